@@ -1,0 +1,11 @@
+// One setup function per subcommand; each sets `rc` when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace costops::cli {
+
+void add_price_command(CLI::App& app, int& rc);
+void add_catalog_command(CLI::App& app, int& rc);
+
+}  // namespace costops::cli

@@ -1,0 +1,30 @@
+// cost-ops: the command-line tool. Parses arguments, wires options, prints, maps errors to exit
+// codes; everything else is a library call.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/version.h"
+
+int main(int argc, char** argv) {
+  using namespace costops::cli;
+  CLI::App app{"cost-ops: exact LLM cost operations (pricing, usage, reports)", "cost-ops"};
+  app.set_version_flag("--version", std::string("cost-ops ") + costops::kVersion);
+  app.require_subcommand(1);
+  setup_logging(false);
+  app.add_flag_callback("-v,--verbose", [] { setup_logging(true); }, "More diagnostics on stderr");
+
+  int rc = kExitOk;
+  add_price_command(app, rc);
+  add_catalog_command(app, rc);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  return rc;
+}

@@ -1,0 +1,144 @@
+// cost-ops price: price JSON Lines of usage exactly.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/ingest/price_stream.h"
+
+namespace costops::cli {
+namespace {
+
+constexpr const char* kPriceHelp = R"(
+Input: JSON Lines, one request per line (blank lines are skipped). Fields:
+  provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
+                their litellm_provider values). May be omitted when the model identifies it.
+  model         model name; optional with "body" (read from the response).
+  api_flavor    how to read native usage or a body: chat, responses, anthropic, default,
+                embeddings, ... (the provider's extractors; inferred when omitted and unambiguous)
+  timestamp     RFC 3339 time of the call (prices valid then apply); default: --as-of
+  service_tier  standard | flex | priority          batch  true for batch-API calls
+  usage         canonical usage {"input_tokens": total input incl. cache, "cache_read_tokens",
+                "cache_write_tokens", "output_tokens" incl. reasoning, ...}, OpenAI-style names
+                (prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens), or the
+                provider's native usage object
+  body          a whole provider response body instead of usage
+Output: one JSON line per input line, in order:
+  {"provider","model","usage","input_price","output_price","total_price"[,"warnings"]}
+  with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}}.
+Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
+Examples:
+  echo '{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":50}}' | cost-ops price
+  cost-ops price --catalog model_prices_and_context_window.json usage.jsonl
+  cost-ops price --summary data/samples/usage.jsonl)";
+
+struct PriceOptions {
+  std::string file = "-";
+  std::string as_of;
+  bool detail = false;
+  bool summary = false;
+  CatalogOptions catalog;
+};
+
+struct ModelTotals {
+  uint64_t records = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  Decimal input, output, total;
+};
+
+void print_summary(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows, Currency cur,
+                   const ingest::PriceStreamStats& stats) {
+  std::printf("%-14s %-34s %9s %14s %12s %16s\n", "provider", "model", "records", "input_tokens", "output_tokens",
+              "cost");
+  ModelTotals all;
+  for (const auto& [key, t] : rows) {
+    std::printf("%-14s %-34s %9llu %14lld %12lld %16s\n", key.first.c_str(), key.second.c_str(),
+                static_cast<unsigned long long>(t.records), static_cast<long long>(t.input_tokens),
+                static_cast<long long>(t.output_tokens), t.total.to_string_fixed(6).c_str());
+    all.records += t.records;
+    all.input_tokens += t.input_tokens;
+    all.output_tokens += t.output_tokens;
+    all.total += t.total;
+  }
+  std::printf("%-14s %-34s %9llu %14lld %12lld %16s\n", "total", std::string(cur.code()).c_str(),
+              static_cast<unsigned long long>(all.records), static_cast<long long>(all.input_tokens),
+              static_cast<long long>(all.output_tokens), all.total.to_string_fixed(6).c_str());
+  std::printf("%llu lines, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
+              static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
+}
+
+int run_price(PriceOptions& o) {
+  auto cat = o.catalog.load();
+  if (!cat) {
+    report(cat.status());
+    return kExitFailure;
+  }
+  ingest::PriceStreamOptions opt;
+  opt.catalog = *cat;
+  if (o.as_of.empty()) {
+    opt.as_of = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  } else {
+    auto t = parse_timestamp(o.as_of);
+    if (!t) {
+      report(t.status().with_context("--as-of"));
+      return kExitUsage;
+    }
+    opt.as_of = *t;
+  }
+  opt.detail = o.detail;
+  std::map<std::pair<std::string, std::string>, ModelTotals> rows;
+  if (o.summary) {
+    opt.write_lines = false;
+    opt.on_priced = [&](const UsageRecord& r, const pricing::ModelRef& ref, const engine::PriceResult& pr) {
+      auto& t = rows[{ref.provider->id, ref.model->id}];
+      ++t.records;
+      t.input_tokens += r.usage.get(units::kInputTokens);
+      t.output_tokens += r.usage.get(units::kOutputTokens);
+      t.input += pr.input;
+      t.output += pr.output;
+      t.total += pr.total;
+    };
+  }
+  std::FILE* in = stdin;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
+  if (o.file != "-") {
+    owned.reset(std::fopen(o.file.c_str(), "rb"));
+    if (!owned) {
+      report(io_error(o.file + ": cannot open input file"));
+      return kExitFailure;
+    }
+    in = owned.get();
+  }
+  auto stats = ingest::price_jsonl(in, stdout, opt);
+  if (!stats) {
+    report(stats.status().with_context(o.file == "-" ? "stdin" : o.file));
+    return kExitFailure;
+  }
+  if (o.summary) print_summary(rows, (*cat)->currency(), *stats);
+  if (stats->failed > 0) {
+    spdlog::debug("{} of {} lines could not be priced", stats->failed, stats->lines);
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_price_command(CLI::App& app, int& rc) {
+  auto opts = std::make_shared<PriceOptions>();
+  CLI::App* cmd = app.add_subcommand("price", "Price JSON Lines of LLM usage exactly");
+  cmd->footer(kPriceHelp);
+  cmd->add_option("file", opts->file, "Input JSON Lines file, or - for stdin (default)");
+  opts->catalog.add_to(*cmd);
+  cmd->add_option("--as-of", opts->as_of, "Time (RFC 3339) for lines without a timestamp (default: now)");
+  cmd->add_flag("--detail", opts->detail, "Add the per-unit breakdown and the price version to each line");
+  cmd->add_flag("--summary", opts->summary, "Print a per-model summary table instead of one line per record");
+  cmd->callback([opts, &rc] { rc = run_price(*opts); });
+}
+
+}  // namespace costops::cli

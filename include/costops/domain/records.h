@@ -1,0 +1,57 @@
+// UsageRecord (what a call used) and CostRecord (what it cost), the two records every module
+// exchanges.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "costops/domain/money.h"
+#include "costops/domain/time.h"
+#include "costops/domain/usage.h"
+
+namespace costops {
+
+/// One LLM call's usage with its attribution. Only provider, model and usage are required.
+struct UsageRecord {
+  std::string id;  // empty: callers derive a content hash where they need a key
+  Timestamp timestamp{};
+  bool has_timestamp = false;
+  std::string provider;
+  std::string model;
+  std::string api_flavor;    // genai-prices flavor used to read a native usage object or body
+  std::string service_tier;  // "standard" (empty), "flex", "priority"
+  bool batch = false;
+  std::string organization_id;
+  std::string project_id;
+  std::string user_id;
+  std::vector<std::pair<std::string, std::string>> tags;  // in input order, keys unique
+  std::string metadata_json;  // compact JSON object text, or empty
+  std::string source;         // where the record came from ("usage.jsonl:42")
+  Usage usage;
+};
+
+/// What one unit of a usage cost.
+struct UnitCost {
+  UnitId unit = 0;
+  int64_t quantity = 0;  // leaf count billed at this unit's rate
+  Decimal rate;          // price per kUnits[unit].per units
+  Decimal cost;
+};
+
+/// The price of one UsageRecord.
+struct CostRecord {
+  std::string usage_id;
+  std::string provider;  // catalog provider id
+  std::string model;     // matched catalog model id
+  Money input_cost;
+  Money output_cost;
+  Money total_cost;  // input + output + units with no direction (requests, searches)
+  std::vector<UnitCost> breakdown;
+  std::string catalog_entry;  // "<catalog source>#<provider>/<model>"
+  std::string price_version;  // which conditional price/variant applied: "from 2026-03-13", "flex, always"
+  Timestamp timestamp{};      // the usage's timestamp, not the time of calculation
+  std::vector<std::string> warnings;
+};
+
+}  // namespace costops

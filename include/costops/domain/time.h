@@ -1,0 +1,28 @@
+// UTC time points and RFC 3339 text.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "costops/domain/status.h"
+
+namespace costops {
+
+/// A UTC instant with microsecond resolution.
+using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+
+/// Parses RFC 3339 / ISO 8601: "2026-11-02T10:15:00Z", "2026-11-02T10:15:00.123+02:00",
+/// "2026-11-02 10:15:00" (UTC assumed), or a date "2026-11-02" (midnight UTC).
+/// Errors (kInvalidArgument) name the text.
+Result<Timestamp> parse_timestamp(std::string_view text);
+
+/// "2026-11-02T10:15:00Z", with ".ffffff" (trailing zeros trimmed to millis) when sub-second.
+std::string format_timestamp(Timestamp t);
+/// Appends format_timestamp(t) to `out`.
+void append_timestamp(std::string& out, Timestamp t);
+
+/// Seconds since midnight UTC of `t`, 0..86399.
+int seconds_of_day(Timestamp t);
+
+}  // namespace costops

@@ -1,0 +1,33 @@
+// Usage: the canonical counts of one LLM call (or an aggregate), keyed by the unit registry.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "costops/domain/units.h"
+
+namespace costops {
+
+/// Counts per unit, with presence. `input_tokens` is the TOTAL input including cache reads,
+/// cache writes and audio; `output_tokens` includes reasoning; parts are counted both in
+/// themselves and in their ancestors. Fixed size, no allocation: cheap to build per request.
+struct Usage {
+  std::array<int64_t, kUnitCount> counts{};
+  uint64_t present = 0;  // bit i set when counts[i] was given
+
+  bool has(UnitId u) const { return (present >> u) & 1u; }
+  int64_t get(UnitId u) const { return counts[u]; }
+  void set(UnitId u, int64_t v) {
+    counts[u] = v;
+    present |= uint64_t{1} << u;
+  }
+  /// Adds `v` to the unit (marks it present). Returns false on overflow.
+  bool add(UnitId u, int64_t v) {
+    present |= uint64_t{1} << u;
+    return !__builtin_add_overflow(counts[u], v, &counts[u]);
+  }
+  bool empty() const { return present == 0; }
+  bool operator==(const Usage&) const = default;
+};
+
+}  // namespace costops

@@ -1,0 +1,53 @@
+// CostCalculator: exact prices of usage against a catalog's resolved prices.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "costops/domain/records.h"
+#include "costops/domain/status.h"
+#include "costops/pricing/catalog.h"
+
+namespace costops::engine {
+
+/// Result of pricing one usage with one PriceSet. Fixed capacity; building it never allocates.
+struct PriceResult {
+  static constexpr int kMaxLines = 32;
+  struct Line {
+    UnitId unit;
+    int64_t quantity;  // leaf count billed at this unit's rate
+    Decimal rate;      // price per kUnits[unit].per units (after tier selection)
+    Decimal cost;
+  };
+  Decimal input;   // units with direction input
+  Decimal output;  // units with direction output
+  Decimal total;   // input + output + units without direction (requests, searches)
+  int n_lines = 0;
+  std::array<Line, kMaxLines> lines;  // valid: [0, n_lines)
+};
+
+/// Prices usage exactly. Stateless; thread-safe.
+class CostCalculator {
+ public:
+  /// Prices `usage` with `prices`: each priced unit is billed for its leaf count at the rate of
+  /// the tier chosen by the total input tokens (the highest tier whose start they exceed).
+  /// `requests` defaults to 1 when priced and absent. Hot path: no allocation.
+  /// Errors: kInconsistentUsage when parts exceed their whole (cache reads > input), naming the
+  /// counts; kOutOfRange on overflow.
+  static Status price(const pricing::PriceSet& prices, const Usage& usage, PriceResult* out);
+
+  /// The whole job for one record: resolve provider and model in `catalog` (record timestamp,
+  /// or `default_time` when it has none), select conditional/variant prices, price, and describe.
+  /// Warnings (returned in the record): token classes with no price of their own that were
+  /// billed at an ancestor's rate (e.g. cache reads at the input rate), and usage no price covers.
+  static Result<CostRecord> price_record(const pricing::Catalog& catalog, const UsageRecord& record,
+                                         Timestamp default_time);
+};
+
+/// Warnings for pricing `record` with `selected` prices of `model`: units billed at an
+/// ancestor's rate or not at all, and a requested service tier or batch price that the model
+/// does not have. Empty in the common case; allocates only when there is something to say.
+std::vector<std::string> record_warnings(const pricing::SelectedPrice& selected, const UsageRecord& record,
+                                         std::string_view model);
+
+}  // namespace costops::engine

@@ -1,0 +1,41 @@
+// Pricing a stream of JSON Lines: the library side of `cost-ops price`.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string_view>
+
+#include "costops/domain/time.h"
+#include "costops/engine/cost_calculator.h"
+#include "costops/pricing/catalog.h"
+
+namespace costops::ingest {
+
+struct PriceStreamOptions {
+  /// Catalog to price against. REQUIRES: non-null, outlives the call.
+  const pricing::Catalog* catalog = nullptr;
+  /// Time used for lines without a timestamp.
+  Timestamp as_of{};
+  /// Emit per-unit breakdown and price version in each result line. Default: false.
+  bool detail = false;
+  /// Write result lines to `out`. Default: true (false when only on_priced is wanted).
+  bool write_lines = true;
+  /// Called for each priced record (e.g. to build a summary). Optional.
+  std::function<void(const UsageRecord&, const pricing::ModelRef&, const engine::PriceResult&)> on_priced;
+};
+
+struct PriceStreamStats {
+  uint64_t lines = 0;   // non-blank input lines
+  uint64_t priced = 0;  // lines that produced prices
+  uint64_t failed = 0;  // lines that produced an error object
+};
+
+/// Reads JSON Lines from `in` in constant memory and writes one JSON line per non-blank input
+/// line to `out`, in order: {"provider","model","usage","input_price","output_price",
+/// "total_price"[,"currency" when not USD][,"warnings"]} or {"line": N, "error": {"code",
+/// "message"}}. Prices are exact decimal strings. A bad line never stops the others.
+/// Errors only for I/O failures.
+Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceStreamOptions& options);
+
+}  // namespace costops::ingest

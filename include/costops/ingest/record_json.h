@@ -1,0 +1,43 @@
+// The JSON form of a UsageRecord: reading one record (with canonical, OpenAI-style or native
+// usage, or a whole provider response body) and writing usage back as canonical JSON.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "costops/domain/records.h"
+#include "costops/engine/normalizer.h"
+
+namespace costops::ingest {
+
+/// Parses records of the form
+///   {"id", "timestamp", "provider", "model", "api_flavor", "service_tier", "batch",
+///    "organization_id", "project_id", "user_id", "tags": {"k": "v"} | ["k=v"], "metadata": {...},
+///    "usage": {...} | "body": {...}}
+/// Only provider (or a model that identifies one), model (or a body that names it) and usage
+/// (or body) are required. Unknown keys are ignored. Errors name the field.
+/// Not thread-safe (reuses parser buffers): one per thread.
+class RecordParser {
+ public:
+  explicit RecordParser(engine::Normalizer& normalizer);
+  ~RecordParser();
+
+  /// Extra readable bytes parse_padded needs after the text.
+  static size_t padding();
+  /// Parses `text`, which is followed in memory by at least padding() readable bytes.
+  Result<UsageRecord> parse_padded(std::string_view text);
+  /// Parses `text` (copied into an internal padded buffer).
+  Result<UsageRecord> parse(std::string_view text);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Appends {"input_tokens":1200,...}: non-zero counts in registry order.
+void append_usage_json(std::string& out, const Usage& usage);
+/// Appends `s` as a JSON string literal (quoted, escaped).
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace costops::ingest

@@ -1,0 +1,260 @@
+// Pricing catalogs: providers, models, match rules, usage extractors and date-, time- and
+// tier-dependent prices. Loads genai-prices v2, LiteLLM and cost-ops' own format.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "costops/domain/decimal.h"
+#include "costops/domain/money.h"
+#include "costops/domain/status.h"
+#include "costops/domain/time.h"
+#include "costops/domain/units.h"
+
+namespace costops::pricing {
+
+/// A boolean rule over a name (genai-prices' `match`): equals, starts_with, ends_with, contains,
+/// regex (searched anywhere, ECMAScript syntax), or, and. Regular value type.
+class MatchRule {
+ public:
+  enum class Kind : uint8_t { kEquals, kStartsWith, kEndsWith, kContains, kRegex, kOr, kAnd };
+
+  static MatchRule leaf(Kind kind, std::string text);  // REQUIRES: kind is not kRegex/kOr/kAnd
+  /// Errors (kInvalidArgument) when `pattern` is not a valid regular expression.
+  static Result<MatchRule> regex(std::string pattern);
+  static MatchRule any_of(std::vector<MatchRule> rules);
+  static MatchRule all_of(std::vector<MatchRule> rules);
+
+  bool matches(std::string_view name) const;
+  Kind kind() const { return kind_; }
+  const std::string& text() const { return text_; }
+  const std::vector<MatchRule>& children() const { return children_; }
+
+ private:
+  Kind kind_ = Kind::kEquals;
+  std::string text_;
+  std::shared_ptr<const std::regex> re_;
+  std::vector<MatchRule> children_;
+};
+
+/// A price step: applies to ALL units of a request when its total input tokens exceed `start`.
+struct Tier {
+  int64_t start = 0;
+  Decimal price;
+};
+
+/// The price of one unit, in the catalog's currency per kUnits[unit].per units.
+struct UnitPrice {
+  UnitId unit = 0;
+  Decimal base;
+  std::vector<Tier> tiers;  // ascending by start
+};
+
+/// A validated set of unit prices, with the decomposition of overlapping usage compiled.
+///
+/// Usage counts overlap (cache_read_tokens is part of input_tokens). Each priced unit is billed
+/// for its leaf count: its own count minus the parts that are priced separately, computed by
+/// Moebius inversion on the containment order of the priced units. A part whose unit is not
+/// priced stays in its nearest priced ancestor and is billed at that rate.
+class PriceSet {
+ public:
+  /// One priced unit's leaf: sum of coef * usage[unit] over its terms.
+  struct Term {
+    UnitId unit;
+    int8_t coef;
+  };
+  /// A rate ready for the hot path: `per_unit` is exact when `exact`; otherwise the calculator
+  /// multiplies by `per_block` and divides by the unit's `per`.
+  struct Rate {
+    int64_t above = -1;  // tier threshold; -1 for the base rate
+    Decimal per_block;
+    Decimal per_unit;
+    bool exact = true;
+  };
+  struct Leaf {
+    UnitId unit;
+    uint8_t direction;  // 0 none, 1 input, 2 output
+    uint8_t term_begin, term_end;
+    uint8_t rate_begin, rate_end;  // rates_[rate_begin] is the base, then tiers ascending
+    int64_t per;
+  };
+
+  PriceSet() = default;
+  /// Validates (no duplicate unit, tiers ascending, prices non-negative) and compiles.
+  static Result<PriceSet> make(std::vector<UnitPrice> prices);
+
+  const std::vector<UnitPrice>& prices() const { return prices_; }
+  const UnitPrice* find(UnitId unit) const;
+  const std::vector<Leaf>& leaves() const { return leaves_; }
+  const std::vector<Term>& terms() const { return terms_; }
+  const std::vector<Rate>& rates() const { return rates_; }
+  /// Bit u set when unit u is priced.
+  uint64_t priced_mask() const { return priced_mask_; }
+  /// Bit u set when unit u or one of its ancestors is priced (usage of u is billed somewhere).
+  uint64_t covered_mask() const { return covered_mask_; }
+
+ private:
+  std::vector<UnitPrice> prices_;
+  std::vector<Leaf> leaves_;
+  std::vector<Term> terms_;
+  std::vector<Rate> rates_;
+  uint64_t priced_mask_ = 0;
+  uint64_t covered_mask_ = 0;
+};
+
+/// When a conditional price applies.
+struct PriceConstraint {
+  enum class Kind : uint8_t { kNone, kStartDate, kTimeOfDay };
+  Kind kind = Kind::kNone;
+  std::chrono::sys_days start_date{};
+  int start_second = 0;  // time of day, UTC, [start, end); wraps past midnight when end < start
+  int end_second = 0;
+
+  bool active(Timestamp at) const;
+  /// "always", "from 2026-03-13", "daily 00:30:00-16:30:00 UTC".
+  std::string describe() const;
+};
+
+struct ConditionalPrice {
+  PriceConstraint constraint;
+  PriceSet prices;
+};
+
+/// Prices for a service tier ("flex", "priority") or for batch calls.
+struct PriceVariant {
+  std::string service_tier;  // empty: any tier
+  bool batch = false;
+  std::vector<ConditionalPrice> prices;
+};
+
+struct Model {
+  std::string id;
+  std::string name;
+  MatchRule match;
+  /// Later entries take precedence; the last whose constraint is active applies, else the first.
+  std::vector<ConditionalPrice> prices;
+  std::vector<PriceVariant> variants;
+  int64_t context_window = 0;
+  bool deprecated = false;
+};
+
+/// A step of an extraction path: an object key, or the first array element whose `field`
+/// matches `match` (genai-prices' array-match).
+struct PathStep {
+  std::string key;
+  bool array_match = false;
+  std::string field;
+  std::optional<MatchRule> match;
+};
+using Path = std::vector<PathStep>;
+
+struct ExtractorMapping {
+  Path path;
+  UnitId dest = 0;
+  bool required = false;
+};
+
+/// How to read usage out of one API flavor's response body (data-driven, from the catalog).
+struct Extractor {
+  std::string api_flavor;
+  Path root;        // where the usage object sits, usually ["usage"]
+  Path model_path;  // where the model name sits, usually ["model"]
+  std::vector<ExtractorMapping> mappings;  // values with the same dest are summed
+};
+
+struct Provider {
+  std::string id;
+  std::string name;
+  std::string api_pattern;
+  std::optional<MatchRule> provider_match;
+  std::optional<MatchRule> model_match;
+  std::vector<Extractor> extractors;
+  std::vector<Model> models;
+  std::vector<std::string> fallback_model_providers;
+
+  /// The extractor for `flavor`; with an empty flavor, the only extractor if there is one.
+  /// Errors (kNotFound) list the flavors there are.
+  Result<const Extractor*> extractor(std::string_view flavor) const;
+};
+
+enum class CatalogFormat { kCostOps, kGenaiPrices, kLiteLLM };
+std::string_view catalog_format_name(CatalogFormat f);
+/// Parses "auto" (nullopt), "cost-ops", "genai-prices", "litellm".
+Result<std::optional<CatalogFormat>> parse_catalog_format(std::string_view name);
+
+/// A matched provider and model. Pointers stay valid while the Catalog lives and is not changed.
+struct ModelRef {
+  const Provider* provider = nullptr;
+  const Model* model = nullptr;
+};
+
+/// The outcome of choosing a model's prices for one request.
+struct SelectedPrice {
+  const PriceSet* prices = nullptr;
+  std::string_view variant;  // "", "flex", "priority", "batch"
+  const PriceConstraint* constraint = nullptr;
+};
+
+/// A pricing catalog. Loading is the expensive part; lookups are cached.
+/// Thread-safety: const methods may be called concurrently; loading and overlay may not.
+class Catalog {
+ public:
+  Catalog();
+  Catalog(Catalog&&) noexcept;
+  Catalog& operator=(Catalog&&) noexcept;
+  ~Catalog();
+
+  /// Parses catalog text. `format` nullopt detects it. `source` names it in errors.
+  static Result<Catalog> parse(std::string_view text, std::string source,
+                               std::optional<CatalogFormat> format = std::nullopt);
+  /// Reads and parses a file. Errors name the file and what is wrong in it.
+  static Result<Catalog> load_file(const std::filesystem::path& path,
+                                   std::optional<CatalogFormat> format = std::nullopt);
+  /// The built-in default (genai-prices data shipped with cost-ops), parsed on first use.
+  static const Catalog& builtin();
+  /// A fresh, modifiable copy of the built-in catalog (for overlays).
+  static Result<Catalog> builtin_copy();
+
+  /// Adds or replaces models from `custom` (matched by provider id and model id); custom
+  /// models are tried before the catalog's own. New providers are added.
+  void overlay(Catalog custom);
+
+  /// Provider by id (case-insensitive), then by provider_match rules. nullptr when none.
+  const Provider* find_provider(std::string_view ref) const;
+  /// Provider whose model_match accepts `model`. nullptr when none.
+  const Provider* find_provider_for_model(std::string_view model) const;
+  /// Resolves provider and model names (cached). An empty provider is inferred from the model.
+  /// Errors (kNotFound) name what was looked up.
+  Result<ModelRef> resolve(std::string_view provider, std::string_view model) const;
+  /// Chooses the prices of `model` for a request at `at` with a service tier and batch flag.
+  static SelectedPrice select(const Model& model, Timestamp at, std::string_view service_tier,
+                              bool batch);
+
+  const std::vector<Provider>& providers() const { return providers_; }
+  CatalogFormat format() const { return format_; }
+  const std::string& source() const { return source_; }
+  Currency currency() const { return currency_; }
+  size_t model_count() const;
+
+ private:
+  friend struct CatalogBuilder;
+  void clear_cache() const;
+
+  std::vector<Provider> providers_;
+  CatalogFormat format_ = CatalogFormat::kCostOps;
+  std::string source_;
+  Currency currency_;
+  struct Cache;
+  std::unique_ptr<Cache> cache_;
+};
+
+}  // namespace costops::pricing

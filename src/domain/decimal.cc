@@ -1,0 +1,242 @@
+#include "costops/domain/decimal.h"
+
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace costops {
+namespace {
+
+constexpr int128 kMax = std::numeric_limits<int128>::max();
+
+int128 pow10(int n) {
+  int128 r = 1;
+  for (int i = 0; i < n; ++i) r *= 10;
+  return r;
+}
+
+bool mul_overflows(int128 a, int128 b, int128* out) { return __builtin_mul_overflow(a, b, out); }
+
+// Writes |v| in decimal into buf (from the end); returns the start pointer.
+char* format_unsigned(unsigned __int128 v, char* end) {
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  } while (v != 0);
+  return p;
+}
+
+void append_raw(std::string& out, int128 raw, int min_places, bool strip) {
+  unsigned __int128 mag = raw < 0 ? -static_cast<unsigned __int128>(raw)
+                                  : static_cast<unsigned __int128>(raw);
+  const auto scale = static_cast<unsigned __int128>(Decimal::kScale);
+  unsigned __int128 ip = mag / scale;
+  unsigned __int128 fp = mag % scale;
+  char buf[64];
+  char* end = buf + sizeof(buf);
+  char* p = format_unsigned(ip, end);
+  if (raw < 0 && (ip != 0 || fp != 0)) out.push_back('-');
+  out.append(p, end);
+  char frac[Decimal::kScaleDigits];
+  for (int i = Decimal::kScaleDigits - 1; i >= 0; --i) {
+    frac[i] = static_cast<char>('0' + static_cast<int>(fp % 10));
+    fp /= 10;
+  }
+  int n = Decimal::kScaleDigits;
+  if (strip) {
+    while (n > min_places && frac[n - 1] == '0') --n;
+  } else {
+    n = min_places;
+  }
+  if (n > 0) {
+    out.push_back('.');
+    out.append(frac, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+int128 div_round(int128 n, int128 d, RoundingMode mode) {
+  int128 q = n / d;
+  int128 r = n % d;
+  if (r == 0) return q;
+  const bool neg = (n < 0);
+  const int128 ar = r < 0 ? -r : r;
+  const int128 twice = ar * 2;  // d <= kMax/2 in all our uses
+  bool away = false;
+  switch (mode) {
+    case RoundingMode::kHalfEven:
+      away = twice > d || (twice == d && (q % 2 != 0));
+      break;
+    case RoundingMode::kHalfUp: away = twice >= d; break;
+    case RoundingMode::kDown: away = false; break;
+    case RoundingMode::kUp: away = true; break;
+    case RoundingMode::kFloor: away = neg; break;
+    case RoundingMode::kCeiling: away = !neg; break;
+  }
+  if (away) q += neg ? -1 : 1;
+  return q;
+}
+
+Result<Decimal> Decimal::parse(std::string_view s) {
+  const std::string_view orig = s;
+  auto bad = [&] {
+    return invalid_argument("expected a decimal number, got \"" + std::string(orig) + "\"");
+  };
+  if (s.empty()) return bad();
+  bool neg = false;
+  if (s[0] == '-' || s[0] == '+') {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  unsigned __int128 mant = 0;
+  int digits = 0;       // significant digits accumulated (after leading zeros)
+  int frac_digits = 0;  // digits after the point that went into mant
+  bool any = false, point = false;
+  size_t i = 0;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      any = true;
+      if (mant == 0 && c == '0') {
+        if (point) ++frac_digits;
+        continue;
+      }
+      if (digits >= 38) return out_of_range("decimal literal has too many digits: \"" + std::string(orig) + "\"");
+      mant = mant * 10 + static_cast<unsigned>(c - '0');
+      ++digits;
+      if (point) ++frac_digits;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      break;
+    }
+  }
+  if (!any) return bad();
+  int exp = 0;
+  if (i < s.size()) {
+    if (s[i] != 'e' && s[i] != 'E') return bad();
+    ++i;
+    bool eneg = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      eneg = s[i] == '-';
+      ++i;
+    }
+    if (i >= s.size()) return bad();
+    for (; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return bad();
+      if (exp > 10000) return out_of_range("decimal exponent too large: \"" + std::string(orig) + "\"");
+      exp = exp * 10 + (s[i] - '0');
+    }
+    if (eneg) exp = -exp;
+  }
+  // value = mant * 10^(exp - frac_digits); we want raw = value * 10^24.
+  int shift = kScaleDigits + exp - frac_digits;
+  int128 raw = 0;
+  if (mant == 0) return Decimal(0);
+  if (shift >= 0) {
+    if (shift > 38) return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
+    if (mant > static_cast<unsigned __int128>(kMax)) return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
+    if (mul_overflows(static_cast<int128>(mant), pow10(shift), &raw))
+      return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
+  } else {
+    // Only exact when the dropped digits are zeros.
+    unsigned __int128 m = mant;
+    for (int k = 0; k < -shift; ++k) {
+      if (m % 10 != 0)
+        return out_of_range("decimal needs more than 24 fractional digits: \"" + std::string(orig) + "\"");
+      m /= 10;
+    }
+    raw = static_cast<int128>(m);
+  }
+  return Decimal(neg ? -raw : raw);
+}
+
+Result<Decimal> Decimal::from_double(double v, int places) {
+  if (!std::isfinite(v)) return out_of_range("cannot convert a non-finite number to a decimal");
+  if (places < 0 || places > 17) places = 17;
+  char buf[128];
+  int n = std::snprintf(buf, sizeof buf, "%.*f", places, v);
+  if (n <= 0 || n >= static_cast<int>(sizeof buf)) return out_of_range("number too large for a decimal");
+  return parse(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+bool Decimal::add_checked(Decimal a, Decimal b, Decimal* out) {
+  int128 r;
+  if (__builtin_add_overflow(a.raw_, b.raw_, &r)) return false;
+  *out = Decimal(r);
+  return true;
+}
+
+bool Decimal::mul_int_checked(Decimal a, int64_t n, Decimal* out) {
+  int128 r;
+  if (__builtin_mul_overflow(a.raw_, static_cast<int128>(n), &r)) return false;
+  *out = Decimal(r);
+  return true;
+}
+
+Result<Decimal> Decimal::mul_int(int64_t n) const {
+  Decimal r;
+  if (!mul_int_checked(*this, n, &r)) return out_of_range("decimal multiplication overflows");
+  return r;
+}
+
+Result<Decimal> Decimal::mul_div(int64_t num, int64_t den, RoundingMode mode) const {
+  assert(den > 0);
+  int128 p;
+  if (mul_overflows(raw_, num, &p)) {
+    // Divide first when the product would overflow; exact when den divides raw_.
+    int128 q = raw_ / den, r = raw_ % den;
+    int128 a, b;
+    if (mul_overflows(q, num, &a) || mul_overflows(r, num, &b)) return out_of_range("decimal multiplication overflows");
+    return Decimal(a + div_round(b, den, mode));
+  }
+  return Decimal(div_round(p, den, mode));
+}
+
+Result<Decimal> Decimal::mul(Decimal o, RoundingMode mode) const {
+  // (a * b) / 10^24 where a, b are raw. Split b = bh * 10^12 + bl to limit intermediate size.
+  const int128 k12 = 1'000'000'000'000;
+  int128 bh = o.raw_ / k12, bl = o.raw_ % k12;
+  int128 t1, t2;
+  if (mul_overflows(raw_, bh, &t1) || mul_overflows(raw_, bl, &t2)) return out_of_range("decimal multiplication overflows");
+  // result = t1 / 10^12 + t2 / 10^24
+  int128 r1q = t1 / k12, r1r = t1 % k12;
+  int128 lowpart;
+  if (mul_overflows(r1r, k12, &lowpart)) return out_of_range("decimal multiplication overflows");
+  int128 low = div_round(lowpart + t2, kScale, mode);
+  int128 res;
+  if (__builtin_add_overflow(r1q, low, &res)) return out_of_range("decimal multiplication overflows");
+  return Decimal(res);
+}
+
+Decimal Decimal::round(int places, RoundingMode mode) const {
+  if (places >= kScaleDigits) return *this;
+  if (places < 0) places = 0;
+  int128 f = pow10(kScaleDigits - places);
+  return Decimal(div_round(raw_, f, mode) * f);
+}
+
+std::string Decimal::to_string() const {
+  std::string s;
+  append_to(s);
+  return s;
+}
+
+void Decimal::append_to(std::string& out) const { append_raw(out, raw_, 0, true); }
+
+std::string Decimal::to_string_fixed(int places, RoundingMode mode) const {
+  if (places < 0) places = 0;
+  if (places > kScaleDigits) places = kScaleDigits;
+  std::string s;
+  append_raw(s, round(places, mode).raw_, places, false);
+  return s;
+}
+
+double Decimal::to_double() const {
+  const int128 ip = raw_ / kScale, fp = raw_ % kScale;
+  return static_cast<double>(ip) + static_cast<double>(fp) / 1e24;
+}
+
+}  // namespace costops

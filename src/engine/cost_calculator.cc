@@ -1,0 +1,132 @@
+#include "costops/engine/cost_calculator.h"
+
+#include <bit>
+
+namespace costops::engine {
+namespace {
+
+using pricing::PriceSet;
+
+[[gnu::noinline]] Status inconsistent(const PriceSet& ps, const PriceSet::Leaf& leaf, const Usage& usage,
+                                      int64_t value) {
+  std::string m = "usage parts exceed their whole: ";
+  bool first = true;
+  for (int t = leaf.term_begin; t < leaf.term_end; ++t) {
+    const UnitId u = ps.terms()[t].unit;
+    if (!first) m += ", ";
+    first = false;
+    m += kUnits[u].usage_key;
+    m += '=';
+    m += std::to_string(usage.get(u));
+  }
+  m += " leaves " + std::to_string(value) + " " + std::string(kUnits[leaf.unit].usage_key);
+  return {StatusCode::kInconsistentUsage, std::move(m)};
+}
+
+}  // namespace
+
+Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult* out) {
+  out->input = out->output = out->total = Decimal();
+  out->n_lines = 0;
+  const int64_t total_input = usage.get(units::kInputTokens);
+  const auto& terms = ps.terms();
+  const auto& rates = ps.rates();
+  for (const auto& leaf : ps.leaves()) {
+    int64_t q = 0;
+    for (int t = leaf.term_begin; t < leaf.term_end; ++t) q += terms[t].coef * usage.counts[terms[t].unit];
+    if (leaf.unit == units::kRequests && !usage.has(units::kRequests)) q = 1;
+    if (q < 0) return inconsistent(ps, leaf, usage, q);
+    int r = leaf.rate_begin;
+    for (int k = leaf.rate_begin + 1; k < leaf.rate_end; ++k)
+      if (total_input > rates[k].above) r = k;
+    const auto& rate = rates[r];
+    int128 c;
+    if (rate.exact) {
+      if (__builtin_mul_overflow(rate.per_unit.raw(), static_cast<int128>(q), &c))
+        return out_of_range("cost of " + std::string(kUnits[leaf.unit].usage_key) + " overflows");
+    } else {
+      int128 p;
+      if (__builtin_mul_overflow(rate.per_block.raw(), static_cast<int128>(q), &p))
+        return out_of_range("cost of " + std::string(kUnits[leaf.unit].usage_key) + " overflows");
+      c = div_round(p, leaf.per, RoundingMode::kHalfEven);
+    }
+    const Decimal cost = Decimal::from_raw(c);
+    if (leaf.direction == 1) {
+      out->input += cost;
+    } else if (leaf.direction == 2) {
+      out->output += cost;
+    }
+    out->total += cost;
+    if (out->n_lines < PriceResult::kMaxLines) out->lines[out->n_lines++] = {leaf.unit, q, rate.per_block, cost};
+  }
+  return Status::ok();
+}
+
+std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, const UsageRecord& rec,
+                                         std::string_view model) {
+  std::vector<std::string> w;
+  const PriceSet& ps = *sel.prices;
+  const Usage& usage = rec.usage;
+  const std::string_view tier = rec.service_tier;
+  if (!tier.empty() && sel.variant.empty() && tier != "standard" && tier != "default" && tier != "auto")
+    w.push_back("no " + std::string(tier) + " prices for " + std::string(model) + "; standard prices used");
+  if (rec.batch && sel.variant != "batch")
+    w.push_back("no batch prices for " + std::string(model) + "; standard prices used");
+  uint64_t rest = usage.present & ~ps.priced_mask();
+  while (rest != 0) {
+    const int u = std::countr_zero(rest);
+    rest &= rest - 1;
+    if (usage.counts[u] == 0) continue;
+    const UnitDef& def = kUnits[u];
+    if (!((ps.covered_mask() >> u) & 1u)) {
+      w.push_back(std::string(def.usage_key) + "=" + std::to_string(usage.counts[u]) + " not billed: " +
+                  std::string(model) + " has no price for it");
+      continue;
+    }
+    // Classes a provider usually prices differently; billing them at the parent rate is a choice
+    // worth telling (LiteLLM would bill them at $0).
+    const std::string_view tt = def.dims[static_cast<int>(Dimension::kTokenType)];
+    const std::string_view mod = def.dims[static_cast<int>(Dimension::kModality)];
+    if (tt == "cache_read" || tt == "cache_write" || mod == "audio" || mod == "image" || mod == "video") {
+      // nearest priced ancestor: the deepest priced unit containing u
+      int best = -1;
+      for (const auto& p : ps.prices())
+        if (is_descendant_or_self(p.unit, static_cast<UnitId>(u)) &&
+            (best < 0 || kUnits[p.unit].depth() > kUnits[best].depth()))
+          best = p.unit;
+      w.push_back(std::string(def.usage_key) + " has no price of its own for " + std::string(model) +
+                  "; billed at the " + std::string(kUnits[best].usage_key) + " rate");
+    }
+  }
+  return w;
+}
+
+Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog, const UsageRecord& rec,
+                                                Timestamp default_time) {
+  auto ref = catalog.resolve(rec.provider, rec.model);
+  if (!ref) return ref.status();
+  const Timestamp at = rec.has_timestamp ? rec.timestamp : default_time;
+  const auto sel = pricing::Catalog::select(*ref->model, at, rec.service_tier, rec.batch);
+  if (sel.prices == nullptr) return not_found("model \"" + ref->model->id + "\" has no prices");
+  PriceResult pr;
+  COSTOPS_RETURN_IF_ERROR(price(*sel.prices, rec.usage, &pr));
+  CostRecord c;
+  c.usage_id = rec.id;
+  c.provider = ref->provider->id;
+  c.model = ref->model->id;
+  const Currency cur = catalog.currency();
+  c.input_cost = {pr.input, cur};
+  c.output_cost = {pr.output, cur};
+  c.total_cost = {pr.total, cur};
+  c.breakdown.reserve(static_cast<size_t>(pr.n_lines));
+  for (int i = 0; i < pr.n_lines; ++i)
+    c.breakdown.push_back({pr.lines[i].unit, pr.lines[i].quantity, pr.lines[i].rate, pr.lines[i].cost});
+  c.catalog_entry = catalog.source() + "#" + c.provider + "/" + c.model;
+  c.price_version = sel.constraint != nullptr ? sel.constraint->describe() : "always";
+  if (!sel.variant.empty()) c.price_version = std::string(sel.variant) + ", " + c.price_version;
+  c.timestamp = at;
+  c.warnings = record_warnings(sel, rec, c.model);
+  return c;
+}
+
+}  // namespace costops::engine

@@ -1,0 +1,24 @@
+// Private: the Normalizer's work on simdjson DOM elements, shared with ingest (which has the
+// elements already parsed). Keeps simdjson out of public headers.
+#pragma once
+
+// GCC 12 reports false -Wmaybe-uninitialized inside simdjson's inlined result types.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <simdjson.h>
+
+#include "costops/engine/normalizer.h"
+
+namespace costops::engine::detail {
+
+/// `where` prefixes field names in errors ("usage").
+Result<Usage> usage_from_element(Normalizer& n, simdjson::dom::element usage, std::string_view provider,
+                                 std::string_view flavor, std::string_view where);
+/// Reads model (unless `model_known`) and usage from a response body.
+Result<Extracted> body_from_element(Normalizer& n, simdjson::dom::element body, std::string_view provider,
+                                    std::string_view flavor, bool model_known);
+
+/// A JSON number that is a non-negative integer (integral doubles accepted), else an error
+/// naming `field`.
+Result<int64_t> token_count(simdjson::dom::element v, std::string_view field);
+
+}  // namespace costops::engine::detail

@@ -1,0 +1,354 @@
+#include "costops/engine/normalizer.h"
+
+#include <cmath>
+#include <unordered_map>
+
+#include "engine/normalize_dom.h"
+
+namespace costops::engine {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+namespace {
+
+struct SvHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+enum : uint8_t { kTotalTokensAlias = 254, kUnknownKey = 255 };
+
+// Canonical usage keys and the seed design's OpenAI-style aliases -> unit (or a marker).
+const std::unordered_map<std::string_view, uint8_t, SvHash, std::equal_to<>>& canonical_keys() {
+  static const auto* m = [] {
+    auto* r = new std::unordered_map<std::string_view, uint8_t, SvHash, std::equal_to<>>();
+    for (int i = 0; i < kUnitCount; ++i) r->emplace(kUnits[i].usage_key, static_cast<uint8_t>(i));
+    r->emplace("prompt_tokens", units::kInputTokens);
+    r->emplace("completion_tokens", units::kOutputTokens);
+    r->emplace("cached_tokens", units::kCacheReadTokens);
+    r->emplace("reasoning_tokens", units::kOutputReasoningTokens);
+    r->emplace("total_tokens", kTotalTokensAlias);
+    return r;
+  }();
+  return *m;
+}
+
+// LiteLLM provider names whose usage shapes are those of a built-in provider.
+std::string_view builtin_alias(std::string_view p) {
+  if (p == "azure_ai") return "azure";
+  if (p == "fireworks_ai") return "fireworks";
+  if (p == "cohere_chat") return "cohere";
+  if (p == "together_ai") return "together";
+  if (p == "moonshot") return "moonshotai";
+  if (p == "text-completion-openai") return "openai";
+  return p;
+}
+
+std::string_view type_name(element v) {
+  switch (v.type()) {
+    case element_type::ARRAY: return "array";
+    case element_type::OBJECT: return "object";
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: return "number";
+    case element_type::STRING: return "string";
+    case element_type::BOOL: return "boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "value";
+}
+
+std::string path_text(const pricing::Path& p, size_t upto) {
+  std::string s;
+  for (size_t i = 0; i < upto && i < p.size(); ++i) {
+    if (!s.empty()) s += '.';
+    if (p[i].array_match) {
+      s += "[" + p[i].field + " matching]";
+    } else {
+      s += p[i].key;
+    }
+  }
+  return s;
+}
+
+enum class Walk { kFound, kMissing, kError };
+
+// Follows `path` from `v`. Null or absent values are missing; a non-container on the way is an
+// error (reported in *err).
+Walk walk(element v, const pricing::Path& path, std::string_view where, element* out, std::string* err) {
+  for (size_t i = 0; i < path.size(); ++i) {
+    const auto& step = path[i];
+    if (v.is_null()) return Walk::kMissing;
+    if (step.array_match) {
+      if (!v.is_array()) {
+        *err = "field \"" + std::string(where) + path_text(path, i) + "\": expected an array, got " +
+               std::string(type_name(v));
+        return Walk::kError;
+      }
+      bool found = false;
+      for (element item : simdjson::dom::array(v.get_array().value_unsafe())) {
+        if (!item.is_object()) continue;
+        element f;
+        if (item.get_object().value_unsafe().at_key(step.field).get(f) != simdjson::SUCCESS || !f.is_string()) continue;
+        if (step.match->matches(f.get_string().value_unsafe())) {
+          v = item;
+          found = true;
+          break;
+        }
+      }
+      if (!found) return Walk::kMissing;
+    } else {
+      if (!v.is_object()) {
+        *err = "field \"" + std::string(where) + path_text(path, i) + "\": expected an object, got " +
+               std::string(type_name(v));
+        return Walk::kError;
+      }
+      element next;
+      if (v.get_object().value_unsafe().at_key(step.key).get(next) != simdjson::SUCCESS) return Walk::kMissing;
+      v = next;
+    }
+  }
+  if (v.is_null()) return Walk::kMissing;
+  *out = v;
+  return Walk::kFound;
+}
+
+std::string with_dot(std::string_view where) { return where.empty() ? std::string() : std::string(where) + "."; }
+
+Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj, std::string_view where) {
+  Usage u;
+  const std::string prefix = with_dot(where);
+  bool any = false;
+  for (const auto& m : ex.mappings) {
+    element v;
+    std::string err;
+    switch (walk(usage_obj, m.path, prefix, &v, &err)) {
+      case Walk::kError: return invalid_argument(err);
+      case Walk::kMissing:
+        if (m.required)
+          return invalid_argument("field \"" + prefix + path_text(m.path, m.path.size()) + "\": required by the " +
+                                  ex.api_flavor + " usage format, missing");
+        continue;
+      case Walk::kFound: break;
+    }
+    auto n = detail::token_count(v, prefix + path_text(m.path, m.path.size()));
+    if (!n) return n.status();
+    if (!u.add(m.dest, *n)) return out_of_range("field \"" + prefix + path_text(m.path, m.path.size()) + "\": sum overflows");
+    any = true;
+  }
+  if (!any) return invalid_argument("no usage found in \"" + std::string(where) + "\" for the " + ex.api_flavor + " format");
+  return u;
+}
+
+// Whether every required mapping of `ex` is present in `obj` and at least one mapping is.
+bool fits(const pricing::Extractor& ex, element obj) {
+  bool any = false;
+  for (const auto& m : ex.mappings) {
+    element v;
+    std::string err;
+    const Walk w = walk(obj, m.path, "", &v, &err);
+    if (w == Walk::kError) return false;
+    if (w == Walk::kMissing && m.required) return false;
+    any = any || w == Walk::kFound;
+  }
+  return any;
+}
+
+}  // namespace
+
+struct Normalizer::Impl {
+  std::unordered_map<std::string, const pricing::Provider*, SvHash, std::equal_to<>> providers;
+  std::string key;
+};
+
+Normalizer::Normalizer(const pricing::Catalog& catalog) : catalog_(catalog), impl_(std::make_unique<Impl>()) {}
+Normalizer::~Normalizer() = default;
+Normalizer::Normalizer(Normalizer&&) noexcept = default;
+
+namespace {
+
+// The provider whose extractors read `provider`'s responses (nullptr when none has any).
+const pricing::Provider* extractor_provider(Normalizer& n, std::string_view provider) {
+  auto& impl = n.impl();
+  auto it = impl.providers.find(provider);
+  if (it != impl.providers.end()) return it->second;
+  const pricing::Provider* p = n.catalog().find_provider(provider);
+  if (p == nullptr || p->extractors.empty()) {
+    const auto& b = pricing::Catalog::builtin();
+    const pricing::Provider* q = b.find_provider(builtin_alias(provider));
+    if (q != nullptr && !q->extractors.empty()) p = q;
+  }
+  if (p != nullptr && p->extractors.empty()) p = nullptr;
+  impl.providers.emplace(std::string(provider), p);
+  return p;
+}
+
+// Providers unknown to every catalog still have recognisable API flavors.
+const pricing::Extractor* generic_extractor(std::string_view flavor) {
+  const auto& b = pricing::Catalog::builtin();
+  std::string_view pid = "openai", fl = flavor;
+  if (flavor == "anthropic") {
+    pid = "anthropic";
+    fl = "default";
+  } else if (flavor.empty() || flavor == "default") {
+    fl = "chat";
+  }
+  const pricing::Provider* p = b.find_provider(pid);
+  if (p == nullptr) return nullptr;
+  auto e = p->extractor(fl);
+  return e ? *e : nullptr;
+}
+
+}  // namespace
+
+Result<const pricing::Extractor*> Normalizer::extractor(std::string_view provider, std::string_view flavor) {
+  const pricing::Provider* p = extractor_provider(*this, provider);
+  if (p == nullptr) {
+    if (const auto* g = generic_extractor(flavor)) return g;
+    return not_found("no usage extractor for provider \"" + std::string(provider) + "\"");
+  }
+  return p->extractor(flavor);
+}
+
+Result<int64_t> detail::token_count(element v, std::string_view field) {
+  auto bad = [&](std::string got) {
+    return invalid_argument("field \"" + std::string(field) + "\": expected a non-negative integer, got " + got);
+  };
+  switch (v.type()) {
+    case element_type::INT64: {
+      const int64_t n = v.get_int64().value_unsafe();
+      if (n < 0) return bad(std::to_string(n));
+      return n;
+    }
+    case element_type::UINT64: {
+      const uint64_t n = v.get_uint64().value_unsafe();
+      if (n > static_cast<uint64_t>(INT64_MAX)) return bad(std::to_string(n));
+      return static_cast<int64_t>(n);
+    }
+    case element_type::DOUBLE: {
+      const double d = v.get_double().value_unsafe();
+      if (d >= 0 && d < 9.0e18 && std::floor(d) == d) return static_cast<int64_t>(d);
+      return bad(simdjson::minify(v));
+    }
+    default: return bad(simdjson::minify(v));
+  }
+}
+
+Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string_view provider,
+                                         std::string_view flavor, std::string_view where) {
+  if (!obj.is_object())
+    return invalid_argument("field \"" + std::string(where) + "\": expected an object, got " + std::string(type_name(obj)));
+  const auto& keys = canonical_keys();
+  bool canonical = true;
+  for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
+    if (keys.find(field.key) == keys.end()) {
+      canonical = false;
+      break;
+    }
+  }
+  if (canonical) {
+    Usage u;
+    int64_t total = -1;
+    for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
+      if (field.value.is_null()) continue;
+      const uint8_t id = keys.find(field.key)->second;
+      std::string fname;
+      auto cnt = token_count(field.value, where);
+      if (!cnt) {
+        fname = std::string(where) + "." + std::string(field.key);
+        return token_count(field.value, fname).status();
+      }
+      if (id == kTotalTokensAlias) {
+        total = *cnt;
+        continue;
+      }
+      if (u.has(id)) {
+        return invalid_argument("field \"" + std::string(where) + "." + std::string(field.key) + "\": " +
+                                std::string(kUnits[id].usage_key) + " given twice (directly and by an alias)");
+      }
+      u.set(id, *cnt);
+    }
+    (void)total;  // total_tokens is informational; providers disagree on what it includes
+    return u;
+  }
+  // A provider-native usage object: the extractor's mappings apply to it directly.
+  const pricing::Provider* p = extractor_provider(n, provider);
+  const pricing::Extractor* ex = nullptr;
+  if (p != nullptr) {
+    if (!flavor.empty()) {
+      auto e = p->extractor(flavor);
+      if (!e) return e.status();
+      ex = *e;
+    } else {
+      for (const auto& e : p->extractors) {
+        if (fits(e, obj)) {
+          ex = &e;
+          break;
+        }
+      }
+      if (ex == nullptr) ex = &p->extractors.front();
+    }
+  } else {
+    ex = generic_extractor(flavor);
+  }
+  if (ex == nullptr) {
+    std::string bad_key;
+    for (auto field : simdjson::dom::object(obj.get_object().value_unsafe()))
+      if (keys.find(field.key) == keys.end()) {
+        bad_key = std::string(field.key);
+        break;
+      }
+    return invalid_argument("field \"" + std::string(where) + "." + bad_key +
+                            "\": not a canonical usage key, and no usage extractor is known for provider \"" +
+                            std::string(provider) + "\"");
+  }
+  return apply_mappings(*ex, obj, where);
+}
+
+Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::string_view provider,
+                                            std::string_view flavor, bool model_known) {
+  if (!body.is_object()) return invalid_argument("field \"body\": expected an object, got " + std::string(type_name(body)));
+  auto exr = n.extractor(provider, flavor);
+  if (!exr) return exr.status();
+  const pricing::Extractor& ex = **exr;
+  Extracted out;
+  std::string err;
+  if (!model_known) {
+    element m;
+    const Walk w = walk(body, ex.model_path, "body.", &m, &err);
+    if (w == Walk::kError) return invalid_argument(err);
+    if (w == Walk::kMissing || !m.is_string())
+      return invalid_argument("field \"body." + path_text(ex.model_path, ex.model_path.size()) +
+                              "\": expected the model name (a string)");
+    out.model = std::string(m.get_string().value_unsafe());
+  }
+  element root;
+  const Walk w = walk(body, ex.root, "body.", &root, &err);
+  if (w == Walk::kError) return invalid_argument(err);
+  const std::string where = "body." + path_text(ex.root, ex.root.size());
+  if (w == Walk::kMissing) return invalid_argument("field \"" + where + "\": no usage in the response body");
+  if (!root.is_object()) return invalid_argument("field \"" + where + "\": expected an object, got " + std::string(type_name(root)));
+  auto u = apply_mappings(ex, root, where);
+  if (!u) return u.status();
+  out.usage = *u;
+  return out;
+}
+
+Result<Usage> Normalizer::usage(std::string_view usage_json, std::string_view provider, std::string_view flavor) {
+  simdjson::dom::parser parser;
+  element doc;
+  if (auto e = parser.parse(usage_json.data(), usage_json.size(), true).get(doc); e != simdjson::SUCCESS)
+    return invalid_argument(std::string("usage: invalid JSON: ") + simdjson::error_message(e));
+  return detail::usage_from_element(*this, doc, provider, flavor, "usage");
+}
+
+Result<Extracted> Normalizer::body(std::string_view body_json, std::string_view provider, std::string_view flavor) {
+  simdjson::dom::parser parser;
+  element doc;
+  if (auto e = parser.parse(body_json.data(), body_json.size(), true).get(doc); e != simdjson::SUCCESS)
+    return invalid_argument(std::string("body: invalid JSON: ") + simdjson::error_message(e));
+  return detail::body_from_element(*this, doc, provider, flavor, false);
+}
+
+}  // namespace costops::engine

@@ -1,0 +1,245 @@
+#include "costops/ingest/record_json.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "engine/normalize_dom.h"
+
+namespace costops::ingest {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+struct RecordParser::Impl {
+  explicit Impl(engine::Normalizer& n) : normalizer(n) {}
+  engine::Normalizer& normalizer;
+  simdjson::dom::parser parser;
+  std::string copy;
+};
+
+RecordParser::RecordParser(engine::Normalizer& n) : impl_(std::make_unique<Impl>(n)) {}
+RecordParser::~RecordParser() = default;
+
+size_t RecordParser::padding() { return simdjson::SIMDJSON_PADDING; }
+
+namespace {
+
+Status type_error(std::string_view field, std::string_view want, element v) {
+  std::string got;
+  switch (v.type()) {
+    case element_type::ARRAY: got = "an array"; break;
+    case element_type::OBJECT: got = "an object"; break;
+    case element_type::STRING: got = "a string"; break;
+    case element_type::BOOL: got = "a boolean"; break;
+    case element_type::NULL_VALUE: got = "null"; break;
+    default: got = "a number"; break;
+  }
+  return invalid_argument("field \"" + std::string(field) + "\": expected " + std::string(want) + ", got " + got);
+}
+
+Status get_string(element v, std::string_view field, std::string* out) {
+  if (v.is_null()) return Status::ok();
+  if (!v.is_string()) return type_error(field, "a string", v);
+  out->assign(v.get_string().value_unsafe());
+  return Status::ok();
+}
+
+// Scalars become their text; ids and tag values may be numbers in real logs.
+Status get_scalar_text(element v, std::string_view field, std::string* out) {
+  switch (v.type()) {
+    case element_type::STRING: out->assign(v.get_string().value_unsafe()); return Status::ok();
+    case element_type::INT64: *out = std::to_string(v.get_int64().value_unsafe()); return Status::ok();
+    case element_type::UINT64: *out = std::to_string(v.get_uint64().value_unsafe()); return Status::ok();
+    case element_type::BOOL: *out = v.get_bool().value_unsafe() ? "true" : "false"; return Status::ok();
+    case element_type::NULL_VALUE: return Status::ok();
+    default: return type_error(field, "a string", v);
+  }
+}
+
+Status get_timestamp(element v, UsageRecord* r) {
+  if (v.is_null()) return Status::ok();
+  if (v.is_string()) {
+    auto t = parse_timestamp(v.get_string().value_unsafe());
+    if (!t) return t.status().with_context("field \"timestamp\"");
+    r->timestamp = *t;
+    r->has_timestamp = true;
+    return Status::ok();
+  }
+  if (v.is_number()) {
+    // Epoch seconds, or milliseconds when the value is too large to be seconds (after 5138 AD).
+    double d = v.is_int64() ? static_cast<double>(v.get_int64().value_unsafe())
+               : v.is_uint64() ? static_cast<double>(v.get_uint64().value_unsafe())
+                               : v.get_double().value_unsafe();
+    if (!std::isfinite(d) || d < 0) return type_error("timestamp", "an RFC 3339 time or epoch seconds", v);
+    if (d > 1e11) d /= 1000.0;
+    r->timestamp = Timestamp{std::chrono::microseconds{static_cast<int64_t>(std::llround(d * 1e6))}};
+    r->has_timestamp = true;
+    return Status::ok();
+  }
+  return type_error("timestamp", "an RFC 3339 time or epoch seconds", v);
+}
+
+Status get_tags(element v, UsageRecord* r) {
+  if (v.is_null()) return Status::ok();
+  auto add = [&](std::string k, std::string val) -> Status {
+    if (k.empty()) return invalid_argument("field \"tags\": empty tag key");
+    for (auto& [ek, ev] : r->tags)
+      if (ek == k) {
+        ev = std::move(val);
+        return Status::ok();
+      }
+    r->tags.emplace_back(std::move(k), std::move(val));
+    return Status::ok();
+  };
+  if (v.is_object()) {
+    for (auto f : simdjson::dom::object(v.get_object().value_unsafe())) {
+      std::string val;
+      const std::string field = "tags." + std::string(f.key);
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(f.value, field, &val));
+      COSTOPS_RETURN_IF_ERROR(add(std::string(f.key), std::move(val)));
+    }
+    return Status::ok();
+  }
+  if (v.is_array()) {
+    size_t i = 0;
+    for (element e : simdjson::dom::array(v.get_array().value_unsafe())) {
+      const std::string field = "tags[" + std::to_string(i++) + "]";
+      if (!e.is_string()) return type_error(field, "a \"key=value\" string", e);
+      std::string_view s = e.get_string().value_unsafe();
+      const auto eq = s.find('=');
+      if (eq == std::string_view::npos)
+        return invalid_argument("field \"" + field + "\": expected \"key=value\", got \"" + std::string(s) + "\"");
+      COSTOPS_RETURN_IF_ERROR(add(std::string(s.substr(0, eq)), std::string(s.substr(eq + 1))));
+    }
+    return Status::ok();
+  }
+  return type_error("tags", "an object or a list of \"key=value\" strings", v);
+}
+
+Result<UsageRecord> parse_doc(engine::Normalizer& n, element doc) {
+  if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
+  UsageRecord r;
+  element usage, body;
+  bool has_usage = false, has_body = false;
+  for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
+    const std::string_view k = f.key;
+    Status st;
+    if (k == "provider" || k == "provider_id") {
+      st = get_string(f.value, k, &r.provider);
+    } else if (k == "model") {
+      st = get_string(f.value, k, &r.model);
+    } else if (k == "usage") {
+      usage = f.value;
+      has_usage = !f.value.is_null();
+    } else if (k == "body") {
+      body = f.value;
+      has_body = !f.value.is_null();
+    } else if (k == "timestamp") {
+      st = get_timestamp(f.value, &r);
+    } else if (k == "id") {
+      st = get_scalar_text(f.value, k, &r.id);
+    } else if (k == "api_flavor") {
+      st = get_string(f.value, k, &r.api_flavor);
+    } else if (k == "service_tier") {
+      st = get_string(f.value, k, &r.service_tier);
+    } else if (k == "batch") {
+      if (f.value.is_bool()) {
+        r.batch = f.value.get_bool().value_unsafe();
+      } else if (!f.value.is_null()) {
+        st = type_error(k, "true or false", f.value);
+      }
+    } else if (k == "organization_id") {
+      st = get_scalar_text(f.value, k, &r.organization_id);
+    } else if (k == "project_id") {
+      st = get_scalar_text(f.value, k, &r.project_id);
+    } else if (k == "user_id") {
+      st = get_scalar_text(f.value, k, &r.user_id);
+    } else if (k == "tags") {
+      st = get_tags(f.value, &r);
+    } else if (k == "metadata") {
+      if (f.value.is_object()) {
+        r.metadata_json = simdjson::minify(f.value);
+      } else if (!f.value.is_null()) {
+        st = type_error(k, "an object", f.value);
+      }
+    } else if (k == "source") {
+      st = get_string(f.value, k, &r.source);
+    }
+    if (!st.is_ok()) return st;
+  }
+  if (has_usage) {
+    auto u = engine::detail::usage_from_element(n, usage, r.provider, r.api_flavor, "usage");
+    if (!u) return u.status();
+    r.usage = *u;
+  } else if (has_body) {
+    auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
+    if (!e) return e.status();
+    if (r.model.empty()) r.model = std::move(e->model);
+    r.usage = e->usage;
+  } else {
+    return invalid_argument("field \"usage\": missing (give \"usage\" or a response \"body\")");
+  }
+  if (r.model.empty()) return invalid_argument("field \"model\": missing");
+  return r;
+}
+
+}  // namespace
+
+Result<UsageRecord> RecordParser::parse_padded(std::string_view text) {
+  element doc;
+  auto err = impl_->parser.parse(text.data(), text.size(), false).get(doc);
+  if (err != simdjson::SUCCESS) return invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
+  return parse_doc(impl_->normalizer, doc);
+}
+
+Result<UsageRecord> RecordParser::parse(std::string_view text) {
+  impl_->copy.assign(text);
+  impl_->copy.append(padding(), ' ');
+  return parse_padded(std::string_view(impl_->copy.data(), text.size()));
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void append_usage_json(std::string& out, const Usage& u) {
+  out.push_back('{');
+  bool first = true;
+  uint64_t rest = u.present;
+  while (rest != 0) {
+    const int i = std::countr_zero(rest);
+    rest &= rest - 1;
+    if (u.counts[i] == 0) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    out += kUnits[i].usage_key;
+    out += "\":";
+    char buf[24];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, u.counts[i]);
+    out.append(buf, p);
+  }
+  out.push_back('}');
+}
+
+}  // namespace costops::ingest

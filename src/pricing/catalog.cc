@@ -1,0 +1,379 @@
+#include "costops/pricing/catalog.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <shared_mutex>
+
+namespace costops::pricing {
+
+// ---------------------------------------------------------------------------------------------
+// MatchRule
+
+MatchRule MatchRule::leaf(Kind kind, std::string text) {
+  assert(kind != Kind::kRegex && kind != Kind::kOr && kind != Kind::kAnd);
+  MatchRule r;
+  r.kind_ = kind;
+  r.text_ = std::move(text);
+  return r;
+}
+
+Result<MatchRule> MatchRule::regex(std::string pattern) {
+  MatchRule r;
+  r.kind_ = Kind::kRegex;
+  try {
+    r.re_ = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    return invalid_argument("invalid regex \"" + pattern + "\": " + e.what());
+  }
+  r.text_ = std::move(pattern);
+  return r;
+}
+
+MatchRule MatchRule::any_of(std::vector<MatchRule> rules) {
+  MatchRule r;
+  r.kind_ = Kind::kOr;
+  r.children_ = std::move(rules);
+  return r;
+}
+
+MatchRule MatchRule::all_of(std::vector<MatchRule> rules) {
+  MatchRule r;
+  r.kind_ = Kind::kAnd;
+  r.children_ = std::move(rules);
+  return r;
+}
+
+bool MatchRule::matches(std::string_view s) const {
+  switch (kind_) {
+    case Kind::kEquals: return s == text_;
+    case Kind::kStartsWith: return s.starts_with(text_);
+    case Kind::kEndsWith: return s.ends_with(text_);
+    case Kind::kContains: return s.find(text_) != std::string_view::npos;
+    case Kind::kRegex: return std::regex_search(s.begin(), s.end(), *re_);
+    case Kind::kOr:
+      return std::any_of(children_.begin(), children_.end(), [&](const MatchRule& c) { return c.matches(s); });
+    case Kind::kAnd:
+      return std::all_of(children_.begin(), children_.end(), [&](const MatchRule& c) { return c.matches(s); });
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PriceSet
+
+const UnitPrice* PriceSet::find(UnitId unit) const {
+  for (const auto& p : prices_)
+    if (p.unit == unit) return &p;
+  return nullptr;
+}
+
+Result<PriceSet> PriceSet::make(std::vector<UnitPrice> prices) {
+  PriceSet ps;
+  for (auto& p : prices) {
+    const uint64_t bit = uint64_t{1} << p.unit;
+    if (ps.priced_mask_ & bit)
+      return invalid_argument("unit " + std::string(kUnits[p.unit].price_key) + " is priced twice");
+    ps.priced_mask_ |= bit;
+    if (p.base.is_negative())
+      return invalid_argument(std::string(kUnits[p.unit].price_key) + ": negative price " + p.base.to_string());
+    std::sort(p.tiers.begin(), p.tiers.end(), [](const Tier& a, const Tier& b) { return a.start < b.start; });
+    for (size_t i = 0; i < p.tiers.size(); ++i) {
+      if (p.tiers[i].price.is_negative() || p.tiers[i].start < 0)
+        return invalid_argument(std::string(kUnits[p.unit].price_key) + ": negative tier");
+      if (i > 0 && p.tiers[i].start == p.tiers[i - 1].start)
+        return invalid_argument(std::string(kUnits[p.unit].price_key) + ": two tiers start at " +
+                                std::to_string(p.tiers[i].start));
+    }
+  }
+  if (prices.size() > 255) return invalid_argument("too many priced units");
+  ps.prices_ = std::move(prices);
+
+  // Moebius function of the priced units ordered by containment, from each unit U down to its
+  // priced descendants D: mu(U,U) = 1, mu(U,D) = -sum of mu(U,E) over priced E with U <= E < D.
+  // For a product of chains this is (-1)^(depth difference); where a dimension only exists
+  // under another (cache_ttl needs token_type=cache_write) it correctly gives 0.
+  for (const auto& p : ps.prices_) {
+    std::vector<UnitId> desc;
+    for (const auto& q : ps.prices_)
+      if (is_descendant_or_self(p.unit, q.unit)) desc.push_back(q.unit);
+    std::sort(desc.begin(), desc.end(),
+              [](UnitId a, UnitId b) { return kUnits[a].depth() < kUnits[b].depth(); });
+    std::vector<int> mu(desc.size(), 0);
+    Leaf leaf{};
+    leaf.unit = p.unit;
+    leaf.term_begin = static_cast<uint8_t>(ps.terms_.size());
+    for (size_t i = 0; i < desc.size(); ++i) {
+      if (i == 0) {
+        mu[i] = 1;
+      } else {
+        int s = 0;
+        for (size_t j = 0; j < i; ++j)
+          if (desc[j] != desc[i] && is_descendant_or_self(desc[j], desc[i])) s += mu[j];
+        mu[i] = -s;
+      }
+      if (mu[i] != 0) ps.terms_.push_back({desc[i], static_cast<int8_t>(mu[i])});
+    }
+    leaf.term_end = static_cast<uint8_t>(ps.terms_.size());
+    const std::string_view dir = kUnits[p.unit].direction();
+    leaf.direction = dir == "input" ? 1 : dir == "output" ? 2 : 0;
+    leaf.per = kUnits[p.unit].per;
+    leaf.rate_begin = static_cast<uint8_t>(ps.rates_.size());
+    auto add_rate = [&](int64_t above, Decimal price) {
+      Rate r;
+      r.above = above;
+      r.per_block = price;
+      r.exact = price.raw() % leaf.per == 0;
+      r.per_unit = Decimal::from_raw(price.raw() / leaf.per);
+      ps.rates_.push_back(r);
+    };
+    add_rate(-1, p.base);
+    for (const auto& t : p.tiers) add_rate(t.start, t.price);
+    leaf.rate_end = static_cast<uint8_t>(ps.rates_.size());
+    ps.leaves_.push_back(leaf);
+  }
+  for (int u = 0; u < kUnitCount; ++u)
+    for (const auto& p : ps.prices_)
+      if (is_descendant_or_self(p.unit, static_cast<UnitId>(u))) ps.covered_mask_ |= uint64_t{1} << u;
+  return ps;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constraints and selection
+
+bool PriceConstraint::active(Timestamp at) const {
+  switch (kind) {
+    case Kind::kNone: return true;
+    case Kind::kStartDate: return std::chrono::floor<std::chrono::days>(at) >= start_date;
+    case Kind::kTimeOfDay: {
+      const int s = seconds_of_day(at);
+      if (end_second < start_second) return s >= start_second || s < end_second;
+      return s >= start_second && s < end_second;
+    }
+  }
+  return false;
+}
+
+std::string PriceConstraint::describe() const {
+  char buf[64];
+  switch (kind) {
+    case Kind::kNone: return "always";
+    case Kind::kStartDate: {
+      const std::chrono::year_month_day ymd{start_date};
+      std::snprintf(buf, sizeof buf, "from %04d-%02u-%02u", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+      return buf;
+    }
+    case Kind::kTimeOfDay:
+      std::snprintf(buf, sizeof buf, "daily %02d:%02d:%02d-%02d:%02d:%02d UTC", start_second / 3600,
+                    start_second / 60 % 60, start_second % 60, end_second / 3600, end_second / 60 % 60,
+                    end_second % 60);
+      return buf;
+  }
+  return "";
+}
+
+SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view service_tier, bool batch) {
+  const std::vector<ConditionalPrice>* list = &model.prices;
+  std::string_view variant;
+  const bool tiered = !service_tier.empty() && service_tier != "standard" && service_tier != "default" &&
+                      service_tier != "auto";
+  for (const auto& v : model.variants) {
+    if (batch && v.batch && (v.service_tier.empty() || v.service_tier == service_tier)) {
+      list = &v.prices;
+      variant = "batch";
+      break;
+    }
+    if (!batch && !v.batch && tiered && v.service_tier == service_tier) {
+      list = &v.prices;
+      variant = v.service_tier;
+      break;
+    }
+  }
+  SelectedPrice out;
+  out.variant = variant;
+  if (list->empty()) return out;
+  for (auto it = list->rbegin(); it != list->rend(); ++it) {
+    if (it->constraint.active(at)) {
+      out.prices = &it->prices;
+      out.constraint = &it->constraint;
+      return out;
+    }
+  }
+  out.prices = &list->front().prices;
+  out.constraint = &list->front().constraint;
+  return out;
+}
+
+Result<const Extractor*> Provider::extractor(std::string_view flavor) const {
+  if (extractors.empty()) return not_found("provider \"" + id + "\" has no usage extractors");
+  if (flavor.empty()) {
+    if (extractors.size() == 1) return &extractors.front();
+    std::string fl;
+    for (const auto& e : extractors) fl += (fl.empty() ? "" : ", ") + e.api_flavor;
+    return invalid_argument("provider \"" + id + "\" has several API flavors; give api_flavor, one of: " + fl);
+  }
+  for (const auto& e : extractors)
+    if (e.api_flavor == flavor) return &e;
+  std::string fl;
+  for (const auto& e : extractors) fl += (fl.empty() ? "" : ", ") + e.api_flavor;
+  return not_found("provider \"" + id + "\" has no api_flavor \"" + std::string(flavor) + "\"; allowed: " + fl);
+}
+
+std::string_view catalog_format_name(CatalogFormat f) {
+  switch (f) {
+    case CatalogFormat::kCostOps: return "cost-ops";
+    case CatalogFormat::kGenaiPrices: return "genai-prices";
+    case CatalogFormat::kLiteLLM: return "litellm";
+  }
+  return "";
+}
+
+Result<std::optional<CatalogFormat>> parse_catalog_format(std::string_view name) {
+  if (name.empty() || name == "auto") return std::optional<CatalogFormat>();
+  if (name == "cost-ops") return std::optional<CatalogFormat>(CatalogFormat::kCostOps);
+  if (name == "genai-prices") return std::optional<CatalogFormat>(CatalogFormat::kGenaiPrices);
+  if (name == "litellm") return std::optional<CatalogFormat>(CatalogFormat::kLiteLLM);
+  return invalid_argument("unknown catalog format \"" + std::string(name) +
+                          "\"; use auto, cost-ops, genai-prices or litellm");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog lookups
+
+namespace {
+
+struct SvHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return r;
+}
+
+bool has_upper(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+const Model* match_model(const Provider& p, std::string_view ref) {
+  for (const auto& m : p.models)
+    if (m.match.matches(ref)) return &m;
+  if (has_upper(ref)) {
+    const std::string l = lower(ref);
+    for (const auto& m : p.models)
+      if (m.match.matches(l)) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+struct Catalog::Cache {
+  mutable std::shared_mutex mu;
+  std::unordered_map<std::string, ModelRef, SvHash, std::equal_to<>> map;
+};
+
+Catalog::Catalog() : cache_(std::make_unique<Cache>()) {}
+Catalog::Catalog(Catalog&&) noexcept = default;
+Catalog& Catalog::operator=(Catalog&&) noexcept = default;
+Catalog::~Catalog() = default;
+
+void Catalog::clear_cache() const {
+  std::unique_lock lock(cache_->mu);
+  cache_->map.clear();
+}
+
+size_t Catalog::model_count() const {
+  size_t n = 0;
+  for (const auto& p : providers_) n += p.models.size();
+  return n;
+}
+
+const Provider* Catalog::find_provider(std::string_view ref) const {
+  std::string norm = lower(ref);
+  while (!norm.empty() && (norm.back() == ' ' || norm.back() == '\t')) norm.pop_back();
+  size_t b = 0;
+  while (b < norm.size() && (norm[b] == ' ' || norm[b] == '\t')) ++b;
+  const std::string_view n = std::string_view(norm).substr(b);
+  for (const auto& p : providers_)
+    if (p.id == n) return &p;
+  for (const auto& p : providers_)
+    if (p.provider_match && p.provider_match->matches(n)) return &p;
+  return nullptr;
+}
+
+const Provider* Catalog::find_provider_for_model(std::string_view model) const {
+  for (const auto& p : providers_)
+    if (p.model_match && p.model_match->matches(model)) return &p;
+  return nullptr;
+}
+
+Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view model) const {
+  // The cache key is built in a thread-local buffer so repeat lookups do not allocate.
+  thread_local std::string key;
+  key.assign(provider);
+  key.push_back('\x1f');
+  key.append(model);
+  {
+    std::shared_lock lock(cache_->mu);
+    auto it = cache_->map.find(std::string_view(key));
+    if (it != cache_->map.end() && it->second.model != nullptr) return it->second;
+  }
+  if (model.empty()) return invalid_argument("no model given");
+  ModelRef ref;
+  if (!provider.empty()) {
+    ref.provider = find_provider(provider);
+    if (ref.provider == nullptr)
+      return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_);
+    ref.model = match_model(*ref.provider, model);
+    for (size_t i = 0; ref.model == nullptr && i < ref.provider->fallback_model_providers.size(); ++i) {
+      for (const auto& fp : providers_) {
+        if (fp.id == ref.provider->fallback_model_providers[i]) {
+          ref.model = match_model(fp, model);
+          break;
+        }
+      }
+    }
+    if (ref.model == nullptr)
+      return not_found("unknown model \"" + std::string(model) + "\" for provider \"" + ref.provider->id +
+                       "\" in catalog " + source_);
+  } else {
+    ref.provider = find_provider_for_model(model);
+    if (ref.provider != nullptr) ref.model = match_model(*ref.provider, model);
+    for (size_t i = 0; ref.model == nullptr && i < providers_.size(); ++i) {
+      ref.model = match_model(providers_[i], model);
+      if (ref.model != nullptr) ref.provider = &providers_[i];
+    }
+    if (ref.model == nullptr)
+      return not_found("unknown model \"" + std::string(model) + "\" (no provider given) in catalog " + source_);
+  }
+  std::unique_lock lock(cache_->mu);
+  cache_->map.emplace(key, ref);
+  return ref;
+}
+
+void Catalog::overlay(Catalog custom) {
+  for (auto& cp : custom.providers_) {
+    Provider* target = nullptr;
+    for (auto& p : providers_)
+      if (p.id == cp.id) target = &p;
+    if (target == nullptr) {
+      providers_.push_back(std::move(cp));
+      continue;
+    }
+    std::vector<Model> merged;
+    for (auto& m : cp.models) merged.push_back(std::move(m));
+    for (auto& m : target->models) {
+      const bool replaced = std::any_of(merged.begin(), merged.end(), [&](const Model& x) { return x.id == m.id; });
+      if (!replaced) merged.push_back(std::move(m));
+    }
+    target->models = std::move(merged);
+    if (!cp.extractors.empty()) target->extractors = std::move(cp.extractors);
+  }
+  clear_cache();
+}
+
+}  // namespace costops::pricing

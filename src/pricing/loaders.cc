@@ -1,0 +1,567 @@
+// Catalog loaders: genai-prices v2 data.json, LiteLLM's model_prices_and_context_window.json, and
+// cost-ops' own format (genai-prices' provider schema plus currency and price variants).
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "costops/pricing/catalog.h"
+#include "util/json_exact.h"
+
+extern "C" {
+extern const char costops_builtin_catalog[];
+extern const char costops_builtin_catalog_end[];
+}
+
+namespace costops::pricing {
+
+using json = nlohmann::json;
+
+struct CatalogBuilder {
+  static Catalog make(std::vector<Provider> providers, CatalogFormat f, std::string source, Currency c) {
+    Catalog cat;
+    cat.providers_ = std::move(providers);
+    cat.format_ = f;
+    cat.source_ = std::move(source);
+    cat.currency_ = c;
+    return cat;
+  }
+};
+
+namespace {
+
+Status field_error(const std::string& where, const Status& st) { return st.with_context(where); }
+
+Result<MatchRule> parse_match(const json& j, const std::string& where) {
+  if (!j.is_object() || j.size() != 1)
+    return invalid_argument(where + ": a match rule is an object with one key (equals, starts_with, ...)");
+  const std::string k = j.begin().key();
+  const json& v = j.begin().value();
+  auto text = [&]() -> Result<std::string> {
+    if (!v.is_string()) return invalid_argument(where + "." + k + ": expected a string");
+    return v.get<std::string>();
+  };
+  if (k == "or" || k == "and") {
+    if (!v.is_array()) return invalid_argument(where + "." + k + ": expected a list of rules");
+    std::vector<MatchRule> rules;
+    for (size_t i = 0; i < v.size(); ++i) {
+      auto r = parse_match(v[i], where + "." + k + "[" + std::to_string(i) + "]");
+      if (!r) return r.status();
+      rules.push_back(std::move(*r));
+    }
+    return k == "or" ? MatchRule::any_of(std::move(rules)) : MatchRule::all_of(std::move(rules));
+  }
+  auto t = text();
+  if (!t) return t.status();
+  if (k == "equals") return MatchRule::leaf(MatchRule::Kind::kEquals, *t);
+  if (k == "starts_with") return MatchRule::leaf(MatchRule::Kind::kStartsWith, *t);
+  if (k == "ends_with") return MatchRule::leaf(MatchRule::Kind::kEndsWith, *t);
+  if (k == "contains") return MatchRule::leaf(MatchRule::Kind::kContains, *t);
+  if (k == "regex") {
+    auto r = MatchRule::regex(*t);
+    if (!r) return field_error(where, r.status());
+    return r;
+  }
+  return invalid_argument(where + ": unknown match rule \"" + k + "\"");
+}
+
+Result<Path> parse_path(const json& j, const std::string& where) {
+  Path path;
+  auto add = [&](const json& s, const std::string& w) -> Status {
+    PathStep step;
+    if (s.is_string()) {
+      step.key = s.get<std::string>();
+    } else if (s.is_object() && s.value("type", "") == "array-match") {
+      step.array_match = true;
+      if (!s.contains("field") || !s["field"].is_string()) return invalid_argument(w + ": array-match needs a field");
+      step.field = s["field"].get<std::string>();
+      if (!s.contains("match")) return invalid_argument(w + ": array-match needs a match rule");
+      auto m = parse_match(s["match"], w + ".match");
+      if (!m) return m.status();
+      step.match = std::move(*m);
+    } else {
+      return invalid_argument(w + ": a path step is a key or an array-match");
+    }
+    path.push_back(std::move(step));
+    return Status::ok();
+  };
+  if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) COSTOPS_RETURN_IF_ERROR(add(j[i], where + "[" + std::to_string(i) + "]"));
+  } else {
+    COSTOPS_RETURN_IF_ERROR(add(j, where));
+  }
+  if (path.empty() || path.back().array_match) return invalid_argument(where + ": a path must end with a key");
+  return path;
+}
+
+Result<Extractor> parse_extractor(const json& j, const std::string& where) {
+  Extractor e;
+  e.api_flavor = j.value("api_flavor", "default");
+  auto root = parse_path(j.contains("root") ? j["root"] : json("usage"), where + ".root");
+  if (!root) return root.status();
+  e.root = std::move(*root);
+  auto mp = parse_path(j.contains("model_path") ? j["model_path"] : json("model"), where + ".model_path");
+  if (!mp) return mp.status();
+  e.model_path = std::move(*mp);
+  if (!j.contains("mappings") || !j["mappings"].is_array()) return invalid_argument(where + ": mappings missing");
+  for (size_t i = 0; i < j["mappings"].size(); ++i) {
+    const auto& m = j["mappings"][i];
+    const std::string w = where + ".mappings[" + std::to_string(i) + "]";
+    ExtractorMapping em;
+    auto p = parse_path(m.contains("path") ? m["path"] : json(), w + ".path");
+    if (!p) return p.status();
+    em.path = std::move(*p);
+    const std::string dest = m.value("dest", "");
+    auto u = unit_by_usage_key(dest);
+    if (!u) return invalid_argument(w + ".dest: unknown usage key \"" + dest + "\"");
+    em.dest = *u;
+    em.required = m.value("required", true);
+    e.mappings.push_back(std::move(em));
+  }
+  return e;
+}
+
+Result<UnitPrice> parse_unit_price(UnitId unit, const json& v, const std::string& where) {
+  UnitPrice up;
+  up.unit = unit;
+  if (v.is_object()) {
+    if (!v.contains("base")) return invalid_argument(where + ": tiered price needs \"base\"");
+    auto b = detail::json_decimal(v["base"]);
+    if (!b) return field_error(where + ".base", b.status());
+    up.base = *b;
+    const json& tiers = v.contains("tiers") ? v["tiers"] : json::array();
+    for (size_t i = 0; i < tiers.size(); ++i) {
+      const std::string w = where + ".tiers[" + std::to_string(i) + "]";
+      if (!tiers[i].contains("start") || !tiers[i]["start"].is_number_integer())
+        return invalid_argument(w + ".start: expected an integer token count");
+      auto p = detail::json_decimal(tiers[i].value("price", json()));
+      if (!p) return field_error(w + ".price", p.status());
+      up.tiers.push_back({tiers[i]["start"].get<int64_t>(), *p});
+    }
+    return up;
+  }
+  auto b = detail::json_decimal(v);
+  if (!b) return field_error(where, b.status());
+  up.base = *b;
+  return up;
+}
+
+Result<PriceSet> parse_price_set(const json& j, const std::string& where) {
+  if (!j.is_object()) return invalid_argument(where + ": expected an object of prices");
+  std::vector<UnitPrice> prices;
+  for (const auto& [k, v] : j.items()) {
+    auto u = unit_by_price_key(k);
+    if (!u)
+      return invalid_argument(where + ": unknown price key \"" + k +
+                              "\" (not in the unit registry of this cost-ops version)");
+    auto up = parse_unit_price(*u, v, where + "." + k);
+    if (!up) return up.status();
+    prices.push_back(std::move(*up));
+  }
+  auto ps = PriceSet::make(std::move(prices));
+  if (!ps) return field_error(where, ps.status());
+  return ps;
+}
+
+Result<int> parse_time_of_day(const json& v, const std::string& where) {
+  if (!v.is_string()) return invalid_argument(where + ": expected HH:MM:SS");
+  const std::string s = v.get<std::string>();
+  int h = 0, m = 0, sec = 0;
+  if (std::sscanf(s.c_str(), "%d:%d:%d", &h, &m, &sec) < 2 || h < 0 || h > 24 || m < 0 || m > 59 || sec < 0 ||
+      sec > 59)
+    return invalid_argument(where + ": expected HH:MM:SS, got \"" + s + "\"");
+  return h * 3600 + m * 60 + sec;
+}
+
+Result<std::vector<ConditionalPrice>> parse_prices(const json& j, const std::string& where) {
+  std::vector<ConditionalPrice> out;
+  if (j.is_object()) {
+    auto ps = parse_price_set(j, where);
+    if (!ps) return ps.status();
+    out.push_back({PriceConstraint{}, std::move(*ps)});
+    return out;
+  }
+  if (!j.is_array() || j.empty()) return invalid_argument(where + ": expected prices or a list of conditional prices");
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string w = where + "[" + std::to_string(i) + "]";
+    const json& c = j[i];
+    ConditionalPrice cp;
+    if (c.contains("constraint") && !c["constraint"].is_null()) {
+      const json& k = c["constraint"];
+      if (k.contains("start_date")) {
+        auto t = parse_timestamp(k["start_date"].is_string() ? k["start_date"].get<std::string>() : "");
+        if (!t) return field_error(w + ".constraint.start_date", t.status());
+        cp.constraint.kind = PriceConstraint::Kind::kStartDate;
+        cp.constraint.start_date = std::chrono::floor<std::chrono::days>(*t);
+      } else if (k.contains("start_time") && k.contains("end_time")) {
+        auto a = parse_time_of_day(k["start_time"], w + ".constraint.start_time");
+        if (!a) return a.status();
+        auto b = parse_time_of_day(k["end_time"], w + ".constraint.end_time");
+        if (!b) return b.status();
+        cp.constraint.kind = PriceConstraint::Kind::kTimeOfDay;
+        cp.constraint.start_second = *a;
+        cp.constraint.end_second = *b;
+      } else {
+        return invalid_argument(w + ".constraint: expected start_date, or start_time and end_time");
+      }
+    }
+    auto ps = parse_price_set(c.value("prices", json()), w + ".prices");
+    if (!ps) return ps.status();
+    cp.prices = std::move(*ps);
+    out.push_back(std::move(cp));
+  }
+  return out;
+}
+
+Result<Model> parse_model(const json& j, const std::string& where) {
+  Model m;
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return invalid_argument(where + ": model needs an id");
+  m.id = j["id"].get<std::string>();
+  const std::string w = where + " (" + m.id + ")";
+  m.name = j.value("name", m.id);
+  if (j.contains("match")) {
+    auto r = parse_match(j["match"], w + ".match");
+    if (!r) return r.status();
+    m.match = std::move(*r);
+  } else {
+    m.match = MatchRule::leaf(MatchRule::Kind::kEquals, m.id);
+  }
+  if (j.contains("context_window") && j["context_window"].is_number_integer())
+    m.context_window = j["context_window"].get<int64_t>();
+  m.deprecated = j.value("deprecated", false);
+  auto p = parse_prices(j.contains("prices") ? j["prices"] : json(), w + ".prices");
+  if (!p) return p.status();
+  m.prices = std::move(*p);
+  if (j.contains("variants")) {
+    for (size_t i = 0; i < j["variants"].size(); ++i) {
+      const json& v = j["variants"][i];
+      const std::string vw = w + ".variants[" + std::to_string(i) + "]";
+      PriceVariant pv;
+      pv.service_tier = v.value("service_tier", "");
+      pv.batch = v.value("batch", false);
+      if (pv.service_tier.empty() && !pv.batch) return invalid_argument(vw + ": give service_tier or batch");
+      auto vp = parse_prices(v.contains("prices") ? v["prices"] : json(), vw + ".prices");
+      if (!vp) return vp.status();
+      pv.prices = std::move(*vp);
+      m.variants.push_back(std::move(pv));
+    }
+  }
+  return m;
+}
+
+Result<Provider> parse_provider(const json& j, const std::string& where) {
+  Provider p;
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return invalid_argument(where + ": provider needs an id");
+  p.id = j["id"].get<std::string>();
+  const std::string w = where + " (" + p.id + ")";
+  p.name = j.value("name", p.id);
+  p.api_pattern = j.value("api_pattern", "");
+  for (const char* key : {"provider_match", "model_match"}) {
+    if (j.contains(key) && !j[key].is_null()) {
+      auto r = parse_match(j[key], w + "." + key);
+      if (!r) return r.status();
+      (std::string_view(key) == "provider_match" ? p.provider_match : p.model_match) = std::move(*r);
+    }
+  }
+  if (j.contains("extractors") && j["extractors"].is_array()) {
+    for (size_t i = 0; i < j["extractors"].size(); ++i) {
+      auto e = parse_extractor(j["extractors"][i], w + ".extractors[" + std::to_string(i) + "]");
+      if (!e) return e.status();
+      p.extractors.push_back(std::move(*e));
+    }
+  }
+  if (j.contains("fallback_model_providers"))
+    for (const auto& f : j["fallback_model_providers"])
+      if (f.is_string()) p.fallback_model_providers.push_back(f.get<std::string>());
+  if (!j.contains("models") || !j["models"].is_array()) return invalid_argument(w + ": models missing");
+  for (size_t i = 0; i < j["models"].size(); ++i) {
+    auto m = parse_model(j["models"][i], w + ".models[" + std::to_string(i) + "]");
+    if (!m) return m.status();
+    p.models.push_back(std::move(*m));
+  }
+  return p;
+}
+
+Result<std::vector<Provider>> parse_providers(const json& arr, const std::string& where) {
+  std::vector<Provider> out;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    auto p = parse_provider(arr[i], where + "[" + std::to_string(i) + "]");
+    if (!p) return p.status();
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LiteLLM
+
+struct LiteKey {
+  UnitId unit;
+  int64_t scale;  // LiteLLM prices per token (or request/character); ours per `per` units
+};
+
+std::optional<LiteKey> litellm_base_key(std::string_view k) {
+  static const std::map<std::string_view, std::string_view> kMap = {
+      {"input_cost_per_token", "input_tokens"},
+      {"output_cost_per_token", "output_tokens"},
+      {"cache_read_input_token_cost", "cache_read_tokens"},
+      {"input_cost_per_token_cache_hit", "cache_read_tokens"},
+      {"cache_creation_input_token_cost", "cache_write_tokens"},
+      {"cache_creation_input_token_cost_above_1hr", "cache_write_1h_tokens"},
+      {"input_cost_per_audio_token", "input_audio_tokens"},
+      {"output_cost_per_audio_token", "output_audio_tokens"},
+      {"cache_read_input_audio_token_cost", "cache_audio_read_tokens"},
+      {"cache_creation_input_audio_token_cost", "cache_audio_write_tokens"},
+      {"output_cost_per_reasoning_token", "output_reasoning_tokens"},
+      {"input_cost_per_image_token", "input_image_tokens"},
+      {"output_cost_per_image_token", "output_image_tokens"},
+      {"input_cost_per_video_token", "input_video_tokens"},
+      {"output_cost_per_video_token", "output_video_tokens"},
+      {"citation_cost_per_token", "output_citation_tokens"},
+      {"input_cost_per_character", "input_characters"},
+      {"input_cost_per_request", "requests"},
+  };
+  auto it = kMap.find(k);
+  if (it == kMap.end()) return std::nullopt;
+  const UnitId u = *unit_by_usage_key(it->second);
+  return LiteKey{u, kUnits[u].per};
+}
+
+// Splits "<base>[_above_<N>k_tokens][_priority|_flex|_batches]".
+struct LiteParsed {
+  LiteKey key;
+  int64_t above = -1;
+  std::string_view variant;  // "", "priority", "flex", "batch"
+};
+
+std::optional<LiteParsed> parse_litellm_key(std::string_view k) {
+  LiteParsed r{};
+  for (auto [suffix, name] : {std::pair<std::string_view, std::string_view>{"_priority", "priority"},
+                              {"_flex", "flex"},
+                              {"_batches", "batch"}}) {
+    if (k.ends_with(suffix)) {
+      r.variant = name;
+      k.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  if (k.ends_with("k_tokens")) {
+    const auto pos = k.rfind("_above_");
+    if (pos != std::string_view::npos) {
+      std::string_view num = k.substr(pos + 7, k.size() - pos - 7 - 8);
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
+      if (ec == std::errc() && p == num.data() + num.size()) {
+        r.above = n * 1000;
+        k = k.substr(0, pos);
+      }
+    }
+  }
+  auto base = litellm_base_key(k);
+  if (!base) return std::nullopt;
+  r.key = *base;
+  return r;
+}
+
+Result<Decimal> litellm_price(const json& v, int64_t scale, const std::string& where) {
+  auto d = detail::json_decimal(v);
+  if (!d) return field_error(where, d.status());
+  auto s = d->mul_int(scale);
+  if (!s) return field_error(where, s.status());
+  return *s;
+}
+
+Result<Model> parse_litellm_model(const std::string& key, const std::string& provider, const json& v,
+                                  const std::string& where) {
+  Model m;
+  m.id = key;
+  m.name = key;
+  std::vector<MatchRule> names{MatchRule::leaf(MatchRule::Kind::kEquals, key)};
+  const std::string prefix = provider + "/";
+  if (key.starts_with(prefix) && key.size() > prefix.size())
+    names.push_back(MatchRule::leaf(MatchRule::Kind::kEquals, key.substr(prefix.size())));
+  m.match = names.size() == 1 ? std::move(names[0]) : MatchRule::any_of(std::move(names));
+  if (v.contains("max_input_tokens") && v["max_input_tokens"].is_number_integer())
+    m.context_window = v["max_input_tokens"].get<int64_t>();
+
+  // variant name -> unit -> price
+  std::map<std::string_view, std::map<UnitId, UnitPrice>> sets;
+  bool cache_read_explicit = false;
+  for (const auto& [k, val] : v.items()) {
+    if (val.is_null() || val.is_boolean() || val.is_object() || val.is_array()) continue;
+    auto parsed = parse_litellm_key(k);
+    if (!parsed) continue;
+    if (k.starts_with("cache_read_input_token_cost")) cache_read_explicit = true;
+    if (k.starts_with("input_cost_per_token_cache_hit") && cache_read_explicit) continue;
+    auto price = litellm_price(val, parsed->key.scale, where + "." + k);
+    if (!price) return price.status();
+    UnitPrice& up = sets[parsed->variant][parsed->key.unit];
+    up.unit = parsed->key.unit;
+    if (parsed->above < 0) {
+      up.base = *price;
+    } else {
+      up.tiers.push_back({parsed->above, *price});
+    }
+  }
+  // tiered_pricing: [{input_cost_per_token, output_cost_per_token, ..., range: [lo, hi]}]; the
+  // range containing the request's total input tokens prices all of them (lo < n <= hi).
+  if (v.contains("tiered_pricing") && v["tiered_pricing"].is_array()) {
+    const json& tp = v["tiered_pricing"];
+    for (size_t i = 0; i < tp.size(); ++i) {
+      const std::string w = where + ".tiered_pricing[" + std::to_string(i) + "]";
+      const json& t = tp[i];
+      if (!t.contains("range") || !t["range"].is_array() || t["range"].empty())
+        return invalid_argument(w + ".range: expected [start, end]");
+      auto lo = detail::json_decimal(t["range"][0]);
+      if (!lo) return field_error(w + ".range[0]", lo.status());
+      const int64_t start = static_cast<int64_t>(lo->raw() / Decimal::kScale);
+      for (const auto& [k, val] : t.items()) {
+        auto parsed = parse_litellm_key(k);
+        if (!parsed || parsed->above >= 0) continue;
+        auto price = litellm_price(val, parsed->key.scale, w + "." + k);
+        if (!price) return price.status();
+        UnitPrice& up = sets[parsed->variant][parsed->key.unit];
+        up.unit = parsed->key.unit;
+        if (start == 0) {
+          up.base = *price;
+        } else {
+          up.tiers.push_back({start, *price});
+        }
+      }
+    }
+  }
+  auto& standard = sets[""];
+  if (standard.empty()) return not_found(where + ": no token prices");
+  auto build = [&](const std::map<UnitId, UnitPrice>& overrides) -> Result<PriceSet> {
+    std::map<UnitId, UnitPrice> merged = standard;
+    for (const auto& [u, p] : overrides) merged[u] = p;
+    std::vector<UnitPrice> list;
+    for (auto& [u, p] : merged) list.push_back(p);
+    auto ps = PriceSet::make(std::move(list));
+    if (!ps) return field_error(where, ps.status());
+    return ps;
+  };
+  auto base = build({});
+  if (!base) return base.status();
+  m.prices.push_back({PriceConstraint{}, std::move(*base)});
+  for (auto& [name, overrides] : sets) {
+    if (name.empty()) continue;
+    auto ps = build(overrides);
+    if (!ps) return ps.status();
+    PriceVariant pv;
+    pv.batch = name == "batch";
+    if (!pv.batch) pv.service_tier = std::string(name);
+    pv.prices.push_back({PriceConstraint{}, std::move(*ps)});
+    m.variants.push_back(std::move(pv));
+  }
+  return m;
+}
+
+Result<std::vector<Provider>> parse_litellm(const json& j, const std::string& source) {
+  std::vector<Provider> providers;
+  std::map<std::string, size_t> index;
+  for (const auto& [key, v] : j.items()) {
+    if (!v.is_object() || key == "sample_spec") continue;
+    if (!v.contains("litellm_provider") || !v["litellm_provider"].is_string()) continue;
+    const std::string provider = v["litellm_provider"].get<std::string>();
+    auto m = parse_litellm_model(key, provider, v, source + ": \"" + key + "\"");
+    if (!m) {
+      if (m.status().code() == StatusCode::kNotFound) continue;  // no token prices: not a token model
+      return m.status();
+    }
+    auto [it, inserted] = index.emplace(provider, providers.size());
+    if (inserted) {
+      Provider p;
+      p.id = provider;
+      p.name = provider;
+      providers.push_back(std::move(p));
+    }
+    providers[it->second].models.push_back(std::move(*m));
+  }
+  return providers;
+}
+
+Result<CatalogFormat> detect_format(const json& j, const std::string& source) {
+  if (j.is_array()) return CatalogFormat::kGenaiPrices;
+  if (j.is_object()) {
+    if (j.contains("format")) {
+      if (j["format"] == "cost-ops-catalog") return CatalogFormat::kCostOps;
+      return invalid_argument(source + ": unknown catalog format " + j["format"].dump());
+    }
+    if (j.contains("sample_spec")) return CatalogFormat::kLiteLLM;
+    for (const auto& [k, v] : j.items())
+      if (v.is_object() && (v.contains("litellm_provider") || v.contains("input_cost_per_token")))
+        return CatalogFormat::kLiteLLM;
+  }
+  return invalid_argument(source +
+                          ": not a pricing catalog (expected a genai-prices provider list, a LiteLLM "
+                          "model map, or {\"format\": \"cost-ops-catalog\", ...})");
+}
+
+}  // namespace
+
+Result<Catalog> Catalog::parse(std::string_view text, std::string source, std::optional<CatalogFormat> format) {
+  auto j = detail::parse_json_exact(text, source);
+  if (!j) return j.status();
+  CatalogFormat f;
+  if (format) {
+    f = *format;
+  } else {
+    auto d = detect_format(*j, source);
+    if (!d) return d.status();
+    f = *d;
+  }
+  Currency currency;
+  Result<std::vector<Provider>> providers = std::vector<Provider>{};
+  switch (f) {
+    case CatalogFormat::kGenaiPrices:
+      if (!j->is_array()) return invalid_argument(source + ": a genai-prices catalog is a list of providers");
+      providers = parse_providers(*j, source + ": providers");
+      break;
+    case CatalogFormat::kLiteLLM:
+      if (!j->is_object()) return invalid_argument(source + ": a LiteLLM catalog is an object of models");
+      providers = parse_litellm(*j, source);
+      break;
+    case CatalogFormat::kCostOps: {
+      if (!j->is_object() || !j->contains("providers") || !(*j)["providers"].is_array())
+        return invalid_argument(source + ": a cost-ops catalog needs \"providers\": [...]");
+      if (j->value("version", 1) != 1)
+        return invalid_argument(source + ": unsupported cost-ops catalog version " + (*j)["version"].dump());
+      if (j->contains("currency")) {
+        auto c = Currency::parse(j->value("currency", ""));
+        if (!c) return c.status().with_context(source + ": currency");
+        currency = *c;
+      }
+      providers = parse_providers((*j)["providers"], source + ": providers");
+      break;
+    }
+  }
+  if (!providers) return providers.status();
+  return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
+}
+
+Result<Catalog> Catalog::load_file(const std::filesystem::path& path, std::optional<CatalogFormat> format) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error(path.string() + ": cannot open catalog file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return io_error(path.string() + ": read error");
+  return parse(ss.str(), path.string(), format);
+}
+
+Result<Catalog> Catalog::builtin_copy() {
+  const std::string_view text(costops_builtin_catalog,
+                              static_cast<size_t>(costops_builtin_catalog_end - costops_builtin_catalog));
+  return parse(text, "built-in", CatalogFormat::kGenaiPrices);
+}
+
+const Catalog& Catalog::builtin() {
+  static const Catalog cat = [] {
+    auto c = builtin_copy();
+    assert(c.has_value() && "the built-in catalog must load");
+    return c ? std::move(*c) : Catalog();
+  }();
+  return cat;
+}
+
+}  // namespace costops::pricing
