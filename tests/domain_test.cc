@@ -1,2 +1,223 @@
 #include <gtest/gtest.h>
-TEST(Placeholder, Builds) { EXPECT_EQ(1, 1); }
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <regex>
+
+#include "costops/domain/decimal.h"
+#include "costops/domain/money.h"
+#include "costops/domain/time.h"
+#include "costops/domain/units.h"
+#include "test_util.h"
+
+namespace costops {
+namespace {
+
+Decimal D(const char* s) {
+  auto r = Decimal::parse(s);
+  EXPECT_TRUE(r.has_value()) << s << ": " << r.status_or_ok().to_string();
+  return r ? *r : Decimal();
+}
+
+TEST(DecimalTest, ParsesAndFormatsExactly) {
+  struct Case {
+    const char* in;
+    const char* want;
+  } cases[] = {
+      {"0", "0"},           {"12", "12"},
+      {"-0.5", "-0.5"},     {"+3.25", "3.25"},
+      {"0.0793410", "0.079341"},
+      {"2.5e-06", "0.0000025"},
+      {"3.0001999999999996e-07", "0.00000030001999999999996"},
+      {"1E3", "1000"},      {"1.5e+2", "150"},
+      {"0.000000000000000000000001", "0.000000000000000000000001"},
+      {"100000000000000", "100000000000000"},
+      {"-0", "0"},          {".5", "0.5"},
+  };
+  for (const auto& c : cases) {
+    auto d = Decimal::parse(c.in);
+    ASSERT_TRUE(d.has_value()) << c.in;
+    EXPECT_EQ(d->to_string(), c.want) << c.in;
+  }
+}
+
+TEST(DecimalTest, RejectsMalformedAndInexactInput) {
+  for (const char* bad : {"", "-", "abc", "1.2.3", "1e", "1e+", "0x10", "1,5", "12a", " 1"}) {
+    auto d = Decimal::parse(bad);
+    EXPECT_FALSE(d.has_value()) << bad;
+    EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  auto tiny = Decimal::parse("1e-25");
+  ASSERT_FALSE(tiny.has_value());
+  EXPECT_EQ(tiny.status().code(), StatusCode::kOutOfRange);
+  EXPECT_NE(tiny.status().message().find("24 fractional digits"), std::string::npos);
+  EXPECT_FALSE(Decimal::parse("1e20").has_value());  // beyond the range of 1.7e14
+  EXPECT_TRUE(Decimal::parse("1.000000000000000000000000000").has_value());  // trailing zeros are exact
+}
+
+TEST(DecimalTest, ArithmeticIsExactAndNeverDrifts) {
+  // 0.1 + 0.2 == 0.3, the classic binary floating-point failure.
+  EXPECT_EQ((D("0.1") + D("0.2")).to_string(), "0.3");
+  // A billion additions of a millionth of a cent stay exact.
+  Decimal unit = D("0.00000001");
+  auto big = unit.mul_int(1'000'000'000);
+  ASSERT_TRUE(big.has_value());
+  EXPECT_EQ(big->to_string(), "10");
+  Decimal sum;
+  for (int i = 0; i < 1000; ++i) sum += D("0.000001");
+  EXPECT_EQ(sum.to_string(), "0.001");
+  EXPECT_EQ(D("2.5").mul(D("0.4"))->to_string(), "1");
+  EXPECT_EQ(D("3").mul_div(1, 3)->to_string(), "1");
+  EXPECT_EQ(D("1").mul_div(1, 3)->to_string(), "0.333333333333333333333333");
+  EXPECT_EQ(D("2").mul_div(1, 3)->to_string(), "0.666666666666666666666667");
+}
+
+TEST(DecimalTest, OverflowIsReportedNotWrapped) {
+  Decimal big = D("100000000000000");
+  Decimal out;
+  const Decimal huge = Decimal::from_raw(static_cast<int128>(1) << 126);
+  EXPECT_FALSE(Decimal::add_checked(huge, huge, &out));
+  EXPECT_FALSE(big.mul_int(1'000'000).has_value());
+  EXPECT_EQ(big.mul_int(1'000'000).status().code(), StatusCode::kOutOfRange);
+  EXPECT_FALSE(Decimal::add_checked(big, big, &out));  // 2e14 is past the 1.7e14 range
+  EXPECT_TRUE(Decimal::add_checked(D("50000000000000"), D("50000000000000"), &out));
+  EXPECT_EQ(out.to_string(), "100000000000000");
+}
+
+TEST(DecimalTest, NamedRounding) {
+  struct Case {
+    const char* in;
+    int places;
+    RoundingMode mode;
+    const char* want;
+  } cases[] = {
+      {"0.125", 2, RoundingMode::kHalfEven, "0.12"},  {"0.135", 2, RoundingMode::kHalfEven, "0.14"},
+      {"0.125", 2, RoundingMode::kHalfUp, "0.13"},    {"-0.125", 2, RoundingMode::kHalfUp, "-0.13"},
+      {"0.129", 2, RoundingMode::kDown, "0.12"},      {"0.121", 2, RoundingMode::kUp, "0.13"},
+      {"-0.121", 2, RoundingMode::kFloor, "-0.13"},   {"-0.129", 2, RoundingMode::kCeiling, "-0.12"},
+      {"2.5", 0, RoundingMode::kHalfEven, "2"},       {"3.5", 0, RoundingMode::kHalfEven, "4"},
+      {"0.0793410", 4, RoundingMode::kHalfEven, "0.0793"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(D(c.in).round(c.places, c.mode).to_string(), c.want) << c.in;
+  EXPECT_EQ(D("1.005").to_string_fixed(2), "1.00");
+  EXPECT_EQ(D("12").to_string_fixed(2), "12.00");
+  EXPECT_EQ(D("-0.001").to_string_fixed(2), "0.00");
+}
+
+TEST(DecimalTest, DoubleBridgeIsExplicitAndRejectsNonFinite) {
+  EXPECT_EQ(Decimal::from_double(1234.5678, 2)->to_string(), "1234.57");
+  EXPECT_FALSE(Decimal::from_double(std::nan(""), 2).has_value());
+  EXPECT_FALSE(Decimal::from_double(1e300, 2).has_value());
+  EXPECT_DOUBLE_EQ(D("0.25").to_double(), 0.25);
+}
+
+TEST(MoneyTest, SameCurrencyAddsDifferentCurrenciesDoNot) {
+  Money a{D("1.10"), Currency::usd()};
+  Money b{D("2.20"), Currency::usd()};
+  EXPECT_EQ(a.plus(b)->to_string(), "3.3 USD");
+  auto eur = Currency::parse("eur");
+  ASSERT_TRUE(eur.has_value());
+  EXPECT_EQ(eur->code(), "EUR");
+  auto mixed = a.plus(Money{D("1"), *eur});
+  ASSERT_FALSE(mixed.has_value());
+  EXPECT_EQ(mixed.status().message(), "cannot add EUR to USD");
+  EXPECT_FALSE(Currency::parse("US").has_value());
+  EXPECT_FALSE(Currency::parse("U$D").has_value());
+}
+
+TEST(TimeTest, ParsesRfc3339Forms) {
+  struct Case {
+    const char* in;
+    const char* want;
+  } cases[] = {
+      {"2026-11-02T10:15:00Z", "2026-11-02T10:15:00Z"},
+      {"2026-11-02T10:15:00.123Z", "2026-11-02T10:15:00.123Z"},
+      {"2026-11-02T10:15:00.123456Z", "2026-11-02T10:15:00.123456Z"},
+      {"2026-11-02T12:15:00+02:00", "2026-11-02T10:15:00Z"},
+      {"2026-11-02T00:15:00-01:30", "2026-11-02T01:45:00Z"},
+      {"2026-11-02 10:15:00", "2026-11-02T10:15:00Z"},
+      {"2026-11-02", "2026-11-02T00:00:00Z"},
+      {"2024-02-29T23:59:59Z", "2024-02-29T23:59:59Z"},
+  };
+  for (const auto& c : cases) {
+    auto t = parse_timestamp(c.in);
+    ASSERT_TRUE(t.has_value()) << c.in;
+    EXPECT_EQ(format_timestamp(*t), c.want) << c.in;
+  }
+  for (const char* bad : {"", "2026-13-01", "2025-02-29", "2026-11-02T25:00:00Z", "yesterday", "2026-11-02T10:15:00Q"})
+    EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
+  EXPECT_EQ(seconds_of_day(*parse_timestamp("2026-11-02T00:30:01Z")), 1801);
+}
+
+// The compiled-in unit registry must equal the shipped units.yml (the v2 contract).
+TEST(UnitsTest, RegistryMatchesUnitsYml) {
+  const std::string text = testing::read_file(testing::source_path("data/pricing/genai-prices/units.yml"));
+  ASSERT_FALSE(text.empty());
+  std::map<std::string, std::map<std::string, std::string>> yml;
+  std::string cur;
+  std::istringstream in(text);
+  std::string line;
+  const std::regex top(R"(^([a-z0-9_]+):\s*$)"), kv(R"(^\s+(per|price_key):\s*(\S+))"), dims(R"(^\s+dimensions:\s*\{(.*)\})");
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, m, top)) {
+      cur = m[1];
+      yml[cur]["price_key"] = cur;
+    } else if (!cur.empty() && std::regex_search(line, m, kv)) {
+      std::string v = m[2];
+      v.erase(std::remove(v.begin(), v.end(), '_'), v.end());
+      yml[cur][m[1]] = m[1] == "price_key" ? std::string(m[2]) : v;
+    } else if (!cur.empty() && std::regex_search(line, m, dims)) {
+      yml[cur]["dims"] = m[1];
+    }
+  }
+  ASSERT_EQ(static_cast<int>(yml.size()), kUnitCount);
+  const char* dim_names[] = {"family", "direction", "modality", "token_type", "cache_ttl", "page_type", "tool_type"};
+  for (int i = 0; i < kUnitCount; ++i) {
+    const UnitDef& u = kUnits[i];
+    auto it = yml.find(std::string(u.usage_key));
+    ASSERT_NE(it, yml.end()) << u.usage_key;
+    EXPECT_EQ(it->second["price_key"], u.price_key) << u.usage_key;
+    EXPECT_EQ(it->second["per"], std::to_string(u.per)) << u.usage_key;
+    std::string want;
+    for (int d = 0; d < kDimensionCount; ++d) {
+      if (u.dims[d].empty()) continue;
+      if (!want.empty()) want += ", ";
+      want += std::string(dim_names[d]) + ": " + std::string(u.dims[d]);
+    }
+    std::string got = it->second["dims"];
+    got.erase(0, got.find_first_not_of(' '));
+    got.erase(got.find_last_not_of(' ') + 1);
+    // Same set of "k: v" pairs, order-insensitive.
+    auto split = [](std::string s) {
+      std::vector<std::string> v;
+      std::stringstream ss(s);
+      std::string x;
+      while (std::getline(ss, x, ',')) {
+        x.erase(0, x.find_first_not_of(' '));
+        x.erase(x.find_last_not_of(' ') + 1);
+        v.push_back(x);
+      }
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    EXPECT_EQ(split(got), split(want)) << u.usage_key;
+  }
+}
+
+TEST(UnitsTest, AncestryFollowsDimensions) {
+  using namespace units;
+  EXPECT_TRUE(is_descendant_or_self(kInputTokens, kCacheReadTokens));
+  EXPECT_TRUE(is_descendant_or_self(kInputTokens, kCacheAudioReadTokens));
+  EXPECT_TRUE(is_descendant_or_self(kCacheReadTokens, kCacheAudioReadTokens));
+  EXPECT_TRUE(is_descendant_or_self(kCacheWriteTokens, kCacheWrite1hTokens));
+  EXPECT_FALSE(is_descendant_or_self(kCacheReadTokens, kInputTokens));
+  EXPECT_FALSE(is_descendant_or_self(kInputTokens, kOutputTokens));
+  EXPECT_FALSE(is_descendant_or_self(kInputTokens, kRequests));
+  EXPECT_EQ(kUnits[kCacheWrite1hTokens].depth(), 3);
+}
+
+}  // namespace
+}  // namespace costops

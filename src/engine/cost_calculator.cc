@@ -57,7 +57,7 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
       out->output += cost;
     }
     out->total += cost;
-    if (out->n_lines < PriceResult::kMaxLines) out->lines[out->n_lines++] = {leaf.unit, q, rate.per_block, cost};
+    if (q != 0 && out->n_lines < PriceResult::kMaxLines) out->lines[out->n_lines++] = {leaf.unit, q, rate.per_block, cost};
   }
   return Status::ok();
 }

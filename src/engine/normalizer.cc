@@ -141,18 +141,18 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj, st
   return u;
 }
 
-// Whether every required mapping of `ex` is present in `obj` and at least one mapping is.
-bool fits(const pricing::Extractor& ex, element obj) {
-  bool any = false;
+// How many mappings of `ex` find a value in `obj`; -1 when a required one is missing.
+int fit_score(const pricing::Extractor& ex, element obj) {
+  int found = 0;
   for (const auto& m : ex.mappings) {
     element v;
     std::string err;
     const Walk w = walk(obj, m.path, "", &v, &err);
-    if (w == Walk::kError) return false;
-    if (w == Walk::kMissing && m.required) return false;
-    any = any || w == Walk::kFound;
+    if (w == Walk::kError) return -1;
+    if (w == Walk::kMissing && m.required) return -1;
+    found += w == Walk::kFound ? 1 : 0;
   }
-  return any;
+  return found;
 }
 
 }  // namespace
@@ -202,13 +202,27 @@ const pricing::Extractor* generic_extractor(std::string_view flavor) {
 
 }  // namespace
 
+namespace {
+
+// The provider's extractor for `flavor`; a flavor the provider lacks but that names a wire
+// format ("anthropic" for the Messages API, "chat", "responses") uses that format's extractor.
+Result<const pricing::Extractor*> flavor_extractor(const pricing::Provider& p, std::string_view flavor) {
+  auto e = p.extractor(flavor);
+  if (!e && !flavor.empty() && flavor != "default") {
+    if (const auto* g = generic_extractor(flavor)) return g;
+  }
+  return e;
+}
+
+}  // namespace
+
 Result<const pricing::Extractor*> Normalizer::extractor(std::string_view provider, std::string_view flavor) {
   const pricing::Provider* p = extractor_provider(*this, provider);
   if (p == nullptr) {
     if (const auto* g = generic_extractor(flavor)) return g;
     return not_found("no usage extractor for provider \"" + std::string(provider) + "\"");
   }
-  return p->extractor(flavor);
+  return flavor_extractor(*p, flavor);
 }
 
 Result<int64_t> detail::token_count(element v, std::string_view field) {
@@ -277,14 +291,17 @@ Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string
   const pricing::Extractor* ex = nullptr;
   if (p != nullptr) {
     if (!flavor.empty()) {
-      auto e = p->extractor(flavor);
+      auto e = flavor_extractor(*p, flavor);
       if (!e) return e.status();
       ex = *e;
     } else {
+      // The flavor whose mappings find the most values in the object (the first on a tie).
+      int best = 0;
       for (const auto& e : p->extractors) {
-        if (fits(e, obj)) {
+        const int score = fit_score(e, obj);
+        if (score > best) {
+          best = score;
           ex = &e;
-          break;
         }
       }
       if (ex == nullptr) ex = &p->extractors.front();

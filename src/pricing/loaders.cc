@@ -410,8 +410,8 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
     for (size_t i = 0; i < tp.size(); ++i) {
       const std::string w = where + ".tiered_pricing[" + std::to_string(i) + "]";
       const json& t = tp[i];
-      if (!t.contains("range") || !t["range"].is_array() || t["range"].empty())
-        return invalid_argument(w + ".range: expected [start, end]");
+      if (!t.contains("range")) continue;  // e.g. search APIs tiered by max_results_range: not tokens
+      if (!t["range"].is_array() || t["range"].empty()) return invalid_argument(w + ".range: expected [start, end]");
       auto lo = detail::json_decimal(t["range"][0]);
       if (!lo) return field_error(w + ".range[0]", lo.status());
       const int64_t start = static_cast<int64_t>(lo->raw() / Decimal::kScale);

@@ -1,0 +1,51 @@
+// Every priced interpretation of the real provider responses in ../shared/data/responses/dev.json
+// must give exactly the expected input and output prices.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "costops/domain/decimal.h"
+#include "costops/engine/cost_calculator.h"
+#include "costops/ingest/record_json.h"
+#include "test_util.h"
+
+namespace costops {
+namespace {
+
+TEST(ResponsesTest, DevSetPricesExactly) {
+  const std::string text = testing::read_file(testing::shared_path("data/responses/dev.json"));
+  ASSERT_FALSE(text.empty()) << "missing " << testing::shared_path("data/responses/dev.json");
+  const auto data = nlohmann::json::parse(text);
+  auto catalog = pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
+  ASSERT_TRUE(catalog.has_value()) << catalog.status_or_ok().to_string();
+  engine::Normalizer n(*catalog);
+  ingest::RecordParser parser(n);
+  const Timestamp as_of = *parse_timestamp("2026-08-21T12:00:00Z");
+  int checked = 0;
+  for (const auto& x : data) {
+    for (const auto& e : x["extracted"]) {
+      for (const auto& ex : e["extractors"]) {
+        if (!ex.contains("input_price")) continue;
+        const std::string name = x["body"].value("file", "?") + " " + ex["provider_id"].get<std::string>() + "/" +
+                                 ex["api_flavor"].get<std::string>();
+        nlohmann::json line = {{"provider", ex["provider_id"]}, {"api_flavor", ex["api_flavor"]}, {"body", x["body"]}};
+        auto rec = parser.parse(line.dump());
+        ASSERT_TRUE(rec.has_value()) << name << ": " << rec.status_or_ok().to_string();
+        for (const auto& [k, v] : e["usage"].items()) {
+          auto u = unit_by_usage_key(k);
+          ASSERT_TRUE(u.has_value()) << k;
+          EXPECT_EQ(rec->usage.get(*u), v.get<int64_t>()) << name << " " << k;
+        }
+        auto cost = engine::CostCalculator::price_record(*catalog, *rec, as_of);
+        ASSERT_TRUE(cost.has_value()) << name << ": " << cost.status_or_ok().to_string();
+        EXPECT_EQ(cost->input_cost.amount, *Decimal::parse(ex["input_price"].get<std::string>())) << name;
+        EXPECT_EQ(cost->output_cost.amount, *Decimal::parse(ex["output_price"].get<std::string>())) << name;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 1835);
+}
+
+}  // namespace
+}  // namespace costops
