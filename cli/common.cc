@@ -15,7 +15,8 @@ void setup_logging(bool verbose) {
   if (color) {
     logger = spdlog::stderr_color_st("cost-ops");
   } else {
-    logger = std::make_shared<spdlog::logger>("cost-ops", std::make_shared<spdlog::sinks::stderr_sink_st>());
+    logger = std::make_shared<spdlog::logger>("cost-ops",
+                                              std::make_shared<spdlog::sinks::stderr_sink_st>());
   }
   logger->set_pattern(color ? "%^%l%$: %v" : "%l: %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
@@ -25,13 +26,16 @@ void setup_logging(bool verbose) {
 void report(const Status& st) { spdlog::error("{}", st.message()); }
 
 void CatalogOptions::add_to(CLI::App& app) {
-  app.add_option("--catalog", catalog_file,
-                 "Pricing catalog file replacing the built-in one: genai-prices data.json, LiteLLM's "
-                 "model_prices_and_context_window.json, or a cost-ops catalog");
-  app.add_option("--catalog-format", format, "Catalog format: auto (detect), genai-prices, litellm, cost-ops")
+  app.add_option(
+      "--catalog", catalog_file,
+      "Pricing catalog file replacing the built-in one: genai-prices data.json, LiteLLM's "
+      "model_prices_and_context_window.json, or a cost-ops catalog");
+  app.add_option("--catalog-format", format,
+                 "Catalog format: auto (detect), genai-prices, litellm, cost-ops")
       ->check(CLI::IsMember({"auto", "genai-prices", "litellm", "cost-ops"}));
-  app.add_option("--prices", custom_prices,
-                 "Custom prices (a cost-ops catalog file) that add or override models on top of the catalog");
+  app.add_option(
+      "--prices", custom_prices,
+      "Custom prices (a cost-ops catalog file) that add or override models on top of the catalog");
 }
 
 Result<const pricing::Catalog*> CatalogOptions::load() {

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("cost-ops ") + costops::kVersion);
   app.require_subcommand(1);
   setup_logging(false);
-  app.add_flag_callback("-v,--verbose", [] { setup_logging(true); }, "More diagnostics on stderr");
+  app.add_flag_callback(
+      "-v,--verbose", [] { setup_logging(true); }, "More diagnostics on stderr");
 
   int rc = kExitOk;
   add_price_command(app, rc);

@@ -51,10 +51,10 @@ struct ModelTotals {
   Decimal input, output, total;
 };
 
-void print_summary(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows, Currency cur,
-                   const ingest::PriceStreamStats& stats) {
-  std::printf("%-14s %-34s %9s %14s %12s %16s\n", "provider", "model", "records", "input_tokens", "output_tokens",
-              "cost");
+void print_summary(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows,
+                   Currency cur, const ingest::PriceStreamStats& stats) {
+  std::printf("%-14s %-34s %9s %14s %12s %16s\n", "provider", "model", "records", "input_tokens",
+              "output_tokens", "cost");
   ModelTotals all;
   for (const auto& [key, t] : rows) {
     std::printf("%-14s %-34s %9llu %14lld %12lld %16s\n", key.first.c_str(), key.second.c_str(),
@@ -66,10 +66,12 @@ void print_summary(const std::map<std::pair<std::string, std::string>, ModelTota
     all.total += t.total;
   }
   std::printf("%-14s %-34s %9llu %14lld %12lld %16s\n", "total", std::string(cur.code()).c_str(),
-              static_cast<unsigned long long>(all.records), static_cast<long long>(all.input_tokens),
-              static_cast<long long>(all.output_tokens), all.total.to_string_fixed(6).c_str());
-  std::printf("%llu lines, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
-              static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
+              static_cast<unsigned long long>(all.records),
+              static_cast<long long>(all.input_tokens), static_cast<long long>(all.output_tokens),
+              all.total.to_string_fixed(6).c_str());
+  std::printf(
+      "%llu lines, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
+      static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
 }
 
 int run_price(PriceOptions& o) {
@@ -81,7 +83,8 @@ int run_price(PriceOptions& o) {
   ingest::PriceStreamOptions opt;
   opt.catalog = *cat;
   if (o.as_of.empty()) {
-    opt.as_of = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+    opt.as_of =
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   } else {
     auto t = parse_timestamp(o.as_of);
     if (!t) {
@@ -94,7 +97,8 @@ int run_price(PriceOptions& o) {
   std::map<std::pair<std::string, std::string>, ModelTotals> rows;
   if (o.summary) {
     opt.write_lines = false;
-    opt.on_priced = [&](const UsageRecord& r, const pricing::ModelRef& ref, const engine::PriceResult& pr) {
+    opt.on_priced = [&](const UsageRecord& r, const pricing::ModelRef& ref,
+                        const engine::PriceResult& pr) {
       auto& t = rows[{ref.provider->id, ref.model->id}];
       ++t.records;
       t.input_tokens += r.usage.get(units::kInputTokens);
@@ -135,9 +139,12 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->footer(kPriceHelp);
   cmd->add_option("file", opts->file, "Input JSON Lines file, or - for stdin (default)");
   opts->catalog.add_to(*cmd);
-  cmd->add_option("--as-of", opts->as_of, "Time (RFC 3339) for lines without a timestamp (default: now)");
-  cmd->add_flag("--detail", opts->detail, "Add the per-unit breakdown and the price version to each line");
-  cmd->add_flag("--summary", opts->summary, "Print a per-model summary table instead of one line per record");
+  cmd->add_option("--as-of", opts->as_of,
+                  "Time (RFC 3339) for lines without a timestamp (default: now)");
+  cmd->add_flag("--detail", opts->detail,
+                "Add the per-unit breakdown and the price version to each line");
+  cmd->add_flag("--summary", opts->summary,
+                "Print a per-model summary table instead of one line per record");
   cmd->callback([opts, &rc] { rc = run_price(*opts); });
 }
 

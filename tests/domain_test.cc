@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <sstream>
 #include <regex>
+#include <sstream>
 
 #include "costops/domain/decimal.h"
 #include "costops/domain/money.h"
@@ -26,15 +26,19 @@ TEST(DecimalTest, ParsesAndFormatsExactly) {
     const char* in;
     const char* want;
   } cases[] = {
-      {"0", "0"},           {"12", "12"},
-      {"-0.5", "-0.5"},     {"+3.25", "3.25"},
+      {"0", "0"},
+      {"12", "12"},
+      {"-0.5", "-0.5"},
+      {"+3.25", "3.25"},
       {"0.0793410", "0.079341"},
       {"2.5e-06", "0.0000025"},
       {"3.0001999999999996e-07", "0.00000030001999999999996"},
-      {"1E3", "1000"},      {"1.5e+2", "150"},
+      {"1E3", "1000"},
+      {"1.5e+2", "150"},
       {"0.000000000000000000000001", "0.000000000000000000000001"},
       {"100000000000000", "100000000000000"},
-      {"-0", "0"},          {".5", "0.5"},
+      {"-0", "0"},
+      {".5", "0.5"},
   };
   for (const auto& c : cases) {
     auto d = Decimal::parse(c.in);
@@ -54,7 +58,8 @@ TEST(DecimalTest, RejectsMalformedAndInexactInput) {
   EXPECT_EQ(tiny.status().code(), StatusCode::kOutOfRange);
   EXPECT_NE(tiny.status().message().find("24 fractional digits"), std::string::npos);
   EXPECT_FALSE(Decimal::parse("1e20").has_value());  // beyond the range of 1.7e14
-  EXPECT_TRUE(Decimal::parse("1.000000000000000000000000000").has_value());  // trailing zeros are exact
+  EXPECT_TRUE(
+      Decimal::parse("1.000000000000000000000000000").has_value());  // trailing zeros are exact
 }
 
 TEST(DecimalTest, ArithmeticIsExactAndNeverDrifts) {
@@ -93,14 +98,20 @@ TEST(DecimalTest, NamedRounding) {
     RoundingMode mode;
     const char* want;
   } cases[] = {
-      {"0.125", 2, RoundingMode::kHalfEven, "0.12"},  {"0.135", 2, RoundingMode::kHalfEven, "0.14"},
-      {"0.125", 2, RoundingMode::kHalfUp, "0.13"},    {"-0.125", 2, RoundingMode::kHalfUp, "-0.13"},
-      {"0.129", 2, RoundingMode::kDown, "0.12"},      {"0.121", 2, RoundingMode::kUp, "0.13"},
-      {"-0.121", 2, RoundingMode::kFloor, "-0.13"},   {"-0.129", 2, RoundingMode::kCeiling, "-0.12"},
-      {"2.5", 0, RoundingMode::kHalfEven, "2"},       {"3.5", 0, RoundingMode::kHalfEven, "4"},
+      {"0.125", 2, RoundingMode::kHalfEven, "0.12"},
+      {"0.135", 2, RoundingMode::kHalfEven, "0.14"},
+      {"0.125", 2, RoundingMode::kHalfUp, "0.13"},
+      {"-0.125", 2, RoundingMode::kHalfUp, "-0.13"},
+      {"0.129", 2, RoundingMode::kDown, "0.12"},
+      {"0.121", 2, RoundingMode::kUp, "0.13"},
+      {"-0.121", 2, RoundingMode::kFloor, "-0.13"},
+      {"-0.129", 2, RoundingMode::kCeiling, "-0.12"},
+      {"2.5", 0, RoundingMode::kHalfEven, "2"},
+      {"3.5", 0, RoundingMode::kHalfEven, "4"},
       {"0.0793410", 4, RoundingMode::kHalfEven, "0.0793"},
   };
-  for (const auto& c : cases) EXPECT_EQ(D(c.in).round(c.places, c.mode).to_string(), c.want) << c.in;
+  for (const auto& c : cases)
+    EXPECT_EQ(D(c.in).round(c.places, c.mode).to_string(), c.want) << c.in;
   EXPECT_EQ(D("1.005").to_string_fixed(2), "1.00");
   EXPECT_EQ(D("12").to_string_fixed(2), "12.00");
   EXPECT_EQ(D("-0.001").to_string_fixed(2), "0.00");
@@ -146,20 +157,23 @@ TEST(TimeTest, ParsesRfc3339Forms) {
     ASSERT_TRUE(t.has_value()) << c.in;
     EXPECT_EQ(format_timestamp(*t), c.want) << c.in;
   }
-  for (const char* bad : {"", "2026-13-01", "2025-02-29", "2026-11-02T25:00:00Z", "yesterday", "2026-11-02T10:15:00Q"})
+  for (const char* bad : {"", "2026-13-01", "2025-02-29", "2026-11-02T25:00:00Z", "yesterday",
+                          "2026-11-02T10:15:00Q"})
     EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
   EXPECT_EQ(seconds_of_day(*parse_timestamp("2026-11-02T00:30:01Z")), 1801);
 }
 
 // The compiled-in unit registry must equal the shipped units.yml (the v2 contract).
 TEST(UnitsTest, RegistryMatchesUnitsYml) {
-  const std::string text = testing::read_file(testing::source_path("data/pricing/genai-prices/units.yml"));
+  const std::string text =
+      testing::read_file(testing::source_path("data/pricing/genai-prices/units.yml"));
   ASSERT_FALSE(text.empty());
   std::map<std::string, std::map<std::string, std::string>> yml;
   std::string cur;
   std::istringstream in(text);
   std::string line;
-  const std::regex top(R"(^([a-z0-9_]+):\s*$)"), kv(R"(^\s+(per|price_key):\s*(\S+))"), dims(R"(^\s+dimensions:\s*\{(.*)\})");
+  const std::regex top(R"(^([a-z0-9_]+):\s*$)"), kv(R"(^\s+(per|price_key):\s*(\S+))"),
+      dims(R"(^\s+dimensions:\s*\{(.*)\})");
   std::smatch m;
   while (std::getline(in, line)) {
     if (std::regex_match(line, m, top)) {
@@ -174,7 +188,8 @@ TEST(UnitsTest, RegistryMatchesUnitsYml) {
     }
   }
   ASSERT_EQ(static_cast<int>(yml.size()), kUnitCount);
-  const char* dim_names[] = {"family", "direction", "modality", "token_type", "cache_ttl", "page_type", "tool_type"};
+  const char* dim_names[] = {"family",    "direction", "modality", "token_type",
+                             "cache_ttl", "page_type", "tool_type"};
   for (int i = 0; i < kUnitCount; ++i) {
     const UnitDef& u = kUnits[i];
     auto it = yml.find(std::string(u.usage_key));

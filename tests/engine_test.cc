@@ -23,9 +23,11 @@ TEST(NormalizerTest, CanonicalAndOpenAIStyleNames) {
   } cases[] = {
       {"canonical", R"({"input_tokens": 1200, "cache_read_tokens": 200, "output_tokens": 80})",
        R"({"input_tokens":1200,"output_tokens":80,"cache_read_tokens":200})"},
-      {"openai names", R"({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cached_tokens": 4, "reasoning_tokens": 2})",
+      {"openai names",
+       R"({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cached_tokens": 4, "reasoning_tokens": 2})",
        R"({"input_tokens":10,"output_tokens":5,"cache_read_tokens":4,"output_reasoning_tokens":2})"},
-      {"null counts are absent", R"({"input_tokens": 7, "output_tokens": null})", R"({"input_tokens":7})"},
+      {"null counts are absent", R"({"input_tokens": 7, "output_tokens": null})",
+       R"({"input_tokens":7})"},
       {"integral doubles", R"({"input_tokens": 7.0})", R"({"input_tokens":7})"},
   };
   for (const auto& c : cases) {
@@ -41,9 +43,12 @@ TEST(NormalizerTest, BadCountsNameTheField) {
     const char* json;
     const char* want;
   } cases[] = {
-      {R"({"input_tokens": -5})", "field \"usage.input_tokens\": expected a non-negative integer, got -5"},
-      {R"({"input_tokens": 1.5})", "field \"usage.input_tokens\": expected a non-negative integer, got 1.5"},
-      {R"({"input_tokens": "12"})", "field \"usage.input_tokens\": expected a non-negative integer, got \"12\""},
+      {R"({"input_tokens": -5})",
+       "field \"usage.input_tokens\": expected a non-negative integer, got -5"},
+      {R"({"input_tokens": 1.5})",
+       "field \"usage.input_tokens\": expected a non-negative integer, got 1.5"},
+      {R"({"input_tokens": "12"})",
+       "field \"usage.input_tokens\": expected a non-negative integer, got \"12\""},
       {R"({"input_tokens": 1, "prompt_tokens": 2})", "given twice"},
       {R"([1,2])", "field \"usage\": expected an object, got array"},
   };
@@ -63,24 +68,31 @@ TEST(NormalizerTest, NativeUsageObjectsFollowEachProvidersRules) {
     const char* want;
   } cases[] = {
       // OpenAI chat: cached tokens inside prompt_tokens, reasoning inside completion_tokens.
-      {"openai", "chat", R"({"prompt_tokens": 100, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 40}, "completion_tokens_details": {"reasoning_tokens": 10}})",
+      {"openai", "chat",
+       R"({"prompt_tokens": 100, "completion_tokens": 30, "prompt_tokens_details": {"cached_tokens": 40}, "completion_tokens_details": {"reasoning_tokens": 10}})",
        R"({"input_tokens":100,"output_tokens":30,"cache_read_tokens":40,"output_reasoning_tokens":10})"},
       // Anthropic: cache reads and writes outside input_tokens.
-      {"anthropic", "", R"({"input_tokens": 100, "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 500, "output_tokens": 50})",
+      {"anthropic", "",
+       R"({"input_tokens": 100, "cache_read_input_tokens": 1000, "cache_creation_input_tokens": 500, "output_tokens": 50})",
        R"({"input_tokens":1600,"output_tokens":50,"cache_read_tokens":1000,"cache_write_tokens":500})"},
       // Gemini: thoughts outside candidatesTokenCount; cached content inside the prompt.
-      {"google", "default", R"({"promptTokenCount": 300, "candidatesTokenCount": 20, "thoughtsTokenCount": 5, "cachedContentTokenCount": 100})",
+      {"google", "default",
+       R"({"promptTokenCount": 300, "candidatesTokenCount": 20, "thoughtsTokenCount": 5, "cachedContentTokenCount": 100})",
        R"({"input_tokens":300,"output_tokens":25,"cache_read_tokens":100,"output_reasoning_tokens":5})"},
       // Bedrock Converse: cache outside inputTokens.
-      {"aws", "default", R"({"inputTokens": 10, "outputTokens": 2, "cacheReadInputTokens": 30, "cacheWriteInputTokens": 5})",
+      {"aws", "default",
+       R"({"inputTokens": 10, "outputTokens": 2, "cacheReadInputTokens": 30, "cacheWriteInputTokens": 5})",
        R"({"input_tokens":45,"output_tokens":2,"cache_read_tokens":30,"cache_write_tokens":5})"},
       // xAI: reasoning outside completion_tokens (flavor inferred from the keys).
-      {"x-ai", "", R"({"prompt_tokens": 10, "completion_tokens": 2, "completion_tokens_details": {"reasoning_tokens": 7}})",
+      {"x-ai", "",
+       R"({"prompt_tokens": 10, "completion_tokens": 2, "completion_tokens_details": {"reasoning_tokens": 7}})",
        R"({"input_tokens":10,"output_tokens":9,"output_reasoning_tokens":7})"},
       // A LiteLLM provider name finds the built-in extractors; a flavor names the wire format.
-      {"bedrock_converse", "default", R"({"inputTokens": 1, "outputTokens": 1, "cacheReadInputTokens": 1})",
+      {"bedrock_converse", "default",
+       R"({"inputTokens": 1, "outputTokens": 1, "cacheReadInputTokens": 1})",
        R"({"input_tokens":2,"output_tokens":1,"cache_read_tokens":1})"},
-      {"anthropic", "anthropic", R"({"input_tokens": 1, "cache_read_input_tokens": 2, "output_tokens": 3})",
+      {"anthropic", "anthropic",
+       R"({"input_tokens": 1, "cache_read_input_tokens": 2, "output_tokens": 3})",
        R"({"input_tokens":3,"output_tokens":3,"cache_read_tokens":2})"},
   };
   for (const auto& c : cases) {
@@ -92,15 +104,20 @@ TEST(NormalizerTest, NativeUsageObjectsFollowEachProvidersRules) {
 
 TEST(NormalizerTest, ResponseBodiesYieldModelAndUsage) {
   Normalizer n(pricing::Catalog::builtin());
-  auto e = n.body(R"({"modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3,
+  auto e = n.body(
+      R"({"modelVersion": "gemini-2.5-flash", "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 3,
       "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 10}, {"modality": "AUDIO", "tokenCount": 2}]}})",
-                  "google", "default");
+      "google", "default");
   ASSERT_TRUE(e.has_value()) << e.status_or_ok().to_string();
   EXPECT_EQ(e->model, "gemini-2.5-flash");
-  EXPECT_EQ(usage_text(e->usage), R"({"input_tokens":12,"output_tokens":3,"input_text_tokens":10,"input_audio_tokens":2})");
-  auto missing = n.body(R"({"model": "gpt-4o", "usage": {"completion_tokens": 3}})", "openai", "chat");
+  EXPECT_EQ(
+      usage_text(e->usage),
+      R"({"input_tokens":12,"output_tokens":3,"input_text_tokens":10,"input_audio_tokens":2})");
+  auto missing =
+      n.body(R"({"model": "gpt-4o", "usage": {"completion_tokens": 3}})", "openai", "chat");
   ASSERT_FALSE(missing.has_value());
-  EXPECT_EQ(missing.status().message(), "field \"body.usage.prompt_tokens\": required by the chat usage format, missing");
+  EXPECT_EQ(missing.status().message(),
+            "field \"body.usage.prompt_tokens\": required by the chat usage format, missing");
   auto flavor = n.body(R"({"model": "gpt-4o", "usage": {}})", "openai", "");
   ASSERT_FALSE(flavor.has_value());
   EXPECT_NE(flavor.status().message().find("give api_flavor"), std::string::npos);
@@ -109,7 +126,8 @@ TEST(NormalizerTest, ResponseBodiesYieldModelAndUsage) {
 TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);
-  auto r = p.parse(R"({"id": "r1", "timestamp": "2026-11-02T10:15:00Z", "provider": "openai", "model": "gpt-4o",
+  auto r = p.parse(
+      R"({"id": "r1", "timestamp": "2026-11-02T10:15:00Z", "provider": "openai", "model": "gpt-4o",
       "organization_id": "org", "project_id": "proj", "user_id": 42, "tags": ["team=search", "env=prod"],
       "metadata": {"a": [1, 2]}, "usage": {"input_tokens": 1200, "cache_read_tokens": 200, "output_tokens": 80}})");
   ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
@@ -126,10 +144,13 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
     const char* want;
   } bad[] = {
       {R"({"provider": "openai", "model": "gpt-4o"})", "field \"usage\": missing"},
-      {R"({"provider": 3, "model": "gpt-4o", "usage": {}})", "field \"provider\": expected a string, got a number"},
+      {R"({"provider": 3, "model": "gpt-4o", "usage": {}})",
+       "field \"provider\": expected a string, got a number"},
       {R"({"provider": "openai", "usage": {"input_tokens": 1}})", "field \"model\": missing"},
-      {R"({"provider": "openai", "model": "m", "timestamp": "soon", "usage": {}})", "field \"timestamp\""},
-      {R"({"provider": "openai", "model": "m", "tags": ["novalue"], "usage": {}})", "expected \"key=value\""},
+      {R"({"provider": "openai", "model": "m", "timestamp": "soon", "usage": {}})",
+       "field \"timestamp\""},
+      {R"({"provider": "openai", "model": "m", "tags": ["novalue"], "usage": {}})",
+       "expected \"key=value\""},
       {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},
   };
   for (const auto& b : bad) {
@@ -142,7 +163,8 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
 TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);
-  auto r = p.parse(R"({"id": "x", "provider": "anthropic", "model": "claude-opus-4-6", "timestamp": "2026-03-01T00:00:00Z",
+  auto r = p.parse(
+      R"({"id": "x", "provider": "anthropic", "model": "claude-opus-4-6", "timestamp": "2026-03-01T00:00:00Z",
       "usage": {"input_tokens": 1000, "output_tokens": 100}})");
   ASSERT_TRUE(r.has_value());
   auto c = CostCalculator::price_record(pricing::Catalog::builtin(), *r, Timestamp{});
@@ -159,11 +181,15 @@ TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {
   EXPECT_EQ(c->breakdown[0].quantity, 1000);
   auto later = *r;
   later.timestamp = *parse_timestamp("2026-04-01T00:00:00Z");
-  EXPECT_EQ(CostCalculator::price_record(pricing::Catalog::builtin(), later, Timestamp{})->price_version, "from 2026-03-13");
+  EXPECT_EQ(
+      CostCalculator::price_record(pricing::Catalog::builtin(), later, Timestamp{})->price_version,
+      "from 2026-03-13");
 }
 
 TEST(CostCalculatorTest, WarnsWhereACostClassHasNoPriceOfItsOwn) {
-  auto cat = pricing::Catalog::parse(R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "output_mtok": 2}}]}]})", "t");
+  auto cat = pricing::Catalog::parse(
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "output_mtok": 2}}]}]})",
+      "t");
   ASSERT_TRUE(cat.has_value());
   UsageRecord r;
   r.provider = "p";
@@ -177,7 +203,8 @@ TEST(CostCalculatorTest, WarnsWhereACostClassHasNoPriceOfItsOwn) {
   EXPECT_EQ(c->total_cost.amount.to_string(), "0.001");
   ASSERT_EQ(c->warnings.size(), 3u);
   EXPECT_EQ(c->warnings[0], "no flex prices for m; standard prices used");
-  EXPECT_EQ(c->warnings[1], "cache_read_tokens has no price of its own for m; billed at the input_tokens rate");
+  EXPECT_EQ(c->warnings[1],
+            "cache_read_tokens has no price of its own for m; billed at the input_tokens rate");
   EXPECT_EQ(c->warnings[2], "web_searches=2 not billed: m has no price for it");
 }
 

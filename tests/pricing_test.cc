@@ -10,7 +10,9 @@ namespace {
 Timestamp T(const char* s) { return *parse_timestamp(s); }
 
 Catalog own(const std::string& providers_json) {
-  auto c = Catalog::parse(R"({"format": "cost-ops-catalog", "version": 1, "providers": )" + providers_json + "}", "test");
+  auto c = Catalog::parse(
+      R"({"format": "cost-ops-catalog", "version": 1, "providers": )" + providers_json + "}",
+      "test");
   EXPECT_TRUE(c.has_value()) << c.status_or_ok().to_string();
   return c ? std::move(*c) : Catalog();
 }
@@ -23,7 +25,8 @@ Usage usage(std::initializer_list<std::pair<UnitId, int64_t>> counts) {
 
 // Prices `u` with the model's prices at `at` and returns "input/output/total".
 std::string price(const Catalog& c, const char* provider, const char* model, const Usage& u,
-                  const char* at = "2026-08-21T12:00:00Z", const char* tier = "", bool batch = false) {
+                  const char* at = "2026-08-21T12:00:00Z", const char* tier = "",
+                  bool batch = false) {
   auto ref = c.resolve(provider, model);
   if (!ref) return ref.status().to_string();
   auto sel = Catalog::select(*ref->model, T(at), tier, batch);
@@ -51,11 +54,17 @@ TEST(MatchRuleTest, EachRuleKind) {
       {"regex searched", *MatchRule::regex(R"((?:mi|code)stral)"), "codestral-2501", true},
       {"regex anchored", *MatchRule::regex(R"(^o[134])"), "gpt-o1", false},
       {"regex digits", *MatchRule::regex(R"(^gemini-3\.5-flash-\d)"), "gemini-3.5-flash-2", true},
-      {"or", MatchRule::any_of({MatchRule::leaf(K::kEquals, "a"), MatchRule::leaf(K::kEquals, "b")}), "b", true},
+      {"or",
+       MatchRule::any_of({MatchRule::leaf(K::kEquals, "a"), MatchRule::leaf(K::kEquals, "b")}), "b",
+       true},
       {"or miss", MatchRule::any_of({MatchRule::leaf(K::kEquals, "a")}), "c", false},
-      {"and", MatchRule::all_of({MatchRule::leaf(K::kContains, "hugging"), MatchRule::leaf(K::kContains, "groq")}),
+      {"and",
+       MatchRule::all_of(
+           {MatchRule::leaf(K::kContains, "hugging"), MatchRule::leaf(K::kContains, "groq")}),
        "huggingface_groq", true},
-      {"and miss", MatchRule::all_of({MatchRule::leaf(K::kContains, "hugging"), MatchRule::leaf(K::kContains, "groq")}),
+      {"and miss",
+       MatchRule::all_of(
+           {MatchRule::leaf(K::kContains, "hugging"), MatchRule::leaf(K::kContains, "groq")}),
        "huggingface_novita", false},
   };
   for (const auto& c : cases) EXPECT_EQ(c.rule.matches(c.text), c.want) << c.name;
@@ -68,14 +77,14 @@ TEST(CatalogTest, BuiltinLoadsWithItsProvidersAndExtractors) {
   EXPECT_EQ(c.providers().size(), 36u);
   EXPECT_EQ(c.model_count(), 1466u);
   ASSERT_NE(c.find_provider("OpenAI"), nullptr);
-  EXPECT_EQ(c.find_provider("bedrock")->id, "aws");          // provider_match
-  EXPECT_EQ(c.find_provider("vertex_ai")->id, "google");     // provider_match
+  EXPECT_EQ(c.find_provider("bedrock")->id, "aws");       // provider_match
+  EXPECT_EQ(c.find_provider("vertex_ai")->id, "google");  // provider_match
   EXPECT_EQ(c.find_provider("nobody"), nullptr);
-  auto ref = c.resolve("", "claude-3-5-sonnet-20241022");    // provider from model_match
+  auto ref = c.resolve("", "claude-3-5-sonnet-20241022");  // provider from model_match
   ASSERT_TRUE(ref.has_value());
   EXPECT_EQ(ref->provider->id, "anthropic");
   EXPECT_EQ(ref->model->id, "claude-3-5-sonnet");
-  auto azure = c.resolve("azure", "claude-sonnet-4-5");      // fallback_model_providers
+  auto azure = c.resolve("azure", "claude-sonnet-4-5");  // fallback_model_providers
   ASSERT_TRUE(azure.has_value());
   EXPECT_EQ(azure->provider->id, "azure");
   EXPECT_EQ(azure->model->id, "claude-sonnet-4-5");
@@ -89,20 +98,25 @@ TEST(CatalogTest, UnknownProviderOrModelIsAnErrorNamingWhatWasLookedUp) {
   EXPECT_NE(p.status().message().find("unknown provider \"acme\""), std::string::npos);
   auto m = c.resolve("openai", "gpt-99");
   ASSERT_FALSE(m.has_value());
-  EXPECT_NE(m.status().message().find("unknown model \"gpt-99\" for provider \"openai\""), std::string::npos);
+  EXPECT_NE(m.status().message().find("unknown model \"gpt-99\" for provider \"openai\""),
+            std::string::npos);
 }
 
 TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
   EXPECT_EQ(Catalog::parse("[]", "x")->format(), CatalogFormat::kGenaiPrices);
-  EXPECT_EQ(Catalog::parse(R"({"m": {"litellm_provider": "p", "input_cost_per_token": 1e-6}})", "x")->format(),
+  EXPECT_EQ(Catalog::parse(R"({"m": {"litellm_provider": "p", "input_cost_per_token": 1e-6}})", "x")
+                ->format(),
             CatalogFormat::kLiteLLM);
   auto bad = Catalog::parse("{\n  \"a\": [1, 2,\n}", "bad.json");
   ASSERT_FALSE(bad.has_value());
-  EXPECT_NE(bad.status().message().find("bad.json:line 3"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("bad.json:line 3"), std::string::npos)
+      << bad.status().message();
   auto unknown_key = Catalog::parse(
-      R"([{"id": "p", "models": [{"id": "m", "match": {"equals": "m"}, "prices": {"input_mtok": 1, "bogus_mtok": 2}}]}])", "k.json");
+      R"([{"id": "p", "models": [{"id": "m", "match": {"equals": "m"}, "prices": {"input_mtok": 1, "bogus_mtok": 2}}]}])",
+      "k.json");
   ASSERT_FALSE(unknown_key.has_value());
-  EXPECT_NE(unknown_key.status().message().find("unknown price key \"bogus_mtok\""), std::string::npos);
+  EXPECT_NE(unknown_key.status().message().find("unknown price key \"bogus_mtok\""),
+            std::string::npos);
   auto missing = Catalog::load_file("/nonexistent/catalog.json");
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.status().code(), StatusCode::kIoError);
@@ -110,46 +124,66 @@ TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
 }
 
 TEST(PricingTest, CacheReadsUseTheirOwnRateAndTheRestTheInputRate) {
-  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_read_mtok": "0.3", "output_mtok": 15}}]}])");
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_read_mtok": "0.3", "output_mtok": 15}}]}])");
   using namespace units;
   // 1000 input of which 400 cache reads: 600 * 3 + 400 * 0.3 per million.
-  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000}, {kCacheReadTokens, 400}, {kOutputTokens, 10}})),
+  EXPECT_EQ(price(c, "p", "m",
+                  usage({{kInputTokens, 1000}, {kCacheReadTokens, 400}, {kOutputTokens, 10}})),
             "0.00192/0.00015/0.00207");
 }
 
 TEST(PricingTest, NegativeRemainderIsAnErrorNotANegativeCost) {
-  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_read_mtok": 1, "output_mtok": 15}}]}])");
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_read_mtok": 1, "output_mtok": 15}}]}])");
   using namespace units;
   const std::string got = price(c, "p", "m", usage({{kInputTokens, 100}, {kCacheReadTokens, 300}}));
-  EXPECT_EQ(got, "inconsistent_usage: usage parts exceed their whole: input_tokens=100, cache_read_tokens=300 leaves -200 input_tokens");
+  EXPECT_EQ(got,
+            "inconsistent_usage: usage parts exceed their whole: input_tokens=100, "
+            "cache_read_tokens=300 leaves -200 input_tokens");
 }
 
 TEST(PricingTest, UnpricedPartsStayInTheirAncestor) {
   // No cache price: cache reads are billed at the input rate.
-  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 2, "output_mtok": 8}}]}])");
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 2, "output_mtok": 8}}]}])");
   using namespace units;
-  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000}, {kCacheReadTokens, 400}, {kOutputTokens, 100}, {kOutputReasoningTokens, 60}})),
+  EXPECT_EQ(price(c, "p", "m",
+                  usage({{kInputTokens, 1000},
+                         {kCacheReadTokens, 400},
+                         {kOutputTokens, 100},
+                         {kOutputReasoningTokens, 60}})),
             "0.002/0.0008/0.0028");
 }
 
 TEST(PricingTest, CacheWriteTtlsDecomposeWithoutDoubleCounting) {
   // cache_write_1h is part of cache_write which is part of input: the 1h writes are billed once
   // at their rate, the other writes at the cache-write rate, the rest at the input rate.
-  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_write_mtok": "3.75", "cache_write_1h_mtok": 6, "cache_read_mtok": "0.3", "output_mtok": 15}}]}])");
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_write_mtok": "3.75", "cache_write_1h_mtok": 6, "cache_read_mtok": "0.3", "output_mtok": 15}}]}])");
   using namespace units;
   // input 10000 = 2000 plain + 3000 reads + 5000 writes (1000 of them 1h)
   // 2000*3 + 3000*0.3 + 4000*3.75 + 1000*6 = 6000 + 900 + 15000 + 6000 = 27900 per million
-  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 10000}, {kCacheReadTokens, 3000}, {kCacheWriteTokens, 5000}, {kCacheWrite1hTokens, 1000}})),
+  EXPECT_EQ(price(c, "p", "m",
+                  usage({{kInputTokens, 10000},
+                         {kCacheReadTokens, 3000},
+                         {kCacheWriteTokens, 5000},
+                         {kCacheWrite1hTokens, 1000}})),
             "0.0279/0/0.0279");
 }
 
 TEST(PricingTest, AudioCacheReadsDecomposeAcrossTwoParents) {
-  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "cache_read_mtok": "0.5", "input_audio_mtok": 10, "cache_audio_read_mtok": 2, "output_mtok": 4}}]}])");
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "cache_read_mtok": "0.5", "input_audio_mtok": 10, "cache_audio_read_mtok": 2, "output_mtok": 4}}]}])");
   using namespace units;
   // input 1000: audio 300 (100 of it cached), cache reads 500 (100 of them audio)
-  // text uncached = 1000 - 500 - 300 + 100 = 300 at 1; text cached 400 at 0.5; audio uncached 200 at 10;
-  // audio cached 100 at 2: 300 + 200 + 2000 + 200 = 2700 per million
-  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000}, {kCacheReadTokens, 500}, {kInputAudioTokens, 300}, {kCacheAudioReadTokens, 100}})),
+  // text uncached = 1000 - 500 - 300 + 100 = 300 at 1; text cached 400 at 0.5; audio uncached 200
+  // at 10; audio cached 100 at 2: 300 + 200 + 2000 + 200 = 2700 per million
+  EXPECT_EQ(price(c, "p", "m",
+                  usage({{kInputTokens, 1000},
+                         {kCacheReadTokens, 500},
+                         {kInputAudioTokens, 300},
+                         {kCacheAudioReadTokens, 100}})),
             "0.0027/0/0.0027");
 }
 
@@ -162,12 +196,13 @@ TEST(PricingTest, TiersSwitchAllTokensAboveTheThreshold) {
     int64_t input;
     const char* want;
   } cases[] = {
-      {199999, "0.599997/0.0015/0.601497"},  // below: base
-      {200000, "0.6/0.0015/0.6015"},         // at the threshold: still base (tiers apply above)
-      {200001, "1.200006/0.00225/1.202256"}, // above: every token, output too, at the tier rate
+      {199999, "0.599997/0.0015/0.601497"},   // below: base
+      {200000, "0.6/0.0015/0.6015"},          // at the threshold: still base (tiers apply above)
+      {200001, "1.200006/0.00225/1.202256"},  // above: every token, output too, at the tier rate
   };
   for (const auto& k : cases)
-    EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, k.input}, {kOutputTokens, 100}})), k.want) << k.input;
+    EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, k.input}, {kOutputTokens, 100}})), k.want)
+        << k.input;
 }
 
 TEST(PricingTest, TierIsChosenByTotalInputIncludingCache) {
@@ -175,7 +210,8 @@ TEST(PricingTest, TierIsChosenByTotalInputIncludingCache) {
       "input_mtok": {"base": 1, "tiers": [{"start": 1000, "price": 2}]},
       "cache_read_mtok": {"base": "0.1", "tiers": [{"start": 1000, "price": "0.2"}]}}}]}])");
   using namespace units;
-  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1500}, {kCacheReadTokens, 1000}})), "0.0012/0/0.0012");
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1500}, {kCacheReadTokens, 1000}})),
+            "0.0012/0/0.0012");
 }
 
 TEST(PricingTest, DateVersionedPricesResolveAtTheRecordTime) {
@@ -206,11 +242,13 @@ TEST(PricingTest, TimeOfDayPricesIncludingWrapPastMidnight) {
 }
 
 TEST(PricingTest, PerRequestAndPerThousandUnits) {
-  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "requests_kcount": 5, "web_searches_kcount": 10}}]}])");
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "requests_kcount": 5, "web_searches_kcount": 10}}]}])");
   using namespace units;
   // No requests count: one request. Requests and searches count in total only.
   EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000}})), "0.001/0/0.006");
-  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000}, {kRequests, 3}, {kWebSearches, 2}})), "0.001/0/0.036");
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000}, {kRequests, 3}, {kWebSearches, 2}})),
+            "0.001/0/0.036");
 }
 
 TEST(PricingTest, GenaiPricesRealEntries) {
@@ -218,8 +256,10 @@ TEST(PricingTest, GenaiPricesRealEntries) {
   using namespace units;
   // claude-opus-4-6: tiered before 2026-03-13, flat after.
   const Usage big = usage({{kInputTokens, 300000}, {kOutputTokens, 1000}});
-  EXPECT_EQ(price(c, "anthropic", "claude-opus-4-6", big, "2026-03-01T00:00:00Z"), "3/0.0375/3.0375");
-  EXPECT_EQ(price(c, "anthropic", "claude-opus-4-6", big, "2026-04-01T00:00:00Z"), "1.5/0.025/1.525");
+  EXPECT_EQ(price(c, "anthropic", "claude-opus-4-6", big, "2026-03-01T00:00:00Z"),
+            "3/0.0375/3.0375");
+  EXPECT_EQ(price(c, "anthropic", "claude-opus-4-6", big, "2026-04-01T00:00:00Z"),
+            "1.5/0.025/1.525");
   // deepseek-chat: off-peak 16:30-00:30 UTC at half price.
   const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
   EXPECT_EQ(price(c, "deepseek", "deepseek-chat", u, "2026-05-01T12:00:00Z"), "0.27/1.1/1.37");
@@ -227,39 +267,52 @@ TEST(PricingTest, GenaiPricesRealEntries) {
 }
 
 TEST(LiteLLMTest, LoadsRealEntries) {
-  auto c = Catalog::load_file(testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json"));
+  auto c = Catalog::load_file(
+      testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json"));
   ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
   EXPECT_EQ(c->format(), CatalogFormat::kLiteLLM);
   using namespace units;
-  const Usage u = usage({{kInputTokens, 1000000}, {kCacheReadTokens, 200000}, {kOutputTokens, 1000000}});
+  const Usage u =
+      usage({{kInputTokens, 1000000}, {kCacheReadTokens, 200000}, {kOutputTokens, 1000000}});
   // gpt-4o: 2.5e-06 in, 1.25e-06 cached, 1e-05 out; priority and batch variants.
   EXPECT_EQ(price(*c, "openai", "gpt-4o", u), "2.25/10/12.25");
-  EXPECT_EQ(price(*c, "openai", "gpt-4o", u, "2026-08-21T12:00:00Z", "priority"), "3.825/17/20.825");
+  EXPECT_EQ(price(*c, "openai", "gpt-4o", u, "2026-08-21T12:00:00Z", "priority"),
+            "3.825/17/20.825");
   EXPECT_EQ(price(*c, "openai", "gpt-4o", u, "2026-08-21T12:00:00Z", "", true), "1.25/5/6.25");
   // Keys with a provider prefix resolve by the bare name too.
   auto g = c->resolve("gemini", "gemini-2.5-pro");
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->model->id, "gemini/gemini-2.5-pro");
   // *_above_200k_tokens: whole request switches when total input > 200k.
-  EXPECT_EQ(price(*c, "gemini", "gemini-2.5-pro", usage({{kInputTokens, 200000}, {kOutputTokens, 1000}})), "0.25/0.01/0.26");
-  EXPECT_EQ(price(*c, "gemini", "gemini-2.5-pro", usage({{kInputTokens, 200001}, {kOutputTokens, 1000}})), "0.5000025/0.015/0.5150025");
+  EXPECT_EQ(
+      price(*c, "gemini", "gemini-2.5-pro", usage({{kInputTokens, 200000}, {kOutputTokens, 1000}})),
+      "0.25/0.01/0.26");
+  EXPECT_EQ(
+      price(*c, "gemini", "gemini-2.5-pro", usage({{kInputTokens, 200001}, {kOutputTokens, 1000}})),
+      "0.5000025/0.015/0.5150025");
   // Anthropic 5-minute (3.75e-06) and 1-hour (6e-06) cache writes: 1000*3 + 1000*3.75 + 1000*6.
-  EXPECT_EQ(price(*c, "anthropic", "claude-sonnet-4-5-20250929",
-                  usage({{kInputTokens, 3000}, {kCacheWriteTokens, 2000}, {kCacheWrite1hTokens, 1000}})),
-            "0.01275/0/0.01275");
+  EXPECT_EQ(
+      price(*c, "anthropic", "claude-sonnet-4-5-20250929",
+            usage({{kInputTokens, 3000}, {kCacheWriteTokens, 2000}, {kCacheWrite1hTokens, 1000}})),
+      "0.01275/0/0.01275");
   // ... and above 200k input every class switches to its long-context rate (6, 7.5, 12).
   EXPECT_EQ(price(*c, "anthropic", "claude-sonnet-4-5-20250929",
-                  usage({{kInputTokens, 3000000}, {kCacheWriteTokens, 2000000}, {kCacheWrite1hTokens, 1000000}})),
+                  usage({{kInputTokens, 3000000},
+                         {kCacheWriteTokens, 2000000},
+                         {kCacheWrite1hTokens, 1000000}})),
             "25.5/0/25.5");
   // tiered_pricing ranges.
-  EXPECT_EQ(price(*c, "dashscope", "qwen-flash", usage({{kInputTokens, 256000}})), "0.0128/0/0.0128");
-  EXPECT_EQ(price(*c, "dashscope", "qwen-flash", usage({{kInputTokens, 256001}})), "0.06400025/0/0.06400025");
+  EXPECT_EQ(price(*c, "dashscope", "qwen-flash", usage({{kInputTokens, 256000}})),
+            "0.0128/0/0.0128");
+  EXPECT_EQ(price(*c, "dashscope", "qwen-flash", usage({{kInputTokens, 256001}})),
+            "0.06400025/0/0.06400025");
 }
 
 TEST(CatalogTest, CustomPricesOverrideAndAdd) {
   auto base = Catalog::builtin_copy();
   ASSERT_TRUE(base.has_value());
-  base->overlay(own(R"([{"id": "openai", "models": [{"id": "gpt-4o", "match": {"starts_with": "gpt-4o"}, "prices": {"input_mtok": 1, "output_mtok": 2}}]},
+  base->overlay(own(
+      R"([{"id": "openai", "models": [{"id": "gpt-4o", "match": {"starts_with": "gpt-4o"}, "prices": {"input_mtok": 1, "output_mtok": 2}}]},
                         {"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}])"));
   using namespace units;
   const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
@@ -269,10 +322,11 @@ TEST(CatalogTest, CustomPricesOverrideAndAdd) {
 }
 
 TEST(CatalogTest, OwnFormatCurrencyAndVariants) {
-  auto c = Catalog::parse(R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": [
+  auto c = Catalog::parse(
+      R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": [
       {"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1},
         "variants": [{"service_tier": "flex", "prices": {"input_mtok": "0.5"}}, {"batch": true, "prices": {"input_mtok": "0.25"}}]}]}]})",
-                          "own.json");
+      "own.json");
   ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
   EXPECT_EQ(c->currency().code(), "EUR");
   using namespace units;

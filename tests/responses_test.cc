@@ -16,7 +16,8 @@ TEST(ResponsesTest, DevSetPricesExactly) {
   const std::string text = testing::read_file(testing::shared_path("data/responses/dev.json"));
   ASSERT_FALSE(text.empty()) << "missing " << testing::shared_path("data/responses/dev.json");
   const auto data = nlohmann::json::parse(text);
-  auto catalog = pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
+  auto catalog =
+      pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
   ASSERT_TRUE(catalog.has_value()) << catalog.status_or_ok().to_string();
   engine::Normalizer n(*catalog);
   ingest::RecordParser parser(n);
@@ -26,9 +27,11 @@ TEST(ResponsesTest, DevSetPricesExactly) {
     for (const auto& e : x["extracted"]) {
       for (const auto& ex : e["extractors"]) {
         if (!ex.contains("input_price")) continue;
-        const std::string name = x["body"].value("file", "?") + " " + ex["provider_id"].get<std::string>() + "/" +
+        const std::string name = x["body"].value("file", "?") + " " +
+                                 ex["provider_id"].get<std::string>() + "/" +
                                  ex["api_flavor"].get<std::string>();
-        nlohmann::json line = {{"provider", ex["provider_id"]}, {"api_flavor", ex["api_flavor"]}, {"body", x["body"]}};
+        nlohmann::json line = {
+            {"provider", ex["provider_id"]}, {"api_flavor", ex["api_flavor"]}, {"body", x["body"]}};
         auto rec = parser.parse(line.dump());
         ASSERT_TRUE(rec.has_value()) << name << ": " << rec.status_or_ok().to_string();
         for (const auto& [k, v] : e["usage"].items()) {
@@ -38,8 +41,10 @@ TEST(ResponsesTest, DevSetPricesExactly) {
         }
         auto cost = engine::CostCalculator::price_record(*catalog, *rec, as_of);
         ASSERT_TRUE(cost.has_value()) << name << ": " << cost.status_or_ok().to_string();
-        EXPECT_EQ(cost->input_cost.amount, *Decimal::parse(ex["input_price"].get<std::string>())) << name;
-        EXPECT_EQ(cost->output_cost.amount, *Decimal::parse(ex["output_price"].get<std::string>())) << name;
+        EXPECT_EQ(cost->input_cost.amount, *Decimal::parse(ex["input_price"].get<std::string>()))
+            << name;
+        EXPECT_EQ(cost->output_cost.amount, *Decimal::parse(ex["output_price"].get<std::string>()))
+            << name;
         ++checked;
       }
     }

@@ -28,8 +28,8 @@ char* format_unsigned(unsigned __int128 v, char* end) {
 }
 
 void append_raw(std::string& out, int128 raw, int min_places, bool strip) {
-  unsigned __int128 mag = raw < 0 ? -static_cast<unsigned __int128>(raw)
-                                  : static_cast<unsigned __int128>(raw);
+  unsigned __int128 mag =
+      raw < 0 ? -static_cast<unsigned __int128>(raw) : static_cast<unsigned __int128>(raw);
   const auto scale = static_cast<unsigned __int128>(Decimal::kScale);
   unsigned __int128 ip = mag / scale;
   unsigned __int128 fp = mag % scale;
@@ -69,11 +69,21 @@ int128 div_round(int128 n, int128 d, RoundingMode mode) {
     case RoundingMode::kHalfEven:
       away = twice > d || (twice == d && (q % 2 != 0));
       break;
-    case RoundingMode::kHalfUp: away = twice >= d; break;
-    case RoundingMode::kDown: away = false; break;
-    case RoundingMode::kUp: away = true; break;
-    case RoundingMode::kFloor: away = neg; break;
-    case RoundingMode::kCeiling: away = !neg; break;
+    case RoundingMode::kHalfUp:
+      away = twice >= d;
+      break;
+    case RoundingMode::kDown:
+      away = false;
+      break;
+    case RoundingMode::kUp:
+      away = true;
+      break;
+    case RoundingMode::kFloor:
+      away = neg;
+      break;
+    case RoundingMode::kCeiling:
+      away = !neg;
+      break;
   }
   if (away) q += neg ? -1 : 1;
   return q;
@@ -103,7 +113,8 @@ Result<Decimal> Decimal::parse(std::string_view s) {
         if (point) ++frac_digits;
         continue;
       }
-      if (digits >= 38) return out_of_range("decimal literal has too many digits: \"" + std::string(orig) + "\"");
+      if (digits >= 38)
+        return out_of_range("decimal literal has too many digits: \"" + std::string(orig) + "\"");
       mant = mant * 10 + static_cast<unsigned>(c - '0');
       ++digits;
       if (point) ++frac_digits;
@@ -126,7 +137,8 @@ Result<Decimal> Decimal::parse(std::string_view s) {
     if (i >= s.size()) return bad();
     for (; i < s.size(); ++i) {
       if (s[i] < '0' || s[i] > '9') return bad();
-      if (exp > 10000) return out_of_range("decimal exponent too large: \"" + std::string(orig) + "\"");
+      if (exp > 10000)
+        return out_of_range("decimal exponent too large: \"" + std::string(orig) + "\"");
       exp = exp * 10 + (s[i] - '0');
     }
     if (eneg) exp = -exp;
@@ -137,7 +149,8 @@ Result<Decimal> Decimal::parse(std::string_view s) {
   if (mant == 0) return Decimal(0);
   if (shift >= 0) {
     if (shift > 38) return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
-    if (mant > static_cast<unsigned __int128>(kMax)) return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
+    if (mant > static_cast<unsigned __int128>(kMax))
+      return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
     if (mul_overflows(static_cast<int128>(mant), pow10(shift), &raw))
       return out_of_range("decimal out of range: \"" + std::string(orig) + "\"");
   } else {
@@ -145,7 +158,8 @@ Result<Decimal> Decimal::parse(std::string_view s) {
     unsigned __int128 m = mant;
     for (int k = 0; k < -shift; ++k) {
       if (m % 10 != 0)
-        return out_of_range("decimal needs more than 24 fractional digits: \"" + std::string(orig) + "\"");
+        return out_of_range("decimal needs more than 24 fractional digits: \"" + std::string(orig) +
+                            "\"");
       m /= 10;
     }
     raw = static_cast<int128>(m);
@@ -158,7 +172,8 @@ Result<Decimal> Decimal::from_double(double v, int places) {
   if (places < 0 || places > 17) places = 17;
   char buf[128];
   int n = std::snprintf(buf, sizeof buf, "%.*f", places, v);
-  if (n <= 0 || n >= static_cast<int>(sizeof buf)) return out_of_range("number too large for a decimal");
+  if (n <= 0 || n >= static_cast<int>(sizeof buf))
+    return out_of_range("number too large for a decimal");
   return parse(std::string_view(buf, static_cast<size_t>(n)));
 }
 
@@ -189,7 +204,8 @@ Result<Decimal> Decimal::mul_div(int64_t num, int64_t den, RoundingMode mode) co
     // Divide first when the product would overflow; exact when den divides raw_.
     int128 q = raw_ / den, r = raw_ % den;
     int128 a, b;
-    if (mul_overflows(q, num, &a) || mul_overflows(r, num, &b)) return out_of_range("decimal multiplication overflows");
+    if (mul_overflows(q, num, &a) || mul_overflows(r, num, &b))
+      return out_of_range("decimal multiplication overflows");
     return Decimal(a + div_round(b, den, mode));
   }
   return Decimal(div_round(p, den, mode));
@@ -200,14 +216,16 @@ Result<Decimal> Decimal::mul(Decimal o, RoundingMode mode) const {
   const int128 k12 = 1'000'000'000'000;
   int128 bh = o.raw_ / k12, bl = o.raw_ % k12;
   int128 t1, t2;
-  if (mul_overflows(raw_, bh, &t1) || mul_overflows(raw_, bl, &t2)) return out_of_range("decimal multiplication overflows");
+  if (mul_overflows(raw_, bh, &t1) || mul_overflows(raw_, bl, &t2))
+    return out_of_range("decimal multiplication overflows");
   // result = t1 / 10^12 + t2 / 10^24
   int128 r1q = t1 / k12, r1r = t1 % k12;
   int128 lowpart;
   if (mul_overflows(r1r, k12, &lowpart)) return out_of_range("decimal multiplication overflows");
   int128 low = div_round(lowpart + t2, kScale, mode);
   int128 res;
-  if (__builtin_add_overflow(r1q, low, &res)) return out_of_range("decimal multiplication overflows");
+  if (__builtin_add_overflow(r1q, low, &res))
+    return out_of_range("decimal multiplication overflows");
   return Decimal(res);
 }
 

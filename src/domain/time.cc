@@ -25,8 +25,8 @@ Result<Timestamp> parse_timestamp(std::string_view s) {
                             std::string(s) + "\"");
   };
   int y, mo, d;
-  if (!digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !digits(s, 8, 2, &d))
+  if (!digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !digits(s, 8, 2, &d))
     return bad();
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return bad();
@@ -36,7 +36,8 @@ Result<Timestamp> parse_timestamp(std::string_view s) {
   if (i < s.size()) {
     if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return bad();
     int hh, mm, ss = 0;
-    if (!digits(s, i + 1, 2, &hh) || s.size() < i + 6 || s[i + 3] != ':' || !digits(s, i + 4, 2, &mm))
+    if (!digits(s, i + 1, 2, &hh) || s.size() < i + 6 || s[i + 3] != ':' ||
+        !digits(s, i + 4, 2, &mm))
       return bad();
     i += 6;
     if (i < s.size() && s[i] == ':') {
@@ -90,9 +91,10 @@ void append_timestamp(std::string& out, Timestamp t) {
   const auto s = duration_cast<seconds>(tod - h - m);
   const auto us = duration_cast<microseconds>(tod - h - m - s).count();
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(h.count()), static_cast<int>(m.count()), static_cast<int>(s.count()));
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d",
+                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                        static_cast<unsigned>(ymd.day()), static_cast<int>(h.count()),
+                        static_cast<int>(m.count()), static_cast<int>(s.count()));
   out.append(buf, static_cast<size_t>(n));
   if (us != 0) {
     if (us % 1000 == 0) {

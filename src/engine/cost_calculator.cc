@@ -7,8 +7,8 @@ namespace {
 
 using pricing::PriceSet;
 
-[[gnu::noinline]] Status inconsistent(const PriceSet& ps, const PriceSet::Leaf& leaf, const Usage& usage,
-                                      int64_t value) {
+[[gnu::noinline]] Status inconsistent(const PriceSet& ps, const PriceSet::Leaf& leaf,
+                                      const Usage& usage, int64_t value) {
   std::string m = "usage parts exceed their whole: ";
   bool first = true;
   for (int t = leaf.term_begin; t < leaf.term_end; ++t) {
@@ -33,7 +33,8 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
   const auto& rates = ps.rates();
   for (const auto& leaf : ps.leaves()) {
     int64_t q = 0;
-    for (int t = leaf.term_begin; t < leaf.term_end; ++t) q += terms[t].coef * usage.counts[terms[t].unit];
+    for (int t = leaf.term_begin; t < leaf.term_end; ++t)
+      q += terms[t].coef * usage.counts[terms[t].unit];
     if (leaf.unit == units::kRequests && !usage.has(units::kRequests)) q = 1;
     if (q < 0) return inconsistent(ps, leaf, usage, q);
     int r = leaf.rate_begin;
@@ -57,7 +58,8 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
       out->output += cost;
     }
     out->total += cost;
-    if (q != 0 && out->n_lines < PriceResult::kMaxLines) out->lines[out->n_lines++] = {leaf.unit, q, rate.per_block, cost};
+    if (q != 0 && out->n_lines < PriceResult::kMaxLines)
+      out->lines[out->n_lines++] = {leaf.unit, q, rate.per_block, cost};
   }
   return Status::ok();
 }
@@ -68,8 +70,10 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
   const PriceSet& ps = *sel.prices;
   const Usage& usage = rec.usage;
   const std::string_view tier = rec.service_tier;
-  if (!tier.empty() && sel.variant.empty() && tier != "standard" && tier != "default" && tier != "auto")
-    w.push_back("no " + std::string(tier) + " prices for " + std::string(model) + "; standard prices used");
+  if (!tier.empty() && sel.variant.empty() && tier != "standard" && tier != "default" &&
+      tier != "auto")
+    w.push_back("no " + std::string(tier) + " prices for " + std::string(model) +
+                "; standard prices used");
   if (rec.batch && sel.variant != "batch")
     w.push_back("no batch prices for " + std::string(model) + "; standard prices used");
   uint64_t rest = usage.present & ~ps.priced_mask();
@@ -79,30 +83,32 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
     if (usage.counts[u] == 0) continue;
     const UnitDef& def = kUnits[u];
     if (!((ps.covered_mask() >> u) & 1u)) {
-      w.push_back(std::string(def.usage_key) + "=" + std::to_string(usage.counts[u]) + " not billed: " +
-                  std::string(model) + " has no price for it");
+      w.push_back(std::string(def.usage_key) + "=" + std::to_string(usage.counts[u]) +
+                  " not billed: " + std::string(model) + " has no price for it");
       continue;
     }
     // Classes a provider usually prices differently; billing them at the parent rate is a choice
     // worth telling (LiteLLM would bill them at $0).
     const std::string_view tt = def.dims[static_cast<int>(Dimension::kTokenType)];
     const std::string_view mod = def.dims[static_cast<int>(Dimension::kModality)];
-    if (tt == "cache_read" || tt == "cache_write" || mod == "audio" || mod == "image" || mod == "video") {
+    if (tt == "cache_read" || tt == "cache_write" || mod == "audio" || mod == "image" ||
+        mod == "video") {
       // nearest priced ancestor: the deepest priced unit containing u
       int best = -1;
       for (const auto& p : ps.prices())
         if (is_descendant_or_self(p.unit, static_cast<UnitId>(u)) &&
             (best < 0 || kUnits[p.unit].depth() > kUnits[best].depth()))
           best = p.unit;
-      w.push_back(std::string(def.usage_key) + " has no price of its own for " + std::string(model) +
-                  "; billed at the " + std::string(kUnits[best].usage_key) + " rate");
+      w.push_back(std::string(def.usage_key) + " has no price of its own for " +
+                  std::string(model) + "; billed at the " + std::string(kUnits[best].usage_key) +
+                  " rate");
     }
   }
   return w;
 }
 
-Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog, const UsageRecord& rec,
-                                                Timestamp default_time) {
+Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog,
+                                                const UsageRecord& rec, Timestamp default_time) {
   auto ref = catalog.resolve(rec.provider, rec.model);
   if (!ref) return ref.status();
   const Timestamp at = rec.has_timestamp ? rec.timestamp : default_time;
@@ -120,7 +126,8 @@ Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog,
   c.total_cost = {pr.total, cur};
   c.breakdown.reserve(static_cast<size_t>(pr.n_lines));
   for (int i = 0; i < pr.n_lines; ++i)
-    c.breakdown.push_back({pr.lines[i].unit, pr.lines[i].quantity, pr.lines[i].rate, pr.lines[i].cost});
+    c.breakdown.push_back(
+        {pr.lines[i].unit, pr.lines[i].quantity, pr.lines[i].rate, pr.lines[i].cost});
   c.catalog_entry = catalog.source() + "#" + c.provider + "/" + c.model;
   c.price_version = sel.constraint != nullptr ? sel.constraint->describe() : "always";
   if (!sel.variant.empty()) c.price_version = std::string(sel.variant) + ", " + c.price_version;

@@ -11,11 +11,13 @@
 namespace costops::engine::detail {
 
 /// `where` prefixes field names in errors ("usage").
-Result<Usage> usage_from_element(Normalizer& n, simdjson::dom::element usage, std::string_view provider,
-                                 std::string_view flavor, std::string_view where);
+Result<Usage> usage_from_element(Normalizer& n, simdjson::dom::element usage,
+                                 std::string_view provider, std::string_view flavor,
+                                 std::string_view where);
 /// Reads model (unless `model_known`) and usage from a response body.
-Result<Extracted> body_from_element(Normalizer& n, simdjson::dom::element body, std::string_view provider,
-                                    std::string_view flavor, bool model_known);
+Result<Extracted> body_from_element(Normalizer& n, simdjson::dom::element body,
+                                    std::string_view provider, std::string_view flavor,
+                                    bool model_known);
 
 /// A JSON number that is a non-negative integer (integral doubles accepted), else an error
 /// naming `field`.

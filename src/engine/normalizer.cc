@@ -47,14 +47,20 @@ std::string_view builtin_alias(std::string_view p) {
 
 std::string_view type_name(element v) {
   switch (v.type()) {
-    case element_type::ARRAY: return "array";
-    case element_type::OBJECT: return "object";
+    case element_type::ARRAY:
+      return "array";
+    case element_type::OBJECT:
+      return "object";
     case element_type::INT64:
     case element_type::UINT64:
-    case element_type::DOUBLE: return "number";
-    case element_type::STRING: return "string";
-    case element_type::BOOL: return "boolean";
-    case element_type::NULL_VALUE: return "null";
+    case element_type::DOUBLE:
+      return "number";
+    case element_type::STRING:
+      return "string";
+    case element_type::BOOL:
+      return "boolean";
+    case element_type::NULL_VALUE:
+      return "null";
   }
   return "value";
 }
@@ -76,21 +82,24 @@ enum class Walk { kFound, kMissing, kError };
 
 // Follows `path` from `v`. Null or absent values are missing; a non-container on the way is an
 // error (reported in *err).
-Walk walk(element v, const pricing::Path& path, std::string_view where, element* out, std::string* err) {
+Walk walk(element v, const pricing::Path& path, std::string_view where, element* out,
+          std::string* err) {
   for (size_t i = 0; i < path.size(); ++i) {
     const auto& step = path[i];
     if (v.is_null()) return Walk::kMissing;
     if (step.array_match) {
       if (!v.is_array()) {
-        *err = "field \"" + std::string(where) + path_text(path, i) + "\": expected an array, got " +
-               std::string(type_name(v));
+        *err = "field \"" + std::string(where) + path_text(path, i) +
+               "\": expected an array, got " + std::string(type_name(v));
         return Walk::kError;
       }
       bool found = false;
       for (element item : simdjson::dom::array(v.get_array().value_unsafe())) {
         if (!item.is_object()) continue;
         element f;
-        if (item.get_object().value_unsafe().at_key(step.field).get(f) != simdjson::SUCCESS || !f.is_string()) continue;
+        if (item.get_object().value_unsafe().at_key(step.field).get(f) != simdjson::SUCCESS ||
+            !f.is_string())
+          continue;
         if (step.match->matches(f.get_string().value_unsafe())) {
           v = item;
           found = true;
@@ -100,12 +109,13 @@ Walk walk(element v, const pricing::Path& path, std::string_view where, element*
       if (!found) return Walk::kMissing;
     } else {
       if (!v.is_object()) {
-        *err = "field \"" + std::string(where) + path_text(path, i) + "\": expected an object, got " +
-               std::string(type_name(v));
+        *err = "field \"" + std::string(where) + path_text(path, i) +
+               "\": expected an object, got " + std::string(type_name(v));
         return Walk::kError;
       }
       element next;
-      if (v.get_object().value_unsafe().at_key(step.key).get(next) != simdjson::SUCCESS) return Walk::kMissing;
+      if (v.get_object().value_unsafe().at_key(step.key).get(next) != simdjson::SUCCESS)
+        return Walk::kMissing;
       v = next;
     }
   }
@@ -114,9 +124,12 @@ Walk walk(element v, const pricing::Path& path, std::string_view where, element*
   return Walk::kFound;
 }
 
-std::string with_dot(std::string_view where) { return where.empty() ? std::string() : std::string(where) + "."; }
+std::string with_dot(std::string_view where) {
+  return where.empty() ? std::string() : std::string(where) + ".";
+}
 
-Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj, std::string_view where) {
+Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
+                             std::string_view where) {
   Usage u;
   const std::string prefix = with_dot(where);
   bool any = false;
@@ -124,20 +137,27 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj, st
     element v;
     std::string err;
     switch (walk(usage_obj, m.path, prefix, &v, &err)) {
-      case Walk::kError: return invalid_argument(err);
+      case Walk::kError:
+        return invalid_argument(err);
       case Walk::kMissing:
         if (m.required)
-          return invalid_argument("field \"" + prefix + path_text(m.path, m.path.size()) + "\": required by the " +
-                                  ex.api_flavor + " usage format, missing");
+          return invalid_argument("field \"" + prefix + path_text(m.path, m.path.size()) +
+                                  "\": required by the " + ex.api_flavor +
+                                  " usage format, missing");
         continue;
-      case Walk::kFound: break;
+      case Walk::kFound:
+        break;
     }
     auto n = detail::token_count(v, prefix + path_text(m.path, m.path.size()));
     if (!n) return n.status();
-    if (!u.add(m.dest, *n)) return out_of_range("field \"" + prefix + path_text(m.path, m.path.size()) + "\": sum overflows");
+    if (!u.add(m.dest, *n))
+      return out_of_range("field \"" + prefix + path_text(m.path, m.path.size()) +
+                          "\": sum overflows");
     any = true;
   }
-  if (!any) return invalid_argument("no usage found in \"" + std::string(where) + "\" for the " + ex.api_flavor + " format");
+  if (!any)
+    return invalid_argument("no usage found in \"" + std::string(where) + "\" for the " +
+                            ex.api_flavor + " format");
   return u;
 }
 
@@ -162,7 +182,8 @@ struct Normalizer::Impl {
   std::string key;
 };
 
-Normalizer::Normalizer(const pricing::Catalog& catalog) : catalog_(catalog), impl_(std::make_unique<Impl>()) {}
+Normalizer::Normalizer(const pricing::Catalog& catalog)
+    : catalog_(catalog), impl_(std::make_unique<Impl>()) {}
 Normalizer::~Normalizer() = default;
 Normalizer::Normalizer(Normalizer&&) noexcept = default;
 
@@ -206,7 +227,8 @@ namespace {
 
 // The provider's extractor for `flavor`; a flavor the provider lacks but that names a wire
 // format ("anthropic" for the Messages API, "chat", "responses") uses that format's extractor.
-Result<const pricing::Extractor*> flavor_extractor(const pricing::Provider& p, std::string_view flavor) {
+Result<const pricing::Extractor*> flavor_extractor(const pricing::Provider& p,
+                                                   std::string_view flavor) {
   auto e = p.extractor(flavor);
   if (!e && !flavor.empty() && flavor != "default") {
     if (const auto* g = generic_extractor(flavor)) return g;
@@ -216,7 +238,8 @@ Result<const pricing::Extractor*> flavor_extractor(const pricing::Provider& p, s
 
 }  // namespace
 
-Result<const pricing::Extractor*> Normalizer::extractor(std::string_view provider, std::string_view flavor) {
+Result<const pricing::Extractor*> Normalizer::extractor(std::string_view provider,
+                                                        std::string_view flavor) {
   const pricing::Provider* p = extractor_provider(*this, provider);
   if (p == nullptr) {
     if (const auto* g = generic_extractor(flavor)) return g;
@@ -227,7 +250,8 @@ Result<const pricing::Extractor*> Normalizer::extractor(std::string_view provide
 
 Result<int64_t> detail::token_count(element v, std::string_view field) {
   auto bad = [&](std::string got) {
-    return invalid_argument("field \"" + std::string(field) + "\": expected a non-negative integer, got " + got);
+    return invalid_argument("field \"" + std::string(field) +
+                            "\": expected a non-negative integer, got " + got);
   };
   switch (v.type()) {
     case element_type::INT64: {
@@ -245,14 +269,16 @@ Result<int64_t> detail::token_count(element v, std::string_view field) {
       if (d >= 0 && d < 9.0e18 && std::floor(d) == d) return static_cast<int64_t>(d);
       return bad(simdjson::minify(v));
     }
-    default: return bad(simdjson::minify(v));
+    default:
+      return bad(simdjson::minify(v));
   }
 }
 
 Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string_view provider,
                                          std::string_view flavor, std::string_view where) {
   if (!obj.is_object())
-    return invalid_argument("field \"" + std::string(where) + "\": expected an object, got " + std::string(type_name(obj)));
+    return invalid_argument("field \"" + std::string(where) + "\": expected an object, got " +
+                            std::string(type_name(obj)));
   const auto& keys = canonical_keys();
   bool canonical = true;
   for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
@@ -278,8 +304,9 @@ Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string
         continue;
       }
       if (u.has(id)) {
-        return invalid_argument("field \"" + std::string(where) + "." + std::string(field.key) + "\": " +
-                                std::string(kUnits[id].usage_key) + " given twice (directly and by an alias)");
+        return invalid_argument("field \"" + std::string(where) + "." + std::string(field.key) +
+                                "\": " + std::string(kUnits[id].usage_key) +
+                                " given twice (directly and by an alias)");
       }
       u.set(id, *cnt);
     }
@@ -316,16 +343,19 @@ Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string
         bad_key = std::string(field.key);
         break;
       }
-    return invalid_argument("field \"" + std::string(where) + "." + bad_key +
-                            "\": not a canonical usage key, and no usage extractor is known for provider \"" +
-                            std::string(provider) + "\"");
+    return invalid_argument(
+        "field \"" + std::string(where) + "." + bad_key +
+        "\": not a canonical usage key, and no usage extractor is known for provider \"" +
+        std::string(provider) + "\"");
   }
   return apply_mappings(*ex, obj, where);
 }
 
 Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::string_view provider,
                                             std::string_view flavor, bool model_known) {
-  if (!body.is_object()) return invalid_argument("field \"body\": expected an object, got " + std::string(type_name(body)));
+  if (!body.is_object())
+    return invalid_argument("field \"body\": expected an object, got " +
+                            std::string(type_name(body)));
   auto exr = n.extractor(provider, flavor);
   if (!exr) return exr.status();
   const pricing::Extractor& ex = **exr;
@@ -344,26 +374,33 @@ Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::st
   const Walk w = walk(body, ex.root, "body.", &root, &err);
   if (w == Walk::kError) return invalid_argument(err);
   const std::string where = "body." + path_text(ex.root, ex.root.size());
-  if (w == Walk::kMissing) return invalid_argument("field \"" + where + "\": no usage in the response body");
-  if (!root.is_object()) return invalid_argument("field \"" + where + "\": expected an object, got " + std::string(type_name(root)));
+  if (w == Walk::kMissing)
+    return invalid_argument("field \"" + where + "\": no usage in the response body");
+  if (!root.is_object())
+    return invalid_argument("field \"" + where + "\": expected an object, got " +
+                            std::string(type_name(root)));
   auto u = apply_mappings(ex, root, where);
   if (!u) return u.status();
   out.usage = *u;
   return out;
 }
 
-Result<Usage> Normalizer::usage(std::string_view usage_json, std::string_view provider, std::string_view flavor) {
+Result<Usage> Normalizer::usage(std::string_view usage_json, std::string_view provider,
+                                std::string_view flavor) {
   simdjson::dom::parser parser;
   element doc;
-  if (auto e = parser.parse(usage_json.data(), usage_json.size(), true).get(doc); e != simdjson::SUCCESS)
+  if (auto e = parser.parse(usage_json.data(), usage_json.size(), true).get(doc);
+      e != simdjson::SUCCESS)
     return invalid_argument(std::string("usage: invalid JSON: ") + simdjson::error_message(e));
   return detail::usage_from_element(*this, doc, provider, flavor, "usage");
 }
 
-Result<Extracted> Normalizer::body(std::string_view body_json, std::string_view provider, std::string_view flavor) {
+Result<Extracted> Normalizer::body(std::string_view body_json, std::string_view provider,
+                                   std::string_view flavor) {
   simdjson::dom::parser parser;
   element doc;
-  if (auto e = parser.parse(body_json.data(), body_json.size(), true).get(doc); e != simdjson::SUCCESS)
+  if (auto e = parser.parse(body_json.data(), body_json.size(), true).get(doc);
+      e != simdjson::SUCCESS)
     return invalid_argument(std::string("body: invalid JSON: ") + simdjson::error_message(e));
   return detail::body_from_element(*this, doc, provider, flavor, false);
 }

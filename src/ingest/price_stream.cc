@@ -49,7 +49,8 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
 
   auto flush = [&]() -> Status {
     if (!opt.write_lines) o.clear();
-    if (!o.empty() && std::fwrite(o.data(), 1, o.size(), out) != o.size()) return io_error("cannot write output");
+    if (!o.empty() && std::fwrite(o.data(), 1, o.size(), out) != o.size())
+      return io_error("cannot write output");
     o.clear();
     return Status::ok();
   };
@@ -119,7 +120,8 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
       }
       o += ']';
     }
-    if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch || !rec->service_tier.empty()) {
+    if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
+        !rec->service_tier.empty()) {
       const auto warnings = engine::record_warnings(sel, *rec, ref->model->id);
       if (!warnings.empty()) {
         o += ",\"warnings\":[";

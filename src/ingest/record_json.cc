@@ -29,14 +29,27 @@ namespace {
 Status type_error(std::string_view field, std::string_view want, element v) {
   std::string got;
   switch (v.type()) {
-    case element_type::ARRAY: got = "an array"; break;
-    case element_type::OBJECT: got = "an object"; break;
-    case element_type::STRING: got = "a string"; break;
-    case element_type::BOOL: got = "a boolean"; break;
-    case element_type::NULL_VALUE: got = "null"; break;
-    default: got = "a number"; break;
+    case element_type::ARRAY:
+      got = "an array";
+      break;
+    case element_type::OBJECT:
+      got = "an object";
+      break;
+    case element_type::STRING:
+      got = "a string";
+      break;
+    case element_type::BOOL:
+      got = "a boolean";
+      break;
+    case element_type::NULL_VALUE:
+      got = "null";
+      break;
+    default:
+      got = "a number";
+      break;
   }
-  return invalid_argument("field \"" + std::string(field) + "\": expected " + std::string(want) + ", got " + got);
+  return invalid_argument("field \"" + std::string(field) + "\": expected " + std::string(want) +
+                          ", got " + got);
 }
 
 Status get_string(element v, std::string_view field, std::string* out) {
@@ -49,12 +62,22 @@ Status get_string(element v, std::string_view field, std::string* out) {
 // Scalars become their text; ids and tag values may be numbers in real logs.
 Status get_scalar_text(element v, std::string_view field, std::string* out) {
   switch (v.type()) {
-    case element_type::STRING: out->assign(v.get_string().value_unsafe()); return Status::ok();
-    case element_type::INT64: *out = std::to_string(v.get_int64().value_unsafe()); return Status::ok();
-    case element_type::UINT64: *out = std::to_string(v.get_uint64().value_unsafe()); return Status::ok();
-    case element_type::BOOL: *out = v.get_bool().value_unsafe() ? "true" : "false"; return Status::ok();
-    case element_type::NULL_VALUE: return Status::ok();
-    default: return type_error(field, "a string", v);
+    case element_type::STRING:
+      out->assign(v.get_string().value_unsafe());
+      return Status::ok();
+    case element_type::INT64:
+      *out = std::to_string(v.get_int64().value_unsafe());
+      return Status::ok();
+    case element_type::UINT64:
+      *out = std::to_string(v.get_uint64().value_unsafe());
+      return Status::ok();
+    case element_type::BOOL:
+      *out = v.get_bool().value_unsafe() ? "true" : "false";
+      return Status::ok();
+    case element_type::NULL_VALUE:
+      return Status::ok();
+    default:
+      return type_error(field, "a string", v);
   }
 }
 
@@ -69,12 +92,14 @@ Status get_timestamp(element v, UsageRecord* r) {
   }
   if (v.is_number()) {
     // Epoch seconds, or milliseconds when the value is too large to be seconds (after 5138 AD).
-    double d = v.is_int64() ? static_cast<double>(v.get_int64().value_unsafe())
+    double d = v.is_int64()    ? static_cast<double>(v.get_int64().value_unsafe())
                : v.is_uint64() ? static_cast<double>(v.get_uint64().value_unsafe())
                                : v.get_double().value_unsafe();
-    if (!std::isfinite(d) || d < 0) return type_error("timestamp", "an RFC 3339 time or epoch seconds", v);
+    if (!std::isfinite(d) || d < 0)
+      return type_error("timestamp", "an RFC 3339 time or epoch seconds", v);
     if (d > 1e11) d /= 1000.0;
-    r->timestamp = Timestamp{std::chrono::microseconds{static_cast<int64_t>(std::llround(d * 1e6))}};
+    r->timestamp =
+        Timestamp{std::chrono::microseconds{static_cast<int64_t>(std::llround(d * 1e6))}};
     r->has_timestamp = true;
     return Status::ok();
   }
@@ -110,7 +135,8 @@ Status get_tags(element v, UsageRecord* r) {
       std::string_view s = e.get_string().value_unsafe();
       const auto eq = s.find('=');
       if (eq == std::string_view::npos)
-        return invalid_argument("field \"" + field + "\": expected \"key=value\", got \"" + std::string(s) + "\"");
+        return invalid_argument("field \"" + field + "\": expected \"key=value\", got \"" +
+                                std::string(s) + "\"");
       COSTOPS_RETURN_IF_ERROR(add(std::string(s.substr(0, eq)), std::string(s.substr(eq + 1))));
     }
     return Status::ok();
@@ -190,7 +216,8 @@ Result<UsageRecord> parse_doc(engine::Normalizer& n, element doc) {
 Result<UsageRecord> RecordParser::parse_padded(std::string_view text) {
   element doc;
   auto err = impl_->parser.parse(text.data(), text.size(), false).get(doc);
-  if (err != simdjson::SUCCESS) return invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (err != simdjson::SUCCESS)
+    return invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
   return parse_doc(impl_->normalizer, doc);
 }
 
@@ -204,11 +231,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];

@@ -21,7 +21,8 @@ Result<MatchRule> MatchRule::regex(std::string pattern) {
   MatchRule r;
   r.kind_ = Kind::kRegex;
   try {
-    r.re_ = std::make_shared<const std::regex>(pattern, std::regex::ECMAScript | std::regex::optimize);
+    r.re_ =
+        std::make_shared<const std::regex>(pattern, std::regex::ECMAScript | std::regex::optimize);
   } catch (const std::regex_error& e) {
     return invalid_argument("invalid regex \"" + pattern + "\": " + e.what());
   }
@@ -45,15 +46,22 @@ MatchRule MatchRule::all_of(std::vector<MatchRule> rules) {
 
 bool MatchRule::matches(std::string_view s) const {
   switch (kind_) {
-    case Kind::kEquals: return s == text_;
-    case Kind::kStartsWith: return s.starts_with(text_);
-    case Kind::kEndsWith: return s.ends_with(text_);
-    case Kind::kContains: return s.find(text_) != std::string_view::npos;
-    case Kind::kRegex: return std::regex_search(s.begin(), s.end(), *re_);
+    case Kind::kEquals:
+      return s == text_;
+    case Kind::kStartsWith:
+      return s.starts_with(text_);
+    case Kind::kEndsWith:
+      return s.ends_with(text_);
+    case Kind::kContains:
+      return s.find(text_) != std::string_view::npos;
+    case Kind::kRegex:
+      return std::regex_search(s.begin(), s.end(), *re_);
     case Kind::kOr:
-      return std::any_of(children_.begin(), children_.end(), [&](const MatchRule& c) { return c.matches(s); });
+      return std::any_of(children_.begin(), children_.end(),
+                         [&](const MatchRule& c) { return c.matches(s); });
     case Kind::kAnd:
-      return std::all_of(children_.begin(), children_.end(), [&](const MatchRule& c) { return c.matches(s); });
+      return std::all_of(children_.begin(), children_.end(),
+                         [&](const MatchRule& c) { return c.matches(s); });
   }
   return false;
 }
@@ -75,8 +83,10 @@ Result<PriceSet> PriceSet::make(std::vector<UnitPrice> prices) {
       return invalid_argument("unit " + std::string(kUnits[p.unit].price_key) + " is priced twice");
     ps.priced_mask_ |= bit;
     if (p.base.is_negative())
-      return invalid_argument(std::string(kUnits[p.unit].price_key) + ": negative price " + p.base.to_string());
-    std::sort(p.tiers.begin(), p.tiers.end(), [](const Tier& a, const Tier& b) { return a.start < b.start; });
+      return invalid_argument(std::string(kUnits[p.unit].price_key) + ": negative price " +
+                              p.base.to_string());
+    std::sort(p.tiers.begin(), p.tiers.end(),
+              [](const Tier& a, const Tier& b) { return a.start < b.start; });
     for (size_t i = 0; i < p.tiers.size(); ++i) {
       if (p.tiers[i].price.is_negative() || p.tiers[i].start < 0)
         return invalid_argument(std::string(kUnits[p.unit].price_key) + ": negative tier");
@@ -133,7 +143,8 @@ Result<PriceSet> PriceSet::make(std::vector<UnitPrice> prices) {
   }
   for (int u = 0; u < kUnitCount; ++u)
     for (const auto& p : ps.prices_)
-      if (is_descendant_or_self(p.unit, static_cast<UnitId>(u))) ps.covered_mask_ |= uint64_t{1} << u;
+      if (is_descendant_or_self(p.unit, static_cast<UnitId>(u)))
+        ps.covered_mask_ |= uint64_t{1} << u;
   return ps;
 }
 
@@ -142,8 +153,10 @@ Result<PriceSet> PriceSet::make(std::vector<UnitPrice> prices) {
 
 bool PriceConstraint::active(Timestamp at) const {
   switch (kind) {
-    case Kind::kNone: return true;
-    case Kind::kStartDate: return std::chrono::floor<std::chrono::days>(at) >= start_date;
+    case Kind::kNone:
+      return true;
+    case Kind::kStartDate:
+      return std::chrono::floor<std::chrono::days>(at) >= start_date;
     case Kind::kTimeOfDay: {
       const int s = seconds_of_day(at);
       if (end_second < start_second) return s >= start_second || s < end_second;
@@ -156,7 +169,8 @@ bool PriceConstraint::active(Timestamp at) const {
 std::string PriceConstraint::describe() const {
   char buf[64];
   switch (kind) {
-    case Kind::kNone: return "always";
+    case Kind::kNone:
+      return "always";
     case Kind::kStartDate: {
       const std::chrono::year_month_day ymd{start_date};
       std::snprintf(buf, sizeof buf, "from %04d-%02u-%02u", static_cast<int>(ymd.year()),
@@ -165,18 +179,19 @@ std::string PriceConstraint::describe() const {
     }
     case Kind::kTimeOfDay:
       std::snprintf(buf, sizeof buf, "daily %02d:%02d:%02d-%02d:%02d:%02d UTC", start_second / 3600,
-                    start_second / 60 % 60, start_second % 60, end_second / 3600, end_second / 60 % 60,
-                    end_second % 60);
+                    start_second / 60 % 60, start_second % 60, end_second / 3600,
+                    end_second / 60 % 60, end_second % 60);
       return buf;
   }
   return "";
 }
 
-SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view service_tier, bool batch) {
+SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view service_tier,
+                              bool batch) {
   const std::vector<ConditionalPrice>* list = &model.prices;
   std::string_view variant;
-  const bool tiered = !service_tier.empty() && service_tier != "standard" && service_tier != "default" &&
-                      service_tier != "auto";
+  const bool tiered = !service_tier.empty() && service_tier != "standard" &&
+                      service_tier != "default" && service_tier != "auto";
   for (const auto& v : model.variants) {
     if (batch && v.batch && (v.service_tier.empty() || v.service_tier == service_tier)) {
       list = &v.prices;
@@ -210,20 +225,25 @@ Result<const Extractor*> Provider::extractor(std::string_view flavor) const {
     if (extractors.size() == 1) return &extractors.front();
     std::string fl;
     for (const auto& e : extractors) fl += (fl.empty() ? "" : ", ") + e.api_flavor;
-    return invalid_argument("provider \"" + id + "\" has several API flavors; give api_flavor, one of: " + fl);
+    return invalid_argument("provider \"" + id +
+                            "\" has several API flavors; give api_flavor, one of: " + fl);
   }
   for (const auto& e : extractors)
     if (e.api_flavor == flavor) return &e;
   std::string fl;
   for (const auto& e : extractors) fl += (fl.empty() ? "" : ", ") + e.api_flavor;
-  return not_found("provider \"" + id + "\" has no api_flavor \"" + std::string(flavor) + "\"; allowed: " + fl);
+  return not_found("provider \"" + id + "\" has no api_flavor \"" + std::string(flavor) +
+                   "\"; allowed: " + fl);
 }
 
 std::string_view catalog_format_name(CatalogFormat f) {
   switch (f) {
-    case CatalogFormat::kCostOps: return "cost-ops";
-    case CatalogFormat::kGenaiPrices: return "genai-prices";
-    case CatalogFormat::kLiteLLM: return "litellm";
+    case CatalogFormat::kCostOps:
+      return "cost-ops";
+    case CatalogFormat::kGenaiPrices:
+      return "genai-prices";
+    case CatalogFormat::kLiteLLM:
+      return "litellm";
   }
   return "";
 }
@@ -329,7 +349,8 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
     if (ref.provider == nullptr)
       return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_);
     ref.model = match_model(*ref.provider, model);
-    for (size_t i = 0; ref.model == nullptr && i < ref.provider->fallback_model_providers.size(); ++i) {
+    for (size_t i = 0; ref.model == nullptr && i < ref.provider->fallback_model_providers.size();
+         ++i) {
       for (const auto& fp : providers_) {
         if (fp.id == ref.provider->fallback_model_providers[i]) {
           ref.model = match_model(fp, model);
@@ -338,8 +359,8 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
       }
     }
     if (ref.model == nullptr)
-      return not_found("unknown model \"" + std::string(model) + "\" for provider \"" + ref.provider->id +
-                       "\" in catalog " + source_);
+      return not_found("unknown model \"" + std::string(model) + "\" for provider \"" +
+                       ref.provider->id + "\" in catalog " + source_);
   } else {
     ref.provider = find_provider_for_model(model);
     if (ref.provider != nullptr) ref.model = match_model(*ref.provider, model);
@@ -348,7 +369,8 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
       if (ref.model != nullptr) ref.provider = &providers_[i];
     }
     if (ref.model == nullptr)
-      return not_found("unknown model \"" + std::string(model) + "\" (no provider given) in catalog " + source_);
+      return not_found("unknown model \"" + std::string(model) +
+                       "\" (no provider given) in catalog " + source_);
   }
   std::unique_lock lock(cache_->mu);
   cache_->map.emplace(key, ref);
@@ -367,7 +389,8 @@ void Catalog::overlay(Catalog custom) {
     std::vector<Model> merged;
     for (auto& m : cp.models) merged.push_back(std::move(m));
     for (auto& m : target->models) {
-      const bool replaced = std::any_of(merged.begin(), merged.end(), [&](const Model& x) { return x.id == m.id; });
+      const bool replaced =
+          std::any_of(merged.begin(), merged.end(), [&](const Model& x) { return x.id == m.id; });
       if (!replaced) merged.push_back(std::move(m));
     }
     target->models = std::move(merged);

@@ -18,7 +18,8 @@ namespace costops::pricing {
 using json = nlohmann::json;
 
 struct CatalogBuilder {
-  static Catalog make(std::vector<Provider> providers, CatalogFormat f, std::string source, Currency c) {
+  static Catalog make(std::vector<Provider> providers, CatalogFormat f, std::string source,
+                      Currency c) {
     Catalog cat;
     cat.providers_ = std::move(providers);
     cat.format_ = f;
@@ -34,7 +35,8 @@ Status field_error(const std::string& where, const Status& st) { return st.with_
 
 Result<MatchRule> parse_match(const json& j, const std::string& where) {
   if (!j.is_object() || j.size() != 1)
-    return invalid_argument(where + ": a match rule is an object with one key (equals, starts_with, ...)");
+    return invalid_argument(where +
+                            ": a match rule is an object with one key (equals, starts_with, ...)");
   const std::string k = j.begin().key();
   const json& v = j.begin().value();
   auto text = [&]() -> Result<std::string> {
@@ -73,7 +75,8 @@ Result<Path> parse_path(const json& j, const std::string& where) {
       step.key = s.get<std::string>();
     } else if (s.is_object() && s.value("type", "") == "array-match") {
       step.array_match = true;
-      if (!s.contains("field") || !s["field"].is_string()) return invalid_argument(w + ": array-match needs a field");
+      if (!s.contains("field") || !s["field"].is_string())
+        return invalid_argument(w + ": array-match needs a field");
       step.field = s["field"].get<std::string>();
       if (!s.contains("match")) return invalid_argument(w + ": array-match needs a match rule");
       auto m = parse_match(s["match"], w + ".match");
@@ -86,11 +89,13 @@ Result<Path> parse_path(const json& j, const std::string& where) {
     return Status::ok();
   };
   if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i) COSTOPS_RETURN_IF_ERROR(add(j[i], where + "[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < j.size(); ++i)
+      COSTOPS_RETURN_IF_ERROR(add(j[i], where + "[" + std::to_string(i) + "]"));
   } else {
     COSTOPS_RETURN_IF_ERROR(add(j, where));
   }
-  if (path.empty() || path.back().array_match) return invalid_argument(where + ": a path must end with a key");
+  if (path.empty() || path.back().array_match)
+    return invalid_argument(where + ": a path must end with a key");
   return path;
 }
 
@@ -100,10 +105,12 @@ Result<Extractor> parse_extractor(const json& j, const std::string& where) {
   auto root = parse_path(j.contains("root") ? j["root"] : json("usage"), where + ".root");
   if (!root) return root.status();
   e.root = std::move(*root);
-  auto mp = parse_path(j.contains("model_path") ? j["model_path"] : json("model"), where + ".model_path");
+  auto mp =
+      parse_path(j.contains("model_path") ? j["model_path"] : json("model"), where + ".model_path");
   if (!mp) return mp.status();
   e.model_path = std::move(*mp);
-  if (!j.contains("mappings") || !j["mappings"].is_array()) return invalid_argument(where + ": mappings missing");
+  if (!j.contains("mappings") || !j["mappings"].is_array())
+    return invalid_argument(where + ": mappings missing");
   for (size_t i = 0; i < j["mappings"].size(); ++i) {
     const auto& m = j["mappings"][i];
     const std::string w = where + ".mappings[" + std::to_string(i) + "]";
@@ -167,8 +174,8 @@ Result<int> parse_time_of_day(const json& v, const std::string& where) {
   if (!v.is_string()) return invalid_argument(where + ": expected HH:MM:SS");
   const std::string s = v.get<std::string>();
   int h = 0, m = 0, sec = 0;
-  if (std::sscanf(s.c_str(), "%d:%d:%d", &h, &m, &sec) < 2 || h < 0 || h > 24 || m < 0 || m > 59 || sec < 0 ||
-      sec > 59)
+  if (std::sscanf(s.c_str(), "%d:%d:%d", &h, &m, &sec) < 2 || h < 0 || h > 24 || m < 0 || m > 59 ||
+      sec < 0 || sec > 59)
     return invalid_argument(where + ": expected HH:MM:SS, got \"" + s + "\"");
   return h * 3600 + m * 60 + sec;
 }
@@ -181,7 +188,8 @@ Result<std::vector<ConditionalPrice>> parse_prices(const json& j, const std::str
     out.push_back({PriceConstraint{}, std::move(*ps)});
     return out;
   }
-  if (!j.is_array() || j.empty()) return invalid_argument(where + ": expected prices or a list of conditional prices");
+  if (!j.is_array() || j.empty())
+    return invalid_argument(where + ": expected prices or a list of conditional prices");
   for (size_t i = 0; i < j.size(); ++i) {
     const std::string w = where + "[" + std::to_string(i) + "]";
     const json& c = j[i];
@@ -189,7 +197,8 @@ Result<std::vector<ConditionalPrice>> parse_prices(const json& j, const std::str
     if (c.contains("constraint") && !c["constraint"].is_null()) {
       const json& k = c["constraint"];
       if (k.contains("start_date")) {
-        auto t = parse_timestamp(k["start_date"].is_string() ? k["start_date"].get<std::string>() : "");
+        auto t =
+            parse_timestamp(k["start_date"].is_string() ? k["start_date"].get<std::string>() : "");
         if (!t) return field_error(w + ".constraint.start_date", t.status());
         cp.constraint.kind = PriceConstraint::Kind::kStartDate;
         cp.constraint.start_date = std::chrono::floor<std::chrono::days>(*t);
@@ -215,7 +224,8 @@ Result<std::vector<ConditionalPrice>> parse_prices(const json& j, const std::str
 
 Result<Model> parse_model(const json& j, const std::string& where) {
   Model m;
-  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return invalid_argument(where + ": model needs an id");
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+    return invalid_argument(where + ": model needs an id");
   m.id = j["id"].get<std::string>();
   const std::string w = where + " (" + m.id + ")";
   m.name = j.value("name", m.id);
@@ -239,7 +249,8 @@ Result<Model> parse_model(const json& j, const std::string& where) {
       PriceVariant pv;
       pv.service_tier = v.value("service_tier", "");
       pv.batch = v.value("batch", false);
-      if (pv.service_tier.empty() && !pv.batch) return invalid_argument(vw + ": give service_tier or batch");
+      if (pv.service_tier.empty() && !pv.batch)
+        return invalid_argument(vw + ": give service_tier or batch");
       auto vp = parse_prices(v.contains("prices") ? v["prices"] : json(), vw + ".prices");
       if (!vp) return vp.status();
       pv.prices = std::move(*vp);
@@ -251,7 +262,8 @@ Result<Model> parse_model(const json& j, const std::string& where) {
 
 Result<Provider> parse_provider(const json& j, const std::string& where) {
   Provider p;
-  if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) return invalid_argument(where + ": provider needs an id");
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+    return invalid_argument(where + ": provider needs an id");
   p.id = j["id"].get<std::string>();
   const std::string w = where + " (" + p.id + ")";
   p.name = j.value("name", p.id);
@@ -260,7 +272,8 @@ Result<Provider> parse_provider(const json& j, const std::string& where) {
     if (j.contains(key) && !j[key].is_null()) {
       auto r = parse_match(j[key], w + "." + key);
       if (!r) return r.status();
-      (std::string_view(key) == "provider_match" ? p.provider_match : p.model_match) = std::move(*r);
+      (std::string_view(key) == "provider_match" ? p.provider_match : p.model_match) =
+          std::move(*r);
     }
   }
   if (j.contains("extractors") && j["extractors"].is_array()) {
@@ -273,7 +286,8 @@ Result<Provider> parse_provider(const json& j, const std::string& where) {
   if (j.contains("fallback_model_providers"))
     for (const auto& f : j["fallback_model_providers"])
       if (f.is_string()) p.fallback_model_providers.push_back(f.get<std::string>());
-  if (!j.contains("models") || !j["models"].is_array()) return invalid_argument(w + ": models missing");
+  if (!j.contains("models") || !j["models"].is_array())
+    return invalid_argument(w + ": models missing");
   for (size_t i = 0; i < j["models"].size(); ++i) {
     auto m = parse_model(j["models"][i], w + ".models[" + std::to_string(i) + "]");
     if (!m) return m.status();
@@ -336,9 +350,10 @@ struct LiteParsed {
 
 std::optional<LiteParsed> parse_litellm_key(std::string_view k) {
   LiteParsed r{};
-  for (auto [suffix, name] : {std::pair<std::string_view, std::string_view>{"_priority", "priority"},
-                              {"_flex", "flex"},
-                              {"_batches", "batch"}}) {
+  for (auto [suffix, name] :
+       {std::pair<std::string_view, std::string_view>{"_priority", "priority"},
+        {"_flex", "flex"},
+        {"_batches", "batch"}}) {
     if (k.ends_with(suffix)) {
       r.variant = name;
       k.remove_suffix(suffix.size());
@@ -371,8 +386,8 @@ Result<Decimal> litellm_price(const json& v, int64_t scale, const std::string& w
   return *s;
 }
 
-Result<Model> parse_litellm_model(const std::string& key, const std::string& provider, const json& v,
-                                  const std::string& where) {
+Result<Model> parse_litellm_model(const std::string& key, const std::string& provider,
+                                  const json& v, const std::string& where) {
   Model m;
   m.id = key;
   m.name = key;
@@ -410,8 +425,10 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
     for (size_t i = 0; i < tp.size(); ++i) {
       const std::string w = where + ".tiered_pricing[" + std::to_string(i) + "]";
       const json& t = tp[i];
-      if (!t.contains("range")) continue;  // e.g. search APIs tiered by max_results_range: not tokens
-      if (!t["range"].is_array() || t["range"].empty()) return invalid_argument(w + ".range: expected [start, end]");
+      if (!t.contains("range"))
+        continue;  // e.g. search APIs tiered by max_results_range: not tokens
+      if (!t["range"].is_array() || t["range"].empty())
+        return invalid_argument(w + ".range: expected [start, end]");
       auto lo = detail::json_decimal(t["range"][0]);
       if (!lo) return field_error(w + ".range[0]", lo.status());
       const int64_t start = static_cast<int64_t>(lo->raw() / Decimal::kScale);
@@ -466,7 +483,8 @@ Result<std::vector<Provider>> parse_litellm(const json& j, const std::string& so
     const std::string provider = v["litellm_provider"].get<std::string>();
     auto m = parse_litellm_model(key, provider, v, source + ": \"" + key + "\"");
     if (!m) {
-      if (m.status().code() == StatusCode::kNotFound) continue;  // no token prices: not a token model
+      if (m.status().code() == StatusCode::kNotFound)
+        continue;  // no token prices: not a token model
       return m.status();
     }
     auto [it, inserted] = index.emplace(provider, providers.size());
@@ -493,14 +511,16 @@ Result<CatalogFormat> detect_format(const json& j, const std::string& source) {
       if (v.is_object() && (v.contains("litellm_provider") || v.contains("input_cost_per_token")))
         return CatalogFormat::kLiteLLM;
   }
-  return invalid_argument(source +
-                          ": not a pricing catalog (expected a genai-prices provider list, a LiteLLM "
-                          "model map, or {\"format\": \"cost-ops-catalog\", ...})");
+  return invalid_argument(
+      source +
+      ": not a pricing catalog (expected a genai-prices provider list, a LiteLLM "
+      "model map, or {\"format\": \"cost-ops-catalog\", ...})");
 }
 
 }  // namespace
 
-Result<Catalog> Catalog::parse(std::string_view text, std::string source, std::optional<CatalogFormat> format) {
+Result<Catalog> Catalog::parse(std::string_view text, std::string source,
+                               std::optional<CatalogFormat> format) {
   auto j = detail::parse_json_exact(text, source);
   if (!j) return j.status();
   CatalogFormat f;
@@ -515,18 +535,21 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source, std::o
   Result<std::vector<Provider>> providers = std::vector<Provider>{};
   switch (f) {
     case CatalogFormat::kGenaiPrices:
-      if (!j->is_array()) return invalid_argument(source + ": a genai-prices catalog is a list of providers");
+      if (!j->is_array())
+        return invalid_argument(source + ": a genai-prices catalog is a list of providers");
       providers = parse_providers(*j, source + ": providers");
       break;
     case CatalogFormat::kLiteLLM:
-      if (!j->is_object()) return invalid_argument(source + ": a LiteLLM catalog is an object of models");
+      if (!j->is_object())
+        return invalid_argument(source + ": a LiteLLM catalog is an object of models");
       providers = parse_litellm(*j, source);
       break;
     case CatalogFormat::kCostOps: {
       if (!j->is_object() || !j->contains("providers") || !(*j)["providers"].is_array())
         return invalid_argument(source + ": a cost-ops catalog needs \"providers\": [...]");
       if (j->value("version", 1) != 1)
-        return invalid_argument(source + ": unsupported cost-ops catalog version " + (*j)["version"].dump());
+        return invalid_argument(source + ": unsupported cost-ops catalog version " +
+                                (*j)["version"].dump());
       if (j->contains("currency")) {
         auto c = Currency::parse(j->value("currency", ""));
         if (!c) return c.status().with_context(source + ": currency");
@@ -540,7 +563,8 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source, std::o
   return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
 }
 
-Result<Catalog> Catalog::load_file(const std::filesystem::path& path, std::optional<CatalogFormat> format) {
+Result<Catalog> Catalog::load_file(const std::filesystem::path& path,
+                                   std::optional<CatalogFormat> format) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error(path.string() + ": cannot open catalog file");
   std::ostringstream ss;
@@ -550,8 +574,9 @@ Result<Catalog> Catalog::load_file(const std::filesystem::path& path, std::optio
 }
 
 Result<Catalog> Catalog::builtin_copy() {
-  const std::string_view text(costops_builtin_catalog,
-                              static_cast<size_t>(costops_builtin_catalog_end - costops_builtin_catalog));
+  const std::string_view text(
+      costops_builtin_catalog,
+      static_cast<size_t>(costops_builtin_catalog_end - costops_builtin_catalog));
   return parse(text, "built-in", CatalogFormat::kGenaiPrices);
 }
 

@@ -64,7 +64,8 @@ Result<json> parse_json_exact(std::string_view text, std::string_view source) {
     std::string msg = sax.error;
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 1, column 2: "
     if (auto p = msg.find("syntax error"); p != std::string::npos) msg = msg.substr(p);
-    return invalid_argument(std::string(source) + ":" + line_col(text, sax.error_pos > 0 ? sax.error_pos - 1 : 0) +
+    return invalid_argument(std::string(source) + ":" +
+                            line_col(text, sax.error_pos > 0 ? sax.error_pos - 1 : 0) +
                             ": invalid JSON: " + msg);
   }
   return root;

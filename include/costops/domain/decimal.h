@@ -60,8 +60,14 @@ class Decimal {
   constexpr Decimal operator+(Decimal o) const { return Decimal(raw_ + o.raw_); }
   constexpr Decimal operator-(Decimal o) const { return Decimal(raw_ - o.raw_); }
   constexpr Decimal operator-() const { return Decimal(-raw_); }
-  constexpr Decimal& operator+=(Decimal o) { raw_ += o.raw_; return *this; }
-  constexpr Decimal& operator-=(Decimal o) { raw_ -= o.raw_; return *this; }
+  constexpr Decimal& operator+=(Decimal o) {
+    raw_ += o.raw_;
+    return *this;
+  }
+  constexpr Decimal& operator-=(Decimal o) {
+    raw_ -= o.raw_;
+    return *this;
+  }
 
   /// Checked arithmetic: false (and `out` untouched) on overflow.
   static bool add_checked(Decimal a, Decimal b, Decimal* out);
@@ -71,7 +77,8 @@ class Decimal {
   Result<Decimal> mul_int(int64_t n) const;
   /// this * num / den, rounded to 24 digits with `mode` only if the quotient is inexact.
   /// REQUIRES: den > 0. Errors on overflow.
-  Result<Decimal> mul_div(int64_t num, int64_t den, RoundingMode mode = RoundingMode::kHalfEven) const;
+  Result<Decimal> mul_div(int64_t num, int64_t den,
+                          RoundingMode mode = RoundingMode::kHalfEven) const;
   /// Exact product of two decimals when it fits in 24 fractional digits; otherwise rounded
   /// with `mode`. Errors on overflow.
   Result<Decimal> mul(Decimal o, RoundingMode mode = RoundingMode::kHalfEven) const;

@@ -26,8 +26,8 @@ struct UsageRecord {
   std::string project_id;
   std::string user_id;
   std::vector<std::pair<std::string, std::string>> tags;  // in input order, keys unique
-  std::string metadata_json;  // compact JSON object text, or empty
-  std::string source;         // where the record came from ("usage.jsonl:42")
+  std::string metadata_json;                              // compact JSON object text, or empty
+  std::string source;  // where the record came from ("usage.jsonl:42")
   Usage usage;
 };
 
@@ -49,8 +49,9 @@ struct CostRecord {
   Money total_cost;  // input + output + units with no direction (requests, searches)
   std::vector<UnitCost> breakdown;
   std::string catalog_entry;  // "<catalog source>#<provider>/<model>"
-  std::string price_version;  // which conditional price/variant applied: "from 2026-03-13", "flex, always"
-  Timestamp timestamp{};      // the usage's timestamp, not the time of calculation
+  std::string
+      price_version;  // which conditional price/variant applied: "from 2026-03-13", "flex, always"
+  Timestamp timestamp{};  // the usage's timestamp, not the time of calculation
   std::vector<std::string> warnings;
 };
 

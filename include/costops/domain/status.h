@@ -12,13 +12,13 @@ namespace costops {
 /// Broad error categories. Stable: the CLI maps them to exit codes and JSON `code` strings.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // malformed input: bad JSON, bad field value
-  kNotFound,          // unknown provider, model, file, flavor
-  kOutOfRange,        // arithmetic overflow, value outside its domain
-  kInconsistentUsage, // usage parts larger than their whole (e.g. cache reads > input)
-  kUnsupported,       // a feature or format this build cannot handle
-  kIoError,           // the filesystem said no
-  kInternal,          // a bug
+  kInvalidArgument,    // malformed input: bad JSON, bad field value
+  kNotFound,           // unknown provider, model, file, flavor
+  kOutOfRange,         // arithmetic overflow, value outside its domain
+  kInconsistentUsage,  // usage parts larger than their whole (e.g. cache reads > input)
+  kUnsupported,        // a feature or format this build cannot handle
+  kIoError,            // the filesystem said no
+  kInternal,           // a bug
 };
 
 /// Machine-readable name of a code, e.g. "invalid_argument".
@@ -45,7 +45,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status out_of_range(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
 inline Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
@@ -54,7 +56,7 @@ inline Status io_error(std::string m) { return {StatusCode::kIoError, std::move(
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit like std::expected
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit like std::expected
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).is_ok() && "Result built from an ok Status");
   }
@@ -81,8 +83,8 @@ class [[nodiscard]] Result {
 }  // namespace costops
 
 /// Propagates a non-ok Status from an expression returning Status.
-#define COSTOPS_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    ::costops::Status costops_st_ = (expr);      \
+#define COSTOPS_RETURN_IF_ERROR(expr)             \
+  do {                                            \
+    ::costops::Status costops_st_ = (expr);       \
     if (!costops_st_.is_ok()) return costops_st_; \
   } while (0)

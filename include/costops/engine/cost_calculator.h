@@ -47,7 +47,7 @@ class CostCalculator {
 /// Warnings for pricing `record` with `selected` prices of `model`: units billed at an
 /// ancestor's rate or not at all, and a requested service tier or batch price that the model
 /// does not have. Empty in the common case; allocates only when there is something to say.
-std::vector<std::string> record_warnings(const pricing::SelectedPrice& selected, const UsageRecord& record,
-                                         std::string_view model);
+std::vector<std::string> record_warnings(const pricing::SelectedPrice& selected,
+                                         const UsageRecord& record, std::string_view model);
 
 }  // namespace costops::engine

@@ -40,7 +40,8 @@ class Normalizer {
   Result<Extracted> body(std::string_view body_json, std::string_view provider,
                          std::string_view api_flavor = {});
   /// The extractor used for `provider` and `api_flavor` (empty: the provider's only one).
-  Result<const pricing::Extractor*> extractor(std::string_view provider, std::string_view api_flavor);
+  Result<const pricing::Extractor*> extractor(std::string_view provider,
+                                              std::string_view api_flavor);
 
   const pricing::Catalog& catalog() const { return catalog_; }
 

@@ -22,7 +22,8 @@ struct PriceStreamOptions {
   /// Write result lines to `out`. Default: true (false when only on_priced is wanted).
   bool write_lines = true;
   /// Called for each priced record (e.g. to build a summary). Optional.
-  std::function<void(const UsageRecord&, const pricing::ModelRef&, const engine::PriceResult&)> on_priced;
+  std::function<void(const UsageRecord&, const pricing::ModelRef&, const engine::PriceResult&)>
+      on_priced;
 };
 
 struct PriceStreamStats {
@@ -36,6 +37,7 @@ struct PriceStreamStats {
 /// "total_price"[,"currency" when not USD][,"warnings"]} or {"line": N, "error": {"code",
 /// "message"}}. Prices are exact decimal strings. A bad line never stops the others.
 /// Errors only for I/O failures.
-Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceStreamOptions& options);
+Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out,
+                                     const PriceStreamOptions& options);
 
 }  // namespace costops::ingest

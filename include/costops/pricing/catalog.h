@@ -166,8 +166,8 @@ struct ExtractorMapping {
 /// How to read usage out of one API flavor's response body (data-driven, from the catalog).
 struct Extractor {
   std::string api_flavor;
-  Path root;        // where the usage object sits, usually ["usage"]
-  Path model_path;  // where the model name sits, usually ["model"]
+  Path root;                               // where the usage object sits, usually ["usage"]
+  Path model_path;                         // where the model name sits, usually ["model"]
   std::vector<ExtractorMapping> mappings;  // values with the same dest are summed
 };
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs dependencies, checks formatting, builds with -Werror and runs every test, then builds
+# with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/check-format.sh
+for preset in ci asan; do
+  echo "== $preset: configure, build, test" >&2
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset" -j 2
+done
