@@ -46,7 +46,8 @@ BENCHMARK_CAPTURE(BM_PriceResolved, claude_sonnet_4_5_tiered, "anthropic", "clau
 void BM_PriceWithResolution(benchmark::State& state) {
   const auto& cat = pricing::Catalog::builtin();
   const std::string providers[] = {"openai", "anthropic", "google", "openai"};
-  const std::string models[] = {"gpt-4o-2024-08-06", "claude-sonnet-4-5", "gemini-2.5-flash", "gpt-4o-mini"};
+  const std::string models[] = {"gpt-4o-2024-08-06", "claude-sonnet-4-5", "gemini-2.5-flash",
+                                "gpt-4o-mini"};
   Usage u = typical_usage();
   engine::PriceResult r;
   size_t i = 0;

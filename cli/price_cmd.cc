@@ -41,6 +41,7 @@ struct PriceOptions {
   std::string as_of;
   bool detail = false;
   bool summary = false;
+  size_t threads = 0;
   CatalogOptions catalog;
 };
 
@@ -94,6 +95,7 @@ int run_price(PriceOptions& o) {
     opt.as_of = *t;
   }
   opt.detail = o.detail;
+  opt.threads = o.threads;
   std::map<std::pair<std::string, std::string>, ModelTotals> rows;
   if (o.summary) {
     opt.write_lines = false;
@@ -143,6 +145,8 @@ void add_price_command(CLI::App& app, int& rc) {
                   "Time (RFC 3339) for lines without a timestamp (default: now)");
   cmd->add_flag("--detail", opts->detail,
                 "Add the per-unit breakdown and the price version to each line");
+  cmd->add_option("--threads", opts->threads,
+                  "Worker threads (default 0: one per core); output order is input order");
   cmd->add_flag("--summary", opts->summary,
                 "Print a per-model summary table instead of one line per record");
   cmd->callback([opts, &rc] { rc = run_price(*opts); });

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 namespace costops {
@@ -17,42 +18,85 @@ int128 pow10(int n) {
 
 bool mul_overflows(int128 a, int128 b, int128* out) { return __builtin_mul_overflow(a, b, out); }
 
-// Writes |v| in decimal into buf (from the end); returns the start pointer.
-char* format_unsigned(unsigned __int128 v, char* end) {
-  char* p = end;
-  do {
-    *--p = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  } while (v != 0);
-  return p;
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// Writes the 12 decimal digits of v (< 10^12, zero-padded) at out, two at a time.
+void twelve_digits(uint64_t v, char* out) {
+  for (int i = 10; i >= 0; i -= 2) {
+    const auto r = static_cast<size_t>(v % 100) * 2;
+    v /= 100;
+    out[i] = kDigitPairs[r];
+    out[i + 1] = kDigitPairs[r + 1];
+  }
 }
 
+// q = (hi * 2^64 + lo) / d and *rem the remainder. REQUIRES: hi < d (the quotient fits 64 bits).
+inline uint64_t div_128_by_64(uint64_t hi, uint64_t lo, uint64_t d, uint64_t* rem) {
+#if defined(__x86_64__)
+  uint64_t q, r;
+  __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d));
+  *rem = r;
+  return q;
+#else
+  const unsigned __int128 n = (static_cast<unsigned __int128>(hi) << 64) | lo;
+  *rem = static_cast<uint64_t>(n % d);
+  return static_cast<uint64_t>(n / d);
+#endif
+}
+
+// Formatting divides 64-bit halves: 128-bit division is a libgcc call per digit otherwise.
+// Costs computed from per-million prices rarely use the last 12 digits; they are skipped when 0.
 void append_raw(std::string& out, int128 raw, int min_places, bool strip) {
-  unsigned __int128 mag =
+  const unsigned __int128 mag =
       raw < 0 ? -static_cast<unsigned __int128>(raw) : static_cast<unsigned __int128>(raw);
-  const auto scale = static_cast<unsigned __int128>(Decimal::kScale);
-  unsigned __int128 ip = mag / scale;
-  unsigned __int128 fp = mag % scale;
+  constexpr uint64_t k12 = 1'000'000'000'000ULL;
+  // mag = (ip * 10^12 + fh) * 10^12 + fl, by long division in 64-bit steps.
+  const auto mhi = static_cast<uint64_t>(mag >> 64), mlo = static_cast<uint64_t>(mag);
+  const uint64_t qhi = mhi / k12;
+  uint64_t fl, fh;
+  const uint64_t qlo = div_128_by_64(mhi % k12, mlo, k12, &fl);  // q12 = qhi * 2^64 + qlo
+  const uint64_t ip = div_128_by_64(qhi, qlo, k12, &fh);         // q12 < 1.8e26, ip < 1.8e14
+  // Built in a local buffer and appended once: this runs three times per priced line.
   char buf[64];
-  char* end = buf + sizeof(buf);
-  char* p = format_unsigned(ip, end);
-  if (raw < 0 && (ip != 0 || fp != 0)) out.push_back('-');
-  out.append(p, end);
+  char* w = buf;
+  if (raw < 0 && mag != 0) *w++ = '-';
+  char digits[20];
+  char* d = digits + sizeof(digits);
+  uint64_t v = ip;
+  do {
+    *--d = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  const auto nint = static_cast<size_t>(digits + sizeof(digits) - d);
+  std::memcpy(w, d, nint);
+  w += nint;
   char frac[Decimal::kScaleDigits];
-  for (int i = Decimal::kScaleDigits - 1; i >= 0; --i) {
-    frac[i] = static_cast<char>('0' + static_cast<int>(fp % 10));
-    fp /= 10;
-  }
   int n = Decimal::kScaleDigits;
+  if (fl == 0 && strip) {
+    n = 12;
+    if (fh == 0) {
+      n = 0;
+    } else {
+      twelve_digits(fh, frac);
+    }
+  } else {
+    twelve_digits(fh, frac);
+    twelve_digits(fl, frac + 12);
+  }
   if (strip) {
     while (n > min_places && frac[n - 1] == '0') --n;
   } else {
     n = min_places;
   }
   if (n > 0) {
-    out.push_back('.');
-    out.append(frac, static_cast<size_t>(n));
+    *w++ = '.';
+    std::memcpy(w, frac, static_cast<size_t>(n));
+    w += n;
   }
+  out.append(buf, static_cast<size_t>(w - buf));
 }
 
 }  // namespace

@@ -32,6 +32,7 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
   const auto& terms = ps.terms();
   const auto& rates = ps.rates();
   for (const auto& leaf : ps.leaves()) {
+    if ((usage.present & leaf.term_mask) == 0 && leaf.unit != units::kRequests) continue;
     int64_t q = 0;
     for (int t = leaf.term_begin; t < leaf.term_end; ++t)
       q += terms[t].coef * usage.counts[terms[t].unit];
@@ -41,15 +42,13 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
     for (int k = leaf.rate_begin + 1; k < leaf.rate_end; ++k)
       if (total_input > rates[k].above) r = k;
     const auto& rate = rates[r];
+    if (q > rate.max_quantity) [[unlikely]]
+      return out_of_range("cost of " + std::string(kUnits[leaf.unit].usage_key) + " overflows");
     int128 c;
-    if (rate.exact) {
-      if (__builtin_mul_overflow(rate.per_unit.raw(), static_cast<int128>(q), &c))
-        return out_of_range("cost of " + std::string(kUnits[leaf.unit].usage_key) + " overflows");
+    if (rate.exact) [[likely]] {
+      c = rate.per_unit.raw() * q;
     } else {
-      int128 p;
-      if (__builtin_mul_overflow(rate.per_block.raw(), static_cast<int128>(q), &p))
-        return out_of_range("cost of " + std::string(kUnits[leaf.unit].usage_key) + " overflows");
-      c = div_round(p, leaf.per, RoundingMode::kHalfEven);
+      c = div_round(rate.per_block.raw() * q, leaf.per, RoundingMode::kHalfEven);
     }
     const Decimal cost = Decimal::from_raw(c);
     if (leaf.direction == 1) {

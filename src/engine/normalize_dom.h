@@ -10,10 +10,9 @@
 
 namespace costops::engine::detail {
 
-/// `where` prefixes field names in errors ("usage").
-Result<Usage> usage_from_element(Normalizer& n, simdjson::dom::element usage,
-                                 std::string_view provider, std::string_view flavor,
-                                 std::string_view where);
+/// Reads `usage` into *out (which starts empty). `where` prefixes field names in errors ("usage").
+Status usage_from_element(Normalizer& n, simdjson::dom::element usage, std::string_view provider,
+                          std::string_view flavor, std::string_view where, Usage* out);
 /// Reads model (unless `model_known`) and usage from a response body.
 Result<Extracted> body_from_element(Normalizer& n, simdjson::dom::element body,
                                     std::string_view provider, std::string_view flavor,

@@ -1,5 +1,6 @@
 #include "costops/engine/normalizer.h"
 
+#include <array>
 #include <cmath>
 #include <unordered_map>
 
@@ -19,19 +20,34 @@ struct SvHash {
 
 enum : uint8_t { kTotalTokensAlias = 254, kUnknownKey = 255 };
 
-// Canonical usage keys and the seed design's OpenAI-style aliases -> unit (or a marker).
-const std::unordered_map<std::string_view, uint8_t, SvHash, std::equal_to<>>& canonical_keys() {
-  static const auto* m = [] {
-    auto* r = new std::unordered_map<std::string_view, uint8_t, SvHash, std::equal_to<>>();
-    for (int i = 0; i < kUnitCount; ++i) r->emplace(kUnits[i].usage_key, static_cast<uint8_t>(i));
-    r->emplace("prompt_tokens", units::kInputTokens);
-    r->emplace("completion_tokens", units::kOutputTokens);
-    r->emplace("cached_tokens", units::kCacheReadTokens);
-    r->emplace("reasoning_tokens", units::kOutputReasoningTokens);
-    r->emplace("total_tokens", kTotalTokensAlias);
-    return r;
-  }();
-  return *m;
+// Canonical usage keys and the seed design's OpenAI-style aliases -> unit (or a marker), bucketed
+// by key length: a lookup is one or two short memcmps, cheaper than hashing on this hot path.
+class CanonicalKeys {
+ public:
+  CanonicalKeys() {
+    for (int i = 0; i < kUnitCount; ++i) add(kUnits[i].usage_key, static_cast<uint8_t>(i));
+    add("prompt_tokens", units::kInputTokens);
+    add("completion_tokens", units::kOutputTokens);
+    add("cached_tokens", units::kCacheReadTokens);
+    add("reasoning_tokens", units::kOutputReasoningTokens);
+    add("total_tokens", kTotalTokensAlias);
+  }
+  uint8_t find(std::string_view k) const {
+    if (k.size() >= kMaxLen) return kUnknownKey;
+    for (const auto& [name, id] : buckets_[k.size()])
+      if (name == k) return id;
+    return kUnknownKey;
+  }
+
+ private:
+  static constexpr size_t kMaxLen = 48;
+  void add(std::string_view k, uint8_t id) { buckets_[k.size()].emplace_back(k, id); }
+  std::array<std::vector<std::pair<std::string_view, uint8_t>>, kMaxLen> buckets_;
+};
+
+const CanonicalKeys& canonical_keys() {
+  static const CanonicalKeys keys;
+  return keys;
 }
 
 // LiteLLM provider names whose usage shapes are those of a built-in provider.
@@ -274,25 +290,25 @@ Result<int64_t> detail::token_count(element v, std::string_view field) {
   }
 }
 
-Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string_view provider,
-                                         std::string_view flavor, std::string_view where) {
+Status detail::usage_from_element(Normalizer& n, element obj, std::string_view provider,
+                                  std::string_view flavor, std::string_view where, Usage* out) {
   if (!obj.is_object())
     return invalid_argument("field \"" + std::string(where) + "\": expected an object, got " +
                             std::string(type_name(obj)));
   const auto& keys = canonical_keys();
   bool canonical = true;
   for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
-    if (keys.find(field.key) == keys.end()) {
+    if (keys.find(field.key) == kUnknownKey) {
       canonical = false;
       break;
     }
   }
   if (canonical) {
-    Usage u;
+    Usage& u = *out;
     int64_t total = -1;
     for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
       if (field.value.is_null()) continue;
-      const uint8_t id = keys.find(field.key)->second;
+      const uint8_t id = keys.find(field.key);
       std::string fname;
       auto cnt = token_count(field.value, where);
       if (!cnt) {
@@ -311,7 +327,7 @@ Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string
       u.set(id, *cnt);
     }
     (void)total;  // total_tokens is informational; providers disagree on what it includes
-    return u;
+    return Status::ok();
   }
   // A provider-native usage object: the extractor's mappings apply to it directly.
   const pricing::Provider* p = extractor_provider(n, provider);
@@ -339,7 +355,7 @@ Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string
   if (ex == nullptr) {
     std::string bad_key;
     for (auto field : simdjson::dom::object(obj.get_object().value_unsafe()))
-      if (keys.find(field.key) == keys.end()) {
+      if (keys.find(field.key) == kUnknownKey) {
         bad_key = std::string(field.key);
         break;
       }
@@ -348,7 +364,10 @@ Result<Usage> detail::usage_from_element(Normalizer& n, element obj, std::string
         "\": not a canonical usage key, and no usage extractor is known for provider \"" +
         std::string(provider) + "\"");
   }
-  return apply_mappings(*ex, obj, where);
+  auto u = apply_mappings(*ex, obj, where);
+  if (!u) return u.status();
+  *out = *u;
+  return Status::ok();
 }
 
 Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::string_view provider,
@@ -392,7 +411,9 @@ Result<Usage> Normalizer::usage(std::string_view usage_json, std::string_view pr
   if (auto e = parser.parse(usage_json.data(), usage_json.size(), true).get(doc);
       e != simdjson::SUCCESS)
     return invalid_argument(std::string("usage: invalid JSON: ") + simdjson::error_message(e));
-  return detail::usage_from_element(*this, doc, provider, flavor, "usage");
+  Usage u;
+  COSTOPS_RETURN_IF_ERROR(detail::usage_from_element(*this, doc, provider, flavor, "usage", &u));
+  return u;
 }
 
 Result<Extracted> Normalizer::body(std::string_view body_json, std::string_view provider,

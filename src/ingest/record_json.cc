@@ -1,9 +1,11 @@
 #include "costops/ingest/record_json.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "engine/normalize_dom.h"
 
@@ -144,9 +146,10 @@ Status get_tags(element v, UsageRecord* r) {
   return type_error("tags", "an object or a list of \"key=value\" strings", v);
 }
 
-Result<UsageRecord> parse_doc(engine::Normalizer& n, element doc) {
+Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
-  UsageRecord r;
+  out->clear();
+  UsageRecord& r = *out;
   element usage, body;
   bool has_usage = false, has_body = false;
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
@@ -196,9 +199,8 @@ Result<UsageRecord> parse_doc(engine::Normalizer& n, element doc) {
     if (!st.is_ok()) return st;
   }
   if (has_usage) {
-    auto u = engine::detail::usage_from_element(n, usage, r.provider, r.api_flavor, "usage");
-    if (!u) return u.status();
-    r.usage = *u;
+    COSTOPS_RETURN_IF_ERROR(
+        engine::detail::usage_from_element(n, usage, r.provider, r.api_flavor, "usage", &r.usage));
   } else if (has_body) {
     auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
     if (!e) return e.status();
@@ -208,17 +210,23 @@ Result<UsageRecord> parse_doc(engine::Normalizer& n, element doc) {
     return invalid_argument("field \"usage\": missing (give \"usage\" or a response \"body\")");
   }
   if (r.model.empty()) return invalid_argument("field \"model\": missing");
-  return r;
+  return Status::ok();
 }
 
 }  // namespace
 
-Result<UsageRecord> RecordParser::parse_padded(std::string_view text) {
+Status RecordParser::parse_padded_into(std::string_view text, UsageRecord* out) {
   element doc;
   auto err = impl_->parser.parse(text.data(), text.size(), false).get(doc);
   if (err != simdjson::SUCCESS)
     return invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
-  return parse_doc(impl_->normalizer, doc);
+  return parse_doc(impl_->normalizer, doc, out);
+}
+
+Result<UsageRecord> RecordParser::parse_padded(std::string_view text) {
+  UsageRecord r;
+  COSTOPS_RETURN_IF_ERROR(parse_padded_into(text, &r));
+  return r;
 }
 
 Result<UsageRecord> RecordParser::parse(std::string_view text) {
@@ -228,6 +236,15 @@ Result<UsageRecord> RecordParser::parse(std::string_view text) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  });
+  if (plain) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
   out.push_back('"');
   for (char c : s) {
     switch (c) {
@@ -260,23 +277,28 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 void append_usage_json(std::string& out, const Usage& u) {
-  out.push_back('{');
+  // Built in a local buffer and appended once (hot in `cost-ops price`).
+  char buf[kUnitCount * 56 + 2];
+  char* w = buf;
+  *w++ = '{';
   bool first = true;
   uint64_t rest = u.present;
   while (rest != 0) {
     const int i = std::countr_zero(rest);
     rest &= rest - 1;
     if (u.counts[i] == 0) continue;
-    if (!first) out.push_back(',');
+    if (!first) *w++ = ',';
     first = false;
-    out.push_back('"');
-    out += kUnits[i].usage_key;
-    out += "\":";
-    char buf[24];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, u.counts[i]);
-    out.append(buf, p);
+    *w++ = '"';
+    const std::string_view key = kUnits[i].usage_key;
+    std::memcpy(w, key.data(), key.size());
+    w += key.size();
+    *w++ = '"';
+    *w++ = ':';
+    w = std::to_chars(w, w + 24, u.counts[i]).ptr;
   }
-  out.push_back('}');
+  *w++ = '}';
+  out.append(buf, static_cast<size_t>(w - buf));
 }
 
 }  // namespace costops::ingest

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <shared_mutex>
 
 namespace costops::pricing {
@@ -121,7 +122,10 @@ Result<PriceSet> PriceSet::make(std::vector<UnitPrice> prices) {
           if (desc[j] != desc[i] && is_descendant_or_self(desc[j], desc[i])) s += mu[j];
         mu[i] = -s;
       }
-      if (mu[i] != 0) ps.terms_.push_back({desc[i], static_cast<int8_t>(mu[i])});
+      if (mu[i] != 0) {
+        ps.terms_.push_back({desc[i], static_cast<int8_t>(mu[i])});
+        leaf.term_mask |= uint64_t{1} << desc[i];
+      }
     }
     leaf.term_end = static_cast<uint8_t>(ps.terms_.size());
     const std::string_view dir = kUnits[p.unit].direction();
@@ -134,6 +138,11 @@ Result<PriceSet> PriceSet::make(std::vector<UnitPrice> prices) {
       r.per_block = price;
       r.exact = price.raw() % leaf.per == 0;
       r.per_unit = Decimal::from_raw(price.raw() / leaf.per);
+      // The cost is quantity * per_unit (or per_block / per): bound quantity once here so the hot
+      // path needs one compare instead of a checked 128-bit multiply.
+      const int128 biggest = r.exact ? r.per_unit.raw() : price.raw();
+      const int128 limit = biggest == 0 ? INT64_MAX : std::numeric_limits<int128>::max() / biggest;
+      r.max_quantity = limit > INT64_MAX ? INT64_MAX : static_cast<int64_t>(limit);
       ps.rates_.push_back(r);
     };
     add_rate(-1, p.base);

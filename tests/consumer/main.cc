@@ -10,7 +10,8 @@ int main() {
   r.model = "gpt-4o";
   r.usage.set(costops::units::kInputTokens, 1000);
   r.usage.set(costops::units::kOutputTokens, 100);
-  auto c = costops::engine::CostCalculator::price_record(costops::pricing::Catalog::builtin(), r, costops::Timestamp{});
+  auto c = costops::engine::CostCalculator::price_record(costops::pricing::Catalog::builtin(), r,
+                                                         costops::Timestamp{});
   if (!c) {
     std::fprintf(stderr, "%s\n", c.status().to_string().c_str());
     return 1;

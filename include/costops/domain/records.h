@@ -29,6 +29,18 @@ struct UsageRecord {
   std::string metadata_json;                              // compact JSON object text, or empty
   std::string source;  // where the record came from ("usage.jsonl:42")
   Usage usage;
+
+  /// Resets every field, keeping string capacity (for reuse in loops).
+  void clear() {
+    for (std::string* s : {&id, &provider, &model, &api_flavor, &service_tier, &organization_id,
+                           &project_id, &user_id, &metadata_json, &source})
+      s->clear();
+    timestamp = {};
+    has_timestamp = false;
+    batch = false;
+    tags.clear();
+    usage = Usage{};
+  }
 };
 
 /// What one unit of a usage cost.

@@ -19,6 +19,9 @@ struct PriceStreamOptions {
   Timestamp as_of{};
   /// Emit per-unit breakdown and price version in each result line. Default: false.
   bool detail = false;
+  /// Worker threads (0: one per core, up to 8). Output order is input order regardless.
+  /// With on_priced set, one thread runs (the callback need not be thread-safe).
+  size_t threads = 0;
   /// Write result lines to `out`. Default: true (false when only on_priced is wanted).
   bool write_lines = true;
   /// Called for each priced record (e.g. to build a summary). Optional.

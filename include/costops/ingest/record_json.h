@@ -27,6 +27,8 @@ class RecordParser {
   static size_t padding();
   /// Parses `text`, which is followed in memory by at least padding() readable bytes.
   Result<UsageRecord> parse_padded(std::string_view text);
+  /// As parse_padded, into *out (cleared first, capacity reused: no allocation in steady state).
+  Status parse_padded_into(std::string_view text, UsageRecord* out);
   /// Parses `text` (copied into an internal padded buffer).
   Result<UsageRecord> parse(std::string_view text);
 

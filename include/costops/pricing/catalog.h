@@ -79,6 +79,7 @@ class PriceSet {
     Decimal per_block;
     Decimal per_unit;
     bool exact = true;
+    int64_t max_quantity = 0;  // largest count whose cost cannot overflow (precomputed check)
   };
   struct Leaf {
     UnitId unit;
@@ -86,6 +87,7 @@ class PriceSet {
     uint8_t term_begin, term_end;
     uint8_t rate_begin, rate_end;  // rates_[rate_begin] is the base, then tiers ascending
     int64_t per;
+    uint64_t term_mask;  // units of the terms: a usage with none of them present costs nothing here
   };
 
   PriceSet() = default;
