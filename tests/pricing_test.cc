@@ -339,3 +339,21 @@ TEST(CatalogTest, OwnFormatCurrencyAndVariants) {
 
 }  // namespace
 }  // namespace costops::pricing
+
+namespace costops::pricing {
+namespace {
+
+TEST(PricingTest, HugeCountsOverflowIntoAnErrorNotAWrappedNumber) {
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1000, "output_mtok": 1000}}]}])");
+  using namespace units;
+  const int64_t big = 9'000'000'000'000'000'000;  // 9e18 tokens at $1000/M = $9e15: past the range
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, big}})).substr(0, 13), "out_of_range:");
+  EXPECT_EQ(price(c, "p", "m",
+                  usage({{kInputTokens, 100'000'000'000'000'000},
+                         {kOutputTokens, 100'000'000'000'000'000}})),
+            "out_of_range: total cost overflows (more than 1.7e14)");
+}
+
+}  // namespace
+}  // namespace costops::pricing

@@ -26,8 +26,10 @@ using pricing::PriceSet;
 }  // namespace
 
 Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult* out) {
-  out->input = out->output = out->total = Decimal();
   out->n_lines = 0;
+  int128 sums[3] = {0, 0, 0};  // by direction: none, input, output
+  int128 total = 0;
+  bool overflow = false;
   const int64_t total_input = usage.get(units::kInputTokens);
   const auto& terms = ps.terms();
   const auto& rates = ps.rates();
@@ -51,15 +53,16 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
       c = div_round(rate.per_block.raw() * q, leaf.per, RoundingMode::kHalfEven);
     }
     const Decimal cost = Decimal::from_raw(c);
-    if (leaf.direction == 1) {
-      out->input += cost;
-    } else if (leaf.direction == 2) {
-      out->output += cost;
-    }
-    out->total += cost;
+    overflow |= __builtin_add_overflow(sums[leaf.direction], c, &sums[leaf.direction]);
+    overflow |= __builtin_add_overflow(total, c, &total);
     if (q != 0 && out->n_lines < PriceResult::kMaxLines)
       out->lines[out->n_lines++] = {leaf.unit, q, rate.per_block, cost};
   }
+  if (overflow) [[unlikely]]
+    return out_of_range("total cost overflows (more than 1.7e14)");
+  out->input = Decimal::from_raw(sums[1]);
+  out->output = Decimal::from_raw(sums[2]);
+  out->total = Decimal::from_raw(total);
   return Status::ok();
 }
 
