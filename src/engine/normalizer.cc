@@ -195,7 +195,7 @@ int fit_score(const pricing::Extractor& ex, element obj) {
 
 struct Normalizer::Impl {
   std::unordered_map<std::string, const pricing::Provider*, SvHash, std::equal_to<>> providers;
-  std::string key;
+  simdjson::dom::parser parser;  // for usage() and body(); reused across calls
 };
 
 Normalizer::Normalizer(const pricing::Catalog& catalog)
@@ -404,13 +404,22 @@ Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::st
   return out;
 }
 
+namespace {
+
+// Parses `text` with the Normalizer's reusable parser; `what` names it in errors.
+Status parse_text(simdjson::dom::parser& parser, std::string_view text, std::string_view what,
+                  element* doc) {
+  if (auto e = parser.parse(text.data(), text.size(), true).get(*doc); e != simdjson::SUCCESS)
+    return invalid_argument(std::string(what) + ": invalid JSON: " + simdjson::error_message(e));
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<Usage> Normalizer::usage(std::string_view usage_json, std::string_view provider,
                                 std::string_view flavor) {
-  simdjson::dom::parser parser;
   element doc;
-  if (auto e = parser.parse(usage_json.data(), usage_json.size(), true).get(doc);
-      e != simdjson::SUCCESS)
-    return invalid_argument(std::string("usage: invalid JSON: ") + simdjson::error_message(e));
+  COSTOPS_RETURN_IF_ERROR(parse_text(impl_->parser, usage_json, "usage", &doc));
   Usage u;
   COSTOPS_RETURN_IF_ERROR(detail::usage_from_element(*this, doc, provider, flavor, "usage", &u));
   return u;
@@ -418,11 +427,8 @@ Result<Usage> Normalizer::usage(std::string_view usage_json, std::string_view pr
 
 Result<Extracted> Normalizer::body(std::string_view body_json, std::string_view provider,
                                    std::string_view flavor) {
-  simdjson::dom::parser parser;
   element doc;
-  if (auto e = parser.parse(body_json.data(), body_json.size(), true).get(doc);
-      e != simdjson::SUCCESS)
-    return invalid_argument(std::string("body: invalid JSON: ") + simdjson::error_message(e));
+  COSTOPS_RETURN_IF_ERROR(parse_text(impl_->parser, body_json, "body", &doc));
   return detail::body_from_element(*this, doc, provider, flavor, false);
 }
 
