@@ -90,6 +90,7 @@ TEST(CliTest, ExitsZeroWhenEveryLinePricesAndHonoursTimestamps) {
 }
 
 TEST(CliTest, LiteLLMCatalogAndDetail) {
+  COSTOPS_REQUIRE_SHARED_DATA();
   CliRun r = run(
       "price --detail --catalog " +
           testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json"),

@@ -267,6 +267,7 @@ TEST(PricingTest, GenaiPricesRealEntries) {
 }
 
 TEST(LiteLLMTest, LoadsRealEntries) {
+  COSTOPS_REQUIRE_SHARED_DATA();
   auto c = Catalog::load_file(
       testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json"));
   ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();

@@ -13,6 +13,7 @@ namespace costops {
 namespace {
 
 TEST(ResponsesTest, DevSetPricesExactly) {
+  COSTOPS_REQUIRE_SHARED_DATA();
   const std::string text = testing::read_file(testing::shared_path("data/responses/dev.json"));
   ASSERT_FALSE(text.empty()) << "missing " << testing::shared_path("data/responses/dev.json");
   const auto data = nlohmann::json::parse(text);
