@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   int rc = kExitOk;
   add_price_command(app, rc);
   add_catalog_command(app, rc);
+  add_db_commands(app, rc);
 
   try {
     app.parse(argc, argv);

@@ -143,3 +143,70 @@ TEST(CliTest, CatalogShowsAModelsPrices) {
 
 }  // namespace
 }  // namespace costops
+
+namespace costops {
+namespace {
+
+TEST(CliTest, IngestThenSummaryAndQuery) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_cli_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  const std::string rejects = db + ".rejects.jsonl";
+  std::filesystem::remove(db);
+  std::filesystem::remove(rejects);
+  const std::string sample = testing::source_path("data/samples/usage.jsonl");
+  CliRun r = run("ingest --db " + db + " " + sample);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 3524, stored 3524 (0 unpriced), duplicates 0, rejected 0"),
+            std::string::npos)
+      << r.out;
+  r = run("ingest --db " + db + " --output json " + sample);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find(R"("duplicates":3524)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("stored":0)"), std::string::npos) << r.out;
+
+  // Bad and unpriced records: exit 3, a rejects file, counts that add up.
+  r = run("ingest --db " + db + " --rejects " + rejects + " --format json -",
+          R"({"id":"x1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":5}})"
+          "\n"
+          R"({"id":"x2","provider":"openai","model":"gpt-9","usage":{"input_tokens":5}})"
+          "\n"
+          "nonsense\n");
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.out.find(R"("read":3)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("stored":2)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("unpriced":1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("rejected":1)"), std::string::npos) << r.out;
+  const std::string rej = testing::read_file(rejects);
+  EXPECT_NE(rej.find(R"("source":"stdin","line":3,"reason":"invalid JSON)"), std::string::npos)
+      << rej;
+  EXPECT_NE(rej.find(R"("text":"nonsense")"), std::string::npos) << rej;
+
+  r = run("summary --db " + db + " --period all --format json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("records": 3526)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("unpriced": 1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("USD": "30.852377315")"), std::string::npos)
+      << r.out;  // 30.852364815 + 0.0000125
+
+  r = run("summary --db " + db + " --period 2026-09 --format json");
+  EXPECT_NE(r.out.find(R"("change_percent")"), std::string::npos) << r.out;
+  r = run("query --db " + db +
+          " --group-by provider --filter project=search --from 2026-09-01 --to 2026-10-01 --format "
+          "csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("provider,currency,cost,records,unpriced,input_tokens,output_tokens"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\"anthropic\",USD,"), std::string::npos) << r.out;
+  r = run("query --db " + db + " --group-by colour");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("unknown group key \"colour\""), std::string::npos) << r.err;
+  r = run("summary --db " + db + " --period someday");
+  EXPECT_EQ(r.rc, 2);
+  std::filesystem::remove(db);
+  std::filesystem::remove(rejects);
+}
+
+}  // namespace
+}  // namespace costops

@@ -10,7 +10,7 @@ namespace {
 
 std::string usage_text(const Usage& u) {
   std::string s;
-  ingest::append_usage_json(s, u);
+  append_usage_json(s, u);
   return s;
 }
 

@@ -2,6 +2,7 @@
 // exchanges.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,6 +66,13 @@ struct CostRecord {
       price_version;  // which conditional price/variant applied: "from 2026-03-13", "flex, always"
   Timestamp timestamp{};  // the usage's timestamp, not the time of calculation
   std::vector<std::string> warnings;
+};
+
+/// A usage record with its price, or the reason it has none (it is then "unpriced", never $0).
+struct PricedRecord {
+  UsageRecord usage;
+  std::optional<CostRecord> cost;
+  std::string unpriced_reason;  // set when !cost
 };
 
 }  // namespace costops

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "costops/domain/json_text.h"
 #include "costops/domain/records.h"
 #include "costops/engine/normalizer.h"
 
@@ -36,10 +37,5 @@ class RecordParser {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// Appends {"input_tokens":1200,...}: non-zero counts in registry order.
-void append_usage_json(std::string& out, const Usage& usage);
-/// Appends `s` as a JSON string literal (quoted, escaped).
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace costops::ingest

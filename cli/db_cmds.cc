@@ -1,0 +1,520 @@
+// Commands on stored data: init, ingest, query, summary.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/domain/json_text.h"
+#include "costops/ingest/ingest.h"
+#include "costops/storage/store.h"
+
+namespace costops::cli {
+namespace {
+
+using json = nlohmann::json;
+
+std::string& add_db_option(CLI::App& cmd, std::shared_ptr<std::string> db) {
+  cmd.add_option("--db", *db, "Database: a SQLite file path or sqlite:PATH (default: $COSTOPS_DB, else ~/.local/share/cost-ops/costops.db)");
+  return *db;
+}
+
+Result<std::unique_ptr<storage::Store>> open_db(const std::string& db) {
+  return storage::Store::open(db.empty() ? storage::Store::default_url() : db);
+}
+
+Timestamp now_or(const std::string& as_of, Status* st) {
+  if (as_of.empty()) return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  auto t = parse_timestamp(as_of);
+  if (!t) {
+    *st = t.status().with_context("--as-of");
+    return {};
+  }
+  return *t;
+}
+
+std::string money_text(const std::map<std::string, Decimal>& cost, int places = 6) {
+  if (cost.empty()) return "0";
+  std::string s;
+  for (const auto& [cur, d] : cost) s += (s.empty() ? "" : " + ") + d.to_string_fixed(places) + " " + cur;
+  return s;
+}
+
+json money_json(const std::map<std::string, Decimal>& cost) {
+  json j = json::object();
+  for (const auto& [cur, d] : cost) j[cur] = d.to_string();
+  return j;
+}
+
+// ---- init ----------------------------------------------------------------------------------
+
+void add_init(CLI::App& app, int& rc) {
+  auto db = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("init", "Create the database or apply pending schema migrations");
+  add_db_option(*cmd, db);
+  cmd->callback([db, &rc] {
+    auto store = open_db(*db);
+    if (!store) {
+      report(store.status());
+      rc = kExitFailure;
+      return;
+    }
+    std::printf("%s: schema version %d\n", (*store)->url().c_str(), (*store)->schema_version());
+    rc = kExitOk;
+  });
+}
+
+// ---- ingest --------------------------------------------------------------------------------
+
+struct IngestCmd {
+  std::vector<std::string> files;
+  std::string format = "auto";
+  std::string provider;
+  std::string rejects;
+  std::string as_of;
+  std::string output = "text";
+  CatalogOptions catalog;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+std::string default_rejects_path() {
+  const auto t = std::chrono::system_clock::now();
+  std::string stamp = format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(t)).substr(0, 19);
+  std::replace(stamp.begin(), stamp.end(), ':', '-');
+  std::string base = std::filesystem::path(storage::Store::default_url()).parent_path().string();
+  return base + "/rejects/ingest-" + stamp + ".jsonl";
+}
+
+int run_ingest(IngestCmd& o) {
+  Status st;
+  const Timestamp now = now_or(o.as_of, &st);
+  if (!st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  auto fmt = ingest::parse_input_format(o.format);
+  if (!fmt) {
+    report(fmt.status());
+    return kExitUsage;
+  }
+  auto cat = o.catalog.load();
+  if (!cat) {
+    report(cat.status());
+    return kExitFailure;
+  }
+  auto store = open_db(*o.db);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  ingest::IngestOptions opt;
+  opt.catalog = *cat;
+  opt.format = *fmt;
+  opt.default_provider = o.provider;
+  opt.default_time = now;
+  const std::string rejects_path = o.rejects.empty() ? default_rejects_path() : o.rejects;
+  std::unique_ptr<std::ofstream> rejects;
+  auto on_reject = [&](const ingest::Reject& r) {
+    if (!rejects) {
+      std::error_code ec;
+      const auto parent = std::filesystem::path(rejects_path).parent_path();
+      if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+      rejects = std::make_unique<std::ofstream>(rejects_path, std::ios::app);
+    }
+    std::string line = "{\"source\":";
+    append_json_string(line, r.source);
+    line += ",\"line\":" + std::to_string(r.line) + ",\"reason\":";
+    append_json_string(line, r.reason);
+    line += ",\"text\":";
+    append_json_string(line, r.text);
+    line += "}\n";
+    *rejects << line;
+  };
+  auto sink = [&](std::span<const PricedRecord> batch) -> Result<ingest::BatchResult> {
+    auto w = (*store)->write(batch);
+    if (!w) return w.status();
+    return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
+  };
+  ingest::IngestStats total;
+  if (o.files.empty()) o.files.push_back("-");
+  for (const auto& f : o.files) {
+    std::FILE* in = stdin;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
+    if (f != "-") {
+      owned.reset(std::fopen(f.c_str(), "rb"));
+      if (!owned) {
+        report(io_error(f + ": cannot open input file"));
+        return kExitFailure;
+      }
+      in = owned.get();
+    }
+    auto s = ingest::ingest_stream(in, f == "-" ? "stdin" : f, opt, sink, on_reject);
+    if (!s) {
+      report(s.status());
+      return kExitFailure;
+    }
+    total.read += s->read;
+    total.stored += s->stored;
+    total.duplicates += s->duplicates;
+    total.unpriced += s->unpriced;
+    total.rejected += s->rejected;
+  }
+  if (rejects) rejects->flush();
+  if (o.output == "json" || o.format == "json") {
+    json j = {{"read", total.read}, {"stored", total.stored}, {"duplicates", total.duplicates},
+              {"unpriced", total.unpriced}, {"rejected", total.rejected}, {"database", (*store)->url()}};
+    if (total.rejected > 0) j["rejects_file"] = rejects_path;
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("read %llu, stored %llu (%llu unpriced), duplicates %llu, rejected %llu -> %s\n",
+                static_cast<unsigned long long>(total.read), static_cast<unsigned long long>(total.stored),
+                static_cast<unsigned long long>(total.unpriced), static_cast<unsigned long long>(total.duplicates),
+                static_cast<unsigned long long>(total.rejected), (*store)->url().c_str());
+    if (total.rejected > 0) std::printf("rejected records: %s\n", rejects_path.c_str());
+  }
+  return total.rejected > 0 ? 3 : kExitOk;
+}
+
+void add_ingest(CLI::App& app, int& rc) {
+  auto o = std::make_shared<IngestCmd>();
+  CLI::App* cmd = app.add_subcommand("ingest", "Read usage records, price them at their own timestamps, and store them");
+  cmd->footer(R"(
+Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads), a JSON document
+(a list of records or {"records": [...]}), or CSV with a header row whose columns map by name
+(id, timestamp, provider, model, organization_id, project_id, user_id, api_flavor, service_tier,
+batch, any usage key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
+key=value;key=value, metadata as a JSON object). Records are keyed by id, or by a content hash:
+ingesting a file twice stores nothing new. A record whose model has no price is stored as
+unpriced with the reason (never as $0). Records that cannot be read or priced are rejected and
+written to the rejects file (JSON Lines: source, line, reason, text).
+Exit status: 0 when nothing was rejected, 3 when some records were, 1 on errors that stop the run.
+Examples:
+  cost-ops ingest data/samples/usage.jsonl
+  cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
+  cost-ops ingest --output json logs/*.jsonl)");
+  cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
+  cmd->add_option("--format", o->format, "Input format: auto (by extension and content), jsonl, json, csv");
+  cmd->add_option("--provider", o->provider, "Provider for records that name none");
+  cmd->add_option("--rejects", o->rejects, "Where to write rejected records (default: under the data directory)");
+  cmd->add_option("--as-of", o->as_of, "Time for records without a timestamp (default: now)");
+  cmd->add_option("--output", o->output, "Summary format: text or json (also json with --format json)")
+      ->check(CLI::IsMember({"text", "json"}));
+  o->catalog.add_to(*cmd);
+  add_db_option(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_ingest(*o); });
+}
+
+// ---- query ---------------------------------------------------------------------------------
+
+struct QueryCmd {
+  std::string from, to, group_by, format = "table";
+  std::vector<std::string> filters;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+Status build_query(const std::string& group_by, const std::vector<std::string>& filters, AggregateQuery* q) {
+  size_t start = 0;
+  while (start < group_by.size()) {
+    size_t end = group_by.find(',', start);
+    if (end == std::string::npos) end = group_by.size();
+    if (end > start) {
+      auto k = GroupKey::parse(std::string_view(group_by).substr(start, end - start));
+      if (!k) return k.status().with_context("--group-by");
+      q->group_by.push_back(*k);
+    }
+    start = end + 1;
+  }
+  for (const auto& f : filters) {
+    auto p = Filter::parse(f);
+    if (!p) return p.status().with_context("--filter");
+    q->filters.push_back(*p);
+  }
+  return Status::ok();
+}
+
+void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows, const std::string& format) {
+  if (format == "json") {
+    json arr = json::array();
+    for (const auto& r : rows) {
+      json o;
+      for (size_t i = 0; i < q.group_by.size(); ++i) o[q.group_by[i].name()] = r.keys[i];
+      o["records"] = r.records;
+      o["unpriced"] = r.unpriced;
+      o["input_tokens"] = r.input_tokens;
+      o["output_tokens"] = r.output_tokens;
+      o["cost"] = money_json(r.cost);
+      arr.push_back(o);
+    }
+    std::printf("%s\n", json{{"rows", arr}}.dump(2).c_str());
+    return;
+  }
+  if (format == "csv") {
+    for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
+    std::printf("currency,cost,records,unpriced,input_tokens,output_tokens\n");
+    for (const auto& r : rows) {
+      std::map<std::string, Decimal> cost = r.cost;
+      if (cost.empty()) cost[""] = Decimal();
+      for (const auto& [cur, d] : cost) {
+        for (const auto& key : r.keys) {
+          std::string q2 = "\"";
+          for (char c : key) q2 += c == '"' ? std::string("\"\"") : std::string(1, c);
+          std::printf("%s\",", q2.c_str());
+        }
+        std::printf("%s,%s,%llu,%llu,%lld,%lld\n", cur.c_str(), d.to_string().c_str(), static_cast<unsigned long long>(r.records),
+                    static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.input_tokens),
+                    static_cast<long long>(r.output_tokens));
+      }
+    }
+    return;
+  }
+  for (const auto& k : q.group_by) std::printf("%-22s ", k.name().c_str());
+  std::printf("%9s %9s %14s %14s %s\n", "records", "unpriced", "input_tokens", "output_tokens", "cost");
+  for (const auto& r : rows) {
+    for (const auto& key : r.keys) std::printf("%-22s ", key.empty() ? "-" : key.c_str());
+    std::printf("%9llu %9llu %14lld %14lld %s\n", static_cast<unsigned long long>(r.records),
+                static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.input_tokens),
+                static_cast<long long>(r.output_tokens), money_text(r.cost).c_str());
+  }
+}
+
+int run_query(QueryCmd& o) {
+  AggregateQuery q;
+  if (Status st = build_query(o.group_by, o.filters, &q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  for (auto [text, slot] : {std::pair{&o.from, &q.from}, {&o.to, &q.to}}) {
+    if (text->empty()) continue;
+    auto t = parse_timestamp(*text);
+    if (!t) {
+      report(t.status());
+      return kExitUsage;
+    }
+    *slot = *t;
+  }
+  auto store = open_db(*o.db);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto rows = (*store)->aggregate(q);
+  if (!rows) {
+    report(rows.status());
+    return kExitFailure;
+  }
+  print_rows(q, *rows, o.format);
+  return kExitOk;
+}
+
+void add_query(CLI::App& app, int& rc) {
+  auto o = std::make_shared<QueryCmd>();
+  CLI::App* cmd = app.add_subcommand("query", "Spend of stored records grouped by any dimension and period");
+  cmd->footer(R"(
+Group keys: provider, model, organization, project, user, tag:KEY, hour, day, week, month (UTC).
+Examples:
+  cost-ops query --group-by provider,model
+  cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
+  cost-ops query --group-by tag:team,month --format json)");
+  cmd->add_option("--from", o->from, "Start (inclusive), RFC 3339 or YYYY-MM-DD");
+  cmd->add_option("--to", o->to, "End (exclusive)");
+  cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
+  cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
+  cmd->add_option("--format", o->format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  add_db_option(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_query(*o); });
+}
+
+// ---- summary -------------------------------------------------------------------------------
+
+struct SummaryCmd {
+  std::string period = "last-30-days", format = "table", as_of;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+struct Period {
+  std::optional<Timestamp> from, to;       // current
+  std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
+};
+
+Result<Period> parse_period(const std::string& p, Timestamp now) {
+  using namespace std::chrono;
+  const sys_days today = floor<days>(now);
+  auto T = [](sys_days d) { return Timestamp{d}; };
+  Period r;
+  auto span = [&](sys_days from, sys_days to) {
+    r.from = T(from);
+    r.to = T(to);
+    r.prev_from = T(from - (to - from));
+    r.prev_to = T(from);
+  };
+  if (p == "all") return r;
+  if (p == "today") {
+    span(today, today + days{1});
+  } else if (p == "yesterday") {
+    span(today - days{1}, today);
+  } else if (p == "last-7-days") {
+    span(today - days{6}, today + days{1});
+  } else if (p == "last-30-days") {
+    span(today - days{29}, today + days{1});
+  } else if (p == "month-to-date") {
+    const year_month_day ymd{today};
+    const sys_days first = sys_days{ymd.year() / ymd.month() / 1};
+    const sys_days prev_first = sys_days{(ymd.year() / ymd.month() - months{1}) / 1};
+    r.from = T(first);
+    r.to = T(today + days{1});
+    r.prev_from = T(prev_first);
+    r.prev_to = T(prev_first + (today + days{1} - first));  // the same number of days last month
+  } else {
+    auto t = parse_timestamp(p + "-01");
+    if (p.size() != 7 || !t)
+      return invalid_argument("unknown period \"" + p +
+                              "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all");
+    const year_month_day ymd{floor<days>(*t)};
+    r.from = T(sys_days{ymd.year() / ymd.month() / 1});
+    r.to = T(sys_days{(ymd.year() / ymd.month() + months{1}) / 1});
+    r.prev_from = T(sys_days{(ymd.year() / ymd.month() - months{1}) / 1});
+    r.prev_to = r.from;
+  }
+  return r;
+}
+
+int run_summary(SummaryCmd& o) {
+  Status st;
+  const Timestamp now = now_or(o.as_of, &st);
+  if (!st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  auto period = parse_period(o.period, now);
+  if (!period) {
+    report(period.status());
+    return kExitUsage;
+  }
+  auto store = open_db(*o.db);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto run = [&](std::vector<GroupKey> by, std::optional<Timestamp> from,
+                 std::optional<Timestamp> to) -> Result<std::vector<AggregateRow>> {
+    AggregateQuery q;
+    q.group_by = std::move(by);
+    q.from = from;
+    q.to = to;
+    return (*store)->aggregate(q);
+  };
+  auto totals = run({}, period->from, period->to);
+  auto models = run({*GroupKey::parse("provider"), *GroupKey::parse("model")}, period->from, period->to);
+  auto projects = run({*GroupKey::parse("project")}, period->from, period->to);
+  if (!totals || !models || !projects) {
+    report(!totals ? totals.status() : !models ? models.status() : projects.status());
+    return kExitFailure;
+  }
+  AggregateRow total = totals->empty() ? AggregateRow{} : totals->front();
+  std::optional<AggregateRow> prev;
+  if (period->prev_from) {
+    auto p = run({}, period->prev_from, period->prev_to);
+    if (!p) {
+      report(p.status());
+      return kExitFailure;
+    }
+    prev = p->empty() ? AggregateRow{} : p->front();
+  }
+  auto by_cost = [](const AggregateRow& a, const AggregateRow& b) {
+    const Decimal ca = a.cost.empty() ? Decimal() : a.cost.begin()->second;
+    const Decimal cb = b.cost.empty() ? Decimal() : b.cost.begin()->second;
+    return ca != cb ? ca > cb : a.keys < b.keys;
+  };
+  std::sort(models->begin(), models->end(), by_cost);
+  std::sort(projects->begin(), projects->end(), by_cost);
+  auto change_pct = [&](const std::string& cur) -> std::optional<double> {
+    if (!prev) return std::nullopt;
+    auto it = prev->cost.find(cur);
+    if (it == prev->cost.end() || it->second.is_zero()) return std::nullopt;
+    const Decimal now_cost = total.cost.count(cur) ? total.cost.at(cur) : Decimal();
+    return (now_cost.to_double() - it->second.to_double()) / it->second.to_double() * 100.0;
+  };
+  if (o.format == "json") {
+    json j;
+    j["period"] = {{"name", o.period},
+                   {"from", period->from ? json(format_timestamp(*period->from)) : json(nullptr)},
+                   {"to", period->to ? json(format_timestamp(*period->to)) : json(nullptr)}};
+    j["records"] = total.records;
+    j["unpriced"] = total.unpriced;
+    j["input_tokens"] = total.input_tokens;
+    j["output_tokens"] = total.output_tokens;
+    j["total_cost"] = money_json(total.cost);
+    if (prev) {
+      json c = json::object();
+      for (const auto& [cur, d] : total.cost)
+        if (auto pct = change_pct(cur)) c[cur] = std::round(*pct * 100) / 100;
+      j["previous"] = {{"records", prev->records}, {"total_cost", money_json(prev->cost)}, {"change_percent", c}};
+    }
+    auto top = [](const std::vector<AggregateRow>& rows, const std::vector<std::string>& names) {
+      json a = json::array();
+      for (size_t i = 0; i < rows.size() && i < 5; ++i) {
+        json item;
+        for (size_t k = 0; k < names.size(); ++k) item[names[k]] = rows[i].keys[k];
+        item["records"] = rows[i].records;
+        item["total_cost"] = money_json(rows[i].cost);
+        a.push_back(item);
+      }
+      return a;
+    };
+    j["top_models"] = top(*models, {"provider", "model"});
+    j["top_projects"] = top(*projects, {"project"});
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("period: %s", o.period.c_str());
+  if (period->from) std::printf(" (%s to %s)", format_timestamp(*period->from).substr(0, 10).c_str(),
+                                format_timestamp(*period->to - std::chrono::microseconds{1}).substr(0, 10).c_str());
+  std::printf("\nrecords: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
+              static_cast<unsigned long long>(total.records), static_cast<unsigned long long>(total.unpriced),
+              static_cast<long long>(total.input_tokens), static_cast<long long>(total.output_tokens),
+              money_text(total.cost).c_str());
+  if (prev) {
+    std::printf("previous period: %s", money_text(prev->cost).c_str());
+    for (const auto& [cur, d] : total.cost)
+      if (auto pct = change_pct(cur)) std::printf(" (%+.1f%% %s)", *pct, cur.c_str());
+    std::printf("\n");
+  }
+  std::printf("\ntop models:\n");
+  for (size_t i = 0; i < models->size() && i < 5; ++i)
+    std::printf("  %-12s %-30s %8llu  %s\n", (*models)[i].keys[0].c_str(), (*models)[i].keys[1].c_str(),
+                static_cast<unsigned long long>((*models)[i].records), money_text((*models)[i].cost).c_str());
+  std::printf("top projects:\n");
+  for (size_t i = 0; i < projects->size() && i < 5; ++i)
+    std::printf("  %-43s %8llu  %s\n", (*projects)[i].keys[0].empty() ? "-" : (*projects)[i].keys[0].c_str(),
+                static_cast<unsigned long long>((*projects)[i].records), money_text((*projects)[i].cost).c_str());
+  return kExitOk;
+}
+
+void add_summary(CLI::App& app, int& rc) {
+  auto o = std::make_shared<SummaryCmd>();
+  CLI::App* cmd = app.add_subcommand("summary", "Totals, top models and projects, unpriced count, change vs the previous period");
+  cmd->add_option("--period", o->period, "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM, all");
+  cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
+  add_db_option(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_summary(*o); });
+}
+
+}  // namespace
+
+void add_db_commands(CLI::App& app, int& rc) {
+  add_init(app, rc);
+  add_ingest(app, rc);
+  add_query(app, rc);
+  add_summary(app, rc);
+}
+
+}  // namespace costops::cli

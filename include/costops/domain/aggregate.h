@@ -1,0 +1,66 @@
+// Aggregation requests and results, shared by the in-memory Aggregator and the stores' SQL.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "costops/domain/decimal.h"
+#include "costops/domain/status.h"
+#include "costops/domain/time.h"
+
+namespace costops {
+
+/// What to group by: a record dimension, a tag value, or a UTC time bucket.
+struct GroupKey {
+  enum class Kind : uint8_t { kProvider, kModel, kOrganization, kProject, kUser, kTag, kHour, kDay, kWeek, kMonth };
+  Kind kind = Kind::kProvider;
+  std::string tag;  // for kTag
+
+  /// Parses "provider", "model", "organization", "project", "user", "tag:KEY", "hour", "day",
+  /// "week" (ISO, Monday), "month". Errors name the valid keys.
+  static Result<GroupKey> parse(std::string_view text);
+  std::string name() const;
+  bool operator==(const GroupKey&) const = default;
+};
+
+/// An equality filter on a dimension or a tag ("provider=openai", "tag:team=search").
+struct Filter {
+  GroupKey key;  // REQUIRES: not a time bucket
+  std::string value;
+  /// Parses "KEY=VALUE". Errors on time-bucket keys and missing '='.
+  static Result<Filter> parse(std::string_view text);
+};
+
+struct AggregateQuery {
+  std::vector<GroupKey> group_by;
+  std::vector<Filter> filters;        // all must hold
+  std::optional<Timestamp> from;      // inclusive
+  std::optional<Timestamp> to;        // exclusive
+};
+
+/// One group. `keys` follow the query's group_by (time buckets as "2026-11-02", "2026-11-02T10",
+/// "2026-W45", "2026-11"; a missing dimension as "").
+struct AggregateRow {
+  std::vector<std::string> keys;
+  uint64_t records = 0;
+  uint64_t unpriced = 0;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  std::map<std::string, Decimal> cost;  // currency code -> exact total; never mixed
+
+  bool operator==(const AggregateRow&) const = default;
+};
+
+/// The label of time `t` in a time-bucket key (UTC).
+std::string bucket_label(GroupKey::Kind kind, Timestamp t);
+
+struct UsageRecord;
+/// The value of `key` for a record: its dimension, tag value or time-bucket label ("" if absent).
+std::string group_value(const UsageRecord& r, const GroupKey& key);
+/// Whether the record passes every filter and the period.
+bool matches(const UsageRecord& r, const AggregateQuery& q);
+
+}  // namespace costops

@@ -1,0 +1,66 @@
+// Ingest: read usage records from JSON Lines, JSON or CSV in constant memory (JSON documents
+// excepted), price each at its own timestamp, and hand batches to a sink (usually a Store).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "costops/domain/records.h"
+#include "costops/pricing/catalog.h"
+
+namespace costops::ingest {
+
+enum class InputFormat { kAuto, kJsonl, kJson, kCsv };
+/// Parses "auto", "jsonl", "json", "csv".
+Result<InputFormat> parse_input_format(std::string_view name);
+
+/// A record that could not be read or priced, with where it came from.
+struct Reject {
+  std::string source;  // file name or "stdin"
+  uint64_t line = 0;   // 1-based line (JSON: element index + 1)
+  std::string reason;
+  std::string text;    // the original line or row
+};
+
+struct IngestOptions {
+  /// REQUIRES: non-null; outlives the call.
+  const pricing::Catalog* catalog = nullptr;
+  InputFormat format = InputFormat::kAuto;
+  /// Provider for records that name none.
+  std::string default_provider;
+  /// Time for records without a timestamp.
+  Timestamp default_time{};
+  /// Records per sink call (one transaction each). Default 10,000.
+  size_t batch_size = 10000;
+};
+
+/// What the sink did with a batch.
+struct BatchResult {
+  uint64_t stored = 0;
+  uint64_t duplicates = 0;
+  uint64_t unpriced = 0;  // of `stored`, records without a price
+};
+
+struct IngestStats {
+  uint64_t read = 0;        // records seen (non-blank lines / rows / elements)
+  uint64_t stored = 0;      // new records stored
+  uint64_t duplicates = 0;  // already stored: skipped
+  uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
+  uint64_t rejected = 0;    // not stored; each reported to on_reject
+  // read == stored + duplicates + rejected.
+};
+
+using BatchSink = std::function<Result<BatchResult>(std::span<const PricedRecord>)>;
+using RejectSink = std::function<void(const Reject&)>;
+
+/// Reads all records of `in` (named `source` in rejects and errors). Records with an unknown
+/// model are kept as unpriced (reason recorded), never $0. Errors only for I/O or a failing sink;
+/// batches already handed to the sink stay (each batch is all-or-nothing in a Store).
+Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& options,
+                                  const BatchSink& sink, const RejectSink& on_reject);
+
+}  // namespace costops::ingest

@@ -1,0 +1,56 @@
+// Storage of usage and cost records: one interface, stores chosen by URL.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "costops/domain/aggregate.h"
+#include "costops/domain/records.h"
+#include "costops/domain/status.h"
+
+namespace costops::storage {
+
+struct WriteStats {
+  uint64_t stored = 0;
+  uint64_t duplicates = 0;  // records whose key was already stored (nothing written)
+  uint64_t unpriced = 0;    // of `stored`, records without a price
+};
+
+/// A database of priced usage records. Records are keyed by their id, or by a content hash when
+/// they have none (record_key), so writing the same record twice stores it once.
+/// Thread-compatible: one Store per thread.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Opens (creating when needed) the store named by `url`: a path or "sqlite:PATH" (SQLite, the
+  /// embedded default). Applies pending schema migrations; refuses a database whose schema is
+  /// newer than this build.
+  static Result<std::unique_ptr<Store>> open(std::string_view url);
+  /// $COSTOPS_DB, else $XDG_DATA_HOME/cost-ops/costops.db (~/.local/share/... by default).
+  static std::string default_url();
+
+  virtual std::string url() const = 0;
+  virtual int schema_version() const = 0;
+
+  /// Writes `records` in one transaction: all or nothing. Duplicates are counted, not written.
+  virtual Result<WriteStats> write(std::span<const PricedRecord> records) = 0;
+  /// Group-by totals computed by the database (same results as engine::Aggregator).
+  virtual Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& query) = 0;
+  /// Calls `fn` with each stored record matching the query's filters and period, oldest first.
+  virtual Status scan(const AggregateQuery& query, const std::function<Status(const PricedRecord&)>& fn) = 0;
+};
+
+/// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its
+/// timestamp, attribution, tags, metadata and usage.
+std::string record_key(const UsageRecord& r);
+
+/// The newest schema version this build knows.
+inline constexpr int kSchemaVersion = 1;
+
+}  // namespace costops::storage

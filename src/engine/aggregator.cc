@@ -1,0 +1,39 @@
+#include "costops/engine/aggregator.h"
+
+namespace costops::engine {
+
+Aggregator::Aggregator(AggregateQuery query) : query_(std::move(query)) {}
+
+Status Aggregator::add(const PricedRecord& r) {
+  if (!matches(r.usage, query_)) return Status::ok();
+  std::vector<std::string> keys;
+  keys.reserve(query_.group_by.size());
+  for (const auto& k : query_.group_by) keys.push_back(group_value(r.usage, k));
+  AggregateRow& row = groups_[keys];
+  if (row.keys.empty() && !keys.empty()) row.keys = keys;
+  ++row.records;
+  row.input_tokens += r.usage.usage.get(units::kInputTokens);
+  row.output_tokens += r.usage.usage.get(units::kOutputTokens);
+  if (!r.cost) {
+    ++row.unpriced;
+    return Status::ok();
+  }
+  Decimal& sum = row.cost[std::string(r.cost->total_cost.currency.code())];
+  if (!Decimal::add_checked(sum, r.cost->total_cost.amount, &sum)) return out_of_range("aggregate cost overflows");
+  return Status::ok();
+}
+
+std::vector<AggregateRow> Aggregator::rows() const {
+  std::vector<AggregateRow> out;
+  out.reserve(groups_.size());
+  for (const auto& [k, row] : groups_) out.push_back(row);
+  return out;
+}
+
+Result<std::vector<AggregateRow>> Aggregator::run(const AggregateQuery& q, std::span<const PricedRecord> records) {
+  Aggregator a(q);
+  for (const auto& r : records) COSTOPS_RETURN_IF_ERROR(a.add(r));
+  return a.rows();
+}
+
+}  // namespace costops::engine

@@ -1,0 +1,342 @@
+#include "costops/ingest/ingest.h"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "costops/domain/json_text.h"
+#include "costops/engine/cost_calculator.h"
+#include "costops/engine/normalizer.h"
+#include "costops/ingest/record_json.h"
+
+namespace costops::ingest {
+
+Result<InputFormat> parse_input_format(std::string_view n) {
+  if (n == "auto") return InputFormat::kAuto;
+  if (n == "jsonl" || n == "ndjson") return InputFormat::kJsonl;
+  if (n == "json") return InputFormat::kJson;
+  if (n == "csv") return InputFormat::kCsv;
+  return invalid_argument("unknown input format \"" + std::string(n) + "\"; use auto, jsonl, json or csv");
+}
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+// Splits one CSV record (RFC 4180: quotes, doubled quotes, separators inside quotes).
+// Returns false when a quoted field is not closed on this line.
+bool split_csv(std::string_view line, std::vector<std::string>* out) {
+  out->clear();
+  std::string field;
+  bool quoted = false, was_quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"' && field.empty() && !was_quoted) {
+      quoted = was_quoted = true;
+    } else if (c == ',') {
+      out->push_back(std::move(field));
+      field.clear();
+      was_quoted = false;
+    } else if (c == '\r' && i + 1 == line.size()) {
+      break;
+    } else {
+      field.push_back(c);
+    }
+  }
+  if (quoted) return false;
+  out->push_back(std::move(field));
+  return true;
+}
+
+class Pipeline {
+ public:
+  Pipeline(std::string_view source, const IngestOptions& opt, const BatchSink& sink, const RejectSink& on_reject)
+      : source_(source), opt_(opt), sink_(sink), on_reject_(on_reject), normalizer_(*opt.catalog), parser_(normalizer_) {
+    batch_.reserve(opt.batch_size);
+  }
+
+  // One JSON record's text (JSON Lines, or an element of a JSON array).
+  void json_record(std::string_view text, uint64_t line, bool padded) {
+    ++stats_.read;
+    PricedRecord pr;
+    Status st = padded ? parser_.parse_padded_into(text, &pr.usage) : parse_copy(text, &pr.usage);
+    if (!st.is_ok()) return reject(line, st.message(), text);
+    finish(std::move(pr), line, text);
+  }
+
+  // A CSV header row.
+  Status csv_header(std::string_view line) {
+    std::vector<std::string> cols;
+    if (!split_csv(line, &cols)) return invalid_argument(std::string(source_) + ":1: unterminated quote in the header");
+    header_ = cols;
+    for (auto& c : header_) {
+      while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.pop_back();
+      while (!c.empty() && c.front() == ' ') c.erase(c.begin());
+    }
+    return Status::ok();
+  }
+
+  // A CSV data row, mapped by column name into a JSON record and parsed like one.
+  void csv_row(std::string_view line, uint64_t line_no) {
+    std::vector<std::string> cells;
+    if (!split_csv(line, &cells)) {
+      ++stats_.read;
+      return reject(line_no, "unterminated quoted field", line);
+    }
+    if (cells.size() != header_.size()) {
+      ++stats_.read;
+      return reject(line_no,
+                    "expected " + std::to_string(header_.size()) + " columns (as the header), got " + std::to_string(cells.size()),
+                    line);
+    }
+    std::string j = "{";
+    std::string usage = "{", tags = "{";
+    auto field = [](std::string& out, std::string_view k) {
+      if (out.size() > 1) out += ',';
+      append_json_string(out, k);
+      out += ':';
+    };
+    for (size_t i = 0; i < header_.size(); ++i) {
+      const std::string& k = header_[i];
+      const std::string& v = cells[i];
+      if (v.empty()) continue;
+      if (k.starts_with("tag:") || k.starts_with("tags.")) {
+        field(tags, k.substr(k.find_first_of(":.") + 1));
+        append_json_string(tags, v);
+      } else if (k == "tags") {
+        // "team=search;env=prod"
+        size_t start = 0;
+        while (start <= v.size()) {
+          size_t end = v.find(';', start);
+          if (end == std::string::npos) end = v.size();
+          const std::string_view kv = std::string_view(v).substr(start, end - start);
+          const size_t eq = kv.find('=');
+          if (!kv.empty()) {
+            field(tags, kv.substr(0, eq));
+            append_json_string(tags, eq == std::string_view::npos ? "" : kv.substr(eq + 1));
+          }
+          start = end + 1;
+        }
+      } else if (k == "metadata" || k == "usage") {
+        field(j, k);
+        j += v;  // a JSON object in the cell
+      } else if (k == "batch") {
+        field(j, k);
+        j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
+      } else if (unit_by_usage_key(k) || k == "prompt_tokens" || k == "completion_tokens" || k == "cached_tokens" ||
+                 k == "reasoning_tokens" || k == "total_tokens") {
+        field(usage, k);
+        const bool numeric = v.find_first_not_of("0123456789") == std::string::npos;
+        if (numeric) {
+          usage += v;
+        } else {
+          append_json_string(usage, v);  // reported as a bad count by the parser
+        }
+      } else {
+        field(j, k);
+        append_json_string(j, v);
+      }
+    }
+    if (usage.size() > 1) {
+      field(j, "usage");
+      j += usage + "}";
+    }
+    if (tags.size() > 1) {
+      field(j, "tags");
+      j += tags + "}";
+    }
+    j += '}';
+    ++stats_.read;
+    PricedRecord pr;
+    if (Status st = parse_copy(j, &pr.usage); !st.is_ok()) return reject(line_no, st.message(), line);
+    finish(std::move(pr), line_no, line);
+  }
+
+  Status flush() {
+    if (!sink_error_.is_ok()) return sink_error_;
+    if (batch_.empty()) return Status::ok();
+    auto r = sink_(batch_);
+    batch_.clear();
+    if (!r) {
+      sink_error_ = r.status();
+      return sink_error_;
+    }
+    stats_.stored += r->stored;
+    stats_.duplicates += r->duplicates;
+    stats_.unpriced += r->unpriced;
+    return Status::ok();
+  }
+
+  Status sink_error() const { return sink_error_; }
+  bool has_header() const { return !header_.empty(); }
+  IngestStats stats_;
+
+ private:
+  Status parse_copy(std::string_view text, UsageRecord* out) {
+    copy_.assign(text);
+    copy_.append(RecordParser::padding(), ' ');
+    return parser_.parse_padded_into(std::string_view(copy_.data(), text.size()), out);
+  }
+
+  void finish(PricedRecord pr, uint64_t line, std::string_view text) {
+    UsageRecord& r = pr.usage;
+    if (r.provider.empty()) r.provider = opt_.default_provider;
+    if (!r.has_timestamp) {
+      r.timestamp = opt_.default_time;
+      r.has_timestamp = true;
+    }
+    if (r.source.empty()) r.source = std::string(source_) + ":" + std::to_string(line);
+    auto cost = engine::CostCalculator::price_record(*opt_.catalog, r, opt_.default_time);
+    if (cost) {
+      pr.cost = std::move(*cost);
+    } else if (cost.status().code() == StatusCode::kNotFound) {
+      pr.unpriced_reason = cost.status().message();  // stored unpriced, never as $0
+    } else {
+      return reject(line, cost.status().message(), text);
+    }
+    batch_.push_back(std::move(pr));
+    if (batch_.size() >= opt_.batch_size) (void)flush();
+  }
+
+  void reject(uint64_t line, std::string reason, std::string_view text) {
+    ++stats_.rejected;
+    on_reject_(Reject{std::string(source_), line, std::move(reason), std::string(text)});
+  }
+
+  std::string_view source_;
+  const IngestOptions& opt_;
+  const BatchSink& sink_;
+  const RejectSink& on_reject_;
+  engine::Normalizer normalizer_;
+  RecordParser parser_;
+  std::vector<PricedRecord> batch_;
+  std::vector<std::string> header_;
+  std::string copy_;
+  Status sink_error_;
+};
+
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+InputFormat detect(std::string_view source, std::string_view head) {
+  if (source.ends_with(".csv")) return InputFormat::kCsv;
+  if (source.ends_with(".jsonl") || source.ends_with(".ndjson")) return InputFormat::kJsonl;
+  const size_t i = head.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos) return InputFormat::kJsonl;
+  if (head[i] == '[') return InputFormat::kJson;
+  if (head[i] == '{') {
+    // A single JSON document {"records": [...]} spans lines; JSON Lines has one object per line.
+    const size_t nl = head.find('\n', i);
+    const std::string_view first = head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
+    return (source.ends_with(".json") && first.find("\"records\"") != std::string_view::npos) ? InputFormat::kJson
+                                                                                             : InputFormat::kJsonl;
+  }
+  return InputFormat::kCsv;
+}
+
+}  // namespace
+
+Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& opt,
+                                  const BatchSink& sink, const RejectSink& on_reject) {
+  assert(opt.catalog != nullptr);
+  Pipeline p(source, opt, sink, on_reject);
+  const size_t pad = RecordParser::padding();
+  std::vector<char> buf(kChunk + pad);
+  size_t have = 0;
+  bool eof = false;
+  uint64_t line_no = 0;
+  InputFormat format = opt.format;
+  std::string whole;  // JSON documents only
+
+  while (!eof) {
+    if (have == buf.size() - pad) buf.resize(buf.size() * 2);
+    const size_t n = std::fread(buf.data() + have, 1, buf.size() - pad - have, in);
+    if (n == 0) {
+      if (std::ferror(in)) return io_error(std::string(source) + ": read error");
+      eof = true;
+    }
+    have += n;
+    std::memset(buf.data() + have, ' ', pad);
+    if (format == InputFormat::kAuto) format = detect(source, std::string_view(buf.data(), have));
+    if (format == InputFormat::kJson) {
+      whole.append(buf.data(), have);
+      have = 0;
+      continue;
+    }
+    size_t start = 0;
+    while (true) {
+      const void* nl = std::memchr(buf.data() + start, '\n', have - start);
+      if (nl == nullptr && !(eof && start < have)) break;
+      const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : have;
+      std::string_view line(buf.data() + start, end - start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      ++line_no;
+      start = end + 1;
+      if (blank(line)) continue;
+      if (format == InputFormat::kCsv) {
+        if (!p.has_header()) {
+          COSTOPS_RETURN_IF_ERROR(p.csv_header(line));
+        } else {
+          p.csv_row(line, line_no);
+        }
+      } else {
+        p.json_record(line, line_no, true);
+      }
+      COSTOPS_RETURN_IF_ERROR(p.sink_error());
+      if (start >= have) break;
+    }
+    if (start > have) start = have;
+    std::memmove(buf.data(), buf.data() + start, have - start);
+    have -= start;
+  }
+  if (format == InputFormat::kJson) {
+    // A JSON document: a list of records, or {"records": [...]}. Elements are re-serialized and
+    // read like JSON Lines so that every path (native usage, bodies) behaves the same.
+    const auto doc = nlohmann::json::parse(whole, nullptr, false);
+    const nlohmann::json* list = &doc;
+    if (doc.is_object() && doc.contains("records")) list = &doc["records"];
+    if (doc.is_discarded() && whole.find('\n') != std::string::npos) {
+      // Not one document: read it as JSON Lines (so `--format json` also takes .jsonl files).
+      uint64_t i = 0;
+      size_t start = 0;
+      while (start < whole.size()) {
+        size_t end = whole.find('\n', start);
+        if (end == std::string::npos) end = whole.size();
+        std::string_view line(whole.data() + start, end - start);
+        ++i;
+        start = end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (blank(line)) continue;
+        p.json_record(line, i, false);
+        COSTOPS_RETURN_IF_ERROR(p.sink_error());
+      }
+    } else if (doc.is_discarded() || !list->is_array()) {
+      ++p.stats_.read;
+      on_reject(Reject{std::string(source), 1, "not a JSON list of records (or {\"records\": [...]})",
+                       whole.substr(0, 200)});
+      ++p.stats_.rejected;
+    } else {
+      uint64_t i = 0;
+      for (const auto& e : *list) {
+        const std::string text = e.dump();
+        p.json_record(text, ++i, false);
+        COSTOPS_RETURN_IF_ERROR(p.sink_error());
+      }
+    }
+  }
+  COSTOPS_RETURN_IF_ERROR(p.flush());
+  return p.stats_;
+}
+
+}  // namespace costops::ingest

@@ -1,0 +1,192 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "costops/engine/aggregator.h"
+#include "costops/ingest/ingest.h"
+#include "costops/storage/store.h"
+#include "test_util.h"
+
+namespace costops {
+
+// Readable rows in assertion messages.
+void PrintTo(const AggregateRow& r, std::ostream* os) {
+  *os << "{";
+  for (const auto& k : r.keys) *os << k << "|";
+  *os << " records=" << r.records << " unpriced=" << r.unpriced << " in=" << r.input_tokens << " out=" << r.output_tokens;
+  for (const auto& [c, d] : r.cost) *os << " " << d.to_string() << " " << c;
+  *os << "}";
+}
+
+namespace {
+
+std::string temp_db(const char* name) {
+  const auto p = std::filesystem::temp_directory_path() / (std::string("costops_") + name + "_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(p);
+  std::filesystem::remove(p.string() + "-wal");
+  std::filesystem::remove(p.string() + "-shm");
+  return p.string();
+}
+
+// Ingests `text` (named `source`) into `store`, collecting rejects.
+ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, const char* source,
+                                std::vector<ingest::Reject>* rejects = nullptr) {
+  ingest::IngestOptions opt;
+  opt.catalog = &pricing::Catalog::builtin();
+  opt.default_time = *parse_timestamp("2026-10-01T00:00:00Z");
+  opt.batch_size = 7;  // several transactions even for small inputs
+  std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+  auto stats = ingest::ingest_stream(
+      f, source, opt,
+      [&](std::span<const PricedRecord> b) -> Result<ingest::BatchResult> {
+        auto w = store.write(b);
+        if (!w) return w.status();
+        return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
+      },
+      [&](const ingest::Reject& r) {
+        if (rejects) rejects->push_back(r);
+      });
+  std::fclose(f);
+  EXPECT_TRUE(stats.has_value()) << stats.status_or_ok().to_string();
+  return stats ? *stats : ingest::IngestStats{};
+}
+
+TEST(StoreTest, MigratesAndRefusesANewerSchema) {
+  const std::string path = temp_db("migrate");
+  {
+    auto s = storage::Store::open(path);
+    ASSERT_TRUE(s.has_value()) << s.status_or_ok().to_string();
+    EXPECT_EQ((*s)->schema_version(), storage::kSchemaVersion);
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = storage::Store::open(path);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.status().message().find("schema version 99 is newer than this cost-ops"), std::string::npos);
+  EXPECT_FALSE(storage::Store::open("postgres-ish://x").has_value());
+}
+
+TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
+  auto store = storage::Store::open(temp_db("sample"));
+  ASSERT_TRUE(store.has_value());
+  const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
+  auto first = ingest_text(**store, text, "usage.jsonl");
+  EXPECT_EQ(first.read, 3524u);
+  EXPECT_EQ(first.stored, 3524u);
+  EXPECT_EQ(first.rejected, 0u);
+  auto again = ingest_text(**store, text, "usage.jsonl");
+  EXPECT_EQ(again.stored, 0u);
+  EXPECT_EQ(again.duplicates, 3524u);
+
+  // The same records aggregated in memory.
+  std::vector<PricedRecord> all;
+  ASSERT_TRUE((*store)->scan({}, [&](const PricedRecord& r) {
+                          all.push_back(r);
+                          return Status::ok();
+                        }).is_ok());
+  ASSERT_EQ(all.size(), 3524u);
+  const char* groupings[] = {"", "provider,model", "project,day", "tag:team,week", "user,month", "hour", "organization"};
+  for (const char* g : groupings) {
+    AggregateQuery q;
+    std::string gs = g;
+    for (size_t start = 0; start < gs.size();) {
+      size_t end = gs.find(',', start);
+      if (end == std::string::npos) end = gs.size();
+      q.group_by.push_back(*GroupKey::parse(gs.substr(start, end - start)));
+      start = end + 1;
+    }
+    q.from = *parse_timestamp("2026-08-10T00:00:00Z");
+    q.to = *parse_timestamp("2026-10-05T12:00:00Z");
+    q.filters.push_back(*Filter::parse("tag:env=prod"));
+    auto sql = (*store)->aggregate(q);
+    ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
+    auto mem = engine::Aggregator::run(q, all);
+    ASSERT_TRUE(mem.has_value());
+    ASSERT_EQ(sql->size(), mem->size()) << g;
+    for (size_t i = 0; i < sql->size(); ++i) ASSERT_EQ((*sql)[i], (*mem)[i]) << g << " row " << i;
+    EXPECT_FALSE(sql->empty()) << g;
+  }
+  auto total = (*store)->aggregate({});
+  ASSERT_EQ(total->size(), 1u);
+  EXPECT_EQ(total->front().cost.at("USD").to_string(), "30.852364815");
+}
+
+TEST(IngestTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
+  auto store = storage::Store::open(temp_db("rejects"));
+  ASSERT_TRUE(store.has_value());
+  const std::string text =
+      R"({"id":"a","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":10}})" "\n"
+      R"({"id":"b","provider":"openai","model":"gpt-unknown","usage":{"input_tokens":1000}})" "\n"
+      "{broken\n"
+      R"({"id":"c","provider":"openai","model":"gpt-4o","usage":{"input_tokens":-1}})" "\n"
+      R"({"id":"d","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1,"cache_read_tokens":5}})" "\n"
+      R"({"id":"e","provider":"nobody","model":"x","usage":{"input_tokens":1}})" "\n"
+      "\n"
+      R"({"provider":"anthropic","model":"claude-3-5-haiku","timestamp":"2026-09-01T00:00:00Z","usage":{"input_tokens":10}})" "\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(**store, text, "mixed.jsonl", &rejects);
+  EXPECT_EQ(s.read, 7u);
+  EXPECT_EQ(s.stored, 4u);    // a, b (unpriced), e (unpriced: unknown provider), the anthropic one
+  EXPECT_EQ(s.unpriced, 2u);
+  EXPECT_EQ(s.rejected, 3u);
+  EXPECT_EQ(s.read, s.stored + s.duplicates + s.rejected);
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 3u);
+  EXPECT_EQ(rejects[0].source, "mixed.jsonl");
+  EXPECT_EQ(rejects[0].text, "{broken");
+  EXPECT_EQ(rejects[1].line, 4u);
+  EXPECT_NE(rejects[1].reason.find("usage.input_tokens"), std::string::npos);
+  EXPECT_NE(rejects[2].reason.find("exceed their whole"), std::string::npos);
+  auto rows = (*store)->aggregate({});
+  EXPECT_EQ(rows->front().records, 4u);
+  EXPECT_EQ(rows->front().unpriced, 2u);
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.002608");  // 0.0025 + 0.0001 + 0.000008; unpriced not as $0
+  // A record without an id is keyed by its content: ingesting it again is a duplicate.
+  auto again = ingest_text(**store, text, "mixed.jsonl");
+  EXPECT_EQ(again.stored, 0u);
+  EXPECT_EQ(again.duplicates, 4u);
+}
+
+TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
+  auto store = storage::Store::open(temp_db("csv"));
+  ASSERT_TRUE(store.has_value());
+  const std::string csv =
+      "id,timestamp,provider,model,project_id,prompt_tokens,completion_tokens,cached_tokens,tag:team,metadata\n"
+      "r1,2026-09-01T10:00:00Z,openai,gpt-4o,search,1000,100,200,core,\"{\"\"k\"\": 1}\"\n"
+      "r2,2026-09-01T11:00:00Z,anthropic,claude-3-5-haiku,\"support, tier 1\",500,50,,cx,\n"
+      "r3,2026-09-01T12:00:00Z,openai,gpt-4o,search,12abc,1,,core,\n"
+      "r4,2026-09-01T12:00:00Z,openai,gpt-4o\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(**store, csv, "usage.csv", &rejects);
+  EXPECT_EQ(s.read, 4u);
+  EXPECT_EQ(s.stored, 2u);
+  EXPECT_EQ(s.rejected, 2u);
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 4u);
+  EXPECT_NE(rejects[0].reason.find("usage.prompt_tokens"), std::string::npos);
+  EXPECT_NE(rejects[1].reason.find("expected 10 columns"), std::string::npos);
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("project"), *GroupKey::parse("tag:team")};
+  auto rows = (*store)->aggregate(q);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).keys, (std::vector<std::string>{"search", "core"}));
+  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.00325");  // 800*2.5 + 200*1.25 + 100*10 per M
+  EXPECT_EQ(rows->at(1).keys[0], "support, tier 1");
+
+  const std::string doc = R"({"records": [
+      {"id": "j1", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": 1000}},
+      {"id": "j2", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": "x"}}]})";
+  auto d = ingest_text(**store, doc, "records.json");
+  EXPECT_EQ(d.read, 2u);
+  EXPECT_EQ(d.stored, 1u);
+  EXPECT_EQ(d.rejected, 1u);
+}
+
+}  // namespace
+}  // namespace costops
