@@ -23,7 +23,9 @@ namespace {
 using json = nlohmann::json;
 
 std::string& add_db_option(CLI::App& cmd, std::shared_ptr<std::string> db) {
-  cmd.add_option("--db", *db, "Database: a SQLite file path or sqlite:PATH (default: $COSTOPS_DB, else ~/.local/share/cost-ops/costops.db)");
+  cmd.add_option("--db", *db,
+                 "Database: a SQLite file path or sqlite:PATH (default: $COSTOPS_DB, else "
+                 "~/.local/share/cost-ops/costops.db)");
   return *db;
 }
 
@@ -32,7 +34,9 @@ Result<std::unique_ptr<storage::Store>> open_db(const std::string& db) {
 }
 
 Timestamp now_or(const std::string& as_of, Status* st) {
-  if (as_of.empty()) return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  if (as_of.empty())
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now());
   auto t = parse_timestamp(as_of);
   if (!t) {
     *st = t.status().with_context("--as-of");
@@ -44,7 +48,8 @@ Timestamp now_or(const std::string& as_of, Status* st) {
 std::string money_text(const std::map<std::string, Decimal>& cost, int places = 6) {
   if (cost.empty()) return "0";
   std::string s;
-  for (const auto& [cur, d] : cost) s += (s.empty() ? "" : " + ") + d.to_string_fixed(places) + " " + cur;
+  for (const auto& [cur, d] : cost)
+    s += (s.empty() ? "" : " + ") + d.to_string_fixed(places) + " " + cur;
   return s;
 }
 
@@ -58,7 +63,8 @@ json money_json(const std::map<std::string, Decimal>& cost) {
 
 void add_init(CLI::App& app, int& rc) {
   auto db = std::make_shared<std::string>();
-  CLI::App* cmd = app.add_subcommand("init", "Create the database or apply pending schema migrations");
+  CLI::App* cmd =
+      app.add_subcommand("init", "Create the database or apply pending schema migrations");
   add_db_option(*cmd, db);
   cmd->callback([db, &rc] {
     auto store = open_db(*db);
@@ -87,7 +93,8 @@ struct IngestCmd {
 
 std::string default_rejects_path() {
   const auto t = std::chrono::system_clock::now();
-  std::string stamp = format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(t)).substr(0, 19);
+  std::string stamp =
+      format_timestamp(std::chrono::time_point_cast<std::chrono::microseconds>(t)).substr(0, 19);
   std::replace(stamp.begin(), stamp.end(), ':', '-');
   std::string base = std::filesystem::path(storage::Store::default_url()).parent_path().string();
   return base + "/rejects/ingest-" + stamp + ".jsonl";
@@ -169,14 +176,20 @@ int run_ingest(IngestCmd& o) {
   }
   if (rejects) rejects->flush();
   if (o.output == "json" || o.format == "json") {
-    json j = {{"read", total.read}, {"stored", total.stored}, {"duplicates", total.duplicates},
-              {"unpriced", total.unpriced}, {"rejected", total.rejected}, {"database", (*store)->url()}};
+    json j = {{"read", total.read},
+              {"stored", total.stored},
+              {"duplicates", total.duplicates},
+              {"unpriced", total.unpriced},
+              {"rejected", total.rejected},
+              {"database", (*store)->url()}};
     if (total.rejected > 0) j["rejects_file"] = rejects_path;
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("read %llu, stored %llu (%llu unpriced), duplicates %llu, rejected %llu -> %s\n",
-                static_cast<unsigned long long>(total.read), static_cast<unsigned long long>(total.stored),
-                static_cast<unsigned long long>(total.unpriced), static_cast<unsigned long long>(total.duplicates),
+                static_cast<unsigned long long>(total.read),
+                static_cast<unsigned long long>(total.stored),
+                static_cast<unsigned long long>(total.unpriced),
+                static_cast<unsigned long long>(total.duplicates),
                 static_cast<unsigned long long>(total.rejected), (*store)->url().c_str());
     if (total.rejected > 0) std::printf("rejected records: %s\n", rejects_path.c_str());
   }
@@ -185,7 +198,8 @@ int run_ingest(IngestCmd& o) {
 
 void add_ingest(CLI::App& app, int& rc) {
   auto o = std::make_shared<IngestCmd>();
-  CLI::App* cmd = app.add_subcommand("ingest", "Read usage records, price them at their own timestamps, and store them");
+  CLI::App* cmd = app.add_subcommand(
+      "ingest", "Read usage records, price them at their own timestamps, and store them");
   cmd->footer(R"(
 Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads), a JSON document
 (a list of records or {"records": [...]}), or CSV with a header row whose columns map by name
@@ -201,11 +215,14 @@ Examples:
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest --output json logs/*.jsonl)");
   cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
-  cmd->add_option("--format", o->format, "Input format: auto (by extension and content), jsonl, json, csv");
+  cmd->add_option("--format", o->format,
+                  "Input format: auto (by extension and content), jsonl, json, csv");
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
-  cmd->add_option("--rejects", o->rejects, "Where to write rejected records (default: under the data directory)");
+  cmd->add_option("--rejects", o->rejects,
+                  "Where to write rejected records (default: under the data directory)");
   cmd->add_option("--as-of", o->as_of, "Time for records without a timestamp (default: now)");
-  cmd->add_option("--output", o->output, "Summary format: text or json (also json with --format json)")
+  cmd->add_option("--output", o->output,
+                  "Summary format: text or json (also json with --format json)")
       ->check(CLI::IsMember({"text", "json"}));
   o->catalog.add_to(*cmd);
   add_db_option(*cmd, o->db);
@@ -220,7 +237,8 @@ struct QueryCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-Status build_query(const std::string& group_by, const std::vector<std::string>& filters, AggregateQuery* q) {
+Status build_query(const std::string& group_by, const std::vector<std::string>& filters,
+                   AggregateQuery* q) {
   size_t start = 0;
   while (start < group_by.size()) {
     size_t end = group_by.find(',', start);
@@ -240,7 +258,8 @@ Status build_query(const std::string& group_by, const std::vector<std::string>& 
   return Status::ok();
 }
 
-void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows, const std::string& format) {
+void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
+                const std::string& format) {
   if (format == "json") {
     json arr = json::array();
     for (const auto& r : rows) {
@@ -268,15 +287,17 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows, 
           for (char c : key) q2 += c == '"' ? std::string("\"\"") : std::string(1, c);
           std::printf("%s\",", q2.c_str());
         }
-        std::printf("%s,%s,%llu,%llu,%lld,%lld\n", cur.c_str(), d.to_string().c_str(), static_cast<unsigned long long>(r.records),
-                    static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.input_tokens),
-                    static_cast<long long>(r.output_tokens));
+        std::printf(
+            "%s,%s,%llu,%llu,%lld,%lld\n", cur.c_str(), d.to_string().c_str(),
+            static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.unpriced),
+            static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens));
       }
     }
     return;
   }
   for (const auto& k : q.group_by) std::printf("%-22s ", k.name().c_str());
-  std::printf("%9s %9s %14s %14s %s\n", "records", "unpriced", "input_tokens", "output_tokens", "cost");
+  std::printf("%9s %9s %14s %14s %s\n", "records", "unpriced", "input_tokens", "output_tokens",
+              "cost");
   for (const auto& r : rows) {
     for (const auto& key : r.keys) std::printf("%-22s ", key.empty() ? "-" : key.c_str());
     std::printf("%9llu %9llu %14lld %14lld %s\n", static_cast<unsigned long long>(r.records),
@@ -316,7 +337,8 @@ int run_query(QueryCmd& o) {
 
 void add_query(CLI::App& app, int& rc) {
   auto o = std::make_shared<QueryCmd>();
-  CLI::App* cmd = app.add_subcommand("query", "Spend of stored records grouped by any dimension and period");
+  CLI::App* cmd =
+      app.add_subcommand("query", "Spend of stored records grouped by any dimension and period");
   cmd->footer(R"(
 Group keys: provider, model, organization, project, user, tag:KEY, hour, day, week, month (UTC).
 Examples:
@@ -327,7 +349,8 @@ Examples:
   cmd->add_option("--to", o->to, "End (exclusive)");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
-  cmd->add_option("--format", o->format, "table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--format", o->format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
   add_db_option(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });
 }
@@ -340,7 +363,7 @@ struct SummaryCmd {
 };
 
 struct Period {
-  std::optional<Timestamp> from, to;       // current
+  std::optional<Timestamp> from, to;            // current
   std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
 };
 
@@ -375,8 +398,9 @@ Result<Period> parse_period(const std::string& p, Timestamp now) {
   } else {
     auto t = parse_timestamp(p + "-01");
     if (p.size() != 7 || !t)
-      return invalid_argument("unknown period \"" + p +
-                              "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all");
+      return invalid_argument(
+          "unknown period \"" + p +
+          "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all");
     const year_month_day ymd{floor<days>(*t)};
     r.from = T(sys_days{ymd.year() / ymd.month() / 1});
     r.to = T(sys_days{(ymd.year() / ymd.month() + months{1}) / 1});
@@ -412,7 +436,8 @@ int run_summary(SummaryCmd& o) {
     return (*store)->aggregate(q);
   };
   auto totals = run({}, period->from, period->to);
-  auto models = run({*GroupKey::parse("provider"), *GroupKey::parse("model")}, period->from, period->to);
+  auto models =
+      run({*GroupKey::parse("provider"), *GroupKey::parse("model")}, period->from, period->to);
   auto projects = run({*GroupKey::parse("project")}, period->from, period->to);
   if (!totals || !models || !projects) {
     report(!totals ? totals.status() : !models ? models.status() : projects.status());
@@ -456,7 +481,9 @@ int run_summary(SummaryCmd& o) {
       json c = json::object();
       for (const auto& [cur, d] : total.cost)
         if (auto pct = change_pct(cur)) c[cur] = std::round(*pct * 100) / 100;
-      j["previous"] = {{"records", prev->records}, {"total_cost", money_json(prev->cost)}, {"change_percent", c}};
+      j["previous"] = {{"records", prev->records},
+                       {"total_cost", money_json(prev->cost)},
+                       {"change_percent", c}};
     }
     auto top = [](const std::vector<AggregateRow>& rows, const std::vector<std::string>& names) {
       json a = json::array();
@@ -475,12 +502,14 @@ int run_summary(SummaryCmd& o) {
     return kExitOk;
   }
   std::printf("period: %s", o.period.c_str());
-  if (period->from) std::printf(" (%s to %s)", format_timestamp(*period->from).substr(0, 10).c_str(),
-                                format_timestamp(*period->to - std::chrono::microseconds{1}).substr(0, 10).c_str());
+  if (period->from)
+    std::printf(" (%s to %s)", format_timestamp(*period->from).substr(0, 10).c_str(),
+                format_timestamp(*period->to - std::chrono::microseconds{1}).substr(0, 10).c_str());
   std::printf("\nrecords: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
-              static_cast<unsigned long long>(total.records), static_cast<unsigned long long>(total.unpriced),
-              static_cast<long long>(total.input_tokens), static_cast<long long>(total.output_tokens),
-              money_text(total.cost).c_str());
+              static_cast<unsigned long long>(total.records),
+              static_cast<unsigned long long>(total.unpriced),
+              static_cast<long long>(total.input_tokens),
+              static_cast<long long>(total.output_tokens), money_text(total.cost).c_str());
   if (prev) {
     std::printf("previous period: %s", money_text(prev->cost).c_str());
     for (const auto& [cur, d] : total.cost)
@@ -489,19 +518,25 @@ int run_summary(SummaryCmd& o) {
   }
   std::printf("\ntop models:\n");
   for (size_t i = 0; i < models->size() && i < 5; ++i)
-    std::printf("  %-12s %-30s %8llu  %s\n", (*models)[i].keys[0].c_str(), (*models)[i].keys[1].c_str(),
-                static_cast<unsigned long long>((*models)[i].records), money_text((*models)[i].cost).c_str());
+    std::printf("  %-12s %-30s %8llu  %s\n", (*models)[i].keys[0].c_str(),
+                (*models)[i].keys[1].c_str(), static_cast<unsigned long long>((*models)[i].records),
+                money_text((*models)[i].cost).c_str());
   std::printf("top projects:\n");
   for (size_t i = 0; i < projects->size() && i < 5; ++i)
-    std::printf("  %-43s %8llu  %s\n", (*projects)[i].keys[0].empty() ? "-" : (*projects)[i].keys[0].c_str(),
-                static_cast<unsigned long long>((*projects)[i].records), money_text((*projects)[i].cost).c_str());
+    std::printf("  %-43s %8llu  %s\n",
+                (*projects)[i].keys[0].empty() ? "-" : (*projects)[i].keys[0].c_str(),
+                static_cast<unsigned long long>((*projects)[i].records),
+                money_text((*projects)[i].cost).c_str());
   return kExitOk;
 }
 
 void add_summary(CLI::App& app, int& rc) {
   auto o = std::make_shared<SummaryCmd>();
-  CLI::App* cmd = app.add_subcommand("summary", "Totals, top models and projects, unpriced count, change vs the previous period");
-  cmd->add_option("--period", o->period, "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM, all");
+  CLI::App* cmd = app.add_subcommand(
+      "summary", "Totals, top models and projects, unpriced count, change vs the previous period");
+  cmd->add_option(
+      "--period", o->period,
+      "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM, all");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   add_db_option(*cmd, o->db);

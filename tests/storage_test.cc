@@ -15,7 +15,8 @@ namespace costops {
 void PrintTo(const AggregateRow& r, std::ostream* os) {
   *os << "{";
   for (const auto& k : r.keys) *os << k << "|";
-  *os << " records=" << r.records << " unpriced=" << r.unpriced << " in=" << r.input_tokens << " out=" << r.output_tokens;
+  *os << " records=" << r.records << " unpriced=" << r.unpriced << " in=" << r.input_tokens
+      << " out=" << r.output_tokens;
   for (const auto& [c, d] : r.cost) *os << " " << d.to_string() << " " << c;
   *os << "}";
 }
@@ -23,7 +24,8 @@ void PrintTo(const AggregateRow& r, std::ostream* os) {
 namespace {
 
 std::string temp_db(const char* name) {
-  const auto p = std::filesystem::temp_directory_path() / (std::string("costops_") + name + "_" + std::to_string(::getpid()) + ".db");
+  const auto p = std::filesystem::temp_directory_path() /
+                 (std::string("costops_") + name + "_" + std::to_string(::getpid()) + ".db");
   std::filesystem::remove(p);
   std::filesystem::remove(p.string() + "-wal");
   std::filesystem::remove(p.string() + "-shm");
@@ -68,7 +70,8 @@ TEST(StoreTest, MigratesAndRefusesANewerSchema) {
   }
   auto s = storage::Store::open(path);
   ASSERT_FALSE(s.has_value());
-  EXPECT_NE(s.status().message().find("schema version 99 is newer than this cost-ops"), std::string::npos);
+  EXPECT_NE(s.status().message().find("schema version 99 is newer than this cost-ops"),
+            std::string::npos);
   EXPECT_FALSE(storage::Store::open("postgres-ish://x").has_value());
 }
 
@@ -86,12 +89,16 @@ TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
 
   // The same records aggregated in memory.
   std::vector<PricedRecord> all;
-  ASSERT_TRUE((*store)->scan({}, [&](const PricedRecord& r) {
-                          all.push_back(r);
-                          return Status::ok();
-                        }).is_ok());
+  ASSERT_TRUE((*store)
+                  ->scan({},
+                         [&](const PricedRecord& r) {
+                           all.push_back(r);
+                           return Status::ok();
+                         })
+                  .is_ok());
   ASSERT_EQ(all.size(), 3524u);
-  const char* groupings[] = {"", "provider,model", "project,day", "tag:team,week", "user,month", "hour", "organization"};
+  const char* groupings[] = {"",           "provider,model", "project,day", "tag:team,week",
+                             "user,month", "hour",           "organization"};
   for (const char* g : groupings) {
     AggregateQuery q;
     std::string gs = g;
@@ -121,18 +128,24 @@ TEST(IngestTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
   auto store = storage::Store::open(temp_db("rejects"));
   ASSERT_TRUE(store.has_value());
   const std::string text =
-      R"({"id":"a","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":10}})" "\n"
-      R"({"id":"b","provider":"openai","model":"gpt-unknown","usage":{"input_tokens":1000}})" "\n"
-      "{broken\n"
-      R"({"id":"c","provider":"openai","model":"gpt-4o","usage":{"input_tokens":-1}})" "\n"
-      R"({"id":"d","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1,"cache_read_tokens":5}})" "\n"
-      R"({"id":"e","provider":"nobody","model":"x","usage":{"input_tokens":1}})" "\n"
+      R"({"id":"a","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":10}})"
       "\n"
-      R"({"provider":"anthropic","model":"claude-3-5-haiku","timestamp":"2026-09-01T00:00:00Z","usage":{"input_tokens":10}})" "\n";
+      R"({"id":"b","provider":"openai","model":"gpt-unknown","usage":{"input_tokens":1000}})"
+      "\n"
+      "{broken\n"
+      R"({"id":"c","provider":"openai","model":"gpt-4o","usage":{"input_tokens":-1}})"
+      "\n"
+      R"({"id":"d","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1,"cache_read_tokens":5}})"
+      "\n"
+      R"({"id":"e","provider":"nobody","model":"x","usage":{"input_tokens":1}})"
+      "\n"
+      "\n"
+      R"({"provider":"anthropic","model":"claude-3-5-haiku","timestamp":"2026-09-01T00:00:00Z","usage":{"input_tokens":10}})"
+      "\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(**store, text, "mixed.jsonl", &rejects);
   EXPECT_EQ(s.read, 7u);
-  EXPECT_EQ(s.stored, 4u);    // a, b (unpriced), e (unpriced: unknown provider), the anthropic one
+  EXPECT_EQ(s.stored, 4u);  // a, b (unpriced), e (unpriced: unknown provider), the anthropic one
   EXPECT_EQ(s.unpriced, 2u);
   EXPECT_EQ(s.rejected, 3u);
   EXPECT_EQ(s.read, s.stored + s.duplicates + s.rejected);
@@ -146,7 +159,8 @@ TEST(IngestTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
   auto rows = (*store)->aggregate({});
   EXPECT_EQ(rows->front().records, 4u);
   EXPECT_EQ(rows->front().unpriced, 2u);
-  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.002608");  // 0.0025 + 0.0001 + 0.000008; unpriced not as $0
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(),
+            "0.002608");  // 0.0025 + 0.0001 + 0.000008; unpriced not as $0
   // A record without an id is keyed by its content: ingesting it again is a duplicate.
   auto again = ingest_text(**store, text, "mixed.jsonl");
   EXPECT_EQ(again.stored, 0u);
@@ -157,7 +171,8 @@ TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
   auto store = storage::Store::open(temp_db("csv"));
   ASSERT_TRUE(store.has_value());
   const std::string csv =
-      "id,timestamp,provider,model,project_id,prompt_tokens,completion_tokens,cached_tokens,tag:team,metadata\n"
+      "id,timestamp,provider,model,project_id,prompt_tokens,completion_tokens,cached_tokens,tag:"
+      "team,metadata\n"
       "r1,2026-09-01T10:00:00Z,openai,gpt-4o,search,1000,100,200,core,\"{\"\"k\"\": 1}\"\n"
       "r2,2026-09-01T11:00:00Z,anthropic,claude-3-5-haiku,\"support, tier 1\",500,50,,cx,\n"
       "r3,2026-09-01T12:00:00Z,openai,gpt-4o,search,12abc,1,,core,\n"
@@ -176,7 +191,8 @@ TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
   auto rows = (*store)->aggregate(q);
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ(rows->at(0).keys, (std::vector<std::string>{"search", "core"}));
-  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.00325");  // 800*2.5 + 200*1.25 + 100*10 per M
+  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(),
+            "0.00325");  // 800*2.5 + 200*1.25 + 100*10 per M
   EXPECT_EQ(rows->at(1).keys[0], "support, tier 1");
 
   const std::string doc = R"({"records": [

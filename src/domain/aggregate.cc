@@ -9,48 +9,70 @@ namespace costops {
 Result<GroupKey> GroupKey::parse(std::string_view t) {
   GroupKey k;
   using K = Kind;
-  if (t == "provider") k.kind = K::kProvider;
-  else if (t == "model") k.kind = K::kModel;
-  else if (t == "organization" || t == "organization_id") k.kind = K::kOrganization;
-  else if (t == "project" || t == "project_id") k.kind = K::kProject;
-  else if (t == "user" || t == "user_id") k.kind = K::kUser;
-  else if (t == "hour") k.kind = K::kHour;
-  else if (t == "day") k.kind = K::kDay;
-  else if (t == "week") k.kind = K::kWeek;
-  else if (t == "month") k.kind = K::kMonth;
+  if (t == "provider")
+    k.kind = K::kProvider;
+  else if (t == "model")
+    k.kind = K::kModel;
+  else if (t == "organization" || t == "organization_id")
+    k.kind = K::kOrganization;
+  else if (t == "project" || t == "project_id")
+    k.kind = K::kProject;
+  else if (t == "user" || t == "user_id")
+    k.kind = K::kUser;
+  else if (t == "hour")
+    k.kind = K::kHour;
+  else if (t == "day")
+    k.kind = K::kDay;
+  else if (t == "week")
+    k.kind = K::kWeek;
+  else if (t == "month")
+    k.kind = K::kMonth;
   else if (t.starts_with("tag:") && t.size() > 4) {
     k.kind = K::kTag;
     k.tag = std::string(t.substr(4));
   } else {
-    return invalid_argument("unknown group key \"" + std::string(t) +
-                            "\"; use provider, model, organization, project, user, tag:KEY, hour, day, week or month");
+    return invalid_argument(
+        "unknown group key \"" + std::string(t) +
+        "\"; use provider, model, organization, project, user, tag:KEY, hour, day, week or month");
   }
   return k;
 }
 
 std::string GroupKey::name() const {
   switch (kind) {
-    case Kind::kProvider: return "provider";
-    case Kind::kModel: return "model";
-    case Kind::kOrganization: return "organization";
-    case Kind::kProject: return "project";
-    case Kind::kUser: return "user";
-    case Kind::kTag: return "tag:" + tag;
-    case Kind::kHour: return "hour";
-    case Kind::kDay: return "day";
-    case Kind::kWeek: return "week";
-    case Kind::kMonth: return "month";
+    case Kind::kProvider:
+      return "provider";
+    case Kind::kModel:
+      return "model";
+    case Kind::kOrganization:
+      return "organization";
+    case Kind::kProject:
+      return "project";
+    case Kind::kUser:
+      return "user";
+    case Kind::kTag:
+      return "tag:" + tag;
+    case Kind::kHour:
+      return "hour";
+    case Kind::kDay:
+      return "day";
+    case Kind::kWeek:
+      return "week";
+    case Kind::kMonth:
+      return "month";
   }
   return "";
 }
 
 Result<Filter> Filter::parse(std::string_view t) {
   const auto eq = t.find('=');
-  if (eq == std::string_view::npos) return invalid_argument("filter \"" + std::string(t) + "\": expected KEY=VALUE");
+  if (eq == std::string_view::npos)
+    return invalid_argument("filter \"" + std::string(t) + "\": expected KEY=VALUE");
   auto k = GroupKey::parse(t.substr(0, eq));
   if (!k) return k.status().with_context("filter \"" + std::string(t) + "\"");
   if (k->kind >= GroupKey::Kind::kHour)
-    return invalid_argument("filter \"" + std::string(t) + "\": time buckets are filtered with --from/--to");
+    return invalid_argument("filter \"" + std::string(t) +
+                            "\": time buckets are filtered with --from/--to");
   return Filter{*k, std::string(t.substr(eq + 1))};
 }
 
@@ -61,12 +83,13 @@ std::string bucket_label(GroupKey::Kind kind, Timestamp t) {
   char buf[32];
   switch (kind) {
     case GroupKey::Kind::kHour:
-      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                    static_cast<unsigned>(ymd.day()), static_cast<int>(duration_cast<hours>(t - d).count()));
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                    static_cast<int>(duration_cast<hours>(t - d).count()));
       return buf;
     case GroupKey::Kind::kDay:
-      std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                    static_cast<unsigned>(ymd.day()));
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
       return buf;
     case GroupKey::Kind::kWeek: {
       // ISO 8601 week: the week with the year's first Thursday is week 1.
@@ -79,24 +102,32 @@ std::string bucket_label(GroupKey::Kind kind, Timestamp t) {
       return buf;
     }
     case GroupKey::Kind::kMonth:
-      std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
+      std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()));
       return buf;
-    default: return "";
+    default:
+      return "";
   }
 }
 
 std::string group_value(const UsageRecord& r, const GroupKey& key) {
   switch (key.kind) {
-    case GroupKey::Kind::kProvider: return r.provider;
-    case GroupKey::Kind::kModel: return r.model;
-    case GroupKey::Kind::kOrganization: return r.organization_id;
-    case GroupKey::Kind::kProject: return r.project_id;
-    case GroupKey::Kind::kUser: return r.user_id;
+    case GroupKey::Kind::kProvider:
+      return r.provider;
+    case GroupKey::Kind::kModel:
+      return r.model;
+    case GroupKey::Kind::kOrganization:
+      return r.organization_id;
+    case GroupKey::Kind::kProject:
+      return r.project_id;
+    case GroupKey::Kind::kUser:
+      return r.user_id;
     case GroupKey::Kind::kTag:
       for (const auto& [k, v] : r.tags)
         if (k == key.tag) return v;
       return "";
-    default: return bucket_label(key.kind, r.timestamp);
+    default:
+      return bucket_label(key.kind, r.timestamp);
   }
 }
 

@@ -19,7 +19,8 @@ Status Aggregator::add(const PricedRecord& r) {
     return Status::ok();
   }
   Decimal& sum = row.cost[std::string(r.cost->total_cost.currency.code())];
-  if (!Decimal::add_checked(sum, r.cost->total_cost.amount, &sum)) return out_of_range("aggregate cost overflows");
+  if (!Decimal::add_checked(sum, r.cost->total_cost.amount, &sum))
+    return out_of_range("aggregate cost overflows");
   return Status::ok();
 }
 
@@ -30,7 +31,8 @@ std::vector<AggregateRow> Aggregator::rows() const {
   return out;
 }
 
-Result<std::vector<AggregateRow>> Aggregator::run(const AggregateQuery& q, std::span<const PricedRecord> records) {
+Result<std::vector<AggregateRow>> Aggregator::run(const AggregateQuery& q,
+                                                  std::span<const PricedRecord> records) {
   Aggregator a(q);
   for (const auto& r : records) COSTOPS_RETURN_IF_ERROR(a.add(r));
   return a.rows();

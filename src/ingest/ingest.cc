@@ -17,7 +17,8 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "jsonl" || n == "ndjson") return InputFormat::kJsonl;
   if (n == "json") return InputFormat::kJson;
   if (n == "csv") return InputFormat::kCsv;
-  return invalid_argument("unknown input format \"" + std::string(n) + "\"; use auto, jsonl, json or csv");
+  return invalid_argument("unknown input format \"" + std::string(n) +
+                          "\"; use auto, jsonl, json or csv");
 }
 
 namespace {
@@ -62,8 +63,14 @@ bool split_csv(std::string_view line, std::vector<std::string>* out) {
 
 class Pipeline {
  public:
-  Pipeline(std::string_view source, const IngestOptions& opt, const BatchSink& sink, const RejectSink& on_reject)
-      : source_(source), opt_(opt), sink_(sink), on_reject_(on_reject), normalizer_(*opt.catalog), parser_(normalizer_) {
+  Pipeline(std::string_view source, const IngestOptions& opt, const BatchSink& sink,
+           const RejectSink& on_reject)
+      : source_(source),
+        opt_(opt),
+        sink_(sink),
+        on_reject_(on_reject),
+        normalizer_(*opt.catalog),
+        parser_(normalizer_) {
     batch_.reserve(opt.batch_size);
   }
 
@@ -79,7 +86,8 @@ class Pipeline {
   // A CSV header row.
   Status csv_header(std::string_view line) {
     std::vector<std::string> cols;
-    if (!split_csv(line, &cols)) return invalid_argument(std::string(source_) + ":1: unterminated quote in the header");
+    if (!split_csv(line, &cols))
+      return invalid_argument(std::string(source_) + ":1: unterminated quote in the header");
     header_ = cols;
     for (auto& c : header_) {
       while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.pop_back();
@@ -98,7 +106,8 @@ class Pipeline {
     if (cells.size() != header_.size()) {
       ++stats_.read;
       return reject(line_no,
-                    "expected " + std::to_string(header_.size()) + " columns (as the header), got " + std::to_string(cells.size()),
+                    "expected " + std::to_string(header_.size()) +
+                        " columns (as the header), got " + std::to_string(cells.size()),
                     line);
     }
     std::string j = "{";
@@ -135,8 +144,8 @@ class Pipeline {
       } else if (k == "batch") {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
-      } else if (unit_by_usage_key(k) || k == "prompt_tokens" || k == "completion_tokens" || k == "cached_tokens" ||
-                 k == "reasoning_tokens" || k == "total_tokens") {
+      } else if (unit_by_usage_key(k) || k == "prompt_tokens" || k == "completion_tokens" ||
+                 k == "cached_tokens" || k == "reasoning_tokens" || k == "total_tokens") {
         field(usage, k);
         const bool numeric = v.find_first_not_of("0123456789") == std::string::npos;
         if (numeric) {
@@ -160,7 +169,8 @@ class Pipeline {
     j += '}';
     ++stats_.read;
     PricedRecord pr;
-    if (Status st = parse_copy(j, &pr.usage); !st.is_ok()) return reject(line_no, st.message(), line);
+    if (Status st = parse_copy(j, &pr.usage); !st.is_ok())
+      return reject(line_no, st.message(), line);
     finish(std::move(pr), line_no, line);
   }
 
@@ -238,9 +248,11 @@ InputFormat detect(std::string_view source, std::string_view head) {
   if (head[i] == '{') {
     // A single JSON document {"records": [...]} spans lines; JSON Lines has one object per line.
     const size_t nl = head.find('\n', i);
-    const std::string_view first = head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
-    return (source.ends_with(".json") && first.find("\"records\"") != std::string_view::npos) ? InputFormat::kJson
-                                                                                             : InputFormat::kJsonl;
+    const std::string_view first =
+        head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
+    return (source.ends_with(".json") && first.find("\"records\"") != std::string_view::npos)
+               ? InputFormat::kJson
+               : InputFormat::kJsonl;
   }
   return InputFormat::kCsv;
 }
@@ -323,7 +335,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       }
     } else if (doc.is_discarded() || !list->is_array()) {
       ++p.stats_.read;
-      on_reject(Reject{std::string(source), 1, "not a JSON list of records (or {\"records\": [...]})",
+      on_reject(Reject{std::string(source), 1,
+                       "not a JSON list of records (or {\"records\": [...]})",
                        whole.substr(0, 200)});
       ++p.stats_.rejected;
     } else {

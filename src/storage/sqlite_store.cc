@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "costops/domain/json_text.h"
@@ -107,19 +106,23 @@ std::string tags_json(const UsageRecord& r) {
 
 std::string column_text(sqlite3_stmt* s, int i) {
   const auto* t = sqlite3_column_text(s, i);
-  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i))) : "";
+  return t ? std::string(reinterpret_cast<const char*>(t),
+                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : "";
 }
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(Db db, std::string url, int version) : db_(std::move(db)), url_(std::move(url)), version_(version) {}
+  SqliteStore(Db db, std::string url, int version)
+      : db_(std::move(db)), url_(std::move(url)), version_(version) {}
 
   std::string url() const override { return url_; }
   int schema_version() const override { return version_; }
 
   Result<WriteStats> write(std::span<const PricedRecord> records) override {
     if (!insert_) {
-      auto st = prepare(R"sql(INSERT OR IGNORE INTO usage_records (key, id, ts, provider, model, api_flavor,
+      auto st = prepare(
+          R"sql(INSERT OR IGNORE INTO usage_records (key, id, ts, provider, model, api_flavor,
         service_tier, batch, organization_id, project_id, user_id, tags, metadata, source, usage, input_tokens,
         output_tokens, priced, unpriced_reason, model_id, currency, input_cost, output_cost, total_cost, total_e6,
         total_e15, total_e24, price_version, catalog_entry, warnings)
@@ -139,7 +142,9 @@ class SqliteStore final : public Store {
       append_usage_json(usage_json, r.usage);
       tags = tags_json(r);
       int i = 1;
-      auto text = [&](std::string_view v) { sqlite3_bind_text(s, i++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); };
+      auto text = [&](std::string_view v) {
+        sqlite3_bind_text(s, i++, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+      };
       auto integer = [&](int64_t v) { sqlite3_bind_int64(s, i++, v); };
       text(key);
       text(r.id);
@@ -206,7 +211,8 @@ class SqliteStore final : public Store {
     bool need_hour = false, need_day = false;
     for (const auto& k : q.group_by) {
       need_hour |= k.kind == GroupKey::Kind::kHour;
-      need_day |= k.kind == GroupKey::Kind::kDay || k.kind == GroupKey::Kind::kWeek || k.kind == GroupKey::Kind::kMonth;
+      need_day |= k.kind == GroupKey::Kind::kDay || k.kind == GroupKey::Kind::kWeek ||
+                  k.kind == GroupKey::Kind::kMonth;
     }
     std::string select, group;
     std::vector<std::string> params;
@@ -232,9 +238,11 @@ class SqliteStore final : public Store {
     std::vector<std::string> where_params;
     COSTOPS_RETURN_IF_ERROR(where_clause(q, &where, &where_params));
     const std::string sql = "SELECT " + select +
-                            "currency, COUNT(*), SUM(priced = 0), SUM(input_tokens), SUM(output_tokens), SUM(total_e6), "
+                            "currency, COUNT(*), SUM(priced = 0), SUM(input_tokens), "
+                            "SUM(output_tokens), SUM(total_e6), "
                             "SUM(total_e15), SUM(total_e24) FROM usage_records" +
-                            where + " GROUP BY " + (group.empty() ? std::string() : group + ", ") + std::to_string(ncols + 1);
+                            where + " GROUP BY " + (group.empty() ? std::string() : group + ", ") +
+                            std::to_string(ncols + 1);
     auto st = prepare(sql);
     if (!st) return st.status();
     sqlite3_stmt* s = st->get();
@@ -251,12 +259,14 @@ class SqliteStore final : public Store {
       Timestamp bucket_start{};
       if (need_hour || need_day) {
         const int64_t b = sqlite3_column_int64(s, c++);
-        bucket_start = Timestamp{std::chrono::microseconds{b * (need_hour ? 3600000000LL : 86400000000LL)}};
+        bucket_start =
+            Timestamp{std::chrono::microseconds{b * (need_hour ? 3600000000LL : 86400000000LL)}};
       }
       std::vector<std::string> keys;
       size_t si = 0;
       for (const auto& k : q.group_by)
-        keys.push_back(k.kind < GroupKey::Kind::kHour ? sql_keys[si++] : bucket_label(k.kind, bucket_start));
+        keys.push_back(k.kind < GroupKey::Kind::kHour ? sql_keys[si++]
+                                                      : bucket_label(k.kind, bucket_start));
       const std::string currency = column_text(s, c++);
       AggregateRow& row = rows[keys];
       row.keys = keys;
@@ -267,9 +277,11 @@ class SqliteStore final : public Store {
       if (!currency.empty()) {
         const int128 k9 = 1'000'000'000;
         const int128 raw = static_cast<int128>(sqlite3_column_int64(s, c)) * k9 * k9 +
-                           static_cast<int128>(sqlite3_column_int64(s, c + 1)) * k9 + sqlite3_column_int64(s, c + 2);
+                           static_cast<int128>(sqlite3_column_int64(s, c + 1)) * k9 +
+                           sqlite3_column_int64(s, c + 2);
         Decimal& sum = row.cost[currency];
-        if (!Decimal::add_checked(sum, Decimal::from_raw(raw), &sum)) return out_of_range("aggregate cost overflows");
+        if (!Decimal::add_checked(sum, Decimal::from_raw(raw), &sum))
+          return out_of_range("aggregate cost overflows");
       }
     }
     if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), "aggregate"));
@@ -279,14 +291,18 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status scan(const AggregateQuery& q, const std::function<Status(const PricedRecord&)>& fn) override {
+  Status scan(const AggregateQuery& q,
+              const std::function<Status(const PricedRecord&)>& fn) override {
     std::string where;
     std::vector<std::string> where_params;
     COSTOPS_RETURN_IF_ERROR(where_clause(q, &where, &where_params));
-    auto st = prepare("SELECT id, ts, provider, model, api_flavor, service_tier, batch, organization_id, project_id, "
-                      "user_id, tags, metadata, source, usage, priced, unpriced_reason, model_id, currency, input_cost, "
-                      "output_cost, total_cost, price_version, catalog_entry FROM usage_records" +
-                      where + " ORDER BY ts, key");
+    auto st = prepare(
+        "SELECT id, ts, provider, model, api_flavor, service_tier, batch, organization_id, "
+        "project_id, "
+        "user_id, tags, metadata, source, usage, priced, unpriced_reason, model_id, currency, "
+        "input_cost, "
+        "output_cost, total_cost, price_version, catalog_entry FROM usage_records" +
+        where + " ORDER BY ts, key");
     if (!st) return st.status();
     sqlite3_stmt* s = st->get();
     int bi = 1;
@@ -311,11 +327,14 @@ class SqliteStore final : public Store {
       // Tags and usage were written by this store as flat JSON objects.
       const auto tags = nlohmann::json::parse(column_text(s, 10), nullptr, false);
       const auto usage = nlohmann::json::parse(column_text(s, 13), nullptr, false);
-      if (!tags.is_object() || !usage.is_object()) return io_error(url_ + ": corrupt stored record " + r.id);
-      for (const auto& [k, v] : tags.items()) r.tags.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+      if (!tags.is_object() || !usage.is_object())
+        return io_error(url_ + ": corrupt stored record " + r.id);
+      for (const auto& [k, v] : tags.items())
+        r.tags.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
       for (const auto& [k, v] : usage.items()) {
         const auto u = unit_by_usage_key(k);
-        if (!u || !v.is_number_integer()) return io_error(url_ + ": corrupt stored usage of record " + r.id);
+        if (!u || !v.is_number_integer())
+          return io_error(url_ + ": corrupt stored usage of record " + r.id);
         r.usage.set(*u, v.get<int64_t>());
       }
       if (sqlite3_column_int(s, 14) != 0) {
@@ -325,7 +344,8 @@ class SqliteStore final : public Store {
         c.model = column_text(s, 16);
         auto cur = Currency::parse(column_text(s, 17));
         if (!cur) return cur.status();
-        for (auto [col, money] : {std::pair{18, &c.input_cost}, {19, &c.output_cost}, {20, &c.total_cost}}) {
+        for (auto [col, money] :
+             {std::pair{18, &c.input_cost}, {19, &c.output_cost}, {20, &c.total_cost}}) {
           auto d = Decimal::parse(column_text(s, col));
           if (!d) return d.status().with_context("stored record " + r.id);
           *money = Money{*d, *cur};
@@ -346,12 +366,18 @@ class SqliteStore final : public Store {
  private:
   static std::string column(GroupKey::Kind k) {
     switch (k) {
-      case GroupKey::Kind::kProvider: return "provider";
-      case GroupKey::Kind::kModel: return "model";
-      case GroupKey::Kind::kOrganization: return "organization_id";
-      case GroupKey::Kind::kProject: return "project_id";
-      case GroupKey::Kind::kUser: return "user_id";
-      default: return "''";
+      case GroupKey::Kind::kProvider:
+        return "provider";
+      case GroupKey::Kind::kModel:
+        return "model";
+      case GroupKey::Kind::kOrganization:
+        return "organization_id";
+      case GroupKey::Kind::kProject:
+        return "project_id";
+      case GroupKey::Kind::kUser:
+        return "user_id";
+      default:
+        return "''";
     }
   }
 
@@ -373,12 +399,14 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
-  Status bind_where(sqlite3_stmt* s, int* bi, const AggregateQuery& q, const std::vector<std::string>& params) {
+  Status bind_where(sqlite3_stmt* s, int* bi, const AggregateQuery& q,
+                    const std::vector<std::string>& params) {
     if (q.from) sqlite3_bind_int64(s, (*bi)++, q.from->time_since_epoch().count());
     if (q.to) sqlite3_bind_int64(s, (*bi)++, q.to->time_since_epoch().count());
     size_t pi = 0;
     for (const auto& f : q.filters) {
-      if (f.key.kind == GroupKey::Kind::kTag) sqlite3_bind_text(s, (*bi)++, params[pi++].c_str(), -1, SQLITE_TRANSIENT);
+      if (f.key.kind == GroupKey::Kind::kTag)
+        sqlite3_bind_text(s, (*bi)++, params[pi++].c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(s, (*bi)++, f.value.c_str(), -1, SQLITE_TRANSIENT);
     }
     return Status::ok();
@@ -422,11 +450,17 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
-  if (rc != SQLITE_OK) return io_error(path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  if (rc != SQLITE_OK)
+    return io_error(path +
+                    ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   sqlite3_busy_timeout(db.get(), 10000);
-  COSTOPS_RETURN_IF_ERROR(exec_on(db.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", path));
+  COSTOPS_RETURN_IF_ERROR(
+      exec_on(db.get(),
+              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", path));
   int version = 0;
   {
     sqlite3_stmt* s = nullptr;
@@ -436,13 +470,15 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
     if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
   }
   if (version > kSchemaVersion)
-    return Status(StatusCode::kUnsupported, path + ": database schema version " + std::to_string(version) +
-                                                " is newer than this cost-ops (up to " + std::to_string(kSchemaVersion) +
-                                                "); upgrade cost-ops");
+    return Status(StatusCode::kUnsupported,
+                  path + ": database schema version " + std::to_string(version) +
+                      " is newer than this cost-ops (up to " + std::to_string(kSchemaVersion) +
+                      "); upgrade cost-ops");
   for (int v = version; v < kSchemaVersion; ++v) {
-    const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] + "PRAGMA user_version = " +
-                            std::to_string(v + 1) + "; COMMIT;";
-    if (Status st = exec_on(db.get(), sql, path + ": migration to schema " + std::to_string(v + 1)); !st.is_ok()) {
+    const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                            "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
+    if (Status st = exec_on(db.get(), sql, path + ": migration to schema " + std::to_string(v + 1));
+        !st.is_ok()) {
       (void)exec_on(db.get(), "ROLLBACK", path);
       return st;
     }
@@ -466,18 +502,22 @@ std::string record_key(const UsageRecord& r) {
   std::string c;
   c.reserve(256);
   append_timestamp(c, r.timestamp);
-  for (const std::string* f : {&r.provider, &r.model, &r.api_flavor, &r.service_tier, &r.organization_id, &r.project_id,
-                               &r.user_id, &r.metadata_json}) {
+  for (const std::string* f : {&r.provider, &r.model, &r.api_flavor, &r.service_tier,
+                               &r.organization_id, &r.project_id, &r.user_id, &r.metadata_json}) {
     c += '\x1f';
     c += *f;
   }
-  c += r.batch ? "\x1f" "1" : "\x1f" "0";
+  c += r.batch ? "\x1f"
+                 "1"
+               : "\x1f"
+                 "0";
   c += '\x1f';
   c += tags_json(r);
   c += '\x1f';
   append_usage_json(c, r.usage);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "hash:%016llx%016llx", static_cast<unsigned long long>(fnv1a(c, 0xcbf29ce484222325ULL)),
+  std::snprintf(buf, sizeof buf, "hash:%016llx%016llx",
+                static_cast<unsigned long long>(fnv1a(c, 0xcbf29ce484222325ULL)),
                 static_cast<unsigned long long>(fnv1a(c, 0x84222325cbf29ce4ULL)));
   return buf;
 }
@@ -500,7 +540,8 @@ Result<std::unique_ptr<Store>> Store::open(std::string_view url) {
   if (u.starts_with("sqlite://")) return open_sqlite(u.substr(9));
   if (u.starts_with("sqlite:")) return open_sqlite(u.substr(7));
   if (u.find("://") != std::string::npos)
-    return invalid_argument("database URL \"" + u + "\": unknown scheme; use a file path or sqlite:PATH");
+    return invalid_argument("database URL \"" + u +
+                            "\": unknown scheme; use a file path or sqlite:PATH");
   return open_sqlite(u);
 }
 

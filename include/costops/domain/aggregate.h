@@ -15,7 +15,18 @@ namespace costops {
 
 /// What to group by: a record dimension, a tag value, or a UTC time bucket.
 struct GroupKey {
-  enum class Kind : uint8_t { kProvider, kModel, kOrganization, kProject, kUser, kTag, kHour, kDay, kWeek, kMonth };
+  enum class Kind : uint8_t {
+    kProvider,
+    kModel,
+    kOrganization,
+    kProject,
+    kUser,
+    kTag,
+    kHour,
+    kDay,
+    kWeek,
+    kMonth
+  };
   Kind kind = Kind::kProvider;
   std::string tag;  // for kTag
 
@@ -36,9 +47,9 @@ struct Filter {
 
 struct AggregateQuery {
   std::vector<GroupKey> group_by;
-  std::vector<Filter> filters;        // all must hold
-  std::optional<Timestamp> from;      // inclusive
-  std::optional<Timestamp> to;        // exclusive
+  std::vector<Filter> filters;    // all must hold
+  std::optional<Timestamp> from;  // inclusive
+  std::optional<Timestamp> to;    // exclusive
 };
 
 /// One group. `keys` follow the query's group_by (time buckets as "2026-11-02", "2026-11-02T10",

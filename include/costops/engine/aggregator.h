@@ -21,7 +21,8 @@ class Aggregator {
   std::vector<AggregateRow> rows() const;
 
   /// Convenience: aggregate `records` with `query`.
-  static Result<std::vector<AggregateRow>> run(const AggregateQuery& query, std::span<const PricedRecord> records);
+  static Result<std::vector<AggregateRow>> run(const AggregateQuery& query,
+                                               std::span<const PricedRecord> records);
 
  private:
   AggregateQuery query_;

@@ -23,7 +23,7 @@ struct Reject {
   std::string source;  // file name or "stdin"
   uint64_t line = 0;   // 1-based line (JSON: element index + 1)
   std::string reason;
-  std::string text;    // the original line or row
+  std::string text;  // the original line or row
 };
 
 struct IngestOptions {
@@ -60,7 +60,8 @@ using RejectSink = std::function<void(const Reject&)>;
 /// Reads all records of `in` (named `source` in rejects and errors). Records with an unknown
 /// model are kept as unpriced (reason recorded), never $0. Errors only for I/O or a failing sink;
 /// batches already handed to the sink stay (each batch is all-or-nothing in a Store).
-Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& options,
-                                  const BatchSink& sink, const RejectSink& on_reject);
+Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source,
+                                  const IngestOptions& options, const BatchSink& sink,
+                                  const RejectSink& on_reject);
 
 }  // namespace costops::ingest

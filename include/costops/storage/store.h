@@ -43,7 +43,8 @@ class Store {
   /// Group-by totals computed by the database (same results as engine::Aggregator).
   virtual Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& query) = 0;
   /// Calls `fn` with each stored record matching the query's filters and period, oldest first.
-  virtual Status scan(const AggregateQuery& query, const std::function<Status(const PricedRecord&)>& fn) = 0;
+  virtual Status scan(const AggregateQuery& query,
+                      const std::function<Status(const PricedRecord&)>& fn) = 0;
 };
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its
