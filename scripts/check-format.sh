@@ -2,7 +2,7 @@
 # Fails when a C++ file differs from .clang-format (clang-format-14). --fix rewrites them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cc' '*.h')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cc' '*.h')
 if [ "${1:-}" = "--fix" ]; then
   clang-format-14 -i "${files[@]}"
 else
