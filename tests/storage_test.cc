@@ -89,13 +89,11 @@ TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
 
   // The same records aggregated in memory.
   std::vector<PricedRecord> all;
-  ASSERT_TRUE((*store)
-                  ->scan({},
-                         [&](const PricedRecord& r) {
-                           all.push_back(r);
-                           return Status::ok();
-                         })
-                  .is_ok());
+  const Status scanned = (*store)->scan({}, [&](const PricedRecord& r) {
+    all.push_back(r);
+    return Status::ok();
+  });
+  ASSERT_TRUE(scanned.is_ok()) << scanned.to_string();
   ASSERT_EQ(all.size(), 3524u);
   const char* groupings[] = {"",           "provider,model", "project,day", "tag:team,week",
                              "user,month", "hour",           "organization"};
@@ -108,16 +106,24 @@ TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
       q.group_by.push_back(*GroupKey::parse(gs.substr(start, end - start)));
       start = end + 1;
     }
-    q.from = *parse_timestamp("2026-08-10T00:00:00Z");
-    q.to = *parse_timestamp("2026-10-05T12:00:00Z");
-    q.filters.push_back(*Filter::parse("tag:env=prod"));
-    auto sql = (*store)->aggregate(q);
-    ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
-    auto mem = engine::Aggregator::run(q, all);
-    ASSERT_TRUE(mem.has_value());
-    ASSERT_EQ(sql->size(), mem->size()) << g;
-    for (size_t i = 0; i < sql->size(); ++i) ASSERT_EQ((*sql)[i], (*mem)[i]) << g << " row " << i;
-    EXPECT_FALSE(sql->empty()) << g;
+    // Two shapes: one the daily totals can answer (day-aligned period, dimension filters), one
+    // that needs the records (a tag filter, a period ending mid-day).
+    AggregateQuery by_days = q, by_records = q;
+    by_days.from = *parse_timestamp("2026-08-10");
+    by_days.to = *parse_timestamp("2026-10-05");
+    by_days.filters.push_back(*Filter::parse("project=search"));
+    by_records.from = *parse_timestamp("2026-08-10T00:00:00Z");
+    by_records.to = *parse_timestamp("2026-10-05T12:00:00Z");
+    by_records.filters.push_back(*Filter::parse("tag:env=prod"));
+    for (const AggregateQuery* query : {&by_days, &by_records}) {
+      auto sql = (*store)->aggregate(*query);
+      ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
+      auto mem = engine::Aggregator::run(*query, all);
+      ASSERT_TRUE(mem.has_value());
+      ASSERT_EQ(sql->size(), mem->size()) << g;
+      for (size_t i = 0; i < sql->size(); ++i) ASSERT_EQ((*sql)[i], (*mem)[i]) << g << " row " << i;
+      EXPECT_FALSE(sql->empty()) << g;
+    }
   }
   auto total = (*store)->aggregate({});
   ASSERT_EQ(total->size(), 1u);
