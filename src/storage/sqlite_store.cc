@@ -10,17 +10,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <tuple>
 #include <unordered_map>
 
-#include "costops/domain/json_text.h"
 #include "costops/storage/store.h"
+#include "storage/sql_common.h"
 
 namespace costops::storage {
 namespace {
 
-using json = nlohmann::json;
+using namespace detail;
 
 struct DbClose {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -48,7 +47,7 @@ CREATE TABLE usage_records (
   model INTEGER NOT NULL,
   organization INTEGER NOT NULL,
   project INTEGER NOT NULL,
-  user INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
   input_tokens INTEGER NOT NULL,
   output_tokens INTEGER NOT NULL,
   priced INTEGER NOT NULL,           -- 0: unpriced (reason in detail), never $0
@@ -96,55 +95,8 @@ CREATE TABLE budgets (
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
-enum DimKind {
-  kDimProvider = 0,
-  kDimModel,
-  kDimOrganization,
-  kDimProject,
-  kDimUser,
-  kDimCurrency,
-  kDimKinds
-};
-
-constexpr int64_t kUsPerDay = 86'400'000'000LL;
-constexpr int64_t kUsPerHour = 3'600'000'000LL;
-
 std::string sqlite_error(sqlite3* db, std::string_view what) {
   return std::string(what) + ": " + sqlite3_errmsg(db);
-}
-
-void split_money(Decimal d, int64_t* e6, int64_t* e15, int64_t* e24) {
-  constexpr int128 k9 = 1'000'000'000;
-  const int128 raw = d.raw();
-  *e24 = static_cast<int64_t>(raw % k9);
-  *e15 = static_cast<int64_t>((raw / k9) % k9);
-  *e6 = static_cast<int64_t>(raw / (k9 * k9));
-}
-
-Decimal join_money(int64_t e6, int64_t e15, int64_t e24) {
-  constexpr int128 k9 = 1'000'000'000;
-  return Decimal::from_raw(static_cast<int128>(e6) * k9 * k9 + static_cast<int128>(e15) * k9 + e24);
-}
-
-std::string tags_json(const UsageRecord& r) {
-  std::string s = "{";
-  for (size_t i = 0; i < r.tags.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, r.tags[i].first);
-    s += ':';
-    append_json_string(s, r.tags[i].second);
-  }
-  s += '}';
-  return s;
-}
-
-// 64-bit FNV-1a; two seeds give the 128-bit record key.
-uint64_t fnv1a(std::string_view s, uint64_t h) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -164,51 +116,6 @@ Status exec_on(sqlite3* db, const std::string& sql, const std::string& what) {
   return Status::ok();
 }
 
-// The record's fields that are not columns, as one JSON object.
-std::string detail_json(const PricedRecord& pr) {
-  const UsageRecord& r = pr.usage;
-  std::string d = "{\"id\":";
-  append_json_string(d, r.id);
-  d += ",\"api_flavor\":";
-  append_json_string(d, r.api_flavor);
-  d += ",\"service_tier\":";
-  append_json_string(d, r.service_tier);
-  d += r.batch ? ",\"batch\":true" : ",\"batch\":false";
-  if (!r.metadata_json.empty()) d += ",\"metadata\":" + r.metadata_json;
-  d += ",\"source\":";
-  append_json_string(d, r.source);
-  d += ",\"usage\":";
-  append_usage_json(d, r.usage);
-  if (pr.cost) {
-    const CostRecord& c = *pr.cost;
-    d += ",\"model_id\":";
-    append_json_string(d, c.model);
-    d += ",\"input_cost\":\"";
-    c.input_cost.amount.append_to(d);
-    d += "\",\"output_cost\":\"";
-    c.output_cost.amount.append_to(d);
-    d += "\",\"total_cost\":\"";
-    c.total_cost.amount.append_to(d);
-    d += "\",\"price_version\":";
-    append_json_string(d, c.price_version);
-    d += ",\"catalog_entry\":";
-    append_json_string(d, c.catalog_entry);
-    if (!c.warnings.empty()) {
-      d += ",\"warnings\":[";
-      for (size_t i = 0; i < c.warnings.size(); ++i) {
-        if (i) d += ',';
-        append_json_string(d, c.warnings[i]);
-      }
-      d += ']';
-    }
-  } else {
-    d += ",\"unpriced_reason\":";
-    append_json_string(d, pr.unpriced_reason);
-  }
-  d += '}';
-  return d;
-}
-
 struct RollupKey {
   int64_t day, provider, model, organization, project, currency;
   auto operator<=>(const RollupKey&) const = default;
@@ -217,42 +124,9 @@ struct RollupValue {
   int64_t records = 0, unpriced = 0, input_tokens = 0, output_tokens = 0, e6 = 0, e15 = 0, e24 = 0;
 };
 
-const char* dim_column(GroupKey::Kind k) {
-  switch (k) {
-    case GroupKey::Kind::kProvider:
-      return "provider";
-    case GroupKey::Kind::kModel:
-      return "model";
-    case GroupKey::Kind::kOrganization:
-      return "organization";
-    case GroupKey::Kind::kProject:
-      return "project";
-    case GroupKey::Kind::kUser:
-      return "user";
-    default:
-      return nullptr;
-  }
-}
-
-int dim_kind(GroupKey::Kind k) {
-  switch (k) {
-    case GroupKey::Kind::kProvider:
-      return kDimProvider;
-    case GroupKey::Kind::kModel:
-      return kDimModel;
-    case GroupKey::Kind::kOrganization:
-      return kDimOrganization;
-    case GroupKey::Kind::kProject:
-      return kDimProject;
-    case GroupKey::Kind::kUser:
-      return kDimUser;
-    default:
-      return -1;
-  }
-}
-
-bool day_aligned(const std::optional<Timestamp>& t) {
-  return !t || t->time_since_epoch().count() % kUsPerDay == 0;
+ResultRow row_reader(sqlite3_stmt* s) {
+  return {[s](int i) { return static_cast<int64_t>(sqlite3_column_int64(s, i)); },
+          [s](int i) { return column_text(s, i); }};
 }
 
 class SqliteStore final : public Store {
@@ -282,7 +156,7 @@ class SqliteStore final : public Store {
     if (!insert_) {
       auto a = prepare(
           "INSERT OR IGNORE INTO usage_records (key_hi, key_lo, ts, provider, model, organization, "
-          "project, user, "
+          "project, user_id, "
           "input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, tags, "
           "detail) "
           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -313,124 +187,18 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& q) override {
-    // Group by dimension ids and a UTC hour or day bucket in SQL; label ids and fold days into
-    // weeks and months here (exact ISO weeks on any SQLite version).
-    bool need_hour = false, need_day = false, rollup = day_aligned(q.from) && day_aligned(q.to);
-    for (const auto& k : q.group_by) {
-      need_hour |= k.kind == GroupKey::Kind::kHour;
-      need_day |= k.kind == GroupKey::Kind::kDay || k.kind == GroupKey::Kind::kWeek ||
-                  k.kind == GroupKey::Kind::kMonth;
-      rollup &= k.kind != GroupKey::Kind::kHour && k.kind != GroupKey::Kind::kTag &&
-                k.kind != GroupKey::Kind::kUser;
-    }
-    for (const auto& f : q.filters)
-      rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kUser;
-    // A filter value never seen cannot match.
-    for (const auto& f : q.filters)
-      if (f.key.kind != GroupKey::Kind::kTag && !dim_ids_[dim_kind(f.key.kind)].count(f.value))
-        return std::vector<AggregateRow>{};
-
-    std::string select, group;
-    std::vector<std::string> text_params;  // tag paths, in order of appearance
-    int ncols = 0;
-    // GROUP BY refers to result columns by position: an expression with a parameter would need
-    // binding twice.
-    auto add_col = [&](const std::string& expr) {
-      select += expr + ", ";
-      group += (group.empty() ? "" : ", ") + std::to_string(++ncols);
-    };
-    for (const auto& k : q.group_by) {
-      if (k.kind == GroupKey::Kind::kTag) {
-        add_col("COALESCE(json_extract(tags, ?), '')");
-        text_params.push_back("$.\"" + k.tag + "\"");
-      } else if (const char* c = dim_column(k.kind)) {
-        add_col(c);
-      }
-    }
-    const char* table = rollup ? "daily_totals" : "usage_records";
-    if (need_hour) {
-      add_col("(ts / " + std::to_string(kUsPerHour) + ")");
-    } else if (need_day) {
-      add_col(rollup ? std::string("day") : "(ts / " + std::to_string(kUsPerDay) + ")");
-    }
-    add_col("currency");
-    const std::string sums =
-        rollup
-            ? "SUM(records), SUM(unpriced), SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), "
-              "SUM(cost_e15), SUM(cost_e24)"
-            : "COUNT(*), SUM(priced = 0), SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), "
-              "SUM(cost_e15), SUM(cost_e24)";
-    std::string where;
-    std::vector<std::string> conds;
-    if (q.from) conds.push_back(rollup ? "day >= ?" : "ts >= ?");
-    if (q.to) conds.push_back(rollup ? "day < ?" : "ts < ?");
-    for (const auto& f : q.filters) {
-      if (f.key.kind == GroupKey::Kind::kTag) {
-        conds.push_back("COALESCE(json_extract(tags, ?), '') = ?");
-      } else {
-        conds.push_back(std::string(dim_column(f.key.kind)) + " = ?");
-      }
-    }
-    for (size_t i = 0; i < conds.size(); ++i) where += (i == 0 ? " WHERE " : " AND ") + conds[i];
-    auto st = prepare("SELECT " + select + sums + " FROM " + table + where + " GROUP BY " + group);
-    if (!st) return st.status();
-    sqlite3_stmt* s = st->get();
-    int bi = 1;
-    for (const auto& p : text_params) sqlite3_bind_text(s, bi++, p.c_str(), -1, SQLITE_TRANSIENT);
-    if (q.from)
-      sqlite3_bind_int64(s, bi++, q.from->time_since_epoch().count() / (rollup ? kUsPerDay : 1));
-    if (q.to)
-      sqlite3_bind_int64(s, bi++, q.to->time_since_epoch().count() / (rollup ? kUsPerDay : 1));
-    for (const auto& f : q.filters) {
-      if (f.key.kind == GroupKey::Kind::kTag) {
-        const std::string path = "$.\"" + f.key.tag + "\"";
-        sqlite3_bind_text(s, bi++, path.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, bi++, f.value.c_str(), -1, SQLITE_TRANSIENT);
-      } else {
-        sqlite3_bind_int64(s, bi++, dim_ids_[dim_kind(f.key.kind)].at(f.value));
-      }
-    }
+    const AggregatePlan plan = plan_aggregate(q, Dialect{}, lookup());
     std::map<std::vector<std::string>, AggregateRow> rows;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      int c = 0;
-      std::vector<std::string> keys;
-      std::vector<size_t> bucket_slots;
-      for (const auto& k : q.group_by) {
-        if (k.kind == GroupKey::Kind::kTag) {
-          keys.push_back(column_text(s, c++));
-        } else if (dim_column(k.kind) != nullptr) {
-          keys.push_back(dim_value(sqlite3_column_int64(s, c++)));
-        } else {
-          bucket_slots.push_back(keys.size());
-          keys.emplace_back();
-        }
-      }
-      if (need_hour || need_day) {
-        const int64_t b = sqlite3_column_int64(s, c++);
-        const Timestamp start{std::chrono::microseconds{b * (need_hour ? kUsPerHour : kUsPerDay)}};
-        size_t bs = 0;
-        for (const auto& k : q.group_by)
-          if (k.kind >= GroupKey::Kind::kHour)
-            keys[bucket_slots[bs++]] = bucket_label(k.kind, start);
-      }
-      const std::string currency = dim_value(sqlite3_column_int64(s, c++));
-      AggregateRow& row = rows[keys];
-      row.keys = keys;
-      row.records += static_cast<uint64_t>(sqlite3_column_int64(s, c++));
-      row.unpriced += static_cast<uint64_t>(sqlite3_column_int64(s, c++));
-      row.input_tokens += sqlite3_column_int64(s, c++);
-      row.output_tokens += sqlite3_column_int64(s, c++);
-      if (!currency.empty()) {
-        const Decimal sum_part =
-            join_money(sqlite3_column_int64(s, c), sqlite3_column_int64(s, c + 1),
-                       sqlite3_column_int64(s, c + 2));
-        Decimal& sum = row.cost[currency];
-        if (!Decimal::add_checked(sum, sum_part, &sum))
-          return out_of_range("aggregate cost overflows");
-      }
+    if (!plan.impossible) {
+      auto st = prepare(plan.query.sql);
+      if (!st) return st.status();
+      bind(st->get(), plan.query.params);
+      int rc;
+      const ResultRow reader = row_reader(st->get());
+      while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+        COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, reader, names(), &rows));
+      if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_ + ": aggregate"));
     }
-    if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), "aggregate"));
     std::vector<AggregateRow> out;
     out.reserve(rows.size());
     for (auto& [k, row] : rows) out.push_back(std::move(row));
@@ -439,91 +207,71 @@ class SqliteStore final : public Store {
 
   Status scan(const AggregateQuery& q,
               const std::function<Status(const PricedRecord&)>& fn) override {
-    std::vector<std::string> conds;
-    if (q.from) conds.push_back("ts >= ?");
-    if (q.to) conds.push_back("ts < ?");
-    for (const auto& f : q.filters) {
-      if (f.key.kind == GroupKey::Kind::kTag) {
-        conds.push_back("COALESCE(json_extract(tags, ?), '') = ?");
-      } else {
-        if (!dim_ids_[dim_kind(f.key.kind)].count(f.value)) return Status::ok();
-        conds.push_back(std::string(dim_column(f.key.kind)) + " = ?");
-      }
-    }
-    std::string where;
-    for (size_t i = 0; i < conds.size(); ++i) where += (i == 0 ? " WHERE " : " AND ") + conds[i];
-    auto st = prepare(
-        "SELECT ts, provider, model, organization, project, user, priced, currency, cost_e6, "
-        "cost_e15, cost_e24, tags, "
-        "detail FROM usage_records" +
-        where + " ORDER BY ts, key_hi, key_lo");
+    const auto query = plan_scan(q, Dialect{}, lookup());
+    if (!query) return Status::ok();
+    auto st = prepare(query->sql);
     if (!st) return st.status();
-    sqlite3_stmt* s = st->get();
-    int bi = 1;
-    if (q.from) sqlite3_bind_int64(s, bi++, q.from->time_since_epoch().count());
-    if (q.to) sqlite3_bind_int64(s, bi++, q.to->time_since_epoch().count());
-    for (const auto& f : q.filters) {
-      if (f.key.kind == GroupKey::Kind::kTag) {
-        const std::string path = "$.\"" + f.key.tag + "\"";
-        sqlite3_bind_text(s, bi++, path.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, bi++, f.value.c_str(), -1, SQLITE_TRANSIENT);
-      } else {
-        sqlite3_bind_int64(s, bi++, dim_ids_[dim_kind(f.key.kind)].at(f.value));
-      }
-    }
+    bind(st->get(), query->params);
+    const ResultRow reader = row_reader(st->get());
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
       PricedRecord pr;
-      COSTOPS_RETURN_IF_ERROR(read_row(s, &pr));
+      COSTOPS_RETURN_IF_ERROR(read_scanned(reader, names(), &pr).with_context(url_));
       COSTOPS_RETURN_IF_ERROR(fn(pr));
     }
-    if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), "scan"));
+    if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_ + ": scan"));
     return Status::ok();
   }
 
  private:
+  DimId lookup() const {
+    return [this](int kind, const std::string& v) -> std::optional<int64_t> {
+      auto it = dim_ids_[kind].find(v);
+      return it == dim_ids_[kind].end() ? std::nullopt : std::optional<int64_t>(it->second);
+    };
+  }
+  DimValue names() const {
+    return [this](int64_t id) {
+      auto it = dim_values_.find(id);
+      return it == dim_values_.end() ? std::string() : it->second;
+    };
+  }
+
+  static void bind(sqlite3_stmt* s, const std::vector<SqlParam>& params) {
+    int i = 1;
+    for (const auto& p : params) {
+      if (p.is_text) {
+        sqlite3_bind_text(s, i++, p.s.c_str(), static_cast<int>(p.s.size()), SQLITE_TRANSIENT);
+      } else {
+        sqlite3_bind_int64(s, i++, p.i);
+      }
+    }
+  }
+
   Status write_in_transaction(std::span<const PricedRecord> records) {
     WriteStats stats;
     std::map<RollupKey, RollupValue> rollup;
-    std::string key, tags, detail;
+    Row row;
+    std::string_view values[kDimKinds];
     for (const auto& pr : records) {
-      const UsageRecord& r = pr.usage;
-      int64_t ids[kDimKinds];
-      const std::string* values[] = {&r.provider, &r.model, &r.organization_id, &r.project_id,
-                                     &r.user_id};
-      for (int k = 0; k < kDimProvider + 5; ++k) {
-        auto id = dim_id(k, *values[k]);
+      dim_values(pr, values);
+      for (int k = 0; k < kDimKinds; ++k) {
+        auto id = dim_id(k, values[k]);
         if (!id) return id.status();
-        ids[k] = *id;
+        row.dims[k] = *id;
       }
-      std::string_view currency =
-          pr.cost ? pr.cost->total_cost.currency.code() : std::string_view();
-      auto cur = dim_id(kDimCurrency, currency);
-      if (!cur) return cur.status();
-      ids[kDimCurrency] = *cur;
-      key = record_key(r);
-      const uint64_t hi = fnv1a(key, 0xcbf29ce484222325ULL), lo = fnv1a(key, 0x84222325cbf29ce4ULL);
-      tags = tags_json(r);
-      detail = detail_json(pr);
-      int64_t e6 = 0, e15 = 0, e24 = 0;
-      if (pr.cost) split_money(pr.cost->total_cost.amount, &e6, &e15, &e24);
-      const int64_t ts = r.timestamp.time_since_epoch().count();
+      make_row(pr, &row);
       sqlite3_stmt* s = insert_.get();
       sqlite3_reset(s);
       int i = 1;
-      sqlite3_bind_int64(s, i++, static_cast<int64_t>(hi));
-      sqlite3_bind_int64(s, i++, static_cast<int64_t>(lo));
-      sqlite3_bind_int64(s, i++, ts);
-      for (int k = 0; k < kDimKinds - 1; ++k) sqlite3_bind_int64(s, i++, ids[k]);
-      sqlite3_bind_int64(s, i++, r.usage.get(units::kInputTokens));
-      sqlite3_bind_int64(s, i++, r.usage.get(units::kOutputTokens));
-      sqlite3_bind_int(s, i++, pr.cost ? 1 : 0);
-      sqlite3_bind_int64(s, i++, ids[kDimCurrency]);
-      sqlite3_bind_int64(s, i++, e6);
-      sqlite3_bind_int64(s, i++, e15);
-      sqlite3_bind_int64(s, i++, e24);
-      sqlite3_bind_text(s, i++, tags.data(), static_cast<int>(tags.size()), SQLITE_STATIC);
-      sqlite3_bind_text(s, i++, detail.data(), static_cast<int>(detail.size()), SQLITE_STATIC);
+      for (int64_t v : {row.key_hi, row.key_lo, row.ts, row.dims[kDimProvider], row.dims[kDimModel],
+                        row.dims[kDimOrganization], row.dims[kDimProject], row.dims[kDimUser],
+                        row.input_tokens, row.output_tokens, row.priced, row.dims[kDimCurrency],
+                        row.cost_e6, row.cost_e15, row.cost_e24})
+        sqlite3_bind_int64(s, i++, v);
+      sqlite3_bind_text(s, i++, row.tags.data(), static_cast<int>(row.tags.size()), SQLITE_STATIC);
+      sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
+                        SQLITE_STATIC);
       if (sqlite3_step(s) != SQLITE_DONE)
         return io_error(sqlite_error(db_.get(), url_ + ": insert"));
       if (sqlite3_changes(db_.get()) != 1) {
@@ -531,17 +279,17 @@ class SqliteStore final : public Store {
         continue;
       }
       ++stats.stored;
-      stats.unpriced += pr.cost ? 0 : 1;
-      const int64_t day = ts >= 0 ? ts / kUsPerDay : (ts - kUsPerDay + 1) / kUsPerDay;
-      RollupValue& v = rollup[{day, ids[kDimProvider], ids[kDimModel], ids[kDimOrganization],
-                               ids[kDimProject], ids[kDimCurrency]}];
+      stats.unpriced += row.priced ? 0 : 1;
+      RollupValue& v =
+          rollup[{row.day, row.dims[kDimProvider], row.dims[kDimModel], row.dims[kDimOrganization],
+                  row.dims[kDimProject], row.dims[kDimCurrency]}];
       ++v.records;
-      v.unpriced += pr.cost ? 0 : 1;
-      v.input_tokens += r.usage.get(units::kInputTokens);
-      v.output_tokens += r.usage.get(units::kOutputTokens);
-      v.e6 += e6;
-      v.e15 += e15;
-      v.e24 += e24;
+      v.unpriced += row.priced ? 0 : 1;
+      v.input_tokens += row.input_tokens;
+      v.output_tokens += row.output_tokens;
+      v.e6 += row.cost_e6;
+      v.e15 += row.cost_e15;
+      v.e24 += row.cost_e24;
     }
     for (const auto& [k, v] : rollup) {
       sqlite3_stmt* s = upsert_rollup_.get();
@@ -573,67 +321,6 @@ class SqliteStore final : public Store {
     m.emplace(std::string(value), id);
     dim_values_[id] = std::string(value);
     return id;
-  }
-
-  std::string dim_value(int64_t id) const {
-    auto it = dim_values_.find(id);
-    return it == dim_values_.end() ? std::string() : it->second;
-  }
-
-  Status read_row(sqlite3_stmt* s, PricedRecord* pr) {
-    UsageRecord& r = pr->usage;
-    r.timestamp = Timestamp{std::chrono::microseconds{sqlite3_column_int64(s, 0)}};
-    r.has_timestamp = true;
-    r.provider = dim_value(sqlite3_column_int64(s, 1));
-    r.model = dim_value(sqlite3_column_int64(s, 2));
-    r.organization_id = dim_value(sqlite3_column_int64(s, 3));
-    r.project_id = dim_value(sqlite3_column_int64(s, 4));
-    r.user_id = dim_value(sqlite3_column_int64(s, 5));
-    const bool priced = sqlite3_column_int(s, 6) != 0;
-    const std::string currency = dim_value(sqlite3_column_int64(s, 7));
-    const auto tags = json::parse(column_text(s, 11), nullptr, false);
-    const auto d = json::parse(column_text(s, 12), nullptr, false);
-    if (!tags.is_object() || !d.is_object()) return io_error(url_ + ": corrupt stored record");
-    for (const auto& [k, v] : tags.items())
-      r.tags.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-    r.id = d.value("id", "");
-    r.api_flavor = d.value("api_flavor", "");
-    r.service_tier = d.value("service_tier", "");
-    r.batch = d.value("batch", false);
-    if (d.contains("metadata")) r.metadata_json = d["metadata"].dump();
-    r.source = d.value("source", "");
-    const json usage =
-        d.value("usage", json::object());  // a named copy: items() must not outlive it
-    for (const auto& [k, v] : usage.items()) {
-      const auto u = unit_by_usage_key(k);
-      if (!u || !v.is_number_integer())
-        return io_error(url_ + ": corrupt stored usage of record " + r.id);
-      r.usage.set(*u, v.get<int64_t>());
-    }
-    if (!priced) {
-      pr->unpriced_reason = d.value("unpriced_reason", "");
-      return Status::ok();
-    }
-    auto cur = Currency::parse(currency);
-    if (!cur) return cur.status();
-    CostRecord c;
-    c.usage_id = r.id;
-    c.provider = r.provider;
-    c.model = d.value("model_id", "");
-    for (auto [name, money] : {std::pair{"input_cost", &c.input_cost},
-                               {"output_cost", &c.output_cost},
-                               {"total_cost", &c.total_cost}}) {
-      auto v = Decimal::parse(d.value(name, ""));
-      if (!v) return v.status().with_context(url_ + ": stored record " + r.id);
-      *money = Money{*v, *cur};
-    }
-    c.price_version = d.value("price_version", "");
-    c.catalog_entry = d.value("catalog_entry", "");
-    const json warnings = d.value("warnings", json::array());
-    for (const auto& w : warnings) c.warnings.push_back(w.get<std::string>());
-    c.timestamp = r.timestamp;
-    pr->cost = std::move(c);
-    return Status::ok();
   }
 
   Result<Stmt> prepare(const std::string& sql) {
@@ -696,31 +383,6 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
 }
 
 }  // namespace
-
-std::string record_key(const UsageRecord& r) {
-  if (!r.id.empty()) return "id:" + r.id;
-  std::string c;
-  c.reserve(256);
-  append_timestamp(c, r.timestamp);
-  for (const std::string* f : {&r.provider, &r.model, &r.api_flavor, &r.service_tier,
-                               &r.organization_id, &r.project_id, &r.user_id, &r.metadata_json}) {
-    c += '\x1f';
-    c += *f;
-  }
-  c += r.batch ? "\x1f"
-                 "1"
-               : "\x1f"
-                 "0";
-  c += '\x1f';
-  c += tags_json(r);
-  c += '\x1f';
-  append_usage_json(c, r.usage);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "hash:%016llx%016llx",
-                static_cast<unsigned long long>(fnv1a(c, 0xcbf29ce484222325ULL)),
-                static_cast<unsigned long long>(fnv1a(c, 0x84222325cbf29ce4ULL)));
-  return buf;
-}
 
 std::string Store::default_url() {
   if (const char* e = std::getenv("COSTOPS_DB"); e != nullptr && *e != '\0') return e;

@@ -1,0 +1,384 @@
+#include "storage/sql_common.h"
+
+#include <nlohmann/json.hpp>
+
+#include "costops/domain/json_text.h"
+#include "costops/storage/store.h"
+
+namespace costops::storage::detail {
+namespace {
+
+using json = nlohmann::json;
+
+// 64-bit FNV-1a; two seeds give the 128-bit record key.
+uint64_t fnv1a(std::string_view s, uint64_t h) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string tags_json(const UsageRecord& r) {
+  std::string s = "{";
+  for (size_t i = 0; i < r.tags.size(); ++i) {
+    if (i) s += ',';
+    append_json_string(s, r.tags[i].first);
+    s += ':';
+    append_json_string(s, r.tags[i].second);
+  }
+  s += '}';
+  return s;
+}
+
+// The record's fields that are not columns, as one JSON object.
+std::string detail_json(const PricedRecord& pr) {
+  const UsageRecord& r = pr.usage;
+  std::string d = "{\"id\":";
+  append_json_string(d, r.id);
+  d += ",\"api_flavor\":";
+  append_json_string(d, r.api_flavor);
+  d += ",\"service_tier\":";
+  append_json_string(d, r.service_tier);
+  d += r.batch ? ",\"batch\":true" : ",\"batch\":false";
+  if (!r.metadata_json.empty()) d += ",\"metadata\":" + r.metadata_json;
+  d += ",\"source\":";
+  append_json_string(d, r.source);
+  d += ",\"usage\":";
+  append_usage_json(d, r.usage);
+  if (pr.cost) {
+    const CostRecord& c = *pr.cost;
+    d += ",\"model_id\":";
+    append_json_string(d, c.model);
+    d += ",\"input_cost\":\"";
+    c.input_cost.amount.append_to(d);
+    d += "\",\"output_cost\":\"";
+    c.output_cost.amount.append_to(d);
+    d += "\",\"total_cost\":\"";
+    c.total_cost.amount.append_to(d);
+    d += "\",\"price_version\":";
+    append_json_string(d, c.price_version);
+    d += ",\"catalog_entry\":";
+    append_json_string(d, c.catalog_entry);
+    if (!c.warnings.empty()) {
+      d += ",\"warnings\":[";
+      for (size_t i = 0; i < c.warnings.size(); ++i) {
+        if (i) d += ',';
+        append_json_string(d, c.warnings[i]);
+      }
+      d += ']';
+    }
+  } else {
+    d += ",\"unpriced_reason\":";
+    append_json_string(d, pr.unpriced_reason);
+  }
+  d += '}';
+  return d;
+}
+
+const char* dim_column(GroupKey::Kind k) {
+  switch (k) {
+    case GroupKey::Kind::kProvider:
+      return "provider";
+    case GroupKey::Kind::kModel:
+      return "model";
+    case GroupKey::Kind::kOrganization:
+      return "organization";
+    case GroupKey::Kind::kProject:
+      return "project";
+    case GroupKey::Kind::kUser:
+      return "user_id";
+    default:
+      return nullptr;
+  }
+}
+
+int dim_kind(GroupKey::Kind k) {
+  switch (k) {
+    case GroupKey::Kind::kProvider:
+      return kDimProvider;
+    case GroupKey::Kind::kModel:
+      return kDimModel;
+    case GroupKey::Kind::kOrganization:
+      return kDimOrganization;
+    case GroupKey::Kind::kProject:
+      return kDimProject;
+    case GroupKey::Kind::kUser:
+      return kDimUser;
+    default:
+      return -1;
+  }
+}
+
+bool day_aligned(const std::optional<Timestamp>& t) {
+  return !t || t->time_since_epoch().count() % kUsPerDay == 0;
+}
+
+// " WHERE ..." over usage_records or daily_totals; appends params.
+bool where_clause(const AggregateQuery& q, const Dialect& d, const DimId& dim_id, bool rollup,
+                  SqlQuery* out, std::string* where) {
+  std::vector<std::string> conds;
+  auto param = [&](SqlParam p) {
+    out->params.push_back(std::move(p));
+    return d.param(static_cast<int>(out->params.size()));
+  };
+  if (q.from)
+    conds.push_back((rollup ? "day >= " : "ts >= ") +
+                    param(q.from->time_since_epoch().count() / (rollup ? kUsPerDay : 1)));
+  if (q.to)
+    conds.push_back((rollup ? "day < " : "ts < ") +
+                    param(q.to->time_since_epoch().count() / (rollup ? kUsPerDay : 1)));
+  for (const auto& f : q.filters) {
+    if (f.key.kind == GroupKey::Kind::kTag) {
+      out->params.push_back(d.tag_param(f.key.tag));
+      const int path = static_cast<int>(out->params.size());
+      conds.push_back(d.tag_value(path) + " = " + param(f.value));
+    } else {
+      const auto id = dim_id(dim_kind(f.key.kind), f.value);
+      if (!id) return false;
+      conds.push_back(std::string(dim_column(f.key.kind)) + " = " + param(*id));
+    }
+  }
+  where->clear();
+  for (size_t i = 0; i < conds.size(); ++i) *where += (i == 0 ? " WHERE " : " AND ") + conds[i];
+  return true;
+}
+
+}  // namespace
+
+void dim_values(const PricedRecord& pr, std::string_view out[kDimKinds]) {
+  const UsageRecord& r = pr.usage;
+  out[kDimProvider] = r.provider;
+  out[kDimModel] = r.model;
+  out[kDimOrganization] = r.organization_id;
+  out[kDimProject] = r.project_id;
+  out[kDimUser] = r.user_id;
+  out[kDimCurrency] = pr.cost ? pr.cost->total_cost.currency.code() : std::string_view();
+}
+
+void make_row(const PricedRecord& pr, Row* row) {
+  const UsageRecord& r = pr.usage;
+  const std::string key = record_key(r);
+  row->key_hi = static_cast<int64_t>(fnv1a(key, 0xcbf29ce484222325ULL));
+  row->key_lo = static_cast<int64_t>(fnv1a(key, 0x84222325cbf29ce4ULL));
+  row->ts = r.timestamp.time_since_epoch().count();
+  row->day = row->ts >= 0 ? row->ts / kUsPerDay : (row->ts - kUsPerDay + 1) / kUsPerDay;
+  row->input_tokens = r.usage.get(units::kInputTokens);
+  row->output_tokens = r.usage.get(units::kOutputTokens);
+  row->priced = pr.cost ? 1 : 0;
+  row->cost_e6 = row->cost_e15 = row->cost_e24 = 0;
+  if (pr.cost)
+    split_money(pr.cost->total_cost.amount, &row->cost_e6, &row->cost_e15, &row->cost_e24);
+  row->tags = tags_json(r);
+  row->detail = detail_json(pr);
+}
+
+void split_money(Decimal d, int64_t* e6, int64_t* e15, int64_t* e24) {
+  constexpr int128 k9 = 1'000'000'000;
+  const int128 raw = d.raw();
+  *e24 = static_cast<int64_t>(raw % k9);
+  *e15 = static_cast<int64_t>((raw / k9) % k9);
+  *e6 = static_cast<int64_t>(raw / (k9 * k9));
+}
+
+Decimal join_money(int64_t e6, int64_t e15, int64_t e24) {
+  constexpr int128 k9 = 1'000'000'000;
+  return Decimal::from_raw(static_cast<int128>(e6) * k9 * k9 + static_cast<int128>(e15) * k9 + e24);
+}
+
+std::string Dialect::param(int n) const { return postgres ? "$" + std::to_string(n) : "?"; }
+std::string Dialect::tag_value(int n) const {
+  return postgres ? "COALESCE(tags->>" + param(n) + ", '')"
+                  : "COALESCE(json_extract(tags, " + param(n) + "), '')";
+}
+std::string Dialect::tag_param(const std::string& tag) const {
+  return postgres ? tag : "$.\"" + tag + "\"";
+}
+std::string Dialect::count_unpriced() const {
+  return "SUM(CASE WHEN priced = 0 THEN 1 ELSE 0 END)";
+}
+
+AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimId& dim_id) {
+  AggregatePlan plan;
+  bool rollup = day_aligned(q.from) && day_aligned(q.to);
+  for (const auto& k : q.group_by) {
+    plan.need_hour |= k.kind == GroupKey::Kind::kHour;
+    plan.need_day |= k.kind == GroupKey::Kind::kDay || k.kind == GroupKey::Kind::kWeek ||
+                     k.kind == GroupKey::Kind::kMonth;
+    rollup &= k.kind != GroupKey::Kind::kHour && k.kind != GroupKey::Kind::kTag &&
+              k.kind != GroupKey::Kind::kUser;
+  }
+  for (const auto& f : q.filters)
+    rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kUser;
+  SqlQuery& out = plan.query;
+  std::string select, group;
+  int ncols = 0;
+  // GROUP BY refers to result columns by position: an expression with a parameter would need
+  // binding twice.
+  auto add_col = [&](const std::string& expr) {
+    select += expr + ", ";
+    group += (group.empty() ? "" : ", ") + std::to_string(++ncols);
+  };
+  for (const auto& k : q.group_by) {
+    if (k.kind == GroupKey::Kind::kTag) {
+      out.params.push_back(d.tag_param(k.tag));
+      add_col(d.tag_value(static_cast<int>(out.params.size())));
+    } else if (const char* c = dim_column(k.kind)) {
+      add_col(c);
+    }
+  }
+  if (plan.need_hour) {
+    add_col("(ts / " + std::to_string(kUsPerHour) + ")");
+  } else if (plan.need_day) {
+    add_col(rollup ? std::string("day") : "(ts / " + std::to_string(kUsPerDay) + ")");
+  }
+  add_col("currency");
+  const std::string sums = rollup ? "SUM(records), SUM(unpriced), SUM(input_tokens), "
+                                    "SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), "
+                                    "SUM(cost_e24)"
+                                  : "COUNT(*), " + d.count_unpriced() +
+                                        ", SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), "
+                                        "SUM(cost_e15), SUM(cost_e24)";
+  std::string where;
+  if (!where_clause(q, d, dim_id, rollup, &out, &where)) {
+    plan.impossible = true;
+    return plan;
+  }
+  out.sql = "SELECT " + select + sums + " FROM " + (rollup ? "daily_totals" : "usage_records") +
+            where + " GROUP BY " + group;
+  return plan;
+}
+
+Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,
+                const DimValue& dim_value, std::map<std::vector<std::string>, AggregateRow>* rows) {
+  int c = 0;
+  std::vector<std::string> keys;
+  std::vector<size_t> bucket_slots;
+  for (const auto& k : q.group_by) {
+    if (k.kind == GroupKey::Kind::kTag) {
+      keys.push_back(r.text(c++));
+    } else if (dim_column(k.kind) != nullptr) {
+      keys.push_back(dim_value(r.i64(c++)));
+    } else {
+      bucket_slots.push_back(keys.size());
+      keys.emplace_back();
+    }
+  }
+  if (plan.need_hour || plan.need_day) {
+    const int64_t b = r.i64(c++);
+    const Timestamp start{std::chrono::microseconds{b * (plan.need_hour ? kUsPerHour : kUsPerDay)}};
+    size_t bs = 0;
+    for (const auto& k : q.group_by)
+      if (k.kind >= GroupKey::Kind::kHour) keys[bucket_slots[bs++]] = bucket_label(k.kind, start);
+  }
+  const std::string currency = dim_value(r.i64(c++));
+  AggregateRow& row = (*rows)[keys];
+  row.keys = keys;
+  row.records += static_cast<uint64_t>(r.i64(c++));
+  row.unpriced += static_cast<uint64_t>(r.i64(c++));
+  row.input_tokens += r.i64(c++);
+  row.output_tokens += r.i64(c++);
+  if (!currency.empty()) {
+    Decimal& sum = row.cost[currency];
+    if (!Decimal::add_checked(sum, join_money(r.i64(c), r.i64(c + 1), r.i64(c + 2)), &sum))
+      return out_of_range("aggregate cost overflows");
+  }
+  return Status::ok();
+}
+
+std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id) {
+  SqlQuery out;
+  std::string where;
+  if (!where_clause(q, d, dim_id, false, &out, &where)) return std::nullopt;
+  out.sql =
+      "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, detail "
+      "FROM "
+      "usage_records" +
+      where + " ORDER BY ts, key_hi, key_lo";
+  return out;
+}
+
+Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecord* pr) {
+  UsageRecord& r = pr->usage;
+  r.timestamp = Timestamp{std::chrono::microseconds{row.i64(0)}};
+  r.has_timestamp = true;
+  r.provider = dim_value(row.i64(1));
+  r.model = dim_value(row.i64(2));
+  r.organization_id = dim_value(row.i64(3));
+  r.project_id = dim_value(row.i64(4));
+  r.user_id = dim_value(row.i64(5));
+  const bool priced = row.i64(6) != 0;
+  const std::string currency = dim_value(row.i64(7));
+  const auto tags = json::parse(row.text(8), nullptr, false);
+  const auto d = json::parse(row.text(9), nullptr, false);
+  if (!tags.is_object() || !d.is_object()) return io_error("corrupt stored record");
+  for (const auto& [k, v] : tags.items())
+    r.tags.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  r.id = d.value("id", "");
+  r.api_flavor = d.value("api_flavor", "");
+  r.service_tier = d.value("service_tier", "");
+  r.batch = d.value("batch", false);
+  if (d.contains("metadata")) r.metadata_json = d["metadata"].dump();
+  r.source = d.value("source", "");
+  const json usage = d.value("usage", json::object());  // a named copy: items() must not outlive it
+  for (const auto& [k, v] : usage.items()) {
+    const auto u = unit_by_usage_key(k);
+    if (!u || !v.is_number_integer()) return io_error("corrupt stored usage of record " + r.id);
+    r.usage.set(*u, v.get<int64_t>());
+  }
+  if (!priced) {
+    pr->unpriced_reason = d.value("unpriced_reason", "");
+    return Status::ok();
+  }
+  auto cur = Currency::parse(currency);
+  if (!cur) return cur.status();
+  CostRecord c;
+  c.usage_id = r.id;
+  c.provider = r.provider;
+  c.model = d.value("model_id", "");
+  for (auto [name, money] : {std::pair{"input_cost", &c.input_cost},
+                             {"output_cost", &c.output_cost},
+                             {"total_cost", &c.total_cost}}) {
+    auto v = Decimal::parse(d.value(name, ""));
+    if (!v) return v.status().with_context("stored record " + r.id);
+    *money = Money{*v, *cur};
+  }
+  c.price_version = d.value("price_version", "");
+  c.catalog_entry = d.value("catalog_entry", "");
+  const json warnings = d.value("warnings", json::array());
+  for (const auto& w : warnings) c.warnings.push_back(w.get<std::string>());
+  c.timestamp = r.timestamp;
+  pr->cost = std::move(c);
+  return Status::ok();
+}
+
+}  // namespace costops::storage::detail
+
+namespace costops::storage {
+
+std::string record_key(const UsageRecord& r) {
+  if (!r.id.empty()) return "id:" + r.id;
+  std::string c;
+  c.reserve(256);
+  append_timestamp(c, r.timestamp);
+  for (const std::string* f : {&r.provider, &r.model, &r.api_flavor, &r.service_tier,
+                               &r.organization_id, &r.project_id, &r.user_id, &r.metadata_json}) {
+    c += '\x1f';
+    c += *f;
+  }
+  c += r.batch ? "\x1f"
+                 "1"
+               : "\x1f"
+                 "0";
+  c += '\x1f';
+  c += detail::tags_json(r);
+  c += '\x1f';
+  append_usage_json(c, r.usage);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "hash:%016llx%016llx",
+                static_cast<unsigned long long>(detail::fnv1a(c, 0xcbf29ce484222325ULL)),
+                static_cast<unsigned long long>(detail::fnv1a(c, 0x84222325cbf29ce4ULL)));
+  return buf;
+}
+
+}  // namespace costops::storage

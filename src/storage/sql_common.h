@@ -1,0 +1,97 @@
+// Private: what the SQL stores share. The schema's shape, rows built from records, the JSON
+// detail column, and aggregation/scan queries planned once for both SQL dialects.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "costops/domain/aggregate.h"
+#include "costops/domain/records.h"
+
+namespace costops::storage::detail {
+
+enum DimKind {
+  kDimProvider = 0,
+  kDimModel,
+  kDimOrganization,
+  kDimProject,
+  kDimUser,
+  kDimCurrency,
+  kDimKinds
+};
+
+inline constexpr int64_t kUsPerDay = 86'400'000'000LL;
+inline constexpr int64_t kUsPerHour = 3'600'000'000LL;
+
+/// One usage_records row (dimension ids resolved by the store).
+struct Row {
+  int64_t key_hi, key_lo, ts, day;
+  int64_t dims[kDimKinds];  // provider, model, organization, project, user, currency
+  int64_t input_tokens, output_tokens, priced, cost_e6, cost_e15, cost_e24;
+  std::string tags, detail;
+};
+
+/// The values of a record's dimensions, in DimKind order (currency "" when unpriced).
+void dim_values(const PricedRecord& r, std::string_view out[kDimKinds]);
+/// Fills everything but dims.
+void make_row(const PricedRecord& r, Row* row);
+
+void split_money(Decimal d, int64_t* e6, int64_t* e15, int64_t* e24);
+Decimal join_money(int64_t e6, int64_t e15, int64_t e24);
+
+/// The SQL flavour of a store.
+struct Dialect {
+  bool postgres = false;
+  std::string param(int n) const;      // "?" or "$n"
+  std::string tag_value(int n) const;  // a tag's value from the tags column, '' when absent
+  std::string tag_param(const std::string& tag) const;
+  std::string count_unpriced() const;
+};
+
+/// A query parameter: an integer, or text when is_text.
+struct SqlParam {
+  SqlParam(int64_t v) : i(v) {}  // NOLINT: implicit, like the value it holds
+  SqlParam(std::string v) : is_text(true), s(std::move(v)) {}  // NOLINT
+  bool is_text = false;
+  int64_t i = 0;
+  std::string s;
+};
+struct SqlQuery {
+  std::string sql;
+  std::vector<SqlParam> params;
+};
+
+/// Dictionary lookups a store provides: id of a value (nullopt when never stored), and back.
+using DimId = std::function<std::optional<int64_t>(int kind, const std::string& value)>;
+using DimValue = std::function<std::string(int64_t id)>;
+
+struct AggregatePlan {
+  SqlQuery query;
+  bool impossible = false;  // a filter value never stored: no rows
+  bool need_hour = false, need_day = false;
+};
+/// Plans `q`: from daily_totals when its keys, filters and whole-day period allow, else from
+/// usage_records. Result columns: the group keys that are not time buckets, then the bucket,
+/// then currency, records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24.
+AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
+
+/// A result row, read by column index.
+struct ResultRow {
+  std::function<int64_t(int)> i64;
+  std::function<std::string(int)> text;
+};
+/// Folds one result row of `plan` into `rows` (keyed by final group keys).
+Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,
+                const DimValue& dim_value, std::map<std::vector<std::string>, AggregateRow>* rows);
+
+/// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
+/// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail.
+std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
+/// Rebuilds a record from a scanned row.
+Status read_scanned(const ResultRow& r, const DimValue& dim_value, PricedRecord* out);
+
+}  // namespace costops::storage::detail
