@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package cost-ops needs to build, test and benchmark.
+# Installs every Debian 12 package cost-ops needs to build, test and benchmark (postgresql: the
+# server the tests start in a temporary directory; its service is not used).
 # Idempotent and quiet when everything is present.
 set -euo pipefail
 PACKAGES=(
@@ -8,6 +9,7 @@ PACKAGES=(
   libsqlite3-dev zlib1g-dev libzstd-dev libpq-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format-14
+  postgresql
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <cstdio>
@@ -23,6 +24,24 @@ void PrintTo(const AggregateRow& r, std::ostream* os) {
 
 namespace {
 
+// A fresh PostgreSQL database on the server of $COSTOPS_TEST_PG_URL (scripts/with-postgres.sh),
+// one per test so that parallel test processes do not meet.
+std::string fresh_pg_db(const std::string& name) {
+  const char* base = std::getenv("COSTOPS_TEST_PG_URL");
+  if (base == nullptr || *base == '\0') return "";
+  const std::string url = base;
+  const std::string db = "t_" + name + "_" + std::to_string(::getpid());
+  PGconn* c = PQconnectdb(url.c_str());
+  EXPECT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+  for (const std::string& sql : {"DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db}) {
+    PGresult* r = PQexec(c, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(c);
+  return url.substr(0, url.rfind('/') + 1) + db;
+}
+
 std::string temp_db(const char* name) {
   const auto p = std::filesystem::temp_directory_path() /
                  (std::string("costops_") + name + "_" + std::to_string(::getpid()) + ".db");
@@ -31,6 +50,38 @@ std::string temp_db(const char* name) {
   std::filesystem::remove(p.string() + "-shm");
   return p.string();
 }
+
+// Every store test runs against each store: SQLite always, PostgreSQL when a server is given
+// (always in CI, where its absence is a failure).
+class StoreTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  std::unique_ptr<storage::Store> open_store(const char* name) {
+    std::string url;
+    if (std::string(GetParam()) == "sqlite") {
+      url = temp_db(name);
+    } else {
+      url = fresh_pg_db(name);
+      if (url.empty()) {
+        const char* ci = std::getenv("CI");
+        if (ci != nullptr && std::string(ci) == "true") {
+          ADD_FAILURE() << "CI=true but COSTOPS_TEST_PG_URL is not set (run the tests under "
+                           "scripts/with-postgres.sh)";
+        }
+        return nullptr;
+      }
+    }
+    auto s = storage::Store::open(url);
+    EXPECT_TRUE(s.has_value()) << s.status_or_ok().to_string();
+    return s ? std::move(*s) : nullptr;
+  }
+};
+
+#define COSTOPS_OPEN_STORE(var, name)                                                \
+  auto var = open_store(name);                                                       \
+  if (!var) {                                                                        \
+    if (!HasFailure()) GTEST_SKIP() << "no PostgreSQL server (COSTOPS_TEST_PG_URL)"; \
+    return;                                                                          \
+  }
 
 // Ingests `text` (named `source`) into `store`, collecting rejects.
 ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, const char* source,
@@ -55,41 +106,20 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   return stats ? *stats : ingest::IngestStats{};
 }
 
-TEST(StoreTest, MigratesAndRefusesANewerSchema) {
-  const std::string path = temp_db("migrate");
-  {
-    auto s = storage::Store::open(path);
-    ASSERT_TRUE(s.has_value()) << s.status_or_ok().to_string();
-    EXPECT_EQ((*s)->schema_version(), storage::kSchemaVersion);
-  }
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-  }
-  auto s = storage::Store::open(path);
-  ASSERT_FALSE(s.has_value());
-  EXPECT_NE(s.status().message().find("schema version 99 is newer than this cost-ops"),
-            std::string::npos);
-  EXPECT_FALSE(storage::Store::open("postgres-ish://x").has_value());
-}
-
-TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
-  auto store = storage::Store::open(temp_db("sample"));
-  ASSERT_TRUE(store.has_value());
+TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
+  COSTOPS_OPEN_STORE(store, "sample");
   const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
-  auto first = ingest_text(**store, text, "usage.jsonl");
+  auto first = ingest_text(*store, text, "usage.jsonl");
   EXPECT_EQ(first.read, 3524u);
   EXPECT_EQ(first.stored, 3524u);
   EXPECT_EQ(first.rejected, 0u);
-  auto again = ingest_text(**store, text, "usage.jsonl");
+  auto again = ingest_text(*store, text, "usage.jsonl");
   EXPECT_EQ(again.stored, 0u);
   EXPECT_EQ(again.duplicates, 3524u);
 
   // The same records aggregated in memory.
   std::vector<PricedRecord> all;
-  const Status scanned = (*store)->scan({}, [&](const PricedRecord& r) {
+  const Status scanned = store->scan({}, [&](const PricedRecord& r) {
     all.push_back(r);
     return Status::ok();
   });
@@ -116,7 +146,7 @@ TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
     by_records.to = *parse_timestamp("2026-10-05T12:00:00Z");
     by_records.filters.push_back(*Filter::parse("tag:env=prod"));
     for (const AggregateQuery* query : {&by_days, &by_records}) {
-      auto sql = (*store)->aggregate(*query);
+      auto sql = store->aggregate(*query);
       ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
       auto mem = engine::Aggregator::run(*query, all);
       ASSERT_TRUE(mem.has_value());
@@ -125,14 +155,13 @@ TEST(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
       EXPECT_FALSE(sql->empty()) << g;
     }
   }
-  auto total = (*store)->aggregate({});
+  auto total = store->aggregate({});
   ASSERT_EQ(total->size(), 1u);
   EXPECT_EQ(total->front().cost.at("USD").to_string(), "30.852364815");
 }
 
-TEST(IngestTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
-  auto store = storage::Store::open(temp_db("rejects"));
-  ASSERT_TRUE(store.has_value());
+TEST_P(StoreTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
+  COSTOPS_OPEN_STORE(store, "rejects");
   const std::string text =
       R"({"id":"a","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":10}})"
       "\n"
@@ -149,7 +178,7 @@ TEST(IngestTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
       R"({"provider":"anthropic","model":"claude-3-5-haiku","timestamp":"2026-09-01T00:00:00Z","usage":{"input_tokens":10}})"
       "\n";
   std::vector<ingest::Reject> rejects;
-  auto s = ingest_text(**store, text, "mixed.jsonl", &rejects);
+  auto s = ingest_text(*store, text, "mixed.jsonl", &rejects);
   EXPECT_EQ(s.read, 7u);
   EXPECT_EQ(s.stored, 4u);  // a, b (unpriced), e (unpriced: unknown provider), the anthropic one
   EXPECT_EQ(s.unpriced, 2u);
@@ -162,20 +191,19 @@ TEST(IngestTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
   EXPECT_EQ(rejects[1].line, 4u);
   EXPECT_NE(rejects[1].reason.find("usage.input_tokens"), std::string::npos);
   EXPECT_NE(rejects[2].reason.find("exceed their whole"), std::string::npos);
-  auto rows = (*store)->aggregate({});
+  auto rows = store->aggregate({});
   EXPECT_EQ(rows->front().records, 4u);
   EXPECT_EQ(rows->front().unpriced, 2u);
   EXPECT_EQ(rows->front().cost.at("USD").to_string(),
             "0.002608");  // 0.0025 + 0.0001 + 0.000008; unpriced not as $0
   // A record without an id is keyed by its content: ingesting it again is a duplicate.
-  auto again = ingest_text(**store, text, "mixed.jsonl");
+  auto again = ingest_text(*store, text, "mixed.jsonl");
   EXPECT_EQ(again.stored, 0u);
   EXPECT_EQ(again.duplicates, 4u);
 }
 
-TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
-  auto store = storage::Store::open(temp_db("csv"));
-  ASSERT_TRUE(store.has_value());
+TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
+  COSTOPS_OPEN_STORE(store, "csv");
   const std::string csv =
       "id,timestamp,provider,model,project_id,prompt_tokens,completion_tokens,cached_tokens,tag:"
       "team,metadata\n"
@@ -184,7 +212,7 @@ TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
       "r3,2026-09-01T12:00:00Z,openai,gpt-4o,search,12abc,1,,core,\n"
       "r4,2026-09-01T12:00:00Z,openai,gpt-4o\n";
   std::vector<ingest::Reject> rejects;
-  auto s = ingest_text(**store, csv, "usage.csv", &rejects);
+  auto s = ingest_text(*store, csv, "usage.csv", &rejects);
   EXPECT_EQ(s.read, 4u);
   EXPECT_EQ(s.stored, 2u);
   EXPECT_EQ(s.rejected, 2u);
@@ -194,7 +222,7 @@ TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_NE(rejects[1].reason.find("expected 10 columns"), std::string::npos);
   AggregateQuery q;
   q.group_by = {*GroupKey::parse("project"), *GroupKey::parse("tag:team")};
-  auto rows = (*store)->aggregate(q);
+  auto rows = store->aggregate(q);
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ(rows->at(0).keys, (std::vector<std::string>{"search", "core"}));
   EXPECT_EQ(rows->at(0).cost.at("USD").to_string(),
@@ -204,11 +232,54 @@ TEST(IngestTest, CsvAndJsonDocumentsMapByName) {
   const std::string doc = R"({"records": [
       {"id": "j1", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": 1000}},
       {"id": "j2", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": "x"}}]})";
-  auto d = ingest_text(**store, doc, "records.json");
+  auto d = ingest_text(*store, doc, "records.json");
   EXPECT_EQ(d.read, 2u);
   EXPECT_EQ(d.stored, 1u);
   EXPECT_EQ(d.rejected, 1u);
 }
+
+TEST_P(StoreTest, MigratesAndRefusesANewerSchema) {
+  std::string url;
+  {
+    COSTOPS_OPEN_STORE(store, "migrate");
+    EXPECT_EQ(store->schema_version(), storage::kSchemaVersion);
+    url = store->url();
+  }
+  // A database written by a newer cost-ops.
+  if (std::string(GetParam()) == "sqlite") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(url.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  } else {
+    PGconn* c = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(c, "UPDATE costops_schema SET version = 99");
+    ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+  }
+  auto again = storage::Store::open(url);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(again.status().message().find("schema version 99 is newer than this cost-ops"),
+            std::string::npos)
+      << again.status().message();
+}
+
+TEST(StoreOpenTest, UnknownSchemesAndBadServersAreClearErrors) {
+  auto s = storage::Store::open("mysql://x");
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.status().message().find("unknown scheme"), std::string::npos);
+  auto pg = storage::Store::open("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(pg.has_value());
+  EXPECT_NE(pg.status().message().find("cannot connect to PostgreSQL"), std::string::npos)
+      << pg.status().message();
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<const char*>& i) {
+                           return std::string(i.param);
+                         });
 
 }  // namespace
 }  // namespace costops

@@ -397,13 +397,16 @@ std::string Store::default_url() {
   return base + "/cost-ops/costops.db";
 }
 
+Result<std::unique_ptr<Store>> open_postgres(const std::string& url);  // postgres_store.cc
+
 Result<std::unique_ptr<Store>> Store::open(std::string_view url) {
   std::string u(url);
+  if (u.starts_with("postgresql://") || u.starts_with("postgres://")) return open_postgres(u);
   if (u.starts_with("sqlite://")) return open_sqlite(u.substr(9));
   if (u.starts_with("sqlite:")) return open_sqlite(u.substr(7));
   if (u.find("://") != std::string::npos)
     return invalid_argument("database URL \"" + u +
-                            "\": unknown scheme; use a file path or sqlite:PATH");
+                            "\": unknown scheme; use a file path, sqlite:PATH or postgresql://...");
   return open_sqlite(u);
 }
 
