@@ -7,7 +7,7 @@ namespace costops::cli {
 
 void add_price_command(CLI::App& app, int& rc);
 void add_catalog_command(CLI::App& app, int& rc);
-/// init, ingest, query, summary.
+/// init, ingest, query, summary, reprice.
 void add_db_commands(CLI::App& app, int& rc);
 
 }  // namespace costops::cli

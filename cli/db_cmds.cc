@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "common.h"
 #include "costops/domain/json_text.h"
+#include "costops/engine/cost_calculator.h"
 #include "costops/ingest/ingest.h"
 #include "costops/storage/store.h"
 
@@ -543,9 +544,89 @@ void add_summary(CLI::App& app, int& rc) {
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }
 
+// ---- reprice -------------------------------------------------------------------------------
+
+struct RepriceCmd {
+  std::string output = "text";
+  CatalogOptions catalog;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+int run_reprice(RepriceCmd& o) {
+  auto cat = o.catalog.load();
+  if (!cat) {
+    report(cat.status());
+    return kExitFailure;
+  }
+  auto store = open_db(*o.db);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  // Price first, then write: a store cannot update the rows it is still reading.
+  AggregateQuery q;
+  q.unpriced_only = true;
+  uint64_t unpriced = 0;
+  std::vector<PricedRecord> priced;
+  Status st = (*store)->scan(q, [&](const PricedRecord& r) {
+    ++unpriced;
+    auto c = engine::CostCalculator::price_record(**cat, r.usage, r.usage.timestamp);
+    if (c) {
+      PricedRecord p = r;
+      p.cost = std::move(*c);
+      p.unpriced_reason.clear();
+      priced.push_back(std::move(p));
+    }
+    return Status::ok();
+  });
+  if (!st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  uint64_t updated = 0;
+  for (size_t i = 0; i < priced.size(); i += 10000) {
+    const size_t n = std::min<size_t>(10000, priced.size() - i);
+    auto u = (*store)->update_costs(std::span<const PricedRecord>(priced.data() + i, n));
+    if (!u) {
+      report(u.status());
+      return kExitFailure;
+    }
+    updated += *u;
+  }
+  if (o.output == "json") {
+    std::printf(
+        "%s\n",
+        json{{"unpriced", unpriced}, {"repriced", updated}, {"still_unpriced", unpriced - updated}}
+            .dump()
+            .c_str());
+  } else {
+    std::printf("unpriced %llu, repriced %llu, still unpriced %llu\n",
+                static_cast<unsigned long long>(unpriced), static_cast<unsigned long long>(updated),
+                static_cast<unsigned long long>(unpriced - updated));
+  }
+  return kExitOk;
+}
+
+void add_reprice(CLI::App& app, int& rc) {
+  auto o = std::make_shared<RepriceCmd>();
+  CLI::App* cmd = app.add_subcommand(
+      "reprice",
+      "Price stored records that were stored unpriced, now that the catalog knows their model");
+  cmd->footer(R"(
+Each unpriced record is priced at its own timestamp with the catalog (and --prices) given; the
+records still unknown stay unpriced. Summaries and queries include the new costs at once.
+Example:
+  cost-ops reprice --prices our-models.json)");
+  o->catalog.add_to(*cmd);
+  cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  add_db_option(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_reprice(*o); });
+}
+
 }  // namespace
 
 void add_db_commands(CLI::App& app, int& rc) {
+  add_reprice(app, rc);
   add_init(app, rc);
   add_ingest(app, rc);
   add_query(app, rc);

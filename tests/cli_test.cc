@@ -182,12 +182,22 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
       << rej;
   EXPECT_NE(rej.find(R"("text":"nonsense")"), std::string::npos) << rej;
 
+  // The catalog learns gpt-9: reprice moves the unpriced record into the totals.
+  const std::string prices = db + ".prices.json";
+  std::ofstream(prices)
+      << R"({"format": "cost-ops-catalog", "providers": [{"id": "openai", "models": [
+      {"id": "gpt-9", "prices": {"input_mtok": 100}}]}]})";
+  r = run("reprice --db " + db + " --prices " + prices);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("unpriced 1, repriced 1, still unpriced 0"), std::string::npos) << r.out;
+  std::filesystem::remove(prices);
+
   r = run("summary --db " + db + " --period all --format json");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("records": 3526)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"("unpriced": 1)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"("USD": "30.852377315")"), std::string::npos)
-      << r.out;  // 30.852364815 + 0.0000125
+  EXPECT_NE(r.out.find(R"("unpriced": 0)"), std::string::npos) << r.out;
+  // 30.852364815 (sample) + 0.0000125 (x1) + 0.0005 (x2, repriced at $100/M)
+  EXPECT_NE(r.out.find(R"("USD": "30.852877315")"), std::string::npos) << r.out;
 
   r = run("summary --db " + db + " --period 2026-09 --format json");
   EXPECT_NE(r.out.find(R"("change_percent")"), std::string::npos) << r.out;

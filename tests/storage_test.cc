@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "costops/engine/aggregator.h"
+#include "costops/engine/cost_calculator.h"
 #include "costops/ingest/ingest.h"
 #include "costops/storage/store.h"
 #include "test_util.h"
@@ -236,6 +237,56 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_EQ(d.read, 2u);
   EXPECT_EQ(d.stored, 1u);
   EXPECT_EQ(d.rejected, 1u);
+}
+
+TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
+  COSTOPS_OPEN_STORE(store, "reprice");
+  const std::string text =
+      R"({"id":"k1","timestamp":"2026-09-02T10:00:00Z","provider":"acme","model":"acme-1","project_id":"p","usage":{"input_tokens":1000000}})"
+      "\n"
+      R"({"id":"k2","timestamp":"2026-09-02T11:00:00Z","provider":"openai","model":"gpt-4o","project_id":"p","usage":{"input_tokens":1000000}})"
+      "\n";
+  auto s = ingest_text(*store, text, "r.jsonl");
+  EXPECT_EQ(s.unpriced, 1u);
+  AggregateQuery q;
+  q.unpriced_only = true;
+  std::vector<PricedRecord> todo;
+  ASSERT_TRUE(store
+                  ->scan(q,
+                         [&](const PricedRecord& r) {
+                           todo.push_back(r);
+                           return Status::ok();
+                         })
+                  .is_ok());
+  ASSERT_EQ(todo.size(), 1u);
+  EXPECT_NE(todo[0].unpriced_reason.find("unknown provider \"acme\""), std::string::npos);
+  // The catalog learns acme-1 at $0.5/M.
+  auto cat = pricing::Catalog::builtin_copy();
+  ASSERT_TRUE(cat.has_value());
+  auto custom = pricing::Catalog::parse(
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})",
+      "custom");
+  ASSERT_TRUE(custom.has_value());
+  cat->overlay(std::move(*custom));
+  auto cost = engine::CostCalculator::price_record(*cat, todo[0].usage, todo[0].usage.timestamp);
+  ASSERT_TRUE(cost.has_value());
+  todo[0].cost = *cost;
+  auto n = store->update_costs(todo);
+  ASSERT_TRUE(n.has_value()) << n.status_or_ok().to_string();
+  EXPECT_EQ(*n, 1u);
+  // Both the records path and the daily-totals path see it.
+  AggregateQuery by_day;
+  by_day.group_by = {*GroupKey::parse("day")};
+  AggregateQuery by_hour;
+  by_hour.group_by = {*GroupKey::parse("hour")};
+  auto days = store->aggregate(by_day);
+  ASSERT_EQ(days->size(), 1u);
+  EXPECT_EQ(days->front().unpriced, 0u);
+  EXPECT_EQ(days->front().records, 2u);
+  EXPECT_EQ(days->front().cost.at("USD").to_string(), "3");  // 2.5 + 0.5
+  auto hours = store->aggregate(by_hour);
+  ASSERT_EQ(hours->size(), 2u);
+  EXPECT_EQ(hours->front().cost.at("USD").to_string(), "0.5");
 }
 
 TEST_P(StoreTest, MigratesAndRefusesANewerSchema) {

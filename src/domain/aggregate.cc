@@ -132,6 +132,7 @@ std::string group_value(const UsageRecord& r, const GroupKey& key) {
 }
 
 bool matches(const UsageRecord& r, const AggregateQuery& q) {
+  // unpriced_only is a property of the stored record, checked by the callers that have it.
   if (q.from && r.timestamp < *q.from) return false;
   if (q.to && r.timestamp >= *q.to) return false;
   for (const auto& f : q.filters)

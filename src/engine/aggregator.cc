@@ -5,7 +5,7 @@ namespace costops::engine {
 Aggregator::Aggregator(AggregateQuery query) : query_(std::move(query)) {}
 
 Status Aggregator::add(const PricedRecord& r) {
-  if (!matches(r.usage, query_)) return Status::ok();
+  if (!matches(r.usage, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
   std::vector<std::string> keys;
   keys.reserve(query_.group_by.size());
   for (const auto& k : query_.group_by) keys.push_back(group_value(r.usage, k));

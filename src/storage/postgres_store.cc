@@ -216,6 +216,30 @@ class PostgresStore final : public Store {
     return st;
   }
 
+  Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
+    const SqlRunner runner{
+        [this](const std::string& sql, const std::vector<SqlParam>& params,
+               const std::function<void(const ResultRow&)>& on_row) -> Status {
+          auto res = query(sql, params);
+          if (!res) return res.status();
+          PGresult* r = res->get();
+          for (int i = 0; i < PQntuples(r); ++i)
+            on_row(ResultRow{[r, i](int c) { return to_i64(PQgetvalue(r, i, c)); },
+                             [r, i](int c) { return std::string(PQgetvalue(r, i, c)); }});
+          return Status::ok();
+        },
+        [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
+    auto n = detail::update_costs(Dialect{true}, runner, records);
+    if (!n) {
+      (void)exec("ROLLBACK");
+      (void)load_dims();
+      return n.status();
+    }
+    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+    return n;
+  }
+
  private:
   // The URL without a password, for messages.
   static std::string redacted(const std::string& url) {

@@ -122,6 +122,7 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimId& dim_id
     out->params.push_back(std::move(p));
     return d.param(static_cast<int>(out->params.size()));
   };
+  if (q.unpriced_only) conds.push_back("priced = 0");  // planned on usage_records only
   if (q.from)
     conds.push_back((rollup ? "day >= " : "ts >= ") +
                     param(q.from->time_since_epoch().count() / (rollup ? kUsPerDay : 1)));
@@ -210,6 +211,7 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   }
   for (const auto& f : q.filters)
     rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kUser;
+  rollup &= !q.unpriced_only;
   SqlQuery& out = plan.query;
   std::string select, group;
   int ncols = 0;
@@ -247,6 +249,79 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   out.sql = "SELECT " + select + sums + " FROM " + (rollup ? "daily_totals" : "usage_records") +
             where + " GROUP BY " + group;
   return plan;
+}
+
+RepriceSql reprice_sql(const Dialect& d) {
+  auto p = [&](int n) { return d.param(n); };
+  RepriceSql r;
+  r.select_old =
+      "SELECT ts, provider, model, organization, project, priced, currency, input_tokens, "
+      "output_tokens, "
+      "cost_e6, cost_e15, cost_e24 FROM usage_records WHERE key_hi = " +
+      p(1) + " AND key_lo = " + p(2);
+  r.update = "UPDATE usage_records SET priced = " + p(1) + ", currency = " + p(2) +
+             ", cost_e6 = " + p(3) + ", cost_e15 = " + p(4) + ", cost_e24 = " + p(5) +
+             ", detail = " + p(6) + " WHERE key_hi = " + p(7) + " AND key_lo = " + p(8);
+  std::string values;
+  for (int i = 1; i <= 13; ++i) values += (i > 1 ? ", " : "") + p(i);
+  r.add_to_total =
+      "INSERT INTO daily_totals (day, provider, model, organization, project, currency, records, "
+      "unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24) VALUES (" +
+      values +
+      ") ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET "
+      "records = daily_totals.records + EXCLUDED.records, "
+      "unpriced = daily_totals.unpriced + EXCLUDED.unpriced, "
+      "input_tokens = daily_totals.input_tokens + EXCLUDED.input_tokens, "
+      "output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens, "
+      "cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, "
+      "cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15, "
+      "cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24";
+  return r;
+}
+
+Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
+                              std::span<const PricedRecord> records) {
+  const RepriceSql sql = reprice_sql(d);
+  uint64_t updated = 0;
+  Row row;
+  for (const auto& pr : records) {
+    make_row(pr, &row);
+    std::string_view values[kDimKinds];
+    dim_values(pr, values);
+    auto currency = db.dim_id(kDimCurrency, values[kDimCurrency]);
+    if (!currency) return currency.status();
+    bool found = false;
+    int64_t old[12] = {};
+    COSTOPS_RETURN_IF_ERROR(db.run(sql.select_old, {SqlParam(row.key_hi), SqlParam(row.key_lo)},
+                                   [&](const ResultRow& r) {
+                                     found = true;
+                                     for (int i = 0; i < 12; ++i) old[i] = r.i64(i);
+                                   }));
+    if (!found) continue;
+    COSTOPS_RETURN_IF_ERROR(db.run(
+        sql.update,
+        {SqlParam(row.priced), SqlParam(*currency), SqlParam(row.cost_e6), SqlParam(row.cost_e15),
+         SqlParam(row.cost_e24), SqlParam(row.detail), SqlParam(row.key_hi), SqlParam(row.key_lo)},
+        [](const ResultRow&) {}));
+    // Move the record's contribution between daily_totals rows: out of the old, into the new.
+    const int64_t ts = old[0];
+    const int64_t day = ts >= 0 ? ts / kUsPerDay : (ts - kUsPerDay + 1) / kUsPerDay;
+    auto add = [&](int64_t cur, int64_t sign, int64_t priced, int64_t e6, int64_t e15,
+                   int64_t e24) {
+      return db.run(sql.add_to_total,
+                    {SqlParam(day), SqlParam(old[1]), SqlParam(old[2]), SqlParam(old[3]),
+                     SqlParam(old[4]), SqlParam(cur), SqlParam(sign), SqlParam(sign * (1 - priced)),
+                     SqlParam(sign * old[7]), SqlParam(sign * old[8]), SqlParam(sign * e6),
+                     SqlParam(sign * e15), SqlParam(sign * e24)},
+                    [](const ResultRow&) {});
+    };
+    COSTOPS_RETURN_IF_ERROR(add(old[6], -1, old[5], old[9], old[10], old[11]));
+    COSTOPS_RETURN_IF_ERROR(add(*currency, 1, row.priced, row.cost_e6, row.cost_e15, row.cost_e24));
+    ++updated;
+  }
+  COSTOPS_RETURN_IF_ERROR(
+      db.run("DELETE FROM daily_totals WHERE records = 0", {}, [](const ResultRow&) {}));
+  return updated;
 }
 
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,

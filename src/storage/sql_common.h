@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,30 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
 /// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
 /// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail.
 std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
+/// Statements that reprice one record, in a dialect: select its old row by key, update it, and
+/// add a (possibly negative) delta to a daily_totals row.
+struct RepriceSql {
+  std::string
+      select_old;  // params: key_hi, key_lo -> ts, provider, model, organization, project, priced,
+                   //   currency, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24
+  std::string
+      update;  // params: priced, currency, cost_e6, cost_e15, cost_e24, detail, key_hi, key_lo
+  std::string add_to_total;  // params: the 13 daily_totals columns (deltas for the counters)
+};
+RepriceSql reprice_sql(const Dialect& d);
+
+/// How the shared repricing runs statements on a store's connection.
+struct SqlRunner {
+  /// Runs `sql` with `params`, calling on_row for each result row.
+  std::function<Status(const std::string& sql, const std::vector<SqlParam>& params,
+                       const std::function<void(const ResultRow&)>& on_row)>
+      run;
+  std::function<Result<int64_t>(int kind, std::string_view value)> dim_id;
+};
+/// The body of Store::update_costs (the store wraps it in a transaction).
+Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
+                              std::span<const PricedRecord> records);
+
 /// Rebuilds a record from a scanned row.
 Status read_scanned(const ResultRow& r, const DimValue& dim_value, PricedRecord* out);
 

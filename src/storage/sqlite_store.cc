@@ -223,6 +223,31 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
+  Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
+    const SqlRunner runner{[this](const std::string& sql, const std::vector<SqlParam>& params,
+                                  const std::function<void(const ResultRow&)>& on_row) -> Status {
+                             auto st = prepare(sql);
+                             if (!st) return st.status();
+                             bind(st->get(), params);
+                             const ResultRow reader = row_reader(st->get());
+                             int rc;
+                             while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) on_row(reader);
+                             if (rc != SQLITE_DONE)
+                               return io_error(sqlite_error(db_.get(), url_ + ": reprice"));
+                             return Status::ok();
+                           },
+                           [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    auto n = detail::update_costs(Dialect{}, runner, records);
+    if (!n) {
+      (void)exec("ROLLBACK");
+      (void)load_dims();
+      return n.status();
+    }
+    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+    return n;
+  }
+
  private:
   DimId lookup() const {
     return [this](int kind, const std::string& v) -> std::optional<int64_t> {

@@ -50,6 +50,7 @@ struct AggregateQuery {
   std::vector<Filter> filters;    // all must hold
   std::optional<Timestamp> from;  // inclusive
   std::optional<Timestamp> to;    // exclusive
+  bool unpriced_only = false;     // only records stored without a price
 };
 
 /// One group. `keys` follow the query's group_by (time buckets as "2026-11-02", "2026-11-02T10",

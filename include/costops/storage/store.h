@@ -45,6 +45,9 @@ class Store {
   /// Calls `fn` with each stored record matching the query's filters and period, oldest first.
   virtual Status scan(const AggregateQuery& query,
                       const std::function<Status(const PricedRecord&)>& fn) = 0;
+  /// Replaces the price of stored records (found by record_key; others are ignored) and moves
+  /// their contribution in the daily totals, in one transaction. Returns how many were updated.
+  virtual Result<uint64_t> update_costs(std::span<const PricedRecord> records) = 0;
 };
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its
