@@ -17,17 +17,6 @@ struct CatalogCmdOptions {
   std::string at;
 };
 
-std::string price_text(const pricing::PriceSet& ps) {
-  std::string s;
-  for (const auto& p : ps.prices()) {
-    if (!s.empty()) s += ", ";
-    s += std::string(kUnits[p.unit].price_key) + "=" + p.base.to_string();
-    for (const auto& t : p.tiers)
-      s += " (>" + std::to_string(t.start) + ": " + t.price.to_string() + ")";
-  }
-  return s;
-}
-
 int run_catalog(CatalogCmdOptions& o) {
   auto cat = o.catalog.load();
   if (!cat) {

@@ -6,6 +6,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "costops/domain/json_text.h"
 
 namespace costops::cli {
 
@@ -38,7 +43,36 @@ void CatalogOptions::add_to(CLI::App& app) {
       "Custom prices (a cost-ops catalog file) that add or override models on top of the catalog");
 }
 
-Result<const pricing::Catalog*> CatalogOptions::load() {
+namespace {
+
+// The stored custom prices as one cost-ops catalog.
+Result<std::optional<pricing::Catalog>> stored_prices(storage::Store& store) {
+  auto prices = store.custom_prices();
+  if (!prices) return prices.status();
+  if (prices->empty()) return std::optional<pricing::Catalog>();
+  std::map<std::string, std::string> by_provider;
+  for (const auto& p : *prices) {
+    std::string& models = by_provider[p.provider];
+    models += (models.empty() ? "" : ",") + p.entry_json;
+  }
+  std::string text = R"({"format": "cost-ops-catalog", "version": 1, "providers": [)";
+  bool first = true;
+  for (const auto& [provider, models] : by_provider) {
+    text += first ? "" : ",";
+    first = false;
+    text += "{\"id\": ";
+    append_json_string(text, provider);
+    text += ", \"models\": [" + models + "]}";
+  }
+  text += "]}";
+  auto c = pricing::Catalog::parse(text, "custom prices in " + store.url());
+  if (!c) return c.status();
+  return std::optional<pricing::Catalog>(std::move(*c));
+}
+
+}  // namespace
+
+Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store) {
   const pricing::Catalog* base = &pricing::Catalog::builtin();
   if (!catalog_file.empty()) {
     auto f = pricing::parse_catalog_format(format);
@@ -48,18 +82,52 @@ Result<const pricing::Catalog*> CatalogOptions::load() {
     owned_ = std::move(*c);
     base = &*owned_;
   }
+  std::vector<pricing::Catalog> layers;
+  if (store != nullptr) {
+    auto c = stored_prices(*store);
+    if (!c) return c.status();
+    if (*c) layers.push_back(std::move(**c));
+  }
   if (!custom_prices.empty()) {
     auto c = pricing::Catalog::load_file(custom_prices);
     if (!c) return c.status();
+    layers.push_back(std::move(*c));
+  }
+  for (auto& layer : layers) {
     if (!owned_) {  // the built-in catalog is shared: overlay a private copy of it
       auto b = pricing::Catalog::builtin_copy();
       if (!b) return b.status();
       owned_ = std::move(*b);
     }
-    owned_->overlay(std::move(*c));
+    owned_->overlay(std::move(layer));
     base = &*owned_;
   }
   return base;
+}
+
+void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db) {
+  cmd.add_option(
+      "--db", *db,
+      "Database: a SQLite file path, sqlite:PATH, or postgresql://... (default: $COSTOPS_DB, else "
+      "~/.local/share/cost-ops/costops.db)");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string price_text(const pricing::PriceSet& ps) {
+  std::string s;
+  for (const auto& p : ps.prices()) {
+    if (!s.empty()) s += ", ";
+    s += std::string(kUnits[p.unit].price_key) + "=" + p.base.to_string();
+    for (const auto& t : p.tiers)
+      s += " (>" + std::to_string(t.start) + ": " + t.price.to_string() + ")";
+  }
+  return s;
 }
 
 }  // namespace costops::cli

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "costops/domain/status.h"
 #include "costops/pricing/catalog.h"
+#include "costops/storage/store.h"
 
 namespace costops::cli {
 
@@ -28,11 +30,20 @@ struct CatalogOptions {
   std::string format = "auto";
   std::string custom_prices;
   void add_to(CLI::App& app);
-  /// Loads the chosen catalog (the built-in one by default) with custom prices on top.
-  Result<const pricing::Catalog*> load();
+  /// Loads the chosen catalog (the built-in one by default), then the custom prices stored in
+  /// `store` (when given), then the --prices file on top.
+  Result<const pricing::Catalog*> load(storage::Store* store = nullptr);
 
  private:
   std::optional<pricing::Catalog> owned_;
 };
+
+/// Adds --db to a subcommand, storing into *db.
+void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db);
+/// A file's text ("" when unreadable).
+std::string read_text(const std::string& path);
+
+/// "input_mtok=2.5, output_mtok=10 (>200000: 15)" for a price set.
+std::string price_text(const pricing::PriceSet& ps);
 
 }  // namespace costops::cli

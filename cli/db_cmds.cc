@@ -23,13 +23,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string& add_db_option(CLI::App& cmd, std::shared_ptr<std::string> db) {
-  cmd.add_option("--db", *db,
-                 "Database: a SQLite file path or sqlite:PATH (default: $COSTOPS_DB, else "
-                 "~/.local/share/cost-ops/costops.db)");
-  return *db;
-}
-
 Result<std::unique_ptr<storage::Store>> open_db(const std::string& db) {
   return storage::Store::open(db.empty() ? storage::Store::default_url() : db);
 }
@@ -66,7 +59,7 @@ void add_init(CLI::App& app, int& rc) {
   auto db = std::make_shared<std::string>();
   CLI::App* cmd =
       app.add_subcommand("init", "Create the database or apply pending schema migrations");
-  add_db_option(*cmd, db);
+  add_db_to(*cmd, db);
   cmd->callback([db, &rc] {
     auto store = open_db(*db);
     if (!store) {
@@ -113,14 +106,14 @@ int run_ingest(IngestCmd& o) {
     report(fmt.status());
     return kExitUsage;
   }
-  auto cat = o.catalog.load();
-  if (!cat) {
-    report(cat.status());
-    return kExitFailure;
-  }
   auto store = open_db(*o.db);
   if (!store) {
     report(store.status());
+    return kExitFailure;
+  }
+  auto cat = o.catalog.load(store->get());
+  if (!cat) {
+    report(cat.status());
     return kExitFailure;
   }
   ingest::IngestOptions opt;
@@ -226,7 +219,7 @@ Examples:
                   "Summary format: text or json (also json with --format json)")
       ->check(CLI::IsMember({"text", "json"}));
   o->catalog.add_to(*cmd);
-  add_db_option(*cmd, o->db);
+  add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_ingest(*o); });
 }
 
@@ -352,7 +345,7 @@ Examples:
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
   cmd->add_option("--format", o->format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
-  add_db_option(*cmd, o->db);
+  add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });
 }
 
@@ -540,7 +533,7 @@ void add_summary(CLI::App& app, int& rc) {
       "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM, all");
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
-  add_db_option(*cmd, o->db);
+  add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }
 
@@ -553,14 +546,14 @@ struct RepriceCmd {
 };
 
 int run_reprice(RepriceCmd& o) {
-  auto cat = o.catalog.load();
-  if (!cat) {
-    report(cat.status());
-    return kExitFailure;
-  }
   auto store = open_db(*o.db);
   if (!store) {
     report(store.status());
+    return kExitFailure;
+  }
+  auto cat = o.catalog.load(store->get());
+  if (!cat) {
+    report(cat.status());
     return kExitFailure;
   }
   // Price first, then write: a store cannot update the rows it is still reading.
@@ -619,7 +612,7 @@ Example:
   cost-ops reprice --prices our-models.json)");
   o->catalog.add_to(*cmd);
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  add_db_option(*cmd, o->db);
+  add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_reprice(*o); });
 }
 

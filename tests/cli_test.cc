@@ -220,3 +220,51 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
 
 }  // namespace
 }  // namespace costops
+
+namespace costops {
+namespace {
+
+TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_pricing_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  const std::string file = db + ".catalog.json";
+  std::ofstream(file) << R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [
+      {"id": "acme-1", "prices": {"input_mtok": "0.5", "output_mtok": "1.5"}},
+      {"id": "acme-2", "match": {"starts_with": "acme-2"}, "prices": {"input_mtok": 3}}]}]})";
+  CliRun r = run("pricing import --db " + db + " " + file);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("imported 2 model prices"), std::string::npos) << r.out;
+  r = run("pricing add --db " + db +
+          " --provider openai --model gpt-4o --match-prefix gpt-4o --input 2 --output 8");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("pricing list --db " + db + " --format json");
+  EXPECT_NE(r.out.find(R"("model": "acme-2")"), std::string::npos) << r.out;
+  r = run("pricing get --db " + db + " --provider openai --model gpt-4o-2024-08-06");
+  EXPECT_NE(
+      r.out.find("openai/gpt-4o (custom price from the database): input_mtok=2, output_mtok=8"),
+      std::string::npos)
+      << r.out;
+  r = run(
+      "ingest --db " + db + " --output json -",
+      R"({"id":"1","provider":"acme","model":"acme-2-large","usage":{"input_tokens":1000000}})"
+      "\n"
+      R"({"id":"2","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000000,"output_tokens":1000000}})"
+      "\n");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("summary --db " + db + " --period all --format json");
+  EXPECT_NE(r.out.find(R"("USD": "13")"), std::string::npos) << r.out;  // 3 + 2 + 8
+  r = run("pricing add --db " + db + " --provider x --model y --price bogus_mtok=1");
+  EXPECT_EQ(r.rc, 2);
+  r = run("pricing remove --db " + db + " --provider acme --model acme-1");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("pricing remove --db " + db + " --provider acme --model acme-1");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("no custom price for acme/acme-1"), std::string::npos) << r.err;
+  std::filesystem::remove(db);
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace costops

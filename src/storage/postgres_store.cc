@@ -217,18 +217,11 @@ class PostgresStore final : public Store {
   }
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
-    const SqlRunner runner{
-        [this](const std::string& sql, const std::vector<SqlParam>& params,
-               const std::function<void(const ResultRow&)>& on_row) -> Status {
-          auto res = query(sql, params);
-          if (!res) return res.status();
-          PGresult* r = res->get();
-          for (int i = 0; i < PQntuples(r); ++i)
-            on_row(ResultRow{[r, i](int c) { return to_i64(PQgetvalue(r, i, c)); },
-                             [r, i](int c) { return std::string(PQgetvalue(r, i, c)); }});
-          return Status::ok();
-        },
-        [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    const SqlRunner runner{[this](const std::string& sql, const std::vector<SqlParam>& params,
+                                  const std::function<void(const ResultRow&)>& on_row) {
+                             return run(sql, params, on_row);
+                           },
+                           [this](int kind, std::string_view v) { return dim_id(kind, v); }};
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
     auto n = detail::update_costs(Dialect{true}, runner, records);
     if (!n) {
@@ -240,7 +233,52 @@ class PostgresStore final : public Store {
     return n;
   }
 
+  Status put_custom_prices(std::span<const CustomPrice> prices) override {
+    const CustomPriceSql sql = custom_price_sql(Dialect{true});
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
+    for (const auto& p : prices) {
+      auto st = run(sql.upsert,
+                    {SqlParam(p.provider), SqlParam(p.model_id), SqlParam(p.entry_json),
+                     SqlParam(p.added_at.time_since_epoch().count())},
+                    [](const ResultRow&) {});
+      if (!st.is_ok()) {
+        (void)exec("ROLLBACK");
+        return st;
+      }
+    }
+    return exec("COMMIT");
+  }
+
+  Result<std::vector<CustomPrice>> custom_prices() override {
+    std::vector<CustomPrice> out;
+    COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(Dialect{true}).list, {}, [&](const ResultRow& r) {
+      out.push_back(
+          {r.text(0), r.text(1), r.text(2), Timestamp{std::chrono::microseconds{r.i64(3)}}});
+    }));
+    return out;
+  }
+
+  Result<bool> remove_custom_price(const std::string& provider,
+                                   const std::string& model_id) override {
+    auto res =
+        query(custom_price_sql(Dialect{true}).remove, {SqlParam(provider), SqlParam(model_id)});
+    if (!res) return res.status();
+    return to_i64(PQcmdTuples(res->get())) > 0;
+  }
+
  private:
+  // Runs one statement, calling on_row for each result row.
+  Status run(const std::string& sql, const std::vector<SqlParam>& params,
+             const std::function<void(const ResultRow&)>& on_row) {
+    auto res = query(sql, params);
+    if (!res) return res.status();
+    PGresult* r = res->get();
+    for (int i = 0; i < PQntuples(r); ++i)
+      on_row(ResultRow{[r, i](int c) { return to_i64(PQgetvalue(r, i, c)); },
+                       [r, i](int c) { return std::string(PQgetvalue(r, i, c)); }});
+    return Status::ok();
+  }
+
   // The URL without a password, for messages.
   static std::string redacted(const std::string& url) {
     const auto at = url.find('@');

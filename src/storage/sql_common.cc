@@ -251,6 +251,19 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   return plan;
 }
 
+CustomPriceSql custom_price_sql(const Dialect& d) {
+  CustomPriceSql c;
+  c.upsert = "INSERT INTO custom_prices (provider, model_id, entry, added_at) VALUES (" +
+             d.param(1) + ", " + d.param(2) + ", " + d.param(3) + ", " + d.param(4) +
+             ") ON CONFLICT (provider, model_id) DO UPDATE SET entry = EXCLUDED.entry, added_at = "
+             "EXCLUDED.added_at";
+  c.list =
+      "SELECT provider, model_id, entry, added_at FROM custom_prices ORDER BY provider, model_id";
+  c.remove =
+      "DELETE FROM custom_prices WHERE provider = " + d.param(1) + " AND model_id = " + d.param(2);
+  return c;
+}
+
 RepriceSql reprice_sql(const Dialect& d) {
   auto p = [&](int n) { return d.param(n); };
   RepriceSql r;

@@ -112,6 +112,14 @@ struct SqlRunner {
       run;
   std::function<Result<int64_t>(int kind, std::string_view value)> dim_id;
 };
+/// Custom-price statements (the same in both dialects but for placeholders).
+struct CustomPriceSql {
+  std::string upsert;  // provider, model_id, entry, added_at
+  std::string list;    // -> provider, model_id, entry, added_at
+  std::string remove;  // provider, model_id
+};
+CustomPriceSql custom_price_sql(const Dialect& d);
+
 /// The body of Store::update_costs (the store wraps it in a transaction).
 Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
                               std::span<const PricedRecord> records);

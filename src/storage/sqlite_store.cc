@@ -223,6 +223,38 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
+  Status put_custom_prices(std::span<const CustomPrice> prices) override {
+    const CustomPriceSql sql = custom_price_sql(Dialect{});
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    for (const auto& p : prices) {
+      auto st = run(sql.upsert,
+                    {SqlParam(p.provider), SqlParam(p.model_id), SqlParam(p.entry_json),
+                     SqlParam(p.added_at.time_since_epoch().count())},
+                    [](const ResultRow&) {});
+      if (!st.is_ok()) {
+        (void)exec("ROLLBACK");
+        return st;
+      }
+    }
+    return exec("COMMIT");
+  }
+
+  Result<std::vector<CustomPrice>> custom_prices() override {
+    std::vector<CustomPrice> out;
+    COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(Dialect{}).list, {}, [&](const ResultRow& r) {
+      out.push_back(
+          {r.text(0), r.text(1), r.text(2), Timestamp{std::chrono::microseconds{r.i64(3)}}});
+    }));
+    return out;
+  }
+
+  Result<bool> remove_custom_price(const std::string& provider,
+                                   const std::string& model_id) override {
+    COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(Dialect{}).remove,
+                                {SqlParam(provider), SqlParam(model_id)}, [](const ResultRow&) {}));
+    return sqlite3_changes(db_.get()) > 0;
+  }
+
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
     const SqlRunner runner{[this](const std::string& sql, const std::vector<SqlParam>& params,
                                   const std::function<void(const ResultRow&)>& on_row) -> Status {
@@ -249,6 +281,19 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Runs one statement, calling on_row for each result row.
+  Status run(const std::string& sql, const std::vector<SqlParam>& params,
+             const std::function<void(const ResultRow&)>& on_row) {
+    auto st = prepare(sql);
+    if (!st) return st.status();
+    bind(st->get(), params);
+    const ResultRow reader = row_reader(st->get());
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) on_row(reader);
+    if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_));
+    return Status::ok();
+  }
+
   DimId lookup() const {
     return [this](int kind, const std::string& v) -> std::optional<int64_t> {
       auto it = dim_ids_[kind].find(v);

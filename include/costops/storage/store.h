@@ -15,6 +15,15 @@
 
 namespace costops::storage {
 
+/// A model price stored in the database, layered over the catalog (the model as cost-ops catalog
+/// JSON: {"id", "match"?, "prices", "variants"?}).
+struct CustomPrice {
+  std::string provider;
+  std::string model_id;
+  std::string entry_json;
+  Timestamp added_at{};
+};
+
 struct WriteStats {
   uint64_t stored = 0;
   uint64_t duplicates = 0;  // records whose key was already stored (nothing written)
@@ -48,6 +57,14 @@ class Store {
   /// Replaces the price of stored records (found by record_key; others are ignored) and moves
   /// their contribution in the daily totals, in one transaction. Returns how many were updated.
   virtual Result<uint64_t> update_costs(std::span<const PricedRecord> records) = 0;
+
+  /// Adds or replaces custom model prices.
+  virtual Status put_custom_prices(std::span<const CustomPrice> prices) = 0;
+  /// All custom prices, by provider and model.
+  virtual Result<std::vector<CustomPrice>> custom_prices() = 0;
+  /// Removes one; false when there was none.
+  virtual Result<bool> remove_custom_price(const std::string& provider,
+                                           const std::string& model_id) = 0;
 };
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its

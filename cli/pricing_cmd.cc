@@ -1,0 +1,252 @@
+// cost-ops pricing: custom model prices stored in the database, layered over the catalog.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/domain/units.h"
+#include "costops/storage/store.h"
+
+namespace costops::cli {
+namespace {
+
+using json = nlohmann::json;
+
+struct PricingCmd {
+  std::string provider, model, match_prefix, file, at, format = "table";
+  std::vector<std::string> prices;  // KEY=VALUE
+  std::string input, output, cache_read, cache_write;
+  CatalogOptions catalog;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+Result<std::unique_ptr<storage::Store>> open_store(const PricingCmd& o) {
+  return storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
+}
+
+Timestamp now() {
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
+
+// Validates entries by loading them as a catalog, then stores them.
+Status store_entries(storage::Store& store, const std::vector<storage::CustomPrice>& entries) {
+  for (const auto& e : entries) {
+    json doc = {
+        {"format", "cost-ops-catalog"},
+        {"providers", json::array({{{"id", e.provider},
+                                    {"models", json::array({json::parse(e.entry_json)})}}})}};
+    auto c = pricing::Catalog::parse(doc.dump(), "price for " + e.provider + "/" + e.model_id);
+    if (!c) return c.status();
+  }
+  return store.put_custom_prices(entries);
+}
+
+int run_add(PricingCmd& o) {
+  if (o.provider.empty() || o.model.empty()) {
+    report(invalid_argument("pricing add needs --provider and --model"));
+    return kExitUsage;
+  }
+  json prices = json::object();
+  for (auto [value, key] : {std::pair{&o.input, "input_mtok"},
+                            {&o.output, "output_mtok"},
+                            {&o.cache_read, "cache_read_mtok"},
+                            {&o.cache_write, "cache_write_mtok"}})
+    if (!value->empty()) prices[key] = *value;
+  for (const auto& kv : o.prices) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || !unit_by_price_key(kv.substr(0, eq))) {
+      report(invalid_argument("--price \"" + kv +
+                              "\": expected PRICE_KEY=DECIMAL with a key of the unit registry "
+                              "(input_mtok, cache_read_mtok, requests_kcount, ...)"));
+      return kExitUsage;
+    }
+    prices[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (prices.empty()) {
+    report(
+        invalid_argument("pricing add needs at least one price (--input, --output, --cache-read, "
+                         "--cache-write, --price KEY=VALUE)"));
+    return kExitUsage;
+  }
+  json entry = {{"id", o.model}, {"prices", prices}};
+  entry["match"] =
+      o.match_prefix.empty() ? json{{"equals", o.model}} : json{{"starts_with", o.match_prefix}};
+  auto store = open_store(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  if (Status st = store_entries(**store, {{o.provider, o.model, entry.dump(), now()}});
+      !st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  std::printf("added %s/%s: %s\n", o.provider.c_str(), o.model.c_str(), prices.dump().c_str());
+  return kExitOk;
+}
+
+int run_import(PricingCmd& o) {
+  auto check = pricing::Catalog::load_file(o.file, pricing::CatalogFormat::kCostOps);
+  if (!check) {
+    report(check.status());
+    return kExitFailure;
+  }
+  const json doc = json::parse(read_text(o.file), nullptr, false);
+  std::vector<storage::CustomPrice> entries;
+  for (const auto& p : doc["providers"])
+    for (const auto& m : p["models"])
+      entries.push_back({p["id"].get<std::string>(), m["id"].get<std::string>(), m.dump(), now()});
+  auto store = open_store(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  if (Status st = store_entries(**store, entries); !st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  std::printf("imported %zu model prices from %s\n", entries.size(), o.file.c_str());
+  return kExitOk;
+}
+
+int run_list(PricingCmd& o) {
+  auto store = open_store(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto prices = (*store)->custom_prices();
+  if (!prices) {
+    report(prices.status());
+    return kExitFailure;
+  }
+  if (o.format == "json") {
+    json arr = json::array();
+    for (const auto& p : *prices)
+      arr.push_back({{"provider", p.provider},
+                     {"model", p.model_id},
+                     {"entry", json::parse(p.entry_json)},
+                     {"added_at", format_timestamp(p.added_at)}});
+    std::printf("%s\n", arr.dump(2).c_str());
+    return kExitOk;
+  }
+  if (prices->empty()) std::printf("no custom prices in %s\n", (*store)->url().c_str());
+  for (const auto& p : *prices)
+    std::printf("%-16s %-32s %s\n", p.provider.c_str(), p.model_id.c_str(),
+                json::parse(p.entry_json).value("prices", json::object()).dump().c_str());
+  return kExitOk;
+}
+
+int run_get(PricingCmd& o) {
+  auto store = open_store(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto cat = o.catalog.load(store->get());
+  if (!cat) {
+    report(cat.status());
+    return kExitFailure;
+  }
+  auto ref = (*cat)->resolve(o.provider, o.model);
+  if (!ref) {
+    report(ref.status());
+    return kExitFailure;
+  }
+  auto custom = (*store)->custom_prices();
+  bool is_custom = false;
+  if (custom)
+    for (const auto& c : *custom)
+      is_custom |= c.provider == ref->provider->id && c.model_id == ref->model->id;
+  Timestamp at = now();
+  if (!o.at.empty()) {
+    auto t = parse_timestamp(o.at);
+    if (!t) {
+      report(t.status().with_context("--at"));
+      return kExitUsage;
+    }
+    at = *t;
+  }
+  const auto sel = pricing::Catalog::select(*ref->model, at, "", false);
+  std::printf("%s/%s (%s): %s [%s]\n", ref->provider->id.c_str(), ref->model->id.c_str(),
+              is_custom ? "custom price from the database" : "catalog",
+              price_text(*sel.prices).c_str(), sel.constraint->describe().c_str());
+  return kExitOk;
+}
+
+int run_remove(PricingCmd& o) {
+  auto store = open_store(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto removed = (*store)->remove_custom_price(o.provider, o.model);
+  if (!removed) {
+    report(removed.status());
+    return kExitFailure;
+  }
+  if (!*removed) {
+    report(not_found("no custom price for " + o.provider + "/" + o.model));
+    return kExitFailure;
+  }
+  std::printf("removed %s/%s\n", o.provider.c_str(), o.model.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_pricing_command(CLI::App& app, int& rc) {
+  auto o = std::make_shared<PricingCmd>();
+  CLI::App* cmd = app.add_subcommand(
+      "pricing", "Custom model prices stored in the database, layered over the catalog");
+  cmd->require_subcommand(1);
+  cmd->footer(R"(
+Custom prices apply to every command that prices with that database (ingest, reprice) on top of
+the catalog; --prices FILE goes on top of both. Prices are per the unit registry: *_mtok per
+million tokens, *_kcount per thousand.
+Examples:
+  cost-ops pricing add --provider openai --model gpt-4o --input 2.0 --output 8 --cache-read 1.0
+  cost-ops pricing add --provider acme --model acme-large --match-prefix acme-large --price input_mtok=0.9 --price requests_kcount=1
+  cost-ops pricing import our-contract-prices.json
+  cost-ops pricing list
+  cost-ops pricing get --provider openai --model gpt-4o-2024-08-06)");
+  auto common = [&](CLI::App* sub) { add_db_to(*sub, o->db); };
+  CLI::App* add = cmd->add_subcommand("add", "Add or replace a model's prices");
+  add->add_option("--provider", o->provider, "Provider id")->required();
+  add->add_option("--model", o->model, "Model id")->required();
+  add->add_option("--match-prefix", o->match_prefix,
+                  "Match every model name starting with this (default: the id exactly)");
+  add->add_option("--input", o->input, "Input price per million tokens");
+  add->add_option("--output", o->output, "Output price per million tokens");
+  add->add_option("--cache-read", o->cache_read, "Cache-read price per million tokens");
+  add->add_option("--cache-write", o->cache_write, "Cache-write price per million tokens");
+  add->add_option("--price", o->prices,
+                  "Any price key of the unit registry: KEY=DECIMAL (repeatable)");
+  common(add);
+  add->callback([o, &rc] { rc = run_add(*o); });
+  CLI::App* imp = cmd->add_subcommand("import", "Import the models of a cost-ops catalog file");
+  imp->add_option("file", o->file, "A cost-ops catalog file")->required();
+  common(imp);
+  imp->callback([o, &rc] { rc = run_import(*o); });
+  CLI::App* list = cmd->add_subcommand("list", "List the custom prices");
+  list->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  common(list);
+  list->callback([o, &rc] { rc = run_list(*o); });
+  CLI::App* get =
+      cmd->add_subcommand("get", "Show the prices that apply to a provider and model name");
+  get->add_option("--provider", o->provider, "Provider id or name")->required();
+  get->add_option("--model", o->model, "Model name")->required();
+  get->add_option("--at", o->at, "At this time (default: now)");
+  o->catalog.add_to(*get);
+  common(get);
+  get->callback([o, &rc] { rc = run_get(*o); });
+  CLI::App* rm = cmd->add_subcommand("remove", "Remove a custom price");
+  rm->add_option("--provider", o->provider, "Provider id")->required();
+  rm->add_option("--model", o->model, "Model id")->required();
+  common(rm);
+  rm->callback([o, &rc] { rc = run_remove(*o); });
+}
+
+}  // namespace costops::cli
