@@ -210,7 +210,7 @@ Examples:
   cost-ops ingest --output json logs/*.jsonl)");
   cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
   cmd->add_option("--format", o->format,
-                  "Input format: auto (by extension and content), jsonl, json, csv");
+                  "Input format: auto (by extension and content), jsonl, json, csv, otel");
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
   cmd->add_option("--rejects", o->rejects,
                   "Where to write rejected records (default: under the data directory)");

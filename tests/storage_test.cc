@@ -239,6 +239,45 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_EQ(d.rejected, 1u);
 }
 
+TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
+  COSTOPS_OPEN_STORE(store, "otel");
+  // Two OTLP GenAI spans and an HTTP span in one export line, a flattened span, a bad span, not
+  // JSON.
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/otel_genai.jsonl"));
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "spans.jsonl", &rejects);
+  EXPECT_EQ(s.read, 5u);  // the HTTP span is not a usage record
+  EXPECT_EQ(s.stored, 3u);
+  EXPECT_EQ(s.rejected, 2u);
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 3u);
+  EXPECT_TRUE(rejects[0].text.starts_with("{\"name\":\"bad\""))
+      << rejects[0].text;  // the line as given
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model"),
+                *GroupKey::parse("tag:service")};
+  auto rows = store->aggregate(q);
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ(rows->at(0).keys,
+            (std::vector<std::string>{"anthropic", "claude-sonnet-4-5", "search-api"}));
+  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.00375");  // 1000*3 + 2000*0.3 + 10*15 per M
+  EXPECT_EQ(rows->at(1).keys[0], "aws");
+  EXPECT_EQ(rows->at(2).keys[1], "gpt-4o-2024-08-06");  // the response model
+  std::vector<PricedRecord> all;
+  ASSERT_TRUE(store
+                  ->scan({},
+                         [&](const PricedRecord& r) {
+                           all.push_back(r);
+                           return Status::ok();
+                         })
+                  .is_ok());
+  ASSERT_EQ(all.size(), 3u);  // oldest first
+  EXPECT_EQ(all[0].usage.id, "otel:bb:01");
+  EXPECT_EQ(all[1].usage.id, "otel:aa01:01");
+  EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
+}
+
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   COSTOPS_OPEN_STORE(store, "reprice");
   const std::string text =

@@ -1,7 +1,9 @@
 #include "costops/ingest/ingest.h"
 
+#include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +19,9 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "jsonl" || n == "ndjson") return InputFormat::kJsonl;
   if (n == "json") return InputFormat::kJson;
   if (n == "csv") return InputFormat::kCsv;
+  if (n == "otel" || n == "otlp") return InputFormat::kOtel;
   return invalid_argument("unknown input format \"" + std::string(n) +
-                          "\"; use auto, jsonl, json or csv");
+                          "\"; use auto, jsonl, json, csv or otel");
 }
 
 namespace {
@@ -61,6 +64,128 @@ bool split_csv(std::string_view line, std::vector<std::string>* out) {
   return true;
 }
 
+// ---- OpenTelemetry GenAI spans -------------------------------------------------------------
+
+using json = nlohmann::json;
+
+// An integer from its decimal text, or nullopt (never throws).
+std::optional<long long> parse_int(const std::string& t) {
+  long long v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+// An OTLP AnyValue ({"stringValue": ...}, {"intValue": "12"}, ...) or a plain JSON value.
+json any_value(const json& v) {
+  if (!v.is_object()) return v;
+  if (v.contains("stringValue")) return v["stringValue"];
+  if (v.contains("intValue")) {
+    const json& i = v["intValue"];
+    if (i.is_string()) {
+      const auto n = parse_int(i.get<std::string>());
+      return n ? json(*n) : i;
+    }
+    return i;
+  }
+  if (v.contains("doubleValue")) return v["doubleValue"];
+  if (v.contains("boolValue")) return v["boolValue"];
+  return v;
+}
+
+// Attributes as a flat object: OTLP's [{"key", "value": AnyValue}] or already an object.
+json flat_attributes(const json& a) {
+  json out = json::object();
+  if (a.is_array()) {
+    for (const auto& kv : a)
+      if (kv.is_object() && kv.contains("key") && kv["key"].is_string())
+        out[kv["key"].get<std::string>()] = any_value(kv.value("value", json()));
+  } else if (a.is_object()) {
+    for (const auto& [k, v] : a.items()) out[k] = any_value(v);
+  }
+  return out;
+}
+
+// The semantic conventions' provider names, mapped to catalog provider ids where they differ.
+std::string otel_provider(std::string p) {
+  if (p.starts_with("az.") || p.starts_with("azure")) return "azure";
+  if (p == "gcp.gemini" || p == "gcp.vertex_ai" || p == "gcp.gen_ai") return "google";
+  if (p == "aws.bedrock") return "aws";
+  if (p == "x_ai") return "xai";
+  if (p == "mistral_ai") return "mistral";
+  return p;
+}
+
+// A GenAI span as a record in the JSON form, or "" when the span has no gen_ai usage.
+std::string span_record(const json& span, const json& resource) {
+  const json a = flat_attributes(span.value("attributes", json()));
+  auto str = [&](const char* k) {
+    return a.contains(k) && a[k].is_string() ? a[k].get<std::string>() : std::string();
+  };
+  json usage = json::object();
+  const std::pair<const char*, const char*> keys[] = {
+      {"gen_ai.usage.input_tokens", "input_tokens"},
+      {"gen_ai.usage.prompt_tokens", "input_tokens"},
+      {"gen_ai.usage.output_tokens", "output_tokens"},
+      {"gen_ai.usage.completion_tokens", "output_tokens"},
+      {"gen_ai.usage.cache_read.input_tokens", "cache_read_tokens"},
+      {"gen_ai.usage.cache_read_input_tokens", "cache_read_tokens"},
+      {"gen_ai.usage.cache_creation.input_tokens", "cache_write_tokens"},
+      {"gen_ai.usage.cache_creation_input_tokens", "cache_write_tokens"},
+      {"gen_ai.usage.reasoning.output_tokens", "output_reasoning_tokens"},
+  };
+  for (const auto& [attr, key] : keys)
+    if (a.contains(attr) && !usage.contains(key)) usage[key] = a[attr];
+  if (usage.empty()) return "";
+  json rec = {{"usage", usage}};
+  std::string provider = str("gen_ai.provider.name");
+  if (provider.empty()) provider = str("gen_ai.system");
+  if (!provider.empty()) rec["provider"] = otel_provider(provider);
+  std::string model = str("gen_ai.response.model");
+  if (model.empty()) model = str("gen_ai.request.model");
+  if (!model.empty()) rec["model"] = model;
+  const json start = span.contains("startTimeUnixNano")
+                         ? span["startTimeUnixNano"]
+                         : span.value("start_time_unix_nano", json());
+  const std::optional<long long> ns = start.is_string() ? parse_int(start.get<std::string>())
+                                      : start.is_number_integer()
+                                          ? std::optional<long long>(start.get<long long>())
+                                          : std::nullopt;
+  if (ns) {
+    rec["timestamp"] = format_timestamp(Timestamp{std::chrono::microseconds{*ns / 1000}});
+  } else if (span.contains("start_time") && span["start_time"].is_string()) {
+    rec["timestamp"] = span["start_time"];
+  }
+  const std::string trace = span.value("traceId", span.value("trace_id", std::string()));
+  const std::string id = span.value("spanId", span.value("span_id", std::string()));
+  if (!id.empty()) rec["id"] = "otel:" + trace + ":" + id;
+  json tags = json::object();
+  const json res = flat_attributes(resource);
+  if (res.contains("service.name") && res["service.name"].is_string())
+    tags["service"] = res["service.name"];
+  if (a.contains("gen_ai.operation.name") && a["gen_ai.operation.name"].is_string())
+    tags["operation"] = a["gen_ai.operation.name"];
+  if (!tags.empty()) rec["tags"] = tags;
+  return rec.dump();
+}
+
+// Calls fn with each GenAI span of an OTLP export or a flattened span, as record text.
+template <typename Fn>
+void for_each_span(const json& doc, Fn&& fn) {
+  if (doc.contains("resourceSpans")) {
+    for (const auto& rs : doc["resourceSpans"]) {
+      const json resource =
+          rs.contains("resource") ? rs["resource"].value("attributes", json()) : json();
+      for (const auto& ss :
+           rs.value("scopeSpans", rs.value("instrumentationLibrarySpans", json::array())))
+        for (const auto& span : ss.value("spans", json::array()))
+          if (std::string r = span_record(span, resource); !r.empty()) fn(r);
+    }
+  } else if (std::string r = span_record(doc, doc.value("resource", json())); !r.empty()) {
+    fn(r);
+  }
+}
+
 class Pipeline {
  public:
   Pipeline(std::string_view source, const IngestOptions& opt, const BatchSink& sink,
@@ -75,12 +200,25 @@ class Pipeline {
   }
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
-  void json_record(std::string_view text, uint64_t line, bool padded) {
+  // `original` is what a reject reports (the input as given, when `text` was derived from it).
+  void json_record(std::string_view text, uint64_t line, bool padded,
+                   std::string_view original = {}) {
     ++stats_.read;
+    if (original.empty()) original = text;
     PricedRecord pr;
     Status st = padded ? parser_.parse_padded_into(text, &pr.usage) : parse_copy(text, &pr.usage);
-    if (!st.is_ok()) return reject(line, st.message(), text);
-    finish(std::move(pr), line, text);
+    if (!st.is_ok()) return reject(line, st.message(), original);
+    finish(std::move(pr), line, original);
+  }
+
+  // One OTLP export or flattened span (a line, or a whole document). `text` is kept for rejects.
+  void otel(std::string_view text, uint64_t line) {
+    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      ++stats_.read;
+      return reject(line, "invalid JSON (expected an OTLP JSON trace export or a span)", text);
+    }
+    for_each_span(doc, [&](const std::string& record) { json_record(record, line, false, text); });
   }
 
   // A CSV header row.
@@ -240,6 +378,12 @@ class Pipeline {
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 InputFormat detect(std::string_view source, std::string_view head) {
+  // Content first for OpenTelemetry: its exports are JSON Lines files too.
+  const std::string_view start = head.substr(0, 4096);
+  if (start.find("\"resourceSpans\"") != std::string_view::npos ||
+      (start.find("\"attributes\"") != std::string_view::npos &&
+       start.find("\"gen_ai.") != std::string_view::npos))
+    return InputFormat::kOtel;
   if (source.ends_with(".csv")) return InputFormat::kCsv;
   if (source.ends_with(".jsonl") || source.ends_with(".ndjson")) return InputFormat::kJsonl;
   const size_t i = head.find_first_not_of(" \t\r\n");
@@ -269,7 +413,14 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   bool eof = false;
   uint64_t line_no = 0;
   InputFormat format = opt.format;
-  std::string whole;  // JSON documents only
+  std::string whole;  // JSON documents (and multi-line OTLP exports) only
+  bool otel_doc = false;
+  uint64_t otel_first = 0;
+  // The number of the first non-blank line (remembered in *first).
+  auto first_line_no = [](uint64_t n, uint64_t* first) {
+    if (*first == 0) *first = n;
+    return *first;
+  };
 
   while (!eof) {
     if (have == buf.size() - pad) buf.resize(buf.size() * 2);
@@ -296,7 +447,19 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       ++line_no;
       start = end + 1;
       if (blank(line)) continue;
-      if (format == InputFormat::kCsv) {
+      if (format == InputFormat::kOtel && !otel_doc) {
+        // A pretty-printed export spans lines: read the whole input as one document then.
+        if (line_no == first_line_no(line_no, &otel_first) && !nlohmann::json::accept(line)) {
+          otel_doc = true;
+          whole.assign(line);
+          whole.push_back('\n');
+        } else {
+          p.otel(line, line_no);
+        }
+      } else if (format == InputFormat::kOtel) {
+        whole.append(line);
+        whole.push_back('\n');
+      } else if (format == InputFormat::kCsv) {
         if (!p.has_header()) {
           COSTOPS_RETURN_IF_ERROR(p.csv_header(line));
         } else {
@@ -312,6 +475,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     std::memmove(buf.data(), buf.data() + start, have - start);
     have -= start;
   }
+  if (format == InputFormat::kOtel && otel_doc) p.otel(whole, otel_first);
   if (format == InputFormat::kJson) {
     // A JSON document: a list of records, or {"records": [...]}. Elements are re-serialized and
     // read like JSON Lines so that every path (native usage, bodies) behaves the same.

@@ -1,5 +1,13 @@
-// Ingest: read usage records from JSON Lines, JSON or CSV in constant memory (JSON documents
-// excepted), price each at its own timestamp, and hand batches to a sink (usually a Store).
+// Ingest: read usage records from JSON Lines, JSON, CSV or OpenTelemetry GenAI spans in constant
+// memory (JSON documents excepted), price each at its own timestamp, and hand batches to a sink.
+//
+// OpenTelemetry: OTLP JSON trace exports ({"resourceSpans": ...}, one per line as the collector's
+// file exporter writes them, or one document) and flattened spans ({"attributes": {...}}).
+// Spans with gen_ai.* usage are records: gen_ai.provider.name / gen_ai.system -> provider,
+// gen_ai.response.model (else gen_ai.request.model) -> model, gen_ai.usage.input_tokens (total,
+// cache included) / output_tokens, cache read and creation token counts, start time -> timestamp,
+// trace and span ids -> id, service.name and gen_ai.operation.name -> tags. Other spans are not
+// usage records and are not counted.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +22,8 @@
 
 namespace costops::ingest {
 
-enum class InputFormat { kAuto, kJsonl, kJson, kCsv };
-/// Parses "auto", "jsonl", "json", "csv".
+enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel };
+/// Parses "auto", "jsonl", "json", "csv", "otel".
 Result<InputFormat> parse_input_format(std::string_view name);
 
 /// A record that could not be read or priced, with where it came from.
