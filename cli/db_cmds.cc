@@ -226,7 +226,7 @@ Examples:
 // ---- query ---------------------------------------------------------------------------------
 
 struct QueryCmd {
-  std::string from, to, group_by, format = "table";
+  std::string from, to, group_by, format = "table", tz;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -315,6 +315,14 @@ int run_query(QueryCmd& o) {
     }
     *slot = *t;
   }
+  if (!o.tz.empty()) {
+    auto tz = TimeZone::locate(o.tz);
+    if (!tz) {
+      report(tz.status().with_context("--tz"));
+      return kExitUsage;
+    }
+    q.time_zone = *tz;
+  }
   auto store = open_db(*o.db);
   if (!store) {
     report(store.status());
@@ -334,15 +342,19 @@ void add_query(CLI::App& app, int& rc) {
   CLI::App* cmd =
       app.add_subcommand("query", "Spend of stored records grouped by any dimension and period");
   cmd->footer(R"(
-Group keys: provider, model, organization, project, user, tag:KEY, hour, day, week, month (UTC).
+Group keys: provider, model, organization, project, user, tag:KEY, hour, day, week (ISO),
+month; time buckets are UTC unless --tz names a zone (Europe/Paris, America/New_York, ...).
 Examples:
   cost-ops query --group-by provider,model
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
-  cost-ops query --group-by tag:team,month --format json)");
+  cost-ops query --group-by tag:team,month --format json
+  cost-ops query --group-by day --tz America/Los_Angeles)");
   cmd->add_option("--from", o->from, "Start (inclusive), RFC 3339 or YYYY-MM-DD");
   cmd->add_option("--to", o->to, "End (exclusive)");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
+  cmd->add_option("--tz", o->tz,
+                  "Time zone for hour/day/week/month buckets: an IANA name (default UTC)");
   cmd->add_option("--format", o->format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   add_db_to(*cmd, o->db);

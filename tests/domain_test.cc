@@ -163,6 +163,24 @@ TEST(TimeTest, ParsesRfc3339Forms) {
   EXPECT_EQ(seconds_of_day(*parse_timestamp("2026-11-02T00:30:01Z")), 1801);
 }
 
+TEST(TimeTest, ZonesShiftCalendarBuckets) {
+  auto paris = TimeZone::locate("Europe/Paris");
+  ASSERT_TRUE(paris.has_value());
+  EXPECT_EQ(paris->name(), "Europe/Paris");
+  const Timestamp t = *parse_timestamp("2026-03-29T00:30:00Z");  // DST starts at 01:00 UTC that day
+  EXPECT_EQ(format_timestamp(paris->to_local(t)), "2026-03-29T01:30:00Z");
+  EXPECT_EQ(format_timestamp(paris->to_local(*parse_timestamp("2026-03-29T01:30:00Z"))),
+            "2026-03-29T03:30:00Z");
+  auto nepal = TimeZone::locate("Asia/Kathmandu");  // +05:45
+  EXPECT_EQ(format_timestamp(nepal->to_local(*parse_timestamp("2026-11-02T18:15:00Z"))),
+            "2026-11-03T00:00:00Z");
+  EXPECT_TRUE(TimeZone().is_utc());
+  EXPECT_TRUE(TimeZone::locate("UTC")->is_utc());
+  auto bad = TimeZone::locate("Mars/Olympus");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("unknown time zone \"Mars/Olympus\""), std::string::npos);
+}
+
 // The compiled-in unit registry must equal the shipped units.yml (the v2 contract).
 TEST(UnitsTest, RegistryMatchesUnitsYml) {
   const std::string text =

@@ -131,6 +131,10 @@ TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
   for (const char* g : groupings) {
     AggregateQuery q;
     std::string gs = g;
+    if (const auto at = gs.find('@'); at != std::string::npos) {  // "keys@Zone"
+      q.time_zone = *TimeZone::locate(gs.substr(at + 1));
+      gs = gs.substr(0, at);
+    }
     for (size_t start = 0; start < gs.size();) {
       size_t end = gs.find(',', start);
       if (end == std::string::npos) end = gs.size();

@@ -76,8 +76,9 @@ Result<Filter> Filter::parse(std::string_view t) {
   return Filter{*k, std::string(t.substr(eq + 1))};
 }
 
-std::string bucket_label(GroupKey::Kind kind, Timestamp t) {
+std::string bucket_label(GroupKey::Kind kind, Timestamp utc, const TimeZone& tz) {
   using namespace std::chrono;
+  const Timestamp t = tz.to_local(utc);
   const sys_days d = floor<days>(t);
   const year_month_day ymd{d};
   char buf[32];
@@ -110,7 +111,7 @@ std::string bucket_label(GroupKey::Kind kind, Timestamp t) {
   }
 }
 
-std::string group_value(const UsageRecord& r, const GroupKey& key) {
+std::string group_value(const UsageRecord& r, const GroupKey& key, const TimeZone& tz) {
   switch (key.kind) {
     case GroupKey::Kind::kProvider:
       return r.provider;
@@ -127,7 +128,7 @@ std::string group_value(const UsageRecord& r, const GroupKey& key) {
         if (k == key.tag) return v;
       return "";
     default:
-      return bucket_label(key.kind, r.timestamp);
+      return bucket_label(key.kind, r.timestamp, tz);
   }
 }
 

@@ -8,7 +8,7 @@ Status Aggregator::add(const PricedRecord& r) {
   if (!matches(r.usage, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
   std::vector<std::string> keys;
   keys.reserve(query_.group_by.size());
-  for (const auto& k : query_.group_by) keys.push_back(group_value(r.usage, k));
+  for (const auto& k : query_.group_by) keys.push_back(group_value(r.usage, k, query_.time_zone));
   AggregateRow& row = groups_[keys];
   if (row.keys.empty() && !keys.empty()) row.keys = keys;
   ++row.records;

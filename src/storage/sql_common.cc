@@ -212,6 +212,8 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   for (const auto& f : q.filters)
     rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kUser;
   rollup &= !q.unpriced_only;
+  const bool zoned = !q.time_zone.is_utc() && (plan.need_hour || plan.need_day);
+  rollup &= !zoned;
   SqlQuery& out = plan.query;
   std::string select, group;
   int ncols = 0;
@@ -229,11 +231,15 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
       add_col(c);
     }
   }
-  if (plan.need_hour) {
-    add_col("(ts / " + std::to_string(kUsPerHour) + ")");
+  if (zoned) {
+    plan.bucket_us = kUsPerQuarterHour;  // labelled in the zone afterwards
+  } else if (plan.need_hour) {
+    plan.bucket_us = kUsPerHour;
   } else if (plan.need_day) {
-    add_col(rollup ? std::string("day") : "(ts / " + std::to_string(kUsPerDay) + ")");
+    plan.bucket_us = kUsPerDay;
   }
+  if (plan.bucket_us != 0)
+    add_col(rollup ? std::string("day") : "(ts / " + std::to_string(plan.bucket_us) + ")");
   add_col("currency");
   const std::string sums = rollup ? "SUM(records), SUM(unpriced), SUM(input_tokens), "
                                     "SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), "
@@ -352,12 +358,13 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
       keys.emplace_back();
     }
   }
-  if (plan.need_hour || plan.need_day) {
+  if (plan.bucket_us != 0) {
     const int64_t b = r.i64(c++);
-    const Timestamp start{std::chrono::microseconds{b * (plan.need_hour ? kUsPerHour : kUsPerDay)}};
+    const Timestamp start{std::chrono::microseconds{b * plan.bucket_us}};
     size_t bs = 0;
     for (const auto& k : q.group_by)
-      if (k.kind >= GroupKey::Kind::kHour) keys[bucket_slots[bs++]] = bucket_label(k.kind, start);
+      if (k.kind >= GroupKey::Kind::kHour)
+        keys[bucket_slots[bs++]] = bucket_label(k.kind, start, q.time_zone);
   }
   const std::string currency = dim_value(r.i64(c++));
   AggregateRow& row = (*rows)[keys];

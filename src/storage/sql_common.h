@@ -27,6 +27,7 @@ enum DimKind {
 
 inline constexpr int64_t kUsPerDay = 86'400'000'000LL;
 inline constexpr int64_t kUsPerHour = 3'600'000'000LL;
+inline constexpr int64_t kUsPerQuarterHour = 900'000'000LL;  // every UTC offset is a multiple
 
 /// One usage_records row (dimension ids resolved by the store).
 struct Row {
@@ -74,6 +75,7 @@ struct AggregatePlan {
   SqlQuery query;
   bool impossible = false;  // a filter value never stored: no rows
   bool need_hour = false, need_day = false;
+  int64_t bucket_us = 0;  // width of the SQL time bucket (an hour, a day, or 15 minutes in a zone)
 };
 /// Plans `q`: from daily_totals when its keys, filters and whole-day period allow, else from
 /// usage_records. Result columns: the group keys that are not time buckets, then the bucket,

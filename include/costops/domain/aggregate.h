@@ -51,6 +51,7 @@ struct AggregateQuery {
   std::optional<Timestamp> from;  // inclusive
   std::optional<Timestamp> to;    // exclusive
   bool unpriced_only = false;     // only records stored without a price
+  TimeZone time_zone;             // for hour/day/week/month labels (UTC by default)
 };
 
 /// One group. `keys` follow the query's group_by (time buckets as "2026-11-02", "2026-11-02T10",
@@ -66,12 +67,13 @@ struct AggregateRow {
   bool operator==(const AggregateRow&) const = default;
 };
 
-/// The label of time `t` in a time-bucket key (UTC).
-std::string bucket_label(GroupKey::Kind kind, Timestamp t);
+/// The label of time `t` in a time-bucket key, in `tz` (UTC by default).
+std::string bucket_label(GroupKey::Kind kind, Timestamp t, const TimeZone& tz = TimeZone());
 
 struct UsageRecord;
-/// The value of `key` for a record: its dimension, tag value or time-bucket label ("" if absent).
-std::string group_value(const UsageRecord& r, const GroupKey& key);
+/// The value of `key` for a record: its dimension, tag value or time-bucket label in `tz`
+/// ("" if absent).
+std::string group_value(const UsageRecord& r, const GroupKey& key, const TimeZone& tz = TimeZone());
 /// Whether the record passes every filter and the period.
 bool matches(const UsageRecord& r, const AggregateQuery& q);
 

@@ -25,4 +25,22 @@ void append_timestamp(std::string& out, Timestamp t);
 /// Seconds since midnight UTC of `t`, 0..86399.
 int seconds_of_day(Timestamp t);
 
+/// A time zone for calendar buckets: UTC, or an IANA zone from the system's tz database.
+/// Regular value type (a pointer to the process-wide database entry); thread-safe.
+class TimeZone {
+ public:
+  /// UTC.
+  TimeZone() = default;
+  /// "UTC", "Europe/Paris", "America/New_York", ... Errors (kNotFound) for unknown names.
+  static Result<TimeZone> locate(std::string_view name);
+
+  bool is_utc() const { return zone_ == nullptr; }
+  std::string name() const;
+  /// The local wall-clock time of `t`, expressed on the UTC time line (t + the zone's offset then).
+  Timestamp to_local(Timestamp t) const;
+
+ private:
+  const void* zone_ = nullptr;  // const date::time_zone*
+};
+
 }  // namespace costops
