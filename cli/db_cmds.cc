@@ -144,6 +144,23 @@ int run_ingest(IngestCmd& o) {
     if (!w) return w.status();
     return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
   };
+  // Progress on a TTY only: records, bytes, rate; overwritten in place, cleared at the end.
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  auto last_shown = started;
+  uint64_t done_records = 0, done_bytes = 0;
+  if (tty) {
+    opt.progress = [&](uint64_t records, uint64_t bytes) {
+      const auto now_t = std::chrono::steady_clock::now();
+      if (now_t - last_shown < std::chrono::milliseconds(200)) return;
+      last_shown = now_t;
+      const double secs = std::chrono::duration<double>(now_t - started).count();
+      const uint64_t r = done_records + records, b = done_bytes + bytes;
+      std::fprintf(stderr, "\r  %llu records  %.1f MB  %.0f records/s   ",
+                   static_cast<unsigned long long>(r), static_cast<double>(b) / 1e6,
+                   secs > 0 ? static_cast<double>(r) / secs : 0.0);
+    };
+  }
   ingest::IngestStats total;
   if (o.files.empty()) o.files.push_back("-");
   for (const auto& f : o.files) {
@@ -162,6 +179,8 @@ int run_ingest(IngestCmd& o) {
       report(s.status());
       return kExitFailure;
     }
+    done_records += s->read;
+    if (owned) done_bytes += static_cast<uint64_t>(std::ftell(owned.get()));
     total.read += s->read;
     total.stored += s->stored;
     total.duplicates += s->duplicates;
@@ -169,6 +188,7 @@ int run_ingest(IngestCmd& o) {
     total.rejected += s->rejected;
   }
   if (rejects) rejects->flush();
+  if (tty && last_shown != started) std::fprintf(stderr, "\r%60s\r", "");
   if (o.output == "json" || o.format == "json") {
     json j = {{"read", total.read},
               {"stored", total.stored},

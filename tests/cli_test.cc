@@ -1,5 +1,8 @@
 // The cost-ops executable, run as a user would: stdout, stderr and exit code.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,6 +267,95 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   EXPECT_NE(r.err.find("no custom price for acme/acme-1"), std::string::npos) << r.err;
   std::filesystem::remove(db);
   std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace costops
+
+namespace costops {
+namespace {
+
+// Kills `cost-ops ingest` mid-run (SIGKILL), re-runs the same command, and checks that every
+// record is stored exactly once and the totals equal those of an uninterrupted run.
+TEST(CliTest, KilledIngestResumesWithNoDuplicatesAndNothingLost) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_crash_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string input = (dir / "big.jsonl").string(), crashed = (dir / "crashed.db").string(),
+                    clean = (dir / "clean.db").string();
+  const int n = 150000;
+  {
+    std::vector<std::string> sample;
+    std::ifstream in(testing::source_path("data/samples/usage.jsonl"));
+    for (std::string l; std::getline(in, l);) sample.push_back(l);
+    std::ofstream out(input);
+    for (int i = 0; i < n; ++i) {
+      std::string l = sample[static_cast<size_t>(i) % sample.size()];
+      l.replace(l.find("\"id\":\"") + 6, 10,
+                "crash-" + std::to_string(1000000 + i).substr(1));  // unique ids
+      out << l << '\n';
+    }
+  }
+  auto stored = [](const std::string& db) -> int64_t {
+    sqlite3* h = nullptr;
+    if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      sqlite3_close(h);
+      return -1;
+    }
+    sqlite3_stmt* s = nullptr;
+    int64_t count = -1;
+    if (sqlite3_prepare_v2(h, "SELECT COUNT(*) FROM usage_records", -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      count = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return count;
+  };
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(COSTOPS_CLI, COSTOPS_CLI, "ingest", "--db", crashed.c_str(), input.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill once some batches are committed (or when the run ends first on a fast machine).
+  int64_t before = 0;
+  for (int i = 0; i < 600; ++i) {
+    before = stored(crashed);
+    if (before >= 20000) break;
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    usleep(20000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  before = stored(crashed);
+  EXPECT_GT(before, 0);
+  EXPECT_LT(before, n)
+      << "the ingest finished before it could be killed; the crash was not exercised";
+
+  CliRun r = run("ingest --db " + crashed + " --output json " + input);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"read\":" + std::to_string(n)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"duplicates\":" + std::to_string(before)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"stored\":" + std::to_string(n - before)), std::string::npos) << r.out;
+  EXPECT_EQ(stored(crashed), n);
+
+  r = run("ingest --db " + clean + " " + input);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  const CliRun a = run("summary --db " + crashed + " --period all --format json");
+  const CliRun b = run("summary --db " + clean + " --period all --format json");
+  EXPECT_EQ(a.out, b.out);
+  const CliRun qa = run("query --db " + crashed +
+                        " --group-by model,day --from 2026-08-03T12:00:00Z --format csv");
+  const CliRun qb =
+      run("query --db " + clean + " --group-by model,day --from 2026-08-03T12:00:00Z --format csv");
+  EXPECT_EQ(qa.out, qb.out);
+  EXPECT_NE(a.out.find("\"records\": " + std::to_string(n)), std::string::npos) << a.out;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -412,6 +412,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   size_t have = 0;
   bool eof = false;
   uint64_t line_no = 0;
+  uint64_t consumed = 0;  // input bytes handled
   InputFormat format = opt.format;
   std::string whole;  // JSON documents (and multi-line OTLP exports) only
   bool otel_doc = false;
@@ -472,6 +473,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       if (start >= have) break;
     }
     if (start > have) start = have;
+    consumed += start;
+    if (opt.progress) opt.progress(p.stats_.read, consumed);
     std::memmove(buf.data(), buf.data() + start, have - start);
     have -= start;
   }

@@ -44,6 +44,9 @@ struct IngestOptions {
   Timestamp default_time{};
   /// Records per sink call (one transaction each). Default 10,000.
   size_t batch_size = 10000;
+  /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
+  /// Optional; for progress displays.
+  std::function<void(uint64_t records, uint64_t bytes)> progress;
 };
 
 /// What the sink did with a batch.
