@@ -105,6 +105,23 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store) {
   return base;
 }
 
+bool open_store_and_catalog(const std::string& db, CatalogOptions& catalog,
+                            std::unique_ptr<storage::Store>* store, const pricing::Catalog** cat) {
+  auto s = storage::Store::open(db.empty() ? storage::Store::default_url() : db);
+  if (!s) {
+    report(s.status());
+    return false;
+  }
+  auto c = catalog.load(s->get());
+  if (!c) {
+    report(c.status());
+    return false;
+  }
+  *store = std::move(*s);
+  *cat = *c;
+  return true;
+}
+
 void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db) {
   cmd.add_option(
       "--db", *db,

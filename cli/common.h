@@ -38,6 +38,11 @@ struct CatalogOptions {
   std::optional<pricing::Catalog> owned_;
 };
 
+/// Opens the database named by `db` (the default when empty) and loads `catalog` layered with its
+/// custom prices. Reports errors; false on failure.
+bool open_store_and_catalog(const std::string& db, CatalogOptions& catalog,
+                            std::unique_ptr<storage::Store>* store, const pricing::Catalog** cat);
+
 /// Adds --db to a subcommand, storing into *db.
 void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db);
 /// A file's text ("" when unreadable).

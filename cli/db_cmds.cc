@@ -106,18 +106,11 @@ int run_ingest(IngestCmd& o) {
     report(fmt.status());
     return kExitUsage;
   }
-  auto store = open_db(*o.db);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
-  auto cat = o.catalog.load(store->get());
-  if (!cat) {
-    report(cat.status());
-    return kExitFailure;
-  }
+  std::unique_ptr<storage::Store> store;
+  const pricing::Catalog* catalog = nullptr;
+  if (!open_store_and_catalog(*o.db, o.catalog, &store, &catalog)) return kExitFailure;
   ingest::IngestOptions opt;
-  opt.catalog = *cat;
+  opt.catalog = catalog;
   opt.format = *fmt;
   opt.default_provider = o.provider;
   opt.default_time = now;
@@ -140,7 +133,7 @@ int run_ingest(IngestCmd& o) {
     *rejects << line;
   };
   auto sink = [&](std::span<const PricedRecord> batch) -> Result<ingest::BatchResult> {
-    auto w = (*store)->write(batch);
+    auto w = store->write(batch);
     if (!w) return w.status();
     return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
   };
@@ -195,7 +188,7 @@ int run_ingest(IngestCmd& o) {
               {"duplicates", total.duplicates},
               {"unpriced", total.unpriced},
               {"rejected", total.rejected},
-              {"database", (*store)->url()}};
+              {"database", store->url()}};
     if (total.rejected > 0) j["rejects_file"] = rejects_path;
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -204,7 +197,7 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.stored),
                 static_cast<unsigned long long>(total.unpriced),
                 static_cast<unsigned long long>(total.duplicates),
-                static_cast<unsigned long long>(total.rejected), (*store)->url().c_str());
+                static_cast<unsigned long long>(total.rejected), store->url().c_str());
     if (total.rejected > 0) std::printf("rejected records: %s\n", rejects_path.c_str());
   }
   return total.rejected > 0 ? 3 : kExitOk;
@@ -578,24 +571,17 @@ struct RepriceCmd {
 };
 
 int run_reprice(RepriceCmd& o) {
-  auto store = open_db(*o.db);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
-  auto cat = o.catalog.load(store->get());
-  if (!cat) {
-    report(cat.status());
-    return kExitFailure;
-  }
+  std::unique_ptr<storage::Store> store;
+  const pricing::Catalog* catalog = nullptr;
+  if (!open_store_and_catalog(*o.db, o.catalog, &store, &catalog)) return kExitFailure;
   // Price first, then write: a store cannot update the rows it is still reading.
   AggregateQuery q;
   q.unpriced_only = true;
   uint64_t unpriced = 0;
   std::vector<PricedRecord> priced;
-  Status st = (*store)->scan(q, [&](const PricedRecord& r) {
+  Status st = store->scan(q, [&](const PricedRecord& r) {
     ++unpriced;
-    auto c = engine::CostCalculator::price_record(**cat, r.usage, r.usage.timestamp);
+    auto c = engine::CostCalculator::price_record(*catalog, r.usage, r.usage.timestamp);
     if (c) {
       PricedRecord p = r;
       p.cost = std::move(*c);
@@ -611,7 +597,7 @@ int run_reprice(RepriceCmd& o) {
   uint64_t updated = 0;
   for (size_t i = 0; i < priced.size(); i += 10000) {
     const size_t n = std::min<size_t>(10000, priced.size() - i);
-    auto u = (*store)->update_costs(std::span<const PricedRecord>(priced.data() + i, n));
+    auto u = store->update_costs(std::span<const PricedRecord>(priced.data() + i, n));
     if (!u) {
       report(u.status());
       return kExitFailure;

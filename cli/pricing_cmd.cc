@@ -140,22 +140,15 @@ int run_list(PricingCmd& o) {
 }
 
 int run_get(PricingCmd& o) {
-  auto store = open_store(o);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
-  auto cat = o.catalog.load(store->get());
-  if (!cat) {
-    report(cat.status());
-    return kExitFailure;
-  }
-  auto ref = (*cat)->resolve(o.provider, o.model);
+  std::unique_ptr<storage::Store> store;
+  const pricing::Catalog* cat = nullptr;
+  if (!open_store_and_catalog(*o.db, o.catalog, &store, &cat)) return kExitFailure;
+  auto ref = cat->resolve(o.provider, o.model);
   if (!ref) {
     report(ref.status());
     return kExitFailure;
   }
-  auto custom = (*store)->custom_prices();
+  auto custom = store->custom_prices();
   bool is_custom = false;
   if (custom)
     for (const auto& c : *custom)

@@ -257,16 +257,8 @@ class SqliteStore final : public Store {
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
     const SqlRunner runner{[this](const std::string& sql, const std::vector<SqlParam>& params,
-                                  const std::function<void(const ResultRow&)>& on_row) -> Status {
-                             auto st = prepare(sql);
-                             if (!st) return st.status();
-                             bind(st->get(), params);
-                             const ResultRow reader = row_reader(st->get());
-                             int rc;
-                             while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) on_row(reader);
-                             if (rc != SQLITE_DONE)
-                               return io_error(sqlite_error(db_.get(), url_ + ": reprice"));
-                             return Status::ok();
+                                  const std::function<void(const ResultRow&)>& on_row) {
+                             return run(sql, params, on_row);
                            },
                            [this](int kind, std::string_view v) { return dim_id(kind, v); }};
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
