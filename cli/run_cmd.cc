@@ -1,0 +1,126 @@
+// cost-ops run: the standard benchmark interface (raw/<target_id>.json + summary.md).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/benchmarks.h"
+
+namespace costops::cli {
+namespace {
+
+struct RunCmd {
+  std::string output = "benchmarks/output";
+  std::string summary = "true";
+  std::string targets;
+  bool quick = false;
+  bool list = false;
+};
+
+int run_benchmarks(RunCmd& o) {
+  auto all = benchmarks::all_targets();
+  if (o.list) {
+    for (const auto& t : all) std::printf("%-18s %s\n", t->id().c_str(), t->description().c_str());
+    return kExitOk;
+  }
+  std::vector<std::unique_ptr<benchmarks::BenchTarget>> chosen;
+  if (o.targets.empty()) {
+    chosen = std::move(all);
+  } else {
+    size_t start = 0;
+    while (start <= o.targets.size()) {
+      size_t end = o.targets.find(',', start);
+      if (end == std::string::npos) end = o.targets.size();
+      const std::string name = o.targets.substr(start, end - start);
+      start = end + 1;
+      if (name.empty()) continue;
+      auto it =
+          std::find_if(all.begin(), all.end(), [&](const auto& t) { return t && t->id() == name; });
+      if (it == all.end()) {
+        std::string valid;
+        for (const auto& t : benchmarks::all_targets())
+          valid += (valid.empty() ? "" : ", ") + t->id();
+        report(invalid_argument("unknown target \"" + name + "\"; valid targets: " + valid));
+        return kExitUsage;
+      }
+      chosen.push_back(std::move(*it));
+    }
+  }
+  benchmarks::RunOptions opt;
+  opt.quick = o.quick;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<benchmarks::BenchmarkResult> ok;
+  std::vector<std::pair<std::string, std::string>> failures;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (tty) {
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const double eta =
+          i == 0 ? 0 : elapsed / static_cast<double>(i) * static_cast<double>(chosen.size() - i);
+      std::fprintf(stderr, "\r[%zu/%zu] %-18s elapsed %.0fs, ETA %.0fs   ", i + 1, chosen.size(),
+                   chosen[i]->id().c_str(), elapsed, eta);
+    }
+    auto r = benchmarks::runner::execute(*chosen[i], opt);
+    if (!r) {
+      failures.emplace_back(chosen[i]->id(), r.status().message());
+      continue;
+    }
+    if (Status st = benchmarks::io::write_json(*r, o.output); !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+    ok.push_back(std::move(*r));
+  }
+  if (tty) std::fprintf(stderr, "\r%70s\r", "");
+  if (o.summary != "false") {
+    if (Status st = benchmarks::markdown::write_summary(ok, o.output, failures); !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+  }
+  std::printf("%-18s %16s %14s %14s  %s\n", "target", "ops/s", "p50 (ns)", "p99 (ns)", "warnings");
+  for (const auto& r : ok) {
+    std::string w;
+    for (const auto& x : r.metrics["detail"]["warnings"])
+      w += (w.empty() ? "" : ",") + x.get<std::string>();
+    std::printf("%-18s %16.1f %14llu %14llu  %s\n", r.target_id.c_str(),
+                r.get_metric_f64("operations_per_second").value_or(0),
+                static_cast<unsigned long long>(r.get_metric_u64("p50_duration_ns").value_or(0)),
+                static_cast<unsigned long long>(r.get_metric_u64("p99_duration_ns").value_or(0)),
+                w.c_str());
+  }
+  for (const auto& [id, why] : failures) std::printf("%-18s FAILED: %s\n", id.c_str(), why.c_str());
+  std::printf("results: %s/raw/, summary: %s/summary.md\n", o.output.c_str(), o.output.c_str());
+  return failures.empty() ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& rc) {
+  auto o = std::make_shared<RunCmd>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run the benchmark targets: raw/<target_id>.json per target and summary.md");
+  cmd->footer(R"(
+Each target warms up, calibrates iterations per sample, takes at least 30 samples (10 with
+--quick) and records mean, median, percentiles, a bootstrap CI of the median, outliers, the
+environment and warnings. The file format is shared with other repositories: see
+benchmarks/README.md. Exit status 1 when a target failed (the others are still written).
+Examples:
+  cost-ops run --list
+  cost-ops run --quick --output /tmp/bench
+  cost-ops run --targets cost_calculator,ingest)");
+  cmd->add_option("--output", o->output, "Output directory (default benchmarks/output)");
+  cmd->add_option("--summary", o->summary, "Write summary.md: true or false")
+      ->check(CLI::IsMember({"true", "false"}));
+  cmd->add_option("--targets", o->targets, "Comma-separated target ids (default: all)");
+  cmd->add_flag("--quick", o->quick, "Fewer samples and shorter warm-up (CI)");
+  cmd->add_flag("--list", o->list, "List the targets and exit");
+  cmd->callback([o, &rc] { rc = run_benchmarks(*o); });
+}
+
+}  // namespace costops::cli

@@ -1,0 +1,97 @@
+// The benchmark interface shared by ~25 repositories: targets, a runner that measures them, and
+// the result files (raw/<target_id>.json + summary.md). Field names and layout are a contract.
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "costops/domain/status.h"
+#include "costops/domain/time.h"
+
+namespace costops::benchmarks {
+
+/// One target's measurement. File form:
+/// {"target_id": "...", "metrics": {...}, "timestamp": "2025-12-02T12:34:56.789Z"}.
+/// metrics holds the shared flat keys (operations_per_second, avg_duration_ns,
+/// p50/p95/p99_duration_ns, total_iterations, throughput_mb_per_sec, success_rate) and everything
+/// else under "detail".
+struct BenchmarkResult {
+  std::string target_id;
+  nlohmann::json metrics = nlohmann::json::object();
+  Timestamp timestamp{};
+
+  std::optional<double> get_metric_f64(const std::string& key) const;
+  std::optional<uint64_t> get_metric_u64(const std::string& key) const;
+  nlohmann::json to_json() const;
+  /// Errors name what is missing or mistyped.
+  static Result<BenchmarkResult> from_json(const nlohmann::json& j);
+};
+
+struct RunOptions {
+  bool quick = false;         // fewer samples and shorter warm-up (for CI)
+  double max_seconds = 10.0;  // per-target time cap for measuring
+};
+
+/// A thing to measure. id(): lowercase letters, digits and underscores; unique and stable.
+class BenchTarget {
+ public:
+  virtual ~BenchTarget() = default;
+  virtual std::string id() const = 0;
+  virtual std::string description() const = 0;
+  /// Warms up, measures and returns the metrics (see BenchmarkResult). Errors when the target
+  /// cannot run (its inputs failed to load, ...).
+  virtual Result<nlohmann::json> run(const RunOptions& options) = 0;
+};
+
+/// Every registered target, in a stable order.
+std::vector<std::unique_ptr<BenchTarget>> all_targets();
+
+namespace runner {
+/// Runs one target and stamps the result (UTC, milliseconds).
+Result<BenchmarkResult> execute(BenchTarget& target, const RunOptions& options = {});
+/// Runs each target; a failing one does not stop the others.
+std::vector<Result<BenchmarkResult>> execute_all(
+    const std::vector<std::unique_ptr<BenchTarget>>& targets, const RunOptions& options = {});
+/// execute_all(all_targets()).
+std::vector<Result<BenchmarkResult>> run_all_benchmarks(const RunOptions& options = {});
+/// Runs all targets and writes raw/<id>.json and summary.md under `output_dir`. Errors when a
+/// target failed (after writing the others) or files cannot be written.
+Status run_and_save(const std::string& output_dir, const RunOptions& options = {});
+/// run_all_benchmarks on another thread.
+std::future<std::vector<Result<BenchmarkResult>>> run_all_async(const RunOptions& options = {});
+}  // namespace runner
+
+namespace io {
+/// Writes <dir>/raw/<target_id>.json.
+Status write_json(const BenchmarkResult& result, const std::string& dir);
+Result<BenchmarkResult> read_json(const std::string& target_id, const std::string& dir);
+/// Every result under <dir>/raw, by target id.
+Result<std::vector<BenchmarkResult>> read_all(const std::string& dir);
+}  // namespace io
+
+namespace markdown {
+/// Title, generation time, count, the table | Target | Operations/sec | Avg Duration (ns) | Notes
+/// |, failures, a section per target with its metrics as pretty JSON, and the cost-ops version.
+std::string generate_summary(const std::vector<BenchmarkResult>& results,
+                             const std::vector<std::pair<std::string, std::string>>& failures = {},
+                             std::optional<Timestamp> generated_at = std::nullopt);
+/// Writes generate_summary(...) to <dir>/summary.md.
+Status write_summary(const std::vector<BenchmarkResult>& results, const std::string& dir,
+                     const std::vector<std::pair<std::string, std::string>>& failures = {});
+}  // namespace markdown
+
+/// Measures `op` (called `batch` times per call; returns false on failure) with warm-up,
+/// calibration and statistics, and returns the metrics object. `bytes_per_op` > 0 adds
+/// throughput_mb_per_sec.
+nlohmann::json measure(const std::function<bool(uint64_t batch)>& op, const RunOptions& options,
+                       double bytes_per_op = 0, const std::string& unit = "operation");
+
+/// The machine, build and load, as recorded in every result's detail.environment.
+nlohmann::json environment();
+
+}  // namespace costops::benchmarks

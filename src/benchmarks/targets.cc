@@ -1,0 +1,249 @@
+// The registered benchmark targets: each measures a module through its public API on real
+// catalog prices and realistic records (generated deterministically, so any install can run them).
+#include <atomic>
+#include <cstdio>
+#include <random>
+
+#include "costops/benchmarks.h"
+#include "costops/domain/json_text.h"
+#include "costops/engine/aggregator.h"
+#include "costops/engine/cost_calculator.h"
+#include "costops/ingest/ingest.h"
+#include "costops/pricing/catalog.h"
+#include "costops/storage/store.h"
+
+namespace costops::benchmarks {
+namespace {
+
+using json = nlohmann::json;
+
+struct ModelMix {
+  const char* provider;
+  const char* model;
+};
+constexpr ModelMix kModels[] = {{"openai", "gpt-4o"},
+                                {"openai", "gpt-4o-mini"},
+                                {"anthropic", "claude-sonnet-4-5"},
+                                {"anthropic", "claude-3-5-haiku-latest"},
+                                {"google", "gemini-2.5-flash"},
+                                {"deepseek", "deepseek-chat"}};
+
+// `n` usage records over 30 days with realistic counts, ids starting at `first_id`.
+std::vector<UsageRecord> make_records(size_t n, uint64_t first_id) {
+  std::mt19937_64 rng(first_id * 7919 + 1);
+  std::vector<UsageRecord> out(n);
+  const Timestamp start = *parse_timestamp("2026-09-01T00:00:00Z");
+  const char* projects[] = {"search", "support-bot", "code-review", "analytics"};
+  for (size_t i = 0; i < n; ++i) {
+    UsageRecord& r = out[i];
+    const auto& m = kModels[rng() % 6];
+    r.id = "bench-" + std::to_string(first_id + i);
+    r.provider = m.provider;
+    r.model = m.model;
+    r.project_id = projects[rng() % 4];
+    r.user_id = "user-" + std::to_string(rng() % 20);
+    r.tags = {{"team", "team-" + std::to_string(rng() % 4)}};
+    r.timestamp = start + std::chrono::seconds(static_cast<int64_t>(rng() % (30 * 86400)));
+    r.has_timestamp = true;
+    const int64_t in = 500 + static_cast<int64_t>(rng() % 6000);
+    r.usage.set(units::kInputTokens, in);
+    r.usage.set(units::kCacheReadTokens, in / 3);
+    r.usage.set(units::kOutputTokens, 50 + static_cast<int64_t>(rng() % 800));
+  }
+  return out;
+}
+
+Result<std::vector<PricedRecord>> priced(const std::vector<UsageRecord>& records) {
+  std::vector<PricedRecord> out;
+  for (const auto& r : records) {
+    auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), r, r.timestamp);
+    if (!c) return c.status();
+    out.push_back({r, std::move(*c), ""});
+  }
+  return out;
+}
+
+class CostCalculatorTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "cost_calculator"; }
+  std::string description() const override {
+    return "price one usage (gpt-4o with cache reads), price resolved";
+  }
+  Result<json> run(const RunOptions& o) override {
+    auto ref = pricing::Catalog::builtin().resolve("openai", "gpt-4o");
+    if (!ref) return ref.status();
+    const auto sel =
+        pricing::Catalog::select(*ref->model, *parse_timestamp("2026-09-01T00:00:00Z"), "", false);
+    Usage u = make_records(1, 0)[0].usage;
+    engine::PriceResult r;
+    return measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i)
+            ok &= engine::CostCalculator::price(*sel.prices, u, &r).is_ok();
+          return ok;
+        },
+        o, 0, "priced usage");
+  }
+};
+
+class CatalogLookupTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "catalog_lookup"; }
+  std::string description() const override {
+    return "resolve provider and model names (repeat lookups), select prices";
+  }
+  Result<json> run(const RunOptions& o) override {
+    const auto& cat = pricing::Catalog::builtin();
+    const Timestamp at = *parse_timestamp("2026-09-01T00:00:00Z");
+    size_t k = 0;
+    return measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i) {
+            const auto& m = kModels[k++ % 6];
+            auto ref = cat.resolve(m.provider, m.model);
+            ok &= ref.has_value() &&
+                  pricing::Catalog::select(*ref->model, at, "", false).prices != nullptr;
+          }
+          return ok;
+        },
+        o, 0, "lookup");
+  }
+};
+
+class AggregatorTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "aggregator"; }
+  std::string description() const override {
+    return "1,000 cost records grouped by provider, model and day, in memory";
+  }
+  Result<json> run(const RunOptions& o) override {
+    auto records = priced(make_records(1000, 0));
+    if (!records) return records.status();
+    AggregateQuery q;
+    q.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model"), *GroupKey::parse("day")};
+    return measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i) ok &= engine::Aggregator::run(q, *records).has_value();
+          return ok;
+        },
+        o, 0, "aggregation of 1,000 records");
+  }
+};
+
+class StorageTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "storage"; }
+  std::string description() const override {
+    return "in-memory SQLite with the real migrations: insert 100 priced records, then a query by "
+           "model";
+  }
+  Result<json> run(const RunOptions& o) override {
+    auto store = storage::Store::open(":memory:");
+    if (!store) return store.status();
+    uint64_t next = 0;
+    AggregateQuery q;
+    q.group_by = {*GroupKey::parse("model")};
+    return measure(
+        [&](uint64_t n) {
+          for (uint64_t i = 0; i < n; ++i) {
+            auto batch = priced(make_records(100, next));
+            next += 100;
+            if (!batch || !(*store)->write(*batch) || !(*store)->aggregate(q)) return false;
+          }
+          return true;
+        },
+        o, 0, "100 inserts + 1 query");
+  }
+};
+
+class IngestTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "ingest"; }
+  std::string description() const override {
+    return "end to end: 1,000 JSON Lines parsed, normalized, priced and stored (in-memory SQLite)";
+  }
+  Result<json> run(const RunOptions& o) override {
+    auto store = storage::Store::open(":memory:");
+    if (!store) return store.status();
+    uint64_t next = 0;
+    double bytes = 0;
+    ingest::IngestOptions opt;
+    opt.catalog = &pricing::Catalog::builtin();
+    opt.format = ingest::InputFormat::kJsonl;
+    auto sink = [&](std::span<const PricedRecord> b) -> Result<ingest::BatchResult> {
+      auto w = (*store)->write(b);
+      if (!w) return w.status();
+      return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
+    };
+    auto lines = [&](uint64_t first) {
+      std::string text;
+      for (const auto& r : make_records(1000, first)) {
+        text += "{\"id\":\"" + r.id + "\",\"timestamp\":\"" + format_timestamp(r.timestamp) +
+                "\",\"provider\":\"" + r.provider + "\",\"model\":\"" + r.model +
+                "\",\"project_id\":\"" + r.project_id + "\",\"usage\":";
+        append_usage_json(text, r.usage);
+        text += "}\n";
+      }
+      return text;
+    };
+    bytes = static_cast<double>(lines(0).size());
+    return measure(
+        [&](uint64_t n) {
+          for (uint64_t i = 0; i < n; ++i) {
+            std::string text = lines(next);
+            next += 1000;
+            std::FILE* f = fmemopen(text.data(), text.size(), "r");
+            auto s = ingest::ingest_stream(f, "bench", opt, sink, [](const ingest::Reject&) {});
+            std::fclose(f);
+            if (!s || s->stored != 1000) return false;
+          }
+          return true;
+        },
+        o, bytes, "1,000 records");
+  }
+};
+
+class QueryTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "query"; }
+  std::string description() const override {
+    return "group 10,000 stored records by project and tag:team over a period (records path, "
+           "SQLite)";
+  }
+  Result<json> run(const RunOptions& o) override {
+    auto store = storage::Store::open(":memory:");
+    if (!store) return store.status();
+    auto records = priced(make_records(10000, 0));
+    if (!records) return records.status();
+    if (auto w = (*store)->write(*records); !w) return w.status();
+    AggregateQuery q;
+    q.group_by = {*GroupKey::parse("project"), *GroupKey::parse("tag:team")};
+    q.from = *parse_timestamp("2026-09-05T12:00:00Z");
+    q.to = *parse_timestamp("2026-09-25T12:00:00Z");
+    return measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i) ok &= (*store)->aggregate(q).has_value();
+          return ok;
+        },
+        o, 0, "query");
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<BenchTarget>> all_targets() {
+  std::vector<std::unique_ptr<BenchTarget>> t;
+  t.push_back(std::make_unique<CostCalculatorTarget>());
+  t.push_back(std::make_unique<CatalogLookupTarget>());
+  t.push_back(std::make_unique<AggregatorTarget>());
+  t.push_back(std::make_unique<StorageTarget>());
+  t.push_back(std::make_unique<IngestTarget>());
+  t.push_back(std::make_unique<QueryTarget>());
+  return t;
+}
+
+}  // namespace costops::benchmarks
