@@ -9,6 +9,8 @@ void add_price_command(CLI::App& app, int& rc);
 void add_catalog_command(CLI::App& app, int& rc);
 /// run: the benchmark interface.
 void add_run_command(CLI::App& app, int& rc);
+/// bench compare.
+void add_bench_command(CLI::App& app, int& rc);
 /// pricing add|import|list|get|remove.
 void add_pricing_command(CLI::App& app, int& rc);
 /// init, ingest, query, summary, reprice.

@@ -14,6 +14,9 @@ namespace costops::cli {
 namespace {
 
 struct RunCmd {
+  std::string baseline;
+  bool fail_on_regression = false;
+  double noise = 0.02;
   std::string output = "benchmarks/output";
   std::string summary = "true";
   std::string targets;
@@ -96,7 +99,52 @@ int run_benchmarks(RunCmd& o) {
   }
   for (const auto& [id, why] : failures) std::printf("%-18s FAILED: %s\n", id.c_str(), why.c_str());
   std::printf("results: %s/raw/, summary: %s/summary.md\n", o.output.c_str(), o.output.c_str());
+  if (!o.baseline.empty()) {
+    auto base = benchmarks::io::read_all(o.baseline);
+    if (!base) {
+      report(base.status());
+      return kExitFailure;
+    }
+    const auto cmp = benchmarks::compare::compare_sets(*base, ok, o.noise);
+    std::printf("\nagainst %s:\n%s", o.baseline.c_str(),
+                benchmarks::compare::to_table(cmp).c_str());
+    const bool regressed = std::any_of(cmp.begin(), cmp.end(), [](const auto& c) {
+      return c.verdict == benchmarks::compare::Verdict::kRegressed;
+    });
+    if (regressed && o.fail_on_regression) return kExitUsage;  // 2: a regression
+  }
   return failures.empty() ? kExitOk : kExitFailure;
+}
+
+struct CompareCmd {
+  std::string base, candidate, format = "table";
+  double noise = 0.02;
+  bool fail_on_regression = false;
+};
+
+int run_compare(CompareCmd& o) {
+  auto a = benchmarks::io::read_all(o.base);
+  if (!a) {
+    report(a.status());
+    return kExitFailure;
+  }
+  auto b = benchmarks::io::read_all(o.candidate);
+  if (!b) {
+    report(b.status());
+    return kExitFailure;
+  }
+  const auto cmp = benchmarks::compare::compare_sets(*a, *b, o.noise);
+  if (o.format == "json") {
+    std::printf("%s\n", benchmarks::compare::to_json(cmp).dump(2).c_str());
+  } else if (o.format == "markdown") {
+    std::printf("%s", benchmarks::compare::to_markdown(cmp).c_str());
+  } else {
+    std::printf("%s", benchmarks::compare::to_table(cmp).c_str());
+  }
+  const bool regressed = std::any_of(cmp.begin(), cmp.end(), [](const auto& c) {
+    return c.verdict == benchmarks::compare::Verdict::kRegressed;
+  });
+  return regressed && o.fail_on_regression ? kExitUsage : kExitOk;
 }
 
 }  // namespace
@@ -120,7 +168,31 @@ Examples:
   cmd->add_option("--targets", o->targets, "Comma-separated target ids (default: all)");
   cmd->add_flag("--quick", o->quick, "Fewer samples and shorter warm-up (CI)");
   cmd->add_flag("--list", o->list, "List the targets and exit");
+  cmd->add_option("--baseline", o->baseline, "Compare with the results in this directory");
+  cmd->add_flag("--fail-on-regression", o->fail_on_regression,
+                "Exit 2 when a target regressed against --baseline");
+  cmd->add_option("--noise", o->noise,
+                  "Changes within this fraction of the median are noise (default 0.02)");
   cmd->callback([o, &rc] { rc = run_benchmarks(*o); });
+}
+
+void add_bench_command(CLI::App& app, int& rc) {
+  CLI::App* cmd = app.add_subcommand("bench", "Work with benchmark results");
+  cmd->require_subcommand(1);
+  auto o = std::make_shared<CompareCmd>();
+  CLI::App* cmp = cmd->add_subcommand("compare", "Compare two result directories target by target");
+  cmp->footer(R"(
+A target regressed (or improved) only when a Mann-Whitney U test on the per-sample times is
+significant (p < 0.05) AND the bootstrap 95% CI of the median ratio lies wholly outside the
+noise band; results from a different CPU, core count or build type are incomparable.
+Exit status 2 on a regression with --fail-on-regression.)");
+  cmp->add_option("base", o->base, "Baseline results directory")->required();
+  cmp->add_option("new", o->candidate, "New results directory")->required();
+  cmp->add_option("--noise", o->noise, "Noise band as a fraction of the median (default 0.02)");
+  cmp->add_option("--format", o->format, "table, json or markdown")
+      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  cmp->add_flag("--fail-on-regression", o->fail_on_regression, "Exit 2 when a target regressed");
+  cmp->callback([o, &rc] { rc = run_compare(*o); });
 }
 
 }  // namespace costops::cli

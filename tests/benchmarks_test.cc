@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "costops/version.h"
 #include "test_util.h"
@@ -102,6 +103,50 @@ TEST(MeasureTest, DurationsAreIntegersAndStatisticsAreFinite) {
   const std::string dumped = m.dump();
   EXPECT_EQ(dumped.find("nan"), std::string::npos);
   EXPECT_EQ(dumped.find("inf"), std::string::npos);
+}
+
+// A result with `n` noisy samples around `center` ns (deterministic), on this machine.
+BenchmarkResult with_samples(const std::string& id, double center, int n, uint64_t seed) {
+  BenchmarkResult r = sample(id, 1e9 / center, static_cast<int64_t>(center));
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, center * 0.03);
+  nlohmann::json s = nlohmann::json::array();
+  for (int i = 0; i < n; ++i) s.push_back(center + noise(rng));
+  r.metrics["detail"]["sample_ns"] = s;
+  r.metrics["detail"]["environment"] = {
+      {"cpu_model", "X"}, {"cores", 2}, {"build_type", "Release"}};
+  return r;
+}
+
+TEST(BenchCompareTest, ItselfIsUnchangedAndAnInjectedSlowdownIsTheOnlyRegression) {
+  std::vector<BenchmarkResult> base, again, slow;
+  const char* ids[] = {"aggregator", "cost_calculator", "ingest", "storage"};
+  for (int i = 0; i < 4; ++i) {
+    base.push_back(with_samples(ids[i], 100.0 * (i + 1), 30, 1 + i));
+    again.push_back(with_samples(ids[i], 100.0 * (i + 1), 30, 101 + i));  // a fresh run: new noise
+    slow.push_back(with_samples(ids[i], 100.0 * (i + 1) * (i == 2 ? 2.0 : 1.0), 30, 201 + i));
+  }
+  for (const auto& c : compare::compare_sets(base, base))
+    EXPECT_EQ(c.verdict, compare::Verdict::kUnchanged) << c.target_id << " " << c.reason;
+  for (const auto& c : compare::compare_sets(base, again))
+    EXPECT_NE(c.verdict, compare::Verdict::kRegressed) << c.target_id << " " << c.reason;
+  const auto cmp = compare::compare_sets(base, slow);
+  ASSERT_EQ(cmp.size(), 4u);
+  for (const auto& c : cmp) {
+    if (c.target_id == "ingest") {
+      EXPECT_EQ(c.verdict, compare::Verdict::kRegressed) << c.reason;
+      EXPECT_NEAR(c.ratio, 2.0, 0.1);
+      EXPECT_LT(c.p_value, 0.001);
+    } else {
+      EXPECT_NE(c.verdict, compare::Verdict::kRegressed) << c.target_id << " " << c.reason;
+    }
+  }
+  // Another machine or build type is incomparable, never a regression.
+  BenchmarkResult other = slow[2];
+  other.metrics["detail"]["environment"]["build_type"] = "Debug";
+  EXPECT_EQ(compare::compare_results(base[2], other).verdict, compare::Verdict::kIncomparable);
+  EXPECT_NE(compare::to_markdown(cmp).find("| ingest | regressed | "), std::string::npos)
+      << compare::to_markdown(cmp);
 }
 
 }  // namespace

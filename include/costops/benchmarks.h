@@ -91,6 +91,37 @@ Status write_summary(const std::vector<BenchmarkResult>& results, const std::str
 nlohmann::json measure(const std::function<bool(uint64_t batch)>& op, const RunOptions& options,
                        double bytes_per_op = 0, const std::string& unit = "operation");
 
+namespace compare {
+enum class Verdict { kRegressed, kImproved, kUnchanged, kIncomparable };
+std::string_view verdict_name(Verdict v);
+
+struct Comparison {
+  std::string target_id;
+  Verdict verdict = Verdict::kIncomparable;
+  double ratio = 0;         // new median / base median (> 1: slower)
+  double ratio_ci_low = 0;  // bootstrap 95% CI of the ratio
+  double ratio_ci_high = 0;
+  double p_value = 1;  // two-sided Mann-Whitney U on the per-sample times
+  std::string reason;  // why incomparable, or what decided
+};
+
+/// Compares two results of the same target. A change is decided only when the Mann-Whitney U
+/// test is significant (p < 0.05) AND the bootstrap 95% CI of the median ratio lies wholly
+/// outside [1 - noise, 1 + noise]. Different machine fingerprints (CPU model, cores) or build
+/// types, or missing samples, make the pair incomparable.
+Comparison compare_results(const BenchmarkResult& base, const BenchmarkResult& candidate,
+                           double noise = 0.02);
+
+/// Compares every target present in both sets (targets only in one are incomparable).
+std::vector<Comparison> compare_sets(const std::vector<BenchmarkResult>& base,
+                                     const std::vector<BenchmarkResult>& candidate,
+                                     double noise = 0.02);
+
+std::string to_table(const std::vector<Comparison>& c);
+nlohmann::json to_json(const std::vector<Comparison>& c);
+std::string to_markdown(const std::vector<Comparison>& c);
+}  // namespace compare
+
 /// The machine, build and load, as recorded in every result's detail.environment.
 nlohmann::json environment();
 
