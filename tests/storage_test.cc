@@ -332,6 +332,43 @@ TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   EXPECT_EQ(hours->front().cost.at("USD").to_string(), "0.5");
 }
 
+// A store reopened on a database that never held a priced record must create the currency
+// dimension while repricing (no write() has run in this process).
+TEST_P(StoreTest, RepricingInAFreshProcessCreatesNewDimensions) {
+  std::string url;
+  {
+    COSTOPS_OPEN_STORE(store, "reprice_fresh");
+    const std::string text =
+        R"({"id":"u1","timestamp":"2026-09-02T10:00:00Z","provider":"acme","model":"acme-1","usage":{"input_tokens":1000000}})"
+        "\n";
+    EXPECT_EQ(ingest_text(*store, text, "u.jsonl").unpriced, 1u);
+    url = store->url();
+  }
+  auto reopened = storage::Store::open(url);
+  ASSERT_TRUE(reopened.has_value()) << reopened.status_or_ok().to_string();
+  std::vector<PricedRecord> todo;
+  AggregateQuery q;
+  q.unpriced_only = true;
+  ASSERT_TRUE((*reopened)
+                  ->scan(q,
+                         [&](const PricedRecord& r) {
+                           todo.push_back(r);
+                           return Status::ok();
+                         })
+                  .is_ok());
+  ASSERT_EQ(todo.size(), 1u);
+  CostRecord c;
+  c.total_cost = c.input_cost = Money{*Decimal::parse("0.5"), Currency::usd()};
+  todo[0].cost = c;
+  auto n = (*reopened)->update_costs(todo);
+  ASSERT_TRUE(n.has_value()) << n.status_or_ok().to_string();
+  EXPECT_EQ(*n, 1u);
+  auto total = (*reopened)->aggregate({});
+  ASSERT_EQ(total->size(), 1u);
+  EXPECT_EQ(total->front().cost.at("USD").to_string(), "0.5");
+  EXPECT_EQ(total->front().unpriced, 0u);
+}
+
 TEST_P(StoreTest, MigratesAndRefusesANewerSchema) {
   std::string url;
   {

@@ -171,7 +171,7 @@ class PostgresStore final : public Store {
   }
 
   Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& q) override {
-    const AggregatePlan plan = plan_aggregate(q, Dialect{true}, lookup());
+    const AggregatePlan plan = plan_aggregate(q, Dialect{true}, dims_.lookup());
     std::map<std::vector<std::string>, AggregateRow> rows;
     if (!plan.impossible) {
       auto res = query(plan.query.sql, plan.query.params);
@@ -180,7 +180,7 @@ class PostgresStore final : public Store {
       for (int i = 0; i < PQntuples(r); ++i) {
         const ResultRow reader{[r, i](int c) { return to_i64(PQgetvalue(r, i, c)); },
                                [r, i](int c) { return std::string(PQgetvalue(r, i, c)); }};
-        COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, reader, names(), &rows));
+        COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, reader, dims_.names(), &rows));
       }
     }
     std::vector<AggregateRow> out;
@@ -191,7 +191,7 @@ class PostgresStore final : public Store {
 
   Status scan(const AggregateQuery& q,
               const std::function<Status(const PricedRecord&)>& fn) override {
-    const auto plan = plan_scan(q, Dialect{true}, lookup());
+    const auto plan = plan_scan(q, Dialect{true}, dims_.lookup());
     if (!plan) return Status::ok();
     // A cursor keeps memory bounded on large tables.
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
@@ -207,7 +207,8 @@ class PostgresStore final : public Store {
           const ResultRow reader{[r, i](int c) { return to_i64(PQgetvalue(r, i, c)); },
                                  [r, i](int c) { return std::string(PQgetvalue(r, i, c)); }};
           PricedRecord pr;
-          COSTOPS_RETURN_IF_ERROR(read_scanned(reader, names(), &pr).with_context(redacted(url_)));
+          COSTOPS_RETURN_IF_ERROR(
+              read_scanned(reader, dims_.names(), &pr).with_context(redacted(url_)));
           COSTOPS_RETURN_IF_ERROR(fn(pr));
         }
       }
@@ -358,49 +359,22 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (key_hi, 
   }
 
   Status load_dims() {
-    for (auto& m : dim_ids_) m.clear();
-    dim_values_.clear();
-    auto r = query("SELECT id, kind, value FROM dims", {});
-    if (!r) return r.status();
-    for (int i = 0; i < PQntuples(r->get()); ++i) {
-      const int64_t id = to_i64(PQgetvalue(r->get(), i, 0));
-      const int kind = static_cast<int>(to_i64(PQgetvalue(r->get(), i, 1)));
-      if (kind < 0 || kind >= kDimKinds) continue;
-      std::string v = PQgetvalue(r->get(), i, 2);
-      dim_ids_[kind][v] = id;
-      dim_values_[id] = std::move(v);
-    }
-    return Status::ok();
+    return dims_.load([this](const std::string& sql, const std::vector<SqlParam>& params,
+                             const std::function<void(const ResultRow&)>& on_row) {
+      return run(sql, params, on_row);
+    });
   }
 
   Result<int64_t> dim_id(int kind, std::string_view value) {
-    auto& m = dim_ids_[kind];
-    auto it = m.find(std::string(value));
-    if (it != m.end()) return it->second;
-    // DO UPDATE (a no-op) so that RETURNING yields the id when another writer added it first.
-    auto r = query(
-        "INSERT INTO dims (kind, value) VALUES ($1, $2) ON CONFLICT (kind, value) DO UPDATE SET "
-        "value = EXCLUDED.value "
-        "RETURNING id",
-        {SqlParam(static_cast<int64_t>(kind)), SqlParam(std::string(value))});
-    if (!r) return r.status();
-    const int64_t id = to_i64(PQgetvalue(r->get(), 0, 0));
-    m.emplace(std::string(value), id);
-    dim_values_[id] = std::string(value);
-    return id;
-  }
-
-  DimId lookup() const {
-    return [this](int kind, const std::string& v) -> std::optional<int64_t> {
-      auto it = dim_ids_[kind].find(v);
-      return it == dim_ids_[kind].end() ? std::nullopt : std::optional<int64_t>(it->second);
-    };
-  }
-  DimValue names() const {
-    return [this](int64_t id) {
-      auto it = dim_values_.find(id);
-      return it == dim_values_.end() ? std::string() : it->second;
-    };
+    return dims_.id(kind, value, [&]() -> Result<int64_t> {
+      // DO UPDATE (a no-op) so that RETURNING yields the id when another writer added it first.
+      auto r = query(
+          "INSERT INTO dims (kind, value) VALUES ($1, $2) ON CONFLICT (kind, value) DO UPDATE SET "
+          "value = EXCLUDED.value RETURNING id",
+          {SqlParam(static_cast<int64_t>(kind)), SqlParam(std::string(value))});
+      if (!r) return r.status();
+      return to_i64(PQgetvalue(r->get(), 0, 0));
+    });
   }
 
   // Runs a statement with text parameters; errors carry the server's message.
@@ -428,8 +402,7 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (key_hi, 
 
   Conn conn_;
   std::string url_;
-  std::unordered_map<std::string, int64_t> dim_ids_[kDimKinds];
-  std::unordered_map<int64_t, std::string> dim_values_;
+  DimCache dims_;
 };
 
 }  // namespace

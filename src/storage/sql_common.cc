@@ -147,6 +147,44 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimId& dim_id
 
 }  // namespace
 
+Status DimCache::load(const RunSql& run) {
+  for (auto& m : ids_) m.clear();
+  values_.clear();
+  return run("SELECT id, kind, value FROM dims", {}, [&](const ResultRow& r) {
+    const int64_t id = r.i64(0);
+    const int64_t kind = r.i64(1);
+    if (kind < 0 || kind >= kDimKinds) return;
+    std::string v = r.text(2);
+    ids_[kind][v] = id;
+    values_[id] = std::move(v);
+  });
+}
+
+Result<int64_t> DimCache::id(int kind, std::string_view value,
+                             const std::function<Result<int64_t>()>& insert) {
+  auto& m = ids_[kind];
+  if (auto it = m.find(std::string(value)); it != m.end()) return it->second;
+  auto id = insert();
+  if (!id) return id.status();
+  m.emplace(std::string(value), *id);
+  values_[*id] = std::string(value);
+  return *id;
+}
+
+DimId DimCache::lookup() const {
+  return [this](int kind, const std::string& v) -> std::optional<int64_t> {
+    auto it = ids_[kind].find(v);
+    return it == ids_[kind].end() ? std::nullopt : std::optional<int64_t>(it->second);
+  };
+}
+
+DimValue DimCache::names() const {
+  return [this](int64_t id) {
+    auto it = values_.find(id);
+    return it == values_.end() ? std::string() : it->second;
+  };
+}
+
 void dim_values(const PricedRecord& pr, std::string_view out[kDimKinds]) {
   const UsageRecord& r = pr.usage;
   out[kDimProvider] = r.provider;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "costops/domain/aggregate.h"
@@ -71,6 +72,32 @@ struct SqlQuery {
 using DimId = std::function<std::optional<int64_t>(int kind, const std::string& value)>;
 using DimValue = std::function<std::string(int64_t id)>;
 
+/// A result row, read by column index.
+struct ResultRow {
+  std::function<int64_t(int)> i64;
+  std::function<std::string(int)> text;
+};
+/// Runs `sql` with `params` on a store's connection, calling on_row for each result row.
+using RunSql =
+    std::function<Status(const std::string& sql, const std::vector<struct SqlParam>& params,
+                         const std::function<void(const ResultRow&)>& on_row)>;
+
+/// The in-memory copy of the dims table (dimension value <-> id) both stores keep.
+class DimCache {
+ public:
+  /// Replaces the cache with the table's contents.
+  Status load(const RunSql& run);
+  /// The id of `value`, inserting it with `insert` (which returns the new id) when new.
+  Result<int64_t> id(int kind, std::string_view value,
+                     const std::function<Result<int64_t>()>& insert);
+  DimId lookup() const;
+  DimValue names() const;
+
+ private:
+  std::unordered_map<std::string, int64_t> ids_[kDimKinds];
+  std::unordered_map<int64_t, std::string> values_;
+};
+
 struct AggregatePlan {
   SqlQuery query;
   bool impossible = false;  // a filter value never stored: no rows
@@ -82,11 +109,6 @@ struct AggregatePlan {
 /// then currency, records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24.
 AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
 
-/// A result row, read by column index.
-struct ResultRow {
-  std::function<int64_t(int)> i64;
-  std::function<std::string(int)> text;
-};
 /// Folds one result row of `plan` into `rows` (keyed by final group keys).
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,
                 const DimValue& dim_value, std::map<std::vector<std::string>, AggregateRow>* rows);
@@ -108,10 +130,7 @@ RepriceSql reprice_sql(const Dialect& d);
 
 /// How the shared repricing runs statements on a store's connection.
 struct SqlRunner {
-  /// Runs `sql` with `params`, calling on_row for each result row.
-  std::function<Status(const std::string& sql, const std::vector<SqlParam>& params,
-                       const std::function<void(const ResultRow&)>& on_row)>
-      run;
+  RunSql run;
   std::function<Result<int64_t>(int kind, std::string_view value)> dim_id;
 };
 /// Custom-price statements (the same in both dialects but for placeholders).

@@ -134,19 +134,10 @@ class SqliteStore final : public Store {
   SqliteStore(Db db, std::string url) : db_(std::move(db)), url_(std::move(url)) {}
 
   Status load_dims() {
-    for (auto& m : dim_ids_) m.clear();
-    dim_values_.clear();
-    auto st = prepare("SELECT id, kind, value FROM dims");
-    if (!st) return st.status();
-    while (sqlite3_step(st->get()) == SQLITE_ROW) {
-      const int64_t id = sqlite3_column_int64(st->get(), 0);
-      const int kind = sqlite3_column_int(st->get(), 1);
-      std::string v = column_text(st->get(), 2);
-      if (kind < 0 || kind >= kDimKinds) continue;
-      dim_ids_[kind][v] = id;
-      dim_values_[id] = std::move(v);
-    }
-    return Status::ok();
+    return dims_.load([this](const std::string& sql, const std::vector<SqlParam>& params,
+                             const std::function<void(const ResultRow&)>& on_row) {
+      return run(sql, params, on_row);
+    });
   }
 
   std::string url() const override { return url_; }
@@ -160,7 +151,6 @@ class SqliteStore final : public Store {
           "input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, tags, "
           "detail) "
           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-      auto b = prepare("INSERT INTO dims (kind, value) VALUES (?, ?)");
       auto c = prepare(
           "INSERT INTO daily_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
           "records = records + excluded.records, unpriced = unpriced + excluded.unpriced, "
@@ -169,10 +159,8 @@ class SqliteStore final : public Store {
           "cost_e6 = cost_e6 + excluded.cost_e6, cost_e15 = cost_e15 + excluded.cost_e15, "
           "cost_e24 = cost_e24 + excluded.cost_e24");
       if (!a) return a.status();
-      if (!b) return b.status();
       if (!c) return c.status();
       insert_ = std::move(*a);
-      insert_dim_ = std::move(*b);
       upsert_rollup_ = std::move(*c);
     }
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
@@ -187,7 +175,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& q) override {
-    const AggregatePlan plan = plan_aggregate(q, Dialect{}, lookup());
+    const AggregatePlan plan = plan_aggregate(q, Dialect{}, dims_.lookup());
     std::map<std::vector<std::string>, AggregateRow> rows;
     if (!plan.impossible) {
       auto st = prepare(plan.query.sql);
@@ -196,7 +184,7 @@ class SqliteStore final : public Store {
       int rc;
       const ResultRow reader = row_reader(st->get());
       while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
-        COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, reader, names(), &rows));
+        COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, reader, dims_.names(), &rows));
       if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_ + ": aggregate"));
     }
     std::vector<AggregateRow> out;
@@ -207,7 +195,7 @@ class SqliteStore final : public Store {
 
   Status scan(const AggregateQuery& q,
               const std::function<Status(const PricedRecord&)>& fn) override {
-    const auto query = plan_scan(q, Dialect{}, lookup());
+    const auto query = plan_scan(q, Dialect{}, dims_.lookup());
     if (!query) return Status::ok();
     auto st = prepare(query->sql);
     if (!st) return st.status();
@@ -216,7 +204,7 @@ class SqliteStore final : public Store {
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
       PricedRecord pr;
-      COSTOPS_RETURN_IF_ERROR(read_scanned(reader, names(), &pr).with_context(url_));
+      COSTOPS_RETURN_IF_ERROR(read_scanned(reader, dims_.names(), &pr).with_context(url_));
       COSTOPS_RETURN_IF_ERROR(fn(pr));
     }
     if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_ + ": scan"));
@@ -284,19 +272,6 @@ class SqliteStore final : public Store {
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) on_row(reader);
     if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_));
     return Status::ok();
-  }
-
-  DimId lookup() const {
-    return [this](int kind, const std::string& v) -> std::optional<int64_t> {
-      auto it = dim_ids_[kind].find(v);
-      return it == dim_ids_[kind].end() ? std::nullopt : std::optional<int64_t>(it->second);
-    };
-  }
-  DimValue names() const {
-    return [this](int64_t id) {
-      auto it = dim_values_.find(id);
-      return it == dim_values_.end() ? std::string() : it->second;
-    };
   }
 
   static void bind(sqlite3_stmt* s, const std::vector<SqlParam>& params) {
@@ -368,21 +343,13 @@ class SqliteStore final : public Store {
   }
 
   Result<int64_t> dim_id(int kind, std::string_view value) {
-    auto& m = dim_ids_[kind];
-    auto it = m.find(std::string(value));
-    if (it != m.end()) return it->second;
-    sqlite3_stmt* s = insert_dim_.get();
-    sqlite3_reset(s);
-    sqlite3_bind_int(s, 1, kind);
-    // An empty string_view may have a null data(), which SQLite binds as NULL.
-    sqlite3_bind_text(s, 2, value.empty() ? "" : value.data(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE)
-      return io_error(sqlite_error(db_.get(), url_ + ": dimension"));
-    const int64_t id = sqlite3_last_insert_rowid(db_.get());
-    m.emplace(std::string(value), id);
-    dim_values_[id] = std::string(value);
-    return id;
+    return dims_.id(kind, value, [&]() -> Result<int64_t> {
+      COSTOPS_RETURN_IF_ERROR(
+          run("INSERT INTO dims (kind, value) VALUES (?, ?)",
+              {SqlParam(static_cast<int64_t>(kind)), SqlParam(std::string(value))},
+              [](const ResultRow&) {}));
+      return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.get()));
+    });
   }
 
   Result<Stmt> prepare(const std::string& sql) {
@@ -396,9 +363,8 @@ class SqliteStore final : public Store {
 
   Db db_;
   std::string url_;
-  Stmt insert_, insert_dim_, upsert_rollup_;
-  std::unordered_map<std::string, int64_t> dim_ids_[kDimKinds];
-  std::unordered_map<int64_t, std::string> dim_values_;
+  Stmt insert_, upsert_rollup_;
+  DimCache dims_;
   WriteStats last_write_;
 };
 
