@@ -68,6 +68,10 @@ struct SqlQuery {
   std::vector<SqlParam> params;
 };
 
+/// The SQL that migrates a database from schema `version` to `version + 1`, in a dialect.
+/// REQUIRES: 0 <= version < kSchemaVersion.
+std::string migration(int version, const Dialect& d);
+
 /// Dictionary lookups a store provides: id of a value (nullopt when never stored), and back.
 using DimId = std::function<std::optional<int64_t>(int kind, const std::string& value)>;
 using DimValue = std::function<std::string(int64_t id)>;

@@ -30,71 +30,6 @@ struct StmtFinalize {
 using Db = std::unique_ptr<sqlite3, DbClose>;
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 
-constexpr const char* kMigrations[] = {
-    // 1: records, dimension dictionary, daily totals, custom prices, budgets.
-    R"sql(
-CREATE TABLE dims (
-  id INTEGER PRIMARY KEY,
-  kind INTEGER NOT NULL,             -- 0 provider, 1 model, 2 organization, 3 project, 4 user, 5 currency
-  value TEXT NOT NULL,
-  UNIQUE (kind, value)
-);
-CREATE TABLE usage_records (
-  key_hi INTEGER NOT NULL,           -- 128-bit hash of the record key (id, or content)
-  key_lo INTEGER NOT NULL,
-  ts INTEGER NOT NULL,               -- microseconds since 1970-01-01 UTC
-  provider INTEGER NOT NULL,         -- dims ids
-  model INTEGER NOT NULL,
-  organization INTEGER NOT NULL,
-  project INTEGER NOT NULL,
-  user_id INTEGER NOT NULL,
-  input_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL,
-  priced INTEGER NOT NULL,           -- 0: unpriced (reason in detail), never $0
-  currency INTEGER NOT NULL,
-  cost_e6 INTEGER NOT NULL,          -- total cost = e6*10^-6 + e15*10^-15 + e24*10^-24, exact
-  cost_e15 INTEGER NOT NULL,
-  cost_e24 INTEGER NOT NULL,
-  tags TEXT NOT NULL,                -- JSON object
-  detail TEXT NOT NULL               -- JSON: id, flavor, tier, batch, metadata, source, usage, prices, ...
-);
-CREATE UNIQUE INDEX usage_records_key ON usage_records (key_hi, key_lo);
-CREATE INDEX usage_records_ts ON usage_records (ts);
-CREATE TABLE daily_totals (
-  day INTEGER NOT NULL,              -- days since 1970-01-01 UTC
-  provider INTEGER NOT NULL,
-  model INTEGER NOT NULL,
-  organization INTEGER NOT NULL,
-  project INTEGER NOT NULL,
-  currency INTEGER NOT NULL,
-  records INTEGER NOT NULL,
-  unpriced INTEGER NOT NULL,
-  input_tokens INTEGER NOT NULL,
-  output_tokens INTEGER NOT NULL,
-  cost_e6 INTEGER NOT NULL,
-  cost_e15 INTEGER NOT NULL,
-  cost_e24 INTEGER NOT NULL,
-  PRIMARY KEY (day, provider, model, organization, project, currency)
-) WITHOUT ROWID;
-CREATE TABLE custom_prices (
-  provider TEXT NOT NULL,
-  model_id TEXT NOT NULL,
-  entry TEXT NOT NULL,               -- the model as cost-ops catalog JSON
-  added_at INTEGER NOT NULL,
-  PRIMARY KEY (provider, model_id)
-);
-CREATE TABLE budgets (
-  name TEXT PRIMARY KEY,
-  scope TEXT NOT NULL,               -- JSON list of filters, [] for all
-  period TEXT NOT NULL,
-  amount TEXT NOT NULL,              -- exact decimal
-  currency TEXT NOT NULL,
-  thresholds TEXT NOT NULL           -- JSON list of percentages
-);
-)sql",
-};
-static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
-
 std::string sqlite_error(sqlite3* db, std::string_view what) {
   return std::string(what) + ": " + sqlite3_errmsg(db);
 }
@@ -397,7 +332,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
                       " is newer than this cost-ops (up to " + std::to_string(kSchemaVersion) +
                       "); upgrade cost-ops");
   for (int v = version; v < kSchemaVersion; ++v) {
-    const std::string sql = std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+    const std::string sql = std::string("BEGIN IMMEDIATE;") + migration(v, Dialect{}) +
                             "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
     if (Status st = exec_on(db.get(), sql, path + ": migration to schema " + std::to_string(v + 1));
         !st.is_ok()) {
