@@ -15,5 +15,7 @@ void add_bench_command(CLI::App& app, int& rc);
 void add_pricing_command(CLI::App& app, int& rc);
 /// init, ingest, query, summary, reprice.
 void add_db_commands(CLI::App& app, int& rc);
+/// forecast, anomalies, budget add|list|remove|status.
+void add_forecast_commands(CLI::App& app, int& rc);
 
 }  // namespace costops::cli

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "test_util.h"
@@ -356,6 +357,81 @@ TEST(CliTest, KilledIngestResumesWithNoDuplicatesAndNothingLost) {
   EXPECT_EQ(qa.out, qb.out);
   EXPECT_NE(a.out.find("\"records\": " + std::to_string(n)), std::string::npos) << a.out;
   std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  const std::string series = testing::shared_path("data/series/llm_daily_spend_dev.csv");
+  CliRun r = run("forecast --series " + series + " --holdout 14 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["model"].get<std::string>().empty());
+  EXPECT_TRUE(j["params"].is_object());
+  EXPECT_TRUE(j["sse"].is_number() && j["aicc"].is_number());
+  EXPECT_FALSE(j["reason"].get<std::string>().empty());
+  ASSERT_EQ(j["forecast"].size(), 14u);
+  for (const char* k : {"date", "value", "lower_80", "upper_80", "lower_95", "upper_95"}) {
+    EXPECT_TRUE(j["forecast"][0].contains(k)) << k;
+  }
+  EXPECT_EQ(j["forecast"][0]["date"], "2025-04-17");
+  for (const char* k : {"h", "smape", "mase", "mae", "rmse", "mape"}) {
+    EXPECT_TRUE(j["holdout"][k].is_number()) << k;
+  }
+
+  r = run("anomalies --series " + series + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["anomalies"].size(), 3u) << r.out;
+  EXPECT_EQ(j["anomalies"][0]["date"], "2025-01-21");
+  for (const char* k : {"date", "value", "expected", "score", "severity"}) {
+    EXPECT_TRUE(j["anomalies"][0].contains(k)) << k;
+  }
+
+  r = run("budget status --series " + series +
+          " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  for (const char* k :
+       {"spent", "projected_total", "projected_lower", "projected_upper", "probability_over",
+        "exhaustion_date", "run_rate_total", "thresholds_crossed"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  EXPECT_EQ(j["spent"], 7695.82);
+
+  r = run("forecast --series " + series + " --model hw-sideways");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("unknown model \"hw-sideways\"; valid: naive"), std::string::npos) << r.err;
+  r = run("forecast --series /nonexistent.csv");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("/nonexistent.csv: cannot open"), std::string::npos) << r.err;
+
+  // Stored spend: the bundled sample, a budget in the database.
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_fc_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("forecast --db " + db + " --horizon 7 --group-by provider --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_GE(j["groups"].size(), 3u);
+  EXPECT_EQ(j["groups"][0]["forecast"].size(), 7u);
+  r = run("budget add team --db " + db + " --amount 500 --period month --filter project=search");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("budget list --db " + db + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("project=search")"), std::string::npos) << r.out;
+  r = run("budget status team --db " + db + " --as-of 2026-10-15 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["budgets"].size(), 1u);
+  EXPECT_GT(j["budgets"][0]["spent"].get<double>(), 0) << r.out;
+  r = run("budget remove team --db " + db);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("budget remove team --db " + db);
+  EXPECT_EQ(r.rc, 1);
+  std::filesystem::remove(db);
 }
 
 }  // namespace

@@ -407,6 +407,40 @@ TEST(StoreOpenTest, UnknownSchemesAndBadServersAreClearErrors) {
       << pg.status().message();
 }
 
+TEST_P(StoreTest, BudgetsRoundTripAndReplaceByName) {
+  COSTOPS_OPEN_STORE(store, "budgets");
+  Budget b;
+  b.name = "search-monthly";
+  b.scope = {*Filter::parse("project=search"), *Filter::parse("tag:team=core")};
+  b.period = "2025-Q2";
+  b.amount = *Decimal::parse("12000.50");
+  b.currency = "EUR";
+  b.thresholds = {50, 75.5, 100};
+  ASSERT_TRUE(store->put_budget(b).is_ok());
+  Budget all;
+  all.name = "all";
+  all.amount = *Decimal::parse("100");
+  ASSERT_TRUE(store->put_budget(all).is_ok());
+  b.amount = *Decimal::parse("13000");  // replaces by name
+  ASSERT_TRUE(store->put_budget(b).is_ok());
+  auto list = store->budgets();
+  ASSERT_TRUE(list.has_value()) << list.status().to_string();
+  ASSERT_EQ(list->size(), 2u);
+  const Budget& got = (*list)[1];
+  EXPECT_EQ(got.name, "search-monthly");
+  EXPECT_EQ(got.amount.to_string(), "13000");
+  EXPECT_EQ(got.currency, "EUR");
+  EXPECT_EQ(got.period, "2025-Q2");
+  EXPECT_EQ(got.thresholds, (std::vector<double>{50, 75.5, 100}));
+  ASSERT_EQ(got.scope.size(), 2u);
+  EXPECT_EQ(got.scope[1].key.name(), "tag:team");
+  EXPECT_EQ(got.scope[1].value, "core");
+  EXPECT_TRUE((*list)[0].scope.empty());
+  EXPECT_TRUE(*store->remove_budget("all"));
+  EXPECT_FALSE(*store->remove_budget("all"));
+  EXPECT_EQ(store->budgets()->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            return std::string(i.param);

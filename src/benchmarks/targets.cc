@@ -8,6 +8,7 @@
 #include "costops/domain/json_text.h"
 #include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
+#include "costops/forecasting/forecast.h"
 #include "costops/ingest/ingest.h"
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
@@ -233,6 +234,47 @@ class QueryTarget final : public BenchTarget {
   }
 };
 
+// 100 days of spend shaped like real LLM spend: weekday/weekend cycle, growth, log-normal noise
+// and one spike (the model of ../shared/data/series/llm_daily_spend_dev.csv), deterministic.
+std::vector<double> daily_spend(size_t n) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0.0, 0.06);
+  const double weekly[] = {1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585};
+  std::vector<double> y(n);
+  for (size_t t = 0; t < n; ++t) {
+    y[t] = std::round(300 * std::exp(0.004 * static_cast<double>(t)) * weekly[t % 7] *
+                      std::exp(noise(rng)) * (t == 40 ? 2.5 : 1.0) * 100) /
+           100;
+  }
+  return y;
+}
+
+class ForecastingTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "forecasting"; }
+  std::string description() const override {
+    return "automatic model selection on a 100-point daily series, then a 30-day forecast with "
+           "80/95% intervals";
+  }
+  Result<json> run(const RunOptions& o) override {
+    const auto y = daily_spend(100);
+    forecasting::AutoOptions ao;
+    ao.season = 7;
+    ao.horizon = 30;
+    const double levels[] = {0.8, 0.95};
+    return measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i) {
+            auto sel = forecasting::select_model(y, ao);
+            ok &= sel.has_value() && forecasting::forecast(sel->fit, 30, levels).size() == 30;
+          }
+          return ok;
+        },
+        o, 0, "fit + select + forecast");
+  }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<BenchTarget>> all_targets() {
@@ -240,6 +282,7 @@ std::vector<std::unique_ptr<BenchTarget>> all_targets() {
   t.push_back(std::make_unique<CostCalculatorTarget>());
   t.push_back(std::make_unique<CatalogLookupTarget>());
   t.push_back(std::make_unique<AggregatorTarget>());
+  t.push_back(std::make_unique<ForecastingTarget>());
   t.push_back(std::make_unique<StorageTarget>());
   t.push_back(std::make_unique<IngestTarget>());
   t.push_back(std::make_unique<QueryTarget>());

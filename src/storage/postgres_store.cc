@@ -204,6 +204,31 @@ class PostgresStore final : public Store {
     return to_i64(PQcmdTuples(res->get())) > 0;
   }
 
+  Status put_budget(const Budget& budget) override {
+    return run(budget_sql(Dialect{true}).upsert, budget_params(budget), [](const ResultRow&) {});
+  }
+
+  Result<std::vector<Budget>> budgets() override {
+    std::vector<Budget> out;
+    Status bad;
+    COSTOPS_RETURN_IF_ERROR(run(budget_sql(Dialect{true}).list, {}, [&](const ResultRow& r) {
+      auto b = budget_from_row(r);
+      if (!b) {
+        bad = b.status();
+        return;
+      }
+      out.push_back(std::move(*b));
+    }));
+    if (!bad.is_ok()) return bad.with_context(url());
+    return out;
+  }
+
+  Result<bool> remove_budget(const std::string& name) override {
+    auto res = query(budget_sql(Dialect{true}).remove, {SqlParam(name)});
+    if (!res) return res.status();
+    return to_i64(PQcmdTuples(res->get())) > 0;
+  }
+
  private:
   // Runs one statement, calling on_row for each result row.
   Status run(const std::string& sql, const std::vector<SqlParam>& params,

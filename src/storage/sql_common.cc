@@ -411,6 +411,57 @@ CustomPriceSql custom_price_sql(const Dialect& d) {
   return c;
 }
 
+BudgetSql budget_sql(const Dialect& d) {
+  BudgetSql b;
+  b.upsert = "INSERT INTO budgets (name, scope, period, amount, currency, thresholds) VALUES (" +
+             d.param(1) + ", " + d.param(2) + ", " + d.param(3) + ", " + d.param(4) + ", " +
+             d.param(5) + ", " + d.param(6) +
+             ") ON CONFLICT (name) DO UPDATE SET scope = EXCLUDED.scope, period = EXCLUDED.period, "
+             "amount = EXCLUDED.amount, currency = EXCLUDED.currency, thresholds = "
+             "EXCLUDED.thresholds";
+  b.list = "SELECT name, scope, period, amount, currency, thresholds FROM budgets ORDER BY name";
+  b.remove = "DELETE FROM budgets WHERE name = " + d.param(1);
+  return b;
+}
+
+std::vector<SqlParam> budget_params(const Budget& b) {
+  nlohmann::json scope = nlohmann::json::array();
+  for (const auto& f : b.scope) scope.push_back(f.key.name() + "=" + f.value);
+  nlohmann::json th = b.thresholds;
+  return {SqlParam(b.name),     SqlParam(scope.dump()),
+          SqlParam(b.period),   SqlParam(b.amount.to_string()),
+          SqlParam(b.currency), SqlParam(th.dump())};
+}
+
+Result<Budget> budget_from_row(const ResultRow& r) {
+  Budget b;
+  b.name = r.text(0);
+  auto bad = [&](const std::string& what) {
+    return invalid_argument("budget \"" + b.name + "\": stored " + what + " is corrupt");
+  };
+  const auto scope = nlohmann::json::parse(r.text(1), nullptr, false);
+  if (!scope.is_array()) return bad("scope");
+  for (const auto& f : scope) {
+    if (!f.is_string()) return bad("scope");
+    auto parsed = Filter::parse(f.get<std::string>());
+    if (!parsed) return bad("scope");
+    b.scope.push_back(*parsed);
+  }
+  b.period = r.text(2);
+  auto amount = Decimal::parse(r.text(3));
+  if (!amount) return bad("amount");
+  b.amount = *amount;
+  b.currency = r.text(4);
+  const auto th = nlohmann::json::parse(r.text(5), nullptr, false);
+  if (!th.is_array()) return bad("thresholds");
+  b.thresholds.clear();
+  for (const auto& t : th) {
+    if (!t.is_number()) return bad("thresholds");
+    b.thresholds.push_back(t.get<double>());
+  }
+  return b;
+}
+
 RepriceSql reprice_sql(const Dialect& d) {
   auto p = [&](int n) { return d.param(n); };
   RepriceSql r;

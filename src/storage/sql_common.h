@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "costops/domain/aggregate.h"
+#include "costops/domain/budget.h"
 #include "costops/domain/records.h"
 
 namespace costops::storage::detail {
@@ -144,6 +145,18 @@ struct CustomPriceSql {
   std::string remove;  // provider, model_id
 };
 CustomPriceSql custom_price_sql(const Dialect& d);
+
+/// Budget statements (the same in both dialects but for placeholders).
+struct BudgetSql {
+  std::string upsert;  // budget_params()
+  std::string list;    // -> budget_from_row()
+  std::string remove;  // name
+};
+BudgetSql budget_sql(const Dialect& d);
+/// The upsert's parameters for `b`.
+std::vector<SqlParam> budget_params(const Budget& b);
+/// A budget from a row of BudgetSql::list. Errors name the budget when a column is corrupt.
+Result<Budget> budget_from_row(const ResultRow& r);
 
 /// The body of Store::update_costs (the store wraps it in a transaction).
 Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,

@@ -195,6 +195,31 @@ class SqliteStore final : public Store {
     return n;
   }
 
+  Status put_budget(const Budget& budget) override {
+    return run(budget_sql(Dialect{}).upsert, budget_params(budget), [](const ResultRow&) {});
+  }
+
+  Result<std::vector<Budget>> budgets() override {
+    std::vector<Budget> out;
+    Status bad;
+    COSTOPS_RETURN_IF_ERROR(run(budget_sql(Dialect{}).list, {}, [&](const ResultRow& r) {
+      auto b = budget_from_row(r);
+      if (!b) {
+        bad = b.status();
+        return;
+      }
+      out.push_back(std::move(*b));
+    }));
+    if (!bad.is_ok()) return bad.with_context(url_);
+    return out;
+  }
+
+  Result<bool> remove_budget(const std::string& name) override {
+    COSTOPS_RETURN_IF_ERROR(
+        run(budget_sql(Dialect{}).remove, {SqlParam(name)}, [](const ResultRow&) {}));
+    return sqlite3_changes(db_.get()) > 0;
+  }
+
  private:
   // Runs one statement, calling on_row for each result row.
   Status run(const std::string& sql, const std::vector<SqlParam>& params,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "costops/domain/aggregate.h"
+#include "costops/domain/budget.h"
 #include "costops/domain/records.h"
 #include "costops/domain/status.h"
 
@@ -65,6 +66,13 @@ class Store {
   /// Removes one; false when there was none.
   virtual Result<bool> remove_custom_price(const std::string& provider,
                                            const std::string& model_id) = 0;
+
+  /// Adds or replaces (by name) a budget.
+  virtual Status put_budget(const Budget& budget) = 0;
+  /// All budgets, by name.
+  virtual Result<std::vector<Budget>> budgets() = 0;
+  /// Removes one; false when there was none.
+  virtual Result<bool> remove_budget(const std::string& name) = 0;
 };
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its

@@ -1,0 +1,891 @@
+// forecast, anomalies and budget: time series from a CSV file or from stored daily spend.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/forecasting/anomalies.h"
+#include "costops/forecasting/budget.h"
+#include "costops/forecasting/forecast.h"
+#include "costops/forecasting/series.h"
+#include "costops/storage/store.h"
+
+namespace costops::cli {
+namespace {
+
+using json = nlohmann::json;
+using forecasting::Date;
+using forecasting::Series;
+
+// Where a series comes from: a CSV file, or daily spend in the database.
+struct SeriesSource {
+  std::string series_file;
+  std::string from, to, currency, group_by;
+  std::vector<std::string> filters;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+
+  void add_to(CLI::App& cmd, bool with_group_by) {
+    cmd.add_option("--series", series_file,
+                   "A date,value CSV (header row; daily, weekly, monthly, quarterly or yearly "
+                   "dates). Without it: stored daily spend");
+    cmd.add_option("--from", from, "Stored data: first day (YYYY-MM-DD)");
+    cmd.add_option("--to", to, "Stored data: day after the last (exclusive; default: tomorrow)");
+    cmd.add_option("--filter", filters, "Stored data: KEY=VALUE (repeatable; all must hold)");
+    cmd.add_option("--currency", currency,
+                   "Stored data: the currency to follow (default: the only one present)");
+    if (with_group_by) {
+      cmd.add_option("--group-by", group_by,
+                     "Stored data: one series per group (provider, model, project, tag:KEY, ...)");
+    }
+    add_db_to(cmd, db);
+  }
+};
+
+struct NamedSeries {
+  std::map<std::string, std::string> group;  // empty for a single series
+  Series series;
+};
+
+Date today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
+
+// Daily spend from the store: one series per group, days without records counted as 0.
+Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
+                                               std::optional<Date> last_day = std::nullopt) {
+  auto store = storage::Store::open(s.db->empty() ? storage::Store::default_url() : *s.db);
+  if (!store) return store.status();
+  AggregateQuery q;
+  size_t start = 0;
+  while (start < s.group_by.size()) {
+    size_t end = s.group_by.find(',', start);
+    if (end == std::string::npos) end = s.group_by.size();
+    auto k = GroupKey::parse(std::string_view(s.group_by).substr(start, end - start));
+    if (!k) return k.status().with_context("--group-by");
+    if (k->kind >= GroupKey::Kind::kHour) {
+      return invalid_argument("--group-by: the series are daily already; group by a dimension");
+    }
+    q.group_by.push_back(*k);
+    start = end + 1;
+  }
+  for (const auto& f : s.filters) {
+    auto p = Filter::parse(f);
+    if (!p) return p.status().with_context("--filter");
+    q.filters.push_back(*p);
+  }
+  if (!s.from.empty()) {
+    auto t = parse_timestamp(s.from);
+    if (!t) return t.status().with_context("--from");
+    q.from = *t;
+  }
+  if (!s.to.empty()) {
+    auto t = parse_timestamp(s.to);
+    if (!t) return t.status().with_context("--to");
+    q.to = *t;
+  }
+  if (last_day) {
+    const Timestamp cut{*last_day + std::chrono::days(1)};
+    if (!q.to || *q.to > cut) q.to = cut;
+  }
+  q.group_by.push_back(GroupKey{GroupKey::Kind::kDay, {}});
+  auto rows = (*store)->aggregate(q);
+  if (!rows) return rows.status();
+
+  std::set<std::string> currencies;
+  for (const auto& r : *rows) {
+    for (const auto& [c, v] : r.cost) currencies.insert(c);
+  }
+  std::string currency = s.currency;
+  if (currency.empty()) {
+    if (currencies.size() > 1) {
+      std::string all;
+      for (const auto& c : currencies) all += (all.empty() ? "" : ", ") + c;
+      return invalid_argument("stored spend is in several currencies (" + all +
+                              "); choose one with --currency");
+    }
+    currency = currencies.empty() ? "USD" : *currencies.begin();
+  }
+  std::map<std::vector<std::string>, std::map<Date, double>> groups;
+  for (const auto& r : *rows) {
+    std::vector<std::string> key(r.keys.begin(), r.keys.end() - 1);
+    auto d = forecasting::parse_date(r.keys.back());
+    if (!d) return d.status();
+    const auto it = r.cost.find(currency);
+    groups[key][*d] += it == r.cost.end() ? 0.0 : it->second.to_double();
+  }
+  if (groups.empty()) {
+    return not_found("no stored spend matches (" +
+                     std::string(q.filters.empty() ? "no filters" : "the filters") + ", database " +
+                     (*store)->url() + "); ingest usage first or use --series");
+  }
+  std::vector<NamedSeries> out;
+  for (const auto& [key, days] : groups) {
+    Date first = days.begin()->first;
+    Date last = days.rbegin()->first;
+    if (q.from) first = std::min(first, std::chrono::floor<std::chrono::days>(*q.from));
+    if (last_day) last = std::max(last, *last_day);
+    std::vector<Date> dates;
+    std::vector<double> values;
+    for (Date d = first; d <= last; d += std::chrono::days(1)) {
+      dates.push_back(d);
+      const auto it = days.find(d);
+      values.push_back(it == days.end() ? 0.0 : it->second);
+    }
+    auto series = forecasting::make_series(std::move(dates), std::move(values));
+    if (!series) return series.status();
+    NamedSeries ns;
+    for (size_t i = 0; i < key.size(); ++i) ns.group[q.group_by[i].name()] = key[i];
+    ns.series = std::move(*series);
+    out.push_back(std::move(ns));
+  }
+  return out;
+}
+
+Result<std::vector<NamedSeries>> load_series(const SeriesSource& s,
+                                             std::optional<Date> last_day = std::nullopt) {
+  if (s.series_file.empty()) return stored_series(s, last_day);
+  auto series = forecasting::read_series_csv(s.series_file);
+  if (!series) return series.status();
+  std::vector<NamedSeries> out(1);
+  out[0].series = std::move(*series);
+  return out;
+}
+
+Result<std::vector<double>> parse_levels(const std::string& text) {
+  std::vector<double> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(start, end - start);
+    char* stop = nullptr;
+    const double v = std::strtod(part.c_str(), &stop);
+    if (part.empty() || *stop != '\0' || !(v > 0 && v < 100)) {
+      return invalid_argument(
+          "--level: expected percentages between 0 and 100 such as 80,95; got \"" + part + "\"");
+    }
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string level_label(double pct) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", pct);
+  std::string s = buf;
+  std::replace(s.begin(), s.end(), '.', '_');
+  return s;
+}
+
+// A finite double for JSON (never NaN or Infinity).
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json params_json(const forecasting::ModelParams& p) {
+  json j = json::object();
+  auto put = [&](const char* k, const std::optional<double>& v) {
+    if (v) j[k] = num(*v);
+  };
+  put("alpha", p.alpha);
+  put("beta", p.beta);
+  put("gamma", p.gamma);
+  put("phi", p.phi);
+  put("initial_level", p.initial_level);
+  put("initial_trend", p.initial_trend);
+  if (!p.initial_seasonal.empty()) {
+    json s = json::array();
+    for (double v : p.initial_seasonal) s.push_back(num(v));
+    j["initial_seasonal"] = s;
+  }
+  if (p.window) j["window"] = *p.window;
+  put("intercept", p.intercept);
+  put("slope", p.slope);
+  return j;
+}
+
+// ---- forecast ------------------------------------------------------------------------------
+
+struct ForecastCmd {
+  SeriesSource source;
+  std::string model = "auto", level = "80,95", format = "json", clean = "default";
+  std::string init = "default";
+  int season = -1, horizon = 0, holdout = 0;
+};
+
+Result<json> forecast_one(const ForecastCmd& o, const Series& s,
+                          const std::vector<double>& levels) {
+  using namespace forecasting;
+  const int season = o.season >= 0 ? o.season : default_season(s.frequency);
+  const size_t n = s.size();
+  if (o.holdout < 0 || static_cast<size_t>(o.holdout) >= n) {
+    return invalid_argument("--holdout must be between 0 and " + std::to_string(n - 1) +
+                            " (the series has " + std::to_string(n) + " values)");
+  }
+  const size_t train_n = n - static_cast<size_t>(o.holdout);
+  std::vector<double> train(s.values.begin(),
+                            s.values.begin() + static_cast<std::ptrdiff_t>(train_n));
+  int horizon = o.horizon;
+  if (horizon <= 0) {
+    horizon = o.holdout > 0                       ? o.holdout
+              : s.frequency == Frequency::kDaily  ? 30
+              : s.frequency == Frequency::kYearly ? 5
+                                                  : std::max(season, 4);
+  }
+  horizon = std::max(horizon, o.holdout);
+  const bool is_auto = o.model == "auto";
+  const bool clean = o.clean == "on" || (o.clean == "default" && is_auto);
+
+  json out;
+  FittedModel fitted;
+  json cleaned = json::array();
+  if (is_auto) {
+    AutoOptions ao;
+    ao.season = season;
+    ao.horizon = horizon;
+    ao.clean_anomalies = clean;
+    if (o.init == "estimated") ao.initialization = Initialization::kEstimated;
+    auto sel = select_model(train, ao);
+    if (!sel) return sel.status();
+    fitted = std::move(sel->fit);
+    out["reason"] = sel->reason;
+    json cands = json::array();
+    for (const auto& c : sel->candidates) {
+      cands.push_back({{"model", model_name(c.model)},
+                       {"sse", num(c.sse)},
+                       {"aicc", c.aicc ? num(*c.aicc) : json(nullptr)},
+                       {"backtest_mae", num(c.backtest_mae)}});
+    }
+    out["candidates"] = cands;
+    for (size_t i = 0; i < sel->cleaned.size(); ++i) {
+      const size_t k = sel->cleaned[i];
+      cleaned.push_back({{"date", format_date(s.dates[k])},
+                         {"value", num(s.values[k])},
+                         {"replaced_with", num(sel->cleaned_with[i])}});
+    }
+  } else {
+    auto kind = parse_model(o.model);
+    if (!kind) return kind.status().with_context("--model");
+    std::vector<double> y = train;
+    if (clean) {
+      AnomalyOptions ao;
+      ao.season = season;
+      auto found = detect_anomalies(y, ao);
+      if (!found) return found.status();
+      for (const auto& a : *found) {
+        cleaned.push_back({{"date", format_date(s.dates[a.index])},
+                           {"value", num(a.value)},
+                           {"replaced_with", num(a.expected)}});
+        y[a.index] = a.expected;
+      }
+    }
+    FitOptions fo;
+    fo.model = *kind;
+    fo.season = is_seasonal(*kind) ? season : 0;
+    fo.initialization =
+        o.init == "heuristic" ? Initialization::kHeuristic : Initialization::kEstimated;
+    auto f = fit(y, fo);
+    if (!f) return f.status();
+    fitted = std::move(*f);
+    out["reason"] = "requested with --model";
+  }
+  out["model"] = model_name(fitted.model);
+  out["season"] = fitted.season;
+  out["frequency"] = frequency_name(s.frequency);
+  out["n"] = train_n;
+  out["params"] = params_json(fitted.params);
+  out["sse"] = num(fitted.sse);
+  out["aicc"] = fitted.aicc ? num(*fitted.aicc) : json(nullptr);
+  out["cleaned"] = cleaned;
+  std::vector<double> fractions;
+  for (double l : levels) fractions.push_back(l / 100);
+  const auto fc = forecast(fitted, horizon, fractions);
+  json rows = json::array();
+  const Date last = s.dates[train_n - 1];
+  for (int i = 0; i < horizon; ++i) {
+    const auto& p = fc[static_cast<size_t>(i)];
+    json r;
+    r["date"] = format_date(advance(last, s.frequency, i + 1));
+    r["value"] = num(p.value);
+    for (size_t k = 0; k < levels.size(); ++k) {
+      r["lower_" + level_label(levels[k])] = num(p.bounds[k].first);
+      r["upper_" + level_label(levels[k])] = num(p.bounds[k].second);
+    }
+    rows.push_back(r);
+  }
+  out["forecast"] = rows;
+  if (o.holdout > 0) {
+    std::vector<double> pred, actual;
+    for (int i = 0; i < o.holdout; ++i) {
+      pred.push_back(fc[static_cast<size_t>(i)].value);
+      actual.push_back(s.values[train_n + static_cast<size_t>(i)]);
+    }
+    const auto acc = accuracy(actual, pred, train, season);
+    out["holdout"] = {{"h", o.holdout},
+                      {"smape", num(acc.smape)},
+                      {"mase", acc.mase ? num(*acc.mase) : json(nullptr)},
+                      {"mae", num(acc.mae)},
+                      {"rmse", num(acc.rmse)},
+                      {"mape", acc.mape ? num(*acc.mape) : json(nullptr)},
+                      {"mase_scale", "in-sample seasonal naive MAE, lag " +
+                                         std::to_string(season > 1 ? season : 1)}};
+  }
+  json notes = json::array();
+  for (const auto& note : s.notes) notes.push_back(note);
+  out["notes"] = notes;
+  return out;
+}
+
+void print_forecast_table(const json& j, const std::vector<double>& levels) {
+  std::printf("model: %s (season %d)\nreason: %s\n", j["model"].get<std::string>().c_str(),
+              j["season"].get<int>(), j["reason"].get<std::string>().c_str());
+  for (const auto& c : j["cleaned"]) {
+    std::printf("cleaned: %s %.6g -> %.6g\n", c["date"].get<std::string>().c_str(),
+                c["value"].get<double>(), c["replaced_with"].get<double>());
+  }
+  if (j.contains("holdout")) {
+    const auto& h = j["holdout"];
+    std::printf("holdout (last %d): sMAPE %.3f%%  MASE %s  MAE %.6g  RMSE %.6g\n",
+                h["h"].get<int>(), h["smape"].get<double>(),
+                h["mase"].is_null() ? "n/a" : std::to_string(h["mase"].get<double>()).c_str(),
+                h["mae"].get<double>(), h["rmse"].get<double>());
+  }
+  std::printf("%-12s %14s", "date", "forecast");
+  for (double l : levels)
+    std::printf(" %14s %14s", ("lower " + level_label(l)).c_str(),
+                ("upper " + level_label(l)).c_str());
+  std::printf("\n");
+  for (const auto& r : j["forecast"]) {
+    std::printf("%-12s %14.2f", r["date"].get<std::string>().c_str(), r["value"].get<double>());
+    for (double l : levels) {
+      std::printf(" %14.2f %14.2f", r["lower_" + level_label(l)].get<double>(),
+                  r["upper_" + level_label(l)].get<double>());
+    }
+    std::printf("\n");
+  }
+  for (const auto& n : j["notes"]) std::printf("note: %s\n", n.get<std::string>().c_str());
+}
+
+int run_forecast(const ForecastCmd& o) {
+  auto levels = parse_levels(o.level);
+  if (!levels) {
+    report(levels.status());
+    return kExitUsage;
+  }
+  auto all = load_series(o.source);
+  if (!all) {
+    report(all.status());
+    return kExitFailure;
+  }
+  json groups = json::array();
+  for (const auto& ns : *all) {
+    auto j = forecast_one(o, ns.series, *levels);
+    if (!j) {
+      report(j.status());
+      return kExitFailure;
+    }
+    if (!ns.group.empty()) (*j)["group"] = ns.group;
+    groups.push_back(std::move(*j));
+  }
+  const bool grouped = !o.source.group_by.empty();
+  if (o.format == "json") {
+    std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
+  } else {
+    for (const auto& g : groups) {
+      if (g.contains("group")) std::printf("== %s\n", g["group"].dump().c_str());
+      print_forecast_table(g, *levels);
+    }
+  }
+  return kExitOk;
+}
+
+void add_forecast(CLI::App& app, int& rc) {
+  auto o = std::make_shared<ForecastCmd>();
+  CLI::App* cmd = app.add_subcommand("forecast", "Forecast a series or stored daily spend");
+  cmd->footer(R"(
+Models: auto (default), naive, seasonal-naive, moving-average, linear, ses, holt, holt-damped,
+seasonal-add, seasonal-mul, hw-add, hw-mul, hw-add-damped, hw-mul-damped. auto fits every model
+the data supports and keeps the one with the lowest rolling-origin backtest error.
+Anomalous values (seasonal ESD) are replaced before fitting with auto (--clean on|off).
+With --holdout H the model is fitted without the last H values and scored on them (sMAPE in
+percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE).
+Examples:
+  cost-ops forecast --series spend.csv --horizon 30
+  cost-ops forecast --series airpassengers.csv --holdout 12 --format table
+  cost-ops forecast --filter project=search --group-by provider)");
+  o->source.add_to(*cmd, true);
+  cmd->add_option("--model", o->model, "auto or a model name (see below)");
+  cmd->add_option("--season", o->season,
+                  "Season length (default: 7 daily, 52 weekly, 12 monthly, 4 quarterly; 0: none)");
+  cmd->add_option("--horizon", o->horizon,
+                  "Periods to forecast (default: 30 days, 5 years, else a season)");
+  cmd->add_option("--level", o->level, "Prediction interval levels in percent (default 80,95)");
+  cmd->add_option("--holdout", o->holdout, "Score the model on the last H values");
+  cmd->add_option("--clean", o->clean,
+                  "Replace anomalies before fitting: on or off "
+                  "(default: on for auto, off for a named model)")
+      ->check(CLI::IsMember({"on", "off", "default"}));
+  cmd->add_option("--init", o->init,
+                  "Exponential smoothing initial states: estimated (with the parameters, lowest "
+                  "SSE; the default for a named model) or heuristic (Hyndman et al. 2008, held "
+                  "fixed; the default for auto)")
+      ->check(CLI::IsMember({"estimated", "heuristic", "default"}));
+  cmd->add_option("--format", o->format, "json or table")->check(CLI::IsMember({"json", "table"}));
+  cmd->callback([o, &rc] { rc = run_forecast(*o); });
+}
+
+// ---- anomalies -----------------------------------------------------------------------------
+
+struct AnomaliesCmd {
+  SeriesSource source;
+  std::string method = "seasonal", format = "json", direction = "both";
+  int season = -1;
+  std::optional<double> threshold;
+  double min_cost = 0, max_anomalies = 0.1;
+};
+
+int run_anomalies(const AnomaliesCmd& o) {
+  using namespace forecasting;
+  auto method = parse_anomaly_method(o.method);
+  if (!method) {
+    report(method.status());
+    return kExitUsage;
+  }
+  auto all = load_series(o.source);
+  if (!all) {
+    report(all.status());
+    return kExitFailure;
+  }
+  json groups = json::array();
+  for (const auto& ns : *all) {
+    AnomalyOptions ao;
+    ao.method = *method;
+    ao.season = o.season >= 0 ? o.season : default_season(ns.series.frequency);
+    ao.threshold = o.threshold;
+    ao.min_deviation = o.min_cost;
+    ao.max_anomalies = o.max_anomalies;
+    ao.direction = o.direction == "up"     ? Direction::kUp
+                   : o.direction == "down" ? Direction::kDown
+                                           : Direction::kBoth;
+    auto found = detect_anomalies(ns.series.values, ao);
+    if (!found) {
+      report(found.status());
+      return kExitFailure;
+    }
+    json list = json::array();
+    for (const auto& a : *found) {
+      list.push_back({{"date", format_date(ns.series.dates[a.index])},
+                      {"value", num(a.value)},
+                      {"expected", num(a.expected)},
+                      {"score", num(a.score)},
+                      {"severity", severity_name(a.severity)}});
+    }
+    json g{{"anomalies", list}, {"method", anomaly_method_name(*method)}, {"season", ao.season}};
+    if (!ns.group.empty()) g["group"] = ns.group;
+    groups.push_back(std::move(g));
+  }
+  const bool grouped = !o.source.group_by.empty();
+  if (o.format == "json") {
+    std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& g : groups) {
+    if (g.contains("group")) std::printf("== %s\n", g["group"].dump().c_str());
+    std::printf("%-12s %14s %14s %8s %s\n", "date", "value", "expected", "score", "severity");
+    for (const auto& a : g["anomalies"]) {
+      std::printf("%-12s %14.2f %14.2f %8.2f %s\n", a["date"].get<std::string>().c_str(),
+                  a["value"].get<double>(), a["expected"].get<double>(), a["score"].get<double>(),
+                  a["severity"].get<std::string>().c_str());
+    }
+    if (g["anomalies"].empty()) std::printf("no anomalies\n");
+  }
+  return kExitOk;
+}
+
+void add_anomalies(CLI::App& app, int& rc) {
+  auto o = std::make_shared<AnomaliesCmd>();
+  CLI::App* cmd =
+      app.add_subcommand("anomalies", "Find anomalous days in a series or stored spend");
+  cmd->footer(R"(
+Methods: seasonal (default: weekly season and trend removed robustly, in logs when all values
+are positive, then a generalized ESD test on the remainder with median and MAD, as in Seasonal
+Hybrid ESD; --threshold is its significance level, default 0.05), zscore (default 3),
+mad (robust z, default 3.5), iqr (fence multiplier, default 1.5).
+Examples:
+  cost-ops anomalies --series spend.csv
+  cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table)");
+  o->source.add_to(*cmd, true);
+  cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr");
+  cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)");
+  cmd->add_option("--threshold", o->threshold, "The method's threshold (see below)");
+  cmd->add_option("--min-cost", o->min_cost, "Ignore deviations smaller than this amount");
+  cmd->add_option("--max-anomalies", o->max_anomalies,
+                  "seasonal: largest fraction of points that can be anomalies (default 0.1)");
+  cmd->add_option("--direction", o->direction, "both, up or down")
+      ->check(CLI::IsMember({"both", "up", "down"}));
+  cmd->add_option("--format", o->format, "json or table")->check(CLI::IsMember({"json", "table"}));
+  cmd->callback([o, &rc] { rc = run_anomalies(*o); });
+}
+
+// ---- budget --------------------------------------------------------------------------------
+
+Result<std::vector<double>> parse_thresholds(const std::string& text) {
+  std::vector<double> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string part = text.substr(start, end - start);
+    char* stop = nullptr;
+    const double v = std::strtod(part.c_str(), &stop);
+    if (part.empty() || *stop != '\0' || !(v > 0) || !std::isfinite(v)) {
+      return invalid_argument("--thresholds: expected percentages such as 50,80,100; got \"" +
+                              part + "\"");
+    }
+    out.push_back(v);
+    start = end + 1;
+  }
+  return out;
+}
+
+json status_json(const forecasting::BudgetStatus& st, double amount, const std::string& period,
+                 const forecasting::DateRange& range, Date as_of, double level) {
+  using forecasting::format_date;
+  json crossed = json::array();
+  for (const auto& c : st.thresholds_crossed) {
+    crossed.push_back({{"percent", num(c.percent)},
+                       {"basis", c.actual ? "actual" : "forecast"},
+                       {"date", format_date(c.date)}});
+  }
+  auto cents = [](double v) { return num(std::round(v * 100) / 100); };
+  return {{"amount", num(amount)},
+          {"period", period},
+          {"period_start", format_date(range.start)},
+          {"period_end", format_date(range.end)},
+          {"as_of", format_date(as_of)},
+          {"spent", cents(st.spent)},
+          {"projected_total", cents(st.projected_total)},
+          {"projected_lower", cents(st.projected_lower)},
+          {"projected_upper", cents(st.projected_upper)},
+          {"interval_level", num(level * 100)},
+          {"probability_over", num(std::round(st.probability_over * 10000) / 10000)},
+          {"exhaustion_date",
+           st.exhaustion_date ? json(format_date(*st.exhaustion_date)) : json(nullptr)},
+          {"exhausted", st.exhausted},
+          {"run_rate_total", cents(st.run_rate_total)},
+          {"thresholds_crossed", crossed},
+          {"days_elapsed", st.days_elapsed},
+          {"days_remaining", st.days_remaining},
+          {"model", st.model},
+          {"reason", st.reason}};
+}
+
+void print_status(const json& j) {
+  if (j.contains("name")) std::printf("budget %s\n", j["name"].get<std::string>().c_str());
+  std::printf("  period %s (%s..%s), as of %s\n", j["period"].get<std::string>().c_str(),
+              j["period_start"].get<std::string>().c_str(),
+              j["period_end"].get<std::string>().c_str(), j["as_of"].get<std::string>().c_str());
+  const double amount = j["amount"].get<double>();
+  std::printf("  spent          %12.2f of %.2f (%.1f%%)\n", j["spent"].get<double>(), amount,
+              100 * j["spent"].get<double>() / amount);
+  std::printf("  projected      %12.2f  [%.2f, %.2f] at %g%%  (%s)\n",
+              j["projected_total"].get<double>(), j["projected_lower"].get<double>(),
+              j["projected_upper"].get<double>(), j["interval_level"].get<double>(),
+              j["model"].get<std::string>().c_str());
+  std::printf("  run rate       %12.2f\n", j["run_rate_total"].get<double>());
+  std::printf("  P(over budget) %12.1f%%\n", 100 * j["probability_over"].get<double>());
+  std::printf("  exhaustion     %12s\n", j["exhaustion_date"].is_null()
+                                             ? "not expected"
+                                             : j["exhaustion_date"].get<std::string>().c_str());
+  for (const auto& c : j["thresholds_crossed"]) {
+    std::printf("  crossed %g%% on %s (%s)\n", c["percent"].get<double>(),
+                c["date"].get<std::string>().c_str(), c["basis"].get<std::string>().c_str());
+  }
+}
+
+struct BudgetCmd {
+  std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
+  std::string as_of, format = "table";
+  std::vector<std::string> filters;
+  std::string series_file;
+  double level = 95;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+Result<std::unique_ptr<storage::Store>> open_budget_db(const BudgetCmd& o) {
+  return storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
+}
+
+int run_budget_add(const BudgetCmd& o) {
+  Budget b;
+  b.name = o.name;
+  b.period = o.period;
+  b.currency = o.currency;
+  auto amount = Decimal::parse(o.amount);
+  if (!amount || !(amount->to_double() > 0)) {
+    report(invalid_argument("--amount: expected a positive decimal, got \"" + o.amount + "\""));
+    return kExitUsage;
+  }
+  b.amount = *amount;
+  if (auto p = forecasting::resolve_period(o.period, today()); !p) {
+    report(p.status().with_context("--period"));
+    return kExitUsage;
+  }
+  auto th = parse_thresholds(o.thresholds);
+  if (!th) {
+    report(th.status());
+    return kExitUsage;
+  }
+  b.thresholds = *th;
+  for (const auto& f : o.filters) {
+    auto p = Filter::parse(f);
+    if (!p) {
+      report(p.status().with_context("--filter"));
+      return kExitUsage;
+    }
+    b.scope.push_back(*p);
+  }
+  auto store = open_budget_db(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  if (auto st = (*store)->put_budget(b); !st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  std::printf("budget %s: %s %s per %s\n", b.name.c_str(), b.amount.to_string().c_str(),
+              b.currency.c_str(), b.period.c_str());
+  return kExitOk;
+}
+
+json budget_json(const Budget& b) {
+  json scope = json::array();
+  for (const auto& f : b.scope) scope.push_back(f.key.name() + "=" + f.value);
+  return {{"name", b.name},         {"amount", b.amount.to_string()},
+          {"currency", b.currency}, {"period", b.period},
+          {"scope", scope},         {"thresholds", b.thresholds}};
+}
+
+int run_budget_list(const BudgetCmd& o) {
+  auto store = open_budget_db(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto list = (*store)->budgets();
+  if (!list) {
+    report(list.status());
+    return kExitFailure;
+  }
+  if (o.format == "json") {
+    json arr = json::array();
+    for (const auto& b : *list) arr.push_back(budget_json(b));
+    std::printf("%s\n", json{{"budgets", arr}}.dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& b : *list) {
+    const auto j = budget_json(b);
+    std::printf("%-20s %14s %s per %-24s scope %s thresholds %s\n", b.name.c_str(),
+                b.amount.to_string().c_str(), b.currency.c_str(), b.period.c_str(),
+                j["scope"].dump().c_str(), j["thresholds"].dump().c_str());
+  }
+  if (list->empty()) std::printf("no budgets; add one with: cost-ops budget add NAME --amount N\n");
+  return kExitOk;
+}
+
+int run_budget_remove(const BudgetCmd& o) {
+  auto store = open_budget_db(o);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto removed = (*store)->remove_budget(o.name);
+  if (!removed) {
+    report(removed.status());
+    return kExitFailure;
+  }
+  if (!*removed) {
+    report(not_found("no budget named \"" + o.name + "\""));
+    return kExitFailure;
+  }
+  std::printf("removed budget %s\n", o.name.c_str());
+  return kExitOk;
+}
+
+int run_budget_status(const BudgetCmd& o) {
+  using namespace forecasting;
+  Date as_of = today();
+  if (!o.as_of.empty()) {
+    auto d = parse_date(o.as_of);
+    if (!d) {
+      report(d.status().with_context("--as-of"));
+      return kExitUsage;
+    }
+    as_of = *d;
+  }
+  if (!(o.level > 0 && o.level < 100)) {
+    report(invalid_argument("--level must be a percentage between 0 and 100"));
+    return kExitUsage;
+  }
+  std::vector<std::pair<Budget, Series>> work;
+  if (!o.series_file.empty()) {
+    if (o.amount.empty()) {
+      report(invalid_argument("--series needs --amount (and --period, default month)"));
+      return kExitUsage;
+    }
+    auto series = read_series_csv(o.series_file);
+    if (!series) {
+      report(series.status());
+      return kExitFailure;
+    }
+    if (o.as_of.empty()) as_of = series->dates.back();
+    Budget b;
+    auto amount = Decimal::parse(o.amount);
+    if (!amount) {
+      report(amount.status().with_context("--amount"));
+      return kExitUsage;
+    }
+    b.amount = *amount;
+    b.period = o.period;
+    auto th = parse_thresholds(o.thresholds);
+    if (!th) {
+      report(th.status());
+      return kExitUsage;
+    }
+    b.thresholds = *th;
+    work.emplace_back(std::move(b), std::move(*series));
+  } else {
+    auto store = open_budget_db(o);
+    if (!store) {
+      report(store.status());
+      return kExitFailure;
+    }
+    auto list = (*store)->budgets();
+    if (!list) {
+      report(list.status());
+      return kExitFailure;
+    }
+    store->reset();
+    for (auto& b : *list) {
+      if (!o.name.empty() && b.name != o.name) continue;
+      SeriesSource src;
+      src.db = o.db;
+      src.currency = b.currency;
+      for (const auto& f : b.scope) src.filters.push_back(f.key.name() + "=" + f.value);
+      // A season of history per month of budget is plenty; 180 days covers quarters.
+      src.from = format_date(as_of - std::chrono::days(179));
+      auto series = stored_series(src, as_of);
+      if (!series) {
+        if (series.status().code() != StatusCode::kNotFound) {
+          report(series.status().with_context("budget " + b.name));
+          return kExitFailure;
+        }
+        // No spend at all yet: a series of zeros up to today.
+        auto zeros = make_series({as_of}, {0.0});
+        series = std::vector<NamedSeries>{{{}, std::move(*zeros)}};
+      }
+      work.emplace_back(std::move(b), std::move((*series)[0].series));
+    }
+    if (work.empty()) {
+      report(o.name.empty()
+                 ? not_found("no budgets; add one with: cost-ops budget add NAME --amount N")
+                 : not_found("no budget named \"" + o.name + "\""));
+      return kExitFailure;
+    }
+  }
+  json out = json::array();
+  for (const auto& [b, series] : work) {
+    auto range = resolve_period(b.period, as_of);
+    if (!range) {
+      report(range.status());
+      return kExitUsage;
+    }
+    BudgetOptions bo;
+    bo.amount = b.amount.to_double();
+    bo.period = *range;
+    bo.as_of = as_of;
+    bo.thresholds = b.thresholds;
+    bo.level = o.level / 100;
+    auto st = budget_status(series, bo);
+    if (!st) {
+      report(st.status());
+      return kExitFailure;
+    }
+    json j = status_json(*st, bo.amount, b.period, *range, as_of, bo.level);
+    if (!b.name.empty()) {
+      j["name"] = b.name;
+      j["currency"] = b.currency;
+    }
+    out.push_back(std::move(j));
+  }
+  if (o.format == "json") {
+    std::printf("%s\n", (o.series_file.empty() ? json{{"budgets", out}} : out[0]).dump(2).c_str());
+  } else {
+    for (const auto& j : out) print_status(j);
+  }
+  return kExitOk;
+}
+
+void add_budget(CLI::App& app, int& rc) {
+  CLI::App* budget = app.add_subcommand("budget", "Budgets: add, list, remove, status");
+  budget->require_subcommand(1);
+
+  auto add = std::make_shared<BudgetCmd>();
+  CLI::App* a = budget->add_subcommand("add", "Add or replace a budget");
+  a->add_option("name", add->name, "Budget name")->required();
+  a->add_option("--amount", add->amount, "Amount per period (exact decimal)")->required();
+  a->add_option("--currency", add->currency, "Currency (default USD)");
+  a->add_option("--period", add->period,
+                "month, quarter (calendar, rolling), YYYY-MM, YYYY-Qn or FROM..TO");
+  a->add_option("--filter", add->filters,
+                "Scope: KEY=VALUE (provider, model, organization, project, user, tag:KEY; "
+                "repeatable; default all spend)");
+  a->add_option("--thresholds", add->thresholds, "Alert thresholds in percent (default 50,80,100)");
+  add_db_to(*a, add->db);
+  a->callback([add, &rc] { rc = run_budget_add(*add); });
+
+  auto list = std::make_shared<BudgetCmd>();
+  CLI::App* l = budget->add_subcommand("list", "List budgets");
+  l->add_option("--format", list->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  add_db_to(*l, list->db);
+  l->callback([list, &rc] { rc = run_budget_list(*list); });
+
+  auto rm = std::make_shared<BudgetCmd>();
+  CLI::App* r = budget->add_subcommand("remove", "Remove a budget");
+  r->add_option("name", rm->name, "Budget name")->required();
+  add_db_to(*r, rm->db);
+  r->callback([rm, &rc] { rc = run_budget_remove(*rm); });
+
+  auto st = std::make_shared<BudgetCmd>();
+  CLI::App* s = budget->add_subcommand("status", "Spend, projection and exhaustion date");
+  s->footer(R"(
+Stored budgets are evaluated on stored daily spend in their scope; --series evaluates a
+date,value CSV of daily spend instead, with --amount and --period.
+Examples:
+  cost-ops budget status
+  cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");
+  s->add_option("name", st->name, "Only this budget");
+  s->add_option("--as-of", st->as_of,
+                "Last day of data to use (default: today; with --series its last day)");
+  s->add_option("--series", st->series_file, "Daily spend CSV instead of stored data");
+  s->add_option("--amount", st->amount, "With --series: the budget amount");
+  s->add_option("--period", st->period, "With --series: the period (default month)");
+  s->add_option("--thresholds", st->thresholds, "With --series: thresholds (default 50,80,100)");
+  s->add_option("--level", st->level, "Interval level of the projection in percent (default 95)");
+  s->add_option("--format", st->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  add_db_to(*s, st->db);
+  s->callback([st, &rc] { rc = run_budget_status(*st); });
+}
+
+}  // namespace
+
+void add_forecast_commands(CLI::App& app, int& rc) {
+  add_forecast(app, rc);
+  add_anomalies(app, rc);
+  add_budget(app, rc);
+}
+
+}  // namespace costops::cli

@@ -1,0 +1,24 @@
+// A spending budget: scope, period, amount and alert thresholds (stored by the stores, evaluated
+// by forecasting::budget_status).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "costops/domain/aggregate.h"
+#include "costops/domain/decimal.h"
+
+namespace costops {
+
+struct Budget {
+  std::string name;
+  std::vector<Filter> scope;  // all must hold; empty: all spend
+  /// "month" or "quarter" (the calendar one containing the as-of date), "YYYY-MM", "YYYY-Qn",
+  /// or "YYYY-MM-DD..YYYY-MM-DD" (inclusive).
+  std::string period = "month";
+  Decimal amount;
+  std::string currency = "USD";
+  std::vector<double> thresholds{50, 80, 100};  // percent of amount
+};
+
+}  // namespace costops

@@ -1,0 +1,66 @@
+// Anomaly detection on a regular series: z-score, robust z (median/MAD), IQR fences, and a
+// seasonal detector in the manner of Seasonal Hybrid ESD (Hochenbaum, Vallis, Kejariwal 2017).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "costops/domain/status.h"
+
+namespace costops::forecasting {
+
+enum class AnomalyMethod {
+  kZScore,    // |x - mean| / sd > threshold (default 3)
+  kMad,       // |x - median| / (1.4826 MAD) > threshold (default 3.5, Iglewicz-Hoaglin)
+  kIqr,       // outside [Q1 - k IQR, Q3 + k IQR], k = threshold (default 1.5)
+  kSeasonal,  // seasonal + trend decomposition, then generalized ESD on the robust remainder
+};
+
+/// "zscore", "mad", "iqr", "seasonal".
+std::string_view anomaly_method_name(AnomalyMethod m);
+Result<AnomalyMethod> parse_anomaly_method(std::string_view name);
+
+enum class Direction { kBoth, kUp, kDown };
+
+struct AnomalyOptions {
+  AnomalyMethod method = AnomalyMethod::kSeasonal;
+  /// Season length for kSeasonal (0 or 1: trend only).
+  int season = 7;
+  /// Method threshold; unset uses the method's default (above). For kSeasonal it is the ESD
+  /// significance level alpha (default 0.05).
+  std::optional<double> threshold;
+  /// kSeasonal: at most this fraction of the points can be anomalies (default 0.1, max 0.49).
+  double max_anomalies = 0.1;
+  /// Ignore deviations smaller than this (in the series' unit, e.g. dollars).
+  double min_deviation = 0;
+  Direction direction = Direction::kBoth;
+};
+
+enum class Severity { kLow, kMedium, kHigh };
+/// "low", "medium", "high".
+std::string_view severity_name(Severity s);
+
+/// One anomalous point. `score` is in the method's unit (z, robust z, IQRs beyond the fence);
+/// severity grades score / threshold: < 1.5 low, < 3 medium, else high (for kSeasonal the
+/// robust z of the remainder graded against 3).
+struct Anomaly {
+  size_t index = 0;
+  double value = 0;
+  double expected = 0;
+  double score = 0;
+  Severity severity = Severity::kLow;
+};
+
+/// Finds anomalies in `y`, oldest first, in index order. kSeasonal decomposes in logs when every
+/// value is positive (seasons that scale with the level) and needs at least two seasons; with
+/// fewer it falls back to trend only. Errors (kInvalidArgument) for options out of range.
+/// Fewer than 3 values: no anomalies.
+Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y,
+                                              const AnomalyOptions& options);
+
+/// The expected (baseline) value of every point under the seasonal decomposition kSeasonal uses.
+std::vector<double> seasonal_baseline(std::span<const double> y, int season);
+
+}  // namespace costops::forecasting

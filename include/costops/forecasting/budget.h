@@ -1,0 +1,58 @@
+// Budget status: spend so far, projected period total with an interval, probability of overrun,
+// exhaustion date and threshold crossings, from a daily spend series.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "costops/domain/status.h"
+#include "costops/forecasting/series.h"
+
+namespace costops::forecasting {
+
+/// An inclusive range of days.
+struct DateRange {
+  Date start, end;
+  int days() const { return static_cast<int>((end - start).count()) + 1; }
+};
+
+/// Resolves a budget period spec (see costops::Budget::period) against `as_of`.
+/// Errors (kInvalidArgument) quote the spec and list the accepted forms.
+Result<DateRange> resolve_period(std::string_view spec, Date as_of);
+
+struct BudgetOptions {
+  double amount = 0;  // REQUIRES: > 0
+  DateRange period;
+  Date as_of;  // data after this day is ignored
+  std::vector<double> thresholds{50, 80, 100};
+  double level = 0.95;  // of [projected_lower, projected_upper]
+  int season = 7;
+};
+
+struct ThresholdCrossing {
+  double percent = 0;
+  bool actual = false;  // crossed by spend so far; otherwise by the forecast
+  Date date;
+};
+
+struct BudgetStatus {
+  double spent = 0;  // in the period, up to and including as_of
+  double projected_total = 0, projected_lower = 0, projected_upper = 0;
+  double probability_over = 0;          // P(period total > amount), 0..1
+  std::optional<Date> exhaustion_date;  // unset: not expected within the period
+  bool exhausted = false;               // already spent the whole amount
+  double run_rate_total = 0;            // spent / days elapsed * days in the period
+  std::vector<ThresholdCrossing> thresholds_crossed;
+  int days_elapsed = 0, days_remaining = 0;
+  std::string model, reason;  // the forecast model and why it was chosen
+};
+
+/// Computes a budget's status from a daily series (values: spend per day). The forecast is the
+/// automatically selected model (anomalies cleaned) fitted to the data up to as_of; forecasts
+/// below zero count as zero. Errors (kInvalidArgument): a series that is not daily, as_of after
+/// the series' last day or before its first, amount <= 0.
+Result<BudgetStatus> budget_status(const Series& daily, const BudgetOptions& options);
+
+}  // namespace costops::forecasting

@@ -1,0 +1,171 @@
+// Forecasting models (baselines, exponential smoothing, Holt-Winters), automatic selection,
+// prediction intervals and accuracy metrics. Computes in double (see CONVENTIONS: money is
+// converted at the edge); every output is finite.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "costops/domain/status.h"
+
+namespace costops::forecasting {
+
+/// The models. Exponential smoothing follows Hyndman & Athanasopoulos, "Forecasting: Principles
+/// and Practice" (component form), which is also statsmodels' ExponentialSmoothing:
+///   level    l_t = a (y_t - s_{t-m}) + (1 - a)(l_{t-1} + p b_{t-1})      (additive season)
+///   trend    b_t = b* (l_t - l_{t-1}) + (1 - b*) p b_{t-1}
+///   season   s_t = g (y_t - l_{t-1} - p b_{t-1}) + (1 - g) s_{t-m}
+/// with y_t / s_{t-m} and y_t / (l_{t-1} + p b_{t-1}) for multiplicative seasons, p = 1 unless
+/// damped, and the initial states l_0, b_0, s_0..s_{m-1} standing before the first value.
+enum class ModelKind {
+  kNaive,          // last value
+  kSeasonalNaive,  // value one season ago
+  kMovingAverage,  // mean of the last `window` values
+  kLinear,         // OLS line over time
+  kSes,            // simple exponential smoothing
+  kHolt,           // additive trend
+  kHoltDamped,     // damped additive trend
+  kSeasonalAdd,    // level + additive season (no trend)
+  kSeasonalMul,    // level x multiplicative season (no trend)
+  kHwAdd,          // Holt-Winters, additive season
+  kHwMul,          // Holt-Winters, multiplicative season
+  kHwAddDamped,    // Holt-Winters, damped trend, additive season
+  kHwMulDamped,    // Holt-Winters, damped trend, multiplicative season
+};
+
+/// "naive", "seasonal-naive", "moving-average", "linear", "ses", "holt", "holt-damped",
+/// "seasonal-add", "seasonal-mul", "hw-add", "hw-mul", "hw-add-damped", "hw-mul-damped".
+std::string_view model_name(ModelKind k);
+/// The inverse of model_name. Errors (kInvalidArgument) list the valid names.
+Result<ModelKind> parse_model(std::string_view name);
+/// All models, in the order above.
+std::span<const ModelKind> all_models();
+bool is_seasonal(ModelKind k);
+bool is_exponential_smoothing(ModelKind k);
+
+/// A model's parameters. Unset fields do not apply to the model (or, when passed to fit(), are
+/// estimated). Smoothing parameters are bounded like statsmodels: 0 <= alpha <= 1,
+/// 0 <= beta <= alpha, 0 <= gamma <= 1 - alpha, 0.8 <= phi <= 0.995.
+struct ModelParams {
+  std::optional<double> alpha, beta, gamma, phi;
+  std::optional<double> initial_level, initial_trend;
+  std::vector<double> initial_seasonal;    // m values, or empty
+  std::optional<int> window;               // moving average
+  std::optional<double> intercept, slope;  // linear (time index 0 is the first value)
+};
+
+/// Where exponential smoothing's initial states come from.
+enum class Initialization {
+  /// Estimated with the smoothing parameters by minimizing SSE (the lowest SSE; the default).
+  kEstimated,
+  /// Hyndman et al. (2008) section 2.6.1: a moving-average decomposition of the first seasons
+  /// and a line through the first 10 values, held fixed while the smoothing parameters are
+  /// fitted (statsmodels' "heuristic"). Needs 10 + 2 (m / 2) values for seasonal models.
+  kHeuristic,
+};
+
+/// How to fit.
+struct FitOptions {
+  ModelKind model = ModelKind::kHwAdd;
+  /// Season length m (0 or 1: none). Seasonal models need at least 2m values.
+  int season = 0;
+  /// Parameters to hold fixed; everything left unset is estimated by minimizing the in-sample
+  /// sum of squared one-step errors (SSE). With every parameter set, nothing is estimated and
+  /// fit() evaluates the model as given.
+  ModelParams fixed;
+  Initialization initialization = Initialization::kEstimated;
+};
+
+/// A fitted model: parameters, in-sample fit and the state to forecast from.
+struct FittedModel {
+  ModelKind model = ModelKind::kNaive;
+  int season = 0;
+  ModelParams params;
+  std::vector<double> fitted;  // one-step-ahead predictions, one per input value
+  double sse = 0;              // sum of squared one-step errors
+  int n_params = 0;            // estimated parameters, counted as statsmodels does
+  /// n ln(SSE/n) + 2k + 2(k+2)(k+3)/(n-k-3) (statsmodels' definition); unset when n <= k+3
+  /// or SSE is 0.
+  std::optional<double> aicc;
+  double sigma2 = 0;  // residual variance (relative errors for multiplicative seasons)
+
+  // Forecast state (internal to forecast()).
+  double level = 0, trend = 0;
+  std::vector<double> season_state;  // s for the next m periods, in order
+  std::vector<double> history;       // the values fitted (naive, seasonal naive, moving average)
+};
+
+/// Fits `model` to `y` (oldest first). Errors (kInvalidArgument) when the data cannot support
+/// the model: too few values (seasonal models need 2m, others 1-3), multiplicative seasons with
+/// values <= 0, or fixed parameters outside their bounds.
+Result<FittedModel> fit(std::span<const double> y, const FitOptions& options);
+
+/// One forecast step: the point forecast and, per requested level, [lower, upper].
+struct ForecastPoint {
+  double value = 0;
+  double variance = 0;  // of the h-step forecast error
+  std::vector<std::pair<double, double>> bounds;
+};
+
+/// Forecasts `h` steps ahead with normal prediction intervals at each level (e.g. 0.8, 0.95).
+/// Variances use the model's closed form (Hyndman et al. 2008, class 1) for additive models;
+/// for multiplicative seasons they are the same form applied to relative errors (an approximation).
+std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels);
+
+/// Variance of the sum of the next `h` forecast errors (the errors are correlated through the
+/// states), for totals such as projected month-end spend.
+double sum_variance(const FittedModel& m, int h);
+
+/// Accuracy of `forecast` against `actual` (same length). sMAPE and MAPE in percent (sMAPE as in
+/// M4: 200/h * sum |a-f| / (|a|+|f|)); MASE scaled by the in-sample MAE of the seasonal naive
+/// forecast of `train` at lag `season` (lag 1 when season <= 1), as in M4. MAPE is unset when an
+/// actual is 0, MASE when the scale is 0 or train is too short.
+struct Accuracy {
+  double mae = 0, rmse = 0, smape = 0;
+  std::optional<double> mape, mase;
+};
+Accuracy accuracy(std::span<const double> actual, std::span<const double> forecast,
+                  std::span<const double> train, int season);
+
+/// Options for automatic selection.
+struct AutoOptions {
+  int season = 0;   // 0 or 1: non-seasonal
+  int horizon = 0;  // the horizon the forecast is for (backtests use it); 0: the season, or 1
+  /// Replace values the seasonal anomaly detector flags before fitting, so one-day spikes do
+  /// not drag the level and trend. The forecast's history keeps the real values.
+  bool clean_anomalies = true;
+  /// Heuristic by default: held-out accuracy on real series is better than with SSE-optimal
+  /// initial states, which overfit the first seasons.
+  Initialization initialization = Initialization::kHeuristic;
+  /// Models to choose from; empty: every model the data supports.
+  std::vector<ModelKind> candidates;
+};
+
+/// How one candidate scored.
+struct CandidateScore {
+  ModelKind model = ModelKind::kNaive;
+  double sse = 0;
+  std::optional<double> aicc;
+  double backtest_mae = 0;  // mean absolute error of rolling-origin forecasts
+};
+
+struct Selection {
+  FittedModel fit;     // fitted on the (cleaned) values
+  std::string reason;  // why this model, in a sentence or two
+  std::vector<CandidateScore> candidates;
+  std::vector<size_t> cleaned;       // indexes replaced before fitting
+  std::vector<double> cleaned_with;  // their replacement values
+};
+
+/// Fits every candidate and picks the one with the lowest rolling-origin backtest error: from
+/// each origin in the last part of the series, forecast `horizon` steps with the candidate's
+/// fitted parameters and compare with what followed. A model later in all_models() order (more
+/// complex) must beat the best so far by 1%. The chosen exponential smoothing model is then refit
+/// with the full optimizer. Constant series choose the naive model.
+/// Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be fitted.
+Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
+
+}  // namespace costops::forecasting

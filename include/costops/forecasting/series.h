@@ -1,0 +1,60 @@
+// Time series for forecasting: dated values at a regular frequency, read from `date,value` CSV.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "costops/domain/status.h"
+
+namespace costops::forecasting {
+
+/// A calendar day (UTC).
+using Date = std::chrono::sys_days;
+
+/// The spacing of a series' dates.
+enum class Frequency { kDaily, kWeekly, kMonthly, kQuarterly, kYearly };
+
+/// "daily", "weekly", "monthly", "quarterly", "yearly".
+std::string_view frequency_name(Frequency f);
+
+/// A regular series, oldest first: `values[i]` belongs to `dates[i]`, and consecutive dates are
+/// one `frequency` step apart.
+struct Series {
+  std::vector<Date> dates;
+  std::vector<double> values;
+  Frequency frequency = Frequency::kDaily;
+  /// What was done to make the input regular (gaps filled), as sentences; empty when nothing.
+  std::vector<std::string> notes;
+
+  size_t size() const { return values.size(); }
+};
+
+/// "2025-04-16". Errors (kInvalidArgument) quote the text.
+Result<Date> parse_date(std::string_view text);
+/// "2025-04-16".
+std::string format_date(Date d);
+
+/// The date `steps` periods after `d` (months keep the day of month, clamped to the month's end).
+Date advance(Date d, Frequency f, int steps);
+
+/// The usual season length of a frequency: 7 for daily, 12 for monthly, 4 for quarterly,
+/// 52 for weekly, 0 (none) for yearly.
+int default_season(Frequency f);
+
+/// Builds a regular series from dated values in any order. The frequency is inferred from the
+/// smallest spacing between dates; dates missing at that frequency are filled by linear
+/// interpolation and reported in `notes`. Errors: no values, a repeated date, a non-finite value,
+/// spacing that is not a whole number of days/months, or more than half the points missing.
+Result<Series> make_series(std::vector<Date> dates, std::vector<double> values);
+
+/// Parses CSV text with a header naming a date column ("date", "day", "ds" or "timestamp") and a
+/// value column ("value", "y", "cost" or "spend"; or the only other column). Errors name
+/// `source`, the line and the field: `spend.csv:14: field "value": expected a number, got "n/a"`.
+Result<Series> parse_series_csv(std::string_view text, std::string_view source);
+
+/// Reads and parses a CSV file (see parse_series_csv).
+Result<Series> read_series_csv(const std::string& path);
+
+}  // namespace costops::forecasting

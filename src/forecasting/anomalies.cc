@@ -1,0 +1,265 @@
+#include "costops/forecasting/anomalies.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "forecasting/stats.h"
+
+namespace costops::forecasting {
+namespace {
+
+using detail::median;
+using detail::quantile;
+
+constexpr double kMadScale = 1.4826;
+
+// A robust local-linear trend: for each point, the median over a centered window (truncated at
+// the ends) of the values moved along the window's slope, the slope being the median of lag-`lag`
+// differences of `raw` (a whole season apart, so seasonality cancels). Unlike a plain rolling
+// median it does not flatten a trend where the window is truncated.
+std::vector<double> robust_trend(std::span<const double> v, std::span<const double> raw,
+                                 size_t half, size_t lag) {
+  const size_t n = v.size();
+  std::vector<double> out(n), w, slopes;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t lo = i >= half ? i - half : 0;
+    const size_t hi = std::min(n, i + half + 1);
+    slopes.clear();
+    for (size_t j = lo; j + lag < hi; ++j) {
+      slopes.push_back((raw[j + lag] - raw[j]) / static_cast<double>(lag));
+    }
+    const double slope = slopes.empty() ? 0.0 : median(slopes);
+    w.clear();
+    for (size_t j = lo; j < hi; ++j) {
+      w.push_back(v[j] - slope * (static_cast<double>(j) - static_cast<double>(i)));
+    }
+    out[i] = median(w);
+  }
+  return out;
+}
+
+struct Decomposition {
+  bool logs = false;
+  std::vector<double> baseline;   // trend + season, on the working scale
+  std::vector<double> remainder;  // working value - baseline
+};
+
+// Robust decomposition: rolling-median trend and per-phase median season, twice, so the trend
+// is taken from deseasonalized values (no bias where windows are truncated).
+Decomposition decompose(std::span<const double> y, int season) {
+  Decomposition d;
+  const size_t n = y.size();
+  d.logs = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
+  std::vector<double> w(y.begin(), y.end());
+  if (d.logs) {
+    for (double& v : w) v = std::log(v);
+  }
+  const size_t m =
+      season >= 2 && n >= 2 * static_cast<size_t>(season) ? static_cast<size_t>(season) : 0;
+  const size_t half = std::max<size_t>(2 * m, 3);
+  std::vector<double> seas(n, 0.0), trend;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<double> des(n);
+    for (size_t i = 0; i < n; ++i) des[i] = w[i] - seas[i];
+    trend = robust_trend(des, w, half, m ? m : half);
+    if (m == 0) break;
+    std::vector<double> phase_med(m);
+    std::vector<double> bucket;
+    for (size_t p = 0; p < m; ++p) {
+      bucket.clear();
+      for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend[i]);
+      phase_med[p] = median(bucket);
+    }
+    const double center =
+        std::accumulate(phase_med.begin(), phase_med.end(), 0.0) / static_cast<double>(m);
+    for (size_t i = 0; i < n; ++i) seas[i] = phase_med[i % m] - center;
+  }
+  d.baseline.resize(n);
+  d.remainder.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    d.baseline[i] = trend[i] + seas[i];
+    d.remainder[i] = w[i] - d.baseline[i];
+  }
+  return d;
+}
+
+double robust_scale(std::span<const double> v, double center) {
+  std::vector<double> dev(v.size());
+  for (size_t i = 0; i < v.size(); ++i) dev[i] = std::abs(v[i] - center);
+  double s = kMadScale * median(dev);
+  if (s <= 0) {
+    // More than half the deviations are zero: fall back to the mean absolute deviation.
+    s = 1.2533 * std::accumulate(dev.begin(), dev.end(), 0.0) / static_cast<double>(v.size());
+  }
+  return s;
+}
+
+Severity grade(double ratio) {
+  return ratio < 1.5 ? Severity::kLow : ratio < 3 ? Severity::kMedium : Severity::kHigh;
+}
+
+}  // namespace
+
+std::string_view anomaly_method_name(AnomalyMethod m) {
+  switch (m) {
+    case AnomalyMethod::kZScore:
+      return "zscore";
+    case AnomalyMethod::kMad:
+      return "mad";
+    case AnomalyMethod::kIqr:
+      return "iqr";
+    case AnomalyMethod::kSeasonal:
+      return "seasonal";
+  }
+  return "seasonal";
+}
+
+Result<AnomalyMethod> parse_anomaly_method(std::string_view name) {
+  for (auto m : {AnomalyMethod::kZScore, AnomalyMethod::kMad, AnomalyMethod::kIqr,
+                 AnomalyMethod::kSeasonal}) {
+    if (anomaly_method_name(m) == name) return m;
+  }
+  return invalid_argument("unknown anomaly method \"" + std::string(name) +
+                          "\"; valid: zscore, mad, iqr, seasonal");
+}
+
+std::string_view severity_name(Severity s) {
+  switch (s) {
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+  }
+  return "low";
+}
+
+std::vector<double> seasonal_baseline(std::span<const double> y, int season) {
+  if (y.empty()) return {};
+  auto d = decompose(y, season);
+  if (d.logs) {
+    for (double& v : d.baseline) v = std::exp(v);
+  }
+  return d.baseline;
+}
+
+Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const AnomalyOptions& o) {
+  if (o.threshold && !(*o.threshold > 0)) return invalid_argument("threshold must be > 0");
+  if (o.method == AnomalyMethod::kSeasonal && o.threshold && *o.threshold >= 1) {
+    return invalid_argument("the seasonal detector's threshold is a significance level in (0, 1)");
+  }
+  if (!(o.max_anomalies > 0 && o.max_anomalies < 0.5)) {
+    return invalid_argument("max anomalies must be a fraction in (0, 0.5)");
+  }
+  if (o.min_deviation < 0) return invalid_argument("minimum deviation must be >= 0");
+  for (double v : y) {
+    if (!std::isfinite(v)) return invalid_argument("the series has a non-finite value");
+  }
+  std::vector<Anomaly> out;
+  const size_t n = y.size();
+  if (n < 3) return out;
+
+  std::vector<double> expected(n), score(n, 0.0);
+  std::vector<bool> flagged(n, false);
+  double threshold = 0;
+  switch (o.method) {
+    case AnomalyMethod::kZScore: {
+      threshold = o.threshold.value_or(3.0);
+      const double mean = std::accumulate(y.begin(), y.end(), 0.0) / static_cast<double>(n);
+      double var = 0;
+      for (double v : y) var += (v - mean) * (v - mean);
+      const double sd = std::sqrt(var / static_cast<double>(n - 1));
+      for (size_t i = 0; i < n; ++i) {
+        expected[i] = mean;
+        score[i] = sd > 0 ? std::abs(y[i] - mean) / sd : 0.0;
+        flagged[i] = score[i] > threshold;
+      }
+      break;
+    }
+    case AnomalyMethod::kMad: {
+      threshold = o.threshold.value_or(3.5);
+      const double med = median(y);
+      const double s = robust_scale(y, med);
+      for (size_t i = 0; i < n; ++i) {
+        expected[i] = med;
+        score[i] = s > 0 ? std::abs(y[i] - med) / s : 0.0;
+        flagged[i] = score[i] > threshold;
+      }
+      break;
+    }
+    case AnomalyMethod::kIqr: {
+      threshold = o.threshold.value_or(1.5);
+      const double q1 = quantile(y, 0.25), q3 = quantile(y, 0.75), iqr = q3 - q1;
+      const double lo = q1 - threshold * iqr, hi = q3 + threshold * iqr;
+      const double med = median(y);
+      for (size_t i = 0; i < n; ++i) {
+        expected[i] = med;
+        const double beyond = y[i] > hi ? y[i] - hi : y[i] < lo ? lo - y[i] : 0.0;
+        score[i] = iqr > 0 ? beyond / iqr : 0.0;
+        flagged[i] = y[i] > hi || y[i] < lo;
+      }
+      // Graded against one IQR beyond the fence.
+      threshold = 1.0;
+      for (size_t i = 0; i < n; ++i) {
+        if (flagged[i]) score[i] = std::max(score[i], 1e-9);
+      }
+      break;
+    }
+    case AnomalyMethod::kSeasonal: {
+      const double alpha = o.threshold.value_or(0.05);
+      const auto d = decompose(y, o.season);
+      const auto& r = d.remainder;
+      const double center = median(r);
+      const double scale = robust_scale(r, center);
+      for (size_t i = 0; i < n; ++i) {
+        expected[i] = d.logs ? std::exp(d.baseline[i]) : d.baseline[i];
+        score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
+      }
+      // Generalized ESD (Rosner 1983) with the median and MAD in place of mean and sd.
+      const size_t k_max = std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * n));
+      std::vector<size_t> alive(n);
+      std::iota(alive.begin(), alive.end(), 0);
+      std::vector<size_t> removed;
+      size_t count = 0;
+      for (size_t i = 1; i <= k_max && alive.size() > 2; ++i) {
+        std::vector<double> vals;
+        vals.reserve(alive.size());
+        for (size_t j : alive) vals.push_back(r[j]);
+        const double med = median(vals);
+        const double s = robust_scale(vals, med);
+        if (!(s > 0)) break;
+        size_t arg = 0;
+        double best = -1;
+        for (size_t a = 0; a < alive.size(); ++a) {
+          const double z = std::abs(r[alive[a]] - med) / s;
+          if (z > best) best = z, arg = a;
+        }
+        const double nn = static_cast<double>(n);
+        const double ii = static_cast<double>(i);
+        const double p = 1 - alpha / (2 * (nn - ii + 1));
+        const double t = detail::t_quantile(p, nn - ii - 1);
+        const double lambda = (nn - ii) * t / std::sqrt((nn - ii - 1 + t * t) * (nn - ii + 1));
+        removed.push_back(alive[arg]);
+        alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(arg));
+        if (best > lambda) count = i;
+      }
+      for (size_t i = 0; i < count; ++i) flagged[removed[i]] = true;
+      threshold = 3.0;
+      break;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!flagged[i]) continue;
+    const double dev = y[i] - expected[i];
+    if (std::abs(dev) < o.min_deviation) continue;
+    if (o.direction == Direction::kUp && dev <= 0) continue;
+    if (o.direction == Direction::kDown && dev >= 0) continue;
+    out.push_back({i, y[i], expected[i], score[i], grade(score[i] / threshold)});
+  }
+  return out;
+}
+
+}  // namespace costops::forecasting

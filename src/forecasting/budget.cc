@@ -1,0 +1,156 @@
+#include "costops/forecasting/budget.h"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+
+#include "costops/forecasting/forecast.h"
+#include "forecasting/stats.h"
+
+namespace costops::forecasting {
+namespace {
+
+using namespace std::chrono;
+
+Date month_start(year y, month m) { return Date(year_month_day(y, m, day(1))); }
+Date month_end(year y, month m) { return Date(year_month_day_last(y, month_day_last(m))); }
+
+DateRange quarter_of(year y, unsigned q) {
+  const month first(3 * (q - 1) + 1);
+  const month last(3 * q);
+  return {month_start(y, first), month_end(y, last)};
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+Result<DateRange> resolve_period(std::string_view spec, Date as_of) {
+  const year_month_day ymd{as_of};
+  if (spec == "month")
+    return DateRange{month_start(ymd.year(), ymd.month()), month_end(ymd.year(), ymd.month())};
+  if (spec == "quarter") {
+    return quarter_of(ymd.year(), (static_cast<unsigned>(ymd.month()) - 1) / 3 + 1);
+  }
+  if (spec.size() == 7 && spec[4] == '-' && all_digits(spec.substr(0, 4))) {
+    const int y = std::stoi(std::string(spec.substr(0, 4)));
+    if (spec[5] == 'Q' && spec[6] >= '1' && spec[6] <= '4') {
+      return quarter_of(year(y), static_cast<unsigned>(spec[6] - '0'));
+    }
+    if (all_digits(spec.substr(5, 2))) {
+      const unsigned mo = static_cast<unsigned>(std::stoi(std::string(spec.substr(5, 2))));
+      if (mo >= 1 && mo <= 12)
+        return DateRange{month_start(year(y), month(mo)), month_end(year(y), month(mo))};
+    }
+  }
+  const size_t dots = spec.find("..");
+  if (dots != std::string_view::npos) {
+    auto a = parse_date(spec.substr(0, dots));
+    auto b = parse_date(spec.substr(dots + 2));
+    if (a && b && *a <= *b) return DateRange{*a, *b};
+  }
+  return invalid_argument("period \"" + std::string(spec) +
+                          "\": expected month, quarter, YYYY-MM, YYYY-Qn or "
+                          "YYYY-MM-DD..YYYY-MM-DD (inclusive, start <= end)");
+}
+
+Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
+  if (!(o.amount > 0) || !std::isfinite(o.amount)) {
+    return invalid_argument("budget amount must be > 0");
+  }
+  if (s.size() == 0) return invalid_argument("the spend series is empty");
+  if (s.size() > 1 && s.frequency != Frequency::kDaily) {
+    return invalid_argument("budget status needs a daily series, got a " +
+                            std::string(frequency_name(s.frequency)) + " one");
+  }
+  if (o.as_of < s.dates.front() || o.as_of > s.dates.back()) {
+    return invalid_argument("as-of date " + format_date(o.as_of) + " is outside the series (" +
+                            format_date(s.dates.front()) + " to " + format_date(s.dates.back()) +
+                            ")");
+  }
+  for (double t : o.thresholds) {
+    if (!(t > 0) || !std::isfinite(t))
+      return invalid_argument("thresholds must be percentages > 0");
+  }
+  const DateRange& p = o.period;
+  BudgetStatus st;
+  const size_t upto = static_cast<size_t>((o.as_of - s.dates.front()).count()) + 1;
+  std::span<const double> history(s.values.data(), upto);
+
+  // Spend so far, and the day each threshold (and the whole amount) was crossed.
+  std::vector<double> thresholds = o.thresholds;
+  std::sort(thresholds.begin(), thresholds.end());
+  std::vector<std::optional<Date>> crossed(thresholds.size());
+  std::optional<Date> exhausted_on;
+  double cum = 0;
+  auto account = [&](Date d, double v, bool actual) {
+    cum += v;
+    for (size_t i = 0; i < thresholds.size(); ++i) {
+      if (!crossed[i] && cum >= o.amount * thresholds[i] / 100) {
+        crossed[i] = d;
+        st.thresholds_crossed.push_back({thresholds[i], actual, d});
+      }
+    }
+    if (!exhausted_on && cum >= o.amount) exhausted_on = d;
+  };
+  for (size_t i = 0; i < upto; ++i) {
+    if (s.dates[i] >= p.start && s.dates[i] <= p.end) account(s.dates[i], s.values[i], true);
+  }
+  st.spent = cum;
+  st.exhausted = exhausted_on.has_value();
+  const Date first_elapsed = std::max(p.start, s.dates.front());
+  st.days_elapsed = o.as_of < first_elapsed
+                        ? 0
+                        : static_cast<int>((std::min(o.as_of, p.end) - first_elapsed).count()) + 1;
+  const Date next = o.as_of + days(1);
+  const Date rest_start = std::max(next, p.start);
+  st.days_remaining = rest_start > p.end ? 0 : static_cast<int>((p.end - rest_start).count()) + 1;
+  st.run_rate_total = st.days_elapsed > 0
+                          ? st.spent / st.days_elapsed * (st.days_elapsed + st.days_remaining)
+                          : 0.0;
+
+  st.projected_total = st.spent;
+  double var = 0;
+  if (st.days_remaining > 0) {
+    const int horizon = static_cast<int>((p.end - o.as_of).count());
+    AutoOptions ao;
+    ao.season = o.season;
+    ao.horizon = horizon;
+    auto sel = select_model(history, ao);
+    if (!sel) return sel.status();
+    st.model = std::string(model_name(sel->fit.model));
+    st.reason = sel->reason;
+    const auto fc = forecast(sel->fit, horizon, {});
+    const bool nonneg =
+        std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
+    const int skip = horizon - st.days_remaining;  // forecast days before the period starts
+    for (int i = skip; i < horizon; ++i) {
+      const double v = nonneg ? std::max(0.0, fc[static_cast<size_t>(i)].value)
+                              : fc[static_cast<size_t>(i)].value;
+      st.projected_total += v;
+      account(next + days(i), v, false);
+    }
+    // The variance of the remaining days' total; days before the period add their errors to the
+    // states, which the model's closed form covers only from the first step, so take the whole
+    // horizon's sum and remove the part before the period.
+    var = sum_variance(sel->fit, horizon) - (skip > 0 ? sum_variance(sel->fit, skip) : 0.0);
+    var = std::max(var, 0.0);
+  }
+  const double sd = std::sqrt(var);
+  const double z = detail::normal_quantile(0.5 + o.level / 2);
+  st.projected_lower = std::max(st.spent, st.projected_total - z * sd);
+  st.projected_upper = st.projected_total + z * sd;
+  if (st.exhausted) {
+    st.probability_over = st.spent > o.amount ? 1.0 : st.days_remaining > 0 ? 1.0 : 0.0;
+  } else if (sd > 0) {
+    st.probability_over = 1 - detail::normal_cdf((o.amount - st.projected_total) / sd);
+  } else {
+    st.probability_over = st.projected_total > o.amount ? 1.0 : 0.0;
+  }
+  st.exhaustion_date = exhausted_on;
+  return st;
+}
+
+}  // namespace costops::forecasting

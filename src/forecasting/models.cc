@@ -1,0 +1,1158 @@
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "costops/forecasting/anomalies.h"
+#include "costops/forecasting/forecast.h"
+#include "forecasting/stats.h"
+
+namespace costops::forecasting {
+namespace {
+
+constexpr double kPhiLo = 0.8;
+constexpr double kPhiHi = 0.995;
+constexpr double kHuge = 1e300;
+// Robust z of the seasonal remainder above which select_model replaces a value before fitting.
+constexpr double kCleanScore = 5.0;
+
+constexpr std::array kAllModels = {
+    ModelKind::kNaive,       ModelKind::kSeasonalNaive, ModelKind::kMovingAverage,
+    ModelKind::kLinear,      ModelKind::kSes,           ModelKind::kHolt,
+    ModelKind::kHoltDamped,  ModelKind::kSeasonalAdd,   ModelKind::kSeasonalMul,
+    ModelKind::kHwAdd,       ModelKind::kHwMul,         ModelKind::kHwAddDamped,
+    ModelKind::kHwMulDamped,
+};
+
+// The shape of an exponential smoothing model.
+struct Shape {
+  bool trend = false;
+  bool damped = false;
+  int season = 0;  // 0 none, 1 additive, 2 multiplicative
+  int m = 1;
+};
+
+Shape shape_of(ModelKind k, int m) {
+  Shape s;
+  switch (k) {
+    case ModelKind::kHolt:
+      s.trend = true;
+      break;
+    case ModelKind::kHoltDamped:
+      s.trend = s.damped = true;
+      break;
+    case ModelKind::kSeasonalAdd:
+      s.season = 1;
+      break;
+    case ModelKind::kSeasonalMul:
+      s.season = 2;
+      break;
+    case ModelKind::kHwAdd:
+      s.trend = true, s.season = 1;
+      break;
+    case ModelKind::kHwMul:
+      s.trend = true, s.season = 2;
+      break;
+    case ModelKind::kHwAddDamped:
+      s.trend = s.damped = true, s.season = 1;
+      break;
+    case ModelKind::kHwMulDamped:
+      s.trend = s.damped = true, s.season = 2;
+      break;
+    default:
+      break;
+  }
+  s.m = s.season ? m : 1;
+  return s;
+}
+
+struct Theta {
+  double a = 0.5, b = 0, g = 0, p = 1;
+};
+
+// Initial states: level, trend, then m seasonal values.
+using States = std::vector<double>;
+
+// The recursions specialised for one shape, computing only the SSE: the optimizers' inner loop.
+template <int Season, bool Trend>
+double sse_kernel(std::span<const double> y, const Theta& th, const States& x0, int m, double p,
+                  std::vector<double>& seas) {
+  double l = x0[0];
+  double b = Trend ? x0[1] : 0.0;
+  if constexpr (Season != 0) {
+    seas.assign(x0.begin() + (Trend ? 2 : 1), x0.end());
+  }
+  const double a = th.a, ac = 1 - th.a, be = th.b, bc = 1 - th.b, g = th.g, gc = 1 - th.g;
+  double sse = 0;
+  int j = 0;
+  for (const double v : y) {
+    const double base = Trend ? l + p * b : l;
+    double yhat, lnew;
+    if constexpr (Season == 2) {
+      const double s = seas[j];
+      if (!(s > 0) || !(base > 0)) return kHuge;
+      yhat = base * s;
+      lnew = a * v / s + ac * base;
+      seas[j] = g * v / base + gc * s;
+      if (++j == m) j = 0;
+    } else if constexpr (Season == 1) {
+      const double s = seas[j];
+      yhat = base + s;
+      lnew = a * (v - s) + ac * base;
+      seas[j] = g * (v - base) + gc * s;
+      if (++j == m) j = 0;
+    } else {
+      yhat = base;
+      lnew = a * v + ac * base;
+    }
+    if constexpr (Trend) b = be * (lnew - l) + bc * p * b;
+    l = lnew;
+    const double e = v - yhat;
+    sse += e * e;
+  }
+  return std::isfinite(sse) ? sse : kHuge;
+}
+
+// Runs the recursions over y. Returns the SSE (kHuge when the model breaks down: a division by
+// a non-positive season or level, or a non-finite value). Writes one-step predictions to
+// `fitted` and the final states to `out` when given, and the states after each of `origins`
+// values (ascending) to `snaps`.
+double run(std::span<const double> y, const Shape& sh, const Theta& th, const States& x0,
+           double* fitted, FittedModel* out, std::vector<double>& seas,
+           std::span<const size_t> origins = {}, std::vector<FittedModel>* snaps = nullptr) {
+  const double p = sh.damped ? th.p : 1.0;
+  if (!fitted && !out && !snaps) {
+    switch (sh.season * 2 + (sh.trend ? 1 : 0)) {
+      case 0:
+        return sse_kernel<0, false>(y, th, x0, sh.m, p, seas);
+      case 1:
+        return sse_kernel<0, true>(y, th, x0, sh.m, p, seas);
+      case 2:
+        return sse_kernel<1, false>(y, th, x0, sh.m, p, seas);
+      case 3:
+        return sse_kernel<1, true>(y, th, x0, sh.m, p, seas);
+      case 4:
+        return sse_kernel<2, false>(y, th, x0, sh.m, p, seas);
+      default:
+        return sse_kernel<2, true>(y, th, x0, sh.m, p, seas);
+    }
+  }
+  double l = x0[0];
+  double b = sh.trend ? x0[1] : 0.0;
+  const size_t so = sh.trend ? 2 : 1;
+  const int m = sh.m;
+  seas.assign(x0.begin() + static_cast<std::ptrdiff_t>(so), x0.end());
+  if (sh.season == 0) seas.assign(1, 0.0);
+  const double a = th.a, ac = 1 - th.a, be = th.b, bc = 1 - th.b, g = th.g, gc = 1 - th.g;
+  double sse = 0;
+  int j = 0;
+  size_t next_origin = 0;
+  auto save = [&](FittedModel* to) {
+    to->level = l;
+    to->trend = b;
+    to->season_state.clear();
+    if (sh.season) {
+      for (int i = 0; i < m; ++i)
+        to->season_state.push_back(seas[static_cast<size_t>((j + i) % m)]);
+    }
+  };
+  const size_t n = y.size();
+  for (size_t t = 0; t <= n; ++t) {
+    while (snaps && next_origin < origins.size() && origins[next_origin] == t) {
+      snaps->emplace_back();
+      save(&snaps->back());
+      ++next_origin;
+    }
+    if (t == n) break;
+    const double base = l + p * b;
+    const double s = seas[static_cast<size_t>(j)];
+    double yhat, lnew;
+    if (sh.season == 2) {
+      if (!(s > 0) || !(base > 0)) return kHuge;
+      yhat = base * s;
+      lnew = a * y[t] / s + ac * base;
+      seas[static_cast<size_t>(j)] = g * y[t] / base + gc * s;
+    } else if (sh.season == 1) {
+      yhat = base + s;
+      lnew = a * (y[t] - s) + ac * base;
+      seas[static_cast<size_t>(j)] = g * (y[t] - base) + gc * s;
+    } else {
+      yhat = base;
+      lnew = a * y[t] + ac * base;
+    }
+    if (sh.trend) b = be * (lnew - l) + bc * p * b;
+    l = lnew;
+    const double e = y[t] - yhat;
+    sse += e * e;
+    if (fitted) fitted[t] = yhat;
+    if (++j == m) j = 0;
+  }
+  if (!std::isfinite(sse)) return kHuge;
+  if (out) save(out);
+  return sse;
+}
+
+// Which smoothing parameters are free, and the map from the unit cube to bounded values.
+struct ThetaMap {
+  Shape sh;
+  std::optional<double> fa, fb, fg, fp;
+  std::vector<int> free;  // 0 alpha, 1 beta, 2 gamma, 3 phi
+
+  Theta operator()(std::span<const double> u) const {
+    double v[4] = {0.5, 0.5, 0.5, 0.5};
+    for (size_t i = 0; i < free.size(); ++i) v[free[i]] = std::clamp(u[i], 0.0, 1.0);
+    Theta th;
+    th.a = fa ? *fa : v[0];
+    th.b = sh.trend ? (fb ? *fb : v[1] * th.a) : 0.0;
+    th.g = sh.season ? (fg ? *fg : v[2] * (1 - th.a)) : 0.0;
+    th.p = sh.damped ? (fp ? *fp : kPhiLo + v[3] * (kPhiHi - kPhiLo)) : 1.0;
+    return th;
+  }
+};
+
+// Nelder-Mead on the unit cube (points clamped), minimizing f. Returns the best point.
+template <typename F>
+std::vector<double> nelder_mead(F&& f, std::vector<double> x0, double step, int max_evals,
+                                double& best) {
+  const size_t d = x0.size();
+  if (d == 0) {
+    best = f(x0);
+    return x0;
+  }
+  auto clamp01 = [](std::vector<double>& v) {
+    for (double& x : v) x = std::clamp(x, 0.0, 1.0);
+  };
+  std::vector<std::vector<double>> pts(d + 1, x0);
+  std::vector<double> fv(d + 1);
+  for (size_t i = 0; i < d; ++i) {
+    pts[i + 1][i] += pts[i + 1][i] + step <= 1.0 ? step : -step;
+  }
+  int evals = 0;
+  for (size_t i = 0; i <= d; ++i) fv[i] = f(pts[i]), ++evals;
+  std::vector<size_t> idx(d + 1);
+  std::vector<double> c(d), xr(d), xe(d), xc(d);
+  while (evals < max_evals) {
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return fv[a] < fv[b]; });
+    const size_t lo = idx[0], hi = idx[d], nh = idx[d - 1];
+    if (std::abs(fv[hi] - fv[lo]) <= 1e-10 * (std::abs(fv[lo]) + 1e-30)) {
+      double spread = 0;
+      for (size_t i = 0; i < d; ++i) spread = std::max(spread, std::abs(pts[hi][i] - pts[lo][i]));
+      if (spread < 1e-7) break;
+    }
+    std::fill(c.begin(), c.end(), 0.0);
+    for (size_t k = 0; k <= d; ++k) {
+      if (k == hi) continue;
+      for (size_t i = 0; i < d; ++i) c[i] += pts[k][i] / static_cast<double>(d);
+    }
+    for (size_t i = 0; i < d; ++i) xr[i] = c[i] + (c[i] - pts[hi][i]);
+    clamp01(xr);
+    const double fr = f(xr);
+    ++evals;
+    if (fr < fv[lo]) {
+      for (size_t i = 0; i < d; ++i) xe[i] = c[i] + 2 * (c[i] - pts[hi][i]);
+      clamp01(xe);
+      const double fe = f(xe);
+      ++evals;
+      if (fe < fr) {
+        pts[hi] = xe, fv[hi] = fe;
+      } else {
+        pts[hi] = xr, fv[hi] = fr;
+      }
+    } else if (fr < fv[nh]) {
+      pts[hi] = xr, fv[hi] = fr;
+    } else {
+      const bool outside = fr < fv[hi];
+      for (size_t i = 0; i < d; ++i) {
+        xc[i] = outside ? c[i] + 0.5 * (xr[i] - c[i]) : c[i] + 0.5 * (pts[hi][i] - c[i]);
+      }
+      const double fc = f(xc);
+      ++evals;
+      if (fc < std::min(fr, fv[hi])) {
+        pts[hi] = xc, fv[hi] = fc;
+      } else {
+        for (size_t k = 0; k <= d; ++k) {
+          if (k == lo) continue;
+          for (size_t i = 0; i < d; ++i) pts[k][i] = pts[lo][i] + 0.5 * (pts[k][i] - pts[lo][i]);
+          fv[k] = f(pts[k]);
+          ++evals;
+        }
+      }
+    }
+  }
+  const size_t b = static_cast<size_t>(std::min_element(fv.begin(), fv.end()) - fv.begin());
+  best = fv[b];
+  return pts[b];
+}
+
+// Solves (A + ridge) x = r in place for a small symmetric positive semi-definite A (row-major
+// k x k) by Cholesky. Returns false when it fails.
+bool solve_spd(std::vector<double>& A, std::vector<double>& r, size_t k) {
+  double diag = 0;
+  for (size_t i = 0; i < k; ++i) diag = std::max(diag, A[i * k + i]);
+  if (!(diag > 0)) return false;
+  for (size_t i = 0; i < k; ++i) A[i * k + i] += 1e-10 * diag;
+  for (size_t j = 0; j < k; ++j) {
+    double s = A[j * k + j];
+    for (size_t p = 0; p < j; ++p) s -= A[j * k + p] * A[j * k + p];
+    if (!(s > 0)) return false;
+    const double d = std::sqrt(s);
+    A[j * k + j] = d;
+    for (size_t i = j + 1; i < k; ++i) {
+      double t = A[i * k + j];
+      for (size_t p = 0; p < j; ++p) t -= A[i * k + p] * A[j * k + p];
+      A[i * k + j] = t / d;
+    }
+  }
+  for (size_t i = 0; i < k; ++i) {
+    double t = r[i];
+    for (size_t p = 0; p < i; ++p) t -= A[i * k + p] * r[p];
+    r[i] = t / A[i * k + i];
+  }
+  for (size_t i = k; i-- > 0;) {
+    double t = r[i];
+    for (size_t p = i + 1; p < k; ++p) t -= A[p * k + i] * r[p];
+    r[i] = t / A[i * k + i];
+  }
+  return std::all_of(r.begin(), r.end(), [](double v) { return std::isfinite(v); });
+}
+
+// Initial states by the heuristic of Hyndman et al. (2008, section 2.6.1), as statsmodels'
+// "heuristic" initialization: a centered moving average over the first few seasons gives the
+// seasonal indexes, and a line through the first 10 (deseasonalized) values the level and trend.
+// Short series fall back to the first seasons' means.
+States heuristic_states(std::span<const double> y, const Shape& sh) {
+  const size_t n = y.size();
+  const size_t m = static_cast<size_t>(sh.m);
+  States x;
+  std::vector<double> base(y.begin(), y.end());
+  std::vector<double> seasonal;
+  const size_t min_obs = 10 + 2 * (m / 2);
+  if (sh.season && n >= min_obs) {
+    size_t k = std::min<size_t>(5, n / m);
+    k = std::max(k, (min_obs + m - 1) / m);
+    const size_t len = std::min(n, k * m);
+    // Centered moving average (2 x m for even m), NaN where the window does not fit.
+    std::vector<double> trend(len, std::nan(""));
+    const size_t half = m / 2;
+    for (size_t i = 0; i < len; ++i) {
+      if (m % 2 == 1) {
+        if (i < half || i + half >= len) continue;
+        double s = 0;
+        for (size_t j = i - half; j <= i + half; ++j) s += y[j];
+        trend[i] = s / static_cast<double>(m);
+      } else {
+        if (i < half || i + half >= len) continue;
+        double s = 0.5 * y[i - half] + 0.5 * y[i + half];
+        for (size_t j = i - half + 1; j < i + half; ++j) s += y[j];
+        trend[i] = s / static_cast<double>(m);
+      }
+    }
+    std::vector<double> sum(m, 0.0);
+    std::vector<int> cnt(m, 0);
+    for (size_t i = 0; i < len; ++i) {
+      if (std::isnan(trend[i])) continue;
+      sum[i % m] += sh.season == 2 ? y[i] / trend[i] : y[i] - trend[i];
+      ++cnt[i % m];
+    }
+    seasonal.resize(m);
+    for (size_t i = 0; i < m; ++i)
+      seasonal[i] = cnt[i] ? sum[i] / cnt[i] : (sh.season == 2 ? 1 : 0);
+    const double mean =
+        std::accumulate(seasonal.begin(), seasonal.end(), 0.0) / static_cast<double>(m);
+    for (double& v : seasonal) v = sh.season == 2 ? v / mean : v - mean;
+    base.clear();
+    for (double t : trend) {
+      if (!std::isnan(t)) base.push_back(t);
+    }
+  } else if (sh.season) {
+    // Too short for the moving average: deviations from the first two seasons' means.
+    double m1 = 0, m2 = 0;
+    for (size_t i = 0; i < m; ++i) m1 += y[i], m2 += y[i + m];
+    m1 /= static_cast<double>(m), m2 /= static_cast<double>(m);
+    const double slope = (m2 - m1) / static_cast<double>(m);
+    const double mid = (static_cast<double>(m) - 1) / 2;
+    seasonal.assign(m, 0.0);
+    for (size_t i = 0; i < m; ++i) {
+      for (size_t c = 0; c < 2; ++c) {
+        const double lvl = m1 + (static_cast<double>(i + c * m) - mid) * slope;
+        seasonal[i] += (sh.season == 2 ? y[i + c * m] / lvl : y[i + c * m] - lvl) / 2;
+      }
+    }
+    const double mean =
+        std::accumulate(seasonal.begin(), seasonal.end(), 0.0) / static_cast<double>(m);
+    for (double& v : seasonal) v = sh.season == 2 ? v / mean : v - mean;
+    base.assign(1, m1 - (mid + 1) * slope);
+    base.push_back(base[0] + slope);
+  }
+  // Least-squares line through the first (up to) 10 values at times 1..k: intercept, slope.
+  const size_t k = std::min<size_t>(10, base.size());
+  double level = base[0], slope = 0;
+  if (k >= 2) {
+    double tbar = 0, ybar = 0;
+    for (size_t i = 0; i < k; ++i) tbar += static_cast<double>(i + 1), ybar += base[i];
+    tbar /= static_cast<double>(k), ybar /= static_cast<double>(k);
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const double dt = static_cast<double>(i + 1) - tbar;
+      sxy += dt * (base[i] - ybar), sxx += dt * dt;
+    }
+    slope = sxy / sxx;
+    level = ybar - slope * tbar;
+  }
+  x.push_back(level);
+  if (sh.trend) x.push_back(slope);
+  x.insert(x.end(), seasonal.begin(), seasonal.end());
+  return x;
+}
+
+// Gauss-Newton (with Levenberg damping) on the free initial states for fixed smoothing
+// parameters. Exact in one step for additive models, where predictions are linear in the states.
+double refine_states(std::span<const double> y, const Shape& sh, const Theta& th, States& x,
+                     const std::vector<bool>& free, int iterations, double sse,
+                     std::vector<double>& seas) {
+  const size_t n = y.size();
+  std::vector<size_t> cols;
+  for (size_t j = 0; j < x.size(); ++j) {
+    if (free[j]) cols.push_back(j);
+  }
+  const size_t k = cols.size();
+  if (k == 0) return sse;
+  std::vector<double> f0(n), f1(n), J(n * k), A(k * k), r(k);
+  double lambda = sh.season == 2 ? 1e-3 : 0.0;
+  for (int it = 0; it < iterations; ++it) {
+    run(y, sh, th, x, f0.data(), nullptr, seas);
+    for (size_t c = 0; c < k; ++c) {
+      States xp = x;
+      const double h = sh.season == 2 ? 1e-6 * std::max(1.0, std::abs(x[cols[c]])) : 1.0;
+      xp[cols[c]] += h;
+      if (run(y, sh, th, xp, f1.data(), nullptr, seas) >= kHuge) return sse;
+      for (size_t t = 0; t < n; ++t) J[t * k + c] = (f1[t] - f0[t]) / h;
+    }
+    std::fill(A.begin(), A.end(), 0.0);
+    std::fill(r.begin(), r.end(), 0.0);
+    for (size_t t = 0; t < n; ++t) {
+      const double* row = &J[t * k];
+      const double e = y[t] - f0[t];
+      for (size_t i = 0; i < k; ++i) {
+        r[i] += row[i] * e;
+        for (size_t j = 0; j <= i; ++j) A[i * k + j] += row[i] * row[j];
+      }
+    }
+    for (size_t i = 0; i < k; ++i) {
+      for (size_t j = 0; j < i; ++j) A[j * k + i] = A[i * k + j];
+    }
+    bool improved = false;
+    for (int tries = 0; tries < 6 && !improved; ++tries) {
+      std::vector<double> Ad = A, rd = r;
+      for (size_t i = 0; i < k; ++i) Ad[i * k + i] *= 1 + lambda;
+      if (!solve_spd(Ad, rd, k)) {
+        lambda = std::max(lambda * 10, 1e-4);
+        continue;
+      }
+      States xn = x;
+      for (size_t c = 0; c < k; ++c) xn[cols[c]] += rd[c];
+      const double s = run(y, sh, th, xn, nullptr, nullptr, seas);
+      if (s < sse) {
+        improved = true;
+        const double gain = (sse - s) / std::max(sse, 1e-300);
+        x = std::move(xn);
+        sse = s;
+        lambda *= 0.1;
+        if (gain < 1e-10) return sse;
+      } else {
+        lambda = std::max(lambda * 10, 1e-4);
+      }
+    }
+    if (!improved) break;
+  }
+  return sse;
+}
+
+enum class Effort { kScreen, kFull };
+
+Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effort effort,
+                            const ModelParams* start = nullptr) {
+  const Shape sh = shape_of(o.model, o.season);
+  const auto& fx = o.fixed;
+  ThetaMap map{sh, fx.alpha, fx.beta, fx.gamma, fx.phi, {}};
+  auto in = [](std::optional<double> v, double lo, double hi) {
+    return !v || (*v >= lo - 1e-12 && *v <= hi + 1e-12);
+  };
+  if (!in(fx.alpha, 0, 1) || !in(fx.beta, 0, fx.alpha.value_or(1)) ||
+      !in(fx.gamma, 0, 1 - fx.alpha.value_or(0)) || !in(fx.phi, kPhiLo, kPhiHi)) {
+    return invalid_argument(
+        "parameters out of bounds: need 0 <= alpha <= 1, 0 <= beta <= alpha, 0 <= gamma <= "
+        "1 - alpha, 0.8 <= phi <= 0.995");
+  }
+  if (!fx.alpha) map.free.push_back(0);
+  if (sh.trend && !fx.beta) map.free.push_back(1);
+  if (sh.season && !fx.gamma) map.free.push_back(2);
+  if (sh.damped && !fx.phi) map.free.push_back(3);
+
+  States x = heuristic_states(y, sh);
+  std::vector<bool> free_state(x.size(), o.initialization == Initialization::kEstimated);
+  if (fx.initial_level) x[0] = *fx.initial_level, free_state[0] = false;
+  if (sh.trend && fx.initial_trend) x[1] = *fx.initial_trend, free_state[1] = false;
+  if (sh.season && !fx.initial_seasonal.empty()) {
+    if (fx.initial_seasonal.size() != static_cast<size_t>(sh.m)) {
+      return invalid_argument("initial_seasonal needs " + std::to_string(sh.m) + " values");
+    }
+    const size_t so = sh.trend ? 2 : 1;
+    for (int i = 0; i < sh.m; ++i) {
+      x[so + static_cast<size_t>(i)] = fx.initial_seasonal[static_cast<size_t>(i)];
+      free_state[so + static_cast<size_t>(i)] = false;
+    }
+  }
+  const bool any_state = std::find(free_state.begin(), free_state.end(), true) != free_state.end();
+
+  std::vector<double> seas;
+  auto sse_of = [&](std::span<const double> u) {
+    return run(y, sh, map(u), x, nullptr, nullptr, seas);
+  };
+  const size_t d = map.free.size();
+  std::vector<double> u(d);
+  for (size_t i = 0; i < d; ++i) {
+    switch (map.free[i]) {
+      case 0:
+        u[i] = 0.3;
+        break;
+      case 1:
+        u[i] = 0.2;
+        break;
+      case 2:
+        u[i] = 0.2;
+        break;
+      default:
+        u[i] = 0.9;
+        break;
+    }
+  }
+  if (start) {
+    // Continue from an earlier (screening) fit of the same model.
+    for (size_t i = 0; i < d; ++i) {
+      const double a = start->alpha.value_or(0.5);
+      switch (map.free[i]) {
+        case 0:
+          u[i] = a;
+          break;
+        case 1:
+          u[i] = a > 0 ? start->beta.value_or(0) / a : 0;
+          break;
+        case 2:
+          u[i] = a < 1 ? start->gamma.value_or(0) / (1 - a) : 0;
+          break;
+        default:
+          u[i] = (start->phi.value_or(0.98) - kPhiLo) / (kPhiHi - kPhiLo);
+          break;
+      }
+      u[i] = std::clamp(u[i], 0.0, 1.0);
+    }
+  }
+  double sse = sse_of(u);
+  if (effort == Effort::kFull && d > 0 && !start) {
+    // A coarse grid over the smoothing parameters picks the basin, like statsmodels' brute start.
+    const double grid[] = {0.05, 0.3, 0.6, 0.95};
+    std::vector<double> g(d);
+    const size_t total = static_cast<size_t>(std::pow(4.0, static_cast<double>(d)));
+    for (size_t c = 0; c < total; ++c) {
+      size_t r = c;
+      for (size_t i = 0; i < d; ++i) g[i] = grid[r % 4], r /= 4;
+      if (any_state) {
+        // Judge each grid point with its best initial states, not the heuristic ones.
+        States keep = x;
+        double s0 = run(y, sh, map(g), x, nullptr, nullptr, seas);
+        s0 = refine_states(y, sh, map(g), x, free_state, sh.season == 2 ? 2 : 1, s0, seas);
+        if (s0 < sse) {
+          sse = s0, u = g;
+        } else {
+          x = std::move(keep);
+        }
+      } else {
+        const double s = sse_of(g);
+        if (s < sse) sse = s, u = g;
+      }
+    }
+  }
+  // Alternating rounds only help when the initial states move between them.
+  const int rounds = effort == Effort::kFull && any_state ? 30 : 1;
+  // Screening only ranks candidates, and a polish continues from a good start: both need far
+  // fewer evaluations than a fit from scratch.
+  const int per_dim = effort == Effort::kScreen ? 20 : start ? 60 : 120;
+  const int evals = static_cast<int>(per_dim * std::max<size_t>(d, 1));
+  double step = start ? 0.05 : 0.2;
+  for (int round = 0; round < rounds; ++round) {
+    const double before = sse;
+    if (d > 0) {
+      double best = 0;
+      u = nelder_mead(sse_of, u, step, evals, best);
+      sse = best;
+    }
+    if (any_state) {
+      sse = refine_states(y, sh, map(u), x, free_state, sh.season == 2 ? 6 : 2, sse, seas);
+    }
+    step = 0.05;
+    if (!(before - sse > 1e-10 * std::max(before, 1e-300))) break;
+  }
+  if (!(sse < kHuge)) {
+    return invalid_argument(std::string(model_name(o.model)) +
+                            ": the model breaks down on this data (a level or season reached "
+                            "zero); try an additive model");
+  }
+
+  FittedModel m;
+  m.model = o.model;
+  m.season = sh.season ? sh.m : 0;
+  m.fitted.resize(y.size());
+  const Theta th = map(u);
+  m.sse = run(y, sh, th, x, m.fitted.data(), &m, seas);
+  m.params.alpha = th.a;
+  if (sh.trend) {
+    m.params.beta = th.b;
+    m.params.initial_trend = x[1];
+  }
+  if (sh.season) {
+    m.params.gamma = th.g;
+    m.params.initial_seasonal.assign(x.begin() + (sh.trend ? 2 : 1), x.end());
+  }
+  if (sh.damped) m.params.phi = th.p;
+  m.params.initial_level = x[0];
+  // Counted as statsmodels counts: (l0 + alpha) + (b0 + beta) + phi + (s0 + gamma).
+  m.n_params = 2 + (sh.trend ? 2 : 0) + (sh.damped ? 1 : 0) + (sh.season ? sh.m : 0);
+  return m;
+}
+
+double mean_of(std::span<const double> v) {
+  return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+Result<FittedModel> fit_baseline(std::span<const double> y, const FitOptions& o) {
+  FittedModel m;
+  m.model = o.model;
+  const size_t n = y.size();
+  m.fitted.assign(y.begin(), y.end());
+  m.history.assign(y.begin(), y.end());
+  switch (o.model) {
+    case ModelKind::kNaive:
+      for (size_t t = 1; t < n; ++t) m.fitted[t] = y[t - 1];
+      break;
+    case ModelKind::kSeasonalNaive: {
+      if (o.season < 2) return invalid_argument("seasonal-naive needs a season (--season N >= 2)");
+      if (n < static_cast<size_t>(o.season) + 1) {
+        return invalid_argument("seasonal-naive needs more than one season of values (" +
+                                std::to_string(o.season + 1) + "), got " + std::to_string(n));
+      }
+      m.season = o.season;
+      for (size_t t = static_cast<size_t>(o.season); t < n; ++t) {
+        m.fitted[t] = y[t - static_cast<size_t>(o.season)];
+      }
+      break;
+    }
+    case ModelKind::kMovingAverage: {
+      const int w = o.fixed.window.value_or(o.season >= 2 ? o.season : 3);
+      if (w < 1) return invalid_argument("moving-average window must be at least 1");
+      const size_t k = std::min(static_cast<size_t>(w), n);
+      m.params.window = static_cast<int>(k);
+      double sum = 0;
+      for (size_t t = 0; t < n; ++t) {
+        if (t > 0) m.fitted[t] = sum / static_cast<double>(std::min(t, k));
+        sum += y[t];
+        if (t >= k) sum -= y[t - k];
+      }
+      break;
+    }
+    case ModelKind::kLinear: {
+      double a = 0, b = 0;
+      if (o.fixed.intercept && o.fixed.slope) {
+        a = *o.fixed.intercept, b = *o.fixed.slope;
+      } else {
+        const double tn = static_cast<double>(n);
+        const double tbar = (tn - 1) / 2;
+        const double ybar = mean_of(y);
+        double sxy = 0, sxx = 0;
+        for (size_t t = 0; t < n; ++t) {
+          sxy += (static_cast<double>(t) - tbar) * (y[t] - ybar);
+          sxx += (static_cast<double>(t) - tbar) * (static_cast<double>(t) - tbar);
+        }
+        b = sxx > 0 ? sxy / sxx : 0.0;
+        a = ybar - b * tbar;
+      }
+      m.params.intercept = a, m.params.slope = b;
+      for (size_t t = 0; t < n; ++t) m.fitted[t] = a + b * static_cast<double>(t);
+      m.n_params = 2;
+      break;
+    }
+    default:
+      return invalid_argument("not a baseline model");
+  }
+  for (size_t t = 0; t < n; ++t) m.sse += (y[t] - m.fitted[t]) * (y[t] - m.fitted[t]);
+  return m;
+}
+
+// Points that carry a one-step error (the first value or season has none for the baselines).
+size_t first_error(const FittedModel& m) {
+  switch (m.model) {
+    case ModelKind::kNaive:
+    case ModelKind::kMovingAverage:
+      return 1;
+    case ModelKind::kSeasonalNaive:
+      return static_cast<size_t>(m.season);
+    default:
+      return 0;
+  }
+}
+
+void finish(FittedModel& m, std::span<const double> y) {
+  const size_t n = y.size();
+  const size_t skip = std::min(first_error(m), n);
+  const double k = m.n_params;
+  const double used = static_cast<double>(n - skip);
+  if (m.model == ModelKind::kSeasonalMul || m.model == ModelKind::kHwMul ||
+      m.model == ModelKind::kHwMulDamped) {
+    double rel = 0;
+    for (size_t t = 0; t < n; ++t) {
+      const double e = (y[t] - m.fitted[t]) / m.fitted[t];
+      rel += e * e;
+    }
+    m.sigma2 = rel / std::max(1.0, static_cast<double>(n) - k);
+  } else {
+    m.sigma2 = m.sse / std::max(1.0, used - k);
+  }
+  if (!std::isfinite(m.sigma2)) m.sigma2 = 0;
+  const double nn = static_cast<double>(n);
+  if (m.sse > 0 && nn - k - 3 > 0) {
+    m.aicc = nn * std::log(m.sse / nn) + 2 * k + 2 * (k + 2) * (k + 3) / (nn - k - 3);
+  }
+  if (m.history.empty()) m.history.assign(y.begin(), y.end());
+}
+
+Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Effort effort,
+                             const ModelParams* start = nullptr) {
+  const size_t n = y.size();
+  if (n == 0) return invalid_argument("the series has no values");
+  for (double v : y) {
+    if (!std::isfinite(v)) return invalid_argument("the series has a non-finite value");
+  }
+  const Shape sh = shape_of(o.model, o.season);
+  const std::string name(model_name(o.model));
+  if (sh.season) {
+    if (o.season < 2) return invalid_argument(name + " needs a season (--season N >= 2)");
+    if (n < 2 * static_cast<size_t>(o.season)) {
+      return invalid_argument(name + " needs at least two seasons of values (" +
+                              std::to_string(2 * o.season) + "), got " + std::to_string(n) +
+                              "; try holt or ses");
+    }
+    if (sh.season == 2 && std::any_of(y.begin(), y.end(), [](double v) { return v <= 0; })) {
+      return invalid_argument(name + " needs every value > 0 (multiplicative season); try hw-add");
+    }
+  }
+  Result<FittedModel> r = invalid_argument("");
+  if (is_exponential_smoothing(o.model)) {
+    const size_t need = sh.trend ? 3 : 2;
+    if (n < need) {
+      return invalid_argument(name + " needs at least " + std::to_string(need) + " values, got " +
+                              std::to_string(n));
+    }
+    r = fit_ets(y, o, effort, start);
+  } else {
+    if (o.model == ModelKind::kLinear && n < 2) {
+      return invalid_argument("linear needs at least 2 values, got 1");
+    }
+    r = fit_baseline(y, o);
+  }
+  if (!r) return r;
+  finish(*r, y);
+  return r;
+}
+
+// The coefficient c_j: how much a one-step error moves the forecast j steps later.
+double c_coef(const FittedModel& m, int j) {
+  switch (m.model) {
+    case ModelKind::kNaive:
+      return 1;
+    case ModelKind::kSeasonalNaive:
+      return j % m.season == 0 ? 1 : 0;
+    case ModelKind::kMovingAverage:
+    case ModelKind::kLinear:
+      return 0;
+    default:
+      break;
+  }
+  const double a = m.params.alpha.value_or(0);
+  double c = a;
+  if (m.params.beta) {
+    const double phi = m.params.phi.value_or(1);
+    double phij = 0, pw = 1;
+    for (int i = 1; i <= j; ++i) pw *= phi, phij += pw;
+    c += a * *m.params.beta * phij;
+  }
+  if (m.params.gamma && m.season > 0 && j % m.season == 0) c += *m.params.gamma;
+  return c;
+}
+
+bool relative_errors(ModelKind k) {
+  return k == ModelKind::kSeasonalMul || k == ModelKind::kHwMul || k == ModelKind::kHwMulDamped;
+}
+
+std::vector<double> point_forecasts(const FittedModel& m, int h) {
+  std::vector<double> f(static_cast<size_t>(std::max(h, 0)));
+  const auto& y = m.history;
+  const size_t n = y.size();
+  for (int i = 1; i <= h; ++i) {
+    double v = 0;
+    switch (m.model) {
+      case ModelKind::kNaive:
+        v = y[n - 1];
+        break;
+      case ModelKind::kSeasonalNaive: {
+        const size_t s = static_cast<size_t>(m.season);
+        v = y[n - s + static_cast<size_t>(i - 1) % s];
+        break;
+      }
+      case ModelKind::kMovingAverage: {
+        const size_t k = static_cast<size_t>(m.params.window.value_or(1));
+        v = mean_of(std::span<const double>(y).subspan(n - k));
+        break;
+      }
+      case ModelKind::kLinear:
+        v = *m.params.intercept +
+            *m.params.slope * static_cast<double>(n - 1 + static_cast<size_t>(i));
+        break;
+      default: {
+        const double phi = m.params.phi.value_or(1);
+        double phih = 0, pw = 1;
+        for (int k = 1; k <= i; ++k) pw *= phi, phih += pw;
+        const double base = m.level + (m.params.beta ? phih * m.trend : 0.0);
+        if (m.season_state.empty()) {
+          v = base;
+        } else {
+          const double s = m.season_state[static_cast<size_t>(i - 1) % m.season_state.size()];
+          v = relative_errors(m.model) ? base * s : base + s;
+        }
+      }
+    }
+    f[static_cast<size_t>(i - 1)] = v;
+  }
+  return f;
+}
+
+// Variance added by estimating the linear model's or the moving average's parameters.
+double parameter_variance(const FittedModel& m, int i) {
+  const double n = static_cast<double>(m.history.size());
+  if (m.model == ModelKind::kMovingAverage) return m.sigma2 / m.params.window.value_or(1);
+  if (m.model == ModelKind::kLinear) {
+    const double tbar = (n - 1) / 2;
+    const double sxx = n * (n * n - 1) / 12;
+    const double t = n - 1 + i;
+    return m.sigma2 * (1 / n + (sxx > 0 ? (t - tbar) * (t - tbar) / sxx : 0.0));
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string_view model_name(ModelKind k) {
+  switch (k) {
+    case ModelKind::kNaive:
+      return "naive";
+    case ModelKind::kSeasonalNaive:
+      return "seasonal-naive";
+    case ModelKind::kMovingAverage:
+      return "moving-average";
+    case ModelKind::kLinear:
+      return "linear";
+    case ModelKind::kSes:
+      return "ses";
+    case ModelKind::kHolt:
+      return "holt";
+    case ModelKind::kHoltDamped:
+      return "holt-damped";
+    case ModelKind::kSeasonalAdd:
+      return "seasonal-add";
+    case ModelKind::kSeasonalMul:
+      return "seasonal-mul";
+    case ModelKind::kHwAdd:
+      return "hw-add";
+    case ModelKind::kHwMul:
+      return "hw-mul";
+    case ModelKind::kHwAddDamped:
+      return "hw-add-damped";
+    case ModelKind::kHwMulDamped:
+      return "hw-mul-damped";
+  }
+  return "naive";
+}
+
+Result<ModelKind> parse_model(std::string_view name) {
+  std::string valid;
+  for (ModelKind k : kAllModels) {
+    if (model_name(k) == name) return k;
+    valid += (valid.empty() ? "" : ", ") + std::string(model_name(k));
+  }
+  return invalid_argument("unknown model \"" + std::string(name) + "\"; valid: " + valid);
+}
+
+std::span<const ModelKind> all_models() { return kAllModels; }
+
+bool is_seasonal(ModelKind k) { return k == ModelKind::kSeasonalNaive || shape_of(k, 2).season; }
+
+bool is_exponential_smoothing(ModelKind k) {
+  return k != ModelKind::kNaive && k != ModelKind::kSeasonalNaive &&
+         k != ModelKind::kMovingAverage && k != ModelKind::kLinear;
+}
+
+Result<FittedModel> fit(std::span<const double> y, const FitOptions& options) {
+  return fit_with(y, options, Effort::kFull);
+}
+
+std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels) {
+  std::vector<ForecastPoint> out;
+  const auto f = point_forecasts(m, h);
+  const bool rel = relative_errors(m.model);
+  double csum = 0;  // sum of c_j^2 for j < i
+  for (int i = 1; i <= h; ++i) {
+    ForecastPoint p;
+    p.value = f[static_cast<size_t>(i - 1)];
+    if (m.model == ModelKind::kLinear || m.model == ModelKind::kMovingAverage) {
+      p.variance = m.sigma2 + parameter_variance(m, i);
+    } else {
+      p.variance = m.sigma2 * (1 + csum);
+      if (rel) p.variance *= p.value * p.value;
+    }
+    if (!std::isfinite(p.variance) || p.variance < 0) p.variance = 0;
+    const double sd = std::sqrt(p.variance);
+    for (double level : levels) {
+      const double z = detail::normal_quantile(0.5 + level / 2);
+      p.bounds.emplace_back(p.value - z * sd, p.value + z * sd);
+    }
+    const double c = c_coef(m, i);
+    csum += c * c;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+double sum_variance(const FittedModel& m, int h) {
+  if (h <= 0) return 0;
+  const auto f = point_forecasts(m, h);
+  const bool rel = relative_errors(m.model);
+  std::vector<double> c(static_cast<size_t>(h));
+  for (int i = 1; i < h; ++i) c[static_cast<size_t>(i)] = c_coef(m, i);
+  double var = 0;
+  // The error of step j also moves every later forecast by c_i times itself.
+  for (int j = 1; j <= h; ++j) {
+    double w = rel ? f[static_cast<size_t>(j - 1)] : 1.0;
+    for (int i = 1; j + i <= h; ++i) {
+      w += c[static_cast<size_t>(i)] * (rel ? f[static_cast<size_t>(j + i - 1)] : 1.0);
+    }
+    var += w * w;
+  }
+  var *= m.sigma2;
+  if (m.model == ModelKind::kLinear || m.model == ModelKind::kMovingAverage) {
+    // Parameter error is shared by every step: it adds up linearly, not in quadrature.
+    double sd = 0;
+    for (int i = 1; i <= h; ++i) sd += std::sqrt(parameter_variance(m, i));
+    var += sd * sd;
+  }
+  return std::isfinite(var) && var > 0 ? var : 0.0;
+}
+
+Accuracy accuracy(std::span<const double> actual, std::span<const double> forecast,
+                  std::span<const double> train, int season) {
+  Accuracy a;
+  const size_t h = std::min(actual.size(), forecast.size());
+  if (h == 0) return a;
+  double ape = 0;
+  bool zero = false;
+  for (size_t i = 0; i < h; ++i) {
+    const double e = actual[i] - forecast[i];
+    a.mae += std::abs(e);
+    a.rmse += e * e;
+    const double den = std::abs(actual[i]) + std::abs(forecast[i]);
+    a.smape += den > 0 ? 2 * std::abs(e) / den : 0.0;
+    if (actual[i] == 0) {
+      zero = true;
+    } else {
+      ape += std::abs(e / actual[i]);
+    }
+  }
+  const double hn = static_cast<double>(h);
+  a.mae /= hn;
+  a.rmse = std::sqrt(a.rmse / hn);
+  a.smape = 100 * a.smape / hn;
+  if (!zero) a.mape = 100 * ape / hn;
+  const size_t lag = season > 1 ? static_cast<size_t>(season) : 1;
+  if (train.size() > lag) {
+    double scale = 0;
+    for (size_t t = lag; t < train.size(); ++t) scale += std::abs(train[t] - train[t - lag]);
+    scale /= static_cast<double>(train.size() - lag);
+    if (scale > 0) a.mase = a.mae / scale;
+  }
+  return a;
+}
+
+Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& o) {
+  const size_t n = y_in.size();
+  if (n == 0) return invalid_argument("the series has no values");
+  const int m = o.season >= 2 ? o.season : 0;
+  Selection sel;
+  std::vector<double> y(y_in.begin(), y_in.end());
+
+  const bool constant = std::all_of(y.begin(), y.end(), [&](double v) { return v == y[0]; });
+  if (constant || n < 3) {
+    FitOptions fo;
+    fo.model = ModelKind::kNaive;
+    auto f = fit_with(y, fo, Effort::kFull);
+    if (!f) return f.status();
+    sel.fit = std::move(*f);
+    sel.reason = constant ? "the series is constant; the naive forecast repeats it exactly"
+                          : "fewer than 3 values; only the naive forecast is meaningful";
+    sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0});
+    return sel;
+  }
+
+  if (o.clean_anomalies && n >= 8) {
+    AnomalyOptions ao;
+    ao.method = AnomalyMethod::kSeasonal;
+    ao.season = m;
+    auto found = detect_anomalies(y, ao);
+    if (found) {
+      for (const auto& a : *found) {
+        // Only clear outliers: moderate ones are part of the series' normal variation.
+        if (a.score < kCleanScore) continue;
+        sel.cleaned.push_back(a.index);
+        sel.cleaned_with.push_back(a.expected);
+        y[a.index] = a.expected;
+      }
+    }
+  }
+
+  const bool positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
+  const bool two_seasons = m >= 2 && n >= 2 * static_cast<size_t>(m);
+  std::vector<ModelKind> cands = o.candidates;
+  if (cands.empty()) {
+    for (ModelKind k : kAllModels) {
+      const Shape sh = shape_of(k, m);
+      if (k == ModelKind::kSeasonalNaive && !(m >= 2 && n > static_cast<size_t>(m))) continue;
+      if (sh.season && !two_seasons) continue;
+      if (sh.season == 2 && !positive) continue;
+      if (sh.trend && n < 4) continue;
+      cands.push_back(k);
+    }
+  }
+  const int horizon = o.horizon > 0 ? o.horizon : std::max(m, 1);
+
+  // Rolling origins over the last part of the series (at least one; at most ~30).
+  const size_t warm = std::max<size_t>(two_seasons ? 2 * static_cast<size_t>(m) : 3, n / 2);
+  const size_t H = static_cast<size_t>(horizon);
+  size_t first_origin = warm;
+  const size_t last_origin = n > H ? n - H : 0;
+  const bool can_backtest = last_origin >= first_origin && last_origin >= 2;
+  const size_t stride =
+      can_backtest ? std::max<size_t>(1, (last_origin - first_origin) / 30 + 1) : 1;
+
+  std::vector<FittedModel> fits;
+  std::vector<double> scores;
+  std::vector<double> seas;
+  for (ModelKind k : cands) {
+    FitOptions fo;
+    fo.model = k;
+    fo.season = m;
+    fo.initialization = o.initialization;
+    auto f = fit_with(y, fo, Effort::kScreen);
+    if (!f) {
+      if (!o.candidates.empty()) return f.status();
+      continue;
+    }
+    double err = 0;
+    size_t count = 0;
+    if (can_backtest) {
+      std::vector<size_t> origins;
+      for (size_t origin = first_origin; origin <= last_origin; origin += stride) {
+        origins.push_back(origin);
+      }
+      // Exponential smoothing: the states reached at every origin, from one pass.
+      std::vector<FittedModel> snaps;
+      if (is_exponential_smoothing(k)) {
+        const Shape sh = shape_of(k, m);
+        States x0{*f->params.initial_level};
+        if (sh.trend) x0.push_back(*f->params.initial_trend);
+        x0.insert(x0.end(), f->params.initial_seasonal.begin(), f->params.initial_seasonal.end());
+        const Theta th{f->params.alpha.value_or(0), f->params.beta.value_or(0),
+                       f->params.gamma.value_or(0), f->params.phi.value_or(1)};
+        FittedModel last;
+        if (run(y, sh, th, x0, nullptr, &last, seas, origins, &snaps) >= kHuge) err = kHuge;
+      }
+      for (size_t oi = 0; oi < origins.size() && err < kHuge; ++oi) {
+        const size_t origin = origins[oi];
+        std::span<const double> prefix(y.data(), origin);
+        FittedModel at;
+        if (is_exponential_smoothing(k)) {
+          at = std::move(snaps[oi]);
+          at.model = k;
+          at.season = f->season;
+          at.params = f->params;
+        } else if (k == ModelKind::kLinear) {
+          FitOptions lo;
+          lo.model = k;
+          auto refit = fit_baseline(prefix, lo);
+          if (!refit) continue;
+          at = std::move(*refit);
+        } else {
+          at.model = k;
+          at.season = f->season;
+          at.params = f->params;
+          at.history.assign(prefix.begin(), prefix.end());
+        }
+        const auto fc = point_forecasts(at, horizon);
+        for (size_t i = 0; i < H && origin + i < n; ++i) {
+          err += std::abs(y[origin + i] - fc[i]);
+          ++count;
+        }
+      }
+    }
+    scores.push_back(count > 0 && err < kHuge ? err / static_cast<double>(count)
+                                              : (err >= kHuge ? kHuge : f->sse));
+    sel.candidates.push_back({k, f->sse, f->aicc, scores.back()});
+    fits.push_back(std::move(*f));
+  }
+  if (fits.empty()) return invalid_argument("no model can be fitted to this series");
+
+  // Lowest backtest error; a later (more complex) model must beat the best so far by 1%.
+  size_t best = 0;
+  for (size_t i = 1; i < fits.size(); ++i) {
+    if (scores[i] < scores[best] * 0.99) best = i;
+  }
+  ModelKind chosen = fits[best].model;
+  if (is_exponential_smoothing(chosen)) {
+    FitOptions fo;
+    fo.model = chosen;
+    fo.season = m;
+    fo.initialization = o.initialization;
+    auto full = fit_with(y, fo, Effort::kFull, &fits[best].params);
+    if (full && full->sse <= fits[best].sse) fits[best] = std::move(*full);
+  }
+  sel.fit = std::move(fits[best]);
+  // Forecast from the real history for baselines; exponential smoothing states are already set.
+  char buf[256];
+  if (can_backtest) {
+    std::snprintf(buf, sizeof buf,
+                  "lowest rolling-origin backtest error: mean absolute error %.6g over %zu-step "
+                  "forecasts from the last %zu origins, among %zu candidate models",
+                  scores[best], H, (last_origin - first_origin) / stride + 1, fits.size());
+  } else {
+    std::snprintf(buf, sizeof buf,
+                  "too few values to backtest a %zu-step horizon; lowest in-sample SSE among %zu "
+                  "candidate models",
+                  H, fits.size());
+  }
+  sel.reason = buf;
+  if (!sel.cleaned.empty()) {
+    sel.reason += "; fitted after replacing " + std::to_string(sel.cleaned.size()) +
+                  " anomalous value(s) with their expected values";
+  }
+  return sel;
+}
+
+}  // namespace costops::forecasting

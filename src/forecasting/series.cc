@@ -1,0 +1,310 @@
+#include "costops/forecasting/series.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <optional>
+#include <sstream>
+
+namespace costops::forecasting {
+namespace {
+
+using std::chrono::day;
+using std::chrono::month;
+using std::chrono::months;
+using std::chrono::year;
+using std::chrono::year_month_day;
+
+bool parse_int(std::string_view s, int& out) {
+  const auto* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc() && p == end && !s.empty();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '"')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::vector<std::string_view> split_csv(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == ',') {
+      out.push_back(trim(line.substr(start, i - start)));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Months between two dates when both fall on the same day of month (or both on month ends).
+std::optional<int> month_steps(Date a, Date b) {
+  const year_month_day ya{a};
+  const year_month_day yb{b};
+  const int diff = (static_cast<int>(yb.year()) - static_cast<int>(ya.year())) * 12 +
+                   static_cast<int>(static_cast<unsigned>(yb.month())) -
+                   static_cast<int>(static_cast<unsigned>(ya.month()));
+  if (advance(a, Frequency::kMonthly, diff) != b) return std::nullopt;
+  return diff;
+}
+
+}  // namespace
+
+std::string_view frequency_name(Frequency f) {
+  switch (f) {
+    case Frequency::kDaily:
+      return "daily";
+    case Frequency::kWeekly:
+      return "weekly";
+    case Frequency::kMonthly:
+      return "monthly";
+    case Frequency::kQuarterly:
+      return "quarterly";
+    case Frequency::kYearly:
+      return "yearly";
+  }
+  return "daily";
+}
+
+Result<Date> parse_date(std::string_view text) {
+  text = trim(text);
+  // Accept a timestamp too ("2025-04-16T00:00:00Z"): the date part is what counts.
+  std::string_view d = text.substr(0, std::min<size_t>(text.size(), 10));
+  int y = 0, m = 0, dd = 0;
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-' || !parse_int(d.substr(0, 4), y) ||
+      !parse_int(d.substr(5, 2), m) || !parse_int(d.substr(8, 2), dd) ||
+      (text.size() > 10 && text[10] != 'T' && text[10] != ' ')) {
+    return invalid_argument("expected a date YYYY-MM-DD, got \"" + std::string(text) + "\"");
+  }
+  const year_month_day ymd{year(y), month(static_cast<unsigned>(m)),
+                           day(static_cast<unsigned>(dd))};
+  if (!ymd.ok()) {
+    return invalid_argument("no such date \"" + std::string(text) + "\"");
+  }
+  return Date(ymd);
+}
+
+std::string format_date(Date d) {
+  const year_month_day ymd{d};
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+Date advance(Date d, Frequency f, int steps) {
+  switch (f) {
+    case Frequency::kDaily:
+      return d + std::chrono::days(steps);
+    case Frequency::kWeekly:
+      return d + std::chrono::days(7 * steps);
+    case Frequency::kMonthly:
+    case Frequency::kQuarterly:
+    case Frequency::kYearly: {
+      const int per = f == Frequency::kMonthly ? 1 : f == Frequency::kQuarterly ? 3 : 12;
+      const year_month_day ymd{d};
+      const bool month_end = ymd.day() == std::chrono::year_month_day_last(
+                                              ymd.year(), std::chrono::month_day_last(ymd.month()))
+                                              .day();
+      const auto ym = std::chrono::year_month(ymd.year(), ymd.month()) + months(per * steps);
+      const auto last =
+          std::chrono::year_month_day_last(ym.year(), std::chrono::month_day_last(ym.month()))
+              .day();
+      const day dd = month_end || ymd.day() > last ? last : ymd.day();
+      return Date(year_month_day(ym.year(), ym.month(), dd));
+    }
+  }
+  return d;
+}
+
+int default_season(Frequency f) {
+  switch (f) {
+    case Frequency::kDaily:
+      return 7;
+    case Frequency::kWeekly:
+      return 52;
+    case Frequency::kMonthly:
+      return 12;
+    case Frequency::kQuarterly:
+      return 4;
+    case Frequency::kYearly:
+      return 0;
+  }
+  return 0;
+}
+
+Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) {
+  if (dates.size() != values.size()) return invalid_argument("dates and values differ in length");
+  if (values.empty()) return invalid_argument("the series has no values");
+  std::vector<size_t> order(dates.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return dates[a] < dates[b]; });
+  Series s;
+  for (size_t i : order) {
+    if (!std::isfinite(values[i])) {
+      return invalid_argument("value for " + format_date(dates[i]) + " is not a finite number");
+    }
+    if (!s.dates.empty() && s.dates.back() == dates[i]) {
+      return invalid_argument("date " + format_date(dates[i]) + " appears more than once");
+    }
+    s.dates.push_back(dates[i]);
+    s.values.push_back(values[i]);
+  }
+  if (s.size() == 1) return s;
+
+  // Smallest spacing decides the frequency; every other spacing must be a multiple of it.
+  int min_days = INT32_MAX;
+  for (size_t i = 1; i < s.size(); ++i) {
+    min_days = std::min(min_days, static_cast<int>((s.dates[i] - s.dates[i - 1]).count()));
+  }
+  Frequency f = Frequency::kDaily;
+  int unit = 1;  // days for daily/weekly, months otherwise
+  if (min_days == 1) {
+    f = Frequency::kDaily;
+  } else if (min_days == 7) {
+    f = Frequency::kWeekly;
+    unit = 7;
+  } else if (min_days >= 28 && min_days <= 31) {
+    f = Frequency::kMonthly;
+  } else if (min_days >= 89 && min_days <= 92) {
+    f = Frequency::kQuarterly;
+    unit = 3;
+  } else if (min_days >= 365 && min_days <= 366) {
+    f = Frequency::kYearly;
+    unit = 12;
+  } else {
+    return invalid_argument("dates are " + std::to_string(min_days) +
+                            " days apart; expected daily, weekly, monthly, quarterly or yearly "
+                            "spacing");
+  }
+  const bool calendar =
+      f == Frequency::kMonthly || f == Frequency::kQuarterly || f == Frequency::kYearly;
+  Series out;
+  out.frequency = f;
+  size_t filled = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > 0) {
+      int steps = 0;
+      if (calendar) {
+        auto ms = month_steps(s.dates[i - 1], s.dates[i]);
+        if (!ms || *ms % unit != 0) {
+          return invalid_argument("date " + format_date(s.dates[i]) + " does not follow " +
+                                  format_date(s.dates[i - 1]) + " at a " +
+                                  std::string(frequency_name(f)) + " step");
+        }
+        steps = *ms / unit;
+      } else {
+        const int d = static_cast<int>((s.dates[i] - s.dates[i - 1]).count());
+        if (d % unit != 0) {
+          return invalid_argument("date " + format_date(s.dates[i]) + " does not follow " +
+                                  format_date(s.dates[i - 1]) + " at a " +
+                                  std::string(frequency_name(f)) + " step");
+        }
+        steps = d / unit;
+      }
+      for (int k = 1; k < steps; ++k) {
+        const double w = static_cast<double>(k) / steps;
+        out.dates.push_back(advance(s.dates[i - 1], f, k));
+        out.values.push_back(s.values[i - 1] * (1 - w) + s.values[i] * w);
+        ++filled;
+      }
+    }
+    out.dates.push_back(s.dates[i]);
+    out.values.push_back(s.values[i]);
+  }
+  if (filled * 2 > out.size()) {
+    return invalid_argument("more than half of the " + std::string(frequency_name(f)) +
+                            " dates are missing (" + std::to_string(filled) + " of " +
+                            std::to_string(out.size()) + ")");
+  }
+  if (filled > 0) {
+    out.notes.push_back(std::to_string(filled) + " missing " + std::string(frequency_name(f)) +
+                        " value(s) filled by linear interpolation");
+  }
+  return out;
+}
+
+Result<Series> parse_series_csv(std::string_view text, std::string_view source) {
+  const std::string src(source);
+  size_t pos = 0;
+  size_t line_no = 0;
+  auto next_line = [&](std::string_view& line) {
+    while (pos < text.size()) {
+      const size_t nl = text.find('\n', pos);
+      line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+      pos = nl == std::string_view::npos ? text.size() : nl + 1;
+      ++line_no;
+      if (!trim(line).empty()) return true;
+    }
+    return false;
+  };
+  std::string_view line;
+  if (!next_line(line)) return invalid_argument(src + ": empty file; expected a header date,value");
+  const auto header = split_csv(line);
+  int date_col = -1, value_col = -1;
+  for (size_t i = 0; i < header.size(); ++i) {
+    const std::string h = lower(header[i]);
+    if (date_col < 0 && (h == "date" || h == "day" || h == "ds" || h == "timestamp")) {
+      date_col = static_cast<int>(i);
+    } else if (value_col < 0 && (h == "value" || h == "y" || h == "cost" || h == "spend")) {
+      value_col = static_cast<int>(i);
+    }
+  }
+  if (value_col < 0 && date_col >= 0 && header.size() == 2) value_col = 1 - date_col;
+  if (date_col < 0 || value_col < 0) {
+    return invalid_argument(src + ":" + std::to_string(line_no) +
+                            ": header must name a date column (date) and a value column "
+                            "(value); got \"" +
+                            std::string(trim(line)) + "\"");
+  }
+  std::vector<Date> dates;
+  std::vector<double> values;
+  while (next_line(line)) {
+    const auto cells = split_csv(line);
+    const auto where = src + ":" + std::to_string(line_no) + ": ";
+    if (cells.size() <= static_cast<size_t>(std::max(date_col, value_col))) {
+      return invalid_argument(where + "expected " + std::to_string(header.size()) +
+                              " columns, got " + std::to_string(cells.size()));
+    }
+    auto d = parse_date(cells[date_col]);
+    if (!d) return invalid_argument(where + "field \"date\": " + d.status().message());
+    const std::string_view v = cells[value_col];
+    double x = 0;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(x)) {
+      return invalid_argument(where + "field \"value\": expected a number, got \"" +
+                              std::string(v) + "\"");
+    }
+    dates.push_back(*d);
+    values.push_back(x);
+  }
+  auto s = make_series(std::move(dates), std::move(values));
+  if (!s) return s.status().with_context(src);
+  return s;
+}
+
+Result<Series> read_series_csv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error(path + ": cannot open for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_series_csv(ss.str(), path);
+}
+
+}  // namespace costops::forecasting

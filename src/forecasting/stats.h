@@ -1,0 +1,21 @@
+// Small statistics helpers shared by the forecasting module (private).
+#pragma once
+
+#include <span>
+#include <vector>
+
+namespace costops::forecasting::detail {
+
+/// Inverse of the standard normal CDF (Acklam's rational approximation, refined by one Halley
+/// step; |error| < 1e-12). REQUIRES: 0 < p < 1.
+double normal_quantile(double p);
+/// Standard normal CDF.
+double normal_cdf(double x);
+/// Quantile of Student's t with `df` degrees of freedom (Hill 1970, algorithm 396).
+double t_quantile(double p, double df);
+/// Median (copies). 0 for an empty span.
+double median(std::span<const double> v);
+/// Sample quantile with linear interpolation (type 7, numpy's default), q in [0, 1].
+double quantile(std::span<const double> v, double q);
+
+}  // namespace costops::forecasting::detail

@@ -1,0 +1,369 @@
+// Forecasting: series parsing, textbook recursions, fits against statsmodels, model selection on
+// the shared real series, anomalies and budgets.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "costops/forecasting/anomalies.h"
+#include "costops/forecasting/budget.h"
+#include "costops/forecasting/forecast.h"
+#include "costops/forecasting/series.h"
+#include "test_util.h"
+
+namespace costops::forecasting {
+namespace {
+
+Series load(const std::string& name) {
+  auto s = read_series_csv(testing::shared_path("data/series/" + name + ".csv"));
+  EXPECT_TRUE(s.has_value()) << s.status().to_string();
+  return s ? *s : Series{};
+}
+
+std::vector<double> head(const Series& s, size_t drop) {
+  return {s.values.begin(), s.values.end() - static_cast<std::ptrdiff_t>(drop)};
+}
+
+double holdout_smape(const Series& s, int h, int season) {
+  const auto train = head(s, static_cast<size_t>(h));
+  AutoOptions o;
+  o.season = season;
+  o.horizon = h;
+  auto sel = select_model(train, o);
+  EXPECT_TRUE(sel.has_value()) << sel.status().to_string();
+  const auto fc = forecast(sel->fit, h, {});
+  std::vector<double> pred, actual(s.values.end() - h, s.values.end());
+  for (const auto& p : fc) pred.push_back(p.value);
+  return accuracy(actual, pred, train, season).smape;
+}
+
+TEST(SeriesTest, ParsesCsvAndInfersFrequency) {
+  auto s = parse_series_csv("date,value\n2025-01-01,1\n2025-02-01,2.5\n2025-03-01,3\n", "m.csv");
+  ASSERT_TRUE(s.has_value()) << s.status().to_string();
+  EXPECT_EQ(s->frequency, Frequency::kMonthly);
+  EXPECT_EQ(s->values, (std::vector<double>{1, 2.5, 3}));
+  EXPECT_EQ(format_date(advance(s->dates.back(), s->frequency, 1)), "2025-04-01");
+}
+
+TEST(SeriesTest, FillsGapsAndSaysSo) {
+  auto s = parse_series_csv("date,value\n2025-01-01,1\n2025-01-03,3\n2025-01-04,4\n", "d.csv");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->values, (std::vector<double>{1, 2, 3, 4}));
+  ASSERT_EQ(s->notes.size(), 1u);
+}
+
+TEST(SeriesTest, ErrorsNameFileLineAndField) {
+  auto bad = parse_series_csv("date,value\n2025-01-01,1\n2025-01-02,n/a\n", "spend.csv");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(), "spend.csv:3: field \"value\": expected a number, got \"n/a\"");
+  auto date = parse_series_csv("date,value\n2025-13-01,1\n", "spend.csv");
+  ASSERT_FALSE(date.has_value());
+  EXPECT_NE(date.status().message().find("spend.csv:2: field \"date\""), std::string::npos);
+  auto dup = parse_series_csv("date,value\n2025-01-01,1\n2025-01-01,2\n", "spend.csv");
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_NE(dup.status().message().find("more than once"), std::string::npos);
+  EXPECT_FALSE(parse_series_csv("", "e.csv").has_value());
+}
+
+// Hand-computed recursions (Hyndman & Athanasopoulos, component form).
+TEST(ForecastTest, SesWithGivenParametersFollowsTheRecursion) {
+  FitOptions o;
+  o.model = ModelKind::kSes;
+  o.fixed.alpha = 0.5;
+  o.fixed.initial_level = 10;
+  auto f = fit(std::vector<double>{10, 12, 11}, o);
+  ASSERT_TRUE(f.has_value()) << f.status().to_string();
+  EXPECT_EQ(f->fitted, (std::vector<double>{10, 10, 11}));
+  EXPECT_DOUBLE_EQ(f->sse, 4);
+  EXPECT_DOUBLE_EQ(forecast(*f, 1, {})[0].value, 11);
+}
+
+TEST(ForecastTest, HoltWithGivenParametersFollowsTheRecursion) {
+  FitOptions o;
+  o.model = ModelKind::kHolt;
+  o.fixed.alpha = 0.5;
+  o.fixed.beta = 0.5;
+  o.fixed.initial_level = 9;
+  o.fixed.initial_trend = 1;
+  auto f = fit(std::vector<double>{10, 12, 15}, o);
+  ASSERT_TRUE(f.has_value()) << f.status().to_string();
+  EXPECT_EQ(f->fitted, (std::vector<double>{10, 11, 12.75}));
+  EXPECT_DOUBLE_EQ(f->sse, 6.0625);
+  const auto fc = forecast(*f, 2, {});
+  EXPECT_DOUBLE_EQ(fc[0].value, 15.6875);
+  EXPECT_DOUBLE_EQ(fc[1].value, 17.5);
+}
+
+TEST(ForecastTest, HoltWintersAdditiveWithGivenParametersFollowsTheRecursion) {
+  FitOptions o;
+  o.model = ModelKind::kHwAdd;
+  o.season = 2;
+  o.fixed.alpha = 0.5;
+  o.fixed.beta = 0.2;
+  o.fixed.gamma = 0.5;
+  o.fixed.initial_level = 3;
+  o.fixed.initial_trend = 0.5;
+  o.fixed.initial_seasonal = {2, -2};
+  auto f = fit(std::vector<double>{5, 1, 6, 2}, o);
+  ASSERT_TRUE(f.has_value()) << f.status().to_string();
+  const std::vector<double> want{5.5, 1.7, 5.48, 2.072};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(f->fitted[i], want[i], 1e-12) << i;
+}
+
+TEST(ForecastTest, RejectsParametersOutsideTheirBounds) {
+  FitOptions o;
+  o.model = ModelKind::kHolt;
+  o.fixed.alpha = 0.3;
+  o.fixed.beta = 0.5;  // > alpha
+  EXPECT_FALSE(fit(std::vector<double>{1, 2, 3, 4}, o).has_value());
+}
+
+// statsmodels 0.13.5 ExponentialSmoothing(...).fit() SSE on the whole series
+// (tests/reference/statsmodels_es.py). Our fits estimate the initial states with the smoothing
+// parameters, so they must never be worse.
+TEST(ForecastTest, FittedSseIsNeverWorseThanStatsmodels) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  struct Case {
+    const char* series;
+    ModelKind model;
+    double statsmodels_sse;
+  };
+  const Case cases[] = {
+      {"airpassengers", ModelKind::kSes, 162504.001479},
+      {"airpassengers", ModelKind::kSeasonalAdd, 28892.582029},
+      {"airpassengers", ModelKind::kSeasonalMul, 14161.258425},
+      {"airpassengers", ModelKind::kHolt, 162374.167750},
+      {"airpassengers", ModelKind::kHwAdd, 21564.333585},
+      {"airpassengers", ModelKind::kHwMul, 15952.881490},
+      {"airpassengers", ModelKind::kHoltDamped, 162477.125168},
+      {"airpassengers", ModelKind::kHwAddDamped, 22425.407995},
+      {"airpassengers", ModelKind::kHwMulDamped, 16900.279326},
+      {"usaccdeaths", ModelKind::kSes, 38047911.262886},
+      {"usaccdeaths", ModelKind::kSeasonalAdd, 4680654.312565},
+      {"usaccdeaths", ModelKind::kSeasonalMul, 4548379.064678},
+      {"usaccdeaths", ModelKind::kHolt, 38891455.361630},
+      {"usaccdeaths", ModelKind::kHwAdd, 4732112.339801},
+      {"usaccdeaths", ModelKind::kHwMul, 4580621.093930},
+      {"usaccdeaths", ModelKind::kHoltDamped, 38790070.989962},
+      {"usaccdeaths", ModelKind::kHwAddDamped, 4719805.446282},
+      {"usaccdeaths", ModelKind::kHwMulDamped, 4504251.793794},
+      {"nile", ModelKind::kSes, 2038674.432056},
+      {"nile", ModelKind::kHolt, 2085092.226348},
+      {"nile", ModelKind::kHoltDamped, 2068356.887000},
+      {"llm_daily_spend_dev", ModelKind::kSes, 2024800.392898},
+      {"llm_daily_spend_dev", ModelKind::kSeasonalAdd, 935270.273677},
+      {"llm_daily_spend_dev", ModelKind::kSeasonalMul, 914067.628776},
+      {"llm_daily_spend_dev", ModelKind::kHolt, 1978391.265837},
+      {"llm_daily_spend_dev", ModelKind::kHwAdd, 844446.673230},
+      {"llm_daily_spend_dev", ModelKind::kHwMul, 853094.650515},
+      {"llm_daily_spend_dev", ModelKind::kHoltDamped, 1930683.655399},
+      {"llm_daily_spend_dev", ModelKind::kHwAddDamped, 890348.001279},
+      {"llm_daily_spend_dev", ModelKind::kHwMulDamped, 890104.453081},
+  };
+  for (const auto& c : cases) {
+    const Series s = load(c.series);
+    FitOptions o;
+    o.model = c.model;
+    o.season = default_season(s.frequency);
+    auto f = fit(s.values, o);
+    ASSERT_TRUE(f.has_value()) << c.series << " " << model_name(c.model);
+    EXPECT_LE(f->sse, c.statsmodels_sse * (1 + 1e-9)) << c.series << " " << model_name(c.model);
+  }
+}
+
+// Holdout sMAPE of automatic selection (fitted without the last h points). References:
+// statsmodels' Holt-Winters additive 2.72% (air), 1.92% (usaccdeaths), 6.97% (daily spend), Holt
+// 12.88% (nile); seasonal naive 10.57%, 2.92%, 8.92%. Pinned to our figures so that a change
+// that makes them worse fails.
+TEST(ForecastTest, AutomaticSelectionHoldoutAccuracyOnRealSeries) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  struct Case {
+    const char* series;
+    int h;
+    double ours;       // measured
+    double reference;  // the best of seasonal naive and statsmodels' ES reference
+  };
+  const Case cases[] = {
+      {"airpassengers", 12, 2.28, 2.72},
+      {"usaccdeaths", 12, 2.52, 1.92},
+      {"nile", 10, 12.91, 12.88},
+      {"llm_daily_spend_dev", 14, 3.96, 6.97},
+  };
+  for (const auto& c : cases) {
+    const Series s = load(c.series);
+    const double smape = holdout_smape(s, c.h, default_season(s.frequency));
+    EXPECT_LE(smape, c.ours + 0.01) << c.series;
+    std::printf("[ holdout  ] %-20s sMAPE %.3f%% (reference %.2f%%)\n", c.series, smape,
+                c.reference);
+  }
+}
+
+TEST(ForecastTest, MetricsFollowTheirDefinitions) {
+  const std::vector<double> train{1, 2, 3, 4};
+  const auto a = accuracy(std::vector<double>{10, 20}, std::vector<double>{12, 18}, train, 1);
+  EXPECT_DOUBLE_EQ(a.mae, 2);
+  EXPECT_DOUBLE_EQ(a.rmse, 2);
+  EXPECT_NEAR(a.smape, 100.0 * (2.0 / 22 * 2 + 2.0 / 38 * 2) / 2, 1e-12);
+  EXPECT_NEAR(*a.mape, 100.0 * (0.2 + 0.1) / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(*a.mase, 2);  // in-sample naive MAE is 1
+  const auto z = accuracy(std::vector<double>{0}, std::vector<double>{1}, train, 1);
+  EXPECT_FALSE(z.mape.has_value());
+}
+
+TEST(ForecastTest, IntervalsAreFiniteNestedAndWiden) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  const Series s = load("llm_daily_spend_dev");
+  AutoOptions o;
+  o.season = 7;
+  auto sel = select_model(s.values, o);
+  ASSERT_TRUE(sel.has_value());
+  const std::vector<double> levels{0.8, 0.95};
+  const auto fc = forecast(sel->fit, 30, levels);
+  for (size_t i = 0; i < fc.size(); ++i) {
+    const auto& p = fc[i];
+    ASSERT_TRUE(std::isfinite(p.value) && std::isfinite(p.variance));
+    EXPECT_LT(p.bounds[1].first, p.bounds[0].first);
+    EXPECT_GT(p.bounds[1].second, p.bounds[0].second);
+    if (i >= 7) {
+      EXPECT_GE(p.variance, fc[i - 7].variance);
+    }
+  }
+  EXPECT_FALSE(sel->reason.empty());
+}
+
+TEST(ForecastTest, DegenerateInputGivesClearResultsNotNan) {
+  AutoOptions o;
+  o.season = 7;
+  auto flat = select_model(std::vector<double>(30, 5.0), o);
+  ASSERT_TRUE(flat.has_value());
+  EXPECT_EQ(flat->fit.model, ModelKind::kNaive);
+  EXPECT_EQ(forecast(flat->fit, 3, std::vector<double>{0.95})[2].bounds[0].second, 5.0);
+
+  auto zeros = select_model(std::vector<double>(30, 0.0), o);
+  ASSERT_TRUE(zeros.has_value());
+  EXPECT_EQ(forecast(zeros->fit, 1, {})[0].value, 0.0);
+
+  // Fewer values than two seasons: non-seasonal models only.
+  auto shortish = select_model(std::vector<double>{3, 4, 5, 4, 6, 7, 6, 8, 9}, o);
+  ASSERT_TRUE(shortish.has_value());
+  EXPECT_FALSE(is_seasonal(shortish->fit.model));
+  for (const auto& p : forecast(shortish->fit, 5, std::vector<double>{0.8})) {
+    EXPECT_TRUE(std::isfinite(p.value) && std::isfinite(p.bounds[0].first));
+  }
+
+  std::vector<double> negative{-1, 2, -3, 4, -5, 6, -7, 8, -9, 10, -11, 12, -13, 14, -15};
+  FitOptions mul;
+  mul.model = ModelKind::kHwMul;
+  mul.season = 2;
+  auto bad = fit(negative, mul);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("every value > 0"), std::string::npos);
+  auto ok = select_model(negative, AutoOptions{});
+  ASSERT_TRUE(ok.has_value());
+
+  EXPECT_FALSE(select_model(std::vector<double>{}, o).has_value());
+  auto one = select_model(std::vector<double>{42}, o);
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(forecast(one->fit, 2, {})[1].value, 42);
+
+  FitOptions hw;
+  hw.model = ModelKind::kHwAdd;
+  hw.season = 7;
+  EXPECT_FALSE(fit(std::vector<double>{1, 2, 3}, hw).has_value());
+}
+
+TEST(AnomaliesTest, SeasonalDetectorFindsTheThreeSpikesAndNothingElse) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  const Series s = load("llm_daily_spend_dev");
+  const auto truth = nlohmann::json::parse(
+      testing::read_file(testing::shared_path("data/series/llm_daily_spend_dev.truth.json")));
+  AnomalyOptions o;
+  o.season = 7;
+  auto found = detect_anomalies(s.values, o);
+  ASSERT_TRUE(found.has_value());
+  std::vector<std::string> dates;
+  for (const auto& a : *found) {
+    dates.push_back(format_date(s.dates[a.index]));
+    EXPECT_GT(a.value, a.expected);
+    EXPECT_EQ(a.severity, Severity::kHigh);
+  }
+  EXPECT_EQ(dates, truth["spike_dates"].get<std::vector<std::string>>());
+}
+
+TEST(AnomaliesTest, SimpleDetectorsAndOptions) {
+  std::vector<double> y(40, 100.0);
+  for (size_t i = 0; i < y.size(); ++i) y[i] += static_cast<double>(i % 5);
+  y[17] = 400;
+  for (auto m : {AnomalyMethod::kZScore, AnomalyMethod::kMad, AnomalyMethod::kIqr,
+                 AnomalyMethod::kSeasonal}) {
+    AnomalyOptions o;
+    o.method = m;
+    o.season = 5;
+    auto found = detect_anomalies(y, o);
+    ASSERT_TRUE(found.has_value()) << anomaly_method_name(m);
+    ASSERT_EQ(found->size(), 1u) << anomaly_method_name(m);
+    EXPECT_EQ((*found)[0].index, 17u);
+    o.direction = Direction::kDown;
+    EXPECT_TRUE(detect_anomalies(y, o)->empty());
+    o.direction = Direction::kBoth;
+    o.min_deviation = 1000;
+    EXPECT_TRUE(detect_anomalies(y, o)->empty());
+  }
+  AnomalyOptions bad;
+  bad.threshold = -1;
+  EXPECT_FALSE(detect_anomalies(y, bad).has_value());
+}
+
+TEST(BudgetTest, AprilProjectionAndExhaustionMatchTheTruth) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  const Series s = load("llm_daily_spend_dev");
+  const auto truth = nlohmann::json::parse(testing::read_file(
+      testing::shared_path("data/series/llm_daily_spend_dev.truth.json")))["budget_truth"];
+  BudgetOptions o;
+  o.amount = 12000;
+  o.as_of = *parse_date("2025-04-16");
+  o.period = *resolve_period("2025-04", o.as_of);
+  auto st = budget_status(s, o);
+  ASSERT_TRUE(st.has_value()) << st.status().to_string();
+  EXPECT_NEAR(st->spent, truth["mtd_actual_before_holdout"].get<double>(), 1e-6);
+  const double actual = truth["actual_month_total"].get<double>();
+  EXPECT_LE(std::abs(st->projected_total - actual) / actual, 0.03) << st->projected_total;
+  EXPECT_LE(st->projected_lower, actual);
+  EXPECT_GE(st->projected_upper, actual);
+  ASSERT_TRUE(st->exhaustion_date.has_value());
+  const auto want = *parse_date(truth["actual_exhaustion_date"].get<std::string>());
+  EXPECT_LE(std::abs((*st->exhaustion_date - want).count()), 1);
+  EXPECT_GT(st->probability_over, 0.9);
+  EXPECT_NEAR(st->run_rate_total, 7695.82 / 16 * 30, 1e-6);
+  ASSERT_EQ(st->thresholds_crossed.size(), 3u);
+  EXPECT_TRUE(st->thresholds_crossed[0].actual);
+  EXPECT_FALSE(st->thresholds_crossed[2].actual);
+}
+
+TEST(BudgetTest, PeriodsAndErrors) {
+  const Date d = *parse_date("2025-05-20");
+  EXPECT_EQ(format_date(resolve_period("month", d)->end), "2025-05-31");
+  EXPECT_EQ(format_date(resolve_period("quarter", d)->start), "2025-04-01");
+  EXPECT_EQ(format_date(resolve_period("2024-Q1", d)->end), "2024-03-31");
+  EXPECT_EQ(resolve_period("2025-01-10..2025-01-19", d)->days(), 10);
+  EXPECT_FALSE(resolve_period("fortnight", d).has_value());
+
+  auto s = make_series({*parse_date("2025-05-01"), *parse_date("2025-05-02")}, {10, 10});
+  ASSERT_TRUE(s.has_value());
+  BudgetOptions o;
+  o.amount = 1000;
+  o.as_of = *parse_date("2025-05-02");
+  o.period = *resolve_period("month", o.as_of);
+  auto st = budget_status(*s, o);
+  ASSERT_TRUE(st.has_value()) << st.status().to_string();
+  EXPECT_EQ(st->spent, 20);
+  EXPECT_FALSE(st->exhaustion_date.has_value());  // 10 a day never reaches 1000 in May
+  EXPECT_NEAR(st->projected_total, 310, 1e-6);
+  o.as_of = *parse_date("2025-06-01");
+  EXPECT_FALSE(budget_status(*s, o).has_value());
+  o.amount = 0;
+  EXPECT_FALSE(budget_status(*s, o).has_value());
+}
+
+}  // namespace
+}  // namespace costops::forecasting
