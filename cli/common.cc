@@ -147,4 +147,47 @@ std::string price_text(const pricing::PriceSet& ps) {
   return s;
 }
 
+Result<Period> parse_period(const std::string& p, Timestamp now) {
+  using namespace std::chrono;
+  const sys_days today = floor<days>(now);
+  auto T = [](sys_days d) { return Timestamp{d}; };
+  Period r;
+  auto span = [&](sys_days from, sys_days to) {
+    r.from = T(from);
+    r.to = T(to);
+    r.prev_from = T(from - (to - from));
+    r.prev_to = T(from);
+  };
+  if (p == "all") return r;
+  if (p == "today") {
+    span(today, today + days{1});
+  } else if (p == "yesterday") {
+    span(today - days{1}, today);
+  } else if (p == "last-7-days") {
+    span(today - days{6}, today + days{1});
+  } else if (p == "last-30-days") {
+    span(today - days{29}, today + days{1});
+  } else if (p == "month-to-date") {
+    const year_month_day ymd{today};
+    const sys_days first = sys_days{ymd.year() / ymd.month() / 1};
+    const sys_days prev_first = sys_days{(ymd.year() / ymd.month() - months{1}) / 1};
+    r.from = T(first);
+    r.to = T(today + days{1});
+    r.prev_from = T(prev_first);
+    r.prev_to = T(prev_first + (today + days{1} - first));  // the same number of days last month
+  } else {
+    auto t = parse_timestamp(p + "-01");
+    if (p.size() != 7 || !t)
+      return invalid_argument(
+          "unknown period \"" + p +
+          "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all");
+    const year_month_day ymd{floor<days>(*t)};
+    r.from = T(sys_days{ymd.year() / ymd.month() / 1});
+    r.to = T(sys_days{(ymd.year() / ymd.month() + months{1}) / 1});
+    r.prev_from = T(sys_days{(ymd.year() / ymd.month() - months{1}) / 1});
+    r.prev_to = r.from;
+  }
+  return r;
+}
+
 }  // namespace costops::cli

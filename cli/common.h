@@ -51,4 +51,12 @@ std::string read_text(const std::string& path);
 /// "input_mtok=2.5, output_mtok=10 (>200000: 15)" for a price set.
 std::string price_text(const pricing::PriceSet& ps);
 
+/// A reporting period and the one before it (same length), [from, to) in UTC.
+struct Period {
+  std::optional<Timestamp> from, to;            // current
+  std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
+};
+/// today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all, relative to `now`.
+Result<Period> parse_period(const std::string& p, Timestamp now);
+
 }  // namespace costops::cli

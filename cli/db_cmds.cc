@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "costops/compression/codec.h"
 #include "costops/domain/json_text.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/ingest/ingest.h"
@@ -167,9 +168,16 @@ int run_ingest(IngestCmd& o) {
       }
       in = owned.get();
     }
-    auto s = ingest::ingest_stream(in, f == "-" ? "stdin" : f, opt, sink, on_reject);
+    // gzip, zstd and zlib input is read through its decompressor (detected by magic bytes).
+    auto codec_error = std::make_shared<std::string>();
+    auto plain = compression::open_decompressed(in, codec_error);
+    if (!plain) {
+      report(plain.status().with_context(f));
+      return kExitFailure;
+    }
+    auto s = ingest::ingest_stream(plain->get(), f == "-" ? "stdin" : f, opt, sink, on_reject);
     if (!s) {
-      report(s.status());
+      report(codec_error->empty() ? s.status() : s.status().with_context(*codec_error));
       return kExitFailure;
     }
     done_records += s->read;
@@ -380,54 +388,6 @@ struct SummaryCmd {
   std::string period = "last-30-days", format = "table", as_of;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
-
-struct Period {
-  std::optional<Timestamp> from, to;            // current
-  std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
-};
-
-Result<Period> parse_period(const std::string& p, Timestamp now) {
-  using namespace std::chrono;
-  const sys_days today = floor<days>(now);
-  auto T = [](sys_days d) { return Timestamp{d}; };
-  Period r;
-  auto span = [&](sys_days from, sys_days to) {
-    r.from = T(from);
-    r.to = T(to);
-    r.prev_from = T(from - (to - from));
-    r.prev_to = T(from);
-  };
-  if (p == "all") return r;
-  if (p == "today") {
-    span(today, today + days{1});
-  } else if (p == "yesterday") {
-    span(today - days{1}, today);
-  } else if (p == "last-7-days") {
-    span(today - days{6}, today + days{1});
-  } else if (p == "last-30-days") {
-    span(today - days{29}, today + days{1});
-  } else if (p == "month-to-date") {
-    const year_month_day ymd{today};
-    const sys_days first = sys_days{ymd.year() / ymd.month() / 1};
-    const sys_days prev_first = sys_days{(ymd.year() / ymd.month() - months{1}) / 1};
-    r.from = T(first);
-    r.to = T(today + days{1});
-    r.prev_from = T(prev_first);
-    r.prev_to = T(prev_first + (today + days{1} - first));  // the same number of days last month
-  } else {
-    auto t = parse_timestamp(p + "-01");
-    if (p.size() != 7 || !t)
-      return invalid_argument(
-          "unknown period \"" + p +
-          "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all");
-    const year_month_day ymd{floor<days>(*t)};
-    r.from = T(sys_days{ymd.year() / ymd.month() / 1});
-    r.to = T(sys_days{(ymd.year() / ymd.month() + months{1}) / 1});
-    r.prev_from = T(sys_days{(ymd.year() / ymd.month() - months{1}) / 1});
-    r.prev_to = r.from;
-  }
-  return r;
-}
 
 int run_summary(SummaryCmd& o) {
   Status st;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "commands.h"
@@ -176,6 +178,85 @@ Examples:
   cmd->callback([o, &rc] { rc = run_benchmarks(*o); });
 }
 
+struct AggregateCmd {
+  std::vector<std::string> dirs;
+  std::string output = "benchmarks/aggregate";
+};
+
+Status write_file(const std::filesystem::path& path, const std::string& text) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (ec || !out) return io_error(path.string() + ": cannot write");
+  return Status::ok();
+}
+
+int run_aggregate(const AggregateCmd& o) {
+  std::vector<benchmarks::aggregate::Source> sources;
+  for (const auto& d : o.dirs) sources.push_back(benchmarks::aggregate::parse_source(d));
+  auto combined = benchmarks::aggregate::combine(sources);
+  if (!combined) {
+    report(combined.status());
+    return kExitFailure;
+  }
+  const std::string md = benchmarks::aggregate::to_markdown(*combined);
+  const std::filesystem::path dir(o.output);
+  for (const auto& st : {write_file(dir / "summary.md", md),
+                         write_file(dir / "summary.json", combined->dump(2) + "\n")}) {
+    if (!st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+  }
+  std::printf("%s\nwritten: %s/summary.md, %s/summary.json\n", md.c_str(), o.output.c_str(),
+              o.output.c_str());
+  return kExitOk;
+}
+
+struct ExportCmd {
+  std::string to, dir, output;
+};
+
+int run_export(const ExportCmd& o) {
+  auto results = benchmarks::io::read_all(o.dir);
+  if (!results) {
+    report(results.status());
+    return kExitFailure;
+  }
+  if (o.to == "bmf") {
+    const std::string text = benchmarks::exporters::to_bmf(*results).dump(2) + "\n";
+    if (o.output.empty()) {
+      std::fputs(text.c_str(), stdout);
+      return kExitOk;
+    }
+    if (auto st = write_file(o.output, text); !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+    std::printf("written: %s\n", o.output.c_str());
+    return kExitOk;
+  }
+  const std::filesystem::path dir(o.output.empty() ? o.dir : o.output);
+  const auto smaller = dir / "github-action-benchmark-smaller-is-better.json";
+  const auto bigger = dir / "github-action-benchmark-bigger-is-better.json";
+  for (const auto& st :
+       {write_file(smaller,
+                   benchmarks::exporters::to_github_smaller_is_better(*results).dump(2) + "\n"),
+        write_file(bigger,
+                   benchmarks::exporters::to_github_bigger_is_better(*results).dump(2) + "\n")}) {
+    if (!st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+  }
+  std::printf(
+      "written: %s (tool: customSmallerIsBetter)\nwritten: %s (tool: customBiggerIsBetter)\n",
+      smaller.c_str(), bigger.c_str());
+  return kExitOk;
+}
+
 void add_bench_command(CLI::App& app, int& rc) {
   CLI::App* cmd = app.add_subcommand("bench", "Work with benchmark results");
   cmd->require_subcommand(1);
@@ -193,6 +274,34 @@ Exit status 2 on a regression with --fail-on-regression.)");
       ->check(CLI::IsMember({"table", "json", "markdown"}));
   cmp->add_flag("--fail-on-regression", o->fail_on_regression, "Exit 2 when a target regressed");
   cmp->callback([o, &rc] { rc = run_compare(*o); });
+
+  auto ag = std::make_shared<AggregateCmd>();
+  CLI::App* agg = cmd->add_subcommand(
+      "aggregate", "Combine result directories from several repositories into one summary");
+  agg->footer(R"(
+Each DIR is a results directory (holding raw/) of a repository following this interface, as
+NAME=DIR or a bare DIR named after its repository (a trailing benchmarks/output is skipped).
+Writes summary.md and summary.json keyed <repo>/<target_id>.
+Example:
+  cost-ops bench aggregate cost-ops=benchmarks/output ../other/benchmarks/output --output /tmp/all)");
+  agg->add_option("dirs", ag->dirs, "Result directories")->required();
+  agg->add_option("--output", ag->output, "Where to write (default benchmarks/aggregate)");
+  agg->callback([ag, &rc] { rc = run_aggregate(*ag); });
+
+  auto ex = std::make_shared<ExportCmd>();
+  CLI::App* exp = cmd->add_subcommand("export", "Results in another tool's format");
+  exp->footer(R"(
+bmf: Bencher Metric Format (latency in ns with the median's 95% CI, throughput in ops/s), to
+stdout or --output FILE (bencher run --adapter json --file FILE).
+github-action-benchmark: two files for benchmark-action/github-action-benchmark, tools
+customSmallerIsBetter (average ns) and customBiggerIsBetter (ops/s), into --output DIR
+(default: the results directory).)");
+  exp->add_option("--to", ex->to, "bmf or github-action-benchmark")
+      ->required()
+      ->check(CLI::IsMember({"bmf", "github-action-benchmark"}));
+  exp->add_option("dir", ex->dir, "Results directory (holding raw/)")->required();
+  exp->add_option("--output", ex->output, "Output file (bmf) or directory");
+  exp->callback([ex, &rc] { rc = run_export(*ex); });
 }
 
 }  // namespace costops::cli

@@ -9,7 +9,7 @@ PACKAGES=(
   libsqlite3-dev zlib1g-dev libzstd-dev libpq-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format-14
-  postgresql tzdata python3
+  postgresql tzdata python3 python3-jsonschema
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -434,5 +434,51 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   std::filesystem::remove(db);
 }
 
+TEST(CliTest, ReportsAndCompressedFiles) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("costops_report_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string sample = testing::source_path("data/samples/usage.jsonl");
+  // compress, then ingest the .zst directly; decompress gives the original back.
+  CliRun r = run("compress --codec zstd " + sample + " -o " + dir + "/usage.jsonl.zst");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("decompress " + dir + "/usage.jsonl.zst -o " + dir + "/back.jsonl");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(testing::read_file(dir + "/back.jsonl"), testing::read_file(sample));
+  const std::string db = dir + "/db.sqlite";
+  r = run("ingest --db " + db + " " + dir + "/usage.jsonl.zst");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 3524, stored 3524"), std::string::npos) << r.out;
+
+  r = run("report --db " + db + " --period 2026-09 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["days"].size(), 30u);
+  r = run("summary --db " + db + " --period 2026-09 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total_cost"], j["total"]["cost"]);
+
+  r = run("report --db " + db + " --period all --format html --forecast 7 --output " + dir +
+          "/r.html.gz");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("decompress " + dir + "/r.html.gz");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(testing::read_file(dir + "/r.html").find("<svg"), std::string::npos);
+
+  r = run("report --db " + db + " --format pdf");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("valid: csv, json, jsonl, markdown, html"), std::string::npos) << r.err;
+  {
+    std::ofstream bad(dir + "/bad.gz", std::ios::binary);
+    bad << "\x1f\x8b\x08\x00 not really gzip";
+  }
+  r = run("ingest --db " + db + " " + dir + "/bad.gz");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("gzip: "), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace costops

@@ -122,6 +122,37 @@ nlohmann::json to_json(const std::vector<Comparison>& c);
 std::string to_markdown(const std::vector<Comparison>& c);
 }  // namespace compare
 
+/// Results from several repositories following this interface, in one place.
+namespace aggregate {
+/// One repository's result directory (the one holding raw/).
+struct Source {
+  std::string repo;  // the key prefix
+  std::string dir;
+};
+/// "NAME=DIR" names the repository; a bare DIR is named after the directory, skipping a trailing
+/// "benchmarks/output" or "output" (so ~/src/cost-ops/benchmarks/output is "cost-ops").
+Source parse_source(const std::string& arg);
+/// Reads every source's raw/*.json. The result: {"generated", "repositories": [{"repo", "dir",
+/// "targets"}], "results": {"<repo>/<target_id>": {"repo", "target_id", "timestamp",
+/// "operations_per_second", "avg_duration_ns", ..., "environment": {cpu_model, cores,
+/// build_type}}}}. Errors name the directory or file that could not be read, and repeated
+/// repository names.
+Result<nlohmann::json> combine(const std::vector<Source>& sources);
+/// The combined results as Markdown: a table keyed <repo>/<target_id> and one per repository.
+std::string to_markdown(const nlohmann::json& combined);
+}  // namespace aggregate
+
+/// Results in other tools' formats.
+namespace exporters {
+/// Bencher Metric Format: {"<target_id>": {"latency": {"value", "lower_value", "upper_value"}
+/// (ns, the median and its 95% CI when known), "throughput": {"value"} (operations/s)}}.
+nlohmann::json to_bmf(const std::vector<BenchmarkResult>& results);
+/// github-action-benchmark's custom tools: {name, unit, value, range?, extra} arrays.
+/// customSmallerIsBetter: average duration in ns; customBiggerIsBetter: operations per second.
+nlohmann::json to_github_smaller_is_better(const std::vector<BenchmarkResult>& results);
+nlohmann::json to_github_bigger_is_better(const std::vector<BenchmarkResult>& results);
+}  // namespace exporters
+
 /// The machine, build and load, as recorded in every result's detail.environment.
 nlohmann::json environment();
 

@@ -5,12 +5,14 @@
 #include <random>
 
 #include "costops/benchmarks.h"
+#include "costops/compression/codec.h"
 #include "costops/domain/json_text.h"
 #include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/ingest/ingest.h"
 #include "costops/pricing/catalog.h"
+#include "costops/report/report.h"
 #include "costops/storage/store.h"
 
 namespace costops::benchmarks {
@@ -275,6 +277,92 @@ class ForecastingTarget final : public BenchTarget {
   }
 };
 
+// About 1 MB of priced records as an export writes them (JSON Lines with usage and cost).
+std::string export_json(size_t bytes) {
+  std::string out;
+  uint64_t id = 0;
+  while (out.size() < bytes) {
+    auto recs = priced(make_records(500, id));
+    if (!recs) break;
+    id += 500;
+    for (const auto& r : *recs) {
+      json j{{"id", r.usage.id},
+             {"timestamp", format_timestamp(r.usage.timestamp)},
+             {"provider", r.usage.provider},
+             {"model", r.usage.model},
+             {"project", r.usage.project_id},
+             {"user", r.usage.user_id},
+             {"input_tokens", r.usage.usage.get(units::kInputTokens)},
+             {"cache_read_tokens", r.usage.usage.get(units::kCacheReadTokens)},
+             {"output_tokens", r.usage.usage.get(units::kOutputTokens)},
+             {"cost", r.cost->total_cost.amount.to_string()},
+             {"currency", std::string(r.cost->total_cost.currency.code())}};
+      out += j.dump() + "\n";
+      if (out.size() >= bytes) break;
+    }
+  }
+  return out;
+}
+
+class CompressionTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "compression"; }
+  std::string description() const override {
+    return "gzip (level 6) of 1 MB of priced-record export JSON Lines";
+  }
+  Result<json> run(const RunOptions& o) override {
+    const std::string data = export_json(1 << 20);
+    auto once = compression::compress(data, compression::Codec::kGzip);
+    if (!once) return once.status();
+    auto back = compression::decompress(*once);
+    if (!back || *back != data) return Status(StatusCode::kInternal, "gzip round trip differs");
+    json m = measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i) {
+            ok &= compression::compress(data, compression::Codec::kGzip).has_value();
+          }
+          return ok;
+        },
+        o, static_cast<double>(data.size()), "1 MB compressed");
+    m["detail"]["compression_ratio"] =
+        static_cast<double>(data.size()) / static_cast<double>(once->size());
+    return m;
+  }
+};
+
+class ExportTarget final : public BenchTarget {
+ public:
+  std::string id() const override { return "export"; }
+  std::string description() const override {
+    return "7-day cost report of 10,000 records (totals, days, top models and projects) built "
+           "from the in-memory aggregator and rendered as HTML with charts";
+  }
+  Result<json> run(const RunOptions& o) override {
+    auto recs = priced(make_records(10000, 0));
+    if (!recs) return recs.status();
+    const auto& records = *recs;
+    report::ReportGenerator gen(
+        [&records](const AggregateQuery& q) { return engine::Aggregator::run(q, records); });
+    report::ReportOptions ro;
+    ro.from = *parse_timestamp("2026-09-01T00:00:00Z");
+    ro.to = *parse_timestamp("2026-09-08T00:00:00Z");
+    ro.generated_at = ro.to;
+    size_t bytes = 0;
+    return measure(
+        [&](uint64_t n) {
+          bool ok = true;
+          for (uint64_t i = 0; i < n; ++i) {
+            auto r = gen.build(ro);
+            ok &= r.has_value();
+            if (r) bytes = report::ReportGenerator::render(*r, report::Format::kHtml).size();
+          }
+          return ok && bytes > 0;
+        },
+        o, 0, "report built and rendered");
+  }
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<BenchTarget>> all_targets() {
@@ -283,6 +371,8 @@ std::vector<std::unique_ptr<BenchTarget>> all_targets() {
   t.push_back(std::make_unique<CatalogLookupTarget>());
   t.push_back(std::make_unique<AggregatorTarget>());
   t.push_back(std::make_unique<ForecastingTarget>());
+  t.push_back(std::make_unique<CompressionTarget>());
+  t.push_back(std::make_unique<ExportTarget>());
   t.push_back(std::make_unique<StorageTarget>());
   t.push_back(std::make_unique<IngestTarget>());
   t.push_back(std::make_unique<QueryTarget>());

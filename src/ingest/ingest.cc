@@ -378,6 +378,13 @@ class Pipeline {
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 InputFormat detect(std::string_view source, std::string_view head) {
+  // "usage.jsonl.gz" is JSON Lines: the compression suffix says nothing about the format.
+  for (std::string_view suffix : {".gz", ".zst", ".zstd", ".zz", ".deflate"}) {
+    if (source.ends_with(suffix)) {
+      source.remove_suffix(suffix.size());
+      break;
+    }
+  }
   // Content first for OpenTelemetry: its exports are JSON Lines files too.
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||

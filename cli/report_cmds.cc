@@ -1,0 +1,300 @@
+// report (cost reports in five formats, optionally compressed), compress and decompress.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "commands.h"
+#include "common.h"
+#include "costops/compression/codec.h"
+#include "costops/report/report.h"
+#include "costops/storage/store.h"
+
+namespace costops::cli {
+namespace {
+
+// Writes `text` to `path` ("-" or empty: stdout), compressed with `codec`.
+Status write_output(const std::string& path, const std::string& text, compression::Codec codec,
+                    std::optional<int> level) {
+  std::string bytes = text;
+  if (codec != compression::Codec::kNone) {
+    auto c = compression::compress(text, codec, level);
+    if (!c) return c.status();
+    bytes = std::move(*c);
+  }
+  if (path.empty() || path == "-") {
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    return Status::ok();
+  }
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return io_error(path + ": cannot write");
+  return Status::ok();
+}
+
+struct ReportCmd {
+  std::string period = "last-30-days", from, to, format = "markdown", output, tz, title,
+              compress = "auto", as_of;
+  std::vector<std::string> filters;
+  int forecast = 0;
+  size_t top = 10;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+int run_report(const ReportCmd& o) {
+  auto format = report::parse_format(o.format);
+  if (!format) {
+    report(format.status());
+    return kExitUsage;
+  }
+  report::ReportOptions ro;
+  if (!o.title.empty()) ro.title = o.title;
+  ro.top = o.top;
+  ro.forecast_days = o.forecast;
+  Timestamp now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  if (!o.as_of.empty()) {
+    auto t = parse_timestamp(o.as_of);
+    if (!t) {
+      report(t.status().with_context("--as-of"));
+      return kExitUsage;
+    }
+    now = *t;
+  }
+  if (!o.from.empty() || !o.to.empty()) {
+    for (const auto& [text, slot] : {std::pair{o.from, &ro.from}, std::pair{o.to, &ro.to}}) {
+      if (text.empty()) continue;
+      auto t = parse_timestamp(text);
+      if (!t) {
+        report(t.status().with_context("--from/--to"));
+        return kExitUsage;
+      }
+      *slot = *t;
+    }
+  } else {
+    auto p = parse_period(o.period, now);
+    if (!p) {
+      report(p.status());
+      return kExitUsage;
+    }
+    ro.from = p->from;
+    ro.to = p->to;
+  }
+  for (const auto& f : o.filters) {
+    auto p = Filter::parse(f);
+    if (!p) {
+      report(p.status().with_context("--filter"));
+      return kExitUsage;
+    }
+    ro.filters.push_back(*p);
+  }
+  if (!o.tz.empty()) {
+    auto z = TimeZone::locate(o.tz);
+    if (!z) {
+      report(z.status().with_context("--tz"));
+      return kExitUsage;
+    }
+    ro.time_zone = *z;
+  }
+  compression::Codec codec = compression::Codec::kNone;
+  if (o.compress == "auto") {
+    codec = compression::codec_for_path(o.output);
+  } else {
+    auto c = compression::parse_codec(o.compress);
+    if (!c) {
+      report(c.status().with_context("--compress"));
+      return kExitUsage;
+    }
+    codec = *c;
+  }
+  auto store = storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  storage::Store* s = store->get();
+  report::ReportGenerator gen([s](const AggregateQuery& q) { return s->aggregate(q); });
+  auto r = gen.build(ro);
+  if (!r) {
+    report(r.status());
+    return kExitFailure;
+  }
+  if (auto st =
+          write_output(o.output, report::ReportGenerator::render(*r, *format), codec, std::nullopt);
+      !st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  if (!o.output.empty() && o.output != "-") {
+    std::fprintf(stderr, "wrote %s (%s%s)\n", o.output.c_str(),
+                 std::string(report::format_name(*format)).c_str(),
+                 codec == compression::Codec::kNone
+                     ? ""
+                     : (", " + std::string(compression::codec_name(codec))).c_str());
+  }
+  return kExitOk;
+}
+
+void add_report(CLI::App& app, int& rc) {
+  auto o = std::make_shared<ReportCmd>();
+  CLI::App* cmd = app.add_subcommand("report",
+                                     "A cost report of stored usage: CSV, JSON, "
+                                     "JSON Lines, Markdown or HTML with charts");
+  cmd->footer(R"(
+The report has the period's total (per currency, exact), spend per day, the top models and
+projects, and with --forecast N an N-day forecast of daily spend with its 95% interval.
+An --output ending in .gz or .zst is compressed (or choose with --compress).
+Examples:
+  cost-ops report --period last-7-days
+  cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
+  cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
+  cmd->add_option("--period", o->period,
+                  "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM "
+                  "or all");
+  cmd->add_option("--from", o->from, "Start (inclusive), instead of --period");
+  cmd->add_option("--to", o->to, "End (exclusive)");
+  cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");
+  cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
+  cmd->add_option("--tz", o->tz, "Time zone for days (default UTC)");
+  cmd->add_option("--format", o->format, "csv, json, jsonl, markdown (default) or html");
+  cmd->add_option("--output", o->output, "File to write (default stdout)");
+  cmd->add_option("--compress", o->compress,
+                  "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");
+  cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)");
+  cmd->add_option("--top", o->top, "Rows in the model and project tables (default 10)");
+  cmd->add_option("--title", o->title, "Report title");
+  add_db_to(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_report(*o); });
+}
+
+struct CodecCmd {
+  std::string input = "-", output, codec = "gzip";
+  std::optional<int> level;
+};
+
+int run_codec(const CodecCmd& o, bool compress) {
+  std::FILE* in = stdin;
+  compression::FilePtr owned(nullptr, &std::fclose);
+  if (o.input != "-") {
+    owned.reset(std::fopen(o.input.c_str(), "rb"));
+    if (!owned) {
+      report(io_error(o.input + ": cannot open input file"));
+      return kExitFailure;
+    }
+    in = owned.get();
+  }
+  std::string output = o.output;
+  if (output.empty() && o.input != "-") {
+    if (compress) {
+      auto c = compression::parse_codec(o.codec);
+      output = o.input + (c && *c == compression::Codec::kZstd      ? ".zst"
+                          : c && *c == compression::Codec::kZlib    ? ".zz"
+                          : c && *c == compression::Codec::kDeflate ? ".deflate"
+                                                                    : ".gz");
+    } else if (compression::codec_for_path(o.input) != compression::Codec::kNone) {
+      output = o.input.substr(0, o.input.rfind('.'));
+    } else {
+      output = o.input + ".out";
+    }
+  }
+  std::unique_ptr<std::ofstream> file;
+  if (!output.empty() && output != "-") {
+    file = std::make_unique<std::ofstream>(output, std::ios::binary);
+    if (!*file) {
+      report(io_error(output + ": cannot write"));
+      return kExitFailure;
+    }
+  }
+  auto emit = [&](const std::string& bytes) {
+    if (file) {
+      file->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    } else {
+      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    }
+  };
+  std::string buf(1 << 16, '\0'), out;
+  const std::string name = o.input == "-" ? "stdin" : o.input;
+  if (compress) {
+    auto codec = compression::parse_codec(o.codec);
+    if (!codec) {
+      report(codec.status().with_context("--codec"));
+      return kExitUsage;
+    }
+    auto c = compression::Compressor::create(*codec, o.level);
+    if (!c) {
+      report(c.status());
+      return kExitUsage;
+    }
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) {
+      out.clear();
+      if (auto st = c->write(std::string_view(buf.data(), n), out); !st.is_ok()) {
+        report(st.with_context(name));
+        return kExitFailure;
+      }
+      emit(out);
+    }
+    out.clear();
+    if (auto st = c->finish(out); !st.is_ok()) {
+      report(st.with_context(name));
+      return kExitFailure;
+    }
+    emit(out);
+  } else {
+    auto error = std::make_shared<std::string>();
+    auto plain = compression::open_decompressed(in, error);
+    if (!plain) {
+      report(plain.status().with_context(name));
+      return kExitFailure;
+    }
+    size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), plain->get())) > 0) {
+      emit(std::string(buf.data(), n));
+    }
+    if (std::ferror(plain->get())) {
+      report(invalid_argument(error->empty() ? "read error" : *error).with_context(name));
+      return kExitFailure;
+    }
+  }
+  if (file) {
+    file->close();
+    if (!*file) {
+      report(io_error(output + ": cannot write"));
+      return kExitFailure;
+    }
+    std::fprintf(stderr, "wrote %s\n", output.c_str());
+  }
+  return kExitOk;
+}
+
+void add_codec_commands(CLI::App& app, int& rc) {
+  auto c = std::make_shared<CodecCmd>();
+  CLI::App* cc = app.add_subcommand("compress", "Compress a file (gzip, zlib, deflate or zstd)");
+  cc->add_option("input", c->input, "File (default stdin)");
+  cc->add_option("-o,--output", c->output, "Output (default INPUT.gz / .zst; stdout for stdin)");
+  cc->add_option("--codec", c->codec, "gzip (default), zlib, deflate or zstd");
+  cc->add_option("--level", c->level, "Level: 1..9 (gzip, zlib, deflate), 1..19 (zstd)");
+  cc->callback([c, &rc] { rc = run_codec(*c, true); });
+
+  auto d = std::make_shared<CodecCmd>();
+  CLI::App* dc = app.add_subcommand(
+      "decompress", "Decompress a gzip, zlib or zstd file (codec detected from its bytes)");
+  dc->add_option("input", d->input, "File (default stdin)");
+  dc->add_option("-o,--output", d->output,
+                 "Output (default INPUT without .gz/.zst; stdout for stdin)");
+  dc->callback([d, &rc] { rc = run_codec(*d, false); });
+}
+
+}  // namespace
+
+void add_report_commands(CLI::App& app, int& rc) {
+  add_report(app, rc);
+  add_codec_commands(app, rc);
+}
+
+}  // namespace costops::cli

@@ -1,0 +1,510 @@
+#include "costops/report/report.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "costops/forecasting/forecast.h"
+#include "costops/forecasting/series.h"
+
+namespace costops::report {
+namespace {
+
+using json = nlohmann::json;
+
+// The currency with the largest total: the one charts and sorting follow.
+std::string main_currency(const AggregateRow& total) {
+  std::string best;
+  Decimal max;
+  for (const auto& [c, v] : total.cost) {
+    if (best.empty() || v > max) best = c, max = v;
+  }
+  return best.empty() ? "USD" : best;
+}
+
+Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency) {
+  const auto it = cost.find(currency);
+  return it == cost.end() ? Decimal() : it->second;
+}
+
+void sort_top(std::vector<AggregateRow>& rows, const std::string& currency, size_t top) {
+  std::stable_sort(rows.begin(), rows.end(), [&](const AggregateRow& a, const AggregateRow& b) {
+    return cost_in(a.cost, currency) > cost_in(b.cost, currency);
+  });
+  if (rows.size() > top) rows.resize(top);
+}
+
+json money_json(const std::map<std::string, Decimal>& cost) {
+  json j = json::object();
+  for (const auto& [c, v] : cost) j[c] = v.to_string();
+  return j;
+}
+
+std::string money_text(const std::map<std::string, Decimal>& cost, int places = 4) {
+  if (cost.empty()) return "0";
+  std::string s;
+  for (const auto& [c, v] : cost) {
+    s += (s.empty() ? "" : " + ") + v.to_string_fixed(places) + " " + c;
+  }
+  return s;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string md_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|' || c == '\\') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string period_text(const Report& r) {
+  auto day = [](Timestamp t) { return format_timestamp(t); };
+  if (!r.from && !r.to) return "all time";
+  return (r.from ? day(*r.from) : std::string("the beginning")) + " to " +
+         (r.to ? day(*r.to) : std::string("now")) + " (end exclusive)";
+}
+
+std::string filters_text(const Report& r) {
+  std::string s;
+  for (const auto& f : r.filters) s += (s.empty() ? "" : ", ") + f.key.name() + "=" + f.value;
+  return s.empty() ? "none" : s;
+}
+
+std::string num(double v, int places) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", places, v);
+  return buf;
+}
+
+// ---- renderers ------------------------------------------------------------------------------
+
+json row_json(const AggregateRow& r) {
+  return {{"records", r.records},
+          {"unpriced", r.unpriced},
+          {"input_tokens", r.input_tokens},
+          {"output_tokens", r.output_tokens},
+          {"cost", money_json(r.cost)}};
+}
+
+json to_json(const Report& r) {
+  json j;
+  j["title"] = r.title;
+  j["generated"] = format_timestamp(r.generated);
+  j["period"] = {{"from", r.from ? json(format_timestamp(*r.from)) : json(nullptr)},
+                 {"to", r.to ? json(format_timestamp(*r.to)) : json(nullptr)}};
+  json filters = json::array();
+  for (const auto& f : r.filters) filters.push_back(f.key.name() + "=" + f.value);
+  j["filters"] = filters;
+  j["total"] = row_json(r.total);
+  json days = json::array();
+  for (const auto& d : r.days) {
+    days.push_back({{"date", d.date}, {"records", d.records}, {"cost", money_json(d.cost)}});
+  }
+  j["days"] = days;
+  json models = json::array();
+  for (const auto& m : r.models) {
+    json o = row_json(m);
+    o["provider"] = m.keys[0];
+    o["model"] = m.keys[1];
+    models.push_back(o);
+  }
+  j["models"] = models;
+  json projects = json::array();
+  for (const auto& p : r.projects) {
+    json o = row_json(p);
+    o["project"] = p.keys[0];
+    projects.push_back(o);
+  }
+  j["projects"] = projects;
+  if (!r.forecast.empty()) {
+    json f = json::array();
+    for (const auto& d : r.forecast) {
+      f.push_back({{"date", d.date},
+                   {"value", d.value},
+                   {"lower_95", d.lower_95},
+                   {"upper_95", d.upper_95}});
+    }
+    j["forecast"] = {{"currency", r.forecast_currency}, {"model", r.forecast_model}, {"days", f}};
+  }
+  return j;
+}
+
+std::string to_jsonl(const Report& r) {
+  std::string out;
+  auto line = [&](json j) { out += j.dump() + "\n"; };
+  json t = row_json(r.total);
+  t["section"] = "total";
+  line(t);
+  for (const auto& d : r.days) {
+    line({{"section", "day"},
+          {"date", d.date},
+          {"records", d.records},
+          {"cost", money_json(d.cost)}});
+  }
+  for (const auto& m : r.models) {
+    json o = row_json(m);
+    o["section"] = "model";
+    o["provider"] = m.keys[0];
+    o["model"] = m.keys[1];
+    line(o);
+  }
+  for (const auto& p : r.projects) {
+    json o = row_json(p);
+    o["section"] = "project";
+    o["project"] = p.keys[0];
+    line(o);
+  }
+  for (const auto& f : r.forecast) {
+    line({{"section", "forecast"},
+          {"date", f.date},
+          {"currency", r.forecast_currency},
+          {"value", f.value},
+          {"lower_95", f.lower_95},
+          {"upper_95", f.upper_95}});
+  }
+  return out;
+}
+
+std::string to_csv(const Report& r) {
+  std::ostringstream s;
+  s << "section,key,currency,cost,records,unpriced,input_tokens,output_tokens\n";
+  auto rows = [&](const std::string& section, const std::string& key, const AggregateRow& row) {
+    std::map<std::string, Decimal> cost = row.cost;
+    if (cost.empty()) cost[""] = Decimal();
+    for (const auto& [c, v] : cost) {
+      s << section << "," << csv_field(key) << "," << c << "," << v.to_string() << ","
+        << row.records << "," << row.unpriced << "," << row.input_tokens << "," << row.output_tokens
+        << "\n";
+    }
+  };
+  rows("total", "", r.total);
+  for (const auto& d : r.days) {
+    std::map<std::string, Decimal> cost = d.cost;
+    if (cost.empty()) cost[""] = Decimal();
+    for (const auto& [c, v] : cost) {
+      s << "day," << d.date << "," << c << "," << v.to_string() << "," << d.records << ",,,\n";
+    }
+  }
+  for (const auto& m : r.models) rows("model", m.keys[0] + "/" + m.keys[1], m);
+  for (const auto& p : r.projects) rows("project", p.keys[0], p);
+  for (const auto& f : r.forecast) {
+    s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,\n";
+  }
+  return s.str();
+}
+
+std::string to_markdown(const Report& r) {
+  std::ostringstream s;
+  s << "# " << md_escape(r.title) << "\n\n";
+  s << "Period: " << period_text(r) << "  \nFilters: " << md_escape(filters_text(r))
+    << "  \nGenerated: " << format_timestamp(r.generated) << "\n\n";
+  s << "**Total: " << money_text(r.total.cost) << "** over " << r.total.records << " records";
+  if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
+  s << "; " << r.total.input_tokens << " input and " << r.total.output_tokens
+    << " output tokens.\n\n";
+  s << "## Daily spend\n\n| Date | Cost | Records |\n|---|---:|---:|\n";
+  for (const auto& d : r.days) {
+    s << "| " << d.date << " | " << money_text(d.cost) << " | " << d.records << " |\n";
+  }
+  auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
+                   bool model) {
+    s << "\n## " << title << "\n\n| " << head
+      << " | Cost | Records | Unpriced |\n|---|---:|---:|---:|\n";
+    for (const auto& row : rows) {
+      const std::string name = model ? row.keys[0] + "/" + row.keys[1] : row.keys[0];
+      s << "| " << md_escape(name.empty() || name == "/" ? "(none)" : name) << " | "
+        << money_text(row.cost) << " | " << row.records << " | " << row.unpriced << " |\n";
+    }
+  };
+  table("Top models", "Model", r.models, true);
+  table("Top projects", "Project", r.projects, false);
+  if (!r.forecast.empty()) {
+    s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
+      << ", 95% interval)\n\n| Date | Forecast | Lower | Upper |\n|---|---:|---:|---:|\n";
+    for (const auto& f : r.forecast) {
+      s << "| " << f.date << " | " << num(f.value, 2) << " | " << num(f.lower_95, 2) << " | "
+        << num(f.upper_95, 2) << " |\n";
+    }
+  }
+  return s.str();
+}
+
+// A bar chart of daily spend with the forecast as a dashed line in a shaded 95% band.
+std::string daily_chart(const Report& r, const std::string& currency) {
+  const double W = 760, H = 240, left = 60, bottom = 30, top = 10;
+  const size_t n = r.days.size() + r.forecast.size();
+  if (n == 0) return "";
+  std::vector<double> v;
+  for (const auto& d : r.days) v.push_back(cost_in(d.cost, currency).to_double());
+  double max = 0;
+  for (double x : v) max = std::max(max, x);
+  for (const auto& f : r.forecast) max = std::max(max, f.upper_95);
+  if (!(max > 0)) max = 1;
+  const double pw = (W - left - 10) / static_cast<double>(n);
+  const double ph = H - bottom - top;
+  auto y = [&](double val) { return top + ph * (1 - std::max(0.0, val) / max); };
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << H
+    << "\" role=\"img\" aria-label=\"Daily spend in " << html_escape(currency) << "\">\n";
+  for (int i = 0; i <= 4; ++i) {
+    const double val = max * i / 4;
+    s << "<line x1=\"" << left << "\" x2=\"" << W - 10 << "\" y1=\"" << num(y(val), 1) << "\" y2=\""
+      << num(y(val), 1) << "\" stroke=\"#ddd\"/><text x=\"" << left - 6 << "\" y=\""
+      << num(y(val) + 4, 1) << "\" text-anchor=\"end\" font-size=\"11\">" << num(val, 2)
+      << "</text>\n";
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double x = left + pw * static_cast<double>(i);
+    s << "<rect x=\"" << num(x + pw * 0.1, 1) << "\" y=\"" << num(y(v[i]), 1) << "\" width=\""
+      << num(pw * 0.8, 1) << "\" height=\"" << num(top + ph - y(v[i]), 1)
+      << "\" fill=\"#3b6fb6\"><title>" << r.days[i].date << ": " << num(v[i], 2) << " "
+      << html_escape(currency) << "</title></rect>\n";
+  }
+  if (!r.forecast.empty()) {
+    std::string band_top, band_bottom, line;
+    for (size_t i = 0; i < r.forecast.size(); ++i) {
+      const double x = left + pw * (static_cast<double>(v.size() + i) + 0.5);
+      band_top += num(x, 1) + "," + num(y(r.forecast[i].upper_95), 1) + " ";
+      band_bottom = num(x, 1) + "," + num(y(r.forecast[i].lower_95), 1) + " " + band_bottom;
+      line += num(x, 1) + "," + num(y(r.forecast[i].value), 1) + " ";
+    }
+    s << "<polygon points=\"" << band_top << band_bottom
+      << "\" fill=\"#f0a030\" fill-opacity=\"0.25\"/>\n<polyline points=\"" << line
+      << "\" fill=\"none\" stroke=\"#d07000\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>\n";
+  }
+  const size_t step = std::max<size_t>(1, n / 8);
+  for (size_t i = 0; i < n; i += step) {
+    const std::string label =
+        i < r.days.size() ? r.days[i].date : r.forecast[i - r.days.size()].date;
+    s << "<text x=\"" << num(left + pw * (static_cast<double>(i) + 0.5), 1) << "\" y=\"" << H - 10
+      << "\" text-anchor=\"middle\" font-size=\"11\">" << label << "</text>\n";
+  }
+  s << "</svg>\n";
+  return s.str();
+}
+
+std::string bars_chart(const std::vector<AggregateRow>& rows, const std::string& currency,
+                       bool model) {
+  if (rows.empty()) return "";
+  const double W = 760, bar = 22, left = 260;
+  const double H = bar * static_cast<double>(rows.size()) + 10;
+  double max = 0;
+  for (const auto& r : rows) max = std::max(max, cost_in(r.cost, currency).to_double());
+  if (!(max > 0)) max = 1;
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << H << "\">\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double v = cost_in(rows[i].cost, currency).to_double();
+    const std::string name = model ? rows[i].keys[0] + "/" + rows[i].keys[1] : rows[i].keys[0];
+    const double yy = 5 + bar * static_cast<double>(i);
+    s << "<text x=\"" << left - 8 << "\" y=\"" << num(yy + 15, 1)
+      << "\" text-anchor=\"end\" font-size=\"12\">" << html_escape(name.empty() ? "(none)" : name)
+      << "</text><rect x=\"" << left << "\" y=\"" << num(yy + 3, 1) << "\" width=\""
+      << num((W - left - 90) * v / max, 1) << "\" height=\"" << bar - 6
+      << "\" fill=\"#5a9e6f\"/><text x=\"" << num(left + (W - left - 90) * v / max + 6, 1)
+      << "\" y=\"" << num(yy + 15, 1) << "\" font-size=\"12\">" << num(v, 2) << "</text>\n";
+  }
+  s << "</svg>\n";
+  return s.str();
+}
+
+std::string to_html(const Report& r) {
+  const std::string cur =
+      r.forecast_currency.empty() ? main_currency(r.total) : r.forecast_currency;
+  std::ostringstream s;
+  s << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+    << html_escape(r.title)
+    << "</title>\n<style>body{font-family:system-ui,sans-serif;max-width:820px;margin:2em "
+       "auto;color:#222}table{border-collapse:collapse;width:100%;margin:.5em "
+       "0}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}td.n,th.n{text-"
+       "align:right}.total{font-size:1.4em}</style></head><body>\n";
+  s << "<h1>" << html_escape(r.title) << "</h1>\n<p>Period: " << html_escape(period_text(r))
+    << "<br>Filters: " << html_escape(filters_text(r))
+    << "<br>Generated: " << format_timestamp(r.generated) << "</p>\n";
+  s << "<p class=\"total\">Total: <b>" << html_escape(money_text(r.total.cost)) << "</b> over "
+    << r.total.records << " records";
+  if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
+  s << "</p>\n<h2>Daily spend (" << html_escape(cur) << ")</h2>\n" << daily_chart(r, cur);
+  if (!r.forecast.empty()) {
+    s << "<p>Dashed: " << r.forecast.size() << "-day forecast (" << html_escape(r.forecast_model)
+      << ") with its 95% interval.</p>\n";
+  }
+  auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
+                   bool model) {
+    s << "<h2>" << title << "</h2>\n"
+      << bars_chart(rows, cur, model) << "<table><tr><th>" << head
+      << "</th><th class=\"n\">Cost</th><th class=\"n\">Records</th><th "
+         "class=\"n\">Unpriced</th></tr>\n";
+    for (const auto& row : rows) {
+      const std::string name = model ? row.keys[0] + "/" + row.keys[1] : row.keys[0];
+      s << "<tr><td>" << html_escape(name.empty() ? "(none)" : name) << "</td><td class=\"n\">"
+        << html_escape(money_text(row.cost)) << "</td><td class=\"n\">" << row.records
+        << "</td><td class=\"n\">" << row.unpriced << "</td></tr>\n";
+    }
+    s << "</table>\n";
+  };
+  table("Top models", "Model", r.models, true);
+  table("Top projects", "Project", r.projects, false);
+  s << "<h2>Days</h2>\n<table><tr><th>Date</th><th class=\"n\">Cost</th><th "
+       "class=\"n\">Records</th></tr>\n";
+  for (const auto& d : r.days) {
+    s << "<tr><td>" << d.date << "</td><td class=\"n\">" << html_escape(money_text(d.cost))
+      << "</td><td class=\"n\">" << d.records << "</td></tr>\n";
+  }
+  s << "</table>\n</body></html>\n";
+  return s.str();
+}
+
+}  // namespace
+
+std::string_view format_name(Format f) {
+  switch (f) {
+    case Format::kCsv:
+      return "csv";
+    case Format::kJson:
+      return "json";
+    case Format::kJsonl:
+      return "jsonl";
+    case Format::kMarkdown:
+      return "markdown";
+    case Format::kHtml:
+      return "html";
+  }
+  return "markdown";
+}
+
+Result<Format> parse_format(std::string_view name) {
+  for (auto f : {Format::kCsv, Format::kJson, Format::kJsonl, Format::kMarkdown, Format::kHtml}) {
+    if (format_name(f) == name) return f;
+  }
+  if (name == "md") return Format::kMarkdown;
+  return invalid_argument("unknown report format \"" + std::string(name) +
+                          "\"; valid: csv, json, jsonl, markdown, html");
+}
+
+Result<Report> ReportGenerator::build(const ReportOptions& o) const {
+  Report r;
+  r.title = o.title;
+  r.generated = o.generated_at.value_or(
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+  r.from = o.from;
+  r.to = o.to;
+  r.filters = o.filters;
+  AggregateQuery q;
+  q.filters = o.filters;
+  q.from = o.from;
+  q.to = o.to;
+  q.time_zone = o.time_zone;
+
+  auto total = source_(q);
+  if (!total) return total.status();
+  if (!total->empty()) r.total = (*total)[0];
+  const std::string cur =
+      o.forecast_currency.empty() ? main_currency(r.total) : o.forecast_currency;
+
+  q.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
+  auto days = source_(q);
+  if (!days) return days.status();
+  // Every day from the first to the last, so gaps show as zero.
+  std::optional<forecasting::Date> prev;
+  for (const auto& row : *days) {
+    auto d = forecasting::parse_date(row.keys[0]);
+    if (!d) return d.status();
+    if (prev) {
+      for (auto g = *prev + std::chrono::days(1); g < *d; g += std::chrono::days(1)) {
+        r.days.push_back({forecasting::format_date(g), 0, {}});
+      }
+    }
+    r.days.push_back({row.keys[0], row.records, row.cost});
+    prev = *d;
+  }
+
+  q.group_by = {GroupKey{GroupKey::Kind::kProvider, {}}, GroupKey{GroupKey::Kind::kModel, {}}};
+  auto models = source_(q);
+  if (!models) return models.status();
+  r.models = std::move(*models);
+  sort_top(r.models, cur, o.top);
+
+  q.group_by = {GroupKey{GroupKey::Kind::kProject, {}}};
+  auto projects = source_(q);
+  if (!projects) return projects.status();
+  r.projects = std::move(*projects);
+  sort_top(r.projects, cur, o.top);
+
+  if (o.forecast_days > 0 && r.days.size() >= 3) {
+    std::vector<double> y;
+    for (const auto& d : r.days) y.push_back(cost_in(d.cost, cur).to_double());
+    forecasting::AutoOptions ao;
+    ao.season = 7;
+    ao.horizon = o.forecast_days;
+    auto sel = forecasting::select_model(y, ao);
+    if (sel) {
+      const double level[] = {0.95};
+      const auto fc = forecasting::forecast(sel->fit, o.forecast_days, level);
+      const auto last = *forecasting::parse_date(r.days.back().date);
+      r.forecast_currency = cur;
+      r.forecast_model = std::string(forecasting::model_name(sel->fit.model));
+      for (int i = 0; i < o.forecast_days; ++i) {
+        const auto& p = fc[static_cast<size_t>(i)];
+        r.forecast.push_back({forecasting::format_date(last + std::chrono::days(i + 1)),
+                              std::max(0.0, p.value), std::max(0.0, p.bounds[0].first),
+                              std::max(0.0, p.bounds[0].second)});
+      }
+    }
+  }
+  return r;
+}
+
+std::string ReportGenerator::render(const Report& report, Format format) {
+  switch (format) {
+    case Format::kCsv:
+      return to_csv(report);
+    case Format::kJson:
+      return to_json(report).dump(2) + "\n";
+    case Format::kJsonl:
+      return to_jsonl(report);
+    case Format::kMarkdown:
+      return to_markdown(report);
+    case Format::kHtml:
+      return to_html(report);
+  }
+  return to_markdown(report);
+}
+
+}  // namespace costops::report
