@@ -5,12 +5,14 @@
 #include <numeric>
 #include <string>
 
+#include "forecasting/decompose.h"
 #include "forecasting/stats.h"
 
 namespace costops::forecasting {
 namespace {
 
 using detail::median;
+using detail::median_inplace;
 using detail::quantile;
 
 constexpr double kMadScale = 1.4826;
@@ -19,10 +21,9 @@ constexpr double kMadScale = 1.4826;
 // the ends) of the values moved along the window's slope, the slope being the median of lag-`lag`
 // differences of `raw` (a whole season apart, so seasonality cancels). Unlike a plain rolling
 // median it does not flatten a trend where the window is truncated.
-std::vector<double> robust_trend(std::span<const double> v, std::span<const double> raw,
-                                 size_t half, size_t lag) {
-  const size_t n = v.size();
-  std::vector<double> out(n), w, slopes;
+std::vector<double> window_slopes(std::span<const double> raw, size_t half, size_t lag) {
+  const size_t n = raw.size();
+  std::vector<double> out(n), slopes;
   for (size_t i = 0; i < n; ++i) {
     const size_t lo = i >= half ? i - half : 0;
     const size_t hi = std::min(n, i + half + 1);
@@ -30,21 +31,47 @@ std::vector<double> robust_trend(std::span<const double> v, std::span<const doub
     for (size_t j = lo; j + lag < hi; ++j) {
       slopes.push_back((raw[j + lag] - raw[j]) / static_cast<double>(lag));
     }
-    const double slope = slopes.empty() ? 0.0 : median(slopes);
-    w.clear();
-    for (size_t j = lo; j < hi; ++j) {
-      w.push_back(v[j] - slope * (static_cast<double>(j) - static_cast<double>(i)));
-    }
-    out[i] = median(w);
+    out[i] = median_inplace(slopes);
   }
   return out;
 }
 
-struct Decomposition {
-  bool logs = false;
-  std::vector<double> baseline;   // trend + season, on the working scale
-  std::vector<double> remainder;  // working value - baseline
-};
+std::vector<double> robust_trend(std::span<const double> v, std::span<const double> slope,
+                                 size_t half) {
+  const size_t n = v.size();
+  std::vector<double> out(n), w;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t lo = i >= half ? i - half : 0;
+    const size_t hi = std::min(n, i + half + 1);
+    w.clear();
+    for (size_t j = lo; j < hi; ++j) {
+      w.push_back(v[j] - slope[i] * (static_cast<double>(j) - static_cast<double>(i)));
+    }
+    out[i] = median_inplace(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace detail {
+
+double Decomposition::seasonal_strength() const {
+  const size_t n = remainder.size();
+  if (n < 2) return 0;
+  auto var = [&](bool with_season) {
+    double mean = 0, sq = 0;
+    for (size_t i = 0; i < n; ++i) mean += remainder[i] + (with_season ? seasonal[i] : 0.0);
+    mean /= static_cast<double>(n);
+    for (size_t i = 0; i < n; ++i) {
+      const double v = remainder[i] + (with_season ? seasonal[i] : 0.0) - mean;
+      sq += v * v;
+    }
+    return sq;
+  };
+  const double total = var(true);
+  return total > 0 ? std::max(0.0, 1 - var(false) / total) : 0.0;
+}
 
 // Robust decomposition: rolling-median trend and per-phase median season, twice, so the trend
 // is taken from deseasonalized values (no bias where windows are truncated).
@@ -60,17 +87,19 @@ Decomposition decompose(std::span<const double> y, int season) {
       season >= 2 && n >= 2 * static_cast<size_t>(season) ? static_cast<size_t>(season) : 0;
   const size_t half = std::max<size_t>(2 * m, 3);
   std::vector<double> seas(n, 0.0), trend;
+  // The local slopes come from differences a season apart, which no seasonal estimate changes.
+  const std::vector<double> slopes = window_slopes(w, half, m ? m : half);
   for (int pass = 0; pass < 2; ++pass) {
     std::vector<double> des(n);
     for (size_t i = 0; i < n; ++i) des[i] = w[i] - seas[i];
-    trend = robust_trend(des, w, half, m ? m : half);
+    trend = robust_trend(des, slopes, half);
     if (m == 0) break;
     std::vector<double> phase_med(m);
     std::vector<double> bucket;
     for (size_t p = 0; p < m; ++p) {
       bucket.clear();
       for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend[i]);
-      phase_med[p] = median(bucket);
+      phase_med[p] = median_inplace(bucket);
     }
     const double center =
         std::accumulate(phase_med.begin(), phase_med.end(), 0.0) / static_cast<double>(m);
@@ -78,12 +107,17 @@ Decomposition decompose(std::span<const double> y, int season) {
   }
   d.baseline.resize(n);
   d.remainder.resize(n);
+  d.seasonal = seas;
   for (size_t i = 0; i < n; ++i) {
     d.baseline[i] = trend[i] + seas[i];
     d.remainder[i] = w[i] - d.baseline[i];
   }
   return d;
 }
+
+}  // namespace detail
+
+namespace {
 
 double robust_scale(std::span<const double> v, double center) {
   std::vector<double> dev(v.size());
@@ -139,7 +173,7 @@ std::string_view severity_name(Severity s) {
 
 std::vector<double> seasonal_baseline(std::span<const double> y, int season) {
   if (y.empty()) return {};
-  auto d = decompose(y, season);
+  auto d = detail::decompose(y, season);
   if (d.logs) {
     for (double& v : d.baseline) v = std::exp(v);
   }
@@ -147,6 +181,13 @@ std::vector<double> seasonal_baseline(std::span<const double> y, int season) {
 }
 
 Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const AnomalyOptions& o) {
+  return detail::detect_anomalies(y, o, nullptr);
+}
+
+namespace detail {
+
+Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const AnomalyOptions& o,
+                                              const Decomposition* given) {
   if (o.threshold && !(*o.threshold > 0)) return invalid_argument("threshold must be > 0");
   if (o.method == AnomalyMethod::kSeasonal && o.threshold && *o.threshold >= 1) {
     return invalid_argument("the seasonal detector's threshold is a significance level in (0, 1)");
@@ -210,7 +251,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
     }
     case AnomalyMethod::kSeasonal: {
       const double alpha = o.threshold.value_or(0.05);
-      const auto d = decompose(y, o.season);
+      const Decomposition d = given ? *given : decompose(y, o.season);
       const auto& r = d.remainder;
       const double center = median(r);
       const double scale = robust_scale(r, center);
@@ -262,4 +303,5 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
   return out;
 }
 
+}  // namespace detail
 }  // namespace costops::forecasting

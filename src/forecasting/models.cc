@@ -6,6 +6,7 @@
 
 #include "costops/forecasting/anomalies.h"
 #include "costops/forecasting/forecast.h"
+#include "forecasting/decompose.h"
 #include "forecasting/stats.h"
 
 namespace costops::forecasting {
@@ -16,6 +17,10 @@ constexpr double kPhiHi = 0.995;
 constexpr double kHuge = 1e300;
 // Robust z of the seasonal remainder above which select_model replaces a value before fitting.
 constexpr double kCleanScore = 5.0;
+// Seasonal strength (0..1) above which non-seasonal smoothers are not tried, and below which
+// seasonal ones are not.
+constexpr double kStrongSeason = 0.5;
+constexpr double kWeakSeason = 0.2;
 
 constexpr std::array kAllModels = {
     ModelKind::kNaive,       ModelKind::kSeasonalNaive, ModelKind::kMovingAverage,
@@ -579,7 +584,7 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
   const int rounds = effort == Effort::kFull && any_state ? 30 : 1;
   // Screening only ranks candidates, and a polish continues from a good start: both need far
   // fewer evaluations than a fit from scratch.
-  const int per_dim = effort == Effort::kScreen ? 20 : start ? 60 : 120;
+  const int per_dim = effort == Effort::kScreen ? 12 : start ? 40 : 120;
   const int evals = static_cast<int>(per_dim * std::max<size_t>(d, 1));
   double step = start ? 0.05 : 0.2;
   for (int round = 0; round < rounds; ++round) {
@@ -799,6 +804,14 @@ std::vector<double> point_forecasts(const FittedModel& m, int h) {
   std::vector<double> f(static_cast<size_t>(std::max(h, 0)));
   const auto& y = m.history;
   const size_t n = y.size();
+  // Per-model constants, so each step is O(1).
+  const double ma = m.model == ModelKind::kMovingAverage
+                        ? mean_of(std::span<const double>(y).subspan(
+                              n - static_cast<size_t>(m.params.window.value_or(1))))
+                        : 0.0;
+  const double phi = m.params.phi.value_or(1);
+  const bool rel = relative_errors(m.model);
+  double phih = 0, pw = 1;  // phi + phi^2 + ... + phi^i
   for (int i = 1; i <= h; ++i) {
     double v = 0;
     switch (m.model) {
@@ -810,25 +823,22 @@ std::vector<double> point_forecasts(const FittedModel& m, int h) {
         v = y[n - s + static_cast<size_t>(i - 1) % s];
         break;
       }
-      case ModelKind::kMovingAverage: {
-        const size_t k = static_cast<size_t>(m.params.window.value_or(1));
-        v = mean_of(std::span<const double>(y).subspan(n - k));
+      case ModelKind::kMovingAverage:
+        v = ma;
         break;
-      }
       case ModelKind::kLinear:
         v = *m.params.intercept +
             *m.params.slope * static_cast<double>(n - 1 + static_cast<size_t>(i));
         break;
       default: {
-        const double phi = m.params.phi.value_or(1);
-        double phih = 0, pw = 1;
-        for (int k = 1; k <= i; ++k) pw *= phi, phih += pw;
+        pw *= phi;
+        phih += pw;
         const double base = m.level + (m.params.beta ? phih * m.trend : 0.0);
         if (m.season_state.empty()) {
           v = base;
         } else {
           const double s = m.season_state[static_cast<size_t>(i - 1) % m.season_state.size()];
-          v = relative_errors(m.model) ? base * s : base + s;
+          v = rel ? base * s : base + s;
         }
       }
     }
@@ -1012,11 +1022,14 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     return sel;
   }
 
-  if (o.clean_anomalies && n >= 8) {
+  // One robust decomposition serves the spike cleaning and the seasonality test.
+  std::optional<detail::Decomposition> dec;
+  if (n >= 8) dec = detail::decompose(y, m);
+  if (o.clean_anomalies && dec) {
     AnomalyOptions ao;
     ao.method = AnomalyMethod::kSeasonal;
     ao.season = m;
-    auto found = detect_anomalies(y, ao);
+    auto found = detail::detect_anomalies(y, ao, &*dec);
     if (found) {
       for (const auto& a : *found) {
         // Only clear outliers: moderate ones are part of the series' normal variation.
@@ -1031,9 +1044,23 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   const bool positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
   const bool two_seasons = m >= 2 && n >= 2 * static_cast<size_t>(m);
   std::vector<ModelKind> cands = o.candidates;
+  // Seasonal strength decides which smoothing family can win: a strong season rules out the
+  // non-seasonal smoothers, a negligible one the seasonal smoothers (baselines always run).
+  const double strength = two_seasons && dec ? dec->seasonal_strength() : 0.0;
+  std::string skipped;
   if (cands.empty()) {
     for (ModelKind k : kAllModels) {
       const Shape sh = shape_of(k, m);
+      if (two_seasons && is_exponential_smoothing(k)) {
+        if (strength >= kStrongSeason && !sh.season) {
+          skipped = "non-seasonal smoothing skipped";
+          continue;
+        }
+        if (strength < kWeakSeason && sh.season) {
+          skipped = "seasonal smoothing skipped";
+          continue;
+        }
+      }
       if (k == ModelKind::kSeasonalNaive && !(m >= 2 && n > static_cast<size_t>(m))) continue;
       if (sh.season && !two_seasons) continue;
       if (sh.season == 2 && !positive) continue;
@@ -1148,6 +1175,10 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
                   H, fits.size());
   }
   sel.reason = buf;
+  if (!skipped.empty()) {
+    std::snprintf(buf, sizeof buf, "; seasonal strength %.2f, %s", strength, skipped.c_str());
+    sel.reason += buf;
+  }
   if (!sel.cleaned.empty()) {
     sel.reason += "; fitted after replacing " + std::to_string(sel.cleaned.size()) +
                   " anomalous value(s) with their expected values";

@@ -123,6 +123,11 @@ double median(std::span<const double> v) {
   if (v.empty()) return 0;
   thread_local std::vector<double> s;
   s.assign(v.begin(), v.end());
+  return median_inplace(s);
+}
+
+double median_inplace(std::vector<double>& s) {
+  if (s.empty()) return 0;
   const size_t mid = s.size() / 2;
   std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(mid), s.end());
   const double hi = s[mid];

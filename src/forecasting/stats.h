@@ -15,6 +15,8 @@ double normal_cdf(double x);
 double t_quantile(double p, double df);
 /// Median (copies). 0 for an empty span.
 double median(std::span<const double> v);
+/// Median of a scratch buffer, reordering it (no copy). 0 when empty.
+double median_inplace(std::vector<double>& v);
 /// Sample quantile with linear interpolation (type 7, numpy's default), q in [0, 1].
 double quantile(std::span<const double> v, double q);
 
