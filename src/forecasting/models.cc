@@ -1016,8 +1016,8 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     auto f = fit_with(y, fo, Effort::kFull);
     if (!f) return f.status();
     sel.fit = std::move(*f);
-    sel.reason = constant ? "the series is constant; the naive forecast repeats it exactly"
-                          : "fewer than 3 values; only the naive forecast is meaningful";
+    sel.reason = n < 3 ? "fewer than 3 values; only the naive forecast is meaningful"
+                       : "the series is constant; the naive forecast repeats it exactly";
     sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0});
     return sel;
   }
