@@ -252,27 +252,6 @@ struct QueryCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-Status build_query(const std::string& group_by, const std::vector<std::string>& filters,
-                   AggregateQuery* q) {
-  size_t start = 0;
-  while (start < group_by.size()) {
-    size_t end = group_by.find(',', start);
-    if (end == std::string::npos) end = group_by.size();
-    if (end > start) {
-      auto k = GroupKey::parse(std::string_view(group_by).substr(start, end - start));
-      if (!k) return k.status().with_context("--group-by");
-      q->group_by.push_back(*k);
-    }
-    start = end + 1;
-  }
-  for (const auto& f : filters) {
-    auto p = Filter::parse(f);
-    if (!p) return p.status().with_context("--filter");
-    q->filters.push_back(*p);
-  }
-  return Status::ok();
-}
-
 void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
                 const std::string& format) {
   if (format == "json") {

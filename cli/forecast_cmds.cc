@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "commands.h"
 #include "common.h"
@@ -59,22 +61,11 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   auto store = storage::Store::open(s.db->empty() ? storage::Store::default_url() : *s.db);
   if (!store) return store.status();
   AggregateQuery q;
-  size_t start = 0;
-  while (start < s.group_by.size()) {
-    size_t end = s.group_by.find(',', start);
-    if (end == std::string::npos) end = s.group_by.size();
-    auto k = GroupKey::parse(std::string_view(s.group_by).substr(start, end - start));
-    if (!k) return k.status().with_context("--group-by");
-    if (k->kind >= GroupKey::Kind::kHour) {
+  COSTOPS_RETURN_IF_ERROR(build_query(s.group_by, s.filters, &q));
+  for (const auto& k : q.group_by) {
+    if (k.kind >= GroupKey::Kind::kHour) {
       return invalid_argument("--group-by: the series are daily already; group by a dimension");
     }
-    q.group_by.push_back(*k);
-    start = end + 1;
-  }
-  for (const auto& f : s.filters) {
-    auto p = Filter::parse(f);
-    if (!p) return p.status().with_context("--filter");
-    q.filters.push_back(*p);
   }
   if (!s.from.empty()) {
     auto t = parse_timestamp(s.from);
@@ -154,7 +145,9 @@ Result<std::vector<NamedSeries>> load_series(const SeriesSource& s,
   return out;
 }
 
-Result<std::vector<double>> parse_levels(const std::string& text) {
+// A comma-separated list of percentages > 0 (and < 100 when `below_100`), for `option`.
+Result<std::vector<double>> parse_percentages(const std::string& text, const char* option,
+                                              bool below_100, const char* example) {
   std::vector<double> out;
   size_t start = 0;
   while (start <= text.size()) {
@@ -163,14 +156,19 @@ Result<std::vector<double>> parse_levels(const std::string& text) {
     const std::string part = text.substr(start, end - start);
     char* stop = nullptr;
     const double v = std::strtod(part.c_str(), &stop);
-    if (part.empty() || *stop != '\0' || !(v > 0 && v < 100)) {
-      return invalid_argument(
-          "--level: expected percentages between 0 and 100 such as 80,95; got \"" + part + "\"");
+    if (part.empty() || *stop != '\0' || !(v > 0) || !std::isfinite(v) || (below_100 && v >= 100)) {
+      return invalid_argument(std::string(option) + ": expected percentages" +
+                              (below_100 ? " between 0 and 100" : "") + " such as " + example +
+                              "; got \"" + part + "\"");
     }
     out.push_back(v);
     start = end + 1;
   }
   return out;
+}
+
+Result<std::vector<double>> parse_levels(const std::string& text) {
+  return parse_percentages(text, "--level", true, "80,95");
 }
 
 std::string level_label(double pct) {
@@ -204,6 +202,38 @@ json params_json(const forecasting::ModelParams& p) {
   put("intercept", p.intercept);
   put("slope", p.slope);
   return j;
+}
+
+// Runs `one` on every series `source` names and prints the results: as JSON one object (or
+// {"groups": [...]} with --group-by), as a table each group under a "== {group}" line.
+int for_each_series(const SeriesSource& source, const std::string& format,
+                    const std::function<Result<json>(const Series&)>& one,
+                    const std::function<void(const json&)>& print_table) {
+  auto all = load_series(source);
+  if (!all) {
+    report(all.status());
+    return kExitFailure;
+  }
+  json groups = json::array();
+  for (const auto& ns : *all) {
+    auto j = one(ns.series);
+    if (!j) {
+      report(j.status());
+      return kExitFailure;
+    }
+    if (!ns.group.empty()) (*j)["group"] = ns.group;
+    groups.push_back(std::move(*j));
+  }
+  if (format == "json") {
+    const bool grouped = !source.group_by.empty();
+    std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& g : groups) {
+    if (g.contains("group")) std::printf("== %s\n", g["group"].dump().c_str());
+    print_table(g);
+  }
+  return kExitOk;
 }
 
 // ---- forecast ------------------------------------------------------------------------------
@@ -374,31 +404,9 @@ int run_forecast(const ForecastCmd& o) {
     report(levels.status());
     return kExitUsage;
   }
-  auto all = load_series(o.source);
-  if (!all) {
-    report(all.status());
-    return kExitFailure;
-  }
-  json groups = json::array();
-  for (const auto& ns : *all) {
-    auto j = forecast_one(o, ns.series, *levels);
-    if (!j) {
-      report(j.status());
-      return kExitFailure;
-    }
-    if (!ns.group.empty()) (*j)["group"] = ns.group;
-    groups.push_back(std::move(*j));
-  }
-  const bool grouped = !o.source.group_by.empty();
-  if (o.format == "json") {
-    std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
-  } else {
-    for (const auto& g : groups) {
-      if (g.contains("group")) std::printf("== %s\n", g["group"].dump().c_str());
-      print_forecast_table(g, *levels);
-    }
-  }
-  return kExitOk;
+  return for_each_series(
+      o.source, o.format, [&](const Series& s) { return forecast_one(o, s, *levels); },
+      [&](const json& g) { print_forecast_table(g, *levels); });
 }
 
 void add_forecast(CLI::App& app, int& rc) {
@@ -453,46 +461,30 @@ int run_anomalies(const AnomaliesCmd& o) {
     report(method.status());
     return kExitUsage;
   }
-  auto all = load_series(o.source);
-  if (!all) {
-    report(all.status());
-    return kExitFailure;
-  }
-  json groups = json::array();
-  for (const auto& ns : *all) {
+  auto one = [&](const Series& s) -> Result<json> {
     AnomalyOptions ao;
     ao.method = *method;
-    ao.season = o.season >= 0 ? o.season : default_season(ns.series.frequency);
+    ao.season = o.season >= 0 ? o.season : default_season(s.frequency);
     ao.threshold = o.threshold;
     ao.min_deviation = o.min_cost;
     ao.max_anomalies = o.max_anomalies;
     ao.direction = o.direction == "up"     ? Direction::kUp
                    : o.direction == "down" ? Direction::kDown
                                            : Direction::kBoth;
-    auto found = detect_anomalies(ns.series.values, ao);
-    if (!found) {
-      report(found.status());
-      return kExitFailure;
-    }
+    auto found = detect_anomalies(s.values, ao);
+    if (!found) return found.status();
     json list = json::array();
     for (const auto& a : *found) {
-      list.push_back({{"date", format_date(ns.series.dates[a.index])},
+      list.push_back({{"date", format_date(s.dates[a.index])},
                       {"value", num(a.value)},
                       {"expected", num(a.expected)},
                       {"score", num(a.score)},
                       {"severity", severity_name(a.severity)}});
     }
-    json g{{"anomalies", list}, {"method", anomaly_method_name(*method)}, {"season", ao.season}};
-    if (!ns.group.empty()) g["group"] = ns.group;
-    groups.push_back(std::move(g));
-  }
-  const bool grouped = !o.source.group_by.empty();
-  if (o.format == "json") {
-    std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
-    return kExitOk;
-  }
-  for (const auto& g : groups) {
-    if (g.contains("group")) std::printf("== %s\n", g["group"].dump().c_str());
+    return json{
+        {"anomalies", list}, {"method", anomaly_method_name(*method)}, {"season", ao.season}};
+  };
+  auto table = [](const json& g) {
     std::printf("%-12s %14s %14s %8s %s\n", "date", "value", "expected", "score", "severity");
     for (const auto& a : g["anomalies"]) {
       std::printf("%-12s %14.2f %14.2f %8.2f %s\n", a["date"].get<std::string>().c_str(),
@@ -500,8 +492,8 @@ int run_anomalies(const AnomaliesCmd& o) {
                   a["severity"].get<std::string>().c_str());
     }
     if (g["anomalies"].empty()) std::printf("no anomalies\n");
-  }
-  return kExitOk;
+  };
+  return for_each_series(o.source, o.format, one, table);
 }
 
 void add_anomalies(CLI::App& app, int& rc) {
@@ -532,22 +524,7 @@ Examples:
 // ---- budget --------------------------------------------------------------------------------
 
 Result<std::vector<double>> parse_thresholds(const std::string& text) {
-  std::vector<double> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string part = text.substr(start, end - start);
-    char* stop = nullptr;
-    const double v = std::strtod(part.c_str(), &stop);
-    if (part.empty() || *stop != '\0' || !(v > 0) || !std::isfinite(v)) {
-      return invalid_argument("--thresholds: expected percentages such as 50,80,100; got \"" +
-                              part + "\"");
-    }
-    out.push_back(v);
-    start = end + 1;
-  }
-  return out;
+  return parse_percentages(text, "--thresholds", false, "50,80,100");
 }
 
 json status_json(const forecasting::BudgetStatus& st, double amount, const std::string& period,
@@ -639,14 +616,12 @@ int run_budget_add(const BudgetCmd& o) {
     return kExitUsage;
   }
   b.thresholds = *th;
-  for (const auto& f : o.filters) {
-    auto p = Filter::parse(f);
-    if (!p) {
-      report(p.status().with_context("--filter"));
-      return kExitUsage;
-    }
-    b.scope.push_back(*p);
+  AggregateQuery scope;
+  if (auto st = build_query("", o.filters, &scope); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
   }
+  b.scope = scope.filters;
   auto store = open_budget_db(o);
   if (!store) {
     report(store.status());
@@ -669,13 +644,14 @@ json budget_json(const Budget& b) {
           {"scope", scope},         {"thresholds", b.thresholds}};
 }
 
-int run_budget_list(const BudgetCmd& o) {
+Result<std::vector<Budget>> stored_budgets(const BudgetCmd& o) {
   auto store = open_budget_db(o);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
-  auto list = (*store)->budgets();
+  if (!store) return store.status();
+  return (*store)->budgets();
+}
+
+int run_budget_list(const BudgetCmd& o) {
+  auto list = stored_budgets(o);
   if (!list) {
     report(list.status());
     return kExitFailure;
@@ -758,17 +734,11 @@ int run_budget_status(const BudgetCmd& o) {
     b.thresholds = *th;
     work.emplace_back(std::move(b), std::move(*series));
   } else {
-    auto store = open_budget_db(o);
-    if (!store) {
-      report(store.status());
-      return kExitFailure;
-    }
-    auto list = (*store)->budgets();
+    auto list = stored_budgets(o);
     if (!list) {
       report(list.status());
       return kExitFailure;
     }
-    store->reset();
     for (auto& b : *list) {
       if (!o.name.empty() && b.name != o.name) continue;
       SeriesSource src;

@@ -85,14 +85,12 @@ int run_report(const ReportCmd& o) {
     ro.from = p->from;
     ro.to = p->to;
   }
-  for (const auto& f : o.filters) {
-    auto p = Filter::parse(f);
-    if (!p) {
-      report(p.status().with_context("--filter"));
-      return kExitUsage;
-    }
-    ro.filters.push_back(*p);
+  AggregateQuery scope;
+  if (auto st = build_query("", o.filters, &scope); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
   }
+  ro.filters = scope.filters;
   if (!o.tz.empty()) {
     auto z = TimeZone::locate(o.tz);
     if (!z) {

@@ -17,10 +17,8 @@ using detail::quantile;
 
 constexpr double kMadScale = 1.4826;
 
-// A robust local-linear trend: for each point, the median over a centered window (truncated at
-// the ends) of the values moved along the window's slope, the slope being the median of lag-`lag`
-// differences of `raw` (a whole season apart, so seasonality cancels). Unlike a plain rolling
-// median it does not flatten a trend where the window is truncated.
+// For each point, the median slope over its centered window (truncated at the ends), from
+// lag-`lag` differences of `raw`: a whole season apart, so seasonality cancels.
 std::vector<double> window_slopes(std::span<const double> raw, size_t half, size_t lag) {
   const size_t n = raw.size();
   std::vector<double> out(n), slopes;
@@ -36,6 +34,9 @@ std::vector<double> window_slopes(std::span<const double> raw, size_t half, size
   return out;
 }
 
+// A robust local-linear trend: for each point, the median over its centered window of the values
+// moved along the window's slope. Unlike a plain rolling median it does not flatten a trend where
+// the window is truncated.
 std::vector<double> robust_trend(std::span<const double> v, std::span<const double> slope,
                                  size_t half) {
   const size_t n = v.size();
@@ -207,26 +208,23 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
   std::vector<bool> flagged(n, false);
   double threshold = 0;
   switch (o.method) {
-    case AnomalyMethod::kZScore: {
-      threshold = o.threshold.value_or(3.0);
-      const double mean = std::accumulate(y.begin(), y.end(), 0.0) / static_cast<double>(n);
-      double var = 0;
-      for (double v : y) var += (v - mean) * (v - mean);
-      const double sd = std::sqrt(var / static_cast<double>(n - 1));
-      for (size_t i = 0; i < n; ++i) {
-        expected[i] = mean;
-        score[i] = sd > 0 ? std::abs(y[i] - mean) / sd : 0.0;
-        flagged[i] = score[i] > threshold;
-      }
-      break;
-    }
+    case AnomalyMethod::kZScore:
     case AnomalyMethod::kMad: {
-      threshold = o.threshold.value_or(3.5);
-      const double med = median(y);
-      const double s = robust_scale(y, med);
+      // The same test around a center and a scale: mean and sd, or median and scaled MAD.
+      const bool robust = o.method == AnomalyMethod::kMad;
+      threshold = o.threshold.value_or(robust ? 3.5 : 3.0);
+      double center = 0, scale = 0;
+      if (robust) {
+        center = median(y);
+        scale = robust_scale(y, center);
+      } else {
+        center = std::accumulate(y.begin(), y.end(), 0.0) / static_cast<double>(n);
+        for (double v : y) scale += (v - center) * (v - center);
+        scale = std::sqrt(scale / static_cast<double>(n - 1));
+      }
       for (size_t i = 0; i < n; ++i) {
-        expected[i] = med;
-        score[i] = s > 0 ? std::abs(y[i] - med) / s : 0.0;
+        expected[i] = center;
+        score[i] = scale > 0 ? std::abs(y[i] - center) / scale : 0.0;
         flagged[i] = score[i] > threshold;
       }
       break;
