@@ -27,7 +27,7 @@ using forecasting::Series;
 // Where a series comes from: a CSV file, or daily spend in the database.
 struct SeriesSource {
   std::string series_file;
-  std::string from, to, currency, group_by;
+  std::string from, to, currency, group_by, tz;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 
@@ -38,6 +38,7 @@ struct SeriesSource {
     cmd.add_option("--from", from, "Stored data: first day (YYYY-MM-DD)");
     cmd.add_option("--to", to, "Stored data: day after the last (exclusive; default: tomorrow)");
     cmd.add_option("--filter", filters, "Stored data: KEY=VALUE (repeatable; all must hold)");
+    cmd.add_option("--tz", tz, "Stored data: the time zone whose days are summed (default UTC)");
     cmd.add_option("--currency", currency,
                    "Stored data: the currency to follow (default: the only one present)");
     if (with_group_by) {
@@ -66,6 +67,11 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     if (k.kind >= GroupKey::Kind::kHour) {
       return invalid_argument("--group-by: the series are daily already; group by a dimension");
     }
+  }
+  if (!s.tz.empty()) {
+    auto z = TimeZone::locate(s.tz);
+    if (!z) return z.status().with_context("--tz");
+    q.time_zone = *z;
   }
   if (!s.from.empty()) {
     auto t = parse_timestamp(s.from);
