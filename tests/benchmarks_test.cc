@@ -149,5 +149,54 @@ TEST(BenchCompareTest, ItselfIsUnchangedAndAnInjectedSlowdownIsTheOnlyRegression
       << compare::to_markdown(cmp);
 }
 
+TEST(BenchAggregateTest, CombinesRepositoriesKeyedByRepoAndTarget) {
+  const auto base =
+      std::filesystem::temp_directory_path() / ("costops_agg_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  const std::string a = (base / "cost-ops" / "benchmarks" / "output").string();
+  const std::string b = (base / "other").string();
+  ASSERT_TRUE(io::write_json(sample("cost_calculator", 1e7, 100), a).is_ok());
+  ASSERT_TRUE(io::write_json(sample("cost_calculator", 2e7, 50), b).is_ok());
+  ASSERT_TRUE(io::write_json(sample("storage", 10, 100000000), b).is_ok());
+
+  const auto sa = aggregate::parse_source(a);
+  EXPECT_EQ(sa.repo, "cost-ops");  // benchmarks/output skipped
+  EXPECT_EQ(aggregate::parse_source("x=" + b).repo, "x");
+  auto j = aggregate::combine({sa, aggregate::parse_source(b)});
+  ASSERT_TRUE(j.has_value()) << j.status().to_string();
+  const auto& results = (*j)["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results["cost-ops/cost_calculator"]["avg_duration_ns"], 100);
+  EXPECT_EQ(results["other/storage"]["operations_per_second"], 10.0);
+  EXPECT_EQ(results["other/cost_calculator"]["timestamp"], "2025-12-02T12:34:56.789Z");
+  EXPECT_EQ((*j)["repositories"].size(), 2u);
+  const std::string md = aggregate::to_markdown(*j);
+  EXPECT_NE(md.find("| other/storage | 10.00 | 100000000 |"), std::string::npos) << md;
+
+  EXPECT_FALSE(aggregate::combine({sa, sa}).has_value());  // the same name twice
+  EXPECT_FALSE(aggregate::combine({{"missing", (base / "nope").string()}}).has_value());
+  std::filesystem::remove_all(base);
+}
+
+TEST(BenchExportTest, BencherAndGithubActionBenchmarkFormats) {
+  BenchmarkResult r = sample("cost_calculator", 4e7, 25);
+  r.metrics["detail"]["statistics"] = {{"median_ci95_ns", {24.0, 26.0}}, {"stddev_ns", 3.0}};
+  const std::vector<BenchmarkResult> rs{r};
+  const auto bmf = exporters::to_bmf(rs);
+  EXPECT_EQ(bmf["cost_calculator"]["latency"]["value"], 25.0);
+  EXPECT_EQ(bmf["cost_calculator"]["latency"]["lower_value"], 24.0);
+  EXPECT_EQ(bmf["cost_calculator"]["latency"]["upper_value"], 26.0);
+  EXPECT_EQ(bmf["cost_calculator"]["throughput"]["value"], 4e7);
+  const auto smaller = exporters::to_github_smaller_is_better(rs);
+  ASSERT_EQ(smaller.size(), 1u);
+  EXPECT_EQ(smaller[0]["name"], "cost_calculator");
+  EXPECT_EQ(smaller[0]["unit"], "ns");
+  EXPECT_EQ(smaller[0]["value"], 25.0);
+  EXPECT_EQ(smaller[0]["range"], "± 3");
+  const auto bigger = exporters::to_github_bigger_is_better(rs);
+  EXPECT_EQ(bigger[0]["unit"], "ops/s");
+  EXPECT_EQ(bigger[0]["value"], 4e7);
+}
+
 }  // namespace
 }  // namespace costops::benchmarks
