@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -312,26 +313,46 @@ class Pipeline {
     finish(std::move(pr), line_no, line);
   }
 
-  Status flush() {
-    if (!sink_error_.is_ok()) return sink_error_;
-    if (batch_.empty()) return Status::ok();
-    auto r = sink_(batch_);
-    batch_.clear();
-    if (!r) {
-      sink_error_ = r.status();
-      return sink_error_;
+  // Hands the full batch to the sink and starts a new one. With overlap_sink the sink runs on a
+  // worker thread while the next batch fills (still one batch at a time, in order); `wait` also
+  // waits for it. Returns the first sink error.
+  Status flush(bool wait = false) {
+    COSTOPS_RETURN_IF_ERROR(collect());
+    if (!batch_.empty()) {
+      if (opt_.overlap_sink) {
+        in_flight_.swap(batch_);
+        batch_.clear();
+        batch_.reserve(opt_.batch_size);
+        pending_ = std::async(std::launch::async, [this] { return sink_(in_flight_); });
+      } else {
+        account(sink_(batch_));
+        batch_.clear();
+      }
     }
-    stats_.stored += r->stored;
-    stats_.duplicates += r->duplicates;
-    stats_.unpriced += r->unpriced;
-    return Status::ok();
+    if (wait) COSTOPS_RETURN_IF_ERROR(collect());
+    return sink_error_;
   }
 
   Status sink_error() const { return sink_error_; }
+  // Waits for the batch in flight, if any, and counts what the sink did with it.
+  Status collect() {
+    if (pending_.valid()) account(pending_.get());
+    return sink_error_;
+  }
   bool has_header() const { return !header_.empty(); }
   IngestStats stats_;
 
  private:
+  void account(const Result<BatchResult>& r) {
+    if (!r) {
+      if (sink_error_.is_ok()) sink_error_ = r.status();
+      return;
+    }
+    stats_.stored += r->stored;
+    stats_.duplicates += r->duplicates;
+    stats_.unpriced += r->unpriced;
+  }
+
   Status parse_copy(std::string_view text, UsageRecord* out) {
     copy_.assign(text);
     copy_.append(RecordParser::padding(), ' ');
@@ -373,6 +394,9 @@ class Pipeline {
   std::vector<std::string> header_;
   std::string copy_;
   Status sink_error_;
+  std::vector<PricedRecord> in_flight_;  // the batch the sink is writing
+  // Declared after in_flight_: destroyed first, so it waits before the batch goes away.
+  std::future<Result<BatchResult>> pending_;
 };
 
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
@@ -522,7 +546,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       }
     }
   }
-  COSTOPS_RETURN_IF_ERROR(p.flush());
+  COSTOPS_RETURN_IF_ERROR(p.flush(/*wait=*/true));
   return p.stats_;
 }
 

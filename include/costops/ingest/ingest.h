@@ -44,6 +44,10 @@ struct IngestOptions {
   Timestamp default_time{};
   /// Records per sink call (one transaction each). Default 10,000.
   size_t batch_size = 10000;
+  /// Run the sink on a worker thread while the next batch is parsed and priced (true by
+  /// default). The sink still sees one batch at a time, in input order, but not on the calling
+  /// thread; set false when it must run there.
+  bool overlap_sink = true;
   /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
   /// Optional; for progress displays.
   std::function<void(uint64_t records, uint64_t bytes)> progress;
