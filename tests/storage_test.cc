@@ -86,10 +86,11 @@ class StoreTest : public ::testing::TestWithParam<const char*> {
 
 // Ingests `text` (named `source`) into `store`, collecting rejects.
 ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, const char* source,
-                                std::vector<ingest::Reject>* rejects = nullptr) {
+                                std::vector<ingest::Reject>* rejects = nullptr,
+                                const char* default_time = "2026-10-01T00:00:00Z") {
   ingest::IngestOptions opt;
   opt.catalog = &pricing::Catalog::builtin();
-  opt.default_time = *parse_timestamp("2026-10-01T00:00:00Z");
+  opt.default_time = *parse_timestamp(default_time);
   opt.batch_size = 7;  // several transactions even for small inputs
   std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
   auto stats = ingest::ingest_stream(
@@ -395,6 +396,58 @@ TEST_P(StoreTest, MigratesAndRefusesANewerSchema) {
   EXPECT_NE(again.status().message().find("schema version 99 is newer than this cost-ops"),
             std::string::npos)
       << again.status().message();
+}
+
+// A schema 1 database (records unique by key alone) opens migrated to schema 2 with every record,
+// the same totals, and idempotent re-ingest; records without a timestamp stay idempotent too.
+TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
+  std::string url;
+  const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
+  std::vector<AggregateRow> before;
+  {
+    COSTOPS_OPEN_STORE(store, "schema1");
+    url = store->url();
+    ASSERT_EQ(ingest_text(*store, text, "usage.jsonl").stored, 3524u);
+    before = *store->aggregate({});
+  }
+  // Turn it back into schema 1's shape.
+  if (std::string(GetParam()) == "sqlite") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(url.c_str(), &db), SQLITE_OK);
+    const char* down =
+        "CREATE TABLE v1 AS SELECT key_hi, key_lo, ts, provider, model, organization, project, "
+        "user_id, input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, "
+        "tags, "
+        "detail FROM usage_records; DROP TABLE usage_records; ALTER TABLE v1 RENAME TO "
+        "usage_records; CREATE UNIQUE INDEX v1_key ON usage_records (key_hi, key_lo); "
+        "PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, down, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  } else {
+    PGconn* c = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(c,
+                         "ALTER TABLE usage_records DROP COLUMN key_day; ALTER TABLE usage_records "
+                         "ADD PRIMARY KEY (key_hi, key_lo); UPDATE costops_schema SET version = 1");
+    ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+  }
+  auto store = storage::Store::open(url);
+  ASSERT_TRUE(store.has_value()) << store.status().to_string();
+  EXPECT_EQ(*(*store)->aggregate({}), before);
+  const auto again = ingest_text(**store, text, "usage.jsonl");
+  EXPECT_EQ(again.stored, 0u);
+  EXPECT_EQ(again.duplicates, 3524u);
+
+  // No timestamp: stored at the ingest time, but keyed without it.
+  const std::string bare =
+      R"({"provider":"openai","model":"gpt-4o","usage":{"input_tokens":7}})"
+      "\n"
+      R"({"id":"no-ts-1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":8}})"
+      "\n";
+  EXPECT_EQ(ingest_text(**store, bare, "bare.jsonl", nullptr, "2026-10-01T00:00:00Z").stored, 2u);
+  EXPECT_EQ(ingest_text(**store, bare, "bare.jsonl", nullptr, "2026-11-15T12:00:00Z").duplicates,
+            2u);
 }
 
 TEST(StoreOpenTest, UnknownSchemesAndBadServersAreClearErrors) {

@@ -362,10 +362,9 @@ class Pipeline {
   void finish(PricedRecord pr, uint64_t line, std::string_view text) {
     UsageRecord& r = pr.usage;
     if (r.provider.empty()) r.provider = opt_.default_provider;
-    if (!r.has_timestamp) {
-      r.timestamp = opt_.default_time;
-      r.has_timestamp = true;
-    }
+    // Stored at the default time, but still without a timestamp of its own: that keeps its
+    // storage key independent of when it was ingested (see storage::record_key).
+    if (!r.has_timestamp) r.timestamp = opt_.default_time;
     if (r.source.empty()) r.source = std::string(source_) + ":" + std::to_string(line);
     auto cost = engine::CostCalculator::price_record(*opt_.catalog, r, opt_.default_time);
     if (cost) {

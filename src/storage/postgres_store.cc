@@ -90,7 +90,7 @@ class PostgresStore final : public Store {
              "model BIGINT, organization BIGINT, project BIGINT, user_id BIGINT, input_tokens "
              "BIGINT, output_tokens BIGINT, "
              "priced INTEGER, currency BIGINT, cost_e6 BIGINT, cost_e15 BIGINT, cost_e24 BIGINT, "
-             "tags TEXT, detail TEXT) "
+             "tags TEXT, detail TEXT, key_day BIGINT) "
              "ON COMMIT DELETE ROWS"));
     return load_dims();
   }
@@ -275,6 +275,8 @@ class PostgresStore final : public Store {
       copy_text(data, row.tags);
       data += '\t';
       copy_text(data, row.detail);
+      data += '\t';
+      data += std::to_string(row.key_day);
       data += '\n';
     }
     {
@@ -292,17 +294,17 @@ class PostgresStore final : public Store {
 WITH ins AS (
   INSERT INTO usage_records
   SELECT key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens, output_tokens, priced,
-         currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail
+         currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day
   FROM stage
-  ON CONFLICT (key_hi, key_lo) DO NOTHING
-  RETURNING key_hi, key_lo),
+  ON CONFLICT (key_day, key_hi, key_lo) DO NOTHING
+  RETURNING key_day, key_hi, key_lo),
 fresh AS (
-  SELECT s.* FROM stage s JOIN ins USING (key_hi, key_lo)),
+  SELECT s.* FROM stage s JOIN ins USING (key_day, key_hi, key_lo)),
 roll AS (
   INSERT INTO daily_totals
   SELECT day, provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), SUM(input_tokens),
          SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24)
-  FROM (SELECT DISTINCT ON (key_hi, key_lo) * FROM fresh) f
+  FROM (SELECT DISTINCT ON (key_day, key_hi, key_lo) * FROM fresh) f
   GROUP BY day, provider, model, organization, project, currency
   ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET
     records = daily_totals.records + EXCLUDED.records, unpriced = daily_totals.unpriced + EXCLUDED.unpriced,
@@ -310,7 +312,7 @@ roll AS (
     output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens,
     cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15,
     cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24)
-SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (key_hi, key_lo) * FROM fresh) f)sql",
+SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (key_day, key_hi, key_lo) * FROM fresh) f)sql",
                      {});
     if (!res) return res.status();
     WriteStats stats;

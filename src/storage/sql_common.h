@@ -34,6 +34,7 @@ inline constexpr int64_t kUsPerQuarterHour = 900'000'000LL;  // every UTC offset
 /// One usage_records row (dimension ids resolved by the store).
 struct Row {
   int64_t key_hi, key_lo, ts, day;
+  int64_t key_day;          // day of the record's own timestamp; kNoOwnDay when it had none
   int64_t dims[kDimKinds];  // provider, model, organization, project, user, currency
   int64_t input_tokens, output_tokens, priced, cost_e6, cost_e15, cost_e24;
   std::string tags, detail;
@@ -41,6 +42,8 @@ struct Row {
 
 /// The values of a record's dimensions, in DimKind order (currency "" when unpriced).
 void dim_values(const PricedRecord& r, std::string_view out[kDimKinds]);
+/// key_day of records that came without a timestamp (they were stored at the ingest time).
+inline constexpr int64_t kNoOwnDay = -1;
 /// Fills everything but dims.
 void make_row(const PricedRecord& r, Row* row);
 

@@ -84,8 +84,8 @@ class SqliteStore final : public Store {
           "INSERT OR IGNORE INTO usage_records (key_hi, key_lo, ts, provider, model, organization, "
           "project, user_id, "
           "input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, tags, "
-          "detail) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+          "detail, key_day) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       auto c = prepare(
           "INSERT INTO daily_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
           "records = records + excluded.records, unpriced = unpriced + excluded.unpriced, "
@@ -269,6 +269,7 @@ class SqliteStore final : public Store {
       sqlite3_bind_text(s, i++, row.tags.data(), static_cast<int>(row.tags.size()), SQLITE_STATIC);
       sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
                         SQLITE_STATIC);
+      sqlite3_bind_int64(s, i++, row.key_day);
       if (sqlite3_step(s) != SQLITE_DONE)
         return io_error(sqlite_error(db_.get(), url_ + ": insert"));
       if (sqlite3_changes(db_.get()) != 1) {

@@ -76,10 +76,13 @@ class Store {
 };
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its
-/// timestamp, attribution, tags, metadata and usage.
+/// timestamp (when it has its own), attribution, tags, metadata and usage. Stores keep one record
+/// per (day of its own timestamp, key); records without a timestamp of their own share one
+/// bucket, so re-ingesting them later is idempotent too. Keeping the day in the unique key makes
+/// the key index grow with time instead of at random: ingest stays fast as the database grows.
 std::string record_key(const UsageRecord& r);
 
 /// The newest schema version this build knows.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 }  // namespace costops::storage
