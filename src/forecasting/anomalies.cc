@@ -172,15 +172,6 @@ std::string_view severity_name(Severity s) {
   return "low";
 }
 
-std::vector<double> seasonal_baseline(std::span<const double> y, int season) {
-  if (y.empty()) return {};
-  auto d = detail::decompose(y, season);
-  if (d.logs) {
-    for (double& v : d.baseline) v = std::exp(v);
-  }
-  return d.baseline;
-}
-
 Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const AnomalyOptions& o) {
   return detail::detect_anomalies(y, o, nullptr);
 }

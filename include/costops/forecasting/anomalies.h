@@ -60,7 +60,4 @@ struct Anomaly {
 Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y,
                                               const AnomalyOptions& options);
 
-/// The expected (baseline) value of every point under the seasonal decomposition kSeasonal uses.
-std::vector<double> seasonal_baseline(std::span<const double> y, int season);
-
 }  // namespace costops::forecasting
