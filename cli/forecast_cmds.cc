@@ -509,7 +509,7 @@ void add_anomalies(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Methods: seasonal (default: weekly season and trend removed robustly, in logs when all values
 are positive, then a generalized ESD test on the remainder with median and MAD, as in Seasonal
-Hybrid ESD; --threshold is its significance level, default 0.05), zscore (default 3),
+Hybrid ESD; --threshold is its significance level, default 0.01), zscore (default 3),
 mad (robust z, default 3.5), iqr (fence multiplier, default 1.5).
 Examples:
   cost-ops anomalies --series spend.csv

@@ -17,14 +17,21 @@ using detail::quantile;
 
 constexpr double kMadScale = 1.4826;
 
+// The 2*half+1 points around i: centered, shifted inward at the ends (not truncated), so edge
+// estimates rest on as many points as inner ones; the slope correction handles the asymmetry.
+std::pair<size_t, size_t> window(size_t i, size_t n, size_t half) {
+  const size_t len = std::min(n, 2 * half + 1);
+  const size_t lo = std::min(i >= half ? i - half : 0, n - len);
+  return {lo, lo + len};
+}
+
 // For each point, the median slope over its centered window (truncated at the ends), from
 // lag-`lag` differences of `raw`: a whole season apart, so seasonality cancels.
 std::vector<double> window_slopes(std::span<const double> raw, size_t half, size_t lag) {
   const size_t n = raw.size();
   std::vector<double> out(n), slopes;
   for (size_t i = 0; i < n; ++i) {
-    const size_t lo = i >= half ? i - half : 0;
-    const size_t hi = std::min(n, i + half + 1);
+    const auto [lo, hi] = window(i, n, half);
     slopes.clear();
     for (size_t j = lo; j + lag < hi; ++j) {
       slopes.push_back((raw[j + lag] - raw[j]) / static_cast<double>(lag));
@@ -38,14 +45,14 @@ std::vector<double> window_slopes(std::span<const double> raw, size_t half, size
 // moved along the window's slope. Unlike a plain rolling median it does not flatten a trend where
 // the window is truncated.
 std::vector<double> robust_trend(std::span<const double> v, std::span<const double> slope,
-                                 size_t half) {
+                                 size_t half, bool leave_out_self = false) {
   const size_t n = v.size();
   std::vector<double> out(n), w;
   for (size_t i = 0; i < n; ++i) {
-    const size_t lo = i >= half ? i - half : 0;
-    const size_t hi = std::min(n, i + half + 1);
+    const auto [lo, hi] = window(i, n, half);
     w.clear();
     for (size_t j = lo; j < hi; ++j) {
+      if (leave_out_self && j == i) continue;
       w.push_back(v[j] - slope[i] * (static_cast<double>(j) - static_cast<double>(i)));
     }
     out[i] = median_inplace(w);
@@ -106,11 +113,35 @@ Decomposition decompose(std::span<const double> y, int season) {
         std::accumulate(phase_med.begin(), phase_med.end(), 0.0) / static_cast<double>(m);
     for (size_t i = 0; i < n; ++i) seas[i] = phase_med[i % m] - center;
   }
+  d.seasonal = seas;
+  // Each point's baseline leaves the point itself out (of its trend window and of its phase), so
+  // a spike cannot pull its own expected value, and the remainders' spread is not shrunk by the
+  // fit: their MAD estimates the noise without the downward bias of in-sample medians.
+  std::vector<double> des(n);
+  for (size_t i = 0; i < n; ++i) des[i] = w[i] - seas[i];
+  const std::vector<double> trend_out = robust_trend(des, slopes, half, /*leave_out_self=*/true);
+  std::vector<double> seas_out(n, 0.0);
+  if (m != 0) {
+    double center = 0;
+    std::vector<double> bucket;
+    for (size_t p = 0; p < m; ++p) {
+      bucket.clear();
+      for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend[i]);
+      center += median_inplace(bucket);
+    }
+    center /= static_cast<double>(m);
+    for (size_t i = 0; i < n; ++i) {
+      bucket.clear();
+      for (size_t j = i % m; j < n; j += m) {
+        if (j != i) bucket.push_back(w[j] - trend[j]);
+      }
+      seas_out[i] = median_inplace(bucket) - center;
+    }
+  }
   d.baseline.resize(n);
   d.remainder.resize(n);
-  d.seasonal = seas;
   for (size_t i = 0; i < n; ++i) {
-    d.baseline[i] = trend[i] + seas[i];
+    d.baseline[i] = trend_out[i] + seas_out[i];
     d.remainder[i] = w[i] - d.baseline[i];
   }
   return d;
@@ -239,7 +270,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       break;
     }
     case AnomalyMethod::kSeasonal: {
-      const double alpha = o.threshold.value_or(0.05);
+      const double alpha = o.threshold.value_or(0.01);
       const Decomposition d = given ? *given : decompose(y, o.season);
       const auto& r = d.remainder;
       const double center = median(r);
