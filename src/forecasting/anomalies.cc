@@ -97,7 +97,7 @@ Decomposition decompose(std::span<const double> y, int season) {
   std::vector<double> seas(n, 0.0), trend;
   // The local slopes come from differences a season apart, which no seasonal estimate changes.
   const std::vector<double> slopes = window_slopes(w, half, m ? m : half);
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < 1; ++pass) {
     std::vector<double> des(n);
     for (size_t i = 0; i < n; ++i) des[i] = w[i] - seas[i];
     trend = robust_trend(des, slopes, half);
@@ -126,14 +126,14 @@ Decomposition decompose(std::span<const double> y, int season) {
     std::vector<double> bucket;
     for (size_t p = 0; p < m; ++p) {
       bucket.clear();
-      for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend[i]);
+      for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend_out[i]);
       center += median_inplace(bucket);
     }
     center /= static_cast<double>(m);
     for (size_t i = 0; i < n; ++i) {
       bucket.clear();
       for (size_t j = i % m; j < n; j += m) {
-        if (j != i) bucket.push_back(w[j] - trend[j]);
+        if (j != i) bucket.push_back(w[j] - trend_out[j]);
       }
       seas_out[i] = median_inplace(bucket) - center;
     }
