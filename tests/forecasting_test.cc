@@ -337,6 +337,12 @@ TEST(AnomaliesTest, SimpleDetectorsAndOptions) {
     o.min_deviation = 1000;
     EXPECT_TRUE(detect_anomalies(y, o)->empty());
   }
+  AnomalyOptions trend_only;  // no season: trend and remainder only
+  trend_only.season = 0;
+  auto found = detect_anomalies(y, trend_only);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].index, 17u);
   AnomalyOptions bad;
   bad.threshold = -1;
   EXPECT_FALSE(detect_anomalies(y, bad).has_value());

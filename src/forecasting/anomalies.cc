@@ -81,8 +81,9 @@ double Decomposition::seasonal_strength() const {
   return total > 0 ? std::max(0.0, 1 - var(false) / total) : 0.0;
 }
 
-// Robust decomposition: rolling-median trend and per-phase median season, twice, so the trend
-// is taken from deseasonalized values (no bias where windows are truncated).
+// Robust decomposition: a first robust trend of the raw values gives the per-phase median season;
+// the final trend is taken from the deseasonalized values, and each point's baseline (trend and
+// season) leaves the point itself out.
 Decomposition decompose(std::span<const double> y, int season) {
   Decomposition d;
   const size_t n = y.size();
@@ -94,14 +95,11 @@ Decomposition decompose(std::span<const double> y, int season) {
   const size_t m =
       season >= 2 && n >= 2 * static_cast<size_t>(season) ? static_cast<size_t>(season) : 0;
   const size_t half = std::max<size_t>(2 * m, 3);
-  std::vector<double> seas(n, 0.0), trend;
+  std::vector<double> seas(n, 0.0);
   // The local slopes come from differences a season apart, which no seasonal estimate changes.
   const std::vector<double> slopes = window_slopes(w, half, m ? m : half);
-  for (int pass = 0; pass < 1; ++pass) {
-    std::vector<double> des(n);
-    for (size_t i = 0; i < n; ++i) des[i] = w[i] - seas[i];
-    trend = robust_trend(des, slopes, half);
-    if (m == 0) break;
+  if (m != 0) {
+    const std::vector<double> trend = robust_trend(w, slopes, half);
     std::vector<double> phase_med(m);
     std::vector<double> bucket;
     for (size_t p = 0; p < m; ++p) {
