@@ -312,7 +312,9 @@ std::string daily_chart(const Report& r, const std::string& currency) {
   for (size_t i = 0; i < n; i += step) {
     const std::string label =
         i < r.days.size() ? r.days[i].date : r.forecast[i - r.days.size()].date;
-    s << "<text x=\"" << num(left + pw * (static_cast<double>(i) + 0.5), 1) << "\" y=\"" << H - 10
+    const double x = left + pw * (static_cast<double>(i) + 0.5);
+    if (x + 35 > W) break;  // a centered date would run off the picture
+    s << "<text x=\"" << num(x, 1) << "\" y=\"" << H - 10
       << "\" text-anchor=\"middle\" font-size=\"11\">" << label << "</text>\n";
   }
   s << "</svg>\n";
