@@ -1070,9 +1070,11 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   }
   const int horizon = o.horizon > 0 ? o.horizon : std::max(m, 1);
 
-  // Rolling origins over the last part of the series (at least one; at most ~30).
-  const size_t warm = std::max<size_t>(two_seasons ? 2 * static_cast<size_t>(m) : 3, n / 2);
+  // Rolling origins over the last two horizons of data, the part that behaves most like what is
+  // to be forecast (at least one origin; at most ~30).
   const size_t H = static_cast<size_t>(horizon);
+  const size_t warm =
+      std::max<size_t>(two_seasons ? 2 * static_cast<size_t>(m) : 3, n > 2 * H ? n - 2 * H : 0);
   size_t first_origin = warm;
   const size_t last_origin = n > H ? n - H : 0;
   const bool can_backtest = last_origin >= first_origin && last_origin >= 2;
