@@ -125,7 +125,7 @@ double sse_kernel(std::span<const double> y, const Theta& th, const States& x0, 
 // values (ascending) to `snaps`.
 double run(std::span<const double> y, const Shape& sh, const Theta& th, const States& x0,
            double* fitted, FittedModel* out, std::vector<double>& seas,
-           std::span<const size_t> origins = {}, std::vector<FittedModel>* snaps = nullptr) {
+           std::span<const size_t> origins = {}, std::vector<double>* snaps = nullptr) {
   const double p = sh.damped ? th.p : 1.0;
   if (!fitted && !out && !snaps) {
     switch (sh.season * 2 + (sh.trend ? 1 : 0)) {
@@ -164,9 +164,13 @@ double run(std::span<const double> y, const Shape& sh, const Theta& th, const St
   };
   const size_t n = y.size();
   for (size_t t = 0; t <= n; ++t) {
+    // Snapshot layout per origin: level, trend, then the next m seasonal states in order.
     while (snaps && next_origin < origins.size() && origins[next_origin] == t) {
-      snaps->emplace_back();
-      save(&snaps->back());
+      snaps->push_back(l);
+      snaps->push_back(b);
+      if (sh.season) {
+        for (int i = 0; i < m; ++i) snaps->push_back(seas[static_cast<size_t>((j + i) % m)]);
+      }
       ++next_origin;
     }
     if (t == n) break;
@@ -632,6 +636,20 @@ double mean_of(std::span<const double> v) {
   return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
+// The least-squares line through y over time 0..n-1: intercept a and slope b.
+void ols_line(std::span<const double> y, double* a, double* b) {
+  const size_t n = y.size();
+  const double tbar = (static_cast<double>(n) - 1) / 2;
+  const double ybar = mean_of(y);
+  double sxy = 0, sxx = 0;
+  for (size_t t = 0; t < n; ++t) {
+    sxy += (static_cast<double>(t) - tbar) * (y[t] - ybar);
+    sxx += (static_cast<double>(t) - tbar) * (static_cast<double>(t) - tbar);
+  }
+  *b = sxx > 0 ? sxy / sxx : 0.0;
+  *a = ybar - *b * tbar;
+}
+
 Result<FittedModel> fit_baseline(std::span<const double> y, const FitOptions& o) {
   FittedModel m;
   m.model = o.model;
@@ -672,16 +690,7 @@ Result<FittedModel> fit_baseline(std::span<const double> y, const FitOptions& o)
       if (o.fixed.intercept && o.fixed.slope) {
         a = *o.fixed.intercept, b = *o.fixed.slope;
       } else {
-        const double tn = static_cast<double>(n);
-        const double tbar = (tn - 1) / 2;
-        const double ybar = mean_of(y);
-        double sxy = 0, sxx = 0;
-        for (size_t t = 0; t < n; ++t) {
-          sxy += (static_cast<double>(t) - tbar) * (y[t] - ybar);
-          sxx += (static_cast<double>(t) - tbar) * (static_cast<double>(t) - tbar);
-        }
-        b = sxx > 0 ? sxy / sxx : 0.0;
-        a = ybar - b * tbar;
+        ols_line(y, &a, &b);
       }
       m.params.intercept = a, m.params.slope = b;
       for (size_t t = 0; t < n; ++t) m.fitted[t] = a + b * static_cast<double>(t);
@@ -800,50 +809,63 @@ bool relative_errors(ModelKind k) {
   return k == ModelKind::kSeasonalMul || k == ModelKind::kHwMul || k == ModelKind::kHwMulDamped;
 }
 
-std::vector<double> point_forecasts(const FittedModel& m, int h) {
-  std::vector<double> f(static_cast<size_t>(std::max(h, 0)));
-  const auto& y = m.history;
+// What a forecast starts from: the values seen so far (baselines), or the smoothing states.
+struct ForecastState {
+  std::span<const double> history;
+  double level = 0, trend = 0;
+  std::span<const double> season;  // the next m seasonal states, in order
+};
+
+// Point forecasts 1..h of model `k` with parameters `p` from state `st`, into `out`.
+void forecast_from(ModelKind k, int season, const ModelParams& p, const ForecastState& st, int h,
+                   std::vector<double>& out) {
+  out.assign(static_cast<size_t>(std::max(h, 0)), 0.0);
+  const auto& y = st.history;
   const size_t n = y.size();
   // Per-model constants, so each step is O(1).
-  const double ma = m.model == ModelKind::kMovingAverage
-                        ? mean_of(std::span<const double>(y).subspan(
-                              n - static_cast<size_t>(m.params.window.value_or(1))))
-                        : 0.0;
-  const double phi = m.params.phi.value_or(1);
-  const bool rel = relative_errors(m.model);
+  const double ma =
+      k == ModelKind::kMovingAverage
+          ? mean_of(y.subspan(n - std::min(n, static_cast<size_t>(p.window.value_or(1)))))
+          : 0.0;
+  const double phi = p.phi.value_or(1);
+  const bool rel = relative_errors(k);
   double phih = 0, pw = 1;  // phi + phi^2 + ... + phi^i
   for (int i = 1; i <= h; ++i) {
     double v = 0;
-    switch (m.model) {
+    switch (k) {
       case ModelKind::kNaive:
         v = y[n - 1];
         break;
       case ModelKind::kSeasonalNaive: {
-        const size_t s = static_cast<size_t>(m.season);
-        v = y[n - s + static_cast<size_t>(i - 1) % s];
+        const size_t sl = static_cast<size_t>(season);
+        v = y[n - sl + static_cast<size_t>(i - 1) % sl];
         break;
       }
       case ModelKind::kMovingAverage:
         v = ma;
         break;
       case ModelKind::kLinear:
-        v = *m.params.intercept +
-            *m.params.slope * static_cast<double>(n - 1 + static_cast<size_t>(i));
+        v = *p.intercept + *p.slope * static_cast<double>(n - 1 + static_cast<size_t>(i));
         break;
       default: {
         pw *= phi;
         phih += pw;
-        const double base = m.level + (m.params.beta ? phih * m.trend : 0.0);
-        if (m.season_state.empty()) {
+        const double base = st.level + (p.beta ? phih * st.trend : 0.0);
+        if (st.season.empty()) {
           v = base;
         } else {
-          const double s = m.season_state[static_cast<size_t>(i - 1) % m.season_state.size()];
-          v = rel ? base * s : base + s;
+          const double sv = st.season[static_cast<size_t>(i - 1) % st.season.size()];
+          v = rel ? base * sv : base + sv;
         }
       }
     }
-    f[static_cast<size_t>(i - 1)] = v;
+    out[static_cast<size_t>(i - 1)] = v;
   }
+}
+
+std::vector<double> point_forecasts(const FittedModel& m, int h) {
+  std::vector<double> f;
+  forecast_from(m.model, m.season, m.params, {m.history, m.level, m.trend, m.season_state}, h, f);
   return f;
 }
 
@@ -1083,7 +1105,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
 
   std::vector<FittedModel> fits;
   std::vector<double> scores;
-  std::vector<double> seas;
+  std::vector<double> seas, snaps, fc;
   for (ModelKind k : cands) {
     FitOptions fo;
     fo.model = k;
@@ -1102,7 +1124,8 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
         origins.push_back(origin);
       }
       // Exponential smoothing: the states reached at every origin, from one pass.
-      std::vector<FittedModel> snaps;
+      snaps.clear();
+      size_t stride_s = 0;
       if (is_exponential_smoothing(k)) {
         const Shape sh = shape_of(k, m);
         States x0{*f->params.initial_level};
@@ -1110,31 +1133,29 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
         x0.insert(x0.end(), f->params.initial_seasonal.begin(), f->params.initial_seasonal.end());
         const Theta th{f->params.alpha.value_or(0), f->params.beta.value_or(0),
                        f->params.gamma.value_or(0), f->params.phi.value_or(1)};
+        stride_s = 2 + (sh.season ? static_cast<size_t>(sh.m) : 0);
         FittedModel last;
         if (run(y, sh, th, x0, nullptr, &last, seas, origins, &snaps) >= kHuge) err = kHuge;
       }
+      ModelParams lin;  // the line refitted on each prefix
       for (size_t oi = 0; oi < origins.size() && err < kHuge; ++oi) {
         const size_t origin = origins[oi];
-        std::span<const double> prefix(y.data(), origin);
-        FittedModel at;
+        ForecastState st;
+        st.history = std::span<const double>(y.data(), origin);
+        const ModelParams* p = &f->params;
         if (is_exponential_smoothing(k)) {
-          at = std::move(snaps[oi]);
-          at.model = k;
-          at.season = f->season;
-          at.params = f->params;
+          const double* at = snaps.data() + oi * stride_s;
+          st.level = at[0];
+          st.trend = at[1];
+          st.season = std::span<const double>(at + 2, stride_s - 2);
         } else if (k == ModelKind::kLinear) {
-          FitOptions lo;
-          lo.model = k;
-          auto refit = fit_baseline(prefix, lo);
-          if (!refit) continue;
-          at = std::move(*refit);
-        } else {
-          at.model = k;
-          at.season = f->season;
-          at.params = f->params;
-          at.history.assign(prefix.begin(), prefix.end());
+          double a0 = 0, b0 = 0;
+          ols_line(st.history, &a0, &b0);
+          lin.intercept = a0;
+          lin.slope = b0;
+          p = &lin;
         }
-        const auto fc = point_forecasts(at, horizon);
+        forecast_from(k, f->season, *p, st, horizon, fc);
         for (size_t i = 0; i < H && origin + i < n; ++i) {
           err += std::abs(y[origin + i] - fc[i]);
           ++count;

@@ -162,10 +162,10 @@ struct Selection {
 
 /// Fits every candidate and picks the one with the lowest rolling-origin backtest error: from
 /// each origin in the last two horizons of the series, forecast `horizon` steps with the
-/// candidate's fitted parameters and compare with what followed. A model later in all_models() order (more
-/// complex) must beat the best so far by 1%. The chosen exponential smoothing model is then refit
-/// with the full optimizer. Constant series choose the naive model.
-/// Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be fitted.
+/// candidate's fitted parameters and compare with what followed. A model later in all_models()
+/// order (more complex) must beat the best so far by 1%. The chosen exponential smoothing model is
+/// then refit with the full optimizer. Constant series choose the naive model. Errors
+/// (kInvalidArgument) when `y` is empty or a requested candidate cannot be fitted.
 Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
 
 }  // namespace costops::forecasting
