@@ -134,8 +134,9 @@ Accuracy accuracy(std::span<const double> actual, std::span<const double> foreca
 struct AutoOptions {
   int season = 0;   // 0 or 1: non-seasonal
   int horizon = 0;  // the horizon the forecast is for (backtests use it); 0: the season, or 1
-  /// Replace values the seasonal anomaly detector flags before fitting, so one-day spikes do
-  /// not drag the level and trend. The forecast's history keeps the real values.
+  /// Before fitting, replace the values the seasonal anomaly detector flags with a robust z of
+  /// at least 5 by their expected values, so one-day spikes do not drag the level and trend
+  /// (Selection::cleaned lists them). Models are fitted to, and forecast from, the cleaned series.
   bool clean_anomalies = true;
   /// Heuristic by default: held-out accuracy on real series is better than with SSE-optimal
   /// initial states, which overfit the first seasons.
