@@ -155,13 +155,10 @@ class PostgresStore final : public Store {
   }
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
-    const SqlRunner runner{[this](const std::string& sql, const std::vector<SqlParam>& params,
-                                  const std::function<void(const ResultRow&)>& on_row) {
-                             return run(sql, params, on_row);
-                           },
-                           [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    const SqlRunner sql_runner{runner(),
+                               [this](int kind, std::string_view v) { return dim_id(kind, v); }};
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
-    auto n = detail::update_costs(Dialect{true}, runner, records);
+    auto n = detail::update_costs(Dialect{true}, sql_runner, records);
     if (!n) {
       (void)exec("ROLLBACK");
       (void)load_dims();
@@ -188,12 +185,7 @@ class PostgresStore final : public Store {
   }
 
   Result<std::vector<CustomPrice>> custom_prices() override {
-    std::vector<CustomPrice> out;
-    COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(Dialect{true}).list, {}, [&](const ResultRow& r) {
-      out.push_back(
-          {r.text(0), r.text(1), r.text(2), Timestamp{std::chrono::microseconds{r.i64(3)}}});
-    }));
-    return out;
+    return list_custom_prices(Dialect{true}, runner());
   }
 
   Result<bool> remove_custom_price(const std::string& provider,
@@ -209,18 +201,9 @@ class PostgresStore final : public Store {
   }
 
   Result<std::vector<Budget>> budgets() override {
-    std::vector<Budget> out;
-    Status bad;
-    COSTOPS_RETURN_IF_ERROR(run(budget_sql(Dialect{true}).list, {}, [&](const ResultRow& r) {
-      auto b = budget_from_row(r);
-      if (!b) {
-        bad = b.status();
-        return;
-      }
-      out.push_back(std::move(*b));
-    }));
-    if (!bad.is_ok()) return bad.with_context(url());
-    return out;
+    auto list = list_budgets(Dialect{true}, runner());
+    if (!list) return list.status().with_context(url());
+    return list;
   }
 
   Result<bool> remove_budget(const std::string& name) override {
@@ -230,6 +213,14 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // run() as a RunSql, for the code both stores share.
+  RunSql runner() {
+    return [this](const std::string& sql, const std::vector<SqlParam>& params,
+                  const std::function<void(const ResultRow&)>& on_row) {
+      return run(sql, params, on_row);
+    };
+  }
+
   // Runs one statement, calling on_row for each result row.
   Status run(const std::string& sql, const std::vector<SqlParam>& params,
              const std::function<void(const ResultRow&)>& on_row) {
@@ -322,12 +313,7 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (key_day,
     return stats;
   }
 
-  Status load_dims() {
-    return dims_.load([this](const std::string& sql, const std::vector<SqlParam>& params,
-                             const std::function<void(const ResultRow&)>& on_row) {
-      return run(sql, params, on_row);
-    });
-  }
+  Status load_dims() { return dims_.load(runner()); }
 
   Result<int64_t> dim_id(int kind, std::string_view value) {
     return dims_.id(kind, value, [&]() -> Result<int64_t> {

@@ -469,6 +469,8 @@ std::vector<SqlParam> budget_params(const Budget& b) {
           SqlParam(b.currency), SqlParam(th.dump())};
 }
 
+namespace {
+
 Result<Budget> budget_from_row(const ResultRow& r) {
   Budget b;
   b.name = r.text(0);
@@ -496,6 +498,33 @@ Result<Budget> budget_from_row(const ResultRow& r) {
     b.thresholds.push_back(t.get<double>());
   }
   return b;
+}
+
+}  // namespace
+
+Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run) {
+  std::vector<Budget> out;
+  Status bad;
+  COSTOPS_RETURN_IF_ERROR(run(budget_sql(d).list, {}, [&](const ResultRow& r) {
+    if (!bad.is_ok()) return;
+    auto b = budget_from_row(r);
+    if (!b) {
+      bad = b.status();
+      return;
+    }
+    out.push_back(std::move(*b));
+  }));
+  if (!bad.is_ok()) return bad;
+  return out;
+}
+
+Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunSql& run) {
+  std::vector<CustomPrice> out;
+  COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(d).list, {}, [&](const ResultRow& r) {
+    out.push_back(
+        {r.text(0), r.text(1), r.text(2), Timestamp{std::chrono::microseconds{r.i64(3)}}});
+  }));
+  return out;
 }
 
 RepriceSql reprice_sql(const Dialect& d) {

@@ -14,6 +14,7 @@
 #include "costops/domain/aggregate.h"
 #include "costops/domain/budget.h"
 #include "costops/domain/records.h"
+#include "costops/storage/store.h"
 
 namespace costops::storage::detail {
 
@@ -158,8 +159,10 @@ struct BudgetSql {
 BudgetSql budget_sql(const Dialect& d);
 /// The upsert's parameters for `b`.
 std::vector<SqlParam> budget_params(const Budget& b);
-/// A budget from a row of BudgetSql::list. Errors name the budget when a column is corrupt.
-Result<Budget> budget_from_row(const ResultRow& r);
+/// All budgets, by name, read with a store's `run`. Errors name a budget whose row is corrupt.
+Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run);
+/// All custom prices, by provider and model, read with a store's `run`.
+Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunSql& run);
 
 /// The body of Store::update_costs (the store wraps it in a transaction).
 Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,

@@ -68,12 +68,7 @@ class SqliteStore final : public Store {
  public:
   SqliteStore(Db db, std::string url) : db_(std::move(db)), url_(std::move(url)) {}
 
-  Status load_dims() {
-    return dims_.load([this](const std::string& sql, const std::vector<SqlParam>& params,
-                             const std::function<void(const ResultRow&)>& on_row) {
-      return run(sql, params, on_row);
-    });
-  }
+  Status load_dims() { return dims_.load(runner()); }
 
   std::string url() const override { return url_; }
   int schema_version() const override { return kSchemaVersion; }
@@ -163,12 +158,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<CustomPrice>> custom_prices() override {
-    std::vector<CustomPrice> out;
-    COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(Dialect{}).list, {}, [&](const ResultRow& r) {
-      out.push_back(
-          {r.text(0), r.text(1), r.text(2), Timestamp{std::chrono::microseconds{r.i64(3)}}});
-    }));
-    return out;
+    return list_custom_prices(Dialect{}, runner());
   }
 
   Result<bool> remove_custom_price(const std::string& provider,
@@ -179,13 +169,10 @@ class SqliteStore final : public Store {
   }
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
-    const SqlRunner runner{[this](const std::string& sql, const std::vector<SqlParam>& params,
-                                  const std::function<void(const ResultRow&)>& on_row) {
-                             return run(sql, params, on_row);
-                           },
-                           [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    const SqlRunner sql_runner{runner(),
+                               [this](int kind, std::string_view v) { return dim_id(kind, v); }};
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    auto n = detail::update_costs(Dialect{}, runner, records);
+    auto n = detail::update_costs(Dialect{}, sql_runner, records);
     if (!n) {
       (void)exec("ROLLBACK");
       (void)load_dims();
@@ -200,18 +187,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Budget>> budgets() override {
-    std::vector<Budget> out;
-    Status bad;
-    COSTOPS_RETURN_IF_ERROR(run(budget_sql(Dialect{}).list, {}, [&](const ResultRow& r) {
-      auto b = budget_from_row(r);
-      if (!b) {
-        bad = b.status();
-        return;
-      }
-      out.push_back(std::move(*b));
-    }));
-    if (!bad.is_ok()) return bad.with_context(url_);
-    return out;
+    auto list = list_budgets(Dialect{}, runner());
+    if (!list) return list.status().with_context(url_);
+    return list;
   }
 
   Result<bool> remove_budget(const std::string& name) override {
@@ -221,6 +199,14 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // run() as a RunSql, for the code both stores share.
+  RunSql runner() {
+    return [this](const std::string& sql, const std::vector<SqlParam>& params,
+                  const std::function<void(const ResultRow&)>& on_row) {
+      return run(sql, params, on_row);
+    };
+  }
+
   // Runs one statement, calling on_row for each result row.
   Status run(const std::string& sql, const std::vector<SqlParam>& params,
              const std::function<void(const ResultRow&)>& on_row) {
