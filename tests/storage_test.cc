@@ -84,6 +84,17 @@ class StoreTest : public ::testing::TestWithParam<const char*> {
     return;                                                                          \
   }
 
+// Every stored record matching `q`, oldest first (fails the test on a scan error).
+std::vector<PricedRecord> scan_all(storage::Store& store, const AggregateQuery& q = {}) {
+  std::vector<PricedRecord> out;
+  const Status st = store.scan(q, [&](const PricedRecord& r) {
+    out.push_back(r);
+    return Status::ok();
+  });
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+  return out;
+}
+
 // Ingests `text` (named `source`) into `store`, collecting rejects.
 ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, const char* source,
                                 std::vector<ingest::Reject>* rejects = nullptr,
@@ -120,12 +131,7 @@ TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
   EXPECT_EQ(again.duplicates, 3524u);
 
   // The same records aggregated in memory.
-  std::vector<PricedRecord> all;
-  const Status scanned = store->scan({}, [&](const PricedRecord& r) {
-    all.push_back(r);
-    return Status::ok();
-  });
-  ASSERT_TRUE(scanned.is_ok()) << scanned.to_string();
+  const std::vector<PricedRecord> all = scan_all(*store);
   ASSERT_EQ(all.size(), 3524u);
   const char* groupings[] = {"",           "provider,model", "project,day", "tag:team,week",
                              "user,month", "hour",           "organization"};
@@ -269,14 +275,7 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.00375");  // 1000*3 + 2000*0.3 + 10*15 per M
   EXPECT_EQ(rows->at(1).keys[0], "aws");
   EXPECT_EQ(rows->at(2).keys[1], "gpt-4o-2024-08-06");  // the response model
-  std::vector<PricedRecord> all;
-  ASSERT_TRUE(store
-                  ->scan({},
-                         [&](const PricedRecord& r) {
-                           all.push_back(r);
-                           return Status::ok();
-                         })
-                  .is_ok());
+  const std::vector<PricedRecord> all = scan_all(*store);
   ASSERT_EQ(all.size(), 3u);  // oldest first
   EXPECT_EQ(all[0].usage.id, "otel:bb:01");
   EXPECT_EQ(all[1].usage.id, "otel:aa01:01");
@@ -294,14 +293,7 @@ TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   EXPECT_EQ(s.unpriced, 1u);
   AggregateQuery q;
   q.unpriced_only = true;
-  std::vector<PricedRecord> todo;
-  ASSERT_TRUE(store
-                  ->scan(q,
-                         [&](const PricedRecord& r) {
-                           todo.push_back(r);
-                           return Status::ok();
-                         })
-                  .is_ok());
+  std::vector<PricedRecord> todo = scan_all(*store, q);
   ASSERT_EQ(todo.size(), 1u);
   EXPECT_NE(todo[0].unpriced_reason.find("unknown provider \"acme\""), std::string::npos);
   // The catalog learns acme-1 at $0.5/M.
@@ -347,16 +339,9 @@ TEST_P(StoreTest, RepricingInAFreshProcessCreatesNewDimensions) {
   }
   auto reopened = storage::Store::open(url);
   ASSERT_TRUE(reopened.has_value()) << reopened.status_or_ok().to_string();
-  std::vector<PricedRecord> todo;
   AggregateQuery q;
   q.unpriced_only = true;
-  ASSERT_TRUE((*reopened)
-                  ->scan(q,
-                         [&](const PricedRecord& r) {
-                           todo.push_back(r);
-                           return Status::ok();
-                         })
-                  .is_ok());
+  std::vector<PricedRecord> todo = scan_all(**reopened, q);
   ASSERT_EQ(todo.size(), 1u);
   CostRecord c;
   c.total_cost = c.input_cost = Money{*Decimal::parse("0.5"), Currency::usd()};

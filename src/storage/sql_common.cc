@@ -518,6 +518,18 @@ Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run) {
   return out;
 }
 
+Status upsert_custom_prices(const Dialect& d, const RunSql& run,
+                            std::span<const CustomPrice> prices) {
+  const CustomPriceSql sql = custom_price_sql(d);
+  for (const auto& p : prices) {
+    COSTOPS_RETURN_IF_ERROR(run(sql.upsert,
+                                {SqlParam(p.provider), SqlParam(p.model_id), SqlParam(p.entry_json),
+                                 SqlParam(p.added_at.time_since_epoch().count())},
+                                [](const ResultRow&) {}));
+  }
+  return Status::ok();
+}
+
 Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunSql& run) {
   std::vector<CustomPrice> out;
   COSTOPS_RETURN_IF_ERROR(run(custom_price_sql(d).list, {}, [&](const ResultRow& r) {

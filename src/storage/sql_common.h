@@ -142,7 +142,7 @@ struct SqlRunner {
   RunSql run;
   std::function<Result<int64_t>(int kind, std::string_view value)> dim_id;
 };
-/// Custom-price statements (the same in both dialects but for placeholders).
+/// Custom-price statements (identical in both dialects except for the parameter markers).
 struct CustomPriceSql {
   std::string upsert;  // provider, model_id, entry, added_at
   std::string list;    // -> provider, model_id, entry, added_at
@@ -150,7 +150,7 @@ struct CustomPriceSql {
 };
 CustomPriceSql custom_price_sql(const Dialect& d);
 
-/// Budget statements (the same in both dialects but for placeholders).
+/// Budget statements (identical in both dialects except for the parameter markers).
 struct BudgetSql {
   std::string upsert;  // budget_params()
   std::string list;    // -> budget_from_row()
@@ -161,6 +161,9 @@ BudgetSql budget_sql(const Dialect& d);
 std::vector<SqlParam> budget_params(const Budget& b);
 /// All budgets, by name, read with a store's `run`. Errors name a budget whose row is corrupt.
 Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run);
+/// Adds or replaces `prices` with a store's `run`. REQUIRES: inside the store's transaction.
+Status upsert_custom_prices(const Dialect& d, const RunSql& run,
+                            std::span<const CustomPrice> prices);
 /// All custom prices, by provider and model, read with a store's `run`.
 Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunSql& run);
 

@@ -142,17 +142,10 @@ class SqliteStore final : public Store {
   }
 
   Status put_custom_prices(std::span<const CustomPrice> prices) override {
-    const CustomPriceSql sql = custom_price_sql(Dialect{});
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    for (const auto& p : prices) {
-      auto st = run(sql.upsert,
-                    {SqlParam(p.provider), SqlParam(p.model_id), SqlParam(p.entry_json),
-                     SqlParam(p.added_at.time_since_epoch().count())},
-                    [](const ResultRow&) {});
-      if (!st.is_ok()) {
-        (void)exec("ROLLBACK");
-        return st;
-      }
+    if (Status st = upsert_custom_prices(Dialect{}, runner(), prices); !st.is_ok()) {
+      (void)exec("ROLLBACK");
+      return st;
     }
     return exec("COMMIT");
   }
