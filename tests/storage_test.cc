@@ -383,8 +383,9 @@ TEST_P(StoreTest, MigratesAndRefusesANewerSchema) {
       << again.status().message();
 }
 
-// A schema 1 database (records unique by key alone) opens migrated to schema 2 with every record,
-// the same totals, and idempotent re-ingest; records without a timestamp stay idempotent too.
+// A schema 1 database (records unique by key alone) opens migrated to the newest schema (through
+// schema 2's (day, key) and schema 3's (timestamp, key)) with every record, the same totals, and
+// idempotent re-ingest; records without a timestamp stay idempotent too.
 TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
   std::string url;
   const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
@@ -411,8 +412,10 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
   } else {
     PGconn* c = PQconnectdb(url.c_str());
     PGresult* r = PQexec(c,
-                         "ALTER TABLE usage_records DROP COLUMN key_day; ALTER TABLE usage_records "
-                         "ADD PRIMARY KEY (key_hi, key_lo); UPDATE costops_schema SET version = 1");
+                         "ALTER TABLE usage_records DROP COLUMN key_day; DROP INDEX "
+                         "usage_records_key; CREATE INDEX usage_records_ts ON usage_records (ts); "
+                         "ALTER TABLE usage_records ADD PRIMARY KEY (key_hi, key_lo); UPDATE "
+                         "costops_schema SET version = 1");
     ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
     PQclear(r);
     PQfinish(c);

@@ -109,8 +109,8 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
   return w;
 }
 
-Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog,
-                                                const UsageRecord& rec, Timestamp default_time) {
+Status CostCalculator::price_record_into(const pricing::Catalog& catalog, const UsageRecord& rec,
+                                         Timestamp default_time, CostRecord* out) {
   auto ref = catalog.resolve(rec.provider, rec.model);
   if (!ref) return ref.status();
   const Timestamp at = rec.has_timestamp ? rec.timestamp : default_time;
@@ -118,7 +118,7 @@ Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog,
   if (sel.prices == nullptr) return not_found("model \"" + ref->model->id + "\" has no prices");
   PriceResult pr;
   COSTOPS_RETURN_IF_ERROR(price(*sel.prices, rec.usage, &pr));
-  CostRecord c;
+  CostRecord& c = *out;
   c.usage_id = rec.id;
   c.provider = ref->provider->id;
   c.model = ref->model->id;
@@ -126,15 +126,30 @@ Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog,
   c.input_cost = {pr.input, cur};
   c.output_cost = {pr.output, cur};
   c.total_cost = {pr.total, cur};
-  c.breakdown.reserve(static_cast<size_t>(pr.n_lines));
+  c.breakdown.clear();
   for (int i = 0; i < pr.n_lines; ++i)
     c.breakdown.push_back(
         {pr.lines[i].unit, pr.lines[i].quantity, pr.lines[i].rate, pr.lines[i].cost});
-  c.catalog_entry = catalog.source() + "#" + c.provider + "/" + c.model;
-  c.price_version = sel.constraint != nullptr ? sel.constraint->describe() : "always";
-  if (!sel.variant.empty()) c.price_version = std::string(sel.variant) + ", " + c.price_version;
+  c.catalog_entry.assign(catalog.source())
+      .append(1, '#')
+      .append(c.provider)
+      .append(1, '/')
+      .append(c.model);
+  if (sel.constraint != nullptr) {
+    c.price_version = sel.constraint->describe();
+  } else {
+    c.price_version.assign("always");
+  }
+  if (!sel.variant.empty()) c.price_version.insert(0, std::string(sel.variant) + ", ");
   c.timestamp = at;
   c.warnings = record_warnings(sel, rec, c.model);
+  return Status::ok();
+}
+
+Result<CostRecord> CostCalculator::price_record(const pricing::Catalog& catalog,
+                                                const UsageRecord& rec, Timestamp default_time) {
+  CostRecord c;
+  COSTOPS_RETURN_IF_ERROR(price_record_into(catalog, rec, default_time, &c));
   return c;
 }
 

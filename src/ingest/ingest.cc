@@ -198,6 +198,7 @@ class Pipeline {
         normalizer_(*opt.catalog),
         parser_(normalizer_) {
     batch_.reserve(opt.batch_size);
+    in_flight_.reserve(opt.batch_size);
   }
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
@@ -206,10 +207,10 @@ class Pipeline {
                    std::string_view original = {}) {
     ++stats_.read;
     if (original.empty()) original = text;
-    PricedRecord pr;
+    PricedRecord& pr = next_slot();
     Status st = padded ? parser_.parse_padded_into(text, &pr.usage) : parse_copy(text, &pr.usage);
     if (!st.is_ok()) return reject(line, st.message(), original);
-    finish(std::move(pr), line, original);
+    finish(pr, line, original);
   }
 
   // One OTLP export or flattened span (a line, or a whole document). `text` is kept for rejects.
@@ -307,27 +308,31 @@ class Pipeline {
     }
     j += '}';
     ++stats_.read;
-    PricedRecord pr;
+    PricedRecord& pr = next_slot();
     if (Status st = parse_copy(j, &pr.usage); !st.is_ok())
       return reject(line_no, st.message(), line);
-    finish(std::move(pr), line_no, line);
+    finish(pr, line_no, line);
   }
 
   // Hands the full batch to the sink and starts a new one. With overlap_sink the sink runs on a
   // worker thread while the next batch fills (still one batch at a time, in order); `wait` also
   // waits for it. Returns the first sink error.
   Status flush(bool wait = false) {
+    // Prepared before waiting for the batch in flight: the two run side by side.
+    if (used_ != 0 && opt_.prepare)
+      opt_.prepare(std::span<const PricedRecord>(batch_.data(), used_));
     COSTOPS_RETURN_IF_ERROR(collect());
-    if (!batch_.empty()) {
+    if (used_ != 0) {
       if (opt_.overlap_sink) {
         in_flight_.swap(batch_);
-        batch_.clear();
-        batch_.reserve(opt_.batch_size);
-        pending_ = std::async(std::launch::async, [this] { return sink_(in_flight_); });
+        in_flight_used_ = used_;
+        pending_ = std::async(std::launch::async, [this] {
+          return sink_(std::span<const PricedRecord>(in_flight_.data(), in_flight_used_));
+        });
       } else {
-        account(sink_(batch_));
-        batch_.clear();
+        account(sink_(std::span<const PricedRecord>(batch_.data(), used_)));
       }
+      used_ = 0;
     }
     if (wait) COSTOPS_RETURN_IF_ERROR(collect());
     return sink_error_;
@@ -359,23 +364,38 @@ class Pipeline {
     return parser_.parse_padded_into(std::string_view(copy_.data(), text.size()), out);
   }
 
-  void finish(PricedRecord pr, uint64_t line, std::string_view text) {
+  // The next record's place in the batch. Places are reused batch after batch, so a record's
+  // strings and vectors keep their capacity (no allocation per record once warm); a place counts
+  // only when finish() takes it.
+  PricedRecord& next_slot() {
+    if (used_ == batch_.size()) batch_.emplace_back();
+    return batch_[used_];
+  }
+
+  // Prices the record in its place and takes it into the batch (or rejects it).
+  void finish(PricedRecord& pr, uint64_t line, std::string_view text) {
     UsageRecord& r = pr.usage;
     if (r.provider.empty()) r.provider = opt_.default_provider;
     // Stored at the default time, but still without a timestamp of its own: that keeps its
     // storage key independent of when it was ingested (see storage::record_key).
     if (!r.has_timestamp) r.timestamp = opt_.default_time;
-    if (r.source.empty()) r.source = std::string(source_) + ":" + std::to_string(line);
-    auto cost = engine::CostCalculator::price_record(*opt_.catalog, r, opt_.default_time);
-    if (cost) {
-      pr.cost = std::move(*cost);
-    } else if (cost.status().code() == StatusCode::kNotFound) {
-      pr.unpriced_reason = cost.status().message();  // stored unpriced, never as $0
-    } else {
-      return reject(line, cost.status().message(), text);
+    if (r.source.empty()) {
+      r.source.assign(source_).append(1, ':');
+      char digits[24];
+      r.source.append(digits, std::to_chars(digits, digits + sizeof digits, line).ptr);
     }
-    batch_.push_back(std::move(pr));
-    if (batch_.size() >= opt_.batch_size) (void)flush();
+    if (!pr.cost) pr.cost.emplace();
+    Status st =
+        engine::CostCalculator::price_record_into(*opt_.catalog, r, opt_.default_time, &*pr.cost);
+    if (st.is_ok()) {
+      pr.unpriced_reason.clear();
+    } else if (st.code() == StatusCode::kNotFound) {
+      pr.cost.reset();
+      pr.unpriced_reason = st.message();  // stored unpriced, never as $0
+    } else {
+      return reject(line, st.message(), text);
+    }
+    if (++used_ >= opt_.batch_size) (void)flush();
   }
 
   void reject(uint64_t line, std::string reason, std::string_view text) {
@@ -389,11 +409,13 @@ class Pipeline {
   const RejectSink& on_reject_;
   engine::Normalizer normalizer_;
   RecordParser parser_;
-  std::vector<PricedRecord> batch_;
+  std::vector<PricedRecord> batch_;  // [0, used_) is the batch being filled; the rest are spare
+  size_t used_ = 0;
   std::vector<std::string> header_;
   std::string copy_;
   Status sink_error_;
-  std::vector<PricedRecord> in_flight_;  // the batch the sink is writing
+  std::vector<PricedRecord> in_flight_;  // [0, in_flight_used_): the batch the sink is writing
+  size_t in_flight_used_ = 0;
   // Declared after in_flight_: destroyed first, so it waits before the batch goes away.
   std::future<Result<BatchResult>> pending_;
 };

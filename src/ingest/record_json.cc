@@ -123,8 +123,11 @@ Status get_tags(element v, UsageRecord* r) {
   if (v.is_object()) {
     for (auto f : simdjson::dom::object(v.get_object().value_unsafe())) {
       std::string val;
-      const std::string field = "tags." + std::string(f.key);
-      COSTOPS_RETURN_IF_ERROR(get_scalar_text(f.value, field, &val));
+      if (f.value.is_string()) {  // the common case, without building the field's name
+        val = f.value.get_string().value_unsafe();
+      } else {
+        COSTOPS_RETURN_IF_ERROR(get_scalar_text(f.value, "tags." + std::string(f.key), &val));
+      }
       COSTOPS_RETURN_IF_ERROR(add(std::string(f.key), std::move(val)));
     }
     return Status::ok();

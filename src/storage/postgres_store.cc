@@ -95,7 +95,8 @@ class PostgresStore final : public Store {
     return load_dims();
   }
 
-  Result<WriteStats> write(std::span<const PricedRecord> records) override {
+  using Store::write;
+  Result<WriteStats> write(const EncodedRecords& records) override {
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
     auto r = write_in_transaction(records);
     if (!r) {
@@ -236,23 +237,26 @@ class PostgresStore final : public Store {
     return url.substr(0, colon) + ":***" + url.substr(at);
   }
 
-  Result<WriteStats> write_in_transaction(std::span<const PricedRecord> records) {
+  Result<WriteStats> write_in_transaction(const EncodedRecords& batch) {
+    const auto rows = batch.rows();
     std::string data;
-    data.reserve(records.size() * 400);
-    Row row;
+    data.reserve(rows.size() * 400);
     std::string_view values[kDimKinds];
-    for (const auto& pr : records) {
-      dim_values(pr, values);
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const Row& row = rows[r];
+      int64_t dims[kDimKinds];  // the ids of the row's dimensions in this database
+      dim_values(batch.records()[r], values);
       for (int k = 0; k < kDimKinds; ++k) {
+        dims[k] = dims_.find(k, values[k]);
+        if (dims[k] >= 0) continue;
         auto id = dim_id(k, values[k]);
         if (!id) return id.status();
-        row.dims[k] = *id;
+        dims[k] = *id;
       }
-      make_row(pr, &row);
-      for (int64_t v : {row.key_hi, row.key_lo, row.ts, row.day, row.dims[kDimProvider],
-                        row.dims[kDimModel], row.dims[kDimOrganization], row.dims[kDimProject],
-                        row.dims[kDimUser], row.input_tokens, row.output_tokens, row.priced,
-                        row.dims[kDimCurrency], row.cost_e6, row.cost_e15, row.cost_e24}) {
+      for (int64_t v : {row.key_hi, row.key_lo, row.ts, row.day, dims[kDimProvider],
+                        dims[kDimModel], dims[kDimOrganization], dims[kDimProject], dims[kDimUser],
+                        row.input_tokens, row.output_tokens, row.priced, dims[kDimCurrency],
+                        row.cost_e6, row.cost_e15, row.cost_e24}) {
         data += std::to_string(v);
         data += '\t';
       }
@@ -280,15 +284,15 @@ WITH ins AS (
   SELECT key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens, output_tokens, priced,
          currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day
   FROM stage
-  ON CONFLICT (key_day, key_hi, key_lo) DO NOTHING
-  RETURNING key_day, key_hi, key_lo),
+  ON CONFLICT DO NOTHING
+  RETURNING ts, key_hi, key_lo),
 fresh AS (
-  SELECT s.* FROM stage s JOIN ins USING (key_day, key_hi, key_lo)),
+  SELECT s.* FROM stage s JOIN ins USING (ts, key_hi, key_lo)),
 roll AS (
   INSERT INTO daily_totals
   SELECT day, provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), SUM(input_tokens),
          SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24)
-  FROM (SELECT DISTINCT ON (key_day, key_hi, key_lo) * FROM fresh) f
+  FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f
   GROUP BY day, provider, model, organization, project, currency
   ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET
     records = daily_totals.records + EXCLUDED.records, unpriced = daily_totals.unpriced + EXCLUDED.unpriced,
@@ -296,13 +300,13 @@ roll AS (
     output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens,
     cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15,
     cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24)
-SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (key_day, key_hi, key_lo) * FROM fresh) f)sql",
+SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f)sql",
                      {});
     if (!res) return res.status();
     WriteStats stats;
     stats.stored = static_cast<uint64_t>(to_i64(PQgetvalue(res->get(), 0, 0)));
     stats.unpriced = static_cast<uint64_t>(to_i64(PQgetvalue(res->get(), 0, 1)));
-    stats.duplicates = records.size() - stats.stored;
+    stats.duplicates = rows.size() - stats.stored;
     return stats;
   }
 

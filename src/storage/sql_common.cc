@@ -20,29 +20,38 @@ uint64_t fnv1a(std::string_view s, uint64_t h) {
   return h;
 }
 
-std::string tags_json(const UsageRecord& r) {
-  std::string s = "{";
+// Tags as one JSON object, into `out` (cleared first; its capacity is reused).
+void tags_json(const UsageRecord& r, std::string& out) {
+  out.assign(1, '{');
   for (size_t i = 0; i < r.tags.size(); ++i) {
-    if (i) s += ',';
-    append_json_string(s, r.tags[i].first);
-    s += ':';
-    append_json_string(s, r.tags[i].second);
+    if (i) out += ',';
+    append_json_string(out, r.tags[i].first);
+    out += ':';
+    append_json_string(out, r.tags[i].second);
   }
-  s += '}';
-  return s;
+  out += '}';
 }
 
-// The record's fields that are not columns, as one JSON object.
-std::string detail_json(const PricedRecord& pr) {
+// The record's fields that are not columns, as one JSON object, into `d` (cleared first).
+// Fields at their defaults (no flavor, standard tier, not batch, no warnings) are left out, and
+// so is the total cost, which the cost columns hold exactly; read_scanned restores them.
+void detail_json(const PricedRecord& pr, std::string& d) {
   const UsageRecord& r = pr.usage;
-  std::string d = "{\"id\":";
+  d.assign("{\"id\":");
   append_json_string(d, r.id);
-  d += ",\"api_flavor\":";
-  append_json_string(d, r.api_flavor);
-  d += ",\"service_tier\":";
-  append_json_string(d, r.service_tier);
-  d += r.batch ? ",\"batch\":true" : ",\"batch\":false";
-  if (!r.metadata_json.empty()) d += ",\"metadata\":" + r.metadata_json;
+  if (!r.api_flavor.empty()) {
+    d += ",\"api_flavor\":";
+    append_json_string(d, r.api_flavor);
+  }
+  if (!r.service_tier.empty()) {
+    d += ",\"service_tier\":";
+    append_json_string(d, r.service_tier);
+  }
+  if (r.batch) d += ",\"batch\":true";
+  if (!r.metadata_json.empty()) {
+    d += ",\"metadata\":";
+    d += r.metadata_json;
+  }
   d += ",\"source\":";
   append_json_string(d, r.source);
   d += ",\"usage\":";
@@ -55,8 +64,6 @@ std::string detail_json(const PricedRecord& pr) {
     c.input_cost.amount.append_to(d);
     d += "\",\"output_cost\":\"";
     c.output_cost.amount.append_to(d);
-    d += "\",\"total_cost\":\"";
-    c.total_cost.amount.append_to(d);
     d += "\",\"price_version\":";
     append_json_string(d, c.price_version);
     d += ",\"catalog_entry\":";
@@ -74,7 +81,6 @@ std::string detail_json(const PricedRecord& pr) {
     append_json_string(d, pr.unpriced_reason);
   }
   d += '}';
-  return d;
 }
 
 const char* dim_column(GroupKey::Kind k) {
@@ -196,6 +202,17 @@ CREATE TABLE )sql" +
 
 std::string migration(int version, const Dialect& d) {
   assert(version >= 0 && version < kSchemaVersion);
+  if (version == 2) {
+    // Schema 3: records are unique per (timestamp, key), and that unique index is the time index
+    // too. Time-ordered input appends to it; schema 2's (day, key) index took each insert to a
+    // random page of the day, and a second index on ts was kept beside it. Records without a
+    // timestamp of their own (key_day -1) are unique by key alone, in a partial index.
+    return "DROP INDEX IF EXISTS usage_records_key;"
+           "DROP INDEX IF EXISTS usage_records_ts;"
+           "CREATE UNIQUE INDEX usage_records_key ON usage_records (ts, key_hi, key_lo);"
+           "CREATE UNIQUE INDEX usage_records_untimed ON usage_records (key_hi, key_lo) "
+           "WHERE key_day = -1;";
+  }
   if (version == 1) {
     // Schema 2: records are unique per (day of their own timestamp, key) instead of per key, so
     // the unique index grows with time rather than at random (see record_key).
@@ -301,7 +318,7 @@ Status DimCache::load(const RunSql& run) {
 Result<int64_t> DimCache::id(int kind, std::string_view value,
                              const std::function<Result<int64_t>()>& insert) {
   auto& m = ids_[kind];
-  if (auto it = m.find(std::string(value)); it != m.end()) return it->second;
+  if (auto it = m.find(value); it != m.end()) return it->second;
   auto id = insert();
   if (!id) return id.status();
   m.emplace(std::string(value), *id);
@@ -335,9 +352,14 @@ void dim_values(const PricedRecord& pr, std::string_view out[kDimKinds]) {
 
 void make_row(const PricedRecord& pr, Row* row) {
   const UsageRecord& r = pr.usage;
-  const std::string key = record_key(r);
-  row->key_hi = static_cast<int64_t>(fnv1a(key, 0xcbf29ce484222325ULL));
-  row->key_lo = static_cast<int64_t>(fnv1a(key, 0x84222325cbf29ce4ULL));
+  if (!r.id.empty()) {  // record_key(r), hashed without building it
+    row->key_hi = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0xcbf29ce484222325ULL)));
+    row->key_lo = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0x84222325cbf29ce4ULL)));
+  } else {
+    const std::string key = record_key(r);
+    row->key_hi = static_cast<int64_t>(fnv1a(key, 0xcbf29ce484222325ULL));
+    row->key_lo = static_cast<int64_t>(fnv1a(key, 0x84222325cbf29ce4ULL));
+  }
   row->ts = r.timestamp.time_since_epoch().count();
   row->day = row->ts >= 0 ? row->ts / kUsPerDay : (row->ts - kUsPerDay + 1) / kUsPerDay;
   row->key_day = r.has_timestamp ? row->day : kNoOwnDay;
@@ -347,8 +369,8 @@ void make_row(const PricedRecord& pr, Row* row) {
   row->cost_e6 = row->cost_e15 = row->cost_e24 = 0;
   if (pr.cost)
     split_money(pr.cost->total_cost.amount, &row->cost_e6, &row->cost_e15, &row->cost_e24);
-  row->tags = tags_json(r);
-  row->detail = detail_json(pr);
+  tags_json(r, row->tags);
+  detail_json(pr, row->detail);
 }
 
 void split_money(Decimal d, int64_t* e6, int64_t* e15, int64_t* e24) {
@@ -545,11 +567,11 @@ RepriceSql reprice_sql(const Dialect& d) {
   r.select_old =
       "SELECT ts, provider, model, organization, project, priced, currency, input_tokens, "
       "output_tokens, "
-      "cost_e6, cost_e15, cost_e24 FROM usage_records WHERE key_day = " +
+      "cost_e6, cost_e15, cost_e24 FROM usage_records WHERE ts = " +
       p(1) + " AND key_hi = " + p(2) + " AND key_lo = " + p(3);
   r.update = "UPDATE usage_records SET priced = " + p(1) + ", currency = " + p(2) +
              ", cost_e6 = " + p(3) + ", cost_e15 = " + p(4) + ", cost_e24 = " + p(5) +
-             ", detail = " + p(6) + " WHERE key_day = " + p(7) + " AND key_hi = " + p(8) +
+             ", detail = " + p(6) + " WHERE ts = " + p(7) + " AND key_hi = " + p(8) +
              " AND key_lo = " + p(9);
   std::string values;
   for (int i = 1; i <= 13; ++i) values += (i > 1 ? ", " : "") + p(i);
@@ -581,18 +603,18 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
     if (!currency) return currency.status();
     bool found = false;
     int64_t old[12] = {};
-    COSTOPS_RETURN_IF_ERROR(
-        db.run(sql.select_old, {SqlParam(row.key_day), SqlParam(row.key_hi), SqlParam(row.key_lo)},
-               [&](const ResultRow& r) {
-                 found = true;
-                 for (int i = 0; i < 12; ++i) old[i] = r.i64(i);
-               }));
+    COSTOPS_RETURN_IF_ERROR(db.run(sql.select_old,
+                                   {SqlParam(row.ts), SqlParam(row.key_hi), SqlParam(row.key_lo)},
+                                   [&](const ResultRow& r) {
+                                     found = true;
+                                     for (int i = 0; i < 12; ++i) old[i] = r.i64(i);
+                                   }));
     if (!found) continue;
     COSTOPS_RETURN_IF_ERROR(
         db.run(sql.update,
                {SqlParam(row.priced), SqlParam(*currency), SqlParam(row.cost_e6),
                 SqlParam(row.cost_e15), SqlParam(row.cost_e24), SqlParam(row.detail),
-                SqlParam(row.key_day), SqlParam(row.key_hi), SqlParam(row.key_lo)},
+                SqlParam(row.ts), SqlParam(row.key_hi), SqlParam(row.key_lo)},
                [](const ResultRow&) {}));
     // Move the record's contribution between daily_totals rows: out of the old, into the new.
     const int64_t ts = old[0];
@@ -659,7 +681,7 @@ std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, con
   if (!where_clause(q, d, dim_id, false, &out, &where)) return std::nullopt;
   out.sql =
       "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, detail, "
-      "key_day "
+      "key_day, cost_e6, cost_e15, cost_e24 "
       "FROM "
       "usage_records" +
       where + " ORDER BY ts, key_hi, key_lo";
@@ -704,13 +726,13 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
   c.usage_id = r.id;
   c.provider = r.provider;
   c.model = d.value("model_id", "");
-  for (auto [name, money] : {std::pair{"input_cost", &c.input_cost},
-                             {"output_cost", &c.output_cost},
-                             {"total_cost", &c.total_cost}}) {
+  for (auto [name, money] :
+       {std::pair{"input_cost", &c.input_cost}, {"output_cost", &c.output_cost}}) {
     auto v = Decimal::parse(d.value(name, ""));
     if (!v) return v.status().with_context("stored record " + r.id);
     *money = Money{*v, *cur};
   }
+  c.total_cost = Money{join_money(row.i64(11), row.i64(12), row.i64(13)), *cur};
   c.price_version = d.value("price_version", "");
   c.catalog_entry = d.value("catalog_entry", "");
   const json warnings = d.value("warnings", json::array());
@@ -723,6 +745,27 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
 }  // namespace costops::storage::detail
 
 namespace costops::storage {
+
+EncodedRecords::EncodedRecords() = default;
+EncodedRecords::~EncodedRecords() = default;
+EncodedRecords::EncodedRecords(EncodedRecords&&) noexcept = default;
+EncodedRecords& EncodedRecords::operator=(EncodedRecords&&) noexcept = default;
+
+void EncodedRecords::encode(std::span<const PricedRecord> records) {
+  records_ = records;
+  if (rows_.size() < records.size()) rows_.resize(records.size());
+  for (size_t i = 0; i < records.size(); ++i) detail::make_row(records[i], &rows_[i]);
+}
+
+std::span<const detail::Row> EncodedRecords::rows() const {
+  return {rows_.data(), records_.size()};
+}
+
+Result<WriteStats> Store::write(std::span<const PricedRecord> records) {
+  EncodedRecords e;
+  e.encode(records);
+  return write(e);
+}
 
 std::string record_key(const UsageRecord& r) {
   if (!r.id.empty()) return "id:" + r.id;
@@ -740,7 +783,9 @@ std::string record_key(const UsageRecord& r) {
                : "\x1f"
                  "0";
   c += '\x1f';
-  c += detail::tags_json(r);
+  std::string tags;
+  detail::tags_json(r, tags);
+  c += tags;
   c += '\x1f';
   append_usage_json(c, r.usage);
   char buf[40];

@@ -32,11 +32,10 @@ inline constexpr int64_t kUsPerDay = 86'400'000'000LL;
 inline constexpr int64_t kUsPerHour = 3'600'000'000LL;
 inline constexpr int64_t kUsPerQuarterHour = 900'000'000LL;  // every UTC offset is a multiple
 
-/// One usage_records row (dimension ids resolved by the store).
+/// One usage_records row but for its dimension ids (the store resolves those, from dim_values).
 struct Row {
   int64_t key_hi, key_lo, ts, day;
-  int64_t key_day;          // day of the record's own timestamp; kNoOwnDay when it had none
-  int64_t dims[kDimKinds];  // provider, model, organization, project, user, currency
+  int64_t key_day;  // day of the record's own timestamp; kNoOwnDay when it had none
   int64_t input_tokens, output_tokens, priced, cost_e6, cost_e15, cost_e24;
   std::string tags, detail;
 };
@@ -45,7 +44,7 @@ struct Row {
 void dim_values(const PricedRecord& r, std::string_view out[kDimKinds]);
 /// key_day of records that came without a timestamp (they were stored at the ingest time).
 inline constexpr int64_t kNoOwnDay = -1;
-/// Fills everything but dims.
+/// Encodes a record's row.
 void make_row(const PricedRecord& r, Row* row);
 
 void split_money(Decimal d, int64_t* e6, int64_t* e15, int64_t* e24);
@@ -96,6 +95,11 @@ class DimCache {
  public:
   /// Replaces the cache with the table's contents.
   Status load(const RunSql& run);
+  /// The id of `value`, or -1 when it is not in the cache (hot: no allocation).
+  int64_t find(int kind, std::string_view value) const {
+    const auto it = ids_[kind].find(value);
+    return it == ids_[kind].end() ? -1 : it->second;
+  }
   /// The id of `value`, inserting it with `insert` (which returns the new id) when new.
   Result<int64_t> id(int kind, std::string_view value,
                      const std::function<Result<int64_t>()>& insert);
@@ -103,7 +107,15 @@ class DimCache {
   DimValue names() const;
 
  private:
-  std::unordered_map<std::string, int64_t> ids_[kDimKinds];
+  struct Hash {  // FNV-1a: names are short; find() takes a string_view, building no string
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      uint64_t h = 0xcbf29ce484222325ULL;
+      for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+      return static_cast<size_t>(h);
+    }
+  };
+  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> ids_[kDimKinds];
   std::unordered_map<int64_t, std::string> values_;
 };
 
@@ -123,7 +135,8 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
                 const DimValue& dim_value, std::map<std::vector<std::string>, AggregateRow>* rows);
 
 /// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
-/// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail.
+/// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail,
+/// key_day, cost_e6, cost_e15, cost_e24.
 std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
 /// Statements that reprice one record, in a dialect: select its old row by key, update it, and
 /// add a (possibly negative) delta to a daily_totals row.

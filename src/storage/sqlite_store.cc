@@ -73,7 +73,8 @@ class SqliteStore final : public Store {
   std::string url() const override { return url_; }
   int schema_version() const override { return kSchemaVersion; }
 
-  Result<WriteStats> write(std::span<const PricedRecord> records) override {
+  using Store::write;
+  Result<WriteStats> write(const EncodedRecords& records) override {
     if (!insert_) {
       auto a = prepare(
           "INSERT OR IGNORE INTO usage_records (key_hi, key_lo, ts, provider, model, organization, "
@@ -224,26 +225,29 @@ class SqliteStore final : public Store {
     }
   }
 
-  Status write_in_transaction(std::span<const PricedRecord> records) {
+  Status write_in_transaction(const EncodedRecords& batch) {
     WriteStats stats;
     std::map<RollupKey, RollupValue> rollup;
-    Row row;
     std::string_view values[kDimKinds];
-    for (const auto& pr : records) {
-      dim_values(pr, values);
+    const auto rows = batch.rows();
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const Row& row = rows[r];
+      int64_t dims[kDimKinds];  // the ids of the row's dimensions in this database
+      dim_values(batch.records()[r], values);
       for (int k = 0; k < kDimKinds; ++k) {
+        dims[k] = dims_.find(k, values[k]);
+        if (dims[k] >= 0) continue;
         auto id = dim_id(k, values[k]);
         if (!id) return id.status();
-        row.dims[k] = *id;
+        dims[k] = *id;
       }
-      make_row(pr, &row);
       sqlite3_stmt* s = insert_.get();
       sqlite3_reset(s);
       int i = 1;
-      for (int64_t v : {row.key_hi, row.key_lo, row.ts, row.dims[kDimProvider], row.dims[kDimModel],
-                        row.dims[kDimOrganization], row.dims[kDimProject], row.dims[kDimUser],
-                        row.input_tokens, row.output_tokens, row.priced, row.dims[kDimCurrency],
-                        row.cost_e6, row.cost_e15, row.cost_e24})
+      for (int64_t v : {row.key_hi, row.key_lo, row.ts, dims[kDimProvider], dims[kDimModel],
+                        dims[kDimOrganization], dims[kDimProject], dims[kDimUser], row.input_tokens,
+                        row.output_tokens, row.priced, dims[kDimCurrency], row.cost_e6,
+                        row.cost_e15, row.cost_e24})
         sqlite3_bind_int64(s, i++, v);
       sqlite3_bind_text(s, i++, row.tags.data(), static_cast<int>(row.tags.size()), SQLITE_STATIC);
       sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
@@ -257,9 +261,8 @@ class SqliteStore final : public Store {
       }
       ++stats.stored;
       stats.unpriced += row.priced ? 0 : 1;
-      RollupValue& v =
-          rollup[{row.day, row.dims[kDimProvider], row.dims[kDimModel], row.dims[kDimOrganization],
-                  row.dims[kDimProject], row.dims[kDimCurrency]}];
+      RollupValue& v = rollup[{row.day, dims[kDimProvider], dims[kDimModel], dims[kDimOrganization],
+                               dims[kDimProject], dims[kDimCurrency]}];
       ++v.records;
       v.unpriced += row.priced ? 0 : 1;
       v.input_tokens += row.input_tokens;
@@ -322,7 +325,8 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
                     ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   sqlite3_busy_timeout(db.get(), 10000);
   COSTOPS_RETURN_IF_ERROR(
-      exec_on(db.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", path));
+      exec_on(db.get(),
+              "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", path));
   int version = 0;
   {
     sqlite3_stmt* s = nullptr;

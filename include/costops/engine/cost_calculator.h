@@ -42,6 +42,10 @@ class CostCalculator {
   /// billed at an ancestor's rate (e.g. cache reads at the input rate), and usage no price covers.
   static Result<CostRecord> price_record(const pricing::Catalog& catalog, const UsageRecord& record,
                                          Timestamp default_time);
+  /// price_record into `*out`, reusing its strings' and vectors' capacity (for loops that price
+  /// record after record). On error `*out` is unspecified.
+  static Status price_record_into(const pricing::Catalog& catalog, const UsageRecord& record,
+                                  Timestamp default_time, CostRecord* out);
 };
 
 /// Warnings for pricing `record` with `selected` prices of `model`: units billed at an

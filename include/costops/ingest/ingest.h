@@ -48,6 +48,12 @@ struct IngestOptions {
   /// default). The sink still sees one batch at a time, in input order, but not on the calling
   /// thread; set false when it must run there.
   bool overlap_sink = true;
+  /// Optional: called on the calling thread with each complete batch just before the sink gets
+  /// it (with overlap_sink, while the sink may still be writing the previous batch). For work on
+  /// a batch that can run beside the sink, such as storage::EncodedRecords::encode, so that the
+  /// sink's thread does only what must be serial. The batch's records stay valid and unchanged
+  /// until the sink has returned for it.
+  std::function<void(std::span<const PricedRecord> batch)> prepare;
   /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
   /// Optional; for progress displays.
   std::function<void(uint64_t records, uint64_t bytes)> progress;

@@ -31,6 +31,33 @@ struct WriteStats {
   uint64_t unpriced = 0;    // of `stored`, records without a price
 };
 
+namespace detail {
+struct Row;
+}
+
+/// Records encoded for a store: keys, costs and JSON text, computed without the database. A
+/// store's write() does this itself; a pipeline that encodes on one thread and writes on another
+/// (the store's) keeps the store's thread for the database alone. Reusable: encoding the next
+/// batch keeps the capacity of the last. Thread-compatible.
+class EncodedRecords {
+ public:
+  EncodedRecords();
+  ~EncodedRecords();
+  EncodedRecords(EncodedRecords&&) noexcept;
+  EncodedRecords& operator=(EncodedRecords&&) noexcept;
+
+  /// Encodes `records`, replacing what this held. REQUIRES: `records` outlive the write() of
+  /// this batch, unchanged (stores read their attribution there).
+  void encode(std::span<const PricedRecord> records);
+  std::span<const PricedRecord> records() const { return records_; }
+  /// One row per record, in order (for stores).
+  std::span<const detail::Row> rows() const;
+
+ private:
+  std::span<const PricedRecord> records_;
+  std::vector<detail::Row> rows_;
+};
+
 /// A database of priced usage records. Records are keyed by their id, or by a content hash when
 /// they have none (record_key), so writing the same record twice stores it once.
 /// Thread-compatible: one Store per thread.
@@ -49,7 +76,9 @@ class Store {
   virtual int schema_version() const = 0;
 
   /// Writes `records` in one transaction: all or nothing. Duplicates are counted, not written.
-  virtual Result<WriteStats> write(std::span<const PricedRecord> records) = 0;
+  Result<WriteStats> write(std::span<const PricedRecord> records);
+  /// The same for records encoded beforehand.
+  virtual Result<WriteStats> write(const EncodedRecords& batch) = 0;
   /// Group-by totals computed by the database (same results as engine::Aggregator).
   virtual Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& query) = 0;
   /// Calls `fn` with each stored record matching the query's filters and period, oldest first.
@@ -77,12 +106,13 @@ class Store {
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its
 /// timestamp (when it has its own), attribution, tags, metadata and usage. Stores keep one record
-/// per (day of its own timestamp, key); records without a timestamp of their own share one
-/// bucket, so re-ingesting them later is idempotent too. Keeping the day in the unique key makes
-/// the key index grow with time instead of at random: ingest stays fast as the database grows.
+/// per (timestamp, key); records without a timestamp of their own are kept once per key, so
+/// re-ingesting them later is idempotent too. The timestamp leads the unique index, which is also
+/// the index for time ranges: time-ordered input appends to it, so ingest stays fast as the
+/// database grows.
 std::string record_key(const UsageRecord& r);
 
 /// The newest schema version this build knows.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 }  // namespace costops::storage
