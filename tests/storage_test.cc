@@ -98,11 +98,12 @@ std::vector<PricedRecord> scan_all(storage::Store& store, const AggregateQuery& 
 // Ingests `text` (named `source`) into `store`, collecting rejects.
 ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, const char* source,
                                 std::vector<ingest::Reject>* rejects = nullptr,
-                                const char* default_time = "2026-10-01T00:00:00Z") {
+                                const char* default_time = "2026-10-01T00:00:00Z",
+                                size_t batch_size = 7) {  // several transactions, small inputs
   ingest::IngestOptions opt;
   opt.catalog = &pricing::Catalog::builtin();
   opt.default_time = *parse_timestamp(default_time);
-  opt.batch_size = 7;  // several transactions even for small inputs
+  opt.batch_size = batch_size;
   std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
   auto stats = ingest::ingest_stream(
       f, source, opt,
@@ -170,6 +171,64 @@ TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
   auto total = store->aggregate({});
   ASSERT_EQ(total->size(), 1u);
   EXPECT_EQ(total->front().cost.at("USD").to_string(), "30.852364815");
+}
+
+// Lines [from, to) of `text`.
+std::string lines(const std::string& text, size_t from, size_t to) {
+  std::string out;
+  size_t start = 0;
+  for (size_t i = 0; i < to && start < text.size(); ++i) {
+    size_t end = text.find('\n', start);
+    end = end == std::string::npos ? text.size() : end + 1;
+    if (i >= from) out.append(text, start, end - start);
+    start = end;
+  }
+  return out;
+}
+
+// Large batches take the stores' bulk paths (SQLite: several rows a statement when a batch cannot
+// hold duplicates); every record still counts once, whatever a batch mixes.
+TEST_P(StoreTest, LargeBatchesCountEveryRecordOnce) {
+  const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
+  std::vector<AggregateRow> want;
+  {
+    COSTOPS_OPEN_STORE(small, "small_batches");
+    ASSERT_EQ(ingest_text(*small, text, "usage.jsonl").stored, 3524u);
+    want = *small->aggregate({});
+  }
+  COSTOPS_OPEN_STORE(store, "large_batches");
+  // Batches of 500 over records ordered by day: some start inside the day the last one ended in.
+  auto first = ingest_text(*store, lines(text, 0, 2000), "usage.jsonl", nullptr,
+                           "2026-10-01T00:00:00Z", 500);
+  EXPECT_EQ(first.stored, 2000u);
+  // One batch: 1000 stored records, the same 1000 again, and 1524 new ones.
+  const std::string mixed = lines(text, 1000, 2000) + lines(text, 1000, 3524);
+  auto second = ingest_text(*store, mixed, "usage.jsonl", nullptr, "2026-10-01T00:00:00Z", 5000);
+  EXPECT_EQ(second.read, 3524u);
+  EXPECT_EQ(second.stored, 1524u);
+  EXPECT_EQ(second.duplicates, 2000u);
+  EXPECT_EQ(*store->aggregate({}), want);
+  EXPECT_EQ(scan_all(*store).size(), 3524u);
+
+  // A fresh database: a batch that repeats records of its own stores each once.
+  COSTOPS_OPEN_STORE(fresh, "repeats");
+  const std::string twice = lines(text, 0, 100) + lines(text, 0, 100);
+  auto rep = ingest_text(*fresh, twice, "usage.jsonl", nullptr, "2026-10-01T00:00:00Z", 1000);
+  EXPECT_EQ(rep.stored, 100u);
+  EXPECT_EQ(rep.duplicates, 100u);
+  // Records without a timestamp among timed ones, in one batch, then again another day.
+  std::string untimed;
+  for (int i = 0; i < 40; ++i)
+    untimed += R"({"id":"untimed-)" + std::to_string(i) +
+               R"(","provider":"openai","model":"gpt-4o","usage":{"input_tokens":10}})"
+               "\n";
+  const std::string both = untimed + lines(text, 100, 200);
+  EXPECT_EQ(ingest_text(*fresh, both, "b.jsonl", nullptr, "2026-10-02T00:00:00Z", 1000).stored,
+            140u);
+  auto later = ingest_text(*fresh, both, "b.jsonl", nullptr, "2026-11-02T00:00:00Z", 1000);
+  EXPECT_EQ(later.stored, 0u);
+  EXPECT_EQ(later.duplicates, 140u);
+  EXPECT_EQ(scan_all(*fresh).size(), 240u);
 }
 
 TEST_P(StoreTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {

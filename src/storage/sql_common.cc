@@ -33,8 +33,9 @@ void tags_json(const UsageRecord& r, std::string& out) {
 }
 
 // The record's fields that are not columns, as one JSON object, into `d` (cleared first).
-// Fields at their defaults (no flavor, standard tier, not batch, no warnings) are left out, and
-// so is the total cost, which the cost columns hold exactly; read_scanned restores them.
+// Fields at their defaults (no flavor, standard tier, not batch, prices valid "always", no
+// warnings) are left out, and so are the input and output tokens and the total cost, which
+// columns hold; read_scanned restores them all. Narrow rows are what makes ingest fast.
 void detail_json(const PricedRecord& pr, std::string& d) {
   const UsageRecord& r = pr.usage;
   d.assign("{\"id\":");
@@ -55,7 +56,9 @@ void detail_json(const PricedRecord& pr, std::string& d) {
   d += ",\"source\":";
   append_json_string(d, r.source);
   d += ",\"usage\":";
-  append_usage_json(d, r.usage);
+  Usage rest = r.usage;  // zero counts are not written
+  rest.counts[units::kInputTokens] = rest.counts[units::kOutputTokens] = 0;
+  append_usage_json(d, rest);
   if (pr.cost) {
     const CostRecord& c = *pr.cost;
     d += ",\"model_id\":";
@@ -64,8 +67,11 @@ void detail_json(const PricedRecord& pr, std::string& d) {
     c.input_cost.amount.append_to(d);
     d += "\",\"output_cost\":\"";
     c.output_cost.amount.append_to(d);
-    d += "\",\"price_version\":";
-    append_json_string(d, c.price_version);
+    d += '"';
+    if (c.price_version != "always") {
+      d += ",\"price_version\":";
+      append_json_string(d, c.price_version);
+    }
     d += ",\"catalog_entry\":";
     append_json_string(d, c.catalog_entry);
     if (!c.warnings.empty()) {
@@ -681,7 +687,7 @@ std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, con
   if (!where_clause(q, d, dim_id, false, &out, &where)) return std::nullopt;
   out.sql =
       "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, detail, "
-      "key_day, cost_e6, cost_e15, cost_e24 "
+      "key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens "
       "FROM "
       "usage_records" +
       where + " ORDER BY ts, key_hi, key_lo";
@@ -716,6 +722,8 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
     if (!u || !v.is_number_integer()) return io_error("corrupt stored usage of record " + r.id);
     r.usage.set(*u, v.get<int64_t>());
   }
+  for (auto [unit, column] : {std::pair{units::kInputTokens, 14}, {units::kOutputTokens, 15}})
+    if (const int64_t n = row.i64(column); n != 0) r.usage.set(unit, n);
   if (!priced) {
     pr->unpriced_reason = d.value("unpriced_reason", "");
     return Status::ok();
@@ -733,7 +741,7 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
     *money = Money{*v, *cur};
   }
   c.total_cost = Money{join_money(row.i64(11), row.i64(12), row.i64(13)), *cur};
-  c.price_version = d.value("price_version", "");
+  c.price_version = d.value("price_version", "always");
   c.catalog_entry = d.value("catalog_entry", "");
   const json warnings = d.value("warnings", json::array());
   for (const auto& w : warnings) c.warnings.push_back(w.get<std::string>());

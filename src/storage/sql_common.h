@@ -136,7 +136,7 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
 
 /// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
 /// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail,
-/// key_day, cost_e6, cost_e15, cost_e24.
+/// key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens.
 std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
 /// Statements that reprice one record, in a dialect: select its old row by key, update it, and
 /// add a (possibly negative) delta to a daily_totals row.

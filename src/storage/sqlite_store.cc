@@ -7,6 +7,8 @@
 //   it (summary over millions of records reads thousands of rows).
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -76,12 +78,17 @@ class SqliteStore final : public Store {
   using Store::write;
   Result<WriteStats> write(const EncodedRecords& records) override {
     if (!insert_) {
-      auto a = prepare(
-          "INSERT OR IGNORE INTO usage_records (key_hi, key_lo, ts, provider, model, organization, "
-          "project, user_id, "
-          "input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, tags, "
-          "detail, key_day) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      const std::string insert =
+          "INTO usage_records (key_hi, key_lo, ts, provider, model, organization, project, "
+          "user_id, input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, "
+          "tags, detail, key_day) VALUES ";
+      const std::string values = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      std::string many = "INSERT " + insert;
+      for (int j = 0; j < kRowsPerInsert; ++j) many += (j ? "," : "") + values;
+      auto a = prepare("INSERT OR IGNORE " + insert + values);
+      auto m = prepare(many);
+      if (!m) return m.status();
+      insert_many_ = std::move(*m);
       auto c = prepare(
           "INSERT INTO daily_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
           "records = records + excluded.records, unpriced = unpriced + excluded.unpriced, "
@@ -225,14 +232,50 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Binds one row's 18 columns from parameter `first` on.
+  static void bind_row(sqlite3_stmt* s, int first, const Row& row, const int64_t* dims) {
+    int i = first;
+    for (int64_t v : {row.key_hi, row.key_lo, row.ts, dims[kDimProvider], dims[kDimModel],
+                      dims[kDimOrganization], dims[kDimProject], dims[kDimUser], row.input_tokens,
+                      row.output_tokens, row.priced, dims[kDimCurrency], row.cost_e6, row.cost_e15,
+                      row.cost_e24})
+      sqlite3_bind_int64(s, i++, v);
+    sqlite3_bind_text(s, i++, row.tags.data(), static_cast<int>(row.tags.size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(s, i++, row.key_day);
+  }
+
+  // True when no row of the batch can be a duplicate: all have their own timestamps, no two share
+  // a key, and nothing is stored yet in the batch's time range (as when new logs are appended).
+  // Such a batch is inserted kRowsPerInsert rows a statement, without asking row by row.
+  Result<bool> can_append(std::span<const Row> rows) {
+    keys_.clear();
+    for (const Row& r : rows) {
+      if (r.key_day == kNoOwnDay) return false;
+      keys_.push_back({r.ts, r.key_hi, r.key_lo});
+    }
+    std::sort(keys_.begin(), keys_.end());
+    if (std::adjacent_find(keys_.begin(), keys_.end()) != keys_.end()) return false;
+    bool stored = false;
+    COSTOPS_RETURN_IF_ERROR(
+        run("SELECT 1 FROM usage_records WHERE ts >= ? AND ts <= ? LIMIT 1",
+            {SqlParam(std::get<0>(keys_.front())), SqlParam(std::get<0>(keys_.back()))},
+            [&](const ResultRow&) { stored = true; }));
+    return !stored;
+  }
+
   Status write_in_transaction(const EncodedRecords& batch) {
     WriteStats stats;
-    std::map<RollupKey, RollupValue> rollup;
-    std::string_view values[kDimKinds];
     const auto rows = batch.rows();
+    if (rows.empty()) {
+      last_write_ = stats;
+      return Status::ok();
+    }
+    dims_of_.resize(rows.size());
+    std::string_view values[kDimKinds];
     for (size_t r = 0; r < rows.size(); ++r) {
-      const Row& row = rows[r];
-      int64_t dims[kDimKinds];  // the ids of the row's dimensions in this database
+      int64_t* dims = dims_of_[r].data();  // the ids of the row's dimensions in this database
       dim_values(batch.records()[r], values);
       for (int k = 0; k < kDimKinds; ++k) {
         dims[k] = dims_.find(k, values[k]);
@@ -241,24 +284,38 @@ class SqliteStore final : public Store {
         if (!id) return id.status();
         dims[k] = *id;
       }
+    }
+    auto append = can_append(rows);
+    if (!append) return append.status();
+    stored_.assign(rows.size(), 0);
+    size_t r = 0;
+    if (*append) {
+      for (; r + kRowsPerInsert <= rows.size(); r += kRowsPerInsert) {
+        sqlite3_stmt* s = insert_many_.get();
+        sqlite3_reset(s);
+        for (int j = 0; j < kRowsPerInsert; ++j)
+          bind_row(s, 1 + j * kColumns, rows[r + j], dims_of_[r + j].data());
+        if (sqlite3_step(s) != SQLITE_DONE)
+          return io_error(sqlite_error(db_.get(), url_ + ": insert"));
+        std::fill_n(stored_.begin() + static_cast<std::ptrdiff_t>(r), kRowsPerInsert, 1);
+      }
+    }
+    for (; r < rows.size(); ++r) {
       sqlite3_stmt* s = insert_.get();
       sqlite3_reset(s);
-      int i = 1;
-      for (int64_t v : {row.key_hi, row.key_lo, row.ts, dims[kDimProvider], dims[kDimModel],
-                        dims[kDimOrganization], dims[kDimProject], dims[kDimUser], row.input_tokens,
-                        row.output_tokens, row.priced, dims[kDimCurrency], row.cost_e6,
-                        row.cost_e15, row.cost_e24})
-        sqlite3_bind_int64(s, i++, v);
-      sqlite3_bind_text(s, i++, row.tags.data(), static_cast<int>(row.tags.size()), SQLITE_STATIC);
-      sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
-                        SQLITE_STATIC);
-      sqlite3_bind_int64(s, i++, row.key_day);
+      bind_row(s, 1, rows[r], dims_of_[r].data());
       if (sqlite3_step(s) != SQLITE_DONE)
         return io_error(sqlite_error(db_.get(), url_ + ": insert"));
-      if (sqlite3_changes(db_.get()) != 1) {
+      stored_[r] = sqlite3_changes(db_.get()) == 1;
+    }
+    std::map<RollupKey, RollupValue> rollup;
+    for (r = 0; r < rows.size(); ++r) {
+      if (!stored_[r]) {
         ++stats.duplicates;
         continue;
       }
+      const Row& row = rows[r];
+      const int64_t* dims = dims_of_[r].data();
       ++stats.stored;
       stats.unpriced += row.priced ? 0 : 1;
       RollupValue& v = rollup[{row.day, dims[kDimProvider], dims[kDimModel], dims[kDimOrganization],
@@ -306,7 +363,13 @@ class SqliteStore final : public Store {
 
   Db db_;
   std::string url_;
-  Stmt insert_, upsert_rollup_;
+  static constexpr int kColumns = 18;        // of an inserted usage_records row
+  static constexpr int kRowsPerInsert = 16;  // rows per statement when appending
+  Stmt insert_, insert_many_, upsert_rollup_;
+  // Scratch of write(), kept for its capacity.
+  std::vector<std::array<int64_t, kDimKinds>> dims_of_;
+  std::vector<char> stored_;
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> keys_;
   DimCache dims_;
   WriteStats last_write_;
 };
@@ -326,7 +389,9 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
   sqlite3_busy_timeout(db.get(), 10000);
   COSTOPS_RETURN_IF_ERROR(
       exec_on(db.get(),
-              "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", path));
+              "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
+              "cache_size=-16384; PRAGMA temp_store=MEMORY;",
+              path));
   int version = 0;
   {
     sqlite3_stmt* s = nullptr;
