@@ -133,17 +133,11 @@ int run_ingest(IngestCmd& o) {
     line += "}\n";
     *rejects << line;
   };
-  // Batches are encoded on this thread (prepare) and written on the sink's; two encodings
-  // alternate, since batch k + 1 is encoded while batch k is written.
-  storage::EncodedRecords encoded[2];
-  size_t n_encoded = 0, n_written = 0;
-  opt.prepare = [&](std::span<const PricedRecord> batch) {
-    encoded[n_encoded++ % 2].encode(batch);
-  };
+  // Batches are encoded on this thread (prepare) and written on the sink's.
+  storage::PipelinedWriter writer(*store);
+  opt.prepare = [&](std::span<const PricedRecord> batch) { writer.encode(batch); };
   auto sink = [&](std::span<const PricedRecord> batch) -> Result<ingest::BatchResult> {
-    storage::EncodedRecords& e = encoded[n_written++ % 2];
-    if (e.records().data() != batch.data() || e.records().size() != batch.size()) e.encode(batch);
-    auto w = store->write(e);
+    auto w = writer.write(batch);
     if (!w) return w.status();
     return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
   };

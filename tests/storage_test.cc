@@ -2,8 +2,10 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 
 #include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
@@ -229,6 +231,56 @@ TEST_P(StoreTest, LargeBatchesCountEveryRecordOnce) {
   EXPECT_EQ(later.stored, 0u);
   EXPECT_EQ(later.duplicates, 140u);
   EXPECT_EQ(scan_all(*fresh).size(), 240u);
+}
+
+// The sink gets every batch once, in input order, after prepare saw it; the first sink error
+// stops the run (batches still queued are dropped) and is the run's error.
+TEST(IngestPipelineTest, SinkSeesEveryBatchInOrderAfterPrepareAndStopsAtItsFirstError) {
+  const std::string text =
+      lines(testing::read_file(testing::source_path("data/samples/usage.jsonl")), 0, 95);
+  for (const bool overlap : {true, false}) {
+    for (const size_t fail_at : {size_t{0}, size_t{4}}) {  // 0: never
+      ingest::IngestOptions opt;
+      opt.catalog = &pricing::Catalog::builtin();
+      opt.batch_size = 10;
+      opt.overlap_sink = overlap;
+      std::mutex mu;
+      std::vector<std::string> prepared, written;  // first record id of each batch
+      opt.prepare = [&](std::span<const PricedRecord> b) {
+        std::lock_guard lock(mu);
+        prepared.push_back(b.front().usage.id);
+      };
+      auto sink = [&](std::span<const PricedRecord> b) -> Result<ingest::BatchResult> {
+        std::lock_guard lock(mu);
+        written.push_back(b.front().usage.id);
+        if (written.size() == fail_at) return io_error("disk full");
+        return ingest::BatchResult{b.size(), 0, 0};
+      };
+      std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+      auto stats = ingest::ingest_stream(f, "u.jsonl", opt, sink, [](const ingest::Reject&) {});
+      std::fclose(f);
+      const std::string c =
+          std::string(overlap ? "overlap" : "serial") + " fail_at " + std::to_string(fail_at);
+      if (fail_at == 0) {
+        ASSERT_TRUE(stats.has_value()) << c;
+        EXPECT_EQ(stats->read, 95u) << c;
+        EXPECT_EQ(stats->stored, 95u) << c;
+        ASSERT_EQ(written.size(), 10u) << c;
+        EXPECT_EQ(written, prepared) << c;
+        for (size_t i = 0; i < written.size(); ++i) {
+          char want[16];
+          std::snprintf(want, sizeof want, "req-%06zu", i * 10 + 1);
+          EXPECT_EQ(written[i], want) << c;
+        }
+      } else {
+        ASSERT_FALSE(stats.has_value()) << c;
+        EXPECT_EQ(stats.status().message(), "disk full") << c;
+        EXPECT_EQ(written.size(), fail_at) << c;
+        ASSERT_GE(prepared.size(), fail_at) << c;
+        EXPECT_TRUE(std::equal(written.begin(), written.end(), prepared.begin())) << c;
+      }
+    }
+  }
 }
 
 TEST_P(StoreTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {

@@ -1,11 +1,15 @@
 #include "costops/ingest/ingest.h"
 
+#include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
-#include <future>
+#include <deque>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "costops/domain/json_text.h"
@@ -187,19 +191,143 @@ void for_each_span(const json& doc, Fn&& fn) {
   }
 }
 
+// Batches on their way to the sink: the one being filled and, with overlap_sink, up to
+// kBatchesInFlight handed to one worker thread that runs the sink on them in order. Two in
+// flight let parsing go on while the sink takes longer than usual on one batch (a SQLite
+// checkpoint). Record places are reused batch after batch, so a record's strings and vectors keep
+// their capacity (no allocation per record once warm).
+class BatchQueue {
+ public:
+  static constexpr size_t kBatchesInFlight = 2;
+
+  BatchQueue(const IngestOptions& opt, const BatchSink& sink)
+      : opt_(opt), sink_(sink), buffers_(opt.overlap_sink ? kBatchesInFlight + 1 : 1) {
+    for (auto& b : buffers_) b.records.reserve(opt.batch_size);
+  }
+  ~BatchQueue() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  // The next record's place in the batch being filled; it counts only once take() says so.
+  PricedRecord& next_slot() {
+    Buffer& b = buffers_[current_];
+    if (b.used == b.records.size()) b.records.emplace_back();
+    return b.records[b.used];
+  }
+  // Takes the record in next_slot() into the batch. Returns true when the batch is full.
+  bool take() { return ++buffers_[current_].used >= opt_.batch_size; }
+
+  // Hands the batch being filled (if any) to the sink, after opt.prepare; `wait` also waits for
+  // every batch in flight. Returns the first sink error.
+  Status flush(bool wait) {
+    Buffer& b = buffers_[current_];
+    if (b.used != 0 && error().is_ok()) {
+      const std::span<const PricedRecord> batch(b.records.data(), b.used);
+      if (opt_.prepare) opt_.prepare(batch);
+      if (!opt_.overlap_sink) {
+        Result<BatchResult> r = sink_(batch);
+        std::lock_guard lock(mu_);
+        account(r);
+        b.used = 0;
+      } else {
+        std::unique_lock lock(mu_);
+        if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+        // Waiting here also frees the buffer filled next: it is the oldest in flight.
+        done_cv_.wait(lock, [&] { return in_flight_ < kBatchesInFlight; });
+        queue_.push_back(current_);
+        ++in_flight_;
+        work_cv_.notify_one();
+        current_ = (current_ + 1) % buffers_.size();
+      }
+    }
+    if (wait) {
+      std::unique_lock lock(mu_);
+      done_cv_.wait(lock, [&] { return in_flight_ == 0; });
+    }
+    return error();
+  }
+
+  // The first sink error (cheap when there is none: checked per record).
+  Status error() const {
+    if (!failed_.load(std::memory_order_acquire)) return Status::ok();
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+  // What the sink did with the batches written so far.
+  BatchResult totals() const {
+    std::lock_guard lock(mu_);
+    return totals_;
+  }
+
+ private:
+  struct Buffer {
+    std::vector<PricedRecord> records;  // [0, used) is the batch; the rest are spare places
+    size_t used = 0;
+  };
+
+  // The worker: the sink on each queued batch, in order. After a sink error the rest are
+  // dropped (the run stops with that error).
+  void run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Buffer& b = buffers_[queue_.front()];
+      queue_.pop_front();
+      if (error_.is_ok()) {
+        lock.unlock();
+        Result<BatchResult> r = sink_(std::span<const PricedRecord>(b.records.data(), b.used));
+        lock.lock();
+        account(r);
+      }
+      b.used = 0;
+      --in_flight_;
+      done_cv_.notify_all();
+    }
+  }
+
+  // REQUIRES: mu_ held.
+  void account(const Result<BatchResult>& r) {
+    if (!r) {
+      if (error_.is_ok()) error_ = r.status();
+      failed_.store(true, std::memory_order_release);
+      return;
+    }
+    totals_.stored += r->stored;
+    totals_.duplicates += r->duplicates;
+    totals_.unpriced += r->unpriced;
+  }
+
+  const IngestOptions& opt_;
+  const BatchSink& sink_;
+  std::vector<Buffer> buffers_;
+  size_t current_ = 0;  // the buffer being filled (never in flight)
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_;
+  std::deque<size_t> queue_;  // buffers handed over, oldest first
+  size_t in_flight_ = 0;      // queued or being written
+  bool stop_ = false;
+  Status error_;
+  std::atomic<bool> failed_{false};
+  BatchResult totals_;
+  std::thread worker_;  // last: joined (by the destructor) before the rest goes away
+};
+
 class Pipeline {
  public:
   Pipeline(std::string_view source, const IngestOptions& opt, const BatchSink& sink,
            const RejectSink& on_reject)
       : source_(source),
         opt_(opt),
-        sink_(sink),
         on_reject_(on_reject),
         normalizer_(*opt.catalog),
-        parser_(normalizer_) {
-    batch_.reserve(opt.batch_size);
-    in_flight_.reserve(opt.batch_size);
-  }
+        parser_(normalizer_),
+        batches_(opt, sink) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).
@@ -314,63 +442,31 @@ class Pipeline {
     finish(pr, line_no, line);
   }
 
-  // Hands the full batch to the sink and starts a new one. With overlap_sink the sink runs on a
-  // worker thread while the next batch fills (still one batch at a time, in order); `wait` also
-  // waits for it. Returns the first sink error.
+  // Hands the batch to the sink; `wait` waits for every batch in flight and brings the sink's
+  // counts into stats_. Returns the first sink error.
   Status flush(bool wait = false) {
-    // Prepared before waiting for the batch in flight: the two run side by side.
-    if (used_ != 0 && opt_.prepare)
-      opt_.prepare(std::span<const PricedRecord>(batch_.data(), used_));
-    COSTOPS_RETURN_IF_ERROR(collect());
-    if (used_ != 0) {
-      if (opt_.overlap_sink) {
-        in_flight_.swap(batch_);
-        in_flight_used_ = used_;
-        pending_ = std::async(std::launch::async, [this] {
-          return sink_(std::span<const PricedRecord>(in_flight_.data(), in_flight_used_));
-        });
-      } else {
-        account(sink_(std::span<const PricedRecord>(batch_.data(), used_)));
-      }
-      used_ = 0;
+    Status st = batches_.flush(wait);
+    if (wait) {
+      const BatchResult t = batches_.totals();
+      stats_.stored = t.stored;
+      stats_.duplicates = t.duplicates;
+      stats_.unpriced = t.unpriced;
     }
-    if (wait) COSTOPS_RETURN_IF_ERROR(collect());
-    return sink_error_;
+    return st;
   }
 
-  Status sink_error() const { return sink_error_; }
-  // Waits for the batch in flight, if any, and counts what the sink did with it.
-  Status collect() {
-    if (pending_.valid()) account(pending_.get());
-    return sink_error_;
-  }
+  Status sink_error() const { return batches_.error(); }
   bool has_header() const { return !header_.empty(); }
   IngestStats stats_;
 
  private:
-  void account(const Result<BatchResult>& r) {
-    if (!r) {
-      if (sink_error_.is_ok()) sink_error_ = r.status();
-      return;
-    }
-    stats_.stored += r->stored;
-    stats_.duplicates += r->duplicates;
-    stats_.unpriced += r->unpriced;
-  }
-
   Status parse_copy(std::string_view text, UsageRecord* out) {
     copy_.assign(text);
     copy_.append(RecordParser::padding(), ' ');
     return parser_.parse_padded_into(std::string_view(copy_.data(), text.size()), out);
   }
 
-  // The next record's place in the batch. Places are reused batch after batch, so a record's
-  // strings and vectors keep their capacity (no allocation per record once warm); a place counts
-  // only when finish() takes it.
-  PricedRecord& next_slot() {
-    if (used_ == batch_.size()) batch_.emplace_back();
-    return batch_[used_];
-  }
+  PricedRecord& next_slot() { return batches_.next_slot(); }
 
   // Prices the record in its place and takes it into the batch (or rejects it).
   void finish(PricedRecord& pr, uint64_t line, std::string_view text) {
@@ -395,7 +491,7 @@ class Pipeline {
     } else {
       return reject(line, st.message(), text);
     }
-    if (++used_ >= opt_.batch_size) (void)flush();
+    if (batches_.take()) (void)flush();
   }
 
   void reject(uint64_t line, std::string reason, std::string_view text) {
@@ -405,19 +501,12 @@ class Pipeline {
 
   std::string_view source_;
   const IngestOptions& opt_;
-  const BatchSink& sink_;
   const RejectSink& on_reject_;
   engine::Normalizer normalizer_;
   RecordParser parser_;
-  std::vector<PricedRecord> batch_;  // [0, used_) is the batch being filled; the rest are spare
-  size_t used_ = 0;
   std::vector<std::string> header_;
   std::string copy_;
-  Status sink_error_;
-  std::vector<PricedRecord> in_flight_;  // [0, in_flight_used_): the batch the sink is writing
-  size_t in_flight_used_ = 0;
-  // Declared after in_flight_: destroyed first, so it waits before the batch goes away.
-  std::future<Result<BatchResult>> pending_;
+  BatchQueue batches_;
 };
 
 bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }

@@ -754,27 +754,6 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
 
 namespace costops::storage {
 
-EncodedRecords::EncodedRecords() = default;
-EncodedRecords::~EncodedRecords() = default;
-EncodedRecords::EncodedRecords(EncodedRecords&&) noexcept = default;
-EncodedRecords& EncodedRecords::operator=(EncodedRecords&&) noexcept = default;
-
-void EncodedRecords::encode(std::span<const PricedRecord> records) {
-  records_ = records;
-  if (rows_.size() < records.size()) rows_.resize(records.size());
-  for (size_t i = 0; i < records.size(); ++i) detail::make_row(records[i], &rows_[i]);
-}
-
-std::span<const detail::Row> EncodedRecords::rows() const {
-  return {rows_.data(), records_.size()};
-}
-
-Result<WriteStats> Store::write(std::span<const PricedRecord> records) {
-  EncodedRecords e;
-  e.encode(records);
-  return write(e);
-}
-
 std::string record_key(const UsageRecord& r) {
   if (!r.id.empty()) return "id:" + r.id;
   std::string c;

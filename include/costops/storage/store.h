@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -102,6 +104,26 @@ class Store {
   virtual Result<std::vector<Budget>> budgets() = 0;
   /// Removes one; false when there was none.
   virtual Result<bool> remove_budget(const std::string& name) = 0;
+};
+
+/// Encodes batches on one thread and writes them, in the same order, on another: a pipeline
+/// (such as ingest's, with IngestOptions::prepare) calls encode() with each batch as it is
+/// complete and write() with the same batches later, while it goes on producing. Thread-safe for
+/// one encoding and one writing thread. REQUIRES: `store` outlives this.
+class PipelinedWriter {
+ public:
+  explicit PipelinedWriter(Store& store) : store_(store) {}
+  /// Encodes `batch` for a later write(). REQUIRES: the records outlive that write, unchanged.
+  void encode(std::span<const PricedRecord> batch);
+  /// Writes `batch` (Store::write), with the encoding encode() made of it when it is the oldest
+  /// not yet written; a batch never encoded is encoded here.
+  Result<WriteStats> write(std::span<const PricedRecord> batch);
+
+ private:
+  Store& store_;
+  std::mutex mu_;
+  std::deque<EncodedRecords> encoded_;  // oldest first
+  std::vector<EncodedRecords> spare_;   // written, kept for their capacity
 };
 
 /// The key a record is stored under: "id:" + its id, or "hash:" + a 128-bit content hash of its
