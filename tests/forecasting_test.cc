@@ -2,6 +2,7 @@
 // the shared real series, anomalies and budgets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -11,6 +12,7 @@
 #include "costops/forecasting/budget.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
+#include "forecasting/stats.h"
 #include "test_util.h"
 
 namespace costops::forecasting {
@@ -397,6 +399,36 @@ TEST(BudgetTest, PeriodsAndErrors) {
   EXPECT_FALSE(budget_status(*s, o).has_value());
   o.amount = 0;
   EXPECT_FALSE(budget_status(*s, o).has_value());
+}
+
+}  // namespace
+}  // namespace costops::forecasting
+
+namespace costops::forecasting {
+namespace {
+
+// The decompositions' medians (a branch-free quickselect) equal std::nth_element's on every
+// size, with ties, sorted and reversed input.
+TEST(MedianTest, QuickselectEqualsNthElement) {
+  std::mt19937_64 rng(11);
+  for (size_t n = 1; n <= 130; ++n) {
+    for (int shape = 0; shape < 4; ++shape) {
+      std::vector<double> v(n);
+      for (size_t i = 0; i < n; ++i) {
+        const double x = std::normal_distribution<double>()(rng);
+        v[i] = shape == 0 ? x : shape == 1 ? std::round(x * 2) : static_cast<double>(i);
+      }
+      if (shape == 3) std::reverse(v.begin(), v.end());
+      std::vector<double> ref = v;
+      std::nth_element(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(n / 2), ref.end());
+      double want = ref[n / 2];
+      if (n % 2 == 0)
+        want = (*std::max_element(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(n / 2)) +
+                want) /
+               2;
+      EXPECT_EQ(detail::median_inplace(v), want) << "n " << n << " shape " << shape;
+    }
+  }
 }
 
 }  // namespace

@@ -25,18 +25,36 @@ std::pair<size_t, size_t> window(size_t i, size_t n, size_t half) {
   return {lo, lo + len};
 }
 
+// The median of sorted values (0 when empty), as median_inplace computes it.
+double median_sorted(std::span<const double> s) {
+  if (s.empty()) return 0;
+  const size_t mid = s.size() / 2;
+  return s.size() % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
 // For each point, the median slope over its centered window (truncated at the ends), from
-// lag-`lag` differences of `raw`: a whole season apart, so seasonality cancels.
+// lag-`lag` differences of `raw`: a whole season apart, so seasonality cancels. The windows only
+// move right, so the differences in the current one are kept sorted and updated as it moves.
 std::vector<double> window_slopes(std::span<const double> raw, size_t half, size_t lag) {
   const size_t n = raw.size();
-  std::vector<double> out(n), slopes;
+  std::vector<double> out(n), sorted;
+  auto diff = [&](size_t j) { return (raw[j + lag] - raw[j]) / static_cast<double>(lag); };
+  size_t in_lo = 0, in_hi = 0;  // the differences j in [in_lo, in_hi) are in `sorted`
   for (size_t i = 0; i < n; ++i) {
     const auto [lo, hi] = window(i, n, half);
-    slopes.clear();
-    for (size_t j = lo; j + lag < hi; ++j) {
-      slopes.push_back((raw[j + lag] - raw[j]) / static_cast<double>(lag));
+    const size_t dhi = hi > lag ? std::max(lo, hi - lag) : lo;  // j + lag < hi
+    if (lo >= in_hi) {
+      sorted.clear();
+      in_lo = in_hi = lo;
     }
-    out[i] = median_inplace(slopes);
+    for (; in_lo < lo; ++in_lo) {
+      sorted.erase(std::lower_bound(sorted.begin(), sorted.end(), diff(in_lo)));
+    }
+    for (; in_hi < dhi; ++in_hi) {
+      const double d = diff(in_hi);
+      sorted.insert(std::upper_bound(sorted.begin(), sorted.end(), d), d);
+    }
+    out[i] = median_sorted(sorted);
   }
   return out;
 }
@@ -120,20 +138,23 @@ Decomposition decompose(std::span<const double> y, int season) {
   const std::vector<double> trend_out = robust_trend(des, slopes, half, /*leave_out_self=*/true);
   std::vector<double> seas_out(n, 0.0);
   if (m != 0) {
+    // Each phase's values sorted once: the median without one of them is read off directly.
+    std::vector<std::vector<double>> phase(m);
     double center = 0;
-    std::vector<double> bucket;
     for (size_t p = 0; p < m; ++p) {
-      bucket.clear();
-      for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend_out[i]);
-      center += median_inplace(bucket);
+      for (size_t i = p; i < n; i += m) phase[p].push_back(w[i] - trend_out[i]);
+      std::sort(phase[p].begin(), phase[p].end());
+      center += median_sorted(phase[p]);
     }
     center /= static_cast<double>(m);
     for (size_t i = 0; i < n; ++i) {
-      bucket.clear();
-      for (size_t j = i % m; j < n; j += m) {
-        if (j != i) bucket.push_back(w[j] - trend_out[j]);
-      }
-      seas_out[i] = median_inplace(bucket) - center;
+      const std::vector<double>& s = phase[i % m];
+      const size_t r = static_cast<size_t>(
+          std::lower_bound(s.begin(), s.end(), w[i] - trend_out[i]) - s.begin());
+      const size_t k = s.size() - 1;                             // values left
+      auto at = [&](size_t t) { return s[t < r ? t : t + 1]; };  // t-th smallest of those
+      const double med = k == 0 ? 0.0 : k % 2 == 1 ? at(k / 2) : (at(k / 2 - 1) + at(k / 2)) / 2;
+      seas_out[i] = med - center;
     }
   }
   d.baseline.resize(n);
