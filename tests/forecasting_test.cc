@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "costops/forecasting/budget.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
+#include "forecasting/decompose.h"
 #include "forecasting/stats.h"
 #include "test_util.h"
 
@@ -429,6 +431,73 @@ TEST(MedianTest, QuickselectEqualsNthElement) {
       EXPECT_EQ(detail::median_inplace(v), want) << "n " << n << " shape " << shape;
     }
   }
+}
+
+// The generalized ESD as first written (copying the values left at each step and taking their
+// median and MAD afresh): the detector's sorted-range version must flag exactly the same points.
+std::vector<size_t> reference_esd(const std::vector<double>& r, double alpha, size_t k_max) {
+  const size_t n = r.size();
+  std::vector<size_t> alive(n), removed;
+  std::iota(alive.begin(), alive.end(), 0);
+  size_t count = 0;
+  for (size_t i = 1; i <= k_max && alive.size() > 2; ++i) {
+    std::vector<double> vals;
+    for (size_t j : alive) vals.push_back(r[j]);
+    const double med = detail::median(vals);
+    std::vector<double> dev;
+    for (double v : vals) dev.push_back(std::abs(v - med));
+    double s = 1.4826 * detail::median(dev);
+    if (s <= 0)
+      s = 1.2533 * std::accumulate(dev.begin(), dev.end(), 0.0) / static_cast<double>(vals.size());
+    if (!(s > 0)) break;
+    size_t arg = 0;
+    double best = -1;
+    for (size_t a = 0; a < alive.size(); ++a) {
+      const double z = std::abs(r[alive[a]] - med) / s;
+      if (z > best) best = z, arg = a;
+    }
+    const double nn = static_cast<double>(n), ii = static_cast<double>(i);
+    const double t = detail::t_quantile(1 - alpha / (2 * (nn - ii + 1)), nn - ii - 1);
+    const double lambda = (nn - ii) * t / std::sqrt((nn - ii - 1 + t * t) * (nn - ii + 1));
+    removed.push_back(alive[arg]);
+    alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(arg));
+    if (best > lambda) count = i;
+  }
+  std::vector<size_t> flagged(removed.begin(),
+                              removed.begin() + static_cast<std::ptrdiff_t>(count));
+  std::sort(flagged.begin(), flagged.end());
+  return flagged;
+}
+
+TEST(AnomalyTest, SeasonalEsdFlagsWhatTheReferenceFlags) {
+  std::mt19937_64 rng(5);
+  size_t flagged_total = 0;
+  for (int series = 0; series < 300; ++series) {
+    const size_t n = 20 + rng() % 150;
+    std::vector<double> y(n);
+    const bool ties = series % 3 == 0;  // small integer counts: many equal remainders
+    for (size_t i = 0; i < n; ++i) {
+      double v = 100 + 20 * std::sin(static_cast<double>(i % 7)) +
+                 std::normal_distribution<double>(0, 5)(rng);
+      if (rng() % 15 == 0) v *= 1 + static_cast<double>(rng() % 4);  // spikes, some large
+      y[i] = ties ? std::round(v / 10) : v;
+    }
+    AnomalyOptions o;
+    o.method = AnomalyMethod::kSeasonal;
+    o.season = 7;
+    o.threshold = series % 2 == 0 ? 0.05 : 0.01;
+    o.max_anomalies = series % 4 == 0 ? 0.3 : 0.1;
+    const auto d = detail::decompose(y, 7);
+    const auto want = reference_esd(d.remainder, *o.threshold,
+                                    std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * n)));
+    const auto got = detect_anomalies(y, o);
+    ASSERT_TRUE(got.has_value());
+    std::vector<size_t> idx;
+    for (const auto& a : *got) idx.push_back(a.index);
+    EXPECT_EQ(idx, want) << "series " << series;
+    flagged_total += idx.size();
+  }
+  EXPECT_GT(flagged_total, 300u);  // the comparison is not vacuous
 }
 
 }  // namespace

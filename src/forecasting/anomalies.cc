@@ -298,32 +298,76 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         expected[i] = d.logs ? std::exp(d.baseline[i]) : d.baseline[i];
         score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
       }
-      // Generalized ESD (Rosner 1983) with the median and MAD in place of mean and sd.
+      // Generalized ESD (Rosner 1983) with the median and MAD in place of mean and sd. Each step
+      // removes the value farthest from the median, which is at one end of the values left, so
+      // those stay a range of the sorted remainders: the median is read off, and the MAD is the
+      // median of the deviations, which grow outward from the median on both sides.
       const size_t k_max = std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * n));
-      std::vector<size_t> alive(n);
-      std::iota(alive.begin(), alive.end(), 0);
+      std::vector<size_t> order(n);  // indexes by remainder, then index
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r[a] < r[b]; });
+      std::vector<bool> gone(n, false);
+      size_t lo = 0, hi = n;  // the values left: order[lo, hi)
       std::vector<size_t> removed;
       size_t count = 0;
-      for (size_t i = 1; i <= k_max && alive.size() > 2; ++i) {
-        std::vector<double> vals;
-        vals.reserve(alive.size());
-        for (size_t j : alive) vals.push_back(r[j]);
-        const double med = median(vals);
-        const double s = robust_scale(vals, med);
+      for (size_t i = 1; i <= k_max && hi - lo > 2; ++i) {
+        const size_t left = hi - lo;
+        auto val = [&](size_t k) { return r[order[lo + k]]; };
+        const double med = left % 2 == 1 ? val(left / 2) : (val(left / 2 - 1) + val(left / 2)) / 2;
+        // The deviations in increasing order, merged from both sides of the median.
+        size_t down = static_cast<size_t>(
+            std::lower_bound(order.begin() + static_cast<std::ptrdiff_t>(lo),
+                             order.begin() + static_cast<std::ptrdiff_t>(hi), med,
+                             [&](size_t a, double v) { return r[a] < v; }) -
+            order.begin());  // first value >= med
+        size_t up = down;
+        double dev_lo = 0, dev_hi = 0;
+        for (size_t k = 0; k <= left / 2; ++k) {
+          const bool take_up = up < hi && (down == lo || std::abs(r[order[up]] - med) <=
+                                                             std::abs(r[order[down - 1]] - med));
+          const double dv =
+              take_up ? std::abs(r[order[up++]] - med) : std::abs(r[order[--down]] - med);
+          if (k + 1 == left / 2) dev_lo = dv;
+          if (k == left / 2) dev_hi = dv;
+        }
+        double s = kMadScale * (left % 2 == 1 ? dev_hi : (dev_lo + dev_hi) / 2);
+        if (s <= 0) {
+          // As robust_scale: the mean absolute deviation, summed in index order.
+          double sum = 0;
+          for (size_t j = 0; j < n; ++j) {
+            if (!gone[j]) sum += std::abs(r[j] - med);
+          }
+          s = 1.2533 * sum / static_cast<double>(left);
+        }
         if (!(s > 0)) break;
-        size_t arg = 0;
-        double best = -1;
-        for (size_t a = 0; a < alive.size(); ++a) {
-          const double z = std::abs(r[alive[a]] - med) / s;
-          if (z > best) best = z, arg = a;
+        // The largest score, and among equal scores the first index: scores fall from each end.
+        const double best = std::max(std::abs(val(0) - med) / s, std::abs(val(left - 1) - med) / s);
+        size_t pick = hi;  // position in order
+        for (size_t k = lo; k < hi && std::abs(r[order[k]] - med) / s == best; ++k) {
+          if (pick == hi || order[k] < order[pick]) pick = k;
+        }
+        for (size_t k = hi; k > lo && std::abs(r[order[k - 1]] - med) / s == best; --k) {
+          if (pick == hi || order[k - 1] < order[pick]) pick = k - 1;
         }
         const double nn = static_cast<double>(n);
         const double ii = static_cast<double>(i);
         const double p = 1 - alpha / (2 * (nn - ii + 1));
         const double t = detail::t_quantile(p, nn - ii - 1);
         const double lambda = (nn - ii) * t / std::sqrt((nn - ii - 1 + t * t) * (nn - ii + 1));
-        removed.push_back(alive[arg]);
-        alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(arg));
+        removed.push_back(order[pick]);
+        gone[order[pick]] = true;
+        // Out of the range, keeping the rest sorted.
+        if (pick - lo < hi - 1 - pick) {
+          std::rotate(order.begin() + static_cast<std::ptrdiff_t>(lo),
+                      order.begin() + static_cast<std::ptrdiff_t>(pick),
+                      order.begin() + static_cast<std::ptrdiff_t>(pick + 1));
+          ++lo;
+        } else {
+          std::rotate(order.begin() + static_cast<std::ptrdiff_t>(pick),
+                      order.begin() + static_cast<std::ptrdiff_t>(pick + 1),
+                      order.begin() + static_cast<std::ptrdiff_t>(hi));
+          --hi;
+        }
         if (best > lambda) count = i;
       }
       for (size_t i = 0; i < count; ++i) flagged[removed[i]] = true;
