@@ -80,142 +80,17 @@ struct Theta {
 // Initial states: level, trend, then m seasonal values.
 using States = std::vector<double>;
 
-// The recursions specialised for one shape, computing only the SSE: the optimizers' inner loop.
-// Level and trend are updated as one linear map of the old level and trend (substituting the new
-// level into the trend equation, with u the deseasonalized value):
+// The recursions specialised for one shape, computing only the SSE: the optimizers' inner loop,
+// for kLanes parameter sets at once (unused lanes repeat the first) in a SIMD pair (GCC vector
+// extensions: SSE2 on every x86-64). The lanes' recursions are independent, so their dependency
+// chains overlap; each lane computes what it would alone. Level and trend are updated as one
+// linear map of the old level and trend (the new level substituted into the trend equation, u
+// the deseasonalized value):
 //   l' = (1 - a) l + ((1 - a) p b + a u),    b' = a b* (u - l) + p (1 - a b*) b,
-// the same recursion with two dependent operations per step on each state instead of four, which
-// is what bounds the loop's speed. Summation order differs from the textbook form only by
-// rounding; fit() reports the SSE of the textbook form (run with outputs).
-template <int Season, bool Trend>
-double sse_kernel(std::span<const double> y, const Theta& th, const States& x0, int m, double p,
-                  std::vector<double>& seas) {
-  double l = x0[0];
-  double b = Trend ? x0[1] : 0.0;
-  if constexpr (Season != 0) {
-    seas.assign(x0.begin() + (Trend ? 2 : 1), x0.end());
-  }
-  const double a = th.a, ac = 1 - th.a, g = th.g, gc = 1 - th.g;
-  const double ab = th.a * th.b, pb = p * (1 - th.a * th.b), acp = ac * p;
-  double sse = 0;
-  int j = 0;
-  for (const double v : y) {
-    const double base = Trend ? l + p * b : l;
-    double yhat, u;
-    if constexpr (Season == 2) {
-      const double s = seas[j];
-      if (!(s > 0) || !(base > 0)) return kHuge;
-      yhat = base * s;
-      u = v / s;
-      seas[j] = g * v / base + gc * s;
-      if (++j == m) j = 0;
-    } else if constexpr (Season == 1) {
-      const double s = seas[j];
-      yhat = base + s;
-      u = v - s;
-      seas[j] = g * (v - base) + gc * s;
-      if (++j == m) j = 0;
-    } else {
-      yhat = base;
-      u = v;
-    }
-    // Grouped so that the new level waits on l and b through one multiply and two adds.
-    const double lnew = Trend ? ac * l + (acp * b + a * u) : ac * l + a * u;
-    if constexpr (Trend) b = ab * (u - l) + pb * b;
-    l = lnew;
-    const double e = v - yhat;
-    sse += e * e;
-  }
-  return std::isfinite(sse) ? sse : kHuge;
-}
-
-// Runs the recursions over y. Returns the SSE (kHuge when the model breaks down: a division by
-// a non-positive season or level, or a non-finite value). Writes one-step predictions to
-// `fitted` and the final states to `out` when given, and the states after each of `origins`
-// values (ascending) to `snaps`.
-double run(std::span<const double> y, const Shape& sh, const Theta& th, const States& x0,
-           double* fitted, FittedModel* out, std::vector<double>& seas,
-           std::span<const size_t> origins = {}, std::vector<double>* snaps = nullptr) {
-  const double p = sh.damped ? th.p : 1.0;
-  if (!fitted && !out && !snaps) {
-    switch (sh.season * 2 + (sh.trend ? 1 : 0)) {
-      case 0:
-        return sse_kernel<0, false>(y, th, x0, sh.m, p, seas);
-      case 1:
-        return sse_kernel<0, true>(y, th, x0, sh.m, p, seas);
-      case 2:
-        return sse_kernel<1, false>(y, th, x0, sh.m, p, seas);
-      case 3:
-        return sse_kernel<1, true>(y, th, x0, sh.m, p, seas);
-      case 4:
-        return sse_kernel<2, false>(y, th, x0, sh.m, p, seas);
-      default:
-        return sse_kernel<2, true>(y, th, x0, sh.m, p, seas);
-    }
-  }
-  double l = x0[0];
-  double b = sh.trend ? x0[1] : 0.0;
-  const size_t so = sh.trend ? 2 : 1;
-  const int m = sh.m;
-  seas.assign(x0.begin() + static_cast<std::ptrdiff_t>(so), x0.end());
-  if (sh.season == 0) seas.assign(1, 0.0);
-  const double a = th.a, ac = 1 - th.a, be = th.b, bc = 1 - th.b, g = th.g, gc = 1 - th.g;
-  double sse = 0;
-  int j = 0;
-  size_t next_origin = 0;
-  auto save = [&](FittedModel* to) {
-    to->level = l;
-    to->trend = b;
-    to->season_state.clear();
-    if (sh.season) {
-      for (int i = 0; i < m; ++i)
-        to->season_state.push_back(seas[static_cast<size_t>((j + i) % m)]);
-    }
-  };
-  const size_t n = y.size();
-  for (size_t t = 0; t <= n; ++t) {
-    // Snapshot layout per origin: level, trend, then the next m seasonal states in order.
-    while (snaps && next_origin < origins.size() && origins[next_origin] == t) {
-      snaps->push_back(l);
-      snaps->push_back(b);
-      if (sh.season) {
-        for (int i = 0; i < m; ++i) snaps->push_back(seas[static_cast<size_t>((j + i) % m)]);
-      }
-      ++next_origin;
-    }
-    if (t == n) break;
-    const double base = l + p * b;
-    const double s = seas[static_cast<size_t>(j)];
-    double yhat, lnew;
-    if (sh.season == 2) {
-      if (!(s > 0) || !(base > 0)) return kHuge;
-      yhat = base * s;
-      lnew = a * y[t] / s + ac * base;
-      seas[static_cast<size_t>(j)] = g * y[t] / base + gc * s;
-    } else if (sh.season == 1) {
-      yhat = base + s;
-      lnew = a * (y[t] - s) + ac * base;
-      seas[static_cast<size_t>(j)] = g * (y[t] - base) + gc * s;
-    } else {
-      yhat = base;
-      lnew = a * y[t] + ac * base;
-    }
-    if (sh.trend) b = be * (lnew - l) + bc * p * b;
-    l = lnew;
-    const double e = y[t] - yhat;
-    sse += e * e;
-    if (fitted) fitted[t] = yhat;
-    if (++j == m) j = 0;
-  }
-  if (!std::isfinite(sse)) return kHuge;
-  if (out) save(out);
-  return sse;
-}
-
-// sse_kernel for kLanes parameter sets at once (unused lanes repeat the first), in SIMD pairs
-// (GCC vector extensions: SSE2 on every x86-64). The lanes' recursions are independent, so
-// their dependency chains overlap, and each lane computes exactly what sse_kernel computes for
-// it: the same IEEE operations in the same order.
+// the textbook recursion with the new states waiting on the old ones through one multiply and two
+// adds instead of a chain of four, the chain being what bounds the loop's speed. It differs from
+// the textbook form only by rounding; fit() reports the SSE of the textbook form (run with
+// outputs).
 constexpr int kLanes = 2;
 typedef double V2 __attribute__((vector_size(16)));
 typedef long long M2 __attribute__((vector_size(16)));
@@ -318,6 +193,78 @@ void sse_lanes(std::span<const double> y, const Shape& sh, const Theta* th, size
       break;
   }
   for (size_t k = 0; k < count; ++k) out[k] = o[k];
+}
+
+// Runs the recursions over y. Returns the SSE (kHuge when the model breaks down: a division by
+// a non-positive season or level, or a non-finite value). Writes one-step predictions to
+// `fitted` and the final states to `out` when given, and the states after each of `origins`
+// values (ascending) to `snaps`.
+double run(std::span<const double> y, const Shape& sh, const Theta& th, const States& x0,
+           double* fitted, FittedModel* out, std::vector<double>& seas,
+           std::span<const size_t> origins = {}, std::vector<double>* snaps = nullptr) {
+  const double p = sh.damped ? th.p : 1.0;
+  if (!fitted && !out && !snaps) {
+    double sse = 0;
+    sse_lanes(y, sh, &th, 1, x0, seas, &sse);
+    return sse;
+  }
+  double l = x0[0];
+  double b = sh.trend ? x0[1] : 0.0;
+  const size_t so = sh.trend ? 2 : 1;
+  const int m = sh.m;
+  seas.assign(x0.begin() + static_cast<std::ptrdiff_t>(so), x0.end());
+  if (sh.season == 0) seas.assign(1, 0.0);
+  const double a = th.a, ac = 1 - th.a, be = th.b, bc = 1 - th.b, g = th.g, gc = 1 - th.g;
+  double sse = 0;
+  int j = 0;
+  size_t next_origin = 0;
+  auto save = [&](FittedModel* to) {
+    to->level = l;
+    to->trend = b;
+    to->season_state.clear();
+    if (sh.season) {
+      for (int i = 0; i < m; ++i)
+        to->season_state.push_back(seas[static_cast<size_t>((j + i) % m)]);
+    }
+  };
+  const size_t n = y.size();
+  for (size_t t = 0; t <= n; ++t) {
+    // Snapshot layout per origin: level, trend, then the next m seasonal states in order.
+    while (snaps && next_origin < origins.size() && origins[next_origin] == t) {
+      snaps->push_back(l);
+      snaps->push_back(b);
+      if (sh.season) {
+        for (int i = 0; i < m; ++i) snaps->push_back(seas[static_cast<size_t>((j + i) % m)]);
+      }
+      ++next_origin;
+    }
+    if (t == n) break;
+    const double base = l + p * b;
+    const double s = seas[static_cast<size_t>(j)];
+    double yhat, lnew;
+    if (sh.season == 2) {
+      if (!(s > 0) || !(base > 0)) return kHuge;
+      yhat = base * s;
+      lnew = a * y[t] / s + ac * base;
+      seas[static_cast<size_t>(j)] = g * y[t] / base + gc * s;
+    } else if (sh.season == 1) {
+      yhat = base + s;
+      lnew = a * (y[t] - s) + ac * base;
+      seas[static_cast<size_t>(j)] = g * (y[t] - base) + gc * s;
+    } else {
+      yhat = base;
+      lnew = a * y[t] + ac * base;
+    }
+    if (sh.trend) b = be * (lnew - l) + bc * p * b;
+    l = lnew;
+    const double e = y[t] - yhat;
+    sse += e * e;
+    if (fitted) fitted[t] = yhat;
+    if (++j == m) j = 0;
+  }
+  if (!std::isfinite(sse)) return kHuge;
+  if (out) save(out);
+  return sse;
 }
 
 // Which smoothing parameters are free, and the map from the unit cube to bounded values.
