@@ -73,7 +73,7 @@ std::vector<double> robust_trend(std::span<const double> v, std::span<const doub
       if (leave_out_self && j == i) continue;
       w.push_back(v[j] - slope[i] * (static_cast<double>(j) - static_cast<double>(i)));
     }
-    out[i] = median_inplace(w);
+    out[i] = i == 0 ? median_inplace(w) : detail::median_near(w, out[i - 1]);
   }
   return out;
 }

@@ -937,15 +937,18 @@ void forecast_from(ModelKind k, int season, const ModelParams& p, const Forecast
   const double phi = p.phi.value_or(1);
   const bool rel = relative_errors(k);
   double phih = 0, pw = 1;  // phi + phi^2 + ... + phi^i
-  for (int i = 1; i <= h; ++i) {
+  size_t phase = 0;         // (i - 1) mod the season, counted instead of divided
+  const size_t period = std::max<size_t>(
+      k == ModelKind::kSeasonalNaive ? static_cast<size_t>(std::max(season, 1)) : st.season.size(),
+      1);
+  for (int i = 1; i <= h; ++i, phase = phase + 1 == period ? 0 : phase + 1) {
     double v = 0;
     switch (k) {
       case ModelKind::kNaive:
         v = y[n - 1];
         break;
       case ModelKind::kSeasonalNaive: {
-        const size_t sl = static_cast<size_t>(season);
-        v = y[n - sl + static_cast<size_t>(i - 1) % sl];
+        v = y[n - period + phase];
         break;
       }
       case ModelKind::kMovingAverage:
@@ -961,7 +964,7 @@ void forecast_from(ModelKind k, int season, const ModelParams& p, const Forecast
         if (st.season.empty()) {
           v = base;
         } else {
-          const double sv = st.season[static_cast<size_t>(i - 1) % st.season.size()];
+          const double sv = st.season[phase];
           v = rel ? base * sv : base + sv;
         }
       }
@@ -974,6 +977,13 @@ std::vector<double> point_forecasts(const FittedModel& m, int h) {
   std::vector<double> f;
   forecast_from(m.model, m.season, m.params, {m.history, m.level, m.trend, m.season_state}, h, f);
   return f;
+}
+
+// sum + |a[0] - f[0]| + ... + |a[n-1] - f[n-1]|, added in that order (out of line: inside
+// select_model the running sum was kept in memory, a store and a load per term).
+[[gnu::noinline]] double add_abs_errors(const double* a, const double* f, size_t n, double sum) {
+  for (size_t i = 0; i < n; ++i) sum += std::abs(a[i] - f[i]);
+  return sum;
 }
 
 // Variance added by estimating the linear model's or the moving average's parameters.
@@ -1263,10 +1273,9 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
           p = &lin;
         }
         forecast_from(k, f->season, *p, st, horizon, fc);
-        for (size_t i = 0; i < H && origin + i < n; ++i) {
-          err += std::abs(y[origin + i] - fc[i]);
-          ++count;
-        }
+        const size_t len = std::min(H, n - origin);
+        err = add_abs_errors(&y[origin], fc.data(), len, err);
+        count += len;
       }
     }
     scores.push_back(count > 0 && err < kHuge ? err / static_cast<double>(count)

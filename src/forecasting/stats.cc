@@ -165,7 +165,28 @@ double select_kth(double* a, size_t n, size_t k) {
   return a[k];
 }
 
+// The k-th smallest of a[0, n) after one partition around `guess` (a value near it): then only
+// the side holding it is searched. The value is the same as select_kth's.
+double select_kth_near(double* a, size_t n, size_t k, double guess) {
+  size_t store = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double t = a[i];
+    a[i] = a[store];
+    a[store] = t;
+    store += t < guess ? 1 : 0;
+  }
+  return k < store ? select_kth(a, store, k) : select_kth(a + store, n - store, k - store);
+}
+
 }  // namespace
+
+double median_near(std::vector<double>& s, double guess) {
+  if (s.empty()) return 0;
+  const size_t mid = s.size() / 2;
+  const double hi = select_kth_near(s.data(), s.size(), mid, guess);
+  if (s.size() % 2 == 1) return hi;
+  return (*std::max_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(mid)) + hi) / 2;
+}
 
 double median_inplace(std::vector<double>& s) {
   if (s.empty()) return 0;

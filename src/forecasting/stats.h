@@ -17,6 +17,8 @@ double t_quantile(double p, double df);
 double median(std::span<const double> v);
 /// Median of a scratch buffer, reordering it (no copy). 0 when empty.
 double median_inplace(std::vector<double>& v);
+/// median_inplace, faster when `guess` is near the median (e.g. the last of a rolling median).
+double median_near(std::vector<double>& v, double guess);
 /// Sample quantile with linear interpolation (type 7, numpy's default), q in [0, 1].
 double quantile(std::span<const double> v, double q);
 
