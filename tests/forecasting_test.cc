@@ -409,8 +409,8 @@ TEST(BudgetTest, PeriodsAndErrors) {
 namespace costops::forecasting {
 namespace {
 
-// The decompositions' medians (a branch-free quickselect) equal std::nth_element's on every
-// size, with ties, sorted and reversed input.
+// The decompositions' medians (a branch-free quickselect, also after a first partition around a
+// guess) equal std::nth_element's on every size, with ties, sorted and reversed input.
 TEST(MedianTest, QuickselectEqualsNthElement) {
   std::mt19937_64 rng(11);
   for (size_t n = 1; n <= 130; ++n) {
@@ -428,7 +428,13 @@ TEST(MedianTest, QuickselectEqualsNthElement) {
         want = (*std::max_element(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(n / 2)) +
                 want) /
                2;
+      std::vector<double> w = v;
       EXPECT_EQ(detail::median_inplace(v), want) << "n " << n << " shape " << shape;
+      // Partitioned first around a guess: below, near and above the median.
+      for (double guess : {-10.0, want, want + 0.3, 1e9}) {
+        std::vector<double> g = w;
+        EXPECT_EQ(detail::median_near(g, guess), want) << "n " << n << " guess " << guess;
+      }
     }
   }
 }
