@@ -172,26 +172,13 @@ void sse_lanes(std::span<const double> y, const Shape& sh, const Theta* th, size
   Theta t[kLanes];
   for (size_t k = 0; k < static_cast<size_t>(kLanes); ++k) t[k] = th[k < count ? k : 0];
   double o[kLanes];
-  switch (sh.season * 2 + (sh.trend ? 1 : 0)) {
-    case 0:
-      sse_kernel_lanes<0, false>(y, t, x0, sh.m, sh.damped, seas, o);
-      break;
-    case 1:
-      sse_kernel_lanes<0, true>(y, t, x0, sh.m, sh.damped, seas, o);
-      break;
-    case 2:
-      sse_kernel_lanes<1, false>(y, t, x0, sh.m, sh.damped, seas, o);
-      break;
-    case 3:
-      sse_kernel_lanes<1, true>(y, t, x0, sh.m, sh.damped, seas, o);
-      break;
-    case 4:
-      sse_kernel_lanes<2, false>(y, t, x0, sh.m, sh.damped, seas, o);
-      break;
-    default:
-      sse_kernel_lanes<2, true>(y, t, x0, sh.m, sh.damped, seas, o);
-      break;
-  }
+  // Indexed by season * 2 + trend.
+  using Kernel = void (*)(std::span<const double>, const Theta*, const States&, int, bool,
+                          std::vector<double>&, double*);
+  static constexpr Kernel kKernels[] = {sse_kernel_lanes<0, false>, sse_kernel_lanes<0, true>,
+                                        sse_kernel_lanes<1, false>, sse_kernel_lanes<1, true>,
+                                        sse_kernel_lanes<2, false>, sse_kernel_lanes<2, true>};
+  kKernels[sh.season * 2 + (sh.trend ? 1 : 0)](y, t, x0, sh.m, sh.damped, seas, o);
   for (size_t k = 0; k < count; ++k) out[k] = o[k];
 }
 
