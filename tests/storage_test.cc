@@ -283,6 +283,36 @@ TEST(IngestPipelineTest, SinkSeesEveryBatchInOrderAfterPrepareAndStopsAtItsFirst
   }
 }
 
+// An encoding left behind by a batch that was never written is not used for other records that
+// came to occupy the same memory.
+TEST_P(StoreTest, PipelinedWriterNeverWritesAStaleEncoding) {
+  COSTOPS_OPEN_STORE(store, "pipelined");
+  auto record = [](const std::string& id) {
+    PricedRecord pr;
+    pr.usage.id = id;
+    pr.usage.provider = "openai";
+    pr.usage.model = "gpt-4o";
+    pr.usage.timestamp = *parse_timestamp("2026-09-01T10:00:00Z");
+    pr.usage.has_timestamp = true;
+    pr.usage.usage.set(units::kInputTokens, 100);
+    pr.unpriced_reason = "test";
+    return pr;
+  };
+  storage::PipelinedWriter writer(*store);
+  std::vector<PricedRecord> batch = {record("a-1"), record("a-2")};
+  writer.encode(batch);                    // never written
+  batch = {record("b-1"), record("b-2")};  // same size, and likely the same memory
+  auto w = writer.write(batch);
+  ASSERT_TRUE(w.has_value()) << w.status().to_string();
+  EXPECT_EQ(w->stored, 2u);
+  writer.encode(batch);
+  EXPECT_EQ(writer.write(batch)->duplicates, 2u);
+  std::vector<std::string> ids;
+  for (const auto& r : scan_all(*store)) ids.push_back(r.usage.id);
+  std::sort(ids.begin(), ids.end());  // scans order by time, then key
+  EXPECT_EQ(ids, (std::vector<std::string>{"b-1", "b-2"}));
+}
+
 TEST_P(StoreTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
   COSTOPS_OPEN_STORE(store, "rejects");
   const std::string text =

@@ -40,16 +40,41 @@ void PipelinedWriter::encode(std::span<const PricedRecord> batch) {
   encoded_.push_back(std::move(e));
 }
 
+namespace {
+
+// Whether `e` is the encoding of `batch`: the same records, and still their rows (a batch that
+// was encoded but never written leaves an encoding behind, whose records' memory may since hold
+// another batch: its first and last keys tell).
+bool encodes(const EncodedRecords& e, std::span<const PricedRecord> batch) {
+  if (e.records().data() != batch.data() || e.records().size() != batch.size()) return false;
+  if (batch.empty()) return true;
+  for (size_t i : {size_t{0}, batch.size() - 1}) {
+    const detail::Row& row = e.rows()[i];
+    int64_t hi = 0, lo = 0;
+    detail::key_hash(batch[i].usage, &hi, &lo);
+    if (row.key_hi != hi || row.key_lo != lo ||
+        row.ts != batch[i].usage.timestamp.time_since_epoch().count())
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<WriteStats> PipelinedWriter::write(std::span<const PricedRecord> batch) {
   EncodedRecords e;
   {
+    // The oldest encoding of this batch; older ones were never written and are dropped.
     std::lock_guard lock(mu_);
-    if (!encoded_.empty()) {
+    while (!encoded_.empty()) {
       e = std::move(encoded_.front());
       encoded_.pop_front();
+      if (encodes(e, batch)) break;
+      spare_.push_back(std::move(e));
+      e = EncodedRecords();
     }
   }
-  if (e.records().data() != batch.data() || e.records().size() != batch.size()) e.encode(batch);
+  if (!encodes(e, batch)) e.encode(batch);
   auto w = store_.write(e);
   std::lock_guard lock(mu_);
   spare_.push_back(std::move(e));

@@ -356,16 +356,20 @@ void dim_values(const PricedRecord& pr, std::string_view out[kDimKinds]) {
   out[kDimCurrency] = pr.cost ? pr.cost->total_cost.currency.code() : std::string_view();
 }
 
-void make_row(const PricedRecord& pr, Row* row) {
-  const UsageRecord& r = pr.usage;
+void key_hash(const UsageRecord& r, int64_t* hi, int64_t* lo) {
   if (!r.id.empty()) {  // record_key(r), hashed without building it
-    row->key_hi = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0xcbf29ce484222325ULL)));
-    row->key_lo = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0x84222325cbf29ce4ULL)));
+    *hi = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0xcbf29ce484222325ULL)));
+    *lo = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0x84222325cbf29ce4ULL)));
   } else {
     const std::string key = record_key(r);
-    row->key_hi = static_cast<int64_t>(fnv1a(key, 0xcbf29ce484222325ULL));
-    row->key_lo = static_cast<int64_t>(fnv1a(key, 0x84222325cbf29ce4ULL));
+    *hi = static_cast<int64_t>(fnv1a(key, 0xcbf29ce484222325ULL));
+    *lo = static_cast<int64_t>(fnv1a(key, 0x84222325cbf29ce4ULL));
   }
+}
+
+void make_row(const PricedRecord& pr, Row* row) {
+  const UsageRecord& r = pr.usage;
+  key_hash(r, &row->key_hi, &row->key_lo);
   row->ts = r.timestamp.time_since_epoch().count();
   row->day = row->ts >= 0 ? row->ts / kUsPerDay : (row->ts - kUsPerDay + 1) / kUsPerDay;
   row->key_day = r.has_timestamp ? row->day : kNoOwnDay;

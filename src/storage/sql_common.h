@@ -44,6 +44,8 @@ struct Row {
 void dim_values(const PricedRecord& r, std::string_view out[kDimKinds]);
 /// key_day of records that came without a timestamp (they were stored at the ingest time).
 inline constexpr int64_t kNoOwnDay = -1;
+/// The 128-bit hash of record_key(r), as the key columns hold it.
+void key_hash(const UsageRecord& r, int64_t* hi, int64_t* lo);
 /// Encodes a record's row.
 void make_row(const PricedRecord& r, Row* row);
 

@@ -115,8 +115,9 @@ class PipelinedWriter {
   explicit PipelinedWriter(Store& store) : store_(store) {}
   /// Encodes `batch` for a later write(). REQUIRES: the records outlive that write, unchanged.
   void encode(std::span<const PricedRecord> batch);
-  /// Writes `batch` (Store::write), with the encoding encode() made of it when it is the oldest
-  /// not yet written; a batch never encoded is encoded here.
+  /// Writes `batch` (Store::write) with the encoding encode() made of it: the oldest not yet
+  /// written that is of these records (older ones, never written, are dropped). A batch without
+  /// one, or whose records changed since, is encoded here.
   Result<WriteStats> write(std::span<const PricedRecord> batch);
 
  private:
