@@ -375,6 +375,11 @@ class SqliteStore final : public Store {
 };
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
+  // SQLite's memory statistics take a global mutex on every allocation; SQLite recommends turning
+  // them off. Only possible before SQLite is initialized: a program that already uses SQLite keeps
+  // its settings (the call then fails, harmlessly).
+  static const bool memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  (void)memstatus_off;
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);

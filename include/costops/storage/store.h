@@ -69,7 +69,9 @@ class Store {
 
   /// Opens (creating when needed) the store named by `url`: a path or "sqlite:PATH" (SQLite, the
   /// embedded default). Applies pending schema migrations; refuses a database whose schema is
-  /// newer than this build.
+  /// newer than this build. The first SQLite store opened before the program initialized SQLite
+  /// itself turns SQLite's memory statistics off (SQLITE_CONFIG_MEMSTATUS, as SQLite recommends:
+  /// they lock a global mutex per allocation).
   static Result<std::unique_ptr<Store>> open(std::string_view url);
   /// $COSTOPS_DB, else $XDG_DATA_HOME/cost-ops/costops.db (~/.local/share/... by default).
   static std::string default_url();
