@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -92,6 +93,9 @@ using States = std::vector<double>;
 // the textbook form only by rounding; fit() reports the SSE of the textbook form (run with
 // outputs).
 constexpr int kLanes = 2;
+// At most four smoothing parameters are free (alpha, beta, gamma, phi): a point of the unit cube.
+constexpr size_t kMaxFree = 4;
+using Point = std::array<double, kMaxFree>;
 typedef double V2 __attribute__((vector_size(16)));
 typedef long long M2 __attribute__((vector_size(16)));
 
@@ -281,19 +285,24 @@ template <typename FB>
 std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, int max_evals,
                                 double& best) {
   const size_t d = x0.size();
-  const std::vector<double>* batch[kLanes];
+  assert(d <= kMaxFree);
+  const Point* batch[kLanes];
   double fb_out[kLanes];
+  Point start{};
+  std::copy(x0.begin(), x0.end(), start.begin());
   if (d == 0) {
-    batch[0] = &x0;
+    batch[0] = &start;
     fb(batch, 1, fb_out);
     best = fb_out[0];
     return x0;
   }
-  auto clamp01 = [](std::vector<double>& v) {
-    for (double& x : v) x = std::clamp(x, 0.0, 1.0);
+  auto clamp01 = [d](Point& v) {
+    for (size_t i = 0; i < d; ++i) v[i] = std::clamp(v[i], 0.0, 1.0);
   };
-  std::vector<std::vector<double>> pts(d + 1, x0);
-  std::vector<double> fv(d + 1);
+  // Fixed-size storage: the simplex has at most kMaxFree + 1 vertices.
+  std::array<Point, kMaxFree + 1> pts;
+  std::array<double, kMaxFree + 1> fv{};
+  for (size_t k = 0; k <= d; ++k) pts[k] = start;
   for (size_t i = 0; i < d; ++i) {
     pts[i + 1][i] += pts[i + 1][i] + step <= 1.0 ? step : -step;
   }
@@ -318,18 +327,22 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
   };
   eval_vertices(0, d + 1);
   int evals = static_cast<int>(d + 1);
-  std::vector<size_t> idx(d + 1);
-  std::vector<double> c(d), xr(d), xe(d), xco(d), xci(d);
+  std::array<size_t, kMaxFree + 1> idx{};
+  Point c{}, xr{}, xe{}, xco{}, xci{};
   while (evals < max_evals) {
-    std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return fv[a] < fv[b]; });
+    // Vertices by value: an insertion sort (stable, as std::sort is on so few).
+    for (size_t k = 0; k <= d; ++k) {
+      size_t j = k;
+      for (; j > 0 && fv[k] < fv[idx[j - 1]]; --j) idx[j] = idx[j - 1];
+      idx[j] = k;
+    }
     const size_t lo = idx[0], hi = idx[d], nh = idx[d - 1];
     if (std::abs(fv[hi] - fv[lo]) <= 1e-10 * (std::abs(fv[lo]) + 1e-30)) {
       double spread = 0;
       for (size_t i = 0; i < d; ++i) spread = std::max(spread, std::abs(pts[hi][i] - pts[lo][i]));
       if (spread < 1e-7) break;
     }
-    std::fill(c.begin(), c.end(), 0.0);
+    std::fill(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(d), 0.0);
     for (size_t k = 0; k <= d; ++k) {
       if (k == hi) continue;
       for (size_t i = 0; i < d; ++i) c[i] += pts[k][i] / static_cast<double>(d);
@@ -343,7 +356,7 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
     fb(batch, 2, fb_out);
     const double fr = fb_out[0], fci = fb_out[1];
     ++evals;
-    auto eval_one = [&](const std::vector<double>& x) {
+    auto eval_one = [&](const Point& x) {
       batch[0] = &x;
       fb(batch, 1, fb_out);
       return fb_out[0];
@@ -379,9 +392,10 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
       }
     }
   }
-  const size_t b = static_cast<size_t>(std::min_element(fv.begin(), fv.end()) - fv.begin());
+  const size_t b = static_cast<size_t>(
+      std::min_element(fv.begin(), fv.begin() + static_cast<std::ptrdiff_t>(d + 1)) - fv.begin());
   best = fv[b];
-  return pts[b];
+  return std::vector<double>(pts[b].begin(), pts[b].begin() + static_cast<std::ptrdiff_t>(d));
 }
 
 // Solves (A + ridge) x = r in place for a small symmetric positive semi-definite A (row-major
@@ -609,9 +623,10 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
   auto sse_of = [&](std::span<const double> u) {
     return run(y, sh, map(u), x, nullptr, nullptr, seas);
   };
-  auto sse_batch = [&](const std::vector<double>* const* us, size_t count, double* out) {
+  auto sse_batch = [&](const Point* const* us, size_t count, double* out) {
     Theta th[kLanes];
-    for (size_t k = 0; k < count; ++k) th[k] = map(*us[k]);
+    for (size_t k = 0; k < count; ++k)
+      th[k] = map(std::span<const double>(us[k]->data(), map.free.size()));
     sse_lanes(y, sh, th, count, x, seas, out);
   };
   const size_t d = map.free.size();
