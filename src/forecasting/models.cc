@@ -938,40 +938,41 @@ void forecast_from(ModelKind k, int season, const ModelParams& p, const Forecast
           : 0.0;
   const double phi = p.phi.value_or(1);
   const bool rel = relative_errors(k);
-  double phih = 0, pw = 1;  // phi + phi^2 + ... + phi^i
-  size_t phase = 0;         // (i - 1) mod the season, counted instead of divided
-  const size_t period = std::max<size_t>(
-      k == ModelKind::kSeasonalNaive ? static_cast<size_t>(std::max(season, 1)) : st.season.size(),
-      1);
-  for (int i = 1; i <= h; ++i, phase = phase + 1 == period ? 0 : phase + 1) {
-    double v = 0;
-    switch (k) {
-      case ModelKind::kNaive:
-        v = y[n - 1];
-        break;
-      case ModelKind::kSeasonalNaive: {
-        v = y[n - period + phase];
-        break;
-      }
-      case ModelKind::kMovingAverage:
-        v = ma;
-        break;
-      case ModelKind::kLinear:
-        v = *p.intercept + *p.slope * static_cast<double>(n - 1 + static_cast<size_t>(i));
-        break;
-      default: {
-        pw *= phi;
-        phih += pw;
-        const double base = st.level + (p.beta ? phih * st.trend : 0.0);
-        if (st.season.empty()) {
-          v = base;
-        } else {
-          const double sv = st.season[phase];
-          v = rel ? base * sv : base + sv;
-        }
-      }
+  // One loop per kind of model (the kind is fixed for all h steps).
+  const size_t steps = out.size();
+  switch (k) {
+    case ModelKind::kNaive:
+      std::fill(out.begin(), out.end(), y[n - 1]);
+      return;
+    case ModelKind::kSeasonalNaive: {
+      const size_t period = static_cast<size_t>(std::max(season, 1));
+      for (size_t i = 0, phase = 0; i < steps; ++i, phase = phase + 1 == period ? 0 : phase + 1)
+        out[i] = y[n - period + phase];
+      return;
     }
-    out[static_cast<size_t>(i - 1)] = v;
+    case ModelKind::kMovingAverage:
+      std::fill(out.begin(), out.end(), ma);
+      return;
+    case ModelKind::kLinear:
+      for (size_t i = 0; i < steps; ++i)
+        out[i] = *p.intercept + *p.slope * static_cast<double>(n - 1 + (i + 1));
+      return;
+    default:
+      break;
+  }
+  double phih = 0, pw = 1;  // phi + phi^2 + ... + phi^i
+  const bool trend = p.beta.has_value();
+  const size_t period = std::max<size_t>(st.season.size(), 1);
+  for (size_t i = 0, phase = 0; i < steps; ++i, phase = phase + 1 == period ? 0 : phase + 1) {
+    pw *= phi;
+    phih += pw;
+    const double base = st.level + (trend ? phih * st.trend : 0.0);
+    if (st.season.empty()) {
+      out[i] = base;
+    } else {
+      const double sv = st.season[phase];
+      out[i] = rel ? base * sv : base + sv;
+    }
   }
 }
 
