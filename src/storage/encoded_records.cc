@@ -1,4 +1,5 @@
 #include <mutex>
+#include <utility>
 
 #include "costops/storage/store.h"
 #include "storage/sql_common.h"
@@ -63,18 +64,18 @@ bool encodes(const EncodedRecords& e, std::span<const PricedRecord> batch) {
 
 Result<WriteStats> PipelinedWriter::write(std::span<const PricedRecord> batch) {
   EncodedRecords e;
+  bool found = false;
   {
     // The oldest encoding of this batch; older ones were never written and are dropped.
     std::lock_guard lock(mu_);
-    while (!encoded_.empty()) {
+    while (!found && !encoded_.empty()) {
       e = std::move(encoded_.front());
       encoded_.pop_front();
-      if (encodes(e, batch)) break;
-      spare_.push_back(std::move(e));
-      e = EncodedRecords();
+      found = encodes(e, batch);
+      if (!found) spare_.push_back(std::exchange(e, EncodedRecords()));
     }
   }
-  if (!encodes(e, batch)) e.encode(batch);
+  if (!found) e.encode(batch);
   auto w = store_.write(e);
   std::lock_guard lock(mu_);
   spare_.push_back(std::move(e));

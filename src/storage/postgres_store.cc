@@ -156,8 +156,7 @@ class PostgresStore final : public Store {
   }
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
-    const SqlRunner sql_runner{runner(),
-                               [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    const SqlRunner sql_runner{runner(), add_dim()};
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
     auto n = detail::update_costs(Dialect{true}, sql_runner, records);
     if (!n) {
@@ -241,18 +240,11 @@ class PostgresStore final : public Store {
     const auto rows = batch.rows();
     std::string data;
     data.reserve(rows.size() * 400);
-    std::string_view values[kDimKinds];
+    const AddDim add = add_dim();
     for (size_t r = 0; r < rows.size(); ++r) {
       const Row& row = rows[r];
       int64_t dims[kDimKinds];  // the ids of the row's dimensions in this database
-      dim_values(batch.records()[r], values);
-      for (int k = 0; k < kDimKinds; ++k) {
-        dims[k] = dims_.find(k, values[k]);
-        if (dims[k] >= 0) continue;
-        auto id = dim_id(k, values[k]);
-        if (!id) return id.status();
-        dims[k] = *id;
-      }
+      COSTOPS_RETURN_IF_ERROR(dims_.ids_of(batch.records()[r], dims, add));
       for (int64_t v : {row.key_hi, row.key_lo, row.ts, row.day, dims[kDimProvider],
                         dims[kDimModel], dims[kDimOrganization], dims[kDimProject], dims[kDimUser],
                         row.input_tokens, row.output_tokens, row.priced, dims[kDimCurrency],
@@ -311,6 +303,11 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_
   }
 
   Status load_dims() { return dims_.load(runner()); }
+
+  // dim_id as an AddDim, for the code both stores share.
+  AddDim add_dim() {
+    return [this](int kind, std::string_view v) { return dim_id(kind, v); };
+  }
 
   Result<int64_t> dim_id(int kind, std::string_view value) {
     return dims_.id(kind, value, [&]() -> Result<int64_t> {

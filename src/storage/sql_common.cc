@@ -332,6 +332,19 @@ Result<int64_t> DimCache::id(int kind, std::string_view value,
   return *id;
 }
 
+Status DimCache::ids_of(const PricedRecord& r, int64_t ids[kDimKinds], const AddDim& add) const {
+  std::string_view values[kDimKinds];
+  dim_values(r, values);
+  for (int k = 0; k < kDimKinds; ++k) {
+    ids[k] = find(k, values[k]);
+    if (ids[k] >= 0) continue;
+    auto id = add(k, values[k]);
+    if (!id) return id.status();
+    ids[k] = *id;
+  }
+  return Status::ok();
+}
+
 DimId DimCache::lookup() const {
   return [this](int kind, const std::string& v) -> std::optional<int64_t> {
     auto it = ids_[kind].find(v);

@@ -92,6 +92,9 @@ using RunSql =
     std::function<Status(const std::string& sql, const std::vector<struct SqlParam>& params,
                          const std::function<void(const ResultRow&)>& on_row)>;
 
+/// A store's way to get the id of a dimension value it may not have stored yet (inserting it).
+using AddDim = std::function<Result<int64_t>(int kind, std::string_view value)>;
+
 /// The in-memory copy of the dims table (dimension value <-> id) both stores keep.
 class DimCache {
  public:
@@ -102,6 +105,9 @@ class DimCache {
     const auto it = ids_[kind].find(value);
     return it == ids_[kind].end() ? -1 : it->second;
   }
+  /// The ids of a record's dimensions (DimKind order) into `ids`: from the cache, and from `add`
+  /// (which inserts and caches) for values not in it.
+  Status ids_of(const PricedRecord& r, int64_t ids[kDimKinds], const AddDim& add) const;
   /// The id of `value`, inserting it with `insert` (which returns the new id) when new.
   Result<int64_t> id(int kind, std::string_view value,
                      const std::function<Result<int64_t>()>& insert);
@@ -155,7 +161,7 @@ RepriceSql reprice_sql(const Dialect& d);
 /// How the shared repricing runs statements on a store's connection.
 struct SqlRunner {
   RunSql run;
-  std::function<Result<int64_t>(int kind, std::string_view value)> dim_id;
+  AddDim dim_id;
 };
 /// Custom-price statements (identical in both dialects except for the parameter markers).
 struct CustomPriceSql {

@@ -170,8 +170,7 @@ class SqliteStore final : public Store {
   }
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
-    const SqlRunner sql_runner{runner(),
-                               [this](int kind, std::string_view v) { return dim_id(kind, v); }};
+    const SqlRunner sql_runner{runner(), add_dim()};
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     auto n = detail::update_costs(Dialect{}, sql_runner, records);
     if (!n) {
@@ -272,19 +271,11 @@ class SqliteStore final : public Store {
       last_write_ = stats;
       return Status::ok();
     }
+    // The ids of each row's dimensions in this database.
     dims_of_.resize(rows.size());
-    std::string_view values[kDimKinds];
-    for (size_t r = 0; r < rows.size(); ++r) {
-      int64_t* dims = dims_of_[r].data();  // the ids of the row's dimensions in this database
-      dim_values(batch.records()[r], values);
-      for (int k = 0; k < kDimKinds; ++k) {
-        dims[k] = dims_.find(k, values[k]);
-        if (dims[k] >= 0) continue;
-        auto id = dim_id(k, values[k]);
-        if (!id) return id.status();
-        dims[k] = *id;
-      }
-    }
+    const AddDim add = add_dim();
+    for (size_t r = 0; r < rows.size(); ++r)
+      COSTOPS_RETURN_IF_ERROR(dims_.ids_of(batch.records()[r], dims_of_[r].data(), add));
     auto append = can_append(rows);
     if (!append) return append.status();
     stored_.assign(rows.size(), 0);
@@ -340,6 +331,11 @@ class SqliteStore final : public Store {
     }
     last_write_ = stats;
     return Status::ok();
+  }
+
+  // dim_id as an AddDim, for the code both stores share.
+  AddDim add_dim() {
+    return [this](int kind, std::string_view v) { return dim_id(kind, v); };
   }
 
   Result<int64_t> dim_id(int kind, std::string_view value) {
