@@ -16,6 +16,9 @@ using detail::median_inplace;
 using detail::quantile;
 
 constexpr double kMadScale = 1.4826;
+// The mean absolute deviation times this estimates sigma (sqrt(pi / 2)); the scale used when
+// more than half the deviations are zero.
+constexpr double kMeanAbsScale = 1.2533;
 
 // The 2*half+1 points around i: centered, shifted inward at the ends (not truncated), so edge
 // estimates rest on as many points as inner ones; the slope correction handles the asymmetry.
@@ -25,11 +28,8 @@ std::pair<size_t, size_t> window(size_t i, size_t n, size_t half) {
   return {lo, lo + len};
 }
 
-// The median of sorted values (0 when empty), as median_inplace computes it.
 double median_sorted(std::span<const double> s) {
-  if (s.empty()) return 0;
-  const size_t mid = s.size() / 2;
-  return s.size() % 2 == 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return detail::median_of_sorted(s.size(), [&](size_t i) { return s[i]; });
 }
 
 // For each point, the median slope over its centered window (truncated at the ends), from
@@ -153,8 +153,7 @@ Decomposition decompose(std::span<const double> y, int season) {
           std::lower_bound(s.begin(), s.end(), w[i] - trend_out[i]) - s.begin());
       const size_t k = s.size() - 1;                             // values left
       auto at = [&](size_t t) { return s[t < r ? t : t + 1]; };  // t-th smallest of those
-      const double med = k == 0 ? 0.0 : k % 2 == 1 ? at(k / 2) : (at(k / 2 - 1) + at(k / 2)) / 2;
-      seas_out[i] = med - center;
+      seas_out[i] = detail::median_of_sorted(k, at) - center;
     }
   }
   d.baseline.resize(n);
@@ -176,7 +175,8 @@ double robust_scale(std::span<const double> v, double center) {
   double s = kMadScale * median(dev);
   if (s <= 0) {
     // More than half the deviations are zero: fall back to the mean absolute deviation.
-    s = 1.2533 * std::accumulate(dev.begin(), dev.end(), 0.0) / static_cast<double>(v.size());
+    s = kMeanAbsScale * std::accumulate(dev.begin(), dev.end(), 0.0) /
+        static_cast<double>(v.size());
   }
   return s;
 }
@@ -313,7 +313,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       for (size_t i = 1; i <= k_max && hi - lo > 2; ++i) {
         const size_t left = hi - lo;
         auto val = [&](size_t k) { return r[order[lo + k]]; };
-        const double med = left % 2 == 1 ? val(left / 2) : (val(left / 2 - 1) + val(left / 2)) / 2;
+        const double med = detail::median_of_sorted(left, val);
         // The deviations in increasing order, merged from both sides of the median.
         size_t down = static_cast<size_t>(
             std::lower_bound(order.begin() + static_cast<std::ptrdiff_t>(lo),
@@ -337,7 +337,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
           for (size_t j = 0; j < n; ++j) {
             if (!gone[j]) sum += std::abs(r[j] - med);
           }
-          s = 1.2533 * sum / static_cast<double>(left);
+          s = kMeanAbsScale * sum / static_cast<double>(left);
         }
         if (!(s > 0)) break;
         // The largest score, and among equal scores the first index: scores fall from each end.

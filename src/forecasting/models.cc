@@ -314,13 +314,13 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
       if (k == skip) continue;
       which[n] = k;
       batch[n++] = &pts[k];
-      if (n == static_cast<size_t>(kLanes) || k == d) {
+      if (n == static_cast<size_t>(kLanes)) {
         fb(batch, n, fb_out);
         for (size_t i = 0; i < n; ++i) fv[which[i]] = fb_out[i];
         n = 0;
       }
     }
-    if (n > 0) {
+    if (n > 0) {  // an odd one out
       fb(batch, n, fb_out);
       for (size_t i = 0; i < n; ++i) fv[which[i]] = fb_out[i];
     }

@@ -1,6 +1,7 @@
 // Small statistics helpers shared by the forecasting module (private).
 #pragma once
 
+#include <cstddef>
 #include <span>
 #include <vector>
 
@@ -19,6 +20,13 @@ double median(std::span<const double> v);
 double median_inplace(std::vector<double>& v);
 /// median_inplace, faster when `guess` is near the median (e.g. the last of a rolling median).
 double median_near(std::vector<double>& v, double guess);
+/// The median of n sorted values, the i-th smallest being at(i) (0 when n is 0): the middle one,
+/// or the mean of the middle two, as median_inplace computes it.
+template <typename At>
+double median_of_sorted(size_t n, const At& at) {
+  if (n == 0) return 0;
+  return n % 2 == 1 ? at(n / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
+}
 /// Sample quantile with linear interpolation (type 7, numpy's default), q in [0, 1].
 double quantile(std::span<const double> v, double q);
 
