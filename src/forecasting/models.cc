@@ -97,14 +97,13 @@ constexpr int kLanes = 2;
 constexpr size_t kMaxFree = 4;
 using Point = std::array<double, kMaxFree>;
 typedef double V2 __attribute__((vector_size(16)));
-typedef long long M2 __attribute__((vector_size(16)));
 
 template <int Season, bool Trend>
 void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& x0, int m,
                       bool damped, std::vector<double>& seas, double* out) {
   constexpr int NV = kLanes / 2;
   V2 l[NV], b[NV], a[NV], ac[NV], g[NV], gc[NV], ab[NV], pb[NV], acp[NV], p[NV], sse[NV];
-  M2 broken[NV];
+  V2 low[NV];  // the lowest season and level so far (the model breaks down unless > 0)
   for (int k = 0; k < NV; ++k) {
     const Theta& t0 = th[2 * k];
     const Theta& t1 = th[2 * k + 1];
@@ -119,7 +118,7 @@ void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& 
     pb[k] = p[k] * (1 - ab[k]);
     acp[k] = ac[k] * p[k];
     sse[k] = V2{0.0, 0.0};
-    broken[k] = M2{0, 0};
+    low[k] = V2{kHuge, kHuge};
   }
   const size_t so = Trend ? 2 : 1;
   if constexpr (Season != 0) {
@@ -128,17 +127,22 @@ void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& 
     for (int j = 0; j < m; ++j)
       for (int k = 0; k < kLanes; ++k) seas[static_cast<size_t>(j * kLanes + k)] = x0[so + j];
   }
+  // Read once: stores through sp could alias the vector's own pointer, as far as GCC knows.
+  double* const sdata = seas.data();
   int j = 0;
   for (const double value : y) {
     const V2 v = {value, value};
-    double* sp = Season != 0 ? seas.data() + j * kLanes : nullptr;
+    double* sp = Season != 0 ? sdata + j * kLanes : nullptr;
     for (int k = 0; k < NV; ++k) {
       const V2 base = Trend ? l[k] + p[k] * b[k] : l[k];
       V2 yhat, u;
       if constexpr (Season == 2) {
         V2 sk;
         std::memcpy(&sk, sp + 2 * k, sizeof sk);
-        broken[k] |= ~(sk > 0.0) | ~(base > 0.0);
+        // a < b ? a : b is one minpd (and keeps the old value when a is NaN, which makes the
+        // SSE NaN anyway).
+        const V2 m1 = sk < base ? sk : base;
+        low[k] = m1 < low[k] ? m1 : low[k];
         yhat = base * sk;
         u = v / sk;
         const V2 snew = g[k] * v / base + gc[k] * sk;
@@ -166,7 +170,7 @@ void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& 
   }
   for (int k = 0; k < kLanes; ++k) {
     const double s = sse[k / 2][k % 2];
-    out[k] = broken[k / 2][k % 2] == 0 && std::isfinite(s) ? s : kHuge;
+    out[k] = low[k / 2][k % 2] > 0 && std::isfinite(s) ? s : kHuge;
   }
 }
 
