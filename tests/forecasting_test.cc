@@ -410,7 +410,7 @@ namespace costops::forecasting {
 namespace {
 
 // The decompositions' medians (a branch-free quickselect, also after a first partition around a
-// guess) equal std::nth_element's on every size, with ties, sorted and reversed input.
+// pivot) equal std::nth_element's on every size, with ties, sorted and reversed input.
 TEST(MedianTest, QuickselectEqualsNthElement) {
   std::mt19937_64 rng(11);
   for (size_t n = 1; n <= 130; ++n) {
@@ -430,10 +430,18 @@ TEST(MedianTest, QuickselectEqualsNthElement) {
                2;
       std::vector<double> w = v;
       EXPECT_EQ(detail::median_inplace(v), want) << "n " << n << " shape " << shape;
-      // Partitioned first around a guess: below, near and above the median.
-      for (double guess : {-10.0, want, want + 0.3, 1e9}) {
+      // Partitioned first around a pivot: far below and above the median, and at the values a
+      // few places either side of it (the split then falls near the middle).
+      std::vector<double> sorted = w;
+      std::sort(sorted.begin(), sorted.end());
+      std::vector<double> pivots = {-10.0, want, want + 0.3, 1e9};
+      for (size_t r = n / 2 >= 5 ? n / 2 - 5 : 0; r < std::min(n, n / 2 + 6); ++r)
+        pivots.push_back(sorted[r]);
+      for (double pivot : pivots) {
         std::vector<double> g = w;
-        EXPECT_EQ(detail::median_near(g, guess), want) << "n " << n << " guess " << guess;
+        const auto mid = std::partition(g.begin(), g.end(), [&](double x) { return x < pivot; });
+        const auto split = static_cast<size_t>(mid - g.begin());
+        EXPECT_EQ(detail::median_split(g, split), want) << "n " << n << " pivot " << pivot;
       }
     }
   }

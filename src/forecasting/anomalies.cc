@@ -68,12 +68,23 @@ std::vector<double> robust_trend(std::span<const double> v, std::span<const doub
   std::vector<double> out(n), w;
   for (size_t i = 0; i < n; ++i) {
     const auto [lo, hi] = window(i, n, half);
-    w.clear();
+    const size_t len = hi - lo - (leave_out_self ? 1 : 0);
+    w.resize(len);
+    // The moved values go below or above the last median as they are written, without a branch:
+    // each is written to the next free place at the front and at the back, and the wrong one of
+    // the two is overwritten later (they are the same place for the last value).
+    const double guess = i == 0 ? 0.0 : out[i - 1];
+    size_t below = 0, above = 0;
     for (size_t j = lo; j < hi; ++j) {
       if (leave_out_self && j == i) continue;
-      w.push_back(v[j] - slope[i] * (static_cast<double>(j) - static_cast<double>(i)));
+      const double x = v[j] - slope[i] * (static_cast<double>(j) - static_cast<double>(i));
+      w[below] = x;
+      w[len - 1 - above] = x;
+      const size_t is_below = x < guess ? 1 : 0;
+      below += is_below;
+      above += 1 - is_below;
     }
-    out[i] = i == 0 ? median_inplace(w) : detail::median_near(w, out[i - 1]);
+    out[i] = i == 0 ? median_inplace(w) : detail::median_split(w, below);
   }
   return out;
 }

@@ -171,21 +171,37 @@ double select_kth(double* a, size_t n, size_t k) {
   return a[k];
 }
 
-// The k-th smallest of a[0, n) after one partition around `guess` (a value near it): then only
-// the side holding it is searched. The value is the same as select_kth's.
-double select_kth_near(double* a, size_t n, size_t k, double guess) {
-  const size_t store = partition_below(a, 0, n, guess);
-  return k < store ? select_kth(a, store, k) : select_kth(a + store, n - store, k - store);
-}
-
 }  // namespace
 
-double median_near(std::vector<double>& s, double guess) {
-  if (s.empty()) return 0;
-  const size_t mid = s.size() / 2;
-  const double hi = select_kth_near(s.data(), s.size(), mid, guess);
-  if (s.size() % 2 == 1) return hi;
-  return (*std::max_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(mid)) + hi) / 2;
+double median_split(std::span<double> v, size_t split) {
+  const size_t n = v.size();
+  if (n == 0) return 0;
+  double* a = v.data();
+  const size_t k = n / 2;
+  double hi;
+  // A good pivot leaves the middle a few places from the split: moving the smallest of the upper
+  // side (or the largest of the lower side) into place one at a time is then cheaper than a
+  // quickselect. Either way a[0, k) <= a[k] <= a[k + 1, n) after.
+  constexpr size_t kFew = 3;
+  if (k >= split && k - split < kFew) {
+    for (size_t t = split; t <= k; ++t) {
+      size_t best = t;
+      for (size_t i = t + 1; i < n; ++i) best = a[i] < a[best] ? i : best;
+      std::swap(a[t], a[best]);
+    }
+    hi = a[k];
+  } else if (k < split && split - 1 - k < kFew) {
+    for (size_t t = split; t-- > k;) {
+      size_t best = t;
+      for (size_t i = 0; i < t; ++i) best = a[i] > a[best] ? i : best;
+      std::swap(a[t], a[best]);
+    }
+    hi = a[k];
+  } else {
+    hi = k < split ? select_kth(a, split, k) : select_kth(a + split, n - split, k - split);
+  }
+  if (n % 2 == 1) return hi;
+  return (*std::max_element(a, a + k) + hi) / 2;
 }
 
 double median_inplace(std::vector<double>& s) {

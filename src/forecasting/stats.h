@@ -18,8 +18,10 @@ double t_quantile(double p, double df);
 double median(std::span<const double> v);
 /// Median of a scratch buffer, reordering it (no copy). 0 when empty.
 double median_inplace(std::vector<double>& v);
-/// median_inplace, faster when `guess` is near the median (e.g. the last of a rolling median).
-double median_near(std::vector<double>& v, double guess);
+/// The median of v when v[0, split) are all below v[split, n): v partitioned around a pivot near
+/// the median (e.g. the last of a rolling median), for which it is cheaper than median_inplace.
+/// Reorders v. 0 when empty.
+double median_split(std::span<double> v, size_t split);
 /// The median of n sorted values, the i-th smallest being at(i) (0 when n is 0): the middle one,
 /// or the mean of the middle two, as median_inplace computes it.
 template <typename At>
