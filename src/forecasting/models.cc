@@ -287,7 +287,7 @@ struct ThetaMap {
 // that bounds it) is exactly that of the one-point-at-a-time method.
 template <typename FB>
 std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, int max_evals,
-                                double& best) {
+                                double& best, double ftol = 1e-10, double xtol = 1e-7) {
   const size_t d = x0.size();
   assert(d <= kMaxFree);
   const Point* batch[kLanes];
@@ -341,10 +341,10 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
       idx[j] = k;
     }
     const size_t lo = idx[0], hi = idx[d], nh = idx[d - 1];
-    if (std::abs(fv[hi] - fv[lo]) <= 1e-10 * (std::abs(fv[lo]) + 1e-30)) {
+    if (std::abs(fv[hi] - fv[lo]) <= ftol * (std::abs(fv[lo]) + 1e-30)) {
       double spread = 0;
       for (size_t i = 0; i < d; ++i) spread = std::max(spread, std::abs(pts[hi][i] - pts[lo][i]));
-      if (spread < 1e-7) break;
+      if (spread < xtol) break;
     }
     std::fill(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(d), 0.0);
     for (size_t k = 0; k <= d; ++k) {
@@ -708,7 +708,8 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
     const double before = sse;
     if (d > 0) {
       double best = 0;
-      u = nelder_mead(sse_batch, u, step, evals, best);
+      u = start ? nelder_mead(sse_batch, u, step, evals, best, 1e-9, 1e-5)
+                : nelder_mead(sse_batch, u, step, evals, best);
       sse = best;
     }
     if (any_state) {
