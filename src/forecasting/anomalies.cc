@@ -301,12 +301,13 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
     }
     case AnomalyMethod::kSeasonal: {
       const double alpha = o.threshold.value_or(0.01);
-      const Decomposition d = given ? *given : decompose(y, o.season);
+      Decomposition computed;
+      if (!given) computed = decompose(y, o.season);
+      const Decomposition& d = given ? *given : computed;
       const auto& r = d.remainder;
       const double center = median(r);
       const double scale = robust_scale(r, center);
       for (size_t i = 0; i < n; ++i) {
-        expected[i] = d.logs ? std::exp(d.baseline[i]) : d.baseline[i];
         score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
       }
       // Generalized ESD (Rosner 1983) with the median and MAD in place of mean and sd. Each step
@@ -381,7 +382,11 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         }
         if (best > lambda) count = i;
       }
-      for (size_t i = 0; i < count; ++i) flagged[removed[i]] = true;
+      for (size_t i = 0; i < count; ++i) {
+        const size_t j = removed[i];
+        flagged[j] = true;
+        expected[j] = d.logs ? std::exp(d.baseline[j]) : d.baseline[j];  // only where reported
+      }
       threshold = 3.0;
       break;
     }

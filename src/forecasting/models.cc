@@ -285,9 +285,11 @@ struct ThetaMap {
 // reflection together with the inside contraction it may need next, and the simplex's initial
 // and shrunk vertices in pairs. The trajectory (and the evaluation count
 // that bounds it) is exactly that of the one-point-at-a-time method.
+// `f0` is fb at x0 when the caller has it (NaN: evaluated here).
 template <typename FB>
-std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, int max_evals,
-                                double& best, double ftol = 1e-10, double xtol = 1e-7) {
+std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double f0, double step,
+                                int max_evals, double& best, double ftol = 1e-10,
+                                double xtol = 1e-7) {
   const size_t d = x0.size();
   assert(d <= kMaxFree);
   const Point* batch[kLanes];
@@ -295,9 +297,12 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
   Point start{};
   std::copy(x0.begin(), x0.end(), start.begin());
   if (d == 0) {
-    batch[0] = &start;
-    fb(batch, 1, fb_out);
-    best = fb_out[0];
+    if (std::isnan(f0)) {
+      batch[0] = &start;
+      fb(batch, 1, fb_out);
+      f0 = fb_out[0];
+    }
+    best = f0;
     return x0;
   }
   auto clamp01 = [d](Point& v) {
@@ -329,7 +334,9 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double step, in
       for (size_t i = 0; i < n; ++i) fv[which[i]] = fb_out[i];
     }
   };
-  eval_vertices(0, d + 1);
+  const bool known = !std::isnan(f0);
+  if (known) fv[0] = f0;
+  eval_vertices(known ? 1 : 0, d + 1);
   int evals = static_cast<int>(d + 1);
   std::array<size_t, kMaxFree + 1> idx{};
   Point c{}, xr{}, xe{}, xco{}, xci{};
@@ -708,8 +715,8 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
     const double before = sse;
     if (d > 0) {
       double best = 0;
-      u = start ? nelder_mead(sse_batch, u, step, evals, best, 1e-9, 1e-5)
-                : nelder_mead(sse_batch, u, step, evals, best);
+      u = start ? nelder_mead(sse_batch, u, sse, step, evals, best, 1e-9, 1e-5)
+                : nelder_mead(sse_batch, u, sse, step, evals, best);
       sse = best;
     }
     if (any_state) {
