@@ -595,8 +595,15 @@ double refine_states(std::span<const double> y, const Shape& sh, const Theta& th
 
 enum class Effort { kScreen, kFull };
 
+// The states after given numbers of values (ascending), recorded by a fit's final pass for
+// backtests: level, trend, then the next m seasonal states, per origin.
+struct Snapshots {
+  std::span<const size_t> origins;
+  std::vector<double>* out = nullptr;
+};
+
 Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effort effort,
-                            const ModelParams* start = nullptr) {
+                            const ModelParams* start = nullptr, const Snapshots* snaps = nullptr) {
   const Shape sh = shape_of(o.model, o.season);
   const auto& fx = o.fixed;
   ThetaMap map{sh, fx.alpha, fx.beta, fx.gamma, fx.phi, {}};
@@ -736,7 +743,9 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
   m.season = sh.season ? sh.m : 0;
   m.fitted.resize(y.size());
   const Theta th = map(u);
-  m.sse = run(y, sh, th, x, m.fitted.data(), &m, seas);
+  if (snaps) snaps->out->clear();
+  m.sse = run(y, sh, th, x, m.fitted.data(), &m, seas,
+              snaps ? snaps->origins : std::span<const size_t>(), snaps ? snaps->out : nullptr);
   m.params.alpha = th.a;
   if (sh.trend) {
     m.params.beta = th.b;
@@ -863,7 +872,7 @@ void finish(FittedModel& m, std::span<const double> y) {
 }
 
 Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Effort effort,
-                             const ModelParams* start = nullptr) {
+                             const ModelParams* start = nullptr, const Snapshots* snaps = nullptr) {
   const size_t n = y.size();
   if (n == 0) return invalid_argument("the series has no values");
   for (double v : y) {
@@ -889,7 +898,7 @@ Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Eff
       return invalid_argument(name + " needs at least " + std::to_string(need) + " values, got " +
                               std::to_string(n));
     }
-    r = fit_ets(y, o, effort, start);
+    r = fit_ets(y, o, effort, start, snaps);
   } else {
     if (o.model == ModelKind::kLinear && n < 2) {
       return invalid_argument("linear needs at least 2 values, got 1");
@@ -937,6 +946,44 @@ struct ForecastState {
   std::span<const double> season;  // the next m seasonal states, in order
 };
 
+// phi + phi^2 + ... + phi^i for i = 1..h in out[0, h): how far a damped trend carries (i itself
+// when phi is 1).
+void damping_sums(double phi, size_t h, std::vector<double>& out) {
+  out.resize(h);
+  double pw = 1, sum = 0;
+  for (size_t i = 0; i < h; ++i) {
+    pw *= phi;
+    sum += pw;
+    out[i] = sum;
+  }
+}
+
+// Exponential smoothing's states at a forecast origin.
+struct EsState {
+  double level = 0, trend = 0;
+  bool has_trend = false;
+  std::span<const double> season;  // the next m seasonal states, in order (empty: none)
+  bool relative = false;           // multiplicative season
+};
+
+// The forecast i + 1 steps ahead (`phase` = i mod m), damp from damping_sums.
+inline double es_point(const EsState& s, const double* damp, size_t i, size_t phase) {
+  const double base = s.level + (s.has_trend ? damp[i] * s.trend : 0.0);
+  if (s.season.empty()) return base;
+  const double sv = s.season[phase];
+  return s.relative ? base * sv : base + sv;
+}
+
+// sum + the absolute errors of the first `len` forecasts from `s` against `actual`, added in
+// order.
+double add_es_errors(const double* actual, size_t len, const EsState& s, const double* damp,
+                     double sum) {
+  const size_t period = std::max<size_t>(s.season.size(), 1);
+  for (size_t i = 0, phase = 0; i < len; ++i, phase = phase + 1 == period ? 0 : phase + 1)
+    sum += std::abs(actual[i] - es_point(s, damp, i, phase));
+  return sum;
+}
+
 // Point forecasts 1..h of model `k` with parameters `p` from state `st`, into `out`.
 void forecast_from(ModelKind k, int season, const ModelParams& p, const ForecastState& st, int h,
                    std::vector<double>& out) {
@@ -972,20 +1019,12 @@ void forecast_from(ModelKind k, int season, const ModelParams& p, const Forecast
     default:
       break;
   }
-  double phih = 0, pw = 1;  // phi + phi^2 + ... + phi^i
-  const bool trend = p.beta.has_value();
+  std::vector<double> damp;
+  damping_sums(phi, steps, damp);
+  const EsState es{st.level, st.trend, p.beta.has_value(), st.season, rel};
   const size_t period = std::max<size_t>(st.season.size(), 1);
-  for (size_t i = 0, phase = 0; i < steps; ++i, phase = phase + 1 == period ? 0 : phase + 1) {
-    pw *= phi;
-    phih += pw;
-    const double base = st.level + (trend ? phih * st.trend : 0.0);
-    if (st.season.empty()) {
-      out[i] = base;
-    } else {
-      const double sv = st.season[phase];
-      out[i] = rel ? base * sv : base + sv;
-    }
-  }
+  for (size_t i = 0, phase = 0; i < steps; ++i, phase = phase + 1 == period ? 0 : phase + 1)
+    out[i] = es_point(es, damp.data(), i, phase);
 }
 
 std::vector<double> point_forecasts(const FittedModel& m, int h) {
@@ -1235,52 +1274,54 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   const size_t stride =
       can_backtest ? std::max<size_t>(1, (last_origin - first_origin) / 30 + 1) : 1;
 
+  std::vector<size_t> origins;
+  if (can_backtest) {
+    for (size_t origin = first_origin; origin <= last_origin; origin += stride) {
+      origins.push_back(origin);
+    }
+  }
   std::vector<FittedModel> fits;
   std::vector<double> scores;
-  std::vector<double> seas, snaps, fc;
+  std::vector<double> seas, snaps, fc, damp;
   for (ModelKind k : cands) {
     FitOptions fo;
     fo.model = k;
     fo.season = m;
     fo.initialization = o.initialization;
-    auto f = fit_with(y, fo, Effort::kScreen);
+    // Exponential smoothing records its states at every origin in the fit's final pass.
+    const Snapshots at_origins{origins, &snaps};
+    const bool smoothing = is_exponential_smoothing(k);
+    auto f = fit_with(y, fo, Effort::kScreen, nullptr,
+                      can_backtest && smoothing ? &at_origins : nullptr);
     if (!f) {
       if (!o.candidates.empty()) return f.status();
       continue;
     }
     double err = 0;
     size_t count = 0;
-    if (can_backtest) {
-      std::vector<size_t> origins;
-      for (size_t origin = first_origin; origin <= last_origin; origin += stride) {
-        origins.push_back(origin);
-      }
-      // Exponential smoothing: the states reached at every origin, from one pass.
-      snaps.clear();
-      size_t stride_s = 0;
-      if (is_exponential_smoothing(k)) {
-        const Shape sh = shape_of(k, m);
-        States x0{*f->params.initial_level};
-        if (sh.trend) x0.push_back(*f->params.initial_trend);
-        x0.insert(x0.end(), f->params.initial_seasonal.begin(), f->params.initial_seasonal.end());
-        const Theta th{f->params.alpha.value_or(0), f->params.beta.value_or(0),
-                       f->params.gamma.value_or(0), f->params.phi.value_or(1)};
-        stride_s = 2 + (sh.season ? static_cast<size_t>(sh.m) : 0);
-        FittedModel last;
-        if (run(y, sh, th, x0, nullptr, &last, seas, origins, &snaps) >= kHuge) err = kHuge;
-      }
-      ModelParams lin;  // the line refitted on each prefix
+    if (can_backtest && smoothing) {
+      // From the states the fit recorded; the damping sums serve every origin.
+      const Shape sh = shape_of(k, m);
+      const size_t stride_s = 2 + (sh.season ? static_cast<size_t>(sh.m) : 0);
+      if (!(f->sse < kHuge) || snaps.size() != origins.size() * stride_s) err = kHuge;
+      damping_sums(f->params.phi.value_or(1), H, damp);
       for (size_t oi = 0; oi < origins.size() && err < kHuge; ++oi) {
         const size_t origin = origins[oi];
+        const double* at = snaps.data() + oi * stride_s;
+        const EsState es{at[0], at[1], sh.trend, std::span<const double>(at + 2, stride_s - 2),
+                         relative_errors(k)};
+        const size_t len = std::min(H, n - origin);
+        err = add_es_errors(&y[origin], len, es, damp.data(), err);
+        count += len;
+      }
+    } else if (can_backtest) {
+      // Baselines forecast from the values seen up to each origin.
+      ModelParams lin;  // the line refitted on each prefix
+      for (const size_t origin : origins) {
         ForecastState st;
         st.history = std::span<const double>(y.data(), origin);
         const ModelParams* p = &f->params;
-        if (is_exponential_smoothing(k)) {
-          const double* at = snaps.data() + oi * stride_s;
-          st.level = at[0];
-          st.trend = at[1];
-          st.season = std::span<const double>(at + 2, stride_s - 2);
-        } else if (k == ModelKind::kLinear) {
+        if (k == ModelKind::kLinear) {
           double a0 = 0, b0 = 0;
           ols_line(st.history, &a0, &b0);
           lin.intercept = a0;
