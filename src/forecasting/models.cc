@@ -353,10 +353,12 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double f0, doub
       for (size_t i = 0; i < d; ++i) spread = std::max(spread, std::abs(pts[hi][i] - pts[lo][i]));
       if (spread < xtol) break;
     }
-    std::fill(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(d), 0.0);
-    for (size_t k = 0; k <= d; ++k) {
-      if (k == hi) continue;
-      for (size_t i = 0; i < d; ++i) c[i] += pts[k][i] / static_cast<double>(d);
+    // The centroid of all but the worst, each coordinate summed in a register.
+    const double dd = static_cast<double>(d);
+    for (size_t i = 0; i < d; ++i) {
+      double sum = 0;
+      for (size_t k = 0; k <= d; ++k) sum += k == hi ? 0.0 : pts[k][i] / dd;
+      c[i] = sum;
     }
     for (size_t i = 0; i < d; ++i) xr[i] = c[i] + (c[i] - pts[hi][i]);
     clamp01(xr);
