@@ -306,15 +306,11 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
     if (!kind) return kind.status().with_context("--model");
     std::vector<double> y = train;
     if (clean) {
-      AnomalyOptions ao;
-      ao.season = season;
-      auto found = detect_anomalies(y, ao);
-      if (!found) return found.status();
-      for (const auto& a : *found) {
-        cleaned.push_back({{"date", format_date(s.dates[a.index])},
-                           {"value", num(a.value)},
-                           {"replaced_with", num(a.expected)}});
-        y[a.index] = a.expected;
+      // As auto cleans: only clear spikes.
+      for (const auto& [k, v] : clean_anomalies(y, season)) {
+        cleaned.push_back({{"date", format_date(s.dates[k])},
+                           {"value", num(s.values[k])},
+                           {"replaced_with", num(v)}});
       }
     }
     FitOptions fo;

@@ -322,6 +322,33 @@ TEST(AnomaliesTest, SeasonalDetectorOnFreshSpendSeriesHasNoFalseAlarms) {
   }
 }
 
+// A named model fitted with --clean on sees the same series auto fits: clean_anomalies replaces
+// exactly what select_model replaces (only clear spikes, not every flagged value).
+TEST(ForecastTest, CleanAnomaliesReplacesWhatAutomaticSelectionReplaces) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  for (const char* name : {"llm_daily_spend_dev", "nile", "airpassengers"}) {
+    const Series s = load(name);
+    const int season = default_season(s.frequency);
+    AutoOptions ao;
+    ao.season = season;
+    auto sel = select_model(s.values, ao);
+    ASSERT_TRUE(sel.has_value()) << name;
+    std::vector<double> y = s.values;
+    const auto replaced = clean_anomalies(y, season);
+    ASSERT_EQ(replaced.size(), sel->cleaned.size()) << name;
+    for (size_t i = 0; i < replaced.size(); ++i) {
+      EXPECT_EQ(replaced[i].first, sel->cleaned[i]) << name;
+      EXPECT_EQ(replaced[i].second, sel->cleaned_with[i]) << name;
+      EXPECT_EQ(y[replaced[i].first], replaced[i].second) << name;
+    }
+  }
+  // The dev series' three spikes are clear enough to be cleaned.
+  std::vector<double> y = load("llm_daily_spend_dev").values;
+  EXPECT_EQ(clean_anomalies(y, 7).size(), 3u);
+  std::vector<double> few = {1, 2, 100, 3};
+  EXPECT_TRUE(clean_anomalies(few, 0).empty());
+}
+
 TEST(AnomaliesTest, SimpleDetectorsAndOptions) {
   std::vector<double> y(40, 100.0);
   for (size_t i = 0; i < y.size(); ++i) y[i] += static_cast<double>(i % 5);

@@ -1197,6 +1197,37 @@ Accuracy accuracy(std::span<const double> actual, std::span<const double> foreca
   return a;
 }
 
+namespace {
+
+// Replaces in y the values the seasonal detector flags with a robust z of at least kCleanScore
+// (only clear outliers: moderate ones are part of the series' normal variation).
+std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int m,
+                                                    const detail::Decomposition& dec) {
+  AnomalyOptions ao;
+  ao.method = AnomalyMethod::kSeasonal;
+  ao.season = m;
+  std::vector<std::pair<size_t, double>> out;
+  auto found = detail::detect_anomalies(y, ao, &dec);
+  if (!found) return out;
+  for (const auto& a : *found) {
+    if (a.score < kCleanScore) continue;
+    out.emplace_back(a.index, a.expected);
+    y[a.index] = a.expected;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, int season) {
+  if (y.size() < 8) return {};
+  for (double v : y) {
+    if (!std::isfinite(v)) return {};
+  }
+  const int m = season >= 2 ? season : 0;
+  return clean_spikes(y, m, detail::decompose(y, m));
+}
+
 Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& o) {
   const size_t n = y_in.size();
   if (n == 0) return invalid_argument("the series has no values");
@@ -1221,18 +1252,9 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   std::optional<detail::Decomposition> dec;
   if (n >= 8) dec = detail::decompose(y, m);
   if (o.clean_anomalies && dec) {
-    AnomalyOptions ao;
-    ao.method = AnomalyMethod::kSeasonal;
-    ao.season = m;
-    auto found = detail::detect_anomalies(y, ao, &*dec);
-    if (found) {
-      for (const auto& a : *found) {
-        // Only clear outliers: moderate ones are part of the series' normal variation.
-        if (a.score < kCleanScore) continue;
-        sel.cleaned.push_back(a.index);
-        sel.cleaned_with.push_back(a.expected);
-        y[a.index] = a.expected;
-      }
+    for (const auto& [i, v] : clean_spikes(y, m, *dec)) {
+      sel.cleaned.push_back(i);
+      sel.cleaned_with.push_back(v);
     }
   }
 

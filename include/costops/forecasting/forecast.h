@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "costops/domain/status.h"
@@ -160,6 +161,12 @@ struct Selection {
   std::vector<size_t> cleaned;       // indexes replaced before fitting
   std::vector<double> cleaned_with;  // their replacement values
 };
+
+/// The cleaning select_model does before fitting (AutoOptions::clean_anomalies), for fitting a
+/// named model the same way: the values the seasonal detector (season `season`, 0: trend only)
+/// flags with a robust z of at least 5 are replaced in `y` by their expected values. Returns
+/// each index replaced with the value put there. Fewer than 8 values, or a non-finite one: none.
+std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, int season);
 
 /// Fits every candidate and picks the one with the lowest rolling-origin backtest error: from
 /// each origin in the last two horizons of the series, forecast `horizon` steps with the
