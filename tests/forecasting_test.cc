@@ -190,10 +190,10 @@ TEST(ForecastTest, AutomaticSelectionHoldoutAccuracyOnRealSeries) {
     double reference;  // the best of seasonal naive and statsmodels' ES reference
   };
   const Case cases[] = {
-      {"airpassengers", 12, 2.28, 2.72},
+      {"airpassengers", 12, 2.47, 2.72},
       {"usaccdeaths", 12, 2.34, 1.92},
-      {"nile", 10, 12.92, 12.88},
-      {"llm_daily_spend_dev", 14, 4.03, 6.97},
+      {"nile", 10, 12.91, 12.88},
+      {"llm_daily_spend_dev", 14, 4.43, 6.97},
   };
   for (const auto& c : cases) {
     const Series s = load(c.series);

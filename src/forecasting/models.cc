@@ -716,15 +716,18 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
   // Alternating rounds only help when the initial states move between them.
   const int rounds = effort == Effort::kFull && any_state ? 30 : 1;
   // Screening only ranks candidates, and a polish continues from a good start: both need far
-  // fewer evaluations than a fit from scratch.
-  const int per_dim = effort == Effort::kScreen ? 12 : start ? 40 : 120;
+  // fewer evaluations than a fit from scratch (a screening from a start fewer still).
+  const int per_dim = effort == Effort::kScreen ? (start ? 8 : 12) : start ? 40 : 120;
   const int evals = static_cast<int>(per_dim * std::max<size_t>(d, 1));
   double step = start ? 0.05 : 0.2;
   for (int round = 0; round < rounds; ++round) {
     const double before = sse;
     if (d > 0) {
       double best = 0;
-      u = start ? nelder_mead(sse_batch, u, sse, step, evals, best, 1e-9, 1e-5)
+      // From a start (select_model's polish, or a damped trend's screening from its undamped
+      // fit), an SSE within 1e-6 of the optimum is far inside the forecasts' uncertainty;
+      // fit() from scratch converges to 1e-10.
+      u = start ? nelder_mead(sse_batch, u, sse, step, evals, best, 1e-6, 1e-4)
                 : nelder_mead(sse_batch, u, sse, step, evals, best);
       sse = best;
     }
@@ -1199,6 +1202,20 @@ Accuracy accuracy(std::span<const double> actual, std::span<const double> foreca
 
 namespace {
 
+// The model a damped-trend model adds its damping to.
+std::optional<ModelKind> undamped_of(ModelKind k) {
+  switch (k) {
+    case ModelKind::kHoltDamped:
+      return ModelKind::kHolt;
+    case ModelKind::kHwAddDamped:
+      return ModelKind::kHwAdd;
+    case ModelKind::kHwMulDamped:
+      return ModelKind::kHwMul;
+    default:
+      return std::nullopt;
+  }
+}
+
 // Replaces in y the values the seasonal detector flags with a robust z of at least kCleanScore
 // (only clear outliers: moderate ones are part of the series' normal variation).
 std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int m,
@@ -1315,8 +1332,16 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     // Exponential smoothing records its states at every origin in the fit's final pass.
     const Snapshots at_origins{origins, &snaps};
     const bool smoothing = is_exponential_smoothing(k);
-    auto f = fit_with(y, fo, Effort::kScreen, nullptr,
-                      can_backtest && smoothing ? &at_origins : nullptr);
+    // A damped trend starts from its undamped model's fit (fitted earlier): the damped model
+    // nearly contains it, and its four parameters are the slowest to search from scratch.
+    const ModelParams* start = nullptr;
+    if (const auto undamped = undamped_of(k)) {
+      for (const FittedModel& done : fits) {
+        if (done.model == *undamped) start = &done.params;
+      }
+    }
+    auto f =
+        fit_with(y, fo, Effort::kScreen, start, can_backtest && smoothing ? &at_origins : nullptr);
     if (!f) {
       if (!o.candidates.empty()) return f.status();
       continue;
@@ -1365,11 +1390,37 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   }
   if (fits.empty()) return invalid_argument("no model can be fitted to this series");
 
-  // Lowest backtest error; a later (more complex) model must beat the best so far by 1%.
-  size_t best = 0;
-  for (size_t i = 1; i < fits.size(); ++i) {
-    if (scores[i] < scores[best] * 0.99) best = i;
+  // The pool: the better half of the candidates by score (rounded up), models that broke down
+  // left out. A single score ranks candidates noisily (a backtest sees only a few origins), so
+  // the choice is the pool member whose forecast is closest (sum of absolute differences) to the
+  // pool's median forecast, step by step: the consensus of the good models, which on held-out
+  // series forecasts better than the single best score does. Ties go to the better score.
+  std::vector<size_t> ranked(fits.size());
+  std::iota(ranked.begin(), ranked.end(), 0);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  const size_t usable = static_cast<size_t>(
+      std::count_if(scores.begin(), scores.end(), [](double v) { return v < kHuge; }));
+  const size_t pool = std::max<size_t>(1, ((usable > 0 ? usable : fits.size()) + 1) / 2);
+  std::vector<std::vector<double>> paths(pool);
+  for (size_t i = 0; i < pool; ++i) paths[i] = point_forecasts(fits[ranked[i]], horizon);
+  std::vector<double> consensus(H), column(pool);
+  for (size_t t = 0; t < H; ++t) {
+    for (size_t i = 0; i < pool; ++i) column[i] = paths[i][t];
+    consensus[t] = detail::median_inplace(column);
   }
+  size_t best = ranked[0];
+  double closest = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < pool; ++i) {
+    double dist = 0;
+    for (size_t t = 0; t < H; ++t) dist += std::abs(paths[i][t] - consensus[t]);
+    if (dist < closest) closest = dist, best = ranked[i];
+  }
+  std::string members;
+  for (size_t i = 0; i < pool; ++i) {
+    members += (i ? ", " : "") + std::string(model_name(fits[ranked[i]].model));
+  }
+  const double best_score = scores[best], top_score = scores[ranked[0]];
   ModelKind chosen = fits[best].model;
   if (is_exponential_smoothing(chosen)) {
     FitOptions fo;
@@ -1380,18 +1431,19 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     if (full && full->sse <= fits[best].sse) fits[best] = std::move(*full);
   }
   sel.fit = std::move(fits[best]);
-  // Forecast from the real history for baselines; exponential smoothing states are already set.
-  char buf[256];
+  char buf[512];
   if (can_backtest) {
     std::snprintf(buf, sizeof buf,
-                  "lowest rolling-origin backtest error: mean absolute error %.6g over %zu-step "
-                  "forecasts from the last %zu origins, among %zu candidate models",
-                  scores[best], H, (last_origin - first_origin) / stride + 1, fits.size());
+                  "closest to the median forecast of the %zu of %zu candidate models with the "
+                  "lowest rolling-origin backtest error (%s): mean absolute error of %zu-step "
+                  "forecasts from the last %zu origins %.6g (lowest %.6g)",
+                  pool, fits.size(), members.c_str(), H, (last_origin - first_origin) / stride + 1,
+                  best_score, top_score);
   } else {
     std::snprintf(buf, sizeof buf,
-                  "too few values to backtest a %zu-step horizon; lowest in-sample SSE among %zu "
-                  "candidate models",
-                  H, fits.size());
+                  "too few values to backtest a %zu-step horizon; closest to the median forecast "
+                  "of the %zu of %zu candidate models with the lowest in-sample SSE (%s)",
+                  H, pool, fits.size(), members.c_str());
   }
   sel.reason = buf;
   if (!skipped.empty()) {

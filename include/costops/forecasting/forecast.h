@@ -168,12 +168,15 @@ struct Selection {
 /// each index replaced with the value put there. Fewer than 8 values, or a non-finite one: none.
 std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, int season);
 
-/// Fits every candidate and picks the one with the lowest rolling-origin backtest error: from
-/// each origin in the last two horizons of the series, forecast `horizon` steps with the
-/// candidate's fitted parameters and compare with what followed. A model later in all_models()
-/// order (more complex) must beat the best so far by 1%. The chosen exponential smoothing model is
-/// then refit with the full optimizer. Constant series choose the naive model. Errors
-/// (kInvalidArgument) when `y` is empty or a requested candidate cannot be fitted.
+/// Fits every candidate and scores each by its rolling-origin backtest error: from each origin in
+/// the last two horizons of the series, forecast `horizon` steps with the candidate's fitted
+/// parameters and compare with what followed (in-sample SSE when the series is too short). The
+/// better half of the candidates by score (rounded up) forms a pool; the choice is the pool member
+/// whose `horizon`-step forecast is closest (sum of absolute differences) to the pool's median
+/// forecast, step by step, ties to the better score. One score ranks candidates noisily; the
+/// consensus of the good ones forecasts better on held-out series. The chosen exponential
+/// smoothing model is then refit with the full optimizer. Constant series choose the naive model.
+/// Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be fitted.
 Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
 
 }  // namespace costops::forecasting

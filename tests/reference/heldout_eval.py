@@ -1,0 +1,90 @@
+# Held-out check of `cost-ops forecast` (automatic selection) on series it was not designed on, in
+# the manner of issue 4's acceptance: with --holdout h, is the sMAPE at most the better of seasonal
+# naive (naive without a season) and statsmodels' Holt-Winters additive (Holt without a season)?
+#
+# Series: real ones from statsmodels' bundled datasets (Mauna Loa CO2 monthly means, electrical
+# equipment orders, El Nino sea temperatures, four US quarterly macro series, yearly sunspots), the
+# four of ../shared/data/series when present, and 30 synthetic daily spend series made like
+# llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes).
+#
+# Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops] [-- extra
+# forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
+import argparse, json, math, os, subprocess, sys, tempfile, warnings
+
+warnings.filterwarnings("ignore")
+import numpy as np
+import pandas as pd
+from statsmodels.datasets import co2, elec_equip, elnino, macrodata, sunspots
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--bin", default="build/release/cli/cost-ops")
+ap.add_argument("extra", nargs="*", help="more cost-ops forecast options")
+args = ap.parse_args()
+work = tempfile.mkdtemp(prefix="heldout-")
+shared = os.path.join(os.path.dirname(__file__), "../../../shared/data/series")
+
+
+def write(name, dates, values):
+    path = os.path.join(work, name + ".csv")
+    with open(path, "w") as f:
+        f.write("date,value\n")
+        for d, v in zip(dates, values):
+            f.write(f"{d},{v:.6g}\n")
+    return path
+
+
+series = []  # (group, name, path, season, h)
+s = elec_equip.load_pandas().data.iloc[:, 0]
+series.append(("real", "elec_equip", write("elec_equip", [d.strftime("%Y-%m-01") for d in s.index], s.values), 12, 12))
+c = co2.load_pandas().data["co2"].interpolate().resample("MS").mean().dropna()[-144:]
+series.append(("real", "co2", write("co2", [d.strftime("%Y-%m-01") for d in c.index], c.values), 12, 12))
+en = elnino.load_pandas().data
+vals = en.iloc[:, 1:13].values.flatten()
+dates = [f"{int(y)}-{m:02d}-01" for y in en["YEAR"].values for m in range(1, 13)]
+series.append(("real", "elnino", write("elnino", dates[-144:], vals[-144:]), 12, 12))
+md = macrodata.load_pandas().data
+qd = [f"{int(y)}-{(int(q) - 1) * 3 + 1:02d}-01" for y, q in zip(md.year, md.quarter)]
+for col in ["realgdp", "cpi", "m1", "realcons"]:
+    series.append(("real", "q_" + col, write("q_" + col, qd, md[col].values), 4, 8))
+ss = sunspots.load_pandas().data
+series.append(("real", "sunspots", write("sunspots", [f"{int(y)}-01-01" for y in ss.YEAR.values[-100:]], ss.SUNACTIVITY.values[-100:] + 1), 0, 10))
+for name, m, h in [("airpassengers", 12, 12), ("usaccdeaths", 12, 12), ("nile", 0, 10), ("llm_daily_spend_dev", 7, 14)]:
+    p = os.path.join(shared, name + ".csv")
+    if os.path.exists(p):
+        series.append(("shared", name, p, m, h))
+profile = [1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585]
+for seed in range(200, 230):
+    r = np.random.default_rng(seed)
+    spikes = set(r.choice(np.arange(5, 105), 3, replace=False))
+    g = r.uniform(0.001, 0.006)
+    y = [300 * np.exp(g * t) * profile[t % 7] * np.exp(r.normal(0, 0.06)) * (r.uniform(2, 2.8) if t in spikes else 1) for t in range(120)]
+    d = pd.date_range("2025-01-01", periods=120, freq="D")
+    series.append(("daily", f"d{seed}", write(f"d{seed}", [x.strftime("%Y-%m-%d") for x in d], y), 7, 14))
+
+
+def smape(a, f):
+    return 100 * np.mean(2 * np.abs(f - a) / (np.abs(a) + np.abs(f)))
+
+
+groups = {}
+for group, name, path, m, h in series:
+    y = pd.read_csv(path)["value"].values.astype(float)
+    tr, te = y[:-h], y[-h:]
+    if m:
+        ref = ExponentialSmoothing(tr, trend="add", seasonal="add", seasonal_periods=m).fit().forecast(h)
+        base = np.array([tr[len(tr) - m + (i % m)] for i in range(h)])
+    else:
+        ref = ExponentialSmoothing(tr, trend="add").fit().forecast(h)
+        base = np.repeat(tr[-1], h)
+    target = min(smape(te, ref), smape(te, base))
+    cmd = [args.bin, "forecast", "--series", path, "--season", str(m), "--horizon", str(h),
+           "--holdout", str(h), "--format", "json"] + args.extra
+    out = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    ours = out["holdout"]["smape"]
+    ok = ours <= target + 1e-9
+    groups.setdefault(group, []).append((ok, math.log(ours / target)))
+    print(f"{group:6s} {name:20s} ours {ours:8.3f}  target {target:8.3f}  {'ok  ' if ok else 'MISS'} {out['model']}")
+for group, rows in groups.items():
+    print(f"{group}: met on {sum(ok for ok, _ in rows)} of {len(rows)}; "
+          f"geometric mean of ours / target {math.exp(sum(l for _, l in rows) / len(rows)):.3f}")
