@@ -204,6 +204,41 @@ TEST(ForecastTest, AutomaticSelectionHoldoutAccuracyOnRealSeries) {
   }
 }
 
+// The choice comes from the better half of the candidates by backtest error (rounded up), and
+// the reason names that pool in order.
+TEST(ForecastTest, AutomaticSelectionChoosesFromTheBetterHalf) {
+  const double profile[] = {1.15, 1.19, 1.17, 1.16, 1.08, 0.66, 0.59};
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0.0, 0.05);
+  for (size_t n : {40, 100}) {
+    std::vector<double> y(n);
+    for (size_t t = 0; t < n; ++t) {
+      y[t] = 200 * std::exp(0.003 * static_cast<double>(t)) * profile[t % 7] * std::exp(noise(rng));
+    }
+    AutoOptions o;
+    o.season = 7;
+    o.horizon = 14;
+    auto sel = select_model(y, o);
+    ASSERT_TRUE(sel.has_value());
+    std::vector<CandidateScore> ranked = sel->candidates;
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.backtest_mae < b.backtest_mae; });
+    const size_t pool = (ranked.size() + 1) / 2;
+    std::string members;
+    bool chosen_in_pool = false;
+    for (size_t i = 0; i < pool; ++i) {
+      members += (i ? ", " : "") + std::string(model_name(ranked[i].model));
+      chosen_in_pool |= ranked[i].model == sel->fit.model;
+    }
+    EXPECT_TRUE(chosen_in_pool) << sel->reason;
+    EXPECT_NE(sel->reason.find(std::to_string(pool) + " of " + std::to_string(ranked.size()) +
+                               " candidate models"),
+              std::string::npos)
+        << sel->reason;
+    EXPECT_NE(sel->reason.find("(" + members + ")"), std::string::npos) << sel->reason;
+  }
+}
+
 TEST(ForecastTest, MetricsFollowTheirDefinitions) {
   const std::vector<double> train{1, 2, 3, 4};
   const auto a = accuracy(std::vector<double>{10, 20}, std::vector<double>{12, 18}, train, 1);
