@@ -357,8 +357,8 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double f0, doub
     const double dd = static_cast<double>(d);
     for (size_t i = 0; i < d; ++i) {
       double sum = 0;
-      for (size_t k = 0; k <= d; ++k) sum += k == hi ? 0.0 : pts[k][i] / dd;
-      c[i] = sum;
+      for (size_t k = 0; k <= d; ++k) sum += k == hi ? 0.0 : pts[k][i];
+      c[i] = sum / dd;
     }
     for (size_t i = 0; i < d; ++i) xr[i] = c[i] + (c[i] - pts[hi][i]);
     clamp01(xr);
