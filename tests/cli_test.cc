@@ -378,6 +378,15 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     EXPECT_TRUE(j["holdout"][k].is_number()) << k;
   }
 
+  // The model auto chose, named with --clean on, is fitted to the same cleaned series.
+  const std::string chosen = j["model"];
+  const auto auto_cleaned = j["cleaned"];
+  EXPECT_EQ(auto_cleaned.size(), 3u) << r.out;
+  r = run("forecast --series " + series + " --holdout 14 --model " + chosen +
+          " --clean on --init heuristic --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cleaned"], auto_cleaned) << r.out;
+
   r = run("anomalies --series " + series + " --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   j = nlohmann::json::parse(r.out);
