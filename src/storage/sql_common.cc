@@ -11,15 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// 64-bit FNV-1a; two seeds give the 128-bit record key.
-uint64_t fnv1a(std::string_view s, uint64_t h) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // Tags as one JSON object, into `out` (cleared first; its capacity is reused).
 void tags_json(const UsageRecord& r, std::string& out) {
   out.assign(1, '{');
@@ -323,11 +314,10 @@ Status DimCache::load(const RunSql& run) {
 
 Result<int64_t> DimCache::id(int kind, std::string_view value,
                              const std::function<Result<int64_t>()>& insert) {
-  auto& m = ids_[kind];
-  if (auto it = m.find(value); it != m.end()) return it->second;
+  if (const int64_t known = find(kind, value); known >= 0) return known;
   auto id = insert();
   if (!id) return id.status();
-  m.emplace(std::string(value), *id);
+  ids_[kind].emplace(std::string(value), *id);
   values_[*id] = std::string(value);
   return *id;
 }
@@ -347,8 +337,8 @@ Status DimCache::ids_of(const PricedRecord& r, int64_t ids[kDimKinds], const Add
 
 DimId DimCache::lookup() const {
   return [this](int kind, const std::string& v) -> std::optional<int64_t> {
-    auto it = ids_[kind].find(v);
-    return it == ids_[kind].end() ? std::nullopt : std::optional<int64_t>(it->second);
+    const int64_t id = find(kind, v);
+    return id >= 0 ? std::optional<int64_t>(id) : std::nullopt;
   };
 }
 
@@ -371,12 +361,12 @@ void dim_values(const PricedRecord& pr, std::string_view out[kDimKinds]) {
 
 void key_hash(const UsageRecord& r, int64_t* hi, int64_t* lo) {
   if (!r.id.empty()) {  // record_key(r), hashed without building it
-    *hi = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0xcbf29ce484222325ULL)));
-    *lo = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", 0x84222325cbf29ce4ULL)));
+    *hi = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", kKeySeedHi)));
+    *lo = static_cast<int64_t>(fnv1a(r.id, fnv1a("id:", kKeySeedLo)));
   } else {
     const std::string key = record_key(r);
-    *hi = static_cast<int64_t>(fnv1a(key, 0xcbf29ce484222325ULL));
-    *lo = static_cast<int64_t>(fnv1a(key, 0x84222325cbf29ce4ULL));
+    *hi = static_cast<int64_t>(fnv1a(key, kKeySeedHi));
+    *lo = static_cast<int64_t>(fnv1a(key, kKeySeedLo));
   }
 }
 
@@ -794,8 +784,8 @@ std::string record_key(const UsageRecord& r) {
   append_usage_json(c, r.usage);
   char buf[40];
   std::snprintf(buf, sizeof buf, "hash:%016llx%016llx",
-                static_cast<unsigned long long>(detail::fnv1a(c, 0xcbf29ce484222325ULL)),
-                static_cast<unsigned long long>(detail::fnv1a(c, 0x84222325cbf29ce4ULL)));
+                static_cast<unsigned long long>(detail::fnv1a(c, detail::kKeySeedHi)),
+                static_cast<unsigned long long>(detail::fnv1a(c, detail::kKeySeedLo)));
   return buf;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -17,6 +18,15 @@
 #include "costops/storage/store.h"
 
 namespace costops::storage::detail {
+
+/// 64-bit FNV-1a, continuing from `h`.
+inline uint64_t fnv1a(std::string_view s, uint64_t h = 0xcbf29ce484222325ULL) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+/// The two seeds whose FNV-1a hashes make a record key's 128 bits.
+inline constexpr uint64_t kKeySeedHi = 0xcbf29ce484222325ULL;
+inline constexpr uint64_t kKeySeedLo = 0x84222325cbf29ce4ULL;
 
 enum DimKind {
   kDimProvider = 0,
@@ -117,11 +127,7 @@ class DimCache {
  private:
   struct Hash {  // FNV-1a: names are short; find() takes a string_view, building no string
     using is_transparent = void;
-    size_t operator()(std::string_view s) const {
-      uint64_t h = 0xcbf29ce484222325ULL;
-      for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-      return static_cast<size_t>(h);
-    }
+    size_t operator()(std::string_view s) const { return static_cast<size_t>(fnv1a(s)); }
   };
   std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> ids_[kDimKinds];
   std::unordered_map<int64_t, std::string> values_;
