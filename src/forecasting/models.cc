@@ -101,25 +101,21 @@ typedef double V2 __attribute__((vector_size(16)));
 template <int Season, bool Trend>
 void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& x0, int m,
                       bool damped, std::vector<double>& seas, double* out) {
-  constexpr int NV = kLanes / 2;
-  V2 l[NV], b[NV], a[NV], ac[NV], g[NV], gc[NV], ab[NV], pb[NV], acp[NV], p[NV], sse[NV];
-  V2 low[NV];  // the lowest season and level so far (the model breaks down unless > 0)
-  for (int k = 0; k < NV; ++k) {
-    const Theta& t0 = th[2 * k];
-    const Theta& t1 = th[2 * k + 1];
-    p[k] = V2{damped ? t0.p : 1.0, damped ? t1.p : 1.0};
-    l[k] = V2{x0[0], x0[0]};
-    b[k] = Trend ? V2{x0[1], x0[1]} : V2{0.0, 0.0};
-    a[k] = V2{t0.a, t1.a};
-    ac[k] = 1 - a[k];
-    g[k] = V2{t0.g, t1.g};
-    gc[k] = 1 - g[k];
-    ab[k] = a[k] * V2{t0.b, t1.b};
-    pb[k] = p[k] * (1 - ab[k]);
-    acp[k] = ac[k] * p[k];
-    sse[k] = V2{0.0, 0.0};
-    low[k] = V2{kHuge, kHuge};
-  }
+  static_assert(kLanes == 2, "one V2 holds the lanes");
+  const Theta& t0 = th[0];
+  const Theta& t1 = th[1];
+  const V2 p = {damped ? t0.p : 1.0, damped ? t1.p : 1.0};
+  const V2 a = {t0.a, t1.a};
+  const V2 ac = 1 - a;
+  const V2 g = {t0.g, t1.g};
+  const V2 gc = 1 - g;
+  const V2 ab = a * V2{t0.b, t1.b};
+  const V2 pb = p * (1 - ab);
+  const V2 acp = ac * p;
+  V2 l = {x0[0], x0[0]};
+  V2 b = Trend ? V2{x0[1], x0[1]} : V2{0.0, 0.0};
+  V2 sse = {0.0, 0.0};
+  V2 low = {kHuge, kHuge};  // the lowest season and level so far (the model breaks down unless > 0)
   const size_t so = Trend ? 2 : 1;
   if constexpr (Season != 0) {
     // Lane-interleaved: seas[j * kLanes + lane] is a lane's state for phase j.
@@ -133,45 +129,40 @@ void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& 
   for (const double value : y) {
     const V2 v = {value, value};
     double* sp = Season != 0 ? sdata + j * kLanes : nullptr;
-    for (int k = 0; k < NV; ++k) {
-      const V2 base = Trend ? l[k] + p[k] * b[k] : l[k];
-      V2 yhat, u;
-      if constexpr (Season == 2) {
-        V2 sk;
-        std::memcpy(&sk, sp + 2 * k, sizeof sk);
-        // a < b ? a : b is one minpd (and keeps the old value when a is NaN, which makes the
-        // SSE NaN anyway).
-        const V2 m1 = sk < base ? sk : base;
-        low[k] = m1 < low[k] ? m1 : low[k];
-        yhat = base * sk;
-        u = v / sk;
-        const V2 snew = g[k] * v / base + gc[k] * sk;
-        std::memcpy(sp + 2 * k, &snew, sizeof snew);
-      } else if constexpr (Season == 1) {
-        V2 sk;
-        std::memcpy(&sk, sp + 2 * k, sizeof sk);
-        yhat = base + sk;
-        u = v - sk;
-        const V2 snew = g[k] * (v - base) + gc[k] * sk;
-        std::memcpy(sp + 2 * k, &snew, sizeof snew);
-      } else {
-        yhat = base;
-        u = v;
-      }
-      const V2 lnew = Trend ? ac[k] * l[k] + (acp[k] * b[k] + a[k] * u) : ac[k] * l[k] + a[k] * u;
-      if constexpr (Trend) b[k] = ab[k] * (u - l[k]) + pb[k] * b[k];
-      l[k] = lnew;
-      const V2 e = v - yhat;
-      sse[k] += e * e;
+    const V2 base = Trend ? l + p * b : l;
+    V2 yhat, u;
+    if constexpr (Season == 2) {
+      V2 sk;
+      std::memcpy(&sk, sp, sizeof sk);
+      // a < b ? a : b is one minpd (and keeps the old value when a is NaN, which makes the SSE
+      // NaN anyway).
+      const V2 m1 = sk < base ? sk : base;
+      low = m1 < low ? m1 : low;
+      yhat = base * sk;
+      u = v / sk;
+      const V2 snew = g * v / base + gc * sk;
+      std::memcpy(sp, &snew, sizeof snew);
+    } else if constexpr (Season == 1) {
+      V2 sk;
+      std::memcpy(&sk, sp, sizeof sk);
+      yhat = base + sk;
+      u = v - sk;
+      const V2 snew = g * (v - base) + gc * sk;
+      std::memcpy(sp, &snew, sizeof snew);
+    } else {
+      yhat = base;
+      u = v;
     }
+    const V2 lnew = Trend ? ac * l + (acp * b + a * u) : ac * l + a * u;
+    if constexpr (Trend) b = ab * (u - l) + pb * b;
+    l = lnew;
+    const V2 e = v - yhat;
+    sse += e * e;
     if constexpr (Season != 0) {
       if (++j == m) j = 0;
     }
   }
-  for (int k = 0; k < kLanes; ++k) {
-    const double s = sse[k / 2][k % 2];
-    out[k] = low[k / 2][k % 2] > 0 && std::isfinite(s) ? s : kHuge;
-  }
+  for (int k = 0; k < kLanes; ++k) out[k] = low[k] > 0 && std::isfinite(sse[k]) ? sse[k] : kHuge;
 }
 
 // The SSE of up to kLanes parameter sets (run() without outputs, for each).
