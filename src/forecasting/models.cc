@@ -1314,7 +1314,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   }
   std::vector<FittedModel> fits;
   std::vector<double> scores;
-  std::vector<double> seas, snaps, fc, damp;
+  std::vector<double> snaps, fc, damp;
   for (ModelKind k : cands) {
     FitOptions fo;
     fo.model = k;
