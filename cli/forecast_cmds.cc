@@ -505,8 +505,8 @@ void add_anomalies(CLI::App& app, int& rc) {
       app.add_subcommand("anomalies", "Find anomalous days in a series or stored spend");
   cmd->footer(R"(
 Methods: seasonal (default: weekly season and trend removed robustly, in logs when all values
-are positive, then a generalized ESD test on the remainder with median and MAD, as in Seasonal
-Hybrid ESD; --threshold is its significance level, default 0.01), zscore (default 3),
+are positive, then a generalized ESD test on the remainder with the median and biweight scale, as
+in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01), zscore (default 3),
 mad (robust z, default 3.5), iqr (fence multiplier, default 1.5).
 Examples:
   cost-ops anomalies --series spend.csv

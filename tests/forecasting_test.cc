@@ -332,10 +332,13 @@ TEST(AnomaliesTest, SeasonalDetectorFindsTheThreeSpikesAndNothingElse) {
 }
 
 // Beyond the dev series: spend series of the same kind (weekly profile, growth, log-normal noise,
-// three 2-2.8x one-day spikes at random days), ten seeds. Every spike found, nothing else.
-TEST(AnomaliesTest, SeasonalDetectorOnFreshSpendSeriesHasNoFalseAlarms) {
+// three 2-2.8x one-day spikes at random days), 400 seeds. Every spike is found, and false alarms
+// come at about the test's significance level, 0.01 (with the MAD as the ESD's scale and Rosner's
+// critical values, on 22 of the 400 series; now 3).
+TEST(AnomaliesTest, SeasonalDetectorOnFreshSpendSeriesKeepsItsFalseAlarmRate) {
   const double profile[] = {1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585};
-  for (unsigned seed = 1; seed <= 10; ++seed) {
+  int with_false_alarm = 0;
+  for (unsigned seed = 1; seed <= 400; ++seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<double> noise(0.0, 0.06);
     std::uniform_int_distribution<size_t> day(5, 114);
@@ -353,8 +356,33 @@ TEST(AnomaliesTest, SeasonalDetectorOnFreshSpendSeriesHasNoFalseAlarms) {
     ASSERT_TRUE(found.has_value());
     std::set<size_t> got;
     for (const auto& a : *found) got.insert(a.index);
-    EXPECT_EQ(got, spikes) << "seed " << seed;
+    for (size_t s : spikes) EXPECT_TRUE(got.count(s)) << "seed " << seed << " day " << s;
+    with_false_alarm += got.size() > spikes.size() ? 1 : 0;
   }
+  std::printf("series with a false alarm: %d of 400\n", with_false_alarm);
+  EXPECT_LE(with_false_alarm, 8);  // 2% (at 1%: 4 expected, sd 2)
+}
+
+// More spikes than max_anomalies allows (24 in 120 days, 10%: 12) do not mask each other: the
+// test's scale is robust, so the 12 largest are flagged (with the mean and sd they masked all).
+TEST(AnomaliesTest, SeasonalDetectorIsNotMaskedByManySpikes) {
+  const double profile[] = {1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585};
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0.0, 0.06);
+  std::uniform_int_distribution<size_t> day(3, 116);
+  std::set<size_t> spikes;
+  while (spikes.size() < 24) spikes.insert(day(rng));
+  std::vector<double> y(120);
+  for (size_t t = 0; t < y.size(); ++t) {
+    y[t] = 300 * std::exp(0.004 * static_cast<double>(t)) * profile[t % 7] * std::exp(noise(rng)) *
+           (spikes.count(t) ? 2.5 : 1.0);
+  }
+  AnomalyOptions o;
+  o.season = 7;
+  auto found = detect_anomalies(y, o);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->size(), 12u);
+  for (const auto& a : *found) EXPECT_TRUE(spikes.count(a.index)) << a.index;
 }
 
 // A named model fitted with --clean on sees the same series auto fits: clean_anomalies replaces
@@ -510,7 +538,8 @@ TEST(MedianTest, QuickselectEqualsNthElement) {
 }
 
 // The generalized ESD as first written (copying the values left at each step and taking their
-// median and MAD afresh): the detector's sorted-range version must flag exactly the same points.
+// median, MAD and biweight scale afresh, and the t quantile's critical value): the detector's
+// sorted-range version must flag exactly the same points.
 std::vector<size_t> reference_esd(const std::vector<double>& r, double alpha, size_t k_max) {
   const size_t n = r.size();
   std::vector<size_t> alive(n), removed;
@@ -526,6 +555,14 @@ std::vector<size_t> reference_esd(const std::vector<double>& r, double alpha, si
     if (s <= 0)
       s = 1.2533 * std::accumulate(dev.begin(), dev.end(), 0.0) / static_cast<double>(vals.size());
     if (!(s > 0)) break;
+    double num = 0, den = 0;
+    for (double v : vals) {
+      const double u = (v - med) / (9 * s / 1.4826);
+      if (std::abs(u) >= 1) continue;
+      num += (v - med) * (v - med) * std::pow(1 - u * u, 4);
+      den += (1 - u * u) * (1 - 5 * u * u);
+    }
+    if (num > 0) s = std::sqrt(static_cast<double>(vals.size()) * num) / std::abs(den);
     size_t arg = 0;
     double best = -1;
     for (size_t a = 0; a < alive.size(); ++a) {
@@ -534,7 +571,7 @@ std::vector<size_t> reference_esd(const std::vector<double>& r, double alpha, si
     }
     const double nn = static_cast<double>(n), ii = static_cast<double>(i);
     const double t = detail::t_quantile(1 - alpha / (2 * (nn - ii + 1)), nn - ii - 1);
-    const double lambda = (nn - ii) * t / std::sqrt((nn - ii - 1 + t * t) * (nn - ii + 1));
+    const double lambda = t * std::sqrt((nn - ii + 1) / (nn - ii));
     removed.push_back(alive[arg]);
     alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(arg));
     if (best > lambda) count = i;

@@ -192,6 +192,24 @@ double robust_scale(std::span<const double> v, double center) {
   return s;
 }
 
+// The biweight midvariance (Mosteller and Tukey 1977) of the values r[order[lo, hi)] as an sd:
+// around their median `med`, with weights from their scaled MAD `mad_sd` (> 0; points beyond 9
+// MADs weigh nothing). `mad_sd` itself when no point off the median has weight.
+double biweight_scale(std::span<const double> r, std::span<const size_t> order, size_t lo,
+                      size_t hi, double med, double mad_sd) {
+  const double c = 9 * mad_sd / kMadScale;
+  double num = 0, den = 0;
+  for (size_t k = lo; k < hi; ++k) {
+    const double x = r[order[k]] - med, u = x / c;
+    if (!(std::abs(u) < 1)) continue;
+    const double w = 1 - u * u;
+    num += x * x * (w * w) * (w * w);
+    den += w * (1 - 5 * u * u);
+  }
+  const double s = std::sqrt(static_cast<double>(hi - lo) * num) / std::abs(den);
+  return num > 0 && std::isfinite(s) ? s : mad_sd;
+}
+
 Severity grade(double ratio) {
   return ratio < 1.5 ? Severity::kLow : ratio < 3 ? Severity::kMedium : Severity::kHigh;
 }
@@ -310,10 +328,12 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       for (size_t i = 0; i < n; ++i) {
         score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
       }
-      // Generalized ESD (Rosner 1983) with the median and MAD in place of mean and sd. Each step
-      // removes the value farthest from the median, which is at one end of the values left, so
-      // those stay a range of the sorted remainders: the median is read off, and the MAD is the
-      // median of the deviations, which grow outward from the median on both sides.
+      // Generalized ESD (Rosner 1983) with robust statistics in place of mean and sd, so spikes
+      // beyond max_anomalies cannot mask the others: the median, and the biweight scale started
+      // from the MAD. Each step removes the value farthest from the median, which is at one end
+      // of the values left, so those stay a range of the sorted remainders: the median is read
+      // off, and the MAD is the median of the deviations, which grow outward from the median on
+      // both sides.
       const size_t k_max = std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * n));
       std::vector<size_t> order(n);  // indexes by remainder, then index
       std::iota(order.begin(), order.end(), 0);
@@ -352,6 +372,10 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
           s = kMeanAbsScale * sum / static_cast<double>(left);
         }
         if (!(s > 0)) break;
+        // The MAD alone is only 37% efficient on Gaussian noise, and its own noise makes the test
+        // flag pure noise too often; the biweight midvariance (87% efficient, as robust as the
+        // MAD) does not.
+        s = biweight_scale(r, order, lo, hi, med, s);
         // The largest score, and among equal scores the first index: scores fall from each end.
         const double best = std::max(std::abs(val(0) - med) / s, std::abs(val(left - 1) - med) / s);
         size_t pick = hi;  // position in order
@@ -365,7 +389,11 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         const double ii = static_cast<double>(i);
         const double p = 1 - alpha / (2 * (nn - ii + 1));
         const double t = detail::t_quantile(p, nn - ii - 1);
-        const double lambda = (nn - ii) * t / std::sqrt((nn - ii - 1 + t * t) * (nn - ii + 1));
+        // Rosner's critical value is for the value's deviation in units of an sd that includes
+        // it; the median and a robust scale hardly move with the value, so the deviation here is
+        // in units of the others' spread: the t quantile's own scale, t * sqrt(N / (N - 1)) for
+        // N values left (Rosner's lambda is the same bound, converted to the inclusive sd).
+        const double lambda = t * std::sqrt((nn - ii + 1) / (nn - ii));
         removed.push_back(order[pick]);
         gone[order[pick]] = true;
         // Out of the range, keeping the rest sorted.

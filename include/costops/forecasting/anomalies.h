@@ -16,6 +16,7 @@ enum class AnomalyMethod {
   kMad,       // |x - median| / (1.4826 MAD) > threshold (default 3.5, Iglewicz-Hoaglin)
   kIqr,       // outside [Q1 - k IQR, Q3 + k IQR], k = threshold (default 1.5)
   kSeasonal,  // seasonal + trend decomposition, then generalized ESD on the robust remainder
+              // (median and biweight scale; critical values for a deviation from the others)
 };
 
 /// "zscore", "mad", "iqr", "seasonal".
