@@ -504,10 +504,11 @@ void add_anomalies(CLI::App& app, int& rc) {
   CLI::App* cmd =
       app.add_subcommand("anomalies", "Find anomalous days in a series or stored spend");
   cmd->footer(R"(
-Methods: seasonal (default: weekly season and trend removed robustly, in logs when all values
-are positive, then a generalized ESD test on the remainder with the median and biweight scale, as
-in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01), zscore (default 3),
-mad (robust z, default 3.5), iqr (fence multiplier, default 1.5).
+Methods: seasonal (default: weekly season and trend removed robustly, in logs when no value
+is negative, then a generalized ESD test on the remainder with the median and biweight scale, as
+in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01; a weekday whose
+median is zero expects zero), zscore (default 3), mad (robust z, default 3.5), iqr (fence
+multiplier, default 1.5).
 Examples:
   cost-ops anomalies --series spend.csv
   cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table)");

@@ -385,6 +385,36 @@ TEST(AnomaliesTest, SeasonalDetectorIsNotMaskedByManySpikes) {
   for (const auto& a : *found) EXPECT_TRUE(spikes.count(a.index)) << a.index;
 }
 
+// Spend on weekdays only, growing 1.5% a day: the zero weekends are the season, not anomalies
+// (decomposed as log(value + 1% of the median positive value); without logs an additive season
+// expected spend on them). A weekday spike and a weekday with no spend are found.
+TEST(AnomaliesTest, ZeroWeekendsAreTheSeasonAndAZeroWeekdayIsAnAnomaly) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> noise(0.0, 0.06);
+  std::vector<double> y(90);
+  for (size_t t = 0; t < y.size(); ++t) {
+    const bool weekend = t % 7 == 3 || t % 7 == 4;  // 2025-01-01 is a Wednesday
+    y[t] = weekend ? 0.0 : 100 * std::exp(0.015 * static_cast<double>(t) + noise(rng));
+  }
+  y[40] *= 2.5;
+  y[62] = 0;
+  AnomalyOptions o;
+  o.season = 7;
+  auto found = detect_anomalies(y, o);
+  ASSERT_TRUE(found.has_value());
+  std::vector<size_t> got;
+  for (const auto& a : *found) got.push_back(a.index);
+  EXPECT_EQ(got, (std::vector<size_t>{40, 62}));
+  for (const auto& a : *found) EXPECT_GT(a.expected, 150) << a.index;
+
+  // Intermittent spend (zero on 30% of days, no pattern): zeros are ordinary, none is flagged.
+  std::uniform_real_distribution<double> u(0, 1);
+  for (double& v : y) v = u(rng) < 0.3 ? 0.0 : 20 * std::exp(4 * noise(rng));
+  found = detect_anomalies(y, o);
+  ASSERT_TRUE(found.has_value());
+  for (const auto& a : *found) EXPECT_GT(a.value, 0) << a.index;
+}
+
 // A named model fitted with --clean on sees the same series auto fits: clean_anomalies replaces
 // exactly what select_model replaces (only clear spikes, not every flagged value).
 TEST(ForecastTest, CleanAnomaliesReplacesWhatAutomaticSelectionReplaces) {
@@ -491,6 +521,31 @@ TEST(BudgetTest, PeriodsAndErrors) {
   EXPECT_FALSE(budget_status(*s, o).has_value());
   o.amount = 0;
   EXPECT_FALSE(budget_status(*s, o).has_value());
+}
+
+// Net spend below zero (credits larger than usage) is projected like any series; the interval
+// holds the projection (it was clamped at the spend so far, which is a floor only for spend
+// that is never negative).
+TEST(BudgetTest, NegativeSpendKeepsTheIntervalAroundTheProjection) {
+  std::vector<Date> dates;
+  std::vector<double> values;
+  for (int i = 0; i < 40; ++i) {
+    dates.push_back(*parse_date("2025-01-01") + std::chrono::days(i));
+    values.push_back(-100 + 10 * std::sin(i));
+  }
+  auto s = make_series(dates, values);
+  ASSERT_TRUE(s.has_value());
+  BudgetOptions o;
+  o.amount = 1000;
+  o.as_of = *parse_date("2025-02-05");
+  o.period = *resolve_period("month", o.as_of);
+  auto st = budget_status(*s, o);
+  ASSERT_TRUE(st.has_value()) << st.status().to_string();
+  EXPECT_LT(st->spent, 0);
+  EXPECT_LT(st->projected_lower, st->projected_total);
+  EXPECT_GT(st->projected_upper, st->projected_total);
+  EXPECT_LT(st->projected_total, st->spent);  // more credit to come
+  EXPECT_FALSE(st->exhaustion_date.has_value());
 }
 
 }  // namespace

@@ -116,13 +116,39 @@ double Decomposition::seasonal_strength() const {
 Decomposition decompose(std::span<const double> y, int season) {
   Decomposition d;
   const size_t n = y.size();
-  d.logs = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
-  std::vector<double> w(y.begin(), y.end());
-  if (d.logs) {
-    for (double& v : w) v = std::log(v);
-  }
   const size_t m =
       season >= 2 && n >= 2 * static_cast<size_t>(season) ? static_cast<size_t>(season) : 0;
+  // Phases whose median value is zero (no spend at weekends) expect zero: their zeros follow no
+  // trend, which the trend of the other days would give them in logs.
+  std::vector<bool> off(m, false);
+  size_t stray_zeros = 0;  // zeros on the other phases
+  const bool any_zero = std::any_of(y.begin(), y.end(), [](double v) { return v == 0; });
+  if (any_zero) {
+    std::vector<double> bucket;
+    for (size_t p = 0; p < m; ++p) {
+      bucket.clear();
+      for (size_t i = p; i < n; i += m) bucket.push_back(y[i]);
+      off[p] = median_inplace(bucket) == 0;
+    }
+    for (size_t i = 0; i < n; ++i) stray_zeros += y[i] == 0 && !(m != 0 && off[i % m]) ? 1 : 0;
+  }
+  // Logs when no value is negative and zeros are either a phase's rule or rare enough (at most
+  // 10% of the days) to be anomalies: then logs shifted by 1% of the median positive value, so a
+  // season that scales with the level still has a place for them. Spend that is often zero
+  // without a pattern (intermittent) stays on its own scale, where zeros are ordinary.
+  d.logs = std::all_of(y.begin(), y.end(), [](double v) { return v >= 0; }) &&
+           static_cast<double>(stray_zeros) <= 0.1 * static_cast<double>(n);
+  std::vector<double> w(y.begin(), y.end());
+  if (d.logs) {
+    if (any_zero) {
+      std::vector<double> pos;
+      for (double v : y) {
+        if (v > 0) pos.push_back(v);
+      }
+      d.shift = pos.empty() ? 1.0 : 0.01 * median_inplace(pos);
+    }
+    for (double& v : w) v = std::log(v + d.shift);
+  }
   const size_t half = std::max<size_t>(2 * m, 3);
   std::vector<double> seas(n, 0.0);
   // The local slopes come from differences a season apart, which no seasonal estimate changes.
@@ -169,9 +195,13 @@ Decomposition decompose(std::span<const double> y, int season) {
   }
   d.baseline.resize(n);
   d.remainder.resize(n);
+  const double zero = d.shift > 0 ? std::log(d.shift) : 0.0;
+  d.exact.assign(n, false);
   for (size_t i = 0; i < n; ++i) {
-    d.baseline[i] = trend_out[i] + seas_out[i];
+    const bool expect_zero = d.shift > 0 && m != 0 && off[i % m];
+    d.baseline[i] = expect_zero ? zero : trend_out[i] + seas_out[i];
     d.remainder[i] = w[i] - d.baseline[i];
+    d.exact[i] = expect_zero && y[i] == 0;
   }
   return d;
 }
@@ -323,23 +353,28 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       if (!given) computed = decompose(y, o.season);
       const Decomposition& d = given ? *given : computed;
       const auto& r = d.remainder;
-      const double center = median(r);
-      const double scale = robust_scale(r, center);
+      // The points to test: not the zeros of a phase that expects zero (exactly as expected,
+      // they say nothing of the noise, and their zero remainders would shrink its scale).
+      std::vector<size_t> order;  // sorted below by remainder, then index
+      std::vector<double> tested;
       for (size_t i = 0; i < n; ++i) {
-        score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
+        if (d.exact.empty() || !d.exact[i]) order.push_back(i), tested.push_back(r[i]);
       }
+      const size_t nt = order.size();
+      if (nt < 3) break;
+      const double center = median(tested);
+      const double scale = robust_scale(tested, center);
+      for (size_t i : order) score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
       // Generalized ESD (Rosner 1983) with robust statistics in place of mean and sd, so spikes
       // beyond max_anomalies cannot mask the others: the median, and the biweight scale started
       // from the MAD. Each step removes the value farthest from the median, which is at one end
       // of the values left, so those stay a range of the sorted remainders: the median is read
       // off, and the MAD is the median of the deviations, which grow outward from the median on
       // both sides.
-      const size_t k_max = std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * n));
-      std::vector<size_t> order(n);  // indexes by remainder, then index
-      std::iota(order.begin(), order.end(), 0);
+      const size_t k_max = std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * nt));
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r[a] < r[b]; });
       std::vector<bool> gone(n, false);
-      size_t lo = 0, hi = n;  // the values left: order[lo, hi)
+      size_t lo = 0, hi = nt;  // the values left: order[lo, hi)
       std::vector<size_t> removed;
       size_t count = 0;
       for (size_t i = 1; i <= k_max && hi - lo > 2; ++i) {
@@ -367,7 +402,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
           // As robust_scale: the mean absolute deviation, summed in index order.
           double sum = 0;
           for (size_t j = 0; j < n; ++j) {
-            if (!gone[j]) sum += std::abs(r[j] - med);
+            if (!gone[j] && (d.exact.empty() || !d.exact[j])) sum += std::abs(r[j] - med);
           }
           s = kMeanAbsScale * sum / static_cast<double>(left);
         }
@@ -385,7 +420,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         for (size_t k = hi; k > lo && std::abs(r[order[k - 1]] - med) / s == best; --k) {
           if (pick == hi || order[k - 1] < order[pick]) pick = k - 1;
         }
-        const double nn = static_cast<double>(n);
+        const double nn = static_cast<double>(nt);
         const double ii = static_cast<double>(i);
         const double p = 1 - alpha / (2 * (nn - ii + 1));
         const double t = detail::t_quantile(p, nn - ii - 1);
@@ -413,7 +448,8 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       for (size_t i = 0; i < count; ++i) {
         const size_t j = removed[i];
         flagged[j] = true;
-        expected[j] = d.logs ? std::exp(d.baseline[j]) : d.baseline[j];  // only where reported
+        // Only where reported.
+        expected[j] = d.logs ? std::max(0.0, std::exp(d.baseline[j]) - d.shift) : d.baseline[j];
       }
       threshold = 3.0;
       break;

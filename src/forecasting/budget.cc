@@ -112,6 +112,8 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
                           : 0.0;
 
   st.projected_total = st.spent;
+  const bool nonneg_history =
+      std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
   double var = 0;
   if (st.days_remaining > 0) {
     const int horizon = static_cast<int>((p.end - o.as_of).count());
@@ -123,12 +125,10 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     st.model = std::string(model_name(sel->fit.model));
     st.reason = sel->reason;
     const auto fc = forecast(sel->fit, horizon, {});
-    const bool nonneg =
-        std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
     const int skip = horizon - st.days_remaining;  // forecast days before the period starts
     for (int i = skip; i < horizon; ++i) {
-      const double v = nonneg ? std::max(0.0, fc[static_cast<size_t>(i)].value)
-                              : fc[static_cast<size_t>(i)].value;
+      const double v = nonneg_history ? std::max(0.0, fc[static_cast<size_t>(i)].value)
+                                      : fc[static_cast<size_t>(i)].value;
       st.projected_total += v;
       account(next + days(i), v, false);
     }
@@ -140,7 +140,9 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   }
   const double sd = std::sqrt(var);
   const double z = detail::normal_quantile(0.5 + o.level / 2);
-  st.projected_lower = std::max(st.spent, st.projected_total - z * sd);
+  st.projected_lower = st.projected_total - z * sd;
+  // Spend that is never negative cannot end below what is spent already.
+  if (nonneg_history) st.projected_lower = std::max(st.spent, st.projected_lower);
   st.projected_upper = st.projected_total + z * sd;
   if (st.exhausted) {
     st.probability_over = st.spent > o.amount ? 1.0 : st.days_remaining > 0 ? 1.0 : 0.0;

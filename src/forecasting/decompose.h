@@ -10,15 +10,19 @@
 namespace costops::forecasting::detail {
 
 struct Decomposition {
-  bool logs = false;              // decomposed log values (every value > 0)
+  bool logs = false;              // decomposed log(value + shift) (see decompose)
+  double shift = 0;               // 0 unless some value is 0: 1% of the median positive value
   std::vector<double> seasonal;   // on the working scale; zeros without a season
   std::vector<double> baseline;   // trend + season, on the working scale
   std::vector<double> remainder;  // working value - baseline
+  std::vector<bool> exact;        // a zero on a phase whose median is zero: expected, not tested
   /// Strength of the season (Wang, Smith & Hyndman 2006): max(0, 1 - var(R) / var(S + R)).
   double seasonal_strength() const;
 };
 
-/// Robust local-linear trend and per-phase median season, on logs when every value is positive.
+/// Robust local-linear trend and per-phase median season, on logs when no value is negative and
+/// zeros fill whole phases or are at most 10% of the other days (then shifted); a phase whose
+/// median is zero expects zero.
 /// Seasons need two full cycles; with fewer (or season < 2) the season is zero.
 Decomposition decompose(std::span<const double> y, int season);
 

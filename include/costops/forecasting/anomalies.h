@@ -55,8 +55,10 @@ struct Anomaly {
   Severity severity = Severity::kLow;
 };
 
-/// Finds anomalies in `y`, oldest first, in index order. kSeasonal decomposes in logs when every
-/// value is positive (seasons that scale with the level) and needs at least two seasons; with
+/// Finds anomalies in `y`, oldest first, in index order. kSeasonal decomposes in logs when no
+/// value is negative (seasons that scale with the level; with zero values, log(value + 1% of the
+/// median positive value), unless zeros are common outside the phases that are mostly zero,
+/// where they are ordinary) and needs at least two seasons; with
 /// fewer it falls back to trend only. Errors (kInvalidArgument) for options out of range.
 /// Fewer than 3 values: no anomalies.
 Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y,
