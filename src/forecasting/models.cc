@@ -1109,6 +1109,9 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
   std::vector<ForecastPoint> out;
   const auto f = point_forecasts(m, h);
   const bool rel = relative_errors(m.model);
+  // A series that was never negative (spend) is not forecast below zero, nor are its bounds.
+  const bool floor_zero =
+      std::all_of(m.history.begin(), m.history.end(), [](double v) { return v >= 0; });
   double csum = 0;  // sum of c_j^2 for j < i
   for (int i = 1; i <= h; ++i) {
     ForecastPoint p;
@@ -1124,7 +1127,12 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
     for (double level : levels) {
       const double z = detail::normal_quantile(0.5 + level / 2);
       p.bounds.emplace_back(p.value - z * sd, p.value + z * sd);
+      if (floor_zero) {
+        p.bounds.back().first = std::max(0.0, p.bounds.back().first);
+        p.bounds.back().second = std::max(0.0, p.bounds.back().second);
+      }
     }
+    if (floor_zero) p.value = std::max(0.0, p.value);
     const double c = c_coef(m, i);
     csum += c * c;
     out.push_back(std::move(p));

@@ -114,6 +114,7 @@ struct ForecastPoint {
 /// Forecasts `h` steps ahead with normal prediction intervals at each level (e.g. 0.8, 0.95).
 /// Variances use the model's closed form (Hyndman et al. 2008, class 1) for additive models;
 /// for multiplicative seasons they are the same form applied to relative errors (an approximation).
+/// When the fitted history has no negative value (spend), values and bounds are floored at zero.
 std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels);
 
 /// Variance of the sum of the next `h` forecast errors (the errors are correlated through the
