@@ -227,10 +227,10 @@ double robust_scale(std::span<const double> v, double center) {
 // MADs weigh nothing). `mad_sd` itself when no point off the median has weight.
 double biweight_scale(std::span<const double> r, std::span<const size_t> order, size_t lo,
                       size_t hi, double med, double mad_sd) {
-  const double c = 9 * mad_sd / kMadScale;
+  const double inv_c = kMadScale / (9 * mad_sd);
   double num = 0, den = 0;
   for (size_t k = lo; k < hi; ++k) {
-    const double x = r[order[k]] - med, u = x / c;
+    const double x = r[order[k]] - med, u = x * inv_c;
     if (!(std::abs(u) < 1)) continue;
     const double w = 1 - u * u;
     num += x * x * (w * w) * (w * w);
