@@ -361,7 +361,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         if (d.exact.empty() || !d.exact[i]) order.push_back(i), tested.push_back(r[i]);
       }
       const size_t nt = order.size();
-      if (nt < 3) break;
+      if (nt < 3) break;  // too few to test: none
       const double center = median(tested);
       const double scale = robust_scale(tested, center);
       for (size_t i : order) score[i] = scale > 0 ? std::abs(r[i] - center) / scale : 0.0;
