@@ -7,8 +7,8 @@
 # four of ../shared/data/series when present, and 30 synthetic daily spend series made like
 # llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes).
 #
-# Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops] [-- extra
-# forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
+# Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
+# [--exact N] [-- extra forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
 import argparse, json, math, os, subprocess, sys, tempfile, warnings
 
 warnings.filterwarnings("ignore")
@@ -19,6 +19,8 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--bin", default="build/release/cli/cost-ops")
+ap.add_argument("--exact", type=int, default=0,
+                help="also N daily series from llm_daily_spend_dev's own generator (truth file)")
 ap.add_argument("extra", nargs="*", help="more cost-ops forecast options")
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="heldout-")
@@ -61,6 +63,16 @@ for seed in range(200, 230):
     y = [300 * np.exp(g * t) * profile[t % 7] * np.exp(r.normal(0, 0.06)) * (r.uniform(2, 2.8) if t in spikes else 1) for t in range(120)]
     d = pd.date_range("2025-01-01", periods=120, freq="D")
     series.append(("daily", f"d{seed}", write(f"d{seed}", [x.strftime("%Y-%m-%d") for x in d], y), 7, 14))
+# The truth file's generator exactly: growth 0.004, its Monday-first profile (2025-01-01 is a
+# Wednesday), noise sd 0.06, three 2-2.8x spikes anywhere but the first and last days.
+truth_profile = [1.148936, 1.191489, 1.170213, 1.159574, 1.085106, 0.659574, 0.585106]
+for seed in range(5000, 5000 + args.exact):
+    r = np.random.default_rng(seed)
+    spikes = set(int(x) for x in r.choice(np.arange(3, 117), 3, replace=False))
+    d = pd.date_range("2025-01-01", periods=120, freq="D")
+    y = [round(300 * np.exp(0.004 * t) * truth_profile[d[t].weekday()] * np.exp(r.normal(0, 0.06)) *
+               (r.uniform(2, 2.8) if t in spikes else 1), 2) for t in range(120)]
+    series.append(("exact", f"e{seed}", write(f"e{seed}", [x.strftime("%Y-%m-%d") for x in d], y), 7, 14))
 
 
 def smape(a, f):
