@@ -185,6 +185,20 @@ std::string level_label(double pct) {
   return s;
 }
 
+// Decimals for a table of amounts: two, or three significant digits of their typical (median)
+// nonzero magnitude when that is below 1 (spend in fractions of a cent), at most eight.
+int table_decimals(const std::vector<double>& values) {
+  std::vector<double> mag;
+  for (double v : values) {
+    if (std::isfinite(v) && v != 0) mag.push_back(std::abs(v));
+  }
+  if (mag.empty()) return 2;
+  std::nth_element(mag.begin(), mag.begin() + static_cast<std::ptrdiff_t>(mag.size() / 2),
+                   mag.end());
+  const double typical = mag[mag.size() / 2];
+  return std::clamp(2 - static_cast<int>(std::floor(std::log10(typical))), 2, 8);
+}
+
 // A finite double for JSON (never NaN or Infinity).
 json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -389,10 +403,13 @@ void print_forecast_table(const json& j, const std::vector<double>& levels) {
     std::printf(" %14s %14s", ("lower " + level_label(l)).c_str(),
                 ("upper " + level_label(l)).c_str());
   std::printf("\n");
+  std::vector<double> values;
+  for (const auto& r : j["forecast"]) values.push_back(r["value"].get<double>());
+  const int dp = table_decimals(values);
   for (const auto& r : j["forecast"]) {
-    std::printf("%-12s %14.2f", r["date"].get<std::string>().c_str(), r["value"].get<double>());
+    std::printf("%-12s %14.*f", r["date"].get<std::string>().c_str(), dp, r["value"].get<double>());
     for (double l : levels) {
-      std::printf(" %14.2f %14.2f", r["lower_" + level_label(l)].get<double>(),
+      std::printf(" %14.*f %14.*f", dp, r["lower_" + level_label(l)].get<double>(), dp,
                   r["upper_" + level_label(l)].get<double>());
     }
     std::printf("\n");
@@ -489,10 +506,13 @@ int run_anomalies(const AnomaliesCmd& o) {
   };
   auto table = [](const json& g) {
     std::printf("%-12s %14s %14s %8s %s\n", "date", "value", "expected", "score", "severity");
+    std::vector<double> values;
+    for (const auto& a : g["anomalies"]) values.push_back(a["expected"].get<double>());
+    const int dp = table_decimals(values);
     for (const auto& a : g["anomalies"]) {
-      std::printf("%-12s %14.2f %14.2f %8.2f %s\n", a["date"].get<std::string>().c_str(),
-                  a["value"].get<double>(), a["expected"].get<double>(), a["score"].get<double>(),
-                  a["severity"].get<std::string>().c_str());
+      std::printf("%-12s %14.*f %14.*f %8.2f %s\n", a["date"].get<std::string>().c_str(), dp,
+                  a["value"].get<double>(), dp, a["expected"].get<double>(),
+                  a["score"].get<double>(), a["severity"].get<std::string>().c_str());
     }
     if (g["anomalies"].empty()) std::printf("no anomalies\n");
   };
@@ -569,13 +589,14 @@ void print_status(const json& j) {
               j["period_start"].get<std::string>().c_str(),
               j["period_end"].get<std::string>().c_str(), j["as_of"].get<std::string>().c_str());
   const double amount = j["amount"].get<double>();
-  std::printf("  spent          %12.2f of %.2f (%.1f%%)\n", j["spent"].get<double>(), amount,
-              100 * j["spent"].get<double>() / amount);
-  std::printf("  projected      %12.2f  [%.2f, %.2f] at %g%%  (%s)\n",
-              j["projected_total"].get<double>(), j["projected_lower"].get<double>(),
+  const int dp = table_decimals({amount});
+  std::printf("  spent          %12.*f of %.*f (%.1f%%)\n", dp, j["spent"].get<double>(), dp,
+              amount, 100 * j["spent"].get<double>() / amount);
+  std::printf("  projected      %12.*f  [%.*f, %.*f] at %g%%  (%s)\n", dp,
+              j["projected_total"].get<double>(), dp, j["projected_lower"].get<double>(), dp,
               j["projected_upper"].get<double>(), j["interval_level"].get<double>(),
               j["model"].get<std::string>().c_str());
-  std::printf("  run rate       %12.2f\n", j["run_rate_total"].get<double>());
+  std::printf("  run rate       %12.*f\n", dp, j["run_rate_total"].get<double>());
   std::printf("  P(over budget) %12.1f%%\n", 100 * j["probability_over"].get<double>());
   std::printf("  exhaustion     %12s\n", j["exhaustion_date"].is_null()
                                              ? "not expected"

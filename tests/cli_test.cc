@@ -426,6 +426,14 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   j = nlohmann::json::parse(r.out);
   ASSERT_GE(j["groups"].size(), 3u);
   EXPECT_EQ(j["groups"][0]["forecast"].size(), 7u);
+  // Spend in fractions of a cent (about 0.0016 a day) keeps three significant digits in tables.
+  r = run("forecast --db " + db + " --horizon 2 --filter provider=deepseek --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  bool digits = false;  // some "0.00" followed by a significant digit
+  for (size_t at = r.out.find("0.00"); at != std::string::npos; at = r.out.find("0.00", at + 1)) {
+    digits |= at + 4 < r.out.size() && r.out[at + 4] >= '1' && r.out[at + 4] <= '9';
+  }
+  EXPECT_TRUE(digits) << r.out;
   r = run("budget add team --db " + db + " --amount 500 --period month --filter project=search");
   ASSERT_EQ(r.rc, 0) << r.err;
   r = run("budget list --db " + db + " --format json");
