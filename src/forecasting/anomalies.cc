@@ -222,21 +222,19 @@ double robust_scale(std::span<const double> v, double center) {
   return s;
 }
 
-// The biweight midvariance (Mosteller and Tukey 1977) of the values r[order[lo, hi)] as an sd:
-// around their median `med`, with weights from their scaled MAD `mad_sd` (> 0; points beyond 9
-// MADs weigh nothing). `mad_sd` itself when no point off the median has weight.
-double biweight_scale(std::span<const double> r, std::span<const size_t> order, size_t lo,
-                      size_t hi, double med, double mad_sd) {
+// The biweight midvariance (Mosteller and Tukey 1977) of `v` as an sd: around their median
+// `med`, with weights from their scaled MAD `mad_sd` (> 0; points beyond 9 MADs weigh nothing,
+// without a branch). `mad_sd` itself when no point off the median has weight.
+double biweight_scale(std::span<const double> v, double med, double mad_sd) {
   const double inv_c = kMadScale / (9 * mad_sd);
   double num = 0, den = 0;
-  for (size_t k = lo; k < hi; ++k) {
-    const double x = r[order[k]] - med, u = x * inv_c;
-    if (!(std::abs(u) < 1)) continue;
-    const double w = 1 - u * u;
+  for (double y : v) {
+    const double x = y - med, u = x * inv_c;
+    const double w = std::max(0.0, 1 - u * u);
     num += x * x * (w * w) * (w * w);
     den += w * (1 - 5 * u * u);
   }
-  const double s = std::sqrt(static_cast<double>(hi - lo) * num) / std::abs(den);
+  const double s = std::sqrt(static_cast<double>(v.size()) * num) / std::abs(den);
   return num > 0 && std::isfinite(s) ? s : mad_sd;
 }
 
@@ -373,27 +371,27 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       // both sides.
       const size_t k_max = std::max<size_t>(1, static_cast<size_t>(o.max_anomalies * nt));
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r[a] < r[b]; });
+      std::vector<double> vals(nt);  // r[order[k]], kept alongside order: read in place
+      for (size_t k = 0; k < nt; ++k) vals[k] = r[order[k]];
       std::vector<bool> gone(n, false);
       size_t lo = 0, hi = nt;  // the values left: order[lo, hi)
       std::vector<size_t> removed;
       size_t count = 0;
       for (size_t i = 1; i <= k_max && hi - lo > 2; ++i) {
         const size_t left = hi - lo;
-        auto val = [&](size_t k) { return r[order[lo + k]]; };
+        auto val = [&](size_t k) { return vals[lo + k]; };
         const double med = detail::median_of_sorted(left, val);
         // The deviations in increasing order, merged from both sides of the median.
         size_t down = static_cast<size_t>(
-            std::lower_bound(order.begin() + static_cast<std::ptrdiff_t>(lo),
-                             order.begin() + static_cast<std::ptrdiff_t>(hi), med,
-                             [&](size_t a, double v) { return r[a] < v; }) -
-            order.begin());  // first value >= med
+            std::lower_bound(vals.begin() + static_cast<std::ptrdiff_t>(lo),
+                             vals.begin() + static_cast<std::ptrdiff_t>(hi), med) -
+            vals.begin());  // first value >= med
         size_t up = down;
         double dev_lo = 0, dev_hi = 0;
         for (size_t k = 0; k <= left / 2; ++k) {
-          const bool take_up = up < hi && (down == lo || std::abs(r[order[up]] - med) <=
-                                                             std::abs(r[order[down - 1]] - med));
-          const double dv =
-              take_up ? std::abs(r[order[up++]] - med) : std::abs(r[order[--down]] - med);
+          const bool take_up =
+              up < hi && (down == lo || std::abs(vals[up] - med) <= std::abs(vals[down - 1] - med));
+          const double dv = take_up ? std::abs(vals[up++] - med) : std::abs(vals[--down] - med);
           if (k + 1 == left / 2) dev_lo = dv;
           if (k == left / 2) dev_hi = dv;
         }
@@ -410,14 +408,14 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         // The MAD alone is only 37% efficient on Gaussian noise, and its own noise makes the test
         // flag pure noise too often; the biweight midvariance (87% efficient, as robust as the
         // MAD) does not.
-        s = biweight_scale(r, order, lo, hi, med, s);
+        s = biweight_scale(std::span<const double>(vals).subspan(lo, left), med, s);
         // The largest score, and among equal scores the first index: scores fall from each end.
         const double best = std::max(std::abs(val(0) - med) / s, std::abs(val(left - 1) - med) / s);
         size_t pick = hi;  // position in order
-        for (size_t k = lo; k < hi && std::abs(r[order[k]] - med) / s == best; ++k) {
+        for (size_t k = lo; k < hi && std::abs(vals[k] - med) / s == best; ++k) {
           if (pick == hi || order[k] < order[pick]) pick = k;
         }
-        for (size_t k = hi; k > lo && std::abs(r[order[k - 1]] - med) / s == best; --k) {
+        for (size_t k = hi; k > lo && std::abs(vals[k - 1] - med) / s == best; --k) {
           if (pick == hi || order[k - 1] < order[pick]) pick = k - 1;
         }
         const double nn = static_cast<double>(nt);
@@ -431,16 +429,17 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         const double lambda = t * std::sqrt((nn - ii + 1) / (nn - ii));
         removed.push_back(order[pick]);
         gone[order[pick]] = true;
-        // Out of the range, keeping the rest sorted.
+        // Out of the range, keeping the rest sorted (in both arrays).
+        const auto at = [](auto& v, size_t k) {
+          return v.begin() + static_cast<std::ptrdiff_t>(k);
+        };
         if (pick - lo < hi - 1 - pick) {
-          std::rotate(order.begin() + static_cast<std::ptrdiff_t>(lo),
-                      order.begin() + static_cast<std::ptrdiff_t>(pick),
-                      order.begin() + static_cast<std::ptrdiff_t>(pick + 1));
+          std::rotate(at(order, lo), at(order, pick), at(order, pick + 1));
+          std::rotate(at(vals, lo), at(vals, pick), at(vals, pick + 1));
           ++lo;
         } else {
-          std::rotate(order.begin() + static_cast<std::ptrdiff_t>(pick),
-                      order.begin() + static_cast<std::ptrdiff_t>(pick + 1),
-                      order.begin() + static_cast<std::ptrdiff_t>(hi));
+          std::rotate(at(order, pick), at(order, pick + 1), at(order, hi));
+          std::rotate(at(vals, pick), at(vals, pick + 1), at(vals, hi));
           --hi;
         }
         if (best > lambda) count = i;
