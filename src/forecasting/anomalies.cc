@@ -110,6 +110,18 @@ double Decomposition::seasonal_strength() const {
   return total > 0 ? std::max(0.0, 1 - var(false) / total) : 0.0;
 }
 
+// The median of value(i) over each phase p < m (i = p, p + m, ...; i < n).
+template <typename Value>
+std::vector<double> phase_medians(size_t m, size_t n, Value value) {
+  std::vector<double> out(m), bucket;
+  for (size_t p = 0; p < m; ++p) {
+    bucket.clear();
+    for (size_t i = p; i < n; i += m) bucket.push_back(value(i));
+    out[p] = median_inplace(bucket);
+  }
+  return out;
+}
+
 // Robust decomposition: a first robust trend of the raw values gives the per-phase median season;
 // the final trend is taken from the deseasonalized values, and each point's baseline (trend and
 // season) leaves the point itself out.
@@ -124,12 +136,8 @@ Decomposition decompose(std::span<const double> y, int season) {
   size_t stray_zeros = 0;  // zeros on the other phases
   const bool any_zero = std::any_of(y.begin(), y.end(), [](double v) { return v == 0; });
   if (any_zero) {
-    std::vector<double> bucket;
-    for (size_t p = 0; p < m; ++p) {
-      bucket.clear();
-      for (size_t i = p; i < n; i += m) bucket.push_back(y[i]);
-      off[p] = median_inplace(bucket) == 0;
-    }
+    const auto med = phase_medians(m, n, [&](size_t i) { return y[i]; });
+    for (size_t p = 0; p < m; ++p) off[p] = med[p] == 0;
     for (size_t i = 0; i < n; ++i) stray_zeros += y[i] == 0 && !(m != 0 && off[i % m]) ? 1 : 0;
   }
   // Logs when no value is negative and zeros are either a phase's rule or rare enough (at most
@@ -155,13 +163,7 @@ Decomposition decompose(std::span<const double> y, int season) {
   const std::vector<double> slopes = window_slopes(w, half, m ? m : half);
   if (m != 0) {
     const std::vector<double> trend = robust_trend(w, slopes, half);
-    std::vector<double> phase_med(m);
-    std::vector<double> bucket;
-    for (size_t p = 0; p < m; ++p) {
-      bucket.clear();
-      for (size_t i = p; i < n; i += m) bucket.push_back(w[i] - trend[i]);
-      phase_med[p] = median_inplace(bucket);
-    }
+    const auto phase_med = phase_medians(m, n, [&](size_t i) { return w[i] - trend[i]; });
     const double center =
         std::accumulate(phase_med.begin(), phase_med.end(), 0.0) / static_cast<double>(m);
     for (size_t i = 0; i < n; ++i) seas[i] = phase_med[i % m] - center;
@@ -356,7 +358,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       std::vector<size_t> order;  // sorted below by remainder, then index
       std::vector<double> tested;
       for (size_t i = 0; i < n; ++i) {
-        if (d.exact.empty() || !d.exact[i]) order.push_back(i), tested.push_back(r[i]);
+        if (!d.exact[i]) order.push_back(i), tested.push_back(r[i]);
       }
       const size_t nt = order.size();
       if (nt < 3) break;  // too few to test: none
@@ -400,7 +402,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
           // As robust_scale: the mean absolute deviation, summed in index order.
           double sum = 0;
           for (size_t j = 0; j < n; ++j) {
-            if (!gone[j] && (d.exact.empty() || !d.exact[j])) sum += std::abs(r[j] - med);
+            if (!gone[j] && !d.exact[j]) sum += std::abs(r[j] - med);
           }
           s = kMeanAbsScale * sum / static_cast<double>(left);
         }
