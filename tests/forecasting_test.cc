@@ -355,25 +355,34 @@ TEST(AnomaliesTest, SeasonalDetectorFindsTheThreeSpikesAndNothingElse) {
   EXPECT_EQ(dates, truth["spike_dates"].get<std::vector<std::string>>());
 }
 
+// 120 days of spend like the dev series (300 a day, growth 0.004 a day, weekday profile, log-normal
+// noise sd 0.06), each day in `spikes` times spike_size() (drawn after that day's noise).
+template <typename SpikeSize>
+std::vector<double> spend_series(std::mt19937_64& rng, const std::set<size_t>& spikes,
+                                 SpikeSize spike_size) {
+  const double profile[] = {1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585};
+  std::normal_distribution<double> noise(0.0, 0.06);
+  std::vector<double> y(120);
+  for (size_t t = 0; t < y.size(); ++t) {
+    y[t] = 300 * std::exp(0.004 * static_cast<double>(t)) * profile[t % 7] * std::exp(noise(rng));
+    if (spikes.count(t)) y[t] *= spike_size();
+  }
+  return y;
+}
+
 // Beyond the dev series: spend series of the same kind (weekly profile, growth, log-normal noise,
 // three 2-2.8x one-day spikes at random days), 400 seeds. Every spike is found, and false alarms
 // come at about the test's significance level, 0.01 (with the MAD as the ESD's scale and Rosner's
 // critical values, on 22 of the 400 series; now 3).
 TEST(AnomaliesTest, SeasonalDetectorOnFreshSpendSeriesKeepsItsFalseAlarmRate) {
-  const double profile[] = {1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585};
   int with_false_alarm = 0;
   for (unsigned seed = 1; seed <= 400; ++seed) {
     std::mt19937_64 rng(seed);
-    std::normal_distribution<double> noise(0.0, 0.06);
     std::uniform_int_distribution<size_t> day(5, 114);
     std::uniform_real_distribution<double> size(2.0, 2.8);
     std::set<size_t> spikes;
     while (spikes.size() < 3) spikes.insert(day(rng));
-    std::vector<double> y(120);
-    for (size_t t = 0; t < y.size(); ++t) {
-      y[t] = 300 * std::exp(0.004 * static_cast<double>(t)) * profile[t % 7] *
-             std::exp(noise(rng)) * (spikes.count(t) ? size(rng) : 1.0);
-    }
+    const auto y = spend_series(rng, spikes, [&] { return size(rng); });
     AnomalyOptions o;
     o.season = 7;
     auto found = detect_anomalies(y, o);
@@ -390,17 +399,11 @@ TEST(AnomaliesTest, SeasonalDetectorOnFreshSpendSeriesKeepsItsFalseAlarmRate) {
 // More spikes than max_anomalies allows (24 in 120 days, 10%: 12) do not mask each other: the
 // test's scale is robust, so the 12 largest are flagged (with the mean and sd they masked all).
 TEST(AnomaliesTest, SeasonalDetectorIsNotMaskedByManySpikes) {
-  const double profile[] = {1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585};
   std::mt19937_64 rng(3);
-  std::normal_distribution<double> noise(0.0, 0.06);
   std::uniform_int_distribution<size_t> day(3, 116);
   std::set<size_t> spikes;
   while (spikes.size() < 24) spikes.insert(day(rng));
-  std::vector<double> y(120);
-  for (size_t t = 0; t < y.size(); ++t) {
-    y[t] = 300 * std::exp(0.004 * static_cast<double>(t)) * profile[t % 7] * std::exp(noise(rng)) *
-           (spikes.count(t) ? 2.5 : 1.0);
-  }
+  const auto y = spend_series(rng, spikes, [] { return 2.5; });
   AnomalyOptions o;
   o.season = 7;
   auto found = detect_anomalies(y, o);
@@ -522,6 +525,15 @@ TEST(BudgetTest, AprilProjectionAndExhaustionMatchTheTruth) {
   EXPECT_FALSE(st->thresholds_crossed[2].actual);
 }
 
+// A budget of `amount` for the month of `as_of` (YYYY-MM-DD).
+BudgetOptions month_budget(double amount, const char* as_of) {
+  BudgetOptions o;
+  o.amount = amount;
+  o.as_of = *parse_date(as_of);
+  o.period = *resolve_period("month", o.as_of);
+  return o;
+}
+
 TEST(BudgetTest, PeriodsAndErrors) {
   const Date d = *parse_date("2025-05-20");
   EXPECT_EQ(format_date(resolve_period("month", d)->end), "2025-05-31");
@@ -532,10 +544,7 @@ TEST(BudgetTest, PeriodsAndErrors) {
 
   auto s = make_series({*parse_date("2025-05-01"), *parse_date("2025-05-02")}, {10, 10});
   ASSERT_TRUE(s.has_value());
-  BudgetOptions o;
-  o.amount = 1000;
-  o.as_of = *parse_date("2025-05-02");
-  o.period = *resolve_period("month", o.as_of);
+  BudgetOptions o = month_budget(1000, "2025-05-02");
   auto st = budget_status(*s, o);
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
   EXPECT_EQ(st->spent, 20);
@@ -559,11 +568,7 @@ TEST(BudgetTest, NegativeSpendKeepsTheIntervalAroundTheProjection) {
   }
   auto s = make_series(dates, values);
   ASSERT_TRUE(s.has_value());
-  BudgetOptions o;
-  o.amount = 1000;
-  o.as_of = *parse_date("2025-02-05");
-  o.period = *resolve_period("month", o.as_of);
-  auto st = budget_status(*s, o);
+  auto st = budget_status(*s, month_budget(1000, "2025-02-05"));
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
   EXPECT_LT(st->spent, 0);
   EXPECT_LT(st->projected_lower, st->projected_total);
