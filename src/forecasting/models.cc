@@ -1215,8 +1215,27 @@ std::optional<ModelKind> undamped_of(ModelKind k) {
   }
 }
 
+// How far the deseasonalized working series (the decomposition's scale) moves in one step, as
+// a noise sd: the median absolute one-step change times 1.4826 / sqrt(2), which is sigma for white
+// noise (and larger when a trend moves the series). Steps to or from an expected zero are left out.
+double step_scale(const detail::Decomposition& dec) {
+  std::vector<double> steps;
+  const size_t n = dec.baseline.size();
+  for (size_t i = 1; i < n; ++i) {
+    if (dec.exact[i] || dec.exact[i - 1]) continue;
+    const double now = dec.baseline[i] + dec.remainder[i] - dec.seasonal[i];
+    const double before = dec.baseline[i - 1] + dec.remainder[i - 1] - dec.seasonal[i - 1];
+    steps.push_back(std::abs(now - before));
+  }
+  return steps.empty() ? 0.0 : detail::median_inplace(steps) * 1.4826 / std::sqrt(2.0);
+}
+
 // Replaces in y the values the seasonal detector flags with a robust z of at least kCleanScore
-// (only clear outliers: moderate ones are part of the series' normal variation).
+// (only clear outliers: moderate ones are part of the series' normal variation) whose remainder
+// is also at least kCleanScore one-step noise sds (step_scale). The second test keeps the bends
+// of a smooth series: there the remainders' MAD is near zero, every bend has a large robust z,
+// and replacing one (a turn at the end of the series, say) by the old trend's continuation
+// misleads the forecast. A spike stands out from the series' steps as well.
 std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int m,
                                                     const detail::Decomposition& dec) {
   AnomalyOptions ao;
@@ -1224,9 +1243,10 @@ std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int 
   ao.season = m;
   std::vector<std::pair<size_t, double>> out;
   auto found = detail::detect_anomalies(y, ao, &dec);
-  if (!found) return out;
+  if (!found || found->empty()) return out;
+  const double step = step_scale(dec);
   for (const auto& a : *found) {
-    if (a.score < kCleanScore) continue;
+    if (a.score < kCleanScore || std::abs(dec.remainder[a.index]) < kCleanScore * step) continue;
     out.emplace_back(a.index, a.expected);
     y[a.index] = a.expected;
   }
