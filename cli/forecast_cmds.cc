@@ -434,8 +434,9 @@ void add_forecast(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Models: auto (default), naive, seasonal-naive, moving-average, linear, ses, holt, holt-damped,
 seasonal-add, seasonal-mul, hw-add, hw-mul, hw-add-damped, hw-mul-damped. auto fits every model
-the data supports, scores each by a rolling-origin backtest, and keeps the one of the better half
-whose forecast is closest to their median forecast.
+the data supports, scores each by a rolling-origin backtest, and of the candidates whose AICc is
+within 10 of the lowest keeps the one of the better half whose forecast is closest to their
+median forecast.
 Anomalous values (seasonal ESD) are replaced before fitting with auto (--clean on|off).
 With --holdout H the model is fitted without the last H values and scored on them (sMAPE in
 percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE).

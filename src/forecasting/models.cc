@@ -23,6 +23,8 @@ constexpr double kCleanScore = 5.0;
 // seasonal ones are not.
 constexpr double kStrongSeason = 0.5;
 constexpr double kWeakSeason = 0.2;
+// How far above the lowest AICc a candidate may be and still join select_model's pool.
+constexpr double kAiccSupport = 10.0;
 
 constexpr std::array kAllModels = {
     ModelKind::kNaive,       ModelKind::kSeasonalNaive, ModelKind::kMovingAverage,
@@ -1409,18 +1411,37 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   }
   if (fits.empty()) return invalid_argument("no model can be fitted to this series");
 
-  // The pool: the better half of the candidates by score (rounded up), models that broke down
-  // left out. A single score ranks candidates noisily (a backtest sees only a few origins), so
-  // the choice is the pool member whose forecast is closest (sum of absolute differences) to the
-  // pool's median forecast, step by step: the consensus of the good models, which on held-out
-  // series forecasts better than the single best score does. Ties go to the better score.
-  std::vector<size_t> ranked(fits.size());
-  std::iota(ranked.begin(), ranked.end(), 0);
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [&](size_t a, size_t b) { return scores[a] < scores[b]; });
-  const size_t usable = static_cast<size_t>(
-      std::count_if(scores.begin(), scores.end(), [](double v) { return v < kHuge; }));
-  const size_t pool = std::max<size_t>(1, ((usable > 0 ? usable : fits.size()) + 1) / 2);
+  // The plausible candidates: those whose AICc is within kAiccSupport of the lowest, the models
+  // the in-sample one-step errors still support (Burnham & Anderson 2002: beyond 10, essentially
+  // none), models that broke down left out. A perfect fit (SSE 0) outranks every AICc; with no
+  // AICc at all (too few values for any model's), every candidate is plausible.
+  auto support = [&](size_t i) {
+    if (fits[i].sse == 0) return -std::numeric_limits<double>::infinity();
+    return fits[i].aicc.value_or(std::numeric_limits<double>::infinity());
+  };
+  double lowest = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < fits.size(); ++i) {
+    if (scores[i] < kHuge) lowest = std::min(lowest, support(i));
+  }
+  const bool any_support = lowest < std::numeric_limits<double>::infinity();
+  std::vector<size_t> ranked, rest;
+  for (size_t i = 0; i < fits.size(); ++i) {
+    const bool plausible =
+        scores[i] < kHuge && (!any_support || support(i) <= lowest + kAiccSupport);
+    (plausible ? ranked : rest).push_back(i);
+  }
+  if (ranked.empty()) std::swap(ranked, rest);  // every candidate broke down
+  const size_t plausible = ranked.size();
+  // The pool: the better half of the plausible candidates by score (rounded up). A single score
+  // ranks candidates noisily (a backtest sees only a few origins), so the choice is the pool
+  // member whose forecast is closest (sum of absolute differences) to the pool's median forecast,
+  // step by step: the consensus of the good models, which on held-out series forecasts better
+  // than the single best score does. Ties go to the better score.
+  auto by_score = [&](size_t a, size_t b) { return scores[a] < scores[b]; };
+  std::stable_sort(ranked.begin(), ranked.end(), by_score);
+  std::stable_sort(rest.begin(), rest.end(), by_score);
+  ranked.insert(ranked.end(), rest.begin(), rest.end());
+  const size_t pool = (plausible + 1) / 2;
   std::vector<std::vector<double>> paths(pool);
   for (size_t i = 0; i < pool; ++i) paths[i] = point_forecasts(fits[ranked[i]], horizon);
   std::vector<double> consensus(H), column(pool);
@@ -1450,19 +1471,35 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     if (full && full->sse <= fits[best].sse) fits[best] = std::move(*full);
   }
   sel.fit = std::move(fits[best]);
-  char buf[512];
+  char of[160];
+  if (any_support) {
+    std::snprintf(of, sizeof of,
+                  "the %zu of %zu candidate models whose AICc is within %g of the "
+                  "lowest",
+                  plausible, fits.size(), kAiccSupport);
+  } else {
+    std::snprintf(of, sizeof of, "the %zu candidate models (too few values for an AICc)",
+                  fits.size());
+  }
+  char buf[768];
+  // Which of the plausible models the choice was among.
+  std::string among;
+  if (pool == 1) {
+    among = "the lowest ";
+  } else {
+    among = "closest to the median forecast of the " + std::to_string(pool) + " (" + members +
+            ") with the lowest ";
+  }
   if (can_backtest) {
     std::snprintf(buf, sizeof buf,
-                  "closest to the median forecast of the %zu of %zu candidate models with the "
-                  "lowest rolling-origin backtest error (%s): mean absolute error of %zu-step "
+                  "%srolling-origin backtest error among %s: mean absolute error of %zu-step "
                   "forecasts from the last %zu origins %.6g (lowest %.6g)",
-                  pool, fits.size(), members.c_str(), H, (last_origin - first_origin) / stride + 1,
-                  best_score, top_score);
+                  among.c_str(), of, H, (last_origin - first_origin) / stride + 1, best_score,
+                  top_score);
   } else {
     std::snprintf(buf, sizeof buf,
-                  "too few values to backtest a %zu-step horizon; closest to the median forecast "
-                  "of the %zu of %zu candidate models with the lowest in-sample SSE (%s)",
-                  H, pool, fits.size(), members.c_str());
+                  "too few values to backtest a %zu-step horizon; %sin-sample SSE among %s", H,
+                  among.c_str(), of);
   }
   sel.reason = buf;
   if (!skipped.empty()) {
