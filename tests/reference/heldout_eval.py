@@ -5,7 +5,9 @@
 # Series: real ones from statsmodels' bundled datasets (Mauna Loa CO2 monthly means, electrical
 # equipment orders, El Nino sea temperatures, four US quarterly macro series, yearly sunspots), the
 # four of ../shared/data/series when present, and 30 synthetic daily spend series made like
-# llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes).
+# llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes). --wide adds
+# 54 more real series, --exact N series from the truth file's own generator. The series are written
+# to a temporary directory with meta.json listing them (group, name, path, season, h).
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
 # [--exact N] [--wide] [-- extra forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
