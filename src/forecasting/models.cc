@@ -1474,8 +1474,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   char of[160];
   if (any_support) {
     std::snprintf(of, sizeof of,
-                  "the %zu of %zu candidate models whose AICc is within %g of the "
-                  "lowest",
+                  "the %zu of %zu candidate models whose AICc is within %g of the lowest",
                   plausible, fits.size(), kAiccSupport);
   } else {
     std::snprintf(of, sizeof of, "the %zu candidate models (too few values for an AICc)",
