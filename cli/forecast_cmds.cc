@@ -303,10 +303,13 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
     out["reason"] = sel->reason;
     json cands = json::array();
     for (const auto& c : sel->candidates) {
-      cands.push_back({{"model", model_name(c.model)},
-                       {"sse", num(c.sse)},
-                       {"aicc", c.aicc ? num(*c.aicc) : json(nullptr)},
-                       {"backtest_mae", num(c.backtest_mae)}});
+      cands.push_back(
+          {{"model", model_name(c.model)},
+           {"sse", num(c.sse)},
+           {"aicc", c.aicc ? num(*c.aicc) : json(nullptr)},
+           {"backtest_mae", num(c.backtest_mae)},
+           {"selection_aicc", c.selection_aicc ? num(*c.selection_aicc) : json(nullptr)},
+           {"plausible", c.plausible}});
     }
     out["candidates"] = cands;
     for (size_t i = 0; i < sel->cleaned.size(); ++i) {
@@ -434,9 +437,9 @@ void add_forecast(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Models: auto (default), naive, seasonal-naive, moving-average, linear, ses, holt, holt-damped,
 seasonal-add, seasonal-mul, hw-add, hw-mul, hw-add-damped, hw-mul-damped. auto fits every model
-the data supports, scores each by a rolling-origin backtest, and of the candidates whose AICc is
-within 10 of the lowest keeps the one of the better half whose forecast is closest to their
-median forecast.
+the data supports, scores each by a rolling-origin backtest, and of the candidates whose AICc
+(counting the parameters the fit estimated) is within 10 of the lowest keeps the one of the
+better half whose forecast is closest to their median forecast.
 Anomalous values (seasonal ESD) are replaced before fitting with auto (--clean on|off).
 With --holdout H the model is fitted without the last H values and scored on them (sMAPE in
 percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE).

@@ -222,10 +222,14 @@ TEST(ForecastTest, AutomaticSelectionChoosesFromTheBetterHalfOfThePlausible) {
     auto sel = select_model(y, o);
     ASSERT_TRUE(sel.has_value());
     double lowest = std::numeric_limits<double>::infinity();
-    for (const auto& c : sel->candidates) lowest = std::min(lowest, c.aicc.value_or(lowest));
+    for (const auto& c : sel->candidates) {
+      lowest = std::min(lowest, c.selection_aicc.value_or(lowest));
+    }
     std::vector<CandidateScore> ranked;
     for (const auto& c : sel->candidates) {
-      if (c.aicc && *c.aicc <= lowest + 10) ranked.push_back(c);
+      const bool plausible = c.selection_aicc && *c.selection_aicc <= lowest + 10;
+      EXPECT_EQ(c.plausible, plausible) << model_name(c.model);
+      if (plausible) ranked.push_back(c);
     }
     ASSERT_LT(ranked.size(), sel->candidates.size()) << "the test needs an implausible model";
     std::stable_sort(ranked.begin(), ranked.end(),
@@ -240,7 +244,7 @@ TEST(ForecastTest, AutomaticSelectionChoosesFromTheBetterHalfOfThePlausible) {
     EXPECT_TRUE(chosen_in_pool) << sel->reason;
     EXPECT_NE(sel->reason.find(std::to_string(ranked.size()) + " of " +
                                std::to_string(sel->candidates.size()) +
-                               " candidate models whose AICc is within 10 of the lowest"),
+                               " candidate models whose selection AICc is within 10 of the lowest"),
               std::string::npos)
         << sel->reason;
     if (pool > 1) {
@@ -251,6 +255,39 @@ TEST(ForecastTest, AutomaticSelectionChoosesFromTheBetterHalfOfThePlausible) {
           << sel->reason;
     }
   }
+}
+
+// The selection AICc counts the parameters the fit estimated: with heuristic initial states, the
+// smoothing parameters alone. On two years of monthly data the seasonal models then stay in the
+// running (with their 12 seasonal states counted, the AICc's small-sample term ruled them all out
+// and auto chose the naive forecast for a seasonal series).
+TEST(ForecastTest, SelectionAiccCountsTheEstimatedParameters) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  std::vector<double> y(24);
+  for (size_t t = 0; t < y.size(); ++t) {
+    y[t] = 100 + 0.5 * static_cast<double>(t) +
+           20 * std::sin(2 * 3.14159265358979 * static_cast<double>(t) / 12) + noise(rng);
+  }
+  AutoOptions o;
+  o.season = 12;
+  o.horizon = 12;
+  auto sel = select_model(y, o);
+  ASSERT_TRUE(sel.has_value());
+  bool seasonal_plausible = false;
+  for (const auto& c : sel->candidates) {
+    if (c.model == ModelKind::kHwAdd) {
+      // statsmodels' count: l0, b0, 12 seasonal states, alpha, beta, gamma: 16 parameters.
+      ASSERT_TRUE(c.aicc.has_value());
+      const double n = 24, k = 3;  // alpha, beta, gamma
+      EXPECT_NEAR(*c.selection_aicc,
+                  n * std::log(c.sse / n) + 2 * k + 2 * (k + 2) * (k + 3) / (n - k - 3), 1e-9);
+      EXPECT_NEAR(*c.aicc - *c.selection_aicc, 2 * 13 + 2.0 * 18 * 19 / 5 - 2.0 * 5 * 6 / 18, 1e-9);
+    }
+    seasonal_plausible |= c.plausible && is_seasonal(c.model) && is_exponential_smoothing(c.model);
+  }
+  EXPECT_TRUE(seasonal_plausible) << sel->reason;
+  EXPECT_TRUE(is_seasonal(sel->fit.model)) << sel->reason;
 }
 
 TEST(ForecastTest, MetricsFollowTheirDefinitions) {

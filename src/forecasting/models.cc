@@ -1255,6 +1255,22 @@ std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int 
   return out;
 }
 
+// The AICc select_model compares: statsmodels' form, with k the parameters the fit estimated.
+// With heuristic initial states those are the smoothing parameters alone: the states are read
+// off the first seasons, as seasonal naive reads its last season, and no likelihood is maximized
+// over them (counting m seasonal states as parameters ruled out every seasonal model on two or
+// three years of monthly data). Unset when n <= k + 3 or the SSE is 0.
+std::optional<double> selection_aicc(const FittedModel& f, Initialization init) {
+  double k = f.n_params;
+  if (is_exponential_smoothing(f.model) && init == Initialization::kHeuristic) {
+    const Shape sh = shape_of(f.model, f.season);
+    k = 1 + (sh.trend ? 1 : 0) + (sh.season ? 1 : 0) + (sh.damped ? 1 : 0);
+  }
+  const double n = static_cast<double>(f.fitted.size());
+  if (!(f.sse > 0) || n - k - 3 <= 0) return std::nullopt;
+  return n * std::log(f.sse / n) + 2 * k + 2 * (k + 2) * (k + 3) / (n - k - 3);
+}
+
 }  // namespace
 
 std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, int season) {
@@ -1282,7 +1298,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     sel.fit = std::move(*f);
     sel.reason = n < 3 ? "fewer than 3 values; only the naive forecast is meaningful"
                        : "the series is constant; the naive forecast repeats it exactly";
-    sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0});
+    sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0, sel.fit.aicc, true});
     return sel;
   }
 
@@ -1406,18 +1422,21 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     }
     scores.push_back(count > 0 && err < kHuge ? err / static_cast<double>(count)
                                               : (err >= kHuge ? kHuge : f->sse));
-    sel.candidates.push_back({k, f->sse, f->aicc, scores.back()});
+    sel.candidates.push_back({k, f->sse, f->aicc, scores.back(), std::nullopt, false});
     fits.push_back(std::move(*f));
   }
   if (fits.empty()) return invalid_argument("no model can be fitted to this series");
 
-  // The plausible candidates: those whose AICc is within kAiccSupport of the lowest, the models
-  // the in-sample one-step errors still support (Burnham & Anderson 2002: beyond 10, essentially
-  // none), models that broke down left out. A perfect fit (SSE 0) outranks every AICc; with no
-  // AICc at all (too few values for any model's), every candidate is plausible.
+  // The plausible candidates: those whose selection AICc is within kAiccSupport of the lowest,
+  // the models the in-sample one-step errors still support (Burnham & Anderson 2002: beyond 10,
+  // essentially none), models that broke down left out. A perfect fit (SSE 0) outranks every
+  // AICc; with no AICc at all (too few values for any model's), every candidate is plausible.
+  for (size_t i = 0; i < fits.size(); ++i) {
+    sel.candidates[i].selection_aicc = selection_aicc(fits[i], o.initialization);
+  }
   auto support = [&](size_t i) {
     if (fits[i].sse == 0) return -std::numeric_limits<double>::infinity();
-    return fits[i].aicc.value_or(std::numeric_limits<double>::infinity());
+    return sel.candidates[i].selection_aicc.value_or(std::numeric_limits<double>::infinity());
   };
   double lowest = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < fits.size(); ++i) {
@@ -1428,9 +1447,13 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   for (size_t i = 0; i < fits.size(); ++i) {
     const bool plausible =
         scores[i] < kHuge && (!any_support || support(i) <= lowest + kAiccSupport);
+    sel.candidates[i].plausible = plausible;
     (plausible ? ranked : rest).push_back(i);
   }
-  if (ranked.empty()) std::swap(ranked, rest);  // every candidate broke down
+  if (ranked.empty()) {  // every candidate broke down
+    std::swap(ranked, rest);
+    for (auto& c : sel.candidates) c.plausible = true;
+  }
   const size_t plausible = ranked.size();
   // The pool: the better half of the plausible candidates by score (rounded up). A single score
   // ranks candidates noisily (a backtest sees only a few origins), so the choice is the pool
@@ -1474,7 +1497,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   char of[160];
   if (any_support) {
     std::snprintf(of, sizeof of,
-                  "the %zu of %zu candidate models whose AICc is within %g of the lowest",
+                  "the %zu of %zu candidate models whose selection AICc is within %g of the lowest",
                   plausible, fits.size(), kAiccSupport);
   } else {
     std::snprintf(of, sizeof of, "the %zu candidate models (too few values for an AICc)",

@@ -6,11 +6,12 @@
 # equipment orders, El Nino sea temperatures, four US quarterly macro series, yearly sunspots), the
 # four of ../shared/data/series when present, and 30 synthetic daily spend series made like
 # llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes). --wide adds
-# 54 more real series, --exact N series from the truth file's own generator. The series are written
+# 54 more real series, --short windows of three and four seasons of the real monthly and quarterly
+# ones, --exact N series from the truth file's own generator. The series are written
 # to a temporary directory with meta.json listing them (group, name, path, season, h).
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
-# [--exact N] [--wide] [-- extra forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
+# [--exact N] [--wide] [--short] [-- extra forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
 import argparse, json, math, os, subprocess, sys, tempfile, warnings
 
 warnings.filterwarnings("ignore")
@@ -27,6 +28,9 @@ ap.add_argument("--exact", type=int, default=0,
 ap.add_argument("--wide", action="store_true",
                 help="also group 'wide': more real series (the other macrodata columns, Danish "
                      "money demand, German interest and inflation, 40 countries' yearly fertility)")
+ap.add_argument("--short", action="store_true",
+                help="also group 'short': windows of three and four seasons of the real monthly and "
+                     "quarterly series (the --wide ones too when given), holding out one season")
 ap.add_argument("extra", nargs="*", help="more cost-ops forecast options")
 args = ap.parse_args()
 work = tempfile.mkdtemp(prefix="heldout-")
@@ -77,6 +81,16 @@ for name, m, h in [("airpassengers", 12, 12), ("usaccdeaths", 12, 12), ("nile", 
     p = os.path.join(shared, name + ".csv")
     if os.path.exists(p):
         series.append(("shared", name, p, m, h))
+if args.short:
+    for group, name, path, m, h in list(series):
+        if m not in (4, 12):
+            continue
+        df = pd.read_csv(path)
+        for seasons in (3, 4):
+            length = m * seasons
+            for start in range(0, len(df) - length + 1, max(length, len(df) // 4)):
+                sub = df.iloc[start:start + length]
+                series.append(("short", f"{name}_{seasons}s_{start}", write(f"{name}_{seasons}s_{start}", sub["date"].values, sub["value"].values), m, m))
 profile = [1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585]
 for seed in range(200, 230):
     r = np.random.default_rng(seed)

@@ -153,6 +153,10 @@ struct CandidateScore {
   double sse = 0;
   std::optional<double> aicc;
   double backtest_mae = 0;  // mean absolute error of rolling-origin forecasts
+  /// The AICc selection compares: `aicc`'s form with k the parameters the fit estimated (with
+  /// heuristic initial states, only the smoothing parameters). Unset as `aicc` is.
+  std::optional<double> selection_aicc;
+  bool plausible = false;  // selection_aicc within 10 of the lowest: in the running for the pool
 };
 
 struct Selection {
@@ -172,15 +176,16 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 /// Fits every candidate and scores each by its rolling-origin backtest error: from each origin in
 /// the last two horizons of the series, forecast `horizon` steps with the candidate's fitted
 /// parameters and compare with what followed (in-sample SSE when the series is too short). The
-/// plausible candidates are those whose AICc is within 10 of the lowest (all of them when no
-/// model has an AICc; a perfect fit outranks any). The better half of those by score (rounded
-/// up) forms a pool; the choice is the pool member whose `horizon`-step forecast is closest (sum
-/// of absolute differences) to the pool's median forecast, step by step, ties to the better
-/// score. One score ranks candidates noisily; the consensus of the good ones forecasts better on
-/// held-out series, and the AICc keeps out models the one-step errors rule out (a level model
-/// on a smooth trend whose backtest window holds a turn). The chosen exponential
-/// smoothing model is then refit with the full optimizer. Constant series choose the naive model.
-/// Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be fitted.
+/// plausible candidates are those whose selection AICc (CandidateScore::selection_aicc) is within
+/// 10 of the lowest (all of them when no model has one; a perfect fit outranks any). The better
+/// half of those by score (rounded up) forms a pool; the choice is the pool member whose
+/// `horizon`-step forecast is closest (sum of absolute differences) to the pool's median forecast,
+/// step by step, ties to the better score. One score ranks candidates noisily; the consensus of the
+/// good ones forecasts better on held-out series, and the AICc keeps out models the one-step errors
+/// rule out (a level model on a smooth trend whose backtest window holds a turn). The chosen
+/// exponential smoothing model is then refit with the full optimizer. Constant series choose the
+/// naive model. Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be
+/// fitted.
 Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
 
 }  // namespace costops::forecasting
