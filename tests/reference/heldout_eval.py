@@ -6,7 +6,7 @@
 # equipment orders, El Nino sea temperatures, four US quarterly macro series, yearly sunspots), the
 # four of ../shared/data/series when present, and 30 synthetic daily spend series made like
 # llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes). --wide adds
-# 54 more real series, --short windows of three and four seasons of the real monthly and quarterly
+# 54 more real series and 16 noisy yearly ones, --short windows of three and four seasons of the real monthly and quarterly
 # ones, --exact N series from the truth file's own generator. The series are written
 # to a temporary directory with meta.json listing them (group, name, path, season, h).
 #
@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore")
 import numpy as np
 import pandas as pd
 from statsmodels.datasets import (co2, danish_data, elec_equip, elnino, fertility,
-                                  interest_inflation, macrodata, sunspots)
+                                  interest_inflation, macrodata, nile, sunspots)
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 ap = argparse.ArgumentParser()
@@ -26,8 +26,10 @@ ap.add_argument("--bin", default="build/release/cli/cost-ops")
 ap.add_argument("--exact", type=int, default=0,
                 help="also N daily series from llm_daily_spend_dev's own generator (truth file)")
 ap.add_argument("--wide", action="store_true",
-                help="also group 'wide': more real series (the other macrodata columns, Danish "
-                     "money demand, German interest and inflation, 40 countries' yearly fertility)")
+                help="also groups 'wide': more real series (the other macrodata columns, Danish "
+                     "money demand, German interest and inflation, 40 countries' yearly fertility), "
+                     "and 'yearly': noisy yearly ones like nile (El Nino's yearly means, windows "
+                     "of the sunspots and of the Nile)")
 ap.add_argument("--short", action="store_true",
                 help="also group 'short': windows of three and four seasons of the real monthly and "
                      "quarterly series (the --wide ones too when given), holding out one season")
@@ -77,6 +79,16 @@ if args.wide:
     for _, row in full.iloc[::max(1, len(full) // 40)][:40].iterrows():
         code = row["Country Code"]
         series.append(("wide", "fert_" + code, write("fert_" + code, [f"{y}-01-01" for y in years], row[years].values.astype(float)), 0, 10))
+if args.wide:
+    # Noisy yearly series like nile: El Nino's yearly means, 60-year windows of the sunspots and
+    # 40-year windows of the Nile's own flow.
+    yearly = [("elnino_yearly", en.iloc[:, 1:13].mean(axis=1).values)]
+    spots = ss.SUNACTIVITY.values + 1
+    yearly += [(f"sunspots_{st}", spots[st:st + 60]) for st in range(0, len(spots) - 60, 30)]
+    flow = nile.load_pandas().data.volume.values
+    yearly += [(f"nile_{st}", flow[st:st + 40]) for st in range(0, len(flow) - 40, 10)]
+    for name, v in yearly:
+        series.append(("yearly", name, write(name, [f"{1700 + i}-01-01" for i in range(len(v))], v), 0, 10))
 for name, m, h in [("airpassengers", 12, 12), ("usaccdeaths", 12, 12), ("nile", 0, 10), ("llm_daily_spend_dev", 7, 14)]:
     p = os.path.join(shared, name + ".csv")
     if os.path.exists(p):
