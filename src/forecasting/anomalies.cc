@@ -110,6 +110,18 @@ double Decomposition::seasonal_strength() const {
   return total > 0 ? std::max(0.0, 1 - var(false) / total) : 0.0;
 }
 
+double Decomposition::step_scale() const {
+  std::vector<double> steps;
+  const size_t n = baseline.size();
+  for (size_t i = 1; i < n; ++i) {
+    if (exact[i] || exact[i - 1]) continue;
+    const double now = baseline[i] + remainder[i] - seasonal[i];
+    const double before = baseline[i - 1] + remainder[i - 1] - seasonal[i - 1];
+    steps.push_back(std::abs(now - before));
+  }
+  return steps.empty() ? 0.0 : median_inplace(steps) * kMadScale / std::sqrt(2.0);
+}
+
 // The median of value(i) over each phase p < m (i = p, p + m, ...; i < n).
 template <typename Value>
 std::vector<double> phase_medians(size_t m, size_t n, Value value) {

@@ -18,6 +18,10 @@ struct Decomposition {
   std::vector<bool> exact;        // a zero on a phase whose median is zero: expected, not tested
   /// Strength of the season (Wang, Smith & Hyndman 2006): max(0, 1 - var(R) / var(S + R)).
   double seasonal_strength() const;
+  /// How far the deseasonalized working series moves in one step, as a noise sd: the median
+  /// absolute one-step change times 1.4826 / sqrt(2), which is sigma for white noise (and larger
+  /// when a trend moves the series). Steps to or from an expected zero are left out.
+  double step_scale() const;
 };
 
 /// Robust local-linear trend and per-phase median season, on logs when no value is negative and

@@ -1217,27 +1217,12 @@ std::optional<ModelKind> undamped_of(ModelKind k) {
   }
 }
 
-// How far the deseasonalized working series (the decomposition's scale) moves in one step, as
-// a noise sd: the median absolute one-step change times 1.4826 / sqrt(2), which is sigma for white
-// noise (and larger when a trend moves the series). Steps to or from an expected zero are left out.
-double step_scale(const detail::Decomposition& dec) {
-  std::vector<double> steps;
-  const size_t n = dec.baseline.size();
-  for (size_t i = 1; i < n; ++i) {
-    if (dec.exact[i] || dec.exact[i - 1]) continue;
-    const double now = dec.baseline[i] + dec.remainder[i] - dec.seasonal[i];
-    const double before = dec.baseline[i - 1] + dec.remainder[i - 1] - dec.seasonal[i - 1];
-    steps.push_back(std::abs(now - before));
-  }
-  return steps.empty() ? 0.0 : detail::median_inplace(steps) * 1.4826 / std::sqrt(2.0);
-}
-
 // Replaces in y the values the seasonal detector flags with a robust z of at least kCleanScore
 // (only clear outliers: moderate ones are part of the series' normal variation) whose remainder
-// is also at least kCleanScore one-step noise sds (step_scale). The second test keeps the bends
-// of a smooth series: there the remainders' MAD is near zero, every bend has a large robust z,
-// and replacing one (a turn at the end of the series, say) by the old trend's continuation
-// misleads the forecast. A spike stands out from the series' steps as well.
+// is also at least kCleanScore one-step noise sds (Decomposition::step_scale). The second test
+// keeps the bends of a smooth series: there the remainders' MAD is near zero, every bend has a
+// large robust z, and replacing one (a turn at the end of the series, say) by the old trend's
+// continuation misleads the forecast. A spike stands out from the series' steps as well.
 std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int m,
                                                     const detail::Decomposition& dec) {
   AnomalyOptions ao;
@@ -1246,7 +1231,7 @@ std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int 
   std::vector<std::pair<size_t, double>> out;
   auto found = detail::detect_anomalies(y, ao, &dec);
   if (!found || found->empty()) return out;
-  const double step = step_scale(dec);
+  const double step = dec.step_scale();
   for (const auto& a : *found) {
     if (a.score < kCleanScore || std::abs(dec.remainder[a.index]) < kCleanScore * step) continue;
     out.emplace_back(a.index, a.expected);
@@ -1298,7 +1283,8 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     sel.fit = std::move(*f);
     sel.reason = n < 3 ? "fewer than 3 values; only the naive forecast is meaningful"
                        : "the series is constant; the naive forecast repeats it exactly";
-    sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0, sel.fit.aicc, true});
+    sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0,
+                              selection_aicc(sel.fit, o.initialization), true});
     return sel;
   }
 
@@ -1422,7 +1408,8 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     }
     scores.push_back(count > 0 && err < kHuge ? err / static_cast<double>(count)
                                               : (err >= kHuge ? kHuge : f->sse));
-    sel.candidates.push_back({k, f->sse, f->aicc, scores.back(), std::nullopt, false});
+    sel.candidates.push_back(
+        {k, f->sse, f->aicc, scores.back(), selection_aicc(*f, o.initialization), false});
     fits.push_back(std::move(*f));
   }
   if (fits.empty()) return invalid_argument("no model can be fitted to this series");
@@ -1431,9 +1418,6 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   // the models the in-sample one-step errors still support (Burnham & Anderson 2002: beyond 10,
   // essentially none), models that broke down left out. A perfect fit (SSE 0) outranks every
   // AICc; with no AICc at all (too few values for any model's), every candidate is plausible.
-  for (size_t i = 0; i < fits.size(); ++i) {
-    sel.candidates[i].selection_aicc = selection_aicc(fits[i], o.initialization);
-  }
   auto support = [&](size_t i) {
     if (fits[i].sse == 0) return -std::numeric_limits<double>::infinity();
     return sel.candidates[i].selection_aicc.value_or(std::numeric_limits<double>::infinity());
