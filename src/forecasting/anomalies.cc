@@ -115,11 +115,22 @@ double Decomposition::step_scale() const {
   const size_t n = baseline.size();
   for (size_t i = 1; i < n; ++i) {
     if (exact[i] || exact[i - 1]) continue;
-    const double now = baseline[i] + remainder[i] - seasonal[i];
-    const double before = baseline[i - 1] + remainder[i - 1] - seasonal[i - 1];
-    steps.push_back(std::abs(now - before));
+    steps.push_back(std::abs(deseasonalized(i) - deseasonalized(i - 1)));
   }
   return steps.empty() ? 0.0 : median_inplace(steps) * kMadScale / std::sqrt(2.0);
+}
+
+double Decomposition::step_at(size_t i, const std::vector<bool>& skip) const {
+  const size_t n = baseline.size();
+  auto usable = [&](size_t j) { return !exact[j] && !skip[j]; };
+  double out = 0;
+  size_t j = i;
+  while (j > 0 && !usable(j - 1)) --j;
+  if (j > 0) out = std::abs(deseasonalized(i) - deseasonalized(j - 1));
+  j = i + 1;
+  while (j < n && !usable(j)) ++j;
+  if (j < n) out = std::max(out, std::abs(deseasonalized(i) - deseasonalized(j)));
+  return out;
 }
 
 // The median of value(i) over each phase p < m (i = p, p + m, ...; i < n).

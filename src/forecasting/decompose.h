@@ -16,12 +16,18 @@ struct Decomposition {
   std::vector<double> baseline;   // trend + season, on the working scale
   std::vector<double> remainder;  // working value - baseline
   std::vector<bool> exact;        // a zero on a phase whose median is zero: expected, not tested
+  /// The working value without its season.
+  double deseasonalized(size_t i) const { return baseline[i] + remainder[i] - seasonal[i]; }
   /// Strength of the season (Wang, Smith & Hyndman 2006): max(0, 1 - var(R) / var(S + R)).
   double seasonal_strength() const;
   /// How far the deseasonalized working series moves in one step, as a noise sd: the median
   /// absolute one-step change times 1.4826 / sqrt(2), which is sigma for white noise (and larger
   /// when a trend moves the series). Steps to or from an expected zero are left out.
   double step_scale() const;
+  /// The larger absolute change of the deseasonalized working series from point i to its
+  /// nearest neighbour on either side that is neither an expected zero nor `skip`ped (other
+  /// anomalies: a burst of several days stands out from the days around it); 0 without one.
+  double step_at(size_t i, const std::vector<bool>& skip) const;
 };
 
 /// Robust local-linear trend and per-phase median season, on logs when no value is negative and

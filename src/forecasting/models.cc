@@ -1218,11 +1218,14 @@ std::optional<ModelKind> undamped_of(ModelKind k) {
 }
 
 // Replaces in y the values the seasonal detector flags with a robust z of at least kCleanScore
-// (only clear outliers: moderate ones are part of the series' normal variation) whose remainder
-// is also at least kCleanScore one-step noise sds (Decomposition::step_scale). The second test
-// keeps the bends of a smooth series: there the remainders' MAD is near zero, every bend has a
-// large robust z, and replacing one (a turn at the end of the series, say) by the old trend's
-// continuation misleads the forecast. A spike stands out from the series' steps as well.
+// (only clear outliers: moderate ones are part of the series' normal variation) whose remainder,
+// and whose change from the nearest unflagged neighbour on either side (Decomposition::step_at),
+// are also at least kCleanScore one-step noise sds (Decomposition::step_scale). The second and
+// third tests keep the bends of a smooth series: there the remainders' MAD is near zero, every
+// bend has a large robust z, and replacing one by the old trend's continuation misleads the
+// forecast. A turn at the end is the worst case: the trend there is extrapolated from the window
+// before it, so the remainder is large, but the last value does not jump from the one before. A
+// spike stands out from the series' steps and from the days around it.
 std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int m,
                                                     const detail::Decomposition& dec) {
   AnomalyOptions ao;
@@ -1232,8 +1235,13 @@ std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int 
   auto found = detail::detect_anomalies(y, ao, &dec);
   if (!found || found->empty()) return out;
   const double step = dec.step_scale();
+  std::vector<bool> flagged(y.size(), false);
+  for (const auto& a : *found) flagged[a.index] = true;
   for (const auto& a : *found) {
-    if (a.score < kCleanScore || std::abs(dec.remainder[a.index]) < kCleanScore * step) continue;
+    if (a.score < kCleanScore || std::abs(dec.remainder[a.index]) < kCleanScore * step ||
+        dec.step_at(a.index, flagged) < kCleanScore * step) {
+      continue;
+    }
     out.emplace_back(a.index, a.expected);
     y[a.index] = a.expected;
   }
