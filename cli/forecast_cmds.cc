@@ -34,7 +34,8 @@ struct SeriesSource {
   void add_to(CLI::App& cmd, bool with_group_by) {
     cmd.add_option("--series", series_file,
                    "A date,value CSV (header row; daily, weekly, monthly, quarterly or yearly "
-                   "dates). Without it: stored daily spend");
+                   "dates: YYYY-MM-DD, or a period's YYYY-MM, YYYY-Qn, YYYY). Without it: "
+                   "stored daily spend");
     cmd.add_option("--from", from, "Stored data: first day (YYYY-MM-DD)");
     cmd.add_option("--to", to, "Stored data: day after the last (exclusive; default: tomorrow)");
     cmd.add_option("--filter", filters, "Stored data: KEY=VALUE (repeatable; all must hold)");

@@ -52,6 +52,30 @@ TEST(SeriesTest, ParsesCsvAndInfersFrequency) {
   EXPECT_EQ(format_date(advance(s->dates.back(), s->frequency, 1)), "2025-04-01");
 }
 
+// Period dates (the first day of the month, quarter or year) and two-column headers named
+// otherwise, as exported by spreadsheets and statistics packages.
+TEST(SeriesTest, ReadsPeriodDatesAndOtherHeaders) {
+  auto m = parse_series_csv("Month,#Passengers\n1949-01,112\n1949-02,118\n", "air.csv");
+  ASSERT_TRUE(m.has_value()) << m.status().to_string();
+  EXPECT_EQ(m->frequency, Frequency::kMonthly);
+  EXPECT_EQ(format_date(m->dates[1]), "1949-02-01");
+  EXPECT_EQ(m->values, (std::vector<double>{112, 118}));
+  auto q = parse_series_csv("quarter,gdp\n1959Q4,1\n1960-Q1,2\n1960 Q2,3\n", "q.csv");
+  ASSERT_TRUE(q.has_value()) << q.status().to_string();
+  EXPECT_EQ(q->frequency, Frequency::kQuarterly);
+  EXPECT_EQ(format_date(q->dates[0]), "1959-10-01");
+  auto y = parse_series_csv("flow,year\n1120,1871\n1160,1872\n", "nile.csv");
+  ASSERT_TRUE(y.has_value()) << y.status().to_string();
+  EXPECT_EQ(y->frequency, Frequency::kYearly);
+  EXPECT_EQ(y->values, (std::vector<double>{1120, 1160}));
+  auto bad = parse_series_csv("Month,Passengers\n1949-13,1\n", "air.csv");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(),
+            "air.csv:2: field \"Month\": expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), "
+            "got \"1949-13\"");
+  EXPECT_FALSE(parse_series_csv("a,b,c\n2025-01-01,1,2\n", "x.csv").has_value());
+}
+
 TEST(SeriesTest, FillsGapsAndSaysSo) {
   auto s = parse_series_csv("date,value\n2025-01-01,1\n2025-01-03,3\n2025-01-04,4\n", "d.csv");
   ASSERT_TRUE(s.has_value());

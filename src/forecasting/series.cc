@@ -63,6 +63,30 @@ std::optional<int> month_steps(Date a, Date b) {
   return diff;
 }
 
+// A series date: YYYY-MM-DD (or a timestamp), else a period's first day: YYYY-MM, YYYY-Qn
+// (also YYYYQn and "YYYY Qn") or YYYY.
+Result<Date> parse_series_date(std::string_view text) {
+  auto full = parse_date(text);
+  if (full) return full;
+  const std::string_view t = trim(text);
+  int y = 0, m = 0;
+  auto first_of = [&](int mo) -> Result<Date> {
+    return Date(year_month_day{year(y), month(static_cast<unsigned>(mo)), day(1)});
+  };
+  if (t.size() == 4 && parse_int(t, y)) return first_of(1);
+  if (t.size() == 7 && t[4] == '-' && parse_int(t.substr(0, 4), y) &&
+      parse_int(t.substr(5, 2), m) && m >= 1 && m <= 12) {
+    return first_of(m);
+  }
+  const size_t q = t.find_first_of("Qq");
+  if (q != std::string_view::npos && q + 2 == t.size() && parse_int(t.substr(0, 4), y) &&
+      (q == 4 || (q == 5 && (t[4] == '-' || t[4] == ' '))) && t[q + 1] >= '1' && t[q + 1] <= '4') {
+    return first_of((t[q + 1] - '1') * 3 + 1);
+  }
+  return invalid_argument("expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), got \"" +
+                          std::string(t) + "\"");
+}
+
 }  // namespace
 
 std::string_view frequency_name(Frequency f) {
@@ -260,19 +284,26 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   int date_col = -1, value_col = -1;
   for (size_t i = 0; i < header.size(); ++i) {
     const std::string h = lower(header[i]);
-    if (date_col < 0 && (h == "date" || h == "day" || h == "ds" || h == "timestamp")) {
+    if (date_col < 0 &&
+        (h == "date" || h == "day" || h == "ds" || h == "timestamp" || h == "time" ||
+         h == "period" || h == "week" || h == "month" || h == "quarter" || h == "year")) {
       date_col = static_cast<int>(i);
     } else if (value_col < 0 && (h == "value" || h == "y" || h == "cost" || h == "spend")) {
       value_col = static_cast<int>(i);
     }
   }
-  if (value_col < 0 && date_col >= 0 && header.size() == 2) value_col = 1 - date_col;
+  // Two columns: the one not named a date is the value; with neither named, date then value.
+  if (header.size() == 2 && date_col < 0 && value_col < 0) date_col = 0;
+  if (header.size() == 2 && date_col >= 0 && value_col < 0) value_col = 1 - date_col;
+  if (header.size() == 2 && value_col >= 0 && date_col < 0) date_col = 1 - value_col;
   if (date_col < 0 || value_col < 0) {
     return invalid_argument(src + ":" + std::to_string(line_no) +
                             ": header must name a date column (date) and a value column "
                             "(value); got \"" +
                             std::string(trim(line)) + "\"");
   }
+  const std::string date_name(header[static_cast<size_t>(date_col)]);
+  const std::string value_name(header[static_cast<size_t>(value_col)]);
   std::vector<Date> dates;
   std::vector<double> values;
   while (next_line(line)) {
@@ -282,13 +313,13 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
       return invalid_argument(where + "expected " + std::to_string(header.size()) +
                               " columns, got " + std::to_string(cells.size()));
     }
-    auto d = parse_date(cells[date_col]);
-    if (!d) return invalid_argument(where + "field \"date\": " + d.status().message());
+    auto d = parse_series_date(cells[date_col]);
+    if (!d) return invalid_argument(where + "field \"" + date_name + "\": " + d.status().message());
     const std::string_view v = cells[value_col];
     double x = 0;
     const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
     if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(x)) {
-      return invalid_argument(where + "field \"value\": expected a number, got \"" +
+      return invalid_argument(where + "field \"" + value_name + "\": expected a number, got \"" +
                               std::string(v) + "\"");
     }
     dates.push_back(*d);
