@@ -280,10 +280,14 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
                             s.values.begin() + static_cast<std::ptrdiff_t>(train_n));
   int horizon = o.horizon;
   if (horizon <= 0) {
+    // A season the series is too short to fit (two of them) does not set the horizon either.
+    const int usable = season >= 2 && train_n >= 2 * static_cast<size_t>(season)
+                           ? season
+                           : default_season(s.frequency);
     horizon = o.holdout > 0                       ? o.holdout
               : s.frequency == Frequency::kDaily  ? 30
               : s.frequency == Frequency::kYearly ? 5
-                                                  : std::max(season, 4);
+                                                  : std::max(usable, 4);
   }
   horizon = std::max(horizon, o.holdout);
   const bool is_auto = o.model == "auto";
@@ -451,9 +455,11 @@ Examples:
   o->source.add_to(*cmd, true);
   cmd->add_option("--model", o->model, "auto or a model name (see below)");
   cmd->add_option("--season", o->season,
-                  "Season length (default: 7 daily, 52 weekly, 12 monthly, 4 quarterly; 0: none)");
+                  "Season length (default: 7 daily, 52 weekly, 12 monthly, 4 quarterly; 0: none)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--horizon", o->horizon,
-                  "Periods to forecast (default: 30 days, 5 years, else a season)");
+                  "Periods to forecast (default: 30 days, 5 years, else a season)")
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--level", o->level, "Prediction interval levels in percent (default 80,95)");
   cmd->add_option("--holdout", o->holdout, "Score the model on the last H values");
   cmd->add_option("--clean", o->clean,
@@ -539,7 +545,8 @@ Examples:
   cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table)");
   o->source.add_to(*cmd, true);
   cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr");
-  cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)");
+  cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--threshold", o->threshold, "The method's threshold (see below)");
   cmd->add_option("--min-cost", o->min_cost, "Ignore deviations smaller than this amount");
   cmd->add_option("--max-anomalies", o->max_anomalies,

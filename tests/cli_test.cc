@@ -413,6 +413,20 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("forecast --series /nonexistent.csv");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("/nonexistent.csv: cannot open"), std::string::npos) << r.err;
+  for (const char* bad : {"--horizon 0", "--season -1"}) {
+    r = run("forecast --series " + series + " " + bad);
+    EXPECT_EQ(r.rc, 2) << bad;
+    EXPECT_NE(r.err.find("not in range"), std::string::npos) << r.err;
+  }
+  // A season longer than half the series is said, and does not set the horizon.
+  r = run("forecast --series " + series + " --season 100 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["season"], 0);
+  EXPECT_EQ(j["forecast"].size(), 30u);
+  EXPECT_NE(j["reason"].get<std::string>().find("season 100 needs two seasons of values (200)"),
+            std::string::npos)
+      << j["reason"];
 
   // Stored spend: the bundled sample, a budget in the database.
   const std::string db = (std::filesystem::temp_directory_path() /

@@ -308,6 +308,13 @@ TEST(ForecastTest, SelectionAiccCountsTheEstimatedParameters) {
                   n * std::log(c.sse / n) + 2 * k + 2 * (k + 2) * (k + 3) / (n - k - 3), 1e-9);
       EXPECT_NEAR(*c.aicc - *c.selection_aicc, 2 * 13 + 2.0 * 18 * 19 / 5 - 2.0 * 5 * 6 / 18, 1e-9);
     }
+    if (c.model == ModelKind::kSeasonalNaive) {
+      // No parameters; the variance from the 12 values that have an error (not 24 with 12 zeros).
+      const double n = 24, errors = 12;
+      ASSERT_TRUE(c.selection_aicc.has_value());
+      EXPECT_NEAR(*c.selection_aicc, n * std::log(c.sse / errors) + 2.0 * 2 * 3 / (n - 3), 1e-9);
+      EXPECT_EQ(c.aicc, c.selection_aicc);
+    }
     seasonal_plausible |= c.plausible && is_seasonal(c.model) && is_exponential_smoothing(c.model);
   }
   EXPECT_TRUE(seasonal_plausible) << sel->reason;

@@ -845,6 +845,17 @@ size_t first_error(const FittedModel& m) {
   }
 }
 
+// statsmodels' AICc with k parameters, the error variance taken from the errors there are:
+// seasonal naive has none in its first season, and counting those as zeros would favour it the
+// more, the longer the season. Unset when n <= k + 3 or the SSE is 0.
+std::optional<double> aicc_of(const FittedModel& m, double k) {
+  const size_t n = m.fitted.size();
+  const double nn = static_cast<double>(n);
+  const double errors = static_cast<double>(n - std::min(first_error(m), n));
+  if (!(m.sse > 0) || nn - k - 3 <= 0 || errors < 1) return std::nullopt;
+  return nn * std::log(m.sse / errors) + 2 * k + 2 * (k + 2) * (k + 3) / (nn - k - 3);
+}
+
 void finish(FittedModel& m, std::span<const double> y) {
   const size_t n = y.size();
   const size_t skip = std::min(first_error(m), n);
@@ -862,10 +873,7 @@ void finish(FittedModel& m, std::span<const double> y) {
     m.sigma2 = m.sse / std::max(1.0, used - k);
   }
   if (!std::isfinite(m.sigma2)) m.sigma2 = 0;
-  const double nn = static_cast<double>(n);
-  if (m.sse > 0 && nn - k - 3 > 0) {
-    m.aicc = nn * std::log(m.sse / nn) + 2 * k + 2 * (k + 2) * (k + 3) / (nn - k - 3);
-  }
+  m.aicc = aicc_of(m, k);
   if (m.history.empty()) m.history.assign(y.begin(), y.end());
 }
 
@@ -1248,20 +1256,18 @@ std::vector<std::pair<size_t, double>> clean_spikes(std::vector<double>& y, int 
   return out;
 }
 
-// The AICc select_model compares: statsmodels' form, with k the parameters the fit estimated.
+// The AICc select_model compares: aicc_of with k the parameters the fit estimated.
 // With heuristic initial states those are the smoothing parameters alone: the states are read
 // off the first seasons, as seasonal naive reads its last season, and no likelihood is maximized
 // over them (counting m seasonal states as parameters ruled out every seasonal model on two or
-// three years of monthly data). Unset when n <= k + 3 or the SSE is 0.
+// three years of monthly data).
 std::optional<double> selection_aicc(const FittedModel& f, Initialization init) {
   double k = f.n_params;
   if (is_exponential_smoothing(f.model) && init == Initialization::kHeuristic) {
     const Shape sh = shape_of(f.model, f.season);
     k = 1 + (sh.trend ? 1 : 0) + (sh.season ? 1 : 0) + (sh.damped ? 1 : 0);
   }
-  const double n = static_cast<double>(f.fitted.size());
-  if (!(f.sse > 0) || n - k - 3 <= 0) return std::nullopt;
-  return n * std::log(f.sse / n) + 2 * k + 2 * (k + 2) * (k + 3) / (n - k - 3);
+  return aicc_of(f, k);
 }
 
 }  // namespace
@@ -1519,6 +1525,11 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   if (!skipped.empty()) {
     std::snprintf(buf, sizeof buf, "; seasonal strength %.2f, %s", strength, skipped.c_str());
     sel.reason += buf;
+  }
+  if (m >= 2 && !two_seasons) {
+    sel.reason += "; season " + std::to_string(m) + " needs two seasons of values (" +
+                  std::to_string(2 * m) + "), got " + std::to_string(n) +
+                  ": seasonal smoothing skipped";
   }
   if (!sel.cleaned.empty()) {
     sel.reason += "; fitted after replacing " + std::to_string(sel.cleaned.size()) +

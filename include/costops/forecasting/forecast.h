@@ -88,8 +88,9 @@ struct FittedModel {
   std::vector<double> fitted;  // one-step-ahead predictions, one per input value
   double sse = 0;              // sum of squared one-step errors
   int n_params = 0;            // estimated parameters, counted as statsmodels does
-  /// n ln(SSE/n) + 2k + 2(k+2)(k+3)/(n-k-3) (statsmodels' definition); unset when n <= k+3
-  /// or SSE is 0.
+  /// n ln(SSE/e) + 2k + 2(k+2)(k+3)/(n-k-3) (statsmodels' definition, e = n for exponential
+  /// smoothing; for the baselines, e counts the values that have a one-step error, n - m for
+  /// seasonal naive); unset when n <= k+3 or SSE is 0.
   std::optional<double> aicc;
   double sigma2 = 0;  // residual variance (relative errors for multiplicative seasons)
 
