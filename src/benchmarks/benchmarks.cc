@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "costops/version.h"
+#include "costops_git_commit.h"
 
 namespace costops::benchmarks {
 
