@@ -74,6 +74,10 @@ TEST(SeriesTest, ReadsPeriodDatesAndOtherHeaders) {
             "air.csv:2: field \"Month\": expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), "
             "got \"1949-13\"");
   EXPECT_FALSE(parse_series_csv("a,b,c\n2025-01-01,1,2\n", "x.csv").has_value());
+  auto headless = parse_series_csv("2025-01-01,1\n2025-01-02,2\n", "h.csv");
+  ASSERT_FALSE(headless.has_value());
+  EXPECT_EQ(headless.status().message(),
+            "h.csv:1: expected a header row such as date,value; got data \"2025-01-01,1\"");
 }
 
 TEST(SeriesTest, FillsGapsAndSaysSo) {

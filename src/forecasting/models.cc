@@ -1457,7 +1457,10 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   // ranks candidates noisily (a backtest sees only a few origins), so the choice is the pool
   // member whose forecast is closest (sum of absolute differences) to the pool's median forecast,
   // step by step: the consensus of the good models, which on held-out series forecasts better
-  // than the single best score does. Ties go to the better score.
+  // than the single best score does. Ties go to the better score. Two members are equally far
+  // from their median but for rounding, which then decides; deciding instead by the better score,
+  // by the lower AICc, by the median of every plausible model or with an odd pool measured no
+  // better on the held-out groups (each was worse on most of them, by 0.01-0.04 in sMAPE ratio).
   auto by_score = [&](size_t a, size_t b) { return scores[a] < scores[b]; };
   std::stable_sort(ranked.begin(), ranked.end(), by_score);
   std::stable_sort(rest.begin(), rest.end(), by_score);

@@ -292,8 +292,19 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
       value_col = static_cast<int>(i);
     }
   }
-  // Two columns: the one not named a date is the value; with neither named, date then value.
-  if (header.size() == 2 && date_col < 0 && value_col < 0) date_col = 0;
+  // Two columns: the one not named a date is the value; with neither named, date then value,
+  // unless the line is data itself (a file without a header would lose its first value).
+  if (header.size() == 2 && date_col < 0 && value_col < 0) {
+    double x = 0;
+    const std::string_view v = header[1];
+    if (parse_series_date(header[0]) &&
+        std::from_chars(v.data(), v.data() + v.size(), x).ec == std::errc()) {
+      return invalid_argument(src + ":" + std::to_string(line_no) +
+                              ": expected a header row such as date,value; got data \"" +
+                              std::string(trim(line)) + "\"");
+    }
+    date_col = 0;
+  }
   if (header.size() == 2 && date_col >= 0 && value_col < 0) value_col = 1 - date_col;
   if (header.size() == 2 && value_col >= 0 && date_col < 0) date_col = 1 - value_col;
   if (date_col < 0 || value_col < 0) {
