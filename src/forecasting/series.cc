@@ -69,22 +69,26 @@ Result<Date> parse_series_date(std::string_view text) {
   auto full = parse_date(text);
   if (full) return full;
   const std::string_view t = trim(text);
-  int y = 0, m = 0;
-  auto first_of = [&](int mo) -> Result<Date> {
-    return Date(year_month_day{year(y), month(static_cast<unsigned>(mo)), day(1)});
+  auto digits = [&](size_t from, size_t len) {
+    return t.size() >= from + len && std::all_of(t.begin() + from, t.begin() + from + len,
+                                                 [](char c) { return c >= '0' && c <= '9'; });
   };
-  if (t.size() == 4 && parse_int(t, y)) return first_of(1);
-  if (t.size() == 7 && t[4] == '-' && parse_int(t.substr(0, 4), y) &&
-      parse_int(t.substr(5, 2), m) && m >= 1 && m <= 12) {
-    return first_of(m);
+  int mo = 0;
+  if (t.size() == 4 && digits(0, 4)) {
+    mo = 1;
+  } else if (t.size() == 7 && digits(0, 4) && t[4] == '-' && digits(5, 2)) {
+    mo = (t[5] - '0') * 10 + (t[6] - '0');
+  } else if (digits(0, 4) && (t.size() == 6 || (t.size() == 7 && (t[4] == '-' || t[4] == ' '))) &&
+             (t[t.size() - 2] == 'Q' || t[t.size() - 2] == 'q') && t.back() >= '1' &&
+             t.back() <= '4') {
+    mo = (t.back() - '1') * 3 + 1;
   }
-  const size_t q = t.find_first_of("Qq");
-  if (q != std::string_view::npos && q + 2 == t.size() && parse_int(t.substr(0, 4), y) &&
-      (q == 4 || (q == 5 && (t[4] == '-' || t[4] == ' '))) && t[q + 1] >= '1' && t[q + 1] <= '4') {
-    return first_of((t[q + 1] - '1') * 3 + 1);
+  if (mo < 1 || mo > 12) {
+    return invalid_argument("expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), got \"" +
+                            std::string(t) + "\"");
   }
-  return invalid_argument("expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), got \"" +
-                          std::string(t) + "\"");
+  const int y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
+  return Date(year_month_day{year(y), month(static_cast<unsigned>(mo)), day(1)});
 }
 
 }  // namespace
