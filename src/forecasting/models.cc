@@ -1401,9 +1401,11 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
         count += len;
       }
     } else if (can_backtest) {
-      // Baselines forecast from the values seen up to each origin.
+      // Baselines forecast from the values seen up to each origin (seasonal naive from origins
+      // with a season behind them: with fewer than two seasons, the first origins have none).
       ModelParams lin;  // the line refitted on each prefix
       for (const size_t origin : origins) {
+        if (k == ModelKind::kSeasonalNaive && origin < static_cast<size_t>(f->season)) continue;
         ForecastState st;
         st.history = std::span<const double>(y.data(), origin);
         const ModelParams* p = &f->params;
@@ -1419,6 +1421,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
         err = add_abs_errors(&y[origin], fc.data(), len, err);
         count += len;
       }
+      if (count == 0) err = kHuge;  // no origin it can forecast from: left out like a breakdown
     }
     scores.push_back(count > 0 && err < kHuge ? err / static_cast<double>(count)
                                               : (err >= kHuge ? kHuge : f->sse));
