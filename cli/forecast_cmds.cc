@@ -281,9 +281,7 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
   int horizon = o.horizon;
   if (horizon <= 0) {
     // A season the series is too short to fit (two of them) does not set the horizon either.
-    const int usable = season >= 2 && train_n >= 2 * static_cast<size_t>(season)
-                           ? season
-                           : default_season(s.frequency);
+    const int usable = holds_two_seasons(train_n, season) ? season : default_season(s.frequency);
     horizon = o.holdout > 0                       ? o.holdout
               : s.frequency == Frequency::kDaily  ? 30
               : s.frequency == Frequency::kYearly ? 5

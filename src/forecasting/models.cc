@@ -888,7 +888,7 @@ Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Eff
   const std::string name(model_name(o.model));
   if (sh.season) {
     if (o.season < 2) return invalid_argument(name + " needs a season (--season N >= 2)");
-    if (n < 2 * static_cast<size_t>(o.season)) {
+    if (!holds_two_seasons(n, o.season)) {
       return invalid_argument(name + " needs at least two seasons of values (" +
                               std::to_string(2 * o.season) + "), got " + std::to_string(n) +
                               "; try holt or ses");
@@ -1106,6 +1106,10 @@ std::span<const ModelKind> all_models() { return kAllModels; }
 
 bool is_seasonal(ModelKind k) { return k == ModelKind::kSeasonalNaive || shape_of(k, 2).season; }
 
+bool holds_two_seasons(size_t n, int season) {
+  return season >= 2 && n >= 2 * static_cast<size_t>(season);
+}
+
 bool is_exponential_smoothing(ModelKind k) {
   return k != ModelKind::kNaive && k != ModelKind::kSeasonalNaive &&
          k != ModelKind::kMovingAverage && k != ModelKind::kLinear;
@@ -1313,7 +1317,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   }
 
   const bool positive = std::all_of(y.begin(), y.end(), [](double v) { return v > 0; });
-  const bool two_seasons = m >= 2 && n >= 2 * static_cast<size_t>(m);
+  const bool two_seasons = holds_two_seasons(n, m);
   std::vector<ModelKind> cands = o.candidates;
   // Seasonal strength decides which smoothing family can win: a strong season rules out the
   // non-seasonal smoothers, a negligible one the seasonal smoothers (baselines always run).

@@ -63,6 +63,12 @@ std::optional<int> month_steps(Date a, Date b) {
   return diff;
 }
 
+// A value cell: the whole text one finite number.
+bool parse_value(std::string_view v, double& x) {
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  return ec == std::errc() && p == v.data() + v.size() && std::isfinite(x);
+}
+
 // A series date: YYYY-MM-DD (or a timestamp), else a period's first day: YYYY-MM, YYYY-Qn
 // (also YYYYQn and "YYYY Qn") or YYYY.
 Result<Date> parse_series_date(std::string_view text) {
@@ -300,9 +306,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   // unless the line is data itself (a file without a header would lose its first value).
   if (header.size() == 2 && date_col < 0 && value_col < 0) {
     double x = 0;
-    const std::string_view v = header[1];
-    if (parse_series_date(header[0]) &&
-        std::from_chars(v.data(), v.data() + v.size(), x).ec == std::errc()) {
+    if (parse_series_date(header[0]) && parse_value(header[1], x)) {
       return invalid_argument(src + ":" + std::to_string(line_no) +
                               ": expected a header row such as date,value; got data \"" +
                               std::string(trim(line)) + "\"");
@@ -332,8 +336,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     if (!d) return invalid_argument(where + "field \"" + date_name + "\": " + d.status().message());
     const std::string_view v = cells[value_col];
     double x = 0;
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(x)) {
+    if (!parse_value(v, x)) {
       return invalid_argument(where + "field \"" + value_name + "\": expected a number, got \"" +
                               std::string(v) + "\"");
     }

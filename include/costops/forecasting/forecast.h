@@ -46,6 +46,8 @@ Result<ModelKind> parse_model(std::string_view name);
 std::span<const ModelKind> all_models();
 bool is_seasonal(ModelKind k);
 bool is_exponential_smoothing(ModelKind k);
+/// Whether n values hold the two full seasons (of length season >= 2) seasonal smoothing needs.
+bool holds_two_seasons(size_t n, int season);
 
 /// A model's parameters. Unset fields do not apply to the model (or, when passed to fit(), are
 /// estimated). Smoothing parameters are bounded like statsmodels: 0 <= alpha <= 1,
