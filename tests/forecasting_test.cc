@@ -616,11 +616,7 @@ TEST(ForecastTest, CleaningKeepsATurnAtTheEndOfTheSeries) {
 // are not anomalies, though not from its neighbour in the burst.
 TEST(ForecastTest, CleaningReplacesABurstOfSpikes) {
   std::mt19937_64 rng(11);
-  std::normal_distribution<double> noise(0.0, 0.05);
-  const double profile[7] = {1.15, 1.19, 1.17, 1.16, 1.09, 0.66, 0.59};
-  std::vector<double> y;
-  for (int t = 0; t < 100; ++t) y.push_back(300 * profile[t % 7] * std::exp(noise(rng)));
-  for (size_t t : {60u, 61u, 62u}) y[t] *= 2.5;
+  auto y = spend_series(rng, {60, 61, 62}, [] { return 2.5; });
   const auto replaced = clean_anomalies(y, 7);
   std::vector<size_t> at;
   for (const auto& [i, v] : replaced) at.push_back(i);
