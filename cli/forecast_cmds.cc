@@ -53,11 +53,15 @@ struct SeriesSource {
 struct NamedSeries {
   std::map<std::string, std::string> group;  // empty for a single series
   Series series;
+  std::optional<Date> last_record;  // stored data: the last day with a record
 };
 
 Date today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
 
-// Daily spend from the store: one series per group, days without records counted as 0.
+// Daily spend from the store: one series per group, from its first day with a record to its last
+// (or to `last_day`), days without records counted as 0. Days before the first record are left
+// out, not counted as 0: they are most often days before usage was ingested, and leading zeros
+// would read as a step up that drags the trend (and rule out multiplicative seasons).
 Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                                                std::optional<Date> last_day = std::nullopt) {
   auto store = storage::Store::open(s.db->empty() ? storage::Store::default_url() : *s.db);
@@ -121,9 +125,8 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   }
   std::vector<NamedSeries> out;
   for (const auto& [key, days] : groups) {
-    Date first = days.begin()->first;
+    const Date first = days.begin()->first;
     Date last = days.rbegin()->first;
-    if (q.from) first = std::min(first, std::chrono::floor<std::chrono::days>(*q.from));
     if (last_day) last = std::max(last, *last_day);
     std::vector<Date> dates;
     std::vector<double> values;
@@ -137,6 +140,7 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     NamedSeries ns;
     for (size_t i = 0; i < key.size(); ++i) ns.group[q.group_by[i].name()] = key[i];
     ns.series = std::move(*series);
+    ns.last_record = days.rbegin()->first;
     out.push_back(std::move(ns));
   }
   return out;
@@ -589,7 +593,7 @@ json status_json(const forecasting::BudgetStatus& st, double amount, const std::
           {"thresholds_crossed", crossed},
           {"days_elapsed", st.days_elapsed},
           {"days_remaining", st.days_remaining},
-          {"model", st.model},
+          {"model", st.model.empty() ? json(nullptr) : json(st.model)},
           {"reason", st.reason}};
 }
 
@@ -605,7 +609,7 @@ void print_status(const json& j) {
   std::printf("  projected      %12.*f  [%.*f, %.*f] at %g%%  (%s)\n", dp,
               j["projected_total"].get<double>(), dp, j["projected_lower"].get<double>(), dp,
               j["projected_upper"].get<double>(), j["interval_level"].get<double>(),
-              j["model"].get<std::string>().c_str());
+              j["model"].is_null() ? "period ended" : j["model"].get<std::string>().c_str());
   std::printf("  run rate       %12.*f\n", dp, j["run_rate_total"].get<double>());
   std::printf("  P(over budget) %12.1f%%\n", 100 * j["probability_over"].get<double>());
   std::printf("  exhaustion     %12s\n", j["exhaustion_date"].is_null()
@@ -615,7 +619,11 @@ void print_status(const json& j) {
     std::printf("  crossed %g%% on %s (%s)\n", c["percent"].get<double>(),
                 c["date"].get<std::string>().c_str(), c["basis"].get<std::string>().c_str());
   }
+  for (const auto& n : j["notes"]) std::printf("  note: %s\n", n.get<std::string>().c_str());
 }
+
+// Stored spend that stops more than this many days before the as-of date gets a note.
+constexpr int kStaleDays = 2;
 
 struct BudgetCmd {
   std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
@@ -741,7 +749,13 @@ int run_budget_status(const BudgetCmd& o) {
     report(invalid_argument("--level must be a percentage between 0 and 100"));
     return kExitUsage;
   }
-  std::vector<std::pair<Budget, Series>> work;
+  struct Work {
+    Budget budget;
+    Series series;
+    std::optional<Date> last_record;  // stored: the last day with spend (unset: none)
+    bool stored = false;
+  };
+  std::vector<Work> work;
   if (!o.series_file.empty()) {
     if (o.amount.empty()) {
       report(invalid_argument("--series needs --amount (and --period, default month)"));
@@ -767,7 +781,7 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitUsage;
     }
     b.thresholds = *th;
-    work.emplace_back(std::move(b), std::move(*series));
+    work.push_back({std::move(b), std::move(*series), std::nullopt, false});
   } else {
     auto list = stored_budgets(o);
     if (!list) {
@@ -790,9 +804,10 @@ int run_budget_status(const BudgetCmd& o) {
         }
         // No spend at all yet: a series of zeros up to today.
         auto zeros = make_series({as_of}, {0.0});
-        series = std::vector<NamedSeries>{{{}, std::move(*zeros)}};
+        series = std::vector<NamedSeries>{{{}, std::move(*zeros), std::nullopt}};
       }
-      work.emplace_back(std::move(b), std::move((*series)[0].series));
+      auto& named = (*series)[0];
+      work.push_back({std::move(b), std::move(named.series), named.last_record, true});
     }
     if (work.empty()) {
       report(o.name.empty()
@@ -802,7 +817,7 @@ int run_budget_status(const BudgetCmd& o) {
     }
   }
   json out = json::array();
-  for (const auto& [b, series] : work) {
+  for (const auto& [b, series, last_record, stored] : work) {
     auto range = resolve_period(b.period, as_of);
     if (!range) {
       report(range.status());
@@ -824,6 +839,21 @@ int run_budget_status(const BudgetCmd& o) {
       j["name"] = b.name;
       j["currency"] = b.currency;
     }
+    // Zero spend is what the store says, but more often ingestion has stopped: say so when the
+    // days counted as zero reach into the period.
+    std::vector<std::string> notes;
+    const Date through = std::min(as_of, range->end);
+    if (stored && !last_record && through >= range->start) {
+      notes.push_back("no stored spend in the budget's scope in the 180 days up to " +
+                      format_date(as_of) + "; counted as zero");
+    } else if (stored && last_record && (through - *last_record).count() > kStaleDays &&
+               *last_record < through && through >= range->start) {
+      notes.push_back("no stored spend in the budget's scope after " + format_date(*last_record) +
+                      " (" + std::to_string((as_of - *last_record).count()) +
+                      " days before the as-of date); the days since count as zero. Ingest "
+                      "recent usage, or set --as-of");
+    }
+    j["notes"] = notes;
     out.push_back(std::move(j));
   }
   if (o.format == "json") {

@@ -453,11 +453,50 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("budget list --db " + db + " --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("project=search")"), std::string::npos) << r.out;
-  r = run("budget status team --db " + db + " --as-of 2026-10-15 --format json");
+  r = run("budget status team --db " + db + " --as-of 2026-10-14 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j["budgets"].size(), 1u);
   EXPECT_GT(j["budgets"][0]["spent"].get<double>(), 0) << r.out;
+  EXPECT_TRUE(j["budgets"][0]["notes"].empty()) << r.out;
+  const double stored_projection = j["budgets"][0]["projected_total"].get<double>();
+  // The stored series starts at the scope's first day with spend, not 180 days before the as-of
+  // date with zeros: the same days as a file projects the same.
+  r = run("query --db " + db + " --filter project=search --group-by day --to 2026-10-16 " +
+          "--format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string daily = db + ".csv";
+  {
+    std::ofstream f(daily);
+    f << "date,value\n";
+    const auto rows = nlohmann::json::parse(r.out)["rows"];
+    ASSERT_GT(rows.size(), 60u) << r.out;
+    for (const auto& row : rows) {
+      f << row["day"].get<std::string>() << "," << row["cost"]["USD"].get<std::string>() << "\n";
+    }
+  }
+  r = run("budget status --series " + daily + " --amount 500 --as-of 2026-10-14 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["projected_total"].get<double>(), stored_projection);
+  std::filesystem::remove(daily);
+  // Stored spend that stops long before the as-of date is noted; an ended period has no model.
+  r = run("budget status team --db " + db + " --as-of 2026-11-20 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["budgets"][0];
+  ASSERT_EQ(j["notes"].size(), 1u) << r.out;
+  EXPECT_NE(j["notes"][0].get<std::string>().find("after 2026-10-14 (37 days before"),
+            std::string::npos)
+      << r.out;
+  r = run("budget add september --db " + db + " --amount 5 --period 2026-09");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("budget status september --db " + db + " --as-of 2026-11-20 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["budgets"][0];
+  EXPECT_TRUE(j["model"].is_null()) << r.out;
+  EXPECT_TRUE(j["notes"].empty()) << r.out;
+  EXPECT_EQ(j["projected_total"], j["spent"]);
+  r = run("budget status september --db " + db + " --as-of 2026-11-20");
+  EXPECT_NE(r.out.find("(period ended)"), std::string::npos) << r.out;
   r = run("budget remove team --db " + db);
   EXPECT_EQ(r.rc, 0) << r.err;
   r = run("budget remove team --db " + db);

@@ -136,6 +136,8 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     // horizon's sum and remove the part before the period.
     var = sum_variance(sel->fit, horizon) - (skip > 0 ? sum_variance(sel->fit, skip) : 0.0);
     var = std::max(var, 0.0);
+  } else {
+    st.reason = "the period has ended by the as-of date: the total is the spend";
   }
   const double sd = std::sqrt(var);
   const double z = detail::normal_quantile(0.5 + o.level / 2);

@@ -46,7 +46,7 @@ struct BudgetStatus {
   double run_rate_total = 0;            // spent / days elapsed * days in the period
   std::vector<ThresholdCrossing> thresholds_crossed;
   int days_elapsed = 0, days_remaining = 0;
-  std::string model, reason;  // the forecast model and why it was chosen
+  std::string model, reason;  // the forecast model (empty: the period has ended) and why
 };
 
 /// Computes a budget's status from a daily series (values: spend per day). The forecast is the
