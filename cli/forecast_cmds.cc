@@ -504,6 +504,7 @@ int run_anomalies(const AnomaliesCmd& o) {
     ao.direction = o.direction == "up"     ? Direction::kUp
                    : o.direction == "down" ? Direction::kDown
                                            : Direction::kBoth;
+    ao.unobserved = s.filled;  // interpolated into gaps: never reported
     auto found = detect_anomalies(s.values, ao);
     if (!found) return found.status();
     json list = json::array();
@@ -514,8 +515,10 @@ int run_anomalies(const AnomaliesCmd& o) {
                       {"score", num(a.score)},
                       {"severity", severity_name(a.severity)}});
     }
-    return json{
-        {"anomalies", list}, {"method", anomaly_method_name(*method)}, {"season", ao.season}};
+    return json{{"anomalies", list},
+                {"method", anomaly_method_name(*method)},
+                {"season", ao.season},
+                {"notes", s.notes}};
   };
   auto table = [](const json& g) {
     std::printf("%-12s %14s %14s %8s %s\n", "date", "value", "expected", "score", "severity");
@@ -528,6 +531,7 @@ int run_anomalies(const AnomaliesCmd& o) {
                   a["score"].get<double>(), a["severity"].get<std::string>().c_str());
     }
     if (g["anomalies"].empty()) std::printf("no anomalies\n");
+    for (const auto& n : g["notes"]) std::printf("note: %s\n", n.get<std::string>().c_str());
   };
   return for_each_series(o.source, o.format, one, table);
 }
@@ -841,7 +845,7 @@ int run_budget_status(const BudgetCmd& o) {
     }
     // Zero spend is what the store says, but more often ingestion has stopped: say so when the
     // days counted as zero reach into the period.
-    std::vector<std::string> notes;
+    std::vector<std::string> notes = series.notes;
     const Date through = std::min(as_of, range->end);
     if (stored && !last_record && through >= range->start) {
       notes.push_back("no stored spend in the budget's scope in the 180 days up to " +

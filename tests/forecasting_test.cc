@@ -653,6 +653,38 @@ TEST(AnomaliesTest, SimpleDetectorsAndOptions) {
   EXPECT_FALSE(detect_anomalies(y, bad).has_value());
 }
 
+TEST(AnomaliesTest, FilledGapsAreNeitherTestedNorReported) {
+  // Four observed days and a three-day gap: the filled values lie on a line, and counted in the
+  // scale they shrank it until the 4 scored a robust z of 7.4.
+  auto s = parse_series_csv("date,value\n2025-01-01,1\n2025-01-05,2\n2025-01-06,4\n2025-01-07,3\n",
+                            "gap.csv");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->filled, (std::vector<size_t>{1, 2, 3}));
+  AnomalyOptions o;
+  auto counted = detect_anomalies(s->values, o);
+  ASSERT_TRUE(counted.has_value());
+  ASSERT_EQ(counted->size(), 1u);
+  EXPECT_EQ((*counted)[0].index, 5u);
+  o.unobserved = s->filled;
+  EXPECT_TRUE(detect_anomalies(s->values, o)->empty());
+  // A filled value far from the rest is not reported, by any method.
+  std::vector<double> y(40, 100.0);
+  for (size_t i = 0; i < y.size(); ++i) y[i] += static_cast<double>(i % 5);
+  y[17] = 400;
+  for (auto m : {AnomalyMethod::kZScore, AnomalyMethod::kMad, AnomalyMethod::kIqr,
+                 AnomalyMethod::kSeasonal}) {
+    AnomalyOptions u;
+    u.method = m;
+    u.season = 5;
+    u.unobserved = {17};
+    auto found = detect_anomalies(y, u);
+    ASSERT_TRUE(found.has_value()) << anomaly_method_name(m);
+    EXPECT_TRUE(found->empty()) << anomaly_method_name(m);
+  }
+  o.unobserved = {7};
+  EXPECT_FALSE(detect_anomalies(s->values, o).has_value());
+}
+
 TEST(BudgetTest, AprilProjectionAndExhaustionMatchTheTruth) {
   COSTOPS_REQUIRE_SHARED_DATA();
   const Series s = load("llm_daily_spend_dev");

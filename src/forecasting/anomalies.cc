@@ -325,7 +325,18 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
   }
   std::vector<Anomaly> out;
   const size_t n = y.size();
-  if (n < 3) return out;
+  std::vector<bool> observed(n, true);
+  for (size_t i : o.unobserved) {
+    if (i >= n) return invalid_argument("an unobserved index is beyond the series");
+    observed[i] = false;
+  }
+  // The observed values: the centers and scales are theirs.
+  std::vector<double> obs;
+  for (size_t i = 0; i < n; ++i) {
+    if (observed[i]) obs.push_back(y[i]);
+  }
+  if (obs.size() < 3) return out;
+  const size_t no = obs.size();
 
   std::vector<double> expected(n), score(n, 0.0);
   std::vector<bool> flagged(n, false);
@@ -338,12 +349,12 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       threshold = o.threshold.value_or(robust ? 3.5 : 3.0);
       double center = 0, scale = 0;
       if (robust) {
-        center = median(y);
-        scale = robust_scale(y, center);
+        center = median(obs);
+        scale = robust_scale(obs, center);
       } else {
-        center = std::accumulate(y.begin(), y.end(), 0.0) / static_cast<double>(n);
-        for (double v : y) scale += (v - center) * (v - center);
-        scale = std::sqrt(scale / static_cast<double>(n - 1));
+        center = std::accumulate(obs.begin(), obs.end(), 0.0) / static_cast<double>(no);
+        for (double v : obs) scale += (v - center) * (v - center);
+        scale = std::sqrt(scale / static_cast<double>(no - 1));
       }
       for (size_t i = 0; i < n; ++i) {
         expected[i] = center;
@@ -354,9 +365,9 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
     }
     case AnomalyMethod::kIqr: {
       threshold = o.threshold.value_or(1.5);
-      const double q1 = quantile(y, 0.25), q3 = quantile(y, 0.75), iqr = q3 - q1;
+      const double q1 = quantile(obs, 0.25), q3 = quantile(obs, 0.75), iqr = q3 - q1;
       const double lo = q1 - threshold * iqr, hi = q3 + threshold * iqr;
-      const double med = median(y);
+      const double med = median(obs);
       for (size_t i = 0; i < n; ++i) {
         expected[i] = med;
         const double beyond = y[i] > hi ? y[i] - hi : y[i] < lo ? lo - y[i] : 0.0;
@@ -377,11 +388,14 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       const Decomposition& d = given ? *given : computed;
       const auto& r = d.remainder;
       // The points to test: not the zeros of a phase that expects zero (exactly as expected,
-      // they say nothing of the noise, and their zero remainders would shrink its scale).
+      // they say nothing of the noise, and their zero remainders would shrink its scale), nor
+      // the unobserved values (on a line between their neighbours: the same).
+      std::vector<bool> test(n);
+      for (size_t i = 0; i < n; ++i) test[i] = observed[i] && !d.exact[i];
       std::vector<size_t> order;  // sorted below by remainder, then index
       std::vector<double> tested;
       for (size_t i = 0; i < n; ++i) {
-        if (!d.exact[i]) order.push_back(i), tested.push_back(r[i]);
+        if (test[i]) order.push_back(i), tested.push_back(r[i]);
       }
       const size_t nt = order.size();
       if (nt < 3) break;  // too few to test: none
@@ -425,7 +439,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
           // As robust_scale: the mean absolute deviation, summed in index order.
           double sum = 0;
           for (size_t j = 0; j < n; ++j) {
-            if (!gone[j] && !d.exact[j]) sum += std::abs(r[j] - med);
+            if (!gone[j] && test[j]) sum += std::abs(r[j] - med);
           }
           s = kMeanAbsScale * sum / static_cast<double>(left);
         }
@@ -480,7 +494,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
     }
   }
   for (size_t i = 0; i < n; ++i) {
-    if (!flagged[i]) continue;
+    if (!flagged[i] || !observed[i]) continue;
     const double dev = y[i] - expected[i];
     if (std::abs(dev) < o.min_deviation) continue;
     if (o.direction == Direction::kUp && dev <= 0) continue;

@@ -256,6 +256,7 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
         const double w = static_cast<double>(k) / steps;
         out.dates.push_back(advance(s.dates[i - 1], f, k));
         out.values.push_back(s.values[i - 1] * (1 - w) + s.values[i] * w);
+        out.filled.push_back(out.values.size() - 1);
         ++filled;
       }
     }

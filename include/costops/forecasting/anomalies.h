@@ -38,6 +38,10 @@ struct AnomalyOptions {
   /// Ignore deviations smaller than this (in the series' unit, e.g. dollars).
   double min_deviation = 0;
   Direction direction = Direction::kBoth;
+  /// Indexes of values that were not observed (gaps filled, Series::filled): never reported, and
+  /// left out of the centers and scales, which values on a line between their neighbours would
+  /// shrink. Errors (kInvalidArgument) for an index beyond the series.
+  std::vector<size_t> unobserved;
 };
 
 enum class Severity { kLow, kMedium, kHigh };
@@ -60,7 +64,7 @@ struct Anomaly {
 /// median positive value), unless zeros are common outside the phases that are mostly zero,
 /// where they are ordinary) and needs at least two seasons; with
 /// fewer it falls back to trend only. Errors (kInvalidArgument) for options out of range.
-/// Fewer than 3 values: no anomalies.
+/// Fewer than 3 observed values: no anomalies.
 Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y,
                                               const AnomalyOptions& options);
 

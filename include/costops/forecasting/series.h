@@ -27,6 +27,8 @@ struct Series {
   Frequency frequency = Frequency::kDaily;
   /// What was done to make the input regular (gaps filled), as sentences; empty when nothing.
   std::vector<std::string> notes;
+  /// The indexes of the values filled in (not observed), in order.
+  std::vector<size_t> filled;
 
   size_t size() const { return values.size(); }
 };
