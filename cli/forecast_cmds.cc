@@ -354,6 +354,7 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
   out["params"] = params_json(fitted.params);
   out["sse"] = num(fitted.sse);
   out["aicc"] = fitted.aicc ? num(*fitted.aicc) : json(nullptr);
+  out["variance_scale"] = num(fitted.variance_scale);
   out["cleaned"] = cleaned;
   std::vector<double> fractions;
   for (double l : levels) fractions.push_back(l / 100);

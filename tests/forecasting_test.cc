@@ -358,6 +358,41 @@ TEST(ForecastTest, IntervalsAreFiniteNestedAndWiden) {
   EXPECT_FALSE(sel->reason.empty());
 }
 
+// A smooth cycle the non-seasonal models cannot follow: their one-step errors are small and the
+// closed-form variances with them, but the 14-step errors are not. Automatic selection widens
+// the intervals to the errors of its own backtest (and only widens them).
+TEST(ForecastTest, IntervalsWidenToTheBacktestErrors) {
+  std::vector<double> y;
+  for (int i = 0; i < 120; ++i) {
+    y.push_back(100 + 10 * std::sin(2 * M_PI * i / 30) + 0.5 * std::sin(i * 2.7));
+  }
+  AutoOptions o;
+  o.horizon = 14;
+  auto sel = select_model(y, o);
+  ASSERT_TRUE(sel.has_value());
+  const double scale = sel->fit.variance_scale;
+  EXPECT_GT(scale, 1.2);
+  EXPECT_NE(sel->reason.find("intervals widened to the backtest's errors"), std::string::npos)
+      << sel->reason;
+  FittedModel closed = sel->fit;
+  closed.variance_scale = 1;
+  const auto wide = forecast(sel->fit, 14, std::vector<double>{0.95});
+  const auto narrow = forecast(closed, 14, std::vector<double>{0.95});
+  for (size_t i = 0; i < wide.size(); ++i) {
+    EXPECT_DOUBLE_EQ(wide[i].value, narrow[i].value);
+    EXPECT_NEAR(wide[i].variance, scale * narrow[i].variance, 1e-9 * wide[i].variance);
+  }
+  EXPECT_NEAR(sum_variance(sel->fit, 14), scale * sum_variance(closed, 14),
+              1e-9 * sum_variance(sel->fit, 14));
+  // Where the closed form is wide enough (the bundled spend series), nothing changes.
+  COSTOPS_REQUIRE_SHARED_DATA();
+  AutoOptions daily;
+  daily.season = 7;
+  auto spend = select_model(load("llm_daily_spend_dev").values, daily);
+  ASSERT_TRUE(spend.has_value());
+  EXPECT_EQ(spend->fit.variance_scale, 1.0);
+}
+
 // Spend falling towards zero is not forecast below it, nor are its bounds; a series with negative
 // values (net credits) is forecast as fitted.
 TEST(ForecastTest, SpendIsNotForecastBelowZero) {

@@ -1136,6 +1136,7 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
       p.variance = m.sigma2 * (1 + csum);
       if (rel) p.variance *= p.value * p.value;
     }
+    p.variance *= m.variance_scale;
     if (!std::isfinite(p.variance) || p.variance < 0) p.variance = 0;
     const double sd = std::sqrt(p.variance);
     for (double level : levels) {
@@ -1176,6 +1177,7 @@ double sum_variance(const FittedModel& m, int h) {
     for (int i = 1; i <= h; ++i) sd += std::sqrt(parameter_variance(m, i));
     var += sd * sd;
   }
+  var *= m.variance_scale;
   return std::isfinite(var) && var > 0 ? var : 0.0;
 }
 
@@ -1272,6 +1274,96 @@ std::optional<double> selection_aicc(const FittedModel& f, Initialization init) 
     k = 1 + (sh.trend ? 1 : 0) + (sh.season ? 1 : 0) + (sh.damped ? 1 : 0);
   }
   return aicc_of(f, k);
+}
+
+// A backtest's forecast of `h` steps of baseline `f` from the values before `origin` (the line
+// refitted on them), into `out`. False when seasonal naive has no season behind the origin.
+bool baseline_forecast_at(const FittedModel& f, std::span<const double> y, size_t origin, int h,
+                          std::vector<double>& out) {
+  if (f.model == ModelKind::kSeasonalNaive && origin < static_cast<size_t>(f.season)) return false;
+  ForecastState st;
+  st.history = y.subspan(0, origin);
+  if (f.model != ModelKind::kLinear) {
+    forecast_from(f.model, f.season, f.params, st, h, out);
+    return true;
+  }
+  ModelParams lin;
+  double a0 = 0, b0 = 0;
+  ols_line(st.history, &a0, &b0);
+  lin.intercept = a0;
+  lin.slope = b0;
+  forecast_from(f.model, f.season, lin, st, h, out);
+  return true;
+}
+
+// The states a fit recorded at origin `oi` (Snapshots: level, trend, then the m seasonal states).
+EsState snapshot_state(const std::vector<double>& snaps, size_t oi, const Shape& sh, ModelKind k) {
+  const size_t stride = 2 + (sh.season ? static_cast<size_t>(sh.m) : 0);
+  const double* at = snaps.data() + oi * stride;
+  return {at[0], at[1], sh.trend, std::span<const double>(at + 2, stride - 2), relative_errors(k)};
+}
+
+// The mean over rolling-origin forecasts of the fitted model `f` (its final parameters, the line
+// refitted on each prefix) from `origins`, up to H steps each, of e^2 / v: e the error, v the
+// model's variance for that step. Near 1 when the closed-form variances describe the errors the
+// model makes; 1 when there is nothing to compare.
+double backtest_variance_ratio(const FittedModel& f, std::span<const double> y,
+                               std::span<const size_t> origins, size_t H) {
+  if (origins.empty() || !(f.sigma2 > 0)) return 1;
+  const size_t n = y.size();
+  const bool es = is_exponential_smoothing(f.model);
+  const Shape sh = shape_of(f.model, f.season);
+  std::vector<double> snaps;
+  if (es) {
+    FitOptions fo;
+    fo.model = f.model;
+    fo.season = f.season;
+    fo.fixed = f.params;
+    const Snapshots at{origins, &snaps};
+    auto ev = fit_with(y, fo, Effort::kFull, nullptr, &at);
+    if (!ev || snaps.size() != origins.size() * (2 + (sh.season ? static_cast<size_t>(sh.m) : 0)))
+      return 1;
+  }
+  // Per unit of sigma2, the closed form's variance of step i + 1.
+  std::vector<double> unit(H);
+  double csum = 0;
+  for (size_t i = 0; i < H; ++i) {
+    const int step = static_cast<int>(i) + 1;
+    if (f.model == ModelKind::kLinear || f.model == ModelKind::kMovingAverage) {
+      unit[i] = 1 + parameter_variance(f, step) / f.sigma2;
+    } else {
+      unit[i] = 1 + csum;
+    }
+    const double c = c_coef(f, step);
+    csum += c * c;
+  }
+  const bool rel = relative_errors(f.model);
+  std::vector<double> fc, damp;
+  damping_sums(f.params.phi.value_or(1), H, damp);
+  double sum = 0;
+  size_t count = 0;
+  for (size_t oi = 0; oi < origins.size(); ++oi) {
+    const size_t origin = origins[oi];
+    const size_t len = std::min(H, n - origin);
+    if (es) {
+      const EsState st = snapshot_state(snaps, oi, sh, f.model);
+      fc.resize(len);
+      const size_t period = std::max<size_t>(st.season.size(), 1);
+      for (size_t i = 0, phase = 0; i < len; ++i, phase = phase + 1 == period ? 0 : phase + 1)
+        fc[i] = es_point(st, damp.data(), i, phase);
+    } else if (!baseline_forecast_at(f, y, origin, static_cast<int>(H), fc)) {
+      continue;
+    }
+    for (size_t i = 0; i < len; ++i) {
+      const double e = y[origin + i] - fc[i];
+      const double v = f.sigma2 * unit[i] * (rel ? fc[i] * fc[i] : 1.0);
+      if (!(v > 0)) continue;
+      sum += e * e / v;
+      ++count;
+    }
+  }
+  const double r = count > 0 ? sum / static_cast<double>(count) : 1.0;
+  return std::isfinite(r) ? r : 1.0;
 }
 
 }  // namespace
@@ -1397,9 +1489,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
       damping_sums(f->params.phi.value_or(1), H, damp);
       for (size_t oi = 0; oi < origins.size() && err < kHuge; ++oi) {
         const size_t origin = origins[oi];
-        const double* at = snaps.data() + oi * stride_s;
-        const EsState es{at[0], at[1], sh.trend, std::span<const double>(at + 2, stride_s - 2),
-                         relative_errors(k)};
+        const EsState es = snapshot_state(snaps, oi, sh, k);
         const size_t len = std::min(H, n - origin);
         err = add_es_errors(&y[origin], len, es, damp.data(), err);
         count += len;
@@ -1407,20 +1497,8 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     } else if (can_backtest) {
       // Baselines forecast from the values seen up to each origin (seasonal naive from origins
       // with a season behind them: with fewer than two seasons, the first origins have none).
-      ModelParams lin;  // the line refitted on each prefix
       for (const size_t origin : origins) {
-        if (k == ModelKind::kSeasonalNaive && origin < static_cast<size_t>(f->season)) continue;
-        ForecastState st;
-        st.history = std::span<const double>(y.data(), origin);
-        const ModelParams* p = &f->params;
-        if (k == ModelKind::kLinear) {
-          double a0 = 0, b0 = 0;
-          ols_line(st.history, &a0, &b0);
-          lin.intercept = a0;
-          lin.slope = b0;
-          p = &lin;
-        }
-        forecast_from(k, f->season, *p, st, horizon, fc);
+        if (!baseline_forecast_at(*f, y, origin, horizon, fc)) continue;
         const size_t len = std::min(H, n - origin);
         err = add_abs_errors(&y[origin], fc.data(), len, err);
         count += len;
@@ -1502,6 +1580,13 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     if (full && full->sse <= fits[best].sse) fits[best] = std::move(*full);
   }
   sel.fit = std::move(fits[best]);
+  // Intervals no narrower than the errors the backtest saw. Those come from parameters fitted
+  // with the backtest's own values, so they understate the errors to come: when even they exceed
+  // the closed form's variances, the closed form is too narrow (a model that is not the process),
+  // and the variances are scaled up to them; never down.
+  if (can_backtest) {
+    sel.fit.variance_scale = std::max(1.0, backtest_variance_ratio(sel.fit, y, origins, H));
+  }
   char of[160];
   if (any_support) {
     std::snprintf(of, sizeof of,
@@ -1544,6 +1629,13 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   if (!sel.cleaned.empty()) {
     sel.reason += "; fitted after replacing " + std::to_string(sel.cleaned.size()) +
                   " anomalous value(s) with their expected values";
+  }
+  if (sel.fit.variance_scale > 1) {
+    std::snprintf(buf, sizeof buf,
+                  "; intervals widened to the backtest's errors (variance x%.3g, the mean ratio "
+                  "of its squared errors to the model's variances)",
+                  sel.fit.variance_scale);
+    sel.reason += buf;
   }
   return sel;
 }

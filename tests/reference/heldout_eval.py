@@ -8,7 +8,8 @@
 # llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes). --wide adds
 # 54 more real series and 16 noisy yearly ones, --short windows of three and four seasons of the real monthly and quarterly
 # ones, --exact N series from the truth file's own generator. The series are written
-# to a temporary directory with meta.json listing them (group, name, path, season, h).
+# to a temporary directory with meta.json listing them (group, name, path, season, h). Per group
+# it also prints how many of the held-out points the 80% and 95% prediction intervals hold.
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
 # [--exact N] [--wide] [--short] [-- extra forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
@@ -128,7 +129,7 @@ def smape(a, f):
 
 
 json.dump(series, open(os.path.join(work, "meta.json"), "w"))
-groups = {}
+groups, cover = {}, {}
 for group, name, path, m, h in series:
     y = pd.read_csv(path)["value"].values.astype(float)
     tr, te = y[:-h], y[-h:]
@@ -145,7 +146,14 @@ for group, name, path, m, h in series:
     ours = out["holdout"]["smape"]
     ok = ours <= target + 1e-9
     groups.setdefault(group, []).append((ok, math.log(max(ours, 1e-9) / max(target, 1e-9))))
+    c = cover.setdefault(group, [0, 0, 0])  # points, inside 80%, inside 95%
+    for row, a in zip(out["forecast"], te):
+        c[0] += 1
+        c[1] += row["lower_80"] <= a <= row["upper_80"]
+        c[2] += row["lower_95"] <= a <= row["upper_95"]
     print(f"{group:6s} {name:20s} ours {ours:8.3f}  target {target:8.3f}  {'ok  ' if ok else 'MISS'} {out['model']}")
 for group, rows in groups.items():
+    n, c80, c95 = cover[group]
     print(f"{group}: met on {sum(ok for ok, _ in rows)} of {len(rows)}; "
-          f"geometric mean of ours / target {math.exp(sum(l for _, l in rows) / len(rows)):.3f}")
+          f"geometric mean of ours / target {math.exp(sum(l for _, l in rows) / len(rows)):.3f}; "
+          f"intervals hold {100 * c80 / n:.1f}% (80%), {100 * c95 / n:.1f}% (95%) of {n} points")

@@ -95,6 +95,10 @@ struct FittedModel {
   /// seasonal naive); unset when n <= k+3 or SSE is 0.
   std::optional<double> aicc;
   double sigma2 = 0;  // residual variance (relative errors for multiplicative seasons)
+  /// What forecast() and sum_variance() multiply the closed-form variances by: 1, or as
+  /// select_model sets it, the mean ratio of its backtest's squared errors to those variances
+  /// when that is above 1.
+  double variance_scale = 1;
 
   // Forecast state (internal to forecast()).
   double level = 0, trend = 0;
@@ -186,7 +190,9 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 /// step by step, ties to the better score. One score ranks candidates noisily; the consensus of the
 /// good ones forecasts better on held-out series, and the AICc keeps out models the one-step errors
 /// rule out (a level model on a smooth trend whose backtest window holds a turn). The chosen
-/// exponential smoothing model is then refit with the full optimizer. Constant series choose the
+/// exponential smoothing model is then refit with the full optimizer. Its prediction intervals are
+/// widened to its own backtest errors when the closed-form variances are narrower than those
+/// (FittedModel::variance_scale; they are never narrowed). Constant series choose the
 /// naive model. Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be
 /// fitted.
 Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
