@@ -358,6 +358,30 @@ TEST(ForecastTest, IntervalsAreFiniteNestedAndWiden) {
   EXPECT_FALSE(sel->reason.empty());
 }
 
+// sigma2 is estimated from the residuals, so the intervals use Student's t with their degrees of
+// freedom: a line through 8 values has 6, and the 95% bound is 2.4469 sd out, not 1.96.
+TEST(ForecastTest, IntervalsUseStudentsTWithTheResidualDegreesOfFreedom) {
+  const std::vector<double> y{10, 12, 11, 14, 13, 16, 15, 18};
+  FitOptions fo;
+  fo.model = ModelKind::kLinear;
+  auto f = fit(y, fo);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(residual_df(*f), 6);
+  const auto fc = forecast(*f, 3, std::vector<double>{0.8, 0.95});
+  for (const auto& p : fc) {
+    const double sd = std::sqrt(p.variance);
+    EXPECT_NEAR((p.bounds[1].second - p.value) / sd, 2.446912, 1e-6);
+    EXPECT_NEAR((p.bounds[0].second - p.value) / sd, 1.439756, 1e-6);
+  }
+  // Long series: the normal's quantile, near enough.
+  std::vector<double> longer;
+  for (int i = 0; i < 400; ++i) longer.push_back(i % 2 ? 5 : 7);
+  auto g = fit(longer, fo);
+  ASSERT_TRUE(g.has_value());
+  const auto p = forecast(*g, 1, std::vector<double>{0.95})[0];
+  EXPECT_NEAR((p.bounds[0].second - p.value) / std::sqrt(p.variance), 1.966, 1e-3);
+}
+
 // A smooth cycle the non-seasonal models cannot follow: their one-step errors are small and the
 // closed-form variances with them, but the 14-step errors are not. Automatic selection widens
 // the intervals to the errors of its own backtest (and only widens them).

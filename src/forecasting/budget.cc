@@ -114,7 +114,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   st.projected_total = st.spent;
   const bool nonneg_history =
       std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
-  double var = 0;
+  double var = 0, df = 1;  // the forecast's variance and its degrees of freedom
   if (st.days_remaining > 0) {
     const int horizon = static_cast<int>((p.end - o.as_of).count());
     AutoOptions ao;
@@ -136,11 +136,12 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     // horizon's sum and remove the part before the period.
     var = sum_variance(sel->fit, horizon) - (skip > 0 ? sum_variance(sel->fit, skip) : 0.0);
     var = std::max(var, 0.0);
+    df = residual_df(sel->fit);
   } else {
     st.reason = "the period has ended by the as-of date: the total is the spend";
   }
   const double sd = std::sqrt(var);
-  const double z = detail::normal_quantile(0.5 + o.level / 2);
+  const double z = detail::t_quantile(0.5 + o.level / 2, df);
   st.projected_lower = st.projected_total - z * sd;
   // Spend that is never negative cannot end below what is spent already.
   if (nonneg_history) st.projected_lower = std::max(st.spent, st.projected_lower);
@@ -148,7 +149,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   if (st.exhausted) {
     st.probability_over = st.spent > o.amount ? 1.0 : st.days_remaining > 0 ? 1.0 : 0.0;
   } else if (sd > 0) {
-    st.probability_over = 1 - detail::normal_cdf((o.amount - st.projected_total) / sd);
+    st.probability_over = 1 - detail::t_cdf((o.amount - st.projected_total) / sd, df);
   } else {
     st.probability_over = st.projected_total > o.amount ? 1.0 : 0.0;
   }

@@ -1119,6 +1119,12 @@ Result<FittedModel> fit(std::span<const double> y, const FitOptions& options) {
   return fit_with(y, options, Effort::kFull);
 }
 
+double residual_df(const FittedModel& m) {
+  const size_t n = m.fitted.size();
+  const double used = static_cast<double>(n - std::min(first_error(m), n));
+  return std::max(1.0, used - m.n_params);
+}
+
 std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels) {
   std::vector<ForecastPoint> out;
   const auto f = point_forecasts(m, h);
@@ -1126,6 +1132,9 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
   // A series that was never negative (spend) is not forecast below zero, nor are its bounds.
   const bool floor_zero =
       std::all_of(m.history.begin(), m.history.end(), [](double v) { return v >= 0; });
+  // Student's t: sigma2 is estimated from the residuals, with their degrees of freedom.
+  std::vector<double> z;
+  for (double level : levels) z.push_back(detail::t_quantile(0.5 + level / 2, residual_df(m)));
   double csum = 0;  // sum of c_j^2 for j < i
   for (int i = 1; i <= h; ++i) {
     ForecastPoint p;
@@ -1139,9 +1148,8 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
     p.variance *= m.variance_scale;
     if (!std::isfinite(p.variance) || p.variance < 0) p.variance = 0;
     const double sd = std::sqrt(p.variance);
-    for (double level : levels) {
-      const double z = detail::normal_quantile(0.5 + level / 2);
-      p.bounds.emplace_back(p.value - z * sd, p.value + z * sd);
+    for (size_t l = 0; l < levels.size(); ++l) {
+      p.bounds.emplace_back(p.value - z[l] * sd, p.value + z[l] * sd);
       if (floor_zero) {
         p.bounds.back().first = std::max(0.0, p.bounds.back().first);
         p.bounds.back().second = std::max(0.0, p.bounds.back().second);

@@ -45,13 +45,13 @@ double inc_beta(double a, double b, double x) {
   return 1 - bt * beta_cf(b, a, 1 - x) / b;
 }
 
+}  // namespace
+
 double t_cdf(double t, double df) {
   const double x = df / (df + t * t);
   const double tail = 0.5 * inc_beta(df / 2, 0.5, x);
   return t > 0 ? 1 - tail : tail;
 }
-
-}  // namespace
 
 double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
 

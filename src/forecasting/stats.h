@@ -12,7 +12,10 @@ namespace costops::forecasting::detail {
 double normal_quantile(double p);
 /// Standard normal CDF.
 double normal_cdf(double x);
-/// Quantile of Student's t with `df` degrees of freedom (Hill 1970, algorithm 396).
+/// Student's t CDF with `df` > 0 degrees of freedom (the regularized incomplete beta function).
+double t_cdf(double t, double df);
+/// Quantile of Student's t with `df` degrees of freedom: a Cornish-Fisher expansion from 20 df,
+/// bisection of t_cdf below; the normal quantile when df <= 0.
 double t_quantile(double p, double df);
 /// Median (copies). 0 for an empty span.
 double median(std::span<const double> v);

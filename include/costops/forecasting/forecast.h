@@ -118,7 +118,13 @@ struct ForecastPoint {
   std::vector<std::pair<double, double>> bounds;
 };
 
-/// Forecasts `h` steps ahead with normal prediction intervals at each level (e.g. 0.8, 0.95).
+/// The degrees of freedom of the residual variance (sigma2 divides by them): the values with a
+/// one-step error less the estimated parameters, at least 1.
+double residual_df(const FittedModel& m);
+
+/// Forecasts `h` steps ahead with prediction intervals at each level (e.g. 0.8, 0.95): Student's
+/// t quantiles with residual_df degrees of freedom (the normal's, for long series) times the
+/// forecast error's sd.
 /// Variances use the model's closed form (Hyndman et al. 2008, class 1) for additive models;
 /// for multiplicative seasons they are the same form applied to relative errors (an approximation).
 /// When the fitted history has no negative value (spend), values and bounds are floored at zero.
