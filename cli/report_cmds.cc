@@ -145,7 +145,8 @@ void add_report(CLI::App& app, int& rc) {
                                      "JSON Lines, Markdown or HTML with charts");
   cmd->footer(R"(
 The report has the period's total (per currency, exact), spend per day, the top models and
-projects, and with --forecast N an N-day forecast of daily spend with its 95% interval.
+projects, and with --forecast N an N-day forecast of daily spend with its 95% interval (fitted
+to up to 180 days of daily spend ending with the report's last day, not only the period's).
 An --output ending in .gz or .zst is compressed (or choose with --compress).
 Examples:
   cost-ops report --period last-7-days

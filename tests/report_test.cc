@@ -89,5 +89,34 @@ TEST(ReportTest, PeriodFiltersAndForecast) {
   for (const auto& d : with.forecast) EXPECT_GE(d.lower_95, 0.0);
 }
 
+// The forecast is fitted to the days before the period too: three days of September alone show
+// no weekly season, eight weeks of August and September do (weekdays 2, weekends 0.5).
+TEST(ReportTest, ForecastLearnsFromTheDaysBeforeThePeriod) {
+  std::vector<std::string> stamps;
+  std::vector<PricedRecord> recs;
+  for (int day = 0; day < 59; ++day) {  // 2026-07-06 (a Monday) to 2026-09-02 (a Wednesday)
+    const auto d = std::chrono::sys_days{std::chrono::year{2026} / 7 / 6} + std::chrono::days(day);
+    const bool weekend = day % 7 >= 5;
+    stamps.push_back(format_timestamp(Timestamp{d} + std::chrono::hours(12)));
+    recs.push_back(rec(stamps.back().c_str(), "gpt-4o", "search",
+                       weekend ? "0.5" : (day % 3 ? "2.01" : "1.99")));
+  }
+  ReportGenerator gen([&](const AggregateQuery& q) { return engine::Aggregator::run(q, recs); });
+  ReportOptions o;
+  o.from = *parse_timestamp("2026-09-01T00:00:00Z");
+  o.to = *parse_timestamp("2026-10-01T00:00:00Z");
+  o.forecast_days = 7;
+  o.generated_at = *parse_timestamp("2026-09-10T00:00:00Z");
+  auto r = gen.build(o);
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  EXPECT_EQ(r->days.size(), 2u);  // the period's days: September 1 and 2
+  ASSERT_EQ(r->forecast.size(), 7u);
+  EXPECT_EQ(r->forecast[0].date, "2026-09-03");
+  for (const auto& f : r->forecast) {  // 09-05 and 09-06 are the weekend
+    const bool weekend = f.date == "2026-09-05" || f.date == "2026-09-06";
+    EXPECT_NEAR(f.value, weekend ? 0.5 : 2.0, 0.1) << f.date;
+  }
+}
+
 }  // namespace
 }  // namespace costops::report

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -13,6 +14,9 @@ namespace costops::report {
 namespace {
 
 using json = nlohmann::json;
+
+// Days of daily spend a report's forecast is fitted to, at most.
+constexpr int kForecastHistoryDays = 180;
 
 // The currency with the largest total: the one charts and sorting follow.
 std::string main_currency(const AggregateRow& total) {
@@ -469,17 +473,43 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   r.projects = std::move(*projects);
   sort_top(r.projects, cur, o.top);
 
-  if (o.forecast_days > 0 && r.days.size() >= 3) {
+  if (o.forecast_days > 0 && !r.days.empty()) {
+    // The forecast's history: daily spend over up to kForecastHistoryDays ending with the report's
+    // last day, not the period's days alone (a month holds four weeks of the weekly season, the
+    // start of a month a few days), from the first day with spend, gaps as zero.
+    const auto last = *forecasting::parse_date(r.days.back().date);
+    const auto first = last - std::chrono::days(kForecastHistoryDays - 1);
+    AggregateQuery hq;
+    hq.filters = o.filters;
+    hq.time_zone = o.time_zone;
+    hq.to = o.to;
+    // A day early: a time zone's days do not start at UTC midnight (days before `first` are
+    // dropped below).
+    hq.from = Timestamp{first - std::chrono::days(1)};
+    hq.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
+    auto history = source_(hq);
+    if (!history) return history.status();
+    std::map<forecasting::Date, double> by_day;
+    for (const auto& row : *history) {
+      auto d = forecasting::parse_date(row.keys[0]);
+      if (!d) return d.status();
+      if (*d >= first && *d <= last) by_day[*d] += cost_in(row.cost, cur).to_double();
+    }
     std::vector<double> y;
-    for (const auto& d : r.days) y.push_back(cost_in(d.cost, cur).to_double());
+    if (!by_day.empty()) {
+      for (auto d = by_day.begin()->first; d <= last; d += std::chrono::days(1)) {
+        const auto it = by_day.find(d);
+        y.push_back(it == by_day.end() ? 0.0 : it->second);
+      }
+    }
     forecasting::AutoOptions ao;
     ao.season = 7;
     ao.horizon = o.forecast_days;
+    // Fewer than 3 days, or nothing to fit: no forecast (not an error).
     auto sel = forecasting::select_model(y, ao);
-    if (sel) {
+    if (y.size() >= 3 && sel) {
       const double level[] = {0.95};
       const auto fc = forecasting::forecast(sel->fit, o.forecast_days, level);
-      const auto last = *forecasting::parse_date(r.days.back().date);
       r.forecast_currency = cur;
       r.forecast_model = std::string(forecasting::model_name(sel->fit.model));
       for (int i = 0; i < o.forecast_days; ++i) {
