@@ -61,7 +61,9 @@ Date today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_
 // Daily spend from the store: one series per group, from its first day with a record to its last
 // (or to `last_day`), days without records counted as 0. Days before the first record are left
 // out, not counted as 0: they are most often days before usage was ingested, and leading zeros
-// would read as a step up that drags the trend (and rule out multiplicative seasons).
+// would read as a step up that drags the trend (and rule out multiplicative seasons). Without
+// `last_day`, today (in the series' time zone) is left out too, and noted: it is still running,
+// and its part of a day would read as a drop (an anomaly, a falling forecast).
 Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                                                std::optional<Date> last_day = std::nullopt) {
   auto store = storage::Store::open(s.db->empty() ? storage::Store::default_url() : *s.db);
@@ -123,11 +125,15 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                      std::string(q.filters.empty() ? "no filters" : "the filters") + ", database " +
                      (*store)->url() + "); ingest usage first or use --series");
   }
+  const Date running = std::chrono::floor<std::chrono::days>(q.time_zone.to_local(
+      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
   std::vector<NamedSeries> out;
   for (const auto& [key, days] : groups) {
     const Date first = days.begin()->first;
     Date last = days.rbegin()->first;
     if (last_day) last = std::max(last, *last_day);
+    const bool drop_running = !last_day && last == running && first < running;
+    if (drop_running) last -= std::chrono::days(1);
     std::vector<Date> dates;
     std::vector<double> values;
     for (Date d = first; d <= last; d += std::chrono::days(1)) {
@@ -140,6 +146,10 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     NamedSeries ns;
     for (size_t i = 0; i < key.size(); ++i) ns.group[q.group_by[i].name()] = key[i];
     ns.series = std::move(*series);
+    if (drop_running) {
+      ns.series.notes.push_back("today (" + forecasting::format_date(running) +
+                                ") is still running: its spend so far is left out");
+    }
     ns.last_record = days.rbegin()->first;
     out.push_back(std::move(ns));
   }
@@ -834,6 +844,8 @@ int run_budget_status(const BudgetCmd& o) {
     bo.as_of = as_of;
     bo.thresholds = b.thresholds;
     bo.level = o.level / 100;
+    // Today's spend is still coming in (UTC days, as stored spend is summed for budgets).
+    bo.as_of_partial = as_of == today();
     auto st = budget_status(series, bo);
     if (!st) {
       report(st.status());
@@ -902,8 +914,10 @@ void add_budget(CLI::App& app, int& rc) {
   auto st = std::make_shared<BudgetCmd>();
   CLI::App* s = budget->add_subcommand("status", "Spend, projection and exhaustion date");
   s->footer(R"(
-Stored budgets are evaluated on stored daily spend in their scope; --series evaluates a
-date,value CSV of daily spend instead, with --amount and --period.
+Stored budgets are evaluated on stored daily spend in their scope (UTC days); --series
+evaluates a date,value CSV of daily spend instead, with --amount and --period. When the as-of
+date is today, today is still running: its spend so far counts, the model is fitted to the days
+before, and the rest of today is projected as its forecast less that spend.
 Examples:
   cost-ops budget status
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "costops/forecasting/series.h"
 #include "test_util.h"
 
 namespace costops {
@@ -502,6 +504,55 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("budget remove team --db " + db);
   EXPECT_EQ(r.rc, 1);
   std::filesystem::remove(db);
+}
+
+// Stored spend that runs up to today: today is still running. forecast and anomalies leave it
+// out (and say so), budget status counts its spend and projects the rest of it.
+TEST(CliTest, TodayIsStillRunning) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_today_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "t.db").string(), log = (dir / "usage.jsonl").string();
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  {
+    std::ofstream f(log);
+    for (int back = 27; back >= 0; --back) {
+      const auto day = today - std::chrono::days(back);
+      const std::string date = forecasting::format_date(day);
+      const int calls = back == 0 ? 1 : 6 + (back % 7 == 0 ? 2 : 0);
+      for (int i = 0; i < calls; ++i) {
+        f << R"({"id":"r-)" << back << "-" << i << R"(","timestamp":")" << date << R"(T00:00:0)"
+          << i << R"(Z","provider":"openai","model":"gpt-4o",)"
+          << R"("usage":{"input_tokens":100000,"output_tokens":10000}})"
+          << "\n";
+      }
+    }
+  }
+  CliRun r = run("ingest --db " + db + " " + log);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string today_text = forecasting::format_date(today);
+  r = run("forecast --db " + db + " --horizon 3 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["forecast"][0]["date"], today_text) << r.out;
+  ASSERT_EQ(j["notes"].size(), 1u) << r.out;
+  EXPECT_NE(j["notes"][0].get<std::string>().find("today (" + today_text + ") is still running"),
+            std::string::npos);
+  r = run("anomalies --db " + db + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["anomalies"].empty()) << r.out;  // today's single call is not a drop
+  EXPECT_EQ(j["notes"].size(), 1u) << r.out;
+  r = run("budget add all --db " + db + " --amount 1000 --period month");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("budget status --db " + db + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["budgets"][0];
+  EXPECT_EQ(j["as_of"], today_text);
+  EXPECT_NE(j["reason"].get<std::string>().find("the as-of day is still running"),
+            std::string::npos)
+      << r.out;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, ReportsAndCompressedFiles) {

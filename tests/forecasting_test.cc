@@ -779,6 +779,54 @@ BudgetOptions month_budget(double amount, const char* as_of) {
   return o;
 }
 
+// Run as of today, the as-of day holds part of a day's spend: fitted as a day it would drag the
+// forecast and leave the rest of the day out. With as_of_partial the projection stays within 1%
+// of the whole day's (and within 3% of the truth) whether 30% or none of the day is in.
+TEST(BudgetTest, ARunningAsOfDayNeitherDragsNorDropsTheProjection) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  const Series full = load("llm_daily_spend_dev");
+  const auto truth = nlohmann::json::parse(testing::read_file(
+      testing::shared_path("data/series/llm_daily_spend_dev.truth.json")))["budget_truth"];
+  const double actual = truth["actual_month_total"].get<double>();
+  BudgetOptions o;
+  o.amount = 12000;
+  o.as_of = *parse_date("2025-04-16");
+  o.period = *resolve_period("2025-04", o.as_of);
+  const auto whole = budget_status(full, o);
+  ASSERT_TRUE(whole.has_value());
+  const size_t today = static_cast<size_t>((o.as_of - full.dates.front()).count());
+  for (double part : {0.3, 0.0}) {
+    Series s = full;
+    s.values[today] *= part;
+    auto dragged = budget_status(s, o);
+    o.as_of_partial = true;
+    auto st = budget_status(s, o);
+    o.as_of_partial = false;
+    ASSERT_TRUE(st.has_value() && dragged.has_value());
+    EXPECT_NEAR(st->spent, whole->spent - full.values[today] * (1 - part), 1e-6);
+    EXPECT_LE(std::abs(st->projected_total - whole->projected_total) / whole->projected_total, 0.01)
+        << part << ": " << st->projected_total << " against " << whole->projected_total;
+    EXPECT_LE(std::abs(st->projected_total - actual) / actual, 0.03) << st->projected_total;
+    EXPECT_GT(std::abs(dragged->projected_total - whole->projected_total),
+              std::abs(st->projected_total - whole->projected_total));
+    EXPECT_NE(st->reason.find("the as-of day is still running"), std::string::npos);
+    ASSERT_TRUE(st->exhaustion_date.has_value());
+    EXPECT_LE(std::abs((*st->exhaustion_date - *whole->exhaustion_date).count()), 1);
+  }
+  // The as-of day as the period's last: only the rest of it is projected.
+  o.as_of = *parse_date("2025-04-30");
+  o.period = *resolve_period("2025-04", o.as_of);
+  Series s = full;
+  const size_t last = static_cast<size_t>((o.as_of - full.dates.front()).count());
+  s.values[last] *= 0.5;
+  o.as_of_partial = true;
+  auto end = budget_status(s, o);
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(end->days_remaining, 0);
+  EXPECT_GT(end->projected_total, end->spent);
+  EXPECT_LE(std::abs(end->projected_total - actual) / actual, 0.01) << end->projected_total;
+}
+
 TEST(BudgetTest, PeriodsAndErrors) {
   const Date d = *parse_date("2025-05-20");
   EXPECT_EQ(format_date(resolve_period("month", d)->end), "2025-05-31");

@@ -116,6 +116,14 @@ TEST(ReportTest, ForecastLearnsFromTheDaysBeforeThePeriod) {
     const bool weekend = f.date == "2026-09-05" || f.date == "2026-09-06";
     EXPECT_NEAR(f.value, weekend ? 0.5 : 2.0, 0.1) << f.date;
   }
+  // Made on 09-02 with a third of its spend in: the day is still running, forecast whole.
+  recs.back().cost->total_cost.amount = *Decimal::parse("0.6");
+  o.generated_at = *parse_timestamp("2026-09-02T08:00:00Z");
+  r = gen.build(o);
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  ASSERT_EQ(r->forecast.size(), 7u);
+  EXPECT_EQ(r->forecast[0].date, "2026-09-02");
+  EXPECT_NEAR(r->forecast[0].value, 2.0, 0.1);
 }
 
 }  // namespace

@@ -114,27 +114,42 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   st.projected_total = st.spent;
   const bool nonneg_history =
       std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
+  // A running as-of day is fitted as what it is, part of a day: not at all. The model forecasts
+  // it from the days before, and the rest of it is that forecast less its spend so far.
+  const bool partial = o.as_of_partial && upto >= 2;
+  const size_t fit_n = partial ? upto - 1 : upto;
+  const bool running_in_period = partial && o.as_of >= p.start && o.as_of <= p.end;
   double var = 0, df = 1;  // the forecast's variance and its degrees of freedom
-  if (st.days_remaining > 0) {
-    const int horizon = static_cast<int>((p.end - o.as_of).count());
+  if (st.days_remaining > 0 || running_in_period) {
+    // Forecast step i + 1 is the day s.dates[fit_n - 1] + i + 1.
+    const int horizon = static_cast<int>((p.end - s.dates[fit_n - 1]).count());
     AutoOptions ao;
     ao.season = o.season;
     ao.horizon = horizon;
-    auto sel = select_model(history, ao);
+    auto sel = select_model(history.first(fit_n), ao);
     if (!sel) return sel.status();
     st.model = std::string(model_name(sel->fit.model));
     st.reason = sel->reason;
+    if (partial) st.reason += "; the as-of day is still running: fitted to the days before it";
     const auto fc = forecast(sel->fit, horizon, {});
-    const int skip = horizon - st.days_remaining;  // forecast days before the period starts
+    const int skip = horizon - st.days_remaining;  // steps before the remaining days
+    int counted = skip;                            // the first step counted in the projection
+    const Date last_fitted = s.dates[fit_n - 1];
+    if (running_in_period) {  // the as-of day is step 1
+      const double rest = std::max(0.0, fc[0].value - history.back());
+      st.projected_total += rest;
+      account(o.as_of, rest, false);
+      counted = 0;
+    }
     for (int i = skip; i < horizon; ++i) {
       const double v = fc[static_cast<size_t>(i)].value;  // floored at zero for spend
       st.projected_total += v;
-      account(next + days(i), v, false);
+      account(last_fitted + days(i + 1), v, false);
     }
-    // The variance of the remaining days' total; days before the period add their errors to the
-    // states, which the model's closed form covers only from the first step, so take the whole
-    // horizon's sum and remove the part before the period.
-    var = sum_variance(sel->fit, horizon) - (skip > 0 ? sum_variance(sel->fit, skip) : 0.0);
+    // The variance of the counted days' total; days before them add their errors to the states,
+    // which the model's closed form covers only from the first step, so take the whole horizon's
+    // sum and remove the part before (a running day's rest counts as a whole day: a bound).
+    var = sum_variance(sel->fit, horizon) - (counted > 0 ? sum_variance(sel->fit, counted) : 0.0);
     var = std::max(var, 0.0);
     df = residual_df(sel->fit);
   } else {

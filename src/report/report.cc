@@ -476,8 +476,11 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   if (o.forecast_days > 0 && !r.days.empty()) {
     // The forecast's history: daily spend over up to kForecastHistoryDays ending with the report's
     // last day, not the period's days alone (a month holds four weeks of the weekly season, the
-    // start of a month a few days), from the first day with spend, gaps as zero.
-    const auto last = *forecasting::parse_date(r.days.back().date);
+    // start of a month a few days), from the first day with spend, gaps as zero. A last day that
+    // is the day the report is made on is still running: left out of the fit and forecast whole.
+    auto last = *forecasting::parse_date(r.days.back().date);
+    const auto running = std::chrono::floor<std::chrono::days>(o.time_zone.to_local(r.generated));
+    if (last == running) last -= std::chrono::days(1);
     const auto first = last - std::chrono::days(kForecastHistoryDays - 1);
     AggregateQuery hq;
     hq.filters = o.filters;

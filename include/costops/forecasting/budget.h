@@ -29,6 +29,11 @@ struct BudgetOptions {
   std::vector<double> thresholds{50, 80, 100};
   double level = 0.95;  // of [projected_lower, projected_upper]
   int season = 7;
+  /// The as-of day is still running (today): its spend so far counts as spent, the model is
+  /// fitted to the days before it, and the rest of the day is projected as the day's forecast
+  /// less that spend (never below zero), so a partial day neither drags the forecast nor goes
+  /// missing from it. Ignored when the series has no day before the as-of day.
+  bool as_of_partial = false;
 };
 
 struct ThresholdCrossing {

@@ -32,8 +32,9 @@ struct ReportOptions {
   std::vector<Filter> filters;
   TimeZone time_zone;  // for day labels
   size_t top = 10;     // rows in the model and project tables
-  /// Days of forecast after the last day (0: none), for `forecast_currency` (default: the
-  /// currency with the largest total).
+  /// Days of forecast after the last day (0: none; from the last day itself when it is the day
+  /// the report is generated on, still running), for `forecast_currency` (default: the currency
+  /// with the largest total).
   int forecast_days = 0;
   std::string forecast_currency;
   std::optional<Timestamp> generated_at;  // default: now
