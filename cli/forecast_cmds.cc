@@ -278,6 +278,7 @@ struct ForecastCmd {
   std::string model = "auto", level = "80,95", format = "json", clean = "default";
   std::string init = "default";
   int season = -1, horizon = 0, holdout = 0;
+  std::optional<double> alpha, beta, gamma, phi;  // held fixed in a named model's fit
 };
 
 Result<json> forecast_one(const ForecastCmd& o, const Series& s,
@@ -303,6 +304,11 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
   }
   horizon = std::max(horizon, o.holdout);
   const bool is_auto = o.model == "auto";
+  if (is_auto && (o.alpha || o.beta || o.gamma || o.phi)) {
+    return invalid_argument(
+        "--alpha, --beta, --gamma and --phi hold a named model's parameters; choose one with "
+        "--model (ses, holt, hw-add, ...)");
+  }
   const bool clean = o.clean == "on" || (o.clean == "default" && is_auto);
 
   json out;
@@ -350,6 +356,10 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
     FitOptions fo;
     fo.model = *kind;
     fo.season = is_seasonal(*kind) ? season : 0;
+    fo.fixed.alpha = o.alpha;
+    fo.fixed.beta = o.beta;
+    fo.fixed.gamma = o.gamma;
+    fo.fixed.phi = o.phi;
     fo.initialization =
         o.init == "heuristic" ? Initialization::kHeuristic : Initialization::kEstimated;
     auto f = fit(y, fo);
@@ -484,6 +494,12 @@ Examples:
                   "SSE; the default for a named model) or heuristic (Hyndman et al. 2008, held "
                   "fixed; the default for auto)")
       ->check(CLI::IsMember({"estimated", "heuristic", "default"}));
+  cmd->add_option("--alpha", o->alpha,
+                  "Named exponential smoothing model: hold the level's smoothing parameter at this "
+                  "value (0..1); what is not held is fitted");
+  cmd->add_option("--beta", o->beta, "... the trend's (0..alpha)");
+  cmd->add_option("--gamma", o->gamma, "... the season's (0..1-alpha)");
+  cmd->add_option("--phi", o->phi, "... the damping (0.8..0.995)");
   cmd->add_option("--format", o->format, "json or table")->check(CLI::IsMember({"json", "table"}));
   cmd->callback([o, &rc] { rc = run_forecast(*o); });
 }

@@ -409,6 +409,19 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   }
   EXPECT_EQ(j["spent"], 7695.82);
 
+  // A named model's smoothing parameters can be held; the rest is fitted.
+  r = run("forecast --series " + series + " --model hw-add --alpha 0.25 --gamma 0.1 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["params"]["alpha"], 0.25);
+  EXPECT_EQ(j["params"]["gamma"], 0.1);
+  EXPECT_TRUE(j["params"].contains("beta"));
+  r = run("forecast --series " + series + " --model ses --gamma 0.1");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("gamma does not apply to ses (no season)"), std::string::npos) << r.err;
+  r = run("forecast --series " + series + " --alpha 0.3");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("choose one with --model"), std::string::npos) << r.err;
   r = run("forecast --series " + series + " --model hw-sideways");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("unknown model \"hw-sideways\"; valid: naive"), std::string::npos) << r.err;

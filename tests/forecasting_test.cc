@@ -151,6 +151,21 @@ TEST(ForecastTest, RejectsParametersOutsideTheirBounds) {
   o.fixed.alpha = 0.3;
   o.fixed.beta = 0.5;  // > alpha
   EXPECT_FALSE(fit(std::vector<double>{1, 2, 3, 4}, o).has_value());
+  // A parameter the model does not have is an error, not ignored.
+  FitOptions ses;
+  ses.model = ModelKind::kSes;
+  ses.fixed.beta = 0.1;
+  auto r = fit(std::vector<double>{1, 2, 3, 4}, ses);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.status().message(), "beta does not apply to ses (no trend)");
+  FitOptions holt;
+  holt.model = ModelKind::kHolt;
+  holt.fixed.phi = 0.9;
+  EXPECT_FALSE(fit(std::vector<double>{1, 2, 3, 4}, holt).has_value());
+  FitOptions naive;
+  naive.model = ModelKind::kNaive;
+  naive.fixed.alpha = 0.5;
+  EXPECT_FALSE(fit(std::vector<double>{1, 2, 3, 4}, naive).has_value());
 }
 
 // statsmodels 0.13.5 ExponentialSmoothing(...).fit() SSE on the whole series

@@ -886,6 +886,16 @@ Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Eff
   }
   const Shape sh = shape_of(o.model, o.season);
   const std::string name(model_name(o.model));
+  const ModelParams& fx = o.fixed;
+  auto not_for = [&](const char* what, const char* why) {
+    return invalid_argument(std::string(what) + " does not apply to " + name + " (" + why + ")");
+  };
+  if (!is_exponential_smoothing(o.model) && (fx.alpha || fx.beta || fx.gamma || fx.phi)) {
+    return not_for("a smoothing parameter", "not exponential smoothing");
+  }
+  if (fx.beta && !sh.trend) return not_for("beta", "no trend");
+  if (fx.gamma && !sh.season) return not_for("gamma", "no season");
+  if (fx.phi && !sh.damped) return not_for("phi", "no damped trend");
   if (sh.season) {
     if (o.season < 2) return invalid_argument(name + " needs a season (--season N >= 2)");
     if (!holds_two_seasons(n, o.season)) {
