@@ -15,8 +15,10 @@ namespace costops::cli {
 /// Documented exit codes.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,  // some input could not be processed (details on stdout/stderr)
-  kExitUsage = 2,    // bad command line
+  kExitFailure = 1,     // some input could not be processed (details on stdout/stderr)
+  kExitUsage = 2,       // bad command line
+  kExitRejected = 3,    // ingest: some records were rejected (the others are stored)
+  kExitOverBudget = 4,  // budget status --fail-at: a budget reached the percentage
 };
 
 /// Sets up spdlog on stderr (colour only on a TTY and without NO_COLOR).

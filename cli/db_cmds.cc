@@ -211,7 +211,7 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.rejected), store->url().c_str());
     if (total.rejected > 0) std::printf("rejected records: %s\n", rejects_path.c_str());
   }
-  return total.rejected > 0 ? 3 : kExitOk;
+  return total.rejected > 0 ? kExitRejected : kExitOk;
 }
 
 void add_ingest(CLI::App& app, int& rc) {

@@ -662,6 +662,7 @@ struct BudgetCmd {
   std::vector<std::string> filters;
   std::string series_file;
   double level = 95;
+  std::optional<double> fail_at;  // percent of the amount
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -780,6 +781,10 @@ int run_budget_status(const BudgetCmd& o) {
     report(invalid_argument("--level must be a percentage between 0 and 100"));
     return kExitUsage;
   }
+  if (o.fail_at && !(*o.fail_at > 0 && std::isfinite(*o.fail_at))) {
+    report(invalid_argument("--fail-at must be a percentage > 0, such as 100"));
+    return kExitUsage;
+  }
   struct Work {
     Budget budget;
     Series series;
@@ -894,6 +899,24 @@ int run_budget_status(const BudgetCmd& o) {
   } else {
     for (const auto& j : out) print_status(j);
   }
+  if (o.fail_at) {
+    // The projection includes what is spent: reaching the percentage by either counts.
+    std::string over;
+    for (const auto& j : out) {
+      const double amount = j["amount"].get<double>();
+      const double at = std::max(j["spent"].get<double>(), j["projected_total"].get<double>());
+      if (at >= amount * *o.fail_at / 100) {
+        over += (over.empty() ? "" : ", ") + j.value("name", std::string("the budget"));
+      }
+    }
+    if (!over.empty()) {
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%g%%", *o.fail_at);
+      report(out_of_range(over + ": spent or projected at " + pct +
+                          " of the amount or more (--fail-at)"));
+      return kExitOverBudget;
+    }
+  }
   return kExitOk;
 }
 
@@ -936,6 +959,7 @@ date is today, today is still running: its spend so far counts, the model is fit
 before, and the rest of today is projected as its forecast less that spend.
 Examples:
   cost-ops budget status
+  cost-ops budget status --fail-at 100
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");
   s->add_option("name", st->name, "Only this budget");
   s->add_option("--as-of", st->as_of,
@@ -945,6 +969,9 @@ Examples:
   s->add_option("--period", st->period, "With --series: the period (default month)");
   s->add_option("--thresholds", st->thresholds, "With --series: thresholds (default 50,80,100)");
   s->add_option("--level", st->level, "Interval level of the projection in percent (default 95)");
+  s->add_option("--fail-at", st->fail_at,
+                "Exit with status 4 when a budget's spend or projected total reaches this percent "
+                "of its amount (for CI)");
   s->add_option("--format", st->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   add_db_to(*s, st->db);
   s->callback([st, &rc] { rc = run_budget_status(*st); });

@@ -408,6 +408,16 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   EXPECT_EQ(j["spent"], 7695.82);
+  // For CI: exit 4 when the projection (14,119.55, 118% of 12,000) reaches --fail-at.
+  const std::string april = "budget status --series " + series +
+                            " --amount 12000 --period 2025-04 --as-of 2025-04-16 --fail-at ";
+  r = run(april + "100");
+  EXPECT_EQ(r.rc, 4) << r.err;
+  EXPECT_NE(r.err.find("spent or projected at 100% of the amount or more"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("projected"), std::string::npos);  // the status is still printed
+  EXPECT_EQ(run(april + "120").rc, 0);
+  EXPECT_EQ(run(april + "0").rc, 2);
 
   // A named model's smoothing parameters can be held; the rest is fitted.
   r = run("forecast --series " + series + " --model hw-add --alpha 0.25 --gamma 0.1 --format json");
