@@ -114,8 +114,8 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   st.projected_total = st.spent;
   const bool nonneg_history =
       std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
-  // A running as-of day is fitted as what it is, part of a day: not at all. The model forecasts
-  // it from the days before, and the rest of it is that forecast less its spend so far.
+  // A running as-of day holds part of a day, so it is not fitted: the model forecasts it from the
+  // days before, and the rest of it is that forecast less its spend so far.
   const bool partial = o.as_of_partial && upto >= 2;
   const size_t fit_n = partial ? upto - 1 : upto;
   const bool running_in_period = partial && o.as_of >= p.start && o.as_of <= p.end;
