@@ -56,7 +56,11 @@ struct NamedSeries {
   std::optional<Date> last_record;  // stored data: the last day with a record
 };
 
-Date today() { return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()); }
+// Today's date in `tz`.
+Date today(const TimeZone& tz = {}) {
+  return std::chrono::floor<std::chrono::days>(tz.to_local(
+      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
+}
 
 // Daily spend from the store: one series per group, from its first day with a record to its last
 // (or to `last_day`), days without records counted as 0. Days before the first record are left
@@ -125,8 +129,7 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                      std::string(q.filters.empty() ? "no filters" : "the filters") + ", database " +
                      (*store)->url() + "); ingest usage first or use --series");
   }
-  const Date running = std::chrono::floor<std::chrono::days>(q.time_zone.to_local(
-      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
+  const Date running = today(q.time_zone);
   std::vector<NamedSeries> out;
   for (const auto& [key, days] : groups) {
     const Date first = days.begin()->first;
@@ -658,7 +661,7 @@ constexpr int kStaleDays = 2;
 
 struct BudgetCmd {
   std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
-  std::string as_of, format = "table";
+  std::string as_of, format = "table", tz;
   std::vector<std::string> filters;
   std::string series_file;
   double level = 95;
@@ -768,7 +771,16 @@ int run_budget_remove(const BudgetCmd& o) {
 
 int run_budget_status(const BudgetCmd& o) {
   using namespace forecasting;
-  Date as_of = today();
+  TimeZone zone;
+  if (!o.tz.empty()) {
+    auto z = TimeZone::locate(o.tz);
+    if (!z) {
+      report(z.status().with_context("--tz"));
+      return kExitUsage;
+    }
+    zone = *z;
+  }
+  Date as_of = today(zone);
   if (!o.as_of.empty()) {
     auto d = parse_date(o.as_of);
     if (!d) {
@@ -829,6 +841,7 @@ int run_budget_status(const BudgetCmd& o) {
       SeriesSource src;
       src.db = o.db;
       src.currency = b.currency;
+      src.tz = o.tz;
       for (const auto& f : b.scope) src.filters.push_back(f.key.name() + "=" + f.value);
       // A season of history per month of budget is plenty; 180 days covers quarters.
       src.from = format_date(as_of - std::chrono::days(179));
@@ -865,8 +878,8 @@ int run_budget_status(const BudgetCmd& o) {
     bo.as_of = as_of;
     bo.thresholds = b.thresholds;
     bo.level = o.level / 100;
-    // Today's spend is still coming in (UTC days, as stored spend is summed for budgets).
-    bo.as_of_partial = as_of == today();
+    // Today's spend is still coming in.
+    bo.as_of_partial = as_of == today(zone);
     auto st = budget_status(series, bo);
     if (!st) {
       report(st.status());
@@ -953,7 +966,7 @@ void add_budget(CLI::App& app, int& rc) {
   auto st = std::make_shared<BudgetCmd>();
   CLI::App* s = budget->add_subcommand("status", "Spend, projection and exhaustion date");
   s->footer(R"(
-Stored budgets are evaluated on stored daily spend in their scope (UTC days); --series
+Stored budgets are evaluated on stored daily spend in their scope (UTC days, or --tz); --series
 evaluates a date,value CSV of daily spend instead, with --amount and --period. When the as-of
 date is today, today is still running: its spend so far counts, the model is fitted to the days
 before, and the rest of today is projected as its forecast less that spend.
@@ -964,6 +977,9 @@ Examples:
   s->add_option("name", st->name, "Only this budget");
   s->add_option("--as-of", st->as_of,
                 "Last day of data to use (default: today; with --series its last day)");
+  s->add_option("--tz", st->tz,
+                "The time zone whose days stored spend is summed in, and whose today it is "
+                "(default UTC)");
   s->add_option("--series", st->series_file, "Daily spend CSV instead of stored data");
   s->add_option("--amount", st->amount, "With --series: the budget amount");
   s->add_option("--period", st->period, "With --series: the period (default month)");

@@ -575,6 +575,12 @@ TEST(CliTest, TodayIsStillRunning) {
   EXPECT_NE(j["reason"].get<std::string>().find("the as-of day is still running"),
             std::string::npos)
       << r.out;
+  // Days, and today, in another time zone.
+  r = run("budget status --db " + db + " --tz Asia/Tokyo --format json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("budget status --db " + db + " --tz Nowhere/City");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--tz"), std::string::npos) << r.err;
   std::filesystem::remove_all(dir);
 }
 
