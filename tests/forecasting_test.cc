@@ -401,8 +401,8 @@ TEST(ForecastTest, IntervalsUseStudentsTWithTheResidualDegreesOfFreedom) {
 
 // A smooth cycle the non-seasonal models cannot follow: their one-step errors are small and the
 // closed-form variances with them, but the 14-step errors are not. Automatic selection widens
-// the intervals to the errors of its own backtest (and only widens them; IntervalsAreFinite...
-// checks that the bundled spend series keeps its closed form).
+// the intervals to the errors of its own backtest (and only widens them: the bundled spend
+// series keeps its closed form, IntervalsAreFiniteNestedAndWiden checks).
 TEST(ForecastTest, IntervalsWidenToTheBacktestErrors) {
   std::vector<double> y;
   for (int i = 0; i < 120; ++i) {
