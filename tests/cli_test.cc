@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "costops/forecasting/series.h"
 #include "test_util.h"
@@ -536,6 +537,11 @@ TEST(CliTest, TodayIsStillRunning) {
       std::filesystem::temp_directory_path() / ("costops_today_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string db = (dir / "t.db").string(), log = (dir / "usage.jsonl").string();
+  // The test needs one date throughout: started in the last half minute of a UTC day, it waits
+  // for the next.
+  const auto now = std::chrono::system_clock::now();
+  const auto left = std::chrono::ceil<std::chrono::days>(now) - now;
+  if (left < std::chrono::seconds(30)) std::this_thread::sleep_for(left + std::chrono::seconds(1));
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
   {
     std::ofstream f(log);
