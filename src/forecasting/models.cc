@@ -597,6 +597,9 @@ struct Snapshots {
   std::vector<double>* out = nullptr;
 };
 
+// The values Snapshots records per origin for a model of shape `sh`.
+size_t snapshot_stride(const Shape& sh) { return 2 + (sh.season ? static_cast<size_t>(sh.m) : 0); }
+
 Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effort effort,
                             const ModelParams* start = nullptr, const Snapshots* snaps = nullptr) {
   const Shape sh = shape_of(o.model, o.season);
@@ -858,9 +861,7 @@ std::optional<double> aicc_of(const FittedModel& m, double k) {
 
 void finish(FittedModel& m, std::span<const double> y) {
   const size_t n = y.size();
-  const size_t skip = std::min(first_error(m), n);
-  const double k = m.n_params;
-  const double used = static_cast<double>(n - skip);
+  const double df = residual_df(m);  // the interval quantiles' degrees of freedom too
   if (m.model == ModelKind::kSeasonalMul || m.model == ModelKind::kHwMul ||
       m.model == ModelKind::kHwMulDamped) {
     double rel = 0;
@@ -868,12 +869,12 @@ void finish(FittedModel& m, std::span<const double> y) {
       const double e = (y[t] - m.fitted[t]) / m.fitted[t];
       rel += e * e;
     }
-    m.sigma2 = rel / std::max(1.0, static_cast<double>(n) - k);
+    m.sigma2 = rel / df;
   } else {
-    m.sigma2 = m.sse / std::max(1.0, used - k);
+    m.sigma2 = m.sse / df;
   }
   if (!std::isfinite(m.sigma2)) m.sigma2 = 0;
-  m.aicc = aicc_of(m, k);
+  m.aicc = aicc_of(m, m.n_params);
   if (m.history.empty()) m.history.assign(y.begin(), y.end());
 }
 
@@ -990,6 +991,13 @@ inline double es_point(const EsState& s, const double* damp, size_t i, size_t ph
   return s.relative ? base * sv : base + sv;
 }
 
+// The forecasts 1..out.size() from `s` into `out`.
+void es_points(const EsState& s, const double* damp, std::span<double> out) {
+  const size_t period = std::max<size_t>(s.season.size(), 1);
+  for (size_t i = 0, phase = 0; i < out.size(); ++i, phase = phase + 1 == period ? 0 : phase + 1)
+    out[i] = es_point(s, damp, i, phase);
+}
+
 // sum + the absolute errors of the first `len` forecasts from `s` against `actual`, added in
 // order.
 double add_es_errors(const double* actual, size_t len, const EsState& s, const double* damp,
@@ -1037,10 +1045,7 @@ void forecast_from(ModelKind k, int season, const ModelParams& p, const Forecast
   }
   std::vector<double> damp;
   damping_sums(phi, steps, damp);
-  const EsState es{st.level, st.trend, p.beta.has_value(), st.season, rel};
-  const size_t period = std::max<size_t>(st.season.size(), 1);
-  for (size_t i = 0, phase = 0; i < steps; ++i, phase = phase + 1 == period ? 0 : phase + 1)
-    out[i] = es_point(es, damp.data(), i, phase);
+  es_points({st.level, st.trend, p.beta.has_value(), st.season, rel}, damp.data(), out);
 }
 
 std::vector<double> point_forecasts(const FittedModel& m, int h) {
@@ -1316,7 +1321,7 @@ bool baseline_forecast_at(const FittedModel& f, std::span<const double> y, size_
 
 // The states a fit recorded at origin `oi` (Snapshots: level, trend, then the m seasonal states).
 EsState snapshot_state(const std::vector<double>& snaps, size_t oi, const Shape& sh, ModelKind k) {
-  const size_t stride = 2 + (sh.season ? static_cast<size_t>(sh.m) : 0);
+  const size_t stride = snapshot_stride(sh);
   const double* at = snaps.data() + oi * stride;
   return {at[0], at[1], sh.trend, std::span<const double>(at + 2, stride - 2), relative_errors(k)};
 }
@@ -1339,8 +1344,7 @@ double backtest_variance_ratio(const FittedModel& f, std::span<const double> y,
     fo.fixed = f.params;
     const Snapshots at{origins, &snaps};
     auto ev = fit_with(y, fo, Effort::kFull, nullptr, &at);
-    if (!ev || snaps.size() != origins.size() * (2 + (sh.season ? static_cast<size_t>(sh.m) : 0)))
-      return 1;
+    if (!ev || snaps.size() != origins.size() * snapshot_stride(sh)) return 1;
   }
   // Per unit of sigma2, the closed form's variance of step i + 1.
   std::vector<double> unit(H);
@@ -1364,11 +1368,8 @@ double backtest_variance_ratio(const FittedModel& f, std::span<const double> y,
     const size_t origin = origins[oi];
     const size_t len = std::min(H, n - origin);
     if (es) {
-      const EsState st = snapshot_state(snaps, oi, sh, f.model);
       fc.resize(len);
-      const size_t period = std::max<size_t>(st.season.size(), 1);
-      for (size_t i = 0, phase = 0; i < len; ++i, phase = phase + 1 == period ? 0 : phase + 1)
-        fc[i] = es_point(st, damp.data(), i, phase);
+      es_points(snapshot_state(snaps, oi, sh, f.model), damp.data(), fc);
     } else if (!baseline_forecast_at(f, y, origin, static_cast<int>(H), fc)) {
       continue;
     }
@@ -1502,8 +1503,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     if (can_backtest && smoothing) {
       // From the states the fit recorded; the damping sums serve every origin.
       const Shape sh = shape_of(k, m);
-      const size_t stride_s = 2 + (sh.season ? static_cast<size_t>(sh.m) : 0);
-      if (!(f->sse < kHuge) || snaps.size() != origins.size() * stride_s) err = kHuge;
+      if (!(f->sse < kHuge) || snaps.size() != origins.size() * snapshot_stride(sh)) err = kHuge;
       damping_sums(f->params.phi.value_or(1), H, damp);
       for (size_t oi = 0; oi < origins.size() && err < kHuge; ++oi) {
         const size_t origin = origins[oi];
