@@ -190,6 +190,13 @@ Result<Period> parse_period(const std::string& p, Timestamp now) {
   return r;
 }
 
+Result<TimeZone> parse_tz(const std::string& name) {
+  if (name.empty()) return TimeZone{};
+  auto z = TimeZone::locate(name);
+  if (!z) return z.status().with_context("--tz");
+  return z;
+}
+
 Status build_query(const std::string& group_by, const std::vector<std::string>& filters,
                    AggregateQuery* q) {
   size_t start = 0;

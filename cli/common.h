@@ -61,6 +61,9 @@ struct Period {
 /// today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all, relative to `now`.
 Result<Period> parse_period(const std::string& p, Timestamp now);
 
+/// The zone a --tz option names: UTC when `name` is empty. Errors name the option.
+Result<TimeZone> parse_tz(const std::string& name);
+
 /// Adds comma-separated --group-by keys and KEY=VALUE --filter expressions to `q`. Errors name
 /// the option.
 Status build_query(const std::string& group_by, const std::vector<std::string>& filters,

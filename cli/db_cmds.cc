@@ -318,14 +318,12 @@ int run_query(QueryCmd& o) {
     }
     *slot = *t;
   }
-  if (!o.tz.empty()) {
-    auto tz = TimeZone::locate(o.tz);
-    if (!tz) {
-      report(tz.status().with_context("--tz"));
-      return kExitUsage;
-    }
-    q.time_zone = *tz;
+  auto tz = parse_tz(o.tz);
+  if (!tz) {
+    report(tz.status());
+    return kExitUsage;
   }
+  q.time_zone = *tz;
   auto store = open_db(*o.db);
   if (!store) {
     report(store.status());

@@ -91,14 +91,12 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   ro.filters = scope.filters;
-  if (!o.tz.empty()) {
-    auto z = TimeZone::locate(o.tz);
-    if (!z) {
-      report(z.status().with_context("--tz"));
-      return kExitUsage;
-    }
-    ro.time_zone = *z;
+  auto zone = parse_tz(o.tz);
+  if (!zone) {
+    report(zone.status());
+    return kExitUsage;
   }
+  ro.time_zone = *zone;
   compression::Codec codec = compression::Codec::kNone;
   if (o.compress == "auto") {
     codec = compression::codec_for_path(o.output);
