@@ -79,11 +79,9 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
       return invalid_argument("--group-by: the series are daily already; group by a dimension");
     }
   }
-  if (!s.tz.empty()) {
-    auto z = TimeZone::locate(s.tz);
-    if (!z) return z.status().with_context("--tz");
-    q.time_zone = *z;
-  }
+  auto zone = parse_tz(s.tz);
+  if (!zone) return zone.status();
+  q.time_zone = *zone;
   if (!s.from.empty()) {
     auto t = parse_timestamp(s.from);
     if (!t) return t.status().with_context("--from");
@@ -137,18 +135,9 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     if (last_day) last = std::max(last, *last_day);
     const bool drop_running = !last_day && last == running && first < running;
     if (drop_running) last -= std::chrono::days(1);
-    std::vector<Date> dates;
-    std::vector<double> values;
-    for (Date d = first; d <= last; d += std::chrono::days(1)) {
-      dates.push_back(d);
-      const auto it = days.find(d);
-      values.push_back(it == days.end() ? 0.0 : it->second);
-    }
-    auto series = forecasting::make_series(std::move(dates), std::move(values));
-    if (!series) return series.status();
     NamedSeries ns;
     for (size_t i = 0; i < key.size(); ++i) ns.group[q.group_by[i].name()] = key[i];
-    ns.series = std::move(*series);
+    ns.series = forecasting::zero_filled_daily(days, last);
     if (drop_running) {
       ns.series.notes.push_back("today (" + forecasting::format_date(running) +
                                 ") is still running: its spend so far is left out");
@@ -771,15 +760,12 @@ int run_budget_remove(const BudgetCmd& o) {
 
 int run_budget_status(const BudgetCmd& o) {
   using namespace forecasting;
-  TimeZone zone;
-  if (!o.tz.empty()) {
-    auto z = TimeZone::locate(o.tz);
-    if (!z) {
-      report(z.status().with_context("--tz"));
-      return kExitUsage;
-    }
-    zone = *z;
+  auto tz = parse_tz(o.tz);
+  if (!tz) {
+    report(tz.status());
+    return kExitUsage;
   }
+  const TimeZone zone = *tz;
   Date as_of = today(zone);
   if (!o.as_of.empty()) {
     auto d = parse_date(o.as_of);
@@ -801,10 +787,10 @@ int run_budget_status(const BudgetCmd& o) {
     Budget budget;
     Series series;
     std::optional<Date> last_record;  // stored: the last day with spend (unset: none)
-    bool stored = false;
   };
+  const bool stored = o.series_file.empty();
   std::vector<Work> work;
-  if (!o.series_file.empty()) {
+  if (!stored) {
     if (o.amount.empty()) {
       report(invalid_argument("--series needs --amount (and --period, default month)"));
       return kExitUsage;
@@ -829,7 +815,7 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitUsage;
     }
     b.thresholds = *th;
-    work.push_back({std::move(b), std::move(*series), std::nullopt, false});
+    work.push_back({std::move(b), std::move(*series), std::nullopt});
   } else {
     auto list = stored_budgets(o);
     if (!list) {
@@ -856,7 +842,7 @@ int run_budget_status(const BudgetCmd& o) {
         series = std::vector<NamedSeries>{{{}, std::move(*zeros), std::nullopt}};
       }
       auto& named = (*series)[0];
-      work.push_back({std::move(b), std::move(named.series), named.last_record, true});
+      work.push_back({std::move(b), std::move(named.series), named.last_record});
     }
     if (work.empty()) {
       report(o.name.empty()
@@ -866,7 +852,7 @@ int run_budget_status(const BudgetCmd& o) {
     }
   }
   json out = json::array();
-  for (const auto& [b, series, last_record, stored] : work) {
+  for (const auto& [b, series, last_record] : work) {
     auto range = resolve_period(b.period, as_of);
     if (!range) {
       report(range.status());
@@ -908,7 +894,7 @@ int run_budget_status(const BudgetCmd& o) {
     out.push_back(std::move(j));
   }
   if (o.format == "json") {
-    std::printf("%s\n", (o.series_file.empty() ? json{{"budgets", out}} : out[0]).dump(2).c_str());
+    std::printf("%s\n", (stored ? json{{"budgets", out}} : out[0]).dump(2).c_str());
   } else {
     for (const auto& j : out) print_status(j);
   }

@@ -87,6 +87,18 @@ TEST(SeriesTest, FillsGapsAndSaysSo) {
   ASSERT_EQ(s->notes.size(), 1u);
 }
 
+TEST(SeriesTest, ZeroFilledDailyCountsADayWithoutRecordsAsNoSpend) {
+  const Date d0 = *parse_date("2026-10-01");
+  const std::map<Date, double> by_day{
+      {d0, 1.5}, {d0 + std::chrono::days(2), 2.5}, {d0 + std::chrono::days(5), 9}};
+  const Series s = zero_filled_daily(by_day, d0 + std::chrono::days(3));
+  EXPECT_EQ(s.values, (std::vector<double>{1.5, 0, 2.5, 0}));  // the 6th is after `last`
+  EXPECT_EQ(s.dates.front(), d0);
+  EXPECT_EQ(s.frequency, Frequency::kDaily);
+  EXPECT_TRUE(s.filled.empty() && s.notes.empty());
+  EXPECT_EQ(zero_filled_daily({}, d0).size(), 0u);
+}
+
 TEST(SeriesTest, ErrorsNameFileLineAndField) {
   auto bad = parse_series_csv("date,value\n2025-01-01,1\n2025-01-02,n/a\n", "spend.csv");
   ASSERT_FALSE(bad.has_value());

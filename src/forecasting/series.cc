@@ -231,7 +231,6 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
       f == Frequency::kMonthly || f == Frequency::kQuarterly || f == Frequency::kYearly;
   Series out;
   out.frequency = f;
-  size_t filled = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     if (i > 0) {
       int steps = 0;
@@ -257,12 +256,12 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
         out.dates.push_back(advance(s.dates[i - 1], f, k));
         out.values.push_back(s.values[i - 1] * (1 - w) + s.values[i] * w);
         out.filled.push_back(out.values.size() - 1);
-        ++filled;
       }
     }
     out.dates.push_back(s.dates[i]);
     out.values.push_back(s.values[i]);
   }
+  const size_t filled = out.filled.size();
   if (filled * 2 > out.size()) {
     return invalid_argument("more than half of the " + std::string(frequency_name(f)) +
                             " dates are missing (" + std::to_string(filled) + " of " +
@@ -271,6 +270,18 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
   if (filled > 0) {
     out.notes.push_back(std::to_string(filled) + " missing " + std::string(frequency_name(f)) +
                         " value(s) filled by linear interpolation");
+  }
+  return out;
+}
+
+Series zero_filled_daily(const std::map<Date, double>& by_day, Date last) {
+  Series out;
+  out.frequency = Frequency::kDaily;
+  if (by_day.empty()) return out;
+  for (Date d = by_day.begin()->first; d <= last; d += std::chrono::days(1)) {
+    const auto it = by_day.find(d);
+    out.dates.push_back(d);
+    out.values.push_back(it == by_day.end() ? 0.0 : it->second);
   }
   return out;
 }

@@ -496,15 +496,9 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     for (const auto& row : *history) {
       auto d = forecasting::parse_date(row.keys[0]);
       if (!d) return d.status();
-      if (*d >= first && *d <= last) by_day[*d] += cost_in(row.cost, cur).to_double();
+      if (*d >= first) by_day[*d] += cost_in(row.cost, cur).to_double();
     }
-    std::vector<double> y;
-    if (!by_day.empty()) {
-      for (auto d = by_day.begin()->first; d <= last; d += std::chrono::days(1)) {
-        const auto it = by_day.find(d);
-        y.push_back(it == by_day.end() ? 0.0 : it->second);
-      }
-    }
+    const std::vector<double> y = forecasting::zero_filled_daily(by_day, last).values;
     forecasting::AutoOptions ao;
     ao.season = 7;
     ao.horizon = o.forecast_days;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,11 @@ int default_season(Frequency f);
 /// interpolation and reported in `notes`. Errors: no values, a repeated date, a non-finite value,
 /// spacing that is not a whole number of days/months, or more than half the points missing.
 Result<Series> make_series(std::vector<Date> dates, std::vector<double> values);
+
+/// Daily spend from amounts per day: every day from the first in `by_day` through `last` (days
+/// after it left out), a day missing from `by_day` counted as 0 (no records: no spend). Empty
+/// when no day of `by_day` is at or before `last`.
+Series zero_filled_daily(const std::map<Date, double>& by_day, Date last);
 
 /// Parses CSV text with a header naming a date column ("date", "day", "ds" or "timestamp") and a
 /// value column ("value", "y", "cost" or "spend"; or the only other column). Errors name
