@@ -811,10 +811,7 @@ TEST(BudgetTest, ARunningAsOfDayNeitherDragsNorDropsTheProjection) {
   const auto truth = nlohmann::json::parse(testing::read_file(
       testing::shared_path("data/series/llm_daily_spend_dev.truth.json")))["budget_truth"];
   const double actual = truth["actual_month_total"].get<double>();
-  BudgetOptions o;
-  o.amount = 12000;
-  o.as_of = *parse_date("2025-04-16");
-  o.period = *resolve_period("2025-04", o.as_of);
+  BudgetOptions o = month_budget(12000, "2025-04-16");
   const auto whole = budget_status(full, o);
   ASSERT_TRUE(whole.has_value());
   const size_t today = static_cast<size_t>((o.as_of - full.dates.front()).count());
@@ -837,8 +834,7 @@ TEST(BudgetTest, ARunningAsOfDayNeitherDragsNorDropsTheProjection) {
     EXPECT_LE(std::abs((*st->exhaustion_date - *whole->exhaustion_date).count()), 1);
   }
   // The as-of day as the period's last: only the rest of it is projected.
-  o.as_of = *parse_date("2025-04-30");
-  o.period = *resolve_period("2025-04", o.as_of);
+  o = month_budget(12000, "2025-04-30");
   Series s = full;
   const size_t last = static_cast<size_t>((o.as_of - full.dates.front()).count());
   s.values[last] *= 0.5;
