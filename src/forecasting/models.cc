@@ -273,7 +273,8 @@ struct ThetaMap {
   }
 };
 
-// Nelder-Mead on the unit cube (points clamped), minimizing f. Returns the best point.
+// Nelder-Mead on the unit cube (points clamped; with `box` false, unbounded), minimizing f.
+// Returns the best point.
 // `fb(points, count, out)` evaluates up to kLanes points at once: each iteration evaluates the
 // reflection together with the inside contraction it may need next, and the simplex's initial
 // and shrunk vertices in pairs. The trajectory (and the evaluation count
@@ -282,7 +283,7 @@ struct ThetaMap {
 template <typename FB>
 std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double f0, double step,
                                 int max_evals, double& best, double ftol = 1e-10,
-                                double xtol = 1e-7) {
+                                double xtol = 1e-7, bool box = true) {
   const size_t d = x0.size();
   assert(d <= kMaxFree);
   const Point* batch[kLanes];
@@ -298,7 +299,8 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double f0, doub
     best = f0;
     return x0;
   }
-  auto clamp01 = [d](Point& v) {
+  auto clamp01 = [d, box](Point& v) {
+    if (!box) return;
     for (size_t i = 0; i < d; ++i) v[i] = std::clamp(v[i], 0.0, 1.0);
   };
   // Fixed-size storage: the simplex has at most kMaxFree + 1 vertices.
@@ -306,7 +308,7 @@ std::vector<double> nelder_mead(FB&& fb, std::vector<double> x0, double f0, doub
   std::array<double, kMaxFree + 1> fv{};
   for (size_t k = 0; k <= d; ++k) pts[k] = start;
   for (size_t i = 0; i < d; ++i) {
-    pts[i + 1][i] += pts[i + 1][i] + step <= 1.0 ? step : -step;
+    pts[i + 1][i] += !box || pts[i + 1][i] + step <= 1.0 ? step : -step;
   }
   // Evaluates pts[k] for k in [from, d] except `skip`, kLanes at a time.
   auto eval_vertices = [&](size_t from, size_t skip) {
@@ -498,11 +500,25 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
         seasonal[i] += (sh.season == 2 ? y[i + c * m] / lvl : y[i + c * m] - lvl) / 2;
       }
     }
+    // The deseasonalized values at times 1 and 2 on the line through the two seasons' means; the
+    // line below through them starts the level at its intercept.
+    base.assign(1, m1 - (mid + 1) * slope);
+    base.push_back(base[0] + slope);
+    const double l0 = m1 - (mid + 2) * slope;
+    if (sh.season == 2 && !(l0 > 0)) {
+      // A trend that steep against its level runs the line below zero before the first values,
+      // where a multiplicative season cannot start: ratios to each season's own mean instead,
+      // and a level that leads to the first value (or starts at it).
+      for (size_t i = 0; i < m; ++i) seasonal[i] = (y[i] / m1 + y[i + m] / m2) / 2;
+    }
     const double mean =
         std::accumulate(seasonal.begin(), seasonal.end(), 0.0) / static_cast<double>(m);
     for (double& v : seasonal) v = sh.season == 2 ? v / mean : v - mean;
-    base.assign(1, m1 - (mid + 1) * slope);
-    base.push_back(base[0] + slope);
+    if (sh.season == 2 && !(l0 > 0)) {
+      double start = y[0] / seasonal[0] - slope;
+      if (!(start > 0)) start = y[0] / seasonal[0];
+      base.assign({start + slope, start + 2 * slope});
+    }
   }
   // Least-squares line through the first (up to) 10 values at times 1..k: intercept, slope.
   const size_t k = std::min<size_t>(10, base.size());
@@ -600,6 +616,166 @@ struct Snapshots {
 // The values Snapshots records per origin for a model of shape `sh`.
 size_t snapshot_stride(const Shape& sh) { return 2 + (sh.season ? static_cast<size_t>(sh.m) : 0); }
 
+// A coarse grid over the unit cube of d smoothing parameters, 4^d points, from which full fits
+// start their search (statsmodels starts from a brute-force grid too).
+constexpr double kGrid[] = {0.0, 0.3, 0.6, 1.0};
+size_t grid_points(size_t d) { return size_t{1} << (2 * d); }
+void grid_point(size_t c, std::vector<double>& g) {
+  for (double& v : g) v = kGrid[c % 4], c /= 4;
+}
+
+// Free initial states above which a full fit keeps to alternating rounds: each evaluation of
+// the profiled SSE costs one pass per free state, and its normal equations their square.
+constexpr size_t kMaxProfiledStates = 40;
+// How many of the best grid points the profiled search starts from: its SSE surface often has
+// several valleys (a trend carried by beta or by the initial trend; a season by gamma or by its
+// initial states).
+constexpr size_t kProfileStarts = 4;
+// How many of those go on, after one Nelder-Mead run each, to restarts and sweeps.
+constexpr size_t kProfileFinalists = 2;
+
+// The joint least-squares fit of smoothing parameters and initial states, by variable
+// projection: Nelder-Mead over the smoothing parameters `u` on the profiled SSE, the lowest SSE
+// the free initial states reach for those parameters. For additive models the one-step
+// predictions are linear in the states, so one Gauss-Newton step finds that lowest SSE exactly;
+// for multiplicative seasons one damped step from the best states so far approximates it (near
+// the optimum those states are nearly right; the caller's rounds refine the final ones further).
+// Alternating a search over the parameters with one over the states stalls in the narrow
+// valleys where the two trade off (a steep initial trend against a large beta). With `grid`, the
+// search starts from the best few grid points as well as from u; it restarts until a restart
+// gains nothing. Updates u and x to the best point found and returns its SSE.
+double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap& map,
+                      const std::vector<bool>& free_state, bool grid, std::vector<double>& u,
+                      States& x, std::vector<double>& seas) {
+  const size_t free_states =
+      static_cast<size_t>(std::count(free_state.begin(), free_state.end(), true));
+  const size_t d = u.size();
+  // The profiled SSE at v, refining the states xs (in: where to start; out: the refined ones).
+  auto at = [&](std::span<const double> v, States& xs) {
+    const Theta th = map(v);
+    const double s = run(y, sh, th, xs, nullptr, nullptr, seas);
+    return s < kHuge ? refine_states(y, sh, th, xs, free_state, 1, s, seas) : s;
+  };
+  struct Start {
+    double sse;
+    std::vector<double> u;
+    States x;
+  };
+  std::vector<Start> starts;
+  {
+    States xs = x;
+    const double s = at(u, xs);  // refining never raises the SSE
+    starts.push_back({s, u, std::move(xs)});
+  }
+  if (free_states > kMaxProfiledStates) {
+    // Too many states to profile at every step: the best grid point, judged with its refined
+    // states, then the caller's alternating rounds.
+    if (grid) {
+      std::vector<double> g(d);
+      for (size_t c = 0; c < grid_points(d); ++c) {
+        grid_point(c, g);
+        States xs = x;
+        const double s = at(g, xs);
+        if (s < starts[0].sse) starts[0] = {s, g, std::move(xs)};
+      }
+    }
+    u = std::move(starts[0].u);
+    x = std::move(starts[0].x);
+    return starts[0].sse;
+  }
+  if (grid) {
+    std::vector<Start> points;
+    std::vector<double> g(d);
+    for (size_t c = 0; c < grid_points(d); ++c) {
+      grid_point(c, g);
+      States xs = x;
+      const double s = at(g, xs);
+      if (s < kHuge) points.push_back({s, g, std::move(xs)});
+    }
+    const size_t keep = std::min(kProfileStarts, points.size());
+    std::partial_sort(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(keep),
+                      points.end(), [](const Start& a, const Start& b) { return a.sse < b.sse; });
+    for (size_t i = 0; i < keep; ++i) starts.push_back(std::move(points[i]));
+  }
+  // From each start one Nelder-Mead run; the best kProfileFinalists then go on with restarts and
+  // sweeps (thorough).
+  auto descend = [&](Start& st, bool thorough) {
+    // Evaluates points like nelder_mead's fb, moving st to any point lower than it.
+    auto profiled = [&](const Point* const* us, size_t count, double* out) {
+      for (size_t k = 0; k < count; ++k) {
+        const std::span<const double> v(us[k]->data(), d);
+        States xs = st.x;
+        out[k] = at(v, xs);
+        if (out[k] < st.sse) st.sse = out[k], st.x = std::move(xs), st.u.assign(v.begin(), v.end());
+      }
+    };
+    // Nelder-Mead runs unbounded on z with u = sin^2(z): a bound is then a smooth turning point
+    // that the simplex reaches and leaves like any other (clamped to the cube, a simplex
+    // flattens against a bound and stays on that face).
+    auto profiled_z = [&](const Point* const* zs, size_t count, double* out) {
+      Point us[kLanes];
+      const Point* ptrs[kLanes];
+      for (size_t k = 0; k < count; ++k) {
+        for (size_t i = 0; i < d; ++i) us[k][i] = std::pow(std::sin((*zs[k])[i]), 2);
+        ptrs[k] = &us[k];
+      }
+      profiled(ptrs, count, out);
+    };
+    double step = thorough ? 0.1 : grid ? 0.3 : 0.1;
+    for (int round = 0; round < (thorough ? 8 : 1) && st.sse < kHuge; ++round) {
+      for (int restart = 0; restart < (thorough ? 6 : 1); ++restart) {
+        const double before = st.sse;
+        std::vector<double> z(d);
+        for (size_t i = 0; i < d; ++i) z[i] = std::asin(std::sqrt(st.u[i]));
+        double value = 0;
+        // A first run only ranks its start: a looser tolerance and a smaller budget.
+        nelder_mead(profiled_z, z, st.sse, step, static_cast<int>((thorough ? 200 : 30) * d), value,
+                    thorough ? 1e-10 : 1e-6, thorough ? 1e-5 : 1e-4, false);
+        step = 0.1;
+        if (!(before - st.sse > 1e-10 * std::max(before, 1e-300))) break;
+      }
+      if (!thorough) break;
+      // The optimum often has two or three parameters at bounds (beta and gamma 0, phi at its
+      // upper bound), and the simplex may settle on the wrong side of one. A sweep moves one
+      // parameter at a time to either bound or a small step or two away; after a gain, Nelder-Mead
+      // goes on from there.
+      const double before = st.sse;
+      for (size_t i = 0; i < d; ++i) {
+        for (const double to : {0.0, 1.0, -0.05, 0.05, -0.005, 0.005}) {
+          Point p{};
+          std::copy(st.u.begin(), st.u.end(), p.begin());
+          p[i] = to == 0.0 || to == 1.0 ? to : std::clamp(p[i] + to, 0.0, 1.0);
+          if (p[i] == st.u[i]) continue;
+          const Point* one[1] = {&p};
+          double value = 0;
+          profiled(one, 1, &value);
+          // At alpha 1, gamma = v (1 - alpha) is 0 whatever v is, so Nelder-Mead cannot tell
+          // where v should be when alpha leaves 1: a step down from (about) 1 also tries gamma 0.
+          if (map.free[i] == 0 && st.u[i] > 1 - 1e-9) {
+            for (size_t j = 0; j < d; ++j) {
+              if (map.free[j] == 2 && p[j] != 0.0) {
+                p[j] = 0.0;
+                profiled(one, 1, &value);
+              }
+            }
+          }
+        }
+      }
+      if (!(before - st.sse > 1e-10 * std::max(before, 1e-300))) break;
+    }
+  };
+  for (Start& st : starts) descend(st, false);
+  std::stable_sort(starts.begin(), starts.end(),
+                   [](const Start& a, const Start& b) { return a.sse < b.sse; });
+  const size_t finalists = std::min(kProfileFinalists, starts.size());
+  for (size_t i = 0; i < finalists; ++i) descend(starts[i], true);
+  Start& best = *std::min_element(starts.begin(), starts.begin() + finalists,
+                                  [](const Start& a, const Start& b) { return a.sse < b.sse; });
+  u = std::move(best.u);
+  x = std::move(best.x);
+  return best.sse;
+}
+
 Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effort effort,
                             const ModelParams* start = nullptr, const Snapshots* snaps = nullptr) {
   const Shape sh = shape_of(o.model, o.season);
@@ -685,31 +861,19 @@ Result<FittedModel> fit_ets(std::span<const double> y, const FitOptions& o, Effo
     }
   }
   double sse = sse_of(u);
-  if (effort == Effort::kFull && d > 0 && !start) {
+  if (effort == Effort::kFull && d > 0 && any_state) {
+    sse = profile_search(y, sh, map, free_state, start == nullptr, u, x, seas);
+  } else if (effort == Effort::kFull && d > 0 && !start) {
     // A coarse grid over the smoothing parameters picks the basin, like statsmodels' brute start.
-    const double grid[] = {0.05, 0.3, 0.6, 0.95};
     std::vector<double> g(d);
-    const size_t total = static_cast<size_t>(std::pow(4.0, static_cast<double>(d)));
-    for (size_t c = 0; c < total; ++c) {
-      size_t r = c;
-      for (size_t i = 0; i < d; ++i) g[i] = grid[r % 4], r /= 4;
-      if (any_state) {
-        // Judge each grid point with its best initial states, not the heuristic ones.
-        States keep = x;
-        double s0 = run(y, sh, map(g), x, nullptr, nullptr, seas);
-        s0 = refine_states(y, sh, map(g), x, free_state, sh.season == 2 ? 2 : 1, s0, seas);
-        if (s0 < sse) {
-          sse = s0, u = g;
-        } else {
-          x = std::move(keep);
-        }
-      } else {
-        const double s = sse_of(g);
-        if (s < sse) sse = s, u = g;
-      }
+    for (size_t c = 0; c < grid_points(d); ++c) {
+      grid_point(c, g);
+      const double s = sse_of(g);
+      if (s < sse) sse = s, u = g;
     }
   }
-  // Alternating rounds only help when the initial states move between them.
+  // Alternating rounds only help when the initial states move between them (a full fit's
+  // profiled search has already placed both, and these only confirm it).
   const int rounds = effort == Effort::kFull && any_state ? 30 : 1;
   // Screening only ranks candidates, and a polish continues from a good start: both need far
   // fewer evaluations than a fit from scratch (a screening from a start fewer still).

@@ -129,6 +129,7 @@ def smape(a, f):
 
 
 json.dump(series, open(os.path.join(work, "meta.json"), "w"))
+print(f"series written to {work}", file=sys.stderr)
 groups, cover = {}, {}
 for group, name, path, m, h in series:
     y = pd.read_csv(path)["value"].values.astype(float)
