@@ -744,14 +744,15 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
         for (const double to : {0.0, 1.0, -0.05, 0.05, -0.005, 0.005}) {
           Point p{};
           std::copy(st.u.begin(), st.u.end(), p.begin());
-          p[i] = to == 0.0 || to == 1.0 ? to : std::clamp(p[i] + to, 0.0, 1.0);
-          if (p[i] == st.u[i]) continue;
+          const double from = p[i];
+          p[i] = to == 0.0 || to == 1.0 ? to : std::clamp(from + to, 0.0, 1.0);
+          if (p[i] == from) continue;
           const Point* one[1] = {&p};
           double value = 0;
           profiled(one, 1, &value);
           // At alpha 1, gamma = v (1 - alpha) is 0 whatever v is, so Nelder-Mead cannot tell
           // where v should be when alpha leaves 1: a step down from (about) 1 also tries gamma 0.
-          if (map.free[i] == 0 && st.u[i] > 1 - 1e-9) {
+          if (map.free[i] == 0 && from > 1 - 1e-9 && p[i] < from) {
             for (size_t j = 0; j < d; ++j) {
               if (map.free[j] == 2 && p[j] != 0.0) {
                 p[j] = 0.0;
