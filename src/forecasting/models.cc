@@ -604,16 +604,17 @@ double refine_states(std::span<const double> y, const Shape& sh, const Theta& th
   return sse;
 }
 
-// refine_states for an additive model (no season or an additive one) in one pass: its one-step
-// predictions are linear in the states, so the recursion carries, beside each state, its
-// derivatives with respect to the free initial states (the Jacobian's row of each prediction,
-// exact), and the normal equations accumulate on the way; one solve then gives the states with the
-// lowest SSE. Where refine_states needs a pass per free state, this needs one. Returns the SSE at
-// the states it leaves in x (unchanged when the solve fails or gains nothing); kHuge on non-finite
-// values.
-double solve_additive_states(std::span<const double> y, const Shape& sh, const Theta& th, States& x,
-                             const std::vector<bool>& free, std::vector<double>& work) {
-  assert(sh.season != 2);
+// One Gauss-Newton step of refine_states in one pass: the recursion carries, beside each state,
+// its derivatives with respect to the free initial states, so each one-step prediction's row of
+// the Jacobian is exact and the normal equations accumulate on the way, where refine_states runs
+// one finite-difference pass per free state. For additive models the predictions are linear in
+// the states and the step lands on the states with the lowest SSE; for a multiplicative season
+// it is damped (Levenberg-Marquardt, retried more damped when it does not gain). Returns the SSE
+// at the states it leaves in x (unchanged when no step gains); kHuge when the model breaks down
+// at x.
+double gauss_newton_states(std::span<const double> y, const Shape& sh, const Theta& th, States& x,
+                           const std::vector<bool>& free, std::vector<double>& work,
+                           std::vector<double>& seas) {
   std::vector<size_t> cols;
   for (size_t j = 0; j < x.size(); ++j) {
     if (free[j]) cols.push_back(j);
@@ -621,14 +622,16 @@ double solve_additive_states(std::span<const double> y, const Shape& sh, const T
   const size_t k = cols.size();
   const size_t so = sh.trend ? 2 : 1;
   const size_t m = sh.season ? static_cast<size_t>(sh.m) : 1;
-  // Layout: dl, db, dy, then m seasonal rows (k each), A (k x k), r (k).
-  work.assign(k * (3 + m) + k * k + k, 0.0);
+  const bool mul = sh.season == 2;
+  // Layout: dl, db, dy, then m seasonal rows (k each), A (k x k), r (k), the state's seasons (m).
+  work.assign(k * (3 + m) + k * k + k + m, 0.0);
   double* dl = work.data();
   double* db = dl + k;
   double* dy = db + k;
   double* ds = dy + k;
   double* A = ds + m * k;
   double* r = A + k * k;
+  double* s = r + k;
   for (size_t c = 0; c < k; ++c) {
     const size_t idx = cols[c];
     if (idx == 0) {
@@ -641,20 +644,23 @@ double solve_additive_states(std::span<const double> y, const Shape& sh, const T
   }
   const double a = th.a, be = th.b, g = th.g, p = sh.damped ? th.p : 1.0;
   double l = x[0], b = sh.trend ? x[1] : 0.0;
-  std::vector<double> s(m, 0.0);
-  if (sh.season) std::copy(x.begin() + static_cast<std::ptrdiff_t>(so), x.end(), s.begin());
+  if (sh.season) std::copy(x.begin() + static_cast<std::ptrdiff_t>(so), x.end(), s);
   double sse = 0;
   size_t j = 0;
   for (const double v : y) {
     const double base = l + p * b;
     const double sj = s[j];
-    const double e = v - (base + sj);
+    if (mul && !(sj > 0 && base > 0)) return kHuge;
+    const double e = v - (mul ? base * sj : base + sj);
     double* dsj = ds + j * k;
+    // d(lnew)/d(s_j) and d(s_j new)/d(base): -a and -g when additive.
+    const double ls = mul ? -a * v / (sj * sj) : -a;
+    const double sb = mul ? -g * v / (base * base) : -g;
     for (size_t c = 0; c < k; ++c) {
       const double dbase = dl[c] + p * db[c];
-      dy[c] = dbase + dsj[c];
-      const double dlnew = (1 - a) * dbase - a * dsj[c];
-      if (sh.season) dsj[c] = (1 - g) * dsj[c] - g * dbase;
+      dy[c] = mul ? dbase * sj + base * dsj[c] : dbase + dsj[c];
+      const double dlnew = (1 - a) * dbase + ls * dsj[c];
+      if (sh.season) dsj[c] = (1 - g) * dsj[c] + sb * dbase;
       if (sh.trend) db[c] = be * (dlnew - dl[c]) + (1 - be) * p * db[c];
       dl[c] = dlnew;
     }
@@ -662,8 +668,8 @@ double solve_additive_states(std::span<const double> y, const Shape& sh, const T
       r[c] += dy[c] * e;
       for (size_t c2 = 0; c2 <= c; ++c2) A[c * k + c2] += dy[c] * dy[c2];
     }
-    const double lnew = a * (v - sj) + (1 - a) * base;
-    if (sh.season) s[j] = g * (v - base) + (1 - g) * sj;
+    const double lnew = mul ? a * v / sj + (1 - a) * base : a * (v - sj) + (1 - a) * base;
+    if (sh.season) s[j] = mul ? g * v / base + (1 - g) * sj : g * (v - base) + (1 - g) * sj;
     if (sh.trend) b = be * (lnew - l) + (1 - be) * p * b;
     l = lnew;
     sse += e * e;
@@ -671,17 +677,23 @@ double solve_additive_states(std::span<const double> y, const Shape& sh, const T
   }
   if (!std::isfinite(sse)) return kHuge;
   if (k == 0) return sse;
-  std::vector<double> full(A, A + k * k), step(r, r + k);
   for (size_t c = 0; c < k; ++c) {
-    for (size_t c2 = 0; c2 < c; ++c2) full[c2 * k + c] = full[c * k + c2];
+    for (size_t c2 = 0; c2 < c; ++c2) A[c2 * k + c] = A[c * k + c2];
   }
-  if (!solve_spd(full, step, k)) return sse;
-  States xn = x;
-  for (size_t c = 0; c < k; ++c) xn[cols[c]] += step[c];
-  const double moved = run(y, sh, th, xn, nullptr, nullptr, s);
-  if (!(moved < sse)) return sse;
-  x = std::move(xn);
-  return moved;
+  double lambda = mul ? 1e-3 : 0.0;
+  for (int tries = 0; tries < (mul ? 6 : 1); ++tries, lambda = std::max(lambda * 10, 1e-4)) {
+    std::vector<double> Ad(A, A + k * k), step(r, r + k);
+    for (size_t c = 0; c < k; ++c) Ad[c * k + c] *= 1 + lambda;
+    if (!solve_spd(Ad, step, k)) continue;
+    States xn = x;
+    for (size_t c = 0; c < k; ++c) xn[cols[c]] += step[c];
+    const double moved = run(y, sh, th, xn, nullptr, nullptr, seas);
+    if (moved < sse) {
+      x = std::move(xn);
+      return moved;
+    }
+  }
+  return sse;
 }
 
 enum class Effort { kScreen, kFull };
@@ -717,8 +729,8 @@ constexpr size_t kProfileFinalists = 2;
 // The joint least-squares fit of smoothing parameters and initial states, by variable
 // projection: Nelder-Mead over the smoothing parameters `u` on the profiled SSE, the lowest SSE
 // the free initial states reach for those parameters. For additive models the one-step
-// predictions are linear in the states, so one Gauss-Newton step finds that lowest SSE exactly
-// (solve_additive_states, in one pass); for multiplicative seasons one damped step from the best
+// predictions are linear in the states, so one Gauss-Newton step (gauss_newton_states, one pass)
+// finds that lowest SSE exactly; for multiplicative seasons one damped step from the best
 // states so far approximates it (near the optimum those states are nearly right; the caller's
 // rounds refine the final ones further). Alternating a search over the parameters with one over the
 // states stalls in the narrow valleys where the two trade off (a steep initial trend against a
@@ -734,10 +746,7 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
   // The profiled SSE at v, refining the states xs (in: where to start; out: the refined ones).
   std::vector<double> work;
   auto at = [&](std::span<const double> v, States& xs) {
-    const Theta th = map(v);
-    if (sh.season != 2) return solve_additive_states(y, sh, th, xs, free_state, work);
-    const double s = run(y, sh, th, xs, nullptr, nullptr, seas);
-    return s < kHuge ? refine_states(y, sh, th, xs, free_state, 1, s, seas) : s;
+    return gauss_newton_states(y, sh, map(v), xs, free_state, work, seas);
   };
   struct Start {
     double sse;
