@@ -544,11 +544,10 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
 // One Gauss-Newton step on the free initial states for fixed smoothing parameters, in one pass:
 // the recursion carries, beside each state, its derivatives with respect to the free initial
 // states, so each one-step prediction's row of the Jacobian is exact and the normal equations
-// accumulate on the way. For additive models the predictions are linear in
-// the states and the step lands on the states with the lowest SSE; for a multiplicative season
-// it is damped (Levenberg-Marquardt, retried more damped when it does not gain). Returns the SSE
-// at the states it leaves in x (unchanged when no step gains); kHuge when the model breaks down
-// at x.
+// accumulate on the way. For additive models the predictions are linear in the states and the
+// step lands on the states with the lowest SSE; for a multiplicative season it is damped
+// (Levenberg-Marquardt, retried more damped when it does not gain). Returns the SSE at the states
+// it leaves in x (unchanged when no step gains); kHuge when the model breaks down at x.
 double gauss_newton_states(std::span<const double> y, const Shape& sh, const Theta& th, States& x,
                            const std::vector<bool>& free, std::vector<double>& work,
                            std::vector<double>& seas) {
