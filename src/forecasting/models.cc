@@ -99,6 +99,8 @@ constexpr int kLanes = 2;
 constexpr size_t kMaxFree = 4;
 using Point = std::array<double, kMaxFree>;
 typedef double V2 __attribute__((vector_size(16)));
+// The same pair at any 8-byte boundary (unaligned loads and stores).
+typedef double V2u __attribute__((vector_size(16), aligned(8)));
 
 template <int Season, bool Trend>
 void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& x0, int m,
@@ -541,6 +543,70 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
   return x;
 }
 
+// gauss_newton_states' buffers: the derivatives of level, trend and the prediction with respect
+// to the k free initial states, those of the m seasons (row by row), the normal equations A
+// (k x k, the full square) and r, and the seasons themselves: disjoint parts of one buffer
+// (hence __restrict in jacobian_pass, which lets its loops vectorize).
+struct JacobianRows {
+  double *dl, *db, *dy, *ds, *A, *r, *s;
+  size_t k, m;
+  size_t kp;  // A's row length and dy's length: k rounded up to even (dy's pad stays 0)
+};
+
+// The recursions over y with each state's derivatives, for one shape (so that the inner loops
+// carry no branches), accumulating A = J'J and r = J'e. Returns the SSE, kHuge when a
+// multiplicative season or level is not positive.
+template <bool kTrend, int kSeason>
+double jacobian_pass(std::span<const double> y, const Theta& th, bool damped, double l, double b,
+                     const JacobianRows& w) {
+  constexpr bool kMul = kSeason == 2;
+  const size_t k = w.k, m = w.m;
+  double* __restrict dl = w.dl;
+  double* __restrict db = w.db;
+  double* __restrict dy = w.dy;
+  double* __restrict A = w.A;
+  double* __restrict r = w.r;
+  double* __restrict s = w.s;
+  const double a = th.a, be = th.b, g = th.g, p = damped ? th.p : 1.0;
+  double sse = 0;
+  size_t j = 0;
+  for (const double v : y) {
+    const double base = l + p * b;
+    const double sj = kSeason ? s[j] : 0.0;
+    if (kMul && !(sj > 0 && base > 0)) return kHuge;
+    const double e = v - (kMul ? base * sj : base + sj);
+    double* __restrict dsj = w.ds + j * k;
+    // d(lnew)/d(s_j) and d(s_j new)/d(base): -a and -g when additive.
+    const double ls = kMul ? -a * v / (sj * sj) : -a;
+    const double sb = kMul ? -g * v / (base * base) : -g;
+    for (size_t c = 0; c < k; ++c) {
+      const double dbase = kTrend ? dl[c] + p * db[c] : dl[c];
+      const double dsc = kSeason ? dsj[c] : 0.0;
+      dy[c] = kMul ? dbase * sj + base * dsc : dbase + dsc;
+      const double dlnew = (1 - a) * dbase + ls * dsc;
+      if (kSeason) dsj[c] = (1 - g) * dsc + sb * dbase;
+      if (kTrend) db[c] = be * (dlnew - dl[c]) + (1 - be) * p * db[c];
+      dl[c] = dlnew;
+    }
+    // The lower triangle (and a column past it when c is even), two columns at a time.
+    for (size_t c = 0; c < k; ++c) {
+      const double dc = dy[c];
+      r[c] += dc * e;
+      const V2 dcv = {dc, dc};
+      V2u* __restrict row = reinterpret_cast<V2u*>(A + c * w.kp);
+      const V2u* __restrict pair = reinterpret_cast<const V2u*>(dy);
+      for (size_t q = 0; q <= c / 2; ++q) row[q] += dcv * pair[q];
+    }
+    const double lnew = kMul ? a * v / sj + (1 - a) * base : a * (v - sj) + (1 - a) * base;
+    if (kSeason) s[j] = kMul ? g * v / base + (1 - g) * sj : g * (v - base) + (1 - g) * sj;
+    if (kTrend) b = be * (lnew - l) + (1 - be) * p * b;
+    l = lnew;
+    sse += e * e;
+    if (++j == m) j = 0;
+  }
+  return sse;
+}
+
 // One Gauss-Newton step on the free initial states for fixed smoothing parameters, in one pass:
 // the recursion carries, beside each state, its derivatives with respect to the free initial
 // states, so each one-step prediction's row of the Jacobian is exact and the normal equations
@@ -559,14 +625,16 @@ double gauss_newton_states(std::span<const double> y, const Shape& sh, const The
   const size_t so = sh.trend ? 2 : 1;
   const size_t m = sh.season ? static_cast<size_t>(sh.m) : 1;
   const bool mul = sh.season == 2;
-  // Layout: dl, db, dy, then m seasonal rows (k each), A (k x k), r (k), the state's seasons (m).
-  work.assign(k * (3 + m) + k * k + k + m, 0.0);
+  const size_t kp = k + (k & 1);
+  // Layout: dl, db (k each), dy (kp), then m seasonal rows (k each), A (k x kp), r (k), the
+  // state's seasons (m).
+  work.assign(k * (2 + m) + kp + k * kp + k + m, 0.0);
   double* dl = work.data();
   double* db = dl + k;
   double* dy = db + k;
-  double* ds = dy + k;
+  double* ds = dy + kp;
   double* A = ds + m * k;
-  double* r = A + k * k;
+  double* r = A + k * kp;
   double* s = r + k;
   for (size_t c = 0; c < k; ++c) {
     const size_t idx = cols[c];
@@ -578,48 +646,28 @@ double gauss_newton_states(std::span<const double> y, const Shape& sh, const The
       ds[(idx - so) * k + c] = 1;
     }
   }
-  const double a = th.a, be = th.b, g = th.g, p = sh.damped ? th.p : 1.0;
-  double l = x[0], b = sh.trend ? x[1] : 0.0;
   if (sh.season) std::copy(x.begin() + static_cast<std::ptrdiff_t>(so), x.end(), s);
-  double sse = 0;
-  size_t j = 0;
-  for (const double v : y) {
-    const double base = l + p * b;
-    const double sj = s[j];
-    if (mul && !(sj > 0 && base > 0)) return kHuge;
-    const double e = v - (mul ? base * sj : base + sj);
-    double* dsj = ds + j * k;
-    // d(lnew)/d(s_j) and d(s_j new)/d(base): -a and -g when additive.
-    const double ls = mul ? -a * v / (sj * sj) : -a;
-    const double sb = mul ? -g * v / (base * base) : -g;
-    for (size_t c = 0; c < k; ++c) {
-      const double dbase = dl[c] + p * db[c];
-      dy[c] = mul ? dbase * sj + base * dsj[c] : dbase + dsj[c];
-      const double dlnew = (1 - a) * dbase + ls * dsj[c];
-      if (sh.season) dsj[c] = (1 - g) * dsj[c] + sb * dbase;
-      if (sh.trend) db[c] = be * (dlnew - dl[c]) + (1 - be) * p * db[c];
-      dl[c] = dlnew;
-    }
-    for (size_t c = 0; c < k; ++c) {
-      r[c] += dy[c] * e;
-      for (size_t c2 = 0; c2 <= c; ++c2) A[c * k + c2] += dy[c] * dy[c2];
-    }
-    const double lnew = mul ? a * v / sj + (1 - a) * base : a * (v - sj) + (1 - a) * base;
-    if (sh.season) s[j] = mul ? g * v / base + (1 - g) * sj : g * (v - base) + (1 - g) * sj;
-    if (sh.trend) b = be * (lnew - l) + (1 - be) * p * b;
-    l = lnew;
-    sse += e * e;
-    if (++j == m) j = 0;
+  const JacobianRows rows{dl, db, dy, ds, A, r, s, k, m, kp};
+  const double l0 = x[0], b0 = sh.trend ? x[1] : 0.0;
+  double sse;
+  if (sh.trend) {
+    sse = sh.season == 2   ? jacobian_pass<true, 2>(y, th, sh.damped, l0, b0, rows)
+          : sh.season == 1 ? jacobian_pass<true, 1>(y, th, sh.damped, l0, b0, rows)
+                           : jacobian_pass<true, 0>(y, th, sh.damped, l0, b0, rows);
+  } else {
+    sse = sh.season == 2   ? jacobian_pass<false, 2>(y, th, false, l0, b0, rows)
+          : sh.season == 1 ? jacobian_pass<false, 1>(y, th, false, l0, b0, rows)
+                           : jacobian_pass<false, 0>(y, th, false, l0, b0, rows);
   }
-  if (!std::isfinite(sse)) return kHuge;
+  if (!std::isfinite(sse) || sse >= kHuge) return kHuge;
   if (k == 0) return sse;
-  for (size_t c = 0; c < k; ++c) {
-    for (size_t c2 = 0; c2 < c; ++c2) A[c2 * k + c] = A[c * k + c2];
-  }
   double lambda = mul ? 1e-3 : 0.0;
   for (int tries = 0; tries < (mul ? 6 : 1); ++tries, lambda = std::max(lambda * 10, 1e-4)) {
-    std::vector<double> Ad(A, A + k * k), step(r, r + k);
-    for (size_t c = 0; c < k; ++c) Ad[c * k + c] *= 1 + lambda;
+    std::vector<double> Ad(k * k), step(r, r + k);
+    for (size_t c = 0; c < k; ++c) {
+      for (size_t c2 = 0; c2 <= c; ++c2) Ad[c * k + c2] = Ad[c2 * k + c] = A[c * kp + c2];
+      Ad[c * k + c] *= 1 + lambda;
+    }
     if (!solve_spd(Ad, step, k)) continue;
     States xn = x;
     for (size_t c = 0; c < k; ++c) xn[cols[c]] += step[c];
