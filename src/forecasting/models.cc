@@ -99,8 +99,8 @@ constexpr int kLanes = 2;
 constexpr size_t kMaxFree = 4;
 using Point = std::array<double, kMaxFree>;
 typedef double V2 __attribute__((vector_size(16)));
-// The same pair at any 8-byte boundary (unaligned loads and stores).
-typedef double V2u __attribute__((vector_size(16), aligned(8)));
+// The same pair at any 8-byte boundary (unaligned loads and stores), read over doubles.
+typedef double V2u __attribute__((vector_size(16), aligned(8), may_alias));
 
 template <int Season, bool Trend>
 void sse_kernel_lanes(std::span<const double> y, const Theta* th, const States& x0, int m,
