@@ -545,8 +545,8 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
 
 // gauss_newton_states' buffers: the derivatives of level, trend and the prediction with respect
 // to the k free initial states, those of the m seasons (row by row), the normal equations A
-// (k x k, the full square) and r, and the seasons themselves: disjoint parts of one buffer
-// (hence __restrict in jacobian_pass, which lets its loops vectorize).
+// (its lower triangle, in rows of kp) and r, and the seasons themselves: disjoint parts of one
+// buffer (hence __restrict in jacobian_pass, which lets its loops vectorize).
 struct JacobianRows {
   double *dl, *db, *dy, *ds, *A, *r, *s;
   size_t k, m;
@@ -759,24 +759,9 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
     const double s = at(u, xs);  // refining never raises the SSE
     starts.push_back({s, u, std::move(xs)});
   }
-  if (free_states > kMaxProfiledStates) {
-    // Too many states to profile at every step: the best grid point, judged with its refined
-    // states, then the caller's alternating rounds.
-    if (grid) {
-      std::vector<double> g(d);
-      for (size_t c = 0; c < grid_points(d); ++c) {
-        grid_point(c, g);
-        States xs = x;
-        const double s = at(g, xs);
-        if (s < starts[0].sse) starts[0] = {s, g, std::move(xs)};
-      }
-    }
-    u = std::move(starts[0].u);
-    x = std::move(starts[0].x);
-    return starts[0].sse;
-  }
+  // The grid points, each judged with its refined states.
+  std::vector<Start> points;
   if (grid) {
-    std::vector<Start> points;
     std::vector<double> g(d);
     for (size_t c = 0; c < grid_points(d); ++c) {
       grid_point(c, g);
@@ -784,11 +769,21 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
       const double s = at(g, xs);
       if (s < kHuge) points.push_back({s, g, std::move(xs)});
     }
-    const size_t keep = std::min(kProfileStarts, points.size());
-    std::partial_sort(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(keep),
-                      points.end(), [](const Start& a, const Start& b) { return a.sse < b.sse; });
-    for (size_t i = 0; i < keep; ++i) starts.push_back(std::move(points[i]));
   }
+  auto lower = [](const Start& a, const Start& b) { return a.sse < b.sse; };
+  if (free_states > kMaxProfiledStates) {
+    // Too many states to profile at every step: the best of the start and the grid points, then
+    // the caller's alternating rounds.
+    const auto low = std::min_element(points.begin(), points.end(), lower);
+    Start& best = low != points.end() && low->sse < starts[0].sse ? *low : starts[0];
+    u = std::move(best.u);
+    x = std::move(best.x);
+    return best.sse;
+  }
+  const size_t keep = std::min(kProfileStarts, points.size());
+  std::partial_sort(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(keep),
+                    points.end(), lower);
+  for (size_t i = 0; i < keep; ++i) starts.push_back(std::move(points[i]));
   // From each start one Nelder-Mead run; the best kProfileFinalists then go on with restarts and
   // sweeps (thorough).
   auto descend = [&](Start& st, bool thorough) {
@@ -858,12 +853,10 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
     }
   };
   for (Start& st : starts) descend(st, false);
-  std::stable_sort(starts.begin(), starts.end(),
-                   [](const Start& a, const Start& b) { return a.sse < b.sse; });
+  std::stable_sort(starts.begin(), starts.end(), lower);
   const size_t finalists = std::min(kProfileFinalists, starts.size());
   for (size_t i = 0; i < finalists; ++i) descend(starts[i], true);
-  Start& best = *std::min_element(starts.begin(), starts.begin() + finalists,
-                                  [](const Start& a, const Start& b) { return a.sse < b.sse; });
+  Start& best = *std::min_element(starts.begin(), starts.begin() + finalists, lower);
   u = std::move(best.u);
   x = std::move(best.x);
   return best.sse;
