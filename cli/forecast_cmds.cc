@@ -765,8 +765,8 @@ int run_budget_status(const BudgetCmd& o) {
     report(tz.status());
     return kExitUsage;
   }
-  const TimeZone zone = *tz;
-  Date as_of = today(zone);
+  const Date running = today(*tz);  // still coming in: its spend so far is partial
+  Date as_of = running;
   if (!o.as_of.empty()) {
     auto d = parse_date(o.as_of);
     if (!d) {
@@ -864,8 +864,7 @@ int run_budget_status(const BudgetCmd& o) {
     bo.as_of = as_of;
     bo.thresholds = b.thresholds;
     bo.level = o.level / 100;
-    // Today's spend is still coming in.
-    bo.as_of_partial = as_of == today(zone);
+    bo.as_of_partial = as_of == running;
     auto st = budget_status(series, bo);
     if (!st) {
       report(st.status());
