@@ -729,13 +729,24 @@ int run_budget_list(const BudgetCmd& o) {
     std::printf("%s\n", json{{"budgets", arr}}.dump(2).c_str());
     return kExitOk;
   }
-  for (const auto& b : *list) {
-    const auto j = budget_json(b);
-    std::printf("%-20s %14s %s per %-24s scope %s thresholds %s\n", b.name.c_str(),
-                b.amount.to_string().c_str(), b.currency.c_str(), b.period.c_str(),
-                j["scope"].dump().c_str(), j["thresholds"].dump().c_str());
+  if (list->empty()) {
+    std::printf("no budgets; add one with: cost-ops budget add NAME --amount N\n");
+    return kExitOk;
   }
-  if (list->empty()) std::printf("no budgets; add one with: cost-ops budget add NAME --amount N\n");
+  std::printf("%-20s %18s  %-24s %-32s %s\n", "name", "amount", "period", "scope", "thresholds");
+  for (const auto& b : *list) {
+    std::string scope, thresholds;
+    for (const auto& f : b.scope)
+      scope += (scope.empty() ? "" : ", ") + f.key.name() + "=" + f.value;
+    for (double t : b.thresholds) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%s%g", thresholds.empty() ? "" : "/", t);
+      thresholds += buf;
+    }
+    const std::string amount = b.amount.to_string() + " " + b.currency;
+    std::printf("%-20s %18s  %-24s %-32s %s%%\n", b.name.c_str(), amount.c_str(), b.period.c_str(),
+                scope.empty() ? "all" : scope.c_str(), thresholds.c_str());
+  }
   return kExitOk;
 }
 

@@ -479,6 +479,11 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("budget list --db " + db + " --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("project=search")"), std::string::npos) << r.out;
+  r = run("budget list --db " + db);  // a table: the scope and thresholds as a reader writes them
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("500 USD  month"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("project=search"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("50/80/100%"), std::string::npos) << r.out;
   r = run("budget status team --db " + db + " --as-of 2026-10-14 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   j = nlohmann::json::parse(r.out);
