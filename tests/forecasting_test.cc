@@ -87,6 +87,20 @@ TEST(SeriesTest, FillsGapsAndSaysSo) {
   ASSERT_EQ(s->notes.size(), 1u);
 }
 
+// Rows in any order are read in date order, and the result says so (a log exported newest
+// first, or two files concatenated, forecasts the same as the sorted file).
+TEST(SeriesTest, ReadsRowsInDateOrderAndSaysSo) {
+  auto s = parse_series_csv("date,value\n2025-01-03,3\n2025-01-01,1\n2025-01-02,2\n", "d.csv");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->values, (std::vector<double>{1, 2, 3}));
+  EXPECT_EQ(format_date(s->dates.front()), "2025-01-01");
+  ASSERT_EQ(s->notes.size(), 1u);
+  EXPECT_NE(s->notes[0].find("not in date order"), std::string::npos);
+  auto sorted = parse_series_csv("date,value\n2025-01-01,1\n2025-01-02,2\n", "d.csv");
+  ASSERT_TRUE(sorted.has_value());
+  EXPECT_TRUE(sorted->notes.empty());
+}
+
 TEST(SeriesTest, ZeroFilledDailyCountsADayWithoutRecordsAsNoSpend) {
   const Date d0 = *parse_date("2026-10-01");
   const std::map<Date, double> by_day{

@@ -261,6 +261,9 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
     out.dates.push_back(s.dates[i]);
     out.values.push_back(s.values[i]);
   }
+  if (!std::is_sorted(dates.begin(), dates.end())) {
+    out.notes.push_back("the values were not in date order; they are read in date order");
+  }
   const size_t filled = out.filled.size();
   if (filled * 2 > out.size()) {
     return invalid_argument("more than half of the " + std::string(frequency_name(f)) +
