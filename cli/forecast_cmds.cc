@@ -408,8 +408,10 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
 }
 
 void print_forecast_table(const json& j, const std::vector<double>& levels) {
-  std::printf("model: %s (season %d)\nreason: %s\n", j["model"].get<std::string>().c_str(),
-              j["season"].get<int>(), j["reason"].get<std::string>().c_str());
+  const int season = j["season"].get<int>();
+  const std::string of = season > 0 ? "season " + std::to_string(season) : "no season";
+  std::printf("model: %s (%s)\nreason: %s\n", j["model"].get<std::string>().c_str(), of.c_str(),
+              j["reason"].get<std::string>().c_str());
   for (const auto& c : j["cleaned"]) {
     std::printf("cleaned: %s %.6g -> %.6g\n", c["date"].get<std::string>().c_str(),
                 c["value"].get<double>(), c["replaced_with"].get<double>());
