@@ -48,8 +48,9 @@ int default_season(Frequency f);
 
 /// Builds a regular series from dated values in any order (values not in date order are noted in
 /// `notes`). The frequency is inferred from the smallest spacing between dates; dates missing at
-/// that frequency are filled by linear interpolation and reported in `notes`. Errors: no values, a repeated date, a non-finite value,
-/// spacing that is not a whole number of days/months, or more than half the points missing.
+/// that frequency are filled by linear interpolation and reported in `notes`. Errors: no values, a
+/// repeated date, a non-finite value, spacing that is not a whole number of days/months, or more
+/// than half the points missing.
 Result<Series> make_series(std::vector<Date> dates, std::vector<double> values);
 
 /// Daily spend from amounts per day: every day from the first in `by_day` through `last` (days
