@@ -707,7 +707,7 @@ int run_budget_add(const BudgetCmd& o) {
 
 json budget_json(const Budget& b) {
   json scope = json::array();
-  for (const auto& f : b.scope) scope.push_back(f.key.name() + "=" + f.value);
+  for (const auto& f : b.scope) scope.push_back(f.text());
   return {{"name", b.name},         {"amount", b.amount.to_string()},
           {"currency", b.currency}, {"period", b.period},
           {"scope", scope},         {"thresholds", b.thresholds}};
@@ -738,8 +738,7 @@ int run_budget_list(const BudgetCmd& o) {
   std::printf("%-20s %18s  %-24s %-32s %s\n", "name", "amount", "period", "scope", "thresholds");
   for (const auto& b : *list) {
     std::string scope, thresholds;
-    for (const auto& f : b.scope)
-      scope += (scope.empty() ? "" : ", ") + f.key.name() + "=" + f.value;
+    for (const auto& f : b.scope) scope += (scope.empty() ? "" : ", ") + f.text();
     for (double t : b.thresholds) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%s%g", thresholds.empty() ? "" : "/", t);
@@ -841,7 +840,7 @@ int run_budget_status(const BudgetCmd& o) {
       src.db = o.db;
       src.currency = b.currency;
       src.tz = o.tz;
-      for (const auto& f : b.scope) src.filters.push_back(f.key.name() + "=" + f.value);
+      for (const auto& f : b.scope) src.filters.push_back(f.text());
       // A season of history per month of budget is plenty; 180 days covers quarters.
       src.from = format_date(as_of - std::chrono::days(179));
       auto series = stored_series(src, as_of);

@@ -106,7 +106,7 @@ std::string period_text(const Report& r) {
 
 std::string filters_text(const Report& r) {
   std::string s;
-  for (const auto& f : r.filters) s += (s.empty() ? "" : ", ") + f.key.name() + "=" + f.value;
+  for (const auto& f : r.filters) s += (s.empty() ? "" : ", ") + f.text();
   return s.empty() ? "none" : s;
 }
 
@@ -133,7 +133,7 @@ json to_json(const Report& r) {
   j["period"] = {{"from", r.from ? json(format_timestamp(*r.from)) : json(nullptr)},
                  {"to", r.to ? json(format_timestamp(*r.to)) : json(nullptr)}};
   json filters = json::array();
-  for (const auto& f : r.filters) filters.push_back(f.key.name() + "=" + f.value);
+  for (const auto& f : r.filters) filters.push_back(f.text());
   j["filters"] = filters;
   j["total"] = row_json(r.total);
   json days = json::array();

@@ -497,7 +497,7 @@ BudgetSql budget_sql(const Dialect& d) {
 
 std::vector<SqlParam> budget_params(const Budget& b) {
   nlohmann::json scope = nlohmann::json::array();
-  for (const auto& f : b.scope) scope.push_back(f.key.name() + "=" + f.value);
+  for (const auto& f : b.scope) scope.push_back(f.text());
   nlohmann::json th = b.thresholds;
   return {SqlParam(b.name),     SqlParam(scope.dump()),
           SqlParam(b.period),   SqlParam(b.amount.to_string()),

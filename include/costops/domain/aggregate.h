@@ -43,6 +43,8 @@ struct Filter {
   std::string value;
   /// Parses "KEY=VALUE". Errors on time-bucket keys and missing '='.
   static Result<Filter> parse(std::string_view text);
+  /// "KEY=VALUE", as parse reads it.
+  std::string text() const { return key.name() + "=" + value; }
 };
 
 struct AggregateQuery {
