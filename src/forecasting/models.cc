@@ -450,6 +450,9 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
   States x;
   std::vector<double> base(y.begin(), y.end());
   std::vector<double> seasonal;
+  // A short series' line through its two seasons' means, when too steep for a multiplicative
+  // season: its slope (below).
+  std::optional<double> steep;
   const size_t min_obs = 10 + 2 * (m / 2);
   if (sh.season && n >= min_obs) {
     size_t k = std::min<size_t>(5, n / m);
@@ -481,9 +484,6 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
     seasonal.resize(m);
     for (size_t i = 0; i < m; ++i)
       seasonal[i] = cnt[i] ? sum[i] / cnt[i] : (sh.season == 2 ? 1 : 0);
-    const double mean =
-        std::accumulate(seasonal.begin(), seasonal.end(), 0.0) / static_cast<double>(m);
-    for (double& v : seasonal) v = sh.season == 2 ? v / mean : v - mean;
     base.clear();
     for (double t : trend) {
       if (!std::isnan(t)) base.push_back(t);
@@ -495,32 +495,35 @@ States heuristic_states(std::span<const double> y, const Shape& sh) {
     m1 /= static_cast<double>(m), m2 /= static_cast<double>(m);
     const double slope = (m2 - m1) / static_cast<double>(m);
     const double mid = (static_cast<double>(m) - 1) / 2;
+    // The deseasonalized values at times 1 and 2 on the line through the two seasons' means; the
+    // line below through them starts the level at its intercept.
+    base.assign(1, m1 - (mid + 1) * slope);
+    base.push_back(base[0] + slope);
+    // A trend that steep against its level runs the line below zero before the first values,
+    // where a multiplicative season cannot start: ratios to each season's own mean instead, and a
+    // level that leads to the first value (or starts at it), once the seasons are normalized.
+    if (sh.season == 2 && !(m1 - (mid + 2) * slope > 0)) steep = slope;
     seasonal.assign(m, 0.0);
     for (size_t i = 0; i < m; ++i) {
+      if (steep) {
+        seasonal[i] = (y[i] / m1 + y[i + m] / m2) / 2;
+        continue;
+      }
       for (size_t c = 0; c < 2; ++c) {
         const double lvl = m1 + (static_cast<double>(i + c * m) - mid) * slope;
         seasonal[i] += (sh.season == 2 ? y[i + c * m] / lvl : y[i + c * m] - lvl) / 2;
       }
     }
-    // The deseasonalized values at times 1 and 2 on the line through the two seasons' means; the
-    // line below through them starts the level at its intercept.
-    base.assign(1, m1 - (mid + 1) * slope);
-    base.push_back(base[0] + slope);
-    const double l0 = m1 - (mid + 2) * slope;
-    if (sh.season == 2 && !(l0 > 0)) {
-      // A trend that steep against its level runs the line below zero before the first values,
-      // where a multiplicative season cannot start: ratios to each season's own mean instead,
-      // and a level that leads to the first value (or starts at it).
-      for (size_t i = 0; i < m; ++i) seasonal[i] = (y[i] / m1 + y[i + m] / m2) / 2;
-    }
+  }
+  if (sh.season) {  // seasons normalized to mean 1 (multiplicative) or 0 (additive)
     const double mean =
         std::accumulate(seasonal.begin(), seasonal.end(), 0.0) / static_cast<double>(m);
     for (double& v : seasonal) v = sh.season == 2 ? v / mean : v - mean;
-    if (sh.season == 2 && !(l0 > 0)) {
-      double start = y[0] / seasonal[0] - slope;
-      if (!(start > 0)) start = y[0] / seasonal[0];
-      base.assign({start + slope, start + 2 * slope});
-    }
+  }
+  if (steep) {
+    double start = y[0] / seasonal[0] - *steep;
+    if (!(start > 0)) start = y[0] / seasonal[0];
+    base.assign({start + *steep, start + 2 * *steep});
   }
   // Least-squares line through the first (up to) 10 values at times 1..k: intercept, slope.
   const size_t k = std::min<size_t>(10, base.size());
