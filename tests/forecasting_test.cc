@@ -298,6 +298,22 @@ TEST(ForecastTest, MultiplicativeSeasonsStartOnASteepShortSeries) {
   }
 }
 
+// Three years of quarterly real investment (statsmodels' macrodata realinv, 1971Q3-1974Q2).
+// statsmodels 0.13.5 fits hw-mul with alpha = beta = 0.682, gamma 0 (SSE below). The grid points
+// at alpha 1, four copies of one model (gamma is 0 there whatever its coordinate), once filled
+// all of the profiled search's starts, and the fit stayed at alpha 1 (SSE 6729.6).
+TEST(ForecastTest, ProfiledSearchStartsFromDistinctGridModels) {
+  const std::vector<double> y = {541.01,  524.085, 561.147, 595.495, 603.97, 607.104,
+                                 645.654, 675.837, 649.412, 674.253, 631.23, 628.102};
+  FitOptions o;
+  o.model = ModelKind::kHwMul;
+  o.season = 4;
+  auto f = fit(y, o);
+  ASSERT_TRUE(f.has_value()) << f.status().message();
+  EXPECT_LE(f->sse, 6603.454297868111 * (1 + 1e-9));
+  EXPECT_GT(*f->params.beta, 0.5);
+}
+
 // Holdout sMAPE of automatic selection (fitted without the last h points). References:
 // statsmodels' Holt-Winters additive 2.72% (air), 1.92% (usaccdeaths), 6.97% (daily spend), Holt
 // 12.88% (nile); seasonal naive 10.57%, 2.92%, 8.92%. Pinned to our figures so that a change

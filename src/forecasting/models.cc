@@ -762,12 +762,22 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
     const double s = at(u, xs);  // refining never raises the SSE
     starts.push_back({s, u, std::move(xs)});
   }
-  // The grid points, each judged with its refined states.
+  // The grid points, each judged with its refined states. Points that are one model are judged
+  // once: at alpha 1 every gamma coordinate gives gamma 0, at alpha 0 every beta one beta 0, and
+  // copies of a point would crowd other valleys out of the starts.
   std::vector<Start> points;
   if (grid) {
     std::vector<double> g(d);
+    std::vector<Theta> seen;
     for (size_t c = 0; c < grid_points(d); ++c) {
       grid_point(c, g);
+      const Theta th = map(g);
+      if (std::any_of(seen.begin(), seen.end(), [&](const Theta& t) {
+            return t.a == th.a && t.b == th.b && t.g == th.g && t.p == th.p;
+          })) {
+        continue;
+      }
+      seen.push_back(th);
       States xs = x;
       const double s = at(g, xs);
       if (s < kHuge) points.push_back({s, g, std::move(xs)});
