@@ -722,12 +722,75 @@ void grid_point(size_t c, std::vector<double>& g) {
 // the profiled SSE accumulates normal equations of that size squared at every value. 60 takes in
 // a weekly season with a trend (54; 0.1-0.35 s for 160 weeks against statsmodels' 1-1.5 s).
 constexpr size_t kMaxProfiledStates = 60;
-// How many of the best grid points the profiled search starts from: its SSE surface often has
-// several valleys (a trend carried by beta or by the initial trend; a season by gamma or by its
-// initial states).
+// How many grid points the profiled search starts from, the grid's valleys first: its SSE surface
+// often has several valleys (a trend carried by beta or by the initial trend; a season by gamma
+// or by its initial states).
 constexpr size_t kProfileStarts = 4;
 // How many of those go on, after one Nelder-Mead run each, to restarts and sweeps.
 constexpr size_t kProfileFinalists = 2;
+
+// statsmodels' kind of start (ExponentialSmoothing._setup_brute): the lowest SSE, the initial
+// states held at x, on a fine grid of 87 / k values of alpha (k free among alpha and beta or
+// gamma), evenly inside [0.005, 0.995], and at each ceil(87 / k * sqrt(alpha)) values of beta from
+// 0 to alpha, or ceil(87 / k * sqrt(1 - alpha)) of gamma from 0 to 1 - alpha; a free phi held at
+// 0.99. Its valleys can be too narrow for the coarse profiled grid to see (a trend smoothed with
+// beta = alpha = 0.12 between grid points at alpha 0 and 0.3), and a plain pass per point costs
+// far less than a profiled evaluation. Only for k <= 2: with alpha, beta and gamma all free the
+// grid has about 9,500 points (a fifth more time for a named Holt-Winters fit), where the coarse
+// grid's 64 profiled points serve. Returns false when there is no such start.
+bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map, const States& x,
+                 std::vector<double>& seas, std::vector<double>& best) {
+  const size_t d = map.free.size();
+  int slot[4] = {-1, -1, -1, -1};  // the u index of alpha, beta, gamma, phi
+  size_t k = 0;
+  for (size_t i = 0; i < d; ++i) {
+    slot[map.free[i]] = static_cast<int>(i);
+    k += map.free[i] < 3;
+  }
+  if (k == 0 || k > 2) return false;
+  const int ns = static_cast<int>(87 / k);
+  auto spaced = [](double lo, double hi, int count, int i) {
+    return count == 1 ? lo : lo + (hi - lo) * i / (count - 1);
+  };
+  std::vector<Point> pts;
+  Point p{};
+  if (slot[3] >= 0) p[static_cast<size_t>(slot[3])] = (0.99 - kPhiLo) / (kPhiHi - kPhiLo);
+  // With alpha held, beta or gamma (as a share of its range) spans [0.005, 0.995] as alpha does.
+  const bool free_alpha = slot[0] >= 0;
+  const double lo = free_alpha ? 0.0 : 0.005, hi = free_alpha ? 1.0 : 0.995;
+  for (int ia = 0; ia < (free_alpha ? ns : 1); ++ia) {
+    const double a = free_alpha ? spaced(0.005, 0.995, ns, ia) : 0.5;
+    if (free_alpha) p[static_cast<size_t>(slot[0])] = a;
+    const int nb = slot[1] < 0  ? 1
+                   : free_alpha ? static_cast<int>(std::ceil(ns * std::sqrt(a)))
+                                : ns;
+    const int ng = slot[2] < 0  ? 1
+                   : free_alpha ? static_cast<int>(std::ceil(ns * std::sqrt(1 - a)))
+                                : ns;
+    for (int ib = 0; ib < nb; ++ib) {
+      if (slot[1] >= 0) p[static_cast<size_t>(slot[1])] = spaced(lo, hi, nb, ib);
+      for (int ig = 0; ig < ng; ++ig) {
+        if (slot[2] >= 0) p[static_cast<size_t>(slot[2])] = spaced(lo, hi, ng, ig);
+        pts.push_back(p);
+      }
+    }
+  }
+  double lowest = kHuge;
+  for (size_t i = 0; i < pts.size(); i += kLanes) {
+    const size_t count = std::min<size_t>(kLanes, pts.size() - i);
+    Theta th[kLanes];
+    double out[kLanes];
+    for (size_t j = 0; j < count; ++j) th[j] = map(std::span<const double>(pts[i + j].data(), d));
+    sse_lanes(y, sh, th, count, x, seas, out);
+    for (size_t j = 0; j < count; ++j) {
+      if (out[j] < lowest) {
+        lowest = out[j];
+        best.assign(pts[i + j].begin(), pts[i + j].begin() + static_cast<std::ptrdiff_t>(d));
+      }
+    }
+  }
+  return lowest < kHuge;
+}
 
 // The joint least-squares fit of smoothing parameters and initial states, by variable
 // projection: Nelder-Mead over the smoothing parameters `u` on the profiled SSE, the lowest SSE
@@ -737,9 +800,9 @@ constexpr size_t kProfileFinalists = 2;
 // states so far approximates it (near the optimum those states are nearly right; the caller's
 // rounds refine the final ones further). Alternating a search over the parameters with one over the
 // states stalls in the narrow valleys where the two trade off (a steep initial trend against a
-// large beta). With `grid`, the search starts from the best few grid points as well as from u; it
-// restarts until a restart gains nothing. Updates u and x to the best point found and returns its
-// SSE.
+// large beta). With `grid`, the search starts from a few grid points (the grid's valleys first)
+// and from brute_start's point as well as from u; it restarts until a restart gains nothing.
+// Updates u and x to the best point found and returns its SSE.
 double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap& map,
                       const std::vector<bool>& free_state, bool grid, std::vector<double>& u,
                       States& x, std::vector<double>& seas) {
@@ -766,21 +829,27 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
   // once: at alpha 1 every gamma coordinate gives gamma 0, at alpha 0 every beta one beta 0, and
   // copies of a point would crowd other valleys out of the starts.
   std::vector<Start> points;
+  std::vector<size_t> cell;      // each point's grid index
+  std::vector<double> grid_sse;  // per grid index
   if (grid) {
     std::vector<double> g(d);
-    std::vector<Theta> seen;
+    std::vector<std::pair<Theta, double>> seen;
+    grid_sse.assign(grid_points(d), kHuge);
     for (size_t c = 0; c < grid_points(d); ++c) {
       grid_point(c, g);
       const Theta th = map(g);
-      if (std::any_of(seen.begin(), seen.end(), [&](const Theta& t) {
-            return t.a == th.a && t.b == th.b && t.g == th.g && t.p == th.p;
-          })) {
+      const auto copy = std::find_if(seen.begin(), seen.end(), [&](const auto& t) {
+        return t.first.a == th.a && t.first.b == th.b && t.first.g == th.g && t.first.p == th.p;
+      });
+      if (copy != seen.end()) {
+        grid_sse[c] = copy->second;
         continue;
       }
-      seen.push_back(th);
       States xs = x;
       const double s = at(g, xs);
-      if (s < kHuge) points.push_back({s, g, std::move(xs)});
+      seen.push_back({th, s});
+      grid_sse[c] = s;
+      if (s < kHuge) points.push_back({s, g, std::move(xs)}), cell.push_back(c);
     }
   }
   auto lower = [](const Start& a, const Start& b) { return a.sse < b.sse; };
@@ -793,10 +862,35 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
     x = std::move(best.x);
     return best.sse;
   }
+  // The grid's valleys first, best first: points that no neighbour on the grid (one step in one
+  // coordinate) is below, so that the starts lie in different valleys (the best few points of
+  // one valley are often its neighbours). Then the other points, best first.
+  auto valley = [&](size_t k) {
+    for (size_t i = 0, place = 1; i < d; ++i, place *= 4) {
+      const size_t digit = cell[k] / place % 4;
+      if (digit > 0 && grid_sse[cell[k] - place] < points[k].sse) return false;
+      if (digit < 3 && grid_sse[cell[k] + place] < points[k].sse) return false;
+    }
+    return true;
+  };
+  std::vector<size_t> order(points.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::vector<bool> is_valley(points.size());
+  for (size_t k = 0; k < points.size(); ++k) is_valley[k] = valley(k);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (is_valley[a] != is_valley[b]) return static_cast<bool>(is_valley[a]);
+    return points[a].sse < points[b].sse;
+  });
   const size_t keep = std::min(kProfileStarts, points.size());
-  std::partial_sort(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(keep),
-                    points.end(), lower);
-  for (size_t i = 0; i < keep; ++i) starts.push_back(std::move(points[i]));
+  for (size_t i = 0; i < keep; ++i) starts.push_back(std::move(points[order[i]]));
+  if (grid) {
+    std::vector<double> b;
+    if (brute_start(y, sh, map, x, seas, b)) {
+      States xs = x;
+      const double s = at(b, xs);
+      if (s < kHuge) starts.push_back({s, std::move(b), std::move(xs)});
+    }
+  }
   // From each start one Nelder-Mead run; the best kProfileFinalists then go on with restarts and
   // sweeps (thorough).
   auto descend = [&](Start& st, bool thorough) {
@@ -836,12 +930,15 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
       }
       if (!thorough) break;
       // The optimum often has two or three parameters at bounds (beta and gamma 0, phi at its
-      // upper bound), and the simplex may settle on the wrong side of one. A sweep moves one
-      // parameter at a time to either bound or a small step or two away; after a gain, Nelder-Mead
-      // goes on from there.
+      // upper bound), and the simplex may settle on the wrong side of one: at a bound u = sin^2(z)
+      // is flat in z, and an optimum 0.0025 inside it is a slope too gentle for the simplex. A
+      // sweep moves one parameter at a time to either bound or by steps of 0.05 down to 0.0005
+      // (between them, every scale a valley inside a bound has); after a gain, Nelder-Mead goes
+      // on from there.
       const double before = st.sse;
       for (size_t i = 0; i < d; ++i) {
-        for (const double to : {0.0, 1.0, -0.05, 0.05, -0.005, 0.005}) {
+        for (const double to :
+             {0.0, 1.0, -0.05, 0.05, -0.02, 0.02, -0.005, 0.005, -0.002, 0.002, -0.0005, 0.0005}) {
           Point p{};
           std::copy(st.u.begin(), st.u.end(), p.begin());
           const double from = p[i];

@@ -7,15 +7,16 @@
 # four of ../shared/data/series when present, and 30 synthetic daily spend series made like
 # llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes). --wide adds
 # 54 more real series and 16 noisy yearly ones, --short windows of three and four seasons of the
-# real monthly and quarterly ones, --exact N series from the truth file's own generator. Per group
-# it prints how often the bar is met and the geometric mean of sMAPE / bar, for ours and, to
-# compare, for each half of the bar alone (the bar is the better of the two on every series, so
-# each alone scores at least 1). The series are written to a temporary directory with meta.json
+# real monthly and quarterly ones, --exact N series from the truth file's own generator, --ets N
+# series simulated from random exponential smoothing processes. Per group it prints how often the
+# bar is met and the geometric mean of sMAPE / bar, for ours and, to compare, for each half of the
+# bar alone (the bar is the better of the two on every series, so each alone scores at least 1). The series are written to a temporary directory with meta.json
 # listing them (group, name, path, season, h). Per group it also prints how many of the held-out
 # points the 80% and 95% prediction intervals hold.
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
-# [--exact N] [--wide] [--short] [--bar hw|aicc] [-- extra forecast options]. Needs Debian's python3-statsmodels (not used by the test suite).
+# [--exact N] [--wide] [--short] [--ets N] [--bar hw|aicc] [-- extra forecast options]. Needs
+# Debian's python3-statsmodels (not used by the test suite).
 import argparse, json, math, os, subprocess, sys, tempfile, warnings
 
 warnings.filterwarnings("ignore")
@@ -37,6 +38,10 @@ ap.add_argument("--wide", action="store_true",
 ap.add_argument("--short", action="store_true",
                 help="also group 'short': windows of three and four seasons of the real monthly and "
                      "quarterly series (the --wide ones too when given), holding out one season")
+ap.add_argument("--ets", type=int, default=0,
+                help="also group 'ets': N series simulated from random exponential smoothing "
+                     "processes (additive or multiplicative seasons of 4, 7 or 12, trends, damped "
+                     "trends, noise), for heldout_sse.py's search of fits worse than statsmodels'")
 ap.add_argument("--bar", choices=["hw", "aicc"], default="hw",
                 help="the exponential smoothing reference: hw (default) Holt-Winters additive, "
                      "Holt without a season, as issue 4 quotes; aicc statsmodels' own choice, "
@@ -121,6 +126,42 @@ for seed in range(200, 230):
     series.append(("daily", f"d{seed}", write(f"d{seed}", [x.strftime("%Y-%m-%d") for x in d], y), 7, 14))
 # The truth file's generator exactly: growth 0.004, its Monday-first profile (2025-01-01 is a
 # Wednesday), noise sd 0.06, three 2-2.8x spikes anywhere but the first and last days.
+r = np.random.default_rng(7)
+for i in range(args.ets):
+    m = int(r.choice([4, 7, 12]))
+    n = int(r.choice([3 * m, 4 * m, 6 * m, 10 * m])) if m != 7 else int(r.choice([28, 56, 120, 200]))
+    kind = r.choice(["add", "mul", "trend", "damped", "noisy", "level"])
+    level, slope = r.uniform(50, 500), 0.0
+    slope = r.uniform(-1, 3) * level / 200
+    season = r.normal(0, 0.15, m)
+    season -= season.mean()
+    a, be, g = r.uniform(0.05, 0.9), r.uniform(0, 0.3), r.uniform(0, 0.4)
+    sd = r.uniform(0.01, 0.15) * level * (3 if kind == "noisy" else 1)
+    y = []
+    for t in range(n):
+        sf = season[t % m]
+        if kind == "mul":
+            pred = (level + slope) * (1 + sf)
+        elif kind == "level":
+            pred = level * (1 + sf)
+        else:
+            pred = level + slope + sf * level
+        e = r.normal(0, sd)
+        y.append(pred + e)
+        new_level = level + a * e if kind == "level" else level + slope + a * e
+        if kind == "level":
+            slope = 0.0
+        else:
+            slope += a * be * e * (0.9 if kind == "damped" else 1)
+            if kind == "damped":
+                slope *= 0.9
+        season[t % m] = sf + g * (1 - a) * e / max(level, 1e-9)
+        level = new_level
+    y = np.array(y)
+    if y.min() <= 0:
+        y = y - y.min() + r.uniform(1, 20)
+    d = pd.date_range("2020-01-01", periods=n, freq={4: "QS", 7: "D", 12: "MS"}[m])
+    series.append(("ets", f"x{i}_{kind}_{m}", write(f"x{i}", [x.strftime("%Y-%m-%d") for x in d], y), m, m))
 truth_profile = [1.148936, 1.191489, 1.170213, 1.159574, 1.085106, 0.659574, 0.585106]
 for seed in range(5000, 5000 + args.exact):
     r = np.random.default_rng(seed)
