@@ -310,6 +310,8 @@ TEST(ForecastTest, MultiplicativeSeasonsStartOnASteepShortSeries) {
 // - narrow: eight weeks of synthetic daily values with a valley at alpha = beta = 0.124, between
 //   the coarse grid's alpha 0 and 0.3 (statsmodels' fine brute grid finds it; we stayed on the
 //   line at alpha 0, 183960.8).
+// - weekly: the same kind of valley (alpha = beta = 0.119, gamma 0) with a weekly season, where
+//   alpha, beta and gamma are all free (22760.7 on the line at alpha 0).
 TEST(ForecastTest, NamedFitsReachStatsmodelsWhereTheStartDecides) {
   struct Case {
     const char* name;
@@ -353,6 +355,16 @@ TEST(ForecastTest, NamedFitsReachStatsmodelsWhereTheStartDecides) {
         239.769, 290.731, 393.343, 310.048, 229.014, 293.835, 234.598, 255.534, 331.251, 407.543,
         356.861, 277.787, 347.366, 301.46,  331.126, 387.726, 500.059, 398.936, 331.707, 428.446,
         345.405, 355.541, 450.786, 579.384, 495.543, 371.983}},
+      {"weekly",
+       ModelKind::kHwAdd,
+       7,
+       22652.389029853934,
+       {498.856, 470.217, 531.772, 525.193, 429.639, 423.238, 558.603, 531.29,  489.609, 582.287,
+        560.376, 466.847, 453.518, 592.64,  555.992, 488.032, 586.325, 546.564, 503.818, 465.491,
+        622.19,  536.749, 491.282, 585.228, 537.16,  515.16,  482.895, 622.589, 594.957, 476.88,
+        581.592, 608.527, 524.289, 478.848, 644.75,  589.165, 510.228, 602.881, 579.521, 517.649,
+        482.35,  664.506, 555.863, 520.214, 605.267, 582.921, 511.81,  521.46,  692.295, 541.471,
+        547.264, 581.301, 573.33,  496.899, 460.24,  675.84}},
   };
   for (const auto& c : cases) {
     FitOptions o;

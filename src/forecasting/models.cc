@@ -726,18 +726,18 @@ constexpr size_t kMaxProfiledStates = 60;
 // often has several valleys (a trend carried by beta or by the initial trend; a season by gamma
 // or by its initial states).
 constexpr size_t kProfileStarts = 4;
-// How many of those go on, after one Nelder-Mead run each, to restarts and sweeps.
+// How many of those go on, after one Nelder-Mead run each, to restarts and sweeps: the best that
+// ended apart.
 constexpr size_t kProfileFinalists = 2;
 
 // statsmodels' kind of start (ExponentialSmoothing._setup_brute): the lowest SSE, the initial
-// states held at x, on a fine grid of 87 / k values of alpha (k free among alpha and beta or
+// states held at x, on a fine grid of 87 / k values of alpha (k free among alpha, beta and
 // gamma), evenly inside [0.005, 0.995], and at each ceil(87 / k * sqrt(alpha)) values of beta from
-// 0 to alpha, or ceil(87 / k * sqrt(1 - alpha)) of gamma from 0 to 1 - alpha; a free phi held at
+// 0 to alpha and ceil(87 / k * sqrt(1 - alpha)) of gamma from 0 to 1 - alpha; a free phi held at
 // 0.99. Its valleys can be too narrow for the coarse profiled grid to see (a trend smoothed with
 // beta = alpha = 0.12 between grid points at alpha 0 and 0.3), and a plain pass per point costs
-// far less than a profiled evaluation. Only for k <= 2: with alpha, beta and gamma all free the
-// grid has about 9,500 points (a fifth more time for a named Holt-Winters fit), where the coarse
-// grid's 64 profiled points serve. Returns false when there is no such start.
+// far less than a profiled evaluation: with all three free, about 9,500 points, a fifth of a named
+// Holt-Winters fit's time. Returns false when there is no such start.
 bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map, const States& x,
                  std::vector<double>& seas, std::vector<double>& best) {
   const size_t d = map.free.size();
@@ -747,7 +747,7 @@ bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map
     slot[map.free[i]] = static_cast<int>(i);
     k += map.free[i] < 3;
   }
-  if (k == 0 || k > 2) return false;
+  if (k == 0) return false;
   const int ns = static_cast<int>(87 / k);
   auto spaced = [](double lo, double hi, int count, int i) {
     return count == 1 ? lo : lo + (hi - lo) * i / (count - 1);
@@ -964,7 +964,20 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
   };
   for (Start& st : starts) descend(st, false);
   std::stable_sort(starts.begin(), starts.end(), lower);
-  const size_t finalists = std::min(kProfileFinalists, starts.size());
+  // The finalists are the best starts that ended apart: a start that ended where a better one did
+  // (every parameter within 0.02) would only repeat its descent.
+  auto apart = [&](const Start& a, const Start& b) {
+    for (size_t i = 0; i < d; ++i) {
+      if (std::abs(a.u[i] - b.u[i]) > 0.02) return true;
+    }
+    return false;
+  };
+  size_t finalists = 0;
+  for (size_t i = 0; i < starts.size() && finalists < kProfileFinalists; ++i) {
+    bool distinct = true;
+    for (size_t j = 0; j < finalists; ++j) distinct = distinct && apart(starts[i], starts[j]);
+    if (distinct) std::swap(starts[finalists++], starts[i]);
+  }
   for (size_t i = 0; i < finalists; ++i) descend(starts[i], true);
   Start& best = *std::min_element(starts.begin(), starts.begin() + finalists, lower);
   u = std::move(best.u);

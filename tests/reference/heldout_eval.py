@@ -126,12 +126,14 @@ for seed in range(200, 230):
     series.append(("daily", f"d{seed}", write(f"d{seed}", [x.strftime("%Y-%m-%d") for x in d], y), 7, 14))
 # The truth file's generator exactly: growth 0.004, its Monday-first profile (2025-01-01 is a
 # Wednesday), noise sd 0.06, three 2-2.8x spikes anywhere but the first and last days.
-r = np.random.default_rng(7)
-for i in range(args.ets):
+def simulate_ets(r):
+    """One series from a random exponential smoothing process, or None when it ran away (a level
+    near zero that a multiplicative season's update divides by): values over a range of 100x or
+    more, which no spend series has."""
     m = int(r.choice([4, 7, 12]))
     n = int(r.choice([3 * m, 4 * m, 6 * m, 10 * m])) if m != 7 else int(r.choice([28, 56, 120, 200]))
     kind = r.choice(["add", "mul", "trend", "damped", "noisy", "level"])
-    level, slope = r.uniform(50, 500), 0.0
+    level = r.uniform(50, 500)
     slope = r.uniform(-1, 3) * level / 200
     season = r.normal(0, 0.15, m)
     season -= season.mean()
@@ -160,6 +162,17 @@ for i in range(args.ets):
     y = np.array(y)
     if y.min() <= 0:
         y = y - y.min() + r.uniform(1, 20)
+    if not np.isfinite(y).all() or y.max() > 100 * y.min():
+        return None
+    return m, n, kind, y
+
+
+r = np.random.default_rng(7)
+for i in range(args.ets):
+    sim = None
+    while sim is None:
+        sim = simulate_ets(r)
+    m, n, kind, y = sim
     d = pd.date_range("2020-01-01", periods=n, freq={4: "QS", 7: "D", 12: "MS"}[m])
     series.append(("ets", f"x{i}_{kind}_{m}", write(f"x{i}", [x.strftime("%Y-%m-%d") for x in d], y), m, m))
 truth_profile = [1.148936, 1.191489, 1.170213, 1.159574, 1.085106, 0.659574, 0.585106]
