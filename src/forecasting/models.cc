@@ -734,12 +734,12 @@ constexpr size_t kProfileFinalists = 2;
 // states held at x, on a fine grid of 87 / k values of alpha (k free among alpha, beta and
 // gamma), evenly inside [0.005, 0.995], and at each ceil(87 / k * sqrt(alpha)) values of beta from
 // 0 to alpha and ceil(87 / k * sqrt(1 - alpha)) of gamma from 0 to 1 - alpha; a free phi held at
-// 0.99. Its valleys can be too narrow for the coarse profiled grid to see (a trend smoothed with
-// beta = alpha = 0.12 between grid points at alpha 0 and 0.3), and a plain pass per point costs
-// far less than a profiled evaluation: with all three free, about 9,500 points, a fifth of a named
-// Holt-Winters fit's time. Returns false when there is no such start.
+// `phi` (statsmodels holds it at 0.99). Its valleys can be too narrow for the coarse profiled grid
+// to see (a trend smoothed with beta = alpha = 0.12 between grid points at alpha 0 and 0.3), and a
+// plain pass per point costs far less than a profiled evaluation: with all three free, about 9,500
+// points, a fifth of a named Holt-Winters fit's time. Returns false when there is no such start.
 bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map, const States& x,
-                 std::vector<double>& seas, std::vector<double>& best) {
+                 double phi, std::vector<double>& seas, std::vector<double>& best) {
   const size_t d = map.free.size();
   int slot[4] = {-1, -1, -1, -1};  // the u index of alpha, beta, gamma, phi
   size_t k = 0;
@@ -754,7 +754,7 @@ bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map
   };
   std::vector<Point> pts;
   Point p{};
-  if (slot[3] >= 0) p[static_cast<size_t>(slot[3])] = (0.99 - kPhiLo) / (kPhiHi - kPhiLo);
+  if (slot[3] >= 0) p[static_cast<size_t>(slot[3])] = (phi - kPhiLo) / (kPhiHi - kPhiLo);
   // With alpha held, beta or gamma (as a share of its range) spans [0.005, 0.995] as alpha does.
   const bool free_alpha = slot[0] >= 0;
   const double lo = free_alpha ? 0.0 : 0.005, hi = free_alpha ? 1.0 : 0.995;
@@ -884,11 +884,17 @@ double profile_search(std::span<const double> y, const Shape& sh, const ThetaMap
   const size_t keep = std::min(kProfileStarts, points.size());
   for (size_t i = 0; i < keep; ++i) starts.push_back(std::move(points[order[i]]));
   if (grid) {
-    std::vector<double> b;
-    if (brute_start(y, sh, map, x, seas, b)) {
-      States xs = x;
-      const double s = at(b, xs);
-      if (s < kHuge) starts.push_back({s, std::move(b), std::move(xs)});
+    // A free phi's valleys are often at its two ends (damping that barely matters, or one that
+    // ends the trend within a few steps): statsmodels' 0.99, and its lower bound.
+    const bool free_phi = std::find(map.free.begin(), map.free.end(), 3) != map.free.end();
+    for (const double phi : {0.99, kPhiLo}) {
+      if (phi == kPhiLo && !free_phi) break;
+      std::vector<double> b;
+      if (brute_start(y, sh, map, x, phi, seas, b)) {
+        States xs = x;
+        const double s = at(b, xs);
+        if (s < kHuge) starts.push_back({s, std::move(b), std::move(xs)});
+      }
     }
   }
   // From each start one Nelder-Mead run; the best kProfileFinalists then go on with restarts and

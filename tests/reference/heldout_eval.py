@@ -15,8 +15,8 @@
 # points the 80% and 95% prediction intervals hold.
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
-# [--exact N] [--wide] [--short] [--ets N] [--bar hw|aicc] [-- extra forecast options]. Needs
-# Debian's python3-statsmodels (not used by the test suite).
+# [--exact N] [--wide] [--short] [--ets N [--ets-seed S]] [--bar hw|aicc] [-- extra forecast
+# options]. Needs Debian's python3-statsmodels (not used by the test suite).
 import argparse, json, math, os, subprocess, sys, tempfile, warnings
 
 warnings.filterwarnings("ignore")
@@ -42,6 +42,7 @@ ap.add_argument("--ets", type=int, default=0,
                 help="also group 'ets': N series simulated from random exponential smoothing "
                      "processes (additive or multiplicative seasons of 4, 7 or 12, trends, damped "
                      "trends, noise), for heldout_sse.py's search of fits worse than statsmodels'")
+ap.add_argument("--ets-seed", type=int, default=7, help="the random seed of --ets (default 7)")
 ap.add_argument("--bar", choices=["hw", "aicc"], default="hw",
                 help="the exponential smoothing reference: hw (default) Holt-Winters additive, "
                      "Holt without a season, as issue 4 quotes; aicc statsmodels' own choice, "
@@ -167,7 +168,7 @@ def simulate_ets(r):
     return m, n, kind, y
 
 
-r = np.random.default_rng(7)
+r = np.random.default_rng(args.ets_seed)
 for i in range(args.ets):
     sim = None
     while sim is None:
