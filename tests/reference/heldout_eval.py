@@ -125,8 +125,8 @@ for seed in range(200, 230):
     y = [300 * np.exp(g * t) * profile[t % 7] * np.exp(r.normal(0, 0.06)) * (r.uniform(2, 2.8) if t in spikes else 1) for t in range(120)]
     d = pd.date_range("2025-01-01", periods=120, freq="D")
     series.append(("daily", f"d{seed}", write(f"d{seed}", [x.strftime("%Y-%m-%d") for x in d], y), 7, 14))
-# The truth file's generator exactly: growth 0.004, its Monday-first profile (2025-01-01 is a
-# Wednesday), noise sd 0.06, three 2-2.8x spikes anywhere but the first and last days.
+
+
 def simulate_ets(r):
     """One series from a random exponential smoothing process, or None when it ran away (a level
     near zero that a multiplicative season's update divides by): values over a range of 100x or
@@ -176,6 +176,8 @@ for i in range(args.ets):
     m, n, kind, y = sim
     d = pd.date_range("2020-01-01", periods=n, freq={4: "QS", 7: "D", 12: "MS"}[m])
     series.append(("ets", f"x{i}_{kind}_{m}", write(f"x{i}", [x.strftime("%Y-%m-%d") for x in d], y), m, m))
+# The truth file's generator exactly: growth 0.004, its Monday-first profile (2025-01-01 is a
+# Wednesday), noise sd 0.06, three 2-2.8x spikes anywhere but the first and last days.
 truth_profile = [1.148936, 1.191489, 1.170213, 1.159574, 1.085106, 0.659574, 0.585106]
 for seed in range(5000, 5000 + args.exact):
     r = np.random.default_rng(seed)
