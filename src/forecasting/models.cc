@@ -738,6 +738,8 @@ constexpr size_t kProfileFinalists = 2;
 // to see (a trend smoothed with beta = alpha = 0.12 between grid points at alpha 0 and 0.3), and a
 // plain pass per point costs far less than a profiled evaluation: with all three free, about 9,500
 // points, a fifth of a named Holt-Winters fit's time. Returns false when there is no such start.
+// The most recursion steps (points times values) brute_start takes.
+constexpr size_t kBruteSteps = 2'000'000;
 bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map, const States& x,
                  double phi, std::vector<double>& seas, std::vector<double>& best) {
   const size_t d = map.free.size();
@@ -748,33 +750,41 @@ bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map
     k += map.free[i] < 3;
   }
   if (k == 0) return false;
-  const int ns = static_cast<int>(87 / k);
+  const bool free_alpha = slot[0] >= 0;
   auto spaced = [](double lo, double hi, int count, int i) {
     return count == 1 ? lo : lo + (hi - lo) * i / (count - 1);
   };
+  // The points with ns values of alpha. With alpha held, beta or gamma (as a share of its range)
+  // spans [0.005, 0.995] as alpha does.
   std::vector<Point> pts;
-  Point p{};
-  if (slot[3] >= 0) p[static_cast<size_t>(slot[3])] = (phi - kPhiLo) / (kPhiHi - kPhiLo);
-  // With alpha held, beta or gamma (as a share of its range) spans [0.005, 0.995] as alpha does.
-  const bool free_alpha = slot[0] >= 0;
-  const double lo = free_alpha ? 0.0 : 0.005, hi = free_alpha ? 1.0 : 0.995;
-  for (int ia = 0; ia < (free_alpha ? ns : 1); ++ia) {
-    const double a = free_alpha ? spaced(0.005, 0.995, ns, ia) : 0.5;
-    if (free_alpha) p[static_cast<size_t>(slot[0])] = a;
-    const int nb = slot[1] < 0  ? 1
-                   : free_alpha ? static_cast<int>(std::ceil(ns * std::sqrt(a)))
-                                : ns;
-    const int ng = slot[2] < 0  ? 1
-                   : free_alpha ? static_cast<int>(std::ceil(ns * std::sqrt(1 - a)))
-                                : ns;
-    for (int ib = 0; ib < nb; ++ib) {
-      if (slot[1] >= 0) p[static_cast<size_t>(slot[1])] = spaced(lo, hi, nb, ib);
-      for (int ig = 0; ig < ng; ++ig) {
-        if (slot[2] >= 0) p[static_cast<size_t>(slot[2])] = spaced(lo, hi, ng, ig);
-        pts.push_back(p);
+  auto make = [&](int ns) {
+    pts.clear();
+    Point p{};
+    if (slot[3] >= 0) p[static_cast<size_t>(slot[3])] = (phi - kPhiLo) / (kPhiHi - kPhiLo);
+    const double lo = free_alpha ? 0.0 : 0.005, hi = free_alpha ? 1.0 : 0.995;
+    for (int ia = 0; ia < (free_alpha ? ns : 1); ++ia) {
+      const double a = free_alpha ? spaced(0.005, 0.995, ns, ia) : 0.5;
+      if (free_alpha) p[static_cast<size_t>(slot[0])] = a;
+      const int nb = slot[1] < 0  ? 1
+                     : free_alpha ? static_cast<int>(std::ceil(ns * std::sqrt(a)))
+                                  : ns;
+      const int ng = slot[2] < 0  ? 1
+                     : free_alpha ? static_cast<int>(std::ceil(ns * std::sqrt(1 - a)))
+                                  : ns;
+      for (int ib = 0; ib < nb; ++ib) {
+        if (slot[1] >= 0) p[static_cast<size_t>(slot[1])] = spaced(lo, hi, nb, ib);
+        for (int ig = 0; ig < ng; ++ig) {
+          if (slot[2] >= 0) p[static_cast<size_t>(slot[2])] = spaced(lo, hi, ng, ig);
+          pts.push_back(p);
+        }
       }
     }
-  }
+  };
+  // statsmodels' 87 / k values, fewer on a long series: at most kBruteSteps recursion steps in
+  // all (ten years of days with a weekly season would otherwise add half the fit's time).
+  int ns = static_cast<int>(87 / k);
+  make(ns);
+  while (ns > 8 && pts.size() * y.size() > kBruteSteps) make(--ns);
   double lowest = kHuge;
   for (size_t i = 0; i < pts.size(); i += kLanes) {
     const size_t count = std::min<size_t>(kLanes, pts.size() - i);
