@@ -730,6 +730,9 @@ constexpr size_t kProfileStarts = 4;
 // ended apart.
 constexpr size_t kProfileFinalists = 2;
 
+// The most recursion steps (points times values) brute_start takes.
+constexpr size_t kBruteSteps = 2'000'000;
+
 // statsmodels' kind of start (ExponentialSmoothing._setup_brute): the lowest SSE, the initial
 // states held at x, on a fine grid of 87 / k values of alpha (k free among alpha, beta and
 // gamma), evenly inside [0.005, 0.995], and at each ceil(87 / k * sqrt(alpha)) values of beta from
@@ -738,8 +741,6 @@ constexpr size_t kProfileFinalists = 2;
 // to see (a trend smoothed with beta = alpha = 0.12 between grid points at alpha 0 and 0.3), and a
 // plain pass per point costs far less than a profiled evaluation: with all three free, about 9,500
 // points, a fifth of a named Holt-Winters fit's time. Returns false when there is no such start.
-// The most recursion steps (points times values) brute_start takes.
-constexpr size_t kBruteSteps = 2'000'000;
 bool brute_start(std::span<const double> y, const Shape& sh, const ThetaMap& map, const States& x,
                  double phi, std::vector<double>& seas, std::vector<double>& best) {
   const size_t d = map.free.size();

@@ -10,9 +10,10 @@
 # real monthly and quarterly ones, --exact N series from the truth file's own generator, --ets N
 # series simulated from random exponential smoothing processes. Per group it prints how often the
 # bar is met and the geometric mean of sMAPE / bar, for ours and, to compare, for each half of the
-# bar alone (the bar is the better of the two on every series, so each alone scores at least 1). The series are written to a temporary directory with meta.json
-# listing them (group, name, path, season, h). Per group it also prints how many of the held-out
-# points the 80% and 95% prediction intervals hold.
+# bar alone (the bar is the better of the two on every series, so each alone scores at least 1).
+# The series are written to a temporary directory with meta.json listing them (group, name, path,
+# season, h). Per group it also prints how many of the held-out points the 80% and 95% prediction
+# intervals hold.
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
 # [--exact N] [--wide] [--short] [--ets N [--ets-seed S]] [--bar hw|aicc] [-- extra forecast
@@ -136,6 +137,8 @@ def simulate_ets(r):
     kind = r.choice(["add", "mul", "trend", "damped", "noisy", "level"])
     level = r.uniform(50, 500)
     slope = r.uniform(-1, 3) * level / 200
+    if kind == "level":
+        slope = 0.0
     season = r.normal(0, 0.15, m)
     season -= season.mean()
     a, be, g = r.uniform(0.05, 0.9), r.uniform(0, 0.3), r.uniform(0, 0.4)
@@ -151,10 +154,8 @@ def simulate_ets(r):
             pred = level + slope + sf * level
         e = r.normal(0, sd)
         y.append(pred + e)
-        new_level = level + a * e if kind == "level" else level + slope + a * e
-        if kind == "level":
-            slope = 0.0
-        else:
+        new_level = level + slope + a * e
+        if kind != "level":
             slope += a * be * e * (0.9 if kind == "damped" else 1)
             if kind == "damped":
                 slope *= 0.9
