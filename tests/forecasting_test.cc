@@ -120,9 +120,27 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
   auto date = parse_series_csv("date,value\n2025-13-01,1\n", "spend.csv");
   ASSERT_FALSE(date.has_value());
   EXPECT_NE(date.status().message().find("spend.csv:2: field \"date\""), std::string::npos);
-  auto dup = parse_series_csv("date,value\n2025-01-01,1\n2025-01-01,2\n", "spend.csv");
+  auto dup =
+      parse_series_csv("date,value\n2025-01-01,1\n2025-01-02,5\n2025-01-01,2\n", "spend.csv");
   ASSERT_FALSE(dup.has_value());
-  EXPECT_NE(dup.status().message().find("more than once"), std::string::npos);
+  EXPECT_EQ(
+      dup.status().message(),
+      "spend.csv:4: field \"date\": date 2025-01-01 appears more than once (first on line 2)");
+  auto step =
+      parse_series_csv("Month,Passengers\n1949-01-01,1\n1949-03-15,2\n1949-02-01,3\n", "air.csv");
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.status().message(),
+            "air.csv:3: field \"Month\": date 1949-03-15 does not follow 1949-02-01 at a monthly "
+            "step");
+  auto spacing = parse_series_csv("date,value\n2025-01-01,1\n2025-01-04,2\n", "s.csv");
+  ASSERT_FALSE(spacing.has_value());
+  EXPECT_EQ(spacing.status().message(),
+            "s.csv: dates are 3 days apart; expected daily, weekly, monthly, quarterly or yearly "
+            "spacing");
+  EXPECT_EQ(make_series({*parse_date("2025-01-01"), *parse_date("2025-01-01")}, {1, 2})
+                .status()
+                .message(),
+            "date 2025-01-01 appears more than once");
   EXPECT_FALSE(parse_series_csv("", "e.csv").has_value());
 }
 

@@ -182,20 +182,37 @@ int default_season(Frequency f) {
   return 0;
 }
 
-Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) {
-  if (dates.size() != values.size()) return invalid_argument("dates and values differ in length");
-  if (values.empty()) return invalid_argument("the series has no values");
+Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
+                           const SeriesOrigin* origin) {
+  // An error about the date (or with `value`, the value) at input index i, or about the whole
+  // series (i unset).
+  auto fail = [&](std::optional<size_t> i, const std::string& what, bool value = false) -> Status {
+    if (!origin) return invalid_argument(what);
+    if (i && *i < origin->lines.size()) {
+      return invalid_argument(origin->file + ":" + std::to_string(origin->lines[*i]) +
+                              ": field \"" + (value ? origin->value_field : origin->date_field) +
+                              "\": " + what);
+    }
+    return invalid_argument(origin->file + ": " + what);
+  };
+  if (dates.size() != values.size()) return fail({}, "dates and values differ in length");
+  if (values.empty()) return fail({}, "the series has no values");
   std::vector<size_t> order(dates.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return dates[a] < dates[b]; });
   Series s;
-  for (size_t i : order) {
+  for (size_t k = 0; k < order.size(); ++k) {
+    const size_t i = order[k];
     if (!std::isfinite(values[i])) {
-      return invalid_argument("value for " + format_date(dates[i]) + " is not a finite number");
+      return fail(i, "value for " + format_date(dates[i]) + " is not a finite number", true);
     }
-    if (!s.dates.empty() && s.dates.back() == dates[i]) {
-      return invalid_argument("date " + format_date(dates[i]) + " appears more than once");
+    if (k > 0 && dates[order[k - 1]] == dates[i]) {
+      std::string what = "date " + format_date(dates[i]) + " appears more than once";
+      if (origin && order[k - 1] < origin->lines.size()) {
+        what += " (first on line " + std::to_string(origin->lines[order[k - 1]]) + ")";
+      }
+      return fail(i, what);
     }
     s.dates.push_back(dates[i]);
     s.values.push_back(values[i]);
@@ -223,12 +240,18 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
     f = Frequency::kYearly;
     unit = 12;
   } else {
-    return invalid_argument("dates are " + std::to_string(min_days) +
-                            " days apart; expected daily, weekly, monthly, quarterly or yearly "
-                            "spacing");
+    return fail({}, "dates are " + std::to_string(min_days) +
+                        " days apart; expected daily, weekly, monthly, quarterly or yearly "
+                        "spacing");
   }
   const bool calendar =
       f == Frequency::kMonthly || f == Frequency::kQuarterly || f == Frequency::kYearly;
+  // The sorted value i is not a whole number of steps after the one before it.
+  auto off_step = [&](size_t i) {
+    return fail(order[i], "date " + format_date(s.dates[i]) + " does not follow " +
+                              format_date(s.dates[i - 1]) + " at a " +
+                              std::string(frequency_name(f)) + " step");
+  };
   Series out;
   out.frequency = f;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -236,19 +259,11 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
       int steps = 0;
       if (calendar) {
         auto ms = month_steps(s.dates[i - 1], s.dates[i]);
-        if (!ms || *ms % unit != 0) {
-          return invalid_argument("date " + format_date(s.dates[i]) + " does not follow " +
-                                  format_date(s.dates[i - 1]) + " at a " +
-                                  std::string(frequency_name(f)) + " step");
-        }
+        if (!ms || *ms % unit != 0) return off_step(i);
         steps = *ms / unit;
       } else {
         const int d = static_cast<int>((s.dates[i] - s.dates[i - 1]).count());
-        if (d % unit != 0) {
-          return invalid_argument("date " + format_date(s.dates[i]) + " does not follow " +
-                                  format_date(s.dates[i - 1]) + " at a " +
-                                  std::string(frequency_name(f)) + " step");
-        }
+        if (d % unit != 0) return off_step(i);
         steps = d / unit;
       }
       for (int k = 1; k < steps; ++k) {
@@ -266,9 +281,9 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values) 
   }
   const size_t filled = out.filled.size();
   if (filled * 2 > out.size()) {
-    return invalid_argument("more than half of the " + std::string(frequency_name(f)) +
-                            " dates are missing (" + std::to_string(filled) + " of " +
-                            std::to_string(out.size()) + ")");
+    return fail({}, "more than half of the " + std::string(frequency_name(f)) +
+                        " dates are missing (" + std::to_string(filled) + " of " +
+                        std::to_string(out.size()) + ")");
   }
   if (filled > 0) {
     out.notes.push_back(std::to_string(filled) + " missing " + std::string(frequency_name(f)) +
@@ -340,6 +355,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   const std::string value_name(header[static_cast<size_t>(value_col)]);
   std::vector<Date> dates;
   std::vector<double> values;
+  SeriesOrigin origin{src, {}, date_name, value_name};
   while (next_line(line)) {
     const auto cells = split_csv(line);
     const auto where = src + ":" + std::to_string(line_no) + ": ";
@@ -357,10 +373,9 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     }
     dates.push_back(*d);
     values.push_back(x);
+    origin.lines.push_back(line_no);
   }
-  auto s = make_series(std::move(dates), std::move(values));
-  if (!s) return s.status().with_context(src);
-  return s;
+  return make_series(std::move(dates), std::move(values), &origin);
 }
 
 Result<Series> read_series_csv(const std::string& path) {

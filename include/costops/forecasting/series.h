@@ -46,12 +46,23 @@ Date advance(Date d, Frequency f, int steps);
 /// 52 for weekly, 0 (none) for yearly.
 int default_season(Frequency f);
 
+/// Where a series' values came from, for errors that name them: the file, each value's line and
+/// the names of the date and value columns.
+struct SeriesOrigin {
+  std::string file;
+  std::vector<size_t> lines;  // one per value
+  std::string date_field, value_field;
+};
+
 /// Builds a regular series from dated values in any order (values not in date order are noted in
 /// `notes`). The frequency is inferred from the smallest spacing between dates; dates missing at
 /// that frequency are filled by linear interpolation and reported in `notes`. Errors: no values, a
 /// repeated date, a non-finite value, spacing that is not a whole number of days/months, or more
-/// than half the points missing.
-Result<Series> make_series(std::vector<Date> dates, std::vector<double> values);
+/// than half the points missing. With `origin`, an error about one value names its file, line and
+/// field (`spend.csv:7: field "date": ...`, a repeated date with the line it first appeared on),
+/// and the others the file.
+Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
+                           const SeriesOrigin* origin = nullptr);
 
 /// Daily spend from amounts per day: every day from the first in `by_day` through `last` (days
 /// after it left out), a day missing from `by_day` counted as 0 (no records: no spend). Empty
