@@ -196,7 +196,8 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 /// step by step, ties to the better score. One score ranks candidates noisily; the consensus of the
 /// good ones forecasts better on held-out series, and the AICc keeps out models the one-step errors
 /// rule out (a level model on a smooth trend whose backtest window holds a turn). The chosen
-/// exponential smoothing model is then refit with the full optimizer. Its prediction intervals are
+/// model is the fit that was scored (with estimated initial states, an exponential smoothing
+/// model is then refit with the full optimizer). Its prediction intervals are
 /// widened to its own backtest errors when the closed-form variances are narrower than those
 /// (FittedModel::variance_scale; they are never narrowed). Constant series choose the
 /// naive model. Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be
