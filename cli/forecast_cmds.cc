@@ -52,6 +52,7 @@ struct SeriesSource {
 
 struct NamedSeries {
   std::map<std::string, std::string> group;  // empty for a single series
+  std::string label;  // the group as KEY=VALUE, ... in --group-by order (an empty value as "-")
   Series series;
   std::optional<Date> last_record;  // stored data: the last day with a record
 };
@@ -136,7 +137,10 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     const bool drop_running = !last_day && last == running && first < running;
     if (drop_running) last -= std::chrono::days(1);
     NamedSeries ns;
-    for (size_t i = 0; i < key.size(); ++i) ns.group[q.group_by[i].name()] = key[i];
+    for (size_t i = 0; i < key.size(); ++i) {
+      ns.group[q.group_by[i].name()] = key[i];
+      ns.label += (i ? ", " : "") + q.group_by[i].name() + "=" + (key[i].empty() ? "-" : key[i]);
+    }
     ns.series = forecasting::zero_filled_daily(days, last);
     if (drop_running) {
       ns.series.notes.push_back("today (" + forecasting::format_date(running) +
@@ -232,7 +236,7 @@ json params_json(const forecasting::ModelParams& p) {
 }
 
 // Runs `one` on every series `source` names and prints the results: as JSON one object (or
-// {"groups": [...]} with --group-by), as a table each group under a "== {group}" line.
+// {"groups": [...]} with --group-by), as a table each group under a "== KEY=VALUE, ..." line.
 int for_each_series(const SeriesSource& source, const std::string& format,
                     const std::function<Result<json>(const Series&)>& one,
                     const std::function<void(const json&)>& print_table) {
@@ -242,6 +246,7 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     return kExitFailure;
   }
   json groups = json::array();
+  std::vector<std::string> labels;
   for (const auto& ns : *all) {
     auto j = one(ns.series);
     if (!j) {
@@ -250,15 +255,16 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     }
     if (!ns.group.empty()) (*j)["group"] = ns.group;
     groups.push_back(std::move(*j));
+    labels.push_back(ns.label);
   }
   if (format == "json") {
     const bool grouped = !source.group_by.empty();
     std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
     return kExitOk;
   }
-  for (const auto& g : groups) {
-    if (g.contains("group")) std::printf("== %s\n", g["group"].dump().c_str());
-    print_table(g);
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (!labels[i].empty()) std::printf("== %s\n", labels[i].c_str());
+    print_table(groups[i]);
   }
   return kExitOk;
 }
@@ -851,7 +857,7 @@ int run_budget_status(const BudgetCmd& o) {
         }
         // No spend at all yet: a series of zeros up to today.
         auto zeros = make_series({as_of}, {0.0});
-        series = std::vector<NamedSeries>{{{}, std::move(*zeros), std::nullopt}};
+        series = std::vector<NamedSeries>{{{}, {}, std::move(*zeros), std::nullopt}};
       }
       auto& named = (*series)[0];
       work.push_back({std::move(b), std::move(named.series), named.last_record});

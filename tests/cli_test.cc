@@ -466,6 +466,10 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   j = nlohmann::json::parse(r.out);
   ASSERT_GE(j["groups"].size(), 3u);
   EXPECT_EQ(j["groups"][0]["forecast"].size(), 7u);
+  // A table names each group's keys in --group-by order.
+  r = run("anomalies --db " + db + " --group-by provider,project --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("== provider=anthropic, project=analytics\n", 0), 0u) << r.out;
   // Spend in fractions of a cent (about 0.0016 a day) keeps three significant digits in tables.
   r = run("forecast --db " + db + " --horizon 2 --filter provider=deepseek --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
