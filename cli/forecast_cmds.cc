@@ -384,9 +384,10 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
     json r;
     r["date"] = format_date(advance(last, s.frequency, i + 1));
     r["value"] = num(p.value);
-    for (size_t k = 0; k < levels.size(); ++k) {
-      r["lower_" + level_label(levels[k])] = num(p.bounds[k].first);
-      r["upper_" + level_label(levels[k])] = num(p.bounds[k].second);
+    for (size_t k = 0; k < levels.size(); ++k) {  // null without an error variance
+      const bool known = k < p.bounds.size();
+      r["lower_" + level_label(levels[k])] = known ? num(p.bounds[k].first) : json(nullptr);
+      r["upper_" + level_label(levels[k])] = known ? num(p.bounds[k].second) : json(nullptr);
     }
     rows.push_back(r);
   }
@@ -440,8 +441,14 @@ void print_forecast_table(const json& j, const std::vector<double>& levels) {
   for (const auto& r : j["forecast"]) {
     std::printf("%-12s %14.*f", r["date"].get<std::string>().c_str(), dp, r["value"].get<double>());
     for (double l : levels) {
-      std::printf(" %14.*f %14.*f", dp, r["lower_" + level_label(l)].get<double>(), dp,
-                  r["upper_" + level_label(l)].get<double>());
+      for (const char* side : {"lower_", "upper_"}) {
+        const auto& b = r[side + level_label(l)];
+        if (b.is_null()) {
+          std::printf(" %14s", "n/a");
+        } else {
+          std::printf(" %14.*f", dp, b.get<double>());
+        }
+      }
     }
     std::printf("\n");
   }
@@ -606,6 +613,9 @@ json status_json(const forecasting::BudgetStatus& st, double amount, const std::
                        {"date", format_date(c.date)}});
   }
   auto cents = [](double v) { return num(std::round(v * 100) / 100); };
+  auto maybe = [](const std::optional<double>& v, double unit) {
+    return v ? num(std::round(*v * unit) / unit) : json(nullptr);
+  };
   return {{"amount", num(amount)},
           {"period", period},
           {"period_start", format_date(range.start)},
@@ -613,10 +623,10 @@ json status_json(const forecasting::BudgetStatus& st, double amount, const std::
           {"as_of", format_date(as_of)},
           {"spent", cents(st.spent)},
           {"projected_total", cents(st.projected_total)},
-          {"projected_lower", cents(st.projected_lower)},
-          {"projected_upper", cents(st.projected_upper)},
+          {"projected_lower", maybe(st.projected_lower, 100)},
+          {"projected_upper", maybe(st.projected_upper, 100)},
           {"interval_level", num(level * 100)},
-          {"probability_over", num(std::round(st.probability_over * 10000) / 10000)},
+          {"probability_over", maybe(st.probability_over, 10000)},
           {"exhaustion_date",
            st.exhaustion_date ? json(format_date(*st.exhaustion_date)) : json(nullptr)},
           {"exhausted", st.exhausted},
@@ -637,12 +647,21 @@ void print_status(const json& j) {
   const int dp = table_decimals({amount});
   std::printf("  spent          %12.*f of %.*f (%.1f%%)\n", dp, j["spent"].get<double>(), dp,
               amount, 100 * j["spent"].get<double>() / amount);
-  std::printf("  projected      %12.*f  [%.*f, %.*f] at %g%%  (%s)\n", dp,
-              j["projected_total"].get<double>(), dp, j["projected_lower"].get<double>(), dp,
-              j["projected_upper"].get<double>(), j["interval_level"].get<double>(),
-              j["model"].is_null() ? "period ended" : j["model"].get<std::string>().c_str());
+  const char* model = j["model"].is_null() ? "period ended" : j["model"].get<std::string>().c_str();
+  if (j["projected_lower"].is_null()) {
+    std::printf("  projected      %12.*f  [no interval: too little history]  (%s)\n", dp,
+                j["projected_total"].get<double>(), model);
+  } else {
+    std::printf("  projected      %12.*f  [%.*f, %.*f] at %g%%  (%s)\n", dp,
+                j["projected_total"].get<double>(), dp, j["projected_lower"].get<double>(), dp,
+                j["projected_upper"].get<double>(), j["interval_level"].get<double>(), model);
+  }
   std::printf("  run rate       %12.*f\n", dp, j["run_rate_total"].get<double>());
-  std::printf("  P(over budget) %12.1f%%\n", 100 * j["probability_over"].get<double>());
+  if (j["probability_over"].is_null()) {
+    std::printf("  P(over budget) %12s\n", "n/a");
+  } else {
+    std::printf("  P(over budget) %12.1f%%\n", 100 * j["probability_over"].get<double>());
+  }
   std::printf("  exhaustion     %12s\n", j["exhaustion_date"].is_null()
                                              ? "not expected"
                                              : j["exhaustion_date"].get<std::string>().c_str());

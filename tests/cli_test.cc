@@ -362,6 +362,32 @@ TEST(CliTest, KilledIngestResumesWithNoDuplicatesAndNothingLost) {
   std::filesystem::remove_all(dir);
 }
 
+// One day of spend gives a projection but no interval and no probability of overrun: null in
+// JSON, n/a in tables.
+TEST(CliTest, OneDayOfSpendHasNoIntervalOrProbability) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("costops_one_" + std::to_string(::getpid()) + ".csv");
+  std::ofstream(path) << "date,value\n2025-01-01,5\n";
+  const std::string budget = "budget status --series " + path.string() +
+                             " --amount 100 --period 2025-01 --as-of 2025-01-01";
+  CliRun r = run(budget + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["projected_total"], 155.0);
+  EXPECT_TRUE(j["projected_lower"].is_null() && j["projected_upper"].is_null());
+  EXPECT_TRUE(j["probability_over"].is_null());
+  r = run(budget + " --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("[no interval: too little history]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("P(over budget)          n/a"), std::string::npos) << r.out;
+  r = run("forecast --series " + path.string() + " --horizon 2 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["forecast"][1]["lower_95"].is_null()) << r.out;
+  EXPECT_NE(j["reason"].get<std::string>().find("no interval"), std::string::npos) << j["reason"];
+  std::filesystem::remove(path);
+}
+
 TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   COSTOPS_REQUIRE_SHARED_DATA();
   const std::string series = testing::shared_path("data/series/llm_daily_spend_dev.csv");

@@ -960,12 +960,13 @@ TEST(BudgetTest, AprilProjectionAndExhaustionMatchTheTruth) {
   EXPECT_NEAR(st->spent, truth["mtd_actual_before_holdout"].get<double>(), 1e-6);
   const double actual = truth["actual_month_total"].get<double>();
   EXPECT_LE(std::abs(st->projected_total - actual) / actual, 0.03) << st->projected_total;
-  EXPECT_LE(st->projected_lower, actual);
-  EXPECT_GE(st->projected_upper, actual);
+  ASSERT_TRUE(st->projected_lower && st->projected_upper && st->probability_over);
+  EXPECT_LE(*st->projected_lower, actual);
+  EXPECT_GE(*st->projected_upper, actual);
   ASSERT_TRUE(st->exhaustion_date.has_value());
   const auto want = *parse_date(truth["actual_exhaustion_date"].get<std::string>());
   EXPECT_LE(std::abs((*st->exhaustion_date - want).count()), 1);
-  EXPECT_GT(st->probability_over, 0.9);
+  EXPECT_GT(*st->probability_over, 0.9);
   EXPECT_NEAR(st->run_rate_total, 7695.82 / 16 * 30, 1e-6);
   ASSERT_EQ(st->thresholds_crossed.size(), 3u);
   EXPECT_TRUE(st->thresholds_crossed[0].actual);
@@ -1045,6 +1046,42 @@ TEST(BudgetTest, PeriodsAndErrors) {
   EXPECT_FALSE(budget_status(*s, o).has_value());
   o.amount = 0;
   EXPECT_FALSE(budget_status(*s, o).has_value());
+
+  // One day of spend says nothing about how the next days vary: a projection, no interval, no
+  // probability (they were [155, 155] and 100%).
+  auto one = make_series({*parse_date("2025-01-01")}, {5});
+  ASSERT_TRUE(one.has_value());
+  st = budget_status(*one, month_budget(100, "2025-01-01"));
+  ASSERT_TRUE(st.has_value()) << st.status().to_string();
+  EXPECT_NEAR(st->projected_total, 155, 1e-9);
+  EXPECT_FALSE(st->projected_lower || st->projected_upper || st->probability_over);
+}
+
+// A fit with no error variance (one value; a line through two) forecasts without bounds; one
+// value more gives them.
+TEST(ForecastTest, NoIntervalWithoutAnErrorVariance) {
+  const double levels[] = {0.8, 0.95};
+  const std::vector<double> one = {5}, two = {5, 7}, three = {5, 7, 6};
+  auto naive = select_model(one, AutoOptions{});
+  ASSERT_TRUE(naive.has_value());
+  EXPECT_FALSE(has_error_variance(naive->fit));
+  EXPECT_TRUE(forecast(naive->fit, 3, levels)[0].bounds.empty());
+  FitOptions lo;
+  lo.model = ModelKind::kLinear;
+  auto line = fit(two, lo);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_FALSE(has_error_variance(*line));
+  EXPECT_TRUE(forecast(*line, 3, levels)[2].bounds.empty());
+  line = fit(three, lo);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_TRUE(has_error_variance(*line));
+  EXPECT_EQ(forecast(*line, 3, levels)[2].bounds.size(), 2u);
+  // A constant series has an error variance: zero.
+  const std::vector<double> flat = {4, 4, 4, 4};
+  auto same = select_model(flat, AutoOptions{});
+  ASSERT_TRUE(same.has_value());
+  EXPECT_TRUE(has_error_variance(same->fit));
+  EXPECT_EQ(forecast(same->fit, 1, levels)[0].bounds[1], std::make_pair(4.0, 4.0));
 }
 
 // Net spend below zero (credits larger than usage) is projected like any series; the interval
@@ -1062,8 +1099,9 @@ TEST(BudgetTest, NegativeSpendKeepsTheIntervalAroundTheProjection) {
   auto st = budget_status(*s, month_budget(1000, "2025-02-05"));
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
   EXPECT_LT(st->spent, 0);
-  EXPECT_LT(st->projected_lower, st->projected_total);
-  EXPECT_GT(st->projected_upper, st->projected_total);
+  ASSERT_TRUE(st->projected_lower && st->projected_upper);
+  EXPECT_LT(*st->projected_lower, st->projected_total);
+  EXPECT_GT(*st->projected_upper, st->projected_total);
   EXPECT_LT(st->projected_total, st->spent);  // more credit to come
   EXPECT_FALSE(st->exhaustion_date.has_value());
 }

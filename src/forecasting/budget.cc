@@ -120,6 +120,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   const size_t fit_n = partial ? upto - 1 : upto;
   const bool running_in_period = partial && o.as_of >= p.start && o.as_of <= p.end;
   double var = 0, df = 1;  // the forecast's variance and its degrees of freedom
+  bool spread = true;      // whether the forecast has an error variance at all
   if (st.days_remaining > 0 || running_in_period) {
     // Forecast step i + 1 is the day s.dates[fit_n - 1] + i + 1.
     const int horizon = static_cast<int>((p.end - s.dates[fit_n - 1]).count());
@@ -152,17 +153,22 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     var = sum_variance(sel->fit, horizon) - (counted > 0 ? sum_variance(sel->fit, counted) : 0.0);
     var = std::max(var, 0.0);
     df = residual_df(sel->fit);
+    spread = has_error_variance(sel->fit);
   } else {
     st.reason = "the period has ended by the as-of date: the total is the spend";
   }
   const double sd = std::sqrt(var);
   const double z = detail::t_quantile(0.5 + o.level / 2, df);
-  st.projected_lower = st.projected_total - z * sd;
-  // Spend that is never negative cannot end below what is spent already.
-  if (nonneg_history) st.projected_lower = std::max(st.spent, st.projected_lower);
-  st.projected_upper = st.projected_total + z * sd;
+  if (spread) {
+    st.projected_lower = st.projected_total - z * sd;
+    // Spend that is never negative cannot end below what is spent already.
+    if (nonneg_history) st.projected_lower = std::max(st.spent, *st.projected_lower);
+    st.projected_upper = st.projected_total + z * sd;
+  }
   if (st.exhausted) {
     st.probability_over = st.spent > o.amount ? 1.0 : st.days_remaining > 0 ? 1.0 : 0.0;
+  } else if (!spread) {
+    // Unknown: one day says nothing about how the next ones vary.
   } else if (sd > 0) {
     st.probability_over = 1 - detail::t_cdf((o.amount - st.projected_total) / sd, df);
   } else {

@@ -1530,6 +1530,12 @@ double residual_df(const FittedModel& m) {
   return std::max(1.0, used - m.n_params);
 }
 
+bool has_error_variance(const FittedModel& m) {
+  const size_t n = m.fitted.size();
+  const size_t used = n - std::min(first_error(m), n);
+  return used > 0 && !(m.sse == 0 && used <= static_cast<size_t>(std::max(m.n_params, 0)));
+}
+
 std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels) {
   std::vector<ForecastPoint> out;
   const auto f = point_forecasts(m, h);
@@ -1540,6 +1546,7 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
   // Student's t: sigma2 is estimated from the residuals, with their degrees of freedom.
   std::vector<double> z;
   for (double level : levels) z.push_back(detail::t_quantile(0.5 + level / 2, residual_df(m)));
+  const bool spread = has_error_variance(m);
   double csum = 0;  // sum of c_j^2 for j < i
   for (int i = 1; i <= h; ++i) {
     ForecastPoint p;
@@ -1553,7 +1560,7 @@ std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const
     p.variance *= m.variance_scale;
     if (!std::isfinite(p.variance) || p.variance < 0) p.variance = 0;
     const double sd = std::sqrt(p.variance);
-    for (size_t l = 0; l < levels.size(); ++l) {
+    for (size_t l = 0; spread && l < levels.size(); ++l) {
       p.bounds.emplace_back(p.value - z[l] * sd, p.value + z[l] * sd);
       if (floor_zero) {
         p.bounds.back().first = std::max(0.0, p.bounds.back().first);
@@ -1800,8 +1807,10 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     auto f = fit_with(y, fo, Effort::kFull);
     if (!f) return f.status();
     sel.fit = std::move(*f);
-    sel.reason = n < 3 ? "fewer than 3 values; only the naive forecast is meaningful"
-                       : "the series is constant; the naive forecast repeats it exactly";
+    sel.reason = n == 1  ? "a single value: the naive forecast repeats it, with no interval (no "
+                           "error to measure the spread by)"
+                 : n < 3 ? "fewer than 3 values; only the naive forecast is meaningful"
+                         : "the series is constant; the naive forecast repeats it exactly";
     sel.candidates.push_back({ModelKind::kNaive, sel.fit.sse, sel.fit.aicc, 0,
                               selection_aicc(sel.fit, o.initialization), true});
     return sel;

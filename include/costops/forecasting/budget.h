@@ -44,8 +44,10 @@ struct ThresholdCrossing {
 
 struct BudgetStatus {
   double spent = 0;  // in the period, up to and including as_of
-  double projected_total = 0, projected_lower = 0, projected_upper = 0;
-  double probability_over = 0;          // P(period total > amount), 0..1
+  double projected_total = 0;
+  /// The interval at BudgetOptions' level and P(period total > amount), 0..1; unset when the
+  /// forecast has no error variance to give them (one day of history: has_error_variance).
+  std::optional<double> projected_lower, projected_upper, probability_over;
   std::optional<Date> exhaustion_date;  // unset: not expected within the period
   bool exhausted = false;               // already spent the whole amount
   double run_rate_total = 0;            // spent / days elapsed * days in the period

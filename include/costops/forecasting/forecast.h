@@ -115,6 +115,8 @@ Result<FittedModel> fit(std::span<const double> y, const FitOptions& options);
 struct ForecastPoint {
   double value = 0;
   double variance = 0;  // of the h-step forecast error
+  /// (lower, upper) per requested level; empty when the fit has no error variance
+  /// (has_error_variance).
   std::vector<std::pair<double, double>> bounds;
 };
 
@@ -122,12 +124,18 @@ struct ForecastPoint {
 /// one-step error less the estimated parameters, at least 1.
 double residual_df(const FittedModel& m);
 
+/// Whether the fit's errors say anything about its forecasts' spread: false when no value had a
+/// one-step error (naive on a single value), or the fit is exact because it has as many
+/// parameters as errors (a line through two points). Forecasts from such a fit have no interval.
+bool has_error_variance(const FittedModel& m);
+
 /// Forecasts `h` steps ahead with prediction intervals at each level (e.g. 0.8, 0.95): Student's
 /// t quantiles with residual_df degrees of freedom (the normal's, for long series) times the
 /// forecast error's sd.
 /// Variances use the model's closed form (Hyndman et al. 2008, class 1) for additive models;
 /// for multiplicative seasons they are the same form applied to relative errors (an approximation).
 /// When the fitted history has no negative value (spend), values and bounds are floored at zero.
+/// Without an error variance (has_error_variance), points have no bounds.
 std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels);
 
 /// Variance of the sum of the next `h` forecast errors (the errors are correlated through the
