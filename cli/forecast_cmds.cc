@@ -162,7 +162,8 @@ Result<std::vector<NamedSeries>> load_series(const SeriesSource& s,
   return out;
 }
 
-// A comma-separated list of percentages > 0 (and < 100 when `below_100`), for `option`.
+// A comma-separated list of percentages > 0 (and < 100 when `below_100`), for `option`; a
+// repeated one counts once (its output columns would repeat).
 Result<std::vector<double>> parse_percentages(const std::string& text, const char* option,
                                               bool below_100, const char* example) {
   std::vector<double> out;
@@ -178,7 +179,7 @@ Result<std::vector<double>> parse_percentages(const std::string& text, const cha
                               (below_100 ? " between 0 and 100" : "") + " such as " + example +
                               "; got \"" + part + "\"");
     }
-    out.push_back(v);
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
     start = end + 1;
   }
   return out;

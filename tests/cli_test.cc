@@ -384,6 +384,16 @@ TEST(CliTest, OneDayOfSpendHasNoIntervalOrProbability) {
   ASSERT_EQ(r.rc, 0) << r.err;
   j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["forecast"][1]["lower_95"].is_null()) << r.out;
+  // A level given twice is one pair of columns; a level out of range is an error naming it.
+  r = run("forecast --series " + path.string() + " --horizon 1 --level 80,80 --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.find("lower 80"), r.out.rfind("lower 80")) << r.out;
+  r = run("forecast --series " + path.string() + " --level 80,100");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(
+      r.err.find("--level: expected percentages between 0 and 100 such as 80,95; got \"100\""),
+      std::string::npos)
+      << r.err;
   EXPECT_NE(j["reason"].get<std::string>().find("no interval"), std::string::npos) << j["reason"];
   std::filesystem::remove(path);
 }
