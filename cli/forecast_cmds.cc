@@ -648,14 +648,15 @@ void print_status(const json& j) {
   const int dp = table_decimals({amount});
   std::printf("  spent          %12.*f of %.*f (%.1f%%)\n", dp, j["spent"].get<double>(), dp,
               amount, 100 * j["spent"].get<double>() / amount);
-  const char* model = j["model"].is_null() ? "period ended" : j["model"].get<std::string>().c_str();
+  const std::string model = j["model"].is_null() ? "period ended" : j["model"].get<std::string>();
   if (j["projected_lower"].is_null()) {
     std::printf("  projected      %12.*f  [no interval: too little history]  (%s)\n", dp,
-                j["projected_total"].get<double>(), model);
+                j["projected_total"].get<double>(), model.c_str());
   } else {
     std::printf("  projected      %12.*f  [%.*f, %.*f] at %g%%  (%s)\n", dp,
                 j["projected_total"].get<double>(), dp, j["projected_lower"].get<double>(), dp,
-                j["projected_upper"].get<double>(), j["interval_level"].get<double>(), model);
+                j["projected_upper"].get<double>(), j["interval_level"].get<double>(),
+                model.c_str());
   }
   std::printf("  run rate       %12.*f\n", dp, j["run_rate_total"].get<double>());
   if (j["probability_over"].is_null()) {
