@@ -511,7 +511,7 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
       r.forecast_model = std::string(forecasting::model_name(sel->fit.model));
       for (int i = 0; i < o.forecast_days; ++i) {
         const auto& p = fc[static_cast<size_t>(i)];
-        // Three days always give an error variance; without one the band is the forecast.
+        // Without an error variance (an exact fit of a few days) the band is the forecast.
         const auto band = p.bounds.empty() ? std::pair{p.value, p.value} : p.bounds[0];
         r.forecast.push_back({forecasting::format_date(last + std::chrono::days(i + 1)),
                               std::max(0.0, p.value), std::max(0.0, band.first),
