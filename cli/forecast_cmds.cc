@@ -869,16 +869,18 @@ int run_budget_status(const BudgetCmd& o) {
       src.tz = o.tz;
       for (const auto& f : b.scope) src.filters.push_back(f.text());
       // A season of history per month of budget is plenty; 180 days covers quarters.
-      src.from = format_date(as_of - std::chrono::days(179));
+      const Date from = as_of - std::chrono::days(179);
+      src.from = format_date(from);
       auto series = stored_series(src, as_of);
       if (!series) {
         if (series.status().code() != StatusCode::kNotFound) {
           report(series.status().with_context("budget " + b.name));
           return kExitFailure;
         }
-        // No spend at all yet: a series of zeros up to today.
-        auto zeros = make_series({as_of}, {0.0});
-        series = std::vector<NamedSeries>{{{}, {}, std::move(*zeros), std::nullopt}};
+        // No spend in the window read: zeros over that window (as the note says), whose
+        // forecast is zero with no spread; one zero alone would give no interval at all.
+        series = std::vector<NamedSeries>{
+            {{}, {}, forecasting::zero_filled_daily({{from, 0.0}}, as_of), std::nullopt}};
       }
       auto& named = (*series)[0];
       work.push_back({std::move(b), std::move(named.series), named.last_record});

@@ -531,6 +531,19 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_GT(j["budgets"][0]["spent"].get<double>(), 0) << r.out;
   EXPECT_TRUE(j["budgets"][0]["notes"].empty()) << r.out;
   const double stored_projection = j["budgets"][0]["projected_total"].get<double>();
+  // A scope with no spend in the 180 days read projects zero, with a zero interval and a 0%
+  // chance of overrun (not "no interval", as one day of spend has).
+  r = run("budget add idle --db " + db + " --amount 10 --period month --filter project=none");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("budget status idle --db " + db + " --as-of 2026-10-14 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["budgets"][0];
+  EXPECT_EQ(j["projected_total"], 0.0);
+  EXPECT_EQ(j["projected_upper"], 0.0);
+  EXPECT_EQ(j["probability_over"], 0.0);
+  EXPECT_NE(j["notes"][0].get<std::string>().find("no stored spend"), std::string::npos) << j;
+  r = run("budget remove idle --db " + db);
+  ASSERT_EQ(r.rc, 0) << r.err;
   // The stored series starts at the scope's first day with spend, not 180 days before the as-of
   // date with zeros: the same days as a file projects the same.
   r = run("query --db " + db + " --filter project=search --group-by day --to 2026-10-16 " +
