@@ -247,7 +247,6 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     return kExitFailure;
   }
   json groups = json::array();
-  std::vector<std::string> labels;
   for (const auto& ns : *all) {
     auto j = one(ns.series);
     if (!j) {
@@ -256,7 +255,6 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     }
     if (!ns.group.empty()) (*j)["group"] = ns.group;
     groups.push_back(std::move(*j));
-    labels.push_back(ns.label);
   }
   if (format == "json") {
     const bool grouped = !source.group_by.empty();
@@ -264,7 +262,8 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     return kExitOk;
   }
   for (size_t i = 0; i < groups.size(); ++i) {
-    if (!labels[i].empty()) std::printf("== %s\n", labels[i].c_str());
+    const std::string& label = (*all)[i].label;
+    if (!label.empty()) std::printf("== %s\n", label.c_str());
     print_table(groups[i]);
   }
   return kExitOk;

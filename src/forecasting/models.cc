@@ -1225,17 +1225,22 @@ Result<FittedModel> fit_baseline(std::span<const double> y, const FitOptions& o)
   return m;
 }
 
-// Points that carry a one-step error (the first value or season has none for the baselines).
-size_t first_error(const FittedModel& m) {
+// How many values carry a one-step error (the first value or season has none for the baselines).
+size_t error_count(const FittedModel& m) {
+  size_t first = 0;
   switch (m.model) {
     case ModelKind::kNaive:
     case ModelKind::kMovingAverage:
-      return 1;
+      first = 1;
+      break;
     case ModelKind::kSeasonalNaive:
-      return static_cast<size_t>(m.season);
+      first = static_cast<size_t>(m.season);
+      break;
     default:
-      return 0;
+      break;
   }
+  const size_t n = m.fitted.size();
+  return n - std::min(first, n);
 }
 
 // statsmodels' AICc with k parameters, the error variance taken from the errors there are:
@@ -1244,7 +1249,7 @@ size_t first_error(const FittedModel& m) {
 std::optional<double> aicc_of(const FittedModel& m, double k) {
   const size_t n = m.fitted.size();
   const double nn = static_cast<double>(n);
-  const double errors = static_cast<double>(n - std::min(first_error(m), n));
+  const double errors = static_cast<double>(error_count(m));
   if (!(m.sse > 0) || nn - k - 3 <= 0 || errors < 1) return std::nullopt;
   return nn * std::log(m.sse / errors) + 2 * k + 2 * (k + 2) * (k + 3) / (nn - k - 3);
 }
@@ -1525,14 +1530,11 @@ Result<FittedModel> fit(std::span<const double> y, const FitOptions& options) {
 }
 
 double residual_df(const FittedModel& m) {
-  const size_t n = m.fitted.size();
-  const double used = static_cast<double>(n - std::min(first_error(m), n));
-  return std::max(1.0, used - m.n_params);
+  return std::max(1.0, static_cast<double>(error_count(m)) - m.n_params);
 }
 
 bool has_error_variance(const FittedModel& m) {
-  const size_t n = m.fitted.size();
-  const size_t used = n - std::min(first_error(m), n);
+  const size_t used = error_count(m);
   return used > 0 && !(m.sse == 0 && used <= static_cast<size_t>(std::max(m.n_params, 0)));
 }
 
