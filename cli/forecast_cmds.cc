@@ -1,5 +1,6 @@
 // forecast, anomalies and budget: time series from a CSV file or from stored daily spend.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -115,13 +116,16 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     }
     currency = currencies.empty() ? "USD" : *currencies.begin();
   }
-  std::map<std::vector<std::string>, std::map<Date, double>> groups;
+  std::map<std::vector<std::string>, std::map<Date, Decimal>> groups;
   for (const auto& r : *rows) {
     std::vector<std::string> key(r.keys.begin(), r.keys.end() - 1);
     auto d = forecasting::parse_date(r.keys.back());
     if (!d) return d.status();
     const auto it = r.cost.find(currency);
-    groups[key][*d] += it == r.cost.end() ? 0.0 : it->second.to_double();
+    Decimal& day = groups[key][*d];
+    if (it != r.cost.end() && !Decimal::add_checked(day, it->second, &day)) {
+      return out_of_range("stored spend on " + r.keys.back() + " overflows");
+    }
   }
   if (groups.empty()) {
     return not_found("no stored spend matches (" +
@@ -603,8 +607,18 @@ Result<std::vector<double>> parse_thresholds(const std::string& text) {
   return parse_percentages(text, "--thresholds", false, "50,80,100");
 }
 
-json status_json(const forecasting::BudgetStatus& st, double amount, const std::string& period,
-                 const forecasting::DateRange& range, Date as_of, double level) {
+// Money as a JSON number: rounded half-even to cents, the point where budgets are displayed (its
+// double prints as those digits).
+json cents(const Decimal& v) {
+  const std::string text = v.to_string_fixed(2);
+  double x = 0;
+  std::from_chars(text.data(), text.data() + text.size(), x);
+  return x;
+}
+
+json status_json(const forecasting::BudgetStatus& st, const Decimal& amount,
+                 const std::string& period, const forecasting::DateRange& range, Date as_of,
+                 double level) {
   using forecasting::format_date;
   json crossed = json::array();
   for (const auto& c : st.thresholds_crossed) {
@@ -612,30 +626,29 @@ json status_json(const forecasting::BudgetStatus& st, double amount, const std::
                        {"basis", c.actual ? "actual" : "forecast"},
                        {"date", format_date(c.date)}});
   }
-  auto cents = [](double v) { return num(std::round(v * 100) / 100); };
-  auto maybe = [](const std::optional<double>& v, double unit) {
-    return v ? num(std::round(*v * unit) / unit) : json(nullptr);
-  };
-  return {{"amount", num(amount)},
-          {"period", period},
-          {"period_start", format_date(range.start)},
-          {"period_end", format_date(range.end)},
-          {"as_of", format_date(as_of)},
-          {"spent", cents(st.spent)},
-          {"projected_total", cents(st.projected_total)},
-          {"projected_lower", maybe(st.projected_lower, 100)},
-          {"projected_upper", maybe(st.projected_upper, 100)},
-          {"interval_level", num(level * 100)},
-          {"probability_over", maybe(st.probability_over, 10000)},
-          {"exhaustion_date",
-           st.exhaustion_date ? json(format_date(*st.exhaustion_date)) : json(nullptr)},
-          {"exhausted", st.exhausted},
-          {"run_rate_total", cents(st.run_rate_total)},
-          {"thresholds_crossed", crossed},
-          {"days_elapsed", st.days_elapsed},
-          {"days_remaining", st.days_remaining},
-          {"model", st.model.empty() ? json(nullptr) : json(st.model)},
-          {"reason", st.reason}};
+  auto maybe = [](const std::optional<Decimal>& v) { return v ? cents(*v) : json(nullptr); };
+  return {
+      {"amount", cents(amount)},
+      {"period", period},
+      {"period_start", format_date(range.start)},
+      {"period_end", format_date(range.end)},
+      {"as_of", format_date(as_of)},
+      {"spent", cents(st.spent)},
+      {"projected_total", cents(st.projected_total)},
+      {"projected_lower", maybe(st.projected_lower)},
+      {"projected_upper", maybe(st.projected_upper)},
+      {"interval_level", num(level * 100)},
+      {"probability_over",
+       st.probability_over ? num(std::round(*st.probability_over * 10000) / 10000) : json(nullptr)},
+      {"exhaustion_date",
+       st.exhaustion_date ? json(format_date(*st.exhaustion_date)) : json(nullptr)},
+      {"exhausted", st.exhausted},
+      {"run_rate_total", cents(st.run_rate_total)},
+      {"thresholds_crossed", crossed},
+      {"days_elapsed", st.days_elapsed},
+      {"days_remaining", st.days_remaining},
+      {"model", st.model.empty() ? json(nullptr) : json(st.model)},
+      {"reason", st.reason}};
 }
 
 void print_status(const json& j) {
@@ -879,7 +892,7 @@ int run_budget_status(const BudgetCmd& o) {
         // No spend in the window read: zeros over that window (as the note says), whose
         // forecast is zero with no spread; one zero alone would give no interval at all.
         series = std::vector<NamedSeries>{
-            {{}, {}, forecasting::zero_filled_daily({{from, 0.0}}, as_of), std::nullopt}};
+            {{}, {}, forecasting::zero_filled_daily({{from, Decimal()}}, as_of), std::nullopt}};
       }
       auto& named = (*series)[0];
       work.push_back({std::move(b), std::move(named.series), named.last_record});
@@ -892,6 +905,7 @@ int run_budget_status(const BudgetCmd& o) {
     }
   }
   json out = json::array();
+  std::string over;  // the budgets at --fail-at
   for (const auto& [b, series, last_record] : work) {
     auto range = resolve_period(b.period, as_of);
     if (!range) {
@@ -899,7 +913,7 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitUsage;
     }
     BudgetOptions bo;
-    bo.amount = b.amount.to_double();
+    bo.amount = b.amount;
     bo.period = *range;
     bo.as_of = as_of;
     bo.thresholds = b.thresholds;
@@ -911,6 +925,18 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitFailure;
     }
     json j = status_json(*st, bo.amount, b.period, *range, as_of, bo.level);
+    // --fail-at: the projection includes what is spent, so reaching the percentage by either
+    // counts (credits can bring the projection below the spend).
+    if (o.fail_at) {
+      auto limit = percent_of(b.amount, *o.fail_at);
+      if (!limit) {
+        report(limit.status().with_context("--fail-at"));
+        return kExitUsage;
+      }
+      if (std::max(st->spent, st->projected_total) >= *limit) {
+        over += (over.empty() ? "" : ", ") + (b.name.empty() ? std::string("the budget") : b.name);
+      }
+    }
     if (!b.name.empty()) {
       j["name"] = b.name;
       j["currency"] = b.currency;
@@ -937,23 +963,12 @@ int run_budget_status(const BudgetCmd& o) {
   } else {
     for (const auto& j : out) print_status(j);
   }
-  if (o.fail_at) {
-    // The projection includes what is spent: reaching the percentage by either counts.
-    std::string over;
-    for (const auto& j : out) {
-      const double amount = j["amount"].get<double>();
-      const double at = std::max(j["spent"].get<double>(), j["projected_total"].get<double>());
-      if (at >= amount * *o.fail_at / 100) {
-        over += (over.empty() ? "" : ", ") + j.value("name", std::string("the budget"));
-      }
-    }
-    if (!over.empty()) {
-      char pct[32];
-      std::snprintf(pct, sizeof pct, "%g%%", *o.fail_at);
-      report(out_of_range(over + ": spent or projected at " + pct +
-                          " of the amount or more (--fail-at)"));
-      return kExitOverBudget;
-    }
+  if (!over.empty()) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, "%g%%", *o.fail_at);
+    report(out_of_range(over + ": spent or projected at " + pct +
+                        " of the amount or more (--fail-at)"));
+    return kExitOverBudget;
   }
   return kExitOk;
 }

@@ -103,14 +103,68 @@ TEST(SeriesTest, ReadsRowsInDateOrderAndSaysSo) {
 
 TEST(SeriesTest, ZeroFilledDailyCountsADayWithoutRecordsAsNoSpend) {
   const Date d0 = *parse_date("2026-10-01");
-  const std::map<Date, double> by_day{
-      {d0, 1.5}, {d0 + std::chrono::days(2), 2.5}, {d0 + std::chrono::days(5), 9}};
+  const std::map<Date, Decimal> by_day{{d0, *Decimal::parse("1.5")},
+                                       {d0 + std::chrono::days(2), *Decimal::parse("2.5")},
+                                       {d0 + std::chrono::days(5), Decimal::from_int(9)}};
   const Series s = zero_filled_daily(by_day, d0 + std::chrono::days(3));
   EXPECT_EQ(s.values, (std::vector<double>{1.5, 0, 2.5, 0}));  // the 6th is after `last`
+  EXPECT_EQ(s.exact, (std::vector<Decimal>{by_day.at(d0), Decimal(),
+                                           by_day.at(d0 + std::chrono::days(2)), Decimal()}));
   EXPECT_EQ(s.dates.front(), d0);
   EXPECT_EQ(s.frequency, Frequency::kDaily);
   EXPECT_TRUE(s.filled.empty() && s.notes.empty());
   EXPECT_EQ(zero_filled_daily({}, d0).size(), 0u);
+}
+
+// A CSV's decimal text is kept exactly beside the doubles (budgets count spend from it): 0.1 +
+// 0.2 is 0.3, and a gap is interpolated exactly, half-even at the 24th digit. A value with more
+// digits than a Decimal holds leaves the series without exact values (the doubles still serve).
+TEST(SeriesTest, KeepsTheCsvValuesExactly) {
+  auto s = parse_series_csv("date,value\n2025-01-01,0.1\n2025-01-02,0.2\n2025-01-05,1e-3\n",
+                            "spend.csv");
+  ASSERT_TRUE(s.has_value()) << s.status().to_string();
+  std::vector<std::string> text;
+  for (const auto& d : s->exact) text.push_back(d.to_string());
+  EXPECT_EQ(text, (std::vector<std::string>{"0.1", "0.2", "0.133666666666666666666667",
+                                            "0.067333333333333333333333", "0.001"}));
+  auto thirds = parse_series_csv(
+      "date,value\n2025-01-01,0\n2025-01-02,0\n2025-01-05,1\n2025-01-06,1\n", "s.csv");
+  ASSERT_TRUE(thirds.has_value()) << thirds.status().to_string();
+  EXPECT_EQ(thirds->exact[2].to_string(), "0.333333333333333333333333");
+  EXPECT_EQ(thirds->exact[3].to_string(), "0.666666666666666666666667");
+  auto fine = parse_series_csv("date,value\n2025-01-01,0.1234567890123456789012345\n2025-01-02,1\n",
+                               "s.csv");
+  ASSERT_TRUE(fine.has_value());
+  EXPECT_TRUE(fine->exact.empty());
+  EXPECT_EQ(fine->values.size(), 2u);
+}
+
+// Spend so far is exact money from the exact values (the doubles' sum of 0.1, 0.2 and 0.005 is
+// not 0.305); the forecast's days enter through to_money, half-even at 9 digits.
+TEST(BudgetTest, SpendIsExactAndForecastsBecomeMoneyInOnePlace) {
+  auto s = parse_series_csv("date,value\n2025-03-01,0.1\n2025-03-02,0.2\n2025-03-03,0.005\n",
+                            "spend.csv");
+  ASSERT_TRUE(s.has_value()) << s.status().to_string();
+  BudgetOptions o;
+  o.amount = Decimal::from_int(1);
+  o.as_of = *parse_date("2025-03-03");
+  o.period = *resolve_period("2025-03-01..2025-03-03", o.as_of);
+  auto st = budget_status(*s, o);
+  ASSERT_TRUE(st.has_value()) << st.status().to_string();
+  EXPECT_EQ(st->spent.to_string(), "0.305");
+  EXPECT_EQ(st->projected_total, st->spent);  // the period has ended
+  EXPECT_EQ(st->run_rate_total, st->spent);
+  EXPECT_EQ(to_money(0.1 + 0.2)->to_string(), "0.3");
+  EXPECT_EQ(to_money(1e300).status().code(), StatusCode::kOutOfRange);
+  EXPECT_FALSE(to_money(std::nan("")).has_value());
+  EXPECT_EQ(percent_of(*Decimal::parse("333.33"), 50)->to_string(), "166.665");
+  EXPECT_EQ(percent_of(Decimal::from_int(12000), 12.5)->to_string(), "1500");
+  // Exact values that are not the values are refused, not silently preferred.
+  Series off = *s;
+  off.exact[1] = Decimal::from_int(7);
+  auto refused = budget_status(off, o);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.status().message().find("2025-03-02"), std::string::npos);
 }
 
 TEST(SeriesTest, ErrorsNameFileLineAndField) {
@@ -952,34 +1006,43 @@ TEST(BudgetTest, AprilProjectionAndExhaustionMatchTheTruth) {
   const auto truth = nlohmann::json::parse(testing::read_file(
       testing::shared_path("data/series/llm_daily_spend_dev.truth.json")))["budget_truth"];
   BudgetOptions o;
-  o.amount = 12000;
+  o.amount = Decimal::from_int(12000);
   o.as_of = *parse_date("2025-04-16");
   o.period = *resolve_period("2025-04", o.as_of);
   auto st = budget_status(s, o);
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
-  EXPECT_NEAR(st->spent, truth["mtd_actual_before_holdout"].get<double>(), 1e-6);
+  EXPECT_EQ(st->spent, *Decimal::parse(truth["mtd_actual_before_holdout"].dump()));
   const double actual = truth["actual_month_total"].get<double>();
-  EXPECT_LE(std::abs(st->projected_total - actual) / actual, 0.03) << st->projected_total;
+  const double projected = st->projected_total.to_double();
+  EXPECT_LE(std::abs(projected - actual) / actual, 0.03) << projected;
   ASSERT_TRUE(st->projected_lower && st->projected_upper && st->probability_over);
-  EXPECT_LE(*st->projected_lower, actual);
-  EXPECT_GE(*st->projected_upper, actual);
+  EXPECT_LE(st->projected_lower->to_double(), actual);
+  EXPECT_GE(st->projected_upper->to_double(), actual);
   ASSERT_TRUE(st->exhaustion_date.has_value());
   const auto want = *parse_date(truth["actual_exhaustion_date"].get<std::string>());
   EXPECT_LE(std::abs((*st->exhaustion_date - want).count()), 1);
   EXPECT_GT(*st->probability_over, 0.9);
-  EXPECT_NEAR(st->run_rate_total, 7695.82 / 16 * 30, 1e-6);
+  EXPECT_EQ(st->run_rate_total, *Decimal::parse("14429.6625"));  // 7695.82 / 16 * 30
   ASSERT_EQ(st->thresholds_crossed.size(), 3u);
   EXPECT_TRUE(st->thresholds_crossed[0].actual);
   EXPECT_FALSE(st->thresholds_crossed[2].actual);
 }
 
 // A budget of `amount` for the month of `as_of` (YYYY-MM-DD).
-BudgetOptions month_budget(double amount, const char* as_of) {
+BudgetOptions month_budget(int64_t amount, const char* as_of) {
   BudgetOptions o;
-  o.amount = amount;
+  o.amount = Decimal::from_int(amount);
   o.as_of = *parse_date(as_of);
   o.period = *resolve_period("month", o.as_of);
   return o;
+}
+
+// `s` with day i's spend cut to `tenths` tenths of it (values and exact values alike).
+Series part_of_day(const Series& s, size_t i, int tenths) {
+  Series out = s;
+  out.values[i] *= tenths / 10.0;
+  out.exact[i] = *out.exact[i].mul_div(tenths, 10);
+  return out;
 }
 
 // Run as of today, the as-of day holds part of a day's spend: fitted as a day it would drag the
@@ -994,36 +1057,36 @@ TEST(BudgetTest, ARunningAsOfDayNeitherDragsNorDropsTheProjection) {
   BudgetOptions o = month_budget(12000, "2025-04-16");
   const auto whole = budget_status(full, o);
   ASSERT_TRUE(whole.has_value());
+  const double whole_total = whole->projected_total.to_double();
   const size_t today = static_cast<size_t>((o.as_of - full.dates.front()).count());
-  for (double part : {0.3, 0.0}) {
-    Series s = full;
-    s.values[today] *= part;
+  for (int tenths : {3, 0}) {
+    const Series s = part_of_day(full, today, tenths);
     auto dragged = budget_status(s, o);
     o.as_of_partial = true;
     auto st = budget_status(s, o);
     o.as_of_partial = false;
     ASSERT_TRUE(st.has_value() && dragged.has_value());
-    EXPECT_NEAR(st->spent, whole->spent - full.values[today] * (1 - part), 1e-6);
-    EXPECT_LE(std::abs(st->projected_total - whole->projected_total) / whole->projected_total, 0.01)
-        << part << ": " << st->projected_total << " against " << whole->projected_total;
-    EXPECT_LE(std::abs(st->projected_total - actual) / actual, 0.03) << st->projected_total;
-    EXPECT_GT(std::abs(dragged->projected_total - whole->projected_total),
-              std::abs(st->projected_total - whole->projected_total));
+    EXPECT_EQ(st->spent, whole->spent - (full.exact[today] - s.exact[today]));
+    const double total = st->projected_total.to_double();
+    EXPECT_LE(std::abs(total - whole_total) / whole_total, 0.01)
+        << tenths << ": " << total << " against " << whole_total;
+    EXPECT_LE(std::abs(total - actual) / actual, 0.03) << total;
+    EXPECT_GT(std::abs(dragged->projected_total.to_double() - whole_total),
+              std::abs(total - whole_total));
     EXPECT_NE(st->reason.find("the as-of day is still running"), std::string::npos);
     ASSERT_TRUE(st->exhaustion_date.has_value());
     EXPECT_LE(std::abs((*st->exhaustion_date - *whole->exhaustion_date).count()), 1);
   }
   // The as-of day as the period's last: only the rest of it is projected.
   o = month_budget(12000, "2025-04-30");
-  Series s = full;
   const size_t last = static_cast<size_t>((o.as_of - full.dates.front()).count());
-  s.values[last] *= 0.5;
   o.as_of_partial = true;
-  auto end = budget_status(s, o);
+  auto end = budget_status(part_of_day(full, last, 5), o);
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->days_remaining, 0);
   EXPECT_GT(end->projected_total, end->spent);
-  EXPECT_LE(std::abs(end->projected_total - actual) / actual, 0.01) << end->projected_total;
+  const double total = end->projected_total.to_double();
+  EXPECT_LE(std::abs(total - actual) / actual, 0.01) << total;
 }
 
 TEST(BudgetTest, PeriodsAndErrors) {
@@ -1039,12 +1102,13 @@ TEST(BudgetTest, PeriodsAndErrors) {
   BudgetOptions o = month_budget(1000, "2025-05-02");
   auto st = budget_status(*s, o);
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
-  EXPECT_EQ(st->spent, 20);
+  EXPECT_EQ(st->spent, Decimal::from_int(20));
   EXPECT_FALSE(st->exhaustion_date.has_value());  // 10 a day never reaches 1000 in May
-  EXPECT_NEAR(st->projected_total, 310, 1e-6);
+  EXPECT_EQ(st->projected_total, Decimal::from_int(310));
+  EXPECT_EQ(st->run_rate_total, Decimal::from_int(310));
   o.as_of = *parse_date("2025-06-01");
   EXPECT_FALSE(budget_status(*s, o).has_value());
-  o.amount = 0;
+  o.amount = Decimal();
   EXPECT_FALSE(budget_status(*s, o).has_value());
 
   // One day of spend says nothing about how the next days vary: a projection, no interval, no
@@ -1053,7 +1117,7 @@ TEST(BudgetTest, PeriodsAndErrors) {
   ASSERT_TRUE(one.has_value());
   st = budget_status(*one, month_budget(100, "2025-01-01"));
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
-  EXPECT_NEAR(st->projected_total, 155, 1e-9);
+  EXPECT_EQ(st->projected_total, Decimal::from_int(155));
   EXPECT_FALSE(st->projected_lower || st->projected_upper || st->probability_over);
 }
 
@@ -1098,7 +1162,7 @@ TEST(BudgetTest, NegativeSpendKeepsTheIntervalAroundTheProjection) {
   ASSERT_TRUE(s.has_value());
   auto st = budget_status(*s, month_budget(1000, "2025-02-05"));
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
-  EXPECT_LT(st->spent, 0);
+  EXPECT_LT(st->spent, Decimal());
   ASSERT_TRUE(st->projected_lower && st->projected_upper);
   EXPECT_LT(*st->projected_lower, st->projected_total);
   EXPECT_GT(*st->projected_upper, st->projected_total);

@@ -56,10 +56,18 @@ Result<DateRange> resolve_period(std::string_view spec, Date as_of) {
                           "YYYY-MM-DD..YYYY-MM-DD (inclusive, start <= end)");
 }
 
-Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
-  if (!(o.amount > 0) || !std::isfinite(o.amount)) {
-    return invalid_argument("budget amount must be > 0");
+Result<Decimal> to_money(double v) { return Decimal::from_double(v, kMoneyPlaces); }
+
+Result<Decimal> percent_of(Decimal amount, double percent) {
+  if (!std::isfinite(percent) || std::abs(percent) > 1e9) {
+    return out_of_range("percentage " + std::to_string(percent) + " is out of range");
   }
+  // In millionths of a percent: amount * millionths / 10^8.
+  return amount.mul_div(std::llround(percent * 1e6), 100'000'000);
+}
+
+Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
+  if (!(o.amount > Decimal())) return invalid_argument("budget amount must be > 0");
   if (s.size() == 0) return invalid_argument("the spend series is empty");
   if (s.size() > 1 && s.frequency != Frequency::kDaily) {
     return invalid_argument("budget status needs a daily series, got a " +
@@ -74,6 +82,22 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     if (!(t > 0) || !std::isfinite(t))
       return invalid_argument("thresholds must be percentages > 0");
   }
+  // Each day's spend as money: exact when the series has exact values (which must be its values).
+  if (!s.exact.empty() && s.exact.size() != s.size()) {
+    return invalid_argument("the series has " + std::to_string(s.exact.size()) +
+                            " exact values for " + std::to_string(s.size()) + " values");
+  }
+  for (size_t i = 0; i < s.exact.size(); ++i) {
+    const double e = s.exact[i].to_double();
+    if (std::abs(e - s.values[i]) > 1e-9 * std::max(1.0, std::abs(e))) {
+      return invalid_argument("the series' exact value for " + format_date(s.dates[i]) + " (" +
+                              s.exact[i].to_string() + ") is not its value (" +
+                              std::to_string(s.values[i]) + ")");
+    }
+  }
+  auto day_money = [&](size_t i) -> Result<Decimal> {
+    return s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
+  };
   const DateRange& p = o.period;
   BudgetStatus st;
   const size_t upto = static_cast<size_t>((o.as_of - s.dates.front()).count()) + 1;
@@ -82,21 +106,31 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   // Spend so far, and the day each threshold (and the whole amount) was crossed.
   std::vector<double> thresholds = o.thresholds;
   std::sort(thresholds.begin(), thresholds.end());
+  std::vector<Decimal> levels;  // the amount at each threshold
+  for (double t : thresholds) {
+    auto level = percent_of(o.amount, t);
+    if (!level) return level.status();
+    levels.push_back(*level);
+  }
   std::vector<std::optional<Date>> crossed(thresholds.size());
   std::optional<Date> exhausted_on;
-  double cum = 0;
-  auto account = [&](Date d, double v, bool actual) {
-    cum += v;
+  Decimal cum;
+  auto account = [&](Date d, Decimal v, bool actual) -> Status {
+    if (!Decimal::add_checked(cum, v, &cum)) return out_of_range("the period's spend overflows");
     for (size_t i = 0; i < thresholds.size(); ++i) {
-      if (!crossed[i] && cum >= o.amount * thresholds[i] / 100) {
+      if (!crossed[i] && cum >= levels[i]) {
         crossed[i] = d;
         st.thresholds_crossed.push_back({thresholds[i], actual, d});
       }
     }
     if (!exhausted_on && cum >= o.amount) exhausted_on = d;
+    return Status::ok();
   };
   for (size_t i = 0; i < upto; ++i) {
-    if (s.dates[i] >= p.start && s.dates[i] <= p.end) account(s.dates[i], s.values[i], true);
+    if (s.dates[i] < p.start || s.dates[i] > p.end) continue;
+    auto v = day_money(i);
+    if (!v) return v.status();
+    if (auto done = account(s.dates[i], *v, true); !done.ok()) return done;
   }
   st.spent = cum;
   st.exhausted = exhausted_on.has_value();
@@ -107,11 +141,12 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   const Date next = o.as_of + days(1);
   const Date rest_start = std::max(next, p.start);
   st.days_remaining = rest_start > p.end ? 0 : static_cast<int>((p.end - rest_start).count()) + 1;
-  st.run_rate_total = st.days_elapsed > 0
-                          ? st.spent / st.days_elapsed * (st.days_elapsed + st.days_remaining)
-                          : 0.0;
+  if (st.days_elapsed > 0) {
+    auto rate = st.spent.mul_div(st.days_elapsed + st.days_remaining, st.days_elapsed);
+    if (!rate) return rate.status();
+    st.run_rate_total = *rate;
+  }
 
-  st.projected_total = st.spent;
   const bool nonneg_history =
       std::all_of(history.begin(), history.end(), [](double v) { return v >= 0; });
   // A running as-of day holds part of a day, so it is not fitted: the model forecasts it from the
@@ -136,16 +171,20 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     const int skip = horizon - st.days_remaining;  // steps before the remaining days
     int counted = skip;                            // the first step counted in the projection
     const Date last_fitted = s.dates[fit_n - 1];
+    // A forecast day's spend enters the projection as money.
+    auto project = [&](Date d, double v) -> Status {
+      auto m = to_money(v);
+      if (!m) return m.status().with_context("the forecast for " + format_date(d));
+      return account(d, *m, false);
+    };
     if (running_in_period) {  // the as-of day is step 1
-      const double rest = std::max(0.0, fc[0].value - history.back());
-      st.projected_total += rest;
-      account(o.as_of, rest, false);
+      if (auto done = project(o.as_of, std::max(0.0, fc[0].value - history.back())); !done.ok())
+        return done;
       counted = 0;
     }
     for (int i = skip; i < horizon; ++i) {
-      const double v = fc[static_cast<size_t>(i)].value;  // floored at zero for spend
-      st.projected_total += v;
-      account(last_fitted + days(i + 1), v, false);
+      const Date d = last_fitted + days(i + 1);
+      if (auto done = project(d, fc[static_cast<size_t>(i)].value); !done.ok()) return done;
     }
     // The variance of the counted days' total; days before them add their errors to the states,
     // which the model's closed form covers only from the first step, so take the whole horizon's
@@ -157,20 +196,28 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   } else {
     st.reason = "the period has ended by the as-of date: the total is the spend";
   }
+  st.projected_total = cum;
   const double sd = std::sqrt(var);
   const double z = detail::t_quantile(0.5 + o.level / 2, df);
   if (spread) {
-    st.projected_lower = st.projected_total - z * sd;
+    auto half = to_money(z * sd);
+    if (!half) return half.status().with_context("the projection's interval");
+    Decimal lower, upper;
+    if (!Decimal::add_checked(st.projected_total, -*half, &lower) ||
+        !Decimal::add_checked(st.projected_total, *half, &upper)) {
+      return out_of_range("the projection's interval overflows");
+    }
     // Spend that is never negative cannot end below what is spent already.
-    if (nonneg_history) st.projected_lower = std::max(st.spent, *st.projected_lower);
-    st.projected_upper = st.projected_total + z * sd;
+    st.projected_lower = nonneg_history ? std::max(st.spent, lower) : lower;
+    st.projected_upper = upper;
   }
   if (st.exhausted) {
     st.probability_over = st.spent > o.amount ? 1.0 : st.days_remaining > 0 ? 1.0 : 0.0;
   } else if (!spread) {
     // Unknown: one day says nothing about how the next ones vary.
   } else if (sd > 0) {
-    st.probability_over = 1 - detail::t_cdf((o.amount - st.projected_total) / sd, df);
+    st.probability_over =
+        1 - detail::t_cdf((o.amount.to_double() - st.projected_total.to_double()) / sd, df);
   } else {
     st.probability_over = st.projected_total > o.amount ? 1.0 : 0.0;
   }

@@ -2056,7 +2056,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   }
   if (sel.fit.variance_scale > 1) {
     std::snprintf(buf, sizeof buf,
-                  "; intervals widened to the backtest's errors (variance x%.3g, the mean ratio "
+                  "; intervals widened to the backtest's errors (variance x%.3f, the mean ratio "
                   "of its squared errors to the model's variances)",
                   sel.fit.variance_scale);
     sel.reason += buf;

@@ -183,7 +183,7 @@ int default_season(Frequency f) {
 }
 
 Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
-                           const SeriesOrigin* origin) {
+                           const SeriesOrigin* origin, std::vector<Decimal> exact) {
   // An error about the date (or with `value`, the value) at input index i, or about the whole
   // series (i unset).
   auto fail = [&](std::optional<size_t> i, const std::string& what, bool value = false) -> Status {
@@ -195,7 +195,9 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
     }
     return invalid_argument(origin->file + ": " + what);
   };
-  if (dates.size() != values.size()) return fail({}, "dates and values differ in length");
+  if (dates.size() != values.size() || (!exact.empty() && exact.size() != values.size())) {
+    return fail({}, "dates and values differ in length");
+  }
   if (values.empty()) return fail({}, "the series has no values");
   std::vector<size_t> order(dates.size());
   std::iota(order.begin(), order.end(), 0);
@@ -216,6 +218,7 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
     }
     s.dates.push_back(dates[i]);
     s.values.push_back(values[i]);
+    if (!exact.empty()) s.exact.push_back(exact[i]);
   }
   if (s.size() == 1) return s;
 
@@ -254,6 +257,7 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
   };
   Series out;
   out.frequency = f;
+  bool exact_ok = !s.exact.empty();
   for (size_t i = 0; i < s.size(); ++i) {
     if (i > 0) {
       int steps = 0;
@@ -271,11 +275,20 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
         out.dates.push_back(advance(s.dates[i - 1], f, k));
         out.values.push_back(s.values[i - 1] * (1 - w) + s.values[i] * w);
         out.filled.push_back(out.values.size() - 1);
+        if (exact_ok) {  // a + (b - a) * k / steps, rounded once
+          Decimal diff, v;
+          exact_ok = Decimal::add_checked(s.exact[i], -s.exact[i - 1], &diff);
+          auto part = exact_ok ? diff.mul_div(k, steps) : Result<Decimal>(Decimal());
+          exact_ok = exact_ok && part && Decimal::add_checked(s.exact[i - 1], *part, &v);
+          if (exact_ok) out.exact.push_back(v);
+        }
       }
     }
     out.dates.push_back(s.dates[i]);
     out.values.push_back(s.values[i]);
+    if (exact_ok) out.exact.push_back(s.exact[i]);
   }
+  if (!exact_ok) out.exact.clear();
   if (!std::is_sorted(dates.begin(), dates.end())) {
     out.notes.push_back("the values were not in date order; they are read in date order");
   }
@@ -292,14 +305,16 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
   return out;
 }
 
-Series zero_filled_daily(const std::map<Date, double>& by_day, Date last) {
+Series zero_filled_daily(const std::map<Date, Decimal>& by_day, Date last) {
   Series out;
   out.frequency = Frequency::kDaily;
   if (by_day.empty()) return out;
   for (Date d = by_day.begin()->first; d <= last; d += std::chrono::days(1)) {
     const auto it = by_day.find(d);
+    const Decimal v = it == by_day.end() ? Decimal() : it->second;
     out.dates.push_back(d);
-    out.values.push_back(it == by_day.end() ? 0.0 : it->second);
+    out.values.push_back(v.to_double());
+    out.exact.push_back(v);
   }
   return out;
 }
@@ -355,6 +370,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   const std::string value_name(header[static_cast<size_t>(value_col)]);
   std::vector<Date> dates;
   std::vector<double> values;
+  std::vector<Decimal> exact;  // cleared at the first value that does not fit a Decimal
+  bool exact_ok = true;
   SeriesOrigin origin{src, {}, date_name, value_name};
   while (next_line(line)) {
     const auto cells = split_csv(line);
@@ -374,8 +391,14 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     dates.push_back(*d);
     values.push_back(x);
     origin.lines.push_back(line_no);
+    if (exact_ok) {
+      auto e = Decimal::parse(v);
+      exact_ok = e.has_value();
+      if (exact_ok) exact.push_back(*e);
+    }
   }
-  return make_series(std::move(dates), std::move(values), &origin);
+  if (!exact_ok) exact.clear();
+  return make_series(std::move(dates), std::move(values), &origin, std::move(exact));
 }
 
 Result<Series> read_series_csv(const std::string& path) {

@@ -492,11 +492,15 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     hq.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
     auto history = source_(hq);
     if (!history) return history.status();
-    std::map<forecasting::Date, double> by_day;
+    std::map<forecasting::Date, Decimal> by_day;
     for (const auto& row : *history) {
       auto d = forecasting::parse_date(row.keys[0]);
       if (!d) return d.status();
-      if (*d >= first) by_day[*d] += cost_in(row.cost, cur).to_double();
+      if (*d < first) continue;
+      Decimal& day = by_day[*d];
+      if (!Decimal::add_checked(day, cost_in(row.cost, cur), &day)) {
+        return out_of_range("spend on " + row.keys[0] + " overflows");
+      }
     }
     const std::vector<double> y = forecasting::zero_filled_daily(by_day, last).values;
     forecasting::AutoOptions ao;

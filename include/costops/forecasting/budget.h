@@ -22,8 +22,18 @@ struct DateRange {
 /// Errors (kInvalidArgument) quote the spec and list the accepted forms.
 Result<DateRange> resolve_period(std::string_view spec, Date as_of);
 
+/// The one conversion of forecasting's doubles back to money (CONVENTIONS): `v` rounded
+/// half-even to kMoneyPlaces fractional digits, finer than any spend forecast means. Errors
+/// (kOutOfRange) on a value that is not finite or beyond Decimal's range.
+inline constexpr int kMoneyPlaces = 9;
+Result<Decimal> to_money(double v);
+
+/// `percent` % of `amount`, exact for a percentage of up to 6 fractional digits (it is rounded
+/// to 6). Errors (kOutOfRange) on a percentage beyond +/-10^9 or a result beyond Decimal's range.
+Result<Decimal> percent_of(Decimal amount, double percent);
+
 struct BudgetOptions {
-  double amount = 0;  // REQUIRES: > 0
+  Decimal amount;  // > 0
   DateRange period;
   Date as_of;  // data after this day is ignored
   std::vector<double> thresholds{50, 80, 100};
@@ -42,15 +52,20 @@ struct ThresholdCrossing {
   Date date;
 };
 
+/// Amounts are money: `spent` is exact when the series has exact values (Series::exact, as read
+/// from a CSV or the store), and the forecast's days enter the others through to_money.
 struct BudgetStatus {
-  double spent = 0;  // in the period, up to and including as_of
-  double projected_total = 0;
-  /// The interval at BudgetOptions' level and P(period total > amount), 0..1; unset when the
-  /// forecast has no error variance to give them (one day of history: has_error_variance).
-  std::optional<double> projected_lower, projected_upper, probability_over;
-  std::optional<Date> exhaustion_date;  // unset: not expected within the period
-  bool exhausted = false;               // already spent the whole amount
-  double run_rate_total = 0;            // spent / days elapsed * days in the period
+  Decimal spent;  // in the period, up to and including as_of
+  Decimal projected_total;
+  /// The interval at BudgetOptions' level; unset when the forecast has no error variance to give
+  /// it (one day of history: has_error_variance).
+  std::optional<Decimal> projected_lower, projected_upper;
+  std::optional<double> probability_over;  // P(period total > amount), 0..1; unset likewise
+  std::optional<Date> exhaustion_date;     // unset: not expected within the period
+  bool exhausted = false;                  // already spent the whole amount
+  /// spent / days elapsed * days in the period (half-even at Decimal's last digit); 0 before the
+  /// period starts.
+  Decimal run_rate_total;
   std::vector<ThresholdCrossing> thresholds_crossed;
   int days_elapsed = 0, days_remaining = 0;
   std::string model, reason;  // the forecast model (empty: the period has ended) and why
@@ -59,7 +74,8 @@ struct BudgetStatus {
 /// Computes a budget's status from a daily series (values: spend per day). The forecast is the
 /// automatically selected model (anomalies cleaned) fitted to the data up to as_of; forecasts
 /// below zero count as zero. Errors (kInvalidArgument): a series that is not daily, as_of after
-/// the series' last day or before its first, amount <= 0.
+/// the series' last day or before its first, amount <= 0, exact values that are not the values;
+/// (kOutOfRange) amounts beyond Decimal's range.
 Result<BudgetStatus> budget_status(const Series& daily, const BudgetOptions& options);
 
 }  // namespace costops::forecasting

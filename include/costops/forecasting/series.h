@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "costops/domain/decimal.h"
 #include "costops/domain/status.h"
 
 namespace costops::forecasting {
@@ -25,6 +26,10 @@ std::string_view frequency_name(Frequency f);
 struct Series {
   std::vector<Date> dates;
   std::vector<double> values;
+  /// The values as exact decimals, one per value, when the input had them (a CSV's decimal
+  /// text, stored spend); empty otherwise. A filled value is interpolated here exactly too
+  /// (half-even at Decimal's last digit). Budgets count spend from these.
+  std::vector<Decimal> exact;
   Frequency frequency = Frequency::kDaily;
   /// What was done to make the input regular (gaps filled), as sentences; empty when nothing.
   std::vector<std::string> notes;
@@ -60,17 +65,18 @@ struct SeriesOrigin {
 /// repeated date, a non-finite value, spacing that is not a whole number of days/months, or more
 /// than half the points missing. With `origin`, an error about one value names its file, line and
 /// field (`spend.csv:7: field "date": ...`, a repeated date with the line it first appeared on),
-/// and the others the file.
+/// and the others the file. `exact`, empty or one per value, becomes the series' exact values.
 Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
-                           const SeriesOrigin* origin = nullptr);
+                           const SeriesOrigin* origin = nullptr, std::vector<Decimal> exact = {});
 
 /// Daily spend from amounts per day: every day from the first in `by_day` through `last` (days
-/// after it left out), a day missing from `by_day` counted as 0 (no records: no spend). Empty
-/// when no day of `by_day` is at or before `last`.
-Series zero_filled_daily(const std::map<Date, double>& by_day, Date last);
+/// after it left out), a day missing from `by_day` counted as 0 (no records: no spend); exact
+/// values too. Empty when no day of `by_day` is at or before `last`.
+Series zero_filled_daily(const std::map<Date, Decimal>& by_day, Date last);
 
 /// Parses CSV text with a header naming a date column ("date", "day", "ds" or "timestamp") and a
-/// value column ("value", "y", "cost" or "spend"; or the only other column). Errors name
+/// value column ("value", "y", "cost" or "spend"; or the only other column). The values are
+/// exact too when every one fits a Decimal (24 fractional digits). Errors name
 /// `source`, the line and the field: `spend.csv:14: field "value": expected a number, got "n/a"`.
 Result<Series> parse_series_csv(std::string_view text, std::string_view source);
 
