@@ -709,7 +709,7 @@ int run_budget_add(const BudgetCmd& o) {
   b.period = o.period;
   b.currency = o.currency;
   auto amount = Decimal::parse(o.amount);
-  if (!amount || !(amount->to_double() > 0)) {
+  if (!amount || !(*amount > Decimal())) {
     report(invalid_argument("--amount: expected a positive decimal, got \"" + o.amount + "\""));
     return kExitUsage;
   }
@@ -854,8 +854,8 @@ int run_budget_status(const BudgetCmd& o) {
     if (o.as_of.empty()) as_of = series->dates.back();
     Budget b;
     auto amount = Decimal::parse(o.amount);
-    if (!amount) {
-      report(amount.status().with_context("--amount"));
+    if (!amount || !(*amount > Decimal())) {
+      report(invalid_argument("--amount: expected a positive decimal, got \"" + o.amount + "\""));
       return kExitUsage;
     }
     b.amount = *amount;

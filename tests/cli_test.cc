@@ -455,6 +455,10 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_NE(r.out.find("projected"), std::string::npos);  // the status is still printed
   EXPECT_EQ(run(april + "120").rc, 0);
   EXPECT_EQ(run(april + "0").rc, 2);
+  r = run("budget status --series " + series + " --amount -5 --period 2025-04");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--amount: expected a positive decimal, got \"-5\""), std::string::npos)
+      << r.err;
 
   // A named model's smoothing parameters can be held; the rest is fitted.
   r = run("forecast --series " + series + " --model hw-add --alpha 0.25 --gamma 0.1 --format json");
