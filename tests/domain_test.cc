@@ -122,6 +122,11 @@ TEST(DecimalTest, DoubleBridgeIsExplicitAndRejectsNonFinite) {
   EXPECT_FALSE(Decimal::from_double(std::nan(""), 2).has_value());
   EXPECT_FALSE(Decimal::from_double(1e300, 2).has_value());
   EXPECT_DOUBLE_EQ(D("0.25").to_double(), 0.25);
+  // The nearest double, so its shortest text is the decimal's.
+  EXPECT_EQ(D("0.03557152").to_double(), 0.03557152);
+  EXPECT_EQ(D("7695.82").to_double(), 7695.82);
+  EXPECT_EQ(D("-123456789.000000000000000001").to_double(), -123456789.0);
+  EXPECT_EQ(D("0.000000000000000000000001").to_double(), 1e-24);
 }
 
 TEST(MoneyTest, SameCurrencyAddsDifferentCurrenciesDoNot) {

@@ -1,5 +1,6 @@
 #include "costops/domain/decimal.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -297,8 +298,12 @@ std::string Decimal::to_string_fixed(int places, RoundingMode mode) const {
 }
 
 double Decimal::to_double() const {
-  const int128 ip = raw_ / kScale, fp = raw_ % kScale;
-  return static_cast<double>(ip) + static_cast<double>(fp) / 1e24;
+  // The exact text read back is correctly rounded; converting the integer and fractional parts
+  // apart rounds twice (0.03557152 became 0.035571519999999995).
+  const std::string text = to_string();
+  double v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
 }
 
 }  // namespace costops
