@@ -651,6 +651,52 @@ json status_json(const forecasting::BudgetStatus& st, const Decimal& amount,
       {"reason", st.reason}};
 }
 
+json change_json(const forecasting::BudgetChange& c) {
+  using forecasting::format_date;
+  auto maybe = [](const std::optional<Decimal>& v) { return v ? cents(*v) : json(nullptr); };
+  json drivers = json::array();
+  for (const auto& d : c.drivers) {
+    drivers.push_back({{"name", d.name},
+                       {"spend_last", cents(d.last)},
+                       {"spend_previous", cents(d.previous)},
+                       {"change", cents(d.change)}});
+  }
+  return {{"since", format_date(c.since)},
+          {"projected_total_then", maybe(c.projected_then)},
+          {"projected_change", maybe(c.projected_change)},
+          {"window_days", c.days},
+          {"window_end", format_date(c.last_day)},
+          {"spend_last", cents(c.last)},
+          {"spend_previous", cents(c.previous)},
+          {"drivers", drivers}};
+}
+
+// "+1.50" or "-0.25" with `dp` decimals.
+std::string signed_amount(double v, int dp) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%+.*f", dp, v);
+  return buf;
+}
+
+void print_change(const json& c, int dp) {
+  if (!c["projected_change"].is_null()) {
+    std::printf("  moved          %12s  since %s (projected %.*f then)\n",
+                signed_amount(c["projected_change"].get<double>(), dp).c_str(),
+                c["since"].get<std::string>().c_str(), dp, c["projected_total_then"].get<double>());
+  }
+  const int n = c["window_days"].get<int>();
+  const double last = c["spend_last"].get<double>(), prev = c["spend_previous"].get<double>();
+  std::printf("  last %d days    %12.*f  against %.*f the %d before", n, dp, last, dp, prev, n);
+  if (prev > 0) std::printf(" (%+.1f%%)", 100 * (last - prev) / prev);
+  std::printf("\n");
+  std::string drivers;
+  for (const auto& d : c["drivers"]) {
+    drivers += (drivers.empty() ? "" : ", ") + d["name"].get<std::string>() + " " +
+               signed_amount(d["change"].get<double>(), dp);
+  }
+  if (!drivers.empty()) std::printf("  drivers        %s\n", drivers.c_str());
+}
+
 void print_status(const json& j) {
   if (j.contains("name")) std::printf("budget %s\n", j["name"].get<std::string>().c_str());
   std::printf("  period %s (%s..%s), as of %s\n", j["period"].get<std::string>().c_str(),
@@ -683,6 +729,7 @@ void print_status(const json& j) {
     std::printf("  crossed %g%% on %s (%s)\n", c["percent"].get<double>(),
                 c["date"].get<std::string>().c_str(), c["basis"].get<std::string>().c_str());
   }
+  if (j.contains("change")) print_change(j["change"], dp);
   for (const auto& n : j["notes"]) std::printf("  note: %s\n", n.get<std::string>().c_str());
 }
 
@@ -834,6 +881,15 @@ int run_budget_status(const BudgetCmd& o) {
     report(invalid_argument("--fail-at must be a percentage > 0, such as 100"));
     return kExitUsage;
   }
+  // A stored budget's spend: its scope, in its currency, in --tz's days.
+  auto budget_source = [&o](const Budget& b) {
+    SeriesSource src;
+    src.db = o.db;
+    src.currency = b.currency;
+    src.tz = o.tz;
+    for (const auto& f : b.scope) src.filters.push_back(f.text());
+    return src;
+  };
   struct Work {
     Budget budget;
     Series series;
@@ -875,11 +931,7 @@ int run_budget_status(const BudgetCmd& o) {
     }
     for (auto& b : *list) {
       if (!o.name.empty() && b.name != o.name) continue;
-      SeriesSource src;
-      src.db = o.db;
-      src.currency = b.currency;
-      src.tz = o.tz;
-      for (const auto& f : b.scope) src.filters.push_back(f.text());
+      SeriesSource src = budget_source(b);
       // A season of history per month of budget is plenty; 180 days covers quarters.
       const Date from = as_of - std::chrono::days(179);
       src.from = format_date(from);
@@ -925,6 +977,34 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitFailure;
     }
     json j = status_json(*st, bo.amount, b.period, *range, as_of, bo.level);
+    // What moved: the projection against a week ago, and stored spend's largest changes by
+    // provider and model between the last week and the one before.
+    auto change = budget_change(series, bo, *st);
+    if (change && stored) {
+      SeriesSource src = budget_source(b);
+      src.group_by = "provider,model";
+      src.from = format_date(change->last_day - std::chrono::days(2 * change->days - 1));
+      auto parts = stored_series(src, change->last_day);
+      if (parts) {
+        std::vector<std::pair<std::string, Series>> named;
+        for (auto& p : *parts) {
+          named.emplace_back(p.group["provider"] + "/" + p.group["model"], std::move(p.series));
+        }
+        auto drivers = spend_drivers(named, *change);
+        if (!drivers) {
+          change = drivers.status();
+        } else {
+          change->drivers = std::move(*drivers);
+        }
+      } else if (parts.status().code() != StatusCode::kNotFound) {
+        change = parts.status();
+      }
+    }
+    if (!change) {
+      report(change.status().with_context(b.name.empty() ? "budget" : "budget " + b.name));
+      return kExitFailure;
+    }
+    j["change"] = change_json(*change);
     // --fail-at: the projection includes what is spent, so reaching the percentage by either
     // counts (credits can bring the projection below the spend).
     if (o.fail_at) {
@@ -1010,6 +1090,9 @@ Stored budgets are evaluated on stored daily spend in their scope (UTC days, or 
 evaluates a date,value CSV of daily spend instead, with --amount and --period. When the as-of
 date is today, today is still running: its spend so far counts, the model is fitted to the days
 before, and the rest of today is projected as its forecast less that spend.
+What moved ("change" in JSON): the projection against the one as of a week earlier, the last 7
+whole days' spend against the 7 before, and for stored budgets the providers' models whose
+spend changed most between those weeks (drivers, the largest change first, up to 5).
 Examples:
   cost-ops budget status
   cost-ops budget status --fail-at 100

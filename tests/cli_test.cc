@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -535,6 +536,38 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_GT(j["budgets"][0]["spent"].get<double>(), 0) << r.out;
   EXPECT_TRUE(j["budgets"][0]["notes"].empty()) << r.out;
   const double stored_projection = j["budgets"][0]["projected_total"].get<double>();
+  // What moved: the projection against a week before, the last 7 days' spend against the 7
+  // before, and the largest changes by provider and model, which query's sums confirm.
+  const auto change = j["budgets"][0]["change"];
+  EXPECT_EQ(change["since"], "2026-10-07");
+  EXPECT_EQ(change["window_end"], "2026-10-14");
+  ASSERT_FALSE(change["projected_total_then"].is_null()) << change;
+  EXPECT_NEAR(change["projected_change"].get<double>(),
+              stored_projection - change["projected_total_then"].get<double>(), 0.011);
+  ASSERT_FALSE(change["drivers"].empty()) << change;
+  ASSERT_LE(change["drivers"].size(), 5u);
+  auto window = [&](const char* from, const char* to) {
+    auto q = run("query --db " + db + " --filter project=search --group-by provider,model " +
+                 "--from " + from + " --to " + to + " --format json");
+    EXPECT_EQ(q.rc, 0) << q.err;
+    std::map<std::string, double> spend;  // in cents, half-even as budget status rounds
+    const auto rows = nlohmann::json::parse(q.out)["rows"];
+    for (const auto& row : rows) {
+      spend[row["provider"].get<std::string>() + "/" + row["model"].get<std::string>()] =
+          std::stod(Decimal::parse(row["cost"]["USD"].get<std::string>())->to_string_fixed(2));
+    }
+    return spend;
+  };
+  auto last = window("2026-10-08", "2026-10-15"), previous = window("2026-10-01", "2026-10-08");
+  double biggest = 1e9;
+  for (const auto& d : change["drivers"]) {
+    const std::string name = d["name"];
+    EXPECT_EQ(d["spend_last"].get<double>(), last[name]) << name;
+    EXPECT_EQ(d["spend_previous"].get<double>(), previous[name]) << name;
+    const double moved = std::abs(d["change"].get<double>());
+    EXPECT_LE(moved, biggest) << "drivers come largest change first";
+    biggest = moved;
+  }
   // A scope with no spend in the 180 days read projects zero, with a zero interval and a 0%
   // chance of overrun (not "no interval", as one day of spend has).
   r = run("budget add idle --db " + db + " --amount 10 --period month --filter project=none");
@@ -565,7 +598,11 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   }
   r = run("budget status --series " + daily + " --amount 500 --as-of 2026-10-14 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["projected_total"].get<double>(), stored_projection);
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["projected_total"].get<double>(), stored_projection);
+  EXPECT_EQ(j["change"]["projected_total_then"], change["projected_total_then"]);
+  EXPECT_EQ(j["change"]["spend_last"], change["spend_last"]);
+  EXPECT_TRUE(j["change"]["drivers"].empty());  // a file has no providers or models
   std::filesystem::remove(daily);
   // Stored spend that stops long before the as-of date is noted; an ended period has no model.
   r = run("budget status team --db " + db + " --as-of 2026-11-20 --format json");

@@ -1089,6 +1089,66 @@ TEST(BudgetTest, ARunningAsOfDayNeitherDragsNorDropsTheProjection) {
   EXPECT_LE(std::abs(total - actual) / actual, 0.01) << total;
 }
 
+// Daily spend from 2025-03-01: `before` for `n_before` days, then `after` for `n_after` days, as a
+// CSV reads it (exact values).
+Series steps(const char* before, int n_before, const char* after, int n_after) {
+  std::string csv = "date,value\n";
+  for (int i = 0; i < n_before + n_after; ++i) {
+    csv += format_date(*parse_date("2025-03-01") + std::chrono::days(i)) + "," +
+           (i < n_before ? before : after) + "\n";
+  }
+  auto s = parse_series_csv(csv, "steps.csv");
+  EXPECT_TRUE(s.has_value()) << s.status().to_string();
+  return s ? *s : Series{};
+}
+
+// What moved: the last 7 days' spend against the 7 before (exact), the projection against the
+// one a week earlier, and the parts whose spend changed most, either way, first.
+TEST(BudgetTest, ChangeComparesTheLastWeekWithTheOneBeforeAndNamesItsDrivers) {
+  const Series a = steps("10", 13, "12.5", 7);
+  BudgetOptions o = month_budget(1000, "2025-03-20");
+  auto st = budget_status(a, o);
+  ASSERT_TRUE(st.has_value()) << st.status().to_string();
+  auto c = budget_change(a, o, *st);
+  ASSERT_TRUE(c.has_value()) << c.status().to_string();
+  EXPECT_EQ(format_date(c->since), "2025-03-13");
+  EXPECT_EQ(format_date(c->last_day), "2025-03-20");
+  EXPECT_EQ(c->last.to_string(), "87.5");
+  EXPECT_EQ(c->previous.to_string(), "70");
+  ASSERT_TRUE(c->projected_then && c->projected_change);
+  EXPECT_EQ(*c->projected_change, st->projected_total - *c->projected_then);
+  EXPECT_GT(*c->projected_change, Decimal());  // spend stepped up
+  // Today still running: the windows end at the last whole day.
+  o.as_of_partial = true;
+  c = budget_change(a, o, *st);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(format_date(c->last_day), "2025-03-19");
+  EXPECT_EQ(c->last.to_string(), "85");
+  o.as_of_partial = false;
+  // A series that starts after the earlier as-of date has no earlier projection.
+  const Series late = steps("1", 0, "2", 5);
+  auto lst = budget_status(late, month_budget(100, "2025-03-05"));
+  ASSERT_TRUE(lst.has_value());
+  c = budget_change(late, month_budget(100, "2025-03-05"), *lst);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_FALSE(c->projected_then || c->projected_change);
+  EXPECT_EQ(c->last.to_string(), "10");
+  EXPECT_TRUE(c->previous.is_zero());
+
+  c = budget_change(a, o, *st);
+  ASSERT_TRUE(c.has_value());
+  const std::vector<std::pair<std::string, Series>> parts = {
+      {"a", a}, {"flat", steps("5", 20, "5", 0)}, {"falling", steps("8", 13, "4", 7)}};
+  auto drivers = spend_drivers(parts, *c);
+  ASSERT_TRUE(drivers.has_value());
+  ASSERT_EQ(drivers->size(), 2u);  // "flat" did not change
+  EXPECT_EQ((*drivers)[0].name, "falling");
+  EXPECT_EQ((*drivers)[0].change.to_string(), "-28");
+  EXPECT_EQ((*drivers)[1].name, "a");
+  EXPECT_EQ((*drivers)[1].change.to_string(), "17.5");
+  EXPECT_EQ(spend_drivers(parts, *c, 1)->size(), 1u);
+}
+
 TEST(BudgetTest, PeriodsAndErrors) {
   const Date d = *parse_date("2025-05-20");
   EXPECT_EQ(format_date(resolve_period("month", d)->end), "2025-05-31");

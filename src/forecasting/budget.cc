@@ -225,4 +225,77 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   return st;
 }
 
+namespace {
+
+// The spend of `s` on the days from..to (days outside the series count as zero), as money.
+Result<Decimal> window_spend(const Series& s, Date from, Date to) {
+  Decimal sum;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.dates[i] < from || s.dates[i] > to) continue;
+    auto v = s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
+    if (!v) return v.status();
+    if (!Decimal::add_checked(sum, *v, &sum)) return out_of_range("the spend overflows");
+  }
+  return sum;
+}
+
+}  // namespace
+
+Result<BudgetChange> budget_change(const Series& s, const BudgetOptions& o, const BudgetStatus& now,
+                                   int n) {
+  if (n < 1) return invalid_argument("the change's window must be at least a day");
+  BudgetChange c;
+  c.days = n;
+  c.since = o.as_of - days(n);
+  c.last_day =
+      o.as_of_partial && s.size() > 0 && o.as_of > s.dates.front() ? o.as_of - days(1) : o.as_of;
+  auto last = window_spend(s, c.last_day - days(n - 1), c.last_day);
+  if (!last) return last.status();
+  auto previous = window_spend(s, c.last_day - days(2 * n - 1), c.last_day - days(n));
+  if (!previous) return previous.status();
+  c.last = *last;
+  c.previous = *previous;
+  if (s.size() > 0 && c.since >= s.dates.front()) {
+    BudgetOptions then = o;
+    then.as_of = c.since;
+    then.as_of_partial = false;
+    auto st = budget_status(s, then);
+    if (!st) return st.status();
+    c.projected_then = st->projected_total;
+    Decimal moved;
+    if (!Decimal::add_checked(now.projected_total, -st->projected_total, &moved)) {
+      return out_of_range("the projection's change overflows");
+    }
+    c.projected_change = moved;
+  }
+  return c;
+}
+
+Result<std::vector<SpendDriver>> spend_drivers(
+    const std::vector<std::pair<std::string, Series>>& parts, const BudgetChange& c, size_t limit) {
+  std::vector<SpendDriver> out;
+  for (const auto& [name, s] : parts) {
+    SpendDriver d;
+    d.name = name;
+    auto last = window_spend(s, c.last_day - days(c.days - 1), c.last_day);
+    if (!last) return last.status();
+    auto previous = window_spend(s, c.last_day - days(2 * c.days - 1), c.last_day - days(c.days));
+    if (!previous) return previous.status();
+    d.last = *last;
+    d.previous = *previous;
+    if (!Decimal::add_checked(d.last, -d.previous, &d.change)) {
+      return out_of_range("the spend's change overflows");
+    }
+    if (!d.change.is_zero()) out.push_back(std::move(d));
+  }
+  auto magnitude = [](const SpendDriver& d) {
+    return d.change.is_negative() ? -d.change : d.change;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const SpendDriver& a, const SpendDriver& b) {
+    return magnitude(a) > magnitude(b);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
 }  // namespace costops::forecasting
