@@ -21,6 +21,12 @@ DateRange quarter_of(year y, unsigned q) {
   return {month_start(y, first), month_end(y, last)};
 }
 
+// Day i's spend as money: its exact value, or its value through to_money when the series has
+// none.
+Result<Decimal> day_spend(const Series& s, size_t i) {
+  return s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
+}
+
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -95,9 +101,6 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
                               std::to_string(s.values[i]) + ")");
     }
   }
-  auto day_money = [&](size_t i) -> Result<Decimal> {
-    return s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
-  };
   const DateRange& p = o.period;
   BudgetStatus st;
   const size_t upto = static_cast<size_t>((o.as_of - s.dates.front()).count()) + 1;
@@ -128,7 +131,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   };
   for (size_t i = 0; i < upto; ++i) {
     if (s.dates[i] < p.start || s.dates[i] > p.end) continue;
-    auto v = day_money(i);
+    auto v = day_spend(s, i);
     if (!v) return v.status();
     if (auto done = account(s.dates[i], *v, true); !done.ok()) return done;
   }
@@ -232,7 +235,7 @@ Result<Decimal> window_spend(const Series& s, Date from, Date to) {
   Decimal sum;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s.dates[i] < from || s.dates[i] > to) continue;
-    auto v = s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
+    auto v = day_spend(s, i);
     if (!v) return v.status();
     if (!Decimal::add_checked(sum, *v, &sum)) return out_of_range("the spend overflows");
   }
