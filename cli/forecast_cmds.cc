@@ -243,7 +243,7 @@ json params_json(const forecasting::ModelParams& p) {
 // Runs `one` on every series `source` names and prints the results: as JSON one object (or
 // {"groups": [...]} with --group-by), as a table each group under a "== KEY=VALUE, ..." line.
 int for_each_series(const SeriesSource& source, const std::string& format,
-                    const std::function<Result<json>(const Series&)>& one,
+                    const std::function<Result<json>(const NamedSeries&)>& one,
                     const std::function<void(const json&)>& print_table) {
   auto all = load_series(source);
   if (!all) {
@@ -252,7 +252,7 @@ int for_each_series(const SeriesSource& source, const std::string& format,
   }
   json groups = json::array();
   for (const auto& ns : *all) {
-    auto j = one(ns.series);
+    auto j = one(ns);
     if (!j) {
       report(j.status());
       return kExitFailure;
@@ -466,7 +466,8 @@ int run_forecast(const ForecastCmd& o) {
     return kExitUsage;
   }
   return for_each_series(
-      o.source, o.format, [&](const Series& s) { return forecast_one(o, s, *levels); },
+      o.source, o.format,
+      [&](const NamedSeries& ns) { return forecast_one(o, ns.series, *levels); },
       [&](const json& g) { print_forecast_table(g, *levels); });
 }
 
@@ -532,7 +533,40 @@ int run_anomalies(const AnomaliesCmd& o) {
     report(method.status());
     return kExitUsage;
   }
-  auto one = [&](const Series& s) -> Result<json> {
+  // Stored spend: each group's spend by provider and model too, so that each anomaly names the
+  // pairs that moved it (unless the groups are single pairs already).
+  std::vector<NamedSeries> parts;
+  std::vector<std::string> keys;  // the --group-by keys, which a part shares with its group
+  if (o.source.series_file.empty()) {
+    SeriesSource by = o.source;
+    std::string extra;
+    AggregateQuery gq;
+    if (auto st = build_query(o.source.group_by, {}, &gq); !st.ok()) {
+      report(st);
+      return kExitUsage;
+    }
+    for (const auto& k : gq.group_by) keys.push_back(k.name());
+    for (const char* k : {"provider", "model"}) {
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) extra += std::string(",") + k;
+    }
+    if (!extra.empty()) {
+      by.group_by = o.source.group_by.empty() ? extra.substr(1) : o.source.group_by + extra;
+      auto loaded = stored_series(by);
+      if (!loaded) {
+        report(loaded.status());
+        return kExitFailure;
+      }
+      parts = std::move(*loaded);
+    }
+  }
+  auto one = [&](const NamedSeries& ns) -> Result<json> {
+    const Series& s = ns.series;
+    std::vector<SpendPart> mine;  // this group's provider/model parts
+    for (const auto& p : parts) {
+      bool same = true;
+      for (const auto& k : keys) same = same && p.group.at(k) == ns.group.at(k);
+      if (same) mine.emplace_back(p.group.at("provider") + "/" + p.group.at("model"), p.series);
+    }
     AnomalyOptions ao;
     ao.method = *method;
     ao.season = o.season >= 0 ? o.season : default_season(s.frequency);
@@ -547,11 +581,26 @@ int run_anomalies(const AnomaliesCmd& o) {
     if (!found) return found.status();
     json list = json::array();
     for (const auto& a : *found) {
-      list.push_back({{"date", format_date(s.dates[a.index])},
-                      {"value", num(a.value)},
-                      {"expected", num(a.expected)},
-                      {"score", num(a.score)},
-                      {"severity", severity_name(a.severity)}});
+      json item = {{"date", format_date(s.dates[a.index])},
+                   {"value", num(a.value)},
+                   {"expected", num(a.expected)},
+                   {"score", num(a.score)},
+                   {"severity", severity_name(a.severity)}};
+      if (!parts.empty()) {
+        auto drivers = day_drivers(mine, s.dates[a.index], ao.season, a.value > a.expected);
+        if (!drivers) return drivers.status();
+        json dj = json::array();
+        for (const auto& d : *drivers) {
+          // A part that explains under 1% of the deviation is noise beside it.
+          if (std::abs(d.change.to_double()) * 100 < std::abs(a.value - a.expected)) continue;
+          dj.push_back({{"name", d.name},
+                        {"value", num(d.value.to_double())},
+                        {"usual", num(d.baseline.to_double())},
+                        {"change", num(d.change.to_double())}});
+        }
+        item["drivers"] = dj;
+      }
+      list.push_back(std::move(item));
     }
     return json{{"anomalies", list},
                 {"method", anomaly_method_name(*method)},
@@ -567,6 +616,13 @@ int run_anomalies(const AnomaliesCmd& o) {
       std::printf("%-12s %14.*f %14.*f %8.2f %s\n", a["date"].get<std::string>().c_str(), dp,
                   a["value"].get<double>(), dp, a["expected"].get<double>(),
                   a["score"].get<double>(), a["severity"].get<std::string>().c_str());
+      std::string drivers;
+      for (const auto& d : a.value("drivers", json::array())) {
+        char change[64];
+        std::snprintf(change, sizeof change, "%+.*f", dp, d["change"].get<double>());
+        drivers += (drivers.empty() ? "" : ", ") + d["name"].get<std::string>() + " " + change;
+      }
+      if (!drivers.empty()) std::printf("%-12s drivers: %s\n", "", drivers.c_str());
     }
     if (g["anomalies"].empty()) std::printf("no anomalies\n");
     for (const auto& n : g["notes"]) std::printf("note: %s\n", n.get<std::string>().c_str());
@@ -579,6 +635,9 @@ void add_anomalies(CLI::App& app, int& rc) {
   CLI::App* cmd =
       app.add_subcommand("anomalies", "Find anomalous days in a series or stored spend");
   cmd->footer(R"(
+On stored spend, each anomaly names its drivers: the provider/model pairs whose spend that day
+moved most from their usual (the median of the same day of the season, the weekday, over the 4
+seasons before), the way the anomaly went, up to 3, each explaining at least 1% of the deviation.
 Methods: seasonal (default: weekly season and trend removed robustly, in logs when no value
 is negative, then a generalized ESD test on the remainder with the median and biweight scale, as
 in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01; a weekday whose
@@ -657,8 +716,8 @@ json change_json(const forecasting::BudgetChange& c) {
   json drivers = json::array();
   for (const auto& d : c.drivers) {
     drivers.push_back({{"name", d.name},
-                       {"spend_last", cents(d.last)},
-                       {"spend_previous", cents(d.previous)},
+                       {"spend_last", cents(d.value)},
+                       {"spend_previous", cents(d.baseline)},
                        {"change", cents(d.change)}});
   }
   return {{"since", format_date(c.since)},
@@ -986,11 +1045,11 @@ int run_budget_status(const BudgetCmd& o) {
       src.from = format_date(change->last_day - std::chrono::days(2 * change->days - 1));
       auto parts = stored_series(src, change->last_day);
       if (parts) {
-        std::vector<std::pair<std::string, Series>> named;
+        std::vector<forecasting::SpendPart> named;
         for (auto& p : *parts) {
           named.emplace_back(p.group["provider"] + "/" + p.group["model"], std::move(p.series));
         }
-        auto drivers = spend_drivers(named, *change);
+        auto drivers = window_drivers(named, change->last_day, change->days);
         if (!drivers) {
           change = drivers.status();
         } else {

@@ -511,6 +511,36 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("anomalies --db " + db + " --group-by provider,project --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.rfind("== provider=anthropic, project=analytics\n", 0), 0u) << r.out;
+  // Each anomaly of stored spend names the provider/model pairs that moved it, the way it went,
+  // the largest change first; their spend that day is query's.
+  r = run("anomalies --db " + db + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(j["anomalies"].empty()) << r.out;
+  for (const auto& a : j["anomalies"]) {
+    const std::string day = a["date"];
+    const bool up = a["value"].get<double>() > a["expected"].get<double>();
+    ASSERT_FALSE(a["drivers"].empty()) << a;
+    auto q = run("query --db " + db + " --group-by provider,model --from " + day + " --to " + day +
+                 "T23:59:59.999Z --format json");
+    ASSERT_EQ(q.rc, 0) << q.err;
+    const auto rows = nlohmann::json::parse(q.out)["rows"];
+    double previous = 1e9;
+    for (const auto& d : a["drivers"]) {
+      const double change = d["change"].get<double>();
+      EXPECT_EQ(change > 0, up) << d;
+      EXPECT_LE(std::abs(change), previous) << "drivers come largest change first";
+      previous = std::abs(change);
+      double spent = 0;
+      for (const auto& row : rows) {
+        if (row["provider"].get<std::string>() + "/" + row["model"].get<std::string>() ==
+            d["name"]) {
+          spent = Decimal::parse(row["cost"]["USD"].get<std::string>())->to_double();
+        }
+      }
+      EXPECT_EQ(d["value"].get<double>(), spent) << d;
+    }
+  }
   // Spend in fractions of a cent (about 0.0016 a day) keeps three significant digits in tables.
   r = run("forecast --db " + db + " --horizon 2 --filter provider=deepseek --format table");
   ASSERT_EQ(r.rc, 0) << r.err;

@@ -12,6 +12,7 @@
 
 #include "costops/forecasting/anomalies.h"
 #include "costops/forecasting/budget.h"
+#include "costops/forecasting/drivers.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
 #include "forecasting/decompose.h"
@@ -1137,16 +1138,70 @@ TEST(BudgetTest, ChangeComparesTheLastWeekWithTheOneBeforeAndNamesItsDrivers) {
 
   c = budget_change(a, o, *st);
   ASSERT_TRUE(c.has_value());
-  const std::vector<std::pair<std::string, Series>> parts = {
+  const std::vector<SpendPart> parts = {
       {"a", a}, {"flat", steps("5", 20, "5", 0)}, {"falling", steps("8", 13, "4", 7)}};
-  auto drivers = spend_drivers(parts, *c);
+  auto drivers = window_drivers(parts, c->last_day, c->days);
   ASSERT_TRUE(drivers.has_value());
   ASSERT_EQ(drivers->size(), 2u);  // "flat" did not change
   EXPECT_EQ((*drivers)[0].name, "falling");
   EXPECT_EQ((*drivers)[0].change.to_string(), "-28");
   EXPECT_EQ((*drivers)[1].name, "a");
   EXPECT_EQ((*drivers)[1].change.to_string(), "17.5");
-  EXPECT_EQ(spend_drivers(parts, *c, 1)->size(), 1u);
+  EXPECT_EQ((*drivers)[0].value.to_string(), "28");  // 7 days of 4 against 7 of 8
+  EXPECT_EQ((*drivers)[0].baseline.to_string(), "56");
+  EXPECT_EQ(window_drivers(parts, c->last_day, c->days, 1)->size(), 1u);
+}
+
+// One day against its usual: each part's spend that day against the median of the same weekday
+// over the 4 weeks before (days before a part's first count as no spend), the parts that moved
+// the anomaly's way only, the largest change first.
+TEST(DriversTest, DayDriversCompareADayWithTheSameWeekdayBefore) {
+  const Date day = *parse_date("2025-03-29");  // the 29th of 30 days from 2025-03-01
+  auto part = [&](const char* usual, const char* on_day, const char* week_before) {
+    std::string csv = "date,value\n";
+    for (int i = 0; i < 30; ++i) {
+      const Date d = *parse_date("2025-03-01") + std::chrono::days(i);
+      csv += format_date(d) + "," +
+             (d == day                          ? on_day
+              : d == day - std::chrono::days(7) ? week_before
+                                                : usual) +
+             "\n";
+    }
+    auto s = parse_series_csv(csv, "part.csv");
+    EXPECT_TRUE(s.has_value()) << s.status().to_string();
+    return s ? *s : Series{};
+  };
+  const std::vector<SpendPart> parts = {{"spiked", part("1", "9.5", "1")},
+                                        {"flat", part("2", "2", "2")},
+                                        {"dropped", part("3", "0.5", "3")},
+                                        {"grew", part("1", "2", "1.4")}};
+  auto up = day_drivers(parts, day, 7, true);
+  ASSERT_TRUE(up.has_value()) << up.status().to_string();
+  ASSERT_EQ(up->size(), 2u);
+  EXPECT_EQ((*up)[0].name, "spiked");
+  EXPECT_EQ((*up)[0].change.to_string(), "8.5");
+  EXPECT_EQ((*up)[1].name, "grew");
+  EXPECT_EQ((*up)[1].baseline.to_string(), "1");  // the median of 1.4, 1, 1, 1
+  auto down = day_drivers(parts, day, 7, false);
+  ASSERT_TRUE(down.has_value());
+  ASSERT_EQ(down->size(), 1u);
+  EXPECT_EQ((*down)[0].name, "dropped");
+  EXPECT_EQ((*down)[0].value.to_string(), "0.5");
+  EXPECT_EQ((*down)[0].baseline.to_string(), "3");
+  EXPECT_EQ(day_drivers(parts, day, 7, true, 1)->size(), 1u);
+  // The 22nd has three weeks before it in the series; the fourth counts as no spend, and the
+  // median of 0, 1, 1, 1 is the mean of the middle two.
+  auto early = day_drivers({{"grew", part("1", "2", "1.4")}}, *parse_date("2025-03-22"), 7, true);
+  ASSERT_TRUE(early.has_value());
+  ASSERT_EQ(early->size(), 1u);
+  EXPECT_EQ((*early)[0].value.to_string(), "1.4");
+  EXPECT_EQ((*early)[0].baseline.to_string(), "1");
+  // Without a season: the median of the 7 days before.
+  auto plain = day_drivers(parts, day, 0, true);
+  ASSERT_TRUE(plain.has_value());
+  ASSERT_EQ(plain->size(), 2u);
+  EXPECT_EQ((*plain)[1].name, "grew");
+  EXPECT_EQ((*plain)[1].change.to_string(), "1");
 }
 
 TEST(BudgetTest, PeriodsAndErrors) {

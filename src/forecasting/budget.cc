@@ -21,12 +21,6 @@ DateRange quarter_of(year y, unsigned q) {
   return {month_start(y, first), month_end(y, last)};
 }
 
-// Day i's spend as money: its exact value, or its value through to_money when the series has
-// none.
-Result<Decimal> day_spend(const Series& s, size_t i) {
-  return s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -131,7 +125,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   };
   for (size_t i = 0; i < upto; ++i) {
     if (s.dates[i] < p.start || s.dates[i] > p.end) continue;
-    auto v = day_spend(s, i);
+    auto v = spend_between(s, s.dates[i], s.dates[i]);
     if (!v) return v.status();
     if (auto done = account(s.dates[i], *v, true); !done.ok()) return done;
   }
@@ -228,22 +222,6 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   return st;
 }
 
-namespace {
-
-// The spend of `s` on the days from..to (days outside the series count as zero), as money.
-Result<Decimal> window_spend(const Series& s, Date from, Date to) {
-  Decimal sum;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s.dates[i] < from || s.dates[i] > to) continue;
-    auto v = day_spend(s, i);
-    if (!v) return v.status();
-    if (!Decimal::add_checked(sum, *v, &sum)) return out_of_range("the spend overflows");
-  }
-  return sum;
-}
-
-}  // namespace
-
 Result<BudgetChange> budget_change(const Series& s, const BudgetOptions& o, const BudgetStatus& now,
                                    int n) {
   if (n < 1) return invalid_argument("the change's window must be at least a day");
@@ -252,9 +230,9 @@ Result<BudgetChange> budget_change(const Series& s, const BudgetOptions& o, cons
   c.since = o.as_of - days(n);
   c.last_day =
       o.as_of_partial && s.size() > 0 && o.as_of > s.dates.front() ? o.as_of - days(1) : o.as_of;
-  auto last = window_spend(s, c.last_day - days(n - 1), c.last_day);
+  auto last = spend_between(s, c.last_day - days(n - 1), c.last_day);
   if (!last) return last.status();
-  auto previous = window_spend(s, c.last_day - days(2 * n - 1), c.last_day - days(n));
+  auto previous = spend_between(s, c.last_day - days(2 * n - 1), c.last_day - days(n));
   if (!previous) return previous.status();
   c.last = *last;
   c.previous = *previous;
@@ -272,33 +250,6 @@ Result<BudgetChange> budget_change(const Series& s, const BudgetOptions& o, cons
     c.projected_change = moved;
   }
   return c;
-}
-
-Result<std::vector<SpendDriver>> spend_drivers(
-    const std::vector<std::pair<std::string, Series>>& parts, const BudgetChange& c, size_t limit) {
-  std::vector<SpendDriver> out;
-  for (const auto& [name, s] : parts) {
-    SpendDriver d;
-    d.name = name;
-    auto last = window_spend(s, c.last_day - days(c.days - 1), c.last_day);
-    if (!last) return last.status();
-    auto previous = window_spend(s, c.last_day - days(2 * c.days - 1), c.last_day - days(c.days));
-    if (!previous) return previous.status();
-    d.last = *last;
-    d.previous = *previous;
-    if (!Decimal::add_checked(d.last, -d.previous, &d.change)) {
-      return out_of_range("the spend's change overflows");
-    }
-    if (!d.change.is_zero()) out.push_back(std::move(d));
-  }
-  auto magnitude = [](const SpendDriver& d) {
-    return d.change.is_negative() ? -d.change : d.change;
-  };
-  std::stable_sort(out.begin(), out.end(), [&](const SpendDriver& a, const SpendDriver& b) {
-    return magnitude(a) > magnitude(b);
-  });
-  if (out.size() > limit) out.resize(limit);
-  return out;
 }
 
 }  // namespace costops::forecasting

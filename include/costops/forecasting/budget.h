@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "costops/domain/status.h"
+#include "costops/forecasting/drivers.h"
 #include "costops/forecasting/series.h"
 
 namespace costops::forecasting {
@@ -71,12 +72,6 @@ struct BudgetStatus {
   std::string model, reason;  // the forecast model (empty: the period has ended) and why
 };
 
-/// Why a budget's numbers moved over the last `days` days (BudgetChange's window).
-struct SpendDriver {
-  std::string name;                // what the spend belongs to, such as "openai/gpt-4o"
-  Decimal last, previous, change;  // spend in the last window, the one before, last - previous
-};
-
 struct BudgetChange {
   int days = 7;
   Date since;  // the as-of date `days` days earlier
@@ -88,7 +83,8 @@ struct BudgetChange {
   Date last_day;
   /// Spend in the `days` days up to last_day and in the `days` days before those.
   Decimal last, previous;
-  std::vector<SpendDriver> drivers;  // from spend_drivers: the largest changes first
+  /// Filled by the caller that has the parts (window_drivers over the same windows).
+  std::vector<SpendDriver> drivers;
 };
 
 /// The change of a budget's projection and spend over `days` days, from the daily series
@@ -96,12 +92,6 @@ struct BudgetChange {
 /// Errors as budget_status's.
 Result<BudgetChange> budget_change(const Series& daily, const BudgetOptions& options,
                                    const BudgetStatus& now, int days = 7);
-
-/// Of `parts` (name, daily spend), the ones whose spend changed between `change`'s two windows,
-/// the largest change (either way) first, at most `limit`.
-Result<std::vector<SpendDriver>> spend_drivers(
-    const std::vector<std::pair<std::string, Series>>& parts, const BudgetChange& change,
-    size_t limit = 5);
 
 /// Computes a budget's status from a daily series (values: spend per day). The forecast is the
 /// automatically selected model (anomalies cleaned) fitted to the data up to as_of; forecasts

@@ -1,0 +1,42 @@
+// What drove a change in spend: of the parts of a total (provider/model pairs, say), those whose
+// spend moved most, as exact money.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "costops/domain/decimal.h"
+#include "costops/domain/status.h"
+#include "costops/forecasting/series.h"
+
+namespace costops::forecasting {
+
+/// A part's spend against its baseline.
+struct SpendDriver {
+  std::string name;                 // what the spend belongs to, such as "openai/gpt-4o"
+  Decimal value, baseline, change;  // change = value - baseline
+};
+
+/// A part of a total: its name and daily spend. Days outside its series count as no spend.
+using SpendPart = std::pair<std::string, Series>;
+
+/// The spend of `s` on the days from..to, as money: exact values when the series has them, else
+/// its values through to_money (budget.h). Days outside the series count as zero.
+Result<Decimal> spend_between(const Series& s, Date from, Date to);
+
+/// Week against week: each part's spend in the `days` days up to `last_day` (value) against the
+/// `days` days before those (baseline). The parts whose spend changed, the largest change either
+/// way first, at most `limit`.
+Result<std::vector<SpendDriver>> window_drivers(const std::vector<SpendPart>& parts, Date last_day,
+                                                int days, size_t limit = 5);
+
+/// One day against its usual: each part's spend on `day` (value) against the median of its spend
+/// on the same day of the `seasons` seasons before (the `season` days before when season < 2)
+/// as baseline. The parts that moved the way `up` says (up: spent more than usual; otherwise
+/// less), the largest change first, at most `limit`.
+Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts, Date day,
+                                             int season, bool up, size_t limit = 3,
+                                             int seasons = 4);
+
+}  // namespace costops::forecasting
