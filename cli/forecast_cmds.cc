@@ -273,6 +273,36 @@ int for_each_series(const SeriesSource& source, const std::string& format,
   return kExitOk;
 }
 
+// The dimensions that --drivers-by names ("provider,model" by default), checked: no time keys.
+Result<std::vector<std::string>> driver_keys(const std::string& drivers_by) {
+  AggregateQuery q;
+  COSTOPS_RETURN_IF_ERROR(build_query(drivers_by, {}, &q).with_context("--drivers-by"));
+  std::vector<std::string> keys;
+  for (const auto& k : q.group_by) {
+    if (k.kind >= GroupKey::Kind::kHour) {
+      return invalid_argument("--drivers-by: " + k.name() +
+                              " is a time key; name dimensions (provider, model, project, "
+                              "tag:KEY, ...)");
+    }
+    keys.push_back(k.name());
+  }
+  if (keys.empty()) return invalid_argument("--drivers-by: name at least one dimension");
+  return keys;
+}
+
+// A driver's name: its values of `keys`, joined by "/" (an empty value as "-").
+std::string driver_name(const NamedSeries& part, const std::vector<std::string>& keys) {
+  std::string name;
+  for (const auto& k : keys) {
+    const std::string& v = part.group.at(k);
+    name += (name.empty() ? "" : "/") + (v.empty() ? std::string("-") : v);
+  }
+  return name;
+}
+
+constexpr const char* kDriversByHelp =
+    "Stored data: the dimensions drivers are named by (default provider,model)";
+
 // ---- forecast ------------------------------------------------------------------------------
 
 struct ForecastCmd {
@@ -521,6 +551,7 @@ Examples:
 struct AnomaliesCmd {
   SeriesSource source;
   std::string method = "seasonal", format = "json", direction = "both";
+  std::string drivers_by = "provider,model";
   int season = -1;
   std::optional<double> threshold;
   double min_cost = 0, max_anomalies = 0.1;
@@ -533,21 +564,24 @@ int run_anomalies(const AnomaliesCmd& o) {
     report(method.status());
     return kExitUsage;
   }
-  // Stored spend: each group's spend by provider and model too, so that each anomaly names the
-  // pairs that moved it (unless the groups are single pairs already).
+  // Stored spend: each group's spend by --drivers-by too, so that each anomaly names the parts
+  // that moved it (unless the groups are single parts already).
   std::vector<NamedSeries> parts;
   std::vector<std::string> keys;  // the --group-by keys, which a part shares with its group
+  std::vector<std::string> named_by;
   if (o.source.series_file.empty()) {
     SeriesSource by = o.source;
     std::string extra;
     AggregateQuery gq;
-    if (auto st = build_query(o.source.group_by, {}, &gq); !st.ok()) {
-      report(st);
+    auto dk = driver_keys(o.drivers_by);
+    if (auto st = build_query(o.source.group_by, {}, &gq); !st.ok() || !dk) {
+      report(st.ok() ? dk.status() : st);
       return kExitUsage;
     }
+    named_by = *dk;
     for (const auto& k : gq.group_by) keys.push_back(k.name());
-    for (const char* k : {"provider", "model"}) {
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) extra += std::string(",") + k;
+    for (const auto& k : named_by) {
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) extra += "," + k;
     }
     if (!extra.empty()) {
       by.group_by = o.source.group_by.empty() ? extra.substr(1) : o.source.group_by + extra;
@@ -561,11 +595,11 @@ int run_anomalies(const AnomaliesCmd& o) {
   }
   auto one = [&](const NamedSeries& ns) -> Result<json> {
     const Series& s = ns.series;
-    std::vector<SpendPart> mine;  // this group's provider/model parts
+    std::vector<SpendPart> mine;  // this group's parts
     for (const auto& p : parts) {
       bool same = true;
       for (const auto& k : keys) same = same && p.group.at(k) == ns.group.at(k);
-      if (same) mine.emplace_back(p.group.at("provider") + "/" + p.group.at("model"), p.series);
+      if (same) mine.emplace_back(driver_name(p, named_by), p.series);
     }
     AnomalyOptions ao;
     ao.method = *method;
@@ -635,8 +669,8 @@ void add_anomalies(CLI::App& app, int& rc) {
   CLI::App* cmd =
       app.add_subcommand("anomalies", "Find anomalous days in a series or stored spend");
   cmd->footer(R"(
-On stored spend, each anomaly names its drivers: the provider/model pairs whose spend that day
-moved most from their usual (the median of the same day of the season, the weekday, over the 4
+On stored spend, each anomaly names its drivers: the provider/model pairs (or --drivers-by's
+dimensions) whose spend that day moved most from their usual (the median of the same day of the season, the weekday, over the 4
 seasons before), the way the anomaly went, up to 3, each explaining at least 1% of the deviation.
 Methods: seasonal (default: weekly season and trend removed robustly, in logs when no value
 is negative, then a generalized ESD test on the remainder with the median and biweight scale, as
@@ -656,6 +690,7 @@ Examples:
                   "seasonal: largest fraction of points that can be anomalies (default 0.1)");
   cmd->add_option("--direction", o->direction, "both, up or down")
       ->check(CLI::IsMember({"both", "up", "down"}));
+  cmd->add_option("--drivers-by", o->drivers_by, kDriversByHelp);
   cmd->add_option("--format", o->format, "json or table")->check(CLI::IsMember({"json", "table"}));
   cmd->callback([o, &rc] { rc = run_anomalies(*o); });
 }
@@ -799,7 +834,7 @@ struct BudgetCmd {
   std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
   std::string as_of, format = "table", tz;
   std::vector<std::string> filters;
-  std::string series_file;
+  std::string series_file, drivers_by = "provider,model";
   double level = 95;
   std::optional<double> fail_at;  // percent of the amount
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
@@ -940,6 +975,11 @@ int run_budget_status(const BudgetCmd& o) {
     report(invalid_argument("--fail-at must be a percentage > 0, such as 100"));
     return kExitUsage;
   }
+  auto named_by = driver_keys(o.drivers_by);
+  if (!named_by) {
+    report(named_by.status());
+    return kExitUsage;
+  }
   // A stored budget's spend: its scope, in its currency, in --tz's days.
   auto budget_source = [&o](const Budget& b) {
     SeriesSource src;
@@ -1037,17 +1077,17 @@ int run_budget_status(const BudgetCmd& o) {
     }
     json j = status_json(*st, bo.amount, b.period, *range, as_of, bo.level);
     // What moved: the projection against a week ago, and stored spend's largest changes by
-    // provider and model between the last week and the one before.
+    // --drivers-by between the last week and the one before.
     auto change = budget_change(series, bo, *st);
     if (change && stored) {
       SeriesSource src = budget_source(b);
-      src.group_by = "provider,model";
+      src.group_by = o.drivers_by;
       src.from = format_date(change->last_day - std::chrono::days(2 * change->days - 1));
       auto parts = stored_series(src, change->last_day);
       if (parts) {
         std::vector<forecasting::SpendPart> named;
         for (auto& p : *parts) {
-          named.emplace_back(p.group["provider"] + "/" + p.group["model"], std::move(p.series));
+          named.emplace_back(driver_name(p, *named_by), std::move(p.series));
         }
         auto drivers = window_drivers(named, change->last_day, change->days);
         if (!drivers) {
@@ -1150,8 +1190,9 @@ evaluates a date,value CSV of daily spend instead, with --amount and --period. W
 date is today, today is still running: its spend so far counts, the model is fitted to the days
 before, and the rest of today is projected as its forecast less that spend.
 What moved ("change" in JSON): the projection against the one as of a week earlier, the last 7
-whole days' spend against the 7 before, and for stored budgets the providers' models whose
-spend changed most between those weeks (drivers, the largest change first, up to 5).
+whole days' spend against the 7 before, and for stored budgets the provider/model pairs (or
+--drivers-by's dimensions) whose spend changed most between those weeks (drivers, the largest
+change first, up to 5).
 Examples:
   cost-ops budget status
   cost-ops budget status --fail-at 100
@@ -1170,6 +1211,7 @@ Examples:
   s->add_option("--fail-at", st->fail_at,
                 "Exit with status 4 when a budget's spend or projected total reaches this percent "
                 "of its amount (for CI)");
+  s->add_option("--drivers-by", st->drivers_by, kDriversByHelp);
   s->add_option("--format", st->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   add_db_to(*s, st->db);
   s->callback([st, &rc] { rc = run_budget_status(*st); });

@@ -541,6 +541,18 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
       EXPECT_EQ(d["value"].get<double>(), spent) << d;
     }
   }
+  // --drivers-by names other dimensions; a time key is refused.
+  r = run("anomalies --db " + db + " --drivers-by project --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const auto& d : nlohmann::json::parse(r.out)["anomalies"][0]["drivers"]) {
+    const std::string name = d["name"];
+    EXPECT_TRUE(name == "search" || name == "analytics" || name == "code-review" ||
+                name == "support-bot")
+        << name;
+  }
+  r = run("anomalies --db " + db + " --drivers-by day");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--drivers-by: day is a time key"), std::string::npos) << r.err;
   // Spend in fractions of a cent (about 0.0016 a day) keeps three significant digits in tables.
   r = run("forecast --db " + db + " --horizon 2 --filter provider=deepseek --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -598,6 +610,14 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     EXPECT_LE(moved, biggest) << "drivers come largest change first";
     biggest = moved;
   }
+  // By project, the budget's one project is the whole change.
+  r = run("budget status team --db " + db +
+          " --as-of 2026-10-14 --drivers-by project --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto by_project = nlohmann::json::parse(r.out)["budgets"][0]["change"];
+  ASSERT_EQ(by_project["drivers"].size(), 1u) << by_project;
+  EXPECT_EQ(by_project["drivers"][0]["name"], "search");
+  EXPECT_EQ(by_project["drivers"][0]["spend_last"], change["spend_last"]);
   // A scope with no spend in the 180 days read projects zero, with a zero interval and a 0%
   // chance of overrun (not "no interval", as one day of spend has).
   r = run("budget add idle --db " + db + " --amount 10 --period month --filter project=none");
