@@ -679,7 +679,8 @@ median is zero expects zero), zscore (default 3), mad (robust z, default 3.5), i
 multiplier, default 1.5).
 Examples:
   cost-ops anomalies --series spend.csv
-  cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table)");
+  cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table
+  cost-ops anomalies --drivers-by project --format table)");
   o->source.add_to(*cmd, true);
   cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr");
   cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)")
@@ -1196,6 +1197,7 @@ change first, up to 5).
 Examples:
   cost-ops budget status
   cost-ops budget status --fail-at 100
+  cost-ops budget status search --drivers-by project,model --format json
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");
   s->add_option("name", st->name, "Only this budget");
   s->add_option("--as-of", st->as_of,
