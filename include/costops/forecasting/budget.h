@@ -72,6 +72,8 @@ struct BudgetStatus {
   std::string model, reason;  // the forecast model (empty: the period has ended) and why
 };
 
+/// What moved a budget's numbers over the last `days` days: its projection, its spend, and (from
+/// the caller, who has the parts) the parts of the spend that changed most.
 struct BudgetChange {
   int days = 7;
   Date since;  // the as-of date `days` days earlier
