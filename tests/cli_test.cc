@@ -544,7 +544,9 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   // --drivers-by names other dimensions; a time key is refused.
   r = run("anomalies --db " + db + " --drivers-by project --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
-  for (const auto& d : nlohmann::json::parse(r.out)["anomalies"][0]["drivers"]) {
+  const auto project_drivers = nlohmann::json::parse(r.out)["anomalies"][0]["drivers"];
+  ASSERT_FALSE(project_drivers.empty()) << r.out;
+  for (const auto& d : project_drivers) {
     const std::string name = d["name"];
     EXPECT_TRUE(name == "search" || name == "analytics" || name == "code-review" ||
                 name == "support-bot")
