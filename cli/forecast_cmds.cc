@@ -300,6 +300,24 @@ std::string driver_name(const NamedSeries& part, const std::vector<std::string>&
   return name;
 }
 
+// A money change as "+1.50" or "-0.25" with `dp` decimals (half-even), from its JSON: exact
+// decimal text, or a number whose shortest text is its value (budgets' cents).
+std::string signed_money(const json& v, int dp) {
+  auto d = Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
+  if (!d) return v.dump();
+  return (d->is_negative() ? "" : "+") + d->to_string_fixed(dp);
+}
+
+// "name +change, ..." of a JSON list of drivers; empty when there are none.
+std::string driver_list(const json& drivers, int dp) {
+  std::string out;
+  for (const auto& d : drivers) {
+    out += (out.empty() ? "" : ", ") + d["name"].get<std::string>() + " " +
+           signed_money(d["change"], dp);
+  }
+  return out;
+}
+
 constexpr const char* kDriversByHelp =
     "Stored data: the dimensions drivers are named by (default provider,model)";
 
@@ -627,10 +645,10 @@ int run_anomalies(const AnomaliesCmd& o) {
         for (const auto& d : *drivers) {
           // A part that explains under 1% of the deviation is noise beside it.
           if (std::abs(d.change.to_double()) * 100 < std::abs(a.value - a.expected)) continue;
-          dj.push_back({{"name", d.name},
-                        {"value", num(d.value.to_double())},
-                        {"usual", num(d.baseline.to_double())},
-                        {"change", num(d.change.to_double())}});
+          dj.push_back({{"name", d.name},  // money as exact decimal text, as query's cost
+                        {"value", d.value.to_string()},
+                        {"usual", d.baseline.to_string()},
+                        {"change", d.change.to_string()}});
         }
         item["drivers"] = dj;
       }
@@ -650,12 +668,7 @@ int run_anomalies(const AnomaliesCmd& o) {
       std::printf("%-12s %14.*f %14.*f %8.2f %s\n", a["date"].get<std::string>().c_str(), dp,
                   a["value"].get<double>(), dp, a["expected"].get<double>(),
                   a["score"].get<double>(), a["severity"].get<std::string>().c_str());
-      std::string drivers;
-      for (const auto& d : a.value("drivers", json::array())) {
-        char change[64];
-        std::snprintf(change, sizeof change, "%+.*f", dp, d["change"].get<double>());
-        drivers += (drivers.empty() ? "" : ", ") + d["name"].get<std::string>() + " " + change;
-      }
+      const std::string drivers = driver_list(a.value("drivers", json::array()), dp);
       if (!drivers.empty()) std::printf("%-12s drivers: %s\n", "", drivers.c_str());
     }
     if (g["anomalies"].empty()) std::printf("no anomalies\n");
@@ -670,8 +683,9 @@ void add_anomalies(CLI::App& app, int& rc) {
       app.add_subcommand("anomalies", "Find anomalous days in a series or stored spend");
   cmd->footer(R"(
 On stored spend, each anomaly names its drivers: the provider/model pairs (or --drivers-by's
-dimensions) whose spend that day moved most from their usual (the median of the same day of the season, the weekday, over the 4
-seasons before), the way the anomaly went, up to 3, each explaining at least 1% of the deviation.
+dimensions) whose spend that day moved most from their usual (the median of the same day of the
+season, the weekday, over the 4 seasons before), the way the anomaly went, up to 3, each
+explaining at least 1% of the deviation; their amounts are exact decimal text.
 Methods: seasonal (default: weekly season and trend removed robustly, in logs when no value
 is negative, then a generalized ESD test on the remainder with the median and biweight scale, as
 in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01; a weekday whose
@@ -766,17 +780,10 @@ json change_json(const forecasting::BudgetChange& c) {
           {"drivers", drivers}};
 }
 
-// "+1.50" or "-0.25" with `dp` decimals.
-std::string signed_amount(double v, int dp) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%+.*f", dp, v);
-  return buf;
-}
-
 void print_change(const json& c, int dp) {
   if (!c["projected_change"].is_null()) {
     std::printf("  moved          %12s  since %s (projected %.*f then)\n",
-                signed_amount(c["projected_change"].get<double>(), dp).c_str(),
+                signed_money(c["projected_change"], dp).c_str(),
                 c["since"].get<std::string>().c_str(), dp, c["projected_total_then"].get<double>());
   }
   const int n = c["window_days"].get<int>();
@@ -784,11 +791,7 @@ void print_change(const json& c, int dp) {
   std::printf("  last %d days    %12.*f  against %.*f the %d before", n, dp, last, dp, prev, n);
   if (prev > 0) std::printf(" (%+.1f%%)", 100 * (last - prev) / prev);
   std::printf("\n");
-  std::string drivers;
-  for (const auto& d : c["drivers"]) {
-    drivers += (drivers.empty() ? "" : ", ") + d["name"].get<std::string>() + " " +
-               signed_amount(d["change"].get<double>(), dp);
-  }
+  const std::string drivers = driver_list(c["drivers"], dp);
   if (!drivers.empty()) std::printf("  drivers        %s\n", drivers.c_str());
 }
 
@@ -845,14 +848,23 @@ Result<std::unique_ptr<storage::Store>> open_budget_db(const BudgetCmd& o) {
   return storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
 }
 
+// --amount: a positive exact decimal.
+Result<Decimal> parse_amount(const std::string& text) {
+  auto amount = Decimal::parse(text);
+  if (!amount || !(*amount > Decimal())) {
+    return invalid_argument("--amount: expected a positive decimal, got \"" + text + "\"");
+  }
+  return amount;
+}
+
 int run_budget_add(const BudgetCmd& o) {
   Budget b;
   b.name = o.name;
   b.period = o.period;
   b.currency = o.currency;
-  auto amount = Decimal::parse(o.amount);
-  if (!amount || !(*amount > Decimal())) {
-    report(invalid_argument("--amount: expected a positive decimal, got \"" + o.amount + "\""));
+  auto amount = parse_amount(o.amount);
+  if (!amount) {
+    report(amount.status());
     return kExitUsage;
   }
   b.amount = *amount;
@@ -1009,9 +1021,9 @@ int run_budget_status(const BudgetCmd& o) {
     }
     if (o.as_of.empty()) as_of = series->dates.back();
     Budget b;
-    auto amount = Decimal::parse(o.amount);
-    if (!amount || !(*amount > Decimal())) {
-      report(invalid_argument("--amount: expected a positive decimal, got \"" + o.amount + "\""));
+    auto amount = parse_amount(o.amount);
+    if (!amount) {
+      report(amount.status());
       return kExitUsage;
     }
     b.amount = *amount;

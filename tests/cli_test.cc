@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -525,20 +526,27 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
                  "T23:59:59.999Z --format json");
     ASSERT_EQ(q.rc, 0) << q.err;
     const auto rows = nlohmann::json::parse(q.out)["rows"];
-    double previous = 1e9;
+    std::optional<Decimal> previous;  // the magnitude of the driver before
     for (const auto& d : a["drivers"]) {
-      const double change = d["change"].get<double>();
-      EXPECT_EQ(change > 0, up) << d;
-      EXPECT_LE(std::abs(change), previous) << "drivers come largest change first";
-      previous = std::abs(change);
-      double spent = 0;
+      // Amounts are exact decimal text: value - usual is change, to the last digit.
+      const Decimal value = *Decimal::parse(d["value"].get<std::string>());
+      const Decimal usual = *Decimal::parse(d["usual"].get<std::string>());
+      const Decimal change = *Decimal::parse(d["change"].get<std::string>());
+      EXPECT_EQ(value - usual, change) << d;
+      EXPECT_EQ(change > Decimal(), up) << d;
+      const Decimal size = change.is_negative() ? -change : change;
+      if (previous) {
+        EXPECT_LE(size, *previous) << "drivers come largest change first";
+      }
+      previous = size;
+      std::string spent = "0";
       for (const auto& row : rows) {
         if (row["provider"].get<std::string>() + "/" + row["model"].get<std::string>() ==
             d["name"]) {
-          spent = Decimal::parse(row["cost"]["USD"].get<std::string>())->to_double();
+          spent = row["cost"]["USD"].get<std::string>();
         }
       }
-      EXPECT_EQ(d["value"].get<double>(), spent) << d;
+      EXPECT_EQ(d["value"], spent) << d;  // query's exact text
     }
   }
   // --drivers-by names other dimensions; a time key is refused.

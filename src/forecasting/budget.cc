@@ -230,12 +230,10 @@ Result<BudgetChange> budget_change(const Series& s, const BudgetOptions& o, cons
   c.since = o.as_of - days(n);
   c.last_day =
       o.as_of_partial && s.size() > 0 && o.as_of > s.dates.front() ? o.as_of - days(1) : o.as_of;
-  auto last = spend_between(s, c.last_day - days(n - 1), c.last_day);
-  if (!last) return last.status();
-  auto previous = spend_between(s, c.last_day - days(2 * n - 1), c.last_day - days(n));
-  if (!previous) return previous.status();
-  c.last = *last;
-  c.previous = *previous;
+  auto total = window_change("total", s, c.last_day, n);
+  if (!total) return total.status();
+  c.last = total->value;
+  c.previous = total->baseline;
   if (s.size() > 0 && c.since >= s.dates.front()) {
     BudgetOptions then = o;
     then.as_of = c.since;

@@ -22,6 +22,15 @@ Result<SpendDriver> driver(const std::string& name, Decimal value, Decimal basel
 
 Decimal magnitude(Decimal v) { return v.is_negative() ? -v : v; }
 
+// The largest change (either way) first, at most `limit`.
+std::vector<SpendDriver> largest_first(std::vector<SpendDriver> out, size_t limit) {
+  std::stable_sort(out.begin(), out.end(), [](const SpendDriver& a, const SpendDriver& b) {
+    return magnitude(a.change) > magnitude(b.change);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
 }  // namespace
 
 Result<Decimal> spend_between(const Series& s, Date from, Date to) {
@@ -43,23 +52,23 @@ Result<Decimal> spend_between(const Series& s, Date from, Date to) {
   return sum;
 }
 
+Result<SpendDriver> window_change(const std::string& name, const Series& s, Date last_day, int n) {
+  auto value = spend_between(s, last_day - days(n - 1), last_day);
+  if (!value) return value.status();
+  auto baseline = spend_between(s, last_day - days(2 * n - 1), last_day - days(n));
+  if (!baseline) return baseline.status();
+  return driver(name, *value, *baseline);
+}
+
 Result<std::vector<SpendDriver>> window_drivers(const std::vector<SpendPart>& parts, Date last_day,
                                                 int n, size_t limit) {
   std::vector<SpendDriver> out;
   for (const auto& [name, s] : parts) {
-    auto value = spend_between(s, last_day - days(n - 1), last_day);
-    if (!value) return value.status();
-    auto baseline = spend_between(s, last_day - days(2 * n - 1), last_day - days(n));
-    if (!baseline) return baseline.status();
-    auto d = driver(name, *value, *baseline);
+    auto d = window_change(name, s, last_day, n);
     if (!d) return d.status();
     if (!d->change.is_zero()) out.push_back(std::move(*d));
   }
-  std::stable_sort(out.begin(), out.end(), [](const SpendDriver& a, const SpendDriver& b) {
-    return magnitude(a.change) > magnitude(b.change);
-  });
-  if (out.size() > limit) out.resize(limit);
-  return out;
+  return largest_first(std::move(out), limit);
 }
 
 Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts, Date day,
@@ -93,11 +102,7 @@ Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts
     if (!d) return d.status();
     if (up ? d->change > Decimal() : d->change < Decimal()) out.push_back(std::move(*d));
   }
-  std::stable_sort(out.begin(), out.end(), [](const SpendDriver& a, const SpendDriver& b) {
-    return magnitude(a.change) > magnitude(b.change);
-  });
-  if (out.size() > limit) out.resize(limit);
-  return out;
+  return largest_first(std::move(out), limit);
 }
 
 }  // namespace costops::forecasting

@@ -25,6 +25,11 @@ using SpendPart = std::pair<std::string, Series>;
 /// its values through to_money (budget.h). Days outside the series count as zero.
 Result<Decimal> spend_between(const Series& s, Date from, Date to);
 
+/// One series' spend in the `days` days up to `last_day` (value) against the `days` days before
+/// those (baseline).
+Result<SpendDriver> window_change(const std::string& name, const Series& s, Date last_day,
+                                  int days);
+
 /// Week against week: each part's spend in the `days` days up to `last_day` (value) against the
 /// `days` days before those (baseline). The parts whose spend changed, the largest change either
 /// way first, at most `limit`.
