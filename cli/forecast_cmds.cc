@@ -237,6 +237,11 @@ json params_json(const forecasting::ModelParams& p) {
   if (p.window) j["window"] = *p.window;
   put("intercept", p.intercept);
   put("slope", p.slope);
+  if (!p.seasonal.empty()) {
+    json s = json::array();
+    for (double v : p.seasonal) s.push_back(num(v));
+    j["seasonal"] = s;
+  }
   return j;
 }
 
@@ -523,11 +528,15 @@ void add_forecast(CLI::App& app, int& rc) {
   auto o = std::make_shared<ForecastCmd>();
   CLI::App* cmd = app.add_subcommand("forecast", "Forecast a series or stored daily spend");
   cmd->footer(R"(
-Models: auto (default), naive, seasonal-naive, moving-average, linear, ses, holt, holt-damped,
-seasonal-add, seasonal-mul, hw-add, hw-mul, hw-add-damped, hw-mul-damped. auto fits every model
-the data supports, scores each by a rolling-origin backtest, and of the candidates whose AICc
-(counting the parameters the fit estimated) is within 10 of the lowest keeps the one of the
-better half whose forecast is closest to their median forecast.
+Models: auto (default), naive, seasonal-naive, moving-average, linear, linear-season,
+log-linear-season, ses, holt, holt-damped, seasonal-add, seasonal-mul, hw-add, hw-mul,
+hw-add-damped, hw-mul-damped. linear-season is a least-squares line plus an effect per period
+of the season (seasonal dummies); log-linear-season the same on log values (exponential growth
+times a seasonal profile).
+auto fits every model the data supports (but linear-season), scores each by a rolling-origin
+backtest, and of the candidates whose AICc (counting the parameters the fit estimated) is within
+10 of the lowest keeps the one of the better half whose forecast is closest to their median
+forecast.
 Anomalous values (seasonal ESD) are replaced before fitting with auto (--clean on|off).
 With --holdout H the model is fitted without the last H values and scored on them (sMAPE in
 percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE).

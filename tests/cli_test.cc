@@ -475,6 +475,18 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("forecast --series " + series + " --alpha 0.3");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("choose one with --model"), std::string::npos) << r.err;
+  // The seasonal lines give their line and seasonal effects (summing to zero).
+  r = run("forecast --series " + series + " --model log-linear-season --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["params"]["intercept"].is_number() && j["params"]["slope"].is_number());
+  ASSERT_EQ(j["params"]["seasonal"].size(), 7u) << r.out;
+  double effects = 0;
+  for (const auto& v : j["params"]["seasonal"]) effects += v.get<double>();
+  EXPECT_NEAR(effects, 0, 1e-12);
+  r = run("forecast --series " + series + " --model linear-season --alpha 0.3");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("does not apply to linear-season"), std::string::npos) << r.err;
   r = run("forecast --series " + series + " --model hw-sideways");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("unknown model \"hw-sideways\"; valid: naive"), std::string::npos) << r.err;

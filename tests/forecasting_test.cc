@@ -645,6 +645,93 @@ TEST(ForecastTest, IntervalsUseStudentsTWithTheResidualDegreesOfFreedom) {
   EXPECT_NEAR((p.bounds[0].second - p.value) / std::sqrt(p.variance), 1.966, 1e-3);
 }
 
+// The seasonal lines by hand: y = {1, 4, 3, 5, 4, 8}, season 2. Phase 0 holds times 0, 2, 4
+// (values 1, 3, 4; means 2 and 8/3), phase 1 times 1, 3, 5 (4, 5, 8; 3 and 17/3). Within the
+// phases Sxy = 6 + 8 and Sxx = 8 + 8, so the slope is 14/16; the phases' intercepts are
+// 8/3 - 2(7/8) = 11/12 and 17/3 - 3(7/8) = 73/24, whose mean 95/48 is the intercept and
+// -/+ 51/48 the seasonal effects. The next two values: 11/12 + 6(7/8) = 37/6 and 73/24 + 7(7/8) =
+// 55/6. The residuals' SSE is 13/12 over 6 - 3 degrees of freedom; the step-1 forecast's
+// variance is sigma2 (1 + 1/3 + (6 - 2)^2 / 16) = 91/108.
+TEST(ForecastTest, SeasonalLinesAreLeastSquaresLinesWithSeasonalEffects) {
+  const std::vector<double> y{1, 4, 3, 5, 4, 8};
+  FitOptions fo;
+  fo.model = ModelKind::kLinearSeason;
+  fo.season = 2;
+  auto f = fit(y, fo);
+  ASSERT_TRUE(f.has_value()) << f.status().message();
+  EXPECT_NEAR(*f->params.intercept, 95.0 / 48, 1e-12);
+  EXPECT_NEAR(*f->params.slope, 0.875, 1e-12);
+  ASSERT_EQ(f->params.seasonal.size(), 2u);
+  EXPECT_NEAR(f->params.seasonal[0], -51.0 / 48, 1e-12);
+  EXPECT_NEAR(f->params.seasonal[1], 51.0 / 48, 1e-12);
+  EXPECT_NEAR(f->sse, 13.0 / 12, 1e-12);
+  EXPECT_EQ(f->n_params, 3);
+  const auto fc = forecast(*f, 2, std::vector<double>{0.95});
+  EXPECT_NEAR(fc[0].value, 37.0 / 6, 1e-12);
+  EXPECT_NEAR(fc[1].value, 55.0 / 6, 1e-12);
+  EXPECT_NEAR(fc[0].variance, 91.0 / 108, 1e-12);
+
+  // The same on ln y (numpy's least squares on a trend and phase dummies), the intercept raised
+  // by half the residual variance (0.23987120575 / 3 / 2) so that exp gives the mean.
+  fo.model = ModelKind::kLogLinearSeason;
+  auto g = fit(y, fo);
+  ASSERT_TRUE(g.has_value()) << g.status().message();
+  EXPECT_NEAR(*g->params.intercept, 0.6501664633544203, 1e-12);
+  EXPECT_NEAR(*g->params.slope, 0.25993019270997936, 1e-12);
+  EXPECT_NEAR(g->params.seasonal[1], 0.3017460978859813, 1e-12);
+  const auto gc = forecast(*g, 2, std::vector<double>{0.95});
+  EXPECT_NEAR(gc[0].value, 6.739606373954251, 1e-11);
+  EXPECT_NEAR(gc[1].value, 15.981373857610947, 1e-11);
+  // Relative errors, as the multiplicative seasons: the variance scales with the forecast.
+  EXPECT_NEAR(gc[0].variance, g->sigma2 * (1 + 4.0 / 3) * gc[0].value * gc[0].value,
+              1e-12 * gc[0].variance);
+
+  // Given parameters are evaluated as given.
+  fo.fixed.intercept = 1;
+  fo.fixed.slope = 0.5;
+  fo.fixed.seasonal = {-1, 1};
+  fo.model = ModelKind::kLinearSeason;
+  auto given = fit(y, fo);
+  ASSERT_TRUE(given.has_value());
+  EXPECT_EQ(given->fitted[3], 1 + 0.5 * 3 + 1);
+  EXPECT_EQ(forecast(*given, 1, {})[0].value, 1 + 0.5 * 6 - 1);
+  fo.fixed.seasonal = {-1, 0, 1};  // not the season's length: an error, not a silent fit
+  EXPECT_FALSE(fit(y, fo).has_value());
+
+  // What they cannot fit is a clear error.
+  FitOptions bad;
+  bad.model = ModelKind::kLinearSeason;
+  EXPECT_FALSE(fit(y, bad).has_value());  // no season
+  bad.season = 4;
+  EXPECT_FALSE(fit(y, bad).has_value());  // fewer than two seasons
+  bad.model = ModelKind::kLogLinearSeason;
+  bad.season = 2;
+  EXPECT_FALSE(fit(std::vector<double>{1, 4, 0, 5, 4, 8}, bad).has_value());  // a zero
+}
+
+// Exponential growth times a weekly profile, as LLM spend often grows: the log seasonal line is
+// the process, and the automatic selection finds it. The additive line is not among auto's
+// candidates (a named model only).
+TEST(ForecastTest, AutoFindsExponentialGrowthWithAWeeklyProfile) {
+  const double profile[7] = {1.15, 1.19, 1.17, 1.16, 1.09, 0.66, 0.59};
+  std::vector<double> y;
+  uint32_t state = 7;  // noise: a linear congruential generator's uniforms, +-5%
+  for (int t = 0; t < 112; ++t) {
+    state = state * 1664525u + 1013904223u;
+    const double u = static_cast<double>(state >> 8) / (1 << 24);
+    y.push_back(300 * std::exp(0.005 * t) * profile[t % 7] * (0.95 + 0.1 * u));
+  }
+  AutoOptions o;
+  o.season = 7;
+  o.horizon = 14;
+  auto sel = select_model(y, o);
+  ASSERT_TRUE(sel.has_value());
+  EXPECT_EQ(sel->fit.model, ModelKind::kLogLinearSeason) << sel->reason;
+
+  EXPECT_NEAR(*sel->fit.params.slope, 0.005, 2e-4);
+  for (const auto& c : sel->candidates) EXPECT_NE(c.model, ModelKind::kLinearSeason);
+}
+
 // A smooth cycle the non-seasonal models cannot follow: their one-step errors are small and the
 // closed-form variances with them, but the 14-step errors are not. Automatic selection widens
 // the intervals to the errors of its own backtest (and only widens them: the bundled spend

@@ -26,18 +26,23 @@ enum class ModelKind {
   kSeasonalNaive,  // value one season ago
   kMovingAverage,  // mean of the last `window` values
   kLinear,         // OLS line over time
-  kSes,            // simple exponential smoothing
-  kHolt,           // additive trend
-  kHoltDamped,     // damped additive trend
-  kSeasonalAdd,    // level + additive season (no trend)
-  kSeasonalMul,    // level x multiplicative season (no trend)
-  kHwAdd,          // Holt-Winters, additive season
-  kHwMul,          // Holt-Winters, multiplicative season
-  kHwAddDamped,    // Holt-Winters, damped trend, additive season
-  kHwMulDamped,    // Holt-Winters, damped trend, multiplicative season
+  kLinearSeason,   // OLS line plus an effect per phase of the season (seasonal dummies)
+  /// The same on ln y: exponential growth times seasonal factors. Forecasts are the mean,
+  /// exp(line + effect + sigma^2 / 2), the half-variance of the log residuals in the intercept.
+  kLogLinearSeason,
+  kSes,          // simple exponential smoothing
+  kHolt,         // additive trend
+  kHoltDamped,   // damped additive trend
+  kSeasonalAdd,  // level + additive season (no trend)
+  kSeasonalMul,  // level x multiplicative season (no trend)
+  kHwAdd,        // Holt-Winters, additive season
+  kHwMul,        // Holt-Winters, multiplicative season
+  kHwAddDamped,  // Holt-Winters, damped trend, additive season
+  kHwMulDamped,  // Holt-Winters, damped trend, multiplicative season
 };
 
-/// "naive", "seasonal-naive", "moving-average", "linear", "ses", "holt", "holt-damped",
+/// "naive", "seasonal-naive", "moving-average", "linear", "linear-season", "log-linear-season",
+/// "ses", "holt", "holt-damped",
 /// "seasonal-add", "seasonal-mul", "hw-add", "hw-mul", "hw-add-damped", "hw-mul-damped".
 std::string_view model_name(ModelKind k);
 /// The inverse of model_name. Errors (kInvalidArgument) list the valid names.
@@ -58,6 +63,9 @@ struct ModelParams {
   std::vector<double> initial_seasonal;    // m values, or empty
   std::optional<int> window;               // moving average
   std::optional<double> intercept, slope;  // linear (time index 0 is the first value)
+  /// linear-season and log-linear-season: the m seasonal effects (summing to 0), the first for
+  /// the phase of the first value; added to intercept + slope t (on ln y for the log model).
+  std::vector<double> seasonal;
 };
 
 /// Where exponential smoothing's initial states come from.
@@ -134,6 +142,8 @@ bool has_error_variance(const FittedModel& m);
 /// forecast error's sd.
 /// Variances use the model's closed form (Hyndman et al. 2008, class 1) for additive models;
 /// for multiplicative seasons they are the same form applied to relative errors (an approximation).
+/// The lines add the variance of their least-squares estimate at that time (log-linear-season's
+/// as relative errors too).
 /// When the fitted history has no negative value (spend), values and bounds are floored at zero.
 /// Without an error variance (has_error_variance), points have no bounds.
 std::vector<ForecastPoint> forecast(const FittedModel& m, int h, std::span<const double> levels);
@@ -164,7 +174,9 @@ struct AutoOptions {
   /// Heuristic by default: held-out accuracy on real series is better than with SSE-optimal
   /// initial states, which overfit the first seasons.
   Initialization initialization = Initialization::kHeuristic;
-  /// Models to choose from; empty: every model the data supports.
+  /// Models to choose from; empty: every model the data supports but linear-season (an additive
+  /// season on a growing level, which daily spend mostly is not, won selections it then lost on
+  /// held-out series; log-linear-season is a candidate).
   std::vector<ModelKind> candidates;
 };
 
