@@ -773,12 +773,17 @@ json change_json(const forecasting::BudgetChange& c) {
   using forecasting::format_date;
   auto maybe = [](const std::optional<Decimal>& v) { return v ? cents(*v) : json(nullptr); };
   json drivers = json::array();
-  for (const auto& d : c.drivers) {
+  for (const auto& d : c.drivers.top) {
     drivers.push_back({{"name", d.name},
                        {"spend_last", cents(d.value)},
                        {"spend_previous", cents(d.baseline)},
                        {"change", cents(d.change)}});
   }
+  const auto& o = c.drivers.others;
+  json others = {{"parts", c.drivers.other_parts},
+                 {"spend_last", cents(o.value)},
+                 {"spend_previous", cents(o.baseline)},
+                 {"change", cents(o.change)}};
   return {{"since", format_date(c.since)},
           {"projected_total_then", maybe(c.projected_then)},
           {"projected_change", maybe(c.projected_change)},
@@ -786,7 +791,8 @@ json change_json(const forecasting::BudgetChange& c) {
           {"window_end", format_date(c.last_day)},
           {"spend_last", cents(c.last)},
           {"spend_previous", cents(c.previous)},
-          {"drivers", drivers}};
+          {"drivers", drivers},
+          {"others", others}};
 }
 
 void print_change(const json& c, int dp) {
@@ -800,7 +806,11 @@ void print_change(const json& c, int dp) {
   std::printf("  last %d days    %12.*f  against %.*f the %d before", n, dp, last, dp, prev, n);
   if (prev > 0) std::printf(" (%+.1f%%)", 100 * (last - prev) / prev);
   std::printf("\n");
-  const std::string drivers = driver_list(c["drivers"], dp);
+  std::string drivers = driver_list(c["drivers"], dp);
+  if (const size_t parts = c["others"]["parts"].get<size_t>(); parts > 0) {
+    drivers += ", " + std::to_string(parts) + (parts == 1 ? " other " : " others ") +
+               signed_money(c["others"]["change"], dp);
+  }
   if (!drivers.empty()) std::printf("  drivers        %s\n", drivers.c_str());
 }
 
@@ -1214,7 +1224,8 @@ before, and the rest of today is projected as its forecast less that spend.
 What moved ("change" in JSON): the projection against the one as of a week earlier, the last 7
 whole days' spend against the 7 before, and for stored budgets the provider/model pairs (or
 --drivers-by's dimensions) whose spend changed most between those weeks (drivers, the largest
-change first, up to 5).
+change first, up to 5; the other parts that changed are summed in "others", so the changes add
+up to the week's).
 Examples:
   cost-ops budget status
   cost-ops budget status --fail-at 100

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -632,6 +633,18 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     EXPECT_LE(moved, biggest) << "drivers come largest change first";
     biggest = moved;
   }
+  // The parts past the listed ones are summed in others, so that (but for each figure's rounding
+  // to cents) the changes add up to the window's.
+  const auto others = change["others"];
+  double listed_last = 0, all_last = 0;
+  for (const auto& d : change["drivers"]) listed_last += d["spend_last"].get<double>();
+  for (const auto& [name, cents] : last) all_last += cents;
+  std::set<std::string> seen;  // every pair with spend in either week
+  for (const auto& [name, cents] : last) seen.insert(name);
+  for (const auto& [name, cents] : previous) seen.insert(name);
+  EXPECT_LE(others["parts"].get<size_t>() + change["drivers"].size(), seen.size()) << change;
+  EXPECT_NEAR(listed_last + others["spend_last"].get<double>(), all_last, 0.005 * last.size());
+  EXPECT_NEAR(all_last, change["spend_last"].get<double>(), 0.005 * last.size());
   // By project, the budget's one project is the whole change.
   r = run("budget status team --db " + db +
           " --as-of 2026-10-14 --drivers-by project --format json");

@@ -1229,14 +1229,26 @@ TEST(BudgetTest, ChangeComparesTheLastWeekWithTheOneBeforeAndNamesItsDrivers) {
       {"a", a}, {"flat", steps("5", 20, "5", 0)}, {"falling", steps("8", 13, "4", 7)}};
   auto drivers = window_drivers(parts, c->last_day, c->days);
   ASSERT_TRUE(drivers.has_value());
-  ASSERT_EQ(drivers->size(), 2u);  // "flat" did not change
-  EXPECT_EQ((*drivers)[0].name, "falling");
-  EXPECT_EQ((*drivers)[0].change.to_string(), "-28");
-  EXPECT_EQ((*drivers)[1].name, "a");
-  EXPECT_EQ((*drivers)[1].change.to_string(), "17.5");
-  EXPECT_EQ((*drivers)[0].value.to_string(), "28");  // 7 days of 4 against 7 of 8
-  EXPECT_EQ((*drivers)[0].baseline.to_string(), "56");
-  EXPECT_EQ(window_drivers(parts, c->last_day, c->days, 1)->size(), 1u);
+  const auto& top = drivers->top;
+  ASSERT_EQ(top.size(), 2u);  // "flat" did not change
+  EXPECT_EQ(top[0].name, "falling");
+  EXPECT_EQ(top[0].change.to_string(), "-28");
+  EXPECT_EQ(top[1].name, "a");
+  EXPECT_EQ(top[1].change.to_string(), "17.5");
+  EXPECT_EQ(top[0].value.to_string(), "28");  // 7 days of 4 against 7 of 8
+  EXPECT_EQ(top[0].baseline.to_string(), "56");
+  EXPECT_EQ(drivers->other_parts, 0u);
+  EXPECT_TRUE(drivers->others.change.is_zero());
+  // Past the limit the rest is summed, so the changes add up to the whole's: the total of the
+  // three parts went from 70 + 35 + 56 to 87.5 + 35 + 28, by -10.5.
+  auto one = window_drivers(parts, c->last_day, c->days, 1);
+  ASSERT_TRUE(one.has_value());
+  ASSERT_EQ(one->top.size(), 1u);
+  EXPECT_EQ(one->other_parts, 1u);
+  EXPECT_EQ(one->others.name, "others");
+  EXPECT_EQ(one->others.value.to_string(), "87.5");
+  EXPECT_EQ(one->others.baseline.to_string(), "70");
+  EXPECT_EQ((one->top[0].change + one->others.change).to_string(), "-10.5");
 }
 
 // One day against its usual: each part's spend that day against the median of the same weekday

@@ -22,12 +22,23 @@ Result<SpendDriver> driver(const std::string& name, Decimal value, Decimal basel
 
 Decimal magnitude(Decimal v) { return v.is_negative() ? -v : v; }
 
-// The largest change (either way) first, at most `limit`.
-std::vector<SpendDriver> largest_first(std::vector<SpendDriver> out, size_t limit) {
-  std::stable_sort(out.begin(), out.end(), [](const SpendDriver& a, const SpendDriver& b) {
+// The largest change (either way) first, at most `limit`; the rest summed into others.
+Result<Drivers> largest_first(std::vector<SpendDriver> all, size_t limit) {
+  std::stable_sort(all.begin(), all.end(), [](const SpendDriver& a, const SpendDriver& b) {
     return magnitude(a.change) > magnitude(b.change);
   });
-  if (out.size() > limit) out.resize(limit);
+  Drivers out;
+  for (size_t i = limit; i < all.size(); ++i) {
+    SpendDriver& o = out.others;
+    if (!Decimal::add_checked(o.value, all[i].value, &o.value) ||
+        !Decimal::add_checked(o.baseline, all[i].baseline, &o.baseline) ||
+        !Decimal::add_checked(o.change, all[i].change, &o.change)) {
+      return out_of_range("the spend overflows");
+    }
+    ++out.other_parts;
+  }
+  if (all.size() > limit) all.resize(limit);
+  out.top = std::move(all);
   return out;
 }
 
@@ -60,8 +71,8 @@ Result<SpendDriver> window_change(const std::string& name, const Series& s, Date
   return driver(name, *value, *baseline);
 }
 
-Result<std::vector<SpendDriver>> window_drivers(const std::vector<SpendPart>& parts, Date last_day,
-                                                int n, size_t limit) {
+Result<Drivers> window_drivers(const std::vector<SpendPart>& parts, Date last_day, int n,
+                               size_t limit) {
   std::vector<SpendDriver> out;
   for (const auto& [name, s] : parts) {
     auto d = window_change(name, s, last_day, n);
@@ -102,7 +113,9 @@ Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts
     if (!d) return d.status();
     if (up ? d->change > Decimal() : d->change < Decimal()) out.push_back(std::move(*d));
   }
-  return largest_first(std::move(out), limit);
+  auto split = largest_first(std::move(out), limit);
+  if (!split) return split.status();
+  return std::move(split->top);
 }
 
 }  // namespace costops::forecasting

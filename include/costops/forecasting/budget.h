@@ -86,7 +86,7 @@ struct BudgetChange {
   /// Spend in the `days` days up to last_day and in the `days` days before those.
   Decimal last, previous;
   /// Filled by the caller that has the parts (window_drivers over the same windows).
-  std::vector<SpendDriver> drivers;
+  Drivers drivers;
 };
 
 /// The change of a budget's projection and spend over `days` days, from the daily series

@@ -18,6 +18,14 @@ struct SpendDriver {
   Decimal value, baseline, change;  // change = value - baseline
 };
 
+/// The parts that changed most, and the rest summed, so that with them the changes add up to the
+/// total's change.
+struct Drivers {
+  std::vector<SpendDriver> top;              // the largest change (either way) first
+  SpendDriver others{"others", {}, {}, {}};  // the other parts that changed, summed
+  size_t other_parts = 0;                    // how many those are
+};
+
 /// A part of a total: its name and daily spend. Days outside its series count as no spend.
 using SpendPart = std::pair<std::string, Series>;
 
@@ -32,9 +40,10 @@ Result<SpendDriver> window_change(const std::string& name, const Series& s, Date
 
 /// Week against week: each part's spend in the `days` days up to `last_day` (value) against the
 /// `days` days before those (baseline). The parts whose spend changed, the largest change either
-/// way first, at most `limit`.
-Result<std::vector<SpendDriver>> window_drivers(const std::vector<SpendPart>& parts, Date last_day,
-                                                int days, size_t limit = 5);
+/// way first, at most `limit`, and the others that changed summed: over parts that make up a
+/// total, top and others add up to the total's change exactly.
+Result<Drivers> window_drivers(const std::vector<SpendPart>& parts, Date last_day, int days,
+                               size_t limit = 5);
 
 /// One day against its usual: each part's spend on `day` (value) against the median of its spend
 /// on the same day of the `seasons` seasons before (the `season` days before when season < 2)
