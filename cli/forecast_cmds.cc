@@ -305,12 +305,18 @@ std::string driver_name(const NamedSeries& part, const std::vector<std::string>&
   return name;
 }
 
-// A money change as "+1.50" or "-0.25" with `dp` decimals (half-even), from its JSON: exact
-// decimal text, or a number whose shortest text is its value (budgets' cents).
-std::string signed_money(const json& v, int dp) {
+// Money with `dp` decimals (half-even) from its JSON: exact decimal text, or a number whose
+// shortest text is its value (budgets' cents), read as a Decimal rather than printed from the
+// double.
+std::string money(const json& v, int dp) {
   auto d = Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
-  if (!d) return v.dump();
-  return (d->is_negative() ? "" : "+") + d->to_string_fixed(dp);
+  return d ? d->to_string_fixed(dp) : v.dump();
+}
+
+// A money change as "+1.50" or "-0.25", as money() prints it.
+std::string signed_money(const json& v, int dp) {
+  const std::string text = money(v, dp);
+  return (text.front() == '-' ? "" : "+") + text;
 }
 
 // "name +change, ..." of a JSON list of drivers; empty when there are none.
@@ -797,13 +803,15 @@ json change_json(const forecasting::BudgetChange& c) {
 
 void print_change(const json& c, int dp) {
   if (!c["projected_change"].is_null()) {
-    std::printf("  moved          %12s  since %s (projected %.*f then)\n",
+    std::printf("  moved          %12s  since %s (projected %s then)\n",
                 signed_money(c["projected_change"], dp).c_str(),
-                c["since"].get<std::string>().c_str(), dp, c["projected_total_then"].get<double>());
+                c["since"].get<std::string>().c_str(),
+                money(c["projected_total_then"], dp).c_str());
   }
   const int n = c["window_days"].get<int>();
   const double last = c["spend_last"].get<double>(), prev = c["spend_previous"].get<double>();
-  std::printf("  last %d days    %12.*f  against %.*f the %d before", n, dp, last, dp, prev, n);
+  std::printf("  last %d days    %12s  against %s the %d before", n,
+              money(c["spend_last"], dp).c_str(), money(c["spend_previous"], dp).c_str(), n);
   if (prev > 0) std::printf(" (%+.1f%%)", 100 * (last - prev) / prev);
   std::printf("\n");
   std::string drivers = driver_list(c["drivers"], dp);
@@ -821,19 +829,19 @@ void print_status(const json& j) {
               j["period_end"].get<std::string>().c_str(), j["as_of"].get<std::string>().c_str());
   const double amount = j["amount"].get<double>();
   const int dp = table_decimals({amount});
-  std::printf("  spent          %12.*f of %.*f (%.1f%%)\n", dp, j["spent"].get<double>(), dp,
-              amount, 100 * j["spent"].get<double>() / amount);
+  std::printf("  spent          %12s of %s (%.1f%%)\n", money(j["spent"], dp).c_str(),
+              money(j["amount"], dp).c_str(), 100 * j["spent"].get<double>() / amount);
   const std::string model = j["model"].is_null() ? "period ended" : j["model"].get<std::string>();
   if (j["projected_lower"].is_null()) {
-    std::printf("  projected      %12.*f  [no interval: too little history]  (%s)\n", dp,
-                j["projected_total"].get<double>(), model.c_str());
+    std::printf("  projected      %12s  [no interval: too little history]  (%s)\n",
+                money(j["projected_total"], dp).c_str(), model.c_str());
   } else {
-    std::printf("  projected      %12.*f  [%.*f, %.*f] at %g%%  (%s)\n", dp,
-                j["projected_total"].get<double>(), dp, j["projected_lower"].get<double>(), dp,
-                j["projected_upper"].get<double>(), j["interval_level"].get<double>(),
+    std::printf("  projected      %12s  [%s, %s] at %g%%  (%s)\n",
+                money(j["projected_total"], dp).c_str(), money(j["projected_lower"], dp).c_str(),
+                money(j["projected_upper"], dp).c_str(), j["interval_level"].get<double>(),
                 model.c_str());
   }
-  std::printf("  run rate       %12.*f\n", dp, j["run_rate_total"].get<double>());
+  std::printf("  run rate       %12s\n", money(j["run_rate_total"], dp).c_str());
   if (j["probability_over"].is_null()) {
     std::printf("  P(over budget) %12s\n", "n/a");
   } else {

@@ -22,24 +22,11 @@ Result<SpendDriver> driver(const std::string& name, Decimal value, Decimal basel
 
 Decimal magnitude(Decimal v) { return v.is_negative() ? -v : v; }
 
-// The largest change (either way) first, at most `limit`; the rest summed into others.
-Result<Drivers> largest_first(std::vector<SpendDriver> all, size_t limit) {
-  std::stable_sort(all.begin(), all.end(), [](const SpendDriver& a, const SpendDriver& b) {
+// Sorts the largest change (either way) first.
+void largest_first(std::vector<SpendDriver>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const SpendDriver& a, const SpendDriver& b) {
     return magnitude(a.change) > magnitude(b.change);
   });
-  Drivers out;
-  for (size_t i = limit; i < all.size(); ++i) {
-    SpendDriver& o = out.others;
-    if (!Decimal::add_checked(o.value, all[i].value, &o.value) ||
-        !Decimal::add_checked(o.baseline, all[i].baseline, &o.baseline) ||
-        !Decimal::add_checked(o.change, all[i].change, &o.change)) {
-      return out_of_range("the spend overflows");
-    }
-    ++out.other_parts;
-  }
-  if (all.size() > limit) all.resize(limit);
-  out.top = std::move(all);
-  return out;
 }
 
 }  // namespace
@@ -79,7 +66,21 @@ Result<Drivers> window_drivers(const std::vector<SpendPart>& parts, Date last_da
     if (!d) return d.status();
     if (!d->change.is_zero()) out.push_back(std::move(*d));
   }
-  return largest_first(std::move(out), limit);
+  largest_first(out);
+  // Past the limit, the parts are summed into others.
+  Drivers split;
+  for (size_t i = limit; i < out.size(); ++i) {
+    SpendDriver& o = split.others;
+    if (!Decimal::add_checked(o.value, out[i].value, &o.value) ||
+        !Decimal::add_checked(o.baseline, out[i].baseline, &o.baseline) ||
+        !Decimal::add_checked(o.change, out[i].change, &o.change)) {
+      return out_of_range("the spend overflows");
+    }
+    ++split.other_parts;
+  }
+  if (out.size() > limit) out.resize(limit);
+  split.top = std::move(out);
+  return split;
 }
 
 Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts, Date day,
@@ -113,9 +114,9 @@ Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts
     if (!d) return d.status();
     if (up ? d->change > Decimal() : d->change < Decimal()) out.push_back(std::move(*d));
   }
-  auto split = largest_first(std::move(out), limit);
-  if (!split) return split.status();
-  return std::move(split->top);
+  largest_first(out);
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 }  // namespace costops::forecasting
