@@ -405,6 +405,10 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
   } else {
     auto kind = parse_model(o.model);
     if (!kind) return kind.status().with_context("--model");
+    if (o.init != "default" && !is_exponential_smoothing(*kind)) {
+      return invalid_argument("--init does not apply to " + std::string(model_name(*kind)) +
+                              " (not exponential smoothing: no initial states)");
+    }
     std::vector<double> y = train;
     if (clean) {
       // As auto cleans: only clear spikes.

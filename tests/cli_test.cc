@@ -488,6 +488,9 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("forecast --series " + series + " --model linear-season --alpha 0.3");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("does not apply to linear-season"), std::string::npos) << r.err;
+  r = run("forecast --series " + series + " --model linear --init heuristic");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--init does not apply to linear"), std::string::npos) << r.err;
   r = run("forecast --series " + series + " --model hw-sideways");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("unknown model \"hw-sideways\"; valid: naive"), std::string::npos) << r.err;

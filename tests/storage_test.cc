@@ -45,12 +45,18 @@ std::string fresh_pg_db(const std::string& name) {
   return url.substr(0, url.rfind('/') + 1) + db;
 }
 
+// Removes a SQLite database file and its write-ahead log files, if present.
+void remove_db(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(path + suffix, ec);
+  }
+}
+
 std::string temp_db(const char* name) {
   const auto p = std::filesystem::temp_directory_path() /
                  (std::string("costops_") + name + "_" + std::to_string(::getpid()) + ".db");
-  std::filesystem::remove(p);
-  std::filesystem::remove(p.string() + "-wal");
-  std::filesystem::remove(p.string() + "-shm");
+  remove_db(p.string());
   return p.string();
 }
 
@@ -62,6 +68,7 @@ class StoreTest : public ::testing::TestWithParam<const char*> {
     std::string url;
     if (std::string(GetParam()) == "sqlite") {
       url = temp_db(name);
+      files_.push_back(url);
     } else {
       url = fresh_pg_db(name);
       if (url.empty()) {
@@ -77,6 +84,13 @@ class StoreTest : public ::testing::TestWithParam<const char*> {
     EXPECT_TRUE(s.has_value()) << s.status_or_ok().to_string();
     return s ? std::move(*s) : nullptr;
   }
+  // The stores a test opened are closed by then (they live in its body).
+  void TearDown() override {
+    for (const auto& f : files_) remove_db(f);
+  }
+
+ private:
+  std::vector<std::string> files_;  // SQLite databases to remove
 };
 
 #define COSTOPS_OPEN_STORE(var, name)                                                \
