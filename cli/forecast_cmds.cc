@@ -851,9 +851,12 @@ void print_status(const json& j) {
   } else {
     std::printf("  P(over budget) %12.1f%%\n", 100 * j["probability_over"].get<double>());
   }
-  std::printf("  exhaustion     %12s\n", j["exhaustion_date"].is_null()
-                                             ? "not expected"
-                                             : j["exhaustion_date"].get<std::string>().c_str());
+  if (j["exhaustion_date"].is_null()) {
+    std::printf("  exhaustion     %12s\n", "not expected");
+  } else {
+    std::printf("  exhaustion     %12s  (%s)\n", j["exhaustion_date"].get<std::string>().c_str(),
+                j["exhausted"].get<bool>() ? "actual" : "forecast");
+  }
   for (const auto& c : j["thresholds_crossed"]) {
     std::printf("  crossed %g%% on %s (%s)\n", c["percent"].get<double>(),
                 c["date"].get<std::string>().c_str(), c["basis"].get<std::string>().c_str());

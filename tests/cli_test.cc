@@ -456,6 +456,7 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_NE(r.err.find("spent or projected at 100% of the amount or more"), std::string::npos)
       << r.err;
   EXPECT_NE(r.out.find("projected"), std::string::npos);  // the status is still printed
+  EXPECT_NE(r.out.find("exhaustion       2025-04-26  (forecast)"), std::string::npos) << r.out;
   EXPECT_EQ(run(april + "120").rc, 0);
   EXPECT_EQ(run(april + "0").rc, 2);
   r = run("budget status --series " + series + " --amount -5 --period 2025-04");
@@ -710,6 +711,7 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_EQ(j["projected_total"], j["spent"]);
   r = run("budget status september --db " + db + " --as-of 2026-11-20");
   EXPECT_NE(r.out.find("(period ended)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("exhaustion       2026-09-14  (actual)"), std::string::npos) << r.out;
   r = run("budget remove team --db " + db);
   EXPECT_EQ(r.rc, 0) << r.err;
   r = run("budget remove team --db " + db);
