@@ -867,6 +867,8 @@ void print_status(const json& j) {
 
 // Stored spend that stops more than this many days before the as-of date gets a note.
 constexpr int kStaleDays = 2;
+// The days of stored spend a budget's projection reads at least (up to the as-of date).
+constexpr int kHistoryDays = 180;
 
 struct BudgetCmd {
   std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
@@ -1040,6 +1042,7 @@ int run_budget_status(const BudgetCmd& o) {
     Budget budget;
     Series series;
     std::optional<Date> last_record;  // stored: the last day with spend (unset: none)
+    int history_days = 0;             // stored: the days read up to the as-of date
   };
   const bool stored = o.series_file.empty();
   std::vector<Work> work;
@@ -1078,8 +1081,11 @@ int run_budget_status(const BudgetCmd& o) {
     for (auto& b : *list) {
       if (!o.name.empty() && b.name != o.name) continue;
       SeriesSource src = budget_source(b);
-      // A season of history per month of budget is plenty; 180 days covers quarters.
-      const Date from = as_of - std::chrono::days(179);
+      // A season of history per month of budget is plenty: 180 days covers quarters; a longer
+      // period (a year) reads its length, for the seasons and trend its projection runs over.
+      int history = kHistoryDays;
+      if (auto r = resolve_period(b.period, as_of)) history = std::max(history, r->days());
+      const Date from = as_of - std::chrono::days(history - 1);
       src.from = format_date(from);
       auto series = stored_series(src, as_of);
       if (!series) {
@@ -1093,7 +1099,7 @@ int run_budget_status(const BudgetCmd& o) {
             {{}, {}, forecasting::zero_filled_daily({{from, Decimal()}}, as_of), std::nullopt}};
       }
       auto& named = (*series)[0];
-      work.push_back({std::move(b), std::move(named.series), named.last_record});
+      work.push_back({std::move(b), std::move(named.series), named.last_record, history});
     }
     if (work.empty()) {
       report(o.name.empty()
@@ -1104,7 +1110,7 @@ int run_budget_status(const BudgetCmd& o) {
   }
   json out = json::array();
   std::string over;  // the budgets at --fail-at
-  for (const auto& [b, series, last_record] : work) {
+  for (const auto& [b, series, last_record, history_days] : work) {
     auto range = resolve_period(b.period, as_of);
     if (!range) {
       report(range.status());
@@ -1172,8 +1178,9 @@ int run_budget_status(const BudgetCmd& o) {
     std::vector<std::string> notes = series.notes;
     const Date through = std::min(as_of, range->end);
     if (stored && !last_record && through >= range->start) {
-      notes.push_back("no stored spend in the budget's scope in the 180 days up to " +
-                      format_date(as_of) + "; counted as zero");
+      notes.push_back("no stored spend in the budget's scope in the " +
+                      std::to_string(history_days) + " days up to " + format_date(as_of) +
+                      "; counted as zero");
     } else if (stored && last_record && (through - *last_record).count() > kStaleDays &&
                *last_record < through && through >= range->start) {
       notes.push_back("no stored spend in the budget's scope after " + format_date(*last_record) +
@@ -1209,7 +1216,7 @@ void add_budget(CLI::App& app, int& rc) {
   a->add_option("--amount", add->amount, "Amount per period (exact decimal)")->required();
   a->add_option("--currency", add->currency, "Currency (default USD)");
   a->add_option("--period", add->period,
-                "month, quarter (calendar, rolling), YYYY-MM, YYYY-Qn or FROM..TO");
+                "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY or FROM..TO");
   a->add_option("--filter", add->filters,
                 "Scope: KEY=VALUE (provider, model, organization, project, user, tag:KEY; "
                 "repeatable; default all spend)");

@@ -1309,6 +1309,11 @@ TEST(BudgetTest, PeriodsAndErrors) {
   EXPECT_EQ(format_date(resolve_period("quarter", d)->start), "2025-04-01");
   EXPECT_EQ(format_date(resolve_period("2024-Q1", d)->end), "2024-03-31");
   EXPECT_EQ(resolve_period("2025-01-10..2025-01-19", d)->days(), 10);
+  EXPECT_EQ(format_date(resolve_period("year", d)->start), "2025-01-01");
+  EXPECT_EQ(resolve_period("year", d)->days(), 365);
+  EXPECT_EQ(format_date(resolve_period("2024", d)->end), "2024-12-31");
+  EXPECT_EQ(resolve_period("2024", d)->days(), 366);
+  EXPECT_FALSE(resolve_period("202", d).has_value());
   EXPECT_FALSE(resolve_period("fortnight", d).has_value());
 
   auto s = make_series({*parse_date("2025-05-01"), *parse_date("2025-05-02")}, {10, 10});

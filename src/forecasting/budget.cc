@@ -34,6 +34,12 @@ Result<DateRange> resolve_period(std::string_view spec, Date as_of) {
   if (spec == "quarter") {
     return quarter_of(ymd.year(), (static_cast<unsigned>(ymd.month()) - 1) / 3 + 1);
   }
+  if (spec == "year")
+    return DateRange{month_start(ymd.year(), January), month_end(ymd.year(), December)};
+  if (spec.size() == 4 && all_digits(spec)) {
+    const year y(std::stoi(std::string(spec)));
+    return DateRange{month_start(y, January), month_end(y, December)};
+  }
   if (spec.size() == 7 && spec[4] == '-' && all_digits(spec.substr(0, 4))) {
     const int y = std::stoi(std::string(spec.substr(0, 4)));
     if (spec[5] == 'Q' && spec[6] >= '1' && spec[6] <= '4') {
@@ -52,8 +58,8 @@ Result<DateRange> resolve_period(std::string_view spec, Date as_of) {
     if (a && b && *a <= *b) return DateRange{*a, *b};
   }
   return invalid_argument("period \"" + std::string(spec) +
-                          "\": expected month, quarter, YYYY-MM, YYYY-Qn or "
-                          "YYYY-MM-DD..YYYY-MM-DD (inclusive, start <= end)");
+                          "\": expected month, quarter, year, YYYY-MM, YYYY-Qn, YYYY "
+                          "or YYYY-MM-DD..YYYY-MM-DD (inclusive, start <= end)");
 }
 
 Result<Decimal> to_money(double v) { return Decimal::from_double(v, kMoneyPlaces); }

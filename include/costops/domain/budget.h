@@ -13,8 +13,8 @@ namespace costops {
 struct Budget {
   std::string name;
   std::vector<Filter> scope;  // all must hold; empty: all spend
-  /// "month" or "quarter" (the calendar one containing the as-of date), "YYYY-MM", "YYYY-Qn",
-  /// or "YYYY-MM-DD..YYYY-MM-DD" (inclusive).
+  /// "month", "quarter" or "year" (the calendar one containing the as-of date), "YYYY-MM",
+  /// "YYYY-Qn", "YYYY", or "YYYY-MM-DD..YYYY-MM-DD" (inclusive).
   std::string period = "month";
   Decimal amount;
   std::string currency = "USD";
