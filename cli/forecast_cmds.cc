@@ -456,6 +456,8 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
       r["lower_" + level_label(levels[k])] = known ? num(p.bounds[k].first) : json(nullptr);
       r["upper_" + level_label(levels[k])] = known ? num(p.bounds[k].second) : json(nullptr);
     }
+    // A held-out day's actual value, beside its forecast.
+    if (i < o.holdout) r["actual"] = num(s.values[train_n + static_cast<size_t>(i)]);
     rows.push_back(r);
   }
   out["forecast"] = rows;
@@ -497,10 +499,12 @@ void print_forecast_table(const json& j, const std::vector<double>& levels) {
                 h["mase"].is_null() ? "n/a" : std::to_string(h["mase"].get<double>()).c_str(),
                 h["mae"].get<double>(), h["rmse"].get<double>());
   }
+  const bool held_out = j.contains("holdout");  // rows with an actual value come first
   std::printf("%-12s %14s", "date", "forecast");
   for (double l : levels)
     std::printf(" %14s %14s", ("lower " + level_label(l)).c_str(),
                 ("upper " + level_label(l)).c_str());
+  if (held_out) std::printf(" %14s", "actual");
   std::printf("\n");
   std::vector<double> values;
   for (const auto& r : j["forecast"]) values.push_back(r["value"].get<double>());
@@ -516,6 +520,9 @@ void print_forecast_table(const json& j, const std::vector<double>& levels) {
           std::printf(" %14.*f", dp, b.get<double>());
         }
       }
+    }
+    if (held_out && r.contains("actual") && !r["actual"].is_null()) {
+      std::printf(" %14.*f", dp, r["actual"].get<double>());
     }
     std::printf("\n");
   }
@@ -549,7 +556,8 @@ backtest, and of the candidates whose AICc (counting the parameters the fit esti
 forecast.
 Anomalous values (seasonal ESD) are replaced before fitting with auto (--clean on|off).
 With --holdout H the model is fitted without the last H values and scored on them (sMAPE in
-percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE).
+percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE); their rows show the
+actual values.
 Examples:
   cost-ops forecast --series spend.csv --horizon 30
   cost-ops forecast --series airpassengers.csv --holdout 12 --format table

@@ -416,6 +416,7 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     EXPECT_TRUE(j["forecast"][0].contains(k)) << k;
   }
   EXPECT_EQ(j["forecast"][0]["date"], "2025-04-17");
+  EXPECT_EQ(j["forecast"][0]["actual"], 538.16);  // held-out days carry their actual value
   for (const char* k : {"h", "smape", "mase", "mae", "rmse", "mape"}) {
     EXPECT_TRUE(j["holdout"][k].is_number()) << k;
   }
@@ -428,6 +429,13 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
           " --clean on --init heuristic --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["cleaned"], auto_cleaned) << r.out;
+  // Tables show the held-out days' actual values; days after them have none.
+  r = run("forecast --series " + series + " --holdout 14 --horizon 15 --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("upper 95         actual\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("         538.16\n"), std::string::npos) << r.out;
+  // The last row, the day after them: date, forecast and four bounds only (12 + 5 x 15 + \n).
+  EXPECT_EQ(r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1).size(), 88u) << r.out;
 
   r = run("anomalies --series " + series + " --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
