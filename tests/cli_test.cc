@@ -675,7 +675,19 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_EQ(j["projected_total"], 0.0);
   EXPECT_EQ(j["projected_upper"], 0.0);
   EXPECT_EQ(j["probability_over"], 0.0);
-  EXPECT_NE(j["notes"][0].get<std::string>().find("no stored spend"), std::string::npos) << j;
+  EXPECT_NE(j["notes"][0].get<std::string>().find("no stored spend in the budget's scope in the "
+                                                  "180 days up to 2026-10-14"),
+            std::string::npos)
+      << j;
+  // A year's budget reads its length of spend, not 180 days (2026 has 365).
+  r = run("budget add idle --db " + db + " --amount 10 --period year --filter project=none");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("budget status idle --db " + db + " --as-of 2026-10-14 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["budgets"][0];
+  EXPECT_EQ(j["period_start"], "2026-01-01");
+  EXPECT_EQ(j["period_end"], "2026-12-31");
+  EXPECT_NE(j["notes"][0].get<std::string>().find("in the 365 days up to"), std::string::npos) << j;
   r = run("budget remove idle --db " + db);
   ASSERT_EQ(r.rc, 0) << r.err;
   // The stored series starts at the scope's first day with spend, not 180 days before the as-of
