@@ -16,6 +16,7 @@
 #include "costops/forecasting/budget.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
+#include "costops/report/report.h"
 #include "costops/storage/store.h"
 
 namespace costops::cli {
@@ -48,6 +49,27 @@ struct SeriesSource {
                      "Stored data: one series per group (provider, model, project, tag:KEY, ...)");
     }
     add_db_to(cmd, db);
+  }
+
+  // A CSV file is one series: the stored-data options given with --series are an error, not
+  // silently ignored.
+  Status check() const {
+    if (series_file.empty()) return Status::ok();
+    std::string given;
+    auto note = [&](bool set, const char* option) {
+      if (set) given += (given.empty() ? "" : ", ") + std::string(option);
+    };
+    note(!from.empty(), "--from");
+    note(!to.empty(), "--to");
+    note(!filters.empty(), "--filter");
+    note(!tz.empty(), "--tz");
+    note(!currency.empty(), "--currency");
+    note(!group_by.empty(), "--group-by");
+    note(!db->empty(), "--db");
+    if (given.empty()) return Status::ok();
+    return invalid_argument(given +
+                            ": only for stored spend, not with --series (a CSV file is "
+                            "one series)");
   }
 };
 
@@ -245,15 +267,39 @@ json params_json(const forecasting::ModelParams& p) {
   return j;
 }
 
+// A command's result as CSV rows: the column names, then each row's fields as text.
+struct CsvRows {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+// A number as CSV text: its shortest round-trip digits; empty when unknown (null).
+std::string csv_number(const json& v) { return v.is_number() ? v.dump() : std::string(); }
+
 // Runs `one` on every series `source` names and prints the results: as JSON one object (or
-// {"groups": [...]} with --group-by), as a table each group under a "== KEY=VALUE, ..." line.
+// {"groups": [...]} with --group-by), as a table each group under a "== KEY=VALUE, ..." line, as
+// CSV one header and every group's rows, led by the --group-by columns.
 int for_each_series(const SeriesSource& source, const std::string& format,
                     const std::function<Result<json>(const NamedSeries&)>& one,
-                    const std::function<void(const json&)>& print_table) {
+                    const std::function<void(const json&)>& print_table,
+                    const std::function<CsvRows(const json&)>& to_csv) {
+  if (Status st = source.check(); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
   auto all = load_series(source);
   if (!all) {
     report(all.status());
     return kExitFailure;
+  }
+  std::vector<std::string> keys;  // the --group-by columns, in their order
+  if (!source.group_by.empty()) {
+    AggregateQuery q;
+    if (auto st = build_query(source.group_by, {}, &q); !st.is_ok()) {
+      report(st);
+      return kExitUsage;
+    }
+    for (const auto& k : q.group_by) keys.push_back(k.name());
   }
   json groups = json::array();
   for (const auto& ns : *all) {
@@ -268,6 +314,23 @@ int for_each_series(const SeriesSource& source, const std::string& format,
   if (format == "json") {
     const bool grouped = !source.group_by.empty();
     std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
+    return kExitOk;
+  }
+  if (format == "csv") {
+    auto line = [](const std::vector<std::string>& lead, const std::vector<std::string>& fields) {
+      std::string out;
+      for (const auto* part : {&lead, &fields}) {
+        for (const auto& f : *part) out += (out.empty() ? "" : ",") + report::csv_field(f);
+      }
+      std::printf("%s\n", out.c_str());
+    };
+    for (size_t i = 0; i < groups.size(); ++i) {
+      const CsvRows csv = to_csv(groups[i]);
+      if (i == 0) line(keys, csv.header);
+      std::vector<std::string> lead;
+      for (const auto& k : keys) lead.push_back((*all)[i].group.at(k));
+      for (const auto& row : csv.rows) line(lead, row);
+    }
     return kExitOk;
   }
   for (size_t i = 0; i < groups.size(); ++i) {
@@ -529,6 +592,28 @@ void print_forecast_table(const json& j, const std::vector<double>& levels) {
   for (const auto& n : j["notes"]) std::printf("note: %s\n", n.get<std::string>().c_str());
 }
 
+// A forecast as CSV: the model, then each day's forecast, bounds and (held out) actual value.
+CsvRows forecast_csv(const json& j, const std::vector<double>& levels) {
+  CsvRows csv;
+  csv.header = {"model", "date", "value"};
+  for (double l : levels) {
+    csv.header.push_back("lower_" + level_label(l));
+    csv.header.push_back("upper_" + level_label(l));
+  }
+  csv.header.push_back("actual");
+  for (const auto& r : j["forecast"]) {
+    std::vector<std::string> row = {j["model"].get<std::string>(), r["date"].get<std::string>(),
+                                    csv_number(r["value"])};
+    for (double l : levels) {
+      row.push_back(csv_number(r["lower_" + level_label(l)]));
+      row.push_back(csv_number(r["upper_" + level_label(l)]));
+    }
+    row.push_back(csv_number(r.value("actual", json())));
+    csv.rows.push_back(std::move(row));
+  }
+  return csv;
+}
+
 int run_forecast(const ForecastCmd& o) {
   auto levels = parse_levels(o.level);
   if (!levels) {
@@ -538,7 +623,8 @@ int run_forecast(const ForecastCmd& o) {
   return for_each_series(
       o.source, o.format,
       [&](const NamedSeries& ns) { return forecast_one(o, ns.series, *levels); },
-      [&](const json& g) { print_forecast_table(g, *levels); });
+      [&](const json& g) { print_forecast_table(g, *levels); },
+      [&](const json& g) { return forecast_csv(g, *levels); });
 }
 
 void add_forecast(CLI::App& app, int& rc) {
@@ -587,7 +673,8 @@ Examples:
   cmd->add_option("--beta", o->beta, "... the trend's (0..alpha)");
   cmd->add_option("--gamma", o->gamma, "... the season's (0..1-alpha)");
   cmd->add_option("--phi", o->phi, "... the damping (0.8..0.995)");
-  cmd->add_option("--format", o->format, "json or table")->check(CLI::IsMember({"json", "table"}));
+  cmd->add_option("--format", o->format, "json, table or csv")
+      ->check(CLI::IsMember({"json", "table", "csv"}));
   cmd->callback([o, &rc] { rc = run_forecast(*o); });
 }
 
@@ -619,8 +706,8 @@ int run_anomalies(const AnomaliesCmd& o) {
     std::string extra;
     AggregateQuery gq;
     auto dk = driver_keys(o.drivers_by);
-    if (auto st = build_query(o.source.group_by, {}, &gq); !st.ok() || !dk) {
-      report(st.ok() ? dk.status() : st);
+    if (auto st = build_query(o.source.group_by, {}, &gq); !st.is_ok() || !dk) {
+      report(st.is_ok() ? dk.status() : st);
       return kExitUsage;
     }
     named_by = *dk;
@@ -701,7 +788,22 @@ int run_anomalies(const AnomaliesCmd& o) {
     if (g["anomalies"].empty()) std::printf("no anomalies\n");
     for (const auto& n : g["notes"]) std::printf("note: %s\n", n.get<std::string>().c_str());
   };
-  return for_each_series(o.source, o.format, one, table);
+  auto csv = [](const json& g) {
+    CsvRows out;
+    out.header = {"date", "value", "expected", "score", "severity", "drivers"};
+    for (const auto& a : g["anomalies"]) {
+      std::string drivers;  // "name change; ..." in exact decimal text
+      for (const auto& d : a.value("drivers", json::array())) {
+        drivers += (drivers.empty() ? "" : "; ") + d["name"].get<std::string>() + " " +
+                   d["change"].get<std::string>();
+      }
+      out.rows.push_back({a["date"].get<std::string>(), csv_number(a["value"]),
+                          csv_number(a["expected"]), csv_number(a["score"]),
+                          a["severity"].get<std::string>(), drivers});
+    }
+    return out;
+  };
+  return for_each_series(o.source, o.format, one, table, csv);
 }
 
 void add_anomalies(CLI::App& app, int& rc) {
@@ -733,7 +835,8 @@ Examples:
   cmd->add_option("--direction", o->direction, "both, up or down")
       ->check(CLI::IsMember({"both", "up", "down"}));
   cmd->add_option("--drivers-by", o->drivers_by, kDriversByHelp);
-  cmd->add_option("--format", o->format, "json or table")->check(CLI::IsMember({"json", "table"}));
+  cmd->add_option("--format", o->format, "json, table or csv")
+      ->check(CLI::IsMember({"json", "table", "csv"}));
   cmd->callback([o, &rc] { rc = run_anomalies(*o); });
 }
 
@@ -1133,7 +1236,7 @@ int run_budget_status(const BudgetCmd& o) {
     bo.as_of_partial = as_of == running;
     auto st = budget_status(series, bo);
     if (!st) {
-      report(st.status());
+      report(st.status().with_context(b.name.empty() ? o.series_file : "budget " + b.name));
       return kExitFailure;
     }
     json j = status_json(*st, bo.amount, b.period, *range, as_of, bo.level);

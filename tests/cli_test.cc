@@ -429,6 +429,20 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
           " --clean on --init heuristic --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["cleaned"], auto_cleaned) << r.out;
+  // CSV: one row per day, bounds and the held-out actual value (empty after the held-out days).
+  r = run("forecast --series " + series + " --holdout 14 --horizon 15 --level 90 --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "model,date,value,lower_90,upper_90,actual");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 16) << r.out;
+  EXPECT_NE(r.out.find(",538.16\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",2025-05-01,"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(r.out.size() - 2), ",\n") << r.out;
+  // Stored-data options with a CSV file are a usage error, not ignored.
+  r = run("forecast --series " + series + " --group-by provider --filter project=x");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--filter, --group-by: only for stored spend, not with --series"),
+            std::string::npos)
+      << r.err;
   // Tables show the held-out days' actual values; days after them have none.
   r = run("forecast --series " + series + " --holdout 14 --horizon 15 --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -445,6 +459,11 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   for (const char* k : {"date", "value", "expected", "score", "severity"}) {
     EXPECT_TRUE(j["anomalies"][0].contains(k)) << k;
   }
+
+  r = run("anomalies --series " + series + " --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "date,value,expected,score,severity,drivers");
+  EXPECT_EQ(r.out.find("\n2025-01-21,970.78,"), r.out.find('\n')) << r.out;
 
   r = run("budget status --series " + series +
           " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json");
@@ -585,6 +604,18 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
                 name == "support-bot")
         << name;
   }
+  // CSV leads each row with the --group-by columns; drivers are "name change; ..." in exact text.
+  r = run("anomalies --db " + db + " --group-by project --drivers-by model --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "project,date,value,expected,score,severity,drivers");
+  EXPECT_NE(r.out.find("\nsearch,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("claude-sonnet-4-5 -"), std::string::npos) << r.out;
+  r = run("forecast --db " + db + " --group-by provider --horizon 2 --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "provider,model,date,value,lower_80,upper_80,lower_95,upper_95,actual");
+  EXPECT_NE(r.out.find("\nanthropic,"), std::string::npos) << r.out;
   r = run("anomalies --db " + db + " --drivers-by day");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("--drivers-by: day is a time key"), std::string::npos) << r.err;

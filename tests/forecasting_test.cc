@@ -1338,6 +1338,19 @@ TEST(BudgetTest, PeriodsAndErrors) {
   ASSERT_TRUE(st.has_value()) << st.status().to_string();
   EXPECT_EQ(st->projected_total, Decimal::from_int(155));
   EXPECT_FALSE(st->projected_lower || st->projected_upper || st->probability_over);
+
+  // Spend beyond money's range (about 1.7e14) is an error saying which sum went past it (the
+  // days' sum's overflow was lost, and the run rate's reported as a multiplication's).
+  auto huge = make_series({*parse_date("2025-01-01"), *parse_date("2025-01-02"),
+                           *parse_date("2025-01-03"), *parse_date("2025-01-04")},
+                          {5e13, 5e13, 5e13, 5e13});
+  ASSERT_TRUE(huge.has_value());
+  st = budget_status(*huge, month_budget(100, "2025-01-04"));
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.status().message(), "the period's spend overflows");
+  st = budget_status(*huge, month_budget(100, "2025-01-03"));
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.status().message(), "the period's run-rate projection overflows");
 }
 
 // A fit with no error variance (one value; a line through two) forecasts without bounds; one

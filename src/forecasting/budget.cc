@@ -133,7 +133,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     if (s.dates[i] < p.start || s.dates[i] > p.end) continue;
     auto v = spend_between(s, s.dates[i], s.dates[i]);
     if (!v) return v.status();
-    if (auto done = account(s.dates[i], *v, true); !done.ok()) return done;
+    if (auto done = account(s.dates[i], *v, true); !done.is_ok()) return done;
   }
   st.spent = cum;
   st.exhausted = exhausted_on.has_value();
@@ -146,7 +146,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   st.days_remaining = rest_start > p.end ? 0 : static_cast<int>((p.end - rest_start).count()) + 1;
   if (st.days_elapsed > 0) {
     auto rate = st.spent.mul_div(st.days_elapsed + st.days_remaining, st.days_elapsed);
-    if (!rate) return rate.status();
+    if (!rate) return out_of_range("the period's run-rate projection overflows");
     st.run_rate_total = *rate;
   }
 
@@ -181,13 +181,13 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
       return account(d, *m, false);
     };
     if (running_in_period) {  // the as-of day is step 1
-      if (auto done = project(o.as_of, std::max(0.0, fc[0].value - history.back())); !done.ok())
+      if (auto done = project(o.as_of, std::max(0.0, fc[0].value - history.back())); !done.is_ok())
         return done;
       counted = 0;
     }
     for (int i = skip; i < horizon; ++i) {
       const Date d = last_fitted + days(i + 1);
-      if (auto done = project(d, fc[static_cast<size_t>(i)].value); !done.ok()) return done;
+      if (auto done = project(d, fc[static_cast<size_t>(i)].value); !done.is_ok()) return done;
     }
     // The variance of the counted days' total; days before them add their errors to the states,
     // which the model's closed form covers only from the first step, so take the whole horizon's

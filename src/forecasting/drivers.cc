@@ -44,7 +44,7 @@ Result<Decimal> spend_between(const Series& s, Date from, Date to) {
   const size_t hi = std::min(s.size() - 1, static_cast<size_t>((to - first).count()));
   for (size_t i = lo; i <= hi; ++i) {
     auto v = s.exact.empty() ? to_money(s.values[i]) : Result<Decimal>(s.exact[i]);
-    if (!v) return v.status();
+    if (!v) return v.status().with_context("spend on " + format_date(s.dates[i]));
     if (!Decimal::add_checked(sum, *v, &sum)) return out_of_range("the spend overflows");
   }
   return sum;

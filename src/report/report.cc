@@ -90,13 +90,6 @@ std::string md_escape(std::string_view s) {
   return out;
 }
 
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string period_text(const Report& r) {
   auto day = [](Timestamp t) { return format_timestamp(t); };
   if (!r.from && !r.to) return "all time";
@@ -398,6 +391,13 @@ std::string to_html(const Report& r) {
 }
 
 }  // namespace
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
 
 std::string_view format_name(Format f) {
   switch (f) {

@@ -32,7 +32,6 @@ class [[nodiscard]] Status {
 
   static Status ok() { return {}; }
   bool is_ok() const { return code_ == StatusCode::kOk; }
-  explicit operator bool() const { return is_ok(); }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
   /// "invalid_argument: <message>", or "ok".

@@ -22,6 +22,10 @@ std::string_view format_name(Format f);
 /// The inverse of format_name (also "md"). Errors list the valid names.
 Result<Format> parse_format(std::string_view name);
 
+/// `s` as one CSV field (RFC 4180): as is, or quoted with its quotes doubled when it holds a
+/// comma, a quote or a line break.
+std::string csv_field(std::string_view s);
+
 /// Where reports get their numbers: a Store's aggregate(), or engine::Aggregator::run over
 /// records in memory.
 using AggregateFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
