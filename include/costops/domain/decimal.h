@@ -71,7 +71,7 @@ class Decimal {
 
   /// Checked arithmetic: false (and `out` untouched) on overflow.
   [[nodiscard]] static bool add_checked(Decimal a, Decimal b, Decimal* out);
-  static bool mul_int_checked(Decimal a, int64_t n, Decimal* out);
+  [[nodiscard]] static bool mul_int_checked(Decimal a, int64_t n, Decimal* out);
 
   /// this * n exactly. Errors (kOutOfRange) on overflow.
   Result<Decimal> mul_int(int64_t n) const;
