@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "costops/domain/json_text.h"
+#include "costops/forecasting/budget.h"
 
 namespace costops::cli {
 
@@ -167,25 +168,42 @@ Result<Period> parse_period(const std::string& p, Timestamp now) {
     span(today - days{6}, today + days{1});
   } else if (p == "last-30-days") {
     span(today - days{29}, today + days{1});
-  } else if (p == "month-to-date") {
+  } else if (p == "month-to-date" || p == "quarter-to-date" || p == "year-to-date") {
+    // From the first day of the calendar month, quarter or year to today; the one before over the
+    // same number of days from its start (at most all of it).
     const year_month_day ymd{today};
-    const sys_days first = sys_days{ymd.year() / ymd.month() / 1};
-    const sys_days prev_first = sys_days{(ymd.year() / ymd.month() - months{1}) / 1};
+    const int length = p[0] == 'm' ? 1 : p[0] == 'q' ? 3 : 12;  // in months
+    const unsigned first_month = (static_cast<unsigned>(ymd.month()) - 1) /
+                                     static_cast<unsigned>(length) * static_cast<unsigned>(length) +
+                                 1;
+    const year_month start = ymd.year() / month{first_month};
+    const sys_days first = sys_days{start / 1};
+    const sys_days prev_first = sys_days{(start - months{length}) / 1};
     r.from = T(first);
     r.to = T(today + days{1});
     r.prev_from = T(prev_first);
-    r.prev_to = T(prev_first + (today + days{1} - first));  // the same number of days last month
+    r.prev_to = T(std::min(prev_first + (today + days{1} - first), first));
   } else {
-    auto t = parse_timestamp(p + "-01");
-    if (p.size() != 7 || !t)
-      return invalid_argument(
-          "unknown period \"" + p +
-          "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all");
-    const year_month_day ymd{floor<days>(*t)};
-    r.from = T(sys_days{ymd.year() / ymd.month() / 1});
-    r.to = T(sys_days{(ymd.year() / ymd.month() + months{1}) / 1});
-    r.prev_from = T(sys_days{(ymd.year() / ymd.month() - months{1}) / 1});
-    r.prev_to = r.from;
+    // A calendar month, quarter or year, or FROM..TO (inclusive days); the one before is the
+    // calendar one before, or the same number of days before FROM.
+    const bool calendar = p != "month" && p != "quarter" && p != "year";  // those are budgets'
+    auto range = forecasting::resolve_period(p, today);
+    if (!calendar || !range) {
+      return invalid_argument("unknown period \"" + p +
+                              "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, "
+                              "quarter-to-date, year-to-date, YYYY-MM, YYYY-Qn, YYYY, "
+                              "YYYY-MM-DD..YYYY-MM-DD or all");
+    }
+    const sys_days first = range->start, end = range->end + days{1};
+    sys_days prev_first = first - (end - first);
+    if (p.find("..") == std::string::npos) {
+      const char* unit = p.size() == 4 ? "year" : p[5] == 'Q' ? "quarter" : "month";
+      prev_first = forecasting::resolve_period(unit, first - days{1})->start;
+    }
+    r.from = T(first);
+    r.to = T(end);
+    r.prev_from = T(prev_first);
+    r.prev_to = T(first);
   }
   return r;
 }

@@ -58,8 +58,13 @@ struct Period {
   std::optional<Timestamp> from, to;            // current
   std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
 };
-/// today, yesterday, last-7-days, last-30-days, month-to-date, YYYY-MM or all, relative to `now`.
+/// today, yesterday, last-7-days, last-30-days, month-, quarter- or year-to-date, YYYY-MM,
+/// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`.
 Result<Period> parse_period(const std::string& p, Timestamp now);
+/// --period's help text.
+inline constexpr const char* kPeriodHelp =
+    "today, yesterday, last-7-days, last-30-days (default), month-to-date, quarter-to-date, "
+    "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all";
 
 /// The zone a --tz option names: UTC when `name` is empty. Errors name the option.
 Result<TimeZone> parse_tz(const std::string& name);

@@ -493,9 +493,7 @@ void add_summary(CLI::App& app, int& rc) {
   auto o = std::make_shared<SummaryCmd>();
   CLI::App* cmd = app.add_subcommand(
       "summary", "Totals, top models and projects, unpriced count, change vs the previous period");
-  cmd->add_option(
-      "--period", o->period,
-      "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM, all");
+  cmd->add_option("--period", o->period, kPeriodHelp);
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   add_db_to(*cmd, o->db);

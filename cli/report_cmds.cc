@@ -150,9 +150,7 @@ Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
-  cmd->add_option("--period", o->period,
-                  "today, yesterday, last-7-days, last-30-days (default), month-to-date, YYYY-MM "
-                  "or all");
+  cmd->add_option("--period", o->period, kPeriodHelp);
   cmd->add_option("--from", o->from, "Start (inclusive), instead of --period");
   cmd->add_option("--to", o->to, "End (exclusive)");
   cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");

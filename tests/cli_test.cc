@@ -211,6 +211,44 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
 
   r = run("summary --db " + db + " --period 2026-09 --format json");
   EXPECT_NE(r.out.find(R"("change_percent")"), std::string::npos) << r.out;
+  // Quarters, years and day ranges, each against the one before (the calendar one before, or the
+  // same number of days); to-date periods against as many days from the previous one's start,
+  // never reaching into the current one (month-to-date on March 31st: February, not into March).
+  auto period = [&](const std::string& p, const char* as_of) {
+    CliRun s =
+        run("summary --db " + db + " --period " + p + " --as-of " + as_of + " --format json");
+    EXPECT_EQ(s.rc, 0) << p << ": " << s.err;
+    const auto j = nlohmann::json::parse(s.out);
+    return std::string(j["period"]["from"]) + " " + std::string(j["period"]["to"]) + " " +
+           std::to_string(j["previous"]["records"].get<int>());
+  };
+  const char* now = "2026-10-14T12:00:00Z";
+  EXPECT_EQ(period("2026-Q3", now), "2026-07-01T00:00:00Z 2026-10-01T00:00:00Z 0");
+  EXPECT_EQ(period("2026", now), "2026-01-01T00:00:00Z 2027-01-01T00:00:00Z 0");
+  EXPECT_EQ(
+      period("2026-09-16..2026-09-30", now),
+      "2026-09-16T00:00:00Z 2026-10-01T00:00:00Z " +
+          std::to_string(nlohmann::json::parse(run("summary --db " + db +
+                                                   " --period 2026-09-01..2026-09-15 --format json")
+                                                   .out)["records"]
+                             .get<int>()));
+  EXPECT_EQ(period("quarter-to-date", now).substr(0, 41),
+            "2026-10-01T00:00:00Z 2026-10-15T00:00:00Z");
+  EXPECT_EQ(period("year-to-date", now).substr(0, 20), "2026-01-01T00:00:00Z");
+  const std::string march_2 = db + ".march.jsonl";
+  std::ofstream(march_2)
+      << R"({"id":"m2","timestamp":"2027-03-02T10:00:00Z","provider":"openai","model":"gpt-4o",)"
+      << R"("usage":{"input_tokens":7}})"
+      << "\n";
+  ASSERT_EQ(run("ingest --db " + db + " " + march_2).rc, 0);
+  std::filesystem::remove(march_2);
+  EXPECT_EQ(period("month-to-date", "2027-03-31T12:00:00Z"),
+            "2027-03-01T00:00:00Z 2027-04-01T00:00:00Z 0");  // was Feb 1 to Mar 4: 1
+  r = run("summary --db " + db + " --period quarter");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("month-to-date, quarter-to-date, year-to-date, YYYY-MM, YYYY-Qn, YYYY,"),
+            std::string::npos)
+      << r.err;
   r = run("query --db " + db +
           " --group-by provider --filter project=search --from 2026-09-01 --to 2026-10-01 --format "
           "csv");
