@@ -148,10 +148,20 @@ std::string price_text(const pricing::PriceSet& ps) {
   return s;
 }
 
-Result<Period> parse_period(const std::string& p, Timestamp now) {
+Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz) {
+  return tz.from_local(Timestamp{d});
+}
+
+Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz) {
+  auto t = parse_timestamp(text);
+  if (!t || text.size() != 10) return t;  // a day is YYYY-MM-DD exactly
+  return day_start(std::chrono::floor<std::chrono::days>(*t), tz);
+}
+
+Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz) {
   using namespace std::chrono;
-  const sys_days today = floor<days>(now);
-  auto T = [](sys_days d) { return Timestamp{d}; };
+  const sys_days today = floor<days>(tz.to_local(now));
+  auto T = [&tz](sys_days d) { return day_start(d, tz); };
   Period r;
   auto span = [&](sys_days from, sys_days to) {
     r.from = T(from);

@@ -59,12 +59,19 @@ struct Period {
   std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
 };
 /// today, yesterday, last-7-days, last-30-days, month-, quarter- or year-to-date, YYYY-MM,
-/// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`.
-Result<Period> parse_period(const std::string& p, Timestamp now);
+/// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days of `tz`.
+Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz = {});
 /// --period's help text.
 inline constexpr const char* kPeriodHelp =
     "today, yesterday, last-7-days, last-30-days (default), month-to-date, quarter-to-date, "
     "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all";
+
+/// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
+/// skip midnight).
+Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz);
+/// A --from/--to/--as-of value: a timestamp as written (with its offset; UTC without one), or a
+/// day YYYY-MM-DD as its first instant in `tz`.
+Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz);
 
 /// The zone a --tz option names: UTC when `name` is empty. Errors name the option.
 Result<TimeZone> parse_tz(const std::string& name);

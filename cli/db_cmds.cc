@@ -309,21 +309,21 @@ int run_query(QueryCmd& o) {
     report(st);
     return kExitUsage;
   }
-  for (auto [text, slot] : {std::pair{&o.from, &q.from}, {&o.to, &q.to}}) {
-    if (text->empty()) continue;
-    auto t = parse_timestamp(*text);
-    if (!t) {
-      report(t.status());
-      return kExitUsage;
-    }
-    *slot = *t;
-  }
   auto tz = parse_tz(o.tz);
   if (!tz) {
     report(tz.status());
     return kExitUsage;
   }
   q.time_zone = *tz;
+  for (auto [text, slot] : {std::pair{&o.from, &q.from}, {&o.to, &q.to}}) {
+    if (text->empty()) continue;
+    auto t = parse_time_in(*text, *tz);  // a day is --tz's
+    if (!t) {
+      report(t.status());
+      return kExitUsage;
+    }
+    *slot = *t;
+  }
   auto store = open_db(*o.db);
   if (!store) {
     report(store.status());
@@ -350,8 +350,9 @@ Examples:
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
   cost-ops query --group-by tag:team,month --format json
   cost-ops query --group-by day --tz America/Los_Angeles)");
-  cmd->add_option("--from", o->from, "Start (inclusive), RFC 3339 or YYYY-MM-DD");
-  cmd->add_option("--to", o->to, "End (exclusive)");
+  cmd->add_option("--from", o->from,
+                  "Start (inclusive): RFC 3339, or YYYY-MM-DD (that day's start in --tz)");
+  cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
   cmd->add_option("--tz", o->tz,

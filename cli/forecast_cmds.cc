@@ -38,8 +38,9 @@ struct SeriesSource {
                    "A date,value CSV (header row; daily, weekly, monthly, quarterly or yearly "
                    "dates: YYYY-MM-DD, or a period's YYYY-MM, YYYY-Qn, YYYY). Without it: "
                    "stored daily spend");
-    cmd.add_option("--from", from, "Stored data: first day (YYYY-MM-DD)");
-    cmd.add_option("--to", to, "Stored data: day after the last (exclusive; default: tomorrow)");
+    cmd.add_option("--from", from, "Stored data: first day (YYYY-MM-DD, in --tz) or time");
+    cmd.add_option("--to", to,
+                   "Stored data: day after the last (exclusive; default: tomorrow), as --from");
     cmd.add_option("--filter", filters, "Stored data: KEY=VALUE (repeatable; all must hold)");
     cmd.add_option("--tz", tz, "Stored data: the time zone whose days are summed (default UTC)");
     cmd.add_option("--currency", currency,
@@ -107,17 +108,17 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   if (!zone) return zone.status();
   q.time_zone = *zone;
   if (!s.from.empty()) {
-    auto t = parse_timestamp(s.from);
+    auto t = parse_time_in(s.from, q.time_zone);
     if (!t) return t.status().with_context("--from");
     q.from = *t;
   }
   if (!s.to.empty()) {
-    auto t = parse_timestamp(s.to);
+    auto t = parse_time_in(s.to, q.time_zone);
     if (!t) return t.status().with_context("--to");
     q.to = *t;
   }
-  if (last_day) {
-    const Timestamp cut{*last_day + std::chrono::days(1)};
+  if (last_day) {  // the end of that day in the series' zone
+    const Timestamp cut = day_start(*last_day + std::chrono::days(1), q.time_zone);
     if (!q.to || *q.to > cut) q.to = cut;
   }
   q.group_by.push_back(GroupKey{GroupKey::Kind::kDay, {}});

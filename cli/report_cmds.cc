@@ -66,10 +66,16 @@ int run_report(const ReportCmd& o) {
     }
     now = *t;
   }
+  auto zone = parse_tz(o.tz);
+  if (!zone) {
+    report(zone.status());
+    return kExitUsage;
+  }
+  ro.time_zone = *zone;
   if (!o.from.empty() || !o.to.empty()) {
     for (const auto& [text, slot] : {std::pair{o.from, &ro.from}, std::pair{o.to, &ro.to}}) {
       if (text.empty()) continue;
-      auto t = parse_timestamp(text);
+      auto t = parse_time_in(text, *zone);  // a day is --tz's
       if (!t) {
         report(t.status().with_context("--from/--to"));
         return kExitUsage;
@@ -77,7 +83,7 @@ int run_report(const ReportCmd& o) {
       *slot = *t;
     }
   } else {
-    auto p = parse_period(o.period, now);
+    auto p = parse_period(o.period, now, *zone);
     if (!p) {
       report(p.status());
       return kExitUsage;
@@ -91,12 +97,6 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   ro.filters = scope.filters;
-  auto zone = parse_tz(o.tz);
-  if (!zone) {
-    report(zone.status());
-    return kExitUsage;
-  }
-  ro.time_zone = *zone;
   compression::Codec codec = compression::Codec::kNone;
   if (o.compress == "auto") {
     codec = compression::codec_for_path(o.output);
@@ -151,11 +151,12 @@ Examples:
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
   cmd->add_option("--period", o->period, kPeriodHelp);
-  cmd->add_option("--from", o->from, "Start (inclusive), instead of --period");
-  cmd->add_option("--to", o->to, "End (exclusive)");
+  cmd->add_option("--from", o->from,
+                  "Start (inclusive), instead of --period: RFC 3339, or YYYY-MM-DD (in --tz)");
+  cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
-  cmd->add_option("--tz", o->tz, "Time zone for days (default UTC)");
+  cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");
   cmd->add_option("--format", o->format, "csv, json, jsonl, markdown (default) or html");
   cmd->add_option("--output", o->output, "File to write (default stdout)");
   cmd->add_option("--compress", o->compress,

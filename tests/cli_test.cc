@@ -868,6 +868,44 @@ TEST(CliTest, TodayIsStillRunning) {
   std::filesystem::remove_all(dir);
 }
 
+// With --tz, a day is that zone's: --from/--to days, periods, and a budget's as-of day start and
+// end at its local midnight (they were UTC midnights, so the first and last local days were cut).
+TEST(CliTest, DaysAreTheTimeZonesDays) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_tz_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  CliRun r = run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl"));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const std::string la = " --tz America/Los_Angeles";
+  r = run("query --db " + db + la +
+          " --group-by day --from 2026-09-01 --to 2026-09-03 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto rows = nlohmann::json::parse(r.out)["rows"];
+  ASSERT_EQ(rows.size(), 2u) << r.out;
+  EXPECT_EQ(rows[0]["day"], "2026-09-01");
+  EXPECT_EQ(rows[1]["day"], "2026-09-02");
+
+  // The budget's spend to the as-of day is the local days' spend.
+  r = run("query --db " + db + la +
+          " --group-by day --from 2026-10-01 --to 2026-10-11 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  rows = nlohmann::json::parse(r.out)["rows"];
+  ASSERT_EQ(rows.size(), 10u) << r.out;
+  Decimal days;
+  for (const auto& row : rows) days += *Decimal::parse(row["cost"]["USD"].get<std::string>());
+  ASSERT_EQ(run("budget add all --db " + db + " --amount 100").rc, 0);
+  r = run("budget status all --db " + db + la + " --as-of 2026-10-10 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto spent = nlohmann::json::parse(r.out)["budgets"][0]["spent"];
+  EXPECT_EQ(Decimal::parse(spent.dump())->to_string_fixed(2), days.to_string_fixed(2)) << spent;
+
+  r = run("report --db " + db + la + " --period 2026-09 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("2026-09-01T07:00:00Z"), std::string::npos) << r.out.substr(0, 400);
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, ReportsAndCompressedFiles) {
   const std::string dir =
       (std::filesystem::temp_directory_path() / ("costops_report_" + std::to_string(::getpid())))

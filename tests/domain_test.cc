@@ -179,6 +179,17 @@ TEST(TimeTest, ZonesShiftCalendarBuckets) {
   auto nepal = TimeZone::locate("Asia/Kathmandu");  // +05:45
   EXPECT_EQ(format_timestamp(nepal->to_local(*parse_timestamp("2026-11-02T18:15:00Z"))),
             "2026-11-03T00:00:00Z");
+  // from_local inverts to_local; a wall time the clocks skip (02:30 in Paris that day) is the
+  // instant of the change, and one they repeat (02:30 on October 25th) its first occurrence.
+  auto local = [&](const TimeZone& z, const char* wall) {
+    return format_timestamp(z.from_local(*parse_timestamp(wall)));
+  };
+  EXPECT_EQ(local(*nepal, "2026-11-03T00:00:00Z"), "2026-11-02T18:15:00Z");
+  EXPECT_EQ(local(*paris, "2026-03-29T01:30:00Z"), "2026-03-29T00:30:00Z");
+  EXPECT_EQ(local(*paris, "2026-03-29T02:30:00Z"), "2026-03-29T01:00:00Z");
+  EXPECT_EQ(local(*paris, "2026-03-29T03:30:00Z"), "2026-03-29T01:30:00Z");
+  EXPECT_EQ(local(*paris, "2026-10-25T02:30:00Z"), "2026-10-25T00:30:00Z");
+  EXPECT_EQ(local(TimeZone(), "2026-10-25T02:30:00Z"), "2026-10-25T02:30:00Z");
   EXPECT_TRUE(TimeZone().is_utc());
   EXPECT_TRUE(TimeZone::locate("UTC")->is_utc());
   auto bad = TimeZone::locate("Mars/Olympus");

@@ -28,4 +28,15 @@ Timestamp TimeZone::to_local(Timestamp t) const {
   return Timestamp{local.time_since_epoch()};
 }
 
+Timestamp TimeZone::from_local(Timestamp local) const {
+  if (zone_ == nullptr) return local;
+  const auto* z = static_cast<const date::time_zone*>(zone_);
+  const date::local_time<Timestamp::duration> wall{local.time_since_epoch()};
+  const date::local_info info = z->get_info(wall);
+  if (info.result == date::local_info::nonexistent) {
+    return std::chrono::time_point_cast<Timestamp::duration>(info.second.begin);  // the change
+  }
+  return z->to_sys(wall, date::choose::earliest);
+}
+
 }  // namespace costops
