@@ -28,11 +28,12 @@ Result<std::unique_ptr<storage::Store>> open_db(const std::string& db) {
   return storage::Store::open(db.empty() ? storage::Store::default_url() : db);
 }
 
-Timestamp now_or(const std::string& as_of, Status* st) {
+// --as-of's time (a day as its start in `tz`), or now.
+Timestamp now_or(const std::string& as_of, Status* st, const TimeZone& tz = {}) {
   if (as_of.empty())
     return std::chrono::time_point_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now());
-  auto t = parse_timestamp(as_of);
+  auto t = parse_time_in(as_of, tz);
   if (!t) {
     *st = t.status().with_context("--as-of");
     return {};
@@ -366,18 +367,23 @@ Examples:
 // ---- summary -------------------------------------------------------------------------------
 
 struct SummaryCmd {
-  std::string period = "last-30-days", format = "table", as_of;
+  std::string period = "last-30-days", format = "table", as_of, tz;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
 int run_summary(SummaryCmd& o) {
+  auto zone = parse_tz(o.tz);
+  if (!zone) {
+    report(zone.status());
+    return kExitUsage;
+  }
   Status st;
-  const Timestamp now = now_or(o.as_of, &st);
+  const Timestamp now = now_or(o.as_of, &st, *zone);
   if (!st.is_ok()) {
     report(st);
     return kExitUsage;
   }
-  auto period = parse_period(o.period, now);
+  auto period = parse_period(o.period, now, *zone);
   if (!period) {
     report(period.status());
     return kExitUsage;
@@ -497,6 +503,7 @@ void add_summary(CLI::App& app, int& rc) {
   cmd->add_option("--period", o->period, kPeriodHelp);
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
+  cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }

@@ -56,22 +56,22 @@ int run_report(const ReportCmd& o) {
   if (!o.title.empty()) ro.title = o.title;
   ro.top = o.top;
   ro.forecast_days = o.forecast;
-  Timestamp now =
-      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  if (!o.as_of.empty()) {
-    auto t = parse_timestamp(o.as_of);
-    if (!t) {
-      report(t.status().with_context("--as-of"));
-      return kExitUsage;
-    }
-    now = *t;
-  }
   auto zone = parse_tz(o.tz);
   if (!zone) {
     report(zone.status());
     return kExitUsage;
   }
   ro.time_zone = *zone;
+  Timestamp now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  if (!o.as_of.empty()) {
+    auto t = parse_time_in(o.as_of, *zone);
+    if (!t) {
+      report(t.status().with_context("--as-of"));
+      return kExitUsage;
+    }
+    now = *t;
+  }
   if (!o.from.empty() || !o.to.empty()) {
     for (const auto& [text, slot] : {std::pair{o.from, &ro.from}, std::pair{o.to, &ro.to}}) {
       if (text.empty()) continue;

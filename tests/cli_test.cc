@@ -903,6 +903,12 @@ TEST(CliTest, DaysAreTheTimeZonesDays) {
   r = run("report --db " + db + la + " --period 2026-09 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("2026-09-01T07:00:00Z"), std::string::npos) << r.out.substr(0, 400);
+  // summary too, and an --as-of day is the zone's.
+  r = run("summary --db " + db + la + " --period today --as-of 2026-10-14 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto period = nlohmann::json::parse(r.out)["period"];
+  EXPECT_EQ(period["from"], "2026-10-14T07:00:00Z");
+  EXPECT_EQ(period["to"], "2026-10-15T07:00:00Z");
   std::filesystem::remove(db);
 }
 
