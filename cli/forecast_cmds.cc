@@ -216,10 +216,16 @@ Result<std::vector<double>> parse_levels(const std::string& text) {
   return parse_percentages(text, "--level", true, "80,95");
 }
 
-std::string level_label(double pct) {
+// A level as people write it ("80", "99.9"), for table headers.
+std::string level_text(double pct) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", pct);
-  std::string s = buf;
+  return buf;
+}
+
+// A level in a JSON key or CSV column: "80", "99_9" (lower_99_9).
+std::string level_label(double pct) {
+  std::string s = level_text(pct);
   std::replace(s.begin(), s.end(), '.', '_');
   return s;
 }
@@ -566,8 +572,8 @@ void print_forecast_table(const json& j, const std::vector<double>& levels) {
   const bool held_out = j.contains("holdout");  // rows with an actual value come first
   std::printf("%-12s %14s", "date", "forecast");
   for (double l : levels)
-    std::printf(" %14s %14s", ("lower " + level_label(l)).c_str(),
-                ("upper " + level_label(l)).c_str());
+    std::printf(" %14s %14s", ("lower " + level_text(l)).c_str(),
+                ("upper " + level_text(l)).c_str());
   if (held_out) std::printf(" %14s", "actual");
   std::printf("\n");
   std::vector<double> values;

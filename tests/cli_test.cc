@@ -429,6 +429,11 @@ TEST(CliTest, OneDayOfSpendHasNoIntervalOrProbability) {
   r = run("forecast --series " + path.string() + " --horizon 1 --level 80,80 --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.find("lower 80"), r.out.rfind("lower 80")) << r.out;
+  // A fractional level is "99.9" in a table's header, lower_99_9 in JSON keys and CSV columns.
+  r = run("forecast --series " + path.string() + " --horizon 1 --level 99.9 --format table");
+  EXPECT_NE(r.out.find("lower 99.9     upper 99.9"), std::string::npos) << r.out;
+  r = run("forecast --series " + path.string() + " --horizon 1 --level 99.9 --format csv");
+  EXPECT_NE(r.out.find("lower_99_9,upper_99_9"), std::string::npos) << r.out;
   r = run("forecast --series " + path.string() + " --level 80,100");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(
