@@ -118,7 +118,12 @@ int run_ingest(IngestCmd& o) {
   opt.default_time = now;
   const std::string rejects_path = o.rejects.empty() ? default_rejects_path() : o.rejects;
   std::unique_ptr<std::ofstream> rejects;
+  std::vector<std::string> first_rejects;  // the first few, shown on stderr as FILE:LINE: reason
+  constexpr size_t kShownRejects = 3;
   auto on_reject = [&](const ingest::Reject& r) {
+    if (first_rejects.size() < kShownRejects) {
+      first_rejects.push_back(r.source + ":" + std::to_string(r.line) + ": " + r.reason);
+    }
     if (!rejects) {
       std::error_code ec;
       const auto parent = std::filesystem::path(rejects_path).parent_path();
@@ -194,6 +199,12 @@ int run_ingest(IngestCmd& o) {
   }
   if (rejects) rejects->flush();
   if (tty && last_shown != started) std::fprintf(stderr, "\r%60s\r", "");
+  for (const auto& r : first_rejects) std::fprintf(stderr, "rejected: %s\n", r.c_str());
+  if (total.rejected > first_rejects.size()) {
+    std::fprintf(stderr, "rejected: %llu more, all in %s\n",
+                 static_cast<unsigned long long>(total.rejected - first_rejects.size()),
+                 rejects_path.c_str());
+  }
   if (o.output == "json" || o.format == "json") {
     json j = {{"read", total.read},
               {"stored", total.stored},
@@ -227,7 +238,8 @@ batch, any usage key such as input_tokens or prompt_tokens, tag:KEY columns or a
 key=value;key=value, metadata as a JSON object). Records are keyed by id, or by a content hash:
 ingesting a file twice stores nothing new. A record whose model has no price is stored as
 unpriced with the reason (never as $0). Records that cannot be read or priced are rejected and
-written to the rejects file (JSON Lines: source, line, reason, text).
+written to the rejects file (JSON Lines: source, line, reason, text); the first three are
+printed on stderr as FILE:LINE: reason.
 Exit status: 0 when nothing was rejected, 3 when some records were, 1 on errors that stop the run.
 Examples:
   cost-ops ingest data/samples/usage.jsonl

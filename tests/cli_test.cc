@@ -187,6 +187,7 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_NE(r.out.find(R"("stored":2)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("unpriced":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("rejected":1)"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("rejected: stdin:3: invalid JSON"), std::string::npos) << r.err;
   const std::string rej = testing::read_file(rejects);
   EXPECT_NE(rej.find(R"("source":"stdin","line":3,"reason":"invalid JSON)"), std::string::npos)
       << rej;
