@@ -137,7 +137,8 @@ int run_ingest(IngestCmd& o) {
     line += ",\"text\":";
     append_json_string(line, r.text);
     line += "}\n";
-    *rejects << line;
+    // A rejects file that cannot be written loses nothing: the record goes to stderr instead.
+    if (!(*rejects << line)) std::fputs(line.c_str(), stderr);
   };
   // Batches are encoded on this thread (prepare) and written on the sink's.
   storage::PipelinedWriter writer(*store);
@@ -197,10 +198,13 @@ int run_ingest(IngestCmd& o) {
     total.unpriced += s->unpriced;
     total.rejected += s->rejected;
   }
-  if (rejects) rejects->flush();
+  const bool rejects_lost = rejects && !rejects->flush();
   if (tty && last_shown != started) std::fprintf(stderr, "\r%60s\r", "");
-  for (const auto& r : first_rejects) std::fprintf(stderr, "rejected: %s\n", r.c_str());
-  if (total.rejected > first_rejects.size()) {
+  const bool in_file = total.rejected > 0 && !rejects_lost;
+  for (const auto& r : first_rejects) {
+    if (in_file) std::fprintf(stderr, "rejected: %s\n", r.c_str());
+  }
+  if (in_file && total.rejected > first_rejects.size()) {
     std::fprintf(stderr, "rejected: %llu more, all in %s\n",
                  static_cast<unsigned long long>(total.rejected - first_rejects.size()),
                  rejects_path.c_str());
@@ -212,7 +216,7 @@ int run_ingest(IngestCmd& o) {
               {"unpriced", total.unpriced},
               {"rejected", total.rejected},
               {"database", store->url()}};
-    if (total.rejected > 0) j["rejects_file"] = rejects_path;
+    if (in_file) j["rejects_file"] = rejects_path;
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("read %llu, stored %llu (%llu unpriced), duplicates %llu, rejected %llu -> %s\n",
@@ -221,7 +225,12 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.unpriced),
                 static_cast<unsigned long long>(total.duplicates),
                 static_cast<unsigned long long>(total.rejected), store->url().c_str());
-    if (total.rejected > 0) std::printf("rejected records: %s\n", rejects_path.c_str());
+    if (in_file) std::printf("rejected records: %s\n", rejects_path.c_str());
+  }
+  if (rejects_lost) {
+    report(io_error(rejects_path + ": cannot write the rejects file; the rejected records it "
+                                   "could not hold are on stderr (JSON Lines)"));
+    return kExitFailure;
   }
   return total.rejected > 0 ? kExitRejected : kExitOk;
 }

@@ -32,6 +32,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
+  } catch (const std::exception& e) {
+    // Errors are Status values; an exception here is a bug or the system's (out of memory, a
+    // filesystem error): said as an error, never an abort.
+    std::fprintf(stderr, "error: unexpected failure: %s\n", e.what());
+    return kExitFailure;
   }
   return rc;
 }

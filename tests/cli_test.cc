@@ -188,6 +188,14 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_NE(r.out.find(R"("unpriced":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("rejected":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("rejected: stdin:3: invalid JSON"), std::string::npos) << r.err;
+  // A rejects file that cannot be written (its folder is a file) loses nothing: the records go to
+  // stderr, and the run fails saying so.
+  r = run("ingest --db " + db + " --rejects " + db + "/rejects.jsonl --format json -",
+          "nonsense\n");
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.err.find(R"({"source":"stdin","line":1,"reason":"invalid JSON)"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("cannot write the rejects file"), std::string::npos) << r.err;
   const std::string rej = testing::read_file(rejects);
   EXPECT_NE(rej.find(R"("source":"stdin","line":3,"reason":"invalid JSON)"), std::string::npos)
       << rej;
