@@ -1,7 +1,9 @@
 // cost-ops: the command-line tool. Parses arguments, wires options, prints, maps errors to exit
 // codes; everything else is a library call.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "commands.h"
@@ -36,6 +38,14 @@ int main(int argc, char** argv) {
     // Errors are Status values; an exception here is a bug or the system's (out of memory, a
     // filesystem error): said as an error, never an abort.
     std::fprintf(stderr, "error: unexpected failure: %s\n", e.what());
+    return kExitFailure;
+  }
+  // Output that did not reach stdout (a full disk) is an error, not a silent truncation (said
+  // once: a command that failed has said why).
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    if (rc != kExitFailure) {
+      std::fprintf(stderr, "error: cannot write standard output: %s\n", std::strerror(errno));
+    }
     return kExitFailure;
   }
   return rc;

@@ -414,6 +414,20 @@ TEST(CliTest, KilledIngestResumesWithNoDuplicatesAndNothingLost) {
 
 // One day of spend gives a projection but no interval and no probability of overrun: null in
 // JSON, n/a in tables.
+// Output that cannot be written (a full disk) fails the run, saying so; it was exit 0.
+TEST(CliTest, AFullStdoutIsAnError) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const auto err = std::filesystem::temp_directory_path() /
+                   ("costops_full_" + std::to_string(::getpid()) + ".err");
+  const int status =
+      std::system((std::string(COSTOPS_CLI) + " catalog >/dev/full 2>" + err.string()).c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_NE(testing::read_file(err.string()).find("error: cannot write standard output"),
+            std::string::npos);
+  std::filesystem::remove(err);
+}
+
 TEST(CliTest, OneDayOfSpendHasNoIntervalOrProbability) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("costops_one_" + std::to_string(::getpid()) + ".csv");
