@@ -5,7 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -146,6 +149,18 @@ std::string price_text(const pricing::PriceSet& ps) {
       s += " (>" + std::to_string(t.start) + ": " + t.price.to_string() + ")";
   }
   return s;
+}
+
+Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::string& path) {
+  using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
+  if (path == "-") return File(stdin, [](std::FILE*) { return 0; });
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return io_error(path + ": is a directory; expected a file");
+  }
+  File f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return io_error(path + ": cannot open input file: " + std::strerror(errno));
+  return f;
 }
 
 Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,10 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
 inline constexpr const char* kPeriodHelp =
     "today, yesterday, last-7-days, last-30-days (default), month-to-date, quarter-to-date, "
     "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all";
+
+/// An input file opened for reading: `path`, or stdin for "-" (not owned: closing it is a no-op).
+/// Errors name the path: it cannot be opened, or it is a directory.
+Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::string& path);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).

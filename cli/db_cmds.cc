@@ -168,16 +168,12 @@ int run_ingest(IngestCmd& o) {
   ingest::IngestStats total;
   if (o.files.empty()) o.files.push_back("-");
   for (const auto& f : o.files) {
-    std::FILE* in = stdin;
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
-    if (f != "-") {
-      owned.reset(std::fopen(f.c_str(), "rb"));
-      if (!owned) {
-        report(io_error(f + ": cannot open input file"));
-        return kExitFailure;
-      }
-      in = owned.get();
+    auto owned = open_input(f);
+    if (!owned) {
+      report(owned.status());
+      return kExitFailure;
     }
+    std::FILE* in = owned->get();
     // gzip, zstd and zlib input is read through its decompressor (detected by magic bytes).
     auto codec_error = std::make_shared<std::string>();
     auto plain = compression::open_decompressed(in, codec_error);
@@ -191,7 +187,7 @@ int run_ingest(IngestCmd& o) {
       return kExitFailure;
     }
     done_records += s->read;
-    if (owned) done_bytes += static_cast<uint64_t>(std::ftell(owned.get()));
+    if (f != "-") done_bytes += static_cast<uint64_t>(std::ftell(owned->get()));
     total.read += s->read;
     total.stored += s->stored;
     total.duplicates += s->duplicates;

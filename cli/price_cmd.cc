@@ -110,16 +110,12 @@ int run_price(PriceOptions& o) {
       t.total += pr.total;
     };
   }
-  std::FILE* in = stdin;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(nullptr, &std::fclose);
-  if (o.file != "-") {
-    owned.reset(std::fopen(o.file.c_str(), "rb"));
-    if (!owned) {
-      report(io_error(o.file + ": cannot open input file"));
-      return kExitFailure;
-    }
-    in = owned.get();
+  auto owned = open_input(o.file);
+  if (!owned) {
+    report(owned.status());
+    return kExitFailure;
   }
+  std::FILE* in = owned->get();
   auto stats = ingest::price_jsonl(in, stdout, opt);
   if (!stats) {
     report(stats.status().with_context(o.file == "-" ? "stdin" : o.file));

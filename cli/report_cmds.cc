@@ -1,6 +1,8 @@
 // report (cost reports in five formats, optionally compressed), compress and decompress.
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -174,16 +176,12 @@ struct CodecCmd {
 };
 
 int run_codec(const CodecCmd& o, bool compress) {
-  std::FILE* in = stdin;
-  compression::FilePtr owned(nullptr, &std::fclose);
-  if (o.input != "-") {
-    owned.reset(std::fopen(o.input.c_str(), "rb"));
-    if (!owned) {
-      report(io_error(o.input + ": cannot open input file"));
-      return kExitFailure;
-    }
-    in = owned.get();
+  auto owned = open_input(o.input);
+  if (!owned) {
+    report(owned.status());
+    return kExitFailure;
   }
+  std::FILE* in = owned->get();
   std::string output = o.output;
   if (output.empty() && o.input != "-") {
     if (compress) {
@@ -234,6 +232,10 @@ int run_codec(const CodecCmd& o, bool compress) {
         return kExitFailure;
       }
       emit(out);
+    }
+    if (std::ferror(in)) {  // a read error is not the end of the input
+      report(io_error(name + ": read error: " + std::strerror(errno)));
+      return kExitFailure;
     }
     out.clear();
     if (auto st = c->finish(out); !st.is_ok()) {

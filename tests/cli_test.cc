@@ -130,6 +130,18 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   r = run("price /nonexistent.jsonl");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("/nonexistent.jsonl: cannot open input file"), std::string::npos) << r.err;
+  // A directory where a file belongs is said to be one (compress wrote an empty archive of it).
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  const std::string db = dir + "/costops_dir_" + std::to_string(::getpid()) + ".db";
+  for (const std::string& args :
+       {"price " + dir, "ingest --db " + db + " " + dir, "compress " + dir + " -o -",
+        "forecast --series " + dir, "catalog --catalog " + dir}) {
+    r = run(args);
+    EXPECT_EQ(r.rc, 1) << args;
+    EXPECT_NE(r.err.find(dir + ": is a directory; expected a"), std::string::npos)
+        << args << ": " << r.err;
+  }
+  std::filesystem::remove(db);
   r = run("price --as-of tomorrow", "");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("--as-of"), std::string::npos) << r.err;

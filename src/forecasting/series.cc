@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <optional>
@@ -402,6 +403,10 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
 }
 
 Result<Series> read_series_csv(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return io_error(path + ": is a directory; expected a date,value CSV file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error(path + ": cannot open for reading");
   std::ostringstream ss;

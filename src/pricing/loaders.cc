@@ -565,6 +565,10 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
 
 Result<Catalog> Catalog::load_file(const std::filesystem::path& path,
                                    std::optional<CatalogFormat> format) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return io_error(path.string() + ": is a directory; expected a catalog file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return io_error(path.string() + ": cannot open catalog file");
   std::ostringstream ss;
