@@ -130,6 +130,11 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     for (const auto& [c, v] : r.cost) currencies.insert(c);
   }
   std::string currency = s.currency;
+  if (!currency.empty()) {
+    auto code = Currency::parse(currency);
+    if (!code) return code.status().with_context("--currency");
+    currency = std::string(code->code());
+  }
   if (currency.empty()) {
     if (currencies.size() > 1) {
       std::string all;
@@ -1015,7 +1020,12 @@ int run_budget_add(const BudgetCmd& o) {
   Budget b;
   b.name = o.name;
   b.period = o.period;
-  b.currency = o.currency;
+  auto currency = Currency::parse(o.currency);  // "usd" is USD, as stored spend has it
+  if (!currency) {
+    report(currency.status().with_context("--currency"));
+    return kExitUsage;
+  }
+  b.currency = std::string(currency->code());
   auto amount = parse_amount(o.amount);
   if (!amount) {
     report(amount.status());

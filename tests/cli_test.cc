@@ -705,6 +705,12 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     digits |= at + 4 < r.out.size() && r.out[at + 4] >= '1' && r.out[at + 4] <= '9';
   }
   EXPECT_TRUE(digits) << r.out;
+  // A currency is its ISO code whatever the case (a budget in "usd" matched no stored spend).
+  r = run("budget add lower --db " + db + " --amount 1 --currency usd");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "budget lower: 1 USD per month\n");
+  ASSERT_EQ(run("budget remove lower --db " + db).rc, 0);
+  EXPECT_EQ(run("budget add lower --db " + db + " --amount 1 --currency dollars").rc, 2);
   r = run("budget add team --db " + db + " --amount 500 --period month --filter project=search");
   ASSERT_EQ(r.rc, 0) << r.err;
   r = run("budget list --db " + db + " --format json");
