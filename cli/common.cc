@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -149,6 +150,41 @@ std::string price_text(const pricing::PriceSet& ps) {
       s += " (>" + std::to_string(t.start) + ": " + t.price.to_string() + ")";
   }
   return s;
+}
+
+std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters) {
+  constexpr size_t kShown = 10;
+  auto lower = [](std::string v) {
+    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  std::string out;
+  for (const auto& f : filters) {
+    AggregateQuery q;
+    q.group_by = {f.key};
+    auto rows = store.aggregate(q);
+    if (!rows) continue;  // a hint only: the query itself reports store errors
+    std::vector<std::string> values;
+    bool found = false;
+    std::string same_but_case;
+    for (const auto& r : *rows) {
+      const std::string& v = r.keys.front();
+      found = found || v == f.value;
+      if (same_but_case.empty() && lower(v) == lower(f.value)) same_but_case = v;
+      if (!v.empty()) values.push_back(v);
+    }
+    if (found) continue;
+    std::string hint = "no stored record has " + f.text();
+    if (!same_but_case.empty()) {
+      hint += " (did you mean " + same_but_case + "?)";
+    } else if (!values.empty()) {
+      hint += " (" + f.key.name() + " values: ";
+      for (size_t i = 0; i < values.size() && i < kShown; ++i) hint += (i ? ", " : "") + values[i];
+      hint += values.size() > kShown ? ", ...)" : ")";
+    }
+    out += (out.empty() ? "" : "; ") + hint;
+  }
+  return out;
 }
 
 Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::string& path) {

@@ -67,6 +67,11 @@ inline constexpr const char* kPeriodHelp =
     "today, yesterday, last-7-days, last-30-days (default), month-to-date, quarter-to-date, "
     "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all";
 
+/// Why filters may have matched nothing: for each of `filters` whose value no stored record has,
+/// "no stored record has KEY=VALUE (did you mean V?)", or with the key's values when none differs
+/// from it only in case (up to 10 of them); "; "-joined, empty when every value exists.
+std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters);
+
 /// An input file opened for reading: `path`, or stdin for "-" (not owned: closing it is a no-op).
 /// Errors name the path: it cannot be opened, or it is a directory.
 Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::string& path);

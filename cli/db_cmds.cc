@@ -353,6 +353,11 @@ int run_query(QueryCmd& o) {
     return kExitFailure;
   }
   print_rows(q, *rows, o.format);
+  if (rows->empty()) {  // why, when a filter names a value no record has
+    if (const std::string hint = filter_hint(**store, q.filters); !hint.empty()) {
+      std::fprintf(stderr, "note: %s\n", hint.c_str());
+    }
+  }
   return kExitOk;
 }
 

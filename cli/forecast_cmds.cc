@@ -156,9 +156,11 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     }
   }
   if (groups.empty()) {
+    const std::string hint = filter_hint(**store, q.filters);
     return not_found("no stored spend matches (" +
                      std::string(q.filters.empty() ? "no filters" : "the filters") + ", database " +
-                     (*store)->url() + "); ingest usage first or use --series");
+                     (*store)->url() + "); " +
+                     (hint.empty() ? "ingest usage first or use --series" : hint));
   }
   const Date running = today(q.time_zone);
   std::vector<NamedSeries> out;
@@ -1059,6 +1061,10 @@ int run_budget_add(const BudgetCmd& o) {
   }
   std::printf("budget %s: %s %s per %s\n", b.name.c_str(), b.amount.to_string().c_str(),
               b.currency.c_str(), b.period.c_str());
+  // A scope no stored record is in is most often a typo: said now, not as a zero spend later.
+  if (const std::string hint = filter_hint(**store, b.scope); !hint.empty()) {
+    std::fprintf(stderr, "note: %s\n", hint.c_str());
+  }
   return kExitOk;
 }
 

@@ -278,6 +278,18 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("\"anthropic\",USD,"), std::string::npos) << r.out;
+  // A filter value no record has is said to be one, with the values there are.
+  r = run("query --db " + db + " --filter provider=OpenAI");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("note: no stored record has provider=OpenAI (did you mean openai?)"),
+            std::string::npos)
+      << r.err;
+  r = run("forecast --db " + db + " --filter project=serch");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("no stored record has project=serch (project values: analytics, "
+                       "code-review, search, support-bot)"),
+            std::string::npos)
+      << r.err;
   r = run("query --db " + db + " --group-by colour");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("unknown group key \"colour\""), std::string::npos) << r.err;
