@@ -152,7 +152,8 @@ std::string price_text(const pricing::PriceSet& ps) {
   return s;
 }
 
-std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters) {
+std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
+                        bool rollup_keys_only) {
   constexpr size_t kShown = 10;
   auto lower = [](std::string v) {
     for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -160,6 +161,7 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   };
   std::string out;
   for (const auto& f : filters) {
+    if (rollup_keys_only && f.key.kind > GroupKey::Kind::kProject) continue;
     AggregateQuery q;
     q.group_by = {f.key};
     auto rows = store.aggregate(q);

@@ -69,8 +69,11 @@ inline constexpr const char* kPeriodHelp =
 
 /// Why filters may have matched nothing: for each of `filters` whose value no stored record has,
 /// "no stored record has KEY=VALUE (did you mean V?)", or with the key's values when none differs
-/// from it only in case (up to 10 of them); "; "-joined, empty when every value exists.
-std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters);
+/// from it only in case (up to 10 of them); "; "-joined, empty when every value exists. With
+/// `rollup_keys_only`, only provider, model, organization and project filters are looked at
+/// (their values come from the daily totals; a user's or tag's from every record).
+std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
+                        bool rollup_keys_only = false);
 
 /// An input file opened for reading: `path`, or stdin for "-" (not owned: closing it is a no-op).
 /// Errors name the path: it cannot be opened, or it is a directory.

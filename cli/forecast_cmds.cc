@@ -1061,8 +1061,9 @@ int run_budget_add(const BudgetCmd& o) {
   }
   std::printf("budget %s: %s %s per %s\n", b.name.c_str(), b.amount.to_string().c_str(),
               b.currency.c_str(), b.period.c_str());
-  // A scope no stored record is in is most often a typo: said now, not as a zero spend later.
-  if (const std::string hint = filter_hint(**store, b.scope); !hint.empty()) {
+  // A scope no stored record is in is most often a typo: said now, not as a zero spend later
+  // (for the dimensions whose values are cheap to list: this runs on every add).
+  if (const std::string hint = filter_hint(**store, b.scope, true); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
   }
   return kExitOk;
