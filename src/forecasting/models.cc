@@ -1256,6 +1256,24 @@ double seasonal_line_leverage(size_t n, size_t m, size_t t) {
   return 1 / np + (sxx > 0 ? d * d / sxx : 0.0);
 }
 
+// Whether errors are relative to the fitted value: the multiplicative seasons and the log line.
+bool relative_errors(ModelKind k) {
+  return k == ModelKind::kSeasonalMul || k == ModelKind::kHwMul || k == ModelKind::kHwMulDamped ||
+         k == ModelKind::kLogLinearSeason;
+}
+
+// Why a seasonal model cannot be fitted to n values with `season` (called `name`; `fallback`
+// names the models to try instead); ok when it can.
+Status season_fits(const std::string& name, int season, size_t n, const char* fallback) {
+  if (season < 2) return invalid_argument(name + " needs a season (--season N >= 2)");
+  if (!holds_two_seasons(n, season)) {
+    return invalid_argument(name + " needs at least two seasons of values (" +
+                            std::to_string(2 * season) + "), got " + std::to_string(n) + "; try " +
+                            fallback);
+  }
+  return Status::ok();
+}
+
 Result<FittedModel> fit_baseline(std::span<const double> y, const FitOptions& o) {
   FittedModel m;
   m.model = o.model;
@@ -1306,12 +1324,7 @@ Result<FittedModel> fit_baseline(std::span<const double> y, const FitOptions& o)
     case ModelKind::kLinearSeason:
     case ModelKind::kLogLinearSeason: {
       const std::string name(model_name(o.model));
-      if (o.season < 2) return invalid_argument(name + " needs a season (--season N >= 2)");
-      if (!holds_two_seasons(n, o.season)) {
-        return invalid_argument(name + " needs at least two seasons of values (" +
-                                std::to_string(2 * o.season) + "), got " + std::to_string(n) +
-                                "; try linear");
-      }
+      if (Status st = season_fits(name, o.season, n, "linear"); !st.is_ok()) return st;
       const bool log = o.model == ModelKind::kLogLinearSeason;
       if (log && std::any_of(y.begin(), y.end(), [](double v) { return v <= 0; })) {
         return invalid_argument(name + " needs every value > 0; try linear-season");
@@ -1377,8 +1390,7 @@ std::optional<double> aicc_of(const FittedModel& m, double k) {
 void finish(FittedModel& m, std::span<const double> y) {
   const size_t n = y.size();
   const double df = residual_df(m);  // the interval quantiles' degrees of freedom too
-  if (m.model == ModelKind::kSeasonalMul || m.model == ModelKind::kHwMul ||
-      m.model == ModelKind::kHwMulDamped || m.model == ModelKind::kLogLinearSeason) {
+  if (relative_errors(m.model)) {
     double rel = 0;
     for (size_t t = 0; t < n; ++t) {
       const double e = (y[t] - m.fitted[t]) / m.fitted[t];
@@ -1413,12 +1425,7 @@ Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Eff
   if (fx.gamma && !sh.season) return not_for("gamma", "no season");
   if (fx.phi && !sh.damped) return not_for("phi", "no damped trend");
   if (sh.season) {
-    if (o.season < 2) return invalid_argument(name + " needs a season (--season N >= 2)");
-    if (!holds_two_seasons(n, o.season)) {
-      return invalid_argument(name + " needs at least two seasons of values (" +
-                              std::to_string(2 * o.season) + "), got " + std::to_string(n) +
-                              "; try holt or ses");
-    }
+    if (Status st = season_fits(name, o.season, n, "holt or ses"); !st.is_ok()) return st;
     if (sh.season == 2 && std::any_of(y.begin(), y.end(), [](double v) { return v <= 0; })) {
       return invalid_argument(name + " needs every value > 0 (multiplicative season); try hw-add");
     }
@@ -1467,11 +1474,6 @@ double c_coef(const FittedModel& m, int j) {
   }
   if (m.params.gamma && m.season > 0 && j % m.season == 0) c += *m.params.gamma;
   return c;
-}
-
-bool relative_errors(ModelKind k) {
-  return k == ModelKind::kSeasonalMul || k == ModelKind::kHwMul || k == ModelKind::kHwMulDamped ||
-         k == ModelKind::kLogLinearSeason;
 }
 
 // Models whose forecast errors are independent noise plus the error of estimated parameters
