@@ -3,9 +3,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <strings.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -155,10 +155,6 @@ std::string price_text(const pricing::PriceSet& ps) {
 std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
                         bool rollup_keys_only) {
   constexpr size_t kShown = 10;
-  auto lower = [](std::string v) {
-    for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return v;
-  };
   std::string out;
   for (const auto& f : filters) {
     if (rollup_keys_only && f.key.kind > GroupKey::Kind::kProject) continue;
@@ -172,7 +168,7 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
     for (const auto& r : *rows) {
       const std::string& v = r.keys.front();
       found = found || v == f.value;
-      if (same_but_case.empty() && lower(v) == lower(f.value)) same_but_case = v;
+      if (same_but_case.empty() && strcasecmp(v.c_str(), f.value.c_str()) == 0) same_but_case = v;
       if (!v.empty()) values.push_back(v);
     }
     if (found) continue;

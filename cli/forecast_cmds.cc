@@ -281,6 +281,15 @@ json params_json(const forecasting::ModelParams& p) {
   return j;
 }
 
+// The names of --group-by's keys, in its order (none when it is empty).
+Result<std::vector<std::string>> group_key_names(const std::string& group_by) {
+  AggregateQuery q;
+  COSTOPS_RETURN_IF_ERROR(build_query(group_by, {}, &q));
+  std::vector<std::string> names;
+  for (const auto& k : q.group_by) names.push_back(k.name());
+  return names;
+}
+
 // A command's result as CSV rows: the column names, then each row's fields as text.
 struct CsvRows {
   std::vector<std::string> header;
@@ -306,14 +315,10 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     report(all.status());
     return kExitFailure;
   }
-  std::vector<std::string> keys;  // the --group-by columns, in their order
-  if (!source.group_by.empty()) {
-    AggregateQuery q;
-    if (auto st = build_query(source.group_by, {}, &q); !st.is_ok()) {
-      report(st);
-      return kExitUsage;
-    }
-    for (const auto& k : q.group_by) keys.push_back(k.name());
+  auto keys = group_key_names(source.group_by);  // the CSV's leading columns
+  if (!keys) {
+    report(keys.status());
+    return kExitUsage;
   }
   json groups = json::array();
   for (const auto& ns : *all) {
@@ -340,9 +345,9 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     };
     for (size_t i = 0; i < groups.size(); ++i) {
       const CsvRows csv = to_csv(groups[i]);
-      if (i == 0) line(keys, csv.header);
+      if (i == 0) line(*keys, csv.header);
       std::vector<std::string> lead;
-      for (const auto& k : keys) lead.push_back((*all)[i].group.at(k));
+      for (const auto& k : *keys) lead.push_back((*all)[i].group.at(k));
       for (const auto& row : csv.rows) line(lead, row);
     }
     return kExitOk;
@@ -718,14 +723,14 @@ int run_anomalies(const AnomaliesCmd& o) {
   if (o.source.series_file.empty()) {
     SeriesSource by = o.source;
     std::string extra;
-    AggregateQuery gq;
+    auto gk = group_key_names(o.source.group_by);
     auto dk = driver_keys(o.drivers_by);
-    if (auto st = build_query(o.source.group_by, {}, &gq); !st.is_ok() || !dk) {
-      report(st.is_ok() ? dk.status() : st);
+    if (!gk || !dk) {
+      report(gk ? dk.status() : gk.status());
       return kExitUsage;
     }
     named_by = *dk;
-    for (const auto& k : gq.group_by) keys.push_back(k.name());
+    keys = *gk;
     for (const auto& k : named_by) {
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) extra += "," + k;
     }
@@ -992,8 +997,10 @@ void print_status(const json& j) {
 
 // Stored spend that stops more than this many days before the as-of date gets a note.
 constexpr int kStaleDays = 2;
-// The days of stored spend a budget's projection reads at least (up to the as-of date).
-constexpr int kHistoryDays = 180;
+// The days of stored spend up to the as-of date a budget's projection reads: a season of history
+// per month of budget is plenty, and 180 days covers quarters; a longer period (a year) reads its
+// length, for the seasons and trend its projection runs over.
+int history_days(const forecasting::DateRange& period) { return std::max(180, period.days()); }
 
 struct BudgetCmd {
   std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
@@ -1177,7 +1184,7 @@ int run_budget_status(const BudgetCmd& o) {
     Budget budget;
     Series series;
     std::optional<Date> last_record;  // stored: the last day with spend (unset: none)
-    int history_days = 0;             // stored: the days read up to the as-of date
+    forecasting::DateRange range;     // the budget's period as of the as-of date
   };
   const bool stored = o.series_file.empty();
   std::vector<Work> work;
@@ -1206,7 +1213,12 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitUsage;
     }
     b.thresholds = *th;
-    work.push_back({std::move(b), std::move(*series), std::nullopt});
+    auto range = resolve_period(b.period, as_of);
+    if (!range) {
+      report(range.status());
+      return kExitUsage;
+    }
+    work.push_back({std::move(b), std::move(*series), std::nullopt, *range});
   } else {
     auto list = stored_budgets(o);
     if (!list) {
@@ -1216,11 +1228,12 @@ int run_budget_status(const BudgetCmd& o) {
     for (auto& b : *list) {
       if (!o.name.empty() && b.name != o.name) continue;
       SeriesSource src = budget_source(b);
-      // A season of history per month of budget is plenty: 180 days covers quarters; a longer
-      // period (a year) reads its length, for the seasons and trend its projection runs over.
-      int history = kHistoryDays;
-      if (auto r = resolve_period(b.period, as_of)) history = std::max(history, r->days());
-      const Date from = as_of - std::chrono::days(history - 1);
+      auto range = resolve_period(b.period, as_of);
+      if (!range) {
+        report(range.status());
+        return kExitUsage;
+      }
+      const Date from = as_of - std::chrono::days(history_days(*range) - 1);
       src.from = format_date(from);
       auto series = stored_series(src, as_of);
       if (!series) {
@@ -1234,7 +1247,7 @@ int run_budget_status(const BudgetCmd& o) {
             {{}, {}, forecasting::zero_filled_daily({{from, Decimal()}}, as_of), std::nullopt}};
       }
       auto& named = (*series)[0];
-      work.push_back({std::move(b), std::move(named.series), named.last_record, history});
+      work.push_back({std::move(b), std::move(named.series), named.last_record, *range});
     }
     if (work.empty()) {
       report(o.name.empty()
@@ -1245,15 +1258,10 @@ int run_budget_status(const BudgetCmd& o) {
   }
   json out = json::array();
   std::string over;  // the budgets at --fail-at
-  for (const auto& [b, series, last_record, history_days] : work) {
-    auto range = resolve_period(b.period, as_of);
-    if (!range) {
-      report(range.status());
-      return kExitUsage;
-    }
+  for (const auto& [b, series, last_record, range] : work) {
     BudgetOptions bo;
     bo.amount = b.amount;
-    bo.period = *range;
+    bo.period = range;
     bo.as_of = as_of;
     bo.thresholds = b.thresholds;
     bo.level = o.level / 100;
@@ -1263,7 +1271,7 @@ int run_budget_status(const BudgetCmd& o) {
       report(st.status().with_context(b.name.empty() ? o.series_file : "budget " + b.name));
       return kExitFailure;
     }
-    json j = status_json(*st, bo.amount, b.period, *range, as_of, bo.level);
+    json j = status_json(*st, bo.amount, b.period, range, as_of, bo.level);
     // What moved: the projection against a week ago, and stored spend's largest changes by
     // --drivers-by between the last week and the one before.
     auto change = budget_change(series, bo, *st);
@@ -1311,13 +1319,13 @@ int run_budget_status(const BudgetCmd& o) {
     // Zero spend is what the store says, but more often ingestion has stopped: say so when the
     // days counted as zero reach into the period.
     std::vector<std::string> notes = series.notes;
-    const Date through = std::min(as_of, range->end);
-    if (stored && !last_record && through >= range->start) {
+    const Date through = std::min(as_of, range.end);
+    if (stored && !last_record && through >= range.start) {
       notes.push_back("no stored spend in the budget's scope in the " +
-                      std::to_string(history_days) + " days up to " + format_date(as_of) +
+                      std::to_string(history_days(range)) + " days up to " + format_date(as_of) +
                       "; counted as zero");
     } else if (stored && last_record && (through - *last_record).count() > kStaleDays &&
-               *last_record < through && through >= range->start) {
+               *last_record < through && through >= range.start) {
       notes.push_back("no stored spend in the budget's scope after " + format_date(*last_record) +
                       " (" + std::to_string((as_of - *last_record).count()) +
                       " days before the as-of date); the days since count as zero. Ingest "
