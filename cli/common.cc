@@ -207,6 +207,16 @@ Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz) {
   return day_start(std::chrono::floor<std::chrono::days>(*t), tz);
 }
 
+Result<Timestamp> time_or_now(const std::string& text, const char* option, const TimeZone& tz) {
+  if (text.empty()) {
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::system_clock::now());
+  }
+  auto t = parse_time_in(text, tz);
+  if (!t) return t.status().with_context(option);
+  return t;
+}
+
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz) {
   using namespace std::chrono;
   const sys_days today = floor<days>(tz.to_local(now));

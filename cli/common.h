@@ -86,6 +86,10 @@ Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz);
 /// day YYYY-MM-DD as its first instant in `tz`.
 Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz);
 
+/// The time an option such as --as-of gives (parse_time_in: a day is its start in `tz`), or now
+/// when it is empty. Errors name the option.
+Result<Timestamp> time_or_now(const std::string& text, const char* option, const TimeZone& tz = {});
+
 /// The zone a --tz option names: UTC when `name` is empty. Errors name the option.
 Result<TimeZone> parse_tz(const std::string& name);
 

@@ -28,19 +28,6 @@ Result<std::unique_ptr<storage::Store>> open_db(const std::string& db) {
   return storage::Store::open(db.empty() ? storage::Store::default_url() : db);
 }
 
-// --as-of's time (a day as its start in `tz`), or now.
-Timestamp now_or(const std::string& as_of, Status* st, const TimeZone& tz = {}) {
-  if (as_of.empty())
-    return std::chrono::time_point_cast<std::chrono::microseconds>(
-        std::chrono::system_clock::now());
-  auto t = parse_time_in(as_of, tz);
-  if (!t) {
-    *st = t.status().with_context("--as-of");
-    return {};
-  }
-  return *t;
-}
-
 std::string money_text(const std::map<std::string, Decimal>& cost, int places = 6) {
   if (cost.empty()) return "0";
   std::string s;
@@ -97,10 +84,9 @@ std::string default_rejects_path() {
 }
 
 int run_ingest(IngestCmd& o) {
-  Status st;
-  const Timestamp now = now_or(o.as_of, &st);
-  if (!st.is_ok()) {
-    report(st);
+  auto now = time_or_now(o.as_of, "--as-of");
+  if (!now) {
+    report(now.status());
     return kExitUsage;
   }
   auto fmt = ingest::parse_input_format(o.format);
@@ -115,7 +101,7 @@ int run_ingest(IngestCmd& o) {
   opt.catalog = catalog;
   opt.format = *fmt;
   opt.default_provider = o.provider;
-  opt.default_time = now;
+  opt.default_time = *now;
   const std::string rejects_path = o.rejects.empty() ? default_rejects_path() : o.rejects;
   std::unique_ptr<std::ofstream> rejects;
   std::vector<std::string> first_rejects;  // the first few, shown on stderr as FILE:LINE: reason
@@ -197,13 +183,13 @@ int run_ingest(IngestCmd& o) {
   const bool rejects_lost = rejects && !rejects->flush();
   if (tty && last_shown != started) std::fprintf(stderr, "\r%60s\r", "");
   const bool in_file = total.rejected > 0 && !rejects_lost;
-  for (const auto& r : first_rejects) {
-    if (in_file) std::fprintf(stderr, "rejected: %s\n", r.c_str());
-  }
-  if (in_file && total.rejected > first_rejects.size()) {
-    std::fprintf(stderr, "rejected: %llu more, all in %s\n",
-                 static_cast<unsigned long long>(total.rejected - first_rejects.size()),
-                 rejects_path.c_str());
+  if (in_file) {  // else they are on stderr whole already
+    for (const auto& r : first_rejects) std::fprintf(stderr, "rejected: %s\n", r.c_str());
+    if (total.rejected > first_rejects.size()) {
+      std::fprintf(stderr, "rejected: %llu more, all in %s\n",
+                   static_cast<unsigned long long>(total.rejected - first_rejects.size()),
+                   rejects_path.c_str());
+    }
   }
   if (o.output == "json" || o.format == "json") {
     json j = {{"read", total.read},
@@ -399,13 +385,12 @@ int run_summary(SummaryCmd& o) {
     report(zone.status());
     return kExitUsage;
   }
-  Status st;
-  const Timestamp now = now_or(o.as_of, &st, *zone);
-  if (!st.is_ok()) {
-    report(st);
+  auto now = time_or_now(o.as_of, "--as-of", *zone);
+  if (!now) {
+    report(now.status());
     return kExitUsage;
   }
-  auto period = parse_period(o.period, now, *zone);
+  auto period = parse_period(o.period, *now, *zone);
   if (!period) {
     report(period.status());
     return kExitUsage;

@@ -83,17 +83,12 @@ int run_price(PriceOptions& o) {
   }
   ingest::PriceStreamOptions opt;
   opt.catalog = *cat;
-  if (o.as_of.empty()) {
-    opt.as_of =
-        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  } else {
-    auto t = parse_timestamp(o.as_of);
-    if (!t) {
-      report(t.status().with_context("--as-of"));
-      return kExitUsage;
-    }
-    opt.as_of = *t;
+  auto as_of = time_or_now(o.as_of, "--as-of");
+  if (!as_of) {
+    report(as_of.status());
+    return kExitUsage;
   }
+  opt.as_of = *as_of;
   opt.detail = o.detail;
   opt.threads = o.threads;
   std::map<std::pair<std::string, std::string>, ModelTotals> rows;

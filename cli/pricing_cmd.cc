@@ -153,16 +153,12 @@ int run_get(PricingCmd& o) {
   if (custom)
     for (const auto& c : *custom)
       is_custom |= c.provider == ref->provider->id && c.model_id == ref->model->id;
-  Timestamp at = now();
-  if (!o.at.empty()) {
-    auto t = parse_timestamp(o.at);
-    if (!t) {
-      report(t.status().with_context("--at"));
-      return kExitUsage;
-    }
-    at = *t;
+  auto at = time_or_now(o.at, "--at");
+  if (!at) {
+    report(at.status());
+    return kExitUsage;
   }
-  const auto sel = pricing::Catalog::select(*ref->model, at, "", false);
+  const auto sel = pricing::Catalog::select(*ref->model, *at, "", false);
   std::printf("%s/%s (%s): %s [%s]\n", ref->provider->id.c_str(), ref->model->id.c_str(),
               is_custom ? "custom price from the database" : "catalog",
               price_text(*sel.prices).c_str(), sel.constraint->describe().c_str());

@@ -64,15 +64,10 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   ro.time_zone = *zone;
-  Timestamp now =
-      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
-  if (!o.as_of.empty()) {
-    auto t = parse_time_in(o.as_of, *zone);
-    if (!t) {
-      report(t.status().with_context("--as-of"));
-      return kExitUsage;
-    }
-    now = *t;
+  auto now = time_or_now(o.as_of, "--as-of", *zone);
+  if (!now) {
+    report(now.status());
+    return kExitUsage;
   }
   if (!o.from.empty() || !o.to.empty()) {
     for (const auto& [text, slot] : {std::pair{o.from, &ro.from}, std::pair{o.to, &ro.to}}) {
@@ -85,7 +80,7 @@ int run_report(const ReportCmd& o) {
       *slot = *t;
     }
   } else {
-    auto p = parse_period(o.period, now, *zone);
+    auto p = parse_period(o.period, *now, *zone);
     if (!p) {
       report(p.status());
       return kExitUsage;
