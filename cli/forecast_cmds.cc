@@ -315,11 +315,6 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     report(all.status());
     return kExitFailure;
   }
-  auto keys = group_key_names(source.group_by);  // the CSV's leading columns
-  if (!keys) {
-    report(keys.status());
-    return kExitUsage;
-  }
   json groups = json::array();
   for (const auto& ns : *all) {
     auto j = one(ns);
@@ -336,6 +331,11 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     return kExitOk;
   }
   if (format == "csv") {
+    auto keys = group_key_names(source.group_by);  // the leading columns
+    if (!keys) {
+      report(keys.status());
+      return kExitUsage;
+    }
     auto line = [](const std::vector<std::string>& lead, const std::vector<std::string>& fields) {
       std::string out;
       for (const auto* part : {&lead, &fields}) {
