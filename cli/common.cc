@@ -203,8 +203,11 @@ Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz) {
 
 Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz) {
   auto t = parse_timestamp(text);
-  if (!t || text.size() != 10) return t;  // a day is YYYY-MM-DD exactly
-  return day_start(std::chrono::floor<std::chrono::days>(*t), tz);
+  if (!t) return t;
+  if (text.size() == 10) return day_start(std::chrono::floor<std::chrono::days>(*t), tz);
+  // After the date, an offset is Z or a sign; without one the clock time is tz's.
+  if (text.find_first_of("Zz+-", 10) != std::string::npos) return t;
+  return tz.from_local(*t);
 }
 
 Result<Timestamp> time_or_now(const std::string& text, const char* option, const TimeZone& tz) {

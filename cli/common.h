@@ -82,8 +82,9 @@ Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::st
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).
 Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz);
-/// A --from/--to/--as-of value: a timestamp as written (with its offset; UTC without one), or a
-/// day YYYY-MM-DD as its first instant in `tz`.
+/// A --from/--to/--as-of value: a timestamp with an offset as written, one without an offset as
+/// wall-clock time in `tz` (the clock change when the clocks skip it), or a day YYYY-MM-DD as its
+/// first instant in `tz`.
 Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz);
 
 /// The time an option such as --as-of gives (parse_time_in: a day is its start in `tz`), or now

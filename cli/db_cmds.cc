@@ -360,7 +360,8 @@ Examples:
   cost-ops query --group-by tag:team,month --format json
   cost-ops query --group-by day --tz America/Los_Angeles)");
   cmd->add_option("--from", o->from,
-                  "Start (inclusive): RFC 3339, or YYYY-MM-DD (that day's start in --tz)");
+                  "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
+                  "day's start in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");

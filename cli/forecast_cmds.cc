@@ -38,7 +38,9 @@ struct SeriesSource {
                    "A date,value CSV (header row; daily, weekly, monthly, quarterly or yearly "
                    "dates: YYYY-MM-DD, or a period's YYYY-MM, YYYY-Qn, YYYY). Without it: "
                    "stored daily spend");
-    cmd.add_option("--from", from, "Stored data: first day (YYYY-MM-DD, in --tz) or time");
+    cmd.add_option("--from", from,
+                   "Stored data: first day (YYYY-MM-DD) or time (RFC 3339), in --tz unless it has "
+                   "an offset");
     cmd.add_option("--to", to,
                    "Stored data: day after the last (exclusive; default: tomorrow), as --from");
     cmd.add_option("--filter", filters, "Stored data: KEY=VALUE (repeatable; all must hold)");

@@ -148,8 +148,10 @@ Examples:
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
   cmd->add_option("--period", o->period, kPeriodHelp);
-  cmd->add_option("--from", o->from,
-                  "Start (inclusive), instead of --period: RFC 3339, or YYYY-MM-DD (in --tz)");
+  cmd->add_option(
+      "--from", o->from,
+      "Start (inclusive), instead of --period: RFC 3339 (without an offset: in --tz), or "
+      "YYYY-MM-DD (in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");
   cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");

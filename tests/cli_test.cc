@@ -963,6 +963,23 @@ TEST(CliTest, DaysAreTheTimeZonesDays) {
   auto period = nlohmann::json::parse(r.out)["period"];
   EXPECT_EQ(period["from"], "2026-10-14T07:00:00Z");
   EXPECT_EQ(period["to"], "2026-10-15T07:00:00Z");
+  // A time without an offset reads the zone's clock: 01:00 on the 14th is in Los Angeles' 14th.
+  // One with an offset is taken as written: 01:00Z is 18:00 on the 13th there.
+  for (const auto& [as_of, day] :
+       {std::pair{"2026-10-14T01:00:00", "2026-10-14T07:00:00Z"},
+        std::pair{"2026-10-14T01:00:00Z", "2026-10-13T07:00:00Z"},
+        std::pair{"2026-10-14T01:00:00-07:00", "2026-10-14T07:00:00Z"}}) {
+    r = run("summary --db " + db + la + " --period today --format json --as-of " + as_of);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["period"]["from"], day) << as_of;
+  }
+  r = run("query --db " + db + la + " --from 2026-09-01T08:00 --to 2026-09-01T09:00 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto one_hour = nlohmann::json::parse(r.out)["rows"];
+  ASSERT_FALSE(one_hour.empty()) << r.out;
+  r = run("query --db " + db + " --from 2026-09-01T15:00Z --to 2026-09-01T16:00Z --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(one_hour, nlohmann::json::parse(r.out)["rows"]);
   std::filesystem::remove(db);
 }
 
