@@ -114,7 +114,7 @@ int run_ingest(IngestCmd& o) {
       std::error_code ec;
       const auto parent = std::filesystem::path(rejects_path).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-      rejects = std::make_unique<std::ofstream>(rejects_path, std::ios::app);
+      rejects = std::make_unique<std::ofstream>(rejects_path, std::ios::trunc);  // this run's
     }
     std::string line = "{\"source\":";
     append_json_string(line, r.source);
@@ -240,8 +240,10 @@ Examples:
   cmd->add_option("--format", o->format,
                   "Input format: auto (by extension and content), jsonl, json, csv, otel");
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
-  cmd->add_option("--rejects", o->rejects,
-                  "Where to write rejected records (default: under the data directory)");
+  cmd->add_option(
+      "--rejects", o->rejects,
+      "Where to write rejected records, replacing the file when there are any (default: a "
+      "new file under the data directory)");
   cmd->add_option("--as-of", o->as_of, "Time for records without a timestamp (default: now)");
   cmd->add_option("--output", o->output,
                   "Summary format: text or json (also json with --format json)")

@@ -212,6 +212,12 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_NE(rej.find(R"("source":"stdin","line":3,"reason":"invalid JSON)"), std::string::npos)
       << rej;
   EXPECT_NE(rej.find(R"("text":"nonsense")"), std::string::npos) << rej;
+  // The rejects file holds the run's rejects: a second run replaces them.
+  r = run("ingest --db " + db + " --rejects " + rejects + " --format jsonl -", "also nonsense\n");
+  EXPECT_EQ(r.rc, 3) << r.err;
+  const std::string again = testing::read_file(rejects);
+  EXPECT_EQ(std::count(again.begin(), again.end(), '\n'), 1) << again;
+  EXPECT_NE(again.find(R"("line":1,"reason":"invalid JSON)"), std::string::npos) << again;
 
   // The catalog learns gpt-9: reprice moves the unpriced record into the totals.
   const std::string prices = db + ".prices.json";

@@ -405,6 +405,60 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_EQ(d.rejected, 1u);
 }
 
+// RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that
+// never closes rejects its first line, and the lines after it are read again; a JSON cell must
+// be one object (not text that adds keys to the record).
+TEST_P(StoreTest, CsvQuotedFieldsSpanLines) {
+  COSTOPS_OPEN_STORE(store, "csv_lines");
+  const std::string csv =
+      "id,timestamp,provider,model,input_tokens,output_tokens,prompt,usage\r\n"
+      "r1,2026-09-01T10:00:00Z,openai,gpt-4o,1000,100,\"first\r\n\r\nthird, \"\"quoted\"\"\",\r\n"
+      "r2,2026-09-01T11:00:00Z,openai,gpt-4o,1000,100,plain,\n"
+      "r3,2026-09-01T12:00:00Z,openai,gpt-4o,,,x,\"{\"\"input_tokens\"\":5},\"\"model\"\":1\"\n"
+      "r4,2026-09-01T13:00:00Z,openai,gpt-4o,,,x,\"{\"\"input_tokens\"\":1000}\"\n"
+      "r5,2026-09-01T14:00:00Z,openai,gpt-4o,1000,100,\"never closed,\n"
+      "\n"
+      "r6a,2026-09-01T14:30:00Z,openai,gpt-4o,1000,100,x\",y,\"z\n"  // also never closes alone
+      "r6,2026-09-01T15:00:00Z,openai,gpt-4o,1000,100,ok,\n"
+      "r7,2026-09-01T16:00:00Z,openai,gpt-4o,1000,100,,\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, csv, "export.csv", &rejects);
+  EXPECT_EQ(s.read, 8u);
+  EXPECT_EQ(s.stored, 5u);  // r1, r2, r4, r6, r7
+  EXPECT_EQ(s.rejected, 3u);
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 6u);
+  EXPECT_NE(rejects[0].reason.find("field \"usage\": expected a JSON object"), std::string::npos)
+      << rejects[0].reason;
+  EXPECT_EQ(rejects[1].line, 8u);
+  EXPECT_EQ(rejects[1].reason, "unterminated quoted field");
+  EXPECT_EQ(rejects[1].text, "r5,2026-09-01T14:00:00Z,openai,gpt-4o,1000,100,\"never closed,");
+  EXPECT_EQ(rejects[2].line, 10u);
+  EXPECT_EQ(rejects[2].reason, "unterminated quoted field");
+  auto rows = store->aggregate({});
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().records, 5u);
+  // r1, r2, r6, r7: 1000 input, 100 output at 2.5 and 10 per M; r4: 1000 input.
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0165");
+}
+
+// A quote still open after 8 MiB is taken as never closed: without the bound, the quote on line 2
+// would close on the last line and take every line between into one record.
+TEST_P(StoreTest, CsvQuoteOpenPastTheBoundIsUnterminated) {
+  COSTOPS_OPEN_STORE(store, "csv_bound");
+  std::string csv = "id,provider,model,input_tokens,prompt\na,openai,gpt-4o,1000,\"open\n";
+  const std::string mib(1 << 20, 'x');
+  for (int i = 0; i < 11; ++i) csv += "b" + std::to_string(i) + ",openai,gpt-4o,1000," + mib + "\n";
+  csv += "c,openai,gpt-4o,1000,\"closes\"\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, csv, "big.csv", &rejects);
+  EXPECT_EQ(s.read, 13u);
+  EXPECT_EQ(s.stored, 12u);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 2u);
+  EXPECT_EQ(rejects[0].reason, "unterminated quoted field");
+}
+
 TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   COSTOPS_OPEN_STORE(store, "otel");
   // Two OTLP GenAI spans and an HTTP span in one export line, a flattened span, a bad span, not

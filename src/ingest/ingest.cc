@@ -1,5 +1,6 @@
 #include "costops/ingest/ingest.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "costops/domain/json_text.h"
@@ -33,40 +35,73 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 
-// Splits one CSV record (RFC 4180: quotes, doubled quotes, separators inside quotes).
-// Returns false when a quoted field is not closed on this line.
-bool split_csv(std::string_view line, std::vector<std::string>* out) {
-  out->clear();
-  std::string field;
-  bool quoted = false, was_quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          field.push_back('"');
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+// The longest CSV record read across lines: a quote still open after this many bytes is taken
+// as never closed (so one stray quote costs a bounded re-read, not the rest of the input).
+constexpr size_t kMaxCsvRecord = 8 << 20;
+
+// Splits CSV records into fields, a line at a time (RFC 4180: quoted fields hold doubled quotes,
+// commas and line breaks; a record whose quoted field is open at the end of a line goes on with
+// the next).
+class CsvSplitter {
+ public:
+  // Starts a record with its first line.
+  void start(std::string_view line) {
+    fields_.clear();
+    field_.clear();
+    quoted_ = was_quoted_ = false;
+    add(line);
+  }
+  // Goes on with the next line of an open record: the line break belongs to the quoted field.
+  void resume(std::string_view line) {
+    field_.push_back('\n');
+    add(line);
+  }
+  // Whether a quoted field is still open: the record goes on with the next line.
+  bool open() const { return quoted_; }
+  // Closes the record; an open quote is dropped (the record is then unterminated).
+  std::vector<std::string>& fields() {
+    fields_.push_back(std::move(field_));
+    field_.clear();
+    quoted_ = false;
+    return fields_;
+  }
+
+ private:
+  void add(std::string_view line) {
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted_) {
+        if (c != '"') {
+          field_.push_back(c);
+        } else if (i + 1 < line.size() && line[i + 1] == '"') {
+          field_.push_back('"');
           ++i;
         } else {
-          quoted = false;
+          quoted_ = false;
         }
-      } else {
-        field.push_back(c);
+      } else if (c == '"' && field_.empty() && !was_quoted_) {
+        quoted_ = was_quoted_ = true;
+      } else if (c == ',') {
+        fields_.push_back(std::move(field_));
+        field_.clear();
+        was_quoted_ = false;
+      } else if (c != '\r' || i + 1 != line.size()) {
+        field_.push_back(c);
       }
-    } else if (c == '"' && field.empty() && !was_quoted) {
-      quoted = was_quoted = true;
-    } else if (c == ',') {
-      out->push_back(std::move(field));
-      field.clear();
-      was_quoted = false;
-    } else if (c == '\r' && i + 1 == line.size()) {
-      break;
-    } else {
-      field.push_back(c);
     }
   }
-  if (quoted) return false;
-  out->push_back(std::move(field));
-  return true;
+
+  std::vector<std::string> fields_;
+  std::string field_;
+  bool quoted_ = false, was_quoted_ = false;
+};
+
+// Whether a CSV cell holds one JSON object (a `usage`, `body` or `metadata` column).
+bool json_object_text(std::string_view v) {
+  const size_t i = v.find_first_not_of(" \t\r\n");
+  return i != std::string_view::npos && v[i] == '{' && nlohmann::json::accept(v);
 }
 
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------
@@ -351,32 +386,88 @@ class Pipeline {
     for_each_span(doc, [&](const std::string& record) { json_record(record, line, false, text); });
   }
 
-  // A CSV header row.
-  Status csv_header(std::string_view line) {
-    std::vector<std::string> cols;
-    if (!split_csv(line, &cols))
-      return invalid_argument(std::string(source_) + ":1: unterminated quote in the header");
-    header_ = cols;
+  // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).
+  // Errors stop the run: a header that does not end.
+  Status csv_line(std::string_view line, uint64_t line_no) {
+    if (csv_.open()) {
+      csv_.resume(line);
+      csv_text_.push_back('\n');
+      csv_text_.append(line);
+    } else {
+      csv_.start(line);
+      csv_text_.assign(line);
+      csv_first_ = line_no;
+    }
+    if (!csv_.open()) return csv_record(csv_.fields(), csv_text_, csv_first_);
+    if (csv_text_.size() > kMaxCsvRecord || csv_rereading_) return csv_unterminated();
+    return Status::ok();
+  }
+
+  // The end of the input: a record still open there is unterminated.
+  Status csv_end() {
+    while (csv_.open()) COSTOPS_RETURN_IF_ERROR(csv_unterminated());
+    return Status::ok();
+  }
+
+  bool csv_open() const { return csv_.open(); }
+
+ private:
+  // A record whose quote is not closed (by the end of the input, or within kMaxCsvRecord bytes):
+  // its first line is rejected, and the lines read after it are read again, each on its own.
+  Status csv_unterminated() {
+    (void)csv_.fields();
+    const std::string text = std::move(csv_text_);
+    const uint64_t first = csv_first_;
+    size_t end = text.find('\n');
+    if (header_.empty()) {
+      return invalid_argument(std::string(source_) + ":" + std::to_string(first) +
+                              ": unterminated quote in the header");
+    }
+    ++stats_.read;
+    reject(first, "unterminated quoted field", std::string_view(text).substr(0, end));
+    const bool outer = std::exchange(csv_rereading_, true);  // (a line re-read may be one too)
+    Status st;
+    for (uint64_t n = first + 1; end != std::string::npos && st.is_ok(); ++n) {
+      const size_t start = end + 1;
+      end = text.find('\n', start);
+      const std::string_view line = std::string_view(text).substr(start, end - start);
+      if (!blank(line)) st = csv_line(line, n);
+    }
+    csv_rereading_ = outer;
+    return st;
+  }
+
+  // A whole CSV record (`text` as read, for rejects): the header, or a row. Errors stop the run:
+  // a header without which no row can be a record.
+  Status csv_record(std::vector<std::string>& cells, std::string_view text, uint64_t line_no) {
+    if (!header_.empty()) {
+      csv_row(cells, text, line_no);
+      return Status::ok();
+    }
+    header_ = std::move(cells);
     for (auto& c : header_) {
       while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.pop_back();
       while (!c.empty() && c.front() == ' ') c.erase(c.begin());
     }
+    if (std::find_if(header_.begin(), header_.end(), [](const std::string& c) {
+          return c == "model" || c == "body";
+        }) == header_.end()) {
+      return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
+                              ": the CSV header has no \"model\" (or \"body\") column, got \"" +
+                              std::string(text.substr(0, 80)) +
+                              "\" (not CSV? --format names the input's format)");
+    }
     return Status::ok();
   }
 
-  // A CSV data row, mapped by column name into a JSON record and parsed like one.
-  void csv_row(std::string_view line, uint64_t line_no) {
-    std::vector<std::string> cells;
-    if (!split_csv(line, &cells)) {
-      ++stats_.read;
-      return reject(line_no, "unterminated quoted field", line);
-    }
+  // A CSV row, mapped by column name into a JSON record and parsed like one.
+  void csv_row(std::vector<std::string>& cells, std::string_view text, uint64_t line_no) {
+    ++stats_.read;
     if (cells.size() != header_.size()) {
-      ++stats_.read;
       return reject(line_no,
                     "expected " + std::to_string(header_.size()) +
                         " columns (as the header), got " + std::to_string(cells.size()),
-                    line);
+                    text);
     }
     std::string j = "{";
     std::string usage = "{", tags = "{";
@@ -406,9 +497,15 @@ class Pipeline {
           }
           start = end + 1;
         }
-      } else if (k == "metadata" || k == "usage") {
+      } else if (k == "usage" || k == "body" || k == "metadata") {
+        if (!json_object_text(v)) {
+          return reject(line_no,
+                        "field \"" + k + "\": expected a JSON object in the cell, got \"" +
+                            v.substr(0, 40) + (v.size() > 40 ? "...\"" : "\""),
+                        text);
+        }
         field(j, k);
-        j += v;  // a JSON object in the cell
+        j += v;
       } else if (k == "batch") {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
@@ -435,13 +532,13 @@ class Pipeline {
       j += tags + "}";
     }
     j += '}';
-    ++stats_.read;
     PricedRecord& pr = next_slot();
     if (Status st = parse_copy(j, &pr.usage); !st.is_ok())
-      return reject(line_no, st.message(), line);
-    finish(pr, line_no, line);
+      return reject(line_no, st.message(), text);
+    finish(pr, line_no, text);
   }
 
+ public:
   // Hands the batch to the sink; `wait` waits for every batch in flight and brings the sink's
   // counts into stats_. Returns the first sink error.
   Status flush(bool wait = false) {
@@ -456,7 +553,6 @@ class Pipeline {
   }
 
   Status sink_error() const { return batches_.error(); }
-  bool has_header() const { return !header_.empty(); }
   IngestStats stats_;
 
  private:
@@ -505,11 +601,13 @@ class Pipeline {
   engine::Normalizer normalizer_;
   RecordParser parser_;
   std::vector<std::string> header_;
+  CsvSplitter csv_;
+  std::string csv_text_;        // the record being read, as read (its lines joined by \n)
+  uint64_t csv_first_ = 0;      // its first line
+  bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record
   std::string copy_;
   BatchQueue batches_;
 };
-
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 InputFormat detect(std::string_view source, std::string_view head) {
   // "usage.jsonl.gz" is JSON Lines: the compression suffix says nothing about the format.
@@ -588,7 +686,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       ++line_no;
       start = end + 1;
-      if (blank(line)) continue;
+      if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
       if (format == InputFormat::kOtel && !otel_doc) {
         // A pretty-printed export spans lines: read the whole input as one document then.
         if (line_no == first_line_no(line_no, &otel_first) && !nlohmann::json::accept(line)) {
@@ -602,11 +700,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         whole.append(line);
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
-        if (!p.has_header()) {
-          COSTOPS_RETURN_IF_ERROR(p.csv_header(line));
-        } else {
-          p.csv_row(line, line_no);
-        }
+        COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
       } else {
         p.json_record(line, line_no, true);
       }
@@ -619,6 +713,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     std::memmove(buf.data(), buf.data() + start, have - start);
     have -= start;
   }
+  if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
   if (format == InputFormat::kOtel && otel_doc) p.otel(whole, otel_first);
   if (format == InputFormat::kJson) {
     // A JSON document: a list of records, or {"records": [...]}. Elements are re-serialized and
