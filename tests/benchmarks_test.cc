@@ -173,6 +173,20 @@ TEST(BenchAggregateTest, CombinesRepositoriesKeyedByRepoAndTarget) {
   const std::string md = aggregate::to_markdown(*j);
   EXPECT_NE(md.find("| other/storage | 10.00 | 100000000 |"), std::string::npos) << md;
 
+  // Another repository's file may give a metric, the environment or a warning any JSON type: the
+  // table shows it as it is.
+  BenchmarkResult odd = sample("odd", 1, 1);
+  odd.metrics["operations_per_second"] = "fast";
+  odd.metrics["detail"] = {{"environment", {{"cpu_model", 5}, {"build_type", {1}}}},
+                           {"warnings", {"slow", 2}}};
+  ASSERT_TRUE(io::write_json(odd, (base / "odd").string()).is_ok());
+  auto with_odd = aggregate::combine({sa, aggregate::parse_source((base / "odd").string())});
+  ASSERT_TRUE(with_odd.has_value()) << with_odd.status().to_string();
+  EXPECT_NE(
+      aggregate::to_markdown(*with_odd).find("| odd/odd | \"fast\" | 1 | 21 | 5 [1] | slow, 2 |"),
+      std::string::npos)
+      << aggregate::to_markdown(*with_odd);
+
   EXPECT_FALSE(aggregate::combine({sa, sa}).has_value());  // the same name twice
   EXPECT_FALSE(aggregate::combine({{"missing", (base / "nope").string()}}).has_value());
   std::filesystem::remove_all(base);

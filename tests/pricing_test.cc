@@ -123,6 +123,43 @@ TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
   EXPECT_FALSE(Catalog::parse(R"({"hello": 1})", "x").has_value());
 }
 
+// A field of the wrong type is an error naming it, never an exception out of the JSON library.
+TEST(CatalogTest, FieldsOfTheWrongTypeAreErrorsNamingThem) {
+  const std::string m = R"("models": [{"id": "m", "prices": {"input_mtok": 1})";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"([{"id": "p", "name": 5, )" + m + "}]}]", "providers[0] (p).name: expected a string"},
+      {R"([{"id": "p", "models": [{"id": "m", "name": [], "prices": {}}]}])",
+       "providers[0] (p).models[0] (m).name: expected a string"},
+      {R"([{"id": "p", "models": [{"id": "m", "deprecated": "no", "prices": {}}]}])",
+       "(m).deprecated: expected true or false"},
+      {R"([{"id": "p", "models": [{"id": "m", "prices": [3]}]}])",
+       "(m).prices[0]: expected an object with prices"},
+      {R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": {"base": 1, "tiers": 2}}}]}])",
+       "(m).prices.input_mtok.tiers: expected a list"},
+      {R"([{"id": "p", "extractors": [7], )" + m + "}]}]",
+       "providers[0] (p).extractors[0]: an extractor is an object"},
+      {R"([{"id": "p", "extractors": [{"api_flavor": 1, "mappings": []}], )" + m + "}]}]",
+       "extractors[0].api_flavor: expected a string"},
+      {R"([{"id": "p", "extractors": [{"mappings": [{"path": "x", "dest": "input_tokens", "required": "yes"}]}], )" +
+           m + "}]}]",
+       "extractors[0].mappings[0].required: expected true or false"},
+      {R"({"format": "cost-ops-catalog", "currency": 5, "providers": []})", "currency"},
+      {R"({"format": "cost-ops-catalog", "version": "1", "providers": []})",
+       "unsupported cost-ops catalog version \"1\""},
+      {R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "models": [{"id": "m", "prices": {}, "variants": {"batch": true}}]}]})",
+       "(m).variants: expected a list"},
+      {R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "models": [{"id": "m", "prices": {}, "variants": [{"batch": 1}]}]}]})",
+       "(m).variants[0].batch: expected true or false"},
+  };
+  for (const auto& [text, message] : cases) {
+    auto c = Catalog::parse(text, "t.json");
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.status().message().find(message), std::string::npos)
+        << c.status().message() << "\n  for " << text;
+    EXPECT_EQ(c.status().message().rfind("t.json: ", 0), 0u) << c.status().message();
+  }
+}
+
 TEST(PricingTest, CacheReadsUseTheirOwnRateAndTheRestTheInputRate) {
   Catalog c = own(
       R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 3, "cache_read_mtok": "0.3", "output_mtok": 15}}]}])");

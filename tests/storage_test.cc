@@ -491,6 +491,36 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
 }
 
+// An export whose parts are not the shape OTLP gives them is rejected part by part, naming the
+// part; the spans that are well formed are still stored.
+TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {
+  COSTOPS_OPEN_STORE(store, "otel_bad");
+  const std::string span =
+      R"({"traceId": 12, "spanId": {"x": 1}, "attributes": [)"
+      R"({"key": "gen_ai.system", "value": {"stringValue": "openai"}},)"
+      R"({"key": "gen_ai.request.model", "value": {"stringValue": ["gpt-4o"]}},)"
+      R"({"key": "gen_ai.response.model", "value": {"stringValue": "gpt-4o"}},)"
+      R"({"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000"}}]})";
+  const std::string text =
+      R"({"resourceSpans": 5})"
+      "\n"
+      R"({"resourceSpans": [7, {"resource": 1, "scopeSpans": [{"spans": [3, )" +
+      span + "]}]}]}\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "spans.jsonl", &rejects);
+  EXPECT_EQ(s.read, 4u);
+  EXPECT_EQ(s.stored, 1u);
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].reason, "field \"resourceSpans\": expected a list, got number");
+  EXPECT_EQ(rejects[1].line, 2u);
+  EXPECT_EQ(rejects[1].reason, "field \"resourceSpans[0]\": expected an object, got number");
+  EXPECT_EQ(rejects[2].reason,
+            "field \"resourceSpans[1].scopeSpans[0].spans[0]\": expected an object, got number");
+  auto rows = store->aggregate({});
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0025");
+}
+
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   COSTOPS_OPEN_STORE(store, "reprice");
   const std::string text =

@@ -21,6 +21,14 @@ std::string fmt(double v, int digits) {
   return buf;
 }
 
+// A value of another repository's results as table text, whatever its JSON type: a string as
+// itself, anything else as JSON ("" when absent).
+std::string cell_text(const json& o, const char* k) {
+  const auto it = o.find(k);  // end() when o is not an object
+  if (it == o.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
 const json* detail_of(const BenchmarkResult& r) {
   const auto it = r.metrics.find("detail");
   return it != r.metrics.end() && it->is_object() ? &*it : nullptr;
@@ -86,34 +94,36 @@ Result<json> combine(const std::vector<Source>& sources) {
 std::string to_markdown(const json& combined) {
   std::ostringstream s;
   s << "# Combined Benchmark Results\n\n";
-  s << "Generated: " << combined.value("generated", "") << "\n\n";
+  s << "Generated: " << cell_text(combined, "generated") << "\n\n";
   s << "Repositories: " << combined["repositories"].size()
     << ", targets: " << combined["results"].size() << "\n\n";
   s << "| Target | Operations/sec | Avg Duration (ns) | p99 (ns) | Machine | Notes |\n";
   s << "|---|---:|---:|---:|---|---|\n";
   for (const auto& [key, r] : combined["results"].items()) {
-    const double ops = r.value("operations_per_second", 0.0);
+    // Other repositories' files may give any type; each is shown as it is.
+    const auto ops = r.find("operations_per_second");
     std::string machine;
-    if (r.contains("environment")) {
-      const auto& e = r["environment"];
-      machine = e.value("cpu_model", std::string()) +
-                (e.contains("cores") ? " x" + e["cores"].dump() : "") +
-                (e.contains("build_type") ? " " + e["build_type"].get<std::string>() : "");
+    if (const auto e = r.find("environment"); e != r.end()) {
+      machine = cell_text(*e, "cpu_model");
+      if (e->contains("cores")) machine += " x" + cell_text(*e, "cores");
+      if (e->contains("build_type")) machine += " " + cell_text(*e, "build_type");
     }
     std::string notes;
-    if (r.contains("warnings")) {
-      for (const auto& w : r["warnings"])
-        notes += (notes.empty() ? "" : ", ") + w.get<std::string>();
+    if (const auto w = r.find("warnings"); w != r.end() && w->is_array()) {
+      for (const auto& note : *w)
+        notes += (notes.empty() ? "" : ", ") +
+                 (note.is_string() ? note.get<std::string>() : note.dump());
     }
-    s << "| " << key << " | " << fmt(ops, 2) << " | "
-      << (r.contains("avg_duration_ns") ? r["avg_duration_ns"].dump() : "") << " | "
-      << (r.contains("p99_duration_ns") ? r["p99_duration_ns"].dump() : "") << " | " << machine
-      << " | " << notes << " |\n";
+    s << "| " << key << " | "
+      << (ops == r.end()     ? ""
+          : ops->is_number() ? fmt(ops->get<double>(), 2)
+                             : ops->dump())
+      << " | " << cell_text(r, "avg_duration_ns") << " | " << cell_text(r, "p99_duration_ns")
+      << " | " << machine << " | " << notes << " |\n";
   }
   for (const auto& repo : combined["repositories"]) {
-    s << "\n## " << repo["repo"].get<std::string>() << "\n\n";
-    s << "Results: `" << repo["dir"].get<std::string>() << "`, " << repo["targets"].size()
-      << " targets\n";
+    s << "\n## " << cell_text(repo, "repo") << "\n\n";
+    s << "Results: `" << cell_text(repo, "dir") << "`, " << repo["targets"].size() << " targets\n";
   }
   return s.str();
 }

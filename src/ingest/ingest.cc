@@ -156,12 +156,23 @@ std::string otel_provider(std::string p) {
   return p;
 }
 
+// Member `k` of `o`, or null when `o` is not an object or has no such member.
+const json& member(const json& o, const char* k) {
+  static const json kNull;
+  if (!o.is_object()) return kNull;
+  const auto it = o.find(k);
+  return it == o.end() ? kNull : *it;
+}
+
+// Member `k` of `o` when it is a string, else "".
+std::string string_member(const json& o, const char* k) {
+  const json& v = member(o, k);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 // A GenAI span as a record in the JSON form, or "" when the span has no gen_ai usage.
 std::string span_record(const json& span, const json& resource) {
-  const json a = flat_attributes(span.value("attributes", json()));
-  auto str = [&](const char* k) {
-    return a.contains(k) && a[k].is_string() ? a[k].get<std::string>() : std::string();
-  };
+  const json a = flat_attributes(member(span, "attributes"));
   json usage = json::object();
   const std::pair<const char*, const char*> keys[] = {
       {"gen_ai.usage.input_tokens", "input_tokens"},
@@ -178,52 +189,76 @@ std::string span_record(const json& span, const json& resource) {
     if (a.contains(attr) && !usage.contains(key)) usage[key] = a[attr];
   if (usage.empty()) return "";
   json rec = {{"usage", usage}};
-  std::string provider = str("gen_ai.provider.name");
-  if (provider.empty()) provider = str("gen_ai.system");
+  std::string provider = string_member(a, "gen_ai.provider.name");
+  if (provider.empty()) provider = string_member(a, "gen_ai.system");
   if (!provider.empty()) rec["provider"] = otel_provider(provider);
-  std::string model = str("gen_ai.response.model");
-  if (model.empty()) model = str("gen_ai.request.model");
+  std::string model = string_member(a, "gen_ai.response.model");
+  if (model.empty()) model = string_member(a, "gen_ai.request.model");
   if (!model.empty()) rec["model"] = model;
-  const json start = span.contains("startTimeUnixNano")
-                         ? span["startTimeUnixNano"]
-                         : span.value("start_time_unix_nano", json());
+  const json& start = span.contains("startTimeUnixNano") ? member(span, "startTimeUnixNano")
+                                                         : member(span, "start_time_unix_nano");
   const std::optional<long long> ns = start.is_string() ? parse_int(start.get<std::string>())
                                       : start.is_number_integer()
                                           ? std::optional<long long>(start.get<long long>())
                                           : std::nullopt;
   if (ns) {
     rec["timestamp"] = format_timestamp(Timestamp{std::chrono::microseconds{*ns / 1000}});
-  } else if (span.contains("start_time") && span["start_time"].is_string()) {
-    rec["timestamp"] = span["start_time"];
+  } else if (const json& t = member(span, "start_time"); t.is_string()) {
+    rec["timestamp"] = t;
   }
-  const std::string trace = span.value("traceId", span.value("trace_id", std::string()));
-  const std::string id = span.value("spanId", span.value("span_id", std::string()));
+  std::string trace = string_member(span, "traceId");
+  if (trace.empty()) trace = string_member(span, "trace_id");
+  std::string id = string_member(span, "spanId");
+  if (id.empty()) id = string_member(span, "span_id");
   if (!id.empty()) rec["id"] = "otel:" + trace + ":" + id;
   json tags = json::object();
-  const json res = flat_attributes(resource);
-  if (res.contains("service.name") && res["service.name"].is_string())
-    tags["service"] = res["service.name"];
-  if (a.contains("gen_ai.operation.name") && a["gen_ai.operation.name"].is_string())
-    tags["operation"] = a["gen_ai.operation.name"];
+  if (std::string service = string_member(flat_attributes(resource), "service.name");
+      !service.empty())
+    tags["service"] = service;
+  if (std::string op = string_member(a, "gen_ai.operation.name"); !op.empty())
+    tags["operation"] = op;
   if (!tags.empty()) rec["tags"] = tags;
   return rec.dump();
 }
 
-// Calls fn with each GenAI span of an OTLP export or a flattened span, as record text.
-template <typename Fn>
-void for_each_span(const json& doc, Fn&& fn) {
-  if (doc.contains("resourceSpans")) {
-    for (const auto& rs : doc["resourceSpans"]) {
-      const json resource =
-          rs.contains("resource") ? rs["resource"].value("attributes", json()) : json();
-      for (const auto& ss :
-           rs.value("scopeSpans", rs.value("instrumentationLibrarySpans", json::array())))
-        for (const auto& span : ss.value("spans", json::array()))
-          if (std::string r = span_record(span, resource); !r.empty()) fn(r);
-    }
-  } else if (std::string r = span_record(doc, doc.value("resource", json())); !r.empty()) {
-    fn(r);
+// Calls fn with each GenAI span of an OTLP export or a flattened span, as record text, and
+// bad(reason) for each part of an export that is not the shape OTLP gives it (a list that is not
+// a list, a span that is not an object), which may have held spans.
+template <typename Fn, typename Bad>
+void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
+  if (!doc.contains("resourceSpans")) {
+    if (std::string r = span_record(doc, member(doc, "resource")); !r.empty()) fn(r);
+    return;
   }
+  // The elements of `v` (at `where`) as objects: none, reported, when `v` is not a list (null is
+  // no list at all); an element that is not an object is reported and skipped.
+  auto objects = [&](const json& v, const std::string& where, auto&& each) {
+    if (!v.is_array()) {
+      if (!v.is_null()) bad("field \"" + where + "\": expected a list, got " + v.type_name());
+      return;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string at = where + "[" + std::to_string(i) + "]";
+      if (v[i].is_object()) {
+        each(v[i], at);
+      } else {
+        bad("field \"" + at + "\": expected an object, got " + v[i].type_name());
+      }
+    }
+  };
+  objects(member(doc, "resourceSpans"), "resourceSpans",
+          [&](const json& rs, const std::string& at) {
+            const json& resource = member(member(rs, "resource"), "attributes");
+            const char* scopes =
+                rs.contains("scopeSpans") ? "scopeSpans" : "instrumentationLibrarySpans";
+            objects(member(rs, scopes), at + "." + scopes,
+                    [&](const json& ss, const std::string& at_ss) {
+                      objects(member(ss, "spans"), at_ss + ".spans",
+                              [&](const json& span, const std::string&) {
+                                if (std::string r = span_record(span, resource); !r.empty()) fn(r);
+                              });
+                    });
+          });
 }
 
 // Batches on their way to the sink: the one being filled and, with overlap_sink, up to
@@ -383,7 +418,12 @@ class Pipeline {
       ++stats_.read;
       return reject(line, "invalid JSON (expected an OTLP JSON trace export or a span)", text);
     }
-    for_each_span(doc, [&](const std::string& record) { json_record(record, line, false, text); });
+    for_each_span(
+        doc, [&](const std::string& record) { json_record(record, line, false, text); },
+        [&](const std::string& reason) {
+          ++stats_.read;
+          reject(line, reason, text);
+        });
   }
 
   // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <type_traits>
 
 #include "costops/pricing/catalog.h"
 #include "util/json_exact.h"
@@ -32,6 +33,30 @@ struct CatalogBuilder {
 namespace {
 
 Status field_error(const std::string& where, const Status& st) { return st.with_context(where); }
+
+// Optional member `k` of `j` (a string or a bool): `def` when `j` has none or it is null; an error
+// naming `where.k` when it is of another type.
+template <typename T>
+Result<T> optional_member(const json& j, const char* k, T def, const std::string& where) {
+  const auto it = j.find(k);  // end() when j is not an object
+  if (it == j.end() || it->is_null()) return def;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) return invalid_argument(where + "." + k + ": expected true or false");
+  } else {
+    if (!it->is_string()) return invalid_argument(where + "." + k + ": expected a string");
+  }
+  return it->template get<T>();
+}
+
+// Member `k` of `j` as a list: its elements, none when `j` has none (or null), an error naming
+// `where.k` when it is not a list.
+Result<const json*> optional_list(const json& j, const char* k, const std::string& where) {
+  static const json kEmpty = json::array();
+  const auto it = j.find(k);
+  if (it == j.end() || it->is_null()) return &kEmpty;
+  if (!it->is_array()) return invalid_argument(where + "." + k + ": expected a list");
+  return &*it;
+}
 
 Result<MatchRule> parse_match(const json& j, const std::string& where) {
   if (!j.is_object() || j.size() != 1)
@@ -73,7 +98,7 @@ Result<Path> parse_path(const json& j, const std::string& where) {
     PathStep step;
     if (s.is_string()) {
       step.key = s.get<std::string>();
-    } else if (s.is_object() && s.value("type", "") == "array-match") {
+    } else if (s.is_object() && s.contains("type") && s["type"] == "array-match") {
       step.array_match = true;
       if (!s.contains("field") || !s["field"].is_string())
         return invalid_argument(w + ": array-match needs a field");
@@ -100,8 +125,11 @@ Result<Path> parse_path(const json& j, const std::string& where) {
 }
 
 Result<Extractor> parse_extractor(const json& j, const std::string& where) {
+  if (!j.is_object()) return invalid_argument(where + ": an extractor is an object");
   Extractor e;
-  e.api_flavor = j.value("api_flavor", "default");
+  auto flavor = optional_member<std::string>(j, "api_flavor", "default", where);
+  if (!flavor) return flavor.status();
+  e.api_flavor = std::move(*flavor);
   auto root = parse_path(j.contains("root") ? j["root"] : json("usage"), where + ".root");
   if (!root) return root.status();
   e.root = std::move(*root);
@@ -118,11 +146,14 @@ Result<Extractor> parse_extractor(const json& j, const std::string& where) {
     auto p = parse_path(m.contains("path") ? m["path"] : json(), w + ".path");
     if (!p) return p.status();
     em.path = std::move(*p);
-    const std::string dest = m.value("dest", "");
-    auto u = unit_by_usage_key(dest);
-    if (!u) return invalid_argument(w + ".dest: unknown usage key \"" + dest + "\"");
+    auto dest = optional_member<std::string>(m, "dest", "", w);
+    if (!dest) return dest.status();
+    auto u = unit_by_usage_key(*dest);
+    if (!u) return invalid_argument(w + ".dest: unknown usage key \"" + *dest + "\"");
     em.dest = *u;
-    em.required = m.value("required", true);
+    auto required = optional_member(m, "required", true, w);
+    if (!required) return required.status();
+    em.required = *required;
     e.mappings.push_back(std::move(em));
   }
   return e;
@@ -136,7 +167,9 @@ Result<UnitPrice> parse_unit_price(UnitId unit, const json& v, const std::string
     auto b = detail::json_decimal(v["base"]);
     if (!b) return field_error(where + ".base", b.status());
     up.base = *b;
-    const json& tiers = v.contains("tiers") ? v["tiers"] : json::array();
+    auto tier_list = optional_list(v, "tiers", where);
+    if (!tier_list) return tier_list.status();
+    const json& tiers = **tier_list;
     for (size_t i = 0; i < tiers.size(); ++i) {
       const std::string w = where + ".tiers[" + std::to_string(i) + "]";
       if (!tiers[i].contains("start") || !tiers[i]["start"].is_number_integer())
@@ -193,6 +226,7 @@ Result<std::vector<ConditionalPrice>> parse_prices(const json& j, const std::str
   for (size_t i = 0; i < j.size(); ++i) {
     const std::string w = where + "[" + std::to_string(i) + "]";
     const json& c = j[i];
+    if (!c.is_object()) return invalid_argument(w + ": expected an object with prices");
     ConditionalPrice cp;
     if (c.contains("constraint") && !c["constraint"].is_null()) {
       const json& k = c["constraint"];
@@ -228,7 +262,9 @@ Result<Model> parse_model(const json& j, const std::string& where) {
     return invalid_argument(where + ": model needs an id");
   m.id = j["id"].get<std::string>();
   const std::string w = where + " (" + m.id + ")";
-  m.name = j.value("name", m.id);
+  auto name = optional_member(j, "name", m.id, w);
+  if (!name) return name.status();
+  m.name = std::move(*name);
   if (j.contains("match")) {
     auto r = parse_match(j["match"], w + ".match");
     if (!r) return r.status();
@@ -238,24 +274,30 @@ Result<Model> parse_model(const json& j, const std::string& where) {
   }
   if (j.contains("context_window") && j["context_window"].is_number_integer())
     m.context_window = j["context_window"].get<int64_t>();
-  m.deprecated = j.value("deprecated", false);
+  auto deprecated = optional_member(j, "deprecated", false, w);
+  if (!deprecated) return deprecated.status();
+  m.deprecated = *deprecated;
   auto p = parse_prices(j.contains("prices") ? j["prices"] : json(), w + ".prices");
   if (!p) return p.status();
   m.prices = std::move(*p);
-  if (j.contains("variants")) {
-    for (size_t i = 0; i < j["variants"].size(); ++i) {
-      const json& v = j["variants"][i];
-      const std::string vw = w + ".variants[" + std::to_string(i) + "]";
-      PriceVariant pv;
-      pv.service_tier = v.value("service_tier", "");
-      pv.batch = v.value("batch", false);
-      if (pv.service_tier.empty() && !pv.batch)
-        return invalid_argument(vw + ": give service_tier or batch");
-      auto vp = parse_prices(v.contains("prices") ? v["prices"] : json(), vw + ".prices");
-      if (!vp) return vp.status();
-      pv.prices = std::move(*vp);
-      m.variants.push_back(std::move(pv));
-    }
+  auto variants = optional_list(j, "variants", w);
+  if (!variants) return variants.status();
+  for (size_t i = 0; i < (*variants)->size(); ++i) {
+    const json& v = (**variants)[i];
+    const std::string vw = w + ".variants[" + std::to_string(i) + "]";
+    PriceVariant pv;
+    auto tier = optional_member<std::string>(v, "service_tier", "", vw);
+    if (!tier) return tier.status();
+    pv.service_tier = std::move(*tier);
+    auto batch = optional_member(v, "batch", false, vw);
+    if (!batch) return batch.status();
+    pv.batch = *batch;
+    if (pv.service_tier.empty() && !pv.batch)
+      return invalid_argument(vw + ": give service_tier or batch");
+    auto vp = parse_prices(v.contains("prices") ? v["prices"] : json(), vw + ".prices");
+    if (!vp) return vp.status();
+    pv.prices = std::move(*vp);
+    m.variants.push_back(std::move(pv));
   }
   return m;
 }
@@ -266,8 +308,12 @@ Result<Provider> parse_provider(const json& j, const std::string& where) {
     return invalid_argument(where + ": provider needs an id");
   p.id = j["id"].get<std::string>();
   const std::string w = where + " (" + p.id + ")";
-  p.name = j.value("name", p.id);
-  p.api_pattern = j.value("api_pattern", "");
+  auto name = optional_member(j, "name", p.id, w);
+  if (!name) return name.status();
+  p.name = std::move(*name);
+  auto pattern = optional_member<std::string>(j, "api_pattern", "", w);
+  if (!pattern) return pattern.status();
+  p.api_pattern = std::move(*pattern);
   for (const char* key : {"provider_match", "model_match"}) {
     if (j.contains(key) && !j[key].is_null()) {
       auto r = parse_match(j[key], w + "." + key);
@@ -547,11 +593,12 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
     case CatalogFormat::kCostOps: {
       if (!j->is_object() || !j->contains("providers") || !(*j)["providers"].is_array())
         return invalid_argument(source + ": a cost-ops catalog needs \"providers\": [...]");
-      if (j->value("version", 1) != 1)
+      if (j->contains("version") && (*j)["version"] != 1)
         return invalid_argument(source + ": unsupported cost-ops catalog version " +
                                 (*j)["version"].dump());
       if (j->contains("currency")) {
-        auto c = Currency::parse(j->value("currency", ""));
+        const json& code = (*j)["currency"];
+        auto c = Currency::parse(code.is_string() ? code.get<std::string>() : code.dump());
         if (!c) return c.status().with_context(source + ": currency");
         currency = *c;
       }
