@@ -169,7 +169,8 @@ int run_ingest(IngestCmd& o) {
     }
     auto s = ingest::ingest_stream(plain->get(), f == "-" ? "stdin" : f, opt, sink, on_reject);
     if (!s) {
-      report(codec_error->empty() ? s.status() : s.status().with_context(*codec_error));
+      // A decompressor's error says what went wrong where ferror() could only say "read error".
+      report(codec_error->empty() ? s.status() : io_error(f + ": " + *codec_error));
       return kExitFailure;
     }
     done_records += s->read;

@@ -1006,6 +1006,17 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   r = run("ingest --db " + db + " " + dir + "/usage.jsonl.zst");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("read 3524, stored 3524"), std::string::npos) << r.out;
+  // A truncated file is an error naming it and what the decompressor found.
+  const std::string zst = testing::read_file(dir + "/usage.jsonl.zst");
+  std::ofstream(dir + "/cut.jsonl.zst", std::ios::binary) << zst.substr(0, zst.size() / 2);
+  r = run("ingest --db " + db + " " + dir + "/cut.jsonl.zst");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("error: " + dir + "/cut.jsonl.zst: zstd: truncated data"), std::string::npos)
+      << r.err;
+  r = run("decompress " + dir + "/cut.jsonl.zst -o " + dir + "/cut.jsonl");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("error: " + dir + "/cut.jsonl.zst: zstd: truncated data"), std::string::npos)
+      << r.err;
 
   r = run("report --db " + db + " --period 2026-09 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
