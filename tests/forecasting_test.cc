@@ -197,6 +197,19 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
                 .message(),
             "date 2025-01-01 appears more than once");
   EXPECT_FALSE(parse_series_csv("", "e.csv").has_value());
+  // Quoted fields are one field each: a thousands separator is not a value of 1 and a column.
+  auto comma = parse_series_csv("date,value\n2025-01-01,5\n2025-01-02,\"1,000\"\n", "q.csv");
+  ASSERT_FALSE(comma.has_value());
+  EXPECT_EQ(comma.status().message(), "q.csv:3: field \"value\": expected a number, got \"1,000\"");
+  auto extra = parse_series_csv("date,value\n2025-01-01,5\n2025-01-02,1,000\n", "q.csv");
+  ASSERT_FALSE(extra.has_value());
+  EXPECT_EQ(extra.status().message(), "q.csv:3: expected 2 columns (as the header), got 3");
+  auto open = parse_series_csv("date,value\n2025-01-01,\"5\n", "q.csv");
+  ASSERT_FALSE(open.has_value());
+  EXPECT_EQ(open.status().message(), "q.csv:2: unterminated quoted field");
+  auto quoted = parse_series_csv("\"date\",\"value\"\n2025-01-01,\"5\"\n2025-01-02, 6 \n", "q.csv");
+  ASSERT_TRUE(quoted.has_value()) << quoted.status().to_string();
+  EXPECT_EQ(quoted->values, (std::vector<double>{5, 6}));
 }
 
 // Hand-computed recursions (Hyndman & Athanasopoulos, component form).

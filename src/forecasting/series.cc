@@ -9,6 +9,8 @@
 #include <optional>
 #include <sstream>
 
+#include "util/csv.h"
+
 namespace costops::forecasting {
 namespace {
 
@@ -35,16 +37,19 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::vector<std::string_view> split_csv(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i <= line.size(); ++i) {
-    if (i == line.size() || line[i] == ',') {
-      out.push_back(trim(line.substr(start, i - start)));
-      start = i + 1;
-    }
+// The fields of one CSV line (RFC 4180 quoting: "1,000" is one field), each trimmed of spaces;
+// nullopt when a quote does not close.
+std::optional<std::vector<std::string>> split_csv(std::string_view line) {
+  util::CsvSplitter csv;
+  csv.start(line);
+  if (csv.open()) return std::nullopt;
+  std::vector<std::string> cells = std::move(csv.fields());
+  for (auto& c : cells) {
+    const size_t first = c.find_first_not_of(" \t\r");
+    c.erase(0, first == std::string::npos ? c.size() : first);
+    c.erase(c.find_last_not_of(" \t\r") + 1);
   }
-  return out;
+  return cells;
 }
 
 std::string lower(std::string_view s) {
@@ -336,7 +341,12 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   };
   std::string_view line;
   if (!next_line(line)) return invalid_argument(src + ": empty file; expected a header date,value");
-  const auto header = split_csv(line);
+  const auto header_cells = split_csv(line);
+  if (!header_cells) {
+    return invalid_argument(src + ":" + std::to_string(line_no) +
+                            ": unterminated quote in the header");
+  }
+  const std::vector<std::string>& header = *header_cells;
   int date_col = -1, value_col = -1;
   for (size_t i = 0; i < header.size(); ++i) {
     const std::string h = lower(header[i]);
@@ -375,11 +385,13 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   bool exact_ok = true;
   SeriesOrigin origin{src, {}, date_name, value_name};
   while (next_line(line)) {
-    const auto cells = split_csv(line);
+    const auto split = split_csv(line);
     const auto where = src + ":" + std::to_string(line_no) + ": ";
-    if (cells.size() <= static_cast<size_t>(std::max(date_col, value_col))) {
+    if (!split) return invalid_argument(where + "unterminated quoted field");
+    const std::vector<std::string>& cells = *split;
+    if (cells.size() != header.size()) {
       return invalid_argument(where + "expected " + std::to_string(header.size()) +
-                              " columns, got " + std::to_string(cells.size()));
+                              " columns (as the header), got " + std::to_string(cells.size()));
     }
     auto d = parse_series_date(cells[date_col]);
     if (!d) return invalid_argument(where + "field \"" + date_name + "\": " + d.status().message());

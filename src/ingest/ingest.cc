@@ -18,6 +18,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
+#include "util/csv.h"
 
 namespace costops::ingest {
 
@@ -40,63 +41,6 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::str
 // The longest CSV record read across lines: a quote still open after this many bytes is taken
 // as never closed (so one stray quote costs a bounded re-read, not the rest of the input).
 constexpr size_t kMaxCsvRecord = 8 << 20;
-
-// Splits CSV records into fields, a line at a time (RFC 4180: quoted fields hold doubled quotes,
-// commas and line breaks; a record whose quoted field is open at the end of a line goes on with
-// the next).
-class CsvSplitter {
- public:
-  // Starts a record with its first line.
-  void start(std::string_view line) {
-    fields_.clear();
-    field_.clear();
-    quoted_ = was_quoted_ = false;
-    add(line);
-  }
-  // Goes on with the next line of an open record: the line break belongs to the quoted field.
-  void resume(std::string_view line) {
-    field_.push_back('\n');
-    add(line);
-  }
-  // Whether a quoted field is still open: the record goes on with the next line.
-  bool open() const { return quoted_; }
-  // Closes the record; an open quote is dropped (the record is then unterminated).
-  std::vector<std::string>& fields() {
-    fields_.push_back(std::move(field_));
-    field_.clear();
-    quoted_ = false;
-    return fields_;
-  }
-
- private:
-  void add(std::string_view line) {
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char c = line[i];
-      if (quoted_) {
-        if (c != '"') {
-          field_.push_back(c);
-        } else if (i + 1 < line.size() && line[i + 1] == '"') {
-          field_.push_back('"');
-          ++i;
-        } else {
-          quoted_ = false;
-        }
-      } else if (c == '"' && field_.empty() && !was_quoted_) {
-        quoted_ = was_quoted_ = true;
-      } else if (c == ',') {
-        fields_.push_back(std::move(field_));
-        field_.clear();
-        was_quoted_ = false;
-      } else if (c != '\r' || i + 1 != line.size()) {
-        field_.push_back(c);
-      }
-    }
-  }
-
-  std::vector<std::string> fields_;
-  std::string field_;
-  bool quoted_ = false, was_quoted_ = false;
-};
 
 // Whether a CSV cell holds one JSON object (a `usage`, `body` or `metadata` column).
 bool json_object_text(std::string_view v) {
@@ -641,7 +585,7 @@ class Pipeline {
   engine::Normalizer normalizer_;
   RecordParser parser_;
   std::vector<std::string> header_;
-  CsvSplitter csv_;
+  util::CsvSplitter csv_;
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line
   bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record

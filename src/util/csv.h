@@ -1,0 +1,67 @@
+// CSV fields (RFC 4180), shared by ingest and series files. Private to the library.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace costops::util {
+
+// Splits CSV records into fields, a line at a time (RFC 4180: quoted fields hold doubled quotes,
+// commas and line breaks; a record whose quoted field is open at the end of a line goes on with
+// the next).
+class CsvSplitter {
+ public:
+  // Starts a record with its first line.
+  void start(std::string_view line) {
+    fields_.clear();
+    field_.clear();
+    quoted_ = was_quoted_ = false;
+    add(line);
+  }
+  // Goes on with the next line of an open record: the line break belongs to the quoted field.
+  void resume(std::string_view line) {
+    field_.push_back('\n');
+    add(line);
+  }
+  // Whether a quoted field is still open: the record goes on with the next line.
+  bool open() const { return quoted_; }
+  // Closes the record; an open quote is dropped (the record is then unterminated).
+  std::vector<std::string>& fields() {
+    fields_.push_back(std::move(field_));
+    field_.clear();
+    quoted_ = false;
+    return fields_;
+  }
+
+ private:
+  void add(std::string_view line) {
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted_) {
+        if (c != '"') {
+          field_.push_back(c);
+        } else if (i + 1 < line.size() && line[i + 1] == '"') {
+          field_.push_back('"');
+          ++i;
+        } else {
+          quoted_ = false;
+        }
+      } else if (c == '"' && field_.empty() && !was_quoted_) {
+        quoted_ = was_quoted_ = true;
+      } else if (c == ',') {
+        fields_.push_back(std::move(field_));
+        field_.clear();
+        was_quoted_ = false;
+      } else if (c != '\r' || i + 1 != line.size()) {
+        field_.push_back(c);
+      }
+    }
+  }
+
+  std::vector<std::string> fields_;
+  std::string field_;
+  bool quoted_ = false, was_quoted_ = false;
+};
+
+}  // namespace costops::util
