@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   CLI::App app{"cost-ops: exact LLM cost operations (pricing, usage, reports)", "cost-ops"};
   app.set_version_flag("--version", std::string("cost-ops ") + costops::kVersion);
   app.require_subcommand(1);
+  // Usage errors start like every other error, so scripts and people find them the same way.
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    return "error: " + CLI::FailureMessage::simple(a, e);
+  });
   setup_logging(false);
   app.add_flag_callback(
       "-v,--verbose", [] { setup_logging(true); }, "More diagnostics on stderr");
