@@ -124,7 +124,16 @@ TEST(CliTest, SummaryOfTheBundledSample) {
 }
 
 TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
-  CliRun r = run("price --catalog /nonexistent.json", "");
+  // Usage errors: a word that names no command lists the commands; CLI11's own start "error:".
+  CliRun r = run("injest x.jsonl");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("error: unknown command \"injest\"; the commands are: price catalog"),
+            std::string::npos)
+      << r.err;
+  r = run("query --format xml");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.err.rfind("error: --format: xml not in", 0), 0u) << r.err;
+  r = run("price --catalog /nonexistent.json", "");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("/nonexistent.json: cannot open catalog file"), std::string::npos) << r.err;
   r = run("price /nonexistent.jsonl");
