@@ -110,9 +110,13 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store) {
   return base;
 }
 
-bool open_store_and_catalog(const std::string& db, CatalogOptions& catalog,
+Result<std::unique_ptr<storage::Store>> open_db(const std::string& db, storage::OpenMode mode) {
+  return storage::Store::open(db.empty() ? storage::Store::default_url() : db, mode);
+}
+
+bool open_store_and_catalog(const std::string& db, storage::OpenMode mode, CatalogOptions& catalog,
                             std::unique_ptr<storage::Store>* store, const pricing::Catalog** cat) {
-  auto s = storage::Store::open(db.empty() ? storage::Store::default_url() : db);
+  auto s = open_db(db, mode);
   if (!s) {
     report(s.status());
     return false;

@@ -41,9 +41,13 @@ struct CatalogOptions {
   std::optional<pricing::Catalog> owned_;
 };
 
-/// Opens the database named by `db` (the default when empty) and loads `catalog` layered with its
-/// custom prices. Reports errors; false on failure.
-bool open_store_and_catalog(const std::string& db, CatalogOptions& catalog,
+/// Opens the database --db names (the default when empty). `mode`: a SQLite file that does not
+/// exist is created (commands that write) or an error (commands that read).
+Result<std::unique_ptr<storage::Store>> open_db(const std::string& db, storage::OpenMode mode);
+
+/// Opens the database as open_db and loads `catalog` layered with its custom prices. Reports
+/// errors; false on failure.
+bool open_store_and_catalog(const std::string& db, storage::OpenMode mode, CatalogOptions& catalog,
                             std::unique_ptr<storage::Store>* store, const pricing::Catalog** cat);
 
 /// Adds --db to a subcommand, storing into *db.

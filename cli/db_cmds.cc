@@ -24,10 +24,6 @@ namespace {
 
 using json = nlohmann::json;
 
-Result<std::unique_ptr<storage::Store>> open_db(const std::string& db) {
-  return storage::Store::open(db.empty() ? storage::Store::default_url() : db);
-}
-
 std::string money_text(const std::map<std::string, Decimal>& cost, int places = 6) {
   if (cost.empty()) return "0";
   std::string s;
@@ -50,7 +46,7 @@ void add_init(CLI::App& app, int& rc) {
       app.add_subcommand("init", "Create the database or apply pending schema migrations");
   add_db_to(*cmd, db);
   cmd->callback([db, &rc] {
-    auto store = open_db(*db);
+    auto store = open_db(*db, storage::OpenMode::kCreate);
     if (!store) {
       report(store.status());
       rc = kExitFailure;
@@ -96,7 +92,8 @@ int run_ingest(IngestCmd& o) {
   }
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
-  if (!open_store_and_catalog(*o.db, o.catalog, &store, &catalog)) return kExitFailure;
+  if (!open_store_and_catalog(*o.db, storage::OpenMode::kCreate, o.catalog, &store, &catalog))
+    return kExitFailure;
   ingest::IngestOptions opt;
   opt.catalog = catalog;
   opt.format = *fmt;
@@ -331,7 +328,7 @@ int run_query(QueryCmd& o) {
     }
     *slot = *t;
   }
-  auto store = open_db(*o.db);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;
@@ -399,7 +396,7 @@ int run_summary(SummaryCmd& o) {
     report(period.status());
     return kExitUsage;
   }
-  auto store = open_db(*o.db);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;
@@ -530,7 +527,8 @@ struct RepriceCmd {
 int run_reprice(RepriceCmd& o) {
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
-  if (!open_store_and_catalog(*o.db, o.catalog, &store, &catalog)) return kExitFailure;
+  if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &catalog))
+    return kExitFailure;
   // Price first, then write: a store cannot update the rows it is still reading.
   AggregateQuery q;
   q.unpriced_only = true;

@@ -97,7 +97,7 @@ Date today(const TimeZone& tz = {}) {
 // and its part of a day would read as a drop (an anomaly, a falling forecast).
 Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                                                std::optional<Date> last_day = std::nullopt) {
-  auto store = storage::Store::open(s.db->empty() ? storage::Store::default_url() : *s.db);
+  auto store = open_db(*s.db, storage::OpenMode::kExisting);
   if (!store) return store.status();
   AggregateQuery q;
   COSTOPS_RETURN_IF_ERROR(build_query(s.group_by, s.filters, &q));
@@ -1014,10 +1014,6 @@ struct BudgetCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-Result<std::unique_ptr<storage::Store>> open_budget_db(const BudgetCmd& o) {
-  return storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
-}
-
 // --amount: a positive exact decimal.
 Result<Decimal> parse_amount(const std::string& text) {
   auto amount = Decimal::parse(text);
@@ -1059,7 +1055,7 @@ int run_budget_add(const BudgetCmd& o) {
     return kExitUsage;
   }
   b.scope = scope.filters;
-  auto store = open_budget_db(o);
+  auto store = open_db(*o.db, storage::OpenMode::kCreate);
   if (!store) {
     report(store.status());
     return kExitFailure;
@@ -1087,7 +1083,7 @@ json budget_json(const Budget& b) {
 }
 
 Result<std::vector<Budget>> stored_budgets(const BudgetCmd& o) {
-  auto store = open_budget_db(o);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) return store.status();
   return (*store)->budgets();
 }
@@ -1125,7 +1121,7 @@ int run_budget_list(const BudgetCmd& o) {
 }
 
 int run_budget_remove(const BudgetCmd& o) {
-  auto store = open_budget_db(o);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;

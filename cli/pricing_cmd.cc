@@ -22,10 +22,6 @@ struct PricingCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-Result<std::unique_ptr<storage::Store>> open_store(const PricingCmd& o) {
-  return storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
-}
-
 Timestamp now() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
@@ -73,7 +69,7 @@ int run_add(PricingCmd& o) {
   json entry = {{"id", o.model}, {"prices", prices}};
   entry["match"] =
       o.match_prefix.empty() ? json{{"equals", o.model}} : json{{"starts_with", o.match_prefix}};
-  auto store = open_store(o);
+  auto store = open_db(*o.db, storage::OpenMode::kCreate);
   if (!store) {
     report(store.status());
     return kExitFailure;
@@ -98,7 +94,7 @@ int run_import(PricingCmd& o) {
   for (const auto& p : doc["providers"])
     for (const auto& m : p["models"])
       entries.push_back({p["id"].get<std::string>(), m["id"].get<std::string>(), m.dump(), now()});
-  auto store = open_store(o);
+  auto store = open_db(*o.db, storage::OpenMode::kCreate);
   if (!store) {
     report(store.status());
     return kExitFailure;
@@ -112,7 +108,7 @@ int run_import(PricingCmd& o) {
 }
 
 int run_list(PricingCmd& o) {
-  auto store = open_store(o);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;
@@ -142,7 +138,8 @@ int run_list(PricingCmd& o) {
 int run_get(PricingCmd& o) {
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* cat = nullptr;
-  if (!open_store_and_catalog(*o.db, o.catalog, &store, &cat)) return kExitFailure;
+  if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &cat))
+    return kExitFailure;
   auto ref = cat->resolve(o.provider, o.model);
   if (!ref) {
     report(ref.status());
@@ -166,7 +163,7 @@ int run_get(PricingCmd& o) {
 }
 
 int run_remove(PricingCmd& o) {
-  auto store = open_store(o);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;

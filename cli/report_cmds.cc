@@ -105,7 +105,7 @@ int run_report(const ReportCmd& o) {
     }
     codec = *c;
   }
-  auto store = storage::Store::open(o.db->empty() ? storage::Store::default_url() : *o.db);
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;

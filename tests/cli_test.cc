@@ -133,6 +133,24 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   r = run("query --format xml");
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.err.rfind("error: --format: xml not in", 0), 0u) << r.err;
+  // A command that reads refuses a database that does not exist (a mistyped path read as an
+  // empty database would say no spend); commands that write create it.
+  const std::string missing = std::filesystem::temp_directory_path().string() + "/costops_none_" +
+                              std::to_string(::getpid()) + "/x.db";
+  for (const std::string& args :
+       {"query", "summary", "report", "forecast", "anomalies", "budget list", "budget status",
+        "budget remove b", "pricing list", "pricing get --provider openai --model gpt-4o",
+        "pricing remove --provider openai --model gpt-4o", "reprice"}) {
+    r = run(args + " --db " + missing);
+    EXPECT_EQ(r.rc, 1) << args;
+    EXPECT_NE(r.err.find("error: " + missing + ": no cost-ops database here"), std::string::npos)
+        << args << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing));
+  r = run("budget add b --amount 10 --db " + missing);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(run("budget list --db " + missing).rc, 0);
+  std::filesystem::remove_all(std::filesystem::path(missing).parent_path());
   r = run("price --catalog /nonexistent.json", "");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("/nonexistent.json: cannot open catalog file"), std::string::npos) << r.err;

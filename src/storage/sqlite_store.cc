@@ -370,13 +370,19 @@ class SqliteStore final : public Store {
   WriteStats last_write_;
 };
 
-Result<std::unique_ptr<Store>> open_sqlite(const std::string& path) {
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode) {
   // SQLite's memory statistics take a global mutex on every allocation; SQLite recommends turning
   // them off. Only possible before SQLite is initialized: a program that already uses SQLite keeps
   // its settings (the call then fails, harmlessly).
   static const bool memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
   (void)memstatus_off;
   std::error_code ec;
+  if (mode == OpenMode::kExisting && path != ":memory:" && !path.starts_with("file:") &&
+      !std::filesystem::exists(path, ec)) {
+    return not_found(path +
+                     ": no cost-ops database here (cost-ops ingest or cost-ops init "
+                     "creates one; --db or $COSTOPS_DB names another)");
+  }
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   sqlite3* raw = nullptr;
@@ -437,15 +443,15 @@ std::string Store::default_url() {
 
 Result<std::unique_ptr<Store>> open_postgres(const std::string& url);  // postgres_store.cc
 
-Result<std::unique_ptr<Store>> Store::open(std::string_view url) {
+Result<std::unique_ptr<Store>> Store::open(std::string_view url, OpenMode mode) {
   std::string u(url);
   if (u.starts_with("postgresql://") || u.starts_with("postgres://")) return open_postgres(u);
-  if (u.starts_with("sqlite://")) return open_sqlite(u.substr(9));
-  if (u.starts_with("sqlite:")) return open_sqlite(u.substr(7));
+  if (u.starts_with("sqlite://")) return open_sqlite(u.substr(9), mode);
+  if (u.starts_with("sqlite:")) return open_sqlite(u.substr(7), mode);
   if (u.find("://") != std::string::npos)
     return invalid_argument("database URL \"" + u +
                             "\": unknown scheme; use a file path, sqlite:PATH or postgresql://...");
-  return open_sqlite(u);
+  return open_sqlite(u, mode);
 }
 
 }  // namespace costops::storage

@@ -60,6 +60,13 @@ class EncodedRecords {
   std::vector<detail::Row> rows_;
 };
 
+/// How Store::open treats a SQLite file that does not exist.
+enum class OpenMode {
+  kCreate,    ///< creates it (commands that write: init, ingest, pricing add, budget add)
+  kExisting,  ///< an error (kNotFound): a command that reads must not read a mistyped path as
+              ///< an empty database, that is, as no spend
+};
+
 /// A database of priced usage records. Records are keyed by their id, or by a content hash when
 /// they have none (record_key), so writing the same record twice stores it once.
 /// Thread-compatible: one Store per thread.
@@ -67,12 +74,13 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  /// Opens (creating when needed) the store named by `url`: a path or "sqlite:PATH" (SQLite, the
-  /// embedded default). Applies pending schema migrations; refuses a database whose schema is
-  /// newer than this build. The first SQLite store opened before the program initialized SQLite
-  /// itself turns SQLite's memory statistics off (SQLITE_CONFIG_MEMSTATUS, as SQLite recommends:
-  /// they lock a global mutex per allocation).
-  static Result<std::unique_ptr<Store>> open(std::string_view url);
+  /// Opens the store named by `url`: a path or "sqlite:PATH" (SQLite, the embedded default;
+  /// created when missing unless `mode` is kExisting) or a postgresql:// URL. Applies pending
+  /// schema migrations; refuses a database whose schema is newer than this build. The first SQLite
+  /// store opened before the program initialized SQLite itself turns SQLite's memory statistics off
+  /// (SQLITE_CONFIG_MEMSTATUS, as SQLite recommends: they lock a global mutex per allocation).
+  static Result<std::unique_ptr<Store>> open(std::string_view url,
+                                             OpenMode mode = OpenMode::kCreate);
   /// $COSTOPS_DB, else $XDG_DATA_HOME/cost-ops/costops.db (~/.local/share/... by default).
   static std::string default_url();
 
