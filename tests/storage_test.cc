@@ -399,10 +399,25 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   const std::string doc = R"({"records": [
       {"id": "j1", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": 1000}},
       {"id": "j2", "provider": "openai", "model": "gpt-4o-mini", "usage": {"input_tokens": "x"}}]})";
-  auto d = ingest_text(*store, doc, "records.json");
+  std::vector<ingest::Reject> doc_rejects;
+  auto d = ingest_text(*store, doc, "records.json", &doc_rejects);
   EXPECT_EQ(d.read, 2u);
   EXPECT_EQ(d.stored, 1u);
   EXPECT_EQ(d.rejected, 1u);
+  ASSERT_EQ(doc_rejects.size(), 1u);
+  EXPECT_EQ(doc_rejects[0].line, 3u);  // the line its element begins on, not its index
+  // A list before "records", brackets and quotes inside strings, elements on one line.
+  const std::string tricky =
+      "{\"meta\": [1, [2]], \"note\": \"records [x, \\\"y\\\"]\", \"records\": [\n"
+      R"({"provider": "openai", "model": "gpt-4o", "usage": {"input_tokens": 1}, "tags": {"t": "],["}},)"
+      "\n\n"
+      R"({"model": 5}, {"model": 6}]})";
+  doc_rejects.clear();
+  auto t = ingest_text(*store, tricky, "tricky.json", &doc_rejects);
+  EXPECT_EQ(t.read, 3u);
+  ASSERT_EQ(doc_rejects.size(), 2u);
+  EXPECT_EQ(doc_rejects[0].line, 4u);
+  EXPECT_EQ(doc_rejects[1].line, 4u);
 }
 
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that

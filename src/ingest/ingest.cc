@@ -593,6 +593,57 @@ class Pipeline {
   BatchQueue batches_;
 };
 
+// The line (from 1) on which each element of a JSON document's list of records begins: the
+// document's own list, or its "records" member's. Assumes valid JSON (parsed already).
+std::vector<uint64_t> element_lines(std::string_view text) {
+  std::vector<uint64_t> lines;
+  uint64_t line = 1;
+  int depth = 0;            // open brackets and braces
+  int list_depth = -1;      // the depth inside the records list, once it has opened
+  bool top_object = false;  // the document is an object: its list is the "records" member's
+  bool in_string = false, escape = false, expect = false;
+  std::string key;  // the last string in the top object (the member name before its value)
+  size_t string_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escape) {
+        escape = false;
+      } else if (c == '\\') {
+        escape = true;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 1 && top_object) key.assign(text.substr(string_start, i - string_start));
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    if (depth == list_depth && expect && c != ']') {
+      lines.push_back(line);
+      expect = false;
+    }
+    if (c == '"') {
+      in_string = true;
+      string_start = i + 1;
+    } else if (c == '[' || c == '{') {
+      if (depth == 0 && c == '{') top_object = true;
+      ++depth;
+      if (list_depth < 0 && c == '[' &&
+          (depth == 1 || (depth == 2 && top_object && key == "records"))) {
+        list_depth = depth;
+        expect = true;
+      }
+    } else if (c == ']' || c == '}') {
+      if (depth == list_depth) list_depth = -2;  // closed: later lists are not it
+      --depth;
+    } else if (c == ',' && depth == list_depth) {
+      expect = true;
+    }
+  }
+  return lines;
+}
+
 InputFormat detect(std::string_view source, std::string_view head) {
   // "usage.jsonl.gz" is JSON Lines: the compression suffix says nothing about the format.
   for (std::string_view suffix : {".gz", ".zst", ".zstd", ".zz", ".deflate"}) {
@@ -727,10 +778,11 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
                        whole.substr(0, 200)});
       ++p.stats_.rejected;
     } else {
-      uint64_t i = 0;
-      for (const auto& e : *list) {
-        const std::string text = e.dump();
-        p.json_record(text, ++i, false);
+      // Each record is reported (and stored) by the line its element begins on.
+      const std::vector<uint64_t> lines = element_lines(whole);
+      for (size_t i = 0; i < list->size(); ++i) {
+        const std::string text = (*list)[i].dump();
+        p.json_record(text, i < lines.size() ? lines[i] : i + 1, false);
         COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
     }
