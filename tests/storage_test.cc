@@ -507,7 +507,7 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
 }
 
 // An export whose parts are not the shape OTLP gives them is rejected part by part, naming the
-// part; the spans that are well formed are still stored.
+// part; the spans that are well formed are still stored, and a bad span names its place.
 TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {
   COSTOPS_OPEN_STORE(store, "otel_bad");
   const std::string span =
@@ -516,21 +516,31 @@ TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {
       R"({"key": "gen_ai.request.model", "value": {"stringValue": ["gpt-4o"]}},)"
       R"({"key": "gen_ai.response.model", "value": {"stringValue": "gpt-4o"}},)"
       R"({"key": "gen_ai.usage.input_tokens", "value": {"intValue": "1000"}}]})";
+  const std::string negative =
+      R"({"attributes": [{"key": "gen_ai.system", "value": {"stringValue": "openai"}},)"
+      R"({"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},)"
+      R"({"key": "gen_ai.usage.input_tokens", "value": {"intValue": "-5"}}]})";
   const std::string text =
       R"({"resourceSpans": 5})"
       "\n"
       R"({"resourceSpans": [7, {"resource": 1, "scopeSpans": [{"spans": [3, )" +
-      span + "]}]}]}\n";
+      span + ", " + negative + "]}]}]}\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "spans.jsonl", &rejects);
-  EXPECT_EQ(s.read, 4u);
+  EXPECT_EQ(s.read, 5u);
   EXPECT_EQ(s.stored, 1u);
-  ASSERT_EQ(rejects.size(), 3u);
+  ASSERT_EQ(rejects.size(), 4u);
   EXPECT_EQ(rejects[0].reason, "field \"resourceSpans\": expected a list, got number");
   EXPECT_EQ(rejects[1].line, 2u);
   EXPECT_EQ(rejects[1].reason, "field \"resourceSpans[0]\": expected an object, got number");
   EXPECT_EQ(rejects[2].reason,
             "field \"resourceSpans[1].scopeSpans[0].spans[0]\": expected an object, got number");
+  // A span's own error says which span of the export it is.
+  EXPECT_EQ(rejects[3].reason.rfind("resourceSpans[1].scopeSpans[0].spans[2]: field "
+                                    "\"usage.input_tokens\"",
+                                    0),
+            0u)
+      << rejects[3].reason;
   auto rows = store->aggregate({});
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0025");

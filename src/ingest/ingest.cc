@@ -165,13 +165,14 @@ std::string span_record(const json& span, const json& resource) {
   return rec.dump();
 }
 
-// Calls fn with each GenAI span of an OTLP export or a flattened span, as record text, and
+// Calls fn with each GenAI span of an OTLP export or a flattened span, as record text (and its
+// place in the export: "resourceSpans[0].scopeSpans[1].spans[2]", "" for a flattened span), and
 // bad(reason) for each part of an export that is not the shape OTLP gives it (a list that is not
 // a list, a span that is not an object), which may have held spans.
 template <typename Fn, typename Bad>
 void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
   if (!doc.contains("resourceSpans")) {
-    if (std::string r = span_record(doc, member(doc, "resource")); !r.empty()) fn(r);
+    if (std::string r = span_record(doc, member(doc, "resource")); !r.empty()) fn(r, "");
     return;
   }
   // The elements of `v` (at `where`) as objects: none, reported, when `v` is not a list (null is
@@ -198,8 +199,9 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
             objects(member(rs, scopes), at + "." + scopes,
                     [&](const json& ss, const std::string& at_ss) {
                       objects(member(ss, "spans"), at_ss + ".spans",
-                              [&](const json& span, const std::string&) {
-                                if (std::string r = span_record(span, resource); !r.empty()) fn(r);
+                              [&](const json& span, const std::string& at_span) {
+                                if (std::string r = span_record(span, resource); !r.empty())
+                                  fn(r, at_span);
                               });
                     });
           });
@@ -363,7 +365,12 @@ class Pipeline {
       return reject(line, "invalid JSON (expected an OTLP JSON trace export or a span)", text);
     }
     for_each_span(
-        doc, [&](const std::string& record) { json_record(record, line, false, text); },
+        doc,
+        [&](const std::string& record, const std::string& at) {
+          reject_context_ = at;  // an export holds many spans: a reject names which
+          json_record(record, line, false, text);
+          reject_context_.clear();
+        },
         [&](const std::string& reason) {
           ++stats_.read;
           reject(line, reason, text);
@@ -575,6 +582,7 @@ class Pipeline {
   }
 
   void reject(uint64_t line, std::string reason, std::string_view text) {
+    if (!reject_context_.empty()) reason = reject_context_ + ": " + reason;
     ++stats_.rejected;
     on_reject_(Reject{std::string(source_), line, std::move(reason), std::string(text)});
   }
@@ -585,6 +593,8 @@ class Pipeline {
   engine::Normalizer normalizer_;
   RecordParser parser_;
   std::vector<std::string> header_;
+  std::string
+      reject_context_;  // where in its input the record being read is, when a line holds many
   util::CsvSplitter csv_;
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line
