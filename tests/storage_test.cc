@@ -418,6 +418,16 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   ASSERT_EQ(doc_rejects.size(), 2u);
   EXPECT_EQ(doc_rejects[0].line, 4u);
   EXPECT_EQ(doc_rejects[1].line, 4u);
+  // Pretty-printed, the first line is "{" alone: still one document, from a file or stdin.
+  const std::string pretty = "{\n  \"records\": [\n    {\"model\": 7}\n  ]\n}\n";
+  for (const char* source : {"pretty.json", "stdin"}) {
+    doc_rejects.clear();
+    auto pr = ingest_text(*store, pretty, source, &doc_rejects);
+    EXPECT_EQ(pr.read, 1u) << source;
+    ASSERT_EQ(doc_rejects.size(), 1u) << source;
+    EXPECT_EQ(doc_rejects[0].line, 3u) << source;
+    EXPECT_EQ(doc_rejects[0].reason, "field \"model\": expected a string, got a number") << source;
+  }
 }
 
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that

@@ -678,9 +678,12 @@ InputFormat detect(std::string_view source, std::string_view head) {
     const size_t nl = head.find('\n', i);
     const std::string_view first =
         head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
-    return (source.ends_with(".json") && first.find("\"records\"") != std::string_view::npos)
-               ? InputFormat::kJson
-               : InputFormat::kJsonl;
+    if (source.ends_with(".json") && first.find("\"records\"") != std::string_view::npos)
+      return InputFormat::kJson;
+    // A first line that is not a whole object is a document spread over lines (pretty-printed);
+    // one that does not parse at all is read line by line after all (see kJson).
+    if (nl != std::string_view::npos && !nlohmann::json::accept(first)) return InputFormat::kJson;
+    return InputFormat::kJsonl;
   }
   return InputFormat::kCsv;
 }
