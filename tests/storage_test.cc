@@ -428,6 +428,12 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
     EXPECT_EQ(doc_rejects[0].line, 3u) << source;
     EXPECT_EQ(doc_rejects[0].reason, "field \"model\": expected a string, got a number") << source;
   }
+  // One record, pretty-printed, is one record.
+  doc_rejects.clear();
+  auto one = ingest_text(*store, "\n{\n  \"model\": 7\n}\n", "one.json", &doc_rejects);
+  EXPECT_EQ(one.read, 1u);
+  ASSERT_EQ(doc_rejects.size(), 1u);
+  EXPECT_EQ(doc_rejects[0].line, 2u);
 }
 
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that

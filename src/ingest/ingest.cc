@@ -764,8 +764,9 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
   if (format == InputFormat::kOtel && otel_doc) p.otel(whole, otel_first);
   if (format == InputFormat::kJson) {
-    // A JSON document: a list of records, or {"records": [...]}. Elements are re-serialized and
-    // read like JSON Lines so that every path (native usage, bodies) behaves the same.
+    // A JSON document: a list of records, {"records": [...]}, or one record. Records are
+    // re-serialized and read like JSON Lines so that every path (native usage, bodies) behaves the
+    // same.
     const auto doc = nlohmann::json::parse(whole, nullptr, false);
     const nlohmann::json* list = &doc;
     if (doc.is_object() && doc.contains("records")) list = &doc["records"];
@@ -784,6 +785,10 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         p.json_record(line, i, false);
         COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
+    } else if (doc.is_object() && !doc.contains("records")) {
+      // One record, pretty-printed: reported by its first line.
+      const size_t first = whole.find_first_not_of(" \t\r\n");
+      p.json_record(doc.dump(), 1 + std::count(whole.begin(), whole.begin() + first, '\n'), false);
     } else if (doc.is_discarded() || !list->is_array()) {
       ++p.stats_.read;
       on_reject(Reject{std::string(source), 1,
