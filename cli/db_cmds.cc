@@ -149,6 +149,7 @@ int run_ingest(IngestCmd& o) {
     };
   }
   ingest::IngestStats total;
+  std::vector<std::string> input_errors;  // files whose reading failed part way
   if (o.files.empty()) o.files.push_back("-");
   for (const auto& f : o.files) {
     auto owned = open_input(f);
@@ -166,9 +167,12 @@ int run_ingest(IngestCmd& o) {
     }
     auto s = ingest::ingest_stream(plain->get(), f == "-" ? "stdin" : f, opt, sink, on_reject);
     if (!s) {
-      // A decompressor's error says what went wrong where ferror() could only say "read error".
-      report(codec_error->empty() ? s.status() : io_error(f + ": " + *codec_error));
+      report(s.status());
       return kExitFailure;
+    }
+    if (!s->input_error.empty()) {  // the records before it count; the run fails after the summary
+      // A decompressor's error says what went wrong where ferror() could only say "read error".
+      input_errors.push_back(codec_error->empty() ? s->input_error : f + ": " + *codec_error);
     }
     done_records += s->read;
     if (f != "-") done_bytes += static_cast<uint64_t>(std::ftell(owned->get()));
@@ -207,11 +211,15 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.rejected), store->url().c_str());
     if (in_file) std::printf("rejected records: %s\n", rejects_path.c_str());
   }
+  for (const auto& e : input_errors) {
+    report(io_error(e + "; the records before it were read (counted above)"));
+  }
   if (rejects_lost) {
     report(io_error(rejects_path + ": cannot write the rejects file; the rejected records it "
                                    "could not hold are on stderr (JSON Lines)"));
     return kExitFailure;
   }
+  if (!input_errors.empty()) return kExitFailure;
   return total.rejected > 0 ? kExitRejected : kExitOk;
 }
 

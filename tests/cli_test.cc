@@ -1036,10 +1036,17 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   // A truncated file is an error naming it and what the decompressor found.
   const std::string zst = testing::read_file(dir + "/usage.jsonl.zst");
   std::ofstream(dir + "/cut.jsonl.zst", std::ios::binary) << zst.substr(0, zst.size() / 2);
-  r = run("ingest --db " + db + " " + dir + "/cut.jsonl.zst");
+  // Ingest reads the records before the cut (into a new database: all of them are new), rejects
+  // the line it cuts short, and fails after its summary.
+  r = run("ingest --db " + dir + "/cut.sqlite --output json " + dir + "/cut.jsonl.zst");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("error: " + dir + "/cut.jsonl.zst: zstd: truncated data"), std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find("the input ends inside this record"), std::string::npos) << r.err;
+  const auto cut = nlohmann::json::parse(r.out);
+  EXPECT_GT(cut["stored"].get<int>(), 100) << r.out;
+  EXPECT_EQ(cut["rejected"], 1) << r.out;
+  EXPECT_EQ(cut["read"].get<int>(), cut["stored"].get<int>() + 1) << r.out;
   r = run("decompress " + dir + "/cut.jsonl.zst -o " + dir + "/cut.jsonl");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("error: " + dir + "/cut.jsonl.zst: zstd: truncated data"), std::string::npos)

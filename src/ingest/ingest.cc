@@ -402,6 +402,18 @@ class Pipeline {
 
   bool csv_open() const { return csv_.open(); }
 
+  // The input's last line, cut short by a read error: rejected, whatever it holds (a CSV record
+  // open across lines ends here too).
+  void cut_short(std::string_view line, uint64_t line_no) {
+    ++stats_.read;
+    if (csv_.open()) {
+      (void)csv_.fields();
+      line_no = csv_first_;
+      line = csv_text_;
+    }
+    reject(line_no, "the input ends inside this record (" + stats_.input_error + ")", line);
+  }
+
  private:
   // A record whose quote is not closed (by the end of the input, or within kMaxCsvRecord bytes):
   // its first line is rejected, and the lines read after it are read again, each on its own.
@@ -714,7 +726,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     if (have == buf.size() - pad) buf.resize(buf.size() * 2);
     const size_t n = std::fread(buf.data() + have, 1, buf.size() - pad - have, in);
     if (n == 0) {
-      if (std::ferror(in)) return io_error(std::string(source) + ": read error");
+      // A read error (a truncated compressed file) ends the input: what came before it counts.
+      if (std::ferror(in)) p.stats_.input_error = std::string(source) + ": read error";
       eof = true;
     }
     have += n;
@@ -734,6 +747,12 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       ++line_no;
       start = end + 1;
+      if (!nl && !p.stats_.input_error.empty() && !otel_doc &&
+          !(blank(line) && !(format == InputFormat::kCsv && p.csv_open()))) {
+        // Cut short by the read error: a row whose last field lost digits would still parse.
+        p.cut_short(line, line_no);
+        break;
+      }
       if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
       if (format == InputFormat::kOtel && !otel_doc) {
         // A pretty-printed export spans lines: read the whole input as one document then.

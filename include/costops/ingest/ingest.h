@@ -73,14 +73,18 @@ struct IngestStats {
   uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
   uint64_t rejected = 0;    // not stored; each reported to on_reject
   // read == stored + duplicates + rejected.
+  // Set when reading the input failed part way ("SOURCE: read error"): the records before the
+  // failure were read as usual, and the line it cut short was rejected. The run should fail.
+  std::string input_error;
 };
 
 using BatchSink = std::function<Result<BatchResult>(std::span<const PricedRecord>)>;
 using RejectSink = std::function<void(const Reject&)>;
 
 /// Reads all records of `in` (named `source` in rejects and errors). Records with an unknown
-/// model are kept as unpriced (reason recorded), never $0. Errors only for I/O or a failing sink;
-/// batches already handed to the sink stay (each batch is all-or-nothing in a Store).
+/// model are kept as unpriced (reason recorded), never $0. Errors only for a failing sink (or a
+/// CSV header no record can follow); batches already handed to the sink stay (each batch is
+/// all-or-nothing in a Store). A read error ends the input: see IngestStats::input_error.
 Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source,
                                   const IngestOptions& options, const BatchSink& sink,
                                   const RejectSink& on_reject);
