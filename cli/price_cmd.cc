@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "costops/compression/codec.h"
 #include "costops/ingest/price_stream.h"
 
 namespace costops::cli {
@@ -110,10 +111,18 @@ int run_price(PriceOptions& o) {
     report(owned.status());
     return kExitFailure;
   }
-  std::FILE* in = owned->get();
-  auto stats = ingest::price_jsonl(in, stdout, opt);
+  // gzip, zstd and zlib input is read through its decompressor (detected by magic bytes).
+  const std::string name = o.file == "-" ? "stdin" : o.file;
+  auto codec_error = std::make_shared<std::string>();
+  auto plain = compression::open_decompressed(owned->get(), codec_error);
+  if (!plain) {
+    report(plain.status().with_context(name));
+    return kExitFailure;
+  }
+  auto stats = ingest::price_jsonl(plain->get(), stdout, opt);
   if (!stats) {
-    report(stats.status().with_context(o.file == "-" ? "stdin" : o.file));
+    report(codec_error->empty() ? stats.status().with_context(name)
+                                : io_error(name + ": " + *codec_error));
     return kExitFailure;
   }
   if (o.summary) print_summary(rows, (*cat)->currency(), *stats);

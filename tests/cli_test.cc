@@ -1036,6 +1036,10 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   // A truncated file is an error naming it and what the decompressor found.
   const std::string zst = testing::read_file(dir + "/usage.jsonl.zst");
   std::ofstream(dir + "/cut.jsonl.zst", std::ios::binary) << zst.substr(0, zst.size() / 2);
+  // price reads compressed input too.
+  r = run("price " + dir + "/usage.jsonl.zst");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3524);
   // Ingest reads the records before the cut (into a new database: all of them are new), rejects
   // the line it cuts short, and fails after its summary.
   r = run("ingest --db " + dir + "/cut.sqlite --output json " + dir + "/cut.jsonl.zst");
