@@ -15,7 +15,8 @@ namespace costops::cli {
 namespace {
 
 constexpr const char* kPriceHelp = R"(
-Input: JSON Lines, one request per line (blank lines are skipped). Fields:
+Input: JSON Lines, one request per line (blank lines are skipped; gzip, zstd and zlib files are
+read directly). Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).
