@@ -137,11 +137,11 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   // empty database would say no spend); commands that write create it.
   const std::string missing = std::filesystem::temp_directory_path().string() + "/costops_none_" +
                               std::to_string(::getpid()) + "/x.db";
-  for (const std::string& args :
+  for (const char* args :
        {"query", "summary", "report", "forecast", "anomalies", "budget list", "budget status",
         "budget remove b", "pricing list", "pricing get --provider openai --model gpt-4o",
         "pricing remove --provider openai --model gpt-4o", "reprice"}) {
-    r = run(args + " --db " + missing);
+    r = run(std::string(args) + " --db " + missing);
     EXPECT_EQ(r.rc, 1) << args;
     EXPECT_NE(r.err.find("error: " + missing + ": no cost-ops database here"), std::string::npos)
         << args << ": " << r.err;
