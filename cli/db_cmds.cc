@@ -165,15 +165,14 @@ int run_ingest(IngestCmd& o) {
       report(plain.status().with_context(f));
       return kExitFailure;
     }
+    opt.read_error_detail = codec_error;
     auto s = ingest::ingest_stream(plain->get(), f == "-" ? "stdin" : f, opt, sink, on_reject);
     if (!s) {
       report(s.status());
       return kExitFailure;
     }
-    if (!s->input_error.empty()) {  // the records before it count; the run fails after the summary
-      // A decompressor's error says what went wrong where ferror() could only say "read error".
-      input_errors.push_back(codec_error->empty() ? s->input_error : f + ": " + *codec_error);
-    }
+    // The records before a read error count; the run fails after the summary.
+    if (!s->input_error.empty()) input_errors.push_back(s->input_error);
     done_records += s->read;
     if (f != "-") done_bytes += static_cast<uint64_t>(std::ftell(owned->get()));
     total.read += s->read;

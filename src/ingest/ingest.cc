@@ -727,7 +727,11 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     const size_t n = std::fread(buf.data() + have, 1, buf.size() - pad - have, in);
     if (n == 0) {
       // A read error (a truncated compressed file) ends the input: what came before it counts.
-      if (std::ferror(in)) p.stats_.input_error = std::string(source) + ": read error";
+      if (std::ferror(in)) {
+        const auto& detail = opt.read_error_detail;
+        p.stats_.input_error =
+            std::string(source) + ": " + (detail && !detail->empty() ? *detail : "read error");
+      }
       eof = true;
     }
     have += n;

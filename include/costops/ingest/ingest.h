@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ struct IngestOptions {
   /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
   /// Optional; for progress displays.
   std::function<void(uint64_t records, uint64_t bytes)> progress;
+  /// Optional: what a read error of `in` was, when the stream can say more than ferror() (a
+  /// decompressor's message, see compression::open_decompressed); read when one happens.
+  std::shared_ptr<const std::string> read_error_detail;
 };
 
 /// What the sink did with a batch.
@@ -73,8 +77,9 @@ struct IngestStats {
   uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
   uint64_t rejected = 0;    // not stored; each reported to on_reject
   // read == stored + duplicates + rejected.
-  // Set when reading the input failed part way ("SOURCE: read error"): the records before the
-  // failure were read as usual, and the line it cut short was rejected. The run should fail.
+  // Set when reading the input failed part way ("SOURCE: " and read_error_detail, or "read
+  // error"): the records before the failure were read as usual, and the line it cut short was
+  // rejected. The run should fail.
   std::string input_error;
 };
 
