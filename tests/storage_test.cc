@@ -473,6 +473,30 @@ TEST_P(StoreTest, CsvQuotedFieldsSpanLines) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0165");
 }
 
+// A stray quote that a later line's stray quote closes leaves a record with the wrong columns:
+// the first line is rejected and the lines between are records again (b was lost inside it).
+TEST_P(StoreTest, CsvStrayQuotesDoNotSwallowTheLinesBetween) {
+  COSTOPS_OPEN_STORE(store, "csv_stray");
+  const std::string csv =
+      "id,provider,model,input_tokens,prompt\n"
+      "a,openai,gpt-4o,1000,\"oops\n"
+      "b,openai,gpt-4o,1000,fine\n"
+      "c,openai,gpt-4o,1000,x\"y,extra\n"
+      "d,openai,gpt-4o,1000,ok\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, csv, "stray.csv", &rejects);
+  EXPECT_EQ(s.read, 4u);
+  EXPECT_EQ(s.stored, 2u);  // b, d
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 2u);
+  EXPECT_EQ(rejects[0].reason,
+            "a quoted field runs to line 4 and leaves 6 columns, not the header's 5: taken as a "
+            "quote that does not close");
+  EXPECT_EQ(rejects[0].text, "a,openai,gpt-4o,1000,\"oops");
+  EXPECT_EQ(rejects[1].line, 4u);
+  EXPECT_EQ(rejects[1].reason, "expected 5 columns (as the header), got 6");
+}
+
 // A quote still open after 8 MiB is taken as never closed: without the bound, the quote on line 2
 // would close on the last line and take every line between into one record.
 TEST_P(StoreTest, CsvQuoteOpenPastTheBoundIsUnterminated) {

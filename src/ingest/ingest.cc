@@ -389,7 +389,18 @@ class Pipeline {
       csv_text_.assign(line);
       csv_first_ = line_no;
     }
-    if (!csv_.open()) return csv_record(csv_.fields(), csv_text_, csv_first_);
+    if (!csv_.open()) {
+      std::vector<std::string>& cells = csv_.fields();
+      // A record across lines without the header's columns: most likely a quote that never
+      // closed, closed by a stray one lines later. The lines between are records of their own.
+      if (!header_.empty() && cells.size() != header_.size() && line_no != csv_first_) {
+        return csv_unterminated("a quoted field runs to line " + std::to_string(line_no) +
+                                " and leaves " + std::to_string(cells.size()) +
+                                " columns, not the header's " + std::to_string(header_.size()) +
+                                ": taken as a quote that does not close");
+      }
+      return csv_record(cells, csv_text_, csv_first_);
+    }
     if (csv_text_.size() > kMaxCsvRecord || csv_rereading_) return csv_unterminated();
     return Status::ok();
   }
@@ -415,9 +426,10 @@ class Pipeline {
   }
 
  private:
-  // A record whose quote is not closed (by the end of the input, or within kMaxCsvRecord bytes):
-  // its first line is rejected, and the lines read after it are read again, each on its own.
-  Status csv_unterminated() {
+  // A record whose quote is not closed (by the end of the input, or within kMaxCsvRecord bytes,
+  // or only by a stray quote lines later): its first line is rejected, and the lines read after
+  // it are read again, each on its own.
+  Status csv_unterminated(const std::string& reason = "unterminated quoted field") {
     (void)csv_.fields();
     const std::string text = std::move(csv_text_);
     const uint64_t first = csv_first_;
@@ -427,7 +439,7 @@ class Pipeline {
                               ": unterminated quote in the header");
     }
     ++stats_.read;
-    reject(first, "unterminated quoted field", std::string_view(text).substr(0, end));
+    reject(first, reason, std::string_view(text).substr(0, end));
     const bool outer = std::exchange(csv_rereading_, true);  // (a line re-read may be one too)
     Status st;
     for (uint64_t n = first + 1; end != std::string::npos && st.is_ok(); ++n) {
