@@ -189,16 +189,30 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   return out;
 }
 
-Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::string& path) {
-  using File = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
-  if (path == "-") return File(stdin, [](std::FILE*) { return 0; });
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return io_error(path + ": is a directory; expected a file");
+Status Input::read_error(Status otherwise) const {
+  return codec_error->empty() ? otherwise : io_error(name + ": " + *codec_error);
+}
+
+Result<Input> open_input(const std::string& path, bool decompress) {
+  constexpr auto no_close = [](std::FILE*) { return 0; };
+  Input in{path == "-" ? "stdin" : path, compression::FilePtr(stdin, no_close),
+           compression::FilePtr(nullptr, no_close), std::make_shared<std::string>()};
+  if (path != "-") {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      return io_error(path + ": is a directory; expected a file");
+    }
+    in.file = compression::FilePtr(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!in.file) return io_error(path + ": cannot open input file: " + std::strerror(errno));
   }
-  File f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) return io_error(path + ": cannot open input file: " + std::strerror(errno));
-  return f;
+  if (!decompress) {
+    in.plain = compression::FilePtr(in.file.get(), no_close);
+    return in;
+  }
+  auto plain = compression::open_decompressed(in.file.get(), in.codec_error);
+  if (!plain) return plain.status().with_context(in.name);
+  in.plain = std::move(*plain);
+  return in;
 }
 
 Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "costops/compression/codec.h"
 #include "costops/domain/status.h"
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
@@ -79,9 +80,19 @@ inline constexpr const char* kPeriodHelp =
 std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
                         bool rollup_keys_only = false);
 
-/// An input file opened for reading: `path`, or stdin for "-" (not owned: closing it is a no-op).
-/// Errors name the path: it cannot be opened, or it is a directory.
-Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_input(const std::string& path);
+/// An input file opened for reading (`open_input`).
+struct Input {
+  std::string name;            // the path, or "stdin" for "-"
+  compression::FilePtr file;   // as stored (std::ftell: the bytes read so far); stdin not owned
+  compression::FilePtr plain;  // what to read: its content, decompressed when it is compressed
+  std::shared_ptr<std::string> codec_error;  // the decompressor's complaint, once it has one
+  /// Why reading `plain` failed: the decompressor's complaint when it has one, else `otherwise`.
+  Status read_error(Status otherwise) const;
+};
+/// Opens `path`, or stdin for "-". With `decompress`, gzip, zstd and zlib content (told by its
+/// first bytes) reads decompressed; without, `plain` reads the file as it is. Errors name the
+/// path: it cannot be opened, or it is a directory.
+Result<Input> open_input(const std::string& path, bool decompress = true);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).

@@ -152,21 +152,13 @@ int run_ingest(IngestCmd& o) {
   std::vector<std::string> input_errors;  // files whose reading failed part way
   if (o.files.empty()) o.files.push_back("-");
   for (const auto& f : o.files) {
-    auto owned = open_input(f);
-    if (!owned) {
-      report(owned.status());
+    auto in = open_input(f);  // gzip, zstd and zlib read decompressed
+    if (!in) {
+      report(in.status());
       return kExitFailure;
     }
-    std::FILE* in = owned->get();
-    // gzip, zstd and zlib input is read through its decompressor (detected by magic bytes).
-    auto codec_error = std::make_shared<std::string>();
-    auto plain = compression::open_decompressed(in, codec_error);
-    if (!plain) {
-      report(plain.status().with_context(f));
-      return kExitFailure;
-    }
-    opt.read_error_detail = codec_error;
-    auto s = ingest::ingest_stream(plain->get(), f == "-" ? "stdin" : f, opt, sink, on_reject);
+    opt.read_error_detail = in->codec_error;
+    auto s = ingest::ingest_stream(in->plain.get(), in->name, opt, sink, on_reject);
     if (!s) {
       report(s.status());
       return kExitFailure;
@@ -174,7 +166,7 @@ int run_ingest(IngestCmd& o) {
     // The records before a read error count; the run fails after the summary.
     if (!s->input_error.empty()) input_errors.push_back(s->input_error);
     done_records += s->read;
-    if (f != "-") done_bytes += static_cast<uint64_t>(std::ftell(owned->get()));
+    if (f != "-") done_bytes += static_cast<uint64_t>(std::ftell(in->file.get()));
     total.read += s->read;
     total.stored += s->stored;
     total.duplicates += s->duplicates;

@@ -8,7 +8,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "costops/compression/codec.h"
 #include "costops/ingest/price_stream.h"
 
 namespace costops::cli {
@@ -107,23 +106,14 @@ int run_price(PriceOptions& o) {
       t.total += pr.total;
     };
   }
-  auto owned = open_input(o.file);
-  if (!owned) {
-    report(owned.status());
+  auto in = open_input(o.file);  // gzip, zstd and zlib read decompressed
+  if (!in) {
+    report(in.status());
     return kExitFailure;
   }
-  // gzip, zstd and zlib input is read through its decompressor (detected by magic bytes).
-  const std::string name = o.file == "-" ? "stdin" : o.file;
-  auto codec_error = std::make_shared<std::string>();
-  auto plain = compression::open_decompressed(owned->get(), codec_error);
-  if (!plain) {
-    report(plain.status().with_context(name));
-    return kExitFailure;
-  }
-  auto stats = ingest::price_jsonl(plain->get(), stdout, opt);
+  auto stats = ingest::price_jsonl(in->plain.get(), stdout, opt);
   if (!stats) {
-    report(codec_error->empty() ? stats.status().with_context(name)
-                                : io_error(name + ": " + *codec_error));
+    report(in->read_error(stats.status().with_context(in->name)));
     return kExitFailure;
   }
   if (o.summary) print_summary(rows, (*cat)->currency(), *stats);

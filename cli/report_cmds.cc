@@ -173,12 +173,13 @@ struct CodecCmd {
 };
 
 int run_codec(const CodecCmd& o, bool compress) {
-  auto owned = open_input(o.input);
-  if (!owned) {
-    report(owned.status());
+  auto input = open_input(o.input, /*decompress=*/!compress);
+  if (!input) {
+    report(input.status());
     return kExitFailure;
   }
-  std::FILE* in = owned->get();
+  std::FILE* in = input->plain.get();
+  const std::string& name = input->name;
   std::string output = o.output;
   if (output.empty() && o.input != "-") {
     if (compress) {
@@ -209,7 +210,6 @@ int run_codec(const CodecCmd& o, bool compress) {
     }
   };
   std::string buf(1 << 16, '\0'), out;
-  const std::string name = o.input == "-" ? "stdin" : o.input;
   if (compress) {
     auto codec = compression::parse_codec(o.codec);
     if (!codec) {
@@ -241,18 +241,10 @@ int run_codec(const CodecCmd& o, bool compress) {
     }
     emit(out);
   } else {
-    auto error = std::make_shared<std::string>();
-    auto plain = compression::open_decompressed(in, error);
-    if (!plain) {
-      report(plain.status().with_context(name));
-      return kExitFailure;
-    }
     size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), plain->get())) > 0) {
-      emit(std::string(buf.data(), n));
-    }
-    if (std::ferror(plain->get())) {
-      report(invalid_argument(error->empty() ? "read error" : *error).with_context(name));
+    while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) emit(std::string(buf.data(), n));
+    if (std::ferror(in)) {
+      report(input->read_error(io_error(name + ": read error")));
       return kExitFailure;
     }
   }
