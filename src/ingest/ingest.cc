@@ -418,7 +418,7 @@ class Pipeline {
   void cut_short(std::string_view line, uint64_t line_no) {
     ++stats_.read;
     if (csv_.open()) {
-      (void)csv_.fields();
+      csv_.drop();
       line_no = csv_first_;
       line = csv_text_;
     }
@@ -430,7 +430,7 @@ class Pipeline {
   // or only by a stray quote lines later): its first line is rejected, and the lines read after
   // it are read again, each on its own.
   Status csv_unterminated(const std::string& reason = "unterminated quoted field") {
-    (void)csv_.fields();
+    csv_.drop();
     const std::string text = std::move(csv_text_);
     const uint64_t first = csv_first_;
     size_t end = text.find('\n');
@@ -763,13 +763,13 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       ++line_no;
       start = end + 1;
-      if (!nl && !p.stats_.input_error.empty() && !otel_doc &&
-          !(blank(line) && !(format == InputFormat::kCsv && p.csv_open()))) {
+      // A blank line is nothing, unless a CSV record's quoted field holds it.
+      if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
+      if (!nl && !p.stats_.input_error.empty() && !otel_doc) {
         // Cut short by the read error: a row whose last field lost digits would still parse.
         p.cut_short(line, line_no);
         break;
       }
-      if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
       if (format == InputFormat::kOtel && !otel_doc) {
         // A pretty-printed export spans lines: read the whole input as one document then.
         if (line_no == first_line_no(line_no, &otel_first) && !nlohmann::json::accept(line)) {

@@ -14,9 +14,7 @@ class CsvSplitter {
  public:
   // Starts a record with its first line.
   void start(std::string_view line) {
-    fields_.clear();
-    field_.clear();
-    quoted_ = was_quoted_ = false;
+    drop();
     add(line);
   }
   // Goes on with the next line of an open record: the line break belongs to the quoted field.
@@ -26,6 +24,12 @@ class CsvSplitter {
   }
   // Whether a quoted field is still open: the record goes on with the next line.
   bool open() const { return quoted_; }
+  // Drops the record read so far (one whose quote does not close).
+  void drop() {
+    fields_.clear();
+    field_.clear();
+    quoted_ = was_quoted_ = false;
+  }
   // Closes the record; an open quote is dropped (the record is then unterminated).
   std::vector<std::string>& fields() {
     fields_.push_back(std::move(field_));
