@@ -774,6 +774,25 @@ TEST(ForecastTest, IntervalsWidenToTheBacktestErrors) {
               1e-9 * sum_variance(sel->fit, 14));
 }
 
+// Too short to backtest an 8-step horizon, a bending series is still compared with its own
+// forecasts: from every origin after the first 3 values, as far as the values go. A line's
+// residuals about a curve are small, its errors a few steps on are not, and the intervals widen.
+TEST(ForecastTest, ShortSeriesIntervalsWidenToTheirOwnForecastErrors) {
+  std::vector<double> y;
+  for (int i = 0; i < 10; ++i) y.push_back(100 + 10 * std::sin(2 * M_PI * i / 16));
+  AutoOptions o;
+  o.horizon = 8;
+  o.candidates = {ModelKind::kLinear};
+  auto sel = select_model(y, o);
+  ASSERT_TRUE(sel.has_value());
+  EXPECT_GT(sel->fit.variance_scale, 1.5);
+  EXPECT_NE(sel->reason.find("too few values to backtest"), std::string::npos) << sel->reason;
+  EXPECT_NE(sel->reason.find("intervals widened to the errors of its forecasts from every origin "
+                             "after the first 3 values"),
+            std::string::npos)
+      << sel->reason;
+}
+
 // Spend falling towards zero is not forecast below it, nor are its bounds; a series with negative
 // values (net credits) is forecast as fitted.
 TEST(ForecastTest, SpendIsNotForecastBelowZero) {

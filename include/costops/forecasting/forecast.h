@@ -219,8 +219,9 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 /// model is the fit that was scored (with estimated initial states, an exponential smoothing
 /// model is then refit with the full optimizer). Its prediction intervals are
 /// widened to its own backtest errors when the closed-form variances are narrower than those
-/// (FittedModel::variance_scale; they are never narrowed). Constant series choose the
-/// naive model. Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be
+/// (FittedModel::variance_scale; they are never narrowed); a series too short to backtest is
+/// compared from every origin after its first season (at least 3 values). Constant series choose
+/// the naive model. Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be
 /// fitted.
 Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
 
