@@ -189,6 +189,20 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   return out;
 }
 
+std::string period_hint(storage::Store& store, const AggregateQuery& query) {
+  if ((!query.from && !query.to) || !query.filters.empty()) return "";
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("day")};
+  q.time_zone = query.time_zone;
+  auto rows = store.aggregate(q);
+  if (!rows || rows->empty()) return "";  // a hint only: the query itself reports store errors
+  uint64_t records = 0;
+  for (const auto& r : *rows) records += r.records;
+  return "no stored record falls in the period; the " + std::to_string(records) +
+         " stored records' days run from " + rows->front().keys.front() + " to " +
+         rows->back().keys.front();
+}
+
 Status Input::read_error(Status otherwise) const {
   return codec_error->empty() ? otherwise : io_error(name + ": " + *codec_error);
 }

@@ -80,6 +80,12 @@ inline constexpr const char* kPeriodHelp =
 std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
                         bool rollup_keys_only = false);
 
+/// Why a period matched nothing although the store holds records: "no stored record falls in
+/// the period; the N stored records' days run from D1 to D2" (days in `tz`). Empty when the
+/// period is unbounded, when the store holds no record at all, or when its records are queried
+/// with filters (filter_hint says why those match nothing).
+std::string period_hint(storage::Store& store, const AggregateQuery& query);
+
 /// An input file opened for reading (`open_input`).
 struct Input {
   std::string name;            // the path, or "stdin" for "-"

@@ -340,10 +340,13 @@ int run_query(QueryCmd& o) {
     return kExitFailure;
   }
   print_rows(q, *rows, o.format);
-  if (rows->empty()) {  // why, when a filter names a value no record has
-    if (const std::string hint = filter_hint(**store, q.filters); !hint.empty()) {
-      std::fprintf(stderr, "note: %s\n", hint.c_str());
+  if (rows->empty()) {  // why: a filter names a value no record has, or the period has none
+    std::string hint = filter_hint(**store, q.filters);
+    if (hint.empty()) {
+      hint = period_hint(**store, q);
+      if (!hint.empty()) hint += " (without --from and --to the query takes them all)";
     }
+    if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
   }
   return kExitOk;
 }
@@ -419,6 +422,15 @@ int run_summary(SummaryCmd& o) {
     return kExitFailure;
   }
   AggregateRow total = totals->empty() ? AggregateRow{} : totals->front();
+  if (total.records == 0) {
+    AggregateQuery q;
+    q.from = period->from;
+    q.to = period->to;
+    q.time_zone = *zone;
+    if (const std::string hint = period_hint(**store, q); !hint.empty()) {
+      std::fprintf(stderr, "note: %s (--period all takes them all)\n", hint.c_str());
+    }
+  }
   std::optional<AggregateRow> prev;
   if (period->prev_from) {
     auto p = run({}, period->prev_from, period->prev_to);
@@ -478,8 +490,10 @@ int run_summary(SummaryCmd& o) {
   }
   std::printf("period: %s", o.period.c_str());
   if (period->from)
-    std::printf(" (%s to %s)", format_timestamp(*period->from).substr(0, 10).c_str(),
-                format_timestamp(*period->to - std::chrono::microseconds{1}).substr(0, 10).c_str());
+    std::printf(
+        " (%s to %s)", bucket_label(GroupKey::Kind::kDay, *period->from, *zone).c_str(),
+        bucket_label(GroupKey::Kind::kDay, *period->to - std::chrono::microseconds{1}, *zone)
+            .c_str());
   std::printf("\nrecords: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
               static_cast<unsigned long long>(total.records),
               static_cast<unsigned long long>(total.unpriced),

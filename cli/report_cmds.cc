@@ -123,6 +123,19 @@ int run_report(const ReportCmd& o) {
     report(st);
     return kExitFailure;
   }
+  if (r->total.records == 0) {
+    AggregateQuery q;
+    q.from = ro.from;
+    q.to = ro.to;
+    q.filters = ro.filters;
+    q.time_zone = ro.time_zone;
+    std::string hint = filter_hint(*s, q.filters);
+    if (hint.empty()) {
+      hint = period_hint(*s, q);
+      if (!hint.empty()) hint += " (--period all takes them all)";
+    }
+    if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
+  }
   if (!o.output.empty() && o.output != "-") {
     std::fprintf(stderr, "wrote %s (%s%s)\n", o.output.c_str(),
                  std::string(report::format_name(*format)).c_str(),

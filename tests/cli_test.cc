@@ -323,6 +323,27 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
                        "code-review, search, support-bot)"),
             std::string::npos)
       << r.err;
+  // A period no record falls in says where the records are; the period's days are --tz's.
+  r = run("summary --db " + db + " --period 2025-11 --tz Asia/Tokyo");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("period: 2025-11 (2025-11-01 to 2025-11-30)\nrecords: 0"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("note: no stored record falls in the period; the "), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" stored records' days run from 2026-08-01 to 2027-03-02 (--period all "
+                       "takes them all)"),
+            std::string::npos)
+      << r.err;
+  r = run("query --db " + db + " --from 2020-01-01 --to 2020-02-01");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("days run from 2026-08-01 to 2027-03-02 (without --from and --to the "
+                       "query takes them all)"),
+            std::string::npos)
+      << r.err;
+  r = run("report --db " + db + " --period 2020");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("days run from 2026-08-01 to 2027-03-02 (--period all"), std::string::npos)
+      << r.err;
   r = run("query --db " + db + " --group-by colour");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("unknown group key \"colour\""), std::string::npos) << r.err;
