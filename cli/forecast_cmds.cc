@@ -182,6 +182,14 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
       ns.series.notes.push_back("today (" + forecasting::format_date(running) +
                                 ") is still running: its spend so far is left out");
     }
+    if (!last_day && s.to.empty() && last + std::chrono::days(1) < running) {
+      // Usage not ingested lately, most often, rather than days of no spend: said, not zeroed.
+      ns.series.notes.push_back(
+          "the last day with stored spend is " + forecasting::format_date(last) + ", " +
+          std::to_string((running - last).count()) + " days before today (" +
+          forecasting::format_date(running) +
+          "): the series ends there (the days since are not counted as zero spend)");
+    }
     ns.last_record = days.rbegin()->first;
     out.push_back(std::move(ns));
   }

@@ -929,17 +929,21 @@ TEST(CliTest, TodayIsStillRunning) {
   const auto left = std::chrono::ceil<std::chrono::days>(now) - now;
   if (left < std::chrono::seconds(30)) std::this_thread::sleep_for(left + std::chrono::seconds(1));
   const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  const std::string old_log = (dir / "old.jsonl").string();  // the days up to 5 days ago
   {
-    std::ofstream f(log);
+    std::ofstream f(log), old(old_log);
     for (int back = 27; back >= 0; --back) {
       const auto day = today - std::chrono::days(back);
       const std::string date = forecasting::format_date(day);
       const int calls = back == 0 ? 1 : 6 + (back % 7 == 0 ? 2 : 0);
       for (int i = 0; i < calls; ++i) {
-        f << R"({"id":"r-)" << back << "-" << i << R"(","timestamp":")" << date << R"(T00:00:0)"
-          << i << R"(Z","provider":"openai","model":"gpt-4o",)"
-          << R"("usage":{"input_tokens":100000,"output_tokens":10000}})"
-          << "\n";
+        std::ostringstream line;
+        line << R"({"id":"r-)" << back << "-" << i << R"(","timestamp":")" << date << R"(T00:00:0)"
+             << i << R"(Z","provider":"openai","model":"gpt-4o",)"
+             << R"("usage":{"input_tokens":100000,"output_tokens":10000}})"
+             << "\n";
+        f << line.str();
+        if (back >= 5) old << line.str();
       }
     }
   }
@@ -967,6 +971,21 @@ TEST(CliTest, TodayIsStillRunning) {
   EXPECT_NE(j["reason"].get<std::string>().find("the as-of day is still running"),
             std::string::npos)
       << r.out;
+  // Spend that stopped days ago (usage not ingested since, most often) is said to, and the
+  // series ends with it rather than with days of zero spend.
+  const std::string old_db = (dir / "old.db").string();
+  r = run("ingest --db " + old_db + " " + old_log);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("forecast --db " + old_db + " --horizon 3 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  const std::string last_text = forecasting::format_date(today - std::chrono::days(5));
+  EXPECT_EQ(j["forecast"][0]["date"], forecasting::format_date(today - std::chrono::days(4)));
+  ASSERT_EQ(j["notes"].size(), 1u) << r.out;
+  EXPECT_EQ(j["notes"][0], "the last day with stored spend is " + last_text +
+                               ", 5 days before today (" + today_text +
+                               "): the series ends there (the days since are not counted as zero "
+                               "spend)");
   // Days, and today, in another time zone.
   r = run("budget status --db " + db + " --tz Asia/Tokyo --format json");
   EXPECT_EQ(r.rc, 0) << r.err;
