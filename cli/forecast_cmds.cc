@@ -667,8 +667,8 @@ of the season (seasonal dummies); log-linear-season the same on log values (expo
 times a seasonal profile).
 auto fits every model the data supports (but linear-season), scores each by a rolling-origin
 backtest, and of the candidates whose AICc (counting the parameters the fit estimated) is within
-10 of the lowest keeps the one of the better half whose forecast is closest to their median
-forecast.
+10 of the lowest (an undamped trend left out when its damped model is among them) keeps the one
+of the better half whose forecast is closest to their median forecast.
 Anomalous values (seasonal ESD) are replaced before fitting with auto (--clean on|off).
 With --holdout H the model is fitted without the last H values and scored on them (sMAPE in
 percent, M4 definition; MASE scaled by the in-sample seasonal naive MAE); their rows show the

@@ -483,7 +483,9 @@ TEST(ForecastTest, NamedFitsReachStatsmodelsWhereTheStartDecides) {
 // Holdout sMAPE of automatic selection (fitted without the last h points). References:
 // statsmodels' Holt-Winters additive 2.72% (air), 1.92% (usaccdeaths), 6.97% (daily spend), Holt
 // 12.88% (nile); seasonal naive 10.57%, 2.92%, 8.92%. Pinned to our figures so that a change
-// that makes them worse fails.
+// that makes them worse fails. Leaving out an undamped trend whose damped model is plausible made
+// two worse (usaccdeaths 2.34 to 2.43, the daily spend 4.02 to 4.68) and the held-out real groups
+// better (README, "Why the consensus and the AICc").
 TEST(ForecastTest, AutomaticSelectionHoldoutAccuracyOnRealSeries) {
   COSTOPS_REQUIRE_SHARED_DATA();
   struct Case {
@@ -494,9 +496,9 @@ TEST(ForecastTest, AutomaticSelectionHoldoutAccuracyOnRealSeries) {
   };
   const Case cases[] = {
       {"airpassengers", 12, 2.24, 2.72},
-      {"usaccdeaths", 12, 2.34, 1.92},
+      {"usaccdeaths", 12, 2.44, 1.92},
       {"nile", 10, 12.89, 12.88},
-      {"llm_daily_spend_dev", 14, 4.02, 6.97},
+      {"llm_daily_spend_dev", 14, 4.69, 6.97},
   };
   for (const auto& c : cases) {
     const Series s = load(c.series);
@@ -508,7 +510,8 @@ TEST(ForecastTest, AutomaticSelectionHoldoutAccuracyOnRealSeries) {
 }
 
 // The choice comes from the better half (rounded up), by backtest error, of the candidates whose
-// AICc is within 10 of the lowest, and the reason names that pool in order.
+// AICc is within 10 of the lowest, less an undamped trend whose damped model is among them, and
+// the reason names that pool in order.
 TEST(ForecastTest, AutomaticSelectionChoosesFromTheBetterHalfOfThePlausible) {
   const double profile[] = {1.15, 1.19, 1.17, 1.16, 1.08, 0.66, 0.59};
   std::mt19937_64 rng(5);
@@ -527,13 +530,34 @@ TEST(ForecastTest, AutomaticSelectionChoosesFromTheBetterHalfOfThePlausible) {
     for (const auto& c : sel->candidates) {
       lowest = std::min(lowest, c.selection_aicc.value_or(lowest));
     }
+    auto within = [&](ModelKind k) {
+      for (const auto& c : sel->candidates) {
+        if (c.model == k) return c.selection_aicc && *c.selection_aicc <= lowest + 10;
+      }
+      return false;
+    };
     std::vector<CandidateScore> ranked;
+    std::string left_out;
     for (const auto& c : sel->candidates) {
-      const bool plausible = c.selection_aicc && *c.selection_aicc <= lowest + 10;
+      bool plausible = within(c.model);
+      const std::optional<ModelKind> damped =
+          c.model == ModelKind::kHwAdd   ? ModelKind::kHwAddDamped
+          : c.model == ModelKind::kHwMul ? ModelKind::kHwMulDamped
+          : c.model == ModelKind::kHolt  ? std::optional(ModelKind::kHoltDamped)
+                                         : std::nullopt;
+      if (plausible && damped && within(*damped)) {
+        plausible = false;
+        left_out += (left_out.empty() ? "" : ", ") + std::string(model_name(c.model));
+      }
       EXPECT_EQ(c.plausible, plausible) << model_name(c.model);
       if (plausible) ranked.push_back(c);
     }
     ASSERT_LT(ranked.size(), sel->candidates.size()) << "the test needs an implausible model";
+    ASSERT_FALSE(left_out.empty()) << "the test needs an undamped trend left out";
+    EXPECT_NE(sel->reason.find(", less the undamped trends whose damped model is among them (" +
+                               left_out + ")"),
+              std::string::npos)
+        << sel->reason;
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& a, const auto& b) { return a.backtest_mae < b.backtest_mae; });
     const size_t pool = (ranked.size() + 1) / 2;

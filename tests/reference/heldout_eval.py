@@ -8,7 +8,8 @@
 # llm_daily_spend_dev (weekly profile, growth, log-normal noise, three one-day spikes). --wide adds
 # 54 more real series and 16 noisy yearly ones, --short windows of three and four seasons of the
 # real monthly and quarterly ones, --exact N series from the truth file's own generator, --ets N
-# series simulated from random exponential smoothing processes. Per group it prints how often the
+# series simulated from random exponential smoothing processes, --monthly 34 windows of US housing
+# starts (monthly, strongly seasonal, like airpassengers and usaccdeaths). Per group it prints how often the
 # bar is met and the geometric mean of sMAPE / bar, for ours and, to compare, for each half of the
 # bar alone (the bar is the better of the two on every series, so each alone scores at least 1).
 # The series are written to a temporary directory with meta.json listing them (group, name, path,
@@ -16,7 +17,7 @@
 # intervals hold.
 #
 # Run: /usr/bin/python3 tests/reference/heldout_eval.py [--bin build/release/cli/cost-ops]
-# [--exact N] [--wide] [--short] [--ets N [--ets-seed S]] [--bar hw|aicc] [-- extra forecast
+# [--exact N] [--wide] [--short] [--monthly] [--ets N [--ets-seed S]] [--bar hw|aicc] [-- extra forecast
 # options]. Needs Debian's python3-statsmodels (not used by the test suite).
 import argparse, json, math, os, subprocess, sys, tempfile, warnings
 
@@ -39,6 +40,10 @@ ap.add_argument("--wide", action="store_true",
 ap.add_argument("--short", action="store_true",
                 help="also group 'short': windows of three and four seasons of the real monthly and "
                      "quarterly series (the --wide ones too when given), holding out one season")
+ap.add_argument("--monthly", action="store_true",
+                help="also group 'monthly': windows of 72 and 144 months (usaccdeaths' and "
+                     "airpassengers' lengths, every 36 months) of US housing starts, the monthly "
+                     "series statsmodels ships with its Holt-Winters tests")
 ap.add_argument("--ets", type=int, default=0,
                 help="also group 'ets': N series simulated from random exponential smoothing "
                      "processes (additive or multiplicative seasons of 4, 7 or 12, trends, damped "
@@ -118,6 +123,14 @@ if args.short:
             for start in range(0, len(df) - length + 1, max(length, len(df) // 4)):
                 sub = df.iloc[start:start + length]
                 series.append(("short", f"{name}_{seasons}s_{start}", write(f"{name}_{seasons}s_{start}", sub["date"].values, sub["value"].values), m, m))
+if args.monthly:
+    import statsmodels.tsa.holtwinters.tests.results as hw_results
+    hs = pd.read_csv(os.path.join(os.path.dirname(hw_results.__file__), "housing-data.csv"))
+    for length in (72, 144):
+        for start in range(0, len(hs) - length + 1, 36):
+            sub = hs.iloc[start:start + length]
+            name = f"housing_{length}_{start}"
+            series.append(("monthly", name, write(name, sub.DATE.values, sub.HOUSTNSA.values), 12, 12))
 profile = [1.149, 1.191, 1.170, 1.160, 1.085, 0.660, 0.585]
 for seed in range(200, 230):
     r = np.random.default_rng(seed)

@@ -189,7 +189,9 @@ struct CandidateScore {
   /// The AICc selection compares: `aicc`'s form with k the parameters the fit estimated (with
   /// heuristic initial states, only the smoothing parameters). Unset as `aicc` is.
   std::optional<double> selection_aicc;
-  bool plausible = false;  // selection_aicc within 10 of the lowest: in the running for the pool
+  /// selection_aicc within 10 of the lowest, and not an undamped trend whose damped model is
+  /// too: in the running for the pool.
+  bool plausible = false;
 };
 
 struct Selection {
@@ -210,7 +212,8 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 /// the last two horizons of the series, forecast `horizon` steps with the candidate's fitted
 /// parameters and compare with what followed (in-sample SSE when the series is too short). The
 /// plausible candidates are those whose selection AICc (CandidateScore::selection_aicc) is within
-/// 10 of the lowest (all of them when no model has one; a perfect fit outranks any). The better
+/// 10 of the lowest (all of them when no model has one; a perfect fit outranks any), less an
+/// undamped trend (holt, hw-add, hw-mul) whose damped model is among them. The better
 /// half of those by score (rounded up) forms a pool; the choice is the pool member whose
 /// `horizon`-step forecast is closest (sum of absolute differences) to the pool's median forecast,
 /// step by step, ties to the better score. One score ranks candidates noisily; the consensus of the
