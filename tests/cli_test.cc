@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "costops/forecasting/series.h"
 #include "test_util.h"
@@ -334,16 +335,16 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
                        "takes them all)"),
             std::string::npos)
       << r.err;
-  r = run("query --db " + db + " --from 2020-01-01 --to 2020-02-01");
-  EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.err.find("days run from 2026-08-01 to 2027-03-02 (without --from and --to the "
-                       "query takes them all)"),
-            std::string::npos)
-      << r.err;
-  r = run("report --db " + db + " --period 2020");
-  EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.err.find("days run from 2026-08-01 to 2027-03-02 (--period all"), std::string::npos)
-      << r.err;
+  for (const auto& [command, range, advice] :
+       {std::tuple{"query", " --from 2020-01-01 --to 2020-02-01",
+                   "(without --from and --to the query takes them all)"},
+        std::tuple{"report", " --period 2020", "(--period all takes them all)"}}) {
+    r = run(std::string(command) + " --db " + db + range);
+    EXPECT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.err.find(std::string("days run from 2026-08-01 to 2027-03-02 ") + advice),
+              std::string::npos)
+        << command << ": " << r.err;
+  }
   r = run("query --db " + db + " --group-by colour");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("unknown group key \"colour\""), std::string::npos) << r.err;
