@@ -189,18 +189,24 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   return out;
 }
 
-std::string period_hint(storage::Store& store, const AggregateQuery& query) {
-  if ((!query.from && !query.to) || !query.filters.empty()) return "";
-  AggregateQuery q;
-  q.group_by = {*GroupKey::parse("day")};
-  q.time_zone = query.time_zone;
-  auto rows = store.aggregate(q);
-  if (!rows || rows->empty()) return "";  // a hint only: the query itself reports store errors
+void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice) {
+  if (const std::string hint = filter_hint(store, query.filters); !hint.empty()) {
+    std::fprintf(stderr, "note: %s\n", hint.c_str());
+    return;
+  }
+  if ((!query.from && !query.to) || !query.filters.empty()) return;
+  AggregateQuery all;
+  all.group_by = {*GroupKey::parse("day")};
+  all.time_zone = query.time_zone;
+  auto rows = store.aggregate(all);
+  if (!rows || rows->empty()) return;  // a hint only: the query itself reports store errors
   uint64_t records = 0;
   for (const auto& r : *rows) records += r.records;
-  return "no stored record falls in the period; the " + std::to_string(records) +
-         " stored records' days run from " + rows->front().keys.front() + " to " +
-         rows->back().keys.front();
+  std::fprintf(stderr,
+               "note: no stored record falls in the period; the %llu stored records' days run "
+               "from %s to %s (%.*s)\n",
+               static_cast<unsigned long long>(records), rows->front().keys.front().c_str(),
+               rows->back().keys.front().c_str(), static_cast<int>(advice.size()), advice.data());
 }
 
 Status Input::read_error(Status otherwise) const {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "costops/compression/codec.h"
 #include "costops/domain/status.h"
@@ -80,11 +81,11 @@ inline constexpr const char* kPeriodHelp =
 std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
                         bool rollup_keys_only = false);
 
-/// Why a period matched nothing although the store holds records: "no stored record falls in
-/// the period; the N stored records' days run from D1 to D2" (days in `tz`). Empty when the
-/// period is unbounded, when the store holds no record at all, or when its records are queried
-/// with filters (filter_hint says why those match nothing).
-std::string period_hint(storage::Store& store, const AggregateQuery& query);
+/// Says on stderr why `query` matched nothing, when it can tell: a filter value no stored record
+/// has (filter_hint), or a period no stored record falls in although the store holds some:
+/// "note: no stored record falls in the period; the N stored records' days run from D1 to D2
+/// (ADVICE)", days in the query's time zone.
+void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice);
 
 /// An input file opened for reading (`open_input`).
 struct Input {

@@ -340,14 +340,7 @@ int run_query(QueryCmd& o) {
     return kExitFailure;
   }
   print_rows(q, *rows, o.format);
-  if (rows->empty()) {  // why: a filter names a value no record has, or the period has none
-    std::string hint = filter_hint(**store, q.filters);
-    if (hint.empty()) {
-      hint = period_hint(**store, q);
-      if (!hint.empty()) hint += " (without --from and --to the query takes them all)";
-    }
-    if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
-  }
+  if (rows->empty()) note_why_empty(**store, q, "without --from and --to the query takes them all");
   return kExitOk;
 }
 
@@ -427,9 +420,7 @@ int run_summary(SummaryCmd& o) {
     q.from = period->from;
     q.to = period->to;
     q.time_zone = *zone;
-    if (const std::string hint = period_hint(**store, q); !hint.empty()) {
-      std::fprintf(stderr, "note: %s (--period all takes them all)\n", hint.c_str());
-    }
+    note_why_empty(**store, q, "--period all takes them all");
   }
   std::optional<AggregateRow> prev;
   if (period->prev_from) {

@@ -129,12 +129,7 @@ int run_report(const ReportCmd& o) {
     q.to = ro.to;
     q.filters = ro.filters;
     q.time_zone = ro.time_zone;
-    std::string hint = filter_hint(*s, q.filters);
-    if (hint.empty()) {
-      hint = period_hint(*s, q);
-      if (!hint.empty()) hint += " (--period all takes them all)";
-    }
-    if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
+    note_why_empty(*s, q, "--period all takes them all");
   }
   if (!o.output.empty() && o.output != "-") {
     std::fprintf(stderr, "wrote %s (%s%s)\n", o.output.c_str(),
