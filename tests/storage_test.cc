@@ -497,6 +497,42 @@ TEST_P(StoreTest, CsvStrayQuotesDoNotSwallowTheLinesBetween) {
   EXPECT_EQ(rejects[1].reason, "expected 5 columns (as the header), got 6");
 }
 
+// Stray quotes whose merged record happens to have the header's columns: a line break inside a
+// column that holds one line (a record key, a usage count, a tag) shows the quote is stray, so
+// the first line is rejected and the lines between are records again. A line break inside free
+// text (a column the record does not read) stays legal.
+TEST_P(StoreTest, CsvStrayQuotesInOneLineColumns) {
+  COSTOPS_OPEN_STORE(store, "csv_stray_cols");
+  const std::string csv =
+      "id,provider,model,input_tokens,tag:team,prompt\n"
+      "a,openai,gpt-4o,\"1000,x,oops\n"
+      "b,openai,gpt-4o,1000,x,fine\n"
+      "c,openai,gpt-4o,1000\",x,y\n"
+      "d,openai,gpt-4o,1000,\"search\n"
+      "e,openai,gpt-4o,1000,x,fine\n"
+      "f,openai,gpt-4o,1000,x\",ok\n"
+      "g,openai,gpt-4o,1000,x,\"two\nlines\"\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, csv, "stray.csv", &rejects);
+  EXPECT_EQ(s.read, 7u);
+  EXPECT_EQ(s.stored, 4u);  // b, e, f (its tag is x"), g (whose prompt spans two lines)
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 2u);
+  EXPECT_EQ(rejects[0].reason,
+            "a quoted field runs to line 4 in column \"input_tokens\", which holds no line "
+            "breaks: taken as a quote that does not close");
+  EXPECT_EQ(rejects[0].text, "a,openai,gpt-4o,\"1000,x,oops");
+  EXPECT_EQ(rejects[1].line, 4u);  // c, read again on its own: 1000" is not a count
+  EXPECT_NE(rejects[1].reason.find("input_tokens"), std::string::npos) << rejects[1].reason;
+  EXPECT_EQ(rejects[2].line, 5u);
+  EXPECT_EQ(rejects[2].reason,
+            "a quoted field runs to line 7 in column \"tag:team\", which holds no line breaks: "
+            "taken as a quote that does not close");
+  auto rows = store->aggregate({});
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().records, 4u);
+}
+
 // A quote still open after 8 MiB is taken as never closed: without the bound, the quote on line 2
 // would close on the last line and take every line between into one record.
 TEST_P(StoreTest, CsvQuoteOpenPastTheBoundIsUnterminated) {

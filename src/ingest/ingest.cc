@@ -48,6 +48,19 @@ bool json_object_text(std::string_view v) {
   return i != std::string_view::npos && v[i] == '{' && nlohmann::json::accept(v);
 }
 
+// Whether a CSV column is usage: a unit of the registry or an OpenAI-style count.
+bool usage_column(std::string_view k) {
+  return unit_by_usage_key(k) || k == "prompt_tokens" || k == "completion_tokens" ||
+         k == "cached_tokens" || k == "reasoning_tokens" || k == "total_tokens";
+}
+
+// Whether a CSV column holds one line: a record key read as text, a usage count, a tag or batch.
+// JSON cells and the columns a record does not read (prompt text) may hold line breaks.
+bool one_line_column(std::string_view k) {
+  return k.starts_with("tag:") || k.starts_with("tags.") || k == "tags" || k == "batch" ||
+         usage_column(k) || one_line_record_key(k);
+}
+
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------
 
 using json = nlohmann::json;
@@ -391,13 +404,23 @@ class Pipeline {
     }
     if (!csv_.open()) {
       std::vector<std::string>& cells = csv_.fields();
-      // A record across lines without the header's columns: most likely a quote that never
-      // closed, closed by a stray one lines later. The lines between are records of their own.
-      if (!header_.empty() && cells.size() != header_.size() && line_no != csv_first_) {
-        return csv_unterminated("a quoted field runs to line " + std::to_string(line_no) +
-                                " and leaves " + std::to_string(cells.size()) +
-                                " columns, not the header's " + std::to_string(header_.size()) +
-                                ": taken as a quote that does not close");
+      // A record across lines without the header's columns, or with a line break in a column
+      // that holds one line: most likely a quote that never closed, closed by a stray one lines
+      // later. The lines between are records of their own.
+      if (!header_.empty() && line_no != csv_first_) {
+        const std::string to = "a quoted field runs to line " + std::to_string(line_no);
+        const std::string taken = ": taken as a quote that does not close";
+        if (cells.size() != header_.size()) {
+          return csv_unterminated(to + " and leaves " + std::to_string(cells.size()) +
+                                  " columns, not the header's " + std::to_string(header_.size()) +
+                                  taken);
+        }
+        for (size_t i = 0; i < cells.size(); ++i) {
+          if (cells[i].find('\n') != std::string::npos && one_line_column(header_[i])) {
+            return csv_unterminated(to + " in column \"" + header_[i] +
+                                    "\", which holds no line breaks" + taken);
+          }
+        }
       }
       return csv_record(cells, csv_text_, csv_first_);
     }
@@ -524,8 +547,7 @@ class Pipeline {
       } else if (k == "batch") {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
-      } else if (unit_by_usage_key(k) || k == "prompt_tokens" || k == "completion_tokens" ||
-                 k == "cached_tokens" || k == "reasoning_tokens" || k == "total_tokens") {
+      } else if (usage_column(k)) {
         field(usage, k);
         const bool numeric = v.find_first_not_of("0123456789") == std::string::npos;
         if (numeric) {

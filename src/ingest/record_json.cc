@@ -218,6 +218,14 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
 
 }  // namespace
 
+bool one_line_record_key(std::string_view key) {
+  // The text keys parse_doc reads.
+  static constexpr std::string_view kKeys[] = {
+      "provider",     "provider_id",     "model",      "timestamp", "id",    "api_flavor",
+      "service_tier", "organization_id", "project_id", "user_id",   "source"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
+
 Status RecordParser::parse_padded_into(std::string_view text, UsageRecord* out) {
   element doc;
   auto err = impl_->parser.parse(text.data(), text.size(), false).get(doc);

@@ -38,4 +38,9 @@ class RecordParser {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Whether the parser reads `key` as one line of text (provider, model, id, timestamp, the
+/// organization, project and user ids, api_flavor, service_tier, source): a line break in its
+/// value is never meant. CSV ingest takes one there as a stray quote.
+bool one_line_record_key(std::string_view key);
+
 }  // namespace costops::ingest
