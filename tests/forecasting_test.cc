@@ -207,6 +207,13 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
   auto open = parse_series_csv("date,value\n2025-01-01,\"5\n", "q.csv");
   ASSERT_FALSE(open.has_value());
   EXPECT_EQ(open.status().message(), "q.csv:2: unterminated quoted field");
+  // Values whose squares leave double's range (sums of squared errors, variances) are refused,
+  // not forecast with an interval of zero width.
+  auto huge = parse_series_csv("date,value\n2025-01-01,5\n2025-01-02,-1e308\n", "h.csv");
+  ASSERT_FALSE(huge.has_value());
+  EXPECT_EQ(huge.status().message(),
+            "h.csv:3: field \"value\": value for 2025-01-02 is -1e+308: beyond +-1e100, which a "
+            "forecast cannot square");
   auto quoted = parse_series_csv("\"date\",\"value\"\n2025-01-01,\"5\"\n2025-01-02, 6 \n", "q.csv");
   ASSERT_TRUE(quoted.has_value()) << quoted.status().to_string();
   EXPECT_EQ(quoted->values, (std::vector<double>{5, 6}));
@@ -880,6 +887,14 @@ TEST(ForecastTest, DegenerateInputGivesClearResultsNotNan) {
   hw.model = ModelKind::kHwAdd;
   hw.season = 7;
   EXPECT_FALSE(fit(std::vector<double>{1, 2, 3}, hw).has_value());
+
+  const std::vector<double> huge{1e300, 2e300, -1e300, 1e300};
+  for (auto r : {select_model(huge, o).status(), fit(huge, FitOptions{}).status(),
+                 detect_anomalies(huge, AnomalyOptions{}).status()}) {
+    EXPECT_EQ(r.message(),
+              "the series has a value that is 1e+300: beyond +-1e100, which a forecast cannot "
+              "square");
+  }
 }
 
 TEST(AnomaliesTest, SeasonalDetectorFindsTheThreeSpikesAndNothingElse) {

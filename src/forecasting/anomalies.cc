@@ -320,9 +320,7 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
     return invalid_argument("max anomalies must be a fraction in (0, 0.5)");
   }
   if (o.min_deviation < 0) return invalid_argument("minimum deviation must be >= 0");
-  for (double v : y) {
-    if (!std::isfinite(v)) return invalid_argument("the series has a non-finite value");
-  }
+  COSTOPS_RETURN_IF_ERROR(detail::check_values(y));
   std::vector<Anomaly> out;
   const size_t n = y.size();
   std::vector<bool> observed(n, true);

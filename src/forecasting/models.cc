@@ -1409,9 +1409,7 @@ Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Eff
                              const ModelParams* start = nullptr, const Snapshots* snaps = nullptr) {
   const size_t n = y.size();
   if (n == 0) return invalid_argument("the series has no values");
-  for (double v : y) {
-    if (!std::isfinite(v)) return invalid_argument("the series has a non-finite value");
-  }
+  COSTOPS_RETURN_IF_ERROR(detail::check_values(y));
   const Shape sh = shape_of(o.model, o.season);
   const std::string name(model_name(o.model));
   const ModelParams& fx = o.fixed;
@@ -1956,6 +1954,7 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& o) {
   const size_t n = y_in.size();
   if (n == 0) return invalid_argument("the series has no values");
+  COSTOPS_RETURN_IF_ERROR(detail::check_values(y_in));
   const int m = o.season >= 2 ? o.season : 0;
   Selection sel;
   std::vector<double> y(y_in.begin(), y_in.end());

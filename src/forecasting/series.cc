@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "forecasting/stats.h"
 #include "util/csv.h"
 
 namespace costops::forecasting {
@@ -212,8 +213,8 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
   Series s;
   for (size_t k = 0; k < order.size(); ++k) {
     const size_t i = order[k];
-    if (!std::isfinite(values[i])) {
-      return fail(i, "value for " + format_date(dates[i]) + " is not a finite number", true);
+    if (const std::string why = detail::bad_value(values[i]); !why.empty()) {
+      return fail(i, "value for " + format_date(dates[i]) + " is " + why, true);
     }
     if (k > 0 && dates[order[k - 1]] == dates[i]) {
       std::string what = "date " + format_date(dates[i]) + " appears more than once";

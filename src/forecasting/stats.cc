@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace costops::forecasting::detail {
 namespace {
@@ -206,5 +207,22 @@ double median_split(std::span<double> v, size_t split) {
 
 // Nothing is known to be below anything: a split at 0.
 double median_inplace(std::vector<double>& s) { return median_split(s, 0); }
+
+std::string bad_value(double v) {
+  if (!std::isfinite(v)) return "not a finite number";
+  if (std::abs(v) <= kMaxValue) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return std::string(text) + ": beyond +-1e100, which a forecast cannot square";
+}
+
+Status check_values(std::span<const double> y) {
+  for (double v : y) {
+    if (std::string why = bad_value(v); !why.empty()) {
+      return invalid_argument("the series has a value that is " + why);
+    }
+  }
+  return Status::ok();
+}
 
 }  // namespace costops::forecasting::detail

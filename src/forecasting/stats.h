@@ -3,7 +3,10 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
+
+#include "costops/domain/status.h"
 
 namespace costops::forecasting::detail {
 
@@ -32,6 +35,14 @@ double median_of_sorted(size_t n, const At& at) {
   if (n == 0) return 0;
   return n % 2 == 1 ? at(n / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
 }
+/// The largest magnitude of a value the module forecasts: squares of larger ones (sums of squared
+/// errors, variances) leave double's range.
+inline constexpr double kMaxValue = 1e100;
+/// What is wrong with `v` as a value to forecast ("not a finite number", "1e+300: beyond ..."),
+/// or "" when nothing is.
+std::string bad_value(double v);
+/// Ok when every value of y can be forecast, else an error naming what the first bad one is.
+Status check_values(std::span<const double> y);
 /// Sample quantile with linear interpolation (type 7, numpy's default), q in [0, 1].
 double quantile(std::span<const double> v, double q);
 
