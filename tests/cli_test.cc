@@ -94,6 +94,10 @@ TEST(CliTest, ExitsZeroWhenEveryLinePricesAndHonoursTimestamps) {
       "\n";
   CliRun r = run("price --as-of 2026-05-01T12:00:00Z -", input);
   EXPECT_EQ(r.rc, 0) << r.err;
+  // A byte order mark (Windows tools write one) is not part of the first line.
+  CliRun bom = run("price --as-of 2026-05-01T12:00:00Z -", "\xEF\xBB\xBF" + input);
+  EXPECT_EQ(bom.rc, 0) << bom.out;
+  EXPECT_EQ(bom.out, r.out);
   EXPECT_NE(r.out.find(R"("total_price":"0.135")"), std::string::npos)
       << r.out;  // off-peak at its own timestamp
   EXPECT_NE(r.out.find(R"("total_price":"0.27")"), std::string::npos)

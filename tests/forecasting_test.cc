@@ -214,6 +214,12 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
   EXPECT_EQ(huge.status().message(),
             "h.csv:3: field \"value\": value for 2025-01-02 is -1e+308: beyond +-1e100, which a "
             "forecast cannot square");
+  auto bom = parse_series_csv(
+      "\xEF\xBB\xBF"
+      "day,spend\n2025-01-01,5\n2025-01-02,x\n",
+      "b.csv");
+  ASSERT_FALSE(bom.has_value());
+  EXPECT_EQ(bom.status().message(), "b.csv:3: field \"spend\": expected a number, got \"x\"");
   auto quoted = parse_series_csv("\"date\",\"value\"\n2025-01-01,\"5\"\n2025-01-02, 6 \n", "q.csv");
   ASSERT_TRUE(quoted.has_value()) << quoted.status().to_string();
   EXPECT_EQ(quoted->values, (std::vector<double>{5, 6}));

@@ -473,6 +473,28 @@ TEST_P(StoreTest, CsvQuotedFieldsSpanLines) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0165");
 }
 
+// A UTF-8 byte order mark (PowerShell 5 and Excel's "CSV UTF-8" write one) is not part of the
+// first line: a CSV header's first column, a JSON document's first byte, a JSON Lines record.
+TEST_P(StoreTest, ByteOrderMarkIsNotPartOfTheFirstLine) {
+  COSTOPS_OPEN_STORE(store, "bom");
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::vector<std::pair<std::string, const char*>> inputs = {
+      {bom + "id,model,provider,input_tokens\nc1,gpt-4o,openai,1000\n", "excel.csv"},
+      {bom + R"([{"id":"j1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}}])",
+       "export"},
+      {bom + R"({"id":"l1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}})"
+             "\n",
+       "log.jsonl"}};
+  for (const auto& [text, source] : inputs) {
+    std::vector<ingest::Reject> rejects;
+    auto s = ingest_text(*store, text, source, &rejects);
+    EXPECT_EQ(s.stored, 1u) << source << ": " << (rejects.empty() ? "" : rejects[0].reason);
+  }
+  auto rows = store->aggregate({});
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0075");
+}
+
 // A stray quote that a later line's stray quote closes leaves a record with the wrong columns:
 // the first line is rejected and the lines between are records again (b was lost inside it).
 TEST_P(StoreTest, CsvStrayQuotesDoNotSwallowTheLinesBetween) {

@@ -11,6 +11,7 @@
 
 #include "forecasting/stats.h"
 #include "util/csv.h"
+#include "util/text.h"
 
 namespace costops::forecasting {
 namespace {
@@ -328,7 +329,7 @@ Series zero_filled_daily(const std::map<Date, Decimal>& by_day, Date last) {
 
 Result<Series> parse_series_csv(std::string_view text, std::string_view source) {
   const std::string src(source);
-  size_t pos = 0;
+  size_t pos = util::utf8_bom_length(text);
   size_t line_no = 0;
   auto next_line = [&](std::string_view& line) {
     while (pos < text.size()) {

@@ -19,6 +19,7 @@
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
 #include "util/csv.h"
+#include "util/text.h"
 
 namespace costops::ingest {
 
@@ -746,6 +747,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   bool eof = false;
   uint64_t line_no = 0;
   uint64_t consumed = 0;  // input bytes handled
+  bool at_start = true;   // a byte order mark before the first line is dropped
   InputFormat format = opt.format;
   std::string whole;  // JSON documents (and multi-line OTLP exports) only
   bool otel_doc = false;
@@ -769,6 +771,13 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       eof = true;
     }
     have += n;
+    if (at_start && (have >= util::kUtf8Bom.size() || eof)) {
+      at_start = false;
+      const size_t bom = util::utf8_bom_length(std::string_view(buf.data(), have));
+      std::memmove(buf.data(), buf.data() + bom, have - bom);
+      have -= bom;
+      consumed = bom;
+    }
     std::memset(buf.data() + have, ' ', pad);
     if (format == InputFormat::kAuto) format = detect(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {

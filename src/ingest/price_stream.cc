@@ -12,6 +12,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
+#include "util/text.h"
 
 namespace costops::ingest {
 namespace {
@@ -195,6 +196,7 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
   size_t have = 0;  // bytes of buf holding unprocessed input
   uint64_t line_no = 0;
   bool eof = false;
+  bool at_start = true;  // a byte order mark before the first line is dropped
   PriceStreamStats stats;
 
   auto write_out = [&](Worker& w) -> Status {
@@ -216,6 +218,12 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
       eof = true;
     }
     have += n;
+    if (at_start && (have >= util::kUtf8Bom.size() || eof)) {
+      at_start = false;
+      const size_t bom = util::utf8_bom_length(std::string_view(buf.data(), have));
+      std::memmove(buf.data(), buf.data() + bom, have - bom);
+      have -= bom;
+    }
     // The bytes after each line (the rest of the buffer, then the padding) stay readable.
     std::memset(buf.data() + have, ' ', pad);
     size_t complete = have;  // bytes of whole lines (all of them at the end of input)
