@@ -172,6 +172,7 @@ int run_ingest(IngestCmd& o) {
     total.duplicates += s->duplicates;
     total.unpriced += s->unpriced;
     total.rejected += s->rejected;
+    total.untimed += s->untimed;
   }
   const bool rejects_lost = rejects && !rejects->flush();
   if (tty && last_shown != started) std::fprintf(stderr, "\r%60s\r", "");
@@ -190,6 +191,7 @@ int run_ingest(IngestCmd& o) {
               {"duplicates", total.duplicates},
               {"unpriced", total.unpriced},
               {"rejected", total.rejected},
+              {"without_timestamp", total.untimed},
               {"database", store->url()}};
     if (in_file) j["rejects_file"] = rejects_path;
     std::printf("%s\n", j.dump().c_str());
@@ -201,6 +203,14 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.duplicates),
                 static_cast<unsigned long long>(total.rejected), store->url().c_str());
     if (in_file) std::printf("rejected records: %s\n", rejects_path.c_str());
+  }
+  if (total.untimed > 0) {
+    std::fprintf(stderr,
+                 "note: %llu record%s no timestamp (a \"timestamp\" field or column, or "
+                 "created_at, start_time): dated and priced at %s, the ingest time (--as-of "
+                 "sets it)\n",
+                 static_cast<unsigned long long>(total.untimed),
+                 total.untimed == 1 ? " has" : "s have", format_timestamp(*now).c_str());
   }
   for (const auto& e : input_errors) {
     report(io_error(e + "; the records before it were read (counted above)"));
@@ -221,10 +231,12 @@ void add_ingest(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads), a JSON document
 (a list of records, {"records": [...]} or one record), OpenTelemetry GenAI spans (OTLP JSON), or
-CSV with a header row whose columns map by name (id, timestamp, provider, model, organization_id,
-project_id, user_id, api_flavor, service_tier, batch, any usage key such as input_tokens or
-prompt_tokens, tag:KEY columns or a "tags" column of key=value;key=value, usage, body or metadata
-as a JSON object; quoted fields may span lines). Gzip, zstd and zlib files are read directly.
+CSV with a header row whose columns map by name in any case, spaces or hyphens for underscores
+(id, timestamp, provider, model, organization_id, project_id, user_id, api_flavor, service_tier,
+batch, any usage key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
+key=value;key=value, usage, body or metadata as a JSON object; quoted fields may span lines).
+The time is "timestamp", else created_at or start_time; a record without one is dated and priced
+at the ingest time (--as-of), and a note says how many were. Gzip, zstd and zlib files are read directly.
 Records are keyed by id, or by a content hash: ingesting a file twice stores nothing new. A
 record whose model has no price is stored as unpriced with the reason (never as $0). Records
 that cannot be read or priced are rejected and written to the rejects file (JSON Lines: source,

@@ -232,6 +232,12 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_NE(r.out.find(R"("unpriced":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("rejected":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("rejected: stdin:3: invalid JSON"), std::string::npos) << r.err;
+  // x1 and x2 have no timestamp: dated at the ingest time, and said so.
+  EXPECT_NE(r.out.find(R"("without_timestamp":2)"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: 2 records have no timestamp (a \"timestamp\" field or column, or "
+                       "created_at, start_time): dated and priced at "),
+            std::string::npos)
+      << r.err;
   // A rejects file that cannot be written (its folder is a file) loses nothing: the records go to
   // stderr, and the run fails saying so.
   r = run("ingest --db " + db + " --rejects " + db + "/rejects.jsonl --format json -",

@@ -473,6 +473,44 @@ TEST_P(StoreTest, CsvQuotedFieldsSpanLines) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0165");
 }
 
+// Gateways and spreadsheets name columns their own way: a CSV header matches by name in any case,
+// with spaces or hyphens for underscores, and the time may be named created_at or start_time
+// (also in JSON: created_at, createdAt, start_time, startTime). A record with no time at all is
+// dated at the ingest time and counted as such.
+TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
+  COSTOPS_OPEN_STORE(store, "names");
+  const std::string csv =
+      "Request ID,Created At,Provider,Model,Prompt Tokens,Completion-Tokens,tag:Team\n"
+      "r1,2026-09-01T10:00:00Z,openai,gpt-4o,1000,100,Search\n";
+  auto s = ingest_text(*store, csv, "export.csv");
+  EXPECT_EQ(s.stored, 1u);
+  EXPECT_EQ(s.untimed, 0u);
+  const std::string jsonl =
+      R"({"startTime":"2026-09-02T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}})"
+      "\n"
+      R"({"timestamp":"2026-09-03T10:00:00Z","created_at":"2026-09-09T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}})"
+      "\n"
+      R"({"provider":"openai","model":"gpt-4o","usage":{"input_tokens":2000}})"
+      "\n"
+      R"({"created_at":"yesterday","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1}})"
+      "\n";
+  std::vector<ingest::Reject> rejects;
+  s = ingest_text(*store, jsonl, "gateway.jsonl", &rejects);
+  EXPECT_EQ(s.stored, 3u);
+  EXPECT_EQ(s.untimed, 1u);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_NE(rejects[0].reason.find("field \"created_at\""), std::string::npos) << rejects[0].reason;
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("day"), *GroupKey::parse("tag:Team")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value());
+  std::vector<std::string> days;
+  for (const auto& r : *rows) days.push_back(r.keys[0] + " " + r.keys[1]);
+  // The untimed record is on the ingest time's day (ingest_text's 2026-10-01).
+  EXPECT_EQ(days, (std::vector<std::string>{"2026-09-01 Search", "2026-09-02 ", "2026-09-03 ",
+                                            "2026-10-01 "}));
+}
+
 // A UTF-8 byte order mark (PowerShell 5 and Excel's "CSV UTF-8" write one) is not part of the
 // first line: a CSV header's first column, a JSON document's first byte, a JSON Lines record.
 TEST_P(StoreTest, ByteOrderMarkIsNotPartOfTheFirstLine) {

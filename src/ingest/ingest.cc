@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
@@ -60,6 +61,22 @@ bool usage_column(std::string_view k) {
 bool one_line_column(std::string_view k) {
   return k.starts_with("tag:") || k.starts_with("tags.") || k == "tags" || k == "batch" ||
          usage_column(k) || one_line_record_key(k);
+}
+
+// A CSV header cell as the record key it names: trimmed, and but for a tag column in lower case
+// with spaces and hyphens as underscores ("Input Tokens" is input_tokens, "startTime" start_time).
+std::string column_name(std::string_view c) {
+  while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.remove_suffix(1);
+  while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+  if (c.starts_with("tag:") || c.starts_with("tags.")) return std::string(c);
+  std::string k(c);
+  for (char& ch : k) {
+    ch = ch == ' ' || ch == '-' ? '_'
+                                : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  if (k == "createdat") return "created_at";
+  if (k == "starttime") return "start_time";
+  return k;
 }
 
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------
@@ -484,10 +501,7 @@ class Pipeline {
       return Status::ok();
     }
     header_ = std::move(cells);
-    for (auto& c : header_) {
-      while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.pop_back();
-      while (!c.empty() && c.front() == ' ') c.erase(c.begin());
-    }
+    for (auto& c : header_) c = column_name(c);
     if (std::find_if(header_.begin(), header_.end(), [](const std::string& c) {
           return c == "model" || c == "body";
         }) == header_.end()) {
@@ -625,6 +639,7 @@ class Pipeline {
     } else {
       return reject(line, st.message(), text);
     }
+    if (!r.has_timestamp) ++stats_.untimed;
     if (batches_.take()) (void)flush();
   }
 

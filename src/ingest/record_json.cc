@@ -83,11 +83,11 @@ Status get_scalar_text(element v, std::string_view field, std::string* out) {
   }
 }
 
-Status get_timestamp(element v, UsageRecord* r) {
+Status get_timestamp(element v, std::string_view field, UsageRecord* r) {
   if (v.is_null()) return Status::ok();
   if (v.is_string()) {
     auto t = parse_timestamp(v.get_string().value_unsafe());
-    if (!t) return t.status().with_context("field \"timestamp\"");
+    if (!t) return t.status().with_context("field \"" + std::string(field) + "\"");
     r->timestamp = *t;
     r->has_timestamp = true;
     return Status::ok();
@@ -98,14 +98,14 @@ Status get_timestamp(element v, UsageRecord* r) {
                : v.is_uint64() ? static_cast<double>(v.get_uint64().value_unsafe())
                                : v.get_double().value_unsafe();
     if (!std::isfinite(d) || d < 0)
-      return type_error("timestamp", "an RFC 3339 time or epoch seconds", v);
+      return type_error(field, "an RFC 3339 time or epoch seconds", v);
     if (d > 1e11) d /= 1000.0;
     r->timestamp =
         Timestamp{std::chrono::microseconds{static_cast<int64_t>(std::llround(d * 1e6))}};
     r->has_timestamp = true;
     return Status::ok();
   }
-  return type_error("timestamp", "an RFC 3339 time or epoch seconds", v);
+  return type_error(field, "an RFC 3339 time or epoch seconds", v);
 }
 
 Status get_tags(element v, UsageRecord* r) {
@@ -153,8 +153,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
   UsageRecord& r = *out;
-  element usage, body;
+  element usage, body, other_time;
   bool has_usage = false, has_body = false;
+  std::string_view other_time_key;
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
     Status st;
@@ -169,7 +170,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       body = f.value;
       has_body = !f.value.is_null();
     } else if (k == "timestamp") {
-      st = get_timestamp(f.value, &r);
+      st = get_timestamp(f.value, k, &r);
+    } else if (is_timestamp_alias(k)) {
+      other_time = f.value;
+      other_time_key = k;
     } else if (k == "id") {
       st = get_scalar_text(f.value, k, &r.id);
     } else if (k == "api_flavor") {
@@ -201,6 +205,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     }
     if (!st.is_ok()) return st;
   }
+  if (!r.has_timestamp && !other_time_key.empty()) {
+    COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
+  }
   if (has_usage) {
     COSTOPS_RETURN_IF_ERROR(
         engine::detail::usage_from_element(n, usage, r.provider, r.api_flavor, "usage", &r.usage));
@@ -218,7 +225,12 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
 
 }  // namespace
 
+bool is_timestamp_alias(std::string_view key) {
+  return key == "created_at" || key == "createdAt" || key == "start_time" || key == "startTime";
+}
+
 bool one_line_record_key(std::string_view key) {
+  if (is_timestamp_alias(key)) return true;
   // The text keys parse_doc reads.
   static constexpr std::string_view kKeys[] = {
       "provider",     "provider_id",     "model",      "timestamp", "id",    "api_flavor",

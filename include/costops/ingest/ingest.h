@@ -76,6 +76,7 @@ struct IngestStats {
   uint64_t duplicates = 0;  // already stored: skipped
   uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
   uint64_t rejected = 0;    // not stored; each reported to on_reject
+  uint64_t untimed = 0;     // taken (stored or duplicate) without a time: dated default_time
   // read == stored + duplicates + rejected.
   // Set when reading the input failed part way ("SOURCE: " and read_error_detail, or "read
   // error"): the records before the failure were read as usual, and the line it cut short was
