@@ -27,7 +27,10 @@ int run_catalog(CatalogCmdOptions& o) {
   if (!o.model.empty()) {
     auto ref = c.resolve(o.provider, o.model);
     if (!ref) {
-      report(ref.status());
+      const Status& st = ref.status();
+      report(st.code() == StatusCode::kNotFound
+                 ? Status(st.code(), st.message() + did_you_mean(c, o.provider, o.model))
+                 : st);
       return kExitFailure;
     }
     const auto& m = *ref->model;

@@ -79,6 +79,32 @@ std::string default_rejects_path() {
   return base + "/rejects/ingest-" + stamp + ".jsonl";
 }
 
+// Notes the models read without a price, the most records first, with a "did you mean" from the
+// catalog and what prices their records later.
+void note_unpriced_models(const pricing::Catalog& catalog,
+                          std::vector<ingest::UnpricedModel> models) {
+  if (models.empty()) return;
+  constexpr size_t kShown = 3;
+  std::stable_sort(models.begin(), models.end(),
+                   [](const auto& a, const auto& b) { return a.records > b.records; });
+  for (size_t i = 0; i < models.size() && i < kShown; ++i) {
+    const auto& m = models[i];
+    const std::string hint = did_you_mean(catalog, m.provider, m.model);
+    std::fprintf(stderr, "note: no price for %s%s%s (%llu record%s): %s%s\n", m.provider.c_str(),
+                 m.provider.empty() ? "" : "/", m.model.c_str(),
+                 static_cast<unsigned long long>(m.records), m.records == 1 ? "" : "s",
+                 m.reason.c_str(), hint.c_str());
+  }
+  if (models.size() > kShown) {
+    std::fprintf(stderr, "note: %zu more model%s without a price\n", models.size() - kShown,
+                 models.size() - kShown == 1 ? "" : "s");
+  }
+  std::fprintf(stderr,
+               "note: unpriced records are stored and counted, never as $0; `cost-ops reprice` "
+               "prices them once the catalog (--catalog, --prices) or `cost-ops pricing add` "
+               "knows their model\n");
+}
+
 int run_ingest(IngestCmd& o) {
   auto now = time_or_now(o.as_of, "--as-of");
   if (!now) {
@@ -173,6 +199,16 @@ int run_ingest(IngestCmd& o) {
     total.unpriced += s->unpriced;
     total.rejected += s->rejected;
     total.untimed += s->untimed;
+    for (const auto& m : s->unpriced_models) {
+      auto it = std::find_if(
+          total.unpriced_models.begin(), total.unpriced_models.end(),
+          [&](const auto& t) { return t.provider == m.provider && t.model == m.model; });
+      if (it == total.unpriced_models.end()) {
+        total.unpriced_models.push_back(m);
+      } else {
+        it->records += m.records;
+      }
+    }
   }
   const bool rejects_lost = rejects && !rejects->flush();
   if (tty && last_shown != started) std::fprintf(stderr, "\r%60s\r", "");
@@ -204,6 +240,7 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.rejected), store->url().c_str());
     if (in_file) std::printf("rejected records: %s\n", rejects_path.c_str());
   }
+  note_unpriced_models(*catalog, total.unpriced_models);
   if (total.untimed > 0) {
     std::fprintf(stderr,
                  "note: %llu record%s no timestamp (a \"timestamp\" field or column, or "

@@ -193,6 +193,10 @@ TEST(CliTest, CatalogShowsAModelsPrices) {
   r = run("catalog --provider openai --model nope");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("unknown model \"nope\""), std::string::npos) << r.err;
+  r = run("catalog --provider openai --model gpt-4q");
+  EXPECT_NE(r.err.find("(did you mean gpt-4 or gpt-4o?)"), std::string::npos) << r.err;
+  r = run("catalog --provider opnai --model gpt-4o");
+  EXPECT_NE(r.err.find("(did you mean provider openai?)"), std::string::npos) << r.err;
 }
 
 }  // namespace
@@ -232,6 +236,12 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_NE(r.out.find(R"("unpriced":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("rejected":1)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("rejected: stdin:3: invalid JSON"), std::string::npos) << r.err;
+  // x2's model has no price: noted with what would price it.
+  EXPECT_NE(r.err.find("note: no price for openai/gpt-9 (1 record): unknown model \"gpt-9\" for "
+                       "provider \"openai\" in catalog built-in (did you mean "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("`cost-ops reprice` prices them"), std::string::npos) << r.err;
   // x1 and x2 have no timestamp: dated at the ingest time, and said so.
   EXPECT_NE(r.out.find(R"("without_timestamp":2)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("note: 2 records have no timestamp (a \"timestamp\" field or column, or "

@@ -102,6 +102,21 @@ TEST(CatalogTest, UnknownProviderOrModelIsAnErrorNamingWhatWasLookedUp) {
             std::string::npos);
 }
 
+// "Did you mean" hints: the closest ids by edit distance ignoring case, ties together (up to
+// three), none when nothing is within a third of the name's length.
+TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {
+  const Catalog& c = Catalog::builtin();
+  using V = std::vector<std::string>;
+  EXPECT_EQ(c.suggest_provider("opnai"), V{"openai"});
+  EXPECT_EQ(c.suggest_provider("Anthropc"), V{"anthropic"});
+  EXPECT_EQ(c.suggest_provider("acme"), V{});
+  EXPECT_EQ(c.suggest_model("openai", "gpt-4q"), (V{"gpt-4", "gpt-4o"}));
+  EXPECT_EQ(c.suggest_model("openai", "GPT-4O-MINI"), V{"gpt-4o-mini"});  // case only: distance 0
+  EXPECT_EQ(c.suggest_model("", "claude-sonet-4-5"), V{"claude-sonnet-4-5"});
+  EXPECT_EQ(c.suggest_model("openai", "claude-sonet-4-5"), V{});  // not among openai's
+  EXPECT_EQ(c.suggest_model("openai", "zzzzzz"), V{});
+}
+
 TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
   EXPECT_EQ(Catalog::parse("[]", "x")->format(), CatalogFormat::kGenaiPrices);
   EXPECT_EQ(Catalog::parse(R"({"m": {"litellm_provider": "p", "input_cost_per_token": 1e-6}})", "x")

@@ -1,6 +1,7 @@
 #include "costops/pricing/catalog.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <limits>
 #include <shared_mutex>
@@ -384,6 +385,67 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
   std::unique_lock lock(cache_->mu);
   cache_->map.emplace(key, ref);
   return ref;
+}
+
+namespace {
+
+// Levenshtein distance of a and b, ignoring ASCII case.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      const size_t next = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      diag = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.size()];
+}
+
+// The names `each` offers closest to `name` (up to three at the same distance), none when none
+// is within a third of its length (at least 1).
+template <typename Each>
+std::vector<std::string> closest(std::string_view name, const Each& each) {
+  constexpr size_t kMost = 3;
+  std::vector<std::string> best;
+  size_t best_d = std::max<size_t>(1, name.size() / 3);
+  each([&](const std::string& candidate) {
+    const size_t d = edit_distance(name, candidate);
+    if (d > best_d) return;
+    if (d < best_d) best.clear();
+    best_d = d;
+    if (best.size() < kMost && std::find(best.begin(), best.end(), candidate) == best.end()) {
+      best.push_back(candidate);
+    }
+  });
+  return best;
+}
+
+}  // namespace
+
+std::vector<std::string> Catalog::suggest_provider(std::string_view provider) const {
+  return closest(provider, [&](auto&& visit) {
+    for (const auto& p : providers_) visit(p.id);
+  });
+}
+
+std::vector<std::string> Catalog::suggest_model(std::string_view provider,
+                                                std::string_view model) const {
+  const Provider* p = provider.empty() ? nullptr : find_provider(provider);
+  return closest(model, [&](auto&& visit) {
+    for (const auto& q : providers_) {
+      const bool fallback = p != nullptr && std::find(p->fallback_model_providers.begin(),
+                                                      p->fallback_model_providers.end(),
+                                                      q.id) != p->fallback_model_providers.end();
+      if (p != nullptr && &q != p && !fallback) continue;
+      for (const auto& m : q.models) visit(m.id);
+    }
+  });
 }
 
 void Catalog::overlay(Catalog custom) {

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "costops/domain/records.h"
 #include "costops/pricing/catalog.h"
@@ -70,6 +71,13 @@ struct BatchResult {
   uint64_t unpriced = 0;  // of `stored`, records without a price
 };
 
+/// Records read whose model has no price, per provider and model.
+struct UnpricedModel {
+  std::string provider, model;
+  std::string reason;    // the first record's (unknown model, unknown provider, ...)
+  uint64_t records = 0;  // read (stored or duplicate)
+};
+
 struct IngestStats {
   uint64_t read = 0;        // records seen (non-blank lines / rows / elements)
   uint64_t stored = 0;      // new records stored
@@ -77,6 +85,10 @@ struct IngestStats {
   uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
   uint64_t rejected = 0;    // not stored; each reported to on_reject
   uint64_t untimed = 0;     // taken (stored or duplicate) without a time: dated default_time
+  // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
+  // only).
+  std::vector<UnpricedModel> unpriced_models;
+  static constexpr size_t kMaxUnpricedModels = 100;
   // read == stored + duplicates + rejected.
   // Set when reading the input failed part way ("SOURCE: " and read_error_detail, or "read
   // error"): the records before the failure were read as usual, and the line it cut short was

@@ -241,6 +241,14 @@ class Catalog {
   static SelectedPrice select(const Model& model, Timestamp at, std::string_view service_tier,
                               bool batch);
 
+  /// For "did you mean" hints (not for hot paths: it compares with every candidate): the ids of
+  /// the providers closest to `provider`, or of the models closest to `model` among `provider`'s
+  /// (and its fallbacks'; every provider's when `provider` is empty or unknown), by edit distance
+  /// ignoring case: up to three at the same distance, none when none is within a third of the
+  /// name's length.
+  std::vector<std::string> suggest_provider(std::string_view provider) const;
+  std::vector<std::string> suggest_model(std::string_view provider, std::string_view model) const;
+
   const std::vector<Provider>& providers() const { return providers_; }
   CatalogFormat format() const { return format_; }
   const std::string& source() const { return source_; }
