@@ -136,6 +136,13 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   return stats ? *stats : ingest::IngestStats{};
 }
 
+// An ingest's counts in one line, for one assertion on them.
+std::string counts(const ingest::IngestStats& s) {
+  return "read " + std::to_string(s.read) + ", stored " + std::to_string(s.stored) +
+         ", duplicates " + std::to_string(s.duplicates) + ", rejected " +
+         std::to_string(s.rejected);
+}
+
 TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
   COSTOPS_OPEN_STORE(store, "sample");
   const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
@@ -346,10 +353,9 @@ TEST_P(StoreTest, EveryRecordIsStoredOrRejectedAndCountsAddUp) {
       "\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "mixed.jsonl", &rejects);
-  EXPECT_EQ(s.read, 7u);
-  EXPECT_EQ(s.stored, 4u);  // a, b (unpriced), e (unpriced: unknown provider), the anthropic one
+  // Stored: a, b (unpriced), e (unpriced: unknown provider), the anthropic one.
+  EXPECT_EQ(counts(s), "read 7, stored 4, duplicates 0, rejected 3");
   EXPECT_EQ(s.unpriced, 2u);
-  EXPECT_EQ(s.rejected, 3u);
   EXPECT_EQ(s.read, s.stored + s.duplicates + s.rejected);
   ASSERT_EQ(rejects.size(), 3u);
   EXPECT_EQ(rejects[0].line, 3u);
@@ -380,9 +386,7 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
       "r4,2026-09-01T12:00:00Z,openai,gpt-4o\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, csv, "usage.csv", &rejects);
-  EXPECT_EQ(s.read, 4u);
-  EXPECT_EQ(s.stored, 2u);
-  EXPECT_EQ(s.rejected, 2u);
+  EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
   ASSERT_EQ(rejects.size(), 2u);
   EXPECT_EQ(rejects[0].line, 4u);
   EXPECT_NE(rejects[0].reason.find("usage.prompt_tokens"), std::string::npos);
@@ -454,9 +458,8 @@ TEST_P(StoreTest, CsvQuotedFieldsSpanLines) {
       "r7,2026-09-01T16:00:00Z,openai,gpt-4o,1000,100,,\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, csv, "export.csv", &rejects);
-  EXPECT_EQ(s.read, 8u);
-  EXPECT_EQ(s.stored, 5u);  // r1, r2, r4, r6, r7
-  EXPECT_EQ(s.rejected, 3u);
+  // Stored: r1, r2, r4, r6, r7.
+  EXPECT_EQ(counts(s), "read 8, stored 5, duplicates 0, rejected 3");
   ASSERT_EQ(rejects.size(), 3u);
   EXPECT_EQ(rejects[0].line, 6u);
   EXPECT_NE(rejects[0].reason.find("field \"usage\": expected a JSON object"), std::string::npos)
@@ -533,64 +536,58 @@ TEST_P(StoreTest, ByteOrderMarkIsNotPartOfTheFirstLine) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0075");
 }
 
-// A stray quote that a later line's stray quote closes leaves a record with the wrong columns:
-// the first line is rejected and the lines between are records again (b was lost inside it).
+// A stray quote that a later line's stray quote closes leaves a record without the header's
+// columns, or with a line break in a column that holds one line (a record key, a usage count, a
+// tag): the first line is rejected and the lines between are records again. A line break inside
+// free text (a column the record does not read) stays legal.
 TEST_P(StoreTest, CsvStrayQuotesDoNotSwallowTheLinesBetween) {
   COSTOPS_OPEN_STORE(store, "csv_stray");
-  const std::string csv =
-      "id,provider,model,input_tokens,prompt\n"
-      "a,openai,gpt-4o,1000,\"oops\n"
-      "b,openai,gpt-4o,1000,fine\n"
-      "c,openai,gpt-4o,1000,x\"y,extra\n"
-      "d,openai,gpt-4o,1000,ok\n";
-  std::vector<ingest::Reject> rejects;
-  auto s = ingest_text(*store, csv, "stray.csv", &rejects);
-  EXPECT_EQ(s.read, 4u);
-  EXPECT_EQ(s.stored, 2u);  // b, d
-  ASSERT_EQ(rejects.size(), 2u);
-  EXPECT_EQ(rejects[0].line, 2u);
-  EXPECT_EQ(rejects[0].reason,
-            "a quoted field runs to line 4 and leaves 6 columns, not the header's 5: taken as a "
-            "quote that does not close");
-  EXPECT_EQ(rejects[0].text, "a,openai,gpt-4o,1000,\"oops");
-  EXPECT_EQ(rejects[1].line, 4u);
-  EXPECT_EQ(rejects[1].reason, "expected 5 columns (as the header), got 6");
-}
-
-// Stray quotes whose merged record happens to have the header's columns: a line break inside a
-// column that holds one line (a record key, a usage count, a tag) shows the quote is stray, so
-// the first line is rejected and the lines between are records again. A line break inside free
-// text (a column the record does not read) stays legal.
-TEST_P(StoreTest, CsvStrayQuotesInOneLineColumns) {
-  COSTOPS_OPEN_STORE(store, "csv_stray_cols");
-  const std::string csv =
-      "id,provider,model,input_tokens,tag:team,prompt\n"
-      "a,openai,gpt-4o,\"1000,x,oops\n"
-      "b,openai,gpt-4o,1000,x,fine\n"
-      "c,openai,gpt-4o,1000\",x,y\n"
-      "d,openai,gpt-4o,1000,\"search\n"
-      "e,openai,gpt-4o,1000,x,fine\n"
-      "f,openai,gpt-4o,1000,x\",ok\n"
-      "g,openai,gpt-4o,1000,x,\"two\nlines\"\n";
-  std::vector<ingest::Reject> rejects;
-  auto s = ingest_text(*store, csv, "stray.csv", &rejects);
-  EXPECT_EQ(s.read, 7u);
-  EXPECT_EQ(s.stored, 4u);  // b, e, f (its tag is x"), g (whose prompt spans two lines)
-  ASSERT_EQ(rejects.size(), 3u);
-  EXPECT_EQ(rejects[0].line, 2u);
-  EXPECT_EQ(rejects[0].reason,
-            "a quoted field runs to line 4 in column \"input_tokens\", which holds no line "
-            "breaks: taken as a quote that does not close");
-  EXPECT_EQ(rejects[0].text, "a,openai,gpt-4o,\"1000,x,oops");
-  EXPECT_EQ(rejects[1].line, 4u);  // c, read again on its own: 1000" is not a count
-  EXPECT_NE(rejects[1].reason.find("input_tokens"), std::string::npos) << rejects[1].reason;
-  EXPECT_EQ(rejects[2].line, 5u);
-  EXPECT_EQ(rejects[2].reason,
-            "a quoted field runs to line 7 in column \"tag:team\", which holds no line breaks: "
-            "taken as a quote that does not close");
+  struct Case {
+    std::string csv, counts;
+    std::vector<std::string> rejects;  // LINE: reason
+  };
+  const Case cases[] = {
+      // Stored: b, d.
+      {"id,provider,model,input_tokens,prompt\n"
+       "a,openai,gpt-4o,1000,\"oops\n"
+       "b,openai,gpt-4o,1000,fine\n"
+       "c,openai,gpt-4o,1000,x\"y,extra\n"
+       "d,openai,gpt-4o,1000,ok\n",
+       "read 4, stored 2, duplicates 0, rejected 2",
+       {"2: a quoted field runs to line 4 and leaves 6 columns, not the header's 5: taken as a "
+        "quote that does not close",
+        "4: expected 5 columns (as the header), got 6"}},
+      // Stored: b2, e, f (its tag is x"), g (whose prompt spans two lines); c2 is read again on
+      // its own, where 1000" is not a count.
+      {"id,provider,model,input_tokens,tag:team,prompt\n"
+       "a2,openai,gpt-4o,\"1000,x,oops\n"
+       "b2,openai,gpt-4o,1000,x,fine\n"
+       "c2,openai,gpt-4o,1000\",x,y\n"
+       "d,openai,gpt-4o,1000,\"search\n"
+       "e,openai,gpt-4o,1000,x,fine\n"
+       "f,openai,gpt-4o,1000,x\",ok\n"
+       "g,openai,gpt-4o,1000,x,\"two\nlines\"\n",
+       "read 7, stored 4, duplicates 0, rejected 3",
+       {"2: a quoted field runs to line 4 in column \"input_tokens\", which holds no line breaks: "
+        "taken as a quote that does not close",
+        "4: field \"usage.input_tokens\": expected a non-negative integer, got \"1000\\\"\"",
+        "5: a quoted field runs to line 7 in column \"tag:team\", which holds no line breaks: "
+        "taken as a quote that does not close"}},
+  };
+  for (const Case& c : cases) {
+    std::vector<ingest::Reject> rejects;
+    auto s = ingest_text(*store, c.csv, "stray.csv", &rejects);
+    EXPECT_EQ(counts(s), c.counts);
+    std::vector<std::string> got;
+    for (const auto& r : rejects) got.push_back(std::to_string(r.line) + ": " + r.reason);
+    EXPECT_EQ(got, c.rejects);
+    // The rejected first line is reported as it was, not as the merged record.
+    const size_t row = c.csv.find('\n') + 1;
+    EXPECT_EQ(rejects.front().text, c.csv.substr(row, c.csv.find('\n', row) - row));
+  }
   auto rows = store->aggregate({});
   ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ(rows->front().records, 4u);
+  EXPECT_EQ(rows->front().records, 6u);
 }
 
 // A quote still open after 8 MiB is taken as never closed: without the bound, the quote on line 2
@@ -603,8 +600,7 @@ TEST_P(StoreTest, CsvQuoteOpenPastTheBoundIsUnterminated) {
   csv += "c,openai,gpt-4o,1000,\"closes\"\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, csv, "big.csv", &rejects);
-  EXPECT_EQ(s.read, 13u);
-  EXPECT_EQ(s.stored, 12u);
+  EXPECT_EQ(counts(s), "read 13, stored 12, duplicates 0, rejected 1");
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].line, 2u);
   EXPECT_EQ(rejects[0].reason, "unterminated quoted field");
@@ -618,9 +614,8 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
       testing::read_file(testing::source_path("tests/testdata/otel_genai.jsonl"));
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "spans.jsonl", &rejects);
-  EXPECT_EQ(s.read, 5u);  // the HTTP span is not a usage record
-  EXPECT_EQ(s.stored, 3u);
-  EXPECT_EQ(s.rejected, 2u);
+  // The HTTP span is not a usage record.
+  EXPECT_EQ(counts(s), "read 5, stored 3, duplicates 0, rejected 2");
   ASSERT_EQ(rejects.size(), 2u);
   EXPECT_EQ(rejects[0].line, 3u);
   EXPECT_TRUE(rejects[0].text.starts_with("{\"name\":\"bad\""))
@@ -663,8 +658,7 @@ TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {
       span + ", " + negative + "]}]}]}\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "spans.jsonl", &rejects);
-  EXPECT_EQ(s.read, 5u);
-  EXPECT_EQ(s.stored, 1u);
+  EXPECT_EQ(counts(s), "read 5, stored 1, duplicates 0, rejected 4");
   ASSERT_EQ(rejects.size(), 4u);
   EXPECT_EQ(rejects[0].reason, "field \"resourceSpans\": expected a list, got number");
   EXPECT_EQ(rejects[1].line, 2u);
