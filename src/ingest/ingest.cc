@@ -800,13 +800,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       eof = true;
     }
     have += n;
-    if (at_start && (have >= util::kUtf8Bom.size() || eof)) {
-      at_start = false;
-      const size_t bom = util::utf8_bom_length(std::string_view(buf.data(), have));
-      std::memmove(buf.data(), buf.data() + bom, have - bom);
-      have -= bom;
-      consumed = bom;
-    }
+    consumed += util::drop_leading_bom(buf.data(), &have, eof, &at_start);
     std::memset(buf.data() + have, ' ', pad);
     if (format == InputFormat::kAuto) format = detect(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {

@@ -218,12 +218,7 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
       eof = true;
     }
     have += n;
-    if (at_start && (have >= util::kUtf8Bom.size() || eof)) {
-      at_start = false;
-      const size_t bom = util::utf8_bom_length(std::string_view(buf.data(), have));
-      std::memmove(buf.data(), buf.data() + bom, have - bom);
-      have -= bom;
-    }
+    util::drop_leading_bom(buf.data(), &have, eof, &at_start);
     // The bytes after each line (the rest of the buffer, then the padding) stay readable.
     std::memset(buf.data() + have, ' ', pad);
     size_t complete = have;  // bytes of whole lines (all of them at the end of input)
