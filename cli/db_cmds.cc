@@ -200,14 +200,7 @@ int run_ingest(IngestCmd& o) {
     total.rejected += s->rejected;
     total.untimed += s->untimed;
     for (const auto& m : s->unpriced_models) {
-      auto it = std::find_if(
-          total.unpriced_models.begin(), total.unpriced_models.end(),
-          [&](const auto& t) { return t.provider == m.provider && t.model == m.model; });
-      if (it == total.unpriced_models.end()) {
-        total.unpriced_models.push_back(m);
-      } else {
-        it->records += m.records;
-      }
+      ingest::count_unpriced(total.unpriced_models, m.provider, m.model, m.reason, m.records);
     }
   }
   const bool rejects_lost = rejects && !rejects->flush();
@@ -589,6 +582,7 @@ int run_reprice(RepriceCmd& o) {
   q.unpriced_only = true;
   uint64_t unpriced = 0;
   std::vector<PricedRecord> priced;
+  std::vector<ingest::UnpricedModel> still;  // noted like ingest's
   Status st = store->scan(q, [&](const PricedRecord& r) {
     ++unpriced;
     auto c = engine::CostCalculator::price_record(*catalog, r.usage, r.usage.timestamp);
@@ -597,6 +591,8 @@ int run_reprice(RepriceCmd& o) {
       p.cost = std::move(*c);
       p.unpriced_reason.clear();
       priced.push_back(std::move(p));
+    } else {
+      ingest::count_unpriced(still, r.usage.provider, r.usage.model, c.status().message());
     }
     return Status::ok();
   });
@@ -625,6 +621,7 @@ int run_reprice(RepriceCmd& o) {
                 static_cast<unsigned long long>(unpriced), static_cast<unsigned long long>(updated),
                 static_cast<unsigned long long>(unpriced - updated));
   }
+  note_unpriced_models(*catalog, std::move(still));
   return kExitOk;
 }
 

@@ -267,6 +267,11 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_EQ(std::count(again.begin(), again.end(), '\n'), 1) << again;
   EXPECT_NE(again.find(R"("line":1,"reason":"invalid JSON)"), std::string::npos) << again;
 
+  // Until the catalog knows gpt-9, reprice leaves it and says so.
+  r = run("reprice --db " + db);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("unpriced 1, repriced 0, still unpriced 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: no price for openai/gpt-9 (1 record)"), std::string::npos) << r.err;
   // The catalog learns gpt-9: reprice moves the unpriced record into the totals.
   const std::string prices = db + ".prices.json";
   std::ofstream(prices)

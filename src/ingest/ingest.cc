@@ -24,6 +24,19 @@
 
 namespace costops::ingest {
 
+void count_unpriced(std::vector<UnpricedModel>& models, std::string_view provider,
+                    std::string_view model, std::string_view reason, uint64_t records) {
+  for (auto& m : models) {
+    if (m.model == model && m.provider == provider) {
+      m.records += records;
+      return;
+    }
+  }
+  if (models.size() < IngestStats::kMaxUnpricedModels) {
+    models.push_back({std::string(provider), std::string(model), std::string(reason), records});
+  }
+}
+
 Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "auto") return InputFormat::kAuto;
   if (n == "jsonl" || n == "ndjson") return InputFormat::kJsonl;
@@ -616,19 +629,6 @@ class Pipeline {
 
   PricedRecord& next_slot() { return batches_.next_slot(); }
 
-  void count_unpriced(const UsageRecord& r, const std::string& reason) {
-    auto& models = stats_.unpriced_models;
-    for (auto& m : models) {
-      if (m.model == r.model && m.provider == r.provider) {
-        ++m.records;
-        return;
-      }
-    }
-    if (models.size() < IngestStats::kMaxUnpricedModels) {
-      models.push_back({r.provider, r.model, reason, 1});
-    }
-  }
-
   // Prices the record in its place and takes it into the batch (or rejects it).
   void finish(PricedRecord& pr, uint64_t line, std::string_view text) {
     UsageRecord& r = pr.usage;
@@ -649,7 +649,7 @@ class Pipeline {
     } else if (st.code() == StatusCode::kNotFound) {
       pr.cost.reset();
       pr.unpriced_reason = st.message();  // stored unpriced, never as $0
-      count_unpriced(r, pr.unpriced_reason);
+      count_unpriced(stats_.unpriced_models, r.provider, r.model, pr.unpriced_reason);
     } else {
       return reject(line, st.message(), text);
     }

@@ -78,6 +78,11 @@ struct UnpricedModel {
   uint64_t records = 0;  // read (stored or duplicate)
 };
 
+/// Adds `records` to provider/model's entry of `models`, or appends one with `reason` (while there
+/// are fewer than IngestStats::kMaxUnpricedModels).
+void count_unpriced(std::vector<UnpricedModel>& models, std::string_view provider,
+                    std::string_view model, std::string_view reason, uint64_t records = 1);
+
 struct IngestStats {
   uint64_t read = 0;        // records seen (non-blank lines / rows / elements)
   uint64_t stored = 0;      // new records stored
