@@ -111,12 +111,30 @@ int run_price(PriceOptions& o) {
     report(in.status());
     return kExitFailure;
   }
+  // The summary has no line per record: the first failures are shown on stderr instead.
+  constexpr size_t kShownFailures = 3;
+  std::vector<std::string> failures;
+  if (o.summary) {
+    opt.on_failed = [&](uint64_t line, const Status& st, const UsageRecord* r) {
+      if (failures.size() == kShownFailures) return;
+      const bool unknown = st.code() == StatusCode::kNotFound && r != nullptr;
+      failures.push_back(in->name + ":" + std::to_string(line) + ": " + st.message() +
+                         (unknown ? did_you_mean(**cat, r->provider, r->model) : ""));
+    };
+  }
   auto stats = ingest::price_jsonl(in->plain.get(), stdout, opt);
   if (!stats) {
     report(in->read_error(stats.status().with_context(in->name)));
     return kExitFailure;
   }
-  if (o.summary) print_summary(rows, (*cat)->currency(), *stats);
+  if (o.summary) {
+    print_summary(rows, (*cat)->currency(), *stats);
+    for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
+    if (stats->failed > failures.size()) {
+      std::fprintf(stderr, "failed: %llu more (without --summary, each line's error is output)\n",
+                   static_cast<unsigned long long>(stats->failed - failures.size()));
+    }
+  }
   if (stats->failed > 0) {
     spdlog::debug("{} of {} lines could not be priced", stats->failed, stats->lines);
     return kExitFailure;
@@ -139,7 +157,8 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_option("--threads", opts->threads,
                   "Worker threads (default 0: one per core); output order is input order");
   cmd->add_flag("--summary", opts->summary,
-                "Print a per-model summary table instead of one line per record");
+                "Print a per-model summary table instead of one line per record (the first "
+                "failures on stderr)");
   cmd->callback([opts, &rc] { rc = run_price(*opts); });
 }
 

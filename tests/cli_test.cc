@@ -126,6 +126,22 @@ TEST(CliTest, SummaryOfTheBundledSample) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("3524 lines, 3524 priced, 0 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("claude-sonnet-4-5"), std::string::npos);
+  // With no line per record, the first failures are on stderr.
+  std::string bad;
+  for (const char* model : {"gpt-4q", "gpt-4o", "x1", "x2", "x3"}) {
+    bad += std::string(R"({"provider":"openai","model":")") + model +
+           R"(","usage":{"input_tokens":10}})" + "\n";
+  }
+  r = run("price --summary -", bad);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("5 lines, 1 priced, 4 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("failed: stdin:1: unknown model \"gpt-4q\" for provider \"openai\" in "
+                       "catalog built-in (did you mean gpt-4 or gpt-4o?)\nfailed: stdin:3: "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("failed: 1 more (without --summary, each line's error is output)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {

@@ -64,6 +64,13 @@ class Worker {
   PriceStreamStats stats_;
 
  private:
+  // The current line failed: its error object, and the callback's call.
+  void fail(const Status& st, const UsageRecord* rec) {
+    ++stats_.failed;
+    append_error(o, line_no_, st);
+    if (opt_.on_failed) opt_.on_failed(line_no_, st, rec);
+  }
+
   void handle(std::string_view line) {
     UsageRecord* const rec = &record_;
     const pricing::Catalog& catalog = catalog_;
@@ -71,28 +78,16 @@ class Worker {
     ++line_no_;
     if (blank(line)) return;
     ++stats_.lines;
-    if (Status st = parser_.parse_padded_into(line, rec); !st.is_ok()) {
-      ++stats_.failed;
-      append_error(o, line_no_, st);
-      return;
-    }
+    if (Status st = parser_.parse_padded_into(line, rec); !st.is_ok()) return fail(st, nullptr);
     auto ref = catalog.resolve(rec->provider, rec->model);
-    if (!ref) {
-      ++stats_.failed;
-      append_error(o, line_no_, ref.status());
-      return;
-    }
+    if (!ref) return fail(ref.status(), rec);
     const Timestamp at = rec->has_timestamp ? rec->timestamp : opt.as_of;
     const auto sel = pricing::Catalog::select(*ref->model, at, rec->service_tier, rec->batch);
     if (sel.prices == nullptr) {
-      ++stats_.failed;
-      append_error(o, line_no_, not_found("model \"" + ref->model->id + "\" has no prices"));
-      return;
+      return fail(not_found("model \"" + ref->model->id + "\" has no prices"), rec);
     }
     if (Status st = engine::CostCalculator::price(*sel.prices, rec->usage, &pr_); !st.is_ok()) {
-      ++stats_.failed;
-      append_error(o, line_no_, st);
-      return;
+      return fail(st, rec);
     }
     ++stats_.priced;
     o += "{\"provider\":"sv;
@@ -187,7 +182,7 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
   // The callback is not required to be thread-safe: with one, a single worker runs.
   size_t threads = opt.threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  if (opt.on_priced) threads = 1;
+  if (opt.on_priced || opt.on_failed) threads = 1;
   std::vector<std::unique_ptr<Worker>> workers;
   for (size_t i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(opt));
 

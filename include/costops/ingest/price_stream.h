@@ -27,6 +27,9 @@ struct PriceStreamOptions {
   /// Called for each priced record (e.g. to build a summary). Optional.
   std::function<void(const UsageRecord&, const pricing::ModelRef&, const engine::PriceResult&)>
       on_priced;
+  /// Called for each line that fails, with its number, the error and the record (null when the
+  /// line did not parse). Optional; with it set, one thread runs too.
+  std::function<void(uint64_t line, const Status& error, const UsageRecord* record)> on_failed;
 };
 
 struct PriceStreamStats {
