@@ -171,8 +171,9 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
     std::string same_but_case;
     for (const auto& r : *rows) {
       const std::string& v = r.keys.front();
-      found = found || v == f.value;
-      if (same_but_case.empty() && strcasecmp(v.c_str(), f.value.c_str()) == 0) same_but_case = v;
+      found = found || f.accepts(v);
+      if (same_but_case.empty() && !f.is_pattern() && strcasecmp(v.c_str(), f.value.c_str()) == 0)
+        same_but_case = v;
       if (!v.empty()) values.push_back(v);
     }
     if (found) continue;

@@ -404,7 +404,8 @@ Examples:
                   "day's start in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
-  cmd->add_option("--filter", o->filters, "KEY=VALUE (repeatable; all must hold)");
+  cmd->add_option("--filter", o->filters,
+                  "KEY=VALUE, a * in VALUE matching any run (repeatable; all must hold)");
   cmd->add_option("--tz", o->tz,
                   "Time zone for hour/day/week/month buckets: an IANA name (default UTC)");
   cmd->add_option("--format", o->format, "table, json or csv")

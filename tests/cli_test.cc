@@ -353,6 +353,17 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("\"anthropic\",USD,"), std::string::npos) << r.out;
+  // A * in a filter value matches any run of characters.
+  r = run("query --db " + db + " --group-by model --filter 'model=gpt-4*' --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  std::vector<std::string> models;
+  for (size_t at = r.out.find("\n\""); at != std::string::npos; at = r.out.find("\n\"", at + 1)) {
+    models.push_back(r.out.substr(at + 2, r.out.find('"', at + 2) - at - 2));
+  }
+  EXPECT_EQ(models, (std::vector<std::string>{"gpt-4.1", "gpt-4o", "gpt-4o-mini"})) << r.out;
+  r = run("query --db " + db + " --filter 'model=gtp-*'");
+  EXPECT_NE(r.err.find("note: no stored record has model=gtp-* (model values: "), std::string::npos)
+      << r.err;
   // A filter value no record has is said to be one, with the values there are.
   r = run("query --db " + db + " --filter provider=OpenAI");
   EXPECT_EQ(r.rc, 0) << r.err;

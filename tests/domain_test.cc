@@ -6,6 +6,7 @@
 #include <regex>
 #include <sstream>
 
+#include "costops/domain/aggregate.h"
 #include "costops/domain/decimal.h"
 #include "costops/domain/money.h"
 #include "costops/domain/time.h"
@@ -127,6 +128,25 @@ TEST(DecimalTest, DoubleBridgeIsExplicitAndRejectsNonFinite) {
   EXPECT_EQ(D("7695.82").to_double(), 7695.82);
   EXPECT_EQ(D("-123456789.000000000000000001").to_double(), -123456789.0);
   EXPECT_EQ(D("0.000000000000000000000001").to_double(), 1e-24);
+}
+
+// A filter value with '*' is a pattern: each star any run of characters, the rest as written.
+TEST(FilterTest, PatternsMatchWholeValues) {
+  auto accepts = [](const char* filter, const char* value) {
+    return Filter::parse(filter)->accepts(value);
+  };
+  EXPECT_TRUE(accepts("model=gpt-4o", "gpt-4o"));
+  EXPECT_FALSE(accepts("model=gpt-4o", "gpt-4o-mini"));
+  EXPECT_TRUE(accepts("model=gpt-4o*", "gpt-4o-mini"));
+  EXPECT_TRUE(accepts("model=gpt-4o*", "gpt-4o"));
+  EXPECT_FALSE(accepts("model=gpt-4o*", "chatgpt-4o"));
+  EXPECT_TRUE(accepts("model=*mini*", "o4-mini-2025"));
+  EXPECT_TRUE(accepts("model=*", ""));
+  EXPECT_TRUE(accepts("model=a*b*c", "aXbYbc"));
+  EXPECT_FALSE(accepts("model=*ab*ab", "ab"));  // the two parts may not overlap
+  EXPECT_TRUE(accepts("model=*ab*ab", "abab"));
+  EXPECT_FALSE(accepts("model=Claude-*", "claude-3"));        // case-sensitive, like equality
+  EXPECT_TRUE(accepts("tag:team=100%_[x]?*", "100%_[x]?!"));  // no other special characters
 }
 
 TEST(MoneyTest, SameCurrencyAddsDifferentCurrenciesDoNot) {

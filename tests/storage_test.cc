@@ -181,7 +181,11 @@ TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
     by_records.from = *parse_timestamp("2026-08-10T00:00:00Z");
     by_records.to = *parse_timestamp("2026-10-05T12:00:00Z");
     by_records.filters.push_back(*Filter::parse("tag:env=prod"));
-    for (const AggregateQuery* query : {&by_days, &by_records}) {
+    // And with patterns: several dimension values, a tag's values.
+    AggregateQuery days_like = by_days, records_like = by_records;
+    days_like.filters = {*Filter::parse("model=*-4o*"), *Filter::parse("project=s*")};
+    records_like.filters = {*Filter::parse("tag:env=*o*"), *Filter::parse("provider=*i*")};
+    for (const AggregateQuery* query : {&by_days, &by_records, &days_like, &records_like}) {
       auto sql = store->aggregate(*query);
       ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
       auto mem = engine::Aggregator::run(*query, all);
@@ -474,6 +478,31 @@ TEST_P(StoreTest, CsvQuotedFieldsSpanLines) {
   EXPECT_EQ(rows->front().records, 5u);
   // r1, r2, r6, r7: 1000 input, 100 output at 2.5 and 10 per M; r4: 1000 input.
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0165");
+}
+
+// Filter patterns in SQL: '*' is the only wildcard; the SQL dialects' own ('_', '%', '?', '[')
+// are plain characters, in tags (matched in SQL) as in dimensions (matched against their values).
+TEST_P(StoreTest, FilterPatternsHaveOneWildcard) {
+  COSTOPS_OPEN_STORE(store, "patterns");
+  std::string csv = "id,timestamp,provider,model,input_tokens,tag:t,project_id\n";
+  const char* values[] = {"a_b", "a%b", "axb", "a?b", "a[b]"};
+  for (int i = 0; i < 5; ++i) {
+    csv += std::string("r") + std::to_string(i) + ",2026-09-01T10:00:00Z,openai,gpt-4o," +
+           std::to_string(1000 * (i + 1)) + "," + values[i] + "," + values[i] + "\n";
+  }
+  EXPECT_EQ(ingest_text(*store, csv, "p.csv").stored, 5u);
+  for (const char* key : {"tag:t", "project"}) {
+    for (const auto& [pattern, want] : std::vector<std::pair<std::string, std::string>>{
+             {"a_*", "a_b"}, {"a%*", "a%b"}, {"a?*", "a?b"}, {"a[*", "a[b]"}, {"*b", "4"}}) {
+      AggregateQuery q;
+      q.group_by = {*GroupKey::parse(key == std::string("project") ? "project" : "tag:t")};
+      q.filters = {*Filter::parse(std::string(key) + "=" + pattern)};
+      auto rows = store->aggregate(q);
+      ASSERT_TRUE(rows.has_value()) << rows.status_or_ok().to_string();
+      std::string got = rows->size() == 1 ? rows->front().keys[0] : std::to_string(rows->size());
+      EXPECT_EQ(got, want) << key << "=" << pattern;
+    }
+  }
 }
 
 // Gateways and spreadsheets name columns their own way: a CSV header matches by name in any case,

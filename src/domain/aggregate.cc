@@ -64,6 +64,25 @@ std::string GroupKey::name() const {
   return "";
 }
 
+bool Filter::accepts(std::string_view v) const {
+  if (!is_pattern()) return v == value;
+  // '*' matches any run: the parts between stars appear in order, the first at the start and the
+  // last at the end (greedy leftmost matching is exact for this pattern language).
+  std::string_view p = value;
+  size_t star = p.find('*');
+  if (!v.starts_with(p.substr(0, star))) return false;
+  v.remove_prefix(star);
+  p.remove_prefix(star + 1);
+  while ((star = p.find('*')) != std::string_view::npos) {
+    const std::string_view part = p.substr(0, star);
+    const size_t at = v.find(part);
+    if (at == std::string_view::npos) return false;
+    v.remove_prefix(at + part.size());
+    p.remove_prefix(star + 1);
+  }
+  return v.size() >= p.size() && v.ends_with(p);
+}
+
 Result<Filter> Filter::parse(std::string_view t) {
   const auto eq = t.find('=');
   if (eq == std::string_view::npos)
@@ -137,7 +156,7 @@ bool matches(const UsageRecord& r, const AggregateQuery& q) {
   if (q.from && r.timestamp < *q.from) return false;
   if (q.to && r.timestamp >= *q.to) return false;
   for (const auto& f : q.filters)
-    if (group_value(r, f.key) != f.value) return false;
+    if (!f.accepts(group_value(r, f.key))) return false;
   return true;
 }
 

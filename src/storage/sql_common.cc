@@ -119,7 +119,7 @@ bool day_aligned(const std::optional<Timestamp>& t) {
 }
 
 // " WHERE ..." over usage_records or daily_totals; appends params.
-bool where_clause(const AggregateQuery& q, const Dialect& d, const DimId& dim_id, bool rollup,
+bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids, bool rollup,
                   SqlQuery* out, std::string* where) {
   std::vector<std::string> conds;
   auto param = [&](SqlParam p) {
@@ -136,12 +136,16 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimId& dim_id
   for (const auto& f : q.filters) {
     if (f.key.kind == GroupKey::Kind::kTag) {
       out->params.push_back(d.tag_param(f.key.tag));
-      const int path = static_cast<int>(out->params.size());
-      conds.push_back(d.tag_value(path) + " = " + param(f.value));
+      const std::string value = d.tag_value(static_cast<int>(out->params.size()));
+      conds.push_back(f.is_pattern() ? d.glob(value, param(d.glob_param(f.value)))
+                                     : value + " = " + param(f.value));
     } else {
-      const auto id = dim_id(dim_kind(f.key.kind), f.value);
-      if (!id) return false;
-      conds.push_back(std::string(dim_column(f.key.kind)) + " = " + param(*id));
+      const auto ids = dim_ids(dim_kind(f.key.kind), f);
+      if (ids.empty()) return false;
+      std::string in;
+      for (int64_t id : ids) in += (in.empty() ? "" : ", ") + param(id);
+      conds.push_back(std::string(dim_column(f.key.kind)) +
+                      (ids.size() == 1 ? " = " + in : " IN (" + in + ")"));
     }
   }
   where->clear();
@@ -335,10 +339,18 @@ Status DimCache::ids_of(const PricedRecord& r, int64_t ids[kDimKinds], const Add
   return Status::ok();
 }
 
-DimId DimCache::lookup() const {
-  return [this](int kind, const std::string& v) -> std::optional<int64_t> {
-    const int64_t id = find(kind, v);
-    return id >= 0 ? std::optional<int64_t>(id) : std::nullopt;
+DimIds DimCache::lookup() const {
+  return [this](int kind, const Filter& f) {
+    std::vector<int64_t> ids;
+    if (!f.is_pattern()) {
+      if (const int64_t id = find(kind, f.value); id >= 0) ids.push_back(id);
+      return ids;
+    }
+    for (const auto& [value, id] : ids_[kind]) {
+      if (f.accepts(value)) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
   };
 }
 
@@ -407,11 +419,30 @@ std::string Dialect::tag_value(int n) const {
 std::string Dialect::tag_param(const std::string& tag) const {
   return postgres ? tag : "$.\"" + tag + "\"";
 }
+std::string Dialect::glob(const std::string& expr, const std::string& p) const {
+  return expr + (postgres ? " LIKE " + p + " ESCAPE '\\'" : " GLOB " + p);
+}
+std::string Dialect::glob_param(const std::string& pattern) const {
+  // SQLite's GLOB: '*' as it is, '?' and '[' as one-character classes. PostgreSQL's LIKE: '%'
+  // for '*', the escape character before '%', '_' and itself.
+  std::string out;
+  for (char c : pattern) {
+    if (postgres) {
+      if (c == '%' || c == '_' || c == '\\') out += '\\';
+      out += c == '*' ? '%' : c;
+    } else if (c == '?' || c == '[') {
+      out += std::string("[") + c + "]";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 std::string Dialect::count_unpriced() const {
   return "SUM(CASE WHEN priced = 0 THEN 1 ELSE 0 END)";
 }
 
-AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimId& dim_id) {
+AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids) {
   AggregatePlan plan;
   bool rollup = day_aligned(q.from) && day_aligned(q.to);
   for (const auto& k : q.group_by) {
@@ -460,7 +491,7 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
                                         ", SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), "
                                         "SUM(cost_e15), SUM(cost_e24)";
   std::string where;
-  if (!where_clause(q, d, dim_id, rollup, &out, &where)) {
+  if (!where_clause(q, d, dim_ids, rollup, &out, &where)) {
     plan.impossible = true;
     return plan;
   }
@@ -688,10 +719,11 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
   return Status::ok();
 }
 
-std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id) {
+std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d,
+                                  const DimIds& dim_ids) {
   SqlQuery out;
   std::string where;
-  if (!where_clause(q, d, dim_id, false, &out, &where)) return std::nullopt;
+  if (!where_clause(q, d, dim_ids, false, &out, &where)) return std::nullopt;
   out.sql =
       "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, detail, "
       "key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens "

@@ -69,6 +69,10 @@ struct Dialect {
   std::string tag_value(int n) const;  // a tag's value from the tags column, '' when absent
   std::string tag_param(const std::string& tag) const;
   std::string count_unpriced() const;
+  /// `expr` matched whole by a filter's pattern ('*' any run, case-sensitive) given as
+  /// parameter `p` made by glob_param.
+  std::string glob(const std::string& expr, const std::string& p) const;
+  std::string glob_param(const std::string& pattern) const;
 };
 
 /// A query parameter: an integer, or text when is_text.
@@ -88,8 +92,9 @@ struct SqlQuery {
 /// REQUIRES: 0 <= version < kSchemaVersion.
 std::string migration(int version, const Dialect& d);
 
-/// Dictionary lookups a store provides: id of a value (nullopt when never stored), and back.
-using DimId = std::function<std::optional<int64_t>(int kind, const std::string& value)>;
+/// Dictionary lookups a store provides: the ids of the values of a dimension a filter accepts
+/// (none when no stored value does; ascending), and an id's value.
+using DimIds = std::function<std::vector<int64_t>(int kind, const Filter& filter)>;
 using DimValue = std::function<std::string(int64_t id)>;
 
 /// A result row, read by column index.
@@ -121,7 +126,7 @@ class DimCache {
   /// The id of `value`, inserting it with `insert` (which returns the new id) when new.
   Result<int64_t> id(int kind, std::string_view value,
                      const std::function<Result<int64_t>()>& insert);
-  DimId lookup() const;
+  DimIds lookup() const;
   DimValue names() const;
 
  private:
@@ -142,7 +147,7 @@ struct AggregatePlan {
 /// Plans `q`: from daily_totals when its keys, filters and whole-day period allow, else from
 /// usage_records. Result columns: the group keys that are not time buckets, then the bucket,
 /// then currency, records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24.
-AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
+AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids);
 
 /// Folds one result row of `plan` into `rows` (keyed by final group keys).
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,
@@ -151,7 +156,7 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
 /// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
 /// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail,
 /// key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens.
-std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimId& dim_id);
+std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids);
 /// Statements that reprice one record, in a dialect: select its old row by key, update it, and
 /// add a (possibly negative) delta to a daily_totals row.
 struct RepriceSql {

@@ -37,7 +37,8 @@ struct GroupKey {
   bool operator==(const GroupKey&) const = default;
 };
 
-/// An equality filter on a dimension or a tag ("provider=openai", "tag:team=search").
+/// A filter on a dimension or a tag: equality ("provider=openai", "tag:team=search"), or a
+/// pattern in which each '*' matches any run of characters ("model=claude-*", "model=*mini*").
 struct Filter {
   GroupKey key;  // REQUIRES: not a time bucket
   std::string value;
@@ -45,6 +46,11 @@ struct Filter {
   static Result<Filter> parse(std::string_view text);
   /// "KEY=VALUE", as parse reads it.
   std::string text() const { return key.name() + "=" + value; }
+  /// Whether the value is a pattern (holds a '*').
+  bool is_pattern() const { return value.find('*') != std::string::npos; }
+  /// Whether a record's value of the key passes: equal, or matched whole by the pattern
+  /// (case-sensitive, like equality).
+  bool accepts(std::string_view v) const;
 };
 
 struct AggregateQuery {
