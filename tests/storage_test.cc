@@ -541,6 +541,19 @@ TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
   // The untimed record is on the ingest time's day (ingest_text's 2026-10-01).
   EXPECT_EQ(days, (std::vector<std::string>{"2026-09-01 Search", "2026-09-02 ", "2026-09-03 ",
                                             "2026-10-01 "}));
+  // Two columns that name one key leave no way to tell which holds it: the run stops.
+  ingest::IngestOptions opt;
+  opt.catalog = &pricing::Catalog::builtin();
+  const std::string two = "model,Provider,provider\ngpt-4o,openai,openai\n";
+  std::FILE* f = fmemopen(const_cast<char*>(two.data()), two.size(), "r");
+  auto run = ingest::ingest_stream(
+      f, "two.csv", opt, [](auto) { return Result<ingest::BatchResult>(ingest::BatchResult{}); },
+      [](const ingest::Reject&) {});
+  std::fclose(f);
+  ASSERT_FALSE(run.has_value());
+  EXPECT_EQ(run.status().message(),
+            "two.csv:1: the CSV header names \"provider\" in columns 2 and 3 (names match in any "
+            "case): which one holds it?");
 }
 
 // A UTF-8 byte order mark (PowerShell 5 and Excel's "CSV UTF-8" write one) is not part of the

@@ -515,6 +515,18 @@ class Pipeline {
     }
     header_ = std::move(cells);
     for (auto& c : header_) c = column_name(c);
+    for (size_t i = 0; i < header_.size(); ++i) {
+      const std::string& k = header_[i];
+      if (!one_line_column(k) && k != "usage" && k != "body" && k != "metadata") continue;
+      for (size_t j = 0; j < i; ++j) {
+        if (header_[j] == k) {
+          return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
+                                  ": the CSV header names \"" + k + "\" in columns " +
+                                  std::to_string(j + 1) + " and " + std::to_string(i + 1) +
+                                  " (names match in any case): which one holds it?");
+        }
+      }
+    }
     if (std::find_if(header_.begin(), header_.end(), [](const std::string& c) {
           return c == "model" || c == "body";
         }) == header_.end()) {
