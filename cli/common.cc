@@ -162,6 +162,7 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   std::string out;
   for (const auto& f : filters) {
     if (rollup_keys_only && f.key.kind > GroupKey::Kind::kProject) continue;
+    if (f.negated) continue;  // leaving out a value no record has leaves nothing out
     AggregateQuery q;
     q.group_by = {f.key};
     auto rows = store.aggregate(q);
@@ -171,7 +172,7 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
     std::string same_but_case;
     for (const auto& r : *rows) {
       const std::string& v = r.keys.front();
-      found = found || f.accepts(v);
+      found = found || f.matches(v);
       if (same_but_case.empty() && !f.is_pattern() && strcasecmp(v.c_str(), f.value.c_str()) == 0)
         same_but_case = v;
       if (!v.empty()) values.push_back(v);

@@ -398,14 +398,16 @@ Examples:
   cost-ops query --group-by provider,model
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
   cost-ops query --group-by tag:team,month --format json
+  cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
   cost-ops query --group-by day --tz America/Los_Angeles)");
   cmd->add_option("--from", o->from,
                   "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
                   "day's start in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
-  cmd->add_option("--filter", o->filters,
-                  "KEY=VALUE, a * in VALUE matching any run (repeatable; all must hold)");
+  cmd->add_option(
+      "--filter", o->filters,
+      "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must hold)");
   cmd->add_option("--tz", o->tz,
                   "Time zone for hour/day/week/month buckets: an IANA name (default UTC)");
   cmd->add_option("--format", o->format, "table, json or csv")

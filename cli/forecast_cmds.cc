@@ -45,7 +45,8 @@ struct SeriesSource {
                    "Stored data: day after the last (exclusive; default: tomorrow), as --from");
     cmd.add_option(
         "--filter", filters,
-        "Stored data: KEY=VALUE, a * in VALUE matching any run (repeatable; all must hold)");
+        "Stored data: KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; "
+        "all must hold)");
     cmd.add_option("--tz", tz, "Stored data: the time zone whose days are summed (default UTC)");
     cmd.add_option("--currency", currency,
                    "Stored data: the currency to follow (default: the only one present)");
@@ -1369,8 +1370,8 @@ void add_budget(CLI::App& app, int& rc) {
   a->add_option("--period", add->period,
                 "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY or FROM..TO");
   a->add_option("--filter", add->filters,
-                "Scope: KEY=VALUE (provider, model, organization, project, user, tag:KEY; a * "
-                "in VALUE matches any run; repeatable; default all spend)");
+                "Scope: KEY=VALUE or KEY!=VALUE (provider, model, organization, project, user, "
+                "tag:KEY; a * in VALUE matches any run; repeatable; default all spend)");
   a->add_option("--thresholds", add->thresholds, "Alert thresholds in percent (default 50,80,100)");
   add_db_to(*a, add->db);
   a->callback([add, &rc] { rc = run_budget_add(*add); });

@@ -361,6 +361,9 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
     models.push_back(r.out.substr(at + 2, r.out.find('"', at + 2) - at - 2));
   }
   EXPECT_EQ(models, (std::vector<std::string>{"gpt-4.1", "gpt-4o", "gpt-4o-mini"})) << r.out;
+  r = run("query --db " + db + " --group-by provider --filter 'provider!=openai' --format csv");
+  EXPECT_EQ(r.out.find("\"openai\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"anthropic\""), std::string::npos) << r.out;
   r = run("query --db " + db + " --filter 'model=gtp-*'");
   EXPECT_NE(r.err.find("note: no stored record has model=gtp-* (model values: "), std::string::npos)
       << r.err;

@@ -147,6 +147,16 @@ TEST(FilterTest, PatternsMatchWholeValues) {
   EXPECT_TRUE(accepts("model=*ab*ab", "abab"));
   EXPECT_FALSE(accepts("model=Claude-*", "claude-3"));        // case-sensitive, like equality
   EXPECT_TRUE(accepts("tag:team=100%_[x]?*", "100%_[x]?!"));  // no other special characters
+  // "!=": the records the value or pattern does not match.
+  const Filter not_openai = *Filter::parse("provider!=openai");
+  EXPECT_TRUE(not_openai.negated);
+  EXPECT_EQ(not_openai.text(), "provider!=openai");
+  EXPECT_FALSE(not_openai.accepts("openai"));
+  EXPECT_TRUE(not_openai.accepts("anthropic"));
+  EXPECT_TRUE(accepts("tag:team!=*x*", ""));
+  EXPECT_FALSE(accepts("model!=gpt-*", "gpt-4o"));
+  EXPECT_FALSE(Filter::parse("model").has_value());
+  EXPECT_FALSE(Filter::parse("!=x").has_value());
 }
 
 TEST(MoneyTest, SameCurrencyAddsDifferentCurrenciesDoNot) {

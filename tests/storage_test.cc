@@ -185,7 +185,13 @@ TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
     AggregateQuery days_like = by_days, records_like = by_records;
     days_like.filters = {*Filter::parse("model=*-4o*"), *Filter::parse("project=s*")};
     records_like.filters = {*Filter::parse("tag:env=*o*"), *Filter::parse("provider=*i*")};
-    for (const AggregateQuery* query : {&by_days, &by_records, &days_like, &records_like}) {
+    // And negated: a value, a pattern, a tag, a value no record has (which leaves out nothing).
+    AggregateQuery days_not = by_days, records_not = by_records;
+    days_not.filters = {*Filter::parse("provider!=openai"), *Filter::parse("model!=*-pro"),
+                        *Filter::parse("project!=nowhere")};
+    records_not.filters = {*Filter::parse("tag:env!=prod"), *Filter::parse("user!=*1*")};
+    for (const AggregateQuery* query :
+         {&by_days, &by_records, &days_like, &records_like, &days_not, &records_not}) {
       auto sql = store->aggregate(*query);
       ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
       auto mem = engine::Aggregator::run(*query, all);

@@ -64,7 +64,7 @@ std::string GroupKey::name() const {
   return "";
 }
 
-bool Filter::accepts(std::string_view v) const {
+bool Filter::matches(std::string_view v) const {
   if (!is_pattern()) return v == value;
   // '*' matches any run: the parts between stars appear in order, the first at the start and the
   // last at the end (greedy leftmost matching is exact for this pattern language).
@@ -86,13 +86,14 @@ bool Filter::accepts(std::string_view v) const {
 Result<Filter> Filter::parse(std::string_view t) {
   const auto eq = t.find('=');
   if (eq == std::string_view::npos)
-    return invalid_argument("filter \"" + std::string(t) + "\": expected KEY=VALUE");
-  auto k = GroupKey::parse(t.substr(0, eq));
+    return invalid_argument("filter \"" + std::string(t) + "\": expected KEY=VALUE or KEY!=VALUE");
+  const bool negated = eq > 0 && t[eq - 1] == '!';
+  auto k = GroupKey::parse(t.substr(0, negated ? eq - 1 : eq));
   if (!k) return k.status().with_context("filter \"" + std::string(t) + "\"");
   if (k->kind >= GroupKey::Kind::kHour)
     return invalid_argument("filter \"" + std::string(t) +
                             "\": time buckets are filtered with --from/--to");
-  return Filter{*k, std::string(t.substr(eq + 1))};
+  return Filter{*k, std::string(t.substr(eq + 1)), negated};
 }
 
 std::string bucket_label(GroupKey::Kind kind, Timestamp utc, const TimeZone& tz) {

@@ -137,15 +137,18 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
     if (f.key.kind == GroupKey::Kind::kTag) {
       out->params.push_back(d.tag_param(f.key.tag));
       const std::string value = d.tag_value(static_cast<int>(out->params.size()));
-      conds.push_back(f.is_pattern() ? d.glob(value, param(d.glob_param(f.value)))
-                                     : value + " = " + param(f.value));
+      const std::string match = f.is_pattern() ? d.glob(value, param(d.glob_param(f.value)))
+                                               : value + " = " + param(f.value);
+      conds.push_back(f.negated ? "NOT (" + match + ")" : match);
     } else {
+      // The ids of the values the filter matches: none leaves no record, or all when negated.
       const auto ids = dim_ids(dim_kind(f.key.kind), f);
-      if (ids.empty()) return false;
+      if (ids.empty() && !f.negated) return false;
+      if (ids.empty()) continue;
       std::string in;
       for (int64_t id : ids) in += (in.empty() ? "" : ", ") + param(id);
-      conds.push_back(std::string(dim_column(f.key.kind)) +
-                      (ids.size() == 1 ? " = " + in : " IN (" + in + ")"));
+      conds.push_back(std::string(dim_column(f.key.kind)) + (f.negated ? " NOT" : "") + " IN (" +
+                      in + ")");
     }
   }
   where->clear();
@@ -347,7 +350,7 @@ DimIds DimCache::lookup() const {
       return ids;
     }
     for (const auto& [value, id] : ids_[kind]) {
-      if (f.accepts(value)) ids.push_back(id);
+      if (f.matches(value)) ids.push_back(id);
     }
     std::sort(ids.begin(), ids.end());
     return ids;

@@ -92,8 +92,9 @@ struct SqlQuery {
 /// REQUIRES: 0 <= version < kSchemaVersion.
 std::string migration(int version, const Dialect& d);
 
-/// Dictionary lookups a store provides: the ids of the values of a dimension a filter accepts
-/// (none when no stored value does; ascending), and an id's value.
+/// Dictionary lookups a store provides: the ids of the values of a dimension a filter matches
+/// (Filter::matches, negated or not; none when no stored value does; ascending), and an id's
+/// value.
 using DimIds = std::function<std::vector<int64_t>(int kind, const Filter& filter)>;
 using DimValue = std::function<std::string(int64_t id)>;
 

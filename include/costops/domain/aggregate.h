@@ -38,19 +38,23 @@ struct GroupKey {
 };
 
 /// A filter on a dimension or a tag: equality ("provider=openai", "tag:team=search"), or a
-/// pattern in which each '*' matches any run of characters ("model=claude-*", "model=*mini*").
+/// pattern in which each '*' matches any run of characters ("model=claude-*", "model=*mini*");
+/// with "!=" the records it does not match ("provider!=openai").
 struct Filter {
   GroupKey key;  // REQUIRES: not a time bucket
   std::string value;
-  /// Parses "KEY=VALUE". Errors on time-bucket keys and missing '='.
+  bool negated = false;
+  /// Parses "KEY=VALUE" or "KEY!=VALUE". Errors on time-bucket keys and missing '='.
   static Result<Filter> parse(std::string_view text);
-  /// "KEY=VALUE", as parse reads it.
-  std::string text() const { return key.name() + "=" + value; }
+  /// "KEY=VALUE" or "KEY!=VALUE", as parse reads it.
+  std::string text() const { return key.name() + (negated ? "!=" : "=") + value; }
   /// Whether the value is a pattern (holds a '*').
   bool is_pattern() const { return value.find('*') != std::string::npos; }
-  /// Whether a record's value of the key passes: equal, or matched whole by the pattern
-  /// (case-sensitive, like equality).
-  bool accepts(std::string_view v) const;
+  /// Whether `v` is the value, or is matched whole by the pattern (case-sensitive, like
+  /// equality), whether or not the filter is negated.
+  bool matches(std::string_view v) const;
+  /// Whether a record whose value of the key is `v` passes the filter.
+  bool accepts(std::string_view v) const { return matches(v) != negated; }
 };
 
 struct AggregateQuery {
