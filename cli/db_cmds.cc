@@ -420,6 +420,7 @@ Examples:
 
 struct SummaryCmd {
   std::string period = "last-30-days", format = "table", as_of, tz;
+  std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -439,6 +440,11 @@ int run_summary(SummaryCmd& o) {
     report(period.status());
     return kExitUsage;
   }
+  AggregateQuery scope;  // the filters every figure is of
+  if (Status st = build_query("", o.filters, &scope); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -446,7 +452,7 @@ int run_summary(SummaryCmd& o) {
   }
   auto run = [&](std::vector<GroupKey> by, std::optional<Timestamp> from,
                  std::optional<Timestamp> to) -> Result<std::vector<AggregateRow>> {
-    AggregateQuery q;
+    AggregateQuery q = scope;
     q.group_by = std::move(by);
     q.from = from;
     q.to = to;
@@ -462,7 +468,7 @@ int run_summary(SummaryCmd& o) {
   }
   AggregateRow total = totals->empty() ? AggregateRow{} : totals->front();
   if (total.records == 0) {
-    AggregateQuery q;
+    AggregateQuery q = scope;
     q.from = period->from;
     q.to = period->to;
     q.time_zone = *zone;
@@ -496,6 +502,7 @@ int run_summary(SummaryCmd& o) {
     j["period"] = {{"name", o.period},
                    {"from", period->from ? json(format_timestamp(*period->from)) : json(nullptr)},
                    {"to", period->to ? json(format_timestamp(*period->to)) : json(nullptr)}};
+    if (!o.filters.empty()) j["filters"] = o.filters;
     j["records"] = total.records;
     j["unpriced"] = total.unpriced;
     j["input_tokens"] = total.input_tokens;
@@ -531,7 +538,13 @@ int run_summary(SummaryCmd& o) {
         " (%s to %s)", bucket_label(GroupKey::Kind::kDay, *period->from, *zone).c_str(),
         bucket_label(GroupKey::Kind::kDay, *period->to - std::chrono::microseconds{1}, *zone)
             .c_str());
-  std::printf("\nrecords: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
+  std::printf("\n");
+  if (!o.filters.empty()) {
+    std::string f;
+    for (const auto& x : scope.filters) f += (f.empty() ? "" : ", ") + x.text();
+    std::printf("filters: %s\n", f.c_str());
+  }
+  std::printf("records: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
               static_cast<unsigned long long>(total.records),
               static_cast<unsigned long long>(total.unpriced),
               static_cast<long long>(total.input_tokens),
@@ -564,6 +577,9 @@ void add_summary(CLI::App& app, int& rc) {
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");
+  cmd->add_option("--filter", o->filters,
+                  "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must "
+                  "hold): the summary of those records");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }

@@ -307,6 +307,18 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
 
   r = run("summary --db " + db + " --period 2026-09 --format json");
   EXPECT_NE(r.out.find(R"("change_percent")"), std::string::npos) << r.out;
+  // The summary of some records: every figure is of them, the previous period's too.
+  r = run("summary --db " + db + " --period 2026-09 --filter project=search --format json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  const auto search = nlohmann::json::parse(r.out);
+  EXPECT_EQ(search["filters"], nlohmann::json::array({"project=search"}));
+  EXPECT_EQ(search["top_projects"].size(), 1u) << r.out;
+  EXPECT_EQ(search["top_projects"][0]["total_cost"], search["total_cost"]) << r.out;
+  EXPECT_LT(
+      search["previous"]["records"].get<int>(),
+      nlohmann::json::parse(
+          run("summary --db " + db + " --period 2026-09 --format json").out)["previous"]["records"]
+          .get<int>());
   // Quarters, years and day ranges, each against the one before (the calendar one before, or the
   // same number of days); to-date periods against as many days from the previous one's start,
   // never reaching into the current one (month-to-date on March 31st: February, not into March).
