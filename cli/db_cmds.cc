@@ -264,8 +264,8 @@ Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads), 
 CSV with a header row whose columns map by name in any case, spaces or hyphens for underscores
 (id, timestamp, provider, model, organization_id, project_id, user_id, api_flavor, service_tier,
 batch, any usage key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
-key=value;key=value, usage, body or metadata as a JSON object; quoted fields may span lines).
-The time is "timestamp", else created_at or start_time; a record without one is dated and priced
+key=value;key=value, usage, body or metadata as a JSON object; quoted fields may span lines;
+separated by commas, else tabs, else semicolons, as the header is). The time is "timestamp", else created_at or start_time; a record without one is dated and priced
 at the ingest time (--as-of), and a note says how many were. Gzip, zstd and zlib files are read
 directly. Records are keyed by id, or by a content hash: ingesting a file twice stores nothing
 new. A record whose model has no price is stored as unpriced with the reason (never as $0), and

@@ -220,6 +220,13 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
       "b.csv");
   ASSERT_FALSE(bom.has_value());
   EXPECT_EQ(bom.status().message(), "b.csv:3: field \"spend\": expected a number, got \"x\"");
+  // A ';' or tab separator is read from the header (a decimal comma is still not a number).
+  auto semi = parse_series_csv("Datum;Kosten\n2025-01-01;5\n2025-01-02;6\n", "s.csv");
+  ASSERT_TRUE(semi.has_value()) << semi.status().to_string();
+  EXPECT_EQ(semi->values, (std::vector<double>{5, 6}));
+  auto tab = parse_series_csv("date\tvalue\n2025-01-01\t5\n2025-01-02\t6,5\n", "t.tsv");
+  ASSERT_FALSE(tab.has_value());
+  EXPECT_EQ(tab.status().message(), "t.tsv:3: field \"value\": expected a number, got \"6,5\"");
   auto quoted = parse_series_csv("\"date\",\"value\"\n2025-01-01,\"5\"\n2025-01-02, 6 \n", "q.csv");
   ASSERT_TRUE(quoted.has_value()) << quoted.status().to_string();
   EXPECT_EQ(quoted->values, (std::vector<double>{5, 6}));

@@ -547,6 +547,22 @@ TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
   // The untimed record is on the ingest time's day (ingest_text's 2026-10-01).
   EXPECT_EQ(days, (std::vector<std::string>{"2026-09-01 Search", "2026-09-02 ", "2026-09-03 ",
                                             "2026-10-01 "}));
+  // Spreadsheets in comma-decimal locales separate with ';', and TSV with tabs: the header says.
+  s = ingest_text(*store,
+                  "id;timestamp;provider;model;input_tokens;tag:Team\n"
+                  "s1;2026-09-04T10:00:00Z;openai;gpt-4o;1000;\"a;b\"\n",
+                  "excel.csv");
+  EXPECT_EQ(counts(s), "read 1, stored 1, duplicates 0, rejected 0");
+  s = ingest_text(*store,
+                  "id\ttimestamp\tprovider\tmodel\tinput_tokens\ttag:Team\n"
+                  "t1\t2026-09-05T10:00:00Z\topenai\tgpt-4o\t1000\tx,y\n",
+                  "export.tsv", nullptr, "2026-10-01T00:00:00Z", 7);
+  EXPECT_EQ(counts(s), "read 1, stored 1, duplicates 0, rejected 0");
+  rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(rows->back().keys, (std::vector<std::string>{"2026-10-01", ""}));
+  EXPECT_EQ((*rows)[3].keys, (std::vector<std::string>{"2026-09-04", "a;b"}));
+  EXPECT_EQ((*rows)[4].keys, (std::vector<std::string>{"2026-09-05", "x,y"}));
   // Two columns that name one key leave no way to tell which holds it: the run stops.
   ingest::IngestOptions opt;
   opt.catalog = &pricing::Catalog::builtin();

@@ -39,10 +39,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The fields of one CSV line (RFC 4180 quoting: "1,000" is one field), each trimmed of spaces;
-// nullopt when a quote does not close.
-std::optional<std::vector<std::string>> split_csv(std::string_view line) {
+// The fields of one CSV line (RFC 4180 quoting: "1,000" is one field) split at `separator`, each
+// trimmed of spaces; nullopt when a quote does not close.
+std::optional<std::vector<std::string>> split_csv(std::string_view line, char separator) {
   util::CsvSplitter csv;
+  csv.set_separator(separator);
   csv.start(line);
   if (csv.open()) return std::nullopt;
   std::vector<std::string> cells = std::move(csv.fields());
@@ -343,7 +344,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   };
   std::string_view line;
   if (!next_line(line)) return invalid_argument(src + ": empty file; expected a header date,value");
-  const auto header_cells = split_csv(line);
+  const char separator = util::csv_separator(line);
+  const auto header_cells = split_csv(line, separator);
   if (!header_cells) {
     return invalid_argument(src + ":" + std::to_string(line_no) +
                             ": unterminated quote in the header");
@@ -387,7 +389,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   bool exact_ok = true;
   SeriesOrigin origin{src, {}, date_name, value_name};
   while (next_line(line)) {
-    const auto split = split_csv(line);
+    const auto split = split_csv(line, separator);
     const auto where = src + ":" + std::to_string(line_no) + ": ";
     if (!split) return invalid_argument(where + "unterminated quoted field");
     const std::vector<std::string>& cells = *split;

@@ -429,6 +429,7 @@ class Pipeline {
       csv_text_.push_back('\n');
       csv_text_.append(line);
     } else {
+      if (header_.empty()) csv_.set_separator(util::csv_separator(line));
       csv_.start(line);
       csv_text_.assign(line);
       csv_first_ = line_no;

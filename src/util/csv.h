@@ -12,6 +12,8 @@ namespace costops::util {
 // the next).
 class CsvSplitter {
  public:
+  // The field separator: ',' unless set (a header's, see csv_separator).
+  void set_separator(char c) { separator_ = c; }
   // Starts a record with its first line.
   void start(std::string_view line) {
     drop();
@@ -53,7 +55,7 @@ class CsvSplitter {
         }
       } else if (c == '"' && field_.empty() && !was_quoted_) {
         quoted_ = was_quoted_ = true;
-      } else if (c == ',') {
+      } else if (c == separator_) {
         fields_.push_back(std::move(field_));
         field_.clear();
         was_quoted_ = false;
@@ -66,6 +68,21 @@ class CsvSplitter {
   std::vector<std::string> fields_;
   std::string field_;
   bool quoted_ = false, was_quoted_ = false;
+  char separator_ = ',';
 };
+
+// The separator of a CSV file, from its header line: ',' when the header has one outside quotes,
+// else a tab, else ';' (spreadsheets in locales whose decimal mark is a comma write ';').
+inline char csv_separator(std::string_view header) {
+  bool quoted = false, tab = false, semicolon = false;
+  for (char c : header) {
+    if (c == '"') quoted = !quoted;
+    if (quoted) continue;
+    if (c == ',') return ',';
+    tab |= c == '\t';
+    semicolon |= c == ';';
+  }
+  return tab ? '\t' : semicolon ? ';' : ',';
+}
 
 }  // namespace costops::util
