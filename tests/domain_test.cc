@@ -8,6 +8,7 @@
 
 #include "costops/domain/aggregate.h"
 #include "costops/domain/decimal.h"
+#include "costops/domain/json_text.h"
 #include "costops/domain/money.h"
 #include "costops/domain/time.h"
 #include "costops/domain/units.h"
@@ -157,6 +158,29 @@ TEST(FilterTest, PatternsMatchWholeValues) {
   EXPECT_FALSE(accepts("model!=gpt-*", "gpt-4o"));
   EXPECT_FALSE(Filter::parse("model").has_value());
   EXPECT_FALSE(Filter::parse("!=x").has_value());
+}
+
+// JSON text is valid UTF-8 whatever the input was: a rejected line's text may hold any bytes, and
+// a message cut to a length must not cut a character in two.
+TEST(JsonTextTest, StringsAreValidUtf8) {
+  auto quoted = [](std::string_view s) {
+    std::string out;
+    append_json_string(out, s);
+    return out;
+  };
+  EXPECT_EQ(quoted("gpt-4o"), "\"gpt-4o\"");
+  EXPECT_EQ(quoted("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  EXPECT_EQ(quoted("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");  // 2, 3 and 4 bytes kept
+  EXPECT_EQ(quoted("a\xff"
+                   "b"),
+            "\"a\\ufffdb\"");                                      // not UTF-8
+  EXPECT_EQ(quoted("\xc3"), "\"\\ufffd\"");                        // cut short
+  EXPECT_EQ(quoted("\xc0\xaf"), "\"\\ufffd\\ufffd\"");             // overlong '/'
+  EXPECT_EQ(quoted("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
+  EXPECT_EQ(utf8_prefix("caf\xc3\xa9", 4), "caf");
+  EXPECT_EQ(utf8_prefix("caf\xc3\xa9", 5), "caf\xc3\xa9");
+  EXPECT_EQ(utf8_prefix("abc", 10), "abc");
 }
 
 TEST(MoneyTest, SameCurrencyAddsDifferentCurrenciesDoNot) {

@@ -547,6 +547,16 @@ TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
   // The untimed record is on the ingest time's day (ingest_text's 2026-10-01).
   EXPECT_EQ(days, (std::vector<std::string>{"2026-09-01 Search", "2026-09-02 ", "2026-09-03 ",
                                             "2026-10-01 "}));
+  // A column the record reads must be UTF-8 text; one it does not read may hold any bytes.
+  std::vector<ingest::Reject> bad;
+  s = ingest_text(*store,
+                  "id,timestamp,provider,model,input_tokens,notes\n"
+                  "u1,2026-09-06T10:00:00Z,openai,gpt-4o,1000,caf\xe9\n"
+                  "u2,2026-09-06T10:00:00Z,openai,gpt-4o\xe9,1000,x\n",
+                  "latin1.csv", &bad);
+  EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 0, rejected 1");
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].reason, "field \"model\": not UTF-8 text (is the file in another encoding?)");
   // Spreadsheets in comma-decimal locales separate with ';', and TSV with tabs: the header says.
   s = ingest_text(*store,
                   "id;timestamp;provider;model;input_tokens;tag:Team\n"

@@ -533,7 +533,7 @@ class Pipeline {
         }) == header_.end()) {
       return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
                               ": the CSV header has no \"model\" (or \"body\") column, got \"" +
-                              std::string(text.substr(0, 80)) +
+                              std::string(utf8_prefix(text, 80)) +
                               "\" (not CSV? --format names the input's format)");
     }
     return Status::ok();
@@ -559,6 +559,12 @@ class Pipeline {
       const std::string& k = header_[i];
       const std::string& v = cells[i];
       if (v.empty()) continue;
+      // (A column the record does not read may hold any bytes: its text is not kept.)
+      if ((one_line_column(k) || k == "usage" || k == "body" || k == "metadata") && !is_utf8(v)) {
+        return reject(line_no,
+                      "field \"" + k + "\": not UTF-8 text (is the file in another encoding?)",
+                      text);
+      }
       if (k.starts_with("tag:") || k.starts_with("tags.")) {
         field(tags, k.substr(k.find_first_of(":.") + 1));
         append_json_string(tags, v);
@@ -580,7 +586,7 @@ class Pipeline {
         if (!json_object_text(v)) {
           return reject(line_no,
                         "field \"" + k + "\": expected a JSON object in the cell, got \"" +
-                            v.substr(0, 40) + (v.size() > 40 ? "...\"" : "\""),
+                            std::string(utf8_prefix(v, 40)) + (v.size() > 40 ? "...\"" : "\""),
                         text);
         }
         field(j, k);
@@ -895,7 +901,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       ++p.stats_.read;
       on_reject(Reject{std::string(source), 1,
                        "not a JSON list of records (or {\"records\": [...]})",
-                       whole.substr(0, 200)});
+                       std::string(utf8_prefix(whole, 200))});
       ++p.stats_.rejected;
     } else {
       // Each record is reported (and stored) by the line its element begins on.

@@ -10,7 +10,14 @@ namespace costops {
 
 /// Appends {"input_tokens":1200,...}: non-zero counts in registry order.
 void append_usage_json(std::string& out, const Usage& usage);
-/// Appends `s` as a JSON string literal (quoted, escaped).
+/// Appends `s` as a JSON string literal (quoted, escaped). Bytes that are not UTF-8 (a byte no
+/// sequence starts or continues, a sequence cut short, overlong or a surrogate) are written as
+/// \ufffd each, so the literal is valid JSON whatever `s` holds.
 void append_json_string(std::string& out, std::string_view s);
+/// Whether `s` is well-formed UTF-8 (RFC 3629).
+bool is_utf8(std::string_view s);
+/// The longest prefix of `s` of at most `max` bytes that does not cut a UTF-8 sequence (for
+/// messages that quote the start of an input).
+std::string_view utf8_prefix(std::string_view s, size_t max);
 
 }  // namespace costops
