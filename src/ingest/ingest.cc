@@ -69,19 +69,27 @@ bool usage_column(std::string_view k) {
          k == "cached_tokens" || k == "reasoning_tokens" || k == "total_tokens";
 }
 
+// Whether a CSV column is one tag: tag:KEY or tags.KEY.
+bool tag_column(std::string_view k) { return k.starts_with("tag:") || k.starts_with("tags."); }
+
+// Whether a CSV column holds a JSON object: usage, a response body or metadata.
+bool json_column(std::string_view k) { return k == "usage" || k == "body" || k == "metadata"; }
+
 // Whether a CSV column holds one line: a record key read as text, a usage count, a tag or batch.
 // JSON cells and the columns a record does not read (prompt text) may hold line breaks.
 bool one_line_column(std::string_view k) {
-  return k.starts_with("tag:") || k.starts_with("tags.") || k == "tags" || k == "batch" ||
-         usage_column(k) || one_line_record_key(k);
+  return tag_column(k) || k == "tags" || k == "batch" || usage_column(k) || one_line_record_key(k);
 }
+
+// Whether the record reads a CSV column (the others, such as prompt text, are ignored).
+bool read_column(std::string_view k) { return one_line_column(k) || json_column(k); }
 
 // A CSV header cell as the record key it names: trimmed, and but for a tag column in lower case
 // with spaces and hyphens as underscores ("Input Tokens" is input_tokens, "startTime" start_time).
 std::string column_name(std::string_view c) {
   while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.remove_suffix(1);
   while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
-  if (c.starts_with("tag:") || c.starts_with("tags.")) return std::string(c);
+  if (tag_column(c)) return std::string(c);
   std::string k(c);
   for (char& ch : k) {
     ch = ch == ' ' || ch == '-' ? '_'
@@ -518,7 +526,7 @@ class Pipeline {
     for (auto& c : header_) c = column_name(c);
     for (size_t i = 0; i < header_.size(); ++i) {
       const std::string& k = header_[i];
-      if (!one_line_column(k) && k != "usage" && k != "body" && k != "metadata") continue;
+      if (!read_column(k)) continue;
       for (size_t j = 0; j < i; ++j) {
         if (header_[j] == k) {
           return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
@@ -560,12 +568,12 @@ class Pipeline {
       const std::string& v = cells[i];
       if (v.empty()) continue;
       // (A column the record does not read may hold any bytes: its text is not kept.)
-      if ((one_line_column(k) || k == "usage" || k == "body" || k == "metadata") && !is_utf8(v)) {
+      if (read_column(k) && !is_utf8(v)) {
         return reject(line_no,
                       "field \"" + k + "\": not UTF-8 text (is the file in another encoding?)",
                       text);
       }
-      if (k.starts_with("tag:") || k.starts_with("tags.")) {
+      if (tag_column(k)) {
         field(tags, k.substr(k.find_first_of(":.") + 1));
         append_json_string(tags, v);
       } else if (k == "tags") {
@@ -582,7 +590,7 @@ class Pipeline {
           }
           start = end + 1;
         }
-      } else if (k == "usage" || k == "body" || k == "metadata") {
+      } else if (json_column(k)) {
         if (!json_object_text(v)) {
           return reject(line_no,
                         "field \"" + k + "\": expected a JSON object in the cell, got \"" +
