@@ -78,6 +78,10 @@ inline constexpr const char* kPeriodHelp =
     "today, yesterday, last-7-days, last-30-days (default), month-to-date, quarter-to-date, "
     "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all";
 
+/// The --filter option's help, as query, summary, report and forecast take it.
+inline constexpr const char* kFilterHelp =
+    "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must hold)";
+
 /// Why filters may have matched nothing: for each of `filters` whose value no stored record has,
 /// "no stored record has KEY=VALUE (did you mean V?)", or with the key's values when none differs
 /// from it only in case (up to 10 of them); "; "-joined, empty when every value exists. With

@@ -406,9 +406,7 @@ Examples:
                   "day's start in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
-  cmd->add_option(
-      "--filter", o->filters,
-      "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must hold)");
+  cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz,
                   "Time zone for hour/day/week/month buckets: an IANA name (default UTC)");
   cmd->add_option("--format", o->format, "table, json or csv")
@@ -540,11 +538,7 @@ int run_summary(SummaryCmd& o) {
         bucket_label(GroupKey::Kind::kDay, *period->to - std::chrono::microseconds{1}, *zone)
             .c_str());
   std::printf("\n");
-  if (!o.filters.empty()) {
-    std::string f;
-    for (const auto& x : scope.filters) f += (f.empty() ? "" : ", ") + x.text();
-    std::printf("filters: %s\n", f.c_str());
-  }
+  if (!o.filters.empty()) std::printf("filters: %s\n", filters_text(scope.filters).c_str());
   std::printf("records: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
               static_cast<unsigned long long>(total.records),
               static_cast<unsigned long long>(total.unpriced),
@@ -579,8 +573,7 @@ void add_summary(CLI::App& app, int& rc) {
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");
   cmd->add_option("--filter", o->filters,
-                  "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must "
-                  "hold): the summary of those records");
+                  std::string(kFilterHelp) + ": the summary of those records");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }

@@ -43,10 +43,7 @@ struct SeriesSource {
                    "an offset");
     cmd.add_option("--to", to,
                    "Stored data: day after the last (exclusive; default: tomorrow), as --from");
-    cmd.add_option(
-        "--filter", filters,
-        "Stored data: KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; "
-        "all must hold)");
+    cmd.add_option("--filter", filters, std::string("Stored data: ") + kFilterHelp);
     cmd.add_option("--tz", tz, "Stored data: the time zone whose days are summed (default UTC)");
     cmd.add_option("--currency", currency,
                    "Stored data: the currency to follow (default: the only one present)");

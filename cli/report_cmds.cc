@@ -162,9 +162,7 @@ Examples:
       "YYYY-MM-DD (in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
   cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");
-  cmd->add_option(
-      "--filter", o->filters,
-      "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must hold)");
+  cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");
   cmd->add_option("--format", o->format, "csv, json, jsonl, markdown (default) or html");
   cmd->add_option("--output", o->output, "File to write (default stdout)");

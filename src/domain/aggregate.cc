@@ -83,6 +83,12 @@ bool Filter::matches(std::string_view v) const {
   return v.size() >= p.size() && v.ends_with(p);
 }
 
+std::string filters_text(const std::vector<Filter>& filters) {
+  std::string s;
+  for (const auto& f : filters) s += (s.empty() ? "" : ", ") + f.text();
+  return s;
+}
+
 Result<Filter> Filter::parse(std::string_view t) {
   const auto eq = t.find('=');
   if (eq == std::string_view::npos)

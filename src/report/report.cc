@@ -98,8 +98,7 @@ std::string period_text(const Report& r) {
 }
 
 std::string filters_text(const Report& r) {
-  std::string s;
-  for (const auto& f : r.filters) s += (s.empty() ? "" : ", ") + f.text();
+  const std::string s = costops::filters_text(r.filters);
   return s.empty() ? "none" : s;
 }
 

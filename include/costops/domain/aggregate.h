@@ -57,6 +57,9 @@ struct Filter {
   bool accepts(std::string_view v) const { return matches(v) != negated; }
 };
 
+/// The filters as parse reads them, joined with ", " ("" when none).
+std::string filters_text(const std::vector<Filter>& filters);
+
 struct AggregateQuery {
   std::vector<GroupKey> group_by;
   std::vector<Filter> filters;    // all must hold
