@@ -80,7 +80,8 @@ inline constexpr const char* kPeriodHelp =
 
 /// The --filter option's help, as query, summary, report and forecast take it.
 inline constexpr const char* kFilterHelp =
-    "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable; all must hold)";
+    "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable: one of a key's = "
+    "values, none of its != values, and every key)";
 
 /// Why filters may have matched nothing: for each of `filters` whose value no stored record has,
 /// "no stored record has KEY=VALUE (did you mean V?)", or with the key's values when none differs

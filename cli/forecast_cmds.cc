@@ -1368,7 +1368,8 @@ void add_budget(CLI::App& app, int& rc) {
                 "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY or FROM..TO");
   a->add_option("--filter", add->filters,
                 "Scope: KEY=VALUE or KEY!=VALUE (provider, model, organization, project, user, "
-                "tag:KEY; a * in VALUE matches any run; repeatable; default all spend)");
+                "tag:KEY; a * in VALUE matches any run; repeatable: one of a key's = values, none "
+                "of its != values, and every key; default all spend)");
   a->add_option("--thresholds", add->thresholds, "Alert thresholds in percent (default 50,80,100)");
   add_db_to(*a, add->db);
   a->callback([add, &rc] { rc = run_budget_add(*add); });

@@ -366,16 +366,25 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
       << r.out;
   EXPECT_NE(r.out.find("\"anthropic\",USD,"), std::string::npos) << r.out;
   // A * in a filter value matches any run of characters.
+  auto first_column = [](const std::string& csv) {  // the quoted keys of a query's CSV rows
+    std::vector<std::string> keys;
+    for (size_t at = csv.find("\n\""); at != std::string::npos; at = csv.find("\n\"", at + 1))
+      keys.push_back(csv.substr(at + 2, csv.find('"', at + 2) - at - 2));
+    return keys;
+  };
   r = run("query --db " + db + " --group-by model --filter 'model=gpt-4*' --format csv");
   EXPECT_EQ(r.rc, 0) << r.err;
-  std::vector<std::string> models;
-  for (size_t at = r.out.find("\n\""); at != std::string::npos; at = r.out.find("\n\"", at + 1)) {
-    models.push_back(r.out.substr(at + 2, r.out.find('"', at + 2) - at - 2));
-  }
-  EXPECT_EQ(models, (std::vector<std::string>{"gpt-4.1", "gpt-4o", "gpt-4o-mini"})) << r.out;
+  EXPECT_EQ(first_column(r.out), (std::vector<std::string>{"gpt-4.1", "gpt-4o", "gpt-4o-mini"}))
+      << r.out;
   r = run("query --db " + db + " --group-by provider --filter 'provider!=openai' --format csv");
   EXPECT_EQ(r.out.find("\"openai\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"anthropic\""), std::string::npos) << r.out;
+  // Filters of one key take any of their values; != ones leave theirs out.
+  r = run("query --db " + db +
+          " --group-by model --filter 'model=gpt-4*' --filter model=o3 --filter model!=gpt-4o "
+          "--format csv");
+  EXPECT_EQ(first_column(r.out), (std::vector<std::string>{"gpt-4.1", "gpt-4o-mini", "o3"}))
+      << r.out;
   r = run("query --db " + db + " --filter 'model=gtp-*'");
   EXPECT_NE(r.err.find("note: no stored record has model=gtp-* (model values: "), std::string::npos)
       << r.err;

@@ -10,6 +10,7 @@
 #include "costops/domain/decimal.h"
 #include "costops/domain/json_text.h"
 #include "costops/domain/money.h"
+#include "costops/domain/records.h"
 #include "costops/domain/time.h"
 #include "costops/domain/units.h"
 #include "test_util.h"
@@ -158,6 +159,47 @@ TEST(FilterTest, PatternsMatchWholeValues) {
   EXPECT_FALSE(accepts("model!=gpt-*", "gpt-4o"));
   EXPECT_FALSE(Filter::parse("model").has_value());
   EXPECT_FALSE(Filter::parse("!=x").has_value());
+}
+
+// Filters combine by key: one of a key's KEY=VALUE filters, none of its KEY!=VALUE ones, and every
+// key filtered.
+TEST(FilterTest, FiltersCombineByKey) {
+  auto passes = [](std::vector<const char*> texts, const char* provider, const char* model,
+                   const char* team = "") {
+    AggregateQuery q;
+    for (const char* t : texts) q.filters.push_back(*Filter::parse(t));
+    UsageRecord r;
+    r.provider = provider;
+    r.model = model;
+    if (*team != '\0') r.tags = {{"team", team}};
+    return matches(r, q);
+  };
+  const std::vector<const char*> two = {"provider=openai", "provider=anthropic"};
+  EXPECT_TRUE(passes(two, "openai", "gpt-4o"));
+  EXPECT_TRUE(passes(two, "anthropic", "claude-3"));
+  EXPECT_FALSE(passes(two, "google", "gemini"));
+  // A key's != filters all hold, beside its = ones.
+  const std::vector<const char*> but = {"model=claude-*", "model!=*haiku*", "model!=*opus*"};
+  EXPECT_TRUE(passes(but, "anthropic", "claude-sonnet-4"));
+  EXPECT_FALSE(passes(but, "anthropic", "claude-haiku-4"));
+  EXPECT_FALSE(passes(but, "anthropic", "claude-opus-4"));
+  EXPECT_FALSE(passes(but, "openai", "gpt-4o"));
+  // Different keys must all hold, a tag included (an absent tag is the empty value).
+  const std::vector<const char*> keys = {"provider=openai", "tag:team=a", "provider=google",
+                                         "tag:team=b"};
+  EXPECT_TRUE(passes(keys, "google", "gemini", "b"));
+  EXPECT_FALSE(passes(keys, "google", "gemini", "c"));
+  EXPECT_FALSE(passes(keys, "anthropic", "claude-3", "a"));
+  EXPECT_FALSE(passes(keys, "openai", "gpt-4o"));
+  EXPECT_TRUE(passes({"tag:team!=a", "tag:team!=b"}, "openai", "gpt-4o"));
+
+  const auto groups = group_filters({*Filter::parse("model=a"), *Filter::parse("tag:x=1"),
+                                     *Filter::parse("model!=b"), *Filter::parse("model=c")});
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].key.name(), "model");
+  EXPECT_EQ(filters_text(groups[0].any_of), "model=a, model=c");
+  EXPECT_EQ(filters_text(groups[0].none_of), "model!=b");
+  EXPECT_EQ(groups[1].key.name(), "tag:x");
 }
 
 // JSON text is valid UTF-8 whatever the input was: a rejected line's text may hold any bytes, and

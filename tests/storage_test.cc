@@ -190,8 +190,15 @@ TEST_P(StoreTest, SampleIngestIsIdempotentAndSqlEqualsInMemory) {
     days_not.filters = {*Filter::parse("provider!=openai"), *Filter::parse("model!=*-pro"),
                         *Filter::parse("project!=nowhere")};
     records_not.filters = {*Filter::parse("tag:env!=prod"), *Filter::parse("user!=*1*")};
-    for (const AggregateQuery* query :
-         {&by_days, &by_records, &days_like, &records_like, &days_not, &records_not}) {
+    // And several filters of one key: either value, a pattern but a value, two tags' values.
+    AggregateQuery days_any = by_days, records_any = by_records;
+    days_any.filters = {*Filter::parse("provider=openai"),    *Filter::parse("project=search"),
+                        *Filter::parse("provider=anthropic"), *Filter::parse("model=*-4o*"),
+                        *Filter::parse("model=claude-*"),     *Filter::parse("model!=gpt-4o")};
+    records_any.filters = {*Filter::parse("tag:team=team-data"), *Filter::parse("tag:team=*cx"),
+                           *Filter::parse("user!=*1*"), *Filter::parse("user!=*2*")};
+    for (const AggregateQuery* query : {&by_days, &by_records, &days_like, &records_like, &days_not,
+                                        &records_not, &days_any, &records_any}) {
       auto sql = store->aggregate(*query);
       ASSERT_TRUE(sql.has_value()) << sql.status_or_ok().to_string();
       auto mem = engine::Aggregator::run(*query, all);

@@ -1,5 +1,6 @@
 #include "costops/domain/aggregate.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "costops/domain/records.h"
@@ -83,6 +84,17 @@ bool Filter::matches(std::string_view v) const {
   return v.size() >= p.size() && v.ends_with(p);
 }
 
+std::vector<FilterGroup> group_filters(const std::vector<Filter>& filters) {
+  std::vector<FilterGroup> groups;
+  for (const auto& f : filters) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const FilterGroup& g) { return g.key == f.key; });
+    if (it == groups.end()) it = groups.insert(groups.end(), FilterGroup{f.key, {}, {}});
+    (f.negated ? it->none_of : it->any_of).push_back(f);
+  }
+  return groups;
+}
+
 std::string filters_text(const std::vector<Filter>& filters) {
   std::string s;
   for (const auto& f : filters) s += (s.empty() ? "" : ", ") + f.text();
@@ -162,8 +174,19 @@ bool matches(const UsageRecord& r, const AggregateQuery& q) {
   // unpriced_only is a property of the stored record, checked by the callers that have it.
   if (q.from && r.timestamp < *q.from) return false;
   if (q.to && r.timestamp >= *q.to) return false;
-  for (const auto& f : q.filters)
-    if (!f.accepts(group_value(r, f.key))) return false;
+  // Each filter is looked at with the others of its key (FilterGroup), without building groups
+  // per record: a negated one that matches leaves the record out, and so does a KEY=VALUE one
+  // when no KEY=VALUE filter of its key matches.
+  for (const auto& f : q.filters) {
+    const std::string v = group_value(r, f.key);
+    if (f.negated) {
+      if (f.matches(v)) return false;
+      continue;
+    }
+    if (std::none_of(q.filters.begin(), q.filters.end(),
+                     [&](const Filter& g) { return !g.negated && g.key == f.key && g.matches(v); }))
+      return false;
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "storage/sql_common.h"
 
+#include <algorithm>
 #include <cassert>
 #include <nlohmann/json.hpp>
 
@@ -133,23 +134,43 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
   if (q.to)
     conds.push_back((rollup ? "day < " : "ts < ") +
                     param(q.to->time_since_epoch().count() / (rollup ? kUsPerDay : 1)));
-  for (const auto& f : q.filters) {
-    if (f.key.kind == GroupKey::Kind::kTag) {
-      out->params.push_back(d.tag_param(f.key.tag));
-      const std::string value = d.tag_value(static_cast<int>(out->params.size()));
-      const std::string match = f.is_pattern() ? d.glob(value, param(d.glob_param(f.value)))
-                                               : value + " = " + param(f.value);
-      conds.push_back(f.negated ? "NOT (" + match + ")" : match);
-    } else {
-      // The ids of the values the filter matches: none leaves no record, or all when negated.
-      const auto ids = dim_ids(dim_kind(f.key.kind), f);
-      if (ids.empty() && !f.negated) return false;
-      if (ids.empty()) continue;
-      std::string in;
-      for (int64_t id : ids) in += (in.empty() ? "" : ", ") + param(id);
-      conds.push_back(std::string(dim_column(f.key.kind)) + (f.negated ? " NOT" : "") + " IN (" +
-                      in + ")");
+  // Filters combine by key (FilterGroup): one of a key's KEY=VALUE filters and none of its
+  // KEY!=VALUE ones.
+  for (const auto& g : group_filters(q.filters)) {
+    if (g.key.kind == GroupKey::Kind::kTag) {
+      auto tag_match = [&](const Filter& f) {
+        out->params.push_back(d.tag_param(f.key.tag));
+        const std::string value = d.tag_value(static_cast<int>(out->params.size()));
+        return f.is_pattern() ? d.glob(value, param(d.glob_param(f.value)))
+                              : value + " = " + param(f.value);
+      };
+      std::string any;
+      for (const auto& f : g.any_of) any += (any.empty() ? "" : " OR ") + tag_match(f);
+      if (!any.empty()) conds.push_back("(" + any + ")");
+      for (const auto& f : g.none_of) conds.push_back("NOT (" + tag_match(f) + ")");
+      continue;
     }
+    // The ids of the values the filters match: written into the SQL (integers of the dims
+    // table), as a pattern may match more values than a statement takes parameters.
+    auto ids_of = [&](const std::vector<Filter>& filters) {
+      std::vector<int64_t> ids;
+      for (const auto& f : filters) {
+        const auto more = dim_ids(dim_kind(g.key.kind), f);
+        ids.insert(ids.end(), more.begin(), more.end());
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      std::string in;
+      for (int64_t id : ids) in += (in.empty() ? "" : ", ") + std::to_string(id);
+      return in;
+    };
+    if (!g.any_of.empty()) {
+      const std::string in = ids_of(g.any_of);
+      if (in.empty()) return false;  // no stored value matches: no record
+      conds.push_back(std::string(dim_column(g.key.kind)) + " IN (" + in + ")");
+    }
+    if (const std::string in = ids_of(g.none_of); !in.empty())
+      conds.push_back(std::string(dim_column(g.key.kind)) + " NOT IN (" + in + ")");
   }
   where->clear();
   for (size_t i = 0; i < conds.size(); ++i) *where += (i == 0 ? " WHERE " : " AND ") + conds[i];

@@ -60,9 +60,23 @@ struct Filter {
 /// The filters as parse reads them, joined with ", " ("" when none).
 std::string filters_text(const std::vector<Filter>& filters);
 
+/// Filters combine by key, as docker's --filter does: a record passes when, for every key
+/// filtered, its value matches one of the key's KEY=VALUE filters (when it has any) and none of
+/// its KEY!=VALUE filters; different keys must all hold. So "provider=openai" with
+/// "provider=anthropic" keeps the records of both, and "model=claude-*" with "model!=*haiku*"
+/// Claude's but Haiku's.
+struct FilterGroup {
+  GroupKey key;
+  std::vector<Filter> any_of;   // KEY=VALUE: one of them must match (none: no condition)
+  std::vector<Filter> none_of;  // KEY!=VALUE: none of them may match
+};
+
+/// `filters` grouped by key, in the order each key first appears.
+std::vector<FilterGroup> group_filters(const std::vector<Filter>& filters);
+
 struct AggregateQuery {
   std::vector<GroupKey> group_by;
-  std::vector<Filter> filters;    // all must hold
+  std::vector<Filter> filters;    // combined by key (FilterGroup)
   std::optional<Timestamp> from;  // inclusive
   std::optional<Timestamp> to;    // exclusive
   bool unpriced_only = false;     // only records stored without a price
@@ -89,7 +103,7 @@ struct UsageRecord;
 /// The value of `key` for a record: its dimension, tag value or time-bucket label in `tz`
 /// ("" if absent).
 std::string group_value(const UsageRecord& r, const GroupKey& key, const TimeZone& tz = TimeZone());
-/// Whether the record passes every filter and the period.
+/// Whether the record passes the filters (combined by key, as FilterGroup says) and the period.
 bool matches(const UsageRecord& r, const AggregateQuery& q);
 
 }  // namespace costops
