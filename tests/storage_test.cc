@@ -518,6 +518,29 @@ TEST_P(StoreTest, FilterPatternsHaveOneWildcard) {
   }
 }
 
+// A dimension pattern may match more values than a statement takes parameters (PostgreSQL's
+// 65,535; SQLite's 32,766 as built by default, 250,000 as Debian builds it):
+// the matching ids are written into the SQL.
+TEST_P(StoreTest, PatternMatchingManyValues) {
+  COSTOPS_OPEN_STORE(store, "many");
+  constexpr int kUsers = 66000;
+  std::string csv = "id,timestamp,provider,model,input_tokens,user_id\n";
+  for (int i = 0; i < kUsers; ++i) {
+    csv += "r" + std::to_string(i) + ",2026-09-01T10:00:00Z,openai,gpt-4o,1000,u" +
+           std::to_string(i) + "\n";
+  }
+  const auto stats = ingest_text(*store, csv, "users.csv", nullptr, "2026-10-01T00:00:00Z", 10000);
+  EXPECT_EQ(stats.stored, static_cast<uint64_t>(kUsers));
+  AggregateQuery q;
+  q.filters = {*Filter::parse("user=u*"), *Filter::parse("user!=u1*")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value()) << rows.status_or_ok().to_string();
+  ASSERT_EQ(rows->size(), 1u);
+  uint64_t want = 0;
+  for (int i = 0; i < kUsers; ++i) want += std::to_string(i).front() != '1';
+  EXPECT_EQ(rows->front().records, want);
+}
+
 // Gateways and spreadsheets name columns their own way: a CSV header matches by name in any case,
 // with spaces or hyphens for underscores, and the time may be named created_at or start_time
 // (also in JSON: created_at, createdAt, start_time, startTime). A record with no time at all is

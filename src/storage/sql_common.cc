@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "costops/domain/json_text.h"
 #include "costops/storage/store.h"
@@ -348,6 +349,26 @@ Result<int64_t> DimCache::id(int kind, std::string_view value,
   ids_[kind].emplace(std::string(value), *id);
   values_[*id] = std::string(value);
   return *id;
+}
+
+std::vector<std::pair<int, std::string>> DimCache::missing(
+    std::span<const PricedRecord> records) const {
+  std::vector<std::pair<int, std::string>> out;
+  std::unordered_set<std::string_view> seen[kDimKinds];
+  std::string_view values[kDimKinds];
+  for (const auto& r : records) {
+    dim_values(r, values);
+    for (int k = 0; k < kDimKinds; ++k) {
+      if (find(k, values[k]) < 0 && seen[k].insert(values[k]).second)
+        out.emplace_back(k, std::string(values[k]));
+    }
+  }
+  return out;
+}
+
+void DimCache::put(int kind, std::string value, int64_t id) {
+  values_[id] = value;
+  ids_[kind].insert_or_assign(std::move(value), id);
 }
 
 Status DimCache::ids_of(const PricedRecord& r, int64_t ids[kDimKinds], const AddDim& add) const {

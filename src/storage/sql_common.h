@@ -127,6 +127,11 @@ class DimCache {
   /// The id of `value`, inserting it with `insert` (which returns the new id) when new.
   Result<int64_t> id(int kind, std::string_view value,
                      const std::function<Result<int64_t>()>& insert);
+  /// The records' dimension values the cache does not have, each once, as (kind, value), for a
+  /// store that inserts them together.
+  std::vector<std::pair<int, std::string>> missing(std::span<const PricedRecord> records) const;
+  /// Caches a value's id, which the store has just read from the table.
+  void put(int kind, std::string value, int64_t id);
   DimIds lookup() const;
   DimValue names() const;
 
