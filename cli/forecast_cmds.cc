@@ -1112,18 +1112,19 @@ int run_budget_list(const BudgetCmd& o) {
     std::printf("no budgets; add one with: cost-ops budget add NAME --amount N\n");
     return kExitOk;
   }
-  std::printf("%-20s %18s  %-24s %-32s %s\n", "name", "amount", "period", "scope", "thresholds");
+  // The scope last: it is the one column of any length.
+  std::printf("%-20s %18s  %-24s %-14s %s\n", "name", "amount", "period", "thresholds", "scope");
   for (const auto& b : *list) {
-    std::string scope, thresholds;
-    for (const auto& f : b.scope) scope += (scope.empty() ? "" : ", ") + f.text();
+    std::string thresholds;
     for (double t : b.thresholds) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%s%g", thresholds.empty() ? "" : "/", t);
       thresholds += buf;
     }
     const std::string amount = b.amount.to_string() + " " + b.currency;
-    std::printf("%-20s %18s  %-24s %-32s %s%%\n", b.name.c_str(), amount.c_str(), b.period.c_str(),
-                scope.empty() ? "all" : scope.c_str(), thresholds.c_str());
+    const std::string scope = b.scope.empty() ? "all" : filters_text(b.scope);
+    std::printf("%-20s %18s  %-24s %-14s %s\n", b.name.c_str(), amount.c_str(), b.period.c_str(),
+                (thresholds + "%").c_str(), scope.c_str());
   }
   return kExitOk;
 }
