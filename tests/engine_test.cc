@@ -102,6 +102,40 @@ TEST(NormalizerTest, NativeUsageObjectsFollowEachProvidersRules) {
   }
 }
 
+// A count under a near miss of a canonical key or of one the provider's format reads, in an object
+// read as native usage (a typo makes it not canonical), is an error naming it: its tokens would
+// go unpriced. Keys the format reads, totals, another case style of a canonical name and details
+// (objects, lists) are not typos.
+TEST(NormalizerTest, MistypedUsageKeysAreErrors) {
+  Normalizer n(pricing::Catalog::builtin());
+  struct Case {
+    const char* provider;
+    const char* json;
+    const char* want;  // the error's start, or "" when the usage is read
+  } cases[] = {
+      {"openai", R"({"input_tokns": 1000, "output_tokens": 5})",
+       "field \"usage.input_tokns\": unknown usage key; did you mean input_tokens? (the openai "},
+      {"openai", R"({"input_tokens": 1000, "output_tokens": 5, "cache_read_tokns": 4})",
+       "field \"usage.cache_read_tokns\": unknown usage key; did you mean cache_read_tokens?"},
+      {"anthropic", R"({"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokns": 4})",
+       "field \"usage.cache_read_input_tokns\": unknown usage key; did you mean "
+       "cache_read_input_tokens? (the anthropic default usage format does not read it"},
+      // Details the format does not read are not counts.
+      {"google", R"({"promptTokenCount": 7, "promptTokenDetails": [{"tokenCount": 7}]})", ""},
+      {"aws", R"({"inputTokens": 10, "outputTokens": 2, "totalTokens": 12, "totalTokns": 12})", ""},
+      {"openai", R"({"prompt_tokens": 10, "completion_tokens": 2, "queue_time": 0.5})", ""},
+  };
+  for (const auto& c : cases) {
+    auto u = n.usage(c.json, c.provider);
+    if (*c.want == '\0') {
+      EXPECT_TRUE(u.has_value()) << c.json << ": " << u.status_or_ok().to_string();
+      continue;
+    }
+    ASSERT_FALSE(u.has_value()) << c.json;
+    EXPECT_TRUE(u.status().message().starts_with(c.want)) << u.status().message();
+  }
+}
+
 TEST(NormalizerTest, ResponseBodiesYieldModelAndUsage) {
   Normalizer n(pricing::Catalog::builtin());
   auto e = n.body(

@@ -1,10 +1,13 @@
 #include "costops/engine/normalizer.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/normalize_dom.h"
+#include "util/text.h"
 
 namespace costops::engine {
 
@@ -37,6 +40,33 @@ class CanonicalKeys {
     for (const auto& [name, id] : buckets_[k.size()])
       if (name == k) return id;
     return kUnknownKey;
+  }
+  /// The canonical key `k` is most likely a typo of: one within two edits, ignoring case (one
+  /// for a key of up to 9 characters), or "" when none is. Not total_tokens, which is not
+  /// priced, nor a key that `k` spells in another case style (Bedrock's totalTokens): a format's
+  /// own naming, not a typo.
+  std::string_view nearest(std::string_view k) const {
+    auto letters = [](std::string_view s) {
+      std::string out;
+      for (char c : s)
+        if (c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return out;
+    };
+    const size_t most = k.size() < 10 ? 1 : 2;
+    std::string_view best;
+    size_t best_d = most + 1;
+    for (size_t len = k.size() > most ? k.size() - most : 0; len <= k.size() + most; ++len) {
+      if (len >= kMaxLen) break;
+      for (const auto& [name, id] : buckets_[len]) {
+        if (id == kTotalTokensAlias || letters(name) == letters(k)) continue;
+        const size_t d = util::edit_distance(k, name);
+        if (d < best_d) {
+          best_d = d;
+          best = name;
+        }
+      }
+    }
+    return best;
   }
 
  private:
@@ -177,6 +207,33 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
   return u;
 }
 
+// The key `k` of a usage object read with `ex` is most likely a typo of, or "" when none: a
+// canonical key (CanonicalKeys::nearest), or one that `ex` reads at the top of the object, within
+// as many edits ("cache_read_input_tokns" for Anthropic's "cache_read_input_tokens"). A key that
+// is canonical or that `ex` reads is none.
+std::string_view typo_of(const pricing::Extractor& ex, std::string_view k) {
+  const auto& keys = canonical_keys();
+  if (keys.find(k) != kUnknownKey) return {};
+  auto read_key = [](const pricing::ExtractorMapping& m) -> std::string_view {
+    return m.path.empty() || m.path.front().array_match ? std::string_view() : m.path.front().key;
+  };
+  for (const auto& m : ex.mappings)
+    if (read_key(m) == k) return {};
+  if (const std::string_view near = keys.nearest(k); !near.empty()) return near;
+  const size_t most = k.size() < 10 ? 1 : 2;
+  std::string_view best;
+  size_t best_d = most + 1;
+  for (const auto& m : ex.mappings) {
+    const std::string_view name = read_key(m);
+    if (name.empty() || name.size() + most < k.size() || name.size() > k.size() + most) continue;
+    if (const size_t d = util::edit_distance(k, name); d < best_d) {
+      best_d = d;
+      best = name;
+    }
+  }
+  return best;
+}
+
 // How many mappings of `ex` find a value in `obj`; -1 when a required one is missing.
 int fit_score(const pricing::Extractor& ex, element obj) {
   int found = 0;
@@ -195,6 +252,11 @@ int fit_score(const pricing::Extractor& ex, element obj) {
 
 struct Normalizer::Impl {
   std::unordered_map<std::string, const pricing::Provider*, SvHash, std::equal_to<>> providers;
+  // Per usage format, keys of native usage objects that typo_of found to be no typo: formats
+  // repeat their unread counts (Groq's queue_time, ...) on every record.
+  std::unordered_map<const pricing::Extractor*,
+                     std::unordered_set<std::string, SvHash, std::equal_to<>>>
+      plain_keys;
   simdjson::dom::parser parser;  // for usage() and body(); reused across calls
 };
 
@@ -366,6 +428,24 @@ Status detail::usage_from_element(Normalizer& n, element obj, std::string_view p
   }
   auto u = apply_mappings(*ex, obj, where);
   if (!u) return u.status();
+  // A count the format does not read under a near miss of a canonical key or of one it reads is
+  // a typo whose tokens would go unpriced ({"input_tokns": 1000, ...} read as OpenAI's usage has
+  // no input). Objects and lists are details the formats name their own ways.
+  auto& plain = n.impl().plain_keys[ex];  // the format's keys known not to be typos
+  for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
+    if (!field.value.is_number() || plain.contains(field.key)) continue;
+    const std::string_view near = typo_of(*ex, field.key);
+    if (near.empty()) {
+      if (plain.size() >= 1024) plain.clear();  // bounded, whatever keys the input makes up
+      plain.emplace(field.key);
+      continue;
+    }
+    return invalid_argument("field \"" + std::string(where) + "." + std::string(field.key) +
+                            "\": unknown usage key; did you mean " + std::string(near) + "? (the " +
+                            (provider.empty() ? "" : std::string(provider) + " ") + ex->api_flavor +
+                            " usage format does not read it either: its tokens would go "
+                            "unpriced)");
+  }
   *out = *u;
   return Status::ok();
 }

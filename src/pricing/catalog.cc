@@ -6,6 +6,8 @@
 #include <limits>
 #include <shared_mutex>
 
+#include "util/text.h"
+
 namespace costops::pricing {
 
 // ---------------------------------------------------------------------------------------------
@@ -389,24 +391,6 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
 
 namespace {
 
-// Levenshtein distance of a and b, ignoring ASCII case.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      const size_t next = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
-      diag = row[j];
-      row[j] = next;
-    }
-  }
-  return row[b.size()];
-}
-
 // The names `each` offers closest to `name` (up to three at the same distance), none when none
 // is within a third of its length (at least 1).
 template <typename Each>
@@ -415,7 +399,7 @@ std::vector<std::string> closest(std::string_view name, const Each& each) {
   std::vector<std::string> best;
   size_t best_d = std::max<size_t>(1, name.size() / 3);
   each([&](const std::string& candidate) {
-    const size_t d = edit_distance(name, candidate);
+    const size_t d = util::edit_distance(name, candidate);
     if (d > best_d) return;
     if (d < best_d) best.clear();
     best_d = d;

@@ -1,8 +1,11 @@
 // Small text helpers shared by the readers. Private to the library.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace costops::util {
 
@@ -25,6 +28,25 @@ inline size_t drop_leading_bom(char* buf, size_t* have, bool eof, bool* at_start
   std::memmove(buf, buf + bom, *have - bom);
   *have -= bom;
   return bom;
+}
+
+// Levenshtein distance of a and b, ignoring ASCII case: how close a mistyped name is to one
+// that exists, for "did you mean" hints.
+inline size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      const size_t next = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
+      diag = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.size()];
 }
 
 }  // namespace costops::util
