@@ -132,6 +132,15 @@ TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
   ASSERT_FALSE(unknown_key.has_value());
   EXPECT_NE(unknown_key.status().message().find("unknown price key \"bogus_mtok\""),
             std::string::npos);
+  auto typo = Catalog::parse(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "output_mtk": 2}}]}])",
+      "t.json");
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_NE(typo.status().message().find("unknown price key \"output_mtk\" (not in the unit "
+                                         "registry of this cost-ops version; did you mean "
+                                         "output_mtok?)"),
+            std::string::npos)
+      << typo.status().message();
   auto missing = Catalog::load_file("/nonexistent/catalog.json");
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.status().code(), StatusCode::kIoError);

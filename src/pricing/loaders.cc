@@ -8,6 +8,7 @@
 
 #include "costops/pricing/catalog.h"
 #include "util/json_exact.h"
+#include "util/text.h"
 
 extern "C" {
 extern const char costops_builtin_catalog[];
@@ -191,9 +192,21 @@ Result<PriceSet> parse_price_set(const json& j, const std::string& where) {
   std::vector<UnitPrice> prices;
   for (const auto& [k, v] : j.items()) {
     auto u = unit_by_price_key(k);
-    if (!u)
+    if (!u) {
+      // The registry's key it is most likely a typo of (within a third of its length).
+      std::string_view near;
+      size_t near_d = std::max<size_t>(1, k.size() / 3) + 1;
+      for (const auto& unit : kUnits) {
+        if (const size_t d = util::edit_distance(k, unit.price_key); d < near_d) {
+          near_d = d;
+          near = unit.price_key;
+        }
+      }
       return invalid_argument(where + ": unknown price key \"" + k +
-                              "\" (not in the unit registry of this cost-ops version)");
+                              "\" (not in the unit registry of this cost-ops version" +
+                              (near.empty() ? "" : "; did you mean " + std::string(near) + "?") +
+                              ")");
+    }
     auto up = parse_unit_price(*u, v, where + "." + k);
     if (!up) return up.status();
     prices.push_back(std::move(*up));
