@@ -542,9 +542,9 @@ TEST_P(StoreTest, PatternMatchingManyValues) {
 }
 
 // Gateways and spreadsheets name columns their own way: a CSV header matches by name in any case,
-// with spaces or hyphens for underscores, and the time may be named created_at or start_time
-// (also in JSON: created_at, createdAt, start_time, startTime). A record with no time at all is
-// dated at the ingest time and counted as such.
+// with spaces or hyphens for underscores or in camel case, and the time may be named created_at or
+// start_time (also in JSON: created_at, createdAt, start_time, startTime). A record with no time at
+// all is dated at the ingest time and counted as such. A request id keys a record without an id.
 TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
   COSTOPS_OPEN_STORE(store, "names");
   const std::string csv =
@@ -603,19 +603,41 @@ TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
   EXPECT_EQ(rows->back().keys, (std::vector<std::string>{"2026-10-01", ""}));
   EXPECT_EQ((*rows)[3].keys, (std::vector<std::string>{"2026-09-04", "a;b"}));
   EXPECT_EQ((*rows)[4].keys, (std::vector<std::string>{"2026-09-05", "x,y"}));
-  // Two columns that name one key leave no way to tell which holds it: the run stops.
-  ingest::IngestOptions opt;
-  opt.catalog = &pricing::Catalog::builtin();
-  const std::string two = "model,Provider,provider\ngpt-4o,openai,openai\n";
-  std::FILE* f = fmemopen(const_cast<char*>(two.data()), two.size(), "r");
-  auto run = ingest::ingest_stream(
-      f, "two.csv", opt, [](auto) { return Result<ingest::BatchResult>(ingest::BatchResult{}); },
-      [](const ingest::Reject&) {});
-  std::fclose(f);
-  ASSERT_FALSE(run.has_value());
-  EXPECT_EQ(run.status().message(),
-            "two.csv:1: the CSV header names \"provider\" in columns 2 and 3 (names match in any "
+  // Camel case names too (a gateway's export), and a request id keys each record: two requests
+  // alike in content and second are two records.
+  s = ingest_text(*store,
+                  "requestId,createdAt,provider,model,promptTokens,completionTokens,request\n"
+                  "q1,2026-09-07T10:00:00Z,openai,gpt-4o,1000,100,hello\n"
+                  "q2,2026-09-07T10:00:00Z,openai,gpt-4o,1000,100,hello\n",
+                  "camel.csv");
+  EXPECT_EQ(counts(s), "read 2, stored 2, duplicates 0, rejected 0");
+  AggregateQuery day7;
+  day7.from = *parse_timestamp("2026-09-07");
+  day7.to = *parse_timestamp("2026-09-08");
+  rows = store->aggregate(day7);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.007");
+  // A header the run cannot read stops it: two columns that name one key (which holds it?), a
+  // misspelled token count (whose tokens would go unpriced).
+  auto header_error = [](const std::string& text) {
+    ingest::IngestOptions opt;
+    opt.catalog = &pricing::Catalog::builtin();
+    std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+    auto run = ingest::ingest_stream(
+        f, "h.csv", opt, [](auto) { return Result<ingest::BatchResult>(ingest::BatchResult{}); },
+        [](const ingest::Reject&) {});
+    std::fclose(f);
+    return run.has_value() ? std::string("no error") : run.status().message();
+  };
+  EXPECT_EQ(header_error("model,Provider,provider\ngpt-4o,openai,openai\n"),
+            "h.csv:1: the CSV header names \"provider\" in columns 2 and 3 (names match in any "
             "case): which one holds it?");
+  EXPECT_EQ(header_error("model,provider,input_tokns\ngpt-4o,openai,1000\n"),
+            "h.csv:1: the CSV header's column 3 \"input_tokns\" is no usage column (did you mean "
+            "input_tokens?); its tokens would go unpriced");
+  // Beside the column it seems to misspell, it is some other column.
+  EXPECT_EQ(header_error("model,provider,input_tokens,input_token\ngpt-4o,openai,1,2\n"),
+            "no error");
 }
 
 // A UTF-8 byte order mark (PowerShell 5 and Excel's "CSV UTF-8" write one) is not part of the

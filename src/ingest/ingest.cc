@@ -84,20 +84,49 @@ bool one_line_column(std::string_view k) {
 // Whether the record reads a CSV column (the others, such as prompt text, are ignored).
 bool read_column(std::string_view k) { return one_line_column(k) || json_column(k); }
 
-// A CSV header cell as the record key it names: trimmed, and but for a tag column in lower case
-// with spaces and hyphens as underscores ("Input Tokens" is input_tokens, "startTime" start_time).
+// A CSV header cell as the record key it names: trimmed, and but for a tag column in snake case,
+// with spaces and hyphens as underscores and a word break in camel case as one ("Input Tokens" and
+// "inputTokens" are input_tokens, "createdAt" created_at).
 std::string column_name(std::string_view c) {
   while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.remove_suffix(1);
   while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
   if (tag_column(c)) return std::string(c);
-  std::string k(c);
-  for (char& ch : k) {
-    ch = ch == ' ' || ch == '-' ? '_'
-                                : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  std::string k;
+  for (size_t i = 0; i < c.size(); ++i) {
+    const auto ch = static_cast<unsigned char>(c[i]);
+    if (ch == ' ' || ch == '-') {
+      k += '_';
+      continue;
+    }
+    const auto before = i > 0 ? static_cast<unsigned char>(c[i - 1]) : 0;
+    if (std::isupper(ch) && (std::islower(before) || std::isdigit(before))) k += '_';
+    k += static_cast<char>(std::tolower(ch));
   }
-  if (k == "createdat") return "created_at";
-  if (k == "starttime") return "start_time";
   return k;
+}
+
+// The token count column that an unread column `k` most likely misspells (within one edit, or
+// two for a name of 10 or more characters), or "" when none does: its tokens would go unpriced.
+// Only token counts: exports hold other columns a letter from a unit's name ("request").
+std::string_view misspelled_usage_column(std::string_view k) {
+  if (k.find("tok") == std::string_view::npos) return {};
+  const size_t most = k.size() < 10 ? 1 : 2;
+  std::string_view best;
+  size_t best_d = most + 1;
+  auto consider = [&](std::string_view name) {
+    if (!name.ends_with("_tokens") || name.size() + most < k.size() ||
+        name.size() > k.size() + most)
+      return;
+    if (const size_t d = util::edit_distance(k, name); d < best_d) {
+      best_d = d;
+      best = name;
+    }
+  };
+  for (const auto& u : kUnits) consider(u.usage_key);
+  for (std::string_view alias : {"prompt_tokens", "completion_tokens", "cached_tokens",
+                                 "reasoning_tokens"})  // total_tokens is not priced
+    consider(alias);
+  return best;
 }
 
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------
@@ -535,6 +564,17 @@ class Pipeline {
                                   " (names match in any case): which one holds it?");
         }
       }
+    }
+    // A misspelled usage column would be ignored as a column the record does not read.
+    for (size_t i = 0; i < header_.size(); ++i) {
+      if (read_column(header_[i])) continue;
+      const std::string_view near = misspelled_usage_column(header_[i]);
+      if (near.empty() || std::find(header_.begin(), header_.end(), near) != header_.end())
+        continue;
+      return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
+                              ": the CSV header's column " + std::to_string(i + 1) + " \"" +
+                              header_[i] + "\" is no usage column (did you mean " +
+                              std::string(near) + "?); its tokens would go unpriced");
     }
     if (std::find_if(header_.begin(), header_.end(), [](const std::string& c) {
           return c == "model" || c == "body";

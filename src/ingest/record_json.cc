@@ -153,8 +153,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
   UsageRecord& r = *out;
-  element usage, body, other_time;
-  bool has_usage = false, has_body = false;
+  element usage, body, other_time, request_id;
+  bool has_usage = false, has_body = false, has_request_id = false;
   std::string_view other_time_key;
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
@@ -176,6 +176,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       other_time_key = k;
     } else if (k == "id") {
       st = get_scalar_text(f.value, k, &r.id);
+    } else if (k == "request_id" || k == "requestId") {
+      request_id = f.value;
+      has_request_id = f.value.is_string() || f.value.is_number();
     } else if (k == "api_flavor") {
       st = get_string(f.value, k, &r.api_flavor);
     } else if (k == "service_tier") {
@@ -205,6 +208,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     }
     if (!st.is_ok()) return st;
   }
+  // A gateway's request id keys the record when it has no id (else records alike in content
+  // and second would be taken for one).
+  if (r.id.empty() && has_request_id) {
+    COSTOPS_RETURN_IF_ERROR(get_scalar_text(request_id, "request_id", &r.id));
+  }
   if (!r.has_timestamp && !other_time_key.empty()) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
   }
@@ -233,8 +241,8 @@ bool one_line_record_key(std::string_view key) {
   if (is_timestamp_alias(key)) return true;
   // The text keys parse_doc reads.
   static constexpr std::string_view kKeys[] = {
-      "provider",     "provider_id",     "model",      "timestamp", "id",    "api_flavor",
-      "service_tier", "organization_id", "project_id", "user_id",   "source"};
+      "provider",     "provider_id",     "model",      "timestamp", "id",     "api_flavor",
+      "service_tier", "organization_id", "project_id", "user_id",   "source", "request_id"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 
