@@ -97,6 +97,12 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
 /// (ADVICE)", days in the query's time zone.
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice);
 
+/// For each tag:KEY of the query's group keys that no row has a value of (a misspelled or absent
+/// tag), a note on stderr with the tag keys of the latest records (of the last day with spend
+/// whose records have tags, up to 7 days back).
+void note_absent_tags(storage::Store& store, const AggregateQuery& query,
+                      const std::vector<AggregateRow>& rows);
+
 /// An input file opened for reading (`open_input`).
 struct Input {
   std::string name;            // the path, or "stdin" for "-"

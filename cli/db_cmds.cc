@@ -385,6 +385,7 @@ int run_query(QueryCmd& o) {
   }
   print_rows(q, *rows, o.format);
   if (rows->empty()) note_why_empty(**store, q, "without --from and --to the query takes them all");
+  note_absent_tags(**store, q, *rows);
   return kExitOk;
 }
 

@@ -388,6 +388,13 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   r = run("query --db " + db + " --filter 'model=gtp-*'");
   EXPECT_NE(r.err.find("note: no stored record has model=gtp-* (model values: "), std::string::npos)
       << r.err;
+  // So is a tag no record has (tag keys are case-sensitive).
+  r = run("query --db " + db + " --group-by tag:Team");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("note: no record in the query has the tag \"Team\" (tag keys of the "
+                       "latest records: env, team)"),
+            std::string::npos)
+      << r.err;
   // A filter value no record has is said to be one, with the values there are.
   r = run("query --db " + db + " --filter provider=OpenAI");
   EXPECT_EQ(r.rc, 0) << r.err;
