@@ -178,9 +178,10 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
   auto dup =
       parse_series_csv("date,value\n2025-01-01,1\n2025-01-02,5\n2025-01-01,2\n", "spend.csv");
   ASSERT_FALSE(dup.has_value());
-  EXPECT_EQ(
-      dup.status().message(),
-      "spend.csv:4: field \"date\": date 2025-01-01 appears more than once (first on line 2)");
+  EXPECT_EQ(dup.status().message(),
+            "spend.csv:4: field \"date\": date 2025-01-01 appears more than once (first on line "
+            "2); a series has one value per day, week, month, quarter or year (sum the values of a "
+            "day into one row)");
   auto step =
       parse_series_csv("Month,Passengers\n1949-01-01,1\n1949-03-15,2\n1949-02-01,3\n", "air.csv");
   ASSERT_FALSE(step.has_value());
@@ -195,7 +196,8 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
   EXPECT_EQ(make_series({*parse_date("2025-01-01"), *parse_date("2025-01-01")}, {1, 2})
                 .status()
                 .message(),
-            "date 2025-01-01 appears more than once");
+            "date 2025-01-01 appears more than once; a series has one value per day, week, month, "
+            "quarter or year (sum the values of a day into one row)");
   EXPECT_FALSE(parse_series_csv("", "e.csv").has_value());
   // Quoted fields are one field each: a thousands separator is not a value of 1 and a column.
   auto comma = parse_series_csv("date,value\n2025-01-01,5\n2025-01-02,\"1,000\"\n", "q.csv");

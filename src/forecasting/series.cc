@@ -223,7 +223,10 @@ Result<Series> make_series(std::vector<Date> dates, std::vector<double> values,
       if (origin && order[k - 1] < origin->lines.size()) {
         what += " (first on line " + std::to_string(origin->lines[order[k - 1]]) + ")";
       }
-      return fail(i, what);
+      // Hourly values, or a log's rows, are the likely cause: say what a series is.
+      return fail(i, what +
+                         "; a series has one value per day, week, month, quarter or year (sum "
+                         "the values of a day into one row)");
     }
     s.dates.push_back(dates[i]);
     s.values.push_back(values[i]);
