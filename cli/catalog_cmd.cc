@@ -27,10 +27,7 @@ int run_catalog(CatalogCmdOptions& o) {
   if (!o.model.empty()) {
     auto ref = c.resolve(o.provider, o.model);
     if (!ref) {
-      const Status& st = ref.status();
-      report(st.code() == StatusCode::kNotFound
-                 ? Status(st.code(), st.message() + did_you_mean(c, o.provider, o.model))
-                 : st);
+      report(ref.status());  // with the closest names the catalog has
       return kExitFailure;
     }
     const auto& m = *ref->model;

@@ -191,20 +191,6 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   return out;
 }
 
-std::string did_you_mean(const pricing::Catalog& catalog, std::string_view provider,
-                         std::string_view model) {
-  const bool known = provider.empty() || catalog.find_provider(provider) != nullptr;
-  const auto names =
-      known ? catalog.suggest_model(provider, model) : catalog.suggest_provider(provider);
-  if (names.empty()) return "";
-  std::string out = known ? " (did you mean " : " (did you mean provider ";
-  for (size_t i = 0; i < names.size(); ++i) {
-    out += i == 0 ? "" : i + 1 == names.size() ? " or " : ", ";
-    out += names[i];
-  }
-  return out + "?)";
-}
-
 void note_absent_tags(storage::Store& store, const AggregateQuery& query,
                       const std::vector<AggregateRow>& rows) {
   constexpr size_t kShown = 10;

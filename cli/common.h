@@ -52,11 +52,6 @@ Result<std::unique_ptr<storage::Store>> open_db(const std::string& db, storage::
 bool open_store_and_catalog(const std::string& db, storage::OpenMode mode, CatalogOptions& catalog,
                             std::unique_ptr<storage::Store>* store, const pricing::Catalog** cat);
 
-/// " (did you mean A, B or C?)" for a provider the catalog does not know, else for a model it
-/// does not know: the closest names it has (Catalog::suggest_*), or "" when none is close.
-std::string did_you_mean(const pricing::Catalog& catalog, std::string_view provider,
-                         std::string_view model);
-
 /// Adds --db to a subcommand, storing into *db.
 void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db);
 /// A file's text ("" when unreadable).

@@ -79,21 +79,19 @@ std::string default_rejects_path() {
   return base + "/rejects/ingest-" + stamp + ".jsonl";
 }
 
-// Notes the models read without a price, the most records first, with a "did you mean" from the
-// catalog and what prices their records later.
-void note_unpriced_models(const pricing::Catalog& catalog,
-                          std::vector<ingest::UnpricedModel> models) {
+// Notes the models read without a price, the most records first, with why (the catalog's error
+// names the closest models it has) and what prices their records later.
+void note_unpriced_models(std::vector<ingest::UnpricedModel> models) {
   if (models.empty()) return;
   constexpr size_t kShown = 3;
   std::stable_sort(models.begin(), models.end(),
                    [](const auto& a, const auto& b) { return a.records > b.records; });
   for (size_t i = 0; i < models.size() && i < kShown; ++i) {
     const auto& m = models[i];
-    const std::string hint = did_you_mean(catalog, m.provider, m.model);
-    std::fprintf(stderr, "note: no price for %s%s%s (%llu record%s): %s%s\n", m.provider.c_str(),
+    std::fprintf(stderr, "note: no price for %s%s%s (%llu record%s): %s\n", m.provider.c_str(),
                  m.provider.empty() ? "" : "/", m.model.c_str(),
                  static_cast<unsigned long long>(m.records), m.records == 1 ? "" : "s",
-                 m.reason.c_str(), hint.c_str());
+                 m.reason.c_str());
   }
   if (models.size() > kShown) {
     std::fprintf(stderr, "note: %zu more model%s without a price\n", models.size() - kShown,
@@ -233,7 +231,7 @@ int run_ingest(IngestCmd& o) {
                 static_cast<unsigned long long>(total.rejected), store->url().c_str());
     if (in_file) std::printf("rejected records: %s\n", rejects_path.c_str());
   }
-  note_unpriced_models(*catalog, total.unpriced_models);
+  note_unpriced_models(total.unpriced_models);
   if (total.untimed > 0) {
     std::fprintf(stderr,
                  "note: %llu record%s no timestamp (a \"timestamp\" field or column, or "
@@ -636,7 +634,7 @@ int run_reprice(RepriceCmd& o) {
                 static_cast<unsigned long long>(unpriced), static_cast<unsigned long long>(updated),
                 static_cast<unsigned long long>(unpriced - updated));
   }
-  note_unpriced_models(*catalog, std::move(still));
+  note_unpriced_models(std::move(still));
   return kExitOk;
 }
 

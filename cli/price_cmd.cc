@@ -115,11 +115,9 @@ int run_price(PriceOptions& o) {
   constexpr size_t kShownFailures = 3;
   std::vector<std::string> failures;
   if (o.summary) {
-    opt.on_failed = [&](uint64_t line, const Status& st, const UsageRecord* r) {
+    opt.on_failed = [&](uint64_t line, const Status& st, const UsageRecord*) {
       if (failures.size() == kShownFailures) return;
-      const bool unknown = st.code() == StatusCode::kNotFound && r != nullptr;
-      failures.push_back(in->name + ":" + std::to_string(line) + ": " + st.message() +
-                         (unknown ? did_you_mean(**cat, r->provider, r->model) : ""));
+      failures.push_back(in->name + ":" + std::to_string(line) + ": " + st.message());
     };
   }
   auto stats = ingest::price_jsonl(in->plain.get(), stdout, opt);

@@ -103,7 +103,7 @@ TEST(CatalogTest, UnknownProviderOrModelIsAnErrorNamingWhatWasLookedUp) {
 }
 
 // "Did you mean" hints: the closest ids by edit distance ignoring case, ties together (up to
-// three), none when nothing is within a third of the name's length.
+// three), none when nothing is within a third of the name's length. Unknown names' errors say them.
 TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {
   const Catalog& c = Catalog::builtin();
   using V = std::vector<std::string>;
@@ -115,6 +115,16 @@ TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {
   EXPECT_EQ(c.suggest_model("", "claude-sonet-4-5"), V{"claude-sonnet-4-5"});
   EXPECT_EQ(c.suggest_model("openai", "claude-sonet-4-5"), V{});  // not among openai's
   EXPECT_EQ(c.suggest_model("openai", "zzzzzz"), V{});
+  // resolve's errors carry them, the second time from its cache of failures.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(c.resolve("openai", "gpt-4q").status().message(),
+              "unknown model \"gpt-4q\" for provider \"openai\" in catalog built-in (did you "
+              "mean gpt-4 or gpt-4o?)");
+    EXPECT_EQ(c.resolve("opnai", "gpt-4o").status().message(),
+              "unknown provider \"opnai\" in catalog built-in (did you mean provider openai?)");
+    EXPECT_EQ(c.resolve("openai", "zzzzzz").status().message(),
+              "unknown model \"zzzzzz\" for provider \"openai\" in catalog built-in");
+  }
 }
 
 TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {

@@ -306,6 +306,10 @@ const Model* match_model(const Provider& p, std::string_view ref) {
 struct Catalog::Cache {
   mutable std::shared_mutex mu;
   std::unordered_map<std::string, ModelRef, SvHash, std::equal_to<>> map;
+  // Names that resolve to no model, with their error: a log's unknown model fails on every line,
+  // and its "did you mean" takes a search of the catalog. Bounded, whatever names the input has.
+  std::unordered_map<std::string, Status, SvHash, std::equal_to<>> failures;
+  static constexpr size_t kMaxFailures = 4096;
 };
 
 Catalog::Catalog() : cache_(std::make_unique<Cache>()) {}
@@ -316,6 +320,7 @@ Catalog::~Catalog() = default;
 void Catalog::clear_cache() const {
   std::unique_lock lock(cache_->mu);
   cache_->map.clear();
+  cache_->failures.clear();
 }
 
 size_t Catalog::model_count() const {
@@ -353,13 +358,41 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
     std::shared_lock lock(cache_->mu);
     auto it = cache_->map.find(std::string_view(key));
     if (it != cache_->map.end() && it->second.model != nullptr) return it->second;
+    if (auto f = cache_->failures.find(std::string_view(key)); f != cache_->failures.end())
+      return f->second;
   }
   if (model.empty()) return invalid_argument("no model given");
+  auto ref = resolve_uncached(provider, model);
+  std::unique_lock lock(cache_->mu);
+  if (ref) {
+    cache_->map.emplace(key, *ref);
+  } else {
+    if (cache_->failures.size() >= Cache::kMaxFailures) cache_->failures.clear();
+    cache_->failures.emplace(key, ref.status());
+  }
+  return ref;
+}
+
+Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
+                                           std::string_view model) const {
+  // The closest names the catalog has, for an unknown provider or model: " (did you mean a, b
+  // or c?)", or "" when none is close.
+  auto did_you_mean = [&](bool known_provider) {
+    const auto names = known_provider ? suggest_model(provider, model) : suggest_provider(provider);
+    if (names.empty()) return std::string();
+    std::string out = known_provider ? " (did you mean " : " (did you mean provider ";
+    for (size_t i = 0; i < names.size(); ++i) {
+      out += i == 0 ? "" : i + 1 == names.size() ? " or " : ", ";
+      out += names[i];
+    }
+    return out + "?)";
+  };
   ModelRef ref;
   if (!provider.empty()) {
     ref.provider = find_provider(provider);
     if (ref.provider == nullptr)
-      return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_);
+      return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_ +
+                       did_you_mean(false));
     ref.model = match_model(*ref.provider, model);
     for (size_t i = 0; ref.model == nullptr && i < ref.provider->fallback_model_providers.size();
          ++i) {
@@ -372,7 +405,7 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
     }
     if (ref.model == nullptr)
       return not_found("unknown model \"" + std::string(model) + "\" for provider \"" +
-                       ref.provider->id + "\" in catalog " + source_);
+                       ref.provider->id + "\" in catalog " + source_ + did_you_mean(true));
   } else {
     ref.provider = find_provider_for_model(model);
     if (ref.provider != nullptr) ref.model = match_model(*ref.provider, model);
@@ -382,10 +415,8 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
     }
     if (ref.model == nullptr)
       return not_found("unknown model \"" + std::string(model) +
-                       "\" (no provider given) in catalog " + source_);
+                       "\" (no provider given) in catalog " + source_ + did_you_mean(true));
   }
-  std::unique_lock lock(cache_->mu);
-  cache_->map.emplace(key, ref);
   return ref;
 }
 

@@ -235,7 +235,8 @@ class Catalog {
   /// Provider whose model_match accepts `model`. nullptr when none.
   const Provider* find_provider_for_model(std::string_view model) const;
   /// Resolves provider and model names (cached). An empty provider is inferred from the model.
-  /// Errors (kNotFound) name what was looked up.
+  /// Errors (kNotFound, cached too) name what was looked up, and the closest names the catalog
+  /// has (suggest_provider, suggest_model): "... (did you mean gpt-4 or gpt-4o?)".
   Result<ModelRef> resolve(std::string_view provider, std::string_view model) const;
   /// Chooses the prices of `model` for a request at `at` with a service tier and batch flag.
   static SelectedPrice select(const Model& model, Timestamp at, std::string_view service_tier,
@@ -258,6 +259,7 @@ class Catalog {
  private:
   friend struct CatalogBuilder;
   void clear_cache() const;
+  Result<ModelRef> resolve_uncached(std::string_view provider, std::string_view model) const;
 
   std::vector<Provider> providers_;
   CatalogFormat format_ = CatalogFormat::kCostOps;
