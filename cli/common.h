@@ -92,9 +92,15 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
 /// (ADVICE)", days in the query's time zone.
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice);
 
+/// The tag keys of the latest records, sorted: of the last day with spend whose records have
+/// tags, up to 7 days back (a sample: every record's would take a scan of them all).
+std::vector<std::string> latest_tag_keys(storage::Store& store);
+/// "no record RECORDS has the tag \"TAG\" (tag keys of the latest records: ...)", RECORDS as "in
+/// the query".
+std::string absent_tag_hint(std::string_view records, const std::string& tag,
+                            const std::vector<std::string>& keys);
 /// For each tag:KEY of the query's group keys that no row has a value of (a misspelled or absent
-/// tag), a note on stderr with the tag keys of the latest records (of the last day with spend
-/// whose records have tags, up to 7 days back).
+/// tag), a note on stderr: absent_tag_hint with latest_tag_keys.
 void note_absent_tags(storage::Store& store, const AggregateQuery& query,
                       const std::vector<AggregateRow>& rows);
 

@@ -164,6 +164,7 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                      (*store)->url() + "); " +
                      (hint.empty() ? "ingest usage first or use --series" : hint));
   }
+  note_absent_tags(**store, q, *rows);
   const Date running = today(q.time_zone);
   std::vector<NamedSeries> out;
   for (const auto& [key, days] : groups) {
@@ -1078,6 +1079,15 @@ int run_budget_add(const BudgetCmd& o) {
   // (for the dimensions whose values are cheap to list: this runs on every add).
   if (const std::string hint = filter_hint(**store, b.scope, true); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
+  }
+  // A tag's values would take a scan of every record; its key, a look at the latest ones.
+  std::vector<std::string> keys;
+  for (const auto& g : group_filters(b.scope)) {
+    if (g.key.kind != GroupKey::Kind::kTag || g.any_of.empty()) continue;
+    if (keys.empty()) keys = latest_tag_keys(**store);
+    if (keys.empty() || std::find(keys.begin(), keys.end(), g.key.tag) != keys.end()) continue;
+    std::fprintf(stderr, "note: %s\n",
+                 absent_tag_hint("of the latest days", g.key.tag, keys).c_str());
   }
   return kExitOk;
 }

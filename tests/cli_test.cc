@@ -857,6 +857,15 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_EQ(r.out, "budget lower: 1 USD per month\n");
   ASSERT_EQ(run("budget remove lower --db " + db).rc, 0);
   EXPECT_EQ(run("budget add lower --db " + db + " --amount 1 --currency dollars").rc, 2);
+  // A scope's tag key that the latest records do not have is said at once (keys are
+  // case-sensitive).
+  r = run("budget add teams --db " + db + " --amount 1 --filter tag:Team=team-data");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("note: no record of the latest days has the tag \"Team\" (tag keys of the "
+                       "latest records: env, team)"),
+            std::string::npos)
+      << r.err;
+  ASSERT_EQ(run("budget remove teams --db " + db).rc, 0);
   r = run("budget add team --db " + db + " --amount 500 --period month --filter project=search");
   ASSERT_EQ(r.rc, 0) << r.err;
   r = run("budget list --db " + db + " --format json");
