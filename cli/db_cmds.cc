@@ -259,14 +259,15 @@ void add_ingest(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads), a JSON document (a
 list of records, {"records": [...]} or one record), OpenTelemetry GenAI spans (OTLP JSON), or CSV
-with a header row whose columns map by name in any case, spaces or hyphens for underscores (id,
-timestamp, provider, model, organization_id, project_id, user_id, api_flavor, service_tier, batch,
-any usage key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
-key=value;key=value, usage, body or metadata as a JSON object; quoted fields may span lines;
-separated by commas, else tabs, else semicolons, as the header is). The time is "timestamp", else
-created_at or start_time; a record without one is dated and priced at the ingest time (--as-of), and
-a note says how many were. Gzip, zstd and zlib files are read directly. Records are keyed by id, or
-by a content hash: ingesting a file twice stores nothing new. A record whose model has no price is
+with a header row whose columns map by name in any case, spaces or hyphens for underscores, or
+camel case (id, timestamp, provider, model, organization_id, project_id, user_id, api_flavor,
+service_tier, batch, any usage key such as input_tokens or prompt_tokens, tag:KEY columns or a
+"tags" column of key=value;key=value, usage, body or metadata as a JSON object; quoted fields may
+span lines; separated by commas, else tabs, else semicolons, as the header is; a column a letter or
+two from a token count's name stops the run). The time is "timestamp", else created_at or
+start_time; a record without one is dated and priced at the ingest time (--as-of), and a note says
+how many were. Gzip, zstd and zlib files are read directly. Records are keyed by id (else
+request_id), or by a content hash: ingesting a file twice stores nothing new. A record whose model has no price is
 stored as unpriced with the reason (never as $0), and a note names the models, with the closest ones
 the catalog has. Records that cannot be read or priced are rejected and written to the rejects file
 (JSON Lines: source, line, reason, text); the first three are printed on stderr as FILE:LINE:
