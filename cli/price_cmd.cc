@@ -26,11 +26,13 @@ read directly). Fields:
   usage         canonical usage {"input_tokens": total input incl. cache, "cache_read_tokens",
                 "cache_write_tokens", "output_tokens" incl. reasoning, ...}, OpenAI-style names
                 (prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens), or the
-                provider's native usage object
+                provider's native usage object (a count under a key a letter or two from
+                one of these is an error: "did you mean input_tokens?")
   body          a whole provider response body instead of usage
 Output: one JSON line per input line, in order:
   {"provider","model","usage","input_price","output_price","total_price"[,"warnings"]}
-  with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}}.
+  with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}} (an
+  unknown provider or model with the closest names the catalog has).
 Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
 Examples:
   echo '{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":50}}' | cost-ops price
