@@ -197,8 +197,12 @@ TEST(FilterTest, FiltersCombineByKey) {
                                      *Filter::parse("model!=b"), *Filter::parse("model=c")});
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].key.name(), "model");
-  EXPECT_EQ(filters_text(groups[0].any_of), "model=a, model=c");
+  EXPECT_EQ(filters_text(groups[0].any_of), "model=a or model=c");
   EXPECT_EQ(filters_text(groups[0].none_of), "model!=b");
+  // As text, a key's alternatives are said to be.
+  EXPECT_EQ(filters_text({*Filter::parse("model=a"), *Filter::parse("tag:x=1"),
+                          *Filter::parse("model!=b"), *Filter::parse("model=c")}),
+            "model=a or model=c, model!=b, tag:x=1");
   EXPECT_EQ(groups[1].key.name(), "tag:x");
 }
 

@@ -97,7 +97,12 @@ std::vector<FilterGroup> group_filters(const std::vector<Filter>& filters) {
 
 std::string filters_text(const std::vector<Filter>& filters) {
   std::string s;
-  for (const auto& f : filters) s += (s.empty() ? "" : ", ") + f.text();
+  for (const auto& g : group_filters(filters)) {
+    // A key's KEY=VALUE filters are alternatives; everything else must hold.
+    for (size_t i = 0; i < g.any_of.size(); ++i)
+      s += (i > 0 ? " or " : s.empty() ? "" : ", ") + g.any_of[i].text();
+    for (const auto& f : g.none_of) s += (s.empty() ? "" : ", ") + f.text();
+  }
   return s;
 }
 

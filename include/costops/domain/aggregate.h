@@ -57,7 +57,9 @@ struct Filter {
   bool accepts(std::string_view v) const { return matches(v) != negated; }
 };
 
-/// The filters as parse reads them, joined with ", " ("" when none).
+/// The filters as parse reads them, by key (FilterGroup), a key's KEY=VALUE ones joined with
+/// " or " and the rest with ", " ("provider=openai or provider=anthropic, model!=gpt-4o"; ""
+/// when none).
 std::string filters_text(const std::vector<Filter>& filters);
 
 /// Filters combine by key, as docker's --filter does: a record passes when, for every key
