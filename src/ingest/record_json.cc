@@ -176,9 +176,6 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       other_time_key = k;
     } else if (k == "id") {
       st = get_scalar_text(f.value, k, &r.id);
-    } else if (k == "request_id" || k == "requestId") {
-      request_id = f.value;
-      has_request_id = f.value.is_string() || f.value.is_number();
     } else if (k == "api_flavor") {
       st = get_string(f.value, k, &r.api_flavor);
     } else if (k == "service_tier") {
@@ -205,6 +202,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       }
     } else if (k == "source") {
       st = get_string(f.value, k, &r.source);
+    } else if (k == "request_id" || k == "requestId") {
+      request_id = f.value;
+      has_request_id = f.value.is_string() || f.value.is_number();
     }
     if (!st.is_ok()) return st;
   }
