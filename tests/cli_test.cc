@@ -45,6 +45,13 @@ CliRun run(const std::string& args, const std::string& input = "") {
   return r;
 }
 
+// Runs a command that succeeds and says `note` on stderr ("note: " + note).
+void expect_note(const std::string& args, const std::string& note) {
+  const CliRun r = run(args);
+  EXPECT_EQ(r.rc, 0) << args << ": " << r.err;
+  EXPECT_NE(r.err.find("note: " + note), std::string::npos) << args << ": " << r.err;
+}
+
 TEST(CliTest, PricesLinesInOrderAndReportsBadOnesWithoutStopping) {
   const std::string input =
       R"({"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"cache_read_tokens":200,"output_tokens":50}})"
@@ -389,12 +396,9 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_NE(r.err.find("note: no stored record has model=gtp-* (model values: "), std::string::npos)
       << r.err;
   // So is a tag no record has (tag keys are case-sensitive).
-  r = run("query --db " + db + " --group-by tag:Team");
-  EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.err.find("note: no record in the query has the tag \"Team\" (tag keys of the "
-                       "latest records: env, team)"),
-            std::string::npos)
-      << r.err;
+  expect_note("query --db " + db + " --group-by tag:Team",
+              "no record in the query has the tag \"Team\" (tag keys of the latest records: env, "
+              "team)");
   // A filter value no record has is said to be one, with the values there are.
   r = run("query --db " + db + " --filter provider=OpenAI");
   EXPECT_EQ(r.rc, 0) << r.err;
@@ -859,12 +863,9 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_EQ(run("budget add lower --db " + db + " --amount 1 --currency dollars").rc, 2);
   // A scope's tag key that the latest records do not have is said at once (keys are
   // case-sensitive).
-  r = run("budget add teams --db " + db + " --amount 1 --filter tag:Team=team-data");
-  ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.err.find("note: no record of the latest days has the tag \"Team\" (tag keys of the "
-                       "latest records: env, team)"),
-            std::string::npos)
-      << r.err;
+  expect_note("budget add teams --db " + db + " --amount 1 --filter tag:Team=team-data",
+              "no record of the latest days has the tag \"Team\" (tag keys of the latest "
+              "records: env, team)");
   ASSERT_EQ(run("budget remove teams --db " + db).rc, 0);
   r = run("budget add team --db " + db + " --amount 500 --period month --filter project=search");
   ASSERT_EQ(r.rc, 0) << r.err;
