@@ -52,21 +52,12 @@ class CanonicalKeys {
         if (c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       return out;
     };
-    const size_t most = k.size() < 10 ? 1 : 2;
-    std::string_view best;
-    size_t best_d = most + 1;
-    for (size_t len = k.size() > most ? k.size() - most : 0; len <= k.size() + most; ++len) {
-      if (len >= kMaxLen) break;
-      for (const auto& [name, id] : buckets_[len]) {
-        if (id == kTotalTokensAlias || letters(name) == letters(k)) continue;
-        const size_t d = util::edit_distance(k, name);
-        if (d < best_d) {
-          best_d = d;
-          best = name;
-        }
-      }
-    }
-    return best;
+    const std::string plain = letters(k);
+    return util::nearest_name(k, util::typo_edits(k), [&](auto&& visit) {
+      for (const auto& bucket : buckets_)
+        for (const auto& [name, id] : bucket)
+          if (id != kTotalTokensAlias && letters(name) != plain) visit(name);
+    });
   }
 
  private:
@@ -220,18 +211,10 @@ std::string_view typo_of(const pricing::Extractor& ex, std::string_view k) {
   for (const auto& m : ex.mappings)
     if (read_key(m) == k) return {};
   if (const std::string_view near = keys.nearest(k); !near.empty()) return near;
-  const size_t most = k.size() < 10 ? 1 : 2;
-  std::string_view best;
-  size_t best_d = most + 1;
-  for (const auto& m : ex.mappings) {
-    const std::string_view name = read_key(m);
-    if (name.empty() || name.size() + most < k.size() || name.size() > k.size() + most) continue;
-    if (const size_t d = util::edit_distance(k, name); d < best_d) {
-      best_d = d;
-      best = name;
-    }
-  }
-  return best;
+  return util::nearest_name(k, util::typo_edits(k), [&](auto&& visit) {
+    for (const auto& m : ex.mappings)
+      if (const std::string_view name = read_key(m); !name.empty()) visit(name);
+  });
 }
 
 // How many mappings of `ex` find a value in `obj`; -1 when a required one is missing.

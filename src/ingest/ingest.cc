@@ -110,23 +110,13 @@ std::string column_name(std::string_view c) {
 // Only token counts: exports hold other columns a letter from a unit's name ("request").
 std::string_view misspelled_usage_column(std::string_view k) {
   if (k.find("tok") == std::string_view::npos) return {};
-  const size_t most = k.size() < 10 ? 1 : 2;
-  std::string_view best;
-  size_t best_d = most + 1;
-  auto consider = [&](std::string_view name) {
-    if (!name.ends_with("_tokens") || name.size() + most < k.size() ||
-        name.size() > k.size() + most)
-      return;
-    if (const size_t d = util::edit_distance(k, name); d < best_d) {
-      best_d = d;
-      best = name;
-    }
-  };
-  for (const auto& u : kUnits) consider(u.usage_key);
-  for (std::string_view alias : {"prompt_tokens", "completion_tokens", "cached_tokens",
-                                 "reasoning_tokens"})  // total_tokens is not priced
-    consider(alias);
-  return best;
+  return util::nearest_name(k, util::typo_edits(k), [](auto&& visit) {
+    for (const auto& u : kUnits)
+      if (u.usage_key.ends_with("_tokens")) visit(u.usage_key);
+    for (std::string_view alias : {"prompt_tokens", "completion_tokens", "cached_tokens",
+                                   "reasoning_tokens"})  // total_tokens is not priced
+      visit(alias);
+  });
 }
 
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------

@@ -194,14 +194,10 @@ Result<PriceSet> parse_price_set(const json& j, const std::string& where) {
     auto u = unit_by_price_key(k);
     if (!u) {
       // The registry's key it is most likely a typo of (within a third of its length).
-      std::string_view near;
-      size_t near_d = std::max<size_t>(1, k.size() / 3) + 1;
-      for (const auto& unit : kUnits) {
-        if (const size_t d = util::edit_distance(k, unit.price_key); d < near_d) {
-          near_d = d;
-          near = unit.price_key;
-        }
-      }
+      const std::string_view near =
+          util::nearest_name(k, std::max<size_t>(1, k.size() / 3), [](auto&& visit) {
+            for (const auto& unit : kUnits) visit(unit.price_key);
+          });
       return invalid_argument(where + ": unknown price key \"" + k +
                               "\" (not in the unit registry of this cost-ops version" +
                               (near.empty() ? "" : "; did you mean " + std::string(near) + "?") +

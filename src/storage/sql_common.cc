@@ -346,8 +346,7 @@ Result<int64_t> DimCache::id(int kind, std::string_view value,
   if (const int64_t known = find(kind, value); known >= 0) return known;
   auto id = insert();
   if (!id) return id.status();
-  ids_[kind].emplace(std::string(value), *id);
-  values_[*id] = std::string(value);
+  put(kind, std::string(value), *id);
   return *id;
 }
 

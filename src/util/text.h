@@ -49,4 +49,25 @@ inline size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+// How many edits a mistyped name as long as `k` is taken to have at most: one, or two from 10
+// characters on.
+inline size_t typo_edits(std::string_view k) { return k.size() < 10 ? 1 : 2; }
+
+// Of the names `each(visit)` visits, the closest to `k` within `most` edits (edit_distance; the
+// first of equally close ones), or "" when none is. The names must outlive the result.
+template <typename Each>
+std::string_view nearest_name(std::string_view k, size_t most, const Each& each) {
+  std::string_view best;
+  size_t best_d = most + 1;
+  each([&](std::string_view name) {
+    // Names whose lengths differ by more than `most` are further than that.
+    if (name.size() + most < k.size() || name.size() > k.size() + most) return;
+    if (const size_t d = edit_distance(k, name); d < best_d) {
+      best_d = d;
+      best = name;
+    }
+  });
+  return best;
+}
+
 }  // namespace costops::util
