@@ -1378,9 +1378,9 @@ void add_budget(CLI::App& app, int& rc) {
   a->add_option("--period", add->period,
                 "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY or FROM..TO");
   a->add_option("--filter", add->filters,
-                "Scope: KEY=VALUE or KEY!=VALUE (provider, model, organization, project, user, "
-                "tag:KEY; a * in VALUE matches any run; repeatable: one of a key's = values, none "
-                "of its != values, and every key; default all spend)");
+                std::string("Scope: ") + kFilterHelp +
+                    " on provider, model, organization, project, user or tag:KEY; default all "
+                    "spend");
   a->add_option("--thresholds", add->thresholds, "Alert thresholds in percent (default 50,80,100)");
   add_db_to(*a, add->db);
   a->callback([add, &rc] { rc = run_budget_add(*add); });
