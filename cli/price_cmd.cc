@@ -29,6 +29,9 @@ read directly). Fields:
                 provider's native usage object (a count under a key a letter or two from
                 one of these is an error: "did you mean input_tokens?")
   body          a whole provider response body instead of usage
+  tier_input_tokens  the input of one request, which chooses a long-context tier, when the
+                usage sums several (default: input_tokens, divided by usage "requests" when
+                that counts more than one)
 Output: one JSON line per input line, in order:
   {"provider","model","usage","input_price","output_price","total_price"[,"warnings"]}
   with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}} (an

@@ -173,6 +173,11 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
   EXPECT_EQ(r->tags[1].second, "prod");
   EXPECT_EQ(r->metadata_json, R"({"a":[1,2]})");
   EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 200);
+  EXPECT_EQ(r->tier_input_tokens, -1);  // not given: the usage's
+  auto tiered = p.parse(
+      R"({"provider": "anthropic", "model": "m", "tier_input_tokens": 200001, "usage": {}})");
+  ASSERT_TRUE(tiered.has_value());
+  EXPECT_EQ(tiered->tier_input_tokens, 200001);
   struct Bad {
     const char* json;
     const char* want;
@@ -186,6 +191,8 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
       {R"({"provider": "openai", "model": "m", "tags": ["novalue"], "usage": {}})",
        "expected \"key=value\""},
       {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},
+      {R"({"provider": "openai", "model": "m", "tier_input_tokens": -1, "usage": {}})",
+       "field \"tier_input_tokens\": expected a non-negative integer, got a number"},
   };
   for (const auto& b : bad) {
     auto x = p.parse(b.json);

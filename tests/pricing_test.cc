@@ -285,6 +285,31 @@ TEST(PricingTest, TierIsChosenByTotalInputIncludingCache) {
             "0.0012/0/0.0012");
 }
 
+// Usage that sums several requests (a usage report's row) takes the tier of its mean request,
+// unless the record names the input that chooses it.
+TEST(PricingTest, SummedRequestsTakeTheTierOfTheirMeanRequest) {
+  Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": {
+      "input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 6}]},
+      "requests_kcount": 1}}]}])");
+  using namespace units;
+  auto with = [&](const Usage& u, int64_t tier_input) {
+    auto sel = Catalog::select(*c.resolve("p", "m")->model, T("2026-08-21T12:00:00Z"), "", false);
+    engine::PriceResult pr;
+    Status st = engine::CostCalculator::price(*sel.prices, u, tier_input, &pr);
+    return st.is_ok() ? pr.total.to_string() : st.to_string();
+  };
+  // 1M input over 10 requests: 100k each, base. The per-request fee counts all ten.
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000000}, {kRequests, 10}})), "3/0/3.01");
+  // Over 4: 250k each, above the threshold.
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000000}, {kRequests, 4}})), "6/0/6.004");
+  // One request (or none counted): its whole input.
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000000}, {kRequests, 1}})), "6/0/6.001");
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000000}})), "6/0/6.001");
+  // A given tier input wins either way.
+  EXPECT_EQ(with(usage({{kInputTokens, 1000000}}), 0), "3.001");
+  EXPECT_EQ(with(usage({{kInputTokens, 1000000}, {kRequests, 10}}), 200001), "6.01");
+}
+
 TEST(PricingTest, DateVersionedPricesResolveAtTheRecordTime) {
   Catalog c = own(R"([{"id": "p", "models": [{"id": "m", "prices": [
       {"prices": {"input_mtok": 10}},

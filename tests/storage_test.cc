@@ -802,6 +802,90 @@ TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0025");
 }
 
+// Providers' usage reports: each result row is one record of summed usage. A row's long-context
+// tier is that of its requests (OpenAI: the mean input per request; Anthropic: the context window
+// it names, else the base rates), never that of its summed input.
+TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
+  COSTOPS_OPEN_STORE(store, "usage_report");
+  const std::string openai =
+      testing::read_file(testing::source_path("tests/testdata/usage_report_openai.json"));
+  const std::string anthropic =
+      testing::read_file(testing::source_path("tests/testdata/usage_report_anthropic.jsonl"));
+  std::vector<ingest::Reject> rejects;
+  EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json", &rejects)),
+            "read 5, stored 3, duplicates 0, rejected 2");
+  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl", &rejects)),
+            "read 5, stored 3, duplicates 0, rejected 2");
+  std::vector<std::string> got;
+  for (const auto& r : rejects) got.push_back(std::to_string(r.line) + ": " + r.reason);
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "1: data[0].results[2]: no model: fetch the report grouped by model "
+                     "(group_by=model)",
+                     "1: data[1].results[1]: a usage row of kind "
+                     "\"organization.usage.images.result\" is not token usage and is not read "
+                     "(read: completions, embeddings, moderations)",
+                     "2: data[0].results[1]: field \"uncached_input_tokens\": expected a "
+                     "non-negative integer, got \"12\"",
+                     "3: an API error response, not a usage report: invalid x-api-key"}));
+  // A rejected row reports itself, not the whole page.
+  EXPECT_TRUE(rejects[0].text.starts_with("{\"input_tokens\":10,")) << rejects[0].text;
+
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("model"), *GroupKey::parse("project")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value());
+  std::vector<std::string> costs;
+  for (const auto& r : *rows)
+    costs.push_back(r.keys[0] + " " + r.keys[1] + " " + r.cost.at("USD").to_string());
+  EXPECT_EQ(costs, (std::vector<std::string>{
+                       // 5M input in one day at the base $3/M: no window, so no long-context tier
+                       "claude-sonnet-4-5  15",
+                       // 0-200k: 1M*3 + 0.4M*0.3 + 0.1M*3.75 + 0.01M*6 + 0.02M*15 + 3*$0.01;
+                       // 200k-1M: 0.9M*6 + 1000*22.5/M
+                       "claude-sonnet-4-5-20250929 wrkspc_01 9.3075",
+                       // 2 requests of 300k mean input: above 272k, 0.6M*5 + 1000*22.5/M
+                       "gpt-5.4 proj_b 3.0225",
+                       // 20 requests of 100k mean input: base rates, 1.5M*2.5 + 0.5M*0.25 + 50k*15
+                       "gpt-5.4-2026-03-05 proj_a 4.625", "text-embedding-3-small  0.02"}));
+
+  // The tier a row was priced at is stored with it, so pricing the stored record again (reprice)
+  // gives the same cost.
+  const std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 6u);
+  int windows = 0;
+  for (const PricedRecord& pr : all) {
+    ASSERT_TRUE(pr.cost.has_value()) << pr.usage.id;
+    auto again = engine::CostCalculator::price_record(pricing::Catalog::builtin(), pr.usage,
+                                                      pr.usage.timestamp);
+    ASSERT_TRUE(again.has_value()) << pr.usage.id;
+    EXPECT_EQ(again->total_cost.amount, pr.cost->total_cost.amount) << pr.usage.id;
+    if (pr.usage.id.ends_with(":200k-1M::")) {
+      EXPECT_EQ(pr.usage.tier_input_tokens, 200001);
+      ++windows;
+    }
+    if (pr.usage.provider == "openai") {
+      EXPECT_EQ(pr.usage.tier_input_tokens, -1);  // their requests are counted
+    }
+  }
+  EXPECT_EQ(windows, 1);
+  // Ids name the bucket and the row's grouping values; times are the bucket's start.
+  const auto gpt = std::find_if(all.begin(), all.end(), [](const PricedRecord& pr) {
+    return pr.usage.model == "gpt-5.4-2026-03-05";
+  });
+  ASSERT_NE(gpt, all.end());
+  EXPECT_EQ(gpt->usage.id,
+            "openai-usage:completions:1793491200/1793577600:gpt-5.4-2026-03-05:proj_a::key_a:"
+            "false:");
+  EXPECT_EQ(format_timestamp(gpt->usage.timestamp), "2026-11-01T00:00:00Z");
+  EXPECT_EQ(gpt->usage.usage.get(units::kRequests), 20);
+
+  // Fetching the same report again stores nothing twice.
+  EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json")),
+            "read 5, stored 0, duplicates 3, rejected 2");
+  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
+            "read 5, stored 0, duplicates 3, rejected 2");
+}
+
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   COSTOPS_OPEN_STORE(store, "reprice");
   const std::string text =

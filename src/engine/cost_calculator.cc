@@ -25,12 +25,17 @@ using pricing::PriceSet;
 
 }  // namespace
 
-Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult* out) {
+Status CostCalculator::price(const PriceSet& ps, const Usage& usage, int64_t tier_input_tokens,
+                             PriceResult* out) {
   out->n_lines = 0;
   int128 sums[3] = {0, 0, 0};  // by direction: none, input, output
   int128 total = 0;
   bool overflow = false;
-  const int64_t total_input = usage.get(units::kInputTokens);
+  int64_t tier_input = tier_input_tokens;
+  if (tier_input < 0) {
+    tier_input = usage.get(units::kInputTokens);
+    if (const int64_t n = usage.get(units::kRequests); n > 1) tier_input /= n;
+  }
   const auto& terms = ps.terms();
   const auto& rates = ps.rates();
   for (const auto& leaf : ps.leaves()) {
@@ -42,7 +47,7 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, PriceResult
     if (q < 0) return inconsistent(ps, leaf, usage, q);
     int r = leaf.rate_begin;
     for (int k = leaf.rate_begin + 1; k < leaf.rate_end; ++k)
-      if (total_input > rates[k].above) r = k;
+      if (tier_input > rates[k].above) r = k;
     const auto& rate = rates[r];
     if (q > rate.max_quantity) [[unlikely]]
       return out_of_range("cost of " + std::string(kUnits[leaf.unit].usage_key) + " overflows");
@@ -78,7 +83,8 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
                 "; standard prices used");
   if (rec.batch && sel.variant != "batch")
     w.push_back("no batch prices for " + std::string(model) + "; standard prices used");
-  uint64_t rest = usage.present & ~ps.priced_mask();
+  // A count of requests is what the usage sums, not something to bill, when no fee is priced.
+  uint64_t rest = usage.present & ~ps.priced_mask() & ~(uint64_t{1} << units::kRequests);
   while (rest != 0) {
     const int u = std::countr_zero(rest);
     rest &= rest - 1;
@@ -117,7 +123,7 @@ Status CostCalculator::price_record_into(const pricing::Catalog& catalog, const 
   const auto sel = pricing::Catalog::select(*ref->model, at, rec.service_tier, rec.batch);
   if (sel.prices == nullptr) return not_found("model \"" + ref->model->id + "\" has no prices");
   PriceResult pr;
-  COSTOPS_RETURN_IF_ERROR(price(*sel.prices, rec.usage, &pr));
+  COSTOPS_RETURN_IF_ERROR(price(*sel.prices, rec.usage, rec.tier_input_tokens, &pr));
   CostRecord& c = *out;
   c.usage_id = rec.id;
   c.provider = ref->provider->id;

@@ -19,6 +19,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
+#include "ingest/usage_report.h"
 #include "util/csv.h"
 #include "util/text.h"
 
@@ -43,8 +44,9 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "json") return InputFormat::kJson;
   if (n == "csv") return InputFormat::kCsv;
   if (n == "otel" || n == "otlp") return InputFormat::kOtel;
+  if (n == "usage-report") return InputFormat::kUsageReport;
   return invalid_argument("unknown input format \"" + std::string(n) +
-                          "\"; use auto, jsonl, json, csv or otel");
+                          "\"; use auto, jsonl, json, csv, otel or usage-report");
 }
 
 namespace {
@@ -78,7 +80,8 @@ bool json_column(std::string_view k) { return k == "usage" || k == "body" || k =
 // Whether a CSV column holds one line: a record key read as text, a usage count, a tag or batch.
 // JSON cells and the columns a record does not read (prompt text) may hold line breaks.
 bool one_line_column(std::string_view k) {
-  return tag_column(k) || k == "tags" || k == "batch" || usage_column(k) || one_line_record_key(k);
+  return tag_column(k) || k == "tags" || k == "batch" || k == "tier_input_tokens" ||
+         usage_column(k) || one_line_record_key(k);
 }
 
 // Whether the record reads a CSV column (the others, such as prompt text, are ignored).
@@ -171,19 +174,8 @@ std::string otel_provider(std::string p) {
   return p;
 }
 
-// Member `k` of `o`, or null when `o` is not an object or has no such member.
-const json& member(const json& o, const char* k) {
-  static const json kNull;
-  if (!o.is_object()) return kNull;
-  const auto it = o.find(k);
-  return it == o.end() ? kNull : *it;
-}
-
-// Member `k` of `o` when it is a string, else "".
-std::string string_member(const json& o, const char* k) {
-  const json& v = member(o, k);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
+using detail::member;
+using detail::string_member;
 
 // A GenAI span as a record in the JSON form, or "" when the span has no gen_ai usage.
 std::string span_record(const json& span, const json& resource) {
@@ -428,9 +420,28 @@ class Pipeline {
     finish(pr, line, original);
   }
 
-  // One OTLP export or flattened span (a line, or a whole document). `text` is kept for rejects.
-  void otel(std::string_view text, uint64_t line) {
+  // A document that holds many records (a line, or the whole input): an OTLP export or flattened
+  // span (`text` is what its rejects report), or usage report pages (a rejected row reports
+  // itself).
+  void document(InputFormat format, std::string_view text, uint64_t line) {
     const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (format == InputFormat::kUsageReport) {
+      if (doc.is_discarded()) {
+        ++stats_.read;
+        return reject(line, "invalid JSON (expected a usage report page)", text);
+      }
+      return detail::for_each_report_row(
+          doc,
+          [&](const std::string& record, const std::string& at, const std::string& row) {
+            reject_context_ = at;
+            json_record(record, line, false, row);
+            reject_context_.clear();
+          },
+          [&](const std::string& reason, const std::string& part) {
+            ++stats_.read;
+            reject(line, reason, part);
+          });
+    }
     if (doc.is_discarded() || !doc.is_object()) {
       ++stats_.read;
       return reject(line, "invalid JSON (expected an OTLP JSON trace export or a span)", text);
@@ -632,13 +643,14 @@ class Pipeline {
       } else if (k == "batch") {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
-      } else if (usage_column(k)) {
-        field(usage, k);
+      } else if (usage_column(k) || k == "tier_input_tokens") {
+        std::string& out = k == "tier_input_tokens" ? j : usage;
+        field(out, k);
         const bool numeric = v.find_first_not_of("0123456789") == std::string::npos;
         if (numeric) {
-          usage += v;
+          out += v;
         } else {
-          append_json_string(usage, v);  // reported as a bad count by the parser
+          append_json_string(out, v);  // reported as a bad count by the parser
         }
       } else {
         field(j, k);
@@ -796,6 +808,7 @@ InputFormat detect(std::string_view source, std::string_view head) {
     }
   }
   // Content first for OpenTelemetry: its exports are JSON Lines files too.
+  if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
       (start.find("\"attributes\"") != std::string_view::npos &&
@@ -835,9 +848,9 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   uint64_t consumed = 0;  // input bytes handled
   bool at_start = true;   // a byte order mark before the first line is dropped
   InputFormat format = opt.format;
-  std::string whole;  // JSON documents (and multi-line OTLP exports) only
-  bool otel_doc = false;
-  uint64_t otel_first = 0;
+  std::string whole;       // JSON documents (and multi-line OTLP exports and usage reports) only
+  bool whole_doc = false;  // OTLP or usage report: one document spread over lines
+  uint64_t doc_first = 0;
   // The number of the first non-blank line (remembered in *first).
   auto first_line_no = [](uint64_t n, uint64_t* first) {
     if (*first == 0) *first = n;
@@ -876,21 +889,22 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       start = end + 1;
       // A blank line is nothing, unless a CSV record's quoted field holds it.
       if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
-      if (!nl && !p.stats_.input_error.empty() && !otel_doc) {
+      if (!nl && !p.stats_.input_error.empty() && !whole_doc) {
         // Cut short by the read error: a row whose last field lost digits would still parse.
         p.cut_short(line, line_no);
         break;
       }
-      if (format == InputFormat::kOtel && !otel_doc) {
-        // A pretty-printed export spans lines: read the whole input as one document then.
-        if (line_no == first_line_no(line_no, &otel_first) && !nlohmann::json::accept(line)) {
-          otel_doc = true;
+      const bool doc_format = format == InputFormat::kOtel || format == InputFormat::kUsageReport;
+      if (doc_format && !whole_doc) {
+        // A pretty-printed export or page spans lines: read the whole input as one document then.
+        if (line_no == first_line_no(line_no, &doc_first) && !nlohmann::json::accept(line)) {
+          whole_doc = true;
           whole.assign(line);
           whole.push_back('\n');
         } else {
-          p.otel(line, line_no);
+          p.document(format, line, line_no);
         }
-      } else if (format == InputFormat::kOtel) {
+      } else if (doc_format) {
         whole.append(line);
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
@@ -908,7 +922,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     have -= start;
   }
   if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
-  if (format == InputFormat::kOtel && otel_doc) p.otel(whole, otel_first);
+  if (whole_doc) p.document(format, whole, doc_first);
   if (format == InputFormat::kJson) {
     // A JSON document: a list of records, {"records": [...]}, or one record. Records are
     // re-serialized and read like JSON Lines so that every path (native usage, bodies) behaves the

@@ -86,7 +86,9 @@ class Worker {
     if (sel.prices == nullptr) {
       return fail(not_found("model \"" + ref->model->id + "\" has no prices"), rec);
     }
-    if (Status st = engine::CostCalculator::price(*sel.prices, rec->usage, &pr_); !st.is_ok()) {
+    if (Status st =
+            engine::CostCalculator::price(*sel.prices, rec->usage, rec->tier_input_tokens, &pr_);
+        !st.is_ok()) {
       return fail(st, rec);
     }
     ++stats_.priced;

@@ -42,6 +42,8 @@ void detail_json(const PricedRecord& pr, std::string& d) {
     append_json_string(d, r.service_tier);
   }
   if (r.batch) d += ",\"batch\":true";
+  if (r.tier_input_tokens >= 0)
+    d += ",\"tier_input_tokens\":" + std::to_string(r.tier_input_tokens);
   if (!r.metadata_json.empty()) {
     d += ",\"metadata\":";
     d += r.metadata_json;
@@ -797,6 +799,7 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
   r.api_flavor = d.value("api_flavor", "");
   r.service_tier = d.value("service_tier", "");
   r.batch = d.value("batch", false);
+  r.tier_input_tokens = d.value("tier_input_tokens", int64_t{-1});
   if (d.contains("metadata")) r.metadata_json = d["metadata"].dump();
   r.source = d.value("source", "");
   const json usage = d.value("usage", json::object());  // a named copy: items() must not outlive it
@@ -858,6 +861,8 @@ std::string record_key(const UsageRecord& r) {
   c += tags;
   c += '\x1f';
   append_usage_json(c, r.usage);
+  // Only when given, so that the keys of records without it stay as they were.
+  if (r.tier_input_tokens >= 0) c += "\x1ftier:" + std::to_string(r.tier_input_tokens);
   char buf[40];
   std::snprintf(buf, sizeof buf, "hash:%016llx%016llx",
                 static_cast<unsigned long long>(detail::fnv1a(c, detail::kKeySeedHi)),

@@ -30,6 +30,10 @@ struct UsageRecord {
   std::string metadata_json;                              // compact JSON object text, or empty
   std::string source;  // where the record came from ("usage.jsonl:42")
   Usage usage;
+  // The input tokens of one request, which choose a long-context price tier, when the usage
+  // cannot say: -1 (the default) takes the usage's input_tokens, divided by its `requests` when
+  // it counts more than one (a row of a provider's usage report, a gateway's rollup).
+  int64_t tier_input_tokens = -1;
 
   /// Resets every field, keeping string capacity (for reuse in loops).
   void clear() {
@@ -41,6 +45,7 @@ struct UsageRecord {
     batch = false;
     tags.clear();
     usage = Usage{};
+    tier_input_tokens = -1;
   }
 };
 

@@ -30,11 +30,18 @@ struct PriceResult {
 class CostCalculator {
  public:
   /// Prices `usage` with `prices`: each priced unit is billed for its leaf count at the rate of
-  /// the tier chosen by the total input tokens (the highest tier whose start they exceed).
-  /// `requests` defaults to 1 when priced and absent. Hot path: no allocation.
+  /// the tier chosen by the input tokens of one request (the highest tier whose start they
+  /// exceed): the total input, or its mean per request when the usage counts more than one
+  /// `requests`. `requests` defaults to 1 when priced and absent. Hot path: no allocation.
   /// Errors: kInconsistentUsage when parts exceed their whole (cache reads > input), naming the
   /// counts; kOutOfRange on overflow.
-  static Status price(const pricing::PriceSet& prices, const Usage& usage, PriceResult* out);
+  static Status price(const pricing::PriceSet& prices, const Usage& usage, PriceResult* out) {
+    return price(prices, usage, -1, out);
+  }
+  /// As above, with the tier chosen by `tier_input_tokens` instead when it is not negative (see
+  /// UsageRecord::tier_input_tokens).
+  static Status price(const pricing::PriceSet& prices, const Usage& usage,
+                      int64_t tier_input_tokens, PriceResult* out);
 
   /// The whole job for one record: resolve provider and model in `catalog` (record timestamp,
   /// or `default_time` when it has none), select conditional/variant prices, price, and describe.

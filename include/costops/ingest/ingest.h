@@ -8,6 +8,11 @@
 // cache included) / output_tokens, cache read and creation token counts, start time -> timestamp,
 // trace and span ids -> id, service.name and gen_ai.operation.name -> tags. Other spans are not
 // usage records and are not counted.
+//
+// Usage reports: pages of OpenAI's organization usage API (completions, embeddings) and of
+// Anthropic's messages usage report, one per line or one document (or a list of pages). Each
+// result row is a record of many requests' summed usage, at its time bucket's start; see
+// src/ingest/usage_report.h for the fields and how long-context tiers are chosen.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +29,8 @@
 
 namespace costops::ingest {
 
-enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel };
-/// Parses "auto", "jsonl", "json", "csv", "otel".
+enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport };
+/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report".
 Result<InputFormat> parse_input_format(std::string_view name);
 
 /// A record that could not be read or priced, with where it came from.

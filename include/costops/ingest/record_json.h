@@ -15,7 +15,7 @@ namespace costops::ingest {
 /// Parses records of the form
 ///   {"id", "timestamp", "provider", "model", "api_flavor", "service_tier", "batch",
 ///    "organization_id", "project_id", "user_id", "tags": {"k": "v"} | ["k=v"], "metadata": {...},
-///    "usage": {...} | "body": {...}}
+///    "tier_input_tokens", "usage": {...} | "body": {...}}
 /// The time may also be named created_at, createdAt, start_time or startTime (see
 /// is_timestamp_alias); "timestamp" wins when both are given.
 /// Only provider (or a model that identifies one), model (or a body that names it) and usage

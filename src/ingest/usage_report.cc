@@ -1,0 +1,287 @@
+#include "ingest/usage_report.h"
+
+#include <cstdint>
+#include <optional>
+
+namespace costops::ingest::detail {
+namespace {
+
+using json = nlohmann::json;
+
+// A row's text value for an id or a dimension: a string as is, a number or boolean as its JSON,
+// null or absent as "".
+std::string text_of(const json& row, const char* k) {
+  const json& v = member(row, k);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return {};
+  return v.dump();
+}
+
+// Reads the rows' token counts, reporting the first that is not a non-negative integer.
+class Counts {
+ public:
+  Counts(const std::string& where, const std::function<void(const std::string&)>& bad)
+      : where_(where), bad_(bad) {}
+
+  // row[k] (at `path`, for the message), or 0 when absent or null; nullopt (reported) when it is
+  // something else.
+  std::optional<int64_t> get(const json& row, const char* k, const std::string& path) {
+    const json& v = member(row, k);
+    if (v.is_null()) return 0;
+    if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX) &&
+        v.get<int64_t>() >= 0)
+      return v.get<int64_t>();
+    if (ok_)
+      bad_(where_ + ": field \"" + path + "\": expected a non-negative integer, got " + v.dump());
+    ok_ = false;
+    return std::nullopt;
+  }
+  std::optional<int64_t> get(const json& row, const char* k) { return get(row, k, k); }
+
+  // a + b, reported on overflow.
+  int64_t sum(std::initializer_list<int64_t> parts) {
+    int64_t s = 0;
+    for (int64_t p : parts) {
+      if (__builtin_add_overflow(s, p, &s)) {
+        if (ok_) bad_(where_ + ": the input token counts overflow");
+        ok_ = false;
+        return 0;
+      }
+    }
+    return s;
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  const std::string& where_;
+  const std::function<void(const std::string&)>& bad_;
+  bool ok_ = true;
+};
+
+// The lower bound of a context window ("200k-1M" -> 200000), or nullopt when it is not of that
+// form.
+std::optional<int64_t> window_start(const std::string& w) {
+  int64_t n = 0;
+  size_t i = 0;
+  for (; i < w.size() && w[i] >= '0' && w[i] <= '9'; ++i) {
+    if (n > INT64_MAX / 100) return std::nullopt;
+    n = n * 10 + (w[i] - '0');
+  }
+  if (i == 0) return std::nullopt;
+  if (i < w.size() && (w[i] == 'k' || w[i] == 'K')) {
+    n *= 1000;
+    ++i;
+  } else if (i < w.size() && (w[i] == 'm' || w[i] == 'M')) {
+    n *= 1000000;
+    ++i;
+  }
+  if (i >= w.size() || w[i] != '-') return std::nullopt;
+  return n;
+}
+
+// The grouping values of a row that tell it from the others of its bucket, for its id.
+std::string id_of(std::string_view kind, const json& bucket_start, const json& bucket_end,
+                  const json& row, std::initializer_list<const char*> keys) {
+  std::string id(kind);
+  id += ':';
+  id += bucket_start.is_string() ? bucket_start.get<std::string>() : bucket_start.dump();
+  id += '/';
+  id += bucket_end.is_string() ? bucket_end.get<std::string>() : bucket_end.dump();
+  for (const char* k : keys) {
+    id += ':';
+    id += text_of(row, k);
+  }
+  return id;
+}
+
+// An OpenAI usage row (completions, embeddings or moderations) as a record, or "" (reported).
+std::string openai_row(const json& row, const json& bucket, const std::string& where,
+                       const std::function<void(const std::string&)>& bad) {
+  const std::string object = string_member(row, "object");
+  const std::string_view kind = std::string_view(object).substr(sizeof "organization.usage." - 1);
+  if (kind != "completions.result" && kind != "embeddings.result" && kind != "moderations.result") {
+    bad(where + ": a usage row of kind \"" + object +
+        "\" is not token usage and is not read (read: completions, embeddings, moderations)");
+    return {};
+  }
+  if (string_member(row, "model").empty()) {
+    bad(where + ": no model: fetch the report grouped by model (group_by=model)");
+    return {};
+  }
+  Counts c(where, bad);
+  json usage = json::object();
+  const std::pair<const char*, const char*> keys[] = {
+      {"input_tokens", "input_tokens"},
+      {"output_tokens", "output_tokens"},
+      {"input_cached_tokens", "cache_read_tokens"},
+      {"input_audio_tokens", "input_audio_tokens"},
+      {"input_cached_audio_tokens", "cache_audio_read_tokens"},
+      {"output_audio_tokens", "output_audio_tokens"},
+      {"input_image_tokens", "input_image_tokens"},
+      {"input_cached_image_tokens", "cache_image_read_tokens"},
+      {"output_image_tokens", "output_image_tokens"},
+      {"num_model_requests", "requests"},
+  };
+  for (const auto& [from, to] : keys) {
+    if (!row.contains(from) || row[from].is_null()) continue;
+    const auto n = c.get(row, from);
+    if (!n) return {};
+    usage[to] = *n;
+  }
+  if (!usage.contains("input_tokens")) usage["input_tokens"] = 0;
+  json rec = {{"provider", "openai"},
+              {"model", row["model"]},
+              {"timestamp", member(bucket, "start_time")},
+              {"usage", usage}};
+  rec["id"] = id_of("openai-usage:" + std::string(kind.substr(0, kind.find('.'))),
+                    member(bucket, "start_time"), member(bucket, "end_time"), row,
+                    {"model", "project_id", "user_id", "api_key_id", "batch", "service_tier"});
+  if (const std::string p = text_of(row, "project_id"); !p.empty()) rec["project_id"] = p;
+  if (const std::string u = text_of(row, "user_id"); !u.empty()) rec["user_id"] = u;
+  if (const std::string k = text_of(row, "api_key_id"); !k.empty()) rec["tags"]["api_key"] = k;
+  if (member(row, "batch").is_boolean()) rec["batch"] = row["batch"];
+  if (const std::string t = string_member(row, "service_tier"); !t.empty()) rec["service_tier"] = t;
+  return rec.dump();
+}
+
+// An Anthropic messages usage row as a record, or "" (reported).
+std::string anthropic_row(const json& row, const json& bucket, const std::string& where,
+                          const std::function<void(const std::string&)>& bad) {
+  if (string_member(row, "model").empty()) {
+    bad(where + ": no model: fetch the report grouped by model (group_by[]=model)");
+    return {};
+  }
+  Counts c(where, bad);
+  const json& creation = member(row, "cache_creation");
+  const auto uncached = c.get(row, "uncached_input_tokens");
+  const auto read = c.get(row, "cache_read_input_tokens");
+  // Nested as the API gives it, or flat as some exports write it.
+  const auto w5m = creation.is_object() ? c.get(creation, "ephemeral_5m_input_tokens",
+                                                "cache_creation.ephemeral_5m_input_tokens")
+                                        : c.get(row, "cache_creation_5m_input_tokens");
+  const auto w1h = creation.is_object() ? c.get(creation, "ephemeral_1h_input_tokens",
+                                                "cache_creation.ephemeral_1h_input_tokens")
+                                        : c.get(row, "cache_creation_1h_input_tokens");
+  const auto output = c.get(row, "output_tokens");
+  const auto searches = c.get(member(row, "server_tool_use"), "web_search_requests",
+                              "server_tool_use.web_search_requests");
+  if (!c.ok()) return {};
+  const int64_t write = c.sum({*w5m, *w1h});
+  const int64_t input = c.sum({*uncached, *read, write});
+  if (!c.ok()) return {};
+  json usage = {{"input_tokens", input}, {"output_tokens", *output}};
+  if (*read != 0) usage["cache_read_tokens"] = *read;
+  if (write != 0) usage["cache_write_tokens"] = write;
+  if (*w5m != 0) usage["cache_write_5m_tokens"] = *w5m;
+  if (*w1h != 0) usage["cache_write_1h_tokens"] = *w1h;
+  if (*searches != 0) usage["web_searches"] = *searches;
+  json rec = {{"provider", "anthropic"},
+              {"model", row["model"]},
+              {"timestamp", member(bucket, "starting_at")},
+              {"usage", usage}};
+  rec["id"] = id_of("anthropic-usage:messages", member(bucket, "starting_at"),
+                    member(bucket, "ending_at"), row,
+                    {"model", "workspace_id", "api_key_id", "account_id", "service_account_id",
+                     "service_tier", "context_window", "inference_geo", "speed"});
+  // A window says where every request of the row was; without one, the base rates (see header).
+  int64_t tier = 0;
+  if (const std::string w = string_member(row, "context_window"); !w.empty()) {
+    const auto start = window_start(w);
+    if (!start) {
+      bad(where + ": field \"context_window\": expected a range such as \"0-200k\", got \"" + w +
+          "\"");
+      return {};
+    }
+    tier = *start == 0 ? 0 : *start + 1;
+  } else if (!member(row, "context_window").is_null()) {
+    bad(where + ": field \"context_window\": expected a string, got " +
+        row["context_window"].dump());
+    return {};
+  }
+  rec["tier_input_tokens"] = tier;
+  if (const std::string w = text_of(row, "workspace_id"); !w.empty()) rec["project_id"] = w;
+  std::string user = text_of(row, "account_id");
+  if (user.empty()) user = text_of(row, "service_account_id");
+  if (!user.empty()) rec["user_id"] = user;
+  for (const auto& [k, tag] :
+       {std::pair{"api_key_id", "api_key"}, {"inference_geo", "inference_geo"}, {"speed", "speed"}})
+    if (const std::string v = text_of(row, k); !v.empty()) rec["tags"][tag] = v;
+  if (const std::string t = string_member(row, "service_tier"); t == "batch") {
+    rec["batch"] = true;
+  } else if (!t.empty() && t != "standard") {
+    rec["service_tier"] = t;
+  }
+  return rec.dump();
+}
+
+void page_rows(const json& page, const std::string& at, const ReportRowFn& record,
+               const ReportBadFn& report) {
+  const auto bad = [&](const std::string& reason) { report(reason, page.dump()); };
+  if (!page.is_object()) {
+    bad(at + "expected a usage report page (an object), got " + std::string(page.type_name()));
+    return;
+  }
+  if (const json& e = member(page, "error"); !e.is_null()) {
+    const std::string m = string_member(e, "message");
+    bad(at + "an API error response, not a usage report: " + (m.empty() ? e.dump() : m));
+    return;
+  }
+  const json& data = member(page, "data");
+  if (!data.is_array()) {
+    bad(at + "field \"data\": expected the list of time buckets, got " +
+        std::string(data.type_name()));
+    return;
+  }
+  for (size_t b = 0; b < data.size(); ++b) {
+    const std::string bucket_at = at + "data[" + std::to_string(b) + "]";
+    const json& bucket = data[b];
+    const json& results = member(bucket, "results");
+    if (!results.is_array()) {
+      report(bucket_at + ": field \"results\": expected a list, got " +
+                 std::string(results.type_name()),
+             bucket.dump());
+      continue;
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+      const std::string where = bucket_at + ".results[" + std::to_string(i) + "]";
+      const json& row = results[i];
+      const std::string row_text = row.dump();
+      const std::function<void(const std::string&)> bad_row = [&](const std::string& reason) {
+        report(reason, row_text);
+      };
+      std::string text;
+      const std::string object = string_member(row, "object");
+      if (!row.is_object()) {
+        bad_row(where + ": expected an object, got " + std::string(row.type_name()));
+      } else if (object.starts_with("organization.usage.")) {
+        text = openai_row(row, bucket, where, bad_row);
+      } else if (object.starts_with("organization.costs.")) {
+        bad_row(where +
+                ": a costs row (an amount, not usage) is not read: fetch the usage report "
+                "(/v1/organization/usage/completions)");
+      } else if (row.contains("uncached_input_tokens") || bucket.contains("starting_at")) {
+        text = anthropic_row(row, bucket, where, bad_row);
+      } else {
+        bad_row(where + ": neither an OpenAI nor an Anthropic usage row");
+      }
+      if (!text.empty()) record(text, where, row_text);
+    }
+  }
+}
+
+}  // namespace
+
+bool looks_like_usage_report(std::string_view head) {
+  const std::string_view start = head.substr(0, 4096);
+  auto has = [&](std::string_view s) { return start.find(s) != std::string_view::npos; };
+  return has("\"organization.usage.") ||
+         (has("\"results\"") && (has("\"uncached_input_tokens\"") || has("\"starting_at\"")));
+}
+
+void for_each_report_row(const json& doc, const ReportRowFn& record, const ReportBadFn& bad) {
+  if (!doc.is_array()) return page_rows(doc, "", record, bad);
+  for (size_t i = 0; i < doc.size(); ++i)
+    page_rows(doc[i], "[" + std::to_string(i) + "].", record, bad);
+}
+
+}  // namespace costops::ingest::detail

@@ -1,0 +1,51 @@
+// Providers' organization usage reports as records: pages of OpenAI's usage API
+// (/v1/organization/usage/completions and /embeddings) and of Anthropic's messages usage report
+// (/v1/organizations/usage_report/messages). Internal to ingest.
+//
+// Each result row of a time bucket is one record: the usage of many requests, summed. Its time is
+// the bucket's start; its id names the provider, the bucket and the row's grouping values, so
+// that fetching the same report again stores nothing twice. A long-context price tier applies per
+// request, so a row never takes a tier by its summed input:
+//   - OpenAI rows count their requests (num_model_requests -> usage `requests`): the tier is
+//     chosen by the mean input per request (CostCalculator::price).
+//   - Anthropic rows say which context window their requests used when the report is grouped by
+//     context_window ("200k-1M" prices at the tier above 200k); without it they are priced at the
+//     base rates (tier_input_tokens 0).
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace costops::ingest::detail {
+
+/// Member `k` of `o`, or null when `o` is not an object or has no such member.
+inline const nlohmann::json& member(const nlohmann::json& o, const char* k) {
+  static const nlohmann::json kNull;
+  if (!o.is_object()) return kNull;
+  const auto it = o.find(k);
+  return it == o.end() ? kNull : *it;
+}
+
+/// Member `k` of `o` when it is a string, else "".
+inline std::string string_member(const nlohmann::json& o, const char* k) {
+  const nlohmann::json& v = member(o, k);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+/// Whether the start of an input looks like a usage report page (or lines or a list of pages).
+bool looks_like_usage_report(std::string_view head);
+
+/// Calls record(text, where, row) for each result row of `doc` (a page, or a list of pages): the
+/// row as a record in the JSON form, its place ("data[0].results[2]", prefixed "[i]." in a list)
+/// and the row as given. Calls bad(reason, part) for each row that cannot be a record (no model,
+/// an unknown kind of result, a count that is no count) and for each part of a page that is not
+/// the shape the API gives it, with that part as given; the reason names its place.
+using ReportRowFn =
+    std::function<void(const std::string& text, const std::string& where, const std::string& row)>;
+using ReportBadFn = std::function<void(const std::string& reason, const std::string& part)>;
+void for_each_report_row(const nlohmann::json& doc, const ReportRowFn& record,
+                         const ReportBadFn& bad);
+
+}  // namespace costops::ingest::detail
