@@ -884,6 +884,19 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
             "read 5, stored 0, duplicates 3, rejected 2");
   EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
             "read 5, stored 0, duplicates 3, rejected 2");
+  // A row whose bucket has no time is rejected, not dated at the ingest time.
+  rejects.clear();
+  EXPECT_EQ(
+      counts(ingest_text(
+          *store,
+          R"({"object": "page", "data": [{"object": "bucket", "results": [{"object": )"
+          R"("organization.usage.completions.result", "model": "gpt-4o", "input_tokens": 5}]}]})",
+          "untimed.json", &rejects)),
+      "read 1, stored 0, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(
+      rejects[0].reason,
+      "data[0].results[0]: its bucket has no start_time (epoch seconds): the row has no time");
 }
 
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {

@@ -108,6 +108,10 @@ std::string openai_row(const json& row, const json& bucket, const std::string& w
     bad(where + ": no model: fetch the report grouped by model (group_by=model)");
     return {};
   }
+  if (!member(bucket, "start_time").is_number_integer()) {
+    bad(where + ": its bucket has no start_time (epoch seconds): the row has no time");
+    return {};
+  }
   Counts c(where, bad);
   json usage = json::object();
   const std::pair<const char*, const char*> keys[] = {
@@ -149,6 +153,10 @@ std::string anthropic_row(const json& row, const json& bucket, const std::string
                           const std::function<void(const std::string&)>& bad) {
   if (string_member(row, "model").empty()) {
     bad(where + ": no model: fetch the report grouped by model (group_by[]=model)");
+    return {};
+  }
+  if (!member(bucket, "starting_at").is_string()) {
+    bad(where + ": its bucket has no starting_at time: the row has no time");
     return {};
   }
   Counts c(where, bad);
