@@ -416,7 +416,12 @@ Status detail::usage_from_element(Normalizer& n, element obj, std::string_view p
   // no input). Objects and lists are details the formats name their own ways.
   auto& plain = n.impl().plain_keys[ex];  // the format's keys known not to be typos
   for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
-    if (!field.value.is_number() || plain.contains(field.key)) continue;
+    if (!field.value.is_number()) continue;
+    if (field.key == "tier_input_tokens")  // the record's, where it would be ignored
+      return invalid_argument("field \"" + std::string(where) +
+                              ".tier_input_tokens\": not usage but a field of the record: give "
+                              "it beside \"usage\"");
+    if (plain.contains(field.key)) continue;
     const std::string_view near = typo_of(*ex, field.key);
     if (near.empty()) {
       if (plain.size() >= 1024) plain.clear();  // bounded, whatever keys the input makes up
