@@ -191,38 +191,42 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   return out;
 }
 
-std::vector<std::string> latest_tag_keys(storage::Store& store) {
+TagValues latest_tags(storage::Store& store) {
   // The last day with spend, or the one before when its records have none, up to 7 days: a
   // sample, since every record's tags would take a scan of them all.
   AggregateQuery days;
   days.group_by = {*GroupKey::parse("day")};
   auto by_day = store.aggregate(days);
   if (!by_day) return {};  // a hint only: the command reports store errors
-  std::vector<std::string> keys;
-  for (size_t back = 1; back <= 7 && back <= by_day->size() && keys.empty(); ++back) {
+  TagValues tags;
+  for (size_t back = 1; back <= 7 && back <= by_day->size() && tags.empty(); ++back) {
     auto day = parse_timestamp((*by_day)[by_day->size() - back].keys.front());
     if (!day) break;
     AggregateQuery one;
     one.from = *day;
     one.to = *day + std::chrono::days(1);
     (void)store.scan(one, [&](const PricedRecord& r) {
-      for (const auto& [k, v] : r.usage.tags)
-        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+      for (const auto& [k, v] : r.usage.tags) {
+        std::vector<std::string>& values = tags[k];
+        const auto at = std::lower_bound(values.begin(), values.end(), v);
+        if (at == values.end() || *at != v) values.insert(at, v);
+      }
       return Status::ok();
     });
   }
-  std::sort(keys.begin(), keys.end());
-  return keys;
+  return tags;
 }
 
 std::string absent_tag_hint(std::string_view records, const std::string& tag,
-                            const std::vector<std::string>& keys) {
+                            const TagValues& tags) {
   constexpr size_t kShown = 10;
   std::string hint = "no record " + std::string(records) + " has the tag \"" + tag + "\"";
-  if (keys.empty()) return hint + " (the latest records have no tags)";
+  if (tags.empty()) return hint + " (the latest records have no tags)";
   hint += " (tag keys of the latest records: ";
-  for (size_t j = 0; j < keys.size() && j < kShown; ++j) hint += (j ? ", " : "") + keys[j];
-  return hint + (keys.size() > kShown ? ", ...)" : ")");
+  size_t j = 0;
+  for (auto it = tags.begin(); it != tags.end() && j < kShown; ++it, ++j)
+    hint += (j ? ", " : "") + it->first;
+  return hint + (tags.size() > kShown ? ", ...)" : ")");
 }
 
 void note_absent_tags(storage::Store& store, const AggregateQuery& query,
@@ -233,7 +237,7 @@ void note_absent_tags(storage::Store& store, const AggregateQuery& query,
     if (std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return !r.keys[i].empty(); }))
       continue;
     std::fprintf(stderr, "note: %s\n",
-                 absent_tag_hint("in the query", key.tag, latest_tag_keys(store)).c_str());
+                 absent_tag_hint("in the query", key.tag, latest_tags(store)).c_str());
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,15 +93,17 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
 /// (ADVICE)", days in the query's time zone.
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice);
 
-/// The tag keys of the latest records, sorted: of the last day with spend whose records have
-/// tags, up to 7 days back (a sample: every record's would take a scan of them all).
-std::vector<std::string> latest_tag_keys(storage::Store& store);
+/// The tags of the latest records, each key with its values (sorted): of the last day with spend
+/// whose records have tags, up to 7 days back (a sample: every record's would take a scan of them
+/// all).
+using TagValues = std::map<std::string, std::vector<std::string>>;
+TagValues latest_tags(storage::Store& store);
 /// "no record RECORDS has the tag \"TAG\" (tag keys of the latest records: ...)", RECORDS as "in
-/// the query".
+/// the query"; `tags` from latest_tags.
 std::string absent_tag_hint(std::string_view records, const std::string& tag,
-                            const std::vector<std::string>& keys);
+                            const TagValues& tags);
 /// For each tag:KEY of the query's group keys that no row has a value of (a misspelled or absent
-/// tag), a note on stderr: absent_tag_hint with latest_tag_keys.
+/// tag), a note on stderr: absent_tag_hint with latest_tags.
 void note_absent_tags(storage::Store& store, const AggregateQuery& query,
                       const std::vector<AggregateRow>& rows);
 

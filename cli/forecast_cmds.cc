@@ -1,4 +1,6 @@
 // forecast, anomalies and budget: time series from a CSV file or from stored daily spend.
+#include <strings.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -1032,6 +1034,26 @@ Result<Decimal> parse_amount(const std::string& text) {
   return amount;
 }
 
+// "no record of the latest days has tag:K=V (did you mean v?)" when none of `values` (the
+// latest records' values of the group's tag) passes one of its = filters, with the values when
+// none differs only in case (up to 10); "" when one passes.
+std::string tag_value_hint(const FilterGroup& g, const std::vector<std::string>& values) {
+  constexpr size_t kShown = 10;
+  std::string same_but_case;
+  for (const std::string& v : values) {
+    for (const Filter& f : g.any_of) {
+      if (f.matches(v)) return {};
+      if (same_but_case.empty() && !f.is_pattern() && strcasecmp(v.c_str(), f.value.c_str()) == 0)
+        same_but_case = v;
+    }
+  }
+  std::string hint = "no record of the latest days has " + filters_text(g.any_of);
+  if (!same_but_case.empty()) return hint + " (did you mean " + same_but_case + "?)";
+  hint += " (" + g.key.name() + " values there: ";
+  for (size_t i = 0; i < values.size() && i < kShown; ++i) hint += (i ? ", " : "") + values[i];
+  return hint + (values.size() > kShown ? ", ...)" : ")");
+}
+
 int run_budget_add(const BudgetCmd& o) {
   Budget b;
   b.name = o.name;
@@ -1080,14 +1102,19 @@ int run_budget_add(const BudgetCmd& o) {
   if (const std::string hint = filter_hint(**store, b.scope, true); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
   }
-  // A tag's values would take a scan of every record; its key, a look at the latest ones.
-  std::vector<std::string> keys;
+  // A tag's values in every record would take a scan of them all: the latest ones are looked at.
+  std::optional<TagValues> tags;
   for (const auto& g : group_filters(b.scope)) {
     if (g.key.kind != GroupKey::Kind::kTag || g.any_of.empty()) continue;
-    if (keys.empty()) keys = latest_tag_keys(**store);
-    if (keys.empty() || std::find(keys.begin(), keys.end(), g.key.tag) != keys.end()) continue;
-    std::fprintf(stderr, "note: %s\n",
-                 absent_tag_hint("of the latest days", g.key.tag, keys).c_str());
+    if (!tags) tags = latest_tags(**store);
+    if (tags->empty()) continue;
+    const auto it = tags->find(g.key.tag);
+    if (it == tags->end()) {
+      std::fprintf(stderr, "note: %s\n",
+                   absent_tag_hint("of the latest days", g.key.tag, *tags).c_str());
+    } else if (const std::string hint = tag_value_hint(g, it->second); !hint.empty()) {
+      std::fprintf(stderr, "note: %s\n", hint.c_str());
+    }
   }
   return kExitOk;
 }

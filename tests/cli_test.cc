@@ -866,6 +866,16 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   expect_note("budget add teams --db " + db + " --amount 1 --filter tag:Team=team-data",
               "no record of the latest days has the tag \"Team\" (tag keys of the latest "
               "records: env, team)");
+  // And so is a value of the key that none of them has.
+  expect_note("budget add teams --db " + db + " --amount 1 --filter tag:team=Team-Data",
+              "no record of the latest days has tag:team=Team-Data (did you mean team-data?)");
+  expect_note("budget add teams --db " + db +
+                  " --amount 1 --filter tag:team=data --filter 'tag:team=*serch'",
+              "no record of the latest days has tag:team=data or tag:team=*serch (tag:team values "
+              "there: team-cx, team-data, team-dev, team-search)");
+  r = run("budget add teams --db " + db + " --amount 1 --filter 'tag:team=*-data'");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
   ASSERT_EQ(run("budget remove teams --db " + db).rc, 0);
   r = run("budget add team --db " + db + " --amount 500 --period month --filter project=search");
   ASSERT_EQ(r.rc, 0) << r.err;
