@@ -894,9 +894,8 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
           "untimed.json", &rejects)),
       "read 1, stored 0, duplicates 0, rejected 1");
   ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(
-      rejects[0].reason,
-      "data[0].results[0]: its bucket has no start_time (epoch seconds): the row has no time");
+  EXPECT_EQ(rejects[0].reason,
+            "data[0].results[0]: its bucket has no start_time: the row has no time");
 }
 
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {

@@ -94,6 +94,22 @@ std::string id_of(std::string_view kind, const json& bucket_start, const json& b
   return id;
 }
 
+// Whether a row names its model and its bucket a start (`start`: OpenAI's epoch seconds, else
+// Anthropic's RFC 3339 time); else reported: without them it has no price or no time.
+bool priceable(const json& row, const json& bucket, const char* start, std::string_view group_by,
+               const std::string& where, const std::function<void(const std::string&)>& bad) {
+  if (string_member(row, "model").empty()) {
+    bad(where + ": no model: fetch the report grouped by model (" + std::string(group_by) + ")");
+    return false;
+  }
+  const json& t = member(bucket, start);
+  if (std::string_view(start) == "start_time" ? !t.is_number_integer() : !t.is_string()) {
+    bad(where + ": its bucket has no " + start + ": the row has no time");
+    return false;
+  }
+  return true;
+}
+
 // An OpenAI usage row (completions, embeddings or moderations) as a record, or "" (reported).
 std::string openai_row(const json& row, const json& bucket, const std::string& where,
                        const std::function<void(const std::string&)>& bad) {
@@ -104,14 +120,7 @@ std::string openai_row(const json& row, const json& bucket, const std::string& w
         "\" is not token usage and is not read (read: completions, embeddings, moderations)");
     return {};
   }
-  if (string_member(row, "model").empty()) {
-    bad(where + ": no model: fetch the report grouped by model (group_by=model)");
-    return {};
-  }
-  if (!member(bucket, "start_time").is_number_integer()) {
-    bad(where + ": its bucket has no start_time (epoch seconds): the row has no time");
-    return {};
-  }
+  if (!priceable(row, bucket, "start_time", "group_by=model", where, bad)) return {};
   Counts c(where, bad);
   json usage = json::object();
   const std::pair<const char*, const char*> keys[] = {
@@ -151,14 +160,7 @@ std::string openai_row(const json& row, const json& bucket, const std::string& w
 // An Anthropic messages usage row as a record, or "" (reported).
 std::string anthropic_row(const json& row, const json& bucket, const std::string& where,
                           const std::function<void(const std::string&)>& bad) {
-  if (string_member(row, "model").empty()) {
-    bad(where + ": no model: fetch the report grouped by model (group_by[]=model)");
-    return {};
-  }
-  if (!member(bucket, "starting_at").is_string()) {
-    bad(where + ": its bucket has no starting_at time: the row has no time");
-    return {};
-  }
+  if (!priceable(row, bucket, "starting_at", "group_by[]=model", where, bad)) return {};
   Counts c(where, bad);
   const json& creation = member(row, "cache_creation");
   const auto uncached = c.get(row, "uncached_input_tokens");
