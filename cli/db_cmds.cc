@@ -197,6 +197,7 @@ int run_ingest(IngestCmd& o) {
     total.unpriced += s->unpriced;
     total.rejected += s->rejected;
     total.untimed += s->untimed;
+    total.base_rate_rows += s->base_rate_rows;
     for (const auto& m : s->unpriced_models) {
       ingest::count_unpriced(total.unpriced_models, m.provider, m.model, m.reason, m.records);
     }
@@ -239,6 +240,15 @@ int run_ingest(IngestCmd& o) {
                  "sets it)\n",
                  static_cast<unsigned long long>(total.untimed),
                  total.untimed == 1 ? " has" : "s have", format_timestamp(*now).c_str());
+  }
+  if (total.base_rate_rows > 0) {
+    std::fprintf(stderr,
+                 "note: %llu usage report row%s of models with long-context prices give%s no "
+                 "context_window: priced at the base rates, as if no request was above the "
+                 "threshold (fetch the report with group_by[]=context_window to price them "
+                 "exactly)\n",
+                 static_cast<unsigned long long>(total.base_rate_rows),
+                 total.base_rate_rows == 1 ? "" : "s", total.base_rate_rows == 1 ? "s" : "");
   }
   for (const auto& e : input_errors) {
     report(io_error(e + "; the records before it were read (counted above)"));

@@ -814,8 +814,9 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   std::vector<ingest::Reject> rejects;
   EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json", &rejects)),
             "read 5, stored 3, duplicates 0, rejected 2");
-  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl", &rejects)),
-            "read 5, stored 3, duplicates 0, rejected 2");
+  const auto a = ingest_text(*store, anthropic, "anthropic.jsonl", &rejects);
+  EXPECT_EQ(counts(a), "read 5, stored 3, duplicates 0, rejected 2");
+  EXPECT_EQ(a.base_rate_rows, 1u);  // the row without a context window, of a tiered model
   std::vector<std::string> got;
   for (const auto& r : rejects) got.push_back(std::to_string(r.line) + ": " + r.reason);
   EXPECT_EQ(got, (std::vector<std::string>{

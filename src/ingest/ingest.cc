@@ -399,6 +399,10 @@ class BatchQueue {
 
 class Pipeline {
  public:
+  struct ModelName {
+    std::string provider, model;
+  };
+
   Pipeline(std::string_view source, const IngestOptions& opt, const BatchSink& sink,
            const RejectSink& on_reject)
       : source_(source),
@@ -410,13 +414,15 @@ class Pipeline {
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).
+  // `*model`, when given, is set to the record's provider and model (when it parses).
   void json_record(std::string_view text, uint64_t line, bool padded,
-                   std::string_view original = {}) {
+                   std::string_view original = {}, ModelName* model = nullptr) {
     ++stats_.read;
     if (original.empty()) original = text;
     PricedRecord& pr = next_slot();
     Status st = padded ? parser_.parse_padded_into(text, &pr.usage) : parse_copy(text, &pr.usage);
     if (!st.is_ok()) return reject(line, st.message(), original);
+    if (model != nullptr) *model = {pr.usage.provider, pr.usage.model};
     finish(pr, line, original);
   }
 
@@ -432,10 +438,15 @@ class Pipeline {
       }
       return detail::for_each_report_row(
           doc,
-          [&](const std::string& record, const std::string& at, const std::string& row) {
+          [&](const std::string& record, const std::string& at, const std::string& row,
+              bool base_rates) {
             reject_context_ = at;
-            json_record(record, line, false, row);
+            const uint64_t rejected = stats_.rejected;
+            json_record(record, line, false, row, base_rates ? &base_rates_model_ : nullptr);
             reject_context_.clear();
+            if (base_rates && stats_.rejected == rejected &&
+                has_tiers(base_rates_model_.provider, base_rates_model_.model))
+              ++stats_.base_rate_rows;
           },
           [&](const std::string& reason, const std::string& part) {
             ++stats_.read;
@@ -690,6 +701,20 @@ class Pipeline {
   IngestStats stats_;
 
  private:
+  // Whether the catalog's `model` of `provider` has a long-context tier in any of its prices.
+  bool has_tiers(const std::string& provider, const std::string& model) const {
+    auto ref = opt_.catalog->resolve(provider, model);
+    if (!ref) return false;
+    auto tiered = [](const std::vector<pricing::ConditionalPrice>& prices) {
+      return std::any_of(prices.begin(), prices.end(), [](const auto& cp) {
+        return cp.prices.rates().size() > cp.prices.leaves().size();  // a base rate per leaf
+      });
+    };
+    if (tiered(ref->model->prices)) return true;
+    return std::any_of(ref->model->variants.begin(), ref->model->variants.end(),
+                       [&](const auto& v) { return tiered(v.prices); });
+  }
+
   Status parse_copy(std::string_view text, UsageRecord* out) {
     copy_.assign(text);
     copy_.append(RecordParser::padding(), ' ');
@@ -740,6 +765,7 @@ class Pipeline {
   std::vector<std::string> header_;
   std::string
       reject_context_;  // where in its input the record being read is, when a line holds many
+  ModelName base_rates_model_;  // the last usage report row's taken at base rates
   util::CsvSplitter csv_;
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line

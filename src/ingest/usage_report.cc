@@ -261,9 +261,10 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
       };
       std::string text;
       const std::string object = string_member(row, "object");
+      const bool openai = object.starts_with("organization.usage.");
       if (!row.is_object()) {
         bad_row(where + ": expected an object, got " + std::string(row.type_name()));
-      } else if (object.starts_with("organization.usage.")) {
+      } else if (openai) {
         text = openai_row(row, bucket, where, bad_row);
       } else if (object.starts_with("organization.costs.")) {
         bad_row(where +
@@ -274,7 +275,8 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
       } else {
         bad_row(where + ": neither an OpenAI nor an Anthropic usage row");
       }
-      if (!text.empty()) record(text, where, row_text);
+      if (!text.empty())
+        record(text, where, row_text, !openai && member(row, "context_window").is_null());
     }
   }
 }

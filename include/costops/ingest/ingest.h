@@ -95,6 +95,9 @@ struct IngestStats {
   uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
   uint64_t rejected = 0;    // not stored; each reported to on_reject
   uint64_t untimed = 0;     // taken (stored or duplicate) without a time: dated default_time
+  // Usage report rows taken at the base rates of a model with long-context prices, for want of
+  // the context window of their requests (see src/ingest/usage_report.h).
+  uint64_t base_rate_rows = 0;
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;
