@@ -50,6 +50,12 @@ TEST(NormalizerTest, BadCountsNameTheField) {
       {R"({"input_tokens": "12"})",
        "field \"usage.input_tokens\": expected a non-negative integer, got \"12\""},
       {R"({"input_tokens": 1, "prompt_tokens": 2})", "given twice"},
+      // Counts a sum of many could overflow are not counts.
+      {R"({"input_tokens": 9223372036854775807})",
+       "field \"usage.input_tokens\": 9223372036854775807 is more than a usage count can be (at "
+       "most 10^15)"},
+      {R"({"input_tokens": 18446744073709551615})", "is more than a usage count can be"},
+      {R"({"input_tokens": 2e15})", "is more than a usage count can be"},
       {R"([1,2])", "field \"usage\": expected an object, got array"},
   };
   for (const auto& c : cases) {

@@ -820,9 +820,10 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   std::vector<std::string> got;
   for (const auto& r : rejects) got.push_back(std::to_string(r.line) + ": " + r.reason);
   EXPECT_EQ(got, (std::vector<std::string>{
-                     "1: data[0].results[2]: no model: fetch the report grouped by model "
+                     // A row of a document spread over lines: the line it begins on.
+                     "36: data[0].results[2]: no model: fetch the report grouped by model "
                      "(group_by=model)",
-                     "1: data[1].results[1]: a usage row of kind "
+                     "61: data[1].results[1]: a usage row of kind "
                      "\"organization.usage.images.result\" is not token usage and is not read "
                      "(read: completions, embeddings, moderations)",
                      "2: data[0].results[1]: field \"uncached_input_tokens\": expected a "

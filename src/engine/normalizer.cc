@@ -314,20 +314,28 @@ Result<int64_t> detail::token_count(element v, std::string_view field) {
     return invalid_argument("field \"" + std::string(field) +
                             "\": expected a non-negative integer, got " + got);
   };
+  // A count no call or usage report row comes near (a quadrillion tokens): sums of many stay
+  // far from overflowing.
+  constexpr int64_t kMax = 1'000'000'000'000'000;
+  auto too_large = [&](std::string got) {
+    return invalid_argument("field \"" + std::string(field) + "\": " + got +
+                            " is more than a usage count can be (at most 10^15)");
+  };
   switch (v.type()) {
     case element_type::INT64: {
       const int64_t n = v.get_int64().value_unsafe();
       if (n < 0) return bad(std::to_string(n));
+      if (n > kMax) return too_large(std::to_string(n));
       return n;
     }
-    case element_type::UINT64: {
-      const uint64_t n = v.get_uint64().value_unsafe();
-      if (n > static_cast<uint64_t>(INT64_MAX)) return bad(std::to_string(n));
-      return static_cast<int64_t>(n);
-    }
+    case element_type::UINT64:
+      return too_large(std::to_string(v.get_uint64().value_unsafe()));
     case element_type::DOUBLE: {
       const double d = v.get_double().value_unsafe();
-      if (d >= 0 && d < 9.0e18 && std::floor(d) == d) return static_cast<int64_t>(d);
+      if (d >= 0 && d <= static_cast<double>(kMax) && std::floor(d) == d)
+        return static_cast<int64_t>(d);
+      if (d > static_cast<double>(kMax) && std::floor(d) == d)
+        return too_large(simdjson::minify(v));
       return bad(simdjson::minify(v));
     }
     default:

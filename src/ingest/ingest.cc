@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -270,6 +271,80 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
           });
 }
 
+// The line (from 1) on which each object or list of a JSON document begins, by its place: member
+// names joined by dots, list elements by [i] ("data[0].results[2]", "[1].data[0]"), down to
+// `max_depth` levels. Assumes valid JSON (parsed already).
+std::unordered_map<std::string, uint64_t> container_lines(std::string_view text, size_t max_depth) {
+  struct Frame {
+    bool list;
+    int64_t index;     // the element being read, in a list
+    std::string path;  // the container's place ("" for the document; deeper ones are not kept)
+  };
+  std::unordered_map<std::string, uint64_t> lines;
+  std::vector<Frame> stack;
+  uint64_t line = 1;
+  bool in_string = false, escape = false, string_is_key = false;
+  bool value_next = true;  // a value may begin: at the start, after '[', ',' in a list, or ':'
+  bool key_next = false;   // in an object, the next string is a member's name
+  std::string key;
+  size_t string_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (escape) {
+        escape = false;
+      } else if (c == '\\') {
+        escape = true;
+      } else if (c == '"') {
+        in_string = false;
+        if (string_is_key) key.assign(text.substr(string_start, i - string_start));
+      }
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ':') {
+      if (c == ':') value_next = true;
+      continue;
+    }
+    if (c == ',') {
+      if (!stack.empty()) (stack.back().list ? value_next : key_next) = true;
+      continue;
+    }
+    if (c == ']' || c == '}') {
+      if (!stack.empty()) stack.pop_back();
+      value_next = key_next = false;
+      continue;
+    }
+    if (c == '"' && key_next) {
+      in_string = string_is_key = true;
+      key_next = false;
+      string_start = i + 1;
+      continue;
+    }
+    std::string path;  // a value begins here
+    if (value_next) {
+      value_next = false;
+      if (!stack.empty() && stack.size() <= max_depth) {
+        Frame& f = stack.back();
+        if (f.list) {
+          path = f.path + "[" + std::to_string(++f.index) + "]";
+        } else {
+          path = f.path.empty() ? key : f.path + "." + key;
+        }
+      }
+    }
+    if (c == '"') {
+      in_string = true;
+      string_is_key = false;
+    } else if (c == '{' || c == '[') {
+      if (stack.size() <= max_depth) lines.emplace(path, line);
+      stack.push_back({c == '[', -1, std::move(path)});
+      (c == '[' ? value_next : key_next) = true;
+    }
+  }
+  return lines;
+}
+
 // Batches on their way to the sink: the one being filled and, with overlap_sink, up to
 // kBatchesInFlight handed to one worker thread that runs the sink on them in order. Two in
 // flight let parsing go on while the sink takes longer than usual on one batch (a SQLite
@@ -426,11 +501,19 @@ class Pipeline {
     finish(pr, line, original);
   }
 
-  // A document that holds many records (a line, or the whole input): an OTLP export or flattened
-  // span (`text` is what its rejects report), or usage report pages (a rejected row reports
-  // itself).
+  // A document that holds many records (a line, or the whole input, which begins on `line`): an
+  // OTLP export or flattened span (`text` is what its rejects report), or usage report pages (a
+  // rejected row reports itself). A record or row of a document spread over lines is reported by
+  // the line it begins on.
   void document(InputFormat format, std::string_view text, uint64_t line) {
     const auto doc = nlohmann::json::parse(text, nullptr, false);
+    std::unordered_map<std::string, uint64_t> lines;
+    if (!doc.is_discarded() && text.find('\n') != std::string_view::npos)
+      lines = container_lines(text, 6);  // deep enough for an OTLP span
+    auto line_of = [&](const std::string& at) {
+      const auto it = lines.find(at);
+      return it == lines.end() ? line : line + it->second - 1;
+    };
     if (format == InputFormat::kUsageReport) {
       if (doc.is_discarded()) {
         ++stats_.read;
@@ -442,15 +525,15 @@ class Pipeline {
               bool base_rates) {
             reject_context_ = at;
             const uint64_t rejected = stats_.rejected;
-            json_record(record, line, false, row, base_rates ? &base_rates_model_ : nullptr);
+            json_record(record, line_of(at), false, row, base_rates ? &base_rates_model_ : nullptr);
             reject_context_.clear();
             if (base_rates && stats_.rejected == rejected &&
                 has_tiers(base_rates_model_.provider, base_rates_model_.model))
               ++stats_.base_rate_rows;
           },
-          [&](const std::string& reason, const std::string& part) {
+          [&](const std::string& at, const std::string& reason, const std::string& part) {
             ++stats_.read;
-            reject(line, reason, part);
+            reject(line_of(at), at.empty() ? reason : at + ": " + reason, part);
           });
     }
     if (doc.is_discarded() || !doc.is_object()) {
@@ -461,7 +544,7 @@ class Pipeline {
         doc,
         [&](const std::string& record, const std::string& at) {
           reject_context_ = at;  // an export holds many spans: a reject names which
-          json_record(record, line, false, text);
+          json_record(record, line_of(at), false, text);
           reject_context_.clear();
         },
         [&](const std::string& reason) {

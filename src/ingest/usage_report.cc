@@ -20,8 +20,7 @@ std::string text_of(const json& row, const char* k) {
 // Reads the rows' token counts, reporting the first that is not a non-negative integer.
 class Counts {
  public:
-  Counts(const std::string& where, const std::function<void(const std::string&)>& bad)
-      : where_(where), bad_(bad) {}
+  explicit Counts(const std::function<void(const std::string&)>& bad) : bad_(bad) {}
 
   // row[k] (at `path`, for the message), or 0 when absent or null; nullopt (reported) when it is
   // something else.
@@ -31,8 +30,7 @@ class Counts {
     if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX) &&
         v.get<int64_t>() >= 0)
       return v.get<int64_t>();
-    if (ok_)
-      bad_(where_ + ": field \"" + path + "\": expected a non-negative integer, got " + v.dump());
+    if (ok_) bad_("field \"" + path + "\": expected a non-negative integer, got " + v.dump());
     ok_ = false;
     return std::nullopt;
   }
@@ -43,7 +41,7 @@ class Counts {
     int64_t s = 0;
     for (int64_t p : parts) {
       if (__builtin_add_overflow(s, p, &s)) {
-        if (ok_) bad_(where_ + ": the input token counts overflow");
+        if (ok_) bad_("the input token counts overflow");
         ok_ = false;
         return 0;
       }
@@ -53,7 +51,6 @@ class Counts {
   bool ok() const { return ok_; }
 
  private:
-  const std::string& where_;
   const std::function<void(const std::string&)>& bad_;
   bool ok_ = true;
 };
@@ -97,31 +94,31 @@ std::string id_of(std::string_view kind, const json& bucket_start, const json& b
 // Whether a row names its model and its bucket a start (`start`: OpenAI's epoch seconds, else
 // Anthropic's RFC 3339 time); else reported: without them it has no price or no time.
 bool priceable(const json& row, const json& bucket, const char* start, std::string_view group_by,
-               const std::string& where, const std::function<void(const std::string&)>& bad) {
+               const std::function<void(const std::string&)>& bad) {
   if (string_member(row, "model").empty()) {
-    bad(where + ": no model: fetch the report grouped by model (" + std::string(group_by) + ")");
+    bad("no model: fetch the report grouped by model (" + std::string(group_by) + ")");
     return false;
   }
   const json& t = member(bucket, start);
   if (std::string_view(start) == "start_time" ? !t.is_number_integer() : !t.is_string()) {
-    bad(where + ": its bucket has no " + start + ": the row has no time");
+    bad(std::string("its bucket has no ") + start + ": the row has no time");
     return false;
   }
   return true;
 }
 
 // An OpenAI usage row (completions, embeddings or moderations) as a record, or "" (reported).
-std::string openai_row(const json& row, const json& bucket, const std::string& where,
+std::string openai_row(const json& row, const json& bucket,
                        const std::function<void(const std::string&)>& bad) {
   const std::string object = string_member(row, "object");
   const std::string_view kind = std::string_view(object).substr(sizeof "organization.usage." - 1);
   if (kind != "completions.result" && kind != "embeddings.result" && kind != "moderations.result") {
-    bad(where + ": a usage row of kind \"" + object +
+    bad("a usage row of kind \"" + object +
         "\" is not token usage and is not read (read: completions, embeddings, moderations)");
     return {};
   }
-  if (!priceable(row, bucket, "start_time", "group_by=model", where, bad)) return {};
-  Counts c(where, bad);
+  if (!priceable(row, bucket, "start_time", "group_by=model", bad)) return {};
+  Counts c(bad);
   json usage = json::object();
   const std::pair<const char*, const char*> keys[] = {
       {"input_tokens", "input_tokens"},
@@ -158,10 +155,10 @@ std::string openai_row(const json& row, const json& bucket, const std::string& w
 }
 
 // An Anthropic messages usage row as a record, or "" (reported).
-std::string anthropic_row(const json& row, const json& bucket, const std::string& where,
+std::string anthropic_row(const json& row, const json& bucket,
                           const std::function<void(const std::string&)>& bad) {
-  if (!priceable(row, bucket, "starting_at", "group_by[]=model", where, bad)) return {};
-  Counts c(where, bad);
+  if (!priceable(row, bucket, "starting_at", "group_by[]=model", bad)) return {};
+  Counts c(bad);
   const json& creation = member(row, "cache_creation");
   const auto uncached = c.get(row, "uncached_input_tokens");
   const auto read = c.get(row, "cache_read_input_tokens");
@@ -198,14 +195,12 @@ std::string anthropic_row(const json& row, const json& bucket, const std::string
   if (const std::string w = string_member(row, "context_window"); !w.empty()) {
     const auto start = window_start(w);
     if (!start) {
-      bad(where + ": field \"context_window\": expected a range such as \"0-200k\", got \"" + w +
-          "\"");
+      bad("field \"context_window\": expected a range such as \"0-200k\", got \"" + w + "\"");
       return {};
     }
     tier = *start == 0 ? 0 : *start + 1;
   } else if (!member(row, "context_window").is_null()) {
-    bad(where + ": field \"context_window\": expected a string, got " +
-        row["context_window"].dump());
+    bad("field \"context_window\": expected a string, got " + row["context_window"].dump());
     return {};
   }
   rec["tier_input_tokens"] = tier;
@@ -224,31 +219,36 @@ std::string anthropic_row(const json& row, const json& bucket, const std::string
   return rec.dump();
 }
 
+// A path into a document: `at` then `part` ("data[0]", then "data[0].results[1]").
+std::string place(const std::string& at, const std::string& part) {
+  return at.empty() ? part : at + "." + part;
+}
+
+// The rows of one page, at `at` ("" for a page that is the document, "[i]" in a list of them).
 void page_rows(const json& page, const std::string& at, const ReportRowFn& record,
                const ReportBadFn& report) {
-  const auto bad = [&](const std::string& reason) { report(reason, page.dump()); };
+  const auto bad = [&](const std::string& reason) { report(at, reason, page.dump()); };
   if (!page.is_object()) {
-    bad(at + "expected a usage report page (an object), got " + std::string(page.type_name()));
+    bad("expected a usage report page (an object), got " + std::string(page.type_name()));
     return;
   }
   if (const json& e = member(page, "error"); !e.is_null()) {
     const std::string m = string_member(e, "message");
-    bad(at + "an API error response, not a usage report: " + (m.empty() ? e.dump() : m));
+    bad("an API error response, not a usage report: " + (m.empty() ? e.dump() : m));
     return;
   }
   const json& data = member(page, "data");
   if (!data.is_array()) {
-    bad(at + "field \"data\": expected the list of time buckets, got " +
-        std::string(data.type_name()));
+    bad("field \"data\": expected the list of time buckets, got " + std::string(data.type_name()));
     return;
   }
   for (size_t b = 0; b < data.size(); ++b) {
-    const std::string bucket_at = at + "data[" + std::to_string(b) + "]";
+    const std::string bucket_at = place(at, "data[" + std::to_string(b) + "]");
     const json& bucket = data[b];
     const json& results = member(bucket, "results");
     if (!results.is_array()) {
-      report(bucket_at + ": field \"results\": expected a list, got " +
-                 std::string(results.type_name()),
+      report(bucket_at,
+             "field \"results\": expected a list, got " + std::string(results.type_name()),
              bucket.dump());
       continue;
     }
@@ -257,23 +257,23 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
       const json& row = results[i];
       const std::string row_text = row.dump();
       const std::function<void(const std::string&)> bad_row = [&](const std::string& reason) {
-        report(reason, row_text);
+        report(where, reason, row_text);
       };
       std::string text;
       const std::string object = string_member(row, "object");
       const bool openai = object.starts_with("organization.usage.");
       if (!row.is_object()) {
-        bad_row(where + ": expected an object, got " + std::string(row.type_name()));
+        bad_row("expected an object, got " + std::string(row.type_name()));
       } else if (openai) {
-        text = openai_row(row, bucket, where, bad_row);
+        text = openai_row(row, bucket, bad_row);
       } else if (object.starts_with("organization.costs.")) {
-        bad_row(where +
-                ": a costs row (an amount, not usage) is not read: fetch the usage report "
-                "(/v1/organization/usage/completions)");
+        bad_row(
+            "a costs row (an amount, not usage) is not read: fetch the usage report "
+            "(/v1/organization/usage/completions)");
       } else if (row.contains("uncached_input_tokens") || bucket.contains("starting_at")) {
-        text = anthropic_row(row, bucket, where, bad_row);
+        text = anthropic_row(row, bucket, bad_row);
       } else {
-        bad_row(where + ": neither an OpenAI nor an Anthropic usage row");
+        bad_row("neither an OpenAI nor an Anthropic usage row");
       }
       if (!text.empty())
         record(text, where, row_text, !openai && member(row, "context_window").is_null());
@@ -293,7 +293,7 @@ bool looks_like_usage_report(std::string_view head) {
 void for_each_report_row(const json& doc, const ReportRowFn& record, const ReportBadFn& bad) {
   if (!doc.is_array()) return page_rows(doc, "", record, bad);
   for (size_t i = 0; i < doc.size(); ++i)
-    page_rows(doc[i], "[" + std::to_string(i) + "].", record, bad);
+    page_rows(doc[i], "[" + std::to_string(i) + "]", record, bad);
 }
 
 }  // namespace costops::ingest::detail

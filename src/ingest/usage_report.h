@@ -38,15 +38,16 @@ inline std::string string_member(const nlohmann::json& o, const char* k) {
 bool looks_like_usage_report(std::string_view head);
 
 /// Calls record(text, where, row, base_rates) for each result row of `doc` (a page, or a list of
-/// pages): the row as a record in the JSON form, its place ("data[0].results[2]", prefixed "[i]."
+/// pages): the row as a record in the JSON form, its place ("data[0].results[2]", "[1].data[0]..."
 /// in a list), the row as given, and whether it takes the base rates for want of a context window
-/// (an Anthropic row of a report not grouped by context_window). Calls bad(reason, part) for each
-/// row that cannot be a record (no model, an unknown kind of result, a count that is no count) and
-/// for each part of a page that is not the shape the API gives it, with that part as given; the
-/// reason names its place.
+/// (an Anthropic row of a report not grouped by context_window). Calls bad(where, reason, part)
+/// for each row that cannot be a record (no model, an unknown kind of result, a count that is no
+/// count) and for each part of a page that is not the shape the API gives it: its place ("" for
+/// the document), why, and that part as given.
 using ReportRowFn = std::function<void(const std::string& text, const std::string& where,
                                        const std::string& row, bool base_rates)>;
-using ReportBadFn = std::function<void(const std::string& reason, const std::string& part)>;
+using ReportBadFn = std::function<void(const std::string& where, const std::string& reason,
+                                       const std::string& part)>;
 void for_each_report_row(const nlohmann::json& doc, const ReportRowFn& record,
                          const ReportBadFn& bad);
 

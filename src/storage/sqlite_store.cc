@@ -313,8 +313,10 @@ class SqliteStore final : public Store {
                                dims[kDimProject], dims[kDimCurrency]}];
       ++v.records;
       v.unpriced += row.priced ? 0 : 1;
-      v.input_tokens += row.input_tokens;
-      v.output_tokens += row.output_tokens;
+      // Counts are at most 10^15 each (token_count): only a flood of the largest overflows.
+      if (__builtin_add_overflow(v.input_tokens, row.input_tokens, &v.input_tokens) ||
+          __builtin_add_overflow(v.output_tokens, row.output_tokens, &v.output_tokens))
+        return out_of_range(url_ + ": a day's token counts overflow its daily totals");
       v.e6 += row.cost_e6;
       v.e15 += row.cost_e15;
       v.e24 += row.cost_e24;
