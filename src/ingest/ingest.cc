@@ -321,22 +321,24 @@ std::unordered_map<std::string, uint64_t> container_lines(std::string_view text,
       string_start = i + 1;
       continue;
     }
-    std::string path;  // a value begins here
+    // A value begins here (a scalar's later characters are passed over: value_next is false).
+    const bool container = c == '{' || c == '[';
+    std::string path;
     if (value_next) {
       value_next = false;
-      if (!stack.empty() && stack.size() <= max_depth) {
+      if (!stack.empty()) {
         Frame& f = stack.back();
-        if (f.list) {
-          path = f.path + "[" + std::to_string(++f.index) + "]";
-        } else {
-          path = f.path.empty() ? key : f.path + "." + key;
+        if (f.list) ++f.index;
+        if (container && stack.size() <= max_depth) {
+          path = f.list ? f.path + "[" + std::to_string(f.index) + "]"
+                        : (f.path.empty() ? key : f.path + "." + key);
         }
       }
     }
     if (c == '"') {
       in_string = true;
       string_is_key = false;
-    } else if (c == '{' || c == '[') {
+    } else if (container) {
       if (stack.size() <= max_depth) lines.emplace(path, line);
       stack.push_back({c == '[', -1, std::move(path)});
       (c == '[' ? value_next : key_next) = true;
