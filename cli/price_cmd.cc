@@ -20,7 +20,8 @@ read directly). Fields:
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).
   api_flavor    how to read native usage or a body: chat, responses, anthropic, default,
-                embeddings, ... (the provider's extractors; inferred when omitted and unambiguous)
+                embeddings, ... (the provider's extractors; when omitted, the one whose
+                usage the object or body holds)
   timestamp     RFC 3339 time of the call (prices valid then apply); default: --as-of
   service_tier  standard | flex | priority          batch  true for batch-API calls
   usage         canonical usage {"input_tokens": total input incl. cache, "cache_read_tokens",

@@ -2,6 +2,8 @@
 // must give exactly the expected input and output prices.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "costops/domain/decimal.h"
@@ -51,6 +53,42 @@ TEST(ResponsesTest, DevSetPricesExactly) {
     }
   }
   EXPECT_EQ(checked, 1835);
+}
+
+// Without api_flavor, a body is read by the provider's flavor whose usage it holds: for every
+// response a provider prices, the usage read is one of that provider's interpretations.
+TEST(ResponsesTest, BodiesWithoutAFlavorAreReadByTheFlavorTheyFit) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  const auto data =
+      nlohmann::json::parse(testing::read_file(testing::shared_path("data/responses/dev.json")));
+  auto catalog =
+      pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
+  ASSERT_TRUE(catalog.has_value()) << catalog.status_or_ok().to_string();
+  engine::Normalizer n(*catalog);
+  ingest::RecordParser parser(n);
+  int checked = 0;
+  for (const auto& x : data) {
+    std::map<std::string, std::vector<const nlohmann::json*>> by_provider;  // priced usages
+    for (const auto& e : x["extracted"])
+      for (const auto& ex : e["extractors"])
+        if (ex.contains("input_price")) by_provider[ex["provider_id"]].push_back(&e["usage"]);
+    for (const auto& [provider, usages] : by_provider) {
+      const std::string name = x["body"].value("file", "?") + " " + provider;
+      auto rec = parser.parse(nlohmann::json{{"provider", provider}, {"body", x["body"]}}.dump());
+      ASSERT_TRUE(rec.has_value()) << name << ": " << rec.status_or_ok().to_string();
+      const bool one_of = std::any_of(usages.begin(), usages.end(), [&](const nlohmann::json* u) {
+        Usage want;
+        for (const auto& [k, v] : u->items()) want.set(*unit_by_usage_key(k), v.get<int64_t>());
+        for (int i = 0; i < kUnitCount; ++i)
+          if (want.get(static_cast<UnitId>(i)) != rec->usage.get(static_cast<UnitId>(i)))
+            return false;
+        return true;
+      });
+      EXPECT_TRUE(one_of) << name;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 1399);
 }
 
 }  // namespace

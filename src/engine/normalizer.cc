@@ -446,12 +446,40 @@ Status detail::usage_from_element(Normalizer& n, element obj, std::string_view p
   return Status::ok();
 }
 
+namespace {
+
+// The extractor for a response body: the flavor's, or without one, of the provider's flavors the
+// one whose usage the body holds (its root there, with the most of its values; the first of equal
+// ones), as native usage objects are told apart.
+Result<const pricing::Extractor*> body_extractor(Normalizer& n, element body,
+                                                 std::string_view provider,
+                                                 std::string_view flavor) {
+  const pricing::Provider* p = flavor.empty() ? extractor_provider(n, provider) : nullptr;
+  if (p != nullptr && p->extractors.size() > 1) {
+    const pricing::Extractor* best = nullptr;
+    int best_score = 0;
+    for (const auto& e : p->extractors) {
+      element root;
+      std::string err;
+      if (walk(body, e.root, "", &root, &err) != Walk::kFound || !root.is_object()) continue;
+      if (const int score = fit_score(e, root); score > best_score) {
+        best_score = score;
+        best = &e;
+      }
+    }
+    if (best != nullptr) return best;
+  }
+  return n.extractor(provider, flavor);
+}
+
+}  // namespace
+
 Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::string_view provider,
                                             std::string_view flavor, bool model_known) {
   if (!body.is_object())
     return invalid_argument("field \"body\": expected an object, got " +
                             std::string(type_name(body)));
-  auto exr = n.extractor(provider, flavor);
+  auto exr = body_extractor(n, body, provider, flavor);
   if (!exr) return exr.status();
   const pricing::Extractor& ex = **exr;
   Extracted out;
