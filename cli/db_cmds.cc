@@ -234,12 +234,13 @@ int run_ingest(IngestCmd& o) {
   }
   note_unpriced_models(total.unpriced_models);
   if (total.untimed > 0) {
-    std::fprintf(stderr,
-                 "note: %llu record%s no timestamp (a \"timestamp\" field or column, or "
-                 "created_at, start_time): dated and priced at %s, the ingest time (--as-of "
-                 "sets it)\n",
-                 static_cast<unsigned long long>(total.untimed),
-                 total.untimed == 1 ? " has" : "s have", format_timestamp(*now).c_str());
+    std::fprintf(
+        stderr,
+        "note: %llu record%s no timestamp (a \"timestamp\" field or column, or "
+        "created_at, start_time, created): dated and priced at %s, the ingest time (--as-of "
+        "sets it)\n",
+        static_cast<unsigned long long>(total.untimed), total.untimed == 1 ? " has" : "s have",
+        format_timestamp(*now).c_str());
   }
   if (total.base_rate_rows > 0) {
     std::fprintf(stderr,
@@ -279,7 +280,7 @@ project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usa
 input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of key=value;key=value, usage,
 body or metadata as a JSON object; quoted fields may span lines; separated by commas, else tabs,
 else semicolons, as the header is; a column a letter or two from a token count's name stops the
-run). The time is "timestamp", else created_at or start_time; a record without one is dated and
+run). The time is "timestamp", else created_at, start_time or created; a record without one is dated and
 priced at the ingest time (--as-of), and a note says how many were. Gzip, zstd and zlib files are
 read directly. Records are keyed by id (else request_id), or by a content hash: ingesting a file
 twice stores nothing new. A record whose model has no price is stored as unpriced with the reason

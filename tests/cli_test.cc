@@ -268,7 +268,7 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   // x1 and x2 have no timestamp: dated at the ingest time, and said so.
   EXPECT_NE(r.out.find(R"("without_timestamp":2)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("note: 2 records have no timestamp (a \"timestamp\" field or column, or "
-                       "created_at, start_time): dated and priced at "),
+                       "created_at, start_time, created): dated and priced at "),
             std::string::npos)
       << r.err;
   // A rejects file that cannot be written (its folder is a file) loses nothing: the records go to

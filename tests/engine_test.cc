@@ -209,6 +209,33 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
   }
 }
 
+// A provider's response body as a record (a gateway that logs bodies): its native usage is read
+// in the format of the provider its model names, and OpenAI's `created` is its time.
+TEST(RecordParserTest, ResponseBodiesAsRecordsNeedNoProvider) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto anthropic = p.parse(
+      R"({"id": "msg_01", "type": "message", "model": "claude-sonnet-4-5-20250929", "content": [],
+      "usage": {"input_tokens": 100, "cache_creation_input_tokens": 50, "cache_read_input_tokens": 1000, "output_tokens": 20}})");
+  ASSERT_TRUE(anthropic.has_value()) << anthropic.status_or_ok().to_string();
+  EXPECT_EQ(anthropic->usage.get(units::kInputTokens), 1150);  // cache reads and writes included
+  EXPECT_EQ(anthropic->usage.get(units::kCacheWriteTokens), 50);
+  EXPECT_EQ(anthropic->provider, "");  // still as given: ingest's --provider may name it
+  auto openai = p.parse(
+      R"({"id": "resp_1", "object": "response", "created_at": 1790000000, "model": "gpt-5.4",
+      "usage": {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 100}, "output_tokens": 30,
+      "output_tokens_details": {"reasoning_tokens": 10}, "total_tokens": 1030}})");
+  ASSERT_TRUE(openai.has_value()) << openai.status_or_ok().to_string();
+  EXPECT_EQ(openai->usage.get(units::kCacheReadTokens), 100);
+  EXPECT_EQ(openai->usage.get(units::kOutputReasoningTokens), 10);
+  auto chat = p.parse(
+      R"({"id": "chatcmpl-1", "object": "chat.completion", "created": 1790000000, "model": "gpt-4o",
+      "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "prompt_tokens_details": {"cached_tokens": 200}}})");
+  ASSERT_TRUE(chat.has_value()) << chat.status_or_ok().to_string();
+  EXPECT_EQ(format_timestamp(chat->timestamp), "2026-09-21T14:13:20Z");
+  EXPECT_EQ(chat->usage.get(units::kCacheReadTokens), 200);
+}
+
 TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);

@@ -229,8 +229,15 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
   }
   if (has_usage) {
+    // Native usage of a record that names no provider is read in the format of the provider its
+    // model names (a provider's response body as a line: Anthropic's message, OpenAI's response).
+    std::string_view provider = r.provider;
+    if (provider.empty() && !r.model.empty()) {
+      if (auto ref = n.catalog().resolve("", r.model); ref.has_value())
+        provider = ref->provider->id;
+    }
     COSTOPS_RETURN_IF_ERROR(
-        engine::detail::usage_from_element(n, usage, r.provider, r.api_flavor, "usage", &r.usage));
+        engine::detail::usage_from_element(n, usage, provider, r.api_flavor, "usage", &r.usage));
   } else if (has_body) {
     auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
     if (!e) return e.status();
@@ -246,7 +253,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
 }  // namespace
 
 bool is_timestamp_alias(std::string_view key) {
-  return key == "created_at" || key == "createdAt" || key == "start_time" || key == "startTime";
+  return key == "created_at" || key == "createdAt" || key == "start_time" || key == "startTime" ||
+         key == "created";
 }
 
 bool one_line_record_key(std::string_view key) {

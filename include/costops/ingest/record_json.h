@@ -16,7 +16,7 @@ namespace costops::ingest {
 ///   {"id", "timestamp", "provider", "model", "api_flavor", "service_tier", "batch",
 ///    "organization_id", "project_id", "user_id", "tags": {"k": "v"} | ["k=v"], "metadata": {...},
 ///    "tier_input_tokens", "usage": {...} | "body": {...}}
-/// The time may also be named created_at, createdAt, start_time or startTime (see
+/// The time may also be named created_at, createdAt, start_time, startTime or created (see
 /// is_timestamp_alias); "timestamp" wins when both are given.
 /// Only provider (or a model that identifies one), model (or a body that names it) and usage
 /// (or body) are required. Unknown keys are ignored. Errors name the field.
@@ -41,8 +41,8 @@ class RecordParser {
 };
 
 /// Whether `key` is another name the parser takes the time from when a record has no
-/// "timestamp": created_at, createdAt, start_time or startTime (as gateways and tracing tools
-/// name it).
+/// "timestamp": created_at, createdAt, start_time, startTime or created (as gateways, tracing tools
+/// and OpenAI-style response bodies name it).
 bool is_timestamp_alias(std::string_view key);
 
 /// Whether the parser reads `key` as one line of text (provider, model, id, timestamp, the
