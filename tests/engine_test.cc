@@ -199,6 +199,8 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
       {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},
       {R"({"provider": "openai", "model": "m", "tier_input_tokens": -1, "usage": {}})",
        "field \"tier_input_tokens\": expected a non-negative integer, got a number"},
+      {R"({"object": "page", "data": [], "has_more": false})",
+       "a provider's usage report page? cost-ops ingest reads those"},
       {R"({"provider": "openai", "model": "m", "usage": {"input_tokens": 1, "tier_input_tokens": 5}})",
        "field \"usage.tier_input_tokens\": not usage but a field of the record"},
   };

@@ -164,7 +164,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   out->clear();
   UsageRecord& r = *out;
   element usage, body, other_time, request_id;
-  bool has_usage = false, has_body = false, has_request_id = false;
+  bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
   std::string_view other_time_key;
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
@@ -217,6 +217,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     } else if (k == "request_id" || k == "requestId") {
       request_id = f.value;
       has_request_id = f.value.is_string() || f.value.is_number();
+    } else if (k == "data") {
+      has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
     }
     if (!st.is_ok()) return st;
   }
@@ -244,7 +246,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
   } else {
-    return invalid_argument("field \"usage\": missing (give \"usage\" or a response \"body\")");
+    return invalid_argument(
+        std::string("field \"usage\": missing (give \"usage\" or a response \"body\")") +
+        (has_data_list ? "; a provider's usage report page? cost-ops ingest reads those" : ""));
   }
   if (r.model.empty()) return invalid_argument("field \"model\": missing");
   return Status::ok();
