@@ -271,14 +271,15 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
           });
 }
 
-// The line (from 1) on which each object or list of a JSON document begins, by its place: member
-// names joined by dots, list elements by [i] ("data[0].results[2]", "[1].data[0]"), down to
-// `max_depth` levels. Assumes valid JSON (parsed already).
-std::unordered_map<std::string, uint64_t> container_lines(std::string_view text, size_t max_depth) {
+// The line (from 1) on which each element of the lists of a JSON document begins, by its place:
+// member names joined by dots, list elements by [i] ("[3]", "records[3]", "data[0].results[2]"),
+// for the lists up to `max_depth` levels deep (the document's own list is 1 deep, its
+// "records" list 2). Assumes valid JSON (parsed already).
+std::unordered_map<std::string, uint64_t> element_lines(std::string_view text, size_t max_depth) {
   struct Frame {
     bool list;
     int64_t index;     // the element being read, in a list
-    std::string path;  // the container's place ("" for the document; deeper ones are not kept)
+    std::string path;  // the container's place ("" for the document and those too deep)
   };
   std::unordered_map<std::string, uint64_t> lines;
   std::vector<Frame> stack;
@@ -323,23 +324,25 @@ std::unordered_map<std::string, uint64_t> container_lines(std::string_view text,
     }
     // A value begins here (a scalar's later characters are passed over: value_next is false).
     const bool container = c == '{' || c == '[';
+    const bool shallow = stack.size() <= max_depth;
     std::string path;
     if (value_next) {
       value_next = false;
-      if (!stack.empty()) {
+      if (!stack.empty() && stack.back().list) {
         Frame& f = stack.back();
-        if (f.list) ++f.index;
-        if (container && stack.size() <= max_depth) {
-          path = f.list ? f.path + "[" + std::to_string(f.index) + "]"
-                        : (f.path.empty() ? key : f.path + "." + key);
+        ++f.index;
+        if (shallow) {
+          path = f.path + "[" + std::to_string(f.index) + "]";
+          lines.emplace(path, line);
         }
+      } else if (!stack.empty() && container && shallow) {
+        path = stack.back().path.empty() ? key : stack.back().path + "." + key;
       }
     }
     if (c == '"') {
       in_string = true;
       string_is_key = false;
     } else if (container) {
-      if (stack.size() <= max_depth) lines.emplace(path, line);
       stack.push_back({c == '[', -1, std::move(path)});
       (c == '[' ? value_next : key_next) = true;
     }
@@ -511,7 +514,7 @@ class Pipeline {
     const auto doc = nlohmann::json::parse(text, nullptr, false);
     std::unordered_map<std::string, uint64_t> lines;
     if (!doc.is_discarded() && text.find('\n') != std::string_view::npos)
-      lines = container_lines(text, 6);  // deep enough for an OTLP span
+      lines = element_lines(text, 6);  // deep enough for an OTLP span
     auto line_of = [&](const std::string& at) {
       const auto it = lines.find(at);
       return it == lines.end() ? line : line + it->second - 1;
@@ -859,57 +862,6 @@ class Pipeline {
   BatchQueue batches_;
 };
 
-// The line (from 1) on which each element of a JSON document's list of records begins: the
-// document's own list, or its "records" member's. Assumes valid JSON (parsed already).
-std::vector<uint64_t> element_lines(std::string_view text) {
-  std::vector<uint64_t> lines;
-  uint64_t line = 1;
-  int depth = 0;            // open brackets and braces
-  int list_depth = -1;      // the depth inside the records list, once it has opened
-  bool top_object = false;  // the document is an object: its list is the "records" member's
-  bool in_string = false, escape = false, expect = false;
-  std::string key;  // the last string in the top object (the member name before its value)
-  size_t string_start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\n') ++line;
-    if (in_string) {
-      if (escape) {
-        escape = false;
-      } else if (c == '\\') {
-        escape = true;
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 1 && top_object) key.assign(text.substr(string_start, i - string_start));
-      }
-      continue;
-    }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-    if (depth == list_depth && expect && c != ']') {
-      lines.push_back(line);
-      expect = false;
-    }
-    if (c == '"') {
-      in_string = true;
-      string_start = i + 1;
-    } else if (c == '[' || c == '{') {
-      if (depth == 0 && c == '{') top_object = true;
-      ++depth;
-      if (list_depth < 0 && c == '[' &&
-          (depth == 1 || (depth == 2 && top_object && key == "records"))) {
-        list_depth = depth;
-        expect = true;
-      }
-    } else if (c == ']' || c == '}') {
-      if (depth == list_depth) list_depth = -2;  // closed: later lists are not it
-      --depth;
-    } else if (c == ',' && depth == list_depth) {
-      expect = true;
-    }
-  }
-  return lines;
-}
-
 InputFormat detect(std::string_view source, std::string_view head) {
   // "usage.jsonl.gz" is JSON Lines: the compression suffix says nothing about the format.
   for (std::string_view suffix : {".gz", ".zst", ".zstd", ".zz", ".deflate"}) {
@@ -1068,10 +1020,12 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       ++p.stats_.rejected;
     } else {
       // Each record is reported (and stored) by the line its element begins on.
-      const std::vector<uint64_t> lines = element_lines(whole);
+      const auto lines = element_lines(whole, 2);
+      const std::string list_place = doc.is_array() ? "" : "records";
       for (size_t i = 0; i < list->size(); ++i) {
         const std::string text = (*list)[i].dump();
-        p.json_record(text, i < lines.size() ? lines[i] : i + 1, false);
+        const auto at = lines.find(list_place + "[" + std::to_string(i) + "]");
+        p.json_record(text, at != lines.end() ? at->second : i + 1, false);
         COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
     }
