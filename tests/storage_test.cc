@@ -900,6 +900,29 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
             "data[0].results[0]: its bucket has no start_time: the row has no time");
 }
 
+// A gateway's rollup as CSV: a row of several requests takes the tier of its mean request, or of
+// its tier_input_tokens column.
+TEST_P(StoreTest, CsvRowsOfSummedRequestsAndTheirTier) {
+  COSTOPS_OPEN_STORE(store, "csv_tier");
+  const std::string csv =
+      "id,timestamp,provider,model,input_tokens,requests,tier_input_tokens\n"
+      "a,2026-11-01T00:00:00Z,openai,gpt-5.4,1000000,10,\n"       // 100k each: base, $2.5
+      "b,2026-11-01T00:00:00Z,openai,gpt-5.4,1000000,2,\n"        // 500k each: above 272k, $5
+      "c,2026-11-01T00:00:00Z,openai,gpt-5.4,1000000,2,100000\n"  // given: base, $2.5
+      "d,2026-11-01T00:00:00Z,openai,gpt-5.4,1000000,1,many\n";   // not a count
+  std::vector<ingest::Reject> rejects;
+  EXPECT_EQ(counts(ingest_text(*store, csv, "rollup.csv", &rejects)),
+            "read 4, stored 3, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason,
+            "field \"tier_input_tokens\": expected a non-negative integer, got a string");
+  std::vector<std::string> got;
+  for (const PricedRecord& pr : scan_all(*store))
+    got.push_back(pr.usage.id + " " + pr.cost->total_cost.amount.to_string());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"a 2.5", "b 5", "c 2.5"}));
+}
+
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   COSTOPS_OPEN_STORE(store, "reprice");
   const std::string text =
