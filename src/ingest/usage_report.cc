@@ -36,7 +36,7 @@ class Counts {
   }
   std::optional<int64_t> get(const json& row, const char* k) { return get(row, k, k); }
 
-  // a + b, reported on overflow.
+  // The sum of `parts`, reported on overflow.
   int64_t sum(std::initializer_list<int64_t> parts) {
     int64_t s = 0;
     for (int64_t p : parts) {
@@ -61,7 +61,7 @@ std::optional<int64_t> window_start(const std::string& w) {
   int64_t n = 0;
   size_t i = 0;
   for (; i < w.size() && w[i] >= '0' && w[i] <= '9'; ++i) {
-    if (n > INT64_MAX / 100) return std::nullopt;
+    if (n > 1'000'000'000) return std::nullopt;  // no window is that large (nor overflows below)
     n = n * 10 + (w[i] - '0');
   }
   if (i == 0) return std::nullopt;
@@ -160,6 +160,10 @@ std::string anthropic_row(const json& row, const json& bucket,
   if (!priceable(row, bucket, "starting_at", "group_by[]=model", bad)) return {};
   Counts c(bad);
   const json& creation = member(row, "cache_creation");
+  if (!creation.is_null() && !creation.is_object()) {
+    bad("field \"cache_creation\": expected an object, got " + creation.dump());
+    return {};
+  }
   const auto uncached = c.get(row, "uncached_input_tokens");
   const auto read = c.get(row, "cache_read_input_tokens");
   // Nested as the API gives it, or flat as some exports write it.
