@@ -280,13 +280,13 @@ project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usa
 input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of key=value;key=value, usage,
 body or metadata as a JSON object; quoted fields may span lines; separated by commas, else tabs,
 else semicolons, as the header is; a column a letter or two from a token count's name stops the
-run). The time is "timestamp", else created_at, start_time or created; a record without one is dated and
-priced at the ingest time (--as-of), and a note says how many were. Gzip, zstd and zlib files are
-read directly. Records are keyed by id (else request_id), or by a content hash: ingesting a file
-twice stores nothing new. A record whose model has no price is stored as unpriced with the reason
-(never as $0), and a note names the models, with the closest ones the catalog has. Records that
-cannot be read or priced are rejected and written to the rejects file (JSON Lines: source, line,
-reason, text); the first three are printed on stderr as FILE:LINE: reason.
+run). The time is "timestamp", else created_at, start_time or created; a record without one is
+dated and priced at the ingest time (--as-of), and a note says how many were. Gzip, zstd and zlib
+files are read directly. Records are keyed by id (else request_id), or by a content hash: ingesting
+a file twice stores nothing new. A record whose model has no price is stored as unpriced with the
+reason (never as $0), and a note names the models, with the closest ones the catalog has. Records
+that cannot be read or priced are rejected and written to the rejects file (JSON Lines: source,
+line, reason, text); the first three are printed on stderr as FILE:LINE: reason.
 Exit status: 0 when nothing was rejected, 3 when some records were, 1 on errors that stop the run
 or a file cut short (the records before the cut are stored).
 Examples:
