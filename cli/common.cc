@@ -156,9 +156,38 @@ std::string price_text(const pricing::PriceSet& ps) {
   return s;
 }
 
+namespace {
+
+// The first 10 of `names`, ", "-joined, and ", ..." when there are more.
+std::string shown_names(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 10;
+  std::string s;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i) s += (i ? ", " : "") + names[i];
+  return s + (names.size() > kShown ? ", ..." : "");
+}
+
+}  // namespace
+
+std::optional<std::string> unmatched_value_hint(std::span<const Filter> filters,
+                                                const std::vector<std::string>& values,
+                                                const std::string& label) {
+  std::string same_but_case;
+  std::vector<std::string> shown;
+  for (const std::string& v : values) {
+    for (const Filter& f : filters) {
+      if (f.matches(v)) return std::nullopt;
+      if (same_but_case.empty() && !f.is_pattern() && strcasecmp(v.c_str(), f.value.c_str()) == 0)
+        same_but_case = v;
+    }
+    if (!v.empty()) shown.push_back(v);
+  }
+  if (!same_but_case.empty()) return " (did you mean " + same_but_case + "?)";
+  if (shown.empty()) return "";
+  return " (" + label + ": " + shown_names(shown) + ")";
+}
+
 std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
                         bool rollup_keys_only) {
-  constexpr size_t kShown = 10;
   std::string out;
   for (const auto& f : filters) {
     if (rollup_keys_only && f.key.kind > GroupKey::Kind::kProject) continue;
@@ -168,25 +197,9 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
     auto rows = store.aggregate(q);
     if (!rows) continue;  // a hint only: the query itself reports store errors
     std::vector<std::string> values;
-    bool found = false;
-    std::string same_but_case;
-    for (const auto& r : *rows) {
-      const std::string& v = r.keys.front();
-      found = found || f.matches(v);
-      if (same_but_case.empty() && !f.is_pattern() && strcasecmp(v.c_str(), f.value.c_str()) == 0)
-        same_but_case = v;
-      if (!v.empty()) values.push_back(v);
-    }
-    if (found) continue;
-    std::string hint = "no stored record has " + f.text();
-    if (!same_but_case.empty()) {
-      hint += " (did you mean " + same_but_case + "?)";
-    } else if (!values.empty()) {
-      hint += " (" + f.key.name() + " values: ";
-      for (size_t i = 0; i < values.size() && i < kShown; ++i) hint += (i ? ", " : "") + values[i];
-      hint += values.size() > kShown ? ", ...)" : ")";
-    }
-    out += (out.empty() ? "" : "; ") + hint;
+    for (const auto& r : *rows) values.push_back(r.keys.front());
+    const auto why = unmatched_value_hint({&f, 1}, values, f.key.name() + " values");
+    if (why) out += (out.empty() ? "" : "; ") + ("no stored record has " + f.text() + *why);
   }
   return out;
 }
@@ -219,14 +232,11 @@ TagValues latest_tags(storage::Store& store) {
 
 std::string absent_tag_hint(std::string_view records, const std::string& tag,
                             const TagValues& tags) {
-  constexpr size_t kShown = 10;
   std::string hint = "no record " + std::string(records) + " has the tag \"" + tag + "\"";
   if (tags.empty()) return hint + " (the latest records have no tags)";
-  hint += " (tag keys of the latest records: ";
-  size_t j = 0;
-  for (auto it = tags.begin(); it != tags.end() && j < kShown; ++it, ++j)
-    hint += (j ? ", " : "") + it->first;
-  return hint + (tags.size() > kShown ? ", ...)" : ")");
+  std::vector<std::string> keys;
+  for (const auto& [k, values] : tags) keys.push_back(k);
+  return hint + " (tag keys of the latest records: " + shown_names(keys) + ")";
 }
 
 void note_absent_tags(storage::Store& store, const AggregateQuery& query,

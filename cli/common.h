@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -78,6 +79,14 @@ inline constexpr const char* kPeriodHelp =
 inline constexpr const char* kFilterHelp =
     "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable: one of a key's = "
     "values, none of its != values, and every key)";
+
+/// Why none of `values` (the values a key has) passes one of `filters` (KEY=VALUE filters of that
+/// key): nullopt when one does; else " (did you mean V?)" for a value that differs from a filter's
+/// only in case, or " (LABEL: v1, v2, ...)" with up to 10 of the values that are not empty, or ""
+/// when none is.
+std::optional<std::string> unmatched_value_hint(std::span<const Filter> filters,
+                                                const std::vector<std::string>& values,
+                                                const std::string& label);
 
 /// Why filters may have matched nothing: for each of `filters` whose value no stored record has,
 /// "no stored record has KEY=VALUE (did you mean V?)", or with the key's values when none differs

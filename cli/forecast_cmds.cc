@@ -1,6 +1,4 @@
 // forecast, anomalies and budget: time series from a CSV file or from stored daily spend.
-#include <strings.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -1034,26 +1032,6 @@ Result<Decimal> parse_amount(const std::string& text) {
   return amount;
 }
 
-// "no record of the latest days has tag:K=V (did you mean v?)" when none of `values` (the
-// latest records' values of the group's tag) passes one of its = filters, with the values when
-// none differs only in case (up to 10); "" when one passes.
-std::string tag_value_hint(const FilterGroup& g, const std::vector<std::string>& values) {
-  constexpr size_t kShown = 10;
-  std::string same_but_case;
-  for (const std::string& v : values) {
-    for (const Filter& f : g.any_of) {
-      if (f.matches(v)) return {};
-      if (same_but_case.empty() && !f.is_pattern() && strcasecmp(v.c_str(), f.value.c_str()) == 0)
-        same_but_case = v;
-    }
-  }
-  std::string hint = "no record of the latest days has " + filters_text(g.any_of);
-  if (!same_but_case.empty()) return hint + " (did you mean " + same_but_case + "?)";
-  hint += " (" + g.key.name() + " values there: ";
-  for (size_t i = 0; i < values.size() && i < kShown; ++i) hint += (i ? ", " : "") + values[i];
-  return hint + (values.size() > kShown ? ", ...)" : ")");
-}
-
 int run_budget_add(const BudgetCmd& o) {
   Budget b;
   b.name = o.name;
@@ -1112,8 +1090,10 @@ int run_budget_add(const BudgetCmd& o) {
     if (it == tags->end()) {
       std::fprintf(stderr, "note: %s\n",
                    absent_tag_hint("of the latest days", g.key.tag, *tags).c_str());
-    } else if (const std::string hint = tag_value_hint(g, it->second); !hint.empty()) {
-      std::fprintf(stderr, "note: %s\n", hint.c_str());
+    } else if (const auto why =
+                   unmatched_value_hint(g.any_of, it->second, g.key.name() + " values there")) {
+      std::fprintf(stderr, "note: no record of the latest days has %s%s\n",
+                   filters_text(g.any_of).c_str(), why->c_str());
     }
   }
   return kExitOk;
