@@ -198,7 +198,7 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
        "expected \"key=value\""},
       {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},
       {R"({"provider": "openai", "model": "m", "tier_input_tokens": -1, "usage": {}})",
-       "field \"tier_input_tokens\": expected a non-negative integer, got a number"},
+       "field \"tier_input_tokens\": expected a non-negative integer, got -1"},
       {R"({"object": "page", "data": [], "has_more": false})",
        "a provider's usage report page? cost-ops ingest reads those"},
       {R"({"provider": "openai", "model": "m", "usage": {"input_tokens": 1, "tier_input_tokens": 5}})",

@@ -915,7 +915,7 @@ TEST_P(StoreTest, CsvRowsOfSummedRequestsAndTheirTier) {
             "read 4, stored 3, duplicates 0, rejected 1");
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].reason,
-            "field \"tier_input_tokens\": expected a non-negative integer, got a string");
+            "field \"tier_input_tokens\": expected a non-negative integer, got \"many\"");
   std::vector<std::string> got;
   for (const PricedRecord& pr : scan_all(*store))
     got.push_back(pr.usage.id + " " + pr.cost->total_cost.amount.to_string());

@@ -83,16 +83,6 @@ Status get_scalar_text(element v, std::string_view field, std::string* out) {
   }
 }
 
-// A count of tokens: a non-negative integer (null leaves *out).
-Status get_count(element v, std::string_view field, int64_t* out) {
-  if (v.is_null()) return Status::ok();
-  if (v.is_int64() && v.get_int64().value_unsafe() >= 0) {
-    *out = v.get_int64().value_unsafe();
-    return Status::ok();
-  }
-  return type_error(field, "a non-negative integer", v);
-}
-
 Status get_timestamp(element v, std::string_view field, UsageRecord* r) {
   if (v.is_null()) return Status::ok();
   if (v.is_string()) {
@@ -196,8 +186,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       } else if (!f.value.is_null()) {
         st = type_error(k, "true or false", f.value);
       }
-    } else if (k == "tier_input_tokens") {
-      st = get_count(f.value, k, &r.tier_input_tokens);
+    } else if (k == "tier_input_tokens" && !f.value.is_null()) {
+      auto count = engine::detail::token_count(f.value, k);  // read as usage counts are
+      if (count) r.tier_input_tokens = *count;
+      st = count.status_or_ok();
     } else if (k == "organization_id") {
       st = get_scalar_text(f.value, k, &r.organization_id);
     } else if (k == "project_id") {
