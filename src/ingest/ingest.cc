@@ -530,10 +530,10 @@ class Pipeline {
               bool base_rates) {
             reject_context_ = at;
             const uint64_t rejected = stats_.rejected;
-            json_record(record, line_of(at), false, row, base_rates ? &base_rates_model_ : nullptr);
+            ModelName taken;
+            json_record(record, line_of(at), false, row, base_rates ? &taken : nullptr);
             reject_context_.clear();
-            if (base_rates && stats_.rejected == rejected &&
-                has_tiers(base_rates_model_.provider, base_rates_model_.model))
+            if (base_rates && stats_.rejected == rejected && has_tiers(taken.provider, taken.model))
               ++stats_.base_rate_rows;
           },
           [&](const std::string& at, const std::string& reason, const std::string& part) {
@@ -794,9 +794,8 @@ class Pipeline {
     auto ref = opt_.catalog->resolve(provider, model);
     if (!ref) return false;
     auto tiered = [](const std::vector<pricing::ConditionalPrice>& prices) {
-      return std::any_of(prices.begin(), prices.end(), [](const auto& cp) {
-        return cp.prices.rates().size() > cp.prices.leaves().size();  // a base rate per leaf
-      });
+      return std::any_of(prices.begin(), prices.end(),
+                         [](const auto& cp) { return cp.prices.has_tiers(); });
     };
     if (tiered(ref->model->prices)) return true;
     return std::any_of(ref->model->variants.begin(), ref->model->variants.end(),
@@ -853,7 +852,6 @@ class Pipeline {
   std::vector<std::string> header_;
   std::string
       reject_context_;  // where in its input the record being read is, when a line holds many
-  ModelName base_rates_model_;  // the last usage report row's taken at base rates
   util::CsvSplitter csv_;
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line

@@ -73,6 +73,11 @@ bool MatchRule::matches(std::string_view s) const {
 // ---------------------------------------------------------------------------------------------
 // PriceSet
 
+bool PriceSet::has_tiers() const {
+  return std::any_of(prices_.begin(), prices_.end(),
+                     [](const UnitPrice& p) { return !p.tiers.empty(); });
+}
+
 const UnitPrice* PriceSet::find(UnitId unit) const {
   for (const auto& p : prices_)
     if (p.unit == unit) return &p;

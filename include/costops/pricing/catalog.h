@@ -101,6 +101,8 @@ class PriceSet {
   const std::vector<Rate>& rates() const { return rates_; }
   /// Bit u set when unit u is priced.
   uint64_t priced_mask() const { return priced_mask_; }
+  /// Whether a unit's price has long-context tiers.
+  bool has_tiers() const;
   /// Bit u set when unit u or one of its ancestors is priced (usage of u is billed somewhere).
   uint64_t covered_mask() const { return covered_mask_; }
 
