@@ -231,6 +231,24 @@ int fit_score(const pricing::Extractor& ex, element obj) {
   return found;
 }
 
+// Of `p`'s formats, the one whose mappings find the most values in its usage object (the first
+// on a tie), or nullptr when none finds any; `usage_of(e, &obj)` locates a format's object (false:
+// it has none there).
+template <typename UsageOf>
+const pricing::Extractor* best_fit(const pricing::Provider& p, const UsageOf& usage_of) {
+  const pricing::Extractor* best = nullptr;
+  int best_score = 0;
+  for (const auto& e : p.extractors) {
+    element obj;
+    if (!usage_of(e, &obj)) continue;
+    if (const int score = fit_score(e, obj); score > best_score) {
+      best_score = score;
+      best = &e;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 struct Normalizer::Impl {
@@ -391,15 +409,11 @@ Status detail::usage_from_element(Normalizer& n, element obj, std::string_view p
       if (!e) return e.status();
       ex = *e;
     } else {
-      // The flavor whose mappings find the most values in the object (the first on a tie).
-      int best = 0;
-      for (const auto& e : p->extractors) {
-        const int score = fit_score(e, obj);
-        if (score > best) {
-          best = score;
-          ex = &e;
-        }
-      }
+      // The flavor whose mappings find the most values in the object.
+      ex = best_fit(*p, [&](const pricing::Extractor&, element* o) {
+        *o = obj;
+        return true;
+      });
       if (ex == nullptr) ex = &p->extractors.front();
     }
   } else {
@@ -456,17 +470,10 @@ Result<const pricing::Extractor*> body_extractor(Normalizer& n, element body,
                                                  std::string_view flavor) {
   const pricing::Provider* p = flavor.empty() ? extractor_provider(n, provider) : nullptr;
   if (p != nullptr && p->extractors.size() > 1) {
-    const pricing::Extractor* best = nullptr;
-    int best_score = 0;
-    for (const auto& e : p->extractors) {
-      element root;
+    const pricing::Extractor* best = best_fit(*p, [&](const pricing::Extractor& e, element* root) {
       std::string err;
-      if (walk(body, e.root, "", &root, &err) != Walk::kFound || !root.is_object()) continue;
-      if (const int score = fit_score(e, root); score > best_score) {
-        best_score = score;
-        best = &e;
-      }
-    }
+      return walk(body, e.root, "", root, &err) == Walk::kFound && root->is_object();
+    });
     if (best != nullptr) return best;
   }
   return n.extractor(provider, flavor);
