@@ -329,6 +329,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       for (size_t i = 0; i < q.group_by.size(); ++i) o[q.group_by[i].name()] = r.keys[i];
       o["records"] = r.records;
       o["unpriced"] = r.unpriced;
+      o["requests"] = r.requests;
       o["input_tokens"] = r.input_tokens;
       o["output_tokens"] = r.output_tokens;
       o["cost"] = money_json(r.cost);
@@ -339,7 +340,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   }
   if (format == "csv") {
     for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
-    std::printf("currency,cost,records,unpriced,input_tokens,output_tokens\n");
+    std::printf("currency,cost,records,unpriced,input_tokens,output_tokens,requests\n");
     for (const auto& r : rows) {
       std::map<std::string, Decimal> cost = r.cost;
       if (cost.empty()) cost[""] = Decimal();
@@ -349,22 +350,24 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
           for (char c : key) q2 += c == '"' ? std::string("\"\"") : std::string(1, c);
           std::printf("%s\",", q2.c_str());
         }
-        std::printf(
-            "%s,%s,%llu,%llu,%lld,%lld\n", cur.c_str(), d.to_string().c_str(),
-            static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.unpriced),
-            static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens));
+        std::printf("%s,%s,%llu,%llu,%lld,%lld,%lld\n", cur.c_str(), d.to_string().c_str(),
+                    static_cast<unsigned long long>(r.records),
+                    static_cast<unsigned long long>(r.unpriced),
+                    static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens),
+                    static_cast<long long>(r.requests));
       }
     }
     return;
   }
   for (const auto& k : q.group_by) std::printf("%-22s ", k.name().c_str());
-  std::printf("%9s %9s %14s %14s %s\n", "records", "unpriced", "input_tokens", "output_tokens",
-              "cost");
+  std::printf("%9s %9s %10s %14s %14s %s\n", "records", "unpriced", "requests", "input_tokens",
+              "output_tokens", "cost");
   for (const auto& r : rows) {
     for (const auto& key : r.keys) std::printf("%-22s ", key.empty() ? "-" : key.c_str());
-    std::printf("%9llu %9llu %14lld %14lld %s\n", static_cast<unsigned long long>(r.records),
-                static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.input_tokens),
-                static_cast<long long>(r.output_tokens), money_text(r.cost).c_str());
+    std::printf("%9llu %9llu %10lld %14lld %14lld %s\n", static_cast<unsigned long long>(r.records),
+                static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.requests),
+                static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens),
+                money_text(r.cost).c_str());
   }
 }
 
@@ -521,6 +524,7 @@ int run_summary(SummaryCmd& o) {
     if (!o.filters.empty()) j["filters"] = o.filters;
     j["records"] = total.records;
     j["unpriced"] = total.unpriced;
+    j["requests"] = total.requests;
     j["input_tokens"] = total.input_tokens;
     j["output_tokens"] = total.output_tokens;
     j["total_cost"] = money_json(total.cost);
@@ -556,11 +560,13 @@ int run_summary(SummaryCmd& o) {
             .c_str());
   std::printf("\n");
   if (!o.filters.empty()) std::printf("filters: %s\n", filters_text(scope.filters).c_str());
-  std::printf("records: %llu (%llu unpriced)\ntokens: %lld in, %lld out\ntotal cost: %s\n",
-              static_cast<unsigned long long>(total.records),
-              static_cast<unsigned long long>(total.unpriced),
-              static_cast<long long>(total.input_tokens),
-              static_cast<long long>(total.output_tokens), money_text(total.cost).c_str());
+  std::printf(
+      "records: %llu (%llu unpriced)\nrequests: %lld\ntokens: %lld in, %lld out\ntotal "
+      "cost: %s\n",
+      static_cast<unsigned long long>(total.records),
+      static_cast<unsigned long long>(total.unpriced), static_cast<long long>(total.requests),
+      static_cast<long long>(total.input_tokens), static_cast<long long>(total.output_tokens),
+      money_text(total.cost).c_str());
   if (prev) {
     std::printf("previous period: %s", money_text(prev->cost).c_str());
     for (const auto& [cur, d] : total.cost)

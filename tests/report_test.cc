@@ -62,7 +62,7 @@ TEST(ReportTest, EveryFormatRendersTheSameNumbers) {
   EXPECT_EQ(j["total"]["cost"]["USD"], "0.300000000000000001");
   EXPECT_EQ(j["days"].size(), 3u);
   const std::string csv = ReportGenerator::render(r, Format::kCsv);
-  EXPECT_NE(csv.find("total,,USD,0.300000000000000001,4,0,400,0\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("total,,USD,0.300000000000000001,4,0,400,0,4\n"), std::string::npos) << csv;
   const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
   size_t lines = 0;
   for (char c : jsonl) lines += c == '\n';

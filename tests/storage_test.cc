@@ -836,9 +836,17 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   q.group_by = {*GroupKey::parse("model"), *GroupKey::parse("project")};
   auto rows = store->aggregate(q);
   ASSERT_TRUE(rows.has_value());
-  std::vector<std::string> costs;
-  for (const auto& r : *rows)
+  std::vector<std::string> costs, requests;
+  for (const auto& r : *rows) {
     costs.push_back(r.keys[0] + " " + r.keys[1] + " " + r.cost.at("USD").to_string());
+    requests.push_back(r.keys[0] + " " + std::to_string(r.records) + " " +
+                       std::to_string(r.requests));
+  }
+  // A row counts the requests it reports (OpenAI's num_model_requests); Anthropic's report gives
+  // no count, so each of its rows counts as one request.
+  EXPECT_EQ(requests, (std::vector<std::string>{
+                          "claude-sonnet-4-5 1 1", "claude-sonnet-4-5-20250929 2 2", "gpt-5.4 1 2",
+                          "gpt-5.4-2026-03-05 1 20", "text-embedding-3-small 1 100"}));
   EXPECT_EQ(costs, (std::vector<std::string>{
                        // 5M input in one day at the base $3/M: no window, so no long-context tier
                        "claude-sonnet-4-5  15",
@@ -870,6 +878,20 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
     }
   }
   EXPECT_EQ(windows, 1);
+  // Repricing moves a record's requests between daily totals with its cost: here out of USD, as
+  // the record becomes unpriced.
+  std::vector<PricedRecord> unpriced(all.begin(), all.begin() + 1);
+  unpriced[0].cost.reset();
+  unpriced[0].unpriced_reason = "test";
+  auto repriced = store->update_costs(unpriced);
+  ASSERT_TRUE(repriced.has_value()) << repriced.status().to_string();
+  EXPECT_EQ(*repriced, 1u);
+  auto after = store->aggregate(q);
+  ASSERT_TRUE(after.has_value());
+  for (size_t i = 0; i < after->size(); ++i) {
+    EXPECT_EQ((*after)[i].requests, (*rows)[i].requests) << (*after)[i].keys[0];
+    EXPECT_EQ((*after)[i].records, (*rows)[i].records) << (*after)[i].keys[0];
+  }
   // Ids name the bucket and the row's grouping values; times are the bucket's start.
   const auto gpt = std::find_if(all.begin(), all.end(), [](const PricedRecord& pr) {
     return pr.usage.model == "gpt-5.4-2026-03-05";
@@ -921,6 +943,26 @@ TEST_P(StoreTest, CsvRowsOfSummedRequestsAndTheirTier) {
     got.push_back(pr.usage.id + " " + pr.cost->total_cost.amount.to_string());
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<std::string>{"a 2.5", "b 5", "c 2.5"}));
+  // Requests are counted as the rows give them, a count of 0 too (stored and read back as 0,
+  // where a record without a count is one request).
+  EXPECT_EQ(counts(ingest_text(*store,
+                               "id,timestamp,provider,model,input_tokens,requests\n"
+                               "e,2026-11-01T00:00:00Z,openai,gpt-5.4,0,0\n"
+                               "f,2026-11-01T00:00:00Z,openai,gpt-5.4,10,\n",
+                               "more.csv")),
+            "read 2, stored 2, duplicates 0, rejected 0");
+  AggregateQuery by_user;  // from the records
+  by_user.group_by = {*GroupKey::parse("user")};
+  for (const AggregateQuery& q : {AggregateQuery{}, by_user}) {
+    auto rows = store->aggregate(q);
+    ASSERT_TRUE(rows.has_value() && rows->size() == 1u);
+    EXPECT_EQ(rows->front().records, 5u);
+    EXPECT_EQ(rows->front().requests, 10 + 2 + 2 + 0 + 1);
+  }
+  for (const PricedRecord& pr : scan_all(*store)) {
+    if (pr.usage.id == "e") EXPECT_EQ(pr.usage.usage.requests(), 0);
+    if (pr.usage.id == "f") EXPECT_FALSE(pr.usage.usage.has(units::kRequests));
+  }
 }
 
 TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
@@ -1025,17 +1067,26 @@ TEST_P(StoreTest, MigratesAndRefusesANewerSchema) {
 }
 
 // A schema 1 database (records unique by key alone) opens migrated to the newest schema (through
-// schema 2's (day, key) and schema 3's (timestamp, key)) with every record, the same totals, and
-// idempotent re-ingest; records without a timestamp stay idempotent too.
+// schema 2's (day, key), schema 3's (timestamp, key) and schema 4's request counts, read from the
+// stored usage) with every record, the same totals, and idempotent re-ingest; records without a
+// timestamp stay idempotent too.
 TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
   std::string url;
   const std::string text = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
-  std::vector<AggregateRow> before;
+  const std::string report =  // rows of many requests
+      testing::read_file(testing::source_path("tests/testdata/usage_report_openai.json"));
+  // Totals from daily_totals (by model) and from the records (by user).
+  std::vector<AggregateQuery> queries(3);
+  queries[1].group_by = {*GroupKey::parse("model")};
+  queries[2].group_by = {*GroupKey::parse("user")};
+  std::vector<std::vector<AggregateRow>> before;
   {
     COSTOPS_OPEN_STORE(store, "schema1");
     url = store->url();
     ASSERT_EQ(ingest_text(*store, text, "usage.jsonl").stored, 3524u);
-    before = *store->aggregate({});
+    ASSERT_EQ(ingest_text(*store, report, "openai.json").stored, 3u);
+    for (const auto& q : queries) before.push_back(*store->aggregate(q));
+    EXPECT_EQ(before[0].front().requests, 3524 + 20 + 2 + 100);
   }
   // Turn it back into schema 1's shape.
   if (std::string(GetParam()) == "sqlite") {
@@ -1047,13 +1098,14 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
         "tags, "
         "detail FROM usage_records; DROP TABLE usage_records; ALTER TABLE v1 RENAME TO "
         "usage_records; CREATE UNIQUE INDEX v1_key ON usage_records (key_hi, key_lo); "
-        "PRAGMA user_version = 1;";
+        "ALTER TABLE daily_totals DROP COLUMN requests; PRAGMA user_version = 1;";
     ASSERT_EQ(sqlite3_exec(db, down, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   } else {
     PGconn* c = PQconnectdb(url.c_str());
     PGresult* r = PQexec(c,
-                         "ALTER TABLE usage_records DROP COLUMN key_day; DROP INDEX "
+                         "ALTER TABLE usage_records DROP COLUMN key_day, DROP COLUMN requests; "
+                         "ALTER TABLE daily_totals DROP COLUMN requests; DROP INDEX "
                          "usage_records_key; CREATE INDEX usage_records_ts ON usage_records (ts); "
                          "ALTER TABLE usage_records ADD PRIMARY KEY (key_hi, key_lo); UPDATE "
                          "costops_schema SET version = 1");
@@ -1063,7 +1115,8 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
   }
   auto store = storage::Store::open(url);
   ASSERT_TRUE(store.has_value()) << store.status().to_string();
-  EXPECT_EQ(*(*store)->aggregate({}), before);
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(*(*store)->aggregate(queries[i]), before[i]);
   const auto again = ingest_text(**store, text, "usage.jsonl");
   EXPECT_EQ(again.stored, 0u);
   EXPECT_EQ(again.duplicates, 3524u);

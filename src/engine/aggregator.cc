@@ -12,6 +12,7 @@ Status Aggregator::add(const PricedRecord& r) {
   AggregateRow& row = groups_[keys];
   if (row.keys.empty() && !keys.empty()) row.keys = keys;
   ++row.records;
+  row.requests += r.usage.usage.requests();
   row.input_tokens += r.usage.usage.get(units::kInputTokens);
   row.output_tokens += r.usage.usage.get(units::kOutputTokens);
   if (!r.cost) {

@@ -108,11 +108,19 @@ std::string num(double v, int places) {
   return buf;
 }
 
+// " of N requests" after a count of records that counts more (or fewer) requests: rows of a
+// provider's usage report, a gateway's rollups.
+std::string requests_text(const AggregateRow& r) {
+  if (r.requests == static_cast<int64_t>(r.records)) return "";
+  return " of " + std::to_string(r.requests) + " requests";
+}
+
 // ---- renderers ------------------------------------------------------------------------------
 
 json row_json(const AggregateRow& r) {
   return {{"records", r.records},
           {"unpriced", r.unpriced},
+          {"requests", r.requests},
           {"input_tokens", r.input_tokens},
           {"output_tokens", r.output_tokens},
           {"cost", money_json(r.cost)}};
@@ -199,14 +207,14 @@ std::string to_jsonl(const Report& r) {
 
 std::string to_csv(const Report& r) {
   std::ostringstream s;
-  s << "section,key,currency,cost,records,unpriced,input_tokens,output_tokens\n";
+  s << "section,key,currency,cost,records,unpriced,input_tokens,output_tokens,requests\n";
   auto rows = [&](const std::string& section, const std::string& key, const AggregateRow& row) {
     std::map<std::string, Decimal> cost = row.cost;
     if (cost.empty()) cost[""] = Decimal();
     for (const auto& [c, v] : cost) {
       s << section << "," << csv_field(key) << "," << c << "," << v.to_string() << ","
         << row.records << "," << row.unpriced << "," << row.input_tokens << "," << row.output_tokens
-        << "\n";
+        << "," << row.requests << "\n";
     }
   };
   rows("total", "", r.total);
@@ -214,13 +222,13 @@ std::string to_csv(const Report& r) {
     std::map<std::string, Decimal> cost = d.cost;
     if (cost.empty()) cost[""] = Decimal();
     for (const auto& [c, v] : cost) {
-      s << "day," << d.date << "," << c << "," << v.to_string() << "," << d.records << ",,,\n";
+      s << "day," << d.date << "," << c << "," << v.to_string() << "," << d.records << ",,,,\n";
     }
   }
   for (const auto& m : r.models) rows("model", m.keys[0] + "/" + m.keys[1], m);
   for (const auto& p : r.projects) rows("project", p.keys[0], p);
   for (const auto& f : r.forecast) {
-    s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,\n";
+    s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,,\n";
   }
   return s.str();
 }
@@ -230,7 +238,8 @@ std::string to_markdown(const Report& r) {
   s << "# " << md_escape(r.title) << "\n\n";
   s << "Period: " << period_text(r) << "  \nFilters: " << md_escape(filters_text(r))
     << "  \nGenerated: " << format_timestamp(r.generated) << "\n\n";
-  s << "**Total: " << money_text(r.total.cost) << "** over " << r.total.records << " records";
+  s << "**Total: " << money_text(r.total.cost) << "** over " << r.total.records << " records"
+    << requests_text(r.total);
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
   s << "; " << r.total.input_tokens << " input and " << r.total.output_tokens
     << " output tokens.\n\n";
@@ -356,7 +365,7 @@ std::string to_html(const Report& r) {
     << "<br>Filters: " << html_escape(filters_text(r))
     << "<br>Generated: " << format_timestamp(r.generated) << "</p>\n";
   s << "<p class=\"total\">Total: <b>" << html_escape(money_text(r.total.cost)) << "</b> over "
-    << r.total.records << " records";
+    << r.total.records << " records" << requests_text(r.total);
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
   s << "</p>\n<h2>Daily spend (" << html_escape(cur) << ")</h2>\n" << daily_chart(r, cur);
   if (!r.forecast.empty()) {

@@ -90,7 +90,7 @@ class PostgresStore final : public Store {
              "model BIGINT, organization BIGINT, project BIGINT, user_id BIGINT, input_tokens "
              "BIGINT, output_tokens BIGINT, "
              "priced INTEGER, currency BIGINT, cost_e6 BIGINT, cost_e15 BIGINT, cost_e24 BIGINT, "
-             "tags TEXT, detail TEXT, key_day BIGINT) "
+             "tags TEXT, detail TEXT, key_day BIGINT, requests BIGINT) "
              "ON COMMIT DELETE ROWS"));
     return load_dims();
   }
@@ -258,6 +258,8 @@ class PostgresStore final : public Store {
       copy_text(data, row.detail);
       data += '\t';
       data += std::to_string(row.key_day);
+      data += '\t';
+      data += std::to_string(row.requests);
       data += '\n';
     }
     {
@@ -273,22 +275,26 @@ class PostgresStore final : public Store {
         return io_error(redacted(url_) + ": COPY: " + failure(r));
     auto res = query(R"sql(
 WITH ins AS (
-  INSERT INTO usage_records
+  INSERT INTO usage_records (key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens,
+                             output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, tags, detail, key_day,
+                             requests)
   SELECT key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens, output_tokens, priced,
-         currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day
+         currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day, requests
   FROM stage
   ON CONFLICT DO NOTHING
   RETURNING ts, key_hi, key_lo),
 fresh AS (
   SELECT s.* FROM stage s JOIN ins USING (ts, key_hi, key_lo)),
 roll AS (
-  INSERT INTO daily_totals
+  INSERT INTO daily_totals (day, provider, model, organization, project, currency, records, unpriced, input_tokens,
+                            output_tokens, cost_e6, cost_e15, cost_e24, requests)
   SELECT day, provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), SUM(input_tokens),
-         SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24)
+         SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), SUM(requests)
   FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f
   GROUP BY day, provider, model, organization, project, currency
   ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET
     records = daily_totals.records + EXCLUDED.records, unpriced = daily_totals.unpriced + EXCLUDED.unpriced,
+    requests = daily_totals.requests + EXCLUDED.requests,
     input_tokens = daily_totals.input_tokens + EXCLUDED.input_tokens,
     output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens,
     cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15,

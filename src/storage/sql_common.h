@@ -47,6 +47,7 @@ struct Row {
   int64_t key_hi, key_lo, ts, day;
   int64_t key_day;  // day of the record's own timestamp; kNoOwnDay when it had none
   int64_t input_tokens, output_tokens, priced, cost_e6, cost_e15, cost_e24;
+  int64_t requests;  // Usage::requests
   std::string tags, detail;
 };
 
@@ -152,7 +153,8 @@ struct AggregatePlan {
 };
 /// Plans `q`: from daily_totals when its keys, filters and whole-day period allow, else from
 /// usage_records. Result columns: the group keys that are not time buckets, then the bucket,
-/// then currency, records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24.
+/// then currency, records, unpriced, requests, input_tokens, output_tokens, cost_e6, cost_e15,
+/// cost_e24.
 AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids);
 
 /// Folds one result row of `plan` into `rows` (keyed by final group keys).
@@ -161,17 +163,18 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
 
 /// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
 /// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail,
-/// key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens.
+/// key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens, requests.
 std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids);
 /// Statements that reprice one record, in a dialect: select its old row by key, update it, and
 /// add a (possibly negative) delta to a daily_totals row.
 struct RepriceSql {
   std::string
-      select_old;  // params: key_hi, key_lo -> ts, provider, model, organization, project, priced,
-                   //   currency, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24
+      select_old;  // params: ts, key_hi, key_lo -> ts, provider, model, organization, project,
+                   //   priced, currency, input_tokens, output_tokens, cost_e6, cost_e15,
+                   //   cost_e24, requests
   std::string
       update;  // params: priced, currency, cost_e6, cost_e15, cost_e24, detail, key_hi, key_lo
-  std::string add_to_total;  // params: the 13 daily_totals columns (deltas for the counters)
+  std::string add_to_total;  // params: the 14 daily_totals columns (deltas for the counters)
 };
 RepriceSql reprice_sql(const Dialect& d);
 

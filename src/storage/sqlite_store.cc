@@ -58,7 +58,8 @@ struct RollupKey {
   auto operator<=>(const RollupKey&) const = default;
 };
 struct RollupValue {
-  int64_t records = 0, unpriced = 0, input_tokens = 0, output_tokens = 0, e6 = 0, e15 = 0, e24 = 0;
+  int64_t records = 0, unpriced = 0, input_tokens = 0, output_tokens = 0, e6 = 0, e15 = 0, e24 = 0,
+          requests = 0;
 };
 
 ResultRow row_reader(sqlite3_stmt* s) {
@@ -81,8 +82,8 @@ class SqliteStore final : public Store {
       const std::string insert =
           "INTO usage_records (key_hi, key_lo, ts, provider, model, organization, project, "
           "user_id, input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, "
-          "tags, detail, key_day) VALUES ";
-      const std::string values = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+          "tags, detail, key_day, requests) VALUES ";
+      const std::string values = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       std::string many = "INSERT " + insert;
       for (int j = 0; j < kRowsPerInsert; ++j) many += (j ? "," : "") + values;
       auto a = prepare("INSERT OR IGNORE " + insert + values);
@@ -90,8 +91,11 @@ class SqliteStore final : public Store {
       if (!m) return m.status();
       insert_many_ = std::move(*m);
       auto c = prepare(
-          "INSERT INTO daily_totals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+          "INSERT INTO daily_totals (day, provider, model, organization, project, currency, "
+          "records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24, requests) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
           "records = records + excluded.records, unpriced = unpriced + excluded.unpriced, "
+          "requests = requests + excluded.requests, "
           "input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + "
           "excluded.output_tokens, "
           "cost_e6 = cost_e6 + excluded.cost_e6, cost_e15 = cost_e15 + excluded.cost_e15, "
@@ -231,7 +235,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Binds one row's 18 columns from parameter `first` on.
+  // Binds one row's 19 columns from parameter `first` on.
   static void bind_row(sqlite3_stmt* s, int first, const Row& row, const int64_t* dims) {
     int i = first;
     for (int64_t v : {row.key_hi, row.key_lo, row.ts, dims[kDimProvider], dims[kDimModel],
@@ -243,6 +247,7 @@ class SqliteStore final : public Store {
     sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int64(s, i++, row.key_day);
+    sqlite3_bind_int64(s, i++, row.requests);
   }
 
   // True when no row of the batch can be a duplicate: all have their own timestamps, no two share
@@ -315,8 +320,9 @@ class SqliteStore final : public Store {
       v.unpriced += row.priced ? 0 : 1;
       // Counts are at most 10^15 each (token_count): only a flood of the largest overflows.
       if (__builtin_add_overflow(v.input_tokens, row.input_tokens, &v.input_tokens) ||
-          __builtin_add_overflow(v.output_tokens, row.output_tokens, &v.output_tokens))
-        return out_of_range(url_ + ": a day's token counts overflow its daily totals");
+          __builtin_add_overflow(v.output_tokens, row.output_tokens, &v.output_tokens) ||
+          __builtin_add_overflow(v.requests, row.requests, &v.requests))
+        return out_of_range(url_ + ": a day's counts overflow its daily totals");
       v.e6 += row.cost_e6;
       v.e15 += row.cost_e15;
       v.e24 += row.cost_e24;
@@ -326,8 +332,8 @@ class SqliteStore final : public Store {
       sqlite3_reset(s);
       const int64_t vals[] = {k.day,      k.provider, k.model,    k.organization, k.project,
                               k.currency, v.records,  v.unpriced, v.input_tokens, v.output_tokens,
-                              v.e6,       v.e15,      v.e24};
-      for (int i = 0; i < 13; ++i) sqlite3_bind_int64(s, i + 1, vals[i]);
+                              v.e6,       v.e15,      v.e24,      v.requests};
+      for (int i = 0; i < 14; ++i) sqlite3_bind_int64(s, i + 1, vals[i]);
       if (sqlite3_step(s) != SQLITE_DONE)
         return io_error(sqlite_error(db_.get(), url_ + ": daily totals"));
     }
@@ -361,7 +367,7 @@ class SqliteStore final : public Store {
 
   Db db_;
   std::string url_;
-  static constexpr int kColumns = 18;        // of an inserted usage_records row
+  static constexpr int kColumns = 19;        // of an inserted usage_records row
   static constexpr int kRowsPerInsert = 16;  // rows per statement when appending
   Stmt insert_, insert_many_, upsert_rollup_;
   // Scratch of write(), kept for its capacity.
@@ -399,7 +405,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   COSTOPS_RETURN_IF_ERROR(
       exec_on(db.get(),
               "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-              "cache_size=-16384; PRAGMA temp_store=MEMORY;",
+              "cache_size=-16384;",
               path));
   int version = 0;
   {
@@ -423,6 +429,9 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
       return st;
     }
   }
+  // Statement journals in memory from here: a migration's UPDATE of every stored record keeps
+  // its own in a file (in memory it held a copy of each page it changed: 330 MB for 1M records).
+  COSTOPS_RETURN_IF_ERROR(exec_on(db.get(), "PRAGMA temp_store=MEMORY;", path));
   auto store = std::make_unique<SqliteStore>(std::move(db), path);
   COSTOPS_RETURN_IF_ERROR(store->load_dims());
   return std::unique_ptr<Store>(std::move(store));

@@ -91,6 +91,7 @@ struct AggregateRow {
   std::vector<std::string> keys;
   uint64_t records = 0;
   uint64_t unpriced = 0;
+  int64_t requests = 0;  // the requests the records count (Usage::requests)
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   std::map<std::string, Decimal> cost;  // currency code -> exact total; never mixed

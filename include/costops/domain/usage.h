@@ -27,6 +27,9 @@ struct Usage {
     return !__builtin_add_overflow(counts[u], v, &counts[u]);
   }
   bool empty() const { return present == 0; }
+  /// How many requests the usage counts: its `requests` when given (a usage report's row, a
+  /// gateway's rollup), else one call.
+  int64_t requests() const { return has(units::kRequests) ? counts[units::kRequests] : int64_t{1}; }
   bool operator==(const Usage&) const = default;
 };
 
