@@ -820,6 +820,44 @@ TEST(ForecastTest, IntervalsWidenToTheBacktestErrors) {
               1e-9 * sum_variance(sel->fit, 14));
 }
 
+// Two models the data both support (AICc within 10) that forecast differently: the intervals
+// widen by the choice's uncertainty, the mean squared difference of the plausible models'
+// forecasts from the chosen one's, per unit of its own variance (each taken as equally likely).
+TEST(ForecastTest, IntervalsWidenByThePlausibleModelsDisagreement) {
+  const std::vector<double> y{100, 104, 98,  103, 101, 97,  104, 100, 102, 106,
+                              99,  103, 105, 100, 104, 107, 101, 104, 106, 102};
+  AutoOptions o;
+  o.horizon = 6;
+  o.candidates = {ModelKind::kSes, ModelKind::kLinear};
+  auto both = select_model(y, o);
+  ASSERT_TRUE(both.has_value());
+  size_t plausible = 0;
+  for (const auto& c : both->candidates) plausible += c.plausible;
+  ASSERT_EQ(plausible, 2u) << both->reason;
+  EXPECT_NE(both->reason.find("by the 2 plausible models' disagreement"), std::string::npos)
+      << both->reason;
+  // Each model alone: the chosen one's backtest scale, and the other's forecast.
+  const ModelKind chosen = both->fit.model;
+  const ModelKind other = chosen == ModelKind::kSes ? ModelKind::kLinear : ModelKind::kSes;
+  o.candidates = {chosen};
+  auto alone = select_model(y, o);
+  o.candidates = {other};
+  auto rival = select_model(y, o);
+  ASSERT_TRUE(alone.has_value() && rival.has_value());
+  EXPECT_EQ(alone->reason.find("disagreement"), std::string::npos) << alone->reason;
+  FittedModel closed = alone->fit;
+  closed.variance_scale = 1;
+  const auto own = forecast(closed, 6, {});
+  const auto theirs = forecast(rival->fit, 6, {});
+  double expected = 0;
+  for (size_t t = 0; t < 6; ++t) {
+    const double d = theirs[t].value - own[t].value;
+    expected += d * d / 2 / own[t].variance / 6;
+  }
+  EXPECT_GT(expected, 0.05);
+  EXPECT_NEAR(both->fit.variance_scale, alone->fit.variance_scale + expected, 1e-9);
+}
+
 // Too short to backtest an 8-step horizon, a bending series is still compared with its own
 // forecasts: from every origin after the first 3 values, as far as the values go. A line's
 // residuals about a curve are small, its errors a few steps on are not, and the intervals widen.

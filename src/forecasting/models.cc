@@ -1951,6 +1951,38 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
   return clean_spikes(y, m, detail::decompose(y, m));
 }
 
+// The uncertainty of the choice among the plausible models, per unit of the chosen model's own
+// forecast variance (mean over the H steps): the mean squared difference of their forecasts
+// (`paths`, the chosen one's among them) from the chosen one's. The data support each of them
+// (their AICc is within kAiccSupport of the lowest) and one score chose among them, so each is
+// taken as equally likely to be the process: the chosen forecast then errs by the model's own
+// error plus its distance from the process's mean, and that distance's expected square is this
+// (the law of total variance about the chosen forecast). Zero with one plausible model, or where
+// they agree. On heldout_eval.py's groups this brought the intervals' coverage near the level
+// asked (80% / 95%): short windows 71.8% / 88.3% -> 81.1% / 94.3%, housing starts 78.2% / 89.7%
+// -> 82.6% / 92.6%, noisy yearly 78.1% / 91.9% -> 78.8% / 92.5%, synthetic daily spend 80.5% /
+// 94.7% -> 81.5% / 95.1%; weighting the models by their AICc (Akaike weights) instead widened
+// half as much (short 75.5% / 90.5%). Point forecasts are unchanged.
+double disagreement_ratio(const FittedModel& chosen, std::span<const std::vector<double>> paths,
+                          size_t H) {
+  if (paths.size() < 2) return 0;
+  const auto own = forecast(chosen, static_cast<int>(H), {});
+  const auto center = point_forecasts(chosen, static_cast<int>(H));  // as the paths: not floored
+  double sum = 0;
+  size_t steps = 0;
+  for (size_t t = 0; t < own.size(); ++t) {
+    if (!(own[t].variance > 0)) continue;
+    double sq = 0;
+    for (const auto& path : paths) {
+      const double d = path[t] - center[t];
+      sq += d * d;
+    }
+    sum += sq / static_cast<double>(paths.size()) / own[t].variance;
+    ++steps;
+  }
+  return steps > 0 && std::isfinite(sum) ? sum / static_cast<double>(steps) : 0;
+}
+
 Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& o) {
   const size_t n = y_in.size();
   if (n == 0) return invalid_argument("the series has no values");
@@ -2191,7 +2223,13 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     auto full = fit_with(y, fo, Effort::kFull, &fits[best].params);
     if (full && full->sse <= fits[best].sse) fits[best] = std::move(*full);
   }
+  // The plausible models' forecasts, for the intervals' share of the choice's uncertainty.
+  std::vector<std::vector<double>> plausible_paths(plausible);
+  for (size_t i = 0; i < plausible; ++i) {
+    plausible_paths[i] = i < pool ? std::move(paths[i]) : point_forecasts(fits[ranked[i]], horizon);
+  }
   sel.fit = std::move(fits[best]);
+  const double disagreement = disagreement_ratio(sel.fit, plausible_paths, H);
   // Intervals no narrower than the errors the backtest saw. Those come from parameters fitted
   // with the backtest's own values, so they understate the errors to come: when even they exceed
   // the closed form's variances, the closed form is too narrow (a model that is not the process),
@@ -2210,6 +2248,8 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     widened_by = "the errors of its forecasts from every origin after the first " +
                  std::to_string(from) + " values";
   }
+  const double backtest_scale = sel.fit.variance_scale;
+  sel.fit.variance_scale += disagreement;
   char of[256];
   if (any_support) {
     std::snprintf(of, sizeof of,
@@ -2257,11 +2297,18 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
     sel.reason += "; fitted after replacing " + std::to_string(sel.cleaned.size()) +
                   " anomalous value(s) with their expected values";
   }
-  if (sel.fit.variance_scale > 1) {
+  if (backtest_scale > 1) {
     std::snprintf(buf, sizeof buf,
                   "; intervals widened to %s (variance x%.3f, the mean ratio of the squared "
                   "errors to the model's variances)",
-                  widened_by.c_str(), sel.fit.variance_scale);
+                  widened_by.c_str(), backtest_scale);
+    sel.reason += buf;
+  }
+  if (disagreement > 0) {
+    std::snprintf(buf, sizeof buf,
+                  "; %s by the %zu plausible models' disagreement (variance +%.3f times the "
+                  "model's: their forecasts' mean squared difference from this one's)",
+                  backtest_scale > 1 ? "and" : "intervals widened", plausible, disagreement);
     sel.reason += buf;
   }
   return sel;

@@ -105,7 +105,7 @@ struct FittedModel {
   double sigma2 = 0;  // residual variance (relative errors for multiplicative seasons)
   /// What forecast() and sum_variance() multiply the closed-form variances by: 1, or as
   /// select_model sets it, the mean ratio of its backtest's squared errors to those variances
-  /// when that is above 1.
+  /// when that is above 1, plus the plausible models' disagreement per unit of those variances.
   double variance_scale = 1;
 
   // Forecast state (internal to forecast()).
@@ -223,7 +223,9 @@ std::vector<std::pair<size_t, double>> clean_anomalies(std::vector<double>& y, i
 /// model is then refit with the full optimizer). Its prediction intervals are
 /// widened to its own backtest errors when the closed-form variances are narrower than those
 /// (FittedModel::variance_scale; they are never narrowed); a series too short to backtest is
-/// compared from every origin after its first season (at least 3 values). Constant series choose
+/// compared from every origin after its first season (at least 3 values). They are widened too by
+/// the mean squared difference of the plausible models' forecasts from the chosen one's (each
+/// taken as equally likely: the uncertainty of the choice). Constant series choose
 /// the naive model. Errors (kInvalidArgument) when `y` is empty or a requested candidate cannot be
 /// fitted.
 Result<Selection> select_model(std::span<const double> y, const AutoOptions& options);
