@@ -315,7 +315,8 @@ Examples:
 // ---- query ---------------------------------------------------------------------------------
 
 struct QueryCmd {
-  std::string from, to, group_by, format = "table", tz;
+  std::string from, to, group_by, format = "table", tz, sort = "keys";
+  size_t limit = 0;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -359,11 +360,20 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     }
     return;
   }
-  for (const auto& k : q.group_by) std::printf("%-22s ", k.name().c_str());
+  // Each key column as wide as its longest value (an absent value prints as "-").
+  std::vector<int> width;
+  for (const auto& k : q.group_by) width.push_back(static_cast<int>(k.name().size()));
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], static_cast<int>(std::max<size_t>(r.keys[i].size(), 1)));
+  }
+  for (size_t i = 0; i < q.group_by.size(); ++i)
+    std::printf("%-*s ", width[i], q.group_by[i].name().c_str());
   std::printf("%9s %9s %10s %14s %14s %s\n", "records", "unpriced", "requests", "input_tokens",
               "output_tokens", "cost");
   for (const auto& r : rows) {
-    for (const auto& key : r.keys) std::printf("%-22s ", key.empty() ? "-" : key.c_str());
+    for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
+      std::printf("%-*s ", width[i], r.keys[i].empty() ? "-" : r.keys[i].c_str());
     std::printf("%9llu %9llu %10lld %14lld %14lld %s\n", static_cast<unsigned long long>(r.records),
                 static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.requests),
                 static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens),
@@ -383,6 +393,11 @@ int run_query(QueryCmd& o) {
     return kExitUsage;
   }
   q.time_zone = *tz;
+  const auto order = parse_row_order(o.sort);
+  if (!order) {
+    report(order.status());
+    return kExitUsage;
+  }
   for (auto [text, slot] : {std::pair{&o.from, &q.from}, {&o.to, &q.to}}) {
     if (text->empty()) continue;
     auto t = parse_time_in(*text, *tz);  // a day is --tz's
@@ -402,6 +417,8 @@ int run_query(QueryCmd& o) {
     report(rows.status());
     return kExitFailure;
   }
+  order_rows(*rows, *order, main_currency(*rows));
+  if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
   print_rows(q, *rows, o.format);
   if (rows->empty()) note_why_empty(**store, q, "without --from and --to the query takes them all");
   note_absent_tags(**store, q, *rows);
@@ -419,6 +436,7 @@ Examples:
   cost-ops query --group-by provider,model
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
   cost-ops query --group-by tag:team,month --format json
+  cost-ops query --group-by model --sort cost --limit 10 --from 2026-09-01
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
   cost-ops query --group-by day --tz America/Los_Angeles)");
   cmd->add_option("--from", o->from,
@@ -431,6 +449,10 @@ Examples:
                   "Time zone for hour/day/week/month buckets: an IANA name (default UTC)");
   cmd->add_option("--format", o->format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--sort", o->sort,
+                  "Row order: keys (default), or largest first: cost (in the currency most is "
+                  "spent in), records, requests or tokens");
+  cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default: all)");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });
 }
@@ -502,13 +524,9 @@ int run_summary(SummaryCmd& o) {
     }
     prev = p->empty() ? AggregateRow{} : p->front();
   }
-  auto by_cost = [](const AggregateRow& a, const AggregateRow& b) {
-    const Decimal ca = a.cost.empty() ? Decimal() : a.cost.begin()->second;
-    const Decimal cb = b.cost.empty() ? Decimal() : b.cost.begin()->second;
-    return ca != cb ? ca > cb : a.keys < b.keys;
-  };
-  std::sort(models->begin(), models->end(), by_cost);
-  std::sort(projects->begin(), projects->end(), by_cost);
+  const std::string currency = main_currency(*totals);
+  order_rows(*models, RowOrder::kCost, currency);
+  order_rows(*projects, RowOrder::kCost, currency);
   auto change_pct = [&](const std::string& cur) -> std::optional<double> {
     if (!prev) return std::nullopt;
     auto it = prev->cost.find(cur);

@@ -392,6 +392,19 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
           "--format csv");
   EXPECT_EQ(first_column(r.out), (std::vector<std::string>{"gpt-4.1", "gpt-4o-mini", "o3"}))
       << r.out;
+  // --sort orders by a measure, largest first; --limit keeps the first rows.
+  r = run("query --db " + db +
+          " --group-by model --filter 'model=gpt-4*' --sort cost --format csv");
+  EXPECT_EQ(first_column(r.out), (std::vector<std::string>{"gpt-4o", "gpt-4.1", "gpt-4o-mini"}))
+      << r.out;
+  r = run("query --db " + db +
+          " --group-by model --filter 'model=gpt-4*' --sort records --limit 2 --format csv");
+  EXPECT_EQ(first_column(r.out), (std::vector<std::string>{"gpt-4o-mini", "gpt-4o"})) << r.out;
+  r = run("query --db " + db + " --sort price");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("unknown order \"price\": use keys, cost, records, requests or tokens"),
+            std::string::npos)
+      << r.err;
   r = run("query --db " + db + " --filter 'model=gtp-*'");
   EXPECT_NE(r.err.find("note: no stored record has model=gtp-* (model values: "), std::string::npos)
       << r.err;

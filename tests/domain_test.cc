@@ -368,5 +368,39 @@ TEST(UnitsTest, AncestryFollowsDimensions) {
   EXPECT_EQ(kUnits[kCacheWrite1hTokens].depth(), 3);
 }
 
+// Rows ordered by a measure, largest first, ties by keys; cost in the currency most is spent in.
+TEST(AggregateTest, RowsOrderByAMeasureAndCostByTheMainCurrency) {
+  auto row = [](std::string key, uint64_t records, int64_t requests, const char* usd,
+                const char* eur) {
+    AggregateRow r;
+    r.keys = {std::move(key)};
+    r.records = records;
+    r.requests = requests;
+    r.input_tokens = static_cast<int64_t>(records) * 10;
+    if (usd) r.cost["USD"] = *Decimal::parse(usd);
+    if (eur) r.cost["EUR"] = *Decimal::parse(eur);
+    return r;
+  };
+  const std::vector<AggregateRow> rows{row("a", 1, 50, "1", nullptr), row("b", 3, 3, "0.5", "9"),
+                                       row("c", 3, 7, nullptr, "2"), row("d", 2, 2, "3", "1")};
+  EXPECT_EQ(main_currency(rows), "EUR");  // 12 EUR against 4.5 USD
+  EXPECT_EQ(main_currency({}), "USD");
+  auto keys = [&](RowOrder order, const std::string& currency) {
+    std::vector<AggregateRow> r = rows;
+    order_rows(r, order, currency);
+    std::string out;
+    for (const auto& x : r) out += x.keys[0];
+    return out;
+  };
+  EXPECT_EQ(keys(RowOrder::kCost, "EUR"), "bcda");
+  EXPECT_EQ(keys(RowOrder::kCost, "USD"), "dabc");
+  EXPECT_EQ(keys(RowOrder::kRecords, "USD"), "bcda");  // b and c tie: by key
+  EXPECT_EQ(keys(RowOrder::kRequests, "USD"), "acbd");
+  EXPECT_EQ(keys(RowOrder::kTokens, "USD"), "bcda");
+  EXPECT_EQ(keys(RowOrder::kKeys, "USD"), "abcd");
+  EXPECT_EQ(*parse_row_order("requests"), RowOrder::kRequests);
+  EXPECT_FALSE(parse_row_order("price").has_value());
+}
+
 }  // namespace
 }  // namespace costops

@@ -7,6 +7,56 @@
 
 namespace costops {
 
+Result<RowOrder> parse_row_order(std::string_view text) {
+  if (text == "keys") return RowOrder::kKeys;
+  if (text == "cost") return RowOrder::kCost;
+  if (text == "records") return RowOrder::kRecords;
+  if (text == "requests") return RowOrder::kRequests;
+  if (text == "tokens") return RowOrder::kTokens;
+  return invalid_argument("unknown order \"" + std::string(text) +
+                          "\": use keys, cost, records, requests or tokens");
+}
+
+std::string main_currency(const std::vector<AggregateRow>& rows) {
+  std::map<std::string, double> totals;  // only compared: doubles cannot overflow
+  for (const auto& r : rows) {
+    for (const auto& [c, v] : r.cost) totals[c] += v.to_double();
+  }
+  const std::string* best = nullptr;
+  double max = 0;
+  for (const auto& [c, v] : totals) {
+    if (best == nullptr || v > max) best = &c, max = v;
+  }
+  return best != nullptr ? *best : "USD";
+}
+
+void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
+  auto cost = [&](const AggregateRow& r) {
+    const auto it = r.cost.find(currency);
+    return it == r.cost.end() ? Decimal() : it->second;
+  };
+  auto larger = [&](const AggregateRow& a, const AggregateRow& b) {
+    switch (order) {
+      case RowOrder::kKeys:
+        return false;
+      case RowOrder::kCost:
+        return cost(a) > cost(b);
+      case RowOrder::kRecords:
+        return a.records > b.records;
+      case RowOrder::kRequests:
+        return a.requests > b.requests;
+      case RowOrder::kTokens:
+        return a.input_tokens + a.output_tokens > b.input_tokens + b.output_tokens;
+    }
+    return false;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const AggregateRow& a, const AggregateRow& b) {
+    if (larger(a, b)) return true;
+    if (larger(b, a)) return false;
+    return a.keys < b.keys;
+  });
+}
+
 Result<GroupKey> GroupKey::parse(std::string_view t) {
   GroupKey k;
   using K = Kind;

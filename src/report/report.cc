@@ -18,25 +18,14 @@ using json = nlohmann::json;
 // Days of daily spend a report's forecast is fitted to, at most.
 constexpr int kForecastHistoryDays = 180;
 
-// The currency with the largest total: the one charts and sorting follow.
-std::string main_currency(const AggregateRow& total) {
-  std::string best;
-  Decimal max;
-  for (const auto& [c, v] : total.cost) {
-    if (best.empty() || v > max) best = c, max = v;
-  }
-  return best.empty() ? "USD" : best;
-}
-
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency) {
   const auto it = cost.find(currency);
   return it == cost.end() ? Decimal() : it->second;
 }
 
+// The rows that cost the most in `currency`, at most `top`.
 void sort_top(std::vector<AggregateRow>& rows, const std::string& currency, size_t top) {
-  std::stable_sort(rows.begin(), rows.end(), [&](const AggregateRow& a, const AggregateRow& b) {
-    return cost_in(a.cost, currency) > cost_in(b.cost, currency);
-  });
+  order_rows(rows, RowOrder::kCost, currency);
   if (rows.size() > top) rows.resize(top);
 }
 
@@ -353,7 +342,7 @@ std::string bars_chart(const std::vector<AggregateRow>& rows, const std::string&
 
 std::string to_html(const Report& r) {
   const std::string cur =
-      r.forecast_currency.empty() ? main_currency(r.total) : r.forecast_currency;
+      r.forecast_currency.empty() ? main_currency({r.total}) : r.forecast_currency;
   std::ostringstream s;
   s << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
     << html_escape(r.title)
@@ -450,7 +439,7 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   if (!total) return total.status();
   if (!total->empty()) r.total = (*total)[0];
   const std::string cur =
-      o.forecast_currency.empty() ? main_currency(r.total) : o.forecast_currency;
+      o.forecast_currency.empty() ? main_currency({r.total}) : o.forecast_currency;
 
   q.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
   auto days = source_(q);

@@ -99,6 +99,16 @@ struct AggregateRow {
   bool operator==(const AggregateRow&) const = default;
 };
 
+/// How to order aggregate rows: by their keys (as stores return them), or by a measure, largest
+/// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0).
+enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens };
+/// "keys", "cost", "records", "requests" or "tokens" (input plus output).
+Result<RowOrder> parse_row_order(std::string_view text);
+/// The currency `rows` spend the most in ("USD" when they spend nothing): the one cost orders by.
+std::string main_currency(const std::vector<AggregateRow>& rows);
+/// Orders `rows` (stably) by `order`; cost in `currency`.
+void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency);
+
 /// The label of time `t` in a time-bucket key, in `tz` (UTC by default).
 std::string bucket_label(GroupKey::Kind kind, Timestamp t, const TimeZone& tz = TimeZone());
 
