@@ -211,6 +211,55 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
   }
 }
 
+// A gateway's log line with its counts beside its other fields, as LiteLLM's spend logs have
+// them: the counts are read as CSV columns are, and custom_llm_provider, user and team_id name
+// the provider, user and project when the record does not.
+TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto r = p.parse(
+      R"({"request_id": "chatcmpl-9x", "call_type": "acompletion", "api_key": "88dc28d0", "spend": 0.00034,
+      "total_tokens": 1120, "prompt_tokens": 1000, "completion_tokens": 120, "startTime": "2026-11-02T10:00:00.000Z",
+      "endTime": "2026-11-02T10:00:01.200Z", "model": "gemini-2.5-flash", "model_group": "fast",
+      "custom_llm_provider": "vertex_ai", "user": "user-7", "team_id": "team-a", "end_user": "",
+      "metadata": {"user_api_key_team_id": "team-a"}, "cache_hit": "False", "request_tags": ["prod"]})");
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->id, "chatcmpl-9x");
+  EXPECT_EQ(format_timestamp(r->timestamp), "2026-11-02T10:00:00Z");
+  EXPECT_EQ(r->provider, "vertex_ai");
+  EXPECT_EQ(r->user_id, "user-7");
+  EXPECT_EQ(r->project_id, "team-a");
+  EXPECT_EQ(r->usage.get(units::kInputTokens), 1000);
+  EXPECT_EQ(r->usage.get(units::kOutputTokens), 120);
+  EXPECT_EQ(r->usage.present,
+            (uint64_t{1} << units::kInputTokens) | (uint64_t{1} << units::kOutputTokens));
+  auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *r, r->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  EXPECT_EQ(c->provider, "google");
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.0006");  // 1000 * $0.3/M + 120 * $2.5/M
+  // The fields the record names win; a record with a usage object keeps its own (its key too).
+  auto named = p.parse(
+      R"({"model": "gpt-4o", "provider": "openai", "user_id": "u1", "user": "u2", "input_tokens": 5})");
+  ASSERT_TRUE(named.has_value());
+  EXPECT_EQ(named->provider, "openai");
+  EXPECT_EQ(named->user_id, "u1");
+  auto with_usage = p.parse(R"({"model": "gpt-4o", "user": "u2", "usage": {"input_tokens": 5}})");
+  ASSERT_TRUE(with_usage.has_value());
+  EXPECT_EQ(with_usage->user_id, "");
+  for (const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"model": "gpt-4o", "input_tokns": 5, "output_tokens": 1})",
+            "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},
+           {R"({"model": "gpt-4o", "prompt_tokens": 5, "input_tokens": 5})",
+            "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
+           {R"({"model": "gpt-4o", "prompt_tokens": "5"})",
+            "field \"prompt_tokens\": expected a non-negative integer, got \"5\""},
+           {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"}}) {
+    auto x = p.parse(json);
+    ASSERT_FALSE(x.has_value()) << json;
+    EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
+  }
+}
+
 // A provider's response body as a record (a gateway that logs bodies): its native usage is read
 // in the format of the provider its model names, and OpenAI's `created` is its time.
 TEST(RecordParserTest, ResponseBodiesAsRecordsNeedNoProvider) {

@@ -13,6 +13,12 @@ namespace costops::engine::detail {
 /// Reads `usage` into *out (which starts empty). `where` prefixes field names in errors ("usage").
 Status usage_from_element(Normalizer& n, simdjson::dom::element usage, std::string_view provider,
                           std::string_view flavor, std::string_view where, Usage* out);
+/// Reads the usage counts a record gives among its own fields, as a CSV row's columns or a
+/// gateway's log line give them (canonical keys and the OpenAI-style aliases: input_tokens,
+/// prompt_tokens, completion_tokens, ...), into *out (which starts empty), leaving its other fields
+/// alone. False when it gives none. A number under a key a letter or two from a usage key is an
+/// error: its tokens would go unpriced.
+Result<bool> record_level_usage(simdjson::dom::element record, Usage* out);
 /// Reads model (unless `model_known`) and usage from a response body.
 Result<Extracted> body_from_element(Normalizer& n, simdjson::dom::element body,
                                     std::string_view provider, std::string_view flavor,

@@ -361,6 +361,57 @@ Result<int64_t> detail::token_count(element v, std::string_view field) {
   }
 }
 
+namespace {
+
+// The field's name in errors: `where`.`key`, or `key` at a record's top level (where "").
+std::string field_name(std::string_view where, std::string_view key) {
+  return where.empty() ? std::string(key) : std::string(where) + "." + std::string(key);
+}
+
+// Reads the canonical keys (and OpenAI-style aliases) of `obj` into *out, skipping its other
+// fields. total_tokens is informational: providers disagree on what it includes.
+Status canonical_counts(element obj, std::string_view where, Usage* out) {
+  const auto& keys = canonical_keys();
+  Usage& u = *out;
+  for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
+    const uint8_t id = keys.find(field.key);
+    if (id == kUnknownKey || field.value.is_null()) continue;
+    auto cnt = detail::token_count(field.value, where);
+    if (!cnt) return detail::token_count(field.value, field_name(where, field.key)).status();
+    if (id == kTotalTokensAlias) continue;
+    if (u.has(id)) {
+      return invalid_argument("field \"" + field_name(where, field.key) +
+                              "\": " + std::string(kUnits[id].usage_key) +
+                              " given twice (directly and by an alias)");
+    }
+    u.set(id, *cnt);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<bool> detail::record_level_usage(element record, Usage* out) {
+  const auto& keys = canonical_keys();
+  bool any = false;
+  for (auto field : simdjson::dom::object(record.get_object().value_unsafe())) {
+    const uint8_t id = keys.find(field.key);
+    if (id != kUnknownKey && id != kTotalTokensAlias && !field.value.is_null()) any = true;
+    if (id != kUnknownKey || !field.value.is_number() ||
+        field.key.find("tok") == std::string_view::npos)
+      continue;
+    // A count a letter or two from a usage key, as a CSV header's column is checked.
+    if (const std::string_view near = keys.nearest(field.key); !near.empty()) {
+      return invalid_argument("field \"" + std::string(field.key) +
+                              "\": unknown usage key; did you mean " + std::string(near) +
+                              "? (its tokens would go unpriced)");
+    }
+  }
+  if (!any) return false;
+  COSTOPS_RETURN_IF_ERROR(canonical_counts(record, "", out));
+  return true;
+}
+
 Status detail::usage_from_element(Normalizer& n, element obj, std::string_view provider,
                                   std::string_view flavor, std::string_view where, Usage* out) {
   if (!obj.is_object())
@@ -374,32 +425,7 @@ Status detail::usage_from_element(Normalizer& n, element obj, std::string_view p
       break;
     }
   }
-  if (canonical) {
-    Usage& u = *out;
-    int64_t total = -1;
-    for (auto field : simdjson::dom::object(obj.get_object().value_unsafe())) {
-      if (field.value.is_null()) continue;
-      const uint8_t id = keys.find(field.key);
-      std::string fname;
-      auto cnt = token_count(field.value, where);
-      if (!cnt) {
-        fname = std::string(where) + "." + std::string(field.key);
-        return token_count(field.value, fname).status();
-      }
-      if (id == kTotalTokensAlias) {
-        total = *cnt;
-        continue;
-      }
-      if (u.has(id)) {
-        return invalid_argument("field \"" + std::string(where) + "." + std::string(field.key) +
-                                "\": " + std::string(kUnits[id].usage_key) +
-                                " given twice (directly and by an alias)");
-      }
-      u.set(id, *cnt);
-    }
-    (void)total;  // total_tokens is informational; providers disagree on what it includes
-    return Status::ok();
-  }
+  if (canonical) return canonical_counts(obj, where, out);
   // A provider-native usage object: the extractor's mappings apply to it directly.
   const pricing::Provider* p = extractor_provider(n, provider);
   const pricing::Extractor* ex = nullptr;

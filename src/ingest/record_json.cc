@@ -156,6 +156,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   element usage, body, other_time, request_id;
   bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
   std::string_view other_time_key;
+  // A gateway log line's provider, user and team (LiteLLM's spend logs), read with its counts.
+  element gateway[3];
+  bool has_gateway[3] = {false, false, false};
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
     Status st;
@@ -211,6 +214,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       has_request_id = f.value.is_string() || f.value.is_number();
     } else if (k == "data") {
       has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
+    } else if (k == "custom_llm_provider" || k == "user" || k == "team_id") {
+      const int i = k == "custom_llm_provider" ? 0 : k == "user" ? 1 : 2;
+      gateway[i] = f.value;
+      has_gateway[i] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
     }
     if (!st.is_ok()) return st;
   }
@@ -221,6 +228,18 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   }
   if (!r.has_timestamp && !other_time_key.empty()) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
+  }
+  const bool record_level = !has_usage && !has_body;
+  if (record_level) {
+    // A gateway's log line, with its counts beside its other fields (LiteLLM's spend logs:
+    // prompt_tokens, completion_tokens): its provider (custom_llm_provider), user and team (the
+    // project) when the record names none. Only there: records read before keep their keys.
+    std::string* slots[] = {&r.provider, &r.user_id, &r.project_id};
+    const char* names[] = {"custom_llm_provider", "user", "team_id"};
+    for (int i = 0; i < 3; ++i) {
+      if (!slots[i]->empty() || !has_gateway[i]) continue;
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(gateway[i], names[i], slots[i]));
+    }
   }
   if (has_usage) {
     // Native usage of a record that names no provider is read in the format of the provider its
@@ -238,9 +257,16 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
   } else {
-    return invalid_argument(
-        std::string("field \"usage\": missing (give \"usage\" or a response \"body\")") +
-        (has_data_list ? "; a provider's usage report page? cost-ops ingest reads those" : ""));
+    // Counts beside the record's other fields, as a gateway logs them (LiteLLM's spend logs:
+    // prompt_tokens, completion_tokens) and as CSV columns are read.
+    auto counts = engine::detail::record_level_usage(doc, &r.usage);
+    if (!counts) return counts.status();
+    if (!*counts) {
+      return invalid_argument(
+          std::string("field \"usage\": missing (give \"usage\", a response \"body\", or counts "
+                      "such as input_tokens and output_tokens beside the other fields)") +
+          (has_data_list ? "; a provider's usage report page? cost-ops ingest reads those" : ""));
+    }
   }
   if (r.model.empty()) return invalid_argument("field \"model\": missing");
   return Status::ok();
