@@ -229,18 +229,6 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!r.has_timestamp && !other_time_key.empty()) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
   }
-  const bool record_level = !has_usage && !has_body;
-  if (record_level) {
-    // A gateway's log line, with its counts beside its other fields (LiteLLM's spend logs:
-    // prompt_tokens, completion_tokens): its provider (custom_llm_provider), user and team (the
-    // project) when the record names none. Only there: records read before keep their keys.
-    std::string* slots[] = {&r.provider, &r.user_id, &r.project_id};
-    const char* names[] = {"custom_llm_provider", "user", "team_id"};
-    for (int i = 0; i < 3; ++i) {
-      if (!slots[i]->empty() || !has_gateway[i]) continue;
-      COSTOPS_RETURN_IF_ERROR(get_scalar_text(gateway[i], names[i], slots[i]));
-    }
-  }
   if (has_usage) {
     // Native usage of a record that names no provider is read in the format of the provider its
     // model names (a provider's response body as a line: Anthropic's message, OpenAI's response).
@@ -257,8 +245,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
   } else {
-    // Counts beside the record's other fields, as a gateway logs them (LiteLLM's spend logs:
-    // prompt_tokens, completion_tokens) and as CSV columns are read.
+    // A gateway's log line: counts beside the record's other fields, as CSV columns are read
+    // (LiteLLM's spend logs: prompt_tokens, completion_tokens).
     auto counts = engine::detail::record_level_usage(doc, &r.usage);
     if (!counts) return counts.status();
     if (!*counts) {
@@ -266,6 +254,14 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
           std::string("field \"usage\": missing (give \"usage\", a response \"body\", or counts "
                       "such as input_tokens and output_tokens beside the other fields)") +
           (has_data_list ? "; a provider's usage report page? cost-ops ingest reads those" : ""));
+    }
+    // LiteLLM's provider (custom_llm_provider), user and team (the project), when the record
+    // names none. Only for such lines: a record read before keeps its fields, and its key.
+    std::string* slots[] = {&r.provider, &r.user_id, &r.project_id};
+    const char* names[] = {"custom_llm_provider", "user", "team_id"};
+    for (int i = 0; i < 3; ++i) {
+      if (!slots[i]->empty() || !has_gateway[i]) continue;
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(gateway[i], names[i], slots[i]));
     }
   }
   if (r.model.empty()) return invalid_argument("field \"model\": missing");
