@@ -960,8 +960,12 @@ TEST_P(StoreTest, CsvRowsOfSummedRequestsAndTheirTier) {
     EXPECT_EQ(rows->front().requests, 10 + 2 + 2 + 0 + 1);
   }
   for (const PricedRecord& pr : scan_all(*store)) {
-    if (pr.usage.id == "e") EXPECT_EQ(pr.usage.usage.requests(), 0);
-    if (pr.usage.id == "f") EXPECT_FALSE(pr.usage.usage.has(units::kRequests));
+    if (pr.usage.id == "e") {
+      EXPECT_EQ(pr.usage.usage.requests(), 0);
+    }
+    if (pr.usage.id == "f") {
+      EXPECT_FALSE(pr.usage.usage.has(units::kRequests));
+    }
   }
 }
 
