@@ -30,6 +30,9 @@ read directly). Fields:
                 provider's native usage object (a count under a key a letter or two from
                 one of these is an error: "did you mean input_tokens?")
   body          a whole provider response body instead of usage
+                (with neither: the usage keys among the line's own fields, as a gateway
+                logs them, e.g. LiteLLM's spend logs: prompt_tokens, completion_tokens;
+                custom_llm_provider, user and team_id then name provider, user and project)
   tier_input_tokens  the input of one request, which chooses a long-context tier, when the
                 usage sums several (default: input_tokens, divided by usage "requests" when
                 that counts more than one)
