@@ -512,7 +512,22 @@ Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::st
   if (!body.is_object())
     return invalid_argument("field \"body\": expected an object, got " +
                             std::string(type_name(body)));
-  auto exr = body_extractor(n, body, provider, flavor);
+  // A body given with no provider is read in the format of the provider of the model it names
+  // (its "model", or Gemini's "modelVersion"), as native usage objects are.
+  std::string_view by = provider;
+  if (by.empty() && flavor.empty()) {
+    for (const char* key : {"model", "modelVersion"}) {
+      element m;
+      if (body.get_object().value_unsafe().at_key(key).get(m) != simdjson::SUCCESS ||
+          !m.is_string())
+        continue;
+      if (auto ref = n.catalog().resolve("", m.get_string().value_unsafe()); ref.has_value()) {
+        by = ref->provider->id;
+        break;
+      }
+    }
+  }
+  auto exr = body_extractor(n, body, by, flavor);
   if (!exr) return exr.status();
   const pricing::Extractor& ex = **exr;
   Extracted out;
