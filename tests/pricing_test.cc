@@ -380,6 +380,14 @@ TEST(LiteLLMTest, LoadsRealEntries) {
   auto g = c->resolve("gemini", "gemini-2.5-pro");
   ASSERT_TRUE(g.has_value());
   EXPECT_EQ(g->model->id, "gemini/gemini-2.5-pro");
+  // With no provider, the model whose key is the name comes first: "gpt-4o" is OpenAI's, not
+  // Azure's "azure/gpt-4o" (which answers to the bare name too, and whose provider comes first).
+  for (const char* name : {"gpt-4o", "gpt-4o-mini-2024-07-18"}) {
+    auto bare = c->resolve("", name);
+    ASSERT_TRUE(bare.has_value()) << name;
+    EXPECT_EQ(bare->provider->id, "openai") << name;
+    EXPECT_EQ(bare->model->id, name);
+  }
   // *_above_200k_tokens: whole request switches when total input > 200k.
   EXPECT_EQ(
       price(*c, "gemini", "gemini-2.5-pro", usage({{kInputTokens, 200000}, {kOutputTokens, 1000}})),

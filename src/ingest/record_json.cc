@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "engine/normalize_dom.h"
 
@@ -149,6 +150,70 @@ Status get_tags(element v, UsageRecord* r) {
   return type_error("tags", "an object or a list of \"key=value\" strings", v);
 }
 
+// A member of an object, or nullopt.
+std::optional<element> member(element obj, std::string_view key) {
+  element v;
+  if (!obj.is_object() || obj.get_object().value_unsafe().at_key(key).get(v) != simdjson::SUCCESS)
+    return std::nullopt;
+  return v;
+}
+
+// ": message" of an error object ({"message"} or {"error": {"message"}}), or "".
+std::string error_text(std::optional<element> err) {
+  if (!err) return "";
+  for (const auto& holder : {err, member(*err, "error")}) {
+    if (const auto m = holder ? member(*holder, "message") : std::nullopt; m && m->is_string())
+      return ": " + std::string(m->get_string().value_unsafe());
+  }
+  return "";
+}
+
+// A line of a batch job's results, which holds a response body: OpenAI's Batch API output
+// ({"custom_id", "response": {"status_code", "body"}}, Azure OpenAI's too) and Anthropic's Message
+// Batches results ({"custom_id", "result": {"type": "succeeded", "message"}}). Sets *body to the
+// body and marks the record a batch call (batch prices), with the body's id and time when the line
+// gives none. A request that failed, expired or was canceled is not billed: an error that says
+// so. Returns false when `doc` is not such a line.
+Result<bool> batch_result(element doc, UsageRecord* r, element* body) {
+  const auto custom_id = member(doc, "custom_id");
+  if (!custom_id || !custom_id->is_string()) return false;
+  if (const auto response = member(doc, "response")) {  // OpenAI
+    const auto status = member(*response, "status_code");
+    const auto b = member(*response, "body");
+    const int64_t code = status && status->is_int64() ? status->get_int64().value_unsafe() : 0;
+    if (code != 200 || !b || !b->is_object()) {
+      std::string why = error_text(member(doc, "error"));
+      if (why.empty() && b) why = error_text(member(*b, "error"));
+      return invalid_argument("a batch request that failed" +
+                              (code != 0 ? " (status " + std::to_string(code) + ")" : "") + why +
+                              ", not billed");
+    }
+    *body = *b;
+  } else if (const auto result = member(doc, "result")) {  // Anthropic
+    const auto type = member(*result, "type");
+    const auto message = member(*result, "message");
+    const std::string t =
+        type && type->is_string() ? std::string(type->get_string().value_unsafe()) : "";
+    if (t != "succeeded" || !message || !message->is_object()) {
+      return invalid_argument("a batch request that " + (t.empty() ? "did not succeed" : t) +
+                              error_text(member(*result, "error")) + ", not billed");
+    }
+    *body = *message;
+  } else {
+    return false;
+  }
+  r->batch = true;
+  if (r->id.empty()) {
+    if (const auto id = member(*body, "id"); id && id->is_string())
+      r->id = std::string(id->get_string().value_unsafe());
+  }
+  if (!r->has_timestamp) {
+    if (const auto created = member(*body, "created"); created && created->is_number())
+      COSTOPS_RETURN_IF_ERROR(get_timestamp(*created, "response.body.created", r));
+  }
+  return true;
+}
+
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
@@ -228,6 +293,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   }
   if (!r.has_timestamp && !other_time_key.empty()) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
+  }
+  if (!has_usage && !has_body) {
+    auto batch = batch_result(doc, &r, &body);
+    if (!batch) return batch.status();
+    has_body = *batch;
   }
   if (has_usage) {
     // Native usage of a record that names no provider is read in the format of the provider its

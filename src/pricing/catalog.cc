@@ -414,6 +414,17 @@ Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
   } else {
     ref.provider = find_provider_for_model(model);
     if (ref.provider != nullptr) ref.model = match_model(*ref.provider, model);
+    // A model whose id is the name itself comes before one another provider's match rule finds:
+    // in LiteLLM's catalog "gpt-4o" is OpenAI's, and Azure's "azure/gpt-4o" answers to it too.
+    for (size_t i = 0; ref.model == nullptr && i < providers_.size(); ++i) {
+      for (const auto& m : providers_[i].models) {
+        if (m.id == model) {
+          ref.model = &m;
+          ref.provider = &providers_[i];
+          break;
+        }
+      }
+    }
     for (size_t i = 0; ref.model == nullptr && i < providers_.size(); ++i) {
       ref.model = match_model(providers_[i], model);
       if (ref.model != nullptr) ref.provider = &providers_[i];
