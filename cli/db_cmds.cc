@@ -269,7 +269,8 @@ void add_ingest(CLI::App& app, int& rc) {
       "ingest", "Read usage records, price them at their own timestamps, and store them");
   cmd->footer(R"(
 Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads, gateway log lines
-with their counts among their fields included: LiteLLM's spend logs), a JSON document (a list of
+with their counts among their fields included: LiteLLM's spend logs; OpenAI's and Anthropic's
+batch result files, priced as batch calls), a JSON document (a list of
 records, {"records": [...]} or one record), OpenTelemetry GenAI spans (OTLP JSON),
 providers' usage reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and
 Anthropic's /v1/organizations/usage_report/messages, as fetched, one per line or one document; each

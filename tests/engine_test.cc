@@ -260,6 +260,51 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   }
 }
 
+// Lines of batch jobs' result files: OpenAI's Batch API output and Anthropic's Message Batches
+// results. A succeeded request is its response body's record, a batch call (batch prices) with
+// the body's id and time; a failed, errored, canceled or expired one is not billed, and says so.
+TEST(RecordParserTest, BatchResultLinesAreBatchCallsAndFailedOnesAreNotBilled) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto openai = p.parse(
+      R"({"id": "batch_req_1", "custom_id": "request-2", "response": {"status_code": 200, "request_id": "req_1",
+      "body": {"id": "chatcmpl-1", "object": "chat.completion", "created": 1790000000, "model": "gpt-4o-mini",
+      "usage": {"prompt_tokens": 22000, "completion_tokens": 2000, "prompt_tokens_details": {"cached_tokens": 1000}}}},
+      "error": null})");
+  ASSERT_TRUE(openai.has_value()) << openai.status_or_ok().to_string();
+  EXPECT_EQ(openai->id, "batch_req_1");
+  EXPECT_TRUE(openai->batch);
+  EXPECT_EQ(openai->model, "gpt-4o-mini");
+  EXPECT_EQ(format_timestamp(openai->timestamp), "2026-09-21T14:13:20Z");
+  EXPECT_EQ(openai->usage.get(units::kInputTokens), 22000);
+  EXPECT_EQ(openai->usage.get(units::kCacheReadTokens), 1000);
+  auto anthropic = p.parse(
+      R"({"custom_id": "r2", "result": {"type": "succeeded", "message": {"id": "msg_01", "type": "message",
+      "model": "claude-sonnet-4-5-20250929", "content": [], "usage": {"input_tokens": 11,
+      "cache_read_input_tokens": 1000, "output_tokens": 36}}}})");
+  ASSERT_TRUE(anthropic.has_value()) << anthropic.status_or_ok().to_string();
+  EXPECT_EQ(anthropic->id, "msg_01");
+  EXPECT_TRUE(anthropic->batch);
+  EXPECT_FALSE(anthropic->has_timestamp);  // the message has none: dated at the ingest time
+  EXPECT_EQ(anthropic->usage.get(units::kInputTokens), 1011);  // cache reads included
+  for (const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"id": "batch_req_2", "custom_id": "a", "response": null,
+               "error": {"code": "batch_expired", "message": "Not run in time."}})",
+            "not billed: the batch request failed: Not run in time."},
+           {R"({"id": "batch_req_3", "custom_id": "b", "response": {"status_code": 400,
+               "body": {"error": {"message": "Invalid model", "type": "invalid_request_error"}}}})",
+            "not billed: the batch request failed (status 400): Invalid model"},
+           {R"({"custom_id": "c", "result": {"type": "errored", "error": {"type": "error",
+               "error": {"type": "invalid_request_error", "message": "max_tokens: Field required"}}}})",
+            "not billed: the batch request errored: max_tokens: Field required"},
+           {R"({"custom_id": "d", "result": {"type": "expired"}})",
+            "not billed: the batch request expired"}}) {
+    auto x = p.parse(json);
+    ASSERT_FALSE(x.has_value()) << json;
+    EXPECT_EQ(x.status().message(), want);
+  }
+}
+
 // A provider's response body as a record (a gateway that logs bodies): its native usage is read
 // in the format of the provider its model names, and OpenAI's `created` is its time.
 TEST(RecordParserTest, ResponseBodiesAsRecordsNeedNoProvider) {

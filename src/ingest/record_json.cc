@@ -184,9 +184,8 @@ Result<bool> batch_result(element doc, UsageRecord* r, element* body) {
     if (code != 200 || !b || !b->is_object()) {
       std::string why = error_text(member(doc, "error"));
       if (why.empty() && b) why = error_text(member(*b, "error"));
-      return invalid_argument("a batch request that failed" +
-                              (code != 0 ? " (status " + std::to_string(code) + ")" : "") + why +
-                              ", not billed");
+      return invalid_argument("not billed: the batch request failed" +
+                              (code != 0 ? " (status " + std::to_string(code) + ")" : "") + why);
     }
     *body = *b;
   } else if (const auto result = member(doc, "result")) {  // Anthropic
@@ -195,8 +194,9 @@ Result<bool> batch_result(element doc, UsageRecord* r, element* body) {
     const std::string t =
         type && type->is_string() ? std::string(type->get_string().value_unsafe()) : "";
     if (t != "succeeded" || !message || !message->is_object()) {
-      return invalid_argument("a batch request that " + (t.empty() ? "did not succeed" : t) +
-                              error_text(member(*result, "error")) + ", not billed");
+      return invalid_argument("not billed: the batch request " +
+                              (t.empty() ? "did not succeed" : t) +
+                              error_text(member(*result, "error")));
     }
     *body = *message;
   } else {
