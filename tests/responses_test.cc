@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "costops/domain/decimal.h"
 #include "costops/engine/cost_calculator.h"
@@ -14,16 +15,42 @@
 namespace costops {
 namespace {
 
+// dev.json with the catalog its prices were computed with, and a parser of records over it.
+struct DevSet {
+  nlohmann::json data;
+  Result<pricing::Catalog> catalog;
+  std::optional<engine::Normalizer> normalizer;
+  std::optional<ingest::RecordParser> parser;
+
+  DevSet()
+      : data(nlohmann::json::parse(
+            testing::read_file(testing::shared_path("data/responses/dev.json")))),
+        catalog(pricing::Catalog::load_file(
+            testing::shared_path("data/pricing/genai-prices/data.json"))) {
+    if (!catalog) return;
+    normalizer.emplace(*catalog);
+    parser.emplace(*normalizer);
+  }
+};
+
+// Whether `got` is exactly one of the normalized usages (dev.json's "usage" objects).
+bool one_of(const Usage& got, const std::vector<const nlohmann::json*>& usages) {
+  return std::any_of(usages.begin(), usages.end(), [&](const nlohmann::json* u) {
+    Usage want;
+    for (const auto& [k, v] : u->items()) want.set(*unit_by_usage_key(k), v.get<int64_t>());
+    for (int i = 0; i < kUnitCount; ++i)
+      if (want.get(static_cast<UnitId>(i)) != got.get(static_cast<UnitId>(i))) return false;
+    return true;
+  });
+}
+
 TEST(ResponsesTest, DevSetPricesExactly) {
   COSTOPS_REQUIRE_SHARED_DATA();
-  const std::string text = testing::read_file(testing::shared_path("data/responses/dev.json"));
-  ASSERT_FALSE(text.empty()) << "missing " << testing::shared_path("data/responses/dev.json");
-  const auto data = nlohmann::json::parse(text);
-  auto catalog =
-      pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
-  ASSERT_TRUE(catalog.has_value()) << catalog.status_or_ok().to_string();
-  engine::Normalizer n(*catalog);
-  ingest::RecordParser parser(n);
+  DevSet dev;
+  ASSERT_TRUE(dev.catalog.has_value()) << dev.catalog.status_or_ok().to_string();
+  const auto& data = dev.data;
+  const pricing::Catalog& catalog = *dev.catalog;
+  ingest::RecordParser& parser = *dev.parser;
   const Timestamp as_of = *parse_timestamp("2026-08-21T12:00:00Z");
   int checked = 0;
   for (const auto& x : data) {
@@ -42,7 +69,7 @@ TEST(ResponsesTest, DevSetPricesExactly) {
           ASSERT_TRUE(u.has_value()) << k;
           EXPECT_EQ(rec->usage.get(*u), v.get<int64_t>()) << name << " " << k;
         }
-        auto cost = engine::CostCalculator::price_record(*catalog, *rec, as_of);
+        auto cost = engine::CostCalculator::price_record(catalog, *rec, as_of);
         ASSERT_TRUE(cost.has_value()) << name << ": " << cost.status_or_ok().to_string();
         EXPECT_EQ(cost->input_cost.amount, *Decimal::parse(ex["input_price"].get<std::string>()))
             << name;
@@ -59,32 +86,20 @@ TEST(ResponsesTest, DevSetPricesExactly) {
 // response a provider prices, the usage read is one of that provider's interpretations.
 TEST(ResponsesTest, BodiesWithoutAFlavorAreReadByTheFlavorTheyFit) {
   COSTOPS_REQUIRE_SHARED_DATA();
-  const auto data =
-      nlohmann::json::parse(testing::read_file(testing::shared_path("data/responses/dev.json")));
-  auto catalog =
-      pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
-  ASSERT_TRUE(catalog.has_value()) << catalog.status_or_ok().to_string();
-  engine::Normalizer n(*catalog);
-  ingest::RecordParser parser(n);
+  DevSet dev;
+  ASSERT_TRUE(dev.catalog.has_value()) << dev.catalog.status_or_ok().to_string();
   int checked = 0;
-  for (const auto& x : data) {
+  for (const auto& x : dev.data) {
     std::map<std::string, std::vector<const nlohmann::json*>> by_provider;  // priced usages
     for (const auto& e : x["extracted"])
       for (const auto& ex : e["extractors"])
         if (ex.contains("input_price")) by_provider[ex["provider_id"]].push_back(&e["usage"]);
     for (const auto& [provider, usages] : by_provider) {
       const std::string name = x["body"].value("file", "?") + " " + provider;
-      auto rec = parser.parse(nlohmann::json{{"provider", provider}, {"body", x["body"]}}.dump());
+      auto rec =
+          dev.parser->parse(nlohmann::json{{"provider", provider}, {"body", x["body"]}}.dump());
       ASSERT_TRUE(rec.has_value()) << name << ": " << rec.status_or_ok().to_string();
-      const bool one_of = std::any_of(usages.begin(), usages.end(), [&](const nlohmann::json* u) {
-        Usage want;
-        for (const auto& [k, v] : u->items()) want.set(*unit_by_usage_key(k), v.get<int64_t>());
-        for (int i = 0; i < kUnitCount; ++i)
-          if (want.get(static_cast<UnitId>(i)) != rec->usage.get(static_cast<UnitId>(i)))
-            return false;
-        return true;
-      });
-      EXPECT_TRUE(one_of) << name;
+      EXPECT_TRUE(one_of(rec->usage, usages)) << name;
       ++checked;
     }
   }
@@ -96,19 +111,14 @@ TEST(ResponsesTest, BodiesWithoutAFlavorAreReadByTheFlavorTheyFit) {
 // the record's usage is one of those.
 TEST(ResponsesTest, BodiesWithoutAProviderAreReadByTheProviderOfTheirModel) {
   COSTOPS_REQUIRE_SHARED_DATA();
-  const auto data =
-      nlohmann::json::parse(testing::read_file(testing::shared_path("data/responses/dev.json")));
-  auto catalog =
-      pricing::Catalog::load_file(testing::shared_path("data/pricing/genai-prices/data.json"));
-  ASSERT_TRUE(catalog.has_value()) << catalog.status_or_ok().to_string();
-  engine::Normalizer n(*catalog);
-  ingest::RecordParser parser(n);
+  DevSet dev;
+  ASSERT_TRUE(dev.catalog.has_value()) << dev.catalog.status_or_ok().to_string();
   int checked = 0, read = 0;
-  for (const auto& x : data) {
-    auto rec = parser.parse(nlohmann::json{{"body", x["body"]}}.dump());
+  for (const auto& x : dev.data) {
+    auto rec = dev.parser->parse(nlohmann::json{{"body", x["body"]}}.dump());
     if (!rec.has_value() || x["model"].is_null()) continue;
     ++read;
-    auto ref = catalog->resolve("", x["model"].get<std::string>());
+    auto ref = dev.catalog->resolve("", x["model"].get<std::string>());
     if (!ref.has_value()) continue;
     std::vector<const nlohmann::json*> usages;  // the ones that provider prices
     for (const auto& e : x["extracted"])
@@ -116,15 +126,8 @@ TEST(ResponsesTest, BodiesWithoutAProviderAreReadByTheProviderOfTheirModel) {
         if (ex.contains("input_price") && ex["provider_id"] == ref->provider->id)
           usages.push_back(&e["usage"]);
     if (usages.empty()) continue;
-    const bool one_of = std::any_of(usages.begin(), usages.end(), [&](const nlohmann::json* u) {
-      Usage want;
-      for (const auto& [k, v] : u->items()) want.set(*unit_by_usage_key(k), v.get<int64_t>());
-      for (int i = 0; i < kUnitCount; ++i)
-        if (want.get(static_cast<UnitId>(i)) != rec->usage.get(static_cast<UnitId>(i)))
-          return false;
-      return true;
-    });
-    EXPECT_TRUE(one_of) << x["body"].value("file", "?") << " " << ref->provider->id;
+    EXPECT_TRUE(one_of(rec->usage, usages))
+        << x["body"].value("file", "?") << " " << ref->provider->id;
     ++checked;
   }
   // Of the 675 bodies whose model dev.json names, 670 read (4 name Gemini models as
