@@ -385,6 +385,11 @@ TEST(AggregateTest, RowsOrderByAMeasureAndCostByTheMainCurrency) {
                                        row("c", 3, 7, nullptr, "2"), row("d", 2, 2, "3", "1")};
   EXPECT_EQ(main_currency(rows), "EUR");  // 12 EUR against 4.5 USD
   EXPECT_EQ(main_currency({}), "USD");
+  // Totals are exact; one past Decimal's range (about 1.7e14: here 2e14 USD) outranks the others
+  // (1.5e14 EUR).
+  EXPECT_EQ(main_currency({row("x", 1, 1, "100000000000000", "5"),
+                           row("y", 1, 1, "100000000000000", "150000000000000")}),
+            "USD");
   auto keys = [&](RowOrder order, const std::string& currency) {
     std::vector<AggregateRow> r = rows;
     order_rows(r, order, currency);

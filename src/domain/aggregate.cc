@@ -18,29 +18,42 @@ Result<RowOrder> parse_row_order(std::string_view text) {
 }
 
 std::string main_currency(const std::vector<AggregateRow>& rows) {
-  std::map<std::string, double> totals;  // only compared: doubles cannot overflow
+  // Exact totals per currency; one whose total leaves Decimal's range outranks the others.
+  struct Total {
+    Decimal sum;
+    bool overflowed = false;
+  };
+  std::map<std::string, Total> totals;
   for (const auto& r : rows) {
-    for (const auto& [c, v] : r.cost) totals[c] += v.to_double();
+    for (const auto& [c, v] : r.cost) {
+      Total& t = totals[c];
+      if (!t.overflowed && !Decimal::add_checked(t.sum, v, &t.sum)) t.overflowed = true;
+    }
   }
   const std::string* best = nullptr;
-  double max = 0;
-  for (const auto& [c, v] : totals) {
-    if (best == nullptr || v > max) best = &c, max = v;
+  const Total* top = nullptr;
+  for (const auto& [c, t] : totals) {
+    if (top == nullptr || (t.overflowed && !top->overflowed) ||
+        (!t.overflowed && !top->overflowed && t.sum > top->sum)) {
+      best = &c;
+      top = &t;
+    }
   }
   return best != nullptr ? *best : "USD";
 }
 
+Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency) {
+  const auto it = cost.find(currency);
+  return it == cost.end() ? Decimal() : it->second;
+}
+
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
-  auto cost = [&](const AggregateRow& r) {
-    const auto it = r.cost.find(currency);
-    return it == r.cost.end() ? Decimal() : it->second;
-  };
   auto larger = [&](const AggregateRow& a, const AggregateRow& b) {
     switch (order) {
       case RowOrder::kKeys:
         return false;
       case RowOrder::kCost:
-        return cost(a) > cost(b);
+        return cost_in(a.cost, currency) > cost_in(b.cost, currency);
       case RowOrder::kRecords:
         return a.records > b.records;
       case RowOrder::kRequests:

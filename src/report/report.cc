@@ -18,11 +18,6 @@ using json = nlohmann::json;
 // Days of daily spend a report's forecast is fitted to, at most.
 constexpr int kForecastHistoryDays = 180;
 
-Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency) {
-  const auto it = cost.find(currency);
-  return it == cost.end() ? Decimal() : it->second;
-}
-
 // The rows that cost the most in `currency`, at most `top`.
 void sort_top(std::vector<AggregateRow>& rows, const std::string& currency, size_t top) {
   order_rows(rows, RowOrder::kCost, currency);

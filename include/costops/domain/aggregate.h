@@ -106,6 +106,8 @@ enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens };
 Result<RowOrder> parse_row_order(std::string_view text);
 /// The currency `rows` spend the most in ("USD" when they spend nothing): the one cost orders by.
 std::string main_currency(const std::vector<AggregateRow>& rows);
+/// A cost map's amount in `currency` (0 when it has none).
+Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency);
 /// Orders `rows` (stably) by `order`; cost in `currency`.
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency);
 
