@@ -6,9 +6,18 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <simdjson.h>
 
+#include <optional>
+#include <string_view>
+
 #include "costops/engine/normalizer.h"
 
 namespace costops::engine::detail {
+
+/// A member of an object, or nullopt (not an object, or no such key).
+std::optional<simdjson::dom::element> member(simdjson::dom::element obj, std::string_view key);
+/// The id of the catalog provider of `model`, or "" when no provider has it: the format a body or
+/// native usage object given with no provider is read in.
+std::string_view provider_of_model(Normalizer& n, std::string_view model);
 
 /// Reads `usage` into *out (which starts empty). `where` prefixes field names in errors ("usage").
 Status usage_from_element(Normalizer& n, simdjson::dom::element usage, std::string_view provider,

@@ -391,6 +391,19 @@ Status canonical_counts(element obj, std::string_view where, Usage* out) {
 
 }  // namespace
 
+std::optional<element> detail::member(element obj, std::string_view key) {
+  element v;
+  if (!obj.is_object() || obj.get_object().value_unsafe().at_key(key).get(v) != simdjson::SUCCESS)
+    return std::nullopt;
+  return v;
+}
+
+std::string_view detail::provider_of_model(Normalizer& n, std::string_view model) {
+  if (model.empty()) return {};
+  auto ref = n.catalog().resolve("", model);
+  return ref.has_value() ? std::string_view(ref->provider->id) : std::string_view();
+}
+
 Result<bool> detail::record_level_usage(element record, Usage* out) {
   const auto& keys = canonical_keys();
   bool any = false;
@@ -515,17 +528,10 @@ Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::st
   // A body given with no provider is read in the format of the provider of the model it names
   // (its "model", or Gemini's "modelVersion"), as native usage objects are.
   std::string_view by = provider;
-  if (by.empty() && flavor.empty()) {
-    for (const char* key : {"model", "modelVersion"}) {
-      element m;
-      if (body.get_object().value_unsafe().at_key(key).get(m) != simdjson::SUCCESS ||
-          !m.is_string())
-        continue;
-      if (auto ref = n.catalog().resolve("", m.get_string().value_unsafe()); ref.has_value()) {
-        by = ref->provider->id;
-        break;
-      }
-    }
+  for (const char* key : {"model", "modelVersion"}) {
+    if (!by.empty() || !flavor.empty()) break;
+    if (const auto m = member(body, key); m && m->is_string())
+      by = provider_of_model(n, m->get_string().value_unsafe());
   }
   auto exr = body_extractor(n, body, by, flavor);
   if (!exr) return exr.status();

@@ -12,6 +12,7 @@
 
 namespace costops::ingest {
 
+using costops::engine::detail::member;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
@@ -148,14 +149,6 @@ Status get_tags(element v, UsageRecord* r) {
     return Status::ok();
   }
   return type_error("tags", "an object or a list of \"key=value\" strings", v);
-}
-
-// A member of an object, or nullopt.
-std::optional<element> member(element obj, std::string_view key) {
-  element v;
-  if (!obj.is_object() || obj.get_object().value_unsafe().at_key(key).get(v) != simdjson::SUCCESS)
-    return std::nullopt;
-  return v;
 }
 
 // ": message" of an error object ({"message"} or {"error": {"message"}}), or "".
@@ -302,11 +295,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (has_usage) {
     // Native usage of a record that names no provider is read in the format of the provider its
     // model names (a provider's response body as a line: Anthropic's message, OpenAI's response).
-    std::string_view provider = r.provider;
-    if (provider.empty() && !r.model.empty()) {
-      if (auto ref = n.catalog().resolve("", r.model); ref.has_value())
-        provider = ref->provider->id;
-    }
+    const std::string_view provider =
+        r.provider.empty() ? engine::detail::provider_of_model(n, r.model) : r.provider;
     COSTOPS_RETURN_IF_ERROR(
         engine::detail::usage_from_element(n, usage, provider, r.api_flavor, "usage", &r.usage));
   } else if (has_body) {
