@@ -34,7 +34,7 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, int64_t tie
   int64_t tier_input = tier_input_tokens;
   if (tier_input < 0) {
     tier_input = usage.get(units::kInputTokens);
-    if (const int64_t n = usage.get(units::kRequests); n > 1) tier_input /= n;
+    if (const int64_t n = usage.requests(); n > 1) tier_input /= n;
   }
   const auto& terms = ps.terms();
   const auto& rates = ps.rates();
@@ -43,7 +43,7 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, int64_t tie
     int64_t q = 0;
     for (int t = leaf.term_begin; t < leaf.term_end; ++t)
       q += terms[t].coef * usage.counts[terms[t].unit];
-    if (leaf.unit == units::kRequests && !usage.has(units::kRequests)) q = 1;
+    if (leaf.unit == units::kRequests) q = usage.requests();  // absent: one call
     if (q < 0) return inconsistent(ps, leaf, usage, q);
     int r = leaf.rate_begin;
     for (int k = leaf.rate_begin + 1; k < leaf.rate_end; ++k)
