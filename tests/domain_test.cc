@@ -168,10 +168,10 @@ TEST(FilterTest, FiltersCombineByKey) {
                    const char* team = "") {
     AggregateQuery q;
     for (const char* t : texts) q.filters.push_back(*Filter::parse(t));
-    UsageRecord r;
-    r.provider = provider;
-    r.model = model;
-    if (*team != '\0') r.tags = {{"team", team}};
+    PricedRecord r;
+    r.usage.provider = provider;
+    r.usage.model = model;
+    if (*team != '\0') r.usage.tags = {{"team", team}};
     return matches(r, q);
   };
   const std::vector<const char*> two = {"provider=openai", "provider=anthropic"};

@@ -1012,6 +1012,82 @@ TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   EXPECT_EQ(hours->front().cost.at("USD").to_string(), "0.5");
 }
 
+// A record that names no provider (a response body, a gateway line naming only its model) is
+// counted under the catalog provider that priced it: grouped and filtered by it, on the totals
+// and the records paths. Its key stays that of the record as given, so ingesting it again stores
+// nothing, and a record priced later by reprice moves to its provider.
+TEST_P(StoreTest, RecordsWithoutAProviderCountUnderTheProviderThatPricedThem) {
+  COSTOPS_OPEN_STORE(store, "inferred_provider");
+  const std::string text =
+      R"({"timestamp":"2026-09-02T10:00:00Z","body":{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}})"
+      "\n"
+      R"({"timestamp":"2026-09-02T11:00:00Z","model":"acme-1","usage":{"input_tokens":1000000}})"
+      "\n"
+      R"({"timestamp":"2026-09-02T12:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000000}})"
+      "\n";
+  EXPECT_EQ(counts(ingest_text(*store, text, "p.jsonl")),
+            "read 3, stored 3, duplicates 0, rejected 0");
+  EXPECT_EQ(counts(ingest_text(*store, text, "p.jsonl")),
+            "read 3, stored 0, duplicates 3, rejected 0");
+  auto by = [&](std::vector<const char*> keys, std::vector<Filter> filters = {}) {
+    AggregateQuery q;
+    for (const char* k : keys) q.group_by.push_back(*GroupKey::parse(k));
+    q.filters = std::move(filters);
+    auto rows = store->aggregate(q);
+    EXPECT_TRUE(rows.has_value()) << rows.status_or_ok().to_string();
+    std::vector<std::string> out;
+    for (const auto& r : *rows) {
+      std::string line;
+      for (const auto& k : r.keys) line += k + "|";
+      line += std::to_string(r.records) + "|" + std::to_string(r.unpriced) + "|" +
+              (r.cost.count("USD") ? r.cost.at("USD").to_string() : "-");
+      out.push_back(line);
+    }
+    return out;
+  };
+  const std::vector<std::string> before = {"|1|1|-", "openai|2|0|5"};
+  EXPECT_EQ(by({"provider"}), before);             // from the daily totals
+  EXPECT_EQ(by({"provider", "hour"}).size(), 3u);  // from the records
+  EXPECT_EQ(by({"provider"}, {*Filter::parse("provider=openai")}),
+            std::vector<std::string>{"openai|2|0|5"});
+  EXPECT_EQ(
+      by({"provider", "model"}, {*Filter::parse("provider=openai")}),
+      (std::vector<std::string>{"openai|gpt-4o|1|0|2.5", "openai|gpt-4o-2024-08-06|1|0|2.5"}));
+  // The records path's scan names the provider too.
+  AggregateQuery priced_ones;
+  priced_ones.filters = {*Filter::parse("model=gpt-4o-2024-08-06")};
+  auto scanned = scan_all(*store, priced_ones);
+  ASSERT_EQ(scanned.size(), 1u);
+  EXPECT_EQ(scanned[0].usage.provider, "openai");
+
+  // Repriced once the catalog knows acme-1, the record moves to acme's totals.
+  AggregateQuery q;
+  q.unpriced_only = true;
+  std::vector<PricedRecord> todo = scan_all(*store, q);
+  ASSERT_EQ(todo.size(), 1u);
+  EXPECT_EQ(todo[0].usage.provider, "");
+  auto cat = pricing::Catalog::builtin_copy();
+  ASSERT_TRUE(cat.has_value());
+  auto custom = pricing::Catalog::parse(
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})",
+      "custom");
+  ASSERT_TRUE(custom.has_value());
+  cat->overlay(std::move(*custom));
+  auto cost = engine::CostCalculator::price_record(*cat, todo[0].usage, todo[0].usage.timestamp);
+  ASSERT_TRUE(cost.has_value()) << cost.status_or_ok().to_string();
+  todo[0].cost = *cost;
+  auto n = store->update_costs(todo);
+  ASSERT_TRUE(n.has_value()) << n.status_or_ok().to_string();
+  EXPECT_EQ(*n, 1u);
+  EXPECT_EQ(by({"provider"}), (std::vector<std::string>{"acme|1|0|0.5", "openai|2|0|5"}));
+  auto hours = by({"provider", "hour"});
+  ASSERT_EQ(hours.size(), 3u);
+  EXPECT_EQ(hours[0], "acme|2026-09-02T11|1|0|0.5");
+  // Still the same record: ingesting the file again stores nothing.
+  EXPECT_EQ(counts(ingest_text(*store, text, "p.jsonl")),
+            "read 3, stored 0, duplicates 3, rejected 0");
+}
+
 // A store reopened on a database that never held a priced record must create the currency
 // dimension while repricing (no write() has run in this process).
 TEST_P(StoreTest, RepricingInAFreshProcessCreatesNewDimensions) {

@@ -217,10 +217,11 @@ std::string bucket_label(GroupKey::Kind kind, Timestamp utc, const TimeZone& tz)
   }
 }
 
-std::string group_value(const UsageRecord& r, const GroupKey& key, const TimeZone& tz) {
+std::string group_value(const PricedRecord& pr, const GroupKey& key, const TimeZone& tz) {
+  const UsageRecord& r = pr.usage;
   switch (key.kind) {
     case GroupKey::Kind::kProvider:
-      return r.provider;
+      return provider_of(pr);
     case GroupKey::Kind::kModel:
       return r.model;
     case GroupKey::Kind::kOrganization:
@@ -238,7 +239,8 @@ std::string group_value(const UsageRecord& r, const GroupKey& key, const TimeZon
   }
 }
 
-bool matches(const UsageRecord& r, const AggregateQuery& q) {
+bool matches(const PricedRecord& pr, const AggregateQuery& q) {
+  const UsageRecord& r = pr.usage;
   // unpriced_only is a property of the stored record, checked by the callers that have it.
   if (q.from && r.timestamp < *q.from) return false;
   if (q.to && r.timestamp >= *q.to) return false;
@@ -246,7 +248,7 @@ bool matches(const UsageRecord& r, const AggregateQuery& q) {
   // per record: a negated one that matches leaves the record out, and so does a KEY=VALUE one
   // when no KEY=VALUE filter of its key matches.
   for (const auto& f : q.filters) {
-    const std::string v = group_value(r, f.key);
+    const std::string v = group_value(pr, f.key);
     if (f.negated) {
       if (f.matches(v)) return false;
       continue;

@@ -5,10 +5,10 @@ namespace costops::engine {
 Aggregator::Aggregator(AggregateQuery query) : query_(std::move(query)) {}
 
 Status Aggregator::add(const PricedRecord& r) {
-  if (!matches(r.usage, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
+  if (!matches(r, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
   std::vector<std::string> keys;
   keys.reserve(query_.group_by.size());
-  for (const auto& k : query_.group_by) keys.push_back(group_value(r.usage, k, query_.time_zone));
+  for (const auto& k : query_.group_by) keys.push_back(group_value(r, k, query_.time_zone));
   AggregateRow& row = groups_[keys];
   if (row.keys.empty() && !keys.empty()) row.keys = keys;
   ++row.records;

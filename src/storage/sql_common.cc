@@ -433,7 +433,7 @@ DimValue DimCache::names() const {
 
 void dim_values(const PricedRecord& pr, std::string_view out[kDimKinds]) {
   const UsageRecord& r = pr.usage;
-  out[kDimProvider] = r.provider;
+  out[kDimProvider] = provider_of(pr);
   out[kDimModel] = r.model;
   out[kDimOrganization] = r.organization_id;
   out[kDimProject] = r.project_id;
@@ -683,8 +683,8 @@ RepriceSql reprice_sql(const Dialect& d) {
       p(1) + " AND key_hi = " + p(2) + " AND key_lo = " + p(3);
   r.update = "UPDATE usage_records SET priced = " + p(1) + ", currency = " + p(2) +
              ", cost_e6 = " + p(3) + ", cost_e15 = " + p(4) + ", cost_e24 = " + p(5) +
-             ", detail = " + p(6) + " WHERE ts = " + p(7) + " AND key_hi = " + p(8) +
-             " AND key_lo = " + p(9);
+             ", detail = " + p(6) + ", provider = " + p(7) + " WHERE ts = " + p(8) +
+             " AND key_hi = " + p(9) + " AND key_lo = " + p(10);
   std::string values;
   for (int i = 1; i <= 14; ++i) values += (i > 1 ? ", " : "") + p(i);
   r.add_to_total =
@@ -714,6 +714,9 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
     dim_values(pr, values);
     auto currency = db.dim_id(kDimCurrency, values[kDimCurrency]);
     if (!currency) return currency.status();
+    // A record that names no provider moves to the one that priced it (provider_of).
+    auto provider = db.dim_id(kDimProvider, values[kDimProvider]);
+    if (!provider) return provider.status();
     bool found = false;
     int64_t old[13] = {};
     COSTOPS_RETURN_IF_ERROR(db.run(sql.select_old,
@@ -727,22 +730,23 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
         db.run(sql.update,
                {SqlParam(row.priced), SqlParam(*currency), SqlParam(row.cost_e6),
                 SqlParam(row.cost_e15), SqlParam(row.cost_e24), SqlParam(row.detail),
-                SqlParam(row.ts), SqlParam(row.key_hi), SqlParam(row.key_lo)},
+                SqlParam(*provider), SqlParam(row.ts), SqlParam(row.key_hi), SqlParam(row.key_lo)},
                [](const ResultRow&) {}));
     // Move the record's contribution between daily_totals rows: out of the old, into the new.
     const int64_t ts = old[0];
     const int64_t day = ts >= 0 ? ts / kUsPerDay : (ts - kUsPerDay + 1) / kUsPerDay;
-    auto add = [&](int64_t cur, int64_t sign, int64_t priced, int64_t e6, int64_t e15,
+    auto add = [&](int64_t prov, int64_t cur, int64_t sign, int64_t priced, int64_t e6, int64_t e15,
                    int64_t e24) {
       return db.run(sql.add_to_total,
-                    {SqlParam(day), SqlParam(old[1]), SqlParam(old[2]), SqlParam(old[3]),
+                    {SqlParam(day), SqlParam(prov), SqlParam(old[2]), SqlParam(old[3]),
                      SqlParam(old[4]), SqlParam(cur), SqlParam(sign), SqlParam(sign * (1 - priced)),
                      SqlParam(sign * old[7]), SqlParam(sign * old[8]), SqlParam(sign * e6),
                      SqlParam(sign * e15), SqlParam(sign * e24), SqlParam(sign * old[12])},
                     [](const ResultRow&) {});
     };
-    COSTOPS_RETURN_IF_ERROR(add(old[6], -1, old[5], old[9], old[10], old[11]));
-    COSTOPS_RETURN_IF_ERROR(add(*currency, 1, row.priced, row.cost_e6, row.cost_e15, row.cost_e24));
+    COSTOPS_RETURN_IF_ERROR(add(old[1], old[6], -1, old[5], old[9], old[10], old[11]));
+    COSTOPS_RETURN_IF_ERROR(
+        add(*provider, *currency, 1, row.priced, row.cost_e6, row.cost_e15, row.cost_e24));
     ++updated;
   }
   COSTOPS_RETURN_IF_ERROR(

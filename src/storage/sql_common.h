@@ -173,7 +173,8 @@ struct RepriceSql {
                    //   priced, currency, input_tokens, output_tokens, cost_e6, cost_e15,
                    //   cost_e24, requests
   std::string
-      update;  // params: priced, currency, cost_e6, cost_e15, cost_e24, detail, key_hi, key_lo
+      update;  // params: priced, currency, cost_e6, cost_e15, cost_e24, detail, provider, ts,
+               //   key_hi, key_lo
   std::string add_to_total;  // params: the 14 daily_totals columns (deltas for the counters)
 };
 RepriceSql reprice_sql(const Dialect& d);

@@ -114,11 +114,12 @@ void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::stri
 /// The label of time `t` in a time-bucket key, in `tz` (UTC by default).
 std::string bucket_label(GroupKey::Kind kind, Timestamp t, const TimeZone& tz = TimeZone());
 
-struct UsageRecord;
-/// The value of `key` for a record: its dimension, tag value or time-bucket label in `tz`
-/// ("" if absent).
-std::string group_value(const UsageRecord& r, const GroupKey& key, const TimeZone& tz = TimeZone());
+struct PricedRecord;
+/// The value of `key` for a record: its dimension (the provider as provider_of says), tag value
+/// or time-bucket label in `tz` ("" if absent).
+std::string group_value(const PricedRecord& r, const GroupKey& key,
+                        const TimeZone& tz = TimeZone());
 /// Whether the record passes the filters (combined by key, as FilterGroup says) and the period.
-bool matches(const UsageRecord& r, const AggregateQuery& q);
+bool matches(const PricedRecord& r, const AggregateQuery& q);
 
 }  // namespace costops

@@ -80,4 +80,10 @@ struct PricedRecord {
   std::string unpriced_reason;  // set when !cost
 };
 
+/// The provider a record is counted under: the one it names, else the catalog provider that
+/// priced it (a response body or a gateway line that names only its model), else "".
+inline const std::string& provider_of(const PricedRecord& r) {
+  return r.usage.provider.empty() && r.cost ? r.cost->provider : r.usage.provider;
+}
+
 }  // namespace costops
