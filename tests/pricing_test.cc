@@ -388,6 +388,17 @@ TEST(LiteLLMTest, LoadsRealEntries) {
     EXPECT_EQ(bare->provider->id, "openai") << name;
     EXPECT_EQ(bare->model->id, name);
   }
+  // No key is the name: a provider the name names comes before an earlier one whose rule finds
+  // it ("azure/mistral-large-latest", "azure_ai/deepseek-v3"); otherwise the first one does.
+  for (auto [name, provider, key] :
+       {std::tuple{"mistral-large-latest", "mistral", "mistral/mistral-large-latest"},
+        {"deepseek-v3", "deepseek", "deepseek/deepseek-v3"},
+        {"Llama-3.3-70B-Instruct", "azure_ai", "azure_ai/Llama-3.3-70B-Instruct"}}) {
+    auto bare = c->resolve("", name);
+    ASSERT_TRUE(bare.has_value()) << name;
+    EXPECT_EQ(bare->provider->id, provider) << name;
+    EXPECT_EQ(bare->model->id, key) << name;
+  }
   // *_above_200k_tokens: whole request switches when total input > 200k.
   EXPECT_EQ(
       price(*c, "gemini", "gemini-2.5-pro", usage({{kInputTokens, 200000}, {kOutputTokens, 1000}})),

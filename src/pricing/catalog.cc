@@ -425,9 +425,22 @@ Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
         }
       }
     }
-    for (size_t i = 0; ref.model == nullptr && i < providers_.size(); ++i) {
-      ref.model = match_model(providers_[i], model);
-      if (ref.model != nullptr) ref.provider = &providers_[i];
+    // Else the first provider whose rule finds it, unless a later one is named in the model's
+    // name: in LiteLLM's catalog "mistral-large-latest" is Mistral's, though Azure's
+    // "azure/mistral-large-latest" (earlier in the file) answers to it too.
+    const std::string lowered = ref.model == nullptr ? lower(model) : std::string();
+    for (size_t i = 0; i < providers_.size() && ref.model == nullptr; ++i) {
+      const Model* m = match_model(providers_[i], model);
+      if (m == nullptr) continue;
+      ref = {&providers_[i], m};
+      if (lowered.find(providers_[i].id) != std::string::npos) break;
+      for (size_t j = i + 1; j < providers_.size(); ++j) {
+        if (lowered.find(providers_[j].id) == std::string::npos) continue;
+        if (const Model* named = match_model(providers_[j], model)) {
+          ref = {&providers_[j], named};
+          break;
+        }
+      }
     }
     if (ref.model == nullptr)
       return not_found("unknown model \"" + std::string(model) +
