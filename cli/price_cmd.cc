@@ -31,7 +31,8 @@ read directly). Fields:
                 one of these is an error: "did you mean input_tokens?")
   body          a whole provider response body instead of usage
                 (with neither: the usage keys among the line's own fields, as a gateway
-                logs them, e.g. LiteLLM's spend logs: prompt_tokens, completion_tokens;
+                logs them, e.g. LiteLLM's spend logs: prompt_tokens, completion_tokens, with
+                cache reads and writes from metadata.usage_object when it counts the same;
                 custom_llm_provider, user and team_id then name provider, user and project)
   tier_input_tokens  the input of one request, which chooses a long-context tier, when the
                 usage sums several (default: input_tokens, divided by usage "requests" when

@@ -260,6 +260,68 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   }
 }
 
+// LiteLLM's spend log rows keep the call's whole usage, in OpenAI's shape, in
+// metadata.usage_object: cache reads and writes, audio and reasoning are read from it when it
+// counts the line's own prompt and completion tokens.
+TEST(RecordParserTest, GatewayLinesReadTheirCacheTokensFromLiteLLMsUsageObject) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  // Anthropic through LiteLLM: prompt_tokens 1500 = 100 uncached + 400 written + 1000 read.
+  const std::string line =
+      R"({"request_id": "req-1", "startTime": "2026-11-02T10:00:00Z", "model": "claude-sonnet-4-5",
+      "custom_llm_provider": "anthropic", "prompt_tokens": 1500, "completion_tokens": 200, "total_tokens": 1700,
+      "metadata": {"user_api_key_team_id": "t", "usage_object": {"prompt_tokens": PROMPT, "completion_tokens": 200,
+      "total_tokens": 1700, "prompt_tokens_details": {"cached_tokens": 1000, "audio_tokens": null},
+      "completion_tokens_details": {"reasoning_tokens": 50}, "cache_creation_input_tokens": 400,
+      "cache_read_input_tokens": 1000}}})";
+  auto with = [&](const char* prompt) {
+    std::string s = line;
+    s.replace(s.find("PROMPT"), 6, prompt);
+    return s;
+  };
+  auto price = [&](const UsageRecord& r) {
+    auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), r, r.timestamp);
+    EXPECT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+    return c ? c->total_cost.amount.to_string() : "";
+  };
+  auto r = p.parse(with("1500"));
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->usage.get(units::kInputTokens), 1500);
+  EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 1000);
+  EXPECT_EQ(r->usage.get(units::kCacheWriteTokens), 400);
+  EXPECT_EQ(r->usage.get(units::kOutputTokens), 200);
+  EXPECT_EQ(r->usage.get(units::kOutputReasoningTokens), 50);
+  // 100 * $3/M + 400 * $3.75/M + 1000 * $0.3/M + 200 * $15/M
+  EXPECT_EQ(price(*r), "0.0051");
+  // An object that counts another prompt is not this line's: its details are left out.
+  auto other = p.parse(with("999"));
+  ASSERT_TRUE(other.has_value()) << other.status_or_ok().to_string();
+  EXPECT_EQ(other->usage.get(units::kCacheReadTokens), 0);
+  EXPECT_EQ(price(*other), "0.0075");  // 1500 * $3/M + 200 * $15/M
+  // Without counts of its own, the line's usage is the object's.
+  auto only = p.parse(
+      R"({"model": "gpt-4o", "metadata": {"usage_object": {"prompt_tokens": 1000, "completion_tokens": 10,
+      "prompt_tokens_details": {"cached_tokens": 800}}}})");
+  ASSERT_TRUE(only.has_value()) << only.status_or_ok().to_string();
+  EXPECT_EQ(only->usage.get(units::kInputTokens), 1000);
+  EXPECT_EQ(only->usage.get(units::kCacheReadTokens), 800);
+  // An empty object (LiteLLM's older rows) or one without prompt_tokens is no usage.
+  auto empty =
+      p.parse(R"({"model": "gpt-4o", "prompt_tokens": 7, "metadata": {"usage_object": {}}})");
+  ASSERT_TRUE(empty.has_value()) << empty.status_or_ok().to_string();
+  EXPECT_EQ(empty->usage.get(units::kInputTokens), 7);
+  auto none = p.parse(R"({"model": "gpt-4o", "metadata": {"usage_object": {}}})");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_NE(none.status().message().find("field \"usage\": missing"), std::string::npos)
+      << none.status().message();
+  // A record with a usage object of its own keeps it.
+  auto own = p.parse(
+      R"({"model": "gpt-4o", "usage": {"input_tokens": 5}, "metadata": {"usage_object": {"prompt_tokens": 5,
+      "prompt_tokens_details": {"cached_tokens": 5}}}})");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->usage.get(units::kCacheReadTokens), 0);
+}
+
 // Lines of batch jobs' result files: OpenAI's Batch API output and Anthropic's Message Batches
 // results. A succeeded request is its response body's record, a batch call (batch prices) with
 // the body's id and time; a failed, errored, canceled or expired one is not billed, and says so.

@@ -207,12 +207,62 @@ Result<bool> batch_result(element doc, UsageRecord* r, element* body) {
   return true;
 }
 
+// LiteLLM's spend logs keep the call's whole usage in metadata.usage_object, in OpenAI's shape
+// (LiteLLM's Usage, whatever the provider): prompt_tokens include cache reads
+// (prompt_tokens_details.cached_tokens, or cache_read_input_tokens) and writes
+// (cache_creation_input_tokens, or prompt_tokens_details.cache_creation_tokens);
+// completion_tokens include reasoning. Nullopt when the metadata holds none, or one without
+// prompt_tokens (as LiteLLM's older rows have). A count of another type is an error naming it.
+Result<std::optional<Usage>> litellm_usage_object(element metadata) {
+  const auto object = member(metadata, "usage_object");
+  if (!object || !object->is_object()) return std::optional<Usage>();
+  const auto prompt = member(*object, "prompt_tokens");
+  if (!prompt || !prompt->is_number()) return std::optional<Usage>();
+  const auto in = member(*object, "prompt_tokens_details");
+  const auto out = member(*object, "completion_tokens_details");
+  struct Count {
+    UnitId unit;
+    const std::optional<element>* owner;
+    const char* path;  // under metadata.usage_object
+  };
+  static constexpr std::string_view kWhere = "metadata.usage_object.";
+  const Count counts[] = {
+      {units::kInputTokens, &object, "prompt_tokens"},
+      {units::kOutputTokens, &object, "completion_tokens"},
+      {units::kCacheReadTokens, &in, "prompt_tokens_details.cached_tokens"},
+      {units::kCacheReadTokens, &object, "cache_read_input_tokens"},
+      {units::kCacheWriteTokens, &object, "cache_creation_input_tokens"},
+      {units::kCacheWriteTokens, &in, "prompt_tokens_details.cache_creation_tokens"},
+      {units::kInputAudioTokens, &in, "prompt_tokens_details.audio_tokens"},
+      {units::kOutputAudioTokens, &out, "completion_tokens_details.audio_tokens"},
+      {units::kOutputReasoningTokens, &out, "completion_tokens_details.reasoning_tokens"}};
+  Usage u;
+  for (const auto& c : counts) {
+    const std::string_view path = c.path;
+    const std::optional<element>& owner = *c.owner;
+    if (!owner || owner->is_null() || u.get(c.unit) != 0) continue;  // the first given counts
+    if (!owner->is_object()) {
+      return invalid_argument("field \"" + std::string(kWhere) +
+                              std::string(path.substr(0, path.find('.'))) +
+                              "\": expected an object");
+    }
+    const auto v = member(*owner, path.substr(path.rfind('.') + 1));
+    if (!v || v->is_null()) continue;
+    auto n = engine::detail::token_count(*v, std::string(kWhere) + std::string(path));
+    if (!n) return n.status();
+    if (*n != 0 || c.unit == units::kInputTokens || c.unit == units::kOutputTokens)
+      u.set(c.unit, *n);
+  }
+  return std::optional<Usage>(std::move(u));
+}
+
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
   UsageRecord& r = *out;
-  element usage, body, other_time, request_id;
+  element usage, body, other_time, request_id, metadata;
   bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
+  bool has_metadata = false;
   std::string_view other_time_key;
   // A gateway log line's provider, user and team (LiteLLM's spend logs), read with its counts.
   element gateway[3];
@@ -262,6 +312,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     } else if (k == "metadata") {
       if (f.value.is_object()) {
         r.metadata_json = simdjson::minify(f.value);
+        metadata = f.value;
+        has_metadata = true;
       } else if (!f.value.is_null()) {
         st = type_error(k, "an object", f.value);
       }
@@ -309,6 +361,18 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     // (LiteLLM's spend logs: prompt_tokens, completion_tokens).
     auto counts = engine::detail::record_level_usage(doc, &r.usage);
     if (!counts) return counts.status();
+    if (has_metadata) {
+      auto whole = litellm_usage_object(metadata);
+      if (!whole) return whole.status();
+      // The object's usage when it counts the line's own prompt and completion (or the line
+      // counts none): it adds what the line's counts leave out.
+      const auto& w = *whole;
+      if (w && (!*counts || (w->get(units::kInputTokens) == r.usage.get(units::kInputTokens) &&
+                             w->get(units::kOutputTokens) == r.usage.get(units::kOutputTokens)))) {
+        r.usage = **whole;
+        *counts = true;
+      }
+    }
     if (!*counts) {
       return invalid_argument(
           std::string("field \"usage\": missing (give \"usage\", a response \"body\", or counts "
