@@ -457,6 +457,37 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_EQ(doc_rejects[0].line, 2u);
 }
 
+// A LiteLLM spend log export as CSV: custom_llm_provider, user and team_id name the provider,
+// user and project, as its JSON lines' fields do, unless the header has columns for them.
+TEST_P(StoreTest, CsvOfLiteLLMSpendLogsNamesProviderUserAndTeam) {
+  COSTOPS_OPEN_STORE(store, "csv_litellm");
+  const std::string csv =
+      "Request ID,Model,Custom LLM Provider,User,Team ID,Prompt Tokens,Completion Tokens,"
+      "Start Time,Spend\n"
+      "r1,gemini-2.5-flash,vertex_ai,alice,team-a,1000,120,2026-09-01T10:00:00Z,0.0006\n"
+      "r2,gpt-4o,openai,bob,team-b,1000,100,2026-09-01T11:00:00Z,0.0035\n";
+  EXPECT_EQ(counts(ingest_text(*store, csv, "spend.csv")),
+            "read 2, stored 2, duplicates 0, rejected 0");
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("user"),
+                *GroupKey::parse("project")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).keys, (std::vector<std::string>{"openai", "bob", "team-b"}));
+  EXPECT_EQ(rows->at(1).keys, (std::vector<std::string>{"vertex_ai", "alice", "team-a"}));
+  EXPECT_EQ(rows->at(1).cost.at("USD").to_string(), "0.0006");  // priced as Google's
+  // A header with the record's own columns keeps them.
+  const std::string own =
+      "id,model,provider,custom_llm_provider,user_id,user,prompt_tokens,timestamp\n"
+      "o1,gpt-4o,openai,azure,u1,u2,1000,2026-09-02T10:00:00Z\n";
+  EXPECT_EQ(counts(ingest_text(*store, own, "own.csv")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  AggregateQuery one;
+  one.filters = {*Filter::parse("user=u1"), *Filter::parse("provider=openai")};
+  EXPECT_EQ(scan_all(*store, one).size(), 1u);
+}
+
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that
 // never closes rejects its first line, and the lines after it are read again; a JSON cell must
 // be one object (not text that adds keys to the record).

@@ -653,6 +653,17 @@ class Pipeline {
     }
     header_ = std::move(cells);
     for (auto& c : header_) c = column_name(c);
+    // LiteLLM's spend log columns, read as its JSON lines' fields are: custom_llm_provider, user
+    // and team_id name the provider, user and project when no column of the header does.
+    for (auto [alias, key] : {std::pair{"custom_llm_provider", "provider"},
+                              {"user", "user_id"},
+                              {"team_id", "project_id"}}) {
+      if (std::find(header_.begin(), header_.end(), key) != header_.end() ||
+          (key == std::string_view("provider") &&
+           std::find(header_.begin(), header_.end(), "provider_id") != header_.end()))
+        continue;
+      if (auto c = std::find(header_.begin(), header_.end(), alias); c != header_.end()) *c = key;
+    }
     for (size_t i = 0; i < header_.size(); ++i) {
       const std::string& k = header_[i];
       if (!read_column(k)) continue;
