@@ -322,6 +322,65 @@ TEST(RecordParserTest, GatewayLinesReadTheirCacheTokensFromLiteLLMsUsageObject) 
   EXPECT_EQ(own->usage.get(units::kCacheReadTokens), 0);
 }
 
+// Lines of Amazon Bedrock's model invocation logs (CloudWatch Logs or S3 delivery): the counts
+// of input (without cache reads and writes, as Bedrock counts it), the model (an inference
+// profile's ARN: its id), the account, the caller and the request's metadata as tags.
+TEST(RecordParserTest, BedrockModelInvocationLogLines) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto r = p.parse(
+      R"({"schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2026-09-01T10:00:00Z",
+      "accountId": "123456789012", "identity": {"arn": "arn:aws:sts::123456789012:assumed-role/app/x"},
+      "region": "us-east-1", "requestId": "915a6a04", "operation": "Converse",
+      "modelId": "anthropic.claude-sonnet-4-5-20250929-v1:0",
+      "input": {"inputContentType": "application/json", "inputTokenCount": 100,
+        "cacheReadInputTokenCount": 1000, "cacheWriteInputTokenCount": 200},
+      "output": {"outputContentType": "application/json", "outputTokenCount": 50,
+        "outputBodyJson": {"usage": {"inputTokens": 100, "outputTokens": 50}}},
+      "requestMetadata": {"team": "search"}})");
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->id, "915a6a04");
+  EXPECT_EQ(r->provider, "aws");
+  EXPECT_EQ(r->model, "anthropic.claude-sonnet-4-5-20250929-v1:0");
+  EXPECT_EQ(format_timestamp(r->timestamp), "2026-09-01T10:00:00Z");
+  EXPECT_EQ(r->organization_id, "123456789012");
+  EXPECT_EQ(r->user_id, "arn:aws:sts::123456789012:assumed-role/app/x");
+  EXPECT_EQ(r->tags, (std::vector<std::pair<std::string, std::string>>{{"team", "search"}}));
+  EXPECT_EQ(r->usage.get(units::kInputTokens), 1300);
+  EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 1000);
+  EXPECT_EQ(r->usage.get(units::kCacheWriteTokens), 200);
+  EXPECT_EQ(r->usage.get(units::kOutputTokens), 50);
+  auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *r, r->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  // 100 * $3.3/M + 1000 * $0.33/M + 200 * $4.125/M + 50 * $16.5/M
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.00231");
+  // An inference profile's ARN names the profile's model id.
+  auto arn = p.parse(
+      R"({"schemaType": "ModelInvocationLog", "requestId": "r2", "timestamp": "2026-09-01T10:00:00Z",
+      "modelId": "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+      "input": {"inputTokenCount": 10}, "output": {"outputTokenCount": 1}})");
+  ASSERT_TRUE(arn.has_value()) << arn.status_or_ok().to_string();
+  EXPECT_EQ(arn->model, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+  EXPECT_EQ(arn->usage.get(units::kInputTokens), 10);
+  for (
+      const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
+          {R"({"schemaType": "ModelInvocationLog", "requestId": "r3", "modelId": "anthropic.claude-v2",
+               "errorCode": "ValidationException", "input": {}, "output": {}})",
+           "not billed: the invocation failed (ValidationException)"},
+          {R"({"schemaType": "ModelInvocationLog", "requestId": "r4", "modelId": "amazon.titan-image-generator-v1",
+               "input": {"inputContentType": "application/json"}, "output": {}})",
+           "field \"input.inputTokenCount\": missing"},
+          {R"({"schemaType": "ModelInvocationLog", "requestId": "r5", "modelId": "anthropic.claude-v2",
+               "input": {"inputTokenCount": -3}, "output": {"outputTokenCount": 1}})",
+           "field \"input.inputTokenCount\": expected a non-negative integer"},
+          {R"({"schemaType": "ModelInvocationLog", "requestId": "r6", "input": {"inputTokenCount": 3}})",
+           "field \"modelId\": missing"}}) {
+    auto x = p.parse(json);
+    ASSERT_FALSE(x.has_value()) << json;
+    EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
+  }
+}
+
 // Lines of batch jobs' result files: OpenAI's Batch API output and Anthropic's Message Batches
 // results. A succeeded request is its response body's record, a batch call (batch prices) with
 // the body's id and time; a failed, errored, canceled or expired one is not billed, and says so.

@@ -110,10 +110,11 @@ Status get_timestamp(element v, std::string_view field, UsageRecord* r) {
   return type_error(field, "an RFC 3339 time or epoch seconds", v);
 }
 
-Status get_tags(element v, UsageRecord* r) {
+// `field` names the tags in errors ("tags", or the field read as tags).
+Status get_tags(element v, UsageRecord* r, std::string_view field = "tags") {
   if (v.is_null()) return Status::ok();
   auto add = [&](std::string k, std::string val) -> Status {
-    if (k.empty()) return invalid_argument("field \"tags\": empty tag key");
+    if (k.empty()) return invalid_argument("field \"" + std::string(field) + "\": empty tag key");
     for (auto& [ek, ev] : r->tags)
       if (ek == k) {
         ev = std::move(val);
@@ -128,7 +129,8 @@ Status get_tags(element v, UsageRecord* r) {
       if (f.value.is_string()) {  // the common case, without building the field's name
         val = f.value.get_string().value_unsafe();
       } else {
-        COSTOPS_RETURN_IF_ERROR(get_scalar_text(f.value, "tags." + std::string(f.key), &val));
+        COSTOPS_RETURN_IF_ERROR(
+            get_scalar_text(f.value, std::string(field) + "." + std::string(f.key), &val));
       }
       COSTOPS_RETURN_IF_ERROR(add(std::string(f.key), std::move(val)));
     }
@@ -137,18 +139,18 @@ Status get_tags(element v, UsageRecord* r) {
   if (v.is_array()) {
     size_t i = 0;
     for (element e : simdjson::dom::array(v.get_array().value_unsafe())) {
-      const std::string field = "tags[" + std::to_string(i++) + "]";
-      if (!e.is_string()) return type_error(field, "a \"key=value\" string", e);
+      const std::string item = std::string(field) + "[" + std::to_string(i++) + "]";
+      if (!e.is_string()) return type_error(item, "a \"key=value\" string", e);
       std::string_view s = e.get_string().value_unsafe();
       const auto eq = s.find('=');
       if (eq == std::string_view::npos)
-        return invalid_argument("field \"" + field + "\": expected \"key=value\", got \"" +
+        return invalid_argument("field \"" + item + "\": expected \"key=value\", got \"" +
                                 std::string(s) + "\"");
       COSTOPS_RETURN_IF_ERROR(add(std::string(s.substr(0, eq)), std::string(s.substr(eq + 1))));
     }
     return Status::ok();
   }
-  return type_error("tags", "an object or a list of \"key=value\" strings", v);
+  return type_error(field, "an object or a list of \"key=value\" strings", v);
 }
 
 // ": message" of an error object ({"message"} or {"error": {"message"}}), or "".
@@ -256,6 +258,84 @@ Result<std::optional<Usage>> litellm_usage_object(element metadata) {
   return std::optional<Usage>(std::move(u));
 }
 
+// A line of Amazon Bedrock's model invocation logs (CloudWatch Logs, or S3 delivery as JSON Lines):
+// {"schemaType": "ModelInvocationLog", "timestamp", "accountId", "identity": {"arn"}, "requestId",
+// "modelId", "input": {"inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"},
+// "output": {"outputTokenCount"}, "errorCode", "requestMetadata"}. Bedrock counts input without
+// the cache reads and writes (as its Converse usage does). The model is modelId (an inference
+// profile's or a foundation model's ARN: the id after its last '/'); the account is the
+// organization, the caller's ARN the user, requestMetadata (Converse's cost-allocation pairs) the
+// tags, unless the record names them. False when `doc` is no such line.
+Result<bool> bedrock_invocation(element doc, UsageRecord* r) {
+  const auto schema = member(doc, "schemaType");
+  if (!schema || !schema->is_string() ||
+      schema->get_string().value_unsafe() != std::string_view("ModelInvocationLog"))
+    return false;
+  if (r->model.empty()) {
+    const auto model = member(doc, "modelId");
+    if (!model || model->is_null()) return invalid_argument("field \"modelId\": missing");
+    COSTOPS_RETURN_IF_ERROR(get_string(*model, "modelId", &r->model));
+    if (r->model.starts_with("arn:")) r->model.erase(0, r->model.rfind('/') + 1);
+  }
+  if (r->provider.empty()) r->provider = "aws";
+  if (r->organization_id.empty()) {
+    if (const auto account = member(doc, "accountId"))
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(*account, "accountId", &r->organization_id));
+  }
+  if (r->user_id.empty()) {
+    const auto identity = member(doc, "identity");
+    if (const auto arn = identity ? member(*identity, "arn") : std::nullopt)
+      COSTOPS_RETURN_IF_ERROR(get_string(*arn, "identity.arn", &r->user_id));
+  }
+  if (r->tags.empty()) {
+    if (const auto pairs = member(doc, "requestMetadata"); pairs && pairs->is_object())
+      COSTOPS_RETURN_IF_ERROR(get_tags(*pairs, r, "requestMetadata"));
+  }
+  struct Count {
+    const char* part;
+    const char* key;
+    UnitId unit;
+  };
+  static constexpr Count kCounts[] = {
+      {"input", "inputTokenCount", units::kInputTokens},
+      {"input", "cacheReadInputTokenCount", units::kCacheReadTokens},
+      {"input", "cacheWriteInputTokenCount", units::kCacheWriteTokens},
+      {"output", "outputTokenCount", units::kOutputTokens}};
+  int64_t counts[4] = {};
+  bool given[4] = {};
+  for (size_t i = 0; i < 4; ++i) {
+    const std::string field = std::string(kCounts[i].part) + "." + kCounts[i].key;
+    const auto part = member(doc, kCounts[i].part);
+    if (part && !part->is_null() && !part->is_object())
+      return type_error(kCounts[i].part, "an object", *part);
+    const auto v = part ? member(*part, kCounts[i].key) : std::nullopt;
+    if (!v || v->is_null()) continue;
+    auto count = engine::detail::token_count(*v, field);
+    if (!count) return count.status();
+    counts[i] = *count;
+    given[i] = true;
+  }
+  if (!given[0] && !given[3]) {
+    // A failed invocation (throttled, invalid) logs its error and no counts: not billed.
+    if (const auto error = member(doc, "errorCode"); error && error->is_string())
+      return invalid_argument("not billed: the invocation failed (" +
+                              std::string(error->get_string().value_unsafe()) + ")");
+    return invalid_argument(
+        "field \"input.inputTokenCount\": missing (an image or video invocation? cost-ops prices "
+        "token counts)");
+  }
+  for (size_t i = 1; i < 4; ++i) {
+    if (given[i]) r->usage.set(kCounts[i].unit, counts[i]);
+  }
+  int64_t input = 0;  // Bedrock's input count leaves out the cache reads and writes
+  for (size_t i = 0; i < 3; ++i) {
+    if (__builtin_add_overflow(input, counts[i], &input))
+      return invalid_argument("field \"input.inputTokenCount\": the input counts overflow");
+  }
+  r->usage.set(units::kInputTokens, input);
+  return true;
+}
+
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
@@ -263,7 +343,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   element usage, body, other_time, request_id, metadata;
   bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
   bool has_metadata = false;
-  std::string_view other_time_key;
+  std::string_view other_time_key, request_id_key;
   // A gateway log line's provider, user and team (LiteLLM's spend logs), read with its counts.
   element gateway[3];
   bool has_gateway[3] = {false, false, false};
@@ -321,6 +401,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       st = get_string(f.value, k, &r.source);
     } else if (k == "request_id" || k == "requestId") {
       request_id = f.value;
+      request_id_key = k;
       has_request_id = f.value.is_string() || f.value.is_number();
     } else if (k == "data") {
       has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
@@ -334,15 +415,21 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   // A gateway's request id keys the record when it has no id (else records alike in content
   // and second would be taken for one).
   if (r.id.empty() && has_request_id) {
-    COSTOPS_RETURN_IF_ERROR(get_scalar_text(request_id, "request_id", &r.id));
+    COSTOPS_RETURN_IF_ERROR(get_scalar_text(request_id, request_id_key, &r.id));
   }
   if (!r.has_timestamp && !other_time_key.empty()) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
   }
+  bool has_log = false;  // a provider's log line, read in full
   if (!has_usage && !has_body) {
     auto batch = batch_result(doc, &r, &body);
     if (!batch) return batch.status();
     has_body = *batch;
+    if (!has_body) {
+      auto log = bedrock_invocation(doc, &r);
+      if (!log) return log.status();
+      has_log = *log;
+    }
   }
   if (has_usage) {
     // Native usage of a record that names no provider is read in the format of the provider its
@@ -356,7 +443,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     if (!e) return e.status();
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
-  } else {
+  } else if (!has_log) {
     // A gateway's log line: counts beside the record's other fields, as CSV columns are read
     // (LiteLLM's spend logs: prompt_tokens, completion_tokens).
     auto counts = engine::detail::record_level_usage(doc, &r.usage);
