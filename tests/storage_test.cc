@@ -1243,6 +1243,66 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
             2u);
 }
 
+// Schema 5: priced records stored by earlier versions under no provider (response bodies, gateway
+// lines naming only a model) move to the provider that priced them, in the records and the daily
+// totals, as they are stored now.
+TEST_P(StoreTest, MigratesRecordsWithoutAProviderToTheProviderThatPricedThem) {
+  std::string url;
+  const std::string text =
+      R"({"timestamp":"2026-09-02T10:00:00Z","body":{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000000,"completion_tokens":0}}})"
+      "\n"
+      R"({"timestamp":"2026-09-02T11:00:00Z","model":"mystery-1","usage":{"input_tokens":5}})"
+      "\n"
+      R"({"timestamp":"2026-09-02T12:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000000}})"
+      "\n"
+      R"({"timestamp":"2026-09-03T12:00:00Z","model":"claude-sonnet-4-5","usage":{"input_tokens":1000000}})"
+      "\n";
+  std::vector<AggregateQuery> queries(3);
+  queries[0].group_by = {*GroupKey::parse("provider")};  // the daily totals
+  queries[1].group_by = {*GroupKey::parse("provider"), *GroupKey::parse("hour")};  // the records
+  queries[2].group_by = {*GroupKey::parse("day"), *GroupKey::parse("provider"),
+                         *GroupKey::parse("model")};
+  std::vector<std::vector<AggregateRow>> before;
+  {
+    COSTOPS_OPEN_STORE(store, "schema4");
+    url = store->url();
+    ASSERT_EQ(ingest_text(*store, text, "p.jsonl").stored, 4u);
+    for (const auto& q : queries) before.push_back(*store->aggregate(q));
+    ASSERT_EQ(before[0].size(), 3u);  // -, anthropic, openai
+    EXPECT_EQ(before[0][2].records, 2u);
+  }
+  // Back to schema 4's shape: the records that named no provider stored under none.
+  const std::string down =
+      "UPDATE usage_records SET provider = (SELECT id FROM dims WHERE kind = 0 AND value = '') "
+      "WHERE model IN (SELECT id FROM dims WHERE kind = 1 AND value IN ('gpt-4o-2024-08-06', "
+      "'claude-sonnet-4-5')); UPDATE daily_totals SET provider = (SELECT id FROM dims WHERE kind = "
+      "0 AND value = '') WHERE model IN (SELECT id FROM dims WHERE kind = 1 AND value IN "
+      "('gpt-4o-2024-08-06', 'claude-sonnet-4-5')); ";
+  if (std::string(GetParam()) == "sqlite") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(url.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, (down + "PRAGMA user_version = 4;").c_str(), nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  } else {
+    PGconn* c = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(c, (down + "UPDATE costops_schema SET version = 4").c_str());
+    ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+  }
+  auto store = storage::Store::open(url);
+  ASSERT_TRUE(store.has_value()) << store.status().to_string();
+  EXPECT_EQ((*store)->schema_version(), storage::kSchemaVersion);
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(*(*store)->aggregate(queries[i]), before[i]) << i;
+  const auto again = ingest_text(**store, text, "p.jsonl");
+  EXPECT_EQ(again.stored, 0u);
+  EXPECT_EQ(again.duplicates, 4u);
+}
+
 TEST(StoreOpenTest, UnknownSchemesAndBadServersAreClearErrors) {
   auto s = storage::Store::open("mysql://x");
   ASSERT_FALSE(s.has_value());

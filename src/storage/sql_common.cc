@@ -234,6 +234,52 @@ std::string migration(int version, const Dialect& d) {
   // The day a usage_records row's ts falls in, as Row::day (daily_totals' day).
   const std::string day_of_ts =
       "(CASE WHEN ts >= 0 THEN ts / 86400000000 ELSE (ts - 86399999999) / 86400000000 END)";
+  if (version == 4) {
+    // Schema 5: a priced record that names no provider is counted under the catalog provider
+    // that priced it (provider_of). Stored ones take it from their detail's catalog_entry,
+    // "<catalog source>#<provider>/<model_id>": what is left of the '/' before the model id,
+    // after the last '#'. The daily totals of their days are then summed anew from the records.
+    std::string provider_of;
+    if (d.postgres) {
+      provider_of =
+          "substring(left((usage_records.detail::jsonb) ->> 'catalog_entry', "
+          "length((usage_records.detail::jsonb) ->> "
+          "'catalog_entry') - length((usage_records.detail::jsonb) ->> 'model_id') - 1) from "
+          "'[^#]*$')";
+    } else {
+      // SQLite has no "after the last '#'": rtrim by every other character leaves the text up
+      // to it, which replace() then removes.
+      const std::string entry = "json_extract(usage_records.detail, '$.catalog_entry')";
+      const std::string head = "substr(" + entry + ", 1, length(" + entry +
+                               ") - length(json_extract(usage_records.detail, '$.model_id')) - 1)";
+      provider_of =
+          "replace(" + head + ", rtrim(" + head + ", replace(" + head + ", '#', '')), '')";
+    }
+    const std::string none = "(SELECT id FROM dims WHERE kind = 0 AND value = '')";
+    const std::string moved = "usage_records.priced = 1 AND usage_records.provider = " + none +
+                              " AND " + provider_of + " <> ''";
+    return "CREATE TEMP TABLE moved_days AS SELECT DISTINCT day FROM daily_totals WHERE "
+           "provider = " +
+           none +
+           " AND records > unpriced;"
+           "INSERT INTO dims (kind, value) SELECT DISTINCT 0, " +
+           provider_of + " FROM usage_records WHERE " + moved +
+           " ON CONFLICT (kind, value) DO NOTHING;"
+           "UPDATE usage_records SET provider = (SELECT id FROM dims WHERE kind = 0 AND value = " +
+           provider_of + ") WHERE " + moved +
+           ";"
+           "DELETE FROM daily_totals WHERE day IN (SELECT day FROM moved_days);"
+           "INSERT INTO daily_totals (day, provider, model, organization, project, currency, "
+           "records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24, "
+           "requests) SELECT " +
+           day_of_ts +
+           ", provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), "
+           "SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), "
+           "SUM(requests) FROM usage_records WHERE " +
+           day_of_ts +
+           " IN (SELECT day FROM moved_days) GROUP BY 1, 2, 3, 4, 5, 6;"
+           "DROP TABLE moved_days;";
+  }
   if (version == 3) {
     // Schema 4: the requests each record counts (a row of a provider's usage report counts many),
     // summed in the daily totals. Stored records take theirs from the usage kept in their detail

@@ -146,6 +146,6 @@ class PipelinedWriter {
 std::string record_key(const UsageRecord& r);
 
 /// The newest schema version this build knows.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 }  // namespace costops::storage
