@@ -488,6 +488,38 @@ TEST_P(StoreTest, CsvOfLiteLLMSpendLogsNamesProviderUserAndTeam) {
   EXPECT_EQ(scan_all(*store, one).size(), 1u);
 }
 
+// CloudWatch Logs' events (`aws logs filter-log-events` output, a subscription's "logEvents"):
+// each event's message is the line it logged, read as a JSON Lines record (Bedrock's invocation
+// logs), and rejects name the event.
+TEST_P(StoreTest, CloudWatchLogEventsAreTheLinesTheyLogged) {
+  COSTOPS_OPEN_STORE(store, "log_events");
+  const std::string bedrock =
+      R"({\"schemaType\": \"ModelInvocationLog\", \"timestamp\": \"2026-09-01T10:00:00Z\", \"requestId\": \"ID\", )"
+      R"(\"modelId\": \"anthropic.claude-sonnet-4-5-20250929-v1:0\", \"input\": {\"inputTokenCount\": 1000000}, )"
+      R"(\"output\": {\"outputTokenCount\": 0}})";
+  auto with_id = [&](const char* id) {
+    std::string m = bedrock;
+    m.replace(m.find("ID"), 2, id);
+    return m;
+  };
+  for (const char* list : {"events", "logEvents"}) {
+    const std::string doc = std::string("{\"") + list +
+                            "\": [\n  {\"timestamp\": 1, \"message\": \"" + with_id(list) +
+                            "\"},\n  {\"timestamp\": 2, \"message\": \"START RequestId: 1\"}\n]}";
+    std::vector<ingest::Reject> rejects;
+    EXPECT_EQ(counts(ingest_text(*store, doc, "events.json", &rejects)),
+              "read 2, stored 1, duplicates 0, rejected 1")
+        << doc;
+    ASSERT_EQ(rejects.size(), 1u);
+    EXPECT_EQ(rejects[0].line, 3u);
+    EXPECT_EQ(rejects[0].reason.rfind(std::string(list) + "[1].message: invalid JSON", 0), 0u)
+        << rejects[0].reason;
+  }
+  auto total = store->aggregate({});
+  ASSERT_TRUE(total.has_value());
+  EXPECT_EQ(total->front().cost.at("USD").to_string(), "6.6");  // 2 * 1M * $3.3/M
+}
+
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that
 // never closes rejects its first line, and the lines after it are read again; a JSON cell must
 // be one object (not text that adds keys to the record).

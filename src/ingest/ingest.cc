@@ -506,6 +506,14 @@ class Pipeline {
     finish(pr, line, original);
   }
 
+  // A log event's message, the line it logged (CloudWatch Logs): read as a JSON Lines record,
+  // its rejects naming the event (`at`).
+  void log_event(std::string_view message, uint64_t line, const std::string& at) {
+    reject_context_ = at + ".message";
+    json_record(message, line, false);
+    reject_context_.clear();
+  }
+
   // A document that holds many records (a line, or the whole input, which begins on `line`): an
   // OTLP export or flattened span (`text` is what its rejects report), or usage report pages (a
   // rejected row reports itself). A record or row of a document spread over lines is reported by
@@ -896,7 +904,10 @@ InputFormat detect(std::string_view source, std::string_view head) {
     const size_t nl = head.find('\n', i);
     const std::string_view first =
         head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
-    if (source.ends_with(".json") && first.find("\"records\"") != std::string_view::npos)
+    // (So is one of CloudWatch Logs' pages of events, on one line or many.)
+    if (source.ends_with(".json") && (first.find("\"records\"") != std::string_view::npos ||
+                                      first.find("\"events\"") != std::string_view::npos ||
+                                      first.find("\"logEvents\"") != std::string_view::npos))
       return InputFormat::kJson;
     // A first line that is not a whole object is a document spread over lines (pretty-printed);
     // one that does not parse at all is read line by line after all (see kJson).
@@ -1001,7 +1012,26 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     // same.
     const auto doc = nlohmann::json::parse(whole, nullptr, false);
     const nlohmann::json* list = &doc;
-    if (doc.is_object() && doc.contains("records")) list = &doc["records"];
+    // The list's member: "records", or CloudWatch Logs' events, whose "message" texts are the
+    // lines logged (`aws logs filter-log-events` and get-log-events output "events", a
+    // subscription's payload "logEvents"): Bedrock's invocation logs, or any JSON Lines.
+    std::string list_place;
+    bool log_events = false;
+    if (doc.is_object()) {
+      for (const char* key : {"records", "events", "logEvents"}) {
+        const auto it = doc.find(key);
+        const bool events = key != std::string_view("records");
+        // (An empty page of events reads no record; a record, which has a model, is not one.)
+        if (it == doc.end() || (events && (!it->is_array() || doc.contains("model") ||
+                                           (!it->empty() && (!it->front().is_object() ||
+                                                             !it->front().contains("message"))))))
+          continue;
+        list = &*it;
+        list_place = key;
+        log_events = events;
+        break;
+      }
+    }
     if (doc.is_discarded() && whole.find('\n') != std::string::npos) {
       // Not one document: read it as JSON Lines (so `--format json` also takes .jsonl files).
       uint64_t i = 0;
@@ -1017,7 +1047,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         p.json_record(line, i, false);
         COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
-    } else if (doc.is_object() && !doc.contains("records")) {
+    } else if (doc.is_object() && list_place.empty()) {
       // One record, pretty-printed: reported by its first line.
       const size_t first = whole.find_first_not_of(" \t\r\n");
       p.json_record(doc.dump(), 1 + std::count(whole.begin(), whole.begin() + first, '\n'), false);
@@ -1030,11 +1060,16 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     } else {
       // Each record is reported (and stored) by the line its element begins on.
       const auto lines = element_lines(whole, 2);
-      const std::string list_place = doc.is_array() ? "" : "records";
       for (size_t i = 0; i < list->size(); ++i) {
-        const std::string text = (*list)[i].dump();
-        const auto at = lines.find(list_place + "[" + std::to_string(i) + "]");
-        p.json_record(text, at != lines.end() ? at->second : i + 1, false);
+        const nlohmann::json& e = (*list)[i];
+        const std::string place = list_place + "[" + std::to_string(i) + "]";
+        const auto at = lines.find(place);
+        const uint64_t line = at != lines.end() ? at->second : i + 1;
+        if (log_events && e.is_object() && e.contains("message") && e["message"].is_string()) {
+          p.log_event(e["message"].get<std::string>(), line, place);
+        } else {
+          p.json_record(e.dump(), line, false);
+        }
         COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
     }
