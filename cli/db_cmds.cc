@@ -318,8 +318,22 @@ Examples:
 
 // ---- query ---------------------------------------------------------------------------------
 
+// --from and --to into `q`: a day is its start in the query's zone. Errors name the value.
+Status set_period(const std::string& from, const std::string& to, AggregateQuery* q) {
+  for (auto [text, slot] : {std::pair{&from, &q->from}, {&to, &q->to}}) {
+    if (text->empty()) continue;
+    auto t = parse_time_in(*text, q->time_zone);
+    if (!t) return t.status();
+    *slot = *t;
+  }
+  return Status::ok();
+}
+
+constexpr const char* kSourceHelp =
+    "Only the records read from this input, named as ingest was given it (its rejects' FILE)";
+
 struct QueryCmd {
-  std::string from, to, group_by, format = "table", tz, sort = "keys";
+  std::string from, to, group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
@@ -402,15 +416,11 @@ int run_query(QueryCmd& o) {
     report(order.status());
     return kExitUsage;
   }
-  for (auto [text, slot] : {std::pair{&o.from, &q.from}, {&o.to, &q.to}}) {
-    if (text->empty()) continue;
-    auto t = parse_time_in(*text, *tz);  // a day is --tz's
-    if (!t) {
-      report(t.status());
-      return kExitUsage;
-    }
-    *slot = *t;
+  if (Status st = set_period(o.from, o.to, &q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
   }
+  q.source = o.source;
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -457,6 +467,7 @@ Examples:
                   "Row order: keys (default), or largest first: cost (in the currency most is "
                   "spent in), records, requests or tokens");
   cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default: all)");
+  cmd->add_option("--source", o->source, kSourceHelp);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });
 }
@@ -700,10 +711,112 @@ Example:
   cmd->callback([o, &rc] { rc = run_reprice(*o); });
 }
 
+// ---- delete --------------------------------------------------------------------------------
+
+struct DeleteCmd {
+  std::string from, to, tz, source, output = "text";
+  std::vector<std::string> filters;
+  bool unpriced = false, all = false, yes = false;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+int run_delete(DeleteCmd& o) {
+  AggregateQuery q;
+  if (Status st = build_query("", o.filters, &q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  auto tz = parse_tz(o.tz);
+  if (!tz) {
+    report(tz.status());
+    return kExitUsage;
+  }
+  q.time_zone = *tz;
+  if (Status st = set_period(o.from, o.to, &q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  q.source = o.source;
+  q.unpriced_only = o.unpriced;
+  if (!o.all && q.filters.empty() && !q.from && !q.to && q.source.empty() && !q.unpriced_only) {
+    report(invalid_argument(
+        "delete selects records by --source, --from/--to, --filter or --unpriced (--all deletes "
+        "every record)"));
+    return kExitUsage;
+  }
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto selected = (*store)->aggregate(q);  // one row, or none
+  if (!selected) {
+    report(selected.status());
+    return kExitFailure;
+  }
+  const AggregateRow row = selected->empty() ? AggregateRow{} : selected->front();
+  uint64_t deleted = 0;
+  if (o.yes && row.records > 0) {
+    auto n = (*store)->delete_records(q);
+    if (!n) {
+      report(n.status());
+      return kExitFailure;
+    }
+    deleted = *n;
+  }
+  if (o.output == "json") {
+    json out = {{"records", row.records},   {"unpriced", row.unpriced},
+                {"requests", row.requests}, {"cost", money_json(row.cost)},
+                {"deleted", deleted},       {"dry_run", !o.yes}};
+    std::printf("%s\n", out.dump().c_str());
+  } else if (!o.yes) {
+    std::printf(
+        "would delete %llu records (%llu unpriced), cost %s: run again with --yes to "
+        "delete them\n",
+        static_cast<unsigned long long>(row.records), static_cast<unsigned long long>(row.unpriced),
+        money_text(row.cost).c_str());
+  } else {
+    std::printf("deleted %llu records (%llu unpriced), cost %s\n",
+                static_cast<unsigned long long>(deleted),
+                static_cast<unsigned long long>(row.unpriced), money_text(row.cost).c_str());
+  }
+  if (row.records == 0) note_why_empty(**store, q, "--all deletes every record");
+  return kExitOk;
+}
+
+void add_delete(CLI::App& app, int& rc) {
+  auto o = std::make_shared<DeleteCmd>();
+  CLI::App* cmd = app.add_subcommand(
+      "delete", "Delete stored records (an input ingested by mistake, a period, a selection)");
+  cmd->footer(R"(
+Without --yes, says what it would delete and deletes nothing. The records and the daily totals
+lose them in one transaction, as if they had never been ingested: ingesting the input again stores
+them again. Selections combine: --source with --from/--to, --filter and --unpriced.
+Examples:
+  cost-ops delete --source logs/2026-11-02.jsonl            # what ingesting it stored
+  cost-ops delete --source logs/2026-11-02.jsonl --yes
+  cost-ops delete --from 2026-09-01 --to 2026-10-01 --filter provider=acme --yes
+  cost-ops delete --unpriced --filter 'model=test-*' --yes)");
+  cmd->add_option("--source", o->source, kSourceHelp);
+  cmd->add_option("--from", o->from,
+                  "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
+                  "day's start in --tz)");
+  cmd->add_option("--to", o->to, "End (exclusive), as --from");
+  cmd->add_option("--filter", o->filters, kFilterHelp);
+  cmd->add_option("--tz", o->tz, "Time zone of --from and --to days (default UTC)");
+  cmd->add_flag("--unpriced", o->unpriced, "Only records stored without a price");
+  cmd->add_flag("--all", o->all, "Every record (when nothing else selects)");
+  cmd->add_flag("--yes", o->yes, "Delete them (without it: say what would be deleted)");
+  cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  add_db_to(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_delete(*o); });
+}
+
 }  // namespace
 
 void add_db_commands(CLI::App& app, int& rc) {
   add_reprice(app, rc);
+  add_delete(app, rc);
   add_init(app, rc);
   add_ingest(app, rc);
   add_query(app, rc);

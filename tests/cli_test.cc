@@ -168,7 +168,7 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   for (const char* args :
        {"query", "summary", "report", "forecast", "anomalies", "budget list", "budget status",
         "budget remove b", "pricing list", "pricing get --provider openai --model gpt-4o",
-        "pricing remove --provider openai --model gpt-4o", "reprice"}) {
+        "pricing remove --provider openai --model gpt-4o", "reprice", "delete --all"}) {
     r = run(std::string(args) + " --db " + missing);
     EXPECT_EQ(r.rc, 1) << args;
     EXPECT_NE(r.err.find("error: " + missing + ": no cost-ops database here"), std::string::npos)
@@ -459,6 +459,54 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
 
 namespace costops {
 namespace {
+
+// delete says what it would delete, deletes it with --yes (records and totals), and needs a
+// selection; the input ingested again is stored again.
+TEST(CliTest, DeleteSaysWhatItWouldDeleteThenDeletesIt) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("costops_delete_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  const std::string db = dir + "/d.db";
+  const std::string extra = dir + "/extra.jsonl";
+  std::ofstream(extra)
+      << R"({"id":"e1","timestamp":"2026-09-02T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000000}})"
+      << "\n";
+  ASSERT_EQ(run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl")).rc,
+            0);
+  ASSERT_EQ(run("ingest --db " + db + " " + extra).rc, 0);
+  CliRun r = run("delete --db " + db + " --source " + extra);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "would delete 1 records (0 unpriced), cost 2.500000 USD: run again with --yes to "
+            "delete them\n");
+  r = run("query --db " + db + " --source " + extra + " --format csv");
+  EXPECT_EQ(r.out,
+            "currency,cost,records,unpriced,input_tokens,output_tokens,requests\nUSD,2.5,1,0,"
+            "1000000,0,1\n");
+  r = run("delete --db " + db + " --source " + extra + " --yes --output json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  const auto out = nlohmann::json::parse(r.out);
+  EXPECT_EQ(out["deleted"], 1);
+  EXPECT_EQ(out["dry_run"], false);
+  EXPECT_EQ(out["cost"]["USD"], "2.5");
+  r = run("summary --db " + db + " --period all --format json");
+  EXPECT_NE(r.out.find(R"("USD": "30.852364815")"), std::string::npos) << r.out;
+  // Nothing left to delete: said, with the stored records' days.
+  r = run("delete --db " + db + " --source " + extra);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("would delete 0 records"), std::string::npos) << r.out;
+  r = run("ingest --db " + db + " " + extra);
+  EXPECT_NE(r.out.find("stored 1"), std::string::npos) << r.out;
+  // A selection is needed: no option deletes nothing (--all deletes everything).
+  r = run("delete --db " + db + " --yes");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("delete selects records by --source"), std::string::npos) << r.err;
+  r = run("delete --db " + db + " --all --yes");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "deleted 3525 records (0 unpriced), cost 33.352365 USD\n");
+  std::filesystem::remove_all(dir);
+}
 
 TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   const std::string db = (std::filesystem::temp_directory_path() /

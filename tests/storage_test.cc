@@ -1151,6 +1151,72 @@ TEST_P(StoreTest, RecordsWithoutAProviderCountUnderTheProviderThatPricedThem) {
             "read 3, stored 0, duplicates 3, rejected 0");
 }
 
+// Deleting records: those read from one input (their source), or those a period and filters
+// select, leave the store as if they had never been written, in the records and the daily
+// totals; ingesting the input again stores them again.
+TEST_P(StoreTest, DeletesRecordsBySourceOrSelectionAndTheirTotals) {
+  COSTOPS_OPEN_STORE(store, "delete");
+  const std::string sample = testing::read_file(testing::source_path("data/samples/usage.jsonl"));
+  const std::string extra =
+      R"({"id":"x1","timestamp":"2026-09-02T10:00:00Z","provider":"openai","model":"gpt-4o","project_id":"search","usage":{"input_tokens":1000000}})"
+      "\n"
+      R"({"id":"x2","timestamp":"2026-09-02T11:00:00Z","provider":"acme","model":"acme-1","usage":{"input_tokens":5}})"
+      "\n";
+  ASSERT_EQ(ingest_text(*store, sample, "usage.jsonl").stored, 3524u);
+  std::vector<AggregateQuery> queries(3);
+  queries[1].group_by = {*GroupKey::parse("provider"), *GroupKey::parse("day")};  // the totals
+  queries[2].group_by = {*GroupKey::parse("user"), *GroupKey::parse("hour")};     // the records
+  std::vector<std::vector<AggregateRow>> before;
+  for (const auto& q : queries) before.push_back(*store->aggregate(q));
+  ASSERT_EQ(ingest_text(*store, extra, "extra.jsonl").stored, 2u);
+  // The input's records, as a query sees them (--source).
+  AggregateQuery from_extra;
+  from_extra.source = "extra.jsonl";
+  auto extra_rows = store->aggregate(from_extra);
+  ASSERT_TRUE(extra_rows.has_value());
+  ASSERT_EQ(extra_rows->size(), 1u);
+  EXPECT_EQ(extra_rows->front().records, 2u);
+  EXPECT_EQ(extra_rows->front().unpriced, 1u);
+  EXPECT_EQ(extra_rows->front().cost.at("USD").to_string(), "2.5");
+  // A prefix of a name is not the input: "extra" is no source of "extra.jsonl:1".
+  AggregateQuery prefix;
+  prefix.source = "extra";
+  EXPECT_EQ(*store->delete_records(prefix), 0u);
+  EXPECT_EQ(*store->delete_records(from_extra), 2u);
+  for (size_t i = 0; i < queries.size(); ++i)
+    EXPECT_EQ(*store->aggregate(queries[i]), before[i]) << i;
+  EXPECT_EQ(ingest_text(*store, extra, "extra.jsonl").stored, 2u);  // stored anew
+  EXPECT_EQ(*store->delete_records(from_extra), 2u);
+
+  // A period and filters: one day of one provider.
+  AggregateQuery day;
+  day.from = *parse_timestamp("2026-09-10T00:00:00Z");
+  day.to = *parse_timestamp("2026-09-11T00:00:00Z");
+  day.filters = {*Filter::parse("provider=anthropic")};
+  const auto selected = store->aggregate(day);
+  ASSERT_TRUE(selected.has_value());
+  ASSERT_EQ(selected->size(), 1u);
+  const uint64_t n = selected->front().records;
+  ASSERT_GT(n, 0u);
+  EXPECT_EQ(*store->delete_records(day), n);
+  EXPECT_TRUE(store->aggregate(day)->empty());
+  AggregateQuery by_provider_day = queries[1];
+  by_provider_day.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("hour")};
+  // The totals path (by day) and the records path (by hour) still agree.
+  uint64_t totals = 0, records = 0;
+  const auto by_day = store->aggregate(queries[1]);
+  const auto by_hour = store->aggregate(by_provider_day);
+  ASSERT_TRUE(by_day.has_value() && by_hour.has_value());
+  for (const auto& r : *by_day) totals += r.records;
+  for (const auto& r : *by_hour) records += r.records;
+  EXPECT_EQ(totals, 3524u - n);
+  EXPECT_EQ(records, 3524u - n);
+  // A filter value no record has deletes nothing.
+  AggregateQuery none;
+  none.filters = {*Filter::parse("model=no-such-model")};
+  EXPECT_EQ(*store->delete_records(none), 0u);
+}
+
 // A store reopened on a database that never held a priced record must create the currency
 // dimension while repricing (no write() has run in this process).
 TEST_P(StoreTest, RepricingInAFreshProcessCreatesNewDimensions) {

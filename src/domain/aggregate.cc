@@ -244,6 +244,9 @@ bool matches(const PricedRecord& pr, const AggregateQuery& q) {
   // unpriced_only is a property of the stored record, checked by the callers that have it.
   if (q.from && r.timestamp < *q.from) return false;
   if (q.to && r.timestamp >= *q.to) return false;
+  if (!q.source.empty() && !(r.source.size() > q.source.size() && r.source.starts_with(q.source) &&
+                             r.source[q.source.size()] == ':'))
+    return false;
   // Each filter is looked at with the others of its key (FilterGroup), without building groups
   // per record: a negated one that matches leaves the record out, and so does a KEY=VALUE one
   // when no KEY=VALUE filter of its key matches.

@@ -168,6 +168,17 @@ class PostgresStore final : public Store {
     return n;
   }
 
+  Result<uint64_t> delete_records(const AggregateQuery& q) override {
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
+    auto n = detail::delete_records(q, Dialect{true}, dims_.lookup(), runner());
+    if (!n) {
+      (void)exec("ROLLBACK");
+      return n.status();
+    }
+    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+    return n;
+  }
+
   Status put_custom_prices(std::span<const CustomPrice> prices) override {
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
     if (Status st = upsert_custom_prices(Dialect{true}, runner(), prices); !st.is_ok()) {

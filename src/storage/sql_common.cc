@@ -13,6 +13,26 @@ namespace {
 
 using json = nlohmann::json;
 
+// The day a usage_records row's ts falls in, as Row::day (daily_totals' day).
+constexpr const char* kDayOfTs =
+    "(CASE WHEN ts >= 0 THEN ts / 86400000000 ELSE (ts - 86399999999) / 86400000000 END)";
+
+// The daily_totals columns, and how a row inserted over an existing one adds to it (its counters
+// are deltas: negative ones take records out).
+constexpr const char* kTotalsColumns =
+    "day, provider, model, organization, project, currency, records, unpriced, input_tokens, "
+    "output_tokens, cost_e6, cost_e15, cost_e24, requests";
+constexpr const char* kAddToTotals =
+    " ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET "
+    "records = daily_totals.records + EXCLUDED.records, "
+    "unpriced = daily_totals.unpriced + EXCLUDED.unpriced, "
+    "requests = daily_totals.requests + EXCLUDED.requests, "
+    "input_tokens = daily_totals.input_tokens + EXCLUDED.input_tokens, "
+    "output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens, "
+    "cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, "
+    "cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15, "
+    "cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24";
+
 // Tags as one JSON object, into `out` (cleared first; its capacity is reused).
 void tags_json(const UsageRecord& r, std::string& out) {
   out.assign(1, '{');
@@ -131,6 +151,18 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
     return d.param(static_cast<int>(out->params.size()));
   };
   if (q.unpriced_only) conds.push_back("priced = 0");  // planned on usage_records only
+  if (!q.source.empty()) {                             // usage_records only too: "<input>:<line>"
+    const std::string prefix = q.source + ":";
+    // Compared by its length in characters (as both substr count), given as a number: a
+    // parameter's length would leave PostgreSQL to guess its type.
+    const auto chars = std::count_if(prefix.begin(), prefix.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    });
+    conds.push_back("substr(" +
+                    std::string(d.postgres ? "(detail::jsonb) ->> 'source'"
+                                           : "json_extract(detail, '$.source')") +
+                    ", 1, " + std::to_string(chars) + ") = " + param(prefix));
+  }
   if (q.from)
     conds.push_back((rollup ? "day >= " : "ts >= ") +
                     param(q.from->time_since_epoch().count() / (rollup ? kUsPerDay : 1)));
@@ -231,9 +263,7 @@ CREATE TABLE )sql" +
 std::string migration(int version, const Dialect& d) {
   assert(version >= 0 && version < kSchemaVersion);
   const std::string i = d.postgres ? "BIGINT" : "INTEGER";
-  // The day a usage_records row's ts falls in, as Row::day (daily_totals' day).
-  const std::string day_of_ts =
-      "(CASE WHEN ts >= 0 THEN ts / 86400000000 ELSE (ts - 86399999999) / 86400000000 END)";
+  const std::string day_of_ts = kDayOfTs;
   if (version == 4) {
     // Schema 5: a priced record that names no provider is counted under the catalog provider
     // that priced it (provider_of). Stored ones take it from their detail's catalog_entry,
@@ -269,10 +299,8 @@ std::string migration(int version, const Dialect& d) {
            provider_of + ") WHERE " + moved +
            ";"
            "DELETE FROM daily_totals WHERE day IN (SELECT day FROM moved_days);"
-           "INSERT INTO daily_totals (day, provider, model, organization, project, currency, "
-           "records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24, "
-           "requests) SELECT " +
-           day_of_ts +
+           "INSERT INTO daily_totals (" +
+           kTotalsColumns + ") SELECT " + day_of_ts +
            ", provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), "
            "SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), "
            "SUM(requests) FROM usage_records WHERE " +
@@ -571,7 +599,7 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   }
   for (const auto& f : q.filters)
     rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kUser;
-  rollup &= !q.unpriced_only;
+  rollup &= !q.unpriced_only && q.source.empty();
   const bool zoned = !q.time_zone.is_utc() && (plan.need_hour || plan.need_day);
   rollup &= !zoned;
   SqlQuery& out = plan.query;
@@ -733,19 +761,8 @@ RepriceSql reprice_sql(const Dialect& d) {
              " AND key_hi = " + p(9) + " AND key_lo = " + p(10);
   std::string values;
   for (int i = 1; i <= 14; ++i) values += (i > 1 ? ", " : "") + p(i);
-  r.add_to_total =
-      "INSERT INTO daily_totals (day, provider, model, organization, project, currency, records, "
-      "unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24, requests) VALUES (" +
-      values +
-      ") ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET "
-      "records = daily_totals.records + EXCLUDED.records, "
-      "unpriced = daily_totals.unpriced + EXCLUDED.unpriced, "
-      "requests = daily_totals.requests + EXCLUDED.requests, "
-      "input_tokens = daily_totals.input_tokens + EXCLUDED.input_tokens, "
-      "output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens, "
-      "cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, "
-      "cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15, "
-      "cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24";
+  r.add_to_total = std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") VALUES (" +
+                   values + ")" + kAddToTotals;
   return r;
 }
 
@@ -798,6 +815,32 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
   COSTOPS_RETURN_IF_ERROR(
       db.run("DELETE FROM daily_totals WHERE records = 0", {}, [](const ResultRow&) {}));
   return updated;
+}
+
+Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids,
+                                const RunSql& run) {
+  SqlQuery sel;
+  std::string where;
+  if (!where_clause(q, d, dim_ids, false, &sel, &where)) return 0;  // a value never stored
+  int64_t n = 0;
+  COSTOPS_RETURN_IF_ERROR(run("SELECT COUNT(*) FROM usage_records" + where, sel.params,
+                              [&](const ResultRow& r) { n = r.i64(0); }));
+  if (n == 0) return 0;
+  // Out of the daily totals first (the rows are still there to sum), then the records. (SQLite
+  // reads "SELECT ... ON CONFLICT" only after a WHERE.)
+  const std::string_view some = where.empty() ? " WHERE 1 = 1" : std::string_view(where);
+  COSTOPS_RETURN_IF_ERROR(
+      run(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") SELECT " + kDayOfTs +
+              ", provider, model, organization, project, currency, -COUNT(*), -SUM(1 - priced), "
+              "-SUM(input_tokens), -SUM(output_tokens), -SUM(cost_e6), -SUM(cost_e15), "
+              "-SUM(cost_e24), -SUM(requests) FROM usage_records" +
+              std::string(some) + " GROUP BY 1, 2, 3, 4, 5, 6" + kAddToTotals,
+          sel.params, [](const ResultRow&) {}));
+  COSTOPS_RETURN_IF_ERROR(
+      run("DELETE FROM usage_records" + where, sel.params, [](const ResultRow&) {}));
+  COSTOPS_RETURN_IF_ERROR(
+      run("DELETE FROM daily_totals WHERE records = 0", {}, [](const ResultRow&) {}));
+  return static_cast<uint64_t>(n);
 }
 
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,

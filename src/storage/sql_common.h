@@ -209,6 +209,11 @@ Status upsert_custom_prices(const Dialect& d, const RunSql& run,
 /// All custom prices, by provider and model, read with a store's `run`.
 Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunSql& run);
 
+/// The body of Store::delete_records (the store wraps it in a transaction), with a store's
+/// dimension lookup and `run`.
+Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids,
+                                const RunSql& run);
+
 /// The body of Store::update_costs (the store wraps it in a transaction).
 Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
                               std::span<const PricedRecord> records);

@@ -153,6 +153,17 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
+  Result<uint64_t> delete_records(const AggregateQuery& q) override {
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
+    auto n = detail::delete_records(q, Dialect{}, dims_.lookup(), runner());
+    if (!n) {
+      (void)exec("ROLLBACK");
+      return n.status();
+    }
+    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+    return n;
+  }
+
   Status put_custom_prices(std::span<const CustomPrice> prices) override {
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
     if (Status st = upsert_custom_prices(Dialect{}, runner(), prices); !st.is_ok()) {

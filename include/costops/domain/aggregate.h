@@ -82,7 +82,8 @@ struct AggregateQuery {
   std::optional<Timestamp> from;  // inclusive
   std::optional<Timestamp> to;    // exclusive
   bool unpriced_only = false;     // only records stored without a price
-  TimeZone time_zone;             // for hour/day/week/month labels (UTC by default)
+  std::string source;  // only records read from this input (source "<input>:<line>"); "": any
+  TimeZone time_zone;  // for hour/day/week/month labels (UTC by default)
 };
 
 /// One group. `keys` follow the query's group_by (time buckets as "2026-11-02", "2026-11-02T10",

@@ -99,6 +99,10 @@ class Store {
   /// Replaces the price of stored records (found by record_key; others are ignored) and moves
   /// their contribution in the daily totals, in one transaction. Returns how many were updated.
   virtual Result<uint64_t> update_costs(std::span<const PricedRecord> records) = 0;
+  /// Deletes the stored records matching the query's period, filters, unpriced_only and source
+  /// (its group keys aside) and takes them out of the daily totals, in one transaction: as if
+  /// they had never been written. Returns how many were deleted.
+  virtual Result<uint64_t> delete_records(const AggregateQuery& query) = 0;
 
   /// Adds or replaces custom model prices.
   virtual Status put_custom_prices(std::span<const CustomPrice> prices) = 0;
