@@ -34,7 +34,8 @@ read directly). Fields:
                 logs them, e.g. LiteLLM's spend logs: prompt_tokens, completion_tokens, with
                 cache reads and writes from metadata.usage_object when it counts the same;
                 custom_llm_provider, user and team_id then name provider, user and project;
-                Bedrock's model invocation log lines and batch result lines are read whole)
+                Bedrock's model invocation log lines and batch result lines (OpenAI,
+                Anthropic, Gemini, Vertex AI) are read whole; a "response" is the body)
   tier_input_tokens  the input of one request, which chooses a long-context tier, when the
                 usage sums several (default: input_tokens, divided by usage "requests" when
                 that counts more than one)

@@ -322,6 +322,56 @@ TEST(RecordParserTest, GatewayLinesReadTheirCacheTokensFromLiteLLMsUsageObject) 
   EXPECT_EQ(own->usage.get(units::kCacheReadTokens), 0);
 }
 
+// Lines of Google's batch results: the Gemini API's batch mode ({"key", "response" | "error"})
+// and Vertex AI's batch prediction output ({"request", "response", "status", "processed_time"}).
+// A response is a Gemini body, a batch call of provider google; a failed request is not billed.
+TEST(RecordParserTest, GoogleBatchResultLines) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto gemini = p.parse(
+      R"({"key": "request-1", "response": {"candidates": [{"content": {"parts": [{"text": "hi"}],
+      "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 1000,
+      "candidatesTokenCount": 100, "thoughtsTokenCount": 20, "totalTokenCount": 1120},
+      "modelVersion": "gemini-2.5-flash", "responseId": "resp-1"}})");
+  ASSERT_TRUE(gemini.has_value()) << gemini.status_or_ok().to_string();
+  EXPECT_EQ(gemini->provider, "google");
+  EXPECT_EQ(gemini->model, "gemini-2.5-flash");
+  EXPECT_EQ(gemini->id, "resp-1");
+  EXPECT_TRUE(gemini->batch);
+  EXPECT_FALSE(gemini->has_timestamp);
+  EXPECT_EQ(gemini->usage.get(units::kInputTokens), 1000);
+  EXPECT_EQ(gemini->usage.get(units::kOutputTokens), 120);  // thoughts included
+  auto vertex = p.parse(
+      R"({"request": {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}, "status": "",
+      "processed_time": "2026-09-01T10:00:00.000+00:00", "response": {"candidates": [],
+      "usageMetadata": {"promptTokenCount": 2000, "candidatesTokenCount": 10},
+      "modelVersion": "gemini-2.5-flash"}})");
+  ASSERT_TRUE(vertex.has_value()) << vertex.status_or_ok().to_string();
+  EXPECT_EQ(vertex->provider, "google");
+  EXPECT_TRUE(vertex->batch);
+  EXPECT_EQ(format_timestamp(vertex->timestamp), "2026-09-01T10:00:00Z");
+  EXPECT_EQ(vertex->usage.get(units::kInputTokens), 2000);
+  // A gateway's line of a request and its response (not a batch's): the response is the body.
+  auto logged = p.parse(
+      R"({"provider": "openai", "request": {"model": "gpt-4o", "messages": []}, "status": 200,
+      "response": {"id": "chatcmpl-9", "object": "chat.completion", "model": "gpt-4o-2024-08-06",
+      "usage": {"prompt_tokens": 30, "completion_tokens": 5}}})");
+  ASSERT_TRUE(logged.has_value()) << logged.status_or_ok().to_string();
+  EXPECT_FALSE(logged->batch);
+  EXPECT_EQ(logged->model, "gpt-4o-2024-08-06");
+  EXPECT_EQ(logged->usage.get(units::kInputTokens), 30);
+  for (const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
+           {R"({"key": "request-2", "error": {"code": 400, "message": "Invalid argument"}})",
+            "not billed: the batch request failed: Invalid argument"},
+           {R"({"request": {"contents": []}, "status": "Bad Request: quota", "response": {},
+               "processed_time": "2026-09-01T10:00:00Z"})",
+            "not billed: the batch request failed: Bad Request: quota"}}) {
+    auto x = p.parse(json);
+    ASSERT_FALSE(x.has_value()) << json;
+    EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
+  }
+}
+
 // Lines of Amazon Bedrock's model invocation logs (CloudWatch Logs or S3 delivery): the counts
 // of input (without cache reads and writes, as Bedrock counts it), the model (an inference
 // profile's ARN: its id), the account, the caller and the request's metadata as tags.

@@ -165,14 +165,43 @@ std::string error_text(std::optional<element> err) {
 
 // A line of a batch job's results, which holds a response body: OpenAI's Batch API output
 // ({"custom_id", "response": {"status_code", "body"}}, Azure OpenAI's too) and Anthropic's Message
-// Batches results ({"custom_id", "result": {"type": "succeeded", "message"}}). Sets *body to the
-// body and marks the record a batch call (batch prices), with the body's id and time when the line
-// gives none. A request that failed, expired or was canceled is not billed: an error that says
-// so. Returns false when `doc` is not such a line.
+// Batches results ({"custom_id", "result": {"type": "succeeded", "message"}}), Google's: the
+// Gemini API's batch mode ({"key", "response" | "error"}) and Vertex AI's batch prediction
+// ({"request", "response", "status", "processed_time"}), whose responses are Gemini bodies of
+// provider google. Sets *body to the body and marks the record a batch call (batch prices), with
+// the body's id and time when the line gives none. A request that failed, expired or was
+// canceled is not billed: an error that says so. Returns false when `doc` is not such a line.
 Result<bool> batch_result(element doc, UsageRecord* r, element* body) {
   const auto custom_id = member(doc, "custom_id");
-  if (!custom_id || !custom_id->is_string()) return false;
-  if (const auto response = member(doc, "response")) {  // OpenAI
+  const auto response = member(doc, "response");
+  std::string_view id_key = "id", time_key = "created";  // in the body
+  std::optional<element> time_holder;
+  if (!custom_id || !custom_id->is_string()) {
+    const auto key = member(doc, "key");
+    const auto request = member(doc, "request");
+    const auto status = member(doc, "status");
+    const auto error = member(doc, "error");
+    // The Gemini API's {"key", "response" | "error"}, Vertex AI's {"request", "status",
+    // "processed_time", ...} (status "" when it succeeded): not a gateway's own lines of a
+    // request and its response.
+    const bool gemini = key && key->is_string() && (response || error);
+    const bool vertex = request && request->is_object() && status && status->is_string() &&
+                        member(doc, "processed_time");
+    if (!gemini && !vertex) return false;
+    std::string why;
+    if (status && status->is_string() && !status->get_string().value_unsafe().empty()) {
+      why = ": " + std::string(status->get_string().value_unsafe());  // Vertex AI's error
+    } else if (!response || !response->is_object()) {
+      why = error_text(error);
+      if (why.empty()) why = ": no response";
+    }
+    if (!why.empty()) return invalid_argument("not billed: the batch request failed" + why);
+    *body = *response;
+    if (r->provider.empty()) r->provider = "google";
+    id_key = "responseId";
+    time_key = "processed_time";
+    time_holder = doc;
+  } else if (response) {  // OpenAI
     const auto status = member(*response, "status_code");
     const auto b = member(*response, "body");
     const int64_t code = status && status->is_int64() ? status->get_int64().value_unsafe() : 0;
@@ -199,12 +228,16 @@ Result<bool> batch_result(element doc, UsageRecord* r, element* body) {
   }
   r->batch = true;
   if (r->id.empty()) {
-    if (const auto id = member(*body, "id"); id && id->is_string())
+    if (const auto id = member(*body, id_key); id && id->is_string())
       r->id = std::string(id->get_string().value_unsafe());
   }
   if (!r->has_timestamp) {
-    if (const auto created = member(*body, "created"); created && created->is_number())
-      COSTOPS_RETURN_IF_ERROR(get_timestamp(*created, "response.body.created", r));
+    const auto created = member(time_holder.value_or(*body), time_key);
+    if (created && (created->is_number() || created->is_string())) {
+      COSTOPS_RETURN_IF_ERROR(get_timestamp(
+          *created, time_holder ? std::string(time_key) : "response.body." + std::string(time_key),
+          r));
+    }
   }
   return true;
 }
@@ -429,6 +462,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       auto log = bedrock_invocation(doc, &r);
       if (!log) return log.status();
       has_log = *log;
+    }
+    // A gateway's line of a call's request and response: the response is its body.
+    if (!has_body && !has_log) {
+      if (const auto response = member(doc, "response"); response && response->is_object()) {
+        body = *response;
+        has_body = true;
+      }
     }
   }
   if (has_usage) {
