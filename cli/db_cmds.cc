@@ -318,14 +318,22 @@ Examples:
 
 // ---- query ---------------------------------------------------------------------------------
 
-// --from and --to into `q`: a day is its start in the query's zone. Errors name the value.
-Status set_period(const std::string& from, const std::string& to, AggregateQuery* q) {
+// The records a command selects, into `q`: its group keys and filters, --tz, --from and --to (a
+// day is its start in --tz) and --source. Errors name the option or value.
+Status build_selection(const std::string& group_by, const std::vector<std::string>& filters,
+                       const std::string& tz, const std::string& from, const std::string& to,
+                       const std::string& source, AggregateQuery* q) {
+  COSTOPS_RETURN_IF_ERROR(build_query(group_by, filters, q));
+  auto zone = parse_tz(tz);
+  if (!zone) return zone.status();
+  q->time_zone = *zone;
   for (auto [text, slot] : {std::pair{&from, &q->from}, {&to, &q->to}}) {
     if (text->empty()) continue;
     auto t = parse_time_in(*text, q->time_zone);
     if (!t) return t.status();
     *slot = *t;
   }
+  q->source = source;
   return Status::ok();
 }
 
@@ -401,26 +409,16 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
 
 int run_query(QueryCmd& o) {
   AggregateQuery q;
-  if (Status st = build_query(o.group_by, o.filters, &q); !st.is_ok()) {
+  if (Status st = build_selection(o.group_by, o.filters, o.tz, o.from, o.to, o.source, &q);
+      !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
-  auto tz = parse_tz(o.tz);
-  if (!tz) {
-    report(tz.status());
-    return kExitUsage;
-  }
-  q.time_zone = *tz;
   const auto order = parse_row_order(o.sort);
   if (!order) {
     report(order.status());
     return kExitUsage;
   }
-  if (Status st = set_period(o.from, o.to, &q); !st.is_ok()) {
-    report(st);
-    return kExitUsage;
-  }
-  q.source = o.source;
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -722,21 +720,10 @@ struct DeleteCmd {
 
 int run_delete(DeleteCmd& o) {
   AggregateQuery q;
-  if (Status st = build_query("", o.filters, &q); !st.is_ok()) {
+  if (Status st = build_selection("", o.filters, o.tz, o.from, o.to, o.source, &q); !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
-  auto tz = parse_tz(o.tz);
-  if (!tz) {
-    report(tz.status());
-    return kExitUsage;
-  }
-  q.time_zone = *tz;
-  if (Status st = set_period(o.from, o.to, &q); !st.is_ok()) {
-    report(st);
-    return kExitUsage;
-  }
-  q.source = o.source;
   q.unpriced_only = o.unpriced;
   if (!o.all && q.filters.empty() && !q.from && !q.to && q.source.empty() && !q.unpriced_only) {
     report(invalid_argument(

@@ -136,6 +136,18 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   return stats ? *stats : ingest::IngestStats{};
 }
 
+// The built-in catalog with acme/acme-1 added at $0.5/M input tokens (what reprice would use).
+pricing::Catalog catalog_with_acme() {
+  auto cat = pricing::Catalog::builtin_copy();
+  EXPECT_TRUE(cat.has_value());
+  auto custom = pricing::Catalog::parse(
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})",
+      "custom");
+  EXPECT_TRUE(custom.has_value());
+  cat->overlay(std::move(*custom));
+  return std::move(*cat);
+}
+
 // An ingest's counts in one line, for one assertion on them.
 std::string counts(const ingest::IngestStats& s) {
   return "read " + std::to_string(s.read) + ", stored " + std::to_string(s.stored) +
@@ -1047,14 +1059,8 @@ TEST_P(StoreTest, RepricingMovesUnpricedRecordsIntoTheTotals) {
   ASSERT_EQ(todo.size(), 1u);
   EXPECT_NE(todo[0].unpriced_reason.find("unknown provider \"acme\""), std::string::npos);
   // The catalog learns acme-1 at $0.5/M.
-  auto cat = pricing::Catalog::builtin_copy();
-  ASSERT_TRUE(cat.has_value());
-  auto custom = pricing::Catalog::parse(
-      R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})",
-      "custom");
-  ASSERT_TRUE(custom.has_value());
-  cat->overlay(std::move(*custom));
-  auto cost = engine::CostCalculator::price_record(*cat, todo[0].usage, todo[0].usage.timestamp);
+  const pricing::Catalog cat = catalog_with_acme();
+  auto cost = engine::CostCalculator::price_record(cat, todo[0].usage, todo[0].usage.timestamp);
   ASSERT_TRUE(cost.has_value());
   todo[0].cost = *cost;
   auto n = store->update_costs(todo);
@@ -1129,14 +1135,8 @@ TEST_P(StoreTest, RecordsWithoutAProviderCountUnderTheProviderThatPricedThem) {
   std::vector<PricedRecord> todo = scan_all(*store, q);
   ASSERT_EQ(todo.size(), 1u);
   EXPECT_EQ(todo[0].usage.provider, "");
-  auto cat = pricing::Catalog::builtin_copy();
-  ASSERT_TRUE(cat.has_value());
-  auto custom = pricing::Catalog::parse(
-      R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})",
-      "custom");
-  ASSERT_TRUE(custom.has_value());
-  cat->overlay(std::move(*custom));
-  auto cost = engine::CostCalculator::price_record(*cat, todo[0].usage, todo[0].usage.timestamp);
+  const pricing::Catalog cat = catalog_with_acme();
+  auto cost = engine::CostCalculator::price_record(cat, todo[0].usage, todo[0].usage.timestamp);
   ASSERT_TRUE(cost.has_value()) << cost.status_or_ok().to_string();
   todo[0].cost = *cost;
   auto n = store->update_costs(todo);
