@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -204,29 +205,46 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
   return out;
 }
 
-TagValues latest_tags(storage::Store& store) {
-  // The last day with spend, or the one before when its records have none, up to 7 days: a
-  // sample, since every record's tags would take a scan of them all.
+namespace {
+
+// Calls `fn` with each record of the last day with spend, then of the days before it while
+// `enough` says no, up to 7 days: a sample of the latest records (every record would take a scan
+// of them all). A hint only: store errors are the command's to report.
+void scan_latest(storage::Store& store, const std::function<bool()>& enough,
+                 const std::function<void(const PricedRecord&)>& fn) {
   AggregateQuery days;
   days.group_by = {*GroupKey::parse("day")};
   auto by_day = store.aggregate(days);
-  if (!by_day) return {};  // a hint only: the command reports store errors
-  TagValues tags;
-  for (size_t back = 1; back <= 7 && back <= by_day->size() && tags.empty(); ++back) {
+  if (!by_day) return;
+  for (size_t back = 1; back <= 7 && back <= by_day->size() && !enough(); ++back) {
     auto day = parse_timestamp((*by_day)[by_day->size() - back].keys.front());
     if (!day) break;
     AggregateQuery one;
     one.from = *day;
     one.to = *day + std::chrono::days(1);
     (void)store.scan(one, [&](const PricedRecord& r) {
-      for (const auto& [k, v] : r.usage.tags) {
-        std::vector<std::string>& values = tags[k];
-        const auto at = std::lower_bound(values.begin(), values.end(), v);
-        if (at == values.end() || *at != v) values.insert(at, v);
-      }
+      fn(r);
       return Status::ok();
     });
   }
+}
+
+// Inserts `v` into the sorted `values` unless it is there.
+void insert_sorted(std::vector<std::string>& values, const std::string& v) {
+  const auto at = std::lower_bound(values.begin(), values.end(), v);
+  if (at == values.end() || *at != v) values.insert(at, v);
+}
+
+}  // namespace
+
+TagValues latest_tags(storage::Store& store) {
+  // The last day with spend, or the one before when its records have none.
+  TagValues tags;
+  scan_latest(
+      store, [&] { return !tags.empty(); },
+      [&](const PricedRecord& r) {
+        for (const auto& [k, v] : r.usage.tags) insert_sorted(tags[k], v);
+      });
   return tags;
 }
 
@@ -255,6 +273,30 @@ void note_why_empty(storage::Store& store, const AggregateQuery& query, std::str
   if (const std::string hint = filter_hint(store, query.filters); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
     return;
+  }
+  if (!query.source.empty()) {
+    AggregateQuery read_from;
+    read_from.source = query.source;
+    auto rows = store.aggregate(read_from);
+    if (rows && rows->empty()) {
+      // The inputs the latest records were read from, named as ingest was given them.
+      std::vector<std::string> sources;
+      scan_latest(
+          store, [&] { return !sources.empty(); },
+          [&](const PricedRecord& r) {
+            insert_sorted(sources, r.usage.source.substr(0, r.usage.source.rfind(':')));
+          });
+      std::string names;
+      for (size_t i = 0; i < sources.size() && i < 5; ++i)
+        names += (i == 0 ? "" : ", ") + sources[i];
+      if (sources.size() > 5) names += ", ...";
+      std::fprintf(stderr,
+                   "note: no stored record was read from \"%s\" (--source names an input as "
+                   "ingest was given it%s%s)\n",
+                   query.source.c_str(),
+                   names.empty() ? "" : "; the latest records' inputs: ", names.c_str());
+      return;
+    }
   }
   if ((!query.from && !query.to) || !query.filters.empty()) return;
   AggregateQuery all;

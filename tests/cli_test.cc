@@ -492,10 +492,16 @@ TEST(CliTest, DeleteSaysWhatItWouldDeleteThenDeletesIt) {
   EXPECT_EQ(out["cost"]["USD"], "2.5");
   r = run("summary --db " + db + " --period all --format json");
   EXPECT_NE(r.out.find(R"("USD": "30.852364815")"), std::string::npos) << r.out;
-  // Nothing left to delete: said, with the stored records' days.
+  // Nothing left to delete: said, with the inputs the latest records were read from.
   r = run("delete --db " + db + " --source " + extra);
   EXPECT_EQ(r.rc, 0);
   EXPECT_NE(r.out.find("would delete 0 records"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: no stored record was read from \"" + extra +
+                       "\" (--source names an input as ingest was given it; the latest records' "
+                       "inputs: " +
+                       testing::source_path("data/samples/usage.jsonl") + ")"),
+            std::string::npos)
+      << r.err;
   r = run("ingest --db " + db + " " + extra);
   EXPECT_NE(r.out.find("stored 1"), std::string::npos) << r.out;
   // A selection is needed: no option deletes nothing (--all deletes everything).
