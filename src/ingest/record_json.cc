@@ -376,6 +376,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   element usage, body, other_time, request_id, metadata;
   bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
   bool has_metadata = false;
+  bool whole_line = false;  // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
   // A gateway log line's provider, user and team (LiteLLM's spend logs), read with its counts.
   element gateway[3];
@@ -442,6 +443,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       const int i = k == "custom_llm_provider" ? 0 : k == "user" ? 1 : 2;
       gateway[i] = f.value;
       has_gateway[i] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
+    } else if (k == "custom_id" || k == "key" || k == "request" || k == "response" ||
+               k == "schemaType") {
+      whole_line = true;  // a batch result, a Bedrock log or a request/response line, perhaps
     }
     if (!st.is_ok()) return st;
   }
@@ -454,7 +458,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
   }
   bool has_log = false;  // a provider's log line, read in full
-  if (!has_usage && !has_body) {
+  if (!has_usage && !has_body && whole_line) {
     auto batch = batch_result(doc, &r, &body);
     if (!batch) return batch.status();
     has_body = *batch;
