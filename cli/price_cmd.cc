@@ -67,22 +67,29 @@ struct ModelTotals {
 
 void print_summary(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows,
                    Currency cur, const ingest::PriceStreamStats& stats) {
-  std::printf("%-14s %-34s %9s %14s %12s %16s\n", "provider", "model", "records", "input_tokens",
-              "output_tokens", "cost");
-  ModelTotals all;
+  // The provider and model columns as wide as their longest value.
+  int pw = static_cast<int>(std::string_view("provider").size());
+  int mw = static_cast<int>(std::string_view("model").size());
   for (const auto& [key, t] : rows) {
-    std::printf("%-14s %-34s %9llu %14lld %12lld %16s\n", key.first.c_str(), key.second.c_str(),
+    pw = std::max(pw, static_cast<int>(key.first.size()));
+    mw = std::max(mw, static_cast<int>(key.second.size()));
+  }
+  auto line = [&](const std::string& provider, const std::string& model, const ModelTotals& t) {
+    std::printf("%-*s %-*s %9llu %14lld %13lld %16s\n", pw, provider.c_str(), mw, model.c_str(),
                 static_cast<unsigned long long>(t.records), static_cast<long long>(t.input_tokens),
                 static_cast<long long>(t.output_tokens), t.total.to_string_fixed(6).c_str());
+  };
+  std::printf("%-*s %-*s %9s %14s %13s %16s\n", pw, "provider", mw, "model", "records",
+              "input_tokens", "output_tokens", "cost");
+  ModelTotals all;
+  for (const auto& [key, t] : rows) {
+    line(key.first, key.second, t);
     all.records += t.records;
     all.input_tokens += t.input_tokens;
     all.output_tokens += t.output_tokens;
     all.total += t.total;
   }
-  std::printf("%-14s %-34s %9llu %14lld %12lld %16s\n", "total", std::string(cur.code()).c_str(),
-              static_cast<unsigned long long>(all.records),
-              static_cast<long long>(all.input_tokens), static_cast<long long>(all.output_tokens),
-              all.total.to_string_fixed(6).c_str());
+  line("total", std::string(cur.code()), all);
   std::printf(
       "%llu lines, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
       static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
