@@ -604,14 +604,25 @@ int run_summary(SummaryCmd& o) {
       if (auto pct = change_pct(cur)) std::printf(" (%+.1f%% %s)", *pct, cur.c_str());
     std::printf("\n");
   }
+  // The name columns as wide as the longest name shown (at least as before: 12 and 30), so that
+  // the counts line up.
+  constexpr size_t kTop = 5;
+  int pw = 12, mw = 30, jw = 0;
+  for (size_t i = 0; i < models->size() && i < kTop; ++i) {
+    pw = std::max(pw, static_cast<int>((*models)[i].keys[0].size()));
+    mw = std::max(mw, static_cast<int>((*models)[i].keys[1].size()));
+  }
+  for (size_t i = 0; i < projects->size() && i < kTop; ++i)
+    jw = std::max(jw, static_cast<int>((*projects)[i].keys[0].size()));
+  jw = std::max(jw, pw + 1 + mw);
   std::printf("\ntop models:\n");
-  for (size_t i = 0; i < models->size() && i < 5; ++i)
-    std::printf("  %-12s %-30s %8llu  %s\n", (*models)[i].keys[0].c_str(),
+  for (size_t i = 0; i < models->size() && i < kTop; ++i)
+    std::printf("  %-*s %-*s %8llu  %s\n", pw, (*models)[i].keys[0].c_str(), mw,
                 (*models)[i].keys[1].c_str(), static_cast<unsigned long long>((*models)[i].records),
                 money_text((*models)[i].cost).c_str());
   std::printf("top projects:\n");
-  for (size_t i = 0; i < projects->size() && i < 5; ++i)
-    std::printf("  %-43s %8llu  %s\n",
+  for (size_t i = 0; i < projects->size() && i < kTop; ++i)
+    std::printf("  %-*s %8llu  %s\n", jw,
                 (*projects)[i].keys[0].empty() ? "-" : (*projects)[i].keys[0].c_str(),
                 static_cast<unsigned long long>((*projects)[i].records),
                 money_text((*projects)[i].cost).c_str());
