@@ -1130,7 +1130,9 @@ int run_budget_list(const BudgetCmd& o) {
     return kExitOk;
   }
   // The scope last: it is the one column of any length.
-  std::printf("%-20s %18s  %-24s %-14s %s\n", "name", "amount", "period", "thresholds", "scope");
+  int nw = 20;  // the name column as wide as the longest name
+  for (const auto& b : *list) nw = std::max(nw, static_cast<int>(b.name.size()));
+  std::printf("%-*s %18s  %-24s %-14s %s\n", nw, "name", "amount", "period", "thresholds", "scope");
   for (const auto& b : *list) {
     std::string thresholds;
     for (double t : b.thresholds) {
@@ -1140,7 +1142,7 @@ int run_budget_list(const BudgetCmd& o) {
     }
     const std::string amount = b.amount.to_string() + " " + b.currency;
     const std::string scope = b.scope.empty() ? "all" : filters_text(b.scope);
-    std::printf("%-20s %18s  %-24s %-14s %s\n", b.name.c_str(), amount.c_str(), b.period.c_str(),
+    std::printf("%-*s %18s  %-24s %-14s %s\n", nw, b.name.c_str(), amount.c_str(), b.period.c_str(),
                 (thresholds + "%").c_str(), scope.c_str());
   }
   return kExitOk;
