@@ -33,6 +33,19 @@ constexpr const char* kAddToTotals =
     "cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15, "
     "cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24";
 
+// The daily totals of the usage_records rows `where` selects (" WHERE ..."), in kTotalsColumns'
+// order, each counter with `sign` ("" to add them, "-" to take them out).
+std::string totals_of(std::string_view sign, std::string_view where) {
+  std::string s = "SELECT ";
+  s += kDayOfTs;
+  s += ", provider, model, organization, project, currency";
+  for (const char* sum : {"COUNT(*)", "SUM(1 - priced)", "SUM(input_tokens)", "SUM(output_tokens)",
+                          "SUM(cost_e6)", "SUM(cost_e15)", "SUM(cost_e24)", "SUM(requests)"})
+    s.append(", ").append(sign).append(sum);
+  s.append(" FROM usage_records").append(where).append(" GROUP BY 1, 2, 3, 4, 5, 6");
+  return s;
+}
+
 // Tags as one JSON object, into `out` (cleared first; its capacity is reused).
 void tags_json(const UsageRecord& r, std::string& out) {
   out.assign(1, '{');
@@ -300,12 +313,9 @@ std::string migration(int version, const Dialect& d) {
            ";"
            "DELETE FROM daily_totals WHERE day IN (SELECT day FROM moved_days);"
            "INSERT INTO daily_totals (" +
-           kTotalsColumns + ") SELECT " + day_of_ts +
-           ", provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), "
-           "SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), "
-           "SUM(requests) FROM usage_records WHERE " +
-           day_of_ts +
-           " IN (SELECT day FROM moved_days) GROUP BY 1, 2, 3, 4, 5, 6;"
+           kTotalsColumns + ") " +
+           totals_of("", " WHERE " + day_of_ts + " IN (SELECT day FROM moved_days)") +
+           ";"
            "DROP TABLE moved_days;";
   }
   if (version == 3) {
@@ -829,13 +839,9 @@ Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const
   // Out of the daily totals first (the rows are still there to sum), then the records. (SQLite
   // reads "SELECT ... ON CONFLICT" only after a WHERE.)
   const std::string_view some = where.empty() ? " WHERE 1 = 1" : std::string_view(where);
-  COSTOPS_RETURN_IF_ERROR(
-      run(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") SELECT " + kDayOfTs +
-              ", provider, model, organization, project, currency, -COUNT(*), -SUM(1 - priced), "
-              "-SUM(input_tokens), -SUM(output_tokens), -SUM(cost_e6), -SUM(cost_e15), "
-              "-SUM(cost_e24), -SUM(requests) FROM usage_records" +
-              std::string(some) + " GROUP BY 1, 2, 3, 4, 5, 6" + kAddToTotals,
-          sel.params, [](const ResultRow&) {}));
+  COSTOPS_RETURN_IF_ERROR(run(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") " +
+                                  totals_of("-", some) + kAddToTotals,
+                              sel.params, [](const ResultRow&) {}));
   COSTOPS_RETURN_IF_ERROR(
       run("DELETE FROM usage_records" + where, sel.params, [](const ResultRow&) {}));
   COSTOPS_RETURN_IF_ERROR(
