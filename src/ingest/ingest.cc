@@ -661,13 +661,11 @@ class Pipeline {
     }
     header_ = std::move(cells);
     for (auto& c : header_) c = column_name(c);
-    // LiteLLM's spend log columns, read as its JSON lines' fields are: custom_llm_provider, user
-    // and team_id name the provider, user and project when no column of the header does.
-    for (auto [alias, key] : {std::pair{"custom_llm_provider", "provider"},
-                              {"user", "user_id"},
-                              {"team_id", "project_id"}}) {
+    // LiteLLM's spend log columns (kGatewayFields), read as its JSON lines' fields are: they
+    // name the provider, user and project when no column of the header does.
+    for (const auto& [alias, key] : kGatewayFields) {
       if (std::find(header_.begin(), header_.end(), key) != header_.end() ||
-          (key == std::string_view("provider") &&
+          (key == "provider" &&
            std::find(header_.begin(), header_.end(), "provider_id") != header_.end()))
         continue;
       if (auto c = std::find(header_.begin(), header_.end(), alias); c != header_.end()) *c = key;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <optional>
 
 #include "engine/normalize_dom.h"
@@ -378,9 +379,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   bool has_metadata = false;
   bool whole_line = false;  // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
-  // A gateway log line's provider, user and team (LiteLLM's spend logs), read with its counts.
-  element gateway[3];
-  bool has_gateway[3] = {false, false, false};
+  // A gateway log line's provider, user and team (kGatewayFields), read with its counts.
+  constexpr size_t kGateways = std::size(kGatewayFields);
+  element gateway[kGateways];
+  bool has_gateway[kGateways] = {};
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
     Status st;
@@ -439,8 +441,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       has_request_id = f.value.is_string() || f.value.is_number();
     } else if (k == "data") {
       has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
-    } else if (k == "custom_llm_provider" || k == "user" || k == "team_id") {
-      const int i = k == "custom_llm_provider" ? 0 : k == "user" ? 1 : 2;
+    } else if (const auto* g = std::find_if(std::begin(kGatewayFields), std::end(kGatewayFields),
+                                            [&](const GatewayField& gf) { return gf.name == k; });
+               g != std::end(kGatewayFields)) {
+      const size_t i = static_cast<size_t>(g - kGatewayFields);
       gateway[i] = f.value;
       has_gateway[i] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
     } else if (k == "custom_id" || k == "key" || k == "request" || k == "response" ||
@@ -512,11 +516,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     }
     // LiteLLM's provider (custom_llm_provider), user and team (the project), when the record
     // names none. Only for such lines: a record read before keeps its fields, and its key.
-    std::string* slots[] = {&r.provider, &r.user_id, &r.project_id};
-    const char* names[] = {"custom_llm_provider", "user", "team_id"};
-    for (int i = 0; i < 3; ++i) {
+    std::string* slots[] = {&r.provider, &r.user_id, &r.project_id};  // kGatewayFields' keys
+    static_assert(std::size(slots) == kGateways);
+    for (size_t i = 0; i < kGateways; ++i) {
       if (!slots[i]->empty() || !has_gateway[i]) continue;
-      COSTOPS_RETURN_IF_ERROR(get_scalar_text(gateway[i], names[i], slots[i]));
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(gateway[i], kGatewayFields[i].name, slots[i]));
     }
   }
   if (r.model.empty()) return invalid_argument("field \"model\": missing");

@@ -50,4 +50,15 @@ bool is_timestamp_alias(std::string_view key);
 /// value is never meant. CSV ingest takes one there as a stray quote.
 bool one_line_record_key(std::string_view key);
 
+/// A gateway's name for a record's field, as LiteLLM's spend logs name them.
+struct GatewayField {
+  std::string_view name;  // the gateway's
+  std::string_view key;   // the record's
+};
+/// custom_llm_provider is the provider, user the user_id, team_id the project_id. The parser
+/// reads them in a line that gives its counts among its fields, and CSV ingest as columns, each
+/// when the record names no value of its own for the field.
+inline constexpr GatewayField kGatewayFields[] = {
+    {"custom_llm_provider", "provider"}, {"user", "user_id"}, {"team_id", "project_id"}};
+
 }  // namespace costops::ingest
