@@ -60,6 +60,11 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::str
 // as never closed (so one stray quote costs a bounded re-read, not the rest of the input).
 constexpr size_t kMaxCsvRecord = 8 << 20;
 
+// The members of a JSON document that hold its list of records: "records", or CloudWatch Logs'
+// events, whose "message" texts are the lines logged (`aws logs filter-log-events` and
+// get-log-events output "events", a subscription's payload "logEvents").
+constexpr std::string_view kDocumentLists[] = {"records", "events", "logEvents"};
+
 // Whether a CSV cell holds one JSON object (a `usage`, `body` or `metadata` column).
 bool json_object_text(std::string_view v) {
   const size_t i = v.find_first_not_of(" \t\r\n");
@@ -903,9 +908,10 @@ InputFormat detect(std::string_view source, std::string_view head) {
     const std::string_view first =
         head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
     // (So is one of CloudWatch Logs' pages of events, on one line or many.)
-    if (source.ends_with(".json") && (first.find("\"records\"") != std::string_view::npos ||
-                                      first.find("\"events\"") != std::string_view::npos ||
-                                      first.find("\"logEvents\"") != std::string_view::npos))
+    if (source.ends_with(".json") &&
+        std::any_of(std::begin(kDocumentLists), std::end(kDocumentLists), [&](auto list) {
+          return first.find("\"" + std::string(list) + "\"") != std::string_view::npos;
+        }))
       return InputFormat::kJson;
     // A first line that is not a whole object is a document spread over lines (pretty-printed);
     // one that does not parse at all is read line by line after all (see kJson).
@@ -1010,15 +1016,14 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     // same.
     const auto doc = nlohmann::json::parse(whole, nullptr, false);
     const nlohmann::json* list = &doc;
-    // The list's member: "records", or CloudWatch Logs' events, whose "message" texts are the
-    // lines logged (`aws logs filter-log-events` and get-log-events output "events", a
-    // subscription's payload "logEvents"): Bedrock's invocation logs, or any JSON Lines.
+    // The list's member (kDocumentLists); log events' messages are records' lines (Bedrock's
+    // invocation logs, or any JSON Lines).
     std::string list_place;
     bool log_events = false;
     if (doc.is_object()) {
-      for (const char* key : {"records", "events", "logEvents"}) {
+      for (const std::string_view key : kDocumentLists) {
         const auto it = doc.find(key);
-        const bool events = key != std::string_view("records");
+        const bool events = key != "records";
         // (An empty page of events reads no record; a record, which has a model, is not one.)
         if (it == doc.end() || (events && (!it->is_array() || doc.contains("model") ||
                                            (!it->empty() && (!it->front().is_object() ||
