@@ -337,6 +337,14 @@ Status build_selection(const std::string& group_by, const std::vector<std::strin
   return Status::ok();
 }
 
+// --from and --to, as build_selection reads them.
+void add_period_options(CLI::App& cmd, std::string* from, std::string* to) {
+  cmd.add_option("--from", *from,
+                 "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
+                 "day's start in --tz)");
+  cmd.add_option("--to", *to, "End (exclusive), as --from");
+}
+
 constexpr const char* kSourceHelp =
     "Only the records read from this input, named as ingest was given it (its rejects' FILE)";
 
@@ -451,10 +459,7 @@ Examples:
   cost-ops query --group-by model --sort cost --limit 10 --from 2026-09-01
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
   cost-ops query --group-by day --tz America/Los_Angeles)");
-  cmd->add_option("--from", o->from,
-                  "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
-                  "day's start in --tz)");
-  cmd->add_option("--to", o->to, "End (exclusive), as --from");
+  add_period_options(*cmd, &o->from, &o->to);
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz,
@@ -796,10 +801,7 @@ Examples:
   cost-ops delete --from 2026-09-01 --to 2026-10-01 --filter provider=acme --yes
   cost-ops delete --unpriced --filter 'model=test-*' --yes)");
   cmd->add_option("--source", o->source, kSourceHelp);
-  cmd->add_option("--from", o->from,
-                  "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
-                  "day's start in --tz)");
-  cmd->add_option("--to", o->to, "End (exclusive), as --from");
+  add_period_options(*cmd, &o->from, &o->to);
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz, "Time zone of --from and --to days (default UTC)");
   cmd->add_flag("--unpriced", o->unpriced, "Only records stored without a price");
