@@ -163,6 +163,26 @@ TEST(NormalizerTest, ResponseBodiesYieldModelAndUsage) {
   EXPECT_NE(flavor.status().message().find("give api_flavor"), std::string::npos);
 }
 
+// A line the parser rejects, and what its error says (a part of the message, or all of it).
+struct Rejected {
+  const char* json;
+  const char* want;
+};
+
+// Each of `lines` is rejected with an error whose message contains its `want` (is it, `whole`).
+void expect_rejected(ingest::RecordParser& p, const std::vector<Rejected>& lines,
+                     bool whole = false) {
+  for (const auto& [json, want] : lines) {
+    auto x = p.parse(json);
+    ASSERT_FALSE(x.has_value()) << json;
+    if (whole) {
+      EXPECT_EQ(x.status().message(), want);
+    } else {
+      EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
+    }
+  }
+}
+
 TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);
@@ -184,31 +204,25 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
       R"({"provider": "anthropic", "model": "m", "tier_input_tokens": 200001, "usage": {}})");
   ASSERT_TRUE(tiered.has_value());
   EXPECT_EQ(tiered->tier_input_tokens, 200001);
-  struct Bad {
-    const char* json;
-    const char* want;
-  } bad[] = {
-      {R"({"provider": "openai", "model": "gpt-4o"})", "field \"usage\": missing"},
-      {R"({"provider": 3, "model": "gpt-4o", "usage": {}})",
-       "field \"provider\": expected a string, got a number"},
-      {R"({"provider": "openai", "usage": {"input_tokens": 1}})", "field \"model\": missing"},
-      {R"({"provider": "openai", "model": "m", "timestamp": "soon", "usage": {}})",
-       "field \"timestamp\""},
-      {R"({"provider": "openai", "model": "m", "tags": ["novalue"], "usage": {}})",
-       "expected \"key=value\""},
-      {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},
-      {R"({"provider": "openai", "model": "m", "tier_input_tokens": -1, "usage": {}})",
-       "field \"tier_input_tokens\": expected a non-negative integer, got -1"},
-      {R"({"object": "page", "data": [], "has_more": false})",
-       "a provider's usage report page? cost-ops ingest reads those"},
-      {R"({"provider": "openai", "model": "m", "usage": {"input_tokens": 1, "tier_input_tokens": 5}})",
-       "field \"usage.tier_input_tokens\": not usage but a field of the record"},
-  };
-  for (const auto& b : bad) {
-    auto x = p.parse(b.json);
-    ASSERT_FALSE(x.has_value()) << b.json;
-    EXPECT_NE(x.status().message().find(b.want), std::string::npos) << x.status().message();
-  }
+  expect_rejected(
+      p,
+      {
+          {R"({"provider": "openai", "model": "gpt-4o"})", "field \"usage\": missing"},
+          {R"({"provider": 3, "model": "gpt-4o", "usage": {}})",
+           "field \"provider\": expected a string, got a number"},
+          {R"({"provider": "openai", "usage": {"input_tokens": 1}})", "field \"model\": missing"},
+          {R"({"provider": "openai", "model": "m", "timestamp": "soon", "usage": {}})",
+           "field \"timestamp\""},
+          {R"({"provider": "openai", "model": "m", "tags": ["novalue"], "usage": {}})",
+           "expected \"key=value\""},
+          {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},
+          {R"({"provider": "openai", "model": "m", "tier_input_tokens": -1, "usage": {}})",
+           "field \"tier_input_tokens\": expected a non-negative integer, got -1"},
+          {R"({"object": "page", "data": [], "has_more": false})",
+           "a provider's usage report page? cost-ops ingest reads those"},
+          {R"({"provider": "openai", "model": "m", "usage": {"input_tokens": 1, "tier_input_tokens": 5}})",
+           "field \"usage.tier_input_tokens\": not usage but a field of the record"},
+      });
 }
 
 // A gateway's log line with its counts beside its other fields, as LiteLLM's spend logs have
@@ -246,18 +260,14 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   auto with_usage = p.parse(R"({"model": "gpt-4o", "user": "u2", "usage": {"input_tokens": 5}})");
   ASSERT_TRUE(with_usage.has_value());
   EXPECT_EQ(with_usage->user_id, "");
-  for (const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
-           {R"({"model": "gpt-4o", "input_tokns": 5, "output_tokens": 1})",
-            "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},
-           {R"({"model": "gpt-4o", "prompt_tokens": 5, "input_tokens": 5})",
-            "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
-           {R"({"model": "gpt-4o", "prompt_tokens": "5"})",
-            "field \"prompt_tokens\": expected a non-negative integer, got \"5\""},
-           {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"}}) {
-    auto x = p.parse(json);
-    ASSERT_FALSE(x.has_value()) << json;
-    EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
-  }
+  expect_rejected(
+      p, {{R"({"model": "gpt-4o", "input_tokns": 5, "output_tokens": 1})",
+           "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},
+          {R"({"model": "gpt-4o", "prompt_tokens": 5, "input_tokens": 5})",
+           "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
+          {R"({"model": "gpt-4o", "prompt_tokens": "5"})",
+           "field \"prompt_tokens\": expected a non-negative integer, got \"5\""},
+          {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"}});
 }
 
 // LiteLLM's spend log rows keep the call's whole usage, in OpenAI's shape, in
@@ -360,16 +370,12 @@ TEST(RecordParserTest, GoogleBatchResultLines) {
   EXPECT_FALSE(logged->batch);
   EXPECT_EQ(logged->model, "gpt-4o-2024-08-06");
   EXPECT_EQ(logged->usage.get(units::kInputTokens), 30);
-  for (const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
-           {R"({"key": "request-2", "error": {"code": 400, "message": "Invalid argument"}})",
-            "not billed: the batch request failed: Invalid argument"},
-           {R"({"request": {"contents": []}, "status": "Bad Request: quota", "response": {},
+  expect_rejected(
+      p, {{R"({"key": "request-2", "error": {"code": 400, "message": "Invalid argument"}})",
+           "not billed: the batch request failed: Invalid argument"},
+          {R"({"request": {"contents": []}, "status": "Bad Request: quota", "response": {},
                "processed_time": "2026-09-01T10:00:00Z"})",
-            "not billed: the batch request failed: Bad Request: quota"}}) {
-    auto x = p.parse(json);
-    ASSERT_FALSE(x.has_value()) << json;
-    EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
-  }
+           "not billed: the batch request failed: Bad Request: quota"}});
 }
 
 // Lines of Amazon Bedrock's model invocation logs (CloudWatch Logs or S3 delivery): the counts
@@ -412,23 +418,19 @@ TEST(RecordParserTest, BedrockModelInvocationLogLines) {
   ASSERT_TRUE(arn.has_value()) << arn.status_or_ok().to_string();
   EXPECT_EQ(arn->model, "us.anthropic.claude-sonnet-4-5-20250929-v1:0");
   EXPECT_EQ(arn->usage.get(units::kInputTokens), 10);
-  for (
-      const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
-          {R"({"schemaType": "ModelInvocationLog", "requestId": "r3", "modelId": "anthropic.claude-v2",
+  expect_rejected(
+      p,
+      {{R"({"schemaType": "ModelInvocationLog", "requestId": "r3", "modelId": "anthropic.claude-v2",
                "errorCode": "ValidationException", "input": {}, "output": {}})",
-           "not billed: the invocation failed (ValidationException)"},
-          {R"({"schemaType": "ModelInvocationLog", "requestId": "r4", "modelId": "amazon.titan-image-generator-v1",
+        "not billed: the invocation failed (ValidationException)"},
+       {R"({"schemaType": "ModelInvocationLog", "requestId": "r4", "modelId": "amazon.titan-image-generator-v1",
                "input": {"inputContentType": "application/json"}, "output": {}})",
-           "field \"input.inputTokenCount\": missing"},
-          {R"({"schemaType": "ModelInvocationLog", "requestId": "r5", "modelId": "anthropic.claude-v2",
+        "field \"input.inputTokenCount\": missing"},
+       {R"({"schemaType": "ModelInvocationLog", "requestId": "r5", "modelId": "anthropic.claude-v2",
                "input": {"inputTokenCount": -3}, "output": {"outputTokenCount": 1}})",
-           "field \"input.inputTokenCount\": expected a non-negative integer"},
-          {R"({"schemaType": "ModelInvocationLog", "requestId": "r6", "input": {"inputTokenCount": 3}})",
-           "field \"modelId\": missing"}}) {
-    auto x = p.parse(json);
-    ASSERT_FALSE(x.has_value()) << json;
-    EXPECT_NE(x.status().message().find(want), std::string::npos) << x.status().message();
-  }
+        "field \"input.inputTokenCount\": expected a non-negative integer"},
+       {R"({"schemaType": "ModelInvocationLog", "requestId": "r6", "input": {"inputTokenCount": 3}})",
+        "field \"modelId\": missing"}});
 }
 
 // Lines of batch jobs' result files: OpenAI's Batch API output and Anthropic's Message Batches
@@ -458,22 +460,19 @@ TEST(RecordParserTest, BatchResultLinesAreBatchCallsAndFailedOnesAreNotBilled) {
   EXPECT_TRUE(anthropic->batch);
   EXPECT_FALSE(anthropic->has_timestamp);  // the message has none: dated at the ingest time
   EXPECT_EQ(anthropic->usage.get(units::kInputTokens), 1011);  // cache reads included
-  for (const auto& [json, want] : std::vector<std::pair<const char*, const char*>>{
-           {R"({"id": "batch_req_2", "custom_id": "a", "response": null,
+  expect_rejected(p,
+                  {{R"({"id": "batch_req_2", "custom_id": "a", "response": null,
                "error": {"code": "batch_expired", "message": "Not run in time."}})",
-            "not billed: the batch request failed: Not run in time."},
-           {R"({"id": "batch_req_3", "custom_id": "b", "response": {"status_code": 400,
+                    "not billed: the batch request failed: Not run in time."},
+                   {R"({"id": "batch_req_3", "custom_id": "b", "response": {"status_code": 400,
                "body": {"error": {"message": "Invalid model", "type": "invalid_request_error"}}}})",
-            "not billed: the batch request failed (status 400): Invalid model"},
-           {R"({"custom_id": "c", "result": {"type": "errored", "error": {"type": "error",
+                    "not billed: the batch request failed (status 400): Invalid model"},
+                   {R"({"custom_id": "c", "result": {"type": "errored", "error": {"type": "error",
                "error": {"type": "invalid_request_error", "message": "max_tokens: Field required"}}}})",
-            "not billed: the batch request errored: max_tokens: Field required"},
-           {R"({"custom_id": "d", "result": {"type": "expired"}})",
-            "not billed: the batch request expired"}}) {
-    auto x = p.parse(json);
-    ASSERT_FALSE(x.has_value()) << json;
-    EXPECT_EQ(x.status().message(), want);
-  }
+                    "not billed: the batch request errored: max_tokens: Field required"},
+                   {R"({"custom_id": "d", "result": {"type": "expired"}})",
+                    "not billed: the batch request expired"}},
+                  /*whole=*/true);
 }
 
 // A provider's response body as a record (a gateway that logs bodies): its native usage is read
