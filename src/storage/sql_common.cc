@@ -806,8 +806,8 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
                 SqlParam(*provider), SqlParam(row.ts), SqlParam(row.key_hi), SqlParam(row.key_lo)},
                [](const ResultRow&) {}));
     // Move the record's contribution between daily_totals rows: out of the old, into the new.
-    const int64_t ts = old[0];
-    const int64_t day = ts >= 0 ? ts / kUsPerDay : (ts - kUsPerDay + 1) / kUsPerDay;
+    // The old row is this record's (found by its ts and key): its day is make_row's.
+    const int64_t day = row.day;
     auto add = [&](int64_t prov, int64_t cur, int64_t sign, int64_t priced, int64_t e6, int64_t e15,
                    int64_t e24) {
       return db.run(sql.add_to_total,
