@@ -418,7 +418,7 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
   ASSERT_EQ(rejects.size(), 2u);
   EXPECT_EQ(rejects[0].line, 4u);
-  EXPECT_NE(rejects[0].reason.find("usage.prompt_tokens"), std::string::npos);
+  EXPECT_NE(rejects[0].reason.find("field \"prompt_tokens\""), std::string::npos);  // the column
   EXPECT_NE(rejects[1].reason.find("expected 10 columns"), std::string::npos);
   AggregateQuery q;
   q.group_by = {*GroupKey::parse("project"), *GroupKey::parse("tag:team")};
@@ -470,7 +470,8 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
 }
 
 // A LiteLLM spend log export as CSV: custom_llm_provider, user and team_id name the provider,
-// user and project, as its JSON lines' fields do, unless the header has columns for them.
+// user and project, as its JSON lines' fields do, unless the header has columns for them; its
+// metadata's usage_object is read as there.
 TEST_P(StoreTest, CsvOfLiteLLMSpendLogsNamesProviderUserAndTeam) {
   COSTOPS_OPEN_STORE(store, "csv_litellm");
   const std::string csv =
@@ -498,6 +499,21 @@ TEST_P(StoreTest, CsvOfLiteLLMSpendLogsNamesProviderUserAndTeam) {
   AggregateQuery one;
   one.filters = {*Filter::parse("user=u1"), *Filter::parse("provider=openai")};
   EXPECT_EQ(scan_all(*store, one).size(), 1u);
+  // Its metadata column's usage_object gives the cache reads and writes the counts leave out:
+  // 100 * $3/M + 400 * $3.75/M + 1000 * $0.3/M + 200 * $15/M.
+  const std::string cached =
+      "Request ID,Model,Custom LLM Provider,Prompt Tokens,Completion Tokens,Start Time,Metadata\n"
+      "c1,claude-sonnet-4-5,anthropic,1500,200,2026-09-03T10:00:00Z,\"{\"\"usage_object\"\": "
+      "{\"\"prompt_tokens\"\": 1500, \"\"completion_tokens\"\": 200, "
+      "\"\"cache_creation_input_tokens\"\": 400, \"\"cache_read_input_tokens\"\": 1000}}\"\n";
+  EXPECT_EQ(counts(ingest_text(*store, cached, "cached.csv")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  AggregateQuery day;
+  day.from = *parse_timestamp("2026-09-03T00:00:00Z");
+  auto c = store->aggregate(day);
+  ASSERT_TRUE(c.has_value());
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ(c->front().cost.at("USD").to_string(), "0.0051");
 }
 
 // CloudWatch Logs' events (`aws logs filter-log-events` output, a subscription's "logEvents"):
@@ -771,7 +787,7 @@ TEST_P(StoreTest, CsvStrayQuotesDoNotSwallowTheLinesBetween) {
        "read 7, stored 4, duplicates 0, rejected 3",
        {"2: a quoted field runs to line 4 in column \"input_tokens\", which holds no line breaks: "
         "taken as a quote that does not close",
-        "4: field \"usage.input_tokens\": expected a non-negative integer, got \"1000\\\"\"",
+        "4: field \"input_tokens\": expected a non-negative integer, got \"1000\\\"\"",
         "5: a quoted field runs to line 7 in column \"tag:team\", which holds no line breaks: "
         "taken as a quote that does not close"}},
   };

@@ -718,8 +718,7 @@ class Pipeline {
                         " columns (as the header), got " + std::to_string(cells.size()),
                     text);
     }
-    std::string j = "{";
-    std::string usage = "{", tags = "{";
+    std::string j = "{", tags = "{";
     auto field = [](std::string& out, std::string_view k) {
       if (out.size() > 1) out += ',';
       append_json_string(out, k);
@@ -765,22 +764,18 @@ class Pipeline {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
       } else if (usage_column(k) || k == "tier_input_tokens") {
-        std::string& out = k == "tier_input_tokens" ? j : usage;
-        field(out, k);
-        const bool numeric = v.find_first_not_of("0123456789") == std::string::npos;
-        if (numeric) {
-          out += v;
+        // Beside the other fields, as a gateway's JSON line counts (LiteLLM's spend logs, whose
+        // metadata.usage_object is then read as it is there).
+        field(j, k);
+        if (v.find_first_not_of("0123456789") == std::string::npos) {
+          j += v;
         } else {
-          append_json_string(out, v);  // reported as a bad count by the parser
+          append_json_string(j, v);  // reported as a bad count by the parser
         }
       } else {
         field(j, k);
         append_json_string(j, v);
       }
-    }
-    if (usage.size() > 1) {
-      field(j, "usage");
-      j += usage + "}";
     }
     if (tags.size() > 1) {
       field(j, "tags");
