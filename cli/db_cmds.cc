@@ -147,6 +147,9 @@ int run_ingest(IngestCmd& o) {
     // A rejects file that cannot be written loses nothing: the record goes to stderr instead.
     if (!(*rejects << line)) std::fputs(line.c_str(), stderr);
   };
+  opt.stored_ids = [&](std::span<const Timestamp> times, std::string_view prefix) {
+    return store->ids_at(times, prefix);
+  };
   // Batches are encoded on this thread (prepare) and written on the sink's.
   storage::PipelinedWriter writer(*store);
   opt.prepare = [&](std::span<const PricedRecord> batch) { writer.encode(batch); };
@@ -277,7 +280,8 @@ reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
 request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
-context_window)), or CSV with a header row whose columns map by name in any case, spaces or hyphens
+context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
+another width, rejects its rows, which would count its usage twice), or CSV with a header row whose columns map by name in any case, spaces or hyphens
 for underscores, or camel case (id, timestamp, provider, model, organization_id, project_id,
 user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage key such as input_tokens or
 prompt_tokens, tag:KEY columns or a "tags" column of key=value;key=value, usage, body or metadata as

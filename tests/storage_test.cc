@@ -120,6 +120,9 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   opt.catalog = &pricing::Catalog::builtin();
   opt.default_time = *parse_timestamp(default_time);
   opt.batch_size = batch_size;
+  opt.stored_ids = [&](std::span<const Timestamp> times, std::string_view prefix) {
+    return store.ids_at(times, prefix);
+  };
   std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
   auto stats = ingest::ingest_stream(
       f, source, opt,
@@ -891,6 +894,107 @@ TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {
   auto rows = store->aggregate({});
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0025");
+}
+
+// A usage report's bucket is stored once: fetched again grouped otherwise, or in buckets of
+// another width that overlap it, its rows are rejected (with the input to delete first), since
+// their ids differ and storing both would count the usage twice.
+TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
+  COSTOPS_OPEN_STORE(store, "report_buckets");
+  // An OpenAI page of one bucket [start, start + width) whose rows are (model, project_id).
+  auto page = [](int64_t start, int64_t width,
+                 std::vector<std::pair<std::string, std::string>> rows) {
+    std::string results;
+    for (const auto& [model, project] : rows) {
+      results += std::string(results.empty() ? "" : ",") +
+                 R"({"object": "organization.usage.completions.result", "input_tokens": 1000, )"
+                 R"("output_tokens": 10, "num_model_requests": 1, "model": ")" +
+                 model + "\", \"project_id\": " +
+                 (project.empty() ? std::string("null") : "\"" + project + "\"") + "}";
+    }
+    return R"({"object": "page", "data": [{"object": "bucket", "start_time": )" +
+           std::to_string(start) + ", \"end_time\": " + std::to_string(start + width) +
+           ", \"results\": [" + results + "]}]}\n";
+  };
+  constexpr int64_t kDay = 86400, kHour = 3600, kNov1 = 1793491200;  // 2026-11-01
+  const std::string ft = "ft:gpt-4o-mini-2024-07-18:acme::abc123";   // a model with colons
+  EXPECT_EQ(counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
+                               "by_project.json")),
+            "read 2, stored 2, duplicates 0, rejected 0");
+  std::vector<ingest::Reject> rejects;
+  auto reasons = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : rejects) out.push_back(r.reason);
+    rejects.clear();
+    return out;
+  };
+  // The same day grouped by model alone: the same usage in other rows.
+  EXPECT_EQ(counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}),
+                               "by_model.json", &rejects)),
+            "read 2, stored 0, duplicates 0, rejected 2");
+  const std::string regrouped =
+      "data[0].results[0]: its bucket (2026-11-01T00:00:00Z to 2026-11-02T00:00:00Z) is already "
+      "stored from by_project.json grouped by model, project_id; rows grouped by model would "
+      "count its usage twice (fetch it as before, or first take out what is stored: cost-ops "
+      "delete --source by_project.json)";
+  EXPECT_EQ(reasons().at(0), regrouped);
+  // An hour of that day, and (fetched again as before) the day itself: the hour is refused, the
+  // day's rows are duplicates.
+  EXPECT_EQ(counts(ingest_text(*store,
+                               page(kNov1 + 5 * kHour, kHour, {{"gpt-4o", "p1"}}) +
+                                   page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
+                               "hourly.jsonl", &rejects)),
+            "read 3, stored 0, duplicates 2, rejected 1");
+  EXPECT_EQ(reasons(), (std::vector<std::string>{
+                           "data[0].results[0]: its bucket (2026-11-01T05:00:00Z to "
+                           "2026-11-01T06:00:00Z) overlaps the bucket 2026-11-01T00:00:00Z to "
+                           "2026-11-02T00:00:00Z already stored from by_project.json; buckets of "
+                           "two widths would count its usage twice (fetch it as before, or first "
+                           "take out what is stored: cost-ops delete --source by_project.json)"}));
+  // Hours stored first refuse their day; within one input, the second of two overlapping buckets
+  // is refused.
+  const int64_t nov2 = kNov1 + kDay, nov3 = nov2 + kDay;
+  EXPECT_EQ(counts(ingest_text(*store, page(nov2 + 7 * kHour, kHour, {{"gpt-4o", "p1"}}),
+                               "nov2_hour.json")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  EXPECT_EQ(counts(ingest_text(*store,
+                               page(nov2, kDay, {{"gpt-4o", "p1"}}) +
+                                   page(nov3, kDay, {{"gpt-4o", "p1"}}) +
+                                   page(nov3 + kHour, kHour, {{"gpt-4o", "p1"}}),
+                               "days.jsonl", &rejects)),
+            "read 3, stored 1, duplicates 0, rejected 2");
+  const auto why = reasons();
+  ASSERT_EQ(why.size(), 2u);
+  EXPECT_NE(why[0].find("already stored from nov2_hour.json"), std::string::npos) << why[0];
+  EXPECT_NE(why[1].find("overlaps the bucket 2026-11-03T00:00:00Z to 2026-11-04T00:00:00Z read "
+                        "earlier in this input; buckets of two widths"),
+            std::string::npos)
+      << why[1];
+  // Once the earlier fetch is deleted, the other grouping is stored.
+  AggregateQuery earlier;
+  earlier.source = "by_project.json";
+  ASSERT_EQ(*store->delete_records(earlier), 2u);
+  EXPECT_EQ(
+      counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}), "by_model.json")),
+      "read 2, stored 2, duplicates 0, rejected 0");
+  // Anthropic's buckets (RFC 3339 bounds in the ids): its report grouped by model and workspace,
+  // then by model alone.
+  const std::string anthropic =
+      testing::read_file(testing::source_path("tests/testdata/usage_report_anthropic.jsonl"));
+  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
+            "read 5, stored 3, duplicates 0, rejected 2");
+  EXPECT_EQ(
+      counts(ingest_text(
+          *store,
+          R"({"data": [{"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-02T00:00:00Z",
+          "results": [{"uncached_input_tokens": 5, "output_tokens": 1, "model": "claude-sonnet-4-5-20250929"}]}]})"
+          "\n",
+          "anthropic_by_model.json", &rejects)),
+      "read 1, stored 0, duplicates 0, rejected 1");
+  EXPECT_NE(reasons().at(0).find("is already stored from anthropic.jsonl grouped by model, "
+                                 "workspace_id, api_key_id, service_tier, context_window; rows "
+                                 "grouped by model would count"),
+            std::string::npos);
 }
 
 // Providers' usage reports: each result row is one record of summed usage. A row's long-context

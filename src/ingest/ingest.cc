@@ -416,6 +416,14 @@ class BatchQueue {
     return error();
   }
 
+  // Waits for the batches in flight (not the one being filled): the sink's store is then idle.
+  // Returns the first sink error.
+  Status drain() {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return in_flight_ == 0; });
+    return error_;
+  }
+
   // The first sink error (cheap when there is none: checked per record).
   Status error() const {
     if (!failed_.load(std::memory_order_acquire)) return Status::ok();
@@ -495,7 +503,8 @@ class Pipeline {
         on_reject_(on_reject),
         normalizer_(*opt.catalog),
         parser_(normalizer_),
-        batches_(opt, sink) {}
+        batches_(opt, sink),
+        buckets_([this](auto times, auto prefix) { return stored_ids(times, prefix); }) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).
@@ -552,6 +561,13 @@ class Pipeline {
           [&](const std::string& at, const std::string& reason, const std::string& part) {
             ++stats_.read;
             reject(line_of(at), at.empty() ? reason : at + ": " + reason, part);
+          },
+          [&](const detail::ReportBucket& bucket) -> std::string {
+            auto why = buckets_.check(bucket);
+            if (!why)
+              return "its bucket could not be compared with those stored: " +
+                     why.status().message();
+            return std::move(*why);
           });
     }
     if (doc.is_discarded() || !doc.is_object()) {
@@ -827,6 +843,15 @@ class Pipeline {
 
   PricedRecord& next_slot() { return batches_.next_slot(); }
 
+  // opt_.stored_ids (none without it), once the sink, whose store it asks, has written the
+  // batches in flight.
+  Result<std::vector<StoredId>> stored_ids(std::span<const Timestamp> times,
+                                           std::string_view prefix) {
+    if (!opt_.stored_ids) return std::vector<StoredId>();
+    COSTOPS_RETURN_IF_ERROR(batches_.drain());
+    return opt_.stored_ids(times, prefix);
+  }
+
   // Prices the record in its place and takes it into the batch (or rejects it).
   void finish(PricedRecord& pr, uint64_t line, std::string_view text) {
     UsageRecord& r = pr.usage;
@@ -875,6 +900,7 @@ class Pipeline {
   bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record
   std::string copy_;
   BatchQueue batches_;
+  detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
 };
 
 InputFormat detect(std::string_view source, std::string_view head) {

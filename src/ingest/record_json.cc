@@ -1,6 +1,7 @@
 #include "costops/ingest/record_json.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -325,29 +326,30 @@ Result<bool> bedrock_invocation(element doc, UsageRecord* r) {
     if (const auto pairs = member(doc, "requestMetadata"); pairs && pairs->is_object())
       COSTOPS_RETURN_IF_ERROR(get_tags(*pairs, r, "requestMetadata"));
   }
-  struct Count {
-    const char* part;
-    const char* key;
-    UnitId unit;
-  };
-  static constexpr Count kCounts[] = {
-      {"input", "inputTokenCount", units::kInputTokens},
-      {"input", "cacheReadInputTokenCount", units::kCacheReadTokens},
-      {"input", "cacheWriteInputTokenCount", units::kCacheWriteTokens},
-      {"output", "outputTokenCount", units::kOutputTokens}};
+  // input.{inputTokenCount, cacheReadInputTokenCount, cacheWriteInputTokenCount} and
+  // output.outputTokenCount, in kUnits' order.
+  static constexpr std::pair<const char*, std::array<const char*, 3>> kParts[] = {
+      {"input", {"inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"}},
+      {"output", {"outputTokenCount", nullptr, nullptr}}};
+  static constexpr UnitId kUnits[] = {units::kInputTokens, units::kCacheReadTokens,
+                                      units::kCacheWriteTokens, units::kOutputTokens};
   int64_t counts[4] = {};
   bool given[4] = {};
-  for (size_t i = 0; i < 4; ++i) {
-    const std::string field = std::string(kCounts[i].part) + "." + kCounts[i].key;
-    const auto part = member(doc, kCounts[i].part);
-    if (part && !part->is_null() && !part->is_object())
-      return type_error(kCounts[i].part, "an object", *part);
-    const auto v = part ? member(*part, kCounts[i].key) : std::nullopt;
-    if (!v || v->is_null()) continue;
-    auto count = engine::detail::token_count(*v, field);
-    if (!count) return count.status();
-    counts[i] = *count;
-    given[i] = true;
+  size_t i = 0;
+  for (const auto& [name, keys] : kParts) {
+    const auto part = member(doc, name);
+    if (part && !part->is_null() && !part->is_object()) return type_error(name, "an object", *part);
+    for (const char* key : keys) {
+      if (key == nullptr) break;
+      const auto v = part ? member(*part, key) : std::nullopt;
+      if (v && !v->is_null()) {
+        auto count = engine::detail::token_count(*v, std::string(name) + "." + key);
+        if (!count) return count.status();
+        counts[i] = *count;
+        given[i] = true;
+      }
+      ++i;
+    }
   }
   if (!given[0] && !given[3]) {
     // A failed invocation (throttled, invalid) logs its error and no counts: not billed.
@@ -358,12 +360,12 @@ Result<bool> bedrock_invocation(element doc, UsageRecord* r) {
         "field \"input.inputTokenCount\": missing (an image or video invocation? cost-ops prices "
         "token counts)");
   }
-  for (size_t i = 1; i < 4; ++i) {
-    if (given[i]) r->usage.set(kCounts[i].unit, counts[i]);
+  for (size_t u = 1; u < 4; ++u) {
+    if (given[u]) r->usage.set(kUnits[u], counts[u]);
   }
   int64_t input = 0;  // Bedrock's input count leaves out the cache reads and writes
-  for (size_t i = 0; i < 3; ++i) {
-    if (__builtin_add_overflow(input, counts[i], &input))
+  for (size_t u = 0; u < 3; ++u) {
+    if (__builtin_add_overflow(input, counts[u], &input))
       return invalid_argument("field \"input.inputTokenCount\": the input counts overflow");
   }
   r->usage.set(units::kInputTokens, input);

@@ -1,5 +1,8 @@
 #include "ingest/usage_report.h"
 
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 
@@ -76,14 +79,26 @@ std::optional<int64_t> window_start(const std::string& w) {
   return n;
 }
 
+// The fields of a row whose values tell it from the others of its bucket, in its id's order: the
+// dimensions a report can be grouped by.
+constexpr const char* kOpenAIFields[] = {"model",      "project_id", "user_id",
+                                         "api_key_id", "batch",      "service_tier"};
+constexpr const char* kAnthropicFields[] = {"model",          "workspace_id",       "api_key_id",
+                                            "account_id",     "service_account_id", "service_tier",
+                                            "context_window", "inference_geo",      "speed"};
+constexpr std::string_view kAnthropicKind = "anthropic-usage:messages";
+
+// A bucket's start or end as its rows' ids give it: a string as is, else its JSON.
+std::string bound_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
 // The grouping values of a row that tell it from the others of its bucket, for its id.
 std::string id_of(std::string_view kind, const json& bucket_start, const json& bucket_end,
-                  const json& row, std::initializer_list<const char*> keys) {
+                  const json& row, std::span<const char* const> keys) {
   std::string id(kind);
   id += ':';
-  id += bucket_start.is_string() ? bucket_start.get<std::string>() : bucket_start.dump();
+  id += bound_text(bucket_start);
   id += '/';
-  id += bucket_end.is_string() ? bucket_end.get<std::string>() : bucket_end.dump();
+  id += bound_text(bucket_end);
   for (const char* k : keys) {
     id += ':';
     id += text_of(row, k);
@@ -144,8 +159,7 @@ std::string openai_row(const json& row, const json& bucket,
               {"timestamp", member(bucket, "start_time")},
               {"usage", usage}};
   rec["id"] = id_of("openai-usage:" + std::string(kind.substr(0, kind.find('.'))),
-                    member(bucket, "start_time"), member(bucket, "end_time"), row,
-                    {"model", "project_id", "user_id", "api_key_id", "batch", "service_tier"});
+                    member(bucket, "start_time"), member(bucket, "end_time"), row, kOpenAIFields);
   if (const std::string p = text_of(row, "project_id"); !p.empty()) rec["project_id"] = p;
   if (const std::string u = text_of(row, "user_id"); !u.empty()) rec["user_id"] = u;
   if (const std::string k = text_of(row, "api_key_id"); !k.empty()) rec["tags"]["api_key"] = k;
@@ -190,10 +204,8 @@ std::string anthropic_row(const json& row, const json& bucket,
               {"model", row["model"]},
               {"timestamp", member(bucket, "starting_at")},
               {"usage", usage}};
-  rec["id"] = id_of("anthropic-usage:messages", member(bucket, "starting_at"),
-                    member(bucket, "ending_at"), row,
-                    {"model", "workspace_id", "api_key_id", "account_id", "service_account_id",
-                     "service_tier", "context_window", "inference_geo", "speed"});
+  rec["id"] = id_of(kAnthropicKind, member(bucket, "starting_at"), member(bucket, "ending_at"), row,
+                    kAnthropicFields);
   // A window says where every request of the row was; without one, the base rates (see header).
   int64_t tier = 0;
   if (const std::string w = string_member(row, "context_window"); !w.empty()) {
@@ -223,6 +235,122 @@ std::string anthropic_row(const json& row, const json& bucket,
   return rec.dump();
 }
 
+// The id fields of a report's rows (kOpenAIFields or kAnthropicFields).
+std::span<const char* const> fields_of(std::string_view kind) {
+  if (kind == kAnthropicKind) return kAnthropicFields;
+  return kOpenAIFields;
+}
+
+// The bucket the rows of `results` make of `bucket` (its report: the first row's), or nullopt
+// when no row names a report read, or the bucket has no times (its rows are reported).
+std::optional<ReportBucket> bucket_of(const json& bucket, const json& results) {
+  ReportBucket b;
+  for (const json& row : results) {
+    const std::string object = string_member(row, "object");
+    if (object.starts_with("organization.usage.") && object.ends_with(".result")) {
+      const std::string_view k = std::string_view(object).substr(sizeof "organization.usage." - 1);
+      b.kind = "openai-usage:" + std::string(k.substr(0, k.find('.')));
+    } else if (row.is_object() &&
+               (row.contains("uncached_input_tokens") || bucket.contains("starting_at"))) {
+      b.kind = kAnthropicKind;
+    }
+    if (!b.kind.empty()) break;
+  }
+  if (b.kind.empty()) return std::nullopt;
+  const bool anthropic = b.kind == kAnthropicKind;
+  const json& start = member(bucket, anthropic ? "starting_at" : "start_time");
+  const json& end = member(bucket, anthropic ? "ending_at" : "end_time");
+  auto time_of = [&](const json& v) -> std::optional<Timestamp> {
+    if (!anthropic) {
+      if (!v.is_number_integer()) return std::nullopt;
+      return Timestamp{std::chrono::seconds{v.get<int64_t>()}};
+    }
+    if (!v.is_string()) return std::nullopt;
+    auto t = parse_timestamp(v.get<std::string>());
+    return t ? std::optional<Timestamp>(*t) : std::nullopt;
+  };
+  const auto s = time_of(start), e = time_of(end);
+  if (!s || !e || !(*s < *e)) return std::nullopt;
+  b.start = *s;
+  b.end = *e;
+  b.start_text = bound_text(start);
+  b.end_text = bound_text(end);
+  const auto fields = fields_of(b.kind);
+  for (const json& row : results) {
+    for (size_t i = 0; i < fields.size(); ++i)
+      if (!text_of(row, fields[i]).empty()) b.grouping |= 1u << i;
+  }
+  return b;
+}
+
+// A bucket's dimensions as group_by names them ("model, project_id"; "nothing").
+std::string grouping_text(std::string_view kind, uint32_t grouping) {
+  const auto fields = fields_of(kind);
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if ((grouping & (1u << i)) == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += fields[i];
+  }
+  return out.empty() ? "nothing" : out;
+}
+
+// A stored record's bucket, from its id (kind:start/end:values, see id_of), at `ts`; nullopt when
+// the id is not of that form. Values are split from the right: only a model may hold a ':' (an
+// OpenAI fine-tune's), and OpenAI's bounds never do (epoch seconds); Anthropic's model names
+// never do, and its bounds (RFC 3339) do.
+std::optional<ReportBucket> stored_bucket(std::string_view kind, const StoredId& s) {
+  if (!s.id.starts_with(kind) || s.id.size() <= kind.size() || s.id[kind.size()] != ':')
+    return std::nullopt;
+  std::string_view rest = std::string_view(s.id).substr(kind.size() + 1);
+  const auto fields = fields_of(kind);
+  ReportBucket b;
+  b.kind = kind;
+  b.start = s.ts;
+  for (size_t i = fields.size() - 1; i >= 1; --i) {
+    const size_t colon = rest.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    if (colon + 1 < rest.size()) b.grouping |= 1u << i;
+    rest = rest.substr(0, colon);
+  }
+  const size_t colon = kind == kAnthropicKind ? rest.rfind(':') : rest.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  if (colon + 1 < rest.size()) b.grouping |= 1u;  // the model
+  const std::string_view bounds = rest.substr(0, colon);
+  const size_t slash = bounds.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  b.start_text = bounds.substr(0, slash);
+  b.end_text = bounds.substr(slash + 1);
+  if (kind == kAnthropicKind) {
+    auto e = parse_timestamp(b.end_text);
+    if (!e) return std::nullopt;
+    b.end = *e;
+  } else {
+    int64_t e = 0;
+    const auto [p, ec] =
+        std::from_chars(b.end_text.data(), b.end_text.data() + b.end_text.size(), e);
+    if (ec != std::errc() || p != b.end_text.data() + b.end_text.size()) return std::nullopt;
+    b.end = Timestamp{std::chrono::seconds{e}};
+  }
+  return b;
+}
+
+// Why `b` cannot be taken beside `other` (of the same report, read or stored `where`), or "".
+std::string conflict(const ReportBucket& b, const ReportBucket& other, const std::string& where,
+                     const std::string& undo) {
+  if (!(other.start < b.end && b.start < other.end)) return {};
+  const std::string span = format_timestamp(b.start) + " to " + format_timestamp(b.end);
+  if (other.start_text == b.start_text && other.end_text == b.end_text) {
+    if (other.grouping == b.grouping) return {};
+    return "its bucket (" + span + ") is " + where + " grouped by " +
+           grouping_text(b.kind, other.grouping) + "; rows grouped by " +
+           grouping_text(b.kind, b.grouping) + " would count its usage twice (" + undo + ")";
+  }
+  return "its bucket (" + span + ") overlaps the bucket " + format_timestamp(other.start) + " to " +
+         format_timestamp(other.end) + " " + where +
+         "; buckets of two widths would count its usage twice (" + undo + ")";
+}
+
 // A path into a document: `at` then `part` ("data[0]", then "data[0].results[1]").
 std::string place(const std::string& at, const std::string& part) {
   return at.empty() ? part : at + "." + part;
@@ -230,7 +358,7 @@ std::string place(const std::string& at, const std::string& part) {
 
 // The rows of one page, at `at` ("" for a page that is the document, "[i]" in a list of them).
 void page_rows(const json& page, const std::string& at, const ReportRowFn& record,
-               const ReportBadFn& report) {
+               const ReportBadFn& report, const ReportCheckFn& check) {
   const auto bad = [&](const std::string& reason) { report(at, reason, page.dump()); };
   if (!page.is_object()) {
     bad("expected a usage report page (an object), got " + std::string(page.type_name()));
@@ -256,10 +384,18 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
              bucket.dump());
       continue;
     }
+    std::string refused;
+    if (check) {
+      if (const auto b = bucket_of(bucket, results)) refused = check(*b);
+    }
     for (size_t i = 0; i < results.size(); ++i) {
       const std::string where = bucket_at + ".results[" + std::to_string(i) + "]";
       const json& row = results[i];
       const std::string row_text = row.dump();
+      if (!refused.empty()) {
+        report(where, refused, row_text);
+        continue;
+      }
       const std::function<void(const std::string&)> bad_row = [&](const std::string& reason) {
         report(where, reason, row_text);
       };
@@ -294,10 +430,59 @@ bool looks_like_usage_report(std::string_view head) {
          (has("\"results\"") && (has("\"uncached_input_tokens\"") || has("\"starting_at\"")));
 }
 
-void for_each_report_row(const json& doc, const ReportRowFn& record, const ReportBadFn& bad) {
-  if (!doc.is_array()) return page_rows(doc, "", record, bad);
+void for_each_report_row(const json& doc, const ReportRowFn& record, const ReportBadFn& bad,
+                         const ReportCheckFn& check) {
+  if (!doc.is_array()) return page_rows(doc, "", record, bad, check);
   for (size_t i = 0; i < doc.size(); ++i)
-    page_rows(doc[i], "[" + std::to_string(i) + "]", record, bad);
+    page_rows(doc[i], "[" + std::to_string(i) + "]", record, bad, check);
+}
+
+Result<std::string> BucketLedger::check(const ReportBucket& b) {
+  const std::string again = "fetch the report once";
+  // Those that may overlap it: begun before its end, and no longer ago than the widest.
+  for (auto it = seen_.lower_bound(b.start - widest_), end = seen_.lower_bound(b.end); it != end;
+       ++it) {
+    const ReportBucket& seen = it->second;
+    if (seen.kind != b.kind) continue;
+    if (std::string why = conflict(b, seen, "read earlier in this input", again); !why.empty())
+      return why;
+  }
+  // The starts of the hour and day the bucket begins in, and of each hour within it (a month
+  // at most: the reports' buckets are a minute, an hour or a day).
+  using std::chrono::hours;
+  std::vector<Timestamp> times = {std::chrono::floor<std::chrono::days>(b.start),
+                                  std::chrono::floor<hours>(b.start), b.start};
+  for (Timestamp t = std::chrono::ceil<hours>(b.start); t < b.end && times.size() < 24 * 31 + 3;
+       t += hours(1))
+    times.push_back(t);
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  auto ids = stored_(times, b.kind + ":");
+  if (!ids) return ids.status();
+  // The stored buckets, each with the grouping of all its rows.
+  std::vector<std::pair<ReportBucket, std::string>> stored;  // and the input it came from
+  for (const StoredId& id : *ids) {
+    auto sb = stored_bucket(b.kind, id);
+    if (!sb) continue;
+    auto same = std::find_if(stored.begin(), stored.end(), [&](const auto& e) {
+      return e.first.start == sb->start && e.first.end_text == sb->end_text;
+    });
+    if (same == stored.end()) {
+      stored.emplace_back(std::move(*sb), id.source);
+    } else {
+      same->first.grouping |= sb->grouping;
+    }
+  }
+  for (const auto& [sb, source] : stored) {
+    const std::string undo =
+        "fetch it as before, or first take out what is stored: cost-ops delete --source " +
+        (source.empty() ? std::string("FILE") : source);
+    const std::string where = "already stored" + (source.empty() ? "" : " from " + source);
+    if (std::string why = conflict(b, sb, where, undo); !why.empty()) return why;
+  }
+  widest_ = std::max(widest_, b.end - b.start);
+  seen_.emplace(b.start, b);
+  return std::string();
 }
 
 }  // namespace costops::ingest::detail

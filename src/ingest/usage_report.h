@@ -13,10 +13,18 @@
 //     base rates (tier_input_tokens 0).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "costops/domain/records.h"
+#include "costops/domain/status.h"
+#include "costops/domain/time.h"
 
 namespace costops::ingest::detail {
 
@@ -44,11 +52,49 @@ bool looks_like_usage_report(std::string_view head);
 /// for each row that cannot be a record (no model, an unknown kind of result, a count that is no
 /// count) and for each part of a page that is not the shape the API gives it: its place ("" for
 /// the document), why, and that part as given.
+/// A time bucket of a report as its rows' ids name it: the report (`kind`, the ids' first part:
+/// "openai-usage:completions", "anthropic-usage:messages"), its start and end as the page gives
+/// them and as times, and the dimensions its rows are grouped by (as a mask of the kind's id
+/// fields: those with a value in any row).
+struct ReportBucket {
+  std::string kind;
+  std::string start_text, end_text;
+  Timestamp start{}, end{};
+  uint32_t grouping = 0;
+};
+
+/// The records stored at exactly some times whose id starts with a prefix (Store::ids_at).
+using StoredIdsFn =
+    std::function<Result<std::vector<StoredId>>(std::span<const Timestamp>, std::string_view)>;
+
+/// Keeps a report's usage from being counted twice. Every fetch of a report splits a bucket's
+/// usage among its rows, by the fetch's group_by; two fetches of one bucket grouped differently,
+/// or of overlapping buckets of two widths (1h and 1d), have rows with different ids, and storing
+/// both would count the usage twice. A bucket is taken when no bucket of the same report read
+/// earlier in the input or stored overlaps it but the same bucket grouped the same way (a fetch
+/// again, whose rows are duplicates). Stored buckets are found by the records at the bucket's
+/// start, at each hour within it, and at the starts of the hour and day it begins in (a bucket
+/// of minutes is compared with stored minutes by its start alone).
+class BucketLedger {
+ public:
+  explicit BucketLedger(StoredIdsFn stored) : stored_(std::move(stored)) {}
+  /// "" when the rows of `b` may be stored, else why not. Errors are the store's.
+  Result<std::string> check(const ReportBucket& b);
+
+ private:
+  StoredIdsFn stored_;
+  std::multimap<Timestamp, ReportBucket> seen_;  // taken in this input, by start
+  Timestamp::duration widest_{};                 // of those
+};
+
 using ReportRowFn = std::function<void(const std::string& text, const std::string& where,
                                        const std::string& row, bool base_rates)>;
 using ReportBadFn = std::function<void(const std::string& where, const std::string& reason,
                                        const std::string& part)>;
+/// `check`, when given, is asked about each bucket before its rows (BucketLedger::check's
+/// reason, "" to take them): the rows of a bucket it refuses are reported bad with its reason.
+using ReportCheckFn = std::function<std::string(const ReportBucket& bucket)>;
 void for_each_report_row(const nlohmann::json& doc, const ReportRowFn& record,
-                         const ReportBadFn& bad);
+                         const ReportBadFn& bad, const ReportCheckFn& check = {});
 
 }  // namespace costops::ingest::detail

@@ -188,6 +188,11 @@ class PostgresStore final : public Store {
     return exec("COMMIT");
   }
 
+  Result<std::vector<StoredId>> ids_at(std::span<const Timestamp> times,
+                                       std::string_view id_prefix) override {
+    return detail::ids_at(Dialect{true}, runner(), times, id_prefix);
+  }
+
   Result<std::vector<CustomPrice>> custom_prices() override {
     return list_custom_prices(Dialect{true}, runner());
   }

@@ -758,6 +758,44 @@ Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunS
   return out;
 }
 
+Result<std::vector<StoredId>> ids_at(const Dialect& d, const RunSql& run,
+                                     std::span<const Timestamp> times, std::string_view id_prefix) {
+  // detail begins with the id (detail_json): its first bytes are compared, not its JSON parsed.
+  std::string head = "{\"id\":";
+  append_json_string(head, id_prefix);
+  head.pop_back();  // the closing quote: a prefix
+  std::vector<StoredId> out;
+  constexpr size_t kPerStatement = 500;  // well under either database's parameter limit
+  for (size_t at = 0; at < times.size(); at += kPerStatement) {
+    const size_t n = std::min(kPerStatement, times.size() - at);
+    std::vector<SqlParam> params;
+    params.reserve(n + 1);
+    params.emplace_back(head);
+    std::string sql = "SELECT ts, detail FROM usage_records WHERE substr(detail, 1, " +
+                      std::to_string(head.size()) + ") = " + d.param(1) + " AND ts IN (";
+    for (size_t i = 0; i < n; ++i) {
+      sql += (i ? ", " : "") + d.param(static_cast<int>(i) + 2);
+      params.emplace_back(static_cast<int64_t>(times[at + i].time_since_epoch().count()));
+    }
+    sql += ")";
+    Status bad;
+    COSTOPS_RETURN_IF_ERROR(run(sql, params, [&](const ResultRow& r) {
+      const auto detail = nlohmann::json::parse(r.text(1), nullptr, false);
+      if (!detail.is_object() || !detail.contains("id") || !detail["id"].is_string()) {
+        if (bad.is_ok()) bad = io_error("a stored record's detail is not its JSON: " + r.text(1));
+        return;
+      }
+      std::string source = detail.value("source", "");
+      if (const size_t colon = source.rfind(':'); colon != std::string::npos)
+        source.erase(colon);  // "<input>:<line>"
+      out.push_back({Timestamp{std::chrono::microseconds{r.i64(0)}},
+                     detail["id"].get<std::string>(), std::move(source)});
+    }));
+    COSTOPS_RETURN_IF_ERROR(bad);
+  }
+  return out;
+}
+
 RepriceSql reprice_sql(const Dialect& d) {
   auto p = [&](int n) { return d.param(n); };
   RepriceSql r;

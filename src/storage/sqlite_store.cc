@@ -180,6 +180,11 @@ class SqliteStore final : public Store {
     return exec("COMMIT");
   }
 
+  Result<std::vector<StoredId>> ids_at(std::span<const Timestamp> times,
+                                       std::string_view id_prefix) override {
+    return detail::ids_at(Dialect{}, runner(), times, id_prefix);
+  }
+
   Result<std::vector<CustomPrice>> custom_prices() override {
     return list_custom_prices(Dialect{}, runner());
   }

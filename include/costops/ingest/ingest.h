@@ -64,6 +64,15 @@ struct IngestOptions {
   /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
   /// Optional; for progress displays.
   std::function<void(uint64_t records, uint64_t bytes)> progress;
+  /// Optional: the records stored at exactly one of `times` whose id starts with `id_prefix`
+  /// (storage::Store::ids_at on the sink's store; called on the calling thread, once the sink has
+  /// written the batches in flight). With it, a usage report's time bucket that is stored from
+  /// another fetch grouped otherwise, or that overlaps one of another width, is rejected, rather
+  /// than its usage counted twice (each of its rows is reported, with the stored input to delete
+  /// first); buckets read earlier in the same input are compared without it.
+  std::function<Result<std::vector<StoredId>>(std::span<const Timestamp> times,
+                                              std::string_view id_prefix)>
+      stored_ids;
   /// Optional: what a read error of `in` was, when the stream can say more than ferror() (a
   /// decompressor's message, see compression::open_decompressed); read when one happens.
   std::shared_ptr<const std::string> read_error_detail;

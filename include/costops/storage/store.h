@@ -104,6 +104,11 @@ class Store {
   /// they had never been written. Returns how many were deleted.
   virtual Result<uint64_t> delete_records(const AggregateQuery& query) = 0;
 
+  /// The records stored at exactly one of `times` whose id starts with `id_prefix` (ingest's check
+  /// of a usage report's time buckets against those stored).
+  virtual Result<std::vector<StoredId>> ids_at(std::span<const Timestamp> times,
+                                               std::string_view id_prefix) = 0;
+
   /// Adds or replaces custom model prices.
   virtual Status put_custom_prices(std::span<const CustomPrice> prices) = 0;
   /// All custom prices, by provider and model.
