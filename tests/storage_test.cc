@@ -139,6 +139,12 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   return stats ? *stats : ingest::IngestStats{};
 }
 
+// ingest_text for providers' usage reports, as of a time after their buckets (2026-11) ended.
+ingest::IngestStats report_text(storage::Store& store, const std::string& text, const char* source,
+                                std::vector<ingest::Reject>* rejects = nullptr) {
+  return ingest_text(store, text, source, rejects, "2026-12-01T00:00:00Z");
+}
+
 // The built-in catalog with acme/acme-1 added at $0.5/M input tokens (what reprice would use).
 pricing::Catalog catalog_with_acme() {
   auto cat = pricing::Catalog::builtin_copy();
@@ -918,7 +924,7 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   };
   constexpr int64_t kDay = 86400, kHour = 3600, kNov1 = 1793491200;  // 2026-11-01
   const std::string ft = "ft:gpt-4o-mini-2024-07-18:acme::abc123";   // a model with colons
-  EXPECT_EQ(counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
+  EXPECT_EQ(counts(report_text(*store, page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
                                "by_project.json")),
             "read 2, stored 2, duplicates 0, rejected 0");
   std::vector<ingest::Reject> rejects;
@@ -929,7 +935,7 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
     return out;
   };
   // The same day grouped by model alone: the same usage in other rows.
-  EXPECT_EQ(counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}),
+  EXPECT_EQ(counts(report_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}),
                                "by_model.json", &rejects)),
             "read 2, stored 0, duplicates 0, rejected 2");
   const std::string regrouped =
@@ -940,7 +946,7 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   EXPECT_EQ(reasons().at(0), regrouped);
   // An hour of that day, and (fetched again as before) the day itself: the hour is refused, the
   // day's rows are duplicates.
-  EXPECT_EQ(counts(ingest_text(*store,
+  EXPECT_EQ(counts(report_text(*store,
                                page(kNov1 + 5 * kHour, kHour, {{"gpt-4o", "p1"}}) +
                                    page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
                                "hourly.jsonl", &rejects)),
@@ -954,10 +960,10 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   // Hours stored first refuse their day; within one input, the second of two overlapping buckets
   // is refused.
   const int64_t nov2 = kNov1 + kDay, nov3 = nov2 + kDay;
-  EXPECT_EQ(counts(ingest_text(*store, page(nov2 + 7 * kHour, kHour, {{"gpt-4o", "p1"}}),
+  EXPECT_EQ(counts(report_text(*store, page(nov2 + 7 * kHour, kHour, {{"gpt-4o", "p1"}}),
                                "nov2_hour.json")),
             "read 1, stored 1, duplicates 0, rejected 0");
-  EXPECT_EQ(counts(ingest_text(*store,
+  EXPECT_EQ(counts(report_text(*store,
                                page(nov2, kDay, {{"gpt-4o", "p1"}}) +
                                    page(nov3, kDay, {{"gpt-4o", "p1"}}) +
                                    page(nov3 + kHour, kHour, {{"gpt-4o", "p1"}}),
@@ -975,16 +981,16 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   earlier.source = "by_project.json";
   ASSERT_EQ(*store->delete_records(earlier), 2u);
   EXPECT_EQ(
-      counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}), "by_model.json")),
+      counts(report_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}), "by_model.json")),
       "read 2, stored 2, duplicates 0, rejected 0");
   // Anthropic's buckets (RFC 3339 bounds in the ids): its report grouped by model and workspace,
   // then by model alone.
   const std::string anthropic =
       testing::read_file(testing::source_path("tests/testdata/usage_report_anthropic.jsonl"));
-  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
+  EXPECT_EQ(counts(report_text(*store, anthropic, "anthropic.jsonl")),
             "read 5, stored 3, duplicates 0, rejected 2");
   EXPECT_EQ(
-      counts(ingest_text(
+      counts(report_text(
           *store,
           R"({"data": [{"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-02T00:00:00Z",
           "results": [{"uncached_input_tokens": 5, "output_tokens": 1, "model": "claude-sonnet-4-5-20250929"}]}]})"
@@ -995,6 +1001,16 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
                                  "workspace_id, api_key_id, service_tier, context_window; rows "
                                  "grouped by model would count"),
             std::string::npos);
+  // A bucket that has not ended at the ingest time counts only part of its usage.
+  EXPECT_EQ(counts(ingest_text(*store, page(kNov1 + 30 * kDay, kDay, {{"gpt-4o", "p1"}}),
+                               "today.json", &rejects, "2026-12-01T15:00:00Z")),
+            "read 1, stored 0, duplicates 0, rejected 1");
+  EXPECT_EQ(reasons(), (std::vector<std::string>{
+                           "data[0].results[0]: its bucket (2026-12-01T00:00:00Z to "
+                           "2026-12-02T00:00:00Z) has not ended at the ingest time "
+                           "(2026-12-01T15:00:00Z): it counts the usage so far, and once stored, "
+                           "the bucket fetched again when it has ended would be taken as stored; "
+                           "ingest it then"}));
 }
 
 // Providers' usage reports: each result row is one record of summed usage. A row's long-context
@@ -1007,9 +1023,9 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   const std::string anthropic =
       testing::read_file(testing::source_path("tests/testdata/usage_report_anthropic.jsonl"));
   std::vector<ingest::Reject> rejects;
-  EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json", &rejects)),
+  EXPECT_EQ(counts(report_text(*store, openai, "openai.json", &rejects)),
             "read 5, stored 3, duplicates 0, rejected 2");
-  const auto a = ingest_text(*store, anthropic, "anthropic.jsonl", &rejects);
+  const auto a = report_text(*store, anthropic, "anthropic.jsonl", &rejects);
   EXPECT_EQ(counts(a), "read 5, stored 3, duplicates 0, rejected 2");
   EXPECT_EQ(a.base_rate_rows, 1u);  // the row without a context window, of a tiered model
   std::vector<std::string> got;
@@ -1099,14 +1115,14 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   EXPECT_EQ(gpt->usage.usage.get(units::kRequests), 20);
 
   // Fetching the same report again stores nothing twice.
-  EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json")),
+  EXPECT_EQ(counts(report_text(*store, openai, "openai.json")),
             "read 5, stored 0, duplicates 3, rejected 2");
-  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
+  EXPECT_EQ(counts(report_text(*store, anthropic, "anthropic.jsonl")),
             "read 5, stored 0, duplicates 3, rejected 2");
   // A row whose bucket has no time is rejected, not dated at the ingest time.
   rejects.clear();
   EXPECT_EQ(
-      counts(ingest_text(
+      counts(report_text(
           *store,
           R"({"object": "page", "data": [{"object": "bucket", "results": [{"object": )"
           R"("organization.usage.completions.result", "model": "gpt-4o", "input_tokens": 5}]}]})",
@@ -1413,7 +1429,7 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
     COSTOPS_OPEN_STORE(store, "schema1");
     url = store->url();
     ASSERT_EQ(ingest_text(*store, text, "usage.jsonl").stored, 3524u);
-    ASSERT_EQ(ingest_text(*store, report, "openai.json").stored, 3u);
+    ASSERT_EQ(report_text(*store, report, "openai.json").stored, 3u);
     for (const auto& q : queries) before.push_back(*store->aggregate(q));
     EXPECT_EQ(before[0].front().requests, 3524 + 20 + 2 + 100);
   }

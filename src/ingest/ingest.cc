@@ -504,7 +504,8 @@ class Pipeline {
         normalizer_(*opt.catalog),
         parser_(normalizer_),
         batches_(opt, sink),
-        buckets_([this](auto times, auto prefix) { return stored_ids(times, prefix); }) {}
+        buckets_([this](auto times, auto prefix) { return stored_ids(times, prefix); },
+                 opt.default_time) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).

@@ -67,7 +67,10 @@ struct ReportBucket {
 using StoredIdsFn =
     std::function<Result<std::vector<StoredId>>(std::span<const Timestamp>, std::string_view)>;
 
-/// Keeps a report's usage from being counted twice. Every fetch of a report splits a bucket's
+/// Keeps a report's usage from being counted twice, or in part. A bucket that has not ended at
+/// the ingest time (`now`) is refused: its rows count only the usage so far, and once stored, the
+/// bucket fetched again when it has ended would be taken as stored (its rows' ids are the same).
+/// And: a report's usage is not counted twice. Every fetch of a report splits a bucket's
 /// usage among its rows, by the fetch's group_by; two fetches of one bucket grouped differently,
 /// or of overlapping buckets of two widths (1h and 1d), have rows with different ids, and storing
 /// both would count the usage twice. A bucket is taken when no bucket of the same report read
@@ -77,12 +80,13 @@ using StoredIdsFn =
 /// of minutes is compared with stored minutes by its start alone).
 class BucketLedger {
  public:
-  explicit BucketLedger(StoredIdsFn stored) : stored_(std::move(stored)) {}
+  BucketLedger(StoredIdsFn stored, Timestamp now) : stored_(std::move(stored)), now_(now) {}
   /// "" when the rows of `b` may be stored, else why not. Errors are the store's.
   Result<std::string> check(const ReportBucket& b);
 
  private:
   StoredIdsFn stored_;
+  Timestamp now_;
   std::multimap<Timestamp, ReportBucket> seen_;  // taken in this input, by start
   Timestamp::duration widest_{};                 // of those
 };
