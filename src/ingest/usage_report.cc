@@ -87,6 +87,9 @@ constexpr const char* kAnthropicFields[] = {"model",          "workspace_id",   
                                             "account_id",     "service_account_id", "service_tier",
                                             "context_window", "inference_geo",      "speed"};
 constexpr std::string_view kAnthropicKind = "anthropic-usage:messages";
+// The latest OpenAI bucket bound taken as epoch seconds (a record's time reads larger numbers as
+// milliseconds: get_timestamp); one beyond it has no bucket to compare.
+constexpr uint64_t kMaxEpochSeconds = 100'000'000'000;
 
 // A bucket's start or end as its rows' ids give it: a string as is, else its JSON.
 std::string bound_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
@@ -262,7 +265,7 @@ std::optional<ReportBucket> bucket_of(const json& bucket, const json& results) {
   const json& end = member(bucket, anthropic ? "ending_at" : "end_time");
   auto time_of = [&](const json& v) -> std::optional<Timestamp> {
     if (!anthropic) {
-      if (!v.is_number_integer()) return std::nullopt;
+      if (!v.is_number_unsigned() || v.get<uint64_t>() > kMaxEpochSeconds) return std::nullopt;
       return Timestamp{std::chrono::seconds{v.get<int64_t>()}};
     }
     if (!v.is_string()) return std::nullopt;
@@ -326,11 +329,12 @@ std::optional<ReportBucket> stored_bucket(std::string_view kind, const StoredId&
     if (!e) return std::nullopt;
     b.end = *e;
   } else {
-    int64_t e = 0;
+    uint64_t e = 0;
     const auto [p, ec] =
         std::from_chars(b.end_text.data(), b.end_text.data() + b.end_text.size(), e);
-    if (ec != std::errc() || p != b.end_text.data() + b.end_text.size()) return std::nullopt;
-    b.end = Timestamp{std::chrono::seconds{e}};
+    if (ec != std::errc() || p != b.end_text.data() + b.end_text.size() || e > kMaxEpochSeconds)
+      return std::nullopt;
+    b.end = Timestamp{std::chrono::seconds{static_cast<int64_t>(e)}};
   }
   return b;
 }
