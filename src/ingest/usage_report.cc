@@ -390,7 +390,7 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
     }
     std::string refused;
     if (check) {
-      if (const auto b = bucket_of(bucket, results)) refused = check(*b);
+      if (const auto made = bucket_of(bucket, results)) refused = check(*made);
     }
     for (size_t i = 0; i < results.size(); ++i) {
       const std::string where = bucket_at + ".results[" + std::to_string(i) + "]";
