@@ -282,20 +282,21 @@ record of summed requests, dated at its bucket's start, priced at the long-conte
 request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
 context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
 another width, rejects its rows, which would count its usage twice, and so does a bucket that has
-not ended, which counts only part of it), or CSV with a header row whose columns map by name in any case, spaces or hyphens
-for underscores, or camel case (id, timestamp, provider, model, organization_id, project_id,
-user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage key such as input_tokens or
-prompt_tokens, tag:KEY columns or a "tags" column of key=value;key=value, usage, body or metadata as
-a JSON object; LiteLLM's custom_llm_provider, user and team_id when no column names provider, user
-or project; quoted fields may span lines; separated by commas, else tabs, else semicolons, as the
-header is; a column a letter or two from a token count's name stops the run). The time is
-"timestamp", else created_at, start_time or created; a record without one is dated and priced at the
-ingest time (--as-of), and a note says how many were. Gzip, zstd and zlib files are read directly.
-Records are keyed by id (else request_id), or by a content hash: ingesting a file twice stores
-nothing new. A record whose model has no price is stored as unpriced with the reason (never as $0),
-and a note names the models, with the closest ones the catalog has. Records that cannot be read or
-priced are rejected and written to the rejects file (JSON Lines: source, line, reason, text); the
-first three are printed on stderr as FILE:LINE: reason.
+not ended, which counts only part of it), or CSV with a header row whose columns map by name in any
+case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
+organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
+key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
+key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_llm_provider, user
+and team_id when no column names provider, user or project; quoted fields may span lines; separated
+by commas, else tabs, else semicolons, as the header is; a column a letter or two from a token
+count's name stops the run). The time is "timestamp", else created_at, start_time or created; a
+record without one is dated and priced at the ingest time (--as-of), and a note says how many were.
+Gzip, zstd and zlib files are read directly. Records are keyed by id (else request_id), or by a
+content hash: ingesting a file twice stores nothing new. A record whose model has no price is stored
+as unpriced with the reason (never as $0), and a note names the models, with the closest ones the
+catalog has. Records that cannot be read or priced are rejected and written to the rejects file
+(JSON Lines: source, line, reason, text); the first three are printed on stderr as FILE:LINE:
+reason.
 Exit status: 0 when nothing was rejected, 3 when some records were, 1 on errors that stop the run
 or a file cut short (the records before the cut are stored).
 Examples:

@@ -45,13 +45,6 @@ inline std::string string_member(const nlohmann::json& o, const char* k) {
 /// Whether the start of an input looks like a usage report page (or lines or a list of pages).
 bool looks_like_usage_report(std::string_view head);
 
-/// Calls record(text, where, row, base_rates) for each result row of `doc` (a page, or a list of
-/// pages): the row as a record in the JSON form, its place ("data[0].results[2]", "[1].data[0]..."
-/// in a list), the row as given, and whether it takes the base rates for want of a context window
-/// (an Anthropic row of a report not grouped by context_window). Calls bad(where, reason, part)
-/// for each row that cannot be a record (no model, an unknown kind of result, a count that is no
-/// count) and for each part of a page that is not the shape the API gives it: its place ("" for
-/// the document), why, and that part as given.
 /// A time bucket of a report as its rows' ids name it: the report (`kind`, the ids' first part:
 /// "openai-usage:completions", "anthropic-usage:messages"), its start and end as the page gives
 /// them and as times, and the dimensions its rows are grouped by (as a mask of the kind's id
@@ -67,17 +60,18 @@ struct ReportBucket {
 using StoredIdsFn =
     std::function<Result<std::vector<StoredId>>(std::span<const Timestamp>, std::string_view)>;
 
-/// Keeps a report's usage from being counted twice, or in part. A bucket that has not ended at
-/// the ingest time (`now`) is refused: its rows count only the usage so far, and once stored, the
-/// bucket fetched again when it has ended would be taken as stored (its rows' ids are the same).
-/// And: a report's usage is not counted twice. Every fetch of a report splits a bucket's
-/// usage among its rows, by the fetch's group_by; two fetches of one bucket grouped differently,
-/// or of overlapping buckets of two widths (1h and 1d), have rows with different ids, and storing
-/// both would count the usage twice. A bucket is taken when no bucket of the same report read
-/// earlier in the input or stored overlaps it but the same bucket grouped the same way (a fetch
-/// again, whose rows are duplicates). Stored buckets are found by the records at the bucket's
-/// start, at each hour within it, and at the starts of the hour and day it begins in (a bucket
-/// of minutes is compared with stored minutes by its start alone).
+/// Keeps a report's usage from being counted twice, or in part:
+/// - A bucket that has not ended at the ingest time (`now`) is refused: its rows count only the
+///   usage so far, and once stored, the bucket fetched again when it has ended would be taken as
+///   stored (its rows' ids are the same).
+/// - Every fetch of a report splits a bucket's usage among its rows by the fetch's group_by; two
+///   fetches of one bucket grouped differently, or of overlapping buckets of two widths (1h and
+///   1d), have rows with different ids, and storing both would count the usage twice. So a bucket
+///   is refused when a bucket of the same report, read earlier in the input or stored, overlaps
+///   it, unless it is the same bucket grouped the same way (a fetch again: its rows are
+///   duplicates). Stored buckets are found by the records at the bucket's start, at each hour
+///   within it, and at the starts of the hour and day it begins in (a bucket of minutes is
+///   compared with stored minutes by its start alone).
 class BucketLedger {
  public:
   BucketLedger(StoredIdsFn stored, Timestamp now) : stored_(std::move(stored)), now_(now) {}
@@ -91,6 +85,13 @@ class BucketLedger {
   Timestamp::duration widest_{};                 // of those
 };
 
+/// Calls record(text, where, row, base_rates) for each result row of `doc` (a page, or a list of
+/// pages): the row as a record in the JSON form, its place ("data[0].results[2]", "[1].data[0]..."
+/// in a list), the row as given, and whether it takes the base rates for want of a context window
+/// (an Anthropic row of a report not grouped by context_window). Calls bad(where, reason, part)
+/// for each row that cannot be a record (no model, an unknown kind of result, a count that is no
+/// count) and for each part of a page that is not the shape the API gives it: its place ("" for
+/// the document), why, and that part as given.
 using ReportRowFn = std::function<void(const std::string& text, const std::string& where,
                                        const std::string& row, bool base_rates)>;
 using ReportBadFn = std::function<void(const std::string& where, const std::string& reason,
