@@ -147,8 +147,11 @@ int run_ingest(IngestCmd& o) {
     // A rejects file that cannot be written loses nothing: the record goes to stderr instead.
     if (!(*rejects << line)) std::fputs(line.c_str(), stderr);
   };
-  opt.stored_ids = [&](std::span<const Timestamp> times, std::string_view prefix) {
-    return store->ids_at(times, prefix);
+  opt.stored_reports.records_at = [&](std::span<const Timestamp> times, std::string_view prefix) {
+    return store->records_at(times, prefix);
+  };
+  opt.stored_reports.remove = [&](std::span<const PricedRecord> records) {
+    return store->delete_stored(records);
   };
   // Batches are encoded on this thread (prepare) and written on the sink's.
   storage::PipelinedWriter writer(*store);
@@ -201,6 +204,7 @@ int run_ingest(IngestCmd& o) {
     total.rejected += s->rejected;
     total.untimed += s->untimed;
     total.base_rate_rows += s->base_rate_rows;
+    total.replaced += s->replaced;
     for (const auto& m : s->unpriced_models) {
       ingest::count_unpriced(total.unpriced_models, m.provider, m.model, m.reason, m.records);
     }
@@ -223,6 +227,7 @@ int run_ingest(IngestCmd& o) {
               {"unpriced", total.unpriced},
               {"rejected", total.rejected},
               {"without_timestamp", total.untimed},
+              {"replaced", total.replaced},
               {"database", store->url()}};
     if (in_file) j["rejects_file"] = rejects_path;
     std::printf("%s\n", j.dump().c_str());
@@ -244,6 +249,12 @@ int run_ingest(IngestCmd& o) {
         "sets it)\n",
         static_cast<unsigned long long>(total.untimed), total.untimed == 1 ? " has" : "s have",
         format_timestamp(*now).c_str());
+  }
+  if (total.replaced > 0) {
+    std::fprintf(stderr,
+                 "note: %llu stored usage report row%s replaced by a fetch again with revised "
+                 "figures (usage the provider recorded late)\n",
+                 static_cast<unsigned long long>(total.replaced), total.replaced == 1 ? "" : "s");
   }
   if (total.base_rate_rows > 0) {
     std::fprintf(stderr,
@@ -282,7 +293,8 @@ record of summed requests, dated at its bucket's start, priced at the long-conte
 request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
 context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
 another width, rejects its rows, which would count its usage twice, and so does a bucket that has
-not ended, which counts only part of it), or CSV with a header row whose columns map by name in any
+not ended, which counts only part of it; a bucket fetched again with revised figures replaces the
+stored one), or CSV with a header row whose columns map by name in any
 case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of

@@ -120,8 +120,11 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   opt.catalog = &pricing::Catalog::builtin();
   opt.default_time = *parse_timestamp(default_time);
   opt.batch_size = batch_size;
-  opt.stored_ids = [&](std::span<const Timestamp> times, std::string_view prefix) {
-    return store.ids_at(times, prefix);
+  opt.stored_reports.records_at = [&](std::span<const Timestamp> times, std::string_view prefix) {
+    return store.records_at(times, prefix);
+  };
+  opt.stored_reports.remove = [&](std::span<const PricedRecord> records) {
+    return store.delete_stored(records);
   };
   std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
   auto stats = ingest::ingest_stream(
@@ -1011,6 +1014,57 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
                            "(2026-12-01T15:00:00Z): it counts the usage so far, and once stored, "
                            "the bucket fetched again when it has ended would be taken as stored; "
                            "ingest it then"}));
+}
+
+// A usage report's bucket fetched again with revised figures (usage the provider recorded late)
+// replaces the rows stored for it, in the records and in the daily totals; fetched again as it
+// was, its rows are duplicates.
+TEST_P(StoreTest, UsageReportBucketFetchedAgainWithRevisedFiguresReplacesTheStoredOne) {
+  COSTOPS_OPEN_STORE(store, "report_revised");
+  // An OpenAI page of the day 2026-11-01 grouped by model and project: (project, input tokens).
+  auto page = [](std::vector<std::pair<std::string, int>> rows) {
+    std::string results;
+    for (const auto& [project, input] : rows) {
+      results += std::string(results.empty() ? "" : ",") +
+                 R"({"object": "organization.usage.completions.result", "output_tokens": 0, )"
+                 R"("num_model_requests": 1, "model": "gpt-4o", "project_id": ")" +
+                 project + "\", \"input_tokens\": " + std::to_string(input) + "}";
+    }
+    return R"({"object": "page", "data": [{"object": "bucket", "start_time": 1793491200, )"
+           R"("end_time": 1793577600, "results": [)" +
+           results + "]}]}\n";
+  };
+  auto day = [&] {  // the day's records, input tokens and cost, from the daily totals
+    AggregateQuery q;
+    q.group_by = {*GroupKey::parse("day")};
+    auto rows = store->aggregate(q);
+    EXPECT_TRUE(rows.has_value() && rows->size() == 1u);
+    if (!rows || rows->size() != 1u) return std::string();
+    const AggregateRow& r = rows->front();
+    return std::to_string(r.records) + " " + std::to_string(r.input_tokens) + " " +
+           r.cost.at("USD").to_string();
+  };
+  auto first = report_text(*store, page({{"p1", 1000}, {"p2", 2000}}), "early.json");
+  EXPECT_EQ(counts(first), "read 2, stored 2, duplicates 0, rejected 0");
+  EXPECT_EQ(day(), "2 3000 0.0075");  // 3000 * $2.5/M
+  // Fetched again as it was: duplicates, nothing replaced.
+  auto same = report_text(*store, page({{"p2", 2000}, {"p1", 1000}}), "same.json");
+  EXPECT_EQ(counts(same), "read 2, stored 0, duplicates 2, rejected 0");
+  EXPECT_EQ(same.replaced, 0u);
+  // Revised: p1 has more usage, and p3 appears.
+  auto later = report_text(*store, page({{"p1", 1500}, {"p2", 2000}, {"p3", 100}}), "late.json");
+  EXPECT_EQ(counts(later), "read 3, stored 3, duplicates 0, rejected 0");
+  EXPECT_EQ(later.replaced, 2u);
+  EXPECT_EQ(day(), "3 3600 0.009");
+  // The records agree with the daily totals, and come from the latest fetch.
+  const auto all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);
+  for (const PricedRecord& pr : all) EXPECT_TRUE(pr.usage.source.starts_with("late.json:"));
+  // A row the provider no longer reports goes with the rest.
+  auto fewer = report_text(*store, page({{"p1", 1500}, {"p2", 2000}}), "latest.json");
+  EXPECT_EQ(counts(fewer), "read 2, stored 2, duplicates 0, rejected 0");
+  EXPECT_EQ(fewer.replaced, 3u);
+  EXPECT_EQ(day(), "2 3500 0.00875");
 }
 
 // Providers' usage reports: each result row is one record of summed usage. A row's long-context

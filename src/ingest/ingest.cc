@@ -504,7 +504,7 @@ class Pipeline {
         normalizer_(*opt.catalog),
         parser_(normalizer_),
         batches_(opt, sink),
-        buckets_([this](auto times, auto prefix) { return stored_ids(times, prefix); },
+        buckets_([this](auto times, auto prefix) { return stored_reports(times, prefix); },
                  opt.default_time) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
@@ -563,12 +563,8 @@ class Pipeline {
             ++stats_.read;
             reject(line_of(at), at.empty() ? reason : at + ": " + reason, part);
           },
-          [&](const detail::ReportBucket& bucket) -> std::string {
-            auto why = buckets_.check(bucket);
-            if (!why)
-              return "its bucket could not be compared with those stored: " +
-                     why.status().message();
-            return std::move(*why);
+          [&](const detail::ReportBucket& bucket, std::span<const std::string_view> records) {
+            return check_bucket(bucket, records);
           });
     }
     if (doc.is_discarded() || !doc.is_object()) {
@@ -844,13 +840,58 @@ class Pipeline {
 
   PricedRecord& next_slot() { return batches_.next_slot(); }
 
-  // opt_.stored_ids (none without it), once the sink, whose store it asks, has written the
-  // batches in flight.
-  Result<std::vector<StoredId>> stored_ids(std::span<const Timestamp> times,
-                                           std::string_view prefix) {
-    if (!opt_.stored_ids) return std::vector<StoredId>();
+  // opt_.stored_reports' records_at (none without it), once the sink, whose store it asks, has
+  // written the batches in flight.
+  Result<std::vector<PricedRecord>> stored_reports(std::span<const Timestamp> times,
+                                                   std::string_view prefix) {
+    if (!opt_.stored_reports.records_at) return std::vector<PricedRecord>();
     COSTOPS_RETURN_IF_ERROR(batches_.drain());
-    return opt_.stored_ids(times, prefix);
+    return opt_.stored_reports.records_at(times, prefix);
+  }
+
+  // Whether a usage report bucket's rows as records (`records`) revise `stored`, its rows stored
+  // by a fetch before: a row whose counts (or tier, batch, service tier) differ, one not stored,
+  // or a stored one the fetch no longer has. A record that does not parse is left out (it is
+  // rejected when read).
+  bool revises(std::span<const std::string_view> records, const std::vector<PricedRecord>& stored) {
+    size_t matched = 0;
+    UsageRecord r;
+    for (std::string_view text : records) {
+      if (!parse_copy(text, &r).is_ok()) continue;
+      const auto s = std::find_if(stored.begin(), stored.end(),
+                                  [&](const PricedRecord& pr) { return pr.usage.id == r.id; });
+      if (s == stored.end()) return true;
+      const UsageRecord& o = s->usage;
+      // Counts, not their presence: zero counts are not stored.
+      if (o.usage.counts != r.usage.counts || o.usage.requests() != r.usage.requests() ||
+          o.tier_input_tokens != r.tier_input_tokens || o.batch != r.batch ||
+          o.service_tier != r.service_tier)
+        return true;
+      ++matched;
+    }
+    return matched < stored.size();
+  }
+
+  // A usage report bucket's check (BucketLedger), with its rows as records: why they are not
+  // taken, or "" (after replacing its stored rows when these revise them).
+  std::string check_bucket(const detail::ReportBucket& bucket,
+                           std::span<const std::string_view> records) {
+    auto verdict = buckets_.check(bucket);
+    if (!verdict) {
+      return "its bucket could not be compared with those stored: " + verdict.status().message();
+    }
+    if (!verdict->refused.empty()) return std::move(verdict->refused);
+    if (verdict->stored.empty() || !opt_.stored_reports.remove ||
+        !revises(records, verdict->stored))
+      return {};
+    // Revised: the stored rows go, and these are stored in their place.
+    auto removed = opt_.stored_reports.remove(verdict->stored);
+    if (!removed) {
+      return "its stored rows, which this fetch revises, could not be replaced: " +
+             removed.status().message();
+    }
+    stats_.replaced += *removed;
+    return {};
   }
 
   // Prices the record in its place and takes it into the batch (or rejects it).

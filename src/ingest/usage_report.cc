@@ -302,14 +302,14 @@ std::string grouping_text(std::string_view kind, uint32_t grouping) {
 // the id is not of that form. Values are split from the right: only a model may hold a ':' (an
 // OpenAI fine-tune's), and OpenAI's bounds never do (epoch seconds); Anthropic's model names
 // never do, and its bounds (RFC 3339) do.
-std::optional<ReportBucket> stored_bucket(std::string_view kind, const StoredId& s) {
+std::optional<ReportBucket> stored_bucket(std::string_view kind, const UsageRecord& s) {
   if (!s.id.starts_with(kind) || s.id.size() <= kind.size() || s.id[kind.size()] != ':')
     return std::nullopt;
   std::string_view rest = std::string_view(s.id).substr(kind.size() + 1);
   const auto fields = fields_of(kind);
   ReportBucket b;
   b.kind = kind;
-  b.start = s.ts;
+  b.start = s.timestamp;
   for (size_t i = fields.size() - 1; i >= 1; --i) {
     const size_t colon = rest.rfind(':');
     if (colon == std::string_view::npos) return std::nullopt;
@@ -388,18 +388,16 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
              bucket.dump());
       continue;
     }
-    std::string refused;
-    if (check) {
-      if (const auto made = bucket_of(bucket, results)) refused = check(*made);
-    }
+    // The rows as records (the others reported), then the bucket's check, then the records.
+    struct Row {
+      std::string where, text, row;
+      bool base_rates;
+    };
+    std::vector<Row> rows;
     for (size_t i = 0; i < results.size(); ++i) {
-      const std::string where = bucket_at + ".results[" + std::to_string(i) + "]";
+      std::string where = bucket_at + ".results[" + std::to_string(i) + "]";
       const json& row = results[i];
-      const std::string row_text = row.dump();
-      if (!refused.empty()) {
-        report(where, refused, row_text);
-        continue;
-      }
+      std::string row_text = row.dump();
       const std::function<void(const std::string&)> bad_row = [&](const std::string& reason) {
         report(where, reason, row_text);
       };
@@ -419,8 +417,25 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
       } else {
         bad_row("neither an OpenAI nor an Anthropic usage row");
       }
-      if (!text.empty())
-        record(text, where, row_text, !openai && member(row, "context_window").is_null());
+      if (!text.empty()) {
+        rows.push_back({std::move(where), std::move(text), std::move(row_text),
+                        !openai && member(row, "context_window").is_null()});
+      }
+    }
+    std::string refused;
+    if (check && !rows.empty()) {
+      if (const auto made = bucket_of(bucket, results)) {
+        std::vector<std::string_view> texts;
+        for (const Row& r : rows) texts.push_back(r.text);
+        refused = check(*made, texts);
+      }
+    }
+    for (const Row& r : rows) {
+      if (refused.empty()) {
+        record(r.text, r.where, r.row, r.base_rates);
+      } else {
+        report(r.where, refused, r.row);
+      }
     }
   }
 }
@@ -441,12 +456,14 @@ void for_each_report_row(const json& doc, const ReportRowFn& record, const Repor
     page_rows(doc[i], "[" + std::to_string(i) + "]", record, bad, check);
 }
 
-Result<std::string> BucketLedger::check(const ReportBucket& b) {
+Result<BucketVerdict> BucketLedger::check(const ReportBucket& b) {
+  auto refuse = [](std::string why) { return BucketVerdict{std::move(why), {}}; };
   if (now_ < b.end) {
-    return "its bucket (" + format_timestamp(b.start) + " to " + format_timestamp(b.end) +
-           ") has not ended at the ingest time (" + format_timestamp(now_) +
-           "): it counts the usage so far, and once stored, the bucket fetched again when it "
-           "has ended would be taken as stored; ingest it then";
+    return refuse(
+        "its bucket (" + format_timestamp(b.start) + " to " + format_timestamp(b.end) +
+        ") has not ended at the ingest time (" + format_timestamp(now_) +
+        "): it counts the usage so far, and once stored, the bucket fetched again when it "
+        "has ended would be taken as stored; ingest it then");
   }
   const std::string again = "fetch the report once";
   // Those that may overlap it: begun before its end, and no longer ago than the widest.
@@ -455,7 +472,7 @@ Result<std::string> BucketLedger::check(const ReportBucket& b) {
     const ReportBucket& seen = it->second;
     if (seen.kind != b.kind) continue;
     if (std::string why = conflict(b, seen, "read earlier in this input", again); !why.empty())
-      return why;
+      return refuse(std::move(why));
   }
   // The starts of the hour and day the bucket begins in, and of each hour within it (a month
   // at most: the reports' buckets are a minute, an hour or a day).
@@ -467,32 +484,46 @@ Result<std::string> BucketLedger::check(const ReportBucket& b) {
     times.push_back(t);
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end()), times.end());
-  auto ids = stored_(times, b.kind + ":");
-  if (!ids) return ids.status();
-  // The stored buckets, each with the grouping of all its rows.
-  std::vector<std::pair<ReportBucket, std::string>> stored;  // and the input it came from
-  for (const StoredId& id : *ids) {
-    auto sb = stored_bucket(b.kind, id);
+  auto records = stored_(times, b.kind + ":");
+  if (!records) return records.status();
+  // The stored buckets, each with the grouping of all its rows, the input it came from, and its
+  // rows.
+  struct Stored {
+    ReportBucket bucket;
+    std::string source;
+    std::vector<PricedRecord> rows;
+  };
+  std::vector<Stored> stored;
+  for (PricedRecord& pr : *records) {
+    auto sb = stored_bucket(b.kind, pr.usage);
     if (!sb) continue;
-    auto same = std::find_if(stored.begin(), stored.end(), [&](const auto& e) {
-      return e.first.start == sb->start && e.first.end_text == sb->end_text;
+    auto same = std::find_if(stored.begin(), stored.end(), [&](const Stored& e) {
+      return e.bucket.start == sb->start && e.bucket.end_text == sb->end_text;
     });
     if (same == stored.end()) {
-      stored.emplace_back(std::move(*sb), id.source);
+      std::string source = pr.usage.source;
+      if (const size_t colon = source.rfind(':'); colon != std::string::npos)
+        source.erase(colon);  // "<input>:<line>"
+      same = stored.insert(stored.end(), {std::move(*sb), std::move(source), {}});
     } else {
-      same->first.grouping |= sb->grouping;
+      same->bucket.grouping |= sb->grouping;
     }
+    same->rows.push_back(std::move(pr));
   }
-  for (const auto& [sb, source] : stored) {
+  BucketVerdict taken;
+  for (Stored& s : stored) {
     const std::string undo =
         "fetch it as before, or first take out what is stored: cost-ops delete --source " +
-        (source.empty() ? std::string("FILE") : source);
-    const std::string where = "already stored" + (source.empty() ? "" : " from " + source);
-    if (std::string why = conflict(b, sb, where, undo); !why.empty()) return why;
+        (s.source.empty() ? std::string("FILE") : s.source);
+    const std::string where = "already stored" + (s.source.empty() ? "" : " from " + s.source);
+    if (std::string why = conflict(b, s.bucket, where, undo); !why.empty())
+      return refuse(std::move(why));
+    if (s.bucket.start_text == b.start_text && s.bucket.end_text == b.end_text)
+      taken.stored = std::move(s.rows);  // this bucket, grouped the same way
   }
   widest_ = std::max(widest_, b.end - b.start);
   seen_.emplace(b.start, b);
-  return std::string();
+  return taken;
 }
 
 }  // namespace costops::ingest::detail

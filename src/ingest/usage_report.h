@@ -56,9 +56,15 @@ struct ReportBucket {
   uint32_t grouping = 0;
 };
 
-/// The records stored at exactly some times whose id starts with a prefix (Store::ids_at).
-using StoredIdsFn =
-    std::function<Result<std::vector<StoredId>>(std::span<const Timestamp>, std::string_view)>;
+/// The records stored at exactly some times whose id starts with a prefix (Store::records_at).
+using StoredRecordsFn =
+    std::function<Result<std::vector<PricedRecord>>(std::span<const Timestamp>, std::string_view)>;
+
+/// What BucketLedger::check says of a bucket.
+struct BucketVerdict {
+  std::string refused;               // why its rows are not taken, or "" to take them
+  std::vector<PricedRecord> stored;  // when taken: its rows stored (a fetch again), else none
+};
 
 /// Keeps a report's usage from being counted twice, or in part:
 /// - A bucket that has not ended at the ingest time (`now`) is refused: its rows count only the
@@ -72,14 +78,16 @@ using StoredIdsFn =
 ///   duplicates). Stored buckets are found by the records at the bucket's start, at each hour
 ///   within it, and at the starts of the hour and day it begins in (a bucket of minutes is
 ///   compared with stored minutes by its start alone).
+/// A bucket fetched again comes with its stored rows: when the fetch revised them (usage the
+/// provider recorded late), they are replaced (the caller's part).
 class BucketLedger {
  public:
-  BucketLedger(StoredIdsFn stored, Timestamp now) : stored_(std::move(stored)), now_(now) {}
-  /// "" when the rows of `b` may be stored, else why not. Errors are the store's.
-  Result<std::string> check(const ReportBucket& b);
+  BucketLedger(StoredRecordsFn stored, Timestamp now) : stored_(std::move(stored)), now_(now) {}
+  /// Whether the rows of `b` may be stored. Errors are the store's.
+  Result<BucketVerdict> check(const ReportBucket& b);
 
  private:
-  StoredIdsFn stored_;
+  StoredRecordsFn stored_;
   Timestamp now_;
   std::multimap<Timestamp, ReportBucket> seen_;  // taken in this input, by start
   Timestamp::duration widest_{};                 // of those
@@ -96,9 +104,11 @@ using ReportRowFn = std::function<void(const std::string& text, const std::strin
                                        const std::string& row, bool base_rates)>;
 using ReportBadFn = std::function<void(const std::string& where, const std::string& reason,
                                        const std::string& part)>;
-/// `check`, when given, is asked about each bucket before its rows (BucketLedger::check's
-/// reason, "" to take them): the rows of a bucket it refuses are reported bad with its reason.
-using ReportCheckFn = std::function<std::string(const ReportBucket& bucket)>;
+/// `check`, when given, is asked about each bucket, with its rows as records, before they are
+/// passed on: it returns why they are not taken, or "" to take them; the rows of a bucket it
+/// refuses are reported bad with its reason.
+using ReportCheckFn = std::function<std::string(const ReportBucket& bucket,
+                                                std::span<const std::string_view> records)>;
 void for_each_report_row(const nlohmann::json& doc, const ReportRowFn& record,
                          const ReportBadFn& bad, const ReportCheckFn& check = {});
 

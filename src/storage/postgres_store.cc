@@ -188,9 +188,20 @@ class PostgresStore final : public Store {
     return exec("COMMIT");
   }
 
-  Result<std::vector<StoredId>> ids_at(std::span<const Timestamp> times,
-                                       std::string_view id_prefix) override {
-    return detail::ids_at(Dialect{true}, runner(), times, id_prefix);
+  Result<std::vector<PricedRecord>> records_at(std::span<const Timestamp> times,
+                                               std::string_view id_prefix) override {
+    return detail::records_at(Dialect{true}, runner(), dims_.names(), times, id_prefix);
+  }
+
+  Result<uint64_t> delete_stored(std::span<const PricedRecord> records) override {
+    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
+    auto n = detail::delete_stored(Dialect{true}, runner(), records);
+    if (!n) {
+      (void)exec("ROLLBACK");
+      return n.status();
+    }
+    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+    return n;
   }
 
   Result<std::vector<CustomPrice>> custom_prices() override {

@@ -758,38 +758,40 @@ Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunS
   return out;
 }
 
-Result<std::vector<StoredId>> ids_at(const Dialect& d, const RunSql& run,
-                                     std::span<const Timestamp> times, std::string_view id_prefix) {
+Result<std::vector<PricedRecord>> records_at(const Dialect& d, const RunSql& run,
+                                             const DimValue& dim_value,
+                                             std::span<const Timestamp> times,
+                                             std::string_view id_prefix) {
   // detail begins with the id (detail_json): its first bytes are compared, not its JSON parsed.
   std::string head = "{\"id\":";
   append_json_string(head, id_prefix);
   head.pop_back();  // the closing quote: a prefix
-  std::vector<StoredId> out;
+  std::vector<PricedRecord> out;
   constexpr size_t kPerStatement = 500;  // well under either database's parameter limit
   for (size_t at = 0; at < times.size(); at += kPerStatement) {
     const size_t n = std::min(kPerStatement, times.size() - at);
     std::vector<SqlParam> params;
     params.reserve(n + 1);
     params.emplace_back(head);
-    std::string sql = "SELECT ts, detail FROM usage_records WHERE substr(detail, 1, " +
-                      std::to_string(head.size()) + ") = " + d.param(1) + " AND ts IN (";
+    // The columns of plan_scan, for read_scanned.
+    std::string sql =
+        "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, "
+        "detail, key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens, requests "
+        "FROM usage_records WHERE substr(detail, 1, " +
+        std::to_string(head.size()) + ") = " + d.param(1) + " AND ts IN (";
     for (size_t i = 0; i < n; ++i) {
       sql += (i ? ", " : "") + d.param(static_cast<int>(i) + 2);
       params.emplace_back(static_cast<int64_t>(times[at + i].time_since_epoch().count()));
     }
-    sql += ")";
+    sql += ") ORDER BY ts, key_hi, key_lo";
     Status bad;
     COSTOPS_RETURN_IF_ERROR(run(sql, params, [&](const ResultRow& r) {
-      const auto detail = nlohmann::json::parse(r.text(1), nullptr, false);
-      if (!detail.is_object() || !detail.contains("id") || !detail["id"].is_string()) {
-        if (bad.is_ok()) bad = io_error("a stored record's detail is not its JSON: " + r.text(1));
+      PricedRecord pr;
+      if (Status st = read_scanned(r, dim_value, &pr); !st.is_ok()) {
+        if (bad.is_ok()) bad = st;
         return;
       }
-      std::string source = detail.value("source", "");
-      if (const size_t colon = source.rfind(':'); colon != std::string::npos)
-        source.erase(colon);  // "<input>:<line>"
-      out.push_back({Timestamp{std::chrono::microseconds{r.i64(0)}},
-                     detail["id"].get<std::string>(), std::move(source)});
+      out.push_back(std::move(pr));
     }));
     COSTOPS_RETURN_IF_ERROR(bad);
   }
@@ -865,6 +867,23 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
   return updated;
 }
 
+namespace {
+
+// Takes the records `where` (with `params`; "" for all) selects out of the daily totals, then out
+// of usage_records. The caller deletes the daily totals left without records.
+Status delete_where(const RunSql& run, std::string_view where,
+                    const std::vector<SqlParam>& params) {
+  // Out of the daily totals first (the rows are still there to sum), then the records. (SQLite
+  // reads "SELECT ... ON CONFLICT" only after a WHERE.)
+  const std::string_view some = where.empty() ? " WHERE 1 = 1" : where;
+  COSTOPS_RETURN_IF_ERROR(run(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") " +
+                                  totals_of("-", some) + kAddToTotals,
+                              params, [](const ResultRow&) {}));
+  return run("DELETE FROM usage_records" + std::string(where), params, [](const ResultRow&) {});
+}
+
+}  // namespace
+
 Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids,
                                 const RunSql& run) {
   SqlQuery sel;
@@ -874,17 +893,33 @@ Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const
   COSTOPS_RETURN_IF_ERROR(run("SELECT COUNT(*) FROM usage_records" + where, sel.params,
                               [&](const ResultRow& r) { n = r.i64(0); }));
   if (n == 0) return 0;
-  // Out of the daily totals first (the rows are still there to sum), then the records. (SQLite
-  // reads "SELECT ... ON CONFLICT" only after a WHERE.)
-  const std::string_view some = where.empty() ? " WHERE 1 = 1" : std::string_view(where);
-  COSTOPS_RETURN_IF_ERROR(run(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") " +
-                                  totals_of("-", some) + kAddToTotals,
-                              sel.params, [](const ResultRow&) {}));
-  COSTOPS_RETURN_IF_ERROR(
-      run("DELETE FROM usage_records" + where, sel.params, [](const ResultRow&) {}));
+  COSTOPS_RETURN_IF_ERROR(delete_where(run, where, sel.params));
   COSTOPS_RETURN_IF_ERROR(
       run("DELETE FROM daily_totals WHERE records = 0", {}, [](const ResultRow&) {}));
   return static_cast<uint64_t>(n);
+}
+
+Result<uint64_t> delete_stored(const Dialect& d, const RunSql& run,
+                               std::span<const PricedRecord> records) {
+  const std::string where =
+      " WHERE ts = " + d.param(1) + " AND key_hi = " + d.param(2) + " AND key_lo = " + d.param(3);
+  uint64_t deleted = 0;
+  for (const PricedRecord& pr : records) {
+    int64_t hi = 0, lo = 0;
+    key_hash(pr.usage, &hi, &lo);
+    const std::vector<SqlParam> params = {
+        SqlParam(static_cast<int64_t>(pr.usage.timestamp.time_since_epoch().count())), SqlParam(hi),
+        SqlParam(lo)};
+    int64_t n = 0;
+    COSTOPS_RETURN_IF_ERROR(run("SELECT COUNT(*) FROM usage_records" + where, params,
+                                [&](const ResultRow& r) { n = r.i64(0); }));
+    if (n == 0) continue;
+    COSTOPS_RETURN_IF_ERROR(delete_where(run, where, params));
+    deleted += static_cast<uint64_t>(n);
+  }
+  COSTOPS_RETURN_IF_ERROR(
+      run("DELETE FROM daily_totals WHERE records = 0", {}, [](const ResultRow&) {}));
+  return deleted;
 }
 
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,

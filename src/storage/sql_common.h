@@ -214,9 +214,14 @@ Result<std::vector<CustomPrice>> list_custom_prices(const Dialect& d, const RunS
 Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids,
                                 const RunSql& run);
 
-/// Store::ids_at, with a store's `run`.
-Result<std::vector<StoredId>> ids_at(const Dialect& d, const RunSql& run,
-                                     std::span<const Timestamp> times, std::string_view id_prefix);
+/// Store::records_at, with a store's `run` and dimension names.
+Result<std::vector<PricedRecord>> records_at(const Dialect& d, const RunSql& run,
+                                             const DimValue& dim_value,
+                                             std::span<const Timestamp> times,
+                                             std::string_view id_prefix);
+/// The body of Store::delete_stored (the store wraps it in a transaction).
+Result<uint64_t> delete_stored(const Dialect& d, const RunSql& run,
+                               std::span<const PricedRecord> records);
 
 /// The body of Store::update_costs (the store wraps it in a transaction).
 Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,

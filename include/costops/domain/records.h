@@ -80,14 +80,6 @@ struct PricedRecord {
   std::string unpriced_reason;  // set when !cost
 };
 
-/// A stored record's time, id and input (its `source` without the line), as Store::ids_at finds
-/// them.
-struct StoredId {
-  Timestamp ts{};
-  std::string id;
-  std::string source;
-};
-
 /// The provider a record is counted under: the one it names, else the catalog provider that
 /// priced it (a response body or a gateway line that names only its model), else "".
 inline const std::string& provider_of(const PricedRecord& r) {

@@ -65,15 +65,21 @@ struct IngestOptions {
   /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
   /// Optional; for progress displays.
   std::function<void(uint64_t records, uint64_t bytes)> progress;
-  /// Optional: the records stored at exactly one of `times` whose id starts with `id_prefix`
-  /// (storage::Store::ids_at on the sink's store; called on the calling thread, once the sink has
-  /// written the batches in flight). With it, a usage report's time bucket that is stored from
-  /// another fetch grouped otherwise, or that overlaps one of another width, is rejected, rather
-  /// than its usage counted twice (each of its rows is reported, with the stored input to delete
-  /// first); buckets read earlier in the same input are compared without it.
-  std::function<Result<std::vector<StoredId>>(std::span<const Timestamp> times,
-                                              std::string_view id_prefix)>
-      stored_ids;
+  /// Optional: the sink's store, for usage reports. With it, a report's time bucket that is
+  /// stored from another fetch grouped otherwise, or that overlaps one of another width, is
+  /// rejected rather than its usage counted twice (each of its rows is reported, with the stored
+  /// input to delete first), and a bucket fetched again with revised figures replaces the one
+  /// stored (IngestStats::replaced); buckets read earlier in the same input are compared without
+  /// it. Called on the calling thread, once the sink has written the batches in flight.
+  struct StoredReports {
+    /// The records stored at exactly one of `times` whose id starts with `id_prefix`
+    /// (storage::Store::records_at).
+    std::function<Result<std::vector<PricedRecord>>(std::span<const Timestamp> times,
+                                                    std::string_view id_prefix)>
+        records_at;
+    /// Deletes these stored records (storage::Store::delete_stored); returns how many it did.
+    std::function<Result<uint64_t>(std::span<const PricedRecord> records)> remove;
+  } stored_reports;
   /// Optional: what a read error of `in` was, when the stream can say more than ferror() (a
   /// decompressor's message, see compression::open_decompressed); read when one happens.
   std::shared_ptr<const std::string> read_error_detail;
@@ -104,6 +110,8 @@ struct IngestStats {
   uint64_t duplicates = 0;  // already stored: skipped
   uint64_t unpriced = 0;    // stored without a price (model unknown to the catalog), of `stored`
   uint64_t rejected = 0;    // not stored; each reported to on_reject
+  uint64_t replaced = 0;    // stored usage report rows a fetch again revised (deleted; its rows
+                            // are in `stored`)
   uint64_t untimed = 0;     // taken (stored or duplicate) without a time: dated default_time
   // Usage report rows taken at the base rates of a model with long-context prices, for want of
   // the context window of their requests (see src/ingest/usage_report.h).

@@ -104,10 +104,13 @@ class Store {
   /// they had never been written. Returns how many were deleted.
   virtual Result<uint64_t> delete_records(const AggregateQuery& query) = 0;
 
-  /// The records stored at exactly one of `times` whose id starts with `id_prefix` (ingest's check
-  /// of a usage report's time buckets against those stored).
-  virtual Result<std::vector<StoredId>> ids_at(std::span<const Timestamp> times,
-                                               std::string_view id_prefix) = 0;
+  /// The records stored at exactly one of `times` whose id starts with `id_prefix`, oldest first
+  /// (ingest's check of a usage report's time buckets against those stored).
+  virtual Result<std::vector<PricedRecord>> records_at(std::span<const Timestamp> times,
+                                                       std::string_view id_prefix) = 0;
+  /// Deletes these stored records (found by their time and record_key; others are ignored) and
+  /// takes them out of the daily totals, in one transaction. Returns how many were deleted.
+  virtual Result<uint64_t> delete_stored(std::span<const PricedRecord> records) = 0;
 
   /// Adds or replaces custom model prices.
   virtual Status put_custom_prices(std::span<const CustomPrice> prices) = 0;
