@@ -1065,6 +1065,12 @@ TEST_P(StoreTest, UsageReportBucketFetchedAgainWithRevisedFiguresReplacesTheStor
   EXPECT_EQ(counts(fewer), "read 2, stored 2, duplicates 0, rejected 0");
   EXPECT_EQ(fewer.replaced, 3u);
   EXPECT_EQ(day(), "2 3500 0.00875");
+  // A fetch with a row that cannot be read replaces nothing: its other rows are duplicates.
+  std::vector<ingest::Reject> rejects;
+  auto broken = report_text(*store, page({{"p1", 1500}, {"p2", -1}}), "broken.json", &rejects);
+  EXPECT_EQ(counts(broken), "read 2, stored 0, duplicates 1, rejected 1");
+  EXPECT_EQ(broken.replaced, 0u);
+  EXPECT_EQ(day(), "2 3500 0.00875");
 }
 
 // Providers' usage reports: each result row is one record of summed usage. A row's long-context

@@ -851,13 +851,15 @@ class Pipeline {
 
   // Whether a usage report bucket's rows as records (`records`) revise `stored`, its rows stored
   // by a fetch before: a row whose counts (or tier, batch, service tier) differ, one not stored,
-  // or a stored one the fetch no longer has. A record that does not parse is left out (it is
-  // rejected when read).
-  bool revises(std::span<const std::string_view> records, const std::vector<PricedRecord>& stored) {
+  // or a stored one the fetch no longer has. Never when a row of the fetch was rejected or does
+  // not parse (rejected when read): the stored rows are kept rather than lose one.
+  bool revises(const detail::ReportBucket& bucket, std::span<const std::string_view> records,
+               const std::vector<PricedRecord>& stored) {
+    if (!bucket.whole) return false;
     size_t matched = 0;
     UsageRecord r;
     for (std::string_view text : records) {
-      if (!parse_copy(text, &r).is_ok()) continue;
+      if (!parse_copy(text, &r).is_ok()) return false;
       const auto s = std::find_if(stored.begin(), stored.end(),
                                   [&](const PricedRecord& pr) { return pr.usage.id == r.id; });
       if (s == stored.end()) return true;
@@ -882,7 +884,7 @@ class Pipeline {
     }
     if (!verdict->refused.empty()) return std::move(verdict->refused);
     if (verdict->stored.empty() || !opt_.stored_reports.remove ||
-        !revises(records, verdict->stored))
+        !revises(bucket, records, verdict->stored))
       return {};
     // Revised: the stored rows go, and these are stored in their place.
     auto removed = opt_.stored_reports.remove(verdict->stored);

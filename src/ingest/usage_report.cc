@@ -424,7 +424,8 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
     }
     std::string refused;
     if (check && !rows.empty()) {
-      if (const auto made = bucket_of(bucket, results)) {
+      if (auto made = bucket_of(bucket, results)) {
+        made->whole = rows.size() == results.size();
         std::vector<std::string_view> texts;
         for (const Row& r : rows) texts.push_back(r.text);
         refused = check(*made, texts);

@@ -54,6 +54,7 @@ struct ReportBucket {
   std::string start_text, end_text;
   Timestamp start{}, end{};
   uint32_t grouping = 0;
+  bool whole = true;  // every row of the page's bucket was made a record (none reported bad)
 };
 
 /// The records stored at exactly some times whose id starts with a prefix (Store::records_at).
