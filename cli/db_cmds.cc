@@ -292,9 +292,8 @@ reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
 request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
 context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
-another width, rejects its rows, which would count its usage twice, and so does a bucket that has
-not ended, which counts only part of it; a bucket fetched again with revised figures replaces the
-stored one), or CSV with a header row whose columns map by name in any
+another width, rejects its rows, which would count its usage twice; a bucket fetched again with
+revised figures replaces the stored one), or CSV with a header row whose columns map by name in any
 case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
@@ -325,9 +324,7 @@ Examples:
       "--rejects", o->rejects,
       "Where to write rejected records, replacing the file when there are any (default: a "
       "new file under the data directory)");
-  cmd->add_option("--as-of", o->as_of,
-                  "Time for records without a timestamp, and by which a usage report's time "
-                  "bucket must have ended (default: now)");
+  cmd->add_option("--as-of", o->as_of, "Time for records without a timestamp (default: now)");
   cmd->add_option("--output", o->output,
                   "Summary format: text or json (also json with --format json)")
       ->check(CLI::IsMember({"text", "json"}));

@@ -142,12 +142,6 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   return stats ? *stats : ingest::IngestStats{};
 }
 
-// ingest_text for providers' usage reports, as of a time after their buckets (2026-11) ended.
-ingest::IngestStats report_text(storage::Store& store, const std::string& text, const char* source,
-                                std::vector<ingest::Reject>* rejects = nullptr) {
-  return ingest_text(store, text, source, rejects, "2026-12-01T00:00:00Z");
-}
-
 // The built-in catalog with acme/acme-1 added at $0.5/M input tokens (what reprice would use).
 pricing::Catalog catalog_with_acme() {
   auto cat = pricing::Catalog::builtin_copy();
@@ -927,7 +921,7 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   };
   constexpr int64_t kDay = 86400, kHour = 3600, kNov1 = 1793491200;  // 2026-11-01
   const std::string ft = "ft:gpt-4o-mini-2024-07-18:acme::abc123";   // a model with colons
-  EXPECT_EQ(counts(report_text(*store, page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
+  EXPECT_EQ(counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
                                "by_project.json")),
             "read 2, stored 2, duplicates 0, rejected 0");
   std::vector<ingest::Reject> rejects;
@@ -938,7 +932,7 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
     return out;
   };
   // The same day grouped by model alone: the same usage in other rows.
-  EXPECT_EQ(counts(report_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}),
+  EXPECT_EQ(counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}),
                                "by_model.json", &rejects)),
             "read 2, stored 0, duplicates 0, rejected 2");
   const std::string regrouped =
@@ -949,7 +943,7 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   EXPECT_EQ(reasons().at(0), regrouped);
   // An hour of that day, and (fetched again as before) the day itself: the hour is refused, the
   // day's rows are duplicates.
-  EXPECT_EQ(counts(report_text(*store,
+  EXPECT_EQ(counts(ingest_text(*store,
                                page(kNov1 + 5 * kHour, kHour, {{"gpt-4o", "p1"}}) +
                                    page(kNov1, kDay, {{"gpt-4o", "p1"}, {ft, "p2"}}),
                                "hourly.jsonl", &rejects)),
@@ -963,10 +957,10 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   // Hours stored first refuse their day; within one input, the second of two overlapping buckets
   // is refused.
   const int64_t nov2 = kNov1 + kDay, nov3 = nov2 + kDay;
-  EXPECT_EQ(counts(report_text(*store, page(nov2 + 7 * kHour, kHour, {{"gpt-4o", "p1"}}),
+  EXPECT_EQ(counts(ingest_text(*store, page(nov2 + 7 * kHour, kHour, {{"gpt-4o", "p1"}}),
                                "nov2_hour.json")),
             "read 1, stored 1, duplicates 0, rejected 0");
-  EXPECT_EQ(counts(report_text(*store,
+  EXPECT_EQ(counts(ingest_text(*store,
                                page(nov2, kDay, {{"gpt-4o", "p1"}}) +
                                    page(nov3, kDay, {{"gpt-4o", "p1"}}) +
                                    page(nov3 + kHour, kHour, {{"gpt-4o", "p1"}}),
@@ -984,16 +978,16 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
   earlier.source = "by_project.json";
   ASSERT_EQ(*store->delete_records(earlier), 2u);
   EXPECT_EQ(
-      counts(report_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}), "by_model.json")),
+      counts(ingest_text(*store, page(kNov1, kDay, {{"gpt-4o", ""}, {ft, ""}}), "by_model.json")),
       "read 2, stored 2, duplicates 0, rejected 0");
   // Anthropic's buckets (RFC 3339 bounds in the ids): its report grouped by model and workspace,
   // then by model alone.
   const std::string anthropic =
       testing::read_file(testing::source_path("tests/testdata/usage_report_anthropic.jsonl"));
-  EXPECT_EQ(counts(report_text(*store, anthropic, "anthropic.jsonl")),
+  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
             "read 5, stored 3, duplicates 0, rejected 2");
   EXPECT_EQ(
-      counts(report_text(
+      counts(ingest_text(
           *store,
           R"({"data": [{"starting_at": "2026-11-01T00:00:00Z", "ending_at": "2026-11-02T00:00:00Z",
           "results": [{"uncached_input_tokens": 5, "output_tokens": 1, "model": "claude-sonnet-4-5-20250929"}]}]})"
@@ -1004,21 +998,11 @@ TEST_P(StoreTest, UsageReportBucketsAreNotCountedTwice) {
                                  "workspace_id, api_key_id, service_tier, context_window; rows "
                                  "grouped by model would count"),
             std::string::npos);
-  // A bucket that has not ended at the ingest time counts only part of its usage.
-  EXPECT_EQ(counts(ingest_text(*store, page(kNov1 + 30 * kDay, kDay, {{"gpt-4o", "p1"}}),
-                               "today.json", &rejects, "2026-12-01T15:00:00Z")),
-            "read 1, stored 0, duplicates 0, rejected 1");
-  EXPECT_EQ(reasons(), (std::vector<std::string>{
-                           "data[0].results[0]: its bucket (2026-12-01T00:00:00Z to "
-                           "2026-12-02T00:00:00Z) has not ended at the ingest time "
-                           "(2026-12-01T15:00:00Z): it counts the usage so far, and once stored, "
-                           "the bucket fetched again when it has ended would be taken as stored; "
-                           "ingest it then"}));
 }
 
-// A usage report's bucket fetched again with revised figures (usage the provider recorded late)
-// replaces the rows stored for it, in the records and in the daily totals; fetched again as it
-// was, its rows are duplicates.
+// A usage report's bucket fetched again with revised figures (a bucket that had not ended, usage
+// the provider recorded late) replaces the rows stored for it, in the records and in the daily
+// totals; fetched again as it was, its rows are duplicates.
 TEST_P(StoreTest, UsageReportBucketFetchedAgainWithRevisedFiguresReplacesTheStoredOne) {
   COSTOPS_OPEN_STORE(store, "report_revised");
   // An OpenAI page of the day 2026-11-01 grouped by model and project: (project, input tokens).
@@ -1044,15 +1028,15 @@ TEST_P(StoreTest, UsageReportBucketFetchedAgainWithRevisedFiguresReplacesTheStor
     return std::to_string(r.records) + " " + std::to_string(r.input_tokens) + " " +
            r.cost.at("USD").to_string();
   };
-  auto first = report_text(*store, page({{"p1", 1000}, {"p2", 2000}}), "early.json");
+  auto first = ingest_text(*store, page({{"p1", 1000}, {"p2", 2000}}), "early.json");
   EXPECT_EQ(counts(first), "read 2, stored 2, duplicates 0, rejected 0");
   EXPECT_EQ(day(), "2 3000 0.0075");  // 3000 * $2.5/M
   // Fetched again as it was: duplicates, nothing replaced.
-  auto same = report_text(*store, page({{"p2", 2000}, {"p1", 1000}}), "same.json");
+  auto same = ingest_text(*store, page({{"p2", 2000}, {"p1", 1000}}), "same.json");
   EXPECT_EQ(counts(same), "read 2, stored 0, duplicates 2, rejected 0");
   EXPECT_EQ(same.replaced, 0u);
   // Revised: p1 has more usage, and p3 appears.
-  auto later = report_text(*store, page({{"p1", 1500}, {"p2", 2000}, {"p3", 100}}), "late.json");
+  auto later = ingest_text(*store, page({{"p1", 1500}, {"p2", 2000}, {"p3", 100}}), "late.json");
   EXPECT_EQ(counts(later), "read 3, stored 3, duplicates 0, rejected 0");
   EXPECT_EQ(later.replaced, 2u);
   EXPECT_EQ(day(), "3 3600 0.009");
@@ -1061,13 +1045,13 @@ TEST_P(StoreTest, UsageReportBucketFetchedAgainWithRevisedFiguresReplacesTheStor
   ASSERT_EQ(all.size(), 3u);
   for (const PricedRecord& pr : all) EXPECT_TRUE(pr.usage.source.starts_with("late.json:"));
   // A row the provider no longer reports goes with the rest.
-  auto fewer = report_text(*store, page({{"p1", 1500}, {"p2", 2000}}), "latest.json");
+  auto fewer = ingest_text(*store, page({{"p1", 1500}, {"p2", 2000}}), "latest.json");
   EXPECT_EQ(counts(fewer), "read 2, stored 2, duplicates 0, rejected 0");
   EXPECT_EQ(fewer.replaced, 3u);
   EXPECT_EQ(day(), "2 3500 0.00875");
   // A fetch with a row that cannot be read replaces nothing: its other rows are duplicates.
   std::vector<ingest::Reject> rejects;
-  auto broken = report_text(*store, page({{"p1", 1500}, {"p2", -1}}), "broken.json", &rejects);
+  auto broken = ingest_text(*store, page({{"p1", 1500}, {"p2", -1}}), "broken.json", &rejects);
   EXPECT_EQ(counts(broken), "read 2, stored 0, duplicates 1, rejected 1");
   EXPECT_EQ(broken.replaced, 0u);
   EXPECT_EQ(day(), "2 3500 0.00875");
@@ -1083,9 +1067,9 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   const std::string anthropic =
       testing::read_file(testing::source_path("tests/testdata/usage_report_anthropic.jsonl"));
   std::vector<ingest::Reject> rejects;
-  EXPECT_EQ(counts(report_text(*store, openai, "openai.json", &rejects)),
+  EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json", &rejects)),
             "read 5, stored 3, duplicates 0, rejected 2");
-  const auto a = report_text(*store, anthropic, "anthropic.jsonl", &rejects);
+  const auto a = ingest_text(*store, anthropic, "anthropic.jsonl", &rejects);
   EXPECT_EQ(counts(a), "read 5, stored 3, duplicates 0, rejected 2");
   EXPECT_EQ(a.base_rate_rows, 1u);  // the row without a context window, of a tiered model
   std::vector<std::string> got;
@@ -1175,14 +1159,14 @@ TEST_P(StoreTest, ProviderUsageReportRowsArePricedByTheirRequests) {
   EXPECT_EQ(gpt->usage.usage.get(units::kRequests), 20);
 
   // Fetching the same report again stores nothing twice.
-  EXPECT_EQ(counts(report_text(*store, openai, "openai.json")),
+  EXPECT_EQ(counts(ingest_text(*store, openai, "openai.json")),
             "read 5, stored 0, duplicates 3, rejected 2");
-  EXPECT_EQ(counts(report_text(*store, anthropic, "anthropic.jsonl")),
+  EXPECT_EQ(counts(ingest_text(*store, anthropic, "anthropic.jsonl")),
             "read 5, stored 0, duplicates 3, rejected 2");
   // A row whose bucket has no time is rejected, not dated at the ingest time.
   rejects.clear();
   EXPECT_EQ(
-      counts(report_text(
+      counts(ingest_text(
           *store,
           R"({"object": "page", "data": [{"object": "bucket", "results": [{"object": )"
           R"("organization.usage.completions.result", "model": "gpt-4o", "input_tokens": 5}]}]})",
@@ -1489,7 +1473,7 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
     COSTOPS_OPEN_STORE(store, "schema1");
     url = store->url();
     ASSERT_EQ(ingest_text(*store, text, "usage.jsonl").stored, 3524u);
-    ASSERT_EQ(report_text(*store, report, "openai.json").stored, 3u);
+    ASSERT_EQ(ingest_text(*store, report, "openai.json").stored, 3u);
     for (const auto& q : queries) before.push_back(*store->aggregate(q));
     EXPECT_EQ(before[0].front().requests, 3524 + 20 + 2 + 100);
   }

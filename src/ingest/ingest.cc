@@ -504,8 +504,7 @@ class Pipeline {
         normalizer_(*opt.catalog),
         parser_(normalizer_),
         batches_(opt, sink),
-        buckets_([this](auto times, auto prefix) { return stored_reports(times, prefix); },
-                 opt.default_time) {}
+        buckets_([this](auto times, auto prefix) { return stored_reports(times, prefix); }) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).

@@ -459,13 +459,6 @@ void for_each_report_row(const json& doc, const ReportRowFn& record, const Repor
 
 Result<BucketVerdict> BucketLedger::check(const ReportBucket& b) {
   auto refuse = [](std::string why) { return BucketVerdict{std::move(why), {}}; };
-  if (now_ < b.end) {
-    return refuse(
-        "its bucket (" + format_timestamp(b.start) + " to " + format_timestamp(b.end) +
-        ") has not ended at the ingest time (" + format_timestamp(now_) +
-        "): it counts the usage so far, and once stored, the bucket fetched again when it "
-        "has ended would be taken as stored; ingest it then");
-  }
   const std::string again = "fetch the report once";
   // Those that may overlap it: begun before its end, and no longer ago than the widest.
   for (auto it = seen_.lower_bound(b.start - widest_), end = seen_.lower_bound(b.end); it != end;

@@ -67,29 +67,24 @@ struct BucketVerdict {
   std::vector<PricedRecord> stored;  // when taken: its rows stored (a fetch again), else none
 };
 
-/// Keeps a report's usage from being counted twice, or in part:
-/// - A bucket that has not ended at the ingest time (`now`) is refused: its rows count only the
-///   usage so far, and once stored, the bucket fetched again when it has ended would be taken as
-///   stored (its rows' ids are the same).
-/// - Every fetch of a report splits a bucket's usage among its rows by the fetch's group_by; two
-///   fetches of one bucket grouped differently, or of overlapping buckets of two widths (1h and
-///   1d), have rows with different ids, and storing both would count the usage twice. So a bucket
-///   is refused when a bucket of the same report, read earlier in the input or stored, overlaps
-///   it, unless it is the same bucket grouped the same way (a fetch again: its rows are
-///   duplicates). Stored buckets are found by the records at the bucket's start, at each hour
-///   within it, and at the starts of the hour and day it begins in (a bucket of minutes is
-///   compared with stored minutes by its start alone).
-/// A bucket fetched again comes with its stored rows: when the fetch revised them (usage the
-/// provider recorded late), they are replaced (the caller's part).
+/// Keeps a report's usage from being counted twice. Every fetch of a report splits a bucket's
+/// usage among its rows by the fetch's group_by; two fetches of one bucket grouped differently, or
+/// of overlapping buckets of two widths (1h and 1d), have rows with different ids, and storing
+/// both would count the usage twice. So a bucket is refused when a bucket of the same report, read
+/// earlier in the input or stored, overlaps it, unless it is the same bucket grouped the same way:
+/// a fetch again, which comes with its stored rows, for the caller to replace them when the fetch
+/// revised them (usage the provider recorded late, or a bucket that had not ended) and else to
+/// take its rows as duplicates. Stored buckets are found by the records at the bucket's start, at
+/// each hour within it, and at the starts of the hour and day it begins in (a bucket of minutes is
+/// compared with stored minutes by its start alone).
 class BucketLedger {
  public:
-  BucketLedger(StoredRecordsFn stored, Timestamp now) : stored_(std::move(stored)), now_(now) {}
+  explicit BucketLedger(StoredRecordsFn stored) : stored_(std::move(stored)) {}
   /// Whether the rows of `b` may be stored. Errors are the store's.
   Result<BucketVerdict> check(const ReportBucket& b);
 
  private:
   StoredRecordsFn stored_;
-  Timestamp now_;
   std::multimap<Timestamp, ReportBucket> seen_;  // taken in this input, by start
   Timestamp::duration widest_{};                 // of those
 };

@@ -47,8 +47,7 @@ struct IngestOptions {
   InputFormat format = InputFormat::kAuto;
   /// Provider for records that name none.
   std::string default_provider;
-  /// Time for records without a timestamp; the ingest time, by which a usage report's bucket
-  /// must have ended (detail::BucketLedger).
+  /// Time for records without a timestamp.
   Timestamp default_time{};
   /// Records per sink call (one transaction each). Default 10,000.
   size_t batch_size = 10000;
