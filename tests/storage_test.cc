@@ -1049,12 +1049,29 @@ TEST_P(StoreTest, UsageReportBucketFetchedAgainWithRevisedFiguresReplacesTheStor
   EXPECT_EQ(counts(fewer), "read 2, stored 2, duplicates 0, rejected 0");
   EXPECT_EQ(fewer.replaced, 3u);
   EXPECT_EQ(day(), "2 3500 0.00875");
+  // A row now with a value of a dimension no row had before (the report was grouped by it, the
+  // first fetch's usage had none) revises the bucket; it is not taken for another grouping.
+  const std::string with_user =
+      R"({"object": "page", "data": [{"object": "bucket", "start_time": 1793491200, )"
+      R"("end_time": 1793577600, "results": [)"
+      R"({"object": "organization.usage.completions.result", "output_tokens": 0, )"
+      R"("num_model_requests": 1, "model": "gpt-4o", "project_id": "p1", "input_tokens": 1500},)"
+      R"({"object": "organization.usage.completions.result", "output_tokens": 0, )"
+      R"("num_model_requests": 1, "model": "gpt-4o", "project_id": "p2", "input_tokens": 2000},)"
+      R"({"object": "organization.usage.completions.result", "output_tokens": 0, )"
+      R"("num_model_requests": 1, "model": "gpt-4o", "project_id": "p2", "user_id": "u1", )"
+      R"("input_tokens": 10}]}]})"
+      "\n";
+  auto users = ingest_text(*store, with_user, "users.json");
+  EXPECT_EQ(counts(users), "read 3, stored 3, duplicates 0, rejected 0");
+  EXPECT_EQ(users.replaced, 2u);
+  EXPECT_EQ(day(), "3 3510 0.008775");
   // A fetch with a row that cannot be read replaces nothing: its other rows are duplicates.
   std::vector<ingest::Reject> rejects;
   auto broken = ingest_text(*store, page({{"p1", 1500}, {"p2", -1}}), "broken.json", &rejects);
   EXPECT_EQ(counts(broken), "read 2, stored 0, duplicates 1, rejected 1");
   EXPECT_EQ(broken.replaced, 0u);
-  EXPECT_EQ(day(), "2 3500 0.00875");
+  EXPECT_EQ(day(), "3 3510 0.008775");
 }
 
 // Providers' usage reports: each result row is one record of summed usage. A row's long-context

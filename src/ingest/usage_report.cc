@@ -282,6 +282,7 @@ std::optional<ReportBucket> bucket_of(const json& bucket, const json& results) {
   for (const json& row : results) {
     for (size_t i = 0; i < fields.size(); ++i)
       if (!text_of(row, fields[i]).empty()) b.grouping |= 1u << i;
+    b.ids.push_back(id_of(b.kind, start, end, row, fields));
   }
   return b;
 }
@@ -506,6 +507,13 @@ Result<BucketVerdict> BucketLedger::check(const ReportBucket& b) {
   }
   BucketVerdict taken;
   for (Stored& s : stored) {
+    // Grouped alike after all when a row is in both: the dimensions that seem to differ had no
+    // value in either fetch's rows (a user_id of usage by API keys only, say).
+    if (s.bucket.grouping != b.grouping &&
+        std::any_of(s.rows.begin(), s.rows.end(), [&](const PricedRecord& pr) {
+          return std::find(b.ids.begin(), b.ids.end(), pr.usage.id) != b.ids.end();
+        }))
+      s.bucket.grouping = b.grouping;
     const std::string undo =
         "fetch it as before, or first take out what is stored: cost-ops delete --source " +
         (s.source.empty() ? std::string("FILE") : s.source);

@@ -48,12 +48,14 @@ bool looks_like_usage_report(std::string_view head);
 /// A time bucket of a report as its rows' ids name it: the report (`kind`, the ids' first part:
 /// "openai-usage:completions", "anthropic-usage:messages"), its start and end as the page gives
 /// them and as times, and the dimensions its rows are grouped by (as a mask of the kind's id
-/// fields: those with a value in any row).
+/// fields: those with a value in any row; a fetch grouped by a dimension no row has a value of
+/// looks grouped without it, so a stored bucket that shares a row's id with it is grouped alike).
 struct ReportBucket {
   std::string kind;
   std::string start_text, end_text;
   Timestamp start{}, end{};
   uint32_t grouping = 0;
+  std::vector<std::string> ids;  // its rows' ids (as their records have them)
   bool whole = true;  // every row of the page's bucket was made a record (none reported bad)
 };
 
