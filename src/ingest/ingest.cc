@@ -855,14 +855,15 @@ class Pipeline {
   bool revises(const detail::ReportBucket& bucket, std::span<const std::string_view> records,
                const std::vector<PricedRecord>& stored) {
     if (!bucket.whole) return false;
+    std::unordered_map<std::string_view, const UsageRecord*> by_id;
+    for (const PricedRecord& pr : stored) by_id.emplace(pr.usage.id, &pr.usage);
     size_t matched = 0;
     UsageRecord r;
     for (std::string_view text : records) {
       if (!parse_copy(text, &r).is_ok()) return false;
-      const auto s = std::find_if(stored.begin(), stored.end(),
-                                  [&](const PricedRecord& pr) { return pr.usage.id == r.id; });
-      if (s == stored.end()) return true;
-      const UsageRecord& o = s->usage;
+      const auto s = by_id.find(r.id);
+      if (s == by_id.end()) return true;
+      const UsageRecord& o = *s->second;
       // Counts, not their presence: zero counts are not stored.
       if (o.usage.counts != r.usage.counts || o.usage.requests() != r.usage.requests() ||
           o.tier_input_tokens != r.tier_input_tokens || o.batch != r.batch ||

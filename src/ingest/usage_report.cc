@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <unordered_set>
 
 namespace costops::ingest::detail {
 namespace {
@@ -509,11 +510,12 @@ Result<BucketVerdict> BucketLedger::check(const ReportBucket& b) {
   for (Stored& s : stored) {
     // Grouped alike after all when a row is in both: the dimensions that seem to differ had no
     // value in either fetch's rows (a user_id of usage by API keys only, say).
-    if (s.bucket.grouping != b.grouping &&
-        std::any_of(s.rows.begin(), s.rows.end(), [&](const PricedRecord& pr) {
-          return std::find(b.ids.begin(), b.ids.end(), pr.usage.id) != b.ids.end();
-        }))
-      s.bucket.grouping = b.grouping;
+    if (s.bucket.grouping != b.grouping) {
+      const std::unordered_set<std::string_view> ids(b.ids.begin(), b.ids.end());
+      if (std::any_of(s.rows.begin(), s.rows.end(),
+                      [&](const PricedRecord& pr) { return ids.contains(pr.usage.id); }))
+        s.bucket.grouping = b.grouping;
+    }
     const std::string undo =
         "fetch it as before, or first take out what is stored: cost-ops delete --source " +
         (s.source.empty() ? std::string("FILE") : s.source);
