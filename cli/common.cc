@@ -283,9 +283,7 @@ void note_why_empty(storage::Store& store, const AggregateQuery& query, std::str
       std::vector<std::string> sources;
       scan_latest(
           store, [&] { return !sources.empty(); },
-          [&](const PricedRecord& r) {
-            insert_sorted(sources, r.usage.source.substr(0, r.usage.source.rfind(':')));
-          });
+          [&](const PricedRecord& r) { insert_sorted(sources, std::string(input_of(r.usage))); });
       std::string names;
       for (size_t i = 0; i < sources.size() && i < 5; ++i)
         names += (i == 0 ? "" : ", ") + sources[i];

@@ -126,9 +126,9 @@ bool priceable(const json& row, const json& bucket, const char* start, std::stri
   return true;
 }
 
-// An OpenAI usage row (completions, embeddings or moderations) as a record, or "" (reported).
-std::string openai_row(const json& row, const json& bucket,
-                       const std::function<void(const std::string&)>& bad) {
+// An OpenAI usage row (completions, embeddings or moderations) as a record, or null (reported).
+json openai_row(const json& row, const json& bucket,
+                const std::function<void(const std::string&)>& bad) {
   const std::string object = string_member(row, "object");
   const std::string_view kind = std::string_view(object).substr(sizeof "organization.usage." - 1);
   if (kind != "completions.result" && kind != "embeddings.result" && kind != "moderations.result") {
@@ -169,12 +169,12 @@ std::string openai_row(const json& row, const json& bucket,
   if (const std::string k = text_of(row, "api_key_id"); !k.empty()) rec["tags"]["api_key"] = k;
   if (member(row, "batch").is_boolean()) rec["batch"] = row["batch"];
   if (const std::string t = string_member(row, "service_tier"); !t.empty()) rec["service_tier"] = t;
-  return rec.dump();
+  return rec;
 }
 
-// An Anthropic messages usage row as a record, or "" (reported).
-std::string anthropic_row(const json& row, const json& bucket,
-                          const std::function<void(const std::string&)>& bad) {
+// An Anthropic messages usage row as a record, or null (reported).
+json anthropic_row(const json& row, const json& bucket,
+                   const std::function<void(const std::string&)>& bad) {
   if (!priceable(row, bucket, "starting_at", "group_by[]=model", bad)) return {};
   Counts c(bad);
   const json& creation = member(row, "cache_creation");
@@ -236,7 +236,7 @@ std::string anthropic_row(const json& row, const json& bucket,
   } else if (!t.empty() && t != "standard") {
     rec["service_tier"] = t;
   }
-  return rec.dump();
+  return rec;
 }
 
 // The id fields of a report's rows (kOpenAIFields or kAnthropicFields).
@@ -245,22 +245,14 @@ std::span<const char* const> fields_of(std::string_view kind) {
   return kOpenAIFields;
 }
 
-// The bucket the rows of `results` make of `bucket` (its report: the first row's), or nullopt
-// when no row names a report read, or the bucket has no times (its rows are reported).
-std::optional<ReportBucket> bucket_of(const json& bucket, const json& results) {
+// The bucket of `bucket` whose rows are `results`, of which `ids` are those made records (the
+// first's report is the bucket's: the ids' first part), or nullopt when the bucket has no times
+// (its rows are reported). REQUIRES: `ids` is not empty.
+std::optional<ReportBucket> bucket_of(const json& bucket, const json& results,
+                                      std::vector<std::string> ids) {
   ReportBucket b;
-  for (const json& row : results) {
-    const std::string object = string_member(row, "object");
-    if (object.starts_with("organization.usage.") && object.ends_with(".result")) {
-      const std::string_view k = std::string_view(object).substr(sizeof "organization.usage." - 1);
-      b.kind = "openai-usage:" + std::string(k.substr(0, k.find('.')));
-    } else if (row.is_object() &&
-               (row.contains("uncached_input_tokens") || bucket.contains("starting_at"))) {
-      b.kind = kAnthropicKind;
-    }
-    if (!b.kind.empty()) break;
-  }
-  if (b.kind.empty()) return std::nullopt;
+  const std::string& first = ids.front();
+  b.kind = first.substr(0, first.find(':', first.find(':') + 1));
   const bool anthropic = b.kind == kAnthropicKind;
   const json& start = member(bucket, anthropic ? "starting_at" : "start_time");
   const json& end = member(bucket, anthropic ? "ending_at" : "end_time");
@@ -283,8 +275,9 @@ std::optional<ReportBucket> bucket_of(const json& bucket, const json& results) {
   for (const json& row : results) {
     for (size_t i = 0; i < fields.size(); ++i)
       if (!text_of(row, fields[i]).empty()) b.grouping |= 1u << i;
-    b.ids.push_back(id_of(b.kind, start, end, row, fields));
   }
+  b.whole = ids.size() == results.size();
+  b.ids = std::move(ids);
   return b;
 }
 
@@ -396,6 +389,7 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
       bool base_rates;
     };
     std::vector<Row> rows;
+    std::vector<std::string> ids;  // theirs
     for (size_t i = 0; i < results.size(); ++i) {
       std::string where = bucket_at + ".results[" + std::to_string(i) + "]";
       const json& row = results[i];
@@ -403,31 +397,31 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
       const std::function<void(const std::string&)> bad_row = [&](const std::string& reason) {
         report(where, reason, row_text);
       };
-      std::string text;
+      json rec;
       const std::string object = string_member(row, "object");
       const bool openai = object.starts_with("organization.usage.");
       if (!row.is_object()) {
         bad_row("expected an object, got " + std::string(row.type_name()));
       } else if (openai) {
-        text = openai_row(row, bucket, bad_row);
+        rec = openai_row(row, bucket, bad_row);
       } else if (object.starts_with("organization.costs.")) {
         bad_row(
             "a costs row (an amount, not usage) is not read: fetch the usage report "
             "(/v1/organization/usage/completions)");
       } else if (row.contains("uncached_input_tokens") || bucket.contains("starting_at")) {
-        text = anthropic_row(row, bucket, bad_row);
+        rec = anthropic_row(row, bucket, bad_row);
       } else {
         bad_row("neither an OpenAI nor an Anthropic usage row");
       }
-      if (!text.empty()) {
-        rows.push_back({std::move(where), std::move(text), std::move(row_text),
+      if (!rec.is_null()) {
+        ids.push_back(rec["id"].get<std::string>());
+        rows.push_back({std::move(where), rec.dump(), std::move(row_text),
                         !openai && member(row, "context_window").is_null()});
       }
     }
     std::string refused;
     if (check && !rows.empty()) {
-      if (auto made = bucket_of(bucket, results)) {
-        made->whole = rows.size() == results.size();
+      if (const auto made = bucket_of(bucket, results, std::move(ids))) {
         std::vector<std::string_view> texts;
         for (const Row& r : rows) texts.push_back(r.text);
         refused = check(*made, texts);
@@ -497,25 +491,21 @@ Result<BucketVerdict> BucketLedger::check(const ReportBucket& b) {
       return e.bucket.start == sb->start && e.bucket.end_text == sb->end_text;
     });
     if (same == stored.end()) {
-      std::string source = pr.usage.source;
-      if (const size_t colon = source.rfind(':'); colon != std::string::npos)
-        source.erase(colon);  // "<input>:<line>"
-      same = stored.insert(stored.end(), {std::move(*sb), std::move(source), {}});
+      same = stored.insert(stored.end(), {std::move(*sb), std::string(input_of(pr.usage)), {}});
     } else {
       same->bucket.grouping |= sb->grouping;
     }
     same->rows.push_back(std::move(pr));
   }
   BucketVerdict taken;
+  const std::unordered_set<std::string_view> ids(b.ids.begin(), b.ids.end());
   for (Stored& s : stored) {
     // Grouped alike after all when a row is in both: the dimensions that seem to differ had no
     // value in either fetch's rows (a user_id of usage by API keys only, say).
-    if (s.bucket.grouping != b.grouping) {
-      const std::unordered_set<std::string_view> ids(b.ids.begin(), b.ids.end());
-      if (std::any_of(s.rows.begin(), s.rows.end(),
-                      [&](const PricedRecord& pr) { return ids.contains(pr.usage.id); }))
-        s.bucket.grouping = b.grouping;
-    }
+    if (s.bucket.grouping != b.grouping &&
+        std::any_of(s.rows.begin(), s.rows.end(),
+                    [&](const PricedRecord& pr) { return ids.contains(pr.usage.id); }))
+      s.bucket.grouping = b.grouping;
     const std::string undo =
         "fetch it as before, or first take out what is stored: cost-ops delete --source " +
         (s.source.empty() ? std::string("FILE") : s.source);

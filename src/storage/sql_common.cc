@@ -33,6 +33,11 @@ constexpr const char* kAddToTotals =
     "cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15, "
     "cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24";
 
+// The columns a scan reads, in read_scanned's order (plan_scan, records_at).
+constexpr const char* kScanColumns =
+    "ts, provider, model, organization, project, user_id, priced, currency, tags, detail, key_day, "
+    "cost_e6, cost_e15, cost_e24, input_tokens, output_tokens, requests";
+
 // The daily totals of the usage_records rows `where` selects (" WHERE ..."), in kTotalsColumns'
 // order, each counter with `sign` ("" to add them, "-" to take them out).
 std::string totals_of(std::string_view sign, std::string_view where) {
@@ -773,12 +778,9 @@ Result<std::vector<PricedRecord>> records_at(const Dialect& d, const RunSql& run
     std::vector<SqlParam> params;
     params.reserve(n + 1);
     params.emplace_back(head);
-    // The columns of plan_scan, for read_scanned.
-    std::string sql =
-        "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, "
-        "detail, key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens, requests "
-        "FROM usage_records WHERE substr(detail, 1, " +
-        std::to_string(head.size()) + ") = " + d.param(1) + " AND ts IN (";
+    std::string sql = std::string("SELECT ") + kScanColumns +
+                      " FROM usage_records WHERE substr(detail, 1, " + std::to_string(head.size()) +
+                      ") = " + d.param(1) + " AND ts IN (";
     for (size_t i = 0; i < n; ++i) {
       sql += (i ? ", " : "") + d.param(static_cast<int>(i) + 2);
       params.emplace_back(static_cast<int64_t>(times[at + i].time_since_epoch().count()));
@@ -966,12 +968,8 @@ std::optional<SqlQuery> plan_scan(const AggregateQuery& q, const Dialect& d,
   SqlQuery out;
   std::string where;
   if (!where_clause(q, d, dim_ids, false, &out, &where)) return std::nullopt;
-  out.sql =
-      "SELECT ts, provider, model, organization, project, user_id, priced, currency, tags, detail, "
-      "key_day, cost_e6, cost_e15, cost_e24, input_tokens, output_tokens, requests "
-      "FROM "
-      "usage_records" +
-      where + " ORDER BY ts, key_hi, key_lo";
+  out.sql = std::string("SELECT ") + kScanColumns + " FROM usage_records" + where +
+            " ORDER BY ts, key_hi, key_lo";
   return out;
 }
 

@@ -80,6 +80,11 @@ struct PricedRecord {
   std::string unpriced_reason;  // set when !cost
 };
 
+/// The input a record was read from, as ingest was given it: its `source` without the line.
+inline std::string_view input_of(const UsageRecord& r) {
+  return std::string_view(r.source).substr(0, r.source.rfind(':'));
+}
+
 /// The provider a record is counted under: the one it names, else the catalog provider that
 /// priced it (a response body or a gateway line that names only its model), else "".
 inline const std::string& provider_of(const PricedRecord& r) {
