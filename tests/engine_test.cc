@@ -213,6 +213,11 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
           {R"({"provider": "openai", "usage": {"input_tokens": 1}})", "field \"model\": missing"},
           {R"({"provider": "openai", "model": "m", "timestamp": "soon", "usage": {}})",
            "field \"timestamp\""},
+          {R"({"provider": "openai", "model": "m", "timestamp": 9223372036854775808, "usage": {}})",
+           "field \"timestamp\": 9223372036854775808 is after the year 9999 as epoch seconds or "
+           "milliseconds"},
+          {R"({"provider": "openai", "model": "m", "timestamp": 1e300, "usage": {}})",
+           "is after the year 9999"},
           {R"({"provider": "openai", "model": "m", "tags": ["novalue"], "usage": {}})",
            "expected \"key=value\""},
           {R"({"provider": "openai", "model": "m", "usage": {})", "invalid JSON"},

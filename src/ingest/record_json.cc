@@ -104,6 +104,12 @@ Status get_timestamp(element v, std::string_view field, UsageRecord* r) {
     if (!std::isfinite(d) || d < 0)
       return type_error(field, "an RFC 3339 time or epoch seconds", v);
     if (d > 1e11) d /= 1000.0;
+    // RFC 3339 writes four-digit years: a later time is no time (nor fits a timestamp).
+    if (d >= 253402300800.0) {  // 10000-01-01T00:00:00Z
+      return invalid_argument("field \"" + std::string(field) +
+                              "\": " + std::string(simdjson::minify(v)) +
+                              " is after the year 9999 as epoch seconds or milliseconds");
+    }
     r->timestamp =
         Timestamp{std::chrono::microseconds{static_cast<int64_t>(std::llround(d * 1e6))}};
     r->has_timestamp = true;
