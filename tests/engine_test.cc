@@ -553,6 +553,19 @@ TEST(CostCalculatorTest, WarnsWhereACostClassHasNoPriceOfItsOwn) {
   EXPECT_EQ(c->warnings[1],
             "cache_read_tokens has no price of its own for m; billed at the input_tokens rate");
   EXPECT_EQ(c->warnings[2], "web_searches=2 not billed: m has no price for it");
+  // A part beyond the whole that includes it: the whole is billed as given, with a warning.
+  r.service_tier.clear();
+  r.usage = {};
+  r.usage.set(units::kInputTokens, 1000);
+  r.usage.set(units::kOutputTokens, 100);
+  r.usage.set(units::kOutputReasoningTokens, 400);
+  c = CostCalculator::price_record(*cat, r, Timestamp{});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.0012");
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0],
+            "output_reasoning_tokens=400 exceeds output_tokens=100, which includes it; "
+            "output_tokens billed as given");
 }
 
 }  // namespace

@@ -102,6 +102,22 @@ TEST(CatalogTest, UnknownProviderOrModelIsAnErrorNamingWhatWasLookedUp) {
             std::string::npos);
 }
 
+TEST(CatalogTest, CompactDatesInANameAreTriedWrittenOut) {
+  // As genai-prices does: "gpt-4o-20240806" finds the catalog's "gpt-4o-2024-08-06".
+  const Catalog& c = Catalog::builtin();
+  auto m = c.resolve("openai", "gpt-4o-20240806");
+  ASSERT_TRUE(m.has_value()) << m.status().to_string();
+  EXPECT_EQ(m->model->id, "gpt-4o");
+  auto inferred = c.resolve("", "gpt-4o-mini-20240718");
+  ASSERT_TRUE(inferred.has_value()) << inferred.status().to_string();
+  EXPECT_EQ(inferred->model->id, "gpt-4o-mini");
+  // Not a date (February 31st), or not at the end of a part: the name's own error.
+  auto bad = c.resolve("openai", "gpt-4o-20240231");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("unknown model \"gpt-4o-20240231\""), std::string::npos);
+  EXPECT_FALSE(c.resolve("openai", "gpt-4o-20240806x").has_value());
+}
+
 // "Did you mean" hints: the closest ids by edit distance ignoring case, ties together (up to
 // three), none when nothing is within a third of the name's length. Unknown names' errors say them.
 TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {
@@ -225,6 +241,23 @@ TEST(PricingTest, UnpricedPartsStayInTheirAncestor) {
                          {kOutputTokens, 100},
                          {kOutputReasoningTokens, 60}})),
             "0.002/0.0008/0.0028");
+}
+
+TEST(PricingTest, AnUnpricedPartNeedsTheWholeThatBillsIt) {
+  // Cache reads are billed inside the input: with no input given they would cost nothing.
+  Catalog c = own(
+      R"([{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 2, "output_mtok": 8}}]}])");
+  using namespace units;
+  EXPECT_EQ(price(c, "p", "m", usage({{kCacheReadTokens, 400}, {kOutputTokens, 10}})),
+            "inconsistent_usage: usage parts exceed their whole: input_tokens=0 (not given), "
+            "cache_read_tokens=400 leaves -400 input_tokens");
+  // A whole that is given is billed as given, even when a part exceeds it (genai-prices does the
+  // same); record_warnings says so.
+  EXPECT_EQ(price(c, "p", "m", usage({{kOutputTokens, 100}, {kOutputReasoningTokens, 400}})),
+            "0/0.0008/0.0008");
+  // Units nothing prices (nor their ancestors) need no whole.
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 10}, {kWebSearches, 3}})),
+            "0.00002/0/0.00002");
 }
 
 TEST(PricingTest, CacheWriteTtlsDecomposeWithoutDoubleCounting) {

@@ -23,6 +23,26 @@ using pricing::PriceSet;
   return {StatusCode::kInconsistentUsage, std::move(m)};
 }
 
+// A part with no price of its own is billed inside its priced ancestors; one the usage does not
+// give counts 0, so the part exceeds it: cache reads with no input would otherwise cost nothing.
+// (Priced parts are checked by their leaves; a part exceeding a whole that is given is a warning,
+// see record_warnings, as genai-prices prices it.)
+[[gnu::noinline]] Status check_unpriced_parts(const PriceSet& ps, const Usage& usage,
+                                              uint64_t parts) {
+  const uint64_t missing = ps.priced_mask() & ~usage.present;
+  for (; parts != 0; parts &= parts - 1) {
+    const int u = std::countr_zero(parts);
+    const uint64_t wholes = kAncestorMasks[u] & missing;
+    if (usage.counts[u] <= 0 || wholes == 0) continue;
+    const std::string_view whole = kUnits[std::countr_zero(wholes)].usage_key;
+    return {StatusCode::kInconsistentUsage,
+            "usage parts exceed their whole: " + std::string(whole) + "=0 (not given), " +
+                std::string(kUnits[u].usage_key) + '=' + std::to_string(usage.counts[u]) +
+                " leaves -" + std::to_string(usage.counts[u]) + ' ' + std::string(whole)};
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status CostCalculator::price(const PriceSet& ps, const Usage& usage, int64_t tier_input_tokens,
@@ -36,6 +56,10 @@ Status CostCalculator::price(const PriceSet& ps, const Usage& usage, int64_t tie
     tier_input = usage.get(units::kInputTokens);
     if (const int64_t n = usage.requests(); n > 1) tier_input /= n;
   }
+  if (const uint64_t unpriced =
+          usage.present & ~ps.priced_mask() & ~(uint64_t{1} << units::kRequests);
+      unpriced != 0 && (ps.priced_mask() & ~usage.present) != 0)
+    COSTOPS_RETURN_IF_ERROR(check_unpriced_parts(ps, usage, unpriced));
   const auto& terms = ps.terms();
   const auto& rates = ps.rates();
   for (const auto& leaf : ps.leaves()) {
@@ -90,6 +114,19 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
     rest &= rest - 1;
     if (usage.counts[u] == 0) continue;
     const UnitDef& def = kUnits[u];
+    // A part larger than a whole the usage gives (reasoning tokens beyond the output tokens):
+    // the whole is billed, as genai-prices does, but the figures do not add up.
+    uint64_t short_wholes = 0;
+    for (uint64_t a = kAncestorMasks[u] & usage.present; a != 0; a &= a - 1)
+      if (usage.counts[std::countr_zero(a)] < usage.counts[u]) short_wholes |= a & -a;
+    if (short_wholes != 0) {
+      const std::string_view whole = kUnits[std::countr_zero(short_wholes)].usage_key;
+      w.push_back(std::string(def.usage_key) + "=" + std::to_string(usage.counts[u]) + " exceeds " +
+                  std::string(whole) + "=" +
+                  std::to_string(usage.counts[std::countr_zero(short_wholes)]) +
+                  ", which includes it; " + std::string(whole) + " billed as given");
+      continue;
+    }
     if (!((ps.covered_mask() >> u) & 1u)) {
       w.push_back(std::string(def.usage_key) + "=" + std::to_string(usage.counts[u]) +
                   " not billed: " + std::string(model) + " has no price for it");

@@ -295,6 +295,40 @@ bool has_upper(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
+// `name` with each compact date written out ("-20240806" before a '-', a ':' or the end becomes
+// "-2024-08-06"; only real dates of this century), as genai-prices does for a name it finds no
+// model for: "gpt-4o-20240806" is the catalog's "gpt-4o-2024-08-06". `name` when it has none.
+std::string expand_compact_dates(std::string_view name) {
+  auto digit = [&](size_t i) { return name[i] >= '0' && name[i] <= '9'; };
+  auto num = [&](size_t i, size_t n) {
+    int v = 0;
+    for (size_t k = i; k < i + n; ++k) v = v * 10 + (name[k] - '0');
+    return v;
+  };
+  std::string out;
+  size_t i = 0;
+  while (i < name.size()) {
+    const size_t end = i + 9;  // '-' and eight digits
+    bool date = name[i] == '-' && end <= name.size() && name[i + 1] == '2' && name[i + 2] == '0' &&
+                (end == name.size() || name[end] == '-' || name[end] == ':');
+    for (size_t k = i + 1; date && k < end; ++k) date = digit(k);
+    if (date) {
+      const int y = num(i + 1, 4), m = num(i + 5, 2), d = num(i + 7, 2);
+      static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+      const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+      date = m >= 1 && m <= 12 && d >= 1 && d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+    }
+    if (!date) {
+      out += name[i++];
+      continue;
+    }
+    out.append(name.substr(i, 5)).append(1, '-').append(name.substr(i + 5, 2));
+    out.append(1, '-').append(name.substr(i + 7, 2));
+    i = end;
+  }
+  return out;
+}
+
 const Model* match_model(const Provider& p, std::string_view ref) {
   for (const auto& m : p.models)
     if (m.match.matches(ref)) return &m;
@@ -380,6 +414,16 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
 
 Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
                                            std::string_view model) const {
+  auto ref = resolve_name(provider, model);
+  if (!ref && ref.status().code() == StatusCode::kNotFound) {
+    const std::string expanded = expand_compact_dates(model);
+    if (expanded != model)
+      if (auto again = resolve_name(provider, expanded)) return again;
+  }
+  return ref;
+}
+
+Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_view model) const {
   // The closest names the catalog has, for an unknown provider or model: " (did you mean a, b
   // or c?)", or "" when none is close.
   auto did_you_mean = [&](bool known_provider) {

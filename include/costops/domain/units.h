@@ -280,6 +280,16 @@ constexpr bool is_descendant_or_self(UnitId a, UnitId d) {
   return true;
 }
 
+/// Bit a of kAncestorMasks[u] is set when unit a is a proper ancestor of u (u is part of a).
+inline constexpr std::array<uint64_t, kUnitCount> kAncestorMasks = [] {
+  std::array<uint64_t, kUnitCount> m{};
+  for (int u = 0; u < kUnitCount; ++u)
+    for (int a = 0; a < kUnitCount; ++a)
+      if (a != u && is_descendant_or_self(static_cast<UnitId>(a), static_cast<UnitId>(u)))
+        m[u] |= uint64_t{1} << a;
+  return m;
+}();
+
 namespace units {
 inline constexpr UnitId kInputTokens = *unit_by_usage_key("input_tokens");
 inline constexpr UnitId kOutputTokens = *unit_by_usage_key("output_tokens");

@@ -237,6 +237,7 @@ class Catalog {
   /// Provider whose model_match accepts `model`. nullptr when none.
   const Provider* find_provider_for_model(std::string_view model) const;
   /// Resolves provider and model names (cached). An empty provider is inferred from the model.
+  /// A name with a compact date that finds no model is tried with it written out.
   /// Errors (kNotFound, cached too) name what was looked up, and the closest names the catalog
   /// has (suggest_provider, suggest_model): "... (did you mean gpt-4 or gpt-4o?)".
   Result<ModelRef> resolve(std::string_view provider, std::string_view model) const;
@@ -261,7 +262,10 @@ class Catalog {
  private:
   friend struct CatalogBuilder;
   void clear_cache() const;
+  /// resolve_name, then again with the name's compact dates written out ("-20240806" as
+  /// "-2024-08-06") when that finds no model, as genai-prices does.
   Result<ModelRef> resolve_uncached(std::string_view provider, std::string_view model) const;
+  Result<ModelRef> resolve_name(std::string_view provider, std::string_view model) const;
 
   std::vector<Provider> providers_;
   CatalogFormat format_ = CatalogFormat::kCostOps;
