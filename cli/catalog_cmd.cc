@@ -40,10 +40,14 @@ int run_catalog(CatalogCmdOptions& o) {
         std::string(c.currency().code()).c_str());
     for (const auto& cp : m.prices)
       std::printf("  %s: %s\n", cp.constraint.describe().c_str(), price_text(cp.prices).c_str());
-    for (const auto& v : m.variants)
+    for (const auto& v : m.variants) {
+      std::string name = v.batch ? "batch" : v.service_tier;
+      if (v.derived_factor)
+        name += ": " + v.derived_factor->to_string() + " x the standard token prices";
       for (const auto& cp : v.prices)
-        std::printf("  [%s] %s: %s\n", v.batch ? "batch" : v.service_tier.c_str(),
-                    cp.constraint.describe().c_str(), price_text(cp.prices).c_str());
+        std::printf("  [%s] %s: %s\n", name.c_str(), cp.constraint.describe().c_str(),
+                    price_text(cp.prices).c_str());
+    }
     return kExitOk;
   }
   std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),

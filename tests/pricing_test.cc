@@ -486,6 +486,55 @@ TEST(CatalogTest, OwnFormatCurrencyAndVariants) {
   EXPECT_EQ(price(*c, "p", "m", u, "2026-01-01T00:00:00Z", "priority"), "1/0/1");
 }
 
+// A provider's batch discount gives its models without batch prices of their own batch prices:
+// token prices (tiers too) times the factor, other units as they are.
+TEST(CatalogTest, BatchPricesFromTheProvidersBatchDiscount) {
+  Catalog c = own(
+      R"([{"id": "p", "batch_price_factor": "0.5", "models": [
+        {"id": "m", "prices": {"input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 6}]}, "cache_read_mtok": "0.3", "output_mtok": 15, "web_searches_kcount": 10}},
+        {"id": "own", "prices": {"input_mtok": 1}, "variants": [{"batch": true, "prices": {"input_mtok": "0.8"}}]}]},
+       {"id": "q", "models": [{"id": "m", "prices": {"input_mtok": 3}}]}])");
+  using namespace units;
+  const Usage u = usage({{kInputTokens, 1000000},
+                         {kCacheReadTokens, 100000},
+                         {kOutputTokens, 10},
+                         {kWebSearches, 1}});
+  const char* at = "2026-01-01T00:00:00Z";
+  // Standard: 900000 input at 6 (above the tier) + 100000 cache reads at 0.3 per million, 10
+  // output at 15, one search at 10 per thousand. Batch: the tokens at half, the search as it is.
+  EXPECT_EQ(price(c, "p", "m", u, at), "5.43/0.00015/5.44015");
+  EXPECT_EQ(price(c, "p", "m", u, at, "", true), "2.715/0.000075/2.725075");
+  // A model's own batch prices come first; a provider without a discount has none.
+  EXPECT_EQ(price(c, "p", "own", usage({{kInputTokens, 1000000}}), at, "", true), "0.8/0/0.8");
+  auto q = c.resolve("q", "m");
+  EXPECT_EQ(Catalog::select(*q->model, T(at), "", true).variant, "");
+  // The built-in catalog (genai-prices, which has no batch prices) takes the documented
+  // discounts: OpenAI's, Anthropic's, Google's, Azure's, Bedrock's and Mistral's batch APIs halve
+  // token prices.
+  EXPECT_EQ(price(Catalog::builtin(), "anthropic", "claude-sonnet-4-5",
+                  usage({{kInputTokens, 2000}, {kCacheReadTokens, 800}, {kOutputTokens, 150}}),
+                  "2026-08-21T12:00:00Z", "", true),
+            "0.00192/0.001125/0.003045");
+  EXPECT_EQ(price(Catalog::builtin(), "openai", "gpt-4o", usage({{kInputTokens, 1000000}}),
+                  "2026-08-21T12:00:00Z", "", true),
+            "1.25/0/1.25");
+  // Overlaid models take the discount of the provider they join; a factor outside (0, 1] is an
+  // error naming it.
+  auto base = Catalog::builtin_copy();
+  ASSERT_TRUE(base.has_value());
+  base->overlay(
+      own(R"([{"id": "openai", "models": [{"id": "ours", "prices": {"input_mtok": 4}}]}])"));
+  EXPECT_EQ(price(*base, "openai", "ours", usage({{kInputTokens, 1000000}}), at, "", true),
+            "2/0/2");
+  auto bad = Catalog::parse(
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "batch_price_factor": 2, "models": []}]})",
+      "bad.json");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(),
+            "bad.json: providers[0] (p).batch_price_factor: 2 is not a fraction of the standard "
+            "price (0 < factor <= 1)");
+}
+
 }  // namespace
 }  // namespace costops::pricing
 

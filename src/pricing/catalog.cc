@@ -236,6 +236,36 @@ SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view
   return out;
 }
 
+void Provider::derive_batch_prices() {
+  for (auto& m : models) {
+    std::erase_if(m.variants, [](const PriceVariant& v) { return v.derived_factor.has_value(); });
+    const bool own = std::any_of(m.variants.begin(), m.variants.end(),
+                                 [](const PriceVariant& v) { return v.batch; });
+    if (!batch_price_factor || own || m.prices.empty()) continue;
+    PriceVariant batch;
+    batch.batch = true;
+    batch.derived_factor = batch_price_factor;
+    bool ok = true;
+    auto scale = [&](Decimal& price) {
+      auto r = price.mul(*batch_price_factor);
+      if (r) price = *r;
+      ok = ok && r.has_value();
+    };
+    for (const auto& cp : m.prices) {
+      std::vector<UnitPrice> scaled = cp.prices.prices();
+      for (auto& up : scaled) {
+        if (kUnits[up.unit].family() != "tokens") continue;
+        scale(up.base);
+        for (auto& t : up.tiers) scale(t.price);
+      }
+      auto ps = PriceSet::make(std::move(scaled));
+      if (!ok || !ps) break;  // a factor that leaves a price out of range: no batch prices
+      batch.prices.push_back({cp.constraint, std::move(*ps)});
+    }
+    if (batch.prices.size() == m.prices.size()) m.variants.push_back(std::move(batch));
+  }
+}
+
 Result<const Extractor*> Provider::extractor(std::string_view flavor) const {
   if (extractors.empty()) return not_found("provider \"" + id + "\" has no usage extractors");
   if (flavor.empty()) {
@@ -554,6 +584,8 @@ void Catalog::overlay(Catalog custom) {
     }
     target->models = std::move(merged);
     if (!cp.extractors.empty()) target->extractors = std::move(cp.extractors);
+    if (cp.batch_price_factor) target->batch_price_factor = cp.batch_price_factor;
+    target->derive_batch_prices();
   }
   clear_cache();
 }

@@ -341,6 +341,14 @@ Result<Provider> parse_provider(const json& j, const std::string& where) {
   if (j.contains("fallback_model_providers"))
     for (const auto& f : j["fallback_model_providers"])
       if (f.is_string()) p.fallback_model_providers.push_back(f.get<std::string>());
+  if (j.contains("batch_price_factor") && !j["batch_price_factor"].is_null()) {
+    auto d = detail::json_decimal(j["batch_price_factor"]);
+    if (!d) return field_error(w + ".batch_price_factor", d.status());
+    if (*d <= Decimal() || *d > Decimal::from_int(1))
+      return invalid_argument(w + ".batch_price_factor: " + d->to_string() +
+                              " is not a fraction of the standard price (0 < factor <= 1)");
+    p.batch_price_factor = *d;
+  }
   if (!j.contains("models") || !j["models"].is_array())
     return invalid_argument(w + ": models missing");
   for (size_t i = 0; i < j["models"].size(); ++i) {
@@ -572,6 +580,18 @@ Result<CatalogFormat> detect_format(const json& j, const std::string& source) {
       "model map, or {\"format\": \"cost-ops-catalog\", ...})");
 }
 
+// Batch APIs' documented discounts on token prices, for catalogs in genai-prices' format (which
+// prices no batch calls):
+//   openai     platform.openai.com/docs/guides/batch: "a 50% cost discount"
+//   azure      Azure OpenAI global batch: "50% less cost than global standard"
+//   anthropic  docs.anthropic.com .../batch-processing: "50% of standard API prices"
+//   google     Gemini API batch mode and Vertex AI batch prediction: "50% of the standard cost"
+//   aws        Bedrock batch inference: "a 50% discount compared to on-demand"
+//   mistral    Mistral's batch API: "a 50% discount"
+constexpr std::pair<std::string_view, std::string_view> kDocumentedBatchFactors[] = {
+    {"openai", "0.5"}, {"azure", "0.5"}, {"anthropic", "0.5"},
+    {"google", "0.5"}, {"aws", "0.5"},   {"mistral", "0.5"}};
+
 }  // namespace
 
 Result<Catalog> Catalog::parse(std::string_view text, std::string source,
@@ -616,6 +636,13 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
     }
   }
   if (!providers) return providers.status();
+  if (f == CatalogFormat::kGenaiPrices) {
+    // genai-prices has no batch prices; these providers' batch APIs halve the token prices.
+    for (auto& p : *providers)
+      for (const auto& [id, factor] : kDocumentedBatchFactors)
+        if (p.id == id) p.batch_price_factor = *Decimal::parse(factor);
+  }
+  for (auto& p : *providers) p.derive_batch_prices();
   return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
 }
 
