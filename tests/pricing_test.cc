@@ -486,11 +486,11 @@ TEST(CatalogTest, OwnFormatCurrencyAndVariants) {
   EXPECT_EQ(price(*c, "p", "m", u, "2026-01-01T00:00:00Z", "priority"), "1/0/1");
 }
 
-// A provider's batch discount gives its models without batch prices of their own batch prices:
-// token prices (tiers too) times the factor, other units as they are.
-TEST(CatalogTest, BatchPricesFromTheProvidersBatchDiscount) {
+// A provider's price factors give its models without batch (or a tier's) prices of their own
+// such prices: token prices (tiers too) times the factor, other units as they are.
+TEST(CatalogTest, VariantPricesFromTheProvidersPriceFactors) {
   Catalog c = own(
-      R"([{"id": "p", "batch_price_factor": "0.5", "models": [
+      R"([{"id": "p", "price_factors": {"batch": "0.5", "flex": 0.6}, "models": [
         {"id": "m", "prices": {"input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 6}]}, "cache_read_mtok": "0.3", "output_mtok": 15, "web_searches_kcount": 10}},
         {"id": "own", "prices": {"input_mtok": 1}, "variants": [{"batch": true, "prices": {"input_mtok": "0.8"}}]}]},
        {"id": "q", "models": [{"id": "m", "prices": {"input_mtok": 3}}]}])");
@@ -504,13 +504,16 @@ TEST(CatalogTest, BatchPricesFromTheProvidersBatchDiscount) {
   // output at 15, one search at 10 per thousand. Batch: the tokens at half, the search as it is.
   EXPECT_EQ(price(c, "p", "m", u, at), "5.43/0.00015/5.44015");
   EXPECT_EQ(price(c, "p", "m", u, at, "", true), "2.715/0.000075/2.725075");
+  // A service tier's factor: its variant is derived the same way.
+  EXPECT_EQ(price(c, "p", "m", usage({{kInputTokens, 1000000}}), at, "flex"),
+            "3.6/0/3.6");  // above the tier: 6 x 0.6
   // A model's own batch prices come first; a provider without a discount has none.
   EXPECT_EQ(price(c, "p", "own", usage({{kInputTokens, 1000000}}), at, "", true), "0.8/0/0.8");
   auto q = c.resolve("q", "m");
   EXPECT_EQ(Catalog::select(*q->model, T(at), "", true).variant, "");
-  // The built-in catalog (genai-prices, which has no batch prices) takes the documented
-  // discounts: OpenAI's, Anthropic's, Google's, Azure's, Bedrock's and Mistral's batch APIs halve
-  // token prices.
+  // The built-in catalog (genai-prices, which prices no batch calls nor tiers) takes the
+  // documented discounts: OpenAI's, Anthropic's, Google's, Azure's, Bedrock's and Mistral's batch
+  // APIs halve token prices, and OpenAI's flex tier is priced at its batch rates.
   EXPECT_EQ(price(Catalog::builtin(), "anthropic", "claude-sonnet-4-5",
                   usage({{kInputTokens, 2000}, {kCacheReadTokens, 800}, {kOutputTokens, 150}}),
                   "2026-08-21T12:00:00Z", "", true),
@@ -518,6 +521,9 @@ TEST(CatalogTest, BatchPricesFromTheProvidersBatchDiscount) {
   EXPECT_EQ(price(Catalog::builtin(), "openai", "gpt-4o", usage({{kInputTokens, 1000000}}),
                   "2026-08-21T12:00:00Z", "", true),
             "1.25/0/1.25");
+  EXPECT_EQ(price(Catalog::builtin(), "openai", "o3", usage({{kInputTokens, 1000000}}),
+                  "2026-08-21T12:00:00Z", "flex"),
+            "1/0/1");
   // Overlaid models take the discount of the provider they join; a factor outside (0, 1] is an
   // error naming it.
   auto base = Catalog::builtin_copy();
@@ -527,12 +533,12 @@ TEST(CatalogTest, BatchPricesFromTheProvidersBatchDiscount) {
   EXPECT_EQ(price(*base, "openai", "ours", usage({{kInputTokens, 1000000}}), at, "", true),
             "2/0/2");
   auto bad = Catalog::parse(
-      R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "batch_price_factor": 2, "models": []}]})",
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "price_factors": {"batch": 0}, "models": []}]})",
       "bad.json");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.status().message(),
-            "bad.json: providers[0] (p).batch_price_factor: 2 is not a fraction of the standard "
-            "price (0 < factor <= 1)");
+            "bad.json: providers[0] (p).price_factors.batch: 0 is not a factor of the standard "
+            "prices (0 < factor <= 10)");
 }
 
 }  // namespace

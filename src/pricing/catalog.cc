@@ -236,33 +236,38 @@ SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view
   return out;
 }
 
-void Provider::derive_batch_prices() {
+void Provider::derive_variant_prices() {
   for (auto& m : models) {
     std::erase_if(m.variants, [](const PriceVariant& v) { return v.derived_factor.has_value(); });
-    const bool own = std::any_of(m.variants.begin(), m.variants.end(),
-                                 [](const PriceVariant& v) { return v.batch; });
-    if (!batch_price_factor || own || m.prices.empty()) continue;
-    PriceVariant batch;
-    batch.batch = true;
-    batch.derived_factor = batch_price_factor;
-    bool ok = true;
-    auto scale = [&](Decimal& price) {
-      auto r = price.mul(*batch_price_factor);
-      if (r) price = *r;
-      ok = ok && r.has_value();
-    };
-    for (const auto& cp : m.prices) {
-      std::vector<UnitPrice> scaled = cp.prices.prices();
-      for (auto& up : scaled) {
-        if (kUnits[up.unit].family() != "tokens") continue;
-        scale(up.base);
-        for (auto& t : up.tiers) scale(t.price);
+    for (const auto& [variant, factor] : price_factors) {
+      const bool batch = variant == "batch";
+      const bool own = std::any_of(m.variants.begin(), m.variants.end(), [&](const auto& v) {
+        return batch ? v.batch : !v.batch && v.service_tier == variant;
+      });
+      if (own || m.prices.empty()) continue;
+      PriceVariant derived;
+      derived.batch = batch;
+      if (!batch) derived.service_tier = variant;
+      derived.derived_factor = factor;
+      bool ok = true;
+      auto scale = [&](Decimal& price) {
+        auto r = price.mul(factor);
+        if (r) price = *r;
+        ok = ok && r.has_value();
+      };
+      for (const auto& cp : m.prices) {
+        std::vector<UnitPrice> scaled = cp.prices.prices();
+        for (auto& up : scaled) {
+          if (kUnits[up.unit].family() != "tokens") continue;
+          scale(up.base);
+          for (auto& t : up.tiers) scale(t.price);
+        }
+        auto ps = PriceSet::make(std::move(scaled));
+        if (!ok || !ps) break;  // a factor that leaves a price out of range: no such variant
+        derived.prices.push_back({cp.constraint, std::move(*ps)});
       }
-      auto ps = PriceSet::make(std::move(scaled));
-      if (!ok || !ps) break;  // a factor that leaves a price out of range: no batch prices
-      batch.prices.push_back({cp.constraint, std::move(*ps)});
+      if (derived.prices.size() == m.prices.size()) m.variants.push_back(std::move(derived));
     }
-    if (batch.prices.size() == m.prices.size()) m.variants.push_back(std::move(batch));
   }
 }
 
@@ -584,8 +589,11 @@ void Catalog::overlay(Catalog custom) {
     }
     target->models = std::move(merged);
     if (!cp.extractors.empty()) target->extractors = std::move(cp.extractors);
-    if (cp.batch_price_factor) target->batch_price_factor = cp.batch_price_factor;
-    target->derive_batch_prices();
+    for (auto& f : cp.price_factors) {
+      std::erase_if(target->price_factors, [&](const auto& t) { return t.variant == f.variant; });
+      target->price_factors.push_back(std::move(f));
+    }
+    target->derive_variant_prices();
   }
   clear_cache();
 }

@@ -341,13 +341,20 @@ Result<Provider> parse_provider(const json& j, const std::string& where) {
   if (j.contains("fallback_model_providers"))
     for (const auto& f : j["fallback_model_providers"])
       if (f.is_string()) p.fallback_model_providers.push_back(f.get<std::string>());
-  if (j.contains("batch_price_factor") && !j["batch_price_factor"].is_null()) {
-    auto d = detail::json_decimal(j["batch_price_factor"]);
-    if (!d) return field_error(w + ".batch_price_factor", d.status());
-    if (*d <= Decimal() || *d > Decimal::from_int(1))
-      return invalid_argument(w + ".batch_price_factor: " + d->to_string() +
-                              " is not a fraction of the standard price (0 < factor <= 1)");
-    p.batch_price_factor = *d;
+  if (j.contains("price_factors") && !j["price_factors"].is_null()) {
+    const json& factors = j["price_factors"];
+    if (!factors.is_object())
+      return invalid_argument(w + ".price_factors: expected an object of variant: factor, got " +
+                              factors.dump());
+    for (const auto& [variant, value] : factors.items()) {
+      const std::string fw = w + ".price_factors." + variant;
+      auto d = detail::json_decimal(value);
+      if (!d) return field_error(fw, d.status());
+      if (*d <= Decimal() || *d > Decimal::from_int(10))
+        return invalid_argument(fw + ": " + d->to_string() +
+                                " is not a factor of the standard prices (0 < factor <= 10)");
+      p.price_factors.push_back({variant, *d});
+    }
   }
   if (!j.contains("models") || !j["models"].is_array())
     return invalid_argument(w + ": models missing");
@@ -580,17 +587,22 @@ Result<CatalogFormat> detect_format(const json& j, const std::string& source) {
       "model map, or {\"format\": \"cost-ops-catalog\", ...})");
 }
 
-// Batch APIs' documented discounts on token prices, for catalogs in genai-prices' format (which
-// prices no batch calls):
-//   openai     platform.openai.com/docs/guides/batch: "a 50% cost discount"
+// Batch APIs' and service tiers' documented discounts on token prices, for catalogs in
+// genai-prices' format (which prices neither):
+//   openai     platform.openai.com/docs/guides/batch: "a 50% cost discount"; flex processing
+//              (platform.openai.com/docs/guides/flex-processing) is "priced at Batch API rates"
 //   azure      Azure OpenAI global batch: "50% less cost than global standard"
 //   anthropic  docs.anthropic.com .../batch-processing: "50% of standard API prices"
 //   google     Gemini API batch mode and Vertex AI batch prediction: "50% of the standard cost"
 //   aws        Bedrock batch inference: "a 50% discount compared to on-demand"
 //   mistral    Mistral's batch API: "a 50% discount"
-constexpr std::pair<std::string_view, std::string_view> kDocumentedBatchFactors[] = {
-    {"openai", "0.5"}, {"azure", "0.5"}, {"anthropic", "0.5"},
-    {"google", "0.5"}, {"aws", "0.5"},   {"mistral", "0.5"}};
+struct DocumentedFactor {
+  std::string_view provider, variant, factor;
+};
+constexpr DocumentedFactor kDocumentedPriceFactors[] = {
+    {"openai", "batch", "0.5"},    {"openai", "flex", "0.5"},  {"azure", "batch", "0.5"},
+    {"anthropic", "batch", "0.5"}, {"google", "batch", "0.5"}, {"aws", "batch", "0.5"},
+    {"mistral", "batch", "0.5"}};
 
 }  // namespace
 
@@ -637,12 +649,12 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
   }
   if (!providers) return providers.status();
   if (f == CatalogFormat::kGenaiPrices) {
-    // genai-prices has no batch prices; these providers' batch APIs halve the token prices.
+    // genai-prices prices no batch calls nor service tiers; these are documented as factors.
     for (auto& p : *providers)
-      for (const auto& [id, factor] : kDocumentedBatchFactors)
-        if (p.id == id) p.batch_price_factor = *Decimal::parse(factor);
+      for (const auto& [id, variant, factor] : kDocumentedPriceFactors)
+        if (p.id == id) p.price_factors.push_back({std::string(variant), *Decimal::parse(factor)});
   }
-  for (auto& p : *providers) p.derive_batch_prices();
+  for (auto& p : *providers) p.derive_variant_prices();
   return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
 }
 

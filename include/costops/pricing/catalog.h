@@ -137,8 +137,8 @@ struct ConditionalPrice {
 struct PriceVariant {
   std::string service_tier;  // empty: any tier
   bool batch = false;
-  /// Set when these are batch prices derived from the standard ones: the provider's
-  /// batch_price_factor that derived them.
+  /// Set when these prices are derived from the standard ones: the provider's price factor
+  /// that derived them.
   std::optional<Decimal> derived_factor;
   std::vector<ConditionalPrice> prices;
 };
@@ -187,14 +187,18 @@ struct Provider {
   std::vector<Extractor> extractors;
   std::vector<Model> models;
   std::vector<std::string> fallback_model_providers;
-  /// Batch calls' token prices as a fraction of the standard ones (0.5: the provider's batch API
-  /// halves them), for its models without batch prices of their own; other units (requests,
-  /// searches) keep their price. Unset: no batch discount is known.
-  std::optional<Decimal> batch_price_factor;
+  /// Variants' token prices as a fraction of the standard ones, for the provider's models
+  /// without such prices of their own: "batch" (0.5: its batch API halves them) or a service
+  /// tier ("flex"). Other units (requests, searches) keep their price.
+  struct PriceFactor {
+    std::string variant;  // "batch" or a service tier
+    Decimal factor;
+  };
+  std::vector<PriceFactor> price_factors;
 
-  /// Gives each model without batch prices of its own the batch variant batch_price_factor
-  /// derives (replacing variants derived before; none when the factor is unset).
-  void derive_batch_prices();
+  /// Gives each model the variants price_factors derive, where it has none of its own (replacing
+  /// variants derived before).
+  void derive_variant_prices();
 
   /// The extractor for `flavor`; with an empty flavor, the only extractor if there is one.
   /// Errors (kNotFound) list the flavors there are.
