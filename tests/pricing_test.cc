@@ -118,6 +118,35 @@ TEST(CatalogTest, CompactDatesInANameAreTriedWrittenOut) {
   EXPECT_FALSE(c.resolve("openai", "gpt-4o-20240806x").has_value());
 }
 
+TEST(CatalogTest, ProviderPrefixedNamesAreTheirProvidersModels) {
+  // LiteLLM's (and many gateways') "provider/model" names: a name no model has as its id, whose
+  // prefix names a provider, is that provider's model.
+  const Catalog& c = Catalog::builtin();
+  const std::pair<const char*, const char*> cases[] = {
+      {"gemini/gemini-2.5-flash", "google/gemini-2.5-flash"},
+      {"vertex_ai/gemini-2.5-pro", "google/gemini-2.5-pro"},
+      {"anthropic/claude-sonnet-4-5", "anthropic/claude-sonnet-4-5"},  // not google's Claude
+      {"azure/gpt-4o", "azure/gpt-4o"},
+      {"groq/llama-3.3-70b-versatile", "groq/llama-3.3-70b-versatile"},
+      // OpenRouter's ids come first: they are the name itself.
+      {"openai/gpt-4o", "openrouter/openai/gpt-4o"}};
+  for (const auto& [name, want] : cases) {
+    auto ref = c.resolve("", name);
+    ASSERT_TRUE(ref.has_value()) << name << ": " << ref.status().to_string();
+    EXPECT_EQ(ref->provider->id + "/" + ref->model->id, want) << name;
+  }
+  // With the provider given, its own prefix is read past; provider "litellm" means such names,
+  // as genai-prices reads it.
+  auto own = c.resolve("openai", "openai/gpt-4o-mini");
+  ASSERT_TRUE(own.has_value()) << own.status().to_string();
+  EXPECT_EQ(own->model->id, "gpt-4o-mini");
+  EXPECT_FALSE(c.resolve("openai", "anthropic/claude-sonnet-4-5").has_value());
+  auto litellm = c.resolve("litellm", "gemini/gemini-2.5-flash");
+  ASSERT_TRUE(litellm.has_value()) << litellm.status().to_string();
+  EXPECT_EQ(litellm->provider->id, "google");
+  EXPECT_FALSE(c.resolve("", "nobody/gpt-4o-mini-x").has_value());
+}
+
 // "Did you mean" hints: the closest ids by edit distance ignoring case, ties together (up to
 // three), none when nothing is within a third of the name's length. Unknown names' errors say them.
 TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {

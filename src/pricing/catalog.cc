@@ -364,6 +364,13 @@ std::string expand_compact_dates(std::string_view name) {
   return out;
 }
 
+// "gemini/gemini-2.5-pro" as {"gemini", "gemini-2.5-pro"}; {"", name} without a '/'.
+std::pair<std::string_view, std::string_view> split_provider_prefix(std::string_view name) {
+  const size_t slash = name.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == name.size()) return {};
+  return {name.substr(0, slash), name.substr(slash + 1)};
+}
+
 const Model* match_model(const Provider& p, std::string_view ref) {
   for (const auto& m : p.models)
     if (m.match.matches(ref)) return &m;
@@ -458,6 +465,17 @@ Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
   return ref;
 }
 
+const Model* Catalog::match_with_fallbacks(const Provider& p, std::string_view model) const {
+  if (const Model* m = match_model(p, model)) return m;
+  for (const auto& id : p.fallback_model_providers)
+    for (const auto& fp : providers_)
+      if (fp.id == id) {
+        if (const Model* m = match_model(fp, model)) return m;
+        break;
+      }
+  return nullptr;
+}
+
 Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_view model) const {
   // The closest names the catalog has, for an unknown provider or model: " (did you mean a, b
   // or c?)", or "" when none is close.
@@ -474,19 +492,16 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
   ModelRef ref;
   if (!provider.empty()) {
     ref.provider = find_provider(provider);
+    // As genai-prices does, provider "litellm" means LiteLLM's names: "gemini/gemini-2.5-pro".
+    if (ref.provider == nullptr && lower(provider) == "litellm") return resolve_name("", model);
     if (ref.provider == nullptr)
       return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_ +
                        did_you_mean(false));
-    ref.model = match_model(*ref.provider, model);
-    for (size_t i = 0; ref.model == nullptr && i < ref.provider->fallback_model_providers.size();
-         ++i) {
-      for (const auto& fp : providers_) {
-        if (fp.id == ref.provider->fallback_model_providers[i]) {
-          ref.model = match_model(fp, model);
-          break;
-        }
-      }
-    }
+    ref.model = match_with_fallbacks(*ref.provider, model);
+    // A name prefixed with its provider ("openai/gpt-4o" for openai): the rest of it.
+    if (const auto [prefix, rest] = split_provider_prefix(model);
+        ref.model == nullptr && !prefix.empty() && find_provider(prefix) == ref.provider)
+      ref.model = match_with_fallbacks(*ref.provider, rest);
     if (ref.model == nullptr)
       return not_found("unknown model \"" + std::string(model) + "\" for provider \"" +
                        ref.provider->id + "\" in catalog " + source_ + did_you_mean(true));
@@ -502,6 +517,14 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
           ref.provider = &providers_[i];
           break;
         }
+      }
+    }
+    // Then LiteLLM's "provider/model" names ("gemini/gemini-2.5-flash", "azure/gpt-4o",
+    // "anthropic/claude-sonnet-4-5"): the model of the provider the prefix names.
+    if (const auto [prefix, rest] = split_provider_prefix(model);
+        ref.model == nullptr && !prefix.empty()) {
+      if (const Provider* p = find_provider(prefix)) {
+        if (const Model* m = match_with_fallbacks(*p, rest)) ref = {p, m};
       }
     }
     // Else the first provider whose rule finds it, unless a later one is named in the model's

@@ -281,6 +281,8 @@ class Catalog {
   /// "-2024-08-06") when that finds no model, as genai-prices does.
   Result<ModelRef> resolve_uncached(std::string_view provider, std::string_view model) const;
   Result<ModelRef> resolve_name(std::string_view provider, std::string_view model) const;
+  /// The model of `p` that `model` names, else of its fallback providers'. nullptr when none.
+  const Model* match_with_fallbacks(const Provider& p, std::string_view model) const;
 
   std::vector<Provider> providers_;
   CatalogFormat format_ = CatalogFormat::kCostOps;
