@@ -51,6 +51,13 @@ TEST(MatchRuleTest, EachRuleKind) {
       {"ends_with", MatchRule::leaf(K::kEndsWith, "-latest"), "mistral-large-latest", true},
       {"contains", MatchRule::leaf(K::kContains, "sonnet"), "claude-3-5-sonnet", true},
       {"contains miss", MatchRule::leaf(K::kContains, "opus"), "claude-3-5-sonnet", false},
+      // Text rules ignore case on both sides, as genai-prices compares.
+      {"equals any case", MatchRule::leaf(K::kEquals, "Meta-Llama-3.1-8B"), "META-LLAMA-3.1-8b",
+       true},
+      {"starts_with any case", MatchRule::leaf(K::kStartsWith, "Qwen/"), "qwen/qwen3", true},
+      {"ends_with any case", MatchRule::leaf(K::kEndsWith, "-FP8"), "x-fp8", true},
+      {"contains any case", MatchRule::leaf(K::kContains, "Sonnet"), "CLAUDE-3-5-sonnet", true},
+      {"contains longer", MatchRule::leaf(K::kContains, "sonnet-4-5"), "sonnet", false},
       {"regex searched", *MatchRule::regex(R"((?:mi|code)stral)"), "codestral-2501", true},
       {"regex anchored", *MatchRule::regex(R"(^o[134])"), "gpt-o1", false},
       {"regex digits", *MatchRule::regex(R"(^gemini-3\.5-flash-\d)"), "gemini-3.5-flash-2", true},

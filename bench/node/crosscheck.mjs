@@ -1,8 +1,8 @@
 // Cross-check of `cost-ops price` against genai-prices' JavaScript library on the same catalog:
 // random usages for every model of every provider (every unit the model prices, plus sometimes
 // one it does not; counts across long-context tiers; timestamps across price changes and
-// time-of-day windows), and random response bodies for every usage extractor (each mapping given
-// or left out). Both price each line; input and output prices must agree to 9 significant digits
+// time-of-day windows), random response bodies for every usage extractor (each mapping given
+// or left out), and names each model's match rule accepts. Both price each line; input and output prices must agree to 9 significant digits
 // (the library computes in binary floating point), and a line must fail in both or neither.
 //
 // Usage: node crosscheck.mjs COST_OPS DATA_JSON UNITS_YML [SEED]
@@ -102,6 +102,27 @@ for (const p of providers) {
         const u = extractUsage(p, body, ex.api_flavor)
         want.push(reference(u.usage, u.model ?? '', p, bodyAt))
       } catch (err) { want.push({ error: String(err.message || err) }) }
+    }
+  }
+}
+
+// Names: each model's match rule gives names it accepts (its text as it is, upper-cased, with a
+// date or suffix beside it); with the provider given, both must find the same prices.
+function namesOf(rule) {
+  if (rule.equals !== undefined) return [rule.equals, rule.equals.toUpperCase()]
+  if (rule.starts_with !== undefined) return [rule.starts_with, rule.starts_with + '-20250101']
+  if (rule.ends_with !== undefined) return ['x-' + rule.ends_with]
+  if (rule.contains !== undefined) return ['x-' + rule.contains + '-latest']
+  if (rule.or !== undefined) return rule.or.flatMap(namesOf)
+  return []  // regex, and: not generated
+}
+for (const p of providers) {
+  for (const m of p.models) {
+    for (const name of namesOf(m.match || { equals: m.id })) {
+      const usage = { input_tokens: 250000, cache_read_tokens: 1000, output_tokens: 1000 }
+      const at = pick(stamps)
+      lines.push({ provider: p.id, model: name, timestamp: at, usage })
+      want.push(reference(usage, name, p, at))
     }
   }
 }

@@ -48,24 +48,43 @@ MatchRule MatchRule::all_of(std::vector<MatchRule> rules) {
   return r;
 }
 
-bool MatchRule::matches(std::string_view s) const {
+namespace {
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Whether `s` at `at` holds `t`, ignoring ASCII case or not.
+bool text_at(std::string_view s, size_t at, std::string_view t, bool ignore_case) {
+  if (!ignore_case) return s.substr(at, t.size()) == t;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (ascii_lower(s[at + i]) != ascii_lower(t[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+bool MatchRule::matches(std::string_view s, bool ignore_case) const {
+  // Text rules ignore case on both sides, as genai-prices compares them: "META-LLAMA-3.1-8B" is
+  // the model whose rule says "Meta-Llama-3.1-8B". A regex is as written.
+  const std::string_view t = text_;
   switch (kind_) {
     case Kind::kEquals:
-      return s == text_;
+      return s.size() == t.size() && text_at(s, 0, t, ignore_case);
     case Kind::kStartsWith:
-      return s.starts_with(text_);
+      return s.size() >= t.size() && text_at(s, 0, t, ignore_case);
     case Kind::kEndsWith:
-      return s.ends_with(text_);
+      return s.size() >= t.size() && text_at(s, s.size() - t.size(), t, ignore_case);
     case Kind::kContains:
-      return s.find(text_) != std::string_view::npos;
+      for (size_t at = 0; at + t.size() <= s.size(); ++at)
+        if (text_at(s, at, t, ignore_case)) return true;
+      return false;
     case Kind::kRegex:
       return std::regex_search(s.begin(), s.end(), *re_);
     case Kind::kOr:
       return std::any_of(children_.begin(), children_.end(),
-                         [&](const MatchRule& c) { return c.matches(s); });
+                         [&](const MatchRule& c) { return c.matches(s, ignore_case); });
     case Kind::kAnd:
       return std::all_of(children_.begin(), children_.end(),
-                         [&](const MatchRule& c) { return c.matches(s); });
+                         [&](const MatchRule& c) { return c.matches(s, ignore_case); });
   }
   return false;
 }
@@ -371,10 +390,11 @@ std::pair<std::string_view, std::string_view> split_provider_prefix(std::string_
   return {name.substr(0, slash), name.substr(slash + 1)};
 }
 
-const Model* match_model(const Provider& p, std::string_view ref) {
+// The first model of `p` whose rule accepts `ref`; with `exact_case`, only as written.
+const Model* match_model(const Provider& p, std::string_view ref, bool exact_case = false) {
   for (const auto& m : p.models)
-    if (m.match.matches(ref)) return &m;
-  if (has_upper(ref)) {
+    if (m.match.matches(ref, !exact_case)) return &m;
+  if (!exact_case && has_upper(ref)) {  // a regex is tried on the name lowered too
     const std::string l = lower(ref);
     for (const auto& m : p.models)
       if (m.match.matches(l)) return &m;
@@ -529,18 +549,24 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
     }
     // Else the first provider whose rule finds it, unless a later one is named in the model's
     // name: in LiteLLM's catalog "mistral-large-latest" is Mistral's, though Azure's
-    // "azure/mistral-large-latest" (earlier in the file) answers to it too.
+    // "azure/mistral-large-latest" (earlier in the file) answers to it too. A rule that finds it
+    // as written comes before one that finds it ignoring case: in LiteLLM's catalog
+    // "meta-llama/llama-4-scout-17b-16e-instruct" is Groq's, not DeepInfra's
+    // "meta-llama/Llama-4-Scout-17B-16E-Instruct" (earlier in the file).
     const std::string lowered = ref.model == nullptr ? lower(model) : std::string();
-    for (size_t i = 0; i < providers_.size() && ref.model == nullptr; ++i) {
-      const Model* m = match_model(providers_[i], model);
-      if (m == nullptr) continue;
-      ref = {&providers_[i], m};
-      if (lowered.find(providers_[i].id) != std::string::npos) break;
-      for (size_t j = i + 1; j < providers_.size(); ++j) {
-        if (lowered.find(providers_[j].id) == std::string::npos) continue;
-        if (const Model* named = match_model(providers_[j], model)) {
-          ref = {&providers_[j], named};
-          break;
+    for (int pass = 0; pass < 2 && ref.model == nullptr; ++pass) {
+      const bool exact_case = pass == 0;
+      for (size_t i = 0; i < providers_.size() && ref.model == nullptr; ++i) {
+        const Model* m = match_model(providers_[i], model, exact_case);
+        if (m == nullptr) continue;
+        ref = {&providers_[i], m};
+        if (lowered.find(providers_[i].id) != std::string::npos) break;
+        for (size_t j = i + 1; j < providers_.size(); ++j) {
+          if (lowered.find(providers_[j].id) == std::string::npos) continue;
+          if (const Model* named = match_model(providers_[j], model, exact_case)) {
+            ref = {&providers_[j], named};
+            break;
+          }
         }
       }
     }

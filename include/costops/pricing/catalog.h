@@ -34,7 +34,9 @@ class MatchRule {
   static MatchRule any_of(std::vector<MatchRule> rules);
   static MatchRule all_of(std::vector<MatchRule> rules);
 
-  bool matches(std::string_view name) const;
+  /// Text rules ignore ASCII case (as genai-prices compares) unless `ignore_case` is false; a
+  /// regex is matched as written.
+  bool matches(std::string_view name, bool ignore_case = true) const;
   Kind kind() const { return kind_; }
   const std::string& text() const { return text_; }
   const std::vector<MatchRule>& children() const { return children_; }
