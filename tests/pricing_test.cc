@@ -109,7 +109,7 @@ TEST(CatalogTest, UnknownProviderOrModelIsAnErrorNamingWhatWasLookedUp) {
             std::string::npos);
 }
 
-TEST(CatalogTest, CompactDatesInANameAreTriedWrittenOut) {
+TEST(CatalogTest, BlanksAndCompactDatesInANameAreReadAsGenaiPricesDoes) {
   // As genai-prices does: "gpt-4o-20240806" finds the catalog's "gpt-4o-2024-08-06".
   const Catalog& c = Catalog::builtin();
   auto m = c.resolve("openai", "gpt-4o-20240806");
@@ -123,6 +123,10 @@ TEST(CatalogTest, CompactDatesInANameAreTriedWrittenOut) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.status().message().find("unknown model \"gpt-4o-20240231\""), std::string::npos);
   EXPECT_FALSE(c.resolve("openai", "gpt-4o-20240806x").has_value());
+  // Blanks around a name are not part of it.
+  auto blank = c.resolve("openai", " gpt-4o-20240806\t");
+  ASSERT_TRUE(blank.has_value()) << blank.status().to_string();
+  EXPECT_EQ(blank->model->id, "gpt-4o");
 }
 
 TEST(CatalogTest, ProviderPrefixedNamesAreTheirProvidersModels) {

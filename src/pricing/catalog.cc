@@ -477,11 +477,18 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
 Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
                                            std::string_view model) const {
   auto ref = resolve_name(provider, model);
-  if (!ref && ref.status().code() == StatusCode::kNotFound) {
-    const std::string expanded = expand_compact_dates(model);
-    if (expanded != model)
-      if (auto again = resolve_name(provider, expanded)) return again;
-  }
+  if (ref || ref.status().code() != StatusCode::kNotFound) return ref;
+  // The name without surrounding blanks, then with its compact dates written out, as
+  // genai-prices reads names; the error is the name's as given.
+  size_t b = 0, e = model.size();
+  while (b < e && (model[b] == ' ' || model[b] == '\t')) ++b;
+  while (e > b && (model[e - 1] == ' ' || model[e - 1] == '\t')) --e;
+  const std::string_view trimmed = model.substr(b, e - b);
+  if (trimmed.size() != model.size() && !trimmed.empty())
+    if (auto again = resolve_name(provider, trimmed)) return again;
+  const std::string expanded = expand_compact_dates(trimmed);
+  if (expanded != trimmed)
+    if (auto again = resolve_name(provider, expanded)) return again;
   return ref;
 }
 

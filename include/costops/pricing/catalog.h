@@ -254,7 +254,8 @@ class Catalog {
   /// Provider whose model_match accepts `model`. nullptr when none.
   const Provider* find_provider_for_model(std::string_view model) const;
   /// Resolves provider and model names (cached). An empty provider is inferred from the model.
-  /// A name with a compact date that finds no model is tried with it written out.
+  /// A name that finds no model is tried without blanks around it, then with its compact dates
+  /// written out.
   /// Errors (kNotFound, cached too) name what was looked up, and the closest names the catalog
   /// has (suggest_provider, suggest_model): "... (did you mean gpt-4 or gpt-4o?)".
   Result<ModelRef> resolve(std::string_view provider, std::string_view model) const;
@@ -279,8 +280,8 @@ class Catalog {
  private:
   friend struct CatalogBuilder;
   void clear_cache() const;
-  /// resolve_name, then again with the name's compact dates written out ("-20240806" as
-  /// "-2024-08-06") when that finds no model, as genai-prices does.
+  /// resolve_name, then again without blanks around the name and with its compact dates
+  /// written out ("-20240806" as "-2024-08-06") when that finds no model, as genai-prices does.
   Result<ModelRef> resolve_uncached(std::string_view provider, std::string_view model) const;
   Result<ModelRef> resolve_name(std::string_view provider, std::string_view model) const;
   /// The model of `p` that `model` names, else of its fallback providers'. nullptr when none.
