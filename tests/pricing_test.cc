@@ -156,6 +156,10 @@ TEST(CatalogTest, ProviderPrefixedNamesAreTheirProvidersModels) {
   ASSERT_TRUE(litellm.has_value()) << litellm.status().to_string();
   EXPECT_EQ(litellm->provider->id, "google");
   EXPECT_FALSE(c.resolve("", "nobody/gpt-4o-mini-x").has_value());
+  // LiteLLM's provider names (a spend log's custom_llm_provider) for providers named otherwise.
+  EXPECT_EQ(c.find_provider("fireworks_ai")->id, "fireworks");
+  EXPECT_EQ(c.find_provider("azure_ai")->id, "azure");
+  EXPECT_EQ(c.find_provider("codestral")->id, "mistral");
 }
 
 // "Did you mean" hints: the closest ids by edit distance ignoring case, ties together (up to
