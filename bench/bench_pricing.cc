@@ -62,29 +62,20 @@ void BM_PriceWithResolution(benchmark::State& state) {
 }
 BENCHMARK(BM_PriceWithResolution);
 
-// First lookup of a name: match rules over the provider's models (what the cache saves). Each
-// name is new and found (claude-sonnet-4-5's rule starts with its id).
-void BM_ResolveUncached(benchmark::State& state) {
+// First lookup of a name (what the cache saves), each name new: /found, a name that is found
+// (match rules over a provider's models: claude-sonnet-4-5's rule starts with its id); /unknown,
+// a name no model has (every rule, the name's variants, and the closest names for the error; a
+// log's unknown model pays this once).
+void BM_ResolveUncached(benchmark::State& state, const char* provider, const char* prefix) {
   auto cat = pricing::Catalog::builtin_copy();
   size_t i = 0;
   for (auto _ : state) {
-    auto ref = cat->resolve("anthropic", "claude-sonnet-4-5-" + std::to_string(i++));
+    auto ref = cat->resolve(provider, prefix + std::to_string(i++));
     benchmark::DoNotOptimize(ref);
   }
 }
-BENCHMARK(BM_ResolveUncached);
-
-// First lookup of a name no model has: every rule, the name's variants (compact dates, provider
-// prefix), and the closest names for the error (a log's unknown model pays this once).
-void BM_ResolveUnknownUncached(benchmark::State& state) {
-  auto cat = pricing::Catalog::builtin_copy();
-  size_t i = 0;
-  for (auto _ : state) {
-    auto ref = cat->resolve("openai", "gpt-4o-mini-" + std::to_string(i++));
-    benchmark::DoNotOptimize(ref);
-  }
-}
-BENCHMARK(BM_ResolveUnknownUncached);
+BENCHMARK_CAPTURE(BM_ResolveUncached, found, "anthropic", "claude-sonnet-4-5-");
+BENCHMARK_CAPTURE(BM_ResolveUncached, unknown, "openai", "gpt-4o-mini-");
 
 // Parsing + normalizing one JSON record.
 void BM_ParseRecord(benchmark::State& state) {
