@@ -205,6 +205,9 @@ int run_ingest(IngestCmd& o) {
     total.untimed += s->untimed;
     total.base_rate_rows += s->base_rate_rows;
     total.replaced += s->replaced;
+    total.warned += s->warned;
+    for (const auto& w : s->warnings)
+      if (total.warnings.size() < ingest::IngestStats::kMaxWarnings) total.warnings.push_back(w);
     for (const auto& m : s->unpriced_models) {
       ingest::count_unpriced(total.unpriced_models, m.provider, m.model, m.reason, m.records);
     }
@@ -228,6 +231,7 @@ int run_ingest(IngestCmd& o) {
               {"rejected", total.rejected},
               {"without_timestamp", total.untimed},
               {"replaced", total.replaced},
+              {"warned", total.warned},
               {"database", store->url()}};
     if (in_file) j["rejects_file"] = rejects_path;
     std::printf("%s\n", j.dump().c_str());
@@ -249,6 +253,14 @@ int run_ingest(IngestCmd& o) {
         "sets it)\n",
         static_cast<unsigned long long>(total.untimed), total.untimed == 1 ? " has" : "s have",
         format_timestamp(*now).c_str());
+  }
+  if (total.warned > 0) {
+    std::fprintf(
+        stderr,
+        "note: %llu record%s priced with a warning (kept in the stored record's detail)%s\n",
+        static_cast<unsigned long long>(total.warned), total.warned == 1 ? "" : "s",
+        total.warnings.size() > 1 ? ", such as:" : ":");
+    for (const auto& w : total.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
   }
   if (total.replaced > 0) {
     std::fprintf(stderr,

@@ -271,6 +271,23 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
                        "created_at, start_time, created): dated and priced at "),
             std::string::npos)
       << r.err;
+  // A record priced with a warning (reasoning beyond the output that includes it): counted, and
+  // the first distinct warnings shown with their lines.
+  std::filesystem::remove(db + ".w");
+  r = run(
+      "ingest --db " + db + ".w --output json -",
+      R"({"id":"w1","provider":"openai","model":"o3","usage":{"input_tokens":5,"output_tokens":1,"output_reasoning_tokens":9}})"
+      "\n"
+      R"({"id":"w2","provider":"openai","model":"o3","usage":{"input_tokens":5,"output_tokens":1,"output_reasoning_tokens":9}})"
+      "\n");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("warned":2)"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: 2 records priced with a warning (kept in the stored record's "
+                       "detail):\n  stdin:1: output_reasoning_tokens=9 exceeds output_tokens=1, "
+                       "which includes it; output_tokens billed as given\n"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove(db + ".w");
   // A rejects file that cannot be written (its folder is a file) loses nothing: the records go to
   // stderr, and the run fails saying so.
   r = run("ingest --db " + db + " --rejects " + db + "/rejects.jsonl --format json -",

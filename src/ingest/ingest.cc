@@ -913,6 +913,7 @@ class Pipeline {
         engine::CostCalculator::price_record_into(*opt_.catalog, r, opt_.default_time, &*pr.cost);
     if (st.is_ok()) {
       pr.unpriced_reason.clear();
+      if (!pr.cost->warnings.empty()) note_warnings(r.source, pr.cost->warnings);
     } else if (st.code() == StatusCode::kNotFound) {
       pr.cost.reset();
       pr.unpriced_reason = st.message();  // stored unpriced, never as $0
@@ -922,6 +923,19 @@ class Pipeline {
     }
     if (!r.has_timestamp) ++stats_.untimed;
     if (batches_.take()) (void)flush();
+  }
+
+  void note_warnings(std::string_view source, const std::vector<std::string>& warnings) {
+    ++stats_.warned;
+    for (const auto& w : warnings) {
+      if (stats_.warnings.size() >= IngestStats::kMaxWarnings) return;
+      const bool seen =
+          std::any_of(stats_.warnings.begin(), stats_.warnings.end(), [&](const std::string& s) {
+            return s.size() > w.size() + 2 && s.ends_with(w) &&
+                   s.compare(s.size() - w.size() - 2, 2, ": ") == 0;
+          });
+      if (!seen) stats_.warnings.push_back(std::string(source) + ": " + w);
+    }
   }
 
   void reject(uint64_t line, std::string reason, std::string_view text) {

@@ -115,6 +115,12 @@ struct IngestStats {
   // Usage report rows taken at the base rates of a model with long-context prices, for want of
   // the context window of their requests (see src/ingest/usage_report.h).
   uint64_t base_rate_rows = 0;
+  // Records priced with a warning (a part beyond its whole, a batch call or tier priced at the
+  // standard prices, a unit billed at its parent's rate...), stored with it in their detail; and
+  // the first kMaxWarnings distinct warnings, each "SOURCE:LINE: warning".
+  uint64_t warned = 0;
+  std::vector<std::string> warnings;
+  static constexpr size_t kMaxWarnings = 3;
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;
