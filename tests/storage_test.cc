@@ -860,6 +860,46 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
 }
 
+// OpenInference's (Arize Phoenix) LLM spans: llm.token_count.* (the prompt holding its cache
+// reads), llm.provider else llm.system, llm.model_name. Its other span kinds are not usage.
+TEST_P(StoreTest, OpenInferenceLlmSpans) {
+  COSTOPS_OPEN_STORE(store, "openinference");
+  auto attr = [](const char* key, const std::string& value) {
+    return std::string(R"({"key": ")") + key + R"(", "value": )" + value + "}";
+  };
+  auto str = [](const char* v) { return std::string(R"({"stringValue": ")") + v + R"("})"; };
+  auto num = [](const char* v) { return std::string(R"({"intValue": ")") + v + R"("})"; };
+  const std::string llm =
+      R"({"traceId": "t1", "spanId": "s1", "startTimeUnixNano": "1790000000000000000", "attributes": [)" +
+      attr("openinference.span.kind", str("LLM")) + ", " + attr("llm.system", str("anthropic")) +
+      ", " + attr("llm.model_name", str("claude-sonnet-4-5")) + ", " +
+      attr("llm.token_count.prompt", num("3000")) + ", " +
+      attr("llm.token_count.prompt_details.cache_read", num("2000")) + ", " +
+      attr("llm.token_count.completion", num("10")) + "]}";
+  const std::string azure =
+      R"({"traceId": "t1", "spanId": "s2", "startTimeUnixNano": "1790000000000000000", "attributes": [)" +
+      attr("openinference.span.kind", str("LLM")) + ", " + attr("llm.system", str("openai")) +
+      ", " + attr("llm.provider", str("azure")) + ", " + attr("llm.model_name", str("gpt-4o")) +
+      ", " + attr("llm.token_count.prompt", num("1000")) + "]}";
+  // A chain span that sums its children's tokens is not a call.
+  const std::string chain = R"({"traceId": "t1", "spanId": "s3", "attributes": [)" +
+                            attr("openinference.span.kind", str("CHAIN")) + ", " +
+                            attr("llm.token_count.prompt", num("4000")) + "]}";
+  const std::string text = R"({"resourceSpans": [{"scopeSpans": [{"spans": [)" + llm + ", " +
+                           azure + ", " + chain + "]}]}]}\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "phoenix.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 2, stored 2, duplicates 0, rejected 0");
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
+  auto rows = store->aggregate(q);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).keys, (std::vector<std::string>{"anthropic", "claude-sonnet-4-5"}));
+  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.00375");  // 1000*3 + 2000*0.3 + 10*15 per M
+  EXPECT_EQ(rows->at(1).keys, (std::vector<std::string>{"azure", "gpt-4o"}));
+  EXPECT_EQ(rows->at(1).cost.at("USD").to_string(), "0.0025");
+}
+
 // An export whose parts are not the shape OTLP gives them is rejected part by part, naming the
 // part; the spans that are well formed are still stored, and a bad span names its place.
 TEST_P(StoreTest, MalformedOpenTelemetryPartsAreRejectedByName) {

@@ -176,14 +176,16 @@ std::string otel_provider(std::string p) {
   if (p == "gcp.gemini" || p == "gcp.vertex_ai" || p == "gcp.gen_ai") return "google";
   if (p == "aws.bedrock") return "aws";
   if (p == "x_ai") return "xai";
-  if (p == "mistral_ai") return "mistral";
+  if (p == "mistral_ai" || p == "mistralai") return "mistral";  // OpenInference: mistralai
+  if (p == "vertexai") return "google";
   return p;
 }
 
 using detail::member;
 using detail::string_member;
 
-// A GenAI span as a record in the JSON form, or "" when the span has no gen_ai usage.
+// A GenAI span (OpenTelemetry's gen_ai.* attributes, else OpenInference's llm.* on an LLM span) as
+// a record in the JSON form, or "" when the span has no usage.
 std::string span_record(const json& span, const json& resource) {
   const json a = flat_attributes(member(span, "attributes"));
   json usage = json::object();
@@ -200,13 +202,34 @@ std::string span_record(const json& span, const json& resource) {
   };
   for (const auto& [attr, key] : keys)
     if (a.contains(attr) && !usage.contains(key)) usage[key] = a[attr];
+  // OpenInference's (Arize Phoenix) LLM spans: the prompt count holds its details.
+  const std::string kind = string_member(a, "openinference.span.kind");
+  const bool openinference = usage.empty() && (kind.empty() || kind == "LLM");
+  if (openinference) {
+    const std::pair<const char*, const char*> oi_keys[] = {
+        {"llm.token_count.prompt", "input_tokens"},
+        {"llm.token_count.completion", "output_tokens"},
+        {"llm.token_count.prompt_details.cache_read", "cache_read_tokens"},
+        {"llm.token_count.prompt_details.cache_write", "cache_write_tokens"},
+        {"llm.token_count.prompt_details.audio", "input_audio_tokens"},
+        {"llm.token_count.completion_details.reasoning", "output_reasoning_tokens"},
+        {"llm.token_count.completion_details.audio", "output_audio_tokens"},
+    };
+    for (const auto& [attr, key] : oi_keys)
+      if (a.contains(attr)) usage[key] = a[attr];
+  }
   if (usage.empty()) return "";
   json rec = {{"usage", usage}};
   std::string provider = string_member(a, "gen_ai.provider.name");
   if (provider.empty()) provider = string_member(a, "gen_ai.system");
+  // OpenInference: the hosting provider (azure, aws, google), else the AI system.
+  if (provider.empty() && openinference) provider = string_member(a, "llm.provider");
+  if (provider.empty() && openinference) provider = string_member(a, "llm.system");
   if (!provider.empty()) rec["provider"] = otel_provider(provider);
   std::string model = string_member(a, "gen_ai.response.model");
   if (model.empty()) model = string_member(a, "gen_ai.request.model");
+  for (const char* attr : {"llm.response.model_name", "llm.model_name", "llm.request.model_name"})
+    if (model.empty() && openinference) model = string_member(a, attr);
   if (!model.empty()) rec["model"] = model;
   const json& start = span.contains("startTimeUnixNano") ? member(span, "startTimeUnixNano")
                                                          : member(span, "start_time_unix_nano");
@@ -974,7 +997,8 @@ InputFormat detect(std::string_view source, std::string_view head) {
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
       (start.find("\"attributes\"") != std::string_view::npos &&
-       start.find("\"gen_ai.") != std::string_view::npos))
+       (start.find("\"gen_ai.") != std::string_view::npos ||
+        start.find("\"llm.token_count.") != std::string_view::npos)))
     return InputFormat::kOtel;
   if (source.ends_with(".csv")) return InputFormat::kCsv;
   if (source.ends_with(".jsonl") || source.ends_with(".ndjson")) return InputFormat::kJsonl;
