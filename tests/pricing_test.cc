@@ -568,6 +568,24 @@ TEST(CatalogTest, VariantPricesFromTheProvidersPriceFactors) {
   EXPECT_EQ(price(Catalog::builtin(), "openai", "o3", usage({{kInputTokens, 1000000}}),
                   "2026-08-21T12:00:00Z", "flex"),
             "1/0/1");
+  // In a LiteLLM catalog, the models without batch prices of their own get the documented batch
+  // discount too (providers by LiteLLM's names); flex is not derived, LiteLLM's *_flex prices
+  // saying which models have it.
+  auto litellm = Catalog::parse(
+      R"({"gpt-x": {"litellm_provider": "openai", "input_cost_per_token": 2e-6},
+          "gemini-x": {"litellm_provider": "vertex_ai-language-models", "input_cost_per_token": 1e-6},
+          "llama-x": {"litellm_provider": "groq", "input_cost_per_token": 1e-6}})",
+      "litellm.json");
+  ASSERT_TRUE(litellm.has_value()) << litellm.status().to_string();
+  EXPECT_EQ(price(*litellm, "openai", "gpt-x", usage({{kInputTokens, 1000000}}), at, "", true),
+            "1/0/1");
+  EXPECT_EQ(price(*litellm, "vertex_ai-language-models", "gemini-x",
+                  usage({{kInputTokens, 1000000}}), at, "", true),
+            "0.5/0/0.5");
+  EXPECT_EQ(price(*litellm, "groq", "llama-x", usage({{kInputTokens, 1000000}}), at, "", true),
+            "1/0/1");
+  EXPECT_EQ(price(*litellm, "openai", "gpt-x", usage({{kInputTokens, 1000000}}), at, "flex"),
+            "2/0/2");
   // Overlaid models take the discount of the provider they join; a factor outside (0, 1] is an
   // error naming it.
   auto base = Catalog::builtin_copy();

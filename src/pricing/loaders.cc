@@ -587,8 +587,8 @@ Result<CatalogFormat> detect_format(const json& j, const std::string& source) {
       "model map, or {\"format\": \"cost-ops-catalog\", ...})");
 }
 
-// Batch APIs' and service tiers' documented discounts on token prices, for catalogs in
-// genai-prices' format (which prices neither):
+// Batch APIs' and service tiers' documented discounts on token prices, for models of catalogs
+// in genai-prices' format (which prices neither) or LiteLLM's without such prices of their own:
 //   openai     platform.openai.com/docs/guides/batch: "a 50% cost discount"; flex processing
 //              (platform.openai.com/docs/guides/flex-processing) is "priced at Batch API rates"
 //   azure      Azure OpenAI global batch: "50% less cost than global standard"
@@ -648,11 +648,20 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
     }
   }
   if (!providers) return providers.status();
-  if (f == CatalogFormat::kGenaiPrices) {
-    // genai-prices prices no batch calls nor service tiers; these are documented as factors.
-    for (auto& p : *providers)
-      for (const auto& [id, variant, factor] : kDocumentedPriceFactors)
-        if (p.id == id) p.price_factors.push_back({std::string(variant), *Decimal::parse(factor)});
+  if (f != CatalogFormat::kCostOps) {
+    // genai-prices prices no batch calls nor service tiers, LiteLLM only some models' batch
+    // calls; these are documented as factors (a LiteLLM provider by its name there: gemini and
+    // vertex_ai-* are Google's, bedrock* AWS's). LiteLLM's flex prices say which models have
+    // that tier, so none is derived there.
+    for (auto& p : *providers) {
+      std::string_view id = p.id;
+      if (f == CatalogFormat::kLiteLLM && (id == "gemini" || id.starts_with("vertex_ai")))
+        id = "google";
+      if (f == CatalogFormat::kLiteLLM && id.starts_with("bedrock")) id = "aws";
+      for (const auto& [provider, variant, factor] : kDocumentedPriceFactors)
+        if (id == provider && (f != CatalogFormat::kLiteLLM || variant == "batch"))
+          p.price_factors.push_back({std::string(variant), *Decimal::parse(factor)});
+    }
   }
   for (auto& p : *providers) p.derive_variant_prices();
   return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
