@@ -680,61 +680,106 @@ void add_summary(CLI::App& app, int& rc) {
 // ---- reprice -------------------------------------------------------------------------------
 
 struct RepriceCmd {
-  std::string output = "text";
+  std::string from, to, tz, source, output = "text";
+  std::vector<std::string> filters;
+  bool all = false;
   CatalogOptions catalog;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
+// Whether `c` prices as `old` does: the same costs, in the same currency, under the same provider.
+bool same_price(const std::optional<CostRecord>& old, const CostRecord& c) {
+  return old && old->provider == c.provider && old->input_cost == c.input_cost &&
+         old->output_cost == c.output_cost && old->total_cost == c.total_cost;
+}
+
 int run_reprice(RepriceCmd& o) {
+  AggregateQuery q;
+  if (Status st = build_selection("", o.filters, o.tz, o.from, o.to, o.source, &q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  q.unpriced_only = !o.all;
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
   if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &catalog))
     return kExitFailure;
-  // Price first, then write: a store cannot update the rows it is still reading.
-  AggregateQuery q;
-  q.unpriced_only = true;
-  uint64_t unpriced = 0;
-  std::vector<PricedRecord> priced;
-  std::vector<ingest::UnpricedModel> still;  // noted like ingest's
+  // Price first, then write: a store cannot update the rows it is still reading. Only the records
+  // whose price changes are kept for the writing.
+  uint64_t selected = 0, unpriced = 0, kept = 0;
+  std::vector<PricedRecord> changed;
+  std::map<std::string, Decimal> before, after;  // of the changed records, by currency
+  std::vector<ingest::UnpricedModel> still;      // noted like ingest's
+  Status bad;
   Status st = store->scan(q, [&](const PricedRecord& r) {
-    ++unpriced;
+    ++selected;
+    if (!r.cost) ++unpriced;
     auto c = engine::CostCalculator::price_record(*catalog, r.usage, r.usage.timestamp);
-    if (c) {
-      PricedRecord p = r;
-      p.cost = std::move(*c);
-      p.unpriced_reason.clear();
-      priced.push_back(std::move(p));
-    } else {
-      ingest::count_unpriced(still, r.usage.provider, r.usage.model, c.status().message());
+    if (!c) {
+      // Unpriced stays unpriced; a price the catalog cannot give again is kept.
+      if (r.cost) {
+        ++kept;
+      } else {
+        ingest::count_unpriced(still, r.usage.provider, r.usage.model, c.status().message());
+      }
+      return Status::ok();
     }
+    if (same_price(r.cost, *c)) return Status::ok();
+    auto add = [&](std::map<std::string, Decimal>& sums, const Money& m) {
+      Decimal& sum = sums[std::string(m.currency.code())];
+      if (!Decimal::add_checked(sum, m.amount, &sum) && bad.is_ok())
+        bad = out_of_range("the selection's cost overflows");
+    };
+    if (r.cost) add(before, r.cost->total_cost);
+    add(after, c->total_cost);
+    PricedRecord p = r;
+    p.cost = std::move(*c);
+    p.unpriced_reason.clear();
+    changed.push_back(std::move(p));
     return Status::ok();
   });
+  if (st.is_ok()) st = bad;
   if (!st.is_ok()) {
     report(st);
     return kExitFailure;
   }
   uint64_t updated = 0;
-  for (size_t i = 0; i < priced.size(); i += 10000) {
-    const size_t n = std::min<size_t>(10000, priced.size() - i);
-    auto u = store->update_costs(std::span<const PricedRecord>(priced.data() + i, n));
+  for (size_t i = 0; i < changed.size(); i += 10000) {
+    const size_t n = std::min<size_t>(10000, changed.size() - i);
+    auto u = store->update_costs(std::span<const PricedRecord>(changed.data() + i, n));
     if (!u) {
       report(u.status());
       return kExitFailure;
     }
     updated += *u;
   }
+  uint64_t still_unpriced = 0;
+  for (const auto& m : still) still_unpriced += m.records;
   if (o.output == "json") {
-    std::printf(
-        "%s\n",
-        json{{"unpriced", unpriced}, {"repriced", updated}, {"still_unpriced", unpriced - updated}}
-            .dump()
-            .c_str());
-  } else {
+    json out = {{"unpriced", unpriced}, {"repriced", updated}, {"still_unpriced", still_unpriced}};
+    if (o.all) {
+      out["records"] = selected;
+      out["unchanged"] = selected - updated - kept - still_unpriced;
+      out["kept"] = kept;
+      out["cost_before"] = money_json(before);
+      out["cost_after"] = money_json(after);
+    }
+    std::printf("%s\n", out.dump().c_str());
+  } else if (!o.all) {
     std::printf("unpriced %llu, repriced %llu, still unpriced %llu\n",
                 static_cast<unsigned long long>(unpriced), static_cast<unsigned long long>(updated),
-                static_cast<unsigned long long>(unpriced - updated));
+                static_cast<unsigned long long>(still_unpriced));
+  } else {
+    std::printf(
+        "records %llu: repriced %llu (their cost %s before, %s now), unchanged %llu, kept %llu "
+        "(the catalog cannot price them), still unpriced %llu\n",
+        static_cast<unsigned long long>(selected), static_cast<unsigned long long>(updated),
+        money_text(before).c_str(), money_text(after).c_str(),
+        static_cast<unsigned long long>(selected - updated - kept - still_unpriced),
+        static_cast<unsigned long long>(kept), static_cast<unsigned long long>(still_unpriced));
   }
   note_unpriced_models(std::move(still));
+  if (selected == 0) note_why_empty(*store, q, "");
   return kExitOk;
 }
 
@@ -742,13 +787,26 @@ void add_reprice(CLI::App& app, int& rc) {
   auto o = std::make_shared<RepriceCmd>();
   CLI::App* cmd = app.add_subcommand(
       "reprice",
-      "Price stored records that were stored unpriced, now that the catalog knows their model");
+      "Price stored records that were stored unpriced (or, with --all, every selected record) "
+      "with the catalog given");
   cmd->footer(R"(
-Each unpriced record is priced at its own timestamp with the catalog (and --prices) given; the
-records still unknown stay unpriced. Summaries and queries include the new costs at once.
-Example:
-  cost-ops reprice --prices our-models.json)");
+Each record is priced at its own timestamp with the catalog (and --prices and the database's
+custom prices). Without --all, the unpriced records are priced; those still unknown stay unpriced.
+With --all, every record selected (--source, --from/--to, --filter) is priced again and those
+whose cost changes are updated: after a catalog's correction, or with your contract's prices. A
+priced record the catalog no longer prices keeps its price. The daily totals follow (10,000
+records a transaction); summaries and queries include the new costs at once.
+Examples:
+  cost-ops reprice --prices our-models.json
+  cost-ops reprice --all --from 2026-11-01 --filter provider=anthropic
+  cost-ops reprice --all --catalog model_prices_and_context_window.json --output json)");
   o->catalog.add_to(*cmd);
+  cmd->add_flag("--all", o->all,
+                "Every selected record, priced ones too (without it: the unpriced ones)");
+  cmd->add_option("--source", o->source, kSourceHelp);
+  add_period_options(*cmd, &o->from, &o->to);
+  cmd->add_option("--filter", o->filters, kFilterHelp);
+  cmd->add_option("--tz", o->tz, "Time zone of --from and --to days (default UTC)");
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_reprice(*o); });

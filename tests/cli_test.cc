@@ -562,6 +562,25 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   EXPECT_EQ(r.rc, 0) << r.err;
   r = run("summary --db " + db + " --period all --format json");
   EXPECT_NE(r.out.find(R"("USD": "13")"), std::string::npos) << r.out;  // 3 + 2 + 8
+  // A price changed in the database: reprice --all updates the records it prices otherwise,
+  // says by how much, and leaves the others; a selection narrows it.
+  r = run("pricing add --db " + db + " --provider acme --model acme-2 --match-prefix acme-2 " +
+          "--input 4");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("reprice --db " + db + " --all --filter provider=openai");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("records 1: repriced 0"), std::string::npos) << r.out;
+  r = run("reprice --db " + db + " --all");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("records 2: repriced 1 (their cost 3.000000 USD before, 4.000000 USD "
+                       "now), unchanged 1, kept 0"),
+            std::string::npos)
+      << r.out;
+  r = run("summary --db " + db + " --period all --format json");
+  EXPECT_NE(r.out.find(R"("USD": "14")"), std::string::npos) << r.out;  // 4 + 2 + 8
+  r = run("reprice --db " + db + " --all --output json");
+  EXPECT_NE(r.out.find(R"("repriced":0)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("unchanged":2)"), std::string::npos) << r.out;
   r = run("pricing add --db " + db + " --provider x --model y --price bogus_mtok=1");
   EXPECT_EQ(r.rc, 2);
   r = run("pricing remove --db " + db + " --provider acme --model acme-1");
