@@ -479,10 +479,12 @@ void add_query(CLI::App& app, int& rc) {
   CLI::App* cmd =
       app.add_subcommand("query", "Spend of stored records grouped by any dimension and period");
   cmd->footer(R"(
-Group keys: provider, model, organization, project, user, tag:KEY, hour, day, week (ISO),
-month; time buckets are UTC unless --tz names a zone (Europe/Paris, America/New_York, ...).
+Group keys: provider, model, organization, project, user, tag:KEY, tier (batch, flex, priority,
+standard: how calls were billed), hour, day, week (ISO), month; time buckets are UTC unless --tz
+names a zone (Europe/Paris, America/New_York, ...).
 Examples:
   cost-ops query --group-by provider,model
+  cost-ops query --group-by tier --from 2026-11-01           # what batch and flex calls cost
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
   cost-ops query --group-by tag:team,month --format json
   cost-ops query --group-by model --sort cost --limit 10 --from 2026-09-01

@@ -1386,10 +1386,11 @@ void add_budget(CLI::App& app, int& rc) {
   a->add_option("--currency", add->currency, "Currency (default USD)");
   a->add_option("--period", add->period,
                 "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY or FROM..TO");
-  a->add_option("--filter", add->filters,
-                std::string("Scope: ") + kFilterHelp +
-                    " on provider, model, organization, project, user or tag:KEY; default all "
-                    "spend");
+  a->add_option(
+      "--filter", add->filters,
+      std::string("Scope: ") + kFilterHelp +
+          " on provider, model, organization, project, user, tag:KEY or tier; default all "
+          "spend");
   a->add_option("--thresholds", add->thresholds, "Alert thresholds in percent (default 50,80,100)");
   add_db_to(*a, add->db);
   a->callback([add, &rc] { rc = run_budget_add(*add); });

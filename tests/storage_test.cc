@@ -860,6 +860,41 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
 }
 
+// The group key "tier": batch calls, service tiers, "standard" for none (or "default"); in SQL on
+// both stores, and as a filter.
+TEST_P(StoreTest, SpendByTier) {
+  COSTOPS_OPEN_STORE(store, "tier");
+  std::string text;
+  const char* extra[] = {"", R"("batch": true, )", R"("service_tier": "flex", )",
+                         R"("service_tier": "default", )", R"("service_tier": "priority", )"};
+  for (int i = 0; i < 5; ++i)
+    text += R"({"id": "r)" + std::to_string(i) +
+            R"(", "provider": "openai", "model": "o3", "timestamp": "2026-11-01T00:00:00Z", )" +
+            extra[i] + R"("usage": {"input_tokens": 1000000}})" + "\n";
+  auto s = ingest_text(*store, text, "tiers.jsonl");
+  EXPECT_EQ(counts(s), "read 5, stored 5, duplicates 0, rejected 0");
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("tier")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  std::vector<std::string> got;
+  for (const auto& r : *rows)
+    got.push_back(r.keys[0] + " " + std::to_string(r.records) + " " + r.cost.at("USD").to_string());
+  // o3: $2 per million input tokens; batch and flex at half; no priority prices (standard).
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"batch 1 1", "flex 1 1", "priority 1 2", "standard 2 4"}));
+  AggregateQuery batch;
+  batch.filters = {*Filter::parse("tier=batch")};
+  rows = store->aggregate(batch);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().records, 1u);
+  AggregateQuery discounted;
+  discounted.filters = {*Filter::parse("tier!=standard"), *Filter::parse("tier!=p*")};
+  rows = store->aggregate(discounted);
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().records, 2u);
+}
+
 // OpenInference's (Arize Phoenix) LLM spans: llm.token_count.* (the prompt holding its cache
 // reads), llm.provider else llm.system, llm.model_name. Its other span kinds are not usage.
 TEST_P(StoreTest, OpenInferenceLlmSpans) {

@@ -83,6 +83,8 @@ Result<GroupKey> GroupKey::parse(std::string_view t) {
     k.kind = K::kProject;
   else if (t == "user" || t == "user_id")
     k.kind = K::kUser;
+  else if (t == "tier")
+    k.kind = K::kTier;
   else if (t == "hour")
     k.kind = K::kHour;
   else if (t == "day")
@@ -97,7 +99,8 @@ Result<GroupKey> GroupKey::parse(std::string_view t) {
   } else {
     return invalid_argument(
         "unknown group key \"" + std::string(t) +
-        "\"; use provider, model, organization, project, user, tag:KEY, hour, day, week or month");
+        "\"; use provider, model, organization, project, user, tag:KEY, tier, hour, day, week or "
+        "month");
   }
   return k;
 }
@@ -116,6 +119,8 @@ std::string GroupKey::name() const {
       return "user";
     case Kind::kTag:
       return "tag:" + tag;
+    case Kind::kTier:
+      return "tier";
     case Kind::kHour:
       return "hour";
     case Kind::kDay:
@@ -234,6 +239,8 @@ std::string group_value(const PricedRecord& pr, const GroupKey& key, const TimeZ
       for (const auto& [k, v] : r.tags)
         if (k == key.tag) return v;
       return "";
+    case GroupKey::Kind::kTier:
+      return tier_of(r);
     default:
       return bucket_label(key.kind, r.timestamp, tz);
   }

@@ -190,10 +190,13 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
   // Filters combine by key (FilterGroup): one of a key's KEY=VALUE filters and none of its
   // KEY!=VALUE ones.
   for (const auto& g : group_filters(q.filters)) {
-    if (g.key.kind == GroupKey::Kind::kTag) {
+    if (g.key.kind == GroupKey::Kind::kTag || g.key.kind == GroupKey::Kind::kTier) {
       auto tag_match = [&](const Filter& f) {
-        out->params.push_back(d.tag_param(f.key.tag));
-        const std::string value = d.tag_value(static_cast<int>(out->params.size()));
+        std::string value = d.tier_value();
+        if (f.key.kind == GroupKey::Kind::kTag) {
+          out->params.push_back(d.tag_param(f.key.tag));
+          value = d.tag_value(static_cast<int>(out->params.size()));
+        }
         return f.is_pattern() ? d.glob(value, param(d.glob_param(f.value)))
                               : value + " = " + param(f.value);
       };
@@ -576,6 +579,14 @@ std::string Dialect::tag_value(int n) const {
   return postgres ? "COALESCE(tags->>" + param(n) + ", '')"
                   : "COALESCE(json_extract(tags, " + param(n) + "), '')";
 }
+std::string Dialect::tier_value() const {
+  const std::string batch =
+      postgres ? "(detail::jsonb ->> 'batch') = 'true'" : "json_extract(detail, '$.batch') = 1";
+  const std::string tier = postgres ? "COALESCE(detail::jsonb ->> 'service_tier', '')"
+                                    : "COALESCE(json_extract(detail, '$.service_tier'), '')";
+  return "(CASE WHEN " + batch + " THEN 'batch' WHEN " + tier +
+         " IN ('', 'default', 'auto') THEN 'standard' ELSE " + tier + " END)";
+}
 std::string Dialect::tag_param(const std::string& tag) const {
   return postgres ? tag : "$.\"" + tag + "\"";
 }
@@ -610,10 +621,11 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
     plan.need_day |= k.kind == GroupKey::Kind::kDay || k.kind == GroupKey::Kind::kWeek ||
                      k.kind == GroupKey::Kind::kMonth;
     rollup &= k.kind != GroupKey::Kind::kHour && k.kind != GroupKey::Kind::kTag &&
-              k.kind != GroupKey::Kind::kUser;
+              k.kind != GroupKey::Kind::kTier && k.kind != GroupKey::Kind::kUser;
   }
   for (const auto& f : q.filters)
-    rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kUser;
+    rollup &= f.key.kind != GroupKey::Kind::kTag && f.key.kind != GroupKey::Kind::kTier &&
+              f.key.kind != GroupKey::Kind::kUser;
   rollup &= !q.unpriced_only && q.source.empty();
   const bool zoned = !q.time_zone.is_utc() && (plan.need_hour || plan.need_day);
   rollup &= !zoned;
@@ -630,6 +642,8 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
     if (k.kind == GroupKey::Kind::kTag) {
       out.params.push_back(d.tag_param(k.tag));
       add_col(d.tag_value(static_cast<int>(out.params.size())));
+    } else if (k.kind == GroupKey::Kind::kTier) {
+      add_col(d.tier_value());
     } else if (const char* c = dim_column(k.kind)) {
       add_col(c);
     }
@@ -930,7 +944,7 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
   std::vector<std::string> keys;
   std::vector<size_t> bucket_slots;
   for (const auto& k : q.group_by) {
-    if (k.kind == GroupKey::Kind::kTag) {
+    if (k.kind == GroupKey::Kind::kTag || k.kind == GroupKey::Kind::kTier) {
       keys.push_back(r.text(c++));
     } else if (dim_column(k.kind) != nullptr) {
       keys.push_back(dim_value(r.i64(c++)));

@@ -69,6 +69,7 @@ struct Dialect {
   std::string param(int n) const;      // "?" or "$n"
   std::string tag_value(int n) const;  // a tag's value from the tags column, '' when absent
   std::string tag_param(const std::string& tag) const;
+  std::string tier_value() const;  // tier_of, of the detail column
   std::string count_unpriced() const;
   /// `expr` matched whole by a filter's pattern ('*' any run, case-sensitive) given as
   /// parameter `p` made by glob_param.

@@ -22,6 +22,7 @@ struct GroupKey {
     kProject,
     kUser,
     kTag,
+    kTier,  // how the call was billed: "batch", a service tier ("flex", "priority"), "standard"
     kHour,
     kDay,
     kWeek,
@@ -30,8 +31,8 @@ struct GroupKey {
   Kind kind = Kind::kProvider;
   std::string tag;  // for kTag
 
-  /// Parses "provider", "model", "organization", "project", "user", "tag:KEY", "hour", "day",
-  /// "week" (ISO, Monday), "month". Errors name the valid keys.
+  /// Parses "provider", "model", "organization", "project", "user", "tag:KEY", "tier" (see
+  /// tier_of), "hour", "day", "week" (ISO, Monday), "month". Errors name the valid keys.
   static Result<GroupKey> parse(std::string_view text);
   std::string name() const;
   bool operator==(const GroupKey&) const = default;

@@ -91,4 +91,12 @@ inline const std::string& provider_of(const PricedRecord& r) {
   return r.usage.provider.empty() && r.cost ? r.cost->provider : r.usage.provider;
 }
 
+/// How a call was billed, as the group key "tier" says it: "batch" for a batch call, else its
+/// service tier ("flex", "priority", ...), "standard" for none (or "default", "auto").
+inline std::string tier_of(const UsageRecord& r) {
+  if (r.batch) return "batch";
+  const std::string& t = r.service_tier;
+  return t.empty() || t == "default" || t == "auto" ? "standard" : t;
+}
+
 }  // namespace costops
