@@ -191,7 +191,8 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
   // KEY!=VALUE ones.
   for (const auto& g : group_filters(q.filters)) {
     if (g.key.kind == GroupKey::Kind::kTag || g.key.kind == GroupKey::Kind::kTier) {
-      auto tag_match = [&](const Filter& f) {
+      // A tag's value, or the tier the detail column says, matched in SQL.
+      auto text_match = [&](const Filter& f) {
         std::string value = d.tier_value();
         if (f.key.kind == GroupKey::Kind::kTag) {
           out->params.push_back(d.tag_param(f.key.tag));
@@ -201,9 +202,9 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
                               : value + " = " + param(f.value);
       };
       std::string any;
-      for (const auto& f : g.any_of) any += (any.empty() ? "" : " OR ") + tag_match(f);
+      for (const auto& f : g.any_of) any += (any.empty() ? "" : " OR ") + text_match(f);
       if (!any.empty()) conds.push_back("(" + any + ")");
-      for (const auto& f : g.none_of) conds.push_back("NOT (" + tag_match(f) + ")");
+      for (const auto& f : g.none_of) conds.push_back("NOT (" + text_match(f) + ")");
       continue;
     }
     // The ids of the values the filters match: written into the SQL (integers of the dims
