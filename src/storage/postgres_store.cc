@@ -97,15 +97,7 @@ class PostgresStore final : public Store {
 
   using Store::write;
   Result<WriteStats> write(const EncodedRecords& records) override {
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
-    auto r = write_in_transaction(records);
-    if (!r) {
-      (void)exec("ROLLBACK");
-      (void)load_dims();  // ids created in the rolled-back transaction are gone
-      return r.status();
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-    return r;
+    return transaction([&] { return write_in_transaction(records); }, true);
   }
 
   Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& q) override {
@@ -157,35 +149,17 @@ class PostgresStore final : public Store {
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
     const SqlRunner sql_runner{runner(), add_dim()};
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
-    auto n = detail::update_costs(Dialect{true}, sql_runner, records);
-    if (!n) {
-      (void)exec("ROLLBACK");
-      (void)load_dims();
-      return n.status();
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-    return n;
+    return transaction([&] { return detail::update_costs(Dialect{true}, sql_runner, records); },
+                       true);
   }
 
   Result<uint64_t> delete_records(const AggregateQuery& q) override {
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
-    auto n = detail::delete_records(q, Dialect{true}, dims_.lookup(), runner());
-    if (!n) {
-      (void)exec("ROLLBACK");
-      return n.status();
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-    return n;
+    return transaction(
+        [&] { return detail::delete_records(q, Dialect{true}, dims_.lookup(), runner()); });
   }
 
   Status put_custom_prices(std::span<const CustomPrice> prices) override {
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
-    if (Status st = upsert_custom_prices(Dialect{true}, runner(), prices); !st.is_ok()) {
-      (void)exec("ROLLBACK");
-      return st;
-    }
-    return exec("COMMIT");
+    return transaction([&] { return upsert_custom_prices(Dialect{true}, runner(), prices); });
   }
 
   Result<std::vector<PricedRecord>> records_at(std::span<const Timestamp> times,
@@ -194,14 +168,7 @@ class PostgresStore final : public Store {
   }
 
   Result<uint64_t> delete_stored(std::span<const PricedRecord> records) override {
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
-    auto n = detail::delete_stored(Dialect{true}, runner(), records);
-    if (!n) {
-      (void)exec("ROLLBACK");
-      return n.status();
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-    return n;
+    return transaction([&] { return detail::delete_stored(Dialect{true}, runner(), records); });
   }
 
   Result<std::vector<CustomPrice>> custom_prices() override {
@@ -397,6 +364,16 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_
     if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
       return io_error(redacted(url_) + ": " + failure(r));
     return r;
+  }
+
+  // `body` in a transaction (detail::in_transaction); `new_dims` when it may create dimension
+  // ids, which a rollback takes away.
+  template <typename Body>
+  auto transaction(Body&& body, bool new_dims = false) -> decltype(body()) {
+    return detail::in_transaction([&](const char* sql) { return exec(sql); }, "BEGIN", body,
+                                  [&] {
+                                    if (new_dims) (void)load_dims();
+                                  });
   }
 
   Status exec(const std::string& sql) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -109,6 +110,30 @@ struct ResultRow {
 using RunSql =
     std::function<Status(const std::string& sql, const std::vector<struct SqlParam>& params,
                          const std::function<void(const ResultRow&)>& on_row)>;
+
+/// Runs `body` (returning Status or Result<T>) in a transaction begun with `begin` ("BEGIN",
+/// SQLite's "BEGIN IMMEDIATE") on a store's `exec`: committed when it succeeds; rolled back when
+/// it fails, then `after_rollback` (a store reloads its dimension ids, which the rollback took
+/// away). The body's error, else the commit's.
+template <typename Exec, typename Body>
+auto in_transaction(Exec&& exec, const char* begin, Body&& body,
+                    const std::function<void()>& after_rollback = {}) -> decltype(body()) {
+  COSTOPS_RETURN_IF_ERROR(exec(begin));
+  auto r = body();
+  bool ok;
+  if constexpr (std::is_same_v<decltype(r), Status>) {
+    ok = r.is_ok();
+  } else {
+    ok = r.has_value();
+  }
+  if (!ok) {
+    (void)exec("ROLLBACK");
+    if (after_rollback) after_rollback();
+    return r;
+  }
+  COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+  return r;
+}
 
 /// A store's way to get the id of a dimension value it may not have stored yet (inserting it).
 using AddDim = std::function<Result<int64_t>(int kind, std::string_view value)>;

@@ -105,14 +105,7 @@ class SqliteStore final : public Store {
       insert_ = std::move(*a);
       upsert_rollup_ = std::move(*c);
     }
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    Status st = write_in_transaction(records);
-    if (!st.is_ok()) {
-      (void)exec("ROLLBACK");
-      (void)load_dims();  // ids created in the rolled-back transaction are gone
-      return st;
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
+    COSTOPS_RETURN_IF_ERROR(transaction([&] { return write_in_transaction(records); }, true));
     return last_write_;
   }
 
@@ -157,27 +150,14 @@ class SqliteStore final : public Store {
     // The statement journal on file, as migrations keep it: in memory it would hold a copy of
     // every page the delete changes (285 MB for 900,000 records).
     COSTOPS_RETURN_IF_ERROR(exec("PRAGMA temp_store=FILE"));
-    auto n = [&]() -> Result<uint64_t> {
-      COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-      auto deleted = detail::delete_records(q, Dialect{}, dims_.lookup(), runner());
-      if (!deleted) {
-        (void)exec("ROLLBACK");
-        return deleted.status();
-      }
-      COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-      return deleted;
-    }();
+    auto n =
+        transaction([&] { return detail::delete_records(q, Dialect{}, dims_.lookup(), runner()); });
     COSTOPS_RETURN_IF_ERROR(exec("PRAGMA temp_store=MEMORY"));
     return n;
   }
 
   Status put_custom_prices(std::span<const CustomPrice> prices) override {
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    if (Status st = upsert_custom_prices(Dialect{}, runner(), prices); !st.is_ok()) {
-      (void)exec("ROLLBACK");
-      return st;
-    }
-    return exec("COMMIT");
+    return transaction([&] { return upsert_custom_prices(Dialect{}, runner(), prices); });
   }
 
   Result<std::vector<PricedRecord>> records_at(std::span<const Timestamp> times,
@@ -186,14 +166,7 @@ class SqliteStore final : public Store {
   }
 
   Result<uint64_t> delete_stored(std::span<const PricedRecord> records) override {
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    auto n = detail::delete_stored(Dialect{}, runner(), records);
-    if (!n) {
-      (void)exec("ROLLBACK");
-      return n.status();
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-    return n;
+    return transaction([&] { return detail::delete_stored(Dialect{}, runner(), records); });
   }
 
   Result<std::vector<CustomPrice>> custom_prices() override {
@@ -209,15 +182,7 @@ class SqliteStore final : public Store {
 
   Result<uint64_t> update_costs(std::span<const PricedRecord> records) override {
     const SqlRunner sql_runner{runner(), add_dim()};
-    COSTOPS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE"));
-    auto n = detail::update_costs(Dialect{}, sql_runner, records);
-    if (!n) {
-      (void)exec("ROLLBACK");
-      (void)load_dims();
-      return n.status();
-    }
-    COSTOPS_RETURN_IF_ERROR(exec("COMMIT"));
-    return n;
+    return transaction([&] { return detail::update_costs(Dialect{}, sql_runner, records); }, true);
   }
 
   Status put_budget(const Budget& budget) override {
@@ -398,6 +363,16 @@ class SqliteStore final : public Store {
   }
 
   Status exec(const char* sql) { return exec_on(db_.get(), sql, url_); }
+  // `body` in a write transaction (detail::in_transaction); `new_dims` when it may create
+  // dimension ids, which a rollback takes away.
+  template <typename Body>
+  auto transaction(Body&& body, bool new_dims = false) -> decltype(body()) {
+    return detail::in_transaction([&](const char* sql) { return exec(sql); }, "BEGIN IMMEDIATE",
+                                  body,
+                                  [&] {
+                                    if (new_dims) (void)load_dims();
+                                  });
+  }
 
   Db db_;
   std::string url_;
