@@ -377,6 +377,22 @@ void add_period_options(CLI::App& cmd, std::string* from, std::string* to) {
 constexpr const char* kSourceHelp =
     "Only the records read from this input, named as ingest was given it (its rejects' FILE)";
 
+// The stored records a command acts on (delete, reprice): --source, --from/--to, --filter, --tz.
+struct RecordSelection {
+  std::string from, to, tz, source;
+  std::vector<std::string> filters;
+
+  void add_to(CLI::App& cmd) {
+    cmd.add_option("--source", source, kSourceHelp);
+    add_period_options(cmd, &from, &to);
+    cmd.add_option("--filter", filters, kFilterHelp);
+    cmd.add_option("--tz", tz, "Time zone of --from and --to days (default UTC)");
+  }
+  Status build(AggregateQuery* q) const {
+    return build_selection("", filters, tz, from, to, source, q);
+  }
+};
+
 struct QueryCmd {
   std::string from, to, group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
@@ -682,8 +698,8 @@ void add_summary(CLI::App& app, int& rc) {
 // ---- reprice -------------------------------------------------------------------------------
 
 struct RepriceCmd {
-  std::string from, to, tz, source, output = "text";
-  std::vector<std::string> filters;
+  RecordSelection selection;
+  std::string output = "text";
   bool all = false;
   CatalogOptions catalog;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
@@ -697,7 +713,7 @@ bool same_price(const std::optional<CostRecord>& old, const CostRecord& c) {
 
 int run_reprice(RepriceCmd& o) {
   AggregateQuery q;
-  if (Status st = build_selection("", o.filters, o.tz, o.from, o.to, o.source, &q); !st.is_ok()) {
+  if (Status st = o.selection.build(&q); !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
@@ -805,10 +821,7 @@ Examples:
   o->catalog.add_to(*cmd);
   cmd->add_flag("--all", o->all,
                 "Every selected record, priced ones too (without it: the unpriced ones)");
-  cmd->add_option("--source", o->source, kSourceHelp);
-  add_period_options(*cmd, &o->from, &o->to);
-  cmd->add_option("--filter", o->filters, kFilterHelp);
-  cmd->add_option("--tz", o->tz, "Time zone of --from and --to days (default UTC)");
+  o->selection.add_to(*cmd);
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_reprice(*o); });
@@ -817,15 +830,15 @@ Examples:
 // ---- delete --------------------------------------------------------------------------------
 
 struct DeleteCmd {
-  std::string from, to, tz, source, output = "text";
-  std::vector<std::string> filters;
+  RecordSelection selection;
+  std::string output = "text";
   bool unpriced = false, all = false, yes = false;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
 int run_delete(DeleteCmd& o) {
   AggregateQuery q;
-  if (Status st = build_selection("", o.filters, o.tz, o.from, o.to, o.source, &q); !st.is_ok()) {
+  if (Status st = o.selection.build(&q); !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
@@ -889,10 +902,7 @@ Examples:
   cost-ops delete --source logs/2026-11-02.jsonl --yes
   cost-ops delete --from 2026-09-01 --to 2026-10-01 --filter provider=acme --yes
   cost-ops delete --unpriced --filter 'model=test-*' --yes)");
-  cmd->add_option("--source", o->source, kSourceHelp);
-  add_period_options(*cmd, &o->from, &o->to);
-  cmd->add_option("--filter", o->filters, kFilterHelp);
-  cmd->add_option("--tz", o->tz, "Time zone of --from and --to days (default UTC)");
+  o->selection.add_to(*cmd);
   cmd->add_flag("--unpriced", o->unpriced, "Only records stored without a price");
   cmd->add_flag("--all", o->all, "Every record (when nothing else selects)");
   cmd->add_flag("--yes", o->yes, "Delete them (without it: say what would be deleted)");
