@@ -71,17 +71,6 @@ const CanonicalKeys& canonical_keys() {
   return keys;
 }
 
-// LiteLLM provider names whose usage shapes are those of a built-in provider.
-std::string_view builtin_alias(std::string_view p) {
-  if (p == "azure_ai") return "azure";
-  if (p == "fireworks_ai") return "fireworks";
-  if (p == "cohere_chat") return "cohere";
-  if (p == "together_ai") return "together";
-  if (p == "moonshot") return "moonshotai";
-  if (p == "text-completion-openai") return "openai";
-  return p;
-}
-
 std::string_view type_name(element v) {
   switch (v.type()) {
     case element_type::ARRAY:
@@ -276,7 +265,9 @@ const pricing::Provider* extractor_provider(Normalizer& n, std::string_view prov
   const pricing::Provider* p = n.catalog().find_provider(provider);
   if (p == nullptr || p->extractors.empty()) {
     const auto& b = pricing::Catalog::builtin();
-    const pricing::Provider* q = b.find_provider(builtin_alias(provider));
+    // A LiteLLM catalog's provider reads usage as the built-in provider of its name does
+    // (find_provider knows LiteLLM's names: azure_ai, fireworks_ai, ...).
+    const pricing::Provider* q = b.find_provider(provider);
     if (q != nullptr && !q->extractors.empty()) p = q;
   }
   if (p != nullptr && p->extractors.empty()) p = nullptr;

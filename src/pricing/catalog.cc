@@ -440,13 +440,18 @@ const Provider* Catalog::find_provider(std::string_view ref) const {
     if (p.id == n) return &p;
   for (const auto& p : providers_)
     if (p.provider_match && p.provider_match->matches(n)) return &p;
-  // LiteLLM's names (a spend log's custom_llm_provider) for providers a catalog names otherwise.
+  // LiteLLM's names (a spend log's custom_llm_provider, a LiteLLM catalog's providers) for
+  // providers a catalog names otherwise.
   static constexpr std::pair<std::string_view, std::string_view> kLiteLLMNames[] = {
       {"fireworks_ai", "fireworks"},
       {"fireworks_ai-embedding-models", "fireworks"},
       {"azure_ai", "azure"},
       {"codestral", "mistral"},
-      {"text-completion-codestral", "mistral"}};
+      {"text-completion-codestral", "mistral"},
+      {"cohere_chat", "cohere"},
+      {"together_ai", "together"},
+      {"moonshot", "moonshotai"},
+      {"text-completion-openai", "openai"}};
   for (const auto& [litellm, id] : kLiteLLMNames)
     if (n == litellm)
       for (const auto& p : providers_)
