@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <shared_mutex>
@@ -367,10 +368,10 @@ std::string expand_compact_dates(std::string_view name) {
                 (end == name.size() || name[end] == '-' || name[end] == ':');
     for (size_t k = i + 1; date && k < end; ++k) date = digit(k);
     if (date) {
-      const int y = num(i + 1, 4), m = num(i + 5, 2), d = num(i + 7, 2);
-      static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-      const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-      date = m >= 1 && m <= 12 && d >= 1 && d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+      using namespace std::chrono;
+      date = year_month_day(year(num(i + 1, 4)), month(static_cast<unsigned>(num(i + 5, 2))),
+                            day(static_cast<unsigned>(num(i + 7, 2))))
+                 .ok();
     }
     if (!date) {
       out += name[i++];
