@@ -346,6 +346,13 @@ std::string lower(std::string_view s) {
   return r;
 }
 
+// `s` without the spaces and tabs around it.
+std::string_view trim_blanks(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") + 1 - b);
+}
+
 bool has_upper(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
@@ -432,11 +439,7 @@ size_t Catalog::model_count() const {
 }
 
 const Provider* Catalog::find_provider(std::string_view ref) const {
-  std::string norm = lower(ref);
-  while (!norm.empty() && (norm.back() == ' ' || norm.back() == '\t')) norm.pop_back();
-  size_t b = 0;
-  while (b < norm.size() && (norm[b] == ' ' || norm[b] == '\t')) ++b;
-  const std::string_view n = std::string_view(norm).substr(b);
+  const std::string n = lower(trim_blanks(ref));
   for (const auto& p : providers_)
     if (p.id == n) return &p;
   for (const auto& p : providers_)
@@ -497,10 +500,7 @@ Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
   if (ref || ref.status().code() != StatusCode::kNotFound) return ref;
   // The name without surrounding blanks, then with its compact dates written out, as
   // genai-prices reads names; the error is the name's as given.
-  size_t b = 0, e = model.size();
-  while (b < e && (model[b] == ' ' || model[b] == '\t')) ++b;
-  while (e > b && (model[e - 1] == ' ' || model[e - 1] == '\t')) --e;
-  const std::string_view trimmed = model.substr(b, e - b);
+  const std::string_view trimmed = trim_blanks(model);
   if (trimmed.size() != model.size() && !trimmed.empty())
     if (auto again = resolve_name(provider, trimmed)) return again;
   const std::string expanded = expand_compact_dates(trimmed);
