@@ -95,6 +95,20 @@ constexpr uint64_t kMaxEpochSeconds = 100'000'000'000;
 // A bucket's start or end as its rows' ids give it: a string as is, else its JSON.
 std::string bound_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// The time of a bucket bound so written: Anthropic's RFC 3339, OpenAI's epoch seconds (up to
+// kMaxEpochSeconds); nullopt when it is not one.
+std::optional<Timestamp> bound_time(bool anthropic, std::string_view text) {
+  if (anthropic) {
+    auto t = parse_timestamp(text);
+    return t ? std::optional<Timestamp>(*t) : std::nullopt;
+  }
+  uint64_t e = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), e);
+  if (ec != std::errc() || p != text.data() + text.size() || e > kMaxEpochSeconds)
+    return std::nullopt;
+  return Timestamp{std::chrono::seconds{static_cast<int64_t>(e)}};
+}
+
 // The grouping values of a row that tell it from the others of its bucket, for its id.
 std::string id_of(std::string_view kind, const json& bucket_start, const json& bucket_end,
                   const json& row, std::span<const char* const> keys) {
@@ -257,13 +271,8 @@ std::optional<ReportBucket> bucket_of(const json& bucket, const json& results,
   const json& start = member(bucket, anthropic ? "starting_at" : "start_time");
   const json& end = member(bucket, anthropic ? "ending_at" : "end_time");
   auto time_of = [&](const json& v) -> std::optional<Timestamp> {
-    if (!anthropic) {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() > kMaxEpochSeconds) return std::nullopt;
-      return Timestamp{std::chrono::seconds{v.get<int64_t>()}};
-    }
-    if (!v.is_string()) return std::nullopt;
-    auto t = parse_timestamp(v.get<std::string>());
-    return t ? std::optional<Timestamp>(*t) : std::nullopt;
+    if (!(anthropic ? v.is_string() : v.is_number_unsigned())) return std::nullopt;
+    return bound_time(anthropic, bound_text(v));
   };
   const auto s = time_of(start), e = time_of(end);
   if (!s || !e || !(*s < *e)) return std::nullopt;
@@ -319,18 +328,9 @@ std::optional<ReportBucket> stored_bucket(std::string_view kind, const UsageReco
   if (slash == std::string_view::npos) return std::nullopt;
   b.start_text = bounds.substr(0, slash);
   b.end_text = bounds.substr(slash + 1);
-  if (kind == kAnthropicKind) {
-    auto e = parse_timestamp(b.end_text);
-    if (!e) return std::nullopt;
-    b.end = *e;
-  } else {
-    uint64_t e = 0;
-    const auto [p, ec] =
-        std::from_chars(b.end_text.data(), b.end_text.data() + b.end_text.size(), e);
-    if (ec != std::errc() || p != b.end_text.data() + b.end_text.size() || e > kMaxEpochSeconds)
-      return std::nullopt;
-    b.end = Timestamp{std::chrono::seconds{static_cast<int64_t>(e)}};
-  }
+  const auto end = bound_time(kind == kAnthropicKind, b.end_text);
+  if (!end) return std::nullopt;
+  b.end = *end;
   return b;
 }
 
