@@ -13,7 +13,7 @@ void add_run_command(CLI::App& app, int& rc);
 void add_bench_command(CLI::App& app, int& rc);
 /// pricing add|import|list|get|remove.
 void add_pricing_command(CLI::App& app, int& rc);
-/// init, ingest, query, summary, reprice.
+/// init, ingest, query, summary, reprice, whatif, delete.
 void add_db_commands(CLI::App& app, int& rc);
 /// forecast, anomalies, budget add|list|remove|status.
 void add_forecast_commands(CLI::App& app, int& rc);

@@ -1,4 +1,4 @@
-// Commands on stored data: init, ingest, query, summary.
+// Commands on stored data: init, ingest, query, summary, reprice, whatif, delete.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -10,13 +10,17 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 
 #include "commands.h"
 #include "common.h"
 #include "costops/compression/codec.h"
 #include "costops/domain/json_text.h"
 #include "costops/engine/cost_calculator.h"
+#include "costops/engine/whatif.h"
 #include "costops/ingest/ingest.h"
+#include "costops/report/report.h"
 #include "costops/storage/store.h"
 
 namespace costops::cli {
@@ -79,16 +83,18 @@ std::string default_rejects_path() {
   return base + "/rejects/ingest-" + stamp + ".jsonl";
 }
 
-// Notes the models read without a price, the most records first, with why (the catalog's error
-// names the closest models it has) and what prices their records later.
-void note_unpriced_models(std::vector<ingest::UnpricedModel> models) {
+// Notes the models read without a price (`what`: "no price", or the what-if's), the most records
+// first, with why (the catalog's error names the closest models it has), and, for records
+// `stored` unpriced, what prices them later.
+void note_unpriced_models(std::vector<ingest::UnpricedModel> models, const char* what = "no price",
+                          bool stored = true) {
   if (models.empty()) return;
   constexpr size_t kShown = 3;
   std::stable_sort(models.begin(), models.end(),
                    [](const auto& a, const auto& b) { return a.records > b.records; });
   for (size_t i = 0; i < models.size() && i < kShown; ++i) {
     const auto& m = models[i];
-    std::fprintf(stderr, "note: no price for %s%s%s (%llu record%s): %s\n", m.provider.c_str(),
+    std::fprintf(stderr, "note: %s for %s%s%s (%llu record%s): %s\n", what, m.provider.c_str(),
                  m.provider.empty() ? "" : "/", m.model.c_str(),
                  static_cast<unsigned long long>(m.records), m.records == 1 ? "" : "s",
                  m.reason.c_str());
@@ -97,6 +103,7 @@ void note_unpriced_models(std::vector<ingest::UnpricedModel> models) {
     std::fprintf(stderr, "note: %zu more model%s without a price\n", models.size() - kShown,
                  models.size() - kShown == 1 ? "" : "s");
   }
+  if (!stored) return;
   std::fprintf(stderr,
                "note: unpriced records are stored and counted, never as $0; `cost-ops reprice` "
                "prices them once the catalog (--catalog, --prices) or `cost-ops pricing add` "
@@ -827,6 +834,278 @@ Examples:
   cmd->callback([o, &rc] { rc = run_reprice(*o); });
 }
 
+// ---- whatif --------------------------------------------------------------------------------
+
+// Prints rows of cells in columns as wide as their widest cell: the first `left` columns
+// left-aligned (names), the others right-aligned (figures).
+void print_table(const std::vector<std::vector<std::string>>& rows, size_t left) {
+  std::vector<size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size());
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      const std::string pad(width[i] - r[i].size(), ' ');
+      line += (i ? "  " : "") + (i < left ? r[i] + pad : pad + r[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+struct WhatIfCmd {
+  RecordSelection selection;
+  std::vector<std::string> swaps;
+  std::string as_of, group_by = "provider,model", sort = "keys", format = "table";
+  CatalogOptions catalog;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+// A row's change in `currency` in percent of what its compared records cost (none when they
+// cost nothing).
+std::optional<double> change_percent(const engine::WhatIfRow& r, const std::string& currency) {
+  const Decimal change = cost_in(r.change, currency), base = cost_in(r.compared_cost, currency);
+  if (change.is_zero()) return 0.0;
+  if (base.is_zero()) return std::nullopt;
+  return 100.0 * change.to_double() / base.to_double();
+}
+
+// A row's change per currency, signed ("-8.000000 USD", "+1.000000 USD"), and in percent ("-80.0%";
+// "-" when the compared records cost nothing).
+std::string change_text(const engine::WhatIfRow& r) {
+  std::string s;
+  for (const auto& [cur, d] : r.change) {
+    s += std::string(s.empty() ? "" : " + ") + (d.is_negative() || d.is_zero() ? "" : "+") +
+         d.to_string_fixed(6) + " " + cur;
+  }
+  return s.empty() ? "0" : s;
+}
+std::string change_percent_text(const engine::WhatIfRow& r) {
+  std::string s;
+  for (const auto& [cur, d] : r.change) {
+    const auto pct = change_percent(r, cur);
+    char buf[32] = "-";
+    if (pct) std::snprintf(buf, sizeof buf, *pct == 0 ? "%.1f%%" : "%+.1f%%", *pct);
+    s += (s.empty() ? "" : " ") + std::string(buf);
+  }
+  return s.empty() ? "-" : s;
+}
+
+json whatif_row_json(const engine::WhatIfRow& r) {
+  json o = {{"records", r.records},
+            {"swapped", r.swapped},
+            {"unpriced", r.unpriced},
+            {"unpriced_whatif", r.unpriced_whatif},
+            {"compared", r.compared},
+            {"cost", money_json(r.cost)},
+            {"whatif_cost", money_json(r.whatif_cost)},
+            {"compared_cost", money_json(r.compared_cost)},
+            {"change", money_json(r.change)}};
+  json pct = json::object();
+  for (const auto& [cur, d] : r.change) {
+    const auto p = change_percent(r, cur);
+    pct[cur] = p ? json(*p) : json(nullptr);
+  }
+  o["change_percent"] = pct;
+  return o;
+}
+
+void print_whatif(const AggregateQuery& g, const engine::WhatIf& w,
+                  const std::vector<engine::WhatIfRow>& rows, const std::string& format) {
+  if (format == "json") {
+    json arr = json::array();
+    for (const auto& r : rows) {
+      json o;
+      for (size_t i = 0; i < g.group_by.size(); ++i) o[g.group_by[i].name()] = r.keys[i];
+      o.update(whatif_row_json(r));
+      arr.push_back(std::move(o));
+    }
+    json swaps = json::array();
+    for (const auto& s : w.swaps()) {
+      swaps.push_back({{"from", s.swap.from},
+                       {"to", s.swap.to},
+                       {"records", s.records},
+                       {"to_models", s.to_models}});
+    }
+    std::printf("%s\n", json{{"rows", arr}, {"total", whatif_row_json(w.total())}, {"swaps", swaps}}
+                            .dump(2)
+                            .c_str());
+    return;
+  }
+  if (format == "csv") {
+    for (const auto& k : g.group_by) std::printf("%s,", k.name().c_str());
+    std::printf("currency,cost,whatif_cost,change,records,swapped,unpriced,unpriced_whatif\n");
+    for (const auto& r : rows) {
+      std::set<std::string> currencies;
+      for (const auto* m : {&r.cost, &r.whatif_cost}) {
+        for (const auto& [cur, d] : *m) currencies.insert(cur);
+      }
+      if (currencies.empty()) currencies.insert("");
+      for (const std::string& cur : currencies) {
+        for (const auto& key : r.keys) std::printf("%s,", report::csv_field(key).c_str());
+        std::printf(
+            "%s,%s,%s,%s,%llu,%llu,%llu,%llu\n", cur.c_str(),
+            cost_in(r.cost, cur).to_string().c_str(),
+            cost_in(r.whatif_cost, cur).to_string().c_str(),
+            cost_in(r.change, cur).to_string().c_str(), static_cast<unsigned long long>(r.records),
+            static_cast<unsigned long long>(r.swapped), static_cast<unsigned long long>(r.unpriced),
+            static_cast<unsigned long long>(r.unpriced_whatif));
+      }
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> head;
+  for (const auto& k : g.group_by) head.push_back(k.name());
+  for (const char* h : {"records", "swapped", "cost", "what-if", "change", "change%"})
+    head.emplace_back(h);
+  table.push_back(head);
+  auto line = [&](const engine::WhatIfRow& r, bool total) {
+    std::vector<std::string> cells;
+    for (size_t i = 0; i < g.group_by.size(); ++i) {
+      cells.push_back(total ? (i == 0 ? "total" : "") : r.keys[i].empty() ? "-" : r.keys[i]);
+    }
+    cells.push_back(std::to_string(r.records));
+    cells.push_back(std::to_string(r.swapped));
+    cells.push_back(money_text(r.cost));
+    cells.push_back(money_text(r.whatif_cost));
+    cells.push_back(change_text(r));
+    cells.push_back(change_percent_text(r));
+    table.push_back(std::move(cells));
+  };
+  for (const auto& r : rows) line(r, false);
+  if (rows.size() > 1) line(w.total(), true);
+  print_table(table, g.group_by.size());
+}
+
+int run_whatif(WhatIfCmd& o) {
+  AggregateQuery q, grouping;
+  if (Status st = o.selection.build(&q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  if (Status st = build_query(o.group_by, {}, &grouping); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  grouping.time_zone = q.time_zone;
+  engine::WhatIfOptions options;
+  for (const std::string& text : o.swaps) {
+    auto s = engine::ModelSwap::parse(text);
+    if (!s) {
+      report(s.status().with_context("--swap"));
+      return kExitUsage;
+    }
+    options.swaps.push_back(std::move(*s));
+  }
+  if (!o.as_of.empty()) {
+    auto t = time_or_now(o.as_of == "now" ? "" : o.as_of, "--as-of");  // a UTC day
+    if (!t) {
+      report(t.status());
+      return kExitUsage;
+    }
+    options.as_of = *t;
+  }
+  std::unique_ptr<storage::Store> store;
+  const pricing::Catalog* catalog = nullptr;
+  if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &catalog))
+    return kExitFailure;
+  auto w = engine::WhatIf::make(*catalog, grouping, std::move(options));
+  if (!w) {
+    report(w.status());
+    return kExitUsage;
+  }
+  std::vector<ingest::UnpricedModel> unpriced;  // by the what-if
+  std::string reason;
+  Status st = store->scan(q, [&](const PricedRecord& r) {
+    COSTOPS_RETURN_IF_ERROR(w->add(r, &reason));
+    if (!reason.empty()) ingest::count_unpriced(unpriced, r.usage.provider, r.usage.model, reason);
+    return Status::ok();
+  });
+  if (!st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  std::vector<engine::WhatIfRow> rows = w->rows();
+  if (o.sort != "keys") {
+    std::string cur = "USD";  // the currency most is spent in
+    for (const auto& [c, d] : w->total().cost) {
+      if (d > cost_in(w->total().cost, cur)) cur = c;
+    }
+    auto measure = [&](const engine::WhatIfRow& r) {
+      const Decimal d = cost_in(o.sort == "cost" ? r.cost : r.change, cur);
+      return o.sort == "cost" || !d.is_negative() ? d : -d;
+    };
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const auto& a, const auto& b) { return measure(a) > measure(b); });
+  }
+  print_whatif(grouping, *w, rows, o.format);
+  for (const auto& s : w->swaps()) {
+    if (s.records == 0) {
+      std::fprintf(stderr, "note: --swap %s=%s moved no record: none selected is %s\n",
+                   s.swap.from.c_str(), s.swap.to.c_str(), s.swap.from.c_str());
+    }
+  }
+  const engine::WhatIfRow& t = w->total();
+  if (t.unpriced > 0) {
+    std::fprintf(stderr,
+                 "note: %llu record%s stored without a price %s not compared (their what-if "
+                 "cost is counted)\n",
+                 static_cast<unsigned long long>(t.unpriced), t.unpriced == 1 ? "" : "s",
+                 t.unpriced == 1 ? "is" : "are");
+  }
+  note_unpriced_models(std::move(unpriced), "the what-if has no price", false);
+  if (t.records == 0) note_why_empty(*store, q, "");
+  return kExitOk;
+}
+
+void add_whatif(CLI::App& app, int& rc) {
+  auto o = std::make_shared<WhatIfCmd>();
+  CLI::App* cmd = app.add_subcommand(
+      "whatif",
+      "What stored usage would cost with other models, another catalog or other prices (stores "
+      "nothing)");
+  cmd->footer(R"(
+Prices every selected record (--source, --from/--to, --filter) again, with the catalog given
+(--catalog, --prices; the database's custom prices included), and sets what it would cost beside
+what it cost as stored, per group (--group-by, default provider,model; the records' groups as
+stored). Nothing is written.
+--swap FROM=TO prices FROM's calls as TO's, with the same usage: FROM is a model name (every
+record whose name the catalog resolves to that model, as gpt-4o takes in gpt-4o-2024-08-06, under
+any provider) or a pattern with * on the name as stored; TO is a model of the record's own provider
+when it has one (azure's gpt-4o to azure's gpt-4o-mini), else the model the name resolves to.
+Tokens TO has no price of its own for are billed as the catalog bills them (cache reads at the
+input rate when it has no cache price). The first swap a record matches applies.
+--as-of prices every record at the prices in effect on one day (now: today's) instead of its own
+day's, each at its own time of day (for prices that change with it: DeepSeek's off-peak hours).
+change is the what-if less the stored cost, over the records priced both ways (records stored
+without a price are counted in the what-if only; records the what-if cannot price are noted).
+Examples:
+  cost-ops whatif --swap gpt-4o=gpt-4o-mini --from 2026-11-01
+  cost-ops whatif --swap 'claude-3-opus*=claude-opus-4-1' --group-by project --sort change
+  cost-ops whatif --catalog model_prices_and_context_window.json --group-by provider
+  cost-ops whatif --prices our-contract-prices.json --as-of now --format json)");
+  o->catalog.add_to(*cmd);
+  o->selection.add_to(*cmd);
+  cmd->add_option("--swap", o->swaps, "FROM=TO: price FROM's calls as TO's (repeatable)");
+  cmd->add_option(
+      "--as-of", o->as_of,
+      "Price every record at the prices of this UTC day (YYYY-MM-DD, RFC 3339 or now), not "
+      "its own day's");
+  cmd->add_option("--group-by", o->group_by,
+                  "Comma-separated group keys, as query takes them (default provider,model)");
+  cmd->add_option("--sort", o->sort,
+                  "Row order: keys (default), cost (as stored, largest first) or change "
+                  "(largest either way first)")
+      ->check(CLI::IsMember({"keys", "cost", "change"}));
+  cmd->add_option("--format", o->format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  add_db_to(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_whatif(*o); });
+}
+
 // ---- delete --------------------------------------------------------------------------------
 
 struct DeleteCmd {
@@ -915,6 +1194,7 @@ Examples:
 
 void add_db_commands(CLI::App& app, int& rc) {
   add_reprice(app, rc);
+  add_whatif(app, rc);
   add_delete(app, rc);
   add_init(app, rc);
   add_ingest(app, rc);

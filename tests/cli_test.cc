@@ -168,7 +168,7 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   for (const char* args :
        {"query", "summary", "report", "forecast", "anomalies", "budget list", "budget status",
         "budget remove b", "pricing list", "pricing get --provider openai --model gpt-4o",
-        "pricing remove --provider openai --model gpt-4o", "reprice", "delete --all"}) {
+        "pricing remove --provider openai --model gpt-4o", "reprice", "whatif", "delete --all"}) {
     r = run(std::string(args) + " --db " + missing);
     EXPECT_EQ(r.rc, 1) << args;
     EXPECT_NE(r.err.find("error: " + missing + ": no cost-ops database here"), std::string::npos)
@@ -567,6 +567,34 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   r = run("pricing add --db " + db + " --provider acme --model acme-2 --match-prefix acme-2 " +
           "--input 4");
   EXPECT_EQ(r.rc, 0) << r.err;
+  // whatif shows it first and stores nothing: the new price, and gpt-4o's calls as acme-1's
+  // (1M input at $0.5, 1M output at $1.5: $2 for gpt-4o's $10).
+  r = run("whatif --db " + db + " --format json --swap gpt-4o=acme-1");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["rows"].size(), 2u) << r.out;
+    EXPECT_EQ(j["rows"][0]["provider"], "acme");
+    EXPECT_EQ(j["rows"][0]["change"]["USD"], "1");
+    EXPECT_EQ(j["rows"][1]["model"], "gpt-4o");
+    EXPECT_EQ(j["rows"][1]["swapped"], 1);
+    EXPECT_EQ(j["rows"][1]["whatif_cost"]["USD"], "2");
+    EXPECT_EQ(j["total"]["cost"]["USD"], "13");
+    EXPECT_EQ(j["total"]["whatif_cost"]["USD"], "6");
+    EXPECT_EQ(j["total"]["change"]["USD"], "-7");
+    EXPECT_EQ(j["swaps"][0]["to_models"]["acme/acme-1"], 1);
+  }
+  r = run("whatif --db " + db + " --swap gpt-4o=acme-1 --group-by provider --sort change");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "provider  records  swapped           cost       what-if         change  change%\n"
+            "openai          1        1  10.000000 USD  2.000000 USD  -8.000000 USD   -80.0%\n"
+            "acme            1        0   3.000000 USD  4.000000 USD  +1.000000 USD   +33.3%\n"
+            "total           2        1  13.000000 USD  6.000000 USD  -7.000000 USD   -53.8%\n");
+  r = run("whatif --db " + db + " --swap gpt-4o=acme-9");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("error: swap gpt-4o=acme-9: unknown model \"acme-9\""), std::string::npos)
+      << r.err;
   r = run("reprice --db " + db + " --all --filter provider=openai");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("records 1: repriced 0"), std::string::npos) << r.out;

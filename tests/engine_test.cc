@@ -2,6 +2,7 @@
 
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
+#include "costops/engine/whatif.h"
 #include "costops/ingest/record_json.h"
 #include "test_util.h"
 
@@ -566,6 +567,145 @@ TEST(CostCalculatorTest, WarnsWhereACostClassHasNoPriceOfItsOwn) {
   EXPECT_EQ(c->warnings[0],
             "output_reasoning_tokens=400 exceeds output_tokens=100, which includes it; "
             "output_tokens billed as given");
+}
+
+// Stored records as ingest prices them (the built-in catalog, at their own time).
+PricedRecord stored(const char* line) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto r = p.parse(line);
+  EXPECT_TRUE(r.has_value()) << line;
+  PricedRecord out{*r, std::nullopt, ""};
+  if (auto c = CostCalculator::price_record(pricing::Catalog::builtin(), *r, Timestamp{})) {
+    out.cost = *c;
+  } else {
+    out.unpriced_reason = c.status().message();
+  }
+  return out;
+}
+
+std::string money(const std::map<std::string, Decimal>& m) {
+  std::string s;
+  for (const auto& [cur, d] : m) s += (s.empty() ? "" : " ") + d.to_string() + " " + cur;
+  return s;
+}
+
+TEST(WhatIfTest, SwapsModelsAndComparesExactly) {
+  const auto& cat = pricing::Catalog::builtin();
+  AggregateQuery g;
+  g.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
+  WhatIfOptions o;
+  o.swaps = {*ModelSwap::parse("gpt-4o=gpt-4o-mini"), *ModelSwap::parse("acme-*=gpt-4o")};
+  auto w = WhatIf::make(cat, g, o);
+  ASSERT_TRUE(w.has_value()) << w.status().to_string();
+  // 1M input tokens (200k of them cache reads) and 100k output: gpt-4o $3.25, gpt-4o-mini $0.195.
+  const char* usage =
+      R"("usage": {"input_tokens": 1000000, "cache_read_tokens": 200000, "output_tokens": 100000}})";
+  const std::string dated =
+      std::string(
+          R"({"provider": "openai", "model": "gpt-4o-2024-08-06", "timestamp": "2026-04-01T00:00:00Z", )") +
+      usage;
+  const std::string azure =
+      std::string(
+          R"({"provider": "azure", "model": "gpt-4o", "timestamp": "2026-04-01T00:00:00Z", )") +
+      usage;
+  const std::string mini =
+      std::string(
+          R"({"provider": "openai", "model": "gpt-4o-mini", "timestamp": "2026-04-01T00:00:00Z", )") +
+      usage;
+  // A model the catalog does not know, stored unpriced: the what-if prices it as gpt-4o.
+  const std::string acme =
+      std::string(
+          R"({"provider": "acme", "model": "acme-large", "timestamp": "2026-04-01T00:00:00Z", )") +
+      usage;
+  std::string reason = "stale";
+  for (const std::string& line : {dated, azure, mini, acme}) {
+    PricedRecord r = stored(line.c_str());
+    ASSERT_TRUE(w->add(r, &reason).is_ok());
+    EXPECT_EQ(reason, "");
+  }
+  // A price from elsewhere (another catalog) that this one cannot give again.
+  PricedRecord custom = stored(
+      R"({"provider": "openai", "model": "gpt-4o", "timestamp": "2026-04-01T00:00:00Z", "usage": {"input_tokens": 10}})");
+  custom.usage.model = "our-finetune";
+  ASSERT_TRUE(w->add(custom, &reason).is_ok());
+  EXPECT_NE(reason.find("our-finetune"), std::string::npos) << reason;
+
+  const auto rows = w->rows();
+  ASSERT_EQ(rows.size(), 5u);
+  auto row = [&](std::string_view provider, std::string_view model) {
+    for (const auto& r : rows) {
+      if (r.keys[0] == provider && r.keys[1] == model) return r;
+    }
+    ADD_FAILURE() << provider << "/" << model;
+    return WhatIfRow{};
+  };
+  const WhatIfRow d = row("openai", "gpt-4o-2024-08-06");  // named otherwise, resolves to gpt-4o
+  EXPECT_EQ(d.swapped, 1u);
+  EXPECT_EQ(money(d.cost), "3.25 USD");
+  EXPECT_EQ(money(d.whatif_cost), "0.195 USD");
+  EXPECT_EQ(money(d.change), "-3.055 USD");
+  const WhatIfRow a = row("azure", "gpt-4o");  // to azure's gpt-4o-mini
+  EXPECT_EQ(a.swapped, 1u);
+  EXPECT_EQ(money(a.whatif_cost), "0.195 USD");
+  const WhatIfRow m = row("openai", "gpt-4o-mini");
+  EXPECT_EQ(m.swapped, 0u);
+  EXPECT_EQ(money(m.change), "0 USD");
+  const WhatIfRow x = row("acme", "acme-large");
+  EXPECT_EQ(x.unpriced, 1u);
+  EXPECT_EQ(x.compared, 0u);
+  EXPECT_EQ(money(x.whatif_cost), "3.25 USD");
+  EXPECT_EQ(money(x.change), "");
+  const WhatIfRow f = row("openai", "our-finetune");
+  EXPECT_EQ(f.unpriced_whatif, 1u);
+  EXPECT_EQ(money(f.cost), "0.000025 USD");
+
+  const WhatIfRow& t = w->total();
+  EXPECT_EQ(t.records, 5u);
+  EXPECT_EQ(t.swapped, 3u);
+  EXPECT_EQ(t.compared, 3u);
+  EXPECT_EQ(money(t.cost), "6.695025 USD");
+  EXPECT_EQ(money(t.compared_cost), "6.695 USD");
+  EXPECT_EQ(money(t.whatif_cost), "3.835 USD");  // 0.195 * 3 + 3.25
+  EXPECT_EQ(money(t.change), "-6.11 USD");
+  ASSERT_EQ(w->swaps().size(), 2u);
+  EXPECT_EQ(w->swaps()[0].records, 2u);
+  EXPECT_EQ(w->swaps()[0].to_models.at("openai/gpt-4o-mini"), 1u);
+  EXPECT_EQ(w->swaps()[0].to_models.at("azure/gpt-4o-mini"), 1u);
+  EXPECT_EQ(w->swaps()[1].to_models.at("openai/gpt-4o"), 1u);
+}
+
+TEST(WhatIfTest, AsOfADayKeepsEachCallsTimeOfDay) {
+  // claude-sonnet-5's input went from $2 to $3 per million on 2026-09-01. DeepSeek's off-peak
+  // hours (16:30-00:30 UTC) halve its prices: a call at noon keeps its peak price on another day,
+  // and one at 20:00 its off-peak price.
+  AggregateQuery g;
+  WhatIfOptions o;
+  o.as_of = *parse_timestamp("2026-11-02T23:59:00Z");
+  auto w = WhatIf::make(pricing::Catalog::builtin(), g, o);
+  ASSERT_TRUE(w.has_value());
+  for (
+      const char* line :
+      {R"({"provider": "deepseek", "model": "deepseek-chat", "timestamp": "2026-04-01T12:00:00Z", "usage": {"input_tokens": 1000000}})",
+       R"({"provider": "deepseek", "model": "deepseek-chat", "timestamp": "2026-04-01T20:00:00Z", "usage": {"input_tokens": 1000000}})",
+       R"({"provider": "anthropic", "model": "claude-sonnet-5", "timestamp": "2026-08-15T12:00:00Z", "usage": {"input_tokens": 1000000}})"}) {
+    ASSERT_TRUE(w->add(stored(line)).is_ok());
+  }
+  EXPECT_EQ(money(w->total().cost), "2.405 USD");
+  EXPECT_EQ(money(w->total().whatif_cost), "3.405 USD");
+  EXPECT_EQ(money(w->total().change), "1 USD");
+}
+
+TEST(WhatIfTest, SwapsAreCheckedAgainstTheCatalog) {
+  auto bad = WhatIf::make(pricing::Catalog::builtin(), {},
+                          {{*ModelSwap::parse("gpt-4o=gpt-4q")}, std::nullopt});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("swap gpt-4o=gpt-4q: unknown model \"gpt-4q\""),
+            std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("did you mean"), std::string::npos);
+  for (const char* text : {"gpt-4o", "=gpt-4o", "gpt-4o=", "gpt-4o=gpt-*"})
+    EXPECT_FALSE(ModelSwap::parse(text).has_value()) << text;
 }
 
 }  // namespace

@@ -1,0 +1,138 @@
+#include "costops/engine/whatif.h"
+
+#include "costops/engine/cost_calculator.h"
+
+namespace costops::engine {
+namespace {
+
+// Adds `m` to `sums`' entry of its currency; false on overflow.
+bool add_money(std::map<std::string, Decimal>& sums, const Money& m) {
+  Decimal& sum = sums[std::string(m.currency.code())];
+  return Decimal::add_checked(sum, m.amount, &sum);
+}
+
+}  // namespace
+
+Result<ModelSwap> ModelSwap::parse(std::string_view text) {
+  const size_t eq = text.find('=');
+  ModelSwap s;
+  if (eq != std::string_view::npos) {
+    s.from = std::string(text.substr(0, eq));
+    s.to = std::string(text.substr(eq + 1));
+  }
+  if (s.from.empty() || s.to.empty()) {
+    return invalid_argument("a swap is FROM=TO, two model names (gpt-4o=gpt-4o-mini), got \"" +
+                            std::string(text) + "\"");
+  }
+  if (s.to.find('*') != std::string::npos) {
+    return invalid_argument("the model a swap moves calls to is one name, not a pattern: \"" +
+                            s.to + "\"");
+  }
+  return s;
+}
+
+WhatIf::WhatIf(const pricing::Catalog& catalog, AggregateQuery grouping, WhatIfOptions options)
+    : catalog_(&catalog), grouping_(std::move(grouping)), options_(std::move(options)) {}
+
+Result<WhatIf> WhatIf::make(const pricing::Catalog& catalog, AggregateQuery grouping,
+                            WhatIfOptions options) {
+  WhatIf w(catalog, std::move(grouping), std::move(options));
+  for (const ModelSwap& s : w.options_.swaps) {
+    if (auto to = catalog.resolve("", s.to); !to) {
+      return to.status().with_context("swap " + s.from + "=" + s.to);
+    }
+    std::string from_id;
+    if (s.from.find('*') == std::string::npos) {
+      if (auto from = catalog.resolve("", s.from)) from_id = from->model->id;
+    }
+    w.from_ids_.push_back(std::move(from_id));
+    w.swaps_.push_back({s, 0, {}});
+  }
+  return w;
+}
+
+int WhatIf::swap_of(const UsageRecord& r) const {
+  for (size_t i = 0; i < options_.swaps.size(); ++i) {
+    const std::string& from = options_.swaps[i].from;
+    if (from.find('*') != std::string::npos) {
+      Filter f;
+      f.key.kind = GroupKey::Kind::kModel;
+      f.value = from;
+      if (f.matches(r.model)) return static_cast<int>(i);
+      continue;
+    }
+    if (r.model == from) return static_cast<int>(i);
+    if (from_ids_[i].empty()) continue;
+    if (auto ref = catalog_->resolve(r.provider, r.model); ref && ref->model->id == from_ids_[i])
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Status WhatIf::add(const PricedRecord& stored, std::string* unpriced_reason) {
+  if (unpriced_reason) unpriced_reason->clear();
+  scratch_ = stored.usage;
+  const int swap = swap_of(scratch_);
+  if (swap >= 0) {
+    const std::string& to = options_.swaps[static_cast<size_t>(swap)].to;
+    // The record's own provider's model of that name, else the one the name resolves to.
+    if (!catalog_->resolve(scratch_.provider, to)) {
+      auto ref = catalog_->resolve("", to);  // resolved in make(), so found (cached)
+      if (ref) scratch_.provider = ref->provider->id;
+      scratch_.api_flavor.clear();
+    }
+    scratch_.model = to;
+  }
+  if (options_.as_of) {
+    // The as-of day's prices at the record's own time of day (UTC), for prices that change with
+    // the time of day.
+    using std::chrono::days;
+    const Timestamp t = scratch_.timestamp;
+    scratch_.timestamp =
+        std::chrono::floor<days>(*options_.as_of) + (t - std::chrono::floor<days>(t));
+    scratch_.has_timestamp = true;
+  }
+  const Status priced =
+      CostCalculator::price_record_into(*catalog_, scratch_, scratch_.timestamp, &priced_);
+  if (swap >= 0) {
+    SwapCount& sc = swaps_[static_cast<size_t>(swap)];
+    ++sc.records;
+    if (priced.is_ok()) ++sc.to_models[priced_.provider + "/" + priced_.model];
+  }
+  if (!priced.is_ok() && unpriced_reason) *unpriced_reason = priced.message();
+
+  std::vector<std::string> keys;
+  keys.reserve(grouping_.group_by.size());
+  for (const auto& k : grouping_.group_by)
+    keys.push_back(group_value(stored, k, grouping_.time_zone));
+  WhatIfRow& row = groups_[keys];
+  if (row.keys.empty()) row.keys = std::move(keys);
+  bool ok = true;
+  for (WhatIfRow* r : {&row, &total_}) {
+    ++r->records;
+    if (swap >= 0) ++r->swapped;
+    if (!stored.cost) ++r->unpriced;
+    if (!priced.is_ok()) ++r->unpriced_whatif;
+    if (stored.cost) ok &= add_money(r->cost, stored.cost->total_cost);
+    if (priced.is_ok()) ok &= add_money(r->whatif_cost, priced_.total_cost);
+    if (stored.cost && priced.is_ok() &&
+        stored.cost->total_cost.currency == priced_.total_cost.currency) {
+      ++r->compared;
+      ok &= add_money(r->compared_cost, stored.cost->total_cost);
+      Money diff = priced_.total_cost;
+      ok &= Decimal::add_checked(diff.amount, -stored.cost->total_cost.amount, &diff.amount);
+      ok &= add_money(r->change, diff);
+    }
+  }
+  if (!ok) return out_of_range("the what-if's cost overflows");
+  return Status::ok();
+}
+
+std::vector<WhatIfRow> WhatIf::rows() const {
+  std::vector<WhatIfRow> out;
+  out.reserve(groups_.size());
+  for (const auto& [k, row] : groups_) out.push_back(row);
+  return out;
+}
+
+}  // namespace costops::engine
