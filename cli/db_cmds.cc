@@ -969,9 +969,11 @@ void print_whatif(const AggregateQuery& g, const engine::WhatIf& w,
     }
     cells.push_back(std::to_string(r.records));
     cells.push_back(std::to_string(r.swapped));
-    cells.push_back(money_text(r.cost));
-    cells.push_back(money_text(r.whatif_cost));
-    cells.push_back(change_text(r));
+    // "-" where no record has a price, not a cost of 0.
+    cells.push_back(r.cost.empty() && r.unpriced > 0 ? "-" : money_text(r.cost));
+    cells.push_back(r.whatif_cost.empty() && r.unpriced_whatif > 0 ? "-"
+                                                                   : money_text(r.whatif_cost));
+    cells.push_back(r.compared == 0 && r.records > 0 ? "-" : change_text(r));
     cells.push_back(change_percent_text(r));
     table.push_back(std::move(cells));
   };

@@ -160,6 +160,43 @@ TEST(CatalogTest, ProviderPrefixedNamesAreTheirProvidersModels) {
   EXPECT_EQ(c.find_provider("fireworks_ai")->id, "fireworks");
   EXPECT_EQ(c.find_provider("azure_ai")->id, "azure");
   EXPECT_EQ(c.find_provider("codestral")->id, "mistral");
+  EXPECT_EQ(c.find_provider("gemini")->id, "google");
+  EXPECT_EQ(c.find_provider("bedrock")->id, "aws");
+  EXPECT_EQ(c.find_provider("xai")->id, "x-ai");
+}
+
+// In a LiteLLM catalog, genai-prices' provider ids (what records priced with the built-in catalog
+// are stored under) find LiteLLM's providers, and a provider LiteLLM files under several names
+// (Bedrock's, Vertex AI's) finds its models under any of them, as LiteLLM looks them up by name
+// (the record stays the provider's, as with genai-prices' fallback providers).
+TEST(LiteLLMTest, ProvidersByGenaiPricesIdsAndFamilies) {
+  auto c = Catalog::parse(
+      R"({"gemini/gemini-x": {"litellm_provider": "gemini", "input_cost_per_token": 3e-7},
+          "gemini-y-001": {"litellm_provider": "vertex_ai-language-models", "input_cost_per_token": 1e-7},
+          "anthropic.claude-x-v1:0": {"litellm_provider": "bedrock", "input_cost_per_token": 3e-6},
+          "amazon.nova-x-v1:0": {"litellm_provider": "bedrock_converse", "input_cost_per_token": 6e-8},
+          "xai/grok-x": {"litellm_provider": "xai", "input_cost_per_token": 3e-6},
+          "llama-x": {"litellm_provider": "groq", "input_cost_per_token": 1e-6}})",
+      "litellm.json");
+  ASSERT_TRUE(c.has_value()) << c.status().to_string();
+  const std::pair<const char*, const char*> found[][2] = {
+      {{"google", "gemini-x"}, {"gemini", "gemini/gemini-x"}},
+      {{"google", "gemini-y-001"}, {"gemini", "gemini-y-001"}},
+      {{"aws", "anthropic.claude-x-v1:0"}, {"bedrock", "anthropic.claude-x-v1:0"}},
+      {{"aws", "amazon.nova-x-v1:0"}, {"bedrock", "amazon.nova-x-v1:0"}},
+      {{"bedrock_converse", "anthropic.claude-x-v1:0"},
+       {"bedrock_converse", "anthropic.claude-x-v1:0"}},
+      {{"x-ai", "grok-x"}, {"xai", "xai/grok-x"}}};
+  for (const auto& [given, want] : found) {
+    auto ref = c->resolve(given.first, given.second);
+    ASSERT_TRUE(ref.has_value()) << given.first << "/" << given.second << ": "
+                                 << ref.status().to_string();
+    EXPECT_EQ(ref->provider->id, want.first) << given.first << "/" << given.second;
+    EXPECT_EQ(ref->model->id, want.second) << given.first << "/" << given.second;
+  }
+  // A family does not reach other providers' models.
+  EXPECT_FALSE(c->resolve("aws", "llama-x").has_value());
+  EXPECT_FALSE(c->resolve("google", "anthropic.claude-x-v1:0").has_value());
 }
 
 // "Did you mean" hints: the closest ids by edit distance ignoring case, ties together (up to

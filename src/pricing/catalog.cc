@@ -444,9 +444,18 @@ const Provider* Catalog::find_provider(std::string_view ref) const {
     if (p.id == n) return &p;
   for (const auto& p : providers_)
     if (p.provider_match && p.provider_match->matches(n)) return &p;
-  // LiteLLM's names (a spend log's custom_llm_provider, a LiteLLM catalog's providers) for
-  // providers a catalog names otherwise.
+  // LiteLLM's names (a spend log's custom_llm_provider, a LiteLLM catalog's providers) beside
+  // genai-prices' ids, for providers the two name otherwise: either name finds the provider the
+  // catalog names the other way (in a LiteLLM catalog, "google" finds gemini and "aws" bedrock,
+  // the first listed that it has).
   static constexpr std::pair<std::string_view, std::string_view> kLiteLLMNames[] = {
+      {"gemini", "google"},
+      {"vertex_ai-language-models", "google"},
+      {"vertex_ai", "google"},
+      {"bedrock", "aws"},
+      {"bedrock_converse", "aws"},
+      {"xai", "x-ai"},
+      {"voyage", "voyageai"},
       {"fireworks_ai", "fireworks"},
       {"fireworks_ai-embedding-models", "fireworks"},
       {"azure_ai", "azure"},
@@ -456,10 +465,12 @@ const Provider* Catalog::find_provider(std::string_view ref) const {
       {"together_ai", "together"},
       {"moonshot", "moonshotai"},
       {"text-completion-openai", "openai"}};
-  for (const auto& [litellm, id] : kLiteLLMNames)
-    if (n == litellm)
-      for (const auto& p : providers_)
-        if (p.id == id) return &p;
+  for (const auto& [litellm, id] : kLiteLLMNames) {
+    if (n != litellm && n != id) continue;
+    const std::string_view other = n == litellm ? id : litellm;
+    for (const auto& p : providers_)
+      if (p.id == other) return &p;
+  }
   return nullptr;
 }
 

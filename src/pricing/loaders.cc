@@ -566,6 +566,21 @@ Result<std::vector<Provider>> parse_litellm(const json& j, const std::string& so
     }
     providers[it->second].models.push_back(std::move(*m));
   }
+  // LiteLLM files one provider's models under several names (Bedrock's under bedrock and
+  // bedrock_converse, Vertex AI's under vertex_ai and vertex_ai-*_models), and looks a model up
+  // by its name whichever it is under; so a provider of such a family falls back on the others.
+  // Gemini's API falls back on Vertex AI's Gemini models (keyed by the bare name there).
+  auto family = [](std::string_view id) -> std::string_view {
+    if (id.starts_with("bedrock")) return "bedrock_";
+    if (id.starts_with("vertex_ai")) return "vertex_ai_";
+    return id;
+  };
+  for (auto& p : providers) {
+    const std::string_view f = family(p.id);
+    for (const auto& q : providers)
+      if (f != p.id && &q != &p && family(q.id) == f) p.fallback_model_providers.push_back(q.id);
+    if (p.id == "gemini") p.fallback_model_providers.push_back("vertex_ai-language-models");
+  }
   return providers;
 }
 
