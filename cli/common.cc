@@ -306,9 +306,10 @@ void note_why_empty(storage::Store& store, const AggregateQuery& query, std::str
   for (const auto& r : *rows) records += r.records;
   std::fprintf(stderr,
                "note: no stored record falls in the period; the %llu stored records' days run "
-               "from %s to %s (%.*s)\n",
+               "from %s to %s%s%.*s%s\n",
                static_cast<unsigned long long>(records), rows->front().keys.front().c_str(),
-               rows->back().keys.front().c_str(), static_cast<int>(advice.size()), advice.data());
+               rows->back().keys.front().c_str(), advice.empty() ? "" : " (",
+               static_cast<int>(advice.size()), advice.data(), advice.empty() ? "" : ")");
 }
 
 Status Input::read_error(Status otherwise) const {
