@@ -42,10 +42,16 @@ Result<WhatIf> WhatIf::make(const pricing::Catalog& catalog, AggregateQuery grou
       return to.status().with_context("swap " + s.from + "=" + s.to);
     }
     std::string from_id;
-    if (s.from.find('*') == std::string::npos) {
-      if (auto from = catalog.resolve("", s.from)) from_id = from->model->id;
+    std::optional<Filter> pattern;
+    if (s.from.find('*') != std::string::npos) {
+      pattern.emplace();
+      pattern->key.kind = GroupKey::Kind::kModel;
+      pattern->value = s.from;
+    } else if (auto from = catalog.resolve("", s.from)) {
+      from_id = from->model->id;
     }
     w.from_ids_.push_back(std::move(from_id));
+    w.patterns_.push_back(std::move(pattern));
     w.swaps_.push_back({s, 0, {}});
   }
   return w;
@@ -53,15 +59,11 @@ Result<WhatIf> WhatIf::make(const pricing::Catalog& catalog, AggregateQuery grou
 
 int WhatIf::swap_of(const UsageRecord& r) const {
   for (size_t i = 0; i < options_.swaps.size(); ++i) {
-    const std::string& from = options_.swaps[i].from;
-    if (from.find('*') != std::string::npos) {
-      Filter f;
-      f.key.kind = GroupKey::Kind::kModel;
-      f.value = from;
-      if (f.matches(r.model)) return static_cast<int>(i);
+    if (patterns_[i]) {
+      if (patterns_[i]->matches(r.model)) return static_cast<int>(i);
       continue;
     }
-    if (r.model == from) return static_cast<int>(i);
+    if (r.model == options_.swaps[i].from) return static_cast<int>(i);
     if (from_ids_[i].empty()) continue;
     if (auto ref = catalog_->resolve(r.provider, r.model); ref && ref->model->id == from_ids_[i])
       return static_cast<int>(i);

@@ -88,7 +88,9 @@ class WhatIf {
   const pricing::Catalog* catalog_;
   AggregateQuery grouping_;
   WhatIfOptions options_;
-  std::vector<std::string> from_ids_;  // per swap: the catalog model id FROM names ("": none)
+  // Per swap: the catalog model id FROM names ("": none), or FROM as a pattern on model names.
+  std::vector<std::string> from_ids_;
+  std::vector<std::optional<Filter>> patterns_;
   std::vector<SwapCount> swaps_;
   std::map<std::vector<std::string>, WhatIfRow> groups_;
   WhatIfRow total_;
