@@ -820,7 +820,8 @@ custom prices). Without --all, the unpriced records are priced; those still unkn
 With --all, every record selected (--source, --from/--to, --filter) is priced again and those
 whose cost changes are updated: after a catalog's correction, or with your contract's prices. A
 priced record the catalog no longer prices keeps its price. The daily totals follow (10,000
-records a transaction); summaries and queries include the new costs at once.
+records a transaction); summaries and queries include the new costs at once. `cost-ops whatif`
+with the same options shows the change per group first, writing nothing.
 Examples:
   cost-ops reprice --prices our-models.json
   cost-ops reprice --all --from 2026-11-01 --filter provider=anthropic
