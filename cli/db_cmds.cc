@@ -913,8 +913,10 @@ json whatif_row_json(const engine::WhatIfRow& r) {
   return o;
 }
 
+// `about`: JSON's other members (the catalog, the as-of day).
 void print_whatif(const AggregateQuery& g, const engine::WhatIf& w,
-                  const std::vector<engine::WhatIfRow>& rows, const std::string& format) {
+                  const std::vector<engine::WhatIfRow>& rows, const std::string& format,
+                  json about) {
   if (format == "json") {
     json arr = json::array();
     for (const auto& r : rows) {
@@ -930,9 +932,10 @@ void print_whatif(const AggregateQuery& g, const engine::WhatIf& w,
                        {"records", s.records},
                        {"to_models", s.to_models}});
     }
-    std::printf("%s\n", json{{"rows", arr}, {"total", whatif_row_json(w.total())}, {"swaps", swaps}}
-                            .dump(2)
-                            .c_str());
+    about["rows"] = std::move(arr);
+    about["total"] = whatif_row_json(w.total());
+    about["swaps"] = std::move(swaps);
+    std::printf("%s\n", about.dump(2).c_str());
     return;
   }
   if (format == "csv") {
@@ -1011,6 +1014,7 @@ int run_whatif(WhatIfCmd& o) {
     }
     options.as_of = *t;
   }
+  const std::optional<Timestamp> as_of_day = options.as_of;
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
   if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &catalog))
@@ -1044,7 +1048,9 @@ int run_whatif(WhatIfCmd& o) {
     std::stable_sort(rows.begin(), rows.end(),
                      [&](const auto& a, const auto& b) { return measure(a) > measure(b); });
   }
-  print_whatif(grouping, *w, rows, o.format);
+  json about = {{"catalog", catalog->source()}, {"as_of", nullptr}};
+  if (as_of_day) about["as_of"] = format_timestamp(*as_of_day).substr(0, 10);
+  print_whatif(grouping, *w, rows, o.format, std::move(about));
   for (const auto& s : w->swaps()) {
     if (s.records == 0) {
       std::fprintf(stderr, "note: --swap %s=%s moved no record: none selected is %s\n",

@@ -583,6 +583,8 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
     EXPECT_EQ(j["total"]["whatif_cost"]["USD"], "6");
     EXPECT_EQ(j["total"]["change"]["USD"], "-7");
     EXPECT_EQ(j["swaps"][0]["to_models"]["acme/acme-1"], 1);
+    EXPECT_EQ(j["catalog"], "built-in");
+    EXPECT_TRUE(j["as_of"].is_null());
   }
   r = run("whatif --db " + db + " --swap gpt-4o=acme-1 --group-by provider --sort change");
   EXPECT_EQ(r.rc, 0) << r.err;
