@@ -1,5 +1,7 @@
 #include "storage/sql_common.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cassert>
 #include <nlohmann/json.hpp>
@@ -999,49 +1001,96 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
   r.user_id = dim_value(row.i64(5));
   const bool priced = row.i64(6) != 0;
   const std::string currency = dim_value(row.i64(7));
-  const auto tags = json::parse(row.text(8), nullptr, false);
-  const auto d = json::parse(row.text(9), nullptr, false);
-  if (!tags.is_object() || !d.is_object()) return io_error("corrupt stored record");
-  for (const auto& [k, v] : tags.items())
-    r.tags.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-  r.id = d.value("id", "");
-  r.api_flavor = d.value("api_flavor", "");
-  r.service_tier = d.value("service_tier", "");
-  r.batch = d.value("batch", false);
-  r.tier_input_tokens = d.value("tier_input_tokens", int64_t{-1});
-  if (d.contains("metadata")) r.metadata_json = d["metadata"].dump();
-  r.source = d.value("source", "");
-  const json usage = d.value("usage", json::object());  // a named copy: items() must not outlive it
-  for (const auto& [k, v] : usage.items()) {
-    const auto u = unit_by_usage_key(k);
-    if (!u || !v.is_number_integer()) return io_error("corrupt stored usage of record " + r.id);
-    r.usage.set(*u, v.get<int64_t>());
+  // simdjson, one parser per thread (a scan reads every record's tags and detail: nlohmann's
+  // parse was most of a scan's time). The detail's fields are those detail_json writes.
+  thread_local simdjson::dom::parser parser;
+  const auto corrupt = [&] {
+    return io_error("corrupt stored record" + (r.id.empty() ? "" : " " + r.id));
+  };
+  simdjson::dom::object tags, d;
+  {
+    const std::string text = row.text(8);
+    if (parser.parse(text.data(), text.size()).get(tags) != simdjson::SUCCESS) return corrupt();
+    for (const auto field : tags) {
+      std::string_view v;
+      if (field.value.get(v) == simdjson::SUCCESS) {
+        r.tags.emplace_back(std::string(field.key), std::string(v));
+      } else {
+        r.tags.emplace_back(std::string(field.key), simdjson::minify(field.value));
+      }
+    }
+  }
+  const std::string detail = row.text(9);
+  if (parser.parse(detail.data(), detail.size()).get(d) != simdjson::SUCCESS) return corrupt();
+  std::string_view price_version = "always";
+  CostRecord c;
+  int costs = 0;  // input_cost and output_cost read
+  for (const auto field : d) {
+    const std::string_view k = field.key;
+    const simdjson::dom::element v = field.value;
+    std::string_view text;
+    const bool is_text = v.get(text) == simdjson::SUCCESS;
+    if (k == "id" && is_text) {
+      r.id = text;
+    } else if (k == "api_flavor" && is_text) {
+      r.api_flavor = text;
+    } else if (k == "service_tier" && is_text) {
+      r.service_tier = text;
+    } else if (k == "batch") {
+      if (v.get(r.batch) != simdjson::SUCCESS) return corrupt();
+    } else if (k == "tier_input_tokens") {
+      if (v.get(r.tier_input_tokens) != simdjson::SUCCESS) return corrupt();
+    } else if (k == "metadata") {
+      r.metadata_json = simdjson::minify(v);  // as ingest writes it (record_json.cc)
+    } else if (k == "source" && is_text) {
+      r.source = text;
+    } else if (k == "usage") {
+      simdjson::dom::object usage;
+      if (v.get(usage) != simdjson::SUCCESS) return corrupt();
+      for (const auto u : usage) {
+        const auto unit = unit_by_usage_key(u.key);
+        int64_t n = 0;
+        if (!unit || u.value.get(n) != simdjson::SUCCESS)
+          return io_error("corrupt stored usage of record " + r.id);
+        r.usage.set(*unit, n);
+      }
+    } else if (k == "model_id" && is_text) {
+      c.model = text;
+    } else if ((k == "input_cost" || k == "output_cost") && is_text) {
+      auto amount = Decimal::parse(text);
+      if (!amount) return amount.status().with_context("stored record " + r.id);
+      (k == "input_cost" ? c.input_cost : c.output_cost).amount = *amount;
+      ++costs;
+    } else if (k == "price_version" && is_text) {
+      price_version = text;
+    } else if (k == "catalog_entry" && is_text) {
+      c.catalog_entry = text;
+    } else if (k == "warnings") {
+      simdjson::dom::array warnings;
+      if (v.get(warnings) != simdjson::SUCCESS) return corrupt();
+      for (const auto w : warnings) {
+        std::string_view t;
+        if (w.get(t) != simdjson::SUCCESS) return corrupt();
+        c.warnings.emplace_back(t);
+      }
+    } else if (k == "unpriced_reason" && is_text) {
+      pr->unpriced_reason = text;
+    }
   }
   for (auto [unit, column] : {std::pair{units::kInputTokens, 14}, {units::kOutputTokens, 15}})
     if (const int64_t n = row.i64(column); n != 0) r.usage.set(unit, n);
   // A count of 0 requests is a count too (detail leaves zero counts out); 1 is the default.
   if (const int64_t n = row.i64(16); n != 1) r.usage.set(units::kRequests, n);
-  if (!priced) {
-    pr->unpriced_reason = d.value("unpriced_reason", "");
-    return Status::ok();
-  }
+  if (!priced) return Status::ok();
+  if (costs != 2) return corrupt();
+  pr->unpriced_reason.clear();
   auto cur = Currency::parse(currency);
   if (!cur) return cur.status();
-  CostRecord c;
   c.usage_id = r.id;
   c.provider = r.provider;
-  c.model = d.value("model_id", "");
-  for (auto [name, money] :
-       {std::pair{"input_cost", &c.input_cost}, {"output_cost", &c.output_cost}}) {
-    auto v = Decimal::parse(d.value(name, ""));
-    if (!v) return v.status().with_context("stored record " + r.id);
-    *money = Money{*v, *cur};
-  }
+  c.input_cost.currency = c.output_cost.currency = *cur;
   c.total_cost = Money{join_money(row.i64(11), row.i64(12), row.i64(13)), *cur};
-  c.price_version = d.value("price_version", "always");
-  c.catalog_entry = d.value("catalog_entry", "");
-  const json warnings = d.value("warnings", json::array());
-  for (const auto& w : warnings) c.warnings.push_back(w.get<std::string>());
+  c.price_version = price_version;
   c.timestamp = r.timestamp;
   pr->cost = std::move(c);
   return Status::ok();
