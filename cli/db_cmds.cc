@@ -860,6 +860,7 @@ struct WhatIfCmd {
   RecordSelection selection;
   std::vector<std::string> swaps;
   std::string as_of, group_by = "provider,model", sort = "keys", format = "table";
+  bool without_cache = false, standard_tier = false;
   CatalogOptions catalog;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -963,8 +964,9 @@ void print_whatif(const AggregateQuery& g, const engine::WhatIf& w,
   std::vector<std::vector<std::string>> table;
   std::vector<std::string> head;
   for (const auto& k : g.group_by) head.push_back(k.name());
+  const bool swaps = !w.swaps().empty();  // else no "swapped" column
   for (const char* h : {"records", "swapped", "cost", "what-if", "change", "change%"})
-    head.emplace_back(h);
+    if (swaps || std::string_view(h) != "swapped") head.emplace_back(h);
   table.push_back(head);
   auto line = [&](const engine::WhatIfRow& r, bool total) {
     std::vector<std::string> cells;
@@ -972,7 +974,7 @@ void print_whatif(const AggregateQuery& g, const engine::WhatIf& w,
       cells.push_back(total ? (i == 0 ? "total" : "") : r.keys[i].empty() ? "-" : r.keys[i]);
     }
     cells.push_back(std::to_string(r.records));
-    cells.push_back(std::to_string(r.swapped));
+    if (swaps) cells.push_back(std::to_string(r.swapped));
     // "-" where no record has a price, not a cost of 0.
     cells.push_back(r.cost.empty() && r.unpriced > 0 ? "-" : money_text(r.cost));
     cells.push_back(r.whatif_cost.empty() && r.unpriced_whatif > 0 ? "-"
@@ -1015,6 +1017,8 @@ int run_whatif(WhatIfCmd& o) {
     options.as_of = *t;
   }
   const std::optional<Timestamp> as_of_day = options.as_of;
+  options.without_cache = o.without_cache;
+  options.standard_tier = o.standard_tier;
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
   if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &catalog))
@@ -1048,7 +1052,10 @@ int run_whatif(WhatIfCmd& o) {
     std::stable_sort(rows.begin(), rows.end(),
                      [&](const auto& a, const auto& b) { return measure(a) > measure(b); });
   }
-  json about = {{"catalog", catalog->source()}, {"as_of", nullptr}};
+  json about = {{"catalog", catalog->source()},
+                {"as_of", nullptr},
+                {"without_cache", o.without_cache},
+                {"standard_tier", o.standard_tier}};
   if (as_of_day) about["as_of"] = format_timestamp(*as_of_day).substr(0, 10);
   print_whatif(grouping, *w, rows, o.format, std::move(about));
   for (const auto& s : w->swaps()) {
@@ -1074,8 +1081,8 @@ void add_whatif(CLI::App& app, int& rc) {
   auto o = std::make_shared<WhatIfCmd>();
   CLI::App* cmd = app.add_subcommand(
       "whatif",
-      "What stored usage would cost with other models, another catalog or other prices (stores "
-      "nothing)");
+      "What stored usage would cost with other models, another catalog or other prices, without "
+      "prompt caching or batch discounts (stores nothing)");
   cmd->footer(R"(
 Prices every selected record (--source, --from/--to, --filter) again, with the catalog given
 (--catalog, --prices; the database's custom prices included), and sets what it would cost beside
@@ -1089,13 +1096,18 @@ Tokens TO has no price of its own for are billed as the catalog bills them (cach
 input rate when it has no cache price). The first swap a record matches applies.
 --as-of prices every record at the prices in effect on one day (now: today's) instead of its own
 day's, each at its own time of day (for prices that change with it: DeepSeek's off-peak hours).
+--no-cache prices cache reads and writes as uncached input: what prompt caching saved (or cost).
+--standard-tier prices batch calls and flex or priority calls at standard prices: what the batch
+API and the service tiers saved (or cost).
 change is the what-if less the stored cost, over the records priced both ways (records stored
 without a price are counted in the what-if only; records the what-if cannot price are noted).
 Examples:
   cost-ops whatif --swap gpt-4o=gpt-4o-mini --from 2026-11-01
   cost-ops whatif --swap 'claude-3-opus*=claude-opus-4-1' --group-by project --sort change
   cost-ops whatif --catalog model_prices_and_context_window.json --group-by provider
-  cost-ops whatif --prices our-contract-prices.json --as-of now --format json)");
+  cost-ops whatif --prices our-contract-prices.json --as-of now --format json
+  cost-ops whatif --no-cache --group-by project              # what prompt caching saved
+  cost-ops whatif --standard-tier --group-by tier            # what batch and flex saved)");
   o->catalog.add_to(*cmd);
   o->selection.add_to(*cmd);
   cmd->add_option("--swap", o->swaps, "FROM=TO: price FROM's calls as TO's (repeatable)");
@@ -1103,6 +1115,10 @@ Examples:
       "--as-of", o->as_of,
       "Price every record at the prices of this UTC day (YYYY-MM-DD, RFC 3339 or now), not "
       "its own day's");
+  cmd->add_flag("--no-cache", o->without_cache,
+                "Price cache reads and writes as uncached input (what prompt caching saved)");
+  cmd->add_flag("--standard-tier", o->standard_tier,
+                "Price batch, flex and priority calls at standard prices (what they saved)");
   cmd->add_option("--group-by", o->group_by,
                   "Comma-separated group keys, as query takes them (default provider,model)");
   cmd->add_option("--sort", o->sort,

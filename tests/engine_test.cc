@@ -696,6 +696,34 @@ TEST(WhatIfTest, AsOfADayKeepsEachCallsTimeOfDay) {
   EXPECT_EQ(money(w->total().change), "1 USD");
 }
 
+TEST(WhatIfTest, WithoutCacheAndAtTheStandardTier) {
+  // claude-sonnet-4-5: input $3, cache reads $0.30, cache writes $3.75 per million; 100k input of
+  // which 60k cache reads and 20k cache writes cost 0.06 + 0.018 + 0.075 = 0.153, and 0.3 uncached.
+  // A gpt-4o batch call of 1M input costs 1.25, 2.5 at the standard price.
+  const char* lines[] = {
+      R"({"provider": "anthropic", "model": "claude-sonnet-4-5", "timestamp": "2026-04-01T00:00:00Z",
+          "usage": {"input_tokens": 100000, "cache_read_tokens": 60000, "cache_write_tokens": 20000}})",
+      R"({"provider": "openai", "model": "gpt-4o", "timestamp": "2026-04-01T00:00:00Z", "batch": true,
+          "usage": {"input_tokens": 1000000}})"};
+  AggregateQuery g;
+  g.group_by = {*GroupKey::parse("provider")};
+  auto run = [&](bool without_cache, bool standard_tier) {
+    WhatIfOptions o;
+    o.without_cache = without_cache;
+    o.standard_tier = standard_tier;
+    auto w = WhatIf::make(pricing::Catalog::builtin(), g, o);
+    EXPECT_TRUE(w.has_value());
+    for (const char* line : lines) EXPECT_TRUE(w->add(stored(line)).is_ok());
+    std::string out;
+    for (const auto& r : w->rows())
+      out += r.keys[0] + " " + money(r.cost) + " -> " + money(r.whatif_cost) + "; ";
+    return out;
+  };
+  EXPECT_EQ(run(true, false), "anthropic 0.153 USD -> 0.3 USD; openai 1.25 USD -> 1.25 USD; ");
+  EXPECT_EQ(run(false, true), "anthropic 0.153 USD -> 0.153 USD; openai 1.25 USD -> 2.5 USD; ");
+  EXPECT_EQ(run(true, true), "anthropic 0.153 USD -> 0.3 USD; openai 1.25 USD -> 2.5 USD; ");
+}
+
 TEST(WhatIfTest, SwapsAreCheckedAgainstTheCatalog) {
   auto bad = WhatIf::make(pricing::Catalog::builtin(), {},
                           {{*ModelSwap::parse("gpt-4o=gpt-4q")}, std::nullopt});

@@ -85,6 +85,18 @@ Status WhatIf::add(const PricedRecord& stored, std::string* unpriced_reason) {
     }
     scratch_.model = to;
   }
+  if (options_.without_cache) {
+    for (int u = 0; u < kUnitCount; ++u) {
+      if (kUnits[u].dims[static_cast<int>(Dimension::kTokenType)].starts_with("cache_")) {
+        scratch_.usage.counts[u] = 0;
+        scratch_.usage.present &= ~(uint64_t{1} << u);
+      }
+    }
+  }
+  if (options_.standard_tier) {
+    scratch_.batch = false;
+    scratch_.service_tier.clear();
+  }
   if (options_.as_of) {
     // The as-of day's prices at the record's own time of day (UTC), for prices that change with
     // the time of day.

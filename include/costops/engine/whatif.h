@@ -1,5 +1,6 @@
 // WhatIf: what stored usage would cost under another catalog, other prices, with some models'
-// calls moved to others, or at another day's prices; beside what it cost as stored, per group.
+// calls moved to others, at another day's prices, without prompt caching or at the standard
+// tier; beside what it cost as stored, per group.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,12 @@ struct WhatIfOptions {
   // Price every record at the prices in effect on this day (UTC), each at its own time of day
   // (as prices that change with the time of day want), not at its own day's.
   std::optional<Timestamp> as_of;
+  // Price cache reads and writes as the uncached tokens they are part of (what prompt caching
+  // saved, or cost: writes can be dearer than input).
+  bool without_cache = false;
+  // Price batch calls and calls of a service tier (flex, priority) at the standard prices (what
+  // the batch API and the tiers saved, or cost).
+  bool standard_tier = false;
 };
 
 /// One group: what its records cost as stored and in the what-if.
