@@ -751,9 +751,7 @@ int run_reprice(RepriceCmd& o) {
     }
     if (same_price(r.cost, *c)) return Status::ok();
     auto add = [&](std::map<std::string, Decimal>& sums, const Money& m) {
-      Decimal& sum = sums[std::string(m.currency.code())];
-      if (!Decimal::add_checked(sum, m.amount, &sum) && bad.is_ok())
-        bad = out_of_range("the selection's cost overflows");
+      if (!add_cost(sums, m) && bad.is_ok()) bad = out_of_range("the selection's cost overflows");
     };
     if (r.cost) add(before, r.cost->total_cost);
     add(after, c->total_cost);
@@ -1016,9 +1014,11 @@ int run_whatif(WhatIfCmd& o) {
     }
     options.as_of = *t;
   }
-  const std::optional<Timestamp> as_of_day = options.as_of;
   options.without_cache = o.without_cache;
   options.standard_tier = o.standard_tier;
+  json about = {
+      {"as_of", nullptr}, {"without_cache", o.without_cache}, {"standard_tier", o.standard_tier}};
+  if (options.as_of) about["as_of"] = format_timestamp(*options.as_of).substr(0, 10);
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
   if (!open_store_and_catalog(*o.db, storage::OpenMode::kExisting, o.catalog, &store, &catalog))
@@ -1052,11 +1052,7 @@ int run_whatif(WhatIfCmd& o) {
     std::stable_sort(rows.begin(), rows.end(),
                      [&](const auto& a, const auto& b) { return measure(a) > measure(b); });
   }
-  json about = {{"catalog", catalog->source()},
-                {"as_of", nullptr},
-                {"without_cache", o.without_cache},
-                {"standard_tier", o.standard_tier}};
-  if (as_of_day) about["as_of"] = format_timestamp(*as_of_day).substr(0, 10);
+  about["catalog"] = catalog->source();
   print_whatif(grouping, *w, rows, o.format, std::move(about));
   for (const auto& s : w->swaps()) {
     if (s.records == 0) {

@@ -47,6 +47,11 @@ Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& c
   return it == cost.end() ? Decimal() : it->second;
 }
 
+bool add_cost(std::map<std::string, Decimal>& cost, const Money& m) {
+  Decimal& sum = cost[std::string(m.currency.code())];
+  return Decimal::add_checked(sum, m.amount, &sum);
+}
+
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
   auto larger = [&](const AggregateRow& a, const AggregateRow& b) {
     switch (order) {
@@ -244,6 +249,13 @@ std::string group_value(const PricedRecord& pr, const GroupKey& key, const TimeZ
     default:
       return bucket_label(key.kind, r.timestamp, tz);
   }
+}
+
+std::vector<std::string> group_values(const PricedRecord& r, const AggregateQuery& q) {
+  std::vector<std::string> keys;
+  keys.reserve(q.group_by.size());
+  for (const auto& k : q.group_by) keys.push_back(group_value(r, k, q.time_zone));
+  return keys;
 }
 
 bool matches(const PricedRecord& pr, const AggregateQuery& q) {

@@ -6,9 +6,7 @@ Aggregator::Aggregator(AggregateQuery query) : query_(std::move(query)) {}
 
 Status Aggregator::add(const PricedRecord& r) {
   if (!matches(r, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
-  std::vector<std::string> keys;
-  keys.reserve(query_.group_by.size());
-  for (const auto& k : query_.group_by) keys.push_back(group_value(r, k, query_.time_zone));
+  std::vector<std::string> keys = group_values(r, query_);
   AggregateRow& row = groups_[keys];
   if (row.keys.empty() && !keys.empty()) row.keys = keys;
   ++row.records;
@@ -19,9 +17,7 @@ Status Aggregator::add(const PricedRecord& r) {
     ++row.unpriced;
     return Status::ok();
   }
-  Decimal& sum = row.cost[std::string(r.cost->total_cost.currency.code())];
-  if (!Decimal::add_checked(sum, r.cost->total_cost.amount, &sum))
-    return out_of_range("aggregate cost overflows");
+  if (!add_cost(row.cost, r.cost->total_cost)) return out_of_range("aggregate cost overflows");
   return Status::ok();
 }
 

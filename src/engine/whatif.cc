@@ -3,15 +3,6 @@
 #include "costops/engine/cost_calculator.h"
 
 namespace costops::engine {
-namespace {
-
-// Adds `m` to `sums`' entry of its currency; false on overflow.
-bool add_money(std::map<std::string, Decimal>& sums, const Money& m) {
-  Decimal& sum = sums[std::string(m.currency.code())];
-  return Decimal::add_checked(sum, m.amount, &sum);
-}
-
-}  // namespace
 
 Result<ModelSwap> ModelSwap::parse(std::string_view text) {
   const size_t eq = text.find('=');
@@ -115,10 +106,7 @@ Status WhatIf::add(const PricedRecord& stored, std::string* unpriced_reason) {
   }
   if (!priced.is_ok() && unpriced_reason) *unpriced_reason = priced.message();
 
-  std::vector<std::string> keys;
-  keys.reserve(grouping_.group_by.size());
-  for (const auto& k : grouping_.group_by)
-    keys.push_back(group_value(stored, k, grouping_.time_zone));
+  std::vector<std::string> keys = group_values(stored, grouping_);
   WhatIfRow& row = groups_[keys];
   if (row.keys.empty()) row.keys = std::move(keys);
   bool ok = true;
@@ -127,15 +115,15 @@ Status WhatIf::add(const PricedRecord& stored, std::string* unpriced_reason) {
     if (swap >= 0) ++r->swapped;
     if (!stored.cost) ++r->unpriced;
     if (!priced.is_ok()) ++r->unpriced_whatif;
-    if (stored.cost) ok &= add_money(r->cost, stored.cost->total_cost);
-    if (priced.is_ok()) ok &= add_money(r->whatif_cost, priced_.total_cost);
+    if (stored.cost) ok &= add_cost(r->cost, stored.cost->total_cost);
+    if (priced.is_ok()) ok &= add_cost(r->whatif_cost, priced_.total_cost);
     if (stored.cost && priced.is_ok() &&
         stored.cost->total_cost.currency == priced_.total_cost.currency) {
       ++r->compared;
-      ok &= add_money(r->compared_cost, stored.cost->total_cost);
+      ok &= add_cost(r->compared_cost, stored.cost->total_cost);
       Money diff = priced_.total_cost;
       ok &= Decimal::add_checked(diff.amount, -stored.cost->total_cost.amount, &diff.amount);
-      ok &= add_money(r->change, diff);
+      ok &= add_cost(r->change, diff);
     }
   }
   if (!ok) return out_of_range("the what-if's cost overflows");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "costops/domain/decimal.h"
+#include "costops/domain/money.h"
 #include "costops/domain/status.h"
 #include "costops/domain/time.h"
 
@@ -110,6 +111,8 @@ Result<RowOrder> parse_row_order(std::string_view text);
 std::string main_currency(const std::vector<AggregateRow>& rows);
 /// A cost map's amount in `currency` (0 when it has none).
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency);
+/// Adds `m` to `cost`'s amount in its currency. False when the sum leaves Decimal's range.
+[[nodiscard]] bool add_cost(std::map<std::string, Decimal>& cost, const Money& m);
 /// Orders `rows` (stably) by `order`; cost in `currency`.
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency);
 
@@ -121,6 +124,8 @@ struct PricedRecord;
 /// or time-bucket label in `tz` ("" if absent).
 std::string group_value(const PricedRecord& r, const GroupKey& key,
                         const TimeZone& tz = TimeZone());
+/// A record's group_value for each of `q`'s group keys, in its time zone: the keys of its row.
+std::vector<std::string> group_values(const PricedRecord& r, const AggregateQuery& q);
 /// Whether the record passes the filters (combined by key, as FilterGroup says) and the period.
 bool matches(const PricedRecord& r, const AggregateQuery& q);
 

@@ -249,8 +249,9 @@ class Catalog {
   /// models are tried before the catalog's own. New providers are added.
   void overlay(Catalog custom);
 
-  /// Provider by id (case-insensitive), then by provider_match rules, then by the name LiteLLM
-  /// gives it where that differs (fireworks_ai, azure_ai, codestral). nullptr when none.
+  /// Provider by id (case-insensitive), then by provider_match rules, then by the other name of a
+  /// provider LiteLLM and genai-prices name differently (fireworks_ai for fireworks, google for
+  /// gemini: either finds the other). nullptr when none.
   const Provider* find_provider(std::string_view ref) const;
   /// Provider whose model_match accepts `model`. nullptr when none.
   const Provider* find_provider_for_model(std::string_view model) const;
