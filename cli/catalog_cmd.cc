@@ -1,4 +1,7 @@
-// cost-ops catalog: inspect a pricing catalog (built-in or a file).
+// cost-ops catalog: inspect a pricing catalog (built-in or a file), or write it (or a provider or
+// model of it) in the cost-ops catalog format.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -12,57 +15,171 @@ namespace {
 
 struct CatalogCmdOptions {
   CatalogOptions catalog;
+  std::string first, second;  // [PROVIDER] [MODEL], or MODEL
   std::string provider;
   std::string model;
-  std::string at;
+  std::string as_of;
+  std::string format = "table";
 };
 
+// The models table's price columns: the token prices most models have, per 1M tokens.
+constexpr struct {
+  const char* title;
+  UnitId unit;
+} kColumns[] = {{"input", units::kInputTokens},
+                {"output", units::kOutputTokens},
+                {"cache read", units::kCacheReadTokens},
+                {"cache write", units::kCacheWriteTokens}};
+
+// A provider's models with the standard prices in effect at `at`: a column per common token
+// price ("*": higher above a long-context threshold), the context window, and the model's other
+// prices.
+void print_models(const pricing::Provider& p, Timestamp at, std::string_view currency) {
+  size_t width = 5;
+  for (const auto& m : p.models) width = std::max(width, m.id.size());
+  std::printf(
+      "prices in %s per 1M tokens in effect at %s, standard tier (* higher above a "
+      "long-context threshold)\n",
+      std::string(currency).c_str(),
+      format_timestamp(std::chrono::floor<std::chrono::seconds>(at)).c_str());
+  std::printf("%-*s", static_cast<int>(width), "model");
+  for (const auto& c : kColumns) std::printf(" %12s", c.title);
+  std::printf(" %9s  other\n", "context");
+  for (const auto& m : p.models) {
+    const pricing::PriceSet& ps = *pricing::Catalog::select(m, at, "", false).prices;
+    std::printf("%-*s", static_cast<int>(width), m.id.c_str());
+    for (const auto& c : kColumns) {
+      const pricing::UnitPrice* up = ps.find(c.unit);
+      std::string cell = up ? up->base.to_string() + (up->tiers.empty() ? "" : "*") : "-";
+      std::printf(" %12s", cell.c_str());
+    }
+    std::printf(" %9s", m.context_window > 0 ? std::to_string(m.context_window).c_str() : "-");
+    std::string other;
+    for (const auto& up : ps.prices()) {
+      if (std::any_of(std::begin(kColumns), std::end(kColumns),
+                      [&](const auto& c) { return c.unit == up.unit; }))
+        continue;
+      other += " " + std::string(kUnits[up.unit].price_key) + "=" + up.base.to_string() +
+               (up.tiers.empty() ? "" : "*");
+    }
+    std::printf("%s%s\n", other.empty() ? "" : (" " + other).c_str(),
+                m.deprecated ? "  (deprecated)" : "");
+  }
+}
+
+void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
+  const auto& m = *ref.model;
+  std::printf("provider: %s\nmodel: %s (%s)%s\n", ref.provider->id.c_str(), m.id.c_str(),
+              m.name.c_str(), m.deprecated ? " (deprecated)" : "");
+  if (m.context_window > 0)
+    std::printf("context window: %lld tokens\n", static_cast<long long>(m.context_window));
+  std::printf(
+      "currency: %s (prices per 1M tokens, 1K requests/searches, per unit of the registry)\n",
+      std::string(c.currency().code()).c_str());
+  for (const auto& cp : m.prices)
+    std::printf("  %s: %s\n", cp.constraint.describe().c_str(), price_text(cp.prices).c_str());
+  for (const auto& v : m.variants) {
+    std::string name = v.batch ? "batch" : v.service_tier;
+    if (v.derived_factor)
+      name += ": " + v.derived_factor->to_string() + " x the standard token prices";
+    for (const auto& cp : v.prices)
+      std::printf("  [%s] %s: %s\n", name.c_str(), cp.constraint.describe().c_str(),
+                  price_text(cp.prices).c_str());
+  }
+}
+
 int run_catalog(CatalogCmdOptions& o) {
+  std::vector<std::string> names;
+  for (auto* n : {&o.first, &o.second})
+    if (!n->empty()) names.push_back(*n);
+  if (names.size() + !o.provider.empty() + !o.model.empty() > 2 ||
+      (names.size() == 2 && !o.provider.empty())) {
+    report(
+        invalid_argument("give the provider and model as PROVIDER [MODEL] or MODEL, or with "
+                         "--provider and --model"));
+    return kExitUsage;
+  }
+  auto at = time_or_now(o.as_of, "--as-of");
+  if (!at) {
+    report(at.status());
+    return kExitUsage;
+  }
   auto cat = o.catalog.load();
   if (!cat) {
     report(cat.status());
     return kExitFailure;
   }
   const pricing::Catalog& c = **cat;
+  // Names fill what the options leave: PROVIDER MODEL; one name beside --provider or --model is
+  // the other, else the provider when the catalog has one by that name, else a model.
+  if (names.size() == 2) {
+    o.provider = names[0];
+    o.model = names[1];
+  } else if (names.size() == 1) {
+    const bool provider = o.provider.empty() && (!o.model.empty() || c.find_provider(names[0]));
+    (provider ? o.provider : o.model) = names[0];
+  }
+  const bool json = o.format == "json";
   if (!o.model.empty()) {
     auto ref = c.resolve(o.provider, o.model);
     if (!ref) {
-      report(ref.status());  // with the closest names the catalog has
+      // With the closest names the catalog has; a lone name close to no model's but to a
+      // provider's is that provider's misspelt.
+      const bool provider_typo = names.size() == 1 && o.provider.empty() &&
+                                 c.suggest_model("", o.model).empty() &&
+                                 !c.suggest_provider(o.model).empty();
+      report(provider_typo ? c.unknown_provider(o.model) : ref.status());
       return kExitFailure;
     }
-    const auto& m = *ref->model;
-    std::printf("provider: %s\nmodel: %s (%s)\n", ref->provider->id.c_str(), m.id.c_str(),
-                m.name.c_str());
-    if (m.context_window > 0)
-      std::printf("context window: %lld tokens\n", static_cast<long long>(m.context_window));
-    std::printf(
-        "currency: %s (prices per 1M tokens, 1K requests/searches, per unit of the registry)\n",
-        std::string(c.currency().code()).c_str());
-    for (const auto& cp : m.prices)
-      std::printf("  %s: %s\n", cp.constraint.describe().c_str(), price_text(cp.prices).c_str());
-    for (const auto& v : m.variants) {
-      std::string name = v.batch ? "batch" : v.service_tier;
-      if (v.derived_factor)
-        name += ": " + v.derived_factor->to_string() + " x the standard token prices";
-      for (const auto& cp : v.prices)
-        std::printf("  [%s] %s: %s\n", name.c_str(), cp.constraint.describe().c_str(),
-                    price_text(cp.prices).c_str());
+    if (json) {
+      // The model alone under its provider's id, name and price factors: prices to edit into a
+      // --prices file (the provider's extractors and rules are the catalog's).
+      pricing::Provider p;
+      p.id = ref->provider->id;
+      p.name = ref->provider->name;
+      p.price_factors = ref->provider->price_factors;
+      p.models = {*ref->model};
+      std::printf("%s\n", pricing::write_cost_ops_catalog({&p, 1}, c.currency()).c_str());
+    } else {
+      print_model(c, *ref);
     }
+    return kExitOk;
+  }
+  const pricing::Provider* only = nullptr;
+  if (!o.provider.empty()) {
+    only = c.find_provider(o.provider);
+    if (only == nullptr) {
+      report(c.unknown_provider(o.provider));
+      return kExitFailure;
+    }
+  }
+  if (json) {
+    std::printf("%s\n", (only ? pricing::write_cost_ops_catalog({only, 1}, c.currency())
+                              : pricing::write_cost_ops_catalog(c.providers(), c.currency()))
+                            .c_str());
+    return kExitOk;
+  }
+  if (only != nullptr) {
+    std::printf("provider: %s (%s), %zu models", only->id.c_str(), only->name.c_str(),
+                only->models.size());
+    if (!only->extractors.empty()) {
+      std::printf(", flavors:");
+      for (const auto& e : only->extractors) std::printf(" %s", e.api_flavor.c_str());
+    }
+    std::printf("\n");
+    print_models(*only, *at, c.currency().code());
     return kExitOk;
   }
   std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),
               std::string(catalog_format_name(c.format())).c_str(), c.providers().size(),
               c.model_count(), std::string(c.currency().code()).c_str());
   for (const auto& p : c.providers()) {
-    if (!o.provider.empty() && c.find_provider(o.provider) != &p) continue;
     std::printf("%-28s %5zu models", p.id.c_str(), p.models.size());
     if (!p.extractors.empty()) {
       std::printf("  flavors:");
       for (const auto& e : p.extractors) std::printf(" %s", e.api_flavor.c_str());
     }
     std::printf("\n");
-    if (!o.provider.empty())
-      for (const auto& m : p.models) std::printf("  %s\n", m.id.c_str());
   }
   return kExitOk;
 }
@@ -71,18 +188,36 @@ int run_catalog(CatalogCmdOptions& o) {
 
 void add_catalog_command(CLI::App& app, int& rc) {
   auto opts = std::make_shared<CatalogCmdOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("catalog", "Show a pricing catalog: providers, models, a model's prices");
-  cmd->footer(
-      "\nExamples:\n  cost-ops catalog                                  # built-in catalog "
-      "summary\n"
-      "  cost-ops catalog --provider anthropic             # its models\n"
-      "  cost-ops catalog --provider openai --model gpt-4o # one model's prices\n"
-      "  cost-ops catalog --catalog model_prices_and_context_window.json --provider gemini");
+  CLI::App* cmd = app.add_subcommand(
+      "catalog", "Show a pricing catalog: providers, a provider's models and prices, a model's");
+  cmd->footer(R"(
+PROVIDER lists the provider's models with the prices in effect now (--as-of another time);
+MODEL (with or without its PROVIDER) shows every price of the model: its price changes over time,
+long-context tiers, batch and service-tier prices. --format json writes the selection (the whole
+catalog, a provider or a model) as a cost-ops catalog file, which --catalog, --prices and
+`pricing import` read: a catalog in another format converted, or a model's prices to edit into
+contract prices.
+
+Examples:
+  cost-ops catalog                                  # providers and their model counts
+  cost-ops catalog anthropic                        # its models and their prices
+  cost-ops catalog gpt-4o                           # one model's prices (openai gpt-4o the same)
+  cost-ops catalog openai gpt-4o --format json > contract.json   # edit, then --prices contract.json
+  cost-ops catalog --catalog model_prices_and_context_window.json gemini
+  cost-ops catalog --catalog model_prices_and_context_window.json --format json > litellm.json)");
   opts->catalog.add_to(*cmd);
+  cmd->add_option("PROVIDER", opts->first,
+                  "A provider's id, or a model's name (one that is no provider)");
+  cmd->add_option("MODEL", opts->second, "A model's name");
   cmd->add_option("--provider", opts->provider,
                   "Provider id (or a name its provider_match accepts)");
   cmd->add_option("--model", opts->model, "Model name to resolve and show prices for");
+  cmd->add_option("--as-of", opts->as_of,
+                  "The time whose prices a provider's model list shows (RFC 3339 or YYYY-MM-DD, "
+                  "UTC; default now)");
+  cmd->add_option("--format", opts->format,
+                  "table, or json: the selection as a cost-ops catalog file")
+      ->check(CLI::IsMember({"table", "json"}));
   cmd->callback([opts, &rc] { rc = run_catalog(*opts); });
 }
 

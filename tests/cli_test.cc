@@ -220,6 +220,49 @@ TEST(CliTest, CatalogShowsAModelsPrices) {
   EXPECT_NE(r.err.find("(did you mean gpt-4 or gpt-4o?)"), std::string::npos) << r.err;
   r = run("catalog --provider opnai --model gpt-4o");
   EXPECT_NE(r.err.find("(did you mean provider openai?)"), std::string::npos) << r.err;
+  // Positional names: PROVIDER MODEL, or one that is a provider or else a model.
+  EXPECT_EQ(run("catalog openai gpt-4o").out, run("catalog --provider openai --model gpt-4o").out);
+  r = run("catalog gpt-4o");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 32), "provider: openai\nmodel: gpt-4o (") << r.out;
+  // A provider's models with the prices in effect at --as-of, and its unknown name an error.
+  r = run("catalog anthropic --as-of 2026-08-21");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("in effect at 2026-08-21T00:00:00Z"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nclaude-sonnet-4-5 "), std::string::npos) << r.out;
+  for (const char* args : {"catalog opnai", "catalog --provider opnai"}) {
+    r = run(args);
+    EXPECT_EQ(r.rc, 1) << args;
+    EXPECT_EQ(r.out, "") << args;
+    EXPECT_NE(r.err.find("unknown provider \"opnai\" in catalog built-in (did you mean provider "
+                         "openai?)"),
+              std::string::npos)
+        << args << ": " << r.err;
+  }
+  EXPECT_EQ(run("catalog openai gpt-4o x").rc, 2);
+  // --format json: a model's prices as a cost-ops catalog that --prices reads (edited here into
+  // contract prices).
+  r = run("catalog openai gpt-4o --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["format"], "cost-ops-catalog");
+  ASSERT_EQ(doc["providers"].size(), 1u);
+  EXPECT_EQ(doc["providers"][0]["id"], "openai");
+  EXPECT_EQ(doc["providers"][0].count("extractors"), 0u);
+  ASSERT_EQ(doc["providers"][0]["models"].size(), 1u);
+  auto& model = doc["providers"][0]["models"][0];
+  EXPECT_EQ(model["prices"]["input_mtok"], "2.5");
+  model["prices"]["input_mtok"] = "2";
+  const std::string file = (std::filesystem::temp_directory_path() /
+                            ("costops-contract-" + std::to_string(getpid()) + ".json"))
+                               .string();
+  std::ofstream(file) << doc.dump();
+  const std::string line =
+      R"({"provider":"openai","model":"gpt-4o-2024-08-06","usage":{"input_tokens":1000000}})";
+  EXPECT_NE(run("price --prices " + file, line).out.find(R"("total_price":"2")"),
+            std::string::npos);
+  EXPECT_NE(run("price", line).out.find(R"("total_price":"2.5")"), std::string::npos);
+  std::filesystem::remove(file);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "costops/engine/cost_calculator.h"
 #include "costops/pricing/catalog.h"
 #include "test_util.h"
@@ -656,6 +658,119 @@ TEST(PricingTest, HugeCountsOverflowIntoAnErrorNotAWrappedNumber) {
                   usage({{kInputTokens, 100'000'000'000'000'000},
                          {kOutputTokens, 100'000'000'000'000'000}})),
             "out_of_range: total cost overflows (more than 1.7e14)");
+}
+
+// A model's prices, variants, window and flags as text, independent of how a catalog is written.
+std::string describe(const Model& m) {
+  auto prices = [](const std::vector<ConditionalPrice>& list) {
+    std::string s;
+    for (const auto& cp : list) {
+      std::vector<std::string> units;
+      for (const auto& up : cp.prices.prices()) {
+        std::string u = std::string(kUnits[up.unit].price_key) + "=" + up.base.to_string();
+        for (const auto& t : up.tiers)
+          u += ">" + std::to_string(t.start) + ":" + t.price.to_string();
+        units.push_back(u);
+      }
+      std::sort(units.begin(), units.end());
+      s += " [" + cp.constraint.describe();
+      for (const auto& u : units) s += " " + u;
+      s += "]";
+    }
+    return s;
+  };
+  std::string s = m.id + " (" + m.name + ") " + std::to_string(m.context_window) +
+                  (m.deprecated ? " deprecated" : "") + prices(m.prices);
+  for (const auto& v : m.variants)
+    s += " {" + v.service_tier + (v.batch ? "batch" : "") +
+         (v.derived_factor ? " x" + v.derived_factor->to_string() : "") + prices(v.prices) + "}";
+  return s;
+}
+
+// Written in the cost-ops format and read back, a catalog has the same providers, models, prices
+// (versions, tiers, variants, price factors), match rules and extractors: it resolves and prices
+// as before, and writes the same text again.
+void expect_written_catalog_reads_back(const Catalog& c) {
+  const std::string text = write_cost_ops_catalog(c.providers(), c.currency());
+  auto back = Catalog::parse(text, "written");
+  ASSERT_TRUE(back.has_value()) << back.status_or_ok().to_string();
+  EXPECT_EQ(back->format(), CatalogFormat::kCostOps);
+  EXPECT_EQ(back->currency(), c.currency());
+  EXPECT_EQ(write_cost_ops_catalog(back->providers(), back->currency()), text);
+  ASSERT_EQ(back->providers().size(), c.providers().size());
+  for (size_t i = 0; i < c.providers().size(); ++i) {
+    const Provider& a = c.providers()[i];
+    const Provider& b = back->providers()[i];
+    EXPECT_EQ(b.id, a.id);
+    EXPECT_EQ(b.name, a.name);
+    EXPECT_EQ(b.fallback_model_providers, a.fallback_model_providers);
+    ASSERT_EQ(b.extractors.size(), a.extractors.size()) << a.id;
+    for (size_t e = 0; e < a.extractors.size(); ++e)
+      EXPECT_EQ(b.extractors[e].mappings.size(), a.extractors[e].mappings.size()) << a.id;
+    ASSERT_EQ(b.models.size(), a.models.size()) << a.id;
+    for (size_t m = 0; m < a.models.size(); ++m) {
+      EXPECT_EQ(describe(b.models[m]), describe(a.models[m])) << a.id;
+      // The match rule takes in the same names: the model's id resolves to the same model.
+      auto ra = c.resolve(a.id, a.models[m].id);
+      auto rb = back->resolve(b.id, b.models[m].id);
+      ASSERT_EQ(ra.has_value(), rb.has_value()) << a.id << "/" << a.models[m].id;
+      if (ra) {
+        EXPECT_EQ(rb->model->id, ra->model->id) << a.id << "/" << a.models[m].id;
+      }
+    }
+  }
+}
+
+TEST(CatalogTest, WrittenInItsOwnFormatEveryFeatureReadsBack) {
+  auto c = Catalog::parse(
+      R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": [
+      {"id": "p", "name": "P Inc", "api_pattern": "https://p\\.example", "provider_match": {"or": [{"equals": "p"}, {"starts_with": "p-"}]},
+       "model_match": {"regex": "^p[0-9]"}, "fallback_model_providers": ["q"], "price_factors": {"batch": "0.5"},
+       "extractors": [{"api_flavor": "chat", "root": ["usage"], "model_path": "model", "mappings": [
+         {"path": "prompt_tokens", "dest": "input_tokens", "required": true},
+         {"path": ["details", {"type": "array-match", "field": "modality", "match": {"equals": "AUDIO"}}, "count"], "dest": "input_audio_tokens", "required": false}]}],
+       "models": [
+        {"id": "p1", "name": "P One", "match": {"and": [{"starts_with": "p1"}, {"contains": "x"}, {"ends_with": "y"}]}, "context_window": 200000, "deprecated": true,
+         "prices": [{"prices": {"input_mtok": {"base": "3", "tiers": [{"start": 200000, "price": "6"}]}, "output_mtok": 15, "requests_kcount": "0.01"}},
+                    {"constraint": {"start_date": "2026-03-13"}, "prices": {"input_mtok": "2.5", "output_mtok": "12.123456789012345678901234"}},
+                    {"constraint": {"start_time": "22:00:00Z", "end_time": "06:00:00Z"}, "prices": {"input_mtok": "1"}}],
+         "variants": [{"service_tier": "flex", "prices": {"input_mtok": "1.5"}}]},
+        {"id": "p2", "prices": {"input_mtok": 1}, "variants": [{"batch": true, "prices": [{"prices": {"input_mtok": "0.4"}}, {"constraint": {"start_date": "2026-06-01"}, "prices": {"input_mtok": "0.3"}}]}]}]},
+      {"id": "q", "models": [{"id": "q1", "prices": {"cache_read_mtok": "0.1", "input_mtok": "1"}}]}]})",
+      "every-feature.json");
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  expect_written_catalog_reads_back(*c);
+  auto back = Catalog::parse(write_cost_ops_catalog(c->providers(), c->currency()), "written");
+  ASSERT_TRUE(back.has_value());
+  using namespace units;
+  const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
+  for (const Catalog* cat : {&*c, &*back}) {
+    // Above the tier, all input tokens at its price; a request at 0.01 per thousand.
+    EXPECT_EQ(price(*cat, "p-east", "p1-x-y", u, "2026-01-01T12:00:00Z"), "6/15/21.00001");
+    EXPECT_EQ(price(*cat, "p", "p1-x-y", u, "2026-04-01T12:00:00Z"),
+              "2.5/12.123456789012345678901234/14.623456789012345678901234");
+    EXPECT_EQ(price(*cat, "p", "p1-x-y", u, "2026-04-01T23:00:00Z"), "1/0/1");
+    EXPECT_EQ(price(*cat, "p", "p1-x-y", u, "2026-01-01T12:00:00Z", "flex"), "1.5/0/1.5");
+    EXPECT_EQ(price(*cat, "p", "p1-x-y", u, "2026-01-01T12:00:00Z", "", true), "3/7.5/10.50001");
+    EXPECT_EQ(price(*cat, "p", "p2", u, "2026-07-01T12:00:00Z", "", true), "0.3/0/0.3");
+    EXPECT_EQ(price(*cat, "p", "q1", u), "1/0/1");  // a fallback provider's model
+  }
+  for (const char* want :
+       {R"("currency":"EUR")", R"("price_factors":{"batch":"0.5"})",
+        R"({"constraint":{"start_time":"22:00:00Z","end_time":"06:00:00Z"})",
+        R"({"type":"array-match","field":"modality","match":{"equals":"AUDIO"}})"})
+    EXPECT_NE(write_cost_ops_catalog(c->providers(), c->currency(), -1).find(want),
+              std::string::npos)
+        << want;
+}
+
+TEST(CatalogTest, BuiltinAndLiteLLMCatalogsWrittenInTheCostOpsFormatReadBack) {
+  expect_written_catalog_reads_back(Catalog::builtin());
+  COSTOPS_REQUIRE_SHARED_DATA();
+  auto litellm = Catalog::load_file(
+      testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json"));
+  ASSERT_TRUE(litellm.has_value()) << litellm.status_or_ok().to_string();
+  expect_written_catalog_reads_back(*litellm);
 }
 
 }  // namespace

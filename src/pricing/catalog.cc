@@ -531,27 +531,33 @@ const Model* Catalog::match_with_fallbacks(const Provider& p, std::string_view m
   return nullptr;
 }
 
+namespace {
+
+// " (did you mean a, b or c?)" (`what` before the names), or "" without names.
+std::string did_you_mean(const std::vector<std::string>& names, std::string_view what) {
+  if (names.empty()) return std::string();
+  std::string out = " (did you mean " + std::string(what);
+  for (size_t i = 0; i < names.size(); ++i) {
+    out += i == 0 ? "" : i + 1 == names.size() ? " or " : ", ";
+    out += names[i];
+  }
+  return out + "?)";
+}
+
+}  // namespace
+
+Status Catalog::unknown_provider(std::string_view provider) const {
+  return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_ +
+                   did_you_mean(suggest_provider(provider), "provider "));
+}
+
 Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_view model) const {
-  // The closest names the catalog has, for an unknown provider or model: " (did you mean a, b
-  // or c?)", or "" when none is close.
-  auto did_you_mean = [&](bool known_provider) {
-    const auto names = known_provider ? suggest_model(provider, model) : suggest_provider(provider);
-    if (names.empty()) return std::string();
-    std::string out = known_provider ? " (did you mean " : " (did you mean provider ";
-    for (size_t i = 0; i < names.size(); ++i) {
-      out += i == 0 ? "" : i + 1 == names.size() ? " or " : ", ";
-      out += names[i];
-    }
-    return out + "?)";
-  };
   ModelRef ref;
   if (!provider.empty()) {
     ref.provider = find_provider(provider);
     // As genai-prices does, provider "litellm" means LiteLLM's names: "gemini/gemini-2.5-pro".
     if (ref.provider == nullptr && lower(provider) == "litellm") return resolve_name("", model);
-    if (ref.provider == nullptr)
-      return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_ +
-                       did_you_mean(false));
+    if (ref.provider == nullptr) return unknown_provider(provider);
     ref.model = match_with_fallbacks(*ref.provider, model);
     // A name prefixed with its provider ("openai/gpt-4o" for openai): the rest of it.
     if (const auto [prefix, rest] = split_provider_prefix(model);
@@ -559,7 +565,8 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
       ref.model = match_with_fallbacks(*ref.provider, rest);
     if (ref.model == nullptr)
       return not_found("unknown model \"" + std::string(model) + "\" for provider \"" +
-                       ref.provider->id + "\" in catalog " + source_ + did_you_mean(true));
+                       ref.provider->id + "\" in catalog " + source_ +
+                       did_you_mean(suggest_model(provider, model), ""));
   } else {
     ref.provider = find_provider_for_model(model);
     if (ref.provider != nullptr) ref.model = match_model(*ref.provider, model);
@@ -607,7 +614,8 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
     }
     if (ref.model == nullptr)
       return not_found("unknown model \"" + std::string(model) +
-                       "\" (no provider given) in catalog " + source_ + did_you_mean(true));
+                       "\" (no provider given) in catalog " + source_ +
+                       did_you_mean(suggest_model(provider, model), ""));
   }
   return ref;
 }

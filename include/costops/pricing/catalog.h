@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -212,6 +213,13 @@ std::string_view catalog_format_name(CatalogFormat f);
 /// Parses "auto" (nullopt), "cost-ops", "genai-prices", "litellm".
 Result<std::optional<CatalogFormat>> parse_catalog_format(std::string_view name);
 
+/// `providers` (a catalog's, or some of them) as a cost-ops catalog document in `currency`: JSON
+/// text (`indent` spaces per level; -1 one line) that Catalog::parse reads back to the same
+/// prices, match rules, extractors and price factors. Prices a provider's price factors derive are
+/// left to the factors.
+std::string write_cost_ops_catalog(std::span<const Provider> providers, Currency currency,
+                                   int indent = 2);
+
 /// A matched provider and model. Pointers stay valid while the Catalog lives and is not changed.
 struct ModelRef {
   const Provider* provider = nullptr;
@@ -271,6 +279,9 @@ class Catalog {
   /// ignoring case: up to three at the same distance, none when none is within a third of the
   /// name's length.
   std::vector<std::string> suggest_provider(std::string_view provider) const;
+  /// The error resolve gives for a provider the catalog does not have (kNotFound): "unknown
+  /// provider "opnai" in catalog built-in (did you mean provider openai?)".
+  Status unknown_provider(std::string_view provider) const;
   std::vector<std::string> suggest_model(std::string_view provider, std::string_view model) const;
 
   const std::vector<Provider>& providers() const { return providers_; }
