@@ -1,9 +1,11 @@
 // cost-ops catalog: inspect a pricing catalog (built-in or a file), or write it (or a provider or
 // model of it) in the cost-ops catalog format.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <sstream>
 
 #include "commands.h"
 #include "common.h"
@@ -19,6 +21,7 @@ struct CatalogCmdOptions {
   std::string provider;
   std::string model;
   std::string as_of;
+  std::string search;
   std::string format = "table";
 };
 
@@ -31,23 +34,30 @@ constexpr struct {
                 {"cache read", units::kCacheReadTokens},
                 {"cache write", units::kCacheWriteTokens}};
 
-// A provider's models with the standard prices in effect at `at`: a column per common token
-// price ("*": higher above a long-context threshold), the context window, and the model's other
-// prices.
-void print_models(const pricing::Provider& p, Timestamp at, std::string_view currency) {
-  size_t width = 5;
-  for (const auto& m : p.models) width = std::max(width, m.id.size());
+// Models with the standard prices in effect at `at`: a column per common token price ("*":
+// higher above a long-context threshold), the context window, and the model's other prices;
+// with `provider_column`, each model's provider first.
+void print_models(const std::vector<pricing::ModelRef>& models, bool provider_column, Timestamp at,
+                  std::string_view currency) {
+  size_t pw = 8, mw = 5;
+  for (const auto& r : models) {
+    pw = std::max(pw, r.provider->id.size());
+    mw = std::max(mw, r.model->id.size());
+  }
   std::printf(
       "prices in %s per 1M tokens in effect at %s, standard tier (* higher above a "
       "long-context threshold)\n",
       std::string(currency).c_str(),
       format_timestamp(std::chrono::floor<std::chrono::seconds>(at)).c_str());
-  std::printf("%-*s", static_cast<int>(width), "model");
+  if (provider_column) std::printf("%-*s ", static_cast<int>(pw), "provider");
+  std::printf("%-*s", static_cast<int>(mw), "model");
   for (const auto& c : kColumns) std::printf(" %12s", c.title);
   std::printf(" %9s  other\n", "context");
-  for (const auto& m : p.models) {
+  for (const auto& [provider, model] : models) {
+    const pricing::Model& m = *model;
     const pricing::PriceSet& ps = *pricing::Catalog::select(m, at, "", false).prices;
-    std::printf("%-*s", static_cast<int>(width), m.id.c_str());
+    if (provider_column) std::printf("%-*s ", static_cast<int>(pw), provider->id.c_str());
+    std::printf("%-*s", static_cast<int>(mw), m.id.c_str());
     for (const auto& c : kColumns) {
       const pricing::UnitPrice* up = ps.find(c.unit);
       std::string cell = up ? up->base.to_string() + (up->tiers.empty() ? "" : "*") : "-";
@@ -65,6 +75,19 @@ void print_models(const pricing::Provider& p, Timestamp at, std::string_view cur
     std::printf("%s%s\n", other.empty() ? "" : (" " + other).c_str(),
                 m.deprecated ? "  (deprecated)" : "");
   }
+}
+
+// Whether every blank-separated word of `search` is in the model's id or name, ignoring case.
+bool found(const pricing::Model& m, const std::string& search) {
+  auto lower = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  const std::string text = lower(m.id + " " + m.name);
+  std::istringstream words(lower(search));
+  for (std::string w; words >> w;)
+    if (text.find(w) == std::string::npos) return false;
+  return true;
 }
 
 void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
@@ -120,6 +143,10 @@ int run_catalog(CatalogCmdOptions& o) {
     (provider ? o.provider : o.model) = names[0];
   }
   const bool json = o.format == "json";
+  if (!o.model.empty() && !o.search.empty()) {
+    report(invalid_argument("--search lists models; give a provider to search in, not a model"));
+    return kExitUsage;
+  }
   if (!o.model.empty()) {
     auto ref = c.resolve(o.provider, o.model);
     if (!ref) {
@@ -129,6 +156,11 @@ int run_catalog(CatalogCmdOptions& o) {
                                  c.suggest_model("", o.model).empty() &&
                                  !c.suggest_provider(o.model).empty();
       report(provider_typo ? c.unknown_provider(o.model) : ref.status());
+      if (!provider_typo)
+        std::fprintf(stderr,
+                     "note: cost-ops catalog %s--search '%s' lists the models whose id or name "
+                     "has it\n",
+                     o.provider.empty() ? "" : (o.provider + " ").c_str(), o.model.c_str());
       return kExitFailure;
     }
     if (json) {
@@ -153,6 +185,32 @@ int run_catalog(CatalogCmdOptions& o) {
       return kExitFailure;
     }
   }
+  if (!o.search.empty()) {
+    // The models found, under their providers (every provider's, or the one named).
+    std::vector<pricing::ModelRef> hits;
+    std::vector<pricing::Provider> selected;
+    for (const auto& p : c.providers()) {
+      if (only != nullptr && &p != only) continue;
+      pricing::Provider sp = p;
+      sp.models.clear();
+      for (const auto& m : p.models) {
+        if (!found(m, o.search)) continue;
+        hits.push_back({&p, &m});
+        sp.models.push_back(m);
+      }
+      if (!sp.models.empty()) selected.push_back(std::move(sp));
+    }
+    if (json) {
+      std::printf("%s\n", pricing::write_cost_ops_catalog(selected, c.currency()).c_str());
+    } else if (hits.empty()) {
+      std::printf("no model of %s has \"%s\" in its id or name\n",
+                  only ? ("provider " + only->id).c_str() : ("catalog " + c.source()).c_str(),
+                  o.search.c_str());
+    } else {
+      print_models(hits, only == nullptr, *at, c.currency().code());
+    }
+    return kExitOk;
+  }
   if (json) {
     std::printf("%s\n", (only ? pricing::write_cost_ops_catalog({only, 1}, c.currency())
                               : pricing::write_cost_ops_catalog(c.providers(), c.currency()))
@@ -167,7 +225,9 @@ int run_catalog(CatalogCmdOptions& o) {
       for (const auto& e : only->extractors) std::printf(" %s", e.api_flavor.c_str());
     }
     std::printf("\n");
-    print_models(*only, *at, c.currency().code());
+    std::vector<pricing::ModelRef> models;
+    for (const auto& m : only->models) models.push_back({only, &m});
+    print_models(models, false, *at, c.currency().code());
     return kExitOk;
   }
   std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),
@@ -191,7 +251,8 @@ void add_catalog_command(CLI::App& app, int& rc) {
   CLI::App* cmd = app.add_subcommand(
       "catalog", "Show a pricing catalog: providers, a provider's models and prices, a model's");
   cmd->footer(R"(
-PROVIDER lists the provider's models with the prices in effect now (--as-of another time);
+PROVIDER lists the provider's models with the prices in effect now (--as-of another time), and
+--search those of every provider (or of PROVIDER) that it finds;
 MODEL (with or without its PROVIDER) shows every price of the model: its price changes over time,
 long-context tiers, batch and service-tier prices. --format json writes the selection (the whole
 catalog, a provider or a model) as a cost-ops catalog file, which --catalog, --prices and
@@ -202,6 +263,7 @@ Examples:
   cost-ops catalog                                  # providers and their model counts
   cost-ops catalog anthropic                        # its models and their prices
   cost-ops catalog gpt-4o                           # one model's prices (openai gpt-4o the same)
+  cost-ops catalog --search 'sonnet 4.5'            # the models named so, of every provider
   cost-ops catalog openai gpt-4o --format json > contract.json   # edit, then --prices contract.json
   cost-ops catalog --catalog model_prices_and_context_window.json gemini
   cost-ops catalog --catalog model_prices_and_context_window.json --format json > litellm.json)");
@@ -212,6 +274,9 @@ Examples:
   cmd->add_option("--provider", opts->provider,
                   "Provider id (or a name its provider_match accepts)");
   cmd->add_option("--model", opts->model, "Model name to resolve and show prices for");
+  cmd->add_option("--search", opts->search,
+                  "List the models (of PROVIDER, else of every provider) whose id or name has "
+                  "each of these words, ignoring case");
   cmd->add_option("--as-of", opts->as_of,
                   "The time whose prices a provider's model list shows (RFC 3339 or YYYY-MM-DD, "
                   "UTC; default now)");

@@ -240,6 +240,24 @@ TEST(CliTest, CatalogShowsAModelsPrices) {
         << args << ": " << r.err;
   }
   EXPECT_EQ(run("catalog openai gpt-4o x").rc, 2);
+  // --search: the models of every provider (or of one) whose id or name has every word.
+  r = run("catalog --search 'SONNET 4.5' --as-of 2026-08-21");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\nprovider   model "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nanthropic  claude-sonnet-4-5 "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("claude-sonnet-4 "), std::string::npos) << r.out;
+  r = run("catalog anthropic --search opus --format json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  auto found = nlohmann::json::parse(r.out)["providers"];
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0]["id"], "anthropic");
+  for (const auto& m : found[0]["models"])
+    EXPECT_NE(m["id"].get<std::string>().find("opus"), std::string::npos) << m["id"];
+  r = run("catalog sonnet");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("note: cost-ops catalog --search 'sonnet' lists the models"),
+            std::string::npos)
+      << r.err;
   // --format json: a model's prices as a cost-ops catalog that --prices reads (edited here into
   // contract prices).
   r = run("catalog openai gpt-4o --format json");
