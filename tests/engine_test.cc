@@ -257,15 +257,25 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
   EXPECT_EQ(c->provider, "google");
   EXPECT_EQ(c->total_cost.amount.to_string(), "0.0006");  // 1000 * $0.3/M + 120 * $2.5/M
-  // The fields the record names win; a record with a usage object keeps its own (its key too).
+  // The fields the record names win.
   auto named = p.parse(
       R"({"model": "gpt-4o", "provider": "openai", "user_id": "u1", "user": "u2", "input_tokens": 5})");
   ASSERT_TRUE(named.has_value());
   EXPECT_EQ(named->provider, "openai");
   EXPECT_EQ(named->user_id, "u1");
-  auto with_usage = p.parse(R"({"model": "gpt-4o", "user": "u2", "usage": {"input_tokens": 5}})");
-  ASSERT_TRUE(with_usage.has_value());
-  EXPECT_EQ(with_usage->user_id, "");
+  // Any record's organization, project and user, by the names queries give them, unless it
+  // names the ids; a value that is no string or number is left alone.
+  auto with_usage = p.parse(
+      R"({"model": "gpt-4o", "user": "u2", "project": "search", "organization": 42, "usage": {"input_tokens": 5}})");
+  ASSERT_TRUE(with_usage.has_value()) << with_usage.status_or_ok().to_string();
+  EXPECT_EQ(with_usage->user_id, "u2");
+  EXPECT_EQ(with_usage->project_id, "search");
+  EXPECT_EQ(with_usage->organization_id, "42");
+  auto ids = p.parse(
+      R"({"model": "gpt-4o", "project": "search", "project_id": "p-1", "user": {"id": "u3"}, "usage": {"input_tokens": 5}})");
+  ASSERT_TRUE(ids.has_value()) << ids.status_or_ok().to_string();
+  EXPECT_EQ(ids->project_id, "p-1");
+  EXPECT_EQ(ids->user_id, "");
   expect_rejected(
       p, {{R"({"model": "gpt-4o", "input_tokns": 5, "output_tokens": 1})",
            "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},

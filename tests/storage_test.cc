@@ -520,6 +520,15 @@ TEST_P(StoreTest, CsvOfLiteLLMSpendLogsNamesProviderUserAndTeam) {
   ASSERT_TRUE(c.has_value());
   ASSERT_EQ(c->size(), 1u);
   EXPECT_EQ(c->front().cost.at("USD").to_string(), "0.0051");
+  // Columns named as queries name the dimensions: project, organization (and user).
+  const std::string dims =
+      "id,model,Project,Organization,input_tokens,output_tokens,timestamp\n"
+      "d1,gpt-4o,search,acme,1000,10,2026-09-04T10:00:00Z\n";
+  EXPECT_EQ(counts(ingest_text(*store, dims, "dims.csv")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  AggregateQuery named;
+  named.filters = {*Filter::parse("project=search"), *Filter::parse("organization=acme")};
+  EXPECT_EQ(scan_all(*store, named).size(), 1u);
 }
 
 // CloudWatch Logs' events (`aws logs filter-log-events` output, a subscription's "logEvents"):

@@ -702,7 +702,7 @@ class Pipeline {
     header_ = std::move(cells);
     for (auto& c : header_) c = column_name(c);
     // LiteLLM's spend log columns (kGatewayFields), read as its JSON lines' fields are: they
-    // name the provider, user and project when no column of the header does.
+    // name the provider and project when no column of the header does.
     for (const auto& [alias, key] : kGatewayFields) {
       if (std::find(header_.begin(), header_.end(), key) != header_.end() ||
           (key == "provider" &&

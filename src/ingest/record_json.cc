@@ -378,6 +378,26 @@ Result<bool> bedrock_invocation(element doc, UsageRecord* r) {
   return true;
 }
 
+// The index of the alias named `k` in `table` (N when none is).
+template <size_t N>
+size_t alias_index(const FieldAlias (&table)[N], std::string_view k) {
+  return static_cast<size_t>(std::find_if(std::begin(table), std::end(table),
+                                          [&](const FieldAlias& a) { return a.name == k; }) -
+                             std::begin(table));
+}
+
+// Fills each of `slots` (the fields table's aliases name) that is empty with the alias's value,
+// when the record has one.
+template <size_t N>
+Status take_aliases(const FieldAlias (&table)[N], const element (&values)[N], const bool (&has)[N],
+                    std::string* const (&slots)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    if (!slots[i]->empty() || !has[i]) continue;
+    COSTOPS_RETURN_IF_ERROR(get_scalar_text(values[i], table[i].name, slots[i]));
+  }
+  return Status::ok();
+}
+
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
@@ -387,10 +407,14 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   bool has_metadata = false;
   bool whole_line = false;  // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
-  // A gateway log line's provider, user and team (kGatewayFields), read with its counts.
+  // A gateway log line's provider and team (kGatewayFields), read with its counts; the
+  // dimensions' other names (kDimensionFields).
   constexpr size_t kGateways = std::size(kGatewayFields);
   element gateway[kGateways];
   bool has_gateway[kGateways] = {};
+  constexpr size_t kDimensions = std::size(kDimensionFields);
+  element dimension[kDimensions];
+  bool has_dimension[kDimensions] = {};
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
     Status st;
@@ -449,12 +473,12 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       has_request_id = f.value.is_string() || f.value.is_number();
     } else if (k == "data") {
       has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
-    } else if (const auto* g = std::find_if(std::begin(kGatewayFields), std::end(kGatewayFields),
-                                            [&](const GatewayField& gf) { return gf.name == k; });
-               g != std::end(kGatewayFields)) {
-      const size_t i = static_cast<size_t>(g - kGatewayFields);
-      gateway[i] = f.value;
-      has_gateway[i] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
+    } else if (const size_t g = alias_index(kGatewayFields, k); g < kGateways) {
+      gateway[g] = f.value;
+      has_gateway[g] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
+    } else if (const size_t d = alias_index(kDimensionFields, k); d < kDimensions) {
+      dimension[d] = f.value;
+      has_dimension[d] = f.value.is_string() || f.value.is_number();
     } else if (k == "custom_id" || k == "key" || k == "request" || k == "response" ||
                k == "schemaType") {
       whole_line = true;  // a batch result, a Bedrock log or a request/response line, perhaps
@@ -522,15 +546,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
                       "such as input_tokens and output_tokens beside the other fields)") +
           (has_data_list ? "; a provider's usage report page? cost-ops ingest reads those" : ""));
     }
-    // LiteLLM's provider (custom_llm_provider), user and team (the project), when the record
-    // names none. Only for such lines: a record read before keeps its fields, and its key.
-    std::string* slots[] = {&r.provider, &r.user_id, &r.project_id};  // kGatewayFields' keys
-    static_assert(std::size(slots) == kGateways);
-    for (size_t i = 0; i < kGateways; ++i) {
-      if (!slots[i]->empty() || !has_gateway[i]) continue;
-      COSTOPS_RETURN_IF_ERROR(get_scalar_text(gateway[i], kGatewayFields[i].name, slots[i]));
-    }
+    // LiteLLM's provider (custom_llm_provider) and team (the project), when the record names
+    // none. Only for such lines: a record read before keeps its fields, and its key.
+    std::string* slots[] = {&r.provider, &r.project_id};  // kGatewayFields' keys
+    COSTOPS_RETURN_IF_ERROR(take_aliases(kGatewayFields, gateway, has_gateway, slots));
   }
+  std::string* dims[] = {&r.organization_id, &r.project_id, &r.user_id};  // kDimensionFields'
+  COSTOPS_RETURN_IF_ERROR(take_aliases(kDimensionFields, dimension, has_dimension, dims));
   if (r.model.empty()) return invalid_argument("field \"model\": missing");
   return Status::ok();
 }
@@ -546,8 +568,9 @@ bool one_line_record_key(std::string_view key) {
   if (is_timestamp_alias(key)) return true;
   // The text keys parse_doc reads.
   static constexpr std::string_view kKeys[] = {
-      "provider",     "provider_id",     "model",      "timestamp", "id",     "api_flavor",
-      "service_tier", "organization_id", "project_id", "user_id",   "source", "request_id"};
+      "provider",   "provider_id",  "model",           "timestamp",  "id",
+      "api_flavor", "service_tier", "organization_id", "project_id", "user_id",
+      "source",     "request_id",   "organization",    "project",    "user"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }
 

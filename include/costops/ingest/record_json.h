@@ -46,19 +46,26 @@ class RecordParser {
 bool is_timestamp_alias(std::string_view key);
 
 /// Whether the parser reads `key` as one line of text (provider, model, id, timestamp, the
-/// organization, project and user ids, api_flavor, service_tier, source): a line break in its
+/// organization, project and user ids and kDimensionFields' names for them, api_flavor,
+/// service_tier, source): a line break in its
 /// value is never meant. CSV ingest takes one there as a stray quote.
 bool one_line_record_key(std::string_view key);
 
-/// A gateway's name for a record's field, as LiteLLM's spend logs name them.
-struct GatewayField {
-  std::string_view name;  // the gateway's
+/// Another name for a record's field.
+struct FieldAlias {
+  std::string_view name;  // the other name
   std::string_view key;   // the record's
 };
-/// custom_llm_provider is the provider, user the user_id, team_id the project_id. The parser
-/// reads them in a line that gives its counts among its fields, and CSV ingest as columns, each
-/// when the record names no value of its own for the field.
-inline constexpr GatewayField kGatewayFields[] = {
-    {"custom_llm_provider", "provider"}, {"user", "user_id"}, {"team_id", "project_id"}};
+/// A gateway's names, as LiteLLM's spend logs give them: custom_llm_provider is the provider,
+/// team_id the project_id. The parser reads them in a line that gives its counts among its
+/// fields, and CSV ingest as columns, each when the record names no value of its own for the
+/// field.
+inline constexpr FieldAlias kGatewayFields[] = {{"custom_llm_provider", "provider"},
+                                                {"team_id", "project_id"}};
+/// The dimensions' names in queries and filters: organization, project and user are a record's
+/// organization_id, project_id and user_id when it gives none (as a string or a number; a value
+/// of another shape is left alone). Any record, and CSV columns.
+inline constexpr FieldAlias kDimensionFields[] = {
+    {"organization", "organization_id"}, {"project", "project_id"}, {"user", "user_id"}};
 
 }  // namespace costops::ingest
