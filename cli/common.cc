@@ -332,7 +332,7 @@ Result<Input> open_input(const std::string& path, bool decompress) {
     in.plain = compression::FilePtr(in.file.get(), no_close);
     return in;
   }
-  auto plain = compression::open_decompressed(in.file.get(), in.codec_error);
+  auto plain = compression::open_decompressed(in.file.get(), in.codec_error, &in.codec);
   if (!plain) return plain.status().with_context(in.name);
   in.plain = std::move(*plain);
   return in;

@@ -122,6 +122,7 @@ struct Input {
   compression::FilePtr file;   // as stored (std::ftell: the bytes read so far); stdin not owned
   compression::FilePtr plain;  // what to read: its content, decompressed when it is compressed
   std::shared_ptr<std::string> codec_error;  // the decompressor's complaint, once it has one
+  compression::Codec codec = compression::Codec::kNone;  // what its first bytes call for
   /// Why reading `plain` failed: the decompressor's complaint when it has one, else `otherwise`.
   Status read_error(Status otherwise) const;
 };

@@ -188,6 +188,11 @@ int run_codec(const CodecCmd& o, bool compress) {
   }
   std::FILE* in = input->plain.get();
   const std::string& name = input->name;
+  if (!compress && input->codec == compression::Codec::kNone) {
+    report(invalid_argument(name + ": not compressed: its first bytes are no gzip, zlib or zstd "
+                                   "header"));
+    return kExitFailure;
+  }
   std::string output = o.output;
   if (output.empty() && o.input != "-") {
     if (compress) {

@@ -1411,6 +1411,13 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   r = run("decompress " + dir + "/r.html.gz");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(testing::read_file(dir + "/r.html").find("<svg"), std::string::npos);
+  // A file that is not compressed is an error, and nothing is written.
+  r = run("decompress " + dir + "/r.html");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("/r.html: not compressed: its first bytes are no gzip, zlib or zstd header"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/r.html.out"));
 
   r = run("report --db " + db + " --format pdf");
   EXPECT_EQ(r.rc, 2);

@@ -383,7 +383,8 @@ int no_close(std::FILE*) { return 0; }
 
 }  // namespace
 
-Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> error) {
+Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> error,
+                                  Codec* detected) {
   auto cookie = std::make_unique<ReadCookie>();
   cookie->in = in;
   cookie->error = std::move(error);
@@ -391,6 +392,7 @@ Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> er
   const size_t got = std::fread(cookie->head.data(), 1, 4, in);
   cookie->head.resize(got);
   const Codec codec = detect(cookie->head);
+  if (detected != nullptr) *detected = codec;
   if (codec == Codec::kNone && std::fseek(in, -static_cast<long>(got), SEEK_CUR) == 0) {
     // Plain and seekable: read the file itself, no copy in between.
     return FilePtr(in, &no_close);

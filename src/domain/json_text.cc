@@ -105,6 +105,14 @@ std::string_view utf8_prefix(std::string_view s, size_t max) {
   return s.substr(0, n);
 }
 
+std::string quoted_excerpt(std::string_view s, size_t max) {
+  const std::string_view shown = utf8_prefix(s, max);
+  std::string out;
+  append_json_string(out, shown);
+  if (shown.size() < s.size()) out.insert(out.size() - 1, "...");
+  return out;
+}
+
 void append_usage_json(std::string& out, const Usage& u) {
   // Built in a local buffer and appended once (hot in `cost-ops price`).
   char buf[kUnitCount * 56 + 2];

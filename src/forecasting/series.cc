@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "costops/domain/json_text.h"
 #include "forecasting/stats.h"
 #include "util/csv.h"
 #include "util/text.h"
@@ -99,8 +100,8 @@ Result<Date> parse_series_date(std::string_view text) {
     mo = (t.back() - '1') * 3 + 1;
   }
   if (mo < 1 || mo > 12) {
-    return invalid_argument("expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), got \"" +
-                            std::string(t) + "\"");
+    return invalid_argument("expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), got " +
+                            quoted_excerpt(t));
   }
   const int y = (t[0] - '0') * 1000 + (t[1] - '0') * 100 + (t[2] - '0') * 10 + (t[3] - '0');
   return Date(year_month_day{year(y), month(static_cast<unsigned>(mo)), day(1)});
@@ -132,7 +133,7 @@ Result<Date> parse_date(std::string_view text) {
   if (d.size() != 10 || d[4] != '-' || d[7] != '-' || !parse_int(d.substr(0, 4), y) ||
       !parse_int(d.substr(5, 2), m) || !parse_int(d.substr(8, 2), dd) ||
       (text.size() > 10 && text[10] != 'T' && text[10] != ' ')) {
-    return invalid_argument("expected a date YYYY-MM-DD, got \"" + std::string(text) + "\"");
+    return invalid_argument("expected a date YYYY-MM-DD, got " + quoted_excerpt(text));
   }
   const year_month_day ymd{year(y), month(static_cast<unsigned>(m)),
                            day(static_cast<unsigned>(dd))};
@@ -371,8 +372,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     double x = 0;
     if (parse_series_date(header[0]) && parse_value(header[1], x)) {
       return invalid_argument(src + ":" + std::to_string(line_no) +
-                              ": expected a header row such as date,value; got data \"" +
-                              std::string(trim(line)) + "\"");
+                              ": expected a header row such as date,value; got data " +
+                              quoted_excerpt(trim(line)));
     }
     date_col = 0;
   }
@@ -381,8 +382,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   if (date_col < 0 || value_col < 0) {
     return invalid_argument(src + ":" + std::to_string(line_no) +
                             ": header must name a date column (date) and a value column "
-                            "(value); got \"" +
-                            std::string(trim(line)) + "\"");
+                            "(value); got " +
+                            quoted_excerpt(trim(line)));
   }
   const std::string date_name(header[static_cast<size_t>(date_col)]);
   const std::string value_name(header[static_cast<size_t>(value_col)]);
@@ -405,8 +406,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     const std::string_view v = cells[value_col];
     double x = 0;
     if (!parse_value(v, x)) {
-      return invalid_argument(where + "field \"" + value_name + "\": expected a number, got \"" +
-                              std::string(v) + "\"");
+      return invalid_argument(where + "field \"" + value_name + "\": expected a number, got " +
+                              quoted_excerpt(v));
     }
     dates.push_back(*d);
     values.push_back(x);

@@ -737,9 +737,9 @@ class Pipeline {
           return c == "model" || c == "body";
         }) == header_.end()) {
       return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
-                              ": the CSV header has no \"model\" (or \"body\") column, got \"" +
-                              std::string(utf8_prefix(text, 80)) +
-                              "\" (not CSV? --format names the input's format)");
+                              ": the CSV header has no \"model\" (or \"body\") column, got " +
+                              quoted_excerpt(text) +
+                              " (not CSV? --format names the input's format)");
     }
     return Status::ok();
   }
@@ -789,8 +789,8 @@ class Pipeline {
       } else if (json_column(k)) {
         if (!json_object_text(v)) {
           return reject(line_no,
-                        "field \"" + k + "\": expected a JSON object in the cell, got \"" +
-                            std::string(utf8_prefix(v, 40)) + (v.size() > 40 ? "...\"" : "\""),
+                        "field \"" + k + "\": expected a JSON object in the cell, got " +
+                            quoted_excerpt(v, 40),
                         text);
         }
         field(j, k);

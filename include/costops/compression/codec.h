@@ -79,7 +79,9 @@ using FilePtr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
 /// so callers that read a FILE* take compressed input transparently. Plain input comes back as
 /// a handle reading `in` unchanged. The result does not own `in`; keep it open while reading.
 /// Corrupt or truncated compressed data reads as an I/O error (ferror) after the good part, and
-/// `*error` (when given) says what went wrong.
-Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> error = nullptr);
+/// `*error` (when given) says what went wrong, and `*codec` (when given) which codec its first
+/// bytes called for (kNone: plain).
+Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> error = nullptr,
+                                  Codec* codec = nullptr);
 
 }  // namespace costops::compression

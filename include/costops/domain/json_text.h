@@ -19,5 +19,9 @@ bool is_utf8(std::string_view s);
 /// The longest prefix of `s` of at most `max` bytes that does not cut a UTF-8 sequence (for
 /// messages that quote the start of an input).
 std::string_view utf8_prefix(std::string_view s, size_t max);
+/// An input's text as a message quotes it: its utf8_prefix of `max` bytes as a JSON string
+/// literal (control bytes and bytes that are not UTF-8 escaped, so binary input prints as text),
+/// with "..." inside the quotes when there was more: "v[\ufffd\ufffd0w(...".
+std::string quoted_excerpt(std::string_view s, size_t max = 80);
 
 }  // namespace costops
