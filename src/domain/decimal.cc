@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "costops/domain/json_text.h"
+
 namespace costops {
 namespace {
 
@@ -137,7 +139,7 @@ int128 div_round(int128 n, int128 d, RoundingMode mode) {
 Result<Decimal> Decimal::parse(std::string_view s) {
   const std::string_view orig = s;
   auto bad = [&] {
-    return invalid_argument("expected a decimal number, got \"" + std::string(orig) + "\"");
+    return invalid_argument("expected a decimal number, got " + quoted_excerpt(orig));
   };
   if (s.empty()) return bad();
   bool neg = false;

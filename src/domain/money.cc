@@ -1,17 +1,18 @@
 #include "costops/domain/money.h"
 
+#include "costops/domain/json_text.h"
+
 namespace costops {
 
 Result<Currency> Currency::parse(std::string_view code) {
   if (code.size() != 3)
-    return invalid_argument("currency code must have 3 letters, got \"" + std::string(code) + "\"");
+    return invalid_argument("currency code must have 3 letters, got " + quoted_excerpt(code));
   Currency c;
   for (size_t i = 0; i < 3; ++i) {
     char ch = code[i];
     if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
     if (ch < 'A' || ch > 'Z')
-      return invalid_argument("currency code must have 3 letters, got \"" + std::string(code) +
-                              "\"");
+      return invalid_argument("currency code must have 3 letters, got " + quoted_excerpt(code));
     c.code_[i] = ch;
   }
   return c;

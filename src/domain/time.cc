@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "costops/domain/json_text.h"
+
 namespace costops {
 namespace {
 
@@ -21,8 +23,8 @@ bool digits(std::string_view s, size_t pos, size_t n, int* out) {
 Result<Timestamp> parse_timestamp(std::string_view s) {
   using namespace std::chrono;
   auto bad = [&] {
-    return invalid_argument("expected an RFC 3339 timestamp like 2026-11-02T10:15:00Z, got \"" +
-                            std::string(s) + "\"");
+    return invalid_argument("expected an RFC 3339 timestamp like 2026-11-02T10:15:00Z, got " +
+                            quoted_excerpt(s));
   };
   int y, mo, d;
   if (!digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, &mo) ||

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <optional>
 
+#include "costops/domain/json_text.h"
 #include "engine/normalize_dom.h"
 
 namespace costops::ingest {
@@ -152,8 +153,8 @@ Status get_tags(element v, UsageRecord* r, std::string_view field = "tags") {
       std::string_view s = e.get_string().value_unsafe();
       const auto eq = s.find('=');
       if (eq == std::string_view::npos)
-        return invalid_argument("field \"" + item + "\": expected \"key=value\", got \"" +
-                                std::string(s) + "\"");
+        return invalid_argument("field \"" + item + "\": expected \"key=value\", got " +
+                                quoted_excerpt(s));
       COSTOPS_RETURN_IF_ERROR(add(std::string(s.substr(0, eq)), std::string(s.substr(eq + 1))));
     }
     return Status::ok();
