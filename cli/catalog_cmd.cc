@@ -11,6 +11,7 @@
 #include "common.h"
 #include "costops/domain/units.h"
 #include "costops/pricing/catalog.h"
+#include "costops/report/report.h"
 
 namespace costops::cli {
 namespace {
@@ -34,6 +35,37 @@ constexpr struct {
                 {"cache read", units::kCacheReadTokens},
                 {"cache write", units::kCacheWriteTokens}};
 
+// A model's standard prices in effect at a time, as the model lists show them.
+struct PriceRow {
+  const pricing::UnitPrice* columns[std::size(kColumns)] = {};  // nullptr: not priced
+  std::vector<const pricing::UnitPrice*> other;                 // the rest, registry order
+  std::string version;  // when these prices apply: "always", "from 2026-03-13", "daily ..."
+  std::string hours;    // when the model's time-of-day prices apply, if it has any and these
+                        // are not they: "daily 16:30:00-00:30:00 UTC"
+};
+
+PriceRow price_row(const pricing::Model& m, Timestamp at) {
+  const pricing::SelectedPrice selected = pricing::Catalog::select(m, at, "", false);
+  const pricing::PriceSet& ps = *selected.prices;
+  PriceRow row;
+  row.version = selected.constraint ? selected.constraint->describe() : "always";
+  for (const auto& cp : m.prices)
+    if (cp.constraint.kind == pricing::PriceConstraint::Kind::kTimeOfDay &&
+        &cp.constraint != selected.constraint)
+      row.hours = cp.constraint.describe();
+  for (size_t i = 0; i < std::size(kColumns); ++i) row.columns[i] = ps.find(kColumns[i].unit);
+  for (const auto& up : ps.prices())
+    if (std::none_of(std::begin(kColumns), std::end(kColumns),
+                     [&](const auto& c) { return c.unit == up.unit; }))
+      row.other.push_back(&up);
+  std::sort(row.other.begin(), row.other.end(), [](auto* a, auto* b) { return a->unit < b->unit; });
+  return row;
+}
+
+std::string price_key(const pricing::UnitPrice& up) {
+  return std::string(kUnits[up.unit].price_key);
+}
+
 // Models with the standard prices in effect at `at`: a column per common token price ("*":
 // higher above a long-context threshold), the context window, and the model's other prices;
 // with `provider_column`, each model's provider first.
@@ -53,27 +85,58 @@ void print_models(const std::vector<pricing::ModelRef>& models, bool provider_co
   std::printf("%-*s", static_cast<int>(mw), "model");
   for (const auto& c : kColumns) std::printf(" %12s", c.title);
   std::printf(" %9s  other\n", "context");
+  auto text = [](const pricing::UnitPrice& up) {
+    return up.base.to_string() + (up.tiers.empty() ? "" : "*");
+  };
   for (const auto& [provider, model] : models) {
     const pricing::Model& m = *model;
-    const pricing::PriceSet& ps = *pricing::Catalog::select(m, at, "", false).prices;
+    const PriceRow row = price_row(m, at);
     if (provider_column) std::printf("%-*s ", static_cast<int>(pw), provider->id.c_str());
     std::printf("%-*s", static_cast<int>(mw), m.id.c_str());
-    for (const auto& c : kColumns) {
-      const pricing::UnitPrice* up = ps.find(c.unit);
-      std::string cell = up ? up->base.to_string() + (up->tiers.empty() ? "" : "*") : "-";
-      std::printf(" %12s", cell.c_str());
-    }
+    for (const pricing::UnitPrice* up : row.columns)
+      std::printf(" %12s", up ? text(*up).c_str() : "-");
     std::printf(" %9s", m.context_window > 0 ? std::to_string(m.context_window).c_str() : "-");
     std::string other;
-    for (const auto& up : ps.prices()) {
-      if (std::any_of(std::begin(kColumns), std::end(kColumns),
-                      [&](const auto& c) { return c.unit == up.unit; }))
-        continue;
-      other += " " + std::string(kUnits[up.unit].price_key) + "=" + up.base.to_string() +
-               (up.tiers.empty() ? "" : "*");
-    }
+    for (const pricing::UnitPrice* up : row.other) other += " " + price_key(*up) + "=" + text(*up);
+    // Prices that hold at some hours only say so: these, or the others.
+    if (row.version.starts_with("daily")) other += " (" + row.version + ")";
+    if (!row.hours.empty()) other += " (other prices " + row.hours + ")";
     std::printf("%s%s\n", other.empty() ? "" : (" " + other).c_str(),
                 m.deprecated ? "  (deprecated)" : "");
+  }
+}
+
+// The same as CSV, a row per model: exact prices under their registry keys (empty: not priced),
+// the long-context tiers as KEY>TOKENS=PRICE and the other prices as KEY=PRICE, ;-separated,
+// and when these prices apply (always, from a date, at some hours).
+void print_models_csv(const std::vector<pricing::ModelRef>& models, Timestamp at) {
+  std::printf("provider,model,name");
+  for (const auto& c : kColumns) std::printf(",%s", std::string(kUnits[c.unit].price_key).c_str());
+  std::printf(",context_window,tiers,other,prices_apply,deprecated\n");
+  for (const auto& [provider, model] : models) {
+    const pricing::Model& m = *model;
+    const PriceRow row = price_row(m, at);
+    std::string line = report::csv_field(provider->id) + "," + report::csv_field(m.id) + "," +
+                       report::csv_field(m.name);
+    std::string tiers, other;
+    auto add_tiers = [&](const pricing::UnitPrice& up) {
+      for (const auto& t : up.tiers)
+        tiers += (tiers.empty() ? "" : ";") + price_key(up) + ">" + std::to_string(t.start) + "=" +
+                 t.price.to_string();
+    };
+    for (const pricing::UnitPrice* up : row.columns) {
+      line += "," + (up ? up->base.to_string() : "");
+      if (up) add_tiers(*up);
+    }
+    for (const pricing::UnitPrice* up : row.other) {
+      other += (other.empty() ? "" : ";") + price_key(*up) + "=" + up->base.to_string();
+      add_tiers(*up);
+    }
+    line += "," + (m.context_window > 0 ? std::to_string(m.context_window) : "") + "," +
+            report::csv_field(tiers) + "," + report::csv_field(other) + "," +
+            report::csv_field(row.hours.empty() ? row.version : "outside " + row.hours) + "," +
+            (m.deprecated ? "true" : "false");
+    std::printf("%s\n", line.c_str());
   }
 }
 
@@ -163,7 +226,9 @@ int run_catalog(CatalogCmdOptions& o) {
                      o.provider.empty() ? "" : (o.provider + " ").c_str(), o.model.c_str());
       return kExitFailure;
     }
-    if (json) {
+    if (o.format == "csv") {
+      print_models_csv({*ref}, *at);
+    } else if (json) {
       // The model alone under its provider's id, name and price factors: prices to edit into a
       // --prices file (the provider's extractors and rules are the catalog's).
       pricing::Provider p;
@@ -185,39 +250,37 @@ int run_catalog(CatalogCmdOptions& o) {
       return kExitFailure;
     }
   }
-  if (!o.search.empty()) {
-    // The models found, under their providers (every provider's, or the one named).
-    std::vector<pricing::ModelRef> hits;
-    std::vector<pricing::Provider> selected;
-    for (const auto& p : c.providers()) {
-      if (only != nullptr && &p != only) continue;
-      pricing::Provider sp = p;
-      sp.models.clear();
-      for (const auto& m : p.models) {
-        if (!found(m, o.search)) continue;
-        hits.push_back({&p, &m});
-        sp.models.push_back(m);
-      }
-      if (!sp.models.empty()) selected.push_back(std::move(sp));
-    }
-    if (json) {
-      std::printf("%s\n", pricing::write_cost_ops_catalog(selected, c.currency()).c_str());
-    } else if (hits.empty()) {
-      std::printf("no model of %s has \"%s\" in its id or name\n",
-                  only ? ("provider " + only->id).c_str() : ("catalog " + c.source()).c_str(),
-                  o.search.c_str());
-    } else {
-      print_models(hits, only == nullptr, *at, c.currency().code());
-    }
-    return kExitOk;
+  // The models selected: those --search finds, else the provider's, else every one.
+  std::vector<pricing::ModelRef> models;
+  for (const auto& p : c.providers()) {
+    if (only != nullptr && &p != only) continue;
+    for (const auto& m : p.models)
+      if (o.search.empty() || found(m, o.search)) models.push_back({&p, &m});
   }
-  if (json) {
+  if (o.format == "csv") {
+    print_models_csv(models, *at);
+  } else if (json && !o.search.empty()) {
+    // The models found, under copies of their providers.
+    std::vector<pricing::Provider> selected;
+    for (const auto& [provider, model] : models) {
+      if (selected.empty() || selected.back().id != provider->id) {
+        selected.push_back(*provider);
+        selected.back().models.clear();
+      }
+      selected.back().models.push_back(*model);
+    }
+    std::printf("%s\n", pricing::write_cost_ops_catalog(selected, c.currency()).c_str());
+  } else if (json) {
     std::printf("%s\n", (only ? pricing::write_cost_ops_catalog({only, 1}, c.currency())
                               : pricing::write_cost_ops_catalog(c.providers(), c.currency()))
                             .c_str());
-    return kExitOk;
-  }
-  if (only != nullptr) {
+  } else if (!o.search.empty() && models.empty()) {
+    std::printf("no model of %s has \"%s\" in its id or name\n",
+                only ? ("provider " + only->id).c_str() : ("catalog " + c.source()).c_str(),
+                o.search.c_str());
+  } else if (!o.search.empty()) {
+    print_models(models, only == nullptr, *at, c.currency().code());
+  } else if (only != nullptr) {
     std::printf("provider: %s (%s), %zu models", only->id.c_str(), only->name.c_str(),
                 only->models.size());
     if (!only->extractors.empty()) {
@@ -225,21 +288,19 @@ int run_catalog(CatalogCmdOptions& o) {
       for (const auto& e : only->extractors) std::printf(" %s", e.api_flavor.c_str());
     }
     std::printf("\n");
-    std::vector<pricing::ModelRef> models;
-    for (const auto& m : only->models) models.push_back({only, &m});
     print_models(models, false, *at, c.currency().code());
-    return kExitOk;
-  }
-  std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),
-              std::string(catalog_format_name(c.format())).c_str(), c.providers().size(),
-              c.model_count(), std::string(c.currency().code()).c_str());
-  for (const auto& p : c.providers()) {
-    std::printf("%-28s %5zu models", p.id.c_str(), p.models.size());
-    if (!p.extractors.empty()) {
-      std::printf("  flavors:");
-      for (const auto& e : p.extractors) std::printf(" %s", e.api_flavor.c_str());
+  } else {
+    std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),
+                std::string(catalog_format_name(c.format())).c_str(), c.providers().size(),
+                c.model_count(), std::string(c.currency().code()).c_str());
+    for (const auto& p : c.providers()) {
+      std::printf("%-28s %5zu models", p.id.c_str(), p.models.size());
+      if (!p.extractors.empty()) {
+        std::printf("  flavors:");
+        for (const auto& e : p.extractors) std::printf(" %s", e.api_flavor.c_str());
+      }
+      std::printf("\n");
     }
-    std::printf("\n");
   }
   return kExitOk;
 }
@@ -257,7 +318,8 @@ MODEL (with or without its PROVIDER) shows every price of the model: its price c
 long-context tiers, batch and service-tier prices. --format json writes the selection (the whole
 catalog, a provider or a model) as a cost-ops catalog file, which --catalog, --prices and
 `pricing import` read: a catalog in another format converted, or a model's prices to edit into
-contract prices.
+contract prices. --format csv writes a row per model selected (every model of the catalog
+without a selection) with the standard prices in effect, exact, per 1M tokens: a price sheet.
 
 Examples:
   cost-ops catalog                                  # providers and their model counts
@@ -265,6 +327,7 @@ Examples:
   cost-ops catalog gpt-4o                           # one model's prices (openai gpt-4o the same)
   cost-ops catalog --search 'sonnet 4.5'            # the models named so, of every provider
   cost-ops catalog openai gpt-4o --format json > contract.json   # edit, then --prices contract.json
+  cost-ops catalog --format csv > prices.csv         # every model's prices in effect now
   cost-ops catalog --catalog model_prices_and_context_window.json gemini
   cost-ops catalog --catalog model_prices_and_context_window.json --format json > litellm.json)");
   opts->catalog.add_to(*cmd);
@@ -281,8 +344,9 @@ Examples:
                   "The time whose prices a provider's model list shows (RFC 3339 or YYYY-MM-DD, "
                   "UTC; default now)");
   cmd->add_option("--format", opts->format,
-                  "table, or json: the selection as a cost-ops catalog file")
-      ->check(CLI::IsMember({"table", "json"}));
+                  "table; json: the selection as a cost-ops catalog file; csv: a row per model "
+                  "selected (every model without a selection) with its prices in effect")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->callback([opts, &rc] { rc = run_catalog(*opts); });
 }
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -253,6 +254,22 @@ TEST(CliTest, CatalogShowsAModelsPrices) {
   EXPECT_EQ(found[0]["id"], "anthropic");
   for (const auto& m : found[0]["models"])
     EXPECT_NE(m["id"].get<std::string>().find("opus"), std::string::npos) << m["id"];
+  // --format csv: a row per model selected with its exact prices in effect, tiers and the rest.
+  r = run("catalog --format csv --as-of 2026-08-21");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "provider,model,name,input_mtok,output_mtok,cache_read_mtok,cache_write_mtok,"
+            "context_window,tiers,other,prices_apply,deprecated");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1467);  // the header and 1,466 models
+  EXPECT_NE(r.out.find("\nanthropic,claude-sonnet-4-5,Claude Sonnet 4.5,3,15,0.3,3.75,1000000,"
+                       "input_mtok>200000=6;output_mtok>200000=22.5;cache_read_mtok>200000=0.6;"
+                       "cache_write_mtok>200000=7.5;cache_write_1h_mtok>200000=12,"
+                       "cache_write_1h_mtok=6;web_searches_kcount=10,always,false\n"),
+            std::string::npos);
+  r = run("catalog deepseek deepseek-chat --format csv --as-of 2026-08-21T12:00:00Z");
+  EXPECT_NE(r.out.find(",daily 00:30:00-16:30:00 UTC,false\n"), std::string::npos) << r.out;
+  r = run("catalog deepseek --as-of 2026-08-21T20:00:00Z");
+  EXPECT_NE(r.out.find("(other prices daily 00:30:00-16:30:00 UTC)"), std::string::npos) << r.out;
   r = run("catalog sonnet");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("note: cost-ops catalog --search 'sonnet' lists the models"),
