@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
@@ -1724,6 +1725,70 @@ TEST_P(StoreTest, BudgetsRoundTripAndReplaceByName) {
   EXPECT_TRUE(*store->remove_budget("all"));
   EXPECT_FALSE(*store->remove_budget("all"));
   EXPECT_EQ(store->budgets()->size(), 1u);
+}
+
+// Connections sharing a database (processes ingesting at once, a service beside the CLI): a
+// value another one stored is neither an error to store again nor missing from reads, and
+// writers at once over the same days and groups all succeed (no deadlock, no lost total).
+TEST_P(StoreTest, ConnectionsSharingADatabaseWriteAtOnceAndSeeEachOthersValues) {
+  COSTOPS_OPEN_STORE(a, "shared");
+  auto b = storage::Store::open(a->url());
+  ASSERT_TRUE(b.has_value()) << b.status_or_ok().to_string();
+  auto line = [](const std::string& id, int day, const std::string& model,
+                 const std::string& project) {
+    return R"({"id": ")" + id + R"(", "timestamp": "2026-09-)" + (day < 9 ? "0" : "") +
+           std::to_string(day + 1) + R"(T10:00:00Z", "model": ")" + model +
+           R"(", "project_id": ")" + project +
+           R"(", "usage": {"input_tokens": 1000, "output_tokens": 100}})" + "\n";
+  };
+  // b stores values a has not read; a stores a record with the same ones, and reads both.
+  EXPECT_EQ(counts(ingest_text(**b, line("b1", 0, "gpt-4o", "p-new"), "b.jsonl")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  EXPECT_EQ(counts(ingest_text(*a, line("a1", 0, "gpt-4o", "p-new"), "a.jsonl")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  EXPECT_EQ(counts(ingest_text(**b, line("b2", 1, "gpt-4.1", "p-newer"), "b.jsonl")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  AggregateQuery newer;
+  newer.group_by = {*GroupKey::parse("model"), *GroupKey::parse("project")};
+  newer.filters = {*Filter::parse("project=p-newer")};
+  auto rows = a->aggregate(newer);
+  ASSERT_TRUE(rows.has_value()) << rows.status_or_ok().to_string();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().keys, (std::vector<std::string>{"gpt-4.1", "p-newer"}));
+  const auto scanned = scan_all(*a, newer);
+  ASSERT_EQ(scanned.size(), 1u);
+  EXPECT_EQ(scanned[0].usage.project_id, "p-newer");
+  // Four writers at once, each on its own connection, over the same days, models and projects
+  // in different orders, in batches of 7 records (several transactions each).
+  b->reset();
+  const char* models[] = {"gpt-4o", "gpt-4.1", "gpt-4o-mini", "o3"};
+  std::vector<std::string> texts(4);
+  for (int w = 0; w < 4; ++w)
+    for (int i = 0; i < 300; ++i)
+      texts[w] += line("w" + std::to_string(w) + "-" + std::to_string(i), (i * (w + 1) + w) % 10,
+                       models[(i + w) % 4], "p" + std::to_string((i * 7 + w) % 3));
+  std::vector<std::string> results(4);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      auto store = storage::Store::open(a->url());
+      if (!store) {
+        results[w] = store.status().to_string();
+        return;
+      }
+      results[w] = counts(ingest_text(**store, texts[w], "w.jsonl"));
+    });
+  for (auto& t : writers) t.join();
+  for (int w = 0; w < 4; ++w)
+    EXPECT_EQ(results[w], "read 300, stored 300, duplicates 0, rejected 0") << "writer " << w;
+  AggregateQuery by_day;
+  by_day.group_by = {*GroupKey::parse("day")};  // from the daily totals
+  auto days = a->aggregate(by_day);
+  ASSERT_TRUE(days.has_value()) << days.status_or_ok().to_string();
+  uint64_t records = 0;
+  for (const auto& r : *days) records += r.records;
+  EXPECT_EQ(records, 1203u);
+  EXPECT_EQ(scan_all(*a).size(), 1203u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgres"),

@@ -3,8 +3,11 @@
 // that inserts new records, skips duplicates and updates daily totals.
 #include <libpq-fe.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 #include "costops/storage/store.h"
@@ -96,11 +99,23 @@ class PostgresStore final : public Store {
   }
 
   using Store::write;
+  // Writers on other connections take the same row locks (dimension values, daily totals, the
+  // unique index on duplicates), each batch in sorted order so that they queue rather than
+  // deadlock; should the server still pick this transaction as a deadlock's (or a serialization
+  // failure's) victim, the batch is written again, a few times, after a short random wait.
   Result<WriteStats> write(const EncodedRecords& records) override {
-    return transaction([&] { return write_in_transaction(records); }, true);
+    constexpr int kAttempts = 6;
+    for (int attempt = 1;; ++attempt) {
+      last_sqlstate_.clear();
+      auto r = transaction([&] { return write_in_transaction(records); }, true);
+      if (r || attempt == kAttempts || !retryable(last_sqlstate_)) return r;
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(10 * attempt + std::rand() % (50 * attempt)));
+    }
   }
 
   Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& q) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     const AggregatePlan plan = plan_aggregate(q, Dialect{true}, dims_.lookup());
     std::map<std::vector<std::string>, AggregateRow> rows;
     if (!plan.impossible) {
@@ -121,6 +136,7 @@ class PostgresStore final : public Store {
 
   Status scan(const AggregateQuery& q,
               const std::function<Status(const PricedRecord&)>& fn) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     const auto plan = plan_scan(q, Dialect{true}, dims_.lookup());
     if (!plan) return Status::ok();
     // A cursor keeps memory bounded on large tables.
@@ -154,6 +170,7 @@ class PostgresStore final : public Store {
   }
 
   Result<uint64_t> delete_records(const AggregateQuery& q) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     return transaction(
         [&] { return detail::delete_records(q, Dialect{true}, dims_.lookup(), runner()); });
   }
@@ -164,6 +181,7 @@ class PostgresStore final : public Store {
 
   Result<std::vector<PricedRecord>> records_at(std::span<const Timestamp> times,
                                                std::string_view id_prefix) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     return detail::records_at(Dialect{true}, runner(), dims_.names(), times, id_prefix);
   }
 
@@ -275,6 +293,7 @@ WITH ins AS (
   SELECT key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens, output_tokens, priced,
          currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day, requests
   FROM stage
+  ORDER BY ts, key_hi, key_lo
   ON CONFLICT DO NOTHING
   RETURNING ts, key_hi, key_lo),
 fresh AS (
@@ -286,6 +305,7 @@ roll AS (
          SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), SUM(requests)
   FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f
   GROUP BY day, provider, model, organization, project, currency
+  ORDER BY day, provider, model, organization, project, currency
   ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET
     records = daily_totals.records + EXCLUDED.records, unpriced = daily_totals.unpriced + EXCLUDED.unpriced,
     requests = daily_totals.requests + EXCLUDED.requests,
@@ -315,7 +335,8 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_
   // times slower.
   Status add_new_dims(std::span<const PricedRecord> records) {
     constexpr size_t kPerStatement = 1000;
-    const auto fresh = dims_.missing(records);
+    auto fresh = dims_.missing(records);
+    std::sort(fresh.begin(), fresh.end());  // the lock order every writer takes
     for (size_t at = 0; at < fresh.size(); at += kPerStatement) {
       std::string sql = "INSERT INTO dims (kind, value) VALUES ";
       std::vector<SqlParam> params;
@@ -366,6 +387,12 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_
     return r;
   }
 
+  // Whether a transaction that failed with this SQLSTATE may succeed when run again: it was a
+  // deadlock's victim (40P01) or failed to serialize (40001).
+  static bool retryable(const std::string& sqlstate) {
+    return sqlstate == "40P01" || sqlstate == "40001";
+  }
+
   // `body` in a transaction (detail::in_transaction); `new_dims` when it may create dimension
   // ids, which a rollback takes away.
   template <typename Body>
@@ -386,7 +413,9 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_
 
   // A failed statement's message: the server's, or libpq's own when it made no result (it
   // refuses, for one, more than 65,535 parameters).
-  std::string failure(const Res& r) const {
+  std::string failure(const Res& r) {
+    const char* state = r ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+    last_sqlstate_ = state != nullptr ? state : "";
     const char* m = r ? PQresultErrorMessage(r.get()) : "";
     return *m != '\0' ? m : PQerrorMessage(conn_.get());
   }
@@ -394,6 +423,7 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_
   Conn conn_;
   std::string url_;
   DimCache dims_;
+  std::string last_sqlstate_;  // of the last statement that failed (failure())
 };
 
 }  // namespace

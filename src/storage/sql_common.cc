@@ -462,6 +462,14 @@ Status DimCache::load(const RunSql& run) {
   });
 }
 
+Status DimCache::refresh(const RunSql& run) {
+  int64_t rows = 0;
+  COSTOPS_RETURN_IF_ERROR(
+      run("SELECT COUNT(*) FROM dims", {}, [&](const ResultRow& r) { rows = r.i64(0); }));
+  // Values are never taken out of the table, so more rows than values cached means new ones.
+  return rows > static_cast<int64_t>(values_.size()) ? load(run) : Status::ok();
+}
+
 Result<int64_t> DimCache::id(int kind, std::string_view value,
                              const std::function<Result<int64_t>()>& insert) {
   if (const int64_t known = find(kind, value); known >= 0) return known;

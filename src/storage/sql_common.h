@@ -143,6 +143,10 @@ class DimCache {
  public:
   /// Replaces the cache with the table's contents.
   Status load(const RunSql& run);
+  /// Loads the table again when it holds values the cache lacks (another connection, another
+  /// process sharing the database, added them since): one count of the table's rows. Reads
+  /// call it first, so that they neither miss a filter's value nor show a row's as blank.
+  Status refresh(const RunSql& run);
   /// The id of `value`, or -1 when it is not in the cache (hot: no allocation).
   int64_t find(int kind, std::string_view value) const {
     const auto it = ids_[kind].find(value);

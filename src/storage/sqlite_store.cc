@@ -110,6 +110,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<AggregateRow>> aggregate(const AggregateQuery& q) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     const AggregatePlan plan = plan_aggregate(q, Dialect{}, dims_.lookup());
     std::map<std::vector<std::string>, AggregateRow> rows;
     if (!plan.impossible) {
@@ -130,6 +131,7 @@ class SqliteStore final : public Store {
 
   Status scan(const AggregateQuery& q,
               const std::function<Status(const PricedRecord&)>& fn) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     const auto query = plan_scan(q, Dialect{}, dims_.lookup());
     if (!query) return Status::ok();
     auto st = prepare(query->sql);
@@ -147,6 +149,7 @@ class SqliteStore final : public Store {
   }
 
   Result<uint64_t> delete_records(const AggregateQuery& q) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     // The statement journal on file, as migrations keep it: in memory it would hold a copy of
     // every page the delete changes (285 MB for 900,000 records).
     COSTOPS_RETURN_IF_ERROR(exec("PRAGMA temp_store=FILE"));
@@ -162,6 +165,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<PricedRecord>> records_at(std::span<const Timestamp> times,
                                                std::string_view id_prefix) override {
+    COSTOPS_RETURN_IF_ERROR(dims_.refresh(runner()));
     return detail::records_at(Dialect{}, runner(), dims_.names(), times, id_prefix);
   }
 
@@ -347,11 +351,16 @@ class SqliteStore final : public Store {
 
   Result<int64_t> dim_id(int kind, std::string_view value) {
     return dims_.id(kind, value, [&]() -> Result<int64_t> {
+      // DO UPDATE (a no-op) so that RETURNING yields the id when another process sharing the
+      // file added the value since this one read the table.
+      int64_t id = -1;
       COSTOPS_RETURN_IF_ERROR(
-          run("INSERT INTO dims (kind, value) VALUES (?, ?)",
+          run("INSERT INTO dims (kind, value) VALUES (?, ?) ON CONFLICT (kind, value) DO UPDATE "
+              "SET value = excluded.value RETURNING id",
               {SqlParam(static_cast<int64_t>(kind)), SqlParam(std::string(value))},
-              [](const ResultRow&) {}));
-      return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.get()));
+              [&](const ResultRow& r) { id = r.i64(0); }));
+      if (id < 0) return io_error(url_ + ": no id for a new dimension value");
+      return id;
     });
   }
 
