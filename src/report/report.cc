@@ -74,6 +74,14 @@ std::string md_escape(std::string_view s) {
   return out;
 }
 
+// A top-table row's name: provider/model for the model table (the model alone when the records
+// name no provider), else the key; `none` when empty.
+std::string row_name(const AggregateRow& row, bool model, const char* none = "(none)") {
+  std::string name = row.keys[0];
+  if (model) name = name.empty() ? row.keys[1] : name + "/" + row.keys[1];
+  return name.empty() ? none : name;
+}
+
 std::string period_text(const Report& r) {
   auto day = [](Timestamp t) { return format_timestamp(t); };
   if (!r.from && !r.to) return "all time";
@@ -209,8 +217,8 @@ std::string to_csv(const Report& r) {
       s << "day," << d.date << "," << c << "," << v.to_string() << "," << d.records << ",,,,\n";
     }
   }
-  for (const auto& m : r.models) rows("model", m.keys[0] + "/" + m.keys[1], m);
-  for (const auto& p : r.projects) rows("project", p.keys[0], p);
+  for (const auto& m : r.models) rows("model", row_name(m, true, ""), m);
+  for (const auto& p : r.projects) rows("project", row_name(p, false, ""), p);
   for (const auto& f : r.forecast) {
     s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,,\n";
   }
@@ -236,9 +244,8 @@ std::string to_markdown(const Report& r) {
     s << "\n## " << title << "\n\n| " << head
       << " | Cost | Records | Unpriced |\n|---|---:|---:|---:|\n";
     for (const auto& row : rows) {
-      const std::string name = model ? row.keys[0] + "/" + row.keys[1] : row.keys[0];
-      s << "| " << md_escape(name.empty() || name == "/" ? "(none)" : name) << " | "
-        << money_text(row.cost) << " | " << row.records << " | " << row.unpriced << " |\n";
+      s << "| " << md_escape(row_name(row, model)) << " | " << money_text(row.cost) << " | "
+        << row.records << " | " << row.unpriced << " |\n";
     }
   };
   table("Top models", "Model", r.models, true);
@@ -322,14 +329,14 @@ std::string bars_chart(const std::vector<AggregateRow>& rows, const std::string&
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << H << "\">\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const double v = cost_in(rows[i].cost, currency).to_double();
-    const std::string name = model ? rows[i].keys[0] + "/" + rows[i].keys[1] : rows[i].keys[0];
+    const std::string name = row_name(rows[i], model);
     const double yy = 5 + bar * static_cast<double>(i);
     s << "<text x=\"" << left - 8 << "\" y=\"" << num(yy + 15, 1)
-      << "\" text-anchor=\"end\" font-size=\"12\">" << html_escape(name.empty() ? "(none)" : name)
-      << "</text><rect x=\"" << left << "\" y=\"" << num(yy + 3, 1) << "\" width=\""
-      << num((W - left - 90) * v / max, 1) << "\" height=\"" << bar - 6
-      << "\" fill=\"#5a9e6f\"/><text x=\"" << num(left + (W - left - 90) * v / max + 6, 1)
-      << "\" y=\"" << num(yy + 15, 1) << "\" font-size=\"12\">" << num(v, 2) << "</text>\n";
+      << "\" text-anchor=\"end\" font-size=\"12\">" << html_escape(name) << "</text><rect x=\""
+      << left << "\" y=\"" << num(yy + 3, 1) << "\" width=\"" << num((W - left - 90) * v / max, 1)
+      << "\" height=\"" << bar - 6 << "\" fill=\"#5a9e6f\"/><text x=\""
+      << num(left + (W - left - 90) * v / max + 6, 1) << "\" y=\"" << num(yy + 15, 1)
+      << "\" font-size=\"12\">" << num(v, 2) << "</text>\n";
   }
   s << "</svg>\n";
   return s.str();
@@ -363,8 +370,7 @@ std::string to_html(const Report& r) {
       << "</th><th class=\"n\">Cost</th><th class=\"n\">Records</th><th "
          "class=\"n\">Unpriced</th></tr>\n";
     for (const auto& row : rows) {
-      const std::string name = model ? row.keys[0] + "/" + row.keys[1] : row.keys[0];
-      s << "<tr><td>" << html_escape(name.empty() ? "(none)" : name) << "</td><td class=\"n\">"
+      s << "<tr><td>" << html_escape(row_name(row, model)) << "</td><td class=\"n\">"
         << html_escape(money_text(row.cost)) << "</td><td class=\"n\">" << row.records
         << "</td><td class=\"n\">" << row.unpriced << "</td></tr>\n";
     }
