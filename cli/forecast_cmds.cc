@@ -22,6 +22,15 @@
 namespace costops::cli {
 namespace {
 
+// Why spend in `currency` is zero though there is stored spend: it is in other currencies.
+std::string other_currencies_hint(const std::string& currency,
+                                  const std::set<std::string>& currencies) {
+  std::string all;
+  for (const auto& c : currencies) all += (all.empty() ? "" : ", ") + c;
+  return "no stored spend in " + currency + " here: it is in " + all +
+         " (spend is counted in the currency it was priced in; cost-ops converts none)";
+}
+
 using json = nlohmann::json;
 using forecasting::Date;
 using forecasting::Series;
@@ -145,6 +154,9 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
                               "); choose one with --currency");
     }
     currency = currencies.empty() ? "USD" : *currencies.begin();
+  }
+  if (!currencies.empty() && !currencies.count(currency)) {
+    std::fprintf(stderr, "note: %s\n", other_currencies_hint(currency, currencies).c_str());
   }
   std::map<std::vector<std::string>, std::map<Date, Decimal>> groups;
   for (const auto& r : *rows) {
@@ -1079,6 +1091,14 @@ int run_budget_add(const BudgetCmd& o) {
   // (for the dimensions whose values are cheap to list: this runs on every add).
   if (const std::string hint = filter_hint(**store, b.scope, true); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
+  }
+  // So is a currency the scope's spend is not in.
+  if (auto spent = (*store)->aggregate(scope); spent) {
+    std::set<std::string> currencies;
+    for (const auto& r : *spent)
+      for (const auto& [c, v] : r.cost) currencies.insert(c);
+    if (!currencies.empty() && !currencies.count(b.currency))
+      std::fprintf(stderr, "note: %s\n", other_currencies_hint(b.currency, currencies).c_str());
   }
   // A tag's values in every record would take a scan of them all: the latest ones are looked at.
   std::optional<TagValues> tags;

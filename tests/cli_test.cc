@@ -1072,6 +1072,15 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_EQ(r.out, "budget lower: 1 USD per month\n");
   ASSERT_EQ(run("budget remove lower --db " + db).rc, 0);
   EXPECT_EQ(run("budget add lower --db " + db + " --amount 1 --currency dollars").rc, 2);
+  // A budget in a currency the scope's spend is not in counts none of it: said when added, and
+  // when its status (or a forecast in that currency) is asked for.
+  const std::string eur_note =
+      "no stored spend in EUR here: it is in USD (spend is counted in the currency it was priced "
+      "in; cost-ops converts none)";
+  expect_note("budget add euro --db " + db + " --amount 1 --currency EUR", eur_note);
+  expect_note("budget status euro --db " + db, eur_note);
+  expect_note("forecast --db " + db + " --currency eur --horizon 2", eur_note);
+  ASSERT_EQ(run("budget remove euro --db " + db).rc, 0);
   // A scope's tag key that the latest records do not have is said at once (keys are
   // case-sensitive).
   expect_note("budget add teams --db " + db + " --amount 1 --filter tag:Team=team-data",
