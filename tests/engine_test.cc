@@ -162,6 +162,21 @@ TEST(NormalizerTest, ResponseBodiesYieldModelAndUsage) {
   auto flavor = n.body(R"({"model": "gpt-4o", "usage": {}})", "openai", "");
   ASSERT_FALSE(flavor.has_value());
   EXPECT_NE(flavor.status().message().find("give api_flavor"), std::string::npos);
+  // A body with no usage (a streamed chunk before the last, "usage": null) says so.
+  for (const char* body : {R"({"model": "gpt-4o", "choices": []})",
+                           R"({"model": "gpt-4o", "choices": [], "usage": null})"}) {
+    auto none = n.body(body, "openai", "");
+    ASSERT_FALSE(none.has_value()) << body;
+    EXPECT_EQ(none.status().message(),
+              "no usage in the response body: no \"body.usage\" or \"body.response.usage\" "
+              "(where openai's API flavors, chat, responses, realtime, images, embeddings, have "
+              "it)")
+        << body;
+  }
+  auto number = n.body(R"({"model": "gpt-4o", "usage": 5})", "openai", "");
+  ASSERT_FALSE(number.has_value());
+  EXPECT_EQ(number.status().message(),
+            "field \"body.usage\": expected the usage object, got number");
 }
 
 // A line the parser rejects, and what its error says (a part of the message, or all of it).

@@ -505,6 +505,24 @@ Result<const pricing::Extractor*> body_extractor(Normalizer& n, element body,
       return walk(body, e.root, "", root, &err) == Walk::kFound && root->is_object();
     });
     if (best != nullptr) return best;
+    // No flavor's usage is in the body: that is what is wrong, not a missing api_flavor (asked
+    // for when a usage object is there, but no flavor reads a count from it).
+    std::string flavors, roots;
+    for (const auto& e : p->extractors) {
+      flavors += (flavors.empty() ? "" : ", ") + e.api_flavor;
+      const std::string where = "body." + path_text(e.root, e.root.size());
+      element root;
+      std::string err;
+      if (walk(body, e.root, "", &root, &err) == Walk::kFound) {
+        if (root.is_object()) return n.extractor(provider, flavor);  // no flavor reads a count
+        return invalid_argument("field \"" + where + "\": expected the usage object, got " +
+                                std::string(type_name(root)));
+      }
+      if (roots.find("\"" + where + "\"") == std::string::npos)
+        roots += (roots.empty() ? "\"" : " or \"") + where + "\"";
+    }
+    return invalid_argument("no usage in the response body: no " + roots + " (where " + p->id +
+                            "'s API flavors, " + flavors + ", have it)");
   }
   return n.extractor(provider, flavor);
 }
