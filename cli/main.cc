@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "commands.h"
 #include "common.h"
@@ -51,6 +52,16 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // A command of subcommands given none (cost-ops, cost-ops budget): its help, which lists
+    // them, rather than only that one is required.
+    if (std::string_view(e.what()).find("subcommand is required") != std::string_view::npos) {
+      const CLI::App* given = &app;
+      while (!given->get_subcommands().empty()) given = given->get_subcommands().front();
+      std::fprintf(stderr, "error: %s needs a command\n%s",
+                   given == &app ? "cost-ops" : ("cost-ops " + given->get_name()).c_str(),
+                   given->help().c_str());
+      return kExitUsage;
+    }
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   } catch (const std::exception& e) {

@@ -159,6 +159,15 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   EXPECT_NE(r.err.find("error: unknown command \"injest\"; the commands are: price catalog"),
             std::string::npos)
       << r.err;
+  // A command of commands given none shows its help.
+  for (const auto& [args, want] :
+       {std::pair{"", "error: cost-ops needs a command\n"},
+        std::pair{"budget", "error: cost-ops budget needs a command\n"}}) {
+    r = run(args);
+    EXPECT_EQ(r.rc, 2) << args;
+    EXPECT_EQ(r.err.substr(0, std::string(want).size()), want) << r.err;
+    EXPECT_NE(r.err.find("Subcommands:"), std::string::npos) << r.err;
+  }
   r = run("query --format xml");
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.err.rfind("error: --format: xml not in", 0), 0u) << r.err;
