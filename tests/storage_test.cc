@@ -1791,6 +1791,43 @@ TEST_P(StoreTest, ConnectionsSharingADatabaseWriteAtOnceAndSeeEachOthersValues) 
   EXPECT_EQ(scan_all(*a).size(), 1203u);
 }
 
+// A database a command only reads where its write-ahead log cannot be made (a read-only file
+// system, a directory the user cannot write; here its -wal path is taken by a directory, which
+// stops root too) is read as it is; writes to it fail with an error.
+TEST(SqliteStoreTest, ADatabaseWhoseLogCannotBeMadeIsReadAsItIs) {
+  const std::string path = temp_db("read_only");
+  {
+    auto s = storage::Store::open(path);
+    ASSERT_TRUE(s.has_value()) << s.status_or_ok().to_string();
+    EXPECT_EQ(
+        counts(ingest_text(
+            **s,
+            R"({"id": "r1", "timestamp": "2026-09-01T10:00:00Z", "model": "gpt-4o", "usage": {"input_tokens": 1000000}})"
+            "\n",
+            "r.jsonl")),
+        "read 1, stored 1, duplicates 0, rejected 0");
+  }
+  std::filesystem::create_directory(path + "-wal");
+  auto s = storage::Store::open(path, storage::OpenMode::kExisting);
+  ASSERT_TRUE(s.has_value()) << s.status_or_ok().to_string();
+  auto rows = (*s)->aggregate({});
+  ASSERT_TRUE(rows.has_value()) << rows.status_or_ok().to_string();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "2.5");
+  EXPECT_EQ(scan_all(**s).size(), 1u);
+  Budget b;
+  b.name = "b";
+  b.amount = Decimal::from_int(1);
+  const Status put = (*s)->put_budget(b);
+  EXPECT_FALSE(put.is_ok());
+  EXPECT_NE(put.message().find("readonly database"), std::string::npos) << put.to_string();
+  // A command that writes opens it to write, and says why it cannot.
+  auto w = storage::Store::open(path, storage::OpenMode::kCreate);
+  EXPECT_FALSE(w.has_value());
+  std::filesystem::remove(path + "-wal");
+  remove_db(path);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            return std::string(i.param);

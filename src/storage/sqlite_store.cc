@@ -420,11 +420,42 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     return io_error(path +
                     ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   sqlite3_busy_timeout(db.get(), 10000);
-  COSTOPS_RETURN_IF_ERROR(
+  Status setup =
       exec_on(db.get(),
               "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
               "cache_size=-16384;",
-              path));
+              path);
+  bool read_only = false;
+  if (!setup.is_ok() && mode == OpenMode::kExisting && path != ":memory:" &&
+      !path.starts_with("file:")) {
+    // A database a command only reads, on a read-only file system or in a directory this user
+    // cannot write (a snapshot, a mounted volume): write-ahead logging cannot make its files
+    // there, so it is read as it is, unchanging (its -wal file, if one was left, read too).
+    const bool wal_left = std::filesystem::file_size(path + "-wal", ec) > 0 && !ec;
+    db.reset();
+    raw = nullptr;
+    std::string uri = "file:";
+    for (const char ch : path) {
+      if (ch == '%' || ch == '?' || ch == '#') {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(ch));
+        uri += hex;
+      } else {
+        uri += ch;
+      }
+    }
+    if (!wal_left) uri += "?immutable=1";
+    if (sqlite3_open_v2(uri.c_str(), &raw,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        nullptr) == SQLITE_OK) {
+      db.reset(raw);
+      setup = exec_on(db.get(), "PRAGMA cache_size=-16384;", path);
+      read_only = true;
+    } else {
+      Db failed(raw);
+    }
+  }
+  COSTOPS_RETURN_IF_ERROR(setup);
   int version = 0;
   {
     sqlite3_stmt* s = nullptr;
@@ -438,6 +469,11 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
                   path + ": database schema version " + std::to_string(version) +
                       " is newer than this cost-ops (up to " + std::to_string(kSchemaVersion) +
                       "); upgrade cost-ops");
+  if (read_only && version < kSchemaVersion)
+    return Status(StatusCode::kUnsupported,
+                  path + ": this database (schema version " + std::to_string(version) +
+                      ") needs a migration to version " + std::to_string(kSchemaVersion) +
+                      ", and it is read-only here; open it once where it can be written");
   for (int v = version; v < kSchemaVersion; ++v) {
     const std::string sql = std::string("BEGIN IMMEDIATE;") + migration(v, Dialect{}) +
                             "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
