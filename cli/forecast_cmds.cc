@@ -22,13 +22,26 @@
 namespace costops::cli {
 namespace {
 
-// Why spend in `currency` is zero though there is stored spend: it is in other currencies.
-std::string other_currencies_hint(const std::string& currency,
-                                  const std::set<std::string>& currencies) {
+// The currencies `rows` spend in, and them ", "-joined.
+std::set<std::string> currencies_of(const std::vector<AggregateRow>& rows) {
+  std::set<std::string> out;
+  for (const auto& r : rows)
+    for (const auto& [c, v] : r.cost) out.insert(c);
+  return out;
+}
+std::string joined(const std::set<std::string>& currencies) {
   std::string all;
   for (const auto& c : currencies) all += (all.empty() ? "" : ", ") + c;
-  return "no stored spend in " + currency + " here: it is in " + all +
-         " (spend is counted in the currency it was priced in; cost-ops converts none)";
+  return all;
+}
+
+// Says why spend in `currency` is zero though there is stored spend: it is in other currencies.
+void note_other_currencies(const std::string& currency, const std::set<std::string>& currencies) {
+  if (currencies.empty() || currencies.count(currency)) return;
+  std::fprintf(stderr,
+               "note: no stored spend in %s here: it is in %s (spend is counted in the currency "
+               "it was priced in; cost-ops converts none)\n",
+               currency.c_str(), joined(currencies).c_str());
 }
 
 using json = nlohmann::json;
@@ -136,10 +149,7 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   auto rows = (*store)->aggregate(q);
   if (!rows) return rows.status();
 
-  std::set<std::string> currencies;
-  for (const auto& r : *rows) {
-    for (const auto& [c, v] : r.cost) currencies.insert(c);
-  }
+  const std::set<std::string> currencies = currencies_of(*rows);
   std::string currency = s.currency;
   if (!currency.empty()) {
     auto code = Currency::parse(currency);
@@ -148,16 +158,12 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   }
   if (currency.empty()) {
     if (currencies.size() > 1) {
-      std::string all;
-      for (const auto& c : currencies) all += (all.empty() ? "" : ", ") + c;
-      return invalid_argument("stored spend is in several currencies (" + all +
+      return invalid_argument("stored spend is in several currencies (" + joined(currencies) +
                               "); choose one with --currency");
     }
     currency = currencies.empty() ? "USD" : *currencies.begin();
   }
-  if (!currencies.empty() && !currencies.count(currency)) {
-    std::fprintf(stderr, "note: %s\n", other_currencies_hint(currency, currencies).c_str());
-  }
+  note_other_currencies(currency, currencies);
   std::map<std::vector<std::string>, std::map<Date, Decimal>> groups;
   for (const auto& r : *rows) {
     std::vector<std::string> key(r.keys.begin(), r.keys.end() - 1);
@@ -1093,13 +1099,8 @@ int run_budget_add(const BudgetCmd& o) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
   }
   // So is a currency the scope's spend is not in.
-  if (auto spent = (*store)->aggregate(scope); spent) {
-    std::set<std::string> currencies;
-    for (const auto& r : *spent)
-      for (const auto& [c, v] : r.cost) currencies.insert(c);
-    if (!currencies.empty() && !currencies.count(b.currency))
-      std::fprintf(stderr, "note: %s\n", other_currencies_hint(b.currency, currencies).c_str());
-  }
+  if (auto spent = (*store)->aggregate(scope); spent)
+    note_other_currencies(b.currency, currencies_of(*spent));
   // A tag's values in every record would take a scan of them all: the latest ones are looked at.
   std::optional<TagValues> tags;
   for (const auto& g : group_filters(b.scope)) {
