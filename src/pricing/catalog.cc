@@ -204,23 +204,29 @@ bool PriceConstraint::active(Timestamp at) const {
 }
 
 std::string PriceConstraint::describe() const {
-  char buf[64];
   switch (kind) {
     case Kind::kNone:
       return "always";
-    case Kind::kStartDate: {
-      const std::chrono::year_month_day ymd{start_date};
-      std::snprintf(buf, sizeof buf, "from %04d-%02u-%02u", static_cast<int>(ymd.year()),
-                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-      return buf;
-    }
+    case Kind::kStartDate:
+      return "from " + start_date_text();
     case Kind::kTimeOfDay:
-      std::snprintf(buf, sizeof buf, "daily %02d:%02d:%02d-%02d:%02d:%02d UTC", start_second / 3600,
-                    start_second / 60 % 60, start_second % 60, end_second / 3600,
-                    end_second / 60 % 60, end_second % 60);
-      return buf;
+      return "daily " + clock_text(start_second) + "-" + clock_text(end_second) + " UTC";
   }
   return "";
+}
+
+std::string PriceConstraint::start_date_text() const {
+  const std::chrono::year_month_day ymd{start_date};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+std::string PriceConstraint::clock_text(int seconds) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
+  return buf;
 }
 
 SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view service_tier,

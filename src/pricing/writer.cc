@@ -2,8 +2,6 @@
 // so that any catalog cost-ops reads (genai-prices', LiteLLM's, its own) can be saved, edited and
 // read back with the same prices.
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "costops/pricing/catalog.h"
@@ -84,26 +82,15 @@ json price_set_json(const PriceSet& ps) {
   return out;
 }
 
-std::string time_of_day(int seconds) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02dZ", seconds / 3600, seconds / 60 % 60,
-                seconds % 60);
-  return buf;
-}
-
 json constraint_json(const PriceConstraint& c) {
   switch (c.kind) {
     case PriceConstraint::Kind::kNone:
       return nullptr;
-    case PriceConstraint::Kind::kStartDate: {
-      const std::chrono::year_month_day ymd{c.start_date};
-      char buf[40];
-      std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-      return {{"start_date", buf}};
-    }
+    case PriceConstraint::Kind::kStartDate:
+      return {{"start_date", c.start_date_text()}};
     case PriceConstraint::Kind::kTimeOfDay:
-      return {{"start_time", time_of_day(c.start_second)}, {"end_time", time_of_day(c.end_second)}};
+      return {{"start_time", PriceConstraint::clock_text(c.start_second) + "Z"},
+              {"end_time", PriceConstraint::clock_text(c.end_second) + "Z"}};
   }
   return nullptr;
 }

@@ -129,6 +129,10 @@ struct PriceConstraint {
   bool active(Timestamp at) const;
   /// "always", "from 2026-03-13", "daily 00:30:00-16:30:00 UTC".
   std::string describe() const;
+  /// start_date as YYYY-MM-DD, and a time of day (seconds into it) as HH:MM:SS, as describe()
+  /// and the cost-ops catalog format write them.
+  std::string start_date_text() const;
+  static std::string clock_text(int seconds);
 };
 
 struct ConditionalPrice {
