@@ -396,6 +396,32 @@ class SqliteStore final : public Store {
   WriteStats last_write_;
 };
 
+// A database a command only reads, on a read-only file system or in a directory this user cannot
+// write (a snapshot, a mounted volume), where write-ahead logging cannot make its files: opened
+// read-only, as it is, unchanging (its -wal file, if one was left, read too). Null when it cannot
+// be opened so.
+Db open_read_only(const std::string& path) {
+  std::error_code ec;
+  const bool wal_left = std::filesystem::file_size(path + "-wal", ec) > 0 && !ec;
+  std::string uri = "file:";
+  for (const char ch : path) {
+    if (ch == '%' || ch == '?' || ch == '#') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(ch));
+      uri += hex;
+    } else {
+      uri += ch;
+    }
+  }
+  if (!wal_left) uri += "?immutable=1";
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(
+      uri.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) db.reset();
+  return db;
+}
+
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode) {
   // SQLite's memory statistics take a global mutex on every allocation; SQLite recommends turning
   // them off. Only possible before SQLite is initialized: a program that already uses SQLite keeps
@@ -428,31 +454,10 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   bool read_only = false;
   if (!setup.is_ok() && mode == OpenMode::kExisting && path != ":memory:" &&
       !path.starts_with("file:")) {
-    // A database a command only reads, on a read-only file system or in a directory this user
-    // cannot write (a snapshot, a mounted volume): write-ahead logging cannot make its files
-    // there, so it is read as it is, unchanging (its -wal file, if one was left, read too).
-    const bool wal_left = std::filesystem::file_size(path + "-wal", ec) > 0 && !ec;
-    db.reset();
-    raw = nullptr;
-    std::string uri = "file:";
-    for (const char ch : path) {
-      if (ch == '%' || ch == '?' || ch == '#') {
-        char hex[4];
-        std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(ch));
-        uri += hex;
-      } else {
-        uri += ch;
-      }
-    }
-    if (!wal_left) uri += "?immutable=1";
-    if (sqlite3_open_v2(uri.c_str(), &raw,
-                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                        nullptr) == SQLITE_OK) {
-      db.reset(raw);
+    if (Db ro = open_read_only(path)) {
+      db = std::move(ro);
       setup = exec_on(db.get(), "PRAGMA cache_size=-16384;", path);
       read_only = true;
-    } else {
-      Db failed(raw);
     }
   }
   COSTOPS_RETURN_IF_ERROR(setup);
