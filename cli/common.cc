@@ -342,9 +342,9 @@ Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz) {
   return tz.from_local(Timestamp{d});
 }
 
-Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz) {
+Result<Timestamp> parse_time_in(const std::string& text, const char* option, const TimeZone& tz) {
   auto t = parse_timestamp(text);
-  if (!t) return t;
+  if (!t) return t.status().with_context(option);
   if (text.size() == 10) return day_start(std::chrono::floor<std::chrono::days>(*t), tz);
   // After the date, an offset is Z or a sign; without one the clock time is tz's.
   if (text.find_first_of("Zz+-", 10) != std::string::npos) return t;
@@ -356,9 +356,7 @@ Result<Timestamp> time_or_now(const std::string& text, const char* option, const
     return std::chrono::time_point_cast<std::chrono::microseconds>(
         std::chrono::system_clock::now());
   }
-  auto t = parse_time_in(text, tz);
-  if (!t) return t.status().with_context(option);
-  return t;
+  return parse_time_in(text, option, tz);
 }
 
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz) {

@@ -136,8 +136,8 @@ Result<Input> open_input(const std::string& path, bool decompress = true);
 Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz);
 /// A --from/--to/--as-of value: a timestamp with an offset as written, one without an offset as
 /// wall-clock time in `tz` (the clock change when the clocks skip it), or a day YYYY-MM-DD as its
-/// first instant in `tz`.
-Result<Timestamp> parse_time_in(const std::string& text, const TimeZone& tz);
+/// first instant in `tz`. Errors name `option`.
+Result<Timestamp> parse_time_in(const std::string& text, const char* option, const TimeZone& tz);
 
 /// The time an option such as --as-of gives (parse_time_in: a day is its start in `tz`), or now
 /// when it is empty. Errors name the option.

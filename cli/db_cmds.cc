@@ -363,9 +363,9 @@ Status build_selection(const std::string& group_by, const std::vector<std::strin
   auto zone = parse_tz(tz);
   if (!zone) return zone.status();
   q->time_zone = *zone;
-  for (auto [text, slot] : {std::pair{&from, &q->from}, {&to, &q->to}}) {
+  for (auto [text, option, slot] : {std::tuple{&from, "--from", &q->from}, {&to, "--to", &q->to}}) {
     if (text->empty()) continue;
-    auto t = parse_time_in(*text, q->time_zone);
+    auto t = parse_time_in(*text, option, q->time_zone);
     if (!t) return t.status();
     *slot = *t;
   }

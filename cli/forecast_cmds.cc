@@ -132,13 +132,13 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   if (!zone) return zone.status();
   q.time_zone = *zone;
   if (!s.from.empty()) {
-    auto t = parse_time_in(s.from, q.time_zone);
-    if (!t) return t.status().with_context("--from");
+    auto t = parse_time_in(s.from, "--from", q.time_zone);
+    if (!t) return t.status();
     q.from = *t;
   }
   if (!s.to.empty()) {
-    auto t = parse_time_in(s.to, q.time_zone);
-    if (!t) return t.status().with_context("--to");
+    auto t = parse_time_in(s.to, "--to", q.time_zone);
+    if (!t) return t.status();
     q.to = *t;
   }
   if (last_day) {  // the end of that day in the series' zone

@@ -70,11 +70,12 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   if (!o.from.empty() || !o.to.empty()) {
-    for (const auto& [text, slot] : {std::pair{o.from, &ro.from}, std::pair{o.to, &ro.to}}) {
+    for (const auto& [text, option, slot] :
+         {std::tuple{o.from, "--from", &ro.from}, std::tuple{o.to, "--to", &ro.to}}) {
       if (text.empty()) continue;
-      auto t = parse_time_in(text, *zone);  // a day is --tz's
+      auto t = parse_time_in(text, option, *zone);  // a day is --tz's
       if (!t) {
-        report(t.status().with_context("--from/--to"));
+        report(t.status());
         return kExitUsage;
       }
       *slot = *t;

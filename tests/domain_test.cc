@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -265,6 +266,14 @@ TEST(TimeTest, ParsesRfc3339Forms) {
   for (const char* bad : {"", "2026-13-01", "2025-02-29", "2026-11-02T25:00:00Z", "yesterday",
                           "2026-11-02T10:15:00Q"})
     EXPECT_FALSE(parse_timestamp(bad).has_value()) << bad;
+  // A date or clock time that does not exist says which part is wrong.
+  EXPECT_EQ(parse_timestamp("2025-02-29").status().message(),
+            "expected an RFC 3339 timestamp like 2026-11-02T10:15:00Z, got \"2025-02-29\": the "
+            "month has no such day");
+  EXPECT_THAT(parse_timestamp("2026-13-01").status().message(),
+              ::testing::EndsWith(": no such month"));
+  EXPECT_THAT(parse_timestamp("2026-11-02T10:61:00Z").status().message(),
+              ::testing::EndsWith(": the time of day is out of range"));
   EXPECT_EQ(seconds_of_day(*parse_timestamp("2026-11-02T00:30:01Z")), 1801);
 }
 

@@ -1,6 +1,7 @@
 #include "costops/domain/time.h"
 
 #include <cstdio>
+#include <string>
 
 #include "costops/domain/json_text.h"
 
@@ -22,16 +23,18 @@ bool digits(std::string_view s, size_t pos, size_t n, int* out) {
 
 Result<Timestamp> parse_timestamp(std::string_view s) {
   using namespace std::chrono;
-  auto bad = [&] {
-    return invalid_argument("expected an RFC 3339 timestamp like 2026-11-02T10:15:00Z, got " +
-                            quoted_excerpt(s));
+  auto bad = [&](const char* why = nullptr) {
+    std::string m =
+        "expected an RFC 3339 timestamp like 2026-11-02T10:15:00Z, got " + quoted_excerpt(s);
+    if (why != nullptr) m += std::string(": ") + why;
+    return invalid_argument(m);
   };
   int y, mo, d;
   if (!digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, &mo) ||
       s[7] != '-' || !digits(s, 8, 2, &d))
     return bad();
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return bad();
+  if (!ymd.ok()) return bad(ymd.month().ok() ? "the month has no such day" : "no such month");
   microseconds tod{0};
   int offset_min = 0;
   size_t i = 10;
@@ -46,7 +49,7 @@ Result<Timestamp> parse_timestamp(std::string_view s) {
       if (!digits(s, i + 1, 2, &ss)) return bad();
       i += 3;
     }
-    if (hh > 23 || mm > 59 || ss > 60) return bad();
+    if (hh > 23 || mm > 59 || ss > 60) return bad("the time of day is out of range");
     int64_t frac_us = 0;
     if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
       ++i;
