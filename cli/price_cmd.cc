@@ -23,7 +23,8 @@ read directly). Fields:
                 embeddings, ... (the provider's extractors; when omitted, the one whose
                 usage the object or body holds)
   timestamp     RFC 3339 time of the call (prices valid then apply); default: --as-of
-  service_tier  standard | flex | priority          batch  true for batch-API calls
+  service_tier  standard | flex | priority | batch   batch  true for batch-API calls
+                (with neither: the tier the body or usage reports, OpenAI's or Anthropic's)
   usage         canonical usage {"input_tokens": total input incl. cache, "cache_read_tokens",
                 "cache_write_tokens", "output_tokens" incl. reasoning, ...}, OpenAI-style names
                 (prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens), or the

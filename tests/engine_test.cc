@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/engine/whatif.h"
@@ -504,6 +506,48 @@ TEST(RecordParserTest, BatchResultLinesAreBatchCallsAndFailedOnesAreNotBilled) {
                    {R"({"custom_id": "d", "result": {"type": "expired"}})",
                     "not billed: the batch request expired"}},
                   /*whole=*/true);
+}
+
+// The service tier a response reports is the record's when the record names none: OpenAI's
+// body "service_tier" (flex calls take flex prices) and Anthropic's usage "service_tier" ("batch":
+// a batch call). A tier the record names wins; "batch" as a record's tier is a batch call.
+TEST(RecordParserTest, TheServiceTierAResponseReportsIsTheRecordsWhenItNamesNone) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  const char* flex_body =
+      R"({"provider": "openai", %s"body": {"model": "gpt-5", "service_tier": "flex",
+      "usage": {"prompt_tokens": 1000, "completion_tokens": 10}}})";
+  auto parse = [&](const char* format, const char* extra) {
+    char line[512];
+    std::snprintf(line, sizeof line, format, extra);
+    auto r = p.parse(line);
+    EXPECT_TRUE(r.has_value()) << line << ": " << r.status_or_ok().to_string();
+    return r.has_value() ? *r : UsageRecord{};
+  };
+  EXPECT_EQ(parse(flex_body, "").service_tier, "flex");
+  EXPECT_EQ(parse(flex_body, R"("service_tier": "standard", )").service_tier, "standard");
+  const UsageRecord batch_call = parse(flex_body, R"("batch": true, )");
+  EXPECT_TRUE(batch_call.batch);
+  EXPECT_EQ(batch_call.service_tier, "");
+  for (
+      const char* anthropic :
+      {R"({"body": {"type": "message", "model": "claude-sonnet-4-5", %s"usage": {"input_tokens": 10,
+        "output_tokens": 1, "service_tier": "batch"}}})",
+       R"({"type": "message", "model": "claude-sonnet-4-5", %s"usage": {"input_tokens": 10,
+        "output_tokens": 1, "service_tier": "batch"}})"}) {
+    const UsageRecord r = parse(anthropic, "");
+    EXPECT_TRUE(r.batch) << anthropic;
+    EXPECT_EQ(r.service_tier, "") << anthropic;
+  }
+  EXPECT_TRUE(parse(R"({"model": "claude-sonnet-4-5", %s"usage": {"input_tokens": 10}})",
+                    R"("service_tier": "batch", )")
+                  .batch);
+  EXPECT_EQ(
+      parse(
+          R"({"model": "claude-sonnet-4-5", "usage": {"input_tokens": 10, %s"output_tokens": 1}})",
+          R"("service_tier": "standard", )")
+          .service_tier,
+      "standard");
 }
 
 // A provider's response body as a record (a gateway that logs bodies): its native usage is read

@@ -399,6 +399,20 @@ Status take_aliases(const FieldAlias (&table)[N], const element (&values)[N], co
   return Status::ok();
 }
 
+// The service tier a provider's response reports, for a record that names none: a body's
+// "service_tier" (OpenAI's "default", "flex", "priority") or its usage's (Anthropic's "standard",
+// "priority", "batch"). Other shapes are the provider's business, not an error.
+void take_reported_tier(std::optional<element> body, std::optional<element> usage, UsageRecord* r) {
+  if (!r->service_tier.empty() || r->batch) return;
+  for (const auto& holder : {body, usage}) {
+    if (!holder || !holder->is_object()) continue;
+    if (const auto t = member(*holder, "service_tier"); t && t->is_string()) {
+      r->service_tier = std::string(t->get_string().value_unsafe());
+      return;
+    }
+  }
+}
+
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
@@ -519,9 +533,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
         r.provider.empty() ? engine::detail::provider_of_model(n, r.model) : r.provider;
     COSTOPS_RETURN_IF_ERROR(
         engine::detail::usage_from_element(n, usage, provider, r.api_flavor, "usage", &r.usage));
+    take_reported_tier(std::nullopt, usage, &r);
   } else if (has_body) {
     auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
     if (!e) return e.status();
+    take_reported_tier(body, member(body, "usage"), &r);
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
   } else if (!has_log) {
@@ -554,6 +570,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   }
   std::string* dims[] = {&r.organization_id, &r.project_id, &r.user_id};  // kDimensionFields'
   COSTOPS_RETURN_IF_ERROR(take_aliases(kDimensionFields, dimension, has_dimension, dims));
+  if (r.service_tier == "batch") {  // Anthropic's name for a Message Batches call
+    r.batch = true;
+    r.service_tier.clear();
+  }
   if (r.model.empty()) return invalid_argument("field \"model\": missing");
   return Status::ok();
 }
