@@ -870,6 +870,31 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
 }
 
+// A span's service tier: OpenAI's conventions' response attribute, else the requested one.
+TEST_P(StoreTest, OpenTelemetrySpansGiveTheServiceTierTheCallWasBilledAt) {
+  COSTOPS_OPEN_STORE(store, "otel_tier");
+  std::string text;
+  const char* tiers[] = {
+      R"("openai.request.service_tier": "auto", "openai.response.service_tier": "flex")",
+      R"("gen_ai.openai.request.service_tier": "flex")",
+      R"("gen_ai.openai.request.service_tier": "flex", "gen_ai.openai.response.service_tier": "default")"};
+  for (int i = 0; i < 3; ++i)
+    text += R"({"span_id": "s)" + std::to_string(i) +
+            R"(", "start_time": "2026-11-01T00:00:00Z", "attributes": {"gen_ai.system": "openai", )"
+            R"("gen_ai.request.model": "o3", "gen_ai.usage.input_tokens": 1000000, )" +
+            tiers[i] + "}}\n";
+  auto s = ingest_text(*store, text, "spans.jsonl");
+  EXPECT_EQ(counts(s), "read 3, stored 3, duplicates 0, rejected 0");
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("tier")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  std::vector<std::string> got;
+  for (const auto& r : *rows)
+    got.push_back(r.keys[0] + " " + std::to_string(r.records) + " " + r.cost.at("USD").to_string());
+  EXPECT_EQ(got, (std::vector<std::string>{"flex 2 2", "standard 1 2"}));  // o3: $2 per M input
+}
+
 // The group key "tier": batch calls, service tiers, "standard" for none (or "default"); in SQL on
 // both stores, and as a filter.
 TEST_P(StoreTest, SpendByTier) {

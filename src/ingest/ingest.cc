@@ -231,6 +231,14 @@ std::string span_record(const json& span, const json& resource) {
   for (const char* attr : {"llm.response.model_name", "llm.model_name", "llm.request.model_name"})
     if (model.empty() && openinference) model = string_member(a, attr);
   if (!model.empty()) rec["model"] = model;
+  // The tier the call was billed at (OpenAI's conventions): the response's, else the requested.
+  for (const char* attr : {"openai.response.service_tier", "gen_ai.openai.response.service_tier",
+                           "openai.request.service_tier", "gen_ai.openai.request.service_tier"}) {
+    if (std::string tier = string_member(a, attr); !tier.empty()) {
+      rec["service_tier"] = tier;
+      break;
+    }
+  }
   const json& start = span.contains("startTimeUnixNano") ? member(span, "startTimeUnixNano")
                                                          : member(span, "start_time_unix_nano");
   const std::optional<long long> ns = start.is_string() ? parse_int(start.get<std::string>())
