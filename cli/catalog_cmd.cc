@@ -140,19 +140,6 @@ void print_models_csv(const std::vector<pricing::ModelRef>& models, Timestamp at
   }
 }
 
-// Whether every blank-separated word of `search` is in the model's id or name, ignoring case.
-bool found(const pricing::Model& m, const std::string& search) {
-  auto lower = [](std::string s) {
-    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-  };
-  const std::string text = lower(m.id + " " + m.name);
-  std::istringstream words(lower(search));
-  for (std::string w; words >> w;)
-    if (text.find(w) == std::string::npos) return false;
-  return true;
-}
-
 void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
   const auto& m = *ref.model;
   std::printf("provider: %s\nmodel: %s (%s)%s\n", ref.provider->id.c_str(), m.id.c_str(),
@@ -251,12 +238,7 @@ int run_catalog(CatalogCmdOptions& o) {
     }
   }
   // The models selected: those --search finds, else the provider's, else every one.
-  std::vector<pricing::ModelRef> models;
-  for (const auto& p : c.providers()) {
-    if (only != nullptr && &p != only) continue;
-    for (const auto& m : p.models)
-      if (o.search.empty() || found(m, o.search)) models.push_back({&p, &m});
-  }
+  const std::vector<pricing::ModelRef> models = c.search(o.search, only);
   if (o.format == "csv") {
     print_models_csv(models, *at);
   } else if (json && !o.search.empty()) {

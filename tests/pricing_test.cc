@@ -226,6 +226,25 @@ TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {
   }
 }
 
+// search: every word in the model's id or name, ignoring case; of every provider or one.
+TEST(CatalogTest, SearchFindsTheModelsWhoseIdOrNameHoldsEveryWord) {
+  const Catalog& c = Catalog::builtin();
+  auto ids = [](const std::vector<ModelRef>& refs) {
+    std::vector<std::string> out;
+    for (const auto& r : refs) out.push_back(r.provider->id + "/" + r.model->id);
+    return out;
+  };
+  const auto sonnet = ids(c.search("  SONNET\t4.5 "));
+  EXPECT_NE(std::find(sonnet.begin(), sonnet.end(), "anthropic/claude-sonnet-4-5"), sonnet.end());
+  for (const auto& id : sonnet) EXPECT_NE(id.find("sonnet"), std::string::npos) << id;
+  EXPECT_EQ(ids(c.search("gpt-4o-mini-tts", c.find_provider("openai"))),
+            std::vector<std::string>{"openai/gpt-4o-mini-tts"});
+  EXPECT_TRUE(c.search("sonnet", c.find_provider("openai")).empty());
+  EXPECT_TRUE(c.search("zzz").empty());
+  EXPECT_EQ(c.search("", c.find_provider("anthropic")).size(),
+            c.find_provider("anthropic")->models.size());
+}
+
 TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
   EXPECT_EQ(Catalog::parse("[]", "x")->format(), CatalogFormat::kGenaiPrices);
   EXPECT_EQ(Catalog::parse(R"({"m": {"litellm_provider": "p", "input_cost_per_token": 1e-6}})", "x")

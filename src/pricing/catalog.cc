@@ -552,6 +552,26 @@ std::string did_you_mean(const std::vector<std::string>& names, std::string_view
 
 }  // namespace
 
+std::vector<ModelRef> Catalog::search(std::string_view words, const Provider* only) const {
+  std::vector<std::string> wanted;
+  for (size_t i = 0; i < words.size();) {
+    const size_t end = std::min(words.find_first_of(" \t", i), words.size());
+    if (end > i) wanted.push_back(lower(words.substr(i, end - i)));
+    i = end + 1;
+  }
+  std::vector<ModelRef> found;
+  for (const auto& p : providers_) {
+    if (only != nullptr && &p != only) continue;
+    for (const auto& m : p.models) {
+      const std::string text = lower(m.id) + ' ' + lower(m.name);
+      if (std::all_of(wanted.begin(), wanted.end(),
+                      [&](const std::string& w) { return text.find(w) != std::string::npos; }))
+        found.push_back({&p, &m});
+    }
+  }
+  return found;
+}
+
 Status Catalog::unknown_provider(std::string_view provider) const {
   return not_found("unknown provider \"" + std::string(provider) + "\" in catalog " + source_ +
                    did_you_mean(suggest_provider(provider), "provider "));

@@ -288,6 +288,11 @@ class Catalog {
   Status unknown_provider(std::string_view provider) const;
   std::vector<std::string> suggest_model(std::string_view provider, std::string_view model) const;
 
+  /// The models whose id or name holds every blank-separated word of `words`, ignoring case
+  /// ("sonnet 4.5"), in catalog order: of every provider, or of `only` when given. Every model
+  /// when `words` has none.
+  std::vector<ModelRef> search(std::string_view words, const Provider* only = nullptr) const;
+
   const std::vector<Provider>& providers() const { return providers_; }
   CatalogFormat format() const { return format_; }
   const std::string& source() const { return source_; }
