@@ -2251,7 +2251,10 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
   const double backtest_scale = sel.fit.variance_scale;
   sel.fit.variance_scale += disagreement;
   char of[256];
-  if (any_support) {
+  if (lowest == -std::numeric_limits<double>::infinity()) {
+    std::snprintf(of, sizeof of, "the %zu of %zu candidate models that fit the values exactly",
+                  plausible, fits.size());
+  } else if (any_support) {
     std::snprintf(of, sizeof of,
                   "the %zu of %zu candidate models whose selection AICc is within %g of the lowest",
                   plausible, fits.size(), kAiccSupport);
