@@ -870,6 +870,18 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
 }
 
+// "TIER RECORDS USD" per row of the spend grouped by tier.
+std::vector<std::string> spend_by_tier(storage::Store& store) {
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("tier")};
+  auto rows = store.aggregate(q);
+  std::vector<std::string> got;
+  if (!rows) return {rows.status().to_string()};
+  for (const auto& r : *rows)
+    got.push_back(r.keys[0] + " " + std::to_string(r.records) + " " + r.cost.at("USD").to_string());
+  return got;
+}
+
 // A span's service tier: OpenAI's conventions' response attribute, else the requested one.
 TEST_P(StoreTest, OpenTelemetrySpansGiveTheServiceTierTheCallWasBilledAt) {
   COSTOPS_OPEN_STORE(store, "otel_tier");
@@ -885,14 +897,8 @@ TEST_P(StoreTest, OpenTelemetrySpansGiveTheServiceTierTheCallWasBilledAt) {
             tiers[i] + "}}\n";
   auto s = ingest_text(*store, text, "spans.jsonl");
   EXPECT_EQ(counts(s), "read 3, stored 3, duplicates 0, rejected 0");
-  AggregateQuery q;
-  q.group_by = {*GroupKey::parse("tier")};
-  auto rows = store->aggregate(q);
-  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
-  std::vector<std::string> got;
-  for (const auto& r : *rows)
-    got.push_back(r.keys[0] + " " + std::to_string(r.records) + " " + r.cost.at("USD").to_string());
-  EXPECT_EQ(got, (std::vector<std::string>{"flex 2 2", "standard 1 2"}));  // o3: $2 per M input
+  EXPECT_EQ(spend_by_tier(*store),
+            (std::vector<std::string>{"flex 2 2", "standard 1 2"}));  // o3: $2 per M input
 }
 
 // The group key "tier": batch calls, service tiers, "standard" for none (or "default"); in SQL on
@@ -908,19 +914,12 @@ TEST_P(StoreTest, SpendByTier) {
             extra[i] + R"("usage": {"input_tokens": 1000000}})" + "\n";
   auto s = ingest_text(*store, text, "tiers.jsonl");
   EXPECT_EQ(counts(s), "read 5, stored 5, duplicates 0, rejected 0");
-  AggregateQuery q;
-  q.group_by = {*GroupKey::parse("tier")};
-  auto rows = store->aggregate(q);
-  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
-  std::vector<std::string> got;
-  for (const auto& r : *rows)
-    got.push_back(r.keys[0] + " " + std::to_string(r.records) + " " + r.cost.at("USD").to_string());
   // o3: $2 per million input tokens; batch and flex at half; no priority prices (standard).
-  EXPECT_EQ(got,
+  EXPECT_EQ(spend_by_tier(*store),
             (std::vector<std::string>{"batch 1 1", "flex 1 1", "priority 1 2", "standard 2 4"}));
   AggregateQuery batch;
   batch.filters = {*Filter::parse("tier=batch")};
-  rows = store->aggregate(batch);
+  auto rows = store->aggregate(batch);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ(rows->front().records, 1u);
   AggregateQuery discounted;
