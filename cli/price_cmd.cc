@@ -15,7 +15,9 @@ namespace {
 
 constexpr const char* kPriceHelp = R"(
 Input: JSON Lines, one request per line (blank lines are skipped; gzip, zstd and zlib files are
-read directly). Fields:
+read directly); or any other input `cost-ops ingest` reads, as it reads them (--format, or told by
+the file's extension and first bytes): CSV with a header row, a JSON document (a list of records,
+{"records": [...]}), OpenTelemetry GenAI spans, providers' usage reports. Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).
@@ -40,7 +42,7 @@ read directly). Fields:
   tier_input_tokens  the input of one request, which chooses a long-context tier, when the
                 usage sums several (default: input_tokens, divided by usage "requests" when
                 that counts more than one)
-Output: one JSON line per input line, in order:
+Output: one JSON line per record (input line), in order:
   {"provider","model","usage","input_price","output_price","total_price"[,"warnings"]}
   with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}} (an
   unknown provider or model with the closest names the catalog has).
@@ -52,6 +54,7 @@ Examples:
 
 struct PriceOptions {
   std::string file = "-";
+  std::string format = "auto";
   std::string as_of;
   bool detail = false;
   bool summary = false;
@@ -92,7 +95,7 @@ void print_summary(const std::map<std::pair<std::string, std::string>, ModelTota
   }
   line("total", std::string(cur.code()), all);
   std::printf(
-      "%llu lines, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
+      "%llu records, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
       static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
 }
 
@@ -126,6 +129,11 @@ int run_price(PriceOptions& o) {
       t.total += pr.total;
     };
   }
+  auto format = ingest::parse_input_format(o.format);
+  if (!format) {
+    report(format.status().with_context("--format"));
+    return kExitUsage;
+  }
   auto in = open_input(o.file);  // gzip, zstd and zlib read decompressed
   if (!in) {
     report(in.status());
@@ -140,16 +148,16 @@ int run_price(PriceOptions& o) {
       failures.push_back(in->name + ":" + std::to_string(line) + ": " + st.message());
     };
   }
-  auto stats = ingest::price_jsonl(in->plain.get(), stdout, opt);
+  auto stats = ingest::price_input(in->plain.get(), in->name, *format, stdout, opt);
   if (!stats) {
-    report(in->read_error(stats.status().with_context(in->name)));
+    report(in->read_error(stats.status()));  // it names the input
     return kExitFailure;
   }
   if (o.summary) {
     print_summary(rows, (*cat)->currency(), *stats);
     for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
     if (stats->failed > failures.size()) {
-      std::fprintf(stderr, "failed: %llu more (without --summary, each line's error is output)\n",
+      std::fprintf(stderr, "failed: %llu more (without --summary, each record's error is output)\n",
                    static_cast<unsigned long long>(stats->failed - failures.size()));
     }
   }
@@ -164,9 +172,15 @@ int run_price(PriceOptions& o) {
 
 void add_price_command(CLI::App& app, int& rc) {
   auto opts = std::make_shared<PriceOptions>();
-  CLI::App* cmd = app.add_subcommand("price", "Price JSON Lines of LLM usage exactly");
+  CLI::App* cmd = app.add_subcommand(
+      "price", "Price usage exactly: JSON Lines, or any input ingest reads (stores nothing)");
   cmd->footer(kPriceHelp);
-  cmd->add_option("file", opts->file, "Input JSON Lines file, or - for stdin (default)");
+  cmd->add_option("file", opts->file,
+                  "Input file (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
+                  "reads them), or - for stdin (default)");
+  cmd->add_option("--format", opts->format,
+                  "Input format: auto (by extension and content), jsonl, json, csv, otel, "
+                  "usage-report");
   opts->catalog.add_to(*cmd);
   cmd->add_option("--as-of", opts->as_of,
                   "Time (RFC 3339) for lines without a timestamp (default: now)");

@@ -129,10 +129,52 @@ TEST(CliTest, LiteLLMCatalogAndDetail) {
       << r.out;
 }
 
+// Inputs other than JSON Lines are priced as ingest reads them: a CSV export, a JSON document;
+// each record's line or its error, in order, naming the line the record begins on.
+TEST(CliTest, PricesCsvAndJsonDocumentsAsIngestReadsThem) {
+  const std::string csv =
+      "provider,model,input_tokens,output_tokens\n"
+      "openai,gpt-4o,1000,100\n"
+      "openai,gpt-4q,1,1\n"
+      "\n"
+      "openai,gpt-4o,x,1\n";
+  const std::string want_first =
+      R"({"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":100},)"
+      R"("input_price":"0.0025","output_price":"0.001","total_price":"0.0035"})"
+      "\n";
+  CliRun r = run("price -", csv);  // told by its content
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_EQ(r.out, want_first +
+                       R"x({"line":3,"error":{"code":"not_found","message":"unknown model )x"
+                       R"x(\"gpt-4q\" for provider \"openai\" in catalog built-in (did you mean )x"
+                       R"x(gpt-4 or gpt-4o?)"}})x"
+                       "\n"
+                       R"({"line":5,"error":{"code":"invalid_argument","message":"field )"
+                       R"(\"input_tokens\": expected a non-negative integer, got \"x\""}})"
+                       "\n");
+  r = run("price --summary --format csv -", csv);
+  EXPECT_NE(r.out.find("3 records, 1 priced, 2 failed"), std::string::npos) << r.out;
+  r = run("price -",
+          "[\n  {\"model\": \"gpt-4o\", \"usage\": {\"input_tokens\": 1000, \"output_tokens\": "
+          "100}},\n  {\"model\": \"gpt-4o\", \"usage\": {\"input_tokens\": -1}}\n]\n");
+  EXPECT_EQ(r.out.substr(0, want_first.size()), want_first);
+  EXPECT_NE(r.out.find(R"({"line":3,"error":{"code":"invalid_argument")"), std::string::npos)
+      << r.out;
+  r = run("price --format jsonl -", csv);  // as told: each line is bad JSON
+  EXPECT_NE(r.out.find(R"({"line":5,"error":{"code":"invalid_argument","message":"invalid JSON)"),
+            std::string::npos)
+      << r.out;
+  r = run("price -", "not json\n");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("stdin:1: the CSV header has no \"model\" (or \"body\") column"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(CliTest, SummaryOfTheBundledSample) {
   CliRun r = run("price --summary " + testing::source_path("data/samples/usage.jsonl"));
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("3524 lines, 3524 priced, 0 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3524 records, 3524 priced, 0 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("claude-sonnet-4-5"), std::string::npos);
   // With no line per record, the first failures are on stderr.
   std::string bad;
@@ -142,12 +184,12 @@ TEST(CliTest, SummaryOfTheBundledSample) {
   }
   r = run("price --summary -", bad);
   EXPECT_EQ(r.rc, 1);
-  EXPECT_NE(r.out.find("5 lines, 1 priced, 4 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 records, 1 priced, 4 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("failed: stdin:1: unknown model \"gpt-4q\" for provider \"openai\" in "
                        "catalog built-in (did you mean gpt-4 or gpt-4o?)\nfailed: stdin:3: "),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("failed: 1 more (without --summary, each line's error is output)"),
+  EXPECT_NE(r.err.find("failed: 1 more (without --summary, each record's error is output)"),
             std::string::npos)
       << r.err;
 }

@@ -953,6 +953,7 @@ class Pipeline {
       return reject(line, st.message(), text);
     }
     if (!r.has_timestamp) ++stats_.untimed;
+    if (opt_.on_record) opt_.on_record(pr, line);
     if (batches_.take()) (void)flush();
   }
 
@@ -992,7 +993,9 @@ class Pipeline {
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
 };
 
-InputFormat detect(std::string_view source, std::string_view head) {
+}  // namespace
+
+InputFormat detect_input_format(std::string_view source, std::string_view head) {
   // "usage.jsonl.gz" is JSON Lines: the compression suffix says nothing about the format.
   for (std::string_view suffix : {".gz", ".zst", ".zstd", ".zz", ".deflate"}) {
     if (source.ends_with(suffix)) {
@@ -1032,8 +1035,6 @@ InputFormat detect(std::string_view source, std::string_view head) {
   return InputFormat::kCsv;
 }
 
-}  // namespace
-
 Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& opt,
                                   const BatchSink& sink, const RejectSink& on_reject) {
   assert(opt.catalog != nullptr);
@@ -1070,7 +1071,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     have += n;
     consumed += util::drop_leading_bom(buf.data(), &have, eof, &at_start);
     std::memset(buf.data() + have, ' ', pad);
-    if (format == InputFormat::kAuto) format = detect(source, std::string_view(buf.data(), have));
+    if (format == InputFormat::kAuto)
+      format = detect_input_format(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {
       whole.append(buf.data(), have);
       have = 0;

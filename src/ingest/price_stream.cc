@@ -11,6 +11,7 @@
 
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
+#include "costops/ingest/ingest.h"
 #include "costops/ingest/record_json.h"
 #include "util/text.h"
 
@@ -30,6 +31,55 @@ void append_error(std::string& out, uint64_t line, const Status& st) {
   out += ",\"message\":";
   append_json_string(out, st.message());
   out += "}}\n";
+}
+
+// A priced record's line (see price_jsonl); `price_version` (and the breakdown) with --detail.
+void append_priced(std::string& o, std::string_view provider, std::string_view model,
+                   const Usage& usage, const engine::PriceResult& pr, Currency currency,
+                   const std::string* price_version, const std::vector<std::string>& warnings) {
+  o += "{\"provider\":"sv;
+  append_json_string(o, provider);
+  o += ",\"model\":"sv;
+  append_json_string(o, model);
+  o += ",\"usage\":"sv;
+  append_usage_json(o, usage);
+  o += ",\"input_price\":\""sv;
+  pr.input.append_to(o);
+  o += "\",\"output_price\":\""sv;
+  pr.output.append_to(o);
+  o += "\",\"total_price\":\""sv;
+  pr.total.append_to(o);
+  o += '"';
+  if (currency != Currency::usd()) {
+    o += ",\"currency\":\""sv;
+    o += currency.code();
+    o += '"';
+  }
+  if (price_version != nullptr) {
+    o += ",\"price_version\":"sv;
+    append_json_string(o, *price_version);
+    o += ",\"breakdown\":["sv;
+    for (int i = 0; i < pr.n_lines; ++i) {
+      if (i) o += ',';
+      o += "{\"unit\":\""sv;
+      o += kUnits[pr.lines[i].unit].usage_key;
+      o += "\",\"quantity\":" + std::to_string(pr.lines[i].quantity) + ",\"rate\":\"";
+      pr.lines[i].rate.append_to(o);
+      o += "\",\"per\":" + std::to_string(kUnits[pr.lines[i].unit].per) + ",\"cost\":\"";
+      pr.lines[i].cost.append_to(o);
+      o += "\"}"sv;
+    }
+    o += ']';
+  }
+  if (!warnings.empty()) {
+    o += ",\"warnings\":["sv;
+    for (size_t i = 0; i < warnings.size(); ++i) {
+      if (i) o += ',';
+      append_json_string(o, warnings[i]);
+    }
+    o += ']';
+  }
+  o += "}\n"sv;
 }
 
 bool blank(std::string_view s) {
@@ -92,56 +142,18 @@ class Worker {
       return fail(st, rec);
     }
     ++stats_.priced;
-    o += "{\"provider\":"sv;
-    append_json_string(o, ref->provider->id);
-    o += ",\"model\":"sv;
-    append_json_string(o, ref->model->id);
-    o += ",\"usage\":"sv;
-    append_usage_json(o, rec->usage);
-    o += ",\"input_price\":\""sv;
-    pr_.input.append_to(o);
-    o += "\",\"output_price\":\""sv;
-    pr_.output.append_to(o);
-    o += "\",\"total_price\":\""sv;
-    pr_.total.append_to(o);
-    o += '"';
-    if (catalog.currency() != Currency::usd()) {
-      o += ",\"currency\":\""sv;
-      o += catalog.currency().code();
-      o += '"';
-    }
+    std::string version;
     if (opt.detail) {
-      o += ",\"price_version\":"sv;
-      std::string pv = sel.constraint->describe();
-      if (!sel.variant.empty()) pv = std::string(sel.variant) + ", " + pv;
-      append_json_string(o, pv);
-      o += ",\"breakdown\":["sv;
-      for (int i = 0; i < pr_.n_lines; ++i) {
-        if (i) o += ',';
-        o += "{\"unit\":\""sv;
-        o += kUnits[pr_.lines[i].unit].usage_key;
-        o += "\",\"quantity\":" + std::to_string(pr_.lines[i].quantity) + ",\"rate\":\"";
-        pr_.lines[i].rate.append_to(o);
-        o += "\",\"per\":" + std::to_string(kUnits[pr_.lines[i].unit].per) + ",\"cost\":\"";
-        pr_.lines[i].cost.append_to(o);
-        o += "\"}"sv;
-      }
-      o += ']';
+      version = sel.constraint->describe();
+      if (!sel.variant.empty()) version = std::string(sel.variant) + ", " + version;
     }
+    std::vector<std::string> warnings;
     if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
-        !rec->service_tier.empty()) {
-      const auto warnings = engine::record_warnings(sel, *rec, ref->model->id);
-      if (!warnings.empty()) {
-        o += ",\"warnings\":["sv;
-        for (size_t i = 0; i < warnings.size(); ++i) {
-          if (i) o += ',';
-          append_json_string(o, warnings[i]);
-        }
-        o += ']';
-      }
-    }
+        !rec->service_tier.empty())
+      warnings = engine::record_warnings(sel, *rec, ref->model->id);
+    append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
+                  opt.detail ? &version : nullptr, warnings);
     if (opt.on_priced) opt.on_priced(*rec, *ref, pr_);
-    o += "}\n"sv;
   }
 
   const PriceStreamOptions& opt_;
@@ -240,6 +252,127 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
     have -= complete;
   }
   if (std::fflush(out) != 0) return io_error("cannot write output");
+  return stats;
+}
+
+namespace {
+
+// A stream that reads `head` (bytes already read from `rest`), then the rest of `rest`.
+struct PrefixCookie {
+  std::string head;
+  size_t pos = 0;
+  std::FILE* rest = nullptr;
+};
+
+ssize_t prefix_read(void* c, char* buf, size_t size) {
+  auto* k = static_cast<PrefixCookie*>(c);
+  if (k->pos < k->head.size()) {
+    const size_t n = std::min(size, k->head.size() - k->pos);
+    std::memcpy(buf, k->head.data() + k->pos, n);
+    k->pos += n;
+    return static_cast<ssize_t>(n);
+  }
+  const size_t n = std::fread(buf, 1, size, k->rest);
+  return n == 0 && std::ferror(k->rest) ? -1 : static_cast<ssize_t>(n);
+}
+
+int prefix_close(void* c) {
+  delete static_cast<PrefixCookie*>(c);
+  return 0;
+}
+
+// Prices the records of an input in another format than JSON Lines, as ingest reads them.
+Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view source,
+                                            InputFormat format, std::FILE* out,
+                                            const PriceStreamOptions& opt) {
+  const pricing::Catalog& catalog = *opt.catalog;
+  IngestOptions io;
+  io.catalog = &catalog;
+  io.format = format;
+  io.default_time = opt.as_of;
+  io.overlap_sink = false;
+  PriceStreamStats stats;
+  std::string o;
+  Status write_error;
+  auto write = [&] {
+    if (opt.write_lines && !o.empty() && write_error.is_ok() &&
+        std::fwrite(o.data(), 1, o.size(), out) != o.size())
+      write_error = io_error("cannot write output");
+    o.clear();
+  };
+  auto failed = [&](uint64_t line, const Status& st, const UsageRecord* rec) {
+    ++stats.lines;
+    ++stats.failed;
+    append_error(o, line, st);
+    if (opt.on_failed) opt.on_failed(line, st, rec);
+  };
+  engine::PriceResult pr;
+  io.on_record = [&](const PricedRecord& r, uint64_t line) {
+    if (!r.cost) return failed(line, not_found(r.unpriced_reason), &r.usage);
+    const CostRecord& c = *r.cost;
+    ++stats.lines;
+    ++stats.priced;
+    pr.input = c.input_cost.amount;
+    pr.output = c.output_cost.amount;
+    pr.total = c.total_cost.amount;
+    pr.n_lines = 0;
+    for (const UnitCost& u : c.breakdown) {
+      if (pr.n_lines == engine::PriceResult::kMaxLines) break;
+      pr.lines[pr.n_lines++] = {u.unit, u.quantity, u.rate, u.cost};
+    }
+    append_priced(o, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
+                  opt.detail ? &c.price_version : nullptr, c.warnings);
+    if (opt.on_priced) {
+      if (auto ref = catalog.resolve(c.provider, c.model)) opt.on_priced(r.usage, *ref, pr);
+    }
+    if (o.size() >= kFlushAt) write();
+  };
+  auto stored = ingest_stream(
+      in, source, io,
+      [](std::span<const PricedRecord> batch) -> Result<BatchResult> {
+        return BatchResult{batch.size(), 0, 0};  // priced as read (on_record): nothing to keep
+      },
+      [&](const Reject& r) {
+        failed(r.line, invalid_argument(r.reason), nullptr);
+        if (o.size() >= kFlushAt) write();
+      });
+  write();
+  if (!stored) return stored.status();
+  if (!write_error.is_ok()) return write_error;
+  if (!stored->input_error.empty()) return io_error(stored->input_error);
+  if (std::fflush(out) != 0) return io_error("cannot write output");
+  return stats;
+}
+
+}  // namespace
+
+Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, InputFormat format,
+                                     std::FILE* out, const PriceStreamOptions& opt) {
+  if (format == InputFormat::kAuto) {
+    // The first block tells the format; it is read again from memory.
+    auto cookie = std::make_unique<PrefixCookie>();
+    cookie->head.resize(kChunk);
+    cookie->head.resize(std::fread(cookie->head.data(), 1, kChunk, in));
+    if (std::ferror(in)) return io_error(std::string(source) + ": cannot read input");
+    std::string_view head = cookie->head;
+    if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);  // a byte order mark
+    format = detect_input_format(source, head);
+    // A file read again from where it began; a pipe from the bytes kept.
+    if (std::fseek(in, -static_cast<long>(cookie->head.size()), SEEK_CUR) == 0)
+      return price_input(in, source, format, out, opt);
+    cookie->rest = in;
+    cookie_io_functions_t fns{};
+    fns.read = &prefix_read;
+    fns.close = &prefix_close;
+    std::FILE* replay = fopencookie(cookie.get(), "r", fns);
+    if (replay == nullptr) return io_error("cannot open a reader");
+    cookie.release();
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(replay, &std::fclose);
+    return price_input(replay, source, format, out, opt);
+  }
+  if (format != InputFormat::kJsonl) return price_read_records(in, source, format, out, opt);
+  auto stats = price_jsonl(in, out, opt);
+  if (!stats) return stats.status().with_context(source);
   return stats;
 }
 

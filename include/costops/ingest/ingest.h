@@ -32,6 +32,11 @@ namespace costops::ingest {
 enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport };
 /// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report".
 Result<InputFormat> parse_input_format(std::string_view name);
+/// The format of an input named `source` (a file name: its extension counts, a compression
+/// suffix aside) that begins with `head` (its first block): OpenTelemetry exports and usage
+/// reports by their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', or an object
+/// over several lines, or {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
+InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// A record that could not be read or priced, with where it came from.
 struct Reject {
@@ -61,6 +66,10 @@ struct IngestOptions {
   /// sink's thread does only what must be serial. The batch's records stay valid and unchanged
   /// until the sink has returned for it.
   std::function<void(std::span<const PricedRecord> batch)> prepare;
+  /// Optional: called on the calling thread with each record read, priced or unpriced (`cost`
+  /// empty, `unpriced_reason` set), and the line it begins on, as it is taken into the batch:
+  /// with on_reject, each record of the input in order.
+  std::function<void(const PricedRecord& record, uint64_t line)> on_record;
   /// Called after each block of input (about 1 MiB) with records read and bytes consumed so far.
   /// Optional; for progress displays.
   std::function<void(uint64_t records, uint64_t bytes)> progress;

@@ -8,6 +8,7 @@
 
 #include "costops/domain/time.h"
 #include "costops/engine/cost_calculator.h"
+#include "costops/ingest/ingest.h"
 #include "costops/pricing/catalog.h"
 
 namespace costops::ingest {
@@ -33,7 +34,7 @@ struct PriceStreamOptions {
 };
 
 struct PriceStreamStats {
-  uint64_t lines = 0;   // non-blank input lines
+  uint64_t lines = 0;   // records read (non-blank lines of JSON Lines)
   uint64_t priced = 0;  // lines that produced prices
   uint64_t failed = 0;  // lines that produced an error object
 };
@@ -45,5 +46,13 @@ struct PriceStreamStats {
 /// Errors only for I/O failures.
 Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out,
                                      const PriceStreamOptions& options);
+
+/// Prices every record of an input in any format ingest reads (JSON Lines by price_jsonl; CSV, a
+/// JSON document, OpenTelemetry exports, usage reports as ingest_stream reads them; kAuto: told by
+/// `source`'s name and the first bytes, see detect_input_format), writing what price_jsonl writes:
+/// one line per record in input order, an error object {"line": N, ...} naming the line a record
+/// begins on for a record that cannot be priced or read. `source` names the input in errors.
+Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, InputFormat format,
+                                     std::FILE* out, const PriceStreamOptions& options);
 
 }  // namespace costops::ingest
