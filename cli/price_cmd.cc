@@ -55,6 +55,7 @@ Examples:
 struct PriceOptions {
   std::string file = "-";
   std::string format = "auto";
+  std::string provider;
   std::string as_of;
   bool detail = false;
   bool summary = false;
@@ -113,6 +114,11 @@ int run_price(PriceOptions& o) {
     return kExitUsage;
   }
   opt.as_of = *as_of;
+  if (!o.provider.empty() && (*cat)->find_provider(o.provider) == nullptr) {
+    report((*cat)->unknown_provider(o.provider).with_context("--provider"));
+    return kExitUsage;
+  }
+  opt.default_provider = o.provider;
   opt.detail = o.detail;
   opt.threads = o.threads;
   std::map<std::pair<std::string, std::string>, ModelTotals> rows;
@@ -181,6 +187,7 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_option("--format", opts->format,
                   "Input format: auto (by extension and content), jsonl, json, csv, otel, "
                   "usage-report");
+  cmd->add_option("--provider", opts->provider, "Provider for records that name none");
   opts->catalog.add_to(*cmd);
   cmd->add_option("--as-of", opts->as_of,
                   "Time (RFC 3339) for lines without a timestamp (default: now)");

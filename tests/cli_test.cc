@@ -164,6 +164,15 @@ TEST(CliTest, PricesCsvAndJsonDocumentsAsIngestReadsThem) {
   EXPECT_NE(r.out.find(R"({"line":5,"error":{"code":"invalid_argument","message":"invalid JSON)"),
             std::string::npos)
       << r.out;
+  // --provider: for records that name none, on either path; one the catalog lacks is an error.
+  for (const char* input : {"model,input_tokens\ngpt-4o,1000000\n",
+                            R"({"model":"gpt-4o","usage":{"input_tokens":1000000}})"}) {
+    r = run("price --provider azure -", input);
+    EXPECT_EQ(r.out.rfind(R"({"provider":"azure","model":"gpt-4o",)", 0), 0u) << r.out;
+  }
+  r = run("price --provider opnai -", csv);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--provider: unknown provider \"opnai\""), std::string::npos) << r.err;
   r = run("price -", "not json\n");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("stdin:1: the CSV header has no \"model\" (or \"body\") column"),

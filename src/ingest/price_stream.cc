@@ -129,6 +129,8 @@ class Worker {
     if (blank(line)) return;
     ++stats_.lines;
     if (Status st = parser_.parse_padded_into(line, rec); !st.is_ok()) return fail(st, nullptr);
+    if (rec->provider.empty() && !opt.default_provider.empty())
+      rec->provider = opt.default_provider;
     auto ref = catalog.resolve(rec->provider, rec->model);
     if (!ref) return fail(ref.status(), rec);
     const Timestamp at = rec->has_timestamp ? rec->timestamp : opt.as_of;
@@ -290,6 +292,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   io.catalog = &catalog;
   io.format = format;
   io.default_time = opt.as_of;
+  io.default_provider = opt.default_provider;
   io.overlap_sink = false;
   PriceStreamStats stats;
   std::string o;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "costops/domain/time.h"
@@ -18,6 +19,8 @@ struct PriceStreamOptions {
   const pricing::Catalog* catalog = nullptr;
   /// Time used for lines without a timestamp.
   Timestamp as_of{};
+  /// Provider for records that name none (read as they are, then priced as this provider's).
+  std::string default_provider;
   /// Emit per-unit breakdown and price version in each result line. Default: false.
   bool detail = false;
   /// Worker threads (0: one per core, up to 8). Output order is input order regardless.
