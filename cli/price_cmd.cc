@@ -124,9 +124,9 @@ int run_price(PriceOptions& o) {
   std::map<std::pair<std::string, std::string>, ModelTotals> rows;
   if (o.summary) {
     opt.write_lines = false;
-    opt.on_priced = [&](const UsageRecord& r, const pricing::ModelRef& ref,
+    opt.on_priced = [&](const UsageRecord& r, std::string_view provider, std::string_view model,
                         const engine::PriceResult& pr) {
-      auto& t = rows[{ref.provider->id, ref.model->id}];
+      auto& t = rows[{std::string(provider), std::string(model)}];
       ++t.records;
       t.input_tokens += r.usage.get(units::kInputTokens);
       t.output_tokens += r.usage.get(units::kOutputTokens);

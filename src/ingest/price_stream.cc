@@ -155,7 +155,7 @@ class Worker {
       warnings = engine::record_warnings(sel, *rec, ref->model->id);
     append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
                   opt.detail ? &version : nullptr, warnings);
-    if (opt.on_priced) opt.on_priced(*rec, *ref, pr_);
+    if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_);
   }
 
   const PriceStreamOptions& opt_;
@@ -325,9 +325,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
     }
     append_priced(o, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
                   opt.detail ? &c.price_version : nullptr, c.warnings);
-    if (opt.on_priced) {
-      if (auto ref = catalog.resolve(c.provider, c.model)) opt.on_priced(r.usage, *ref, pr);
-    }
+    if (opt.on_priced) opt.on_priced(r.usage, c.provider, c.model, pr);
     if (o.size() >= kFlushAt) write();
   };
   auto stored = ingest_stream(

@@ -28,8 +28,10 @@ struct PriceStreamOptions {
   size_t threads = 0;
   /// Write result lines to `out`. Default: true (false when only on_priced is wanted).
   bool write_lines = true;
-  /// Called for each priced record (e.g. to build a summary). Optional.
-  std::function<void(const UsageRecord&, const pricing::ModelRef&, const engine::PriceResult&)>
+  /// Called for each priced record (e.g. to build a summary) with the catalog provider and model
+  /// ids its line names. Optional.
+  std::function<void(const UsageRecord&, std::string_view provider, std::string_view model,
+                     const engine::PriceResult&)>
       on_priced;
   /// Called for each line that fails, with its number, the error and the record (null when the
   /// line did not parse). Optional; with it set, one thread runs too.
