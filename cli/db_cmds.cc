@@ -1086,7 +1086,7 @@ what it cost as stored, per group (--group-by, default provider,model; the recor
 stored). Nothing is written.
 --swap FROM=TO prices FROM's calls as TO's, with the same usage: FROM is a model name (every
 record whose name the catalog resolves to that model, as gpt-4o takes in gpt-4o-2024-08-06, under
-any provider) or a pattern with * on the name as stored; TO is a model of the record's own provider
+any provider; openai/gpt-4o under openai only) or a pattern with * on the name as stored; TO is a model of the record's own provider
 when it has one (azure's gpt-4o to azure's gpt-4o-mini), else the model the name resolves to.
 Tokens TO has no price of its own for are billed as the catalog bills them (cache reads at the
 input rate when it has no cache price). The first swap a record matches applies.

@@ -744,6 +744,26 @@ TEST(WhatIfTest, SwapsModelsAndComparesExactly) {
   EXPECT_EQ(w->swaps()[1].to_models.at("openai/gpt-4o"), 1u);
 }
 
+// A FROM with its provider's name ("openai/gpt-4o", which is also OpenRouter's model id) moves
+// that provider's calls only; OpenRouter's model of that name moves by its name as stored.
+TEST(WhatIfTest, AProviderPrefixedFromMovesThatProvidersCalls) {
+  AggregateQuery g;
+  g.group_by = {*GroupKey::parse("provider")};
+  WhatIfOptions o;
+  o.swaps = {*ModelSwap::parse("openai/gpt-4o=openai/gpt-4o-mini")};
+  auto w = WhatIf::make(pricing::Catalog::builtin(), g, o);
+  ASSERT_TRUE(w.has_value()) << w.status().to_string();
+  for (const char* line :
+       {R"({"provider": "openai", "model": "gpt-4o-2024-08-06", "usage": {"input_tokens": 10}})",
+        R"({"provider": "azure", "model": "gpt-4o", "usage": {"input_tokens": 10}})",
+        R"({"provider": "openrouter", "model": "openai/gpt-4o", "usage": {"input_tokens": 10}})"})
+    ASSERT_TRUE(w->add(stored(line), nullptr).is_ok()) << line;
+  std::map<std::string, uint64_t> swapped;
+  for (const auto& r : w->rows()) swapped[r.keys[0]] = r.swapped;
+  EXPECT_EQ(swapped,
+            (std::map<std::string, uint64_t>{{"azure", 0}, {"openai", 1}, {"openrouter", 1}}));
+}
+
 TEST(WhatIfTest, AsOfADayKeepsEachCallsTimeOfDay) {
   // claude-sonnet-5's input went from $2 to $3 per million on 2026-09-01. DeepSeek's off-peak
   // hours (16:30-00:30 UTC) halve its prices: a call at noon keeps its peak price on another day,

@@ -32,16 +32,27 @@ Result<WhatIf> WhatIf::make(const pricing::Catalog& catalog, AggregateQuery grou
     if (auto to = catalog.resolve("", s.to); !to) {
       return to.status().with_context("swap " + s.from + "=" + s.to);
     }
-    std::string from_id;
+    std::string from_id, from_provider;
     std::optional<Filter> pattern;
+    const size_t slash = s.from.find('/');
+    const pricing::Provider* named =
+        slash == std::string::npos ? nullptr : catalog.find_provider(s.from.substr(0, slash));
     if (s.from.find('*') != std::string::npos) {
       pattern.emplace();
       pattern->key.kind = GroupKey::Kind::kModel;
       pattern->value = s.from;
+    } else if (named != nullptr) {
+      // "openai/gpt-4o": that provider's calls of the model (OpenRouter's model of that name
+      // matches by its name as stored).
+      if (auto from = catalog.resolve(named->id, s.from.substr(slash + 1))) {
+        from_id = from->model->id;
+        from_provider = named->id;
+      }
     } else if (auto from = catalog.resolve("", s.from)) {
       from_id = from->model->id;
     }
     w.from_ids_.push_back(std::move(from_id));
+    w.from_providers_.push_back(std::move(from_provider));
     w.patterns_.push_back(std::move(pattern));
     w.swaps_.push_back({s, 0, {}});
   }
@@ -56,7 +67,9 @@ int WhatIf::swap_of(const UsageRecord& r) const {
     }
     if (r.model == options_.swaps[i].from) return static_cast<int>(i);
     if (from_ids_[i].empty()) continue;
-    if (auto ref = catalog_->resolve(r.provider, r.model); ref && ref->model->id == from_ids_[i])
+    if (auto ref = catalog_->resolve(r.provider, r.model);
+        ref && ref->model->id == from_ids_[i] &&
+        (from_providers_[i].empty() || ref->provider->id == from_providers_[i]))
       return static_cast<int>(i);
   }
   return -1;

@@ -19,8 +19,9 @@ namespace costops::engine {
 
 /// Records of one model priced as another's calls: "FROM=TO".
 ///   FROM: a model name, matching every record whose name the catalog resolves to the same model
-///         (`gpt-4o` takes in `gpt-4o-2024-08-06`, under any provider), or that is written so; or a
-///         pattern, each '*' matching any run, on the record's name as stored (`claude-3-opus*`).
+///         (`gpt-4o` takes in `gpt-4o-2024-08-06`, under any provider; `openai/gpt-4o` under
+///         openai only), or that is written so; or a pattern, each '*' matching any run, on the
+///         record's name as stored (`claude-3-opus*`).
 ///   TO:   a model name the catalog resolves. A record moves to its own provider's model of that
 ///         name when its provider has one (azure's gpt-4o to azure's gpt-4o-mini), else to the
 ///         model the name resolves to without a provider (`anthropic/claude-sonnet-4-5` says
@@ -95,8 +96,9 @@ class WhatIf {
   const pricing::Catalog* catalog_;
   AggregateQuery grouping_;
   WhatIfOptions options_;
-  // Per swap: the catalog model id FROM names ("": none), or FROM as a pattern on model names.
-  std::vector<std::string> from_ids_;
+  // Per swap: the catalog model id FROM names ("": none) and the provider it names ("": any), or
+  // FROM as a pattern on model names.
+  std::vector<std::string> from_ids_, from_providers_;
   std::vector<std::optional<Filter>> patterns_;
   std::vector<SwapCount> swaps_;
   std::map<std::vector<std::string>, WhatIfRow> groups_;
