@@ -164,6 +164,13 @@ TEST(CliTest, PricesCsvAndJsonDocumentsAsIngestReadsThem) {
   EXPECT_NE(r.out.find(R"({"line":5,"error":{"code":"invalid_argument","message":"invalid JSON)"),
             std::string::npos)
       << r.out;
+  // A usage report: its rows in order, the unreadable ones by the line they begin on.
+  r = run("price " + testing::source_path("tests/testdata/usage_report_openai.json"));
+  std::string kinds;
+  std::istringstream lines(r.out);
+  for (std::string l; std::getline(lines, l);)
+    kinds += l.starts_with(R"({"line":)") ? l.substr(0, l.find(',')) + "} " : "priced ";
+  EXPECT_EQ(kinds, R"(priced priced {"line":36} priced {"line":61} )") << r.out;
   // --provider: for records that name none, on either path; one the catalog lacks is an error.
   for (const char* input : {"model,input_tokens\ngpt-4o,1000000\n",
                             R"({"model":"gpt-4o","usage":{"input_tokens":1000000}})"}) {

@@ -303,10 +303,25 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
       write_error = io_error("cannot write output");
     o.clear();
   };
+  // A usage report's bucket reports its unreadable rows before its others: its lines are held
+  // and put in order at the end (reports are small: one row per model and bucket).
+  const bool hold = format == InputFormat::kUsageReport;
+  std::vector<std::pair<uint64_t, std::string>> held;
+  std::string line_text;
+  auto emit = [&](uint64_t line) {
+    if (hold) {
+      held.emplace_back(line, std::move(line_text));
+    } else {
+      o += line_text;
+      if (o.size() >= kFlushAt) write();
+    }
+    line_text.clear();
+  };
   auto failed = [&](uint64_t line, const Status& st, const UsageRecord* rec) {
     ++stats.lines;
     ++stats.failed;
-    append_error(o, line, st);
+    append_error(line_text, line, st);
+    emit(line);
     if (opt.on_failed) opt.on_failed(line, st, rec);
   };
   engine::PriceResult pr;
@@ -323,20 +338,20 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
       if (pr.n_lines == engine::PriceResult::kMaxLines) break;
       pr.lines[pr.n_lines++] = {u.unit, u.quantity, u.rate, u.cost};
     }
-    append_priced(o, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
+    append_priced(line_text, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
                   opt.detail ? &c.price_version : nullptr, c.warnings);
+    emit(line);
     if (opt.on_priced) opt.on_priced(r.usage, c.provider, c.model, pr);
-    if (o.size() >= kFlushAt) write();
   };
   auto stored = ingest_stream(
       in, source, io,
       [](std::span<const PricedRecord> batch) -> Result<BatchResult> {
         return BatchResult{batch.size(), 0, 0};  // priced as read (on_record): nothing to keep
       },
-      [&](const Reject& r) {
-        failed(r.line, invalid_argument(r.reason), nullptr);
-        if (o.size() >= kFlushAt) write();
-      });
+      [&](const Reject& r) { failed(r.line, invalid_argument(r.reason), nullptr); });
+  std::stable_sort(held.begin(), held.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [line, text] : held) o += text;
   write();
   if (!stored) return stored.status();
   if (!write_error.is_ok()) return write_error;
