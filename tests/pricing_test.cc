@@ -572,6 +572,26 @@ TEST(CatalogTest, CustomPricesOverrideAndAdd) {
   EXPECT_EQ(price(*base, "openai", "gpt-4.1", u), "2/8/10");  // untouched models keep their prices
 }
 
+// Prices for a catalog model without a match rule of their own (as `pricing add` writes them)
+// keep the names that model answers to: without, gpt-4o-2024-08-06 had no price at all.
+TEST(CatalogTest, CustomPricesWithoutAMatchKeepTheNamesOfTheModelTheyReplace) {
+  auto base = Catalog::builtin_copy();
+  ASSERT_TRUE(base.has_value());
+  base->overlay(own(
+      R"([{"id": "openai", "models": [{"id": "gpt-4o", "prices": {"input_mtok": 1, "output_mtok": 2}},
+                                      {"id": "gpt-4.1", "match": {"equals": "our-4.1"}, "prices": {"input_mtok": 5}}]}])"));
+  using namespace units;
+  const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
+  EXPECT_EQ(price(*base, "openai", "gpt-4o-2024-08-06", u), "1/2/3");
+  EXPECT_EQ(price(*base, "openai", "gpt-4o", u), "1/2/3");
+  auto ref = base->resolve("openai", "gpt-4o");
+  ASSERT_TRUE(ref.has_value());
+  EXPECT_EQ(ref->model->context_window, 128000);  // the catalog model's
+  // A rule of its own is the custom model's only one.
+  EXPECT_EQ(price(*base, "openai", "our-4.1", u), "5/0/5");
+  EXPECT_FALSE(base->resolve("openai", "gpt-4.1-2025-04-14").has_value());
+}
+
 TEST(CatalogTest, OwnFormatCurrencyAndVariants) {
   auto c = Catalog::parse(
       R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": [

@@ -701,9 +701,23 @@ void Catalog::overlay(Catalog custom) {
     std::vector<Model> merged;
     for (auto& m : cp.models) merged.push_back(std::move(m));
     for (auto& m : target->models) {
-      const bool replaced =
-          std::any_of(merged.begin(), merged.end(), [&](const Model& x) { return x.id == m.id; });
-      if (!replaced) merged.push_back(std::move(m));
+      const auto replacing =
+          std::find_if(merged.begin(), merged.end(), [&](const Model& x) { return x.id == m.id; });
+      if (replacing == merged.end()) {
+        merged.push_back(std::move(m));
+        continue;
+      }
+      // Prices for a catalog model that name no other names than its id keep the names it
+      // answers to (gpt-4o's prices are gpt-4o-2024-08-06's too), and its name and context.
+      Model& custom_model = *replacing;
+      const MatchRule own = MatchRule::leaf(MatchRule::Kind::kEquals, custom_model.id);
+      if (custom_model.match.kind() == own.kind() && custom_model.match.text() == own.text() &&
+          custom_model.match.children().empty()) {
+        custom_model.match =
+            m.match.matches(custom_model.id) ? m.match : MatchRule::any_of({m.match, own});
+        if (custom_model.name == custom_model.id) custom_model.name = m.name;
+        if (custom_model.context_window == 0) custom_model.context_window = m.context_window;
+      }
     }
     target->models = std::move(merged);
     if (!cp.extractors.empty()) target->extractors = std::move(cp.extractors);
