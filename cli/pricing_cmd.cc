@@ -1,4 +1,5 @@
 // cost-ops pricing: custom model prices stored in the database, layered over the catalog.
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -26,9 +27,16 @@ Timestamp now() {
   return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
-// Validates entries by loading them as a catalog, then stores them.
-Status store_entries(storage::Store& store, const std::vector<storage::CustomPrice>& entries) {
-  for (const auto& e : entries) {
+// A provider id as stored: lower case, as the catalogs' ids are ("OpenAI" is openai's).
+std::string provider_key(std::string id) {
+  for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return id;
+}
+
+// Validates entries by loading them as a catalog, then stores them (provider ids lowered).
+Status store_entries(storage::Store& store, std::vector<storage::CustomPrice> entries) {
+  for (auto& e : entries) {
+    e.provider = provider_key(e.provider);
     json doc = {
         {"format", "cost-ops-catalog"},
         {"providers", json::array({{{"id", e.provider},
@@ -79,7 +87,8 @@ int run_add(PricingCmd& o) {
     report(st);
     return kExitFailure;
   }
-  std::printf("added %s/%s: %s\n", o.provider.c_str(), o.model.c_str(), prices.dump().c_str());
+  std::printf("added %s/%s: %s\n", provider_key(o.provider).c_str(), o.model.c_str(),
+              prices.dump().c_str());
   return kExitOk;
 }
 
@@ -149,7 +158,8 @@ int run_get(PricingCmd& o) {
   bool is_custom = false;
   if (custom)
     for (const auto& c : *custom)
-      is_custom |= c.provider == ref->provider->id && c.model_id == ref->model->id;
+      is_custom |= provider_key(c.provider) == provider_key(ref->provider->id) &&
+                   c.model_id == ref->model->id;
   auto at = time_or_now(o.at, "--at");
   if (!at) {
     report(at.status());

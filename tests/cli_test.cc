@@ -763,6 +763,15 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   r = run("pricing remove --db " + db + " --provider acme --model acme-1");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("no custom price for acme/acme-1"), std::string::npos) << r.err;
+  // Without --match-prefix, prices for gpt-4.1 are its dated names' too; a provider named with
+  // capitals is the catalog's (stored lowered), and removed so.
+  r = run("pricing add --db " + db + " --provider OpenAI --model gpt-4.1 --input 3");
+  EXPECT_EQ(r.out, "added openai/gpt-4.1: {\"input_mtok\":\"3\"}\n") << r.err;
+  r = run("pricing get --db " + db + " --provider openai --model gpt-4.1-2025-04-14");
+  EXPECT_EQ(r.out.rfind("openai/gpt-4.1 (custom price from the database): input_mtok=3", 0), 0u)
+      << r.out << r.err;
+  r = run("pricing remove --db " + db + " --provider OPENAI --model gpt-4.1");
+  EXPECT_EQ(r.rc, 0) << r.err;
   std::filesystem::remove(db);
   std::filesystem::remove(file);
 }

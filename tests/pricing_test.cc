@@ -592,6 +592,21 @@ TEST(CatalogTest, CustomPricesWithoutAMatchKeepTheNamesOfTheModelTheyReplace) {
   EXPECT_FALSE(base->resolve("openai", "gpt-4.1-2025-04-14").has_value());
 }
 
+// Provider ids ignore case: a custom provider's capitals, and prices for "OpenAI" are openai's.
+TEST(CatalogTest, CustomProvidersIdsIgnoreCase) {
+  auto base = Catalog::builtin_copy();
+  ASSERT_TRUE(base.has_value());
+  base->overlay(own(
+      R"([{"id": "OpenAI", "models": [{"id": "gpt-4o", "prices": {"input_mtok": 1}}]},
+          {"id": "Acme", "models": [{"id": "big", "prices": {"input_mtok": 7}}]}])"));
+  using namespace units;
+  const Usage u = usage({{kInputTokens, 1000000}});
+  EXPECT_EQ(price(*base, "openai", "gpt-4o", u), "1/0/1");
+  EXPECT_EQ(price(*base, "Acme", "big", u), "7/0/7");
+  EXPECT_EQ(price(*base, "acme", "big", u), "7/0/7");
+  EXPECT_EQ(base->providers().size(), Catalog::builtin().providers().size() + 1);
+}
+
 TEST(CatalogTest, OwnFormatCurrencyAndVariants) {
   auto c = Catalog::parse(
       R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": [

@@ -61,6 +61,11 @@ bool text_at(std::string_view s, size_t at, std::string_view t, bool ignore_case
   return true;
 }
 
+// Whether `a` and `b` are the same text but for ASCII case.
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && text_at(a, 0, b, true);
+}
+
 }  // namespace
 
 bool MatchRule::matches(std::string_view s, bool ignore_case) const {
@@ -447,7 +452,7 @@ size_t Catalog::model_count() const {
 const Provider* Catalog::find_provider(std::string_view ref) const {
   const std::string n = lower(trim_blanks(ref));
   for (const auto& p : providers_)
-    if (p.id == n) return &p;
+    if (same_ignoring_case(p.id, n)) return &p;  // (a custom provider's id may have capitals)
   for (const auto& p : providers_)
     if (p.provider_match && p.provider_match->matches(n)) return &p;
   // LiteLLM's names (a spend log's custom_llm_provider, a LiteLLM catalog's providers) beside
@@ -691,9 +696,10 @@ std::vector<std::string> Catalog::suggest_model(std::string_view provider,
 
 void Catalog::overlay(Catalog custom) {
   for (auto& cp : custom.providers_) {
+    // By id, ignoring case as find_provider does ("OpenAI" is openai).
     Provider* target = nullptr;
     for (auto& p : providers_)
-      if (p.id == cp.id) target = &p;
+      if (same_ignoring_case(p.id, cp.id)) target = &p;
     if (target == nullptr) {
       providers_.push_back(std::move(cp));
       continue;

@@ -691,8 +691,9 @@ CustomPriceSql custom_price_sql(const Dialect& d) {
              "EXCLUDED.added_at";
   c.list =
       "SELECT provider, model_id, entry, added_at FROM custom_prices ORDER BY provider, model_id";
-  c.remove =
-      "DELETE FROM custom_prices WHERE provider = " + d.param(1) + " AND model_id = " + d.param(2);
+  // A provider id ignoring case, as the catalog finds it (rows stored before ids were lowered).
+  c.remove = "DELETE FROM custom_prices WHERE lower(provider) = lower(" + d.param(1) +
+             ") AND model_id = " + d.param(2);
   return c;
 }
 
