@@ -7,7 +7,6 @@
 
 #include "commands.h"
 #include "common.h"
-#include "costops/domain/units.h"
 #include "costops/storage/store.h"
 
 namespace costops::cli {
@@ -60,7 +59,8 @@ int run_add(PricingCmd& o) {
     if (!value->empty()) prices[key] = *value;
   for (const auto& kv : o.prices) {
     const auto eq = kv.find('=');
-    if (eq == std::string::npos || !unit_by_price_key(kv.substr(0, eq))) {
+    // (A key the unit registry lacks is reported as the entry is checked, with the closest.)
+    if (eq == std::string::npos || eq == 0) {
       report(invalid_argument("--price \"" + kv +
                               "\": expected PRICE_KEY=DECIMAL with a key of the unit registry "
                               "(input_mtok, cache_read_mtok, requests_kcount, ...)"));
@@ -84,8 +84,8 @@ int run_add(PricingCmd& o) {
   }
   if (Status st = store_entries(**store, {{o.provider, o.model, entry.dump(), now()}});
       !st.is_ok()) {
-    report(st);
-    return kExitFailure;
+    report(st);  // a price the options give wrong, or the database's failure
+    return st.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   std::printf("added %s/%s: %s\n", provider_key(o.provider).c_str(), o.model.c_str(),
               prices.dump().c_str());
