@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "costops/engine/cost_calculator.h"
 #include "costops/pricing/catalog.h"
@@ -17,6 +19,15 @@ Catalog own(const std::string& providers_json) {
       "test");
   EXPECT_TRUE(c.has_value()) << c.status_or_ok().to_string();
   return c ? std::move(*c) : Catalog();
+}
+
+// The built-in catalog with `custom` over it.
+Catalog builtin_copy_with(Catalog custom) {
+  auto c = Catalog::builtin_copy();
+  EXPECT_TRUE(c.has_value());
+  if (!c) return Catalog();
+  c->overlay(std::move(custom));
+  return std::move(*c);
 }
 
 Usage usage(std::initializer_list<std::pair<UnitId, int64_t>> counts) {
@@ -590,6 +601,36 @@ TEST(CatalogTest, CustomPricesWithoutAMatchKeepTheNamesOfTheModelTheyReplace) {
   // A rule of its own is the custom model's only one.
   EXPECT_EQ(price(*base, "openai", "our-4.1", u), "5/0/5");
   EXPECT_FALSE(base->resolve("openai", "gpt-4.1-2025-04-14").has_value());
+}
+
+// Prices for every model of the catalog, each naming only its id, find every name as the catalog
+// did: the same model for each model's id, its dated and upper-case forms.
+TEST(CatalogTest, CustomPricesForEveryModelResolveEveryNameAsTheCatalogDid) {
+  const Catalog& builtin = Catalog::builtin();
+  nlohmann::json providers = nlohmann::json::array();
+  for (const auto& p : builtin.providers()) {
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& m : p.models)
+      models.push_back({{"id", m.id}, {"prices", {{"input_mtok", 1}}}});
+    providers.push_back({{"id", p.id}, {"models", models}});
+  }
+  auto custom = builtin_copy_with(own(providers.dump()));
+  size_t names = 0;
+  for (const auto& p : builtin.providers()) {
+    for (const auto& m : p.models) {
+      std::string upper = m.id;
+      for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      for (const std::string& name : {m.id, m.id + "-2024-08-06", upper}) {
+        auto before = builtin.resolve(p.id, name);
+        if (!before) continue;  // (a few models' rules do not take their own ids; these do)
+        auto after = custom.resolve(p.id, name);
+        ASSERT_TRUE(after.has_value()) << p.id << "/" << name;
+        EXPECT_EQ(before->model->id, after->model->id) << p.id << "/" << name;
+        ++names;
+      }
+    }
+  }
+  EXPECT_GT(names, 2500u);
 }
 
 // Provider ids ignore case: a custom provider's capitals, and prices for "OpenAI" are openai's.

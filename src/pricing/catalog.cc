@@ -704,26 +704,34 @@ void Catalog::overlay(Catalog custom) {
       providers_.push_back(std::move(cp));
       continue;
     }
-    std::vector<Model> merged;
-    for (auto& m : cp.models) merged.push_back(std::move(m));
-    for (auto& m : target->models) {
-      const auto replacing =
-          std::find_if(merged.begin(), merged.end(), [&](const Model& x) { return x.id == m.id; });
-      if (replacing == merged.end()) {
-        merged.push_back(std::move(m));
+    // Custom models with match rules of their own are tried first; one that names only its id
+    // (as one without "match" does) and replaces a catalog model takes that model's place, the
+    // names it answers to (gpt-4o's prices are gpt-4o-2024-08-06's too), and its name and
+    // context window when it gives none.
+    std::vector<Model> merged, in_place;
+    for (auto& m : cp.models) {
+      const MatchRule own = MatchRule::leaf(MatchRule::Kind::kEquals, m.id);
+      const bool names_only_its_id = m.match.kind() == own.kind() && m.match.text() == own.text() &&
+                                     m.match.children().empty();
+      const bool replaces = std::any_of(target->models.begin(), target->models.end(),
+                                        [&](const Model& t) { return t.id == m.id; });
+      (names_only_its_id && replaces ? in_place : merged).push_back(std::move(m));
+    }
+    const size_t own_rules = merged.size();
+    for (auto& t : target->models) {
+      auto same_id = [&](const Model& x) { return x.id == t.id; };
+      if (std::any_of(merged.begin(), merged.begin() + own_rules, same_id)) continue;
+      const auto replacing = std::find_if(in_place.begin(), in_place.end(), same_id);
+      if (replacing == in_place.end()) {
+        merged.push_back(std::move(t));
         continue;
       }
-      // Prices for a catalog model that name no other names than its id keep the names it
-      // answers to (gpt-4o's prices are gpt-4o-2024-08-06's too), and its name and context.
-      Model& custom_model = *replacing;
-      const MatchRule own = MatchRule::leaf(MatchRule::Kind::kEquals, custom_model.id);
-      if (custom_model.match.kind() == own.kind() && custom_model.match.text() == own.text() &&
-          custom_model.match.children().empty()) {
-        custom_model.match =
-            m.match.matches(custom_model.id) ? m.match : MatchRule::any_of({m.match, own});
-        if (custom_model.name == custom_model.id) custom_model.name = m.name;
-        if (custom_model.context_window == 0) custom_model.context_window = m.context_window;
-      }
+      Model& m = *replacing;
+      const MatchRule own = m.match;
+      m.match = t.match.matches(m.id) ? t.match : MatchRule::any_of({t.match, own});
+      if (m.name == m.id) m.name = t.name;
+      if (m.context_window == 0) m.context_window = t.context_window;
+      merged.push_back(std::move(m));
     }
     target->models = std::move(merged);
     if (!cp.extractors.empty()) target->extractors = std::move(cp.extractors);

@@ -257,10 +257,11 @@ class Catalog {
   /// A fresh, modifiable copy of the built-in catalog (for overlays).
   static Result<Catalog> builtin_copy();
 
-  /// Adds or replaces models from `custom` (matched by provider id and model id); custom
-  /// models are tried before the catalog's own. A custom model whose match rule names only its
-  /// id (as one without "match" does) takes the names the model it replaces answers to, and its
-  /// name and context window when it gives none. New providers are added.
+  /// Adds or replaces models from `custom` (matched by provider id, ignoring case, and model id);
+  /// custom models are tried before the catalog's own, but for one whose match rule names only
+  /// its id (as one without "match" does) that replaces a catalog model: it takes that model's
+  /// place and the names it answers to, and its name and context window when it gives none.
+  /// New providers are added.
   void overlay(Catalog custom);
 
   /// Provider by id (case-insensitive), then by provider_match rules, then by the other name of a
