@@ -595,6 +595,8 @@ TEST(CatalogTest, CustomPricesWithoutAMatchKeepTheNamesOfTheModelTheyReplace) {
   const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
   EXPECT_EQ(price(*base, "openai", "gpt-4o-2024-08-06", u), "1/2/3");
   EXPECT_EQ(price(*base, "openai", "gpt-4o", u), "1/2/3");
+  // Azure's lookups fall back on OpenAI's models: they keep the catalog's prices.
+  EXPECT_EQ(price(*base, "azure", "gpt-4o-2024-08-06", u), "2.5/10/12.5");
   auto ref = base->resolve("openai", "gpt-4o");
   ASSERT_TRUE(ref.has_value());
   EXPECT_EQ(ref->model->context_window, 128000);  // the catalog model's

@@ -708,6 +708,20 @@ void Catalog::overlay(Catalog custom) {
     // (as one without "match" does) and replaces a catalog model takes that model's place, the
     // names it answers to (gpt-4o's prices are gpt-4o-2024-08-06's too), and its name and
     // context window when it gives none.
+    // The providers whose model lookups fall back on this one (azure on openai) keep the
+    // catalog's models that custom ones replace: custom prices are the named provider's only.
+    std::vector<Provider*> falling_back;
+    for (auto& q : providers_)
+      if (&q != target && std::find(q.fallback_model_providers.begin(),
+                                    q.fallback_model_providers.end(),
+                                    target->id) != q.fallback_model_providers.end())
+        falling_back.push_back(&q);
+    auto keep_for_fallbacks = [&](const Model& replaced) {
+      for (Provider* q : falling_back)
+        if (std::none_of(q->models.begin(), q->models.end(),
+                         [&](const Model& x) { return x.id == replaced.id; }))
+          q->models.push_back(replaced);
+    };
     std::vector<Model> merged, in_place;
     for (auto& m : cp.models) {
       const MatchRule own = MatchRule::leaf(MatchRule::Kind::kEquals, m.id);
@@ -720,12 +734,16 @@ void Catalog::overlay(Catalog custom) {
     const size_t own_rules = merged.size();
     for (auto& t : target->models) {
       auto same_id = [&](const Model& x) { return x.id == t.id; };
-      if (std::any_of(merged.begin(), merged.begin() + own_rules, same_id)) continue;
+      if (std::any_of(merged.begin(), merged.begin() + own_rules, same_id)) {
+        keep_for_fallbacks(t);
+        continue;
+      }
       const auto replacing = std::find_if(in_place.begin(), in_place.end(), same_id);
       if (replacing == in_place.end()) {
         merged.push_back(std::move(t));
         continue;
       }
+      keep_for_fallbacks(t);
       Model& m = *replacing;
       const MatchRule own = m.match;
       m.match = t.match.matches(m.id) ? t.match : MatchRule::any_of({t.match, own});

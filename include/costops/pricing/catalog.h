@@ -261,7 +261,8 @@ class Catalog {
   /// custom models are tried before the catalog's own, but for one whose match rule names only
   /// its id (as one without "match" does) that replaces a catalog model: it takes that model's
   /// place and the names it answers to, and its name and context window when it gives none.
-  /// New providers are added.
+  /// Providers whose lookups fall back on a provider (azure on openai) keep the catalog models
+  /// its custom ones replace. New providers are added.
   void overlay(Catalog custom);
 
   /// Provider by id (case-insensitive), then by provider_match rules, then by the other name of a
