@@ -86,6 +86,17 @@ std::string default_rejects_path() {
 // Notes the models read without a price (`what`: "no price", or the what-if's), the most records
 // first, with why (the catalog's error names the closest models it has), and, for records
 // `stored` unpriced, what prices them later.
+// The records priced with a warning (a cache read billed at the input rate, a tier without
+// prices), and the first warnings: ingest's and reprice's note.
+void note_warnings(const ingest::IngestStats& stats) {
+  if (stats.warned == 0) return;
+  std::fprintf(stderr,
+               "note: %llu record%s priced with a warning (kept in the stored record's detail)%s\n",
+               static_cast<unsigned long long>(stats.warned), stats.warned == 1 ? "" : "s",
+               stats.warnings.size() > 1 ? ", such as:" : ":");
+  for (const auto& w : stats.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
+}
+
 void note_unpriced_models(std::vector<ingest::UnpricedModel> models, const char* what = "no price",
                           bool stored = true) {
   if (models.empty()) return;
@@ -261,14 +272,7 @@ int run_ingest(IngestCmd& o) {
         static_cast<unsigned long long>(total.untimed), total.untimed == 1 ? " has" : "s have",
         format_timestamp(*now).c_str());
   }
-  if (total.warned > 0) {
-    std::fprintf(
-        stderr,
-        "note: %llu record%s priced with a warning (kept in the stored record's detail)%s\n",
-        static_cast<unsigned long long>(total.warned), total.warned == 1 ? "" : "s",
-        total.warnings.size() > 1 ? ", such as:" : ":");
-    for (const auto& w : total.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
-  }
+  note_warnings(total);
   if (total.replaced > 0) {
     std::fprintf(stderr,
                  "note: %llu stored usage report row%s replaced by a fetch again with revised "
@@ -735,6 +739,7 @@ int run_reprice(RepriceCmd& o) {
   std::vector<PricedRecord> changed;
   std::map<std::string, Decimal> before, after;  // of the changed records, by currency
   std::vector<ingest::UnpricedModel> still;      // noted like ingest's
+  ingest::IngestStats warned;                    // the changed records priced with a warning
   Status bad;
   Status st = store->scan(q, [&](const PricedRecord& r) {
     ++selected;
@@ -750,6 +755,7 @@ int run_reprice(RepriceCmd& o) {
       return Status::ok();
     }
     if (same_price(r.cost, *c)) return Status::ok();
+    if (!c->warnings.empty()) warned.note_warnings(r.usage.source, c->warnings);
     auto add = [&](std::map<std::string, Decimal>& sums, const Money& m) {
       if (!add_cost(sums, m) && bad.is_ok()) bad = out_of_range("the selection's cost overflows");
     };
@@ -801,6 +807,7 @@ int run_reprice(RepriceCmd& o) {
         static_cast<unsigned long long>(selected - updated - kept - still_unpriced),
         static_cast<unsigned long long>(kept), static_cast<unsigned long long>(still_unpriced));
   }
+  note_warnings(warned);
   note_unpriced_models(std::move(still));
   if (selected == 0) note_why_empty(*store, q, "");
   return kExitOk;

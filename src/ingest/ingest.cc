@@ -958,16 +958,7 @@ class Pipeline {
   }
 
   void note_warnings(std::string_view source, const std::vector<std::string>& warnings) {
-    ++stats_.warned;
-    for (const auto& w : warnings) {
-      if (stats_.warnings.size() >= IngestStats::kMaxWarnings) return;
-      const bool seen =
-          std::any_of(stats_.warnings.begin(), stats_.warnings.end(), [&](const std::string& s) {
-            return s.size() > w.size() + 2 && s.ends_with(w) &&
-                   s.compare(s.size() - w.size() - 2, 2, ": ") == 0;
-          });
-      if (!seen) stats_.warnings.push_back(std::string(source) + ": " + w);
-    }
+    stats_.note_warnings(source, warnings);
   }
 
   void reject(uint64_t line, std::string reason, std::string_view text) {
@@ -1033,6 +1024,18 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
     return InputFormat::kJsonl;
   }
   return InputFormat::kCsv;
+}
+
+void IngestStats::note_warnings(std::string_view source, const std::vector<std::string>& given) {
+  ++warned;
+  for (const auto& w : given) {
+    if (warnings.size() >= kMaxWarnings) return;
+    const bool seen = std::any_of(warnings.begin(), warnings.end(), [&](const std::string& s) {
+      return s.size() > w.size() + 2 && s.ends_with(w) &&
+             s.compare(s.size() - w.size() - 2, 2, ": ") == 0;
+    });
+    if (!seen) warnings.push_back(std::string(source) + ": " + w);
+  }
 }
 
 Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& opt,

@@ -712,9 +712,9 @@ void Catalog::overlay(Catalog custom) {
     // catalog's models that custom ones replace: custom prices are the named provider's only.
     std::vector<Provider*> falling_back;
     for (auto& q : providers_)
-      if (&q != target && std::find(q.fallback_model_providers.begin(),
-                                    q.fallback_model_providers.end(),
-                                    target->id) != q.fallback_model_providers.end())
+      if (&q != target &&
+          std::find(q.fallback_model_providers.begin(), q.fallback_model_providers.end(),
+                    target->id) != q.fallback_model_providers.end())
         falling_back.push_back(&q);
     auto keep_for_fallbacks = [&](const Model& replaced) {
       for (Provider* q : falling_back)

@@ -130,6 +130,9 @@ struct IngestStats {
   uint64_t warned = 0;
   std::vector<std::string> warnings;
   static constexpr size_t kMaxWarnings = 3;
+  /// Counts a record priced with `warnings` (read from `source`, "FILE:LINE"), keeping those not
+  /// kept yet while there are fewer than kMaxWarnings.
+  void note_warnings(std::string_view source, const std::vector<std::string>& warnings);
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;
