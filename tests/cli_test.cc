@@ -772,6 +772,19 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
       << r.out << r.err;
   r = run("pricing remove --db " + db + " --provider OPENAI --model gpt-4.1");
   EXPECT_EQ(r.rc, 0) << r.err;
+  // Prices without a cache-read price: reprice says the cache reads are billed at the input rate.
+  r = run(
+      "ingest --db " + db + " -",
+      R"({"id":"3","provider":"openai","model":"gpt-4.1","usage":{"input_tokens":1000,"cache_read_tokens":500}})");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("pricing add --db " + db + " --provider openai --model gpt-4.1 --input 1");
+  r = run("reprice --db " + db + " --all");
+  EXPECT_NE(
+      r.err.find("note: 1 record priced with a warning (kept in the stored record's detail):\n"
+                 "  stdin:1: cache_read_tokens has no price of its own for gpt-4.1; billed "
+                 "at the input_tokens rate"),
+      std::string::npos)
+      << r.err;
   std::filesystem::remove(db);
   std::filesystem::remove(file);
 }
