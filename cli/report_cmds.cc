@@ -1,4 +1,6 @@
 // report (cost reports in five formats, optionally compressed), compress and decompress.
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -179,6 +181,41 @@ Examples:
 struct CodecCmd {
   std::string input = "-", output, codec = "gzip";
   std::optional<int> level;
+  bool force = false;
+};
+
+// An output file written whole or not at all: into a temporary file beside it, renamed over it
+// by commit(); removed when not committed.
+class OutputFile {
+ public:
+  explicit OutputFile(std::string path)
+      : path_(std::move(path)), temp_(path_ + ".tmp-" + std::to_string(::getpid())) {
+    out_.open(temp_, std::ios::binary);
+  }
+  ~OutputFile() {
+    if (!committed_) {
+      out_.close();
+      std::error_code ec;
+      std::filesystem::remove(temp_, ec);
+    }
+  }
+  bool ok() const { return static_cast<bool>(out_); }
+  void write(const std::string& bytes) {
+    out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  Status commit() {
+    out_.close();
+    std::error_code ec;
+    if (out_) std::filesystem::rename(temp_, path_, ec);
+    if (!out_ || ec) return io_error(path_ + ": cannot write" + (ec ? ": " + ec.message() : ""));
+    committed_ = true;
+    return Status::ok();
+  }
+
+ private:
+  std::string path_, temp_;
+  std::ofstream out_;
+  bool committed_ = false;
 };
 
 int run_codec(const CodecCmd& o, bool compress) {
@@ -208,17 +245,26 @@ int run_codec(const CodecCmd& o, bool compress) {
       output = o.input + ".out";
     }
   }
-  std::unique_ptr<std::ofstream> file;
+  std::unique_ptr<OutputFile> file;
   if (!output.empty() && output != "-") {
-    file = std::make_unique<std::ofstream>(output, std::ios::binary);
-    if (!*file) {
+    std::error_code ec;
+    if (o.input != "-" && std::filesystem::equivalent(o.input, output, ec)) {
+      report(invalid_argument(output + ": is the input; name another output (-o)"));
+      return kExitUsage;
+    }
+    if (!o.force && std::filesystem::exists(output, ec)) {
+      report(invalid_argument(output + ": exists (--force replaces it)"));
+      return kExitUsage;
+    }
+    file = std::make_unique<OutputFile>(output);
+    if (!file->ok()) {
       report(io_error(output + ": cannot write"));
       return kExitFailure;
     }
   }
   auto emit = [&](const std::string& bytes) {
     if (file) {
-      file->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      file->write(bytes);
     } else {
       std::fwrite(bytes.data(), 1, bytes.size(), stdout);
     }
@@ -263,9 +309,8 @@ int run_codec(const CodecCmd& o, bool compress) {
     }
   }
   if (file) {
-    file->close();
-    if (!*file) {
-      report(io_error(output + ": cannot write"));
+    if (Status st = file->commit(); !st.is_ok()) {
+      report(st);
       return kExitFailure;
     }
     std::fprintf(stderr, "wrote %s\n", output.c_str());
@@ -280,6 +325,7 @@ void add_codec_commands(CLI::App& app, int& rc) {
   cc->add_option("-o,--output", c->output, "Output (default INPUT.gz / .zst; stdout for stdin)");
   cc->add_option("--codec", c->codec, "gzip (default), zlib, deflate or zstd");
   cc->add_option("--level", c->level, "Level: 1..9 (gzip, zlib, deflate), 1..19 (zstd)");
+  cc->add_flag("-f,--force", c->force, "Replace the output file when it exists");
   cc->callback([c, &rc] { rc = run_codec(*c, true); });
 
   auto d = std::make_shared<CodecCmd>();
@@ -288,6 +334,7 @@ void add_codec_commands(CLI::App& app, int& rc) {
   dc->add_option("input", d->input, "File (default stdin)");
   dc->add_option("-o,--output", d->output,
                  "Output (default INPUT without .gz/.zst; stdout for stdin)");
+  dc->add_flag("-f,--force", d->force, "Replace the output file when it exists");
   dc->callback([d, &rc] { rc = run_codec(*d, false); });
 }
 

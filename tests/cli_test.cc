@@ -1511,6 +1511,17 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("error: " + dir + "/cut.jsonl.zst: zstd: truncated data"), std::string::npos)
       << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/cut.jsonl"));  // no part of a file is left
+  // An output that exists is replaced only with --force; the input never is.
+  r = run("decompress " + dir + "/usage.jsonl.zst -o " + dir + "/back.jsonl");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("/back.jsonl: exists (--force replaces it)"), std::string::npos) << r.err;
+  r = run("decompress --force " + dir + "/usage.jsonl.zst -o " + dir + "/back.jsonl");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("compress -f " + dir + "/back.jsonl -o " + dir + "/back.jsonl");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("/back.jsonl: is the input"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::read_file(dir + "/back.jsonl"), testing::read_file(sample));
 
   r = run("report --db " + db + " --period 2026-09 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
