@@ -704,10 +704,6 @@ void Catalog::overlay(Catalog custom) {
       providers_.push_back(std::move(cp));
       continue;
     }
-    // Custom models with match rules of their own are tried first; one that names only its id
-    // (as one without "match" does) and replaces a catalog model takes that model's place, the
-    // names it answers to (gpt-4o's prices are gpt-4o-2024-08-06's too), and its name and
-    // context window when it gives none.
     // The providers whose model lookups fall back on this one (azure on openai) keep the
     // catalog's models that custom ones replace: custom prices are the named provider's only.
     std::vector<Provider*> falling_back;
@@ -722,6 +718,10 @@ void Catalog::overlay(Catalog custom) {
                          [&](const Model& x) { return x.id == replaced.id; }))
           q->models.push_back(replaced);
     };
+    // Custom models with match rules of their own are tried first; one that names only its id
+    // (as one without "match" does) and replaces a catalog model takes that model's place, the
+    // names it answers to (gpt-4o's prices are gpt-4o-2024-08-06's too), and its name and
+    // context window when it gives none.
     std::vector<Model> merged, in_place;
     for (auto& m : cp.models) {
       const MatchRule own = MatchRule::leaf(MatchRule::Kind::kEquals, m.id);
