@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "common.h"
@@ -50,7 +51,8 @@ Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
 Examples:
   echo '{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":50}}' | cost-ops price
   cost-ops price --catalog model_prices_and_context_window.json usage.jsonl
-  cost-ops price --summary data/samples/usage.jsonl)";
+  cost-ops price --summary data/samples/usage.jsonl
+  cost-ops price --summary --output json gateway-export.csv)";
 
 struct PriceOptions {
   std::string file = "-";
@@ -59,6 +61,7 @@ struct PriceOptions {
   std::string as_of;
   bool detail = false;
   bool summary = false;
+  std::string output = "table";  // of --summary
   size_t threads = 0;
   CatalogOptions catalog;
 };
@@ -69,6 +72,41 @@ struct ModelTotals {
   int64_t output_tokens = 0;
   Decimal input, output, total;
 };
+
+// --summary --output json: one object, costs as exact decimal strings.
+void print_summary_json(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows,
+                        Currency cur, const ingest::PriceStreamStats& stats,
+                        const std::vector<std::string>& failures) {
+  auto totals = [](const ModelTotals& t) {
+    return nlohmann::json{{"records", t.records},
+                          {"input_tokens", t.input_tokens},
+                          {"output_tokens", t.output_tokens},
+                          {"input_cost", t.input.to_string()},
+                          {"output_cost", t.output.to_string()},
+                          {"total_cost", t.total.to_string()}};
+  };
+  nlohmann::json models = nlohmann::json::array();
+  ModelTotals all;
+  for (const auto& [key, t] : rows) {
+    nlohmann::json m = {{"provider", key.first}, {"model", key.second}};
+    m.update(totals(t));
+    models.push_back(std::move(m));
+    all.records += t.records;
+    all.input_tokens += t.input_tokens;
+    all.output_tokens += t.output_tokens;
+    all.input += t.input;
+    all.output += t.output;
+    all.total += t.total;
+  }
+  const nlohmann::json out = {{"currency", std::string(cur.code())},
+                              {"records", stats.lines},
+                              {"priced", stats.priced},
+                              {"failed", stats.failed},
+                              {"first_failures", failures},
+                              {"models", models},
+                              {"total", totals(all)}};
+  std::printf("%s\n", out.dump(2).c_str());
+}
 
 void print_summary(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows,
                    Currency cur, const ingest::PriceStreamStats& stats) {
@@ -159,7 +197,9 @@ int run_price(PriceOptions& o) {
     report(in->read_error(stats.status()));  // it names the input
     return kExitFailure;
   }
-  if (o.summary) {
+  if (o.summary && o.output == "json") {
+    print_summary_json(rows, (*cat)->currency(), *stats, failures);
+  } else if (o.summary) {
     print_summary(rows, (*cat)->currency(), *stats);
     for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
     if (stats->failed > failures.size()) {
@@ -195,9 +235,14 @@ void add_price_command(CLI::App& app, int& rc) {
                 "Add the per-unit breakdown and the price version to each line");
   cmd->add_option("--threads", opts->threads,
                   "Worker threads (default 0: one per core); output order is input order");
-  cmd->add_flag("--summary", opts->summary,
-                "Print a per-model summary table instead of one line per record (the first "
-                "failures on stderr)");
+  CLI::Option* summary =
+      cmd->add_flag("--summary", opts->summary,
+                    "Print a per-model summary table instead of one line per record (the first "
+                    "failures on stderr)");
+  cmd->add_option("--output", opts->output,
+                  "The summary as a table (default) or one JSON object (exact decimal costs)")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->needs(summary);
   cmd->callback([opts, &rc] { rc = run_price(*opts); });
 }
 

@@ -154,6 +154,18 @@ TEST(CliTest, PricesCsvAndJsonDocumentsAsIngestReadsThem) {
                        "\n");
   r = run("price --summary --format csv -", csv);
   EXPECT_NE(r.out.find("3 records, 1 priced, 2 failed"), std::string::npos) << r.out;
+  r = run("price --summary --output json -", csv);
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["records"], 3);
+    EXPECT_EQ(j["failed"], 2);
+    EXPECT_EQ(j["first_failures"][0],
+              "stdin:3: unknown model \"gpt-4q\" for provider \"openai\" in catalog built-in "
+              "(did you mean gpt-4 or gpt-4o?)");
+    EXPECT_EQ(j["models"][0]["model"], "gpt-4o");
+    EXPECT_EQ(j["total"]["total_cost"], "0.0035");
+    EXPECT_EQ(j["total"]["input_cost"], "0.0025");
+  }
   r = run("price -",
           "[\n  {\"model\": \"gpt-4o\", \"usage\": {\"input_tokens\": 1000, \"output_tokens\": "
           "100}},\n  {\"model\": \"gpt-4o\", \"usage\": {\"input_tokens\": -1}}\n]\n");
