@@ -71,11 +71,21 @@ struct ModelTotals {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   Decimal input, output, total;
+  /// Adds `o`'s counts and costs; false when a sum leaves the range (absurd counts).
+  [[nodiscard]] bool add(const ModelTotals& o) {
+    records += o.records;
+    return !__builtin_add_overflow(input_tokens, o.input_tokens, &input_tokens) &&
+           !__builtin_add_overflow(output_tokens, o.output_tokens, &output_tokens) &&
+           Decimal::add_checked(input, o.input, &input) &&
+           Decimal::add_checked(output, o.output, &output) &&
+           Decimal::add_checked(total, o.total, &total);
+  }
 };
+using SummaryRows = std::map<std::pair<std::string, std::string>, ModelTotals>;
 
 // --summary --output json: one object, costs as exact decimal strings.
-void print_summary_json(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows,
-                        Currency cur, const ingest::PriceStreamStats& stats,
+void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currency cur,
+                        const ingest::PriceStreamStats& stats,
                         const std::vector<std::string>& failures) {
   auto totals = [](const ModelTotals& t) {
     return nlohmann::json{{"records", t.records},
@@ -86,17 +96,10 @@ void print_summary_json(const std::map<std::pair<std::string, std::string>, Mode
                           {"total_cost", t.total.to_string()}};
   };
   nlohmann::json models = nlohmann::json::array();
-  ModelTotals all;
   for (const auto& [key, t] : rows) {
     nlohmann::json m = {{"provider", key.first}, {"model", key.second}};
     m.update(totals(t));
     models.push_back(std::move(m));
-    all.records += t.records;
-    all.input_tokens += t.input_tokens;
-    all.output_tokens += t.output_tokens;
-    all.input += t.input;
-    all.output += t.output;
-    all.total += t.total;
   }
   const nlohmann::json out = {{"currency", std::string(cur.code())},
                               {"records", stats.lines},
@@ -108,8 +111,8 @@ void print_summary_json(const std::map<std::pair<std::string, std::string>, Mode
   std::printf("%s\n", out.dump(2).c_str());
 }
 
-void print_summary(const std::map<std::pair<std::string, std::string>, ModelTotals>& rows,
-                   Currency cur, const ingest::PriceStreamStats& stats) {
+void print_summary(const SummaryRows& rows, const ModelTotals& all, Currency cur,
+                   const ingest::PriceStreamStats& stats) {
   // The provider and model columns as wide as their longest value.
   int pw = static_cast<int>(std::string_view("provider").size());
   int mw = static_cast<int>(std::string_view("model").size());
@@ -124,14 +127,7 @@ void print_summary(const std::map<std::pair<std::string, std::string>, ModelTota
   };
   std::printf("%-*s %-*s %9s %14s %13s %16s\n", pw, "provider", mw, "model", "records",
               "input_tokens", "output_tokens", "cost");
-  ModelTotals all;
-  for (const auto& [key, t] : rows) {
-    line(key.first, key.second, t);
-    all.records += t.records;
-    all.input_tokens += t.input_tokens;
-    all.output_tokens += t.output_tokens;
-    all.total += t.total;
-  }
+  for (const auto& [key, t] : rows) line(key.first, key.second, t);
   line("total", std::string(cur.code()), all);
   std::printf(
       "%llu records, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
@@ -159,18 +155,21 @@ int run_price(PriceOptions& o) {
   opt.default_provider = o.provider;
   opt.detail = o.detail;
   opt.threads = o.threads;
-  std::map<std::pair<std::string, std::string>, ModelTotals> rows;
+  SummaryRows rows;
+  ModelTotals all;
+  bool sums_fit = true;
   if (o.summary) {
     opt.write_lines = false;
     opt.on_priced = [&](const UsageRecord& r, std::string_view provider, std::string_view model,
                         const engine::PriceResult& pr) {
-      auto& t = rows[{std::string(provider), std::string(model)}];
-      ++t.records;
-      t.input_tokens += r.usage.get(units::kInputTokens);
-      t.output_tokens += r.usage.get(units::kOutputTokens);
-      t.input += pr.input;
-      t.output += pr.output;
-      t.total += pr.total;
+      const ModelTotals one{1,
+                            r.usage.get(units::kInputTokens),
+                            r.usage.get(units::kOutputTokens),
+                            pr.input,
+                            pr.output,
+                            pr.total};
+      sums_fit =
+          rows[{std::string(provider), std::string(model)}].add(one) && all.add(one) && sums_fit;
     };
   }
   auto format = ingest::parse_input_format(o.format);
@@ -197,10 +196,14 @@ int run_price(PriceOptions& o) {
     report(in->read_error(stats.status()));  // it names the input
     return kExitFailure;
   }
+  if (!sums_fit) {
+    report(out_of_range("the summary's sums of tokens or costs leave the range they are kept in"));
+    return kExitFailure;
+  }
   if (o.summary && o.output == "json") {
-    print_summary_json(rows, (*cat)->currency(), *stats, failures);
+    print_summary_json(rows, all, (*cat)->currency(), *stats, failures);
   } else if (o.summary) {
-    print_summary(rows, (*cat)->currency(), *stats);
+    print_summary(rows, all, (*cat)->currency(), *stats);
     for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
     if (stats->failed > failures.size()) {
       std::fprintf(stderr, "failed: %llu more (without --summary, each record's error is output)\n",

@@ -340,6 +340,41 @@ TEST(IngestPipelineTest, SinkSeesEveryBatchInOrderAfterPrepareAndStopsAtItsFirst
   }
 }
 
+// Costs beyond what a day's totals hold (about 9.2e12 USD a day and group: absurd counts) fail
+// the write that would overflow them, rather than wrap; what was written before stays exact.
+TEST_P(StoreTest, ADaysTotalsThatWouldOverflowFailTheWrite) {
+  COSTOPS_OPEN_STORE(store, "overflow");
+  auto batch = [](const std::string& prefix) {
+    std::vector<PricedRecord> out;
+    for (int i = 0; i < 10; ++i) {
+      PricedRecord pr;
+      pr.usage.id = prefix + std::to_string(i);
+      pr.usage.provider = "openai";
+      pr.usage.model = "o1-pro";
+      pr.usage.timestamp = *parse_timestamp("2026-09-01T10:00:00Z");
+      pr.usage.has_timestamp = true;
+      pr.usage.usage.set(units::kOutputTokens, 1'000'000'000'000'000);
+      auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), pr.usage,
+                                                    pr.usage.timestamp);
+      EXPECT_TRUE(c.has_value());
+      if (c) pr.cost = *c;  // $600 per M: $600 billion each
+      out.push_back(std::move(pr));
+    }
+    return out;
+  };
+  ASSERT_TRUE(store->write(batch("a")).has_value());
+  auto second = store->write(batch("b"));
+  ASSERT_FALSE(second.has_value());
+  const std::string why = second.status().message();
+  EXPECT_TRUE(why.find("a day's counts overflow its daily totals") != std::string::npos ||
+              why.find("out of range") != std::string::npos)  // PostgreSQL's bigint
+      << why;
+  auto rows = store->aggregate({});
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  EXPECT_EQ(rows->front().records, 10u);
+  EXPECT_EQ(rows->front().cost.at("USD").to_string(), "6000000000000");
+}
+
 // An encoding left behind by a batch that was never written is not used for other records that
 // came to occupy the same memory.
 TEST_P(StoreTest, PipelinedWriterNeverWritesAStaleEncoding) {

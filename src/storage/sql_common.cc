@@ -19,21 +19,10 @@ using json = nlohmann::json;
 constexpr const char* kDayOfTs =
     "(CASE WHEN ts >= 0 THEN ts / 86400000000 ELSE (ts - 86399999999) / 86400000000 END)";
 
-// The daily_totals columns, and how a row inserted over an existing one adds to it (its counters
-// are deltas: negative ones take records out).
+// The daily_totals columns.
 constexpr const char* kTotalsColumns =
     "day, provider, model, organization, project, currency, records, unpriced, input_tokens, "
     "output_tokens, cost_e6, cost_e15, cost_e24, requests";
-constexpr const char* kAddToTotals =
-    " ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET "
-    "records = daily_totals.records + EXCLUDED.records, "
-    "unpriced = daily_totals.unpriced + EXCLUDED.unpriced, "
-    "requests = daily_totals.requests + EXCLUDED.requests, "
-    "input_tokens = daily_totals.input_tokens + EXCLUDED.input_tokens, "
-    "output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens, "
-    "cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, "
-    "cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15, "
-    "cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24";
 
 // The columns a scan reads, in read_scanned's order (plan_scan, records_at).
 constexpr const char* kScanColumns =
@@ -586,6 +575,20 @@ Decimal join_money(int64_t e6, int64_t e15, int64_t e24) {
 }
 
 std::string Dialect::param(int n) const { return postgres ? "$" + std::to_string(n) : "?"; }
+std::string Dialect::add_to_totals() const {
+  std::string s =
+      " ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET ";
+  const char* counters[] = {"records",       "unpriced", "requests", "input_tokens",
+                            "output_tokens", "cost_e6",  "cost_e15", "cost_e24"};
+  for (const char* c : counters) {
+    const std::string sum = "daily_totals." + std::string(c) + " + EXCLUDED." + c;
+    s += std::string(c == counters[0] ? "" : ", ") + c + " = ";
+    // PostgreSQL's bigint addition fails when it overflows; SQLite's turns to a float, so its
+    // sum is NULL then, which the columns' NOT NULL refuses.
+    s += postgres ? sum : "CASE WHEN typeof(" + sum + ") = 'integer' THEN " + sum + " END";
+  }
+  return s;
+}
 std::string Dialect::tag_value(int n) const {
   return postgres ? "COALESCE(tags->>" + param(n) + ", '')"
                   : "COALESCE(json_extract(tags, " + param(n) + "), '')";
@@ -840,7 +843,7 @@ RepriceSql reprice_sql(const Dialect& d) {
   std::string values;
   for (int i = 1; i <= 14; ++i) values += (i > 1 ? ", " : "") + p(i);
   r.add_to_total = std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") VALUES (" +
-                   values + ")" + kAddToTotals;
+                   values + ")" + d.add_to_totals();
   return r;
 }
 
@@ -899,13 +902,13 @@ namespace {
 
 // Takes the records `where` (with `params`; "" for all) selects out of the daily totals, then out
 // of usage_records. The caller deletes the daily totals left without records.
-Status delete_where(const RunSql& run, std::string_view where,
+Status delete_where(const Dialect& d, const RunSql& run, std::string_view where,
                     const std::vector<SqlParam>& params) {
   // Out of the daily totals first (the rows are still there to sum), then the records. (SQLite
   // reads "SELECT ... ON CONFLICT" only after a WHERE.)
   const std::string_view some = where.empty() ? " WHERE 1 = 1" : where;
   COSTOPS_RETURN_IF_ERROR(run(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") " +
-                                  totals_of("-", some) + kAddToTotals,
+                                  totals_of("-", some) + d.add_to_totals(),
                               params, [](const ResultRow&) {}));
   return run("DELETE FROM usage_records" + std::string(where), params, [](const ResultRow&) {});
 }
@@ -921,7 +924,7 @@ Result<uint64_t> delete_records(const AggregateQuery& q, const Dialect& d, const
   COSTOPS_RETURN_IF_ERROR(run("SELECT COUNT(*) FROM usage_records" + where, sel.params,
                               [&](const ResultRow& r) { n = r.i64(0); }));
   if (n == 0) return 0;
-  COSTOPS_RETURN_IF_ERROR(delete_where(run, where, sel.params));
+  COSTOPS_RETURN_IF_ERROR(delete_where(d, run, where, sel.params));
   COSTOPS_RETURN_IF_ERROR(
       run("DELETE FROM daily_totals WHERE records = 0", {}, [](const ResultRow&) {}));
   return static_cast<uint64_t>(n);
@@ -942,7 +945,7 @@ Result<uint64_t> delete_stored(const Dialect& d, const RunSql& run,
     COSTOPS_RETURN_IF_ERROR(run("SELECT COUNT(*) FROM usage_records" + where, params,
                                 [&](const ResultRow& r) { n = r.i64(0); }));
     if (n == 0) continue;
-    COSTOPS_RETURN_IF_ERROR(delete_where(run, where, params));
+    COSTOPS_RETURN_IF_ERROR(delete_where(d, run, where, params));
     deleted += static_cast<uint64_t>(n);
   }
   COSTOPS_RETURN_IF_ERROR(

@@ -72,6 +72,9 @@ struct Dialect {
   std::string tag_param(const std::string& tag) const;
   std::string tier_value() const;  // tier_of, of the detail column
   std::string count_unpriced() const;
+  /// The ON CONFLICT clause that adds a daily_totals row inserted over an existing one to it (its
+  /// counters are deltas: negative ones take records out); a sum that overflows fails.
+  std::string add_to_totals() const;
   /// `expr` matched whole by a filter's pattern ('*' any run, case-sensitive) given as
   /// parameter `p` made by glob_param.
   std::string glob(const std::string& expr, const std::string& p) const;

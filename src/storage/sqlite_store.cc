@@ -33,6 +33,10 @@ using Db = std::unique_ptr<sqlite3, DbClose>;
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 
 std::string sqlite_error(sqlite3* db, std::string_view what) {
+  // A daily total whose sum overflowed is NULL (Dialect::add_to_totals), which NOT NULL refuses.
+  if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_NOTNULL &&
+      std::string_view(sqlite3_errmsg(db)).find("daily_totals.") != std::string_view::npos)
+    return std::string(what) + ": a day's counts overflow its daily totals";
   return std::string(what) + ": " + sqlite3_errmsg(db);
 }
 
@@ -93,13 +97,8 @@ class SqliteStore final : public Store {
       auto c = prepare(
           "INSERT INTO daily_totals (day, provider, model, organization, project, currency, "
           "records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24, requests) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
-          "records = records + excluded.records, unpriced = unpriced + excluded.unpriced, "
-          "requests = requests + excluded.requests, "
-          "input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + "
-          "excluded.output_tokens, "
-          "cost_e6 = cost_e6 + excluded.cost_e6, cost_e15 = cost_e15 + excluded.cost_e15, "
-          "cost_e24 = cost_e24 + excluded.cost_e24");
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" +
+          Dialect{}.add_to_totals());
       if (!a) return a.status();
       if (!c) return c.status();
       insert_ = std::move(*a);
@@ -322,13 +321,14 @@ class SqliteStore final : public Store {
       ++v.records;
       v.unpriced += row.priced ? 0 : 1;
       // Counts are at most 10^15 each (token_count): only a flood of the largest overflows.
+      // And costs at most ~1.7e14 each (Decimal): a flood of absurd ones.
       if (__builtin_add_overflow(v.input_tokens, row.input_tokens, &v.input_tokens) ||
           __builtin_add_overflow(v.output_tokens, row.output_tokens, &v.output_tokens) ||
-          __builtin_add_overflow(v.requests, row.requests, &v.requests))
+          __builtin_add_overflow(v.requests, row.requests, &v.requests) ||
+          __builtin_add_overflow(v.e6, row.cost_e6, &v.e6) ||
+          __builtin_add_overflow(v.e15, row.cost_e15, &v.e15) ||
+          __builtin_add_overflow(v.e24, row.cost_e24, &v.e24))
         return out_of_range(url_ + ": a day's counts overflow its daily totals");
-      v.e6 += row.cost_e6;
-      v.e15 += row.cost_e15;
-      v.e24 += row.cost_e24;
     }
     for (const auto& [k, v] : rollup) {
       sqlite3_stmt* s = upsert_rollup_.get();
