@@ -339,9 +339,7 @@ Examples:
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl)");
   cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
-  cmd->add_option("--format", o->format,
-                  "Input format: auto (by extension and content), jsonl, json, csv, otel, "
-                  "usage-report");
+  cmd->add_option("--format", o->format, kInputFormatHelp);
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
   cmd->add_option(
       "--rejects", o->rejects,

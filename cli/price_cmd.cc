@@ -227,9 +227,7 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_option("file", opts->file,
                   "Input file (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
                   "reads them), or - for stdin (default)");
-  cmd->add_option("--format", opts->format,
-                  "Input format: auto (by extension and content), jsonl, json, csv, otel, "
-                  "usage-report");
+  cmd->add_option("--format", opts->format, kInputFormatHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");
   opts->catalog.add_to(*cmd);
   cmd->add_option("--as-of", opts->as_of,
