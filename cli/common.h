@@ -75,10 +75,10 @@ inline constexpr const char* kPeriodHelp =
     "today, yesterday, last-7-days, last-30-days (default), month-to-date, quarter-to-date, "
     "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all";
 
-/// The --filter option's help, as query, summary, report and forecast take it.
 /// ingest's and price's --format.
 inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report";
+/// The --filter option's help, as query, summary, report and forecast take it.
 inline constexpr const char* kFilterHelp =
     "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable: one of a key's = "
     "values, none of its != values, and every key)";
