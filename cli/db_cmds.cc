@@ -518,8 +518,10 @@ Examples:
   add_period_options(*cmd, &o->from, &o->to);
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, kFilterHelp);
-  cmd->add_option("--tz", o->tz,
-                  "Time zone for hour/day/week/month buckets: an IANA name (default UTC)");
+  cmd->add_option(
+      "--tz", o->tz,
+      "Time zone for hour/day/week/month buckets: an IANA name or an offset such as +05:30 "
+      "(default UTC)");
   cmd->add_option("--format", o->format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_option("--sort", o->sort,

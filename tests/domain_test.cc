@@ -6,6 +6,8 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <tuple>
+#include <vector>
 
 #include "costops/domain/aggregate.h"
 #include "costops/domain/decimal.h"
@@ -304,6 +306,29 @@ TEST(TimeTest, ZonesShiftCalendarBuckets) {
   auto bad = TimeZone::locate("Mars/Olympus");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.status().message().find("unknown time zone \"Mars/Olympus\""), std::string::npos);
+}
+
+// A fixed offset from UTC is a zone too: "+05:30", "-0800", "UTC+5", "GMT-3:30".
+TEST(TimeTest, FixedOffsetsAreZones) {
+  const Timestamp t = *parse_timestamp("2026-11-02T20:00:00Z");
+  for (const auto& [name, shown, local] :
+       std::vector<std::tuple<const char*, const char*, const char*>>{
+           {"+05:30", "UTC+05:30", "2026-11-03T01:30:00Z"},
+           {"+0530", "UTC+05:30", "2026-11-03T01:30:00Z"},
+           {"UTC+5", "UTC+05:00", "2026-11-03T01:00:00Z"},
+           {"-08:00", "UTC-08:00", "2026-11-02T12:00:00Z"},
+           {"GMT-3:30", "UTC-03:30", "2026-11-02T16:30:00Z"},
+           {"+14:00", "UTC+14:00", "2026-11-03T10:00:00Z"}}) {
+    auto z = TimeZone::locate(name);
+    ASSERT_TRUE(z.has_value()) << name;
+    EXPECT_EQ(z->name(), shown);
+    EXPECT_FALSE(z->is_utc());
+    EXPECT_EQ(format_timestamp(z->to_local(t)), local) << name;
+    EXPECT_EQ(z->from_local(z->to_local(t)), t) << name;
+  }
+  EXPECT_TRUE(TimeZone::locate("+00:00")->is_utc());
+  for (const char* bad : {"+15:00", "+5:3", "+05:60", "+", "UTC+", "05:30", "+5x"})
+    EXPECT_FALSE(TimeZone::locate(bad).has_value()) << bad;
 }
 
 // The compiled-in unit registry must equal the shipped units.yml (the v2 contract).

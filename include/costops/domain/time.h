@@ -25,16 +25,18 @@ void append_timestamp(std::string& out, Timestamp t);
 /// Seconds since midnight UTC of `t`, 0..86399.
 int seconds_of_day(Timestamp t);
 
-/// A time zone for calendar buckets: UTC, or an IANA zone from the system's tz database.
-/// Regular value type (a pointer to the process-wide database entry); thread-safe.
+/// A time zone for calendar buckets: UTC, an IANA zone from the system's tz database, or a fixed
+/// offset from UTC. Regular value type (a pointer to the process-wide database entry);
+/// thread-safe.
 class TimeZone {
  public:
   /// UTC.
   TimeZone() = default;
-  /// "UTC", "Europe/Paris", "America/New_York", ... Errors (kNotFound) for unknown names.
+  /// "UTC", "Europe/Paris", "America/New_York", ..., or a fixed offset: "+05:30", "-08:00",
+  /// "+0530", "UTC+5", "GMT-3:30" (up to 14 hours). Errors (kNotFound) for unknown names.
   static Result<TimeZone> locate(std::string_view name);
 
-  bool is_utc() const { return zone_ == nullptr; }
+  bool is_utc() const { return zone_ == nullptr && offset_minutes_ == 0; }
   std::string name() const;
   /// The local wall-clock time of `t`, expressed on the UTC time line (t + the zone's offset then).
   Timestamp to_local(Timestamp t) const;
@@ -45,6 +47,7 @@ class TimeZone {
 
  private:
   const void* zone_ = nullptr;  // const date::time_zone*
+  int offset_minutes_ = 0;      // without a zone: the fixed offset east of UTC
 };
 
 }  // namespace costops
