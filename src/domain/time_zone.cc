@@ -10,8 +10,8 @@ namespace costops {
 
 namespace {
 
-// Whether `name` is a fixed offset ("+05:30", "-0800", "UTC+5", "GMT-3:30", up to 14 hours),
-// with the minutes east of UTC it names in *east.
+// Whether `name` is a fixed offset ("+05:30", "-0800", "UTC+5", "GMT-3:30", up to 14 hours, in
+// quarter hours), with the minutes east of UTC it names in *east.
 bool fixed_offset(std::string_view name, int* east) {
   for (std::string_view prefix : {"UTC", "utc", "GMT", "gmt"}) {
     if (name.starts_with(prefix) && name.size() > prefix.size()) {
@@ -37,7 +37,8 @@ bool fixed_offset(std::string_view name, int* east) {
   if (!digits(h) || h.size() > 2 || (!m.empty() && !digits(m))) return false;
   const int hours = std::stoi(std::string(h));
   const int minutes = m.empty() ? 0 : std::stoi(std::string(m));
-  if (minutes > 59 || hours * 60 + minutes > 14 * 60) return false;
+  // (Whole quarter hours, as every zone's offset is: stores bucket time by quarter hours.)
+  if (minutes > 59 || minutes % 15 != 0 || hours * 60 + minutes > 14 * 60) return false;
   *east = sign * (hours * 60 + minutes);
   return true;
 }

@@ -33,7 +33,8 @@ class TimeZone {
   /// UTC.
   TimeZone() = default;
   /// "UTC", "Europe/Paris", "America/New_York", ..., or a fixed offset: "+05:30", "-08:00",
-  /// "+0530", "UTC+5", "GMT-3:30" (up to 14 hours). Errors (kNotFound) for unknown names.
+  /// "+0530", "UTC+5", "GMT-3:30" (quarter hours, up to 14 hours). Errors (kNotFound) for unknown
+  /// names.
   static Result<TimeZone> locate(std::string_view name);
 
   bool is_utc() const { return zone_ == nullptr && offset_minutes_ == 0; }
