@@ -7,6 +7,8 @@
 #include <array>
 #include <cstring>
 
+#include "util/peek.h"
+
 namespace costops::compression {
 namespace {
 
@@ -325,9 +327,10 @@ Result<std::string> decompress(std::string_view data, Codec codec) {
 namespace {
 
 struct ReadCookie {
-  std::FILE* in = nullptr;
-  std::string head;  // bytes read while detecting, replayed first
-  std::optional<Decompressor> dec;
+  ReadCookie(util::FilePtr input, Decompressor d, std::shared_ptr<std::string> e)
+      : in(std::move(input)), dec(std::move(d)), error(std::move(e)) {}
+  util::FilePtr in;  // the compressed input, from its start
+  Decompressor dec;
   std::string out;  // decompressed, not yet handed out
   size_t out_pos = 0;
   bool eof = false;
@@ -340,32 +343,21 @@ ssize_t cookie_read(void* c, char* buf, size_t size) {
     k->out.clear();
     k->out_pos = 0;
     if (k->eof) return 0;
-    std::string chunk;
-    if (!k->head.empty()) {
-      chunk.swap(k->head);
-    } else {
-      chunk.resize(kChunk);
-      const size_t n = std::fread(chunk.data(), 1, chunk.size(), k->in);
-      chunk.resize(n);
-      if (n == 0) {
-        if (std::ferror(k->in)) return -1;
-        k->eof = true;
-        if (k->dec) {
-          if (auto st = k->dec->finish(); !st.is_ok()) {
-            if (k->error) *k->error = st.message();
-            return -1;
-          }
-        }
-        return 0;
-      }
-    }
-    if (k->dec) {
-      if (auto st = k->dec->write(chunk, k->out); !st.is_ok()) {
+    std::string chunk(kChunk, '\0');
+    const size_t n = std::fread(chunk.data(), 1, chunk.size(), k->in.get());
+    chunk.resize(n);
+    if (n == 0) {
+      if (std::ferror(k->in.get())) return -1;
+      k->eof = true;
+      if (auto st = k->dec.finish(); !st.is_ok()) {
         if (k->error) *k->error = st.message();
         return -1;
       }
-    } else {
-      k->out = std::move(chunk);
+      return 0;
+    }
+    if (auto st = k->dec.write(chunk, k->out); !st.is_ok()) {
+      if (k->error) *k->error = st.message();
+      return -1;
     }
   }
   const size_t n = std::min(size, k->out.size() - k->out_pos);
@@ -379,29 +371,20 @@ int cookie_close(void* c) {
   return 0;
 }
 
-int no_close(std::FILE*) { return 0; }
-
 }  // namespace
 
 Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> error,
                                   Codec* detected) {
-  auto cookie = std::make_unique<ReadCookie>();
-  cookie->in = in;
-  cookie->error = std::move(error);
-  cookie->head.resize(4);
-  const size_t got = std::fread(cookie->head.data(), 1, 4, in);
-  cookie->head.resize(got);
-  const Codec codec = detect(cookie->head);
+  std::string head;
+  auto again = util::peek(in, 4, &head);  // the magic bytes
+  if (!again) return again.status();
+  const Codec codec = detect(head);
   if (detected != nullptr) *detected = codec;
-  if (codec == Codec::kNone && std::fseek(in, -static_cast<long>(got), SEEK_CUR) == 0) {
-    // Plain and seekable: read the file itself, no copy in between.
-    return FilePtr(in, &no_close);
-  }
-  if (codec != Codec::kNone) {
-    auto d = Decompressor::create(codec);
-    if (!d) return d.status();
-    cookie->dec.emplace(std::move(*d));
-  }
+  // Plain: read as it is (the file itself when it can seek back: no copy in between).
+  if (codec == Codec::kNone) return std::move(*again);
+  auto d = Decompressor::create(codec);
+  if (!d) return d.status();
+  auto cookie = std::make_unique<ReadCookie>(std::move(*again), std::move(*d), std::move(error));
   cookie_io_functions_t fns{};
   fns.read = &cookie_read;
   fns.close = &cookie_close;

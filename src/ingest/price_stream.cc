@@ -13,6 +13,7 @@
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/ingest.h"
 #include "costops/ingest/record_json.h"
+#include "util/peek.h"
 #include "util/text.h"
 
 namespace costops::ingest {
@@ -259,30 +260,6 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
 
 namespace {
 
-// A stream that reads `head` (bytes already read from `rest`), then the rest of `rest`.
-struct PrefixCookie {
-  std::string head;
-  size_t pos = 0;
-  std::FILE* rest = nullptr;
-};
-
-ssize_t prefix_read(void* c, char* buf, size_t size) {
-  auto* k = static_cast<PrefixCookie*>(c);
-  if (k->pos < k->head.size()) {
-    const size_t n = std::min(size, k->head.size() - k->pos);
-    std::memcpy(buf, k->head.data() + k->pos, n);
-    k->pos += n;
-    return static_cast<ssize_t>(n);
-  }
-  const size_t n = std::fread(buf, 1, size, k->rest);
-  return n == 0 && std::ferror(k->rest) ? -1 : static_cast<ssize_t>(n);
-}
-
-int prefix_close(void* c) {
-  delete static_cast<PrefixCookie*>(c);
-  return 0;
-}
-
 // Prices the records of an input in another format than JSON Lines, as ingest reads them.
 Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view source,
                                             InputFormat format, std::FILE* out,
@@ -365,26 +342,13 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
 Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, InputFormat format,
                                      std::FILE* out, const PriceStreamOptions& opt) {
   if (format == InputFormat::kAuto) {
-    // The first block tells the format; it is read again from memory.
-    auto cookie = std::make_unique<PrefixCookie>();
-    cookie->head.resize(kChunk);
-    cookie->head.resize(std::fread(cookie->head.data(), 1, kChunk, in));
-    if (std::ferror(in)) return io_error(std::string(source) + ": cannot read input");
-    std::string_view head = cookie->head;
-    if (head.starts_with("\xEF\xBB\xBF")) head.remove_prefix(3);  // a byte order mark
-    format = detect_input_format(source, head);
-    // A file read again from where it began; a pipe from the bytes kept.
-    if (std::fseek(in, -static_cast<long>(cookie->head.size()), SEEK_CUR) == 0)
-      return price_input(in, source, format, out, opt);
-    cookie->rest = in;
-    cookie_io_functions_t fns{};
-    fns.read = &prefix_read;
-    fns.close = &prefix_close;
-    std::FILE* replay = fopencookie(cookie.get(), "r", fns);
-    if (replay == nullptr) return io_error("cannot open a reader");
-    cookie.release();
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(replay, &std::fclose);
-    return price_input(replay, source, format, out, opt);
+    // The first block tells the format; the input is read from its start again.
+    std::string head;
+    auto again = util::peek(in, kChunk, &head);
+    if (!again) return again.status().with_context(source);
+    std::string_view first = head;
+    if (first.starts_with("\xEF\xBB\xBF")) first.remove_prefix(3);  // a byte order mark
+    return price_input(again->get(), source, detect_input_format(source, first), out, opt);
   }
   if (format != InputFormat::kJsonl) return price_read_records(in, source, format, out, opt);
   auto stats = price_jsonl(in, out, opt);
