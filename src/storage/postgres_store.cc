@@ -299,20 +299,15 @@ WITH ins AS (
 fresh AS (
   SELECT s.* FROM stage s JOIN ins USING (ts, key_hi, key_lo)),
 roll AS (
-  INSERT INTO daily_totals (day, provider, model, organization, project, currency, records, unpriced, input_tokens,
-                            output_tokens, cost_e6, cost_e15, cost_e24, requests)
+  INSERT INTO daily_totals ()sql" +
+                         std::string(kTotalsColumns) + R"sql()
   SELECT day, provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), SUM(input_tokens),
          SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), SUM(requests)
   FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f
   GROUP BY day, provider, model, organization, project, currency
   ORDER BY day, provider, model, organization, project, currency
-  ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET
-    records = daily_totals.records + EXCLUDED.records, unpriced = daily_totals.unpriced + EXCLUDED.unpriced,
-    requests = daily_totals.requests + EXCLUDED.requests,
-    input_tokens = daily_totals.input_tokens + EXCLUDED.input_tokens,
-    output_tokens = daily_totals.output_tokens + EXCLUDED.output_tokens,
-    cost_e6 = daily_totals.cost_e6 + EXCLUDED.cost_e6, cost_e15 = daily_totals.cost_e15 + EXCLUDED.cost_e15,
-    cost_e24 = daily_totals.cost_e24 + EXCLUDED.cost_e24)
+ )sql" + Dialect{true}.add_to_totals() +
+                         R"sql()
 SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f)sql",
                      {});
     if (!res) return res.status();

@@ -19,11 +19,6 @@ using json = nlohmann::json;
 constexpr const char* kDayOfTs =
     "(CASE WHEN ts >= 0 THEN ts / 86400000000 ELSE (ts - 86399999999) / 86400000000 END)";
 
-// The daily_totals columns.
-constexpr const char* kTotalsColumns =
-    "day, provider, model, organization, project, currency, records, unpriced, input_tokens, "
-    "output_tokens, cost_e6, cost_e15, cost_e24, requests";
-
 // The columns a scan reads, in read_scanned's order (plan_scan, records_at).
 constexpr const char* kScanColumns =
     "ts, provider, model, organization, project, user_id, priced, currency, tags, detail, key_day, "

@@ -56,6 +56,12 @@ struct Row {
 void dim_values(const PricedRecord& r, std::string_view out[kDimKinds]);
 /// key_day of records that came without a timestamp (they were stored at the ingest time).
 inline constexpr int64_t kNoOwnDay = -1;
+
+/// The daily_totals columns, in the order both stores insert them (Dialect::add_to_totals adds a
+/// row inserted over an existing one to it).
+inline constexpr const char* kTotalsColumns =
+    "day, provider, model, organization, project, currency, records, unpriced, input_tokens, "
+    "output_tokens, cost_e6, cost_e15, cost_e24, requests";
 /// The 128-bit hash of record_key(r), as the key columns hold it.
 void key_hash(const UsageRecord& r, int64_t* hi, int64_t* lo);
 /// Encodes a record's row.

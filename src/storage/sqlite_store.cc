@@ -94,11 +94,8 @@ class SqliteStore final : public Store {
       auto m = prepare(many);
       if (!m) return m.status();
       insert_many_ = std::move(*m);
-      auto c = prepare(
-          "INSERT INTO daily_totals (day, provider, model, organization, project, currency, "
-          "records, unpriced, input_tokens, output_tokens, cost_e6, cost_e15, cost_e24, requests) "
-          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" +
-          Dialect{}.add_to_totals());
+      auto c = prepare(std::string("INSERT INTO daily_totals (") + kTotalsColumns +
+                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" + Dialect{}.add_to_totals());
       if (!a) return a.status();
       if (!c) return c.status();
       insert_ = std::move(*a);
