@@ -1,11 +1,9 @@
 // cost-ops catalog: inspect a pricing catalog (built-in or a file), or write it (or a provider or
 // model of it) in the cost-ops catalog format.
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "commands.h"
 #include "common.h"
@@ -140,6 +138,15 @@ void print_models_csv(const std::vector<pricing::ModelRef>& models, Timestamp at
   }
 }
 
+// The rest of a provider's line: `before` and its API flavors when it has usage extractors.
+void print_flavors(const pricing::Provider& p, const char* before) {
+  if (!p.extractors.empty()) {
+    std::printf("%sflavors:", before);
+    for (const auto& e : p.extractors) std::printf(" %s", e.api_flavor.c_str());
+  }
+  std::printf("\n");
+}
+
 void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
   const auto& m = *ref.model;
   std::printf("provider: %s\nmodel: %s (%s)%s\n", ref.provider->id.c_str(), m.id.c_str(),
@@ -265,11 +272,7 @@ int run_catalog(CatalogCmdOptions& o) {
   } else if (only != nullptr) {
     std::printf("provider: %s (%s), %zu models", only->id.c_str(), only->name.c_str(),
                 only->models.size());
-    if (!only->extractors.empty()) {
-      std::printf(", flavors:");
-      for (const auto& e : only->extractors) std::printf(" %s", e.api_flavor.c_str());
-    }
-    std::printf("\n");
+    print_flavors(*only, ", ");
     print_models(models, false, *at, c.currency().code());
   } else {
     std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),
@@ -277,11 +280,7 @@ int run_catalog(CatalogCmdOptions& o) {
                 c.model_count(), std::string(c.currency().code()).c_str());
     for (const auto& p : c.providers()) {
       std::printf("%-28s %5zu models", p.id.c_str(), p.models.size());
-      if (!p.extractors.empty()) {
-        std::printf("  flavors:");
-        for (const auto& e : p.extractors) std::printf(" %s", e.api_flavor.c_str());
-      }
-      std::printf("\n");
+      print_flavors(p, "  ");
     }
   }
   return kExitOk;

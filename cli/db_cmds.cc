@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "commands.h"
 #include "common.h"
@@ -83,9 +84,6 @@ std::string default_rejects_path() {
   return base + "/rejects/ingest-" + stamp + ".jsonl";
 }
 
-// Notes the models read without a price (`what`: "no price", or the what-if's), the most records
-// first, with why (the catalog's error names the closest models it has), and, for records
-// `stored` unpriced, what prices them later.
 // The records priced with a warning (a cache read billed at the input rate, a tier without
 // prices), and the first warnings: ingest's and reprice's note.
 void note_warnings(const ingest::IngestStats& stats) {
@@ -97,6 +95,9 @@ void note_warnings(const ingest::IngestStats& stats) {
   for (const auto& w : stats.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
 }
 
+// Notes the models read without a price (`what`: "no price", or the what-if's), the most records
+// first, with why (the catalog's error names the closest models it has), and, for records
+// `stored` unpriced, what prices them later.
 void note_unpriced_models(std::vector<ingest::UnpricedModel> models, const char* what = "no price",
                           bool stored = true) {
   if (models.empty()) return;
@@ -1093,8 +1094,9 @@ what it cost as stored, per group (--group-by, default provider,model; the recor
 stored). Nothing is written.
 --swap FROM=TO prices FROM's calls as TO's, with the same usage: FROM is a model name (every
 record whose name the catalog resolves to that model, as gpt-4o takes in gpt-4o-2024-08-06, under
-any provider; openai/gpt-4o under openai only) or a pattern with * on the name as stored; TO is a model of the record's own provider
-when it has one (azure's gpt-4o to azure's gpt-4o-mini), else the model the name resolves to.
+any provider; openai/gpt-4o under openai only) or a pattern with * on the name as stored; TO is a
+model of the record's own provider when it has one (azure's gpt-4o to azure's gpt-4o-mini), else
+the model the name resolves to.
 Tokens TO has no price of its own for are billed as the catalog bills them (cache reads at the
 input rate when it has no cache price). The first swap a record matches applies.
 --as-of prices every record at the prices in effect on one day (now: today's) instead of its own
