@@ -858,6 +858,31 @@ TEST(ForecastTest, IntervalsWidenByThePlausibleModelsDisagreement) {
   EXPECT_NEAR(both->fit.variance_scale, alone->fit.variance_scale + expected, 1e-9);
 }
 
+// The models' disagreement is measured over the steps the values can check, so a horizon far
+// past the series (where a trend and a level part ever further) does not widen the first day's
+// interval: 200 or 2,000 steps give the scale 18 steps give (too many to backtest 20 values, so
+// compared from every origin after the first 3, as far as the values go: 17 steps).
+TEST(ForecastTest, AHorizonPastTheSeriesDoesNotWidenItsFirstSteps) {
+  const std::vector<double> y{100, 104, 98,  103, 101, 97,  104, 100, 102, 106,
+                              99,  103, 105, 100, 104, 107, 101, 104, 106, 102};
+  AutoOptions o;
+  o.candidates = {ModelKind::kSes, ModelKind::kLinear};
+  o.horizon = 18;
+  auto checked = select_model(y, o);
+  ASSERT_TRUE(checked.has_value());
+  ASSERT_GT(checked->fit.variance_scale, 1) << checked->reason;
+  for (int horizon : {200, 2000}) {
+    o.horizon = horizon;
+    auto far = select_model(y, o);
+    ASSERT_TRUE(far.has_value());
+    EXPECT_EQ(far->fit.model, checked->fit.model) << horizon;
+    EXPECT_DOUBLE_EQ(far->fit.variance_scale, checked->fit.variance_scale) << horizon;
+    const auto f = forecast(far->fit, horizon, std::vector<double>{0.8});
+    ASSERT_EQ(f.size(), static_cast<size_t>(horizon));
+    EXPECT_TRUE(std::isfinite(f.back().bounds[0].second)) << horizon;
+  }
+}
+
 // Too short to backtest an 8-step horizon, a bending series is still compared with its own
 // forecasts: from every origin after the first 3 values, as far as the values go. A line's
 // residuals about a curve are small, its errors a few steps on are not, and the intervals widen.
