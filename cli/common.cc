@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -417,6 +418,26 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
     r.prev_to = T(first);
   }
   return r;
+}
+
+CLI::Validator number_in(double lo, double hi) {
+  const bool bounded = hi < std::numeric_limits<double>::max();
+  auto text = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.15g", v);
+    return std::string(b);
+  };
+  std::string expected = bounded ? "a number from " + text(lo) + " to " + text(hi)
+                                 : "a finite number, at least " + text(lo);
+  return CLI::Validator(
+      [lo, hi, expected](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        const bool number = !value.empty() && end == value.c_str() + value.size();
+        if (number && std::isfinite(v) && v >= lo && v <= hi) return {};
+        return "expected " + expected + ", got " + value;
+      },
+      bounded ? "in [" + text(lo) + " - " + text(hi) + "]" : ">= " + text(lo));
 }
 
 Result<TimeZone> parse_tz(const std::string& name) {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -148,6 +149,11 @@ Result<Timestamp> time_or_now(const std::string& text, const char* option, const
 
 /// The zone a --tz option names: UTC when `name` is empty. Errors name the option.
 Result<TimeZone> parse_tz(const std::string& name);
+
+/// A number option's check: a finite number from `lo` to `hi`. CLI11's Range lets NaN through,
+/// and an unsigned option would read -1 as its largest value; this refuses both, and the error
+/// names the option ("--top: expected a number from 0 to 1000000, got -1").
+CLI::Validator number_in(double lo, double hi = std::numeric_limits<double>::max());
 
 /// Adds comma-separated --group-by keys and KEY=VALUE --filter expressions to `q`. Errors name
 /// the option.

@@ -528,7 +528,8 @@ Examples:
   cmd->add_option("--sort", o->sort,
                   "Row order: keys (default), or largest first: cost (in the currency most is "
                   "spent in), records, requests or tokens");
-  cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default: all)");
+  cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default 0: all)")
+      ->check(number_in(0));
   cmd->add_option("--source", o->source, kSourceHelp);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

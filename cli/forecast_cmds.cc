@@ -245,6 +245,7 @@ Result<std::vector<double>> parse_percentages(const std::string& text, const cha
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
     start = end + 1;
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -700,12 +701,13 @@ Examples:
   cmd->add_option("--model", o->model, "auto or a model name (see below)");
   cmd->add_option("--season", o->season,
                   "Season length (default: 7 daily, 52 weekly, 12 monthly, 4 quarterly; 0: none)")
-      ->check(CLI::Range(0, 100000));
+      ->check(number_in(0, 100000));
   cmd->add_option("--horizon", o->horizon,
                   "Periods to forecast (default: 30 days, 5 years, else a season)")
-      ->check(CLI::Range(1, 1000000));
+      ->check(number_in(1, 1000000));
   cmd->add_option("--level", o->level, "Prediction interval levels in percent (default 80,95)");
-  cmd->add_option("--holdout", o->holdout, "Score the model on the last H values");
+  cmd->add_option("--holdout", o->holdout, "Score the model on the last H values")
+      ->check(number_in(0));
   cmd->add_option("--clean", o->clean,
                   "Replace anomalies before fitting: on or off "
                   "(default: on for auto, off for a named model)")
@@ -717,10 +719,11 @@ Examples:
       ->check(CLI::IsMember({"estimated", "heuristic", "default"}));
   cmd->add_option("--alpha", o->alpha,
                   "Named exponential smoothing model: hold the level's smoothing parameter at this "
-                  "value (0..1); what is not held is fitted");
-  cmd->add_option("--beta", o->beta, "... the trend's (0..alpha)");
-  cmd->add_option("--gamma", o->gamma, "... the season's (0..1-alpha)");
-  cmd->add_option("--phi", o->phi, "... the damping (0.8..0.995)");
+                  "value (0..1); what is not held is fitted")
+      ->check(number_in(0, 1));
+  cmd->add_option("--beta", o->beta, "... the trend's (0..alpha)")->check(number_in(0, 1));
+  cmd->add_option("--gamma", o->gamma, "... the season's (0..1-alpha)")->check(number_in(0, 1));
+  cmd->add_option("--phi", o->phi, "... the damping (0.8..0.995)")->check(number_in(0.8, 0.995));
   cmd->add_option("--format", o->format, "json, table or csv")
       ->check(CLI::IsMember({"json", "table", "csv"}));
   cmd->callback([o, &rc] { rc = run_forecast(*o); });
@@ -875,11 +878,14 @@ Examples:
   o->source.add_to(*cmd, true);
   cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr");
   cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)")
-      ->check(CLI::Range(0, 100000));
-  cmd->add_option("--threshold", o->threshold, "The method's threshold (see below)");
-  cmd->add_option("--min-cost", o->min_cost, "Ignore deviations smaller than this amount");
+      ->check(number_in(0, 100000));
+  cmd->add_option("--threshold", o->threshold, "The method's threshold (see below)")
+      ->check(number_in(0));
+  cmd->add_option("--min-cost", o->min_cost, "Ignore deviations smaller than this amount")
+      ->check(number_in(0));
   cmd->add_option("--max-anomalies", o->max_anomalies,
-                  "seasonal: largest fraction of points that can be anomalies (default 0.1)");
+                  "seasonal: largest fraction of points that can be anomalies (default 0.1)")
+      ->check(number_in(0, 0.5));
   cmd->add_option("--direction", o->direction, "both, up or down")
       ->check(CLI::IsMember({"both", "up", "down"}));
   cmd->add_option("--drivers-by", o->drivers_by, kDriversByHelp);
@@ -1053,6 +1059,10 @@ Result<Decimal> parse_amount(const std::string& text) {
 int run_budget_add(const BudgetCmd& o) {
   Budget b;
   b.name = o.name;
+  if (auto st = check_budget_name(b.name); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
   b.period = o.period;
   auto currency = Currency::parse(o.currency);  // "usd" is USD, as stored spend has it
   if (!currency) {

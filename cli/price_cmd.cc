@@ -235,7 +235,8 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_flag("--detail", opts->detail,
                 "Add the per-unit breakdown and the price version to each line");
   cmd->add_option("--threads", opts->threads,
-                  "Worker threads (default 0: one per core); output order is input order");
+                  "Worker threads (default 0: one per core, up to 8); output order is input order")
+      ->check(number_in(0, static_cast<double>(ingest::kMaxPriceThreads)));
   CLI::Option* summary =
       cmd->add_flag("--summary", opts->summary,
                     "Print a per-model summary table instead of one line per record (the first "

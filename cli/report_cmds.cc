@@ -172,8 +172,10 @@ Examples:
   cmd->add_option("--output", o->output, "File to write (default stdout)");
   cmd->add_option("--compress", o->compress,
                   "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");
-  cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)");
-  cmd->add_option("--top", o->top, "Rows in the model and project tables (default 10)");
+  cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)")
+      ->check(number_in(0, 1000000));
+  cmd->add_option("--top", o->top, "Rows in the model and project tables (default 10)")
+      ->check(number_in(0));
   cmd->add_option("--title", o->title, "Report title");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_report(*o); });

@@ -174,7 +174,8 @@ Examples:
   cmd->add_flag("--fail-on-regression", o->fail_on_regression,
                 "Exit 2 when a target regressed against --baseline");
   cmd->add_option("--noise", o->noise,
-                  "Changes within this fraction of the median are noise (default 0.02)");
+                  "Changes within this fraction of the median are noise (default 0.02)")
+      ->check(number_in(0, 1));
   cmd->callback([o, &rc] { rc = run_benchmarks(*o); });
 }
 
@@ -269,7 +270,8 @@ noise band; results from a different CPU, core count or build type are incompara
 Exit status 2 on a regression with --fail-on-regression.)");
   cmp->add_option("base", o->base, "Baseline results directory")->required();
   cmp->add_option("new", o->candidate, "New results directory")->required();
-  cmp->add_option("--noise", o->noise, "Noise band as a fraction of the median (default 0.02)");
+  cmp->add_option("--noise", o->noise, "Noise band as a fraction of the median (default 0.02)")
+      ->check(number_in(0, 1));
   cmp->add_option("--format", o->format, "table, json or markdown")
       ->check(CLI::IsMember({"table", "json", "markdown"}));
   cmp->add_flag("--fail-on-regression", o->fail_on_regression, "Exit 2 when a target regressed");

@@ -1065,10 +1065,27 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("forecast --series /nonexistent.csv");
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("/nonexistent.csv: cannot open"), std::string::npos) << r.err;
-  for (const char* bad : {"--horizon 0", "--season -1"}) {
+  // A number option out of its range, NaN, or -1 for a count is a usage error naming it.
+  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--horizon 0", "--horizon: expected a number from 1 to 1000000, got 0"},
+           {"--season -1", "--season: expected a number from 0 to 100000, got -1"},
+           {"--holdout -2", "--holdout: expected a finite number, at least 0, got -2"},
+           {"--model ses --alpha nan", "--alpha: expected a number from 0 to 1, got nan"},
+           {"--model holt-damped --phi 0.5", "--phi: expected a number from 0.8 to 0.995"}}) {
     r = run("forecast --series " + series + " " + bad);
     EXPECT_EQ(r.rc, 2) << bad;
-    EXPECT_NE(r.err.find("not in range"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
+           {"anomalies --min-cost nan", "--min-cost: expected a finite number, at least 0"},
+           {"anomalies --max-anomalies 0.7", "--max-anomalies: expected a number from 0 to 0.5"},
+           {"report --top -1", "--top: expected a finite number, at least 0, got -1"},
+           {"report --forecast -3", "--forecast: expected a number from 0 to 1000000, got -3"},
+           {"query --limit -1", "--limit: expected a finite number, at least 0, got -1"},
+           {"price --threads -1", "--threads: expected a number from 0 to 256, got -1"}}) {
+    r = run(bad + (bad.rfind("anomalies", 0) == 0 ? " --series " + series : ""));
+    EXPECT_EQ(r.rc, 2) << bad;
+    EXPECT_NE(r.err.find(message), std::string::npos) << bad << ": " << r.err;
   }
   // A season longer than half the series is said, and does not set the horizon.
   r = run("forecast --series " + series + " --season 100 --format json");
@@ -1173,6 +1190,19 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_EQ(r.out, "budget lower: 1 USD per month\n");
   ASSERT_EQ(run("budget remove lower --db " + db).rc, 0);
   EXPECT_EQ(run("budget add lower --db " + db + " --amount 1 --currency dollars").rc, 2);
+  // A name list, status and remove can find; thresholds in order, each once.
+  for (const auto& [name, message] : std::vector<std::pair<std::string, std::string>>{
+           {"''", "a budget needs a name"},
+           {"' team'", "budget name \" team\": begins or ends with a space"},
+           {"\"$(printf 'a\\tb')\"", "a budget name has no control characters"}}) {
+    r = run("budget add " + name + " --db " + db + " --amount 1");
+    EXPECT_EQ(r.rc, 2) << name;
+    EXPECT_NE(r.err.find(message), std::string::npos) << name << ": " << r.err;
+  }
+  ASSERT_EQ(run("budget add steps --db " + db + " --amount 1 --thresholds 150,50,50").rc, 0);
+  r = run("budget list --db " + db);
+  EXPECT_NE(r.out.find("50/150%"), std::string::npos) << r.out;
+  ASSERT_EQ(run("budget remove steps --db " + db).rc, 0);
   // A budget in a currency the scope's spend is not in counts none of it: said when added, and
   // when its status (or a forecast in that currency) is asked for.
   const std::string eur_note =

@@ -199,6 +199,7 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
   // The callback is not required to be thread-safe: with one, a single worker runs.
   size_t threads = opt.threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  threads = std::min(threads, kMaxPriceThreads);  // each holds its own buffers and parser
   if (opt.on_priced || opt.on_failed) threads = 1;
   std::vector<std::unique_ptr<Worker>> workers;
   for (size_t i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(opt));

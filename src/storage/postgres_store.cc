@@ -202,6 +202,7 @@ class PostgresStore final : public Store {
   }
 
   Status put_budget(const Budget& budget) override {
+    COSTOPS_RETURN_IF_ERROR(check_budget_name(budget.name));
     return run(budget_sql(Dialect{true}).upsert, budget_params(budget), [](const ResultRow&) {});
   }
 

@@ -186,6 +186,7 @@ class SqliteStore final : public Store {
   }
 
   Status put_budget(const Budget& budget) override {
+    COSTOPS_RETURN_IF_ERROR(check_budget_name(budget.name));
     return run(budget_sql(Dialect{}).upsert, budget_params(budget), [](const ResultRow&) {});
   }
 

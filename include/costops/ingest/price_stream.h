@@ -14,6 +14,9 @@
 
 namespace costops::ingest {
 
+/// The most worker threads price_jsonl runs (a larger PriceStreamOptions::threads is this many).
+inline constexpr size_t kMaxPriceThreads = 256;
+
 struct PriceStreamOptions {
   /// Catalog to price against. REQUIRES: non-null, outlives the call.
   const pricing::Catalog* catalog = nullptr;
@@ -23,7 +26,8 @@ struct PriceStreamOptions {
   std::string default_provider;
   /// Emit per-unit breakdown and price version in each result line. Default: false.
   bool detail = false;
-  /// Worker threads (0: one per core, up to 8). Output order is input order regardless.
+  /// Worker threads (0: one per core, up to 8; at most kMaxPriceThreads). Output order is input
+  /// order regardless.
   /// With on_priced set, one thread runs (the callback need not be thread-safe).
   size_t threads = 0;
   /// Write result lines to `out`. Default: true (false when only on_priced is wanted).
