@@ -290,8 +290,9 @@ int run_catalog(CatalogCmdOptions& o) {
 
 void add_catalog_command(CLI::App& app, int& rc) {
   auto opts = std::make_shared<CatalogCmdOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "catalog", "Show a pricing catalog: providers, a provider's models and prices, a model's");
+  CLI::App* cmd = app.add_subcommand("catalog",
+                                     "Show a pricing catalog: its providers, a provider's models, "
+                                     "a model's prices; or convert it");
   cmd->footer(R"(
 PROVIDER lists the provider's models with the prices in effect now (--as-of another time), and
 --search those of every provider (or of PROVIDER) that it finds;
