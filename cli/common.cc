@@ -401,7 +401,7 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
     const bool calendar = p != "month" && p != "quarter" && p != "year";  // those are budgets'
     auto range = forecasting::resolve_period(p, today);
     if (!calendar || !range) {
-      return invalid_argument("unknown period \"" + p +
+      return invalid_argument("--period: unknown period \"" + p +
                               "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, "
                               "quarter-to-date, year-to-date, YYYY-MM, YYYY-Qn, YYYY, "
                               "YYYY-MM-DD..YYYY-MM-DD or all");

@@ -404,7 +404,7 @@ struct RecordSelection {
 };
 
 struct QueryCmd {
-  std::string from, to, group_by, format = "table", tz, sort = "keys", source;
+  std::string from, to, period, as_of, group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
@@ -477,6 +477,16 @@ int run_query(QueryCmd& o) {
     report(st);
     return kExitUsage;
   }
+  if (!o.period.empty()) {
+    auto now = time_or_now(o.as_of, "--as-of", q.time_zone);
+    auto period = now ? parse_period(o.period, *now, q.time_zone) : Result<Period>(now.status());
+    if (!period) {
+      report(period.status());
+      return kExitUsage;
+    }
+    q.from = period->from;
+    q.to = period->to;
+  }
   const auto order = parse_row_order(o.sort);
   if (!order) {
     report(order.status());
@@ -495,7 +505,11 @@ int run_query(QueryCmd& o) {
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
   print_rows(q, *rows, o.format);
-  if (rows->empty()) note_why_empty(**store, q, "without --from and --to the query takes them all");
+  if (rows->empty()) {
+    note_why_empty(**store, q,
+                   o.period.empty() ? "without --from and --to the query takes them all"
+                                    : "--period all takes them all");
+  }
   note_absent_tags(**store, q, *rows);
   return kExitOk;
 }
@@ -514,9 +528,15 @@ Examples:
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
   cost-ops query --group-by tag:team,month --format json
   cost-ops query --group-by model --sort cost --limit 10 --from 2026-09-01
+  cost-ops query --group-by project --period last-7-days
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
   cost-ops query --group-by day --tz America/Los_Angeles)");
   add_period_options(*cmd, &o->from, &o->to);
+  cmd->add_option("--period", o->period, kQueryPeriodHelp)
+      ->excludes(cmd->get_option("--from"))
+      ->excludes(cmd->get_option("--to"));
+  cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)")
+      ->needs(cmd->get_option("--period"));
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option(

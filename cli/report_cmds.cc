@@ -165,6 +165,9 @@ Examples:
       "Start (inclusive), instead of --period: RFC 3339 (without an offset: in --tz), or "
       "YYYY-MM-DD (in --tz)");
   cmd->add_option("--to", o->to, "End (exclusive), as --from");
+  cmd->get_option("--period")
+      ->excludes(cmd->get_option("--from"))
+      ->excludes(cmd->get_option("--to"));
   cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");

@@ -546,6 +546,25 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("\"anthropic\",USD,"), std::string::npos) << r.out;
+  // --period as summary and report take it, instead of --from and --to (never beside them).
+  const std::string september = r.out;
+  r = run("query --db " + db + " --group-by provider --filter project=search --period 2026-09 " +
+          "--format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, september);
+  r = run("query --db " + db + " --group-by day --period last-7-days --as-of 2026-10-10 " +
+          "--format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\n\"2026-10-04\","), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n\"2026-10-10\","), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\"2026-10-03\""), std::string::npos) << r.out;
+  for (const char* both : {"report --period 2026-09 --from 2026-09-01",
+                           "query --period 2026-09 --to 2026-10-01", "query --as-of 2026-10-10"}) {
+    EXPECT_EQ(run(std::string(both) + " --db " + db).rc, 2) << both;
+  }
+  r = run("query --db " + db + " --period 2026-13");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--period: unknown period \"2026-13\""), std::string::npos) << r.err;
   // A * in a filter value matches any run of characters.
   auto first_column = [](const std::string& csv) {  // the quoted keys of a query's CSV rows
     std::vector<std::string> keys;
@@ -612,7 +631,8 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   for (const auto& [command, range, advice] :
        {std::tuple{"query", " --from 2020-01-01 --to 2020-02-01",
                    "(without --from and --to the query takes them all)"},
-        std::tuple{"report", " --period 2020", "(--period all takes them all)"}}) {
+        std::tuple{"report", " --period 2020", "(--period all takes them all)"},
+        std::tuple{"query", " --period 2020", "(--period all takes them all)"}}) {
     r = run(std::string(command) + " --db " + db + range);
     EXPECT_EQ(r.rc, 0) << r.err;
     EXPECT_NE(r.err.find(std::string("days run from 2026-08-01 to 2027-03-02 ") + advice),
