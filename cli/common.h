@@ -72,8 +72,9 @@ struct Period {
 /// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days of `tz`.
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz = {});
 /// --period's help text.
-#define COSTOPS_PERIODS(last30)                                                                \
-  "today, yesterday, last-7-days, last-30-days" last30 ", month-to-date, quarter-to-date, "    \
+#define COSTOPS_PERIODS(last30)                        \
+  "today, yesterday, last-7-days, last-30-days" last30 \
+  ", month-to-date, quarter-to-date, "                 \
   "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all"
 inline constexpr const char* kPeriodHelp = COSTOPS_PERIODS(" (default)");
 /// query's --period, which takes every record by default.
