@@ -147,6 +147,18 @@ TEST(BenchCompareTest, ItselfIsUnchangedAndAnInjectedSlowdownIsTheOnlyRegression
   EXPECT_EQ(compare::compare_results(base[2], other).verdict, compare::Verdict::kIncomparable);
   EXPECT_NE(compare::to_markdown(cmp).find("| ingest | regressed | "), std::string::npos)
       << compare::to_markdown(cmp);
+  // An incomparable target has no figures: a dash (null in JSON), and the reason.
+  const std::vector<compare::Comparison> odd{compare::compare_results(base[2], other)};
+  EXPECT_NE(compare::to_markdown(odd).find("| ingest | incomparable | - | - | - | different "
+                                           "build_type |"),
+            std::string::npos)
+      << compare::to_markdown(odd);
+  EXPECT_NE(compare::to_table(odd).find("incomparable         -                   -         -  "
+                                        "different build_type"),
+            std::string::npos)
+      << compare::to_table(odd);
+  const auto j = compare::to_json(odd)["comparisons"][0];
+  EXPECT_TRUE(j["ratio"].is_null() && j["ratio_ci95"].is_null() && j["p_value"].is_null()) << j;
 }
 
 TEST(BenchAggregateTest, CombinesRepositoriesKeyedByRepoAndTarget) {

@@ -146,6 +146,24 @@ std::vector<Comparison> compare_sets(const std::vector<BenchmarkResult>& base,
   return out;
 }
 
+namespace {
+
+// A comparison's ratio, 95% CI and p as text; "-" for an incomparable one, which has none.
+struct Figures {
+  char ratio[32] = "-", ci[48] = "-", p[32] = "-";
+};
+Figures figures_of(const Comparison& c) {
+  Figures f;
+  if (c.verdict != Verdict::kIncomparable) {
+    std::snprintf(f.ratio, sizeof f.ratio, "%.3f", c.ratio);
+    std::snprintf(f.ci, sizeof f.ci, "%.3f-%.3f", c.ratio_ci_low, c.ratio_ci_high);
+    std::snprintf(f.p, sizeof f.p, "%.3g", c.p_value);
+  }
+  return f;
+}
+
+}  // namespace
+
 std::string to_table(const std::vector<Comparison>& cs) {
   std::ostringstream s;
   char buf[256];
@@ -153,9 +171,9 @@ std::string to_table(const std::vector<Comparison>& cs) {
                 "95% CI", "p");
   s << buf;
   for (const auto& c : cs) {
-    std::snprintf(buf, sizeof buf, "%-18s %-13s %8.3f %9.3f-%-9.3f %9.3g  %s\n",
-                  c.target_id.c_str(), std::string(verdict_name(c.verdict)).c_str(), c.ratio,
-                  c.ratio_ci_low, c.ratio_ci_high, c.p_value,
+    const Figures f = figures_of(c);
+    std::snprintf(buf, sizeof buf, "%-18s %-13s %8s %19s %9s  %s\n", c.target_id.c_str(),
+                  std::string(verdict_name(c.verdict)).c_str(), f.ratio, f.ci, f.p,
                   c.verdict == Verdict::kIncomparable ? c.reason.c_str() : "");
     s << buf;
   }
@@ -164,26 +182,27 @@ std::string to_table(const std::vector<Comparison>& cs) {
 
 json to_json(const std::vector<Comparison>& cs) {
   json arr = json::array();
-  for (const auto& c : cs)
+  for (const auto& c : cs) {
+    const bool compared = c.verdict != Verdict::kIncomparable;  // else no figures: null
     arr.push_back({{"target_id", c.target_id},
                    {"verdict", verdict_name(c.verdict)},
-                   {"ratio", c.ratio},
-                   {"ratio_ci95", {c.ratio_ci_low, c.ratio_ci_high}},
-                   {"p_value", c.p_value},
+                   {"ratio", compared ? json(c.ratio) : json(nullptr)},
+                   {"ratio_ci95", compared ? json{c.ratio_ci_low, c.ratio_ci_high} : json(nullptr)},
+                   {"p_value", compared ? json(c.p_value) : json(nullptr)},
                    {"reason", c.reason}});
+  }
   return {{"comparisons", arr}};
 }
 
 std::string to_markdown(const std::vector<Comparison>& cs) {
   std::ostringstream s;
-  s << "| Target | Verdict | Median ratio | 95% CI | p "
-       "|\n|--------|---------|--------------|--------|---|\n";
-  char buf[256];
+  s << "| Target | Verdict | Median ratio | 95% CI | p | Note "
+       "|\n|--------|---------|--------------|--------|---|------|\n";
   for (const auto& c : cs) {
-    std::snprintf(buf, sizeof buf, "| %s | %s | %.3f | %.3f-%.3f | %.3g |\n", c.target_id.c_str(),
-                  std::string(verdict_name(c.verdict)).c_str(), c.ratio, c.ratio_ci_low,
-                  c.ratio_ci_high, c.p_value);
-    s << buf;
+    const Figures f = figures_of(c);
+    s << "| " << c.target_id << " | " << verdict_name(c.verdict) << " | " << f.ratio << " | "
+      << f.ci << " | " << f.p << " | "
+      << (c.verdict == Verdict::kIncomparable ? c.reason : std::string()) << " |\n";
   }
   return s.str();
 }
