@@ -420,6 +420,46 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
   return r;
 }
 
+void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_of) {
+  CLI::Option* f = cmd.add_option("--from", from,
+                                  "Start (inclusive): RFC 3339 (without an offset: in --tz), or "
+                                  "YYYY-MM-DD (that day's start in --tz)");
+  CLI::Option* t = cmd.add_option("--to", to, "End (exclusive), as --from");
+  CLI::Option* p = cmd.add_option("--period", period, period_help)->excludes(f)->excludes(t);
+  if (with_as_of) {
+    CLI::Option* a =
+        cmd.add_option("--as-of", as_of, "The time --period is relative to (default: now)");
+    if (period.empty()) a->needs(p);  // else the default period is relative to it
+  }
+}
+
+Status TimeSelection::resolve(const TimeZone& tz, std::optional<Timestamp>* out_from,
+                              std::optional<Timestamp>* out_to) const {
+  if (from.empty() && to.empty() && !period.empty()) {
+    auto now = time_or_now(as_of, "--as-of", tz);
+    if (!now) return now.status();
+    auto p = parse_period(period, *now, tz);
+    if (!p) return p.status();
+    *out_from = p->from;
+    *out_to = p->to;
+    return Status::ok();
+  }
+  for (auto [text, option, slot] :
+       {std::tuple{&from, "--from", out_from}, std::tuple{&to, "--to", out_to}}) {
+    if (text->empty()) continue;
+    auto at = parse_time_in(*text, option, tz);
+    if (!at) return at.status();
+    *slot = *at;
+  }
+  return Status::ok();
+}
+
+const char* TimeSelection::advice() const {
+  return from.empty() && to.empty() && !period.empty()
+             ? "--period all takes them all"
+             : "without --from and --to the query takes them all";
+}
+
 CLI::Validator number_in(double lo, double hi) {
   const bool bounded = hi < std::numeric_limits<double>::max();
   auto text = [](double v) {

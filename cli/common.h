@@ -80,7 +80,26 @@ inline constexpr const char* kPeriodHelp = COSTOPS_PERIODS(" (default)");
 /// query's --period, which takes every record by default.
 inline constexpr const char* kQueryPeriodHelp =
     "Instead of --from and --to: " COSTOPS_PERIODS("") " (default: all)";
+/// The --period of commands that act on stored records (delete, reprice, whatif).
+inline constexpr const char* kSelectionPeriodHelp =
+    "Instead of --from and --to: " COSTOPS_PERIODS("") ", relative to now";
 #undef COSTOPS_PERIODS
+
+/// The time stored records are selected by: --from and --to, or else --period (relative to
+/// --as-of where the command has one for it, else now), days in the command's --tz. --period
+/// excludes --from and --to on the command line.
+struct TimeSelection {
+  std::string from, to, period, as_of;
+
+  /// --from, --to, --period (`period_help`; its default is what `period` holds) and with
+  /// `with_as_of` --as-of (which needs --period when that has no default).
+  void add_to(CLI::App& cmd, const char* period_help, bool with_as_of);
+  /// The selected [from, to) in `tz`, unbounded where unset. Errors name the option.
+  Status resolve(const TimeZone& tz, std::optional<Timestamp>* from,
+                 std::optional<Timestamp>* to) const;
+  /// What takes every record instead, for a note on an empty result.
+  const char* advice() const;
+};
 
 /// ingest's and price's --format.
 inline constexpr const char* kInputFormatHelp =

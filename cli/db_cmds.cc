@@ -357,54 +357,44 @@ Examples:
 
 // ---- query ---------------------------------------------------------------------------------
 
-// The records a command selects, into `q`: its group keys and filters, --tz, --from and --to (a
-// day is its start in --tz) and --source. Errors name the option or value.
+// The records a command selects, into `q`: its group keys and filters, --tz, the time and
+// --source. Errors name the option or value.
 Status build_selection(const std::string& group_by, const std::vector<std::string>& filters,
-                       const std::string& tz, const std::string& from, const std::string& to,
-                       const std::string& source, AggregateQuery* q) {
+                       const std::string& tz, const TimeSelection& time, const std::string& source,
+                       AggregateQuery* q) {
   COSTOPS_RETURN_IF_ERROR(build_query(group_by, filters, q));
   auto zone = parse_tz(tz);
   if (!zone) return zone.status();
   q->time_zone = *zone;
-  for (auto [text, option, slot] : {std::tuple{&from, "--from", &q->from}, {&to, "--to", &q->to}}) {
-    if (text->empty()) continue;
-    auto t = parse_time_in(*text, option, q->time_zone);
-    if (!t) return t.status();
-    *slot = *t;
-  }
+  COSTOPS_RETURN_IF_ERROR(time.resolve(q->time_zone, &q->from, &q->to));
   q->source = source;
   return Status::ok();
-}
-
-// --from and --to, as build_selection reads them.
-void add_period_options(CLI::App& cmd, std::string* from, std::string* to) {
-  cmd.add_option("--from", *from,
-                 "Start (inclusive): RFC 3339 (without an offset: in --tz), or YYYY-MM-DD (that "
-                 "day's start in --tz)");
-  cmd.add_option("--to", *to, "End (exclusive), as --from");
 }
 
 constexpr const char* kSourceHelp =
     "Only the records read from this input, named as ingest was given it (its rejects' FILE)";
 
-// The stored records a command acts on (delete, reprice): --source, --from/--to, --filter, --tz.
+// The stored records a command acts on (delete, reprice, whatif): --source, --from/--to or
+// --period, --filter, --tz.
 struct RecordSelection {
-  std::string from, to, tz, source;
+  TimeSelection time;
+  std::string tz, source;
   std::vector<std::string> filters;
 
   void add_to(CLI::App& cmd) {
     cmd.add_option("--source", source, kSourceHelp);
-    add_period_options(cmd, &from, &to);
+    time.add_to(cmd, kSelectionPeriodHelp, false);
     cmd.add_option("--filter", filters, kFilterHelp);
-    cmd.add_option("--tz", tz, "Time zone of --from and --to days (default UTC)");
+    cmd.add_option("--tz", tz, "Time zone of --from, --to and --period days (default UTC)");
   }
   Status build(AggregateQuery* q) const {
-    return build_selection("", filters, tz, from, to, source, q);
+    return build_selection("", filters, tz, time, source, q);
   }
 };
 
 struct QueryCmd {
-  std::string from, to, period, as_of, group_by, format = "table", tz, sort = "keys", source;
+  TimeSelection time;
+  std::string group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
@@ -472,20 +462,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
 
 int run_query(QueryCmd& o) {
   AggregateQuery q;
-  if (Status st = build_selection(o.group_by, o.filters, o.tz, o.from, o.to, o.source, &q);
+  if (Status st = build_selection(o.group_by, o.filters, o.tz, o.time, o.source, &q);
       !st.is_ok()) {
     report(st);
     return kExitUsage;
-  }
-  if (!o.period.empty()) {
-    auto now = time_or_now(o.as_of, "--as-of", q.time_zone);
-    auto period = now ? parse_period(o.period, *now, q.time_zone) : Result<Period>(now.status());
-    if (!period) {
-      report(period.status());
-      return kExitUsage;
-    }
-    q.from = period->from;
-    q.to = period->to;
   }
   const auto order = parse_row_order(o.sort);
   if (!order) {
@@ -505,11 +485,7 @@ int run_query(QueryCmd& o) {
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
   print_rows(q, *rows, o.format);
-  if (rows->empty()) {
-    note_why_empty(**store, q,
-                   o.period.empty() ? "without --from and --to the query takes them all"
-                                    : "--period all takes them all");
-  }
+  if (rows->empty()) note_why_empty(**store, q, o.time.advice());
   note_absent_tags(**store, q, *rows);
   return kExitOk;
 }
@@ -531,12 +507,7 @@ Examples:
   cost-ops query --group-by project --period last-7-days
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
   cost-ops query --group-by day --tz America/Los_Angeles)");
-  add_period_options(*cmd, &o->from, &o->to);
-  cmd->add_option("--period", o->period, kQueryPeriodHelp)
-      ->excludes(cmd->get_option("--from"))
-      ->excludes(cmd->get_option("--to"));
-  cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)")
-      ->needs(cmd->get_option("--period"));
+  o->time.add_to(*cmd, kQueryPeriodHelp, true);
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option(
@@ -844,11 +815,11 @@ void add_reprice(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Each record is priced at its own timestamp with the catalog (and --prices and the database's
 custom prices). Without --all, the unpriced records are priced; those still unknown stay unpriced.
-With --all, every record selected (--source, --from/--to, --filter) is priced again and those
-whose cost changes are updated: after a catalog's correction, or with your contract's prices. A
-priced record the catalog no longer prices keeps its price. The daily totals follow (10,000
-records a transaction); summaries and queries include the new costs at once. `cost-ops whatif`
-with the same options shows the change per group first, writing nothing.
+With --all, every record selected (--source, --from/--to or --period, --filter) is priced again
+and those whose cost changes are updated: after a catalog's correction, or with your contract's
+prices. A priced record the catalog no longer prices keeps its price. The daily totals follow
+(10,000 records a transaction); summaries and queries include the new costs at once.
+`cost-ops whatif` with the same options shows the change per group first, writing nothing.
 Examples:
   cost-ops reprice --prices our-models.json
   cost-ops reprice --all --from 2026-11-01 --filter provider=anthropic
@@ -1109,10 +1080,10 @@ void add_whatif(CLI::App& app, int& rc) {
       "What stored usage would cost with other models, another catalog or other prices, without "
       "prompt caching or batch discounts (stores nothing)");
   cmd->footer(R"(
-Prices every selected record (--source, --from/--to, --filter) again, with the catalog given
-(--catalog, --prices; the database's custom prices included), and sets what it would cost beside
-what it cost as stored, per group (--group-by, default provider,model; the records' groups as
-stored). Nothing is written.
+Prices every selected record (--source, --from/--to or --period, --filter) again, with the
+catalog given (--catalog, --prices; the database's custom prices included), and sets what it
+would cost beside what it cost as stored, per group (--group-by, default provider,model; the
+records' groups as stored). Nothing is written.
 --swap FROM=TO prices FROM's calls as TO's, with the same usage: FROM is a model name (every
 record whose name the catalog resolves to that model, as gpt-4o takes in gpt-4o-2024-08-06, under
 any provider; openai/gpt-4o under openai only) or a pattern with * on the name as stored; TO is a
@@ -1175,8 +1146,8 @@ int run_delete(DeleteCmd& o) {
   q.unpriced_only = o.unpriced;
   if (!o.all && q.filters.empty() && !q.from && !q.to && q.source.empty() && !q.unpriced_only) {
     report(invalid_argument(
-        "delete selects records by --source, --from/--to, --filter or --unpriced (--all deletes "
-        "every record)"));
+        "delete selects records by --source, --from/--to or --period, --filter or --unpriced "
+        "(--all deletes every record)"));
     return kExitUsage;
   }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
@@ -1226,7 +1197,7 @@ void add_delete(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Without --yes, says what it would delete and deletes nothing. The records and the daily totals
 lose them in one transaction, as if they had never been ingested: ingesting the input again stores
-them again. Selections combine: --source with --from/--to, --filter and --unpriced.
+them again. Selections combine: --source with --from/--to (or --period), --filter and --unpriced.
 Examples:
   cost-ops delete --source logs/2026-11-02.jsonl            # what ingesting it stored
   cost-ops delete --source logs/2026-11-02.jsonl --yes

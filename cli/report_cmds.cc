@@ -43,8 +43,8 @@ Status write_output(const std::string& path, const std::string& text, compressio
 }
 
 struct ReportCmd {
-  std::string period = "last-30-days", from, to, format = "markdown", output, tz, title,
-              compress = "auto", as_of;
+  TimeSelection time{.from = {}, .to = {}, .period = "last-30-days", .as_of = {}};
+  std::string format = "markdown", output, tz, title, compress = "auto";
   std::vector<std::string> filters;
   int forecast = 0;
   size_t top = 10;
@@ -67,30 +67,9 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   ro.time_zone = *zone;
-  auto now = time_or_now(o.as_of, "--as-of", *zone);
-  if (!now) {
-    report(now.status());
+  if (auto st = o.time.resolve(*zone, &ro.from, &ro.to); !st.is_ok()) {
+    report(st);
     return kExitUsage;
-  }
-  if (!o.from.empty() || !o.to.empty()) {
-    for (const auto& [text, option, slot] :
-         {std::tuple{o.from, "--from", &ro.from}, std::tuple{o.to, "--to", &ro.to}}) {
-      if (text.empty()) continue;
-      auto t = parse_time_in(text, option, *zone);  // a day is --tz's
-      if (!t) {
-        report(t.status());
-        return kExitUsage;
-      }
-      *slot = *t;
-    }
-  } else {
-    auto p = parse_period(o.period, *now, *zone);
-    if (!p) {
-      report(p.status());
-      return kExitUsage;
-    }
-    ro.from = p->from;
-    ro.to = p->to;
   }
   AggregateQuery scope;
   if (auto st = build_query("", o.filters, &scope); !st.is_ok()) {
@@ -159,16 +138,7 @@ Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
-  cmd->add_option("--period", o->period, kPeriodHelp);
-  cmd->add_option(
-      "--from", o->from,
-      "Start (inclusive), instead of --period: RFC 3339 (without an offset: in --tz), or "
-      "YYYY-MM-DD (in --tz)");
-  cmd->add_option("--to", o->to, "End (exclusive), as --from");
-  cmd->get_option("--period")
-      ->excludes(cmd->get_option("--from"))
-      ->excludes(cmd->get_option("--to"));
-  cmd->add_option("--as-of", o->as_of, "The time --period is relative to (default: now)");
+  o->time.add_to(*cmd, kPeriodHelp, true);
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");
   cmd->add_option("--format", o->format, "csv, json, jsonl, markdown (default) or html");

@@ -702,6 +702,11 @@ TEST(CliTest, DeleteSaysWhatItWouldDeleteThenDeletesIt) {
   r = run("delete --db " + db + " --yes");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("delete selects records by --source"), std::string::npos) << r.err;
+  // --period selects as query's does: September's 1,522 sample records and the extra one.
+  r = run("delete --db " + db + " --period 2026-09");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("would delete 1523 records"), std::string::npos) << r.out;
+  EXPECT_EQ(run("delete --db " + db + " --period 2026-09 --from 2026-09-01").rc, 2);
   r = run("delete --db " + db + " --all --yes");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out, "deleted 3525 records (0 unpriced), cost 33.352365 USD\n");
