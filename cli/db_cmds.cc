@@ -462,8 +462,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
 
 int run_query(QueryCmd& o) {
   AggregateQuery q;
-  if (Status st = build_selection(o.group_by, o.filters, o.tz, o.time, o.source, &q);
-      !st.is_ok()) {
+  if (Status st = build_selection(o.group_by, o.filters, o.tz, o.time, o.source, &q); !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
