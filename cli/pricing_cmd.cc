@@ -2,11 +2,15 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <tuple>
+#include <vector>
 
 #include "commands.h"
 #include "common.h"
+#include "costops/domain/decimal.h"
 #include "costops/storage/store.h"
 
 namespace costops::cli {
@@ -51,12 +55,27 @@ int run_add(PricingCmd& o) {
     report(invalid_argument("pricing add needs --provider and --model"));
     return kExitUsage;
   }
+  // Each price once, an exact decimal of at least 0, stored as its plain text ("1e-3" as 0.001).
   json prices = json::object();
-  for (auto [value, key] : {std::pair{&o.input, "input_mtok"},
-                            {&o.output, "output_mtok"},
-                            {&o.cache_read, "cache_read_mtok"},
-                            {&o.cache_write, "cache_write_mtok"}})
-    if (!value->empty()) prices[key] = *value;
+  std::map<std::string, std::string> given_by;  // price key -> the option that gave it
+  auto put = [&](const std::string& key, const std::string& text, const std::string& option) {
+    if (auto [it, fresh] = given_by.emplace(key, option); !fresh) {
+      return invalid_argument(key + " is given twice, by " +
+                              (it->second == option ? option : it->second + " and " + option));
+    }
+    auto d = Decimal::parse(text);
+    if (!d) return d.status().with_context(option);
+    if (d->is_negative()) return invalid_argument(option + ": a price is at least 0, got " + text);
+    prices[key] = d->to_string();
+    return Status::ok();
+  };
+  std::vector<std::tuple<std::string, std::string, std::string>> given;  // key, text, option
+  for (auto [value, key, option] : {std::tuple{&o.input, "input_mtok", "--input"},
+                                    {&o.output, "output_mtok", "--output"},
+                                    {&o.cache_read, "cache_read_mtok", "--cache-read"},
+                                    {&o.cache_write, "cache_write_mtok", "--cache-write"}}) {
+    if (!value->empty()) given.emplace_back(key, *value, option);
+  }
   for (const auto& kv : o.prices) {
     const auto eq = kv.find('=');
     // (A key the unit registry lacks is reported as the entry is checked, with the closest.)
@@ -66,7 +85,13 @@ int run_add(PricingCmd& o) {
                               "(input_mtok, cache_read_mtok, requests_kcount, ...)"));
       return kExitUsage;
     }
-    prices[kv.substr(0, eq)] = kv.substr(eq + 1);
+    given.emplace_back(kv.substr(0, eq), kv.substr(eq + 1), "--price " + kv.substr(0, eq));
+  }
+  for (const auto& [key, text, option] : given) {
+    if (Status st = put(key, text, option); !st.is_ok()) {
+      report(st);
+      return kExitUsage;
+    }
   }
   if (prices.empty()) {
     report(

@@ -795,6 +795,21 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   EXPECT_NE(r.out.find(R"("unchanged":2)"), std::string::npos) << r.out;
   r = run("pricing add --db " + db + " --provider x --model y --price bogus_mtok=1");
   EXPECT_EQ(r.rc, 2);
+  // Each price once and at least 0, named by its option; stored as plain decimal text.
+  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--input -1", "--input: a price is at least 0, got -1"},
+           {"--output 1O", "--output: expected a decimal number, got \"1O\""},
+           {"--input 1 --price input_mtok=2",
+            "input_mtok is given twice, by --input and --price "
+            "input_mtok"}}) {
+    r = run("pricing add --db " + db + " --provider x --model y " + args);
+    EXPECT_EQ(r.rc, 2) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+  }
+  r = run("pricing add --db " + db +
+          " --provider x --model y --input 1e-3 --price requests_kcount=2.50");
+  EXPECT_EQ(r.out, "added x/y: {\"input_mtok\":\"0.001\",\"requests_kcount\":\"2.5\"}\n") << r.err;
+  ASSERT_EQ(run("pricing remove --db " + db + " --provider x --model y").rc, 0);
   r = run("pricing remove --db " + db + " --provider acme --model acme-1");
   EXPECT_EQ(r.rc, 0) << r.err;
   r = run("pricing remove --db " + db + " --provider acme --model acme-1");
