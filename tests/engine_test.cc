@@ -32,6 +32,9 @@ TEST(NormalizerTest, CanonicalAndOpenAIStyleNames) {
       {"null counts are absent", R"({"input_tokens": 7, "output_tokens": null})",
        R"({"input_tokens":7})"},
       {"integral doubles", R"({"input_tokens": 7.0})", R"({"input_tokens":7})"},
+      {"digits as text, as 64-bit integers are often encoded",
+       R"({"input_tokens": "1200", "output_tokens": "080"})",
+       R"({"input_tokens":1200,"output_tokens":80})"},
   };
   for (const auto& c : cases) {
     auto u = n.usage(c.json);
@@ -50,8 +53,12 @@ TEST(NormalizerTest, BadCountsNameTheField) {
        "field \"usage.input_tokens\": expected a non-negative integer, got -5"},
       {R"({"input_tokens": 1.5})",
        "field \"usage.input_tokens\": expected a non-negative integer, got 1.5"},
-      {R"({"input_tokens": "12"})",
-       "field \"usage.input_tokens\": expected a non-negative integer, got \"12\""},
+      {R"({"input_tokens": "-12"})",
+       "field \"usage.input_tokens\": expected a non-negative integer, got \"-12\""},
+      {R"({"input_tokens": " 12"})", "expected a non-negative integer, got \" 12\""},
+      {R"({"input_tokens": "1.5"})", "expected a non-negative integer, got \"1.5\""},
+      {R"({"input_tokens": "2000000000000000"})",
+       "field \"usage.input_tokens\": 2000000000000000 is more than a usage count can be"},
       {R"({"input_tokens": 1, "prompt_tokens": 2})", "given twice"},
       // Counts a sum of many could overflow are not counts.
       {R"({"input_tokens": 9223372036854775807})",
@@ -298,8 +305,8 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
            "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},
           {R"({"model": "gpt-4o", "prompt_tokens": 5, "input_tokens": 5})",
            "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
-          {R"({"model": "gpt-4o", "prompt_tokens": "5"})",
-           "field \"prompt_tokens\": expected a non-negative integer, got \"5\""},
+          {R"({"model": "gpt-4o", "prompt_tokens": "5k"})",
+           "field \"prompt_tokens\": expected a non-negative integer, got \"5k\""},
           {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"}});
 }
 

@@ -347,6 +347,18 @@ Result<int64_t> detail::token_count(element v, std::string_view field) {
         return too_large(simdjson::minify(v));
       return bad(simdjson::minify(v));
     }
+    case element_type::STRING: {
+      // A count written as text, as JSON encoders of 64-bit integers do ("1000"): digits only.
+      const std::string_view s = v.get_string().value_unsafe();
+      const bool digits =
+          !s.empty() && s.size() <= 19 &&
+          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!digits) return bad(simdjson::minify(v));
+      uint64_t n = 0;
+      for (char c : s) n = n * 10 + static_cast<uint64_t>(c - '0');
+      if (n > static_cast<uint64_t>(kMax)) return too_large(std::string(s));
+      return static_cast<int64_t>(n);
+    }
     default:
       return bad(simdjson::minify(v));
   }
