@@ -69,6 +69,13 @@ TEST(ReportTest, EveryFormatRendersTheSameNumbers) {
   EXPECT_EQ(lines, 1u + 3u + 2u + 2u);
   const std::string md = ReportGenerator::render(r, Format::kMarkdown);
   EXPECT_NE(md.find("| 2026-09-02 | 0 | 0 |"), std::string::npos) << md;
+  // A name is text in Markdown too: no HTML, and no cell, link or emphasis of its own.
+  EXPECT_EQ(md.find("<script>"), std::string::npos) << md;
+  EXPECT_NE(md.find("| &lt;script&gt; | "), std::string::npos) << md;
+  ReportOptions titled;
+  titled.title = "Q3 *costs* | team_a\nnext";
+  EXPECT_EQ(ReportGenerator::render(build(titled), Format::kMarkdown).substr(0, 31),
+            "# Q3 \\*costs\\* \\| team\\_a next\n");
   const std::string html = ReportGenerator::render(r, Format::kHtml);
   EXPECT_EQ(html.find("<script>"), std::string::npos);
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);

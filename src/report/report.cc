@@ -68,8 +68,17 @@ std::string html_escape(std::string_view s) {
 std::string md_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '|' || c == '\\') out += '\\';
-    out += c == '\n' ? ' ' : c;
+    if (c == '<') {
+      out += "&lt;";  // no HTML of a name's reaches the page a renderer makes
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';  // a table row is one line
+    } else {
+      // Characters that would end a cell or start a link, code or emphasis stand for themselves.
+      if (std::string_view("|\\`*_[]").find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
   }
   return out;
 }
