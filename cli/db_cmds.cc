@@ -133,6 +133,16 @@ int run_ingest(IngestCmd& o) {
     report(fmt.status());
     return kExitUsage;
   }
+  if (o.files.empty()) o.files.push_back("-");
+  // Every input can be opened before any is read: a misspelled second file stores nothing (nor
+  // creates the database), rather than failing after the first is stored without its summary.
+  for (const auto& f : o.files) {
+    if (f == "-") continue;
+    if (auto in = open_input(f, false); !in) {
+      report(in.status());
+      return kExitFailure;
+    }
+  }
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
   if (!open_store_and_catalog(*o.db, storage::OpenMode::kCreate, o.catalog, &store, &catalog))
@@ -199,7 +209,6 @@ int run_ingest(IngestCmd& o) {
   }
   ingest::IngestStats total;
   std::vector<std::string> input_errors;  // files whose reading failed part way
-  if (o.files.empty()) o.files.push_back("-");
   for (const auto& f : o.files) {
     auto in = open_input(f);  // gzip, zstd and zlib read decompressed
     if (!in) {

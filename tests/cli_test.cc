@@ -255,6 +255,12 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
         << args << ": " << r.err;
   }
   EXPECT_FALSE(std::filesystem::exists(missing));
+  // Every input opens before any is read: a missing second file stores nothing.
+  r = run("ingest --db " + missing + " " + testing::source_path("data/samples/usage.jsonl") +
+          " /nonexistent.jsonl");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("/nonexistent.jsonl: cannot open input file"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(missing));
   r = run("budget add b --amount 10 --db " + missing);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(run("budget list --db " + missing).rc, 0);
