@@ -317,6 +317,14 @@ Status Input::read_error(Status otherwise) const {
   return codec_error->empty() ? otherwise : io_error(name + ": " + *codec_error);
 }
 
+Status check_inputs(const std::vector<std::string>& files) {
+  for (const auto& f : files) {
+    if (f == "-") continue;
+    if (auto in = open_input(f, false); !in) return in.status();
+  }
+  return Status::ok();
+}
+
 Result<Input> open_input(const std::string& path, bool decompress) {
   constexpr auto no_close = [](std::FILE*) { return 0; };
   Input in{path == "-" ? "stdin" : path, compression::FilePtr(stdin, no_close),

@@ -160,6 +160,10 @@ struct Input {
 /// path: it cannot be opened, or it is a directory.
 Result<Input> open_input(const std::string& path, bool decompress = true);
 
+/// Whether every one of `files` opens (stdin, "-", always does), before any is read: the first
+/// one that does not, as open_input says it.
+Status check_inputs(const std::vector<std::string>& files);
+
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).
 Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz);

@@ -134,14 +134,11 @@ int run_ingest(IngestCmd& o) {
     return kExitUsage;
   }
   if (o.files.empty()) o.files.push_back("-");
-  // Every input can be opened before any is read: a misspelled second file stores nothing (nor
-  // creates the database), rather than failing after the first is stored without its summary.
-  for (const auto& f : o.files) {
-    if (f == "-") continue;
-    if (auto in = open_input(f, false); !in) {
-      report(in.status());
-      return kExitFailure;
-    }
+  // A misspelled second file stores nothing (nor creates the database), rather than failing
+  // after the first is stored without its summary.
+  if (Status st = check_inputs(o.files); !st.is_ok()) {
+    report(st);
+    return kExitFailure;
   }
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;

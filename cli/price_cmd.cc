@@ -46,16 +46,18 @@ the file's extension and first bytes): CSV with a header row, a JSON document (a
 Output: one JSON line per record (input line), in order:
   {"provider","model","usage","input_price","output_price","total_price"[,"warnings"]}
   with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}} (an
-  unknown provider or model with the closest names the catalog has).
+  unknown provider or model with the closest names the catalog has); with several files, each
+  file's lines in turn, and an error names its file first: {"source": FILE, "line": N, ...}.
 Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
 Examples:
   echo '{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":50}}' | cost-ops price
   cost-ops price --catalog model_prices_and_context_window.json usage.jsonl
   cost-ops price --summary data/samples/usage.jsonl
+  cost-ops price --summary logs/*.jsonl.gz
   cost-ops price --summary --output json gateway-export.csv)";
 
 struct PriceOptions {
-  std::string file = "-";
+  std::vector<std::string> files;  // none: stdin
   std::string format = "auto";
   std::string provider;
   std::string as_of;
@@ -177,24 +179,40 @@ int run_price(PriceOptions& o) {
     report(format.status().with_context("--format"));
     return kExitUsage;
   }
-  auto in = open_input(o.file);  // gzip, zstd and zlib read decompressed
-  if (!in) {
-    report(in.status());
+  if (o.files.empty()) o.files.push_back("-");
+  if (Status st = check_inputs(o.files); !st.is_ok()) {
+    report(st);
     return kExitFailure;
   }
   // The summary has no line per record: the first failures are shown on stderr instead.
   constexpr size_t kShownFailures = 3;
   std::vector<std::string> failures;
+  std::string source;  // the input being read
   if (o.summary) {
     opt.on_failed = [&](uint64_t line, const Status& st, const UsageRecord*) {
       if (failures.size() == kShownFailures) return;
-      failures.push_back(in->name + ":" + std::to_string(line) + ": " + st.message());
+      failures.push_back(source + ":" + std::to_string(line) + ": " + st.message());
     };
   }
-  auto stats = ingest::price_input(in->plain.get(), in->name, *format, stdout, opt);
-  if (!stats) {
-    report(in->read_error(stats.status()));  // it names the input
-    return kExitFailure;
+  ingest::PriceStreamStats all_stats;
+  auto* stats = &all_stats;
+  for (const auto& f : o.files) {
+    auto in = open_input(f);  // gzip, zstd and zlib read decompressed
+    if (!in) {
+      report(in.status());
+      return kExitFailure;
+    }
+    source = in->name;
+    if (o.files.size() > 1) opt.error_source = in->name;
+    auto s = ingest::price_input(in->plain.get(), in->name, *format, stdout, opt);
+    if (!s) {
+      std::fflush(stdout);                 // the lines before the error, then the error
+      report(in->read_error(s.status()));  // it names the input
+      return kExitFailure;
+    }
+    all_stats.lines += s->lines;
+    all_stats.priced += s->priced;
+    all_stats.failed += s->failed;
   }
   if (!sums_fit) {
     report(out_of_range("the summary's sums of tokens or costs leave the range they are kept in"));
@@ -224,8 +242,8 @@ void add_price_command(CLI::App& app, int& rc) {
   CLI::App* cmd = app.add_subcommand(
       "price", "Price usage exactly: JSON Lines, or any input ingest reads (stores nothing)");
   cmd->footer(kPriceHelp);
-  cmd->add_option("file", opts->file,
-                  "Input file (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
+  cmd->add_option("files", opts->files,
+                  "Input files (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
                   "reads them), or - for stdin (default)");
   cmd->add_option("--format", opts->format, kInputFormatHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");

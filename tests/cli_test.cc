@@ -220,6 +220,28 @@ TEST(CliTest, SummaryOfTheBundledSample) {
   EXPECT_NE(r.err.find("failed: 1 more (without --summary, each record's error is output)"),
             std::string::npos)
       << r.err;
+  // Several files, as `price logs/*.jsonl` gives them: each in turn, an error naming its file.
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("costops_price_files_" + std::to_string(::getpid())))
+                              .string();
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/bad.jsonl") << bad;
+  r = run("price --summary " + testing::source_path("data/samples/usage.jsonl") + " " + dir +
+          "/bad.jsonl");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("3529 records, 3525 priced, 4 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("failed: " + dir + "/bad.jsonl:1: unknown model"), std::string::npos)
+      << r.err;
+  r = run("price " + dir + "/bad.jsonl -", bad);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("{\"source\":\"" + dir + "/bad.jsonl\",\"line\":3,\"error\":"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("{\"source\":\"stdin\",\"line\":5,\"error\":"), std::string::npos) << r.out;
+  r = run("price " + dir + "/bad.jsonl /nonexistent.jsonl");  // nothing read: the error alone
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.out, "");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {

@@ -24,8 +24,14 @@ using namespace std::string_view_literals;
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kFlushAt = 1 << 16;
 
-void append_error(std::string& out, uint64_t line, const Status& st) {
-  out += "{\"line\":";
+void append_error(std::string& out, std::string_view source, uint64_t line, const Status& st) {
+  out += '{';
+  if (!source.empty()) {
+    out += "\"source\":";
+    append_json_string(out, source);
+    out += ',';
+  }
+  out += "\"line\":";
   out += std::to_string(line);
   out += ",\"error\":{\"code\":";
   append_json_string(out, status_code_name(st.code()));
@@ -118,7 +124,7 @@ class Worker {
   // The current line failed: its error object, and the callback's call.
   void fail(const Status& st, const UsageRecord* rec) {
     ++stats_.failed;
-    append_error(o, line_no_, st);
+    append_error(o, opt_.error_source, line_no_, st);
     if (opt_.on_failed) opt_.on_failed(line_no_, st, rec);
   }
 
@@ -298,7 +304,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   auto failed = [&](uint64_t line, const Status& st, const UsageRecord* rec) {
     ++stats.lines;
     ++stats.failed;
-    append_error(line_text, line, st);
+    append_error(line_text, opt.error_source, line, st);
     emit(line);
     if (opt.on_failed) opt.on_failed(line, st, rec);
   };

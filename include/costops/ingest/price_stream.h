@@ -32,6 +32,9 @@ struct PriceStreamOptions {
   size_t threads = 0;
   /// Write result lines to `out`. Default: true (false when only on_priced is wanted).
   bool write_lines = true;
+  /// When not empty, each error object names it first: {"source": ..., "line": N, ...} (for
+  /// output that several inputs share).
+  std::string error_source;
   /// Called for each priced record (e.g. to build a summary) with the catalog provider and model
   /// ids its line names. Optional.
   std::function<void(const UsageRecord&, std::string_view provider, std::string_view model,
