@@ -888,7 +888,8 @@ Examples:
       ->check(number_in(0, 0.5));
   cmd->add_option("--direction", o->direction, "both, up or down")
       ->check(CLI::IsMember({"both", "up", "down"}));
-  cmd->add_option("--drivers-by", o->drivers_by, kDriversByHelp);
+  cmd->add_option("--drivers-by", o->drivers_by, kDriversByHelp)
+      ->excludes(cmd->get_option("--series"));
   cmd->add_option("--format", o->format, "json, table or csv")
       ->check(CLI::IsMember({"json", "table", "csv"}));
   cmd->callback([o, &rc] { rc = run_anomalies(*o); });
@@ -1455,21 +1456,25 @@ Examples:
   cost-ops budget status --fail-at 100
   cost-ops budget status search --drivers-by project,model --format json
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");
-  s->add_option("name", st->name, "Only this budget");
+  CLI::Option* name = s->add_option("name", st->name, "Only this budget");
   s->add_option("--as-of", st->as_of,
                 "Last day of data to use (default: today; with --series its last day)");
   s->add_option("--tz", st->tz,
                 "The time zone whose days stored spend is summed in, and whose today it is "
                 "(default UTC)");
-  s->add_option("--series", st->series_file, "Daily spend CSV instead of stored data");
-  s->add_option("--amount", st->amount, "With --series: the budget amount");
-  s->add_option("--period", st->period, "With --series: the period (default month)");
-  s->add_option("--thresholds", st->thresholds, "With --series: thresholds (default 50,80,100)");
+  // A stored budget has its own amount, period and thresholds (budget add replaces them).
+  CLI::Option* series =
+      s->add_option("--series", st->series_file, "Daily spend CSV instead of stored data")
+          ->excludes(name);
+  s->add_option("--amount", st->amount, "With --series: the budget amount")->needs(series);
+  s->add_option("--period", st->period, "With --series: the period (default month)")->needs(series);
+  s->add_option("--thresholds", st->thresholds, "With --series: thresholds (default 50,80,100)")
+      ->needs(series);
   s->add_option("--level", st->level, "Interval level of the projection in percent (default 95)");
   s->add_option("--fail-at", st->fail_at,
                 "Exit with status 4 when a budget's spend or projected total reaches this percent "
                 "of its amount (for CI)");
-  s->add_option("--drivers-by", st->drivers_by, kDriversByHelp);
+  s->add_option("--drivers-by", st->drivers_by, kDriversByHelp)->excludes(series);
   s->add_option("--format", st->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   add_db_to(*s, st->db);
   s->callback([st, &rc] { rc = run_budget_status(*st); });

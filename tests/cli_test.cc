@@ -1055,6 +1055,12 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_NE(r.err.find("--filter, --group-by: only for stored spend, not with --series"),
             std::string::npos)
       << r.err;
+  // So are --series options beside a stored budget, and stored options beside --series.
+  for (const char* args : {"budget status team --amount 5", "budget status team --series x.csv",
+                           "budget status --series x.csv --amount 5 --drivers-by project",
+                           "anomalies --series x.csv --drivers-by project"}) {
+    EXPECT_EQ(run(args).rc, 2) << args;
+  }
   // Tables show the held-out days' actual values; days after them have none.
   r = run("forecast --series " + series + " --holdout 14 --horizon 15 --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
