@@ -181,7 +181,7 @@ Result<TimeZone> parse_tz(const std::string& name);
 
 /// A number option's check: a finite number from `lo` to `hi`. CLI11's Range lets NaN through,
 /// and an unsigned option would read -1 as its largest value; this refuses both, and the error
-/// names the option ("--top: expected a number from 0 to 1000000, got -1").
+/// names the option ("--horizon: expected a number from 1 to 1000000, got 0").
 CLI::Validator number_in(double lo, double hi = std::numeric_limits<double>::max());
 
 /// Adds comma-separated --group-by keys and KEY=VALUE --filter expressions to `q`. Errors name

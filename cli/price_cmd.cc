@@ -194,8 +194,7 @@ int run_price(PriceOptions& o) {
       failures.push_back(source + ":" + std::to_string(line) + ": " + st.message());
     };
   }
-  ingest::PriceStreamStats all_stats;
-  auto* stats = &all_stats;
+  ingest::PriceStreamStats stats;  // of every input
   for (const auto& f : o.files) {
     auto in = open_input(f);  // gzip, zstd and zlib read decompressed
     if (!in) {
@@ -210,26 +209,26 @@ int run_price(PriceOptions& o) {
       report(in->read_error(s.status()));  // it names the input
       return kExitFailure;
     }
-    all_stats.lines += s->lines;
-    all_stats.priced += s->priced;
-    all_stats.failed += s->failed;
+    stats.lines += s->lines;
+    stats.priced += s->priced;
+    stats.failed += s->failed;
   }
   if (!sums_fit) {
     report(out_of_range("the summary's sums of tokens or costs leave the range they are kept in"));
     return kExitFailure;
   }
   if (o.summary && o.output == "json") {
-    print_summary_json(rows, all, (*cat)->currency(), *stats, failures);
+    print_summary_json(rows, all, (*cat)->currency(), stats, failures);
   } else if (o.summary) {
-    print_summary(rows, all, (*cat)->currency(), *stats);
+    print_summary(rows, all, (*cat)->currency(), stats);
     for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
-    if (stats->failed > failures.size()) {
+    if (stats.failed > failures.size()) {
       std::fprintf(stderr, "failed: %llu more (without --summary, each record's error is output)\n",
-                   static_cast<unsigned long long>(stats->failed - failures.size()));
+                   static_cast<unsigned long long>(stats.failed - failures.size()));
     }
   }
-  if (stats->failed > 0) {
-    spdlog::debug("{} of {} lines could not be priced", stats->failed, stats->lines);
+  if (stats.failed > 0) {
+    spdlog::debug("{} of {} lines could not be priced", stats.failed, stats.lines);
     return kExitFailure;
   }
   return kExitOk;
