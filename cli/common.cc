@@ -317,10 +317,24 @@ Status Input::read_error(Status otherwise) const {
   return codec_error->empty() ? otherwise : io_error(name + ": " + *codec_error);
 }
 
+namespace {
+
+Status not_a_file(const std::string& path) {
+  return io_error(path + ": is a directory; expected a file");
+}
+Status cannot_open(const std::string& path) {
+  return io_error(path + ": cannot open input file: " + std::strerror(errno));
+}
+
+}  // namespace
+
 Status check_inputs(const std::vector<std::string>& files) {
+  // Without opening them: a named pipe opened and closed again would lose its writer.
   for (const auto& f : files) {
     if (f == "-") continue;
-    if (auto in = open_input(f, false); !in) return in.status();
+    std::error_code ec;
+    if (std::filesystem::is_directory(f, ec)) return not_a_file(f);
+    if (::access(f.c_str(), R_OK) != 0) return cannot_open(f);
   }
   return Status::ok();
 }
@@ -331,11 +345,9 @@ Result<Input> open_input(const std::string& path, bool decompress) {
            compression::FilePtr(nullptr, no_close), std::make_shared<std::string>()};
   if (path != "-") {
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      return io_error(path + ": is a directory; expected a file");
-    }
+    if (std::filesystem::is_directory(path, ec)) return not_a_file(path);
     in.file = compression::FilePtr(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!in.file) return io_error(path + ": cannot open input file: " + std::strerror(errno));
+    if (!in.file) return cannot_open(path);
   }
   if (!decompress) {
     in.plain = compression::FilePtr(in.file.get(), no_close);

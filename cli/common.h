@@ -160,8 +160,8 @@ struct Input {
 /// path: it cannot be opened, or it is a directory.
 Result<Input> open_input(const std::string& path, bool decompress = true);
 
-/// Whether every one of `files` opens (stdin, "-", always does), before any is read: the first
-/// one that does not, as open_input says it.
+/// Whether every one of `files` can be read (stdin, "-", always can), told before any is read
+/// and without opening them: the first that cannot, as open_input would say it.
 Status check_inputs(const std::vector<std::string>& files);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
