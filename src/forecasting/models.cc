@@ -2330,7 +2330,7 @@ Result<Selection> select_model(std::span<const double> y_in, const AutoOptions& 
                   widened_by.c_str(), backtest_scale);
     sel.reason += buf;
   }
-  if (disagreement > 0) {
+  if (disagreement >= 0.0005) {  // said when it shows in the three decimals it is given with
     std::snprintf(buf, sizeof buf,
                   "; %s by the %zu plausible models' disagreement (variance +%.3f times the "
                   "model's: their forecasts' mean squared difference from this one's)",
