@@ -510,7 +510,7 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
     out["candidates"] = cands;
     for (size_t i = 0; i < sel->cleaned.size(); ++i) {
       const size_t k = sel->cleaned[i];
-      cleaned.push_back({{"date", format_date(s.dates[k])},
+      cleaned.push_back({{"date", format_date(s.dates[k], s.date_style)},
                          {"value", num(s.values[k])},
                          {"replaced_with", num(sel->cleaned_with[i])}});
     }
@@ -525,7 +525,7 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
     if (clean) {
       // As auto cleans: only clear spikes.
       for (const auto& [k, v] : clean_anomalies(y, season)) {
-        cleaned.push_back({{"date", format_date(s.dates[k])},
+        cleaned.push_back({{"date", format_date(s.dates[k], s.date_style)},
                            {"value", num(s.values[k])},
                            {"replaced_with", num(v)}});
       }
@@ -561,7 +561,7 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
   for (int i = 0; i < horizon; ++i) {
     const auto& p = fc[static_cast<size_t>(i)];
     json r;
-    r["date"] = format_date(advance(last, s.frequency, i + 1));
+    r["date"] = format_date(advance(last, s.frequency, i + 1), s.date_style);
     r["value"] = num(p.value);
     for (size_t k = 0; k < levels.size(); ++k) {  // null without an error variance
       const bool known = k < p.bounds.size();
@@ -798,7 +798,7 @@ int run_anomalies(const AnomaliesCmd& o) {
     if (!found) return found.status();
     json list = json::array();
     for (const auto& a : *found) {
-      json item = {{"date", format_date(s.dates[a.index])},
+      json item = {{"date", format_date(s.dates[a.index], s.date_style)},
                    {"value", num(a.value)},
                    {"expected", num(a.expected)},
                    {"score", num(a.score)},

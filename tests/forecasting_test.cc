@@ -69,6 +69,18 @@ TEST(SeriesTest, ReadsPeriodDatesAndOtherHeaders) {
   ASSERT_TRUE(y.has_value()) << y.status().to_string();
   EXPECT_EQ(y->frequency, Frequency::kYearly);
   EXPECT_EQ(y->values, (std::vector<double>{1120, 1160}));
+  // Periods are named back as the input named them, every date the same way.
+  EXPECT_EQ(m->date_style, DateStyle::kMonth);
+  EXPECT_EQ(format_date(m->dates[1], m->date_style), "1949-02");
+  EXPECT_EQ(q->date_style, DateStyle::kQuarter);
+  EXPECT_EQ(format_date(advance(q->dates[2], q->frequency, 3), q->date_style), "1961-Q1");
+  EXPECT_EQ(y->date_style, DateStyle::kYear);
+  EXPECT_EQ(format_date(y->dates[1], y->date_style), "1872");
+  auto mixed = parse_series_csv("date,v\n2025-01,1\n2025-02-01,2\n", "mixed.csv");
+  ASSERT_TRUE(mixed.has_value()) << mixed.status().to_string();
+  EXPECT_EQ(mixed->date_style, DateStyle::kDay);
+  auto days_as_months = parse_series_csv("date,v\n2025-01,1\n2025-01,2\n", "x.csv");
+  EXPECT_FALSE(days_as_months.has_value());  // a repeated date, not a finer series
   auto bad = parse_series_csv("Month,Passengers\n1949-13,1\n", "air.csv");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.status().message(),

@@ -80,8 +80,11 @@ bool parse_value(std::string_view v, double& x) {
 }
 
 // A series date: YYYY-MM-DD (or a timestamp), else a period's first day: YYYY-MM, YYYY-Qn
-// (also YYYYQn and "YYYY Qn") or YYYY.
-Result<Date> parse_series_date(std::string_view text) {
+// (also YYYYQn and "YYYY Qn") or YYYY; *style says which.
+Result<Date> parse_series_date(std::string_view text, DateStyle* style = nullptr) {
+  DateStyle unused;
+  if (style == nullptr) style = &unused;
+  *style = DateStyle::kDay;
   auto full = parse_date(text);
   if (full) return full;
   const std::string_view t = trim(text);
@@ -92,12 +95,15 @@ Result<Date> parse_series_date(std::string_view text) {
   int mo = 0;
   if (t.size() == 4 && digits(0, 4)) {
     mo = 1;
+    *style = DateStyle::kYear;
   } else if (t.size() == 7 && digits(0, 4) && t[4] == '-' && digits(5, 2)) {
     mo = (t[5] - '0') * 10 + (t[6] - '0');
+    *style = DateStyle::kMonth;
   } else if (digits(0, 4) && (t.size() == 6 || (t.size() == 7 && (t[4] == '-' || t[4] == ' '))) &&
              (t[t.size() - 2] == 'Q' || t[t.size() - 2] == 'q') && t.back() >= '1' &&
              t.back() <= '4') {
     mo = (t.back() - '1') * 3 + 1;
+    *style = DateStyle::kQuarter;
   }
   if (mo < 1 || mo > 12) {
     return invalid_argument("expected a date YYYY-MM-DD (or YYYY-MM, YYYY-Qn, YYYY), got " +
@@ -148,6 +154,27 @@ std::string format_date(Date d) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+std::string format_date(Date d, DateStyle style) {
+  const year_month_day ymd{d};
+  const int y = static_cast<int>(ymd.year());
+  const unsigned m = static_cast<unsigned>(ymd.month());
+  char buf[32];
+  switch (style) {
+    case DateStyle::kDay:
+      return format_date(d);
+    case DateStyle::kMonth:
+      std::snprintf(buf, sizeof buf, "%04d-%02u", y, m);
+      break;
+    case DateStyle::kQuarter:
+      std::snprintf(buf, sizeof buf, "%04d-Q%u", y, (m - 1) / 3 + 1);
+      break;
+    case DateStyle::kYear:
+      std::snprintf(buf, sizeof buf, "%04d", y);
+      break;
+  }
   return buf;
 }
 
@@ -391,6 +418,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   std::vector<double> values;
   std::vector<Decimal> exact;  // cleared at the first value that does not fit a Decimal
   bool exact_ok = true;
+  std::optional<DateStyle> style;  // the dates', while every one is written the same way
+  bool one_style = true;
   SeriesOrigin origin{src, {}, date_name, value_name};
   while (next_line(line)) {
     const auto split = split_csv(line, separator);
@@ -401,8 +430,11 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
       return invalid_argument(where + "expected " + std::to_string(header.size()) +
                               " columns (as the header), got " + std::to_string(cells.size()));
     }
-    auto d = parse_series_date(cells[date_col]);
+    DateStyle written = DateStyle::kDay;
+    auto d = parse_series_date(cells[date_col], &written);
     if (!d) return invalid_argument(where + "field \"" + date_name + "\": " + d.status().message());
+    one_style = one_style && (!style || *style == written);
+    style = written;
     const std::string_view v = cells[value_col];
     double x = 0;
     if (!parse_value(v, x)) {
@@ -419,7 +451,20 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     }
   }
   if (!exact_ok) exact.clear();
-  return make_series(std::move(dates), std::move(values), &origin, std::move(exact));
+  auto series = make_series(std::move(dates), std::move(values), &origin, std::move(exact));
+  // Periods are named back as they were (a month's series by its months), but not at a finer
+  // frequency than they name (months written as years).
+  if (series && style && one_style) {
+    const Frequency f = series->frequency;
+    const bool fits =
+        (*style == DateStyle::kMonth &&
+         (f == Frequency::kMonthly || f == Frequency::kQuarterly || f == Frequency::kYearly)) ||
+        (*style == DateStyle::kQuarter &&
+         (f == Frequency::kQuarterly || f == Frequency::kYearly)) ||
+        (*style == DateStyle::kYear && f == Frequency::kYearly);
+    if (fits) series->date_style = *style;
+  }
+  return series;
 }
 
 Result<Series> read_series_csv(const std::string& path) {

@@ -21,6 +21,10 @@ enum class Frequency { kDaily, kWeekly, kMonthly, kQuarterly, kYearly };
 /// "daily", "weekly", "monthly", "quarterly", "yearly".
 std::string_view frequency_name(Frequency f);
 
+/// How a series' input wrote its dates: days (2025-04-16), or periods by their first day: months
+/// (2025-04), quarters (2025-Q2) or years (2025).
+enum class DateStyle { kDay, kMonth, kQuarter, kYear };
+
 /// A regular series, oldest first: `values[i]` belongs to `dates[i]`, and consecutive dates are
 /// one `frequency` step apart.
 struct Series {
@@ -35,6 +39,8 @@ struct Series {
   std::vector<std::string> notes;
   /// The indexes of the values filled in (not observed), in order.
   std::vector<size_t> filled;
+  /// How the input wrote its dates (each the same way), for output that names them as it did.
+  DateStyle date_style = DateStyle::kDay;
 
   size_t size() const { return values.size(); }
 };
@@ -43,6 +49,8 @@ struct Series {
 Result<Date> parse_date(std::string_view text);
 /// "2025-04-16".
 std::string format_date(Date d);
+/// `d` written in `style`: "2025-04-16", "2025-04", "2025-Q2" (the quarter `d` is in) or "2025".
+std::string format_date(Date d, DateStyle style);
 
 /// The date `steps` periods after `d` (months keep the day of month, clamped to the month's end).
 Date advance(Date d, Frequency f, int steps);
@@ -76,7 +84,8 @@ Series zero_filled_daily(const std::map<Date, Decimal>& by_day, Date last);
 
 /// Parses CSV text with a header naming a date column ("date", "day", "ds" or "timestamp") and a
 /// value column ("value", "y", "cost" or "spend"; or the only other column). The values are
-/// exact too when every one fits a Decimal (24 fractional digits). Errors name
+/// exact too when every one fits a Decimal (24 fractional digits). Dates written as periods
+/// (every one the same way) set the series' date_style. Errors name
 /// `source`, the line and the field: `spend.csv:14: field "value": expected a number, got "n/a"`.
 Result<Series> parse_series_csv(std::string_view text, std::string_view source);
 
