@@ -516,6 +516,24 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
 
   r = run("summary --db " + db + " --period 2026-09 --format json");
   EXPECT_NE(r.out.find(R"("change_percent")"), std::string::npos) << r.out;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).contains("projection")) << r.out;  // a whole month
+  // A to-date period is projected to its calendar period's end, from the spend before.
+  r = run("summary --db " + db + " --period month-to-date --as-of 2026-09-10 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto mtd = nlohmann::json::parse(r.out);
+  const auto& pj = mtd["projection"];
+  ASSERT_TRUE(pj.is_object()) << r.out;
+  EXPECT_EQ(pj["period_start"], "2026-09-01");
+  EXPECT_EQ(pj["period_end"], "2026-09-30");
+  EXPECT_EQ(pj["spent"], mtd["total_cost"]["USD"]) << r.out;
+  auto dec = [](const nlohmann::json& v) { return *Decimal::parse(v.get<std::string>()); };
+  EXPECT_LT(dec(pj["spent"]), dec(pj["projected_lower"])) << r.out;
+  EXPECT_LT(dec(pj["projected_lower"]), dec(pj["projected_total"])) << r.out;
+  EXPECT_LT(dec(pj["projected_total"]), dec(pj["projected_upper"])) << r.out;
+  // run rate: 10 of 30 days spent
+  EXPECT_EQ(dec(pj["run_rate_total"]), *dec(pj["spent"]).mul_div(30, 10)) << r.out;
+  r = run("summary --db " + db + " --period month-to-date --as-of 2026-09-10");
+  EXPECT_NE(r.out.find("projected month (2026-09-01 to 2026-09-30): "), std::string::npos) << r.out;
   // The summary of some records: every figure is of them, the previous period's too.
   r = run("summary --db " + db + " --period 2026-09 --filter project=search --format json");
   EXPECT_EQ(r.rc, 0) << r.err;

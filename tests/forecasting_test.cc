@@ -1275,6 +1275,21 @@ TEST(BudgetTest, AprilProjectionAndExhaustionMatchTheTruth) {
   ASSERT_EQ(st->thresholds_crossed.size(), 3u);
   EXPECT_TRUE(st->thresholds_crossed[0].actual);
   EXPECT_FALSE(st->thresholds_crossed[2].actual);
+  // Without a budget the projection is the same; what needs an amount is left unset.
+  o.amount = Decimal();
+  o.thresholds = {-1};  // not read
+  auto projected_only = project_period(s, o);
+  ASSERT_TRUE(projected_only.has_value()) << projected_only.status().to_string();
+  EXPECT_EQ(projected_only->spent, st->spent);
+  EXPECT_EQ(projected_only->projected_total, st->projected_total);
+  EXPECT_EQ(projected_only->projected_lower, st->projected_lower);
+  EXPECT_EQ(projected_only->projected_upper, st->projected_upper);
+  EXPECT_EQ(projected_only->run_rate_total, st->run_rate_total);
+  EXPECT_EQ(projected_only->model, st->model);
+  EXPECT_FALSE(projected_only->probability_over || projected_only->exhaustion_date ||
+               projected_only->exhausted);
+  EXPECT_TRUE(projected_only->thresholds_crossed.empty());
+  EXPECT_FALSE(budget_status(s, o).has_value());  // a budget needs its amount
 }
 
 // A budget of `amount` for the month of `as_of` (YYYY-MM-DD).

@@ -72,8 +72,11 @@ Result<Decimal> percent_of(Decimal amount, double percent) {
   return amount.mul_div(std::llround(percent * 1e6), 100'000'000);
 }
 
-Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
-  if (!(o.amount > Decimal())) return invalid_argument("budget amount must be > 0");
+namespace {
+
+// budget_status, or with `budgeted` false project_period: the amount and thresholds unread.
+Result<BudgetStatus> status_of(const Series& s, const BudgetOptions& o, bool budgeted) {
+  if (budgeted && !(o.amount > Decimal())) return invalid_argument("budget amount must be > 0");
   if (s.size() == 0) return invalid_argument("the spend series is empty");
   if (s.size() > 1 && s.frequency != Frequency::kDaily) {
     return invalid_argument("budget status needs a daily series, got a " +
@@ -84,7 +87,9 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
                             format_date(s.dates.front()) + " to " + format_date(s.dates.back()) +
                             ")");
   }
-  for (double t : o.thresholds) {
+  const std::vector<double> no_thresholds;
+  const std::vector<double>& given = budgeted ? o.thresholds : no_thresholds;
+  for (double t : given) {
     if (!(t > 0) || !std::isfinite(t))
       return invalid_argument("thresholds must be percentages > 0");
   }
@@ -107,7 +112,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   std::span<const double> history(s.values.data(), upto);
 
   // Spend so far, and the day each threshold (and the whole amount) was crossed.
-  std::vector<double> thresholds = o.thresholds;
+  std::vector<double> thresholds = given;
   std::sort(thresholds.begin(), thresholds.end());
   std::vector<Decimal> levels;  // the amount at each threshold
   for (double t : thresholds) {
@@ -126,7 +131,7 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
         st.thresholds_crossed.push_back({thresholds[i], actual, d});
       }
     }
-    if (!exhausted_on && cum >= o.amount) exhausted_on = d;
+    if (budgeted && !exhausted_on && cum >= o.amount) exhausted_on = d;
     return Status::ok();
   };
   for (size_t i = 0; i < upto; ++i) {
@@ -214,7 +219,9 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
     st.projected_lower = nonneg_history ? std::max(st.spent, lower) : lower;
     st.projected_upper = upper;
   }
-  if (st.exhausted) {
+  if (!budgeted) {
+    // No amount: no probability of going over it.
+  } else if (st.exhausted) {
     st.probability_over = st.spent > o.amount ? 1.0 : st.days_remaining > 0 ? 1.0 : 0.0;
   } else if (!spread) {
     // Unknown: one day says nothing about how the next ones vary.
@@ -226,6 +233,16 @@ Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
   }
   st.exhaustion_date = exhausted_on;
   return st;
+}
+
+}  // namespace
+
+Result<BudgetStatus> budget_status(const Series& s, const BudgetOptions& o) {
+  return status_of(s, o, true);
+}
+
+Result<BudgetStatus> project_period(const Series& s, const BudgetOptions& o) {
+  return status_of(s, o, false);
 }
 
 Result<BudgetChange> budget_change(const Series& s, const BudgetOptions& o, const BudgetStatus& now,

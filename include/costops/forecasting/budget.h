@@ -102,4 +102,10 @@ Result<BudgetChange> budget_change(const Series& daily, const BudgetOptions& opt
 /// (kOutOfRange) amounts beyond Decimal's range.
 Result<BudgetStatus> budget_status(const Series& daily, const BudgetOptions& options);
 
+/// A period's projection without a budget ("what will this month cost?"): budget_status's spend,
+/// projected total with its interval, run rate, days, model and reason; options' amount and
+/// thresholds are not read, and the figures that need them are left unset (probability, crossings,
+/// exhaustion). Errors as budget_status's.
+Result<BudgetStatus> project_period(const Series& daily, const BudgetOptions& options);
+
 }  // namespace costops::forecasting
