@@ -118,6 +118,17 @@ int run_add(PricingCmd& o) {
 }
 
 int run_import(PricingCmd& o) {
+  // A whole catalog of another format is no list of contract prices: said, with the way to pick
+  // its models out.
+  if (auto any = pricing::Catalog::load_file(o.file);
+      any && any->format() != pricing::CatalogFormat::kCostOps) {
+    report(invalid_argument(
+        o.file + ": a " + std::string(pricing::catalog_format_name(any->format())) +
+        " catalog; pricing import reads cost-ops catalog files of the models to price anew. "
+        "Write one from it with `cost-ops catalog --catalog " +
+        o.file + " PROVIDER MODEL --format json`, or use it whole with --catalog"));
+    return kExitUsage;
+  }
   auto check = pricing::Catalog::load_file(o.file, pricing::CatalogFormat::kCostOps);
   if (!check) {
     report(check.status());

@@ -771,6 +771,17 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
   CliRun r = run("pricing import --db " + db + " " + file);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("imported 2 model prices"), std::string::npos) << r.out;
+  // A whole catalog of another format is refused, with the way to write its models out.
+  const std::string litellm = db + ".litellm.json";
+  std::ofstream(litellm)
+      << R"({"acme-9": {"litellm_provider": "acme", "input_cost_per_token": 1e-6}})";
+  r = run("pricing import --db " + db + " " + litellm);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find(litellm + ": a litellm catalog; pricing import reads cost-ops catalog "
+                                 "files"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove(litellm);
   r = run("pricing add --db " + db +
           " --provider openai --model gpt-4o --match-prefix gpt-4o --input 2 --output 8");
   EXPECT_EQ(r.rc, 0) << r.err;
