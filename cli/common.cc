@@ -440,6 +440,17 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
   return r;
 }
 
+std::optional<std::pair<std::string, forecasting::DateRange>> to_date_whole(
+    const std::string& period_name, Timestamp now, const TimeZone& tz) {
+  for (const char* label : {"month", "quarter", "year"}) {
+    if (period_name != std::string(label) + "-to-date") continue;
+    auto range =
+        forecasting::resolve_period(label, std::chrono::floor<std::chrono::days>(tz.to_local(now)));
+    if (range) return std::pair{std::string(label), *range};
+  }
+  return std::nullopt;
+}
+
 void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_of) {
   CLI::Option* f = cmd.add_option("--from", from,
                                   "Start (inclusive): RFC 3339 (without an offset: in --tz), or "

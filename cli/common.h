@@ -13,6 +13,7 @@
 
 #include "costops/compression/codec.h"
 #include "costops/domain/status.h"
+#include "costops/forecasting/budget.h"
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
 
@@ -71,6 +72,11 @@ struct Period {
 /// today, yesterday, last-7-days, last-30-days, month-, quarter- or year-to-date, YYYY-MM,
 /// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days of `tz`.
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz = {});
+/// The calendar period a to-date period (month-to-date, quarter-to-date, year-to-date) is part of
+/// as of `now` in `tz`, and its label ("month"): what summary and report project the total to.
+/// nullopt for other periods.
+std::optional<std::pair<std::string, forecasting::DateRange>> to_date_whole(
+    const std::string& period, Timestamp now, const TimeZone& tz);
 /// --period's help text.
 #define COSTOPS_PERIODS(last30)                        \
   "today, yesterday, last-7-days, last-30-days" last30 \

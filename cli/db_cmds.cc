@@ -540,62 +540,6 @@ struct SummaryCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-// A to-date period's projection: what its whole calendar period (month-to-date: the month) will
-// cost, from the scope's daily spend in `currency` over the 180 days (or the period, when longer)
-// up to the as-of day, as budget status projects it. nullopt for other periods, or without spend
-// to project from.
-struct Projection {
-  forecasting::DateRange period;
-  forecasting::BudgetStatus status;
-  std::string note;  // the scope's spend stopped days before the as-of day: said
-};
-Result<std::optional<Projection>> project_to_date(storage::Store& store,
-                                                  const AggregateQuery& scope,
-                                                  const std::string& period_name, Timestamp now,
-                                                  const TimeZone& tz, const std::string& currency) {
-  using namespace forecasting;
-  const std::map<std::string, std::string> whole = {
-      {"month-to-date", "month"}, {"quarter-to-date", "quarter"}, {"year-to-date", "year"}};
-  const auto kind = whole.find(period_name);
-  if (kind == whole.end()) return std::optional<Projection>();
-  const Date as_of = std::chrono::floor<std::chrono::days>(tz.to_local(now));
-  auto range = resolve_period(kind->second, as_of);
-  if (!range) return range.status();
-  AggregateQuery q = scope;
-  q.time_zone = tz;
-  q.from = day_start(as_of - std::chrono::days(std::max(180, range->days()) - 1), tz);
-  q.to = day_start(as_of + std::chrono::days(1), tz);
-  q.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
-  auto rows = store.aggregate(q);
-  if (!rows) return rows.status();
-  std::map<Date, Decimal> by_day;
-  for (const auto& r : *rows) {
-    auto d = parse_date(r.keys[0]);
-    if (!d) return d.status();
-    if (auto it = r.cost.find(currency); it != r.cost.end()) by_day[*d] = it->second;
-  }
-  if (by_day.empty()) return std::optional<Projection>();
-  Projection p;
-  p.period = *range;
-  BudgetOptions bo;
-  bo.period = *range;
-  bo.as_of = as_of;
-  // The as-of day is still running when it is today: its spend so far counts, not fitted.
-  const Date today = std::chrono::floor<std::chrono::days>(tz.to_local(
-      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
-  bo.as_of_partial = as_of == today;
-  auto st = project_period(zero_filled_daily(by_day, as_of), bo);
-  if (!st) return st.status();
-  p.status = std::move(*st);
-  const Date last = by_day.rbegin()->first;
-  if (last + std::chrono::days(7) < as_of) {
-    p.note = "no stored spend after " + format_date(last) + " (" +
-             std::to_string((as_of - last).count()) +
-             " days before the as-of date): the projection counts the days since as zero";
-  }
-  return std::optional<Projection>(std::move(p));
-}
-
 int run_summary(SummaryCmd& o) {
   auto zone = parse_tz(o.tz);
   if (!zone) {
@@ -656,13 +600,21 @@ int run_summary(SummaryCmd& o) {
     prev = p->empty() ? AggregateRow{} : p->front();
   }
   const std::string currency = main_currency(*totals);
-  auto projection = project_to_date(**store, scope, o.period, *now, *zone, currency);
-  if (!projection) {
-    report(projection.status().with_context("the period's projection"));
-    return kExitFailure;
-  }
-  if (*projection && !(*projection)->note.empty()) {
-    std::fprintf(stderr, "note: %s\n", (*projection)->note.c_str());
+  Result<std::optional<report::Projection>> projection = std::optional<report::Projection>();
+  if (const auto whole = to_date_whole(o.period, *now, *zone)) {
+    const auto as_of = std::chrono::floor<std::chrono::days>(zone->to_local(*now));
+    projection = report::project_spend(
+        [&](const AggregateQuery& q) { return (*store)->aggregate(q); }, scope.filters, *zone,
+        whole->first, whole->second, as_of, currency,
+        std::chrono::floor<std::chrono::days>(zone->to_local(
+            std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now()))));
+    if (!projection) {
+      report(projection.status().with_context("the period's projection"));
+      return kExitFailure;
+    }
+    if (*projection && !(*projection)->note.empty()) {
+      std::fprintf(stderr, "note: %s\n", (*projection)->note.c_str());
+    }
   }
   order_rows(*models, RowOrder::kCost, currency);
   order_rows(*projects, RowOrder::kCost, currency);
@@ -693,23 +645,7 @@ int run_summary(SummaryCmd& o) {
                        {"total_cost", money_json(prev->cost)},
                        {"change_percent", c}};
     }
-    if (*projection) {
-      const forecasting::BudgetStatus& st = (*projection)->status;
-      auto text = [](const std::optional<Decimal>& d) {
-        return d ? json(d->to_string()) : json(nullptr);
-      };
-      j["projection"] = {{"period_start", forecasting::format_date((*projection)->period.start)},
-                         {"period_end", forecasting::format_date((*projection)->period.end)},
-                         {"currency", currency},
-                         {"spent", st.spent.to_string()},
-                         {"projected_total", st.projected_total.to_string()},
-                         {"projected_lower", text(st.projected_lower)},
-                         {"projected_upper", text(st.projected_upper)},
-                         {"interval_level", 95},
-                         {"run_rate_total", st.run_rate_total.to_string()},
-                         {"model", st.model},
-                         {"reason", st.reason}};
-    }
+    if (*projection) j["projection"] = report::projection_json(**projection);
     auto top = [](const std::vector<AggregateRow>& rows, const std::vector<std::string>& names) {
       json a = json::array();
       for (size_t i = 0; i < rows.size() && i < 5; ++i) {
@@ -750,7 +686,7 @@ int run_summary(SummaryCmd& o) {
   if (*projection) {
     const forecasting::BudgetStatus& st = (*projection)->status;
     auto in = [&](const Decimal& d) { return money_text({{currency, d}}); };
-    std::printf("projected %s (%s to %s): %s", o.period.substr(0, o.period.find('-')).c_str(),
+    std::printf("projected %s (%s to %s): %s", (*projection)->label.c_str(),
                 forecasting::format_date((*projection)->period.start).c_str(),
                 forecasting::format_date((*projection)->period.end).c_str(),
                 in(st.projected_total).c_str());

@@ -71,6 +71,11 @@ int run_report(const ReportCmd& o) {
     report(st);
     return kExitUsage;
   }
+  if (o.time.from.empty() && o.time.to.empty()) {  // a to-date period is projected to its end
+    if (auto now = time_or_now(o.time.as_of, "--as-of", *zone)) {
+      ro.project_to = to_date_whole(o.time.period, *now, *zone);
+    }
+  }
   AggregateQuery scope;
   if (auto st = build_query("", o.filters, &scope); !st.is_ok()) {
     report(st);
@@ -106,6 +111,9 @@ int run_report(const ReportCmd& o) {
     report(st);
     return kExitFailure;
   }
+  if (r->projection && !r->projection->note.empty()) {
+    std::fprintf(stderr, "note: %s\n", r->projection->note.c_str());
+  }
   if (r->total.records == 0) {
     AggregateQuery q;
     q.from = ro.from;
@@ -133,6 +141,8 @@ void add_report(CLI::App& app, int& rc) {
 The report has the period's total (per currency, exact), spend per day, the top models and
 projects, and with --forecast N an N-day forecast of daily spend with its 95% interval (fitted
 to up to 180 days of daily spend ending with the report's last day, not only the period's).
+A to-date --period (month-to-date, quarter-to-date, year-to-date) is projected to the end of its
+calendar month, quarter or year, with its 95% interval and the run rate.
 An --output ending in .gz or .zst is compressed (or choose with --compress).
 Examples:
   cost-ops report --period last-7-days

@@ -96,6 +96,39 @@ TEST(ReportTest, PeriodFiltersAndForecast) {
   for (const auto& d : with.forecast) EXPECT_GE(d.lower_95, 0.0);
 }
 
+// A to-date report is projected to its calendar period's end, as budget status projects a
+// budget's: the spend so far, the rest forecast; every format says it, exactly.
+TEST(ReportTest, ToDateReportsProjectTheirPeriodsTotal) {
+  EXPECT_FALSE(build().projection.has_value());
+  ReportOptions o;
+  o.from = *parse_timestamp("2026-09-01T00:00:00Z");
+  o.to = *parse_timestamp("2026-09-04T00:00:00Z");
+  o.project_to = {"month", *forecasting::resolve_period("2026-09", forecasting::Date{})};
+  const Report r = build(o);
+  ASSERT_TRUE(r.projection.has_value());
+  const Projection& p = *r.projection;
+  EXPECT_EQ(p.label, "month");
+  EXPECT_EQ(forecasting::format_date(p.period.end), "2026-09-30");
+  EXPECT_EQ(p.currency, "EUR");  // the report's main currency
+  EXPECT_EQ(p.status.spent.to_string(), "1.5");
+  EXPECT_GE(p.status.projected_total, p.status.spent);
+  // 1.5 on the day its spend starts (Sept 3rd; days before any are unknown, as budget status has
+  // them), times that day and the 27 after it.
+  EXPECT_EQ(p.status.run_rate_total.to_string(), "42");
+  const auto j = nlohmann::json::parse(ReportGenerator::render(r, Format::kJson));
+  EXPECT_EQ(j["projection"]["projected_total"], p.status.projected_total.to_string());
+  EXPECT_EQ(j["projection"]["run_rate_total"], "42");
+  EXPECT_NE(ReportGenerator::render(r, Format::kCsv)
+                .find("\nrun_rate,2026-09-01..2026-09-30,EUR,42,,,,,\n"),
+            std::string::npos);
+  EXPECT_NE(ReportGenerator::render(r, Format::kMarkdown)
+                .find("Projected month total (2026-09-01 to 2026-09-30): **"),
+            std::string::npos);
+  EXPECT_NE(ReportGenerator::render(r, Format::kHtml)
+                .find("<p>Projected month total (2026-09-01 to 2026-09-30): <b>"),
+            std::string::npos);
+}
+
 // The forecast is fitted to the days before the period too: three days of September alone show
 // no weekly season, eight weeks of August and September do (weekdays 2, weekends 0.5).
 TEST(ReportTest, ForecastLearnsFromTheDaysBeforeThePeriod) {

@@ -118,6 +118,26 @@ std::string requests_text(const AggregateRow& r) {
 
 // ---- renderers ------------------------------------------------------------------------------
 
+// "Projected month total (2026-09-01 to 2026-09-30)" and "10.6421 USD", and the rest:
+// "95% interval 9.4806 to 11.8036 USD; run rate 11.5830 USD; seasonal-add".
+struct ProjectionText {
+  std::string head, total, rest;
+};
+ProjectionText projection_text(const Projection& p) {
+  const forecasting::BudgetStatus& st = p.status;
+  ProjectionText t;
+  t.head = "Projected " + p.label + " total (" + forecasting::format_date(p.period.start) + " to " +
+           forecasting::format_date(p.period.end) + ")";
+  t.total = st.projected_total.to_string_fixed(4) + " " + p.currency;
+  if (st.projected_lower && st.projected_upper) {
+    t.rest = "95% interval " + st.projected_lower->to_string_fixed(4) + " to " +
+             st.projected_upper->to_string_fixed(4) + " " + p.currency + "; ";
+  }
+  t.rest += "run rate " + st.run_rate_total.to_string_fixed(4) + " " + p.currency + "; " +
+            (st.model.empty() ? "the period has ended" : st.model);
+  return t;
+}
+
 json row_json(const AggregateRow& r) {
   return {{"records", r.records},
           {"unpriced", r.unpriced},
@@ -167,6 +187,7 @@ json to_json(const Report& r) {
     }
     j["forecast"] = {{"currency", r.forecast_currency}, {"model", r.forecast_model}, {"days", f}};
   }
+  if (r.projection) j["projection"] = projection_json(*r.projection);
   return j;
 }
 
@@ -176,6 +197,11 @@ std::string to_jsonl(const Report& r) {
   json t = row_json(r.total);
   t["section"] = "total";
   line(t);
+  if (r.projection) {
+    json p = projection_json(*r.projection);
+    p["section"] = "projection";
+    line(p);
+  }
   for (const auto& d : r.days) {
     line({{"section", "day"},
           {"date", d.date},
@@ -219,6 +245,20 @@ std::string to_csv(const Report& r) {
     }
   };
   rows("total", "", r.total);
+  if (r.projection) {
+    // The projected total, its bounds and the run rate, keyed by the period they are of.
+    const Projection& p = *r.projection;
+    const std::string key =
+        forecasting::format_date(p.period.start) + ".." + forecasting::format_date(p.period.end);
+    for (const auto& [section, value] :
+         {std::pair{"projection", std::optional<Decimal>(p.status.projected_total)},
+          {"projection_lower_95", p.status.projected_lower},
+          {"projection_upper_95", p.status.projected_upper},
+          {"run_rate", std::optional<Decimal>(p.status.run_rate_total)}}) {
+      if (value)
+        s << section << "," << key << "," << p.currency << "," << value->to_string() << ",,,,,\n";
+    }
+  }
   for (const auto& d : r.days) {
     std::map<std::string, Decimal> cost = d.cost;
     if (cost.empty()) cost[""] = Decimal();
@@ -244,6 +284,10 @@ std::string to_markdown(const Report& r) {
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
   s << "; " << r.total.input_tokens << " input and " << r.total.output_tokens
     << " output tokens.\n\n";
+  if (r.projection) {
+    const ProjectionText t = projection_text(*r.projection);
+    s << t.head << ": **" << t.total << "** (" << md_escape(t.rest) << ").\n\n";
+  }
   s << "## Daily spend\n\n| Date | Cost | Records |\n|---|---:|---:|\n";
   for (const auto& d : r.days) {
     s << "| " << d.date << " | " << money_text(d.cost) << " | " << d.records << " |\n";
@@ -367,7 +411,13 @@ std::string to_html(const Report& r) {
   s << "<p class=\"total\">Total: <b>" << html_escape(money_text(r.total.cost)) << "</b> over "
     << r.total.records << " records" << requests_text(r.total);
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
-  s << "</p>\n<h2>Daily spend (" << html_escape(cur) << ")</h2>\n" << daily_chart(r, cur);
+  s << "</p>\n";
+  if (r.projection) {
+    const ProjectionText t = projection_text(*r.projection);
+    s << "<p>" << html_escape(t.head) << ": <b>" << html_escape(t.total) << "</b> ("
+      << html_escape(t.rest) << ").</p>\n";
+  }
+  s << "<h2>Daily spend (" << html_escape(cur) << ")</h2>\n" << daily_chart(r, cur);
   if (!r.forecast.empty()) {
     s << "<p>Dashed: " << r.forecast.size() << "-day forecast (" << html_escape(r.forecast_model)
       << ") with its 95% interval.</p>\n";
@@ -399,6 +449,24 @@ std::string to_html(const Report& r) {
 
 }  // namespace
 
+json projection_json(const Projection& p) {
+  const forecasting::BudgetStatus& st = p.status;
+  auto text = [](const std::optional<Decimal>& d) {
+    return d ? json(d->to_string()) : json(nullptr);
+  };
+  return {{"label", p.label},
+          {"period_start", forecasting::format_date(p.period.start)},
+          {"period_end", forecasting::format_date(p.period.end)},
+          {"currency", p.currency},
+          {"spent", st.spent.to_string()},
+          {"projected_total", st.projected_total.to_string()},
+          {"projected_lower", text(st.projected_lower)},
+          {"projected_upper", text(st.projected_upper)},
+          {"interval_level", 95},
+          {"run_rate_total", st.run_rate_total.to_string()},
+          {"model", st.model}};
+}
+
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -429,6 +497,42 @@ Result<Format> parse_format(std::string_view name) {
   if (name == "md") return Format::kMarkdown;
   return invalid_argument("unknown report format \"" + std::string(name) +
                           "\"; valid: csv, json, jsonl, markdown, html");
+}
+
+Result<std::optional<Projection>> project_spend(
+    const AggregateFn& source, const std::vector<Filter>& filters, const TimeZone& tz,
+    std::string label, forecasting::DateRange period, forecasting::Date as_of,
+    const std::string& currency, forecasting::Date today) {
+  using namespace forecasting;
+  const Date first = as_of - std::chrono::days(std::max(kForecastHistoryDays, period.days()) - 1);
+  AggregateQuery q;
+  q.filters = filters;
+  q.time_zone = tz;
+  q.from = tz.from_local(Timestamp{first});
+  q.to = tz.from_local(Timestamp{as_of + std::chrono::days(1)});
+  q.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
+  auto rows = source(q);
+  if (!rows) return rows.status();
+  std::map<Date, Decimal> by_day;
+  for (const auto& row : *rows) {
+    auto d = parse_date(row.keys[0]);
+    if (!d) return d.status();
+    if (auto it = row.cost.find(currency); it != row.cost.end()) by_day[*d] = it->second;
+  }
+  if (by_day.empty()) return std::optional<Projection>();
+  BudgetOptions bo;
+  bo.period = period;
+  bo.as_of = as_of;
+  bo.as_of_partial = as_of == today;  // its spend so far counts; the model is fitted before it
+  auto st = project_period(zero_filled_daily(by_day, as_of), bo);
+  if (!st) return st.status();
+  Projection p{std::move(label), period, currency, std::move(*st), by_day.rbegin()->first, {}};
+  if (p.last_spend + std::chrono::days(7) < as_of) {
+    p.note = "no stored spend after " + format_date(p.last_spend) + " (" +
+             std::to_string((as_of - p.last_spend).count()) +
+             " days before the as-of date): the projection counts the days since as zero";
+  }
+  return std::optional<Projection>(std::move(p));
 }
 
 Result<Report> ReportGenerator::build(const ReportOptions& o) const {
@@ -529,6 +633,16 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
                               std::max(0.0, band.second)});
       }
     }
+  }
+  if (o.project_to && o.to) {
+    // As of the report's last day (the day before its end), in its time zone.
+    const auto as_of = std::chrono::floor<std::chrono::days>(
+        o.time_zone.to_local(*o.to - std::chrono::microseconds(1)));
+    const auto today = std::chrono::floor<std::chrono::days>(o.time_zone.to_local(r.generated));
+    auto p = project_spend(source_, o.filters, o.time_zone, o.project_to->first,
+                           o.project_to->second, as_of, cur, today);
+    if (!p) return p.status().with_context("the period's projection");
+    r.projection = std::move(*p);
   }
   return r;
 }

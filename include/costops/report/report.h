@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "costops/domain/aggregate.h"
 #include "costops/domain/status.h"
+#include "costops/forecasting/budget.h"
 
 namespace costops::report {
 
@@ -30,6 +32,33 @@ std::string csv_field(std::string_view s);
 /// records in memory.
 using AggregateFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
 
+/// What spend in a calendar period will come to by its end: a to-date report's or summary's
+/// month, quarter or year.
+struct Projection {
+  std::string label;  // what the period is: "month", "quarter", "year"
+  forecasting::DateRange period;
+  std::string currency;
+  /// spent, projected_total with its 95% interval, run_rate_total, model and reason.
+  forecasting::BudgetStatus status;
+  forecasting::Date last_spend;  // the last day with spend before the projection
+  /// Said when the spend stopped more than a week before the as-of day (the days since count as
+  /// zero, most often usage not ingested yet); empty otherwise.
+  std::string note;
+};
+
+/// A projection's figures as JSON, amounts exact decimal text (projected_lower and
+/// projected_upper null without an interval).
+nlohmann::json projection_json(const Projection& p);
+
+/// Projects `currency` spend matching `filters` over `period` from up to 180 days (or the
+/// period's length, when longer) of daily spend up to `as_of` (days in `tz`), as budget status
+/// projects a budget's period (forecasting::project_period); the as-of day is still running when
+/// it is `today`. nullopt without spend up to `as_of`.
+Result<std::optional<Projection>> project_spend(
+    const AggregateFn& source, const std::vector<Filter>& filters, const TimeZone& tz,
+    std::string label, forecasting::DateRange period, forecasting::Date as_of,
+    const std::string& currency, forecasting::Date today);
+
 struct ReportOptions {
   std::string title = "LLM cost report";
   std::optional<Timestamp> from, to;  // [from, to); unset: everything
@@ -42,6 +71,9 @@ struct ReportOptions {
   int forecast_days = 0;
   std::string forecast_currency;
   std::optional<Timestamp> generated_at;  // default: now
+  /// A to-date report's calendar period and its label ("month"): the total is projected to its
+  /// end (project_spend), as of the report's last day. Unset: no projection.
+  std::optional<std::pair<std::string, forecasting::DateRange>> project_to;
 };
 
 struct DayRow {
@@ -67,6 +99,7 @@ struct Report {
   std::string forecast_currency;
   std::string forecast_model;
   std::vector<ForecastRow> forecast;
+  std::optional<Projection> projection;
 };
 
 /// Builds reports from an aggregation source. Thread-compatible.
