@@ -466,9 +466,9 @@ void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_
 
 Status TimeSelection::resolve(const TimeZone& tz, std::optional<Timestamp>* out_from,
                               std::optional<Timestamp>* out_to) const {
+  auto now = time_or_now(as_of, "--as-of", tz);  // checked even where --from/--to leave it unused
+  if (!now) return now.status();
   if (from.empty() && to.empty() && !period.empty()) {
-    auto now = time_or_now(as_of, "--as-of", tz);
-    if (!now) return now.status();
     auto p = parse_period(period, *now, tz);
     if (!p) return p.status();
     *out_from = p->from;
