@@ -403,14 +403,13 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
   } else if (p == "month-to-date" || p == "quarter-to-date" || p == "year-to-date") {
     // From the first day of the calendar month, quarter or year to today; the one before over the
     // same number of days from its start (at most all of it).
-    const year_month_day ymd{today};
-    const int length = p[0] == 'm' ? 1 : p[0] == 'q' ? 3 : 12;  // in months
-    const unsigned first_month = (static_cast<unsigned>(ymd.month()) - 1) /
-                                     static_cast<unsigned>(length) * static_cast<unsigned>(length) +
-                                 1;
-    const year_month start = ymd.year() / month{first_month};
-    const sys_days first = sys_days{start / 1};
-    const sys_days prev_first = sys_days{(start - months{length}) / 1};
+    std::string unit = p.substr(0, p.find('-'));
+    auto whole = forecasting::resolve_period(unit, today);
+    if (!whole) return whole.status();
+    auto before = forecasting::resolve_period(unit, whole->start - days{1});
+    if (!before) return before.status();
+    const sys_days first = whole->start, prev_first = before->start;
+    r.whole = std::pair{std::move(unit), *whole};
     r.from = T(first);
     r.to = T(today + days{1});
     r.prev_from = T(prev_first);
@@ -441,14 +440,14 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
 }
 
 std::optional<std::pair<std::string, forecasting::DateRange>> to_date_whole(
-    const std::string& period_name, Timestamp now, const TimeZone& tz) {
-  for (const char* label : {"month", "quarter", "year"}) {
-    if (period_name != std::string(label) + "-to-date") continue;
-    auto range =
-        forecasting::resolve_period(label, std::chrono::floor<std::chrono::days>(tz.to_local(now)));
-    if (range) return std::pair{std::string(label), *range};
-  }
-  return std::nullopt;
+    const std::string& period, Timestamp now, const TimeZone& tz) {
+  auto p = parse_period(period, now, tz);
+  return p ? p->whole : std::nullopt;
+}
+
+forecasting::Date today(const TimeZone& tz) {
+  return std::chrono::floor<std::chrono::days>(tz.to_local(
+      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
 }
 
 void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_of) {

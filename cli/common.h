@@ -68,15 +68,18 @@ std::string price_text(const pricing::PriceSet& ps);
 struct Period {
   std::optional<Timestamp> from, to;            // current
   std::optional<Timestamp> prev_from, prev_to;  // the period before, same length
+  /// A to-date period's calendar period and its label ("month" for month-to-date): what summary
+  /// and report project the total to. Unset for other periods.
+  std::optional<std::pair<std::string, forecasting::DateRange>> whole;
 };
 /// today, yesterday, last-7-days, last-30-days, month-, quarter- or year-to-date, YYYY-MM,
 /// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days of `tz`.
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz = {});
-/// The calendar period a to-date period (month-to-date, quarter-to-date, year-to-date) is part of
-/// as of `now` in `tz`, and its label ("month"): what summary and report project the total to.
-/// nullopt for other periods.
+/// parse_period's `whole`: nullopt for periods that are not to-date, or not periods at all.
 std::optional<std::pair<std::string, forecasting::DateRange>> to_date_whole(
     const std::string& period, Timestamp now, const TimeZone& tz);
+/// Today's date in `tz`.
+forecasting::Date today(const TimeZone& tz = {});
 /// --period's help text.
 #define COSTOPS_PERIODS(last30)                        \
   "today, yesterday, last-7-days, last-30-days" last30 \

@@ -601,13 +601,11 @@ int run_summary(SummaryCmd& o) {
   }
   const std::string currency = main_currency(*totals);
   Result<std::optional<report::Projection>> projection = std::optional<report::Projection>();
-  if (const auto whole = to_date_whole(o.period, *now, *zone)) {
+  if (const auto& whole = period->whole) {
     const auto as_of = std::chrono::floor<std::chrono::days>(zone->to_local(*now));
     projection = report::project_spend(
         [&](const AggregateQuery& q) { return (*store)->aggregate(q); }, scope.filters, *zone,
-        whole->first, whole->second, as_of, currency,
-        std::chrono::floor<std::chrono::days>(zone->to_local(
-            std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now()))));
+        whole->first, whole->second, as_of, currency, today(*zone));
     if (!projection) {
       report(projection.status().with_context("the period's projection"));
       return kExitFailure;

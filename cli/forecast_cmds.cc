@@ -105,12 +105,6 @@ struct NamedSeries {
   std::optional<Date> last_record;  // stored data: the last day with a record
 };
 
-// Today's date in `tz`.
-Date today(const TimeZone& tz = {}) {
-  return std::chrono::floor<std::chrono::days>(tz.to_local(
-      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
-}
-
 // Daily spend from the store: one series per group, from its first day with a record to its last
 // (or to `last_day`), days without records counted as 0. Days before the first record are left
 // out, not counted as 0: they are most often days before usage was ingested, and leading zeros
