@@ -439,12 +439,6 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
   return r;
 }
 
-std::optional<std::pair<std::string, forecasting::DateRange>> to_date_whole(
-    const std::string& period, Timestamp now, const TimeZone& tz) {
-  auto p = parse_period(period, now, tz);
-  return p ? p->whole : std::nullopt;
-}
-
 forecasting::Date today(const TimeZone& tz) {
   return std::chrono::floor<std::chrono::days>(tz.to_local(
       std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
@@ -463,8 +457,9 @@ void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_
   }
 }
 
-Status TimeSelection::resolve(const TimeZone& tz, std::optional<Timestamp>* out_from,
-                              std::optional<Timestamp>* out_to) const {
+Status TimeSelection::resolve(
+    const TimeZone& tz, std::optional<Timestamp>* out_from, std::optional<Timestamp>* out_to,
+    std::optional<std::pair<std::string, forecasting::DateRange>>* whole) const {
   auto now = time_or_now(as_of, "--as-of", tz);  // checked even where --from/--to leave it unused
   if (!now) return now.status();
   if (from.empty() && to.empty() && !period.empty()) {
@@ -472,6 +467,7 @@ Status TimeSelection::resolve(const TimeZone& tz, std::optional<Timestamp>* out_
     if (!p) return p.status();
     *out_from = p->from;
     *out_to = p->to;
+    if (whole != nullptr) *whole = p->whole;
     return Status::ok();
   }
   for (auto [text, option, slot] :

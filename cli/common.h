@@ -75,9 +75,6 @@ struct Period {
 /// today, yesterday, last-7-days, last-30-days, month-, quarter- or year-to-date, YYYY-MM,
 /// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days of `tz`.
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz = {});
-/// parse_period's `whole`: nullopt for periods that are not to-date, or not periods at all.
-std::optional<std::pair<std::string, forecasting::DateRange>> to_date_whole(
-    const std::string& period, Timestamp now, const TimeZone& tz);
 /// Today's date in `tz`.
 forecasting::Date today(const TimeZone& tz = {});
 /// --period's help text.
@@ -103,9 +100,11 @@ struct TimeSelection {
   /// --from, --to, --period (`period_help`; its default is what `period` holds) and with
   /// `with_as_of` --as-of (which needs --period when that has no default).
   void add_to(CLI::App& cmd, const char* period_help, bool with_as_of);
-  /// The selected [from, to) in `tz`, unbounded where unset. Errors name the option.
-  Status resolve(const TimeZone& tz, std::optional<Timestamp>* from,
-                 std::optional<Timestamp>* to) const;
+  /// The selected [from, to) in `tz`, unbounded where unset, and with `whole` a to-date
+  /// period's Period::whole (else unset). Errors name the option.
+  Status resolve(
+      const TimeZone& tz, std::optional<Timestamp>* from, std::optional<Timestamp>* to,
+      std::optional<std::pair<std::string, forecasting::DateRange>>* whole = nullptr) const;
   /// What takes every record instead, for a note on an empty result.
   const char* advice() const;
 };

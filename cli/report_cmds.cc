@@ -67,14 +67,10 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   ro.time_zone = *zone;
-  if (auto st = o.time.resolve(*zone, &ro.from, &ro.to); !st.is_ok()) {
+  // A to-date period is projected to its end.
+  if (auto st = o.time.resolve(*zone, &ro.from, &ro.to, &ro.project_to); !st.is_ok()) {
     report(st);
     return kExitUsage;
-  }
-  if (o.time.from.empty() && o.time.to.empty()) {  // a to-date period is projected to its end
-    if (auto now = time_or_now(o.time.as_of, "--as-of", *zone)) {
-      ro.project_to = to_date_whole(o.time.period, *now, *zone);
-    }
   }
   AggregateQuery scope;
   if (auto st = build_query("", o.filters, &scope); !st.is_ok()) {
