@@ -486,6 +486,24 @@ const char* TimeSelection::advice() const {
              : "without --from and --to the query takes them all";
 }
 
+namespace {
+
+// A finite number that `in` accepts; `expected` says which ones.
+CLI::Validator number_check(std::function<bool(double)> in, std::string expected,
+                            std::string description) {
+  return CLI::Validator(
+      [in = std::move(in), expected = std::move(expected)](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        const bool number = !value.empty() && end == value.c_str() + value.size();
+        if (number && std::isfinite(v) && in(v)) return {};
+        return "expected " + expected + ", got " + value;
+      },
+      std::move(description));
+}
+
+}  // namespace
+
 CLI::Validator number_in(double lo, double hi) {
   const bool bounded = hi < std::numeric_limits<double>::max();
   auto text = [](double v) {
@@ -493,17 +511,14 @@ CLI::Validator number_in(double lo, double hi) {
     std::snprintf(b, sizeof b, "%.15g", v);
     return std::string(b);
   };
-  std::string expected = bounded ? "a number from " + text(lo) + " to " + text(hi)
-                                 : "a finite number, at least " + text(lo);
-  return CLI::Validator(
-      [lo, hi, expected](std::string& value) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(value.c_str(), &end);
-        const bool number = !value.empty() && end == value.c_str() + value.size();
-        if (number && std::isfinite(v) && v >= lo && v <= hi) return {};
-        return "expected " + expected + ", got " + value;
-      },
-      bounded ? "in [" + text(lo) + " - " + text(hi) + "]" : ">= " + text(lo));
+  return number_check([lo, hi](double v) { return v >= lo && v <= hi; },
+                      bounded ? "a number from " + text(lo) + " to " + text(hi)
+                              : "a finite number, at least " + text(lo),
+                      bounded ? "in [" + text(lo) + " - " + text(hi) + "]" : ">= " + text(lo));
+}
+
+CLI::Validator positive_number() {
+  return number_check([](double v) { return v > 0; }, "a finite number above 0", "> 0");
 }
 
 Result<TimeZone> parse_tz(const std::string& name) {

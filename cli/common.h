@@ -191,6 +191,8 @@ Result<TimeZone> parse_tz(const std::string& name);
 /// and an unsigned option would read -1 as its largest value; this refuses both, and the error
 /// names the option ("--horizon: expected a number from 1 to 1000000, got 0").
 CLI::Validator number_in(double lo, double hi = std::numeric_limits<double>::max());
+/// The same for a finite number above 0 ("--threshold: expected a finite number above 0, got 0").
+CLI::Validator positive_number();
 
 /// Adds comma-separated --group-by keys and KEY=VALUE --filter expressions to `q`. Errors name
 /// the option.

@@ -471,11 +471,6 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
   }
   horizon = std::max(horizon, o.holdout);
   const bool is_auto = o.model == "auto";
-  if (is_auto && (o.alpha || o.beta || o.gamma || o.phi)) {
-    return invalid_argument(
-        "--alpha, --beta, --gamma and --phi hold a named model's parameters; choose one with "
-        "--model (ses, holt, hw-add, ...)");
-  }
   const bool clean = o.clean == "on" || (o.clean == "default" && is_auto);
 
   json out;
@@ -509,12 +504,8 @@ Result<json> forecast_one(const ForecastCmd& o, const Series& s,
                          {"replaced_with", num(sel->cleaned_with[i])}});
     }
   } else {
-    auto kind = parse_model(o.model);
+    auto kind = parse_model(o.model);  // checked by check_forecast_options
     if (!kind) return kind.status().with_context("--model");
-    if (o.init != "default" && !is_exponential_smoothing(*kind)) {
-      return invalid_argument("--init does not apply to " + std::string(model_name(*kind)) +
-                              " (not exponential smoothing: no initial states)");
-    }
     std::vector<double> y = train;
     if (clean) {
       // As auto cleans: only clear spikes.
@@ -657,10 +648,41 @@ CsvRows forecast_csv(const json& j, const std::vector<double>& levels) {
   return csv;
 }
 
+// The options that do not fit --model, before any data is read: a command-line error.
+Status check_forecast_options(const ForecastCmd& o) {
+  using namespace forecasting;
+  const bool fixed = o.alpha || o.beta || o.gamma || o.phi;
+  if (o.model == "auto") {
+    if (!fixed) return Status::ok();
+    return invalid_argument(
+        "--alpha, --beta, --gamma and --phi hold a named model's parameters; choose one with "
+        "--model (ses, holt, hw-add, ...)");
+  }
+  auto kind = parse_model(o.model);
+  if (!kind) return kind.status().with_context("--model");
+  const std::string name(model_name(*kind));
+  if (o.init != "default" && !is_exponential_smoothing(*kind)) {
+    return invalid_argument("--init does not apply to " + name +
+                            " (not exponential smoothing: no initial states)");
+  }
+  if (o.season >= 0 && o.season < 2 && is_seasonal(*kind)) {
+    return invalid_argument(name +
+                            " needs a season: --season N >= 2, or leave --season out for "
+                            "the series' own (7 daily, 12 monthly, ...)");
+  }
+  ModelParams fx;
+  fx.alpha = o.alpha, fx.beta = o.beta, fx.gamma = o.gamma, fx.phi = o.phi;
+  return check_fixed(*kind, fx);
+}
+
 int run_forecast(const ForecastCmd& o) {
   auto levels = parse_levels(o.level);
   if (!levels) {
     report(levels.status());
+    return kExitUsage;
+  }
+  if (Status st = check_forecast_options(o); !st.is_ok()) {
+    report(st);
     return kExitUsage;
   }
   return for_each_series(
@@ -788,6 +810,15 @@ int run_anomalies(const AnomaliesCmd& o) {
                    : o.direction == "down" ? Direction::kDown
                                            : Direction::kBoth;
     ao.unobserved = s.filled;  // interpolated into gaps: never reported
+    json notes = s.notes;
+    if (ao.method == AnomalyMethod::kSeasonal && ao.season >= 2 &&
+        !holds_two_seasons(s.size(), ao.season)) {
+      // decompose() removes no season then; say so rather than report a season not used.
+      notes.push_back("season " + std::to_string(ao.season) + " needs two seasons of values (" +
+                      std::to_string(2 * ao.season) + "), got " + std::to_string(s.size()) +
+                      ": no seasonal pattern removed");
+      ao.season = 0;
+    }
     auto found = detect_anomalies(s.values, ao);
     if (!found) return found.status();
     json list = json::array();
@@ -816,7 +847,7 @@ int run_anomalies(const AnomaliesCmd& o) {
     return json{{"anomalies", list},
                 {"method", anomaly_method_name(*method)},
                 {"season", ao.season},
-                {"notes", s.notes}};
+                {"notes", notes}};
   };
   auto table = [](const json& g) {
     std::printf("%-12s %14s %14s %8s %s\n", "date", "value", "expected", "score", "severity");
@@ -874,7 +905,7 @@ Examples:
   cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)")
       ->check(number_in(0, 100000));
   cmd->add_option("--threshold", o->threshold, "The method's threshold (see below)")
-      ->check(number_in(0));
+      ->check(positive_number());
   cmd->add_option("--min-cost", o->min_cost, "Ignore deviations smaller than this amount")
       ->check(number_in(0));
   cmd->add_option("--max-anomalies", o->max_anomalies,

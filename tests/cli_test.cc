@@ -1111,6 +1111,15 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "date,value,expected,score,severity,drivers");
   EXPECT_EQ(r.out.find("\n2025-01-21,970.78,"), r.out.find('\n')) << r.out;
+  // A season the series cannot hold twice is not removed, and the output says so.
+  r = run("anomalies --series " + series + " --season 400 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["season"], 0);
+  ASSERT_EQ(j["notes"].size(), 1u) << r.out;
+  EXPECT_EQ(j["notes"][0],
+            "season 400 needs two seasons of values (800), got 120: no seasonal "
+            "pattern removed");
 
   r = run("budget status --series " + series +
           " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json");
@@ -1154,22 +1163,18 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   double effects = 0;
   for (const auto& v : j["params"]["seasonal"]) effects += v.get<double>();
   EXPECT_NEAR(effects, 0, 1e-12);
-  // Options a model does not have, and models that do not exist, are errors naming them.
-  for (const auto& [args, message] : std::vector<std::pair<std::string, std::string>>{
+  r = run("forecast --series /nonexistent.csv");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("/nonexistent.csv: cannot open"), std::string::npos) << r.err;
+  // A number option out of its range, NaN, or -1 for a count is a usage error naming it; so are
+  // options a model does not have, and models that do not exist.
+  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
            {"--model ses --gamma 0.1", "gamma does not apply to ses (no season)"},
            {"--alpha 0.3", "choose one with --model"},
            {"--model linear-season --alpha 0.3", "does not apply to linear-season"},
            {"--model linear --init heuristic", "--init does not apply to linear"},
-           {"--model hw-sideways", "unknown model \"hw-sideways\"; valid: naive"}}) {
-    r = run("forecast --series " + series + " " + args);
-    EXPECT_EQ(r.rc, 1) << args;
-    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
-  }
-  r = run("forecast --series /nonexistent.csv");
-  EXPECT_EQ(r.rc, 1);
-  EXPECT_NE(r.err.find("/nonexistent.csv: cannot open"), std::string::npos) << r.err;
-  // A number option out of its range, NaN, or -1 for a count is a usage error naming it.
-  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--model hw-add --season 1", "hw-add needs a season: --season N >= 2"},
+           {"--model hw-sideways", "unknown model \"hw-sideways\"; valid: naive"},
            {"--horizon 0", "--horizon: expected a number from 1 to 1000000, got 0"},
            {"--season -1", "--season: expected a number from 0 to 100000, got -1"},
            {"--holdout -2", "--holdout: expected a finite number, at least 0, got -2"},

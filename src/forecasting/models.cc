@@ -1405,6 +1405,25 @@ void finish(FittedModel& m, std::span<const double> y) {
   if (m.history.empty()) m.history.assign(y.begin(), y.end());
 }
 
+}  // namespace
+
+Status check_fixed(ModelKind model, const ModelParams& fx) {
+  const Shape sh = shape_of(model, 2);
+  auto not_for = [&](const char* what, const char* why) {
+    return invalid_argument(std::string(what) + " does not apply to " +
+                            std::string(model_name(model)) + " (" + why + ")");
+  };
+  if (!is_exponential_smoothing(model) && (fx.alpha || fx.beta || fx.gamma || fx.phi)) {
+    return not_for("a smoothing parameter", "not exponential smoothing");
+  }
+  if (fx.beta && !sh.trend) return not_for("beta", "no trend");
+  if (fx.gamma && !sh.season) return not_for("gamma", "no season");
+  if (fx.phi && !sh.damped) return not_for("phi", "no damped trend");
+  return Status::ok();
+}
+
+namespace {
+
 Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Effort effort,
                              const ModelParams* start = nullptr, const Snapshots* snaps = nullptr) {
   const size_t n = y.size();
@@ -1412,16 +1431,7 @@ Result<FittedModel> fit_with(std::span<const double> y, const FitOptions& o, Eff
   COSTOPS_RETURN_IF_ERROR(detail::check_values(y));
   const Shape sh = shape_of(o.model, o.season);
   const std::string name(model_name(o.model));
-  const ModelParams& fx = o.fixed;
-  auto not_for = [&](const char* what, const char* why) {
-    return invalid_argument(std::string(what) + " does not apply to " + name + " (" + why + ")");
-  };
-  if (!is_exponential_smoothing(o.model) && (fx.alpha || fx.beta || fx.gamma || fx.phi)) {
-    return not_for("a smoothing parameter", "not exponential smoothing");
-  }
-  if (fx.beta && !sh.trend) return not_for("beta", "no trend");
-  if (fx.gamma && !sh.season) return not_for("gamma", "no season");
-  if (fx.phi && !sh.damped) return not_for("phi", "no damped trend");
+  COSTOPS_RETURN_IF_ERROR(check_fixed(o.model, o.fixed));
   if (sh.season) {
     if (Status st = season_fits(name, o.season, n, "holt or ses"); !st.is_ok()) return st;
     if (sh.season == 2 && std::any_of(y.begin(), y.end(), [](double v) { return v <= 0; })) {

@@ -114,6 +114,11 @@ struct FittedModel {
   std::vector<double> history;       // the values fitted (naive, seasonal naive, moving average)
 };
 
+/// Whether `model` has the parameters `fixed` sets (the smoothing parameters alpha, beta,
+/// gamma, phi): kInvalidArgument naming the first one it has not ("gamma does not apply to ses
+/// (no season)"). fit() checks this first; a command line can check it before reading data.
+Status check_fixed(ModelKind model, const ModelParams& fixed);
+
 /// Fits `model` to `y` (oldest first). Errors (kInvalidArgument) when the data cannot support
 /// the model: too few values (seasonal models need 2m, others 1-3), multiplicative seasons with
 /// values <= 0, or fixed parameters outside their bounds.
