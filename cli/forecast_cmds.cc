@@ -763,6 +763,12 @@ int run_anomalies(const AnomaliesCmd& o) {
     report(method.status());
     return kExitUsage;
   }
+  if (*method == AnomalyMethod::kSeasonal && o.threshold && *o.threshold >= 1) {
+    report(invalid_argument(
+        "--threshold: the seasonal detector's threshold is a significance level in (0, 1), such "
+        "as 0.01 (the default); a number of deviations is the other methods' (--method mad)"));
+    return kExitUsage;
+  }
   // Stored spend: each group's spend by --drivers-by too, so that each anomaly names the parts
   // that moved it (unless the groups are single parts already).
   std::vector<NamedSeries> parts;

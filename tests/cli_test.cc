@@ -1169,29 +1169,27 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   // A number option out of its range, NaN, or -1 for a count is a usage error naming it; so are
   // options a model does not have, and models that do not exist.
   for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
-           {"--model ses --gamma 0.1", "gamma does not apply to ses (no season)"},
-           {"--alpha 0.3", "choose one with --model"},
-           {"--model linear-season --alpha 0.3", "does not apply to linear-season"},
-           {"--model linear --init heuristic", "--init does not apply to linear"},
-           {"--model hw-add --season 1", "hw-add needs a season: --season N >= 2"},
-           {"--model hw-sideways", "unknown model \"hw-sideways\"; valid: naive"},
-           {"--horizon 0", "--horizon: expected a number from 1 to 1000000, got 0"},
-           {"--season -1", "--season: expected a number from 0 to 100000, got -1"},
-           {"--holdout -2", "--holdout: expected a finite number, at least 0, got -2"},
-           {"--model ses --alpha nan", "--alpha: expected a number from 0 to 1, got nan"},
-           {"--model holt-damped --phi 0.5", "--phi: expected a number from 0.8 to 0.995"}}) {
-    r = run("forecast --series " + series + " " + bad);
-    EXPECT_EQ(r.rc, 2) << bad;
-    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
-  }
-  for (const auto& [bad, message] : std::vector<std::pair<std::string, std::string>>{
+           {"forecast --model ses --gamma 0.1", "gamma does not apply to ses (no season)"},
+           {"forecast --alpha 0.3", "choose one with --model"},
+           {"forecast --model linear-season --alpha 0.3", "does not apply to linear-season"},
+           {"forecast --model linear --init heuristic", "--init does not apply to linear"},
+           {"forecast --model hw-add --season 1", "hw-add needs a season: --season N >= 2"},
+           {"forecast --model hw-sideways", "unknown model \"hw-sideways\"; valid: naive"},
+           {"forecast --horizon 0", "--horizon: expected a number from 1 to 1000000, got 0"},
+           {"forecast --season -1", "--season: expected a number from 0 to 100000, got -1"},
+           {"forecast --holdout -2", "--holdout: expected a finite number, at least 0, got -2"},
+           {"forecast --model ses --alpha nan", "--alpha: expected a number from 0 to 1, got nan"},
+           {"forecast --model holt-damped --phi 0.5", "--phi: expected a number from 0.8 to 0.995"},
            {"anomalies --min-cost nan", "--min-cost: expected a finite number, at least 0"},
+           {"anomalies --threshold 0", "--threshold: expected a finite number above 0, got 0"},
+           {"anomalies --threshold 3", "threshold is a significance level in (0, 1)"},
            {"anomalies --max-anomalies 0.7", "--max-anomalies: expected a number from 0 to 0.5"},
            {"report --top -1", "--top: expected a finite number, at least 0, got -1"},
            {"report --forecast -3", "--forecast: expected a number from 0 to 1000000, got -3"},
            {"query --limit -1", "--limit: expected a finite number, at least 0, got -1"},
            {"price --threads -1", "--threads: expected a number from 0 to 256, got -1"}}) {
-    r = run(bad + (bad.rfind("anomalies", 0) == 0 ? " --series " + series : ""));
+    const bool on_series = bad.rfind("forecast", 0) == 0 || bad.rfind("anomalies", 0) == 0;
+    r = run(bad + (on_series ? " --series " + series : ""));
     EXPECT_EQ(r.rc, 2) << bad;
     EXPECT_NE(r.err.find(message), std::string::npos) << bad << ": " << r.err;
   }
