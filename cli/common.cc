@@ -457,9 +457,10 @@ void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_
   }
 }
 
-Status TimeSelection::resolve(
-    const TimeZone& tz, std::optional<Timestamp>* out_from, std::optional<Timestamp>* out_to,
-    std::optional<std::pair<std::string, forecasting::DateRange>>* whole) const {
+Status TimeSelection::resolve(const TimeZone& tz, std::optional<Timestamp>* out_from,
+                              std::optional<Timestamp>* out_to,
+                              std::optional<std::pair<std::string, forecasting::DateRange>>* whole,
+                              std::optional<std::pair<Timestamp, Timestamp>>* previous) const {
   auto now = time_or_now(as_of, "--as-of", tz);  // checked even where --from/--to leave it unused
   if (!now) return now.status();
   if (from.empty() && to.empty() && !period.empty()) {
@@ -468,6 +469,9 @@ Status TimeSelection::resolve(
     *out_from = p->from;
     *out_to = p->to;
     if (whole != nullptr) *whole = p->whole;
+    if (previous != nullptr && p->prev_from && p->prev_to) {
+      *previous = std::pair{*p->prev_from, *p->prev_to};
+    }
     return Status::ok();
   }
   for (auto [text, option, slot] :
@@ -476,6 +480,9 @@ Status TimeSelection::resolve(
     auto at = parse_time_in(*text, option, tz);
     if (!at) return at.status();
     *slot = *at;
+  }
+  if (previous != nullptr && *out_from && *out_to && **out_from < **out_to) {
+    *previous = std::pair{**out_from - (**out_to - **out_from), **out_from};
   }
   return Status::ok();
 }

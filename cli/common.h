@@ -100,11 +100,13 @@ struct TimeSelection {
   /// --from, --to, --period (`period_help`; its default is what `period` holds) and with
   /// `with_as_of` --as-of (which needs --period when that has no default).
   void add_to(CLI::App& cmd, const char* period_help, bool with_as_of);
-  /// The selected [from, to) in `tz`, unbounded where unset, and with `whole` a to-date
-  /// period's Period::whole (else unset). Errors name the option.
-  Status resolve(
-      const TimeZone& tz, std::optional<Timestamp>* from, std::optional<Timestamp>* to,
-      std::optional<std::pair<std::string, forecasting::DateRange>>* whole = nullptr) const;
+  /// The selected [from, to) in `tz`, unbounded where unset; with `whole` a to-date period's
+  /// Period::whole (else unset); with `previous` the period before it (a --period's, as
+  /// parse_period has it; for --from and --to, as long a time just before --from; unset for
+  /// `all` or an open end). Errors name the option.
+  Status resolve(const TimeZone& tz, std::optional<Timestamp>* from, std::optional<Timestamp>* to,
+                 std::optional<std::pair<std::string, forecasting::DateRange>>* whole = nullptr,
+                 std::optional<std::pair<Timestamp, Timestamp>>* previous = nullptr) const;
   /// What takes every record instead, for a note on an empty result.
   const char* advice() const;
 };

@@ -67,8 +67,9 @@ int run_report(const ReportCmd& o) {
     return kExitUsage;
   }
   ro.time_zone = *zone;
-  // A to-date period is projected to its end.
-  if (auto st = o.time.resolve(*zone, &ro.from, &ro.to, &ro.project_to); !st.is_ok()) {
+  // A to-date period is projected to its end; each is compared with the period before.
+  if (auto st = o.time.resolve(*zone, &ro.from, &ro.to, &ro.project_to, &ro.compare_to);
+      !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
@@ -135,7 +136,9 @@ void add_report(CLI::App& app, int& rc) {
                                      "JSON Lines, Markdown or HTML with charts");
   cmd->footer(R"(
 The report has the period's total (per currency, exact), spend per day, the top models and
-projects, and with --forecast N an N-day forecast of daily spend with its 95% interval (fitted
+projects, the period before (the calendar one before or as many days before; for --from/--to as
+long a time before) with the models and projects whose spend changed most since, and with
+--forecast N an N-day forecast of daily spend with its 95% interval (fitted
 to up to 180 days of daily spend ending with the report's last day, not only the period's).
 A to-date --period (month-to-date, quarter-to-date, year-to-date) is projected to the end of its
 calendar month, quarter or year, with its 95% interval and the run rate.
@@ -153,7 +156,9 @@ Examples:
                   "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");
   cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)")
       ->check(number_in(0, 1000000));
-  cmd->add_option("--top", o->top, "Rows in the model and project tables (default 10)")
+  cmd->add_option(
+         "--top", o->top,
+         "Rows in the model and project tables, and in their tables of changes (default 10)")
       ->check(number_in(0));
   cmd->add_option("--title", o->title, "Report title");
   add_db_to(*cmd, o->db);

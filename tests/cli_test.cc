@@ -1677,7 +1677,21 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   EXPECT_EQ(j["days"].size(), 30u);
   r = run("summary --db " + db + " --period 2026-09 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["total_cost"], j["total"]["cost"]);
+  const auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["total_cost"], j["total"]["cost"]);
+  // Compared with the period before, as summary compares: August.
+  EXPECT_EQ(j["previous"]["from"], "2026-08-01T00:00:00Z");
+  EXPECT_EQ(j["previous"]["to"], "2026-09-01T00:00:00Z");
+  EXPECT_EQ(j["previous"]["total"]["cost"], summary["previous"]["total_cost"]);
+  // --from and --to: as long a time just before; --period all: nothing before.
+  r = run("report --db " + db + " --from 2026-09-08 --to 2026-09-15 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["previous"]["from"], "2026-09-01T00:00:00Z");
+  EXPECT_EQ(j["previous"]["to"], "2026-09-08T00:00:00Z");
+  r = run("report --db " + db + " --period all --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).contains("previous"));
 
   r = run("report --db " + db + " --period all --format html --forecast 7 --output " + dir +
           "/r.html.gz");

@@ -129,6 +129,71 @@ TEST(ReportTest, ToDateReportsProjectTheirPeriodsTotal) {
             std::string::npos);
 }
 
+// A report compared with the period before says that period's total and the models and projects
+// whose spend changed most, exactly, the rest summed so that the changes add up to the total's.
+TEST(ReportTest, ComparisonNamesTheLargestChanges) {
+  EXPECT_FALSE(build().comparison.has_value());
+  ReportOptions o;
+  o.from = *parse_timestamp("2026-09-03T00:00:00Z");
+  o.to = *parse_timestamp("2026-09-04T00:00:00Z");
+  o.compare_to = {*parse_timestamp("2026-09-01T00:00:00Z"), *o.from};
+  o.forecast_currency = "USD";  // the changes' currency (EUR is the larger total)
+  o.top = 1;
+  const Report r = build(o);
+  ASSERT_TRUE(r.comparison.has_value());
+  const Comparison& c = *r.comparison;
+  EXPECT_EQ(c.currency, "USD");
+  EXPECT_EQ(c.total.records, 2u);
+  EXPECT_EQ(c.total.cost.at("USD").to_string(), "0.3");
+  EXPECT_EQ(c.change.to_string(), "-0.299999999999999999");
+  ASSERT_EQ(c.models.top.size(), 1u);
+  EXPECT_EQ(c.models.top[0].name, "openai/gpt-4o");
+  EXPECT_EQ(c.models.top[0].baseline.to_string(), "0.3");
+  EXPECT_EQ(c.models.top[0].value.to_string(), "0");
+  EXPECT_EQ(c.models.other_parts, 1u);  // gpt-4o-mini, new in the period
+  EXPECT_EQ(c.models.others.change.to_string(), "0.000000000000000001");
+  ASSERT_EQ(c.projects.top.size(), 1u);
+  EXPECT_EQ(c.projects.top[0].name, "<script>");
+  EXPECT_EQ(c.projects.top[0].change.to_string(), "-0.2");
+  EXPECT_EQ(c.projects.others.change.to_string(), "-0.099999999999999999");
+
+  const auto j = nlohmann::json::parse(ReportGenerator::render(r, Format::kJson));
+  EXPECT_EQ(j["previous"]["change"], "-0.299999999999999999");
+  EXPECT_EQ(j["previous"]["change_percent"], -100.0);
+  EXPECT_EQ(j["previous"]["models"]["largest"][0]["previous"], "0.3");
+  EXPECT_EQ(j["previous"]["models"]["others"]["parts"], 1);
+  const std::string csv = ReportGenerator::render(r, Format::kCsv);
+  EXPECT_NE(csv.find("\nprevious,2026-09-01T00:00:00Z..2026-09-03T00:00:00Z,USD,0.3,2,0,200,0,2\n"
+                     "change,,USD,-0.299999999999999999,,,,,\n"
+                     "model_change,openai/gpt-4o,USD,-0.3,,,,,\n"
+                     "model_change,1 other,USD,0.000000000000000001,,,,,\n"),
+            std::string::npos)
+      << csv;
+  const std::string md = ReportGenerator::render(r, Format::kMarkdown);
+  EXPECT_NE(md.find("Previous period (2026-09-01T00:00:00Z to 2026-09-03T00:00:00Z, end "
+                    "exclusive): 0.3000 USD over 2 records; change -0.3000 USD (-100.0%)."),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| &lt;script&gt; | 0.2000 | 0.0000 | -0.2000 |\n| 1 other | 0.1000 | "
+                    "0.0000 | -0.1000 |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(ReportGenerator::render(r, Format::kHtml).find("<script>"), std::string::npos);
+  const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
+  EXPECT_NE(jsonl.find(R"({"change":"0.000000000000000001","currency":"USD","current":)"
+                       R"("0.000000000000000001","name":null,"parts":1,"previous":"0",)"
+                       R"("section":"model_change"})"),
+            std::string::npos)
+      << jsonl;
+
+  // A period before any record: said, without tables of changes from nothing.
+  o.compare_to = {*parse_timestamp("2026-08-01T00:00:00Z"),
+                  *parse_timestamp("2026-08-02T00:00:00Z")};
+  EXPECT_NE(ReportGenerator::render(build(o), Format::kMarkdown)
+                .find("end exclusive): no records to compare with.\n\n## Daily spend"),
+            std::string::npos);
+}
+
 // The forecast is fitted to the days before the period too: three days of September alone show
 // no weekly season, eight weeks of August and September do (weekdays 2, weekends 0.5).
 TEST(ReportTest, ForecastLearnsFromTheDaysBeforeThePeriod) {

@@ -12,14 +12,6 @@ using std::chrono::days;
 // The spend of `s` on day `d` (zero outside the series).
 Result<Decimal> spend_on(const Series& s, Date d) { return spend_between(s, d, d); }
 
-Result<SpendDriver> driver(const std::string& name, Decimal value, Decimal baseline) {
-  SpendDriver d{name, value, baseline, {}};
-  if (!Decimal::add_checked(value, -baseline, &d.change)) {
-    return out_of_range("the spend's change overflows");
-  }
-  return d;
-}
-
 Decimal magnitude(Decimal v) { return v.is_negative() ? -v : v; }
 
 // Sorts the largest change (either way) first.
@@ -30,6 +22,33 @@ void largest_first(std::vector<SpendDriver>& v) {
 }
 
 }  // namespace
+
+Result<SpendDriver> spend_change(std::string name, Decimal value, Decimal baseline) {
+  SpendDriver d{std::move(name), value, baseline, {}};
+  if (!Decimal::add_checked(value, -baseline, &d.change)) {
+    return out_of_range("the spend's change overflows");
+  }
+  return d;
+}
+
+Result<Drivers> largest_changes(std::vector<SpendDriver> parts, size_t limit) {
+  std::erase_if(parts, [](const SpendDriver& d) { return d.change.is_zero(); });
+  largest_first(parts);
+  // Past the limit, the parts are summed into others.
+  Drivers split;
+  for (size_t i = limit; i < parts.size(); ++i) {
+    SpendDriver& o = split.others;
+    if (!Decimal::add_checked(o.value, parts[i].value, &o.value) ||
+        !Decimal::add_checked(o.baseline, parts[i].baseline, &o.baseline) ||
+        !Decimal::add_checked(o.change, parts[i].change, &o.change)) {
+      return out_of_range("the spend overflows");
+    }
+    ++split.other_parts;
+  }
+  if (parts.size() > limit) parts.resize(limit);
+  split.top = std::move(parts);
+  return split;
+}
 
 Result<Decimal> spend_between(const Series& s, Date from, Date to) {
   Decimal sum;
@@ -55,7 +74,7 @@ Result<SpendDriver> window_change(const std::string& name, const Series& s, Date
   if (!value) return value.status();
   auto baseline = spend_between(s, last_day - days(2 * n - 1), last_day - days(n));
   if (!baseline) return baseline.status();
-  return driver(name, *value, *baseline);
+  return spend_change(name, *value, *baseline);
 }
 
 Result<Drivers> window_drivers(const std::vector<SpendPart>& parts, Date last_day, int n,
@@ -64,23 +83,9 @@ Result<Drivers> window_drivers(const std::vector<SpendPart>& parts, Date last_da
   for (const auto& [name, s] : parts) {
     auto d = window_change(name, s, last_day, n);
     if (!d) return d.status();
-    if (!d->change.is_zero()) out.push_back(std::move(*d));
+    out.push_back(std::move(*d));
   }
-  largest_first(out);
-  // Past the limit, the parts are summed into others.
-  Drivers split;
-  for (size_t i = limit; i < out.size(); ++i) {
-    SpendDriver& o = split.others;
-    if (!Decimal::add_checked(o.value, out[i].value, &o.value) ||
-        !Decimal::add_checked(o.baseline, out[i].baseline, &o.baseline) ||
-        !Decimal::add_checked(o.change, out[i].change, &o.change)) {
-      return out_of_range("the spend overflows");
-    }
-    ++split.other_parts;
-  }
-  if (out.size() > limit) out.resize(limit);
-  split.top = std::move(out);
-  return split;
+  return largest_changes(std::move(out), limit);
 }
 
 Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts, Date day,
@@ -110,7 +115,7 @@ Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts
       if (!half) return half.status();
       baseline = *half;
     }
-    auto d = driver(name, *value, baseline);
+    auto d = spend_change(name, *value, baseline);
     if (!d) return d.status();
     if (up ? d->change > Decimal() : d->change < Decimal()) out.push_back(std::move(*d));
   }

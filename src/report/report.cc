@@ -1,11 +1,13 @@
 #include "costops/report/report.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
@@ -116,7 +118,101 @@ std::string requests_text(const AggregateRow& r) {
   return " of " + std::to_string(r.requests) + " requests";
 }
 
+// Each row's spend in `currency` in `now` against `before` (rows of the same keys; a row in one
+// only spends nothing in the other), the largest changes first, `top` of them, the rest summed.
+Result<forecasting::Drivers> largest_changes(const std::vector<AggregateRow>& now,
+                                             const std::vector<AggregateRow>& before,
+                                             const std::string& currency, bool model, size_t top) {
+  std::map<std::vector<std::string>, std::pair<Decimal, Decimal>> spend;  // keys: now, before
+  for (const auto& row : now) spend[row.keys].first = cost_in(row.cost, currency);
+  for (const auto& row : before) spend[row.keys].second = cost_in(row.cost, currency);
+  std::vector<forecasting::SpendDriver> parts;
+  for (const auto& [keys, v] : spend) {
+    AggregateRow named;
+    named.keys = keys;
+    auto d = forecasting::spend_change(row_name(named, model), v.first, v.second);
+    if (!d) return d.status();
+    parts.push_back(std::move(*d));
+  }
+  return forecasting::largest_changes(std::move(parts), top);
+}
+
 // ---- renderers ------------------------------------------------------------------------------
+
+// "+1.5000" or "-0.2500": a change with `places` decimals and its sign.
+std::string signed_text(const Decimal& d, int places = 4) {
+  const std::string t = d.to_string_fixed(places);
+  return t.front() == '-' ? t : "+" + t;
+}
+
+// The compared period's total and the change in the comparison's currency, as one sentence:
+// "Previous period (FROM to TO, end exclusive): 12.0000 USD over 1400 records; change +1.5533
+// USD (+12.9%)".
+std::string comparison_text(const Report& r) {
+  const Comparison& c = *r.comparison;
+  const Decimal then = cost_in(c.total.cost, c.currency);
+  std::string t = "Previous period (" + format_timestamp(c.from) + " to " + format_timestamp(c.to) +
+                  ", end exclusive): ";
+  if (c.total.records == 0) return t + "no records to compare with";
+  t += money_text(c.total.cost) + " over " + std::to_string(c.total.records) + " records; change " +
+       signed_text(c.change) + " " + c.currency;
+  if (!then.is_zero()) {
+    char pct[32];
+    std::snprintf(pct, sizeof pct, " (%+.1f%%)", c.change.to_double() / then.to_double() * 100);
+    t += pct;
+  }
+  return t;
+}
+
+// A change table's rows: name, previous, now, change (4 decimals, or exact: `rounded` false),
+// the others last ("3 others").
+std::vector<std::array<std::string, 4>> change_rows(const forecasting::Drivers& d,
+                                                    bool rounded = true) {
+  std::vector<std::array<std::string, 4>> rows;
+  auto text = [&](const Decimal& v) { return rounded ? v.to_string_fixed(4) : v.to_string(); };
+  auto add = [&](const std::string& name, const forecasting::SpendDriver& x) {
+    rows.push_back({name, text(x.baseline), text(x.value),
+                    rounded ? signed_text(x.change) : x.change.to_string()});
+  };
+  for (const auto& x : d.top) add(x.name, x);
+  if (d.other_parts > 0) {
+    add(std::to_string(d.other_parts) + (d.other_parts == 1 ? " other" : " others"), d.others);
+  }
+  return rows;
+}
+
+// The comparison's two change tables: their column head ("Model"), what a row is ("model") and
+// their rows (change_rows).
+struct ChangeTable {
+  const char* head;
+  const char* noun;
+  std::vector<std::array<std::string, 4>> rows;
+};
+std::vector<ChangeTable> change_tables(const Comparison& c) {
+  return {{"Model", "model", change_rows(c.models)},
+          {"Project", "project", change_rows(c.projects)}};
+}
+
+json changes_json(const forecasting::Drivers& d) {
+  json a = json::array();
+  auto item = [](const forecasting::SpendDriver& x) {
+    return json{{"previous", x.baseline.to_string()},
+                {"current", x.value.to_string()},
+                {"change", x.change.to_string()}};
+  };
+  for (const auto& x : d.top) {
+    json o = item(x);
+    o["name"] = x.name;
+    a.push_back(std::move(o));
+  }
+  json j = {{"largest", a}};
+  if (d.other_parts > 0) {
+    json o = item(d.others);
+    o["parts"] = d.other_parts;
+    j["others"] = o;
+  }
+  return j;
+}
 
 // "Projected month total (2026-09-01 to 2026-09-30)" and "10.6421 USD", and the rest:
 // "95% interval 9.4806 to 11.8036 USD; run rate 11.5830 USD; seasonal-add".
@@ -145,6 +241,23 @@ json row_json(const AggregateRow& r) {
           {"input_tokens", r.input_tokens},
           {"output_tokens", r.output_tokens},
           {"cost", money_json(r.cost)}};
+}
+
+json comparison_json(const Report& r) {
+  const Comparison& c = *r.comparison;
+  const Decimal then = cost_in(c.total.cost, c.currency);
+  json j = {
+      {"from", format_timestamp(c.from)},
+      {"to", format_timestamp(c.to)},
+      {"total", row_json(c.total)},
+      {"currency", c.currency},
+      {"change", c.change.to_string()},
+      {"change_percent",
+       then.is_zero() ? json(nullptr)
+                      : json(std::round(c.change.to_double() / then.to_double() * 1000) / 10)},
+      {"models", changes_json(c.models)},
+      {"projects", changes_json(c.projects)}};
+  return j;
 }
 
 json to_json(const Report& r) {
@@ -188,6 +301,7 @@ json to_json(const Report& r) {
     j["forecast"] = {{"currency", r.forecast_currency}, {"model", r.forecast_model}, {"days", f}};
   }
   if (r.projection) j["projection"] = projection_json(*r.projection);
+  if (r.comparison) j["previous"] = comparison_json(r);
   return j;
 }
 
@@ -201,6 +315,25 @@ std::string to_jsonl(const Report& r) {
     json p = projection_json(*r.projection);
     p["section"] = "projection";
     line(p);
+  }
+  if (r.comparison) {
+    // The compared period's total and change, then a line per change (the others' without a
+    // name).
+    json p = comparison_json(r);
+    json changes = {{"model_change", p["models"]}, {"project_change", p["projects"]}};
+    p.erase("models");
+    p.erase("projects");
+    p["section"] = "previous";
+    line(p);
+    for (const auto& [section, d] : changes.items()) {
+      json rows = d["largest"];
+      if (d.contains("others")) rows.push_back(d["others"]), rows.back()["name"] = nullptr;
+      for (json c : rows) {
+        c["section"] = section;
+        c["currency"] = r.comparison->currency;
+        line(c);
+      }
+    }
   }
   for (const auto& d : r.days) {
     line({{"section", "day"},
@@ -259,6 +392,19 @@ std::string to_csv(const Report& r) {
         s << section << "," << key << "," << p.currency << "," << value->to_string() << ",,,,,\n";
     }
   }
+  if (r.comparison) {
+    // The compared period's total (keyed FROM..TO), then each change (cost: the change; the
+    // others keyed "N others").
+    const Comparison& c = *r.comparison;
+    rows("previous", format_timestamp(c.from) + ".." + format_timestamp(c.to), c.total);
+    s << "change,," << c.currency << "," << c.change.to_string() << ",,,,,\n";
+    for (const auto& [section, d] :
+         {std::pair{"model_change", &c.models}, {"project_change", &c.projects}}) {
+      for (const auto& row : change_rows(*d, false)) {
+        s << section << "," << csv_field(row[0]) << "," << c.currency << "," << row[3] << ",,,,,\n";
+      }
+    }
+  }
   for (const auto& d : r.days) {
     std::map<std::string, Decimal> cost = d.cost;
     if (cost.empty()) cost[""] = Decimal();
@@ -284,9 +430,26 @@ std::string to_markdown(const Report& r) {
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
   s << "; " << r.total.input_tokens << " input and " << r.total.output_tokens
     << " output tokens.\n\n";
+  if (r.comparison) s << md_escape(comparison_text(r)) << ".\n\n";
   if (r.projection) {
     const ProjectionText t = projection_text(*r.projection);
     s << t.head << ": **" << t.total << "** (" << md_escape(t.rest) << ").\n\n";
+  }
+  if (r.comparison && r.comparison->total.records > 0) {
+    s << "## Largest changes from the previous period (" << md_escape(r.comparison->currency)
+      << ")\n\n";
+    for (const auto& [head, noun, rows] : change_tables(*r.comparison)) {
+      if (rows.empty()) {
+        s << "No " << noun << "'s spend changed.\n\n";
+        continue;
+      }
+      s << "| " << head << " | Previous | Now | Change |\n|---|---:|---:|---:|\n";
+      for (const auto& row : rows) {
+        s << "| " << md_escape(row[0]) << " | " << row[1] << " | " << row[2] << " | " << row[3]
+          << " |\n";
+      }
+      s << "\n";
+    }
   }
   s << "## Daily spend\n\n| Date | Cost | Records |\n|---|---:|---:|\n";
   for (const auto& d : r.days) {
@@ -412,6 +575,7 @@ std::string to_html(const Report& r) {
     << r.total.records << " records" << requests_text(r.total);
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
   s << "</p>\n";
+  if (r.comparison) s << "<p>" << html_escape(comparison_text(r)) << ".</p>\n";
   if (r.projection) {
     const ProjectionText t = projection_text(*r.projection);
     s << "<p>" << html_escape(t.head) << ": <b>" << html_escape(t.total) << "</b> ("
@@ -437,6 +601,25 @@ std::string to_html(const Report& r) {
   };
   table("Top models", "Model", r.models, true);
   table("Top projects", "Project", r.projects, false);
+  if (r.comparison && r.comparison->total.records > 0) {
+    s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)
+      << ")</h2>\n";
+    for (const auto& [head, noun, rows] : change_tables(*r.comparison)) {
+      if (rows.empty()) {
+        s << "<p>No " << noun << "'s spend changed.</p>\n";
+        continue;
+      }
+      s << "<table><tr><th>" << head
+        << "</th><th class=\"n\">Previous</th><th class=\"n\">Now</th><th "
+           "class=\"n\">Change</th></tr>\n";
+      for (const auto& row : rows) {
+        s << "<tr><td>" << html_escape(row[0]) << "</td>";
+        for (size_t k = 1; k < 4; ++k) s << "<td class=\"n\">" << row[k] << "</td>";
+        s << "</tr>\n";
+      }
+      s << "</table>\n";
+    }
+  }
   s << "<h2>Days</h2>\n<table><tr><th>Date</th><th class=\"n\">Cost</th><th "
        "class=\"n\">Records</th></tr>\n";
   for (const auto& d : r.days) {
@@ -572,16 +755,45 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     prev = *d;
   }
 
-  q.group_by = {GroupKey{GroupKey::Kind::kProvider, {}}, GroupKey{GroupKey::Kind::kModel, {}}};
+  const std::vector<GroupKey> by_model = {GroupKey{GroupKey::Kind::kProvider, {}},
+                                          GroupKey{GroupKey::Kind::kModel, {}}};
+  const std::vector<GroupKey> by_project = {GroupKey{GroupKey::Kind::kProject, {}}};
+  q.group_by = by_model;
   auto models = source_(q);
   if (!models) return models.status();
   r.models = std::move(*models);
-  sort_top(r.models, cur, o.top);
-
-  q.group_by = {GroupKey{GroupKey::Kind::kProject, {}}};
+  q.group_by = by_project;
   auto projects = source_(q);
   if (!projects) return projects.status();
   r.projects = std::move(*projects);
+
+  if (o.compare_to) {
+    Comparison c;
+    std::tie(c.from, c.to) = *o.compare_to;
+    c.currency = cur;
+    AggregateQuery pq = q;
+    pq.from = c.from;
+    pq.to = c.to;
+    pq.group_by.clear();
+    auto total_before = source_(pq);
+    if (!total_before) return total_before.status();
+    if (!total_before->empty()) c.total = (*total_before)[0];
+    auto change =
+        forecasting::spend_change("total", cost_in(r.total.cost, cur), cost_in(c.total.cost, cur));
+    if (!change) return change.status();
+    c.change = change->change;
+    for (auto [by, now, out, model] : {std::tuple{&by_model, &r.models, &c.models, true},
+                                       std::tuple{&by_project, &r.projects, &c.projects, false}}) {
+      pq.group_by = *by;
+      auto before = source_(pq);
+      if (!before) return before.status();
+      auto changes = largest_changes(*now, *before, cur, model, o.top);
+      if (!changes) return changes.status();
+      *out = std::move(*changes);
+    }
+    r.comparison = std::move(c);
+  }
+  sort_top(r.models, cur, o.top);
   sort_top(r.projects, cur, o.top);
 
   if (o.forecast_days > 0 && !r.days.empty()) {

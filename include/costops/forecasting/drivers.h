@@ -26,6 +26,14 @@ struct Drivers {
   size_t other_parts = 0;                    // how many those are
 };
 
+/// `name`'s spend `value` against `baseline`, with their difference as change. Errors when it
+/// overflows.
+Result<SpendDriver> spend_change(std::string name, Decimal value, Decimal baseline);
+
+/// Of `parts`, those whose spend changed, the largest change (either way) first, at most `limit`,
+/// and the others that changed summed: the top and others add up to the parts' total change.
+Result<Drivers> largest_changes(std::vector<SpendDriver> parts, size_t limit);
+
 /// A part of a total: its name and daily spend. Days outside its series count as no spend.
 using SpendPart = std::pair<std::string, Series>;
 

@@ -14,6 +14,7 @@
 #include "costops/domain/aggregate.h"
 #include "costops/domain/status.h"
 #include "costops/forecasting/budget.h"
+#include "costops/forecasting/drivers.h"
 
 namespace costops::report {
 
@@ -74,6 +75,22 @@ struct ReportOptions {
   /// A to-date report's calendar period and its label ("month"): the total is projected to its
   /// end (project_spend), as of the report's last day. Unset: no projection.
   std::optional<std::pair<std::string, forecasting::DateRange>> project_to;
+  /// The period to compare with, [from, to) (the one before the report's): its total, and the
+  /// models and projects whose spend changed most since (`top` of each, the rest summed).
+  std::optional<std::pair<Timestamp, Timestamp>> compare_to;
+};
+
+/// The period a report is compared with, and what changed since.
+struct Comparison {
+  Timestamp from{}, to{};  // [from, to)
+  AggregateRow total;      // the period's
+  /// The changes' currency: the report's main currency (the forecast's when one is chosen).
+  std::string currency;
+  Decimal change;  // the report's total less the compared period's, in `currency`
+  /// By model ("provider/model") and by project: value is the report's spend, baseline the
+  /// compared period's; the largest changes first, the rest in `others`. Over each, top and
+  /// others add up to the total's change.
+  forecasting::Drivers models, projects;
 };
 
 struct DayRow {
@@ -100,6 +117,7 @@ struct Report {
   std::string forecast_model;
   std::vector<ForecastRow> forecast;
   std::optional<Projection> projection;
+  std::optional<Comparison> comparison;
 };
 
 /// Builds reports from an aggregation source. Thread-compatible.
