@@ -590,16 +590,22 @@ int run_summary(SummaryCmd& o) {
     q.time_zone = *zone;
     note_why_empty(**store, q, "--period all takes them all");
   }
+  const std::string currency = main_currency(*totals);
+  // The period before: its total, and the models and projects whose spend changed most since.
+  constexpr size_t kChanges = 3;
   std::optional<AggregateRow> prev;
-  if (period->prev_from) {
-    auto p = run({}, period->prev_from, period->prev_to);
-    if (!p) {
-      report(p.status());
+  std::optional<report::Comparison> moved;
+  if (period->prev_from && period->prev_to) {
+    auto c = report::compare_with([&](const AggregateQuery& q) { return (*store)->aggregate(q); },
+                                  scope, {*period->prev_from, *period->prev_to}, total, *models,
+                                  *projects, currency, kChanges);
+    if (!c) {
+      report(c.status().with_context("the previous period"));
       return kExitFailure;
     }
-    prev = p->empty() ? AggregateRow{} : p->front();
+    prev = c->total;
+    if (prev->records > 0) moved = std::move(*c);
   }
-  const std::string currency = main_currency(*totals);
   Result<std::optional<report::Projection>> projection = std::optional<report::Projection>();
   if (const auto& whole = period->whole) {
     const auto as_of = std::chrono::floor<std::chrono::days>(zone->to_local(*now));
@@ -642,6 +648,11 @@ int run_summary(SummaryCmd& o) {
       j["previous"] = {{"records", prev->records},
                        {"total_cost", money_json(prev->cost)},
                        {"change_percent", c}};
+      if (moved) {
+        const json cj = report::comparison_json(*moved);
+        j["previous"]["largest_changes"] = {
+            {"currency", moved->currency}, {"models", cj["models"]}, {"projects", cj["projects"]}};
+      }
     }
     if (*projection) j["projection"] = report::projection_json(**projection);
     auto top = [](const std::vector<AggregateRow>& rows, const std::vector<std::string>& names) {
@@ -676,10 +687,24 @@ int run_summary(SummaryCmd& o) {
       static_cast<long long>(total.input_tokens), static_cast<long long>(total.output_tokens),
       money_text(total.cost).c_str());
   if (prev) {
-    std::printf("previous period: %s", money_text(prev->cost).c_str());
+    std::printf("previous period: %s",
+                prev->records == 0 ? "no records" : money_text(prev->cost).c_str());
     for (const auto& [cur, d] : total.cost)
       if (auto pct = change_pct(cur)) std::printf(" (%+.1f%% %s)", *pct, cur.c_str());
     std::printf("\n");
+  }
+  if (moved) {
+    for (const auto& [what, d] :
+         {std::pair{"models", &moved->models}, std::pair{"projects", &moved->projects}}) {
+      if (d->top.empty()) continue;
+      std::printf("changed most (%s):", what);
+      for (const auto& x : d->top) {
+        const std::string change = x.change.to_string_fixed(6);
+        std::printf("%s %s %s%s", &x == &d->top.front() ? "" : ",", x.name.c_str(),
+                    change.front() == '-' ? "" : "+", change.c_str());
+      }
+      std::printf(" %s\n", moved->currency.c_str());
+    }
   }
   if (*projection) {
     const forecasting::BudgetStatus& st = (*projection)->status;
@@ -727,6 +752,8 @@ void add_summary(CLI::App& app, int& rc) {
       "Totals, top models and projects, unpriced count, change vs the previous period, and what "
       "a to-date period will cost by its end");
   cmd->footer(R"(
+Each period is compared with the one before (the calendar one before, or as many days before):
+its total, the change, and the three models and projects whose spend changed most.
 A to-date period (month-to-date, quarter-to-date, year-to-date) is projected to the end of its
 calendar month, quarter or year with its 95% interval and the run rate, from up to 180 days of
 daily spend (as budget status projects a budget's period).

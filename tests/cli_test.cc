@@ -517,6 +517,27 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   r = run("summary --db " + db + " --period 2026-09 --format json");
   EXPECT_NE(r.out.find(R"("change_percent")"), std::string::npos) << r.out;
   EXPECT_FALSE(nlohmann::json::parse(r.out).contains("projection")) << r.out;  // a whole month
+  {
+    // What changed most since August, exactly: the three largest changes and the rest add up to
+    // the total's change.
+    const auto sep = nlohmann::json::parse(r.out);
+    const auto& moved = sep["previous"]["largest_changes"];
+    ASSERT_EQ(moved["currency"], "USD") << r.out;
+    ASSERT_EQ(moved["models"]["largest"].size(), 3u) << r.out;
+    EXPECT_EQ(moved["models"]["largest"][0]["name"], "anthropic/claude-sonnet-4-5");
+    EXPECT_EQ(moved["models"]["largest"][0]["change"], "1.6498704");
+    auto dec = [](const nlohmann::json& v) { return *Decimal::parse(v.get<std::string>()); };
+    Decimal sum = dec(moved["models"]["others"]["change"]);
+    for (const auto& m : moved["models"]["largest"]) sum += dec(m["change"]);
+    EXPECT_EQ(sum, dec(sep["total_cost"]["USD"]) - dec(sep["previous"]["total_cost"]["USD"]));
+    r = run("summary --db " + db + " --period 2026-09");
+    EXPECT_NE(r.out.find("\nchanged most (models): anthropic/claude-sonnet-4-5 +1.649870, "
+                         "openai/gpt-4o +0.308658, openai/o3 +0.270858 USD\n"),
+              std::string::npos)
+        << r.out;
+    r = run("summary --db " + db + " --period 2026-08");
+    EXPECT_NE(r.out.find("\nprevious period: no records\n\n"), std::string::npos) << r.out;
+  }
   // A to-date period is projected to its calendar period's end, from the spend before.
   r = run("summary --db " + db + " --period month-to-date --as-of 2026-09-10 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;

@@ -20,6 +20,12 @@ using json = nlohmann::json;
 // Days of daily spend a report's forecast is fitted to, at most.
 constexpr int kForecastHistoryDays = 180;
 
+// A report's groupings: by provider and model, and by project.
+std::vector<GroupKey> by_model() {
+  return {GroupKey{GroupKey::Kind::kProvider, {}}, GroupKey{GroupKey::Kind::kModel, {}}};
+}
+std::vector<GroupKey> by_project() { return {GroupKey{GroupKey::Kind::kProject, {}}}; }
+
 // The rows that cost the most in `currency`, at most `top`.
 void sort_top(std::vector<AggregateRow>& rows, const std::string& currency, size_t top) {
   order_rows(rows, RowOrder::kCost, currency);
@@ -243,23 +249,6 @@ json row_json(const AggregateRow& r) {
           {"cost", money_json(r.cost)}};
 }
 
-json comparison_json(const Report& r) {
-  const Comparison& c = *r.comparison;
-  const Decimal then = cost_in(c.total.cost, c.currency);
-  json j = {
-      {"from", format_timestamp(c.from)},
-      {"to", format_timestamp(c.to)},
-      {"total", row_json(c.total)},
-      {"currency", c.currency},
-      {"change", c.change.to_string()},
-      {"change_percent",
-       then.is_zero() ? json(nullptr)
-                      : json(std::round(c.change.to_double() / then.to_double() * 1000) / 10)},
-      {"models", changes_json(c.models)},
-      {"projects", changes_json(c.projects)}};
-  return j;
-}
-
 json to_json(const Report& r) {
   json j;
   j["title"] = r.title;
@@ -301,7 +290,7 @@ json to_json(const Report& r) {
     j["forecast"] = {{"currency", r.forecast_currency}, {"model", r.forecast_model}, {"days", f}};
   }
   if (r.projection) j["projection"] = projection_json(*r.projection);
-  if (r.comparison) j["previous"] = comparison_json(r);
+  if (r.comparison) j["previous"] = comparison_json(*r.comparison);
   return j;
 }
 
@@ -319,7 +308,7 @@ std::string to_jsonl(const Report& r) {
   if (r.comparison) {
     // The compared period's total and change, then a line per change (the others' without a
     // name).
-    json p = comparison_json(r);
+    json p = comparison_json(*r.comparison);
     json changes = {{"model_change", p["models"]}, {"project_change", p["projects"]}};
     p.erase("models");
     p.erase("projects");
@@ -650,6 +639,53 @@ json projection_json(const Projection& p) {
           {"model", st.model}};
 }
 
+json comparison_json(const Comparison& c) {
+  const Decimal then = cost_in(c.total.cost, c.currency);
+  json j = {
+      {"from", format_timestamp(c.from)},
+      {"to", format_timestamp(c.to)},
+      {"total", row_json(c.total)},
+      {"currency", c.currency},
+      {"change", c.change.to_string()},
+      {"change_percent",
+       then.is_zero() ? json(nullptr)
+                      : json(std::round(c.change.to_double() / then.to_double() * 1000) / 10)},
+      {"models", changes_json(c.models)},
+      {"projects", changes_json(c.projects)}};
+  return j;
+}
+
+Result<Comparison> compare_with(const AggregateFn& source, const AggregateQuery& scope,
+                                std::pair<Timestamp, Timestamp> before, const AggregateRow& total,
+                                const std::vector<AggregateRow>& models,
+                                const std::vector<AggregateRow>& projects,
+                                const std::string& currency, size_t top) {
+  Comparison c;
+  std::tie(c.from, c.to) = before;
+  c.currency = currency;
+  AggregateQuery q = scope;
+  q.from = c.from;
+  q.to = c.to;
+  q.group_by.clear();
+  auto total_before = source(q);
+  if (!total_before) return total_before.status();
+  if (!total_before->empty()) c.total = (*total_before)[0];
+  auto change = forecasting::spend_change("total", cost_in(total.cost, currency),
+                                          cost_in(c.total.cost, currency));
+  if (!change) return change.status();
+  c.change = change->change;
+  for (auto [by, now, out, model] : {std::tuple{by_model(), &models, &c.models, true},
+                                     std::tuple{by_project(), &projects, &c.projects, false}}) {
+    q.group_by = by;
+    auto rows_before = source(q);
+    if (!rows_before) return rows_before.status();
+    auto changes = largest_changes(*now, *rows_before, currency, model, top);
+    if (!changes) return changes.status();
+    *out = std::move(*changes);
+  }
+  return c;
+}
+
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -755,43 +791,19 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     prev = *d;
   }
 
-  const std::vector<GroupKey> by_model = {GroupKey{GroupKey::Kind::kProvider, {}},
-                                          GroupKey{GroupKey::Kind::kModel, {}}};
-  const std::vector<GroupKey> by_project = {GroupKey{GroupKey::Kind::kProject, {}}};
-  q.group_by = by_model;
+  q.group_by = by_model();
   auto models = source_(q);
   if (!models) return models.status();
   r.models = std::move(*models);
-  q.group_by = by_project;
+  q.group_by = by_project();
   auto projects = source_(q);
   if (!projects) return projects.status();
   r.projects = std::move(*projects);
 
   if (o.compare_to) {
-    Comparison c;
-    std::tie(c.from, c.to) = *o.compare_to;
-    c.currency = cur;
-    AggregateQuery pq = q;
-    pq.from = c.from;
-    pq.to = c.to;
-    pq.group_by.clear();
-    auto total_before = source_(pq);
-    if (!total_before) return total_before.status();
-    if (!total_before->empty()) c.total = (*total_before)[0];
-    auto change =
-        forecasting::spend_change("total", cost_in(r.total.cost, cur), cost_in(c.total.cost, cur));
-    if (!change) return change.status();
-    c.change = change->change;
-    for (auto [by, now, out, model] : {std::tuple{&by_model, &r.models, &c.models, true},
-                                       std::tuple{&by_project, &r.projects, &c.projects, false}}) {
-      pq.group_by = *by;
-      auto before = source_(pq);
-      if (!before) return before.status();
-      auto changes = largest_changes(*now, *before, cur, model, o.top);
-      if (!changes) return changes.status();
-      *out = std::move(*changes);
-    }
-    r.comparison = std::move(c);
+    auto c = compare_with(source_, q, *o.compare_to, r.total, r.models, r.projects, cur, o.top);
+    if (!c) return c.status();
+    r.comparison = std::move(*c);
   }
   sort_top(r.models, cur, o.top);
   sort_top(r.projects, cur, o.top);

@@ -93,6 +93,21 @@ struct Comparison {
   forecasting::Drivers models, projects;
 };
 
+/// The spend of a period (its total, and its rows by provider and model and by project, as
+/// aggregated with `scope`'s filters and time zone) against that of [before.first,
+/// before.second): the Comparison in `currency` with `top` changes of each grouping.
+Result<Comparison> compare_with(const AggregateFn& source, const AggregateQuery& scope,
+                                std::pair<Timestamp, Timestamp> before, const AggregateRow& total,
+                                const std::vector<AggregateRow>& models,
+                                const std::vector<AggregateRow>& projects,
+                                const std::string& currency, size_t top);
+
+/// A comparison as JSON: from, to, total, currency, change and change_percent (null when the
+/// compared period spent nothing), and models and projects: {"largest": [{name, previous,
+/// current, change}], "others": {parts, previous, current, change}} (others only when some
+/// are), amounts exact decimal text.
+nlohmann::json comparison_json(const Comparison& c);
+
 struct DayRow {
   std::string date;  // "2026-10-01" in the report's time zone
   uint64_t records = 0;
