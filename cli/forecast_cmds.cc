@@ -1025,11 +1025,18 @@ void print_change(const json& c, int dp) {
 
 void print_status(const json& j) {
   if (j.contains("name")) std::printf("budget %s\n", j["name"].get<std::string>().c_str());
+  const double amount = j["amount"].get<double>();
+  const int dp = table_decimals({amount});
+  if (j.contains("scope")) {  // a budget of the command line's
+    std::string scope;
+    for (const auto& f : j["scope"]) scope += (scope.empty() ? "" : ", ") + f.get<std::string>();
+    std::printf("budget of %s %s (%s)\n", money(j["amount"], dp).c_str(),
+                j["currency"].get<std::string>().c_str(),
+                scope.empty() ? "all spend" : scope.c_str());
+  }
   std::printf("  period %s (%s..%s), as of %s\n", j["period"].get<std::string>().c_str(),
               j["period_start"].get<std::string>().c_str(),
               j["period_end"].get<std::string>().c_str(), j["as_of"].get<std::string>().c_str());
-  const double amount = j["amount"].get<double>();
-  const int dp = table_decimals({amount});
   std::printf("  spent          %12s of %s (%.1f%%)\n", money(j["spent"], dp).c_str(),
               money(j["amount"], dp).c_str(), 100 * j["spent"].get<double>() / amount);
   const std::string model = j["model"].is_null() ? "period ended" : j["model"].get<std::string>();
@@ -1088,42 +1095,41 @@ Result<Decimal> parse_amount(const std::string& text) {
   return amount;
 }
 
-int run_budget_add(const BudgetCmd& o) {
+// A budget of the command line's --amount, --currency, --period, --thresholds and --filter
+// (unnamed). Errors name the option.
+Result<Budget> budget_of_options(const BudgetCmd& o) {
   Budget b;
-  b.name = o.name;
-  if (auto st = check_budget_name(b.name); !st.is_ok()) {
-    report(st);
-    return kExitUsage;
-  }
   b.period = o.period;
   auto currency = Currency::parse(o.currency);  // "usd" is USD, as stored spend has it
-  if (!currency) {
-    report(currency.status().with_context("--currency"));
-    return kExitUsage;
-  }
+  if (!currency) return currency.status().with_context("--currency");
   b.currency = std::string(currency->code());
   auto amount = parse_amount(o.amount);
-  if (!amount) {
-    report(amount.status());
-    return kExitUsage;
-  }
+  if (!amount) return amount.status();
   b.amount = *amount;
   if (auto p = forecasting::resolve_period(o.period, today()); !p) {
-    report(p.status().with_context("--period"));
-    return kExitUsage;
+    return p.status().with_context("--period");
   }
   auto th = parse_thresholds(o.thresholds);
-  if (!th) {
-    report(th.status());
-    return kExitUsage;
-  }
+  if (!th) return th.status();
   b.thresholds = *th;
   AggregateQuery scope;
-  if (auto st = build_query("", o.filters, &scope); !st.is_ok()) {
+  COSTOPS_RETURN_IF_ERROR(build_query("", o.filters, &scope));
+  b.scope = scope.filters;
+  return b;
+}
+
+int run_budget_add(const BudgetCmd& o) {
+  if (auto st = check_budget_name(o.name); !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
-  b.scope = scope.filters;
+  auto made = budget_of_options(o);
+  if (!made) {
+    report(made.status());
+    return kExitUsage;
+  }
+  Budget b = std::move(*made);
+  b.name = o.name;
   auto store = open_db(*o.db, storage::OpenMode::kCreate);
   if (!store) {
     report(store.status());
@@ -1141,6 +1147,8 @@ int run_budget_add(const BudgetCmd& o) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());
   }
   // So is a currency the scope's spend is not in.
+  AggregateQuery scope;
+  scope.filters = b.scope;
   if (auto spent = (*store)->aggregate(scope); spent)
     note_other_currencies(b.currency, currencies_of(*spent));
   // A tag's values in every record would take a scan of them all: the latest ones are looked at.
@@ -1276,6 +1284,13 @@ int run_budget_status(const BudgetCmd& o) {
     forecasting::DateRange range;     // the budget's period as of the as-of date
   };
   const bool stored = o.series_file.empty();
+  const bool ad_hoc = stored && !o.amount.empty();  // a budget of stored spend not stored
+  // What an error is about: a budget, or the --series file.
+  auto about = [&](const Budget& b) {
+    return !b.name.empty() ? "budget " + b.name
+           : stored        ? std::string("the budget")
+                           : o.series_file;
+  };
   std::vector<Work> work;
   if (!stored) {
     if (o.amount.empty()) {
@@ -1288,28 +1303,35 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitFailure;
     }
     if (o.as_of.empty()) as_of = series->dates.back();
-    Budget b;
-    auto amount = parse_amount(o.amount);
-    if (!amount) {
-      report(amount.status());
+    auto b = budget_of_options(o);
+    if (!b) {
+      report(b.status());
       return kExitUsage;
     }
-    b.amount = *amount;
-    b.period = o.period;
-    auto th = parse_thresholds(o.thresholds);
-    if (!th) {
-      report(th.status());
-      return kExitUsage;
-    }
-    b.thresholds = *th;
-    auto range = resolve_period(b.period, as_of);
+    auto range = resolve_period(b->period, as_of);
     if (!range) {
       report(range.status());
       return kExitUsage;
     }
-    work.push_back({std::move(b), std::move(*series), std::nullopt, *range});
+    work.push_back({std::move(*b), std::move(*series), std::nullopt, *range});
   } else {
-    auto list = stored_budgets(o);
+    // The stored budgets, or with --amount one of the command line's.
+    Result<std::vector<Budget>> list = std::vector<Budget>();
+    if (ad_hoc) {
+      auto b = budget_of_options(o);
+      if (!b) {
+        report(b.status());
+        return kExitUsage;
+      }
+      // A scope no stored record is in is most often a typo (as budget add says).
+      if (auto store = open_db(*o.db, storage::OpenMode::kExisting); store) {
+        const std::string hint = filter_hint(**store, b->scope, true);
+        if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
+      }
+      list->push_back(std::move(*b));
+    } else {
+      list = stored_budgets(o);
+    }
     if (!list) {
       report(list.status());
       return kExitFailure;
@@ -1327,7 +1349,7 @@ int run_budget_status(const BudgetCmd& o) {
       auto series = stored_series(src, as_of);
       if (!series) {
         if (series.status().code() != StatusCode::kNotFound) {
-          report(series.status().with_context("budget " + b.name));
+          report(series.status().with_context(about(b)));
           return kExitFailure;
         }
         // No spend in the window read: zeros over that window (as the note says), whose
@@ -1357,7 +1379,7 @@ int run_budget_status(const BudgetCmd& o) {
     bo.as_of_partial = as_of == running;
     auto st = budget_status(series, bo);
     if (!st) {
-      report(st.status().with_context(b.name.empty() ? o.series_file : "budget " + b.name));
+      report(st.status().with_context(about(b)));
       return kExitFailure;
     }
     json j = status_json(*st, bo.amount, b.period, range, as_of, bo.level);
@@ -1385,7 +1407,7 @@ int run_budget_status(const BudgetCmd& o) {
       }
     }
     if (!change) {
-      report(change.status().with_context(b.name.empty() ? "budget" : "budget " + b.name));
+      report(change.status().with_context(about(b)));
       return kExitFailure;
     }
     j["change"] = change_json(*change);
@@ -1401,9 +1423,12 @@ int run_budget_status(const BudgetCmd& o) {
         over += (over.empty() ? "" : ", ") + (b.name.empty() ? std::string("the budget") : b.name);
       }
     }
-    if (!b.name.empty()) {
-      j["name"] = b.name;
+    if (!b.name.empty()) j["name"] = b.name;
+    if (stored) {
       j["currency"] = b.currency;
+      json scope = json::array();
+      for (const auto& f : b.scope) scope.push_back(f.text());
+      if (ad_hoc) j["scope"] = scope;
     }
     // Zero spend is what the store says, but more often ingestion has stopped: say so when the
     // days counted as zero reach into the period.
@@ -1424,7 +1449,7 @@ int run_budget_status(const BudgetCmd& o) {
     out.push_back(std::move(j));
   }
   if (o.format == "json") {
-    std::printf("%s\n", (stored ? json{{"budgets", out}} : out[0]).dump(2).c_str());
+    std::printf("%s\n", (stored && !ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
   } else {
     for (const auto& j : out) print_status(j);
   }
@@ -1473,8 +1498,10 @@ void add_budget(CLI::App& app, int& rc) {
   auto st = std::make_shared<BudgetCmd>();
   CLI::App* s = budget->add_subcommand("status", "Spend, projection and exhaustion date");
   s->footer(R"(
-Stored budgets are evaluated on stored daily spend in their scope (UTC days, or --tz); --series
-evaluates a date,value CSV of daily spend instead, with --amount and --period. When the as-of
+Stored budgets are evaluated on stored daily spend in their scope (UTC days, or --tz); --amount
+evaluates a budget of the command line's instead (--period, --thresholds, and on stored spend
+--filter and --currency, as budget add takes them), storing nothing; --series evaluates a
+date,value CSV of daily spend instead of stored spend, with --amount. When the as-of
 date is today, today is still running: its spend so far counts, the model is fitted to the days
 before, and the rest of today is projected as its forecast less that spend.
 What moved ("change" in JSON): the projection against the one as of a week earlier, the last 7
@@ -1485,6 +1512,7 @@ up to the week's).
 Examples:
   cost-ops budget status
   cost-ops budget status --fail-at 100
+  cost-ops budget status --amount 500 --filter project=search --fail-at 80
   cost-ops budget status search --drivers-by project,model --format json
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");
   CLI::Option* name = s->add_option("name", st->name, "Only this budget");
@@ -1493,14 +1521,27 @@ Examples:
   s->add_option("--tz", st->tz,
                 "The time zone whose days stored spend is summed in, and whose today it is "
                 "(default UTC)");
-  // A stored budget has its own amount, period and thresholds (budget add replaces them).
+  // A stored budget has its own amount, period and thresholds (budget add replaces them);
+  // --amount makes one of the command line's instead.
   CLI::Option* series =
       s->add_option("--series", st->series_file, "Daily spend CSV instead of stored data")
           ->excludes(name);
-  s->add_option("--amount", st->amount, "With --series: the budget amount")->needs(series);
-  s->add_option("--period", st->period, "With --series: the period (default month)")->needs(series);
-  s->add_option("--thresholds", st->thresholds, "With --series: thresholds (default 50,80,100)")
-      ->needs(series);
+  CLI::Option* amount =
+      s->add_option("--amount", st->amount,
+                    "A budget of this amount instead of the stored ones: of --series, or of "
+                    "stored spend in --filter's scope (nothing is stored)")
+          ->excludes(name);
+  s->add_option("--period", st->period, "With --amount: the period (default month)")->needs(amount);
+  s->add_option("--thresholds", st->thresholds, "With --amount: thresholds (default 50,80,100)")
+      ->needs(amount);
+  s->add_option("--filter", st->filters,
+                std::string("With --amount on stored spend, its scope: ") + kFilterHelp)
+      ->needs(amount)
+      ->excludes(series);
+  s->add_option("--currency", st->currency,
+                "With --amount on stored spend: its currency (default USD)")
+      ->needs(amount)
+      ->excludes(series);
   s->add_option("--level", st->level, "Interval level of the projection in percent (default 95)");
   s->add_option("--fail-at", st->fail_at,
                 "Exit with status 4 when a budget's spend or projected total reaches this percent "

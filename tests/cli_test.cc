@@ -1108,6 +1108,8 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   // So are --series options beside a stored budget, and stored options beside --series.
   for (const char* args : {"budget status team --amount 5", "budget status team --series x.csv",
                            "budget status --series x.csv --amount 5 --drivers-by project",
+                           "budget status --period 2026-09", "budget status --filter project=x",
+                           "budget status --series x.csv --amount 5 --filter project=x",
                            "anomalies --series x.csv --drivers-by project"}) {
     EXPECT_EQ(run(args).rc, 2) << args;
   }
@@ -1372,6 +1374,27 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_GT(j["budgets"][0]["spent"].get<double>(), 0) << r.out;
   EXPECT_TRUE(j["budgets"][0]["notes"].empty()) << r.out;
   const double stored_projection = j["budgets"][0]["projected_total"].get<double>();
+  {
+    // The same budget from the command line, stored nowhere: the same figures.
+    auto ad_hoc = run("budget status --db " + db +
+                      " --amount 500 --period month --filter project=search --as-of 2026-10-14 "
+                      "--format json");
+    ASSERT_EQ(ad_hoc.rc, 0) << ad_hoc.err;
+    auto k = nlohmann::json::parse(ad_hoc.out);
+    EXPECT_EQ(k["scope"], nlohmann::json::array({"project=search"}));
+    EXPECT_EQ(k["currency"], "USD");
+    for (const char* field : {"spent", "projected_total", "projected_lower", "projected_upper",
+                              "exhaustion_date", "run_rate_total", "change"}) {
+      EXPECT_EQ(k[field], j["budgets"][0][field]) << field;
+    }
+    ad_hoc = run("budget status --db " + db +
+                 " --amount 500 --filter project=search --as-of 2026-10-14");
+    EXPECT_EQ(ad_hoc.out.substr(0, ad_hoc.out.find('\n')), "budget of 500.00 USD (project=search)");
+    EXPECT_EQ(nlohmann::json::parse(run("budget list --db " + db + " --format json").out)["budgets"]
+                  .size(),
+              1u)
+        << "nothing stored";
+  }
   // What moved: the projection against a week before, the last 7 days' spend against the 7
   // before, and the largest changes by provider and model, which query's sums confirm.
   const auto change = j["budgets"][0]["change"];
