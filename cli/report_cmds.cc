@@ -47,6 +47,7 @@ struct ReportCmd {
   std::string format = "markdown", output, tz, title, compress = "auto";
   std::vector<std::string> filters;
   int forecast = 0;
+  bool no_anomalies = false;
   size_t top = 10;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -61,6 +62,7 @@ int run_report(const ReportCmd& o) {
   if (!o.title.empty()) ro.title = o.title;
   ro.top = o.top;
   ro.forecast_days = o.forecast;
+  ro.anomalies = !o.no_anomalies;
   auto zone = parse_tz(o.tz);
   if (!zone) {
     report(zone.status());
@@ -137,8 +139,9 @@ void add_report(CLI::App& app, int& rc) {
   cmd->footer(R"(
 The report has the period's total (per currency, exact), spend per day, the top models and
 projects, the period before (the calendar one before or as many days before; for --from/--to as
-long a time before) with the models and projects whose spend changed most since, and with
---forecast N an N-day forecast of daily spend with its 95% interval (fitted
+long a time before) with the models and projects whose spend changed most since, the period's
+unusual days (the seasonal detector of `cost-ops anomalies` on up to 180 days of daily spend,
+each with the models that moved it), and with --forecast N an N-day forecast of daily spend with its 95% interval (fitted
 to up to 180 days of daily spend ending with the report's last day, not only the period's).
 A to-date --period (month-to-date, quarter-to-date, year-to-date) is projected to the end of its
 calendar month, quarter or year, with its 95% interval and the run rate.
@@ -156,6 +159,7 @@ Examples:
                   "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");
   cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)")
       ->check(number_in(0, 1000000));
+  cmd->add_flag("--no-anomalies", o->no_anomalies, "Leave out the period's unusual days");
   cmd->add_option(
          "--top", o->top,
          "Rows in the model and project tables, and in their tables of changes (default 10)")

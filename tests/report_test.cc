@@ -231,5 +231,50 @@ TEST(ReportTest, ForecastLearnsFromTheDaysBeforeThePeriod) {
   EXPECT_NEAR(r->forecast[0].value, 2.0, 0.1);
 }
 
+// The period's unusual days, as `cost-ops anomalies` finds them in the spend before and in it,
+// each with the model that moved it; days before the period are context, not reported.
+TEST(ReportTest, UnusualDaysNameTheModelsThatMovedThem) {
+  std::vector<PricedRecord> recs;
+  for (int day = 0; day < 56; ++day) {  // 2026-07-06 (a Monday) to 2026-08-30
+    const auto d = std::chrono::sys_days{std::chrono::year{2026} / 7 / 6} + std::chrono::days(day);
+    const std::string at = format_timestamp(Timestamp{d} + std::chrono::hours(12));
+    const bool weekend = day % 7 >= 5;
+    recs.push_back(
+        rec(at.c_str(), "gpt-4o", "search", weekend ? "0.5" : (day % 3 ? "2.01" : "1.99")));
+    recs.push_back(rec(at.c_str(), "gpt-4o-mini", "search", day % 2 ? "0.3" : "0.31"));
+    // Spikes: July 15 (before the period) and August 19, each of gpt-4o-mini's.
+    if (day == 9 || day == 44) recs.push_back(rec(at.c_str(), "gpt-4o-mini", "batch", "9"));
+  }
+  ReportGenerator gen([&](const AggregateQuery& q) { return engine::Aggregator::run(q, recs); });
+  ReportOptions o;
+  o.from = *parse_timestamp("2026-08-01T00:00:00Z");
+  o.to = *parse_timestamp("2026-09-01T00:00:00Z");
+  o.generated_at = *parse_timestamp("2026-09-10T00:00:00Z");
+  auto r = gen.build(o);
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  EXPECT_EQ(r->anomaly_currency, "USD");
+  ASSERT_EQ(r->anomalies.size(), 1u);
+  const UnusualDay& u = r->anomalies[0];
+  EXPECT_EQ(u.date, "2026-08-19");
+  EXPECT_NEAR(u.value, 11.32, 1e-9);  // 2.01 + 0.31 + 9
+  EXPECT_NEAR(u.expected, 2.3, 0.05);
+  ASSERT_EQ(u.drivers.size(), 1u);  // gpt-4o spent as usual
+  EXPECT_EQ(u.drivers[0].name, "openai/gpt-4o-mini");
+  // 9.31 against 0.305, the median of the same weekday's four weeks before (0.3, 0.31, 0.3, 0.31)
+  EXPECT_EQ(u.drivers[0].change.to_string(), "9.005");
+  const auto j = nlohmann::json::parse(ReportGenerator::render(*r, Format::kJson));
+  EXPECT_EQ(j["anomalies"]["days"][0]["drivers"][0]["value"], "9.31");
+  EXPECT_NE(ReportGenerator::render(*r, Format::kMarkdown).find("| 2026-08-19 | 11.3200 | "),
+            std::string::npos);
+  EXPECT_NE(ReportGenerator::render(*r, Format::kCsv).find("\nanomaly,2026-08-19,USD,11.3200,"),
+            std::string::npos);
+  EXPECT_NE(ReportGenerator::render(*r, Format::kHtml).find("(unusual)"), std::string::npos);
+  // Off, or with under two weeks of history: none, and no section.
+  o.anomalies = false;
+  EXPECT_FALSE(nlohmann::json::parse(ReportGenerator::render(*gen.build(o), Format::kJson))
+                   .contains("anomalies"));
+  EXPECT_TRUE(build().anomalies.empty());
+}
+
 }  // namespace
 }  // namespace costops::report

@@ -6,9 +6,11 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <tuple>
 
+#include "costops/forecasting/anomalies.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
 
@@ -143,6 +145,77 @@ Result<forecasting::Drivers> largest_changes(const std::vector<AggregateRow>& no
   return forecasting::largest_changes(std::move(parts), top);
 }
 
+// Daily spend in `currency` from `first` through the report's end, with its filters and time
+// zone: per value of `by`'s keys (the empty key without `by`), a date's spend.
+Result<std::map<std::vector<std::string>, std::map<forecasting::Date, Decimal>>> daily_spend(
+    const AggregateFn& source, const ReportOptions& o, const std::string& currency,
+    forecasting::Date first, const std::vector<GroupKey>& by) {
+  AggregateQuery q;
+  q.filters = o.filters;
+  q.time_zone = o.time_zone;
+  q.to = o.to;
+  // A day early: a time zone's days do not start at UTC midnight (days before `first` are
+  // dropped below).
+  q.from = Timestamp{first - std::chrono::days(1)};
+  q.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
+  q.group_by.insert(q.group_by.end(), by.begin(), by.end());
+  auto rows = source(q);
+  if (!rows) return rows.status();
+  std::map<std::vector<std::string>, std::map<forecasting::Date, Decimal>> out;
+  out[{}];  // the whole's, even without spend
+  for (const auto& row : *rows) {
+    auto d = forecasting::parse_date(row.keys[0]);
+    if (!d) return d.status();
+    if (*d < first) continue;
+    Decimal& day = out[std::vector<std::string>(row.keys.begin() + 1, row.keys.end())][*d];
+    if (!Decimal::add_checked(day, cost_in(row.cost, currency), &day)) {
+      return out_of_range("spend on " + row.keys[0] + " overflows");
+    }
+  }
+  return out;
+}
+
+// The anomalous days of `spend` (daily, in `currency`) from `from` on, by the seasonal detector
+// with a weekly season, each with the models that moved it most. None with fewer than two
+// weeks of history: too little to tell an unusual day from an ordinary one.
+Result<std::vector<UnusualDay>> unusual_days(const AggregateFn& source, const ReportOptions& o,
+                                             const std::string& currency,
+                                             const forecasting::Series& spend,
+                                             forecasting::Date from) {
+  using namespace forecasting;
+  std::vector<UnusualDay> out;
+  if (!holds_two_seasons(spend.size(), 7)) return out;
+  AnomalyOptions ao;  // the seasonal detector's defaults, as `cost-ops anomalies` has them
+  ao.season = 7;
+  auto found = detect_anomalies(spend.values, ao);
+  if (!found) return found.status();
+  std::erase_if(*found, [&](const Anomaly& a) { return spend.dates[a.index] < from; });
+  if (found->empty()) return out;
+  auto by_model_day = daily_spend(source, o, currency, spend.dates.front(), by_model());
+  if (!by_model_day) return by_model_day.status();
+  std::vector<SpendPart> parts;
+  for (const auto& [keys, days] : *by_model_day) {
+    if (keys.empty()) continue;
+    AggregateRow named;
+    named.keys = keys;
+    parts.emplace_back(row_name(named, true), zero_filled_daily(days, spend.dates.back()));
+  }
+  for (const Anomaly& a : *found) {
+    UnusualDay u{format_date(spend.dates[a.index]),      a.value, a.expected, a.score,
+                 std::string(severity_name(a.severity)), {}};
+    auto drivers = day_drivers(parts, spend.dates[a.index], 7, a.value > a.expected);
+    if (!drivers) return drivers.status();
+    for (auto& d : *drivers) {
+      // A part that explains under 1% of the deviation is noise beside it (as anomalies has it).
+      if (std::abs(d.change.to_double()) * 100 >= std::abs(a.value - a.expected)) {
+        u.drivers.push_back(std::move(d));
+      }
+    }
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
 // ---- renderers ------------------------------------------------------------------------------
 
 // "+1.5000" or "-0.2500": a change with `places` decimals and its sign.
@@ -249,6 +322,27 @@ json row_json(const AggregateRow& r) {
           {"cost", money_json(r.cost)}};
 }
 
+// An unusual day as `cost-ops anomalies` writes one: its drivers' money as exact decimal text.
+json unusual_day_json(const UnusualDay& u) {
+  json drivers = json::array();
+  for (const auto& d : u.drivers) {
+    drivers.push_back({{"name", d.name},
+                       {"value", d.value.to_string()},
+                       {"usual", d.baseline.to_string()},
+                       {"change", d.change.to_string()}});
+  }
+  return {{"date", u.date},   {"value", u.value},       {"expected", u.expected},
+          {"score", u.score}, {"severity", u.severity}, {"drivers", drivers}};
+}
+
+// "anthropic/claude-sonnet-4-5 +1.2345, openai/gpt-4o +0.3000": a day's drivers.
+std::string drivers_text(const UnusualDay& u) {
+  std::string t;
+  for (const auto& d : u.drivers)
+    t += (t.empty() ? "" : ", ") + d.name + " " + signed_text(d.change);
+  return t;
+}
+
 json to_json(const Report& r) {
   json j;
   j["title"] = r.title;
@@ -291,6 +385,11 @@ json to_json(const Report& r) {
   }
   if (r.projection) j["projection"] = projection_json(*r.projection);
   if (r.comparison) j["previous"] = comparison_json(*r.comparison);
+  if (!r.anomaly_currency.empty()) {
+    json unusual = json::array();
+    for (const auto& u : r.anomalies) unusual.push_back(unusual_day_json(u));
+    j["anomalies"] = {{"currency", r.anomaly_currency}, {"days", unusual}};
+  }
   return j;
 }
 
@@ -342,6 +441,12 @@ std::string to_jsonl(const Report& r) {
     o["section"] = "project";
     o["project"] = p.keys[0];
     line(o);
+  }
+  for (const auto& u : r.anomalies) {
+    json a = unusual_day_json(u);
+    a["section"] = "anomaly";
+    a["currency"] = r.anomaly_currency;
+    line(a);
   }
   for (const auto& f : r.forecast) {
     line({{"section", "forecast"},
@@ -403,6 +508,11 @@ std::string to_csv(const Report& r) {
   }
   for (const auto& m : r.models) rows("model", row_name(m, true, ""), m);
   for (const auto& p : r.projects) rows("project", row_name(p, false, ""), p);
+  for (const auto& u : r.anomalies) {
+    s << "anomaly," << u.date << "," << r.anomaly_currency << "," << num(u.value, 4) << ",,,,,\n";
+    s << "anomaly_expected," << u.date << "," << r.anomaly_currency << "," << num(u.expected, 4)
+      << ",,,,,\n";
+  }
   for (const auto& f : r.forecast) {
     s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,,\n";
   }
@@ -453,6 +563,18 @@ std::string to_markdown(const Report& r) {
         << row.records << " | " << row.unpriced << " |\n";
     }
   };
+  if (!r.anomaly_currency.empty()) {
+    s << "\n## Unusual days (" << md_escape(r.anomaly_currency) << ")\n\n";
+    if (r.anomalies.empty()) {
+      s << "None in the period (seasonal detector, weekly season).\n";
+    } else {
+      s << "| Date | Spend | Expected | Severity | Moved by |\n|---|---:|---:|---|---|\n";
+      for (const auto& u : r.anomalies) {
+        s << "| " << u.date << " | " << num(u.value, 4) << " | " << num(u.expected, 4) << " | "
+          << u.severity << " | " << md_escape(drivers_text(u)) << " |\n";
+      }
+    }
+  }
   table("Top models", "Model", r.models, true);
   table("Top projects", "Project", r.projects, false);
   if (!r.forecast.empty()) {
@@ -490,12 +612,17 @@ std::string daily_chart(const Report& r, const std::string& currency) {
       << num(y(val) + 4, 1) << "\" text-anchor=\"end\" font-size=\"11\">" << num(val, 2)
       << "</text>\n";
   }
+  std::set<std::string> unusual;  // drawn in red
+  if (currency == r.anomaly_currency) {
+    for (const auto& u : r.anomalies) unusual.insert(u.date);
+  }
   for (size_t i = 0; i < v.size(); ++i) {
     const double x = left + pw * static_cast<double>(i);
+    const bool odd = unusual.count(r.days[i].date) > 0;
     s << "<rect x=\"" << num(x + pw * 0.1, 1) << "\" y=\"" << num(y(v[i]), 1) << "\" width=\""
-      << num(pw * 0.8, 1) << "\" height=\"" << num(top + ph - y(v[i]), 1)
-      << "\" fill=\"#3b6fb6\"><title>" << r.days[i].date << ": " << num(v[i], 2) << " "
-      << html_escape(currency) << "</title></rect>\n";
+      << num(pw * 0.8, 1) << "\" height=\"" << num(top + ph - y(v[i]), 1) << "\" fill=\""
+      << (odd ? "#c0392b" : "#3b6fb6") << "\"><title>" << r.days[i].date << ": " << num(v[i], 2)
+      << " " << html_escape(currency) << (odd ? " (unusual)" : "") << "</title></rect>\n";
   }
   if (!r.forecast.empty()) {
     std::string band_top, band_bottom, line;
@@ -574,6 +701,21 @@ std::string to_html(const Report& r) {
   if (!r.forecast.empty()) {
     s << "<p>Dashed: " << r.forecast.size() << "-day forecast (" << html_escape(r.forecast_model)
       << ") with its 95% interval.</p>\n";
+  }
+  if (!r.anomaly_currency.empty()) {
+    s << "<h2>Unusual days (" << html_escape(r.anomaly_currency) << ")</h2>\n";
+    if (r.anomalies.empty()) {
+      s << "<p>None in the period (seasonal detector, weekly season).</p>\n";
+    } else {
+      s << "<table><tr><th>Date</th><th class=\"n\">Spend</th><th class=\"n\">Expected</th>"
+           "<th>Severity</th><th>Moved by</th></tr>\n";
+      for (const auto& u : r.anomalies) {
+        s << "<tr><td>" << u.date << "</td><td class=\"n\">" << num(u.value, 4)
+          << "</td><td class=\"n\">" << num(u.expected, 4) << "</td><td>" << u.severity
+          << "</td><td>" << html_escape(drivers_text(u)) << "</td></tr>\n";
+      }
+      s << "</table>\n";
+    }
   }
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
                    bool model) {
@@ -808,54 +950,46 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   sort_top(r.models, cur, o.top);
   sort_top(r.projects, cur, o.top);
 
-  if (o.forecast_days > 0 && !r.days.empty()) {
-    // The forecast's history: daily spend over up to kForecastHistoryDays ending with the report's
-    // last day, not the period's days alone (a month holds four weeks of the weekly season, the
-    // start of a month a few days), from the first day with spend, gaps as zero. A last day that
-    // is the day the report is made on is still running: left out of the fit and forecast whole.
+  if ((o.forecast_days > 0 || o.anomalies) && !r.days.empty()) {
+    // The history of the forecast and the anomaly scan: daily spend over up to
+    // kForecastHistoryDays ending with the report's last day, not the period's days alone (a
+    // month holds four weeks of the weekly season, the start of a month a few days), from the
+    // first day with spend, gaps as zero. A last day that is the day the report is made on is
+    // still running: left out.
     auto last = *forecasting::parse_date(r.days.back().date);
     const auto running = std::chrono::floor<std::chrono::days>(o.time_zone.to_local(r.generated));
     if (last == running) last -= std::chrono::days(1);
     const auto first = last - std::chrono::days(kForecastHistoryDays - 1);
-    AggregateQuery hq;
-    hq.filters = o.filters;
-    hq.time_zone = o.time_zone;
-    hq.to = o.to;
-    // A day early: a time zone's days do not start at UTC midnight (days before `first` are
-    // dropped below).
-    hq.from = Timestamp{first - std::chrono::days(1)};
-    hq.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
-    auto history = source_(hq);
+    auto history = daily_spend(source_, o, cur, first, {});
     if (!history) return history.status();
-    std::map<forecasting::Date, Decimal> by_day;
-    for (const auto& row : *history) {
-      auto d = forecasting::parse_date(row.keys[0]);
-      if (!d) return d.status();
-      if (*d < first) continue;
-      Decimal& day = by_day[*d];
-      if (!Decimal::add_checked(day, cost_in(row.cost, cur), &day)) {
-        return out_of_range("spend on " + row.keys[0] + " overflows");
+    const forecasting::Series spend = forecasting::zero_filled_daily(history->at({}), last);
+    if (o.forecast_days > 0) {
+      forecasting::AutoOptions ao;
+      ao.season = 7;
+      ao.horizon = o.forecast_days;
+      // Fewer than 3 days, or nothing to fit: no forecast (not an error).
+      auto sel = forecasting::select_model(spend.values, ao);
+      if (spend.size() >= 3 && sel) {
+        const double level[] = {0.95};
+        const auto fc = forecasting::forecast(sel->fit, o.forecast_days, level);
+        r.forecast_currency = cur;
+        r.forecast_model = std::string(forecasting::model_name(sel->fit.model));
+        for (int i = 0; i < o.forecast_days; ++i) {
+          const auto& p = fc[static_cast<size_t>(i)];
+          // Without an error variance (an exact fit of a few days) the band is the forecast.
+          const auto band = p.bounds.empty() ? std::pair{p.value, p.value} : p.bounds[0];
+          r.forecast.push_back({forecasting::format_date(last + std::chrono::days(i + 1)),
+                                std::max(0.0, p.value), std::max(0.0, band.first),
+                                std::max(0.0, band.second)});
+        }
       }
     }
-    const std::vector<double> y = forecasting::zero_filled_daily(by_day, last).values;
-    forecasting::AutoOptions ao;
-    ao.season = 7;
-    ao.horizon = o.forecast_days;
-    // Fewer than 3 days, or nothing to fit: no forecast (not an error).
-    auto sel = forecasting::select_model(y, ao);
-    if (y.size() >= 3 && sel) {
-      const double level[] = {0.95};
-      const auto fc = forecasting::forecast(sel->fit, o.forecast_days, level);
-      r.forecast_currency = cur;
-      r.forecast_model = std::string(forecasting::model_name(sel->fit.model));
-      for (int i = 0; i < o.forecast_days; ++i) {
-        const auto& p = fc[static_cast<size_t>(i)];
-        // Without an error variance (an exact fit of a few days) the band is the forecast.
-        const auto band = p.bounds.empty() ? std::pair{p.value, p.value} : p.bounds[0];
-        r.forecast.push_back({forecasting::format_date(last + std::chrono::days(i + 1)),
-                              std::max(0.0, p.value), std::max(0.0, band.first),
-                              std::max(0.0, band.second)});
-      }
+    if (o.anomalies) {
+      auto found =
+          unusual_days(source_, o, cur, spend, *forecasting::parse_date(r.days.front().date));
+      if (!found) return found.status();
+      r.anomalies = std::move(*found);
+      r.anomaly_currency = cur;
     }
   }
   if (o.project_to && o.to) {

@@ -78,6 +78,19 @@ struct ReportOptions {
   /// The period to compare with, [from, to) (the one before the report's): its total, and the
   /// models and projects whose spend changed most since (`top` of each, the rest summed).
   std::optional<std::pair<Timestamp, Timestamp>> compare_to;
+  /// The period's unusual days: the seasonal detector (weekly season) over the forecast's
+  /// history of daily spend, in the main currency, with the models that moved each.
+  bool anomalies = true;
+};
+
+/// A day whose spend the seasonal anomaly detector flags, as `cost-ops anomalies` reports it.
+struct UnusualDay {
+  std::string date;
+  double value = 0, expected = 0, score = 0;
+  std::string severity;  // "low", "medium", "high"
+  /// The models ("provider/model") whose spend moved the way the day did, against their median
+  /// on the same weekday of the four weeks before; the largest change first, at most 3.
+  std::vector<forecasting::SpendDriver> drivers;
 };
 
 /// The period a report is compared with, and what changed since.
@@ -133,6 +146,8 @@ struct Report {
   std::vector<ForecastRow> forecast;
   std::optional<Projection> projection;
   std::optional<Comparison> comparison;
+  std::vector<UnusualDay> anomalies;  // in anomaly_currency, oldest first
+  std::string anomaly_currency;
 };
 
 /// Builds reports from an aggregation source. Thread-compatible.
