@@ -419,6 +419,9 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       o["requests"] = r.requests;
       o["input_tokens"] = r.input_tokens;
       o["output_tokens"] = r.output_tokens;
+      o["cache_read_tokens"] = r.cache_read_tokens;
+      o["cache_write_tokens"] = r.cache_write_tokens;
+      o["reasoning_tokens"] = r.reasoning_tokens;
       o["cost"] = money_json(r.cost);
       arr.push_back(o);
     }
@@ -427,7 +430,9 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   }
   if (format == "csv") {
     for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
-    std::printf("currency,cost,records,unpriced,input_tokens,output_tokens,requests\n");
+    std::printf(
+        "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
+        "cache_write_tokens,reasoning_tokens\n");
     for (const auto& r : rows) {
       std::map<std::string, Decimal> cost = r.cost;
       if (cost.empty()) cost[""] = Decimal();
@@ -437,11 +442,13 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
           for (char c : key) q2 += c == '"' ? std::string("\"\"") : std::string(1, c);
           std::printf("%s\",", q2.c_str());
         }
-        std::printf("%s,%s,%llu,%llu,%lld,%lld,%lld\n", cur.c_str(), d.to_string().c_str(),
-                    static_cast<unsigned long long>(r.records),
+        std::printf("%s,%s,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld\n", cur.c_str(),
+                    d.to_string().c_str(), static_cast<unsigned long long>(r.records),
                     static_cast<unsigned long long>(r.unpriced),
                     static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens),
-                    static_cast<long long>(r.requests));
+                    static_cast<long long>(r.requests), static_cast<long long>(r.cache_read_tokens),
+                    static_cast<long long>(r.cache_write_tokens),
+                    static_cast<long long>(r.reasoning_tokens));
       }
     }
     return;
@@ -455,15 +462,26 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   }
   for (size_t i = 0; i < q.group_by.size(); ++i)
     std::printf("%-*s ", width[i], q.group_by[i].name().c_str());
-  std::printf("%9s %9s %10s %14s %14s %s\n", "records", "unpriced", "requests", "input_tokens",
-              "output_tokens", "cost");
+  // Cache and reasoning columns only when some row has them.
+  bool parts = false;
+  for (const auto& r : rows)
+    parts = parts || r.cache_read_tokens || r.cache_write_tokens || r.reasoning_tokens;
+  std::printf("%9s %9s %10s %14s %14s ", "records", "unpriced", "requests", "input_tokens",
+              "output_tokens");
+  if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
+  std::printf("cost\n");
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
       std::printf("%-*s ", width[i], r.keys[i].empty() ? "-" : r.keys[i].c_str());
-    std::printf("%9llu %9llu %10lld %14lld %14lld %s\n", static_cast<unsigned long long>(r.records),
+    std::printf("%9llu %9llu %10lld %14lld %14lld ", static_cast<unsigned long long>(r.records),
                 static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.requests),
-                static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens),
-                money_text(r.cost).c_str());
+                static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens));
+    if (parts) {
+      std::printf("%12lld %12lld %12lld ", static_cast<long long>(r.cache_read_tokens),
+                  static_cast<long long>(r.cache_write_tokens),
+                  static_cast<long long>(r.reasoning_tokens));
+    }
+    std::printf("%s\n", money_text(r.cost).c_str());
   }
 }
 
@@ -640,6 +658,9 @@ int run_summary(SummaryCmd& o) {
     j["requests"] = total.requests;
     j["input_tokens"] = total.input_tokens;
     j["output_tokens"] = total.output_tokens;
+    j["cache_read_tokens"] = total.cache_read_tokens;
+    j["cache_write_tokens"] = total.cache_write_tokens;
+    j["reasoning_tokens"] = total.reasoning_tokens;
     j["total_cost"] = money_json(total.cost);
     if (prev) {
       json c = json::object();
@@ -679,12 +700,21 @@ int run_summary(SummaryCmd& o) {
             .c_str());
   std::printf("\n");
   if (!o.filters.empty()) std::printf("filters: %s\n", filters_text(scope.filters).c_str());
+  // The input's cache reads and writes and the output's reasoning, where there are any.
+  std::string in_parts, out_parts;
+  if (total.cache_read_tokens || total.cache_write_tokens) {
+    in_parts = " (" + std::to_string(total.cache_read_tokens) + " cache reads, " +
+               std::to_string(total.cache_write_tokens) + " cache writes)";
+  }
+  if (total.reasoning_tokens)
+    out_parts = " (" + std::to_string(total.reasoning_tokens) + " reasoning)";
   std::printf(
-      "records: %llu (%llu unpriced)\nrequests: %lld\ntokens: %lld in, %lld out\ntotal "
+      "records: %llu (%llu unpriced)\nrequests: %lld\ntokens: %lld in%s, %lld out%s\ntotal "
       "cost: %s\n",
       static_cast<unsigned long long>(total.records),
       static_cast<unsigned long long>(total.unpriced), static_cast<long long>(total.requests),
-      static_cast<long long>(total.input_tokens), static_cast<long long>(total.output_tokens),
+      static_cast<long long>(total.input_tokens), in_parts.c_str(),
+      static_cast<long long>(total.output_tokens), out_parts.c_str(),
       money_text(total.cost).c_str());
   if (prev) {
     std::printf("previous period: %s",

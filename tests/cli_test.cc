@@ -646,6 +646,18 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   r = run("query --db " + db + " --group-by provider --filter 'provider!=openai' --format csv");
   EXPECT_EQ(r.out.find("\"openai\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"anthropic\""), std::string::npos) << r.out;
+  // The input's cache reads and the output's reasoning tokens, as the sample's records give them.
+  r = run("query --db " + db + " --group-by model --filter model=o3 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  {
+    const auto o3 = nlohmann::json::parse(r.out)["rows"][0];
+    EXPECT_EQ(o3["cache_read_tokens"], 38341) << r.out;
+    EXPECT_EQ(o3["cache_write_tokens"], 0) << r.out;
+    EXPECT_EQ(o3["reasoning_tokens"], 155320) << r.out;
+  }
+  r = run("query --db " + db + " --group-by provider --filter provider=google");
+  EXPECT_NE(r.out.find("   cache_read  cache_write    reasoning cost\n"), std::string::npos)
+      << r.out;
   // Filters of one key take any of their values; != ones leave theirs out.
   r = run("query --db " + db +
           " --group-by model --filter 'model=gpt-4*' --filter model=o3 --filter model!=gpt-4o "
@@ -743,8 +755,8 @@ TEST(CliTest, DeleteSaysWhatItWouldDeleteThenDeletesIt) {
             "delete them\n");
   r = run("query --db " + db + " --source " + extra + " --format csv");
   EXPECT_EQ(r.out,
-            "currency,cost,records,unpriced,input_tokens,output_tokens,requests\nUSD,2.5,1,0,"
-            "1000000,0,1\n");
+            "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
+            "cache_write_tokens,reasoning_tokens\nUSD,2.5,1,0,1000000,0,1,0,0,0\n");
   r = run("delete --db " + db + " --source " + extra + " --yes --output json");
   EXPECT_EQ(r.rc, 0) << r.err;
   const auto out = nlohmann::json::parse(r.out);

@@ -28,6 +28,14 @@ void PrintTo(const AggregateRow& r, std::ostream* os) {
 
 namespace {
 
+// Schema 6's columns dropped (statements both databases run), for a database turned back into an
+// older schema's shape.
+constexpr const char* kDropTokenParts =
+    "ALTER TABLE usage_records DROP COLUMN cache_read_tokens; ALTER TABLE usage_records DROP "
+    "COLUMN cache_write_tokens; ALTER TABLE usage_records DROP COLUMN reasoning_tokens; ALTER "
+    "TABLE daily_totals DROP COLUMN cache_read_tokens; ALTER TABLE daily_totals DROP COLUMN "
+    "cache_write_tokens; ALTER TABLE daily_totals DROP COLUMN reasoning_tokens; ";
+
 // A fresh PostgreSQL database on the server of $COSTOPS_TEST_PG_URL (scripts/with-postgres.sh),
 // one per test so that parallel test processes do not meet.
 std::string fresh_pg_db(const std::string& name) {
@@ -964,6 +972,54 @@ TEST_P(StoreTest, SpendByTier) {
   EXPECT_EQ(rows->front().records, 2u);
 }
 
+// Each record's cache reads, cache writes and reasoning tokens are summed as its input and output
+// are, in the daily totals and from the records: a whole's count when given, else its parts'
+// (5-minute and 1-hour cache writes, of a record stored unpriced); repricing keeps them, deleting
+// takes them out.
+TEST_P(StoreTest, CacheAndReasoningTokensAreSummedLikeInputAndOutput) {
+  COSTOPS_OPEN_STORE(store, "parts");
+  const std::string text =
+      R"({"id":"a","timestamp":"2026-09-02T10:00:00Z","provider":"anthropic","model":"claude-sonnet-4-5","usage":{"input_tokens":100,"cache_read_input_tokens":1000,"cache_creation_input_tokens":300,"output_tokens":50}})"
+      "\n"
+      R"({"id":"b","timestamp":"2026-09-02T11:00:00Z","provider":"anthropic","model":"claude-sonnet-4-5","usage":{"input_tokens":130,"cache_write_tokens":30,"cache_write_5m_tokens":10,"cache_write_1h_tokens":20,"output_tokens":5}})"
+      "\n"
+      R"({"id":"c","timestamp":"2026-09-03T11:00:00Z","provider":"acme","model":"acme-1","usage":{"input_tokens":10,"cache_write_5m_tokens":3,"cache_write_1h_tokens":4,"output_tokens":700,"output_reasoning_tokens":600}})"
+      "\n";
+  EXPECT_EQ(counts(ingest_text(*store, text, "p.jsonl")),
+            "read 3, stored 3, duplicates 0, rejected 0");
+  auto parts = [&](const char* group_by) {
+    AggregateQuery q;
+    q.group_by = {*GroupKey::parse(group_by)};  // day: the daily totals; hour: the records
+    std::vector<std::string> out;
+    const auto rows = store->aggregate(q);
+    for (const auto& r : *rows) {
+      out.push_back(r.keys[0].substr(0, 10) + " " + std::to_string(r.cache_read_tokens) + " " +
+                    std::to_string(r.cache_write_tokens) + " " +
+                    std::to_string(r.reasoning_tokens));
+    }
+    return out;
+  };
+  const std::vector<std::string> by_day = {"2026-09-02 1000 330 0", "2026-09-03 0 7 600"};
+  EXPECT_EQ(parts("day"), by_day);
+  EXPECT_EQ(parts("hour"), (std::vector<std::string>{"2026-09-02 1000 300 0", "2026-09-02 0 30 0",
+                                                     "2026-09-03 0 7 600"}));
+  // acme-1 priced later: its reasoning tokens stay counted once.
+  AggregateQuery unpriced;
+  unpriced.unpriced_only = true;
+  std::vector<PricedRecord> todo = scan_all(*store, unpriced);
+  ASSERT_EQ(todo.size(), 1u);
+  const pricing::Catalog cat = catalog_with_acme();
+  todo[0].cost = *engine::CostCalculator::price_record(cat, todo[0].usage, todo[0].usage.timestamp);
+  ASSERT_EQ(*store->update_costs(todo), 1u);
+  EXPECT_EQ(parts("day"), by_day);
+  AggregateQuery second;
+  second.from = *parse_timestamp("2026-09-02T10:30:00Z");
+  second.to = *parse_timestamp("2026-09-02T12:00:00Z");
+  ASSERT_EQ(*store->delete_records(second), 1u);
+  EXPECT_EQ(parts("day"),
+            (std::vector<std::string>{"2026-09-02 1000 300 0", "2026-09-03 0 7 600"}));
+}
+
 // OpenInference's (Arize Phoenix) LLM spans: llm.token_count.* (the prompt holding its cache
 // reads), llm.provider else llm.system, llm.model_name. Its other span kinds are not usage.
 TEST_P(StoreTest, OpenInferenceLlmSpans) {
@@ -1637,6 +1693,9 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
     ASSERT_EQ(ingest_text(*store, report, "openai.json").stored, 3u);
     for (const auto& q : queries) before.push_back(*store->aggregate(q));
     EXPECT_EQ(before[0].front().requests, 3524 + 20 + 2 + 100);
+    // Schema 6's token parts, which the migration reads back from the stored usage.
+    EXPECT_GT(before[0].front().cache_read_tokens, 0);
+    EXPECT_GT(before[0].front().reasoning_tokens, 0);
   }
   // Turn it back into schema 1's shape.
   if (std::string(GetParam()) == "sqlite") {
@@ -1648,14 +1707,19 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
         "tags, "
         "detail FROM usage_records; DROP TABLE usage_records; ALTER TABLE v1 RENAME TO "
         "usage_records; CREATE UNIQUE INDEX v1_key ON usage_records (key_hi, key_lo); "
-        "ALTER TABLE daily_totals DROP COLUMN requests; PRAGMA user_version = 1;";
+        "ALTER TABLE daily_totals DROP COLUMN requests; ALTER TABLE daily_totals DROP COLUMN "
+        "cache_read_tokens; ALTER TABLE daily_totals DROP COLUMN cache_write_tokens; ALTER TABLE "
+        "daily_totals DROP COLUMN reasoning_tokens; PRAGMA user_version = 1;";
     ASSERT_EQ(sqlite3_exec(db, down, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   } else {
     PGconn* c = PQconnectdb(url.c_str());
     PGresult* r = PQexec(c,
-                         "ALTER TABLE usage_records DROP COLUMN key_day, DROP COLUMN requests; "
-                         "ALTER TABLE daily_totals DROP COLUMN requests; DROP INDEX "
+                         "ALTER TABLE usage_records DROP COLUMN key_day, DROP COLUMN requests, "
+                         "DROP COLUMN cache_read_tokens, DROP COLUMN cache_write_tokens, DROP "
+                         "COLUMN reasoning_tokens; ALTER TABLE daily_totals DROP COLUMN requests, "
+                         "DROP COLUMN cache_read_tokens, DROP COLUMN cache_write_tokens, DROP "
+                         "COLUMN reasoning_tokens; DROP INDEX "
                          "usage_records_key; CREATE INDEX usage_records_ts ON usage_records (ts); "
                          "ALTER TABLE usage_records ADD PRIMARY KEY (key_hi, key_lo); UPDATE "
                          "costops_schema SET version = 1");
@@ -1716,7 +1780,8 @@ TEST_P(StoreTest, MigratesRecordsWithoutAProviderToTheProviderThatPricedThem) {
       "WHERE model IN (SELECT id FROM dims WHERE kind = 1 AND value IN ('gpt-4o-2024-08-06', "
       "'claude-sonnet-4-5')); UPDATE daily_totals SET provider = (SELECT id FROM dims WHERE kind = "
       "0 AND value = '') WHERE model IN (SELECT id FROM dims WHERE kind = 1 AND value IN "
-      "('gpt-4o-2024-08-06', 'claude-sonnet-4-5')); ";
+      "('gpt-4o-2024-08-06', 'claude-sonnet-4-5')); " +
+      std::string(kDropTokenParts);
   if (std::string(GetParam()) == "sqlite") {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(url.c_str(), &db), SQLITE_OK);

@@ -13,6 +13,10 @@ Status Aggregator::add(const PricedRecord& r) {
   row.requests += r.usage.usage.requests();
   row.input_tokens += r.usage.usage.get(units::kInputTokens);
   row.output_tokens += r.usage.usage.get(units::kOutputTokens);
+  const TokenParts parts = token_parts(r.usage.usage);
+  row.cache_read_tokens += parts.cache_read;
+  row.cache_write_tokens += parts.cache_write;
+  row.reasoning_tokens += parts.reasoning;
   if (!r.cost) {
     ++row.unpriced;
     return Status::ok();

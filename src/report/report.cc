@@ -319,6 +319,9 @@ json row_json(const AggregateRow& r) {
           {"requests", r.requests},
           {"input_tokens", r.input_tokens},
           {"output_tokens", r.output_tokens},
+          {"cache_read_tokens", r.cache_read_tokens},
+          {"cache_write_tokens", r.cache_write_tokens},
+          {"reasoning_tokens", r.reasoning_tokens},
           {"cost", money_json(r.cost)}};
 }
 

@@ -93,7 +93,8 @@ class PostgresStore final : public Store {
              "model BIGINT, organization BIGINT, project BIGINT, user_id BIGINT, input_tokens "
              "BIGINT, output_tokens BIGINT, "
              "priced INTEGER, currency BIGINT, cost_e6 BIGINT, cost_e15 BIGINT, cost_e24 BIGINT, "
-             "tags TEXT, detail TEXT, key_day BIGINT, requests BIGINT) "
+             "tags TEXT, detail TEXT, key_day BIGINT, requests BIGINT, cache_read_tokens BIGINT, "
+             "cache_write_tokens BIGINT, reasoning_tokens BIGINT) "
              "ON COMMIT DELETE ROWS"));
     return load_dims();
   }
@@ -270,9 +271,11 @@ class PostgresStore final : public Store {
       data += '\t';
       copy_text(data, row.detail);
       data += '\t';
-      data += std::to_string(row.key_day);
-      data += '\t';
-      data += std::to_string(row.requests);
+      for (int64_t v : {row.key_day, row.requests, row.cache_read_tokens, row.cache_write_tokens}) {
+        data += std::to_string(v);
+        data += '\t';
+      }
+      data += std::to_string(row.reasoning_tokens);
       data += '\n';
     }
     {
@@ -290,9 +293,10 @@ class PostgresStore final : public Store {
 WITH ins AS (
   INSERT INTO usage_records (key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens,
                              output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, tags, detail, key_day,
-                             requests)
+                             requests, cache_read_tokens, cache_write_tokens, reasoning_tokens)
   SELECT key_hi, key_lo, ts, provider, model, organization, project, user_id, input_tokens, output_tokens, priced,
-         currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day, requests
+         currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day, requests, cache_read_tokens,
+         cache_write_tokens, reasoning_tokens
   FROM stage
   ORDER BY ts, key_hi, key_lo
   ON CONFLICT DO NOTHING
@@ -303,7 +307,8 @@ roll AS (
   INSERT INTO daily_totals ()sql" +
                          std::string(kTotalsColumns) + R"sql()
   SELECT day, provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), SUM(input_tokens),
-         SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), SUM(requests)
+         SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), SUM(requests),
+         SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(reasoning_tokens)
   FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f
   GROUP BY day, provider, model, organization, project, currency
   ORDER BY day, provider, model, organization, project, currency

@@ -24,15 +24,26 @@ constexpr const char* kScanColumns =
     "ts, provider, model, organization, project, user_id, priced, currency, tags, detail, key_day, "
     "cost_e6, cost_e15, cost_e24, input_tokens, output_tokens, requests";
 
+// kTotalsColumns as schema 5 had them, before the token parts (for its migration).
+constexpr const char* kTotalsColumnsV5 =
+    "day, provider, model, organization, project, currency, records, unpriced, input_tokens, "
+    "output_tokens, cost_e6, cost_e15, cost_e24, requests";
+
 // The daily totals of the usage_records rows `where` selects (" WHERE ..."), in kTotalsColumns'
-// order, each counter with `sign` ("" to add them, "-" to take them out).
-std::string totals_of(std::string_view sign, std::string_view where) {
+// order (kTotalsColumnsV5' without `token_parts`), each counter with `sign` ("" to add them, "-"
+// to take them out).
+std::string totals_of(std::string_view sign, std::string_view where, bool token_parts = true) {
   std::string s = "SELECT ";
   s += kDayOfTs;
   s += ", provider, model, organization, project, currency";
-  for (const char* sum : {"COUNT(*)", "SUM(1 - priced)", "SUM(input_tokens)", "SUM(output_tokens)",
-                          "SUM(cost_e6)", "SUM(cost_e15)", "SUM(cost_e24)", "SUM(requests)"})
-    s.append(", ").append(sign).append(sum);
+  std::vector<const char*> sums = {"COUNT(*)",           "SUM(1 - priced)", "SUM(input_tokens)",
+                                   "SUM(output_tokens)", "SUM(cost_e6)",    "SUM(cost_e15)",
+                                   "SUM(cost_e24)",      "SUM(requests)"};
+  if (token_parts) {
+    sums.insert(sums.end(),
+                {"SUM(cache_read_tokens)", "SUM(cache_write_tokens)", "SUM(reasoning_tokens)"});
+  }
+  for (const char* sum : sums) s.append(", ").append(sign).append(sum);
   s.append(" FROM usage_records").append(where).append(" GROUP BY 1, 2, 3, 4, 5, 6");
   return s;
 }
@@ -272,6 +283,52 @@ std::string migration(int version, const Dialect& d) {
   assert(version >= 0 && version < kSchemaVersion);
   const std::string i = d.postgres ? "BIGINT" : "INTEGER";
   const std::string day_of_ts = kDayOfTs;
+  if (version == 5) {
+    // Schema 6: each record's cache reads, cache writes and reasoning tokens (token_parts) as
+    // columns, summed in the daily totals, so that queries of any period and grouping have them.
+    // Stored records take them from the usage kept in their detail.
+    auto count = [&](const char* key) {
+      const std::string k(key);
+      return "COALESCE(" +
+             (d.postgres ? "((detail::jsonb) -> 'usage' ->> '" + k + "')::bigint"
+                         : "json_extract(detail, '$.usage." + k + "')") +
+             ", 0)";
+    };
+    auto given = [&](const char* key) {
+      const std::string k(key);
+      return d.postgres ? "((detail::jsonb) -> 'usage') ? '" + k + "'"
+                        : "json_type(detail, '$.usage." + k + "') IS NOT NULL";
+    };
+    const std::string cache_read =
+        "CASE WHEN " + given("cache_read_tokens") + " THEN " + count("cache_read_tokens") +
+        " ELSE " + count("cache_text_read_tokens") + " + " + count("cache_audio_read_tokens") +
+        " + " + count("cache_image_read_tokens") + " END";
+    const std::string cache_write =
+        "CASE WHEN " + given("cache_write_tokens") + " THEN " + count("cache_write_tokens") +
+        " ELSE " + count("cache_write_5m_tokens") + " + " + count("cache_write_1h_tokens") + " END";
+    std::string same_group;
+    for (const char* c : {"day", "provider", "model", "organization", "project", "currency"})
+      same_group +=
+          std::string(same_group.empty() ? "" : " AND ") + "daily_totals." + c + " = x." + c;
+    std::string sql;
+    for (const char* table : {"usage_records", "daily_totals"}) {
+      for (const char* c : {"cache_read_tokens", "cache_write_tokens", "reasoning_tokens"})
+        sql += std::string("ALTER TABLE ") + table + " ADD COLUMN " + c + " " + i +
+               " NOT NULL DEFAULT 0;";
+    }
+    return sql + "UPDATE usage_records SET cache_read_tokens = " + cache_read +
+           ", cache_write_tokens = " + cache_write +
+           ", reasoning_tokens = " + count("output_reasoning_tokens") +
+           " WHERE detail LIKE '%cache%' OR detail LIKE '%reasoning%';"
+           "UPDATE daily_totals SET cache_read_tokens = x.cr, cache_write_tokens = x.cw, "
+           "reasoning_tokens = x.rs FROM (SELECT " +
+           day_of_ts +
+           " AS day, provider, model, organization, project, currency, SUM(cache_read_tokens) AS "
+           "cr, SUM(cache_write_tokens) AS cw, SUM(reasoning_tokens) AS rs FROM usage_records "
+           "WHERE cache_read_tokens <> 0 OR cache_write_tokens <> 0 OR reasoning_tokens <> 0 "
+           "GROUP BY 1, 2, 3, 4, 5, 6) AS x WHERE " +
+           same_group + ";";
+  }
   if (version == 4) {
     // Schema 5: a priced record that names no provider is counted under the catalog provider
     // that priced it (provider_of). Stored ones take it from their detail's catalog_entry,
@@ -308,8 +365,8 @@ std::string migration(int version, const Dialect& d) {
            ";"
            "DELETE FROM daily_totals WHERE day IN (SELECT day FROM moved_days);"
            "INSERT INTO daily_totals (" +
-           kTotalsColumns + ") " +
-           totals_of("", " WHERE " + day_of_ts + " IN (SELECT day FROM moved_days)") +
+           kTotalsColumnsV5 + ") " +
+           totals_of("", " WHERE " + day_of_ts + " IN (SELECT day FROM moved_days)", false) +
            ";"
            "DROP TABLE moved_days;";
   }
@@ -548,6 +605,10 @@ void make_row(const PricedRecord& pr, Row* row) {
   row->input_tokens = r.usage.get(units::kInputTokens);
   row->output_tokens = r.usage.get(units::kOutputTokens);
   row->requests = r.usage.requests();
+  const TokenParts parts = token_parts(r.usage);
+  row->cache_read_tokens = parts.cache_read;
+  row->cache_write_tokens = parts.cache_write;
+  row->reasoning_tokens = parts.reasoning;
   row->priced = pr.cost ? 1 : 0;
   row->cost_e6 = row->cost_e15 = row->cost_e24 = 0;
   if (pr.cost)
@@ -573,8 +634,10 @@ std::string Dialect::param(int n) const { return postgres ? "$" + std::to_string
 std::string Dialect::add_to_totals() const {
   std::string s =
       " ON CONFLICT (day, provider, model, organization, project, currency) DO UPDATE SET ";
-  const char* counters[] = {"records",       "unpriced", "requests", "input_tokens",
-                            "output_tokens", "cost_e6",  "cost_e15", "cost_e24"};
+  const char* counters[] = {
+      "records",         "unpriced", "requests", "input_tokens",      "output_tokens",
+      "cost_e6",         "cost_e15", "cost_e24", "cache_read_tokens", "cache_write_tokens",
+      "reasoning_tokens"};
   for (const char* c : counters) {
     const std::string sum = "daily_totals." + std::string(c) + " + EXCLUDED." + c;
     s += std::string(c == counters[0] ? "" : ", ") + c + " = ";
@@ -670,7 +733,8 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   const std::string sums =
       (rollup ? "SUM(records), SUM(unpriced)" : "COUNT(*), " + d.count_unpriced()) +
       ", SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), "
-      "SUM(cost_e15), SUM(cost_e24)";
+      "SUM(cost_e15), SUM(cost_e24), SUM(cache_read_tokens), SUM(cache_write_tokens), "
+      "SUM(reasoning_tokens)";
   std::string where;
   if (!where_clause(q, d, dim_ids, rollup, &out, &where)) {
     plan.impossible = true;
@@ -829,14 +893,15 @@ RepriceSql reprice_sql(const Dialect& d) {
   RepriceSql r;
   r.select_old =
       "SELECT ts, provider, model, organization, project, priced, currency, input_tokens, "
-      "output_tokens, cost_e6, cost_e15, cost_e24, requests FROM usage_records WHERE ts = " +
+      "output_tokens, cost_e6, cost_e15, cost_e24, requests, cache_read_tokens, "
+      "cache_write_tokens, reasoning_tokens FROM usage_records WHERE ts = " +
       p(1) + " AND key_hi = " + p(2) + " AND key_lo = " + p(3);
   r.update = "UPDATE usage_records SET priced = " + p(1) + ", currency = " + p(2) +
              ", cost_e6 = " + p(3) + ", cost_e15 = " + p(4) + ", cost_e24 = " + p(5) +
              ", detail = " + p(6) + ", provider = " + p(7) + " WHERE ts = " + p(8) +
              " AND key_hi = " + p(9) + " AND key_lo = " + p(10);
   std::string values;
-  for (int i = 1; i <= 14; ++i) values += (i > 1 ? ", " : "") + p(i);
+  for (int i = 1; i <= kTotalsColumnCount; ++i) values += (i > 1 ? ", " : "") + p(i);
   r.add_to_total = std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") VALUES (" +
                    values + ")" + d.add_to_totals();
   return r;
@@ -857,12 +922,12 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
     auto provider = db.dim_id(kDimProvider, values[kDimProvider]);
     if (!provider) return provider.status();
     bool found = false;
-    int64_t old[13] = {};
+    int64_t old[16] = {};
     COSTOPS_RETURN_IF_ERROR(db.run(sql.select_old,
                                    {SqlParam(row.ts), SqlParam(row.key_hi), SqlParam(row.key_lo)},
                                    [&](const ResultRow& r) {
                                      found = true;
-                                     for (int i = 0; i < 13; ++i) old[i] = r.i64(i);
+                                     for (int i = 0; i < 16; ++i) old[i] = r.i64(i);
                                    }));
     if (!found) continue;
     COSTOPS_RETURN_IF_ERROR(
@@ -880,7 +945,8 @@ Result<uint64_t> update_costs(const Dialect& d, const SqlRunner& db,
                     {SqlParam(day), SqlParam(prov), SqlParam(old[2]), SqlParam(old[3]),
                      SqlParam(old[4]), SqlParam(cur), SqlParam(sign), SqlParam(sign * (1 - priced)),
                      SqlParam(sign * old[7]), SqlParam(sign * old[8]), SqlParam(sign * e6),
-                     SqlParam(sign * e15), SqlParam(sign * e24), SqlParam(sign * old[12])},
+                     SqlParam(sign * e15), SqlParam(sign * e24), SqlParam(sign * old[12]),
+                     SqlParam(sign * old[13]), SqlParam(sign * old[14]), SqlParam(sign * old[15])},
                     [](const ResultRow&) {});
     };
     COSTOPS_RETURN_IF_ERROR(add(old[1], old[6], -1, old[5], old[9], old[10], old[11]));
@@ -984,6 +1050,10 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
     if (!Decimal::add_checked(sum, join_money(r.i64(c), r.i64(c + 1), r.i64(c + 2)), &sum))
       return out_of_range("aggregate cost overflows");
   }
+  c += 3;
+  row.cache_read_tokens += r.i64(c++);
+  row.cache_write_tokens += r.i64(c++);
+  row.reasoning_tokens += r.i64(c++);
   return Status::ok();
 }
 

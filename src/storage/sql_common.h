@@ -48,7 +48,8 @@ struct Row {
   int64_t key_hi, key_lo, ts, day;
   int64_t key_day;  // day of the record's own timestamp; kNoOwnDay when it had none
   int64_t input_tokens, output_tokens, priced, cost_e6, cost_e15, cost_e24;
-  int64_t requests;  // Usage::requests
+  int64_t requests;                                                 // Usage::requests
+  int64_t cache_read_tokens, cache_write_tokens, reasoning_tokens;  // token_parts
   std::string tags, detail;
 };
 
@@ -61,7 +62,10 @@ inline constexpr int64_t kNoOwnDay = -1;
 /// row inserted over an existing one to it).
 inline constexpr const char* kTotalsColumns =
     "day, provider, model, organization, project, currency, records, unpriced, input_tokens, "
-    "output_tokens, cost_e6, cost_e15, cost_e24, requests";
+    "output_tokens, cost_e6, cost_e15, cost_e24, requests, cache_read_tokens, cache_write_tokens, "
+    "reasoning_tokens";
+/// How many columns kTotalsColumns names.
+inline constexpr int kTotalsColumnCount = 17;
 /// The 128-bit hash of record_key(r), as the key columns hold it.
 void key_hash(const UsageRecord& r, int64_t* hi, int64_t* lo);
 /// Encodes a record's row.
@@ -193,7 +197,7 @@ struct AggregatePlan {
 /// Plans `q`: from daily_totals when its keys, filters and whole-day period allow, else from
 /// usage_records. Result columns: the group keys that are not time buckets, then the bucket,
 /// then currency, records, unpriced, requests, input_tokens, output_tokens, cost_e6, cost_e15,
-/// cost_e24.
+/// cost_e24, cache_read_tokens, cache_write_tokens, reasoning_tokens.
 AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids);
 
 /// Folds one result row of `plan` into `rows` (keyed by final group keys).
@@ -210,11 +214,12 @@ struct RepriceSql {
   std::string
       select_old;  // params: ts, key_hi, key_lo -> ts, provider, model, organization, project,
                    //   priced, currency, input_tokens, output_tokens, cost_e6, cost_e15,
-                   //   cost_e24, requests
+                   //   cost_e24, requests, cache_read_tokens, cache_write_tokens,
+                   //   reasoning_tokens
   std::string
       update;  // params: priced, currency, cost_e6, cost_e15, cost_e24, detail, provider, ts,
                //   key_hi, key_lo
-  std::string add_to_total;  // params: the 14 daily_totals columns (deltas for the counters)
+  std::string add_to_total;  // params: the daily_totals columns (deltas for the counters)
 };
 RepriceSql reprice_sql(const Dialect& d);
 

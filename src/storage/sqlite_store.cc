@@ -63,7 +63,7 @@ struct RollupKey {
 };
 struct RollupValue {
   int64_t records = 0, unpriced = 0, input_tokens = 0, output_tokens = 0, e6 = 0, e15 = 0, e24 = 0,
-          requests = 0;
+          requests = 0, cache_read_tokens = 0, cache_write_tokens = 0, reasoning_tokens = 0;
 };
 
 ResultRow row_reader(sqlite3_stmt* s) {
@@ -86,16 +86,19 @@ class SqliteStore final : public Store {
       const std::string insert =
           "INTO usage_records (key_hi, key_lo, ts, provider, model, organization, project, "
           "user_id, input_tokens, output_tokens, priced, currency, cost_e6, cost_e15, cost_e24, "
-          "tags, detail, key_day, requests) VALUES ";
-      const std::string values = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+          "tags, detail, key_day, requests, cache_read_tokens, cache_write_tokens, "
+          "reasoning_tokens) VALUES ";
+      const std::string values = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       std::string many = "INSERT " + insert;
       for (int j = 0; j < kRowsPerInsert; ++j) many += (j ? "," : "") + values;
       auto a = prepare("INSERT OR IGNORE " + insert + values);
       auto m = prepare(many);
       if (!m) return m.status();
       insert_many_ = std::move(*m);
-      auto c = prepare(std::string("INSERT INTO daily_totals (") + kTotalsColumns +
-                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)" + Dialect{}.add_to_totals());
+      std::string params;
+      for (int i = 0; i < kTotalsColumnCount; ++i) params += i ? ",?" : "?";
+      auto c = prepare(std::string("INSERT INTO daily_totals (") + kTotalsColumns + ") VALUES (" +
+                       params + ")" + Dialect{}.add_to_totals());
       if (!a) return a.status();
       if (!c) return c.status();
       insert_ = std::move(*a);
@@ -235,7 +238,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Binds one row's 19 columns from parameter `first` on.
+  // Binds one row's 22 columns from parameter `first` on.
   static void bind_row(sqlite3_stmt* s, int first, const Row& row, const int64_t* dims) {
     int i = first;
     for (int64_t v : {row.key_hi, row.key_lo, row.ts, dims[kDimProvider], dims[kDimModel],
@@ -246,8 +249,9 @@ class SqliteStore final : public Store {
     sqlite3_bind_text(s, i++, row.tags.data(), static_cast<int>(row.tags.size()), SQLITE_STATIC);
     sqlite3_bind_text(s, i++, row.detail.data(), static_cast<int>(row.detail.size()),
                       SQLITE_STATIC);
-    sqlite3_bind_int64(s, i++, row.key_day);
-    sqlite3_bind_int64(s, i++, row.requests);
+    for (int64_t v : {row.key_day, row.requests, row.cache_read_tokens, row.cache_write_tokens,
+                      row.reasoning_tokens})
+      sqlite3_bind_int64(s, i++, v);
   }
 
   // True when no row of the batch can be a duplicate: all have their own timestamps, no two share
@@ -323,6 +327,11 @@ class SqliteStore final : public Store {
       if (__builtin_add_overflow(v.input_tokens, row.input_tokens, &v.input_tokens) ||
           __builtin_add_overflow(v.output_tokens, row.output_tokens, &v.output_tokens) ||
           __builtin_add_overflow(v.requests, row.requests, &v.requests) ||
+          __builtin_add_overflow(v.cache_read_tokens, row.cache_read_tokens,
+                                 &v.cache_read_tokens) ||
+          __builtin_add_overflow(v.cache_write_tokens, row.cache_write_tokens,
+                                 &v.cache_write_tokens) ||
+          __builtin_add_overflow(v.reasoning_tokens, row.reasoning_tokens, &v.reasoning_tokens) ||
           __builtin_add_overflow(v.e6, row.cost_e6, &v.e6) ||
           __builtin_add_overflow(v.e15, row.cost_e15, &v.e15) ||
           __builtin_add_overflow(v.e24, row.cost_e24, &v.e24))
@@ -331,10 +340,25 @@ class SqliteStore final : public Store {
     for (const auto& [k, v] : rollup) {
       sqlite3_stmt* s = upsert_rollup_.get();
       sqlite3_reset(s);
-      const int64_t vals[] = {k.day,      k.provider, k.model,    k.organization, k.project,
-                              k.currency, v.records,  v.unpriced, v.input_tokens, v.output_tokens,
-                              v.e6,       v.e15,      v.e24,      v.requests};
-      for (int i = 0; i < 14; ++i) sqlite3_bind_int64(s, i + 1, vals[i]);
+      const int64_t vals[] = {k.day,
+                              k.provider,
+                              k.model,
+                              k.organization,
+                              k.project,
+                              k.currency,
+                              v.records,
+                              v.unpriced,
+                              v.input_tokens,
+                              v.output_tokens,
+                              v.e6,
+                              v.e15,
+                              v.e24,
+                              v.requests,
+                              v.cache_read_tokens,
+                              v.cache_write_tokens,
+                              v.reasoning_tokens};
+      static_assert(std::size(vals) == kTotalsColumnCount);
+      for (int i = 0; i < kTotalsColumnCount; ++i) sqlite3_bind_int64(s, i + 1, vals[i]);
       if (sqlite3_step(s) != SQLITE_DONE)
         return io_error(sqlite_error(db_.get(), url_ + ": daily totals"));
     }
@@ -383,7 +407,7 @@ class SqliteStore final : public Store {
 
   Db db_;
   std::string url_;
-  static constexpr int kColumns = 19;        // of an inserted usage_records row
+  static constexpr int kColumns = 22;        // of an inserted usage_records row
   static constexpr int kRowsPerInsert = 16;  // rows per statement when appending
   Stmt insert_, insert_many_, upsert_rollup_;
   // Scratch of write(), kept for its capacity.

@@ -97,6 +97,8 @@ struct AggregateRow {
   int64_t requests = 0;  // the requests the records count (Usage::requests)
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
+  /// Parts of input_tokens and output_tokens (token_parts).
+  int64_t cache_read_tokens = 0, cache_write_tokens = 0, reasoning_tokens = 0;
   std::map<std::string, Decimal> cost;  // currency code -> exact total; never mixed
 
   bool operator==(const AggregateRow&) const = default;

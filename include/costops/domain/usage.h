@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 
 #include "costops/domain/units.h"
 
@@ -32,5 +33,25 @@ struct Usage {
   int64_t requests() const { return has(units::kRequests) ? counts[units::kRequests] : int64_t{1}; }
   bool operator==(const Usage&) const = default;
 };
+
+/// The cache reads, cache writes and reasoning tokens a usage counts, as stores keep them beside
+/// input and output: each whole's own count when given, else the sum of its parts' (cache reads:
+/// text, audio and image; cache writes: 5-minute and 1-hour).
+struct TokenParts {
+  int64_t cache_read = 0, cache_write = 0, reasoning = 0;
+};
+inline TokenParts token_parts(const Usage& u) {
+  constexpr UnitId kTextRead = *unit_by_usage_key("cache_text_read_tokens");
+  auto whole = [&u](UnitId w, std::initializer_list<UnitId> parts) {
+    if (u.has(w)) return u.get(w);
+    int64_t sum = 0;
+    for (UnitId p : parts) sum += u.get(p);
+    return sum;
+  };
+  return {whole(units::kCacheReadTokens,
+                {kTextRead, units::kCacheAudioReadTokens, units::kCacheImageReadTokens}),
+          whole(units::kCacheWriteTokens, {units::kCacheWrite5mTokens, units::kCacheWrite1hTokens}),
+          u.get(units::kOutputReasoningTokens)};
+}
 
 }  // namespace costops

@@ -158,6 +158,6 @@ class PipelinedWriter {
 std::string record_key(const UsageRecord& r);
 
 /// The newest schema version this build knows.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 }  // namespace costops::storage
