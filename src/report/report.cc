@@ -218,6 +218,19 @@ Result<std::vector<UnusualDay>> unusual_days(const AggregateFn& source, const Re
 
 // ---- renderers ------------------------------------------------------------------------------
 
+// "5572958 input (1189517 cache reads, 0 cache writes) and 775177 output tokens (90434
+// reasoning)": the parts only where there are any.
+std::string tokens_text(const AggregateRow& r) {
+  std::string t = std::to_string(r.input_tokens) + " input";
+  if (r.cache_read_tokens || r.cache_write_tokens) {
+    t += " (" + std::to_string(r.cache_read_tokens) + " cache reads, " +
+         std::to_string(r.cache_write_tokens) + " cache writes)";
+  }
+  t += " and " + std::to_string(r.output_tokens) + " output tokens";
+  if (r.reasoning_tokens) t += " (" + std::to_string(r.reasoning_tokens) + " reasoning)";
+  return t;
+}
+
 // "+1.5000" or "-0.2500": a change with `places` decimals and its sign.
 std::string signed_text(const Decimal& d, int places = 4) {
   const std::string t = d.to_string_fixed(places);
@@ -530,8 +543,7 @@ std::string to_markdown(const Report& r) {
   s << "**Total: " << money_text(r.total.cost) << "** over " << r.total.records << " records"
     << requests_text(r.total);
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
-  s << "; " << r.total.input_tokens << " input and " << r.total.output_tokens
-    << " output tokens.\n\n";
+  s << "; " << tokens_text(r.total) << ".\n\n";
   if (r.comparison) s << md_escape(comparison_text(r)) << ".\n\n";
   if (r.projection) {
     const ProjectionText t = projection_text(*r.projection);
@@ -693,7 +705,7 @@ std::string to_html(const Report& r) {
   s << "<p class=\"total\">Total: <b>" << html_escape(money_text(r.total.cost)) << "</b> over "
     << r.total.records << " records" << requests_text(r.total);
   if (r.total.unpriced) s << " (" << r.total.unpriced << " unpriced, not counted as $0)";
-  s << "</p>\n";
+  s << "</p>\n<p>Tokens: " << tokens_text(r.total) << ".</p>\n";
   if (r.comparison) s << "<p>" << html_escape(comparison_text(r)) << ".</p>\n";
   if (r.projection) {
     const ProjectionText t = projection_text(*r.projection);
