@@ -1323,11 +1323,15 @@ int run_budget_status(const BudgetCmd& o) {
         report(b.status());
         return kExitUsage;
       }
-      // A scope no stored record is in is most often a typo (as budget add says).
-      if (auto store = open_db(*o.db, storage::OpenMode::kExisting); store) {
-        const std::string hint = filter_hint(**store, b->scope, true);
-        if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
+      // The database must exist (no spend in a file not made yet is no answer); a scope no
+      // stored record is in is most often a typo (as budget add says).
+      auto store = open_db(*o.db, storage::OpenMode::kExisting);
+      if (!store) {
+        report(store.status());
+        return kExitFailure;
       }
+      const std::string hint = filter_hint(**store, b->scope, true);
+      if (!hint.empty()) std::fprintf(stderr, "note: %s\n", hint.c_str());
       list->push_back(std::move(*b));
     } else {
       list = stored_budgets(o);

@@ -269,7 +269,8 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
                               std::to_string(::getpid()) + "/x.db";
   for (const char* args :
        {"query", "summary", "report", "forecast", "anomalies", "budget list", "budget status",
-        "budget remove b", "pricing list", "pricing get --provider openai --model gpt-4o",
+        "budget status --amount 5", "budget remove b", "pricing list",
+        "pricing get --provider openai --model gpt-4o",
         "pricing remove --provider openai --model gpt-4o", "reprice", "whatif", "delete --all"}) {
     r = run(std::string(args) + " --db " + missing);
     EXPECT_EQ(r.rc, 1) << args;
