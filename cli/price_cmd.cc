@@ -73,11 +73,15 @@ struct ModelTotals {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   Decimal input, output, total;
+  TokenParts parts;  // of the input and output tokens
   /// Adds `o`'s counts and costs; false when a sum leaves the range (absurd counts).
   [[nodiscard]] bool add(const ModelTotals& o) {
     records += o.records;
     return !__builtin_add_overflow(input_tokens, o.input_tokens, &input_tokens) &&
            !__builtin_add_overflow(output_tokens, o.output_tokens, &output_tokens) &&
+           !__builtin_add_overflow(parts.cache_read, o.parts.cache_read, &parts.cache_read) &&
+           !__builtin_add_overflow(parts.cache_write, o.parts.cache_write, &parts.cache_write) &&
+           !__builtin_add_overflow(parts.reasoning, o.parts.reasoning, &parts.reasoning) &&
            Decimal::add_checked(input, o.input, &input) &&
            Decimal::add_checked(output, o.output, &output) &&
            Decimal::add_checked(total, o.total, &total);
@@ -93,6 +97,9 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
     return nlohmann::json{{"records", t.records},
                           {"input_tokens", t.input_tokens},
                           {"output_tokens", t.output_tokens},
+                          {"cache_read_tokens", t.parts.cache_read},
+                          {"cache_write_tokens", t.parts.cache_write},
+                          {"reasoning_tokens", t.parts.reasoning},
                           {"input_cost", t.input.to_string()},
                           {"output_cost", t.output.to_string()},
                           {"total_cost", t.total.to_string()}};
@@ -169,7 +176,8 @@ int run_price(PriceOptions& o) {
                             r.usage.get(units::kOutputTokens),
                             pr.input,
                             pr.output,
-                            pr.total};
+                            pr.total,
+                            token_parts(r.usage)};
       sums_fit =
           rows[{std::string(provider), std::string(model)}].add(one) && all.add(one) && sums_fit;
     };

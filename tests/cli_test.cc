@@ -165,6 +165,15 @@ TEST(CliTest, PricesCsvAndJsonDocumentsAsIngestReadsThem) {
     EXPECT_EQ(j["models"][0]["model"], "gpt-4o");
     EXPECT_EQ(j["total"]["total_cost"], "0.0035");
     EXPECT_EQ(j["total"]["input_cost"], "0.0025");
+    EXPECT_EQ(j["total"]["cache_read_tokens"], 0);
+  }
+  // The sample's token parts, as a database that stores it sums them (query's test).
+  r = run("price --summary --output json " + testing::source_path("data/samples/usage.jsonl"));
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["total"]["cache_read_tokens"], 2986717);
+    EXPECT_EQ(j["total"]["cache_write_tokens"], 0);
+    EXPECT_EQ(j["total"]["reasoning_tokens"], 245754);
   }
   r = run("price -",
           "[\n  {\"model\": \"gpt-4o\", \"usage\": {\"input_tokens\": 1000, \"output_tokens\": "
