@@ -700,21 +700,13 @@ int run_summary(SummaryCmd& o) {
             .c_str());
   std::printf("\n");
   if (!o.filters.empty()) std::printf("filters: %s\n", filters_text(scope.filters).c_str());
-  // The input's cache reads and writes and the output's reasoning, where there are any.
-  std::string in_parts, out_parts;
-  if (total.cache_read_tokens || total.cache_write_tokens) {
-    in_parts = " (" + std::to_string(total.cache_read_tokens) + " cache reads, " +
-               std::to_string(total.cache_write_tokens) + " cache writes)";
-  }
-  if (total.reasoning_tokens)
-    out_parts = " (" + std::to_string(total.reasoning_tokens) + " reasoning)";
   std::printf(
       "records: %llu (%llu unpriced)\nrequests: %lld\ntokens: %lld in%s, %lld out%s\ntotal "
       "cost: %s\n",
       static_cast<unsigned long long>(total.records),
       static_cast<unsigned long long>(total.unpriced), static_cast<long long>(total.requests),
-      static_cast<long long>(total.input_tokens), in_parts.c_str(),
-      static_cast<long long>(total.output_tokens), out_parts.c_str(),
+      static_cast<long long>(total.input_tokens), report::input_parts_text(total).c_str(),
+      static_cast<long long>(total.output_tokens), report::output_parts_text(total).c_str(),
       money_text(total.cost).c_str());
   if (prev) {
     std::printf("previous period: %s",
@@ -727,13 +719,8 @@ int run_summary(SummaryCmd& o) {
     for (const auto& [what, d] :
          {std::pair{"models", &moved->models}, std::pair{"projects", &moved->projects}}) {
       if (d->top.empty()) continue;
-      std::printf("changed most (%s):", what);
-      for (const auto& x : d->top) {
-        const std::string change = x.change.to_string_fixed(6);
-        std::printf("%s %s %s%s", &x == &d->top.front() ? "" : ",", x.name.c_str(),
-                    change.front() == '-' ? "" : "+", change.c_str());
-      }
-      std::printf(" %s\n", moved->currency.c_str());
+      std::printf("changed most (%s): %s %s\n", what, report::changes_text(d->top, 6).c_str(),
+                  moved->currency.c_str());
     }
   }
   if (*projection) {

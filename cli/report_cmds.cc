@@ -141,8 +141,9 @@ The report has the period's total (per currency, exact), spend per day, the top 
 projects, the period before (the calendar one before or as many days before; for --from/--to as
 long a time before) with the models and projects whose spend changed most since, the period's
 unusual days (the seasonal detector of `cost-ops anomalies` on up to 180 days of daily spend,
-each with the models that moved it), and with --forecast N an N-day forecast of daily spend with its 95% interval (fitted
-to up to 180 days of daily spend ending with the report's last day, not only the period's).
+each with the models that moved it), and with --forecast N an N-day forecast of daily spend
+with its 95% interval (fitted to up to 180 days of daily spend ending with the report's last
+day, not only the period's).
 A to-date --period (month-to-date, quarter-to-date, year-to-date) is projected to the end of its
 calendar month, quarter or year, with its 95% interval and the run rate.
 An --output ending in .gz or .zst is compressed (or choose with --compress).

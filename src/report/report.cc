@@ -95,10 +95,14 @@ std::string md_escape(std::string_view s) {
 
 // A top-table row's name: provider/model for the model table (the model alone when the records
 // name no provider), else the key; `none` when empty.
-std::string row_name(const AggregateRow& row, bool model, const char* none = "(none)") {
-  std::string name = row.keys[0];
-  if (model) name = name.empty() ? row.keys[1] : name + "/" + row.keys[1];
+std::string key_name(const std::vector<std::string>& keys, bool model,
+                     const char* none = "(none)") {
+  std::string name = keys[0];
+  if (model) name = name.empty() ? keys[1] : name + "/" + keys[1];
   return name.empty() ? none : name;
+}
+std::string row_name(const AggregateRow& row, bool model, const char* none = "(none)") {
+  return key_name(row.keys, model, none);
 }
 
 std::string period_text(const Report& r) {
@@ -128,17 +132,15 @@ std::string requests_text(const AggregateRow& r) {
 
 // Each row's spend in `currency` in `now` against `before` (rows of the same keys; a row in one
 // only spends nothing in the other), the largest changes first, `top` of them, the rest summed.
-Result<forecasting::Drivers> largest_changes(const std::vector<AggregateRow>& now,
-                                             const std::vector<AggregateRow>& before,
-                                             const std::string& currency, bool model, size_t top) {
+Result<forecasting::Drivers> row_changes(const std::vector<AggregateRow>& now,
+                                         const std::vector<AggregateRow>& before,
+                                         const std::string& currency, bool model, size_t top) {
   std::map<std::vector<std::string>, std::pair<Decimal, Decimal>> spend;  // keys: now, before
   for (const auto& row : now) spend[row.keys].first = cost_in(row.cost, currency);
   for (const auto& row : before) spend[row.keys].second = cost_in(row.cost, currency);
   std::vector<forecasting::SpendDriver> parts;
   for (const auto& [keys, v] : spend) {
-    AggregateRow named;
-    named.keys = keys;
-    auto d = forecasting::spend_change(row_name(named, model), v.first, v.second);
+    auto d = forecasting::spend_change(key_name(keys, model), v.first, v.second);
     if (!d) return d.status();
     parts.push_back(std::move(*d));
   }
@@ -196,9 +198,7 @@ Result<std::vector<UnusualDay>> unusual_days(const AggregateFn& source, const Re
   std::vector<SpendPart> parts;
   for (const auto& [keys, days] : *by_model_day) {
     if (keys.empty()) continue;
-    AggregateRow named;
-    named.keys = keys;
-    parts.emplace_back(row_name(named, true), zero_filled_daily(days, spend.dates.back()));
+    parts.emplace_back(key_name(keys, true), zero_filled_daily(days, spend.dates.back()));
   }
   for (const Anomaly& a : *found) {
     UnusualDay u{format_date(spend.dates[a.index]),      a.value, a.expected, a.score,
@@ -221,20 +221,8 @@ Result<std::vector<UnusualDay>> unusual_days(const AggregateFn& source, const Re
 // "5572958 input (1189517 cache reads, 0 cache writes) and 775177 output tokens (90434
 // reasoning)": the parts only where there are any.
 std::string tokens_text(const AggregateRow& r) {
-  std::string t = std::to_string(r.input_tokens) + " input";
-  if (r.cache_read_tokens || r.cache_write_tokens) {
-    t += " (" + std::to_string(r.cache_read_tokens) + " cache reads, " +
-         std::to_string(r.cache_write_tokens) + " cache writes)";
-  }
-  t += " and " + std::to_string(r.output_tokens) + " output tokens";
-  if (r.reasoning_tokens) t += " (" + std::to_string(r.reasoning_tokens) + " reasoning)";
-  return t;
-}
-
-// "+1.5000" or "-0.2500": a change with `places` decimals and its sign.
-std::string signed_text(const Decimal& d, int places = 4) {
-  const std::string t = d.to_string_fixed(places);
-  return t.front() == '-' ? t : "+" + t;
+  return std::to_string(r.input_tokens) + " input" + input_parts_text(r) + " and " +
+         std::to_string(r.output_tokens) + " output tokens" + output_parts_text(r);
 }
 
 // The compared period's total and the change in the comparison's currency, as one sentence:
@@ -349,14 +337,6 @@ json unusual_day_json(const UnusualDay& u) {
   }
   return {{"date", u.date},   {"value", u.value},       {"expected", u.expected},
           {"score", u.score}, {"severity", u.severity}, {"drivers", drivers}};
-}
-
-// "anthropic/claude-sonnet-4-5 +1.2345, openai/gpt-4o +0.3000": a day's drivers.
-std::string drivers_text(const UnusualDay& u) {
-  std::string t;
-  for (const auto& d : u.drivers)
-    t += (t.empty() ? "" : ", ") + d.name + " " + signed_text(d.change);
-  return t;
 }
 
 json to_json(const Report& r) {
@@ -586,7 +566,7 @@ std::string to_markdown(const Report& r) {
       s << "| Date | Spend | Expected | Severity | Moved by |\n|---|---:|---:|---|---|\n";
       for (const auto& u : r.anomalies) {
         s << "| " << u.date << " | " << num(u.value, 4) << " | " << num(u.expected, 4) << " | "
-          << u.severity << " | " << md_escape(drivers_text(u)) << " |\n";
+          << u.severity << " | " << md_escape(changes_text(u.drivers)) << " |\n";
       }
     }
   }
@@ -727,7 +707,7 @@ std::string to_html(const Report& r) {
       for (const auto& u : r.anomalies) {
         s << "<tr><td>" << u.date << "</td><td class=\"n\">" << num(u.value, 4)
           << "</td><td class=\"n\">" << num(u.expected, 4) << "</td><td>" << u.severity
-          << "</td><td>" << html_escape(drivers_text(u)) << "</td></tr>\n";
+          << "</td><td>" << html_escape(changes_text(u.drivers)) << "</td></tr>\n";
       }
       s << "</table>\n";
     }
@@ -836,11 +816,33 @@ Result<Comparison> compare_with(const AggregateFn& source, const AggregateQuery&
     q.group_by = by;
     auto rows_before = source(q);
     if (!rows_before) return rows_before.status();
-    auto changes = largest_changes(*now, *rows_before, currency, model, top);
+    auto changes = row_changes(*now, *rows_before, currency, model, top);
     if (!changes) return changes.status();
     *out = std::move(*changes);
   }
   return c;
+}
+
+std::string signed_text(const Decimal& d, int places) {
+  const std::string t = d.to_string_fixed(places);
+  return t.front() == '-' ? t : "+" + t;
+}
+
+std::string changes_text(std::span<const forecasting::SpendDriver> changes, int places) {
+  std::string t;
+  for (const auto& d : changes)
+    t += (t.empty() ? "" : ", ") + d.name + " " + signed_text(d.change, places);
+  return t;
+}
+
+std::string input_parts_text(const AggregateRow& r) {
+  if (!r.cache_read_tokens && !r.cache_write_tokens) return "";
+  return " (" + std::to_string(r.cache_read_tokens) + " cache reads, " +
+         std::to_string(r.cache_write_tokens) + " cache writes)";
+}
+
+std::string output_parts_text(const AggregateRow& r) {
+  return r.reasoning_tokens ? " (" + std::to_string(r.reasoning_tokens) + " reasoning)" : "";
 }
 
 std::string csv_field(std::string_view s) {

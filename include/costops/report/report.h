@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,16 @@ enum class Format { kCsv, kJson, kJsonl, kMarkdown, kHtml };
 std::string_view format_name(Format f);
 /// The inverse of format_name (also "md"). Errors list the valid names.
 Result<Format> parse_format(std::string_view name);
+
+/// "+1.5000" or "-0.2500": `d` with `places` decimals (half-even) and its sign.
+std::string signed_text(const Decimal& d, int places = 4);
+/// "anthropic/claude-sonnet-4-5 +1.2345, openai/gpt-4o +0.3000": changes' names and signed
+/// amounts (signed_text), comma-separated.
+std::string changes_text(std::span<const forecasting::SpendDriver> changes, int places = 4);
+/// " (1189517 cache reads, 0 cache writes)": the parts of a row's input tokens, or "" without
+/// any; output_parts_text the same for its output (" (90434 reasoning)").
+std::string input_parts_text(const AggregateRow& r);
+std::string output_parts_text(const AggregateRow& r);
 
 /// `s` as one CSV field (RFC 4180): as is, or quoted with its quotes doubled when it holds a
 /// comma, a quote or a line break.
