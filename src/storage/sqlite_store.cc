@@ -287,6 +287,10 @@ class SqliteStore final : public Store {
       COSTOPS_RETURN_IF_ERROR(dims_.ids_of(batch.records()[r], dims_of_[r].data(), add));
     auto append = can_append(rows);
     if (!append) return append.status();
+    if (!*append && !random_writes_) {
+      COSTOPS_RETURN_IF_ERROR(exec(kRandomWritePragmas));
+      random_writes_ = true;
+    }
     stored_.assign(rows.size(), 0);
     size_t r = 0;
     if (*append) {
@@ -407,6 +411,16 @@ class SqliteStore final : public Store {
 
   Db db_;
   std::string url_;
+  // Set once a batch cannot be appended (records out of time order, or already stored ones):
+  // a 64 MiB page cache, and a checkpoint every 8,192 pages (128 MiB of log) rather than 1,000.
+  // Records in time order append to the unique index; others land on its pages at random, so
+  // every batch's commit rewrites most of them. With 16 MiB and 1,000 pages, 1,000,000 records
+  // in random order (a 37 MiB index) read its pages back from the file and checkpointed after
+  // each commit, copying its pages into the database file each time: 11.3 s, 4.6 s of it in the
+  // kernel. With these, 7.1-7.7 s; a checkpoint then writes each page once for several commits.
+  // Appending keeps the 16 MiB (more would only hold pages it is done with).
+  static constexpr const char* kRandomWritePragmas =
+      "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;";
   static constexpr int kColumns = 22;        // of an inserted usage_records row
   static constexpr int kRowsPerInsert = 16;  // rows per statement when appending
   Stmt insert_, insert_many_, upsert_rollup_;
@@ -416,6 +430,7 @@ class SqliteStore final : public Store {
   std::vector<std::tuple<int64_t, int64_t, int64_t>> keys_;
   DimCache dims_;
   WriteStats last_write_;
+  bool random_writes_ = false;  // kRandomWritePragmas applied
 };
 
 // A database a command only reads, on a read-only file system or in a directory this user cannot
