@@ -638,8 +638,14 @@ int run_summary(SummaryCmd& o) {
       std::fprintf(stderr, "note: %s\n", (*projection)->note.c_str());
     }
   }
-  order_rows(*models, RowOrder::kCost, currency);
-  order_rows(*projects, RowOrder::kCost, currency);
+  // The top five of each, the others summed.
+  constexpr size_t kTop = 5;
+  auto other_models = report::keep_top(*models, currency, kTop);
+  auto other_projects = report::keep_top(*projects, currency, kTop);
+  if (!other_models || !other_projects) {
+    report(!other_models ? other_models.status() : other_projects.status());
+    return kExitFailure;
+  }
   auto change_pct = [&](const std::string& cur) -> std::optional<double> {
     if (!prev) return std::nullopt;
     auto it = prev->cost.find(cur);
@@ -678,17 +684,25 @@ int run_summary(SummaryCmd& o) {
     if (*projection) j["projection"] = report::projection_json(**projection);
     auto top = [](const std::vector<AggregateRow>& rows, const std::vector<std::string>& names) {
       json a = json::array();
-      for (size_t i = 0; i < rows.size() && i < 5; ++i) {
+      for (const auto& row : rows) {
         json item;
-        for (size_t k = 0; k < names.size(); ++k) item[names[k]] = rows[i].keys[k];
-        item["records"] = rows[i].records;
-        item["total_cost"] = money_json(rows[i].cost);
+        for (size_t k = 0; k < names.size(); ++k) item[names[k]] = row.keys[k];
+        item["records"] = row.records;
+        item["total_cost"] = money_json(row.cost);
         a.push_back(item);
       }
       return a;
     };
     j["top_models"] = top(*models, {"provider", "model"});
     j["top_projects"] = top(*projects, {"project"});
+    // The groups the top five leave out, summed.
+    for (const auto& [key, others] : {std::pair{"other_models", &*other_models},
+                                      std::pair{"other_projects", &*other_projects}}) {
+      if (others->count == 0) continue;
+      j[key] = {{"count", others->count},
+                {"records", others->row.records},
+                {"total_cost", money_json(others->row.cost)}};
+    }
     std::printf("%s\n", j.dump(2).c_str());
     return kExitOk;
   }
@@ -738,27 +752,28 @@ int run_summary(SummaryCmd& o) {
                 in(st.run_rate_total).c_str());
   }
   // The name columns as wide as the longest name shown (at least as before: 12 and 30), so that
-  // the counts line up.
-  constexpr size_t kTop = 5;
+  // the counts line up; each row's share of the total after its cost, the others last.
   int pw = 12, mw = 30, jw = 0;
-  for (size_t i = 0; i < models->size() && i < kTop; ++i) {
-    pw = std::max(pw, static_cast<int>((*models)[i].keys[0].size()));
-    mw = std::max(mw, static_cast<int>((*models)[i].keys[1].size()));
+  for (const auto& m : *models) {
+    pw = std::max(pw, static_cast<int>(m.keys[0].size()));
+    mw = std::max(mw, static_cast<int>(m.keys[1].size()));
   }
-  for (size_t i = 0; i < projects->size() && i < kTop; ++i)
-    jw = std::max(jw, static_cast<int>((*projects)[i].keys[0].size()));
+  for (const auto& p : *projects) jw = std::max(jw, static_cast<int>(p.keys[0].size()));
   jw = std::max(jw, pw + 1 + mw);
+  auto line = [&](const std::string& name, const AggregateRow& row) {
+    std::printf("  %-*s %8llu  %s (%s)\n", jw, name.c_str(),
+                static_cast<unsigned long long>(row.records), money_text(row.cost).c_str(),
+                report::share_text(row, total, currency).c_str());
+  };
   std::printf("\ntop models:\n");
-  for (size_t i = 0; i < models->size() && i < kTop; ++i)
-    std::printf("  %-*s %-*s %8llu  %s\n", pw, (*models)[i].keys[0].c_str(), mw,
-                (*models)[i].keys[1].c_str(), static_cast<unsigned long long>((*models)[i].records),
-                money_text((*models)[i].cost).c_str());
+  for (const auto& m : *models) {
+    line(m.keys[0] + std::string(static_cast<size_t>(pw) - m.keys[0].size() + 1, ' ') + m.keys[1],
+         m);
+  }
+  if (other_models->count > 0) line(report::others_name(*other_models), other_models->row);
   std::printf("top projects:\n");
-  for (size_t i = 0; i < projects->size() && i < kTop; ++i)
-    std::printf("  %-*s %8llu  %s\n", jw,
-                (*projects)[i].keys[0].empty() ? "-" : (*projects)[i].keys[0].c_str(),
-                static_cast<unsigned long long>((*projects)[i].records),
-                money_text((*projects)[i].cost).c_str());
+  for (const auto& p : *projects) line(p.keys[0].empty() ? "-" : p.keys[0], p);
+  if (other_projects->count > 0) line(report::others_name(*other_projects), other_projects->row);
   return kExitOk;
 }
 

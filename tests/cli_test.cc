@@ -545,6 +545,25 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
                          "openai/gpt-4o +0.308658, openai/o3 +0.270858 USD\n"),
               std::string::npos)
         << r.out;
+    // The top five models and the others add up to the total, exactly; the text shows shares.
+    ASSERT_EQ(sep["top_models"].size(), 5u) << r.out;
+    Decimal models = dec(sep["other_models"]["total_cost"]["USD"]);
+    uint64_t records = sep["other_models"]["records"];
+    for (const auto& m : sep["top_models"]) {
+      models += dec(m["total_cost"]["USD"]);
+      records += m["records"].get<uint64_t>();
+    }
+    EXPECT_EQ(models, dec(sep["total_cost"]["USD"]));
+    EXPECT_EQ(records, sep["records"]);
+    EXPECT_EQ(sep["other_models"]["count"], 4) << r.out;
+    EXPECT_FALSE(sep.contains("other_projects")) << r.out;  // four projects: all shown
+    EXPECT_NE(r.out.find("\n  anthropic    claude-sonnet-4-5                   233  5.620731 USD "
+                         "(41.5%)\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("\n  4 others                                         "),
+              std::string::npos)
+        << r.out;
     r = run("summary --db " + db + " --period 2026-08");
     EXPECT_NE(r.out.find("\nprevious period: no records\n\n"), std::string::npos) << r.out;
   }

@@ -96,6 +96,68 @@ TEST(ReportTest, PeriodFiltersAndForecast) {
   for (const auto& d : with.forecast) EXPECT_GE(d.lower_95, 0.0);
 }
 
+// A top table shows `top` rows and sums the others in one row, so that it adds up to the total;
+// each row's share is of the total in the currency the table is ordered by.
+TEST(ReportTest, TopTablesSumTheOthersAndShowShares) {
+  ReportOptions o;
+  o.top = 1;
+  o.forecast_currency = "USD";
+  const Report r = build(o);
+  EXPECT_EQ(r.currency, "USD");
+  ASSERT_EQ(r.models.size(), 1u);
+  EXPECT_EQ(r.models[0].keys[1], "gpt-4o");
+  EXPECT_EQ(r.other_models.count, 1u);  // gpt-4o-mini
+  EXPECT_EQ(r.other_models.row.records, 2u);
+  EXPECT_EQ(r.other_models.row.input_tokens, 200);
+  EXPECT_EQ(r.other_models.row.cost.at("USD").to_string(), "0.000000000000000001");
+  EXPECT_EQ(r.other_models.row.cost.at("EUR").to_string(), "1.5");
+  ASSERT_EQ(r.projects.size(), 1u);
+  EXPECT_EQ(r.projects[0].keys[0], "<script>");
+  EXPECT_EQ(r.other_projects.count, 1u);  // search
+  EXPECT_EQ(r.other_projects.row.cost.at("USD").to_string(), "0.100000000000000001");
+
+  const std::string md = ReportGenerator::render(r, Format::kMarkdown);
+  EXPECT_NE(md.find("| Model | Cost | Share | Records | Unpriced |\n|---|---:|---:|---:|---:|\n"
+                    "| openai/gpt-4o | 0.3000 USD | 100.0% | 2 | 0 |\n"
+                    "| 1 other | 1.5000 EUR + 0.0000 USD | 0.0% | 2 | 0 |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| &lt;script&gt; | 0.2000 USD | 66.7% | 1 | 0 |\n"
+                    "| 1 other | 1.5000 EUR + 0.1000 USD | 33.3% | 3 | 0 |\n"),
+            std::string::npos)
+      << md;
+  const std::string html = ReportGenerator::render(r, Format::kHtml);
+  EXPECT_NE(html.find("<tr><td>1 other</td><td class=\"n\">1.5000 EUR + 0.1000 USD</td><td "
+                      "class=\"n\">33.3%</td><td class=\"n\">3</td>"),
+            std::string::npos)
+      << html;
+  const auto j = nlohmann::json::parse(ReportGenerator::render(r, Format::kJson));
+  EXPECT_EQ(j["other_projects"]["count"], 1);
+  EXPECT_EQ(j["other_projects"]["cost"]["USD"], "0.100000000000000001");
+  EXPECT_EQ(j["other_models"]["records"], 2);
+  const std::string csv = ReportGenerator::render(r, Format::kCsv);
+  EXPECT_NE(csv.find("\nproject,1 other,EUR,1.5,3,0,300,0,3\n"
+                     "project,1 other,USD,0.100000000000000001,3,0,300,0,3\n"),
+            std::string::npos)
+      << csv;
+  const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
+  EXPECT_NE(jsonl.find(R"("model":null,"others":1,"output_tokens":0,"provider":null,)"),
+            std::string::npos)
+      << jsonl;
+  EXPECT_NE(jsonl.find(R"("others":1,"output_tokens":0,"project":null,)"), std::string::npos)
+      << jsonl;
+
+  // Every group shown: no row of others; with no spend in the currency, no share.
+  EXPECT_EQ(build().other_models.count, 0u);
+  EXPECT_EQ(ReportGenerator::render(build(), Format::kMarkdown).find(" other |"),
+            std::string::npos);
+  ReportOptions yen;
+  yen.forecast_currency = "JPY";
+  EXPECT_NE(ReportGenerator::render(build(yen), Format::kMarkdown)
+                .find("| openai/gpt-4o | 0.3000 USD | - | 2 | 0 |\n"),
+            std::string::npos);
+}
+
 // A to-date report is projected to its calendar period's end, as budget status projects a
 // budget's: the spend so far, the rest forecast; every format says it, exactly.
 TEST(ReportTest, ToDateReportsProjectTheirPeriodsTotal) {

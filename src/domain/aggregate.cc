@@ -52,6 +52,22 @@ bool add_cost(std::map<std::string, Decimal>& cost, const Money& m) {
   return Decimal::add_checked(sum, m.amount, &sum);
 }
 
+bool add_row(AggregateRow& sum, const AggregateRow& row) {
+  sum.records += row.records;
+  sum.unpriced += row.unpriced;
+  sum.requests += row.requests;
+  sum.input_tokens += row.input_tokens;
+  sum.output_tokens += row.output_tokens;
+  sum.cache_read_tokens += row.cache_read_tokens;
+  sum.cache_write_tokens += row.cache_write_tokens;
+  sum.reasoning_tokens += row.reasoning_tokens;
+  for (const auto& [currency, amount] : row.cost) {
+    Decimal& total = sum.cost[currency];
+    if (!Decimal::add_checked(total, amount, &total)) return false;
+  }
+  return true;
+}
+
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
   auto larger = [&](const AggregateRow& a, const AggregateRow& b) {
     switch (order) {

@@ -28,12 +28,6 @@ std::vector<GroupKey> by_model() {
 }
 std::vector<GroupKey> by_project() { return {GroupKey{GroupKey::Kind::kProject, {}}}; }
 
-// The rows that cost the most in `currency`, at most `top`.
-void sort_top(std::vector<AggregateRow>& rows, const std::string& currency, size_t top) {
-  order_rows(rows, RowOrder::kCost, currency);
-  if (rows.size() > top) rows.resize(top);
-}
-
 json money_json(const std::map<std::string, Decimal>& cost) {
   json j = json::object();
   for (const auto& [c, v] : cost) j[c] = v.to_string();
@@ -93,6 +87,12 @@ std::string md_escape(std::string_view s) {
   return out;
 }
 
+std::string num(double v, int places) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", places, v);
+  return buf;
+}
+
 // A top-table row's name: provider/model for the model table (the model alone when the records
 // name no provider), else the key; `none` when empty.
 std::string key_name(const std::vector<std::string>& keys, bool model,
@@ -115,12 +115,6 @@ std::string period_text(const Report& r) {
 std::string filters_text(const Report& r) {
   const std::string s = costops::filters_text(r.filters);
   return s.empty() ? "none" : s;
-}
-
-std::string num(double v, int places) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", places, v);
-  return buf;
 }
 
 // " of N requests" after a count of records that counts more (or fewer) requests: rows of a
@@ -369,6 +363,12 @@ json to_json(const Report& r) {
     projects.push_back(o);
   }
   j["projects"] = projects;
+  for (const auto& [key, o] :
+       {std::pair{"other_models", &r.other_models}, {"other_projects", &r.other_projects}}) {
+    if (o->count == 0) continue;
+    j[key] = row_json(o->row);
+    j[key]["count"] = o->count;
+  }
   if (!r.forecast.empty()) {
     json f = json::array();
     for (const auto& d : r.forecast) {
@@ -425,6 +425,14 @@ std::string to_jsonl(const Report& r) {
           {"records", d.records},
           {"cost", money_json(d.cost)}});
   }
+  // Each table's rows, then the groups they leave out: a line without a name, with their count.
+  auto others = [&](const OtherRows& o, json names) {
+    if (o.count == 0) return;
+    json j = row_json(o.row);
+    j.update(names);
+    j["others"] = o.count;
+    line(j);
+  };
   for (const auto& m : r.models) {
     json o = row_json(m);
     o["section"] = "model";
@@ -432,12 +440,14 @@ std::string to_jsonl(const Report& r) {
     o["model"] = m.keys[1];
     line(o);
   }
+  others(r.other_models, {{"section", "model"}, {"provider", nullptr}, {"model", nullptr}});
   for (const auto& p : r.projects) {
     json o = row_json(p);
     o["section"] = "project";
     o["project"] = p.keys[0];
     line(o);
   }
+  others(r.other_projects, {{"section", "project"}, {"project", nullptr}});
   for (const auto& u : r.anomalies) {
     json a = unusual_day_json(u);
     a["section"] = "anomaly";
@@ -503,7 +513,10 @@ std::string to_csv(const Report& r) {
     }
   }
   for (const auto& m : r.models) rows("model", row_name(m, true, ""), m);
+  if (r.other_models.count > 0) rows("model", others_name(r.other_models), r.other_models.row);
   for (const auto& p : r.projects) rows("project", row_name(p, false, ""), p);
+  if (r.other_projects.count > 0)
+    rows("project", others_name(r.other_projects), r.other_projects.row);
   for (const auto& u : r.anomalies) {
     s << "anomaly," << u.date << "," << r.anomaly_currency << "," << num(u.value, 4) << ",,,,,\n";
     s << "anomaly_expected," << u.date << "," << r.anomaly_currency << "," << num(u.expected, 4)
@@ -550,13 +563,16 @@ std::string to_markdown(const Report& r) {
     s << "| " << d.date << " | " << money_text(d.cost) << " | " << d.records << " |\n";
   }
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
-                   bool model) {
+                   const OtherRows& others, bool model) {
     s << "\n## " << title << "\n\n| " << head
-      << " | Cost | Records | Unpriced |\n|---|---:|---:|---:|\n";
-    for (const auto& row : rows) {
-      s << "| " << md_escape(row_name(row, model)) << " | " << money_text(row.cost) << " | "
-        << row.records << " | " << row.unpriced << " |\n";
-    }
+      << " | Cost | Share | Records | Unpriced |\n|---|---:|---:|---:|---:|\n";
+    auto line = [&](const std::string& name, const AggregateRow& row) {
+      s << "| " << md_escape(name) << " | " << money_text(row.cost) << " | "
+        << share_text(row, r.total, r.currency) << " | " << row.records << " | " << row.unpriced
+        << " |\n";
+    };
+    for (const auto& row : rows) line(row_name(row, model), row);
+    if (others.count > 0) line(others_name(others), others.row);
   };
   if (!r.anomaly_currency.empty()) {
     s << "\n## Unusual days (" << md_escape(r.anomaly_currency) << ")\n\n";
@@ -570,8 +586,8 @@ std::string to_markdown(const Report& r) {
       }
     }
   }
-  table("Top models", "Model", r.models, true);
-  table("Top projects", "Project", r.projects, false);
+  table("Top models", "Model", r.models, r.other_models, true);
+  table("Top projects", "Project", r.projects, r.other_projects, false);
   if (!r.forecast.empty()) {
     s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
       << ", 95% interval)\n\n| Date | Forecast | Lower | Upper |\n|---|---:|---:|---:|\n";
@@ -713,20 +729,23 @@ std::string to_html(const Report& r) {
     }
   }
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
-                   bool model) {
+                   const OtherRows& others, bool model) {
     s << "<h2>" << title << "</h2>\n"
       << bars_chart(rows, cur, model) << "<table><tr><th>" << head
-      << "</th><th class=\"n\">Cost</th><th class=\"n\">Records</th><th "
-         "class=\"n\">Unpriced</th></tr>\n";
-    for (const auto& row : rows) {
-      s << "<tr><td>" << html_escape(row_name(row, model)) << "</td><td class=\"n\">"
-        << html_escape(money_text(row.cost)) << "</td><td class=\"n\">" << row.records
+      << "</th><th class=\"n\">Cost</th><th class=\"n\">Share</th><th "
+         "class=\"n\">Records</th><th class=\"n\">Unpriced</th></tr>\n";
+    auto line = [&](const std::string& name, const AggregateRow& row) {
+      s << "<tr><td>" << html_escape(name) << "</td><td class=\"n\">"
+        << html_escape(money_text(row.cost)) << "</td><td class=\"n\">"
+        << share_text(row, r.total, r.currency) << "</td><td class=\"n\">" << row.records
         << "</td><td class=\"n\">" << row.unpriced << "</td></tr>\n";
-    }
+    };
+    for (const auto& row : rows) line(row_name(row, model), row);
+    if (others.count > 0) line(others_name(others), others.row);
     s << "</table>\n";
   };
-  table("Top models", "Model", r.models, true);
-  table("Top projects", "Project", r.projects, false);
+  table("Top models", "Model", r.models, r.other_models, true);
+  table("Top projects", "Project", r.projects, r.other_projects, false);
   if (r.comparison && r.comparison->total.records > 0) {
     s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)
       << ")</h2>\n";
@@ -913,6 +932,29 @@ Result<std::optional<Projection>> project_spend(
   return std::optional<Projection>(std::move(p));
 }
 
+Result<OtherRows> keep_top(std::vector<AggregateRow>& rows, const std::string& currency,
+                           size_t top) {
+  order_rows(rows, RowOrder::kCost, currency);
+  OtherRows others;
+  for (size_t i = top; i < rows.size(); ++i) {
+    ++others.count;
+    if (!add_row(others.row, rows[i])) return out_of_range("the others' cost overflows");
+  }
+  if (rows.size() > top) rows.resize(top);
+  return others;
+}
+
+std::string others_name(const OtherRows& others) {
+  return std::to_string(others.count) + (others.count == 1 ? " other" : " others");
+}
+
+std::string share_text(const AggregateRow& row, const AggregateRow& total,
+                       const std::string& currency) {
+  const double whole = cost_in(total.cost, currency).to_double();
+  if (!(whole > 0)) return "-";
+  return num(100 * cost_in(row.cost, currency).to_double() / whole, 1) + "%";
+}
+
 Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   Report r;
   r.title = o.title;
@@ -964,8 +1006,13 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     if (!c) return c.status();
     r.comparison = std::move(*c);
   }
-  sort_top(r.models, cur, o.top);
-  sort_top(r.projects, cur, o.top);
+  r.currency = cur;
+  for (auto [rows, others] :
+       {std::pair{&r.models, &r.other_models}, {&r.projects, &r.other_projects}}) {
+    auto rest = keep_top(*rows, cur, o.top);
+    if (!rest) return rest.status();
+    *others = std::move(*rest);
+  }
 
   if ((o.forecast_days > 0 || o.anomalies) && !r.days.empty()) {
     // The history of the forecast and the anomaly scan: daily spend over up to

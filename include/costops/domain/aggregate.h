@@ -115,6 +115,9 @@ std::string main_currency(const std::vector<AggregateRow>& rows);
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency);
 /// Adds `m` to `cost`'s amount in its currency. False when the sum leaves Decimal's range.
 [[nodiscard]] bool add_cost(std::map<std::string, Decimal>& cost, const Money& m);
+/// Adds `row`'s counts, tokens and costs to `sum`'s (not its keys). False when a cost leaves
+/// Decimal's range.
+[[nodiscard]] bool add_row(AggregateRow& sum, const AggregateRow& row);
 /// Orders `rows` (stably) by `order`; cost in `currency`.
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency);
 

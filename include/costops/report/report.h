@@ -143,6 +143,23 @@ struct ForecastRow {
   double value = 0, lower_95 = 0, upper_95 = 0;
 };
 
+/// The groups a top table leaves out (Report::models, ::projects keep `top`), summed: with them
+/// the table adds up to the total.
+struct OtherRows {
+  size_t count = 0;  // how many groups; 0: the table shows every one
+  AggregateRow row;  // their sums (keys empty)
+};
+
+/// Keeps the `top` rows that cost the most in `currency`, largest first, and returns the others
+/// summed. Errors when their cost overflows.
+Result<OtherRows> keep_top(std::vector<AggregateRow>& rows, const std::string& currency,
+                           size_t top);
+/// A top table's row of the others: "1 other", "3 others".
+std::string others_name(const OtherRows& others);
+/// `row`'s share of `total` in `currency`: "41.5%" ("-" when the total has none of it).
+std::string share_text(const AggregateRow& row, const AggregateRow& total,
+                       const std::string& currency);
+
 struct Report {
   std::string title;
   Timestamp generated{};
@@ -152,6 +169,8 @@ struct Report {
   std::vector<DayRow> days;            // every day from the first to the last with spend
   std::vector<AggregateRow> models;    // keys: provider, model; by cost, top N
   std::vector<AggregateRow> projects;  // keys: project; by cost, top N
+  OtherRows other_models, other_projects;
+  std::string currency;  // the top tables' order, and their shares of the total, are in it
   std::string forecast_currency;
   std::string forecast_model;
   std::vector<ForecastRow> forecast;
