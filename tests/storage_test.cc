@@ -1915,6 +1915,42 @@ TEST_P(StoreTest, ConnectionsSharingADatabaseWriteAtOnceAndSeeEachOthersValues) 
   EXPECT_EQ(scan_all(*a).size(), 1203u);
 }
 
+// Processes opening one new database at once (here threads, each on its own connection): each
+// creates it or finds it made, and stores its records. One of them failed with "table dims
+// already exists" (it read the version before another created the tables), or "database is
+// locked" (turning the write-ahead log on while another did).
+TEST(SqliteStoreTest, WritersCreatingOneDatabaseAtOnceAllStoreTheirRecords) {
+  for (int round = 0; round < 20; ++round) {
+    const std::string path = temp_db("created_at_once");
+    std::vector<std::string> results(4);
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 4; ++w)
+      writers.emplace_back([&, w] {
+        auto store = storage::Store::open(path);
+        if (!store) {
+          results[w] = store.status().to_string();
+          return;
+        }
+        results[w] = counts(ingest_text(
+            **store,
+            R"({"id": "w)" + std::to_string(w) +
+                R"(", "timestamp": "2026-09-01T10:00:00Z", "model": "gpt-4o", "usage": )"
+                R"({"input_tokens": 1000}})"
+                "\n",
+            "w.jsonl"));
+      });
+    for (auto& t : writers) t.join();
+    for (int w = 0; w < 4; ++w)
+      EXPECT_EQ(results[w], "read 1, stored 1, duplicates 0, rejected 0")
+          << "round " << round << ", writer " << w;
+    auto store = storage::Store::open(path);
+    ASSERT_TRUE(store.has_value()) << store.status_or_ok().to_string();
+    EXPECT_EQ(scan_all(**store).size(), 4u) << "round " << round;
+    store->reset();
+    remove_db(path);
+  }
+}
+
 // A database a command only reads where its write-ahead log cannot be made (a read-only file
 // system, a directory the user cannot write; here its -wal path is taken by a directory, which
 // stops root too) is read as it is; writes to it fail with an error.

@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -482,12 +484,20 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   if (rc != SQLITE_OK)
     return io_error(path +
                     ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
-  sqlite3_busy_timeout(db.get(), 10000);
-  Status setup =
-      exec_on(db.get(),
-              "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA "
-              "cache_size=-16384;",
-              path);
+  constexpr std::chrono::milliseconds kBusyTimeout{10000};
+  sqlite3_busy_timeout(db.get(), static_cast<int>(kBusyTimeout.count()));
+  // Turning a new file's write-ahead log on takes the file whole, and SQLite says "database is
+  // locked" at once, without waiting, while another process does it too: retried for as long
+  // as the busy timeout. (Four ingests creating one database at once: one run in five failed.)
+  Status setup;
+  for (std::chrono::milliseconds waited{0};; waited += std::chrono::milliseconds(20)) {
+    setup = exec_on(db.get(),
+                    "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA cache_size=-16384;",
+                    path);
+    if (setup.is_ok() || sqlite3_errcode(db.get()) != SQLITE_BUSY || waited >= kBusyTimeout) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   bool read_only = false;
   if (!setup.is_ok() && mode == OpenMode::kExisting && path != ":memory:" &&
       !path.starts_with("file:")) {
@@ -498,32 +508,48 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     }
   }
   COSTOPS_RETURN_IF_ERROR(setup);
-  int version = 0;
-  {
+  auto user_version = [&]() -> Result<int> {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db.get(), "PRAGMA user_version", -1, &s, nullptr) != SQLITE_OK)
       return io_error(path + ": not a cost-ops database (" + sqlite3_errmsg(db.get()) + ")");
     Stmt guard(s);
-    if (sqlite3_step(s) == SQLITE_ROW) version = sqlite3_column_int(s, 0);
-  }
-  if (version > kSchemaVersion)
+    return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+  };
+  auto newer = [&](int version) {
     return Status(StatusCode::kUnsupported,
                   path + ": database schema version " + std::to_string(version) +
                       " is newer than this cost-ops (up to " + std::to_string(kSchemaVersion) +
                       "); upgrade cost-ops");
-  if (read_only && version < kSchemaVersion)
+  };
+  auto version = user_version();
+  if (!version) return version.status();
+  if (*version > kSchemaVersion) return newer(*version);
+  if (read_only && *version < kSchemaVersion)
     return Status(StatusCode::kUnsupported,
-                  path + ": this database (schema version " + std::to_string(version) +
+                  path + ": this database (schema version " + std::to_string(*version) +
                       ") needs a migration to version " + std::to_string(kSchemaVersion) +
                       ", and it is read-only here; open it once where it can be written");
-  for (int v = version; v < kSchemaVersion; ++v) {
-    const std::string sql = std::string("BEGIN IMMEDIATE;") + migration(v, Dialect{}) +
-                            "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
-    if (Status st = exec_on(db.get(), sql, path + ": migration to schema " + std::to_string(v + 1));
+  // Each migration in a write transaction that reads the version again: another process opening
+  // the same file may have created or migrated it since (two ingests into one new database at
+  // once: the second failed with "table dims already exists").
+  while (*version < kSchemaVersion) {
+    COSTOPS_RETURN_IF_ERROR(exec_on(db.get(), "BEGIN IMMEDIATE", path));
+    version = user_version();
+    if (!version || *version >= kSchemaVersion) {
+      (void)exec_on(db.get(), "ROLLBACK", path);
+      if (!version) return version.status();
+      if (*version > kSchemaVersion) return newer(*version);
+      break;
+    }
+    const std::string sql = migration(*version, Dialect{}) +
+                            "PRAGMA user_version = " + std::to_string(*version + 1) + "; COMMIT;";
+    if (Status st =
+            exec_on(db.get(), sql, path + ": migration to schema " + std::to_string(*version + 1));
         !st.is_ok()) {
       (void)exec_on(db.get(), "ROLLBACK", path);
       return st;
     }
+    ++*version;
   }
   // Statement journals in memory from here: a migration's UPDATE of every stored record keeps
   // its own in a file (in memory it held a copy of each page it changed: 330 MB for 1M records).
