@@ -296,6 +296,31 @@ TEST_P(StoreTest, LargeBatchesCountEveryRecordOnce) {
   EXPECT_EQ(later.stored, 0u);
   EXPECT_EQ(later.duplicates, 140u);
   EXPECT_EQ(scan_all(*fresh).size(), 240u);
+
+  // Of two records with one id and time in a batch, the first is stored, wherever the batch's
+  // other records go (SQLite inserts them in the index's order).
+  auto same = [](int tokens) {
+    return R"({"id":"same","timestamp":"2026-09-15T10:00:00Z","provider":"openai",)"
+           R"("model":"gpt-4o","usage":{"input_tokens":)" +
+           std::to_string(tokens) + "}}\n";
+  };
+  const std::string first_wins =
+      lines(text, 300, 400) + same(11) + lines(text, 200, 300) + same(99) + lines(text, 400, 500);
+  auto fw = ingest_text(*fresh, first_wins, "c.jsonl", nullptr, "2026-10-02T00:00:00Z", 1000);
+  EXPECT_EQ(fw.stored, 301u);
+  EXPECT_EQ(fw.duplicates, 1u);
+  AggregateQuery by_id;
+  by_id.from = *parse_timestamp("2026-09-15T10:00:00Z");
+  by_id.to = *parse_timestamp("2026-09-15T10:00:01Z");
+  by_id.filters = {*Filter::parse("model=gpt-4o")};
+  int64_t found = -1;
+  for (const auto& r : scan_all(*fresh, by_id))
+    if (r.usage.id == "same") found = r.usage.usage.get(units::kInputTokens);
+  EXPECT_EQ(found, 11);
+  // And the daily totals add the one stored.
+  int64_t scanned = 0;
+  for (const auto& r : scan_all(*fresh)) scanned += r.usage.usage.get(units::kInputTokens);
+  EXPECT_EQ(fresh->aggregate({})->at(0).input_tokens, scanned);
 }
 
 // The sink gets every batch once, in input order, after prepare saw it; the first sink error

@@ -94,7 +94,7 @@ class PostgresStore final : public Store {
              "BIGINT, output_tokens BIGINT, "
              "priced INTEGER, currency BIGINT, cost_e6 BIGINT, cost_e15 BIGINT, cost_e24 BIGINT, "
              "tags TEXT, detail TEXT, key_day BIGINT, requests BIGINT, cache_read_tokens BIGINT, "
-             "cache_write_tokens BIGINT, reasoning_tokens BIGINT) "
+             "cache_write_tokens BIGINT, reasoning_tokens BIGINT, seq BIGINT) "
              "ON COMMIT DELETE ROWS"));
     return load_dims();
   }
@@ -250,6 +250,9 @@ class PostgresStore final : public Store {
     return url.substr(0, colon) + ":***" + url.substr(at);
   }
 
+  // The batch is copied into the stage with each row's place in it (seq), and inserted in the
+  // unique index's order: of rows with one key, the first is stored, and the daily totals add
+  // that one (they had added one of them at random, and the insert kept one at random).
   Result<WriteStats> write_in_transaction(const EncodedRecords& batch) {
     const auto rows = batch.rows();
     std::string data;
@@ -276,6 +279,8 @@ class PostgresStore final : public Store {
         data += '\t';
       }
       data += std::to_string(row.reasoning_tokens);
+      data += '\t';
+      data += std::to_string(r);  // seq: the row's place in the batch
       data += '\n';
     }
     {
@@ -298,23 +303,24 @@ WITH ins AS (
          currency, cost_e6, cost_e15, cost_e24, tags::jsonb, detail, key_day, requests, cache_read_tokens,
          cache_write_tokens, reasoning_tokens
   FROM stage
-  ORDER BY ts, key_hi, key_lo
+  ORDER BY ts, key_hi, key_lo, seq
   ON CONFLICT DO NOTHING
   RETURNING ts, key_hi, key_lo),
 fresh AS (
-  SELECT s.* FROM stage s JOIN ins USING (ts, key_hi, key_lo)),
+  SELECT DISTINCT ON (ts, key_hi, key_lo) s.* FROM stage s JOIN ins USING (ts, key_hi, key_lo)
+  ORDER BY ts, key_hi, key_lo, seq),
 roll AS (
   INSERT INTO daily_totals ()sql" +
                          std::string(kTotalsColumns) + R"sql()
   SELECT day, provider, model, organization, project, currency, COUNT(*), SUM(1 - priced), SUM(input_tokens),
          SUM(output_tokens), SUM(cost_e6), SUM(cost_e15), SUM(cost_e24), SUM(requests),
          SUM(cache_read_tokens), SUM(cache_write_tokens), SUM(reasoning_tokens)
-  FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f
+  FROM fresh
   GROUP BY day, provider, model, organization, project, currency
   ORDER BY day, provider, model, organization, project, currency
  )sql" + Dialect{true}.add_to_totals() +
                          R"sql()
-SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM (SELECT DISTINCT ON (ts, key_hi, key_lo) * FROM fresh) f)sql",
+SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM fresh)sql",
                      {});
     if (!res) return res.status();
     WriteStats stats;

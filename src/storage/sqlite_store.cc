@@ -306,13 +306,21 @@ class SqliteStore final : public Store {
         std::fill_n(stored_.begin() + static_cast<std::ptrdiff_t>(r), kRowsPerInsert, 1);
       }
     }
-    for (; r < rows.size(); ++r) {
+    // The rest one at a time, in the unique index's order: each goes next to the one before in
+    // it rather than to a page at random. Stable, so of two rows with one key the first is kept.
+    order_.resize(rows.size() - r);
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = r + i;
+    std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) {
+      return std::tie(rows[a].ts, rows[a].key_hi, rows[a].key_lo) <
+             std::tie(rows[b].ts, rows[b].key_hi, rows[b].key_lo);
+    });
+    for (const size_t i : order_) {
       sqlite3_stmt* s = insert_.get();
       sqlite3_reset(s);
-      bind_row(s, 1, rows[r], dims_of_[r].data());
+      bind_row(s, 1, rows[i], dims_of_[i].data());
       if (sqlite3_step(s) != SQLITE_DONE)
         return io_error(sqlite_error(db_.get(), url_ + ": insert"));
-      stored_[r] = sqlite3_changes(db_.get()) == 1;
+      stored_[i] = sqlite3_changes(db_.get()) == 1;
     }
     std::map<RollupKey, RollupValue> rollup;
     for (r = 0; r < rows.size(); ++r) {
@@ -429,6 +437,7 @@ class SqliteStore final : public Store {
   // Scratch of write(), kept for its capacity.
   std::vector<std::array<int64_t, kDimKinds>> dims_of_;
   std::vector<char> stored_;
+  std::vector<size_t> order_;
   std::vector<std::tuple<int64_t, int64_t, int64_t>> keys_;
   DimCache dims_;
   WriteStats last_write_;
