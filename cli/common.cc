@@ -415,19 +415,19 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
     r.prev_from = T(prev_first);
     r.prev_to = T(std::min(prev_first + (today + days{1} - first), first));
   } else {
-    // A calendar month, quarter or year, or FROM..TO (inclusive days); the one before is the
-    // calendar one before, or the same number of days before FROM.
+    // A calendar month, quarter or year, a day, or FROM..TO (inclusive days); the one before is
+    // the calendar one before, or the same number of days before.
     const bool calendar = p != "month" && p != "quarter" && p != "year";  // those are budgets'
     auto range = forecasting::resolve_period(p, today);
     if (!calendar || !range) {
       return invalid_argument("--period: unknown period \"" + p +
                               "\"; use today, yesterday, last-7-days, last-30-days, month-to-date, "
                               "quarter-to-date, year-to-date, YYYY-MM, YYYY-Qn, YYYY, "
-                              "YYYY-MM-DD..YYYY-MM-DD or all");
+                              "YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD or all");
     }
     const sys_days first = range->start, end = range->end + days{1};
     sys_days prev_first = first - (end - first);
-    if (p.find("..") == std::string::npos) {
+    if (p.size() <= 7) {  // YYYY, YYYY-Qn, YYYY-MM
       const char* unit = p.size() == 4 ? "year" : p[5] == 'Q' ? "quarter" : "month";
       prev_first = forecasting::resolve_period(unit, first - days{1})->start;
     }

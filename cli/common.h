@@ -73,7 +73,8 @@ struct Period {
   std::optional<std::pair<std::string, forecasting::DateRange>> whole;
 };
 /// today, yesterday, last-7-days, last-30-days, month-, quarter- or year-to-date, YYYY-MM,
-/// YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days of `tz`.
+/// YYYY-Qn, YYYY, YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all, relative to `now`, in days
+/// of `tz`.
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz = {});
 /// Today's date in `tz`.
 forecasting::Date today(const TimeZone& tz = {});
@@ -81,7 +82,7 @@ forecasting::Date today(const TimeZone& tz = {});
 #define COSTOPS_PERIODS(last30)                        \
   "today, yesterday, last-7-days, last-30-days" last30 \
   ", month-to-date, quarter-to-date, "                 \
-  "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all"
+  "year-to-date, YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD, YYYY-MM-DD..YYYY-MM-DD (inclusive) or all"
 inline constexpr const char* kPeriodHelp = COSTOPS_PERIODS(" (default)");
 /// query's --period, which takes every record by default.
 inline constexpr const char* kQueryPeriodHelp =

@@ -1476,8 +1476,9 @@ void add_budget(CLI::App& app, int& rc) {
   a->add_option("name", add->name, "Budget name")->required();
   a->add_option("--amount", add->amount, "Amount per period (exact decimal)")->required();
   a->add_option("--currency", add->currency, "Currency (default USD)");
-  a->add_option("--period", add->period,
-                "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY or FROM..TO");
+  a->add_option(
+      "--period", add->period,
+      "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD or FROM..TO");
   a->add_option(
       "--filter", add->filters,
       std::string("Scope: ") + kFilterHelp +

@@ -617,6 +617,14 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
                                                    " --period 2026-09-01..2026-09-15 --format json")
                                                    .out)["records"]
                              .get<int>()));
+  // A day, against the day before.
+  EXPECT_EQ(
+      period("2026-09-30", now),
+      "2026-09-30T00:00:00Z 2026-10-01T00:00:00Z " +
+          std::to_string(
+              nlohmann::json::parse(
+                  run("summary --db " + db + " --period 2026-09-29 --format json").out)["records"]
+                  .get<int>()));
   EXPECT_EQ(period("quarter-to-date", now).substr(0, 41),
             "2026-10-01T00:00:00Z 2026-10-15T00:00:00Z");
   EXPECT_EQ(period("year-to-date", now).substr(0, 20), "2026-01-01T00:00:00Z");

@@ -1489,6 +1489,9 @@ TEST(BudgetTest, PeriodsAndErrors) {
   EXPECT_EQ(resolve_period("year", d)->days(), 365);
   EXPECT_EQ(format_date(resolve_period("2024", d)->end), "2024-12-31");
   EXPECT_EQ(resolve_period("2024", d)->days(), 366);
+  EXPECT_EQ(resolve_period("2024-02-29", d)->days(), 1);  // a day
+  EXPECT_EQ(format_date(resolve_period("2024-02-29", d)->end), "2024-02-29");
+  EXPECT_FALSE(resolve_period("2025-02-29", d).has_value());
   EXPECT_FALSE(resolve_period("202", d).has_value());
   EXPECT_FALSE(resolve_period("fortnight", d).has_value());
 

@@ -51,6 +51,9 @@ Result<DateRange> resolve_period(std::string_view spec, Date as_of) {
         return DateRange{month_start(year(y), month(mo)), month_end(year(y), month(mo))};
     }
   }
+  if (spec.size() == 10) {
+    if (auto d = parse_date(spec)) return DateRange{*d, *d};  // a day
+  }
   const size_t dots = spec.find("..");
   if (dots != std::string_view::npos) {
     auto a = parse_date(spec.substr(0, dots));
@@ -58,8 +61,8 @@ Result<DateRange> resolve_period(std::string_view spec, Date as_of) {
     if (a && b && *a <= *b) return DateRange{*a, *b};
   }
   return invalid_argument("period \"" + std::string(spec) +
-                          "\": expected month, quarter, year, YYYY-MM, YYYY-Qn, YYYY "
-                          "or YYYY-MM-DD..YYYY-MM-DD (inclusive, start <= end)");
+                          "\": expected month, quarter, year, YYYY-MM, YYYY-Qn, YYYY, a day "
+                          "YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD (inclusive, start <= end)");
 }
 
 Result<Decimal> to_money(double v) { return Decimal::from_double(v, kMoneyPlaces); }

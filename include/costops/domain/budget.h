@@ -16,7 +16,7 @@ struct Budget {
   std::string name;
   std::vector<Filter> scope;  // all must hold; empty: all spend
   /// "month", "quarter" or "year" (the calendar one containing the as-of date), "YYYY-MM",
-  /// "YYYY-Qn", "YYYY", or "YYYY-MM-DD..YYYY-MM-DD" (inclusive).
+  /// "YYYY-Qn", "YYYY", a day "YYYY-MM-DD", or "YYYY-MM-DD..YYYY-MM-DD" (inclusive).
   std::string period = "month";
   Decimal amount;
   std::string currency = "USD";
