@@ -92,6 +92,39 @@ void BM_ParseRecord(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseRecord);
 
+// What a service pricing each response inline does: a provider's response body (Anthropic's
+// message, as it returns it, wrapped in a record naming the provider) read by the provider's
+// extractor and priced, reusing the parsed record and the cost's buffers.
+void BM_PriceResponseBody(benchmark::State& state) {
+  const auto& cat = pricing::Catalog::builtin();
+  engine::Normalizer n(cat);
+  ingest::RecordParser p(n);
+  const std::string line =
+      R"({"provider":"anthropic","body":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message",)"
+      R"("role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text",)"
+      R"("text":"Hello!"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{)"
+      R"("input_tokens":2095,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,)"
+      R"("cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":0},)"
+      R"("output_tokens":503,"service_tier":"standard"}}})";
+  std::string padded = line + std::string(ingest::RecordParser::padding(), ' ');
+  UsageRecord record;
+  CostRecord cost;
+  if (Status st = p.parse_padded_into(std::string_view(padded.data(), line.size()), &record);
+      !st.is_ok() || !engine::CostCalculator::price_record_into(cat, record, kAt, &cost).is_ok() ||
+      cost.total_cost.amount.to_string() != "0.01437") {
+    state.SkipWithError("the body does not price as expected");
+    return;
+  }
+  for (auto _ : state) {
+    Status st = p.parse_padded_into(std::string_view(padded.data(), line.size()), &record);
+    if (st.is_ok()) st = engine::CostCalculator::price_record_into(cat, record, kAt, &cost);
+    benchmark::DoNotOptimize(st);
+    benchmark::DoNotOptimize(cost);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
+}
+BENCHMARK(BM_PriceResponseBody);
+
 // The whole `price` pipeline on an in-memory JSONL stream: parse, normalize, price, format.
 void BM_PriceStream(benchmark::State& state) {
   std::string input;
