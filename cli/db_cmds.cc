@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -183,9 +184,14 @@ int run_ingest(IngestCmd& o) {
   // Batches are encoded on this thread (prepare) and written on the sink's.
   storage::PipelinedWriter writer(*store);
   opt.prepare = [&](std::span<const PricedRecord> batch) { writer.encode(batch); };
+  // What the batches written so far stored (the sink runs on the pipeline's writing thread):
+  // said when a write fails, so that the records already stored are not a surprise.
+  std::atomic<uint64_t> written{0}, stored_so_far{0};
   auto sink = [&](std::span<const PricedRecord> batch) -> Result<ingest::BatchResult> {
     auto w = writer.write(batch);
     if (!w) return w.status();
+    written += batch.size();
+    stored_so_far += w->stored;
     return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
   };
   // Progress on a TTY only: records, bytes, rate; overwritten in place, cleared at the end.
@@ -214,9 +220,19 @@ int run_ingest(IngestCmd& o) {
       return kExitFailure;
     }
     opt.read_error_detail = in->codec_error;
+    const uint64_t stored_before = stored_so_far;
     auto s = ingest::ingest_stream(in->plain.get(), in->name, opt, sink, on_reject);
     if (!s) {
       report(s.status());
+      if (written > 0) {
+        std::fprintf(
+            stderr,
+            "note: the batches written before the error stored %llu record%s (%llu of "
+            "them from %s); a batch is stored whole or not at all, and running the same "
+            "command again stores the rest (the stored ones count as duplicates)\n",
+            static_cast<unsigned long long>(stored_so_far.load()), stored_so_far == 1 ? "" : "s",
+            static_cast<unsigned long long>(stored_so_far - stored_before), in->name.c_str());
+      }
       return kExitFailure;
     }
     // The records before a read error count; the run fails after the summary.

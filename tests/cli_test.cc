@@ -1057,6 +1057,35 @@ TEST(CliTest, KilledIngestResumesWithNoDuplicatesAndNothingLost) {
   std::filesystem::remove_all(dir);
 }
 
+// A write that fails part way (a full disk; here a day's totals that would overflow) ends the
+// run with the error and says what the batches before it stored.
+TEST(CliTest, AFailedWriteSaysWhatTheBatchesBeforeItStored) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_failed_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string input = (dir / "in.jsonl").string(), db = (dir / "f.db").string();
+  {
+    std::ofstream out(input);
+    // A batch of ordinary records, then one whose 10^15 tokens each overflow their day's total.
+    for (int i = 0; i < 20000; ++i) {
+      out << R"({"id":"r)" << i << R"(","timestamp":"2026-09-01T10:00:00Z","provider":"openai",)"
+          << R"("model":"gpt-4o","usage":{"input_tokens":)" << (i < 10000 ? 1000 : 1000000000000000)
+          << "}}\n";
+    }
+  }
+  CliRun r = run("ingest --db " + db + " " + input);
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.err.find("overflow"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("note: the batches written before the error stored 10000 records (10000 "
+                       "of them from " +
+                       input + ")"),
+            std::string::npos)
+      << r.err;
+  r = run("summary --db " + db + " --period all --format json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["records"], 10000) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
 // One day of spend gives a projection but no interval and no probability of overrun: null in
 // JSON, n/a in tables.
 // Output that cannot be written (a full disk) fails the run, saying so; it was exit 0.
