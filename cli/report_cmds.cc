@@ -163,8 +163,9 @@ Examples:
   cmd->add_flag("--no-anomalies", o->no_anomalies, "Leave out the period's unusual days");
   cmd->add_option(
          "--top", o->top,
-         "Rows in the model and project tables, and in their tables of changes (default 10)")
-      ->check(number_in(0));
+         "Rows in the model and project tables, and in their tables of changes, the others "
+         "summed in one row (default 10)")
+      ->check(number_in(1));
   cmd->add_option("--title", o->title, "Report title");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_report(*o); });

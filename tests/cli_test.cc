@@ -1285,7 +1285,7 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
            {"anomalies --threshold 0", "--threshold: expected a finite number above 0, got 0"},
            {"anomalies --threshold 3", "threshold is a significance level in (0, 1)"},
            {"anomalies --max-anomalies 0.7", "--max-anomalies: expected a number from 0 to 0.5"},
-           {"report --top -1", "--top: expected a finite number, at least 0, got -1"},
+           {"report --top 0", "--top: expected a finite number, at least 1, got 0"},
            {"report --forecast -3", "--forecast: expected a number from 0 to 1000000, got -3"},
            {"query --limit -1", "--limit: expected a finite number, at least 0, got -1"},
            {"price --threads -1", "--threads: expected a number from 0 to 256, got -1"}}) {
