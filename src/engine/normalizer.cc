@@ -174,8 +174,8 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
       case Walk::kFound:
         break;
     }
-    auto n = detail::token_count(v, prefix + path_text(m.path, m.path.size()));
-    if (!n) return n.status();
+    auto n = detail::token_count(v, where);  // the field's whole name for its error only
+    if (!n) return detail::token_count(v, prefix + path_text(m.path, m.path.size())).status();
     if (!u.add(m.dest, *n))
       return out_of_range("field \"" + prefix + path_text(m.path, m.path.size()) +
                           "\": sum overflows");
