@@ -45,7 +45,7 @@ Status write_output(const std::string& path, const std::string& text, compressio
 struct ReportCmd {
   TimeSelection time{.from = {}, .to = {}, .period = "last-30-days", .as_of = {}};
   std::string format = "markdown", output, tz, title, compress = "auto";
-  std::vector<std::string> filters;
+  std::vector<std::string> filters, by;
   int forecast = 0;
   bool no_anomalies = false;
   size_t top = 10;
@@ -63,6 +63,15 @@ int run_report(const ReportCmd& o) {
   ro.top = o.top;
   ro.forecast_days = o.forecast;
   ro.anomalies = !o.no_anomalies;
+  for (const auto& text : o.by) {
+    auto key = GroupKey::parse(text);
+    Status st = key ? report::check_breakdown(*key) : key.status();
+    if (!st.is_ok()) {
+      report(st.with_context("--by"));
+      return kExitUsage;
+    }
+    ro.breakdowns.push_back(*key);
+  }
   auto zone = parse_tz(o.tz);
   if (!zone) {
     report(zone.status());
@@ -150,6 +159,7 @@ An --output ending in .gz or .zst is compressed (or choose with --compress).
 Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
+  cost-ops report --period 2026-10 --by tag:team,user     # spend by team and by user too
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
   o->time.add_to(*cmd, kPeriodHelp, true);
   cmd->add_option("--filter", o->filters, kFilterHelp);
@@ -166,6 +176,10 @@ Examples:
          "Rows in the model and project tables, and in their tables of changes, the others "
          "summed in one row (default 10)")
       ->check(number_in(1));
+  cmd->add_option("--by", o->by,
+                  "More top tables, by organization, user, tag:KEY or tier (comma-separated or "
+                  "repeated): --by tag:team for spend by team")
+      ->delimiter(',');
   cmd->add_option("--title", o->title, "Report title");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_report(*o); });

@@ -1756,6 +1756,19 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   r = run("ingest --db " + db + " " + dir + "/usage.jsonl.zst");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("read 3524, stored 3524"), std::string::npos) << r.out;
+  // Spend by team from the store: the top rows and the others add up to the total, exactly.
+  r = run("report --db " + db + " --period all --by tag:team --top 2 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  {
+    const auto rep = nlohmann::json::parse(r.out);
+    const auto& by = rep["breakdowns"][0];
+    EXPECT_EQ(by["by"], "tag:team");
+    ASSERT_EQ(by["rows"].size(), 2u) << r.out;
+    Decimal sum = *Decimal::parse(by["others"]["cost"]["USD"].get<std::string>());
+    for (const auto& row : by["rows"])
+      sum += *Decimal::parse(row["cost"]["USD"].get<std::string>());
+    EXPECT_EQ(sum.to_string(), rep["total"]["cost"]["USD"]) << r.out;
+  }
   // A truncated file is an error naming it and what the decompressor found.
   const std::string zst = testing::read_file(dir + "/usage.jsonl.zst");
   std::ofstream(dir + "/cut.jsonl.zst", std::ios::binary) << zst.substr(0, zst.size() / 2);

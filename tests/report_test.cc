@@ -158,6 +158,55 @@ TEST(ReportTest, TopTablesSumTheOthersAndShowShares) {
             std::string::npos);
 }
 
+// More top tables by other keys (spend by team): each in every format, its others summed, a
+// value the records lack named as such; keys the report has already are refused.
+TEST(ReportTest, BreakdownsByOtherKeys) {
+  std::vector<PricedRecord> recs = records();
+  recs[0].usage.tags = {{"team", "search"}};
+  recs[1].usage.tags = {{"team", "web|ui"}};
+  recs[2].usage.tags = {{"team", "search"}};
+  ReportGenerator gen([&](const AggregateQuery& q) { return engine::Aggregator::run(q, recs); });
+  ReportOptions o;
+  o.generated_at = *parse_timestamp("2026-09-10T00:00:00Z");
+  o.forecast_currency = "USD";
+  o.top = 1;
+  o.breakdowns = {*GroupKey::parse("tag:team")};
+  auto r = gen.build(o);
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  ASSERT_EQ(r->breakdowns.size(), 1u);
+  const Breakdown& b = r->breakdowns[0];
+  ASSERT_EQ(b.rows.size(), 1u);
+  EXPECT_EQ(b.rows[0].keys[0], "web|ui");  // 0.2 USD; search has 0.1 + 10^-18
+  EXPECT_EQ(b.others.count, 2u);           // search, and the record without the tag
+  EXPECT_EQ(b.others.row.cost.at("USD").to_string(), "0.100000000000000001");
+  EXPECT_EQ(b.others.row.cost.at("EUR").to_string(), "1.5");
+
+  const std::string md = ReportGenerator::render(*r, Format::kMarkdown);
+  EXPECT_NE(md.find("## Top by tag:team\n\n| tag:team | Cost | Share | Records | Unpriced |\n"
+                    "|---|---:|---:|---:|---:|\n| web\\|ui | 0.2000 USD | 66.7% | 1 | 0 |\n"
+                    "| 2 others | 1.5000 EUR + 0.1000 USD | 33.3% | 3 | 0 |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(ReportGenerator::render(*r, Format::kHtml).find("<h2>Top by tag:team</h2>"),
+            std::string::npos);
+  const auto j = nlohmann::json::parse(ReportGenerator::render(*r, Format::kJson));
+  EXPECT_EQ(j["breakdowns"][0]["by"], "tag:team");
+  EXPECT_EQ(j["breakdowns"][0]["rows"][0]["value"], "web|ui");
+  EXPECT_EQ(j["breakdowns"][0]["others"]["count"], 2);
+  const std::string csv = ReportGenerator::render(*r, Format::kCsv);
+  EXPECT_NE(csv.find("\nby:tag:team,web|ui,USD,0.2,1,0,100,0,1\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nby:tag:team,2 others,EUR,1.5,"), std::string::npos) << csv;
+  const std::string jsonl = ReportGenerator::render(*r, Format::kJsonl);
+  EXPECT_NE(jsonl.find(R"("by":"tag:team",)"), std::string::npos) << jsonl;
+  EXPECT_NE(jsonl.find(R"("section":"breakdown","unpriced":0,"value":null})"), std::string::npos)
+      << jsonl;
+
+  o.breakdowns = {*GroupKey::parse("project")};
+  EXPECT_FALSE(gen.build(o).has_value());
+  EXPECT_FALSE(check_breakdown(*GroupKey::parse("day")).is_ok());
+  EXPECT_TRUE(check_breakdown(*GroupKey::parse("tier")).is_ok());
+}
+
 // A to-date report is projected to its calendar period's end, as budget status projects a
 // budget's: the spend so far, the rest forecast; every format says it, exactly.
 TEST(ReportTest, ToDateReportsProjectTheirPeriodsTotal) {

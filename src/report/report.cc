@@ -369,6 +369,24 @@ json to_json(const Report& r) {
     j[key] = row_json(o->row);
     j[key]["count"] = o->count;
   }
+  if (!r.breakdowns.empty()) {
+    json all = json::array();
+    for (const auto& b : r.breakdowns) {
+      json rows = json::array();
+      for (const auto& row : b.rows) {
+        json o = row_json(row);
+        o["value"] = row.keys[0];
+        rows.push_back(o);
+      }
+      json one = {{"by", b.key.name()}, {"rows", rows}};
+      if (b.others.count > 0) {
+        one["others"] = row_json(b.others.row);
+        one["others"]["count"] = b.others.count;
+      }
+      all.push_back(one);
+    }
+    j["breakdowns"] = all;
+  }
   if (!r.forecast.empty()) {
     json f = json::array();
     for (const auto& d : r.forecast) {
@@ -448,6 +466,16 @@ std::string to_jsonl(const Report& r) {
     line(o);
   }
   others(r.other_projects, {{"section", "project"}, {"project", nullptr}});
+  for (const auto& b : r.breakdowns) {
+    for (const auto& row : b.rows) {
+      json o = row_json(row);
+      o["section"] = "breakdown";
+      o["by"] = b.key.name();
+      o["value"] = row.keys[0];
+      line(o);
+    }
+    others(b.others, {{"section", "breakdown"}, {"by", b.key.name()}, {"value", nullptr}});
+  }
   for (const auto& u : r.anomalies) {
     json a = unusual_day_json(u);
     a["section"] = "anomaly";
@@ -517,6 +545,11 @@ std::string to_csv(const Report& r) {
   for (const auto& p : r.projects) rows("project", row_name(p, false, ""), p);
   if (r.other_projects.count > 0)
     rows("project", others_name(r.other_projects), r.other_projects.row);
+  for (const auto& b : r.breakdowns) {  // section "by:tag:team", keyed by the value
+    const std::string section = csv_field("by:" + b.key.name());
+    for (const auto& row : b.rows) rows(section, row.keys[0], row);
+    if (b.others.count > 0) rows(section, others_name(b.others), b.others.row);
+  }
   for (const auto& u : r.anomalies) {
     s << "anomaly," << u.date << "," << r.anomaly_currency << "," << num(u.value, 4) << ",,,,,\n";
     s << "anomaly_expected," << u.date << "," << r.anomaly_currency << "," << num(u.expected, 4)
@@ -588,6 +621,10 @@ std::string to_markdown(const Report& r) {
   }
   table("Top models", "Model", r.models, r.other_models, true);
   table("Top projects", "Project", r.projects, r.other_projects, false);
+  for (const auto& b : r.breakdowns) {
+    const std::string name = b.key.name();
+    table(("Top by " + md_escape(name)).c_str(), md_escape(name).c_str(), b.rows, b.others, false);
+  }
   if (!r.forecast.empty()) {
     s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
       << ", 95% interval)\n\n| Date | Forecast | Lower | Upper |\n|---|---:|---:|---:|\n";
@@ -746,6 +783,10 @@ std::string to_html(const Report& r) {
   };
   table("Top models", "Model", r.models, r.other_models, true);
   table("Top projects", "Project", r.projects, r.other_projects, false);
+  for (const auto& b : r.breakdowns) {
+    const std::string name = html_escape(b.key.name());
+    table(("Top by " + name).c_str(), name.c_str(), b.rows, b.others, false);
+  }
   if (r.comparison && r.comparison->total.records > 0) {
     s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)
       << ")</h2>\n";
@@ -944,6 +985,15 @@ Result<OtherRows> keep_top(std::vector<AggregateRow>& rows, const std::string& c
   return others;
 }
 
+Status check_breakdown(const GroupKey& key) {
+  using K = GroupKey::Kind;
+  if (key.kind == K::kOrganization || key.kind == K::kUser || key.kind == K::kTag ||
+      key.kind == K::kTier)
+    return Status::ok();
+  return invalid_argument("a report's breakdown is by organization, user, tag:KEY or tier, not " +
+                          key.name() + " (the report has its models, projects and days)");
+}
+
 std::string others_name(const OtherRows& others) {
   return std::to_string(others.count) + (others.count == 1 ? " other" : " others");
 }
@@ -956,6 +1006,7 @@ std::string share_text(const AggregateRow& row, const AggregateRow& total,
 }
 
 Result<Report> ReportGenerator::build(const ReportOptions& o) const {
+  for (const GroupKey& key : o.breakdowns) COSTOPS_RETURN_IF_ERROR(check_breakdown(key));
   Report r;
   r.title = o.title;
   r.generated = o.generated_at.value_or(
@@ -1007,6 +1058,16 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     r.comparison = std::move(*c);
   }
   r.currency = cur;
+  for (const GroupKey& key : o.breakdowns) {
+    q.group_by = {key};
+    auto rows = source_(q);
+    if (!rows) return rows.status();
+    Breakdown b{key, std::move(*rows), {}};
+    auto rest = keep_top(b.rows, cur, o.top);
+    if (!rest) return rest.status();
+    b.others = std::move(*rest);
+    r.breakdowns.push_back(std::move(b));
+  }
   for (auto [rows, others] :
        {std::pair{&r.models, &r.other_models}, {&r.projects, &r.other_projects}}) {
     auto rest = keep_top(*rows, cur, o.top);

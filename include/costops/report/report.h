@@ -92,7 +92,14 @@ struct ReportOptions {
   /// The period's unusual days: the seasonal detector (weekly season) over the forecast's
   /// history of daily spend, in the main currency, with the models that moved each.
   bool anomalies = true;
+  /// More top tables, one per key (organization, user, tag:KEY or tier): spend by team for a
+  /// showback, say. Each keeps `top` rows and sums the others.
+  std::vector<GroupKey> breakdowns;
 };
+
+/// Whether `key` can be a report's breakdown (ReportOptions::breakdowns): organization, user,
+/// tag:KEY or tier (the report has its models, projects and days already).
+Status check_breakdown(const GroupKey& key);
 
 /// A day whose spend the seasonal anomaly detector flags, as `cost-ops anomalies` reports it.
 struct UnusualDay {
@@ -160,6 +167,13 @@ std::string others_name(const OtherRows& others);
 std::string share_text(const AggregateRow& row, const AggregateRow& total,
                        const std::string& currency);
 
+/// A top table by another key (ReportOptions::breakdowns).
+struct Breakdown {
+  GroupKey key;
+  std::vector<AggregateRow> rows;  // keys: the key's value; by cost, top N
+  OtherRows others;
+};
+
 struct Report {
   std::string title;
   Timestamp generated{};
@@ -170,6 +184,7 @@ struct Report {
   std::vector<AggregateRow> models;    // keys: provider, model; by cost, top N
   std::vector<AggregateRow> projects;  // keys: project; by cost, top N
   OtherRows other_models, other_projects;
+  std::vector<Breakdown> breakdowns;  // in ReportOptions::breakdowns' order
   std::string currency;  // the top tables' order, and their shares of the total, are in it
   std::string forecast_currency;
   std::string forecast_model;
