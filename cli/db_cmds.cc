@@ -469,6 +469,35 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     }
     return;
   }
+  // Cache and reasoning columns only when some row has them.
+  bool parts = false;
+  for (const auto& r : rows)
+    parts = parts || r.cache_read_tokens || r.cache_write_tokens || r.reasoning_tokens;
+  if (format == "markdown") {  // for a pull request's comment or a wiki page
+    std::string head = "|", rule = "|";
+    for (const auto& k : q.group_by)
+      head += " " + report::md_escape(k.name()) + " |", rule += "---|";
+    head += " records | unpriced | requests | input_tokens | output_tokens |";
+    if (parts) head += " cache_read | cache_write | reasoning |";
+    head += " cost |";
+    for (int i = 0; i < (parts ? 9 : 6); ++i) rule += "---:|";
+    std::printf("%s\n%s\n", head.c_str(), rule.c_str());
+    for (const auto& r : rows) {
+      std::string line = "|";
+      for (const auto& key : r.keys)
+        line += " " + (key.empty() ? "-" : report::md_escape(key)) + " |";
+      line += " " + std::to_string(r.records) + " | " + std::to_string(r.unpriced) + " | " +
+              std::to_string(r.requests) + " | " + std::to_string(r.input_tokens) + " | " +
+              std::to_string(r.output_tokens) + " |";
+      if (parts) {
+        line += " " + std::to_string(r.cache_read_tokens) + " | " +
+                std::to_string(r.cache_write_tokens) + " | " + std::to_string(r.reasoning_tokens) +
+                " |";
+      }
+      std::printf("%s %s |\n", line.c_str(), money_text(r.cost).c_str());
+    }
+    return;
+  }
   // Each key column as wide as its longest value (an absent value prints as "-").
   std::vector<int> width;
   for (const auto& k : q.group_by) width.push_back(static_cast<int>(k.name().size()));
@@ -478,10 +507,6 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   }
   for (size_t i = 0; i < q.group_by.size(); ++i)
     std::printf("%-*s ", width[i], q.group_by[i].name().c_str());
-  // Cache and reasoning columns only when some row has them.
-  bool parts = false;
-  for (const auto& r : rows)
-    parts = parts || r.cache_read_tokens || r.cache_write_tokens || r.reasoning_tokens;
   std::printf("%9s %9s %10s %14s %14s ", "records", "unpriced", "requests", "input_tokens",
               "output_tokens");
   if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
@@ -543,6 +568,7 @@ Examples:
   cost-ops query --group-by tier --from 2026-11-01           # what batch and flex calls cost
   cost-ops query --from 2026-09-01 --to 2026-10-01 --group-by day --filter project=search --format csv
   cost-ops query --group-by tag:team,month --format json
+  cost-ops query --group-by project --period 2026-09 --format markdown
   cost-ops query --group-by model --sort cost --limit 10 --from 2026-09-01
   cost-ops query --group-by project --period last-7-days
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
@@ -554,8 +580,8 @@ Examples:
       "--tz", o->tz,
       "Time zone for hour/day/week/month buckets: an IANA name or an offset such as +05:30 "
       "(default UTC)");
-  cmd->add_option("--format", o->format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--format", o->format, "table, json, csv or markdown")
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   cmd->add_option("--sort", o->sort,
                   "Row order: keys (default), or largest first: cost (in the currency most is "
                   "spent in), records, requests or tokens");

@@ -695,6 +695,13 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   r = run("query --db " + db + " --group-by provider --filter provider=google");
   EXPECT_NE(r.out.find("   cache_read  cache_write    reasoning cost\n"), std::string::npos)
       << r.out;
+  // A Markdown table, the same figures (for a pull request's comment).
+  r = run("query --db " + db + " --group-by model --filter model=o3 --format markdown");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "| model | records | unpriced | requests | input_tokens | output_tokens | cache_read | "
+            "cache_write | reasoning | cost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            "| o3 | 124 | 0 | 124 | 405661 | 258955 | 38341 | 0 | 155320 | 2.825450 USD |\n");
   // Filters of one key take any of their values; != ones leave theirs out.
   r = run("query --db " + db +
           " --group-by model --filter 'model=gpt-4*' --filter model=o3 --filter model!=gpt-4o "

@@ -69,24 +69,6 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
-std::string md_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') {
-      out += "&lt;";  // no HTML of a name's reaches the page a renderer makes
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '\n' || c == '\r') {
-      out += ' ';  // a table row is one line
-    } else {
-      // Characters that would end a cell or start a link, code or emphasis stand for themselves.
-      if (std::string_view("|\\`*_[]").find(c) != std::string_view::npos) out += '\\';
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string num(double v, int places) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", places, v);
@@ -903,6 +885,24 @@ std::string input_parts_text(const AggregateRow& r) {
 
 std::string output_parts_text(const AggregateRow& r) {
   return r.reasoning_tokens ? " (" + std::to_string(r.reasoning_tokens) + " reasoning)" : "";
+}
+
+std::string md_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '<') {
+      out += "&lt;";  // no HTML of a name's reaches the page a renderer makes
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';  // a table row is one line
+    } else {
+      // Characters that would end a cell or start a link, code or emphasis stand for themselves.
+      if (std::string_view("|\\`*_[]").find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string csv_field(std::string_view s) {

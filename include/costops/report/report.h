@@ -39,6 +39,9 @@ std::string output_parts_text(const AggregateRow& r);
 /// `s` as one CSV field (RFC 4180): as is, or quoted with its quotes doubled when it holds a
 /// comma, a quote or a line break.
 std::string csv_field(std::string_view s);
+/// `s` as text in a Markdown table cell: characters that would end the cell or start a link, code
+/// or emphasis backslash-escaped, `<` and `>` as entities (no HTML), line breaks as spaces.
+std::string md_escape(std::string_view s);
 
 /// Where reports get their numbers: a Store's aggregate(), or engine::Aggregator::run over
 /// records in memory.
