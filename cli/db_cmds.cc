@@ -688,12 +688,9 @@ int run_summary(SummaryCmd& o) {
     report(!other_models ? other_models.status() : other_projects.status());
     return kExitFailure;
   }
-  auto change_pct = [&](const std::string& cur) -> std::optional<double> {
-    if (!prev) return std::nullopt;
-    auto it = prev->cost.find(cur);
-    if (it == prev->cost.end() || it->second.is_zero()) return std::nullopt;
-    const Decimal now_cost = total.cost.count(cur) ? total.cost.at(cur) : Decimal();
-    return (now_cost.to_double() - it->second.to_double()) / it->second.to_double() * 100.0;
+  // The change of a currency's total since the previous period, in percent of it (exact).
+  auto change = [&](const std::string& cur) {
+    return cost_in(total.cost, cur) - cost_in(prev->cost, cur);
   };
   if (o.format == "json") {
     json j;
@@ -713,7 +710,8 @@ int run_summary(SummaryCmd& o) {
     if (prev) {
       json c = json::object();
       for (const auto& [cur, d] : total.cost)
-        if (auto pct = change_pct(cur)) c[cur] = std::round(*pct * 100) / 100;
+        if (auto pct = report::percent_of(change(cur), cost_in(prev->cost, cur), 2))
+          c[cur] = pct->to_double();
       j["previous"] = {{"records", prev->records},
                        {"total_cost", money_json(prev->cost)},
                        {"change_percent", c}};
@@ -768,7 +766,8 @@ int run_summary(SummaryCmd& o) {
     std::printf("previous period: %s",
                 prev->records == 0 ? "no records" : money_text(prev->cost).c_str());
     for (const auto& [cur, d] : total.cost)
-      if (auto pct = change_pct(cur)) std::printf(" (%+.1f%% %s)", *pct, cur.c_str());
+      if (auto pct = report::percent_text(change(cur), cost_in(prev->cost, cur), 1, true))
+        std::printf(" (%s%% %s)", pct->c_str(), cur.c_str());
     std::printf("\n");
   }
   if (moved) {

@@ -835,18 +835,9 @@ int run_anomalies(const AnomaliesCmd& o) {
                    {"score", num(a.score)},
                    {"severity", severity_name(a.severity)}};
       if (!parts.empty()) {
-        auto drivers = day_drivers(mine, s.dates[a.index], ao.season, a.value > a.expected);
+        auto drivers = anomaly_drivers(mine, s.dates[a.index], ao.season, a.value, a.expected);
         if (!drivers) return drivers.status();
-        json dj = json::array();
-        for (const auto& d : *drivers) {
-          // A part that explains under 1% of the deviation is noise beside it.
-          if (std::abs(d.change.to_double()) * 100 < std::abs(a.value - a.expected)) continue;
-          dj.push_back({{"name", d.name},  // money as exact decimal text, as query's cost
-                        {"value", d.value.to_string()},
-                        {"usual", d.baseline.to_string()},
-                        {"change", d.change.to_string()}});
-        }
-        item["drivers"] = dj;
+        item["drivers"] = report::drivers_json(*drivers);
       }
       list.push_back(std::move(item));
     }

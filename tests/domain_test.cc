@@ -123,6 +123,30 @@ TEST(DecimalTest, NamedRounding) {
   EXPECT_EQ(D("-0.001").to_string_fixed(2), "0.00");
 }
 
+// Division by long division, rounded like round(): shares and changes in percent of money
+// without binary floating point.
+TEST(DecimalTest, DivisionAndPercentagesAreExact) {
+  EXPECT_EQ(D("1").div(D("3"), 6)->to_string(), "0.333333");
+  EXPECT_EQ(D("2").div(D("3"), 6)->to_string(), "0.666667");
+  EXPECT_EQ(D("-2").div(D("3"), 6)->to_string(), "-0.666667");
+  EXPECT_EQ(D("1").div(D("-8"), 2)->to_string(), "-0.12");  // a tie: to even
+  EXPECT_EQ(D("1").div(D("8"), 2, RoundingMode::kHalfUp)->to_string(), "0.13");
+  EXPECT_EQ(D("1").div(D("8"), 2, RoundingMode::kFloor)->to_string(), "0.12");
+  EXPECT_EQ(D("-1").div(D("8"), 2, RoundingMode::kFloor)->to_string(), "-0.13");
+  EXPECT_EQ(D("0.000000000000000000000001").div(D("3"), 24)->to_string(), "0");
+  EXPECT_EQ(D("85000000000000").div(D("0.5"), 0)->to_string(), "170000000000000");
+  EXPECT_FALSE(D("170000000000000").div(D("0.5"), 0).has_value());  // out of range
+  EXPECT_EQ(D("170000000000000").div(D("170000000000000"), 24)->to_string(), "1");
+  EXPECT_FALSE(D("170000000000000").div(D("0.001"), 0).has_value());  // out of range
+  EXPECT_FALSE(D("1").div(D("0"), 2).has_value());
+  // Where doubles round 0.3 / 0.300000000000000001 to 1, and 1e-18 to 0.
+  EXPECT_EQ(D("0.3").as_percent_of(D("0.300000000000000001"), 1)->to_string_fixed(1), "100.0");
+  EXPECT_EQ(D("0.2").as_percent_of(D("0.300000000000000001"), 1)->to_string_fixed(1), "66.7");
+  EXPECT_EQ(D("0.000000000000000001").as_percent_of(D("0.3"), 1)->to_string_fixed(1), "0.0");
+  EXPECT_EQ(D("-0.3").as_percent_of(D("0.3"), 2)->to_string(), "-100");
+  EXPECT_EQ(D("1").as_percent_of(D("3"), 2)->to_string(), "33.33");
+}
+
 TEST(DecimalTest, DoubleBridgeIsExplicitAndRejectsNonFinite) {
   EXPECT_EQ(Decimal::from_double(1234.5678, 2)->to_string(), "1234.57");
   EXPECT_FALSE(Decimal::from_double(std::nan(""), 2).has_value());

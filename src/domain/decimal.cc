@@ -1,5 +1,6 @@
 #include "costops/domain/decimal.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -274,6 +275,63 @@ Result<Decimal> Decimal::mul(Decimal o, RoundingMode mode) const {
   if (__builtin_add_overflow(r1q, low, &res))
     return out_of_range("decimal multiplication overflows");
   return Decimal(res);
+}
+
+Result<Decimal> Decimal::div(Decimal o, int places, RoundingMode mode) const {
+  using u128 = unsigned __int128;
+  if (o.raw_ == 0) return invalid_argument("decimal division by zero");
+  places = std::clamp(places, 0, kScaleDigits);
+  const bool neg = (raw_ < 0) != (o.raw_ < 0);
+  const u128 a = raw_ < 0 ? -static_cast<u128>(raw_) : static_cast<u128>(raw_);
+  const u128 b = o.raw_ < 0 ? -static_cast<u128>(o.raw_) : static_cast<u128>(o.raw_);
+  // The quotient in units of 10^-places, a digit at a time: q * 10 + floor(10 r / b), the ten
+  // multiples of r added one by one so that nothing exceeds 2b (b <= 2^127).
+  const u128 kMax = static_cast<u128>(std::numeric_limits<int128>::max());
+  u128 q = a / b, r = a % b;
+  for (int i = 0; i < places; ++i) {
+    u128 digit = 0, rr = 0;
+    for (int k = 0; k < 10; ++k) {
+      rr += r;
+      if (rr >= b) rr -= b, ++digit;
+    }
+    if (q > (kMax - digit) / 10) return out_of_range("decimal division overflows");
+    q = q * 10 + digit;
+    r = rr;
+  }
+  bool away = false;
+  if (r != 0) {
+    const u128 twice = r * 2;  // r < b <= 2^127
+    switch (mode) {
+      case RoundingMode::kHalfEven:
+        away = twice > b || (twice == b && q % 2 != 0);
+        break;
+      case RoundingMode::kHalfUp:
+        away = twice >= b;
+        break;
+      case RoundingMode::kDown:
+        break;
+      case RoundingMode::kUp:
+        away = true;
+        break;
+      case RoundingMode::kFloor:
+        away = neg;
+        break;
+      case RoundingMode::kCeiling:
+        away = !neg;
+        break;
+    }
+  }
+  q += away ? 1 : 0;
+  const u128 f = static_cast<u128>(pow10(kScaleDigits - places));
+  if (q > kMax / f) return out_of_range("decimal division overflows");
+  const int128 raw = static_cast<int128>(q * f);
+  return Decimal(neg ? -raw : raw);
+}
+
+Result<Decimal> Decimal::as_percent_of(Decimal whole, int places, RoundingMode mode) const {
+  auto ratio = div(whole, std::clamp(places, 0, kScaleDigits - 2) + 2, mode);
+  if (!ratio) return ratio.status();
+  return ratio->mul_int(100);
 }
 
 Decimal Decimal::round(int places, RoundingMode mode) const {

@@ -1,6 +1,7 @@
 #include "costops/forecasting/drivers.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "costops/forecasting/budget.h"
 
@@ -122,6 +123,21 @@ Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts
   largest_first(out);
   if (out.size() > limit) out.resize(limit);
   return out;
+}
+
+Result<std::vector<SpendDriver>> anomaly_drivers(const std::vector<SpendPart>& parts, Date day,
+                                                 int season, double value, double expected) {
+  auto drivers = day_drivers(parts, day, season, value > expected);
+  if (!drivers) return drivers.status();
+  // The detector's deviation as money (its sanctioned bridge), and each change against it.
+  auto deviation = Decimal::from_double(std::abs(value - expected));
+  if (!deviation) return deviation.status();
+  std::erase_if(*drivers, [&](const SpendDriver& d) {
+    Decimal hundredfold;
+    return Decimal::mul_int_checked(magnitude(d.change), 100, &hundredfold) &&
+           hundredfold < *deviation;
+  });
+  return drivers;
 }
 
 }  // namespace costops::forecasting

@@ -87,6 +87,9 @@ std::string row_name(const AggregateRow& row, bool model, const char* none = "(n
   return key_name(row.keys, model, none);
 }
 
+// The name of a row summing `n` groups a table leaves out: "1 other", "3 others".
+std::string others_label(size_t n) { return std::to_string(n) + (n == 1 ? " other" : " others"); }
+
 std::string period_text(const Report& r) {
   auto day = [](Timestamp t) { return format_timestamp(t); };
   if (!r.from && !r.to) return "all time";
@@ -179,14 +182,9 @@ Result<std::vector<UnusualDay>> unusual_days(const AggregateFn& source, const Re
   for (const Anomaly& a : *found) {
     UnusualDay u{format_date(spend.dates[a.index]),      a.value, a.expected, a.score,
                  std::string(severity_name(a.severity)), {}};
-    auto drivers = day_drivers(parts, spend.dates[a.index], 7, a.value > a.expected);
+    auto drivers = anomaly_drivers(parts, spend.dates[a.index], 7, a.value, a.expected);
     if (!drivers) return drivers.status();
-    for (auto& d : *drivers) {
-      // A part that explains under 1% of the deviation is noise beside it (as anomalies has it).
-      if (std::abs(d.change.to_double()) * 100 >= std::abs(a.value - a.expected)) {
-        u.drivers.push_back(std::move(d));
-      }
-    }
+    u.drivers = std::move(*drivers);
     out.push_back(std::move(u));
   }
   return out;
@@ -212,11 +210,7 @@ std::string comparison_text(const Report& r) {
   if (c.total.records == 0) return t + "no records to compare with";
   t += money_text(c.total.cost) + " over " + std::to_string(c.total.records) + " records; change " +
        signed_text(c.change) + " " + c.currency;
-  if (!then.is_zero()) {
-    char pct[32];
-    std::snprintf(pct, sizeof pct, " (%+.1f%%)", c.change.to_double() / then.to_double() * 100);
-    t += pct;
-  }
+  if (const auto pct = percent_text(c.change, then, 1, true)) t += " (" + *pct + "%)";
   return t;
 }
 
@@ -232,7 +226,7 @@ std::vector<std::array<std::string, 4>> change_rows(const forecasting::Drivers& 
   };
   for (const auto& x : d.top) add(x.name, x);
   if (d.other_parts > 0) {
-    add(std::to_string(d.other_parts) + (d.other_parts == 1 ? " other" : " others"), d.others);
+    add(others_label(d.other_parts), d.others);
   }
   return rows;
 }
@@ -302,17 +296,17 @@ json row_json(const AggregateRow& r) {
           {"cost", money_json(r.cost)}};
 }
 
-// An unusual day as `cost-ops anomalies` writes one: its drivers' money as exact decimal text.
+// A row of the groups a table leaves out in JSON: its sums and how many groups it holds.
+json others_json(const OtherRows& o) {
+  json j = row_json(o.row);
+  j["count"] = o.count;
+  return j;
+}
+
+// An unusual day as `cost-ops anomalies` writes one.
 json unusual_day_json(const UnusualDay& u) {
-  json drivers = json::array();
-  for (const auto& d : u.drivers) {
-    drivers.push_back({{"name", d.name},
-                       {"value", d.value.to_string()},
-                       {"usual", d.baseline.to_string()},
-                       {"change", d.change.to_string()}});
-  }
   return {{"date", u.date},   {"value", u.value},       {"expected", u.expected},
-          {"score", u.score}, {"severity", u.severity}, {"drivers", drivers}};
+          {"score", u.score}, {"severity", u.severity}, {"drivers", drivers_json(u.drivers)}};
 }
 
 json to_json(const Report& r) {
@@ -347,9 +341,7 @@ json to_json(const Report& r) {
   j["projects"] = projects;
   for (const auto& [key, o] :
        {std::pair{"other_models", &r.other_models}, {"other_projects", &r.other_projects}}) {
-    if (o->count == 0) continue;
-    j[key] = row_json(o->row);
-    j[key]["count"] = o->count;
+    if (o->count > 0) j[key] = others_json(*o);
   }
   if (!r.breakdowns.empty()) {
     json all = json::array();
@@ -361,10 +353,7 @@ json to_json(const Report& r) {
         rows.push_back(o);
       }
       json one = {{"by", b.key.name()}, {"rows", rows}};
-      if (b.others.count > 0) {
-        one["others"] = row_json(b.others.row);
-        one["others"]["count"] = b.others.count;
-      }
+      if (b.others.count > 0) one["others"] = others_json(b.others);
       all.push_back(one);
     }
     j["breakdowns"] = all;
@@ -819,18 +808,15 @@ json projection_json(const Projection& p) {
 }
 
 json comparison_json(const Comparison& c) {
-  const Decimal then = cost_in(c.total.cost, c.currency);
-  json j = {
-      {"from", format_timestamp(c.from)},
-      {"to", format_timestamp(c.to)},
-      {"total", row_json(c.total)},
-      {"currency", c.currency},
-      {"change", c.change.to_string()},
-      {"change_percent",
-       then.is_zero() ? json(nullptr)
-                      : json(std::round(c.change.to_double() / then.to_double() * 1000) / 10)},
-      {"models", changes_json(c.models)},
-      {"projects", changes_json(c.projects)}};
+  const auto pct = percent_of(c.change, cost_in(c.total.cost, c.currency), 1);
+  json j = {{"from", format_timestamp(c.from)},
+            {"to", format_timestamp(c.to)},
+            {"total", row_json(c.total)},
+            {"currency", c.currency},
+            {"change", c.change.to_string()},
+            {"change_percent", pct ? json(pct->to_double()) : json(nullptr)},
+            {"models", changes_json(c.models)},
+            {"projects", changes_json(c.projects)}};
   return j;
 }
 
@@ -994,15 +980,40 @@ Status check_breakdown(const GroupKey& key) {
                           key.name() + " (the report has its models, projects and days)");
 }
 
-std::string others_name(const OtherRows& others) {
-  return std::to_string(others.count) + (others.count == 1 ? " other" : " others");
+std::string others_name(const OtherRows& others) { return others_label(others.count); }
+
+json drivers_json(std::span<const forecasting::SpendDriver> drivers) {
+  json a = json::array();
+  for (const auto& d : drivers) {
+    a.push_back({{"name", d.name},
+                 {"value", d.value.to_string()},
+                 {"usual", d.baseline.to_string()},
+                 {"change", d.change.to_string()}});
+  }
+  return a;
+}
+
+std::optional<Decimal> percent_of(const Decimal& part, const Decimal& whole, int places) {
+  if (whole.is_zero()) return std::nullopt;
+  auto pct = part.as_percent_of(whole, places);
+  if (!pct) return std::nullopt;
+  return *pct;
+}
+
+std::optional<std::string> percent_text(const Decimal& part, const Decimal& whole, int places,
+                                        bool sign) {
+  const auto pct = percent_of(part, whole, places);
+  if (!pct) return std::nullopt;
+  // The sign of the exact percentage, before rounding, as printf writes it (-0.0).
+  const bool negative = part.is_negative() != whole.is_negative() && !part.is_zero();
+  const Decimal size = pct->is_negative() ? -*pct : *pct;
+  return (negative ? "-" : sign ? "+" : "") + size.to_string_fixed(places);
 }
 
 std::string share_text(const AggregateRow& row, const AggregateRow& total,
                        const std::string& currency) {
-  const double whole = cost_in(total.cost, currency).to_double();
-  if (!(whole > 0)) return "-";
-  return num(100 * cost_in(row.cost, currency).to_double() / whole, 1) + "%";
+  const auto pct = percent_text(cost_in(row.cost, currency), cost_in(total.cost, currency), 1);
+  return pct ? *pct + "%" : "-";
 }
 
 Result<Report> ReportGenerator::build(const ReportOptions& o) const {

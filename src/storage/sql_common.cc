@@ -283,6 +283,11 @@ std::string migration(int version, const Dialect& d) {
   assert(version >= 0 && version < kSchemaVersion);
   const std::string i = d.postgres ? "BIGINT" : "INTEGER";
   const std::string day_of_ts = kDayOfTs;
+  // A daily_totals row and a row x of sums per day and group (UPDATE daily_totals ... FROM x).
+  std::string same_group;
+  for (const char* c : {"day", "provider", "model", "organization", "project", "currency"})
+    same_group +=
+        std::string(same_group.empty() ? "" : " AND ") + "daily_totals." + c + " = x." + c;
   if (version == 5) {
     // Schema 6: each record's cache reads, cache writes and reasoning tokens (token_parts) as
     // columns, summed in the daily totals, so that queries of any period and grouping have them.
@@ -306,10 +311,6 @@ std::string migration(int version, const Dialect& d) {
     const std::string cache_write =
         "CASE WHEN " + given("cache_write_tokens") + " THEN " + count("cache_write_tokens") +
         " ELSE " + count("cache_write_5m_tokens") + " + " + count("cache_write_1h_tokens") + " END";
-    std::string same_group;
-    for (const char* c : {"day", "provider", "model", "organization", "project", "currency"})
-      same_group +=
-          std::string(same_group.empty() ? "" : " AND ") + "daily_totals." + c + " = x." + c;
     std::string sql;
     for (const char* table : {"usage_records", "daily_totals"}) {
       for (const char* c : {"cache_read_tokens", "cache_write_tokens", "reasoning_tokens"})
@@ -377,10 +378,6 @@ std::string migration(int version, const Dialect& d) {
     // record plus what its records count beyond one.
     const std::string stored = d.postgres ? "((detail::jsonb) -> 'usage' ->> 'requests')::bigint"
                                           : "json_extract(detail, '$.usage.requests')";
-    std::string same_group;
-    for (const char* c : {"day", "provider", "model", "organization", "project", "currency"})
-      same_group +=
-          std::string(same_group.empty() ? "" : " AND ") + "daily_totals." + c + " = x." + c;
     const std::string day_totals =
         "SELECT " + day_of_ts +
         " AS day, provider, model, organization, project, currency, SUM(requests - 1) AS extra "

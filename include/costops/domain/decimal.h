@@ -83,6 +83,14 @@ class Decimal {
   /// with `mode`. Errors on overflow.
   Result<Decimal> mul(Decimal o, RoundingMode mode = RoundingMode::kHalfEven) const;
 
+  /// this / o rounded to `places` fractional digits (0..24) with `mode`, by long division (no
+  /// binary floating point). Errors when `o` is zero or the quotient is out of range.
+  Result<Decimal> div(Decimal o, int places, RoundingMode mode = RoundingMode::kHalfEven) const;
+  /// this as a percentage of `whole` (this / whole * 100), rounded to `places` (0..22) fractional
+  /// digits with `mode`: a share or a change in percent of money, exactly. Errors as div().
+  Result<Decimal> as_percent_of(Decimal whole, int places,
+                                RoundingMode mode = RoundingMode::kHalfEven) const;
+
   /// Rounds to `places` fractional digits (0..24) with `mode`.
   Decimal round(int places, RoundingMode mode = RoundingMode::kHalfEven) const;
 

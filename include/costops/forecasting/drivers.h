@@ -61,4 +61,10 @@ Result<std::vector<SpendDriver>> day_drivers(const std::vector<SpendPart>& parts
                                              int season, bool up, size_t limit = 3,
                                              int seasons = 4);
 
+/// The parts that moved an anomalous day: day_drivers the way the day moved (`value` against
+/// `expected`, the detector's), less those that explain under 1% of its deviation (noise beside
+/// it). `cost-ops anomalies` and the report's unusual days both name these.
+Result<std::vector<SpendDriver>> anomaly_drivers(const std::vector<SpendPart>& parts, Date day,
+                                                 int season, double value, double expected);
+
 }  // namespace costops::forecasting

@@ -166,6 +166,16 @@ Result<OtherRows> keep_top(std::vector<AggregateRow>& rows, const std::string& c
                            size_t top);
 /// A top table's row of the others: "1 other", "3 others".
 std::string others_name(const OtherRows& others);
+/// An unusual day's drivers as `cost-ops anomalies` and the report write them: name, and value,
+/// usual and change as exact decimal text.
+nlohmann::json drivers_json(std::span<const forecasting::SpendDriver> drivers);
+
+/// `part` in percent of `whole`, exactly (Decimal::as_percent_of), with `places` decimals:
+/// "41.5"; with `sign`, as printf's %+.1f writes it ("+12.9", "-0.0"). nullopt when `whole` is
+/// zero or the percentage is out of range.
+std::optional<Decimal> percent_of(const Decimal& part, const Decimal& whole, int places);
+std::optional<std::string> percent_text(const Decimal& part, const Decimal& whole, int places,
+                                        bool sign = false);
 /// `row`'s share of `total` in `currency`: "41.5%" ("-" when the total has none of it).
 std::string share_text(const AggregateRow& row, const AggregateRow& total,
                        const std::string& currency);
