@@ -103,6 +103,27 @@ void append_raw(std::string& out, int128 raw, int min_places, bool strip) {
   out.append(buf, static_cast<size_t>(w - buf));
 }
 
+// Whether a quotient whose remainder is not zero rounds away from zero under `mode`: `above`
+// and `at` say whether twice the remainder is above or at the divisor (past or at the half),
+// `odd` whether the truncated quotient is odd, `neg` whether the quotient is negative.
+bool rounds_away(RoundingMode mode, bool above, bool at, bool odd, bool neg) {
+  switch (mode) {
+    case RoundingMode::kHalfEven:
+      return above || (at && odd);
+    case RoundingMode::kHalfUp:
+      return above || at;
+    case RoundingMode::kDown:
+      return false;
+    case RoundingMode::kUp:
+      return true;
+    case RoundingMode::kFloor:
+      return neg;
+    case RoundingMode::kCeiling:
+      return !neg;
+  }
+  return false;
+}
+
 }  // namespace
 
 int128 div_round(int128 n, int128 d, RoundingMode mode) {
@@ -112,28 +133,7 @@ int128 div_round(int128 n, int128 d, RoundingMode mode) {
   const bool neg = (n < 0);
   const int128 ar = r < 0 ? -r : r;
   const int128 twice = ar * 2;  // d <= kMax/2 in all our uses
-  bool away = false;
-  switch (mode) {
-    case RoundingMode::kHalfEven:
-      away = twice > d || (twice == d && (q % 2 != 0));
-      break;
-    case RoundingMode::kHalfUp:
-      away = twice >= d;
-      break;
-    case RoundingMode::kDown:
-      away = false;
-      break;
-    case RoundingMode::kUp:
-      away = true;
-      break;
-    case RoundingMode::kFloor:
-      away = neg;
-      break;
-    case RoundingMode::kCeiling:
-      away = !neg;
-      break;
-  }
-  if (away) q += neg ? -1 : 1;
+  if (rounds_away(mode, twice > d, twice == d, q % 2 != 0, neg)) q += neg ? -1 : 1;
   return q;
 }
 
@@ -298,29 +298,8 @@ Result<Decimal> Decimal::div(Decimal o, int places, RoundingMode mode) const {
     q = q * 10 + digit;
     r = rr;
   }
-  bool away = false;
-  if (r != 0) {
-    const u128 twice = r * 2;  // r < b <= 2^127
-    switch (mode) {
-      case RoundingMode::kHalfEven:
-        away = twice > b || (twice == b && q % 2 != 0);
-        break;
-      case RoundingMode::kHalfUp:
-        away = twice >= b;
-        break;
-      case RoundingMode::kDown:
-        break;
-      case RoundingMode::kUp:
-        away = true;
-        break;
-      case RoundingMode::kFloor:
-        away = neg;
-        break;
-      case RoundingMode::kCeiling:
-        away = !neg;
-        break;
-    }
-  }
+  const u128 twice = r * 2;  // r < b <= 2^127
+  const bool away = r != 0 && rounds_away(mode, twice > b, twice == b, q % 2 != 0, neg);
   q += away ? 1 : 0;
   const u128 f = static_cast<u128>(pow10(kScaleDigits - places));
   if (q > kMax / f) return out_of_range("decimal division overflows");
