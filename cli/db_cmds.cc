@@ -1007,13 +1007,13 @@ struct WhatIfCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-// A row's change in `currency` in percent of what its compared records cost (none when they
-// cost nothing).
-std::optional<double> change_percent(const engine::WhatIfRow& r, const std::string& currency) {
+// A row's change in `currency` in percent of what its compared records cost, exactly, with
+// `places` decimals (none when they cost nothing).
+std::optional<Decimal> change_percent(const engine::WhatIfRow& r, const std::string& currency,
+                                      int places) {
   const Decimal change = cost_in(r.change, currency), base = cost_in(r.compared_cost, currency);
-  if (change.is_zero()) return 0.0;
-  if (base.is_zero()) return std::nullopt;
-  return 100.0 * change.to_double() / base.to_double();
+  if (change.is_zero()) return Decimal{};
+  return report::percent_of(change, base, places);
 }
 
 // A row's change per currency, signed ("-8.000000 USD", "+1.000000 USD"), and in percent ("-80.0%";
@@ -1029,10 +1029,13 @@ std::string change_text(const engine::WhatIfRow& r) {
 std::string change_percent_text(const engine::WhatIfRow& r) {
   std::string s;
   for (const auto& [cur, d] : r.change) {
-    const auto pct = change_percent(r, cur);
-    char buf[32] = "-";
-    if (pct) std::snprintf(buf, sizeof buf, *pct == 0 ? "%.1f%%" : "%+.1f%%", *pct);
-    s += (s.empty() ? "" : " ") + std::string(buf);
+    std::string pct = "-";
+    if (d.is_zero()) {
+      pct = "0.0%";
+    } else if (const auto t = report::percent_text(d, cost_in(r.compared_cost, cur), 1, true)) {
+      pct = *t + "%";
+    }
+    s += (s.empty() ? "" : " ") + pct;
   }
   return s.empty() ? "-" : s;
 }
@@ -1049,8 +1052,8 @@ json whatif_row_json(const engine::WhatIfRow& r) {
             {"change", money_json(r.change)}};
   json pct = json::object();
   for (const auto& [cur, d] : r.change) {
-    const auto p = change_percent(r, cur);
-    pct[cur] = p ? json(*p) : json(nullptr);
+    const auto p = change_percent(r, cur, 4);
+    pct[cur] = p ? json(p->to_double()) : json(nullptr);
   }
   o["change_percent"] = pct;
   return o;

@@ -1,6 +1,5 @@
 // forecast, anomalies and budget: time series from a CSV file or from stored daily spend.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -417,6 +416,20 @@ std::string driver_name(const NamedSeries& part, const std::vector<std::string>&
 std::string money(const json& v, int dp) {
   auto d = Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
   return d ? d->to_string_fixed(dp) : v.dump();
+}
+
+// Money from its JSON as money() reads it (0 when it is not a number).
+Decimal money_value(const json& v) {
+  const auto d = Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
+  return d ? *d : Decimal{};
+}
+
+// `part` in percent of `whole`, exactly with one decimal: " (44.5%)", or with `sign` " (+12.9%)";
+// empty when `whole` is not above zero.
+std::string percent_note(const Decimal& part, const Decimal& whole, bool sign) {
+  if (!(Decimal{} < whole)) return "";
+  const auto pct = report::percent_text(part, whole, 1, sign);
+  return pct ? " (" + *pct + "%)" : "";
 }
 
 // A money change as "+1.50" or "-0.25", as money() prints it.
@@ -925,12 +938,7 @@ Result<std::vector<double>> parse_thresholds(const std::string& text) {
 
 // Money as a JSON number: rounded half-even to cents, the point where budgets are displayed (its
 // double prints as those digits).
-json cents(const Decimal& v) {
-  const std::string text = v.to_string_fixed(2);
-  double x = 0;
-  std::from_chars(text.data(), text.data() + text.size(), x);
-  return x;
-}
+json cents(const Decimal& v) { return v.round(2).to_double(); }
 
 json status_json(const forecasting::BudgetStatus& st, const Decimal& amount,
                  const std::string& period, const forecasting::DateRange& range, Date as_of,
@@ -1001,11 +1009,10 @@ void print_change(const json& c, int dp) {
                 money(c["projected_total_then"], dp).c_str());
   }
   const int n = c["window_days"].get<int>();
-  const double last = c["spend_last"].get<double>(), prev = c["spend_previous"].get<double>();
-  std::printf("  last %d days    %12s  against %s the %d before", n,
-              money(c["spend_last"], dp).c_str(), money(c["spend_previous"], dp).c_str(), n);
-  if (prev > 0) std::printf(" (%+.1f%%)", 100 * (last - prev) / prev);
-  std::printf("\n");
+  const Decimal last = money_value(c["spend_last"]), prev = money_value(c["spend_previous"]);
+  std::printf("  last %d days    %12s  against %s the %d before%s\n", n,
+              money(c["spend_last"], dp).c_str(), money(c["spend_previous"], dp).c_str(), n,
+              percent_note(last - prev, prev, true).c_str());
   std::string drivers = driver_list(c["drivers"], dp);
   if (const size_t parts = c["others"]["parts"].get<size_t>(); parts > 0) {
     drivers += ", " + std::to_string(parts) + (parts == 1 ? " other " : " others ") +
@@ -1028,8 +1035,9 @@ void print_status(const json& j) {
   std::printf("  period %s (%s..%s), as of %s\n", j["period"].get<std::string>().c_str(),
               j["period_start"].get<std::string>().c_str(),
               j["period_end"].get<std::string>().c_str(), j["as_of"].get<std::string>().c_str());
-  std::printf("  spent          %12s of %s (%.1f%%)\n", money(j["spent"], dp).c_str(),
-              money(j["amount"], dp).c_str(), 100 * j["spent"].get<double>() / amount);
+  std::printf("  spent          %12s of %s%s\n", money(j["spent"], dp).c_str(),
+              money(j["amount"], dp).c_str(),
+              percent_note(money_value(j["spent"]), money_value(j["amount"]), false).c_str());
   const std::string model = j["model"].is_null() ? "period ended" : j["model"].get<std::string>();
   if (j["projected_lower"].is_null()) {
     std::printf("  projected      %12s  [no interval: too little history]  (%s)\n",

@@ -898,6 +898,9 @@ TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
     EXPECT_EQ(j["total"]["cost"]["USD"], "13");
     EXPECT_EQ(j["total"]["whatif_cost"]["USD"], "6");
     EXPECT_EQ(j["total"]["change"]["USD"], "-7");
+    // Percentages of exact money, rounded to four decimals: 1/3 and -7/13.
+    EXPECT_EQ(j["rows"][0]["change_percent"]["USD"].dump(), "33.3333");
+    EXPECT_EQ(j["total"]["change_percent"]["USD"].dump(), "-53.8462");
     EXPECT_EQ(j["swaps"][0]["to_models"]["acme/acme-1"], 1);
     EXPECT_EQ(j["catalog"], "built-in");
     EXPECT_TRUE(j["as_of"].is_null());
