@@ -129,6 +129,7 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   opt.catalog = &pricing::Catalog::builtin();
   opt.default_time = *parse_timestamp(default_time);
   opt.batch_size = batch_size;
+  opt.out_of_order_batch_size = batch_size;  // as many transactions out of time order
   opt.stored_reports.records_at = [&](std::span<const Timestamp> times, std::string_view prefix) {
     return store.records_at(times, prefix);
   };
@@ -333,6 +334,7 @@ TEST(IngestPipelineTest, SinkSeesEveryBatchInOrderAfterPrepareAndStopsAtItsFirst
       ingest::IngestOptions opt;
       opt.catalog = &pricing::Catalog::builtin();
       opt.batch_size = 10;
+      opt.out_of_order_batch_size = 10;  // the sample is not in time order
       opt.overlap_sink = overlap;
       std::mutex mu;
       std::vector<std::string> prepared, written;  // first record id of each batch
@@ -370,6 +372,41 @@ TEST(IngestPipelineTest, SinkSeesEveryBatchInOrderAfterPrepareAndStopsAtItsFirst
         EXPECT_TRUE(std::equal(written.begin(), written.end(), prepared.begin())) << c;
       }
     }
+  }
+}
+
+// Once a batch begins before an earlier one ends (the input is out of time order), the batches
+// after it take out_of_order_batch_size records: fewer, larger transactions.
+TEST(IngestPipelineTest, BatchesGrowOnceTheInputIsOutOfTimeOrder) {
+  std::string text;
+  const int seconds[] = {1, 2, 3, 4, 5, 6, 2, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  for (size_t i = 0; i < std::size(seconds); ++i) {
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  R"({"id":"r%zu","timestamp":"2026-10-01T00:00:%02dZ","provider":"openai",)"
+                  R"("model":"gpt-4o","usage":{"input_tokens":1}})"
+                  "\n",
+                  i, seconds[i]);
+    text += line;
+  }
+  for (const bool overlap : {true, false}) {
+    ingest::IngestOptions opt;
+    opt.catalog = &pricing::Catalog::builtin();
+    opt.batch_size = 3;
+    opt.out_of_order_batch_size = 5;
+    opt.overlap_sink = overlap;
+    std::vector<size_t> sizes;
+    auto sink = [&](std::span<const PricedRecord> b) -> Result<ingest::BatchResult> {
+      sizes.push_back(b.size());
+      return ingest::BatchResult{b.size(), 0, 0};
+    };
+    std::FILE* f = fmemopen(text.data(), text.size(), "r");
+    auto stats = ingest::ingest_stream(f, "u.jsonl", opt, sink, [](const ingest::Reject&) {});
+    std::fclose(f);
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->stored, 16u);
+    // 1-3, 4-6 in order; 2, 7, 8 begins before 6: then 9-13 and 14-15.
+    EXPECT_EQ(sizes, (std::vector<size_t>{3, 3, 3, 5, 2})) << (overlap ? "overlap" : "serial");
   }
 }
 

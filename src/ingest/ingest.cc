@@ -415,7 +415,7 @@ class BatchQueue {
     return b.records[b.used];
   }
   // Takes the record in next_slot() into the batch. Returns true when the batch is full.
-  bool take() { return ++buffers_[current_].used >= opt_.batch_size; }
+  bool take() { return ++buffers_[current_].used >= batch_size_; }
 
   // Hands the batch being filled (if any) to the sink, after opt.prepare; `wait` also waits for
   // every batch in flight. Returns the first sink error.
@@ -423,6 +423,7 @@ class BatchQueue {
     Buffer& b = buffers_[current_];
     if (b.used != 0 && error().is_ok()) {
       const std::span<const PricedRecord> batch(b.records.data(), b.used);
+      note_time_order(batch);
       if (opt_.prepare) opt_.prepare(batch);
       if (!opt_.overlap_sink) {
         Result<BatchResult> r = sink_(batch);
@@ -473,6 +474,19 @@ class BatchQueue {
     size_t used = 0;
   };
 
+  // Once a batch begins before the end of an earlier one, the input is out of time order: the
+  // batches after it take opt.out_of_order_batch_size records.
+  void note_time_order(std::span<const PricedRecord> batch) {
+    auto [first, last] = std::minmax_element(batch.begin(), batch.end(),
+                                             [](const PricedRecord& a, const PricedRecord& b) {
+                                               return a.usage.timestamp < b.usage.timestamp;
+                                             });
+    if (seen_end_ && first->usage.timestamp < *seen_end_) {
+      batch_size_ = std::max(batch_size_, opt_.out_of_order_batch_size);
+    }
+    if (!seen_end_ || *seen_end_ < last->usage.timestamp) seen_end_ = last->usage.timestamp;
+  }
+
   // The worker: the sink on each queued batch, in order. After a sink error the rest are
   // dropped (the run stops with that error).
   void run() {
@@ -508,6 +522,8 @@ class BatchQueue {
 
   const IngestOptions& opt_;
   const BatchSink& sink_;
+  size_t batch_size_ = opt_.batch_size;  // out_of_order_batch_size once out of order
+  std::optional<Timestamp> seen_end_;    // the latest time of the batches so far
   std::vector<Buffer> buffers_;
   size_t current_ = 0;  // the buffer being filled (never in flight)
   mutable std::mutex mu_;

@@ -56,6 +56,11 @@ struct IngestOptions {
   Timestamp default_time{};
   /// Records per sink call (one transaction each). Default 10,000.
   size_t batch_size = 10000;
+  /// Records per sink call once the input is out of time order (a batch begins before the end
+  /// of one before it: an export sorted by user or cost, merged logs), when larger than
+  /// batch_size. Such records land on the store's time index at random, so each transaction
+  /// rewrites most of its pages: fewer, larger ones write far less. Default 25,000.
+  size_t out_of_order_batch_size = 25000;
   /// Run the sink on a worker thread while the next batch is parsed and priced (true by
   /// default). The sink still sees one batch at a time, in input order, but not on the calling
   /// thread; set false when it must run there.
