@@ -375,11 +375,27 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     }
     return kExitOk;
   }
+  // A note every group has (the stored spend's last day, today left out) is printed once, after
+  // them all, rather than under each.
+  json shared = json::array();
+  if (groups.size() > 1) {
+    for (const auto& n : groups[0]["notes"]) {
+      if (std::all_of(groups.begin(), groups.end(), [&](const json& g) {
+            return std::find(g["notes"].begin(), g["notes"].end(), n) != g["notes"].end();
+          })) {
+        shared.push_back(n);
+      }
+    }
+  }
   for (size_t i = 0; i < groups.size(); ++i) {
     const std::string& label = (*all)[i].label;
     if (!label.empty()) std::printf("== %s\n", label.c_str());
+    json& notes = groups[i]["notes"];
+    for (const auto& n : shared) notes.erase(std::find(notes.begin(), notes.end(), n));
     print_table(groups[i]);
   }
+  if (!shared.empty()) std::printf("== every group\n");
+  for (const auto& n : shared) std::printf("note: %s\n", n.get<std::string>().c_str());
   return kExitOk;
 }
 
@@ -904,7 +920,8 @@ explaining at least 1% of the deviation; their amounts are exact decimal text.
 Methods: seasonal (default: weekly season and trend removed robustly, in logs when no value
 is negative, then a generalized ESD test on the remainder with the median and biweight scale, as
 in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01; a weekday whose
-median is zero expects zero), zscore (default 3), mad (robust z, default 3.5), iqr (fence
+median is zero expects zero; spend on fewer than half the days has its days with spend tested
+against their median, and a day without spend is ordinary), zscore (default 3), mad (robust z, default 3.5), iqr (fence
 multiplier, default 1.5).
 Examples:
   cost-ops anomalies --series spend.csv

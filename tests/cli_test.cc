@@ -1330,6 +1330,17 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("anomalies --db " + db + " --group-by provider,project --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.rfind("== provider=anthropic, project=analytics\n", 0), 0u) << r.out;
+  // The note every group has (the sample's providers all end on 2026-10-14, before today) is
+  // printed once, after them all.
+  r = run("anomalies --db " + db + " --group-by provider --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  {
+    const std::string note = "note: the last day with stored spend is 2026-10-14";
+    const size_t at = r.out.find(note);
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(note, at + 1), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("== every group\n" + note), std::string::npos) << r.out;
+  }
   // Each anomaly of stored spend names the provider/model pairs that moved it, the way it went,
   // the largest change first; their spend that day is query's.
   r = run("anomalies --db " + db + " --format json");

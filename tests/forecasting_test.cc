@@ -1092,6 +1092,36 @@ TEST(AnomaliesTest, ZeroWeekendsAreTheSeasonAndAZeroWeekdayIsAnAnomaly) {
   for (const auto& a : *found) EXPECT_GT(a.value, 0) << a.index;
 }
 
+// Spend on fewer than half the days (one request now and then, in no weekly pattern): the days
+// with spend are compared with their median; a day without spend is never an anomaly, nor an
+// ordinary day with spend, though nearly every day of the season's phases is zero.
+TEST(AnomaliesTest, MostlyZeroSpendFlagsOnlyADayFarAboveItsUsualSpend) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<double> y(84);
+  for (double& v : y) v = u(rng) < 0.35 ? 0.0005 + 0.0015 * u(rng) : 0.0;
+  // A weekday with spend on half its days (its median is not zero, so its zeros were tested as
+  // drops, in logs).
+  for (size_t t = 5; t < y.size(); t += 14) y[t] = 0.001;
+  for (size_t t = 12; t < y.size(); t += 14) y[t] = 0.0;
+  AnomalyOptions o;
+  o.season = 7;
+  auto found = detect_anomalies(y, o);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_TRUE(found->empty()) << found->front().index << " " << found->front().value;
+  y[40] = 0.02;
+  found = detect_anomalies(y, o);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().index, 40u);
+  std::vector<double> spend;
+  for (size_t t = 0; t < y.size(); ++t) {
+    if (y[t] > 0 && t != 40) spend.push_back(y[t]);
+  }
+  EXPECT_GT(found->front().expected, *std::min_element(spend.begin(), spend.end()));
+  EXPECT_LT(found->front().expected, *std::max_element(spend.begin(), spend.end()));
+}
+
 // A named model fitted with --clean on sees the same series auto fits: clean_anomalies replaces
 // exactly what select_model replaces (only clear spikes, not every flagged value).
 TEST(ForecastTest, CleanAnomaliesReplacesWhatAutomaticSelectionReplaces) {

@@ -157,18 +157,27 @@ Decomposition decompose(std::span<const double> y, int season) {
   // trend, which the trend of the other days would give them in logs.
   std::vector<bool> off(m, false);
   size_t stray_zeros = 0;  // zeros on the other phases
+  size_t on = n;           // the points of the other phases
   const bool any_zero = std::any_of(y.begin(), y.end(), [](double v) { return v == 0; });
   if (any_zero) {
     const auto med = phase_medians(m, n, [&](size_t i) { return y[i]; });
     for (size_t p = 0; p < m; ++p) off[p] = med[p] == 0;
-    for (size_t i = 0; i < n; ++i) stray_zeros += y[i] == 0 && !(m != 0 && off[i % m]) ? 1 : 0;
+    on = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const bool off_phase = m != 0 && off[i % m];
+      on += off_phase ? 0 : 1;
+      stray_zeros += y[i] == 0 && !off_phase ? 1 : 0;
+    }
   }
-  // Logs when no value is negative and zeros are either a phase's rule or rare enough (at most
-  // 10% of the days) to be anomalies: then logs shifted by 1% of the median positive value, so a
-  // season that scales with the level still has a place for them. Spend that is often zero
-  // without a pattern (intermittent) stays on its own scale, where zeros are ordinary.
-  d.logs = std::all_of(y.begin(), y.end(), [](double v) { return v >= 0; }) &&
-           static_cast<double>(stray_zeros) <= 0.1 * static_cast<double>(n);
+  // Logs when no value is negative and zeros are either a phase's rule or rare enough on the
+  // other phases (at most 10% of their days) to be anomalies: then logs shifted by 1% of the
+  // median positive value, so a season that scales with the level still has a place for them.
+  // Spend that is often zero without a pattern (intermittent: a weekday with spend one week in
+  // two) stays on its own scale, where zeros are ordinary.
+  const bool nonnegative = std::all_of(y.begin(), y.end(), [](double v) { return v >= 0; });
+  d.logs = nonnegative && static_cast<double>(stray_zeros) <= 0.1 * static_cast<double>(on);
+  const auto zeros = std::count(y.begin(), y.end(), 0.0);
+  d.intermittent = nonnegative && 2 * static_cast<size_t>(zeros) > n;
   std::vector<double> w(y.begin(), y.end());
   if (d.logs) {
     if (any_zero) {
@@ -384,12 +393,30 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
       Decomposition computed;
       if (!given) computed = decompose(y, o.season);
       const Decomposition& d = given ? *given : computed;
-      const auto& r = d.remainder;
+      // Intermittent spend: the days with spend, by how far each is from their median (a day's
+      // spend far above the usual one stands out; a day without is ordinary). Too sparse for a
+      // trend or a season: the usual spend of a day with spend is that median.
+      std::vector<double> sizes;
+      double usual = 0;
+      if (d.intermittent) {
+        std::vector<double> spend;
+        for (size_t i = 0; i < n; ++i) {
+          if (observed[i] && y[i] > 0) spend.push_back(y[i]);
+        }
+        if (spend.size() < 3) break;  // too few to test: none
+        usual = median(spend);
+        sizes.assign(n, 0.0);
+        for (size_t i = 0; i < n; ++i) sizes[i] = y[i] - usual;
+      }
+      const auto& r = d.intermittent ? sizes : d.remainder;
       // The points to test: not the zeros of a phase that expects zero (exactly as expected,
       // they say nothing of the noise, and their zero remainders would shrink its scale), nor
-      // the unobserved values (on a line between their neighbours: the same).
+      // the unobserved values (on a line between their neighbours: the same); of intermittent
+      // spend, the days with spend.
       std::vector<bool> test(n);
-      for (size_t i = 0; i < n; ++i) test[i] = observed[i] && !d.exact[i];
+      for (size_t i = 0; i < n; ++i) {
+        test[i] = observed[i] && (d.intermittent ? y[i] > 0 : !d.exact[i]);
+      }
       std::vector<size_t> order;  // sorted below by remainder, then index
       std::vector<double> tested;
       for (size_t i = 0; i < n; ++i) {
@@ -485,7 +512,9 @@ Result<std::vector<Anomaly>> detect_anomalies(std::span<const double> y, const A
         const size_t j = removed[i];
         flagged[j] = true;
         // Only where reported.
-        expected[j] = d.logs ? std::max(0.0, std::exp(d.baseline[j]) - d.shift) : d.baseline[j];
+        expected[j] = d.intermittent ? usual
+                      : d.logs       ? std::max(0.0, std::exp(d.baseline[j]) - d.shift)
+                                     : d.baseline[j];
       }
       threshold = 3.0;
       break;

@@ -16,6 +16,9 @@ struct Decomposition {
   std::vector<double> baseline;   // trend + season, on the working scale
   std::vector<double> remainder;  // working value - baseline
   std::vector<bool> exact;        // a zero on a phase whose median is zero: expected, not tested
+  // No value is negative and most are zero (spend on fewer than half the days): the seasonal
+  // detector tests the sizes of the positive values instead (a day without spend is ordinary).
+  bool intermittent = false;
   /// The working value without its season.
   double deseasonalized(size_t i) const { return baseline[i] + remainder[i] - seasonal[i]; }
   /// Strength of the season (Wang, Smith & Hyndman 2006): max(0, 1 - var(R) / var(S + R)).
