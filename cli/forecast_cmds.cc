@@ -878,7 +878,10 @@ int run_anomalies(const AnomaliesCmd& o) {
   auto table = [](const json& g) {
     std::printf("%-12s %14s %14s %8s %s\n", "date", "value", "expected", "score", "severity");
     std::vector<double> values;
-    for (const auto& a : g["anomalies"]) values.push_back(a["expected"].get<double>());
+    for (const auto& a : g["anomalies"]) {  // an expected zero says nothing of the scale
+      values.push_back(a["value"].get<double>());
+      values.push_back(a["expected"].get<double>());
+    }
     const int dp = table_decimals(values);
     for (const auto& a : g["anomalies"]) {
       std::printf("%-12s %14.*f %14.*f %8.2f %s\n", a["date"].get<std::string>().c_str(), dp,
