@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "common.h"
 #include "costops/compression/codec.h"
+#include "costops/report/focus.h"
 #include "costops/report/report.h"
 #include "costops/storage/store.h"
 
@@ -47,15 +48,71 @@ struct ReportCmd {
   std::string format = "markdown", output, tz, title, compress = "auto";
   std::vector<std::string> filters, by;
   int forecast = 0;
-  bool no_anomalies = false;
+  bool no_anomalies = false, hourly = false;
   size_t top = 10;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
+// --format focus: the selected records as a FOCUS dataset, written as the report would be.
+int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::Codec codec) {
+  if (o.forecast != 0 || !o.by.empty() || o.no_anomalies || o.top != 10 || !o.title.empty()) {
+    report(
+        invalid_argument("--format focus writes the records' charges: --forecast, --by, "
+                         "--no-anomalies, --top and --title are the report's"));
+    return kExitUsage;
+  }
+  if (!selection.time_zone.is_utc()) {
+    report(
+        invalid_argument("--format focus: FOCUS charge periods are UTC days and hours; "
+                         "leave out --tz"));
+    return kExitUsage;
+  }
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  report::FocusDataset data(
+      [](const std::string& id) {
+        const pricing::Provider* p = pricing::Catalog::builtin().find_provider(id);
+        return p != nullptr ? p->name : std::string();
+      },
+      o.hourly);
+  Status st = (*store)->scan(selection, [&](const PricedRecord& r) { return data.add(r); });
+  if (st.is_ok()) st = write_output(o.output, data.csv(), codec, std::nullopt);
+  if (!st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  if (data.unpriced() != 0) {
+    std::fprintf(stderr,
+                 "note: %llu unpriced record(s) left out: they have no cost to bill (cost-ops "
+                 "reprice prices them once the catalog or a custom price knows their models)\n",
+                 static_cast<unsigned long long>(data.unpriced()));
+  }
+  if (data.records() + data.unpriced() == 0) {
+    note_why_empty(**store, selection, "--period all takes them all");
+  }
+  if (!o.output.empty() && o.output != "-") {
+    std::fprintf(stderr, "wrote %s (focus%s: %zu rows of %llu records)\n", o.output.c_str(),
+                 codec == compression::Codec::kNone
+                     ? ""
+                     : (", " + std::string(compression::codec_name(codec))).c_str(),
+                 data.rows(), static_cast<unsigned long long>(data.records()));
+  }
+  return kExitOk;
+}
+
 int run_report(const ReportCmd& o) {
-  auto format = report::parse_format(o.format);
+  const bool focus = o.format == "focus";
+  auto format =
+      focus ? Result<report::Format>(report::Format::kCsv) : report::parse_format(o.format);
   if (!format) {
-    report(format.status());
+    report(invalid_argument(format.status().message() + ", focus"));
+    return kExitUsage;
+  }
+  if (o.hourly && !focus) {
+    report(invalid_argument("--hourly is for --format focus"));
     return kExitUsage;
   }
   report::ReportOptions ro;
@@ -100,6 +157,13 @@ int run_report(const ReportCmd& o) {
       return kExitUsage;
     }
     codec = *c;
+  }
+  if (focus) {
+    AggregateQuery selection = scope;
+    selection.from = ro.from;
+    selection.to = ro.to;
+    selection.time_zone = ro.time_zone;
+    return run_focus(o, selection, codec);
   }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
@@ -155,16 +219,25 @@ with its 95% interval (fitted to up to 180 days of daily spend ending with the r
 day, not only the period's).
 A to-date --period (month-to-date, quarter-to-date, year-to-date) is projected to the end of its
 calendar month, quarter or year, with its 95% interval and the run rate.
+--format focus writes the selected records instead, as a FOCUS 1.2 cost and usage dataset
+(CSV, as FinOps tools load): a row per UTC day (--hourly: hour), provider, model, organization,
+project, user, tier, tag set and currency, and charge (input tokens, output tokens, the rest of
+the cost), every cost column the priced cost summed exactly; unpriced records are left out, and
+counted in a note.
 An --output ending in .gz or .zst is compressed (or choose with --compress).
 Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --period 2026-10 --by tag:team,user     # spend by team and by user too
+  cost-ops report --period 2026-10 --format focus --output october-focus.csv
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
   o->time.add_to(*cmd, kPeriodHelp, true);
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");
-  cmd->add_option("--format", o->format, "csv, json, jsonl, markdown (default) or html");
+  cmd->add_option("--format", o->format,
+                  "csv, json, jsonl, markdown (default), html, or focus (the records' charges as "
+                  "a FOCUS 1.2 dataset)");
+  cmd->add_flag("--hourly", o->hourly, "focus: a charge period per hour (default per day)");
   cmd->add_option("--output", o->output, "File to write (default stdout)");
   cmd->add_option("--compress", o->compress,
                   "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");

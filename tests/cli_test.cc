@@ -1865,7 +1865,41 @@ TEST(CliTest, ReportsAndCompressedFiles) {
 
   r = run("report --db " + db + " --format pdf");
   EXPECT_EQ(r.rc, 2);
-  EXPECT_NE(r.err.find("valid: csv, json, jsonl, markdown, html"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("valid: csv, json, jsonl, markdown, html, focus"), std::string::npos)
+      << r.err;
+  // A FOCUS dataset of September: its billed costs add up to the summary's total, exactly; each
+  // of its records is in one input row.
+  r = run("report --db " + db + " --period 2026-09 --format focus --output " + dir +
+          "/focus.csv.gz");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("(focus, gzip: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" rows of 1522 records)"), std::string::npos) << r.err;
+  r = run("decompress " + dir + "/focus.csv.gz");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  {
+    std::istringstream in(testing::read_file(dir + "/focus.csv"));
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line.rfind("BilledCost,BillingAccountId,", 0), 0u) << line;
+    Decimal billed;
+    uint64_t records = 0;
+    while (std::getline(in, line)) {
+      billed += *Decimal::parse(line.substr(0, line.find(',')));
+      // x_Records, x_Requests, x_Tier and x_User end the line.
+      if (line.find("/input,") != std::string::npos) {
+        size_t end = line.size();
+        for (int i = 0; i < 3; ++i) end = line.rfind(',', end - 1);
+        const size_t begin = line.rfind(',', end - 1) + 1;
+        records += std::stoull(line.substr(begin, end - begin));
+      }
+    }
+    EXPECT_EQ(billed.to_string(), "13.55330744");
+    EXPECT_EQ(summary["total_cost"]["USD"], "13.55330744");
+    EXPECT_EQ(records, 1522u);
+  }
+  r = run("report --db " + db + " --period 2026-09 --format focus --tz Europe/Paris");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("FOCUS charge periods are UTC days and hours"), std::string::npos) << r.err;
   {
     std::ofstream bad(dir + "/bad.gz", std::ios::binary);
     bad << "\x1f\x8b\x08\x00 not really gzip";

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "costops/engine/aggregator.h"
+#include "costops/engine/cost_calculator.h"
+#include "costops/pricing/catalog.h"
+#include "costops/report/focus.h"
 
 namespace costops::report {
 namespace {
@@ -385,6 +388,82 @@ TEST(ReportTest, UnusualDaysNameTheModelsThatMovedThem) {
   EXPECT_FALSE(nlohmann::json::parse(ReportGenerator::render(*gen.build(o), Format::kJson))
                    .contains("anomalies"));
   EXPECT_TRUE(build().anomalies.empty());
+}
+
+// A FOCUS dataset: a row per day, model, project, user, tags and charge (input, output, the
+// rest), every cost column the priced cost summed exactly; unpriced records counted, left out.
+TEST(FocusTest, RowsSumThePricedCostsPerDayAndCharge) {
+  auto priced = [](const char* ts, const char* model, int64_t in, int64_t out, int64_t searches,
+                   const char* user, const char* provider = "openai") {
+    PricedRecord p;
+    p.usage.provider = provider;
+    p.usage.model = model;
+    p.usage.project_id = "search";
+    p.usage.user_id = user;
+    p.usage.tags = {{"team", "a,b"}};
+    p.usage.timestamp = *parse_timestamp(ts);
+    p.usage.has_timestamp = true;
+    p.usage.usage.set(units::kInputTokens, in);
+    p.usage.usage.set(units::kOutputTokens, out);
+    if (searches) p.usage.usage.set(units::kWebSearches, searches);
+    auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), p.usage,
+                                                  p.usage.timestamp);
+    EXPECT_TRUE(c.has_value()) << c.status().to_string();
+    if (c) p.cost = *c;
+    return p;
+  };
+  FocusDataset data([](const std::string& id) { return id == "openai" ? "OpenAI" : ""; });
+  // gpt-4o: $2.5 per M input, $10 per M output. Two calls of one group on 2026-09-01 (the second
+  // a day's last microsecond), one on 2026-09-02.
+  ASSERT_TRUE(data.add(priced("2026-09-01T10:00:00Z", "gpt-4o", 1000, 100, 0, "u1")).is_ok());
+  ASSERT_TRUE(data.add(priced("2026-09-01T23:59:59.999999Z", "gpt-4o-2024-08-06", 3000, 0, 0, "u1"))
+                  .is_ok());
+  ASSERT_TRUE(data.add(priced("2026-09-02T00:00:00Z", "gpt-4o", 2, 1, 0, "u1")).is_ok());
+  // claude-sonnet-4-5: $3 per M input, $15 per M output, $10 per 1000 web searches (a third
+  // row: the rest of the cost, counted in requests).
+  ASSERT_TRUE(
+      data.add(priced("2026-09-02T08:00:00Z", "claude-sonnet-4-5", 1000, 10, 2, "u2", "anthropic"))
+          .is_ok());
+  PricedRecord unpriced;
+  unpriced.usage.model = "gpt-9";
+  unpriced.unpriced_reason = "unknown model";
+  ASSERT_TRUE(data.add(unpriced).is_ok());
+  EXPECT_EQ(data.records(), 4u);
+  EXPECT_EQ(data.unpriced(), 1u);
+  const std::string csv = data.csv();
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = csv.find('\n', at)) != std::string::npos; at = nl + 1) {
+    lines.push_back(csv.substr(at, nl - at));
+  }
+  ASSERT_EQ(lines.size(), 9u) << csv;
+  EXPECT_EQ(data.rows(), 8u);
+  EXPECT_EQ(lines[0].substr(0, 60), "BilledCost,BillingAccountId,BillingAccountName,BillingCurren");
+  // The stored names differ (gpt-4o, gpt-4o-2024-08-06): two groups of the one catalog model.
+  // By day, then provider: anthropic's row of 2026-09-02 comes after openai's of 2026-09-01.
+  EXPECT_EQ(lines[1],
+            "0.0025,openai,openai,USD,2026-10-01T00:00:00Z,2026-09-01T00:00:00Z,Usage,,gpt-4o "
+            "input tokens (cache reads and writes included),Usage-Based,2026-09-02T00:00:00Z,"
+            "2026-09-01T00:00:00Z,1000,Tokens,0.0025,0.0025,OpenAI,0.0025,Standard,1000,Tokens,"
+            "OpenAI,OpenAI,AI and Machine Learning,gpt-4o,Generative AI,openai/gpt-4o/input,"
+            "search,search,\"{\"\"team\"\":\"\"a,b\"\"}\",gpt-4o,1,1,standard,u1");
+  EXPECT_EQ(lines[2].substr(0, 5), "0.001") << lines[2];  // its 100 output tokens
+  EXPECT_NE(lines[2].find(",gpt-4o output tokens (reasoning included),"), std::string::npos);
+  EXPECT_EQ(lines[3].substr(0, 7), "0.0075,") << lines[3];  // 3000 input; no output row
+  EXPECT_NE(lines[3].find(",gpt-4o-2024-08-06,1,1,"), std::string::npos) << lines[3];
+  EXPECT_EQ(lines[4].substr(0, 6), "0.003,") << lines[4];  // anthropic on 2026-09-02
+  EXPECT_NE(lines[4].find(",anthropic,anthropic,AI and Machine Learning,"), std::string::npos)
+      << "no name: the id";
+  EXPECT_NE(lines[4].find(",anthropic,anthropic,USD,"), std::string::npos) << lines[4];
+  EXPECT_EQ(lines[5].substr(0, 8), "0.00015,") << lines[5];
+  EXPECT_EQ(lines[6].substr(0, 5), "0.02,") << lines[6];
+  EXPECT_NE(lines[6].find(",claude-sonnet-4-5 requests and tools (per-request fees and searches),"),
+            std::string::npos)
+      << lines[6];
+  EXPECT_NE(lines[6].find(",1,Requests,"), std::string::npos) << lines[6];
+  EXPECT_NE(lines[6].find(",anthropic/claude-sonnet-4-5/other,"), std::string::npos);
+  EXPECT_EQ(lines[7].substr(0, 9), "0.000005,") << lines[7];  // 2 input tokens, 2026-09-02
+  EXPECT_NE(lines[7].find(",2026-09-03T00:00:00Z,2026-09-02T00:00:00Z,"), std::string::npos);
+  EXPECT_EQ(lines[8].substr(0, 8), "0.00001,") << lines[8];
 }
 
 }  // namespace

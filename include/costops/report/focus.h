@@ -1,0 +1,70 @@
+// Stored usage as a FOCUS cost and usage dataset (the FinOps Open Cost and Usage Specification,
+// version 1.2): the CSV that FinOps tools load beside the clouds' own FOCUS exports.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "costops/domain/money.h"
+#include "costops/domain/records.h"
+#include "costops/domain/status.h"
+
+namespace costops::report {
+
+/// Sums priced records into FOCUS rows, one per UTC day (or hour), provider, catalog model,
+/// model name as stored, organization, project, user, billing tier, tag set and currency, and
+/// charge: input tokens, output tokens, and the other units billed (requests, searches) when
+/// they cost anything. Every cost column is the record's cost as priced, summed exactly.
+/// Unpriced records have no cost to bill: they are counted, not exported.
+class FocusDataset {
+ public:
+  /// `provider_name` gives a catalog provider id's display name ("openai" -> "OpenAI"); the id
+  /// itself when it returns "".
+  explicit FocusDataset(std::function<std::string(const std::string&)> provider_name,
+                        bool hourly = false);
+
+  /// Sums `record` into its row (an unpriced one is counted). Errors (kOutOfRange) when a row's
+  /// sums would overflow.
+  Status add(const PricedRecord& record);
+
+  /// The dataset: a header row of the FOCUS column ids (then the x_ columns of cost-ops), and
+  /// the rows by charge period, provider, model and the rest.
+  std::string csv() const;
+
+  uint64_t records() const { return records_; }    // priced records summed into rows
+  uint64_t unpriced() const { return unpriced_; }  // records left out
+  size_t rows() const;                             // data rows csv() writes
+
+ private:
+  using Key = std::tuple<Timestamp, std::string, std::string, std::string, std::string, std::string,
+                         std::string, std::string, std::string, std::string>;
+  // period start, provider, catalog model, model as stored, organization, project, user, tier,
+  // tags JSON, currency
+  struct Sums {
+    uint64_t records = 0, requests = 0;
+    int64_t input_tokens = 0, output_tokens = 0;
+    Decimal input_cost, output_cost, total_cost;
+  };
+  // One row of a group: its description, quantity, unit, SKU part and cost.
+  struct Charge {
+    const char* what;
+    int64_t quantity;
+    const char* unit;
+    const char* sku;
+    Decimal cost;
+  };
+  // A group's rows: input and output tokens (each when it has tokens or cost), and the rest of
+  // its cost (requests, searches) when there is any.
+  static std::vector<Charge> charges(const Sums& s);
+
+  std::function<std::string(const std::string&)> provider_name_;
+  bool hourly_;
+  std::map<Key, Sums> groups_;
+  uint64_t records_ = 0, unpriced_ = 0;
+};
+
+}  // namespace costops::report
