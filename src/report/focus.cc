@@ -1,5 +1,6 @@
 #include "costops/report/focus.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <vector>
@@ -57,11 +58,14 @@ std::pair<Timestamp, Timestamp> month_of(Timestamp t) {
   return {Timestamp(sys_days(first / 1)), Timestamp(sys_days(next / 1))};
 }
 
-// A record's tags as a JSON object in their order ("" without any: FOCUS's null).
+// A record's tags as a JSON object, by key (one tag set in two orders is one group); "" without
+// any: FOCUS's null.
 std::string tags_json(const UsageRecord& r) {
   if (r.tags.empty()) return {};
+  auto tags = r.tags;
+  std::sort(tags.begin(), tags.end());
   std::string out = "{";
-  for (const auto& [k, v] : r.tags) {
+  for (const auto& [k, v] : tags) {
     if (out.size() > 1) out += ',';
     append_json_string(out, k);
     out += ':';
