@@ -924,8 +924,8 @@ Methods: seasonal (default: weekly season and trend removed robustly, in logs wh
 is negative, then a generalized ESD test on the remainder with the median and biweight scale, as
 in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01; a weekday whose
 median is zero expects zero; spend on fewer than half the days has its days with spend tested
-against their median, and a day without spend is ordinary), zscore (default 3), mad (robust z, default 3.5), iqr (fence
-multiplier, default 1.5).
+against their median, and a day without spend is ordinary), zscore (default 3), mad (robust z,
+default 3.5), iqr (fence multiplier, default 1.5).
 Examples:
   cost-ops anomalies --series spend.csv
   cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table
