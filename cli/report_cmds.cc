@@ -207,8 +207,8 @@ int run_report(const ReportCmd& o) {
 void add_report(CLI::App& app, int& rc) {
   auto o = std::make_shared<ReportCmd>();
   CLI::App* cmd = app.add_subcommand("report",
-                                     "A cost report of stored usage: CSV, JSON, "
-                                     "JSON Lines, Markdown or HTML with charts");
+                                     "A cost report of stored usage: CSV, JSON, JSON Lines, "
+                                     "Markdown or HTML with charts; or a FOCUS dataset");
   cmd->footer(R"(
 The report has the period's total (per currency, exact), spend per day, the top models and
 projects, the period before (the calendar one before or as many days before; for --from/--to as
