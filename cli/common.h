@@ -26,6 +26,7 @@ enum ExitCode : int {
   kExitUsage = 2,       // bad command line
   kExitRejected = 3,    // ingest: some records were rejected (the others are stored)
   kExitOverBudget = 4,  // budget status --fail-at: a budget reached the percentage
+  kExitAnomaly = 5,     // anomalies --fail-on: an anomaly of at least that severity
 };
 
 /// Sets up spdlog on stderr (colour only on a TTY and without NO_COLOR).

@@ -779,7 +779,7 @@ Examples:
 struct AnomaliesCmd {
   SeriesSource source;
   std::string method = "seasonal", format = "json", direction = "both";
-  std::string drivers_by = "provider,model";
+  std::string drivers_by = "provider,model", since, fail_on;
   int season = -1;
   std::optional<double> threshold;
   double min_cost = 0, max_anomalies = 0.1;
@@ -798,6 +798,30 @@ int run_anomalies(const AnomaliesCmd& o) {
         "as 0.01 (the default); a number of deviations is the other methods' (--method mad)"));
     return kExitUsage;
   }
+  // --since: the first day reported (the history before it still sets what is usual).
+  std::optional<Date> since;
+  if (!o.since.empty()) {
+    auto zone = parse_tz(o.source.tz);
+    if (!zone) {
+      report(zone.status());
+      return kExitUsage;
+    }
+    const Date now = today(*zone);
+    auto day = o.since == "today"       ? Result<Date>(now)
+               : o.since == "yesterday" ? Result<Date>(now - std::chrono::days(1))
+                                        : parse_date(o.since);
+    if (!day) {
+      report(invalid_argument("--since: expected YYYY-MM-DD, today or yesterday, got \"" + o.since +
+                              "\""));
+      return kExitUsage;
+    }
+    since = *day;
+  }
+  std::optional<Severity> fail_on;
+  for (auto sv : {Severity::kLow, Severity::kMedium, Severity::kHigh}) {
+    if (o.fail_on == severity_name(sv)) fail_on = sv;
+  }
+  size_t failing = 0;  // anomalies reported at or above --fail-on
   // Stored spend: each group's spend by --drivers-by too, so that each anomaly names the parts
   // that moved it (unless the groups are single parts already).
   std::vector<NamedSeries> parts;
@@ -858,6 +882,8 @@ int run_anomalies(const AnomaliesCmd& o) {
     if (!found) return found.status();
     json list = json::array();
     for (const auto& a : *found) {
+      if (since && s.dates[a.index] < *since) continue;
+      if (fail_on && a.severity >= *fail_on) ++failing;
       json item = {{"date", format_date(s.dates[a.index], s.date_style)},
                    {"value", num(a.value)},
                    {"expected", num(a.expected)},
@@ -908,7 +934,11 @@ int run_anomalies(const AnomaliesCmd& o) {
     }
     return out;
   };
-  return for_each_series(o.source, o.format, one, table, csv);
+  const int rc = for_each_series(o.source, o.format, one, table, csv);
+  if (rc != kExitOk || failing == 0) return rc;
+  std::fprintf(stderr, "anomalies: %zu at or above %s%s\n", failing, o.fail_on.c_str(),
+               since ? (" since " + format_date(*since)).c_str() : "");
+  return kExitAnomaly;
 }
 
 void add_anomalies(CLI::App& app, int& rc) {
@@ -926,8 +956,11 @@ in Seasonal Hybrid ESD; --threshold is its significance level, default 0.01; a w
 median is zero expects zero; spend on fewer than half the days has its days with spend tested
 against their median, and a day without spend is ordinary), zscore (default 3), mad (robust z,
 default 3.5), iqr (fence multiplier, default 1.5).
+A daily job that alerts on yesterday's spend: --since yesterday --fail-on medium --direction up
+exits with status 5 (after printing them) when such an anomaly is found, else 0.
 Examples:
   cost-ops anomalies --series spend.csv
+  cost-ops anomalies --since yesterday --fail-on medium --direction up --min-cost 20
   cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table
   cost-ops anomalies --drivers-by project --format table)");
   o->source.add_to(*cmd, true);
@@ -945,6 +978,13 @@ Examples:
       ->check(CLI::IsMember({"both", "up", "down"}));
   cmd->add_option("--drivers-by", o->drivers_by, kDriversByHelp)
       ->excludes(cmd->get_option("--series"));
+  cmd->add_option("--since", o->since,
+                  "Report only the anomalies on or after this day (YYYY-MM-DD, today or "
+                  "yesterday); the history before it still sets what is usual");
+  cmd->add_option("--fail-on", o->fail_on,
+                  "Exit with status 5 when a reported anomaly is at least this severe (low, "
+                  "medium or high): a scheduled job's alert")
+      ->check(CLI::IsMember({"low", "medium", "high"}));
   cmd->add_option("--format", o->format, "json, table or csv")
       ->check(CLI::IsMember({"json", "table", "csv"}));
   cmd->callback([o, &rc] { rc = run_anomalies(*o); });

@@ -1330,6 +1330,25 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   r = run("anomalies --db " + db + " --group-by provider,project --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.rfind("== provider=anthropic, project=analytics\n", 0), 0u) << r.out;
+  // A scheduled job's alert: --since reports the anomalies from a day on (the history before it
+  // still sets what is usual), --fail-on exits with status 5 when one is at least that severe.
+  r = run("anomalies --db " + db + " --since 2026-09-01 --fail-on medium --format json");
+  EXPECT_EQ(r.rc, 5) << r.err;
+  EXPECT_NE(r.err.find("anomalies: 1 at or above medium since 2026-09-01"), std::string::npos)
+      << r.err;
+  j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["anomalies"].size(), 1u) << r.out;
+  EXPECT_EQ(j["anomalies"][0]["date"], "2026-09-30");
+  EXPECT_EQ(j["anomalies"][0]["severity"], "medium");
+  r = run("anomalies --db " + db + " --since 2026-09-01 --fail-on high --format json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("anomalies --db " + db + " --since 2026-10-01 --fail-on low --format json");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["anomalies"].empty()) << r.out;
+  r = run("anomalies --db " + db + " --since 2026-09-31");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--since: expected YYYY-MM-DD, today or yesterday"), std::string::npos)
+      << r.err;
   // The note every group has (the sample's providers all end on 2026-10-14, before today) is
   // printed once, after them all.
   r = run("anomalies --db " + db + " --group-by provider --format table");
