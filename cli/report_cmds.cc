@@ -48,7 +48,9 @@ struct ReportCmd {
   std::string format = "markdown", output, tz, title, compress = "auto";
   std::vector<std::string> filters, by;
   int forecast = 0;
-  bool no_anomalies = false, hourly = false;
+  bool no_anomalies = false, hourly = false, no_users = false;
+  std::vector<std::string> tags;  // --tags: focus's tag keys
+  bool tags_given = false;
   size_t top = 10;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -72,12 +74,21 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
     report(store.status());
     return kExitFailure;
   }
+  report::FocusOptions fo;
+  fo.hourly = o.hourly;
+  fo.users = !o.no_users;
+  if (o.tags_given) {
+    fo.tag_keys.emplace();
+    for (const auto& t : o.tags) {
+      if (!t.empty()) fo.tag_keys->push_back(t);
+    }
+  }
   report::FocusDataset data(
       [](const std::string& id) {
         const pricing::Provider* p = pricing::Catalog::builtin().find_provider(id);
         return p != nullptr ? p->name : std::string();
       },
-      o.hourly);
+      fo);
   Status st = (*store)->scan(selection, [&](const PricedRecord& r) { return data.add(r); });
   if (st.is_ok()) st = write_output(o.output, data.csv(), codec, std::nullopt);
   if (!st.is_ok()) {
@@ -111,8 +122,8 @@ int run_report(const ReportCmd& o) {
     report(invalid_argument(format.status().message() + ", focus"));
     return kExitUsage;
   }
-  if (o.hourly && !focus) {
-    report(invalid_argument("--hourly is for --format focus"));
+  if ((o.hourly || o.no_users || o.tags_given) && !focus) {
+    report(invalid_argument("--hourly, --tags and --no-users are for --format focus"));
     return kExitUsage;
   }
   report::ReportOptions ro;
@@ -223,7 +234,7 @@ calendar month, quarter or year, with its 95% interval and the run rate.
 (CSV, as FinOps tools load): a row per UTC day (--hourly: hour), provider, model, organization,
 project, user, tier, tag set and currency, and charge (input tokens, output tokens, the rest of
 the cost), every cost column the priced cost summed exactly; unpriced records are left out, and
-counted in a note.
+counted in a note. --tags KEYS keeps only those tag keys, --no-users sums the users: fewer rows.
 An --output ending in .gz or .zst is compressed (or choose with --compress).
 Examples:
   cost-ops report --period last-7-days
@@ -238,6 +249,14 @@ Examples:
                   "csv, json, jsonl, markdown (default), html, or focus (the records' charges as "
                   "a FOCUS 1.2 dataset)");
   cmd->add_flag("--hourly", o->hourly, "focus: a charge period per hour (default per day)");
+  cmd->add_option("--tags", o->tags,
+                  "focus: the tag keys written in Tags and grouped by (comma-separated; default "
+                  "every key; \"\" none): leave out one set per request, such as a trace id")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->each([o](const std::string&) { o->tags_given = true; });
+  cmd->add_flag("--no-users", o->no_users,
+                "focus: sum the users of a row rather than a row per user (x_User empty)");
   cmd->add_option("--output", o->output, "File to write (default stdout)");
   cmd->add_option("--compress", o->compress,
                   "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");

@@ -464,6 +464,21 @@ TEST(FocusTest, RowsSumThePricedCostsPerDayAndCharge) {
   EXPECT_EQ(lines[7].substr(0, 9), "0.000005,") << lines[7];  // 2 input tokens, 2026-09-02
   EXPECT_NE(lines[7].find(",2026-09-03T00:00:00Z,2026-09-02T00:00:00Z,"), std::string::npos);
   EXPECT_EQ(lines[8].substr(0, 8), "0.00001,") << lines[8];
+
+  // Without users, and with the tag keys named (none here): the users and tag sets of a day's
+  // model and project are one row per charge.
+  FocusOptions fewer;
+  fewer.users = false;
+  fewer.tag_keys.emplace();
+  FocusDataset summed(nullptr, fewer);
+  auto other = priced("2026-09-01T12:00:00Z", "gpt-4o", 1000, 100, 0, "u2");
+  other.usage.tags = {{"trace", "t-1"}};
+  ASSERT_TRUE(summed.add(priced("2026-09-01T10:00:00Z", "gpt-4o", 1000, 100, 0, "u1")).is_ok());
+  ASSERT_TRUE(summed.add(other).is_ok());
+  EXPECT_EQ(summed.rows(), 2u);
+  const std::string two = summed.csv();
+  EXPECT_NE(two.find("\n0.005,openai,openai,USD,"), std::string::npos) << two;
+  EXPECT_NE(two.find(",search,search,,gpt-4o,2,2,standard,\n"), std::string::npos) << two;
 }
 
 }  // namespace

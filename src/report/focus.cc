@@ -58,11 +58,16 @@ std::pair<Timestamp, Timestamp> month_of(Timestamp t) {
   return {Timestamp(sys_days(first / 1)), Timestamp(sys_days(next / 1))};
 }
 
-// A record's tags as a JSON object, by key (one tag set in two orders is one group); "" without
-// any: FOCUS's null.
-std::string tags_json(const UsageRecord& r) {
-  if (r.tags.empty()) return {};
+// A record's tags (those of `keys` when given) as a JSON object, by key (one tag set in two
+// orders is one group); "" without any: FOCUS's null.
+std::string tags_json(const UsageRecord& r, const std::optional<std::vector<std::string>>& keys) {
   auto tags = r.tags;
+  if (keys) {
+    std::erase_if(tags, [&](const auto& kv) {
+      return std::find(keys->begin(), keys->end(), kv.first) == keys->end();
+    });
+  }
+  if (tags.empty()) return {};
   std::sort(tags.begin(), tags.end());
   std::string out = "{";
   for (const auto& [k, v] : tags) {
@@ -77,8 +82,8 @@ std::string tags_json(const UsageRecord& r) {
 }  // namespace
 
 FocusDataset::FocusDataset(std::function<std::string(const std::string&)> provider_name,
-                           bool hourly)
-    : provider_name_(std::move(provider_name)), hourly_(hourly) {}
+                           FocusOptions options)
+    : provider_name_(std::move(provider_name)), options_(std::move(options)) {}
 
 Status FocusDataset::add(const PricedRecord& pr) {
   if (!pr.cost) {
@@ -89,16 +94,16 @@ Status FocusDataset::add(const PricedRecord& pr) {
   const UsageRecord& r = pr.usage;
   const CostRecord& c = *pr.cost;
   const Timestamp start =
-      hourly_ ? Timestamp(floor<hours>(r.timestamp)) : Timestamp(floor<days>(r.timestamp));
+      options_.hourly ? Timestamp(floor<hours>(r.timestamp)) : Timestamp(floor<days>(r.timestamp));
   Key key{start,
           c.provider,
           c.model,
           r.model,
           r.organization_id,
           r.project_id,
-          r.user_id,
+          options_.users ? r.user_id : std::string(),
           tier_of(r),
-          tags_json(r),
+          tags_json(r, options_.tag_keys),
           std::string(c.total_cost.currency.code())};
   Sums& s = groups_[std::move(key)];
   Sums next = s;
@@ -153,7 +158,8 @@ std::string FocusDataset::csv() const {
   for (const auto& [key, s] : groups_) {
     const auto& [start, provider, model, stored_model, organization, project, user, tier, tags,
                  currency] = key;
-    const Timestamp end = hourly_ ? start + std::chrono::hours(1) : start + std::chrono::days(1);
+    const Timestamp end =
+        options_.hourly ? start + std::chrono::hours(1) : start + std::chrono::days(1);
     const auto [period_start, period_end] = month_of(start);
     std::string name = provider_name_ ? provider_name_(provider) : std::string();
     if (name.empty()) name = provider;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -20,12 +21,20 @@ namespace costops::report {
 /// charge: input tokens, output tokens, and the other units billed (requests, searches) when
 /// they cost anything. Every cost column is the record's cost as priced, summed exactly.
 /// Unpriced records have no cost to bill: they are counted, not exported.
+struct FocusOptions {
+  bool hourly = false;  // a charge period per hour rather than per day
+  /// The tag keys written in Tags (and grouped by); nullopt: every key. Leaving out a key a
+  /// record sets per request (a trace id) keeps the rows per group rather than per record.
+  std::optional<std::vector<std::string>> tag_keys;
+  bool users = true;  // group by user (x_User); false sums the users of a group
+};
+
 class FocusDataset {
  public:
   /// `provider_name` gives a catalog provider id's display name ("openai" -> "OpenAI"); the id
   /// itself when it returns "".
   explicit FocusDataset(std::function<std::string(const std::string&)> provider_name,
-                        bool hourly = false);
+                        FocusOptions options = {});
 
   /// Sums `record` into its row (an unpriced one is counted). Errors (kOutOfRange) when a row's
   /// sums would overflow.
@@ -62,7 +71,7 @@ class FocusDataset {
   static std::vector<Charge> charges(const Sums& s);
 
   std::function<std::string(const std::string&)> provider_name_;
-  bool hourly_;
+  FocusOptions options_;
   std::map<Key, Sums> groups_;
   uint64_t records_ = 0, unpriced_ = 0;
 };
