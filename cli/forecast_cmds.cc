@@ -426,17 +426,21 @@ std::string driver_name(const NamedSeries& part, const std::vector<std::string>&
   return name;
 }
 
-// Money with `dp` decimals (half-even) from its JSON: exact decimal text, or a number whose
-// shortest text is its value (budgets' cents), read as a Decimal rather than printed from the
-// double.
+// Money from its JSON: exact decimal text, or a number whose shortest text is its value
+// (budgets' cents), read as a Decimal rather than through the double.
+Result<Decimal> read_money(const json& v) {
+  return Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
+}
+
+// Money with `dp` decimals (half-even) from its JSON (read_money), or its JSON text.
 std::string money(const json& v, int dp) {
-  auto d = Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
+  auto d = read_money(v);
   return d ? d->to_string_fixed(dp) : v.dump();
 }
 
 // Money from its JSON as money() reads it (0 when it is not a number).
 Decimal money_value(const json& v) {
-  const auto d = Decimal::parse(v.is_string() ? v.get<std::string>() : v.dump());
+  const auto d = read_money(v);
   return d ? *d : Decimal{};
 }
 

@@ -43,21 +43,24 @@ Status write_output(const std::string& path, const std::string& text, compressio
   return Status::ok();
 }
 
+// Rows of a report's top tables unless --top says otherwise.
+constexpr size_t kDefaultTop = 10;
+
 struct ReportCmd {
   TimeSelection time{.from = {}, .to = {}, .period = "last-30-days", .as_of = {}};
   std::string format = "markdown", output, tz, title, compress = "auto";
   std::vector<std::string> filters, by;
   int forecast = 0;
   bool no_anomalies = false, hourly = false, no_users = false;
-  std::vector<std::string> tags;  // --tags: focus's tag keys
-  bool tags_given = false;
-  size_t top = 10;
+  std::vector<std::string> tags;  // --tags: focus's tag keys ("" for none: given, never empty)
+  size_t top = kDefaultTop;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
 // --format focus: the selected records as a FOCUS dataset, written as the report would be.
 int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::Codec codec) {
-  if (o.forecast != 0 || !o.by.empty() || o.no_anomalies || o.top != 10 || !o.title.empty()) {
+  if (o.forecast != 0 || !o.by.empty() || o.no_anomalies || o.top != kDefaultTop ||
+      !o.title.empty()) {
     report(
         invalid_argument("--format focus writes the records' charges: --forecast, --by, "
                          "--no-anomalies, --top and --title are the report's"));
@@ -77,7 +80,7 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
   report::FocusOptions fo;
   fo.hourly = o.hourly;
   fo.users = !o.no_users;
-  if (o.tags_given) {
+  if (!o.tags.empty()) {
     fo.tag_keys.emplace();
     for (const auto& t : o.tags) {
       if (!t.empty()) fo.tag_keys->push_back(t);
@@ -122,7 +125,7 @@ int run_report(const ReportCmd& o) {
     report(invalid_argument(format.status().message() + ", focus"));
     return kExitUsage;
   }
-  if ((o.hourly || o.no_users || o.tags_given) && !focus) {
+  if ((o.hourly || o.no_users || !o.tags.empty()) && !focus) {
     report(invalid_argument("--hourly, --tags and --no-users are for --format focus"));
     return kExitUsage;
   }
@@ -253,8 +256,7 @@ Examples:
                   "focus: the tag keys written in Tags and grouped by (comma-separated; default "
                   "every key; \"\" none): leave out one set per request, such as a trace id")
       ->delimiter(',')
-      ->allow_extra_args(false)
-      ->each([o](const std::string&) { o->tags_given = true; });
+      ->allow_extra_args(false);
   cmd->add_flag("--no-users", o->no_users,
                 "focus: sum the users of a row rather than a row per user (x_User empty)");
   cmd->add_option("--output", o->output, "File to write (default stdout)");

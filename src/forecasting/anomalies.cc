@@ -158,7 +158,8 @@ Decomposition decompose(std::span<const double> y, int season) {
   std::vector<bool> off(m, false);
   size_t stray_zeros = 0;  // zeros on the other phases
   size_t on = n;           // the points of the other phases
-  const bool any_zero = std::any_of(y.begin(), y.end(), [](double v) { return v == 0; });
+  const auto zeros = static_cast<size_t>(std::count(y.begin(), y.end(), 0.0));
+  const bool any_zero = zeros != 0;
   if (any_zero) {
     const auto med = phase_medians(m, n, [&](size_t i) { return y[i]; });
     for (size_t p = 0; p < m; ++p) off[p] = med[p] == 0;
@@ -176,8 +177,7 @@ Decomposition decompose(std::span<const double> y, int season) {
   // two) stays on its own scale, where zeros are ordinary.
   const bool nonnegative = std::all_of(y.begin(), y.end(), [](double v) { return v >= 0; });
   d.logs = nonnegative && static_cast<double>(stray_zeros) <= 0.1 * static_cast<double>(on);
-  const auto zeros = std::count(y.begin(), y.end(), 0.0);
-  d.intermittent = nonnegative && 2 * static_cast<size_t>(zeros) > n;
+  d.intermittent = nonnegative && 2 * zeros > n;
   std::vector<double> w(y.begin(), y.end());
   if (d.logs) {
     if (any_zero) {
