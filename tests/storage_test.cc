@@ -445,6 +445,42 @@ TEST_P(StoreTest, ADaysTotalsThatWouldOverflowFailTheWrite) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "6000000000000");
 }
 
+// Sums over several days that leave 64 bits fail the query rather than wrap or clamp: from the
+// daily totals, and summed per record (grouped by user: in memory for SQLite, in SQL for
+// PostgreSQL, whose sums of bigints are numeric and were read as the largest bigint).
+TEST_P(StoreTest, SumsBeyond64BitsAcrossDaysFailTheQuery) {
+  COSTOPS_OPEN_STORE(store, "sums_days");
+  for (const char* day : {"2026-09-01T10:00:00Z", "2026-09-02T10:00:00Z"}) {
+    std::vector<PricedRecord> batch;
+    for (int i = 0; i < 10; ++i) {
+      PricedRecord pr;
+      pr.usage.id = std::string(day) + std::to_string(i);
+      pr.usage.provider = "openai";
+      pr.usage.model = "o1-pro";
+      pr.usage.user_id = "u";
+      pr.usage.timestamp = *parse_timestamp(day);
+      pr.usage.has_timestamp = true;
+      pr.usage.usage.set(units::kOutputTokens, 1'000'000'000'000'000);
+      auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), pr.usage,
+                                                    pr.usage.timestamp);
+      ASSERT_TRUE(c.has_value());
+      pr.cost = *c;  // $600 billion each: $6 trillion a day, near what a day's totals hold
+      batch.push_back(std::move(pr));
+    }
+    ASSERT_TRUE(store->write(batch).has_value());
+  }
+  for (const char* by : {"provider", "user"}) {
+    AggregateQuery q;
+    q.group_by = {*GroupKey::parse(by)};
+    auto rows = store->aggregate(q);
+    ASSERT_FALSE(rows.has_value()) << by << ": " << rows->front().cost.at("USD").to_string();
+    const std::string why = rows.status().message();
+    EXPECT_TRUE(why.find("overflow") != std::string::npos ||
+                why.find("out of range") != std::string::npos)  // PostgreSQL's bigint
+        << by << ": " << why;
+  }
+}
+
 // An encoding left behind by a batch that was never written is not used for other records that
 // came to occupy the same memory.
 TEST_P(StoreTest, PipelinedWriterNeverWritesAStaleEncoding) {

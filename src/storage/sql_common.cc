@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -678,9 +679,6 @@ std::string Dialect::glob_param(const std::string& pattern) const {
   }
   return out;
 }
-std::string Dialect::count_unpriced() const {
-  return "SUM(CASE WHEN priced = 0 THEN 1 ELSE 0 END)";
-}
 
 AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const DimIds& dim_ids) {
   AggregatePlan plan;
@@ -727,18 +725,35 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
   if (plan.bucket_us != 0)
     add_col(rollup ? std::string("day") : "(ts / " + std::to_string(plan.bucket_us) + ")");
   add_col("currency");
-  const std::string sums =
-      (rollup ? "SUM(records), SUM(unpriced)" : "COUNT(*), " + d.count_unpriced()) +
-      ", SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(cost_e6), "
-      "SUM(cost_e15), SUM(cost_e24), SUM(cache_read_tokens), SUM(cache_write_tokens), "
-      "SUM(reasoning_tokens)";
+  plan.key_columns = ncols;
+  plan.per_record = !rollup && !d.postgres;  // PostgreSQL sums groups in a hash table itself
+  // The counters in fold_row's order: per record (a usage_records expression), or summed (that
+  // expression, or daily_totals' column). PostgreSQL sums bigints as numeric, which the cast
+  // back fails beyond 64 bits (read as text, it was clamped); SQLite's SUM fails itself.
+  std::string sums;
+  for (auto [record, total] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"1", "records"},
+           {"1 - priced", "unpriced"},
+           {"requests", "requests"},
+           {"input_tokens", "input_tokens"},
+           {"output_tokens", "output_tokens"},
+           {"cost_e6", "cost_e6"},
+           {"cost_e15", "cost_e15"},
+           {"cost_e24", "cost_e24"},
+           {"cache_read_tokens", "cache_read_tokens"},
+           {"cache_write_tokens", "cache_write_tokens"},
+           {"reasoning_tokens", "reasoning_tokens"}}) {
+    std::string e = plan.per_record ? record : "SUM(" + std::string(rollup ? total : record) + ")";
+    if (d.postgres) e = "CAST(" + e + " AS BIGINT)";
+    sums += (sums.empty() ? "" : ", ") + e;
+  }
   std::string where;
   if (!where_clause(q, d, dim_ids, rollup, &out, &where)) {
     plan.impossible = true;
     return plan;
   }
   out.sql = "SELECT " + select + sums + " FROM " + (rollup ? "daily_totals" : "usage_records") +
-            where + " GROUP BY " + group;
+            where + (plan.per_record ? "" : " GROUP BY " + group);
   return plan;
 }
 
@@ -1051,6 +1066,70 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
   row.cache_read_tokens += r.i64(c++);
   row.cache_write_tokens += r.i64(c++);
   row.reasoning_tokens += r.i64(c++);
+  return Status::ok();
+}
+
+GroupSums::GroupSums(const AggregateQuery& q, const AggregatePlan& plan)
+    : text_(static_cast<size_t>(plan.key_columns), false) {
+  size_t c = 0;
+  for (const auto& k : q.group_by) {
+    if (k.kind == GroupKey::Kind::kTag || k.kind == GroupKey::Kind::kTier) {
+      text_[c++] = true;
+    } else if (dim_column(k.kind) != nullptr) {
+      ++c;
+    }
+  }
+}
+
+Status GroupSums::add(const ResultRow& r) {
+  // The key columns encoded: an integer as its 8 bytes, a text as its length's 8 and its bytes.
+  key_.clear();
+  auto put = [&](int64_t v) { key_.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  for (size_t c = 0; c < text_.size(); ++c) {
+    if (text_[c]) {
+      const std::string t = r.text(static_cast<int>(c));
+      put(static_cast<int64_t>(t.size()));
+      key_ += t;
+    } else {
+      put(r.i64(static_cast<int>(c)));
+    }
+  }
+  auto it = groups_.find(key_);
+  if (it == groups_.end()) it = groups_.emplace(key_, std::array<int64_t, kSums>{}).first;
+  const int first = static_cast<int>(text_.size());
+  for (int i = 0; i < kSums; ++i)
+    if (__builtin_add_overflow(it->second[i], r.i64(first + i), &it->second[i]))
+      return out_of_range("aggregate: a sum overflows 64-bit integers");
+  return Status::ok();
+}
+
+Status GroupSums::fold(const AggregateQuery& q, const AggregatePlan& plan,
+                       const DimValue& dim_value,
+                       std::map<std::vector<std::string>, AggregateRow>* rows) const {
+  std::vector<int64_t> ints(text_.size());
+  std::vector<std::string> texts(text_.size());
+  const int first = static_cast<int>(text_.size());
+  for (const auto& [key, sums] : groups_) {
+    size_t at = 0;
+    auto take = [&] {
+      int64_t v;
+      std::memcpy(&v, key.data() + at, sizeof v);
+      at += sizeof v;
+      return v;
+    };
+    for (size_t c = 0; c < text_.size(); ++c) {
+      if (text_[c]) {
+        const auto n = static_cast<size_t>(take());
+        texts[c].assign(key, at, n);
+        at += n;
+      } else {
+        ints[c] = take();
+      }
+    }
+    const ResultRow row{[&](int c) { return c < first ? ints[c] : sums[c - first]; },
+                        [&](int c) { return texts[c]; }};
+    COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, row, dim_value, rows));
+  }
   return Status::ok();
 }
 

@@ -2,6 +2,7 @@
 // detail column, and aggregation/scan queries planned once for both SQL dialects.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -81,7 +82,6 @@ struct Dialect {
   std::string tag_value(int n) const;  // a tag's value from the tags column, '' when absent
   std::string tag_param(const std::string& tag) const;
   std::string tier_value() const;  // tier_of, of the detail column
-  std::string count_unpriced() const;
   /// The ON CONFLICT clause that adds a daily_totals row inserted over an existing one to it (its
   /// counters are deltas: negative ones take records out); a sum that overflows fails.
   std::string add_to_totals() const;
@@ -193,6 +193,10 @@ struct AggregatePlan {
   bool impossible = false;  // a filter value never stored: no rows
   bool need_hour = false, need_day = false;
   int64_t bucket_us = 0;  // width of the SQL time bucket (an hour, a day, or 15 minutes in a zone)
+  /// The query returns a row per record, for GroupSums to sum (SQLite over usage_records: its
+  /// GROUP BY sorts every record, three quarters of such a query's time); else a row per group.
+  bool per_record = false;
+  int key_columns = 0;  // the leading result columns that make a group (keys, bucket, currency)
 };
 /// Plans `q`: from daily_totals when its keys, filters and whole-day period allow, else from
 /// usage_records. Result columns: the group keys that are not time buckets, then the bucket,
@@ -203,6 +207,23 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
 /// Folds one result row of `plan` into `rows` (keyed by final group keys).
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,
                 const DimValue& dim_value, std::map<std::vector<std::string>, AggregateRow>* rows);
+
+/// Sums a per_record plan's rows in memory by their key columns (a hash table: the groups are
+/// few), then folds each group's sums as fold_row folds a grouped plan's row. A sum that
+/// overflows 64 bits is an error, as SQL's SUM is.
+class GroupSums {
+ public:
+  GroupSums(const AggregateQuery& q, const AggregatePlan& plan);
+  Status add(const ResultRow& r);
+  Status fold(const AggregateQuery& q, const AggregatePlan& plan, const DimValue& dim_value,
+              std::map<std::vector<std::string>, AggregateRow>* rows) const;
+
+ private:
+  static constexpr int kSums = 11;  // records ... reasoning_tokens
+  std::vector<bool> text_;          // per key column: text (a tag or the tier), else an integer
+  std::unordered_map<std::string, std::array<int64_t, kSums>> groups_;  // by encoded key
+  std::string key_;                                                     // add()'s, reused
+};
 
 /// Plans a scan of usage_records for `q` (nullopt when a filter value was never stored).
 /// Columns: ts, provider, model, organization, project, user, priced, currency, tags, detail,

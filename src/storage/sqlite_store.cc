@@ -120,9 +120,13 @@ class SqliteStore final : public Store {
       bind(st->get(), plan.query.params);
       int rc;
       const ResultRow reader = row_reader(st->get());
+      std::optional<GroupSums> sums;
+      if (plan.per_record) sums.emplace(q, plan);
       while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
-        COSTOPS_RETURN_IF_ERROR(fold_row(q, plan, reader, dims_.names(), &rows));
+        COSTOPS_RETURN_IF_ERROR(sums ? sums->add(reader)
+                                     : fold_row(q, plan, reader, dims_.names(), &rows));
       if (rc != SQLITE_DONE) return io_error(sqlite_error(db_.get(), url_ + ": aggregate"));
+      if (sums) COSTOPS_RETURN_IF_ERROR(sums->fold(q, plan, dims_.names(), &rows));
     }
     std::vector<AggregateRow> out;
     out.reserve(rows.size());
