@@ -626,22 +626,19 @@ int run_summary(SummaryCmd& o) {
     report(store.status());
     return kExitFailure;
   }
-  auto run = [&](std::vector<GroupKey> by, std::optional<Timestamp> from,
-                 std::optional<Timestamp> to) -> Result<std::vector<AggregateRow>> {
-    AggregateQuery q = scope;
-    q.group_by = std::move(by);
-    q.from = from;
-    q.to = to;
-    return (*store)->aggregate(q);
-  };
-  auto totals = run({}, period->from, period->to);
-  auto models =
-      run({*GroupKey::parse("provider"), *GroupKey::parse("model")}, period->from, period->to);
-  auto projects = run({*GroupKey::parse("project")}, period->from, period->to);
-  if (!totals || !models || !projects) {
-    report(!totals ? totals.status() : !models ? models.status() : projects.status());
+  AggregateQuery in_period = scope;
+  in_period.from = period->from;
+  in_period.to = period->to;
+  auto ways = report::aggregate_ways(
+      [&](const AggregateQuery& q) { return (*store)->aggregate(q); }, in_period,
+      {{},
+       {*GroupKey::parse("provider"), *GroupKey::parse("model")},
+       {*GroupKey::parse("project")}});
+  if (!ways) {
+    report(ways.status());
     return kExitFailure;
   }
+  auto totals = &(*ways)[0], models = &(*ways)[1], projects = &(*ways)[2];
   AggregateRow total = totals->empty() ? AggregateRow{} : totals->front();
   if (total.records == 0) {
     AggregateQuery q = scope;

@@ -47,6 +47,35 @@ Report build(ReportOptions o = {}) {
   return r ? *r : Report{};
 }
 
+// Each way's rows, summed from one query grouped by all their keys, are those a query grouped by
+// it returns: keys, order, counts and exact costs per currency. One query is made.
+TEST(ReportTest, AggregateWaysEqualTheirOwnQueries) {
+  int queries = 0;
+  const AggregateFn source = [&](const AggregateQuery& q) {
+    ++queries;
+    return engine::Aggregator::run(q, records());
+  };
+  const std::vector<std::vector<GroupKey>> ways = {
+      {},
+      {*GroupKey::parse("day")},
+      {*GroupKey::parse("provider"), *GroupKey::parse("model")},
+      {*GroupKey::parse("project")},
+      {*GroupKey::parse("project"), *GroupKey::parse("day")}};
+  AggregateQuery q;
+  q.time_zone = *TimeZone::locate("Pacific/Auckland");  // labels the days as a direct query does
+  auto got = aggregate_ways(source, q, ways);
+  ASSERT_TRUE(got.has_value()) << got.status().to_string();
+  EXPECT_EQ(queries, 1);
+  ASSERT_EQ(got->size(), ways.size());
+  for (size_t i = 0; i < ways.size(); ++i) {
+    q.group_by = ways[i];
+    auto want = engine::Aggregator::run(q, records());
+    ASSERT_TRUE(want.has_value());
+    EXPECT_EQ((*got)[i], *want) << "way " << i;
+  }
+  EXPECT_EQ((*got)[0][0].cost.at("USD").to_string(), "0.300000000000000001");
+}
+
 TEST(ReportTest, TotalsAreExactPerCurrencyAndGapsAreZeroDays) {
   const Report r = build();
   EXPECT_EQ(r.total.records, 4u);

@@ -820,6 +820,36 @@ json comparison_json(const Comparison& c) {
   return j;
 }
 
+Result<std::vector<std::vector<AggregateRow>>> aggregate_ways(
+    const AggregateFn& source, AggregateQuery q, const std::vector<std::vector<GroupKey>>& ways) {
+  q.group_by.clear();
+  for (const auto& way : ways)
+    for (const GroupKey& k : way)
+      if (std::find(q.group_by.begin(), q.group_by.end(), k) == q.group_by.end())
+        q.group_by.push_back(k);
+  auto rows = source(q);
+  if (!rows) return rows.status();
+  std::vector<std::vector<AggregateRow>> out;
+  for (const auto& way : ways) {
+    std::vector<size_t> at;
+    for (const GroupKey& k : way)
+      at.push_back(static_cast<size_t>(std::find(q.group_by.begin(), q.group_by.end(), k) -
+                                       q.group_by.begin()));
+    std::map<std::vector<std::string>, AggregateRow> sums;
+    for (const AggregateRow& row : *rows) {
+      std::vector<std::string> keys;
+      for (size_t i : at) keys.push_back(row.keys[i]);
+      if (!add_row(sums[keys], row)) return out_of_range("aggregate cost overflows");
+    }
+    auto& way_rows = out.emplace_back();
+    for (auto& [keys, sum] : sums) {
+      sum.keys = keys;
+      way_rows.push_back(std::move(sum));
+    }
+  }
+  return out;
+}
+
 Result<Comparison> compare_with(const AggregateFn& source, const AggregateQuery& scope,
                                 std::pair<Timestamp, Timestamp> before, const AggregateRow& total,
                                 const std::vector<AggregateRow>& models,
@@ -831,19 +861,16 @@ Result<Comparison> compare_with(const AggregateFn& source, const AggregateQuery&
   AggregateQuery q = scope;
   q.from = c.from;
   q.to = c.to;
-  q.group_by.clear();
-  auto total_before = source(q);
-  if (!total_before) return total_before.status();
-  if (!total_before->empty()) c.total = (*total_before)[0];
+  auto before_rows = aggregate_ways(source, q, {{}, by_model(), by_project()});
+  if (!before_rows) return before_rows.status();
+  if (!(*before_rows)[0].empty()) c.total = (*before_rows)[0][0];
   auto change = forecasting::spend_change("total", cost_in(total.cost, currency),
                                           cost_in(c.total.cost, currency));
   if (!change) return change.status();
   c.change = change->change;
-  for (auto [by, now, out, model] : {std::tuple{by_model(), &models, &c.models, true},
-                                     std::tuple{by_project(), &projects, &c.projects, false}}) {
-    q.group_by = by;
-    auto rows_before = source(q);
-    if (!rows_before) return rows_before.status();
+  for (auto [rows_before, now, out, model] :
+       {std::tuple{&(*before_rows)[1], &models, &c.models, true},
+        std::tuple{&(*before_rows)[2], &projects, &c.projects, false}}) {
     auto changes = row_changes(*now, *rows_before, currency, model, top);
     if (!changes) return changes.status();
     *out = std::move(*changes);
@@ -1031,18 +1058,17 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   q.to = o.to;
   q.time_zone = o.time_zone;
 
-  auto total = source_(q);
-  if (!total) return total.status();
-  if (!total->empty()) r.total = (*total)[0];
+  // The total, days, models and projects: one query grouped by day, model and project.
+  auto ways = aggregate_ways(source_, q,
+                             {{}, {GroupKey{GroupKey::Kind::kDay, {}}}, by_model(), by_project()});
+  if (!ways) return ways.status();
+  if (!(*ways)[0].empty()) r.total = (*ways)[0][0];
   const std::string cur =
       o.forecast_currency.empty() ? main_currency({r.total}) : o.forecast_currency;
 
-  q.group_by = {GroupKey{GroupKey::Kind::kDay, {}}};
-  auto days = source_(q);
-  if (!days) return days.status();
   // Every day from the first to the last, so gaps show as zero.
   std::optional<forecasting::Date> prev;
-  for (const auto& row : *days) {
+  for (const auto& row : (*ways)[1]) {
     auto d = forecasting::parse_date(row.keys[0]);
     if (!d) return d.status();
     if (prev) {
@@ -1054,14 +1080,8 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     prev = *d;
   }
 
-  q.group_by = by_model();
-  auto models = source_(q);
-  if (!models) return models.status();
-  r.models = std::move(*models);
-  q.group_by = by_project();
-  auto projects = source_(q);
-  if (!projects) return projects.status();
-  r.projects = std::move(*projects);
+  r.models = std::move((*ways)[2]);
+  r.projects = std::move((*ways)[3]);
 
   if (o.compare_to) {
     auto c = compare_with(source_, q, *o.compare_to, r.total, r.models, r.projects, cur, o.top);

@@ -47,6 +47,13 @@ std::string md_escape(std::string_view s);
 /// records in memory.
 using AggregateFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
 
+/// `q` aggregated by each of `ways` (`q`'s own group keys are ignored) from one query of
+/// `source` grouped by all their keys: each way's rows are summed from those, in key order, as
+/// a query grouped by it returns them. Summaries and reports take a period's total, models and
+/// projects this way: one pass over the records where three were made.
+Result<std::vector<std::vector<AggregateRow>>> aggregate_ways(
+    const AggregateFn& source, AggregateQuery q, const std::vector<std::vector<GroupKey>>& ways);
+
 /// What spend in a calendar period will come to by its end: a to-date report's or summary's
 /// month, quarter or year.
 struct Projection {
