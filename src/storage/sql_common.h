@@ -208,9 +208,9 @@ AggregatePlan plan_aggregate(const AggregateQuery& q, const Dialect& d, const Di
 Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const ResultRow& r,
                 const DimValue& dim_value, std::map<std::vector<std::string>, AggregateRow>* rows);
 
-/// Sums a per_record plan's rows in memory by their key columns (a hash table: the groups are
-/// few), then folds each group's sums as fold_row folds a grouped plan's row. A sum that
-/// overflows 64 bits is an error, as SQL's SUM is.
+/// Sums a per_record plan's rows in memory by their key columns (a hash table, in one pass),
+/// then folds each group's sums as fold_row folds a grouped plan's row. A sum that overflows 64
+/// bits is an error, as SQL's SUM is.
 class GroupSums {
  public:
   GroupSums(const AggregateQuery& q, const AggregatePlan& plan);
