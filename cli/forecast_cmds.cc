@@ -110,12 +110,22 @@ struct NamedSeries {
 // would read as a step up that drags the trend (and rule out multiplicative seasons). Without
 // `last_day`, today (in the series' time zone) is left out too, and noted: it is still running,
 // and its part of a day would read as a drop (an anomaly, a falling forecast).
+// With `parts`, each group's parts by the further keys `parts_by` ("KEY,...", none of the
+// group's) go there, as series of their own, from the same query.
 Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
-                                               std::optional<Date> last_day = std::nullopt) {
+                                               std::optional<Date> last_day = std::nullopt,
+                                               const std::string& parts_by = "",
+                                               std::vector<NamedSeries>* parts = nullptr) {
   auto store = open_db(*s.db, storage::OpenMode::kExisting);
   if (!store) return store.status();
   AggregateQuery q;
   COSTOPS_RETURN_IF_ERROR(build_query(s.group_by, s.filters, &q));
+  const size_t group_keys = q.group_by.size();
+  if (parts) {
+    AggregateQuery more;
+    COSTOPS_RETURN_IF_ERROR(build_query(parts_by, {}, &more));
+    q.group_by.insert(q.group_by.end(), more.group_by.begin(), more.group_by.end());
+  }
   for (const auto& k : q.group_by) {
     if (k.kind >= GroupKey::Kind::kHour) {
       return invalid_argument("--group-by: the series are daily already; group by a dimension");
@@ -157,15 +167,19 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     currency = currencies.empty() ? "USD" : *currencies.begin();
   }
   note_other_currencies(currency, currencies);
-  std::map<std::vector<std::string>, std::map<Date, Decimal>> groups;
+  // Each group's daily spend, and with `parts` each part's (all the keys but the day).
+  using DailySpend = std::map<std::vector<std::string>, std::map<Date, Decimal>>;
+  DailySpend groups, part_days;
   for (const auto& r : *rows) {
-    std::vector<std::string> key(r.keys.begin(), r.keys.end() - 1);
     auto d = forecasting::parse_date(r.keys.back());
     if (!d) return d.status();
     const auto it = r.cost.find(currency);
-    Decimal& day = groups[key][*d];
-    if (it != r.cost.end() && !Decimal::add_checked(day, it->second, &day)) {
-      return out_of_range("stored spend on " + r.keys.back() + " overflows");
+    for (auto [spend, keys] : {std::pair{&groups, group_keys}, {&part_days, r.keys.size() - 1}}) {
+      if (spend == &part_days && !parts) continue;
+      Decimal& day = (*spend)[std::vector<std::string>(r.keys.begin(), r.keys.begin() + keys)][*d];
+      if (it != r.cost.end() && !Decimal::add_checked(day, it->second, &day)) {
+        return out_of_range("stored spend on " + r.keys.back() + " overflows");
+      }
     }
   }
   if (groups.empty()) {
@@ -177,40 +191,46 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
   }
   note_absent_tags(**store, q, *rows);
   const Date running = today(q.time_zone);
-  std::vector<NamedSeries> out;
-  for (const auto& [key, days] : groups) {
-    const Date first = days.begin()->first;
-    Date last = days.rbegin()->first;
-    if (last_day) last = std::max(last, *last_day);
-    const bool drop_running = !last_day && last == running && first < running;
-    if (drop_running) last -= std::chrono::days(1);
-    NamedSeries ns;
-    for (size_t i = 0; i < key.size(); ++i) {
-      ns.group[q.group_by[i].name()] = key[i];
-      ns.label += (i ? ", " : "") + q.group_by[i].name() + "=" + (key[i].empty() ? "-" : key[i]);
+  auto series_of = [&](const DailySpend& spend) {
+    std::vector<NamedSeries> out;
+    for (const auto& [key, days] : spend) {
+      const Date first = days.begin()->first;
+      Date last = days.rbegin()->first;
+      if (last_day) last = std::max(last, *last_day);
+      const bool drop_running = !last_day && last == running && first < running;
+      if (drop_running) last -= std::chrono::days(1);
+      NamedSeries ns;
+      for (size_t i = 0; i < key.size(); ++i) {
+        ns.group[q.group_by[i].name()] = key[i];
+        ns.label += (i ? ", " : "") + q.group_by[i].name() + "=" + (key[i].empty() ? "-" : key[i]);
+      }
+      ns.series = forecasting::zero_filled_daily(days, last);
+      if (drop_running) {
+        ns.series.notes.push_back("today (" + forecasting::format_date(running) +
+                                  ") is still running: its spend so far is left out");
+      }
+      if (!last_day && s.to.empty() && last + std::chrono::days(1) < running) {
+        // Usage not ingested lately, most often, rather than days of no spend: said, not zeroed.
+        ns.series.notes.push_back(
+            "the last day with stored spend is " + forecasting::format_date(last) + ", " +
+            std::to_string((running - last).count()) + " days before today (" +
+            forecasting::format_date(running) +
+            "): the series ends there (the days since are not counted as zero spend)");
+      }
+      ns.last_record = days.rbegin()->first;
+      out.push_back(std::move(ns));
     }
-    ns.series = forecasting::zero_filled_daily(days, last);
-    if (drop_running) {
-      ns.series.notes.push_back("today (" + forecasting::format_date(running) +
-                                ") is still running: its spend so far is left out");
-    }
-    if (!last_day && s.to.empty() && last + std::chrono::days(1) < running) {
-      // Usage not ingested lately, most often, rather than days of no spend: said, not zeroed.
-      ns.series.notes.push_back(
-          "the last day with stored spend is " + forecasting::format_date(last) + ", " +
-          std::to_string((running - last).count()) + " days before today (" +
-          forecasting::format_date(running) +
-          "): the series ends there (the days since are not counted as zero spend)");
-    }
-    ns.last_record = days.rbegin()->first;
-    out.push_back(std::move(ns));
-  }
-  return out;
+    return out;
+  };
+  if (parts) *parts = series_of(part_days);
+  return series_of(groups);
 }
 
 Result<std::vector<NamedSeries>> load_series(const SeriesSource& s,
-                                             std::optional<Date> last_day = std::nullopt) {
-  if (s.series_file.empty()) return stored_series(s, last_day);
+                                             std::optional<Date> last_day = std::nullopt,
+                                             const std::string& parts_by = "",
+                                             std::vector<NamedSeries>* parts = nullptr) {
+  if (s.series_file.empty()) return stored_series(s, last_day, parts_by, parts);
   auto series = forecasting::read_series_csv(s.series_file);
   if (!series) return series.status();
   std::vector<NamedSeries> out(1);
@@ -325,15 +345,17 @@ std::string csv_number(const json& v) { return v.is_number() ? v.dump() : std::s
 // Runs `one` on every series `source` names and prints the results: as JSON one object (or
 // {"groups": [...]} with --group-by), as a table each group under a "== KEY=VALUE, ..." line, as
 // CSV one header and every group's rows, led by the --group-by columns.
+// With `parts`, stored spend's parts by `parts_by` too (load_series), before `one` runs.
 int for_each_series(const SeriesSource& source, const std::string& format,
                     const std::function<Result<json>(const NamedSeries&)>& one,
                     const std::function<void(const json&)>& print_table,
-                    const std::function<CsvRows(const json&)>& to_csv) {
+                    const std::function<CsvRows(const json&)>& to_csv,
+                    const std::string& parts_by = "", std::vector<NamedSeries>* parts = nullptr) {
   if (Status st = source.check(); !st.is_ok()) {
     report(st);
     return kExitUsage;
   }
-  auto all = load_series(source);
+  auto all = load_series(source, std::nullopt, parts_by, parts);
   if (!all) {
     report(all.status());
     return kExitFailure;
@@ -828,12 +850,12 @@ int run_anomalies(const AnomaliesCmd& o) {
   size_t failing = 0;  // anomalies reported at or above --fail-on
   // Stored spend: each group's spend by --drivers-by too, so that each anomaly names the parts
   // that moved it (unless the groups are single parts already).
+  // Loaded with the groups, from one query (for_each_series).
   std::vector<NamedSeries> parts;
   std::vector<std::string> keys;  // the --group-by keys, which a part shares with its group
   std::vector<std::string> named_by;
+  std::string extra;  // ",KEY..." of the --drivers-by keys that are not --group-by keys
   if (o.source.series_file.empty()) {
-    SeriesSource by = o.source;
-    std::string extra;
     auto gk = group_key_names(o.source.group_by);
     auto dk = driver_keys(o.drivers_by);
     if (!gk || !dk) {
@@ -844,15 +866,6 @@ int run_anomalies(const AnomaliesCmd& o) {
     keys = *gk;
     for (const auto& k : named_by) {
       if (std::find(keys.begin(), keys.end(), k) == keys.end()) extra += "," + k;
-    }
-    if (!extra.empty()) {
-      by.group_by = o.source.group_by.empty() ? extra.substr(1) : o.source.group_by + extra;
-      auto loaded = stored_series(by);
-      if (!loaded) {
-        report(loaded.status());
-        return kExitFailure;
-      }
-      parts = std::move(*loaded);
     }
   }
   auto one = [&](const NamedSeries& ns) -> Result<json> {
@@ -938,7 +951,9 @@ int run_anomalies(const AnomaliesCmd& o) {
     }
     return out;
   };
-  const int rc = for_each_series(o.source, o.format, one, table, csv);
+  const int rc =
+      for_each_series(o.source, o.format, one, table, csv, extra.empty() ? "" : extra.substr(1),
+                      extra.empty() ? nullptr : &parts);
   if (rc != kExitOk || failing == 0) return rc;
   std::fprintf(stderr, "anomalies: %zu at or above %s%s\n", failing, o.fail_on.c_str(),
                since ? (" since " + format_date(*since)).c_str() : "");

@@ -1360,6 +1360,15 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
     EXPECT_EQ(r.out.find(note, at + 1), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("== every group\n" + note), std::string::npos) << r.out;
   }
+  // The groups and their drivers' parts come from one query: a tag no record has is noted once.
+  r = run("anomalies --db " + db + " --group-by tag:nope --format table");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  {
+    const std::string note = "note: no record in the query has the tag \"nope\"";
+    const size_t at = r.err.find(note);
+    ASSERT_NE(at, std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find(note, at + 1), std::string::npos) << r.err;
+  }
   // Each anomaly of stored spend names the provider/model pairs that moved it, the way it went,
   // the largest change first; their spend that day is query's.
   r = run("anomalies --db " + db + " --format json");
