@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "commands.h"
 #include "common.h"
@@ -1363,6 +1364,16 @@ int run_budget_status(const BudgetCmd& o) {
   };
   const bool stored = o.series_file.empty();
   const bool ad_hoc = stored && !o.amount.empty();  // a budget of stored spend not stored
+  // The key of a budget scoped by one KEY=VALUE filter (exact, not empty), whose spend can be
+  // read with others' of that key from one query grouped by it.
+  auto shared_key = [](const Budget& b) -> std::optional<std::string> {
+    if (b.scope.size() != 1) return std::nullopt;
+    const Filter& f = b.scope[0];
+    std::string key = f.key.name();
+    if (f.negated || f.is_pattern() || f.value.empty() || key.find(',') != std::string::npos)
+      return std::nullopt;
+    return key;
+  };
   // What an error is about: a budget, or the --series file.
   auto about = [&](const Budget& b) {
     return !b.name.empty() ? "budget " + b.name
@@ -1418,7 +1429,46 @@ int run_budget_status(const BudgetCmd& o) {
       report(list.status());
       return kExitFailure;
     }
-    for (auto& b : *list) {
+    // Budgets scoped by one KEY=VALUE filter of the same key, in one currency and history
+    // window (a budget per team: tag:team=...), read their daily spend from one query grouped by
+    // the key, where each read the records of the window.
+    std::map<size_t, Result<std::vector<NamedSeries>>> shared;  // by index in *list
+    {
+      std::map<std::tuple<std::string, std::string, Date>, std::vector<size_t>> batches;
+      for (size_t i = 0; i < list->size(); ++i) {
+        const Budget& b = (*list)[i];
+        if (!o.name.empty() && b.name != o.name) continue;
+        const auto key = shared_key(b);
+        auto range = resolve_period(b.period, as_of);
+        if (!key || !range) continue;  // a bad period is reported in the loop below
+        batches[{*key, b.currency, as_of - std::chrono::days(history_days(*range) - 1)}].push_back(
+            i);
+      }
+      for (const auto& [batch, members] : batches) {
+        if (members.size() < 2) continue;
+        const auto& [key, currency, from] = batch;
+        SeriesSource src = budget_source((*list)[members[0]]);
+        src.filters.clear();
+        for (size_t i : members) src.filters.push_back((*list)[i].scope[0].text());
+        src.group_by = key;
+        src.from = format_date(from);
+        auto series = stored_series(src, as_of);
+        for (size_t i : members) {
+          if (!series) {
+            shared.emplace(i, series.status());
+            continue;
+          }
+          const std::string& value = (*list)[i].scope[0].value;
+          auto it = std::find_if(series->begin(), series->end(),
+                                 [&](const NamedSeries& ns) { return ns.group.at(key) == value; });
+          shared.emplace(i, it == series->end()
+                                ? Result<std::vector<NamedSeries>>(not_found("no spend"))
+                                : Result<std::vector<NamedSeries>>(std::vector{*it}));
+        }
+      }
+    }
+    for (size_t i = 0; i < list->size(); ++i) {
+      Budget& b = (*list)[i];
       if (!o.name.empty() && b.name != o.name) continue;
       SeriesSource src = budget_source(b);
       auto range = resolve_period(b.period, as_of);
@@ -1428,7 +1478,8 @@ int run_budget_status(const BudgetCmd& o) {
       }
       const Date from = as_of - std::chrono::days(history_days(*range) - 1);
       src.from = format_date(from);
-      auto series = stored_series(src, as_of);
+      const auto got = shared.find(i);
+      auto series = got != shared.end() ? std::move(got->second) : stored_series(src, as_of);
       if (!series) {
         if (series.status().code() != StatusCode::kNotFound) {
           report(series.status().with_context(about(b)));
@@ -1449,6 +1500,38 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitFailure;
     }
   }
+  // The drivers' parts of a budget's spend (by --drivers-by, in `src`'s window up to
+  // `last_day`). Budgets sharing a key (shared_key) and currency read theirs from one query per
+  // window, grouped by the key and --drivers-by, kept in `parts_read`.
+  std::map<std::tuple<std::string, std::string, std::string, Date>,
+           Result<std::vector<NamedSeries>>>
+      parts_read;
+  auto parts_of = [&](const Budget& b, const SeriesSource& src,
+                      Date last_day) -> Result<std::vector<NamedSeries>> {
+    const auto key = shared_key(b);
+    std::vector<std::string> filters;  // the scopes of the budgets sharing it
+    if (key && std::find(named_by->begin(), named_by->end(), *key) == named_by->end()) {
+      for (const auto& w : work)
+        if (shared_key(w.budget) == key && w.budget.currency == b.currency)
+          filters.push_back(w.budget.scope[0].text());
+    }
+    if (filters.size() < 2) return stored_series(src, last_day);
+    auto [at, first] =
+        parts_read.try_emplace({*key, b.currency, src.from, last_day}, std::vector<NamedSeries>());
+    if (first) {
+      SeriesSource all = src;
+      all.filters = filters;
+      all.group_by = *key;
+      auto groups = stored_series(all, last_day, o.drivers_by, &*at->second);
+      if (!groups) at->second = groups.status();
+    }
+    if (!at->second) return at->second.status();
+    std::vector<NamedSeries> mine;
+    for (const auto& p : *at->second)
+      if (p.group.at(*key) == b.scope[0].value) mine.push_back(p);
+    if (mine.empty()) return not_found("no spend in the budget's scope");
+    return mine;
+  };
   json out = json::array();
   std::string over;  // the budgets at --fail-at
   for (const auto& [b, series, last_record, range] : work) {
@@ -1472,7 +1555,7 @@ int run_budget_status(const BudgetCmd& o) {
       SeriesSource src = budget_source(b);
       src.group_by = o.drivers_by;
       src.from = format_date(change->last_day - std::chrono::days(2 * change->days - 1));
-      auto parts = stored_series(src, change->last_day);
+      auto parts = parts_of(b, src, change->last_day);
       if (parts) {
         std::vector<forecasting::SpendPart> named;
         for (auto& p : *parts) {

@@ -1520,6 +1520,30 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
               1u)
         << "nothing stored";
   }
+  {
+    // Budgets of one tag's values (a budget per team) read their spend and drivers together,
+    // from one query grouped by the tag: each says what it says alone.
+    const std::vector<std::string> teams = {"team-cx", "team-data", "team-dev", "team-none"};
+    for (const auto& t : teams) {
+      ASSERT_EQ(run("budget add " + t + " --db " + db + " --amount 3 --filter tag:team=" + t).rc,
+                0);
+    }
+    auto all = run("budget status --db " + db + " --as-of 2026-10-14 --format json");
+    ASSERT_EQ(all.rc, 0) << all.err;
+    const auto together = nlohmann::json::parse(all.out)["budgets"];
+    ASSERT_EQ(together.size(), teams.size() + 1);
+    for (const auto& t : teams) {
+      auto alone = run("budget status " + t + " --db " + db + " --as-of 2026-10-14 --format json");
+      ASSERT_EQ(alone.rc, 0) << alone.err;
+      const auto mine = nlohmann::json::parse(alone.out)["budgets"][0];
+      auto it = std::find_if(together.begin(), together.end(),
+                             [&](const auto& b) { return b["name"] == t; });
+      ASSERT_NE(it, together.end()) << t;
+      EXPECT_EQ(*it, mine) << t;
+      if (t != "team-none") EXPECT_FALSE(mine["change"]["drivers"].empty()) << mine;
+      ASSERT_EQ(run("budget remove " + t + " --db " + db).rc, 0);
+    }
+  }
   // What moved: the projection against a week before, the last 7 days' spend against the 7
   // before, and the largest changes by provider and model, which query's sums confirm.
   const auto change = j["budgets"][0]["change"];
