@@ -1540,7 +1540,9 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
                              [&](const auto& b) { return b["name"] == t; });
       ASSERT_NE(it, together.end()) << t;
       EXPECT_EQ(*it, mine) << t;
-      if (t != "team-none") EXPECT_FALSE(mine["change"]["drivers"].empty()) << mine;
+      if (t != "team-none") {
+        EXPECT_FALSE(mine["change"]["drivers"].empty()) << mine;
+      }
       ASSERT_EQ(run("budget remove " + t + " --db " + db).rc, 0);
     }
   }
