@@ -43,6 +43,17 @@ Status write_output(const std::string& path, const std::string& text, compressio
   return Status::ok();
 }
 
+// "wrote FILE (WHAT[, codec][: detail])" on stderr, for an --output that is a file.
+void note_written(const std::string& output, const std::string& what, compression::Codec codec,
+                  const std::string& detail = "") {
+  if (output.empty() || output == "-") return;
+  std::string about = what;
+  if (codec != compression::Codec::kNone)
+    about += ", " + std::string(compression::codec_name(codec));
+  if (!detail.empty()) about += ": " + detail;
+  std::fprintf(stderr, "wrote %s (%s)\n", output.c_str(), about.c_str());
+}
+
 // Rows of a report's top tables unless --top says otherwise.
 constexpr size_t kDefaultTop = 10;
 
@@ -107,13 +118,9 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
   if (data.records() + data.unpriced() == 0) {
     note_why_empty(**store, selection, "--period all takes them all");
   }
-  if (!o.output.empty() && o.output != "-") {
-    std::fprintf(stderr, "wrote %s (focus%s: %zu rows of %llu records)\n", o.output.c_str(),
-                 codec == compression::Codec::kNone
-                     ? ""
-                     : (", " + std::string(compression::codec_name(codec))).c_str(),
-                 data.rows(), static_cast<unsigned long long>(data.records()));
-  }
+  note_written(
+      o.output, "focus", codec,
+      std::to_string(data.rows()) + " rows of " + std::to_string(data.records()) + " records");
   return kExitOk;
 }
 
@@ -172,13 +179,12 @@ int run_report(const ReportCmd& o) {
     }
     codec = *c;
   }
-  if (focus) {
-    AggregateQuery selection = scope;
-    selection.from = ro.from;
-    selection.to = ro.to;
-    selection.time_zone = ro.time_zone;
-    return run_focus(o, selection, codec);
-  }
+  // The records the report or dataset covers.
+  AggregateQuery selection = scope;
+  selection.from = ro.from;
+  selection.to = ro.to;
+  selection.time_zone = ro.time_zone;
+  if (focus) return run_focus(o, selection, codec);
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -200,21 +206,8 @@ int run_report(const ReportCmd& o) {
   if (r->projection && !r->projection->note.empty()) {
     std::fprintf(stderr, "note: %s\n", r->projection->note.c_str());
   }
-  if (r->total.records == 0) {
-    AggregateQuery q;
-    q.from = ro.from;
-    q.to = ro.to;
-    q.filters = ro.filters;
-    q.time_zone = ro.time_zone;
-    note_why_empty(*s, q, "--period all takes them all");
-  }
-  if (!o.output.empty() && o.output != "-") {
-    std::fprintf(stderr, "wrote %s (%s%s)\n", o.output.c_str(),
-                 std::string(report::format_name(*format)).c_str(),
-                 codec == compression::Codec::kNone
-                     ? ""
-                     : (", " + std::string(compression::codec_name(codec))).c_str());
-  }
+  if (r->total.records == 0) note_why_empty(*s, selection, "--period all takes them all");
+  note_written(o.output, std::string(report::format_name(*format)), codec);
   return kExitOk;
 }
 
