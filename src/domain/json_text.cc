@@ -88,6 +88,18 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void append_json_object(std::string& out,
+                        std::span<const std::pair<std::string, std::string>> members) {
+  out += '{';
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, members[i].first);
+    out += ':';
+    append_json_string(out, members[i].second);
+  }
+  out += '}';
+}
+
 bool is_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const size_t n = utf8_sequence(s.substr(i));

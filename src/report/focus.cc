@@ -69,14 +69,9 @@ std::string tags_json(const UsageRecord& r, const std::optional<std::vector<std:
   }
   if (tags.empty()) return {};
   std::sort(tags.begin(), tags.end());
-  std::string out = "{";
-  for (const auto& [k, v] : tags) {
-    if (out.size() > 1) out += ',';
-    append_json_string(out, k);
-    out += ':';
-    append_json_string(out, v);
-  }
-  return out + '}';
+  std::string out;
+  append_json_object(out, tags);
+  return out;
 }
 
 }  // namespace

@@ -51,14 +51,8 @@ std::string totals_of(std::string_view sign, std::string_view where, bool token_
 
 // Tags as one JSON object, into `out` (cleared first; its capacity is reused).
 void tags_json(const UsageRecord& r, std::string& out) {
-  out.assign(1, '{');
-  for (size_t i = 0; i < r.tags.size(); ++i) {
-    if (i) out += ',';
-    append_json_string(out, r.tags[i].first);
-    out += ':';
-    append_json_string(out, r.tags[i].second);
-  }
-  out += '}';
+  out.clear();
+  append_json_object(out, r.tags);
 }
 
 // The record's fields that are not columns, as one JSON object, into `d` (cleared first).

@@ -1,8 +1,10 @@
 // JSON text of domain values, written without a JSON library (hot in `cost-ops price`).
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "costops/domain/usage.h"
 
@@ -14,6 +16,9 @@ void append_usage_json(std::string& out, const Usage& usage);
 /// sequence starts or continues, a sequence cut short, overlong or a surrogate) are written as
 /// \ufffd each, so the literal is valid JSON whatever `s` holds.
 void append_json_string(std::string& out, std::string_view s);
+/// Appends {"key":"value",...}: string members in the order given (a record's tags).
+void append_json_object(std::string& out,
+                        std::span<const std::pair<std::string, std::string>> members);
 /// Whether `s` is well-formed UTF-8 (RFC 3629).
 bool is_utf8(std::string_view s);
 /// The longest prefix of `s` of at most `max` bytes that does not cut a UTF-8 sequence (for
