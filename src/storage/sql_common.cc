@@ -114,6 +114,10 @@ void detail_json(const PricedRecord& pr, std::string& d) {
   d += '}';
 }
 
+// Whether a key's values are text read from JSON columns (a tag's, or the tier the detail
+// column says), not ids of dims values.
+bool text_key(GroupKey::Kind k) { return k == GroupKey::Kind::kTag || k == GroupKey::Kind::kTier; }
+
 const char* dim_column(GroupKey::Kind k) {
   switch (k) {
     case GroupKey::Kind::kProvider:
@@ -182,7 +186,7 @@ bool where_clause(const AggregateQuery& q, const Dialect& d, const DimIds& dim_i
   // Filters combine by key (FilterGroup): one of a key's KEY=VALUE filters and none of its
   // KEY!=VALUE ones.
   for (const auto& g : group_filters(q.filters)) {
-    if (g.key.kind == GroupKey::Kind::kTag || g.key.kind == GroupKey::Kind::kTier) {
+    if (text_key(g.key.kind)) {
       // A tag's value, or the tier the detail column says, matched in SQL.
       auto text_match = [&](const Filter& f) {
         std::string value = d.tier_value();
@@ -1026,7 +1030,7 @@ Status fold_row(const AggregateQuery& q, const AggregatePlan& plan, const Result
   std::vector<std::string> keys;
   std::vector<size_t> bucket_slots;
   for (const auto& k : q.group_by) {
-    if (k.kind == GroupKey::Kind::kTag || k.kind == GroupKey::Kind::kTier) {
+    if (text_key(k.kind)) {
       keys.push_back(r.text(c++));
     } else if (dim_column(k.kind) != nullptr) {
       keys.push_back(dim_value(r.i64(c++)));
@@ -1067,7 +1071,7 @@ GroupSums::GroupSums(const AggregateQuery& q, const AggregatePlan& plan)
     : text_(static_cast<size_t>(plan.key_columns), false) {
   size_t c = 0;
   for (const auto& k : q.group_by) {
-    if (k.kind == GroupKey::Kind::kTag || k.kind == GroupKey::Kind::kTier) {
+    if (text_key(k.kind)) {
       text_[c++] = true;
     } else if (dim_column(k.kind) != nullptr) {
       ++c;
