@@ -175,13 +175,16 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     auto d = forecasting::parse_date(r.keys.back());
     if (!d) return d.status();
     const auto it = r.cost.find(currency);
-    for (auto [spend, keys] : {std::pair{&groups, group_keys}, {&part_days, r.keys.size() - 1}}) {
-      if (spend == &part_days && !parts) continue;
-      Decimal& day = (*spend)[std::vector<std::string>(r.keys.begin(), r.keys.begin() + keys)][*d];
+    // Adds the row's spend to its day under its first `keys` keys.
+    auto add = [&](DailySpend& spend, size_t keys) -> Status {
+      Decimal& day = spend[std::vector<std::string>(r.keys.begin(), r.keys.begin() + keys)][*d];
       if (it != r.cost.end() && !Decimal::add_checked(day, it->second, &day)) {
         return out_of_range("stored spend on " + r.keys.back() + " overflows");
       }
-    }
+      return Status::ok();
+    };
+    COSTOPS_RETURN_IF_ERROR(add(groups, group_keys));
+    if (parts) COSTOPS_RETURN_IF_ERROR(add(part_days, r.keys.size() - 1));
   }
   if (groups.empty()) {
     const std::string hint = filter_hint(**store, q.filters);
@@ -855,7 +858,7 @@ int run_anomalies(const AnomaliesCmd& o) {
   std::vector<NamedSeries> parts;
   std::vector<std::string> keys;  // the --group-by keys, which a part shares with its group
   std::vector<std::string> named_by;
-  std::string extra;  // ",KEY..." of the --drivers-by keys that are not --group-by keys
+  std::string extra;  // "KEY,..." of the --drivers-by keys that are not --group-by keys
   if (o.source.series_file.empty()) {
     auto gk = group_key_names(o.source.group_by);
     auto dk = driver_keys(o.drivers_by);
@@ -866,7 +869,8 @@ int run_anomalies(const AnomaliesCmd& o) {
     named_by = *dk;
     keys = *gk;
     for (const auto& k : named_by) {
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) extra += "," + k;
+      if (std::find(keys.begin(), keys.end(), k) == keys.end())
+        extra += (extra.empty() ? "" : ",") + k;
     }
   }
   auto one = [&](const NamedSeries& ns) -> Result<json> {
@@ -953,8 +957,7 @@ int run_anomalies(const AnomaliesCmd& o) {
     return out;
   };
   const int rc =
-      for_each_series(o.source, o.format, one, table, csv, extra.empty() ? "" : extra.substr(1),
-                      extra.empty() ? nullptr : &parts);
+      for_each_series(o.source, o.format, one, table, csv, extra, extra.empty() ? nullptr : &parts);
   if (rc != kExitOk || failing == 0) return rc;
   std::fprintf(stderr, "anomalies: %zu at or above %s%s\n", failing, o.fail_on.c_str(),
                since ? (" since " + format_date(*since)).c_str() : "");
