@@ -910,6 +910,26 @@ TEST_P(StoreTest, ByteOrderMarkIsNotPartOfTheFirstLine) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0075");
 }
 
+// Blanks after the last line break (an editor's trailing spaces) are nothing: no record, no
+// reject. The reader once searched for a line break past them, beyond its buffer (found by
+// tests/fuzz/fuzz_input: corpus file trailing_blank).
+TEST_P(StoreTest, BlanksAfterTheLastLineBreakAreNothing) {
+  COSTOPS_OPEN_STORE(store, "trailing_blank");
+  const std::string record =
+      R"({"id":"t1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}})";
+  for (const auto& [text, source] :
+       std::vector<std::pair<std::string, const char*>>{{record + "\n   ", "log.jsonl"},
+                                                        {record + "\n\t", "log2.jsonl"},
+                                                        {" ", "blank.jsonl"},
+                                                        {"model,input_tokens\n  ", "blank.csv"}}) {
+    std::vector<ingest::Reject> rejects;
+    auto s = ingest_text(*store, text, source, &rejects);
+    EXPECT_EQ(s.rejected, 0u) << source << ": " << (rejects.empty() ? "" : rejects[0].reason);
+    EXPECT_EQ(s.read, s.stored + s.duplicates) << source;
+  }
+  EXPECT_EQ(store->aggregate({})->front().records, 1u);
+}
+
 // A stray quote that a later line's stray quote closes leaves a record without the header's
 // columns, or with a line break in a column that holds one line (a record key, a usage count, a
 // tag): the first line is rejected and the lines between are records again. A line break inside

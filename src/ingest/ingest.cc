@@ -1105,7 +1105,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       std::string_view line(buf.data() + start, end - start);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       ++line_no;
-      start = end + 1;
+      start = nl ? end + 1 : have;  // the last line, without a newline, ends the input
       // A blank line is nothing, unless a CSV record's quoted field holds it.
       if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
       if (!nl && !p.stats_.input_error.empty() && !whole_doc) {
