@@ -437,6 +437,8 @@ std::optional<LiteParsed> parse_litellm_key(std::string_view k) {
       int64_t n = 0;
       auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), n);
       if (ec == std::errc() && p == num.data() + num.size()) {
+        // A tier above 10^15 tokens (a usage count's most) never applies: the key is skipped.
+        if (n > 1'000'000'000'000) return std::nullopt;
         r.above = n * 1000;
         k = k.substr(0, pos);
       }
