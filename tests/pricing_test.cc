@@ -7,6 +7,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/pricing/catalog.h"
 #include "test_util.h"
+#include "util/text.h"
 
 namespace costops::pricing {
 namespace {
@@ -235,6 +236,23 @@ TEST(CatalogTest, SuggestsTheClosestProviderAndModelIds) {
     EXPECT_EQ(c.resolve("openai", "zzzzzz").status().message(),
               "unknown model \"zzzzzz\" for provider \"openai\" in catalog built-in");
   }
+}
+
+// The distance behind the suggestions: exact within a limit, some value above it beyond (found
+// sooner, which keeps a search of every model's name for each unknown one cheap).
+TEST(CatalogTest, EditDistanceIsExactWithinItsLimit) {
+  using util::edit_distance;
+  EXPECT_EQ(edit_distance("gpt-4q", "GPT-4o"), 1u);
+  EXPECT_EQ(edit_distance("claude-sonet-4-5", "claude-sonnet-4-5"), 1u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting", 3), 3u);
+  EXPECT_GT(edit_distance("kitten", "sitting", 2), 2u);
+  EXPECT_GT(edit_distance("a", "abcdef", 4), 4u);  // lengths 5 apart
+  EXPECT_EQ(edit_distance("a", "abcdef", 5), 5u);
+  const std::string long_a(300, 'a'), long_b = std::string(299, 'a') + "b";  // beyond the stack row
+  EXPECT_EQ(edit_distance(long_a, long_b), 1u);
+  EXPECT_GT(edit_distance(long_a, std::string(300, 'z'), 10), 10u);
 }
 
 // search: every word in the model's id or name, ignoring case; of every provider or one.

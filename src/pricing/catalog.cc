@@ -270,7 +270,9 @@ SelectedPrice Catalog::select(const Model& model, Timestamp at, std::string_view
 void Provider::derive_variant_prices() {
   for (auto& m : models) {
     std::erase_if(m.variants, [](const PriceVariant& v) { return v.derived_factor.has_value(); });
-    for (const auto& [variant, factor] : price_factors) {
+    for (const PriceFactor& pf : price_factors) {
+      const std::string& variant = pf.variant;  // plain references: lambdas capture them
+      const Decimal& factor = pf.factor;
       const bool batch = variant == "batch";
       const bool own = std::any_of(m.variants.begin(), m.variants.end(), [&](const auto& v) {
         return batch ? v.batch : !v.batch && v.service_tier == variant;
@@ -425,7 +427,10 @@ const Model* match_model(const Provider& p, std::string_view ref, bool exact_cas
 
 struct Catalog::Cache {
   mutable std::shared_mutex mu;
+  // Names that resolve, with their model. Bounded too: a match rule can take names without end
+  // (a prefix and any suffix, a fine-tune's id), and a service resolves for as long as it runs.
   std::unordered_map<std::string, ModelRef, SvHash, std::equal_to<>> map;
+  static constexpr size_t kMaxResolved = 65536;
   // Names that resolve to no model, with their error: a log's unknown model fails on every line,
   // and its "did you mean" takes a search of the catalog. Bounded, whatever names the input has.
   std::unordered_map<std::string, Status, SvHash, std::equal_to<>> failures;
@@ -508,6 +513,7 @@ Result<ModelRef> Catalog::resolve(std::string_view provider, std::string_view mo
   auto ref = resolve_uncached(provider, model);
   std::unique_lock lock(cache_->mu);
   if (ref) {
+    if (cache_->map.size() >= Cache::kMaxResolved) cache_->map.clear();
     cache_->map.emplace(key, *ref);
   } else {
     if (cache_->failures.size() >= Cache::kMaxFailures) cache_->failures.clear();
@@ -661,7 +667,7 @@ std::vector<std::string> closest(std::string_view name, const Each& each) {
   std::vector<std::string> best;
   size_t best_d = std::max<size_t>(1, name.size() / 3);
   each([&](const std::string& candidate) {
-    const size_t d = util::edit_distance(name, candidate);
+    const size_t d = util::edit_distance(name, candidate, best_d);
     if (d > best_d) return;
     if (d < best_d) best.clear();
     best_d = d;

@@ -30,21 +30,41 @@ inline size_t drop_leading_bom(char* buf, size_t* have, bool eof, bool* at_start
   return bom;
 }
 
+// ASCII lower case, without std::tolower's locale (a call per character).
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 // Levenshtein distance of a and b, ignoring ASCII case: how close a mistyped name is to one
-// that exists, for "did you mean" hints.
-inline size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
+// that exists, for "did you mean" hints. When it is more than `limit`, some value above `limit`
+// (found sooner: lengths further apart than that, or a row of the table all beyond it), so a
+// search for the closest of many names costs little for the far ones.
+inline size_t edit_distance(std::string_view a, std::string_view b,
+                            size_t limit = static_cast<size_t>(-1)) {
+  const size_t gap = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (gap > limit) return limit + 1;
+  constexpr size_t kOnStack = 128;
+  size_t stack_row[kOnStack + 1];
+  std::vector<size_t> heap_row;
+  size_t* row = stack_row;
+  if (b.size() > kOnStack) {
+    heap_row.resize(b.size() + 1);
+    row = heap_row.data();
+  }
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diag = row[0];
     row[0] = i;
+    size_t lowest = row[0];
+    const char ai = ascii_lower(a[i - 1]);
     for (size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      const bool same = ai == ascii_lower(b[j - 1]);
       const size_t next = std::min({row[j] + 1, row[j - 1] + 1, diag + (same ? 0 : 1)});
       diag = row[j];
       row[j] = next;
+      lowest = std::min(lowest, next);
     }
+    if (lowest > limit) return limit + 1;  // every later row is at least this
   }
   return row[b.size()];
 }
@@ -60,9 +80,7 @@ std::string_view nearest_name(std::string_view k, size_t most, const Each& each)
   std::string_view best;
   size_t best_d = most + 1;
   each([&](std::string_view name) {
-    // Names whose lengths differ by more than `most` are further than that.
-    if (name.size() + most < k.size() || name.size() > k.size() + most) return;
-    if (const size_t d = edit_distance(k, name); d < best_d) {
+    if (const size_t d = edit_distance(k, name, best_d - 1); d < best_d) {
       best_d = d;
       best = name;
     }
