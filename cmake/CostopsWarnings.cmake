@@ -3,5 +3,5 @@ add_library(costops_warnings INTERFACE)
 target_compile_options(costops_warnings INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
-    -Wno-restrict>  # GCC 12 false positive in std::string (GCC PR105329)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>>  # GCC 12 false positive in std::string (GCC PR105329)
   $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${COSTOPS_WERROR}>>:-Werror>)

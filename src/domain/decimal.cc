@@ -286,7 +286,7 @@ Result<Decimal> Decimal::div(Decimal o, int places, RoundingMode mode) const {
   const u128 b = o.raw_ < 0 ? -static_cast<u128>(o.raw_) : static_cast<u128>(o.raw_);
   // The quotient in units of 10^-places, a digit at a time: q * 10 + floor(10 r / b), the ten
   // multiples of r added one by one so that nothing exceeds 2b (b <= 2^127).
-  const u128 kMax = static_cast<u128>(std::numeric_limits<int128>::max());
+  const u128 limit = static_cast<u128>(kMax);
   u128 q = a / b, r = a % b;
   for (int i = 0; i < places; ++i) {
     u128 digit = 0, rr = 0;
@@ -294,7 +294,7 @@ Result<Decimal> Decimal::div(Decimal o, int places, RoundingMode mode) const {
       rr += r;
       if (rr >= b) rr -= b, ++digit;
     }
-    if (q > (kMax - digit) / 10) return out_of_range("decimal division overflows");
+    if (q > (limit - digit) / 10) return out_of_range("decimal division overflows");
     q = q * 10 + digit;
     r = rr;
   }
@@ -302,7 +302,7 @@ Result<Decimal> Decimal::div(Decimal o, int places, RoundingMode mode) const {
   const bool away = r != 0 && rounds_away(mode, twice > b, twice == b, q % 2 != 0, neg);
   q += away ? 1 : 0;
   const u128 f = static_cast<u128>(pow10(kScaleDigits - places));
-  if (q > kMax / f) return out_of_range("decimal division overflows");
+  if (q > limit / f) return out_of_range("decimal division overflows");
   const int128 raw = static_cast<int128>(q * f);
   return Decimal(neg ? -raw : raw);
 }

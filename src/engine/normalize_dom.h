@@ -3,7 +3,9 @@
 #pragma once
 
 // GCC 12 reports false -Wmaybe-uninitialized inside simdjson's inlined result types.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <simdjson.h>
 
 #include <optional>

@@ -1107,7 +1107,9 @@ Status GroupSums::fold(const AggregateQuery& q, const AggregatePlan& plan,
   std::vector<int64_t> ints(text_.size());
   std::vector<std::string> texts(text_.size());
   const int first = static_cast<int>(text_.size());
-  for (const auto& [key, sums] : groups_) {
+  for (const auto& group : groups_) {
+    const auto& key = group.first;  // plain references: lambdas capture them
+    const auto& sums = group.second;
     size_t at = 0;
     auto take = [&] {
       int64_t v;
