@@ -294,6 +294,46 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
         << args << ": " << r.err;
   }
   EXPECT_FALSE(std::filesystem::exists(missing));
+  // Nor does it read an empty file as no spend. Another program's SQLite database is refused by
+  // every command, before anything is written to it (no cost-ops tables, no write-ahead log).
+  {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("costops_foreign_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string empty = (dir / "empty.db").string(), foreign = (dir / "app.db").string();
+    std::ofstream(empty).close();
+    sqlite3* app = nullptr;
+    ASSERT_EQ(sqlite3_open(foreign.c_str(), &app), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(app, "CREATE TABLE orders(id); CREATE TABLE users(id);", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(app);
+    const auto before = std::filesystem::file_size(foreign);
+    for (const char* args : {"summary", "query", "budget list", "forecast"}) {
+      r = run(std::string(args) + " --db " + empty);
+      EXPECT_EQ(r.rc, 1) << args;
+      EXPECT_NE(r.err.find("error: " + empty + ": no cost-ops database here (an empty database"),
+                std::string::npos)
+          << args << ": " << r.err;
+    }
+    for (const std::string& args : std::vector<std::string>{
+             "summary", "query", "ingest " + testing::source_path("data/samples/usage.jsonl"),
+             "init", "budget add b --amount 10"}) {
+      r = run(args + " --db " + foreign);
+      EXPECT_EQ(r.rc, 1) << args;
+      EXPECT_NE(r.err.find("error: " + foreign +
+                           ": not a cost-ops database (another program's: its tables are "
+                           "orders, users)"),
+                std::string::npos)
+          << args << ": " << r.err;
+    }
+    EXPECT_EQ(std::filesystem::file_size(foreign), before);
+    EXPECT_FALSE(std::filesystem::exists(foreign + "-wal"));
+    // An empty file is a new database for a command that writes.
+    EXPECT_EQ(run("init --db " + empty).rc, 0);
+    EXPECT_EQ(run("summary --db " + empty).rc, 0);
+    std::filesystem::remove_all(dir);
+  }
   // Every input opens before any is read: a missing second file stores nothing.
   r = run("ingest --db " + missing + " " + testing::source_path("data/samples/usage.jsonl") +
           " /nonexistent.jsonl");

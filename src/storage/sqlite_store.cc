@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <thread>
 #include <tuple>
@@ -448,6 +449,45 @@ class SqliteStore final : public Store {
   bool random_writes_ = false;  // kRandomWritePragmas applied
 };
 
+// Whether the open SQLite file `path` holds a cost-ops database (a schema version set by its
+// migrations): kInvalidArgument naming the tables of another program's database; an empty one
+// is a new database for kCreate, kNotFound for kExisting. A file that is no SQLite database at
+// all is left to the caller's first statement, which says so.
+Status check_costops_database(sqlite3* db, const std::string& path, OpenMode mode) {
+  auto ask = [&](const char* sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) return false;
+    Stmt s(raw);
+    int rc;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) row(raw);
+    return rc == SQLITE_DONE;
+  };
+  // Both read in one transaction: another process creating this database commits its tables
+  // and its version together.
+  if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return Status::ok();
+  int version = 0;
+  std::vector<std::string> tables;
+  const bool both =
+      ask("PRAGMA user_version", [&](sqlite3_stmt* s) { version = sqlite3_column_int(s, 0); }) &&
+      ask("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+          "ORDER BY name",
+          [&](sqlite3_stmt* s) {
+            tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+          });
+  (void)sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+  if (!both || version > 0) return Status::ok();
+  if (tables.empty() && mode == OpenMode::kCreate) return Status::ok();
+  if (tables.empty())
+    return not_found(path +
+                     ": no cost-ops database here (an empty database; cost-ops ingest or "
+                     "cost-ops init makes it one; --db or $COSTOPS_DB names another)");
+  std::string names;
+  for (size_t i = 0; i < tables.size() && i < 5; ++i) names += (i ? ", " : "") + tables[i];
+  if (tables.size() > 5) names += ", ... (" + std::to_string(tables.size()) + " in all)";
+  return invalid_argument(path + ": not a cost-ops database (another program's: its tables are " +
+                          names + "); --db or $COSTOPS_DB names another");
+}
+
 // A database a command only reads, on a read-only file system or in a directory this user cannot
 // write (a snapshot, a mounted volume), where write-ahead logging cannot make its files: opened
 // read-only, as it is, unchanging (its -wal file, if one was left, read too). Null when it cannot
@@ -499,6 +539,12 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
                     ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   constexpr std::chrono::milliseconds kBusyTimeout{10000};
   sqlite3_busy_timeout(db.get(), static_cast<int>(kBusyTimeout.count()));
+  if (path != ":memory:" && !path.starts_with("file:")) {
+    // Another program's database is refused before anything is written to it: cost-ops' tables
+    // (and write-ahead logging) stay out of someone else's file. So is an empty one, by a command
+    // that reads, which would read it as no spend.
+    COSTOPS_RETURN_IF_ERROR(check_costops_database(db.get(), path, mode));
+  }
   // Turning a new file's write-ahead log on takes the file whole, and SQLite says "database is
   // locked" at once, without waiting, while another process does it too: retried for as long
   // as the busy timeout. (Four ingests creating one database at once: one run in five failed.)
