@@ -1,5 +1,6 @@
 // forecast, anomalies and budget: time series from a CSV file or from stored daily spend.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -270,11 +271,12 @@ Result<std::vector<double>> parse_levels(const std::string& text) {
   return parse_percentages(text, "--level", true, "80,95");
 }
 
-// A level as people write it ("80", "99.9"), for table headers.
+// A level as people write it ("80", "99.9", "99.99999": the shortest text that reads back as
+// it, so two levels never share a header or a key), for table headers.
 std::string level_text(double pct) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", pct);
-  return buf;
+  const auto end = std::to_chars(buf, buf + sizeof buf, pct).ptr;
+  return std::string(buf, end);
 }
 
 // A level in a JSON key or CSV column: "80", "99_9" (lower_99_9).

@@ -1188,6 +1188,12 @@ TEST(CliTest, OneDayOfSpendHasNoIntervalOrProbability) {
   EXPECT_NE(r.out.find("lower 99.9     upper 99.9"), std::string::npos) << r.out;
   r = run("forecast --series " + path.string() + " --horizon 1 --level 99.9 --format csv");
   EXPECT_NE(r.out.find("lower_99_9,upper_99_9"), std::string::npos) << r.out;
+  // Written in full: two levels close together are two pairs of columns, never one name.
+  r = run("forecast --series " + path.string() +
+          " --horizon 1 --level 99.99998,99.99999 --format csv");
+  EXPECT_NE(r.out.find("lower_99_99998,upper_99_99998,lower_99_99999,upper_99_99999"),
+            std::string::npos)
+      << r.out;
   r = run("forecast --series " + path.string() + " --level 80,100");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(
