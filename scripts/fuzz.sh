@@ -25,7 +25,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$findings"
   cp -n tests/fuzz/corpus/"$t"/* "$work"/
   echo "== $t: ${seconds}s" >&2
-  if ! build/fuzz/tests/fuzz/"$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+  if ! build/fuzz/tests/fuzz/"$t" -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 \
        -artifact_prefix="$findings/" -print_final_stats=1 "$work" >"$findings/log" 2>&1; then
     echo "$t: failed; see $findings/log and the input saved beside it" >&2
     status=1
