@@ -41,8 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                "\n";
     }
   }
-  fuzz::MemFile in(lines);
-  fuzz::NullFile out;
+  auto in = fuzz::reading(lines);
+  auto out = fuzz::discarding();
   ingest::PriceStreamOptions o;
   o.catalog = &*catalog;
   o.threads = 1;

@@ -15,7 +15,7 @@ using namespace costops;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   auto whole = compression::decompress(bytes);
-  fuzz::MemFile in(bytes);
+  auto in = fuzz::reading(bytes);
   auto stream = compression::open_decompressed(in.get());
   if (!stream) return 0;
   std::string read;

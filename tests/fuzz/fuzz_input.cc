@@ -24,9 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   const pricing::Catalog& catalog = pricing::Catalog::builtin();
 
-  fuzz::MemFile in(text);
+  auto in = fuzz::reading(text);
   if (price) {
-    fuzz::NullFile out;
+    auto out = fuzz::discarding();
     ingest::PriceStreamOptions o;
     o.catalog = &catalog;
     o.threads = 1;

@@ -5,37 +5,23 @@
 #include <cstdlib>
 #include <string>
 
+#include "costops/compression/codec.h"
+
 namespace costops::fuzz {
 
-// A FILE* reading `text` (which must outlive it).
-class MemFile {
- public:
-  explicit MemFile(std::string& text)
-      : f_(text.empty() ? std::fopen("/dev/null", "r") : fmemopen(text.data(), text.size(), "r")) {
-    if (f_ == nullptr) std::abort();
-  }
-  ~MemFile() { std::fclose(f_); }
-  MemFile(const MemFile&) = delete;
-  MemFile& operator=(const MemFile&) = delete;
-  std::FILE* get() const { return f_; }
+// A FILE* (never null) from `open`'s result.
+inline compression::FilePtr checked(std::FILE* f) {
+  if (f == nullptr) std::abort();
+  return compression::FilePtr(f, &std::fclose);
+}
 
- private:
-  std::FILE* f_;
-};
+// A FILE* reading `text` (which must outlive it).
+inline compression::FilePtr reading(std::string& text) {
+  return checked(text.empty() ? std::fopen("/dev/null", "r")
+                              : fmemopen(text.data(), text.size(), "r"));
+}
 
 // A FILE* that discards what is written to it.
-class NullFile {
- public:
-  NullFile() : f_(std::fopen("/dev/null", "w")) {
-    if (f_ == nullptr) std::abort();
-  }
-  ~NullFile() { std::fclose(f_); }
-  NullFile(const NullFile&) = delete;
-  NullFile& operator=(const NullFile&) = delete;
-  std::FILE* get() const { return f_; }
-
- private:
-  std::FILE* f_;
-};
+inline compression::FilePtr discarding() { return checked(std::fopen("/dev/null", "w")); }
 
 }  // namespace costops::fuzz
