@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Fuzzes the inputs users give cost-ops (tests/fuzz: usage input in every format, date,value
-# series, pricing catalogs, compressed files, the short texts of command lines) with libFuzzer under ASan + UBSan, each target for
-# SECONDS (default 60) from a copy of its corpus in tests/fuzz/corpus. An input that fails is
-# saved as build/fuzz/findings/TARGET/crash-* (or leak-*, timeout-*, oom-*); once it is fixed, add
-# it to the target's corpus, which the test suite runs under every build's sanitizers.
+# Fuzzes the inputs users give cost-ops (tests/fuzz: usage input in every format, read and
+# stored; date,value series; pricing catalogs; compressed files; the short texts of command lines)
+# with libFuzzer under ASan + UBSan, each target for SECONDS (default 60) from a copy of its corpus
+# in tests/fuzz/corpus. An input that fails is saved as build/fuzz/findings/TARGET/crash-* (or
+# leak-*, timeout-*, oom-*); once it is fixed, add it to the target's corpus, which the test suite
+# runs under every build's sanitizers.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (needs clang; installed with apt when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_input fuzz_series fuzz_catalog fuzz_decompress fuzz_text)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_input fuzz_store fuzz_series fuzz_catalog fuzz_decompress fuzz_text)
 scripts/install-deps.sh
 if ! command -v clang++ >/dev/null; then
   SUDO=""
