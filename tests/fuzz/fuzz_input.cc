@@ -16,10 +16,7 @@ using namespace costops;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  static const ingest::InputFormat kFormats[] = {
-      ingest::InputFormat::kAuto, ingest::InputFormat::kJsonl, ingest::InputFormat::kJson,
-      ingest::InputFormat::kCsv,  ingest::InputFormat::kOtel,  ingest::InputFormat::kUsageReport};
-  const auto format = kFormats[data[0] % 6];
+  const auto format = fuzz::input_format(data[0]);
   const bool price = (data[0] / 6) % 2 == 1;
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   const pricing::Catalog& catalog = pricing::Catalog::builtin();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "costops/compression/codec.h"
+#include "costops/ingest/ingest.h"
 
 namespace costops::fuzz {
 
@@ -23,5 +24,14 @@ inline compression::FilePtr reading(std::string& text) {
 
 // A FILE* that discards what is written to it.
 inline compression::FilePtr discarding() { return checked(std::fopen("/dev/null", "w")); }
+
+// The input format a fuzz input's first byte picks: auto, JSON Lines, a JSON document, CSV,
+// OpenTelemetry or usage reports.
+inline ingest::InputFormat input_format(unsigned char first) {
+  static constexpr ingest::InputFormat kFormats[] = {
+      ingest::InputFormat::kAuto, ingest::InputFormat::kJsonl, ingest::InputFormat::kJson,
+      ingest::InputFormat::kCsv,  ingest::InputFormat::kOtel,  ingest::InputFormat::kUsageReport};
+  return kFormats[first % 6];
+}
 
 }  // namespace costops::fuzz
