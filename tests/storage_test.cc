@@ -12,6 +12,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/ingest/ingest.h"
 #include "costops/storage/store.h"
+#include "store_ingest.h"
 #include "test_util.h"
 
 namespace costops {
@@ -130,23 +131,12 @@ ingest::IngestStats ingest_text(storage::Store& store, const std::string& text, 
   opt.default_time = *parse_timestamp(default_time);
   opt.batch_size = batch_size;
   opt.out_of_order_batch_size = batch_size;  // as many transactions out of time order
-  opt.stored_reports.records_at = [&](std::span<const Timestamp> times, std::string_view prefix) {
-    return store.records_at(times, prefix);
-  };
-  opt.stored_reports.remove = [&](std::span<const PricedRecord> records) {
-    return store.delete_stored(records);
-  };
+  testing::compare_reports_with(opt, store);
   std::FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
-  auto stats = ingest::ingest_stream(
-      f, source, opt,
-      [&](std::span<const PricedRecord> b) -> Result<ingest::BatchResult> {
-        auto w = store.write(b);
-        if (!w) return w.status();
-        return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
-      },
-      [&](const ingest::Reject& r) {
-        if (rejects) rejects->push_back(r);
-      });
+  auto stats = ingest::ingest_stream(f, source, opt, testing::writing_to(store),
+                                     [&](const ingest::Reject& r) {
+                                       if (rejects) rejects->push_back(r);
+                                     });
   std::fclose(f);
   EXPECT_TRUE(stats.has_value()) << stats.status_or_ok().to_string();
   return stats ? *stats : ingest::IngestStats{};

@@ -14,6 +14,7 @@
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
 #include "fuzz_util.h"
+#include "store_ingest.h"
 
 using namespace costops;
 
@@ -58,17 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.default_time = *parse_timestamp("2026-11-02T10:15:00Z");
   o.batch_size = 7;  // several batches from small inputs
   o.overlap_sink = false;
-  o.stored_reports.records_at = [&](std::span<const Timestamp> times, std::string_view prefix) {
-    return s.records_at(times, prefix);
-  };
-  o.stored_reports.remove = [&](std::span<const PricedRecord> records) {
-    return s.delete_stored(records);
-  };
-  auto sink = [&](std::span<const PricedRecord> batch) -> Result<ingest::BatchResult> {
-    auto w = s.write(batch);
-    if (!w) return w.status();
-    return ingest::BatchResult{w->stored, w->duplicates, w->unpriced};
-  };
+  testing::compare_reports_with(o, s);
+  const ingest::BatchSink sink = testing::writing_to(s);
   auto ingest_once = [&] {
     auto in = fuzz::reading(text);
     return ingest::ingest_stream(in.get(), "fuzz.input", o, sink, [](const ingest::Reject&) {});
