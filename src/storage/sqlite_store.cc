@@ -464,17 +464,15 @@ Status check_costops_database(sqlite3* db, const std::string& path, OpenMode mod
   };
   // Both read in one transaction: another process creating this database commits its tables
   // and its version together.
-  if (sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) return Status::ok();
+  if (!exec_on(db, "BEGIN", path).is_ok()) return Status::ok();
   int version = 0;
   std::vector<std::string> tables;
   const bool both =
       ask("PRAGMA user_version", [&](sqlite3_stmt* s) { version = sqlite3_column_int(s, 0); }) &&
       ask("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
           "ORDER BY name",
-          [&](sqlite3_stmt* s) {
-            tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
-          });
-  (void)sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+          [&](sqlite3_stmt* s) { tables.push_back(column_text(s, 0)); });
+  (void)exec_on(db, "COMMIT", path);
   if (!both || version > 0) return Status::ok();
   if (tables.empty() && mode == OpenMode::kCreate) return Status::ok();
   if (tables.empty())
