@@ -11,10 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 
 #include "costops/domain/json_text.h"
 #include "costops/forecasting/budget.h"
@@ -138,13 +136,6 @@ void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db) {
       "--db", *db,
       "Database: a SQLite file path, sqlite:PATH, or postgresql://... (default: $COSTOPS_DB, else "
       "~/.local/share/cost-ops/costops.db)");
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string price_text(const pricing::PriceSet& ps) {

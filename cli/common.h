@@ -59,8 +59,6 @@ bool open_store_and_catalog(const std::string& db, storage::OpenMode mode, Catal
 
 /// Adds --db to a subcommand, storing into *db.
 void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db);
-/// A file's text ("" when unreadable).
-std::string read_text(const std::string& path);
 
 /// "input_mtok=2.5, output_mtok=10 (>200000: 15)" for a price set.
 std::string price_text(const pricing::PriceSet& ps);

@@ -134,7 +134,16 @@ int run_import(PricingCmd& o) {
     report(check.status());
     return kExitFailure;
   }
-  const json doc = json::parse(read_text(o.file), nullptr, false);
+  auto text = pricing::Catalog::read_file_text(o.file);  // as `check` read it
+  if (!text) {
+    report(text.status());
+    return kExitFailure;
+  }
+  const json doc = json::parse(*text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("providers")) {
+    report(invalid_argument(o.file + ": not a cost-ops catalog"));  // `check` read it as one
+    return kExitFailure;
+  }
   std::vector<storage::CustomPrice> entries;
   for (const auto& p : doc["providers"])
     for (const auto& m : p["models"])

@@ -113,6 +113,10 @@ TEST(CliTest, ExitsZeroWhenEveryLinePricesAndHonoursTimestamps) {
   CliRun bom = run("price --as-of 2026-05-01T12:00:00Z -", "\xEF\xBB\xBF" + input);
   EXPECT_EQ(bom.rc, 0) << bom.out;
   EXPECT_EQ(bom.out, r.out);
+  // So is UTF-16 (Windows PowerShell 5's `>` writes it): read as UTF-8.
+  CliRun wide = run("price --as-of 2026-05-01T12:00:00Z -", testing::utf16(input));
+  EXPECT_EQ(wide.rc, 0) << wide.out << wide.err;
+  EXPECT_EQ(wide.out, r.out);
   EXPECT_NE(r.out.find(R"("total_price":"0.135")"), std::string::npos)
       << r.out;  // off-peak at its own timestamp
   EXPECT_NE(r.out.find(R"("total_price":"0.27")"), std::string::npos)

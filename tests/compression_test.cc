@@ -1,10 +1,13 @@
-// Compression: round trips, streaming, detection, and clear errors on bad data.
+// Compression: round trips, streaming, detection, and clear errors on bad data. Text encodings:
+// UTF-16 input read as UTF-8.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <random>
 
 #include "costops/compression/codec.h"
+#include "test_util.h"
+#include "util/utf16.h"
 
 namespace costops::compression {
 namespace {
@@ -100,6 +103,95 @@ TEST(CompressionTest, OpenDecompressedReadsCompressedAndPlainFiles) {
     plain->reset();
     std::fclose(f);
   }
+}
+
+// What a stream gives until its end or a read error, and whether it failed.
+std::pair<std::string, bool> read_all(std::FILE* f) {
+  std::string out;
+  char buf[7];  // small reads: pieces that end inside characters and lines
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  return {out, std::ferror(f) != 0};
+}
+
+// Every character size: ASCII, two bytes (é), three (€), four (a surrogate pair in UTF-16).
+constexpr std::string_view kText = "model,tag\ngpt-4o,caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\n";
+
+TEST(TextEncodingTest, Utf16TextReadsAsUtf8) {
+  for (const bool little : {true, false}) {
+    const std::string bytes = testing::utf16(kText, little);
+    EXPECT_EQ(util::utf16_bom(bytes),
+              little ? util::Utf16::kLittleEndian : util::Utf16::kBigEndian);
+    std::string_view text = bytes;
+    std::string storage;
+    ASSERT_TRUE(util::utf16_to_utf8(text, storage, "t.csv").is_ok());
+    EXPECT_EQ(text, kText);
+    // Fed a byte at a time: units and surrogate pairs split between pieces.
+    util::Utf16Decoder d(util::utf16_bom(bytes));
+    std::string out;
+    for (size_t i = 2; i < bytes.size(); ++i) ASSERT_TRUE(d.write(bytes.substr(i, 1), out).is_ok());
+    ASSERT_TRUE(d.finish(out).is_ok());
+    EXPECT_EQ(out, kText);
+  }
+  // UTF-8 text (with or without its own byte order mark) is left as it is.
+  for (const std::string& plain : {std::string(kText), "\xEF\xBB\xBF" + std::string(kText)}) {
+    std::string_view text = plain;
+    std::string storage;
+    ASSERT_TRUE(util::utf16_to_utf8(text, storage, "t.csv").is_ok());
+    EXPECT_EQ(text.data(), plain.data());
+  }
+}
+
+TEST(TextEncodingTest, BrokenUtf16IsAnErrorNamingTheLine) {
+  auto error = [](std::string bytes) {
+    std::string_view text = bytes;
+    std::string storage;
+    return util::utf16_to_utf8(text, storage, "t.csv").message();
+  };
+  const std::string two_lines = testing::utf16("a\nb");
+  EXPECT_EQ(error(two_lines + std::string("\x00\xDC", 2)),
+            "t.csv: line 2: invalid UTF-16: a low surrogate without its high one");
+  EXPECT_EQ(error(two_lines + std::string("\x3D\xD8\x0A\x00", 4)),
+            "t.csv: line 2: invalid UTF-16: a high surrogate without its low one");
+  EXPECT_EQ(error(two_lines + std::string("\x3D\xD8", 2)),
+            "t.csv: line 2: invalid UTF-16: the text ends in a high surrogate without its low one");
+  EXPECT_EQ(error(testing::utf16("a\nb\n") + "c"),
+            "t.csv: line 3: invalid UTF-16: the text ends in half a character (an odd number of "
+            "bytes)");
+}
+
+TEST(TextEncodingTest, OpenUtf8ReadsUtf16StreamsAndFailsAfterTheTextBeforeAnError) {
+  auto stream = [](const std::string& bytes, Codec codec) {
+    std::FILE* f = std::tmpfile();
+    const std::string stored = *compress(bytes, codec);
+    std::fwrite(stored.data(), 1, stored.size(), f);
+    std::rewind(f);
+    return f;
+  };
+  for (const Codec codec : {Codec::kNone, Codec::kGzip}) {
+    for (const std::string& bytes : {testing::utf16(kText), std::string(kText)}) {
+      std::FILE* f = stream(bytes, codec);
+      auto plain = open_decompressed(f);
+      ASSERT_TRUE(plain.has_value());
+      auto error = std::make_shared<std::string>();
+      auto text = util::open_utf8(plain->get(), error);
+      ASSERT_TRUE(text.has_value());
+      EXPECT_EQ(read_all(text->get()), std::pair(std::string(kText), false)) << codec_name(codec);
+      EXPECT_EQ(*error, "");
+      text->reset();
+      plain->reset();
+      std::fclose(f);
+    }
+  }
+  // A broken unit: the text before it, then a read error saying what it is.
+  std::FILE* f = stream(testing::utf16(kText) + std::string("\x00\xDC", 2) + "x", Codec::kNone);
+  auto error = std::make_shared<std::string>();
+  auto text = util::open_utf8(f, error);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(read_all(text->get()), std::pair(std::string(kText), true));
+  EXPECT_EQ(*error, "line 3: invalid UTF-16: a low surrogate without its high one");
+  text->reset();
+  std::fclose(f);
 }
 
 }  // namespace

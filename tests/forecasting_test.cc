@@ -234,6 +234,15 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
       "b.csv");
   ASSERT_FALSE(bom.has_value());
   EXPECT_EQ(bom.status().message(), "b.csv:3: field \"spend\": expected a number, got \"x\"");
+  // UTF-16 (Windows PowerShell 5's `>`) reads as UTF-8; line numbers are the file's.
+  auto wide = parse_series_csv(
+      testing::utf16("day,spend\r\n2025-01-01,5\r\n2025-01-02,x\r\n", false), "w.csv");
+  ASSERT_FALSE(wide.has_value());
+  EXPECT_EQ(wide.status().message(), "w.csv:3: field \"spend\": expected a number, got \"x\"");
+  auto wide_ok =
+      parse_series_csv(testing::utf16("date,value\n2025-01-01,5\n2025-01-02,6.5\n"), "w.csv");
+  ASSERT_TRUE(wide_ok.has_value()) << wide_ok.status().to_string();
+  EXPECT_EQ(wide_ok->values, (std::vector<double>{5, 6.5}));
   // A ';' or tab separator is read from the header (a decimal comma is still not a number).
   auto semi = parse_series_csv("Datum;Kosten\n2025-01-01;5\n2025-01-02;6\n", "s.csv");
   ASSERT_TRUE(semi.has_value()) << semi.status().to_string();

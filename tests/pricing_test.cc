@@ -304,6 +304,29 @@ TEST(CatalogTest, DetectsFormatsAndReportsBadFiles) {
   EXPECT_FALSE(Catalog::parse(R"({"hello": 1})", "x").has_value());
 }
 
+// A catalog saved as UTF-16 (Windows PowerShell 5's `>`) loads as its UTF-8 text does; the line
+// of a JSON error is its line in the file.
+TEST(CatalogTest, Utf16CatalogsLoadAsUtf8) {
+  const std::string text =
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "name": "Acm\u00e9 \u20ac",)"
+      "\n"
+      R"( "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})";
+  for (const bool little : {true, false}) {
+    auto cat = Catalog::parse(testing::utf16(text, little), "u.json");
+    ASSERT_TRUE(cat.has_value()) << cat.status().to_string();
+    EXPECT_EQ(cat->format(), CatalogFormat::kCostOps);
+    EXPECT_TRUE(cat->resolve("acme", "acme-1").has_value());
+  }
+  auto bad = Catalog::parse(testing::utf16("{\n  \"a\": [1, 2,\n}"), "bad.json");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("bad.json:line 3"), std::string::npos)
+      << bad.status().message();
+  auto broken = Catalog::parse(testing::utf16("{\n") + std::string("\x00\xDC", 2), "b.json");
+  ASSERT_FALSE(broken.has_value());
+  EXPECT_EQ(broken.status().message(),
+            "b.json: line 2: invalid UTF-16: a low surrogate without its high one");
+}
+
 // A field of the wrong type is an error naming it, never an exception out of the JSON library.
 TEST(CatalogTest, FieldsOfTheWrongTypeAreErrorsNamingThem) {
   const std::string m = R"("models": [{"id": "m", "prices": {"input_mtok": 1})";

@@ -900,6 +900,55 @@ TEST_P(StoreTest, ByteOrderMarkIsNotPartOfTheFirstLine) {
   EXPECT_EQ(rows->front().cost.at("USD").to_string(), "0.0075");
 }
 
+// UTF-16 input (Windows PowerShell 5's `>` and Out-File write it; Excel's "Unicode Text" is
+// UTF-16 with tabs), told by its byte order mark, reads as if it had been saved as UTF-8. A unit
+// that is no character ends the input there, as a read error does: the records before it count.
+TEST_P(StoreTest, Utf16InputReadsAsUtf8) {
+  COSTOPS_OPEN_STORE(store, "utf16");
+  const std::vector<std::pair<std::string, const char*>> inputs = {
+      {testing::utf16("id\tmodel\tprovider\tinput_tokens\r\nc1\tgpt-4o\topenai\t1000\r\n"),
+       "unicode.txt"},
+      {testing::utf16(
+           R"([{"id":"j1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}}])",
+           false),
+       "export.json"},
+      {testing::utf16(
+           R"({"id":"l1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000},)"
+           R"("tags":{"team":"caf\u00e9 \ud83d\ude00"}})"
+           "\n"
+           R"({"id":"l2","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000},)"
+           "\"tags\":{\"team\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}}\n"),
+       "log.jsonl"}};
+  for (const auto& [text, source] : inputs) {
+    std::vector<ingest::Reject> rejects;
+    auto s = ingest_text(*store, text, source, &rejects);
+    EXPECT_EQ(s.stored, std::string_view(source) == "log.jsonl" ? 2u : 1u)
+        << source << ": " << (rejects.empty() ? "" : rejects[0].reason);
+    EXPECT_EQ(s.input_error, "") << source;
+  }
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("tag:team")};
+  auto rows = store->aggregate(q);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).keys, std::vector<std::string>{""});
+  EXPECT_EQ(rows->at(0).records, 2u);
+  EXPECT_EQ(rows->at(1).keys, std::vector<std::string>{"caf\xC3\xA9 \xF0\x9F\x98\x80"});
+  EXPECT_EQ(rows->at(1).records, 2u);
+  EXPECT_EQ(rows->at(1).cost.at("USD").to_string(), "0.005");
+
+  std::vector<ingest::Reject> rejects;
+  auto broken = ingest_text(
+      *store,
+      testing::utf16(
+          R"({"id":"b1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000}})"
+          "\n") +
+          std::string("\x00\xDC", 2),
+      "broken.jsonl", &rejects);
+  EXPECT_EQ(counts(broken), "read 1, stored 1, duplicates 0, rejected 0");
+  EXPECT_EQ(broken.input_error,
+            "broken.jsonl: line 2: invalid UTF-16: a low surrogate without its high one");
+}
+
 // Blanks after the last line break (an editor's trailing spaces) are nothing: no record, no
 // reject. The reader once searched for a line break past them, beyond its buffer (found by
 // tests/fuzz/fuzz_input: corpus file trailing_blank).

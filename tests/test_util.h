@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace costops::testing {
 
@@ -31,6 +33,31 @@ inline std::string source_path(const std::string& rel) {
       }                                                                                  \
     }                                                                                    \
   } while (0)
+
+/// `utf8` as UTF-16 with its byte order mark, as Windows PowerShell 5 writes text files
+/// (little-endian) or big-endian. `utf8` must be well-formed.
+inline std::string utf16(std::string_view utf8, bool little_endian = true) {
+  std::string out = little_endian ? "\xFF\xFE" : "\xFE\xFF";
+  auto unit = [&](uint32_t u) {
+    const char hi = static_cast<char>(u >> 8), lo = static_cast<char>(u & 0xFF);
+    out += little_endian ? std::string{lo, hi} : std::string{hi, lo};
+  };
+  for (size_t i = 0; i < utf8.size();) {
+    const auto b = static_cast<unsigned char>(utf8[i]);
+    const size_t len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    uint32_t cp = len == 1 ? b : b & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k)
+      cp = cp << 6 | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    i += len;
+    if (cp < 0x10000) {
+      unit(cp);
+    } else {
+      unit(0xD800 + ((cp - 0x10000) >> 10));
+      unit(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    }
+  }
+  return out;
+}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -326,50 +326,16 @@ Result<std::string> decompress(std::string_view data, Codec codec) {
 
 namespace {
 
-struct ReadCookie {
-  ReadCookie(util::FilePtr input, Decompressor d, std::shared_ptr<std::string> e)
-      : in(std::move(input)), dec(std::move(d)), error(std::move(e)) {}
-  util::FilePtr in;  // the compressed input, from its start
-  Decompressor dec;
-  std::string out;  // decompressed, not yet handed out
-  size_t out_pos = 0;
-  bool eof = false;
-  std::shared_ptr<std::string> error;
+// A decompressor as what a stream reads through.
+class Decompressing : public util::Transform {
+ public:
+  explicit Decompressing(Decompressor d) : d_(std::move(d)) {}
+  Status write(std::string_view in, std::string& out) override { return d_.write(in, out); }
+  Status finish(std::string&) override { return d_.finish(); }
+
+ private:
+  Decompressor d_;
 };
-
-ssize_t cookie_read(void* c, char* buf, size_t size) {
-  auto* k = static_cast<ReadCookie*>(c);
-  while (k->out_pos == k->out.size()) {
-    k->out.clear();
-    k->out_pos = 0;
-    if (k->eof) return 0;
-    std::string chunk(kChunk, '\0');
-    const size_t n = std::fread(chunk.data(), 1, chunk.size(), k->in.get());
-    chunk.resize(n);
-    if (n == 0) {
-      if (std::ferror(k->in.get())) return -1;
-      k->eof = true;
-      if (auto st = k->dec.finish(); !st.is_ok()) {
-        if (k->error) *k->error = st.message();
-        return -1;
-      }
-      return 0;
-    }
-    if (auto st = k->dec.write(chunk, k->out); !st.is_ok()) {
-      if (k->error) *k->error = st.message();
-      return -1;
-    }
-  }
-  const size_t n = std::min(size, k->out.size() - k->out_pos);
-  std::memcpy(buf, k->out.data() + k->out_pos, n);
-  k->out_pos += n;
-  return static_cast<ssize_t>(n);
-}
-
-int cookie_close(void* c) {
-  delete static_cast<ReadCookie*>(c);
-  return 0;
-}
 
 }  // namespace
 
@@ -384,14 +350,8 @@ Result<FilePtr> open_decompressed(std::FILE* in, std::shared_ptr<std::string> er
   if (codec == Codec::kNone) return std::move(*again);
   auto d = Decompressor::create(codec);
   if (!d) return d.status();
-  auto cookie = std::make_unique<ReadCookie>(std::move(*again), std::move(*d), std::move(error));
-  cookie_io_functions_t fns{};
-  fns.read = &cookie_read;
-  fns.close = &cookie_close;
-  std::FILE* f = fopencookie(cookie.get(), "r", fns);
-  if (!f) return io_error("cannot open a decompressing reader");
-  cookie.release();
-  return FilePtr(f, &std::fclose);
+  return util::open_transformed(std::move(*again), std::make_unique<Decompressing>(std::move(*d)),
+                                std::move(error));
 }
 
 }  // namespace costops::compression

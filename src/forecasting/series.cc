@@ -13,6 +13,7 @@
 #include "forecasting/stats.h"
 #include "util/csv.h"
 #include "util/text.h"
+#include "util/utf16.h"
 
 namespace costops::forecasting {
 namespace {
@@ -361,6 +362,8 @@ Series zero_filled_daily(const std::map<Date, Decimal>& by_day, Date last) {
 
 Result<Series> parse_series_csv(std::string_view text, std::string_view source) {
   const std::string src(source);
+  std::string decoded;  // UTF-16 text, as UTF-8
+  COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, source));
   size_t pos = util::utf8_bom_length(text);
   size_t line_no = 0;
   auto next_line = [&](std::string_view& line) {

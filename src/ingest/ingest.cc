@@ -23,6 +23,7 @@
 #include "ingest/usage_report.h"
 #include "util/csv.h"
 #include "util/text.h"
+#include "util/utf16.h"
 
 namespace costops::ingest {
 
@@ -1057,6 +1058,11 @@ void IngestStats::note_warnings(std::string_view source, const std::vector<std::
 Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& opt,
                                   const BatchSink& sink, const RejectSink& on_reject) {
   assert(opt.catalog != nullptr);
+  // UTF-16 input (a byte order mark tells it) is read as UTF-8.
+  auto decode_error = std::make_shared<std::string>();
+  auto text = util::open_utf8(in, decode_error);
+  if (!text) return text.status().with_context(source);
+  in = text->get();
   Pipeline p(source, opt, sink, on_reject);
   const size_t pad = RecordParser::padding();
   std::vector<char> buf(kChunk + pad);
@@ -1082,8 +1088,10 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       // A read error (a truncated compressed file) ends the input: what came before it counts.
       if (std::ferror(in)) {
         const auto& detail = opt.read_error_detail;
-        p.stats_.input_error =
-            std::string(source) + ": " + (detail && !detail->empty() ? *detail : "read error");
+        p.stats_.input_error = std::string(source) + ": " +
+                               (!decode_error->empty()       ? *decode_error
+                                : detail && !detail->empty() ? *detail
+                                                             : "read error");
       }
       eof = true;
     }

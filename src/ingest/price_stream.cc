@@ -15,6 +15,7 @@
 #include "costops/ingest/record_json.h"
 #include "util/peek.h"
 #include "util/text.h"
+#include "util/utf16.h"
 
 namespace costops::ingest {
 namespace {
@@ -202,6 +203,11 @@ uint64_t count_lines(std::string_view s) {
 
 Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceStreamOptions& opt) {
   assert(opt.catalog != nullptr);
+  // UTF-16 input (a byte order mark tells it) is read as UTF-8.
+  auto decode_error = std::make_shared<std::string>();
+  auto text = util::open_utf8(in, decode_error);
+  if (!text) return text.status();
+  in = text->get();
   // The callback is not required to be thread-safe: with one, a single worker runs.
   size_t threads = opt.threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
@@ -233,7 +239,8 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
     if (have == buf.size() - pad) buf.resize(buf.size() * 2);  // a line longer than the buffer
     const size_t n = std::fread(buf.data() + have, 1, buf.size() - pad - have, in);
     if (n == 0) {
-      if (std::ferror(in)) return io_error("cannot read input");
+      if (std::ferror(in))
+        return io_error(decode_error->empty() ? "cannot read input" : *decode_error);
       eof = true;
     }
     have += n;
@@ -349,13 +356,23 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
 Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, InputFormat format,
                                      std::FILE* out, const PriceStreamOptions& opt) {
   if (format == InputFormat::kAuto) {
-    // The first block tells the format; the input is read from its start again.
+    // The first block tells the format (of the text: decoded when it is UTF-16, as the readers
+    // read it); the input is read from its start again.
+    auto decode_error = std::make_shared<std::string>();
+    auto text = util::open_utf8(in, decode_error);
+    if (!text) return text.status().with_context(source);
     std::string head;
-    auto again = util::peek(in, kChunk, &head);
-    if (!again) return again.status().with_context(source);
+    auto again = util::peek(text->get(), kChunk, &head);
+    if (!again) {
+      return (decode_error->empty() ? again.status() : io_error(*decode_error))
+          .with_context(source);
+    }
     std::string_view first = head;
-    if (first.starts_with("\xEF\xBB\xBF")) first.remove_prefix(3);  // a byte order mark
-    return price_input(again->get(), source, detect_input_format(source, first), out, opt);
+    first.remove_prefix(util::utf8_bom_length(first));
+    auto priced = price_input(again->get(), source, detect_input_format(source, first), out, opt);
+    // A decoding error reads as a read error below: said as what it is.
+    if (!priced && !decode_error->empty()) return io_error(*decode_error).with_context(source);
+    return priced;
   }
   if (format != InputFormat::kJsonl) return price_read_records(in, source, format, out, opt);
   auto stats = price_jsonl(in, out, opt);

@@ -9,6 +9,7 @@
 #include "costops/pricing/catalog.h"
 #include "util/json_exact.h"
 #include "util/text.h"
+#include "util/utf16.h"
 
 extern "C" {
 extern const char costops_builtin_catalog[];
@@ -625,6 +626,8 @@ constexpr DocumentedFactor kDocumentedPriceFactors[] = {
 
 Result<Catalog> Catalog::parse(std::string_view text, std::string source,
                                std::optional<CatalogFormat> format) {
+  std::string decoded;  // UTF-16 text, as UTF-8
+  COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, source));
   auto j = detail::parse_json_exact(text, source);
   if (!j) return j.status();
   CatalogFormat f;
@@ -684,8 +687,7 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
   return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
 }
 
-Result<Catalog> Catalog::load_file(const std::filesystem::path& path,
-                                   std::optional<CatalogFormat> format) {
+Result<std::string> Catalog::read_file_text(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return io_error(path.string() + ": is a directory; expected a catalog file");
@@ -695,7 +697,17 @@ Result<Catalog> Catalog::load_file(const std::filesystem::path& path,
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) return io_error(path.string() + ": read error");
-  return parse(ss.str(), path.string(), format);
+  std::string raw = std::move(ss).str(), decoded;
+  std::string_view text = raw;
+  COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, path.string()));
+  return text.data() == raw.data() ? std::move(raw) : std::move(decoded);
+}
+
+Result<Catalog> Catalog::load_file(const std::filesystem::path& path,
+                                   std::optional<CatalogFormat> format) {
+  auto text = read_file_text(path);
+  if (!text) return text.status();
+  return parse(*text, path.string(), format);
 }
 
 Result<Catalog> Catalog::builtin_copy() {

@@ -246,12 +246,16 @@ class Catalog {
   Catalog& operator=(Catalog&&) noexcept;
   ~Catalog();
 
-  /// Parses catalog text. `format` nullopt detects it. `source` names it in errors.
+  /// Parses catalog text: UTF-8, or UTF-16 with its byte order mark. `format` nullopt detects
+  /// it. `source` names it in errors.
   static Result<Catalog> parse(std::string_view text, std::string source,
                                std::optional<CatalogFormat> format = std::nullopt);
   /// Reads and parses a file. Errors name the file and what is wrong in it.
   static Result<Catalog> load_file(const std::filesystem::path& path,
                                    std::optional<CatalogFormat> format = std::nullopt);
+  /// A catalog file's text as load_file reads it: UTF-8 (decoded when the file is UTF-16).
+  /// Errors name the file.
+  static Result<std::string> read_file_text(const std::filesystem::path& path);
   /// The built-in default (genai-prices data shipped with cost-ops), parsed on first use.
   static const Catalog& builtin();
   /// A fresh, modifiable copy of the built-in catalog (for overlays).

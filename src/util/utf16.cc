@@ -1,0 +1,102 @@
+#include "util/utf16.h"
+
+namespace costops::util {
+
+Utf16 utf16_bom(std::string_view text) {
+  if (text.starts_with("\xFF\xFE")) return Utf16::kLittleEndian;
+  if (text.starts_with("\xFE\xFF")) return Utf16::kBigEndian;
+  return Utf16::kNone;
+}
+
+Status Utf16Decoder::bad(std::string_view what) const {
+  return invalid_argument("line " + std::to_string(line_) +
+                          ": invalid UTF-16: " + std::string(what));
+}
+
+Status Utf16Decoder::unit(uint32_t u, std::string& out) {
+  uint32_t cp = u;
+  if (high_ != 0) {
+    if (u < 0xDC00 || u > 0xDFFF) return bad("a high surrogate without its low one");
+    cp = 0x10000 + ((high_ - 0xD800) << 10) + (u - 0xDC00);
+    high_ = 0;
+  } else if (u >= 0xD800 && u <= 0xDBFF) {
+    high_ = u;
+    return Status::ok();
+  } else if (u >= 0xDC00 && u <= 0xDFFF) {
+    return bad("a low surrogate without its high one");
+  }
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+    if (cp == '\n') ++line_;
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+  return Status::ok();
+}
+
+Status Utf16Decoder::write(std::string_view in, std::string& out) {
+  out.reserve(out.size() + in.size() / 2 * 3);
+  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(in[i])); };
+  auto join = [this](uint32_t first, uint32_t second) {
+    return little_ ? first | second << 8 : first << 8 | second;
+  };
+  size_t i = 0;
+  if (pending_ >= 0 && !in.empty()) {
+    COSTOPS_RETURN_IF_ERROR(unit(join(static_cast<uint32_t>(pending_), byte(0)), out));
+    pending_ = -1;
+    i = 1;
+  }
+  for (; i + 1 < in.size(); i += 2) {
+    const uint32_t u = join(byte(i), byte(i + 1));
+    if (u < 0x80 && u != '\n' && high_ == 0) {
+      out.push_back(static_cast<char>(u));  // most of a usage log's text
+    } else {
+      COSTOPS_RETURN_IF_ERROR(unit(u, out));
+    }
+  }
+  if (i < in.size()) pending_ = static_cast<int>(byte(i));
+  return Status::ok();
+}
+
+Status Utf16Decoder::finish(std::string&) {
+  if (pending_ >= 0) return bad("the text ends in half a character (an odd number of bytes)");
+  if (high_ != 0) return bad("the text ends in a high surrogate without its low one");
+  return Status::ok();
+}
+
+Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_view source) {
+  const Utf16 order = utf16_bom(text);
+  if (order == Utf16::kNone) return Status::ok();
+  Utf16Decoder d(order);
+  storage.clear();
+  Status st = d.write(text.substr(2), storage);
+  if (st.is_ok()) st = d.finish(storage);
+  if (!st.is_ok()) return st.with_context(std::string(source));
+  text = storage;
+  return Status::ok();
+}
+
+Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error) {
+  std::string head;
+  auto again = peek(in, 2, &head);
+  // A read error before the first byte is left to the reader, which says it as its others.
+  if (!again) return borrowed(in);
+  const Utf16 order = utf16_bom(head);
+  if (order == Utf16::kNone) return again;
+  char mark[2];
+  if (std::fread(mark, 1, 2, again->get()) != 2) return io_error("read error");
+  return open_transformed(std::move(*again), std::make_unique<Utf16Decoder>(order),
+                          std::move(error));
+}
+
+}  // namespace costops::util

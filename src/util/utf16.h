@@ -1,0 +1,49 @@
+// UTF-16 text read as UTF-8. Windows PowerShell 5 writes UTF-16 with `>` and Out-File, and
+// Excel's "Unicode Text" is UTF-16: the readers take such files, told by their byte order mark,
+// as if they had been saved as UTF-8. Private to the library.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "costops/domain/status.h"
+#include "util/peek.h"
+
+namespace costops::util {
+
+enum class Utf16 { kNone, kLittleEndian, kBigEndian };
+
+/// The UTF-16 byte order mark `text` begins with: FF FE little-endian, FE FF big-endian.
+Utf16 utf16_bom(std::string_view text);
+
+/// Decodes UTF-16 (after its byte order mark) to UTF-8, piece by piece. Errors ("line N: invalid
+/// UTF-16: ...", lines counted from 1 at the start of the text) say what is wrong: a surrogate
+/// without its pair, or an odd number of bytes.
+class Utf16Decoder : public Transform {
+ public:
+  explicit Utf16Decoder(Utf16 order) : little_(order == Utf16::kLittleEndian) {}
+  Status write(std::string_view in, std::string& out) override;
+  Status finish(std::string& out) override;
+
+ private:
+  Status unit(uint32_t u, std::string& out);
+  Status bad(std::string_view what) const;
+  bool little_;
+  int pending_ = -1;   // the first byte of a unit split between pieces
+  uint32_t high_ = 0;  // a high surrogate waiting for the low one
+  uint64_t line_ = 1;
+};
+
+/// When `text` is UTF-16 (see utf16_bom), decodes it into *storage and points `text` there;
+/// otherwise leaves both. Errors are Utf16Decoder's, prefixed with "SOURCE: ".
+Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_view source);
+
+/// A stream that reads `in` from its start as UTF-8: decoded when it is UTF-16 (see utf16_bom),
+/// else `in` as it is (see peek). A decoding error fails reading with its message in *error; a
+/// read error of `in` is the reader's to meet.
+Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error);
+
+}  // namespace costops::util
