@@ -87,6 +87,7 @@ Series zero_filled_daily(const std::map<Date, Decimal>& by_day, Date last);
 /// exact too when every one fits a Decimal (24 fractional digits). Dates written as periods
 /// (every one the same way) set the series' date_style. Errors name
 /// `source`, the line and the field: `spend.csv:14: field "value": expected a number, got "n/a"`.
+/// UTF-16 text (told by its byte order mark) is read as UTF-8.
 Result<Series> parse_series_csv(std::string_view text, std::string_view source);
 
 /// Reads and parses a CSV file (see parse_series_csv).

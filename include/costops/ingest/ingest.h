@@ -155,7 +155,9 @@ using RejectSink = std::function<void(const Reject&)>;
 /// Reads all records of `in` (named `source` in rejects and errors). Records with an unknown
 /// model are kept as unpriced (reason recorded), never $0. Errors only for a failing sink (or a
 /// CSV header no record can follow); batches already handed to the sink stay (each batch is
-/// all-or-nothing in a Store). A read error ends the input: see IngestStats::input_error.
+/// all-or-nothing in a Store). A read error ends the input: see IngestStats::input_error. UTF-16
+/// input (told by its byte order mark) is read as UTF-8; a unit that is no character is a read
+/// error there.
 Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source,
                                   const IngestOptions& options, const BatchSink& sink,
                                   const RejectSink& on_reject);
