@@ -153,6 +153,8 @@ TEST(TextEncodingTest, BrokenUtf16IsAnErrorNamingTheLine) {
             "t.csv: line 2: invalid UTF-16: a low surrogate without its high one");
   EXPECT_EQ(error(two_lines + std::string("\x3D\xD8\x0A\x00", 4)),
             "t.csv: line 2: invalid UTF-16: a high surrogate without its low one");
+  EXPECT_EQ(error(two_lines + std::string("\x3D\xD8x\x00", 4)),  // then ASCII
+            "t.csv: line 2: invalid UTF-16: a high surrogate without its low one");
   EXPECT_EQ(error(two_lines + std::string("\x3D\xD8", 2)),
             "t.csv: line 2: invalid UTF-16: the text ends in a high surrogate without its low one");
   EXPECT_EQ(error(testing::utf16("a\nb\n") + "c"),
