@@ -118,9 +118,14 @@ int run_add(PricingCmd& o) {
 }
 
 int run_import(PricingCmd& o) {
+  auto text = pricing::Catalog::read_file_text(o.file);  // read once, parsed below
+  if (!text) {
+    report(text.status());
+    return kExitFailure;
+  }
   // A whole catalog of another format is no list of contract prices: said, with the way to pick
   // its models out.
-  if (auto any = pricing::Catalog::load_file(o.file);
+  if (auto any = pricing::Catalog::parse(*text, o.file);
       any && any->format() != pricing::CatalogFormat::kCostOps) {
     report(invalid_argument(
         o.file + ": a " + std::string(pricing::catalog_format_name(any->format())) +
@@ -129,21 +134,13 @@ int run_import(PricingCmd& o) {
         o.file + " PROVIDER MODEL --format json`, or use it whole with --catalog"));
     return kExitUsage;
   }
-  auto check = pricing::Catalog::load_file(o.file, pricing::CatalogFormat::kCostOps);
+  auto check = pricing::Catalog::parse(*text, o.file, pricing::CatalogFormat::kCostOps);
   if (!check) {
     report(check.status());
     return kExitFailure;
   }
-  auto text = pricing::Catalog::read_file_text(o.file);  // as `check` read it
-  if (!text) {
-    report(text.status());
-    return kExitFailure;
-  }
-  const json doc = json::parse(*text, nullptr, false);
-  if (!doc.is_object() || !doc.contains("providers")) {
-    report(invalid_argument(o.file + ": not a cost-ops catalog"));  // `check` read it as one
-    return kExitFailure;
-  }
+  // `check` read it as a cost-ops catalog: an object whose "providers" list their "models".
+  const json doc = json::parse(*text);
   std::vector<storage::CustomPrice> entries;
   for (const auto& p : doc["providers"])
     for (const auto& m : p["models"])
