@@ -117,6 +117,14 @@ TEST(CliTest, ExitsZeroWhenEveryLinePricesAndHonoursTimestamps) {
   CliRun wide = run("price --as-of 2026-05-01T12:00:00Z -", testing::utf16(input));
   EXPECT_EQ(wide.rc, 0) << wide.out << wide.err;
   EXPECT_EQ(wide.out, r.out);
+  // A unit that is no character ends the input: the lines before it are priced, then the error.
+  CliRun broken = run("price --as-of 2026-05-01T12:00:00Z -",
+                      testing::utf16(input) + std::string("\x3D\xD8", 2));
+  EXPECT_EQ(broken.rc, 1);
+  EXPECT_EQ(broken.out, r.out);
+  EXPECT_NE(broken.err.find("stdin: line 3: invalid UTF-16: the text ends in a high surrogate"),
+            std::string::npos)
+      << broken.err;
   EXPECT_NE(r.out.find(R"("total_price":"0.135")"), std::string::npos)
       << r.out;  // off-peak at its own timestamp
   EXPECT_NE(r.out.find(R"("total_price":"0.27")"), std::string::npos)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -199,15 +200,11 @@ uint64_t count_lines(std::string_view s) {
   return n;
 }
 
-}  // namespace
-
-Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceStreamOptions& opt) {
+// price_jsonl on `in`, text already decoded (util::open_utf8): a read error is `decode_error`
+// when the decoder has one.
+Result<PriceStreamStats> price_lines(std::FILE* in, std::FILE* out, const PriceStreamOptions& opt,
+                                     const std::string& decode_error) {
   assert(opt.catalog != nullptr);
-  // UTF-16 input (a byte order mark tells it) is read as UTF-8.
-  auto decode_error = std::make_shared<std::string>();
-  auto text = util::open_utf8(in, decode_error);
-  if (!text) return text.status();
-  in = text->get();
   // The callback is not required to be thread-safe: with one, a single worker runs.
   size_t threads = opt.threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
@@ -240,7 +237,7 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
     const size_t n = std::fread(buf.data() + have, 1, buf.size() - pad - have, in);
     if (n == 0) {
       if (std::ferror(in))
-        return io_error(decode_error->empty() ? "cannot read input" : *decode_error);
+        return io_error(decode_error.empty() ? "cannot read input" : decode_error);
       eof = true;
     }
     have += n;
@@ -272,14 +269,15 @@ Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceS
   return stats;
 }
 
-namespace {
-
-// Prices the records of an input in another format than JSON Lines, as ingest reads them.
+// Prices the records of an input in another format than JSON Lines, as ingest reads them; a
+// read error is `decode_error` when the decoder of `in` has one.
 Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view source,
                                             InputFormat format, std::FILE* out,
-                                            const PriceStreamOptions& opt) {
+                                            const PriceStreamOptions& opt,
+                                            std::shared_ptr<const std::string> decode_error) {
   const pricing::Catalog& catalog = *opt.catalog;
   IngestOptions io;
+  io.read_error_detail = std::move(decode_error);
   io.catalog = &catalog;
   io.format = format;
   io.default_time = opt.as_of;
@@ -353,29 +351,39 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
 
 }  // namespace
 
+Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceStreamOptions& opt) {
+  // UTF-16 input (a byte order mark tells it) is read as UTF-8.
+  auto decode_error = std::make_shared<std::string>();
+  auto text = util::open_utf8(in, decode_error);
+  if (!text) return text.status();
+  return price_lines(text->get(), out, opt, *decode_error);
+}
+
 Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, InputFormat format,
                                      std::FILE* out, const PriceStreamOptions& opt) {
+  // UTF-16 input (a byte order mark tells it) is read as UTF-8, decoded once here.
+  auto decode_error = std::make_shared<std::string>();
+  auto text = util::open_utf8(in, decode_error);
+  if (!text) return text.status().with_context(source);
+  in = text->get();
+  std::optional<util::FilePtr> again;
   if (format == InputFormat::kAuto) {
-    // The first block tells the format (of the text: decoded when it is UTF-16, as the readers
-    // read it); the input is read from its start again.
-    auto decode_error = std::make_shared<std::string>();
-    auto text = util::open_utf8(in, decode_error);
-    if (!text) return text.status().with_context(source);
+    // The first block of the text tells the format; the input is read from its start again.
     std::string head;
-    auto again = util::peek(text->get(), kChunk, &head);
-    if (!again) {
-      return (decode_error->empty() ? again.status() : io_error(*decode_error))
+    auto peeked = util::peek(in, kChunk, &head);
+    if (!peeked) {
+      return (decode_error->empty() ? peeked.status() : io_error(*decode_error))
           .with_context(source);
     }
     std::string_view first = head;
     first.remove_prefix(util::utf8_bom_length(first));
-    auto priced = price_input(again->get(), source, detect_input_format(source, first), out, opt);
-    // A decoding error reads as a read error below: said as what it is.
-    if (!priced && !decode_error->empty()) return io_error(*decode_error).with_context(source);
-    return priced;
+    format = detect_input_format(source, first);
+    again = std::move(*peeked);
+    in = again->get();
   }
-  if (format != InputFormat::kJsonl) return price_read_records(in, source, format, out, opt);
-  auto stats = price_jsonl(in, out, opt);
+  if (format != InputFormat::kJsonl)
+    return price_read_records(in, source, format, out, opt, decode_error);
+  auto stats = price_lines(in, out, opt, *decode_error);
   if (!stats) return stats.status().with_context(source);
   return stats;
 }
