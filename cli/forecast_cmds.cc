@@ -1159,6 +1159,11 @@ constexpr int kStaleDays = 2;
 // per month of budget is plenty, and 180 days covers quarters; a longer period (a year) reads its
 // length, for the seasons and trend its projection runs over.
 int history_days(const forecasting::DateRange& period) { return std::max(180, period.days()); }
+// The first day a budget's status reads: history_days up to the as-of date, and never after the
+// period's start, so that a period which ended long before the as-of date is spent in full.
+Date history_start(const forecasting::DateRange& period, Date as_of) {
+  return std::min(period.start, as_of - std::chrono::days(history_days(period) - 1));
+}
 
 struct BudgetCmd {
   std::string name, period = "month", currency = "USD", thresholds = "50,80,100", amount;
@@ -1446,8 +1451,7 @@ int run_budget_status(const BudgetCmd& o) {
         const auto key = shared_key(b);
         auto range = resolve_period(b.period, as_of);
         if (!key || !range) continue;  // a bad period is reported in the loop below
-        batches[{*key, b.currency, as_of - std::chrono::days(history_days(*range) - 1)}].push_back(
-            i);
+        batches[{*key, b.currency, history_start(*range, as_of)}].push_back(i);
       }
       for (const auto& [batch, members] : batches) {
         if (members.size() < 2) continue;
@@ -1481,7 +1485,7 @@ int run_budget_status(const BudgetCmd& o) {
         report(range.status());
         return kExitUsage;
       }
-      const Date from = as_of - std::chrono::days(history_days(*range) - 1);
+      const Date from = history_start(*range, as_of);
       src.from = format_date(from);
       const auto got = shared.find(i);
       auto series = got != shared.end() ? std::move(got->second) : stored_series(src, as_of);
@@ -1606,7 +1610,8 @@ int run_budget_status(const BudgetCmd& o) {
     const Date through = std::min(as_of, range.end);
     if (stored && !last_record && through >= range.start) {
       notes.push_back("no stored spend in the budget's scope in the " +
-                      std::to_string(history_days(range)) + " days up to " + format_date(as_of) +
+                      std::to_string((as_of - history_start(range, as_of)).count() + 1) +
+                      " days up to " + format_date(as_of) +
                       "; counted as zero");
     } else if (stored && last_record && (through - *last_record).count() > kStaleDays &&
                *last_record < through && through >= range.start) {

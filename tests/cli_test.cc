@@ -1720,6 +1720,16 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   EXPECT_TRUE(j["model"].is_null()) << r.out;
   EXPECT_TRUE(j["notes"].empty()) << r.out;
   EXPECT_EQ(j["projected_total"], j["spent"]);
+  const auto september = j;
+  // However long before the as-of date it ended (past the 180 days of history read), its spend
+  // is counted in full.
+  r = run("budget status september --db " + db + " --as-of 2027-06-30 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["budgets"][0];
+  EXPECT_GT(september["spent"].get<double>(), 5) << september;
+  for (const char* field : {"spent", "projected_total", "exhaustion_date", "thresholds_crossed"}) {
+    EXPECT_EQ(j[field], september[field]) << field;
+  }
   r = run("budget status september --db " + db + " --as-of 2026-11-20");
   EXPECT_NE(r.out.find("(period ended)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("exhaustion       2026-09-14  (actual)"), std::string::npos) << r.out;
