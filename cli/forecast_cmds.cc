@@ -1611,8 +1611,7 @@ int run_budget_status(const BudgetCmd& o) {
     if (stored && !last_record && through >= range.start) {
       notes.push_back("no stored spend in the budget's scope in the " +
                       std::to_string((as_of - history_start(range, as_of)).count() + 1) +
-                      " days up to " + format_date(as_of) +
-                      "; counted as zero");
+                      " days up to " + format_date(as_of) + "; counted as zero");
     } else if (stored && last_record && (through - *last_record).count() > kStaleDays &&
                *last_record < through && through >= range.start) {
       notes.push_back("no stored spend in the budget's scope after " + format_date(*last_record) +

@@ -20,27 +20,112 @@
 namespace costops::cli {
 namespace {
 
-// Writes `text` to `path` ("-" or empty: stdout), compressed with `codec`.
-Status write_output(const std::string& path, const std::string& text, compression::Codec codec,
-                    std::optional<int> level) {
-  std::string bytes = text;
-  if (codec != compression::Codec::kNone) {
-    auto c = compression::compress(text, codec, level);
-    if (!c) return c.status();
-    bytes = std::move(*c);
+// An output written piece by piece, compressed with `codec` (a level: the codec's default
+// without one): stdout for "" or "-", else a file written whole or not at all, into a temporary
+// file beside it (or beside the file a symbolic link names) that commit() renames over it (its
+// folder made first); removed when not committed. What is there and no regular file (a device
+// such as /dev/null, a FIFO) is written in place, never replaced.
+class Output {
+ public:
+  // Errors: kInvalidArgument for a level the codec has not, kIoError for a file not made.
+  static Result<std::unique_ptr<Output>> open(const std::string& path, compression::Codec codec,
+                                              std::optional<int> level = std::nullopt) {
+    std::unique_ptr<Output> out(new Output());
+    if (codec != compression::Codec::kNone) {
+      auto c = compression::Compressor::create(codec, level);
+      if (!c) return c.status();
+      out->compressor_.emplace(std::move(*c));
+    }
+    if (path.empty() || path == "-") return out;
+    namespace fs = std::filesystem;
+    out->path_ = path;
+    std::error_code ec;
+    const fs::file_status there = fs::status(path, ec);  // through links
+    if (fs::exists(there) && !fs::is_regular_file(there)) {
+      out->in_place_ = true;
+      out->file_ = std::fopen(path.c_str(), "wb");
+    } else {
+      fs::path target = path;
+      for (int links = 0; links < 40 && fs::is_symlink(fs::symlink_status(target, ec)); ++links) {
+        target = target.parent_path() / fs::read_symlink(target, ec);  // absolute: replaces
+      }
+      out->target_ = target.string();
+      out->temp_ = out->target_ + ".tmp-" + std::to_string(::getpid());
+      if (!target.parent_path().empty()) fs::create_directories(target.parent_path(), ec);
+      out->file_ = std::fopen(out->temp_.c_str(), "wb");
+    }
+    if (out->file_ == nullptr) {
+      return io_error(path + ": cannot write: " + std::strerror(errno));
+    }
+    return out;
   }
-  if (path.empty() || path == "-") {
-    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+  ~Output() {
+    if (file_ != nullptr) {
+      std::fclose(file_);
+      std::error_code ec;
+      if (!in_place_) std::filesystem::remove(temp_, ec);
+    }
+  }
+
+  Status write(std::string_view bytes) {
+    if (!compressor_) return put(bytes);
+    buf_.clear();
+    COSTOPS_RETURN_IF_ERROR(compressor_->write(bytes, buf_));
+    return put(buf_);
+  }
+  // Ends the compressed stream, and puts the file in place.
+  Status commit() {
+    if (compressor_) {
+      buf_.clear();
+      COSTOPS_RETURN_IF_ERROR(compressor_->finish(buf_));
+      COSTOPS_RETURN_IF_ERROR(put(buf_));
+    }
+    if (file_ == nullptr) {
+      return std::fflush(stdout) == 0
+                 ? Status::ok()
+                 : io_error(std::string("stdout: cannot write: ") + std::strerror(errno));
+    }
+    const int closed = std::fclose(file_);
+    const int error = errno;
+    file_ = nullptr;
+    if (in_place_) {
+      return closed == 0 ? Status::ok()
+                         : io_error(path_ + ": cannot write: " + std::strerror(error));
+    }
+    std::error_code ec;
+    if (closed == 0) std::filesystem::rename(temp_, target_, ec);
+    if (closed != 0 || ec) {
+      std::filesystem::remove(temp_, ec);
+      return io_error(path_ + ": cannot write: " + (ec ? ec.message() : std::strerror(error)));
+    }
     return Status::ok();
   }
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return io_error(path + ": cannot write");
-  return Status::ok();
+
+ private:
+  Output() = default;
+  Status put(std::string_view bytes) {
+    std::FILE* f = file_ != nullptr ? file_ : stdout;
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
+      return io_error((file_ != nullptr ? path_ : std::string("stdout")) +
+                      ": cannot write: " + std::strerror(errno));
+    }
+    return Status::ok();
+  }
+
+  std::optional<compression::Compressor> compressor_;
+  std::string path_, target_, temp_, buf_;  // as named, the file replaced, the one written
+  std::FILE* file_ = nullptr;
+  bool in_place_ = false;  // written to path_ itself
+};
+
+// Writes `text` to `path` as Output does.
+Status write_output(const std::string& path, std::string_view text, compression::Codec codec) {
+  auto out = Output::open(path, codec);
+  if (!out) return out.status();
+  COSTOPS_RETURN_IF_ERROR((*out)->write(text));
+  return (*out)->commit();
 }
 
 // "wrote FILE (WHAT[, codec][: detail])" on stderr, for an --output that is a file.
@@ -97,14 +182,20 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
       if (!t.empty()) fo.tag_keys->push_back(t);
     }
   }
+  auto out = Output::open(o.output, codec);
+  if (!out) {
+    report(out.status());
+    return kExitFailure;
+  }
   report::FocusDataset data(
       [](const std::string& id) {
         const pricing::Provider* p = pricing::Catalog::builtin().find_provider(id);
         return p != nullptr ? p->name : std::string();
       },
-      fo);
+      [&](std::string_view text) { return (*out)->write(text); }, fo);
   Status st = (*store)->scan(selection, [&](const PricedRecord& r) { return data.add(r); });
-  if (st.is_ok()) st = write_output(o.output, data.csv(), codec, std::nullopt);
+  if (st.is_ok()) st = data.finish();
+  if (st.is_ok()) st = (*out)->commit();
   if (!st.is_ok()) {
     report(st);
     return kExitFailure;
@@ -197,8 +288,7 @@ int run_report(const ReportCmd& o) {
     report(r.status());
     return kExitFailure;
   }
-  if (auto st =
-          write_output(o.output, report::ReportGenerator::render(*r, *format), codec, std::nullopt);
+  if (auto st = write_output(o.output, report::ReportGenerator::render(*r, *format), codec);
       !st.is_ok()) {
     report(st);
     return kExitFailure;
@@ -278,40 +368,6 @@ struct CodecCmd {
   bool force = false;
 };
 
-// An output file written whole or not at all: into a temporary file beside it, renamed over it
-// by commit(); removed when not committed.
-class OutputFile {
- public:
-  explicit OutputFile(std::string path)
-      : path_(std::move(path)), temp_(path_ + ".tmp-" + std::to_string(::getpid())) {
-    out_.open(temp_, std::ios::binary);
-  }
-  ~OutputFile() {
-    if (!committed_) {
-      out_.close();
-      std::error_code ec;
-      std::filesystem::remove(temp_, ec);
-    }
-  }
-  bool ok() const { return static_cast<bool>(out_); }
-  void write(const std::string& bytes) {
-    out_.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
-  Status commit() {
-    out_.close();
-    std::error_code ec;
-    if (out_) std::filesystem::rename(temp_, path_, ec);
-    if (!out_ || ec) return io_error(path_ + ": cannot write" + (ec ? ": " + ec.message() : ""));
-    committed_ = true;
-    return Status::ok();
-  }
-
- private:
-  std::string path_, temp_;
-  std::ofstream out_;
-  bool committed_ = false;
-};
-
 int run_codec(const CodecCmd& o, bool compress) {
   auto input = open_input(o.input, /*decompress=*/!compress);
   if (!input) {
@@ -339,7 +395,6 @@ int run_codec(const CodecCmd& o, bool compress) {
       output = o.input + ".out";
     }
   }
-  std::unique_ptr<OutputFile> file;
   if (!output.empty() && output != "-") {
     std::error_code ec;
     if (o.input != "-" && std::filesystem::equivalent(o.input, output, ec)) {
@@ -350,65 +405,39 @@ int run_codec(const CodecCmd& o, bool compress) {
       report(invalid_argument(output + ": exists (--force replaces it)"));
       return kExitUsage;
     }
-    file = std::make_unique<OutputFile>(output);
-    if (!file->ok()) {
-      report(io_error(output + ": cannot write"));
-      return kExitFailure;
-    }
   }
-  auto emit = [&](const std::string& bytes) {
-    if (file) {
-      file->write(bytes);
-    } else {
-      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
-    }
-  };
-  std::string buf(1 << 16, '\0'), out;
+  compression::Codec codec = compression::Codec::kNone;
   if (compress) {
-    auto codec = compression::parse_codec(o.codec);
-    if (!codec) {
-      report(codec.status().with_context("--codec"));
-      return kExitUsage;
-    }
-    auto c = compression::Compressor::create(*codec, o.level);
+    auto c = compression::parse_codec(o.codec);
     if (!c) {
-      report(c.status());
+      report(c.status().with_context("--codec"));
       return kExitUsage;
     }
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) {
-      out.clear();
-      if (auto st = c->write(std::string_view(buf.data(), n), out); !st.is_ok()) {
-        report(st.with_context(name));
-        return kExitFailure;
-      }
-      emit(out);
-    }
-    if (std::ferror(in)) {  // a read error is not the end of the input
-      report(io_error(name + ": read error: " + std::strerror(errno)));
-      return kExitFailure;
-    }
-    out.clear();
-    if (auto st = c->finish(out); !st.is_ok()) {
-      report(st.with_context(name));
-      return kExitFailure;
-    }
-    emit(out);
-  } else {
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) emit(std::string(buf.data(), n));
-    if (std::ferror(in)) {
-      report(input->read_error(io_error(name + ": read error")));
-      return kExitFailure;
-    }
+    codec = *c;
   }
-  if (file) {
-    if (Status st = file->commit(); !st.is_ok()) {
+  auto out = Output::open(output, codec, o.level);
+  if (!out) {
+    report(out.status());
+    return out.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  std::string buf(1 << 16, '\0');
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), in)) > 0) {
+    if (auto st = (*out)->write(std::string_view(buf.data(), n)); !st.is_ok()) {
       report(st);
       return kExitFailure;
     }
-    std::fprintf(stderr, "wrote %s\n", output.c_str());
   }
+  if (std::ferror(in)) {  // a read error is not the end of the input
+    report(compress ? io_error(name + ": read error: " + std::strerror(errno))
+                    : input->read_error(io_error(name + ": read error")));
+    return kExitFailure;
+  }
+  if (Status st = (*out)->commit(); !st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  if (!output.empty() && output != "-") std::fprintf(stderr, "wrote %s\n", output.c_str());
   return kExitOk;
 }
 

@@ -2017,6 +2017,30 @@ TEST(CliTest, ReportsAndCompressedFiles) {
     EXPECT_EQ(summary["total_cost"]["USD"], "13.55330744");
     EXPECT_EQ(records, 1522u);
   }
+  // An output is made beside its file and renamed over it: a link's file is replaced, not
+  // the link; a device is written in place, never replaced; a failed write is an error naming
+  // the output, and leaves nothing behind.
+  std::filesystem::create_directory(dir + "/real");
+  std::filesystem::create_symlink("real/focus.csv", dir + "/link.csv");
+  r = run("report --db " + db + " --period 2026-09 --format focus --output " + dir + "/link.csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/link.csv"));
+  EXPECT_EQ(testing::read_file(dir + "/real/focus.csv"), testing::read_file(dir + "/focus.csv"));
+  r = run("report --db " + db + " --period 2026-09 --output /dev/null");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  if (std::filesystem::is_character_file("/dev/full")) {
+    r = run("report --db " + db + " --period 2026-09 --format focus --output /dev/full");
+    EXPECT_EQ(r.rc, 1);
+    EXPECT_EQ(r.err, "error: /dev/full: cannot write: No space left on device\n");
+    EXPECT_TRUE(std::filesystem::is_character_file("/dev/full"));
+  }
+  r = run("report --db " + db + " --period 2026-09 --output " + dir + "/real");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("/real: cannot write: Is a directory"), std::string::npos) << r.err;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
   r = run("report --db " + db + " --period 2026-09 --format focus --tz Europe/Paris");
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("FOCUS charge periods are UTC days and hours"), std::string::npos) << r.err;

@@ -441,13 +441,22 @@ TEST(FocusTest, RowsSumThePricedCostsPerDayAndCharge) {
     if (c) p.cost = *c;
     return p;
   };
-  FocusDataset data([](const std::string& id) { return id == "openai" ? "OpenAI" : ""; });
+  std::string csv;  // what the dataset has written
+  auto sink = [&csv](std::string_view text) {
+    csv += text;
+    return Status::ok();
+  };
+  FocusDataset data([](const std::string& id) { return id == "openai" ? "OpenAI" : ""; }, sink);
   // gpt-4o: $2.5 per M input, $10 per M output. Two calls of one group on 2026-09-01 (the second
   // a day's last microsecond), one on 2026-09-02.
   ASSERT_TRUE(data.add(priced("2026-09-01T10:00:00Z", "gpt-4o", 1000, 100, 0, "u1")).is_ok());
   ASSERT_TRUE(data.add(priced("2026-09-01T23:59:59.999999Z", "gpt-4o-2024-08-06", 3000, 0, 0, "u1"))
                   .is_ok());
+  EXPECT_EQ(csv, "") << "nothing before the day is whole";
   ASSERT_TRUE(data.add(priced("2026-09-02T00:00:00Z", "gpt-4o", 2, 1, 0, "u1")).is_ok());
+  // A record of a later day writes the day before: memory holds one charge period's rows.
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;
+  EXPECT_EQ(data.rows(), 3u);
   // claude-sonnet-4-5: $3 per M input, $15 per M output, $10 per 1000 web searches (a third
   // row: the rest of the cost, counted in requests).
   ASSERT_TRUE(
@@ -459,7 +468,16 @@ TEST(FocusTest, RowsSumThePricedCostsPerDayAndCharge) {
   ASSERT_TRUE(data.add(unpriced).is_ok());
   EXPECT_EQ(data.records(), 4u);
   EXPECT_EQ(data.unpriced(), 1u);
-  const std::string csv = data.csv();
+  // Records come oldest first, as Store::scan gives them: one of a day already written is an
+  // error rather than a second row of that day's group.
+  auto late = priced("2026-09-01T12:00:00Z", "gpt-4o", 1, 1, 0, "u1");
+  late.usage.source = "log.jsonl";
+  const Status out_of_order = data.add(late);
+  EXPECT_EQ(out_of_order.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(out_of_order.message(),
+            "log.jsonl: a record of 2026-09-01T12:00:00Z after those of 2026-09-02T00:00:00Z: "
+            "FOCUS rows are summed from records oldest first");
+  ASSERT_TRUE(data.finish().is_ok());
   std::vector<std::string> lines;
   for (size_t at = 0, nl; (nl = csv.find('\n', at)) != std::string::npos; at = nl + 1) {
     lines.push_back(csv.substr(at, nl - at));
@@ -499,15 +517,35 @@ TEST(FocusTest, RowsSumThePricedCostsPerDayAndCharge) {
   FocusOptions fewer;
   fewer.users = false;
   fewer.tag_keys.emplace();
-  FocusDataset summed(nullptr, fewer);
+  std::string two;
+  FocusDataset summed(
+      nullptr,
+      [&two](std::string_view text) {
+        two += text;
+        return Status::ok();
+      },
+      fewer);
   auto other = priced("2026-09-01T12:00:00Z", "gpt-4o", 1000, 100, 0, "u2");
   other.usage.tags = {{"trace", "t-1"}};
   ASSERT_TRUE(summed.add(priced("2026-09-01T10:00:00Z", "gpt-4o", 1000, 100, 0, "u1")).is_ok());
   ASSERT_TRUE(summed.add(other).is_ok());
+  ASSERT_TRUE(summed.finish().is_ok());
   EXPECT_EQ(summed.rows(), 2u);
-  const std::string two = summed.csv();
   EXPECT_NE(two.find("\n0.005,openai,openai,USD,"), std::string::npos) << two;
   EXPECT_NE(two.find(",search,search,,gpt-4o,2,2,standard,\n"), std::string::npos) << two;
+
+  // No records: the header alone. The sink's error stops the dataset.
+  std::string header;
+  FocusDataset none(nullptr, [&header](std::string_view text) {
+    header += text;
+    return Status::ok();
+  });
+  ASSERT_TRUE(none.finish().is_ok());
+  EXPECT_EQ(header, two.substr(0, two.find('\n') + 1));
+  FocusDataset failing(nullptr, [](std::string_view) { return io_error("out.csv: disk full"); });
+  ASSERT_TRUE(failing.add(priced("2026-09-01T10:00:00Z", "gpt-4o", 1, 1, 0, "u1")).is_ok());
+  EXPECT_EQ(failing.add(priced("2026-09-02T10:00:00Z", "gpt-4o", 1, 1, 0, "u1")).message(),
+            "out.csv: disk full");
 }
 
 }  // namespace

@@ -76,9 +76,11 @@ std::string tags_json(const UsageRecord& r, const std::optional<std::vector<std:
 
 }  // namespace
 
-FocusDataset::FocusDataset(std::function<std::string(const std::string&)> provider_name,
+FocusDataset::FocusDataset(std::function<std::string(const std::string&)> provider_name, Sink sink,
                            FocusOptions options)
-    : provider_name_(std::move(provider_name)), options_(std::move(options)) {}
+    : provider_name_(std::move(provider_name)),
+      sink_(std::move(sink)),
+      options_(std::move(options)) {}
 
 Status FocusDataset::add(const PricedRecord& pr) {
   if (!pr.cost) {
@@ -90,8 +92,16 @@ Status FocusDataset::add(const PricedRecord& pr) {
   const CostRecord& c = *pr.cost;
   const Timestamp start =
       options_.hourly ? Timestamp(floor<hours>(r.timestamp)) : Timestamp(floor<days>(r.timestamp));
-  Key key{start,
-          c.provider,
+  if (records_ != 0 && start != period_) {
+    if (start < period_) {
+      return invalid_argument(r.source + ": a record of " + format_timestamp(r.timestamp) +
+                              " after those of " + format_timestamp(period_) +
+                              ": FOCUS rows are summed from records oldest first");
+    }
+    COSTOPS_RETURN_IF_ERROR(flush());
+  }
+  period_ = start;
+  Key key{c.provider,
           c.model,
           r.model,
           r.organization_id,
@@ -137,25 +147,25 @@ std::vector<FocusDataset::Charge> FocusDataset::charges(const Sums& s) {
   return out;
 }
 
-size_t FocusDataset::rows() const {
-  size_t n = 0;
-  for (const auto& [key, s] : groups_) n += charges(s).size();
-  return n;
-}
+Status FocusDataset::finish() { return flush(); }
 
-std::string FocusDataset::csv() const {
+Status FocusDataset::flush() {
   std::string out;
-  for (const char* c : kColumns) {
-    if (!out.empty()) out += ',';
-    out += c;
+  if (!header_written_) {
+    for (const char* c : kColumns) {
+      if (!out.empty()) out += ',';
+      out += c;
+    }
+    out += '\n';
+    header_written_ = true;
   }
-  out += '\n';
+  const Timestamp start = period_;
+  const Timestamp end =
+      options_.hourly ? start + std::chrono::hours(1) : start + std::chrono::days(1);
+  const auto [period_start, period_end] = month_of(start);
   for (const auto& [key, s] : groups_) {
-    const auto& [start, provider, model, stored_model, organization, project, user, tier, tags,
-                 currency] = key;
-    const Timestamp end =
-        options_.hourly ? start + std::chrono::hours(1) : start + std::chrono::days(1);
-    const auto [period_start, period_end] = month_of(start);
+    const auto& [provider, model, stored_model, organization, project, user, tier, tags, currency] =
+        key;
     std::string name = provider_name_ ? provider_name_(provider) : std::string();
     if (name.empty()) name = provider;
     const std::string& account = organization.empty() ? provider : organization;
@@ -205,9 +215,11 @@ std::string FocusDataset::csv() const {
         out += csv_field(f);
       }
       out += '\n';
+      ++rows_;
     }
   }
-  return out;
+  groups_.clear();
+  return sink_(out);
 }
 
 }  // namespace costops::report

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -31,28 +32,35 @@ struct FocusOptions {
 
 class FocusDataset {
  public:
+  /// Where the dataset's CSV text goes, piece by piece; an error stops the dataset.
+  using Sink = std::function<Status(std::string_view)>;
+
   /// `provider_name` gives a catalog provider id's display name ("openai" -> "OpenAI"); the id
   /// itself when it returns "".
-  explicit FocusDataset(std::function<std::string(const std::string&)> provider_name,
-                        FocusOptions options = {});
+  FocusDataset(std::function<std::string(const std::string&)> provider_name, Sink sink,
+               FocusOptions options = {});
 
-  /// Sums `record` into its row (an unpriced one is counted). Errors (kOutOfRange) when a row's
-  /// sums would overflow.
+  /// Sums `record` into its row (an unpriced one is counted). Records come oldest first, as
+  /// Store::scan gives them: a record of a later charge period writes the rows of the one
+  /// before (the header first), so that memory holds one period's rows. Errors: kOutOfRange
+  /// when a row's sums would overflow, kInvalidArgument for a priced record of a charge period
+  /// before the one summed, and the sink's.
   Status add(const PricedRecord& record);
 
-  /// The dataset: a header row of the FOCUS column ids (then the x_ columns of cost-ops), and
-  /// the rows by charge period, provider, model and the rest.
-  std::string csv() const;
+  /// Writes the rows not written yet; the header row of the FOCUS column ids (then the x_
+  /// columns of cost-ops) even when there are none. Rows come by charge period, then provider,
+  /// model and the rest. Call once, after the last add.
+  Status finish();
 
   uint64_t records() const { return records_; }    // priced records summed into rows
   uint64_t unpriced() const { return unpriced_; }  // records left out
-  size_t rows() const;                             // data rows csv() writes
+  uint64_t rows() const { return rows_; }          // data rows written
 
  private:
-  using Key = std::tuple<Timestamp, std::string, std::string, std::string, std::string, std::string,
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string,
                          std::string, std::string, std::string, std::string>;
-  // period start, provider, catalog model, model as stored, organization, project, user, tier,
-  // tags JSON, currency
+  // provider, catalog model, model as stored, organization, project, user, tier, tags JSON,
+  // currency (the charge period is period_)
   struct Sums {
     uint64_t records = 0, requests = 0;
     int64_t input_tokens = 0, output_tokens = 0;
@@ -69,11 +77,16 @@ class FocusDataset {
   // A group's rows: input and output tokens (each when it has tokens or cost), and the rest of
   // its cost (requests, searches) when there is any.
   static std::vector<Charge> charges(const Sums& s);
+  // Writes the header (once) and period_'s rows, and empties groups_.
+  Status flush();
 
   std::function<std::string(const std::string&)> provider_name_;
+  Sink sink_;
   FocusOptions options_;
-  std::map<Key, Sums> groups_;
-  uint64_t records_ = 0, unpriced_ = 0;
+  Timestamp period_{};          // the charge period of groups_
+  std::map<Key, Sums> groups_;  // its rows
+  bool header_written_ = false;
+  uint64_t records_ = 0, unpriced_ = 0, rows_ = 0;
 };
 
 }  // namespace costops::report
