@@ -24,7 +24,8 @@ namespace {
 // without one): stdout for "" or "-", else a file written whole or not at all, into a temporary
 // file beside it (or beside the file a symbolic link names) that commit() renames over it (its
 // folder made first); removed when not committed. What is there and no regular file (a device
-// such as /dev/null, a FIFO) is written in place, never replaced.
+// such as /dev/null, a FIFO) is written in place, never replaced. A file replaced keeps its
+// permissions.
 class Output {
  public:
   // Errors: kInvalidArgument for a level the codec has not, kIoError for a file not made.
@@ -53,6 +54,11 @@ class Output {
       out->temp_ = out->target_ + ".tmp-" + std::to_string(::getpid());
       if (!target.parent_path().empty()) fs::create_directories(target.parent_path(), ec);
       out->file_ = std::fopen(out->temp_.c_str(), "wb");
+      // A file replaced keeps its permissions (a report kept private stays private).
+      const fs::file_status old = fs::status(target, ec);
+      if (out->file_ != nullptr && fs::is_regular_file(old)) {
+        fs::permissions(out->temp_, old.permissions(), ec);
+      }
     }
     if (out->file_ == nullptr) {
       return io_error(path + ": cannot write: " + std::strerror(errno));

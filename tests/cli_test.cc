@@ -2026,6 +2026,13 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(std::filesystem::is_symlink(dir + "/link.csv"));
   EXPECT_EQ(testing::read_file(dir + "/real/focus.csv"), testing::read_file(dir + "/focus.csv"));
+  // Written again: the file replaced keeps its permissions.
+  using std::filesystem::perms;
+  std::filesystem::permissions(dir + "/real/focus.csv", perms::owner_read | perms::owner_write);
+  r = run("report --db " + db + " --period 2026-09 --format focus --output " + dir + "/link.csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(std::filesystem::status(dir + "/real/focus.csv").permissions(),
+            perms::owner_read | perms::owner_write);
   r = run("report --db " + db + " --period 2026-09 --output /dev/null");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
