@@ -114,6 +114,10 @@ struct TimeSelection {
 /// ingest's and price's --format.
 inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report";
+/// The --encoding option's help, as price and ingest take it.
+inline constexpr const char* kEncodingHelp =
+    "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "
+    "utf-16be, windows-1252 (Excel's plain CSV; also cp1252, latin1, iso-8859-1)";
 /// The --filter option's help, as query, summary, report and forecast take it.
 inline constexpr const char* kFilterHelp =
     "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable: one of a key's = "

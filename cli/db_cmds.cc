@@ -68,7 +68,7 @@ void add_init(CLI::App& app, int& rc) {
 
 struct IngestCmd {
   std::vector<std::string> files;
-  std::string format = "auto";
+  std::string format = "auto", encoding = "auto";
   std::string provider;
   std::string rejects;
   std::string as_of;
@@ -135,6 +135,11 @@ int run_ingest(IngestCmd& o) {
     report(fmt.status());
     return kExitUsage;
   }
+  auto encoding = parse_text_encoding(o.encoding);
+  if (!encoding) {
+    report(encoding.status().with_context("--encoding"));
+    return kExitUsage;
+  }
   if (o.files.empty()) o.files.push_back("-");
   // A misspelled second file stores nothing (nor creates the database), rather than failing
   // after the first is stored without its summary.
@@ -149,6 +154,7 @@ int run_ingest(IngestCmd& o) {
   ingest::IngestOptions opt;
   opt.catalog = catalog;
   opt.format = *fmt;
+  opt.encoding = *encoding;
   opt.default_provider = o.provider;
   opt.default_time = *now;
   const std::string rejects_path = o.rejects.empty() ? default_rejects_path() : o.rejects;
@@ -364,6 +370,7 @@ Examples:
   cost-ops ingest --output json logs/*.jsonl)");
   cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
   cmd->add_option("--format", o->format, kInputFormatHelp);
+  cmd->add_option("--encoding", o->encoding, kEncodingHelp);
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
   cmd->add_option(
       "--rejects", o->rejects,

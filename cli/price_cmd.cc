@@ -58,7 +58,7 @@ Examples:
 
 struct PriceOptions {
   std::vector<std::string> files;  // none: stdin
-  std::string format = "auto";
+  std::string format = "auto", encoding = "auto";
   std::string provider;
   std::string as_of;
   bool detail = false;
@@ -187,6 +187,12 @@ int run_price(PriceOptions& o) {
     report(format.status().with_context("--format"));
     return kExitUsage;
   }
+  auto encoding = parse_text_encoding(o.encoding);
+  if (!encoding) {
+    report(encoding.status().with_context("--encoding"));
+    return kExitUsage;
+  }
+  opt.encoding = *encoding;
   if (o.files.empty()) o.files.push_back("-");
   if (Status st = check_inputs(o.files); !st.is_ok()) {
     report(st);
@@ -253,6 +259,7 @@ void add_price_command(CLI::App& app, int& rc) {
                   "Input files (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
                   "reads them), or - for stdin (default)");
   cmd->add_option("--format", opts->format, kInputFormatHelp);
+  cmd->add_option("--encoding", opts->encoding, kEncodingHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");
   opts->catalog.add_to(*cmd);
   cmd->add_option("--as-of", opts->as_of,

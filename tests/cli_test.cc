@@ -125,10 +125,52 @@ TEST(CliTest, ExitsZeroWhenEveryLinePricesAndHonoursTimestamps) {
   EXPECT_NE(broken.err.find("stdin: line 3: invalid UTF-16: the text ends in a high surrogate"),
             std::string::npos)
       << broken.err;
+  // UTF-16 without a byte order mark (.NET's Encoding.Unicode writes none): --encoding names it.
+  CliRun unmarked = run("price --as-of 2026-05-01T12:00:00Z --encoding utf-16le -",
+                        testing::utf16(input).substr(2));
+  EXPECT_EQ(unmarked.rc, 0) << unmarked.out << unmarked.err;
+  EXPECT_EQ(unmarked.out, r.out);
+  CliRun unknown = run("price --encoding utf-7 -", input);
+  EXPECT_EQ(unknown.rc, 2);
+  EXPECT_NE(unknown.err.find("--encoding: unknown text encoding \"utf-7\""), std::string::npos)
+      << unknown.err;
   EXPECT_NE(r.out.find(R"("total_price":"0.135")"), std::string::npos)
       << r.out;  // off-peak at its own timestamp
   EXPECT_NE(r.out.find(R"("total_price":"0.27")"), std::string::npos)
       << r.out;  // --as-of for the other
+}
+
+// Excel's plain "CSV" is Windows-1252 in Western locales: its text is not UTF-8, and is rejected
+// saying how to name the encoding; with --encoding windows-1252 it reads as its letters.
+TEST(CliTest, IngestReadsTheEncodingNamed) {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("costops_encoding_" + std::to_string(::getpid())))
+          .string();
+  std::filesystem::create_directories(dir);
+  const std::string csv = dir + "/excel.csv", db = dir + "/e.db";
+  std::ofstream(csv, std::ios::binary) << "id;timestamp;provider;model;input_tokens;user\r\n"
+                                          "e1;2026-09-01T10:00:00Z;openai;gpt-4o;1000;Ren\xE9"
+                                          "e\r\n"
+                                          "e2;2026-09-01T11:00:00Z;openai;gpt-4o;2000;\x80"
+                                          " team\r\n";
+  CliRun r = run("ingest --db " + db + " " + csv);
+  EXPECT_EQ(r.rc, 3);  // records rejected
+  EXPECT_NE(r.out.find("read 2, stored 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("excel.csv:2: field \"user\": not UTF-8 text (in another encoding? "
+                       "--encoding names it, such as windows-1252)"),
+            std::string::npos)
+      << r.err;
+  r = run("ingest --db " + db + " --encoding windows-1252 " + csv);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 2, stored 2"), std::string::npos) << r.out;
+  r = run("query --db " + db + " --group-by user --period all --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\n\"Ren\xC3\xA9"
+                       "e\","),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\n\"\xE2\x82\xAC team\","), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CliTest, LiteLLMCatalogAndDetail) {

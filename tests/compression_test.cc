@@ -7,7 +7,7 @@
 
 #include "costops/compression/codec.h"
 #include "test_util.h"
-#include "util/utf16.h"
+#include "util/encoding.h"
 
 namespace costops::compression {
 namespace {
@@ -194,6 +194,48 @@ TEST(TextEncodingTest, OpenUtf8ReadsUtf16StreamsAndFailsAfterTheTextBeforeAnErro
   EXPECT_EQ(*error, "line 3: invalid UTF-16: a low surrogate without its high one");
   text->reset();
   std::fclose(f);
+}
+
+TEST(TextEncodingTest, NamedEncodingsReadAsUtf8) {
+  EXPECT_EQ(*parse_text_encoding("UTF8"), TextEncoding::kUtf8);
+  EXPECT_EQ(*parse_text_encoding("utf_16le"), TextEncoding::kUtf16Le);
+  EXPECT_EQ(*parse_text_encoding("UTF-16BE"), TextEncoding::kUtf16Be);
+  for (const char* name : {"windows-1252", "cp1252", "latin1", "Latin-1", "ISO-8859-1"}) {
+    EXPECT_EQ(*parse_text_encoding(name), TextEncoding::kWindows1252) << name;
+  }
+  EXPECT_EQ(parse_text_encoding("ebcdic").status().message(),
+            "unknown text encoding \"ebcdic\" (valid: auto, utf-8, utf-16le, utf-16be, "
+            "windows-1252)");
+  auto read = [](const std::string& bytes, TextEncoding encoding) {
+    std::FILE* f = std::tmpfile();
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::rewind(f);
+    auto error = std::make_shared<std::string>();
+    auto text = util::open_utf8(f, error, encoding);
+    EXPECT_TRUE(text.has_value());
+    auto got = read_all(text->get());
+    text->reset();
+    std::fclose(f);
+    EXPECT_FALSE(got.second) << *error;
+    return got.first;
+  };
+  // Windows-1252: Latin-1's letters, and its own signs at 0x80-0x9F (the five it leaves
+  // undefined, the control characters of their numbers).
+  EXPECT_EQ(
+      read("model,tag\ngpt-4o,caf\xE9 \x80 \x93x\x94 \x9F \x81\xFF\n", TextEncoding::kWindows1252),
+      "model,tag\ngpt-4o,caf\xC3\xA9 \xE2\x82\xAC \xE2\x80\x9Cx\xE2\x80\x9D \xC5\xB8 "
+      "\xC2\x81\xC3\xBF\n");
+  // UTF-16 named: without a byte order mark, or with the one of its order (dropped).
+  for (const bool little : {true, false}) {
+    const TextEncoding named = little ? TextEncoding::kUtf16Le : TextEncoding::kUtf16Be;
+    const std::string marked = testing::utf16(kText, little);
+    EXPECT_EQ(read(marked.substr(2), named), kText);
+    EXPECT_EQ(read(marked, named), kText);
+  }
+  // utf-8: as it is, a UTF-16 mark too (auto would decode it).
+  const std::string marked = testing::utf16("a", true);
+  EXPECT_EQ(read(marked, TextEncoding::kUtf8), marked);
+  EXPECT_EQ(read(marked, TextEncoding::kAuto), "a");
 }
 
 }  // namespace

@@ -824,7 +824,9 @@ TEST_P(StoreTest, ColumnNamesInAnyCaseAndOtherNamesForTheTime) {
                   "latin1.csv", &bad);
   EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 0, rejected 1");
   ASSERT_EQ(bad.size(), 1u);
-  EXPECT_EQ(bad[0].reason, "field \"model\": not UTF-8 text (is the file in another encoding?)");
+  EXPECT_EQ(bad[0].reason,
+            "field \"model\": not UTF-8 text (in another encoding? --encoding names it, such as "
+            "windows-1252)");
   // Spreadsheets in comma-decimal locales separate with ';', and TSV with tabs: the header says.
   s = ingest_text(*store,
                   "id;timestamp;provider;model;input_tokens;tag:Team\n"

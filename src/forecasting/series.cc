@@ -12,8 +12,8 @@
 #include "costops/domain/json_text.h"
 #include "forecasting/stats.h"
 #include "util/csv.h"
+#include "util/encoding.h"
 #include "util/text.h"
-#include "util/utf16.h"
 
 namespace costops::forecasting {
 namespace {

@@ -17,13 +17,14 @@
 #include <vector>
 
 #include "costops/domain/json_text.h"
+#include "costops/domain/text_encoding.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
 #include "ingest/usage_report.h"
 #include "util/csv.h"
+#include "util/encoding.h"
 #include "util/text.h"
-#include "util/utf16.h"
 
 namespace costops::ingest {
 
@@ -790,9 +791,7 @@ class Pipeline {
       if (v.empty()) continue;
       // (A column the record does not read may hold any bytes: its text is not kept.)
       if (read_column(k) && !is_utf8(v)) {
-        return reject(line_no,
-                      "field \"" + k + "\": not UTF-8 text (is the file in another encoding?)",
-                      text);
+        return reject(line_no, "field \"" + k + "\": not UTF-8 text " + kOtherEncodingHint, text);
       }
       if (tag_column(k)) {
         field(tags, k.substr(k.find_first_of(":.") + 1));
@@ -1058,9 +1057,9 @@ void IngestStats::note_warnings(std::string_view source, const std::vector<std::
 Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const IngestOptions& opt,
                                   const BatchSink& sink, const RejectSink& on_reject) {
   assert(opt.catalog != nullptr);
-  // UTF-16 input (a byte order mark tells it) is read as UTF-8.
+  // UTF-16 input (a byte order mark tells it), or input of the encoding named, is read as UTF-8.
   auto decode_error = std::make_shared<std::string>();
-  auto text = util::open_utf8(in, decode_error);
+  auto text = util::open_utf8(in, decode_error, opt.encoding);
   if (!text) return text.status().with_context(source);
   in = text->get();
   Pipeline p(source, opt, sink, on_reject);

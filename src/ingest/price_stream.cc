@@ -14,9 +14,9 @@
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/ingest.h"
 #include "costops/ingest/record_json.h"
+#include "util/encoding.h"
 #include "util/peek.h"
 #include "util/text.h"
-#include "util/utf16.h"
 
 namespace costops::ingest {
 namespace {
@@ -278,6 +278,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   const pricing::Catalog& catalog = *opt.catalog;
   IngestOptions io;
   io.read_error_detail = std::move(decode_error);
+  io.encoding = TextEncoding::kUtf8;  // decoded by price_input
   io.catalog = &catalog;
   io.format = format;
   io.default_time = opt.as_of;
@@ -352,18 +353,19 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
 }  // namespace
 
 Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out, const PriceStreamOptions& opt) {
-  // UTF-16 input (a byte order mark tells it) is read as UTF-8.
+  // UTF-16 input (a byte order mark tells it), or input of the encoding named, is read as UTF-8.
   auto decode_error = std::make_shared<std::string>();
-  auto text = util::open_utf8(in, decode_error);
+  auto text = util::open_utf8(in, decode_error, opt.encoding);
   if (!text) return text.status();
   return price_lines(text->get(), out, opt, *decode_error);
 }
 
 Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, InputFormat format,
                                      std::FILE* out, const PriceStreamOptions& opt) {
-  // UTF-16 input (a byte order mark tells it) is read as UTF-8, decoded once here.
+  // UTF-16 input (a byte order mark tells it), or input of the encoding named, is read as
+  // UTF-8, decoded once here.
   auto decode_error = std::make_shared<std::string>();
-  auto text = util::open_utf8(in, decode_error);
+  auto text = util::open_utf8(in, decode_error, opt.encoding);
   if (!text) return text.status().with_context(source);
   in = text->get();
   std::optional<util::FilePtr> again;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "costops/domain/json_text.h"
+#include "costops/domain/text_encoding.h"
 #include "engine/normalize_dom.h"
 
 namespace costops::ingest {
@@ -598,8 +599,11 @@ bool one_line_record_key(std::string_view key) {
 Status RecordParser::parse_padded_into(std::string_view text, UsageRecord* out) {
   element doc;
   auto err = impl_->parser.parse(text.data(), text.size(), false).get(doc);
-  if (err != simdjson::SUCCESS)
-    return invalid_argument(std::string("invalid JSON: ") + simdjson::error_message(err));
+  if (err != simdjson::SUCCESS) {
+    return invalid_argument(
+        std::string("invalid JSON: ") + simdjson::error_message(err) +
+        (err == simdjson::UTF8_ERROR ? " " + std::string(kOtherEncodingHint) : ""));
+  }
   return parse_doc(impl_->normalizer, doc, out);
 }
 

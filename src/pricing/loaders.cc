@@ -7,9 +7,9 @@
 #include <type_traits>
 
 #include "costops/pricing/catalog.h"
+#include "util/encoding.h"
 #include "util/json_exact.h"
 #include "util/text.h"
-#include "util/utf16.h"
 
 extern "C" {
 extern const char costops_builtin_catalog[];

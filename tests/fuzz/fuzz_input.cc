@@ -1,7 +1,9 @@
 // Fuzz target: any bytes as usage input, read as `cost-ops ingest` and `cost-ops price` read it.
 // The first byte picks the format (auto, JSON Lines, a JSON document, CSV, OpenTelemetry, usage
-// reports); the rest is the input. Checks: no crash, no sanitizer report, and ingest's counts add
-// up (every record read is stored, a duplicate, or rejected, each reject reported once).
+// reports), whether it is priced or ingested, and the text encoding named (auto, UTF-16 of either
+// byte order, Windows-1252, UTF-8); the rest is the input. Checks: no crash, no sanitizer report,
+// and ingest's counts add up (every record read is stored, a duplicate, or rejected, each reject
+// reported once).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const auto format = fuzz::input_format(data[0]);
   const bool price = (data[0] / 6) % 2 == 1;
+  static constexpr TextEncoding kEncodings[] = {TextEncoding::kAuto, TextEncoding::kUtf16Le,
+                                                TextEncoding::kUtf16Be, TextEncoding::kWindows1252,
+                                                TextEncoding::kUtf8};
+  const TextEncoding encoding = kEncodings[(data[0] / 12) % 5];
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   const pricing::Catalog& catalog = pricing::Catalog::builtin();
 
@@ -27,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ingest::PriceStreamOptions o;
     o.catalog = &catalog;
     o.threads = 1;
+    o.encoding = encoding;
     auto stats = ingest::price_input(in.get(), "fuzz.input", format, out.get(), o);
     if (stats && stats->lines != stats->priced + stats->failed) std::abort();
     return 0;
@@ -34,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ingest::IngestOptions o;
   o.catalog = &catalog;
   o.format = format;
+  o.encoding = encoding;
   o.batch_size = 7;  // several batches from small inputs
   o.overlap_sink = false;
   uint64_t taken = 0, rejects = 0;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "costops/domain/records.h"
+#include "costops/domain/text_encoding.h"
 #include "costops/pricing/catalog.h"
 
 namespace costops::ingest {
@@ -50,6 +51,8 @@ struct IngestOptions {
   /// REQUIRES: non-null; outlives the call.
   const pricing::Catalog* catalog = nullptr;
   InputFormat format = InputFormat::kAuto;
+  /// The input's character encoding, decoded to UTF-8 before it is read.
+  TextEncoding encoding = TextEncoding::kAuto;
   /// Provider for records that name none.
   std::string default_provider;
   /// Time for records without a timestamp.

@@ -22,6 +22,8 @@ struct PriceStreamOptions {
   const pricing::Catalog* catalog = nullptr;
   /// Time used for lines without a timestamp.
   Timestamp as_of{};
+  /// The input's character encoding, decoded to UTF-8 before it is read.
+  TextEncoding encoding = TextEncoding::kAuto;
   /// Provider for records that name none (read as they are, then priced as this provider's).
   std::string default_provider;
   /// Emit per-unit breakdown and price version in each result line. Default: false.

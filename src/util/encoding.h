@@ -1,6 +1,7 @@
-// UTF-16 text read as UTF-8. Windows PowerShell 5 writes UTF-16 with `>` and Out-File, and
-// Excel's "Unicode Text" is UTF-16: the readers take such files, told by their byte order mark,
-// as if they had been saved as UTF-8. Private to the library.
+// Text in other encodings read as UTF-8. Windows PowerShell 5 writes UTF-16 with `>` and Out-File,
+// and Excel's "Unicode Text" is UTF-16: the readers take such files, told by their byte order
+// mark, as if they had been saved as UTF-8; and input of a named encoding (TextEncoding: UTF-16
+// without a mark, Windows-1252) likewise. Private to the library.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "costops/domain/status.h"
+#include "costops/domain/text_encoding.h"
 #include "util/peek.h"
 
 namespace costops::util {
@@ -37,13 +39,23 @@ class Utf16Decoder : public Transform {
   uint64_t line_ = 1;
 };
 
+/// Decodes Windows-1252 to UTF-8: each byte one character (bytes 0x81, 0x8D, 0x8F, 0x90 and
+/// 0x9D, which it leaves undefined, the control characters of those numbers, as the web's
+/// standard maps them). Never fails.
+class Windows1252Decoder : public Transform {
+ public:
+  Status write(std::string_view in, std::string& out) override;
+  Status finish(std::string&) override { return Status::ok(); }
+};
+
 /// When `text` is UTF-16 (see utf16_bom), decodes it into *storage and points `text` there;
 /// otherwise leaves both. Errors are Utf16Decoder's, prefixed with "SOURCE: ".
 Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_view source);
 
-/// A stream that reads `in` from its start as UTF-8: decoded when it is UTF-16 (see utf16_bom),
-/// else `in` as it is (see peek). A decoding error fails reading with its message in *error; a
-/// read error of `in` is the reader's to meet.
-Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error);
+/// A stream that reads `in` from its start as UTF-8: decoded from `encoding` (kAuto: when it is
+/// UTF-16, see utf16_bom), else `in` as it is (see peek). A decoding error fails reading with its
+/// message in *error; a read error of `in` is the reader's to meet.
+Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
+                          TextEncoding encoding = TextEncoding::kAuto);
 
 }  // namespace costops::util

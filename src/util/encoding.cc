@@ -1,4 +1,4 @@
-#include "util/utf16.h"
+#include "util/encoding.h"
 
 namespace costops::util {
 
@@ -74,6 +74,34 @@ Status Utf16Decoder::finish(std::string&) {
   return Status::ok();
 }
 
+Status Windows1252Decoder::write(std::string_view in, std::string& out) {
+  // 0x80-0x9F: the characters Windows-1252 puts there (0 where it has none: the control
+  // character of the byte's number).
+  static constexpr char16_t kHigh[32] = {
+      0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+  out.reserve(out.size() + in.size());
+  for (const char c : in) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x80) {
+      out.push_back(c);
+      continue;
+    }
+    uint32_t cp = b;
+    if (b < 0xA0 && kHigh[b - 0x80] != 0) cp = kHigh[b - 0x80];
+    if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  return Status::ok();
+}
+
 Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_view source) {
   const Utf16 order = utf16_bom(text);
   if (order == Utf16::kNone) return Status::ok();
@@ -86,16 +114,31 @@ Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_v
   return Status::ok();
 }
 
-Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error) {
+Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
+                          TextEncoding encoding) {
+  if (encoding == TextEncoding::kUtf8) return borrowed(in);
+  if (encoding == TextEncoding::kWindows1252) {
+    return open_transformed(borrowed(in), std::make_unique<Windows1252Decoder>(), std::move(error));
+  }
   std::string head;
   auto again = peek(in, 2, &head);
   // A read error before the first byte is left to the reader, which says it as its others.
   if (!again) return borrowed(in);
-  const Utf16 order = utf16_bom(head);
-  if (order == Utf16::kNone) return again;
-  char mark[2];
-  if (std::fread(mark, 1, 2, again->get()) != 2) return io_error("read error");
-  return open_transformed(std::move(*again), std::make_unique<Utf16Decoder>(order),
+  Utf16 order = utf16_bom(head);
+  const Utf16 named = encoding == TextEncoding::kUtf16Le   ? Utf16::kLittleEndian
+                      : encoding == TextEncoding::kUtf16Be ? Utf16::kBigEndian
+                                                           : Utf16::kNone;
+  if (named != Utf16::kNone) {
+    if (order != named) order = Utf16::kNone;  // no mark of the order named: none to drop
+  } else if (order == Utf16::kNone) {
+    return again;  // auto, and no mark: UTF-8
+  }
+  if (order != Utf16::kNone) {
+    char mark[2];
+    if (std::fread(mark, 1, 2, again->get()) != 2) return io_error("read error");
+  }
+  return open_transformed(std::move(*again),
+                          std::make_unique<Utf16Decoder>(named != Utf16::kNone ? named : order),
                           std::move(error));
 }
 
