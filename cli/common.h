@@ -205,4 +205,12 @@ CLI::Validator positive_number();
 Status build_query(const std::string& group_by, const std::vector<std::string>& filters,
                    AggregateQuery* q);
 
+/// The columns UTF-8 `text` takes in a terminal: one per character, two for the wide ones (East
+/// Asian ideographs and syllables, full-width forms, emoji), none for combining marks; so that
+/// tables line up whatever the names in them ("café" is 4 columns, not 5 bytes).
+size_t display_width(std::string_view text);
+/// `text` and spaces after it to make `width` columns (display_width): printf's %-*s for text
+/// that is not ASCII.
+std::string pad_right(std::string_view text, size_t width);
+
 }  // namespace costops::cli

@@ -506,21 +506,21 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     return;
   }
   // Each key column as wide as its longest value (an absent value prints as "-").
-  std::vector<int> width;
-  for (const auto& k : q.group_by) width.push_back(static_cast<int>(k.name().size()));
+  std::vector<size_t> width;
+  for (const auto& k : q.group_by) width.push_back(display_width(k.name()));
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
-      width[i] = std::max(width[i], static_cast<int>(std::max<size_t>(r.keys[i].size(), 1)));
+      width[i] = std::max(width[i], std::max<size_t>(display_width(r.keys[i]), 1));
   }
   for (size_t i = 0; i < q.group_by.size(); ++i)
-    std::printf("%-*s ", width[i], q.group_by[i].name().c_str());
+    std::printf("%s ", pad_right(q.group_by[i].name(), width[i]).c_str());
   std::printf("%9s %9s %10s %14s %14s ", "records", "unpriced", "requests", "input_tokens",
               "output_tokens");
   if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
   std::printf("cost\n");
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
-      std::printf("%-*s ", width[i], r.keys[i].empty() ? "-" : r.keys[i].c_str());
+      std::printf("%s ", pad_right(r.keys[i].empty() ? "-" : r.keys[i], width[i]).c_str());
     std::printf("%9llu %9llu %10lld %14lld %14lld ", static_cast<unsigned long long>(r.records),
                 static_cast<unsigned long long>(r.unpriced), static_cast<long long>(r.requests),
                 static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens));
@@ -798,22 +798,21 @@ int run_summary(SummaryCmd& o) {
   }
   // The name columns as wide as the longest name shown (at least as before: 12 and 30), so that
   // the counts line up; each row's share of the total after its cost, the others last.
-  int pw = 12, mw = 30, jw = 0;
+  size_t pw = 12, mw = 30, jw = 0;
   for (const auto& m : *models) {
-    pw = std::max(pw, static_cast<int>(m.keys[0].size()));
-    mw = std::max(mw, static_cast<int>(m.keys[1].size()));
+    pw = std::max(pw, display_width(m.keys[0]));
+    mw = std::max(mw, display_width(m.keys[1]));
   }
-  for (const auto& p : *projects) jw = std::max(jw, static_cast<int>(p.keys[0].size()));
+  for (const auto& p : *projects) jw = std::max(jw, display_width(p.keys[0]));
   jw = std::max(jw, pw + 1 + mw);
   auto line = [&](const std::string& name, const AggregateRow& row) {
-    std::printf("  %-*s %8llu  %s (%s)\n", jw, name.c_str(),
+    std::printf("  %s %8llu  %s (%s)\n", pad_right(name, jw).c_str(),
                 static_cast<unsigned long long>(row.records), money_text(row.cost).c_str(),
                 report::share_text(row, total, currency).c_str());
   };
   std::printf("\ntop models:\n");
   for (const auto& m : *models) {
-    line(m.keys[0] + std::string(static_cast<size_t>(pw) - m.keys[0].size() + 1, ' ') + m.keys[1],
-         m);
+    line(pad_right(m.keys[0], pw + 1) + m.keys[1], m);
   }
   if (other_models->count > 0) line(report::others_name(*other_models), other_models->row);
   std::printf("top projects:\n");

@@ -1290,9 +1290,10 @@ int run_budget_list(const BudgetCmd& o) {
     return kExitOk;
   }
   // The scope last: it is the one column of any length.
-  int nw = 20;  // the name column as wide as the longest name
-  for (const auto& b : *list) nw = std::max(nw, static_cast<int>(b.name.size()));
-  std::printf("%-*s %18s  %-24s %-14s %s\n", nw, "name", "amount", "period", "thresholds", "scope");
+  size_t nw = 20;  // the name column as wide as the longest name
+  for (const auto& b : *list) nw = std::max(nw, display_width(b.name));
+  std::printf("%s %18s  %-24s %-14s %s\n", pad_right("name", nw).c_str(), "amount", "period",
+              "thresholds", "scope");
   for (const auto& b : *list) {
     std::string thresholds;
     for (double t : b.thresholds) {
@@ -1302,8 +1303,8 @@ int run_budget_list(const BudgetCmd& o) {
     }
     const std::string amount = b.amount.to_string() + " " + b.currency;
     const std::string scope = b.scope.empty() ? "all" : filters_text(b.scope);
-    std::printf("%-*s %18s  %-24s %-14s %s\n", nw, b.name.c_str(), amount.c_str(), b.period.c_str(),
-                (thresholds + "%").c_str(), scope.c_str());
+    std::printf("%s %18s  %-24s %-14s %s\n", pad_right(b.name, nw).c_str(), amount.c_str(),
+                b.period.c_str(), (thresholds + "%").c_str(), scope.c_str());
   }
   return kExitOk;
 }

@@ -123,19 +123,19 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
 void print_summary(const SummaryRows& rows, const ModelTotals& all, Currency cur,
                    const ingest::PriceStreamStats& stats) {
   // The provider and model columns as wide as their longest value.
-  int pw = static_cast<int>(std::string_view("provider").size());
-  int mw = static_cast<int>(std::string_view("model").size());
+  size_t pw = display_width("provider"), mw = display_width("model");
   for (const auto& [key, t] : rows) {
-    pw = std::max(pw, static_cast<int>(key.first.size()));
-    mw = std::max(mw, static_cast<int>(key.second.size()));
+    pw = std::max(pw, display_width(key.first));
+    mw = std::max(mw, display_width(key.second));
   }
   auto line = [&](const std::string& provider, const std::string& model, const ModelTotals& t) {
-    std::printf("%-*s %-*s %9llu %14lld %13lld %16s\n", pw, provider.c_str(), mw, model.c_str(),
-                static_cast<unsigned long long>(t.records), static_cast<long long>(t.input_tokens),
-                static_cast<long long>(t.output_tokens), t.total.to_string_fixed(6).c_str());
+    std::printf("%s %s %9llu %14lld %13lld %16s\n", pad_right(provider, pw).c_str(),
+                pad_right(model, mw).c_str(), static_cast<unsigned long long>(t.records),
+                static_cast<long long>(t.input_tokens), static_cast<long long>(t.output_tokens),
+                t.total.to_string_fixed(6).c_str());
   };
-  std::printf("%-*s %-*s %9s %14s %13s %16s\n", pw, "provider", mw, "model", "records",
-              "input_tokens", "output_tokens", "cost");
+  std::printf("%s %s %9s %14s %13s %16s\n", pad_right("provider", pw).c_str(),
+              pad_right("model", mw).c_str(), "records", "input_tokens", "output_tokens", "cost");
   for (const auto& [key, t] : rows) line(key.first, key.second, t);
   line("total", std::string(cur.code()), all);
   std::printf(

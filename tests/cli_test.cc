@@ -170,6 +170,19 @@ TEST(CliTest, IngestReadsTheEncodingNamed) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("\n\"\xE2\x82\xAC team\","), std::string::npos) << r.out;
+  // A table's columns line up by characters, not bytes: every row as many characters long.
+  r = run("query --db " + db + " --group-by user --period all");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  std::set<size_t> widths;
+  std::istringstream table(r.out);
+  std::string header;
+  std::getline(table, header);
+  for (std::string line; std::getline(table, line);) {
+    widths.insert(std::count_if(line.begin(), line.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a continuation byte
+    }));
+  }
+  EXPECT_EQ(widths.size(), 1u) << r.out;
   std::filesystem::remove_all(dir);
 }
 
