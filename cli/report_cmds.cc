@@ -1,6 +1,7 @@
 // report (cost reports in five formats, optionally compressed), compress and decompress.
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -150,7 +151,7 @@ constexpr size_t kDefaultTop = 10;
 
 struct ReportCmd {
   TimeSelection time{.from = {}, .to = {}, .period = "last-30-days", .as_of = {}};
-  std::string format = "markdown", output, tz, title, compress = "auto";
+  std::string format, output, tz, title, compress = "auto";  // format "": by --output
   std::vector<std::string> filters, by;
   int forecast = 0;
   bool no_anomalies = false, hourly = false, no_users = false;
@@ -221,7 +222,24 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
   return kExitOk;
 }
 
-int run_report(const ReportCmd& o) {
+// The report format an --output file's extension names (a compression suffix aside): csv, json,
+// jsonl, html or markdown (.md); "" for none of them.
+std::string format_of_path(std::string path) {
+  if (compression::codec_for_path(path) != compression::Codec::kNone) {
+    path.erase(path.rfind('.'));
+  }
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ext == ".csv" || ext == ".json" || ext == ".jsonl" || ext == ".html") return ext.substr(1);
+  if (ext == ".ndjson") return "jsonl";
+  if (ext == ".htm") return "html";
+  if (ext == ".md" || ext == ".markdown") return "markdown";
+  return "";
+}
+
+int run_report(ReportCmd o) {
+  if (o.format.empty()) o.format = format_of_path(o.output);
+  if (o.format.empty()) o.format = "markdown";
   const bool focus = o.format == "focus";
   auto format =
       focus ? Result<report::Format>(report::Format::kCsv) : report::parse_format(o.format);
@@ -327,7 +345,8 @@ calendar month, quarter or year, with its 95% interval and the run rate.
 project, user, tier, tag set and currency, and charge (input tokens, output tokens, the rest of
 the cost), every cost column the priced cost summed exactly; unpriced records are left out, and
 counted in a note. --tags KEYS keeps only those tag keys, --no-users sums the users: fewer rows.
-An --output ending in .gz or .zst is compressed (or choose with --compress).
+An --output ending in .gz or .zst is compressed (or choose with --compress); without --format,
+its extension names the format (report.csv, report.html.gz).
 Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
@@ -338,8 +357,9 @@ Examples:
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");
   cmd->add_option("--format", o->format,
-                  "csv, json, jsonl, markdown (default), html, or focus (the records' charges as "
-                  "a FOCUS 1.2 dataset)");
+                  "csv, json, jsonl, markdown, html, or focus (the records' charges as a FOCUS "
+                  "1.2 dataset); default: --output's extension (.csv, .json, .jsonl, .html, .md; "
+                  "before .gz or .zst), else markdown");
   cmd->add_flag("--hourly", o->hourly, "focus: a charge period per hour (default per day)");
   cmd->add_option("--tags", o->tags,
                   "focus: the tag keys written in Tags and grouped by (comma-separated; default "

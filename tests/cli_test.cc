@@ -2030,6 +2030,16 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   r = run("decompress " + dir + "/r.html.gz");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(testing::read_file(dir + "/r.html").find("<svg"), std::string::npos);
+  // Without --format, --output's extension names it (a compression suffix aside).
+  r = run("report --db " + db + " --period all --output " + dir + "/by-name.JSON.gz");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("(json, gzip)"), std::string::npos) << r.err;
+  r = run("decompress " + dir + "/by-name.JSON.gz -o -");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out).contains("total")) << r.out.substr(0, 200);
+  r = run("report --db " + db + " --period all --output " + dir + "/by-name.txt");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(testing::read_file(dir + "/by-name.txt").rfind("# ", 0), 0u) << "markdown otherwise";
   // A file that is not compressed is an error, and nothing is written.
   r = run("decompress " + dir + "/r.html");
   EXPECT_EQ(r.rc, 1);
