@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <tuple>
+#include <optional>
+#include <string_view>
 
 #include "commands.h"
 #include "common.h"
