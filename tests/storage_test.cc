@@ -607,6 +607,56 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
   EXPECT_EQ(doc_rejects[0].line, 2u);
 }
 
+// A JSON document that is a list is read element by element as it comes (a large export is not
+// held whole): each element reported by the line it begins on, a broken one rejected while the
+// others are stored, and a list cut short or followed by other text says so; the counts add up.
+// Records without an id key as the whole document's reading keyed them (the element's compact
+// form, keys sorted): reading the same list again stores nothing.
+TEST_P(StoreTest, JsonListsAreReadElementByElement) {
+  COSTOPS_OPEN_STORE(store, "json_list");
+  const std::string list =
+      "[\n"
+      R"(  {"provider": "openai", "model": "gpt-4o", "timestamp": "2026-09-01T10:00:00Z",)"
+      "\n"
+      R"(   "metadata": {"z": 1, "a": "],[{"}, "usage": {"input_tokens": 1000}},)"
+      "\n"
+      R"(  {"provider": "openai", "model": "gpt-4o", "usage": {"input_tokens": 1000,}},)"
+      "\n"
+      R"(  {"provider": "openai", "model": "gpt-4o", "timestamp": "2026-09-01T11:00:00Z",)"
+      "\n"
+      R"(   "usage": {"input_tokens": 2000}}, 7)"
+      "\n]\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, list, "export.json", &rejects);
+  EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 4u);
+  EXPECT_EQ(rejects[0].reason.rfind("invalid JSON: ", 0), 0u) << rejects[0].reason;
+  EXPECT_EQ(rejects[1].line, 6u);
+  EXPECT_EQ(rejects[1].text, "7");
+  auto again = ingest_text(*store, list, "export.json");
+  EXPECT_EQ(counts(again), "read 4, stored 0, duplicates 2, rejected 2");
+  // Cut short: the elements before the cut are stored, the one it cuts and the missing "]" are
+  // rejected.
+  rejects.clear();
+  auto cut = ingest_text(*store, list.substr(0, list.find("   \"usage\": {\"input_tokens\": 2000")),
+                         "cut.json", &rejects);
+  EXPECT_EQ(counts(cut), "read 4, stored 0, duplicates 1, rejected 3");
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[1].line, 5u);
+  EXPECT_EQ(rejects[2].reason,
+            "invalid JSON: the list does not end (its \"]\" is missing: is the input cut short?)");
+  // Text after the list, and an empty element.
+  rejects.clear();
+  auto after = ingest_text(*store, "[{\"model\": 5},,]\nmore", "after.json", &rejects);
+  EXPECT_EQ(counts(after), "read 4, stored 0, duplicates 0, rejected 4");
+  ASSERT_EQ(rejects.size(), 4u);
+  EXPECT_EQ(rejects[1].reason, "invalid JSON: an empty element in the list");
+  EXPECT_EQ(rejects[3].reason, "invalid JSON: text after the end of the list");
+  EXPECT_EQ(rejects[3].line, 2u);
+  EXPECT_EQ(rejects[3].text, "more");
+}
+
 // A LiteLLM spend log export as CSV: custom_llm_provider, user and team_id name the provider,
 // user and project, as its JSON lines' fields do, unless the header has columns for them; its
 // metadata's usage_object is read as there.

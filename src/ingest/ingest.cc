@@ -309,6 +309,93 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
           });
 }
 
+// The elements of a JSON document that is a list, read piece by piece rather than held whole:
+// each element's text and the line (from 1) it begins on. Text before the '[' is whitespace;
+// brackets and braces inside strings do not count.
+class ListElements {
+ public:
+  // What a call to `element` gets: the text of one element, and the line it begins on.
+  using Element = std::function<void(std::string_view text, uint64_t line)>;
+  // Problems that are not an element: `reason`, the line it is on, and the text it is about.
+  using Problem = std::function<void(std::string_view reason, uint64_t line, std::string_view)>;
+
+  // Reads the next piece of the document.
+  void feed(std::string_view text, const Element& element, const Problem& problem) {
+    for (const char c : text) {
+      if (state_ == kAfter) {
+        if (!space(c) && after_.size() < 200) after_.push_back(c);
+        if (!space(c) && after_line_ == 0) after_line_ = line_;
+        if (c == '\n') ++line_;
+        continue;
+      }
+      if (state_ == kBefore) {  // only whitespace before the '[' (detect_input_format saw it)
+        if (c == '[') state_ = kIn;
+        if (c == '\n') ++line_;
+        continue;
+      }
+      if (in_string_) {
+        if (escape_) {
+          escape_ = false;
+        } else if (c == '\\') {
+          escape_ = true;
+        } else if (c == '"') {
+          in_string_ = false;
+        }
+        text_.push_back(c);
+        if (c == '\n') ++line_;
+        continue;
+      }
+      if (depth_ == 0 && (c == ',' || c == ']')) {
+        if (!blank(text_)) {
+          element(text_, start_line_);
+        } else if (c == ',' || seen_comma_) {
+          problem("invalid JSON: an empty element in the list", line_, "");
+        }
+        text_.clear();
+        seen_comma_ = c == ',';
+        if (c == ']') state_ = kAfter;
+        continue;
+      }
+      if (text_.empty()) {
+        if (space(c)) {
+          if (c == '\n') ++line_;
+          continue;
+        }
+        start_line_ = line_;
+      }
+      if (c == '"') in_string_ = true;
+      if (c == '{' || c == '[') ++depth_;
+      if ((c == '}' || c == ']') && depth_ > 0) --depth_;
+      text_.push_back(c);
+      if (c == '\n') ++line_;
+    }
+  }
+
+  // At the input's end: a list that does not end (the input cut short, or a bracket missing) has
+  // its last element, if any, read as it is, then the problem; text after the list's ']' is one.
+  void end(const Element& element, const Problem& problem) {
+    if (state_ == kIn) {
+      if (!blank(text_)) element(text_, start_line_);
+      problem("invalid JSON: the list does not end (its \"]\" is missing: is the input cut short?)",
+              line_, "");
+    } else if (!after_.empty()) {
+      problem("invalid JSON: text after the end of the list", after_line_, after_);
+    }
+  }
+
+ private:
+  static bool space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+  static bool blank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return space(c); });
+  }
+  enum State { kBefore, kIn, kAfter } state_ = kBefore;
+  std::string text_;   // the element being read
+  std::string after_;  // text after the list's end (its first 200 bytes)
+  uint64_t line_ = 1, start_line_ = 1, after_line_ = 0;
+  int64_t depth_ = 0;  // brackets and braces open within the element
+  bool in_string_ = false, escape_ = false, seen_comma_ = false;
+};
+
 // The line (from 1) on which each element of the lists of a JSON document begins, by its place:
 // member names joined by dots, list elements by [i] ("[3]", "records[3]", "data[0].results[2]"),
 // for the lists up to `max_depth` levels deep (the document's own list is 1 deep, its
@@ -567,6 +654,26 @@ class Pipeline {
     if (!st.is_ok()) return reject(line, st.message(), original);
     if (model != nullptr) *model = {pr.usage.provider, pr.usage.model};
     finish(pr, line, original);
+  }
+
+  // An element of a JSON document's list (ListElements). One with an id (keyed by it) is read as
+  // it is; another as the whole document's reading gave it, in nlohmann's compact form (keys
+  // sorted), so that its key, which hashes its metadata's text, stays as it was; one that does
+  // not parse, as it is, for the parser to say why.
+  void list_element(std::string_view text, uint64_t line) {
+    PricedRecord& pr = next_slot();
+    if (parse_copy(text, &pr.usage).is_ok() && !pr.usage.id.empty()) {
+      ++stats_.read;
+      return finish(pr, line, text);
+    }
+    const auto e = nlohmann::json::parse(text, nullptr, false);
+    if (e.is_discarded()) return json_record(text, line, false);
+    json_record(e.dump(), line, false);
+  }
+  // A problem of a JSON document's list that is no element of it: one record read, rejected.
+  void list_problem(std::string_view reason, uint64_t line, std::string_view text) {
+    ++stats_.read;
+    reject(line, std::string(reason), text);
   }
 
   // A log event's message, the line it logged (CloudWatch Logs): read as a JSON Lines record,
@@ -1074,6 +1181,16 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   std::string whole;       // JSON documents (and multi-line OTLP exports and usage reports) only
   bool whole_doc = false;  // OTLP or usage report: one document spread over lines
   uint64_t doc_first = 0;
+  // A JSON document that is a list: its elements as they come (whole_json: one that is not).
+  std::optional<ListElements> elements;
+  bool whole_json = false;
+  const ListElements::Element element = [&](std::string_view item, uint64_t line) {
+    if (p.sink_error().is_ok()) p.list_element(item, line);
+  };
+  const ListElements::Problem problem = [&](std::string_view reason, uint64_t line,
+                                            std::string_view about) {
+    if (p.sink_error().is_ok()) p.list_problem(reason, line, about);
+  };
   // The number of the first non-blank line (remembered in *first).
   auto first_line_no = [](uint64_t n, uint64_t* first) {
     if (*first == 0) *first = n;
@@ -1100,7 +1217,24 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     if (format == InputFormat::kAuto)
       format = detect_input_format(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {
-      whole.append(buf.data(), have);
+      // A list is read element by element as it comes; another document is read whole.
+      const std::string_view piece(buf.data(), have);
+      if (elements) {
+        elements->feed(piece, element, problem);
+      } else {
+        whole.append(piece);
+        const size_t first = whole.find_first_not_of(" \t\r\n");
+        if (!whole_json && first != std::string::npos && whole[first] == '[') {
+          elements.emplace();
+          elements->feed(whole, element, problem);
+          std::string().swap(whole);
+        } else if (first != std::string::npos) {
+          whole_json = true;
+        }
+      }
+      COSTOPS_RETURN_IF_ERROR(p.sink_error());
+      consumed += have;
+      if (opt.progress) opt.progress(p.stats_.read, consumed);
       have = 0;
       continue;
     }
@@ -1149,7 +1283,9 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   }
   if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
   if (whole_doc) p.document(format, whole, doc_first);
-  if (format == InputFormat::kJson) {
+  if (elements) {
+    elements->end(element, problem);
+  } else if (format == InputFormat::kJson) {
     // A JSON document: a list of records, {"records": [...]}, or one record. Records are
     // re-serialized and read like JSON Lines so that every path (native usage, bodies) behaves the
     // same.
