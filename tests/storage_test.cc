@@ -648,13 +648,13 @@ TEST_P(StoreTest, JsonListsAreReadElementByElement) {
             "invalid JSON: the list does not end (its \"]\" is missing: is the input cut short?)");
   // Text after the list, and an empty element.
   rejects.clear();
-  auto after = ingest_text(*store, "[{\"model\": 5},,]\nmore", "after.json", &rejects);
+  auto after = ingest_text(*store, "[{\"model\": 5},,]\nmore text\n", "after.json", &rejects);
   EXPECT_EQ(counts(after), "read 4, stored 0, duplicates 0, rejected 4");
   ASSERT_EQ(rejects.size(), 4u);
   EXPECT_EQ(rejects[1].reason, "invalid JSON: an empty element in the list");
   EXPECT_EQ(rejects[3].reason, "invalid JSON: text after the end of the list");
   EXPECT_EQ(rejects[3].line, 2u);
-  EXPECT_EQ(rejects[3].text, "more");
+  EXPECT_EQ(rejects[3].text, "more text");
 }
 
 // A LiteLLM spend log export as CSV: custom_llm_provider, user and team_id name the provider,

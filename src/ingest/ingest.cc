@@ -323,8 +323,8 @@ class ListElements {
   void feed(std::string_view text, const Element& element, const Problem& problem) {
     for (const char c : text) {
       if (state_ == kAfter) {
-        if (!space(c) && after_.size() < 200) after_.push_back(c);
         if (!space(c) && after_line_ == 0) after_line_ = line_;
+        if (after_line_ != 0 && after_.size() < 200) after_.push_back(c);
         if (c == '\n') ++line_;
         continue;
       }
@@ -378,7 +378,8 @@ class ListElements {
       if (!blank(text_)) element(text_, start_line_);
       problem("invalid JSON: the list does not end (its \"]\" is missing: is the input cut short?)",
               line_, "");
-    } else if (!after_.empty()) {
+    } else if (after_line_ != 0) {
+      while (space(after_.back())) after_.pop_back();
       problem("invalid JSON: text after the end of the list", after_line_, after_);
     }
   }
