@@ -609,7 +609,8 @@ TEST_P(StoreTest, CsvAndJsonDocumentsMapByName) {
 
 // A JSON document that is a list is read element by element as it comes (a large export is not
 // held whole): each element reported by the line it begins on, a broken one rejected while the
-// others are stored, and a list cut short or followed by other text says so; the counts add up.
+// others are stored, a list cut short or followed by other text says so, and lists one after
+// another are read as one; the counts add up.
 // Records without an id key as the whole document's reading keyed them (the element's compact
 // form, keys sorted): reading the same list again stores nothing.
 TEST_P(StoreTest, JsonListsAreReadElementByElement) {
@@ -655,6 +656,16 @@ TEST_P(StoreTest, JsonListsAreReadElementByElement) {
   EXPECT_EQ(rejects[3].reason, "invalid JSON: text after the end of the list");
   EXPECT_EQ(rejects[3].line, 2u);
   EXPECT_EQ(rejects[3].text, "more text");
+  // Lists one after another (pages put together, one per line) are read as one.
+  rejects.clear();
+  auto pages =
+      ingest_text(*store,
+                  "[{\"id\": \"p1\", \"provider\": \"openai\", \"model\": \"gpt-4o\", \"usage\": "
+                  "{\"input_tokens\": 1}}]\n[{\"model\": 5}]\n\n[]\n",
+                  "pages.json", &rejects);
+  EXPECT_EQ(counts(pages), "read 2, stored 1, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 2u);
 }
 
 // A LiteLLM spend log export as CSV: custom_llm_provider, user and team_id name the provider,

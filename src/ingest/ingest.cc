@@ -311,7 +311,8 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
 
 // The elements of a JSON document that is a list, read piece by piece rather than held whole:
 // each element's text and the line (from 1) it begins on. Text before the '[' is whitespace;
-// brackets and braces inside strings do not count.
+// brackets and braces inside strings do not count. Lists one after another (pages of an export
+// put together, or one list per line) are read as one.
 class ListElements {
  public:
   // What a call to `element` gets: the text of one element, and the line it begins on.
@@ -323,6 +324,11 @@ class ListElements {
   void feed(std::string_view text, const Element& element, const Problem& problem) {
     for (const char c : text) {
       if (state_ == kAfter) {
+        if (c == '[' && after_line_ == 0) {  // lists one after another (pages, one per line)
+          state_ = kIn;
+          seen_comma_ = false;
+          continue;
+        }
         if (!space(c) && after_line_ == 0) after_line_ = line_;
         if (after_line_ != 0 && after_.size() < 200) after_.push_back(c);
         if (c == '\n') ++line_;
