@@ -1,6 +1,28 @@
 #include "util/encoding.h"
 
 namespace costops::util {
+namespace {
+
+// Appends code point `cp` (at most U+10FFFF, no surrogate) as UTF-8.
+void append_utf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
 
 Utf16 utf16_bom(std::string_view text) {
   if (text.starts_with("\xFF\xFE")) return Utf16::kLittleEndian;
@@ -25,22 +47,8 @@ Status Utf16Decoder::unit(uint32_t u, std::string& out) {
   } else if (u >= 0xDC00 && u <= 0xDFFF) {
     return bad("a low surrogate without its high one");
   }
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-    if (cp == '\n') ++line_;
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  if (cp == '\n') ++line_;
+  append_utf8(cp, out);
   return Status::ok();
 }
 
@@ -84,20 +92,7 @@ Status Windows1252Decoder::write(std::string_view in, std::string& out) {
   out.reserve(out.size() + in.size());
   for (const char c : in) {
     const auto b = static_cast<unsigned char>(c);
-    if (b < 0x80) {
-      out.push_back(c);
-      continue;
-    }
-    uint32_t cp = b;
-    if (b < 0xA0 && kHigh[b - 0x80] != 0) cp = kHigh[b - 0x80];
-    if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
+    append_utf8(b >= 0x80 && b < 0xA0 && kHigh[b - 0x80] != 0 ? kHigh[b - 0x80] : b, out);
   }
   return Status::ok();
 }
@@ -124,21 +119,17 @@ Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
   auto again = peek(in, 2, &head);
   // A read error before the first byte is left to the reader, which says it as its others.
   if (!again) return borrowed(in);
-  Utf16 order = utf16_bom(head);
-  const Utf16 named = encoding == TextEncoding::kUtf16Le   ? Utf16::kLittleEndian
+  // The byte order named, else the one the mark tells (auto); none: UTF-8, as it is.
+  const Utf16 mark = utf16_bom(head);
+  const Utf16 order = encoding == TextEncoding::kUtf16Le   ? Utf16::kLittleEndian
                       : encoding == TextEncoding::kUtf16Be ? Utf16::kBigEndian
-                                                           : Utf16::kNone;
-  if (named != Utf16::kNone) {
-    if (order != named) order = Utf16::kNone;  // no mark of the order named: none to drop
-  } else if (order == Utf16::kNone) {
-    return again;  // auto, and no mark: UTF-8
+                                                           : mark;
+  if (order == Utf16::kNone) return again;
+  if (mark == order) {  // a mark of the text's order is no character of it
+    char skipped[2];
+    if (std::fread(skipped, 1, 2, again->get()) != 2) return io_error("read error");
   }
-  if (order != Utf16::kNone) {
-    char mark[2];
-    if (std::fread(mark, 1, 2, again->get()) != 2) return io_error("read error");
-  }
-  return open_transformed(std::move(*again),
-                          std::make_unique<Utf16Decoder>(named != Utf16::kNone ? named : order),
+  return open_transformed(std::move(*again), std::make_unique<Utf16Decoder>(order),
                           std::move(error));
 }
 
