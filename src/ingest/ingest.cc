@@ -323,20 +323,15 @@ class ListElements {
   // Reads the next piece of the document.
   void feed(std::string_view text, const Element& element, const Problem& problem) {
     for (const char c : text) {
-      if (state_ == kAfter) {
-        if (c == '[' && after_line_ == 0) {  // lists one after another (pages, one per line)
+      if (c == '\n') ++line_;  // (no line is taken at a line break itself)
+      if (state_ == kBetween) {
+        if (c == '[' && after_line_ == 0) {  // the first list, or one after another
           state_ = kIn;
           seen_comma_ = false;
           continue;
         }
         if (!space(c) && after_line_ == 0) after_line_ = line_;
         if (after_line_ != 0 && after_.size() < 200) after_.push_back(c);
-        if (c == '\n') ++line_;
-        continue;
-      }
-      if (state_ == kBefore) {  // only whitespace before the '[' (detect_input_format saw it)
-        if (c == '[') state_ = kIn;
-        if (c == '\n') ++line_;
         continue;
       }
       if (in_string_) {
@@ -348,7 +343,6 @@ class ListElements {
           in_string_ = false;
         }
         text_.push_back(c);
-        if (c == '\n') ++line_;
         continue;
       }
       if (depth_ == 0 && (c == ',' || c == ']')) {
@@ -359,21 +353,17 @@ class ListElements {
         }
         text_.clear();
         seen_comma_ = c == ',';
-        if (c == ']') state_ = kAfter;
+        if (c == ']') state_ = kBetween;
         continue;
       }
       if (text_.empty()) {
-        if (space(c)) {
-          if (c == '\n') ++line_;
-          continue;
-        }
+        if (space(c)) continue;
         start_line_ = line_;
       }
       if (c == '"') in_string_ = true;
       if (c == '{' || c == '[') ++depth_;
       if ((c == '}' || c == ']') && depth_ > 0) --depth_;
       text_.push_back(c);
-      if (c == '\n') ++line_;
     }
   }
 
@@ -395,10 +385,12 @@ class ListElements {
   static bool blank(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return space(c); });
   }
-  enum State { kBefore, kIn, kAfter } state_ = kBefore;
+  // Between lists: before the first (only whitespace: detect_input_format saw the '['), or
+  // after one, where another may begin.
+  enum State { kBetween, kIn } state_ = kBetween;
   std::string text_;   // the element being read
-  std::string after_;  // text after the list's end (its first 200 bytes)
-  uint64_t line_ = 1, start_line_ = 1, after_line_ = 0;
+  std::string after_;  // text after the last list's end (its first 200 bytes)
+  uint64_t line_ = 1, start_line_ = 1, after_line_ = 0;  // after_line_: 0 without such text
   int64_t depth_ = 0;  // brackets and braces open within the element
   bool in_string_ = false, escape_ = false, seen_comma_ = false;
 };
