@@ -550,14 +550,13 @@ Status build_query(const std::string& group_by, const std::vector<std::string>& 
 size_t display_width(std::string_view text) {
   size_t width = 0;
   for (size_t i = 0; i < text.size();) {
-    const auto b = static_cast<unsigned char>(text[i]);
-    const size_t n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
-    if (b < 0x80 || i + n > text.size()) {  // ASCII, or a sequence cut short: one column a byte
+    const size_t n = utf8_sequence(text.substr(i));
+    if (n <= 1) {  // ASCII, or a byte that is not UTF-8: one column each
       ++width;
       ++i;
       continue;
     }
-    uint32_t cp = b & (0x7F >> n);
+    uint32_t cp = static_cast<unsigned char>(text[i]) & (0x7F >> n);
     for (size_t k = 1; k < n; ++k) cp = cp << 6 | (static_cast<unsigned char>(text[i + k]) & 0x3F);
     i += n;
     if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) ||

@@ -8,10 +8,6 @@
 
 namespace costops {
 
-namespace {
-
-// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlongs, no
-// surrogates, at most U+10FFFF), or 0 when there is none.
 size_t utf8_sequence(std::string_view s) {
   const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
   const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
@@ -30,8 +26,6 @@ size_t utf8_sequence(std::string_view s) {
   }
   return 0;
 }
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   const bool plain = std::all_of(s.begin(), s.end(), [](char c) {

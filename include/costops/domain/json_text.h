@@ -19,6 +19,9 @@ void append_json_string(std::string& out, std::string_view s);
 /// Appends {"key":"value",...}: string members in the order given (a record's tags).
 void append_json_object(std::string& out,
                         std::span<const std::pair<std::string, std::string>> members);
+/// The length of the well-formed UTF-8 sequence at the start of `s` (RFC 3629: no overlongs, no
+/// surrogates, at most U+10FFFF), or 0 when there is none.
+size_t utf8_sequence(std::string_view s);
 /// Whether `s` is well-formed UTF-8 (RFC 3629).
 bool is_utf8(std::string_view s);
 /// The longest prefix of `s` of at most `max` bytes that does not cut a UTF-8 sequence (for
