@@ -222,13 +222,18 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
   return kExitOk;
 }
 
+// `path` without the suffix of its compression (compression::codec_for_path): "r.csv.gz" ->
+// "r.csv".
+std::string without_codec_suffix(const std::string& path) {
+  return compression::codec_for_path(path) == compression::Codec::kNone
+             ? path
+             : path.substr(0, path.rfind('.'));
+}
+
 // The report format an --output file's extension names (a compression suffix aside): csv, json,
 // jsonl, html or markdown (.md); "" for none of them.
-std::string format_of_path(std::string path) {
-  if (compression::codec_for_path(path) != compression::Codec::kNone) {
-    path.erase(path.rfind('.'));
-  }
-  std::string ext = std::filesystem::path(path).extension().string();
+std::string format_of_path(const std::string& path) {
+  std::string ext = std::filesystem::path(without_codec_suffix(path)).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ext == ".csv" || ext == ".json" || ext == ".jsonl" || ext == ".html") return ext.substr(1);
   if (ext == ".ndjson") return "jsonl";
@@ -415,10 +420,9 @@ int run_codec(const CodecCmd& o, bool compress) {
                           : c && *c == compression::Codec::kZlib    ? ".zz"
                           : c && *c == compression::Codec::kDeflate ? ".deflate"
                                                                     : ".gz");
-    } else if (compression::codec_for_path(o.input) != compression::Codec::kNone) {
-      output = o.input.substr(0, o.input.rfind('.'));
     } else {
-      output = o.input + ".out";
+      output = without_codec_suffix(o.input);
+      if (output == o.input) output += ".out";
     }
   }
   if (!output.empty() && output != "-") {
