@@ -309,6 +309,23 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
           });
 }
 
+// Where a scan through JSON text is in a string: `open` from its opening quote on; closes()
+// takes each next character, escapes included, and says whether it ends the string.
+struct JsonString {
+  bool open = false, escape = false;
+  bool closes(char c) {
+    if (escape) {
+      escape = false;
+    } else if (c == '\\') {
+      escape = true;
+    } else if (c == '"') {
+      open = false;
+      return true;
+    }
+    return false;
+  }
+};
+
 // The elements of a JSON document that is a list, read piece by piece rather than held whole:
 // each element's text and the line (from 1) it begins on. Text before the '[' is whitespace;
 // brackets and braces inside strings do not count. Lists one after another (pages of an export
@@ -334,14 +351,8 @@ class ListElements {
         if (after_line_ != 0 && after_.size() < 200) after_.push_back(c);
         continue;
       }
-      if (in_string_) {
-        if (escape_) {
-          escape_ = false;
-        } else if (c == '\\') {
-          escape_ = true;
-        } else if (c == '"') {
-          in_string_ = false;
-        }
+      if (string_.open) {
+        string_.closes(c);
         text_.push_back(c);
         continue;
       }
@@ -360,7 +371,7 @@ class ListElements {
         if (space(c)) continue;
         start_line_ = line_;
       }
-      if (c == '"') in_string_ = true;
+      if (c == '"') string_.open = true;
       if (c == '{' || c == '[') ++depth_;
       if ((c == '}' || c == ']') && depth_ > 0) --depth_;
       text_.push_back(c);
@@ -392,7 +403,8 @@ class ListElements {
   std::string after_;  // text after the last list's end (its first 200 bytes)
   uint64_t line_ = 1, start_line_ = 1, after_line_ = 0;  // after_line_: 0 without such text
   int64_t depth_ = 0;  // brackets and braces open within the element
-  bool in_string_ = false, escape_ = false, seen_comma_ = false;
+  JsonString string_;  // within the element
+  bool seen_comma_ = false;
 };
 
 // The line (from 1) on which each element of the lists of a JSON document begins, by its place:
@@ -408,7 +420,8 @@ std::unordered_map<std::string, uint64_t> element_lines(std::string_view text, s
   std::unordered_map<std::string, uint64_t> lines;
   std::vector<Frame> stack;
   uint64_t line = 1;
-  bool in_string = false, escape = false, string_is_key = false;
+  JsonString string;
+  bool string_is_key = false;
   bool value_next = true;  // a value may begin: at the start, after '[', ',' in a list, or ':'
   bool key_next = false;   // in an object, the next string is a member's name
   std::string key;
@@ -416,14 +429,9 @@ std::unordered_map<std::string, uint64_t> element_lines(std::string_view text, s
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') ++line;
-    if (in_string) {
-      if (escape) {
-        escape = false;
-      } else if (c == '\\') {
-        escape = true;
-      } else if (c == '"') {
-        in_string = false;
-        if (string_is_key) key.assign(text.substr(string_start, i - string_start));
+    if (string.open) {
+      if (string.closes(c) && string_is_key) {
+        key.assign(text.substr(string_start, i - string_start));
       }
       continue;
     }
@@ -441,7 +449,7 @@ std::unordered_map<std::string, uint64_t> element_lines(std::string_view text, s
       continue;
     }
     if (c == '"' && key_next) {
-      in_string = string_is_key = true;
+      string.open = string_is_key = true;
       key_next = false;
       string_start = i + 1;
       continue;
@@ -464,7 +472,7 @@ std::unordered_map<std::string, uint64_t> element_lines(std::string_view text, s
       }
     }
     if (c == '"') {
-      in_string = true;
+      string.open = true;
       string_is_key = false;
     } else if (container) {
       stack.push_back({c == '[', -1, std::move(path)});
