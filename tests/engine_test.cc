@@ -249,7 +249,8 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
           {R"({"provider": "openai", "model": "m", "tier_input_tokens": -1, "usage": {}})",
            "field \"tier_input_tokens\": expected a non-negative integer, got -1"},
           {R"({"object": "page", "data": [], "has_more": false})",
-           "a provider's usage report page? cost-ops ingest reads those"},
+           "a page of records ({\"data\": [...]})? --format json reads them (and cost-ops ingest a "
+           "provider's usage report page)"},
           {R"({"provider": "openai", "model": "m", "usage": {"input_tokens": 1, "tier_input_tokens": 5}})",
            "field \"usage.tier_input_tokens\": not usage but a field of the record"},
       });
@@ -471,6 +472,106 @@ TEST(RecordParserTest, BedrockModelInvocationLogLines) {
         "field \"input.inputTokenCount\": expected a non-negative integer"},
        {R"({"schemaType": "ModelInvocationLog", "requestId": "r6", "input": {"inputTokenCount": 3}})",
         "field \"modelId\": missing"}});
+}
+
+// Langfuse observations (its public API's v1 and v2 objects, and exports of them). Langfuse keeps
+// usage types apart, "input" without the cached tokens it lists beside it, and "total" their sum:
+// input_tokens is every input type's count together, and each detail is also its part. Usage
+// whose "total" is "input" and "output" alone holds its details within them, and is read so.
+TEST(RecordParserTest, LangfuseObservationsCountEachUsageTypeOnce) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  // v1: "model"; "usage" is Langfuse's summary (input 1000 + 200 cached, as it shows them).
+  auto v1 = p.parse(
+      R"({"id": "obs-1", "traceId": "tr-1", "type": "GENERATION", "name": "answer",
+      "startTime": "2026-03-01T10:00:00.000Z", "endTime": "2026-03-01T10:00:02.000Z",
+      "model": "gpt-4o-2024-08-06", "modelParameters": {"temperature": 0.2},
+      "usage": {"input": 1200, "output": 300, "total": 1500, "unit": "TOKENS"},
+      "usageDetails": {"input": 1000, "input_cached_tokens": 200, "output": 300, "total": 1500},
+      "costDetails": {"input": 0.0025, "output": 0.003, "total": 0.0055},
+      "environment": "production", "promptName": "support-v3", "metadata": {"k": "v"}})");
+  ASSERT_TRUE(v1.has_value()) << v1.status_or_ok().to_string();
+  EXPECT_EQ(v1->id, "obs-1");
+  EXPECT_EQ(v1->model, "gpt-4o-2024-08-06");
+  EXPECT_EQ(format_timestamp(v1->timestamp), "2026-03-01T10:00:00Z");
+  EXPECT_EQ(v1->usage.get(units::kInputTokens), 1200);
+  EXPECT_EQ(v1->usage.get(units::kCacheReadTokens), 200);
+  EXPECT_EQ(v1->usage.get(units::kOutputTokens), 300);
+  EXPECT_EQ(v1->tags,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"environment", "production"}, {"name", "answer"}, {"prompt_name", "support-v3"}}));
+  EXPECT_EQ(v1->metadata_json, R"({"k":"v"})");
+  auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *v1, v1->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  // 1000 * $2.50/M + 200 * $1.25/M + 300 * $10/M
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.00575");
+  // v2: "providedModelName", the call's start before Langfuse's createdAt, the user and project,
+  // and the trace's tags (labels as "true"); Anthropic's types with cache writes by lifetime.
+  auto v2 = p.parse(
+      R"({"id": "obs-2", "traceId": "tr-2", "type": "GENERATION", "createdAt": "2026-03-02T00:00:00Z",
+      "startTime": "2026-03-01T10:00:00Z", "projectId": "cl-proj", "userId": "u-42",
+      "providedModelName": "claude-sonnet-4-20250514", "traceName": "support-chat",
+      "tags": ["chatbot", "tier=gold"], "environment": "staging",
+      "usageDetails": {"input": 800, "cache_read_input_tokens": 1000, "input_cache_creation_5m": 150,
+        "input_cache_creation_1h": 50, "output": 400, "total": 2400}})");
+  ASSERT_TRUE(v2.has_value()) << v2.status_or_ok().to_string();
+  EXPECT_EQ(v2->model, "claude-sonnet-4-20250514");
+  EXPECT_EQ(format_timestamp(v2->timestamp), "2026-03-01T10:00:00Z");
+  EXPECT_EQ(v2->user_id, "u-42");
+  EXPECT_EQ(v2->project_id, "cl-proj");
+  EXPECT_EQ(v2->tags,
+            (std::vector<std::pair<std::string, std::string>>{{"chatbot", "true"},
+                                                              {"tier", "gold"},
+                                                              {"environment", "staging"},
+                                                              {"trace_name", "support-chat"}}));
+  EXPECT_EQ(v2->usage.get(units::kInputTokens), 2000);
+  EXPECT_EQ(v2->usage.get(units::kCacheReadTokens), 1000);
+  EXPECT_EQ(v2->usage.get(units::kCacheWriteTokens), 200);
+  EXPECT_EQ(v2->usage.get(units::kCacheWrite5mTokens), 150);
+  EXPECT_EQ(v2->usage.get(units::kCacheWrite1hTokens), 50);
+  EXPECT_EQ(v2->usage.get(units::kOutputTokens), 400);
+  // Reasoning and audio are parts of the output and input; a prediction's tokens are output.
+  auto parts = p.parse(
+      R"({"id": "obs-3", "startTime": "2026-03-01T10:00:00Z", "model": "gpt-4o-audio-preview",
+      "usageDetails": {"input": 10, "input_audio_tokens": 20, "output": 5, "output_reasoning_tokens": 30,
+        "output_audio_tokens": 40, "output_accepted_prediction_tokens": 7}})");
+  ASSERT_TRUE(parts.has_value()) << parts.status_or_ok().to_string();
+  EXPECT_EQ(parts->usage.get(units::kInputTokens), 30);
+  EXPECT_EQ(parts->usage.get(units::kInputAudioTokens), 20);
+  EXPECT_EQ(parts->usage.get(units::kOutputTokens), 82);
+  EXPECT_EQ(parts->usage.get(units::kOutputReasoningTokens), 30);
+  EXPECT_EQ(parts->usage.get(units::kOutputAudioTokens), 40);
+  // Details within "input": its total is input and output alone.
+  auto within = p.parse(
+      R"({"id": "obs-4", "startTime": "2026-03-01T10:00:00Z", "model": "gpt-4o",
+      "usage_details": {"input": 1200, "input_cached_tokens": 200, "output": 300, "total": 1500}})");
+  ASSERT_TRUE(within.has_value()) << within.status_or_ok().to_string();
+  EXPECT_EQ(within->usage.get(units::kInputTokens), 1200);
+  EXPECT_EQ(within->usage.get(units::kCacheReadTokens), 200);
+  // An older observation with Langfuse's summary alone.
+  auto summary = p.parse(
+      R"({"id": "obs-5", "startTime": "2026-03-01T10:00:00Z", "model": "gpt-4o", "usageDetails": null,
+      "usage": {"input": 100, "output": 20, "total": 120, "unit": "TOKENS"}})");
+  ASSERT_TRUE(summary.has_value()) << summary.status_or_ok().to_string();
+  EXPECT_EQ(summary->usage.get(units::kInputTokens), 100);
+  EXPECT_EQ(summary->usage.get(units::kOutputTokens), 20);
+  expect_rejected(
+      p, {{R"({"id": "c", "model": "tts-1", "usageDetails": null,
+               "usage": {"input": 100, "unit": "CHARACTERS"}})",
+           "field \"usageDetails\": no usage"},
+          {R"({"id": "s", "type": "SPAN", "startTime": "2026-03-01T10:00:00Z", "model": null,
+               "usageDetails": {}})",
+           "not billed: a Langfuse SPAN observation without a model or usage, not a model call"},
+          {R"({"id": "g", "type": "GENERATION", "model": "gpt-4o", "usageDetails": {"total": 0}})",
+           "field \"usageDetails\": no usage (Langfuse recorded no token counts for this call)"},
+          {R"({"id": "g", "model": "gpt-4o", "usageDetails": {"input": 1, "search_units": 2}})",
+           "field \"usageDetails.search_units\": a usage type of neither input nor output"},
+          {R"({"id": "g", "model": "gpt-4o", "usageDetails": {"input": -1}})",
+           "field \"usageDetails.input\": expected a non-negative integer"},
+          {R"({"id": "g", "model": "gpt-4o", "usageDetails": [1]})",
+           "field \"usageDetails\": expected an object, got an array"},
+          {R"({"id": "g", "model": "gpt-4o", "usageDetails": {"input": 1}, "tags": [3]})",
+           "field \"tags[0]\": expected a \"key=value\" string"}});
 }
 
 // Lines of batch jobs' result files: OpenAI's Batch API output and Anthropic's Message Batches

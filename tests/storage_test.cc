@@ -756,6 +756,48 @@ TEST_P(StoreTest, CloudWatchLogEventsAreTheLinesTheyLogged) {
   EXPECT_EQ(total->front().cost.at("USD").to_string(), "6.6");  // 2 * 1M * $3.3/M
 }
 
+// Langfuse's observations as its public API pages them ({"data": [...], "meta": {...}}, saved as
+// a .json file) and as a CSV export with a usageDetails column: generations are stored, a span
+// (no model, no usage) is rejected as no model call, and rejects name their lines.
+TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
+  COSTOPS_OPEN_STORE(store, "langfuse");
+  const std::string page =
+      "{\"data\": [\n"
+      "  {\"id\": \"o1\", \"type\": \"GENERATION\", \"name\": \"answer\", \"startTime\": "
+      "\"2026-03-01T10:00:00Z\", \"model\": \"gpt-4o\", \"usageDetails\": {\"input\": 1000, "
+      "\"input_cached_tokens\": 200, \"output\": 300, \"total\": 1500}, \"environment\": "
+      "\"prod\"},\n"
+      "  {\"id\": \"o2\", \"type\": \"SPAN\", \"name\": \"retrieve\", \"startTime\": "
+      "\"2026-03-01T10:00:00Z\", \"usageDetails\": {}},\n"
+      "  {\"id\": \"o3\", \"type\": \"GENERATION\", \"startTime\": \"2026-03-01T10:01:00Z\", "
+      "\"providedModelName\": \"gpt-4o\", \"usageDetails\": {\"input\": 2000, \"output\": 100}}\n"
+      "], \"meta\": {\"page\": 1, \"limit\": 50, \"totalItems\": 3, \"totalPages\": 1}}\n";
+  std::vector<ingest::Reject> rejects;
+  EXPECT_EQ(counts(ingest_text(*store, page, "observations.json", &rejects)),
+            "read 3, stored 2, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 3u);
+  EXPECT_EQ(rejects[0].reason,
+            "not billed: a Langfuse SPAN observation without a model or usage, not a model call");
+  const std::string csv =
+      "id,traceId,type,name,startTime,providedModelName,usageDetails,environment,userId\n"
+      "o1,t1,GENERATION,answer,2026-03-01T10:00:00Z,gpt-4o,\"{\"\"input\"\": 1000, "
+      "\"\"input_cached_tokens\"\": 200, \"\"output\"\": 300, \"\"total\"\": 1500}\",prod,u1\n"
+      "o4,t1,GENERATION,answer,2026-03-01T11:00:00Z,gpt-4o,\"{\"\"input\"\": 1000, "
+      "\"\"output\"\": 0}\",prod,u1\n";
+  EXPECT_EQ(counts(ingest_text(*store, csv, "observations.csv")),
+            "read 2, stored 1, duplicates 1, rejected 0");
+  AggregateQuery by;
+  by.group_by = {*GroupKey::parse("tag:environment")};
+  auto rows = store->aggregate(by);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 2u);
+  // prod: o1 (1000 * $2.50/M + 200 * $1.25/M + 300 * $10/M) and o4 (1000 * $2.50/M).
+  EXPECT_EQ(rows->at(1).keys, (std::vector<std::string>{"prod"}));
+  EXPECT_EQ(rows->at(1).cost.at("USD").to_string(), "0.00825");
+  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.006");  // o3: 2000 * $2.50/M + 100 * $10/M
+}
+
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that
 // never closes rejects its first line, and the lines after it are read again; a JSON cell must
 // be one object (not text that adds keys to the record).

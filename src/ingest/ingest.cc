@@ -62,10 +62,11 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::str
 // as never closed (so one stray quote costs a bounded re-read, not the rest of the input).
 constexpr size_t kMaxCsvRecord = 8 << 20;
 
-// The members of a JSON document that hold its list of records: "records", or CloudWatch Logs'
-// events, whose "message" texts are the lines logged (`aws logs filter-log-events` and
-// get-log-events output "events", a subscription's payload "logEvents").
-constexpr std::string_view kDocumentLists[] = {"records", "events", "logEvents"};
+// The members of a JSON document that hold its list of records: "records"; an API's page of them,
+// "data" (Langfuse's observations: {"data": [...], "meta": {...}}); or CloudWatch Logs' events,
+// whose "message" texts are the lines logged (`aws logs filter-log-events` and get-log-events
+// output "events", a subscription's payload "logEvents").
+constexpr std::string_view kDocumentLists[] = {"records", "data", "events", "logEvents"};
 
 // Whether a CSV cell holds one JSON object (a `usage`, `body` or `metadata` column).
 bool json_object_text(std::string_view v) {
@@ -82,8 +83,19 @@ bool usage_column(std::string_view k) {
 // Whether a CSV column is one tag: tag:KEY or tags.KEY.
 bool tag_column(std::string_view k) { return k.starts_with("tag:") || k.starts_with("tags."); }
 
-// Whether a CSV column holds a JSON object: usage, a response body or metadata.
-bool json_column(std::string_view k) { return k == "usage" || k == "body" || k == "metadata"; }
+// Whether a CSV column holds a JSON object: usage, a response body, metadata or a Langfuse
+// observation's usage details.
+bool json_column(std::string_view k) {
+  return k == "usage" || k == "body" || k == "metadata" || k == "usage_details";
+}
+
+// A Langfuse observation's columns the record reads, in a CSV of observations (one with a
+// usage_details column) only: its model's name in Langfuse's API v2, its type, and the names
+// kept as tags.
+bool observation_column(std::string_view k) {
+  return k == "provided_model_name" || k == "type" || k == "environment" || k == "name" ||
+         k == "trace_name" || k == "prompt_name";
+}
 
 // Whether a CSV column holds one line: a record key read as text, a usage count, a tag or batch.
 // JSON cells and the columns a record does not read (prompt text) may hold line breaks.
@@ -773,7 +785,8 @@ class Pipeline {
                                   taken);
         }
         for (size_t i = 0; i < cells.size(); ++i) {
-          if (cells[i].find('\n') != std::string::npos && one_line_column(header_[i])) {
+          if (cells[i].find('\n') != std::string::npos &&
+              (one_line_column(header_[i]) || reads_observation(header_[i]))) {
             return csv_unterminated(to + " in column \"" + header_[i] +
                                     "\", which holds no line breaks" + taken);
           }
@@ -834,6 +847,12 @@ class Pipeline {
 
   // A whole CSV record (`text` as read, for rejects): the header, or a row. Errors stop the run:
   // a header without which no row can be a record.
+  // Whether the record reads CSV column `k`: its own, or a Langfuse observation's in a CSV of them.
+  bool reads_observation(std::string_view k) const {
+    return observations_ && observation_column(k);
+  }
+  bool reads(std::string_view k) const { return read_column(k) || reads_observation(k); }
+
   Status csv_record(std::vector<std::string>& cells, std::string_view text, uint64_t line_no) {
     if (!header_.empty()) {
       csv_row(cells, text, line_no);
@@ -841,6 +860,7 @@ class Pipeline {
     }
     header_ = std::move(cells);
     for (auto& c : header_) c = column_name(c);
+    observations_ = std::find(header_.begin(), header_.end(), "usage_details") != header_.end();
     // LiteLLM's spend log columns (kGatewayFields), read as its JSON lines' fields are: they
     // name the provider and project when no column of the header does.
     for (const auto& [alias, key] : kGatewayFields) {
@@ -852,7 +872,7 @@ class Pipeline {
     }
     for (size_t i = 0; i < header_.size(); ++i) {
       const std::string& k = header_[i];
-      if (!read_column(k)) continue;
+      if (!reads(k)) continue;
       for (size_t j = 0; j < i; ++j) {
         if (header_[j] == k) {
           return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
@@ -864,7 +884,7 @@ class Pipeline {
     }
     // A misspelled usage column would be ignored as a column the record does not read.
     for (size_t i = 0; i < header_.size(); ++i) {
-      if (read_column(header_[i])) continue;
+      if (reads(header_[i])) continue;
       const std::string_view near = misspelled_usage_column(header_[i]);
       if (near.empty() || std::find(header_.begin(), header_.end(), near) != header_.end())
         continue;
@@ -873,8 +893,8 @@ class Pipeline {
                               header_[i] + "\" is no usage column (did you mean " +
                               std::string(near) + "?); its tokens would go unpriced");
     }
-    if (std::find_if(header_.begin(), header_.end(), [](const std::string& c) {
-          return c == "model" || c == "body";
+    if (std::find_if(header_.begin(), header_.end(), [&](const std::string& c) {
+          return c == "model" || c == "body" || (c == "provided_model_name" && observations_);
         }) == header_.end()) {
       return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
                               ": the CSV header has no \"model\" (or \"body\") column, got " +
@@ -904,7 +924,7 @@ class Pipeline {
       const std::string& v = cells[i];
       if (v.empty()) continue;
       // (A column the record does not read may hold any bytes: its text is not kept.)
-      if (read_column(k) && !is_utf8(v)) {
+      if (reads(k) && !is_utf8(v)) {
         return reject(line_no, "field \"" + k + "\": not UTF-8 text " + kOtherEncodingHint, text);
       }
       if (tag_column(k)) {
@@ -1109,6 +1129,7 @@ class Pipeline {
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line
   bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record
+  bool observations_ = false;   // the header's columns are a Langfuse observation's (usage_details)
   std::string copy_;
   BatchQueue batches_;
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
@@ -1305,11 +1326,12 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     if (doc.is_object()) {
       for (const std::string_view key : kDocumentLists) {
         const auto it = doc.find(key);
-        const bool events = key != "records";
-        // (An empty page of events reads no record; a record, which has a model, is not one.)
-        if (it == doc.end() || (events && (!it->is_array() || doc.contains("model") ||
-                                           (!it->empty() && (!it->front().is_object() ||
-                                                             !it->front().contains("message"))))))
+        const bool events = key == "events" || key == "logEvents";
+        // (An empty page reads no record; a record, which has a model, is not a page.)
+        if (it == doc.end() || (key != "records" &&
+                                (!it->is_array() || doc.contains("model") ||
+                                 (!it->empty() && (!it->front().is_object() ||
+                                                   (events && !it->front().contains("message")))))))
           continue;
         list = &*it;
         list_place = key;

@@ -1,12 +1,16 @@
 #include "costops/ingest/record_json.h"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <iterator>
 #include <optional>
 
@@ -120,8 +124,9 @@ Status get_timestamp(element v, std::string_view field, UsageRecord* r) {
   return type_error(field, "an RFC 3339 time or epoch seconds", v);
 }
 
-// `field` names the tags in errors ("tags", or the field read as tags).
-Status get_tags(element v, UsageRecord* r, std::string_view field = "tags") {
+// `field` names the tags in errors ("tags", or the field read as tags). With `labels`, a string of
+// a list without "=" is a label, the tag of its name set to "true" (as Langfuse tags traces).
+Status get_tags(element v, UsageRecord* r, std::string_view field = "tags", bool labels = false) {
   if (v.is_null()) return Status::ok();
   auto add = [&](std::string k, std::string val) -> Status {
     if (k.empty()) return invalid_argument("field \"" + std::string(field) + "\": empty tag key");
@@ -153,6 +158,10 @@ Status get_tags(element v, UsageRecord* r, std::string_view field = "tags") {
       if (!e.is_string()) return type_error(item, "a \"key=value\" string", e);
       std::string_view s = e.get_string().value_unsafe();
       const auto eq = s.find('=');
+      if (eq == std::string_view::npos && labels) {
+        COSTOPS_RETURN_IF_ERROR(add(std::string(s), "true"));
+        continue;
+      }
       if (eq == std::string_view::npos)
         return invalid_argument("field \"" + item + "\": expected \"key=value\", got " +
                                 quoted_excerpt(s));
@@ -301,6 +310,165 @@ Result<std::optional<Usage>> litellm_usage_object(element metadata) {
   return std::optional<Usage>(std::move(u));
 }
 
+// The unit a Langfuse usage type counts, told by the words of its name: Langfuse names its types
+// freely ("input", "input_cached_tokens", "cache_read_input_tokens", "output_reasoning_tokens",
+// "input_cache_creation_1h", ...) and counts a type whose name holds "input" as input, one holding
+// "output" as output. A cache type ("cache_read", "cached", "cache_hit"; "cache_creation",
+// "cache_write", "ephemeral", with "5m" or "1h") is input; "reasoning" or "thought" is output; a
+// modality (text, audio, image, video) is its part. Nullopt for a type of neither direction.
+std::optional<UnitId> observation_unit(std::string_view key) {
+  std::string k(key);
+  for (char& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](std::initializer_list<std::string_view> words) {
+    return std::any_of(words.begin(), words.end(),
+                       [&](std::string_view w) { return k.find(w) != std::string::npos; });
+  };
+  auto at = [&](std::initializer_list<std::string_view> words) {
+    size_t first = std::string::npos;
+    for (std::string_view w : words) first = std::min(first, k.find(w));
+    return first;
+  };
+  const bool read = has({"cache_read", "cached", "cache_hit", "cacheread"});
+  const bool write = has({"cache_creation", "cache_write", "ephemeral", "cachewrite"});
+  const bool reasoning = has({"reasoning", "thought", "thinking"});
+  const size_t in = at({"input", "prompt"}), out = at({"output", "completion"});
+  bool input = in < out;
+  if (in == std::string::npos && out == std::string::npos) {
+    if (!read && !write && !reasoning) return std::nullopt;
+    input = !reasoning;
+  }
+  std::string modality;
+  for (std::string_view m : {"audio", "image", "video", "text"})
+    if (k.find(m) != std::string::npos) {
+      modality = std::string(m) + "_";
+      break;
+    }
+  std::string name;
+  if (input && (read || write)) {
+    name = "cache_" + modality + (read ? "read" : "write");
+    if (write && k.find("1h") != std::string::npos) name += "_1h";
+    if (write && k.find("5m") != std::string::npos) name += "_5m";
+    name += "_tokens";
+  } else {
+    name = std::string(input ? "input_" : "output_") + modality +
+           (!input && reasoning ? "reasoning_" : "") + "tokens";
+  }
+  if (const auto u = unit_by_usage_key(name)) return u;
+  return input ? units::kInputTokens : units::kOutputTokens;
+}
+
+// A Langfuse observation, as its public API (GET /api/public/observations, v1 and v2) and its
+// exports give them: {"id", "traceId", "type", "name", "startTime", "model" (v2:
+// "providedModelName"), "usageDetails", "costDetails", "environment", "userId", "projectId",
+// "promptName", "traceName", "tags", "metadata", ...}. Langfuse keeps its usage types apart:
+// the details it flattens out of a provider's usage are taken off "input" and "output" (OpenAI's
+// cached tokens become "input_cached_tokens" and leave "input"), and "total" is their sum. So
+// input_tokens is the sum of every input type and output_tokens of every output type; each
+// detail is also counted in the parts it belongs to. Usage given the other way, with "input" and
+// "output" already holding their details (its "total" their sum alone), is read as given. Its
+// costDetails (Langfuse's own prices) are not read. `details` is usageDetails (or usage_details,
+// as a CSV header's usageDetails column is named); `dated`: the record gave its "timestamp".
+Status langfuse_observation(element doc, element details, std::string_view details_key, bool dated,
+                            UsageRecord* r) {
+  auto text = [&](std::initializer_list<std::string_view> keys, std::string* out) -> Status {
+    for (std::string_view k : keys)
+      if (const auto v = member(doc, k); v && !v->is_null() && out->empty())
+        COSTOPS_RETURN_IF_ERROR(get_scalar_text(*v, k, out));
+    return Status::ok();
+  };
+  COSTOPS_RETURN_IF_ERROR(text({"providedModelName", "provided_model_name"}, &r->model));
+  // The call's start is its time (v2 also gives createdAt, when Langfuse stored it).
+  for (std::string_view k : {"startTime", "start_time"})
+    if (const auto v = member(doc, k); v && !v->is_null() && !dated)
+      COSTOPS_RETURN_IF_ERROR(get_timestamp(*v, k, r));
+  COSTOPS_RETURN_IF_ERROR(text({"userId"}, &r->user_id));
+  COSTOPS_RETURN_IF_ERROR(text({"projectId"}, &r->project_id));
+  // Its names as tags, unless its tags name them: environment, name, trace_name, prompt_name.
+  static constexpr std::pair<std::string_view, std::string_view> kTags[] = {
+      {"environment", "environment"}, {"name", "name"},
+      {"traceName", "trace_name"},    {"trace_name", "trace_name"},
+      {"promptName", "prompt_name"},  {"prompt_name", "prompt_name"}};
+  for (const auto& [field, tag] : kTags) {
+    const auto v = member(doc, field);
+    if (!v || v->is_null()) continue;
+    const std::string_view name = tag;  // (clang 14 captures no structured binding)
+    if (std::any_of(r->tags.begin(), r->tags.end(), [&](const auto& t) { return t.first == name; }))
+      continue;
+    std::string value;
+    COSTOPS_RETURN_IF_ERROR(get_scalar_text(*v, field, &value));
+    if (!value.empty()) r->tags.emplace_back(std::string(tag), std::move(value));
+  }
+  std::string type;
+  if (const auto t = member(doc, "type"); t && t->is_string())
+    type = t->get_string().value_unsafe();
+  const std::string where(details_key);
+  if (!details.is_null() && !details.is_object()) return type_error(where, "an object", details);
+  Usage& u = r->usage;
+  int64_t total = -1, sum = 0;
+  int64_t base_input = 0, base_output = 0;  // "input" and "output" themselves
+  bool any = false;
+  if (details.is_object()) {
+    for (auto f : simdjson::dom::object(details.get_object().value_unsafe())) {
+      if (f.value.is_null()) continue;
+      const std::string field = where + "." + std::string(f.key);
+      auto n = engine::detail::token_count(f.value, field);
+      if (!n) return n.status();
+      const auto unit = observation_unit(f.key);
+      if (!unit) {
+        if (f.key.size() >= 5 && strncasecmp(f.key.data(), "total", 5) == 0) {
+          total = *n;
+          continue;
+        }
+        return invalid_argument("field \"" + field +
+                                "\": a usage type of neither input nor output (Langfuse counts a "
+                                "type whose name holds \"input\" or \"output\" as one); its "
+                                "units cannot be priced");
+      }
+      any = true;
+      if (__builtin_add_overflow(sum, *n, &sum))
+        return invalid_argument("field \"" + where + "\": the counts overflow");
+      if (*unit == units::kInputTokens) base_input += *n;
+      if (*unit == units::kOutputTokens) base_output += *n;
+      if (!u.add(*unit, *n))
+        return invalid_argument("field \"" + field + "\": the counts overflow");
+      for (uint64_t m = kAncestorMasks[*unit]; m != 0; m &= m - 1)
+        if (!u.add(static_cast<UnitId>(std::countr_zero(m)), *n))
+          return invalid_argument("field \"" + field + "\": the counts overflow");
+    }
+  }
+  // Older observations may have only Langfuse's summary: "usage", input and output in tokens.
+  const auto summary = details.is_object() ? std::nullopt : member(doc, "usage");
+  if (!any && summary && summary->is_object()) {
+    const auto unit = member(*summary, "unit");
+    if (!unit || unit->is_null() ||
+        (unit->is_string() && unit->get_string().value_unsafe() == std::string_view("TOKENS"))) {
+      for (const auto& [key, id] :
+           {std::pair{"input", units::kInputTokens}, std::pair{"output", units::kOutputTokens}}) {
+        const auto v = member(*summary, key);
+        if (!v || v->is_null()) continue;
+        auto n = engine::detail::token_count(*v, std::string("usage.") + key);
+        if (!n) return n.status();
+        u.set(id, *n);
+        any = true;
+      }
+    }
+  }
+  if (!any) {
+    if (r->model.empty())
+      return invalid_argument("not billed: a Langfuse " + (type.empty() ? "" : type + " ") +
+                              "observation without a model or usage, not a model call");
+    return invalid_argument("field \"" + where +
+                            "\": no usage (Langfuse recorded no token counts for this call)");
+  }
+  // Details given inside "input" and "output": their total is the two alone. (Each base is at
+  // most the sum, which did not overflow.)
+  if (const int64_t base = base_input + base_output; total >= 0 && total == base && base != sum) {
+    u.set(units::kInputTokens, base_input);
+    u.set(units::kOutputTokens, base_output);
+  }
+  return Status::ok();
+}
+
 // A line of Amazon Bedrock's model invocation logs (CloudWatch Logs, or S3 delivery as JSON Lines):
 // {"schemaType": "ModelInvocationLog", "timestamp", "accountId", "identity": {"arn"}, "requestId",
 // "modelId", "input": {"inputTokenCount", "cacheReadInputTokenCount", "cacheWriteInputTokenCount"},
@@ -418,10 +586,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
   UsageRecord& r = *out;
-  element usage, body, other_time, request_id, metadata;
+  element usage, body, other_time, request_id, metadata, tags, details;
   bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
-  bool has_metadata = false;
-  bool whole_line = false;  // has a key of a provider's line that is read whole
+  bool has_metadata = false, has_tags = false;
+  std::string_view details_key;  // a Langfuse observation's usageDetails (read with its tags)
+  bool whole_line = false;       // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
   // A gateway log line's provider and team (kGatewayFields), read with its counts; the
   // dimensions' other names (kDimensionFields).
@@ -472,7 +641,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     } else if (k == "user_id") {
       st = get_scalar_text(f.value, k, &r.user_id);
     } else if (k == "tags") {
-      st = get_tags(f.value, &r);
+      tags = f.value;
+      has_tags = true;
+    } else if (k == "usageDetails" || k == "usage_details") {
+      details = f.value;
+      details_key = k;
     } else if (k == "metadata") {
       if (f.value.is_object()) {
         r.metadata_json = simdjson::minify(f.value);
@@ -506,11 +679,18 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (r.id.empty() && has_request_id) {
     COSTOPS_RETURN_IF_ERROR(get_scalar_text(request_id, request_id_key, &r.id));
   }
+  const bool dated = r.has_timestamp;  // by its "timestamp"
   if (!r.has_timestamp && !other_time_key.empty()) {
     COSTOPS_RETURN_IF_ERROR(get_timestamp(other_time, other_time_key, &r));
   }
-  bool has_log = false;  // a provider's log line, read in full
-  if (!has_usage && !has_body && whole_line) {
+  if (has_tags) COSTOPS_RETURN_IF_ERROR(get_tags(tags, &r, "tags", !details_key.empty()));
+  bool has_log = false;  // a provider's log line or a Langfuse observation, read in full
+  if (!details_key.empty()) {
+    // Its "usage" is Langfuse's summary of the details: input and output, not their parts.
+    COSTOPS_RETURN_IF_ERROR(langfuse_observation(doc, details, details_key, dated, &r));
+    has_log = true;
+    has_usage = has_body = false;
+  } else if (!has_usage && !has_body && whole_line) {
     auto batch = batch_result(doc, &r, &body);
     if (!batch) return batch.status();
     has_body = *batch;
@@ -562,7 +742,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       return invalid_argument(
           std::string("field \"usage\": missing (give \"usage\", a response \"body\", or counts "
                       "such as input_tokens and output_tokens beside the other fields)") +
-          (has_data_list ? "; a provider's usage report page? cost-ops ingest reads those" : ""));
+          (has_data_list ? "; a page of records ({\"data\": [...]})? --format json reads them (and "
+                           "cost-ops ingest a provider's usage report page)"
+                         : ""));
     }
     // LiteLLM's provider (custom_llm_provider) and team (the project), when the record names
     // none. Only for such lines: a record read before keeps its fields, and its key.
