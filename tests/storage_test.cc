@@ -2250,6 +2250,59 @@ TEST(SqliteStoreTest, ADatabaseWhoseLogCannotBeMadeIsReadAsItIs) {
   remove_db(path);
 }
 
+// PostgreSQL shared with other programs: a schema holding another program's table named as one
+// of cost-ops' is refused before anything is written, saying how to give cost-ops a schema of its
+// own; the URL's search_path names one, which cost-ops creates and keeps every table in.
+TEST(PostgresStoreTest, KeepsToItsOwnSchemaAndRefusesTablesNamedAsItsOwn) {
+  const std::string url = fresh_pg_db("schema");
+  if (url.empty()) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") ADD_FAILURE() << "no COSTOPS_TEST_PG_URL";
+    GTEST_SKIP() << "no PostgreSQL server (COSTOPS_TEST_PG_URL)";
+  }
+  auto sql = [&](const std::string& q) {
+    PGconn* c = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(c, q.c_str());
+    std::string out;
+    for (int i = 0; i < PQntuples(r); ++i) out += (i ? "," : "") + std::string(PQgetvalue(r, i, 0));
+    EXPECT_TRUE(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        << PQresultErrorMessage(r);
+    PQclear(r);
+    PQfinish(c);
+    return out;
+  };
+  sql("CREATE TABLE budgets (id INTEGER, owner TEXT)");
+  auto refused = storage::Store::open(url);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find(
+                "not a cost-ops database: schema public holds another program's tables named as "
+                "cost-ops' (budgets); give cost-ops a database of its own, or a schema of its own "
+                "in this one: add ?options=-csearch_path%3Dcostops to the URL"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"),
+            "budgets");  // nothing written
+  {
+    auto own = storage::Store::open(url + "?options=-csearch_path%3Dcostops");
+    ASSERT_TRUE(own.has_value()) << own.status_or_ok().to_string();
+    Budget b;
+    b.name = "monthly";
+    b.amount = Decimal::from_int(100);
+    ASSERT_TRUE((*own)->put_budget(b).is_ok());
+  }
+  EXPECT_EQ(sql("SELECT count(*) FROM costops.budgets"), "1");
+  EXPECT_EQ(sql("SELECT count(*) FROM public.budgets"), "0");
+  EXPECT_EQ(sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
+            "1");
+  // Opened again, it is cost-ops' own schema.
+  auto again = storage::Store::open(url + "?options=-csearch_path%3Dcostops");
+  ASSERT_TRUE(again.has_value()) << again.status_or_ok().to_string();
+  auto budgets = (*again)->budgets();
+  ASSERT_TRUE(budgets.has_value());
+  EXPECT_EQ(budgets->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<const char*>& i) {
                            return std::string(i.param);

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -65,12 +66,14 @@ class PostgresStore final : public Store {
     Status st = [&]() -> Status {
       // One migrator at a time across connections.
       COSTOPS_RETURN_IF_ERROR(exec("SELECT pg_advisory_xact_lock(7261637374)"));
+      COSTOPS_RETURN_IF_ERROR(create_schema());
       COSTOPS_RETURN_IF_ERROR(
           exec("CREATE TABLE IF NOT EXISTS costops_schema (version INTEGER NOT NULL)"));
       auto r = query("SELECT version FROM costops_schema", {});
       if (!r) return r.status();
       int version =
           PQntuples(r->get()) > 0 ? static_cast<int>(to_i64(PQgetvalue(r->get(), 0, 0))) : 0;
+      if (version == 0) COSTOPS_RETURN_IF_ERROR(check_names_free());
       if (version > kSchemaVersion)
         return Status(StatusCode::kUnsupported,
                       redacted(url_) + ": database schema version " + std::to_string(version) +
@@ -377,6 +380,74 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM fresh)sql",
       if (!r) return r.status();
       return to_i64(PQgetvalue(r->get(), 0, 0));
     });
+  }
+
+  // The schema cost-ops' tables go in is the first of the connection's search_path (the URL's
+  // options=-csearch_path=NAME). Where none of its schemas exists yet, the first is created, as a
+  // database of cost-ops' own is by its first ingest.
+  Status create_schema() {
+    auto cur = query("SELECT current_schema(), current_setting('search_path'), session_user", {});
+    if (!cur) return cur.status();
+    if (!PQgetisnull(cur->get(), 0, 0)) return Status::ok();
+    // search_path as SHOW gives it: names separated by commas, quoted where they must be.
+    const std::string path = PQgetvalue(cur->get(), 0, 1);
+    std::string name;
+    size_t i = path.find_first_not_of(' ');
+    if (i != std::string::npos && path[i] == '"') {
+      for (++i; i < path.size(); ++i) {
+        if (path[i] == '"' && (i + 1 >= path.size() || path[i + 1] != '"')) break;
+        if (path[i] == '"') ++i;  // a doubled quote
+        name += path[i];
+      }
+    } else if (i != std::string::npos) {
+      for (; i < path.size() && path[i] != ',' && path[i] != ' '; ++i)
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(path[i])));
+    }
+    if (name == "$user") name = PQgetvalue(cur->get(), 0, 2);
+    if (name.empty())
+      return invalid_argument(redacted(url_) +
+                              ": no schema to keep cost-ops' tables in (the search_path is "
+                              "empty; options=-csearch_path%3Dcostops in the URL names one)");
+    char* quoted = PQescapeIdentifier(conn_.get(), name.data(), name.size());
+    if (quoted == nullptr) return io_error(redacted(url_) + ": " + PQerrorMessage(conn_.get()));
+    const std::string sql = std::string("CREATE SCHEMA IF NOT EXISTS ") + quoted;
+    PQfreemem(quoted);
+    return exec(sql);
+  }
+
+  // Before the first migration: no table of another program's in the schema has a name
+  // cost-ops' migrations create (a shared database's "budgets").
+  Status check_names_free() {
+    std::vector<std::string> ours;
+    for (int v = 0; v < kSchemaVersion; ++v) {
+      const std::string sql = migration(v, Dialect{true});
+      for (size_t at = sql.find("CREATE TABLE "); at != std::string::npos;
+           at = sql.find("CREATE TABLE ", at + 1)) {
+        size_t b = at + 13, e = b;
+        while (e < sql.size() &&
+               (std::isalnum(static_cast<unsigned char>(sql[e])) || sql[e] == '_'))
+          ++e;
+        if (e > b) ours.push_back(sql.substr(b, e - b));
+      }
+    }
+    std::string list;
+    for (const auto& t : ours) list += (list.empty() ? "" : ",") + t;
+    auto taken = query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_name = ANY(string_to_array($1, ',')) ORDER BY table_name",
+        {SqlParam(list)});
+    if (!taken) return taken.status();
+    if (PQntuples(taken->get()) == 0) return Status::ok();
+    std::string names;
+    for (int i = 0; i < PQntuples(taken->get()); ++i)
+      names += (i ? ", " : "") + std::string(PQgetvalue(taken->get(), i, 0));
+    auto schema = query("SELECT current_schema()", {});
+    if (!schema) return schema.status();
+    return invalid_argument(
+        redacted(url_) + ": not a cost-ops database: schema " + PQgetvalue(schema->get(), 0, 0) +
+        " holds another program's tables named as cost-ops' (" + names +
+        "); give cost-ops a database of its own, or a schema of its own in this one: add "
+        "?options=-csearch_path%3Dcostops to the URL (cost-ops creates the schema)");
   }
 
   // Runs a statement with text parameters; errors carry the server's message.
