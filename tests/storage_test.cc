@@ -2295,8 +2295,18 @@ TEST(PostgresStoreTest, KeepsToItsOwnSchemaAndRefusesTablesNamedAsItsOwn) {
   EXPECT_EQ(sql("SELECT count(*) FROM public.budgets"), "0");
   EXPECT_EQ(sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"),
             "1");
+  // A command that only reads, given the database without the schema, is told where it is.
+  auto elsewhere = storage::Store::open(url, storage::OpenMode::kExisting);
+  ASSERT_FALSE(elsewhere.has_value());
+  EXPECT_EQ(elsewhere.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(elsewhere.status().message().find(
+                "no cost-ops database here (no cost-ops tables in schema public); cost-ops' "
+                "tables are in schema costops: add ?options=-csearch_path%3Dcostops to the URL"),
+            std::string::npos)
+      << elsewhere.status().message();
   // Opened again, it is cost-ops' own schema.
-  auto again = storage::Store::open(url + "?options=-csearch_path%3Dcostops");
+  auto again =
+      storage::Store::open(url + "?options=-csearch_path%3Dcostops", storage::OpenMode::kExisting);
   ASSERT_TRUE(again.has_value()) << again.status_or_ok().to_string();
   auto budgets = (*again)->budgets();
   ASSERT_TRUE(budgets.has_value());

@@ -61,7 +61,8 @@ class PostgresStore final : public Store {
   std::string url() const override { return redacted(url_); }
   int schema_version() const override { return kSchemaVersion; }
 
-  Status migrate() {
+  Status migrate(OpenMode mode) {
+    if (mode == OpenMode::kExisting) COSTOPS_RETURN_IF_ERROR(check_existing());
     COSTOPS_RETURN_IF_ERROR(exec("BEGIN"));
     Status st = [&]() -> Status {
       // One migrator at a time across connections.
@@ -382,6 +383,33 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM fresh)sql",
     });
   }
 
+  // For a command that only reads: a database (a schema) without cost-ops' tables is not read as
+  // no spend, nor given them; where another schema of the database has them, it is named.
+  Status check_existing() {
+    auto here = query("SELECT to_regclass('costops_schema') IS NOT NULL, current_schema()", {});
+    if (!here) return here.status();
+    if (std::string_view(PQgetvalue(here->get(), 0, 0)) == "t") return Status::ok();
+    const std::string schema = PQgetisnull(here->get(), 0, 1) ? "" : PQgetvalue(here->get(), 0, 1);
+    auto elsewhere = query(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = 'costops_schema' "
+        "ORDER BY table_schema",
+        {});
+    if (!elsewhere) return elsewhere.status();
+    std::string others;
+    for (int i = 0; i < PQntuples(elsewhere->get()); ++i)
+      others += (i ? ", " : "") + std::string(PQgetvalue(elsewhere->get(), i, 0));
+    std::string m = redacted(url_) + ": no cost-ops database here (no cost-ops tables in " +
+                    (schema.empty() ? "its search_path" : "schema " + schema) + ")";
+    if (!others.empty()) {
+      const std::string first = others.substr(0, others.find(','));
+      m += "; cost-ops' tables are in schema " + others + ": add ?options=-csearch_path%3D" +
+           first + " to the URL";
+    } else {
+      m += "; cost-ops ingest or cost-ops init makes it one; --db or $COSTOPS_DB names another";
+    }
+    return not_found(m);
+  }
+
   // The schema cost-ops' tables go in is the first of the connection's search_path (the URL's
   // options=-csearch_path=NAME). Where none of its schemas exists yet, the first is created, as a
   // database of cost-ops' own is by its first ingest.
@@ -506,7 +534,7 @@ SELECT COUNT(*), COALESCE(SUM(1 - priced), 0) FROM fresh)sql",
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open_postgres(const std::string& url) {
+Result<std::unique_ptr<Store>> open_postgres(const std::string& url, OpenMode mode) {
   Conn conn(PQconnectdb(url.c_str()));
   if (conn == nullptr) return io_error("PostgreSQL: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
@@ -517,7 +545,7 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url) {
   PQsetNoticeProcessor(
       conn.get(), [](void*, const char*) {}, nullptr);  // NOTICEs are not ours to print
   auto store = std::make_unique<PostgresStore>(std::move(conn), url);
-  COSTOPS_RETURN_IF_ERROR(store->migrate());
+  COSTOPS_RETURN_IF_ERROR(store->migrate(mode));
   return std::unique_ptr<Store>(std::move(store));
 }
 

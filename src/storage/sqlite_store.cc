@@ -631,11 +631,12 @@ std::string Store::default_url() {
   return base + "/cost-ops/costops.db";
 }
 
-Result<std::unique_ptr<Store>> open_postgres(const std::string& url);  // postgres_store.cc
+Result<std::unique_ptr<Store>> open_postgres(const std::string& url,
+                                             OpenMode mode);  // postgres_store.cc
 
 Result<std::unique_ptr<Store>> Store::open(std::string_view url, OpenMode mode) {
   std::string u(url);
-  if (u.starts_with("postgresql://") || u.starts_with("postgres://")) return open_postgres(u);
+  if (u.starts_with("postgresql://") || u.starts_with("postgres://")) return open_postgres(u, mode);
   if (u.starts_with("sqlite://")) return open_sqlite(u.substr(9), mode);
   if (u.starts_with("sqlite:")) return open_sqlite(u.substr(7), mode);
   if (u.find("://") != std::string::npos)

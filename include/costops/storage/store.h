@@ -60,7 +60,8 @@ class EncodedRecords {
   std::vector<detail::Row> rows_;
 };
 
-/// How Store::open treats a SQLite file that does not exist.
+/// How Store::open treats a SQLite file that does not exist, or a PostgreSQL database (the
+/// schema its search_path names) without cost-ops' tables.
 enum class OpenMode {
   kCreate,    ///< creates it (commands that write: init, ingest, pricing add, budget add)
   kExisting,  ///< an error (kNotFound): a command that reads must not read a mistyped path as
