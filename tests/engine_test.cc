@@ -288,6 +288,25 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   ASSERT_TRUE(named.has_value());
   EXPECT_EQ(named->provider, "openai");
   EXPECT_EQ(named->user_id, "u1");
+  EXPECT_EQ(r->unread_counts, "");
+  // A count named as tokens that no usage key names is not priced, and the price says so (a
+  // request's max_tokens, a rate, zero and text are no count of what a call used).
+  auto unread = p.parse(
+      R"({"model": "claude-sonnet-4-5", "provider": "anthropic", "input_tokens": 100, "output_tokens": 10,
+      "prompt_cache_read_tokens": 5000, "cacheWriteTokens": "300", "max_tokens": 1024,
+      "tokens_per_second": 80, "audio_tokens": 0, "token_type": "bearer"})");
+  ASSERT_TRUE(unread.has_value()) << unread.status_or_ok().to_string();
+  EXPECT_EQ(unread->unread_counts, "prompt_cache_read_tokens=5000, cacheWriteTokens=300");
+  auto uc =
+      engine::CostCalculator::price_record(pricing::Catalog::builtin(), *unread, r->timestamp);
+  ASSERT_TRUE(uc.has_value()) << uc.status_or_ok().to_string();
+  EXPECT_EQ(uc->total_cost.amount.to_string(), "0.00045");  // 100 * $3/M + 10 * $15/M
+  ASSERT_EQ(uc->warnings.size(), 1u);
+  EXPECT_EQ(uc->warnings[0].rfind("prompt_cache_read_tokens=5000, cacheWriteTokens=300 not read: "
+                                  "no usage key",
+                                  0),
+            0u)
+      << uc->warnings[0];
   // Any record's organization, project and user, by the names queries give them, unless it
   // names the ids; a value that is no string or number is left alone.
   auto with_usage = p.parse(

@@ -107,6 +107,11 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
                 "; standard prices used");
   if (rec.batch && sel.variant != "batch")
     w.push_back("no batch prices for " + std::string(model) + "; standard prices used");
+  if (!rec.unread_counts.empty())
+    w.push_back(rec.unread_counts +
+                " not read: no usage key (input_tokens, cache_read_tokens, cache_write_tokens, "
+                "output_reasoning_tokens, ...; prompt_tokens, completion_tokens); its tokens are "
+                "not priced");
   // A count of requests is what the usage sums, not something to bill, when no fee is priced.
   uint64_t rest = usage.present & ~ps.priced_mask() & ~(uint64_t{1} << units::kRequests);
   while (rest != 0) {

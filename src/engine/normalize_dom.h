@@ -29,7 +29,8 @@ Status usage_from_element(Normalizer& n, simdjson::dom::element usage, std::stri
 /// prompt_tokens, completion_tokens, ...), into *out (which starts empty), leaving its other fields
 /// alone. False when it gives none. A number under a key a letter or two from a usage key is an
 /// error: its tokens would go unpriced.
-Result<bool> record_level_usage(simdjson::dom::element record, Usage* out);
+Result<bool> record_level_usage(simdjson::dom::element record, Usage* out,
+                                std::string* unread = nullptr);
 /// Reads model (unless `model_known`) and usage from a response body.
 Result<Extracted> body_from_element(Normalizer& n, simdjson::dom::element body,
                                     std::string_view provider, std::string_view flavor,

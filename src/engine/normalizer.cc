@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <unordered_map>
 #include <unordered_set>
@@ -407,12 +408,39 @@ std::string_view detail::provider_of_model(Normalizer& n, std::string_view model
   return ref.has_value() ? std::string_view(ref->provider->id) : std::string_view();
 }
 
-Result<bool> detail::record_level_usage(element record, Usage* out) {
+// Whether a record's field `k` of no usage key is named as a count of tokens that a call used: it
+// names tokens, and neither a request's limit (max_tokens) nor a rate (tokens_per_second).
+bool names_token_count(std::string_view k) {
+  std::string l(k);
+  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
+  return has("token") && !l.starts_with("max") && !has("limit") && !has("per_") && !has("budget") &&
+         l != "tier_input_tokens";
+}
+
+// A count's text: an integer, or a CSV cell's digits; empty for another value, or 0.
+std::string count_text(element v) {
+  std::string t;
+  if (v.is_int64() || v.is_uint64()) {
+    t = std::string(simdjson::minify(v));
+  } else if (v.is_string()) {
+    const std::string_view s = v.get_string().value_unsafe();
+    if (!s.empty() && s.size() < 20 && s.find_first_not_of("0123456789") == std::string_view::npos)
+      t = s;
+  }
+  return t.find_first_not_of('0') == std::string::npos ? "" : t;
+}
+
+Result<bool> detail::record_level_usage(element record, Usage* out, std::string* unread) {
   const auto& keys = canonical_keys();
   bool any = false;
   for (auto field : simdjson::dom::object(record.get_object().value_unsafe())) {
     const uint8_t id = keys.find(field.key);
     if (id != kUnknownKey && id != kTotalTokensAlias && !field.value.is_null()) any = true;
+    if (unread != nullptr && id == kUnknownKey && names_token_count(field.key)) {
+      if (const std::string n = count_text(field.value); !n.empty())
+        unread->append(unread->empty() ? "" : ", ").append(field.key).append("=").append(n);
+    }
     if (id != kUnknownKey || !field.value.is_number() ||
         field.key.find("tok") == std::string_view::npos)
       continue;

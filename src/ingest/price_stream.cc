@@ -160,7 +160,7 @@ class Worker {
     }
     std::vector<std::string> warnings;
     if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
-        !rec->service_tier.empty())
+        !rec->service_tier.empty() || !rec->unread_counts.empty())
       warnings = engine::record_warnings(sel, *rec, ref->model->id);
     append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
                   opt.detail ? &version : nullptr, warnings);

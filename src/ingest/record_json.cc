@@ -724,7 +724,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   } else if (!has_log) {
     // A gateway's log line: counts beside the record's other fields, as CSV columns are read
     // (LiteLLM's spend logs: prompt_tokens, completion_tokens).
-    auto counts = engine::detail::record_level_usage(doc, &r.usage);
+    auto counts = engine::detail::record_level_usage(doc, &r.usage, &r.unread_counts);
     if (!counts) return counts.status();
     if (has_metadata) {
       auto whole = litellm_usage_object(metadata);

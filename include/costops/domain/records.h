@@ -34,11 +34,14 @@ struct UsageRecord {
   // cannot say: -1 (the default) takes the usage's input_tokens, divided by its `requests` when
   // it counts more than one (a row of a provider's usage report, a gateway's rollup).
   int64_t tier_input_tokens = -1;
+  // Counts among a gateway line's fields (or a CSV row's columns) named as tokens but no usage
+  // key ("prompt_cache_read_tokens=5000"): not priced, and said in the price's warnings.
+  std::string unread_counts;
 
   /// Resets every field, keeping string capacity (for reuse in loops).
   void clear() {
     for (std::string* s : {&id, &provider, &model, &api_flavor, &service_tier, &organization_id,
-                           &project_id, &user_id, &metadata_json, &source})
+                           &project_id, &user_id, &metadata_json, &source, &unread_counts})
       s->clear();
     timestamp = {};
     has_timestamp = false;
