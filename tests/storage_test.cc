@@ -784,9 +784,14 @@ TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
       "o1,t1,GENERATION,answer,2026-03-01T10:00:00Z,gpt-4o,\"{\"\"input\"\": 1000, "
       "\"\"input_cached_tokens\"\": 200, \"\"output\"\": 300, \"\"total\"\": 1500}\",prod,u1\n"
       "o4,t1,GENERATION,answer,2026-03-01T11:00:00Z,gpt-4o,\"{\"\"input\"\": 1000, "
-      "\"\"output\"\": 0}\",prod,u1\n";
-  EXPECT_EQ(counts(ingest_text(*store, csv, "observations.csv")),
-            "read 2, stored 1, duplicates 1, rejected 0");
+      "\"\"output\"\": 0}\",prod,u1\n"
+      "o5,t1,SPAN,retrieve,2026-03-01T11:00:00Z,,,prod,u1\n";
+  rejects.clear();
+  EXPECT_EQ(counts(ingest_text(*store, csv, "observations.csv", &rejects)),
+            "read 3, stored 1, duplicates 1, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason,
+            "not billed: a Langfuse SPAN observation without a model or usage, not a model call");
   AggregateQuery by;
   by.group_by = {*GroupKey::parse("tag:environment")};
   auto rows = store->aggregate(by);

@@ -922,7 +922,14 @@ class Pipeline {
     for (size_t i = 0; i < header_.size(); ++i) {
       const std::string& k = header_[i];
       const std::string& v = cells[i];
-      if (v.empty()) continue;
+      if (v.empty()) {
+        // An observation without usage (a span's) is still one, which says why it is no record.
+        if (observations_ && k == "usage_details") {
+          field(j, k);
+          j += "null";
+        }
+        continue;
+      }
       // (A column the record does not read may hold any bytes: its text is not kept.)
       if (reads(k) && !is_utf8(v)) {
         return reject(line_no, "field \"" + k + "\": not UTF-8 text " + kOtherEncodingHint, text);
