@@ -327,7 +327,10 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
            "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
           {R"({"model": "gpt-4o", "prompt_tokens": "5k"})",
            "field \"prompt_tokens\": expected a non-negative integer, got \"5k\""},
-          {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"}});
+          {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"},
+          {R"({"model": "gpt-4o", "tokens_in": 5, "tokens_out": 2})",
+           "; its tokens_in=5, tokens_out=2 are named by no usage key: rename them to the keys "
+           "they count"}});
 }
 
 // LiteLLM's spend log rows keep the call's whole usage, in OpenAI's shape, in

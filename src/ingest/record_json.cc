@@ -744,7 +744,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
                       "such as input_tokens and output_tokens beside the other fields)") +
           (has_data_list ? "; a page of records ({\"data\": [...]})? --format json reads them (and "
                            "cost-ops ingest a provider's usage report page)"
-                         : ""));
+                         : "") +
+          (r.unread_counts.empty() ? ""
+                                   : "; its " + r.unread_counts +
+                                         " are named by no usage key: rename them to the keys "
+                                         "they count"));
     }
     // LiteLLM's provider (custom_llm_provider) and team (the project), when the record names
     // none. Only for such lines: a record read before keeps its fields, and its key.
