@@ -496,6 +496,13 @@ TEST(RecordParserTest, BedrockModelInvocationLogLines) {
         "field \"modelId\": missing"}});
 }
 
+// The counts of `u` of the units given, in their order.
+std::vector<int64_t> counts_of(const Usage& u, std::initializer_list<UnitId> ids) {
+  std::vector<int64_t> out;
+  for (UnitId id : ids) out.push_back(u.get(id));
+  return out;
+}
+
 // Langfuse observations (its public API's v1 and v2 objects, and exports of them). Langfuse keeps
 // usage types apart, "input" without the cached tokens it lists beside it, and "total" their sum:
 // input_tokens is every input type's count together, and each detail is also its part. Usage
@@ -546,23 +553,22 @@ TEST(RecordParserTest, LangfuseObservationsCountEachUsageTypeOnce) {
                                                               {"tier", "gold"},
                                                               {"environment", "staging"},
                                                               {"trace_name", "support-chat"}}));
-  EXPECT_EQ(v2->usage.get(units::kInputTokens), 2000);
-  EXPECT_EQ(v2->usage.get(units::kCacheReadTokens), 1000);
-  EXPECT_EQ(v2->usage.get(units::kCacheWriteTokens), 200);
-  EXPECT_EQ(v2->usage.get(units::kCacheWrite5mTokens), 150);
-  EXPECT_EQ(v2->usage.get(units::kCacheWrite1hTokens), 50);
-  EXPECT_EQ(v2->usage.get(units::kOutputTokens), 400);
+  // The counts of input, cache reads, cache writes (5-minute, 1-hour) and output.
+  using units::kCacheReadTokens, units::kCacheWriteTokens, units::kInputTokens,
+      units::kOutputTokens;
+  EXPECT_EQ(
+      counts_of(v2->usage, {kInputTokens, kCacheReadTokens, kCacheWriteTokens,
+                            units::kCacheWrite5mTokens, units::kCacheWrite1hTokens, kOutputTokens}),
+      (std::vector<int64_t>{2000, 1000, 200, 150, 50, 400}));
   // Reasoning and audio are parts of the output and input; a prediction's tokens are output.
   auto parts = p.parse(
       R"({"id": "obs-3", "startTime": "2026-03-01T10:00:00Z", "model": "gpt-4o-audio-preview",
       "usageDetails": {"input": 10, "input_audio_tokens": 20, "output": 5, "output_reasoning_tokens": 30,
         "output_audio_tokens": 40, "output_accepted_prediction_tokens": 7}})");
   ASSERT_TRUE(parts.has_value()) << parts.status_or_ok().to_string();
-  EXPECT_EQ(parts->usage.get(units::kInputTokens), 30);
-  EXPECT_EQ(parts->usage.get(units::kInputAudioTokens), 20);
-  EXPECT_EQ(parts->usage.get(units::kOutputTokens), 82);
-  EXPECT_EQ(parts->usage.get(units::kOutputReasoningTokens), 30);
-  EXPECT_EQ(parts->usage.get(units::kOutputAudioTokens), 40);
+  EXPECT_EQ(counts_of(parts->usage, {kInputTokens, units::kInputAudioTokens, kOutputTokens,
+                                     units::kOutputReasoningTokens, units::kOutputAudioTokens}),
+            (std::vector<int64_t>{30, 20, 82, 30, 40}));
   // Details within "input": its total is input and output alone.
   auto within = p.parse(
       R"({"id": "obs-4", "startTime": "2026-03-01T10:00:00Z", "model": "gpt-4o",
