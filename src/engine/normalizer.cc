@@ -411,9 +411,12 @@ std::string_view detail::provider_of_model(Normalizer& n, std::string_view model
 // Whether a record's field `k` of no usage key is named as a count of tokens that a call used: it
 // names tokens, and neither a request's limit (max_tokens) nor a rate (tokens_per_second).
 bool names_token_count(std::string_view k) {
-  std::string l(k);
-  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
+  char buf[64];  // (no allocation per field of every gateway line; a longer name is no count)
+  if (k.size() > sizeof buf) return false;
+  for (size_t i = 0; i < k.size(); ++i)
+    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(k[i])));
+  const std::string_view l(buf, k.size());
+  auto has = [&](std::string_view w) { return l.find(w) != std::string_view::npos; };
   return has("token") && !l.starts_with("max") && !has("limit") && !has("per_") && !has("budget") &&
          l != "tier_input_tokens";
 }

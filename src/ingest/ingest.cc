@@ -845,14 +845,14 @@ class Pipeline {
     return st;
   }
 
-  // A whole CSV record (`text` as read, for rejects): the header, or a row. Errors stop the run:
-  // a header without which no row can be a record.
   // Whether the record reads CSV column `k`: its own, or a Langfuse observation's in a CSV of them.
   bool reads_observation(std::string_view k) const {
     return observations_ && observation_column(k);
   }
   bool reads(std::string_view k) const { return read_column(k) || reads_observation(k); }
 
+  // A whole CSV record (`text` as read, for rejects): the header, or a row. Errors stop the run:
+  // a header without which no row can be a record.
   Status csv_record(std::vector<std::string>& cells, std::string_view text, uint64_t line_no) {
     if (!header_.empty()) {
       csv_row(cells, text, line_no);
