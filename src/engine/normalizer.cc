@@ -411,8 +411,12 @@ std::string_view detail::provider_of_model(Normalizer& n, std::string_view model
 // Whether a record's field `k` of no usage key is named as a count of tokens that a call used: it
 // names tokens, and neither a request's limit (max_tokens) nor a rate (tokens_per_second).
 bool names_token_count(std::string_view k) {
-  char buf[64];  // (no allocation per field of every gateway line; a longer name is no count)
-  if (k.size() > sizeof buf) return false;
+  // Most fields of a gateway's line name no tokens: told at a glance.
+  bool tok = false;
+  for (size_t i = 0; i + 2 < k.size() && !tok; ++i)
+    tok = (k[i] | 0x20) == 't' && (k[i + 1] | 0x20) == 'o' && (k[i + 2] | 0x20) == 'k';
+  char buf[64];  // (no allocation; a longer name is no count)
+  if (!tok || k.size() > sizeof buf) return false;
   for (size_t i = 0; i < k.size(); ++i)
     buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(k[i])));
   const std::string_view l(buf, k.size());
@@ -421,17 +425,15 @@ bool names_token_count(std::string_view k) {
          l != "tier_input_tokens";
 }
 
-// A count's text: an integer, or a CSV cell's digits; empty for another value, or 0.
-std::string count_text(element v) {
-  std::string t;
-  if (v.is_int64() || v.is_uint64()) {
-    t = std::string(simdjson::minify(v));
-  } else if (v.is_string()) {
-    const std::string_view s = v.get_string().value_unsafe();
-    if (!s.empty() && s.size() < 20 && s.find_first_not_of("0123456789") == std::string_view::npos)
-      t = s;
-  }
-  return t.find_first_not_of('0') == std::string::npos ? "" : t;
+// Whether `v` is a count other than 0: a positive integer, or a CSV cell's digits.
+bool is_count(element v) {
+  if (v.is_int64()) return v.get_int64().value_unsafe() > 0;
+  if (v.is_uint64()) return true;
+  if (!v.is_string()) return false;
+  const std::string_view s = v.get_string().value_unsafe();
+  return !s.empty() && s.size() < 20 &&
+         s.find_first_not_of("0123456789") == std::string_view::npos &&
+         s.find_first_not_of('0') != std::string_view::npos;
 }
 
 Result<bool> detail::record_level_usage(element record, Usage* out, std::string* unread) {
@@ -440,9 +442,15 @@ Result<bool> detail::record_level_usage(element record, Usage* out, std::string*
   for (auto field : simdjson::dom::object(record.get_object().value_unsafe())) {
     const uint8_t id = keys.find(field.key);
     if (id != kUnknownKey && id != kTotalTokensAlias && !field.value.is_null()) any = true;
-    if (unread != nullptr && id == kUnknownKey && names_token_count(field.key)) {
-      if (const std::string n = count_text(field.value); !n.empty())
-        unread->append(unread->empty() ? "" : ", ").append(field.key).append("=").append(n);
+    // (The value first: most of a line's fields are text.)
+    if (unread != nullptr && id == kUnknownKey && is_count(field.value) &&
+        names_token_count(field.key)) {
+      unread->append(unread->empty() ? "" : ", ").append(field.key).append("=");
+      if (field.value.is_string()) {
+        unread->append(field.value.get_string().value_unsafe());
+      } else {
+        unread->append(simdjson::minify(field.value));
+      }
     }
     if (id != kUnknownKey || !field.value.is_number() ||
         field.key.find("tok") == std::string_view::npos)
