@@ -779,6 +779,24 @@ TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
   EXPECT_EQ(rejects[0].line, 3u);
   EXPECT_EQ(rejects[0].reason,
             "not billed: a Langfuse SPAN observation without a model or usage, not a model call");
+  // Pages fetched in turn, one per line, as a shell loop saves them (under any name): each
+  // page's records, a reject naming its element on the line.
+  const std::string pages =
+      "{\"data\": [{\"id\": \"p1\", \"model\": \"gpt-4o\", \"startTime\": "
+      "\"2026-03-02T10:00:00Z\", \"usageDetails\": {\"input\": 1000}}, {\"id\": \"p2\", "
+      "\"type\": \"EVENT\", \"usageDetails\": null}], \"meta\": {\"page\": 1}}\n"
+      "{\"data\": [{\"id\": \"p3\", \"model\": \"gpt-4o\", \"startTime\": "
+      "\"2026-03-02T11:00:00Z\", \"usageDetails\": {\"input\": 1000}}], \"meta\": {\"page\": 2}}\n";
+  rejects.clear();
+  EXPECT_EQ(counts(ingest_text(*store, pages, "pages.txt", &rejects)),
+            "read 3, stored 2, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 1u);
+  EXPECT_EQ(rejects[0].reason,
+            "data[1]: not billed: a Langfuse EVENT observation without a model or usage, not a "
+            "model call");
+  EXPECT_EQ(counts(ingest_text(*store, pages, "pages.txt")),
+            "read 3, stored 0, duplicates 2, rejected 1");
   const std::string csv =
       "id,traceId,type,name,startTime,providedModelName,usageDetails,environment,userId\n"
       "o1,t1,GENERATION,answer,2026-03-01T10:00:00Z,gpt-4o,\"{\"\"input\"\": 1000, "
@@ -800,7 +818,8 @@ TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
   // prod: o1 (1000 * $2.50/M + 200 * $1.25/M + 300 * $10/M) and o4 (1000 * $2.50/M).
   EXPECT_EQ(rows->at(1).keys, (std::vector<std::string>{"prod"}));
   EXPECT_EQ(rows->at(1).cost.at("USD").to_string(), "0.00825");
-  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.006");  // o3: 2000 * $2.50/M + 100 * $10/M
+  // o3 (2000 * $2.50/M + 100 * $10/M), p1 and p3 (2 * 1000 * $2.50/M).
+  EXPECT_EQ(rows->at(0).cost.at("USD").to_string(), "0.011");
 }
 
 // RFC 4180 fields span lines inside quotes (prompt text in a gateway's CSV export); a quote that

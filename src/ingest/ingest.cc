@@ -68,6 +68,24 @@ constexpr size_t kMaxCsvRecord = 8 << 20;
 // output "events", a subscription's payload "logEvents").
 constexpr std::string_view kDocumentLists[] = {"records", "data", "events", "logEvents"};
 
+// The member of a JSON document (kDocumentLists) that holds its records, or "" when it has none.
+// (An empty page reads no record; a record, which has a model, is not a page.)
+std::string_view document_list(const nlohmann::json& doc) {
+  if (!doc.is_object()) return {};
+  for (const std::string_view key : kDocumentLists) {
+    const auto it = doc.find(key);
+    if (it == doc.end()) continue;
+    if (key == "records") return key;
+    const bool events = key == "events" || key == "logEvents";
+    if (!it->is_array() || doc.contains("model") ||
+        (!it->empty() &&
+         (!it->front().is_object() || (events && !it->front().contains("message")))))
+      continue;
+    return key;
+  }
+  return {};
+}
+
 // Whether a CSV cell holds one JSON object (a `usage`, `body` or `metadata` column).
 bool json_object_text(std::string_view v) {
   const size_t i = v.find_first_not_of(" \t\r\n");
@@ -698,8 +716,12 @@ class Pipeline {
   // A log event's message, the line it logged (CloudWatch Logs): read as a JSON Lines record,
   // its rejects naming the event (`at`).
   void log_event(std::string_view message, uint64_t line, const std::string& at) {
-    reject_context_ = at + ".message";
-    json_record(message, line, false);
+    record_at(message, line, at + ".message");
+  }
+  // A record of a document on a line of many (`at` names it there for its rejects).
+  void record_at(std::string_view text, uint64_t line, const std::string& at) {
+    reject_context_ = at;
+    json_record(text, line, false);
     reject_context_.clear();
   }
 
@@ -1170,11 +1192,14 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
     const size_t nl = head.find('\n', i);
     const std::string_view first =
         head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
-    // (So is one of CloudWatch Logs' pages of events, on one line or many.)
-    if (source.ends_with(".json") &&
+    // (So is one of CloudWatch Logs' pages of events, on one line or many; and, under any name,
+    // an API's page of records on a line, as curl gives it, or pages one per line.)
+    const bool names_list =
         std::any_of(std::begin(kDocumentLists), std::end(kDocumentLists), [&](auto list) {
           return first.find("\"" + std::string(list) + "\"") != std::string_view::npos;
-        }))
+        });
+    if (names_list && (source.ends_with(".json") ||
+                       !document_list(nlohmann::json::parse(first, nullptr, false)).empty()))
       return InputFormat::kJson;
     // A first line that is not a whole object is a document spread over lines (pretty-printed);
     // one that does not parse at all is read line by line after all (see kJson).
@@ -1325,29 +1350,33 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     // re-serialized and read like JSON Lines so that every path (native usage, bodies) behaves the
     // same.
     const auto doc = nlohmann::json::parse(whole, nullptr, false);
-    const nlohmann::json* list = &doc;
     // The list's member (kDocumentLists); log events' messages are records' lines (Bedrock's
     // invocation logs, or any JSON Lines).
-    std::string list_place;
-    bool log_events = false;
-    if (doc.is_object()) {
-      for (const std::string_view key : kDocumentLists) {
-        const auto it = doc.find(key);
-        const bool events = key == "events" || key == "logEvents";
-        // (An empty page reads no record; a record, which has a model, is not a page.)
-        if (it == doc.end() || (key != "records" &&
-                                (!it->is_array() || doc.contains("model") ||
-                                 (!it->empty() && (!it->front().is_object() ||
-                                                   (events && !it->front().contains("message")))))))
-          continue;
-        list = &*it;
-        list_place = key;
-        log_events = events;
-        break;
+    const std::string list_place(document_list(doc));
+    const nlohmann::json* list = list_place.empty() ? &doc : &doc[list_place];
+    // The records of a document's list (`place` its member), each reported by line_of(its index);
+    // `own_place`: a reject names the element (a line holds many).
+    auto read_list = [&](const nlohmann::json& items, const std::string& place, auto line_of,
+                         bool own_place) -> Status {
+      const bool events = place == "events" || place == "logEvents";
+      for (size_t i = 0; i < items.size(); ++i) {
+        const nlohmann::json& e = items[i];
+        const std::string at = place + "[" + std::to_string(i) + "]";
+        if (events && e.is_object() && e.contains("message") && e["message"].is_string()) {
+          p.log_event(e["message"].get<std::string>(), line_of(at, i), at);
+        } else if (own_place) {
+          p.record_at(e.dump(), line_of(at, i), at);
+        } else {
+          p.json_record(e.dump(), line_of(at, i), false);
+        }
+        COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
-    }
+      return Status::ok();
+    };
     if (doc.is_discarded() && whole.find('\n') != std::string::npos) {
-      // Not one document: read it as JSON Lines (so `--format json` also takes .jsonl files).
+      // Not one document: read it as JSON Lines (so `--format json` also takes .jsonl files),
+      // a line that is a page of records ({"data": [...]}, as an API's pages fetched in turn are
+      // saved) read as its records.
       uint64_t i = 0;
       size_t start = 0;
       while (start < whole.size()) {
@@ -1358,7 +1387,19 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         start = end + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (blank(line)) continue;
-        p.json_record(line, i, false);
+        const bool names_list =
+            std::any_of(std::begin(kDocumentLists), std::end(kDocumentLists), [&](auto key) {
+              return line.find("\"" + std::string(key) + "\"") != std::string_view::npos;
+            });
+        const auto page = names_list ? nlohmann::json::parse(line, nullptr, false)
+                                     : nlohmann::json(nlohmann::json::value_t::discarded);
+        if (const std::string place(document_list(page));
+            !place.empty() && page[place].is_array()) {
+          COSTOPS_RETURN_IF_ERROR(read_list(
+              page[place], place, [i](const std::string&, size_t) { return i; }, true));
+        } else {
+          p.json_record(line, i, false);
+        }
         COSTOPS_RETURN_IF_ERROR(p.sink_error());
       }
     } else if (doc.is_object() && list_place.empty()) {
@@ -1374,18 +1415,13 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     } else {
       // Each record is reported (and stored) by the line its element begins on.
       const auto lines = element_lines(whole, 2);
-      for (size_t i = 0; i < list->size(); ++i) {
-        const nlohmann::json& e = (*list)[i];
-        const std::string place = list_place + "[" + std::to_string(i) + "]";
-        const auto at = lines.find(place);
-        const uint64_t line = at != lines.end() ? at->second : i + 1;
-        if (log_events && e.is_object() && e.contains("message") && e["message"].is_string()) {
-          p.log_event(e["message"].get<std::string>(), line, place);
-        } else {
-          p.json_record(e.dump(), line, false);
-        }
-        COSTOPS_RETURN_IF_ERROR(p.sink_error());
-      }
+      COSTOPS_RETURN_IF_ERROR(read_list(
+          *list, list_place,
+          [&](const std::string& at, size_t i) {
+            const auto it = lines.find(at);
+            return it != lines.end() ? it->second : i + 1;
+          },
+          false));
     }
   }
   COSTOPS_RETURN_IF_ERROR(p.flush(/*wait=*/true));
