@@ -772,13 +772,18 @@ TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
       "  {\"id\": \"o3\", \"type\": \"GENERATION\", \"startTime\": \"2026-03-01T10:01:00Z\", "
       "\"providedModelName\": \"gpt-4o\", \"usageDetails\": {\"input\": 2000, \"output\": 100}}\n"
       "], \"meta\": {\"page\": 1, \"limit\": 50, \"totalItems\": 3, \"totalPages\": 1}}\n";
-  std::vector<ingest::Reject> rejects;
-  EXPECT_EQ(counts(ingest_text(*store, page, "observations.json", &rejects)),
-            "read 3, stored 2, duplicates 0, rejected 1");
-  ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(rejects[0].line, 3u);
-  EXPECT_EQ(rejects[0].reason,
-            "not billed: a Langfuse SPAN observation without a model or usage, not a model call");
+  // Ingests `text` as `name`: its counts, and its one reject's line and reason.
+  auto ingest_one_reject = [&](const std::string& text, const char* name, const char* want,
+                               uint64_t line, const std::string& reason) {
+    std::vector<ingest::Reject> rejects;
+    EXPECT_EQ(counts(ingest_text(*store, text, name, &rejects)), want) << name;
+    ASSERT_EQ(rejects.size(), 1u) << name;
+    EXPECT_EQ(rejects[0].line, line) << name;
+    EXPECT_EQ(rejects[0].reason, reason) << name;
+  };
+  const std::string no_call = " observation without a model or usage, not a model call";
+  ingest_one_reject(page, "observations.json", "read 3, stored 2, duplicates 0, rejected 1", 3,
+                    "not billed: a Langfuse SPAN" + no_call);
   // Pages fetched in turn, one per line, as a shell loop saves them (under any name): each
   // page's records, a reject naming its element on the line.
   const std::string pages =
@@ -787,14 +792,8 @@ TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
       "\"type\": \"EVENT\", \"usageDetails\": null}], \"meta\": {\"page\": 1}}\n"
       "{\"data\": [{\"id\": \"p3\", \"model\": \"gpt-4o\", \"startTime\": "
       "\"2026-03-02T11:00:00Z\", \"usageDetails\": {\"input\": 1000}}], \"meta\": {\"page\": 2}}\n";
-  rejects.clear();
-  EXPECT_EQ(counts(ingest_text(*store, pages, "pages.txt", &rejects)),
-            "read 3, stored 2, duplicates 0, rejected 1");
-  ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(rejects[0].line, 1u);
-  EXPECT_EQ(rejects[0].reason,
-            "data[1]: not billed: a Langfuse EVENT observation without a model or usage, not a "
-            "model call");
+  ingest_one_reject(pages, "pages.txt", "read 3, stored 2, duplicates 0, rejected 1", 1,
+                    "data[1]: not billed: a Langfuse EVENT" + no_call);
   EXPECT_EQ(counts(ingest_text(*store, pages, "pages.txt")),
             "read 3, stored 0, duplicates 2, rejected 1");
   const std::string csv =
@@ -804,12 +803,8 @@ TEST_P(StoreTest, LangfuseObservationPagesAndCsvExports) {
       "o4,t1,GENERATION,answer,2026-03-01T11:00:00Z,gpt-4o,\"{\"\"input\"\": 1000, "
       "\"\"output\"\": 0}\",prod,u1\n"
       "o5,t1,SPAN,retrieve,2026-03-01T11:00:00Z,,,prod,u1\n";
-  rejects.clear();
-  EXPECT_EQ(counts(ingest_text(*store, csv, "observations.csv", &rejects)),
-            "read 3, stored 1, duplicates 1, rejected 1");
-  ASSERT_EQ(rejects.size(), 1u);
-  EXPECT_EQ(rejects[0].reason,
-            "not billed: a Langfuse SPAN observation without a model or usage, not a model call");
+  ingest_one_reject(csv, "observations.csv", "read 3, stored 1, duplicates 1, rejected 1", 4,
+                    "not billed: a Langfuse SPAN" + no_call);
   AggregateQuery by;
   by.group_by = {*GroupKey::parse("tag:environment")};
   auto rows = store->aggregate(by);
