@@ -631,9 +631,10 @@ TEST_P(StoreTest, JsonListsAreReadElementByElement) {
   auto s = ingest_text(*store, list, "export.json", &rejects);
   EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
   ASSERT_EQ(rejects.size(), 2u);
-  EXPECT_EQ(rejects[0].line, 4u);
-  EXPECT_EQ(rejects[0].reason.rfind("invalid JSON: ", 0), 0u) << rejects[0].reason;
+  EXPECT_EQ(rejects[0].line, 4u);  // a reject names its element too
+  EXPECT_EQ(rejects[0].reason.rfind("[1]: invalid JSON: ", 0), 0u) << rejects[0].reason;
   EXPECT_EQ(rejects[1].line, 6u);
+  EXPECT_EQ(rejects[1].reason.rfind("[3]: ", 0), 0u) << rejects[1].reason;
   EXPECT_EQ(rejects[1].text, "7");
   auto again = ingest_text(*store, list, "export.json");
   EXPECT_EQ(counts(again), "read 4, stored 0, duplicates 2, rejected 2");
@@ -666,6 +667,18 @@ TEST_P(StoreTest, JsonListsAreReadElementByElement) {
   EXPECT_EQ(counts(pages), "read 2, stored 1, duplicates 0, rejected 1");
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].line, 2u);
+  EXPECT_EQ(rejects[0].reason.rfind("[0]: ", 0), 0u) << rejects[0].reason;  // of its own list
+  // A list on one line, as an API gives it: its elements' rejects tell them apart.
+  rejects.clear();
+  auto compact = ingest_text(
+      *store,
+      R"([{"model": "gpt-4o", "usage": {"input_tokens": 1}}, {"model": 5}, {"model": "gpt-4o"}])",
+      "compact.json", &rejects);
+  EXPECT_EQ(counts(compact), "read 3, stored 1, duplicates 0, rejected 2");
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 1u);
+  EXPECT_EQ(rejects[0].reason, "[1]: field \"model\": expected a string, got a number");
+  EXPECT_EQ(rejects[1].reason.rfind("[2]: field \"usage\": missing", 0), 0u) << rejects[1].reason;
 }
 
 // A LiteLLM spend log export as CSV: custom_llm_provider, user and team_id name the provider,

@@ -362,8 +362,9 @@ struct JsonString {
 // put together, or one list per line) are read as one.
 class ListElements {
  public:
-  // What a call to `element` gets: the text of one element, and the line it begins on.
-  using Element = std::function<void(std::string_view text, uint64_t line)>;
+  // What a call to `element` gets: the text of one element, the line it begins on, and its index
+  // in its list.
+  using Element = std::function<void(std::string_view text, uint64_t line, size_t index)>;
   // Problems that are not an element: `reason`, the line it is on, and the text it is about.
   using Problem = std::function<void(std::string_view reason, uint64_t line, std::string_view)>;
 
@@ -375,6 +376,7 @@ class ListElements {
         if (c == '[' && after_line_ == 0) {  // the first list, or one after another
           state_ = kIn;
           seen_comma_ = false;
+          index_ = 0;
           continue;
         }
         if (!space(c) && after_line_ == 0) after_line_ = line_;
@@ -388,10 +390,11 @@ class ListElements {
       }
       if (depth_ == 0 && (c == ',' || c == ']')) {
         if (!blank(text_)) {
-          element(text_, start_line_);
+          element(text_, start_line_, index_);
         } else if (c == ',' || seen_comma_) {
           problem("invalid JSON: an empty element in the list", line_, "");
         }
+        ++index_;
         text_.clear();
         seen_comma_ = c == ',';
         if (c == ']') state_ = kBetween;
@@ -412,7 +415,7 @@ class ListElements {
   // its last element, if any, read as it is, then the problem; text after the list's ']' is one.
   void end(const Element& element, const Problem& problem) {
     if (state_ == kIn) {
-      if (!blank(text_)) element(text_, start_line_);
+      if (!blank(text_)) element(text_, start_line_, index_);
       problem("invalid JSON: the list does not end (its \"]\" is missing: is the input cut short?)",
               line_, "");
     } else if (after_line_ != 0) {
@@ -435,6 +438,7 @@ class ListElements {
   int64_t depth_ = 0;  // brackets and braces open within the element
   JsonString string_;  // within the element
   bool seen_comma_ = false;
+  size_t index_ = 0;  // of the next element in its list
 };
 
 // The line (from 1) on which each element of the lists of a JSON document begins, by its place:
@@ -693,19 +697,23 @@ class Pipeline {
     finish(pr, line, original);
   }
 
-  // An element of a JSON document's list (ListElements). One with an id (keyed by it) is read as
-  // it is; another as the whole document's reading gave it, in nlohmann's compact form (keys
-  // sorted), so that its key, which hashes its metadata's text, stays as it was; one that does
-  // not parse, as it is, for the parser to say why.
-  void list_element(std::string_view text, uint64_t line) {
+  // An element of a JSON document's list (ListElements), `index` in it: a reject names it
+  // ("[3]: ...", for lines of many elements, as an API gives a list). One with an id (keyed by
+  // it) is read as it is; another as the whole document's reading gave it, in nlohmann's compact
+  // form (keys sorted), so that its key, which hashes its metadata's text, stays as it was; one
+  // that does not parse, as it is, for the parser to say why.
+  void list_element(std::string_view text, uint64_t line, size_t index) {
+    element_index_ = index;
     PricedRecord& pr = next_slot();
     if (parse_copy(text, &pr.usage).is_ok() && !pr.usage.id.empty()) {
       ++stats_.read;
-      return finish(pr, line, text);
+      finish(pr, line, text);
+    } else if (const auto e = nlohmann::json::parse(text, nullptr, false); e.is_discarded()) {
+      json_record(text, line, false);
+    } else {
+      json_record(e.dump(), line, false);
     }
-    const auto e = nlohmann::json::parse(text, nullptr, false);
-    if (e.is_discarded()) return json_record(text, line, false);
-    json_record(e.dump(), line, false);
+    element_index_.reset();
   }
   // A problem of a JSON document's list that is no element of it: one record read, rejected.
   void list_problem(std::string_view reason, uint64_t line, std::string_view text) {
@@ -1142,6 +1150,7 @@ class Pipeline {
 
   void reject(uint64_t line, std::string reason, std::string_view text) {
     if (!reject_context_.empty()) reason = reject_context_ + ": " + reason;
+    if (element_index_) reason = "[" + std::to_string(*element_index_) + "]: " + reason;
     ++stats_.rejected;
     on_reject_(Reject{std::string(source_), line, std::move(reason), std::string(text)});
   }
@@ -1154,6 +1163,7 @@ class Pipeline {
   std::vector<std::string> header_;
   std::string
       reject_context_;  // where in its input the record being read is, when a line holds many
+  std::optional<size_t> element_index_;  // of the list element being read (ListElements)
   util::CsvSplitter csv_;
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line
@@ -1244,8 +1254,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   // A JSON document that is a list: its elements as they come (whole_json: one that is not).
   std::optional<ListElements> elements;
   bool whole_json = false;
-  const ListElements::Element element = [&](std::string_view item, uint64_t line) {
-    if (p.sink_error().is_ok()) p.list_element(item, line);
+  const ListElements::Element element = [&](std::string_view item, uint64_t line, size_t i) {
+    if (p.sink_error().is_ok()) p.list_element(item, line, i);
   };
   const ListElements::Problem problem = [&](std::string_view reason, uint64_t line,
                                             std::string_view about) {
@@ -1413,15 +1423,18 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
                        std::string(utf8_prefix(whole, 200))});
       ++p.stats_.rejected;
     } else {
-      // Each record is reported (and stored) by the line its element begins on.
+      // Each record is reported (and stored) by the line its element begins on; on a document
+      // of one line (an API's page as curl gives it), a reject also names its element.
       const auto lines = element_lines(whole, 2);
+      const size_t first = whole.find_first_not_of(" \t\r\n");
+      const bool one_line = whole.find('\n', first) > whole.find_last_not_of(" \t\r\n");
       COSTOPS_RETURN_IF_ERROR(read_list(
           *list, list_place,
           [&](const std::string& at, size_t i) {
             const auto it = lines.find(at);
             return it != lines.end() ? it->second : i + 1;
           },
-          false));
+          one_line));
     }
   }
   COSTOPS_RETURN_IF_ERROR(p.flush(/*wait=*/true));
