@@ -408,6 +408,8 @@ std::string_view detail::provider_of_model(Normalizer& n, std::string_view model
   return ref.has_value() ? std::string_view(ref->provider->id) : std::string_view();
 }
 
+namespace {
+
 // Whether a record's field `k` of no usage key is named as a count of tokens that a call used: it
 // names tokens, and neither a request's limit (max_tokens) nor a rate (tokens_per_second).
 bool names_token_count(std::string_view k) {
@@ -435,6 +437,8 @@ bool is_count(element v) {
          s.find_first_not_of("0123456789") == std::string_view::npos &&
          s.find_first_not_of('0') != std::string_view::npos;
 }
+
+}  // namespace
 
 Result<bool> detail::record_level_usage(element record, Usage* out, std::string* unread) {
   const auto& keys = canonical_keys();

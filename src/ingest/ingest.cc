@@ -86,6 +86,14 @@ std::string_view document_list(const nlohmann::json& doc) {
   return {};
 }
 
+// Whether `text` (a first line, a line) names one of kDocumentLists' members: it may be a page
+// of records, which document_list tells once it is parsed.
+bool names_document_list(std::string_view text) {
+  return std::any_of(std::begin(kDocumentLists), std::end(kDocumentLists), [&](auto key) {
+    return text.find("\"" + std::string(key) + "\"") != std::string_view::npos;
+  });
+}
+
 // Whether a CSV cell holds one JSON object (a `usage`, `body` or `metadata` column).
 bool json_object_text(std::string_view v) {
   const size_t i = v.find_first_not_of(" \t\r\n");
@@ -1204,12 +1212,9 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
         head.substr(i, nl == std::string_view::npos ? head.npos : nl - i);
     // (So is one of CloudWatch Logs' pages of events, on one line or many; and, under any name,
     // an API's page of records on a line, as curl gives it, or pages one per line.)
-    const bool names_list =
-        std::any_of(std::begin(kDocumentLists), std::end(kDocumentLists), [&](auto list) {
-          return first.find("\"" + std::string(list) + "\"") != std::string_view::npos;
-        });
-    if (names_list && (source.ends_with(".json") ||
-                       !document_list(nlohmann::json::parse(first, nullptr, false)).empty()))
+    if (names_document_list(first) &&
+        (source.ends_with(".json") ||
+         !document_list(nlohmann::json::parse(first, nullptr, false)).empty()))
       return InputFormat::kJson;
     // A first line that is not a whole object is a document spread over lines (pretty-printed);
     // one that does not parse at all is read line by line after all (see kJson).
@@ -1397,12 +1402,9 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         start = end + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (blank(line)) continue;
-        const bool names_list =
-            std::any_of(std::begin(kDocumentLists), std::end(kDocumentLists), [&](auto key) {
-              return line.find("\"" + std::string(key) + "\"") != std::string_view::npos;
-            });
-        const auto page = names_list ? nlohmann::json::parse(line, nullptr, false)
-                                     : nlohmann::json(nlohmann::json::value_t::discarded);
+        const auto page = names_document_list(line)
+                              ? nlohmann::json::parse(line, nullptr, false)
+                              : nlohmann::json(nlohmann::json::value_t::discarded);
         if (const std::string place(document_list(page));
             !place.empty() && page[place].is_array()) {
           COSTOPS_RETURN_IF_ERROR(read_list(
