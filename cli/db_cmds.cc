@@ -97,6 +97,20 @@ void note_warnings(const ingest::IngestStats& stats) {
   for (const auto& w : stats.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
 }
 
+// The note on the costs the records logged (a gateway's or tracer's own) against the exact ones.
+void note_logged(const ingest::IngestStats& stats) {
+  const engine::LoggedCosts& l = stats.logged;
+  if (l.records == 0 || !stats.logged_fits) return;
+  const auto pct = report::percent_text(l.logged - l.exact, l.exact, 2, true);
+  std::fprintf(stderr,
+               "note: %llu record%s logged a cost of %s USD (as the gateway or tracer priced "
+               "them), against an exact %s USD (%s%%); %llu of them more than 1%% off (cost-ops "
+               "price --summary compares them per model)\n",
+               static_cast<unsigned long long>(l.records), l.records == 1 ? "" : "s",
+               l.logged.to_string_fixed(6).c_str(), l.exact.to_string_fixed(6).c_str(),
+               pct ? pct->c_str() : "n/a", static_cast<unsigned long long>(l.off));
+}
+
 // Notes the models read without a price (`what`: "no price", or the what-if's), the most records
 // first, with why (the catalog's error names the closest models it has), and, for records
 // `stored` unpriced, what prices them later.
@@ -254,6 +268,7 @@ int run_ingest(IngestCmd& o) {
     total.base_rate_rows += s->base_rate_rows;
     total.replaced += s->replaced;
     total.warned += s->warned;
+    total.logged_fits = total.logged_fits && s->logged_fits && total.logged.add(s->logged);
     for (const auto& w : s->warnings)
       if (total.warnings.size() < ingest::IngestStats::kMaxWarnings) total.warnings.push_back(w);
     for (const auto& m : s->unpriced_models) {
@@ -282,6 +297,8 @@ int run_ingest(IngestCmd& o) {
               {"warned", total.warned},
               {"database", store->url()}};
     if (in_file) j["rejects_file"] = rejects_path;
+    if (total.logged.records > 0 && total.logged_fits)
+      j["logged"] = report::logged_costs_json(total.logged);
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("read %llu, stored %llu (%llu unpriced), duplicates %llu, rejected %llu -> %s\n",
@@ -303,6 +320,7 @@ int run_ingest(IngestCmd& o) {
         format_timestamp(*now).c_str());
   }
   note_warnings(total);
+  note_logged(total);
   if (total.replaced > 0) {
     std::fprintf(stderr,
                  "note: %llu stored usage report row%s replaced by a fetch again with revised "

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "common.h"
 #include "costops/ingest/price_stream.h"
+#include "costops/report/report.h"
 
 namespace costops::cli {
 namespace {
@@ -45,8 +46,12 @@ providers' usage reports. Fields:
                 usage sums several (default: input_tokens, divided by usage "requests" when
                 that counts more than one)
 Output: one JSON line per record (input line), in order:
-  {"provider","model","usage","input_price","output_price","total_price"[,"warnings"]}
-  with prices as exact decimal strings in USD, or {"line": N, "error": {"code","message"}} (an
+  {"provider","model","usage","input_price","output_price","total_price"[,"logged_cost"]
+  [,"warnings"]} with prices as exact decimal strings in USD; "logged_cost" is the cost the
+  input itself logged, as its gateway or tracer priced the call (LiteLLM's spend or
+  response_cost, Langfuse's costDetails.total or calculatedTotalCost, OpenRouter's usage.cost,
+  OpenLIT's gen_ai.usage.cost, cost_usd), which --summary compares with the exact prices per
+  model. Or {"line": N, "error": {"code","message"}} (an
   unknown provider or model with the closest names the catalog has); with several files, each
   file's lines in turn, and an error names its file first: {"source": FILE, "line": N, ...}.
 Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
@@ -75,6 +80,7 @@ struct ModelTotals {
   int64_t output_tokens = 0;
   Decimal input, output, total;
   TokenParts parts;  // of the input and output tokens
+  engine::LoggedCosts logged;
   /// Adds `o`'s counts and costs; false when a sum leaves the range (absurd counts).
   [[nodiscard]] bool add(const ModelTotals& o) {
     records += o.records;
@@ -85,7 +91,7 @@ struct ModelTotals {
            !__builtin_add_overflow(parts.reasoning, o.parts.reasoning, &parts.reasoning) &&
            Decimal::add_checked(input, o.input, &input) &&
            Decimal::add_checked(output, o.output, &output) &&
-           Decimal::add_checked(total, o.total, &total);
+           Decimal::add_checked(total, o.total, &total) && logged.add(o.logged);
   }
 };
 using SummaryRows = std::map<std::pair<std::string, std::string>, ModelTotals>;
@@ -105,11 +111,16 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
                           {"output_cost", t.output.to_string()},
                           {"total_cost", t.total.to_string()}};
   };
+  // With the totals of the records that logged a cost, when any did.
+  auto with_logged = [](nlohmann::json j, const engine::LoggedCosts& l) {
+    if (l.records > 0) j["logged"] = report::logged_costs_json(l);
+    return j;
+  };
   nlohmann::json models = nlohmann::json::array();
   for (const auto& [key, t] : rows) {
     nlohmann::json m = {{"provider", key.first}, {"model", key.second}};
     m.update(totals(t));
-    models.push_back(std::move(m));
+    models.push_back(with_logged(std::move(m), t.logged));
   }
   const nlohmann::json out = {{"currency", std::string(cur.code())},
                               {"records", stats.lines},
@@ -117,7 +128,7 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
                               {"failed", stats.failed},
                               {"first_failures", failures},
                               {"models", models},
-                              {"total", totals(all)}};
+                              {"total", with_logged(totals(all), all.logged)}};
   std::printf("%s\n", out.dump(2).c_str());
 }
 
@@ -142,6 +153,30 @@ void print_summary(const SummaryRows& rows, const ModelTotals& all, Currency cur
   std::printf(
       "%llu records, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
       static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
+  if (all.logged.records == 0) return;
+  // The logged costs against the exact prices, per model.
+  std::printf(
+      "\nlogged cost (as the input logged it) against the exact price, on the %llu record%s that "
+      "logged one:\n",
+      static_cast<unsigned long long>(all.logged.records), all.logged.records == 1 ? "" : "s");
+  auto logged = [&](const std::string& provider, const std::string& model,
+                    const engine::LoggedCosts& l) {
+    const auto pct = report::percent_text(l.logged - l.exact, l.exact, 2, true);
+    std::printf("%s %s %9llu %16s %16s %16s %9s %8llu\n", pad_right(provider, pw).c_str(),
+                pad_right(model, mw).c_str(), static_cast<unsigned long long>(l.records),
+                l.logged.to_string_fixed(6).c_str(), l.exact.to_string_fixed(6).c_str(),
+                (l.logged - l.exact).to_string_fixed(6).c_str(), pct ? pct->c_str() : "n/a",
+                static_cast<unsigned long long>(l.off));
+  };
+  std::printf("%s %s %9s %16s %16s %16s %9s %8s\n", pad_right("provider", pw).c_str(),
+              pad_right("model", mw).c_str(), "records", "logged", "exact", "difference", "diff_%",
+              "off_>1%");
+  for (const auto& [key, t] : rows)
+    if (t.logged.records > 0) logged(key.first, key.second, t.logged);
+  logged("total", std::string(cur.code()), all.logged);
+  std::printf(
+      "off_>1%%: records whose logged cost is more than 1%% (and 0.000001) away from the "
+      "exact price\n");
 }
 
 int run_price(PriceOptions& o) {
@@ -167,20 +202,31 @@ int run_price(PriceOptions& o) {
   opt.threads = o.threads;
   SummaryRows rows;
   ModelTotals all;
+  const SummaryRows::key_type* row_key = nullptr;  // the last record's row
+  ModelTotals* row = nullptr;
+  // Gateways log their costs in USD: a catalog in another currency is not compared with them.
+  const bool compare_logged = (*cat)->currency() == Currency::usd();
   bool sums_fit = true;
   if (o.summary) {
     opt.write_lines = false;
     opt.on_priced = [&](const UsageRecord& r, std::string_view provider, std::string_view model,
                         const engine::PriceResult& pr) {
-      const ModelTotals one{1,
-                            r.usage.get(units::kInputTokens),
-                            r.usage.get(units::kOutputTokens),
-                            pr.input,
-                            pr.output,
-                            pr.total,
-                            token_parts(r.usage)};
-      sums_fit =
-          rows[{std::string(provider), std::string(model)}].add(one) && all.add(one) && sums_fit;
+      ModelTotals one{1,
+                      r.usage.get(units::kInputTokens),
+                      r.usage.get(units::kOutputTokens),
+                      pr.input,
+                      pr.output,
+                      pr.total,
+                      token_parts(r.usage),
+                      {}};
+      if (r.logged_cost && compare_logged) (void)one.logged.add(*r.logged_cost, pr.total);
+      // Records of one model come in runs: its row is looked up again only when the model changes.
+      if (row == nullptr || row_key->first != provider || row_key->second != model) {
+        const auto it = rows.try_emplace({std::string(provider), std::string(model)}).first;
+        row_key = &it->first;
+        row = &it->second;
+      }
+      sums_fit = row->add(one) && sums_fit;
     };
   }
   auto format = ingest::parse_input_format(o.format);
@@ -228,6 +274,7 @@ int run_price(PriceOptions& o) {
     stats.priced += s->priced;
     stats.failed += s->failed;
   }
+  for (const auto& [key, t] : rows) sums_fit = all.add(t) && sums_fit;
   if (!sums_fit) {
     report(out_of_range("the summary's sums of tokens or costs leave the range they are kept in"));
     return kExitFailure;
@@ -273,7 +320,7 @@ void add_price_command(CLI::App& app, int& rc) {
   CLI::Option* summary =
       cmd->add_flag("--summary", opts->summary,
                     "Print a per-model summary table instead of one line per record (the first "
-                    "failures on stderr)");
+                    "failures on stderr), and the costs the input logged against the exact ones");
   cmd->add_option("--output", opts->output,
                   "The summary as a table (default) or one JSON object (exact decimal costs)")
       ->check(CLI::IsMember({"table", "json"}))

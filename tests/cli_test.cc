@@ -327,6 +327,73 @@ TEST(CliTest, SummaryOfTheBundledSample) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
+  // LiteLLM's spend logs: gpt-4o at 1000 + 120 tokens is exactly 0.0037 USD. The second's float
+  // is a hundredth of a cent off (not off), the third 8% low; the fourth logged none.
+  const std::string lines =
+      R"({"request_id":"r1","model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":1000,"completion_tokens":120,"spend":0.0037}
+{"request_id":"r2","model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":1000,"completion_tokens":120,"spend":0.00370001}
+{"request_id":"r3","model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":1000,"completion_tokens":120,"spend":0.0034}
+{"request_id":"r4","model":"gpt-4o","custom_llm_provider":"openai","prompt_tokens":1000,"completion_tokens":120}
+{"request_id":"r5","model":"gpt-4o-mini","custom_llm_provider":"openai","prompt_tokens":1000,"completion_tokens":120,"spend":0.000222}
+)";
+  CliRun r = run("price -", lines);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("total_price":"0.0037","logged_cost":"0.0034"})"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(occurrences(r.out, "logged_cost"), 4u);
+  r = run("price --summary -", lines);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("logged cost (as the input logged it) against the exact price, on the 4 "
+                       "records that logged one:\n"
+                       "provider model         records           logged            exact       "
+                       "difference    diff_%  off_>1%\n"
+                       "openai   gpt-4o              3         0.010800         0.011100        "
+                       "-0.000300     -2.70        1\n"
+                       "openai   gpt-4o-mini         1         0.000222         0.000222         "
+                       "0.000000     +0.00        0\n"
+                       "total    USD                 4         0.011022         0.011322        "
+                       "-0.000300     -2.65        1\n"),
+            std::string::npos)
+      << r.out;
+  r = run("price --summary --output json -", lines);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["total"]["logged"].dump(),
+            R"({"difference":"-0.00029999","difference_percent":-2.65,"exact_cost":"0.011322",)"
+            R"("logged_cost":"0.01102201","records":4,"records_off":1})");
+  EXPECT_EQ(j["models"][1]["logged"]["records_off"], 0);
+  // Without logged costs the summary has no such table.
+  EXPECT_EQ(run("price --summary " + testing::source_path("data/samples/usage.jsonl"))
+                .out.find("logged cost"),
+            std::string::npos);
+  // A Langfuse CSV export: costDetails' total (Langfuse priced 1000 cached tokens at the input
+  // rate).
+  const std::string csv =
+      "id,type,model,startTime,usageDetails,costDetails\n"
+      "o1,GENERATION,gpt-4o,2026-03-01T10:00:00Z,\"{\"\"input\"\": 1000, "
+      "\"\"input_cached_tokens\"\": "
+      "1000, \"\"output\"\": 100}\",\"{\"\"total\"\": 0.006}\"\n";
+  r = run("price --format csv -", csv);
+  EXPECT_EQ(r.rc, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find(R"("total_price":"0.00475","logged_cost":"0.006"})"), std::string::npos)
+      << r.out;
+  // ingest says so too, and --output json has it.
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_logged_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " --as-of 2026-11-02T00:00:00Z -", lines);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("note: 4 records logged a cost of 0.011022 USD (as the gateway or tracer "
+                       "priced them), against an exact 0.011322 USD (-2.65%); 1 of them more than "
+                       "1% off (cost-ops price --summary compares them per model)"),
+            std::string::npos)
+      << r.err;
+  r = run("ingest --db " + db + " --as-of 2026-11-02T00:00:00Z --output json -", lines);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["logged"]["records_off"], 1) << r.out;
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   // Usage errors: a word that names no command lists the commands; CLI11's own start "error:".
   CliRun r = run("injest x.jsonl");

@@ -713,6 +713,66 @@ TEST(RecordParserTest, ResponseBodiesAsRecordsNeedNoProvider) {
   EXPECT_EQ(chat->usage.get(units::kCacheReadTokens), 200);
 }
 
+TEST(RecordParserTest, TheCostTheInputLoggedIsKeptBesideTheUsage) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto logged = [&](std::string_view line) -> std::string {
+    auto r = p.parse(line);
+    if (!r) return "error: " + r.status().message();
+    return r->logged_cost ? r->logged_cost->to_string() : "none";
+  };
+  // LiteLLM's spend logs (a float, its shortest text: what LiteLLM wrote) and logging payload.
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 120,
+      "spend": 0.0037000000000000002})"),
+            "0.0037");  // the same float as 0.0037
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1000, "completion_tokens": 120,
+      "spend": 0.30000000000000004})"),
+            "0.30000000000000004");  // 0.1 + 0.2
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 10, "completion_tokens": 1,
+      "response_cost": 3.5e-05})"),
+            "0.000035");
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "usage": {"input_tokens": 10, "output_tokens": 1},
+      "cost_usd": "0.25"})"),
+            "0.25");  // numeric text, as a CSV column gives it
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "usage": {"input_tokens": 10, "output_tokens": 1},
+      "cost_usd": 2})"),
+            "2");
+  // Langfuse: costDetails' total, else the older calculatedTotalCost.
+  EXPECT_EQ(logged(R"({"id": "o1", "type": "GENERATION", "model": "gpt-4o",
+      "usageDetails": {"input": 1000, "output": 300}, "costDetails": {"input": 0.0025, "output": 0.003, "total": 0.0055}})"),
+            "0.0055");
+  EXPECT_EQ(logged(R"({"id": "o2", "type": "GENERATION", "model": "gpt-4o",
+      "usageDetails": {"input": 1000, "output": 300}, "calculatedTotalCost": 0.00575})"),
+            "0.00575");
+  // OpenRouter's usage.cost, in a usage object and in a response body.
+  EXPECT_EQ(logged(R"({"provider": "openrouter", "model": "openai/gpt-4o",
+      "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050, "cost": 0.003}})"),
+            "0.003");
+  EXPECT_EQ(logged(R"({"provider": "openrouter", "body": {"id": "gen-1", "model": "openai/gpt-4o",
+      "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050, "cost": 0.003}}})"),
+            "0.003");
+  // A call with the caller's own key (BYOK): the provider bills the upstream cost; OpenRouter's
+  // cost is its fee alone.
+  EXPECT_EQ(logged(R"({"provider": "openrouter", "model": "google/gemini-2.5-flash",
+      "usage": {"prompt_tokens": 326, "completion_tokens": 91, "cost": 0, "is_byok": true,
+      "cost_details": {"upstream_inference_cost": 0.0003253}}})"),
+            "0.0003253");
+  // Tiny floats round at 12 places; other shapes and null are not read; the record still is.
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1,
+      "spend": 1.5e-30})"),
+            "0");
+  EXPECT_EQ(
+      logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1, "spend": null})"),
+      "none");
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1,
+      "spend": {"usd": 1}})"),
+            "none");
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1,
+      "spend": "n/a"})"),
+            "none");
+  EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1})"), "none");
+}
+
 TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);

@@ -104,6 +104,46 @@ TEST(ResponsesTest, DevSetPricesExactlyWithTheCatalogWrittenInTheCostOpsFormat) 
   EXPECT_EQ(check_dev_prices(dev.data, parser, *written), 1835);
 }
 
+// OpenRouter's bodies log what OpenRouter charged (usage.cost; with the caller's own key, the
+// provider's bill in cost_details). Where OpenRouter's price is the catalog's and it charged for
+// tokens alone, that is the exact price to the last digit.
+TEST(ResponsesTest, OpenRoutersLoggedCostsAreTheExactPricesButForItsFees) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  DevSet dev;
+  ASSERT_TRUE(dev.catalog.has_value()) << dev.catalog.status_or_ok().to_string();
+  const Timestamp as_of = *parse_timestamp("2026-08-21T12:00:00Z");
+  engine::LoggedCosts all;
+  std::vector<std::string> off;
+  for (const auto& x : dev.data) {
+    bool priced = false;
+    for (const auto& e : x["extracted"])
+      for (const auto& ex : e["extractors"])
+        priced = priced || (ex["provider_id"] == "openrouter" && ex.contains("input_price"));
+    if (!priced) continue;
+    auto rec = dev.parser->parse(nlohmann::json{
+        {"provider", "openrouter"},
+        {"api_flavor", "chat"},
+        {"body", x["body"]}}.dump());
+    ASSERT_TRUE(rec.has_value()) << rec.status_or_ok().to_string();
+    if (!rec->logged_cost) continue;
+    auto cost = engine::CostCalculator::price_record(*dev.catalog, *rec, as_of);
+    ASSERT_TRUE(cost.has_value()) << cost.status_or_ok().to_string();
+    if (engine::LoggedCosts::is_off(*rec->logged_cost, cost->total_cost.amount))
+      off.push_back(x["body"].value("file", "?"));
+    ASSERT_TRUE(all.add(*rec->logged_cost, cost->total_cost.amount));
+  }
+  EXPECT_EQ(all.records, 20u);
+  EXPECT_EQ(all.off, 3u);
+  // An advisor tool's call, a file parser's fee, and a model charged above the catalog's rates.
+  EXPECT_EQ(off, (std::vector<std::string>{
+                     "models/cassettes/test_openrouter/test_openrouter_advisor_tool.yaml",
+                     "models/cassettes/test_openrouter/test_openrouter_file_annotation.yaml",
+                     "cassettes/test_ref_sibling_wire_contract/"
+                     "test_ref_sibling_wire_contract[qwen-nested-model].yaml"}));
+  EXPECT_EQ(all.exact.to_string(), "0.028156654");
+  EXPECT_EQ(all.logged.to_string(), "0.04606045");
+}
+
 // Without api_flavor, a body is read by the provider's flavor whose usage it holds: for every
 // response a provider prices, the usage read is one of that provider's interpretations.
 TEST(ResponsesTest, BodiesWithoutAFlavorAreReadByTheFlavorTheyFit) {

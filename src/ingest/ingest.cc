@@ -271,6 +271,9 @@ std::string span_record(const json& span, const json& resource) {
   for (const char* attr : {"llm.response.model_name", "llm.model_name", "llm.request.model_name"})
     if (model.empty() && openinference) model = string_member(a, attr);
   if (!model.empty()) rec["model"] = model;
+  // The cost the instrumentation priced the call at (OpenLIT's), compared with the exact price.
+  if (const json& cost = member(a, "gen_ai.usage.cost"); cost.is_number() || cost.is_string())
+    rec["cost_usd"] = cost;
   // The tier the call was billed at (OpenAI's conventions): the response's, else the requested.
   for (const char* attr : {"openai.response.service_tier", "gen_ai.openai.response.service_tier",
                            "openai.request.service_tier", "gen_ai.openai.request.service_tier"}) {
@@ -998,6 +1001,9 @@ class Pipeline {
         }
         field(j, k);
         j += v;
+      } else if (k == "cost_details" && observations_ && json_object_text(v)) {
+        field(j, k);  // Langfuse's costs, compared with the exact price
+        j += v;
       } else if (k == "batch") {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
@@ -1140,6 +1146,8 @@ class Pipeline {
     if (st.is_ok()) {
       pr.unpriced_reason.clear();
       if (!pr.cost->warnings.empty()) note_warnings(r.source, pr.cost->warnings);
+      if (r.logged_cost && stats_.logged_fits && opt_.catalog->currency() == Currency::usd())
+        stats_.logged_fits = stats_.logged.add(*r.logged_cost, pr.cost->total_cost.amount);
     } else if (st.code() == StatusCode::kNotFound) {
       pr.cost.reset();
       pr.unpriced_reason = st.message();  // stored unpriced, never as $0

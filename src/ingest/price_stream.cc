@@ -45,7 +45,8 @@ void append_error(std::string& out, std::string_view source, uint64_t line, cons
 // A priced record's line (see price_jsonl); `price_version` (and the breakdown) with --detail.
 void append_priced(std::string& o, std::string_view provider, std::string_view model,
                    const Usage& usage, const engine::PriceResult& pr, Currency currency,
-                   const std::string* price_version, const std::vector<std::string>& warnings) {
+                   const std::string* price_version, const std::vector<std::string>& warnings,
+                   const std::optional<Decimal>& logged_cost) {
   o += "{\"provider\":"sv;
   append_json_string(o, provider);
   o += ",\"model\":"sv;
@@ -62,6 +63,11 @@ void append_priced(std::string& o, std::string_view provider, std::string_view m
   if (currency != Currency::usd()) {
     o += ",\"currency\":\""sv;
     o += currency.code();
+    o += '"';
+  }
+  if (logged_cost) {
+    o += ",\"logged_cost\":\""sv;
+    logged_cost->append_to(o);
     o += '"';
   }
   if (price_version != nullptr) {
@@ -153,6 +159,8 @@ class Worker {
       return fail(st, rec);
     }
     ++stats_.priced;
+    if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_);
+    if (!opt.write_lines) return;  // (--summary)
     std::string version;
     if (opt.detail) {
       version = sel.constraint->describe();
@@ -163,8 +171,7 @@ class Worker {
         !rec->service_tier.empty() || !rec->unread_counts.empty())
       warnings = engine::record_warnings(sel, *rec, ref->model->id);
     append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
-                  opt.detail ? &version : nullptr, warnings);
-    if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_);
+                  opt.detail ? &version : nullptr, warnings, rec->logged_cost);
   }
 
   const PriceStreamOptions& opt_;
@@ -328,10 +335,11 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
       if (pr.n_lines == engine::PriceResult::kMaxLines) break;
       pr.lines[pr.n_lines++] = {u.unit, u.quantity, u.rate, u.cost};
     }
-    append_priced(line_text, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
-                  opt.detail ? &c.price_version : nullptr, c.warnings);
-    emit(line);
     if (opt.on_priced) opt.on_priced(r.usage, c.provider, c.model, pr);
+    if (!opt.write_lines) return;
+    append_priced(line_text, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
+                  opt.detail ? &c.price_version : nullptr, c.warnings, r.usage.logged_cost);
+    emit(line);
   };
   auto stored = ingest_stream(
       in, source, io,

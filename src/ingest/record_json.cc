@@ -366,8 +366,9 @@ std::optional<UnitId> observation_unit(std::string_view key) {
 // input_tokens is the sum of every input type and output_tokens of every output type; each
 // detail is also counted in the parts it belongs to. Usage given the other way, with "input" and
 // "output" already holding their details (its "total" their sum alone), is read as given. Its
-// costDetails (Langfuse's own prices) are not read. `details` is usageDetails (or usage_details,
-// as a CSV header's usageDetails column is named); `dated`: the record gave its "timestamp".
+// costDetails' total, Langfuse's own price, is the logged cost (parse_doc). `details` is
+// usageDetails (or usage_details, as a CSV header's usageDetails column is named); `dated`: the
+// record gave its "timestamp".
 Status langfuse_observation(element doc, element details, std::string_view details_key, bool dated,
                             UsageRecord* r) {
   auto text = [&](std::initializer_list<std::string_view> keys, std::string* out) -> Status {
@@ -582,6 +583,60 @@ void take_reported_tier(std::optional<element> body, std::optional<element> usag
   }
 }
 
+// The keys under which gateways and tracers log what they computed a call cost, in USD:
+// LiteLLM's spend logs ("spend") and its standard logging payload ("response_cost"), Langfuse's
+// observations before costDetails ("calculatedTotalCost"; its CSV export's calculated_total_cost),
+// and "cost_usd" (Claude Code's api_request events). Langfuse's costDetails.total and
+// OpenRouter's usage.cost are read where they are.
+bool logged_cost_key(std::string_view k) {
+  return k == "spend" || k == "response_cost" || k == "cost_usd" || k == "calculatedTotalCost" ||
+         k == "calculated_total_cost";
+}
+
+// Sets the record's logged cost from `v`, a number or numeric text, unless it has one. Null and
+// other shapes are not read: the logged cost is only compared, and the record is priced without
+// it. A float's digits past 24 decimal places (a value below 10^-12 in exponent form) are rounded.
+void take_logged_cost(element v, UsageRecord* r) {
+  if (r->logged_cost) return;
+  if (v.is_string()) {
+    if (auto d = Decimal::parse(v.get_string().value_unsafe())) r->logged_cost = *d;
+    return;
+  }
+  if (v.is_int64()) {
+    r->logged_cost = Decimal::from_int(v.get_int64().value_unsafe());
+  } else if (v.is_double()) {
+    // The float's shortest text, which reads back as the same float: what the gateway wrote.
+    const double d = v.get_double().value_unsafe();
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    if (ec != std::errc()) return;
+    if (auto e = Decimal::parse(std::string_view(buf, static_cast<size_t>(end - buf)))) {
+      r->logged_cost = *e;
+    } else if (auto f = Decimal::from_double(d)) {
+      r->logged_cost = *f;
+    }
+  }
+}
+
+// OpenRouter's usage.cost: what OpenRouter charged. A call with the caller's own provider key
+// ("is_byok": true) is billed by the provider, and its cost is OpenRouter's fee alone: the
+// call's cost is then cost_details.upstream_inference_cost, as the provider bills it.
+void take_openrouter_cost(element usage, UsageRecord* r) {
+  const auto byok = member(usage, "is_byok");
+  if (byok && byok->is_bool() && byok->get_bool().value_unsafe()) {
+    const auto details = member(usage, "cost_details");
+    if (const auto upstream = details ? member(*details, "upstream_inference_cost") : std::nullopt)
+      take_logged_cost(*upstream, r);
+    return;
+  }
+  if (const auto cost = member(usage, "cost")) take_logged_cost(*cost, r);
+}
+
+// Langfuse's costDetails: its "total" is the observation's cost.
+void take_cost_details(element v, UsageRecord* r) {
+  if (const auto total = member(v, "total")) take_logged_cost(*total, r);
+}
+
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
@@ -660,6 +715,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       request_id = f.value;
       request_id_key = k;
       has_request_id = f.value.is_string() || f.value.is_number();
+    } else if (logged_cost_key(k)) {
+      take_logged_cost(f.value, &r);
+    } else if (k == "costDetails" || k == "cost_details") {
+      take_cost_details(f.value, &r);
     } else if (k == "data") {
       has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
     } else if (const size_t g = alias_index(kGatewayFields, k); g < kGateways) {
@@ -715,10 +774,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     COSTOPS_RETURN_IF_ERROR(
         engine::detail::usage_from_element(n, usage, provider, r.api_flavor, "usage", &r.usage));
     take_reported_tier(std::nullopt, usage, &r);
+    take_openrouter_cost(usage, &r);
   } else if (has_body) {
     auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
     if (!e) return e.status();
-    take_reported_tier(body, member(body, "usage"), &r);
+    const auto body_usage = member(body, "usage");
+    take_reported_tier(body, body_usage, &r);
+    if (body_usage) take_openrouter_cost(*body_usage, &r);
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
   } else if (!has_log) {

@@ -1020,6 +1020,17 @@ json drivers_json(std::span<const forecasting::SpendDriver> drivers) {
   return a;
 }
 
+nlohmann::json logged_costs_json(const engine::LoggedCosts& l) {
+  const Decimal diff = l.logged - l.exact;
+  const auto pct = percent_of(diff, l.exact, 2);
+  return {{"records", l.records},
+          {"logged_cost", l.logged.to_string()},
+          {"exact_cost", l.exact.to_string()},
+          {"difference", diff.to_string()},
+          {"difference_percent", pct ? nlohmann::json(pct->to_double()) : nlohmann::json(nullptr)},
+          {"records_off", l.off}};
+}
+
 std::optional<Decimal> percent_of(const Decimal& part, const Decimal& whole, int places) {
   if (whole.is_zero()) return std::nullopt;
   auto pct = part.as_percent_of(whole, places);

@@ -37,6 +37,10 @@ struct UsageRecord {
   // Counts among a gateway line's fields (or a CSV row's columns) named as tokens but no usage
   // key ("prompt_cache_read_tokens=5000"): not priced, and said in the price's warnings.
   std::string unread_counts;
+  // The cost the input logged for the call, as its gateway or tracer computed it (LiteLLM's
+  // spend, Langfuse's costDetails.total, OpenRouter's usage.cost), in USD: compared with the exact
+  // price, never priced by.
+  std::optional<Decimal> logged_cost;
 
   /// Resets every field, keeping string capacity (for reuse in loops).
   void clear() {
@@ -49,6 +53,7 @@ struct UsageRecord {
     tags.clear();
     usage = Usage{};
     tier_input_tokens = -1;
+    logged_cost.reset();
   }
 };
 

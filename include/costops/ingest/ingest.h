@@ -26,6 +26,7 @@
 
 #include "costops/domain/records.h"
 #include "costops/domain/text_encoding.h"
+#include "costops/engine/cost_calculator.h"
 #include "costops/pricing/catalog.h"
 
 namespace costops::ingest {
@@ -141,6 +142,11 @@ struct IngestStats {
   /// Counts a record priced with `warnings` (read from `source`, "FILE:LINE"), keeping those not
   /// kept yet while there are fewer than kMaxWarnings.
   void note_warnings(std::string_view source, const std::vector<std::string>& warnings);
+  // The costs the records logged (a gateway's or tracer's own: UsageRecord::logged_cost) against
+  // their exact prices, of the records priced (stored or duplicates) with a USD catalog; empty
+  // when the sums leave their range (logged_fits false).
+  engine::LoggedCosts logged;
+  bool logged_fits = true;
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;

@@ -14,6 +14,7 @@
 
 #include "costops/domain/aggregate.h"
 #include "costops/domain/status.h"
+#include "costops/engine/cost_calculator.h"
 #include "costops/forecasting/budget.h"
 #include "costops/forecasting/drivers.h"
 
@@ -176,6 +177,11 @@ std::string others_name(const OtherRows& others);
 /// An unusual day's drivers as `cost-ops anomalies` and the report write them: name, and value,
 /// usual and change as exact decimal text.
 nlohmann::json drivers_json(std::span<const forecasting::SpendDriver> drivers);
+
+/// Logged costs against the exact ones, as `price --summary` and `ingest` write them: records,
+/// logged_cost, exact_cost, difference (exact decimal text), difference_percent (of the exact
+/// cost; null when that is zero) and records_off.
+nlohmann::json logged_costs_json(const engine::LoggedCosts& l);
 
 /// `part` in percent of `whole`, exactly (Decimal::as_percent_of), with `places` decimals:
 /// "41.5"; with `sign`, as printf's %+.1f writes it ("+12.9", "-0.0"). nullopt when `whole` is
