@@ -356,9 +356,10 @@ void add_ingest(CLI::App& app, int& rc) {
 Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads, gateway log lines
 with their counts among their fields included: LiteLLM's spend logs; OpenAI's, Anthropic's, Gemini's
 and Vertex AI's batch result files, priced as batch calls; Amazon Bedrock's model invocation logs;
-Langfuse's observations, by their usageDetails), a JSON document (a list of records, {"records":
-[...]}, an API's page {"data": [...]} such as Langfuse's, or one record, or CloudWatch Logs'
-{"events": [...]} whose messages are such lines), OpenTelemetry GenAI spans (OTLP JSON), providers'
+Langfuse's observations, by their usageDetails; Helicone's requests, by their helicone_user), a JSON
+document (a list of records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's
+and Helicone's, or one record, or CloudWatch Logs' {"events": [...]} whose messages are such
+lines), OpenTelemetry GenAI spans (OTLP JSON), providers'
 usage reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean

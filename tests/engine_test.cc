@@ -290,11 +290,11 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   EXPECT_EQ(named->user_id, "u1");
   EXPECT_EQ(r->unread_counts, "");
   // A count named as tokens that no usage key names is not priced, and the price says so (a
-  // request's max_tokens, a rate, zero and text are no count of what a call used).
+  // request's max_tokens, a rate, a time, zero and text are no count of what a call used).
   auto unread = p.parse(
       R"({"model": "claude-sonnet-4-5", "provider": "anthropic", "input_tokens": 100, "output_tokens": 10,
       "prompt_cache_read_tokens": 5000, "cacheWriteTokens": "300", "max_tokens": 1024,
-      "tokens_per_second": 80, "audio_tokens": 0, "token_type": "bearer"})");
+      "tokens_per_second": 80, "time_to_first_token": 300, "audio_tokens": 0, "token_type": "bearer"})");
   ASSERT_TRUE(unread.has_value()) << unread.status_or_ok().to_string();
   EXPECT_EQ(unread->unread_counts, "prompt_cache_read_tokens=5000, cacheWriteTokens=300");
   auto uc =
@@ -757,6 +757,14 @@ TEST(RecordParserTest, TheCostTheInputLoggedIsKeptBesideTheUsage) {
       "usage": {"prompt_tokens": 326, "completion_tokens": 91, "cost": 0, "is_byok": true,
       "cost_details": {"upstream_inference_cost": 0.0003253}}})"),
             "0.0003253");
+  // Perplexity's cost object: its total, in USD.
+  EXPECT_EQ(logged(R"({"provider": "perplexity", "model": "sonar", "usage": {"prompt_tokens": 10,
+      "completion_tokens": 20, "cost": {"input_tokens_cost": 0.00001, "output_tokens_cost": 0.00002,
+      "request_cost": 0.005, "total_cost": 0.00503, "currency": "USD"}}})"),
+            "0.00503");
+  EXPECT_EQ(logged(R"({"provider": "perplexity", "model": "sonar", "usage": {"prompt_tokens": 10,
+      "completion_tokens": 20, "cost": {"total_cost": 0.00503, "currency": "EUR"}}})"),
+            "none");
   // Tiny floats round at 12 places; other shapes and null are not read; the record still is.
   EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1,
       "spend": 1.5e-30})"),
@@ -771,6 +779,76 @@ TEST(RecordParserTest, TheCostTheInputLoggedIsKeptBesideTheUsage) {
       "spend": "n/a"})"),
             "none");
   EXPECT_EQ(logged(R"({"model": "gpt-4o", "prompt_tokens": 1, "completion_tokens": 1})"), "none");
+}
+
+TEST(RecordParserTest, HeliconeRequestsCountEachPartOnce) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  // Helicone's prompt_tokens leave out the cache writes and reads (its cost adds all three).
+  auto r = p.parse(
+      R"({"response_id": "msg_1", "response_status": 200, "response_model": "claude-sonnet-4-5-20250929",
+      "request_id": "3f1c", "request_created_at": "2026-11-02T10:00:00.000Z",
+      "request_path": "https://api.anthropic.com/v1/messages", "request_user_id": "alice",
+      "request_properties": {"App": "support"}, "helicone_user": "u-1", "provider": "ANTHROPIC",
+      "time_to_first_token": 300, "total_tokens": 2400, "prompt_tokens": 100,
+      "prompt_cache_write_tokens": 200, "prompt_cache_read_tokens": 2000, "completion_tokens": 100,
+      "reasoning_tokens": null, "prompt_audio_tokens": null, "completion_audio_tokens": null,
+      "costUSD": 0.00315, "model": "claude-sonnet-4-5-20250929",
+      "properties": {"App": "support", "Env": "prod"}})");
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->id, "3f1c");
+  EXPECT_EQ(r->provider, "ANTHROPIC");  // a provider the catalog knows, as given
+  EXPECT_EQ(format_timestamp(r->timestamp), "2026-11-02T10:00:00Z");
+  EXPECT_EQ(r->user_id, "alice");
+  EXPECT_EQ(r->tags, (std::vector<std::pair<std::string, std::string>>{{"App", "support"},
+                                                                       {"Env", "prod"}}));
+  EXPECT_EQ(r->usage.get(units::kInputTokens), 2300);
+  EXPECT_EQ(r->usage.get(units::kCacheWriteTokens), 200);
+  EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 2000);
+  EXPECT_EQ(r->usage.get(units::kOutputTokens), 100);
+  EXPECT_EQ(r->unread_counts, "");
+  EXPECT_EQ(r->logged_cost->to_string(), "0.00315");
+  auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *r, r->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  // 100 * $3/M + 200 * $3.75/M + 2000 * $0.30/M + 100 * $15/M
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.00315");
+  // Audio apart from the prompt and the completion; reasoning within the completion. A gateway
+  // the catalog has no prices of leaves the model to name the provider.
+  auto audio = p.parse(
+      R"({"request_id": "3f1e", "request_created_at": "2026-11-02T10:06:00Z", "provider": "CLOUDFLARE",
+      "model": "gpt-4o-mini", "prompt_tokens": 800, "prompt_cache_read_tokens": 1024,
+      "prompt_cache_write_tokens": 0, "prompt_audio_tokens": 30, "completion_tokens": 50,
+      "completion_audio_tokens": 5, "reasoning_tokens": 20})");
+  ASSERT_TRUE(audio.has_value()) << audio.status_or_ok().to_string();
+  EXPECT_EQ(audio->provider, "");
+  EXPECT_EQ(audio->usage.get(units::kInputTokens), 1854);
+  EXPECT_EQ(audio->usage.get(units::kInputAudioTokens), 30);
+  EXPECT_EQ(audio->usage.get(units::kOutputTokens), 55);
+  EXPECT_EQ(audio->usage.get(units::kOutputAudioTokens), 5);
+  EXPECT_EQ(audio->usage.get(units::kOutputReasoningTokens), 20);
+  EXPECT_FALSE(audio->logged_cost.has_value());
+  auto x = p.parse(
+      R"({"helicone_user": "u-1", "provider": "X", "model": "grok-3", "prompt_tokens": 1000,
+      "completion_tokens": 100, "timestamp": "2026-01-01T00:00:00Z", "request_created_at": "2026-11-02T10:06:00Z"})");
+  ASSERT_TRUE(x.has_value()) << x.status_or_ok().to_string();
+  EXPECT_EQ(x->provider, "x-ai");
+  EXPECT_EQ(format_timestamp(x->timestamp), "2026-01-01T00:00:00Z");  // its own field wins
+  // A failed request counts nothing: not billed. One without counts says what is missing.
+  auto failed = p.parse(
+      R"({"response_status": 500, "request_id": "3f1d", "helicone_user": "u-1", "provider": "OPENAI",
+      "model": "gpt-4o", "prompt_tokens": null, "completion_tokens": null, "costUSD": 0})");
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.status().message(),
+            "not billed: the request failed (response_status 500) and counts no tokens");
+  auto none = p.parse(R"({"response_status": 200, "helicone_user": "u-1", "model": "gpt-4o"})");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.status().message(),
+            "field \"prompt_tokens\": missing (a Helicone request without its token counts)");
+  auto bad = p.parse(
+      R"({"helicone_user": "u-1", "model": "gpt-4o", "prompt_tokens": -3, "completion_tokens": 1})");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(),
+            "field \"prompt_tokens\": expected a non-negative integer, got -3");
 }
 
 TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {

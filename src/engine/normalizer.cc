@@ -411,7 +411,8 @@ std::string_view detail::provider_of_model(Normalizer& n, std::string_view model
 namespace {
 
 // Whether a record's field `k` of no usage key is named as a count of tokens that a call used: it
-// names tokens, and neither a request's limit (max_tokens) nor a rate (tokens_per_second).
+// names tokens, and neither a request's limit (max_tokens), a rate (tokens_per_second) nor a
+// time (time_to_first_token).
 bool names_token_count(std::string_view k) {
   // Most fields of a gateway's line name no tokens: told at a glance.
   bool tok = false;
@@ -423,8 +424,9 @@ bool names_token_count(std::string_view k) {
     buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(k[i])));
   const std::string_view l(buf, k.size());
   auto has = [&](std::string_view w) { return l.find(w) != std::string_view::npos; };
+  // Not a limit, a rate, a budget, or a time (Helicone's time_to_first_token, in ms).
   return has("token") && !l.starts_with("max") && !has("limit") && !has("per_") && !has("budget") &&
-         l != "tier_input_tokens";
+         !has("time") && !has("first_token") && !has("latency") && l != "tier_input_tokens";
 }
 
 // Whether `v` is a count other than 0: a positive integer, or a CSV cell's digits.

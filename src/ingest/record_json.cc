@@ -618,10 +618,11 @@ void take_logged_cost(element v, UsageRecord* r) {
   }
 }
 
-// OpenRouter's usage.cost: what OpenRouter charged. A call with the caller's own provider key
-// ("is_byok": true) is billed by the provider, and its cost is OpenRouter's fee alone: the
-// call's cost is then cost_details.upstream_inference_cost, as the provider bills it.
-void take_openrouter_cost(element usage, UsageRecord* r) {
+// A usage object's "cost", what the service charged: OpenRouter's, a number; Perplexity's, an
+// object whose total_cost is the sum, in its currency (read when USD). A call OpenRouter routed
+// with the caller's own provider key ("is_byok": true) is billed by the provider, and its cost is
+// OpenRouter's fee alone: the call's cost is then cost_details.upstream_inference_cost.
+void take_usage_cost(element usage, UsageRecord* r) {
   const auto byok = member(usage, "is_byok");
   if (byok && byok->is_bool() && byok->get_bool().value_unsafe()) {
     const auto details = member(usage, "cost_details");
@@ -629,12 +630,100 @@ void take_openrouter_cost(element usage, UsageRecord* r) {
       take_logged_cost(*upstream, r);
     return;
   }
-  if (const auto cost = member(usage, "cost")) take_logged_cost(*cost, r);
+  const auto cost = member(usage, "cost");
+  if (!cost || !cost->is_object()) {
+    if (cost) take_logged_cost(*cost, r);
+    return;
+  }
+  const auto currency = member(*cost, "currency");
+  if (currency &&
+      !(currency->is_string() &&
+        strcasecmp(std::string(currency->get_string().value_unsafe()).c_str(), "usd") == 0))
+    return;
+  if (const auto total = member(*cost, "total_cost")) take_logged_cost(*total, r);
 }
 
 // Langfuse's costDetails: its "total" is the observation's cost.
 void take_cost_details(element v, UsageRecord* r) {
   if (const auto total = member(v, "total")) take_logged_cost(*total, r);
+}
+
+// A request as Helicone's API gives it (POST /v1/request/query, its HeliconeRequest):
+// {"request_id", "request_created_at", "provider" ("OPENAI", "ANTHROPIC", "AWS", "X", ...),
+// "model", "prompt_tokens", "prompt_cache_write_tokens", "prompt_cache_read_tokens",
+// "prompt_audio_tokens", "completion_tokens", "completion_audio_tokens", "reasoning_tokens",
+// "costUSD", "request_user_id", "properties", "response_status", ...}. Helicone keeps its counts
+// apart, as its cost calculation adds them up: prompt_tokens are the input tokens neither cached,
+// written to the cache nor audio, and completion_tokens the output but audio, reasoning included.
+// The time is request_created_at, the user request_user_id, the tags its custom properties; a
+// provider the catalog does not know (a gateway or host: LOCAL, CLOUDFLARE, HELICONE) leaves the
+// model to name it. The record's own fields win.
+Status helicone_request(engine::Normalizer& n, element doc, UsageRecord* r) {
+  if (r->provider == "X" || r->provider == "x") {
+    r->provider = "x-ai";
+  } else if (!r->provider.empty() && n.catalog().find_provider(r->provider) == nullptr) {
+    r->provider.clear();
+  }
+  for (const char* key : {"response_model", "request_model"}) {
+    const auto v = r->model.empty() ? member(doc, key) : std::nullopt;
+    if (v) COSTOPS_RETURN_IF_ERROR(get_string(*v, key, &r->model));
+  }
+  if (!r->has_timestamp) {
+    if (const auto t = member(doc, "request_created_at"))
+      COSTOPS_RETURN_IF_ERROR(get_timestamp(*t, "request_created_at", r));
+  }
+  if (r->user_id.empty()) {
+    if (const auto user = member(doc, "request_user_id"))
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(*user, "request_user_id", &r->user_id));
+  }
+  if (r->tags.empty()) {
+    for (const char* key : {"properties", "request_properties"}) {
+      const auto props = member(doc, key);
+      if (props && props->is_object() && r->tags.empty())
+        COSTOPS_RETURN_IF_ERROR(get_tags(*props, r, key));
+    }
+  }
+  if (const auto cost = member(doc, "costUSD")) take_logged_cost(*cost, r);
+  // Its counts, in kParts' order: the input's parts, then the output's.
+  static constexpr std::pair<const char*, UnitId> kParts[] = {
+      {"prompt_tokens", units::kInputTokens},
+      {"prompt_cache_write_tokens", units::kCacheWriteTokens},
+      {"prompt_cache_read_tokens", units::kCacheReadTokens},
+      {"prompt_audio_tokens", units::kInputAudioTokens},
+      {"completion_tokens", units::kOutputTokens},
+      {"completion_audio_tokens", units::kOutputAudioTokens},
+      {"reasoning_tokens", units::kOutputReasoningTokens}};
+  int64_t input = 0, output = 0;
+  bool any = false;
+  for (size_t i = 0; i < std::size(kParts); ++i) {
+    const auto& [key, unit] = kParts[i];
+    const auto v = member(doc, key);
+    if (!v || v->is_null()) continue;
+    auto count = engine::detail::token_count(*v, key);
+    if (!count) return count.status();
+    any = true;
+    if (unit != units::kInputTokens && unit != units::kOutputTokens) r->usage.set(unit, *count);
+    if (unit == units::kOutputReasoningTokens) continue;  // within completion_tokens
+    int64_t& whole = i < 4 ? input : output;
+    if (__builtin_add_overflow(whole, *count, &whole))
+      return invalid_argument(std::string("field \"") + key + "\": the counts overflow");
+  }
+  if (!any) {
+    // A request that failed (or was cancelled) logs its status and no counts: not billed.
+    const auto status = member(doc, "response_status");
+    if (status && status->is_number() &&
+        !(status->is_int64() && status->get_int64().value_unsafe() >= 200 &&
+          status->get_int64().value_unsafe() < 300)) {
+      return invalid_argument("not billed: the request failed (response_status " +
+                              simdjson::minify(*status) + ") and counts no tokens");
+    }
+    return invalid_argument(
+        "field \"prompt_tokens\": missing (a Helicone request without its "
+        "token counts)");
+  }
+  r->usage.set(units::kInputTokens, input);
+  r->usage.set(units::kOutputTokens, output);
+  return Status::ok();
 }
 
 Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
@@ -645,7 +734,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   bool has_usage = false, has_body = false, has_request_id = false, has_data_list = false;
   bool has_metadata = false, has_tags = false;
   std::string_view details_key;  // a Langfuse observation's usageDetails (read with its tags)
-  bool whole_line = false;       // has a key of a provider's line that is read whole
+  // A Helicone request: its helicone_user, or its cache counts beside its request_created_at.
+  bool helicone_user = false, helicone_counts = false, request_created = false;
+  bool whole_line = false;  // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
   // A gateway log line's provider and team (kGatewayFields), read with its counts; the
   // dimensions' other names (kDimensionFields).
@@ -720,7 +811,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     } else if (k == "costDetails" || k == "cost_details") {
       take_cost_details(f.value, &r);
     } else if (k == "data") {
-      has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
+      has_data_list = f.value.is_array();
+    } else if (k == "helicone_user") {
+      helicone_user = true;
+    } else if (k == "request_created_at") {
+      request_created = true;
+    } else if (k == "prompt_cache_read_tokens" || k == "prompt_cache_write_tokens") {
+      helicone_counts = true;  // a usage report page's buckets, when no usage
     } else if (const size_t g = alias_index(kGatewayFields, k); g < kGateways) {
       gateway[g] = f.value;
       has_gateway[g] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
@@ -749,6 +846,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     COSTOPS_RETURN_IF_ERROR(langfuse_observation(doc, details, details_key, dated, &r));
     has_log = true;
     has_usage = has_body = false;
+  } else if (!has_usage && !has_body && (helicone_user || (helicone_counts && request_created))) {
+    COSTOPS_RETURN_IF_ERROR(helicone_request(n, doc, &r));
+    has_log = true;
   } else if (!has_usage && !has_body && whole_line) {
     auto batch = batch_result(doc, &r, &body);
     if (!batch) return batch.status();
@@ -774,13 +874,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     COSTOPS_RETURN_IF_ERROR(
         engine::detail::usage_from_element(n, usage, provider, r.api_flavor, "usage", &r.usage));
     take_reported_tier(std::nullopt, usage, &r);
-    take_openrouter_cost(usage, &r);
+    take_usage_cost(usage, &r);
   } else if (has_body) {
     auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
     if (!e) return e.status();
     const auto body_usage = member(body, "usage");
     take_reported_tier(body, body_usage, &r);
-    if (body_usage) take_openrouter_cost(*body_usage, &r);
+    if (body_usage) take_usage_cost(*body_usage, &r);
     if (r.model.empty()) r.model = std::move(e->model);
     r.usage = e->usage;
   } else if (!has_log) {
