@@ -19,8 +19,8 @@ constexpr const char* kPriceHelp = R"(
 Input: JSON Lines, one request per line (blank lines are skipped; gzip, zstd and zlib files are
 read directly); or any other input `cost-ops ingest` reads, as it reads them (--format, or told by
 the file's extension and first bytes): CSV with a header row, a JSON document (a list of records,
-{"records": [...]}, a page {"data": [...]}), OpenTelemetry GenAI spans, Langfuse's observations,
-Helicone's requests, providers' usage reports. Fields:
+{"records": [...]}, a page {"data": [...]}), OpenTelemetry GenAI spans and log records (Claude
+Code's events), Langfuse's observations, Helicone's requests, providers' usage reports. Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).

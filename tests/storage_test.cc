@@ -1207,6 +1207,49 @@ TEST_P(StoreTest, OpenTelemetryGenAiSpans) {
   EXPECT_EQ(format_timestamp(all[1].usage.timestamp), "2026-09-21T14:13:20Z");  // startTimeUnixNano
 }
 
+// OTLP log records: Claude Code's claude_code.api_request events (its other events are no
+// usage) and a GenAI semantic-conventions event; a part of the export that is not a list is
+// rejected. Claude Code counts its input as Anthropic's API does, without the cache.
+TEST_P(StoreTest, OpenTelemetryLogRecordsClaudeCodeAndGenAiEvents) {
+  COSTOPS_OPEN_STORE(store, "otel_logs");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/otel_logs.json"));
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "logs.json", &rejects);
+  EXPECT_EQ(counts(s), "read 4, stored 3, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason,
+            "field \"resourceLogs[1].scopeLogs[1].logRecords\": expected a list, got object");
+  // Claude Code's logged costs are its list prices: both exact.
+  EXPECT_EQ(s.logged.records, 2u);
+  EXPECT_EQ(s.logged.off, 0u);
+  EXPECT_EQ(s.logged.logged.to_string(), "0.017411");
+  EXPECT_EQ(s.logged.exact.to_string(), "0.017411");
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("user"), *GroupKey::parse("tag:session"),
+                *GroupKey::parse("model")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  ASSERT_EQ(rows->size(), 3u);
+  // 12 * $3/M + 20000 * $0.30/M + 1500 * $3.75/M + 350 * $15/M
+  EXPECT_EQ(rows->at(2).keys,
+            (std::vector<std::string>{"dev@example.com", "sess-1", "claude-sonnet-4-5-20250929"}));
+  EXPECT_EQ(rows->at(2).cost.at("USD").to_string(), "0.016911");
+  EXPECT_EQ(rows->at(2).input_tokens, 21512);
+  EXPECT_EQ(rows->at(0).keys, (std::vector<std::string>{"", "", "gpt-4o-2024-08-06"}));
+  const std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);  // oldest first
+  EXPECT_EQ(all[0].usage.id, "claude-code:sess-1:2");
+  EXPECT_EQ(format_timestamp(all[0].usage.timestamp), "2026-11-02T10:00:02Z");  // event.timestamp
+  EXPECT_EQ(all[0].usage.organization_id, "org-1");
+  EXPECT_EQ(all[2].usage.id,
+            "otel:5b8efff798038103d269b633813fc60c:eee19b7ec3c1b174:1793613700000000000");
+  EXPECT_EQ(format_timestamp(all[2].usage.timestamp), "2026-11-02T10:01:40Z");  // timeUnixNano
+  // The same export again: every event a duplicate.
+  EXPECT_EQ(counts(ingest_text(*store, text, "logs.json")),
+            "read 4, stored 0, duplicates 3, rejected 1");
+}
+
 // "TIER RECORDS USD" per row of the spend grouped by tier.
 std::vector<std::string> spend_by_tier(storage::Store& store) {
   AggregateQuery q;

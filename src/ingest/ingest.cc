@@ -224,11 +224,63 @@ std::string otel_provider(std::string p) {
 using detail::member;
 using detail::string_member;
 
-// A GenAI span (OpenTelemetry's gen_ai.* attributes, else OpenInference's llm.* on an LLM span) as
-// a record in the JSON form, or "" when the span has no usage.
-std::string span_record(const json& span, const json& resource) {
+// A whole count among OTLP attributes: a number, or digits as text (as some exporters write
+// every attribute); nullopt otherwise.
+std::optional<long long> attribute_count(const json& v) {
+  if (v.is_number_integer()) return v.get<long long>();
+  if (v.is_string()) return parse_int(v.get<std::string>());
+  return std::nullopt;
+}
+
+// Claude Code's claude_code.api_request event (an OTLP log record, its body the event's name or
+// its event.name "api_request"): its counts as the Anthropic API gives them, input_tokens
+// without the cache reads and writes, into `usage`; its user, organization, session and logged
+// cost into `rec`. False when the record is no such event.
+bool claude_code_request(const json& record, const json& a, json& usage, json& rec) {
+  const json body = any_value(member(record, "body"));
+  const std::string name = string_member(a, "event.name");
+  if (!(name == "api_request" || name == "claude_code.api_request" ||
+        (body.is_string() && body.get<std::string>() == "claude_code.api_request")))
+    return false;
+  const std::pair<const char*, const char*> parts[] = {
+      {"input_tokens", "input_tokens"},
+      {"cache_read_tokens", "cache_read_tokens"},
+      {"cache_creation_tokens", "cache_write_tokens"},
+      {"output_tokens", "output_tokens"}};
+  long long input = 0;
+  bool whole = true;  // every input count a whole number, so the input sums them
+  for (const auto& [attr, key] : parts) {
+    if (!a.contains(attr) || a[attr].is_null()) continue;
+    usage[key] = a[attr];
+    const auto n = attribute_count(a[attr]);
+    whole = whole && n.has_value();
+    if (n && std::string_view(key) != "output_tokens") input += *n;
+  }
+  if (whole && usage.contains("input_tokens")) usage["input_tokens"] = input;
+  for (const auto& [attr, key] : {std::pair{"user.email", "user_id"},
+                                  {"user.id", "user_id"},
+                                  {"user.account_uuid", "user_id"},
+                                  {"organization.id", "organization_id"}}) {
+    if (std::string v = string_member(a, attr); !v.empty() && !rec.contains(key)) rec[key] = v;
+  }
+  if (const json& cost = member(a, "cost_usd"); cost.is_number() || cost.is_string())
+    rec["cost_usd"] = cost;
+  if (std::string t = string_member(a, "event.timestamp"); !t.empty()) rec["timestamp"] = t;
+  const std::string session = string_member(a, "session.id");
+  const json& sequence = member(a, "event.sequence");
+  if (!session.empty() && (sequence.is_number_integer() || sequence.is_string()))
+    rec["id"] = "claude-code:" + session + ":" +
+                (sequence.is_string() ? sequence.get<std::string>() : sequence.dump());
+  return true;
+}
+
+// A GenAI span (OpenTelemetry's gen_ai.* attributes, else OpenInference's llm.* on an LLM span),
+// or a log record (`log`: an OTLP log record with gen_ai.* attributes, or Claude Code's
+// claude_code.api_request event), as a record in the JSON form, or "" when it has no usage.
+std::string span_record(const json& span, const json& resource, bool log = false) {
   const json a = flat_attributes(member(span, "attributes"));
   json usage = json::object();
+  json rec = json::object();
   const std::pair<const char*, const char*> keys[] = {
       {"gen_ai.usage.input_tokens", "input_tokens"},
       {"gen_ai.usage.prompt_tokens", "input_tokens"},
@@ -242,9 +294,10 @@ std::string span_record(const json& span, const json& resource) {
   };
   for (const auto& [attr, key] : keys)
     if (a.contains(attr) && !usage.contains(key)) usage[key] = a[attr];
+  const bool claude_code = log && usage.empty() && claude_code_request(span, a, usage, rec);
   // OpenInference's (Arize Phoenix) LLM spans: the prompt count holds its details.
   const std::string kind = string_member(a, "openinference.span.kind");
-  const bool openinference = usage.empty() && (kind.empty() || kind == "LLM");
+  const bool openinference = !log && usage.empty() && (kind.empty() || kind == "LLM");
   if (openinference) {
     const std::pair<const char*, const char*> oi_keys[] = {
         {"llm.token_count.prompt", "input_tokens"},
@@ -259,7 +312,7 @@ std::string span_record(const json& span, const json& resource) {
       if (a.contains(attr)) usage[key] = a[attr];
   }
   if (usage.empty()) return "";
-  json rec = {{"usage", usage}};
+  rec["usage"] = usage;
   std::string provider = string_member(a, "gen_ai.provider.name");
   if (provider.empty()) provider = string_member(a, "gen_ai.system");
   // OpenInference: the hosting provider (azure, aws, google), else the AI system.
@@ -268,6 +321,7 @@ std::string span_record(const json& span, const json& resource) {
   if (!provider.empty()) rec["provider"] = otel_provider(provider);
   std::string model = string_member(a, "gen_ai.response.model");
   if (model.empty()) model = string_member(a, "gen_ai.request.model");
+  if (model.empty() && claude_code) model = string_member(a, "model");
   for (const char* attr : {"llm.response.model_name", "llm.model_name", "llm.request.model_name"})
     if (model.empty() && openinference) model = string_member(a, attr);
   if (!model.empty()) rec["model"] = model;
@@ -282,14 +336,19 @@ std::string span_record(const json& span, const json& resource) {
       break;
     }
   }
-  const json& start = span.contains("startTimeUnixNano") ? member(span, "startTimeUnixNano")
-                                                         : member(span, "start_time_unix_nano");
-  const std::optional<long long> ns = start.is_string() ? parse_int(start.get<std::string>())
-                                      : start.is_number_integer()
-                                          ? std::optional<long long>(start.get<long long>())
-                                          : std::nullopt;
-  if (ns) {
-    rec["timestamp"] = format_timestamp(Timestamp{std::chrono::microseconds{*ns / 1000}});
+  // A span's start; a log record's time (else the time the collector observed it).
+  const char* time_key =
+      !log ? (span.contains("startTimeUnixNano") ? "startTimeUnixNano" : "start_time_unix_nano")
+      : span.contains("timeUnixNano") && member(span, "timeUnixNano") != "0"
+          ? "timeUnixNano"
+          : "observedTimeUnixNano";
+  const json& start = member(span, time_key);
+  // Nanoseconds since the epoch; 0 when not given.
+  const long long ns = attribute_count(start).value_or(0);
+  if (rec.contains("timestamp")) {
+    // (the event's own time)
+  } else if (ns > 0) {
+    rec["timestamp"] = format_timestamp(Timestamp{std::chrono::microseconds{ns / 1000}});
   } else if (const json& t = member(span, "start_time"); t.is_string()) {
     rec["timestamp"] = t;
   }
@@ -297,13 +356,17 @@ std::string span_record(const json& span, const json& resource) {
   if (trace.empty()) trace = string_member(span, "trace_id");
   std::string id = string_member(span, "spanId");
   if (id.empty()) id = string_member(span, "span_id");
-  if (!id.empty()) rec["id"] = "otel:" + trace + ":" + id;
+  // A span's ids name it; a span may log several events, told apart by their times.
+  if (!id.empty() && !rec.contains("id"))
+    rec["id"] = "otel:" + trace + ":" + id + (log ? ":" + std::to_string(ns) : "");
   json tags = json::object();
   if (std::string service = string_member(flat_attributes(resource), "service.name");
       !service.empty())
     tags["service"] = service;
   if (std::string op = string_member(a, "gen_ai.operation.name"); !op.empty())
     tags["operation"] = op;
+  if (std::string session = string_member(a, "session.id"); claude_code && !session.empty())
+    tags["session"] = session;
   if (!tags.empty()) rec["tags"] = tags;
   return rec.dump();
 }
@@ -314,7 +377,7 @@ std::string span_record(const json& span, const json& resource) {
 // a list, a span that is not an object), which may have held spans.
 template <typename Fn, typename Bad>
 void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
-  if (!doc.contains("resourceSpans")) {
+  if (!doc.contains("resourceSpans") && !doc.contains("resourceLogs")) {
     if (std::string r = span_record(doc, member(doc, "resource")); !r.empty()) fn(r, "");
     return;
   }
@@ -334,20 +397,23 @@ void for_each_span(const json& doc, Fn&& fn, Bad&& bad) {
       }
     }
   };
-  objects(member(doc, "resourceSpans"), "resourceSpans",
-          [&](const json& rs, const std::string& at) {
-            const json& resource = member(member(rs, "resource"), "attributes");
-            const char* scopes =
-                rs.contains("scopeSpans") ? "scopeSpans" : "instrumentationLibrarySpans";
-            objects(member(rs, scopes), at + "." + scopes,
-                    [&](const json& ss, const std::string& at_ss) {
-                      objects(member(ss, "spans"), at_ss + ".spans",
-                              [&](const json& span, const std::string& at_span) {
-                                if (std::string r = span_record(span, resource); !r.empty())
-                                  fn(r, at_span);
-                              });
-                    });
-          });
+  // Spans, and log records (events): resource, scope (or instrumentation library), then each.
+  for (const bool log : {false, true}) {
+    const char* resources = log ? "resourceLogs" : "resourceSpans";
+    objects(member(doc, resources), resources, [&](const json& rs, const std::string& at) {
+      const json& resource = member(member(rs, "resource"), "attributes");
+      const char* scopes =
+          log ? (rs.contains("scopeLogs") ? "scopeLogs" : "instrumentationLibraryLogs")
+              : (rs.contains("scopeSpans") ? "scopeSpans" : "instrumentationLibrarySpans");
+      objects(member(rs, scopes), at + "." + scopes, [&](const json& ss, const std::string& at_ss) {
+        const char* items = log ? "logRecords" : "spans";
+        objects(member(ss, items), at_ss + "." + items,
+                [&](const json& item, const std::string& at_item) {
+                  if (std::string r = span_record(item, resource, log); !r.empty()) fn(r, at_item);
+                });
+      });
+    });
+  }
 }
 
 // Where a scan through JSON text is in a string: `open` from its opening quote on; closes()
@@ -1204,6 +1270,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
+      start.find("\"resourceLogs\"") != std::string_view::npos ||
       (start.find("\"attributes\"") != std::string_view::npos &&
        (start.find("\"gen_ai.") != std::string_view::npos ||
         start.find("\"llm.token_count.") != std::string_view::npos)))
