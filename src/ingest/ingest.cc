@@ -248,13 +248,14 @@ bool claude_code_request(const json& record, const json& a, json& usage, json& r
       {"cache_creation_tokens", "cache_write_tokens"},
       {"output_tokens", "output_tokens"}};
   long long input = 0;
-  bool whole = true;  // every input count a whole number, so the input sums them
+  bool whole = true;  // every input count a whole number (their sum in range), so input sums them
   for (const auto& [attr, key] : parts) {
     if (!a.contains(attr) || a[attr].is_null()) continue;
     usage[key] = a[attr];
     const auto n = attribute_count(a[attr]);
-    whole = whole && n.has_value();
-    if (n && std::string_view(key) != "output_tokens") input += *n;
+    whole =
+        whole && n.has_value() &&
+        (std::string_view(key) == "output_tokens" || !__builtin_add_overflow(input, *n, &input));
   }
   if (whole && usage.contains("input_tokens")) usage["input_tokens"] = input;
   for (const auto& [attr, key] : {std::pair{"user.email", "user_id"},
