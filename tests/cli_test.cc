@@ -339,9 +339,11 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
 )";
   CliRun r = run("price -", lines);
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find(R"("total_price":"0.0037","logged_cost":"0.0034"})"), std::string::npos)
+  EXPECT_NE(r.out.find(R"("total_price":"0.0037","logged_cost":"0.0034","logged_off":true})"),
+            std::string::npos)
       << r.out;
   EXPECT_EQ(occurrences(r.out, "logged_cost"), 4u);
+  EXPECT_EQ(occurrences(r.out, "logged_off"), 1u);
   r = run("price --summary -", lines);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("logged cost (as the input logged it) against the exact price, on the 4 "
@@ -375,7 +377,8 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
       "1000, \"\"output\"\": 100}\",\"{\"\"total\"\": 0.006}\"\n";
   r = run("price --format csv -", csv);
   EXPECT_EQ(r.rc, 0) << r.err << r.out;
-  EXPECT_NE(r.out.find(R"("total_price":"0.00475","logged_cost":"0.006"})"), std::string::npos)
+  EXPECT_NE(r.out.find(R"("total_price":"0.00475","logged_cost":"0.006","logged_off":true})"),
+            std::string::npos)
       << r.out;
   // ingest says so too, and --output json has it.
   const std::string db = (std::filesystem::temp_directory_path() /
