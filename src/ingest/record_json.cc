@@ -583,16 +583,6 @@ void take_reported_tier(std::optional<element> body, std::optional<element> usag
   }
 }
 
-// The keys under which gateways and tracers log what they computed a call cost, in USD:
-// LiteLLM's spend logs ("spend") and its standard logging payload ("response_cost"), Langfuse's
-// observations before costDetails ("calculatedTotalCost"; its CSV export's calculated_total_cost),
-// and "cost_usd" (Claude Code's api_request events). Langfuse's costDetails.total and
-// OpenRouter's usage.cost are read where they are.
-bool logged_cost_key(std::string_view k) {
-  return k == "spend" || k == "response_cost" || k == "cost_usd" || k == "calculatedTotalCost" ||
-         k == "calculated_total_cost";
-}
-
 // Sets the record's logged cost from `v`, a number or numeric text, unless it has one. Null and
 // other shapes are not read: the logged cost is only compared, and the record is priced without
 // it. A float's digits past 24 decimal places (a value below 10^-12 in exponent form) are rounded.
@@ -646,6 +636,131 @@ void take_usage_cost(element usage, UsageRecord* r) {
 // Langfuse's costDetails: its "total" is the observation's cost.
 void take_cost_details(element v, UsageRecord* r) {
   if (const auto total = member(v, "total")) take_logged_cost(*total, r);
+}
+
+// The keys of a record that parse_doc reads.
+enum class Key : uint8_t {
+  kNone,
+  kProvider,
+  kModel,
+  kUsage,
+  kBody,
+  kTimestamp,
+  kOtherTime,  // is_timestamp_alias
+  kId,
+  kApiFlavor,
+  kServiceTier,
+  kBatch,
+  kTierInputTokens,
+  kOrganizationId,
+  kProjectId,
+  kUserId,
+  kTags,
+  kUsageDetails,  // a Langfuse observation's
+  kMetadata,
+  kSource,
+  kRequestId,
+  kLoggedCost,   // a gateway's or tracer's own price of the call
+  kCostDetails,  // Langfuse's
+  kData,
+  kHeliconeUser,
+  kRequestCreatedAt,
+  kHeliconeCacheCount,
+  kGateway,    // kGatewayFields
+  kDimension,  // kDimensionFields
+  kWholeLine,  // a key of a provider's line that is read whole
+};
+
+struct KeyName {
+  std::string_view name;
+  Key key;
+};
+
+// kKeyNames sorted by length, and the first of each length: most of a gateway line's keys are
+// none of them, told so by their length or a compare or two.
+constexpr size_t kMaxKeyLength = 32;
+constexpr auto kKeysByLength = [] {
+  std::array<KeyName, 48> names = {{
+      {"provider", Key::kProvider},
+      {"provider_id", Key::kProvider},
+      {"model", Key::kModel},
+      {"usage", Key::kUsage},
+      {"body", Key::kBody},
+      {"timestamp", Key::kTimestamp},
+      {"created_at", Key::kOtherTime},
+      {"createdAt", Key::kOtherTime},
+      {"start_time", Key::kOtherTime},
+      {"startTime", Key::kOtherTime},
+      {"created", Key::kOtherTime},
+      {"id", Key::kId},
+      {"api_flavor", Key::kApiFlavor},
+      {"service_tier", Key::kServiceTier},
+      {"batch", Key::kBatch},
+      {"tier_input_tokens", Key::kTierInputTokens},
+      {"organization_id", Key::kOrganizationId},
+      {"project_id", Key::kProjectId},
+      {"user_id", Key::kUserId},
+      {"tags", Key::kTags},
+      {"usageDetails", Key::kUsageDetails},
+      {"usage_details", Key::kUsageDetails},
+      {"metadata", Key::kMetadata},
+      {"source", Key::kSource},
+      {"request_id", Key::kRequestId},
+      {"requestId", Key::kRequestId},
+      // The keys under which gateways and tracers log what they priced a call at, in USD:
+      // LiteLLM's spend logs ("spend") and its standard logging payload ("response_cost"),
+      // Langfuse's observations before costDetails ("calculatedTotalCost"; its CSV export's
+      // calculated_total_cost), and "cost_usd" (Claude Code's events). Langfuse's
+      // costDetails.total, OpenRouter's usage.cost and Helicone's costUSD are read where they are.
+      {"spend", Key::kLoggedCost},
+      {"response_cost", Key::kLoggedCost},
+      {"cost_usd", Key::kLoggedCost},
+      {"calculatedTotalCost", Key::kLoggedCost},
+      {"calculated_total_cost", Key::kLoggedCost},
+      {"costDetails", Key::kCostDetails},
+      {"cost_details", Key::kCostDetails},
+      {"data", Key::kData},
+      {"helicone_user", Key::kHeliconeUser},
+      {"request_created_at", Key::kRequestCreatedAt},
+      {"prompt_cache_read_tokens", Key::kHeliconeCacheCount},
+      {"prompt_cache_write_tokens", Key::kHeliconeCacheCount},
+      {kGatewayFields[0].name, Key::kGateway},
+      {kGatewayFields[1].name, Key::kGateway},
+      {kDimensionFields[0].name, Key::kDimension},
+      {kDimensionFields[1].name, Key::kDimension},
+      {kDimensionFields[2].name, Key::kDimension},
+      {"custom_id", Key::kWholeLine},
+      {"key", Key::kWholeLine},
+      {"request", Key::kWholeLine},
+      {"response", Key::kWholeLine},
+      {"schemaType", Key::kWholeLine},
+  }};
+  std::sort(names.begin(), names.end(),
+            [](const KeyName& a, const KeyName& b) { return a.name.size() < b.name.size(); });
+  std::array<uint8_t, kMaxKeyLength + 2> first{};  // first[n]: the first name of length n or more
+  size_t i = 0;
+  for (size_t n = 0; n <= kMaxKeyLength + 1; ++n) {
+    while (i < names.size() && names[i].name.size() < n) ++i;
+    first[n] = static_cast<uint8_t>(i);
+  }
+  return std::pair{names, first};
+}();
+static_assert(std::size(kGatewayFields) == 2 && std::size(kDimensionFields) == 3,
+              "kKeysByLength names each alias");
+static_assert(kKeysByLength.first.back().name.size() <= kMaxKeyLength);
+
+Key key_of(std::string_view k) {
+  if (k.size() > kMaxKeyLength) return Key::kNone;
+  const auto& [names, first] = kKeysByLength;
+  for (size_t i = first[k.size()]; i < first[k.size() + 1]; ++i) {
+    // Byte by byte: a key is short, and most differ in their first bytes (a call to memcmp for
+    // each cost more than the whole compare).
+    const char* name = names[i].name.data();
+    size_t j = 0;
+    while (j < k.size() && name[j] == k[j]) ++j;
+    if (j == k.size()) return names[i].key;
+  }
+  return Key::kNone;
 }
 
 // A request as Helicone's API gives it (POST /v1/request/query, its HeliconeRequest):
@@ -749,84 +864,120 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   for (auto f : simdjson::dom::object(doc.get_object().value_unsafe())) {
     const std::string_view k = f.key;
     Status st;
-    if (k == "provider" || k == "provider_id") {
-      st = get_string(f.value, k, &r.provider);
-    } else if (k == "model") {
-      st = get_string(f.value, k, &r.model);
-    } else if (k == "usage") {
-      usage = f.value;
-      has_usage = !f.value.is_null();
-    } else if (k == "body") {
-      body = f.value;
-      has_body = !f.value.is_null();
-    } else if (k == "timestamp") {
-      st = get_timestamp(f.value, k, &r);
-    } else if (is_timestamp_alias(k)) {
-      other_time = f.value;
-      other_time_key = k;
-    } else if (k == "id") {
-      st = get_scalar_text(f.value, k, &r.id);
-    } else if (k == "api_flavor") {
-      st = get_string(f.value, k, &r.api_flavor);
-    } else if (k == "service_tier") {
-      st = get_string(f.value, k, &r.service_tier);
-    } else if (k == "batch") {
-      if (f.value.is_bool()) {
-        r.batch = f.value.get_bool().value_unsafe();
-      } else if (!f.value.is_null()) {
-        st = type_error(k, "true or false", f.value);
+    switch (key_of(k)) {
+      case Key::kNone:
+        break;
+      case Key::kProvider:
+        st = get_string(f.value, k, &r.provider);
+        break;
+      case Key::kModel:
+        st = get_string(f.value, k, &r.model);
+        break;
+      case Key::kUsage:
+        usage = f.value;
+        has_usage = !f.value.is_null();
+        break;
+      case Key::kBody:
+        body = f.value;
+        has_body = !f.value.is_null();
+        break;
+      case Key::kTimestamp:
+        st = get_timestamp(f.value, k, &r);
+        break;
+      case Key::kOtherTime:
+        other_time = f.value;
+        other_time_key = k;
+        break;
+      case Key::kId:
+        st = get_scalar_text(f.value, k, &r.id);
+        break;
+      case Key::kApiFlavor:
+        st = get_string(f.value, k, &r.api_flavor);
+        break;
+      case Key::kServiceTier:
+        st = get_string(f.value, k, &r.service_tier);
+        break;
+      case Key::kBatch:
+        if (f.value.is_bool()) {
+          r.batch = f.value.get_bool().value_unsafe();
+        } else if (!f.value.is_null()) {
+          st = type_error(k, "true or false", f.value);
+        }
+        break;
+      case Key::kTierInputTokens:
+        if (!f.value.is_null()) {
+          auto count = engine::detail::token_count(f.value, k);  // read as usage counts are
+          if (count) r.tier_input_tokens = *count;
+          st = count.status_or_ok();
+        }
+        break;
+      case Key::kOrganizationId:
+        st = get_scalar_text(f.value, k, &r.organization_id);
+        break;
+      case Key::kProjectId:
+        st = get_scalar_text(f.value, k, &r.project_id);
+        break;
+      case Key::kUserId:
+        st = get_scalar_text(f.value, k, &r.user_id);
+        break;
+      case Key::kTags:
+        tags = f.value;
+        has_tags = true;
+        break;
+      case Key::kUsageDetails:
+        details = f.value;
+        details_key = k;
+        break;
+      case Key::kMetadata:
+        if (f.value.is_object()) {
+          r.metadata_json = simdjson::minify(f.value);
+          metadata = f.value;
+          has_metadata = true;
+        } else if (!f.value.is_null()) {
+          st = type_error(k, "an object", f.value);
+        }
+        break;
+      case Key::kSource:
+        st = get_string(f.value, k, &r.source);
+        break;
+      case Key::kRequestId:
+        request_id = f.value;
+        request_id_key = k;
+        has_request_id = f.value.is_string() || f.value.is_number();
+        break;
+      case Key::kLoggedCost:
+        take_logged_cost(f.value, &r);
+        break;
+      case Key::kCostDetails:
+        take_cost_details(f.value, &r);
+        break;
+      case Key::kData:
+        has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
+        break;
+      case Key::kHeliconeUser:
+        helicone_user = true;
+        break;
+      case Key::kRequestCreatedAt:
+        request_created = true;
+        break;
+      case Key::kHeliconeCacheCount:
+        helicone_counts = true;
+        break;
+      case Key::kGateway: {
+        const size_t g = alias_index(kGatewayFields, k);
+        gateway[g] = f.value;
+        has_gateway[g] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
+        break;
       }
-    } else if (k == "tier_input_tokens" && !f.value.is_null()) {
-      auto count = engine::detail::token_count(f.value, k);  // read as usage counts are
-      if (count) r.tier_input_tokens = *count;
-      st = count.status_or_ok();
-    } else if (k == "organization_id") {
-      st = get_scalar_text(f.value, k, &r.organization_id);
-    } else if (k == "project_id") {
-      st = get_scalar_text(f.value, k, &r.project_id);
-    } else if (k == "user_id") {
-      st = get_scalar_text(f.value, k, &r.user_id);
-    } else if (k == "tags") {
-      tags = f.value;
-      has_tags = true;
-    } else if (k == "usageDetails" || k == "usage_details") {
-      details = f.value;
-      details_key = k;
-    } else if (k == "metadata") {
-      if (f.value.is_object()) {
-        r.metadata_json = simdjson::minify(f.value);
-        metadata = f.value;
-        has_metadata = true;
-      } else if (!f.value.is_null()) {
-        st = type_error(k, "an object", f.value);
+      case Key::kDimension: {
+        const size_t d = alias_index(kDimensionFields, k);
+        dimension[d] = f.value;
+        has_dimension[d] = f.value.is_string() || f.value.is_number();
+        break;
       }
-    } else if (k == "source") {
-      st = get_string(f.value, k, &r.source);
-    } else if (k == "request_id" || k == "requestId") {
-      request_id = f.value;
-      request_id_key = k;
-      has_request_id = f.value.is_string() || f.value.is_number();
-    } else if (logged_cost_key(k)) {
-      take_logged_cost(f.value, &r);
-    } else if (k == "costDetails" || k == "cost_details") {
-      take_cost_details(f.value, &r);
-    } else if (k == "data") {
-      has_data_list = f.value.is_array();
-    } else if (k == "helicone_user") {
-      helicone_user = true;
-    } else if (k == "request_created_at") {
-      request_created = true;
-    } else if (k == "prompt_cache_read_tokens" || k == "prompt_cache_write_tokens") {
-      helicone_counts = true;  // a usage report page's buckets, when no usage
-    } else if (const size_t g = alias_index(kGatewayFields, k); g < kGateways) {
-      gateway[g] = f.value;
-      has_gateway[g] = f.value.is_string() || f.value.is_number();  // other shapes: left alone
-    } else if (const size_t d = alias_index(kDimensionFields, k); d < kDimensions) {
-      dimension[d] = f.value;
-      has_dimension[d] = f.value.is_string() || f.value.is_number();
-    } else if (k == "custom_id" || k == "key" || k == "request" || k == "response" ||
-               k == "schemaType") {
-      whole_line = true;  // a batch result, a Bedrock log or a request/response line, perhaps
+      case Key::kWholeLine:
+        whole_line = true;  // a batch result, a Bedrock log or a request/response line, perhaps
+        break;
     }
     if (!st.is_ok()) return st;
   }
@@ -929,10 +1080,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
 
 }  // namespace
 
-bool is_timestamp_alias(std::string_view key) {
-  return key == "created_at" || key == "createdAt" || key == "start_time" || key == "startTime" ||
-         key == "created";
-}
+bool is_timestamp_alias(std::string_view key) { return key_of(key) == Key::kOtherTime; }
 
 bool one_line_record_key(std::string_view key) {
   if (is_timestamp_alias(key)) return true;
