@@ -282,6 +282,17 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
   EXPECT_EQ(c->provider, "google");
   EXPECT_EQ(c->total_cost.amount.to_string(), "0.0006");  // 1000 * $0.3/M + 120 * $2.5/M
+  // A response LiteLLM served from its response cache made no call: not billed.
+  for (const char* hit : {R"("True")", "true"}) {
+    auto cached =
+        p.parse(std::string(R"({"request_id": "chatcmpl-9y", "spend": 0, "prompt_tokens": 1000,
+        "completion_tokens": 120, "model": "gemini-2.5-flash", "cache_hit": )") +
+                hit + "}");
+    ASSERT_FALSE(cached.has_value()) << hit;
+    EXPECT_EQ(cached.status().message(),
+              "not billed: served from the gateway's response cache (cache_hit), no call to the "
+              "provider");
+  }
   // The fields the record names win.
   auto named = p.parse(
       R"({"model": "gpt-4o", "provider": "openai", "user_id": "u1", "user": "u2", "input_tokens": 5})");

@@ -666,6 +666,7 @@ enum class Key : uint8_t {
   kHeliconeUser,
   kRequestCreatedAt,
   kHeliconeCacheCount,
+  kCacheHit,   // LiteLLM's: served from its response cache
   kGateway,    // kGatewayFields
   kDimension,  // kDimensionFields
   kWholeLine,  // a key of a provider's line that is read whole
@@ -680,7 +681,7 @@ struct KeyName {
 // none of them, told so by their length or a compare or two.
 constexpr size_t kMaxKeyLength = 32;
 constexpr auto kKeysByLength = [] {
-  std::array<KeyName, 48> names = {{
+  std::array<KeyName, 49> names = {{
       {"provider", Key::kProvider},
       {"provider_id", Key::kProvider},
       {"model", Key::kModel},
@@ -724,6 +725,7 @@ constexpr auto kKeysByLength = [] {
       {"request_created_at", Key::kRequestCreatedAt},
       {"prompt_cache_read_tokens", Key::kHeliconeCacheCount},
       {"prompt_cache_write_tokens", Key::kHeliconeCacheCount},
+      {"cache_hit", Key::kCacheHit},
       {kGatewayFields[0].name, Key::kGateway},
       {kGatewayFields[1].name, Key::kGateway},
       {kDimensionFields[0].name, Key::kDimension},
@@ -851,6 +853,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   std::string_view details_key;  // a Langfuse observation's usageDetails (read with its tags)
   // A Helicone request: its helicone_user, or its cache counts beside its request_created_at.
   bool helicone_user = false, helicone_counts = false, request_created = false;
+  bool cache_hit = false;   // a gateway's line of a response it served from its own cache
   bool whole_line = false;  // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
   // A gateway log line's provider and team (kGatewayFields), read with its counts; the
@@ -963,6 +966,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       case Key::kHeliconeCacheCount:
         helicone_counts = true;
         break;
+      case Key::kCacheHit:
+        // true, or as LiteLLM's spend logs write it, "True" (a CSV export's cell too)
+        cache_hit =
+            (f.value.is_bool() && f.value.get_bool().value_unsafe()) ||
+            (f.value.is_string() &&
+             strcasecmp(std::string(f.value.get_string().value_unsafe()).c_str(), "true") == 0);
+        break;
       case Key::kGateway: {
         const size_t g = alias_index(kGatewayFields, k);
         gateway[g] = f.value;
@@ -1036,7 +1046,13 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     r.usage = e->usage;
   } else if (!has_log) {
     // A gateway's log line: counts beside the record's other fields, as CSV columns are read
-    // (LiteLLM's spend logs: prompt_tokens, completion_tokens).
+    // (LiteLLM's spend logs: prompt_tokens, completion_tokens). One of a response LiteLLM served
+    // from its response cache (cache_hit) made no call to the provider: nothing was billed.
+    if (cache_hit) {
+      return invalid_argument(
+          "not billed: served from the gateway's response cache (cache_hit), no call to the "
+          "provider");
+    }
     auto counts = engine::detail::record_level_usage(doc, &r.usage, &r.unread_counts);
     if (!counts) return counts.status();
     if (has_metadata) {
