@@ -52,9 +52,10 @@ Output: one JSON line per record (input line), in order:
   response_cost, Langfuse's costDetails.total or calculatedTotalCost, OpenRouter's usage.cost,
   Helicone's costUSD, OpenLIT's gen_ai.usage.cost, cost_usd), with "logged_off": true when it
   is more than 1% (and 0.000001) away from total_price (jq 'select(.logged_off)' lists them);
-  --summary compares them with the exact prices per model. Or {"line": N, "error": {"code","message"}} (an
-  unknown provider or model with the closest names the catalog has); with several files, each
-  file's lines in turn, and an error names its file first: {"source": FILE, "line": N, ...}.
+  --summary compares them with the exact prices per model. Or {"line": N, "error": {"code",
+  "message"}} (an unknown provider or model with the closest names the catalog has); with
+  several files, each file's lines in turn, and an error names its file first: {"source": FILE,
+  "line": N, ...}.
 Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
 Examples:
   echo '{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":50}}' | cost-ops price
