@@ -356,18 +356,20 @@ void add_ingest(CLI::App& app, int& rc) {
 Inputs: JSON Lines (one record per line, the same form `cost-ops price` reads, gateway log lines
 with their counts among their fields included: LiteLLM's spend logs; OpenAI's, Anthropic's, Gemini's
 and Vertex AI's batch result files, priced as batch calls; Amazon Bedrock's model invocation logs;
-Langfuse's observations, by their usageDetails; Helicone's requests, by their helicone_user), a JSON
-document (a list of records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's
-and Helicone's, or one record, or CloudWatch Logs' {"events": [...]} whose messages are such lines),
-OpenTelemetry GenAI spans and log records, Claude Code's api_request events among them (OTLP JSON),
-providers' usage reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and
-Anthropic's /v1/organizations/usage_report/messages, as fetched, one per line or one document; each
-row is a record of summed requests, dated at its bucket's start, priced at the long-context tier of
-its mean request (OpenAI) or of its context_window (Anthropic; base rates when the report is not
-grouped by context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored
-bucket of another width, rejects its rows, which would count its usage twice; a bucket fetched again
-with revised figures replaces the stored one), or CSV with a header row whose columns map by name in
-any case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
+Langfuse's observations, by their usageDetails; Helicone's requests, by their helicone_user;
+Cloudflare AI Gateway's logs, by their tokens_in and tokens_out), a JSON document (a list of
+records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's and Helicone's or
+{"result": [...]} as Cloudflare's, or one record, or CloudWatch Logs' {"events": [...]} whose
+messages are such lines), OpenTelemetry GenAI spans and log records, Claude Code's api_request
+events among them (OTLP JSON), providers' usage reports (pages of OpenAI's
+/v1/organization/usage/completions or /embeddings and Anthropic's
+/v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
+record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
+request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
+context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
+another width, rejects its rows, which would count its usage twice; a bucket fetched again with
+revised figures replaces the stored one), or CSV with a header row whose columns map by name in any
+case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
 key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_llm_provider, user

@@ -20,7 +20,8 @@ Input: JSON Lines, one request per line (blank lines are skipped; gzip, zstd and
 read directly); or any other input `cost-ops ingest` reads, as it reads them (--format, or told by
 the file's extension and first bytes): CSV with a header row, a JSON document (a list of records,
 {"records": [...]}, a page {"data": [...]}), OpenTelemetry GenAI spans and log records (Claude
-Code's events), Langfuse's observations, Helicone's requests, providers' usage reports. Fields:
+Code's events), Langfuse's observations, Helicone's requests, Cloudflare AI Gateway's logs,
+providers' usage reports. Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).
@@ -47,15 +48,14 @@ Code's events), Langfuse's observations, Helicone's requests, providers' usage r
                 that counts more than one)
 Output: one JSON line per record (input line), in order:
   {"provider","model","usage","input_price","output_price","total_price"[,"logged_cost"]
-  [,"warnings"]} with prices as exact decimal strings in USD; "logged_cost" is the cost the
-  input itself logged, as its gateway or tracer priced the call (LiteLLM's spend or
-  response_cost, Langfuse's costDetails.total or calculatedTotalCost, OpenRouter's usage.cost,
-  Helicone's costUSD, OpenLIT's gen_ai.usage.cost, cost_usd), with "logged_off": true when it
-  is more than 1% (and 0.000001) away from total_price (jq 'select(.logged_off)' lists them);
-  --summary compares them with the exact prices per model. Or {"line": N, "error": {"code",
-  "message"}} (an unknown provider or model with the closest names the catalog has); with
-  several files, each file's lines in turn, and an error names its file first: {"source": FILE,
-  "line": N, ...}.
+  [,"warnings"]} with prices as exact decimal strings in USD; "logged_cost" is the cost the input
+  itself logged, as its gateway or tracer priced the call (LiteLLM's spend or response_cost,
+  Langfuse's costDetails.total or calculatedTotalCost, OpenRouter's usage.cost, Helicone's costUSD,
+  Cloudflare's cost, OpenLIT's gen_ai.usage.cost, cost_usd), with "logged_off": true when it is more
+  than 1% (and 0.000001) away from total_price (jq 'select(.logged_off)' lists them); --summary
+  compares them with the exact prices per model. Or {"line": N, "error": {"code", "message"}} (an
+  unknown provider or model with the closest names the catalog has); with several files, each file's
+  lines in turn, and an error names its file first: {"source": FILE, "line": N, ...}.
 Exit status: 0 when every line priced, 1 otherwise, 2 for a bad command line.
 Examples:
   echo '{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":50}}' | cost-ops price

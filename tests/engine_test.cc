@@ -331,17 +331,18 @@ TEST(RecordParserTest, CountsBesideTheRecordsFieldsAsAGatewayLogsThem) {
   ASSERT_TRUE(ids.has_value()) << ids.status_or_ok().to_string();
   EXPECT_EQ(ids->project_id, "p-1");
   EXPECT_EQ(ids->user_id, "");
-  expect_rejected(
-      p, {{R"({"model": "gpt-4o", "input_tokns": 5, "output_tokens": 1})",
-           "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},
-          {R"({"model": "gpt-4o", "prompt_tokens": 5, "input_tokens": 5})",
-           "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
-          {R"({"model": "gpt-4o", "prompt_tokens": "5k"})",
-           "field \"prompt_tokens\": expected a non-negative integer, got \"5k\""},
-          {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"},
-          {R"({"model": "gpt-4o", "tokens_in": 5, "tokens_out": 2})",
-           "; its tokens_in=5, tokens_out=2 are named by no usage key: rename them to the keys "
-           "they count"}});
+  expect_rejected(p,
+                  {{R"({"model": "gpt-4o", "input_tokns": 5, "output_tokens": 1})",
+                    "field \"input_tokns\": unknown usage key; did you mean input_tokens?"},
+                   {R"({"model": "gpt-4o", "prompt_tokens": 5, "input_tokens": 5})",
+                    "field \"input_tokens\": input_tokens given twice (directly and by an alias)"},
+                   {R"({"model": "gpt-4o", "prompt_tokens": "5k"})",
+                    "field \"prompt_tokens\": expected a non-negative integer, got \"5k\""},
+                   {R"({"model": "gpt-4o", "total_tokens": 5})", "field \"usage\": missing (give"},
+                   {R"({"model": "gpt-4o", "tokens_prompt": 5, "tokens_generated": 2})",
+                    "; its tokens_prompt=5, tokens_generated=2 are named by no usage key: rename "
+                    "them to the keys "
+                    "they count"}});
 }
 
 // LiteLLM's spend log rows keep the call's whole usage, in OpenAI's shape, in
@@ -860,6 +861,55 @@ TEST(RecordParserTest, HeliconeRequestsCountEachPartOnce) {
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.status().message(),
             "field \"prompt_tokens\": expected a non-negative integer, got -3");
+}
+
+// Cloudflare AI Gateway's logs: tokens_in and tokens_out, cost logged; its provider names.
+TEST(RecordParserTest, CloudflareAiGatewayLogs) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto r = p.parse(
+      R"({"id": "01J3", "created_at": "2026-11-02T10:02:00Z", "provider": "google-ai-studio",
+      "model": "gemini-2.5-flash", "model_type": "chat", "tokens_in": 1000, "tokens_out": 120,
+      "cost": 0.0006, "cached": false, "success": true, "status_code": 200, "duration": 812,
+      "metadata": {"team": "ads", "env": "prod"}, "step": 0, "custom_cost": false})");
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->id, "01J3");
+  EXPECT_EQ(r->provider, "google");
+  EXPECT_EQ(format_timestamp(r->timestamp), "2026-11-02T10:02:00Z");
+  EXPECT_EQ(r->usage.get(units::kInputTokens), 1000);
+  EXPECT_EQ(r->usage.get(units::kOutputTokens), 120);
+  EXPECT_EQ(r->tags,
+            (std::vector<std::pair<std::string, std::string>>{{"team", "ads"}, {"env", "prod"}}));
+  EXPECT_EQ(r->logged_cost->to_string(), "0.0006");
+  EXPECT_EQ(r->unread_counts, "");
+  auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *r, r->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.0006");  // 1000 * $0.30/M + 120 * $2.50/M
+  // The REST API's metadata as text is not read (and no error); a provider the catalog lacks
+  // leaves the model to name one.
+  auto text = p.parse(
+      R"({"id": "01J4", "provider": "workers-ai", "model": "gpt-4o", "tokens_in": 10,
+      "tokens_out": 1, "metadata": "{\"team\":\"x\"}", "cached": false, "success": true})");
+  ASSERT_TRUE(text.has_value()) << text.status_or_ok().to_string();
+  EXPECT_EQ(text->provider, "");
+  EXPECT_TRUE(text->tags.empty());
+  // Served from the gateway's cache, or failed without counts: not billed.
+  auto cached = p.parse(
+      R"({"id": "01J5", "provider": "openai", "model": "gpt-4o", "tokens_in": 10, "tokens_out": 1,
+      "cost": 0, "cached": true, "success": true})");
+  ASSERT_FALSE(cached.has_value());
+  EXPECT_EQ(cached.status().message(),
+            "not billed: served from the gateway's cache (cached), no call to the provider");
+  auto failed = p.parse(
+      R"({"id": "01J6", "provider": "anthropic", "model": "claude-sonnet-4-5", "tokens_in": 0,
+      "tokens_out": 0, "cached": false, "success": false, "status_code": 529})");
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.status().message(),
+            "not billed: the request failed (success false) and counts no tokens");
+  // Other records still want their metadata an object.
+  auto bad = p.parse(R"({"model": "gpt-4o", "input_tokens": 1, "metadata": "x"})");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(), "field \"metadata\": expected an object, got a string");
 }
 
 TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {

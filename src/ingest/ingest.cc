@@ -63,10 +63,11 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::str
 constexpr size_t kMaxCsvRecord = 8 << 20;
 
 // The members of a JSON document that hold its list of records: "records"; an API's page of them,
-// "data" (Langfuse's observations: {"data": [...], "meta": {...}}); or CloudWatch Logs' events,
-// whose "message" texts are the lines logged (`aws logs filter-log-events` and get-log-events
-// output "events", a subscription's payload "logEvents").
-constexpr std::string_view kDocumentLists[] = {"records", "data", "events", "logEvents"};
+// "data" (Langfuse's observations: {"data": [...], "meta": {...}}; Helicone's requests) or
+// "result" (Cloudflare's API: {"result": [...], "result_info": {...}, "success": true}); or
+// CloudWatch Logs' events, whose "message" texts are the lines logged (`aws logs
+// filter-log-events` and get-log-events output "events", a subscription's payload "logEvents").
+constexpr std::string_view kDocumentLists[] = {"records", "data", "result", "events", "logEvents"};
 
 // The member of a JSON document (kDocumentLists) that holds its records, or "" when it has none.
 // (An empty page reads no record; a record, which has a model, is not a page.)

@@ -638,6 +638,63 @@ void take_cost_details(element v, UsageRecord* r) {
   if (const auto total = member(v, "total")) take_logged_cost(*total, r);
 }
 
+// A log of Cloudflare's AI Gateway, as its API lists them (GET .../ai-gateway/gateways/{id}/logs:
+// {"result": [...], "result_info"}, or one per line): {"id", "created_at", "provider", "model",
+// "tokens_in", "tokens_out", "cost", "cached", "success", "status_code", "metadata", ...}.
+// tokens_in is the request's input as the provider counted it (Cloudflare logs no cache counts:
+// all of it is priced at the input rate), tokens_out its output; cost is the logged cost. A
+// response the gateway served from its cache ("cached": true), and a request that failed without
+// counts, were not billed. Cloudflare's provider names find the catalog's (azure-openai,
+// aws-bedrock, google-ai-studio, google-vertex-ai, perplexity-ai, grok); one the catalog does not
+// know (workers-ai) leaves the model to name it. Custom metadata are tags (as an object; the text
+// the REST API gives is not read).
+Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
+  if (const auto cached = member(doc, "cached");
+      cached && cached->is_bool() && cached->get_bool().value_unsafe()) {
+    return invalid_argument(
+        "not billed: served from the gateway's cache (cached), no call to the provider");
+  }
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"azure-openai", "azure"},
+      {"aws-bedrock", "aws"},
+      {"google-ai-studio", "google"},
+      {"google-vertex-ai", "google"},
+      {"perplexity-ai", "perplexity"},
+      {"grok", "x-ai"},
+      {"workers-ai", ""}};
+  for (const auto& [name, id] : kNames) {
+    if (r->provider == name) {
+      r->provider = id;
+      break;
+    }
+  }
+  if (!r->provider.empty() && n.catalog().find_provider(r->provider) == nullptr)
+    r->provider.clear();
+  if (r->tags.empty()) {
+    if (const auto meta = member(doc, "metadata"); meta && meta->is_object())
+      COSTOPS_RETURN_IF_ERROR(get_tags(*meta, r, "metadata"));
+  }
+  if (const auto cost = member(doc, "cost")) take_logged_cost(*cost, r);
+  bool any = false;
+  for (const auto& [key, unit] : {std::pair{"tokens_in", units::kInputTokens},
+                                  std::pair{"tokens_out", units::kOutputTokens}}) {
+    const auto v = member(doc, key);
+    if (!v || v->is_null()) continue;
+    auto count = engine::detail::token_count(*v, key);
+    if (!count) return count.status();
+    r->usage.set(unit, *count);
+    any = true;
+  }
+  const auto ok = member(doc, "success");
+  if ((!any ||
+       (r->usage.get(units::kInputTokens) == 0 && r->usage.get(units::kOutputTokens) == 0)) &&
+      ok && ok->is_bool() && !ok->get_bool().value_unsafe()) {
+    return invalid_argument("not billed: the request failed (success false) and counts no tokens");
+  }
+  if (!any) return invalid_argument("field \"tokens_in\": missing");
+  return Status::ok();
+}
+
 // The keys of a record that parse_doc reads.
 enum class Key : uint8_t {
   kNone,
@@ -666,10 +723,11 @@ enum class Key : uint8_t {
   kHeliconeUser,
   kRequestCreatedAt,
   kHeliconeCacheCount,
-  kCacheHit,   // LiteLLM's: served from its response cache
-  kGateway,    // kGatewayFields
-  kDimension,  // kDimensionFields
-  kWholeLine,  // a key of a provider's line that is read whole
+  kCacheHit,     // LiteLLM's: served from its response cache
+  kTokensInOut,  // Cloudflare AI Gateway's tokens_in, tokens_out
+  kGateway,      // kGatewayFields
+  kDimension,    // kDimensionFields
+  kWholeLine,    // a key of a provider's line that is read whole
 };
 
 struct KeyName {
@@ -681,7 +739,7 @@ struct KeyName {
 // none of them, told so by their length or a compare or two.
 constexpr size_t kMaxKeyLength = 32;
 constexpr auto kKeysByLength = [] {
-  std::array<KeyName, 49> names = {{
+  std::array<KeyName, 51> names = {{
       {"provider", Key::kProvider},
       {"provider_id", Key::kProvider},
       {"model", Key::kModel},
@@ -726,6 +784,8 @@ constexpr auto kKeysByLength = [] {
       {"prompt_cache_read_tokens", Key::kHeliconeCacheCount},
       {"prompt_cache_write_tokens", Key::kHeliconeCacheCount},
       {"cache_hit", Key::kCacheHit},
+      {"tokens_in", Key::kTokensInOut},
+      {"tokens_out", Key::kTokensInOut},
       {kGatewayFields[0].name, Key::kGateway},
       {kGatewayFields[1].name, Key::kGateway},
       {kDimensionFields[0].name, Key::kDimension},
@@ -853,8 +913,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   std::string_view details_key;  // a Langfuse observation's usageDetails (read with its tags)
   // A Helicone request: its helicone_user, or its cache counts beside its request_created_at.
   bool helicone_user = false, helicone_counts = false, request_created = false;
-  bool cache_hit = false;   // a gateway's line of a response it served from its own cache
-  bool whole_line = false;  // has a key of a provider's line that is read whole
+  bool cache_hit = false;       // a gateway's line of a response it served from its own cache
+  bool tokens_in_out = false;   // a Cloudflare AI Gateway log's counts
+  bool other_metadata = false;  // "metadata" that is no object
+  bool whole_line = false;      // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
   // A gateway log line's provider and team (kGatewayFields), read with its counts; the
   // dimensions' other names (kDimensionFields).
@@ -937,7 +999,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
           metadata = f.value;
           has_metadata = true;
         } else if (!f.value.is_null()) {
-          st = type_error(k, "an object", f.value);
+          metadata = f.value;  // an error, but in a Cloudflare log (its API gives text)
+          other_metadata = true;
         }
         break;
       case Key::kSource:
@@ -966,6 +1029,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       case Key::kHeliconeCacheCount:
         helicone_counts = true;
         break;
+      case Key::kTokensInOut:
+        tokens_in_out = true;
+        break;
       case Key::kCacheHit:
         // true, or as LiteLLM's spend logs write it, "True" (a CSV export's cell too)
         cache_hit =
@@ -991,6 +1057,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     }
     if (!st.is_ok()) return st;
   }
+  if (other_metadata && !tokens_in_out) return type_error("metadata", "an object", metadata);
   // A gateway's request id keys the record when it has no id (else records alike in content
   // and second would be taken for one).
   if (r.id.empty() && has_request_id) {
@@ -1009,6 +1076,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     has_usage = has_body = false;
   } else if (!has_usage && !has_body && (helicone_user || (helicone_counts && request_created))) {
     COSTOPS_RETURN_IF_ERROR(helicone_request(n, doc, &r));
+    has_log = true;
+  } else if (!has_usage && !has_body && tokens_in_out) {
+    COSTOPS_RETURN_IF_ERROR(cloudflare_log(n, doc, &r));
     has_log = true;
   } else if (!has_usage && !has_body && whole_line) {
     auto batch = batch_result(doc, &r, &body);
