@@ -608,13 +608,25 @@ void take_logged_cost(element v, UsageRecord* r) {
   }
 }
 
+// Whether `v` is a string that is `word` in any case ("USD", "True").
+bool text_is(element v, std::string_view word) {
+  if (!v.is_string()) return false;
+  const std::string_view t = v.get_string().value_unsafe();
+  return t.size() == word.size() && strncasecmp(t.data(), word.data(), t.size()) == 0;
+}
+
+// Whether member `key` of `obj` is the JSON boolean `value` (a flag a provider or gateway sets).
+bool flag_is(element obj, std::string_view key, bool value) {
+  const auto v = member(obj, key);
+  return v && v->is_bool() && v->get_bool().value_unsafe() == value;
+}
+
 // A usage object's "cost", what the service charged: OpenRouter's, a number; Perplexity's, an
 // object whose total_cost is the sum, in its currency (read when USD). A call OpenRouter routed
 // with the caller's own provider key ("is_byok": true) is billed by the provider, and its cost is
 // OpenRouter's fee alone: the call's cost is then cost_details.upstream_inference_cost.
 void take_usage_cost(element usage, UsageRecord* r) {
-  const auto byok = member(usage, "is_byok");
-  if (byok && byok->is_bool() && byok->get_bool().value_unsafe()) {
+  if (flag_is(usage, "is_byok", true)) {
     const auto details = member(usage, "cost_details");
     if (const auto upstream = details ? member(*details, "upstream_inference_cost") : std::nullopt)
       take_logged_cost(*upstream, r);
@@ -625,10 +637,7 @@ void take_usage_cost(element usage, UsageRecord* r) {
     if (cost) take_logged_cost(*cost, r);
     return;
   }
-  const auto currency = member(*cost, "currency");
-  if (currency &&
-      !(currency->is_string() &&
-        strcasecmp(std::string(currency->get_string().value_unsafe()).c_str(), "usd") == 0))
+  if (const auto currency = member(*cost, "currency"); currency && !text_is(*currency, "usd"))
     return;
   if (const auto total = member(*cost, "total_cost")) take_logged_cost(*total, r);
 }
@@ -649,8 +658,7 @@ void take_cost_details(element v, UsageRecord* r) {
 // know (workers-ai) leaves the model to name it. Custom metadata are tags (as an object; the text
 // the REST API gives is not read).
 Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
-  if (const auto cached = member(doc, "cached");
-      cached && cached->is_bool() && cached->get_bool().value_unsafe()) {
+  if (flag_is(doc, "cached", true)) {
     return invalid_argument(
         "not billed: served from the gateway's cache (cached), no call to the provider");
   }
@@ -685,10 +693,9 @@ Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
     r->usage.set(unit, *count);
     any = true;
   }
-  const auto ok = member(doc, "success");
   if ((!any ||
        (r->usage.get(units::kInputTokens) == 0 && r->usage.get(units::kOutputTokens) == 0)) &&
-      ok && ok->is_bool() && !ok->get_bool().value_unsafe()) {
+      flag_is(doc, "success", false)) {
     return invalid_argument("not billed: the request failed (success false) and counts no tokens");
   }
   if (!any) return invalid_argument("field \"tokens_in\": missing");
@@ -1035,9 +1042,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       case Key::kCacheHit:
         // true, or as LiteLLM's spend logs write it, "True" (a CSV export's cell too)
         cache_hit =
-            (f.value.is_bool() && f.value.get_bool().value_unsafe()) ||
-            (f.value.is_string() &&
-             strcasecmp(std::string(f.value.get_string().value_unsafe()).c_str(), "true") == 0);
+            (f.value.is_bool() && f.value.get_bool().value_unsafe()) || text_is(f.value, "true");
         break;
       case Key::kGateway: {
         const size_t g = alias_index(kGatewayFields, k);
