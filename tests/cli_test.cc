@@ -385,6 +385,19 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
                           ("costops_logged_" + std::to_string(::getpid()) + ".db"))
                              .string();
   std::filesystem::remove(db);
+  // A catalog in euros is not compared with costs logged in USD, and says so.
+  const std::string eur = db + ".eur.json";
+  std::ofstream(eur) << R"({"format": "cost-ops-catalog", "currency": "EUR", "providers": [
+      {"id": "openai", "models": [{"id": "gpt-4o", "prices": {"input_mtok": "2.3"}},
+      {"id": "gpt-4o-mini", "prices": {"input_mtok": "0.14"}}]}]})";
+  r = run("price --summary --catalog " + eur + " -", lines);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.find("logged cost"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: 4 records logged a cost (in USD, as gateways log), not compared "
+                       "with the catalog's EUR prices"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove(eur);
   r = run("ingest --db " + db + " --as-of 2026-11-02T00:00:00Z -", lines);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.err.find("note: 4 records logged a cost of 0.011022 USD (as the gateway or tracer "

@@ -1214,8 +1214,11 @@ class Pipeline {
     if (st.is_ok()) {
       pr.unpriced_reason.clear();
       if (!pr.cost->warnings.empty()) note_warnings(r.source, pr.cost->warnings);
-      if (r.logged_cost && stats_.logged_fits && opt_.catalog->currency() == Currency::usd())
+      if (r.logged_cost && opt_.catalog->currency() != Currency::usd()) {
+        ++stats_.logged_uncompared;
+      } else if (r.logged_cost && stats_.logged_fits) {
         stats_.logged_fits = stats_.logged.add(*r.logged_cost, pr.cost->total_cost.amount);
+      }
     } else if (st.code() == StatusCode::kNotFound) {
       pr.cost.reset();
       pr.unpriced_reason = st.message();  // stored unpriced, never as $0

@@ -147,6 +147,7 @@ struct IngestStats {
   // when the sums leave their range (logged_fits false).
   engine::LoggedCosts logged;
   bool logged_fits = true;
+  uint64_t logged_uncompared = 0;  // records that logged a cost a non-USD catalog cannot compare
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;
