@@ -742,8 +742,8 @@ struct KeyName {
   Key key;
 };
 
-// kKeyNames sorted by length, and the first of each length: most of a gateway line's keys are
-// none of them, told so by their length or a compare or two.
+// The keys parse_doc reads, sorted by length, and the index of the first of each length: most of
+// a gateway line's keys are none of them, told so by their length or a compare or two.
 constexpr size_t kMaxKeyLength = 32;
 constexpr auto kKeysByLength = [] {
   std::array<KeyName, 51> names = {{
