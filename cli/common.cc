@@ -261,6 +261,15 @@ void note_absent_tags(storage::Store& store, const AggregateQuery& query,
   }
 }
 
+void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency currency) {
+  if (logged.uncompared == 0) return;
+  std::fprintf(stderr,
+               "note: %llu record%s logged a cost (in USD, as gateways log), not compared with the "
+               "catalog's %s prices\n",
+               static_cast<unsigned long long>(logged.uncompared),
+               logged.uncompared == 1 ? "" : "s", std::string(currency.code()).c_str());
+}
+
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice) {
   if (const std::string hint = filter_hint(store, query.filters); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());

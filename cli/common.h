@@ -13,6 +13,7 @@
 
 #include "costops/compression/codec.h"
 #include "costops/domain/status.h"
+#include "costops/engine/cost_calculator.h"
 #include "costops/forecasting/budget.h"
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
@@ -144,6 +145,10 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
 /// "note: no stored record falls in the period; the N stored records' days run from D1 to D2
 /// (ADVICE)", days in the query's time zone.
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice);
+
+/// Says on stderr how many records logged a cost (in USD, as gateways log) that prices in
+/// `currency` could not be compared with (LoggedCosts::uncompared), when any did.
+void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency currency);
 
 /// The tags of the latest records, each key with its values (sorted): of the last day with spend
 /// whose records have tags, up to 7 days back (a sample: every record's would take a scan of them

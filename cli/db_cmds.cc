@@ -99,13 +99,7 @@ void note_warnings(const ingest::IngestStats& stats) {
 
 // The note on the costs the records logged (a gateway's or tracer's own) against the exact ones.
 void note_logged(const ingest::IngestStats& stats, Currency currency) {
-  if (stats.logged_uncompared > 0) {
-    std::fprintf(stderr,
-                 "note: %llu record%s logged a cost (in USD, as gateways log), not compared with "
-                 "the catalog's %s prices\n",
-                 static_cast<unsigned long long>(stats.logged_uncompared),
-                 stats.logged_uncompared == 1 ? "" : "s", std::string(currency.code()).c_str());
-  }
+  note_uncompared_logged_costs(stats.logged, currency);
   const engine::LoggedCosts& l = stats.logged;
   if (l.records == 0 || !stats.logged_fits) return;
   const auto pct = report::percent_text(l.logged - l.exact, l.exact, 2, true);
@@ -276,7 +270,6 @@ int run_ingest(IngestCmd& o) {
     total.replaced += s->replaced;
     total.warned += s->warned;
     total.logged_fits = total.logged_fits && s->logged_fits && total.logged.add(s->logged);
-    total.logged_uncompared += s->logged_uncompared;
     for (const auto& w : s->warnings)
       if (total.warnings.size() < ingest::IngestStats::kMaxWarnings) total.warnings.push_back(w);
     for (const auto& m : s->unpriced_models) {

@@ -206,9 +206,6 @@ int run_price(PriceOptions& o) {
   ModelTotals all;
   const SummaryRows::key_type* row_key = nullptr;  // the last record's row
   ModelTotals* row = nullptr;
-  // Gateways log their costs in USD: a catalog in another currency is not compared with them.
-  const bool compare_logged = (*cat)->currency() == Currency::usd();
-  uint64_t uncompared = 0;  // records that logged a cost the catalog's currency cannot compare
   bool sums_fit = true;
   if (o.summary) {
     opt.write_lines = false;
@@ -222,8 +219,7 @@ int run_price(PriceOptions& o) {
                       pr.total,
                       token_parts(r.usage),
                       {}};
-      if (r.logged_cost && compare_logged) (void)one.logged.add(*r.logged_cost, pr.total);
-      if (r.logged_cost && !compare_logged) ++uncompared;
+      if (r.logged_cost) (void)one.logged.add(*r.logged_cost, pr.total, (*cat)->currency());
       // Records of one model come in runs: its row is looked up again only when the model changes.
       if (row == nullptr || row_key->first != provider || row_key->second != model) {
         const auto it = rows.try_emplace({std::string(provider), std::string(model)}).first;
@@ -287,13 +283,7 @@ int run_price(PriceOptions& o) {
     print_summary_json(rows, all, (*cat)->currency(), stats, failures);
   } else if (o.summary) {
     print_summary(rows, all, (*cat)->currency(), stats);
-    if (uncompared > 0) {
-      std::fprintf(stderr,
-                   "note: %llu record%s logged a cost (in USD, as gateways log), not compared with "
-                   "the catalog's %s prices\n",
-                   static_cast<unsigned long long>(uncompared), uncompared == 1 ? "" : "s",
-                   std::string((*cat)->currency().code()).c_str());
-    }
+    note_uncompared_logged_costs(all.logged, (*cat)->currency());
     for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
     if (stats.failed > failures.size()) {
       std::fprintf(stderr, "failed: %llu more (without --summary, each record's error is output)\n",

@@ -130,7 +130,7 @@ TEST(ResponsesTest, OpenRoutersLoggedCostsAreTheExactPricesButForItsFees) {
     ASSERT_TRUE(cost.has_value()) << cost.status_or_ok().to_string();
     if (engine::LoggedCosts::is_off(*rec->logged_cost, cost->total_cost.amount))
       off.push_back(x["body"].value("file", "?"));
-    ASSERT_TRUE(all.add(*rec->logged_cost, cost->total_cost.amount));
+    ASSERT_TRUE(all.add(*rec->logged_cost, cost->total_cost.amount, dev.catalog->currency()));
   }
   EXPECT_EQ(all.records, 20u);
   EXPECT_EQ(all.off, 3u);

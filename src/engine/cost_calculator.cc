@@ -210,7 +210,11 @@ bool LoggedCosts::is_off(const Decimal& logged, const Decimal& exact) {
          (!Decimal::mul_int_checked(diff, 100, &hundred_times) || hundred_times > size);
 }
 
-bool LoggedCosts::add(const Decimal& logged_cost, const Decimal& exact_cost) {
+bool LoggedCosts::add(const Decimal& logged_cost, const Decimal& exact_cost, Currency currency) {
+  if (!comparable(currency)) {
+    ++uncompared;
+    return true;
+  }
   ++records;
   if (is_off(logged_cost, exact_cost)) ++off;
   return Decimal::add_checked(logged, logged_cost, &logged) &&
@@ -220,6 +224,7 @@ bool LoggedCosts::add(const Decimal& logged_cost, const Decimal& exact_cost) {
 bool LoggedCosts::add(const LoggedCosts& o) {
   records += o.records;
   off += o.off;
+  uncompared += o.uncompared;
   return Decimal::add_checked(logged, o.logged, &logged) &&
          Decimal::add_checked(exact, o.exact, &exact);
 }

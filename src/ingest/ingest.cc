@@ -1214,10 +1214,9 @@ class Pipeline {
     if (st.is_ok()) {
       pr.unpriced_reason.clear();
       if (!pr.cost->warnings.empty()) note_warnings(r.source, pr.cost->warnings);
-      if (r.logged_cost && opt_.catalog->currency() != Currency::usd()) {
-        ++stats_.logged_uncompared;
-      } else if (r.logged_cost && stats_.logged_fits) {
-        stats_.logged_fits = stats_.logged.add(*r.logged_cost, pr.cost->total_cost.amount);
+      if (r.logged_cost && stats_.logged_fits) {
+        stats_.logged_fits =
+            stats_.logged.add(*r.logged_cost, pr.cost->total_cost.amount, opt_.catalog->currency());
       }
     } else if (st.code() == StatusCode::kNotFound) {
       pr.cost.reset();

@@ -69,8 +69,8 @@ void append_priced(std::string& o, std::string_view provider, std::string_view m
     o += ",\"logged_cost\":\""sv;
     logged_cost->append_to(o);
     o += '"';
-    // (USD, as gateways log: compared with a USD catalog's prices only)
-    if (currency == Currency::usd() && engine::LoggedCosts::is_off(*logged_cost, pr.total))
+    if (engine::LoggedCosts::comparable(currency) &&
+        engine::LoggedCosts::is_off(*logged_cost, pr.total))
       o += ",\"logged_off\":true"sv;
   }
   if (price_version != nullptr) {

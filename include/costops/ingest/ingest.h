@@ -143,11 +143,10 @@ struct IngestStats {
   /// kept yet while there are fewer than kMaxWarnings.
   void note_warnings(std::string_view source, const std::vector<std::string>& warnings);
   // The costs the records logged (a gateway's or tracer's own: UsageRecord::logged_cost) against
-  // their exact prices, of the records priced (stored or duplicates) with a USD catalog; empty
-  // when the sums leave their range (logged_fits false).
+  // their exact prices, of the records priced (stored or duplicates); not to be shown when the
+  // sums leave their range (logged_fits false).
   engine::LoggedCosts logged;
   bool logged_fits = true;
-  uint64_t logged_uncompared = 0;  // records that logged a cost a non-USD catalog cannot compare
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;
