@@ -647,6 +647,22 @@ void take_cost_details(element v, UsageRecord* r) {
   if (const auto total = member(v, "total")) take_logged_cost(*total, r);
 }
 
+// A gateway's name for the record's provider as the catalog's: `names` maps the gateway's own
+// names to catalog ids; a name the catalog does not know (a gateway or host such as
+// Helicone's LOCAL or Cloudflare's workers-ai, mapped to "") is cleared, leaving the model to name
+// the provider.
+using ProviderNames = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+void gateway_provider(engine::Normalizer& n, ProviderNames names, UsageRecord* r) {
+  for (const auto& [name, id] : names) {
+    if (r->provider == name) {
+      r->provider = id;
+      break;
+    }
+  }
+  if (!r->provider.empty() && n.catalog().find_provider(r->provider) == nullptr)
+    r->provider.clear();
+}
+
 // A log of Cloudflare's AI Gateway, as its API lists them (GET .../ai-gateway/gateways/{id}/logs:
 // {"result": [...], "result_info"}, or one per line): {"id", "created_at", "provider", "model",
 // "tokens_in", "tokens_out", "cost", "cached", "success", "status_code", "metadata", ...}.
@@ -662,22 +678,15 @@ Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
     return invalid_argument(
         "not billed: served from the gateway's cache (cached), no call to the provider");
   }
-  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
-      {"azure-openai", "azure"},
-      {"aws-bedrock", "aws"},
-      {"google-ai-studio", "google"},
-      {"google-vertex-ai", "google"},
-      {"perplexity-ai", "perplexity"},
-      {"grok", "x-ai"},
-      {"workers-ai", ""}};
-  for (const auto& [name, id] : kNames) {
-    if (r->provider == name) {
-      r->provider = id;
-      break;
-    }
-  }
-  if (!r->provider.empty() && n.catalog().find_provider(r->provider) == nullptr)
-    r->provider.clear();
+  gateway_provider(n,
+                   {{"azure-openai", "azure"},
+                    {"aws-bedrock", "aws"},
+                    {"google-ai-studio", "google"},
+                    {"google-vertex-ai", "google"},
+                    {"perplexity-ai", "perplexity"},
+                    {"grok", "x-ai"},
+                    {"workers-ai", ""}},
+                   r);
   if (r->tags.empty()) {
     if (const auto meta = member(doc, "metadata"); meta && meta->is_object())
       COSTOPS_RETURN_IF_ERROR(get_tags(*meta, r, "metadata"));
@@ -843,11 +852,7 @@ Key key_of(std::string_view k) {
 // provider the catalog does not know (a gateway or host: LOCAL, CLOUDFLARE, HELICONE) leaves the
 // model to name it. The record's own fields win.
 Status helicone_request(engine::Normalizer& n, element doc, UsageRecord* r) {
-  if (r->provider == "X" || r->provider == "x") {
-    r->provider = "x-ai";
-  } else if (!r->provider.empty() && n.catalog().find_provider(r->provider) == nullptr) {
-    r->provider.clear();
-  }
+  gateway_provider(n, {{"X", "x-ai"}, {"x", "x-ai"}}, r);
   for (const char* key : {"response_model", "request_model"}) {
     const auto v = r->model.empty() ? member(doc, key) : std::nullopt;
     if (v) COSTOPS_RETURN_IF_ERROR(get_string(*v, key, &r->model));
