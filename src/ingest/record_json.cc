@@ -755,7 +755,7 @@ struct KeyName {
 // a gateway line's keys are none of them, told so by their length or a compare or two.
 constexpr size_t kMaxKeyLength = 32;
 constexpr auto kKeysByLength = [] {
-  std::array<KeyName, 51> names = {{
+  auto names = std::to_array<KeyName>({
       {"provider", Key::kProvider},
       {"provider_id", Key::kProvider},
       {"model", Key::kModel},
@@ -812,7 +812,7 @@ constexpr auto kKeysByLength = [] {
       {"request", Key::kWholeLine},
       {"response", Key::kWholeLine},
       {"schemaType", Key::kWholeLine},
-  }};
+  });
   std::sort(names.begin(), names.end(),
             [](const KeyName& a, const KeyName& b) { return a.name.size() < b.name.size(); });
   std::array<uint8_t, kMaxKeyLength + 2> first{};  // first[n]: the first name of length n or more
