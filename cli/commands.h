@@ -17,6 +17,8 @@ void add_pricing_command(CLI::App& app, int& rc);
 void add_db_commands(CLI::App& app, int& rc);
 /// forecast, anomalies, budget add|list|remove|status.
 void add_forecast_commands(CLI::App& app, int& rc);
+/// reconcile: a provider's bill against stored spend.
+void add_reconcile_command(CLI::App& app, int& rc);
 /// report, compress, decompress.
 void add_report_commands(CLI::App& app, int& rc);
 

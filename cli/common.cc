@@ -589,4 +589,21 @@ std::string pad_right(std::string_view text, size_t width) {
   return out;
 }
 
+void print_table(const std::vector<std::vector<std::string>>& rows, size_t left) {
+  std::vector<size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size());
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      const std::string pad(width[i] - display_width(r[i]), ' ');
+      line += (i ? "  " : "") + (i < left ? r[i] + pad : pad + r[i]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
+}
+
 }  // namespace costops::cli

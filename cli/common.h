@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "costops/compression/codec.h"
 #include "costops/domain/status.h"
@@ -23,11 +24,12 @@ namespace costops::cli {
 /// Documented exit codes.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     // some input could not be processed (details on stdout/stderr)
-  kExitUsage = 2,       // bad command line
-  kExitRejected = 3,    // ingest: some records were rejected (the others are stored)
-  kExitOverBudget = 4,  // budget status --fail-at: a budget reached the percentage
-  kExitAnomaly = 5,     // anomalies --fail-on: an anomaly of at least that severity
+  kExitFailure = 1,      // some input could not be processed (details on stdout/stderr)
+  kExitUsage = 2,        // bad command line
+  kExitRejected = 3,     // ingest: some records were rejected (the others are stored)
+  kExitOverBudget = 4,   // budget status --fail-at: a budget reached the percentage
+  kExitAnomaly = 5,      // anomalies --fail-on: an anomaly of at least that severity
+  kExitBillDiffers = 6,  // reconcile --fail-on-diff: the bill and the stored spend differ
 };
 
 /// Sets up spdlog on stderr (colour only on a TTY and without NO_COLOR).
@@ -217,5 +219,9 @@ size_t display_width(std::string_view text);
 /// `text` and spaces after it to make `width` columns (display_width): printf's %-*s for text
 /// that is not ASCII.
 std::string pad_right(std::string_view text, size_t width);
+
+/// Prints rows of cells in columns as wide as their widest cell (display_width): the first
+/// `left` columns left-aligned (names), the others right-aligned (figures).
+void print_table(const std::vector<std::vector<std::string>>& rows, size_t left);
 
 }  // namespace costops::cli

@@ -1005,25 +1005,6 @@ Examples:
 
 // ---- whatif --------------------------------------------------------------------------------
 
-// Prints rows of cells in columns as wide as their widest cell: the first `left` columns
-// left-aligned (names), the others right-aligned (figures).
-void print_table(const std::vector<std::vector<std::string>>& rows, size_t left) {
-  std::vector<size_t> width;
-  for (const auto& r : rows) {
-    if (width.size() < r.size()) width.resize(r.size());
-    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], display_width(r[i]));
-  }
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      const std::string pad(width[i] - display_width(r[i]), ' ');
-      line += (i ? "  " : "") + (i < left ? r[i] + pad : pad + r[i]);
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
-}
-
 struct WhatIfCmd {
   RecordSelection selection;
   std::vector<std::string> swaps;

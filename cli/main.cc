@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   add_db_commands(app, rc);
   add_pricing_command(app, rc);
   add_forecast_commands(app, rc);
+  add_reconcile_command(app, rc);
   add_report_commands(app, rc);
   add_run_command(app, rc);
   add_bench_command(app, rc);

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(fuzz_input fuzz_store fuzz_series fuzz_catalog fuzz_decompress fuzz_text)
+[ ${#targets[@]} -eq 0 ] && targets=(fuzz_input fuzz_store fuzz_series fuzz_catalog fuzz_decompress fuzz_text fuzz_bill)
 scripts/install-deps.sh
 if ! command -v clang++ >/dev/null; then
   SUDO=""

@@ -410,6 +410,83 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
   std::filesystem::remove(db);
 }
 
+TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_reconcile_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  // The responses name models as the API answered; the bills as the providers bill them.
+  const std::string usage =
+      R"({"id":"a1","provider":"openai","model":"gpt-4o-2024-08-06","timestamp":"2026-11-01T10:00:00Z","usage":{"input_tokens":100000,"output_tokens":50000}}
+{"id":"a2","provider":"openai","model":"gpt-4o-mini","timestamp":"2026-11-01T11:00:00Z","usage":{"input_tokens":200000,"output_tokens":10000}}
+{"id":"a3","provider":"openai","model":"gpt-4o-2024-08-06","timestamp":"2026-11-02T10:00:00Z","usage":{"input_tokens":100000,"output_tokens":50000}}
+{"id":"a4","provider":"openai","model":"gpt-4o","timestamp":"2026-11-03T10:00:00Z","usage":{"input_tokens":1000}}
+{"id":"b1","provider":"anthropic","model":"claude-sonnet-4-20250514","timestamp":"2026-11-01T10:00:00Z","usage":{"input_tokens":100000,"output_tokens":20000}}
+)";
+  ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  const std::string openai = testing::source_path("tests/testdata/cost_report_openai.json");
+  const std::string anthropic = testing::source_path("tests/testdata/cost_report_anthropic.jsonl");
+  CliRun r = run("reconcile --db " + db + " " + openai + " " + anthropic);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "amounts in USD; computed: the stored records' exact costs on the bill's days\n"
+            "provider   day           billed  computed  difference    diff%  records\n"
+            "anthropic  2026-11-01  0.610000  0.600000   -0.010000   -1.64%        1\n"
+            "anthropic  total       0.610000  0.600000   -0.010000   -1.64%        1\n"
+            "openai     2026-11-01  0.842000  0.786000   -0.056000   -6.65%        2  off\n"
+            "openai     2026-11-02  1.000000  0.750000   -0.250000  -25.00%        1  off\n"
+            "openai     2026-11-03  0.000000  0.002500    0.002500      n/a        1\n"
+            "openai     total       1.842000  1.538500   -0.303500  -16.48%        4  off\n");
+  EXPECT_EQ(r.err,
+            "bill: 10 rows in 5 daily buckets, 0 rejected\n"
+            "reconcile: 2 of 4 rows differ by more than 1% of the billed amount and 0.01 USD\n");
+  // By model, as the catalog names them: the bill's gpt-4o-mini-2024-07-18 is the responses'
+  // gpt-4o-mini, and gpt-4o (a4) is the catalog's gpt-4o as gpt-4o-2024-08-06 is; a fee is no
+  // model's.
+  r = run("reconcile --db " + db + " --by model --format csv --fail-on-diff " + openai + " " +
+          anthropic);
+  EXPECT_EQ(r.rc, 6) << r.err;
+  EXPECT_EQ(r.out,
+            "provider,model,currency,billed,computed,difference,percent,off,bill_lines,records,"
+            "unpriced\n"
+            "anthropic,,USD,0.01,0,-0.01,-100,false,1,0,0\n"
+            "anthropic,claude-sonnet-4-20250514,USD,0.6,0.6,0,0,false,2,1,0\n"
+            "openai,gpt-4o-2024-08-06,USD,1.75,1.5025,-0.2475,-14.14,true,4,3,0\n"
+            "openai,gpt-4o-mini-2024-07-18,USD,0.042,0.036,-0.006,-14.29,false,2,1,0\n"
+            "openai,web search tool calls,USD,0.05,0,-0.05,-100,true,1,0,0\n");
+  r = run("reconcile --db " + db + " --by model --format json " + anthropic);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rows"][0]["items"], nlohmann::json::array({"Web Search"}));
+  EXPECT_EQ(j["totals"][0]["billed"], "0.61");
+  EXPECT_EQ(j["bill"]["rows"], 3);
+  // A bill with rows that are no bill's: each named, exit 3; ingest points cost rows here.
+  const std::string bad =
+      R"({"data":[{"starting_at":"2026-11-01T00:00:00Z","ending_at":"2026-11-02T00:00:00Z","results":[{"amount":"60.0","currency":"USD","model":"claude-sonnet-4-20250514"},{"amount":"12 cents"}]}]})"
+      "\n";
+  r = run("reconcile --db " + db + " -", bad);
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.err.find("stdin:1: data[0].results[1]: field \"amount\": expected a decimal text "
+                       "in cents (\"123.45\"), got \"12 cents\"\n"
+                       "bill: 2 rows in 1 daily buckets, 1 rejected\n"
+                       "note: 1 day of the anthropic bill had rows that were rejected"),
+            std::string::npos)
+      << r.err;
+  r = run("ingest --db " + db + " -", bad);
+  EXPECT_EQ(r.rc, 3);
+  EXPECT_NE(r.err.find("a cost report's row (an amount, not usage) is not ingested: compare the "
+                       "bill with the stored spend with cost-ops reconcile"),
+            std::string::npos)
+      << r.err;
+  r = run("reconcile --db " + db + " --by project " + openai);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("the openai bill names no project: fetch its cost report grouped by "
+                       "project_id, or reconcile without the project key"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(run("reconcile --db " + db + " --by week " + openai).rc, 2);
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   // Usage errors: a word that names no command lists the commands; CLI11's own start "error:".
   CliRun r = run("injest x.jsonl");

@@ -4,7 +4,9 @@
 
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
+#include "costops/engine/reconcile.h"
 #include "costops/engine/whatif.h"
+#include "costops/ingest/bill.h"
 #include "costops/ingest/record_json.h"
 #include "test_util.h"
 
@@ -1162,3 +1164,268 @@ TEST(WhatIfTest, SwapsAreCheckedAgainstTheCatalog) {
 
 }  // namespace
 }  // namespace costops::engine
+
+namespace costops::engine {
+namespace {
+
+Decimal dec(const char* s) { return *Decimal::parse(s); }
+
+Timestamp day_of(const char* d) { return *parse_timestamp(std::string(d) + "T00:00:00Z"); }
+
+// A store's answer: stored spend per day and model (as Store::aggregate groups it).
+struct FakeSpend {
+  struct Row {
+    std::string provider, day, model, cost;
+    uint64_t records = 1, unpriced = 0;
+  };
+  std::vector<Row> rows;
+  std::vector<AggregateQuery> asked;
+  StoredSpendFn fn() {
+    return [this](const AggregateQuery& q) -> Result<std::vector<AggregateRow>> {
+      asked.push_back(q);
+      std::map<std::vector<std::string>, AggregateRow> out;
+      for (const Row& r : rows) {
+        if (r.provider != q.filters.at(0).value) continue;
+        const Timestamp t = day_of(r.day.c_str());
+        if ((q.from && t < *q.from) || (q.to && t >= *q.to)) continue;
+        std::vector<std::string> keys = {r.day};
+        if (q.group_by.size() > 1 && q.group_by[1].kind == GroupKey::Kind::kModel)
+          keys.push_back(r.model);
+        AggregateRow& a = out[keys];
+        a.keys = keys;
+        a.records += r.records;
+        a.unpriced += r.unpriced;
+        if (!r.cost.empty()) a.cost["USD"] = cost_in(a.cost, "USD") + dec(r.cost.c_str());
+      }
+      std::vector<AggregateRow> v;
+      for (auto& [k, a] : out) v.push_back(a);
+      return v;
+    };
+  }
+};
+
+BillLine line(const char* provider, const char* day, const char* amount, const char* model,
+              const char* item = "") {
+  const Timestamp s = day_of(day);
+  return {provider, s,    s + std::chrono::days(1),  dec(amount), "USD", model,
+          "",       item, std::string("bill:") + day};
+}
+
+BillBucket bucket(const char* provider, const char* day) {
+  const Timestamp s = day_of(day);
+  return {provider, s, s + std::chrono::days(1), std::string("bill:") + day, 0};
+}
+
+TEST(ReconcileTest, TheBillAgainstTheStoredSpendPerDayAndModel) {
+  Bill bill;
+  for (const char* d : {"2026-11-01", "2026-11-02", "2026-11-03"})
+    bill.buckets.push_back(bucket("openai", d));
+  bill.lines = {
+      line("openai", "2026-11-01", "0.25", "gpt-4o-2024-08-06", "gpt-4o-2024-08-06, input"),
+      line("openai", "2026-11-01", "0.5", "gpt-4o-2024-08-06", "gpt-4o-2024-08-06, output"),
+      line("openai", "2026-11-01", "0.042", "gpt-4o-mini-2024-07-18"),
+      line("openai", "2026-11-01", "0.05", "web search tool calls", "web search tool calls"),
+      line("openai", "2026-11-02", "1", "gpt-4o-2024-08-06")};
+  FakeSpend spend;
+  // The store names the models as the responses did: one name differs from the bill's, the
+  // catalog joins them. The 3rd has spend the bill has no line for; the 4th is past the bill.
+  spend.rows = {{"openai", "2026-11-01", "gpt-4o-2024-08-06", "0.75"},
+                {"openai", "2026-11-01", "gpt-4o-mini", "0.036"},
+                {"openai", "2026-11-02", "gpt-4o-2024-08-06", "0.75"},
+                {"openai", "2026-11-03", "gpt-4o", "0.02", 2},
+                {"openai", "2026-11-04", "gpt-4o", "9"},
+                {"anthropic", "2026-11-01", "claude-sonnet-4-5", "5"}};
+  ReconcileOptions o;
+  o.by = {ReconcileKey::kDay, ReconcileKey::kModel};
+  auto r = reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o);
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  ASSERT_EQ(spend.asked.size(), 1u);
+  EXPECT_EQ(spend.asked[0].filters.at(0).text(), "provider=openai");
+  EXPECT_EQ(*spend.asked[0].from, day_of("2026-11-01"));
+  EXPECT_EQ(*spend.asked[0].to, day_of("2026-11-04"));
+  struct Want {
+    std::vector<std::string> keys;
+    const char *billed, *computed, *difference, *percent;
+    bool off;
+  };
+  const std::vector<Want> want = {
+      {{"2026-11-01", "gpt-4o-2024-08-06"}, "0.75", "0.75", "0", "0", false},
+      {{"2026-11-01", "gpt-4o-mini-2024-07-18"}, "0.042", "0.036", "-0.006", "-14.29", false},
+      {{"2026-11-01", "web search tool calls"}, "0.05", "0", "-0.05", "-100", true},
+      {{"2026-11-02", "gpt-4o-2024-08-06"}, "1", "0.75", "-0.25", "-25", true},
+      {{"2026-11-03", "gpt-4o"}, "0", "0.02", "0.02", "", true},
+  };
+  ASSERT_EQ(r->rows.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    const ReconcileRow& row = r->rows[i];
+    EXPECT_EQ(row.keys, want[i].keys) << i;
+    EXPECT_EQ(row.billed.to_string(), want[i].billed) << i;
+    EXPECT_EQ(row.computed.to_string(), want[i].computed) << i;
+    EXPECT_EQ(row.difference().to_string(), want[i].difference) << i;
+    EXPECT_EQ(row.percent ? row.percent->to_string() : "", want[i].percent) << i;
+    EXPECT_EQ(row.off, want[i].off) << i;
+  }
+  EXPECT_EQ(r->rows[0].bill_lines, 2u);
+  EXPECT_EQ(r->rows[4].records, 2u);
+  EXPECT_EQ(r->off, 3u);
+  ASSERT_EQ(r->totals.size(), 1u);
+  EXPECT_EQ(r->totals[0].billed.to_string(), "1.842");
+  EXPECT_EQ(r->totals[0].computed.to_string(), "1.556");
+  EXPECT_EQ(r->totals[0].percent->to_string(), "-15.53");
+  EXPECT_TRUE(r->totals[0].off);
+  EXPECT_EQ(r->currency, "USD");
+  EXPECT_TRUE(r->notes.empty());
+
+  // Per day only; a wider tolerance.
+  o.by = {ReconcileKey::kDay};
+  o.tolerance_percent = Decimal::from_int(30);
+  r = reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->rows.size(), 3u);
+  EXPECT_EQ(r->rows[0].billed.to_string(), "0.842");
+  EXPECT_EQ(r->rows[0].computed.to_string(), "0.786");
+  EXPECT_FALSE(r->rows[0].off);  // -6.65%
+  EXPECT_FALSE(r->rows[1].off);  // -25%
+  EXPECT_TRUE(r->rows[2].off);   // nothing billed, 0.02 computed
+}
+
+TEST(ReconcileTest, NotesAndErrors) {
+  Bill bill;
+  bill.buckets = {bucket("anthropic", "2026-11-01"), bucket("anthropic", "2026-11-03")};
+  bill.buckets[1].rejected = 1;
+  bill.lines = {line("anthropic", "2026-11-01", "1.5", "claude-sonnet-4-5-20250929")};
+  FakeSpend spend;
+  spend.rows = {{"anthropic", "2026-11-01", "claude-sonnet-4-5", "1.2", 3, 1},
+                {"anthropic", "2026-11-02", "claude-sonnet-4-5", "7", 4}};
+  auto r = reconcile(bill, spend.fn(), pricing::Catalog::builtin(), {});
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(r->rows[0].unpriced, 1u);
+  EXPECT_EQ(r->notes,
+            (std::vector<std::string>{
+                "1 day of the anthropic bill had rows that were rejected: its billed amounts "
+                "there leave them out",
+                "4 stored records of anthropic fall on days between the bill's first and last "
+                "that it has no bucket for, and are left out",
+                "1 stored record of anthropic on the bill's days has no price and counts as "
+                "nothing in the computed spend (cost-ops reprice prices them once the catalog has "
+                "their models)"}));
+  // By model, the bill's name and the store's meet in the catalog's model.
+  ReconcileOptions o;
+  o.by = {ReconcileKey::kModel};
+  r = reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(r->rows[0].keys[0], "claude-sonnet-4-5-20250929");
+  EXPECT_EQ(r->rows[0].difference().to_string(), "-0.3");
+
+  // A key the bill has no values of.
+  o.by = {ReconcileKey::kProject};
+  EXPECT_EQ(reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o).status().message(),
+            "the anthropic bill names no workspace: fetch its cost report grouped by "
+            "workspace_id, or reconcile without the project key");
+  // A bucket of an hour.
+  Bill hourly = bill;
+  hourly.buckets[0].end = hourly.buckets[0].start + std::chrono::hours(1);
+  EXPECT_EQ(reconcile(hourly, spend.fn(), pricing::Catalog::builtin(), {}).status().message(),
+            "bill:2026-11-01: the bucket from 2026-11-01T00:00:00Z to 2026-11-01T01:00:00Z is not "
+            "one UTC day: fetch the cost report with daily buckets (bucket_width=1d)");
+  // Two currencies.
+  Bill mixed = bill;
+  mixed.lines.push_back(line("anthropic", "2026-11-03", "2", ""));
+  mixed.lines.back().currency = "EUR";
+  EXPECT_EQ(reconcile(mixed, spend.fn(), pricing::Catalog::builtin(), {}).status().message(),
+            "bill:2026-11-03: an amount in EUR, where the bill's first is in USD: reconcile one "
+            "currency at a time");
+  EXPECT_EQ(parse_reconcile_keys("model, day").value(),
+            (std::vector<ReconcileKey>{ReconcileKey::kModel, ReconcileKey::kDay}));
+  EXPECT_TRUE(parse_reconcile_keys("").value().empty());
+  EXPECT_EQ(parse_reconcile_keys("week").status().message(),
+            "unknown key \"week\": expected day, model or project");
+}
+
+}  // namespace
+}  // namespace costops::engine
+
+namespace costops::ingest {
+namespace {
+
+TEST(BillReaderTest, OpenAiAndAnthropicCostReports) {
+  BillRead r = read_bill(
+      testing::read_file(testing::source_path("tests/testdata/cost_report_openai.json")), "o.json");
+  EXPECT_TRUE(r.rejects.empty());
+  EXPECT_EQ(r.rows, 7u);
+  ASSERT_EQ(r.bill.buckets.size(), 3u);
+  EXPECT_EQ(r.bill.buckets[2].provider, "openai");  // an empty bucket: a day without charges
+  EXPECT_EQ(format_timestamp(r.bill.buckets[2].start), "2026-11-03T00:00:00Z");
+  ASSERT_EQ(r.bill.lines.size(), 7u);
+  const engine::BillLine& l = r.bill.lines[2];
+  EXPECT_EQ(l.provider, "openai");
+  EXPECT_EQ(l.amount.to_string(), "0.036");
+  EXPECT_EQ(l.currency, "USD");
+  EXPECT_EQ(l.model, "gpt-4o-mini-2024-07-18");
+  EXPECT_EQ(l.item, "gpt-4o-mini-2024-07-18, input");
+  EXPECT_EQ(l.where, "o.json:1: data[0].results[2]");
+  EXPECT_EQ(r.bill.lines[4].model, "web search tool calls");
+
+  r = read_bill(
+      testing::read_file(testing::source_path("tests/testdata/cost_report_anthropic.jsonl")),
+      "a.jsonl");
+  EXPECT_TRUE(r.rejects.empty());
+  ASSERT_EQ(r.bill.buckets.size(), 2u);
+  ASSERT_EQ(r.bill.lines.size(), 3u);
+  EXPECT_EQ(r.bill.lines[0].amount.to_string(), "0.3");  // 30 cents
+  EXPECT_EQ(r.bill.lines[0].model, "claude-sonnet-4-20250514");
+  EXPECT_EQ(r.bill.lines[2].model, "");
+  EXPECT_EQ(r.bill.lines[2].item, "Web Search");
+  EXPECT_EQ(r.bill.lines[2].amount.to_string(), "0.01");
+  EXPECT_EQ(r.bill.buckets[1].where, "a.jsonl:2: data[0]");
+}
+
+TEST(BillReaderTest, EveryRowIsALineOrRejected) {
+  // A list of pages; a bucket without an end (a day), its start as text; an amount of more digits
+  // than a double holds; an Anthropic amount in fractional cents; then rows and pages that are no
+  // bill's, and JSON cut short.
+  const std::string text = R"([{"data": [{"start_time": "1793491200", "results": [
+    {"amount": {"value": 0.12345678901234567891, "currency": "usd"}, "line_item": "o1, output", "project_id": "proj_1"},
+    {"amount": {"value": true}},
+    {"object": "organization.usage.completions.result", "input_tokens": 5, "model": "gpt-4o"}]}]},
+  {"error": {"message": "invalid admin key"}},
+  {"data": [{"starting_at": "2026-11-01T00:00:00Z", "results": [{"amount": "0.0001", "currency": "USD", "model": "claude-opus-4-1", "workspace_id": "wrkspc_1"}]},
+            {"starting_at": "yesterday", "results": [{"amount": "1"}, {"amount": "2"}]}]}]
+{"data": [{"start_time": 1793491200, "results": [{"amount": {"value": 1.5)";
+  const BillRead r = read_bill(text, "b.json");
+  ASSERT_EQ(r.bill.lines.size(), 2u);
+  EXPECT_EQ(r.bill.lines[0].amount.to_string(), "0.12345678901234567891");  // no double
+  EXPECT_EQ(r.bill.lines[0].project, "proj_1");
+  EXPECT_EQ(r.bill.lines[0].model, "o1");
+  EXPECT_EQ(r.bill.lines[0].end - r.bill.lines[0].start, std::chrono::days(1));
+  EXPECT_EQ(r.bill.lines[1].amount.to_string(), "0.000001");
+  EXPECT_EQ(r.bill.lines[1].project, "wrkspc_1");
+  EXPECT_EQ(r.bill.buckets[0].rejected, 2u);
+  std::vector<std::string> reasons;
+  for (const Reject& j : r.rejects)
+    reasons.push_back(j.source + ":" + std::to_string(j.line) + ": " + j.reason);
+  EXPECT_EQ(
+      reasons,
+      (std::vector<std::string>{
+          "b.json:1: [0].data[0].results[1]: field \"amount\": expected {\"value\": a number, "
+          "\"currency\": \"usd\"}, got {\"value\":true}",
+          "b.json:1: [0].data[0].results[2]: a usage report's row, not a cost: ingest usage with "
+          "cost-ops ingest, and reconcile the cost report (/v1/organization/costs, "
+          "/v1/organizations/cost_report)",
+          "b.json:1: [1]: an API error response, not a cost report: invalid admin key",
+          "b.json:1: [2].data[1].results[0]: the bucket's field \"starting_at\": expected its "
+          "start, got \"yesterday\"",
+          "b.json:1: [2].data[1].results[1]: the bucket's field \"starting_at\": expected its "
+          "start, got \"yesterday\"",
+          "b.json:8: invalid JSON: syntax error while parsing object - unexpected end of input; "
+          "expected '}'; the rest of the input, from this line on, is not read"}));
+  // Rows: 3 + 1 + 2 in the first document, none read of the cut one; each a line or rejected.
+  EXPECT_EQ(r.rows, 6u);
+  EXPECT_EQ(r.rejected_rows, 4u);
+  EXPECT_EQ(r.rows, r.bill.lines.size() + r.rejected_rows);
+}
+
+}  // namespace
+}  // namespace costops::ingest

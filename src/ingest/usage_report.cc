@@ -404,10 +404,11 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
         bad_row("expected an object, got " + std::string(row.type_name()));
       } else if (openai) {
         rec = openai_row(row, bucket, bad_row);
-      } else if (object.starts_with("organization.costs.")) {
+      } else if (object.starts_with("organization.costs.") || row.contains("amount")) {
         bad_row(
-            "a costs row (an amount, not usage) is not read: fetch the usage report "
-            "(/v1/organization/usage/completions)");
+            "a cost report's row (an amount, not usage) is not ingested: compare the bill with "
+            "the stored spend with cost-ops reconcile, and ingest the usage report "
+            "(/v1/organization/usage/completions, /v1/organizations/usage_report/messages)");
       } else if (row.contains("uncached_input_tokens") || bucket.contains("starting_at")) {
         rec = anthropic_row(row, bucket, bad_row);
       } else {
@@ -442,7 +443,7 @@ void page_rows(const json& page, const std::string& at, const ReportRowFn& recor
 bool looks_like_usage_report(std::string_view head) {
   const std::string_view start = head.substr(0, 4096);
   auto has = [&](std::string_view s) { return start.find(s) != std::string_view::npos; };
-  return has("\"organization.usage.") ||
+  return has("\"organization.usage.") || has("\"organization.costs.") ||
          (has("\"results\"") && (has("\"uncached_input_tokens\"") || has("\"starting_at\"")));
 }
 

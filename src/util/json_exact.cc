@@ -71,6 +71,25 @@ Result<json> parse_json_exact(std::string_view text, std::string_view source) {
   return root;
 }
 
+Result<json> read_json_exact(std::istream& in, size_t* error_at) {
+  json root;
+  ExactSax sax(root);
+  bool ok = false;
+  try {
+    ok = json::sax_parse(in, &sax, json::input_format_t::json, /*strict=*/false);
+  } catch (const std::exception& e) {
+    *error_at = 0;
+    return invalid_argument(e.what());
+  }
+  if (!ok) {
+    std::string msg = sax.error;
+    if (auto p = msg.find("syntax error"); p != std::string::npos) msg = msg.substr(p);
+    *error_at = sax.error_pos > 0 ? sax.error_pos - 1 : 0;
+    return invalid_argument(msg);
+  }
+  return root;
+}
+
 Result<Decimal> json_decimal(const json& v) {
   if (v.is_number_unsigned()) {
     const auto u = v.get<uint64_t>();
