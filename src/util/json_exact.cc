@@ -91,12 +91,10 @@ Result<json> read_json_exact(std::istream& in, size_t* error_at) {
 }
 
 Result<Decimal> json_decimal(const json& v) {
-  if (v.is_number_unsigned()) {
-    const auto u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX)) return out_of_range("number too large");
-    return Decimal::from_int(static_cast<int64_t>(u));
-  }
-  if (v.is_number_integer()) return Decimal::from_int(v.get<int64_t>());
+  // Integers through their text: parse checks Decimal's range (about 1.7e14), which an int64
+  // passes (Decimal::from_int would overflow).
+  if (v.is_number_unsigned()) return Decimal::parse(std::to_string(v.get<uint64_t>()));
+  if (v.is_number_integer()) return Decimal::parse(std::to_string(v.get<int64_t>()));
   if (v.is_string()) return Decimal::parse(v.get_ref<const std::string&>());
   return invalid_argument(std::string("expected a decimal number, got ") + v.type_name());
 }
