@@ -17,7 +17,7 @@ namespace {
 using json = nlohmann::json;
 
 struct ReconcileCmd {
-  std::vector<std::string> files;
+  std::vector<std::string> files, filters;
   std::string by = "day", format = "table";
   double tolerance = 1;
   bool fail_on_diff = false;
@@ -138,6 +138,18 @@ int run_reconcile(ReconcileCmd& o) {
     report(by.status().with_context("--by"));
     return kExitUsage;
   }
+  AggregateQuery filtered;
+  if (Status st = build_query("", o.filters, &filtered); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  for (const Filter& f : filtered.filters) {
+    if (f.key.kind == GroupKey::Kind::kProvider) {
+      report(invalid_argument(
+          "--filter: the bill names the provider; a provider filter has no place here"));
+      return kExitUsage;
+    }
+  }
   if (Status st = check_inputs(o.files); !st.is_ok()) {
     report(st);
     return kExitFailure;
@@ -163,8 +175,7 @@ int run_reconcile(ReconcileCmd& o) {
     rows += read.rows;
     rejected_rows += read.rejected_rows;
     rejected += read.rejects.size();
-    for (auto& b : read.bill.buckets) bill.buckets.push_back(std::move(b));
-    for (auto& l : read.bill.lines) bill.lines.push_back(std::move(l));
+    bill.append(std::move(read.bill));
   }
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
@@ -172,6 +183,7 @@ int run_reconcile(ReconcileCmd& o) {
     return kExitFailure;
   engine::ReconcileOptions options;
   options.by = *by;
+  options.filters = filtered.filters;
   auto tolerance = Decimal::from_double(o.tolerance, 6);
   if (!tolerance) {
     report(tolerance.status().with_context("--tolerance"));
@@ -191,6 +203,7 @@ int run_reconcile(ReconcileCmd& o) {
                   {"rows", rows},
                   {"rejected_rows", rejected_rows},
                   {"rejects", rejected}}},
+                {"filters", filters_text(options.filters)},
                 {"tolerance_percent", options.tolerance_percent.to_string()},
                 {"min_difference", options.min_difference.to_string()}};
   print_reconciliation(*rec, o, *by, std::move(about));
@@ -203,6 +216,8 @@ int run_reconcile(ReconcileCmd& o) {
   }
   std::fprintf(stderr, "\n");
   for (const auto& n : rec->notes) std::fprintf(stderr, "note: %s\n", n.c_str());
+  if (const std::string hint = filter_hint(*store, options.filters); !hint.empty())
+    std::fprintf(stderr, "note: %s\n", hint.c_str());
   if (rec->off > 0) {
     std::fprintf(stderr,
                  "reconcile: %llu of %zu rows differ by more than %s%% of the billed amount and "
@@ -243,6 +258,10 @@ Examples:
   cmd->add_option("--tolerance", o->tolerance,
                   "Percent of the billed amount a row may differ by (default 1)")
       ->check(number_in(0, 100000));
+  cmd->add_option("--filter", o->filters,
+                  std::string(kFilterHelp) +
+                      "; of the stored records compared (project=ID for a bill fetched for one "
+                      "project; tier!=priority for Anthropic's, which leaves Priority Tier out)");
   cmd->add_flag("--fail-on-diff", o->fail_on_diff, "Exit with status 6 when a row is off");
   cmd->add_option("--format", o->format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));

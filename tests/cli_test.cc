@@ -440,6 +440,19 @@ TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
   EXPECT_EQ(r.err,
             "bill: 10 rows in 5 daily buckets, 0 rejected\n"
             "reconcile: 2 of 4 rows differ by more than 1% of the billed amount and 0.01 USD\n");
+  // The same file twice (fetches whose dates overlap): each day counted once, and said.
+  CliRun twice = run("reconcile --db " + db + " " + openai + " " + openai);
+  EXPECT_EQ(twice.rc, 0) << twice.err;
+  EXPECT_NE(
+      twice.out.find("openai    total       1.842000  1.538500   -0.303500  -16.48%        4  "
+                     "off\n"),
+      std::string::npos)
+      << twice.out;
+  EXPECT_NE(twice.err.find("note: the openai bill gives the bucket of 2026-11-01 again with the "
+                           "same lines (" +
+                           openai + ":1: data[0] and " + openai + ":1: data[0]): counted once"),
+            std::string::npos)
+      << twice.err;
   // By model, as the catalog names them: the bill's gpt-4o-mini-2024-07-18 is the responses'
   // gpt-4o-mini, and gpt-4o (a4) is the catalog's gpt-4o as gpt-4o-2024-08-06 is; a fee is no
   // model's.
@@ -484,6 +497,12 @@ TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(run("reconcile --db " + db + " --by week " + openai).rc, 2);
+  // --filter selects the stored records compared; a value none has is named.
+  r = run("reconcile --db " + db + " --filter project=proj_9 --format json " + anthropic);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["totals"][0]["computed"], "0");
+  EXPECT_NE(r.err.find("note: no stored record has project=proj_9"), std::string::npos) << r.err;
+  EXPECT_EQ(run("reconcile --db " + db + " --filter provider=openai " + openai).rc, 2);
   std::filesystem::remove(db);
 }
 

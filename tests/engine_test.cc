@@ -1211,6 +1211,18 @@ BillLine line(const char* provider, const char* day, const char* amount, const c
           "",       item, std::string("bill:") + day};
 }
 
+// Points each line of `bill` at its day's first bucket.
+void link(Bill& bill) {
+  for (BillLine& l : bill.lines) {
+    for (size_t i = 0; i < bill.buckets.size(); ++i) {
+      if (bill.buckets[i].provider == l.provider && bill.buckets[i].start == l.start) {
+        l.bucket = i;
+        break;
+      }
+    }
+  }
+}
+
 BillBucket bucket(const char* provider, const char* day) {
   const Timestamp s = day_of(day);
   return {provider, s, s + std::chrono::days(1), std::string("bill:") + day, 0};
@@ -1276,6 +1288,32 @@ TEST(ReconcileTest, TheBillAgainstTheStoredSpendPerDayAndModel) {
   EXPECT_EQ(r->currency, "USD");
   EXPECT_TRUE(r->notes.empty());
 
+  // The same pages again (files whose dates overlap) count once; a day's bucket with other lines
+  // (its rows split over two pages) adds up.
+  Bill twice = bill;
+  twice.append(bill);
+  Bill extra;
+  extra.buckets = {bucket("openai", "2026-11-02")};
+  extra.lines = {line("openai", "2026-11-02", "0.25", "gpt-4o-2024-08-06")};
+  twice.append(extra);
+  auto again = reconcile(twice, spend.fn(), pricing::Catalog::builtin(), o);
+  ASSERT_TRUE(again.has_value());
+  ASSERT_EQ(again->rows.size(), r->rows.size());
+  EXPECT_EQ(again->rows[0].billed.to_string(), "0.75");
+  EXPECT_EQ(again->rows[3].billed.to_string(), "1.25");
+  EXPECT_EQ(again->rows[3].bill_lines, 2u);
+  EXPECT_EQ(again->notes,
+            (std::vector<std::string>{
+                "the openai bill gives the bucket of 2026-11-01 again with the same lines "
+                "(bill:2026-11-01 and bill:2026-11-01): counted once",
+                "the openai bill gives the bucket of 2026-11-02 again with the same lines "
+                "(bill:2026-11-02 and bill:2026-11-02): counted once",
+                "the openai bill gives the bucket of 2026-11-02 again with other lines "
+                "(bill:2026-11-02 and bill:2026-11-02): they are added up, as rows of one day "
+                "split over pages; a day fetched twice grouped differently counts twice",
+                "the openai bill gives the bucket of 2026-11-03 again with the same lines "
+                "(bill:2026-11-03 and bill:2026-11-03): counted once"}));
+
   // Per day only; a wider tolerance.
   o.by = {ReconcileKey::kDay};
   o.tolerance_percent = Decimal::from_int(30);
@@ -1294,6 +1332,7 @@ TEST(ReconcileTest, NotesAndErrors) {
   bill.buckets = {bucket("anthropic", "2026-11-01"), bucket("anthropic", "2026-11-03")};
   bill.buckets[1].rejected = 1;
   bill.lines = {line("anthropic", "2026-11-01", "1.5", "claude-sonnet-4-5-20250929")};
+  link(bill);
   FakeSpend spend;
   spend.rows = {{"anthropic", "2026-11-01", "claude-sonnet-4-5", "1.2", 3, 1},
                 {"anthropic", "2026-11-02", "claude-sonnet-4-5", "7", 4}};
@@ -1319,6 +1358,20 @@ TEST(ReconcileTest, NotesAndErrors) {
   EXPECT_EQ(r->rows[0].keys[0], "claude-sonnet-4-5-20250929");
   EXPECT_EQ(r->rows[0].difference().to_string(), "-0.3");
 
+  // Filters go to the store beside the provider; a bill without stored spend says so.
+  o.filters = {Filter::parse("project=p1").value()};
+  spend.asked.clear();
+  r = reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(filters_text(spend.asked.at(0).filters), "provider=anthropic, project=p1");
+  spend.rows.clear();
+  r = reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->notes.at(0),
+            "no stored record of anthropic that passes the filters falls on the bill's 2 days "
+            "(2026-11-01 to 2026-11-03): ingest the usage of those days first");
+  o.filters.clear();
+
   // A key the bill has no values of.
   o.by = {ReconcileKey::kProject};
   EXPECT_EQ(reconcile(bill, spend.fn(), pricing::Catalog::builtin(), o).status().message(),
@@ -1333,6 +1386,7 @@ TEST(ReconcileTest, NotesAndErrors) {
   // Two currencies.
   Bill mixed = bill;
   mixed.lines.push_back(line("anthropic", "2026-11-03", "2", ""));
+  link(mixed);
   mixed.lines.back().currency = "EUR";
   EXPECT_EQ(reconcile(mixed, spend.fn(), pricing::Catalog::builtin(), {}).status().message(),
             "bill:2026-11-03: an amount in EUR, where the bill's first is in USD: reconcile one "

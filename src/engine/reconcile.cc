@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "util/text.h"
 
@@ -72,7 +73,20 @@ std::string count_text(uint64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// A bucket's lines as a comparable value: which lines, not in which order.
+using LineSet =
+    std::vector<std::tuple<std::string, std::string, std::string, Decimal, std::string>>;
+
 }  // namespace
+
+void Bill::append(Bill other) {
+  const size_t offset = buckets.size();
+  for (BillBucket& b : other.buckets) buckets.push_back(std::move(b));
+  for (BillLine& l : other.lines) {
+    l.bucket += offset;
+    lines.push_back(std::move(l));
+  }
+}
 
 Result<std::vector<ReconcileKey>> parse_reconcile_keys(std::string_view text) {
   std::vector<ReconcileKey> keys;
@@ -206,7 +220,46 @@ Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
     return g;
   };
 
+  // A day's bucket given twice with the same lines is one fetched twice: counted once.
+  std::vector<LineSet> sets(bill.buckets.size());
   for (const BillLine& l : bill.lines) {
+    if (l.bucket >= sets.size()) return invalid_argument(l.where + ": a line of no bucket");
+    sets[l.bucket].emplace_back(l.model, l.project, l.item, l.amount, l.currency);
+  }
+  for (LineSet& set : sets) std::sort(set.begin(), set.end());
+  std::vector<bool> repeated(bill.buckets.size(), false);
+  std::map<std::pair<std::string, std::string>, std::vector<size_t>> by_day;
+  for (size_t i = 0; i < bill.buckets.size(); ++i)
+    by_day[{bill.buckets[i].provider, day_text(bill.buckets[i].start)}].push_back(i);
+  for (const auto& [key, list] : by_day) {
+    if (list.size() < 2) continue;
+    size_t same = 0, split = 0;  // the first bucket of each kind after the first
+    for (size_t j = 1; j < list.size(); ++j) {
+      bool seen = false;
+      for (size_t k = 0; k < j && !seen; ++k)
+        seen = !repeated[list[k]] && sets[list[k]] == sets[list[j]];
+      repeated[list[j]] = seen;
+      size_t& first = seen ? same : split;
+      if (first == 0) first = j;
+    }
+    const auto& [provider, day] = key;
+    const auto at = [&](size_t j) {
+      return bill.buckets[list[0]].where + " and " + bill.buckets[list[j]].where;
+    };
+    if (same > 0) {
+      out.notes.push_back("the " + provider + " bill gives the bucket of " + day +
+                          " again with the same lines (" + at(same) + "): counted once");
+    }
+    if (split > 0) {
+      out.notes.push_back("the " + provider + " bill gives the bucket of " + day +
+                          " again with other lines (" + at(split) +
+                          "): they are added up, as rows of one day split over pages; a day "
+                          "fetched twice grouped differently counts twice");
+    }
+  }
+
+  for (const BillLine& l : bill.lines) {
+    if (repeated[l.bucket]) continue;
     Group& g = group_of(l.provider, day_text(l.start), l.model, l.project);
     if (!Decimal::add_checked(g.row.billed, l.amount, &g.row.billed))
       return out_of_range(l.where + ": the bill's sum leaves the range of amounts");
@@ -223,17 +276,19 @@ Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
     if (by_model) q.group_by.push_back(GroupKey{GroupKey::Kind::kModel, {}});
     if (by_project) q.group_by.push_back(GroupKey{GroupKey::Kind::kProject, {}});
     q.filters.push_back(Filter{GroupKey{GroupKey::Kind::kProvider, {}}, provider, false});
+    q.filters.insert(q.filters.end(), options.filters.begin(), options.filters.end());
     q.from = span[provider].first;
     q.to = span[provider].second;
     auto rows = stored(q);
     if (!rows) return rows.status();
-    uint64_t outside = 0, unpriced = 0, other_currency = 0;
+    uint64_t outside = 0, unpriced = 0, other_currency = 0, inside = 0;
     for (const AggregateRow& r : *rows) {
       const std::string& day = r.keys[0];
       if (!days_.contains(day)) {
         outside += r.records;
         continue;
       }
+      inside += r.records;
       Group& g = group_of(provider, day, by_model ? r.keys[1] : std::string(),
                           by_project ? r.keys[by_model ? 2 : 1] : std::string());
       g.row.records += r.records;
@@ -245,6 +300,13 @@ Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
           return out_of_range("the stored spend leaves the range of amounts");
       }
       if (r.cost.size() > (it != r.cost.end() ? 1u : 0u)) other_currency += r.records;
+    }
+    if (inside == 0) {
+      out.notes.push_back("no stored record of " + provider +
+                          (options.filters.empty() ? "" : " that passes the filters") +
+                          " falls on the bill's " + count_text(days_.size(), "day", "days") + " (" +
+                          *days_.begin() + " to " + *days_.rbegin() +
+                          "): ingest the usage of those days first");
     }
     if (const uint64_t n = incomplete[provider]; n > 0) {
       out.notes.push_back(count_text(n, "day", "days") + " of the " + provider +

@@ -151,6 +151,7 @@ class Reader {
       line->start = *start;
       line->end = *end;
       line->where = where(row_at);
+      line->bucket = out_.bill.buckets.size();  // the bucket pushed below
       if (provider.empty()) provider = line->provider;
       lines.push_back(std::move(*line));
     }

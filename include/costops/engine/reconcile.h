@@ -31,6 +31,7 @@ struct BillLine {
   std::string project;  // OpenAI's project_id, Anthropic's workspace_id; "" when not grouped by it
   std::string item;     // what the line is, as the bill says: "gpt-4o-2024-08-06, input"
   std::string where;    // its place, for messages: "costs.json:3: data[0].results[1]"
+  size_t bucket = 0;    // its bucket: an index into Bill::buckets
   bool operator==(const BillLine&) const = default;
 };
 
@@ -47,7 +48,9 @@ struct BillBucket {
 /// A provider's bill as read from its cost report pages.
 struct Bill {
   std::vector<BillBucket> buckets;
-  std::vector<BillLine> lines;  // each in one of the buckets
+  std::vector<BillLine> lines;  // each in one of the buckets (BillLine::bucket)
+  /// Appends `other`'s buckets and lines (its lines' bucket indexes moved to match).
+  void append(Bill other);
 };
 
 /// What the rows of a reconciliation are keyed by, beside the provider.
@@ -64,6 +67,9 @@ struct ReconcileOptions {
   /// than `min_difference` (default: 1%, and a cent).
   Decimal tolerance_percent = Decimal::from_int(1);
   Decimal min_difference = Decimal::from_raw(Decimal::kScale / 100);
+  /// Filters of the stored records compared (as query's: "project=proj_1", "tier!=priority"),
+  /// beside the bill's provider; none by default. REQUIRES: no provider filter.
+  std::vector<Filter> filters;
 };
 
 /// One row: what the bill charged and what the stored records cost, for a provider and keys.
@@ -96,8 +102,11 @@ using StoredSpendFn = std::function<Result<std::vector<AggregateRow>>(const Aggr
 /// Compares `bill` with the spend `stored` returns for the same providers and days. Each bucket of
 /// the bill must be one UTC day (the reports' only width); stored records count on the days the
 /// bill has a bucket for (with lines or without), and of their costs those in the bill's currency.
-/// Model names are joined as `catalog` resolves them (a bill's "gpt-4o-2024-08-06" and a response's
-/// "gpt-4o-2024-08-06" are one model, and so are two names of one catalog model); names it does not
+/// A day's bucket given again with the same lines (a page fetched twice, files whose dates
+/// overlap) counts once; given with other lines (a day's rows split over pages), its lines add up;
+/// a note says which. Model names are joined as `catalog` resolves them (a bill's
+/// "gpt-4o-mini-2024-07-18" and a response's "gpt-4o-mini" are one model, and so are any two names
+/// of one catalog model); names it does not
 /// know, as they are written (ignoring case). Errors: a bill line in another currency than the
 /// first's, a bucket that is not one UTC day (naming the line), a key the bill is not grouped by
 /// (`model` without models: fetch the report grouped by line item or description), and the store's
