@@ -150,6 +150,11 @@ int run_reconcile(ReconcileCmd& o) {
       return kExitUsage;
     }
   }
+  auto tolerance = Decimal::from_double(o.tolerance, 6);
+  if (!tolerance) {
+    report(tolerance.status().with_context("--tolerance"));
+    return kExitUsage;
+  }
   if (Status st = check_inputs(o.files); !st.is_ok()) {
     report(st);
     return kExitFailure;
@@ -184,11 +189,6 @@ int run_reconcile(ReconcileCmd& o) {
   engine::ReconcileOptions options;
   options.by = *by;
   options.filters = filtered.filters;
-  auto tolerance = Decimal::from_double(o.tolerance, 6);
-  if (!tolerance) {
-    report(tolerance.status().with_context("--tolerance"));
-    return kExitUsage;
-  }
   options.tolerance_percent = *tolerance;
   auto rec = engine::reconcile(
       bill, [&](const AggregateQuery& q) { return store->aggregate(q); }, *catalog, options);
@@ -207,9 +207,9 @@ int run_reconcile(ReconcileCmd& o) {
                 {"tolerance_percent", options.tolerance_percent.to_string()},
                 {"min_difference", options.min_difference.to_string()}};
   print_reconciliation(*rec, o, *by, std::move(about));
-  std::fprintf(stderr, "bill: %llu rows in %zu daily buckets, %llu rejected",
+  std::fprintf(stderr, "bill: %llu rows in %zu daily bucket%s, %llu rejected",
                static_cast<unsigned long long>(rows), bill.buckets.size(),
-               static_cast<unsigned long long>(rejected_rows));
+               bill.buckets.size() == 1 ? "" : "s", static_cast<unsigned long long>(rejected_rows));
   if (rejected > rejected_rows) {
     std::fprintf(stderr, " (and %llu pages or buckets)",
                  static_cast<unsigned long long>(rejected - rejected_rows));

@@ -480,7 +480,7 @@ TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
   EXPECT_EQ(r.rc, 3) << r.err;
   EXPECT_NE(r.err.find("stdin:1: data[0].results[1]: field \"amount\": expected a decimal text "
                        "in cents (\"123.45\"), got \"12 cents\"\n"
-                       "bill: 2 rows in 1 daily buckets, 1 rejected\n"
+                       "bill: 2 rows in 1 daily bucket, 1 rejected\n"
                        "note: 1 day of the anthropic bill had rows that were rejected"),
             std::string::npos)
       << r.err;

@@ -20,11 +20,6 @@ using detail::string_member;
 // Epoch seconds beyond this (year 9999) are no bucket start.
 constexpr uint64_t kMaxEpochSeconds = 253402300799;
 
-std::string upper(std::string s) {
-  for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-  return s;
-}
-
 // A bucket bound: epoch seconds (OpenAI, a number or its text) or RFC 3339 (Anthropic).
 std::optional<Timestamp> bound(const json& v) {
   if (v.is_number_unsigned()) {
@@ -55,6 +50,13 @@ std::optional<Decimal> decimal_of(const json& v) {
 std::string text_of(const json& row, const char* k) {
   const json& v = member(row, k);
   return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// The currency `o` names (upper case: OpenAI writes "usd"), USD when it names none.
+std::string currency_of(const json& o) {
+  std::string c = text_of(o, "currency");
+  for (char& ch : c) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
+  return c.empty() ? "USD" : c;
 }
 
 class Reader {
@@ -143,7 +145,13 @@ class Reader {
     for (size_t i = 0; i < results.size(); ++i) {
       ++out_.rows;
       const std::string row_at = at + ".results[" + std::to_string(i) + "]";
-      auto line = anthropic ? anthropic_row(results[i], row_at) : openai_row(results[i], row_at);
+      const json& row = results[i];
+      std::optional<engine::BillLine> line;
+      if (!row.is_object()) {
+        row_reject(row_at, "expected an object, got " + std::string(row.type_name()), row);
+      } else if (!usage_row(row, row_at)) {
+        line = anthropic ? anthropic_row(row, row_at) : openai_row(row, row_at);
+      }
       if (!line) {
         ++rejected;
         continue;
@@ -162,7 +170,8 @@ class Reader {
     for (auto& l : lines) out_.bill.lines.push_back(std::move(l));
   }
 
-  // Rows that are usage, not costs, are named so: they go to ingest.
+  // Rows that are usage, not costs, are named so: they go to ingest. The row fns below take
+  // the other objects.
   bool usage_row(const json& row, const std::string& at) {
     if (string_member(row, "object").starts_with("organization.usage.") ||
         row.contains("uncached_input_tokens") || row.contains("input_tokens")) {
@@ -177,11 +186,6 @@ class Reader {
   }
 
   std::optional<engine::BillLine> openai_row(const json& row, const std::string& at) {
-    if (!row.is_object()) {
-      row_reject(at, "expected an object, got " + std::string(row.type_name()), row);
-      return std::nullopt;
-    }
-    if (usage_row(row, at)) return std::nullopt;
     const json& amount = member(row, "amount");
     const auto value = decimal_of(member(amount, "value"));
     if (!amount.is_object() || !value) {
@@ -194,8 +198,7 @@ class Reader {
     engine::BillLine l;
     l.provider = "openai";
     l.amount = *value;
-    l.currency = upper(text_of(amount, "currency"));
-    if (l.currency.empty()) l.currency = "USD";
+    l.currency = currency_of(amount);
     l.item = text_of(row, "line_item");
     l.model = l.item.substr(0, l.item.find(','));
     l.project = text_of(row, "project_id");
@@ -203,11 +206,6 @@ class Reader {
   }
 
   std::optional<engine::BillLine> anthropic_row(const json& row, const std::string& at) {
-    if (!row.is_object()) {
-      row_reject(at, "expected an object, got " + std::string(row.type_name()), row);
-      return std::nullopt;
-    }
-    if (usage_row(row, at)) return std::nullopt;
     const json& amount = member(row, "amount");
     const auto cents = decimal_of(amount);
     const auto dollars = cents ? cents->mul_div(1, 100) : Result<Decimal>(invalid_argument(""));
@@ -221,8 +219,7 @@ class Reader {
     engine::BillLine l;
     l.provider = "anthropic";
     l.amount = *dollars;
-    l.currency = upper(text_of(row, "currency"));
-    if (l.currency.empty()) l.currency = "USD";
+    l.currency = currency_of(row);
     l.model = text_of(row, "model");
     l.project = text_of(row, "workspace_id");
     l.item = text_of(row, "description");
