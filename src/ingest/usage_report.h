@@ -42,7 +42,9 @@ inline std::string string_member(const nlohmann::json& o, const char* k) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-/// Whether the start of an input looks like a usage report page (or lines or a list of pages).
+/// Whether the start of an input looks like a usage report page (or lines or a list of pages), or
+/// a cost report's: OpenAI's by its rows' "object", Anthropic's as its usage report's (the reader
+/// rejects their rows, naming cost-ops reconcile).
 bool looks_like_usage_report(std::string_view head);
 
 /// A time bucket of a report as its rows' ids name it: the report (`kind`, the ids' first part:
