@@ -231,7 +231,9 @@ Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
   std::map<std::pair<std::string, std::string>, std::vector<size_t>> by_day;
   for (size_t i = 0; i < bill.buckets.size(); ++i)
     by_day[{bill.buckets[i].provider, day_text(bill.buckets[i].start)}].push_back(i);
-  for (const auto& [key, list] : by_day) {
+  for (const auto& entry : by_day) {
+    // Not a structured binding: clang 14 (the fuzz preset's) cannot capture one in a lambda.
+    const std::vector<size_t>& list = entry.second;
     if (list.size() < 2) continue;
     size_t same = 0, split = 0;  // the first bucket of each kind after the first
     for (size_t j = 1; j < list.size(); ++j) {
@@ -242,7 +244,7 @@ Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
       size_t& first = seen ? same : split;
       if (first == 0) first = j;
     }
-    const auto& [provider, day] = key;
+    const auto& [provider, day] = entry.first;
     const auto at = [&](size_t j) {
       return bill.buckets[list[0]].where + " and " + bill.buckets[list[j]].where;
     };
