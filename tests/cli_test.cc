@@ -504,6 +504,26 @@ TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
   EXPECT_NE(r.err.find("note: no stored record has project=proj_9"), std::string::npos) << r.err;
   EXPECT_EQ(run("reconcile --db " + db + " --filter provider=openai " + openai).rc, 2);
   std::filesystem::remove(db);
+
+  // The README's example: the sample bill (scripts/sample_bill.py) against the sample usage.
+  ASSERT_EQ(run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl")).rc,
+            0);
+  r = run("reconcile --db " + db + " --by model " +
+          testing::source_path("data/samples/openai-costs.jsonl"));
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "amounts in USD; computed: the stored records' exact costs on the bill's days\n"
+            "provider  model                     billed  computed  difference     diff%  records\n"
+            "openai    gpt-4.1-2025-04-14      1.829138  1.829138    0.000000     0.00%      111\n"
+            "openai    gpt-4o-2024-08-06       3.228951  2.808951   -0.420000   -13.01%      270  "
+            "off\n"
+            "openai    gpt-4o-mini-2024-07-18  0.208471  0.208471    0.000000     0.00%      462\n"
+            "openai    o3-2025-04-16           1.251251  1.251251    0.000000     0.00%       56\n"
+            "openai    web search tool calls   0.750000  0.000000   -0.750000  -100.00%        0  "
+            "off\n"
+            "openai    total                   7.267812  6.097812   -1.170000   -16.10%      899  "
+            "off\n");
+  std::filesystem::remove(db);
 }
 
 TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
