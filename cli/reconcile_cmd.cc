@@ -127,9 +127,25 @@ void print_reconciliation(const engine::Reconciliation& rec, const ReconcileCmd&
     std::printf("the bill has no lines and no stored record falls on its days\n");
     return;
   }
+  const size_t left = 1 + by.size();  // the key columns
+  if (o.format == "markdown") {       // for a CI job's summary or a pull request's comment
+    std::printf("Amounts in %s; computed: the stored records' exact costs on the bill's days.\n\n",
+                rec.currency.c_str());
+    table[0].back() = "off";
+    for (size_t i = 0; i < table.size(); ++i) {
+      std::string md = "|";
+      for (const std::string& cell : table[i]) md += " " + report::md_escape(cell) + " |";
+      std::printf("%s\n", md.c_str());
+      if (i > 0) continue;
+      std::string rule = "|";
+      for (size_t c = 0; c < table[0].size(); ++c) rule += c < left ? "---|" : "---:|";
+      std::printf("%s\n", rule.c_str());
+    }
+    return;
+  }
   std::printf("amounts in %s; computed: the stored records' exact costs on the bill's days\n",
               rec.currency.c_str());
-  print_table(table, 1 + by.size());
+  print_table(table, left);
 }
 
 int run_reconcile(ReconcileCmd& o) {
@@ -250,7 +266,8 @@ Examples:
   cost-ops reconcile openai-costs.json                        # per provider and day
   cost-ops reconcile openai-costs.json anthropic-costs.json --by model
   cost-ops reconcile costs.json --by day,model --format csv > reconcile.csv
-  cost-ops reconcile costs.json --tolerance 2 --fail-on-diff  # in CI: exit 6 when off)");
+  cost-ops reconcile costs.json --tolerance 2 --fail-on-diff  # in CI: exit 6 when off
+  cost-ops reconcile costs.json --format markdown >> "$GITHUB_STEP_SUMMARY")");
   cmd->add_option("files", o->files, "Cost report pages (JSON), or - for stdin")->required();
   cmd->add_option("--by", o->by,
                   "Comma-separated row keys beside the provider: day, model, project (default "
@@ -263,8 +280,8 @@ Examples:
                       "; of the stored records compared (project=ID for a bill fetched for one "
                       "project; tier!=priority for Anthropic's, which leaves Priority Tier out)");
   cmd->add_flag("--fail-on-diff", o->fail_on_diff, "Exit with status 6 when a row is off");
-  cmd->add_option("--format", o->format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+  cmd->add_option("--format", o->format, "table, json, csv or markdown")
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   o->catalog.add_to(*cmd);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_reconcile(*o); });

@@ -497,6 +497,13 @@ TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(run("reconcile --db " + db + " --by week " + openai).rc, 2);
+  // Markdown, for a CI job's summary.
+  r = run("reconcile --db " + db + " --by '' --format markdown " + openai);
+  EXPECT_EQ(r.out,
+            "Amounts in USD; computed: the stored records' exact costs on the bill's days.\n\n"
+            "| provider | billed | computed | difference | diff% | records | off |\n"
+            "|---|---:|---:|---:|---:|---:|---:|\n"
+            "| openai | 1.842000 | 1.538500 | -0.303500 | -16.48% | 4 | off |\n");
   // --filter selects the stored records compared; a value none has is named.
   r = run("reconcile --db " + db + " --filter project=proj_9 --format json " + anthropic);
   EXPECT_EQ(r.rc, 0) << r.err;
