@@ -21,12 +21,6 @@ std::string day_text(Timestamp t) {
   return date::format("%F", date::sys_days(floor<days>(t).time_since_epoch()));
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = util::ascii_lower(c);
-  return out;
-}
-
 // Joins model names as the catalog resolves them: two names of one catalog model are one model.
 class ModelKeys {
  public:
@@ -35,7 +29,7 @@ class ModelKeys {
     auto [it, fresh] = keys_.try_emplace({provider, name});
     if (fresh && !name.empty()) {
       const auto ref = catalog_.resolve(provider, name);
-      it->second = ref ? "model:" + ref->model->id : "name:" + lower(name);
+      it->second = ref ? "model:" + ref->model->id : "name:" + util::ascii_lower(name);
     }
     return it->second;
   }

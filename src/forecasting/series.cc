@@ -57,11 +57,7 @@ std::optional<std::vector<std::string>> split_csv(std::string_view line, char se
   return cells;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string lower(std::string_view s) { return util::ascii_lower(s); }
 
 // Months between two dates when both fall on the same day of month (or both on month ends).
 std::optional<int> month_steps(Date a, Date b) {

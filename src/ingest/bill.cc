@@ -47,14 +47,9 @@ std::optional<Decimal> decimal_of(const json& v) {
   return d ? std::optional<Decimal>(*d) : std::nullopt;
 }
 
-std::string text_of(const json& row, const char* k) {
-  const json& v = member(row, k);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 // The currency `o` names (upper case: OpenAI writes "usd"), USD when it names none.
 std::string currency_of(const json& o) {
-  std::string c = text_of(o, "currency");
+  std::string c = string_member(o, "currency");
   for (char& ch : c) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
   return c.empty() ? "USD" : c;
 }
@@ -199,9 +194,9 @@ class Reader {
     l.provider = "openai";
     l.amount = *value;
     l.currency = currency_of(amount);
-    l.item = text_of(row, "line_item");
+    l.item = string_member(row, "line_item");
     l.model = l.item.substr(0, l.item.find(','));
-    l.project = text_of(row, "project_id");
+    l.project = string_member(row, "project_id");
     return l;
   }
 
@@ -220,10 +215,10 @@ class Reader {
     l.provider = "anthropic";
     l.amount = *dollars;
     l.currency = currency_of(row);
-    l.model = text_of(row, "model");
-    l.project = text_of(row, "workspace_id");
-    l.item = text_of(row, "description");
-    if (l.item.empty()) l.item = text_of(row, "cost_type");
+    l.model = string_member(row, "model");
+    l.project = string_member(row, "workspace_id");
+    l.item = string_member(row, "description");
+    if (l.item.empty()) l.item = string_member(row, "cost_type");
     return l;
   }
 

@@ -352,12 +352,7 @@ struct SvHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-std::string lower(std::string_view s) {
-  std::string r(s);
-  for (auto& c : r)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return r;
-}
+std::string lower(std::string_view s) { return util::ascii_lower(s); }
 
 // `s` without the spaces and tabs around it.
 std::string_view trim_blanks(std::string_view s) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +34,13 @@ inline size_t drop_leading_bom(char* buf, size_t* have, bool eof, bool* at_start
 // ASCII lower case, without std::tolower's locale (a call per character).
 inline char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// `s` in ASCII lower case (other bytes as they are).
+inline std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
 }
 
 // Levenshtein distance of a and b, ignoring ASCII case: how close a mistyped name is to one
