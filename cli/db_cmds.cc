@@ -268,6 +268,9 @@ int run_ingest(IngestCmd& o) {
     total.untimed += s->untimed;
     total.base_rate_rows += s->base_rate_rows;
     total.replaced += s->replaced;
+    total.without_usage += s->without_usage;
+    total.merged += s->merged;
+    total.streaming += s->streaming;
     total.warned += s->warned;
     total.logged_fits = total.logged_fits && s->logged_fits && total.logged.add(s->logged);
     for (const auto& w : s->warnings)
@@ -295,6 +298,9 @@ int run_ingest(IngestCmd& o) {
               {"rejected", total.rejected},
               {"without_timestamp", total.untimed},
               {"replaced", total.replaced},
+              {"without_usage", total.without_usage},
+              {"merged", total.merged},
+              {"streaming", total.streaming},
               {"warned", total.warned},
               {"database", store->url()}};
     if (in_file) j["rejects_file"] = rejects_path;
@@ -322,6 +328,23 @@ int run_ingest(IngestCmd& o) {
   }
   note_warnings(total);
   note_logged(total, catalog->currency());
+  if (total.without_usage + total.merged > 0) {
+    std::fprintf(stderr,
+                 "note: Claude Code transcripts: %llu line%s no API call (user turns, tool "
+                 "results, summaries, synthetic messages); %llu streaming line%s of a message "
+                 "merged into its record (each count the largest its lines give)\n",
+                 static_cast<unsigned long long>(total.without_usage),
+                 total.without_usage == 1 ? " is" : "s are",
+                 static_cast<unsigned long long>(total.merged), total.merged == 1 ? "" : "s");
+  }
+  if (total.streaming > 0) {
+    std::fprintf(stderr,
+                 "note: %llu Claude Code message%s still streaming at the end of %s transcript "
+                 "(a session at work): not taken yet; ingest the file again once the message "
+                 "is done\n",
+                 static_cast<unsigned long long>(total.streaming),
+                 total.streaming == 1 ? " was" : "s were", total.streaming == 1 ? "its" : "their");
+  }
   if (total.replaced > 0) {
     std::fprintf(stderr,
                  "note: %llu stored usage report row%s replaced by a fetch again with revised "
@@ -362,7 +385,10 @@ Cloudflare AI Gateway's logs, by their tokens_in and tokens_out), a JSON documen
 records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's and Helicone's or
 {"result": [...]} as Cloudflare's, or one record, or CloudWatch Logs' {"events": [...]} whose
 messages are such lines), OpenTelemetry GenAI spans and log records, Claude Code's api_request
-events among them (OTLP JSON), providers' usage reports (pages of OpenAI's
+events among them (OTLP JSON), Claude Code's session transcripts (~/.claude/projects/*/*.jsonl:
+each assistant message is a record, its streaming lines merged with their final counts, the
+session's directory its project, tags session, branch and agent; the other lines are no usage; a
+message still streaming at the end of its file is taken when the file is read again), providers' usage reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
@@ -390,7 +416,8 @@ Examples:
   cost-ops ingest data/samples/usage.jsonl
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
-  cost-ops ingest --output json logs/*.jsonl)");
+  cost-ops ingest --output json logs/*.jsonl
+  cost-ops ingest ~/.claude/projects/*/*.jsonl ~/.claude/projects/*/*/subagents/*.jsonl)");
   cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
   cmd->add_option("--format", o->format, kInputFormatHelp);
   cmd->add_option("--encoding", o->encoding, kEncodingHelp);

@@ -743,6 +743,49 @@ TEST(CliTest, CatalogShowsAModelsPrices) {
 namespace costops {
 namespace {
 
+// Claude Code's transcripts: price prices each message (the one still streaming as it is so far);
+// ingest leaves that one for later and says so, and how many lines were no usage or merged.
+TEST(CliTest, ClaudeCodeTranscripts) {
+  const std::string session = testing::source_path("tests/testdata/claude_code_session.jsonl");
+  CliRun r = run("price --summary --output json " + session);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["records"], 4);
+    // 0.015192 + 0.018103 + 0.0015 and msg_01Nt's 3 output tokens so far: 0.00501
+    EXPECT_EQ(j["total"]["total_cost"], "0.039805");
+  }
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_cli_cc_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " --output json " + session);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["read"], 3);
+    EXPECT_EQ(j["stored"], 3);
+    EXPECT_EQ(j["without_usage"], 6);
+    EXPECT_EQ(j["merged"], 2);
+    EXPECT_EQ(j["streaming"], 1);
+  }
+  EXPECT_NE(r.err.find("note: 1 Claude Code message was still streaming at the end of its "
+                       "transcript (a session at work): not taken yet"),
+            std::string::npos)
+      << r.err;
+  r = run("query --db " + db + " --group-by project,tag:agent --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("/home/dev/shop","",USD,0.033295,2,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("/home/dev/shop","subagent",USD,0.0015,1,)"), std::string::npos) << r.out;
+  // Named, a file without the extension or shape is read as a transcript all the same.
+  r = run("price --format claude-code -", R"({"type":"assistant","message":{"id":"m","model":)"
+                                          R"("claude-haiku-4-5","usage":{"input_tokens":10,)"
+                                          R"("output_tokens":2}}})");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("total_price":"0.00002")"), std::string::npos) << r.out;
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))

@@ -1250,6 +1250,94 @@ TEST_P(StoreTest, OpenTelemetryLogRecordsClaudeCodeAndGenAiEvents) {
             "read 4, stored 0, duplicates 3, rejected 1");
 }
 
+// Claude Code's session transcripts: an assistant message's streaming lines are one record with
+// their final (largest) counts; the other lines are no usage; a message still streaming at the
+// end of its file waits for the file to be read again.
+TEST_P(StoreTest, ClaudeCodeTranscriptsCountEachMessageOnceWithItsFinalCounts) {
+  COSTOPS_OPEN_STORE(store, "claude_code");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/claude_code_session.jsonl"));
+  EXPECT_EQ(ingest::detect_input_format("session.jsonl", text), ingest::InputFormat::kClaudeCode);
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "session.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 3, stored 3, duplicates 0, rejected 0");
+  // A summary, a file snapshot, two user turns, a tool result... and a synthetic message.
+  EXPECT_EQ(s.without_usage, 6u);
+  EXPECT_EQ(s.merged, 2u);     // msg_01Kq's thinking and text lines before its tool use
+  EXPECT_EQ(s.streaming, 1u);  // msg_01Nt, the file's last line, without its stop_reason yet
+  std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);
+  const UsageRecord& first = all[0].usage;
+  EXPECT_EQ(first.id, "claude-code:msg_01Kq");
+  EXPECT_EQ(format_timestamp(first.timestamp), "2026-11-03T10:00:02.204Z");  // its first line's
+  EXPECT_EQ(first.source, "session.jsonl:4");
+  EXPECT_EQ(first.project_id, "/home/dev/shop");
+  EXPECT_EQ(first.usage.get(units::kOutputTokens), 412);  // the final line's, not the first's 8
+  // 4 * $3/M + 15000 * $0.30/M + 1200 * $3.75/M + 412 * $15/M
+  EXPECT_EQ(all[0].cost->total_cost.amount.to_string(), "0.015192");
+  // 6 * $3/M + 16200 * $0.30/M + 300 * $6/M (1-hour writes) + 95 * $15/M + one search at $10/k
+  EXPECT_EQ(all[1].cost->total_cost.amount.to_string(), "0.018103");
+  EXPECT_EQ(all[2].usage.model, "claude-haiku-4-5-20251001");
+  EXPECT_EQ(all[2].cost->total_cost.amount.to_string(), "0.0015");
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("tag:session"), *GroupKey::parse("tag:agent")};
+  auto rows = store->aggregate(q);
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(1).keys,
+            (std::vector<std::string>{"9f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "subagent"}));
+
+  // The session moved on: the message that was streaming is taken with its final counts, the
+  // others are duplicates.
+  s = ingest_text(
+      *store,
+      testing::read_file(testing::source_path("tests/testdata/claude_code_session_later.jsonl")),
+      "session.jsonl");
+  EXPECT_EQ(counts(s), "read 4, stored 1, duplicates 3, rejected 0");
+  EXPECT_EQ(s.streaming, 0u);
+  all = scan_all(*store);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3].usage.id, "claude-code:msg_01Nt");
+  EXPECT_EQ(all[3].usage.usage.get(units::kOutputTokens), 260);
+  EXPECT_EQ(all[3].cost->total_cost.amount.to_string(), "0.008865");
+}
+
+// Older transcripts end no message with a stop_reason: every message is taken at the end, the
+// last too, with the cost the line logged compared; a line that is not JSON or has a count that
+// is none is rejected by its line and field.
+TEST_P(StoreTest, ClaudeCodeTranscriptsWithoutStopReasonsAndBadLines) {
+  COSTOPS_OPEN_STORE(store, "claude_code_old");
+  auto line = [](int n, const std::string& id, const std::string& out, const char* cost) {
+    return R"({"parentUuid":null,"sessionId":"s-old","cwd":"/w","type":"assistant","timestamp":"2025-06-0)" +
+           std::to_string(n) + R"(T10:00:00Z","costUSD":)" + cost + R"(,"message":{"id":")" + id +
+           R"(","model":"claude-sonnet-4-20250514","stop_reason":null,"usage":{"input_tokens":1000,"output_tokens":)" +
+           out + "}}}\n";
+  };
+  const std::string text = line(1, "m1", "5", "0.003075") + line(1, "m1", "100", "0.0045") +
+                           "{not json\n" + line(2, "m2", "\"many\"", "0") +
+                           line(3, "m3", "200", "0.006");
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "old.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
+  EXPECT_EQ(s.merged, 1u);
+  EXPECT_EQ(s.streaming, 0u);  // m3 ends the file, but this writer never ends a message
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 3u);
+  EXPECT_EQ(rejects[0].reason, "not a JSON object (expected a Claude Code transcript line)");
+  EXPECT_EQ(rejects[1].line, 4u);
+  EXPECT_EQ(rejects[1].reason,
+            "field \"message.usage.output_tokens\": expected a whole number of tokens, got "
+            "\"many\"");
+  const std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].usage.usage.get(units::kOutputTokens), 100);
+  // Logged costs: a message's last line's, of its final counts; 1000 * $3/M + 100 * $15/M and
+  // 1000 * $3/M + 200 * $15/M, exact.
+  EXPECT_EQ(s.logged.records, 2u);
+  EXPECT_EQ(s.logged.off, 0u);
+  EXPECT_EQ(s.logged.exact.to_string(), "0.0105");
+}
+
 // "TIER RECORDS USD" per row of the spend grouped by tier.
 std::vector<std::string> spend_by_tier(storage::Store& store) {
   AggregateQuery q;

@@ -21,6 +21,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
+#include "ingest/claude_code.h"
 #include "ingest/usage_report.h"
 #include "util/csv.h"
 #include "util/encoding.h"
@@ -48,8 +49,9 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "csv") return InputFormat::kCsv;
   if (n == "otel" || n == "otlp") return InputFormat::kOtel;
   if (n == "usage-report") return InputFormat::kUsageReport;
+  if (n == "claude-code") return InputFormat::kClaudeCode;
   return invalid_argument("unknown input format \"" + std::string(n) +
-                          "\"; use auto, jsonl, json, csv, otel or usage-report");
+                          "\"; use auto, jsonl, json, csv, otel, usage-report or claude-code");
 }
 
 namespace {
@@ -760,7 +762,8 @@ class Pipeline {
         normalizer_(*opt.catalog),
         parser_(normalizer_),
         batches_(opt, sink),
-        buckets_([this](auto times, auto prefix) { return stored_reports(times, prefix); }) {}
+        buckets_([this](auto times, auto prefix) { return stored_reports(times, prefix); }),
+        transcript_(opt.take_streaming) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).
@@ -865,6 +868,18 @@ class Pipeline {
           ++stats_.read;
           reject(line, reason, text);
         });
+  }
+
+  // A line of a Claude Code transcript: its messages' records come as their last lines do (or at
+  // transcript_end).
+  void transcript_line(std::string_view text, uint64_t line) {
+    transcript_.line(text, line, transcript_emit_, transcript_bad_);
+  }
+  void transcript_end() {
+    transcript_.end(transcript_emit_);
+    stats_.without_usage += transcript_.without_usage();
+    stats_.merged += transcript_.merged();
+    stats_.streaming += transcript_.streaming();
   }
 
   // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).
@@ -1258,6 +1273,16 @@ class Pipeline {
   std::string copy_;
   BatchQueue batches_;
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
+  detail::TranscriptReader transcript_;
+  const detail::TranscriptReader::Emit transcript_emit_ =
+      [this](const std::string& record, uint64_t line, std::string_view text) {
+        json_record(record, line, false, text);
+      };
+  const detail::TranscriptReader::Bad transcript_bad_ =
+      [this](uint64_t line, const std::string& reason, std::string_view text) {
+        ++stats_.read;
+        reject(line, reason, text);
+      };
 };
 
 }  // namespace
@@ -1272,6 +1297,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   }
   // Content first for OpenTelemetry: its exports are JSON Lines files too.
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
+  if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
       start.find("\"resourceLogs\"") != std::string_view::npos ||
@@ -1423,6 +1449,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
+      } else if (format == InputFormat::kClaudeCode) {
+        p.transcript_line(line, line_no);
       } else {
         p.json_record(line, line_no, true);
       }
@@ -1436,6 +1464,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     have -= start;
   }
   if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
+  if (format == InputFormat::kClaudeCode) p.transcript_end();
   if (whole_doc) p.document(format, whole, doc_first);
   if (elements) {
     elements->end(element, problem);

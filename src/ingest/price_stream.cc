@@ -294,6 +294,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   io.default_time = opt.as_of;
   io.default_provider = opt.default_provider;
   io.overlap_sink = false;
+  io.take_streaming = true;  // nothing is stored: a message so far prices as it is so far
   PriceStreamStats stats;
   std::string o;
   Status write_error;
@@ -305,7 +306,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   };
   // A usage report's bucket reports its unreadable rows before its others: its lines are held
   // and put in order at the end (reports are small: one row per model and bucket).
-  const bool hold = format == InputFormat::kUsageReport;
+  const bool hold = format == InputFormat::kUsageReport || format == InputFormat::kClaudeCode;
   std::vector<std::pair<uint64_t, std::string>> held;
   std::string line_text;
   auto emit = [&](uint64_t line) {

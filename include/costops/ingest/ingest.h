@@ -9,6 +9,10 @@
 // trace and span ids -> id, service.name and gen_ai.operation.name -> tags. Other spans are not
 // usage records and are not counted.
 //
+// Claude Code transcripts (~/.claude/projects/*/*.jsonl): an assistant message's lines are one
+// record, with the largest counts they give (src/ingest/claude_code.h); the other lines are no
+// usage (IngestStats::without_usage).
+//
 // Usage reports: pages of OpenAI's organization usage API (completions, embeddings) and of
 // Anthropic's messages usage report, one per line or one document (or a list of pages). Each
 // result row is a record of many requests' summed usage, at its time bucket's start; see
@@ -31,13 +35,14 @@
 
 namespace costops::ingest {
 
-enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport };
-/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report".
+enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport, kClaudeCode };
+/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// The format of an input named `source` (a file name: its extension counts, a compression
-/// suffix aside) that begins with `head` (its first block): OpenTelemetry exports and usage
-/// reports by their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', or an object
-/// over several lines, or {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
+/// suffix aside) that begins with `head` (its first block): usage reports, Claude Code
+/// transcripts and OpenTelemetry exports by their content, then .csv, .jsonl or .ndjson, then a
+/// JSON document ('[', or an object over several lines, or {"records": [...]} in a .json file),
+/// JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// A record that could not be read or priced, with where it came from.
@@ -58,6 +63,10 @@ struct IngestOptions {
   std::string default_provider;
   /// Time for records without a timestamp.
   Timestamp default_time{};
+  /// Take a Claude Code message still streaming at the end of its transcript with its counts so
+  /// far, rather than leave it for a later reading (IngestStats::streaming): for pricing that
+  /// stores nothing.
+  bool take_streaming = false;
   /// Records per sink call (one transaction each). Default 10,000.
   size_t batch_size = 10000;
   /// Records per sink call once the input is out of time order (a batch begins before the end
@@ -130,6 +139,14 @@ struct IngestStats {
   uint64_t replaced = 0;    // stored usage report rows a fetch again revised (deleted; its rows
                             // are in `stored`)
   uint64_t untimed = 0;     // taken (stored or duplicate) without a time: dated default_time
+  // Claude Code transcripts: lines that are no API call (user turns, tool results, summaries,
+  // Claude Code's synthetic messages), not counted in `read`; and a message's lines after its
+  // first, folded into its record (each count the largest its lines give), not counted either.
+  // A message still streaming at the end of its transcript (a session at work) is left out, to be
+  // read whole when the file is read again: `streaming` counts them, not counted in `read`.
+  uint64_t without_usage = 0;
+  uint64_t merged = 0;
+  uint64_t streaming = 0;
   // Usage report rows taken at the base rates of a model with long-context prices, for want of
   // the context window of their requests (see src/ingest/usage_report.h).
   uint64_t base_rate_rows = 0;
