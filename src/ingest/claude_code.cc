@@ -1,51 +1,95 @@
 #include "ingest/claude_code.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "costops/domain/json_text.h"
-#include "ingest/usage_report.h"
 
 namespace costops::ingest::detail {
 namespace {
 
-using nlohmann::json;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
 
-// A transcript line's type that holds no usage but says the file is a transcript.
-bool transcript_shape(const json& o) {
-  if (!o.is_object()) return false;
-  const std::string type = string_member(o, "type");
-  if (o.contains("sessionId") && o.contains("parentUuid")) return true;
-  if (type == "summary" && o.contains("leafUuid")) return true;
-  return type == "file-history-snapshot" && o.contains("messageId");
+// A value, or none (simdjson's default element is no value to ask anything of).
+using Value = std::optional<element>;
+
+// Member `key` of `o`, or none when `o` is no object or has no such member.
+Value at(const Value& o, std::string_view key) {
+  element v;
+  if (o && o->is_object() && !(*o)[key].get(v)) return v;
+  return std::nullopt;
+}
+
+bool is_object(const Value& v) { return v && v->is_object(); }
+
+// Member `key` of `o` when it is a string, else "".
+std::string text_at(const Value& o, std::string_view key) {
+  const Value v = at(o, key);
+  std::string_view text;
+  if (!v || v->get_string().get(text)) return {};
+  return std::string(text);
+}
+
+bool has(const Value& o, std::string_view key) { return at(o, key).has_value(); }
+
+// A transcript line's shape, with or without usage.
+bool transcript_shape(const Value& o) {
+  if (!is_object(o)) return false;
+  if (has(o, "sessionId") && has(o, "parentUuid")) return true;
+  const std::string type = text_at(o, "type");
+  if (type == "summary" && has(o, "leafUuid")) return true;
+  return type == "file-history-snapshot" && has(o, "messageId");
 }
 
 // The largest count a token field may hold (the record parser's bound).
-constexpr double kMaxCount = 1e15;
+constexpr uint64_t kMaxCount = 1'000'000'000'000'000;
 
-// Reads the count `v` (a whole number, or null for none) of `field` into *out; else why not.
-std::string read_count(const json& v, const std::string& field, uint64_t* out) {
-  if (v.is_null()) return {};
-  if (v.is_number_unsigned()) {
-    if (v.get<uint64_t>() <= static_cast<uint64_t>(kMaxCount)) {
-      *out = v.get<uint64_t>();
+// Reads the count `v` (a whole number, or null or absent for none) of `field` into *out; else
+// why not.
+std::string read_count(const Value& value, const std::string& field, uint64_t* out) {
+  if (!value) return {};
+  const element v = *value;
+  switch (v.type()) {
+    case element_type::NULL_VALUE:
       return {};
+    case element_type::UINT64:
+    case element_type::INT64: {
+      int64_t n = 0;
+      uint64_t u = 0;
+      if (!v.get_uint64().get(u) && u <= kMaxCount) {
+        *out = u;
+        return {};
+      }
+      if (!v.get_int64().get(n) && n >= 0) {  // (not reached: a non-negative is a uint64)
+        *out = static_cast<uint64_t>(n);
+        return {};
+      }
+      break;
     }
-  } else if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (d >= 0 && d <= kMaxCount && std::floor(d) == d) {
-      *out = static_cast<uint64_t>(d);
-      return {};
+    case element_type::DOUBLE: {
+      const double d = v.get_double().value_unsafe();
+      if (d >= 0 && d <= static_cast<double>(kMaxCount) && std::floor(d) == d) {
+        *out = static_cast<uint64_t>(d);
+        return {};
+      }
+      break;
     }
+    default:
+      break;
   }
-  return "field \"" + field + "\": expected a whole number of tokens, got " + v.dump();
+  return "field \"" + field + "\": expected a whole number of tokens, got " +
+         std::string(simdjson::minify(v));
 }
 
 }  // namespace
 
 bool looks_like_claude_code(std::string_view head) {
   // The first few complete lines: a transcript's first may be a summary or a file snapshot.
+  simdjson::dom::parser parser;
   size_t start = 0;
   for (int i = 0; i < 5 && start < head.size(); ++i) {
     const size_t nl = head.find('\n', start);
@@ -53,7 +97,9 @@ bool looks_like_claude_code(std::string_view head) {
     const std::string_view line = head.substr(start, nl - start);
     start = nl + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (transcript_shape(json::parse(line, nullptr, false))) return true;
+    element doc;
+    if (!parser.parse(line.data(), line.size()).get(doc) && transcript_shape(Value(doc)))
+      return true;
   }
   return false;
 }
@@ -61,52 +107,57 @@ bool looks_like_claude_code(std::string_view head) {
 void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit& emit,
                             const Bad& bad) {
   last_line_ = line_no;
-  const json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  element parsed;
+  if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object()) {
     return bad(line_no, "not a JSON object (expected a Claude Code transcript line)", text);
   }
-  const json& message = member(doc, "message");
-  const json& usage = member(message, "usage");
-  const std::string model = string_member(message, "model");
+  const Value doc = parsed;
+  const Value message = at(doc, "message");
+  const Value usage = at(message, "usage");
+  const std::string model = text_at(message, "model");
   // User turns, tool results, summaries, snapshots; and Claude Code's own synthetic messages.
-  if (string_member(doc, "type") != "assistant" || !usage.is_object() || model == "<synthetic>") {
+  if (text_at(doc, "type") != "assistant" || !is_object(usage) || model == "<synthetic>") {
     ++without_usage_;
     return;
   }
   Message m;
-  m.id = string_member(message, "id");
-  if (m.id.empty()) m.id = string_member(doc, "uuid");  // (then its lines cannot be told apart)
+  m.id = text_at(message, "id");
+  if (m.id.empty()) m.id = text_at(doc, "uuid");  // (then its lines cannot be told apart)
   Counts& c = m.counts;
   std::string error;
-  auto count = [&](const json& from, const char* key, const std::string& place, uint64_t* out) {
-    if (error.empty()) error = read_count(member(from, key), place + key, out);
+  auto count = [&](const Value& from, const char* key, const std::string& place, uint64_t* out) {
+    if (error.empty()) error = read_count(at(from, key), place + key, out);
   };
   count(usage, "input_tokens", "message.usage.", &c.input);
   count(usage, "cache_read_input_tokens", "message.usage.", &c.cache_read);
   count(usage, "cache_creation_input_tokens", "message.usage.", &c.cache_write);
   count(usage, "output_tokens", "message.usage.", &c.output);
-  const json& creation = member(usage, "cache_creation");
-  if (creation.is_object()) {
+  const Value creation = at(usage, "cache_creation");
+  if (is_object(creation)) {
     c.split = true;
     count(creation, "ephemeral_5m_input_tokens", "message.usage.cache_creation.", &c.write_5m);
     count(creation, "ephemeral_1h_input_tokens", "message.usage.cache_creation.", &c.write_1h);
   }
-  count(member(usage, "server_tool_use"), "web_search_requests", "message.usage.server_tool_use.",
+  count(at(usage, "server_tool_use"), "web_search_requests", "message.usage.server_tool_use.",
         &c.web_searches);
   if (!error.empty()) return bad(line_no, error, text);
   // (A tier the record parser does not know is left out rather than fail the call.)
-  if (const std::string tier = string_member(usage, "service_tier");
+  if (const std::string tier = text_at(usage, "service_tier");
       tier == "standard" || tier == "priority" || tier == "batch")
     m.service_tier = tier;
   m.model = model;
-  m.time = string_member(doc, "timestamp");
-  m.cwd = string_member(doc, "cwd");
-  m.session = string_member(doc, "sessionId");
-  m.branch = string_member(doc, "gitBranch");
-  m.sidechain = member(doc, "isSidechain") == true;
+  m.time = text_at(doc, "timestamp");
+  m.cwd = text_at(doc, "cwd");
+  m.session = text_at(doc, "sessionId");
+  m.branch = text_at(doc, "gitBranch");
+  bool sidechain = false;
+  const Value side = at(doc, "isSidechain");
+  m.sidechain = side && !side->get_bool().get(sidechain) && sidechain;
   // Transcripts before Claude Code 1.0.9 logged each call's cost.
-  if (const json& cost = member(doc, "costUSD"); cost.is_number()) m.logged_cost = cost.dump();
-  const bool final = !member(message, "stop_reason").is_null();
+  if (const Value cost = at(doc, "costUSD"); cost && cost->is_number())
+    m.logged_cost = simdjson::minify(*cost);
+  const Value stop = at(message, "stop_reason");
+  const bool final = stop && !stop->is_null();
   saw_final_ = saw_final_ || final;
 
   if (done_.contains(m.id)) {  // a line after the one with the stop_reason: already counted
@@ -146,6 +197,10 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   open_lines_.emplace(m.id, line_no);
   open_.emplace(line_no, std::move(m));
 }
+
+TranscriptReader::TranscriptReader(bool take_streaming)
+    : parser_(std::make_unique<simdjson::dom::parser>()), take_streaming_(take_streaming) {}
+TranscriptReader::~TranscriptReader() = default;
 
 void TranscriptReader::end(const Emit& emit) {
   for (const auto& [line, m] : open_) {

@@ -23,10 +23,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+
+namespace simdjson::dom {
+class parser;
+}
 
 namespace costops::ingest::detail {
 
@@ -38,7 +43,8 @@ bool looks_like_claude_code(std::string_view head);
 class TranscriptReader {
  public:
   /// `take_streaming`: end() takes a message still streaming too.
-  explicit TranscriptReader(bool take_streaming = false) : take_streaming_(take_streaming) {}
+  explicit TranscriptReader(bool take_streaming = false);
+  ~TranscriptReader();
 
   /// A message's record in the JSON form, the line it begins on and that line's text.
   using Emit = std::function<void(const std::string& record, uint64_t line, std::string_view text)>;
@@ -73,6 +79,7 @@ class TranscriptReader {
   };
   void emit_message(const Message& m, uint64_t line, std::string_view text, const Emit& emit) const;
 
+  std::unique_ptr<simdjson::dom::parser> parser_;
   std::map<uint64_t, Message> open_;                      // by first line: no stop_reason yet
   std::unordered_map<std::string, uint64_t> open_lines_;  // message id -> its first line
   std::unordered_set<std::string> done_;                  // messages emitted at their stop_reason
