@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -337,6 +338,36 @@ Status check_inputs(const std::vector<std::string>& files) {
     if (::access(f.c_str(), R_OK) != 0) return cannot_open(f);
   }
   return Status::ok();
+}
+
+Status expand_and_check_inputs(std::vector<std::string>* files) {
+  std::vector<std::string> out;
+  for (const auto& f : *files) {
+    std::error_code ec;
+    if (f == "-" || !std::filesystem::is_directory(f, ec)) {
+      out.push_back(f);
+      continue;
+    }
+    std::vector<std::string> found;
+    auto it = std::filesystem::recursive_directory_iterator(
+        f, std::filesystem::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string name = it->path().filename().string();
+      for (std::string_view suffix : {".gz", ".zst", ".zstd"}) {
+        if (name.ends_with(suffix)) name.resize(name.size() - suffix.size());
+      }
+      if (name.ends_with(".jsonl") || name.ends_with(".ndjson")) found.push_back(it->path());
+    }
+    if (ec) return io_error(f + ": cannot list the directory: " + ec.message());
+    if (found.empty()) {
+      return io_error(f + ": is a directory without JSON Lines files (.jsonl, .ndjson) under it");
+    }
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  *files = std::move(out);
+  return check_inputs(*files);
 }
 
 Result<Input> open_input(const std::string& path, bool decompress) {

@@ -186,6 +186,11 @@ Result<Input> open_input(const std::string& path, bool decompress = true);
 /// and without opening them: the first that cannot, as open_input would say it.
 Status check_inputs(const std::vector<std::string>& files);
 
+/// check_inputs, after replacing each directory among `files` with the JSON Lines files under
+/// it (.jsonl or .ndjson, compressed too), at any depth, in path order: Claude Code's
+/// ~/.claude/projects, a folder of gateway logs. A directory without any is an error.
+Status expand_and_check_inputs(std::vector<std::string>* files);
+
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).
 Timestamp day_start(std::chrono::sys_days d, const TimeZone& tz);

@@ -158,7 +158,7 @@ int run_ingest(IngestCmd& o) {
   if (o.files.empty()) o.files.push_back("-");
   // A misspelled second file stores nothing (nor creates the database), rather than failing
   // after the first is stored without its summary.
-  if (Status st = check_inputs(o.files); !st.is_ok()) {
+  if (Status st = expand_and_check_inputs(&o.files); !st.is_ok()) {
     report(st);
     return kExitFailure;
   }
@@ -417,8 +417,10 @@ Examples:
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl
-  cost-ops ingest ~/.claude/projects/*/*.jsonl ~/.claude/projects/*/*/subagents/*.jsonl)");
-  cmd->add_option("files", o->files, "Input files, or - for stdin (default)");
+  cost-ops ingest ~/.claude/projects)");
+  cmd->add_option("files", o->files,
+                  "Input files, directories (the .jsonl and .ndjson files under them, compressed "
+                  "too, in path order: ~/.claude/projects), or - for stdin (default)");
   cmd->add_option("--format", o->format, kInputFormatHelp);
   cmd->add_option("--encoding", o->encoding, kEncodingHelp);
   cmd->add_option("--provider", o->provider, "Provider for records that name none");

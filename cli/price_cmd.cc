@@ -241,7 +241,7 @@ int run_price(PriceOptions& o) {
   }
   opt.encoding = *encoding;
   if (o.files.empty()) o.files.push_back("-");
-  if (Status st = check_inputs(o.files); !st.is_ok()) {
+  if (Status st = expand_and_check_inputs(&o.files); !st.is_ok()) {
     report(st);
     return kExitFailure;
   }
@@ -306,7 +306,8 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->footer(kPriceHelp);
   cmd->add_option("files", opts->files,
                   "Input files (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
-                  "reads them), or - for stdin (default)");
+                  "reads them), directories (the .jsonl and .ndjson files under them, compressed "
+                  "too), or - for stdin (default)");
   cmd->add_option("--format", opts->format, kInputFormatHelp);
   cmd->add_option("--encoding", opts->encoding, kEncodingHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");

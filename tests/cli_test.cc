@@ -627,13 +627,24 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
   const std::string dir = std::filesystem::temp_directory_path().string();
   const std::string db = dir + "/costops_dir_" + std::to_string(::getpid()) + ".db";
   for (const std::string& args :
-       {"price " + dir, "ingest --db " + db + " " + dir, "compress " + dir + " -o -",
-        "forecast --series " + dir, "catalog --catalog " + dir}) {
+       {"compress " + dir + " -o -", "forecast --series " + dir, "catalog --catalog " + dir}) {
     r = run(args);
     EXPECT_EQ(r.rc, 1) << args;
     EXPECT_NE(r.err.find(dir + ": is a directory; expected a"), std::string::npos)
         << args << ": " << r.err;
   }
+  // price and ingest read a directory's JSON Lines files: one without any is an error.
+  const std::string empty = dir + "/costops_empty_" + std::to_string(::getpid());
+  std::filesystem::create_directories(empty + "/sub");
+  { std::ofstream(empty + "/sub/notes.txt") << "not JSON Lines\n"; }
+  for (const std::string& args : {"price " + empty, "ingest --db " + db + " " + empty}) {
+    r = run(args);
+    EXPECT_EQ(r.rc, 1) << args;
+    EXPECT_NE(r.err.find(empty + ": is a directory without JSON Lines files"), std::string::npos)
+        << args << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(db));  // nothing was read: no database made
+  std::filesystem::remove_all(empty);
   std::filesystem::remove(db);
   r = run("price --as-of tomorrow", "");
   EXPECT_EQ(r.rc, 2);
@@ -777,6 +788,33 @@ TEST(CliTest, ClaudeCodeTranscripts) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("/home/dev/shop","",USD,0.033295,2,)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("/home/dev/shop","subagent",USD,0.0015,1,)"), std::string::npos) << r.out;
+  // A directory is its JSON Lines files, at any depth (a sub-agent's file: the later version of
+  // the session here, whose messages but the last are duplicates).
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_cli_cc_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "-home-dev-shop" / "s1" / "subagents");
+  std::filesystem::copy_file(session, dir / "-home-dev-shop" / "s1.jsonl");
+  std::filesystem::copy_file(testing::source_path("tests/testdata/claude_code_session_later.jsonl"),
+                             dir / "-home-dev-shop" / "s1" / "subagents" / "agent-a1.jsonl");
+  {
+    std::ofstream(dir / "-home-dev-shop" / "s1" / "subagents" / "agent-a1.meta.json")
+        << R"({"agentType":"general-purpose"})";
+  }
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 7, stored 4 (0 unpriced), duplicates 3, rejected 0"),
+            std::string::npos)
+      << r.out;
+  std::filesystem::remove_all(dir / "-home-dev-shop");
+  r = run("ingest --db " + db + " " + dir.string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(dir.string() +
+                       ": is a directory without JSON Lines files (.jsonl, .ndjson) under it"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove_all(dir);
   // Named, a file without the extension or shape is read as a transcript all the same.
   r = run("price --format claude-code -", R"({"type":"assistant","message":{"id":"m","model":)"
                                           R"("claude-haiku-4-5","usage":{"input_tokens":10,)"

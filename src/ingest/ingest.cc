@@ -1296,8 +1296,9 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
     }
   }
   // Content first for OpenTelemetry: its exports are JSON Lines files too.
-  if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
+  // (A transcript first: its messages may quote anything, a usage report's fields too.)
   if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
+  if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
       start.find("\"resourceLogs\"") != std::string_view::npos ||
