@@ -1316,6 +1316,11 @@ TEST_P(StoreTest, ClaudeCodeTranscriptsWithoutStopReasonsAndBadLines) {
   const std::string text = line(1, "m1", "5", "0.003075") + line(1, "m1", "100", "0.0045") +
                            "{not json\n" + line(2, "m2", "\"many\"", "0") +
                            line(3, "m3", "200", "0.006");
+  // Without a message id or uuid, a line is a message of its own: never merged with another.
+  const std::string anonymous =
+      R"({"parentUuid":null,"sessionId":"s","type":"assistant","timestamp":"2025-06-04T10:00:00Z",)"
+      R"("message":{"model":"claude-sonnet-4-20250514","usage":{"input_tokens":1,"output_tokens":1}}})"
+      "\n";
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "old.jsonl", &rejects);
   EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
@@ -1336,6 +1341,9 @@ TEST_P(StoreTest, ClaudeCodeTranscriptsWithoutStopReasonsAndBadLines) {
   EXPECT_EQ(s.logged.records, 2u);
   EXPECT_EQ(s.logged.off, 0u);
   EXPECT_EQ(s.logged.exact.to_string(), "0.0105");
+  s = ingest_text(*store, anonymous + anonymous, "anonymous.jsonl");
+  EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 1, rejected 0");  // keyed by content
+  EXPECT_EQ(s.merged, 0u);
 }
 
 // "TIER RECORDS USD" per row of the spend grouped by tier.

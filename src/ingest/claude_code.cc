@@ -160,6 +160,7 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   const bool final = stop && !stop->is_null();
   saw_final_ = saw_final_ || final;
 
+  if (m.id.empty()) return emit_message(m, line_no, text, emit);  // nothing to merge it by
   if (done_.contains(m.id)) {  // a line after the one with the stop_reason: already counted
     ++merged_;
     return;
