@@ -117,7 +117,7 @@ struct TimeSelection {
 /// ingest's and price's --format.
 inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report, "
-    "claude-code (Claude Code's session transcripts)";
+    "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
     "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "

@@ -330,12 +330,14 @@ int run_ingest(IngestCmd& o) {
   note_logged(total, catalog->currency());
   if (total.without_usage + total.merged > 0) {
     std::fprintf(stderr,
-                 "note: Claude Code transcripts: %llu line%s no API call (user turns, tool "
-                 "results, summaries, synthetic messages); %llu streaming line%s of a message "
-                 "merged into its record (each count the largest its lines give)\n",
+                 "note: coding agents' logs: %llu line%s no model call (messages, tool calls "
+                 "and results, summaries); %llu line%s a call counted once (a Claude Code "
+                 "message's streaming lines, merged with their largest counts; Codex's repeated "
+                 "or replayed token counts)\n",
                  static_cast<unsigned long long>(total.without_usage),
                  total.without_usage == 1 ? " is" : "s are",
-                 static_cast<unsigned long long>(total.merged), total.merged == 1 ? "" : "s");
+                 static_cast<unsigned long long>(total.merged),
+                 total.merged == 1 ? " repeats" : "s repeat");
   }
   if (total.streaming > 0) {
     std::fprintf(stderr,
@@ -388,7 +390,10 @@ messages are such lines), OpenTelemetry GenAI spans and log records, Claude Code
 events among them (OTLP JSON), Claude Code's session transcripts (~/.claude/projects/*/*.jsonl:
 each assistant message is a record, its streaming lines merged with their final counts, the
 session's directory its project, tags session, branch and agent; the other lines are no usage; a
-message still streaming at the end of its file is taken when the file is read again), providers' usage reports (pages of OpenAI's
+message still streaming at the end of its file is taken when the file is read again), Codex's
+session rollouts (~/.codex/sessions: each model call's token_count event is a record, its
+last_token_usage with its turn's model; events repeated unchanged and a fork's replay of its
+parent's calls are left out), providers' usage reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
@@ -417,7 +422,7 @@ Examples:
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl
-  cost-ops ingest ~/.claude/projects)");
+  cost-ops ingest ~/.claude/projects ~/.codex/sessions)");
   cmd->add_option("files", o->files,
                   "Input files, directories (the .jsonl and .ndjson files under them, compressed "
                   "too, in path order: ~/.claude/projects), or - for stdin (default)");
@@ -1360,13 +1365,14 @@ int run_delete(DeleteCmd& o) {
     std::printf("%s\n", out.dump().c_str());
   } else if (!o.yes) {
     std::printf(
-        "would delete %llu records (%llu unpriced), cost %s: run again with --yes to "
-        "delete them\n",
-        static_cast<unsigned long long>(row.records), static_cast<unsigned long long>(row.unpriced),
-        money_text(row.cost).c_str());
+        "would delete %llu record%s (%llu unpriced), cost %s: run again with --yes to "
+        "delete %s\n",
+        static_cast<unsigned long long>(row.records), row.records == 1 ? "" : "s",
+        static_cast<unsigned long long>(row.unpriced), money_text(row.cost).c_str(),
+        row.records == 1 ? "it" : "them");
   } else {
-    std::printf("deleted %llu records (%llu unpriced), cost %s\n",
-                static_cast<unsigned long long>(deleted),
+    std::printf("deleted %llu record%s (%llu unpriced), cost %s\n",
+                static_cast<unsigned long long>(deleted), deleted == 1 ? "" : "s",
                 static_cast<unsigned long long>(row.unpriced), money_text(row.cost).c_str());
   }
   if (row.records == 0) note_why_empty(**store, q, "--all deletes every record");

@@ -815,6 +815,14 @@ TEST(CliTest, ClaudeCodeTranscripts) {
             std::string::npos)
       << r.err;
   std::filesystem::remove_all(dir);
+  // Codex's rollouts too, as ~/.codex/sessions/YYYY/MM/DD/ holds them.
+  std::filesystem::create_directories(dir / "2026" / "11" / "04");
+  std::filesystem::copy_file(testing::source_path("tests/testdata/codex_rollout.jsonl"),
+                             dir / "2026" / "11" / "04" / "rollout-1.jsonl");
+  r = run("price --summary --output json " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["total_cost"], "0.0656063") << r.out;
+  std::filesystem::remove_all(dir);
   // Named, a file without the extension or shape is read as a transcript all the same.
   r = run("price --format claude-code -", R"({"type":"assistant","message":{"id":"m","model":)"
                                           R"("claude-haiku-4-5","usage":{"input_tokens":10,)"
@@ -1196,8 +1204,8 @@ TEST(CliTest, DeleteSaysWhatItWouldDeleteThenDeletesIt) {
   CliRun r = run("delete --db " + db + " --source " + extra);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out,
-            "would delete 1 records (0 unpriced), cost 2.500000 USD: run again with --yes to "
-            "delete them\n");
+            "would delete 1 record (0 unpriced), cost 2.500000 USD: run again with --yes to "
+            "delete it\n");
   r = run("query --db " + db + " --source " + extra + " --format csv");
   EXPECT_EQ(r.out,
             "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"

@@ -1346,6 +1346,47 @@ TEST_P(StoreTest, ClaudeCodeTranscriptsWithoutStopReasonsAndBadLines) {
   EXPECT_EQ(s.merged, 0u);
 }
 
+// Codex's rollouts: a record per model call, its token_count event's last_token_usage; the same
+// event repeated unchanged (rate limit refreshes) is no call; a forked session's replay of its
+// parent's calls is left to the parent's file.
+TEST_P(StoreTest, CodexRolloutsCountEachCallOnce) {
+  COSTOPS_OPEN_STORE(store, "codex");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/codex_rollout.jsonl"));
+  EXPECT_EQ(ingest::detect_input_format("rollout.jsonl", text), ingest::InputFormat::kCodex);
+  auto s = ingest_text(*store, text, "rollout.jsonl");
+  EXPECT_EQ(counts(s), "read 3, stored 3, duplicates 0, rejected 0");
+  EXPECT_EQ(s.merged, 2u);         // two token counts repeated unchanged
+  EXPECT_EQ(s.without_usage, 9u);  // meta, messages, turn contexts, a count without usage
+  std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].usage.id, "codex:019a1b2c-4000-7000-8000-000000000001:17203+358");
+  EXPECT_EQ(all[0].usage.provider, "openai");
+  EXPECT_EQ(all[0].usage.model, "gpt-5.3-codex");
+  EXPECT_EQ(all[0].usage.project_id, "/home/dev/api");
+  EXPECT_EQ(format_timestamp(all[0].usage.timestamp), "2026-11-04T09:00:13Z");
+  // (17203 - 3456) * $1.75/M + 3456 * $0.175/M (cached) + 358 * $14/M
+  EXPECT_EQ(all[0].cost->total_cost.amount.to_string(), "0.02967405");
+  EXPECT_EQ(all[1].cost->total_cost.amount.to_string(), "0.03157805");  // last_token_usage's
+  EXPECT_EQ(all[2].usage.model, "gpt-5.4-mini");                        // its turn's model
+  EXPECT_EQ(all[2].cost->total_cost.amount.to_string(), "0.0043542");
+
+  // The fork replays the three calls (restamped the next day), then makes one of its own.
+  s = ingest_text(
+      *store, testing::read_file(testing::source_path("tests/testdata/codex_rollout_fork.jsonl")),
+      "fork.jsonl");
+  EXPECT_EQ(counts(s), "read 1, stored 1, duplicates 0, rejected 0");
+  EXPECT_EQ(s.merged, 3u);
+  all = scan_all(*store);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[3].usage.id, "codex:019a1b2d-0001-7000-8000-000000000003:78094+975");
+  EXPECT_EQ(all[3].usage.usage.get(units::kInputTokens), 20000);  // not the running sum
+  EXPECT_EQ(all[3].cost->total_cost.amount.to_string(), "0.00805");
+  // The same file again stores nothing.
+  EXPECT_EQ(counts(ingest_text(*store, text, "rollout.jsonl")),
+            "read 3, stored 0, duplicates 3, rejected 0");
+}
+
 // "TIER RECORDS USD" per row of the spend grouped by tier.
 std::vector<std::string> spend_by_tier(storage::Store& store) {
   AggregateQuery q;

@@ -21,7 +21,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
-#include "ingest/claude_code.h"
+#include "ingest/agent_logs.h"
 #include "ingest/usage_report.h"
 #include "util/csv.h"
 #include "util/encoding.h"
@@ -50,8 +50,10 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "otel" || n == "otlp") return InputFormat::kOtel;
   if (n == "usage-report") return InputFormat::kUsageReport;
   if (n == "claude-code") return InputFormat::kClaudeCode;
-  return invalid_argument("unknown input format \"" + std::string(n) +
-                          "\"; use auto, jsonl, json, csv, otel, usage-report or claude-code");
+  if (n == "codex") return InputFormat::kCodex;
+  return invalid_argument(
+      "unknown input format \"" + std::string(n) +
+      "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code or codex");
 }
 
 namespace {
@@ -875,6 +877,14 @@ class Pipeline {
   void transcript_line(std::string_view text, uint64_t line) {
     transcript_.line(text, line, transcript_emit_, transcript_bad_);
   }
+  // A line of a Codex rollout.
+  void codex_line(std::string_view text, uint64_t line) {
+    codex_.line(text, line, transcript_emit_, transcript_bad_);
+  }
+  void codex_end() {
+    stats_.without_usage += codex_.without_usage();
+    stats_.merged += codex_.merged();
+  }
   void transcript_end() {
     transcript_.end(transcript_emit_);
     stats_.without_usage += transcript_.without_usage();
@@ -1274,6 +1284,7 @@ class Pipeline {
   BatchQueue batches_;
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
   detail::TranscriptReader transcript_;
+  detail::CodexReader codex_;
   const detail::TranscriptReader::Emit transcript_emit_ =
       [this](const std::string& record, uint64_t line, std::string_view text) {
         json_record(record, line, false, text);
@@ -1296,8 +1307,9 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
     }
   }
   // Content first for OpenTelemetry: its exports are JSON Lines files too.
-  // (A transcript first: its messages may quote anything, a usage report's fields too.)
+  // (Agents' logs first: their messages may quote anything, a usage report's fields too.)
   if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
+  if (detail::looks_like_codex(head)) return InputFormat::kCodex;
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
@@ -1452,6 +1464,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
       } else if (format == InputFormat::kClaudeCode) {
         p.transcript_line(line, line_no);
+      } else if (format == InputFormat::kCodex) {
+        p.codex_line(line, line_no);
       } else {
         p.json_record(line, line_no, true);
       }
@@ -1466,6 +1480,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   }
   if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
   if (format == InputFormat::kClaudeCode) p.transcript_end();
+  if (format == InputFormat::kCodex) p.codex_end();
   if (whole_doc) p.document(format, whole, doc_first);
   if (elements) {
     elements->end(element, problem);

@@ -10,8 +10,9 @@
 // usage records and are not counted.
 //
 // Claude Code transcripts (~/.claude/projects/*/*.jsonl): an assistant message's lines are one
-// record, with the largest counts they give (src/ingest/claude_code.h); the other lines are no
-// usage (IngestStats::without_usage).
+// record, with the largest counts they give (src/ingest/agent_logs.h); the other lines are no
+// usage (IngestStats::without_usage). Codex rollouts (~/.codex/sessions/**/*.jsonl): each model
+// call's token_count event is a record, repeated and replayed ones left out (same header).
 //
 // Usage reports: pages of OpenAI's organization usage API (completions, embeddings) and of
 // Anthropic's messages usage report, one per line or one document (or a list of pages). Each
@@ -35,14 +36,14 @@
 
 namespace costops::ingest {
 
-enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport, kClaudeCode };
-/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code".
+enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport, kClaudeCode, kCodex };
+/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// The format of an input named `source` (a file name: its extension counts, a compression
-/// suffix aside) that begins with `head` (its first block): usage reports, Claude Code
-/// transcripts and OpenTelemetry exports by their content, then .csv, .jsonl or .ndjson, then a
-/// JSON document ('[', or an object over several lines, or {"records": [...]} in a .json file),
-/// JSON Lines ('{'), else CSV.
+/// suffix aside) that begins with `head` (its first block): Claude Code transcripts, Codex
+/// rollouts, usage reports and OpenTelemetry exports by their content, then .csv, .jsonl or
+/// .ndjson, then a JSON document ('[', or an object over several lines, or {"records": [...]} in a
+/// .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// A record that could not be read or priced, with where it came from.
@@ -139,9 +140,11 @@ struct IngestStats {
   uint64_t replaced = 0;    // stored usage report rows a fetch again revised (deleted; its rows
                             // are in `stored`)
   uint64_t untimed = 0;     // taken (stored or duplicate) without a time: dated default_time
-  // Claude Code transcripts: lines that are no API call (user turns, tool results, summaries,
-  // Claude Code's synthetic messages), not counted in `read`; and a message's lines after its
-  // first, folded into its record (each count the largest its lines give), not counted either.
+  // Coding agents' logs: lines that are no API call (Claude Code's user turns, tool results,
+  // summaries, synthetic messages; Codex's messages and tool calls), not counted in `read`; and
+  // lines that repeat a call counted otherwise (a Claude Code message's lines after its first,
+  // folded into its record with the largest counts they give; Codex's token counts repeated
+  // unchanged or replayed from a forked session's parent), not counted either.
   // A message still streaming at the end of its transcript (a session at work) is left out, to be
   // read whole when the file is read again: `streaming` counts them, not counted in `read`.
   uint64_t without_usage = 0;

@@ -1,14 +1,14 @@
-// Claude Code's session transcripts as records: the JSON Lines files it keeps per session under
-// ~/.claude/projects/<project>/ (<session>.jsonl, and its sub-agents' files beside them).
+// Coding agents' local session logs as records: Claude Code's transcripts and Codex's rollouts.
 // Internal to ingest.
 //
-// A transcript line is a user turn, a tool result, a summary, a file snapshot or an assistant
-// message. Only an assistant message with usage is an API call: its record has the message's
-// model and usage (Anthropic's, read into canonical counts, so that a model served through
-// another provider's Anthropic-compatible endpoint prices too), the line's time, the session's
-// working directory as its project, and tags session, branch (git) and agent ("subagent" for a
-// sidechain). Claude Code's synthetic messages (model "<synthetic>": errors and interruptions
-// it writes itself) are no call.
+// Claude Code: the JSON Lines files it keeps per session under ~/.claude/projects/<project>/
+// (<session>.jsonl, and its sub-agents' files beside them). A transcript line is a user turn, a
+// tool result, a summary, a file snapshot or an assistant message. Only an assistant message with
+// usage is an API call: its record has the message's model and usage (Anthropic's, read into
+// canonical counts, so that a model served through another provider's Anthropic-compatible endpoint
+// prices too), the line's time, the session's working directory as its project, and tags session,
+// branch (git) and agent ("subagent" for a sidechain). Claude Code's synthetic messages (model
+// "<synthetic>": errors and interruptions it writes itself) are no call.
 //
 // Claude Code writes a message as it streams: a line per content block (thinking, text, each tool
 // use), each with the message's usage so far. The input counts and cache counts are the same on
@@ -18,12 +18,29 @@
 // message.id) are one record: each count the largest its lines give, at its first line's time
 // and line, taken once the line with a stop_reason comes, or at the end of the input (older
 // Claude Code versions wrote no stop_reason), unless it is still streaming there (see end()).
+//
+// Codex (OpenAI's CLI and desktop app): its rollout files,
+// ~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<session id>.jsonl, lines of
+// {"timestamp", "type", "payload"}. Each model call writes an event_msg of type token_count whose
+// info holds the call's usage (last_token_usage) and the session's running sum
+// (total_token_usage). Codex writes the same event again, unchanged, when it refreshes its rate
+// limits (often more than half of all token_count lines): summing every last_token_usage
+// overstates usage, so an event whose running sum did not advance is a repeat (ccusage issues
+// 824, 876, 884). A forked session's file (session_meta's forked_from_id, or a sub-agent's
+// parent_thread_id) begins by replaying its parent's history, token counts included, restamped
+// at the fork: those are the parent's calls, counted in its file, so a forked file's token counts
+// before its own first turn (the first turn_context whose turn_id, a UUIDv7, was minted at or
+// after the fork's own id) only set the running sum (ccusage issues 1288, 1370). The call's model
+// is the last turn_context's; input_tokens include cached_input_tokens and output_tokens include
+// reasoning_output_tokens, as the canonical counts do. A call's id is its turn's id and the
+// running sum after it, which a copy of it in another file shares.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +51,10 @@ class parser;
 }
 
 namespace costops::ingest::detail {
+
+/// Whether the start of an input is a Codex rollout: one of its first lines is an object with a
+/// type (session_meta, turn_context, event_msg, response_item) and a payload object.
+bool looks_like_codex(std::string_view head);
 
 /// Whether the start of an input is a Claude Code transcript: one of its first lines is an
 /// object with a transcript line's shape (sessionId and parentUuid, a summary's leafUuid, a file
@@ -87,6 +108,35 @@ class TranscriptReader {
   uint64_t last_line_ = 0;  // the input's last non-blank line so far
   bool take_streaming_;
   bool saw_final_ = false;  // a line with a stop_reason came: the writer ends messages with one
+};
+
+/// A Codex rollout's calls, as records in the JSON form (see above).
+class CodexReader {
+ public:
+  using Emit = TranscriptReader::Emit;
+  using Bad = TranscriptReader::Bad;
+
+  CodexReader();
+  ~CodexReader();
+
+  /// Reads one non-blank line.
+  void line(std::string_view text, uint64_t line_no, const Emit& emit, const Bad& bad);
+
+  uint64_t without_usage() const { return without_usage_; }
+  /// token_count events that repeat the running sum, or replay a forked session's parent's.
+  uint64_t merged() const { return merged_; }
+
+ private:
+  struct Usage {
+    uint64_t input = 0, cached = 0, output = 0, reasoning = 0, total = 0;
+    bool operator==(const Usage&) const = default;
+  };
+  std::unique_ptr<simdjson::dom::parser> parser_;
+  std::string session_, cwd_, branch_, provider_, model_, turn_;
+  std::optional<Usage> sum_;  // the running sum of the last token_count with usage
+  bool forked_ = false;       // replaying the parent's history until own_turn_ is reached
+  std::string fork_time_;     // the forked session's own id (a UUIDv7: its creation time)
+  uint64_t without_usage_ = 0, merged_ = 0;
 };
 
 }  // namespace costops::ingest::detail

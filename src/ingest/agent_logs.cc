@@ -1,4 +1,4 @@
-#include "ingest/claude_code.h"
+#include "ingest/agent_logs.h"
 
 #include <simdjson.h>
 
@@ -85,10 +85,8 @@ std::string read_count(const Value& value, const std::string& field, uint64_t* o
          std::string(simdjson::minify(v));
 }
 
-}  // namespace
-
-bool looks_like_claude_code(std::string_view head) {
-  // The first few complete lines: a transcript's first may be a summary or a file snapshot.
+// Calls `is(line)` on the first few complete lines of `head`, parsed, until one says yes.
+bool any_first_line(std::string_view head, bool (*is)(const Value&)) {
   simdjson::dom::parser parser;
   size_t start = 0;
   for (int i = 0; i < 5 && start < head.size(); ++i) {
@@ -98,10 +96,43 @@ bool looks_like_claude_code(std::string_view head) {
     start = nl + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     element doc;
-    if (!parser.parse(line.data(), line.size()).get(doc) && transcript_shape(Value(doc)))
-      return true;
+    if (!parser.parse(line.data(), line.size()).get(doc) && is(Value(doc))) return true;
   }
   return false;
+}
+
+bool codex_shape(const Value& o) {
+  const std::string type = text_at(o, "type");
+  return (type == "session_meta" || type == "turn_context" || type == "event_msg" ||
+          type == "response_item") &&
+         is_object(at(o, "payload")) && has(o, "timestamp");
+}
+
+// The time a UUIDv7 was minted (milliseconds since the epoch, its first 48 bits), or none for
+// another text.
+std::optional<uint64_t> uuid7_millis(std::string_view id) {
+  if (id.size() < 15 || id[8] != '-' || id[14] != '7') return std::nullopt;
+  uint64_t ms = 0;
+  for (size_t i = 0; i < 13; ++i) {
+    if (i == 8) continue;
+    const char c = id[i];
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (d < 0) return std::nullopt;
+    ms = ms * 16 + static_cast<uint64_t>(d);
+  }
+  return ms;
+}
+
+}  // namespace
+
+bool looks_like_codex(std::string_view head) { return any_first_line(head, codex_shape); }
+
+bool looks_like_claude_code(std::string_view head) {
+  // A transcript's first line may be a summary or a file snapshot.
+  return any_first_line(head, transcript_shape);
 }
 
 void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit& emit,
@@ -266,6 +297,135 @@ void TranscriptReader::emit_message(const Message& m, uint64_t line, std::string
   count("web_searches", c.web_searches);
   r += "}}";
   emit(r, line, text);
+}
+
+CodexReader::CodexReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+CodexReader::~CodexReader() = default;
+
+void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit, const Bad& bad) {
+  element parsed;
+  if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object()) {
+    return bad(line_no, "not a JSON object (expected a Codex rollout line)", text);
+  }
+  const Value doc = parsed;
+  const std::string type = text_at(doc, "type");
+  const Value payload = at(doc, "payload");
+  if (type == "session_meta") {
+    // The file's own session is its first; a fork replays its parent's session_meta after it.
+    if (session_.empty() && is_object(payload)) {
+      session_ = text_at(payload, "id");
+      cwd_ = text_at(payload, "cwd");
+      branch_ = text_at(at(payload, "git"), "branch");
+      provider_ = text_at(payload, "model_provider");
+      const Value spawn = at(at(at(payload, "source"), "subagent"), "thread_spawn");
+      const bool fork = !text_at(payload, "forked_from_id").empty() ||
+                        !text_at(spawn, "parent_thread_id").empty();
+      if (fork && uuid7_millis(session_)) forked_ = true;
+    }
+    ++without_usage_;
+    return;
+  }
+  if (type == "turn_context") {
+    if (std::string model = text_at(payload, "model"); !model.empty()) model_ = std::move(model);
+    turn_ = text_at(payload, "turn_id");
+    // A turn begun at or after the fork is the fork's own: the parent's replay has ended.
+    const auto turn_time = uuid7_millis(turn_);
+    if (forked_ && turn_time && *turn_time >= *uuid7_millis(session_)) forked_ = false;
+    ++without_usage_;
+    return;
+  }
+  const Value info = at(payload, "info");
+  if (type != "event_msg" || text_at(payload, "type") != "token_count" || !is_object(info)) {
+    ++without_usage_;  // messages, tool calls, reasoning, rate limits alone
+    return;
+  }
+  std::string error;
+  auto usage_of = [&](const char* key) -> std::optional<Usage> {
+    const Value u = at(info, key);
+    if (!is_object(u) || !error.empty()) return std::nullopt;
+    Usage n;
+    const std::string place = std::string("payload.info.") + key + ".";
+    for (auto [name, out] : {std::pair{"input_tokens", &n.input},
+                             {"cached_input_tokens", &n.cached},
+                             {"output_tokens", &n.output},
+                             {"reasoning_output_tokens", &n.reasoning},
+                             {"total_tokens", &n.total}}) {
+      if (error.empty()) error = read_count(at(u, name), place + name, out);
+    }
+    return n;
+  };
+  const std::optional<Usage> total = usage_of("total_token_usage");
+  const std::optional<Usage> last = usage_of("last_token_usage");
+  if (!error.empty()) return bad(line_no, error, text);
+  Usage call;
+  std::string id;
+  if (total) {
+    if (sum_ && *total == *sum_) {  // repeated, unchanged
+      ++merged_;
+      return;
+    }
+    const std::optional<Usage> before = std::exchange(sum_, total);
+    if (forked_) {  // the parent's call, replayed
+      ++merged_;
+      return;
+    }
+    if (last) {
+      call = *last;
+    } else if (before && total->input >= before->input && total->cached >= before->cached &&
+               total->output >= before->output && total->reasoning >= before->reasoning) {
+      call = {total->input - before->input, total->cached - before->cached,
+              total->output - before->output, total->reasoning - before->reasoning, 0};
+    } else {
+      call = *total;
+    }
+    const std::string& scope = turn_.empty() ? session_ : turn_;
+    if (!scope.empty()) {
+      id = "codex:" + scope + ":" + std::to_string(total->input) + "+" +
+           std::to_string(total->output);
+    }
+  } else if (last && !forked_) {
+    call = *last;
+    if (!session_.empty()) id = "codex:" + session_ + ":line" + std::to_string(line_no);
+  } else {
+    ++(forked_ ? merged_ : without_usage_);
+    return;
+  }
+  if (call.input == 0 && call.output == 0) {
+    ++without_usage_;
+    return;
+  }
+  std::string r = "{";
+  auto field = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    if (r.size() > 1) r += ',';
+    append_json_string(r, key);
+    r += ':';
+    append_json_string(r, value);
+  };
+  field("id", id);
+  field("timestamp", text_at(doc, "timestamp"));
+  // Codex's own provider id for OpenAI; another's model names its provider (or --provider).
+  field("provider", provider_ == "openai" ? provider_ : std::string());
+  field("model", model_);
+  field("project_id", cwd_);
+  std::string tags = "{";
+  auto tag = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    if (tags.size() > 1) tags += ',';
+    append_json_string(tags, key);
+    tags += ':';
+    append_json_string(tags, value);
+  };
+  tag("session", session_);
+  tag("branch", branch_);
+  if (tags.size() > 1) r += (r.size() > 1 ? ",\"tags\":" : "\"tags\":") + tags + "}";
+  r += r.size() > 1 ? "," : "";
+  r += "\"usage\":{\"input_tokens\":" + std::to_string(call.input) +
+       ",\"output_tokens\":" + std::to_string(call.output);
+  if (call.cached > 0) r += ",\"cache_read_tokens\":" + std::to_string(call.cached);
+  if (call.reasoning > 0) r += ",\"output_reasoning_tokens\":" + std::to_string(call.reasoning);
+  r += "}}";
+  emit(r, line_no, text);
 }
 
 }  // namespace costops::ingest::detail
