@@ -85,6 +85,42 @@ std::string read_count(const Value& value, const std::string& field, uint64_t* o
          std::string(simdjson::minify(v));
 }
 
+// A record in the JSON form, built field by field (empty texts and zero counts left out).
+class RecordText {
+ public:
+  void field(std::string_view key, const std::string& value) { add(fields_, key, value); }
+  // A member whose value is JSON text already (a logged cost's number).
+  void json(std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    if (!fields_.empty()) fields_ += ',';
+    append_json_string(fields_, key);
+    fields_ += ':' + value;
+  }
+  void tag(std::string_view key, const std::string& value) { add(tags_, key, value); }
+  // A usage count; `always` writes a zero too.
+  void count(std::string_view key, uint64_t n, bool always = false) {
+    if (n == 0 && !always) return;
+    if (!usage_.empty()) usage_ += ',';
+    append_json_string(usage_, key);
+    usage_ += ':' + std::to_string(n);
+  }
+  std::string text() const {
+    std::string r = "{" + fields_;
+    if (!tags_.empty()) r += (r.size() > 1 ? ",\"tags\":{" : "\"tags\":{") + tags_ + "}";
+    return r + (r.size() > 1 ? ",\"usage\":{" : "\"usage\":{") + usage_ + "}}";
+  }
+
+ private:
+  static void add(std::string& to, std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    if (!to.empty()) to += ',';
+    append_json_string(to, key);
+    to += ':';
+    append_json_string(to, value);
+  }
+  std::string fields_, tags_, usage_;
+};
+
 // Calls `is(line)` on the first few complete lines of `head`, parsed, until one says yes.
 bool any_first_line(std::string_view head, bool (*is)(const Value&)) {
   simdjson::dom::parser parser;
@@ -252,51 +288,30 @@ void TranscriptReader::end(const Emit& emit) {
 
 void TranscriptReader::emit_message(const Message& m, uint64_t line, std::string_view text,
                                     const Emit& emit) const {
-  std::string r = "{";
-  auto field = [&](std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    if (r.size() > 1) r += ',';
-    append_json_string(r, key);
-    r += ':';
-    append_json_string(r, value);
-  };
-  field("id", m.id.empty() ? std::string() : "claude-code:" + m.id);
-  field("timestamp", m.time);
-  field("model", m.model);
-  field("service_tier", m.service_tier);
-  field("project_id", m.cwd);
-  if (!m.logged_cost.empty()) r += (r.size() > 1 ? "," : "") + ("\"cost_usd\":" + m.logged_cost);
-  std::string tags = "{";
-  auto tag = [&](std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    if (tags.size() > 1) tags += ',';
-    append_json_string(tags, key);
-    tags += ':';
-    append_json_string(tags, value);
-  };
-  tag("session", m.session);
-  tag("branch", m.branch);
-  tag("agent", m.sidechain ? "subagent" : "");
-  if (tags.size() > 1) r += (r.size() > 1 ? ",\"tags\":" : "\"tags\":") + tags + "}";
+  RecordText r;
+  r.field("id", m.id.empty() ? std::string() : "claude-code:" + m.id);
+  r.field("timestamp", m.time);
+  r.field("model", m.model);
+  r.field("service_tier", m.service_tier);
+  r.field("project_id", m.cwd);
+  r.json("cost_usd", m.logged_cost);
+  r.tag("session", m.session);
+  r.tag("branch", m.branch);
+  r.tag("agent", m.sidechain ? "subagent" : "");
   // Anthropic's input_tokens leave out the cache's; the canonical input is the whole.
   const Counts& c = m.counts;
-  r += r.size() > 1 ? "," : "";
-  r += "\"usage\":{\"input_tokens\":" + std::to_string(c.input + c.cache_read + c.cache_write) +
-       ",\"output_tokens\":" + std::to_string(c.output);
-  auto count = [&](const char* key, uint64_t n) {
-    if (n > 0) r += std::string(",\"") + key + "\":" + std::to_string(n);
-  };
-  count("cache_read_tokens", c.cache_read);
-  count("cache_write_tokens", c.cache_write);
+  r.count("input_tokens", c.input + c.cache_read + c.cache_write, true);
+  r.count("output_tokens", c.output, true);
+  r.count("cache_read_tokens", c.cache_read);
+  r.count("cache_write_tokens", c.cache_write);
   // The split only when it accounts for the writes (older lines have cache_creation zeros) and
   // has 1-hour writes: 5-minute writes are what cache_write_tokens prices.
   if (c.split && c.write_1h > 0 && c.write_5m + c.write_1h == c.cache_write) {
-    count("cache_write_5m_tokens", c.write_5m);
-    count("cache_write_1h_tokens", c.write_1h);
+    r.count("cache_write_5m_tokens", c.write_5m);
+    r.count("cache_write_1h_tokens", c.write_1h);
   }
-  count("web_searches", c.web_searches);
-  r += "}}";
-  emit(r, line, text);
+  r.count("web_searches", c.web_searches);
+  emit(r.text(), line, text);
 }
 
 CodexReader::CodexReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
@@ -394,38 +409,20 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
     ++without_usage_;
     return;
   }
-  std::string r = "{";
-  auto field = [&](std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    if (r.size() > 1) r += ',';
-    append_json_string(r, key);
-    r += ':';
-    append_json_string(r, value);
-  };
-  field("id", id);
-  field("timestamp", text_at(doc, "timestamp"));
+  RecordText r;
+  r.field("id", id);
+  r.field("timestamp", text_at(doc, "timestamp"));
   // Codex's own provider id for OpenAI; another's model names its provider (or --provider).
-  field("provider", provider_ == "openai" ? provider_ : std::string());
-  field("model", model_);
-  field("project_id", cwd_);
-  std::string tags = "{";
-  auto tag = [&](std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    if (tags.size() > 1) tags += ',';
-    append_json_string(tags, key);
-    tags += ':';
-    append_json_string(tags, value);
-  };
-  tag("session", session_);
-  tag("branch", branch_);
-  if (tags.size() > 1) r += (r.size() > 1 ? ",\"tags\":" : "\"tags\":") + tags + "}";
-  r += r.size() > 1 ? "," : "";
-  r += "\"usage\":{\"input_tokens\":" + std::to_string(call.input) +
-       ",\"output_tokens\":" + std::to_string(call.output);
-  if (call.cached > 0) r += ",\"cache_read_tokens\":" + std::to_string(call.cached);
-  if (call.reasoning > 0) r += ",\"output_reasoning_tokens\":" + std::to_string(call.reasoning);
-  r += "}}";
-  emit(r, line_no, text);
+  r.field("provider", provider_ == "openai" ? provider_ : std::string());
+  r.field("model", model_);
+  r.field("project_id", cwd_);
+  r.tag("session", session_);
+  r.tag("branch", branch_);
+  r.count("input_tokens", call.input, true);
+  r.count("output_tokens", call.output, true);
+  r.count("cache_read_tokens", call.cached);
+  r.count("output_reasoning_tokens", call.reasoning);
+  emit(r.text(), line_no, text);
 }
 
 }  // namespace costops::ingest::detail
