@@ -875,18 +875,18 @@ class Pipeline {
   // A line of a Claude Code transcript: its messages' records come as their last lines do (or at
   // transcript_end).
   void transcript_line(std::string_view text, uint64_t line) {
-    transcript_.line(text, line, transcript_emit_, transcript_bad_);
+    transcript_.line(text, line, agent_emit_, agent_bad_);
   }
   // A line of a Codex rollout.
   void codex_line(std::string_view text, uint64_t line) {
-    codex_.line(text, line, transcript_emit_, transcript_bad_);
+    codex_.line(text, line, agent_emit_, agent_bad_);
   }
   void codex_end() {
     stats_.without_usage += codex_.without_usage();
     stats_.merged += codex_.merged();
   }
   void transcript_end() {
-    transcript_.end(transcript_emit_);
+    transcript_.end(agent_emit_);
     stats_.without_usage += transcript_.without_usage();
     stats_.merged += transcript_.merged();
     stats_.streaming += transcript_.streaming();
@@ -1285,15 +1285,16 @@ class Pipeline {
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
   detail::TranscriptReader transcript_;
   detail::CodexReader codex_;
-  const detail::TranscriptReader::Emit transcript_emit_ =
-      [this](const std::string& record, uint64_t line, std::string_view text) {
-        json_record(record, line, false, text);
-      };
-  const detail::TranscriptReader::Bad transcript_bad_ =
-      [this](uint64_t line, const std::string& reason, std::string_view text) {
-        ++stats_.read;
-        reject(line, reason, text);
-      };
+  // The agents' logs' records and bad lines.
+  const detail::TranscriptReader::Emit agent_emit_ = [this](const std::string& record,
+                                                            uint64_t line, std::string_view text) {
+    json_record(record, line, false, text);
+  };
+  const detail::TranscriptReader::Bad agent_bad_ = [this](uint64_t line, const std::string& reason,
+                                                          std::string_view text) {
+    ++stats_.read;
+    reject(line, reason, text);
+  };
 };
 
 }  // namespace
@@ -1306,8 +1307,8 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
       break;
     }
   }
-  // Content first for OpenTelemetry: its exports are JSON Lines files too.
-  // (Agents' logs first: their messages may quote anything, a usage report's fields too.)
+  // Content first: coding agents' logs (their messages may quote anything, a usage report's
+  // fields too), usage reports, then OpenTelemetry, whose exports are JSON Lines files too.
   if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
   if (detail::looks_like_codex(head)) return InputFormat::kCodex;
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;

@@ -304,8 +304,9 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
       write_error = io_error("cannot write output");
     o.clear();
   };
-  // A usage report's bucket reports its unreadable rows before its others: its lines are held
-  // and put in order at the end (reports are small: one row per model and bucket).
+  // A usage report's bucket reports its unreadable rows before its others, and a Claude Code
+  // message comes at its last line (or the end): their lines are held and put in order at the
+  // end (reports are small: one row per model and bucket; transcripts a record per message).
   const bool hold = format == InputFormat::kUsageReport || format == InputFormat::kClaudeCode;
   std::vector<std::pair<uint64_t, std::string>> held;
   std::string line_text;
