@@ -829,6 +829,16 @@ TEST(CliTest, ClaudeCodeTranscripts) {
                                           R"("output_tokens":2}}})");
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("total_price":"0.00002")"), std::string::npos) << r.out;
+  // A call without a model names the field it lacks, as the agent writes it.
+  r = run("price --format claude-code -", R"({"type":"assistant","message":{"id":"m","usage":)"
+                                          R"({"input_tokens":10,"output_tokens":2}}})");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find(R"(field \"message.model\": missing)"), std::string::npos) << r.out;
+  r = run("price --format codex -",
+          R"({"timestamp":"2026-11-04T09:00:00Z","type":"event_msg","payload":{"type":)"
+          R"("token_count","info":{"last_token_usage":{"input_tokens":5,"output_tokens":1}}}})");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find("before any turn_context names its model"), std::string::npos) << r.out;
   std::filesystem::remove(db);
 }
 

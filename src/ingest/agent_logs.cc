@@ -208,6 +208,7 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   count(at(usage, "server_tool_use"), "web_search_requests", "message.usage.server_tool_use.",
         &c.web_searches);
   if (!error.empty()) return bad(line_no, error, text);
+  if (model.empty()) return bad(line_no, "field \"message.model\": missing", text);
   // (A tier the record parser does not know is left out rather than fail the call.)
   if (const std::string tier = text_at(usage, "service_tier");
       tier == "standard" || tier == "priority" || tier == "batch")
@@ -408,6 +409,12 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
   if (call.input == 0 && call.output == 0) {
     ++without_usage_;
     return;
+  }
+  if (model_.empty()) {
+    return bad(line_no,
+               "a model call's token count before any turn_context names its model (field "
+               "\"payload.model\")",
+               text);
   }
   RecordText r;
   r.field("id", id);
