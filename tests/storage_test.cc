@@ -1341,6 +1341,15 @@ TEST_P(StoreTest, ClaudeCodeTranscriptsWithoutStopReasonsAndBadLines) {
   EXPECT_EQ(s.logged.records, 2u);
   EXPECT_EQ(s.logged.off, 0u);
   EXPECT_EQ(s.logged.exact.to_string(), "0.0105");
+  // A session's first message, streaming as it is read (its last line written within the hour
+  // before the reading, 2026-10-01T00:00:00Z here), waits even where no message has ended yet.
+  const std::string first_reply =
+      R"({"parentUuid":null,"sessionId":"s-new","type":"assistant","timestamp":"2026-09-30T23:40:00Z",)"
+      R"("message":{"id":"m9","model":"claude-sonnet-4-5","stop_reason":null,"usage":{"input_tokens":10,"output_tokens":1}}})"
+      "\n";
+  s = ingest_text(*store, first_reply, "new.jsonl");
+  EXPECT_EQ(counts(s), "read 0, stored 0, duplicates 0, rejected 0");
+  EXPECT_EQ(s.streaming, 1u);
   s = ingest_text(*store, anonymous + anonymous, "anonymous.jsonl");
   EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 1, rejected 0");  // keyed by content
   EXPECT_EQ(s.merged, 0u);

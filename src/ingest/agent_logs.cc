@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <optional>
 
@@ -239,6 +240,7 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
     const uint64_t first = it->second;
     Message& o = open_.at(first);
     o.last = line_no;
+    o.last_time = std::move(m.time);
     Counts& k = o.counts;
     k.input = std::max(k.input, c.input);
     k.cache_read = std::max(k.cache_read, c.cache_read);
@@ -263,20 +265,27 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   }
   m.text.assign(text);
   m.last = line_no;
+  m.last_time = m.time;
   open_lines_.emplace(m.id, line_no);
   open_.emplace(line_no, std::move(m));
 }
 
-TranscriptReader::TranscriptReader(bool take_streaming)
-    : parser_(std::make_unique<simdjson::dom::parser>()), take_streaming_(take_streaming) {}
+TranscriptReader::TranscriptReader(bool take_streaming, Timestamp now)
+    : parser_(std::make_unique<simdjson::dom::parser>()),
+      take_streaming_(take_streaming),
+      now_(now) {}
 TranscriptReader::~TranscriptReader() = default;
 
 void TranscriptReader::end(const Emit& emit) {
   for (const auto& [line, m] : open_) {
     // Still streaming: the input ends with its lines, and its writer ends each message with a
-    // stop_reason. Its output so far would be stored for good (the final line, read later, is
-    // the same record: a duplicate), so it waits for the next reading of the file.
-    if (saw_final_ && m.last == last_line_ && !take_streaming_) {
+    // stop_reason, or it was written a moment ago (a session's first message, before any other
+    // has ended). Its output so far would be stored for good (the final line, read later, is the
+    // same record: a duplicate), so it waits for the next reading of the file.
+    const auto written = parse_timestamp(m.last_time);
+    const bool recent = written && *written < now_ + std::chrono::hours(1) &&
+                        now_ - *written < std::chrono::hours(1);
+    if (m.last == last_line_ && (saw_final_ || recent) && !take_streaming_) {
       ++streaming_;
       continue;
     }

@@ -46,6 +46,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "costops/domain/time.h"
+
 namespace simdjson::dom {
 class parser;
 }
@@ -63,8 +65,9 @@ bool looks_like_claude_code(std::string_view head);
 
 class TranscriptReader {
  public:
-  /// `take_streaming`: end() takes a message still streaming too.
-  explicit TranscriptReader(bool take_streaming = false);
+  /// `take_streaming`: end() takes a message still streaming too. `now`: the time of the
+  /// reading, for end() to tell a message still streaming.
+  explicit TranscriptReader(bool take_streaming = false, Timestamp now = {});
   ~TranscriptReader();
 
   /// A message's record in the JSON form, the line it begins on and that line's text.
@@ -75,9 +78,10 @@ class TranscriptReader {
   /// Reads one non-blank line.
   void line(std::string_view text, uint64_t line_no, const Emit& emit, const Bad& bad);
   /// The end of the input: the messages whose last line had no stop_reason are emitted, in the
-  /// order of their first lines; but one whose lines end the input, in a transcript whose other
-  /// messages end with a stop_reason, is still streaming (a session at work): it is left out,
-  /// counted in streaming(), to be read whole from the file later.
+  /// order of their first lines; but one whose lines end the input is still streaming (a session
+  /// at work) when the transcript's other messages end with a stop_reason, or its last line was
+  /// written within the hour before `now`: it is left out, counted in streaming(), to be read
+  /// whole from the file later.
   void end(const Emit& emit);
 
   uint64_t without_usage() const { return without_usage_; }
@@ -95,8 +99,9 @@ class TranscriptReader {
     std::string id, time, model, service_tier, cwd, session, branch, logged_cost;
     bool sidechain = false;
     Counts counts;
-    uint64_t last = 0;  // its last line
-    std::string text;   // its first line's (kept while it is open)
+    uint64_t last = 0;      // its last line
+    std::string last_time;  // and that line's timestamp
+    std::string text;       // its first line's (kept while it is open)
   };
   void emit_message(const Message& m, uint64_t line, std::string_view text, const Emit& emit) const;
 
@@ -107,6 +112,7 @@ class TranscriptReader {
   uint64_t without_usage_ = 0, merged_ = 0, streaming_ = 0;
   uint64_t last_line_ = 0;  // the input's last non-blank line so far
   bool take_streaming_;
+  Timestamp now_;
   bool saw_final_ = false;  // a line with a stop_reason came: the writer ends messages with one
 };
 
