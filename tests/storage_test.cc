@@ -1350,6 +1350,22 @@ TEST_P(StoreTest, ClaudeCodeTranscriptsWithoutStopReasonsAndBadLines) {
   s = ingest_text(*store, first_reply, "new.jsonl");
   EXPECT_EQ(counts(s), "read 0, stored 0, duplicates 0, rejected 0");
   EXPECT_EQ(s.streaming, 1u);
+  // Claude Code on Bedrock: the message id says so, in a tag.
+  s = ingest_text(
+      *store,
+      R"({"parentUuid":null,"sessionId":"s-b","type":"assistant","timestamp":"2025-06-05T10:00:00Z",)"
+      R"("message":{"id":"msg_bdrk_01TW","model":"claude-3-7-sonnet-20250219","stop_reason":"end_turn",)"
+      R"("usage":{"input_tokens":1000,"output_tokens":10}}})"
+      "\n",
+      "bedrock.jsonl");
+  EXPECT_EQ(counts(s), "read 1, stored 1, duplicates 0, rejected 0");
+  AggregateQuery by_platform;
+  by_platform.group_by = {*GroupKey::parse("tag:platform")};
+  auto platforms = store->aggregate(by_platform);
+  ASSERT_TRUE(platforms.has_value()) << platforms.status().to_string();
+  ASSERT_EQ(platforms->size(), 2u);
+  EXPECT_EQ(platforms->at(1).keys, std::vector<std::string>{"bedrock"});
+  EXPECT_EQ(platforms->at(1).cost.at("USD").to_string(), "0.00315");  // 1000 * $3/M + 10 * $15/M
   s = ingest_text(*store, anonymous + anonymous, "anonymous.jsonl");
   EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 1, rejected 0");  // keyed by content
   EXPECT_EQ(s.merged, 0u);

@@ -308,6 +308,11 @@ void TranscriptReader::emit_message(const Message& m, uint64_t line, std::string
   r.tag("session", m.session);
   r.tag("branch", m.branch);
   r.tag("agent", m.sidechain ? "subagent" : "");
+  // The cloud that served it, as Anthropic's API names its message ids there: Claude Code on
+  // Amazon Bedrock or Google Vertex AI (priced at the model's Anthropic prices all the same).
+  r.tag("platform", m.id.starts_with("msg_bdrk_")   ? "bedrock"
+                    : m.id.starts_with("msg_vrtx_") ? "vertex"
+                                                    : "");
   // Anthropic's input_tokens leave out the cache's; the canonical input is the whole.
   const Counts& c = m.counts;
   r.count("input_tokens", c.input + c.cache_read + c.cache_write, true);

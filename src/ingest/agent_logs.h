@@ -7,8 +7,9 @@
 // usage is an API call: its record has the message's model and usage (Anthropic's, read into
 // canonical counts, so that a model served through another provider's Anthropic-compatible endpoint
 // prices too), the line's time, the session's working directory as its project, and tags session,
-// branch (git) and agent ("subagent" for a sidechain). Claude Code's synthetic messages (model
-// "<synthetic>": errors and interruptions it writes itself) are no call.
+// branch (git), agent ("subagent" for a sidechain) and platform ("bedrock" or "vertex", by the
+// message id's msg_bdrk_ or msg_vrtx_). Claude Code's synthetic messages (model "<synthetic>":
+// errors and interruptions it writes itself) are no call.
 //
 // Claude Code writes a message as it streams: a line per content block (thinking, text, each tool
 // use), each with the message's usage so far. The input counts and cache counts are the same on
