@@ -58,15 +58,10 @@ std::string read_count(const Value& value, const std::string& field, uint64_t* o
     case element_type::NULL_VALUE:
       return {};
     case element_type::UINT64:
-    case element_type::INT64: {
-      int64_t n = 0;
+    case element_type::INT64: {  // (a negative one is no uint64)
       uint64_t u = 0;
       if (!v.get_uint64().get(u) && u <= kMaxCount) {
         *out = u;
-        return {};
-      }
-      if (!v.get_int64().get(n) && n >= 0) {  // (not reached: a non-negative is a uint64)
-        *out = static_cast<uint64_t>(n);
         return {};
       }
       break;
@@ -350,7 +345,7 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
       const Value spawn = at(at(at(payload, "source"), "subagent"), "thread_spawn");
       const bool fork = !text_at(payload, "forked_from_id").empty() ||
                         !text_at(spawn, "parent_thread_id").empty();
-      if (fork && uuid7_millis(session_)) forked_ = true;
+      if (fork) replaying_until_ = uuid7_millis(session_);
     }
     ++without_usage_;
     return;
@@ -360,7 +355,7 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
     turn_ = text_at(payload, "turn_id");
     // A turn begun at or after the fork is the fork's own: the parent's replay has ended.
     const auto turn_time = uuid7_millis(turn_);
-    if (forked_ && turn_time && *turn_time >= *uuid7_millis(session_)) forked_ = false;
+    if (replaying_until_ && turn_time && *turn_time >= *replaying_until_) replaying_until_.reset();
     ++without_usage_;
     return;
   }
@@ -395,7 +390,7 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
       return;
     }
     const std::optional<Usage> before = std::exchange(sum_, total);
-    if (forked_) {  // the parent's call, replayed
+    if (replaying_until_) {  // the parent's call, replayed
       ++merged_;
       return;
     }
@@ -413,11 +408,11 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
       id = "codex:" + scope + ":" + std::to_string(total->input) + "+" +
            std::to_string(total->output);
     }
-  } else if (last && !forked_) {
+  } else if (last && !replaying_until_) {
     call = *last;
     if (!session_.empty()) id = "codex:" + session_ + ":line" + std::to_string(line_no);
   } else {
-    ++(forked_ ? merged_ : without_usage_);
+    ++(replaying_until_ ? merged_ : without_usage_);
     return;
   }
   if (call.input == 0 && call.output == 0) {

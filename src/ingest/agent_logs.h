@@ -141,8 +141,9 @@ class CodexReader {
   std::unique_ptr<simdjson::dom::parser> parser_;
   std::string session_, cwd_, branch_, provider_, model_, turn_;
   std::optional<Usage> sum_;  // the running sum of the last token_count with usage
-  bool forked_ = false;       // replaying the parent's history until own_turn_ is reached
-  std::string fork_time_;     // the forked session's own id (a UUIDv7: its creation time)
+  // While a forked session's file replays its parent's history: the fork's creation time (its
+  // id, a UUIDv7, in milliseconds), which its own first turn is minted at or after.
+  std::optional<uint64_t> replaying_until_;
   uint64_t without_usage_ = 0, merged_ = 0;
 };
 
