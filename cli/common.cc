@@ -340,6 +340,12 @@ Status check_inputs(const std::vector<std::string>& files) {
   return Status::ok();
 }
 
+std::string without_codec_suffix(const std::string& path) {
+  return compression::codec_for_path(path) == compression::Codec::kNone
+             ? path
+             : path.substr(0, path.rfind('.'));
+}
+
 Status expand_and_check_inputs(std::vector<std::string>* files) {
   std::vector<std::string> out;
   for (const auto& f : *files) {
@@ -353,10 +359,7 @@ Status expand_and_check_inputs(std::vector<std::string>* files) {
         f, std::filesystem::directory_options::skip_permission_denied, ec);
     for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
-      std::string name = it->path().filename().string();
-      for (std::string_view suffix : {".gz", ".zst", ".zstd"}) {
-        if (name.ends_with(suffix)) name.resize(name.size() - suffix.size());
-      }
+      const std::string name = without_codec_suffix(it->path().filename().string());
       if (name.ends_with(".jsonl") || name.ends_with(".ndjson")) found.push_back(it->path());
     }
     if (ec) return io_error(f + ": cannot list the directory: " + ec.message());

@@ -186,6 +186,10 @@ Result<Input> open_input(const std::string& path, bool decompress = true);
 /// and without opening them: the first that cannot, as open_input would say it.
 Status check_inputs(const std::vector<std::string>& files);
 
+/// `path` without the suffix of its compression (compression::codec_for_path): "r.csv.gz" ->
+/// "r.csv".
+std::string without_codec_suffix(const std::string& path);
+
 /// check_inputs, after replacing each directory among `files` with the JSON Lines files under
 /// it (.jsonl or .ndjson, compressed too), at any depth, in path order: Claude Code's
 /// ~/.claude/projects, a folder of gateway logs. A directory without any is an error.

@@ -222,14 +222,6 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
   return kExitOk;
 }
 
-// `path` without the suffix of its compression (compression::codec_for_path): "r.csv.gz" ->
-// "r.csv".
-std::string without_codec_suffix(const std::string& path) {
-  return compression::codec_for_path(path) == compression::Codec::kNone
-             ? path
-             : path.substr(0, path.rfind('.'));
-}
-
 // The report format an --output file's extension names (a compression suffix aside): csv, json,
 // jsonl, html or markdown (.md); "" for none of them.
 std::string format_of_path(const std::string& path) {
