@@ -57,8 +57,6 @@ std::optional<std::vector<std::string>> split_csv(std::string_view line, char se
   return cells;
 }
 
-std::string lower(std::string_view s) { return util::ascii_lower(s); }
-
 // Months between two dates when both fall on the same day of month (or both on month ends).
 std::optional<int> month_steps(Date a, Date b) {
   const year_month_day ya{a};
@@ -383,7 +381,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   const std::vector<std::string>& header = *header_cells;
   int date_col = -1, value_col = -1;
   for (size_t i = 0; i < header.size(); ++i) {
-    const std::string h = lower(header[i]);
+    const std::string h = util::ascii_lower(header[i]);
     if (date_col < 0 &&
         (h == "date" || h == "day" || h == "ds" || h == "timestamp" || h == "time" ||
          h == "period" || h == "week" || h == "month" || h == "quarter" || h == "year")) {

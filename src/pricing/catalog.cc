@@ -51,13 +51,11 @@ MatchRule MatchRule::all_of(std::vector<MatchRule> rules) {
 
 namespace {
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Whether `s` at `at` holds `t`, ignoring ASCII case or not.
 bool text_at(std::string_view s, size_t at, std::string_view t, bool ignore_case) {
   if (!ignore_case) return s.substr(at, t.size()) == t;
   for (size_t i = 0; i < t.size(); ++i)
-    if (ascii_lower(s[at + i]) != ascii_lower(t[i])) return false;
+    if (util::ascii_lower(s[at + i]) != util::ascii_lower(t[i])) return false;
   return true;
 }
 
@@ -352,8 +350,6 @@ struct SvHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-std::string lower(std::string_view s) { return util::ascii_lower(s); }
-
 // `s` without the spaces and tabs around it.
 std::string_view trim_blanks(std::string_view s) {
   const size_t b = s.find_first_not_of(" \t");
@@ -411,7 +407,7 @@ const Model* match_model(const Provider& p, std::string_view ref, bool exact_cas
   for (const auto& m : p.models)
     if (m.match.matches(ref, !exact_case)) return &m;
   if (!exact_case && has_upper(ref)) {  // a regex is tried on the name lowered too
-    const std::string l = lower(ref);
+    const std::string l = util::ascii_lower(ref);
     for (const auto& m : p.models)
       if (m.match.matches(l)) return &m;
   }
@@ -450,7 +446,7 @@ size_t Catalog::model_count() const {
 }
 
 const Provider* Catalog::find_provider(std::string_view ref) const {
-  const std::string n = lower(trim_blanks(ref));
+  const std::string n = util::ascii_lower(trim_blanks(ref));
   for (const auto& p : providers_)
     if (same_ignoring_case(p.id, n)) return &p;  // (a custom provider's id may have capitals)
   for (const auto& p : providers_)
@@ -562,14 +558,14 @@ std::vector<ModelRef> Catalog::search(std::string_view words, const Provider* on
   std::vector<std::string> wanted;
   for (size_t i = 0; i < words.size();) {
     const size_t end = std::min(words.find_first_of(" \t", i), words.size());
-    if (end > i) wanted.push_back(lower(words.substr(i, end - i)));
+    if (end > i) wanted.push_back(util::ascii_lower(words.substr(i, end - i)));
     i = end + 1;
   }
   std::vector<ModelRef> found;
   for (const auto& p : providers_) {
     if (only != nullptr && &p != only) continue;
     for (const auto& m : p.models) {
-      const std::string text = lower(m.id) + ' ' + lower(m.name);
+      const std::string text = util::ascii_lower(m.id) + ' ' + util::ascii_lower(m.name);
       if (std::all_of(wanted.begin(), wanted.end(),
                       [&](const std::string& w) { return text.find(w) != std::string::npos; }))
         found.push_back({&p, &m});
@@ -588,7 +584,8 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
   if (!provider.empty()) {
     ref.provider = find_provider(provider);
     // As genai-prices does, provider "litellm" means LiteLLM's names: "gemini/gemini-2.5-pro".
-    if (ref.provider == nullptr && lower(provider) == "litellm") return resolve_name("", model);
+    if (ref.provider == nullptr && util::ascii_lower(provider) == "litellm")
+      return resolve_name("", model);
     if (ref.provider == nullptr) return unknown_provider(provider);
     ref.model = match_with_fallbacks(*ref.provider, model);
     // A name prefixed with its provider ("openai/gpt-4o" for openai): the rest of it.
@@ -627,7 +624,7 @@ Result<ModelRef> Catalog::resolve_name(std::string_view provider, std::string_vi
     // as written comes before one that finds it ignoring case: in LiteLLM's catalog
     // "meta-llama/llama-4-scout-17b-16e-instruct" is Groq's, not DeepInfra's
     // "meta-llama/Llama-4-Scout-17B-16E-Instruct" (earlier in the file).
-    const std::string lowered = ref.model == nullptr ? lower(model) : std::string();
+    const std::string lowered = ref.model == nullptr ? util::ascii_lower(model) : std::string();
     for (int pass = 0; pass < 2 && ref.model == nullptr; ++pass) {
       const bool exact_case = pass == 0;
       for (size_t i = 0; i < providers_.size() && ref.model == nullptr; ++i) {
