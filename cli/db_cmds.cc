@@ -389,9 +389,9 @@ records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's an
 messages are such lines), OpenTelemetry GenAI spans and log records, Claude Code's api_request
 events among them (OTLP JSON), Claude Code's session transcripts (~/.claude/projects/*/*.jsonl:
 each assistant message is a record, its streaming lines merged with their final counts, the
-session's directory its project, tags session, branch and agent; the other lines are no usage; a
-message still streaming at the end of its file is taken when the file is read again), Codex's
-session rollouts (~/.codex/sessions: each model call's token_count event is a record, its
+session's directory its project, tags session, branch, agent and platform; the other lines are no
+usage; a message still streaming at the end of its file is taken when the file is read again),
+Codex's session rollouts (~/.codex/sessions: each model call's token_count event is a record, its
 last_token_usage with its turn's model; events repeated unchanged and a fork's replay of its
 parent's calls are left out), providers' usage reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
