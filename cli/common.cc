@@ -360,7 +360,10 @@ Status expand_and_check_inputs(std::vector<std::string>* files) {
     for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       const std::string name = without_codec_suffix(it->path().filename().string());
-      if (name.ends_with(".jsonl") || name.ends_with(".ndjson")) found.push_back(it->path());
+      // (And Gemini CLI's sessions as its versions before April 2026 wrote them: one document.)
+      if (name.ends_with(".jsonl") || name.ends_with(".ndjson") ||
+          (name.starts_with("session-") && name.ends_with(".json")))
+        found.push_back(it->path());
     }
     if (ec) return io_error(f + ": cannot list the directory: " + ec.message());
     if (found.empty()) {

@@ -117,7 +117,8 @@ struct TimeSelection {
 /// ingest's and price's --format.
 inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report, "
-    "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts)";
+    "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts), "
+    "gemini-cli (Gemini CLI's sessions)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
     "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "
@@ -191,8 +192,9 @@ Status check_inputs(const std::vector<std::string>& files);
 std::string without_codec_suffix(const std::string& path);
 
 /// check_inputs, after replacing each directory among `files` with the JSON Lines files under
-/// it (.jsonl or .ndjson, compressed too), at any depth, in path order: Claude Code's
-/// ~/.claude/projects, a folder of gateway logs. A directory without any is an error.
+/// it (.jsonl or .ndjson, compressed too; and Gemini CLI's older session-*.json), at any depth,
+/// in path order: Claude Code's ~/.claude/projects, a folder of gateway logs. A directory without
+/// any is an error.
 Status expand_and_check_inputs(std::vector<std::string>* files);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks

@@ -331,9 +331,9 @@ int run_ingest(IngestCmd& o) {
   if (total.without_usage + total.merged > 0) {
     std::fprintf(stderr,
                  "note: coding agents' logs: %llu line%s no model call (messages, tool calls "
-                 "and results, summaries); %llu line%s a call counted once (a Claude Code "
-                 "message's streaming lines, merged with their largest counts; Codex's repeated "
-                 "or replayed token counts)\n",
+                 "and results, summaries, metadata); %llu line%s a call counted once (a Claude "
+                 "Code message's streaming lines, merged with their largest counts; Codex's "
+                 "repeated or replayed token counts; a Gemini CLI message written again)\n",
                  static_cast<unsigned long long>(total.without_usage),
                  total.without_usage == 1 ? " is" : "s are",
                  static_cast<unsigned long long>(total.merged),
@@ -393,7 +393,9 @@ session's directory its project, tags session, branch, agent and platform; the o
 usage; a message still streaming at the end of its file is taken when the file is read again),
 Codex's session rollouts (~/.codex/sessions: each model call's token_count event is a record, its
 last_token_usage with its turn's model; events repeated unchanged and a fork's replay of its
-parent's calls are left out), providers' usage reports (pages of OpenAI's
+parent's calls are left out), Gemini CLI's sessions (~/.gemini/tmp/*/chats: each reply with token
+counts is a record, once however often it was written; the project hash its project, tags session
+and agent), providers' usage reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
@@ -422,10 +424,11 @@ Examples:
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl
-  cost-ops ingest ~/.claude/projects ~/.codex/sessions)");
+  cost-ops ingest ~/.claude/projects ~/.codex/sessions ~/.gemini/tmp)");
   cmd->add_option("files", o->files,
                   "Input files, directories (the .jsonl and .ndjson files under them, compressed "
-                  "too, in path order: ~/.claude/projects), or - for stdin (default)");
+                  "too, and Gemini CLI's session-*.json, in path order: ~/.claude/projects), or - "
+                  "for stdin (default)");
   cmd->add_option("--format", o->format, kInputFormatHelp);
   cmd->add_option("--encoding", o->encoding, kEncodingHelp);
   cmd->add_option("--provider", o->provider, "Provider for records that name none");

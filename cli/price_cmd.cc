@@ -307,7 +307,7 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_option("files", opts->files,
                   "Input files (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
                   "reads them), directories (the .jsonl and .ndjson files under them, compressed "
-                  "too), or - for stdin (default)");
+                  "too, and Gemini CLI's session-*.json), or - for stdin (default)");
   cmd->add_option("--format", opts->format, kInputFormatHelp);
   cmd->add_option("--encoding", opts->encoding, kEncodingHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");

@@ -842,6 +842,52 @@ TEST(CliTest, ClaudeCodeTranscripts) {
   std::filesystem::remove(db);
 }
 
+// Gemini CLI's ~/.gemini/tmp: a project's sessions in JSON Lines, a sub-agent's beside them,
+// an older version's session-*.json; its other files (logs.json) are not read.
+TEST(CliTest, GeminiCliSessions) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_cli_gemini_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto chats = dir / "9b1c4e7d" / "chats";
+  std::filesystem::create_directories(chats / "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c");
+  std::filesystem::copy_file(testing::source_path("tests/testdata/gemini_cli_session.jsonl"),
+                             chats / "session-2026-11-30T09-12-3f2a9c1e.jsonl");
+  std::filesystem::copy_file(testing::source_path("tests/testdata/gemini_cli_subagent.jsonl"),
+                             chats / "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c" / "k2x9p4.jsonl");
+  std::filesystem::copy_file(testing::source_path("tests/testdata/gemini_cli_session_legacy.json"),
+                             chats / "session-2025-10-18T14-57-f86f5318.json");
+  { std::ofstream(dir / "9b1c4e7d" / "logs.json") << R"([{"sessionId":"s","message":"hi"}])"; }
+  CliRun r = run("price --summary --output json " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  // 0.02068 + 0.006868 + 0.005041 + 0.00146 (the sub-agent) + 0.01229 + 0.00236625 (the older file)
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["total_cost"], "0.04870525") << r.out;
+  const std::string db = dir.string() + ".db";
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " --output json " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["read"], 6);
+    EXPECT_EQ(j["stored"], 6);
+    EXPECT_EQ(j["without_usage"], 11);
+    EXPECT_EQ(j["merged"], 3);
+  }
+  EXPECT_NE(r.err.find("3 lines repeat a call counted once"), std::string::npos) << r.err;
+  r = run("query --db " + db + " --group-by model,tag:agent --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("gemini-2.5-flash","subagent",USD,0.00146,1,)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(R"("gemini-2.5-pro","",USD,0.04220425,4,)"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(db);
+  // Named, a file of another shape is read as a session all the same.
+  r = run("price --format gemini-cli -",
+          R"({"id":"m","type":"gemini","model":"gemini-2.5-flash","tokens":{"input":1000,)"
+          R"("output":100}})");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("total_price":"0.00055")"), std::string::npos) << r.out;
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))

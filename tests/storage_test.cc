@@ -1412,6 +1412,125 @@ TEST_P(StoreTest, CodexRolloutsCountEachCallOnce) {
             "read 3, stored 0, duplicates 3, rejected 0");
 }
 
+// Gemini CLI's sessions: a reply with token counts is one record, however often the CLI wrote
+// it again; a sub-agent's file is tagged; an older version's JSON document reads the same, and
+// its messages copied into a resumed session's JSON Lines are duplicates.
+TEST_P(StoreTest, GeminiCliSessionsCountEachReplyOnce) {
+  COSTOPS_OPEN_STORE(store, "gemini_cli");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/gemini_cli_session.jsonl"));
+  EXPECT_EQ(ingest::detect_input_format("s.jsonl", text), ingest::InputFormat::kGeminiCli);
+  auto s = ingest_text(*store, text, "session.jsonl");
+  EXPECT_EQ(counts(s), "read 3, stored 3, duplicates 0, rejected 0");
+  // The metadata, two user turns, a note, two updates, the rewind, a reply before its token
+  // counts, and the user turn that the history's update lists again.
+  EXPECT_EQ(s.without_usage, 9u);
+  EXPECT_EQ(s.merged, 3u);  // a reply written again with its tool call, and twice in the update
+  std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);
+  const UsageRecord& first = all[0].usage;
+  EXPECT_EQ(first.id, "gemini-cli:b7e1d3a5-2f4c-4d6e-9f8a-0b1c2d3e4f5a");
+  EXPECT_EQ(first.provider, "google");
+  EXPECT_EQ(first.model, "gemini-2.5-pro");
+  EXPECT_EQ(format_timestamp(first.timestamp), "2026-11-30T09:12:14.877Z");
+  EXPECT_EQ(first.source, "session.jsonl:6");  // its first line with token counts
+  EXPECT_EQ(first.project_id, "9b1c4e7d2a0f8e6b5c3d1a9f7e5b3c1d9a7f5e3b1c9d7a5f3e1b9c7d5a3f1e9b");
+  EXPECT_EQ(first.tags, (std::vector<std::pair<std::string, std::string>>{
+                            {"session", "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c"}}));
+  EXPECT_EQ(first.usage.get(units::kOutputTokens), 508);  // 96 + 412 thoughts
+  EXPECT_EQ(first.usage.get(units::kOutputReasoningTokens), 412);
+  // 12480 * $1.25/M + 508 * $10/M
+  EXPECT_EQ(all[0].cost->total_cost.amount.to_string(), "0.02068");
+  // (13920 - 11264) * $1.25/M + 11264 * $0.125/M (cached) + 214 * $10/M
+  EXPECT_EQ(all[1].cost->total_cost.amount.to_string(), "0.006868");
+  // gemini-2.5-flash, rewound but billed: (15010 + 310 tool-use prompt) * $0.30/M + 178 * $2.50/M
+  EXPECT_EQ(all[2].usage.usage.get(units::kInputTokens), 15320);
+  EXPECT_EQ(all[2].cost->total_cost.amount.to_string(), "0.005041");
+
+  s = ingest_text(
+      *store, testing::read_file(testing::source_path("tests/testdata/gemini_cli_subagent.jsonl")),
+      "k2x9p4.jsonl");
+  EXPECT_EQ(counts(s), "read 1, stored 1, duplicates 0, rejected 0");
+  all = scan_all(*store);
+  ASSERT_EQ(all.size(), 4u);
+  auto tags = all[2].usage.tags;  // (in key order: PostgreSQL's jsonb keeps no other)
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{
+                      {"agent", "subagent"}, {"session", "0d8e2b4f-7a1c-4e3d-b5f6-8a9b0c1d2e3f"}}));
+  // 4200 * $0.30/M + 80 * $2.50/M
+  EXPECT_EQ(all[2].cost->total_cost.amount.to_string(), "0.00146");
+
+  // An older version's document: its replies are placed by the lines they begin on.
+  const std::string legacy =
+      testing::read_file(testing::source_path("tests/testdata/gemini_cli_session_legacy.json"));
+  EXPECT_EQ(ingest::detect_input_format("session-x.json", legacy), ingest::InputFormat::kGeminiCli);
+  s = ingest_text(*store, legacy, "session-x.json");
+  EXPECT_EQ(counts(s), "read 2, stored 2, duplicates 0, rejected 0");
+  EXPECT_EQ(s.without_usage, 1u);
+  all = scan_all(*store);
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[0].usage.source, "session-x.json:13");
+  EXPECT_EQ(all[0].cost->total_cost.amount.to_string(), "0.01229");  // 8912 * $1.25/M + 115 * $10/M
+  EXPECT_EQ(all[1].cost->total_cost.amount.to_string(), "0.00236625");
+  // Resumed, the CLI copies it into JSON Lines: the same replies, stored already.
+  s = ingest_text(
+      *store,
+      R"({"sessionId":"f86f5318-f47b-4433-85f8-ec9d9a417f8e","projectHash":"79b6"})"
+      "\n"
+      R"({"id":"0c5e2a31-77d3-4b8a-9e61-3f0a9d2c8b14","timestamp":"2025-10-18T14:57:33.512Z",)"
+      R"("type":"gemini","tokens":{"input":8912,"output":21,"cached":0,"thoughts":94,"tool":0},)"
+      R"("model":"gemini-2.5-pro"})"
+      "\n"
+      R"({"id":"5d7b9e13-2a4c-4f6e-8b0d-1c3e5a7b9d2f","timestamp":"2025-10-18T14:58:07.161Z",)"
+      R"("type":"gemini","tokens":{"input":9120,"output":18,"cached":8190,"thoughts":0},)"
+      R"("model":"gemini-2.5-pro"})"
+      "\n",
+      "session-x.jsonl");
+  EXPECT_EQ(counts(s), "read 2, stored 0, duplicates 2, rejected 0");
+
+  // Bad lines and messages are rejected by line and field.
+  std::vector<ingest::Reject> rejects;
+  s = ingest_text(
+      *store,
+      R"({"sessionId":"s","projectHash":"p"})"
+      "\n"
+      R"({"id":"m1","timestamp":"2026-11-30T10:00:00Z","type":"gemini","tokens":{"input":10,"output":2}})"
+      "\n"
+      R"({"id":"m2","timestamp":"2026-11-30T10:00:01Z","type":"gemini","model":"gemini-2.5-flash","tokens":{"input":"many"}})"
+      "\n{\"id\": \n",
+      "bad.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 3, stored 0, duplicates 0, rejected 3");
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 2u);
+  EXPECT_EQ(rejects[0].reason, "field \"model\": missing");
+  EXPECT_EQ(rejects[1].reason,
+            "field \"tokens.input\": expected a whole number of tokens, got \"many\"");
+  EXPECT_EQ(rejects[2].reason, "not a JSON object (expected a Gemini CLI session line)");
+  // A broken first line (read as the start of a document) costs that line alone.
+  rejects.clear();
+  s = ingest_text(
+      *store,
+      "{\"sessionId\":\"s\",\"projectHa\n"
+      R"({"id":"m5","timestamp":"2026-11-30T10:00:02Z","type":"gemini","model":"gemini-2.5-flash","tokens":{"input":1000,"output":100}})"
+      "\n",
+      "cut.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 1u);
+  // In a document, a message is placed by its line.
+  rejects.clear();
+  s = ingest_text(*store,
+                  "{\n  \"sessionId\": \"s\",\n  \"projectHash\": \"p\",\n  \"messages\": [\n"
+                  "    {\"id\": \"m3\", \"type\": \"user\"},\n"
+                  "    {\"id\": \"m4\", \"type\": \"gemini\", \"model\": \"gemini-2.5-flash\",\n"
+                  "     \"tokens\": {\"input\": -1}}\n  ]\n}\n",
+                  "session-bad.json", &rejects);
+  EXPECT_EQ(counts(s), "read 1, stored 0, duplicates 0, rejected 1");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line, 6u);
+  EXPECT_EQ(rejects[0].reason, "field \"tokens.input\": expected a whole number of tokens, got -1");
+}
+
 // "TIER RECORDS USD" per row of the spend grouped by tier.
 std::vector<std::string> spend_by_tier(storage::Store& store) {
   AggregateQuery q;

@@ -158,9 +158,36 @@ std::optional<uint64_t> uuid7_millis(std::string_view id) {
   return ms;
 }
 
+bool gemini_cli_shape(const Value& o) {
+  if (!is_object(o)) return false;
+  if (has(o, "sessionId") && has(o, "projectHash")) return true;  // the metadata
+  if (is_object(at(o, "$set")) || has(o, "$rewindTo")) return true;
+  return text_at(o, "type") == "gemini" && has(o, "id") && has(o, "timestamp");
+}
+
+// At most the first `max` bytes of `text`, not cutting a UTF-8 character.
+std::string_view prefix(std::string_view text, size_t max) {
+  if (text.size() <= max) return text;
+  while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
+  return text.substr(0, max);
+}
+
 }  // namespace
 
 bool looks_like_codex(std::string_view head) { return any_first_line(head, codex_shape); }
+
+bool looks_like_gemini_cli(std::string_view head) {
+  if (any_first_line(head, gemini_cli_shape)) return true;
+  // An older version's session-*.json: {"sessionId": ..., "projectHash": ..., "startTime": ...,
+  // "messages": [...]}, pretty-printed.
+  const size_t i = head.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || head[i] != '{') return false;
+  const std::string_view start = head.substr(i, 1024);
+  const size_t nl = start.find('\n');
+  return nl != std::string_view::npos && start.substr(0, nl).find('}') == std::string_view::npos &&
+         start.find("\"sessionId\"") != std::string_view::npos &&
+         start.find("\"projectHash\"") != std::string_view::npos;
+}
 
 bool looks_like_claude_code(std::string_view head) {
   // A transcript's first line may be a summary or a file snapshot.
@@ -439,6 +466,119 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
   r.count("cache_read_tokens", call.cached);
   r.count("output_reasoning_tokens", call.reasoning);
   emit(r.text(), line_no, text);
+}
+
+GeminiCliReader::GeminiCliReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+GeminiCliReader::~GeminiCliReader() = default;
+
+void GeminiCliReader::read(std::string_view text, uint64_t line_no, const LineOf& line_of,
+                           const Emit& emit, const Bad& bad) {
+  element parsed;
+  if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object()) {
+    // Not one document: JSON Lines whose first line is broken, when its next line is a line of
+    // a session (else an older version's document, cut short, is one reject).
+    const size_t nl = text.find('\n');
+    if (nl != std::string_view::npos) {
+      std::string_view rest = text.substr(nl + 1);
+      const size_t next = rest.find_first_not_of(" \t\r\n");
+      rest = next == std::string_view::npos ? std::string_view() : rest.substr(next);
+      const std::string_view second = rest.substr(0, rest.find('\n'));
+      if (!second.empty() && !parser_->parse(second.data(), second.size()).get(parsed) &&
+          parsed.is_object()) {
+        uint64_t n = line_no;
+        for (size_t start = 0; start < text.size(); ++n) {
+          size_t end = text.find('\n', start);
+          if (end == std::string_view::npos) end = text.size();
+          std::string_view one = text.substr(start, end - start);
+          start = end + 1;
+          if (!one.empty() && one.back() == '\r') one.remove_suffix(1);
+          if (one.find_first_not_of(" \t") != std::string_view::npos)
+            read(one, n, line_of, emit, bad);
+        }
+        return;
+      }
+    }
+    return bad(line_no,
+               nl == std::string_view::npos
+                   ? "not a JSON object (expected a Gemini CLI session line)"
+                   : "not a JSON object (expected a Gemini CLI session document)",
+               prefix(text, 200));
+  }
+  const Value doc = parsed;
+  // The metadata: the first line's, a document's, or an update's.
+  const Value set = at(doc, "$set");
+  const Value meta = is_object(set) ? set : doc;
+  if (std::string id = text_at(meta, "sessionId"); !id.empty()) session_ = std::move(id);
+  if (std::string hash = text_at(meta, "projectHash"); !hash.empty()) project_ = std::move(hash);
+  if (const std::string kind = text_at(meta, "kind"); !kind.empty()) subagent_ = kind == "subagent";
+  if (has(doc, "id") && !is_object(set)) return message(parsed, line_no, text, emit, bad);
+  // A document's messages, or an update's list of them again.
+  simdjson::dom::array messages;
+  const Value list = at(meta, "messages");
+  if (!list || list->get_array().get(messages)) {
+    ++without_usage_;  // metadata, an update, a rewind
+    return;
+  }
+  const bool whole = text.find('\n') != std::string_view::npos;
+  size_t i = 0;
+  for (const element m : messages) {
+    const uint64_t line = whole ? line_of("messages[" + std::to_string(i) + "]") : line_no;
+    ++i;
+    if (!m.is_object()) {
+      bad(line, "field \"messages[" + std::to_string(i - 1) + "]\": not a message object",
+          prefix(simdjson::minify(m), 200));
+      continue;
+    }
+    const std::string own = whole ? simdjson::minify(m) : std::string();
+    message(m, line, whole ? std::string_view(own) : text, emit, bad);
+  }
+}
+
+void GeminiCliReader::message(const element& m, uint64_t line, std::string_view text,
+                              const Emit& emit, const Bad& bad) {
+  const Value msg = m;
+  const Value tokens = at(msg, "tokens");
+  // User turns, the CLI's notes (info, error, warning), a reply before its token counts.
+  if (text_at(msg, "type") != "gemini" || !is_object(tokens)) {
+    ++without_usage_;
+    return;
+  }
+  const std::string id = text_at(msg, "id");
+  if (!id.empty() && taken_.contains(id)) {  // written again (its tool calls, a history update)
+    ++merged_;
+    return;
+  }
+  uint64_t input = 0, cached = 0, output = 0, thoughts = 0, tool = 0;
+  std::string error;
+  for (auto [name, out] : {std::pair{"input", &input},
+                           {"cached", &cached},
+                           {"output", &output},
+                           {"thoughts", &thoughts},
+                           {"tool", &tool}}) {
+    if (error.empty()) error = read_count(at(tokens, name), std::string("tokens.") + name, out);
+  }
+  if (!error.empty()) return bad(line, error, text);
+  if (input == 0 && output == 0 && thoughts == 0 && tool == 0) {
+    ++without_usage_;  // (a call that failed before its response)
+    return;
+  }
+  const std::string model = text_at(msg, "model");
+  if (model.empty()) return bad(line, "field \"model\": missing", text);
+  if (!id.empty()) taken_.insert(id);
+  RecordText r;
+  r.field("id", id.empty() ? std::string() : "gemini-cli:" + id);
+  r.field("timestamp", text_at(msg, "timestamp"));
+  r.field("provider", "google");
+  r.field("model", model);
+  r.field("project_id", project_);
+  r.tag("session", session_);
+  r.tag("agent", subagent_ ? "subagent" : "");
+  // As genai-prices reads Google's usage metadata: the tool-use prompt is input, thoughts output.
+  r.count("input_tokens", input + tool, true);
+  r.count("output_tokens", output + thoughts, true);
+  r.count("cache_read_tokens", cached);
+  r.count("output_reasoning_tokens", thoughts);
+  emit(r.text(), line, text);
 }
 
 }  // namespace costops::ingest::detail

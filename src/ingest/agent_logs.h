@@ -1,5 +1,5 @@
-// Coding agents' local session logs as records: Claude Code's transcripts and Codex's rollouts.
-// Internal to ingest.
+// Coding agents' local session logs as records: Claude Code's transcripts, Codex's rollouts and
+// Gemini CLI's sessions. Internal to ingest.
 //
 // Claude Code: the JSON Lines files it keeps per session under ~/.claude/projects/<project>/
 // (<session>.jsonl, and its sub-agents' files beside them). A transcript line is a user turn, a
@@ -35,6 +35,21 @@
 // is the last turn_context's; input_tokens include cached_input_tokens and output_tokens include
 // reasoning_output_tokens, as the canonical counts do. A call's id is its turn's id and the
 // running sum after it, which a copy of it in another file shares.
+//
+// Gemini CLI: its sessions under ~/.gemini/tmp/<project>/chats/: session-<time>-<id>.jsonl, and
+// a sub-agent's <parent session id>/<id>.jsonl beside them (since April 2026),
+// or one JSON document, session-<time>-<id>.json (before: its object has the same metadata and a
+// "messages" list). The JSON Lines file begins with the session's metadata (sessionId,
+// projectHash, kind); each later line is a message, written again whole each time it changes (its
+// token counts come after its text, its tool calls one by one), a metadata update {"$set": ...}
+// (which may hold the whole list of messages again) or a rewind {"$rewindTo": id}. A message of
+// type "gemini" with "tokens" is one API call: its response's usage metadata (input:
+// promptTokenCount, cache included; cached; output: candidatesTokenCount, without thoughts;
+// thoughts; tool: toolUsePromptTokenCount), read as genai-prices reads Google's usage metadata
+// (input + tool the input, output + thoughts the output), with the message's model and time, the
+// session's project hash as its project and tags session and agent ("subagent" for a sub-agent's
+// file). A message is taken at its first copy with token counts; its later copies are merged. A
+// rewind takes messages out of the conversation, not out of the bill: their calls stay counted.
 #pragma once
 
 #include <cstdint>
@@ -51,13 +66,20 @@
 
 namespace simdjson::dom {
 class parser;
-}
+class element;
+}  // namespace simdjson::dom
 
 namespace costops::ingest::detail {
 
 /// Whether the start of an input is a Codex rollout: one of its first lines is an object with a
 /// type (session_meta, turn_context, event_msg, response_item) and a payload object.
 bool looks_like_codex(std::string_view head);
+
+/// Whether the start of an input is a Gemini CLI session: one of its first lines is its metadata
+/// (sessionId and projectHash), a gemini message (type, id, timestamp) or an update ($set,
+/// $rewindTo); or the input is one JSON object spread over lines (an older version's session
+/// file) whose first lines name sessionId and projectHash.
+bool looks_like_gemini_cli(std::string_view head);
 
 /// Whether the start of an input is a Claude Code transcript: one of its first lines is an
 /// object with a transcript line's shape (sessionId and parentUuid, a summary's leafUuid, a file
@@ -144,6 +166,39 @@ class CodexReader {
   // While a forked session's file replays its parent's history: the fork's creation time (its
   // id, a UUIDv7, in milliseconds), which its own first turn is minted at or after.
   std::optional<uint64_t> replaying_until_;
+  uint64_t without_usage_ = 0, merged_ = 0;
+};
+
+/// A Gemini CLI session's calls, as records in the JSON form (see above).
+class GeminiCliReader {
+ public:
+  using Emit = TranscriptReader::Emit;
+  using Bad = TranscriptReader::Bad;
+  /// The line on which the member at `place` ("messages[3]") of the text read begins.
+  using LineOf = std::function<uint64_t(const std::string& place)>;
+
+  GeminiCliReader();
+  ~GeminiCliReader();
+
+  /// Reads `text`, which begins on line `line_no`: one line of a session's JSON Lines, or a whole
+  /// session document (an older version's file), whose messages `line_of` places.
+  void read(std::string_view text, uint64_t line_no, const LineOf& line_of, const Emit& emit,
+            const Bad& bad);
+
+  /// Lines (a document's messages) that are no call: metadata, updates, rewinds, user turns,
+  /// the CLI's notes, a message before its token counts.
+  uint64_t without_usage() const { return without_usage_; }
+  /// Copies of a message taken already.
+  uint64_t merged() const { return merged_; }
+
+ private:
+  void message(const simdjson::dom::element& m, uint64_t line, std::string_view text,
+               const Emit& emit, const Bad& bad);
+
+  std::unique_ptr<simdjson::dom::parser> parser_;
+  std::string session_, project_;
+  bool subagent_ = false;
+  std::unordered_set<std::string> taken_;  // message ids
   uint64_t without_usage_ = 0, merged_ = 0;
 };
 

@@ -51,9 +51,10 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "usage-report") return InputFormat::kUsageReport;
   if (n == "claude-code") return InputFormat::kClaudeCode;
   if (n == "codex") return InputFormat::kCodex;
+  if (n == "gemini-cli") return InputFormat::kGeminiCli;
   return invalid_argument(
       "unknown input format \"" + std::string(n) +
-      "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code or codex");
+      "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code, codex or gemini-cli");
 }
 
 namespace {
@@ -822,6 +823,7 @@ class Pipeline {
   // rejected row reports itself). A record or row of a document spread over lines is reported by
   // the line it begins on.
   void document(InputFormat format, std::string_view text, uint64_t line) {
+    if (format == InputFormat::kGeminiCli) return gemini_document(text, line);
     const auto doc = nlohmann::json::parse(text, nullptr, false);
     std::unordered_map<std::string, uint64_t> lines;
     if (!doc.is_discarded() && text.find('\n') != std::string_view::npos)
@@ -884,6 +886,20 @@ class Pipeline {
   void codex_end() {
     stats_.without_usage += codex_.without_usage();
     stats_.merged += codex_.merged();
+  }
+  // A line of a Gemini CLI session, or a whole session document (an older version's file).
+  void gemini_document(std::string_view text, uint64_t line) {
+    std::optional<std::unordered_map<std::string, uint64_t>> lines;  // once the text has parsed
+    const auto line_of = [&](const std::string& at) {
+      if (!lines) lines = element_lines(text, 2);
+      const auto it = lines->find(at);
+      return it == lines->end() ? line : line + it->second - 1;
+    };
+    gemini_.read(text, line, line_of, agent_emit_, agent_bad_);
+  }
+  void gemini_end() {
+    stats_.without_usage += gemini_.without_usage();
+    stats_.merged += gemini_.merged();
   }
   void transcript_end() {
     transcript_.end(agent_emit_);
@@ -1285,6 +1301,7 @@ class Pipeline {
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
   detail::TranscriptReader transcript_;
   detail::CodexReader codex_;
+  detail::GeminiCliReader gemini_;
   // The agents' logs' records and bad lines.
   const detail::TranscriptReader::Emit agent_emit_ = [this](const std::string& record,
                                                             uint64_t line, std::string_view text) {
@@ -1311,6 +1328,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   // fields too), usage reports, then OpenTelemetry, whose exports are JSON Lines files too.
   if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
   if (detail::looks_like_codex(head)) return InputFormat::kCodex;
+  if (detail::looks_like_gemini_cli(head)) return InputFormat::kGeminiCli;
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
@@ -1448,7 +1466,9 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         p.cut_short(line, line_no);
         break;
       }
-      const bool doc_format = format == InputFormat::kOtel || format == InputFormat::kUsageReport;
+      // (A Gemini CLI session is JSON Lines now, one pretty-printed document before.)
+      const bool doc_format = format == InputFormat::kOtel || format == InputFormat::kUsageReport ||
+                              format == InputFormat::kGeminiCli;
       if (doc_format && !whole_doc) {
         // A pretty-printed export or page spans lines: read the whole input as one document then.
         if (line_no == first_line_no(line_no, &doc_first) && !nlohmann::json::accept(line)) {
@@ -1483,6 +1503,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   if (format == InputFormat::kClaudeCode) p.transcript_end();
   if (format == InputFormat::kCodex) p.codex_end();
   if (whole_doc) p.document(format, whole, doc_first);
+  if (format == InputFormat::kGeminiCli) p.gemini_end();
   if (elements) {
     elements->end(element, problem);
   } else if (format == InputFormat::kJson) {

@@ -12,7 +12,9 @@
 // Claude Code transcripts (~/.claude/projects/*/*.jsonl): an assistant message's lines are one
 // record, with the largest counts they give (src/ingest/agent_logs.h); the other lines are no
 // usage (IngestStats::without_usage). Codex rollouts (~/.codex/sessions/**/*.jsonl): each model
-// call's token_count event is a record, repeated and replayed ones left out (same header).
+// call's token_count event is a record, repeated and replayed ones left out (same header). Gemini
+// CLI sessions (~/.gemini/tmp/*/chats/: JSON Lines, or an older version's JSON document): each
+// gemini message with token counts is a record, taken once (same header).
 //
 // Usage reports: pages of OpenAI's organization usage API (completions, embeddings) and of
 // Anthropic's messages usage report, one per line or one document (or a list of pages). Each
@@ -36,14 +38,25 @@
 
 namespace costops::ingest {
 
-enum class InputFormat { kAuto, kJsonl, kJson, kCsv, kOtel, kUsageReport, kClaudeCode, kCodex };
-/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex".
+enum class InputFormat {
+  kAuto,
+  kJsonl,
+  kJson,
+  kCsv,
+  kOtel,
+  kUsageReport,
+  kClaudeCode,
+  kCodex,
+  kGeminiCli
+};
+/// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
+/// "gemini-cli".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// The format of an input named `source` (a file name: its extension counts, a compression
 /// suffix aside) that begins with `head` (its first block): Claude Code transcripts, Codex
-/// rollouts, usage reports and OpenTelemetry exports by their content, then .csv, .jsonl or
-/// .ndjson, then a JSON document ('[', or an object over several lines, or {"records": [...]} in a
-/// .json file), JSON Lines ('{'), else CSV.
+/// rollouts, Gemini CLI sessions, usage reports and OpenTelemetry exports by their content, then
+/// .csv, .jsonl or .ndjson, then a JSON document ('[', or an object over several lines, or
+/// {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// A record that could not be read or priced, with where it came from.
