@@ -31,6 +31,22 @@ namespace {
 
 using json = nlohmann::json;
 
+// The project directory Gemini CLI keeps for a session file in ~/.gemini/tmp/<project>/chats/ (a
+// sub-agent's one level deeper): the first line of <project>/.project_root, or "" without one.
+std::string gemini_project_root(const std::string& path) {
+  if (path == "-") return {};
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  for (int up = 0; up < 2 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    if (dir.filename() != "chats") continue;
+    std::ifstream in(dir.parent_path() / ".project_root");
+    std::string root;
+    if (!std::getline(in, root)) return {};
+    while (!root.empty() && (root.back() == '\r' || root.back() == ' ')) root.pop_back();
+    return root;
+  }
+  return {};
+}
+
 std::string money_text(const std::map<std::string, Decimal>& cost, int places = 6) {
   if (cost.empty()) return "0";
   std::string s;
@@ -241,6 +257,7 @@ int run_ingest(IngestCmd& o) {
       return kExitFailure;
     }
     opt.read_error_detail = in->codec_error;
+    opt.agent_project = gemini_project_root(f);
     const uint64_t stored_before = stored_so_far;
     auto s = ingest::ingest_stream(in->plain.get(), in->name, opt, sink, on_reject);
     if (!s) {
@@ -394,8 +411,8 @@ usage; a message still streaming at the end of its file is taken when the file i
 Codex's session rollouts (~/.codex/sessions: each model call's token_count event is a record, its
 last_token_usage with its turn's model; events repeated unchanged and a fork's replay of its
 parent's calls are left out), Gemini CLI's sessions (~/.gemini/tmp/*/chats: each reply with token
-counts is a record, once however often it was written; the project hash its project, tags session
-and agent), providers' usage reports (pages of OpenAI's
+counts is a record, once however often it was written; its project the directory in the
+.project_root beside chats, else the session's project hash; tags session and agent), providers' usage reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean

@@ -857,6 +857,10 @@ TEST(CliTest, GeminiCliSessions) {
   std::filesystem::copy_file(testing::source_path("tests/testdata/gemini_cli_session_legacy.json"),
                              chats / "session-2025-10-18T14-57-f86f5318.json");
   { std::ofstream(dir / "9b1c4e7d" / "logs.json") << R"([{"sessionId":"s","message":"hi"}])"; }
+  const auto legacy = dir / "79b6fa86" / "chats";  // (an older version's folder: no .project_root)
+  std::filesystem::create_directories(legacy);
+  std::filesystem::rename(chats / "session-2025-10-18T14-57-f86f5318.json",
+                          legacy / "session-2025-10-18T14-57-f86f5318.json");
   CliRun r = run("price --summary --output json " + dir.string());
   EXPECT_EQ(r.rc, 0) << r.err;
   // 0.02068 + 0.006868 + 0.005041 + 0.00146 (the sub-agent) + 0.01229 + 0.00236625 (the older file)
@@ -878,6 +882,18 @@ TEST(CliTest, GeminiCliSessions) {
   EXPECT_NE(r.out.find(R"("gemini-2.5-flash","subagent",USD,0.00146,1,)"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find(R"("gemini-2.5-pro","",USD,0.04220425,4,)"), std::string::npos) << r.out;
+  // The project: the directory Gemini CLI keeps beside its chats, else the session's hash.
+  { std::ofstream(dir / "9b1c4e7d" / ".project_root") << "/home/dev/cost-ops\n"; }
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("query --db " + db + " --group-by project --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("/home/dev/cost-ops",USD,0.034049,4,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("79b6fa86e3c0d31765c7e3c6de511a7b96342a2e947135d5db396e49e27020cd",USD,)"
+                       R"(0.01465625,2,)"),
+            std::string::npos)
+      << r.out;
   std::filesystem::remove_all(dir);
   std::filesystem::remove(db);
   // Named, a file of another shape is read as a session all the same.

@@ -468,7 +468,10 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
   emit(r.text(), line_no, text);
 }
 
-GeminiCliReader::GeminiCliReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+GeminiCliReader::GeminiCliReader(std::string project)
+    : parser_(std::make_unique<simdjson::dom::parser>()),
+      project_(std::move(project)),
+      project_given_(!project_.empty()) {}
 GeminiCliReader::~GeminiCliReader() = default;
 
 void GeminiCliReader::read(std::string_view text, uint64_t line_no, const LineOf& line_of,
@@ -509,7 +512,8 @@ void GeminiCliReader::read(std::string_view text, uint64_t line_no, const LineOf
   const Value set = at(doc, "$set");
   const Value meta = is_object(set) ? set : doc;
   if (std::string id = text_at(meta, "sessionId"); !id.empty()) session_ = std::move(id);
-  if (std::string hash = text_at(meta, "projectHash"); !hash.empty()) project_ = std::move(hash);
+  if (std::string hash = text_at(meta, "projectHash"); !hash.empty() && !project_given_)
+    project_ = std::move(hash);
   if (const std::string kind = text_at(meta, "kind"); !kind.empty()) subagent_ = kind == "subagent";
   if (has(doc, "id") && !is_object(set)) return message(parsed, line_no, text, emit, bad);
   // A document's messages, or an update's list of them again.

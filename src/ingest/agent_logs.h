@@ -47,9 +47,10 @@
 // promptTokenCount, cache included; cached; output: candidatesTokenCount, without thoughts;
 // thoughts; tool: toolUsePromptTokenCount), read as genai-prices reads Google's usage metadata
 // (input + tool the input, output + thoughts the output), with the message's model and time, the
-// session's project hash as its project and tags session and agent ("subagent" for a sub-agent's
-// file). A message is taken at its first copy with token counts; its later copies are merged. A
-// rewind takes messages out of the conversation, not out of the bill: their calls stay counted.
+// session's project hash as its project (unless its directory is known: see IngestOptions) and
+// tags session and agent ("subagent" for a sub-agent's file). A message is taken at its first copy
+// with token counts; its later copies are merged. A rewind takes messages out of the conversation,
+// not out of the bill: their calls stay counted.
 #pragma once
 
 #include <cstdint>
@@ -177,7 +178,8 @@ class GeminiCliReader {
   /// The line on which the member at `place` ("messages[3]") of the text read begins.
   using LineOf = std::function<uint64_t(const std::string& place)>;
 
-  GeminiCliReader();
+  /// `project`: the session's project directory, taken over its project hash when not empty.
+  explicit GeminiCliReader(std::string project = {});
   ~GeminiCliReader();
 
   /// Reads `text`, which begins on line `line_no`: one line of a session's JSON Lines, or a whole
@@ -197,6 +199,7 @@ class GeminiCliReader {
 
   std::unique_ptr<simdjson::dom::parser> parser_;
   std::string session_, project_;
+  bool project_given_;
   bool subagent_ = false;
   std::unordered_set<std::string> taken_;  // message ids
   uint64_t without_usage_ = 0, merged_ = 0;

@@ -766,7 +766,8 @@ class Pipeline {
         parser_(normalizer_),
         batches_(opt, sink),
         buckets_([this](auto times, auto prefix) { return stored_reports(times, prefix); }),
-        transcript_(opt.take_streaming, opt.default_time) {}
+        transcript_(opt.take_streaming, opt.default_time),
+        gemini_(opt.agent_project) {}
 
   // One JSON record's text (JSON Lines, or an element of a JSON array).
   // `original` is what a reject reports (the input as given, when `text` was derived from it).

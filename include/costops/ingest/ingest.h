@@ -81,6 +81,10 @@ struct IngestOptions {
   /// far, rather than leave it for a later reading (IngestStats::streaming): for pricing that
   /// stores nothing.
   bool take_streaming = false;
+  /// The project of a coding agent's session whose log names it by a hash alone: Gemini CLI
+  /// keeps the project's directory in a .project_root file beside its chats directory, which the
+  /// CLI reads for an input under one. When set, such records take it instead of the hash.
+  std::string agent_project;
   /// Records per sink call (one transaction each). Default 10,000.
   size_t batch_size = 10000;
   /// Records per sink call once the input is out of time order (a batch begins before the end
