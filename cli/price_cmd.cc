@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "commands.h"
 #include "common.h"
@@ -21,7 +22,8 @@ read directly); or any other input `cost-ops ingest` reads, as it reads them (--
 the file's extension and first bytes): CSV with a header row, a JSON document (a list of records,
 {"records": [...]}, a page {"data": [...]}), OpenTelemetry GenAI spans and log records (Claude
 Code's events), Langfuse's observations, Helicone's requests, Cloudflare AI Gateway's logs,
-providers' usage reports. Fields:
+providers' usage reports, coding agents' session logs (Claude Code's, Codex's, Gemini CLI's: a
+call copied into a resumed session's file is priced once). Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).
@@ -128,6 +130,7 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
                               {"records", stats.lines},
                               {"priced", stats.priced},
                               {"failed", stats.failed},
+                              {"duplicates", stats.duplicates},
                               {"first_failures", failures},
                               {"models", models},
                               {"total", with_logged(totals(all), all.logged)}};
@@ -256,6 +259,8 @@ int run_price(PriceOptions& o) {
     };
   }
   ingest::PriceStreamStats stats;  // of every input
+  std::unordered_set<std::string> agent_calls;
+  opt.agent_calls = &agent_calls;
   for (const auto& f : o.files) {
     auto in = open_input(f);  // gzip, zstd and zlib read decompressed
     if (!in) {
@@ -273,6 +278,15 @@ int run_price(PriceOptions& o) {
     stats.lines += s->lines;
     stats.priced += s->priced;
     stats.failed += s->failed;
+    stats.duplicates += s->duplicates;
+  }
+  if (stats.duplicates > 0 && !(o.summary && o.output == "json")) {
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "note: %llu coding agent call%s copied from session to session (a resumed "
+                 "session's file begins with its earlier calls): each priced once\n",
+                 static_cast<unsigned long long>(stats.duplicates),
+                 stats.duplicates == 1 ? " was" : "s were");
   }
   for (const auto& [key, t] : rows) sums_fit = all.add(t) && sums_fit;
   if (!sums_fit) {

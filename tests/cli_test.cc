@@ -807,6 +807,19 @@ TEST(CliTest, ClaudeCodeTranscripts) {
   EXPECT_NE(r.out.find("read 7, stored 4 (0 unpriced), duplicates 3, rejected 0"),
             std::string::npos)
       << r.out;
+  // price stores nothing, but prices a call once however many session files copy it.
+  r = run("price --summary --output json " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  {
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["records"], 4);
+    EXPECT_EQ(j["duplicates"], 4);
+    EXPECT_EQ(j["total"]["total_cost"], "0.039805");
+  }
+  r = run("price --summary " + dir.string());
+  EXPECT_NE(r.err.find("note: 4 coding agent calls were copied from session to session"),
+            std::string::npos)
+      << r.err;
   std::filesystem::remove_all(dir / "-home-dev-shop");
   r = run("ingest --db " + db + " " + dir.string());
   EXPECT_EQ(r.rc, 1);

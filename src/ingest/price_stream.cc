@@ -327,7 +327,14 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
     if (opt.on_failed) opt.on_failed(line, st, rec);
   };
   engine::PriceResult pr;
+  const bool agent = format == InputFormat::kClaudeCode || format == InputFormat::kCodex ||
+                     format == InputFormat::kGeminiCli;
   io.on_record = [&](const PricedRecord& r, uint64_t line) {
+    if (agent && opt.agent_calls != nullptr && !r.usage.id.empty() &&
+        !opt.agent_calls->insert(r.usage.id).second) {
+      ++stats.duplicates;  // a copy of a call priced already (a resumed session's file)
+      return;
+    }
     if (!r.cost) return failed(line, not_found(r.unpriced_reason), &r.usage);
     const CostRecord& c = *r.cost;
     ++stats.lines;

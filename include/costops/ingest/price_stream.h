@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "costops/domain/time.h"
 #include "costops/engine/cost_calculator.h"
@@ -45,12 +46,18 @@ struct PriceStreamOptions {
   /// Called for each line that fails, with its number, the error and the record (null when the
   /// line did not parse). Optional; with it set, one thread runs too.
   std::function<void(uint64_t line, const Status& error, const UsageRecord* record)> on_failed;
+  /// Optional: the ids of the coding agents' calls priced so far (Claude Code's, Codex's and
+  /// Gemini CLI's records), for the inputs of one run to share: a resumed or continued session's
+  /// file begins with copies of its earlier calls, each priced once (as ingest stores it once).
+  /// Copies are counted in PriceStreamStats::duplicates, not in `lines`, and have no output line.
+  std::unordered_set<std::string>* agent_calls = nullptr;
 };
 
 struct PriceStreamStats {
-  uint64_t lines = 0;   // records read (non-blank lines of JSON Lines)
-  uint64_t priced = 0;  // lines that produced prices
-  uint64_t failed = 0;  // lines that produced an error object
+  uint64_t lines = 0;       // records read (non-blank lines of JSON Lines)
+  uint64_t priced = 0;      // lines that produced prices
+  uint64_t failed = 0;      // lines that produced an error object
+  uint64_t duplicates = 0;  // agents' calls priced already (see PriceStreamOptions::agent_calls)
 };
 
 /// Reads JSON Lines from `in` in constant memory and writes one JSON line per non-blank input
