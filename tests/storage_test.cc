@@ -1512,11 +1512,14 @@ TEST_P(StoreTest, GeminiCliSessionsCountEachReplyOnce) {
       *store,
       "{\"sessionId\":\"s\",\"projectHa\n"
       R"({"id":"m5","timestamp":"2026-11-30T10:00:02Z","type":"gemini","model":"gemini-2.5-flash","tokens":{"input":1000,"output":100}})"
+      "\n\n"
+      R"({"id":"m6","type":"gemini","model":"gemini-2.5-flash","tokens":{"input":"x"}})"
       "\n",
       "cut.jsonl", &rejects);
-  EXPECT_EQ(counts(s), "read 2, stored 1, duplicates 0, rejected 1");
-  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(counts(s), "read 3, stored 1, duplicates 0, rejected 2");
+  ASSERT_EQ(rejects.size(), 2u);
   EXPECT_EQ(rejects[0].line, 1u);
+  EXPECT_EQ(rejects[1].line, 4u);  // (the blank line counted)
   // In a document, a message is placed by its line.
   rejects.clear();
   s = ingest_text(*store,

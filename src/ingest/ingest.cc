@@ -1460,8 +1460,12 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       ++line_no;
       start = nl ? end + 1 : have;  // the last line, without a newline, ends the input
-      // A blank line is nothing, unless a CSV record's quoted field holds it.
-      if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) continue;
+      // A blank line is nothing, unless a CSV record's quoted field holds it (or it is a line of
+      // a document read whole, whose records are placed by counting its lines).
+      if (blank(line) && !(format == InputFormat::kCsv && p.csv_open())) {
+        if (whole_doc) whole.push_back('\n');
+        continue;
+      }
       if (!nl && !p.stats_.input_error.empty() && !whole_doc) {
         // Cut short by the read error: a row whose last field lost digits would still parse.
         p.cut_short(line, line_no);
