@@ -404,23 +404,23 @@ Cloudflare AI Gateway's logs, by their tokens_in and tokens_out), a JSON documen
 records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's and Helicone's or
 {"result": [...]} as Cloudflare's, or one record, or CloudWatch Logs' {"events": [...]} whose
 messages are such lines), OpenTelemetry GenAI spans and log records, Claude Code's api_request
-events among them (OTLP JSON), Claude Code's session transcripts (~/.claude/projects/*/*.jsonl:
-each assistant message is a record, its streaming lines merged with their final counts, the
-session's directory its project, tags session, branch, agent and platform; the other lines are no
+events among them (OTLP JSON), Claude Code's session transcripts (~/.claude/projects/*/*.jsonl: each
+assistant message is a record, its streaming lines merged with their final counts, the session's
+directory its project, tags service, session, branch, agent and platform; the other lines are no
 usage; a message still streaming at the end of its file is taken when the file is read again),
 Codex's session rollouts (~/.codex/sessions: each model call's token_count event is a record, its
 last_token_usage with its turn's model; events repeated unchanged and a fork's replay of its
 parent's calls are left out), Gemini CLI's sessions (~/.gemini/tmp/*/chats: each reply with token
 counts is a record, once however often it was written; its project the directory in the
-.project_root beside chats, else the session's project hash; tags session and agent), providers' usage reports (pages of OpenAI's
-/v1/organization/usage/completions or /embeddings and Anthropic's
-/v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
-record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
-request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
-context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
-another width, rejects its rows, which would count its usage twice; a bucket fetched again with
-revised figures replaces the stored one), or CSV with a header row whose columns map by name in any
-case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
+.project_root beside chats, else the session's project hash; tags service, session, agent),
+providers' usage reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and
+Anthropic's /v1/organizations/usage_report/messages, as fetched, one per line or one document; each
+row is a record of summed requests, dated at its bucket's start, priced at the long-context tier of
+its mean request (OpenAI) or of its context_window (Anthropic; base rates when the report is not
+grouped by context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored
+bucket of another width, rejects its rows, which would count its usage twice; a bucket fetched again
+with revised figures replaces the stored one), or CSV with a header row whose columns map by name in
+any case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
 key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_llm_provider, user

@@ -788,6 +788,8 @@ TEST(CliTest, ClaudeCodeTranscripts) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("/home/dev/shop","",USD,0.033295,2,)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(R"("/home/dev/shop","subagent",USD,0.0015,1,)"), std::string::npos) << r.out;
+  r = run("query --db " + db + " --group-by tag:service --format csv");  // as its OTel events
+  EXPECT_NE(r.out.find(R"("claude-code",USD,0.034795,3,)"), std::string::npos) << r.out;
   // A directory is its JSON Lines files, at any depth (a sub-agent's file: the later version of
   // the session here, whose messages but the last are duplicates).
   const auto dir =

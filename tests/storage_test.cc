@@ -1435,8 +1435,9 @@ TEST_P(StoreTest, GeminiCliSessionsCountEachReplyOnce) {
   EXPECT_EQ(format_timestamp(first.timestamp), "2026-11-30T09:12:14.877Z");
   EXPECT_EQ(first.source, "session.jsonl:6");  // its first line with token counts
   EXPECT_EQ(first.project_id, "9b1c4e7d2a0f8e6b5c3d1a9f7e5b3c1d9a7f5e3b1c9d7a5f3e1b9c7d5a3f1e9b");
-  EXPECT_EQ(first.tags, (std::vector<std::pair<std::string, std::string>>{
-                            {"session", "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c"}}));
+  EXPECT_EQ(first.tags,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"service", "gemini-cli"}, {"session", "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c"}}));
   EXPECT_EQ(first.usage.get(units::kOutputTokens), 508);  // 96 + 412 thoughts
   EXPECT_EQ(first.usage.get(units::kOutputReasoningTokens), 412);
   // 12480 * $1.25/M + 508 * $10/M
@@ -1456,7 +1457,9 @@ TEST_P(StoreTest, GeminiCliSessionsCountEachReplyOnce) {
   auto tags = all[2].usage.tags;  // (in key order: PostgreSQL's jsonb keeps no other)
   std::sort(tags.begin(), tags.end());
   EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{
-                      {"agent", "subagent"}, {"session", "0d8e2b4f-7a1c-4e3d-b5f6-8a9b0c1d2e3f"}}));
+                      {"agent", "subagent"},
+                      {"service", "gemini-cli"},
+                      {"session", "0d8e2b4f-7a1c-4e3d-b5f6-8a9b0c1d2e3f"}}));
   // 4200 * $0.30/M + 80 * $2.50/M
   EXPECT_EQ(all[2].cost->total_cost.amount.to_string(), "0.00146");
 

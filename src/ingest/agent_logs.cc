@@ -327,6 +327,7 @@ void TranscriptReader::emit_message(const Message& m, uint64_t line, std::string
   r.field("service_tier", m.service_tier);
   r.field("project_id", m.cwd);
   r.json("cost_usd", m.logged_cost);
+  r.tag("service", "claude-code");  // (as its OpenTelemetry events name it)
   r.tag("session", m.session);
   r.tag("branch", m.branch);
   r.tag("agent", m.sidechain ? "subagent" : "");
@@ -459,6 +460,7 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
   r.field("provider", provider_ == "openai" ? provider_ : std::string());
   r.field("model", model_);
   r.field("project_id", cwd_);
+  r.tag("service", "codex");
   r.tag("session", session_);
   r.tag("branch", branch_);
   r.count("input_tokens", call.input, true);
@@ -575,6 +577,7 @@ void GeminiCliReader::message(const element& m, uint64_t line, std::string_view 
   r.field("provider", "google");
   r.field("model", model);
   r.field("project_id", project_);
+  r.tag("service", "gemini-cli");
   r.tag("session", session_);
   r.tag("agent", subagent_ ? "subagent" : "");
   // As genai-prices reads Google's usage metadata: the tool-use prompt is input, thoughts output.
