@@ -118,7 +118,7 @@ struct TimeSelection {
 inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report, "
     "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts), "
-    "gemini-cli (Gemini CLI's sessions)";
+    "gemini-cli (Gemini CLI's sessions), qwen-code (Qwen Code's sessions)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
     "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "

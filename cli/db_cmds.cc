@@ -412,15 +412,17 @@ Codex's session rollouts (~/.codex/sessions: each model call's token_count event
 last_token_usage with its turn's model; events repeated unchanged and a fork's replay of its
 parent's calls are left out), Gemini CLI's sessions (~/.gemini/tmp/*/chats: each reply with token
 counts is a record, once however often it was written; its project the directory in the
-.project_root beside chats, else the session's project hash; tags service, session, agent),
-providers' usage reports (pages of OpenAI's /v1/organization/usage/completions or /embeddings and
-Anthropic's /v1/organizations/usage_report/messages, as fetched, one per line or one document; each
-row is a record of summed requests, dated at its bucket's start, priced at the long-context tier of
-its mean request (OpenAI) or of its context_window (Anthropic; base rates when the report is not
-grouped by context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored
-bucket of another width, rejects its rows, which would count its usage twice; a bucket fetched again
-with revised figures replaces the stored one), or CSV with a header row whose columns map by name in
-any case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
+.project_root beside chats, else the session's project hash; tags service, session, agent), Qwen
+Code's sessions (~/.qwen/projects/*/chats: each assistant record with usageMetadata is a record, its
+provider the one its model names), providers' usage reports (pages of OpenAI's
+/v1/organization/usage/completions or /embeddings and Anthropic's
+/v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
+record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
+request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
+context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
+another width, rejects its rows, which would count its usage twice; a bucket fetched again with
+revised figures replaces the stored one), or CSV with a header row whose columns map by name in any
+case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
 key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_llm_provider, user
@@ -441,7 +443,7 @@ Examples:
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl
-  cost-ops ingest ~/.claude/projects ~/.codex/sessions ~/.gemini/tmp)");
+  cost-ops ingest ~/.claude/projects ~/.codex/sessions ~/.gemini/tmp ~/.qwen/projects)");
   cmd->add_option("files", o->files,
                   "Input files, directories (the .jsonl and .ndjson files under them, compressed "
                   "too, and Gemini CLI's session-*.json, in path order: ~/.claude/projects), or - "

@@ -22,8 +22,8 @@ read directly); or any other input `cost-ops ingest` reads, as it reads them (--
 the file's extension and first bytes): CSV with a header row, a JSON document (a list of records,
 {"records": [...]}, a page {"data": [...]}), OpenTelemetry GenAI spans and log records (Claude
 Code's events), Langfuse's observations, Helicone's requests, Cloudflare AI Gateway's logs,
-providers' usage reports, coding agents' session logs (Claude Code's, Codex's, Gemini CLI's: a
-call copied into a resumed session's file is priced once). Fields:
+providers' usage reports, coding agents' session logs (Claude Code's, Codex's, Gemini CLI's,
+Qwen Code's: a call copied into a resumed session's file is priced once). Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).

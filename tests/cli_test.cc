@@ -919,6 +919,36 @@ TEST(CliTest, GeminiCliSessions) {
   EXPECT_NE(r.out.find(R"("total_price":"0.00055")"), std::string::npos) << r.out;
 }
 
+// Qwen Code's ~/.qwen/projects/<project>/chats/<session>.jsonl.
+TEST(CliTest, QwenCodeSessions) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_cli_qwen_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto chats = dir / "-home-dev-ledger" / "chats";
+  std::filesystem::create_directories(chats);
+  std::filesystem::copy_file(testing::source_path("tests/testdata/qwen_code_session.jsonl"),
+                             chats / "c41f7a9e-2b5d-4e8a-b3c1-6d7e8f9a0b1c.jsonl");
+  CliRun r = run("price --summary --output json " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  // 0.00197 + 0.00225 + 0.000865
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["total_cost"], "0.005085") << r.out;
+  const std::string db = dir.string() + ".db";
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " " + dir.string());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  r = run("query --db " + db + " --group-by tag:service,provider --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("qwen-code","deepseek",USD,0.002835,2,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("qwen-code","google",USD,0.00225,1,)"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(db);
+  r = run("price --format qwen-code -",
+          R"({"uuid":"u","sessionId":"s","type":"assistant","model":"gemini-2.5-flash",)"
+          R"("usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":100}})");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("total_price":"0.00055")"), std::string::npos) << r.out;
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))

@@ -1537,6 +1537,67 @@ TEST_P(StoreTest, GeminiCliSessionsCountEachReplyOnce) {
   EXPECT_EQ(rejects[0].reason, "field \"tokens.input\": expected a whole number of tokens, got -1");
 }
 
+// Qwen Code's sessions: an assistant record with usageMetadata is one call, its reasoning inside
+// the output or apart from it as the total says; a /branch copy in another session is a duplicate.
+TEST_P(StoreTest, QwenCodeSessionsCountEachAssistantRecordOnce) {
+  COSTOPS_OPEN_STORE(store, "qwen_code");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/qwen_code_session.jsonl"));
+  // (Its lines have a sessionId and a uuid, as Claude Code's do.)
+  EXPECT_EQ(ingest::detect_input_format("s.jsonl", text), ingest::InputFormat::kQwenCode);
+  auto s = ingest_text(*store, text, "session.jsonl");
+  EXPECT_EQ(counts(s), "read 3, stored 3, duplicates 0, rejected 0");
+  // Two system records, the user turn, the tool result, a reply without usage.
+  EXPECT_EQ(s.without_usage, 5u);
+  std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);
+  const UsageRecord& first = all[0].usage;
+  EXPECT_EQ(first.id, "qwen-code:7d3a2e4c-9f5b-4c0d-9e8a-3b4c5d6e7f82");
+  EXPECT_EQ(first.provider, "deepseek");  // the one its model names
+  EXPECT_EQ(first.project_id, "/home/dev/ledger");
+  EXPECT_EQ(format_timestamp(first.timestamp), "2026-11-20T10:00:09.002Z");
+  // An OpenAI-compatible count: 12300 = 12000 + 300, so the 120 reasoning tokens are in the 300.
+  EXPECT_EQ(first.usage.get(units::kOutputTokens), 300);
+  EXPECT_EQ(first.usage.get(units::kOutputReasoningTokens), 120);
+  // 4000 * $0.27/M + 8000 * $0.07/M (cached) + 300 * $1.10/M, deepseek-chat's daytime prices
+  EXPECT_EQ(all[0].cost->total_cost.amount.to_string(), "0.00197");
+  // Gemini's count: 5300 = 5000 + 200 + 100, so the thoughts are apart: 300 output tokens.
+  EXPECT_EQ(all[1].usage.provider, "google");
+  EXPECT_EQ(all[1].usage.usage.get(units::kOutputTokens), 300);
+  EXPECT_EQ(all[1].cost->total_cost.amount.to_string(), "0.00225");
+  auto tags = all[2].usage.tags;  // (in key order: PostgreSQL's jsonb keeps no other)
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{
+                      {"agent", "subagent"},
+                      {"branch", "main"},
+                      {"service", "qwen-code"},
+                      {"session", "c41f7a9e-2b5d-4e8a-b3c1-6d7e8f9a0b1c"}}));
+  EXPECT_EQ(all[2].cost->total_cost.amount.to_string(), "0.000865");
+
+  // /branch copies a record into the new session's file, uuid and time kept.
+  std::vector<ingest::Reject> rejects;
+  s = ingest_text(
+      *store,
+      R"({"uuid":"7d3a2e4c-9f5b-4c0d-9e8a-3b4c5d6e7f82","parentUuid":null,"sessionId":"d0","timestamp":"2026-11-20T10:00:09.002Z","type":"assistant","model":"deepseek-chat","usageMetadata":{"promptTokenCount":12000,"candidatesTokenCount":300,"cachedContentTokenCount":8000,"thoughtsTokenCount":120,"totalTokenCount":12300}})"
+      "\n"
+      R"({"uuid":"e1","parentUuid":null,"sessionId":"d0","timestamp":"2026-11-20T11:00:00Z","type":"assistant","model":"deepseek-chat","usageMetadata":{"totalTokenCount":900}})"
+      "\n"
+      R"({"uuid":"e2","parentUuid":"e1","sessionId":"d0","timestamp":"2026-11-20T11:00:01Z","type":"assistant","usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":1}})"
+      "\n"
+      R"({"uuid":"e3","parentUuid":"e2","sessionId":"d0","timestamp":"2026-11-20T11:00:02Z","type":"assistant","model":"deepseek-chat","usageMetadata":{"promptTokenCount":-9}})"
+      "\n",
+      "branch.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 4, stored 0, duplicates 1, rejected 3");
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 2u);
+  EXPECT_EQ(rejects[0].reason,
+            "field \"usageMetadata.promptTokenCount\": missing (only a totalTokenCount: the input "
+            "and output it sums cannot be told apart to price them)");
+  EXPECT_EQ(rejects[1].reason, "field \"model\": missing");
+  EXPECT_EQ(rejects[2].reason,
+            "field \"usageMetadata.promptTokenCount\": expected a whole number of tokens, got -9");
+}
+
 // "TIER RECORDS USD" per row of the spend grouped by tier.
 std::vector<std::string> spend_by_tier(storage::Store& store) {
   AggregateQuery q;

@@ -37,6 +37,13 @@ std::string text_at(const Value& o, std::string_view key) {
 
 bool has(const Value& o, std::string_view key) { return at(o, key).has_value(); }
 
+// Whether member `key` of `o` is true.
+bool true_at(const Value& o, std::string_view key) {
+  const Value v = at(o, key);
+  bool b = false;
+  return v && !v->get_bool().get(b) && b;
+}
+
 // A transcript line's shape, with or without usage.
 bool transcript_shape(const Value& o) {
   if (!is_object(o)) return false;
@@ -165,6 +172,14 @@ bool gemini_cli_shape(const Value& o) {
   return text_at(o, "type") == "gemini" && has(o, "id") && has(o, "timestamp");
 }
 
+bool qwen_code_shape(const Value& o) {
+  if (!is_object(o) || !has(o, "sessionId") || !has(o, "uuid")) return false;
+  if (is_object(at(o, "usageMetadata")) || has(o, "systemPayload") || has(o, "provenance"))
+    return true;
+  const Value parts = at(at(o, "message"), "parts");
+  return (parts && parts->is_array()) || text_at(o, "type") == "tool_result";
+}
+
 // At most the first `max` bytes of `text`, not cutting a UTF-8 character.
 std::string_view prefix(std::string_view text, size_t max) {
   if (text.size() <= max) return text;
@@ -188,6 +203,8 @@ bool looks_like_gemini_cli(std::string_view head) {
          start.find("\"sessionId\"") != std::string_view::npos &&
          start.find("\"projectHash\"") != std::string_view::npos;
 }
+
+bool looks_like_qwen_code(std::string_view head) { return any_first_line(head, qwen_code_shape); }
 
 bool looks_like_claude_code(std::string_view head) {
   // A transcript's first line may be a summary or a file snapshot.
@@ -241,9 +258,7 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   m.cwd = text_at(doc, "cwd");
   m.session = text_at(doc, "sessionId");
   m.branch = text_at(doc, "gitBranch");
-  bool sidechain = false;
-  const Value side = at(doc, "isSidechain");
-  m.sidechain = side && !side->get_bool().get(sidechain) && sidechain;
+  m.sidechain = true_at(doc, "isSidechain");
   // Transcripts before Claude Code 1.0.9 logged each call's cost.
   if (const Value cost = at(doc, "costUSD"); cost && cost->is_number())
     m.logged_cost = simdjson::minify(*cost);
@@ -574,7 +589,9 @@ void GeminiCliReader::message(const element& m, uint64_t line, std::string_view 
   RecordText r;
   r.field("id", id.empty() ? std::string() : "gemini-cli:" + id);
   r.field("timestamp", text_at(msg, "timestamp"));
-  r.field("provider", "google");
+  // Google's, for its models (a fork of Gemini CLI that writes its files, as older Qwen Code
+  // did, calls others: their provider is the one the model names).
+  r.field("provider", model.starts_with("gemini") || model.starts_with("gemma") ? "google" : "");
   r.field("model", model);
   r.field("project_id", project_);
   r.tag("service", "gemini-cli");
@@ -586,6 +603,70 @@ void GeminiCliReader::message(const element& m, uint64_t line, std::string_view 
   r.count("cache_read_tokens", cached);
   r.count("output_reasoning_tokens", thoughts);
   emit(r.text(), line, text);
+}
+
+QwenCodeReader::QwenCodeReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+QwenCodeReader::~QwenCodeReader() = default;
+
+void QwenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& emit,
+                          const Bad& bad) {
+  element parsed;
+  if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object()) {
+    return bad(line_no, "not a JSON object (expected a Qwen Code session record)", text);
+  }
+  const Value doc = parsed;
+  const Value usage = at(doc, "usageMetadata");
+  if (text_at(doc, "type") != "assistant" || !is_object(usage)) {
+    ++without_usage_;  // user turns, tool results, system records; a reply without usage
+    return;
+  }
+  const std::string uuid = text_at(doc, "uuid");
+  if (!uuid.empty() && taken_.contains(uuid)) {
+    ++merged_;
+    return;
+  }
+  uint64_t prompt = 0, cached = 0, candidates = 0, thoughts = 0, tool = 0, total = 0;
+  std::string error;
+  for (auto [name, out] : {std::pair{"promptTokenCount", &prompt},
+                           {"cachedContentTokenCount", &cached},
+                           {"candidatesTokenCount", &candidates},
+                           {"thoughtsTokenCount", &thoughts},
+                           {"toolUsePromptTokenCount", &tool},
+                           {"totalTokenCount", &total}}) {
+    if (error.empty())
+      error = read_count(at(usage, name), std::string("usageMetadata.") + name, out);
+  }
+  if (!error.empty()) return bad(line_no, error, text);
+  if (prompt == 0 && candidates == 0 && thoughts == 0 && tool == 0) {
+    if (total == 0) {
+      ++without_usage_;  // (a call that failed before its response)
+      return;
+    }
+    return bad(line_no,
+               "field \"usageMetadata.promptTokenCount\": missing (only a totalTokenCount: the "
+               "input and output it sums cannot be told apart to price them)",
+               text);
+  }
+  const std::string model = text_at(doc, "model");
+  if (model.empty()) return bad(line_no, "field \"model\": missing", text);
+  if (!uuid.empty()) taken_.insert(uuid);
+  // Gemini's candidates leave the thoughts out; an OpenAI-compatible completion count holds them.
+  const bool thoughts_apart =
+      (thoughts > 0 && total == prompt + tool + candidates + thoughts) || thoughts > candidates;
+  RecordText r;
+  r.field("id", uuid.empty() ? std::string() : "qwen-code:" + uuid);
+  r.field("timestamp", text_at(doc, "timestamp"));
+  r.field("model", model);
+  r.field("project_id", text_at(doc, "cwd"));
+  r.tag("service", "qwen-code");
+  r.tag("session", text_at(doc, "sessionId"));
+  r.tag("branch", text_at(doc, "gitBranch"));
+  r.tag("agent", true_at(doc, "isSidechain") ? "subagent" : "");
+  r.count("input_tokens", prompt + tool, true);
+  r.count("output_tokens", thoughts_apart ? candidates + thoughts : candidates, true);
+  r.count("cache_read_tokens", cached);
+  r.count("output_reasoning_tokens", thoughts);
+  emit(r.text(), line_no, text);
 }
 
 }  // namespace costops::ingest::detail

@@ -1,5 +1,5 @@
-// Coding agents' local session logs as records: Claude Code's transcripts, Codex's rollouts and
-// Gemini CLI's sessions. Internal to ingest.
+// Coding agents' local session logs as records: Claude Code's transcripts, Codex's rollouts,
+// Gemini CLI's and Qwen Code's sessions. Internal to ingest.
 //
 // Claude Code: the JSON Lines files it keeps per session under ~/.claude/projects/<project>/
 // (<session>.jsonl, and its sub-agents' files beside them). A transcript line is a user turn, a
@@ -51,6 +51,18 @@
 // tags session and agent ("subagent" for a sub-agent's file). A message is taken at its first copy
 // with token counts; its later copies are merged. A rewind takes messages out of the conversation,
 // not out of the bill: their calls stay counted.
+//
+// Qwen Code (Alibaba's fork of Gemini CLI): ~/.qwen/projects/<project>/chats/<session id>.jsonl,
+// a record per line (uuid, parentUuid, sessionId, timestamp, type, cwd, gitBranch; a message in
+// Gemini's form, message.parts). An assistant record with usageMetadata is one API call, written
+// once (a /branch copy in another session's file keeps its uuid). Qwen Code talks to many
+// providers and puts their usage in Gemini's fields: promptTokenCount is the whole input (the cache
+// included), cachedContentTokenCount its cache reads, candidatesTokenCount the output, and
+// thoughtsTokenCount its reasoning, which an OpenAI-compatible provider's completion count already
+// holds but Gemini's does not. totalTokenCount tells which: reasoning apart from the output when
+// the total is their sum (or the reasoning exceeds the output), within it otherwise. The record's
+// provider is the one its model names (or --provider); its project the cwd; tags service, session,
+// branch and agent ("subagent" for a sidechain).
 #pragma once
 
 #include <cstdint>
@@ -81,6 +93,12 @@ bool looks_like_codex(std::string_view head);
 /// $rewindTo); or the input is one JSON object spread over lines (an older version's session
 /// file) whose first lines name sessionId and projectHash.
 bool looks_like_gemini_cli(std::string_view head);
+
+/// Whether the start of an input is a Qwen Code session: one of its first lines is a record
+/// (sessionId and uuid) with a mark of Qwen Code's (usageMetadata, systemPayload, provenance, a
+/// Gemini-style message.parts, or type tool_result). Told before Claude Code's transcripts, whose
+/// lines have a sessionId and a uuid too.
+bool looks_like_qwen_code(std::string_view head);
 
 /// Whether the start of an input is a Claude Code transcript: one of its first lines is an
 /// object with a transcript line's shape (sessionId and parentUuid, a summary's leafUuid, a file
@@ -202,6 +220,29 @@ class GeminiCliReader {
   bool project_given_;
   bool subagent_ = false;
   std::unordered_set<std::string> taken_;  // message ids
+  uint64_t without_usage_ = 0, merged_ = 0;
+};
+
+/// A Qwen Code session's calls, as records in the JSON form (see above).
+class QwenCodeReader {
+ public:
+  using Emit = TranscriptReader::Emit;
+  using Bad = TranscriptReader::Bad;
+
+  QwenCodeReader();
+  ~QwenCodeReader();
+
+  /// Reads one non-blank line.
+  void line(std::string_view text, uint64_t line_no, const Emit& emit, const Bad& bad);
+
+  /// Records that are no call: user turns, tool results, system records, a reply without usage.
+  uint64_t without_usage() const { return without_usage_; }
+  /// Calls written again under a uuid taken already.
+  uint64_t merged() const { return merged_; }
+
+ private:
+  std::unique_ptr<simdjson::dom::parser> parser_;
+  std::unordered_set<std::string> taken_;  // record uuids
   uint64_t without_usage_ = 0, merged_ = 0;
 };
 

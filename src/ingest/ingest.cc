@@ -52,9 +52,10 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "claude-code") return InputFormat::kClaudeCode;
   if (n == "codex") return InputFormat::kCodex;
   if (n == "gemini-cli") return InputFormat::kGeminiCli;
-  return invalid_argument(
-      "unknown input format \"" + std::string(n) +
-      "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code, codex or gemini-cli");
+  if (n == "qwen-code") return InputFormat::kQwenCode;
+  return invalid_argument("unknown input format \"" + std::string(n) +
+                          "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code, codex, "
+                          "gemini-cli or qwen-code");
 }
 
 namespace {
@@ -898,6 +899,14 @@ class Pipeline {
     };
     gemini_.read(text, line, line_of, agent_emit_, agent_bad_);
   }
+  // A line of a Qwen Code session.
+  void qwen_line(std::string_view text, uint64_t line) {
+    qwen_.line(text, line, agent_emit_, agent_bad_);
+  }
+  void qwen_end() {
+    stats_.without_usage += qwen_.without_usage();
+    stats_.merged += qwen_.merged();
+  }
   void gemini_end() {
     stats_.without_usage += gemini_.without_usage();
     stats_.merged += gemini_.merged();
@@ -1303,6 +1312,7 @@ class Pipeline {
   detail::TranscriptReader transcript_;
   detail::CodexReader codex_;
   detail::GeminiCliReader gemini_;
+  detail::QwenCodeReader qwen_;
   // The agents' logs' records and bad lines.
   const detail::TranscriptReader::Emit agent_emit_ = [this](const std::string& record,
                                                             uint64_t line, std::string_view text) {
@@ -1327,6 +1337,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   }
   // Content first: coding agents' logs (their messages may quote anything, a usage report's
   // fields too), usage reports, then OpenTelemetry, whose exports are JSON Lines files too.
+  if (detail::looks_like_qwen_code(head)) return InputFormat::kQwenCode;  // (before Claude Code's)
   if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
   if (detail::looks_like_codex(head)) return InputFormat::kCodex;
   if (detail::looks_like_gemini_cli(head)) return InputFormat::kGeminiCli;
@@ -1492,6 +1503,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         p.transcript_line(line, line_no);
       } else if (format == InputFormat::kCodex) {
         p.codex_line(line, line_no);
+      } else if (format == InputFormat::kQwenCode) {
+        p.qwen_line(line, line_no);
       } else {
         p.json_record(line, line_no, true);
       }
@@ -1509,6 +1522,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
   if (format == InputFormat::kCodex) p.codex_end();
   if (whole_doc) p.document(format, whole, doc_first);
   if (format == InputFormat::kGeminiCli) p.gemini_end();
+  if (format == InputFormat::kQwenCode) p.qwen_end();
   if (elements) {
     elements->end(element, problem);
   } else if (format == InputFormat::kJson) {

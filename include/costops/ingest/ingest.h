@@ -14,7 +14,8 @@
 // usage (IngestStats::without_usage). Codex rollouts (~/.codex/sessions/**/*.jsonl): each model
 // call's token_count event is a record, repeated and replayed ones left out (same header). Gemini
 // CLI sessions (~/.gemini/tmp/*/chats/: JSON Lines, or an older version's JSON document): each
-// gemini message with token counts is a record, taken once (same header).
+// gemini message with token counts is a record, taken once (same header). Qwen Code sessions
+// (~/.qwen/projects/*/chats/*.jsonl): each assistant record with usageMetadata (same header).
 //
 // Usage reports: pages of OpenAI's organization usage API (completions, embeddings) and of
 // Anthropic's messages usage report, one per line or one document (or a list of pages). Each
@@ -47,15 +48,17 @@ enum class InputFormat {
   kUsageReport,
   kClaudeCode,
   kCodex,
-  kGeminiCli
+  kGeminiCli,
+  kQwenCode
 };
 /// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
-/// "gemini-cli".
+/// "gemini-cli", "qwen-code".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// The format of an input named `source` (a file name: its extension counts, a compression
-/// suffix aside) that begins with `head` (its first block): Claude Code transcripts, Codex
-/// rollouts, Gemini CLI sessions, usage reports and OpenTelemetry exports by their content, then
-/// .csv, .jsonl or .ndjson, then a JSON document ('[', or an object over several lines, or
+/// suffix aside) that begins with `head` (its first block): Qwen Code sessions, Claude Code
+/// transcripts, Codex rollouts, Gemini CLI sessions, usage reports and OpenTelemetry exports by
+/// their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', or an object over
+/// several lines, or
 /// {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 

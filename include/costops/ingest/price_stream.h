@@ -46,10 +46,11 @@ struct PriceStreamOptions {
   /// Called for each line that fails, with its number, the error and the record (null when the
   /// line did not parse). Optional; with it set, one thread runs too.
   std::function<void(uint64_t line, const Status& error, const UsageRecord* record)> on_failed;
-  /// Optional: the ids of the coding agents' calls priced so far (Claude Code's, Codex's and
-  /// Gemini CLI's records), for the inputs of one run to share: a resumed or continued session's
-  /// file begins with copies of its earlier calls, each priced once (as ingest stores it once).
-  /// Copies are counted in PriceStreamStats::duplicates, not in `lines`, and have no output line.
+  /// Optional: the ids of the coding agents' calls priced so far (Claude Code's, Codex's, Gemini
+  /// CLI's and Qwen Code's records), for the inputs of one run to share: a resumed or continued
+  /// session's file begins with copies of its earlier calls, each priced once (as ingest stores it
+  /// once). Copies are counted in PriceStreamStats::duplicates, not in `lines`, and have no output
+  /// line.
   std::unordered_set<std::string>* agent_calls = nullptr;
 };
 
