@@ -876,18 +876,12 @@ class Pipeline {
         });
   }
 
-  // A line of a Claude Code transcript: its messages' records come as their last lines do (or at
-  // transcript_end).
-  void transcript_line(std::string_view text, uint64_t line) {
-    transcript_.line(text, line, agent_emit_, agent_bad_);
-  }
-  // A line of a Codex rollout.
-  void codex_line(std::string_view text, uint64_t line) {
-    codex_.line(text, line, agent_emit_, agent_bad_);
-  }
-  void codex_end() {
-    stats_.without_usage += codex_.without_usage();
-    stats_.merged += codex_.merged();
+  // A line of a coding agent's log read line by line (Claude Code's transcript, whose messages'
+  // records come at their final lines or at agent_end; Codex's rollout; Qwen Code's session).
+  void agent_line(InputFormat format, std::string_view text, uint64_t line) {
+    if (format == InputFormat::kClaudeCode) transcript_.line(text, line, agent_emit_, agent_bad_);
+    if (format == InputFormat::kCodex) codex_.line(text, line, agent_emit_, agent_bad_);
+    if (format == InputFormat::kQwenCode) qwen_.line(text, line, agent_emit_, agent_bad_);
   }
   // A line of a Gemini CLI session, or a whole session document (an older version's file).
   void gemini_document(std::string_view text, uint64_t line) {
@@ -899,23 +893,21 @@ class Pipeline {
     };
     gemini_.read(text, line, line_of, agent_emit_, agent_bad_);
   }
-  // A line of a Qwen Code session.
-  void qwen_line(std::string_view text, uint64_t line) {
-    qwen_.line(text, line, agent_emit_, agent_bad_);
-  }
-  void qwen_end() {
-    stats_.without_usage += qwen_.without_usage();
-    stats_.merged += qwen_.merged();
-  }
-  void gemini_end() {
-    stats_.without_usage += gemini_.without_usage();
-    stats_.merged += gemini_.merged();
-  }
-  void transcript_end() {
-    transcript_.end(agent_emit_);
-    stats_.without_usage += transcript_.without_usage();
-    stats_.merged += transcript_.merged();
-    stats_.streaming += transcript_.streaming();
+  // The end of a coding agent's log: Claude Code's messages without a final line, and the counts
+  // of the lines that were no call or repeated one.
+  void agent_end(InputFormat format) {
+    const auto counts = [this](const auto& reader) {
+      stats_.without_usage += reader.without_usage();
+      stats_.merged += reader.merged();
+    };
+    if (format == InputFormat::kClaudeCode) {
+      transcript_.end(agent_emit_);
+      counts(transcript_);
+      stats_.streaming += transcript_.streaming();
+    }
+    if (format == InputFormat::kCodex) counts(codex_);
+    if (format == InputFormat::kGeminiCli) counts(gemini_);
+    if (format == InputFormat::kQwenCode) counts(qwen_);
   }
 
   // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).
@@ -1499,12 +1491,9 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
-      } else if (format == InputFormat::kClaudeCode) {
-        p.transcript_line(line, line_no);
-      } else if (format == InputFormat::kCodex) {
-        p.codex_line(line, line_no);
-      } else if (format == InputFormat::kQwenCode) {
-        p.qwen_line(line, line_no);
+      } else if (format == InputFormat::kClaudeCode || format == InputFormat::kCodex ||
+                 format == InputFormat::kQwenCode) {
+        p.agent_line(format, line, line_no);
       } else {
         p.json_record(line, line_no, true);
       }
@@ -1518,11 +1507,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     have -= start;
   }
   if (format == InputFormat::kCsv) COSTOPS_RETURN_IF_ERROR(p.csv_end());
-  if (format == InputFormat::kClaudeCode) p.transcript_end();
-  if (format == InputFormat::kCodex) p.codex_end();
   if (whole_doc) p.document(format, whole, doc_first);
-  if (format == InputFormat::kGeminiCli) p.gemini_end();
-  if (format == InputFormat::kQwenCode) p.qwen_end();
+  p.agent_end(format);
   if (elements) {
     elements->end(element, problem);
   } else if (format == InputFormat::kJson) {
