@@ -6,10 +6,10 @@
 // tool result, a summary, a file snapshot or an assistant message. Only an assistant message with
 // usage is an API call: its record has the message's model and usage (Anthropic's, read into
 // canonical counts, so that a model served through another provider's Anthropic-compatible endpoint
-// prices too), the line's time, the session's working directory as its project, and tags session,
-// branch (git), agent ("subagent" for a sidechain) and platform ("bedrock" or "vertex", by the
-// message id's msg_bdrk_ or msg_vrtx_). Claude Code's synthetic messages (model "<synthetic>":
-// errors and interruptions it writes itself) are no call.
+// prices too), the line's time, the session's working directory as its project, and tags service
+// ("claude-code"), session, branch (git), agent ("subagent" for a sidechain) and platform
+// ("bedrock" or "vertex", by the message id's msg_bdrk_ or msg_vrtx_). Claude Code's synthetic
+// messages (model "<synthetic>": errors and interruptions it writes itself) are no call.
 //
 // Claude Code writes a message as it streams: a line per content block (thinking, text, each tool
 // use), each with the message's usage so far. The input counts and cache counts are the same on
@@ -34,23 +34,24 @@
 // after the fork's own id) only set the running sum (ccusage issues 1288, 1370). The call's model
 // is the last turn_context's; input_tokens include cached_input_tokens and output_tokens include
 // reasoning_output_tokens, as the canonical counts do. A call's id is its turn's id and the
-// running sum after it, which a copy of it in another file shares.
+// running sum after it, which a copy of it in another file shares. Its tags: service ("codex"),
+// session and branch.
 //
 // Gemini CLI: its sessions under ~/.gemini/tmp/<project>/chats/: session-<time>-<id>.jsonl, and
-// a sub-agent's <parent session id>/<id>.jsonl beside them (since April 2026),
-// or one JSON document, session-<time>-<id>.json (before: its object has the same metadata and a
-// "messages" list). The JSON Lines file begins with the session's metadata (sessionId,
-// projectHash, kind); each later line is a message, written again whole each time it changes (its
-// token counts come after its text, its tool calls one by one), a metadata update {"$set": ...}
-// (which may hold the whole list of messages again) or a rewind {"$rewindTo": id}. A message of
-// type "gemini" with "tokens" is one API call: its response's usage metadata (input:
-// promptTokenCount, cache included; cached; output: candidatesTokenCount, without thoughts;
-// thoughts; tool: toolUsePromptTokenCount), read as genai-prices reads Google's usage metadata
-// (input + tool the input, output + thoughts the output), with the message's model and time, the
-// session's project hash as its project (unless its directory is known: see IngestOptions) and
-// tags session and agent ("subagent" for a sub-agent's file). A message is taken at its first copy
-// with token counts; its later copies are merged. A rewind takes messages out of the conversation,
-// not out of the bill: their calls stay counted.
+// a sub-agent's <parent session id>/<id>.jsonl beside them (since April 2026), or one JSON
+// document, session-<time>-<id>.json (before: its object has the same metadata and a "messages"
+// list). The JSON Lines file begins with the session's metadata (sessionId, projectHash, kind);
+// each later line is a message, written again whole each time it changes (its token counts come
+// after its text, its tool calls one by one), a metadata update {"$set": ...} (which may hold the
+// whole list of messages again) or a rewind {"$rewindTo": id}. A message of type "gemini" with
+// "tokens" is one API call: its response's usage metadata (input: promptTokenCount, cache
+// included; cached; output: candidatesTokenCount, without thoughts; thoughts; tool:
+// toolUsePromptTokenCount), read as genai-prices reads Google's usage metadata (input + tool the
+// input, output + thoughts the output), with the message's model (provider google for gemini and
+// gemma models) and time, the session's project hash as its project (unless its directory is
+// known: see IngestOptions) and tags service, session and agent ("subagent" for a sub-agent's
+// file). A message is taken at its first copy with token counts; its later copies are merged. A
+// rewind takes messages out of the conversation, not out of the bill: their calls stay counted.
 //
 // Qwen Code (Alibaba's fork of Gemini CLI): ~/.qwen/projects/<project>/chats/<session id>.jsonl,
 // a record per line (uuid, parentUuid, sessionId, timestamp, type, cwd, gitBranch; a message in

@@ -57,9 +57,8 @@ Result<InputFormat> parse_input_format(std::string_view name);
 /// The format of an input named `source` (a file name: its extension counts, a compression
 /// suffix aside) that begins with `head` (its first block): Qwen Code sessions, Claude Code
 /// transcripts, Codex rollouts, Gemini CLI sessions, usage reports and OpenTelemetry exports by
-/// their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', or an object over
-/// several lines, or
-/// {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
+/// their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', an object over
+/// several lines, or {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// A record that could not be read or priced, with where it came from.
