@@ -174,8 +174,7 @@ bool gemini_cli_shape(const Value& o) {
 
 bool qwen_code_shape(const Value& o) {
   if (!is_object(o) || !has(o, "sessionId") || !has(o, "uuid")) return false;
-  if (is_object(at(o, "usageMetadata")) || has(o, "systemPayload") || has(o, "provenance"))
-    return true;
+  if (is_object(at(o, "usageMetadata")) || has(o, "systemPayload")) return true;
   const Value parts = at(at(o, "message"), "parts");
   return (parts && parts->is_array()) || text_at(o, "type") == "tool_result";
 }

@@ -96,8 +96,8 @@ bool looks_like_codex(std::string_view head);
 bool looks_like_gemini_cli(std::string_view head);
 
 /// Whether the start of an input is a Qwen Code session: one of its first lines is a record
-/// (sessionId and uuid) with a mark of Qwen Code's (usageMetadata, systemPayload, provenance, a
-/// Gemini-style message.parts, or type tool_result). Told before Claude Code's transcripts, whose
+/// (sessionId and uuid) with a mark of Qwen Code's (usageMetadata, systemPayload, a Gemini-style
+/// message.parts, or type tool_result). Told before Claude Code's transcripts, whose
 /// lines have a sessionId and a uuid too.
 bool looks_like_qwen_code(std::string_view head);
 
