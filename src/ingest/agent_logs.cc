@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <optional>
 
 #include "costops/domain/json_text.h"
@@ -86,6 +87,15 @@ std::string read_count(const Value& value, const std::string& field, uint64_t* o
   }
   return "field \"" + field + "\": expected a whole number of tokens, got " +
          std::string(simdjson::minify(v));
+}
+
+// Reads the counts `fields` name (a key of `from` and where its count goes), while *error is
+// empty: the first that is no count leaves its reason there, naming its field as `place` + key.
+void read_counts(const Value& from, std::string_view place,
+                 std::initializer_list<std::pair<const char*, uint64_t*>> fields,
+                 std::string* error) {
+  for (const auto& [key, out] : fields)
+    if (error->empty()) *error = read_count(at(from, key), std::string(place) + key, out);
 }
 
 // A record in the JSON form, built field by field (empty texts and zero counts left out).
@@ -179,13 +189,6 @@ bool qwen_code_shape(const Value& o) {
   return (parts && parts->is_array()) || text_at(o, "type") == "tool_result";
 }
 
-// At most the first `max` bytes of `text`, not cutting a UTF-8 character.
-std::string_view prefix(std::string_view text, size_t max) {
-  if (text.size() <= max) return text;
-  while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
-  return text.substr(0, max);
-}
-
 }  // namespace
 
 bool looks_like_codex(std::string_view head) { return any_first_line(head, codex_shape); }
@@ -231,21 +234,22 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   if (m.id.empty()) m.id = text_at(doc, "uuid");  // (then its lines cannot be told apart)
   Counts& c = m.counts;
   std::string error;
-  auto count = [&](const Value& from, const char* key, const std::string& place, uint64_t* out) {
-    if (error.empty()) error = read_count(at(from, key), place + key, out);
-  };
-  count(usage, "input_tokens", "message.usage.", &c.input);
-  count(usage, "cache_read_input_tokens", "message.usage.", &c.cache_read);
-  count(usage, "cache_creation_input_tokens", "message.usage.", &c.cache_write);
-  count(usage, "output_tokens", "message.usage.", &c.output);
+  read_counts(usage, "message.usage.",
+              {{"input_tokens", &c.input},
+               {"cache_read_input_tokens", &c.cache_read},
+               {"cache_creation_input_tokens", &c.cache_write},
+               {"output_tokens", &c.output}},
+              &error);
   const Value creation = at(usage, "cache_creation");
   if (is_object(creation)) {
     c.split = true;
-    count(creation, "ephemeral_5m_input_tokens", "message.usage.cache_creation.", &c.write_5m);
-    count(creation, "ephemeral_1h_input_tokens", "message.usage.cache_creation.", &c.write_1h);
+    read_counts(
+        creation, "message.usage.cache_creation.",
+        {{"ephemeral_5m_input_tokens", &c.write_5m}, {"ephemeral_1h_input_tokens", &c.write_1h}},
+        &error);
   }
-  count(at(usage, "server_tool_use"), "web_search_requests", "message.usage.server_tool_use.",
-        &c.web_searches);
+  read_counts(at(usage, "server_tool_use"), "message.usage.server_tool_use.",
+              {{"web_search_requests", &c.web_searches}}, &error);
   if (!error.empty()) return bad(line_no, error, text);
   if (model.empty()) return bad(line_no, "field \"message.model\": missing", text);
   // (A tier the record parser does not know is left out rather than fail the call.)
@@ -411,14 +415,13 @@ void CodexReader::line(std::string_view text, uint64_t line_no, const Emit& emit
     const Value u = at(info, key);
     if (!is_object(u) || !error.empty()) return std::nullopt;
     Usage n;
-    const std::string place = std::string("payload.info.") + key + ".";
-    for (auto [name, out] : {std::pair{"input_tokens", &n.input},
-                             {"cached_input_tokens", &n.cached},
-                             {"output_tokens", &n.output},
-                             {"reasoning_output_tokens", &n.reasoning},
-                             {"total_tokens", &n.total}}) {
-      if (error.empty()) error = read_count(at(u, name), place + name, out);
-    }
+    read_counts(u, std::string("payload.info.") + key + ".",
+                {{"input_tokens", &n.input},
+                 {"cached_input_tokens", &n.cached},
+                 {"output_tokens", &n.output},
+                 {"reasoning_output_tokens", &n.reasoning},
+                 {"total_tokens", &n.total}},
+                &error);
     return n;
   };
   const std::optional<Usage> total = usage_of("total_token_usage");
@@ -521,7 +524,7 @@ void GeminiCliReader::read(std::string_view text, uint64_t line_no, const LineOf
                nl == std::string_view::npos
                    ? "not a JSON object (expected a Gemini CLI session line)"
                    : "not a JSON object (expected a Gemini CLI session document)",
-               prefix(text, 200));
+               utf8_prefix(text, 200));
   }
   const Value doc = parsed;
   // The metadata: the first line's, a document's, or an update's.
@@ -546,7 +549,7 @@ void GeminiCliReader::read(std::string_view text, uint64_t line_no, const LineOf
     ++i;
     if (!m.is_object()) {
       bad(line, "field \"messages[" + std::to_string(i - 1) + "]\": not a message object",
-          prefix(simdjson::minify(m), 200));
+          utf8_prefix(simdjson::minify(m), 200));
       continue;
     }
     const std::string own = whole ? simdjson::minify(m) : std::string();
@@ -570,13 +573,13 @@ void GeminiCliReader::message(const element& m, uint64_t line, std::string_view 
   }
   uint64_t input = 0, cached = 0, output = 0, thoughts = 0, tool = 0;
   std::string error;
-  for (auto [name, out] : {std::pair{"input", &input},
-                           {"cached", &cached},
-                           {"output", &output},
-                           {"thoughts", &thoughts},
-                           {"tool", &tool}}) {
-    if (error.empty()) error = read_count(at(tokens, name), std::string("tokens.") + name, out);
-  }
+  read_counts(tokens, "tokens.",
+              {{"input", &input},
+               {"cached", &cached},
+               {"output", &output},
+               {"thoughts", &thoughts},
+               {"tool", &tool}},
+              &error);
   if (!error.empty()) return bad(line, error, text);
   if (input == 0 && output == 0 && thoughts == 0 && tool == 0) {
     ++without_usage_;  // (a call that failed before its response)
@@ -626,15 +629,14 @@ void QwenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   }
   uint64_t prompt = 0, cached = 0, candidates = 0, thoughts = 0, tool = 0, total = 0;
   std::string error;
-  for (auto [name, out] : {std::pair{"promptTokenCount", &prompt},
-                           {"cachedContentTokenCount", &cached},
-                           {"candidatesTokenCount", &candidates},
-                           {"thoughtsTokenCount", &thoughts},
-                           {"toolUsePromptTokenCount", &tool},
-                           {"totalTokenCount", &total}}) {
-    if (error.empty())
-      error = read_count(at(usage, name), std::string("usageMetadata.") + name, out);
-  }
+  read_counts(usage, "usageMetadata.",
+              {{"promptTokenCount", &prompt},
+               {"cachedContentTokenCount", &cached},
+               {"candidatesTokenCount", &candidates},
+               {"thoughtsTokenCount", &thoughts},
+               {"toolUsePromptTokenCount", &tool},
+               {"totalTokenCount", &total}},
+              &error);
   if (!error.empty()) return bad(line_no, error, text);
   if (prompt == 0 && candidates == 0 && thoughts == 0 && tool == 0) {
     if (total == 0) {
