@@ -17,6 +17,7 @@
 
 #include "costops/domain/json_text.h"
 #include "costops/forecasting/budget.h"
+#include "costops/ingest/ingest.h"
 
 namespace costops::cli {
 
@@ -360,9 +361,11 @@ Status expand_and_check_inputs(std::vector<std::string>* files) {
     for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       const std::string name = without_codec_suffix(it->path().filename().string());
-      // (And Gemini CLI's sessions as its versions before April 2026 wrote them: one document.)
+      // (And Gemini CLI's sessions as its versions before April 2026 wrote them: one document;
+      // and OpenCode's database, a channel's too: opencode-beta.db.)
       if (name.ends_with(".jsonl") || name.ends_with(".ndjson") ||
-          (name.starts_with("session-") && name.ends_with(".json")))
+          (name.starts_with("session-") && name.ends_with(".json")) || name == "opencode.db" ||
+          (name.starts_with("opencode-") && name.ends_with(".db")))
         found.push_back(it->path());
     }
     if (ec) return io_error(f + ": cannot list the directory: " + ec.message());
@@ -387,6 +390,13 @@ Result<Input> open_input(const std::string& path, bool decompress) {
     if (!in.file) return cannot_open(path);
   }
   if (!decompress) {
+    in.plain = compression::FilePtr(in.file.get(), no_close);
+    return in;
+  }
+  if (path != "-" && ingest::is_sqlite_database(path)) {
+    auto messages = ingest::open_opencode_database(path);
+    if (!messages) return messages.status();
+    in.file = std::move(*messages);
     in.plain = compression::FilePtr(in.file.get(), no_close);
     return in;
   }

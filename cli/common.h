@@ -118,7 +118,8 @@ struct TimeSelection {
 inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report, "
     "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts), "
-    "gemini-cli (Gemini CLI's sessions), qwen-code (Qwen Code's sessions)";
+    "gemini-cli (Gemini CLI's sessions), qwen-code (Qwen Code's sessions), opencode (OpenCode's "
+    "database)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
     "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "
@@ -179,7 +180,8 @@ struct Input {
   Status read_error(Status otherwise) const;
 };
 /// Opens `path`, or stdin for "-". With `decompress`, gzip, zstd and zlib content (told by its
-/// first bytes) reads decompressed; without, `plain` reads the file as it is. Errors name the
+/// first bytes) reads decompressed, and a SQLite database, OpenCode's, reads as its messages
+/// (ingest::open_opencode_database); without, `plain` reads the file as it is. Errors name the
 /// path: it cannot be opened, or it is a directory.
 Result<Input> open_input(const std::string& path, bool decompress = true);
 
@@ -192,9 +194,9 @@ Status check_inputs(const std::vector<std::string>& files);
 std::string without_codec_suffix(const std::string& path);
 
 /// check_inputs, after replacing each directory among `files` with the JSON Lines files under
-/// it (.jsonl or .ndjson, compressed too; and Gemini CLI's older session-*.json), at any depth,
-/// in path order: Claude Code's ~/.claude/projects, a folder of gateway logs. A directory without
-/// any is an error.
+/// it (.jsonl or .ndjson, compressed too; and Gemini CLI's older session-*.json, and OpenCode's
+/// opencode.db or a channel's opencode-*.db), at any depth, in path order: Claude Code's
+/// ~/.claude/projects, a folder of gateway logs. A directory without any is an error.
 Status expand_and_check_inputs(std::vector<std::string>* files);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks

@@ -350,7 +350,8 @@ int run_ingest(IngestCmd& o) {
                  "note: coding agents' logs: %llu line%s no model call (messages, tool calls "
                  "and results, summaries, metadata); %llu line%s a call counted once (a Claude "
                  "Code message's streaming lines, merged with their largest counts; Codex's "
-                 "repeated or replayed token counts; a Gemini CLI message written again)\n",
+                 "repeated or replayed token counts; a Gemini CLI message written again; an "
+                 "OpenCode call a forked session copied)\n",
                  static_cast<unsigned long long>(total.without_usage),
                  total.without_usage == 1 ? " is" : "s are",
                  static_cast<unsigned long long>(total.merged),
@@ -414,7 +415,10 @@ parent's calls are left out), Gemini CLI's sessions (~/.gemini/tmp/*/chats: each
 counts is a record, once however often it was written; its project the directory in the
 .project_root beside chats, else the session's project hash; tags service, session, agent), Qwen
 Code's sessions (~/.qwen/projects/*/chats: each assistant record with usageMetadata is a record, its
-provider the one its model names), providers' usage reports (pages of OpenAI's
+provider the one its model names), OpenCode's database (~/.local/share/opencode/opencode.db, read
+as it is, OpenCode running or not: each step of an assistant message, one model call, is a record,
+copies a forked session made are left out; tags service, session, agent, platform), providers' usage
+reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean
@@ -443,11 +447,12 @@ Examples:
   cost-ops ingest --format csv --provider openai usage.csv --rejects bad.jsonl
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl
-  cost-ops ingest ~/.claude/projects ~/.codex/sessions ~/.gemini/tmp ~/.qwen/projects)");
+  cost-ops ingest ~/.claude/projects ~/.codex/sessions ~/.gemini/tmp ~/.qwen/projects
+  cost-ops ingest ~/.local/share/opencode/opencode.db)");
   cmd->add_option("files", o->files,
                   "Input files, directories (the .jsonl and .ndjson files under them, compressed "
-                  "too, and Gemini CLI's session-*.json, in path order: ~/.claude/projects), or - "
-                  "for stdin (default)");
+                  "too, Gemini CLI's session-*.json and OpenCode's opencode.db, in path order: "
+                  "~/.claude/projects), or - for stdin (default)");
   cmd->add_option("--format", o->format, kInputFormatHelp);
   cmd->add_option("--encoding", o->encoding, kEncodingHelp);
   cmd->add_option("--provider", o->provider, "Provider for records that name none");

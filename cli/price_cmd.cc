@@ -23,7 +23,8 @@ the file's extension and first bytes): CSV with a header row, a JSON document (a
 {"records": [...]}, a page {"data": [...]}), OpenTelemetry GenAI spans and log records (Claude
 Code's events), Langfuse's observations, Helicone's requests, Cloudflare AI Gateway's logs,
 providers' usage reports, coding agents' session logs (Claude Code's, Codex's, Gemini CLI's,
-Qwen Code's: a call copied into a resumed session's file is priced once). Fields:
+Qwen Code's: a call copied into a resumed session's file is priced once; OpenCode's database).
+Fields:
   provider      catalog provider id ("openai", "anthropic", "aws", ...; LiteLLM catalogs use
                 their litellm_provider values). May be omitted when the model identifies it.
   model         model name; optional with "body" (read from the response).
@@ -321,7 +322,8 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_option("files", opts->files,
                   "Input files (JSON Lines, or CSV, JSON, OpenTelemetry or usage reports as ingest "
                   "reads them), directories (the .jsonl and .ndjson files under them, compressed "
-                  "too, and Gemini CLI's session-*.json), or - for stdin (default)");
+                  "too, Gemini CLI's session-*.json and OpenCode's opencode.db), or - for stdin "
+                  "(default)");
   cmd->add_option("--format", opts->format, kInputFormatHelp);
   cmd->add_option("--encoding", opts->encoding, kEncodingHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");

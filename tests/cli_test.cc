@@ -949,6 +949,54 @@ TEST(CliTest, QwenCodeSessions) {
   EXPECT_NE(r.out.find(R"("total_price":"0.00055")"), std::string::npos) << r.out;
 }
 
+TEST(CliTest, OpenCodeDatabase) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("costops_cli_opencode_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "storage");
+  const std::string oc = (dir / "opencode.db").string();
+  ASSERT_TRUE(
+      testing::make_sqlite_database(testing::source_path("tests/testdata/opencode.sql"), oc));
+  // The data directory, as ~/.local/share/opencode: its database found under it.
+  CliRun r = run("price --summary --output json " + dir.string());
+  EXPECT_EQ(r.rc, 1) << r.err;  // (two bad messages)
+  auto j = nlohmann::json::parse(r.out);
+  // 0.01353 + 0.00504 + 0.01375 + 0.01375 + 0.00135 + 0.0028
+  EXPECT_EQ(j["total"]["total_cost"], "0.05022") << r.out;
+  EXPECT_NE(j["first_failures"][0].get<std::string>().find(
+                "opencode.db:8: message msg_008: field \"steps[0].tokens.input\""),
+            std::string::npos)
+      << r.out;
+  // OpenCode's own cost of the older message charged its reasoning twice: 0.02075.
+  EXPECT_EQ(j["total"]["logged"]["records_off"], 1) << r.out;
+  const std::string db = dir.string() + ".db";
+  std::filesystem::remove(db);
+  r = run("ingest --db " + db + " --output json --rejects " + dir.string() + "/rejects.jsonl " +
+          oc);
+  EXPECT_EQ(r.rc, 3) << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["read"], 8);
+  EXPECT_EQ(j["stored"], 6);
+  EXPECT_EQ(j["rejected"], 2);
+  EXPECT_EQ(j["merged"], 2);
+  EXPECT_NE(r.err.find("an OpenCode call a forked session copied"), std::string::npos) << r.err;
+  r = run("query --db " + db + " --group-by tag:agent,tag:platform --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("build","github-copilot",USD,0.0028,1,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("general","google",USD,0.00135,1,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("plan","openai",USD,0.01375,1,)"), std::string::npos) << r.out;
+  // A database is read from its file, not from a stream.
+  r = run("price --summary", testing::read_file(oc));
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("stdin: a SQLite database read as a stream"), std::string::npos) << r.err;
+  // Another program's SQLite database (cost-ops' own, here) is no input.
+  r = run("price " + db);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(db + ": a SQLite database, but not OpenCode's"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))

@@ -1598,6 +1598,72 @@ TEST_P(StoreTest, QwenCodeSessionsCountEachAssistantRecordOnce) {
             "field \"usageMetadata.promptTokenCount\": expected a whole number of tokens, got -9");
 }
 
+TEST_P(StoreTest, OpenCodeDatabaseCountsEachStepOnce) {
+  COSTOPS_OPEN_STORE(store, "opencode");
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_opencode_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  ASSERT_TRUE(
+      testing::make_sqlite_database(testing::source_path("tests/testdata/opencode.sql"), db));
+  ASSERT_TRUE(ingest::is_sqlite_database(db));
+  auto messages = ingest::open_opencode_database(db);
+  ASSERT_TRUE(messages.has_value()) << messages.status().to_string();
+  std::string text;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, messages->get())) > 0;) text.append(buf, n);
+  std::filesystem::remove(db);
+  EXPECT_EQ(ingest::detect_input_format("opencode.db", text), ingest::InputFormat::kOpenCode);
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "opencode.db", &rejects);
+  EXPECT_EQ(counts(s), "read 8, stored 6, duplicates 0, rejected 2");
+  EXPECT_EQ(s.without_usage, 3u);  // two user messages, a reply that failed
+  EXPECT_EQ(s.merged, 2u);         // the fork's copies of msg_002's two steps
+  std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 6u);
+  std::vector<std::string> got;
+  for (const auto& r : all)
+    got.push_back(r.usage.provider + " " + r.usage.model + " " +
+                  std::to_string(r.usage.usage.get(units::kOutputTokens)) + " " +
+                  r.cost->total_cost.amount.to_string());
+  EXPECT_EQ(
+      got, (std::vector<std::string>{
+               // msg_002's two steps, each its own call: 10 + 5000 cache reads ($0.30/M)
+               // + 2000 cache writes ($3.75/M) in, 300 out; then 5 + 7000 + 300 in, 120 out
+               "anthropic claude-sonnet-4-5 300 0.01353", "anthropic claude-sonnet-4-5 120 0.00504",
+               // AI SDK 6: 500 output + 700 reasoning apart (the total sums them)
+               "openai gpt-5 1200 0.01375",
+               // older: the output holds the reasoning (no total), the same call's price
+               "openai gpt-5 1200 0.01375",
+               // Gemini's thoughts apart from its output, as AI SDK 5 read them
+               "google gemini-2.5-flash 300 0.00135",
+               // served by GitHub Copilot: the model names the provider
+               "openai gpt-4.1 100 0.0028"}));
+  const UsageRecord& first = all[0].usage;
+  EXPECT_EQ(first.id, "opencode:1764000000000:0:10-300-0-5000-2000");
+  EXPECT_EQ(format_timestamp(first.timestamp), "2025-11-24T16:00:00Z");
+  EXPECT_EQ(first.project_id, "/home/dev/shop");
+  EXPECT_EQ(first.usage.get(units::kInputTokens), 7010);  // the cache reads and writes included
+  EXPECT_EQ(first.usage.get(units::kCacheWriteTokens), 2000);
+  EXPECT_EQ(all[2].usage.usage.get(units::kOutputReasoningTokens), 700);
+  EXPECT_EQ(all[4].usage.project_id, "/home/dev/shop/tests");
+  auto tags = all[4].usage.tags;  // (in key order: PostgreSQL's jsonb keeps no other)
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{{"agent", "general"},
+                                                                    {"platform", "google"},
+                                                                    {"service", "opencode"},
+                                                                    {"session", "ses_b"}}));
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 8u);
+  EXPECT_EQ(rejects[0].reason,
+            "message msg_008: field \"steps[0].tokens.input\": expected a whole number of "
+            "tokens, got \"many\"");
+  EXPECT_EQ(rejects[1].reason, "message msg_009: its data is not JSON");
+
+  // Read again: every call a duplicate.
+  s = ingest_text(*store, text, "opencode.db");
+  EXPECT_EQ(counts(s), "read 8, stored 0, duplicates 6, rejected 2");
+}
+
 // "TIER RECORDS USD" per row of the spend grouped by tier.
 std::vector<std::string> spend_by_tier(storage::Store& store) {
   AggregateQuery q;

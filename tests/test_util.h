@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -64,6 +65,18 @@ inline std::string read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+/// Makes the SQLite database `db` (replacing it) by running the SQL script `sql` (a file under
+/// tests/testdata, such as opencode.sql); true when it ran whole.
+inline bool make_sqlite_database(const std::string& sql, const std::string& db) {
+  std::filesystem::remove(db);
+  sqlite3* raw = nullptr;
+  const bool ok = sqlite3_open(db.c_str(), &raw) == SQLITE_OK &&
+                  sqlite3_exec(raw, read_file(sql).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  if (!ok) ADD_FAILURE() << sql << ": " << (raw ? sqlite3_errmsg(raw) : "out of memory");
+  sqlite3_close(raw);
+  return ok;
 }
 
 }  // namespace costops::testing

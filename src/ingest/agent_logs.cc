@@ -7,6 +7,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <optional>
+#include <vector>
 
 #include "costops/domain/json_text.h"
 
@@ -189,9 +190,47 @@ bool qwen_code_shape(const Value& o) {
   return (parts && parts->is_array()) || text_at(o, "type") == "tool_result";
 }
 
+bool opencode_shape(const Value& o) { return is_object(at(o, "opencode")); }
+
+// An OpenCode provider's id as the catalog names the provider, or "" for one that resells or
+// hosts others' models (its model names their provider).
+std::string catalog_provider(const std::string& id) {
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"amazon-bedrock", "aws"},
+      {"google-vertex", "google"},
+      {"google-vertex-anthropic", "anthropic"},
+      {"fireworks-ai", "fireworks"},
+      {"togetherai", "together"},
+      {"xai", "x-ai"}};
+  for (const auto& [opencode, catalog] : kNames)
+    if (id == opencode) return std::string(catalog);
+  static constexpr std::string_view kSame[] = {
+      "anthropic", "openai",  "google", "azure",     "openrouter", "deepseek",   "groq",
+      "cerebras",  "mistral", "x-ai",   "cohere",    "perplexity", "moonshotai", "zai",
+      "zhipuai",   "minimax", "novita", "fireworks", "together",   "huggingface"};
+  for (const std::string_view same : kSame)
+    if (id == same) return id;
+  return {};
+}
+
+// Milliseconds since the epoch as a timestamp's text, or "" for no such number.
+std::string millis_text(const Value& v) {
+  uint64_t ms = 0;
+  double d = 0;
+  if (!v) return {};
+  if (v->get_uint64().get(ms)) {
+    if (v->get_double().get(d) || !(d >= 0 && d < 1e15)) return {};
+    ms = static_cast<uint64_t>(d);
+  }
+  if (ms >= 1'000'000'000'000'000) return {};
+  return format_timestamp(Timestamp{std::chrono::milliseconds(ms)});
+}
+
 }  // namespace
 
 bool looks_like_codex(std::string_view head) { return any_first_line(head, codex_shape); }
+
+bool looks_like_opencode(std::string_view head) { return any_first_line(head, opencode_shape); }
 
 bool looks_like_gemini_cli(std::string_view head) {
   if (any_first_line(head, gemini_cli_shape)) return true;
@@ -668,6 +707,125 @@ void QwenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   r.count("cache_read_tokens", cached);
   r.count("output_reasoning_tokens", thoughts);
   emit(r.text(), line_no, text);
+}
+
+OpenCodeReader::OpenCodeReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+OpenCodeReader::~OpenCodeReader() = default;
+
+void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& emit,
+                          const Bad& bad) {
+  element parsed;
+  if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object()) {
+    // (A message whose data in the database is no JSON: name it.)
+    const std::string_view lead = "{\"opencode\":{\"id\":\"";
+    if (text.starts_with(lead)) {
+      const std::string_view id =
+          text.substr(lead.size(), text.find('"', lead.size()) - lead.size());
+      return bad(line_no, "message " + std::string(id) + ": its data is not JSON", text);
+    }
+    return bad(line_no, "not a JSON object (expected an OpenCode message)", text);
+  }
+  const Value o = at(Value(parsed), "opencode");
+  if (!is_object(o)) {
+    return bad(line_no,
+               "field \"opencode\": missing (expected a message of OpenCode's database as cost-ops "
+               "reads it: give the database, opencode.db)",
+               text);
+  }
+  const Value msg = at(o, "message");
+  const std::string id = text_at(o, "id");
+  const std::string where = "message " + id + ": ";
+  if (!is_object(msg)) return bad(line_no, where + "its data is not a JSON object", text);
+  if (text_at(msg, "role") != "assistant") {
+    ++without_usage_;  // (the user's messages)
+    return;
+  }
+  const std::string model = text_at(msg, "modelID");
+  const std::string provider_id = text_at(msg, "providerID");
+  const Value created = at(at(msg, "time"), "created");
+  const std::string time = millis_text(created);
+  std::string cwd = text_at(at(msg, "path"), "cwd");
+  if (cwd.empty()) cwd = text_at(o, "directory");
+  std::string agent = text_at(msg, "agent");
+  if (agent.empty()) agent = text_at(msg, "mode");  // (older versions' name for it)
+  // One call per step; a message without step parts (older data) is one of its own tokens.
+  std::vector<Value> calls;
+  const Value steps = at(o, "steps");
+  simdjson::dom::array list;
+  if (steps && !steps->get_array().get(list)) {
+    for (const element step : list)
+      if (text_at(Value(step), "type") == "step-finish") calls.emplace_back(step);
+  }
+  const bool own = calls.empty();
+  if (own) calls.push_back(msg);
+  for (size_t n = 0; n < calls.size(); ++n) {
+    const Value tokens = at(calls[n], "tokens");
+    const std::string place = own ? "tokens." : "steps[" + std::to_string(n) + "].tokens.";
+    if (!is_object(tokens)) {
+      if (own) {
+        ++without_usage_;  // (a reply still in progress, or one that failed)
+        continue;
+      }
+      bad(line_no, where + "field \"" + place.substr(0, place.size() - 1) + "\": missing", text);
+      continue;
+    }
+    uint64_t input = 0, output = 0, reasoning = 0, read = 0, write = 0, total = 0;
+    std::string error;
+    read_counts(
+        tokens, place,
+        {{"input", &input}, {"output", &output}, {"reasoning", &reasoning}, {"total", &total}},
+        &error);
+    read_counts(at(tokens, "cache"), place + "cache.", {{"read", &read}, {"write", &write}},
+                &error);
+    if (!error.empty()) {
+      bad(line_no, where + error, text);
+      continue;
+    }
+    if (input == 0 && output == 0 && reasoning == 0 && read == 0 && write == 0) {
+      ++without_usage_;  // (a call that failed before its response)
+      continue;
+    }
+    if (model.empty()) {
+      bad(line_no, where + "field \"message.modelID\": missing", text);
+      continue;
+    }
+    const uint64_t in = input + read + write;
+    // Reasoning apart from the output: when the total is nearer the sum with it than without (a
+    // total that is neither, nearer); without a total, for Google's models as AI SDK 5 read them.
+    const bool apart = reasoning > output ||
+                       (total != 0 ? 2 * total >= 2 * (in + output) + reasoning
+                                   : provider_id == "google" || provider_id == "google-vertex");
+    // The call's id: what a fork's copy keeps (the message's time, the step's place, the counts).
+    const std::string key = created ? "opencode:" + std::string(simdjson::minify(*created)) + ":" +
+                                          std::to_string(n) + ":" + std::to_string(input) + "-" +
+                                          std::to_string(output) + "-" + std::to_string(reasoning) +
+                                          "-" + std::to_string(read) + "-" + std::to_string(write)
+                                    : "opencode:" + id + ":" + std::to_string(n);
+    if (!taken_.insert(key).second) {
+      ++merged_;  // (a forked session's copy)
+      continue;
+    }
+    RecordText r;
+    r.field("id", key);
+    r.field("timestamp", time);
+    r.field("provider", catalog_provider(provider_id));
+    r.field("model", model);
+    r.field("project_id", cwd);
+    const Value cost = at(calls[n], "cost");
+    double logged = 0;
+    if (cost && !cost->get_double().get(logged) && logged > 0)
+      r.json("cost_usd", std::string(simdjson::minify(*cost)));
+    r.tag("service", "opencode");
+    r.tag("session", text_at(o, "session"));
+    r.tag("agent", agent);
+    r.tag("platform", provider_id);
+    r.count("input_tokens", in, true);
+    r.count("output_tokens", apart ? output + reasoning : output, true);
+    r.count("cache_read_tokens", read);
+    r.count("cache_write_tokens", write);
+    r.count("output_reasoning_tokens", reasoning);
+    emit(r.text(), line_no, text);
+  }
 }
 
 }  // namespace costops::ingest::detail

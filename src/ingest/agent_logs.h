@@ -1,5 +1,5 @@
 // Coding agents' local session logs as records: Claude Code's transcripts, Codex's rollouts,
-// Gemini CLI's and Qwen Code's sessions. Internal to ingest.
+// Gemini CLI's and Qwen Code's sessions, OpenCode's messages. Internal to ingest.
 //
 // Claude Code: the JSON Lines files it keeps per session under ~/.claude/projects/<project>/
 // (<session>.jsonl, and its sub-agents' files beside them). A transcript line is a user turn, a
@@ -64,6 +64,27 @@
 // the total is their sum (or the reasoning exceeds the output), within it otherwise. The record's
 // provider is the one its model names (or --provider); its project the cwd; tags service, session,
 // branch and agent ("subagent" for a sidechain).
+//
+// OpenCode: its database, ~/.local/share/opencode/opencode.db, as open_opencode_database (ingest.h)
+// writes it out: a line per message, with the step-finish parts that hold its calls' usage. An
+// assistant message is one turn of the agent; each of its steps is one model call, with its own
+// usage (the message's own "tokens" are its last step's alone, so a message of several steps,
+// as older versions wrote, would be undercounted by them): a step is one record, and a message
+// without step parts (older data) is one record of its own tokens. OpenCode's counts: input
+// without the cache reads and writes (cache.read, cache.write), output and reasoning. Since its
+// move to AI SDK 6 its output leaves the reasoning out; before, it held it but for Google's
+// models. tokens.total (written by later versions) tells which: reasoning apart from the output
+// when the total is nearer the sum with it than the sum without; without a total, apart for the
+// google and google-vertex providers (or when the reasoning exceeds the output), within
+// otherwise. The record's model is the message's modelID; its provider its providerID as
+// the catalog names it (amazon-bedrock is aws, google-vertex google, google-vertex-anthropic
+// anthropic, fireworks-ai fireworks, togetherai together), or, for a provider that resells or
+// hosts others' models (opencode's Zen, github-copilot, a local or custom one), the one its model
+// names; the message's time (time.created), its working directory (path.cwd, else the session's)
+// as its project, OpenCode's own cost for it as its logged cost, and tags service ("opencode"),
+// session, agent (OpenCode's agent: build, plan, general...) and platform (the providerID). A
+// forked session copies its messages, usage and time included, under new ids: so a call's id is
+// its message's time and its step's place and counts, which the copy shares.
 #pragma once
 
 #include <cstdint>
@@ -105,6 +126,10 @@ bool looks_like_qwen_code(std::string_view head);
 /// object with a transcript line's shape (sessionId and parentUuid, a summary's leafUuid, a file
 /// history snapshot's messageId).
 bool looks_like_claude_code(std::string_view head);
+
+/// Whether the start of an input is OpenCode's messages as open_opencode_database writes them:
+/// its first line is an object with an "opencode" object.
+bool looks_like_opencode(std::string_view head);
 
 class TranscriptReader {
  public:
@@ -244,6 +269,29 @@ class QwenCodeReader {
  private:
   std::unique_ptr<simdjson::dom::parser> parser_;
   std::unordered_set<std::string> taken_;  // record uuids
+  uint64_t without_usage_ = 0, merged_ = 0;
+};
+
+/// OpenCode's calls, as records in the JSON form (see above).
+class OpenCodeReader {
+ public:
+  using Emit = TranscriptReader::Emit;
+  using Bad = TranscriptReader::Bad;
+
+  OpenCodeReader();
+  ~OpenCodeReader();
+
+  /// Reads one non-blank line: a message.
+  void line(std::string_view text, uint64_t line_no, const Emit& emit, const Bad& bad);
+
+  /// Messages that are no call: user messages, a reply that failed before its usage.
+  uint64_t without_usage() const { return without_usage_; }
+  /// Calls a forked session copied, under ids taken already.
+  uint64_t merged() const { return merged_; }
+
+ private:
+  std::unique_ptr<simdjson::dom::parser> parser_;
+  std::unordered_set<std::string> taken_;  // record ids
   uint64_t without_usage_ = 0, merged_ = 0;
 };
 

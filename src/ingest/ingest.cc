@@ -53,9 +53,10 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "codex") return InputFormat::kCodex;
   if (n == "gemini-cli") return InputFormat::kGeminiCli;
   if (n == "qwen-code") return InputFormat::kQwenCode;
+  if (n == "opencode") return InputFormat::kOpenCode;
   return invalid_argument("unknown input format \"" + std::string(n) +
                           "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code, codex, "
-                          "gemini-cli or qwen-code");
+                          "gemini-cli, qwen-code or opencode");
 }
 
 namespace {
@@ -877,11 +878,13 @@ class Pipeline {
   }
 
   // A line of a coding agent's log read line by line (Claude Code's transcript, whose messages'
-  // records come at their final lines or at agent_end; Codex's rollout; Qwen Code's session).
+  // records come at their final lines or at agent_end; Codex's rollout; Qwen Code's session;
+  // OpenCode's messages).
   void agent_line(InputFormat format, std::string_view text, uint64_t line) {
     if (format == InputFormat::kClaudeCode) transcript_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kCodex) codex_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kQwenCode) qwen_.line(text, line, agent_emit_, agent_bad_);
+    if (format == InputFormat::kOpenCode) opencode_.line(text, line, agent_emit_, agent_bad_);
   }
   // A line of a Gemini CLI session, or a whole session document (an older version's file).
   void gemini_document(std::string_view text, uint64_t line) {
@@ -908,6 +911,7 @@ class Pipeline {
     if (format == InputFormat::kCodex) counts(codex_);
     if (format == InputFormat::kGeminiCli) counts(gemini_);
     if (format == InputFormat::kQwenCode) counts(qwen_);
+    if (format == InputFormat::kOpenCode) counts(opencode_);
   }
 
   // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).
@@ -1305,6 +1309,7 @@ class Pipeline {
   detail::CodexReader codex_;
   detail::GeminiCliReader gemini_;
   detail::QwenCodeReader qwen_;
+  detail::OpenCodeReader opencode_;
   // The agents' logs' records and bad lines.
   const detail::TranscriptReader::Emit agent_emit_ = [this](const std::string& record,
                                                             uint64_t line, std::string_view text) {
@@ -1333,6 +1338,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   if (detail::looks_like_claude_code(head)) return InputFormat::kClaudeCode;
   if (detail::looks_like_codex(head)) return InputFormat::kCodex;
   if (detail::looks_like_gemini_cli(head)) return InputFormat::kGeminiCli;
+  if (detail::looks_like_opencode(head)) return InputFormat::kOpenCode;
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
@@ -1430,6 +1436,12 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     have += n;
     consumed += util::drop_leading_bom(buf.data(), &have, eof, &at_start);
     std::memset(buf.data() + have, ' ', pad);
+    if (consumed == 0 && std::string_view(buf.data(), have).starts_with({"SQLite format 3", 16})) {
+      return invalid_argument(std::string(source) +
+                              ": a SQLite database read as a stream (from stdin, or "
+                              "compressed); give the database file's path instead (OpenCode's "
+                              "opencode.db is read from its file)");
+    }
     if (format == InputFormat::kAuto)
       format = detect_input_format(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {
@@ -1492,7 +1504,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
       } else if (format == InputFormat::kCsv) {
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
       } else if (format == InputFormat::kClaudeCode || format == InputFormat::kCodex ||
-                 format == InputFormat::kQwenCode) {
+                 format == InputFormat::kQwenCode || format == InputFormat::kOpenCode) {
         p.agent_line(format, line, line_no);
       } else {
         p.json_record(line, line_no, true);

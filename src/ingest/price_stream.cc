@@ -328,7 +328,8 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   };
   engine::PriceResult pr;
   const bool agent = format == InputFormat::kClaudeCode || format == InputFormat::kCodex ||
-                     format == InputFormat::kGeminiCli || format == InputFormat::kQwenCode;
+                     format == InputFormat::kGeminiCli || format == InputFormat::kQwenCode ||
+                     format == InputFormat::kOpenCode;
   io.on_record = [&](const PricedRecord& r, uint64_t line) {
     if (agent && opt.agent_calls != nullptr && !r.usage.id.empty() &&
         !opt.agent_calls->insert(r.usage.id).second) {

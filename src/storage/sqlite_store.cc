@@ -20,6 +20,7 @@
 
 #include "costops/storage/store.h"
 #include "storage/sql_common.h"
+#include "util/text.h"
 
 namespace costops::storage {
 namespace {
@@ -493,16 +494,7 @@ Status check_costops_database(sqlite3* db, const std::string& path, OpenMode mod
 Db open_read_only(const std::string& path) {
   std::error_code ec;
   const bool wal_left = std::filesystem::file_size(path + "-wal", ec) > 0 && !ec;
-  std::string uri = "file:";
-  for (const char ch : path) {
-    if (ch == '%' || ch == '?' || ch == '#') {
-      char hex[4];
-      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(ch));
-      uri += hex;
-    } else {
-      uri += ch;
-    }
-  }
+  std::string uri = util::sqlite_file_uri(path);
   if (!wal_left) uri += "?immutable=1";
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(

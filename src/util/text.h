@@ -19,6 +19,23 @@ inline size_t utf8_bom_length(std::string_view text) {
   return text.starts_with(kUtf8Bom) ? kUtf8Bom.size() : 0;
 }
 
+// A "file:" URI of `path` as SQLite reads one (SQLITE_OPEN_URI): its %, ? and # escaped, so that
+// parameters (?mode=ro, ?immutable=1) can follow.
+inline std::string sqlite_file_uri(std::string_view path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (const char ch : path) {
+    if (ch == '%' || ch == '?' || ch == '#') {
+      uri += '%';
+      uri += kHex[static_cast<unsigned char>(ch) >> 4];
+      uri += kHex[static_cast<unsigned char>(ch) & 15];
+    } else {
+      uri += ch;
+    }
+  }
+  return uri;
+}
+
 // For a reader that fills a buffer from the start of its input: once buf[0, *have) holds enough
 // bytes to tell (three, or the whole input at `eof`), drops a byte order mark from its front and
 // clears *at_start. Returns the bytes dropped.

@@ -16,6 +16,9 @@
 // CLI sessions (~/.gemini/tmp/*/chats/: JSON Lines, or an older version's JSON document): each
 // gemini message with token counts is a record, taken once (same header). Qwen Code sessions
 // (~/.qwen/projects/*/chats/*.jsonl): each assistant record with usageMetadata (same header).
+// OpenCode's database (~/.local/share/opencode/opencode.db): open_opencode_database turns it into
+// a line per message, and each step of an assistant message (a model call) is a record (same
+// header).
 //
 // Usage reports: pages of OpenAI's organization usage API (completions, embeddings) and of
 // Anthropic's messages usage report, one per line or one document (or a list of pages). Each
@@ -49,17 +52,31 @@ enum class InputFormat {
   kClaudeCode,
   kCodex,
   kGeminiCli,
-  kQwenCode
+  kQwenCode,
+  kOpenCode
 };
 /// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
-/// "gemini-cli", "qwen-code".
+/// "gemini-cli", "qwen-code", "opencode".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// The format of an input named `source` (a file name: its extension counts, a compression
 /// suffix aside) that begins with `head` (its first block): Qwen Code sessions, Claude Code
-/// transcripts, Codex rollouts, Gemini CLI sessions, usage reports and OpenTelemetry exports by
+/// transcripts, Codex rollouts, Gemini CLI sessions, OpenCode's messages (as
+/// open_opencode_database writes them), usage reports and OpenTelemetry exports by
 /// their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', an object over
 /// several lines, or {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
+
+/// Whether the file at `path` is a SQLite database (by its first 16 bytes).
+bool is_sqlite_database(const std::string& path);
+/// OpenCode's database (~/.local/share/opencode/opencode.db, or a channel's opencode-*.db; since
+/// OpenCode 1.2, which moved its older JSON files there) as an input for ingest: a temporary
+/// file, read from its start, with a line per message of the database (InputFormat::kOpenCode):
+/// {"opencode": {"id", "session", "directory" (the session's), "message": its data as stored,
+/// "steps": [the data of its step-finish parts]}}, in the order of the messages' ids (their
+/// creation). Opened read-only: OpenCode may be running. Errors name the path: it cannot be read,
+/// or it is another program's database.
+Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_opencode_database(
+    const std::string& path);
 
 /// A record that could not be read or priced, with where it came from.
 struct Reject {
