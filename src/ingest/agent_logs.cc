@@ -207,7 +207,7 @@ std::string catalog_provider(const std::string& id) {
   static constexpr std::string_view kSame[] = {
       "anthropic", "openai",  "google", "azure",     "openrouter", "deepseek",   "groq",
       "cerebras",  "mistral", "x-ai",   "cohere",    "perplexity", "moonshotai", "zai",
-      "zhipuai",   "minimax", "novita", "fireworks", "together",   "huggingface"};
+      "zhipuai",   "minimax", "novita", "fireworks", "together"};
   for (const std::string_view same : kSame)
     if (id == same) return id;
   return {};
