@@ -347,6 +347,40 @@ std::string without_codec_suffix(const std::string& path) {
              : path.substr(0, path.rfind('.'));
 }
 
+namespace {
+
+// Whether a file's name (its compression suffix aside) is one of the inputs a directory is read
+// for: JSON Lines; Gemini CLI's sessions as its versions before April 2026 wrote them (one
+// document); OpenCode's database, a channel's too (opencode-beta.db).
+bool input_name(const std::string& file_name) {
+  const std::string name = without_codec_suffix(file_name);
+  return name.ends_with(".jsonl") || name.ends_with(".ndjson") ||
+         (name.starts_with("session-") && name.ends_with(".json")) || name == "opencode.db" ||
+         (name.starts_with("opencode-") && name.ends_with(".db"));
+}
+
+// The input files under directory `dir` (input_name), at any depth, in path order.
+Result<std::vector<std::string>> inputs_under(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  auto it = std::filesystem::recursive_directory_iterator(
+      dir, std::filesystem::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && input_name(it->path().filename().string()))
+      found.push_back(it->path());
+  if (ec) return io_error(dir + ": cannot list the directory: " + ec.message());
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// $NAME, or "" when it is not set.
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
 Status expand_and_check_inputs(std::vector<std::string>* files) {
   std::vector<std::string> out;
   for (const auto& f : *files) {
@@ -355,28 +389,84 @@ Status expand_and_check_inputs(std::vector<std::string>* files) {
       out.push_back(f);
       continue;
     }
-    std::vector<std::string> found;
-    auto it = std::filesystem::recursive_directory_iterator(
-        f, std::filesystem::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file(ec)) continue;
-      const std::string name = without_codec_suffix(it->path().filename().string());
-      // (And Gemini CLI's sessions as its versions before April 2026 wrote them: one document;
-      // and OpenCode's database, a channel's too: opencode-beta.db.)
-      if (name.ends_with(".jsonl") || name.ends_with(".ndjson") ||
-          (name.starts_with("session-") && name.ends_with(".json")) || name == "opencode.db" ||
-          (name.starts_with("opencode-") && name.ends_with(".db")))
-        found.push_back(it->path());
-    }
-    if (ec) return io_error(f + ": cannot list the directory: " + ec.message());
-    if (found.empty()) {
+    auto found = inputs_under(f);
+    if (!found) return found.status();
+    if (found->empty()) {
       return io_error(f + ": is a directory without JSON Lines files (.jsonl, .ndjson) under it");
     }
-    std::sort(found.begin(), found.end());
-    out.insert(out.end(), found.begin(), found.end());
+    out.insert(out.end(), found->begin(), found->end());
   }
   *files = std::move(out);
   return check_inputs(*files);
+}
+
+std::vector<AgentLogs> find_agent_logs() {
+  const std::string home = env("HOME");
+  const auto under_home = [&](const char* rel) { return home.empty() ? "" : home + "/" + rel; };
+  std::vector<std::pair<std::string, std::string>> places;  // agent, directory or file
+  // Claude Code: $CLAUDE_CONFIG_DIR (as ccusage reads it, a comma-separated list), else its
+  // XDG directory and its older one.
+  std::vector<std::string> claude;
+  if (const std::string dirs = env("CLAUDE_CONFIG_DIR"); !dirs.empty()) {
+    for (size_t start = 0; start <= dirs.size();) {
+      const size_t comma = std::min(dirs.find(',', start), dirs.size());
+      if (comma > start) claude.push_back(dirs.substr(start, comma - start));
+      start = comma + 1;
+    }
+  } else {
+    const std::string xdg = env("XDG_CONFIG_HOME");
+    claude = {xdg.empty() ? under_home(".config/claude") : xdg + "/claude", under_home(".claude")};
+  }
+  for (const auto& d : claude)
+    if (!d.empty()) places.emplace_back("Claude Code", d + "/projects");
+  const std::string codex = env("CODEX_HOME").empty() ? under_home(".codex") : env("CODEX_HOME");
+  if (!codex.empty()) {
+    places.emplace_back("Codex", codex + "/sessions");
+    places.emplace_back("Codex", codex + "/archived_sessions");
+  }
+  places.emplace_back("Gemini CLI", under_home(".gemini/tmp"));
+  places.emplace_back("Qwen Code", under_home(".qwen/projects"));
+  const std::string data = env("XDG_DATA_HOME");
+  const std::string opencode =
+      data.empty() ? under_home(".local/share/opencode") : data + "/opencode";
+  std::vector<AgentLogs> found;
+  std::error_code ec;
+  for (const auto& [agent, dir] : places) {
+    if (dir.empty() || !std::filesystem::is_directory(dir, ec)) continue;
+    auto files = inputs_under(dir);
+    if (files && !files->empty()) found.push_back({agent, dir, std::move(*files)});
+  }
+  // OpenCode's data directory holds much else (its snapshots' git objects): its databases alone.
+  if (!opencode.empty() && std::filesystem::is_directory(opencode, ec)) {
+    AgentLogs db{"OpenCode", opencode, {}};
+    for (const auto& e : std::filesystem::directory_iterator(opencode, ec)) {
+      const std::string name = e.path().filename().string();
+      if (e.is_regular_file(ec) && name.ends_with(".db") && input_name(name))
+        db.files.push_back(e.path());
+    }
+    std::sort(db.files.begin(), db.files.end());
+    if (!db.files.empty()) found.push_back(std::move(db));
+  }
+  return found;
+}
+
+Status add_agent_logs(std::vector<std::string>* files) {
+  const auto found = find_agent_logs();
+  if (found.empty()) {
+    return not_found(
+        "--agents: no coding agent's logs here (looked for Claude Code's projects under "
+        "$CLAUDE_CONFIG_DIR, ~/.config/claude and ~/.claude; Codex's sessions under $CODEX_HOME or "
+        "~/.codex; ~/.gemini/tmp; ~/.qwen/projects; OpenCode's opencode.db under "
+        "$XDG_DATA_HOME/opencode or ~/.local/share/opencode)");
+  }
+  std::string said;
+  for (const auto& f : found) {
+    said += (said.empty() ? "" : ", ") + f.agent + " " + f.place + " (" +
+            std::to_string(f.files.size()) + (f.files.size() == 1 ? " file)" : " files)");
+    files->insert(files->end(), f.files.begin(), f.files.end());
+  }
+  std::fprintf(stderr, "note: --agents reads %s\n", said.c_str());
+  return Status::ok();
 }
 
 Result<Input> open_input(const std::string& path, bool decompress) {

@@ -120,6 +120,13 @@ inline constexpr const char* kInputFormatHelp =
     "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts), "
     "gemini-cli (Gemini CLI's sessions), qwen-code (Qwen Code's sessions), opencode (OpenCode's "
     "database)";
+/// The --agents flag's help, as price and ingest take it.
+inline constexpr const char* kAgentsHelp =
+    "Also read the coding agents' logs on this machine, where each keeps them: Claude Code's "
+    "(~/.claude/projects, ~/.config/claude/projects or $CLAUDE_CONFIG_DIR), Codex's "
+    "(~/.codex/sessions and archived_sessions, or under $CODEX_HOME), Gemini CLI's "
+    "(~/.gemini/tmp), Qwen Code's (~/.qwen/projects) and OpenCode's (~/.local/share/opencode/"
+    "opencode.db, or under $XDG_DATA_HOME)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
     "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "
@@ -198,6 +205,22 @@ std::string without_codec_suffix(const std::string& path);
 /// opencode.db or a channel's opencode-*.db), at any depth, in path order: Claude Code's
 /// ~/.claude/projects, a folder of gateway logs. A directory without any is an error.
 Status expand_and_check_inputs(std::vector<std::string>* files);
+
+/// A coding agent's logs on this machine: the agent, where they are, and the input files there.
+struct AgentLogs {
+  std::string agent, place;
+  std::vector<std::string> files;
+};
+/// The coding agents' logs on this machine, where each agent keeps them (those with input files,
+/// as expand_and_check_inputs reads a directory): Claude Code's projects ($CLAUDE_CONFIG_DIR, a
+/// comma-separated list, else $XDG_CONFIG_HOME/claude or ~/.config/claude, and ~/.claude), Codex's
+/// sessions and archived sessions ($CODEX_HOME, else ~/.codex), Gemini CLI's ~/.gemini/tmp, Qwen
+/// Code's ~/.qwen/projects, OpenCode's databases ($XDG_DATA_HOME/opencode, else
+/// ~/.local/share/opencode: opencode.db and a channel's opencode-*.db).
+std::vector<AgentLogs> find_agent_logs();
+/// --agents: appends the files of find_agent_logs() to `files`, and says on stderr what it found;
+/// an error when it found none.
+Status add_agent_logs(std::vector<std::string>* files);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).

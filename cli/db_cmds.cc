@@ -84,6 +84,7 @@ void add_init(CLI::App& app, int& rc) {
 
 struct IngestCmd {
   std::vector<std::string> files;
+  bool agents = false;  // and the coding agents' logs on this machine
   std::string format = "auto", encoding = "auto";
   std::string provider;
   std::string rejects;
@@ -170,6 +171,12 @@ int run_ingest(IngestCmd& o) {
   if (!encoding) {
     report(encoding.status().with_context("--encoding"));
     return kExitUsage;
+  }
+  if (o.agents) {
+    if (Status st = add_agent_logs(&o.files); !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
   }
   if (o.files.empty()) o.files.push_back("-");
   // A misspelled second file stores nothing (nor creates the database), rather than failing
@@ -448,11 +455,13 @@ Examples:
   cost-ops ingest openai-usage-2026-11.json anthropic-usage-2026-11.jsonl
   cost-ops ingest --output json logs/*.jsonl
   cost-ops ingest ~/.claude/projects ~/.codex/sessions ~/.gemini/tmp ~/.qwen/projects
-  cost-ops ingest ~/.local/share/opencode/opencode.db)");
+  cost-ops ingest ~/.local/share/opencode/opencode.db
+  cost-ops ingest --agents               # every coding agent's logs on this machine)");
   cmd->add_option("files", o->files,
                   "Input files, directories (the .jsonl and .ndjson files under them, compressed "
                   "too, Gemini CLI's session-*.json and OpenCode's opencode.db, in path order: "
                   "~/.claude/projects), or - for stdin (default)");
+  cmd->add_flag("--agents", o->agents, kAgentsHelp);
   cmd->add_option("--format", o->format, kInputFormatHelp);
   cmd->add_option("--encoding", o->encoding, kEncodingHelp);
   cmd->add_option("--provider", o->provider, "Provider for records that name none");

@@ -65,10 +65,12 @@ Examples:
   cost-ops price --catalog model_prices_and_context_window.json usage.jsonl
   cost-ops price --summary data/samples/usage.jsonl
   cost-ops price --summary logs/*.jsonl.gz
-  cost-ops price --summary --output json gateway-export.csv)";
+  cost-ops price --summary --output json gateway-export.csv
+  cost-ops price --summary --agents      # what the coding agents on this machine cost)";
 
 struct PriceOptions {
   std::vector<std::string> files;  // none: stdin
+  bool agents = false;             // and the coding agents' logs on this machine
   std::string format = "auto", encoding = "auto";
   std::string provider;
   std::string as_of;
@@ -244,6 +246,12 @@ int run_price(PriceOptions& o) {
     return kExitUsage;
   }
   opt.encoding = *encoding;
+  if (o.agents) {
+    if (Status st = add_agent_logs(&o.files); !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+  }
   if (o.files.empty()) o.files.push_back("-");
   if (Status st = expand_and_check_inputs(&o.files); !st.is_ok()) {
     report(st);
@@ -324,6 +332,7 @@ void add_price_command(CLI::App& app, int& rc) {
                   "reads them), directories (the .jsonl and .ndjson files under them, compressed "
                   "too, Gemini CLI's session-*.json and OpenCode's opencode.db), or - for stdin "
                   "(default)");
+  cmd->add_flag("--agents", opts->agents, kAgentsHelp);
   cmd->add_option("--format", opts->format, kInputFormatHelp);
   cmd->add_option("--encoding", opts->encoding, kEncodingHelp);
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");

@@ -997,6 +997,73 @@ TEST(CliTest, OpenCodeDatabase) {
   std::filesystem::remove(db);
 }
 
+// --agents: each agent's logs where it keeps them, under $HOME (or where its variable says).
+TEST(CliTest, AgentsFlagReadsEachAgentsLogs) {
+  const auto home =
+      std::filesystem::temp_directory_path() / ("costops_cli_agents_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(home);
+  const auto put = [&](const char* testdata, const std::string& at) {
+    std::filesystem::create_directories((home / at).parent_path());
+    std::filesystem::copy_file(testing::source_path(std::string("tests/testdata/") + testdata),
+                               home / at);
+  };
+  put("claude_code_session.jsonl", ".claude/projects/-home-dev-shop/s.jsonl");
+  put("codex_rollout.jsonl", ".codex/sessions/2026/11/20/rollout-x.jsonl");
+  put("gemini_cli_session.jsonl", ".gemini/tmp/h/chats/session-x.jsonl");
+  put("qwen_code_session.jsonl", ".qwen/projects/-home-dev-ledger/chats/c.jsonl");
+  std::filesystem::create_directories(home / ".local/share/opencode/snapshot");
+  ASSERT_TRUE(testing::make_sqlite_database(testing::source_path("tests/testdata/opencode.sql"),
+                                            (home / ".local/share/opencode/opencode.db").string()));
+  // (OpenCode's data directory is not walked: its databases alone are read.)
+  std::ofstream(home / ".local/share/opencode/snapshot/x.jsonl") << "{\"not\": \"read\"}\n";
+  struct Env {
+    const char* name;
+    std::optional<std::string> was;
+  } saved[] = {{"HOME", {}},
+               {"CLAUDE_CONFIG_DIR", {}},
+               {"CODEX_HOME", {}},
+               {"XDG_CONFIG_HOME", {}},
+               {"XDG_DATA_HOME", {}}};
+  for (auto& e : saved) {
+    if (const char* v = std::getenv(e.name)) e.was = v;
+    ::unsetenv(e.name);
+  }
+  ::setenv("HOME", home.c_str(), 1);
+  CliRun r = run("price --summary --output json --agents");
+  EXPECT_EQ(r.rc, 1) << r.err;  // (OpenCode's two bad messages)
+  auto j = nlohmann::json::parse(r.out);
+  // Claude Code 0.039805 + Codex 0.0656063 + Gemini CLI 0.032589 + Qwen Code 0.005085 + OpenCode
+  // 0.05022, as each prices alone.
+  EXPECT_EQ(j["total"]["total_cost"], "0.1933053") << r.out;
+  EXPECT_EQ(j["records"], 21) << r.out;
+  EXPECT_NE(r.err.find("note: --agents reads Claude Code " + (home / ".claude/projects").string() +
+                       " (1 file), Codex " + (home / ".codex/sessions").string() +
+                       " (1 file), Gemini CLI"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("OpenCode " + (home / ".local/share/opencode").string() + " (1 file)"),
+            std::string::npos)
+      << r.err;
+  // Codex's home where $CODEX_HOME says: its sessions are not under ~/.codex.
+  ::setenv("CODEX_HOME", (home / "elsewhere").c_str(), 1);
+  r = run("price --summary --output json --agents");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["records"], 18) << r.out;
+  // Nothing found: an error that says where it looked.
+  ::setenv("HOME", (home / "none").c_str(), 1);
+  ::unsetenv("CODEX_HOME");
+  r = run("ingest --db " + (home / "c.db").string() + " --agents");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--agents: no coding agent's logs here"), std::string::npos) << r.err;
+  for (const auto& e : saved) {
+    if (e.was) {
+      ::setenv(e.name, e.was->c_str(), 1);
+    } else {
+      ::unsetenv(e.name);
+    }
+  }
+  std::filesystem::remove_all(home);
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))
