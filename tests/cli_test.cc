@@ -980,11 +980,12 @@ TEST(CliTest, OpenCodeDatabase) {
   EXPECT_EQ(j["rejected"], 2);
   EXPECT_EQ(j["merged"], 2);
   EXPECT_NE(r.err.find("an OpenCode call a forked session copied"), std::string::npos) << r.err;
-  r = run("query --db " + db + " --group-by tag:agent,tag:platform --format csv");
+  r = run("query --db " + db + " --group-by tag:agent,tag:mode,tag:platform --format csv");
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find(R"("build","github-copilot",USD,0.0028,1,)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"("general","google",USD,0.00135,1,)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find(R"("plan","openai",USD,0.01375,1,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("","build","github-copilot",USD,0.0028,1,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"("subagent","general","google",USD,0.00135,1,)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(R"("","plan","openai",USD,0.01375,1,)"), std::string::npos) << r.out;
   // A database is read from its file, not from a stream.
   r = run("price --summary", testing::read_file(oc));
   EXPECT_EQ(r.rc, 1);

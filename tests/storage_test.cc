@@ -1648,7 +1648,8 @@ TEST_P(StoreTest, OpenCodeDatabaseCountsEachStepOnce) {
   EXPECT_EQ(all[4].usage.project_id, "/home/dev/shop/tests");
   auto tags = all[4].usage.tags;  // (in key order: PostgreSQL's jsonb keeps no other)
   std::sort(tags.begin(), tags.end());
-  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{{"agent", "general"},
+  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{{"agent", "subagent"},
+                                                                    {"mode", "general"},
                                                                     {"platform", "google"},
                                                                     {"service", "opencode"},
                                                                     {"session", "ses_b"}}));

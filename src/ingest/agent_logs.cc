@@ -746,8 +746,8 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   const std::string time = millis_text(created);
   std::string cwd = text_at(at(msg, "path"), "cwd");
   if (cwd.empty()) cwd = text_at(o, "directory");
-  std::string agent = text_at(msg, "agent");
-  if (agent.empty()) agent = text_at(msg, "mode");  // (older versions' name for it)
+  std::string mode = text_at(msg, "agent");
+  if (mode.empty()) mode = text_at(msg, "mode");  // (older versions' name for it)
   // One call per step; a message without step parts (older data) is one of its own tokens.
   std::vector<Value> calls;
   const Value steps = at(o, "steps");
@@ -817,7 +817,8 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
       r.json("cost_usd", std::string(simdjson::minify(*cost)));
     r.tag("service", "opencode");
     r.tag("session", text_at(o, "session"));
-    r.tag("agent", agent);
+    r.tag("agent", text_at(o, "parent").empty() ? "" : "subagent");
+    r.tag("mode", mode);
     r.tag("platform", provider_id);
     r.count("input_tokens", in, true);
     r.count("output_tokens", apart ? output + reasoning : output, true);

@@ -82,7 +82,8 @@
 // hosts others' models (opencode's Zen, github-copilot, a local or custom one), the one its model
 // names; the message's time (time.created), its working directory (path.cwd, else the session's)
 // as its project, OpenCode's own cost for it as its logged cost, and tags service ("opencode"),
-// session, agent (OpenCode's agent: build, plan, general...) and platform (the providerID). A
+// session, agent ("subagent" in a sub-agent's session, one with a parent), mode (OpenCode's
+// agent: build, plan, general...) and platform (the providerID). A
 // forked session copies its messages, usage and time included, under new ids: so a call's id is
 // its message's time and its step's place and counts, which the copy shares.
 #pragma once

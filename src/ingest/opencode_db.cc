@@ -83,9 +83,9 @@ Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_opencode_database(
     }
   }
   // Each message, in the order of its id (OpenCode's ids ascend with time), with the step-finish
-  // parts that hold its calls' usage, and its session's directory.
+  // parts that hold its calls' usage, and its session's directory and parent (a sub-agent's).
   auto rows = prepare(
-      "SELECT m.id, m.session_id, m.data, s.directory, p.data "
+      "SELECT m.id, m.session_id, m.data, s.directory, s.parent_id, p.data "
       "FROM message m LEFT JOIN session s ON s.id = m.session_id "
       "LEFT JOIN part p ON p.message_id = m.id AND instr(p.data, '\"step-finish\"') > 0 "
       "ORDER BY m.id, p.id");
@@ -115,15 +115,17 @@ Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_opencode_database(
       append_json_string(line, column(s, 1));
       line += ",\"directory\":";
       append_json_string(line, column(s, 3));
+      line += ",\"parent\":";
+      append_json_string(line, column(s, 4));
       line += ",\"message\":";
       append_raw(line, column(s, 2));
       line += ",\"steps\":[";
       first_step = true;
     }
-    if (sqlite3_column_type(s, 4) == SQLITE_NULL) continue;
+    if (sqlite3_column_type(s, 5) == SQLITE_NULL) continue;
     if (!first_step) line += ',';
     first_step = false;
-    append_raw(line, column(s, 4));
+    append_raw(line, column(s, 5));
   }
   if (step != SQLITE_DONE)
     return io_error(path + ": cannot read the database: " + sqlite3_errmsg(db.get()));
