@@ -351,12 +351,13 @@ namespace {
 
 // Whether a file's name (its compression suffix aside) is one of the inputs a directory is read
 // for: JSON Lines; Gemini CLI's sessions as its versions before April 2026 wrote them (one
-// document); OpenCode's database, a channel's too (opencode-beta.db).
+// document); OpenCode's database, a channel's too (opencode-beta.db), and Kilo Code's.
 bool input_name(const std::string& file_name) {
   const std::string name = without_codec_suffix(file_name);
   return name.ends_with(".jsonl") || name.ends_with(".ndjson") ||
          (name.starts_with("session-") && name.ends_with(".json")) || name == "opencode.db" ||
-         (name.starts_with("opencode-") && name.ends_with(".db"));
+         (name.starts_with("opencode-") && name.ends_with(".db")) || name == "kilo.db" ||
+         (name.starts_with("kilo-") && name.ends_with(".db"));
 }
 
 // The input files under directory `dir` (input_name), at any depth, in path order.
@@ -426,9 +427,6 @@ std::vector<AgentLogs> find_agent_logs() {
   }
   places.emplace_back("Gemini CLI", under_home(".gemini/tmp"));
   places.emplace_back("Qwen Code", under_home(".qwen/projects"));
-  const std::string data = env("XDG_DATA_HOME");
-  const std::string opencode =
-      data.empty() ? under_home(".local/share/opencode") : data + "/opencode";
   std::vector<AgentLogs> found;
   std::error_code ec;
   for (const auto& [agent, dir] : places) {
@@ -436,15 +434,24 @@ std::vector<AgentLogs> find_agent_logs() {
     auto files = inputs_under(dir);
     if (files && !files->empty()) found.push_back({agent, dir, std::move(*files)});
   }
-  // OpenCode's data directory holds much else (its snapshots' git objects): its databases alone.
-  if (!opencode.empty() && std::filesystem::is_directory(opencode, ec)) {
-    AgentLogs db{"OpenCode", opencode, {}};
-    for (const auto& e : std::filesystem::directory_iterator(opencode, ec)) {
-      const std::string name = e.path().filename().string();
-      if (e.is_regular_file(ec) && name.ends_with(".db") && input_name(name))
-        db.files.push_back(e.path());
+  // OpenCode's data directory holds much else (its snapshots' git objects): its databases alone;
+  // and Kilo Code's, OpenCode's fork, whose database $KILO_DB may name.
+  const std::string data = env("XDG_DATA_HOME");
+  for (const auto& [agent, app] :
+       {std::pair<std::string, std::string>{"OpenCode", "opencode"}, {"Kilo Code", "kilo"}}) {
+    const std::string rel = ".local/share/" + app;
+    AgentLogs db{agent, data.empty() ? under_home(rel.c_str()) : data + "/" + app, {}};
+    if (app == "kilo" && !env("KILO_DB").empty()) {
+      db.place = env("KILO_DB");
+      if (std::filesystem::is_regular_file(db.place, ec)) db.files.push_back(db.place);
+    } else if (!db.place.empty() && std::filesystem::is_directory(db.place, ec)) {
+      for (const auto& e : std::filesystem::directory_iterator(db.place, ec)) {
+        const std::string name = e.path().filename().string();
+        if (e.is_regular_file(ec) && name.ends_with(".db") && input_name(name))
+          db.files.push_back(e.path());
+      }
+      std::sort(db.files.begin(), db.files.end());
     }
-    std::sort(db.files.begin(), db.files.end());
     if (!db.files.empty()) found.push_back(std::move(db));
   }
   return found;
@@ -456,8 +463,8 @@ Status add_agent_logs(std::vector<std::string>* files) {
     return not_found(
         "--agents: no coding agent's logs here (looked for Claude Code's projects under "
         "$CLAUDE_CONFIG_DIR, ~/.config/claude and ~/.claude; Codex's sessions under $CODEX_HOME or "
-        "~/.codex; ~/.gemini/tmp; ~/.qwen/projects; OpenCode's opencode.db under "
-        "$XDG_DATA_HOME/opencode or ~/.local/share/opencode)");
+        "~/.codex; ~/.gemini/tmp; ~/.qwen/projects; OpenCode's opencode.db and Kilo Code's "
+        "kilo.db under $XDG_DATA_HOME or ~/.local/share)");
   }
   std::string said;
   for (const auto& f : found) {

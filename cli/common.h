@@ -125,8 +125,9 @@ inline constexpr const char* kAgentsHelp =
     "Also read the coding agents' logs on this machine, where each keeps them: Claude Code's "
     "(~/.claude/projects, ~/.config/claude/projects or $CLAUDE_CONFIG_DIR), Codex's "
     "(~/.codex/sessions and archived_sessions, or under $CODEX_HOME), Gemini CLI's "
-    "(~/.gemini/tmp), Qwen Code's (~/.qwen/projects) and OpenCode's (~/.local/share/opencode/"
-    "opencode.db, or under $XDG_DATA_HOME)";
+    "(~/.gemini/tmp), Qwen Code's (~/.qwen/projects), OpenCode's (~/.local/share/opencode/"
+    "opencode.db, or under $XDG_DATA_HOME) and Kilo Code's (~/.local/share/kilo/kilo.db, or "
+    "$KILO_DB)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
     "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "
@@ -216,7 +217,8 @@ struct AgentLogs {
 /// comma-separated list, else $XDG_CONFIG_HOME/claude or ~/.config/claude, and ~/.claude), Codex's
 /// sessions and archived sessions ($CODEX_HOME, else ~/.codex), Gemini CLI's ~/.gemini/tmp, Qwen
 /// Code's ~/.qwen/projects, OpenCode's databases ($XDG_DATA_HOME/opencode, else
-/// ~/.local/share/opencode: opencode.db and a channel's opencode-*.db).
+/// ~/.local/share/opencode: opencode.db and a channel's opencode-*.db) and Kilo Code's, OpenCode's
+/// fork ($KILO_DB, else kilo.db in $XDG_DATA_HOME/kilo or ~/.local/share/kilo).
 std::vector<AgentLogs> find_agent_logs();
 /// --agents: appends the files of find_agent_logs() to `files`, and says on stderr what it found;
 /// an error when it found none.

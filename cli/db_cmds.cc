@@ -424,8 +424,8 @@ counts is a record, once however often it was written; its project the directory
 Code's sessions (~/.qwen/projects/*/chats: each assistant record with usageMetadata is a record, its
 provider the one its model names), OpenCode's database (~/.local/share/opencode/opencode.db, read
 as it is, OpenCode running or not: each step of an assistant message, one model call, is a record,
-copies a forked session made are left out; tags service, session, agent, mode, platform),
-providers' usage reports (pages of OpenAI's
+copies a forked session made are left out; tags service, session, agent, mode, platform; Kilo
+Code's ~/.local/share/kilo/kilo.db the same), providers' usage reports (pages of OpenAI's
 /v1/organization/usage/completions or /embeddings and Anthropic's
 /v1/organizations/usage_report/messages, as fetched, one per line or one document; each row is a
 record of summed requests, dated at its bucket's start, priced at the long-context tier of its mean

@@ -1015,40 +1015,49 @@ TEST(CliTest, AgentsFlagReadsEachAgentsLogs) {
   std::filesystem::create_directories(home / ".local/share/opencode/snapshot");
   ASSERT_TRUE(testing::make_sqlite_database(testing::source_path("tests/testdata/opencode.sql"),
                                             (home / ".local/share/opencode/opencode.db").string()));
+  // Kilo Code's, OpenCode's fork: the same database, its calls Kilo's.
+  std::filesystem::create_directories(home / ".local/share/kilo");
+  std::filesystem::copy_file(home / ".local/share/opencode/opencode.db",
+                             home / ".local/share/kilo/kilo.db");
   // (OpenCode's data directory is not walked: its databases alone are read.)
   std::ofstream(home / ".local/share/opencode/snapshot/x.jsonl") << "{\"not\": \"read\"}\n";
   struct Env {
     const char* name;
     std::optional<std::string> was;
-  } saved[] = {{"HOME", {}},
-               {"CLAUDE_CONFIG_DIR", {}},
-               {"CODEX_HOME", {}},
-               {"XDG_CONFIG_HOME", {}},
-               {"XDG_DATA_HOME", {}}};
+  } saved[] = {{"HOME", {}},       {"CLAUDE_CONFIG_DIR", {}},
+               {"CODEX_HOME", {}}, {"XDG_CONFIG_HOME", {}},
+               {"KILO_DB", {}},    {"XDG_DATA_HOME", {}}};
   for (auto& e : saved) {
     if (const char* v = std::getenv(e.name)) e.was = v;
     ::unsetenv(e.name);
   }
   ::setenv("HOME", home.c_str(), 1);
   CliRun r = run("price --summary --output json --agents");
-  EXPECT_EQ(r.rc, 1) << r.err;  // (OpenCode's two bad messages)
+  EXPECT_EQ(r.rc, 1) << r.err;  // (OpenCode's two bad messages, and Kilo Code's)
   auto j = nlohmann::json::parse(r.out);
   // Claude Code 0.039805 + Codex 0.0656063 + Gemini CLI 0.032589 + Qwen Code 0.005085 + OpenCode
-  // 0.05022, as each prices alone.
-  EXPECT_EQ(j["total"]["total_cost"], "0.1933053") << r.out;
-  EXPECT_EQ(j["records"], 21) << r.out;
+  // 0.05022 + Kilo Code 0.05022, as each prices alone.
+  EXPECT_EQ(j["total"]["total_cost"], "0.2435253") << r.out;
+  EXPECT_EQ(j["records"], 29) << r.out;
   EXPECT_NE(r.err.find("note: --agents reads Claude Code " + (home / ".claude/projects").string() +
                        " (1 file), Codex " + (home / ".codex/sessions").string() +
                        " (1 file), Gemini CLI"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("OpenCode " + (home / ".local/share/opencode").string() + " (1 file)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("OpenCode " + (home / ".local/share/opencode").string() + " (1 file), Kilo Code " +
+                 (home / ".local/share/kilo").string() + " (1 file)"),
+      std::string::npos)
       << r.err;
+  // Kilo Code's calls are its own: service kilo.
+  r = run("ingest --db " + (home / "k.db").string() + " " +
+          (home / ".local/share/kilo/kilo.db").string());
+  r = run("query --db " + (home / "k.db").string() + " --group-by tag:service --format csv");
+  EXPECT_NE(r.out.find(R"("kilo",USD,0.05022,6,)"), std::string::npos) << r.out;
   // Codex's home where $CODEX_HOME says: its sessions are not under ~/.codex.
   ::setenv("CODEX_HOME", (home / "elsewhere").c_str(), 1);
   r = run("price --summary --output json --agents");
-  EXPECT_EQ(nlohmann::json::parse(r.out)["records"], 18) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["records"], 26) << r.out;
   // Nothing found: an error that says where it looked.
   ::setenv("HOME", (home / "none").c_str(), 1);
   ::unsetenv("CODEX_HOME");

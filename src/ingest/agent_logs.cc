@@ -742,6 +742,8 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   }
   const std::string model = text_at(msg, "modelID");
   const std::string provider_id = text_at(msg, "providerID");
+  std::string app = text_at(o, "app");  // (Kilo Code's database is OpenCode's)
+  if (app.empty()) app = "opencode";
   const Value created = at(at(msg, "time"), "created");
   const std::string time = millis_text(created);
   std::string cwd = text_at(at(msg, "path"), "cwd");
@@ -796,11 +798,11 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
                        (total != 0 ? 2 * total >= 2 * (in + output) + reasoning
                                    : provider_id == "google" || provider_id == "google-vertex");
     // The call's id: what a fork's copy keeps (the message's time, the step's place, the counts).
-    const std::string key = created ? "opencode:" + std::string(simdjson::minify(*created)) + ":" +
+    const std::string key = created ? app + ":" + std::string(simdjson::minify(*created)) + ":" +
                                           std::to_string(n) + ":" + std::to_string(input) + "-" +
                                           std::to_string(output) + "-" + std::to_string(reasoning) +
                                           "-" + std::to_string(read) + "-" + std::to_string(write)
-                                    : "opencode:" + id + ":" + std::to_string(n);
+                                    : app + ":" + id + ":" + std::to_string(n);
     if (!taken_.insert(key).second) {
       ++merged_;  // (a forked session's copy)
       continue;
@@ -815,7 +817,7 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
     double logged = 0;
     if (cost && !cost->get_double().get(logged) && logged > 0)
       r.json("cost_usd", std::string(simdjson::minify(*cost)));
-    r.tag("service", "opencode");
+    r.tag("service", app);
     r.tag("session", text_at(o, "session"));
     r.tag("agent", text_at(o, "parent").empty() ? "" : "subagent");
     r.tag("mode", mode);

@@ -65,17 +65,18 @@
 // provider is the one its model names (or --provider); its project the cwd; tags service, session,
 // branch and agent ("subagent" for a sidechain).
 //
-// OpenCode: its database, ~/.local/share/opencode/opencode.db, as open_opencode_database (ingest.h)
-// writes it out: a line per message, with the step-finish parts that hold its calls' usage. An
-// assistant message is one turn of the agent; each of its steps is one model call, with its own
-// usage (the message's own "tokens" are its last step's alone, so a message of several steps,
-// as older versions wrote, would be undercounted by them): a step is one record, and a message
-// without step parts (older data) is one record of its own tokens. OpenCode's counts: input
-// without the cache reads and writes (cache.read, cache.write), output and reasoning. Since its
-// move to AI SDK 6 its output leaves the reasoning out; before, it held it but for Google's
-// models. tokens.total (written by later versions) tells which: reasoning apart from the output
-// when the total is nearer the sum with it than the sum without; without a total, apart for the
-// google and google-vertex providers (or when the reasoning exceeds the output), within
+// OpenCode: its database, ~/.local/share/opencode/opencode.db (or Kilo Code's, OpenCode's fork,
+// ~/.local/share/kilo/kilo.db: its records' service and id prefix are "kilo"), as
+// open_opencode_database (ingest.h) writes it out: a line per message, with the step-finish parts
+// that hold its calls' usage. An assistant message is one turn of the agent; each of its steps is
+// one model call, with its own usage (the message's own "tokens" are its last step's alone, so a
+// message of several steps, as older versions wrote, would be undercounted by them): a step is one
+// record, and a message without step parts (older data) is one record of its own tokens. OpenCode's
+// counts: input without the cache reads and writes (cache.read, cache.write), output and reasoning.
+// Since its move to AI SDK 6 its output leaves the reasoning out; before, it held it but for
+// Google's models. tokens.total (written by later versions) tells which: reasoning apart from the
+// output when the total is nearer the sum with it than the sum without; without a total, apart for
+// the google and google-vertex providers (or when the reasoning exceeds the output), within
 // otherwise. The record's model is the message's modelID; its provider its providerID as
 // the catalog names it (amazon-bedrock is aws, google-vertex google, google-vertex-anthropic
 // anthropic, fireworks-ai fireworks, togetherai together), or, for a provider that resells or
@@ -83,9 +84,9 @@
 // names; the message's time (time.created), its working directory (path.cwd, else the session's)
 // as its project, OpenCode's own cost for it as its logged cost, and tags service ("opencode"),
 // session, agent ("subagent" in a sub-agent's session, one with a parent), mode (OpenCode's
-// agent: build, plan, general...) and platform (the providerID). A
-// forked session copies its messages, usage and time included, under new ids: so a call's id is
-// its message's time and its step's place and counts, which the copy shares.
+// agent: build, plan, general...) and platform (the providerID). A forked session copies its
+// messages, usage and time included, under new ids: so a call's id is its message's time and its
+// step's place and counts, which the copy shares.
 #pragma once
 
 #include <cstdint>

@@ -92,25 +92,30 @@ Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_opencode_database(
   if (!rows) return rows.status();
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::tmpfile(), &std::fclose);
   if (!out) return io_error(path + ": cannot make a temporary file: " + std::strerror(errno));
-  std::string line, current;
-  bool first_step = true;
+  // Kilo Code's (kilo.db) has OpenCode's schema: its records are Kilo's.
+  const std::string app =
+      std::filesystem::path(path).filename().string().starts_with("kilo") ? "kilo" : "opencode";
+  std::string line, current;  // the open message's line and id
+  bool open = false, first_step = true;
   const auto flush = [&]() -> bool {
-    if (current.empty()) return true;
+    if (!open) return true;
+    open = false;
     line += "]}}\n";
     const bool ok = std::fwrite(line.data(), 1, line.size(), out.get()) == line.size();
     line.clear();
-    current.clear();
     return ok;
   };
   int step = SQLITE_ROW;
   while ((step = sqlite3_step(rows->get())) == SQLITE_ROW) {
     sqlite3_stmt* s = rows->get();
     const std::string_view id = column(s, 0);
-    if (current.empty() || id != current) {
+    if (!open || id != current) {
       if (!flush()) return io_error(path + ": cannot write a temporary file");
+      open = true;
       current.assign(id);
       line += "{\"opencode\":{\"id\":";
       append_json_string(line, id);
+      line += ",\"app\":\"" + app + "\"";
       line += ",\"session\":";
       append_json_string(line, column(s, 1));
       line += ",\"directory\":";

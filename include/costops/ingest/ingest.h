@@ -69,11 +69,12 @@ InputFormat detect_input_format(std::string_view source, std::string_view head);
 /// Whether the file at `path` is a SQLite database (by its first 16 bytes).
 bool is_sqlite_database(const std::string& path);
 /// OpenCode's database (~/.local/share/opencode/opencode.db, or a channel's opencode-*.db; since
-/// OpenCode 1.2, which moved its older JSON files there) as an input for ingest: a temporary
-/// file, read from its start, with a line per message of the database (InputFormat::kOpenCode):
-/// {"opencode": {"id", "session", "directory" and "parent" (the session's: its directory, and the
-/// session a sub-agent's works for), "message": its data as stored,
-/// "steps": [the data of its step-finish parts]}}, in the order of the messages' ids (their
+/// OpenCode 1.2, which moved its older JSON files there), or Kilo Code's, OpenCode's fork
+/// (~/.local/share/kilo/kilo.db), as an input for ingest: a temporary file, read from its start,
+/// with a line per message of the database (InputFormat::kOpenCode): {"opencode": {"id", "app"
+/// ("kilo" for a file named kilo*, else "opencode"), "session", "directory" and "parent" (the
+/// session's: its directory, and the session a sub-agent's works for), "message": its data as
+/// stored, "steps": [the data of its step-finish parts]}}, in the order of the messages' ids (their
 /// creation). Opened read-only: OpenCode may be running. Errors name the path: it cannot be read,
 /// or it is another program's database.
 Result<std::unique_ptr<std::FILE, int (*)(std::FILE*)>> open_opencode_database(
