@@ -59,6 +59,11 @@ Result<InputFormat> parse_input_format(std::string_view n) {
                           "gemini-cli, qwen-code or opencode");
 }
 
+bool is_agent_log(InputFormat f) {
+  return f == InputFormat::kClaudeCode || f == InputFormat::kCodex ||
+         f == InputFormat::kGeminiCli || f == InputFormat::kQwenCode || f == InputFormat::kOpenCode;
+}
+
 namespace {
 
 constexpr size_t kChunk = 1 << 20;
@@ -1503,8 +1508,7 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
-      } else if (format == InputFormat::kClaudeCode || format == InputFormat::kCodex ||
-                 format == InputFormat::kQwenCode || format == InputFormat::kOpenCode) {
+      } else if (is_agent_log(format)) {  // (Gemini CLI's, read as a document, is above)
         p.agent_line(format, line, line_no);
       } else {
         p.json_record(line, line_no, true);

@@ -327,9 +327,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
     if (opt.on_failed) opt.on_failed(line, st, rec);
   };
   engine::PriceResult pr;
-  const bool agent = format == InputFormat::kClaudeCode || format == InputFormat::kCodex ||
-                     format == InputFormat::kGeminiCli || format == InputFormat::kQwenCode ||
-                     format == InputFormat::kOpenCode;
+  const bool agent = is_agent_log(format);
   io.on_record = [&](const PricedRecord& r, uint64_t line) {
     if (agent && opt.agent_calls != nullptr && !r.usage.id.empty() &&
         !opt.agent_calls->insert(r.usage.id).second) {

@@ -58,6 +58,9 @@ enum class InputFormat {
 /// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
 /// "gemini-cli", "qwen-code", "opencode".
 Result<InputFormat> parse_input_format(std::string_view name);
+/// Whether `format` is a coding agent's log: Claude Code's, Codex's, Gemini CLI's, Qwen Code's or
+/// OpenCode's (whose calls a resumed or forked session's file may hold again).
+bool is_agent_log(InputFormat format);
 /// The format of an input named `source` (a file name: its extension counts, a compression
 /// suffix aside) that begins with `head` (its first block): Qwen Code sessions, Claude Code
 /// transcripts, Codex rollouts, Gemini CLI sessions, OpenCode's messages (as
