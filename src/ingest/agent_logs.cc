@@ -213,19 +213,6 @@ std::string catalog_provider(const std::string& id) {
   return {};
 }
 
-// Milliseconds since the epoch as a timestamp's text, or "" for no such number.
-std::string millis_text(const Value& v) {
-  uint64_t ms = 0;
-  double d = 0;
-  if (!v) return {};
-  if (v->get_uint64().get(ms)) {
-    if (v->get_double().get(d) || !(d >= 0 && d < 1e15)) return {};
-    ms = static_cast<uint64_t>(d);
-  }
-  if (ms >= 1'000'000'000'000'000) return {};
-  return format_timestamp(Timestamp{std::chrono::milliseconds(ms)});
-}
-
 }  // namespace
 
 bool looks_like_codex(std::string_view head) { return any_first_line(head, codex_shape); }
@@ -744,8 +731,7 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   const std::string provider_id = text_at(msg, "providerID");
   std::string app = text_at(o, "app");  // (Kilo Code's database is OpenCode's)
   if (app.empty()) app = "opencode";
-  const Value created = at(at(msg, "time"), "created");
-  const std::string time = millis_text(created);
+  const Value created = at(at(msg, "time"), "created");  // epoch milliseconds
   std::string cwd = text_at(at(msg, "path"), "cwd");
   if (cwd.empty()) cwd = text_at(o, "directory");
   std::string mode = text_at(msg, "agent");
@@ -809,7 +795,9 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
     }
     RecordText r;
     r.field("id", key);
-    r.field("timestamp", time);
+    // (The record form reads an epoch number's unit by its size, and bounds it.)
+    if (double ms = -1; created && !created->get_double().get(ms) && ms >= 0)
+      r.json("timestamp", std::string(simdjson::minify(*created)));
     r.field("provider", catalog_provider(provider_id));
     r.field("model", model);
     r.field("project_id", cwd);
