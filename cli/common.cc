@@ -382,25 +382,6 @@ std::string env(const char* name) {
 
 }  // namespace
 
-Status expand_and_check_inputs(std::vector<std::string>* files) {
-  std::vector<std::string> out;
-  for (const auto& f : *files) {
-    std::error_code ec;
-    if (f == "-" || !std::filesystem::is_directory(f, ec)) {
-      out.push_back(f);
-      continue;
-    }
-    auto found = inputs_under(f);
-    if (!found) return found.status();
-    if (found->empty()) {
-      return io_error(f + ": is a directory without JSON Lines files (.jsonl, .ndjson) under it");
-    }
-    out.insert(out.end(), found->begin(), found->end());
-  }
-  *files = std::move(out);
-  return check_inputs(*files);
-}
-
 std::vector<AgentLogs> find_agent_logs() {
   const std::string home = env("HOME");
   const auto under_home = [&](const char* rel) { return home.empty() ? "" : home + "/" + rel; };
@@ -457,6 +438,10 @@ std::vector<AgentLogs> find_agent_logs() {
   return found;
 }
 
+namespace {
+
+// --agents: appends the files of find_agent_logs() to `files`, and says on stderr what it found;
+// an error when it found none.
 Status add_agent_logs(std::vector<std::string>* files) {
   const auto found = find_agent_logs();
   if (found.empty()) {
@@ -474,6 +459,29 @@ Status add_agent_logs(std::vector<std::string>* files) {
   }
   std::fprintf(stderr, "note: --agents reads %s\n", said.c_str());
   return Status::ok();
+}
+
+}  // namespace
+
+Status expand_and_check_inputs(std::vector<std::string>* files, bool agents) {
+  if (agents) COSTOPS_RETURN_IF_ERROR(add_agent_logs(files));
+  if (files->empty()) files->push_back("-");
+  std::vector<std::string> out;
+  for (const auto& f : *files) {
+    std::error_code ec;
+    if (f == "-" || !std::filesystem::is_directory(f, ec)) {
+      out.push_back(f);
+      continue;
+    }
+    auto found = inputs_under(f);
+    if (!found) return found.status();
+    if (found->empty()) {
+      return io_error(f + ": is a directory without JSON Lines files (.jsonl, .ndjson) under it");
+    }
+    out.insert(out.end(), found->begin(), found->end());
+  }
+  *files = std::move(out);
+  return check_inputs(*files);
 }
 
 Result<Input> open_input(const std::string& path, bool decompress) {

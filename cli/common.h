@@ -201,11 +201,14 @@ Status check_inputs(const std::vector<std::string>& files);
 /// "r.csv".
 std::string without_codec_suffix(const std::string& path);
 
-/// check_inputs, after replacing each directory among `files` with the JSON Lines files under
-/// it (.jsonl or .ndjson, compressed too; and Gemini CLI's older session-*.json, and OpenCode's
-/// opencode.db or a channel's opencode-*.db), at any depth, in path order: Claude Code's
-/// ~/.claude/projects, a folder of gateway logs. A directory without any is an error.
-Status expand_and_check_inputs(std::vector<std::string>* files);
+/// The inputs of price and ingest: `files`, with the coding agents' logs (find_agent_logs) after
+/// them for `agents` (--agents: a note on stderr says what it found; none is an error), or stdin
+/// ("-") when there are none; then check_inputs, after replacing each directory among them with
+/// the JSON Lines files under it (.jsonl or .ndjson, compressed too; and Gemini CLI's older
+/// session-*.json, OpenCode's opencode.db or a channel's opencode-*.db, and Kilo Code's kilo.db),
+/// at any depth, in path order: Claude Code's ~/.claude/projects, a folder of gateway logs. A
+/// directory without any is an error.
+Status expand_and_check_inputs(std::vector<std::string>* files, bool agents = false);
 
 /// A coding agent's logs on this machine: the agent, where they are, and the input files there.
 struct AgentLogs {
@@ -220,9 +223,6 @@ struct AgentLogs {
 /// ~/.local/share/opencode: opencode.db and a channel's opencode-*.db) and Kilo Code's, OpenCode's
 /// fork ($KILO_DB, else kilo.db in $XDG_DATA_HOME/kilo or ~/.local/share/kilo).
 std::vector<AgentLogs> find_agent_logs();
-/// --agents: appends the files of find_agent_logs() to `files`, and says on stderr what it found;
-/// an error when it found none.
-Status add_agent_logs(std::vector<std::string>* files);
 
 /// The first instant of day `d` in `tz` (its local midnight, or the clock change when the clocks
 /// skip midnight).

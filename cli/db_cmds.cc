@@ -172,16 +172,9 @@ int run_ingest(IngestCmd& o) {
     report(encoding.status().with_context("--encoding"));
     return kExitUsage;
   }
-  if (o.agents) {
-    if (Status st = add_agent_logs(&o.files); !st.is_ok()) {
-      report(st);
-      return kExitFailure;
-    }
-  }
-  if (o.files.empty()) o.files.push_back("-");
   // A misspelled second file stores nothing (nor creates the database), rather than failing
   // after the first is stored without its summary.
-  if (Status st = expand_and_check_inputs(&o.files); !st.is_ok()) {
+  if (Status st = expand_and_check_inputs(&o.files, o.agents); !st.is_ok()) {
     report(st);
     return kExitFailure;
   }

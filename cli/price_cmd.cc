@@ -246,14 +246,7 @@ int run_price(PriceOptions& o) {
     return kExitUsage;
   }
   opt.encoding = *encoding;
-  if (o.agents) {
-    if (Status st = add_agent_logs(&o.files); !st.is_ok()) {
-      report(st);
-      return kExitFailure;
-    }
-  }
-  if (o.files.empty()) o.files.push_back("-");
-  if (Status st = expand_and_check_inputs(&o.files); !st.is_ok()) {
+  if (Status st = expand_and_check_inputs(&o.files, o.agents); !st.is_ok()) {
     report(st);
     return kExitFailure;
   }
