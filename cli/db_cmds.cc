@@ -23,6 +23,7 @@
 #include "costops/engine/whatif.h"
 #include "costops/forecasting/budget.h"
 #include "costops/ingest/ingest.h"
+#include "costops/report/prometheus.h"
 #include "costops/report/report.h"
 #include "costops/storage/store.h"
 
@@ -516,6 +517,43 @@ struct QueryCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
+// The rows as Prometheus gauges, a sample per row (and per currency for the cost), labelled by
+// the group keys: `labels` are their label names (report::prometheus_label_names). Without group
+// keys, a selection without records is zero records (and no cost: its currency is unknown).
+void print_prometheus(const std::vector<std::string>& labels,
+                      const std::vector<AggregateRow>& rows) {
+  report::PrometheusText p;
+  const std::vector<AggregateRow> none(labels.empty() && rows.empty() ? 1 : 0);
+  for (const auto& r : rows.empty() ? none : rows) {
+    report::PrometheusLabels l;
+    for (size_t i = 0; i < labels.size() && i < r.keys.size(); ++i)
+      l.emplace_back(labels[i], r.keys[i]);
+    for (const auto& [cur, d] : r.cost) {
+      report::PrometheusLabels lc = l;
+      lc.emplace_back("currency", cur);
+      p.gauge("costops_cost",
+              "Exact cost of the selected stored records, in the currency the label names", lc,
+              d.to_string());
+    }
+    auto count = [&](const char* name, const char* help, long long v) {
+      p.gauge(name, help, l, std::to_string(v));
+    };
+    count("costops_records", "Selected stored records", static_cast<long long>(r.records));
+    count("costops_unpriced_records",
+          "Selected records stored without a price (their cost counts as nothing)",
+          static_cast<long long>(r.unpriced));
+    count("costops_requests", "Requests the selected records stand for", r.requests);
+    count("costops_input_tokens", "Input tokens, cache reads and writes included", r.input_tokens);
+    count("costops_output_tokens", "Output tokens, reasoning included", r.output_tokens);
+    count("costops_cache_read_tokens", "Input tokens read from a prompt cache",
+          r.cache_read_tokens);
+    count("costops_cache_write_tokens", "Input tokens written to a prompt cache",
+          r.cache_write_tokens);
+    count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
+  }
+  std::fputs(p.str().c_str(), stdout);
+}
+
 void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
                 const std::string& format) {
   if (format == "json") {
@@ -630,6 +668,18 @@ int run_query(QueryCmd& o) {
     report(order.status());
     return kExitUsage;
   }
+  std::vector<std::string> labels;
+  if (o.format == "prometheus") {
+    std::vector<std::string> names;
+    for (const auto& k : q.group_by) names.push_back(k.name());
+    const std::string reserved[] = {"currency"};
+    auto l = report::prometheus_label_names(names, reserved);
+    if (!l) {
+      report(l.status().with_context("--format prometheus"));
+      return kExitUsage;
+    }
+    labels = std::move(*l);
+  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -642,7 +692,11 @@ int run_query(QueryCmd& o) {
   }
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
-  print_rows(q, *rows, o.format);
+  if (o.format == "prometheus") {
+    print_prometheus(labels, *rows);
+  } else {
+    print_rows(q, *rows, o.format);
+  }
   if (rows->empty()) note_why_empty(**store, q, o.time.advice());
   note_absent_tags(**store, q, *rows);
   return kExitOk;
@@ -665,7 +719,9 @@ Examples:
   cost-ops query --group-by model --sort cost --limit 10 --from 2026-09-01
   cost-ops query --group-by project --period last-7-days
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
-  cost-ops query --group-by day --tz America/Los_Angeles)");
+  cost-ops query --group-by day --tz America/Los_Angeles
+  cost-ops query --group-by provider,model,tag:team --period month-to-date --format prometheus \
+    > /var/lib/prometheus/node-exporter/cost-ops.prom        # node_exporter's textfile collector)");
   o->time.add_to(*cmd, kQueryPeriodHelp, true);
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
   cmd->add_option("--filter", o->filters, kFilterHelp);
@@ -673,8 +729,10 @@ Examples:
       "--tz", o->tz,
       "Time zone for hour/day/week/month buckets: an IANA name or an offset such as +05:30 "
       "(default UTC)");
-  cmd->add_option("--format", o->format, "table, json, csv or markdown")
-      ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
+  cmd->add_option("--format", o->format,
+                  "table, json, csv, markdown, or prometheus (gauges in Prometheus' text format, "
+                  "labelled by the group keys)")
+      ->check(CLI::IsMember({"table", "json", "csv", "markdown", "prometheus"}));
   cmd->add_option("--sort", o->sort,
                   "Row order: keys (default), or largest first: cost (in the currency most is "
                   "spent in), records, requests or tokens");

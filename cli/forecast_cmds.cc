@@ -17,6 +17,7 @@
 #include "costops/forecasting/budget.h"
 #include "costops/forecasting/forecast.h"
 #include "costops/forecasting/series.h"
+#include "costops/report/prometheus.h"
 #include "costops/report/report.h"
 #include "costops/storage/store.h"
 
@@ -1153,6 +1154,68 @@ void print_status(const json& j) {
   for (const auto& n : j["notes"]) std::printf("  note: %s\n", n.get<std::string>().c_str());
 }
 
+// Budget statuses (status_json's objects, with "name" and "currency" when they have them) as
+// Prometheus gauges labelled by budget and currency, for alert rules such as
+// `costops_budget_probability_over > 0.5`. A figure without a value (no interval, no exhaustion
+// expected) has no sample; a threshold crossed has one of value 1.
+void print_status_prometheus(const std::vector<json>& statuses) {
+  report::PrometheusText p;
+  for (const auto& j : statuses) {
+    report::PrometheusLabels l;
+    l.emplace_back("budget", j.value("name", ""));
+    if (j.contains("currency")) l.emplace_back("currency", j["currency"].get<std::string>());
+    auto gauge = [&](const char* name, const char* help, const json& v,
+                     const report::PrometheusLabels& labels) {
+      if (!v.is_null()) p.gauge(name, help, labels, v.dump());
+    };
+    gauge("costops_budget_amount", "The budget's amount for its period", j["amount"], l);
+    gauge("costops_budget_spent", "Spent in the budget's period up to the as-of day", j["spent"],
+          l);
+    gauge("costops_budget_projected", "Projected spend by the period's end", j["projected_total"],
+          l);
+    report::PrometheusLabels ll = l;
+    char level[32];
+    std::snprintf(level, sizeof level, "%g", j["interval_level"].get<double>());
+    ll.emplace_back("level", level);
+    gauge("costops_budget_projected_lower",
+          "Lower bound of the projection's interval at the level the label gives",
+          j["projected_lower"], ll);
+    gauge("costops_budget_projected_upper",
+          "Upper bound of the projection's interval at the level the label gives",
+          j["projected_upper"], ll);
+    gauge("costops_budget_run_rate_projected",
+          "Spend by the period's end at the period's average daily spend so far",
+          j["run_rate_total"], l);
+    gauge("costops_budget_probability_over",
+          "Probability that the period's spend exceeds the amount (0 to 1)", j["probability_over"],
+          l);
+    gauge("costops_budget_days_remaining", "Days of the period after the as-of day",
+          j["days_remaining"], l);
+    if (!j["exhaustion_date"].is_null()) {
+      auto as_of = forecasting::parse_date(j["as_of"].get<std::string>());
+      auto gone = forecasting::parse_date(j["exhaustion_date"].get<std::string>());
+      if (as_of && gone) {
+        gauge("costops_budget_days_until_exhaustion",
+              "Days from the as-of day to the day spend reaches the amount, actual (0 or less) or "
+              "projected; no sample when it is not expected",
+              (*gone - *as_of).count(), l);
+      }
+    }
+    for (const auto& c : j["thresholds_crossed"]) {
+      report::PrometheusLabels lt = l;
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%g", c["percent"].get<double>());
+      lt.emplace_back("threshold", pct);
+      lt.emplace_back("basis", c["basis"].get<std::string>());
+      gauge("costops_budget_threshold_crossed",
+            "1 for each alert threshold (percent of the amount) crossed, by actual spend or by "
+            "the projection",
+            1, lt);
+    }
+  }
+  std::fputs(p.str().c_str(), stdout);
+}
+
 // Stored spend that stops more than this many days before the as-of date gets a note.
 constexpr int kStaleDays = 2;
 // The days of stored spend up to the as-of date a budget's projection reads: a season of history
@@ -1625,6 +1688,8 @@ int run_budget_status(const BudgetCmd& o) {
   }
   if (o.format == "json") {
     std::printf("%s\n", (stored && !ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
+  } else if (o.format == "prometheus") {
+    print_status_prometheus(out);
   } else {
     for (const auto& j : out) print_status(j);
   }
@@ -1690,7 +1755,8 @@ Examples:
   cost-ops budget status --fail-at 100
   cost-ops budget status --amount 500 --filter project=search --fail-at 80
   cost-ops budget status search --drivers-by project,model --format json
-  cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json)");
+  cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json
+  cost-ops budget status --format prometheus > budgets.prom  # gauges for alert rules)");
   CLI::Option* name = s->add_option("name", st->name, "Only this budget");
   s->add_option("--as-of", st->as_of,
                 "Last day of data to use (default: today; with --series its last day)");
@@ -1723,7 +1789,10 @@ Examples:
                 "Exit with status 4 when a budget's spend or projected total reaches this percent "
                 "of its amount (for CI)");
   s->add_option("--drivers-by", st->drivers_by, kDriversByHelp)->excludes(series);
-  s->add_option("--format", st->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  s->add_option("--format", st->format,
+                "table, json, or prometheus (gauges in Prometheus' text format, labelled by "
+                "budget and currency)")
+      ->check(CLI::IsMember({"table", "json", "prometheus"}));
   add_db_to(*s, st->db);
   s->callback([st, &rc] { rc = run_budget_status(*st); });
 }

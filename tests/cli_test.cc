@@ -410,6 +410,73 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
   std::filesystem::remove(db);
 }
 
+// --format prometheus: query's rows and budget status as gauges, for a textfile collector or a
+// Pushgateway; a group key that is no label name is made one, and two that make one are refused.
+TEST(CliTest, PrometheusGauges) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_prometheus_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  const std::string usage =
+      R"({"id":"p1","provider":"openai","model":"gpt-4o","timestamp":"2026-11-01T10:00:00Z","tags":{"cost-center":"search \"core\""},"usage":{"input_tokens":1000,"output_tokens":100}}
+{"id":"p2","provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-11-02T10:00:00Z","tags":{"cost-center":"ads"},"usage":{"input_tokens":2000,"cache_read_tokens":1000,"output_tokens":100}}
+)";
+  ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  CliRun r = run("query --db " + db + " --group-by provider,tag:cost-center --format prometheus");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find("# HELP costops_unpriced_records")),
+            "# HELP costops_cost Exact cost of the selected stored records, in the currency the "
+            "label names\n"
+            "# TYPE costops_cost gauge\n"
+            "costops_cost{provider=\"anthropic\",tag_cost_center=\"ads\",currency=\"USD\"} 0.0048\n"
+            "costops_cost{provider=\"openai\",tag_cost_center=\"search \\\"core\\\"\",currency="
+            "\"USD\"} 0.0035\n"
+            "# HELP costops_records Selected stored records\n"
+            "# TYPE costops_records gauge\n"
+            "costops_records{provider=\"anthropic\",tag_cost_center=\"ads\"} 1\n"
+            "costops_records{provider=\"openai\",tag_cost_center=\"search \\\"core\\\"\"} 1\n");
+  EXPECT_NE(r.out.find("costops_cache_read_tokens{provider=\"anthropic\",tag_cost_center=\"ads\"} "
+                       "1000\n"),
+            std::string::npos)
+      << r.out;
+  // Without group keys: one sample each, and zero records for a period without any.
+  r = run("query --db " + db + " --format prometheus --period 2020-01");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\ncostops_records 0\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("costops_cost"), std::string::npos) << r.out;
+  r = run("query --db " + db + " --format prometheus --group-by tag:a-b,tag:a.b");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--format prometheus: tag:a-b and tag:a.b are both the Prometheus label "
+                       "\"tag_a_b\"; group by one of them"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove(db);
+
+  // A budget's status: the figures with a value, the thresholds crossed. 420 a day reaches
+  // 12,000 on April 29th.
+  const std::string series = db + ".csv";
+  {
+    std::ofstream f(series);
+    f << "date,value\n";
+    for (int d = 1; d <= 28; ++d) f << "2025-02-" << (d < 10 ? "0" : "") << d << ",420\n";
+    for (int d = 1; d <= 31; ++d) f << "2025-03-" << (d < 10 ? "0" : "") << d << ",420\n";
+    for (int d = 1; d <= 16; ++d) f << "2025-04-" << (d < 10 ? "0" : "") << d << ",420\n";
+  }
+  r = run("budget status --series " + series +
+          " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format prometheus");
+  std::filesystem::remove(series);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* line : {"costops_budget_amount{budget=\"\"} 12000.0\n",
+                           "costops_budget_spent{budget=\"\"} 6720.0\n",
+                           "costops_budget_projected{budget=\"\"} 12600.0\n",
+                           "costops_budget_days_remaining{budget=\"\"} 14\n",
+                           "costops_budget_days_until_exhaustion{budget=\"\"} 13\n",
+                           "costops_budget_threshold_crossed{budget=\"\",threshold=\"50\",basis="
+                           "\"actual\"} 1\n"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << r.out;
+  }
+}
+
 TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_reconcile_" + std::to_string(::getpid()) + ".db"))

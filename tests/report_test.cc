@@ -9,6 +9,7 @@
 #include "costops/engine/cost_calculator.h"
 #include "costops/pricing/catalog.h"
 #include "costops/report/focus.h"
+#include "costops/report/prometheus.h"
 
 namespace costops::report {
 namespace {
@@ -421,6 +422,54 @@ TEST(ReportTest, UnusualDaysNameTheModelsThatMovedThem) {
 
 // A FOCUS dataset: a row per day, model, project, user, tags and charge (input, output, the
 // rest), every cost column the priced cost summed exactly; unpriced records counted, left out.
+// The text exposition format: a family's HELP and TYPE once before its samples (however they
+// were added), label values and help texts escaped, values written as given.
+TEST(PrometheusTest, GroupsSamplesByFamilyAndEscapes) {
+  PrometheusText p;
+  EXPECT_EQ(p.str(), "");
+  p.gauge("costops_cost", "Cost\\ in\nUSD", {{"team", "a\"b\\c\nd"}, {"currency", "USD"}},
+          "0.000000000000000001");
+  p.gauge("costops_records", "Records", {}, "3");
+  p.gauge("costops_cost", "Cost\\ in\nUSD", {{"team", ""}, {"currency", "USD"}}, "-1.5");
+  EXPECT_EQ(p.str(),
+            "# HELP costops_cost Cost\\\\ in\\nUSD\n"
+            "# TYPE costops_cost gauge\n"
+            "costops_cost{team=\"a\\\"b\\\\c\\nd\",currency=\"USD\"} 0.000000000000000001\n"
+            "costops_cost{team=\"\",currency=\"USD\"} -1.5\n"
+            "# HELP costops_records Records\n"
+            "# TYPE costops_records gauge\n"
+            "costops_records 3\n");
+}
+
+TEST(PrometheusTest, LabelNamesFromGroupKeys) {
+  struct Case {
+    const char* in;
+    const char* want;
+  } cases[] = {{"provider", "provider"},
+               {"tag:team", "tag_team"},
+               {"tag:cost-center", "tag_cost_center"},
+               {"9lives", "l_9lives"},
+               {"", "l_"},
+               {"__name__", "l___name__"},
+               {"caf\xC3\xA9", "caf__"}};
+  for (const auto& c : cases) EXPECT_EQ(prometheus_label_name(c.in), c.want) << c.in;
+  const std::string reserved[] = {"currency"};
+  const std::vector<std::string> ok = {"provider", "tag:team", "tag:currency"};
+  auto names = prometheus_label_names(ok, reserved);
+  ASSERT_TRUE(names.has_value()) << names.status().to_string();
+  EXPECT_EQ(*names, (std::vector<std::string>{"provider", "tag_team", "tag_currency"}));
+  const std::vector<std::string> clash = {"tag:a-b", "model", "tag:a.b"};
+  auto bad = prometheus_label_names(clash, reserved);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(),
+            "tag:a-b and tag:a.b are both the Prometheus label \"tag_a_b\"; group by one of them");
+  const std::vector<std::string> takes = {"currency"};
+  bad = prometheus_label_names(takes, reserved);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.status().message(),
+            "currency would be the Prometheus label \"currency\", which cost-ops adds itself");
+}
+
 TEST(FocusTest, RowsSumThePricedCostsPerDayAndCharge) {
   auto priced = [](const char* ts, const char* model, int64_t in, int64_t out, int64_t searches,
                    const char* user, const char* provider = "openai") {
