@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "common.h"
 #include "costops/domain/units.h"
 #include "costops/pricing/catalog.h"
+#include "costops/pricing/diff.h"
 #include "costops/report/report.h"
 
 namespace costops::cli {
@@ -22,6 +24,7 @@ struct CatalogCmdOptions {
   std::string as_of;
   std::string search;
   std::string format = "table";
+  std::string diff;  // --diff FILE: the catalog compared with this one
 };
 
 // The models table's price columns: the token prices most models have, per 1M tokens.
@@ -168,6 +171,115 @@ void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
   }
 }
 
+// "-20.00%": the change from `from` to `to` in percent; "new" or "dropped" without one of them.
+std::string change_text(const std::optional<Decimal>& from, const std::optional<Decimal>& to) {
+  if (!from) return "new";
+  if (!to) return "dropped";
+  auto pct = (*to - *from).as_percent_of(*from, 2);
+  if (!pct) return "";  // from 0: no percentage
+  return (*to > *from ? "+" : "") + pct->to_string_fixed(2) + "%";
+}
+
+const char* kind_name(pricing::PriceDifference::Kind k) {
+  switch (k) {
+    case pricing::PriceDifference::Kind::kChanged:
+      return "changed";
+    case pricing::PriceDifference::Kind::kRemoved:
+      return "removed";
+    case pricing::PriceDifference::Kind::kAdded:
+      return "added";
+  }
+  return "";
+}
+
+// --diff: the catalog's models against another catalog's, as `format` (table, csv or json).
+int run_diff(const pricing::Catalog& c, const CatalogCmdOptions& o, Timestamp at,
+             const pricing::Provider* only) {
+  auto other = pricing::Catalog::load_file(o.diff);
+  if (!other) {
+    report(other.status().with_context("--diff"));
+    return kExitFailure;
+  }
+  if (other->currency() != c.currency()) {
+    report(invalid_argument("--diff: " + o.diff + " prices in " +
+                            std::string(other->currency().code()) + ", catalog " + c.source() +
+                            " in " + std::string(c.currency().code()) + ": not compared"));
+    return kExitFailure;
+  }
+  const pricing::CatalogDifferences d = pricing::diff_catalogs(c, *other, at, only);
+  const std::string when = format_timestamp(std::chrono::floor<std::chrono::seconds>(at));
+  auto text = [](const std::optional<Decimal>& v) { return v ? v->to_string() : std::string(); };
+  using Kind = pricing::PriceDifference::Kind;
+  if (o.format == "json") {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : d.rows) {
+      nlohmann::json j = {
+          {"change", kind_name(r.kind)}, {"provider", r.provider}, {"model", r.model}};
+      if (r.kind == Kind::kChanged) {
+        if (!r.to_model.empty()) j["to_model"] = r.to_model;
+        j["price"] = r.price;
+        j["from"] = r.from_price ? nlohmann::json(text(r.from_price)) : nlohmann::json(nullptr);
+        j["to"] = r.to_price ? nlohmann::json(text(r.to_price)) : nlohmann::json(nullptr);
+      }
+      rows.push_back(std::move(j));
+    }
+    const nlohmann::json out = {
+        {"from", c.source()},
+        {"to", other->source()},
+        {"as_of", when},
+        {"currency", std::string(c.currency().code())},
+        {"provider", only ? nlohmann::json(only->id) : nlohmann::json(nullptr)},
+        {"compared", d.compared},
+        {"same", d.same},
+        {"changed", d.changed},
+        {"removed", d.removed},
+        {"added", d.added},
+        {"rows", rows}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  if (o.format == "csv") {
+    std::printf("change,provider,model,to_model,price,from,to\n");
+    for (const auto& r : d.rows) {
+      std::printf("%s,%s,%s,%s,%s,%s,%s\n", kind_name(r.kind),
+                  report::csv_field(r.provider).c_str(), report::csv_field(r.model).c_str(),
+                  report::csv_field(r.to_model).c_str(), r.price.c_str(),
+                  text(r.from_price).c_str(), text(r.to_price).c_str());
+    }
+    return kExitOk;
+  }
+  std::printf("%s against %s: standard prices in %s in effect at %s, per 1M tokens (1K requests)\n",
+              c.source().c_str(), other->source().c_str(), std::string(c.currency().code()).c_str(),
+              when.c_str());
+  size_t pw = 8, mw = 5, kw = 5;
+  for (const auto& r : d.rows) {
+    pw = std::max(pw, r.provider.size());
+    mw = std::max(mw, r.model.size() + (r.to_model.empty() ? 0 : r.to_model.size() + 4));
+    kw = std::max(kw, r.price.size());
+  }
+  if (!d.rows.empty()) {
+    std::printf("%-*s %-*s %-*s %14s %14s  change\n", static_cast<int>(pw), "provider",
+                static_cast<int>(mw), "model", static_cast<int>(kw), "price", "from", "to");
+  }
+  for (const auto& r : d.rows) {
+    const std::string model = r.to_model.empty() ? r.model : r.model + " -> " + r.to_model;
+    if (r.kind == Kind::kChanged) {
+      std::printf("%-*s %-*s %-*s %14s %14s  %s\n", static_cast<int>(pw), r.provider.c_str(),
+                  static_cast<int>(mw), model.c_str(), static_cast<int>(kw), r.price.c_str(),
+                  r.from_price ? text(r.from_price).c_str() : "-",
+                  r.to_price ? text(r.to_price).c_str() : "-",
+                  change_text(r.from_price, r.to_price).c_str());
+    } else {
+      std::printf("%-*s %-*s %s\n", static_cast<int>(pw), r.provider.c_str(), static_cast<int>(mw),
+                  model.c_str(),
+                  r.kind == Kind::kAdded ? "(model added)" : "(model removed: not resolved)");
+    }
+  }
+  std::printf("compared %zu models: %zu the same, %zu changed, %zu removed; %zu added\n",
+              d.compared, d.same, d.changed, d.removed, d.added);
+  return kExitOk;
+}
+
 int run_catalog(CatalogCmdOptions& o) {
   std::vector<std::string> names;
   for (auto* n : {&o.first, &o.second})
@@ -200,6 +312,10 @@ int run_catalog(CatalogCmdOptions& o) {
     (provider ? o.provider : o.model) = names[0];
   }
   const bool json = o.format == "json";
+  if (!o.diff.empty() && (!o.model.empty() || !o.search.empty())) {
+    report(invalid_argument("--diff compares the whole catalog, or a PROVIDER's models"));
+    return kExitUsage;
+  }
   if (!o.model.empty() && !o.search.empty()) {
     report(invalid_argument("--search lists models; give a provider to search in, not a model"));
     return kExitUsage;
@@ -244,6 +360,7 @@ int run_catalog(CatalogCmdOptions& o) {
       return kExitFailure;
     }
   }
+  if (!o.diff.empty()) return run_diff(c, o, *at, only);
   // The models selected: those --search finds, else the provider's, else every one.
   const std::vector<pricing::ModelRef> models = c.search(o.search, only);
   if (o.format == "csv") {
@@ -302,6 +419,10 @@ catalog, a provider or a model) as a cost-ops catalog file, which --catalog, --p
 `pricing import` read: a catalog in another format converted, or a model's prices to edit into
 contract prices. --format csv writes a row per model selected (every model of the catalog
 without a selection) with the standard prices in effect, exact, per 1M tokens: a price sheet.
+--diff FILE compares the catalog (or PROVIDER's models) with another catalog file, of any
+format: each model is looked up in FILE as usage of it would be, and each standard price in
+effect (--as-of) that differs is a row, with the models FILE does not resolve (removed) and
+those no model resolves to (added).
 
 Examples:
   cost-ops catalog                                  # providers and their model counts
@@ -311,7 +432,9 @@ Examples:
   cost-ops catalog openai gpt-4o --format json > contract.json   # edit, then --prices contract.json
   cost-ops catalog --format csv > prices.csv         # every model's prices in effect now
   cost-ops catalog --catalog model_prices_and_context_window.json gemini
-  cost-ops catalog --catalog model_prices_and_context_window.json --format json > litellm.json)");
+  cost-ops catalog --catalog model_prices_and_context_window.json --format json > litellm.json
+  cost-ops catalog --diff data.json                 # what a new genai-prices release changes
+  cost-ops catalog openai --diff model_prices_and_context_window.json --format csv)");
   opts->catalog.add_to(*cmd);
   cmd->add_option("PROVIDER", opts->first,
                   "A provider's id, or a model's name (one that is no provider)");
@@ -325,9 +448,13 @@ Examples:
   cmd->add_option("--as-of", opts->as_of,
                   "The time whose prices a provider's model list shows (RFC 3339 or YYYY-MM-DD, "
                   "UTC; default now)");
+  cmd->add_option("--diff", opts->diff,
+                  "Another catalog file (any format) to compare the catalog's standard prices "
+                  "with: the prices that differ, the models removed and added");
   cmd->add_option("--format", opts->format,
                   "table; json: the selection as a cost-ops catalog file; csv: a row per model "
-                  "selected (every model without a selection) with its prices in effect")
+                  "selected (every model without a selection) with its prices in effect; with "
+                  "--diff, the differences")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->callback([opts, &rc] { rc = run_catalog(*opts); });
 }

@@ -725,6 +725,68 @@ TEST(CliTest, BadCommandLinesAndFilesAreClearErrors) {
     EXPECT_NE(r.out.find(want), std::string::npos) << want;
 }
 
+// catalog --diff: a catalog's standard prices against another file's, as a table, CSV or JSON.
+TEST(CliTest, CatalogDiffComparesTwoCatalogs) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("costops_catalog_diff_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string from = (dir / "from.json").string(), to = (dir / "to.json").string(),
+                    eur = (dir / "eur.json").string();
+  std::ofstream(from)
+      << R"({"format": "cost-ops-catalog", "version": 1, "providers": [{"id": "acme", "models": [
+      {"id": "large", "prices": {"input_mtok": 3, "output_mtok": 15}},
+      {"id": "small", "prices": {"input_mtok": "0.25"}},
+      {"id": "old", "prices": {"input_mtok": 1}}]}]})";
+  std::ofstream(to)
+      << R"({"format": "cost-ops-catalog", "version": 1, "providers": [{"id": "acme", "models": [
+      {"id": "large", "prices": {"input_mtok": "2.4", "output_mtok": 15, "cache_read_mtok": "0.3"}},
+      {"id": "small", "prices": {"input_mtok": "0.25"}},
+      {"id": "next", "prices": {"input_mtok": 5}}]}]})";
+  std::ofstream(eur)
+      << R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": []})";
+  CliRun r = run("catalog --catalog " + from + " --diff " + to + " --as-of 2026-12-01");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, from + " against " + to +
+                       ": standard prices in USD in effect at 2026-12-01T00:00:00Z, per 1M tokens "
+                       "(1K requests)\n"
+                       "provider model price                     from             to  change\n"
+                       "acme     large input_mtok                   3            2.4  -20.00%\n"
+                       "acme     large cache_read_mtok              -            0.3  new\n"
+                       "acme     old   (model removed: not resolved)\n"
+                       "acme     next  (model added)\n"
+                       "compared 3 models: 1 the same, 1 changed, 1 removed; 1 added\n");
+  r = run("catalog acme --catalog " + from + " --diff " + to + " --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "change,provider,model,to_model,price,from,to\n"
+            "changed,acme,large,,input_mtok,3,2.4\n"
+            "changed,acme,large,,cache_read_mtok,,0.3\n"
+            "removed,acme,old,,,,\n"
+            "added,acme,next,,,,\n");
+  r = run("catalog --catalog " + from + " --diff " + to + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["changed"], 1);
+  EXPECT_EQ(j["rows"][0], nlohmann::json::parse(R"({"change": "changed", "provider": "acme",
+      "model": "large", "price": "input_mtok", "from": "3", "to": "2.4"})"));
+  EXPECT_EQ(j["rows"][1]["from"], nullptr);
+  r = run("catalog --catalog " + from + " --diff " + eur);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(
+      r.err.find("--diff: " + eur + " prices in EUR, catalog " + from + " in USD: not compared"),
+      std::string::npos)
+      << r.err;
+  r = run("catalog acme large --catalog " + from + " --diff " + to);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--diff compares the whole catalog, or a PROVIDER's models"),
+            std::string::npos)
+      << r.err;
+  r = run("catalog --diff " + (dir / "missing.json").string());
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("--diff: "), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, CatalogShowsAModelsPrices) {
   CliRun r = run("catalog --provider openai --model gpt-4o");
   EXPECT_EQ(r.rc, 0) << r.err;

@@ -6,6 +6,7 @@
 
 #include "costops/engine/cost_calculator.h"
 #include "costops/pricing/catalog.h"
+#include "costops/pricing/diff.h"
 #include "test_util.h"
 #include "util/text.h"
 
@@ -506,6 +507,69 @@ TEST(PricingTest, DateVersionedPricesResolveAtTheRecordTime) {
   EXPECT_EQ(price(c, "p", "m", u, "2026-03-12T23:59:59Z"), "10/0/10");
   EXPECT_EQ(price(c, "p", "m", u, "2026-03-13T00:00:00Z"), "5/0/5");
   EXPECT_EQ(price(c, "p", "m", u, "2027-01-01T00:00:00Z"), "5/0/5");
+}
+
+// A catalog against another: each model looked up as usage of it would be (its own id first),
+// every standard price in effect that differs a row (tiers by threshold), models not resolved
+// removed, models nothing resolves to added.
+TEST(CatalogDiffTest, PricesThatDifferModelsRemovedAndAdded) {
+  const Catalog from = own(R"([{"id": "p", "models": [
+      {"id": "same", "prices": {"input_mtok": "2.50", "output_mtok": 10}},
+      {"id": "cheaper", "prices": [{"prices": {"input_mtok": 5}},
+                                    {"constraint": {"start_date": "2026-03-13"}, "prices": {"input_mtok": 4}}]},
+      {"id": "tiered", "prices": {"input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 6}]}}},
+      {"id": "alias", "prices": {"input_mtok": 1}},
+      {"id": "gone", "prices": {"input_mtok": 1}}]},
+    {"id": "q", "models": [{"id": "x", "prices": {"input_mtok": 1}}]}])");
+  const Catalog to = own(R"([{"id": "p", "models": [
+      {"id": "same", "prices": {"input_mtok": 2.5, "output_mtok": "10.0"}},
+      {"id": "cheaper", "prices": {"input_mtok": 4, "cache_read_mtok": "0.4"}},
+      {"id": "tiered", "prices": {"input_mtok": {"base": 3, "tiers": [{"start": 200000, "price": 7}]}}},
+      {"id": "alias-2026", "match": {"starts_with": "alias"}, "prices": {"input_mtok": 1}},
+      {"id": "new", "prices": {"input_mtok": 9}}]},
+    {"id": "q", "models": [{"id": "y", "prices": {"input_mtok": 1}}]}])");
+  // "kind provider model[->to_model] price from to", a blank for a price a catalog lacks.
+  auto rows = [](const CatalogDifferences& d) {
+    std::vector<std::string> out;
+    auto text = [](const std::optional<Decimal>& v) { return v ? v->to_string() : "-"; };
+    for (const auto& r : d.rows) {
+      const char* kind = r.kind == PriceDifference::Kind::kChanged   ? "changed"
+                         : r.kind == PriceDifference::Kind::kRemoved ? "removed"
+                                                                     : "added";
+      std::string line = std::string(kind) + " " + r.provider + " " + r.model;
+      if (!r.to_model.empty()) line += "->" + r.to_model;
+      if (r.kind == PriceDifference::Kind::kChanged)
+        line += " " + r.price + " " + text(r.from_price) + " " + text(r.to_price);
+      out.push_back(line);
+    }
+    return out;
+  };
+  CatalogDifferences d = diff_catalogs(from, to, T("2026-08-21T12:00:00Z"));
+  EXPECT_EQ(rows(d),
+            (std::vector<std::string>{"changed p cheaper cache_read_mtok - 0.4",
+                                      "changed p tiered input_mtok>200000 6 7", "removed p gone",
+                                      "removed q x", "added p new", "added q y"}));
+  EXPECT_EQ(d.compared, 6u);
+  EXPECT_EQ(d.same, 2u);  // same; alias, which resolves to alias-2026 at the same price
+  EXPECT_EQ(d.changed, 2u);
+  EXPECT_EQ(d.removed, 2u);
+  EXPECT_EQ(d.added, 2u);
+  // The prices in effect at the time compared: before March 13th, "cheaper" was 5 in `from`.
+  // One provider's models are compared with its models in `to` (q's y is not added).
+  d = diff_catalogs(from, to, T("2026-01-01T00:00:00Z"), from.find_provider("p"));
+  EXPECT_EQ(rows(d),
+            (std::vector<std::string>{
+                "changed p cheaper input_mtok 5 4", "changed p cheaper cache_read_mtok - 0.4",
+                "changed p tiered input_mtok>200000 6 7", "removed p gone", "added p new"}));
+  EXPECT_EQ(d.compared, 5u);
+  // A model named otherwise in `to` says which; a price `to` lacks is a row too.
+  const Catalog renamed = own(R"([{"id": "p", "models": [
+      {"id": "alias-2027", "match": {"starts_with": "alias"}, "prices": {"input_mtok": 2}},
+      {"id": "same", "prices": {"input_mtok": 2.5}}]}])");
+  d = diff_catalogs(from, renamed, T("2026-08-21T12:00:00Z"), from.find_provider("p"));
+  EXPECT_EQ(rows(d), (std::vector<std::string>{
+                         "changed p same output_mtok 10 -", "removed p cheaper", "removed p tiered",
+                         "changed p alias->alias-2027 input_mtok 1 2", "removed p gone"}));
 }
 
 TEST(PricingTest, TimeOfDayPricesIncludingWrapPastMidnight) {

@@ -1,0 +1,102 @@
+#include "costops/pricing/diff.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "costops/domain/units.h"
+
+namespace costops::pricing {
+namespace {
+
+// A model's standard prices in effect at `at`, by unit and then tier threshold (-1: the base
+// price), in registry order.
+using FlatPrices = std::map<std::pair<UnitId, int64_t>, Decimal>;
+
+FlatPrices flat_prices(const Model& m, Timestamp at) {
+  FlatPrices out;
+  const PriceSet* ps = Catalog::select(m, at, "", false).prices;
+  if (ps == nullptr) return out;
+  for (const auto& up : ps->prices()) {
+    out.emplace(std::pair{up.unit, int64_t{-1}}, up.base);
+    for (const auto& t : up.tiers) out.emplace(std::pair{up.unit, t.start}, t.price);
+  }
+  return out;
+}
+
+std::string price_name(const std::pair<UnitId, int64_t>& key) {
+  std::string name(kUnits[key.first].price_key);
+  if (key.second >= 0) name += ">" + std::to_string(key.second);
+  return name;
+}
+
+std::optional<Decimal> find(const FlatPrices& prices, const std::pair<UnitId, int64_t>& key) {
+  auto it = prices.find(key);
+  return it == prices.end() ? std::nullopt : std::optional<Decimal>(it->second);
+}
+
+// The model of `to` with `m`'s provider and id: a release of the same catalog
+// keeps its ids, and a model's match rule need not accept its own id (genai-prices' "ft:gpt-4o"
+// matches fine-tuned models' names, which start so).
+Result<ModelRef> same_model(const Catalog& to, const Provider& p, const Model& m) {
+  const Provider* q = to.find_provider(p.id);
+  if (q != nullptr) {
+    for (const Model& n : q->models) {
+      if (n.id == m.id) return ModelRef{q, &n};
+    }
+  }
+  return not_found(m.id);
+}
+
+}  // namespace
+
+CatalogDifferences diff_catalogs(const Catalog& from, const Catalog& to, Timestamp at,
+                                 const Provider* only) {
+  using Kind = PriceDifference::Kind;
+  CatalogDifferences d;
+  std::set<const Model*> reached;  // models of `to` some model of `from` resolves to
+  for (const Provider& p : from.providers()) {
+    if (only != nullptr && &p != only) continue;
+    for (const Model& m : p.models) {
+      ++d.compared;
+      auto ref = same_model(to, p, m);
+      if (!ref) ref = to.resolve(p.id, m.id);
+      if (!ref) {
+        ++d.removed;
+        d.rows.push_back({.kind = Kind::kRemoved, .provider = p.id, .model = m.id});
+        continue;
+      }
+      reached.insert(ref->model);
+      const FlatPrices a = flat_prices(m, at), b = flat_prices(*ref->model, at);
+      std::set<std::pair<UnitId, int64_t>> keys;
+      for (const auto& [k, v] : a) keys.insert(k);
+      for (const auto& [k, v] : b) keys.insert(k);
+      bool differs = false;
+      for (const auto& k : keys) {
+        std::optional<Decimal> x = find(a, k), y = find(b, k);
+        if (x == y) continue;
+        differs = true;
+        d.rows.push_back({.kind = Kind::kChanged,
+                          .provider = p.id,
+                          .model = m.id,
+                          .to_model = ref->model->id == m.id ? "" : ref->model->id,
+                          .price = price_name(k),
+                          .from_price = x,
+                          .to_price = y});
+      }
+      ++(differs ? d.changed : d.same);
+    }
+  }
+  const Provider* to_only = only != nullptr ? to.find_provider(only->id) : nullptr;
+  for (const Provider& p : to.providers()) {
+    if (only != nullptr && &p != to_only) continue;
+    for (const Model& m : p.models) {
+      if (reached.count(&m)) continue;
+      ++d.added;
+      d.rows.push_back({.kind = Kind::kAdded, .provider = p.id, .model = m.id});
+    }
+  }
+  return d;
+}
+
+}  // namespace costops::pricing
