@@ -1,7 +1,8 @@
 // Fuzz target: any bytes as a pricing catalog file (--catalog, --prices, `pricing import`), in
 // the format the first byte picks (detected, cost-ops, genai-prices, LiteLLM). A catalog that
 // loads then resolves and prices a usage of each of its first models, and is written out as a
-// cost-ops catalog that must load again. Checks: no crash, no sanitizer report.
+// cost-ops catalog that must load again, and compared with itself and with that (`catalog
+// --diff`). Checks: no crash, no sanitizer report.
 #include <cstdint>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 
 #include "costops/ingest/price_stream.h"
 #include "costops/pricing/catalog.h"
+#include "costops/pricing/diff.h"
 #include "fuzz_util.h"
 
 using namespace costops;
@@ -52,7 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Written out as a cost-ops catalog, it loads again.
   const std::string written =
       pricing::write_cost_ops_catalog(catalog->providers(), catalog->currency());
-  if (!pricing::Catalog::parse(written, "written.json", pricing::CatalogFormat::kCostOps))
-    std::abort();
+  auto again = pricing::Catalog::parse(written, "written.json", pricing::CatalogFormat::kCostOps);
+  if (!again) std::abort();
+
+  // Compared with itself and with what it was written as (`catalog --diff`), the counts add up.
+  const auto at = *parse_timestamp("2026-08-21T12:00:00Z");
+  for (const pricing::Catalog* other : {&*catalog, &*again}) {
+    const auto d = pricing::diff_catalogs(*catalog, *other, at);
+    if (d.same + d.changed + d.removed != d.compared) std::abort();
+  }
   return 0;
 }
