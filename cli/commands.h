@@ -2,6 +2,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "costops/report/report.h"
 
 namespace costops::cli {
 
@@ -21,5 +26,11 @@ void add_forecast_commands(CLI::App& app, int& rc);
 void add_reconcile_command(CLI::App& app, int& rc);
 /// report, compress, decompress.
 void add_report_commands(CLI::App& app, int& rc);
+
+/// report --budgets: every stored budget's status as of `as_of` (YYYY-MM-DD; empty: today,
+/// still running), days in `tz`, as `budget status` computes it (without what moved); its notes
+/// (stale spend) on stderr. Errors are reported (none stored is one); returns the exit status.
+int stored_budget_lines(const std::shared_ptr<std::string>& db, const std::string& tz,
+                        const std::string& as_of, std::vector<report::BudgetLine>* lines);
 
 }  // namespace costops::cli

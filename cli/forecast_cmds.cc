@@ -1235,6 +1235,7 @@ struct BudgetCmd {
   std::string series_file, drivers_by = "provider,model";
   double level = 95;
   std::optional<double> fail_at;  // percent of the amount
+  bool with_change = true;        // what moved over the last week (report --budgets: no)
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -1391,7 +1392,18 @@ int run_budget_remove(const BudgetCmd& o) {
   return kExitOk;
 }
 
-int run_budget_status(const BudgetCmd& o) {
+// What budget_statuses finds: each budget's status as JSON (status_json's object with its name,
+// currency, change and notes) and as a report's line, and the budgets at --fail-at.
+struct BudgetResults {
+  std::vector<json> out;
+  std::vector<report::BudgetLine> lines;
+  std::string over;
+  bool stored = false, ad_hoc = false;
+};
+
+// The statuses of the budgets `o` selects: stored ones (or the one named), one of the command
+// line's on stored spend, or one on --series. Errors are reported; returns the exit status.
+int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
   using namespace forecasting;
   auto tz = parse_tz(o.tz);
   if (!tz) {
@@ -1438,6 +1450,8 @@ int run_budget_status(const BudgetCmd& o) {
   };
   const bool stored = o.series_file.empty();
   const bool ad_hoc = stored && !o.amount.empty();  // a budget of stored spend not stored
+  res->stored = stored;
+  res->ad_hoc = ad_hoc;
   // The key of a budget scoped by one KEY=VALUE filter (exact, not empty), whose spend can be
   // read with others' of that key from one query grouped by it.
   auto shared_key = [](const Budget& b) -> std::optional<std::string> {
@@ -1605,8 +1619,7 @@ int run_budget_status(const BudgetCmd& o) {
     if (mine.empty()) return not_found("no spend in the budget's scope");
     return mine;
   };
-  json out = json::array();
-  std::string over;  // the budgets at --fail-at
+  std::string& over = res->over;  // the budgets at --fail-at
   for (const auto& [b, series, last_record, range] : work) {
     BudgetOptions bo;
     bo.amount = b.amount;
@@ -1621,9 +1634,18 @@ int run_budget_status(const BudgetCmd& o) {
       return kExitFailure;
     }
     json j = status_json(*st, bo.amount, b.period, range, as_of, bo.level);
+    res->lines.push_back({.name = b.name,
+                          .currency = b.currency,
+                          .period = b.period,
+                          .range = range,
+                          .as_of = as_of,
+                          .amount = b.amount,
+                          .level = bo.level,
+                          .status = *st});
     // What moved: the projection against a week ago, and stored spend's largest changes by
     // --drivers-by between the last week and the one before.
-    auto change = budget_change(series, bo, *st);
+    Result<BudgetChange> change = not_found("not asked for");
+    if (o.with_change) change = budget_change(series, bo, *st);
     if (change && stored) {
       SeriesSource src = budget_source(b);
       src.group_by = o.drivers_by;
@@ -1644,11 +1666,11 @@ int run_budget_status(const BudgetCmd& o) {
         change = parts.status();
       }
     }
-    if (!change) {
+    if (o.with_change && !change) {
       report(change.status().with_context(about(b)));
       return kExitFailure;
     }
-    j["change"] = change_json(*change);
+    if (o.with_change) j["change"] = change_json(*change);
     // --fail-at: the projection includes what is spent, so reaching the percentage by either
     // counts (credits can bring the projection below the spend).
     if (o.fail_at) {
@@ -1684,10 +1706,19 @@ int run_budget_status(const BudgetCmd& o) {
                       "recent usage, or set --as-of");
     }
     j["notes"] = notes;
-    out.push_back(std::move(j));
+    res->out.push_back(std::move(j));
   }
+  return kExitOk;
+}
+
+int run_budget_status(const BudgetCmd& o) {
+  BudgetResults res;
+  if (int rc = budget_statuses(o, &res); rc != kExitOk) return rc;
+  const std::vector<json>& out = res.out;
+  const std::string& over = res.over;
   if (o.format == "json") {
-    std::printf("%s\n", (stored && !ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
+    std::printf("%s\n",
+                (res.stored && !res.ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
   } else if (o.format == "prometheus") {
     print_status_prometheus(out);
   } else {
@@ -1798,6 +1829,25 @@ Examples:
 }
 
 }  // namespace
+
+int stored_budget_lines(const std::shared_ptr<std::string>& db, const std::string& tz,
+                        const std::string& as_of, std::vector<report::BudgetLine>* lines) {
+  BudgetCmd o;
+  o.db = db;
+  o.tz = tz;
+  o.as_of = as_of;
+  o.with_change = false;
+  BudgetResults res;
+  if (int rc = budget_statuses(o, &res); rc != kExitOk) return rc;
+  for (size_t i = 0; i < res.out.size(); ++i) {
+    for (const auto& n : res.out[i]["notes"]) {
+      std::fprintf(stderr, "note: budget %s: %s\n", res.lines[i].name.c_str(),
+                   n.get<std::string>().c_str());
+    }
+  }
+  *lines = std::move(res.lines);
+  return kExitOk;
+}
 
 void add_forecast_commands(CLI::App& app, int& rc) {
   add_forecast(app, rc);

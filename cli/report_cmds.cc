@@ -154,7 +154,7 @@ struct ReportCmd {
   std::string format, output, tz, title, compress = "auto";  // format "": by --output
   std::vector<std::string> filters, by;
   int forecast = 0;
-  bool no_anomalies = false, hourly = false, no_users = false;
+  bool no_anomalies = false, hourly = false, no_users = false, budgets = false;
   std::vector<std::string> tags;  // --tags: focus's tag keys ("" for none: given, never empty)
   size_t top = kDefaultTop;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
@@ -163,10 +163,10 @@ struct ReportCmd {
 // --format focus: the selected records as a FOCUS dataset, written as the report would be.
 int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::Codec codec) {
   if (o.forecast != 0 || !o.by.empty() || o.no_anomalies || o.top != kDefaultTop ||
-      !o.title.empty()) {
+      !o.title.empty() || o.budgets) {
     report(
         invalid_argument("--format focus writes the records' charges: --forecast, --by, "
-                         "--no-anomalies, --top and --title are the report's"));
+                         "--no-anomalies, --top, --title and --budgets are the report's"));
     return kExitUsage;
   }
   if (!selection.time_zone.is_utc()) {
@@ -309,6 +309,16 @@ int run_report(ReportCmd o) {
     report(r.status());
     return kExitFailure;
   }
+  if (o.budgets) {
+    // As of the report's last day; today (still running) when the report reaches it.
+    std::string as_of;
+    if (ro.to) {
+      const forecasting::Date last = std::chrono::floor<std::chrono::days>(
+          zone->to_local(*ro.to - std::chrono::microseconds(1)));
+      if (last < today(*zone)) as_of = forecasting::format_date(last);
+    }
+    if (int rc = stored_budget_lines(o.db, o.tz, as_of, &r->budgets); rc != kExitOk) return rc;
+  }
   if (auto st = write_output(o.output, report::ReportGenerator::render(*r, *format), codec);
       !st.is_ok()) {
     report(st);
@@ -348,6 +358,7 @@ Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --period 2026-10 --by tag:team,user     # spend by team and by user too
+  cost-ops report --period month-to-date --budgets --format html --output budgets.html
   cost-ops report --period 2026-10 --format focus --output october-focus.csv
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
   o->time.add_to(*cmd, kPeriodHelp, true);
@@ -371,6 +382,10 @@ Examples:
   cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)")
       ->check(number_in(0, 1000000));
   cmd->add_flag("--no-anomalies", o->no_anomalies, "Leave out the period's unusual days");
+  cmd->add_flag("--budgets", o->budgets,
+                "Add each stored budget's status as of the report's last day (as budget status "
+                "gives it: spent, projected with its interval, probability of going over, the "
+                "day it runs out, thresholds crossed)");
   cmd->add_option(
          "--top", o->top,
          "Rows in the model and project tables, and in their tables of changes, the others "

@@ -2631,6 +2631,50 @@ TEST(CliTest, ReportsAndCompressedFiles) {
       sum += *Decimal::parse(row["cost"]["USD"].get<std::string>());
     EXPECT_EQ(sum.to_string(), rep["total"]["cost"]["USD"]) << r.out;
   }
+  // --budgets: each stored budget's status as of the report's last day, as budget status gives
+  // it; the budget of all spend projects what the report projects.
+  r = run("report --db " + db + " --period month-to-date --as-of 2026-09-20T12:00:00Z --budgets");
+  EXPECT_EQ(r.rc, 1) << r.err;  // none stored yet: said, nothing written
+  EXPECT_NE(r.err.find("no budgets; add one with: cost-ops budget add NAME --amount N"),
+            std::string::npos)
+      << r.err;
+  ASSERT_EQ(run("budget add eng --db " + db + " --amount 5 --filter provider=openai").rc, 0);
+  ASSERT_EQ(run("budget add all --db " + db + " --amount 30 --period 2026-09").rc, 0);
+  const std::string budgets =
+      "report --db " + db + " --period month-to-date --as-of 2026-09-20T12:00:00Z --budgets";
+  r = run(budgets + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  {
+    const auto rep = nlohmann::json::parse(r.out);
+    ASSERT_EQ(rep["budgets"].size(), 2u) << r.out;
+    const auto& all = rep["budgets"][0];
+    EXPECT_EQ(all["name"], "all");
+    EXPECT_EQ(all["as_of"], "2026-09-20");
+    EXPECT_EQ(all["spent"], "7.974173385");
+    EXPECT_EQ(all["spent"], rep["projection"]["spent"]);
+    EXPECT_EQ(all["projected_total"], rep["projection"]["projected_total"]);
+    const auto& eng = rep["budgets"][1];
+    EXPECT_EQ(eng["spent"], "3.56216035");
+    EXPECT_EQ(eng["amount"], "5");
+    EXPECT_EQ(
+        eng["thresholds_crossed"][0],
+        nlohmann::json::parse(R"({"percent": 50.0, "basis": "actual", "date": "2026-09-15"})"));
+  }
+  r = run(budgets);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("## Budgets (as of 2026-09-20)\n\n| Budget | Period | Amount | Spent | "
+                       "Projected | P(over) | Runs out | Thresholds crossed |\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(
+      r.out.find("| eng | month (2026-09-01 to 2026-09-30) | 5.00 USD | 3.56 (71.2%) | 5.65 "),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(" | 50% (actual, 2026-09-15), 80% (forecast, "), std::string::npos) << r.out;
+  r = run(budgets + " --format csv");
+  EXPECT_NE(r.out.find("\nbudget_spent,eng,USD,3.56216035,,,,,\n"), std::string::npos) << r.out;
+  r = run("report --db " + db + " --period 2026-09 --budgets --format focus");
+  EXPECT_EQ(r.rc, 2);
   // A truncated file is an error naming it and what the decompressor found.
   const std::string zst = testing::read_file(dir + "/usage.jsonl.zst");
   std::ofstream(dir + "/cut.jsonl.zst", std::ios::binary) << zst.substr(0, zst.size() / 2);

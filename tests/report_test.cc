@@ -422,6 +422,50 @@ TEST(ReportTest, UnusualDaysNameTheModelsThatMovedThem) {
 
 // A FOCUS dataset: a row per day, model, project, user, tags and charge (input, output, the
 // rest), every cost column the priced cost summed exactly; unpriced records counted, left out.
+// A budget's line in each format: exact amounts in JSON, JSON Lines and CSV, cents (half-even:
+// 95.125 is 95.12) and the thresholds crossed in the tables, its name escaped.
+TEST(ReportTest, BudgetsInEveryFormat) {
+  Report r;
+  r.title = "t";
+  BudgetLine b;
+  b.name = "<ops> & co";
+  b.currency = "USD";
+  b.period = "month";
+  b.range = {*forecasting::parse_date("2026-09-01"), *forecasting::parse_date("2026-09-30")};
+  b.as_of = *forecasting::parse_date("2026-09-20");
+  b.amount = *Decimal::parse("100");
+  b.status.spent = *Decimal::parse("61.004");
+  b.status.projected_total = *Decimal::parse("95.125");
+  b.status.projected_lower = *Decimal::parse("90");
+  b.status.projected_upper = *Decimal::parse("100.5");
+  b.status.probability_over = 0.031;
+  b.status.run_rate_total = *Decimal::parse("91.5");
+  b.status.model = "hw-add";
+  b.status.thresholds_crossed = {{50, true, *forecasting::parse_date("2026-09-15")},
+                                 {80, false, *forecasting::parse_date("2026-09-26")}};
+  r.budgets = {b};
+  const std::string md = ReportGenerator::render(r, Format::kMarkdown);
+  EXPECT_NE(md.find("| &lt;ops&gt; & co | month (2026-09-01 to 2026-09-30) | 100.00 USD | 61.00 "
+                    "(61.0%) | 95.12 (95%: 90.00 to 100.50) | 3.1% | not expected | 50% (actual, "
+                    "2026-09-15), 80% (forecast, 2026-09-26) |\n"),
+            std::string::npos)
+      << md;
+  const std::string html = ReportGenerator::render(r, Format::kHtml);
+  EXPECT_NE(html.find("<tr><td>&lt;ops&gt; &amp; co</td><td>month (2026-09-01 to 2026-09-30)</td>"
+                      "<td class=\"n\">100.00 USD</td>"),
+            std::string::npos)
+      << html;
+  const auto j = nlohmann::json::parse(ReportGenerator::render(r, Format::kJson));
+  EXPECT_EQ(j["budgets"][0]["spent"], "61.004");
+  EXPECT_EQ(j["budgets"][0]["projected_upper"], "100.5");
+  EXPECT_EQ(j["budgets"][0]["exhaustion_date"], nullptr);
+  EXPECT_EQ(j["budgets"][0]["thresholds_crossed"][1]["basis"], "forecast");
+  const std::string csv = ReportGenerator::render(r, Format::kCsv);
+  EXPECT_NE(csv.find("\nbudget_projected,<ops> & co,USD,95.125,,,,,\n"), std::string::npos) << csv;
+  const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
+  EXPECT_NE(jsonl.find(R"("section":"budget")"), std::string::npos) << jsonl;
+}
+
 // The text exposition format: a family's HELP and TYPE once before its samples (however they
 // were added), label values and help texts escaped, values written as given.
 TEST(PrometheusTest, GroupsSamplesByFamilyAndEscapes) {

@@ -309,6 +309,87 @@ json unusual_day_json(const UnusualDay& u) {
           {"score", u.score}, {"severity", u.severity}, {"drivers", drivers_json(u.drivers)}};
 }
 
+json budget_json(const BudgetLine& b) {
+  const forecasting::BudgetStatus& st = b.status;
+  auto text = [](const std::optional<Decimal>& d) {
+    return d ? json(d->to_string()) : json(nullptr);
+  };
+  json crossed = json::array();
+  for (const auto& c : st.thresholds_crossed) {
+    crossed.push_back({{"percent", c.percent},
+                       {"basis", c.actual ? "actual" : "forecast"},
+                       {"date", forecasting::format_date(c.date)}});
+  }
+  return {
+      {"name", b.name},
+      {"currency", b.currency},
+      {"period", b.period},
+      {"period_start", forecasting::format_date(b.range.start)},
+      {"period_end", forecasting::format_date(b.range.end)},
+      {"as_of", forecasting::format_date(b.as_of)},
+      {"amount", b.amount.to_string()},
+      {"spent", st.spent.to_string()},
+      {"projected_total", st.projected_total.to_string()},
+      {"projected_lower", text(st.projected_lower)},
+      {"projected_upper", text(st.projected_upper)},
+      {"interval_level", b.level * 100},
+      {"probability_over", st.probability_over ? json(*st.probability_over) : json(nullptr)},
+      {"exhaustion_date",
+       st.exhaustion_date ? json(forecasting::format_date(*st.exhaustion_date)) : json(nullptr)},
+      {"exhausted", st.exhausted},
+      {"run_rate_total", st.run_rate_total.to_string()},
+      {"thresholds_crossed", crossed},
+      {"model", st.model.empty() ? json(nullptr) : json(st.model)}};
+}
+
+// A budget's row in the Markdown and HTML tables, unescaped: name, period, amount, spent (with
+// its share of the amount), projected (with its interval), the probability of going over, the
+// day it runs out and the thresholds crossed; amounts in cents, as budget status shows them.
+std::vector<std::string> budget_cells(const BudgetLine& b) {
+  const forecasting::BudgetStatus& st = b.status;
+  auto cents = [](const Decimal& d) { return d.to_string_fixed(2); };
+  std::string spent = cents(st.spent);
+  if (auto pct = percent_text(st.spent, b.amount, 1)) spent += " (" + *pct + "%)";
+  std::string projected = cents(st.projected_total);
+  if (st.model.empty()) {
+    projected += " (period ended)";
+  } else if (st.projected_lower && st.projected_upper) {
+    char level[16];
+    std::snprintf(level, sizeof level, "%g", b.level * 100);
+    projected += " (" + std::string(level) + "%: " + cents(*st.projected_lower) + " to " +
+                 cents(*st.projected_upper) + ")";
+  }
+  std::string over = "n/a";
+  if (st.probability_over) {
+    char p[16];
+    std::snprintf(p, sizeof p, "%.1f%%", 100 * *st.probability_over);
+    over = p;
+  }
+  std::string out = "not expected";
+  if (st.exhaustion_date) {
+    out = forecasting::format_date(*st.exhaustion_date) + (st.exhausted ? " (actual)" : "");
+  }
+  std::string crossed;
+  for (const auto& c : st.thresholds_crossed) {
+    char pct[16];
+    std::snprintf(pct, sizeof pct, "%g%%", c.percent);
+    crossed += (crossed.empty() ? "" : ", ") + std::string(pct) + " (" +
+               (c.actual ? "actual" : "forecast") + ", " + forecasting::format_date(c.date) + ")";
+  }
+  return {b.name.empty() ? "-" : b.name,
+          b.period + " (" + forecasting::format_date(b.range.start) + " to " +
+              forecasting::format_date(b.range.end) + ")",
+          cents(b.amount) + " " + b.currency,
+          spent,
+          projected,
+          over,
+          out,
+          crossed.empty() ? "-" : crossed};
+}
+
+constexpr const char* kBudgetHeads[] = {"Budget",    "Period",  "Amount",   "Spent",
+                                        "Projected", "P(over)", "Runs out", "Thresholds crossed"};
+
 json to_json(const Report& r) {
   json j;
   j["title"] = r.title;
@@ -375,6 +456,11 @@ json to_json(const Report& r) {
     for (const auto& u : r.anomalies) unusual.push_back(unusual_day_json(u));
     j["anomalies"] = {{"currency", r.anomaly_currency}, {"days", unusual}};
   }
+  if (!r.budgets.empty()) {
+    json budgets = json::array();
+    for (const auto& b : r.budgets) budgets.push_back(budget_json(b));
+    j["budgets"] = budgets;
+  }
   return j;
 }
 
@@ -388,6 +474,11 @@ std::string to_jsonl(const Report& r) {
     json p = projection_json(*r.projection);
     p["section"] = "projection";
     line(p);
+  }
+  for (const auto& b : r.budgets) {
+    json j = budget_json(b);
+    j["section"] = "budget";
+    line(j);
   }
   if (r.comparison) {
     // The compared period's total and change, then a line per change (the others' without a
@@ -491,6 +582,22 @@ std::string to_csv(const Report& r) {
         s << section << "," << key << "," << p.currency << "," << value->to_string() << ",,,,,\n";
     }
   }
+  for (const auto& b : r.budgets) {
+    // Each budget's amount and figures, keyed by its name.
+    const forecasting::BudgetStatus& st = b.status;
+    for (const auto& [section, value] :
+         {std::pair{"budget_amount", std::optional<Decimal>(b.amount)},
+          {"budget_spent", std::optional<Decimal>(st.spent)},
+          {"budget_projected", std::optional<Decimal>(st.projected_total)},
+          {"budget_projected_lower", st.projected_lower},
+          {"budget_projected_upper", st.projected_upper},
+          {"budget_run_rate", std::optional<Decimal>(st.run_rate_total)}}) {
+      if (value) {
+        s << section << "," << csv_field(b.name) << "," << b.currency << "," << value->to_string()
+          << ",,,,,\n";
+      }
+    }
+  }
   if (r.comparison) {
     // The compared period's total (keyed FROM..TO), then each change (cost: the change; the
     // others keyed "N others").
@@ -545,6 +652,17 @@ std::string to_markdown(const Report& r) {
   if (r.projection) {
     const ProjectionText t = projection_text(*r.projection);
     s << t.head << ": **" << t.total << "** (" << md_escape(t.rest) << ").\n\n";
+  }
+  if (!r.budgets.empty()) {
+    s << "## Budgets (as of " << forecasting::format_date(r.budgets[0].as_of) << ")\n\n|";
+    for (const char* h : kBudgetHeads) s << " " << h << " |";
+    s << "\n|---|---|---:|---:|---:|---:|---|---|\n";
+    for (const auto& b : r.budgets) {
+      s << "|";
+      for (const auto& cell : budget_cells(b)) s << " " << md_escape(cell) << " |";
+      s << "\n";
+    }
+    s << "\n";
   }
   if (r.comparison && r.comparison->total.records > 0) {
     s << "## Largest changes from the previous period (" << md_escape(r.comparison->currency)
@@ -715,6 +833,23 @@ std::string to_html(const Report& r) {
     const ProjectionText t = projection_text(*r.projection);
     s << "<p>" << html_escape(t.head) << ": <b>" << html_escape(t.total) << "</b> ("
       << html_escape(t.rest) << ").</p>\n";
+  }
+  if (!r.budgets.empty()) {
+    s << "<h2>Budgets (as of " << forecasting::format_date(r.budgets[0].as_of)
+      << ")</h2>\n<table><tr>";
+    for (size_t i = 0; i < std::size(kBudgetHeads); ++i) {
+      s << (i >= 2 && i <= 5 ? "<th class=\"n\">" : "<th>") << kBudgetHeads[i] << "</th>";
+    }
+    s << "</tr>\n";
+    for (const auto& b : r.budgets) {
+      const auto cells = budget_cells(b);
+      s << "<tr>";
+      for (size_t i = 0; i < cells.size(); ++i) {
+        s << (i >= 2 && i <= 5 ? "<td class=\"n\">" : "<td>") << html_escape(cells[i]) << "</td>";
+      }
+      s << "</tr>\n";
+    }
+    s << "</table>\n";
   }
   s << "<h2>Daily spend (" << html_escape(cur) << ")</h2>\n" << daily_chart(r, cur);
   if (!r.forecast.empty()) {

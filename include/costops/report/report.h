@@ -200,6 +200,19 @@ struct Breakdown {
   OtherRows others;
 };
 
+/// A budget's status as of the report's last day (`cost-ops report --budgets`), as `cost-ops
+/// budget status` computes it.
+struct BudgetLine {
+  std::string name;
+  std::string currency;
+  std::string period;            // as the budget names it: "month", "2026-Q4", ...
+  forecasting::DateRange range;  // the period's days as of `as_of`
+  forecasting::Date as_of;
+  Decimal amount;
+  double level = 0.95;  // of the projection's interval
+  forecasting::BudgetStatus status;
+};
+
 struct Report {
   std::string title;
   Timestamp generated{};
@@ -219,6 +232,8 @@ struct Report {
   std::optional<Comparison> comparison;
   std::vector<UnusualDay> anomalies;  // in anomaly_currency, oldest first
   std::string anomaly_currency;
+  /// Set by the caller, which has the budgets (ReportGenerator::build leaves it empty).
+  std::vector<BudgetLine> budgets;
 };
 
 /// Builds reports from an aggregation source. Thread-compatible.
