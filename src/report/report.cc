@@ -811,6 +811,45 @@ std::string bars_chart(const std::vector<AggregateRow>& rows, const std::string&
   return s.str();
 }
 
+// Each budget as a bullet chart, scaled to its own amount: the projected total as a pale bar
+// (red when it passes the amount), the spend so far over it, the projection's interval as a
+// whisker, and the amount as a dark line.
+std::string budgets_chart(const std::vector<BudgetLine>& budgets) {
+  const double W = 760, row = 26, left = 160, width = W - left - 20;
+  const double H = row * static_cast<double>(budgets.size()) + 10;
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << H << "\">\n";
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    const BudgetLine& b = budgets[i];
+    const forecasting::BudgetStatus& st = b.status;
+    const double amount = b.amount.to_double(), spent = st.spent.to_double(),
+                 projected = st.projected_total.to_double();
+    const double upper = st.projected_upper ? st.projected_upper->to_double() : 0;
+    double max = std::max({amount, projected, upper, spent});
+    if (!(max > 0)) max = 1;
+    // The length of a bar of `v`, and where it ends.
+    auto len = [&](double v) { return width * std::max(v, 0.0) / (max * 1.05); };
+    auto at = [&](double v) { return num(left + len(v), 1); };
+    const double y = 5 + row * static_cast<double>(i), mid = y + row / 2;
+    s << "<text x=\"" << left - 8 << "\" y=\"" << num(y + 16, 1)
+      << "\" text-anchor=\"end\" font-size=\"12\">" << html_escape(b.name) << "</text>"
+      << "<rect x=\"" << left << "\" y=\"" << num(y + 4, 1) << "\" width=\""
+      << num(len(projected), 1) << "\" height=\"" << row - 8 << "\" fill=\""
+      << (st.projected_total > b.amount ? "#f2b8b5" : "#cfe3d5") << "\"/>"
+      << "<rect x=\"" << left << "\" y=\"" << num(y + 8, 1) << "\" width=\"" << num(len(spent), 1)
+      << "\" height=\"" << row - 16 << "\" fill=\"" << (st.spent > b.amount ? "#c0392b" : "#5a9e6f")
+      << "\"/>";
+    if (st.projected_lower && st.projected_upper) {
+      s << "<line x1=\"" << at(st.projected_lower->to_double()) << "\" x2=\"" << at(upper)
+        << "\" y1=\"" << num(mid, 1) << "\" y2=\"" << num(mid, 1) << "\" stroke=\"#555\"/>";
+    }
+    s << "<line x1=\"" << at(amount) << "\" x2=\"" << at(amount) << "\" y1=\"" << num(y + 1, 1)
+      << "\" y2=\"" << num(y + row - 1, 1) << "\" stroke=\"#222\" stroke-width=\"2\"/>\n";
+  }
+  s << "</svg>\n";
+  return s.str();
+}
+
 std::string to_html(const Report& r) {
   const std::string cur =
       r.forecast_currency.empty() ? main_currency({r.total}) : r.forecast_currency;
@@ -835,8 +874,10 @@ std::string to_html(const Report& r) {
       << html_escape(t.rest) << ").</p>\n";
   }
   if (!r.budgets.empty()) {
-    s << "<h2>Budgets (as of " << forecasting::format_date(r.budgets[0].as_of)
-      << ")</h2>\n<table><tr>";
+    s << "<h2>Budgets (as of " << forecasting::format_date(r.budgets[0].as_of) << ")</h2>\n"
+      << budgets_chart(r.budgets)
+      << "<p>Spent (dark), projected (pale; red past the amount) with its interval, and the "
+         "amount (line).</p>\n<table><tr>";
     for (size_t i = 0; i < std::size(kBudgetHeads); ++i) {
       s << (i >= 2 && i <= 5 ? "<th class=\"n\">" : "<th>") << kBudgetHeads[i] << "</th>";
     }
