@@ -311,6 +311,7 @@ json unusual_day_json(const UnusualDay& u) {
 
 json budget_json(const BudgetLine& b) {
   const forecasting::BudgetStatus& st = b.status;
+  const double level = b.level * 100;
   auto text = [](const std::optional<Decimal>& d) {
     return d ? json(d->to_string()) : json(nullptr);
   };
@@ -332,8 +333,11 @@ json budget_json(const BudgetLine& b) {
       {"projected_total", st.projected_total.to_string()},
       {"projected_lower", text(st.projected_lower)},
       {"projected_upper", text(st.projected_upper)},
-      {"interval_level", b.level * 100},
-      {"probability_over", st.probability_over ? json(*st.probability_over) : json(nullptr)},
+      {"interval_level", level == std::floor(level) ? json(static_cast<int>(level)) : json(level)},
+      // Four decimals, as budget status gives it.
+      {"probability_over", st.probability_over
+                               ? json(std::round(*st.probability_over * 10000) / 10000)
+                               : json(nullptr)},
       {"exhaustion_date",
        st.exhaustion_date ? json(forecasting::format_date(*st.exhaustion_date)) : json(nullptr)},
       {"exhausted", st.exhausted},
