@@ -48,6 +48,15 @@ Result<ModelRef> same_model(const Catalog& to, const Provider& p, const Model& m
   return not_found(m.id);
 }
 
+// A row of a whole model: removed or added.
+PriceDifference model_row(PriceDifference::Kind kind, const Provider& p, const Model& m) {
+  PriceDifference d;
+  d.kind = kind;
+  d.provider = p.id;
+  d.model = m.id;
+  return d;
+}
+
 }  // namespace
 
 CatalogDifferences diff_catalogs(const Catalog& from, const Catalog& to, Timestamp at,
@@ -63,7 +72,7 @@ CatalogDifferences diff_catalogs(const Catalog& from, const Catalog& to, Timesta
       if (!ref) ref = to.resolve(p.id, m.id);
       if (!ref) {
         ++d.removed;
-        d.rows.push_back({.kind = Kind::kRemoved, .provider = p.id, .model = m.id});
+        d.rows.push_back(model_row(Kind::kRemoved, p, m));
         continue;
       }
       reached.insert(ref->model);
@@ -93,7 +102,7 @@ CatalogDifferences diff_catalogs(const Catalog& from, const Catalog& to, Timesta
     for (const Model& m : p.models) {
       if (reached.count(&m)) continue;
       ++d.added;
-      d.rows.push_back({.kind = Kind::kAdded, .provider = p.id, .model = m.id});
+      d.rows.push_back(model_row(Kind::kAdded, p, m));
     }
   }
   return d;
