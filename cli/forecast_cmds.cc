@@ -1216,6 +1216,62 @@ void print_status_prometheus(const std::vector<json>& statuses) {
   std::fputs(p.str().c_str(), stdout);
 }
 
+// Budget statuses as CSV, a row per budget: the status object's figures (amounts in cents, as
+// the JSON has them; empty where it has null) and the thresholds crossed as PERCENT:BASIS:DATE,
+// ;-separated.
+void print_status_csv(const std::vector<json>& statuses) {
+  static const char* const kColumns[] = {"name",
+                                         "currency",
+                                         "period",
+                                         "period_start",
+                                         "period_end",
+                                         "as_of",
+                                         "amount",
+                                         "spent",
+                                         "projected_total",
+                                         "projected_lower",
+                                         "projected_upper",
+                                         "interval_level",
+                                         "probability_over",
+                                         "exhaustion_date",
+                                         "exhausted",
+                                         "run_rate_total",
+                                         "days_elapsed",
+                                         "days_remaining",
+                                         "model"};
+  std::string line;
+  for (const char* c : kColumns) line += std::string(line.empty() ? "" : ",") + c;
+  std::printf("%s,thresholds_crossed\n", line.c_str());
+  for (const auto& j : statuses) {
+    line.clear();
+    for (size_t i = 0; i < std::size(kColumns); ++i) {
+      if (i > 0) line += ",";
+      const json v = j.value(kColumns[i], json(nullptr));
+      if (v.is_string()) {
+        line += report::csv_field(v.get<std::string>());
+      } else if (v.is_number_float()) {
+        // Money in cents, the rest as short as it is ("95", "0.9561").
+        const std::string_view column = kColumns[i];
+        const bool money = column == "amount" || column == "spent" ||
+                           column.starts_with("projected_") || column == "run_rate_total";
+        char text[64];
+        std::snprintf(text, sizeof text, money ? "%.2f" : "%.10g", v.get<double>());
+        line += text;
+      } else if (!v.is_null()) {
+        line += v.dump();
+      }
+    }
+    std::string crossed;
+    for (const auto& c : j["thresholds_crossed"]) {
+      char pct[32];
+      std::snprintf(pct, sizeof pct, "%g", c["percent"].get<double>());
+      crossed += (crossed.empty() ? "" : ";") + std::string(pct) + ":" +
+                 c["basis"].get<std::string>() + ":" + c["date"].get<std::string>();
+    }
+    std::printf("%s,%s\n", line.c_str(), crossed.c_str());
+  }
+}
+
 // Stored spend that stops more than this many days before the as-of date gets a note.
 constexpr int kStaleDays = 2;
 // The days of stored spend up to the as-of date a budget's projection reads: a season of history
@@ -1721,6 +1777,8 @@ int run_budget_status(const BudgetCmd& o) {
                 (res.stored && !res.ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
   } else if (o.format == "prometheus") {
     print_status_prometheus(out);
+  } else if (o.format == "csv") {
+    print_status_csv(out);
   } else {
     for (const auto& j : out) print_status(j);
   }
@@ -1821,9 +1879,9 @@ Examples:
                 "of its amount (for CI)");
   s->add_option("--drivers-by", st->drivers_by, kDriversByHelp)->excludes(series);
   s->add_option("--format", st->format,
-                "table, json, or prometheus (gauges in Prometheus' text format, labelled by "
-                "budget and currency)")
-      ->check(CLI::IsMember({"table", "json", "prometheus"}));
+                "table, json, csv (a row per budget), or prometheus (gauges in Prometheus' text "
+                "format, labelled by budget and currency)")
+      ->check(CLI::IsMember({"table", "json", "csv", "prometheus"}));
   add_db_to(*s, st->db);
   s->callback([st, &rc] { rc = run_budget_status(*st); });
 }

@@ -412,6 +412,7 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
 
 // --format prometheus: query's rows and budget status as gauges, for a textfile collector or a
 // Pushgateway; a group key that is no label name is made one, and two that make one are refused.
+// Budget status as CSV too: a row per budget.
 TEST(CliTest, PrometheusGauges) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_prometheus_" + std::to_string(::getpid()) + ".db"))
@@ -462,6 +463,16 @@ TEST(CliTest, PrometheusGauges) {
     for (int d = 1; d <= 31; ++d) f << "2025-03-" << (d < 10 ? "0" : "") << d << ",420\n";
     for (int d = 1; d <= 16; ++d) f << "2025-04-" << (d < 10 ? "0" : "") << d << ",420\n";
   }
+  r = run("budget status --series " + series +
+          " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "name,currency,period,period_start,period_end,as_of,amount,spent,projected_total,"
+            "projected_lower,projected_upper,interval_level,probability_over,exhaustion_date,"
+            "exhausted,run_rate_total,days_elapsed,days_remaining,model,thresholds_crossed\n"
+            ",,2025-04,2025-04-01,2025-04-30,2025-04-16,12000.00,6720.00,12600.00,12600.00,"
+            "12600.00,95,1,2025-04-29,false,12600.00,16,14,naive,50:actual:2025-04-15;"
+            "80:forecast:2025-04-23;100:forecast:2025-04-29\n");
   r = run("budget status --series " + series +
           " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format prometheus");
   std::filesystem::remove(series);
