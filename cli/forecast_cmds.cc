@@ -1154,121 +1154,123 @@ void print_status(const json& j) {
   for (const auto& n : j["notes"]) std::printf("  note: %s\n", n.get<std::string>().c_str());
 }
 
-// Budget statuses (status_json's objects, with "name" and "currency" when they have them) as
-// Prometheus gauges labelled by budget and currency, for alert rules such as
-// `costops_budget_probability_over > 0.5`. A figure without a value (no interval, no exhaustion
-// expected) has no sample; a threshold crossed has one of value 1.
-void print_status_prometheus(const std::vector<json>& statuses) {
+// A budget's probability of going over rounded to four decimals, as budget status' JSON gives
+// it: written as JSON writes the number ("1.0"), or with `format`.
+std::string probability_text(double p, const char* format = nullptr) {
+  const double rounded = std::round(p * 10000) / 10000;
+  if (format == nullptr) return json(rounded).dump();
+  char text[64];
+  std::snprintf(text, sizeof text, format, rounded);
+  return text;
+}
+
+// Budget statuses as Prometheus gauges labelled by budget and currency (`with_currency`: the
+// budgets are stored ones, which have one), for alert rules such as
+// `costops_budget_probability_over > 0.5`. Amounts are exact decimal text. A figure without a
+// value (no interval, no exhaustion expected) has no sample; a threshold crossed has one of
+// value 1.
+void print_status_prometheus(const std::vector<report::BudgetLine>& lines, bool with_currency) {
   report::PrometheusText p;
-  for (const auto& j : statuses) {
+  for (const auto& b : lines) {
+    const forecasting::BudgetStatus& st = b.status;
     report::PrometheusLabels l;
-    l.emplace_back("budget", j.value("name", ""));
-    if (j.contains("currency")) l.emplace_back("currency", j["currency"].get<std::string>());
-    auto gauge = [&](const char* name, const char* help, const json& v,
+    l.emplace_back("budget", b.name);
+    if (with_currency) l.emplace_back("currency", b.currency);
+    auto money = [&](const char* name, const char* help, const std::optional<Decimal>& v,
                      const report::PrometheusLabels& labels) {
-      if (!v.is_null()) p.gauge(name, help, labels, v.dump());
+      if (v) p.gauge(name, help, labels, v->to_string());
     };
-    gauge("costops_budget_amount", "The budget's amount for its period", j["amount"], l);
-    gauge("costops_budget_spent", "Spent in the budget's period up to the as-of day", j["spent"],
-          l);
-    gauge("costops_budget_projected", "Projected spend by the period's end", j["projected_total"],
-          l);
+    money("costops_budget_amount", "The budget's amount for its period", b.amount, l);
+    money("costops_budget_spent", "Spent in the budget's period up to the as-of day", st.spent, l);
+    money("costops_budget_projected", "Projected spend by the period's end", st.projected_total, l);
     report::PrometheusLabels ll = l;
     char level[32];
-    std::snprintf(level, sizeof level, "%g", j["interval_level"].get<double>());
+    std::snprintf(level, sizeof level, "%g", b.level * 100);
     ll.emplace_back("level", level);
-    gauge("costops_budget_projected_lower",
+    money("costops_budget_projected_lower",
           "Lower bound of the projection's interval at the level the label gives",
-          j["projected_lower"], ll);
-    gauge("costops_budget_projected_upper",
+          st.projected_lower, ll);
+    money("costops_budget_projected_upper",
           "Upper bound of the projection's interval at the level the label gives",
-          j["projected_upper"], ll);
-    gauge("costops_budget_run_rate_projected",
-          "Spend by the period's end at the period's average daily spend so far",
-          j["run_rate_total"], l);
-    gauge("costops_budget_probability_over",
-          "Probability that the period's spend exceeds the amount (0 to 1)", j["probability_over"],
+          st.projected_upper, ll);
+    money("costops_budget_run_rate_projected",
+          "Spend by the period's end at the period's average daily spend so far", st.run_rate_total,
           l);
-    gauge("costops_budget_days_remaining", "Days of the period after the as-of day",
-          j["days_remaining"], l);
-    if (!j["exhaustion_date"].is_null()) {
-      auto as_of = forecasting::parse_date(j["as_of"].get<std::string>());
-      auto gone = forecasting::parse_date(j["exhaustion_date"].get<std::string>());
-      if (as_of && gone) {
-        gauge("costops_budget_days_until_exhaustion",
+    if (st.probability_over) {
+      p.gauge("costops_budget_probability_over",
+              "Probability that the period's spend exceeds the amount (0 to 1)", l,
+              probability_text(*st.probability_over));
+    }
+    p.gauge("costops_budget_days_remaining", "Days of the period after the as-of day", l,
+            std::to_string(st.days_remaining));
+    if (st.exhaustion_date) {
+      p.gauge("costops_budget_days_until_exhaustion",
               "Days from the as-of day to the day spend reaches the amount, actual (0 or less) or "
               "projected; no sample when it is not expected",
-              (*gone - *as_of).count(), l);
-      }
+              l, std::to_string((*st.exhaustion_date - b.as_of).count()));
     }
-    for (const auto& c : j["thresholds_crossed"]) {
+    for (const auto& c : st.thresholds_crossed) {
       report::PrometheusLabels lt = l;
       char pct[32];
-      std::snprintf(pct, sizeof pct, "%g", c["percent"].get<double>());
+      std::snprintf(pct, sizeof pct, "%g", c.percent);
       lt.emplace_back("threshold", pct);
-      lt.emplace_back("basis", c["basis"].get<std::string>());
-      gauge("costops_budget_threshold_crossed",
-            "1 for each alert threshold (percent of the amount) crossed, by actual spend or by "
-            "the projection",
-            1, lt);
+      lt.emplace_back("basis", c.actual ? "actual" : "forecast");
+      p.gauge("costops_budget_threshold_crossed",
+              "1 for each alert threshold (percent of the amount) crossed, by actual spend or by "
+              "the projection",
+              lt, "1");
     }
   }
   std::fputs(p.str().c_str(), stdout);
 }
 
-// Budget statuses as CSV, a row per budget: the status object's figures (amounts in cents, as
-// the JSON has them; empty where it has null) and the thresholds crossed as PERCENT:BASIS:DATE,
-// ;-separated.
-void print_status_csv(const std::vector<json>& statuses) {
-  static const char* const kColumns[] = {"name",
-                                         "currency",
-                                         "period",
-                                         "period_start",
-                                         "period_end",
-                                         "as_of",
-                                         "amount",
-                                         "spent",
-                                         "projected_total",
-                                         "projected_lower",
-                                         "projected_upper",
-                                         "interval_level",
-                                         "probability_over",
-                                         "exhaustion_date",
-                                         "exhausted",
-                                         "run_rate_total",
-                                         "days_elapsed",
-                                         "days_remaining",
-                                         "model"};
-  std::string line;
-  for (const char* c : kColumns) line += std::string(line.empty() ? "" : ",") + c;
-  std::printf("%s,thresholds_crossed\n", line.c_str());
-  for (const auto& j : statuses) {
-    line.clear();
-    for (size_t i = 0; i < std::size(kColumns); ++i) {
-      if (i > 0) line += ",";
-      const json v = j.value(kColumns[i], json(nullptr));
-      if (v.is_string()) {
-        line += report::csv_field(v.get<std::string>());
-      } else if (v.is_number_float()) {
-        // Money in cents, the rest as short as it is ("95", "0.9561").
-        const std::string_view column = kColumns[i];
-        const bool money = column == "amount" || column == "spent" ||
-                           column.starts_with("projected_") || column == "run_rate_total";
-        char text[64];
-        std::snprintf(text, sizeof text, money ? "%.2f" : "%.10g", v.get<double>());
-        line += text;
-      } else if (!v.is_null()) {
-        line += v.dump();
-      }
-    }
+// Budget statuses as CSV, a row per budget: amounts in cents (half-even, as the JSON and the
+// table show them), the currency of stored budgets (`with_currency`), an empty field for a
+// figure without a value, and the thresholds crossed as PERCENT:BASIS:DATE, ;-separated.
+void print_status_csv(const std::vector<report::BudgetLine>& lines, bool with_currency) {
+  using forecasting::format_date;
+  std::printf(
+      "name,currency,period,period_start,period_end,as_of,amount,spent,projected_total,"
+      "projected_lower,projected_upper,interval_level,probability_over,exhaustion_date,exhausted,"
+      "run_rate_total,days_elapsed,days_remaining,model,thresholds_crossed\n");
+  auto cents = [](const std::optional<Decimal>& v) {
+    return v ? v->to_string_fixed(2) : std::string();
+  };
+  for (const auto& b : lines) {
+    const forecasting::BudgetStatus& st = b.status;
+    char level[32];
+    std::snprintf(level, sizeof level, "%g", b.level * 100);
     std::string crossed;
-    for (const auto& c : j["thresholds_crossed"]) {
+    for (const auto& c : st.thresholds_crossed) {
       char pct[32];
-      std::snprintf(pct, sizeof pct, "%g", c["percent"].get<double>());
+      std::snprintf(pct, sizeof pct, "%g", c.percent);
       crossed += (crossed.empty() ? "" : ";") + std::string(pct) + ":" +
-                 c["basis"].get<std::string>() + ":" + c["date"].get<std::string>();
+                 (c.actual ? "actual" : "forecast") + ":" + format_date(c.date);
     }
-    std::printf("%s,%s\n", line.c_str(), crossed.c_str());
+    const std::vector<std::string> fields = {
+        report::csv_field(b.name),
+        with_currency ? b.currency : "",
+        report::csv_field(b.period),
+        format_date(b.range.start),
+        format_date(b.range.end),
+        format_date(b.as_of),
+        cents(b.amount),
+        cents(st.spent),
+        cents(st.projected_total),
+        cents(st.projected_lower),
+        cents(st.projected_upper),
+        level,
+        st.probability_over ? probability_text(*st.probability_over, "%.10g") : "",
+        st.exhaustion_date ? format_date(*st.exhaustion_date) : "",
+        st.exhausted ? "true" : "false",
+        cents(st.run_rate_total),
+        std::to_string(st.days_elapsed),
+        std::to_string(st.days_remaining),
+        report::csv_field(st.model),
+        crossed};
+    std::string line;
+    for (size_t i = 0; i < fields.size(); ++i) line += (i > 0 ? "," : "") + fields[i];
+    std::printf("%s\n", line.c_str());
   }
 }
 
@@ -1776,9 +1778,9 @@ int run_budget_status(const BudgetCmd& o) {
     std::printf("%s\n",
                 (res.stored && !res.ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
   } else if (o.format == "prometheus") {
-    print_status_prometheus(out);
+    print_status_prometheus(res.lines, res.stored);
   } else if (o.format == "csv") {
-    print_status_csv(out);
+    print_status_csv(res.lines, res.stored);
   } else {
     for (const auto& j : out) print_status(j);
   }

@@ -477,13 +477,13 @@ TEST(CliTest, PrometheusGauges) {
           " --amount 12000 --period 2025-04 --as-of 2025-04-16 --format prometheus");
   std::filesystem::remove(series);
   ASSERT_EQ(r.rc, 0) << r.err;
-  for (const char* line : {"costops_budget_amount{budget=\"\"} 12000.0\n",
-                           "costops_budget_spent{budget=\"\"} 6720.0\n",
-                           "costops_budget_projected{budget=\"\"} 12600.0\n",
-                           "costops_budget_days_remaining{budget=\"\"} 14\n",
-                           "costops_budget_days_until_exhaustion{budget=\"\"} 13\n",
-                           "costops_budget_threshold_crossed{budget=\"\",threshold=\"50\",basis="
-                           "\"actual\"} 1\n"}) {
+  for (const char* line :
+       {"costops_budget_amount{budget=\"\"} 12000\n", "costops_budget_spent{budget=\"\"} 6720\n",
+        "costops_budget_projected{budget=\"\"} 12600\n",
+        "costops_budget_days_remaining{budget=\"\"} 14\n",
+        "costops_budget_days_until_exhaustion{budget=\"\"} 13\n",
+        "costops_budget_threshold_crossed{budget=\"\",threshold=\"50\",basis="
+        "\"actual\"} 1\n"}) {
     EXPECT_NE(r.out.find(line), std::string::npos) << line << r.out;
   }
 }

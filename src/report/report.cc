@@ -790,26 +790,33 @@ std::string daily_chart(const Report& r, const std::string& currency) {
   return s.str();
 }
 
+// `v` as a fraction of `max`, for a chart's bar: divided exactly, and only the fraction (a length,
+// not money) made a double; 0 when either is not positive.
+double fraction(const Decimal& v, const Decimal& max) {
+  if (!(v > Decimal()) || !(max > Decimal())) return 0;
+  const auto f = v.div(max, 9);
+  return f ? f->to_double() : 0;
+}
+
 std::string bars_chart(const std::vector<AggregateRow>& rows, const std::string& currency,
                        bool model) {
   if (rows.empty()) return "";
   const double W = 760, bar = 22, left = 260;
   const double H = bar * static_cast<double>(rows.size()) + 10;
-  double max = 0;
-  for (const auto& r : rows) max = std::max(max, cost_in(r.cost, currency).to_double());
-  if (!(max > 0)) max = 1;
+  Decimal max;
+  for (const auto& r : rows) max = std::max(max, cost_in(r.cost, currency));
   std::ostringstream s;
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << H << "\">\n";
   for (size_t i = 0; i < rows.size(); ++i) {
-    const double v = cost_in(rows[i].cost, currency).to_double();
+    const Decimal v = cost_in(rows[i].cost, currency);
+    const double len = (W - left - 90) * fraction(v, max);
     const std::string name = row_name(rows[i], model);
     const double yy = 5 + bar * static_cast<double>(i);
     s << "<text x=\"" << left - 8 << "\" y=\"" << num(yy + 15, 1)
       << "\" text-anchor=\"end\" font-size=\"12\">" << html_escape(name) << "</text><rect x=\""
-      << left << "\" y=\"" << num(yy + 3, 1) << "\" width=\"" << num((W - left - 90) * v / max, 1)
-      << "\" height=\"" << bar - 6 << "\" fill=\"#5a9e6f\"/><text x=\""
-      << num(left + (W - left - 90) * v / max + 6, 1) << "\" y=\"" << num(yy + 15, 1)
-      << "\" font-size=\"12\">" << num(v, 2) << "</text>\n";
+      << left << "\" y=\"" << num(yy + 3, 1) << "\" width=\"" << num(len, 1) << "\" height=\""
+      << bar - 6 << "\" fill=\"#5a9e6f\"/><text x=\"" << num(left + len + 6, 1) << "\" y=\""
+      << num(yy + 15, 1) << "\" font-size=\"12\">" << v.to_string_fixed(2) << "</text>\n";
   }
   s << "</svg>\n";
   return s.str();
@@ -826,28 +833,25 @@ std::string budgets_chart(const std::vector<BudgetLine>& budgets) {
   for (size_t i = 0; i < budgets.size(); ++i) {
     const BudgetLine& b = budgets[i];
     const forecasting::BudgetStatus& st = b.status;
-    const double amount = b.amount.to_double(), spent = st.spent.to_double(),
-                 projected = st.projected_total.to_double();
-    const double upper = st.projected_upper ? st.projected_upper->to_double() : 0;
-    double max = std::max({amount, projected, upper, spent});
-    if (!(max > 0)) max = 1;
-    // The length of a bar of `v`, and where it ends.
-    auto len = [&](double v) { return width * std::max(v, 0.0) / (max * 1.05); };
-    auto at = [&](double v) { return num(left + len(v), 1); };
+    const Decimal upper = st.projected_upper.value_or(Decimal());
+    // The scale runs 5% past the largest figure.
+    const Decimal max = std::max({b.amount, st.projected_total, upper, st.spent});
+    auto len = [&](const Decimal& v) { return width * fraction(v, max) / 1.05; };
+    auto at = [&](const Decimal& v) { return num(left + len(v), 1); };
     const double y = 5 + row * static_cast<double>(i), mid = y + row / 2;
     s << "<text x=\"" << left - 8 << "\" y=\"" << num(y + 16, 1)
       << "\" text-anchor=\"end\" font-size=\"12\">" << html_escape(b.name) << "</text>"
       << "<rect x=\"" << left << "\" y=\"" << num(y + 4, 1) << "\" width=\""
-      << num(len(projected), 1) << "\" height=\"" << row - 8 << "\" fill=\""
+      << num(len(st.projected_total), 1) << "\" height=\"" << row - 8 << "\" fill=\""
       << (st.projected_total > b.amount ? "#f2b8b5" : "#cfe3d5") << "\"/>"
-      << "<rect x=\"" << left << "\" y=\"" << num(y + 8, 1) << "\" width=\"" << num(len(spent), 1)
-      << "\" height=\"" << row - 16 << "\" fill=\"" << (st.spent > b.amount ? "#c0392b" : "#5a9e6f")
-      << "\"/>";
+      << "<rect x=\"" << left << "\" y=\"" << num(y + 8, 1) << "\" width=\""
+      << num(len(st.spent), 1) << "\" height=\"" << row - 16 << "\" fill=\""
+      << (st.spent > b.amount ? "#c0392b" : "#5a9e6f") << "\"/>";
     if (st.projected_lower && st.projected_upper) {
-      s << "<line x1=\"" << at(st.projected_lower->to_double()) << "\" x2=\"" << at(upper)
-        << "\" y1=\"" << num(mid, 1) << "\" y2=\"" << num(mid, 1) << "\" stroke=\"#555\"/>";
+      s << "<line x1=\"" << at(*st.projected_lower) << "\" x2=\"" << at(upper) << "\" y1=\""
+        << num(mid, 1) << "\" y2=\"" << num(mid, 1) << "\" stroke=\"#555\"/>";
     }
-    s << "<line x1=\"" << at(amount) << "\" x2=\"" << at(amount) << "\" y1=\"" << num(y + 1, 1)
+    s << "<line x1=\"" << at(b.amount) << "\" x2=\"" << at(b.amount) << "\" y1=\"" << num(y + 1, 1)
       << "\" y2=\"" << num(y + row - 1, 1) << "\" stroke=\"#222\" stroke-width=\"2\"/>\n";
   }
   s << "</svg>\n";
