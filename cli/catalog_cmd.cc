@@ -171,13 +171,13 @@ void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
   }
 }
 
-// "-20.00%": the change from `from` to `to` in percent; "new" or "dropped" without one of them.
+// "-20.00%": the change from `from` to `to` in percent; "new" or "dropped" without one of them,
+// "" from a price of 0.
 std::string change_text(const std::optional<Decimal>& from, const std::optional<Decimal>& to) {
   if (!from) return "new";
   if (!to) return "dropped";
-  auto pct = (*to - *from).as_percent_of(*from, 2);
-  if (!pct) return "";  // from 0: no percentage
-  return (*to > *from ? "+" : "") + pct->to_string_fixed(2) + "%";
+  const auto pct = report::percent_text(*to - *from, *from, 2, true);
+  return pct ? *pct + "%" : "";
 }
 
 const char* kind_name(pricing::PriceDifference::Kind k) {

@@ -309,12 +309,14 @@ json unusual_day_json(const UnusualDay& u) {
           {"score", u.score}, {"severity", u.severity}, {"drivers", drivers_json(u.drivers)}};
 }
 
+// An amount as exact decimal text, null without one.
+json decimal_json(const std::optional<Decimal>& d) {
+  return d ? json(d->to_string()) : json(nullptr);
+}
+
 json budget_json(const BudgetLine& b) {
   const forecasting::BudgetStatus& st = b.status;
   const double level = b.level * 100;
-  auto text = [](const std::optional<Decimal>& d) {
-    return d ? json(d->to_string()) : json(nullptr);
-  };
   json crossed = json::array();
   for (const auto& c : st.thresholds_crossed) {
     crossed.push_back({{"percent", c.percent},
@@ -331,8 +333,8 @@ json budget_json(const BudgetLine& b) {
       {"amount", b.amount.to_string()},
       {"spent", st.spent.to_string()},
       {"projected_total", st.projected_total.to_string()},
-      {"projected_lower", text(st.projected_lower)},
-      {"projected_upper", text(st.projected_upper)},
+      {"projected_lower", decimal_json(st.projected_lower)},
+      {"projected_upper", decimal_json(st.projected_upper)},
       {"interval_level", level == std::floor(level) ? json(static_cast<int>(level)) : json(level)},
       // Four decimals, as budget status gives it.
       {"probability_over", st.probability_over
@@ -975,17 +977,14 @@ std::string to_html(const Report& r) {
 
 json projection_json(const Projection& p) {
   const forecasting::BudgetStatus& st = p.status;
-  auto text = [](const std::optional<Decimal>& d) {
-    return d ? json(d->to_string()) : json(nullptr);
-  };
   return {{"label", p.label},
           {"period_start", forecasting::format_date(p.period.start)},
           {"period_end", forecasting::format_date(p.period.end)},
           {"currency", p.currency},
           {"spent", st.spent.to_string()},
           {"projected_total", st.projected_total.to_string()},
-          {"projected_lower", text(st.projected_lower)},
-          {"projected_upper", text(st.projected_upper)},
+          {"projected_lower", decimal_json(st.projected_lower)},
+          {"projected_upper", decimal_json(st.projected_upper)},
           {"interval_level", 95},
           {"run_rate_total", st.run_rate_total.to_string()},
           {"model", st.model}};
