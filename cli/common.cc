@@ -534,7 +534,7 @@ Result<Timestamp> time_or_now(const std::string& text, const char* option, const
 
 Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone& tz) {
   using namespace std::chrono;
-  const sys_days today = floor<days>(tz.to_local(now));
+  const sys_days today = tz.local_day(now);
   auto T = [&tz](sys_days d) { return day_start(d, tz); };
   Period r;
   auto span = [&](sys_days from, sys_days to) {
@@ -592,8 +592,8 @@ Result<Period> parse_period(const std::string& p, Timestamp now, const TimeZone&
 }
 
 forecasting::Date today(const TimeZone& tz) {
-  return std::chrono::floor<std::chrono::days>(tz.to_local(
-      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now())));
+  return tz.local_day(
+      std::chrono::time_point_cast<Timestamp::duration>(std::chrono::system_clock::now()));
 }
 
 void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_of) {

@@ -816,7 +816,7 @@ int run_summary(SummaryCmd& o) {
   }
   Result<std::optional<report::Projection>> projection = std::optional<report::Projection>();
   if (const auto& whole = period->whole) {
-    const auto as_of = std::chrono::floor<std::chrono::days>(zone->to_local(*now));
+    const auto as_of = zone->local_day(*now);
     projection = report::project_spend(
         [&](const AggregateQuery& q) { return (*store)->aggregate(q); }, scope.filters, *zone,
         whole->first, whole->second, as_of, currency, today(*zone));

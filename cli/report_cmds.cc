@@ -313,8 +313,7 @@ int run_report(ReportCmd o) {
     // As of the report's last day; today (still running) when the report reaches it.
     std::string as_of;
     if (ro.to) {
-      const forecasting::Date last = std::chrono::floor<std::chrono::days>(
-          zone->to_local(*ro.to - std::chrono::microseconds(1)));
+      const forecasting::Date last = zone->local_day(*ro.to - std::chrono::microseconds(1));
       if (last < today(*zone)) as_of = forecasting::format_date(last);
     }
     if (int rc = stored_budget_lines(o.db, o.tz, as_of, &r->budgets); rc != kExitOk) return rc;

@@ -1307,7 +1307,7 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     // first day with spend, gaps as zero. A last day that is the day the report is made on is
     // still running: left out.
     auto last = *forecasting::parse_date(r.days.back().date);
-    const auto running = std::chrono::floor<std::chrono::days>(o.time_zone.to_local(r.generated));
+    const auto running = o.time_zone.local_day(r.generated);
     if (last == running) last -= std::chrono::days(1);
     const auto first = last - std::chrono::days(kForecastHistoryDays - 1);
     auto history = daily_spend(source_, o, cur, first, {});
@@ -1344,9 +1344,8 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   }
   if (o.project_to && o.to) {
     // As of the report's last day (the day before its end), in its time zone.
-    const auto as_of = std::chrono::floor<std::chrono::days>(
-        o.time_zone.to_local(*o.to - std::chrono::microseconds(1)));
-    const auto today = std::chrono::floor<std::chrono::days>(o.time_zone.to_local(r.generated));
+    const auto as_of = o.time_zone.local_day(*o.to - std::chrono::microseconds(1));
+    const auto today = o.time_zone.local_day(r.generated);
     auto p = project_spend(source_, o.filters, o.time_zone, o.project_to->first,
                            o.project_to->second, as_of, cur, today);
     if (!p) return p.status().with_context("the period's projection");

@@ -41,6 +41,10 @@ class TimeZone {
   std::string name() const;
   /// The local wall-clock time of `t`, expressed on the UTC time line (t + the zone's offset then).
   Timestamp to_local(Timestamp t) const;
+  /// The local calendar day `t` falls on.
+  std::chrono::sys_days local_day(Timestamp t) const {
+    return std::chrono::floor<std::chrono::days>(to_local(t));
+  }
   /// The inverse: the instant whose local wall-clock time is `local` (on the UTC time line, as
   /// to_local gives it). A time skipped by a clock change maps to the instant of the change, and
   /// one that occurs twice to its first occurrence.
