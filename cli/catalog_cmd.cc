@@ -450,7 +450,8 @@ Examples:
                   "UTC; default now)");
   cmd->add_option("--diff", opts->diff,
                   "Another catalog file (any format) to compare the catalog's standard prices "
-                  "with: the prices that differ, the models removed and added");
+                  "with: the prices that differ, the models removed and added")
+      ->type_name("FILE");
   cmd->add_option("--format", opts->format,
                   "table; json: the selection as a cost-ops catalog file; csv: a row per model "
                   "selected (every model without a selection) with its prices in effect; with "

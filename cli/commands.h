@@ -26,6 +26,8 @@ void add_forecast_commands(CLI::App& app, int& rc);
 void add_reconcile_command(CLI::App& app, int& rc);
 /// report, compress, decompress.
 void add_report_commands(CLI::App& app, int& rc);
+/// completion: a shell completion script for the whole command tree `app` (added last).
+void add_completion_command(CLI::App& app, int& rc);
 
 /// report --budgets: every stored budget's status as of `as_of` (YYYY-MM-DD; empty: today,
 /// still running), days in `tz`, as `budget status` computes it (without what moved); its notes

@@ -39,15 +39,29 @@ void report(const Status& st) { spdlog::error("{}", st.message()); }
 
 void CatalogOptions::add_to(CLI::App& app) {
   app.add_option(
-      "--catalog", catalog_file,
-      "Pricing catalog file replacing the built-in one: genai-prices data.json, LiteLLM's "
-      "model_prices_and_context_window.json, or a cost-ops catalog");
+         "--catalog", catalog_file,
+         "Pricing catalog file replacing the built-in one: genai-prices data.json, LiteLLM's "
+         "model_prices_and_context_window.json, or a cost-ops catalog")
+      ->type_name("FILE");
   app.add_option("--catalog-format", format,
                  "Catalog format: auto (detect), genai-prices, litellm, cost-ops")
       ->check(CLI::IsMember({"auto", "genai-prices", "litellm", "cost-ops"}));
-  app.add_option(
-      "--prices", custom_prices,
-      "Custom prices (a cost-ops catalog file) that add or override models on top of the catalog");
+  app.add_option("--prices", custom_prices,
+                 "Custom prices (a cost-ops catalog file) that add or override models on top of "
+                 "the catalog")
+      ->type_name("FILE");
+}
+
+CLI::Validator suggest(const std::vector<std::string>& words) {
+  std::string list;
+  for (const auto& w : words) list += (list.empty() ? "" : ",") + w;
+  return CLI::Validator([](const std::string&) { return std::string(); }, "",
+                        std::string(kSuggestPrefix) + list);
+}
+
+CLI::Validator named_periods() {
+  return suggest({"today", "yesterday", "last-7-days", "last-30-days", "month-to-date",
+                  "quarter-to-date", "year-to-date", "all"});
 }
 
 namespace {
@@ -134,10 +148,11 @@ bool open_store_and_catalog(const std::string& db, storage::OpenMode mode, Catal
 }
 
 void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db) {
-  cmd.add_option(
-      "--db", *db,
-      "Database: a SQLite file path, sqlite:PATH, or postgresql://... (default: $COSTOPS_DB, else "
-      "~/.local/share/cost-ops/costops.db)");
+  cmd.add_option("--db", *db,
+                 "Database: a SQLite file path, sqlite:PATH, or postgresql://... (default: "
+                 "$COSTOPS_DB, else "
+                 "~/.local/share/cost-ops/costops.db)")
+      ->type_name("DB");
 }
 
 std::string price_text(const pricing::PriceSet& ps) {
@@ -601,7 +616,10 @@ void TimeSelection::add_to(CLI::App& cmd, const char* period_help, bool with_as_
                                   "Start (inclusive): RFC 3339 (without an offset: in --tz), or "
                                   "YYYY-MM-DD (that day's start in --tz)");
   CLI::Option* t = cmd.add_option("--to", to, "End (exclusive), as --from");
-  CLI::Option* p = cmd.add_option("--period", period, period_help)->excludes(f)->excludes(t);
+  CLI::Option* p = cmd.add_option("--period", period, period_help)
+                       ->check(named_periods())
+                       ->excludes(f)
+                       ->excludes(t);
   if (with_as_of) {
     CLI::Option* a =
         cmd.add_option("--as-of", as_of, "The time --period is relative to (default: now)");

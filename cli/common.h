@@ -51,6 +51,15 @@ struct CatalogOptions {
   std::optional<pricing::Catalog> owned_;
 };
 
+/// The words `cost-ops completion` offers for an option whose value is free text but for a few
+/// names it often takes (an option checked by CLI::IsMember offers its choices without this). It
+/// checks nothing, the command's own parsing does (its errors list what is valid), and it adds
+/// nothing to the help. The words are the validator's name after kSuggestPrefix.
+CLI::Validator suggest(const std::vector<std::string>& words);
+inline constexpr std::string_view kSuggestPrefix = "suggest:";
+/// The periods --period takes by name (YYYY-MM and the like are its other forms).
+CLI::Validator named_periods();
+
 /// Opens the database --db names (the default when empty). `mode`: a SQLite file that does not
 /// exist is created (commands that write) or an error (commands that read).
 Result<std::unique_ptr<storage::Store>> open_db(const std::string& db, storage::OpenMode mode);

@@ -456,13 +456,17 @@ Examples:
                   "too, Gemini CLI's session-*.json and OpenCode's opencode.db, in path order: "
                   "~/.claude/projects), or - for stdin (default)");
   cmd->add_flag("--agents", o->agents, kAgentsHelp);
-  cmd->add_option("--format", o->format, kInputFormatHelp);
-  cmd->add_option("--encoding", o->encoding, kEncodingHelp);
+  cmd->add_option("--format", o->format, kInputFormatHelp)
+      ->check(suggest({"auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code",
+                       "codex", "gemini-cli", "qwen-code", "opencode"}));
+  cmd->add_option("--encoding", o->encoding, kEncodingHelp)
+      ->check(suggest({"auto", "utf-8", "utf-16le", "utf-16be", "windows-1252"}));
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
   cmd->add_option(
-      "--rejects", o->rejects,
-      "Where to write rejected records, replacing the file when there are any (default: a "
-      "new file under the data directory)");
+         "--rejects", o->rejects,
+         "Where to write rejected records, replacing the file when there are any (default: a "
+         "new file under the data directory)")
+      ->type_name("FILE");
   cmd->add_option("--as-of", o->as_of, "Time for records without a timestamp (default: now)");
   cmd->add_option("--output", o->output,
                   "Summary format: text or json (also json with --format json)")
@@ -499,7 +503,7 @@ struct RecordSelection {
   std::vector<std::string> filters;
 
   void add_to(CLI::App& cmd) {
-    cmd.add_option("--source", source, kSourceHelp);
+    cmd.add_option("--source", source, kSourceHelp)->type_name("FILE");
     time.add_to(cmd, kSelectionPeriodHelp, false);
     cmd.add_option("--filter", filters, kFilterHelp);
     cmd.add_option("--tz", tz, "Time zone of --from, --to and --period days (default UTC)");
@@ -723,7 +727,9 @@ Examples:
   cost-ops query --group-by provider,model,tag:team --period month-to-date --format prometheus \
     > /var/lib/prometheus/node-exporter/cost-ops.prom        # node_exporter's textfile collector)");
   o->time.add_to(*cmd, kQueryPeriodHelp, true);
-  cmd->add_option("--group-by", o->group_by, "Comma-separated group keys");
+  cmd->add_option("--group-by", o->group_by, "Comma-separated group keys")
+      ->check(suggest({"provider", "model", "organization", "project", "user", "tier", "hour",
+                       "day", "week", "month"}));
   cmd->add_option("--filter", o->filters, kFilterHelp);
   cmd->add_option(
       "--tz", o->tz,
@@ -735,10 +741,11 @@ Examples:
       ->check(CLI::IsMember({"table", "json", "csv", "markdown", "prometheus"}));
   cmd->add_option("--sort", o->sort,
                   "Row order: keys (default), or largest first: cost (in the currency most is "
-                  "spent in), records, requests or tokens");
+                  "spent in), records, requests or tokens")
+      ->check(suggest({"keys", "cost", "records", "requests", "tokens"}));
   cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default 0: all)")
       ->check(number_in(0));
-  cmd->add_option("--source", o->source, kSourceHelp);
+  cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });
 }
@@ -980,7 +987,7 @@ daily spend (as budget status projects a budget's period).
 Examples:
   cost-ops summary --period month-to-date
   cost-ops summary --period 2026-09 --filter project=search --format json)");
-  cmd->add_option("--period", o->period, kPeriodHelp);
+  cmd->add_option("--period", o->period, kPeriodHelp)->check(named_periods());
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");

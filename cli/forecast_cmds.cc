@@ -24,6 +24,13 @@
 namespace costops::cli {
 namespace {
 
+// --model's values: auto and every model's name.
+std::vector<std::string> model_choices() {
+  std::vector<std::string> names{"auto"};
+  for (const auto k : forecasting::all_models()) names.emplace_back(forecasting::model_name(k));
+  return names;
+}
+
 // The currencies `rows` spend in, and them ", "-joined.
 std::set<std::string> currencies_of(const std::vector<AggregateRow>& rows) {
   std::set<std::string> out;
@@ -61,7 +68,8 @@ struct SeriesSource {
     cmd.add_option("--series", series_file,
                    "A date,value CSV (header row; daily, weekly, monthly, quarterly or yearly "
                    "dates: YYYY-MM-DD, or a period's YYYY-MM, YYYY-Qn, YYYY). Without it: "
-                   "stored daily spend");
+                   "stored daily spend")
+        ->type_name("FILE");
     cmd.add_option("--from", from,
                    "Stored data: first day (YYYY-MM-DD) or time (RFC 3339), in --tz unless it has "
                    "an offset");
@@ -776,7 +784,8 @@ Examples:
   cost-ops forecast --series airpassengers.csv --holdout 12 --format table
   cost-ops forecast --filter project=search --group-by provider)");
   o->source.add_to(*cmd, true);
-  cmd->add_option("--model", o->model, "auto or a model name (see below)");
+  cmd->add_option("--model", o->model, "auto or a model name (see below)")
+      ->check(suggest(model_choices()));
   cmd->add_option("--season", o->season,
                   "Season length (default: 7 daily, 52 weekly, 12 monthly, 4 quarterly; 0: none)")
       ->check(number_in(0, 100000));
@@ -990,7 +999,8 @@ Examples:
   cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table
   cost-ops anomalies --drivers-by project --format table)");
   o->source.add_to(*cmd, true);
-  cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr");
+  cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr")
+      ->check(suggest({"seasonal", "zscore", "mad", "iqr"}));
   cmd->add_option("--season", o->season, "Season length (default from the dates: 7 for daily)")
       ->check(number_in(0, 100000));
   cmd->add_option("--threshold", o->threshold, "The method's threshold (see below)")
@@ -1804,8 +1814,9 @@ void add_budget(CLI::App& app, int& rc) {
   a->add_option("--amount", add->amount, "Amount per period (exact decimal)")->required();
   a->add_option("--currency", add->currency, "Currency (default USD)");
   a->add_option(
-      "--period", add->period,
-      "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD or FROM..TO");
+       "--period", add->period,
+       "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD or FROM..TO")
+      ->check(suggest({"month", "quarter", "year"}));
   a->add_option(
       "--filter", add->filters,
       std::string("Scope: ") + kFilterHelp +
@@ -1858,6 +1869,7 @@ Examples:
   // --amount makes one of the command line's instead.
   CLI::Option* series =
       s->add_option("--series", st->series_file, "Daily spend CSV instead of stored data")
+          ->type_name("FILE")
           ->excludes(name);
   CLI::Option* amount =
       s->add_option("--amount", st->amount,

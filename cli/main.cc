@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   add_report_commands(app, rc);
   add_run_command(app, rc);
   add_bench_command(app, rc);
+  add_completion_command(app, rc);
 
   // A word that names no command: CLI11 would say only that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {

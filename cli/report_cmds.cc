@@ -366,7 +366,8 @@ Examples:
   cmd->add_option("--format", o->format,
                   "csv, json, jsonl, markdown, html, or focus (the records' charges as a FOCUS "
                   "1.2 dataset); default: --output's extension (.csv, .json, .jsonl, .html, .md; "
-                  "before .gz or .zst), else markdown");
+                  "before .gz or .zst), else markdown")
+      ->check(suggest({"csv", "json", "jsonl", "markdown", "html", "focus"}));
   cmd->add_flag("--hourly", o->hourly, "focus: a charge period per hour (default per day)");
   cmd->add_option("--tags", o->tags,
                   "focus: the tag keys written in Tags and grouped by (comma-separated; default "
@@ -375,9 +376,10 @@ Examples:
       ->allow_extra_args(false);
   cmd->add_flag("--no-users", o->no_users,
                 "focus: sum the users of a row rather than a row per user (x_User empty)");
-  cmd->add_option("--output", o->output, "File to write (default stdout)");
+  cmd->add_option("--output", o->output, "File to write (default stdout)")->type_name("FILE");
   cmd->add_option("--compress", o->compress,
-                  "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)");
+                  "none, gzip, zlib, deflate, zstd, or auto (by --output's extension)")
+      ->check(suggest({"none", "gzip", "zlib", "deflate", "zstd", "auto"}));
   cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)")
       ->check(number_in(0, 1000000));
   cmd->add_flag("--no-anomalies", o->no_anomalies, "Leave out the period's unusual days");
@@ -481,8 +483,10 @@ void add_codec_commands(CLI::App& app, int& rc) {
   auto c = std::make_shared<CodecCmd>();
   CLI::App* cc = app.add_subcommand("compress", "Compress a file (gzip, zlib, deflate or zstd)");
   cc->add_option("input", c->input, "File (default stdin)");
-  cc->add_option("-o,--output", c->output, "Output (default INPUT.gz / .zst; stdout for stdin)");
-  cc->add_option("--codec", c->codec, "gzip (default), zlib, deflate or zstd");
+  cc->add_option("-o,--output", c->output, "Output (default INPUT.gz / .zst; stdout for stdin)")
+      ->type_name("FILE");
+  cc->add_option("--codec", c->codec, "gzip (default), zlib, deflate or zstd")
+      ->check(suggest({"gzip", "zlib", "deflate", "zstd"}));
   cc->add_option("--level", c->level, "Level: 1..9 (gzip, zlib, deflate), 1..19 (zstd)");
   cc->add_flag("-f,--force", c->force, "Replace the output file when it exists");
   cc->callback([c, &rc] { rc = run_codec(*c, true); });

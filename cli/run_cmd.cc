@@ -164,13 +164,15 @@ Examples:
   cost-ops run --list
   cost-ops run --quick --output /tmp/bench
   cost-ops run --targets cost_calculator,ingest)");
-  cmd->add_option("--output", o->output, "Output directory (default benchmarks/output)");
+  cmd->add_option("--output", o->output, "Output directory (default benchmarks/output)")
+      ->type_name("DIR");
   cmd->add_option("--summary", o->summary, "Write summary.md: true or false")
       ->check(CLI::IsMember({"true", "false"}));
   cmd->add_option("--targets", o->targets, "Comma-separated target ids (default: all)");
   cmd->add_flag("--quick", o->quick, "Fewer samples and shorter warm-up (CI)");
   cmd->add_flag("--list", o->list, "List the targets and exit");
-  cmd->add_option("--baseline", o->baseline, "Compare with the results in this directory");
+  cmd->add_option("--baseline", o->baseline, "Compare with the results in this directory")
+      ->type_name("DIR");
   cmd->add_flag("--fail-on-regression", o->fail_on_regression,
                 "Exit 2 when a target regressed against --baseline");
   cmd->add_option("--noise", o->noise,
@@ -287,7 +289,8 @@ Writes summary.md and summary.json keyed <repo>/<target_id>.
 Example:
   cost-ops bench aggregate cost-ops=benchmarks/output ../other/benchmarks/output --output /tmp/all)");
   agg->add_option("dirs", ag->dirs, "Result directories")->required();
-  agg->add_option("--output", ag->output, "Where to write (default benchmarks/aggregate)");
+  agg->add_option("--output", ag->output, "Where to write (default benchmarks/aggregate)")
+      ->type_name("DIR");
   agg->callback([ag, &rc] { rc = run_aggregate(*ag); });
 
   auto ex = std::make_shared<ExportCmd>();
@@ -302,7 +305,7 @@ customSmallerIsBetter (average ns) and customBiggerIsBetter (ops/s), into --outp
       ->required()
       ->check(CLI::IsMember({"bmf", "github-action-benchmark"}));
   exp->add_option("dir", ex->dir, "Results directory (holding raw/)")->required();
-  exp->add_option("--output", ex->output, "Output file (bmf) or directory");
+  exp->add_option("--output", ex->output, "Output file (bmf) or directory")->type_name("PATH");
   exp->callback([ex, &rc] { rc = run_export(*ex); });
 }
 

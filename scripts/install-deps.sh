@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package cost-ops needs to build, test and benchmark (postgresql: the
-# server the tests start in a temporary directory; its service is not used).
+# server the tests start in a temporary directory; its service is not used; zsh and fish: the shells
+# `cost-ops completion`'s scripts are tested in, beside bash).
 # Idempotent and quiet when everything is present.
 set -euo pipefail
 PACKAGES=(
@@ -10,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format-14
   postgresql tzdata python3 python3-jsonschema
+  zsh fish
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2847,5 +2847,85 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// The candidates a shell's completion offers for `line` (words split at spaces; a line that ends
+// in a space completes a new word), with the script `cost-ops completion SHELL` wrote to
+// `script`, one per line. bash and zsh call _cost_ops as they would (zsh through bashcompinit's
+// sh emulation, whose compgen leaves the prefix to zsh's matching: every candidate is listed).
+std::string completions(const std::string& shell, const std::string& script,
+                        const std::string& line) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_comp_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto harness = dir / "harness", out = dir / "out";
+  if (shell == "fish") {
+    std::ofstream(harness)
+        << "source $argv[1]; complete -C \"$LINE\" | string replace -r '\\t.*' ''; exit 0\n";
+  } else {
+    std::ofstream(harness)
+        << (shell == "zsh" ? "source \"$1\"\ncomplete_it() {\n  emulate -L sh\n  setopt kshglob "
+                             "noshglob braceexpand\n"
+                           : "source \"$1\"\ncomplete_it() {\n")
+        << "  COMP_WORDS=($LINE)\n  [[ $LINE == *\" \" ]] && COMP_WORDS+=(\"\")\n"
+           "  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n  _cost_ops\n"
+           "  for w in \"${COMPREPLY[@]}\"; do echo \"$w\"; done\n}\ncomplete_it\n";
+  }
+  const std::string cmd = "LINE='" + line + "' " + shell + (shell == "zsh" ? " -f " : " ") +
+                          harness.string() + " " + script + " >" + out.string() + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::string got = testing::read_file(out.string());
+  std::filesystem::remove_all(dir);
+  return got;
+}
+
+TEST(CliTest, CompletionScripts) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_scripts_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  CliRun r = run("completion nosh");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("nosh not in {bash,zsh,fish}"), std::string::npos) << r.err;
+  for (const std::string shell : {"bash", "zsh", "fish"}) {
+    r = run("completion " + shell);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const std::string script = (dir / shell).string();
+    std::ofstream(script) << r.out;
+    if (std::system(("command -v " + shell + " >/dev/null").c_str()) != 0) {
+      std::printf("note: no %s on this machine: its script is not run\n", shell.c_str());
+      continue;
+    }
+    const bool filtered = shell != "zsh";  // zsh matches the prefix itself
+    // Commands, and a command's commands.
+    EXPECT_EQ(completions(shell, script, "cost-ops budget "), "add\nlist\nremove\nstatus\n")
+        << shell;
+    // An option's checked choices, after options of the tool and the command and their values.
+    EXPECT_EQ(completions(shell, script, "cost-ops -v query --group-by model --format "),
+              shell == "fish" ? "csv\njson\nmarkdown\nprometheus\ntable\n"
+                              : "table\njson\ncsv\nmarkdown\nprometheus\n")
+        << shell;
+    // Its suggested names (free text besides), and a command's options by prefix.
+    EXPECT_EQ(completions(shell, script, "cost-ops anomalies --method "),
+              shell == "fish" ? "iqr\nmad\nseasonal\nzscore\n" : "seasonal\nzscore\nmad\niqr\n")
+        << shell;
+    if (filtered) {
+      EXPECT_EQ(completions(shell, script, "cost-ops bu"), "budget\n") << shell;
+      EXPECT_EQ(completions(shell, script, "cost-ops budget status --fo"), "--format\n") << shell;
+      EXPECT_EQ(completions(shell, script, "cost-ops query --period year"), "year-to-date\n")
+          << shell;
+      EXPECT_EQ(completions(shell, script, "cost-ops completion z"), "zsh\n") << shell;
+    }
+  }
+  // bash: "--format=" is three words there; a value of free text or a file offers no word (files
+  // are the shell's own completion, -o default).
+  const std::string bash = (dir / "bash").string();
+  if (std::system("command -v bash >/dev/null") == 0) {
+    EXPECT_EQ(completions("bash", bash, "cost-ops query --format = ma"), "markdown\n");
+    EXPECT_EQ(completions("bash", bash, "cost-ops query --filter "), "");
+    EXPECT_EQ(completions("bash", bash, "cost-ops ingest --db "), "");
+    EXPECT_EQ(completions("bash", bash, "cost-ops pricing add --c"),
+              "--cache-read\n--cache-write\n");
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace costops
