@@ -517,6 +517,7 @@ struct QueryCmd {
   TimeSelection time;
   std::string group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
+  bool unit_costs = false;
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -524,8 +525,8 @@ struct QueryCmd {
 // The rows as Prometheus gauges, a sample per row (and per currency for the cost), labelled by
 // the group keys: `labels` are their label names (report::prometheus_label_names). Without group
 // keys, a selection without records is zero records (and no cost: its currency is unknown).
-void print_prometheus(const std::vector<std::string>& labels,
-                      const std::vector<AggregateRow>& rows) {
+void print_prometheus(const std::vector<std::string>& labels, const std::vector<AggregateRow>& rows,
+                      bool units) {
   report::PrometheusText p;
   const std::vector<AggregateRow> none(labels.empty() && rows.empty() ? 1 : 0);
   for (const auto& r : rows.empty() ? none : rows) {
@@ -554,12 +555,30 @@ void print_prometheus(const std::vector<std::string>& labels,
     count("costops_cache_write_tokens", "Input tokens written to a prompt cache",
           r.cache_write_tokens);
     count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
+    if (const UnitCosts u = units ? unit_costs(r) : UnitCosts(); !u.currency.empty()) {
+      report::PrometheusLabels lc = l;
+      lc.emplace_back("currency", u.currency);
+      if (u.per_request) {
+        p.gauge("costops_cost_per_request", "Cost per request of the selected records", lc,
+                u.per_request->to_string());
+      }
+      if (u.per_mtok) {
+        p.gauge("costops_cost_per_mtok",
+                "Cost per million tokens (input and output) of the selected records", lc,
+                u.per_mtok->to_string());
+      }
+    }
   }
   std::fputs(p.str().c_str(), stdout);
 }
 
+// A unit cost's text: exact, or `none` when it has none (unit_costs).
+std::string unit_text(const std::optional<Decimal>& d, const char* none) {
+  return d ? d->to_string() : none;
+}
+
 void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
-                const std::string& format) {
+                const std::string& format, bool units) {
   if (format == "json") {
     json arr = json::array();
     for (const auto& r : rows) {
@@ -574,6 +593,11 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       o["cache_write_tokens"] = r.cache_write_tokens;
       o["reasoning_tokens"] = r.reasoning_tokens;
       o["cost"] = money_json(r.cost);
+      if (units) {
+        const UnitCosts u = unit_costs(r);
+        o["cost_per_request"] = u.per_request ? json(u.per_request->to_string()) : json(nullptr);
+        o["cost_per_mtok"] = u.per_mtok ? json(u.per_mtok->to_string()) : json(nullptr);
+      }
       arr.push_back(o);
     }
     std::printf("%s\n", json{{"rows", arr}}.dump(2).c_str());
@@ -583,8 +607,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
     std::printf(
         "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
-        "cache_write_tokens,reasoning_tokens\n");
+        "cache_write_tokens,reasoning_tokens%s\n",
+        units ? ",cost_per_request,cost_per_mtok" : "");
     for (const auto& r : rows) {
+      const UnitCosts u = units ? unit_costs(r) : UnitCosts();
       std::map<std::string, Decimal> cost = r.cost;
       if (cost.empty()) cost[""] = Decimal();
       for (const auto& [cur, d] : cost) {
@@ -593,13 +619,18 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
           for (char c : key) q2 += c == '"' ? std::string("\"\"") : std::string(1, c);
           std::printf("%s\",", q2.c_str());
         }
-        std::printf("%s,%s,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld\n", cur.c_str(),
+        std::printf("%s,%s,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld", cur.c_str(),
                     d.to_string().c_str(), static_cast<unsigned long long>(r.records),
                     static_cast<unsigned long long>(r.unpriced),
                     static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens),
                     static_cast<long long>(r.requests), static_cast<long long>(r.cache_read_tokens),
                     static_cast<long long>(r.cache_write_tokens),
                     static_cast<long long>(r.reasoning_tokens));
+        if (units) {
+          std::printf(",%s,%s", unit_text(u.per_request, "").c_str(),
+                      unit_text(u.per_mtok, "").c_str());
+        }
+        std::printf("\n");
       }
     }
     return;
@@ -614,8 +645,9 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       head += " " + report::md_escape(k.name()) + " |", rule += "---|";
     head += " records | unpriced | requests | input_tokens | output_tokens |";
     if (parts) head += " cache_read | cache_write | reasoning |";
+    if (units) head += " per_request | per_mtok |";
     head += " cost |";
-    for (int i = 0; i < (parts ? 9 : 6); ++i) rule += "---:|";
+    for (int i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0); ++i) rule += "---:|";
     std::printf("%s\n%s\n", head.c_str(), rule.c_str());
     for (const auto& r : rows) {
       std::string line = "|";
@@ -628,6 +660,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
         line += " " + std::to_string(r.cache_read_tokens) + " | " +
                 std::to_string(r.cache_write_tokens) + " | " + std::to_string(r.reasoning_tokens) +
                 " |";
+      }
+      if (units) {
+        const UnitCosts u = unit_costs(r);
+        line += " " + unit_text(u.per_request, "-") + " | " + unit_text(u.per_mtok, "-") + " |";
       }
       std::printf("%s %s |\n", line.c_str(), money_text(r.cost).c_str());
     }
@@ -645,6 +681,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   std::printf("%9s %9s %10s %14s %14s ", "records", "unpriced", "requests", "input_tokens",
               "output_tokens");
   if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
+  if (units) std::printf("%13s %13s ", "per_request", "per_mtok");
   std::printf("cost\n");
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
@@ -656,6 +693,11 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       std::printf("%12lld %12lld %12lld ", static_cast<long long>(r.cache_read_tokens),
                   static_cast<long long>(r.cache_write_tokens),
                   static_cast<long long>(r.reasoning_tokens));
+    }
+    if (units) {
+      const UnitCosts u = unit_costs(r);
+      std::printf("%13s %13s ", unit_text(u.per_request, "-").c_str(),
+                  unit_text(u.per_mtok, "-").c_str());
     }
     std::printf("%s\n", money_text(r.cost).c_str());
   }
@@ -697,9 +739,9 @@ int run_query(QueryCmd& o) {
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
   if (o.format == "prometheus") {
-    print_prometheus(labels, *rows);
+    print_prometheus(labels, *rows, o.unit_costs);
   } else {
-    print_rows(q, *rows, o.format);
+    print_rows(q, *rows, o.format, o.unit_costs);
   }
   if (rows->empty()) note_why_empty(**store, q, o.time.advice());
   note_absent_tags(**store, q, *rows);
@@ -745,6 +787,10 @@ Examples:
       ->check(suggest({"keys", "cost", "records", "requests", "tokens"}));
   cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default 0: all)")
       ->check(number_in(0));
+  cmd->add_flag("--unit-costs", o->unit_costs,
+                "Add each row's cost per request and per million tokens (input and output), "
+                "rounded half-even to 9 decimals; none for a row with unpriced records or "
+                "several currencies");
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

@@ -451,6 +451,35 @@ TEST(CliTest, PrometheusGauges) {
                        "\"tag_a_b\"; group by one of them"),
             std::string::npos)
       << r.err;
+  // Unit costs: per request and per million tokens, rounded half-even to 9 decimals (0.0048 *
+  // 1e6 / 2100 = 2.2857142857...); none for a row with an unpriced record.
+  r = run("query --db " + db + " --group-by provider --unit-costs --format prometheus");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("costops_cost_per_request{provider=\"anthropic\",currency=\"USD\"} 0.0048\n"
+                       "costops_cost_per_request{provider=\"openai\",currency=\"USD\"} 0.0035\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("costops_cost_per_mtok{provider=\"anthropic\",currency=\"USD\"} "
+                       "2.285714286\ncostops_cost_per_mtok{provider=\"openai\",currency=\"USD\"} "
+                       "3.181818182\n"),
+            std::string::npos)
+      << r.out;
+  ASSERT_EQ(
+      run("ingest --db " + db + " -",
+          R"({"id":"p3","provider":"openai","model":"no-such-model","timestamp":"2026-11-03T10:00:00Z","usage":{"input_tokens":5}})")
+          .rc,
+      0);
+  r = run("query --db " + db + " --group-by provider --unit-costs --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "provider,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
+            "cache_read_tokens,cache_write_tokens,reasoning_tokens,cost_per_request,cost_per_mtok\n"
+            "\"anthropic\",USD,0.0048,1,0,2000,100,1,1000,0,0,0.0048,2.285714286\n"
+            "\"openai\",USD,0.0035,2,1,1005,100,2,0,0,0,,\n");
+  r = run("query --db " + db + " --group-by provider --unit-costs");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("       0.0048   2.285714286 0.004800 USD\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("            -             - 0.003500 USD\n"), std::string::npos) << r.out;
   std::filesystem::remove(db);
 
   // A budget's status: the figures with a value, the thresholds crossed. 420 a day reaches

@@ -465,5 +465,53 @@ TEST(AggregateTest, RowsOrderByAMeasureAndCostByTheMainCurrency) {
   EXPECT_FALSE(parse_row_order("price").has_value());
 }
 
+// Cost per request and per million tokens, rounded half-even once to 9 decimals; none where the
+// row's cost is not one known amount or there is nothing to divide by.
+TEST(AggregateTest, UnitCostsPerRequestAndPerMillionTokens) {
+  auto row = [](int64_t requests, int64_t in, int64_t out, const char* usd) {
+    AggregateRow r;
+    r.records = 1;
+    r.requests = requests;
+    r.input_tokens = in;
+    r.output_tokens = out;
+    if (usd) r.cost["USD"] = *Decimal::parse(usd);
+    return r;
+  };
+  auto text = [](const std::optional<Decimal>& d) { return d ? d->to_string() : "none"; };
+  UnitCosts u = unit_costs(row(491, 2984752, 389782, "11.9163006"));
+  EXPECT_EQ(u.currency, "USD");
+  EXPECT_EQ(text(u.per_request), "0.024269451");  // 0.02426945132...
+  EXPECT_EQ(text(u.per_mtok), "3.531243306");     // 3.53124330577...
+  // Ties go to the even digit: 0.0000000025 is 0.000000002, 0.0000000035 is 0.000000004, per
+  // request and per million tokens (cost * 1e6 / tokens, rounded once).
+  u = unit_costs(row(2, 2000000, 0, "0.000000005"));
+  EXPECT_EQ(text(u.per_request), "0.000000002");
+  EXPECT_EQ(text(u.per_mtok), "0.000000002");
+  u = unit_costs(row(2, 2000000, 0, "0.000000007"));
+  EXPECT_EQ(text(u.per_request), "0.000000004");
+  EXPECT_EQ(text(u.per_mtok), "0.000000004");
+  // Exact where the quotient is: a million tokens for 2.5.
+  u = unit_costs(row(4, 600000, 400000, "2.5"));
+  EXPECT_EQ(text(u.per_request), "0.625");
+  EXPECT_EQ(text(u.per_mtok), "2.5");
+  // Nothing to divide by, and no cost known.
+  u = unit_costs(row(0, 100, 0, "1"));
+  EXPECT_EQ(text(u.per_request), "none");
+  EXPECT_EQ(text(u.per_mtok), "10000");
+  u = unit_costs(row(0, 0, 0, "1"));
+  EXPECT_EQ(u.currency, "");
+  EXPECT_EQ(text(u.per_mtok), "none");
+  AggregateRow unpriced = row(2, 10, 10, "1");
+  unpriced.unpriced = 1;
+  EXPECT_EQ(unit_costs(unpriced).currency, "");
+  AggregateRow two = row(2, 10, 10, "1");
+  two.cost["EUR"] = Decimal::from_int(1);
+  EXPECT_FALSE(unit_costs(two).per_request.has_value());
+  EXPECT_FALSE(unit_costs(row(2, 10, 10, nullptr)).per_request.has_value());
+  // A cost near Decimal's range per token still has its rate (the product alone would overflow).
+  u = unit_costs(row(1, 1000000000, 0, "100000000000000"));
+  EXPECT_EQ(text(u.per_mtok), "100000000000");
+}
+
 }  // namespace
 }  // namespace costops

@@ -42,6 +42,25 @@ std::string main_currency(const std::vector<AggregateRow>& rows) {
   return best != nullptr ? *best : "USD";
 }
 
+UnitCosts unit_costs(const AggregateRow& row) {
+  UnitCosts u;
+  if (row.cost.size() != 1 || row.unpriced > 0) return u;
+  const auto& [currency, cost] = *row.cost.begin();
+  if (row.requests > 0) {
+    if (auto d = cost.div(Decimal::from_int(row.requests), kUnitCostPlaces)) u.per_request = *d;
+  }
+  // cost / tokens to 6 more places, times a million: cost * 1e6 / tokens rounded once (the
+  // product alone could leave Decimal's range).
+  const int64_t tokens = row.input_tokens + row.output_tokens;
+  if (tokens > 0) {
+    if (auto d = cost.div(Decimal::from_int(tokens), kUnitCostPlaces + 6)) {
+      if (auto m = d->mul_int(1'000'000)) u.per_mtok = *m;
+    }
+  }
+  if (u.per_request || u.per_mtok) u.currency = currency;
+  return u;
+}
+
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency) {
   const auto it = cost.find(currency);
   return it == cost.end() ? Decimal() : it->second;

@@ -111,6 +111,17 @@ enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens };
 Result<RowOrder> parse_row_order(std::string_view text);
 /// The currency `rows` spend the most in ("USD" when they spend nothing): the one cost orders by.
 std::string main_currency(const std::vector<AggregateRow>& rows);
+/// A row's unit costs: its cost per request and per million tokens (input plus output, the
+/// blended rate), each rounded half-even to kUnitCostPlaces fractional digits. Unset where the row
+/// has no one cost to divide (no currency, several, or an unpriced record, whose cost is
+/// unknown) or nothing to divide it by (no request, no token).
+struct UnitCosts {
+  std::string currency;  // of both; empty when neither is set
+  std::optional<Decimal> per_request, per_mtok;
+};
+inline constexpr int kUnitCostPlaces = 9;
+UnitCosts unit_costs(const AggregateRow& row);
+
 /// A cost map's amount in `currency` (0 when it has none).
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency);
 /// Adds `m` to `cost`'s amount in its currency. False when the sum leaves Decimal's range.
