@@ -194,7 +194,13 @@ _cost_ops() {
       @flag) ;;
       @file) return 0;;
       @none) compopt +o default 2>/dev/null; return 0;;
-      *) COMPREPLY=($(compgen -W "$kind" -- "$cur")); return 0;;
+      *)
+        COMPREPLY=($(compgen -W "$kind" -- "$cur"))
+        # A comma-separated list (--group-by provider,mo): its last item.
+        if ((${#COMPREPLY[@]} == 0)) && [[ $cur == *,* ]]; then
+          COMPREPLY=($(compgen -P "${cur%,*}," -W "$kind" -- "${cur##*,}"))
+        fi
+        return 0;;
     esac
   fi
   if [[ $cur == -* ]]; then

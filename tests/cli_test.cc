@@ -2948,6 +2948,8 @@ TEST(CliTest, CompletionScripts) {
   const std::string bash = (dir / "bash").string();
   if (std::system("command -v bash >/dev/null") == 0) {
     EXPECT_EQ(completions("bash", bash, "cost-ops query --format = ma"), "markdown\n");
+    EXPECT_EQ(completions("bash", bash, "cost-ops query --group-by provider,mo"),
+              "provider,model\nprovider,month\n");
     EXPECT_EQ(completions("bash", bash, "cost-ops query --filter "), "");
     EXPECT_EQ(completions("bash", bash, "cost-ops ingest --db "), "");
     EXPECT_EQ(completions("bash", bash, "cost-ops pricing add --c"),
