@@ -150,8 +150,7 @@ bool open_store_and_catalog(const std::string& db, storage::OpenMode mode, Catal
 void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db) {
   cmd.add_option("--db", *db,
                  "Database: a SQLite file path, sqlite:PATH, or postgresql://... (default: "
-                 "$COSTOPS_DB, else "
-                 "~/.local/share/cost-ops/costops.db)")
+                 "$COSTOPS_DB, else ~/.local/share/cost-ops/costops.db)")
       ->type_name("DB");
 }
 
