@@ -51,8 +51,8 @@ UnitCosts unit_costs(const AggregateRow& row) {
   }
   // cost / tokens to 6 more places, times a million: cost * 1e6 / tokens rounded once (the
   // product alone could leave Decimal's range).
-  const int64_t tokens = row.input_tokens + row.output_tokens;
-  if (tokens > 0) {
+  int64_t tokens = 0;
+  if (!__builtin_add_overflow(row.input_tokens, row.output_tokens, &tokens) && tokens > 0) {
     if (auto d = cost.div(Decimal::from_int(tokens), kUnitCostPlaces + 6)) {
       if (auto m = d->mul_int(1'000'000)) u.per_mtok = *m;
     }
