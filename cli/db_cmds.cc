@@ -783,8 +783,10 @@ Examples:
       ->check(CLI::IsMember({"table", "json", "csv", "markdown", "prometheus"}));
   cmd->add_option("--sort", o->sort,
                   "Row order: keys (default), or largest first: cost (in the currency most is "
-                  "spent in), records, requests or tokens")
-      ->check(suggest({"keys", "cost", "records", "requests", "tokens"}));
+                  "spent in), records, requests, tokens, or the unit costs per-request or "
+                  "per-mtok (see --unit-costs)")
+      ->check(
+          suggest({"keys", "cost", "records", "requests", "tokens", "per-request", "per-mtok"}));
   cmd->add_option("--limit", o->limit, "At most this many rows, after --sort (default 0: all)")
       ->check(number_in(0));
   cmd->add_flag("--unit-costs", o->unit_costs,

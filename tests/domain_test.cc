@@ -511,6 +511,28 @@ TEST(AggregateTest, UnitCostsPerRequestAndPerMillionTokens) {
   // A cost near Decimal's range per token still has its rate (the product alone would overflow).
   u = unit_costs(row(1, 1000000000, 0, "100000000000000"));
   EXPECT_EQ(text(u.per_mtok), "100000000000");
+
+  // Ordered by a unit cost, largest first: rows without one in the currency last, by key.
+  auto keyed = [&](std::string key, AggregateRow r) {
+    r.keys = {std::move(key)};
+    return r;
+  };
+  AggregateRow eur = row(1, 10, 0, nullptr);
+  eur.cost["EUR"] = Decimal::from_int(9);
+  std::vector<AggregateRow> rows{keyed("a", row(4, 1000, 0, "1")),    // 0.25 a call, 1000 per 1M
+                                 keyed("b", row(1, 4000, 0, "0.5")),  // 0.5, 125
+                                 keyed("c", unpriced), keyed("d", eur),
+                                 keyed("e", row(2, 2000, 0, "0.5"))};  // 0.25, 250
+  auto order = [&](RowOrder o) {
+    std::vector<AggregateRow> r = rows;
+    order_rows(r, o, "USD");
+    std::string out;
+    for (const auto& x : r) out += x.keys[0];
+    return out;
+  };
+  EXPECT_EQ(order(RowOrder::kPerRequest), "baecd");
+  EXPECT_EQ(order(RowOrder::kPerMtok), "aebcd");
+  EXPECT_EQ(*parse_row_order("per-mtok"), RowOrder::kPerMtok);
 }
 
 }  // namespace

@@ -13,8 +13,10 @@ Result<RowOrder> parse_row_order(std::string_view text) {
   if (text == "records") return RowOrder::kRecords;
   if (text == "requests") return RowOrder::kRequests;
   if (text == "tokens") return RowOrder::kTokens;
+  if (text == "per-request") return RowOrder::kPerRequest;
+  if (text == "per-mtok") return RowOrder::kPerMtok;
   return invalid_argument("unknown order \"" + std::string(text) +
-                          "\": use keys, cost, records, requests or tokens");
+                          "\": use keys, cost, records, requests, tokens, per-request or per-mtok");
 }
 
 std::string main_currency(const std::vector<AggregateRow>& rows) {
@@ -88,6 +90,23 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
 }
 
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
+  if (order == RowOrder::kPerRequest || order == RowOrder::kPerMtok) {
+    // Each row's unit cost in `currency` computed once (a division each), beside the row.
+    std::vector<std::pair<std::optional<Decimal>, AggregateRow>> by;
+    by.reserve(rows.size());
+    for (auto& r : rows) {
+      const UnitCosts u = unit_costs(r);
+      std::optional<Decimal> v = order == RowOrder::kPerRequest ? u.per_request : u.per_mtok;
+      if (u.currency != currency) v.reset();
+      by.emplace_back(v, std::move(r));
+    }
+    std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first > b.first;  // an unset one is the smallest
+      return a.second.keys < b.second.keys;
+    });
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = std::move(by[i].second);
+    return;
+  }
   auto larger = [&](const AggregateRow& a, const AggregateRow& b) {
     switch (order) {
       case RowOrder::kKeys:
@@ -100,6 +119,9 @@ void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::stri
         return a.requests > b.requests;
       case RowOrder::kTokens:
         return a.input_tokens + a.output_tokens > b.input_tokens + b.output_tokens;
+      case RowOrder::kPerRequest:
+      case RowOrder::kPerMtok:
+        break;  // above
     }
     return false;
   };

@@ -105,9 +105,12 @@ struct AggregateRow {
 };
 
 /// How to order aggregate rows: by their keys (as stores return them), or by a measure, largest
-/// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0).
-enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens };
-/// "keys", "cost", "records", "requests" or "tokens" (input plus output).
+/// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0); the
+/// unit costs (unit_costs) compare rows whose unit costs are in that currency, the rows without
+/// one last.
+enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens, kPerRequest, kPerMtok };
+/// "keys", "cost", "records", "requests", "tokens" (input plus output), "per-request" or
+/// "per-mtok".
 Result<RowOrder> parse_row_order(std::string_view text);
 /// The currency `rows` spend the most in ("USD" when they spend nothing): the one cost orders by.
 std::string main_currency(const std::vector<AggregateRow>& rows);
