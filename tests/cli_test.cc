@@ -1538,7 +1538,8 @@ TEST(CliTest, IngestThenSummaryAndQuery) {
   EXPECT_EQ(first_column(r.out), (std::vector<std::string>{"gpt-4o-mini", "gpt-4o"})) << r.out;
   r = run("query --db " + db + " --sort price");
   EXPECT_EQ(r.rc, 2);
-  EXPECT_NE(r.err.find("unknown order \"price\": use keys, cost, records, requests or tokens"),
+  EXPECT_NE(r.err.find("unknown order \"price\": use keys, cost, records, requests, tokens, "
+                       "per-request or per-mtok"),
             std::string::npos)
       << r.err;
   r = run("query --db " + db + " --filter 'model=gtp-*'");

@@ -150,24 +150,29 @@ TEST(ReportTest, TopTablesSumTheOthersAndShowShares) {
   EXPECT_EQ(r.other_projects.row.cost.at("USD").to_string(), "0.100000000000000001");
 
   const std::string md = ReportGenerator::render(r, Format::kMarkdown);
-  EXPECT_NE(md.find("| Model | Cost | Share | Records | Unpriced |\n|---|---:|---:|---:|---:|\n"
-                    "| openai/gpt-4o | 0.3000 USD | 100.0% | 2 | 0 |\n"
-                    "| 1 other | 1.5000 EUR + 0.0000 USD | 0.0% | 2 | 0 |\n"),
+  // Per request: none for a row of two currencies.
+  EXPECT_NE(md.find("| Model | Cost | Share | Per request | Records | Unpriced |\n"
+                    "|---|---:|---:|---:|---:|---:|\n"
+                    "| openai/gpt-4o | 0.3000 USD | 100.0% | 0.150000 | 2 | 0 |\n"
+                    "| 1 other | 1.5000 EUR + 0.0000 USD | 0.0% | - | 2 | 0 |\n"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("| &lt;script&gt; | 0.2000 USD | 66.7% | 1 | 0 |\n"
-                    "| 1 other | 1.5000 EUR + 0.1000 USD | 33.3% | 3 | 0 |\n"),
+  EXPECT_NE(md.find("| &lt;script&gt; | 0.2000 USD | 66.7% | 0.200000 | 1 | 0 |\n"
+                    "| 1 other | 1.5000 EUR + 0.1000 USD | 33.3% | - | 3 | 0 |\n"),
             std::string::npos)
       << md;
   const std::string html = ReportGenerator::render(r, Format::kHtml);
   EXPECT_NE(html.find("<tr><td>1 other</td><td class=\"n\">1.5000 EUR + 0.1000 USD</td><td "
-                      "class=\"n\">33.3%</td><td class=\"n\">3</td>"),
+                      "class=\"n\">33.3%</td><td class=\"n\">-</td><td class=\"n\">3</td>"),
             std::string::npos)
       << html;
   const auto j = nlohmann::json::parse(ReportGenerator::render(r, Format::kJson));
   EXPECT_EQ(j["other_projects"]["count"], 1);
   EXPECT_EQ(j["other_projects"]["cost"]["USD"], "0.100000000000000001");
   EXPECT_EQ(j["other_models"]["records"], 2);
+  EXPECT_EQ(j["models"][0]["cost_per_request"], "0.15");
+  EXPECT_EQ(j["models"][0]["cost_per_mtok"], "1500");  // 0.3 for 200 tokens
+  EXPECT_TRUE(j["other_models"]["cost_per_request"].is_null());
   const std::string csv = ReportGenerator::render(r, Format::kCsv);
   EXPECT_NE(csv.find("\nproject,1 other,EUR,1.5,3,0,300,0,3\n"
                      "project,1 other,USD,0.100000000000000001,3,0,300,0,3\n"),
@@ -187,7 +192,7 @@ TEST(ReportTest, TopTablesSumTheOthersAndShowShares) {
   ReportOptions yen;
   yen.forecast_currency = "JPY";
   EXPECT_NE(ReportGenerator::render(build(yen), Format::kMarkdown)
-                .find("| openai/gpt-4o | 0.3000 USD | - | 2 | 0 |\n"),
+                .find("| openai/gpt-4o | 0.3000 USD | - | 0.150000 | 2 | 0 |\n"),
             std::string::npos);
 }
 
@@ -215,9 +220,10 @@ TEST(ReportTest, BreakdownsByOtherKeys) {
   EXPECT_EQ(b.others.row.cost.at("EUR").to_string(), "1.5");
 
   const std::string md = ReportGenerator::render(*r, Format::kMarkdown);
-  EXPECT_NE(md.find("## Top by tag:team\n\n| tag:team | Cost | Share | Records | Unpriced |\n"
-                    "|---|---:|---:|---:|---:|\n| web\\|ui | 0.2000 USD | 66.7% | 1 | 0 |\n"
-                    "| 2 others | 1.5000 EUR + 0.1000 USD | 33.3% | 3 | 0 |\n"),
+  EXPECT_NE(md.find("## Top by tag:team\n\n| tag:team | Cost | Share | Per request | Records | "
+                    "Unpriced |\n|---|---:|---:|---:|---:|---:|\n"
+                    "| web\\|ui | 0.2000 USD | 66.7% | 0.200000 | 1 | 0 |\n"
+                    "| 2 others | 1.5000 EUR + 0.1000 USD | 33.3% | - | 3 | 0 |\n"),
             std::string::npos)
       << md;
   EXPECT_NE(ReportGenerator::render(*r, Format::kHtml).find("<h2>Top by tag:team</h2>"),

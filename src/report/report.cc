@@ -284,7 +284,17 @@ ProjectionText projection_text(const Projection& p) {
   return t;
 }
 
+// A row's cost per request in a table: 6 decimals, or "-" without one (unit_costs).
+std::string per_request_text(const AggregateRow& row) {
+  const UnitCosts u = unit_costs(row);
+  return u.per_request ? u.per_request->to_string_fixed(6) : "-";
+}
+
 json row_json(const AggregateRow& r) {
+  const UnitCosts u = unit_costs(r);
+  auto unit = [](const std::optional<Decimal>& d) {
+    return d ? json(d->to_string()) : json(nullptr);
+  };
   return {{"records", r.records},
           {"unpriced", r.unpriced},
           {"requests", r.requests},
@@ -293,7 +303,9 @@ json row_json(const AggregateRow& r) {
           {"cache_read_tokens", r.cache_read_tokens},
           {"cache_write_tokens", r.cache_write_tokens},
           {"reasoning_tokens", r.reasoning_tokens},
-          {"cost", money_json(r.cost)}};
+          {"cost", money_json(r.cost)},
+          {"cost_per_request", unit(u.per_request)},
+          {"cost_per_mtok", unit(u.per_mtok)}};
 }
 
 // A row of the groups a table leaves out in JSON: its sums and how many groups it holds.
@@ -693,11 +705,11 @@ std::string to_markdown(const Report& r) {
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
                    const OtherRows& others, bool model) {
     s << "\n## " << title << "\n\n| " << head
-      << " | Cost | Share | Records | Unpriced |\n|---|---:|---:|---:|---:|\n";
+      << " | Cost | Share | Per request | Records | Unpriced |\n|---|---:|---:|---:|---:|---:|\n";
     auto line = [&](const std::string& name, const AggregateRow& row) {
       s << "| " << md_escape(name) << " | " << money_text(row.cost) << " | "
-        << share_text(row, r.total, r.currency) << " | " << row.records << " | " << row.unpriced
-        << " |\n";
+        << share_text(row, r.total, r.currency) << " | " << per_request_text(row) << " | "
+        << row.records << " | " << row.unpriced << " |\n";
     };
     for (const auto& row : rows) line(row_name(row, model), row);
     if (others.count > 0) line(others_name(others), others.row);
@@ -926,13 +938,14 @@ std::string to_html(const Report& r) {
                    const OtherRows& others, bool model) {
     s << "<h2>" << title << "</h2>\n"
       << bars_chart(rows, cur, model) << "<table><tr><th>" << head
-      << "</th><th class=\"n\">Cost</th><th class=\"n\">Share</th><th "
-         "class=\"n\">Records</th><th class=\"n\">Unpriced</th></tr>\n";
+      << "</th><th class=\"n\">Cost</th><th class=\"n\">Share</th><th class=\"n\">Per "
+         "request</th><th class=\"n\">Records</th><th class=\"n\">Unpriced</th></tr>\n";
     auto line = [&](const std::string& name, const AggregateRow& row) {
       s << "<tr><td>" << html_escape(name) << "</td><td class=\"n\">"
         << html_escape(money_text(row.cost)) << "</td><td class=\"n\">"
-        << share_text(row, r.total, r.currency) << "</td><td class=\"n\">" << row.records
-        << "</td><td class=\"n\">" << row.unpriced << "</td></tr>\n";
+        << share_text(row, r.total, r.currency) << "</td><td class=\"n\">" << per_request_text(row)
+        << "</td><td class=\"n\">" << row.records << "</td><td class=\"n\">" << row.unpriced
+        << "</td></tr>\n";
     };
     for (const auto& row : rows) line(row_name(row, model), row);
     if (others.count > 0) line(others_name(others), others.row);
