@@ -518,6 +518,7 @@ struct QueryCmd {
   std::string group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
   bool unit_costs = false;
+  std::string allocate, allocate_by = "cost";  // --allocate KEY: spread_shared
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -526,7 +527,7 @@ struct QueryCmd {
 // the group keys: `labels` are their label names (report::prometheus_label_names). Without group
 // keys, a selection without records is zero records (and no cost: its currency is unknown).
 void print_prometheus(const std::vector<std::string>& labels, const std::vector<AggregateRow>& rows,
-                      bool units) {
+                      bool units, bool allocated) {
   report::PrometheusText p;
   const std::vector<AggregateRow> none(labels.empty() && rows.empty() ? 1 : 0);
   for (const auto& r : rows.empty() ? none : rows) {
@@ -555,6 +556,21 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
     count("costops_cache_write_tokens", "Input tokens written to a prompt cache",
           r.cache_write_tokens);
     count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
+    if (allocated) {
+      for (const auto& [cur, d] : r.shared) {
+        report::PrometheusLabels lc = l;
+        lc.emplace_back("currency", cur);
+        p.gauge("costops_shared_cost",
+                "Shared cost spread onto the row (negative: spread off it), by --allocate", lc,
+                d.to_string());
+      }
+      for (const auto& [cur, d] : allocated_cost(r)) {
+        report::PrometheusLabels lc = l;
+        lc.emplace_back("currency", cur);
+        p.gauge("costops_allocated_cost", "Cost plus shared cost of the selected records", lc,
+                d.to_string());
+      }
+    }
     if (const UnitCosts u = units ? unit_costs(r) : UnitCosts(); !u.currency.empty()) {
       report::PrometheusLabels lc = l;
       lc.emplace_back("currency", u.currency);
@@ -572,13 +588,44 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
   std::fputs(p.str().c_str(), stdout);
 }
 
+// What --allocate spread, on stderr: per currency, the shared cost moved and over how many rows,
+// and what stayed where nothing could take it.
+void note_spread(const std::vector<AggregateRow>& rows, size_t key, const std::string& name,
+                 const std::string& by) {
+  std::map<std::string, Decimal> spread, kept;
+  size_t takers = 0, kept_rows = 0;
+  for (const auto& r : rows) {
+    if (!r.keys[key].empty()) {
+      takers += r.shared.empty() ? 0 : 1;
+      continue;
+    }
+    for (const auto& [cur, d] : r.shared) spread[cur] -= d;
+    if (r.shared.empty() && !r.cost.empty()) {
+      ++kept_rows;
+      for (const auto& [cur, d] : r.cost) kept[cur] += d;
+    }
+  }
+  if (!spread.empty()) {
+    std::fprintf(stderr, "note: spread %s of records without %s over %zu row%s %s\n",
+                 money_text(spread).c_str(), name.c_str(), takers, takers == 1 ? "" : "s",
+                 by == "even" ? "evenly" : "in proportion to their cost");
+  }
+  if (kept_rows > 0) {
+    std::fprintf(stderr,
+                 "note: %s of records without %s stays unallocated (%zu row%s: no row with a "
+                 "value shares %s other keys)\n",
+                 money_text(kept).c_str(), name.c_str(), kept_rows, kept_rows == 1 ? "" : "s",
+                 kept_rows == 1 ? "its" : "their");
+  }
+}
+
 // A unit cost's text: exact, or `none` when it has none (unit_costs).
 std::string unit_text(const std::optional<Decimal>& d, const char* none) {
   return d ? d->to_string() : none;
 }
 
 void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
-                const std::string& format, bool units) {
+                const std::string& format, bool units, bool allocated) {
   if (format == "json") {
     json arr = json::array();
     for (const auto& r : rows) {
@@ -593,6 +640,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       o["cache_write_tokens"] = r.cache_write_tokens;
       o["reasoning_tokens"] = r.reasoning_tokens;
       o["cost"] = money_json(r.cost);
+      if (allocated) {
+        o["shared_cost"] = money_json(r.shared);
+        o["allocated_cost"] = money_json(allocated_cost(r));
+      }
       if (units) {
         const UnitCosts u = unit_costs(r);
         o["cost_per_request"] = u.per_request ? json(u.per_request->to_string()) : json(nullptr);
@@ -607,11 +658,13 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
     std::printf(
         "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
-        "cache_write_tokens,reasoning_tokens%s\n",
-        units ? ",cost_per_request,cost_per_mtok" : "");
+        "cache_write_tokens,reasoning_tokens%s%s\n",
+        units ? ",cost_per_request,cost_per_mtok" : "",
+        allocated ? ",shared_cost,allocated_cost" : "");
     for (const auto& r : rows) {
       const UnitCosts u = units ? unit_costs(r) : UnitCosts();
       std::map<std::string, Decimal> cost = r.cost;
+      for (const auto& [cur, d] : r.shared) cost.try_emplace(cur);  // a currency only shared
       if (cost.empty()) cost[""] = Decimal();
       for (const auto& [cur, d] : cost) {
         for (const auto& key : r.keys) {
@@ -630,6 +683,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
           std::printf(",%s,%s", unit_text(u.per_request, "").c_str(),
                       unit_text(u.per_mtok, "").c_str());
         }
+        if (allocated) {
+          std::printf(",%s,%s", cost_in(r.shared, cur).to_string().c_str(),
+                      cost_in(allocated_cost(r), cur).to_string().c_str());
+        }
         std::printf("\n");
       }
     }
@@ -646,8 +703,9 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     head += " records | unpriced | requests | input_tokens | output_tokens |";
     if (parts) head += " cache_read | cache_write | reasoning |";
     if (units) head += " per_request | per_mtok |";
-    head += " cost |";
-    for (int i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0); ++i) rule += "---:|";
+    head += allocated ? " cost | shared | allocated |" : " cost |";
+    for (int i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0); ++i)
+      rule += "---:|";
     std::printf("%s\n%s\n", head.c_str(), rule.c_str());
     for (const auto& r : rows) {
       std::string line = "|";
@@ -665,7 +723,11 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
         const UnitCosts u = unit_costs(r);
         line += " " + unit_text(u.per_request, "-") + " | " + unit_text(u.per_mtok, "-") + " |";
       }
-      std::printf("%s %s |\n", line.c_str(), money_text(r.cost).c_str());
+      line += " " + money_text(r.cost) + " |";
+      if (allocated) {
+        line += " " + money_text(r.shared) + " | " + money_text(allocated_cost(r)) + " |";
+      }
+      std::printf("%s\n", line.c_str());
     }
     return;
   }
@@ -682,7 +744,18 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
               "output_tokens");
   if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
   if (units) std::printf("%13s %13s ", "per_request", "per_mtok");
-  std::printf("cost\n");
+  // With shared costs: cost and shared as wide as their longest text, the allocated cost last.
+  size_t cost_w = 4, shared_w = 6;
+  if (allocated) {
+    for (const auto& r : rows) {
+      cost_w = std::max(cost_w, money_text(r.cost).size());
+      shared_w = std::max(shared_w, money_text(r.shared).size());
+    }
+    std::printf("%*s %*s allocated\n", static_cast<int>(cost_w), "cost", static_cast<int>(shared_w),
+                "shared");
+  } else {
+    std::printf("cost\n");
+  }
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.keys.size() && i < width.size(); ++i)
       std::printf("%s ", pad_right(r.keys[i].empty() ? "-" : r.keys[i], width[i]).c_str());
@@ -699,7 +772,13 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       std::printf("%13s %13s ", unit_text(u.per_request, "-").c_str(),
                   unit_text(u.per_mtok, "-").c_str());
     }
-    std::printf("%s\n", money_text(r.cost).c_str());
+    if (allocated) {
+      std::printf("%*s %*s %s\n", static_cast<int>(cost_w), money_text(r.cost).c_str(),
+                  static_cast<int>(shared_w), money_text(r.shared).c_str(),
+                  money_text(allocated_cost(r)).c_str());
+    } else {
+      std::printf("%s\n", money_text(r.cost).c_str());
+    }
   }
 }
 
@@ -713,6 +792,25 @@ int run_query(QueryCmd& o) {
   if (!order) {
     report(order.status());
     return kExitUsage;
+  }
+  // --allocate: the group key whose empty value is shared cost, its index among the keys.
+  std::optional<size_t> allocate;
+  const auto spread_by = parse_spread_by(o.allocate_by);
+  if (!spread_by) {
+    report(spread_by.status().with_context("--allocate-by"));
+    return kExitUsage;
+  }
+  if (!o.allocate.empty()) {
+    for (size_t i = 0; i < q.group_by.size(); ++i) {
+      if (q.group_by[i].name() == o.allocate) allocate = i;
+    }
+    if (!allocate || q.group_by[*allocate].kind >= GroupKey::Kind::kHour) {
+      report(invalid_argument("--allocate " + o.allocate +
+                              ": name a key of --group-by other than a time bucket (provider, "
+                              "model, organization, project, user, tag:KEY, tier), such as "
+                              "--group-by tag:team --allocate tag:team"));
+      return kExitUsage;
+    }
   }
   std::vector<std::string> labels;
   if (o.format == "prometheus") {
@@ -736,12 +834,19 @@ int run_query(QueryCmd& o) {
     report(rows.status());
     return kExitFailure;
   }
+  if (allocate) {
+    if (Status st = spread_shared(*rows, *allocate, *spread_by); !st.is_ok()) {
+      report(st.with_context("--allocate"));
+      return kExitFailure;
+    }
+    note_spread(*rows, *allocate, q.group_by[*allocate].name(), o.allocate_by);
+  }
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
   if (o.format == "prometheus") {
-    print_prometheus(labels, *rows, o.unit_costs);
+    print_prometheus(labels, *rows, o.unit_costs, allocate.has_value());
   } else {
-    print_rows(q, *rows, o.format, o.unit_costs);
+    print_rows(q, *rows, o.format, o.unit_costs, allocate.has_value());
   }
   if (rows->empty()) note_why_empty(**store, q, o.time.advice());
   note_absent_tags(**store, q, *rows);
@@ -793,6 +898,14 @@ Examples:
                 "Add each row's cost per request and per million tokens (input and output), "
                 "rounded half-even to 9 decimals; none for a row with unpriced records or "
                 "several currencies");
+  cmd->add_option("--allocate", o->allocate,
+                  "Spread shared cost: the cost of the records without a value of this group key "
+                  "(tag:team, say) over the rows with one that agree on the other keys (the same "
+                  "month), as --allocate-by says; adds each row's shared and allocated cost");
+  cmd->add_option("--allocate-by", o->allocate_by,
+                  "With --allocate: cost (in proportion to each row's own cost; evenly where none "
+                  "has any; the default) or even")
+      ->check(CLI::IsMember({"cost", "even"}));
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

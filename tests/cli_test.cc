@@ -2877,6 +2877,72 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// query --allocate: the cost of records without a team spread over the teams of the same month,
+// in proportion to their cost or evenly; exact, each format; a month without a team keeps it.
+TEST(CliTest, AllocateSharedCost) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_allocate_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  // gpt-4o input at 2.5 per million: search 2.5 and ads 7.5 in September with 1 shared; 1
+  // shared in October, where no team spent; ads 1 in November.
+  const std::string usage =
+      R"({"id":"a1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","tags":{"team":"search"},"usage":{"input_tokens":1000000}}
+{"id":"a2","timestamp":"2026-09-02T10:00:00Z","provider":"openai","model":"gpt-4o","tags":{"team":"ads"},"usage":{"input_tokens":3000000}}
+{"id":"a3","timestamp":"2026-09-03T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":400000}}
+{"id":"a4","timestamp":"2026-10-03T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":400000}}
+{"id":"a5","timestamp":"2026-11-03T10:00:00Z","provider":"openai","model":"gpt-4o","tags":{"team":"ads"},"usage":{"input_tokens":400000}}
+)";
+  ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  CliRun r =
+      run("query --db " + db + " --group-by tag:team,month --allocate tag:team --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "tag:team,month,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
+            "cache_read_tokens,cache_write_tokens,reasoning_tokens,shared_cost,allocated_cost\n"
+            "\"\",\"2026-09\",USD,1,1,0,400000,0,1,0,0,0,-1,0\n"
+            "\"\",\"2026-10\",USD,1,1,0,400000,0,1,0,0,0,0,1\n"
+            "\"ads\",\"2026-09\",USD,7.5,1,0,3000000,0,1,0,0,0,0.75,8.25\n"
+            "\"ads\",\"2026-11\",USD,1,1,0,400000,0,1,0,0,0,0,1\n"
+            "\"search\",\"2026-09\",USD,2.5,1,0,1000000,0,1,0,0,0,0.25,2.75\n");
+  EXPECT_EQ(r.err,
+            "note: spread 1.000000 USD of records without tag:team over 2 rows in proportion to "
+            "their cost\nnote: 1.000000 USD of records without tag:team stays unallocated (1 row: "
+            "no row with a value shares its other keys)\n");
+  // Over the whole period, by cost: 2 * 8.5/11 to ads, the rest to search, exactly; --sort cost
+  // orders by the allocated cost.
+  r = run("query --db " + db +
+          " --group-by tag:team --allocate tag:team --sort cost --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rows"][0]["tag:team"], "ads");
+  EXPECT_EQ(j["rows"][0]["shared_cost"]["USD"], "1.545454545454545454545454");
+  EXPECT_EQ(j["rows"][0]["allocated_cost"]["USD"], "10.045454545454545454545454");
+  EXPECT_EQ(j["rows"][1]["shared_cost"]["USD"], "0.454545454545454545454546");
+  EXPECT_EQ(j["rows"][2]["tag:team"], "");
+  EXPECT_EQ(j["rows"][2]["allocated_cost"]["USD"], "0");
+  // Evenly, in a table.
+  r = run("query --db " + db + " --group-by tag:team --allocate tag:team --allocate-by even");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("         cost        shared allocated\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 8.500000 USD  1.000000 USD 9.500000 USD\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("over 2 rows evenly"), std::string::npos) << r.err;
+  r = run("query --db " + db + " --group-by tag:team --allocate tag:team --format prometheus");
+  EXPECT_NE(r.out.find("costops_allocated_cost{tag_team=\"search\",currency=\"USD\"} "
+                       "2.954545454545454545454546\n"),
+            std::string::npos)
+      << r.out;
+  // The key must be one of --group-by's, not a time bucket.
+  for (const char* args :
+       {" --group-by month --allocate month", " --group-by model --allocate tag:team"}) {
+    r = run("query --db " + db + args);
+    EXPECT_EQ(r.rc, 2) << args;
+    EXPECT_NE(r.err.find("name a key of --group-by other than a time bucket"), std::string::npos)
+        << r.err;
+  }
+  std::filesystem::remove(db);
+}
+
 // The candidates a shell's completion offers for `line` (words split at spaces; a line that ends
 // in a space completes a new word), with the script `cost-ops completion SHELL` wrote to
 // `script`, one per line. bash and zsh call _cost_ops as they would (zsh through bashcompinit's

@@ -535,5 +535,63 @@ TEST(AggregateTest, UnitCostsPerRequestAndPerMillionTokens) {
   EXPECT_EQ(*parse_row_order("per-mtok"), RowOrder::kPerMtok);
 }
 
+// Shared costs spread over the rows that agree on the other keys: in proportion to their cost,
+// or evenly; exact, the shares adding up to what was spread; counts stay.
+TEST(AggregateTest, SpreadSharedCosts) {
+  auto row = [](std::string team, std::string month, const char* usd, const char* eur = nullptr) {
+    AggregateRow r;
+    r.keys = {std::move(team), std::move(month)};
+    r.records = 1;
+    if (usd) r.cost["USD"] = *Decimal::parse(usd);
+    if (eur) r.cost["EUR"] = *Decimal::parse(eur);
+    return r;
+  };
+  auto shared = [](const AggregateRow& r, const char* cur) {
+    const auto it = r.shared.find(cur);
+    return it == r.shared.end() ? std::string("none") : it->second.to_string();
+  };
+  const std::vector<AggregateRow> rows{
+      row("", "2026-09", "10", "3"),  // spread over ads and search, September's
+      row("ads", "2026-09", "1"), row("search", "2026-09", "3", "0"),
+      row("", "2026-10", "1"),  // October: nobody to take it
+      row("web", "2026-11", "2")};
+  std::vector<AggregateRow> r = rows;
+  ASSERT_TRUE(spread_shared(r, 0, SpreadBy::kCost).is_ok());
+  EXPECT_EQ(shared(r[0], "USD"), "-10");
+  EXPECT_EQ(shared(r[1], "USD"), "2.5");  // 10 * 1/4
+  EXPECT_EQ(shared(r[2], "USD"), "7.5");
+  // No EUR cost among the takers: evenly, the remainder of 3/2 exact.
+  EXPECT_EQ(shared(r[0], "EUR"), "-3");
+  EXPECT_EQ(shared(r[1], "EUR"), "1.5");
+  EXPECT_EQ(shared(r[2], "EUR"), "1.5");
+  EXPECT_EQ(shared(r[3], "USD"), "none");
+  EXPECT_TRUE(r[4].shared.empty());
+  EXPECT_EQ(r[1].records, 1u);  // counts stay
+  // Evenly, and a third: the shares add up to the amount exactly, the remainder to the first
+  // of the largest weights.
+  r = rows;
+  ASSERT_TRUE(spread_shared(r, 0, SpreadBy::kEven).is_ok());
+  EXPECT_EQ(shared(r[1], "USD"), "5");
+  std::vector<AggregateRow> thirds{row("", "m", "1"), row("a", "m", "1"), row("b", "m", "1"),
+                                   row("c", "m", "1")};
+  ASSERT_TRUE(spread_shared(thirds, 0, SpreadBy::kCost).is_ok());
+  EXPECT_EQ(shared(thirds[1], "USD"), "0.333333333333333333333334");
+  EXPECT_EQ(shared(thirds[2], "USD"), "0.333333333333333333333333");
+  EXPECT_EQ(shared(thirds[3], "USD"), "0.333333333333333333333333");
+  // Spread by the second key: the rows of a team, over its months.
+  r = rows;
+  ASSERT_TRUE(spread_shared(r, 1, SpreadBy::kCost).is_ok());
+  EXPECT_TRUE(r[0].shared.empty());
+  // Ordered by cost, the allocated cost counts: search 3 + 7.5 before ads 1 + 2.5 and the
+  // September shared row (10 - 10).
+  r = rows;
+  ASSERT_TRUE(spread_shared(r, 0, SpreadBy::kCost).is_ok());
+  order_rows(r, RowOrder::kCost, "USD");
+  EXPECT_EQ(r[0].keys[0], "search");
+  EXPECT_EQ(r[1].keys[0], "ads");
+  EXPECT_EQ(*parse_spread_by("even"), SpreadBy::kEven);
+  EXPECT_FALSE(parse_spread_by("cots").has_value());
+}
+
 }  // namespace
 }  // namespace costops

@@ -73,6 +73,78 @@ bool add_cost(std::map<std::string, Decimal>& cost, const Money& m) {
   return Decimal::add_checked(sum, m.amount, &sum);
 }
 
+Result<SpreadBy> parse_spread_by(std::string_view text) {
+  if (text == "cost") return SpreadBy::kCost;
+  if (text == "even") return SpreadBy::kEven;
+  return invalid_argument("unknown way to spread \"" + std::string(text) + "\": use cost or even");
+}
+
+Status spread_shared(std::vector<AggregateRow>& rows, size_t key, SpreadBy by) {
+  const auto too_large = [] { return out_of_range("a shared cost's spread leaves the range"); };
+  // The rows that agree on every other key, by those keys.
+  std::map<std::vector<std::string>, std::vector<size_t>> parts;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (key >= rows[i].keys.size()) return invalid_argument("no such group key to spread by");
+    std::vector<std::string> others = rows[i].keys;
+    others.erase(others.begin() + static_cast<std::ptrdiff_t>(key));
+    parts[std::move(others)].push_back(i);
+  }
+  for (const auto& [others, members] : parts) {
+    std::vector<size_t> takers, givers;
+    for (size_t i : members) (rows[i].keys[key].empty() ? givers : takers).push_back(i);
+    if (takers.empty()) continue;
+    for (size_t g : givers) {
+      for (const auto& [currency, amount] : rows[g].cost) {
+        if (amount.is_zero()) continue;
+        std::vector<Decimal> weight(takers.size(), Decimal::from_int(1));
+        Decimal total = Decimal::from_int(static_cast<int64_t>(takers.size()));
+        if (by == SpreadBy::kCost) {
+          Decimal sum;
+          for (size_t j = 0; j < takers.size(); ++j) {
+            weight[j] = std::max(Decimal(), cost_in(rows[takers[j]].cost, currency));
+            if (!Decimal::add_checked(sum, weight[j], &sum)) return too_large();
+          }
+          if (sum.is_zero()) {
+            std::fill(weight.begin(), weight.end(), Decimal::from_int(1));
+          } else {
+            total = sum;
+          }
+        }
+        // Each share: the amount times its weight's fraction of the total (never past the
+        // amount, so in range), the remainder to the largest weight.
+        std::vector<Decimal> share(takers.size());
+        Decimal given;
+        size_t largest = 0;
+        for (size_t j = 0; j < takers.size(); ++j) {
+          auto fraction = weight[j].div(total, Decimal::kScaleDigits);
+          if (!fraction) return fraction.status();
+          auto s = amount.mul(*fraction);
+          if (!s) return s.status();
+          share[j] = *s;
+          if (!Decimal::add_checked(given, share[j], &given)) return too_large();
+          if (weight[j] > weight[largest]) largest = j;
+        }
+        if (!Decimal::add_checked(share[largest], amount - given, &share[largest])) {
+          return too_large();
+        }
+        for (size_t j = 0; j < takers.size(); ++j) {
+          Decimal& to = rows[takers[j]].shared[currency];
+          if (!Decimal::add_checked(to, share[j], &to)) return too_large();
+        }
+        Decimal& from = rows[g].shared[currency];
+        if (!Decimal::add_checked(from, -amount, &from)) return too_large();
+      }
+    }
+  }
+  return Status::ok();
+}
+
+std::map<std::string, Decimal> allocated_cost(const AggregateRow& row) {
+  std::map<std::string, Decimal> out = row.cost;
+  for (const auto& [currency, amount] : row.shared) out[currency] += amount;
+  return out;
+}
+
 bool add_row(AggregateRow& sum, const AggregateRow& row) {
   sum.records += row.records;
   sum.unpriced += row.unpriced;
@@ -84,6 +156,10 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
   sum.reasoning_tokens += row.reasoning_tokens;
   for (const auto& [currency, amount] : row.cost) {
     Decimal& total = sum.cost[currency];
+    if (!Decimal::add_checked(total, amount, &total)) return false;
+  }
+  for (const auto& [currency, amount] : row.shared) {
+    Decimal& total = sum.shared[currency];
     if (!Decimal::add_checked(total, amount, &total)) return false;
   }
   return true;
@@ -112,7 +188,8 @@ void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::stri
       case RowOrder::kKeys:
         return false;
       case RowOrder::kCost:
-        return cost_in(a.cost, currency) > cost_in(b.cost, currency);
+        return cost_in(a.cost, currency) + cost_in(a.shared, currency) >
+               cost_in(b.cost, currency) + cost_in(b.shared, currency);
       case RowOrder::kRecords:
         return a.records > b.records;
       case RowOrder::kRequests:

@@ -100,12 +100,16 @@ struct AggregateRow {
   /// Parts of input_tokens and output_tokens (token_parts).
   int64_t cache_read_tokens = 0, cache_write_tokens = 0, reasoning_tokens = 0;
   std::map<std::string, Decimal> cost;  // currency code -> exact total; never mixed
+  /// Shared cost spread_shared moved onto this row (positive) or off it (negative), per currency;
+  /// empty unless it ran. The row's allocated cost is cost + shared.
+  std::map<std::string, Decimal> shared;
 
   bool operator==(const AggregateRow&) const = default;
 };
 
 /// How to order aggregate rows: by their keys (as stores return them), or by a measure, largest
-/// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0); the
+/// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0), its
+/// allocated cost where spread_shared gave it a share; the
 /// unit costs (unit_costs) compare rows whose unit costs are in that currency, the rows without
 /// one last.
 enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens, kPerRequest, kPerMtok };
@@ -124,6 +128,22 @@ struct UnitCosts {
 };
 inline constexpr int kUnitCostPlaces = 9;
 UnitCosts unit_costs(const AggregateRow& row);
+
+/// How spread_shared splits a shared cost among the rows that take it: in proportion to each
+/// one's own cost in that currency (evenly when none has any), or evenly.
+enum class SpreadBy : uint8_t { kCost, kEven };
+/// "cost" or "even".
+Result<SpreadBy> parse_spread_by(std::string_view text);
+/// Spreads shared costs (the showback of spend that names no team, say): the cost of each row
+/// whose key `key` (an index into its keys) is empty goes to the rows with a value that agree
+/// with it on every other key (the same month, say), in each currency, as `by` says, into their
+/// `shared` (and off the empty row's, as a negative share). A row with no such row to take its
+/// cost keeps it. Exact: the shares of a cost add up to it, each within a few 10^-24 of its
+/// exact proportion (Decimal's last places), the remainder to the largest. Counts and tokens
+/// stay where they are. Errors (kOutOfRange) when an amount leaves Decimal's range.
+Status spread_shared(std::vector<AggregateRow>& rows, size_t key, SpreadBy by);
+/// A row's allocated cost per currency: its cost plus its shared cost.
+std::map<std::string, Decimal> allocated_cost(const AggregateRow& row);
 
 /// A cost map's amount in `currency` (0 when it has none).
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency);
