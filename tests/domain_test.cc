@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <regex>
 #include <sstream>
 #include <tuple>
@@ -591,6 +592,43 @@ TEST(AggregateTest, SpreadSharedCosts) {
   EXPECT_EQ(r[1].keys[0], "ads");
   EXPECT_EQ(*parse_spread_by("even"), SpreadBy::kEven);
   EXPECT_FALSE(parse_spread_by("cots").has_value());
+
+  // Random rows (a fixed seed): per currency, the shares add up to zero exactly, no taker's share
+  // is negative, and every row without a team gave all or nothing.
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<AggregateRow> many;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < n; ++i) {
+      const std::string team = i == 0 || rng() % 3 == 0 ? "" : "t" + std::to_string(i);
+      AggregateRow x = row(team, "m" + std::to_string(rng() % 2), nullptr);
+      if (rng() % 4)
+        x.cost["USD"] = Decimal::from_raw(static_cast<int128>(rng() % 1'000'000'007) * 1'000'003);
+      if (rng() % 3 == 0) x.cost["EUR"] = Decimal::from_int(static_cast<int64_t>(rng() % 100));
+      many.push_back(std::move(x));
+    }
+    // Keys must be unique per row: drop the later duplicates.
+    std::vector<AggregateRow> unique;
+    for (auto& x : many) {
+      if (std::none_of(unique.begin(), unique.end(),
+                       [&](const AggregateRow& u) { return u.keys == x.keys; }))
+        unique.push_back(std::move(x));
+    }
+    const SpreadBy by = rng() % 2 ? SpreadBy::kCost : SpreadBy::kEven;
+    ASSERT_TRUE(spread_shared(unique, 0, by).is_ok());
+    std::map<std::string, Decimal> sum;
+    for (const auto& x : unique) {
+      for (const auto& [cur, d] : x.shared) {
+        sum[cur] += d;
+        if (!x.keys[0].empty()) {
+          EXPECT_FALSE(d.is_negative()) << round;
+        } else {
+          EXPECT_EQ(d, -cost_in(x.cost, cur)) << round;
+        }
+      }
+    }
+    for (const auto& [cur, d] : sum) EXPECT_TRUE(d.is_zero()) << round << " " << cur;
+  }
 }
 
 }  // namespace
