@@ -898,14 +898,16 @@ Examples:
                 "Add each row's cost per request and per million tokens (input and output), "
                 "rounded half-even to 9 decimals; none for a row with unpriced records or "
                 "several currencies");
-  cmd->add_option("--allocate", o->allocate,
-                  "Spread shared cost: the cost of the records without a value of this group key "
-                  "(tag:team, say) over the rows with one that agree on the other keys (the same "
-                  "month), as --allocate-by says; adds each row's shared and allocated cost");
+  CLI::Option* allocate = cmd->add_option(
+      "--allocate", o->allocate,
+      "Spread shared cost: the cost of the records without a value of this group key "
+      "(tag:team, say) over the rows with one that agree on the other keys (the same "
+      "month), as --allocate-by says; adds each row's shared and allocated cost");
   cmd->add_option("--allocate-by", o->allocate_by,
                   "With --allocate: cost (in proportion to each row's own cost; evenly where none "
                   "has any; the default) or even")
-      ->check(CLI::IsMember({"cost", "even"}));
+      ->check(CLI::IsMember({"cost", "even"}))
+      ->needs(allocate);
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

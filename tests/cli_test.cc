@@ -2932,6 +2932,9 @@ TEST(CliTest, AllocateSharedCost) {
                        "2.954545454545454545454546\n"),
             std::string::npos)
       << r.out;
+  r = run("query --db " + db + " --allocate-by even");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--allocate-by requires --allocate"), std::string::npos) << r.err;
   // The key must be one of --group-by's, not a time bucket.
   for (const char* args :
        {" --group-by month --allocate month", " --group-by model --allocate tag:team"}) {
