@@ -534,13 +534,17 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
     report::PrometheusLabels l;
     for (size_t i = 0; i < labels.size() && i < r.keys.size(); ++i)
       l.emplace_back(labels[i], r.keys[i]);
-    for (const auto& [cur, d] : r.cost) {
-      report::PrometheusLabels lc = l;
-      lc.emplace_back("currency", cur);
-      p.gauge("costops_cost",
-              "Exact cost of the selected stored records, in the currency the label names", lc,
-              d.to_string());
-    }
+    // A gauge of an amount per currency, labelled by it.
+    auto amounts = [&](const char* name, const char* help,
+                       const std::map<std::string, Decimal>& by_currency) {
+      for (const auto& [cur, d] : by_currency) {
+        report::PrometheusLabels lc = l;
+        lc.emplace_back("currency", cur);
+        p.gauge(name, help, lc, d.to_string());
+      }
+    };
+    amounts("costops_cost",
+            "Exact cost of the selected stored records, in the currency the label names", r.cost);
     auto count = [&](const char* name, const char* help, long long v) {
       p.gauge(name, help, l, std::to_string(v));
     };
@@ -557,19 +561,10 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
           r.cache_write_tokens);
     count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
     if (allocated) {
-      for (const auto& [cur, d] : r.shared) {
-        report::PrometheusLabels lc = l;
-        lc.emplace_back("currency", cur);
-        p.gauge("costops_shared_cost",
-                "Shared cost spread onto the row (negative: spread off it), by --allocate", lc,
-                d.to_string());
-      }
-      for (const auto& [cur, d] : allocated_cost(r)) {
-        report::PrometheusLabels lc = l;
-        lc.emplace_back("currency", cur);
-        p.gauge("costops_allocated_cost", "Cost plus shared cost of the selected records", lc,
-                d.to_string());
-      }
+      amounts("costops_shared_cost",
+              "Shared cost spread onto the row (negative: spread off it), by --allocate", r.shared);
+      amounts("costops_allocated_cost", "Cost plus shared cost of the selected records",
+              allocated_cost(r));
     }
     if (const UnitCosts u = units ? unit_costs(r) : UnitCosts(); !u.currency.empty()) {
       report::PrometheusLabels lc = l;
