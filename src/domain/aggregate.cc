@@ -96,19 +96,19 @@ Status spread_shared(std::vector<AggregateRow>& rows, size_t key, SpreadBy by) {
     for (size_t g : givers) {
       for (const auto& [currency, amount] : rows[g].cost) {
         if (amount.is_zero()) continue;
-        std::vector<Decimal> weight(takers.size(), Decimal::from_int(1));
-        Decimal total = Decimal::from_int(static_cast<int64_t>(takers.size()));
+        // The takers' weights: their own cost in the currency, or (evenly, or none having
+        // any) one each.
+        std::vector<Decimal> weight(takers.size());
+        Decimal total;
         if (by == SpreadBy::kCost) {
-          Decimal sum;
           for (size_t j = 0; j < takers.size(); ++j) {
             weight[j] = std::max(Decimal(), cost_in(rows[takers[j]].cost, currency));
-            if (!Decimal::add_checked(sum, weight[j], &sum)) return too_large();
+            if (!Decimal::add_checked(total, weight[j], &total)) return too_large();
           }
-          if (sum.is_zero()) {
-            std::fill(weight.begin(), weight.end(), Decimal::from_int(1));
-          } else {
-            total = sum;
-          }
+        }
+        if (total.is_zero()) {
+          std::fill(weight.begin(), weight.end(), Decimal::from_int(1));
+          total = Decimal::from_int(static_cast<int64_t>(takers.size()));
         }
         // Each share: the amount times its weight's fraction of the total (never past the
         // amount, so in range), the remainder to the largest weight.
@@ -166,47 +166,42 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
 }
 
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
-  if (order == RowOrder::kPerRequest || order == RowOrder::kPerMtok) {
-    // Each row's unit cost in `currency` computed once (a division each), beside the row.
-    std::vector<std::pair<std::optional<Decimal>, AggregateRow>> by;
-    by.reserve(rows.size());
-    for (auto& r : rows) {
-      const UnitCosts u = unit_costs(r);
-      std::optional<Decimal> v = order == RowOrder::kPerRequest ? u.per_request : u.per_mtok;
-      if (u.currency != currency) v.reset();
-      by.emplace_back(v, std::move(r));
-    }
-    std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) {
-      if (a.first != b.first) return a.first > b.first;  // an unset one is the smallest
-      return a.second.keys < b.second.keys;
-    });
-    for (size_t i = 0; i < rows.size(); ++i) rows[i] = std::move(by[i].second);
-    return;
-  }
-  auto larger = [&](const AggregateRow& a, const AggregateRow& b) {
+  // Each row's measure, computed once: money in Decimal's raw units, counts as they are; none
+  // (below every value) by keys, or where a row has no unit cost in `currency`.
+  auto measure = [&](const AggregateRow& r) -> std::optional<int128> {
     switch (order) {
       case RowOrder::kKeys:
-        return false;
+        return std::nullopt;
       case RowOrder::kCost:
-        return cost_in(a.cost, currency) + cost_in(a.shared, currency) >
-               cost_in(b.cost, currency) + cost_in(b.shared, currency);
+        return (cost_in(r.cost, currency) + cost_in(r.shared, currency)).raw();
       case RowOrder::kRecords:
-        return a.records > b.records;
+        return static_cast<int128>(r.records);
       case RowOrder::kRequests:
-        return a.requests > b.requests;
+        return r.requests;
       case RowOrder::kTokens:
-        return a.input_tokens + a.output_tokens > b.input_tokens + b.output_tokens;
+        return static_cast<int128>(r.input_tokens) + r.output_tokens;
       case RowOrder::kPerRequest:
-      case RowOrder::kPerMtok:
-        break;  // above
+      case RowOrder::kPerMtok: {
+        const UnitCosts u = unit_costs(r);
+        const std::optional<Decimal>& v =
+            order == RowOrder::kPerRequest ? u.per_request : u.per_mtok;
+        if (!v || u.currency != currency) return std::nullopt;
+        return v->raw();
+      }
     }
-    return false;
+    return std::nullopt;
   };
-  std::stable_sort(rows.begin(), rows.end(), [&](const AggregateRow& a, const AggregateRow& b) {
-    if (larger(a, b)) return true;
-    if (larger(b, a)) return false;
-    return a.keys < b.keys;
+  std::vector<std::pair<std::optional<int128>, AggregateRow>> by;
+  by.reserve(rows.size());
+  for (auto& r : rows) {
+    auto m = measure(r);
+    by.emplace_back(m, std::move(r));
+  }
+  std::stable_sort(by.begin(), by.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;  // largest first
+    return a.second.keys < b.second.keys;
   });
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = std::move(by[i].second);
 }
 
 Result<GroupKey> GroupKey::parse(std::string_view t) {
