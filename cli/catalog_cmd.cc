@@ -218,8 +218,8 @@ int run_diff(const pricing::Catalog& c, const CatalogCmdOptions& o, Timestamp at
       if (r.kind == Kind::kChanged) {
         if (!r.to_model.empty()) j["to_model"] = r.to_model;
         j["price"] = r.price;
-        j["from"] = r.from_price ? nlohmann::json(text(r.from_price)) : nlohmann::json(nullptr);
-        j["to"] = r.to_price ? nlohmann::json(text(r.to_price)) : nlohmann::json(nullptr);
+        j["from"] = report::decimal_json(r.from_price);
+        j["to"] = report::decimal_json(r.to_price);
       }
       rows.push_back(std::move(j));
     }

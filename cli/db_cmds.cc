@@ -641,8 +641,8 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       }
       if (units) {
         const UnitCosts u = unit_costs(r);
-        o["cost_per_request"] = u.per_request ? json(u.per_request->to_string()) : json(nullptr);
-        o["cost_per_mtok"] = u.per_mtok ? json(u.per_mtok->to_string()) : json(nullptr);
+        o["cost_per_request"] = report::decimal_json(u.per_request);
+        o["cost_per_mtok"] = report::decimal_json(u.per_mtok);
       }
       arr.push_back(o);
     }

@@ -292,9 +292,6 @@ std::string per_request_text(const AggregateRow& row) {
 
 json row_json(const AggregateRow& r) {
   const UnitCosts u = unit_costs(r);
-  auto unit = [](const std::optional<Decimal>& d) {
-    return d ? json(d->to_string()) : json(nullptr);
-  };
   return {{"records", r.records},
           {"unpriced", r.unpriced},
           {"requests", r.requests},
@@ -304,8 +301,8 @@ json row_json(const AggregateRow& r) {
           {"cache_write_tokens", r.cache_write_tokens},
           {"reasoning_tokens", r.reasoning_tokens},
           {"cost", money_json(r.cost)},
-          {"cost_per_request", unit(u.per_request)},
-          {"cost_per_mtok", unit(u.per_mtok)}};
+          {"cost_per_request", decimal_json(u.per_request)},
+          {"cost_per_mtok", decimal_json(u.per_mtok)}};
 }
 
 // A row of the groups a table leaves out in JSON: its sums and how many groups it holds.
@@ -319,11 +316,6 @@ json others_json(const OtherRows& o) {
 json unusual_day_json(const UnusualDay& u) {
   return {{"date", u.date},   {"value", u.value},       {"expected", u.expected},
           {"score", u.score}, {"severity", u.severity}, {"drivers", drivers_json(u.drivers)}};
-}
-
-// An amount as exact decimal text, null without one.
-json decimal_json(const std::optional<Decimal>& d) {
-  return d ? json(d->to_string()) : json(nullptr);
 }
 
 json budget_json(const BudgetLine& b) {
@@ -987,6 +979,10 @@ std::string to_html(const Report& r) {
 }
 
 }  // namespace
+
+json decimal_json(const std::optional<Decimal>& d) {
+  return d ? json(d->to_string()) : json(nullptr);
+}
 
 json projection_json(const Projection& p) {
   const forecasting::BudgetStatus& st = p.status;

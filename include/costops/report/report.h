@@ -69,6 +69,9 @@ struct Projection {
   std::string note;
 };
 
+/// An amount as JSON: exact decimal text, null without one.
+nlohmann::json decimal_json(const std::optional<Decimal>& d);
+
 /// A projection's figures as JSON, amounts exact decimal text (projected_lower and
 /// projected_upper null without an interval).
 nlohmann::json projection_json(const Projection& p);
