@@ -64,6 +64,15 @@ CLI::Validator named_periods() {
                   "quarter-to-date", "year-to-date", "all"});
 }
 
+CLI::Validator input_formats() {
+  return suggest({"auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
+                  "gemini-cli", "qwen-code", "opencode"});
+}
+
+CLI::Validator text_encodings() {
+  return suggest({"auto", "utf-8", "utf-16le", "utf-16be", "windows-1252"});
+}
+
 namespace {
 
 // The stored custom prices as one cost-ops catalog.

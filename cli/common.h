@@ -59,6 +59,10 @@ CLI::Validator suggest(const std::vector<std::string>& words);
 inline constexpr std::string_view kSuggestPrefix = "suggest:";
 /// The periods --period takes by name (YYYY-MM and the like are its other forms).
 CLI::Validator named_periods();
+/// The names --format takes on price and ingest (kInputFormatHelp), and --encoding
+/// (kEncodingHelp).
+CLI::Validator input_formats();
+CLI::Validator text_encodings();
 
 /// Opens the database --db names (the default when empty). `mode`: a SQLite file that does not
 /// exist is created (commands that write) or an error (commands that read).

@@ -456,11 +456,8 @@ Examples:
                   "too, Gemini CLI's session-*.json and OpenCode's opencode.db, in path order: "
                   "~/.claude/projects), or - for stdin (default)");
   cmd->add_flag("--agents", o->agents, kAgentsHelp);
-  cmd->add_option("--format", o->format, kInputFormatHelp)
-      ->check(suggest({"auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code",
-                       "codex", "gemini-cli", "qwen-code", "opencode"}));
-  cmd->add_option("--encoding", o->encoding, kEncodingHelp)
-      ->check(suggest({"auto", "utf-8", "utf-16le", "utf-16be", "windows-1252"}));
+  cmd->add_option("--format", o->format, kInputFormatHelp)->check(input_formats());
+  cmd->add_option("--encoding", o->encoding, kEncodingHelp)->check(text_encodings());
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
   cmd->add_option(
          "--rejects", o->rejects,

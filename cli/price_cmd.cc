@@ -326,11 +326,8 @@ void add_price_command(CLI::App& app, int& rc) {
                   "too, Gemini CLI's session-*.json and OpenCode's opencode.db), or - for stdin "
                   "(default)");
   cmd->add_flag("--agents", opts->agents, kAgentsHelp);
-  cmd->add_option("--format", opts->format, kInputFormatHelp)
-      ->check(suggest({"auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code",
-                       "codex", "gemini-cli", "qwen-code", "opencode"}));
-  cmd->add_option("--encoding", opts->encoding, kEncodingHelp)
-      ->check(suggest({"auto", "utf-8", "utf-16le", "utf-16be", "windows-1252"}));
+  cmd->add_option("--format", opts->format, kInputFormatHelp)->check(input_formats());
+  cmd->add_option("--encoding", opts->encoding, kEncodingHelp)->check(text_encodings());
   cmd->add_option("--provider", opts->provider, "Provider for records that name none");
   opts->catalog.add_to(*cmd);
   cmd->add_option("--as-of", opts->as_of,
