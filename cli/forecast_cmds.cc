@@ -1194,9 +1194,7 @@ void print_status_prometheus(const std::vector<report::BudgetLine>& lines, bool 
     money("costops_budget_spent", "Spent in the budget's period up to the as-of day", st.spent, l);
     money("costops_budget_projected", "Projected spend by the period's end", st.projected_total, l);
     report::PrometheusLabels ll = l;
-    char level[32];
-    std::snprintf(level, sizeof level, "%g", b.level * 100);
-    ll.emplace_back("level", level);
+    ll.emplace_back("level", report::figure_text(b.level * 100));
     money("costops_budget_projected_lower",
           "Lower bound of the projection's interval at the level the label gives",
           st.projected_lower, ll);
@@ -1221,9 +1219,7 @@ void print_status_prometheus(const std::vector<report::BudgetLine>& lines, bool 
     }
     for (const auto& c : st.thresholds_crossed) {
       report::PrometheusLabels lt = l;
-      char pct[32];
-      std::snprintf(pct, sizeof pct, "%g", c.percent);
-      lt.emplace_back("threshold", pct);
+      lt.emplace_back("threshold", report::figure_text(c.percent));
       lt.emplace_back("basis", c.actual ? "actual" : "forecast");
       p.gauge("costops_budget_threshold_crossed",
               "1 for each alert threshold (percent of the amount) crossed, by actual spend or by "
@@ -1248,13 +1244,9 @@ void print_status_csv(const std::vector<report::BudgetLine>& lines, bool with_cu
   };
   for (const auto& b : lines) {
     const forecasting::BudgetStatus& st = b.status;
-    char level[32];
-    std::snprintf(level, sizeof level, "%g", b.level * 100);
     std::string crossed;
     for (const auto& c : st.thresholds_crossed) {
-      char pct[32];
-      std::snprintf(pct, sizeof pct, "%g", c.percent);
-      crossed += (crossed.empty() ? "" : ";") + std::string(pct) + ":" +
+      crossed += (crossed.empty() ? "" : ";") + report::figure_text(c.percent) + ":" +
                  (c.actual ? "actual" : "forecast") + ":" + format_date(c.date);
     }
     const std::vector<std::string> fields = {
@@ -1269,7 +1261,7 @@ void print_status_csv(const std::vector<report::BudgetLine>& lines, bool with_cu
         cents(st.projected_total),
         cents(st.projected_lower),
         cents(st.projected_upper),
-        level,
+        report::figure_text(b.level * 100),
         st.probability_over ? probability_text(*st.probability_over, "%.10g") : "",
         st.exhaustion_date ? format_date(*st.exhaustion_date) : "",
         st.exhausted ? "true" : "false",
@@ -1429,9 +1421,7 @@ int run_budget_list(const BudgetCmd& o) {
   for (const auto& b : *list) {
     std::string thresholds;
     for (double t : b.thresholds) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%s%g", thresholds.empty() ? "" : "/", t);
-      thresholds += buf;
+      thresholds += (thresholds.empty() ? "" : "/") + report::figure_text(t);
     }
     const std::string amount = b.amount.to_string() + " " + b.currency;
     const std::string scope = b.scope.empty() ? "all" : filters_text(b.scope);
@@ -1795,10 +1785,8 @@ int run_budget_status(const BudgetCmd& o) {
     for (const auto& j : out) print_status(j);
   }
   if (!over.empty()) {
-    char pct[32];
-    std::snprintf(pct, sizeof pct, "%g%%", *o.fail_at);
-    report(out_of_range(over + ": spent or projected at " + pct +
-                        " of the amount or more (--fail-at)"));
+    report(out_of_range(over + ": spent or projected at " + report::figure_text(*o.fail_at) +
+                        "% of the amount or more (--fail-at)"));
     return kExitOverBudget;
   }
   return kExitOk;

@@ -364,9 +364,7 @@ std::vector<std::string> budget_cells(const BudgetLine& b) {
   if (st.model.empty()) {
     projected += " (period ended)";
   } else if (st.projected_lower && st.projected_upper) {
-    char level[16];
-    std::snprintf(level, sizeof level, "%g", b.level * 100);
-    projected += " (" + std::string(level) + "%: " + cents(*st.projected_lower) + " to " +
+    projected += " (" + figure_text(b.level * 100) + "%: " + cents(*st.projected_lower) + " to " +
                  cents(*st.projected_upper) + ")";
   }
   std::string over = "n/a";
@@ -381,9 +379,7 @@ std::vector<std::string> budget_cells(const BudgetLine& b) {
   }
   std::string crossed;
   for (const auto& c : st.thresholds_crossed) {
-    char pct[16];
-    std::snprintf(pct, sizeof pct, "%g%%", c.percent);
-    crossed += (crossed.empty() ? "" : ", ") + std::string(pct) + " (" +
+    crossed += (crossed.empty() ? "" : ", ") + figure_text(c.percent) + "% (" +
                (c.actual ? "actual" : "forecast") + ", " + forecasting::format_date(c.date) + ")";
   }
   return {b.name.empty() ? "-" : b.name,
@@ -982,6 +978,12 @@ std::string to_html(const Report& r) {
 
 json decimal_json(const std::optional<Decimal>& d) {
   return d ? json(d->to_string()) : json(nullptr);
+}
+
+std::string figure_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", v);
+  return text;
 }
 
 json projection_json(const Projection& p) {

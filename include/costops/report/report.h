@@ -186,6 +186,9 @@ nlohmann::json drivers_json(std::span<const forecasting::SpendDriver> drivers);
 /// cost; null when that is zero) and records_off.
 nlohmann::json logged_costs_json(const engine::LoggedCosts& l);
 
+/// A figure such as an alert threshold or an interval level in percent, as people write it
+/// (printf's %g: "95", "12.5").
+std::string figure_text(double v);
 /// `part` in percent of `whole`, exactly (Decimal::as_percent_of), with `places` decimals:
 /// "41.5"; with `sign`, as printf's %+.1f writes it ("+12.9", "-0.0"). nullopt when `whole` is
 /// zero or the percentage is out of range.
