@@ -235,7 +235,7 @@ std::string fish_quote(std::string_view text) {
   return q + "'";
 }
 
-// The first sentence of a description (fish shows one line beside each candidate).
+// The first line of a description (fish shows one line beside each candidate).
 std::string first_line(std::string_view d) {
   const auto cut = d.find_first_of("\n");
   return std::string(d.substr(0, cut));
