@@ -18,6 +18,7 @@
 #include "costops/domain/json_text.h"
 #include "costops/forecasting/budget.h"
 #include "costops/ingest/ingest.h"
+#include "costops/report/report.h"
 
 namespace costops::cli {
 
@@ -283,6 +284,30 @@ void note_absent_tags(storage::Store& store, const AggregateQuery& query,
       continue;
     std::fprintf(stderr, "note: %s\n",
                  absent_tag_hint("in the query", key.tag, latest_tags(store)).c_str());
+  }
+}
+
+void add_allocate_by(CLI::App& cmd, std::string& by, CLI::Option* allocate) {
+  cmd.add_option("--allocate-by", by,
+                 "With --allocate: cost (in proportion to each row's own cost; evenly where none "
+                 "has any; the default) or even")
+      ->check(CLI::IsMember({"cost", "even"}))
+      ->needs(allocate);
+}
+
+void note_spread(const SpreadTotals& t, const std::string& name, SpreadBy by) {
+  if (!t.spread.empty()) {
+    std::fprintf(stderr, "note: spread %s of records without %s over %zu row%s %s\n",
+                 report::money_text(t.spread, 6).c_str(), name.c_str(), t.takers,
+                 t.takers == 1 ? "" : "s",
+                 by == SpreadBy::kEven ? "evenly" : "in proportion to their cost");
+  }
+  if (t.unallocated_rows > 0) {
+    std::fprintf(stderr,
+                 "note: %s of records without %s stays unallocated (%zu row%s: no row with a "
+                 "value shares %s other keys)\n",
+                 report::money_text(t.unallocated, 6).c_str(), name.c_str(), t.unallocated_rows,
+                 t.unallocated_rows == 1 ? "" : "s", t.unallocated_rows == 1 ? "its" : "their");
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "costops/compression/codec.h"
+#include "costops/domain/aggregate.h"
 #include "costops/domain/status.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/forecasting/budget.h"
@@ -175,6 +176,14 @@ void note_why_empty(storage::Store& store, const AggregateQuery& query, std::str
 /// Says on stderr how many records logged a cost (in USD, as gateways log) that prices in
 /// `currency` could not be compared with (LoggedCosts::uncompared), when any did.
 void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency currency);
+
+/// --allocate-by, which needs --allocate (query's and report's): cost (the default) or even.
+void add_allocate_by(CLI::App& cmd, std::string& by, CLI::Option* allocate);
+
+/// What --allocate spread (query's and report's), on stderr: per currency, the cost of records
+/// without `name` that was spread, over how many rows and how (`by`), and what stayed where no
+/// row could take it.
+void note_spread(const SpreadTotals& t, const std::string& name, SpreadBy by);
 
 /// The tags of the latest records, each key with its values (sorted): of the last day with spend
 /// whose records have tags, up to 7 days back (a sample: every record's would take a scan of them

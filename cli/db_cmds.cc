@@ -48,19 +48,11 @@ std::string gemini_project_root(const std::string& path) {
   return {};
 }
 
-std::string money_text(const std::map<std::string, Decimal>& cost, int places = 6) {
-  if (cost.empty()) return "0";
-  std::string s;
-  for (const auto& [cur, d] : cost)
-    s += (s.empty() ? "" : " + ") + d.to_string_fixed(places) + " " + cur;
-  return s;
+// Amounts in query's tables and notes: 6 decimals (exact in JSON and CSV).
+std::string money_text(const std::map<std::string, Decimal>& cost) {
+  return report::money_text(cost, 6);
 }
-
-json money_json(const std::map<std::string, Decimal>& cost) {
-  json j = json::object();
-  for (const auto& [cur, d] : cost) j[cur] = d.to_string();
-  return j;
-}
+using report::money_json;
 
 // ---- init ----------------------------------------------------------------------------------
 
@@ -580,37 +572,6 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
   std::fputs(p.str().c_str(), stdout);
 }
 
-// What --allocate spread, on stderr: per currency, the shared cost moved and over how many rows,
-// and what stayed where nothing could take it.
-void note_spread(const std::vector<AggregateRow>& rows, size_t key, const std::string& name,
-                 const std::string& by) {
-  std::map<std::string, Decimal> spread, kept;
-  size_t takers = 0, kept_rows = 0;
-  for (const auto& r : rows) {
-    if (!r.keys[key].empty()) {
-      takers += r.shared.empty() ? 0 : 1;
-      continue;
-    }
-    for (const auto& [cur, d] : r.shared) spread[cur] -= d;
-    if (r.shared.empty() && !r.cost.empty()) {
-      ++kept_rows;
-      for (const auto& [cur, d] : r.cost) kept[cur] += d;
-    }
-  }
-  if (!spread.empty()) {
-    std::fprintf(stderr, "note: spread %s of records without %s over %zu row%s %s\n",
-                 money_text(spread).c_str(), name.c_str(), takers, takers == 1 ? "" : "s",
-                 by == "even" ? "evenly" : "in proportion to their cost");
-  }
-  if (kept_rows > 0) {
-    std::fprintf(stderr,
-                 "note: %s of records without %s stays unallocated (%zu row%s: no row with a "
-                 "value shares %s other keys)\n",
-                 money_text(kept).c_str(), name.c_str(), kept_rows, kept_rows == 1 ? "" : "s",
-                 kept_rows == 1 ? "its" : "their");
-  }
-}
-
 // A unit cost's text: exact, or `none` when it has none (unit_costs).
 std::string unit_text(const std::optional<Decimal>& d, const char* none) {
   return d ? d->to_string() : none;
@@ -831,7 +792,7 @@ int run_query(QueryCmd& o) {
       report(st.with_context("--allocate"));
       return kExitFailure;
     }
-    note_spread(*rows, *allocate, q.group_by[*allocate].name(), o.allocate_by);
+    note_spread(spread_totals(*rows, *allocate), q.group_by[*allocate].name(), *spread_by);
   }
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
@@ -895,11 +856,7 @@ Examples:
       "Spread shared cost: the cost of the records without a value of this group key "
       "(tag:team, say) over the rows with one that agree on the other keys (the same "
       "month), as --allocate-by says; adds each row's shared and allocated cost");
-  cmd->add_option("--allocate-by", o->allocate_by,
-                  "With --allocate: cost (in proportion to each row's own cost; evenly where none "
-                  "has any; the default) or even")
-      ->check(CLI::IsMember({"cost", "even"}))
-      ->needs(allocate);
+  add_allocate_by(*cmd, o->allocate_by, allocate);
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

@@ -1,6 +1,7 @@
 // report (cost reports in five formats, optionally compressed), compress and decompress.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -152,6 +153,7 @@ constexpr size_t kDefaultTop = 10;
 struct ReportCmd {
   TimeSelection time{.from = {}, .to = {}, .period = "last-30-days", .as_of = {}};
   std::string format, output, tz, title, compress = "auto";  // format "": by --output
+  std::string allocate, allocate_by = "cost";  // --allocate KEY: the --by table spread_shared
   std::vector<std::string> filters, by;
   int forecast = 0;
   bool no_anomalies = false, hourly = false, no_users = false, budgets = false;
@@ -162,11 +164,11 @@ struct ReportCmd {
 
 // --format focus: the selected records as a FOCUS dataset, written as the report would be.
 int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::Codec codec) {
-  if (o.forecast != 0 || !o.by.empty() || o.no_anomalies || o.top != kDefaultTop ||
-      !o.title.empty() || o.budgets) {
-    report(
-        invalid_argument("--format focus writes the records' charges: --forecast, --by, "
-                         "--no-anomalies, --top, --title and --budgets are the report's"));
+  if (o.forecast != 0 || !o.by.empty() || !o.allocate.empty() || o.no_anomalies ||
+      o.top != kDefaultTop || !o.title.empty() || o.budgets) {
+    report(invalid_argument(
+        "--format focus writes the records' charges: --forecast, --by, --allocate, "
+        "--no-anomalies, --top, --title and --budgets are the report's"));
     return kExitUsage;
   }
   if (!selection.time_zone.is_utc()) {
@@ -262,6 +264,25 @@ int run_report(ReportCmd o) {
     }
     ro.breakdowns.push_back(*key);
   }
+  if (!o.allocate.empty()) {
+    // The table to spread: added to --by's when not among them.
+    auto key = GroupKey::parse(o.allocate);
+    Status st = key ? report::check_breakdown(*key) : key.status();
+    if (!st.is_ok()) {
+      report(st.with_context("--allocate"));
+      return kExitUsage;
+    }
+    if (std::find(ro.breakdowns.begin(), ro.breakdowns.end(), *key) == ro.breakdowns.end()) {
+      ro.breakdowns.push_back(*key);
+    }
+    const auto by = parse_spread_by(o.allocate_by);
+    if (!by) {
+      report(by.status().with_context("--allocate-by"));
+      return kExitUsage;
+    }
+    ro.allocate = *key;
+    ro.allocate_by = *by;
+  }
   auto zone = parse_tz(o.tz);
   if (!zone) {
     report(zone.status());
@@ -325,6 +346,9 @@ int run_report(ReportCmd o) {
   }
   if (r->projection && !r->projection->note.empty()) {
     std::fprintf(stderr, "note: %s\n", r->projection->note.c_str());
+  }
+  for (const auto& b : r->breakdowns) {
+    if (b.spread_by) note_spread(b.spread, b.key.name(), *b.spread_by);
   }
   if (r->total.records == 0) note_why_empty(*s, selection, "--period all takes them all");
   note_written(o.output, std::string(report::format_name(*format)), codec);
@@ -396,6 +420,13 @@ Examples:
                   "More top tables, by organization, user, tag:KEY or tier (comma-separated or "
                   "repeated): --by tag:team for spend by team")
       ->delimiter(',');
+  CLI::Option* allocate = cmd->add_option(
+      "--allocate", o->allocate,
+      "Showback: in the --by table of this key (tag:team, say; added to --by when not there), "
+      "spread the cost of the records without a value over the rows with one, as "
+      "--allocate-by says; adds each row's shared and allocated cost, and orders the table "
+      "by the allocated");
+  add_allocate_by(*cmd, o->allocate_by, allocate);
   cmd->add_option("--title", o->title, "Report title");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_report(*o); });

@@ -2943,6 +2943,31 @@ TEST(CliTest, AllocateSharedCost) {
     EXPECT_NE(r.err.find("name a key of --group-by other than a time bucket"), std::string::npos)
         << r.err;
   }
+  // The report spreads its --by table of the key (added to --by when not there), and says so.
+  r = run("report --db " + db + " --period all --no-anomalies --allocate tag:team --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\nby:tag:team,ads,USD,8.5,2,0,3400000,0,2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nshared:tag:team,ads,USD,1.545454545454545454545454,,,,,\n"
+                       "allocated:tag:team,ads,USD,10.045454545454545454545454,,,,,\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("note: spread 2.000000 USD of records without tag:team over 2 rows in "
+                       "proportion to their cost\n"),
+            std::string::npos)
+      << r.err;
+  r = run("report --db " + db + " --period all --by user,tag:team --allocate tag:team " +
+          "--allocate-by even --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto rep = nlohmann::json::parse(r.out);
+  EXPECT_EQ(rep["breakdowns"].size(), 2u);
+  EXPECT_FALSE(rep["breakdowns"][0].contains("allocation"));
+  EXPECT_EQ(rep["breakdowns"][1]["allocation"]["spread_by"], "even");
+  EXPECT_EQ(rep["breakdowns"][1]["rows"][0]["allocated_cost"]["USD"], "9.5");
+  for (const char* args :
+       {" --allocate project", " --allocate-by even", " --allocate tag:team --format focus"}) {
+    r = run("report --db " + db + args);
+    EXPECT_EQ(r.rc, 2) << args << r.err;
+  }
   std::filesystem::remove(db);
 }
 

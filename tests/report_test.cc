@@ -246,6 +246,93 @@ TEST(ReportTest, BreakdownsByOtherKeys) {
   EXPECT_TRUE(check_breakdown(*GroupKey::parse("tier")).is_ok());
 }
 
+// Showback in a report: the breakdown ReportOptions::allocate names spreads the cost of the
+// records without a value over the rows with one (exactly, per currency: in proportion to their
+// cost, evenly in a currency none of them has), ordered by the allocated cost; every format has
+// each row's shared and allocated cost, and says what was spread.
+TEST(ReportTest, AllocatedBreakdown) {
+  std::vector<PricedRecord> recs = records();
+  recs[0].usage.tags = {{"team", "search"}};  // 0.1 USD
+  recs[1].usage.tags = {{"team", "web"}};     // 0.2 USD; 10^-18 USD and 1.5 EUR name no team
+  ReportGenerator gen([&](const AggregateQuery& q) { return engine::Aggregator::run(q, recs); });
+  ReportOptions o;
+  o.generated_at = *parse_timestamp("2026-09-10T00:00:00Z");
+  o.forecast_currency = "USD";
+  o.breakdowns = {*GroupKey::parse("tag:team")};
+  o.allocate = *GroupKey::parse("tag:team");
+  auto r = gen.build(o);
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  const Breakdown& b = r->breakdowns[0];
+  ASSERT_EQ(b.spread_by, SpreadBy::kCost);
+  EXPECT_EQ(b.spread.takers, 2u);
+  EXPECT_EQ(b.spread.spread.at("USD").to_string(), "0.000000000000000001");
+  EXPECT_EQ(b.spread.spread.at("EUR").to_string(), "1.5");
+  EXPECT_TRUE(b.spread.unallocated.empty());
+  ASSERT_EQ(b.rows.size(), 3u);
+  EXPECT_EQ(b.rows[0].keys[0], "web");  // by allocated cost: the row without a team last
+  EXPECT_EQ(b.rows[0].shared.at("USD").to_string(), "0.000000000000000000666667");
+  EXPECT_EQ(b.rows[1].shared.at("USD").to_string(), "0.000000000000000000333333");
+  EXPECT_EQ(b.rows[0].shared.at("EUR").to_string(), "0.75");  // none has EUR: evenly
+  EXPECT_EQ(b.rows[2].keys[0], "");
+  EXPECT_EQ(b.rows[2].shared.at("EUR").to_string(), "-1.5");
+
+  const std::string md = ReportGenerator::render(*r, Format::kMarkdown);
+  EXPECT_NE(md.find("## Top by tag:team\n\nThe cost of the records without tag:team, 1.5000 EUR + "
+                    "0.0000 USD, is spread over the 2 rows with a value in proportion to their "
+                    "cost: Shared is each one's part, Allocated its cost plus that.\n\n"
+                    "| tag:team | Cost | Shared | Allocated | Share | Per request | Records | "
+                    "Unpriced |\n|---|---:|---:|---:|---:|---:|---:|---:|\n"
+                    "| web | 0.2000 USD | 0.7500 EUR + 0.0000 USD | 0.7500 EUR + 0.2000 USD | "
+                    "66.7% | 0.200000 | 1 | 0 |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| (none) | 1.5000 EUR + 0.0000 USD | -1.5000 EUR + 0.0000 USD | 0.0000 "
+                    "EUR + 0.0000 USD | 0.0% | - | 2 | 0 |\n"),
+            std::string::npos)
+      << md;
+  const std::string html = ReportGenerator::render(*r, Format::kHtml);
+  EXPECT_NE(html.find("<th class=\"n\">Shared</th><th class=\"n\">Allocated</th>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<p>The cost of the records without tag:team"), std::string::npos);
+  const auto j = nlohmann::json::parse(ReportGenerator::render(*r, Format::kJson));
+  const auto& jb = j["breakdowns"][0];
+  EXPECT_EQ(jb["allocation"]["spread_by"], "cost");
+  EXPECT_EQ(jb["allocation"]["spread"]["EUR"], "1.5");
+  EXPECT_EQ(jb["rows"][1]["value"], "search");
+  EXPECT_EQ(jb["rows"][1]["shared_cost"]["USD"], "0.000000000000000000333333");
+  EXPECT_EQ(jb["rows"][1]["allocated_cost"]["USD"], "0.100000000000000000333333");
+  EXPECT_EQ(jb["rows"][2]["allocated_cost"]["EUR"], "0");
+  EXPECT_FALSE(j["models"][0].contains("shared_cost"));  // only the allocated table has them
+  const std::string csv = ReportGenerator::render(*r, Format::kCsv);
+  EXPECT_NE(csv.find("\nshared:tag:team,web,EUR,0.75,,,,,\nallocated:tag:team,web,EUR,0.75,,,,,\n"
+                     "shared:tag:team,web,USD,0.000000000000000000666667,,,,,\n"
+                     "allocated:tag:team,web,USD,0.200000000000000000666667,,,,,\n"),
+            std::string::npos)
+      << csv;
+  const std::string jsonl = ReportGenerator::render(*r, Format::kJsonl);
+  EXPECT_NE(jsonl.find(R"({"by":"tag:team","section":"allocation","spread":{"EUR":"1.5","USD":)"
+                       R"("0.000000000000000001"},"spread_by":"cost","unallocated":{}})"),
+            std::string::npos)
+      << jsonl;
+
+  // Evenly; a key no record has: nothing to spread, said so; a key not among the breakdowns.
+  o.allocate_by = SpreadBy::kEven;
+  r = gen.build(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->breakdowns[0].rows[1].shared.at("USD").to_string(), "0.0000000000000000005");
+  o.breakdowns = {*GroupKey::parse("tag:env")};
+  o.allocate = *GroupKey::parse("tag:env");
+  r = gen.build(o);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->breakdowns[0].spread.unallocated_rows, 1u);
+  EXPECT_NE(ReportGenerator::render(*r, Format::kMarkdown)
+                .find("The cost of the records without tag:env, 1.5000 EUR + 0.3000 USD, stays "
+                      "unallocated: no record has one.\n"),
+            std::string::npos);
+  o.allocate = *GroupKey::parse("tag:team");
+  EXPECT_FALSE(gen.build(o).has_value());
+}
+
 // A to-date report is projected to its calendar period's end, as budget status projects a
 // budget's: the spend so far, the rest forecast; every format says it, exactly.
 TEST(ReportTest, ToDateReportsProjectTheirPeriodsTotal) {

@@ -79,6 +79,8 @@ Result<SpreadBy> parse_spread_by(std::string_view text) {
   return invalid_argument("unknown way to spread \"" + std::string(text) + "\": use cost or even");
 }
 
+std::string_view spread_by_name(SpreadBy by) { return by == SpreadBy::kEven ? "even" : "cost"; }
+
 Status spread_shared(std::vector<AggregateRow>& rows, size_t key, SpreadBy by) {
   const auto too_large = [] { return out_of_range("a shared cost's spread leaves the range"); };
   // The rows that agree on every other key, by those keys.
@@ -143,6 +145,23 @@ std::map<std::string, Decimal> allocated_cost(const AggregateRow& row) {
   std::map<std::string, Decimal> out = row.cost;
   for (const auto& [currency, amount] : row.shared) out[currency] += amount;
   return out;
+}
+
+SpreadTotals spread_totals(const std::vector<AggregateRow>& rows, size_t key) {
+  SpreadTotals t;
+  for (const auto& r : rows) {
+    if (key >= r.keys.size()) continue;
+    if (!r.keys[key].empty()) {
+      t.takers += r.shared.empty() ? 0 : 1;
+      continue;
+    }
+    for (const auto& [currency, amount] : r.shared) t.spread[currency] -= amount;
+    if (r.shared.empty() && !r.cost.empty()) {
+      ++t.unallocated_rows;
+      for (const auto& [currency, amount] : r.cost) t.unallocated[currency] += amount;
+    }
+  }
+  return t;
 }
 
 bool add_row(AggregateRow& sum, const AggregateRow& row) {

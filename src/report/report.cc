@@ -28,19 +28,9 @@ std::vector<GroupKey> by_model() {
 }
 std::vector<GroupKey> by_project() { return {GroupKey{GroupKey::Kind::kProject, {}}}; }
 
-json money_json(const std::map<std::string, Decimal>& cost) {
-  json j = json::object();
-  for (const auto& [c, v] : cost) j[c] = v.to_string();
-  return j;
-}
-
-std::string money_text(const std::map<std::string, Decimal>& cost, int places = 4) {
-  if (cost.empty()) return "0";
-  std::string s;
-  for (const auto& [c, v] : cost) {
-    s += (s.empty() ? "" : " + ") + v.to_string_fixed(places) + " " + c;
-  }
-  return s;
+// Amounts in the report's tables and text: 4 decimals (exact in JSON and CSV).
+std::string money_text(const std::map<std::string, Decimal>& cost) {
+  return report::money_text(cost, 4);
 }
 
 std::string html_escape(std::string_view s) {
@@ -290,26 +280,60 @@ std::string per_request_text(const AggregateRow& row) {
   return u.per_request ? u.per_request->to_string_fixed(6) : "-";
 }
 
-json row_json(const AggregateRow& r) {
+// A row as JSON; with `allocated` (a row of a breakdown whose shared cost was spread), its
+// shared_cost and allocated_cost too.
+json row_json(const AggregateRow& r, bool allocated = false) {
   const UnitCosts u = unit_costs(r);
-  return {{"records", r.records},
-          {"unpriced", r.unpriced},
-          {"requests", r.requests},
-          {"input_tokens", r.input_tokens},
-          {"output_tokens", r.output_tokens},
-          {"cache_read_tokens", r.cache_read_tokens},
-          {"cache_write_tokens", r.cache_write_tokens},
-          {"reasoning_tokens", r.reasoning_tokens},
-          {"cost", money_json(r.cost)},
-          {"cost_per_request", decimal_json(u.per_request)},
-          {"cost_per_mtok", decimal_json(u.per_mtok)}};
+  json j = {{"records", r.records},
+            {"unpriced", r.unpriced},
+            {"requests", r.requests},
+            {"input_tokens", r.input_tokens},
+            {"output_tokens", r.output_tokens},
+            {"cache_read_tokens", r.cache_read_tokens},
+            {"cache_write_tokens", r.cache_write_tokens},
+            {"reasoning_tokens", r.reasoning_tokens},
+            {"cost", money_json(r.cost)},
+            {"cost_per_request", decimal_json(u.per_request)},
+            {"cost_per_mtok", decimal_json(u.per_mtok)}};
+  if (allocated) {
+    j["shared_cost"] = money_json(r.shared);
+    j["allocated_cost"] = money_json(allocated_cost(r));
+  }
+  return j;
 }
 
 // A row of the groups a table leaves out in JSON: its sums and how many groups it holds.
-json others_json(const OtherRows& o) {
-  json j = row_json(o.row);
+json others_json(const OtherRows& o, bool allocated = false) {
+  json j = row_json(o.row, allocated);
   j["count"] = o.count;
   return j;
+}
+
+// How a breakdown's shared cost was spread: {"spread_by": "cost"|"even", "spread": {currency:
+// amount}, "unallocated": {currency: amount}}, amounts exact decimal text.
+json allocation_json(const Breakdown& b) {
+  return {{"spread_by", std::string(spread_by_name(b.spread_by.value_or(SpreadBy::kCost)))},
+          {"spread", money_json(b.spread.spread)},
+          {"unallocated", money_json(b.spread.unallocated)}};
+}
+
+// A sentence on how a breakdown's shared cost was spread, above its table.
+std::string allocation_text(const Breakdown& b) {
+  const std::string name = b.key.name();
+  const SpreadTotals& t = b.spread;
+  std::string text;
+  if (!t.spread.empty()) {
+    text = "The cost of the records without " + name + ", " + money_text(t.spread) +
+           ", is spread over the " + std::to_string(t.takers) + " rows with a value " +
+           (b.spread_by == SpreadBy::kEven ? "evenly" : "in proportion to their cost") +
+           ": Shared is each one's part, Allocated its cost plus that.";
+  }
+  if (t.unallocated_rows > 0) {
+    text += std::string(text.empty() ? "" : " ") + "The cost of the records without " + name +
+            ", " + money_text(t.unallocated) + ", stays unallocated: no record has one.";
+  }
+  if (text.empty()) text = "Every record has " + name + ": there is no shared cost to spread.";
+  return text;
 }
 
 // An unusual day as `cost-ops anomalies` writes one.
@@ -434,13 +458,15 @@ json to_json(const Report& r) {
     json all = json::array();
     for (const auto& b : r.breakdowns) {
       json rows = json::array();
+      const bool allocated = b.spread_by.has_value();
       for (const auto& row : b.rows) {
-        json o = row_json(row);
+        json o = row_json(row, allocated);
         o["value"] = row.keys[0];
         rows.push_back(o);
       }
       json one = {{"by", b.key.name()}, {"rows", rows}};
-      if (b.others.count > 0) one["others"] = others_json(b.others);
+      if (b.others.count > 0) one["others"] = others_json(b.others, allocated);
+      if (allocated) one["allocation"] = allocation_json(b);
       all.push_back(one);
     }
     j["breakdowns"] = all;
@@ -512,9 +538,9 @@ std::string to_jsonl(const Report& r) {
           {"cost", money_json(d.cost)}});
   }
   // Each table's rows, then the groups they leave out: a line without a name, with their count.
-  auto others = [&](const OtherRows& o, json names) {
+  auto others = [&](const OtherRows& o, json names, bool allocated = false) {
     if (o.count == 0) return;
-    json j = row_json(o.row);
+    json j = row_json(o.row, allocated);
     j.update(names);
     j["others"] = o.count;
     line(j);
@@ -536,13 +562,20 @@ std::string to_jsonl(const Report& r) {
   others(r.other_projects, {{"section", "project"}, {"project", nullptr}});
   for (const auto& b : r.breakdowns) {
     for (const auto& row : b.rows) {
-      json o = row_json(row);
+      json o = row_json(row, b.spread_by.has_value());
       o["section"] = "breakdown";
       o["by"] = b.key.name();
       o["value"] = row.keys[0];
       line(o);
     }
-    others(b.others, {{"section", "breakdown"}, {"by", b.key.name()}, {"value", nullptr}});
+    others(b.others, {{"section", "breakdown"}, {"by", b.key.name()}, {"value", nullptr}},
+           b.spread_by.has_value());
+    if (b.spread_by) {
+      json a = allocation_json(b);
+      a["section"] = "allocation";
+      a["by"] = b.key.name();
+      line(a);
+    }
   }
   for (const auto& u : r.anomalies) {
     json a = unusual_day_json(u);
@@ -633,6 +666,19 @@ std::string to_csv(const Report& r) {
     const std::string section = csv_field("by:" + b.key.name());
     for (const auto& row : b.rows) rows(section, row.keys[0], row);
     if (b.others.count > 0) rows(section, others_name(b.others), b.others.row);
+    if (!b.spread_by) continue;
+    // With its shared cost spread: each row's shared and allocated cost, in sections
+    // "shared:tag:team" and "allocated:tag:team", the amount in the cost column.
+    auto spread = [&](const std::string& key, const AggregateRow& row) {
+      for (const auto& [c, v] : allocated_cost(row)) {
+        s << csv_field("shared:" + b.key.name()) << "," << csv_field(key) << "," << c << ","
+          << cost_in(row.shared, c).to_string() << ",,,,,\n";
+        s << csv_field("allocated:" + b.key.name()) << "," << csv_field(key) << "," << c << ","
+          << v.to_string() << ",,,,,\n";
+      }
+    };
+    for (const auto& row : b.rows) spread(row.keys[0], row);
+    if (b.others.count > 0) spread(others_name(b.others), b.others.row);
   }
   for (const auto& u : r.anomalies) {
     s << "anomaly," << u.date << "," << r.anomaly_currency << "," << num(u.value, 4) << ",,,,,\n";
@@ -690,13 +736,21 @@ std::string to_markdown(const Report& r) {
   for (const auto& d : r.days) {
     s << "| " << d.date << " | " << money_text(d.cost) << " | " << d.records << " |\n";
   }
+  // A top table; with `spread`, a breakdown's whose shared cost was spread (its sentence, and
+  // each row's shared and allocated cost).
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
-                   const OtherRows& others, bool model) {
-    s << "\n## " << title << "\n\n| " << head
-      << " | Cost | Share | Per request | Records | Unpriced |\n|---|---:|---:|---:|---:|---:|\n";
+                   const OtherRows& others, bool model, const Breakdown* spread = nullptr) {
+    const bool allocated = spread && spread->spread_by;
+    s << "\n## " << title << "\n\n";
+    if (allocated) s << md_escape(allocation_text(*spread)) << "\n\n";
+    s << "| " << head << " | Cost |" << (allocated ? " Shared | Allocated |" : "")
+      << " Share | Per request | Records | Unpriced |\n|---|---:|"
+      << (allocated ? "---:|---:|" : "") << "---:|---:|---:|---:|\n";
     auto line = [&](const std::string& name, const AggregateRow& row) {
-      s << "| " << md_escape(name) << " | " << money_text(row.cost) << " | "
-        << share_text(row, r.total, r.currency) << " | " << per_request_text(row) << " | "
+      s << "| " << md_escape(name) << " | " << money_text(row.cost) << " | ";
+      if (allocated)
+        s << money_text(row.shared) << " | " << money_text(allocated_cost(row)) << " | ";
+      s << share_text(row, r.total, r.currency) << " | " << per_request_text(row) << " | "
         << row.records << " | " << row.unpriced << " |\n";
     };
     for (const auto& row : rows) line(row_name(row, model), row);
@@ -718,7 +772,8 @@ std::string to_markdown(const Report& r) {
   table("Top projects", "Project", r.projects, r.other_projects, false);
   for (const auto& b : r.breakdowns) {
     const std::string name = b.key.name();
-    table(("Top by " + md_escape(name)).c_str(), md_escape(name).c_str(), b.rows, b.others, false);
+    table(("Top by " + md_escape(name)).c_str(), md_escape(name).c_str(), b.rows, b.others, false,
+          &b);
   }
   if (!r.forecast.empty()) {
     s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
@@ -806,11 +861,11 @@ std::string bars_chart(const std::vector<AggregateRow>& rows, const std::string&
   const double W = 760, bar = 22, left = 260;
   const double H = bar * static_cast<double>(rows.size()) + 10;
   Decimal max;
-  for (const auto& r : rows) max = std::max(max, cost_in(r.cost, currency));
+  for (const auto& r : rows) max = std::max(max, cost_in(allocated_cost(r), currency));
   std::ostringstream s;
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << W << " " << H << "\">\n";
   for (size_t i = 0; i < rows.size(); ++i) {
-    const Decimal v = cost_in(rows[i].cost, currency);
+    const Decimal v = cost_in(allocated_cost(rows[i]), currency);
     const double len = (W - left - 90) * fraction(v, max);
     const std::string name = row_name(rows[i], model);
     const double yy = 5 + bar * static_cast<double>(i);
@@ -922,16 +977,26 @@ std::string to_html(const Report& r) {
       s << "</table>\n";
     }
   }
+  // A top table, as the Markdown report's (`spread`: a breakdown whose shared cost was spread,
+  // its bars the allocated cost).
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
-                   const OtherRows& others, bool model) {
-    s << "<h2>" << title << "</h2>\n"
-      << bars_chart(rows, cur, model) << "<table><tr><th>" << head
-      << "</th><th class=\"n\">Cost</th><th class=\"n\">Share</th><th class=\"n\">Per "
-         "request</th><th class=\"n\">Records</th><th class=\"n\">Unpriced</th></tr>\n";
+                   const OtherRows& others, bool model, const Breakdown* spread = nullptr) {
+    const bool allocated = spread && spread->spread_by;
+    s << "<h2>" << title << "</h2>\n";
+    if (allocated) s << "<p>" << html_escape(allocation_text(*spread)) << "</p>\n";
+    s << bars_chart(rows, cur, model) << "<table><tr><th>" << head
+      << "</th><th class=\"n\">Cost</th>"
+      << (allocated ? "<th class=\"n\">Shared</th><th class=\"n\">Allocated</th>" : "")
+      << "<th class=\"n\">Share</th><th class=\"n\">Per request</th><th "
+         "class=\"n\">Records</th><th class=\"n\">Unpriced</th></tr>\n";
     auto line = [&](const std::string& name, const AggregateRow& row) {
       s << "<tr><td>" << html_escape(name) << "</td><td class=\"n\">"
-        << html_escape(money_text(row.cost)) << "</td><td class=\"n\">"
-        << share_text(row, r.total, r.currency) << "</td><td class=\"n\">" << per_request_text(row)
+        << html_escape(money_text(row.cost)) << "</td><td class=\"n\">";
+      if (allocated) {
+        s << html_escape(money_text(row.shared)) << "</td><td class=\"n\">"
+          << html_escape(money_text(allocated_cost(row))) << "</td><td class=\"n\">";
+      }
+      s << share_text(row, r.total, r.currency) << "</td><td class=\"n\">" << per_request_text(row)
         << "</td><td class=\"n\">" << row.records << "</td><td class=\"n\">" << row.unpriced
         << "</td></tr>\n";
     };
@@ -943,7 +1008,7 @@ std::string to_html(const Report& r) {
   table("Top projects", "Project", r.projects, r.other_projects, false);
   for (const auto& b : r.breakdowns) {
     const std::string name = html_escape(b.key.name());
-    table(("Top by " + name).c_str(), name.c_str(), b.rows, b.others, false);
+    table(("Top by " + name).c_str(), name.c_str(), b.rows, b.others, false, &b);
   }
   if (r.comparison && r.comparison->total.records > 0) {
     s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)
@@ -975,6 +1040,21 @@ std::string to_html(const Report& r) {
 }
 
 }  // namespace
+
+json money_json(const std::map<std::string, Decimal>& cost) {
+  json j = json::object();
+  for (const auto& [c, v] : cost) j[c] = v.to_string();
+  return j;
+}
+
+std::string money_text(const std::map<std::string, Decimal>& cost, int places) {
+  if (cost.empty()) return "0";
+  std::string s;
+  for (const auto& [c, v] : cost) {
+    s += (s.empty() ? "" : " + ") + v.to_string_fixed(places) + " " + c;
+  }
+  return s;
+}
 
 json decimal_json(const std::optional<Decimal>& d) {
   return d ? json(d->to_string()) : json(nullptr);
@@ -1244,12 +1324,18 @@ std::optional<std::string> percent_text(const Decimal& part, const Decimal& whol
 
 std::string share_text(const AggregateRow& row, const AggregateRow& total,
                        const std::string& currency) {
-  const auto pct = percent_text(cost_in(row.cost, currency), cost_in(total.cost, currency), 1);
+  const auto pct =
+      percent_text(cost_in(allocated_cost(row), currency), cost_in(total.cost, currency), 1);
   return pct ? *pct + "%" : "-";
 }
 
 Result<Report> ReportGenerator::build(const ReportOptions& o) const {
   for (const GroupKey& key : o.breakdowns) COSTOPS_RETURN_IF_ERROR(check_breakdown(key));
+  if (o.allocate &&
+      std::find(o.breakdowns.begin(), o.breakdowns.end(), *o.allocate) == o.breakdowns.end()) {
+    return invalid_argument("the breakdown to allocate, " + o.allocate->name() +
+                            ", is not among the report's breakdowns");
+  }
   Report r;
   r.title = o.title;
   r.generated = o.generated_at.value_or(
@@ -1298,7 +1384,12 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     q.group_by = {key};
     auto rows = source_(q);
     if (!rows) return rows.status();
-    Breakdown b{key, std::move(*rows), {}};
+    Breakdown b{key, std::move(*rows), {}, {}, {}};
+    if (o.allocate && key == *o.allocate) {
+      COSTOPS_RETURN_IF_ERROR(spread_shared(b.rows, 0, o.allocate_by));
+      b.spread_by = o.allocate_by;
+      b.spread = spread_totals(b.rows, 0);
+    }
     auto rest = keep_top(b.rows, cur, o.top);
     if (!rest) return rest.status();
     b.others = std::move(*rest);

@@ -109,9 +109,8 @@ struct AggregateRow {
 
 /// How to order aggregate rows: by their keys (as stores return them), or by a measure, largest
 /// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0), its
-/// allocated cost where spread_shared gave it a share; the
-/// unit costs (unit_costs) compare rows whose unit costs are in that currency, the rows without
-/// one last.
+/// allocated cost where spread_shared gave it a share; the unit costs (unit_costs) compare rows
+/// whose unit costs are in that currency, the rows without one last.
 enum class RowOrder : uint8_t { kKeys, kCost, kRecords, kRequests, kTokens, kPerRequest, kPerMtok };
 /// "keys", "cost", "records", "requests", "tokens" (input plus output), "per-request" or
 /// "per-mtok".
@@ -134,6 +133,7 @@ UnitCosts unit_costs(const AggregateRow& row);
 enum class SpreadBy : uint8_t { kCost, kEven };
 /// "cost" or "even".
 Result<SpreadBy> parse_spread_by(std::string_view text);
+std::string_view spread_by_name(SpreadBy by);
 /// Spreads shared costs (the showback of spend that names no team, say): the cost of each row
 /// whose key `key` (an index into its keys) is empty goes to the rows with a value that agree
 /// with it on every other key (the same month, say), in each currency, as `by` says, into their
@@ -144,6 +144,14 @@ Result<SpreadBy> parse_spread_by(std::string_view text);
 Status spread_shared(std::vector<AggregateRow>& rows, size_t key, SpreadBy by);
 /// A row's allocated cost per currency: its cost plus its shared cost.
 std::map<std::string, Decimal> allocated_cost(const AggregateRow& row);
+/// What spread_shared did with the rows whose key `key` is empty: per currency, the cost it
+/// spread off them, and the cost of those it left as they were (no row with a value agrees with
+/// them on the other keys); how many rows with a value took a share, and how many were left.
+struct SpreadTotals {
+  std::map<std::string, Decimal> spread, unallocated;
+  size_t takers = 0, unallocated_rows = 0;
+};
+SpreadTotals spread_totals(const std::vector<AggregateRow>& rows, size_t key);
 
 /// A cost map's amount in `currency` (0 when it has none).
 Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& currency);

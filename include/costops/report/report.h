@@ -71,6 +71,10 @@ struct Projection {
 
 /// An amount as JSON: exact decimal text, null without one.
 nlohmann::json decimal_json(const std::optional<Decimal>& d);
+/// Amounts per currency as JSON: {"USD": "1.25"}, exact decimal text.
+nlohmann::json money_json(const std::map<std::string, Decimal>& cost);
+/// Amounts per currency as text with `places` decimals: "1.2500 USD + 3.0000 EUR"; "0" for none.
+std::string money_text(const std::map<std::string, Decimal>& cost, int places);
 
 /// A projection's figures as JSON, amounts exact decimal text (projected_lower and
 /// projected_upper null without an interval).
@@ -109,6 +113,11 @@ struct ReportOptions {
   /// More top tables, one per key (organization, user, tag:KEY or tier): spend by team for a
   /// showback, say. Each keeps `top` rows and sums the others.
   std::vector<GroupKey> breakdowns;
+  /// The breakdown (one of `breakdowns`) whose records without a value, spend that names no
+  /// team, are spread over its rows with one (spread_shared, as `allocate_by` says): each row's
+  /// shared and allocated cost, the table ordered and its top kept by the allocated cost.
+  std::optional<GroupKey> allocate;
+  SpreadBy allocate_by = SpreadBy::kCost;
 };
 
 /// Whether `key` can be a report's breakdown (ReportOptions::breakdowns): organization, user,
@@ -195,7 +204,8 @@ std::string figure_text(double v);
 std::optional<Decimal> percent_of(const Decimal& part, const Decimal& whole, int places);
 std::optional<std::string> percent_text(const Decimal& part, const Decimal& whole, int places,
                                         bool sign = false);
-/// `row`'s share of `total` in `currency`: "41.5%" ("-" when the total has none of it).
+/// `row`'s share of `total` in `currency`: "41.5%" ("-" when the total has none of it). The
+/// row's allocated cost is taken (its cost where no shared cost was spread onto it or off it).
 std::string share_text(const AggregateRow& row, const AggregateRow& total,
                        const std::string& currency);
 
@@ -204,6 +214,10 @@ struct Breakdown {
   GroupKey key;
   std::vector<AggregateRow> rows;  // keys: the key's value; by cost, top N
   OtherRows others;
+  /// Set on the breakdown ReportOptions::allocate names: how its shared cost was spread, and
+  /// what was (rows and others have their `shared`; ordered by allocated cost).
+  std::optional<SpreadBy> spread_by;
+  SpreadTotals spread;
 };
 
 /// A budget's status as of the report's last day (`cost-ops report --budgets`), as `cost-ops
