@@ -437,11 +437,14 @@ Examples:
   cost-ops catalog openai --diff model_prices_and_context_window.json --format csv)");
   opts->catalog.add_to(*cmd);
   cmd->add_option("PROVIDER", opts->first,
-                  "A provider's id, or a model's name (one that is no provider)");
-  cmd->add_option("MODEL", opts->second, "A model's name");
+                  "A provider's id, or a model's name (one that is no provider)")
+      ->check(complete_from("catalog"));
+  cmd->add_option("MODEL", opts->second, "A model's name")->check(complete_from("catalog"));
   cmd->add_option("--provider", opts->provider,
-                  "Provider id (or a name its provider_match accepts)");
-  cmd->add_option("--model", opts->model, "Model name to resolve and show prices for");
+                  "Provider id (or a name its provider_match accepts)")
+      ->check(complete_from("providers"));
+  cmd->add_option("--model", opts->model, "Model name to resolve and show prices for")
+      ->check(complete_from("models"));
   cmd->add_option("--search", opts->search,
                   "List the models (of PROVIDER, else of every provider) whose id or name has "
                   "each of these words, ignoring case");

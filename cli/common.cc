@@ -60,6 +60,15 @@ CLI::Validator suggest(const std::vector<std::string>& words) {
                         std::string(kSuggestPrefix) + list);
 }
 
+CLI::Validator complete_from(std::string_view source) {
+  return CLI::Validator([](const std::string&) { return std::string(); }, "",
+                        std::string(kCompleteFromPrefix) + std::string(source));
+}
+
+CLI::Option* add_filter(CLI::App& cmd, std::vector<std::string>& filters, const std::string& help) {
+  return cmd.add_option("--filter", filters, help)->check(complete_from("filters"));
+}
+
 CLI::Validator named_periods() {
   return suggest({"today", "yesterday", "last-7-days", "last-30-days", "month-to-date",
                   "quarter-to-date", "year-to-date", "all"});

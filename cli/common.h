@@ -58,6 +58,14 @@ struct CatalogOptions {
 /// nothing to the help. The words are the validator's name after kSuggestPrefix.
 CLI::Validator suggest(const std::vector<std::string>& words);
 inline constexpr std::string_view kSuggestPrefix = "suggest:";
+/// Marks an option or positional argument whose completion words depend on what is stored or
+/// on the catalog: the scripts of `cost-ops completion` ask `cost-ops __complete SOURCE` for
+/// them as they complete, with the words of the line (its --db, --catalog, ...). As suggest(),
+/// it checks nothing and adds nothing to the help. SOURCE is the validator's name after
+/// kCompleteFromPrefix: budgets, filters, group-by, breakdowns, providers, models or catalog
+/// (catalog's PROVIDER, then MODEL).
+CLI::Validator complete_from(std::string_view source);
+inline constexpr std::string_view kCompleteFromPrefix = "complete:";
 /// The periods --period takes by name (YYYY-MM and the like are its other forms).
 CLI::Validator named_periods();
 /// The names --format takes on price and ingest (kInputFormatHelp), and --encoding
@@ -150,6 +158,10 @@ inline constexpr const char* kEncodingHelp =
 inline constexpr const char* kFilterHelp =
     "KEY=VALUE or KEY!=VALUE, a * in VALUE matching any run (repeatable: one of a key's = "
     "values, none of its != values, and every key)";
+/// --filter (KEY=VALUE on stored records), whose help is `help`; it completes from the stored
+/// values.
+CLI::Option* add_filter(CLI::App& cmd, std::vector<std::string>& filters,
+                        const std::string& help = kFilterHelp);
 
 /// Why none of `values` (the values a key has) passes one of `filters` (KEY=VALUE filters of that
 /// key): nullopt when one does; else " (did you mean V?)" for a value that differs from a filter's

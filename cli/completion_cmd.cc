@@ -1,7 +1,10 @@
 // completion: shell completion scripts for bash, zsh and fish, generated from the command tree
 // (every command, subcommand and option as the parser knows them, so they never drift from it).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,8 +17,9 @@ namespace {
 
 // What an option's value (or a command's positional argument) completes to.
 struct Values {
-  enum Kind { kFlag, kFile, kText, kChoices } kind = kFlag;
+  enum Kind { kFlag, kFile, kText, kChoices, kDynamic } kind = kFlag;
   std::vector<std::string> choices;
+  std::string source;  // kDynamic: what `cost-ops __complete SOURCE` lists
 };
 
 struct OptionInfo {
@@ -43,8 +47,9 @@ std::vector<std::string> split_words(std::string_view list) {
 }
 
 // What an option's value completes to: the choices its check lists ("TEXT:{table,json}", as the
-// help shows them) or suggest() gave it; a file for a FILE, DIR, PATH or DB; else nothing (free
-// text such as a filter, or a number). A positional argument of text is a file.
+// help shows them) or suggest() gave it; what `cost-ops __complete` lists for complete_from()'s
+// source; a file for a FILE, DIR, PATH or DB; else nothing (free text, or a number). A
+// positional argument of text is a file.
 Values values_of(CLI::Option& o) {
   Values v;
   if (o.get_items_expected_max() == 0) return v;  // a flag
@@ -66,6 +71,11 @@ Values values_of(CLI::Option& o) {
     if (check->get_name().starts_with(kSuggestPrefix)) {
       v.kind = Values::kChoices;
       v.choices = split_words(std::string_view(check->get_name()).substr(kSuggestPrefix.size()));
+      return v;
+    }
+    if (check->get_name().starts_with(kCompleteFromPrefix)) {
+      v.kind = Values::kDynamic;
+      v.source = check->get_name().substr(kCompleteFromPrefix.size());
       return v;
     }
   }
@@ -92,7 +102,9 @@ void collect(CLI::App& app, const std::string& path, std::vector<CommandInfo>* o
     oi.values = values_of(*o);
     c.options.push_back(std::move(oi));
   }
-  std::vector<CLI::App*> subs = app.get_subcommands([](CLI::App*) { return true; });
+  // Every subcommand but those left out of the help (__complete).
+  std::vector<CLI::App*> subs =
+      app.get_subcommands([](const CLI::App* a) { return !a->get_group().empty(); });
   for (const CLI::App* s : subs) c.subcommands.push_back(s->get_name());
   out->push_back(std::move(c));
   for (CLI::App* s : subs) {
@@ -116,6 +128,8 @@ std::string value_word(const Values& v) {
       return "@none";
     case Values::kChoices:
       return join(v.choices);
+    case Values::kDynamic:
+      return "@dyn:" + v.source;
   }
   return "@flag";
 }
@@ -138,8 +152,7 @@ std::string bash_script(const std::vector<CommandInfo>& cmds) {
   }
   s += "  esac\n}\n"
        "# What option $2 of command $1 takes: @flag (nothing), @file, @none (free text, a number), "
-       "or its "
-       "choices.\n"
+       "@dyn:SOURCE (what `cost-ops __complete SOURCE` lists) or its choices.\n"
        "_cost_ops_value() {\n  case \"$1 $2\" in\n";
   for (const auto& c : cmds) {
     for (const auto& o : c.options) {
@@ -159,62 +172,92 @@ std::string bash_script(const std::vector<CommandInfo>& cmds) {
   s += R"sh(    *) echo @flag;;
   esac
 }
+# What `cost-ops __complete $1` lists for the word $cur, given the words before it (its --db).
+_cost_ops_dynamic() {
+  local bin=${COMP_WORDS[0]}
+  command -v "$bin" >/dev/null 2>&1 || bin=cost-ops
+  command -v "$bin" >/dev/null 2>&1 || return 0
+  "$bin" __complete "$1" -- "$cur" "${line_words[@]:1:$((n - 1))}" 2>/dev/null
+}
+# COMPREPLY: the words of $1 that complete $cur (or the last item of a comma-separated list in
+# it), after $prefix ("--format=") as the line has them. bash replaces only what follows the
+# last "=" or ":" of the word (its word breaks), zsh the whole word.
+_cost_ops_reply() {
+  COMPREPLY=($(compgen -W "$1" -- "$cur"))
+  if ((${#COMPREPLY[@]} == 0)) && [[ $cur == *,* ]]; then
+    COMPREPLY=($(compgen -P "${cur%,*}," -W "$1" -- "${cur##*,}"))
+  fi
+  local breaks=${COMP_WORDBREAKS//[^=:]/} keep="" k
+  [[ -n $breaks && $word == *[$breaks]* ]] && keep=${word%"${word##*[$breaks]}"}
+  for ((k = 0; k < ${#COMPREPLY[@]}; k++)); do
+    COMPREPLY[k]=$prefix${COMPREPLY[k]}
+    COMPREPLY[k]=${COMPREPLY[k]#"$keep"}
+  done
+}
 _cost_ops() {
-  local cur=${COMP_WORDS[COMP_CWORD]} path="" i=1 w kind subs
+  # The words before the cursor, split at blanks only (bash's COMP_WORDS are split at "=" and
+  # ":" as well, which --format=json and --filter tag:team=ads hold).
+  local line=${COMP_LINE:0:$COMP_POINT} cmd="" i=1 w kind subs prefix="" opts=$-
+  local -a line_words
+  set -f
+  line_words=($line)
+  [[ $opts == *f* ]] || set +f
+  [[ -z $line || $line == *[[:space:]] ]] && line_words+=("")
+  local n=$((${#line_words[@]} - 1))
+  local word=${line_words[n]} cur=${line_words[n]} prev=""
+  ((n > 0)) && prev=${line_words[n-1]}
   COMPREPLY=()
-  # The command the words so far name, skipping options and the values they take.
-  while ((i < COMP_CWORD)); do
-    w=${COMP_WORDS[i]}
+  # The command the words so far name (not in "path": zsh ties that to PATH), skipping options
+  # and the values they take.
+  while ((i < n)); do
+    w=${line_words[i]}
     case "$w" in
       -*=*) ;;
       -*)
-        kind=$(_cost_ops_value "$path" "$w")
-        if [[ $kind != @flag ]]; then
-          ((i++))
-          [[ ${COMP_WORDS[i]} == "=" ]] && ((i++))
-        fi
+        kind=$(_cost_ops_value "$cmd" "$w")
+        [[ $kind != @flag ]] && ((i++))
         ;;
       *)
-        subs=" $(_cost_ops_subcommands "$path") "
-        [[ $subs == *" $w "* ]] && path=${path:+$path }$w
+        subs=" $(_cost_ops_subcommands "$cmd") "
+        [[ $subs == *" $w "* ]] && cmd=${cmd:+$cmd }$w
         ;;
     esac
     ((i++))
   done
-  # The value of an option: after it, or after its "=" (a word of its own in COMP_WORDS).
-  local prev=${COMP_WORDS[COMP_CWORD-1]}
-  if [[ $cur == "=" && $prev == -* ]]; then
-    cur=""
-  elif [[ $prev == "=" ]] && ((COMP_CWORD > 1)); then
-    prev=${COMP_WORDS[COMP_CWORD-2]}
+  # The value of an option: the word after it, or after its "=" in the word (--format=js).
+  if [[ $cur == -*=* ]]; then
+    prev=${cur%%=*}
+    prefix=$prev=
+    cur=${cur#*=}
   fi
   if [[ $prev == -* ]]; then
-    kind=$(_cost_ops_value "$path" "$prev")
+    kind=$(_cost_ops_value "$cmd" "$prev")
     case "$kind" in
       @flag) ;;
       @file) return 0;;
       @none) compopt +o default 2>/dev/null; return 0;;
       *)
-        COMPREPLY=($(compgen -W "$kind" -- "$cur"))
-        # A comma-separated list (--group-by provider,mo): its last item.
-        if ((${#COMPREPLY[@]} == 0)) && [[ $cur == *,* ]]; then
-          COMPREPLY=($(compgen -P "${cur%,*}," -W "$kind" -- "${cur##*,}"))
+        if [[ $kind == @dyn:* ]]; then
+          kind=$(_cost_ops_dynamic "${kind#@dyn:}")
+          compopt +o default 2>/dev/null
         fi
+        _cost_ops_reply "$kind"
         return 0;;
     esac
   fi
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "$(_cost_ops_options "$path")" -- "$cur"))
+    COMPREPLY=($(compgen -W "$(_cost_ops_options "$cmd")" -- "$cur"))
     return 0
   fi
-  kind=$(_cost_ops_positional "$path")
+  kind=$(_cost_ops_positional "$cmd")
+  [[ $kind == @dyn:* ]] && kind=$(_cost_ops_dynamic "${kind#@dyn:}")
   case "$kind" in
-    @flag|@file|@none) COMPREPLY=($(compgen -W "$(_cost_ops_subcommands "$path")" -- "$cur"));;
-    *) COMPREPLY=($(compgen -W "$kind $(_cost_ops_subcommands "$path")" -- "$cur"));;
+    @flag|@file|@none) _cost_ops_reply "$(_cost_ops_subcommands "$cmd")";;
+    *) _cost_ops_reply "$kind $(_cost_ops_subcommands "$cmd")";;
   esac
   # A command that takes no more words: its options.
-  if [[ $kind == @flag && -z $cur && -z $(_cost_ops_subcommands "$path") ]]; then
-    COMPREPLY=($(compgen -W "$(_cost_ops_options "$path")" -- ""))
+  if [[ $kind == @flag && -z $cur && -z $(_cost_ops_subcommands "$cmd") ]]; then
+    COMPREPLY=($(compgen -W "$(_cost_ops_options "$cmd")" -- ""))
   fi
   # Nothing but files there: leave them to the shell's own completion (-o default).
   if [[ $kind != @file ]]; then compopt +o default 2>/dev/null; fi
@@ -244,7 +287,16 @@ std::string first_line(std::string_view d) {
 std::string fish_script(const std::vector<CommandInfo>& cmds) {
   std::string s =
       "# fish completion for cost-ops (generated by `cost-ops completion fish`)\n"
-      "complete -c cost-ops -f\n";
+      "complete -c cost-ops -f\n"
+      "# What `cost-ops __complete $argv[1]` lists for the token completed, given those before "
+      "it.\n"
+      "function __cost_ops_complete\n"
+      "    set -l words (commandline -opc)\n"
+      "    set -l bin $words[1]\n"
+      "    command -q $bin; or set bin cost-ops\n"
+      "    command -q $bin; or return\n"
+      "    $bin __complete $argv[1] -- (commandline -ct) $words[2..-1] 2>/dev/null\n"
+      "end\n";
   // The condition that the words so far name command `path`: each of its words seen, and none of
   // its subcommands yet.
   auto condition = [&](const CommandInfo& c) {
@@ -295,6 +347,9 @@ std::string fish_script(const std::vector<CommandInfo>& cmds) {
           line += " -x -a " + fish_quote(words);
           break;
         }
+        case Values::kDynamic:
+          line += " -x -a " + fish_quote("(__cost_ops_complete " + o.values.source + ")");
+          break;
       }
       s += line + " -d " + fish_quote(first_line(o.description)) + "\n";
     }
@@ -302,9 +357,160 @@ std::string fish_script(const std::vector<CommandInfo>& cmds) {
       s += "complete -c cost-ops" + when + " -F\n";
     } else if (c.positional.kind == Values::kChoices) {
       s += "complete -c cost-ops" + when + " -a " + fish_quote(join(c.positional.choices)) + "\n";
+    } else if (c.positional.kind == Values::kDynamic) {
+      s += "complete -c cost-ops" + when + " -a " +
+           fish_quote("(__cost_ops_complete " + c.positional.source + ")") + "\n";
     }
   }
   return s;
+}
+
+// ---- __complete: the words a script asks for as it completes ----------------------------------
+
+// What the words before the one completed say: the command they name, the values they give
+// options (the last of each, "--db" -> PATH), the positional words.
+struct Line {
+  CLI::App* command = nullptr;
+  std::map<std::string, std::string> values;
+  std::vector<std::string> positionals;
+};
+
+Line read_line(CLI::App& app, std::vector<std::string> words) {
+  // bash splits "--db=x" into "--db", "=", "x".
+  for (size_t i = 1; i + 1 < words.size(); ++i) {
+    if (words[i] == "=" && words[i - 1].starts_with("-")) {
+      words[i - 1] += "=" + words[i + 1];
+      words.erase(words.begin() + static_cast<std::ptrdiff_t>(i),
+                  words.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+      --i;
+    }
+  }
+  Line l;
+  l.command = &app;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() > 1 && w[0] == '-') {
+      const auto eq = w.find('=');
+      const std::string name = w.substr(0, eq);
+      const CLI::Option* o = nullptr;
+      for (CLI::App* a = l.command; a != nullptr && o == nullptr; a = a->get_parent()) {
+        o = a->get_option_no_throw(name);
+      }
+      if (o == nullptr || o->get_items_expected_max() == 0) continue;  // a flag, or unknown
+      if (eq != std::string::npos) {
+        l.values[name] = w.substr(eq + 1);
+      } else if (i + 1 < words.size()) {
+        l.values[name] = words[++i];
+      }
+      continue;
+    }
+    const auto subs =
+        l.command->get_subcommands([&](const CLI::App* a) { return a->get_name() == w; });
+    if (l.positionals.empty() && !subs.empty()) {
+      l.command = subs.front();
+    } else {
+      l.positionals.push_back(w);
+    }
+  }
+  return l;
+}
+
+// The database the line names (else the default), when it exists; a server that does not
+// answer within 2 seconds is given up (a completion must not hang the shell).
+std::unique_ptr<storage::Store> line_store(const Line& l) {
+  const auto it = l.values.find("--db");
+  std::string url = it != l.values.end() ? it->second : storage::Store::default_url();
+  if ((url.starts_with("postgresql:") || url.starts_with("postgres:")) &&
+      url.find("connect_timeout") == std::string::npos) {
+    url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=2");
+  }
+  auto store = open_db(url, storage::OpenMode::kExisting);
+  return store ? std::move(*store) : nullptr;
+}
+
+// The catalog the line names (--catalog, --catalog-format, --prices), else the built-in one.
+const pricing::Catalog* line_catalog(const Line& l, CatalogOptions& opts) {
+  auto value = [&](const char* name, std::string* to) {
+    if (const auto it = l.values.find(name); it != l.values.end()) *to = it->second;
+  };
+  value("--catalog", &opts.catalog_file);
+  value("--catalog-format", &opts.format);
+  value("--prices", &opts.custom_prices);
+  auto c = opts.load();
+  return c ? *c : nullptr;
+}
+
+// The words SOURCE (complete_from's) offers for `cur` after `before`, sorted, without repeats.
+// Values with blanks are left out: the scripts split the words at them.
+std::vector<std::string> complete_words(CLI::App& app, const std::string& source,
+                                        const std::string& cur,
+                                        const std::vector<std::string>& before) {
+  const Line line = read_line(app, before);
+  std::set<std::string> out;
+  auto tag_keys = [&](std::set<std::string>& to) {
+    if (auto store = line_store(line)) {
+      for (const auto& [key, values] : latest_tags(*store)) to.insert("tag:" + key);
+    }
+  };
+  CatalogOptions opts;
+  auto models_of = [&](const std::string& provider) {
+    const pricing::Catalog* cat = line_catalog(line, opts);
+    if (cat == nullptr) return;
+    const pricing::Provider* only = provider.empty() ? nullptr : cat->find_provider(provider);
+    if (!provider.empty() && only == nullptr) return;
+    for (const auto& p : cat->providers()) {
+      if (only != nullptr && &p != only) continue;
+      for (const auto& m : p.models) out.insert(m.id);
+    }
+  };
+  if (source == "budgets") {
+    if (auto store = line_store(line)) {
+      if (auto budgets = store->budgets()) {
+        for (const auto& b : *budgets) out.insert(b.name);
+      }
+    }
+  } else if (source == "filters") {
+    // KEY=VALUE for the values stored (KEY!=VALUE when the word has a "!"): the dimensions'
+    // over every record, the tags' of the latest records (latest_tags).
+    const std::string op = cur.find('!') != std::string::npos ? "!=" : "=";
+    if (auto store = line_store(line)) {
+      for (const char* key : {"provider", "model", "organization", "project", "user", "tier"}) {
+        AggregateQuery q;
+        q.group_by = {*GroupKey::parse(key)};
+        auto rows = store->aggregate(q);
+        if (!rows) continue;
+        for (const auto& r : *rows) {
+          if (!r.keys[0].empty()) out.insert(key + op + r.keys[0]);
+        }
+      }
+      for (const auto& [key, values] : latest_tags(*store)) {
+        for (const auto& v : values) out.insert("tag:" + key + op + v);
+      }
+    }
+  } else if (source == "group-by") {
+    out = {"provider", "model", "organization", "project", "user",
+           "tier",     "hour",  "day",          "week",    "month"};
+    tag_keys(out);
+  } else if (source == "breakdowns") {
+    out = {"organization", "user", "tier"};
+    tag_keys(out);
+  } else if (source == "providers" || (source == "catalog" && line.positionals.empty())) {
+    if (const pricing::Catalog* cat = line_catalog(line, opts)) {
+      for (const auto& p : cat->providers()) out.insert(p.id);
+    }
+  } else if (source == "catalog") {
+    models_of(line.positionals.front());
+  } else if (source == "models") {
+    const auto it = line.values.find("--provider");
+    models_of(it != line.values.end()     ? it->second
+              : !line.positionals.empty() ? line.positionals.front()
+                                          : std::string());
+  }
+  std::vector<std::string> words;
+  for (const auto& w : out) {
+    if (w.find_first_of(" \t\n") == std::string::npos) words.push_back(w);
+  }
+  return words;
 }
 
 }  // namespace
@@ -318,7 +524,9 @@ void add_completion_command(CLI::App& app, int& rc) {
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   cmd->footer(
       "The script completes commands, options and the values options take (their choices, or\n"
-      "file names), generated from the commands themselves. To install it:\n"
+      "file names), generated from the commands themselves; stored names (--filter's values,\n"
+      "tag keys, budgets) and the catalog's providers and models it asks cost-ops for as it\n"
+      "completes, from the --db and --catalog the line names. To install it:\n"
       "  bash: cost-ops completion bash > ~/.local/share/bash-completion/completions/cost-ops\n"
       "        (or add `source <(cost-ops completion bash)` to ~/.bashrc)\n"
       "  zsh:  add `source <(cost-ops completion zsh)` to ~/.zshrc, after compinit\n"
@@ -340,6 +548,27 @@ void add_completion_command(CLI::App& app, int& rc) {
       out = bash_script(cmds);
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
+    rc = kExitOk;
+  });
+
+  // The scripts' helper, left out of the help (no group): the words of SOURCE for the word
+  // completed (the first after --), given the words before it. Prints nothing it cannot find.
+  struct Ask {
+    std::string source;
+    std::vector<std::string> words;  // the word completed, then those before it
+  };
+  auto ask = std::make_shared<Ask>();
+  CLI::App* helper = app.add_subcommand("__complete", "");
+  helper->group("");
+  helper->add_option("source", ask->source)->required();
+  helper->add_option("words", ask->words);
+  helper->callback([&app, &rc, ask] {
+    const std::string cur = ask->words.empty() ? std::string() : ask->words.front();
+    const std::vector<std::string> before(ask->words.begin() + (ask->words.empty() ? 0 : 1),
+                                          ask->words.end());
+    for (const auto& w : complete_words(app, ask->source, cur, before)) {
+      std::printf("%s\n", w.c_str());
+    }
     rc = kExitOk;
   });
 }

@@ -494,7 +494,7 @@ struct RecordSelection {
   void add_to(CLI::App& cmd) {
     cmd.add_option("--source", source, kSourceHelp)->type_name("FILE");
     time.add_to(cmd, kSelectionPeriodHelp, false);
-    cmd.add_option("--filter", filters, kFilterHelp);
+    add_filter(cmd, filters);
     cmd.add_option("--tz", tz, "Time zone of --from, --to and --period days (default UTC)");
   }
   Status build(AggregateQuery* q) const {
@@ -828,9 +828,8 @@ Examples:
     > /var/lib/prometheus/node-exporter/cost-ops.prom        # node_exporter's textfile collector)");
   o->time.add_to(*cmd, kQueryPeriodHelp, true);
   cmd->add_option("--group-by", o->group_by, "Comma-separated group keys")
-      ->check(suggest({"provider", "model", "organization", "project", "user", "tier", "hour",
-                       "day", "week", "month"}));
-  cmd->add_option("--filter", o->filters, kFilterHelp);
+      ->check(complete_from("group-by"));
+  add_filter(*cmd, o->filters);
   cmd->add_option(
       "--tz", o->tz,
       "Time zone for hour/day/week/month buckets: an IANA name or an offset such as +05:30 "
@@ -851,11 +850,13 @@ Examples:
                 "Add each row's cost per request and per million tokens (input and output), "
                 "rounded half-even to 9 decimals; none for a row with unpriced records or "
                 "several currencies");
-  CLI::Option* allocate = cmd->add_option(
-      "--allocate", o->allocate,
-      "Spread shared cost: the cost of the records without a value of this group key "
-      "(tag:team, say) over the rows with one that agree on the other keys (the same "
-      "month), as --allocate-by says; adds each row's shared and allocated cost");
+  CLI::Option* allocate =
+      cmd->add_option("--allocate", o->allocate,
+                      "Spread shared cost: the cost of the records without a value of this group "
+                      "key (tag:team, say) over the rows with one that agree on the other keys "
+                      "(the same month), as --allocate-by says; adds each row's shared and "
+                      "allocated cost")
+          ->check(complete_from("group-by"));
   add_allocate_by(*cmd, o->allocate_by, allocate);
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
@@ -1103,8 +1104,7 @@ Examples:
   cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");
-  cmd->add_option("--filter", o->filters,
-                  std::string(kFilterHelp) + ": the summary of those records");
+  add_filter(*cmd, o->filters, std::string(kFilterHelp) + ": the summary of those records");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }

@@ -75,13 +75,14 @@ struct SeriesSource {
                    "an offset");
     cmd.add_option("--to", to,
                    "Stored data: day after the last (exclusive; default: tomorrow), as --from");
-    cmd.add_option("--filter", filters, std::string("Stored data: ") + kFilterHelp);
+    add_filter(cmd, filters, std::string("Stored data: ") + kFilterHelp);
     cmd.add_option("--tz", tz, "Stored data: the time zone whose days are summed (default UTC)");
     cmd.add_option("--currency", currency,
                    "Stored data: the currency to follow (default: the only one present)");
     if (with_group_by) {
       cmd.add_option("--group-by", group_by,
-                     "Stored data: one series per group (provider, model, project, tag:KEY, ...)");
+                     "Stored data: one series per group (provider, model, project, tag:KEY, ...)")
+          ->check(complete_from("group-by"));
     }
     add_db_to(cmd, db);
   }
@@ -1805,11 +1806,10 @@ void add_budget(CLI::App& app, int& rc) {
        "--period", add->period,
        "month, quarter, year (calendar, rolling), YYYY-MM, YYYY-Qn, YYYY, YYYY-MM-DD or FROM..TO")
       ->check(suggest({"month", "quarter", "year"}));
-  a->add_option(
-      "--filter", add->filters,
-      std::string("Scope: ") + kFilterHelp +
-          " on provider, model, organization, project, user, tag:KEY or tier; default all "
-          "spend");
+  add_filter(*a, add->filters,
+             std::string("Scope: ") + kFilterHelp +
+                 " on provider, model, organization, project, user, tag:KEY or tier; default all "
+                 "spend");
   a->add_option("--thresholds", add->thresholds, "Alert thresholds in percent (default 50,80,100)");
   add_db_to(*a, add->db);
   a->callback([add, &rc] { rc = run_budget_add(*add); });
@@ -1822,7 +1822,7 @@ void add_budget(CLI::App& app, int& rc) {
 
   auto rm = std::make_shared<BudgetCmd>();
   CLI::App* r = budget->add_subcommand("remove", "Remove a budget");
-  r->add_option("name", rm->name, "Budget name")->required();
+  r->add_option("name", rm->name, "Budget name")->required()->check(complete_from("budgets"));
   add_db_to(*r, rm->db);
   r->callback([rm, &rc] { rc = run_budget_remove(*rm); });
 
@@ -1847,7 +1847,8 @@ Examples:
   cost-ops budget status search --drivers-by project,model --format json
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json
   cost-ops budget status --format prometheus > budgets.prom  # gauges for alert rules)");
-  CLI::Option* name = s->add_option("name", st->name, "Only this budget");
+  CLI::Option* name =
+      s->add_option("name", st->name, "Only this budget")->check(complete_from("budgets"));
   s->add_option("--as-of", st->as_of,
                 "Last day of data to use (default: today; with --series its last day)");
   s->add_option("--tz", st->tz,
@@ -1867,8 +1868,8 @@ Examples:
   s->add_option("--period", st->period, "With --amount: the period (default month)")->needs(amount);
   s->add_option("--thresholds", st->thresholds, "With --amount: thresholds (default 50,80,100)")
       ->needs(amount);
-  s->add_option("--filter", st->filters,
-                std::string("With --amount on stored spend, its scope: ") + kFilterHelp)
+  add_filter(*s, st->filters,
+             std::string("With --amount on stored spend, its scope: ") + kFilterHelp)
       ->needs(amount)
       ->excludes(series);
   s->add_option("--currency", st->currency,

@@ -275,10 +275,10 @@ Examples:
   cmd->add_option("--tolerance", o->tolerance,
                   "Percent of the billed amount a row may differ by (default 1)")
       ->check(number_in(0, 100000));
-  cmd->add_option("--filter", o->filters,
-                  std::string(kFilterHelp) +
-                      "; of the stored records compared (project=ID for a bill fetched for one "
-                      "project; tier!=priority for Anthropic's, which leaves Priority Tier out)");
+  add_filter(*cmd, o->filters,
+             std::string(kFilterHelp) +
+                 "; of the stored records compared (project=ID for a bill fetched for one "
+                 "project; tier!=priority for Anthropic's, which leaves Priority Tier out)");
   cmd->add_flag("--fail-on-diff", o->fail_on_diff, "Exit with status 6 when a row is off");
   cmd->add_option("--format", o->format, "table, json, csv or markdown")
       ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));

@@ -385,7 +385,7 @@ Examples:
   cost-ops report --period 2026-10 --format focus --output october-focus.csv
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
   o->time.add_to(*cmd, kPeriodHelp, true);
-  cmd->add_option("--filter", o->filters, kFilterHelp);
+  add_filter(*cmd, o->filters);
   cmd->add_option("--tz", o->tz, "Time zone of days and periods (default UTC)");
   cmd->add_option("--format", o->format,
                   "csv, json, jsonl, markdown, html, or focus (the records' charges as a FOCUS "
@@ -419,13 +419,17 @@ Examples:
   cmd->add_option("--by", o->by,
                   "More top tables, by organization, user, tag:KEY or tier (comma-separated or "
                   "repeated): --by tag:team for spend by team")
-      ->delimiter(',');
-  CLI::Option* allocate = cmd->add_option(
-      "--allocate", o->allocate,
-      "Showback: in the --by table of this key (tag:team, say; added to --by when not there), "
-      "spread the cost of the records without a value over the rows with one, as "
-      "--allocate-by says; adds each row's shared and allocated cost, and orders the table "
-      "by the allocated");
+      ->delimiter(',')
+      ->check(complete_from("breakdowns"));
+  CLI::Option* allocate =
+      cmd->add_option(
+             "--allocate", o->allocate,
+             "Showback: in the --by table of this key (tag:team, say; added to --by when not "
+             "there), "
+             "spread the cost of the records without a value over the rows with one, as "
+             "--allocate-by says; adds each row's shared and allocated cost, and orders the table "
+             "by the allocated")
+          ->check(complete_from("breakdowns"));
   add_allocate_by(*cmd, o->allocate_by, allocate);
   cmd->add_option("--title", o->title, "Report title");
   add_db_to(*cmd, o->db);

@@ -2971,10 +2971,11 @@ TEST(CliTest, AllocateSharedCost) {
   std::filesystem::remove(db);
 }
 
-// The candidates a shell's completion offers for `line` (words split at spaces; a line that ends
+// The candidates a shell's completion offers for `line` (the cursor at its end; a line that ends
 // in a space completes a new word), with the script `cost-ops completion SHELL` wrote to
-// `script`, one per line. bash and zsh call _cost_ops as they would (zsh through bashcompinit's
-// sh emulation, whose compgen leaves the prefix to zsh's matching: every candidate is listed).
+// `script`, one per line. bash and zsh call _cost_ops as they would (COMP_LINE, COMP_POINT and
+// COMP_WORDS; zsh through bashcompinit's sh emulation, whose compgen leaves the prefix to zsh's
+// matching: every candidate is listed).
 std::string completions(const std::string& shell, const std::string& script,
                         const std::string& line) {
   const auto dir =
@@ -2989,7 +2990,8 @@ std::string completions(const std::string& shell, const std::string& script,
         << (shell == "zsh" ? "source \"$1\"\ncomplete_it() {\n  emulate -L sh\n  setopt kshglob "
                              "noshglob braceexpand\n"
                            : "source \"$1\"\ncomplete_it() {\n")
-        << "  COMP_WORDS=($LINE)\n  [[ $LINE == *\" \" ]] && COMP_WORDS+=(\"\")\n"
+        << "  COMP_LINE=\"$LINE\"\n  COMP_POINT=${#LINE}\n"
+           "  COMP_WORDS=($LINE)\n  [[ $LINE == *\" \" ]] && COMP_WORDS+=(\"\")\n"
            "  COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n  _cost_ops\n"
            "  for w in \"${COMPREPLY[@]}\"; do echo \"$w\"; done\n}\ncomplete_it\n";
   }
@@ -3038,17 +3040,60 @@ TEST(CliTest, CompletionScripts) {
       EXPECT_EQ(completions(shell, script, "cost-ops completion z"), "zsh\n") << shell;
     }
   }
-  // bash: "--format=" is three words there; a value of free text or a file offers no word (files
-  // are the shell's own completion, -o default).
+  // bash: a value after "=" is completed after it (bash replaces what follows its word break; zsh
+  // the whole word); a value of free text or a file offers no word (files are the shell's own
+  // completion, -o default).
   const std::string bash = (dir / "bash").string();
+  if (std::system("command -v zsh >/dev/null") == 0) {
+    EXPECT_NE(completions("zsh", (dir / "zsh").string(), "cost-ops query --format=ma")
+                  .find("\n--format=markdown\n"),
+              std::string::npos);
+  }
   if (std::system("command -v bash >/dev/null") == 0) {
-    EXPECT_EQ(completions("bash", bash, "cost-ops query --format = ma"), "markdown\n");
-    EXPECT_EQ(completions("bash", bash, "cost-ops query --group-by provider,mo"),
+    EXPECT_EQ(completions("bash", bash, "cost-ops query --format=ma"), "markdown\n");
+    EXPECT_EQ(completions("bash", bash, std::string(COSTOPS_CLI) + " query --group-by provider,mo"),
               "provider,model\nprovider,month\n");
-    EXPECT_EQ(completions("bash", bash, "cost-ops query --filter "), "");
+    EXPECT_EQ(completions("bash", bash, "cost-ops query --tz "), "");
     EXPECT_EQ(completions("bash", bash, "cost-ops ingest --db "), "");
     EXPECT_EQ(completions("bash", bash, "cost-ops pricing add --c"),
               "--cache-read\n--cache-write\n");
+  }
+
+  // What is stored, and the catalog's names, from `cost-ops __complete` (the line's first word
+  // is the binary it runs): budget names, --filter's KEY=VALUE (KEY!=VALUE after a "!"), tag
+  // keys among the group keys, providers and a provider's models.
+  const std::string db = (dir / "c.db").string();
+  ASSERT_EQ(
+      run("ingest --db " + db + " -",
+          R"({"id":"c1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","tags":{"team":"ads"},"usage":{"input_tokens":10}})"
+          "\n")
+          .rc,
+      0);
+  ASSERT_EQ(run("budget add --db " + db + " --amount 5 team-ads").rc, 0);
+  ASSERT_EQ(run("budget add --db " + db + " --amount 5 all-spend").rc, 0);
+  r = run("__complete filters -- tag:team! query --db=" + db);
+  EXPECT_EQ(r.out, "model!=gpt-4o\nprovider!=openai\ntag:team!=ads\ntier!=standard\n") << r.err;
+  EXPECT_EQ(run("__complete budgets -- '' budget remove --db /no/such.db").out, "");
+  EXPECT_EQ(run("--help").out.find("__complete"), std::string::npos);
+  const std::string bin = std::string(COSTOPS_CLI) + " ";
+  for (const std::string shell : {"bash", "zsh", "fish"}) {
+    if (std::system(("command -v " + shell + " >/dev/null").c_str()) != 0) continue;
+    const std::string script = (dir / shell).string();
+    const bool filtered = shell != "zsh";
+    EXPECT_EQ(completions(shell, script, bin + "budget remove --db " + db + " "),
+              "all-spend\nteam-ads\n")
+        << shell;
+    if (!filtered) continue;
+    EXPECT_EQ(completions(shell, script, bin + "query --db " + db + " --filter tag:team="),
+              shell == "bash" ? "ads\n" : "tag:team=ads\n")
+        << shell;
+    EXPECT_EQ(completions(shell, script, bin + "report --db " + db + " --by tag"),
+              shell == "bash" ? "tag:team\n" : "tag:team\n")
+        << shell;
+    EXPECT_EQ(completions(shell, script, bin + "catalog anthr"), "anthropic\n") << shell;
+    EXPECT_EQ(completions(shell, script, bin + "catalog openai gpt-4o-mini-t"),
+              "gpt-4o-mini-transcribe\ngpt-4o-mini-tts\n")
+        << shell;
   }
   std::filesystem::remove_all(dir);
 }
