@@ -19,6 +19,7 @@
 #include "common.h"
 #include "costops/compression/codec.h"
 #include "costops/domain/json_text.h"
+#include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/whatif.h"
 #include "costops/forecasting/budget.h"
@@ -116,7 +117,7 @@ void note_logged(const ingest::IngestStats& stats, Currency currency) {
   std::fprintf(stderr,
                "note: %llu record%s logged a cost of %s USD (as the gateway or tracer priced "
                "them), against an exact %s USD (%s%%); %llu of them more than 1%% off (cost-ops "
-               "price --summary compares them per model)\n",
+               "query --logged --group-by model compares them per model)\n",
                static_cast<unsigned long long>(l.records), l.records == 1 ? "" : "s",
                l.logged.to_string_fixed(6).c_str(), l.exact.to_string_fixed(6).c_str(),
                pct ? pct->c_str() : "n/a", static_cast<unsigned long long>(l.off));
@@ -506,17 +507,38 @@ struct QueryCmd {
   TimeSelection time;
   std::string group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
-  bool unit_costs = false;
+  bool unit_costs = false, logged = false;
   std::string allocate, allocate_by = "cost";  // --allocate KEY: spread_shared
   std::vector<std::string> filters;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
+// The figures query adds to its rows' counts and cost: unit costs (--unit-costs), shared and
+// allocated cost (--allocate), the logged costs against the exact ones (--logged).
+struct RowExtras {
+  bool units = false, allocated = false, logged = false;
+};
+
+// A row's logged costs in tables: the logged and exact cost (6 decimals), the difference in
+// percent of the exact cost, and the records more than 1% off; "-" each without any.
+struct LoggedTexts {
+  std::string logged = "-", exact = "-", percent = "-", off = "-";
+};
+LoggedTexts logged_texts(const LoggedCosts& l) {
+  LoggedTexts t;
+  if (l.records == 0) return t;
+  t.logged = l.logged.to_string_fixed(6);
+  t.exact = l.exact.to_string_fixed(6);
+  t.percent = report::percent_text(l.logged - l.exact, l.exact, 2, true).value_or("-");
+  t.off = std::to_string(l.off);
+  return t;
+}
+
 // The rows as Prometheus gauges, a sample per row (and per currency for the cost), labelled by
 // the group keys: `labels` are their label names (report::prometheus_label_names). Without group
 // keys, a selection without records is zero records (and no cost: its currency is unknown).
 void print_prometheus(const std::vector<std::string>& labels, const std::vector<AggregateRow>& rows,
-                      bool units, bool allocated) {
+                      const RowExtras& x) {
   report::PrometheusText p;
   const std::vector<AggregateRow> none(labels.empty() && rows.empty() ? 1 : 0);
   for (const auto& r : rows.empty() ? none : rows) {
@@ -549,13 +571,25 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
     count("costops_cache_write_tokens", "Input tokens written to a prompt cache",
           r.cache_write_tokens);
     count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
-    if (allocated) {
+    if (x.allocated) {
       amounts("costops_shared_cost",
               "Shared cost spread onto the row (negative: spread off it), by --allocate", r.shared);
       amounts("costops_allocated_cost", "Cost plus shared cost of the selected records",
               allocated_cost(r));
     }
-    if (const UnitCosts u = units ? unit_costs(r) : UnitCosts(); !u.currency.empty()) {
+    if (x.logged && r.logged.records > 0) {
+      report::PrometheusLabels lc = l;
+      lc.emplace_back("currency", "USD");
+      p.gauge("costops_logged_cost",
+              "Cost the selected records logged themselves (a gateway's price), of those that did",
+              lc, r.logged.logged.to_string());
+      p.gauge("costops_logged_exact_cost", "Exact cost of the selected records that logged a cost",
+              lc, r.logged.exact.to_string());
+      count("costops_logged_off_records",
+            "Selected records whose logged cost is more than 1% off the exact one",
+            static_cast<long long>(r.logged.off));
+    }
+    if (const UnitCosts u = x.units ? unit_costs(r) : UnitCosts(); !u.currency.empty()) {
       report::PrometheusLabels lc = l;
       lc.emplace_back("currency", u.currency);
       if (u.per_request) {
@@ -572,13 +606,36 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
   std::fputs(p.str().c_str(), stdout);
 }
 
+// --logged's notes: records whose logged cost could not be compared (priced in another currency
+// than USD), and what to do when none of the selected records has one.
+void note_logged_rows(const std::vector<AggregateRow>& rows) {
+  LoggedCosts all;
+  for (const auto& r : rows) {
+    if (!all.add(r.logged)) break;  // the counts are what the notes need
+  }
+  if (all.uncompared > 0) {
+    std::fprintf(stderr,
+                 "note: %llu record%s logged a cost (in USD, as gateways log) but %s priced in "
+                 "another currency: not compared\n",
+                 static_cast<unsigned long long>(all.uncompared), all.uncompared == 1 ? "" : "s",
+                 all.uncompared == 1 ? "is" : "are");
+  }
+  if (all.records == 0 && all.uncompared == 0 && !rows.empty()) {
+    std::fprintf(stderr,
+                 "note: none of the selected records logged a cost of its own (ingest keeps "
+                 "the cost a gateway or tracer logged; an earlier cost-ops did not: to add it to "
+                 "records it stored, cost-ops delete --source FILE, then ingest FILE again)\n");
+  }
+}
+
 // A unit cost's text: exact, or `none` when it has none (unit_costs).
 std::string unit_text(const std::optional<Decimal>& d, const char* none) {
   return d ? d->to_string() : none;
 }
 
 void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
-                const std::string& format, bool units, bool allocated) {
+                const std::string& format, const RowExtras& x) {
+  const bool units = x.units, allocated = x.allocated, logged = x.logged;
   if (format == "json") {
     json arr = json::array();
     for (const auto& r : rows) {
@@ -602,6 +659,9 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
         o["cost_per_request"] = report::decimal_json(u.per_request);
         o["cost_per_mtok"] = report::decimal_json(u.per_mtok);
       }
+      if (logged) {
+        o["logged"] = r.logged.records > 0 ? report::logged_costs_json(r.logged) : json(nullptr);
+      }
       arr.push_back(o);
     }
     std::printf("%s\n", json{{"rows", arr}}.dump(2).c_str());
@@ -611,9 +671,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
     std::printf(
         "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
-        "cache_write_tokens,reasoning_tokens%s%s\n",
+        "cache_write_tokens,reasoning_tokens%s%s%s\n",
         units ? ",cost_per_request,cost_per_mtok" : "",
-        allocated ? ",shared_cost,allocated_cost" : "");
+        allocated ? ",shared_cost,allocated_cost" : "",
+        logged ? ",logged_records,logged_cost,logged_exact_cost,logged_records_off" : "");
     for (const auto& r : rows) {
       const UnitCosts u = units ? unit_costs(r) : UnitCosts();
       std::map<std::string, Decimal> cost = r.cost;
@@ -640,6 +701,13 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
           std::printf(",%s,%s", cost_in(r.shared, cur).to_string().c_str(),
                       cost_in(allocated_cost(r), cur).to_string().c_str());
         }
+        if (logged && cur == "USD" && r.logged.records > 0) {  // logged in USD: on its line
+          std::printf(",%llu,%s,%s,%llu", static_cast<unsigned long long>(r.logged.records),
+                      r.logged.logged.to_string().c_str(), r.logged.exact.to_string().c_str(),
+                      static_cast<unsigned long long>(r.logged.off));
+        } else if (logged) {
+          std::printf(",,,,");
+        }
         std::printf("\n");
       }
     }
@@ -656,8 +724,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     head += " records | unpriced | requests | input_tokens | output_tokens |";
     if (parts) head += " cache_read | cache_write | reasoning |";
     if (units) head += " per_request | per_mtok |";
+    if (logged) head += " logged | logged_exact | logged_diff_% | logged_off |";
     head += allocated ? " cost | shared | allocated |" : " cost |";
-    for (int i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0); ++i)
+    for (int i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0) + (logged ? 4 : 0);
+         ++i)
       rule += "---:|";
     std::printf("%s\n%s\n", head.c_str(), rule.c_str());
     for (const auto& r : rows) {
@@ -675,6 +745,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       if (units) {
         const UnitCosts u = unit_costs(r);
         line += " " + unit_text(u.per_request, "-") + " | " + unit_text(u.per_mtok, "-") + " |";
+      }
+      if (logged) {
+        const LoggedTexts t = logged_texts(r.logged);
+        line += " " + t.logged + " | " + t.exact + " | " + t.percent + " | " + t.off + " |";
       }
       line += " " + money_text(r.cost) + " |";
       if (allocated) {
@@ -697,6 +771,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
               "output_tokens");
   if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
   if (units) std::printf("%13s %13s ", "per_request", "per_mtok");
+  if (logged) std::printf("%14s %14s %9s %6s ", "logged", "logged_exact", "diff_%", "off");
   // With shared costs: cost and shared as wide as their longest text, the allocated cost last.
   size_t cost_w = 4, shared_w = 6;
   if (allocated) {
@@ -724,6 +799,11 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       const UnitCosts u = unit_costs(r);
       std::printf("%13s %13s ", unit_text(u.per_request, "-").c_str(),
                   unit_text(u.per_mtok, "-").c_str());
+    }
+    if (logged) {
+      const LoggedTexts t = logged_texts(r.logged);
+      std::printf("%14s %14s %9s %6s ", t.logged.c_str(), t.exact.c_str(), t.percent.c_str(),
+                  t.off.c_str());
     }
     if (allocated) {
       std::printf("%*s %*s %s\n", static_cast<int>(cost_w), money_text(r.cost).c_str(),
@@ -782,7 +862,20 @@ int run_query(QueryCmd& o) {
     report(store.status());
     return kExitFailure;
   }
-  auto rows = (*store)->aggregate(q);
+  // --logged: the records are read (the logged costs are in each one's detail, not in the daily
+  // totals) and summed here, as the stores sum them.
+  Result<std::vector<AggregateRow>> rows = std::vector<AggregateRow>();
+  if (o.logged) {
+    engine::Aggregator sums(q, true);
+    Status st = (*store)->scan(q, [&](const PricedRecord& r) { return sums.add(r); });
+    if (st.is_ok()) {
+      rows = sums.rows();
+    } else {
+      rows = st;
+    }
+  } else {
+    rows = (*store)->aggregate(q);
+  }
   if (!rows) {
     report(rows.status());
     return kExitFailure;
@@ -796,11 +889,13 @@ int run_query(QueryCmd& o) {
   }
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
+  const RowExtras extras{o.unit_costs, allocate.has_value(), o.logged};
   if (o.format == "prometheus") {
-    print_prometheus(labels, *rows, o.unit_costs, allocate.has_value());
+    print_prometheus(labels, *rows, extras);
   } else {
-    print_rows(q, *rows, o.format, o.unit_costs, allocate.has_value());
+    print_rows(q, *rows, o.format, extras);
   }
+  if (o.logged) note_logged_rows(*rows);
   if (rows->empty()) note_why_empty(**store, q, o.time.advice());
   note_absent_tags(**store, q, *rows);
   return kExitOk;
@@ -858,6 +953,10 @@ Examples:
                       "allocated cost")
           ->check(complete_from("group-by"));
   add_allocate_by(*cmd, o->allocate_by, allocate);
+  cmd->add_flag("--logged", o->logged,
+                "Add the costs the records logged themselves (a gateway's or tracer's price, as "
+                "ingest stores it) against their exact prices: logged, exact, the difference in "
+                "percent and the records more than 1% off (reads every selected record)");
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

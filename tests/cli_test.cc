@@ -402,11 +402,42 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.err.find("note: 4 records logged a cost of 0.011022 USD (as the gateway or tracer "
                        "priced them), against an exact 0.011322 USD (-2.65%); 1 of them more than "
-                       "1% off (cost-ops price --summary compares them per model)"),
+                       "1% off (cost-ops query --logged --group-by model compares them per model)"),
             std::string::npos)
       << r.err;
   r = run("ingest --db " + db + " --as-of 2026-11-02T00:00:00Z --output json -", lines);
   EXPECT_EQ(nlohmann::json::parse(r.out)["logged"]["records_off"], 1) << r.out;
+  // Stored with their records: query --logged compares them per group, in every format.
+  r = run("query --db " + db + " --group-by model --logged --format csv");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "model,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
+            "cache_read_tokens,cache_write_tokens,reasoning_tokens,logged_records,logged_cost,"
+            "logged_exact_cost,logged_records_off\n"
+            "\"gpt-4o\",USD,0.0148,4,0,4000,480,4,0,0,0,3,0.01080001,0.0111,1\n"
+            "\"gpt-4o-mini\",USD,0.000222,1,0,1000,120,1,0,0,0,1,0.000222,0.000222,0\n");
+  EXPECT_EQ(r.err, "");
+  r = run("query --db " + db + " --group-by model --logged");
+  EXPECT_NE(r.out.find("         logged   logged_exact    diff_%    off cost\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("       0.010800       0.011100     -2.70      1 0.014800 USD\n"),
+            std::string::npos)
+      << r.out;
+  r = run("query --db " + db + " --logged --format json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][0]["logged"]["logged_cost"], "0.01102201");
+  r = run("query --db " + db + " --logged --format prometheus");
+  EXPECT_NE(r.out.find("\ncostops_logged_exact_cost{currency=\"USD\"} 0.011322\n"),
+            std::string::npos)
+      << r.out;
+  std::filesystem::remove(db);
+  // Records that logged nothing: a note says why there is nothing to compare.
+  ASSERT_EQ(run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl")).rc,
+            0);
+  r = run("query --db " + db + " --logged --format markdown");
+  EXPECT_NE(r.out.find("| - | - | - | - | 30.852365 USD |"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("note: none of the selected records logged a cost of its own"),
+            std::string::npos)
+      << r.err;
   std::filesystem::remove(db);
 }
 

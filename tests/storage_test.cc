@@ -1724,6 +1724,45 @@ TEST_P(StoreTest, SpendByTier) {
   EXPECT_EQ(rows->front().records, 2u);
 }
 
+// The cost a record logged itself (a gateway's) is stored with it, exactly as read, and read
+// back; repricing keeps it; an Aggregator made to sums it against the exact prices per group.
+TEST_P(StoreTest, LoggedCostsAreStoredWithTheirRecords) {
+  COSTOPS_OPEN_STORE(store, "logged");
+  const std::string text =
+      R"({"id":"l1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":100},"cost_usd":0.0035}
+{"id":"l2","timestamp":"2026-09-01T11:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":100},"spend":"0.0030000000000000001"}
+{"id":"l3","timestamp":"2026-09-02T10:00:00Z","provider":"openai","model":"gpt-4o-mini","usage":{"input_tokens":1000,"output_tokens":100}}
+)";
+  EXPECT_EQ(counts(ingest_text(*store, text, "logged.jsonl")),
+            "read 3, stored 3, duplicates 0, rejected 0");
+  std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_TRUE(all[0].usage.logged_cost.has_value());
+  EXPECT_EQ(all[0].usage.logged_cost->to_string(), "0.0035");
+  EXPECT_EQ(all[1].usage.logged_cost->to_string(), "0.0030000000000000001");
+  EXPECT_FALSE(all[2].usage.logged_cost.has_value());
+  all[0].cost->total_cost.amount = *Decimal::parse("0.004");  // a price revised
+  ASSERT_EQ(*store->update_costs({all.data(), 1}), 1u);
+  all = scan_all(*store);
+  EXPECT_EQ(all[0].usage.logged_cost->to_string(), "0.0035");
+
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("model")};
+  engine::Aggregator sums(q, true);
+  for (const auto& r : all) ASSERT_TRUE(sums.add(r).is_ok());
+  const auto rows = sums.rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].logged.records, 2u);
+  EXPECT_EQ(rows[0].logged.off, 2u);  // 0.0035 against the revised 0.004; 0.003 against 0.0035
+  EXPECT_EQ(rows[0].logged.logged.to_string(), "0.0065000000000000001");
+  EXPECT_EQ(rows[0].logged.exact.to_string(), "0.0075");
+  EXPECT_EQ(rows[1].logged, LoggedCosts{});
+  // Without being asked, and in the stores' own sums, no logged costs.
+  auto plain = engine::Aggregator::run(q, all);
+  EXPECT_EQ((*plain)[0].logged, LoggedCosts{});
+  EXPECT_EQ((*store->aggregate(q))[0], (*plain)[0]);
+}
+
 // Each record's cache reads, cache writes and reasoning tokens are summed as its input and output
 // are, in the daily totals and from the records: a whole's count when given, else its parts'
 // (5-minute and 1-hour cache writes, of a record stored unpriced); repricing keeps them, deleting

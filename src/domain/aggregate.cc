@@ -181,7 +181,7 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
     Decimal& total = sum.shared[currency];
     if (!Decimal::add_checked(total, amount, &total)) return false;
   }
-  return true;
+  return sum.logged.add(row.logged);
 }
 
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {

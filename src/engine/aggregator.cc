@@ -2,7 +2,8 @@
 
 namespace costops::engine {
 
-Aggregator::Aggregator(AggregateQuery query) : query_(std::move(query)) {}
+Aggregator::Aggregator(AggregateQuery query, bool logged)
+    : query_(std::move(query)), logged_(logged) {}
 
 Status Aggregator::add(const PricedRecord& r) {
   if (!matches(r, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
@@ -22,6 +23,11 @@ Status Aggregator::add(const PricedRecord& r) {
     return Status::ok();
   }
   if (!add_cost(row.cost, r.cost->total_cost)) return out_of_range("aggregate cost overflows");
+  if (logged_ && r.usage.logged_cost &&
+      !row.logged.add(*r.usage.logged_cost, r.cost->total_cost.amount,
+                      r.cost->total_cost.currency)) {
+    return out_of_range("aggregate logged cost overflows");
+  }
   return Status::ok();
 }
 

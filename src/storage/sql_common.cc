@@ -57,8 +57,8 @@ void tags_json(const UsageRecord& r, std::string& out) {
 
 // The record's fields that are not columns, as one JSON object, into `d` (cleared first).
 // Fields at their defaults (no flavor, standard tier, not batch, prices valid "always", no
-// warnings) are left out, and so are the input and output tokens and the total cost, which
-// columns hold; read_scanned restores them all. Narrow rows are what makes ingest fast.
+// warnings, no logged cost) are left out, and so are the input and output tokens and the total
+// cost, which columns hold; read_scanned restores them all. Narrow rows are what makes ingest fast.
 void detail_json(const PricedRecord& pr, std::string& d) {
   const UsageRecord& r = pr.usage;
   d.assign("{\"id\":");
@@ -80,6 +80,11 @@ void detail_json(const PricedRecord& pr, std::string& d) {
   }
   d += ",\"source\":";
   append_json_string(d, r.source);
+  if (r.logged_cost) {
+    d += ",\"logged_cost\":\"";
+    r.logged_cost->append_to(d);
+    d += '"';
+  }
   d += ",\"usage\":";
   Usage rest = r.usage;  // zero counts are not written
   rest.counts[units::kInputTokens] = rest.counts[units::kOutputTokens] = 0;
@@ -1197,6 +1202,10 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
       r.metadata_json = simdjson::minify(v);  // as ingest writes it (record_json.cc)
     } else if (k == "source" && is_text) {
       r.source = text;
+    } else if (k == "logged_cost" && is_text) {
+      auto amount = Decimal::parse(text);
+      if (!amount) return amount.status().with_context("stored record " + r.id);
+      r.logged_cost = *amount;
     } else if (k == "usage") {
       simdjson::dom::object usage;
       if (v.get(usage) != simdjson::SUCCESS) return corrupt();

@@ -9,6 +9,7 @@
 
 #include "costops/domain/decimal.h"
 #include "costops/domain/money.h"
+#include "costops/domain/records.h"
 #include "costops/domain/status.h"
 #include "costops/domain/time.h"
 
@@ -103,6 +104,10 @@ struct AggregateRow {
   /// Shared cost spread_shared moved onto this row (positive) or off it (negative), per currency;
   /// empty unless it ran. The row's allocated cost is cost + shared.
   std::map<std::string, Decimal> shared;
+  /// The costs the priced records logged themselves (UsageRecord::logged_cost, a gateway's)
+  /// against their exact prices: summed by an engine::Aggregator made to (`query --logged`);
+  /// the stores' aggregates leave it empty.
+  LoggedCosts logged;
 
   bool operator==(const AggregateRow&) const = default;
 };

@@ -14,7 +14,8 @@ namespace costops::engine {
 /// never as $0. Not thread-safe.
 class Aggregator {
  public:
-  explicit Aggregator(AggregateQuery query);
+  /// With `logged`, each row also sums its priced records' logged costs (AggregateRow::logged).
+  explicit Aggregator(AggregateQuery query, bool logged = false);
   /// Adds a record if it passes the query's filters and period. Errors on a money overflow.
   Status add(const PricedRecord& record);
   /// Rows sorted by their keys.
@@ -26,6 +27,7 @@ class Aggregator {
 
  private:
   AggregateQuery query_;
+  bool logged_ = false;
   std::map<std::vector<std::string>, AggregateRow> groups_;
 };
 

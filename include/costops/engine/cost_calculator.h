@@ -61,24 +61,7 @@ class CostCalculator {
 std::vector<std::string> record_warnings(const pricing::SelectedPrice& selected,
                                          const UsageRecord& record, std::string_view model);
 
-/// The costs the input logged for its calls (UsageRecord::logged_cost: a gateway's or tracer's
-/// own price, in USD) against their exact prices, summed exactly.
-struct LoggedCosts {
-  uint64_t records = 0;     // records that logged a cost, compared
-  uint64_t off = 0;         // of them, those whose logged cost is off (is_off)
-  uint64_t uncompared = 0;  // records that logged a cost, priced in another currency than USD
-  Decimal logged, exact;
-
-  /// Whether costs logged in USD, as gateways log them, compare with prices in `currency`.
-  static bool comparable(Currency currency) { return currency == Currency::usd(); }
-  /// Whether `logged` is off the exact price: more than 1% and at least a millionth of a unit
-  /// away from it (gateways log floats, and some round to six decimals).
-  static bool is_off(const Decimal& logged, const Decimal& exact);
-  /// Counts one record's logged cost against its exact price in `currency` (when not comparable,
-  /// as uncompared only); false when a sum leaves the range.
-  [[nodiscard]] bool add(const Decimal& logged_cost, const Decimal& exact_cost, Currency currency);
-  /// Adds `o`'s counts and sums; false when a sum leaves the range.
-  [[nodiscard]] bool add(const LoggedCosts& o);
-};
+/// The costs the input logged against the exact ones (domain/records.h).
+using costops::LoggedCosts;
 
 }  // namespace costops::engine
