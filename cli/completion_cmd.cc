@@ -1,7 +1,6 @@
 // completion: shell completion scripts for bash, zsh and fish, generated from the command tree
 // (every command, subcommand and option as the parser knows them, so they never drift from it).
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -375,16 +374,8 @@ struct Line {
   std::vector<std::string> positionals;
 };
 
-Line read_line(CLI::App& app, std::vector<std::string> words) {
-  // bash splits "--db=x" into "--db", "=", "x".
-  for (size_t i = 1; i + 1 < words.size(); ++i) {
-    if (words[i] == "=" && words[i - 1].starts_with("-")) {
-      words[i - 1] += "=" + words[i + 1];
-      words.erase(words.begin() + static_cast<std::ptrdiff_t>(i),
-                  words.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-      --i;
-    }
-  }
+// `words` as the scripts pass them: split at blanks only ("--db=x" is one word).
+Line read_line(CLI::App& app, const std::vector<std::string>& words) {
   Line l;
   l.command = &app;
   for (size_t i = 0; i < words.size(); ++i) {

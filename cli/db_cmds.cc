@@ -919,6 +919,8 @@ Examples:
   cost-ops query --group-by project --period last-7-days
   cost-ops query --group-by model --filter 'model=claude-*' --filter 'project!=test*'
   cost-ops query --group-by day --tz America/Los_Angeles
+  cost-ops query --group-by tag:team,month --allocate tag:team   # untagged spend spread over teams
+  cost-ops query --group-by model,day --logged     # the gateway's logged costs against exact ones
   cost-ops query --group-by provider,model,tag:team --period month-to-date --format prometheus \
     > /var/lib/prometheus/node-exporter/cost-ops.prom        # node_exporter's textfile collector)");
   o->time.add_to(*cmd, kQueryPeriodHelp, true);

@@ -381,6 +381,7 @@ Examples:
   cost-ops report --period last-7-days
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --period 2026-10 --by tag:team,user     # spend by team and by user too
+  cost-ops report --period 2026-10 --allocate tag:team    # by team, untagged spend spread
   cost-ops report --period month-to-date --budgets --format html --output budgets.html
   cost-ops report --period 2026-10 --format focus --output october-focus.csv
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");

@@ -736,7 +736,7 @@ std::string to_markdown(const Report& r) {
   for (const auto& d : r.days) {
     s << "| " << d.date << " | " << money_text(d.cost) << " | " << d.records << " |\n";
   }
-  // A top table; with `spread`, a breakdown's whose shared cost was spread (its sentence, and
+  // A top table; with `spread`, a breakdown whose shared cost was spread (its sentence, and
   // each row's shared and allocated cost).
   auto table = [&](const char* title, const char* head, const std::vector<AggregateRow>& rows,
                    const OtherRows& others, bool model, const Breakdown* spread = nullptr) {
