@@ -426,8 +426,7 @@ Examples:
       cmd->add_option(
              "--allocate", o->allocate,
              "Showback: in the --by table of this key (tag:team, say; added to --by when not "
-             "there), "
-             "spread the cost of the records without a value over the rows with one, as "
+             "there), spread the cost of the records without a value over the rows with one, as "
              "--allocate-by says; adds each row's shared and allocated cost, and orders the table "
              "by the allocated")
           ->check(complete_from("breakdowns"));
