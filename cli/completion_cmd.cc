@@ -182,9 +182,10 @@ _cost_ops_dynamic() {
 # it), after $prefix ("--format=") as the line has them. bash replaces only what follows the
 # last "=" or ":" of the word (its word breaks), zsh the whole word.
 _cost_ops_reply() {
-  COMPREPLY=($(compgen -W "$1" -- "$cur"))
-  if ((${#COMPREPLY[@]} == 0)) && [[ $cur == *,* ]]; then
+  if [[ $cur == *,* ]]; then  # no word has a comma: each after the list's other items
     COMPREPLY=($(compgen -P "${cur%,*}," -W "$1" -- "${cur##*,}"))
+  else
+    COMPREPLY=($(compgen -W "$1" -- "$cur"))
   fi
   local breaks=${COMP_WORDBREAKS//[^=:]/} keep="" k
   [[ -n $breaks && $word == *[$breaks]* ]] && keep=${word%"${word##*[$breaks]}"}

@@ -3079,6 +3079,10 @@ TEST(CliTest, CompletionScripts) {
     EXPECT_NE(completions("zsh", (dir / "zsh").string(), "cost-ops query --format=ma")
                   .find("\n--format=markdown\n"),
               std::string::npos);
+    EXPECT_NE(completions("zsh", (dir / "zsh").string(),
+                          std::string(COSTOPS_CLI) + " query --group-by provider,mo")
+                  .find("\nprovider,model\nprovider,month\n"),
+              std::string::npos);
   }
   if (std::system("command -v bash >/dev/null") == 0) {
     EXPECT_EQ(completions("bash", bash, "cost-ops query --format=ma"), "markdown\n");
