@@ -737,6 +737,64 @@ TEST_P(StoreTest, CsvOfLiteLLMSpendLogsNamesProviderUserAndTeam) {
   EXPECT_EQ(scan_all(*store, named).size(), 1u);
 }
 
+// Cursor's usage export (its dashboard's CSV of usage events): each row a record of its date,
+// model (as the catalog names it) and user, the input with cache writes plus the cache reads as
+// the input, the writes as what the input with them has beyond the one without; Kind and Max Mode
+// as tags, Cost when an amount as the cost it logged; a count that is none, or inputs that do
+// not add up, reject the row by its column's name.
+TEST_P(StoreTest, CursorUsageExportRowsAreRecords) {
+  COSTOPS_OPEN_STORE(store, "cursor");
+  const std::string csv =
+      "Date,User,Kind,Model,Max Mode,Input (w/ Cache Write),Input (w/o Cache Write),Cache Read,"
+      "Output Tokens,Total Tokens,Cost\n"
+      "\"2026-10-01T10:00:00.000Z\",ann@example.com,\"Included\",\"claude-4-sonnet-thinking\","
+      "\"No\",\"1200\",\"1000\",\"5000\",\"300\",\"6500\",\"$0.12\"\n"
+      "\"2026-10-01T11:00:00.000Z\",bo@example.com,\"Errored, No Charge\",\"claude-4.5-sonnet\","
+      "\"Yes\",\"100\",\"100\",\"0\",\"10\",\"110\",\"Included\"\n"
+      "\"2026-10-01T12:00:00.000Z\",bo@example.com,Included,gpt-5,No,90,100,0,10,100,0\n"
+      "\"2026-10-01T13:00:00.000Z\",bo@example.com,Included,gpt-5,No,1.5k,100,0,10,100,0\n";
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, csv, "usage-events.csv", &rejects);
+  EXPECT_EQ(counts(s), "read 4, stored 2, duplicates 0, rejected 2");
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line, 4u);
+  EXPECT_EQ(rejects[0].reason,
+            "field \"Input (w/ Cache Write)\": 90 is less than \"Input (w/o Cache Write)\", 100");
+  EXPECT_EQ(rejects[1].reason,
+            "field \"Input (w/ Cache Write)\": expected a count of tokens, got "
+            "\"1.5k\"");
+  const std::vector<PricedRecord> all = scan_all(*store);
+  ASSERT_EQ(all.size(), 2u);
+  const UsageRecord& r = all[0].usage;
+  EXPECT_EQ(format_timestamp(r.timestamp), "2026-10-01T10:00:00Z");
+  EXPECT_EQ(r.model, "claude-sonnet-4");
+  EXPECT_EQ(r.user_id, "ann@example.com");
+  EXPECT_EQ(r.usage.get(units::kInputTokens), 6200);
+  EXPECT_EQ(r.usage.get(units::kCacheReadTokens), 5000);
+  EXPECT_EQ(r.usage.get(units::kOutputTokens), 300);
+  EXPECT_EQ(r.logged_cost->to_string(), "0.12");
+  auto tags = r.tags;  // (PostgreSQL's jsonb keeps its own order of keys)
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(tags, (std::vector<std::pair<std::string, std::string>>{
+                      {"kind", "Included"}, {"max_mode", "No"}, {"service", "cursor"}}));
+  // 1000 * $3/M + 200 * $3.75/M + 5000 * $0.3/M + 300 * $15/M.
+  EXPECT_EQ(all[0].cost->total_cost.amount.to_string(), "0.00975");
+  EXPECT_EQ(all[1].usage.model, "claude-sonnet-4-5");
+  EXPECT_FALSE(all[1].usage.logged_cost.has_value());  // "Included" is no amount
+  // An export with one of the two inputs: no cache writes known.
+  EXPECT_EQ(counts(ingest_text(*store,
+                               "Date,Model,Input (w/ Cache Write),Cache Read,Output Tokens\n"
+                               "2026-10-02T10:00:00Z,gpt-4o,1000,500,10\n",
+                               "older.csv")),
+            "read 1, stored 1, duplicates 0, rejected 0");
+  AggregateQuery second;
+  second.from = *parse_timestamp("2026-10-02T00:00:00Z");
+  const auto rows = store->aggregate(second);
+  EXPECT_EQ(rows->at(0).input_tokens, 1500);
+  EXPECT_EQ(rows->at(0).cache_read_tokens, 500);
+  EXPECT_EQ(rows->at(0).cache_write_tokens, 0);
+}
+
 // CloudWatch Logs' events (`aws logs filter-log-events` output, a subscription's "logEvents"):
 // each event's message is the line it logged, read as a JSON Lines record (Bedrock's invocation
 // logs), and rejects name the event.

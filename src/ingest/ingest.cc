@@ -181,6 +181,38 @@ std::string_view misspelled_usage_column(std::string_view k) {
   });
 }
 
+// ---- Cursor's usage export ------------------------------------------------------------------
+
+// Cursor's dashboard exports its usage events as CSV ("Date, Kind, Model, Max Mode, Input (w/
+// Cache Write), Input (w/o Cache Write), Cache Read, Output Tokens, Total Tokens, Cost", some
+// exports with User, Cloud Agent ID, Automation ID or Requests): its token columns, as
+// column_name makes them, which name no usage key.
+constexpr std::string_view kCursorInputWithWrites = "input_(w/_cache_write)";
+constexpr std::string_view kCursorInput = "input_(w/o_cache_write)";
+
+// A model as Cursor names it, as the catalog does: its thinking mode is the model's reasoning
+// (priced as the model), and Claude 4 and later are "claude-4.5-sonnet" there, not
+// "claude-sonnet-4-5".
+std::string cursor_model(std::string m) {
+  if (m.ends_with("-thinking")) m.resize(m.size() - 9);
+  if (!m.starts_with("claude-") || m.size() < 9 || m[7] < '4' || m[7] > '9') return m;
+  const size_t dash = m.find('-', 7);
+  if (dash == std::string::npos) return m;
+  std::string version = m.substr(7, dash - 7);  // "4.5"
+  if (version.find_first_not_of("0123456789.") != std::string::npos) return m;
+  std::replace(version.begin(), version.end(), '.', '-');
+  return "claude-" + m.substr(dash + 1) + "-" + version;
+}
+
+// A count in a Cursor export's cell (digits; empty is 0), or nullopt.
+std::optional<int64_t> cursor_count(std::string_view v) {
+  if (v.empty()) return 0;
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < 0) return std::nullopt;
+  return n;
+}
+
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------
 
 using json = nlohmann::json;
@@ -1020,8 +1052,13 @@ class Pipeline {
       return Status::ok();
     }
     header_ = std::move(cells);
+    header_written_ = header_;
     for (auto& c : header_) c = column_name(c);
     observations_ = std::find(header_.begin(), header_.end(), "usage_details") != header_.end();
+    // Cursor's usage export, by either of its input columns.
+    cursor_ = std::find(header_.begin(), header_.end(), kCursorInput) != header_.end() ||
+              std::find(header_.begin(), header_.end(), kCursorInputWithWrites) != header_.end();
+    if (cursor_) return Status::ok();  // its columns are cursor_row's
     // LiteLLM's spend log columns (kGatewayFields), read as its JSON lines' fields are: they
     // name the provider and project when no column of the header does.
     for (const auto& [alias, key] : kGatewayFields) {
@@ -1074,6 +1111,7 @@ class Pipeline {
                         " columns (as the header), got " + std::to_string(cells.size()),
                     text);
     }
+    if (cursor_) return cursor_row(cells, text, line_no);
     std::string j = "{", tags = "{";
     auto field = [](std::string& out, std::string_view k) {
       if (out.size() > 1) out += ',';
@@ -1146,6 +1184,96 @@ class Pipeline {
       j += tags + "}";
     }
     j += '}';
+    parse_row(j, text, line_no);
+  }
+
+  // A row of Cursor's usage export as the record it is: the input is the one with cache writes
+  // plus the cache reads, the cache writes what the input with them has beyond the one without
+  // (none known in an export with one of the two);
+  // dated at Date, of Cursor's Model (cursor_model), by its User; Kind (Included, Errored, No
+  // Charge, ...) and Max Mode as tags, with service "cursor"; Cost, when an amount, the cost
+  // Cursor logged.
+  void cursor_row(const std::vector<std::string>& cells, std::string_view text, uint64_t line_no) {
+    auto column = [&](std::string_view key) {
+      return static_cast<size_t>(std::find(header_.begin(), header_.end(), key) - header_.begin());
+    };
+    auto cell = [&](std::string_view key) -> const std::string* {
+      const size_t i = column(key);
+      return i < cells.size() ? &cells[i] : nullptr;
+    };
+    auto name = [&](std::string_view key) { return header_written_[column(key)]; };
+    int64_t counts[4] = {};  // with writes, without, cache reads, output
+    const std::string_view names[4] = {kCursorInputWithWrites, kCursorInput, "cache_read",
+                                       "output_tokens"};
+    for (int i = 0; i < 4; ++i) {
+      const std::string* v = cell(names[i]);
+      const auto n = v ? cursor_count(*v) : std::optional<int64_t>(0);
+      if (!n) {
+        return reject(line_no,
+                      "field \"" + name(names[i]) + "\": expected a count of tokens, got " +
+                          quoted_excerpt(*v, 40),
+                      text);
+      }
+      counts[i] = *n;
+    }
+    // With one of the two inputs only, no cache writes are known.
+    if (!cell(kCursorInputWithWrites)) counts[0] = counts[1];
+    if (!cell(kCursorInput)) counts[1] = counts[0];
+    if (counts[0] < counts[1]) {
+      return reject(line_no,
+                    "field \"" + name(kCursorInputWithWrites) + "\": " + std::to_string(counts[0]) +
+                        " is less than \"" + name(kCursorInput) + "\", " +
+                        std::to_string(counts[1]),
+                    text);
+    }
+    std::string j = "{\"usage\":{\"input_tokens\":" + std::to_string(counts[0] + counts[2]) +
+                    ",\"cache_read_tokens\":" + std::to_string(counts[2]) +
+                    ",\"cache_write_tokens\":" + std::to_string(counts[0] - counts[1]) +
+                    ",\"output_tokens\":" + std::to_string(counts[3]);
+    if (const std::string* v = cell("requests"); v && !v->empty()) {
+      j += ",\"requests\":";
+      if (v->find_first_not_of("0123456789") == std::string::npos) {
+        j += *v;
+      } else {
+        append_json_string(j, *v);  // reported as a bad count by the parser
+      }
+    }
+    j += "}";
+    auto text_field = [&](std::string_view key, std::string_view value) {
+      j += ',';
+      append_json_string(j, key);
+      j += ':';
+      append_json_string(j, value);
+    };
+    if (const std::string* v = cell("date"); v && !v->empty()) text_field("timestamp", *v);
+    if (const std::string* v = cell("model"); v && !v->empty())
+      text_field("model", cursor_model(*v));
+    if (const std::string* v = cell("user"); v && !v->empty()) text_field("user_id", *v);
+    j += ",\"tags\":{\"service\":\"cursor\"";
+    for (const char* tag : {"kind", "max_mode"}) {
+      if (const std::string* v = cell(tag); v && !v->empty()) {
+        j += ',';
+        append_json_string(j, tag);
+        j += ':';
+        append_json_string(j, *v);
+      }
+    }
+    j += '}';
+    // "$0.12" or "0.12"; "Included", "Free" and the like are no amount.
+    if (const std::string* v = cell("cost")) {
+      std::string_view amount = *v;
+      if (amount.starts_with('$')) amount.remove_prefix(1);
+      if (!amount.empty() && Decimal::parse(amount)) {
+        j += ",\"cost_usd\":";
+        append_json_string(j, amount);
+      }
+    }
+    j += '}';
+    parse_row(j, text, line_no);
+  }
+
+  // A CSV row's record, as JSON: parsed, then priced and kept, or rejected.
+  void parse_row(std::string_view j, std::string_view text, uint64_t line_no) {
     PricedRecord& pr = next_slot();
     if (Status st = parse_copy(j, &pr.usage); !st.is_ok())
       return reject(line_no, st.message(), text);
@@ -1298,7 +1426,8 @@ class Pipeline {
   const RejectSink& on_reject_;
   engine::Normalizer normalizer_;
   RecordParser parser_;
-  std::vector<std::string> header_;
+  std::vector<std::string> header_;          // column_name's of the CSV header's cells
+  std::vector<std::string> header_written_;  // as written
   std::string
       reject_context_;  // where in its input the record being read is, when a line holds many
   std::optional<size_t> element_index_;  // of the list element being read (ListElements)
@@ -1307,6 +1436,7 @@ class Pipeline {
   uint64_t csv_first_ = 0;      // its first line
   bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record
   bool observations_ = false;   // the header's columns are a Langfuse observation's (usage_details)
+  bool cursor_ = false;         // the header is Cursor's usage export's (cursor_row)
   std::string copy_;
   BatchQueue batches_;
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored
