@@ -296,6 +296,18 @@ void note_absent_tags(storage::Store& store, const AggregateQuery& query,
   }
 }
 
+void note_unread_columns(const std::string& source, const std::vector<std::string>& columns) {
+  if (columns.empty()) return;
+  std::string names;
+  for (const auto& c : columns) names += (names.empty() ? "\"" : ", \"") + c + "\"";
+  std::fprintf(stderr,
+               "note: %s: CSV column%s %s %s not read (no usage key names %s): %s counts are not "
+               "priced\n",
+               source.c_str(), columns.size() == 1 ? "" : "s", names.c_str(),
+               columns.size() == 1 ? "is" : "are", columns.size() == 1 ? "it" : "them",
+               columns.size() == 1 ? "its" : "their");
+}
+
 void add_allocate_by(CLI::App& cmd, std::string& by, CLI::Option* allocate) {
   cmd.add_option("--allocate-by", by,
                  "With --allocate: cost (in proportion to each row's own cost; evenly where none "

@@ -189,6 +189,10 @@ void note_why_empty(storage::Store& store, const AggregateQuery& query, std::str
 /// `currency` could not be compared with (LoggedCosts::uncompared), when any did.
 void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency currency);
 
+/// Says on stderr which of `source`'s CSV columns name tokens or a cache but are not read
+/// (IngestStats::unread_columns), when any.
+void note_unread_columns(const std::string& source, const std::vector<std::string>& columns);
+
 /// --allocate-by, which needs --allocate (query's and report's): cost (the default) or even.
 void add_allocate_by(CLI::App& cmd, std::string& by, CLI::Option* allocate);
 

@@ -283,6 +283,7 @@ int run_ingest(IngestCmd& o) {
     total.merged += s->merged;
     total.streaming += s->streaming;
     total.warned += s->warned;
+    note_unread_columns(in->name, s->unread_columns);
     total.logged_fits = total.logged_fits && s->logged_fits && total.logged.add(s->logged);
     for (const auto& w : s->warnings)
       if (total.warnings.size() < ingest::IngestStats::kMaxWarnings) total.warnings.push_back(w);
@@ -427,7 +428,7 @@ key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_
 and team_id when no column names provider, user or project; Cursor's usage export, by its columns
 Input (w/ Cache Write) and Input (w/o Cache Write); quoted fields may span lines; separated
 by commas, else tabs, else semicolons, as the header is; a column a letter or two from a token
-count's name stops the run). The time is "timestamp", else created_at, start_time or created; a
+count's name stops the run, and counts in one no key names, such as Cache Reads, are noted). The time is "timestamp", else created_at, start_time or created; a
 record without one is dated and priced at the ingest time (--as-of), and a note says how many were.
 Gzip, zstd and zlib files are read directly. Records are keyed by id (else request_id), or by a
 content hash: ingesting a file twice stores nothing new. A record whose model has no price is stored

@@ -281,6 +281,7 @@ int run_price(PriceOptions& o) {
     stats.priced += s->priced;
     stats.failed += s->failed;
     stats.duplicates += s->duplicates;
+    note_unread_columns(in->name, s->unread_columns);
   }
   if (stats.duplicates > 0 && !(o.summary && o.output == "json")) {
     std::fflush(stdout);

@@ -441,6 +441,32 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
   std::filesystem::remove(db);
 }
 
+// A CSV column named as a cache, an input or an output but no key a record reads (an export of
+// a form not read yet) that holds a count is said, by price and ingest, rather than its counts
+// going unpriced unremarked; the columns read (a gateway's cache_hit), a cache key and a text
+// are not.
+TEST(CliTest, CsvColumnsOfCountsNotReadAreSaid) {
+  const std::string csv =
+      "id,model,prompt_tokens,Cache Reads,cache_hit,cache_key,input,timestamp\n"
+      "x1,gpt-4o,1000,0,false,k1,hello,2026-09-01T00:00:00Z\n"
+      "x2,gpt-4o,1000,200,false,k2,2,2026-09-01T00:00:01Z\n";
+  const std::string note =
+      "note: stdin: CSV columns \"Cache Reads\", \"input\" are not read (no usage key names them): "
+      "their counts are not priced\n";
+  CliRun r = run("price --format csv -", csv);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("total_price":"0.0025")"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, note);
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_unread_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  r = run("ingest --format csv --db " + db + " -", csv);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find(note), std::string::npos) << r.err;
+  std::filesystem::remove(db);
+}
+
 // --format prometheus: query's rows and budget status as gauges, for a textfile collector or a
 // Pushgateway; a group key that is no label name is made one, and two that make one are refused.
 // Budget status as CSV too: a row per budget.

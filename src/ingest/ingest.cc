@@ -1091,6 +1091,19 @@ class Pipeline {
                               header_[i] + "\" is no usage column (did you mean " +
                               std::string(near) + "?); its tokens would go unpriced");
     }
+    // Columns that may hold counts no key names (an export of a form not read yet): said by
+    // csv_row when one does. Those named as tokens are said per record (UsageRecord::
+    // unread_counts).
+    unread_candidates_.clear();
+    for (size_t i = 0; i < header_.size(); ++i) {
+      const std::string& k = header_[i];
+      if (reads(k) || reads_record_key(k) || k.find("tok") != std::string::npos) continue;
+      if (k.find("cache") != std::string::npos || k.starts_with("input") ||
+          k.starts_with("output") || k.find("prompt") != std::string::npos ||
+          k.find("completion") != std::string::npos) {
+        unread_candidates_.push_back(i);
+      }
+    }
     if (std::find_if(header_.begin(), header_.end(), [&](const std::string& c) {
           return c == "model" || c == "body" || (c == "provided_model_name" && observations_);
         }) == header_.end()) {
@@ -1110,6 +1123,20 @@ class Pipeline {
                     "expected " + std::to_string(header_.size()) +
                         " columns (as the header), got " + std::to_string(cells.size()),
                     text);
+    }
+    // A count in a column no key names: its name said once (IngestStats::unread_columns).
+    for (auto it = unread_candidates_.begin(); it != unread_candidates_.end();) {
+      const std::string& v = cells[*it];
+      if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
+          v.find_first_not_of('0') != std::string::npos) {
+        std::string_view name = header_written_[*it];
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.remove_suffix(1);
+        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+        stats_.unread_columns.emplace_back(name);
+        it = unread_candidates_.erase(it);
+      } else {
+        ++it;
+      }
     }
     if (cursor_) return cursor_row(cells, text, line_no);
     std::string j = "{", tags = "{";
@@ -1437,6 +1464,7 @@ class Pipeline {
   bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record
   bool observations_ = false;   // the header's columns are a Langfuse observation's (usage_details)
   bool cursor_ = false;         // the header is Cursor's usage export's (cursor_row)
+  std::vector<size_t> unread_candidates_;  // columns that may hold counts no key names
   std::string copy_;
   BatchQueue batches_;
   detail::BucketLedger buckets_;  // a usage report's buckets, read and stored

@@ -366,6 +366,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
   if (!write_error.is_ok()) return write_error;
   if (!stored->input_error.empty()) return io_error(stored->input_error);
   if (std::fflush(out) != 0) return io_error("cannot write output");
+  stats.unread_columns = std::move(stored->unread_columns);
   return stats;
 }
 

@@ -1178,6 +1178,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
 
 bool is_timestamp_alias(std::string_view key) { return key_of(key) == Key::kOtherTime; }
 
+bool reads_record_key(std::string_view key) { return key_of(key) != Key::kNone; }
+
 bool one_line_record_key(std::string_view key) {
   if (is_timestamp_alias(key)) return true;
   // The text keys parse_doc reads.

@@ -208,6 +208,11 @@ struct IngestStats {
   // sums leave their range (logged_fits false).
   engine::LoggedCosts logged;
   bool logged_fits = true;
+  // A CSV's columns (as its header writes them) named as a cache, an input, an output, a prompt
+  // or a completion but no key a record reads, that hold a count in some row: their counts are
+  // not priced, which the caller says. (Columns named as tokens are said per record, in
+  // UsageRecord::unread_counts.)
+  std::vector<std::string> unread_columns;
   // In the order first seen; at most kMaxUnpricedModels (later models are counted in `unpriced`
   // only).
   std::vector<UnpricedModel> unpriced_models;

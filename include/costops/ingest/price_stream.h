@@ -59,6 +59,7 @@ struct PriceStreamStats {
   uint64_t priced = 0;      // lines that produced prices
   uint64_t failed = 0;      // lines that produced an error object
   uint64_t duplicates = 0;  // agents' calls priced already (see PriceStreamOptions::agent_calls)
+  std::vector<std::string> unread_columns;  // IngestStats::unread_columns of a CSV
 };
 
 /// Reads JSON Lines from `in` in constant memory and writes one JSON line per non-blank input

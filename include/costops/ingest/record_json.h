@@ -51,6 +51,10 @@ bool is_timestamp_alias(std::string_view key);
 /// value is never meant. CSV ingest takes one there as a stray quote.
 bool one_line_record_key(std::string_view key);
 
+/// Whether the parser reads `key` among a record's fields (a gateway line's: cache_hit, spend,
+/// ...); CSV columns are fields of their row's record.
+bool reads_record_key(std::string_view key);
+
 /// Another name for a record's field.
 struct FieldAlias {
   std::string_view name;  // the other name
