@@ -1216,10 +1216,9 @@ class Pipeline {
 
   // A row of Cursor's usage export as the record it is: the input is the one with cache writes
   // plus the cache reads, the cache writes what the input with them has beyond the one without
-  // (none known in an export with one of the two);
-  // dated at Date, of Cursor's Model (cursor_model), by its User; Kind (Included, Errored, No
-  // Charge, ...) and Max Mode as tags, with service "cursor"; Cost, when an amount, the cost
-  // Cursor logged.
+  // (none known in an export with one of the two); dated at Date, of Cursor's Model
+  // (cursor_model), by its User; Kind (Included, Errored, No Charge, ...) and Max Mode as tags,
+  // with service "cursor"; Cost, when an amount, the cost Cursor logged.
   void cursor_row(const std::vector<std::string>& cells, std::string_view text, uint64_t line_no) {
     auto column = [&](std::string_view key) {
       return static_cast<size_t>(std::find(header_.begin(), header_.end(), key) - header_.begin());
