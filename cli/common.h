@@ -189,7 +189,7 @@ void note_why_empty(storage::Store& store, const AggregateQuery& query, std::str
 /// `currency` could not be compared with (LoggedCosts::uncompared), when any did.
 void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency currency);
 
-/// Says on stderr which of `source`'s CSV columns name tokens or a cache but are not read
+/// Says on stderr which of `source`'s CSV columns hold counts no key reads
 /// (IngestStats::unread_columns), when any.
 void note_unread_columns(const std::string& source, const std::vector<std::string>& columns);
 

@@ -426,10 +426,11 @@ organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_inpu
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
 key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_llm_provider, user
 and team_id when no column names provider, user or project; Cursor's usage export, by its columns
-Input (w/ Cache Write) and Input (w/o Cache Write); quoted fields may span lines; separated
-by commas, else tabs, else semicolons, as the header is; a column a letter or two from a token
-count's name stops the run, and counts in one no key names, such as Cache Reads, are noted). The time is "timestamp", else created_at, start_time or created; a
-record without one is dated and priced at the ingest time (--as-of), and a note says how many were.
+Input (w/ Cache Write) and Input (w/o Cache Write); quoted fields may span lines; separated by
+commas, else tabs, else semicolons, as the header is; a column a letter or two from a token
+count's name stops the run, and counts in one no key names, such as Cache Reads, are noted). The
+time is "timestamp", else created_at, start_time or created; a record without one is dated and
+priced at the ingest time (--as-of), and a note says how many were.
 Gzip, zstd and zlib files are read directly. Records are keyed by id (else request_id), or by a
 content hash: ingesting a file twice stores nothing new. A record whose model has no price is stored
 as unpriced with the reason (never as $0), and a note names the models, with the closest ones the

@@ -138,6 +138,7 @@ UnitCosts unit_costs(const AggregateRow& row);
 enum class SpreadBy : uint8_t { kCost, kEven };
 /// "cost" or "even".
 Result<SpreadBy> parse_spread_by(std::string_view text);
+/// The name parse_spread_by reads for `by`.
 std::string_view spread_by_name(SpreadBy by);
 /// Spreads shared costs (the showback of spend that names no team, say): the cost of each row
 /// whose key `key` (an index into its keys) is empty goes to the rows with a value that agree
@@ -151,7 +152,8 @@ Status spread_shared(std::vector<AggregateRow>& rows, size_t key, SpreadBy by);
 std::map<std::string, Decimal> allocated_cost(const AggregateRow& row);
 /// What spread_shared did with the rows whose key `key` is empty: per currency, the cost it
 /// spread off them, and the cost of those it left as they were (no row with a value agrees with
-/// them on the other keys); how many rows with a value took a share, and how many were left.
+/// them on the other keys); how many rows with a value took a share, and how many rows without
+/// one were left as they were.
 struct SpreadTotals {
   std::map<std::string, Decimal> spread, unallocated;
   size_t takers = 0, unallocated_rows = 0;
