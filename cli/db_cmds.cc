@@ -243,6 +243,7 @@ int run_ingest(IngestCmd& o) {
     };
   }
   ingest::IngestStats total;
+  json unread_columns = json::array();    // {source, column}: counts in CSV columns no key reads
   std::vector<std::string> input_errors;  // files whose reading failed part way
   for (const auto& f : o.files) {
     auto in = open_input(f);  // gzip, zstd and zlib read decompressed
@@ -284,6 +285,8 @@ int run_ingest(IngestCmd& o) {
     total.streaming += s->streaming;
     total.warned += s->warned;
     note_unread_columns(in->name, s->unread_columns);
+    for (const auto& c : s->unread_columns)
+      unread_columns.push_back({{"source", in->name}, {"column", c}});
     total.logged_fits = total.logged_fits && s->logged_fits && total.logged.add(s->logged);
     for (const auto& w : s->warnings)
       if (total.warnings.size() < ingest::IngestStats::kMaxWarnings) total.warnings.push_back(w);
@@ -318,6 +321,7 @@ int run_ingest(IngestCmd& o) {
     if (in_file) j["rejects_file"] = rejects_path;
     if (total.logged.records > 0 && total.logged_fits)
       j["logged"] = report::logged_costs_json(total.logged);
+    if (!unread_columns.empty()) j["unread_columns"] = unread_columns;  // as the notes say them
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("read %llu, stored %llu (%llu unpriced), duplicates %llu, rejected %llu -> %s\n",

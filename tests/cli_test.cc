@@ -464,6 +464,10 @@ TEST(CliTest, CsvColumnsOfCountsNotReadAreSaid) {
   r = run("ingest --format csv --db " + db + " -", csv);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.err.find(note), std::string::npos) << r.err;
+  r = run("ingest --format csv --output json --db " + db + " -", csv);  // duplicates now
+  EXPECT_EQ(nlohmann::json::parse(r.out)["unread_columns"].dump(),
+            R"([{"column":"Cache Reads","source":"stdin"},{"column":"input","source":"stdin"}])")
+      << r.out;
   std::filesystem::remove(db);
 }
 
