@@ -113,6 +113,16 @@ bool json_object_text(std::string_view v) {
   return i != std::string_view::npos && v[i] == '{' && nlohmann::json::accept(v);
 }
 
+// A count in a CSV cell as a record's JSON field value: the digits as they are, anything else as
+// text, which the parser reports as a bad count.
+void append_count(std::string& j, std::string_view v) {
+  if (v.find_first_not_of("0123456789") == std::string_view::npos) {
+    j += v;
+  } else {
+    append_json_string(j, v);
+  }
+}
+
 // Whether a CSV column is usage: a unit of the registry or an OpenAI-style count.
 bool usage_column(std::string_view k) {
   return unit_by_usage_key(k) || k == "prompt_tokens" || k == "completion_tokens" ||
@@ -146,12 +156,18 @@ bool one_line_column(std::string_view k) {
 // Whether the record reads a CSV column (the others, such as prompt text, are ignored).
 bool read_column(std::string_view k) { return one_line_column(k) || json_column(k); }
 
+// A CSV header cell without the blanks around it (and a line's \r).
+std::string_view trimmed_cell(std::string_view c) {
+  while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.remove_suffix(1);
+  while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+  return c;
+}
+
 // A CSV header cell as the record key it names: trimmed, and but for a tag column in snake case,
 // with spaces and hyphens as underscores and a word break in camel case as one ("Input Tokens" and
 // "inputTokens" are input_tokens, "createdAt" created_at).
 std::string column_name(std::string_view c) {
-  while (!c.empty() && (c.back() == ' ' || c.back() == '\r')) c.remove_suffix(1);
-  while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+  c = trimmed_cell(c);
   if (tag_column(c)) return std::string(c);
   std::string k;
   for (size_t i = 0; i < c.size(); ++i) {
@@ -202,15 +218,6 @@ std::string cursor_model(std::string m) {
   if (version.find_first_not_of("0123456789.") != std::string::npos) return m;
   std::replace(version.begin(), version.end(), '.', '-');
   return "claude-" + m.substr(dash + 1) + "-" + version;
-}
-
-// A count in a Cursor export's cell (digits; empty is 0), or nullopt.
-std::optional<int64_t> cursor_count(std::string_view v) {
-  if (v.empty()) return 0;
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < 0) return std::nullopt;
-  return n;
 }
 
 // ---- OpenTelemetry GenAI spans -------------------------------------------------------------
@@ -1052,8 +1059,11 @@ class Pipeline {
       return Status::ok();
     }
     header_ = std::move(cells);
-    header_written_ = header_;
-    for (auto& c : header_) c = column_name(c);
+    header_written_.clear();
+    for (auto& c : header_) {
+      header_written_.emplace_back(trimmed_cell(c));
+      c = column_name(c);
+    }
     observations_ = std::find(header_.begin(), header_.end(), "usage_details") != header_.end();
     // Cursor's usage export, by either of its input columns.
     cursor_ = std::find(header_.begin(), header_.end(), kCursorInput) != header_.end() ||
@@ -1129,10 +1139,7 @@ class Pipeline {
       const std::string& v = cells[*it];
       if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos &&
           v.find_first_not_of('0') != std::string::npos) {
-        std::string_view name = header_written_[*it];
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.remove_suffix(1);
-        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-        stats_.unread_columns.emplace_back(name);
+        stats_.unread_columns.push_back(header_written_[*it]);
         it = unread_candidates_.erase(it);
       } else {
         ++it;
@@ -1196,11 +1203,7 @@ class Pipeline {
         // Beside the other fields, as a gateway's JSON line counts (LiteLLM's spend logs, whose
         // metadata.usage_object is then read as it is there).
         field(j, k);
-        if (v.find_first_not_of("0123456789") == std::string::npos) {
-          j += v;
-        } else {
-          append_json_string(j, v);  // reported as a bad count by the parser
-        }
+        append_count(j, v);
       } else {
         field(j, k);
         append_json_string(j, v);
@@ -1228,13 +1231,13 @@ class Pipeline {
       return i < cells.size() ? &cells[i] : nullptr;
     };
     auto name = [&](std::string_view key) { return header_written_[column(key)]; };
-    int64_t counts[4] = {};  // with writes, without, cache reads, output
+    long long counts[4] = {};  // with writes, without, cache reads, output
     const std::string_view names[4] = {kCursorInputWithWrites, kCursorInput, "cache_read",
                                        "output_tokens"};
     for (int i = 0; i < 4; ++i) {
-      const std::string* v = cell(names[i]);
-      const auto n = v ? cursor_count(*v) : std::optional<int64_t>(0);
-      if (!n) {
+      const std::string* v = cell(names[i]);  // (none, or empty: 0)
+      const auto n = v && !v->empty() ? parse_int(*v) : std::optional<long long>(0);
+      if (!n || *n < 0) {
         return reject(line_no,
                       "field \"" + name(names[i]) + "\": expected a count of tokens, got " +
                           quoted_excerpt(*v, 40),
@@ -1258,11 +1261,7 @@ class Pipeline {
                     ",\"output_tokens\":" + std::to_string(counts[3]);
     if (const std::string* v = cell("requests"); v && !v->empty()) {
       j += ",\"requests\":";
-      if (v->find_first_not_of("0123456789") == std::string::npos) {
-        j += *v;
-      } else {
-        append_json_string(j, *v);  // reported as a bad count by the parser
-      }
+      append_count(j, *v);
     }
     j += "}";
     auto text_field = [&](std::string_view key, std::string_view value) {
@@ -1277,12 +1276,7 @@ class Pipeline {
     if (const std::string* v = cell("user"); v && !v->empty()) text_field("user_id", *v);
     j += ",\"tags\":{\"service\":\"cursor\"";
     for (const char* tag : {"kind", "max_mode"}) {
-      if (const std::string* v = cell(tag); v && !v->empty()) {
-        j += ',';
-        append_json_string(j, tag);
-        j += ':';
-        append_json_string(j, *v);
-      }
+      if (const std::string* v = cell(tag); v && !v->empty()) text_field(tag, *v);
     }
     j += '}';
     // "$0.12" or "0.12"; "Included", "Free" and the like are no amount.
