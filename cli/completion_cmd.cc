@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "costops/report/report.h"
 
 namespace costops::cli {
 namespace {
@@ -432,6 +433,12 @@ const pricing::Catalog* line_catalog(const Line& l, CatalogOptions& opts) {
   return c ? *c : nullptr;
 }
 
+// The group keys GroupKey::parse reads by name (tag:KEY aside): --group-by's words; the
+// dimensions among them (kind before the time buckets) are --filter's keys, and those
+// report::check_breakdown takes are report --by's.
+constexpr std::string_view kGroupKeys[] = {"provider", "model", "organization", "project", "user",
+                                           "tier",     "hour",  "day",          "week",    "month"};
+
 // The words SOURCE (complete_from's) offers for `cur` after `before`, sorted, without repeats.
 // Values with blanks are left out: the scripts split the words at them.
 std::vector<std::string> complete_words(CLI::App& app, const std::string& source,
@@ -466,25 +473,26 @@ std::vector<std::string> complete_words(CLI::App& app, const std::string& source
     // over every record, the tags' of the latest records (latest_tags).
     const std::string op = cur.find('!') != std::string::npos ? "!=" : "=";
     if (auto store = line_store(line)) {
-      for (const char* key : {"provider", "model", "organization", "project", "user", "tier"}) {
+      for (std::string_view name : kGroupKeys) {
         AggregateQuery q;
-        q.group_by = {*GroupKey::parse(key)};
+        q.group_by = {*GroupKey::parse(name)};
+        if (q.group_by[0].kind >= GroupKey::Kind::kHour) continue;  // a time bucket
         auto rows = store->aggregate(q);
         if (!rows) continue;
         for (const auto& r : *rows) {
-          if (!r.keys[0].empty()) out.insert(key + op + r.keys[0]);
+          if (!r.keys[0].empty()) out.insert(std::string(name) + op + r.keys[0]);
         }
       }
       for (const auto& [key, values] : latest_tags(*store)) {
         for (const auto& v : values) out.insert("tag:" + key + op + v);
       }
     }
-  } else if (source == "group-by") {
-    out = {"provider", "model", "organization", "project", "user",
-           "tier",     "hour",  "day",          "week",    "month"};
-    tag_keys(out);
-  } else if (source == "breakdowns") {
-    out = {"organization", "user", "tier"};
+  } else if (source == "group-by" || source == "breakdowns") {
+    for (std::string_view name : kGroupKeys) {
+      if (source == "group-by" || report::check_breakdown(*GroupKey::parse(name)).is_ok()) {
+        out.emplace(name);
+      }
+    }
     tag_keys(out);
   } else if (source == "providers" || (source == "catalog" && line.positionals.empty())) {
     if (const pricing::Catalog* cat = line_catalog(line, opts)) {
