@@ -255,23 +255,25 @@ int run_report(ReportCmd o) {
   ro.top = o.top;
   ro.forecast_days = o.forecast;
   ro.anomalies = !o.no_anomalies;
-  for (const auto& text : o.by) {
+  // A table's key, as --by and --allocate name it: an error (reported) when it cannot be one.
+  auto breakdown = [](const std::string& text, const char* option) -> std::optional<GroupKey> {
     auto key = GroupKey::parse(text);
     Status st = key ? report::check_breakdown(*key) : key.status();
     if (!st.is_ok()) {
-      report(st.with_context("--by"));
-      return kExitUsage;
+      report(st.with_context(option));
+      return std::nullopt;
     }
+    return *key;
+  };
+  for (const auto& text : o.by) {
+    const auto key = breakdown(text, "--by");
+    if (!key) return kExitUsage;
     ro.breakdowns.push_back(*key);
   }
   if (!o.allocate.empty()) {
     // The table to spread: added to --by's when not among them.
-    auto key = GroupKey::parse(o.allocate);
-    Status st = key ? report::check_breakdown(*key) : key.status();
-    if (!st.is_ok()) {
-      report(st.with_context("--allocate"));
-      return kExitUsage;
-    }
+    const auto key = breakdown(o.allocate, "--allocate");
+    if (!key) return kExitUsage;
     if (std::find(ro.breakdowns.begin(), ro.breakdowns.end(), *key) == ro.breakdowns.end()) {
       ro.breakdowns.push_back(*key);
     }
