@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "costops/report/report.h"
 
 namespace costops::cli {
@@ -30,9 +31,11 @@ void add_report_commands(CLI::App& app, int& rc);
 void add_completion_command(CLI::App& app, int& rc);
 
 /// report --budgets: every stored budget's status as of `as_of` (YYYY-MM-DD; empty: today,
-/// still running), days in `tz`, as `budget status` computes it (without what moved); its notes
-/// (stale spend) on stderr. Errors are reported (none stored is one); returns the exit status.
+/// still running), days in `tz`, as `budget status` computes it (without what moved), spend
+/// converted into each budget's currency with `money`'s rates when it has any; its notes (stale
+/// spend) on stderr. Errors are reported (none stored is one); returns the exit status.
 int stored_budget_lines(const std::shared_ptr<std::string>& db, const std::string& tz,
-                        const std::string& as_of, std::vector<report::BudgetLine>* lines);
+                        const std::string& as_of, const CurrencyOptions& money,
+                        std::vector<report::BudgetLine>* lines);
 
 }  // namespace costops::cli

@@ -831,3 +831,153 @@ void print_table(const std::vector<std::vector<std::string>>& rows, size_t left)
 }
 
 }  // namespace costops::cli
+
+namespace costops::cli {
+namespace {
+
+// A --rate: "FROM/TO=RATE" (1 FROM is RATE TO), or "CUR=RATE" into the target currency.
+struct RateText {
+  std::optional<Currency> from, to;
+  Decimal rate;
+};
+
+Result<RateText> parse_rate_text(std::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    return invalid_argument(
+        "expected FROM/TO=RATE (USD/EUR=0.92: 1 USD is 0.92 EUR) or CUR=RATE "
+        "(into --currency), got " +
+        quoted_excerpt(text));
+  }
+  RateText r;
+  const std::string_view pair = text.substr(0, eq);
+  const size_t slash = pair.find('/');
+  auto from = Currency::parse(pair.substr(0, slash));
+  if (!from) return from.status();
+  r.from = *from;
+  if (slash != std::string_view::npos) {
+    auto to = Currency::parse(pair.substr(slash + 1));
+    if (!to) return to.status();
+    r.to = *to;
+  }
+  auto rate = Decimal::parse(text.substr(eq + 1));
+  if (!rate) return rate.status();
+  if (*rate <= Decimal()) {
+    return invalid_argument("a rate must be positive, got " + quoted_excerpt(text.substr(eq + 1)));
+  }
+  r.rate = *rate;
+  return r;
+}
+
+}  // namespace
+
+void CurrencyOptions::add_to(CLI::App& cmd, const char* currency_help, const char* into) {
+  CLI::Option* shown = nullptr;
+  if (currency_help != nullptr) {
+    shown = cmd.add_option("--currency", currency, currency_help)
+                ->type_name("CUR")
+                ->check(CLI::Validator(
+                    [](std::string& v) {
+                      auto c = Currency::parse(v);
+                      return c ? std::string() : c.status().message();
+                    },
+                    ""));
+  }
+  CLI::Option* file =
+      cmd.add_option("--rates", rates_file,
+                     "Exchange rates that convert costs into " + std::string(into) +
+                         ", each day's at that day's rate: a CSV of from,to,rate (with a date "
+                         "column for daily rates), or the ECB's euro reference rates "
+                         "(eurofxref-hist.csv) as published")
+          ->type_name("FILE");
+  CLI::Option* rate =
+      cmd.add_option("--rate", rates,
+                     "An exchange rate for every day: FROM/TO=RATE (USD/EUR=0.92: 1 USD is 0.92 "
+                     "EUR), or CUR=RATE into " +
+                         std::string(into) + " (repeatable; beside --rates too)")
+          ->type_name("FROM/TO=RATE")
+          ->check(CLI::Validator(
+              [](std::string& v) {
+                auto r = parse_rate_text(v);
+                return r ? std::string() : r.status().message();
+              },
+              ""));
+  if (shown != nullptr) {
+    file->needs(shown);
+    rate->needs(shown);
+  }
+}
+
+Result<engine::CurrencyConverter*> CurrencyOptions::converter(std::string target) const {
+  if (target.empty()) target = currency;
+  if (target.empty()) return static_cast<engine::CurrencyConverter*>(nullptr);
+  auto to = Currency::parse(target);
+  if (!to) return to.status().with_context("--currency");
+  const std::string code(to->code());
+  if (const auto it = made_->by_target.find(code); it != made_->by_target.end()) {
+    return it->second.get();
+  }
+  // The file's table, read once whatever the target (a CUR=RATE --rate is the target's own).
+  engine::ExchangeRates table;
+  if (!rates_file.empty()) {
+    if (!made_->file) {
+      auto loaded = engine::ExchangeRates::load_file(rates_file);
+      if (!loaded) return loaded.status();
+      made_->file = std::make_shared<const engine::ExchangeRates>(std::move(*loaded));
+    }
+    table = *made_->file;
+  }
+  for (const std::string& text : rates) {
+    auto r = parse_rate_text(text);
+    if (!r) return r.status().with_context("--rate");
+    if (Status st = table.add(*r->from, r->to.value_or(*to), r->rate); !st.is_ok()) {
+      return st.with_context("--rate " + text);
+    }
+  }
+  auto made = std::make_unique<engine::CurrencyConverter>(
+      std::make_shared<const engine::ExchangeRates>(std::move(table)), *to);
+  engine::CurrencyConverter* out = made.get();
+  made_->by_target.emplace(code, std::move(made));
+  return out;
+}
+
+void CurrencyOptions::note_stale() const {
+  for (const auto& [code, converter] : made_->by_target) {
+    for (const auto& s : converter->stale()) {
+      std::fprintf(stderr,
+                   "note: spend in %s up to %s converted into %s at the rate of %s, %lld days "
+                   "older: the rates%s%s end before the spend does\n",
+                   std::string(s.from.code()).c_str(), forecasting::format_date(s.day).c_str(),
+                   code.c_str(), forecasting::format_date(s.rate_day).c_str(),
+                   static_cast<long long>((s.day - s.rate_day).count()),
+                   converter->rates().source().empty() ? "" : " of ",
+                   converter->rates().source().c_str());
+    }
+  }
+}
+
+namespace {
+constexpr std::string_view kMissing = "no rate from ";  // ExchangeRates::convert's kNotFound
+}  // namespace
+
+bool note_if_rate_missing(const Status& st, std::string_view what) {
+  if (st.code() != StatusCode::kNotFound || st.message().find(kMissing) == std::string::npos) {
+    return false;
+  }
+  std::fprintf(stderr, "note: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
+               st.message().c_str());
+  return true;
+}
+
+Status with_rates_hint(const Status& st, const engine::CurrencyConverter* converter) {
+  const size_t at = st.message().find(kMissing);
+  if (converter == nullptr || !converter->rates().empty() || st.code() != StatusCode::kNotFound ||
+      at == std::string::npos) {
+    return st;
+  }
+  const std::string from = st.message().substr(at + kMissing.size(), 3);
+  return Status(st.code(), st.message() + ": --rates FILE or --rate " + from + "/" +
+                               std::string(converter->target().code()) + "=RATE gives one");
+}
+
+}  // namespace costops::cli

@@ -16,6 +16,7 @@
 #include "costops/domain/aggregate.h"
 #include "costops/domain/status.h"
 #include "costops/engine/cost_calculator.h"
+#include "costops/engine/exchange.h"
 #include "costops/forecasting/budget.h"
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
@@ -135,6 +136,42 @@ struct TimeSelection {
   /// What takes every record instead, for a note on an empty result.
   const char* advice() const;
 };
+
+/// Stored spend shown in one currency: --currency, and the rates that convert the others into it,
+/// each day's cost at that day's rate (--rates FILE, --rate FROM/TO=RATE).
+inline constexpr const char* kCurrencyHelp =
+    "Show costs in this currency (EUR, GBP, ...): costs in others are converted with --rates "
+    "or --rate, each day's at that day's rate";
+struct CurrencyOptions {
+  std::string currency, rates_file;
+  std::vector<std::string> rates;
+
+  /// --currency (`currency_help`; none when null: the command has its own), --rates and --rate,
+  /// whose help says what they convert `into`.
+  void add_to(CLI::App& cmd, const char* currency_help, const char* into = "--currency");
+  /// Whether --rates or --rate is given.
+  bool has_rates() const { return !rates_file.empty() || !rates.empty(); }
+  /// The converter into `target` (--currency's when empty), reading --rates and --rate (a
+  /// CUR=RATE one into the target) the first time it is asked for; null when there is no target.
+  /// Owned by these options (and their copies), which make one per target. Errors name the file
+  /// or the option.
+  Result<engine::CurrencyConverter*> converter(std::string target = "") const;
+  /// A note per currency a converter made converted at a stale rate (the rates end before the
+  /// spend does).
+  void note_stale() const;
+
+ private:
+  struct Made {
+    std::shared_ptr<const engine::ExchangeRates> file;  // --rates', read once
+    std::map<std::string, std::unique_ptr<engine::CurrencyConverter>> by_target;
+  };
+  std::shared_ptr<Made> made_ = std::make_shared<Made>();
+};
+/// Whether `st` is a conversion's missing rate; if so, notes "`what`: MESSAGE" (a figure left
+/// out, such as the previous period's, whose days the rates do not reach).
+bool note_if_rate_missing(const Status& st, std::string_view what);
+/// `st`, with what gives the missing rate when it is a conversion's (kNotFound from a converter).
+Status with_rates_hint(const Status& st, const engine::CurrencyConverter* converter);
 
 /// ingest's and price's --format.
 inline constexpr const char* kInputFormatHelp =

@@ -517,6 +517,7 @@ struct QueryCmd {
   bool unit_costs = false, logged = false;
   std::string allocate, allocate_by = "cost";  // --allocate KEY: spread_shared
   std::vector<std::string> filters;
+  CurrencyOptions money;  // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -864,6 +865,17 @@ int run_query(QueryCmd& o) {
     }
     labels = std::move(*l);
   }
+  if (o.logged && !o.money.currency.empty()) {
+    report(
+        invalid_argument("--logged compares logged costs in USD with the exact prices as "
+                         "priced; it takes no --currency"));
+    return kExitUsage;
+  }
+  auto converter = o.money.converter();
+  if (!converter) {
+    report(converter.status());
+    return kExitFailure;
+  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -880,13 +892,17 @@ int run_query(QueryCmd& o) {
     } else {
       rows = st;
     }
+  } else if (*converter) {
+    rows =
+        (*converter)->aggregate([&](const AggregateQuery& a) { return (*store)->aggregate(a); }, q);
   } else {
     rows = (*store)->aggregate(q);
   }
   if (!rows) {
-    report(rows.status());
+    report(with_rates_hint(rows.status(), *converter));
     return kExitFailure;
   }
+  o.money.note_stale();
   if (allocate) {
     if (Status st = spread_shared(*rows, *allocate, *spread_by); !st.is_ok()) {
       report(st.with_context("--allocate"));
@@ -928,6 +944,7 @@ Examples:
   cost-ops query --group-by day --tz America/Los_Angeles
   cost-ops query --group-by tag:team,month --allocate tag:team   # untagged spend spread over teams
   cost-ops query --group-by model,day --logged     # the gateway's logged costs against exact ones
+  cost-ops query --group-by project --currency EUR --rates eurofxref-hist.csv  # in euros, daily rates
   cost-ops query --group-by provider,model,tag:team --period month-to-date --format prometheus \
     > /var/lib/prometheus/node-exporter/cost-ops.prom        # node_exporter's textfile collector)");
   o->time.add_to(*cmd, kQueryPeriodHelp, true);
@@ -966,6 +983,7 @@ Examples:
                 "Add the costs the records logged themselves (a gateway's or tracer's price, as "
                 "ingest stores it) against their exact prices: logged, exact, the difference in "
                 "percent and the records more than 1% off (reads every selected record)");
+  o->money.add_to(*cmd, kCurrencyHelp);
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });
@@ -976,6 +994,7 @@ Examples:
 struct SummaryCmd {
   std::string period = "last-30-days", format = "table", as_of, tz;
   std::vector<std::string> filters;
+  CurrencyOptions money;  // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -1000,21 +1019,28 @@ int run_summary(SummaryCmd& o) {
     report(st);
     return kExitUsage;
   }
+  auto converter = o.money.converter();
+  if (!converter) {
+    report(converter.status());
+    return kExitFailure;
+  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;
   }
+  // Every figure's spend: the store's, or (--currency) converted day by day.
+  AggregateFn spend = [&](const AggregateQuery& q) { return (*store)->aggregate(q); };
+  if (*converter) spend = (*converter)->wrap(spend);
   AggregateQuery in_period = scope;
   in_period.from = period->from;
   in_period.to = period->to;
-  auto ways = report::aggregate_ways(
-      [&](const AggregateQuery& q) { return (*store)->aggregate(q); }, in_period,
-      {{},
-       {*GroupKey::parse("provider"), *GroupKey::parse("model")},
-       {*GroupKey::parse("project")}});
+  auto ways = report::aggregate_ways(spend, in_period,
+                                     {{},
+                                      {*GroupKey::parse("provider"), *GroupKey::parse("model")},
+                                      {*GroupKey::parse("project")}});
   if (!ways) {
-    report(ways.status());
+    report(with_rates_hint(ways.status(), *converter));
     return kExitFailure;
   }
   auto totals = &(*ways)[0], models = &(*ways)[1], projects = &(*ways)[2];
@@ -1032,22 +1058,24 @@ int run_summary(SummaryCmd& o) {
   std::optional<AggregateRow> prev;
   std::optional<report::Comparison> moved;
   if (period->prev_from && period->prev_to) {
-    auto c = report::compare_with([&](const AggregateQuery& q) { return (*store)->aggregate(q); },
-                                  scope, {*period->prev_from, *period->prev_to}, total, *models,
-                                  *projects, currency, kChanges);
-    if (!c) {
+    auto c = report::compare_with(spend, scope, {*period->prev_from, *period->prev_to}, total,
+                                  *models, *projects, currency, kChanges);
+    if (c) {
+      prev = c->total;
+      if (prev->records > 0) moved = std::move(*c);
+    } else if (!note_if_rate_missing(c.status(), "the previous period is not compared")) {
       report(c.status().with_context("the previous period"));
       return kExitFailure;
     }
-    prev = c->total;
-    if (prev->records > 0) moved = std::move(*c);
   }
   Result<std::optional<report::Projection>> projection = std::optional<report::Projection>();
   if (const auto& whole = period->whole) {
     const auto as_of = zone->local_day(*now);
-    projection = report::project_spend(
-        [&](const AggregateQuery& q) { return (*store)->aggregate(q); }, scope.filters, *zone,
-        whole->first, whole->second, as_of, currency, today(*zone));
+    projection = report::project_spend(spend, scope.filters, *zone, whole->first, whole->second,
+                                       as_of, currency, today(*zone));
+    if (!projection && note_if_rate_missing(projection.status(), "the period is not projected")) {
+      projection = std::optional<report::Projection>();
+    }
     if (!projection) {
       report(projection.status().with_context("the period's projection"));
       return kExitFailure;
@@ -1056,6 +1084,7 @@ int run_summary(SummaryCmd& o) {
       std::fprintf(stderr, "note: %s\n", (*projection)->note.c_str());
     }
   }
+  o.money.note_stale();
   // The top five of each, the others summed.
   constexpr size_t kTop = 5;
   auto other_models = report::keep_top(*models, currency, kTop);
@@ -1213,6 +1242,7 @@ Examples:
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");
   add_filter(*cmd, o->filters, std::string(kFilterHelp) + ": the summary of those records");
+  o->money.add_to(*cmd, kCurrencyHelp);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_summary(*o); });
 }

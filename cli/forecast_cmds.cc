@@ -49,8 +49,9 @@ void note_other_currencies(const std::string& currency, const std::set<std::stri
   if (currencies.empty() || currencies.count(currency)) return;
   std::fprintf(stderr,
                "note: no stored spend in %s here: it is in %s (spend is counted in the currency "
-               "it was priced in; cost-ops converts none)\n",
-               currency.c_str(), joined(currencies).c_str());
+               "it was priced in; --rates FILE or --rate %s/%s=RATE converts it)\n",
+               currency.c_str(), joined(currencies).c_str(), currencies.begin()->c_str(),
+               currency.c_str());
 }
 
 using json = nlohmann::json;
@@ -62,6 +63,7 @@ struct SeriesSource {
   std::string series_file;
   std::string from, to, currency, group_by, tz;
   std::vector<std::string> filters;
+  CurrencyOptions rates;  // --rates, --rate: spend converted into --currency
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 
   void add_to(CLI::App& cmd, bool with_group_by) {
@@ -77,8 +79,13 @@ struct SeriesSource {
                    "Stored data: day after the last (exclusive; default: tomorrow), as --from");
     add_filter(cmd, filters, std::string("Stored data: ") + kFilterHelp);
     cmd.add_option("--tz", tz, "Stored data: the time zone whose days are summed (default UTC)");
-    cmd.add_option("--currency", currency,
-                   "Stored data: the currency to follow (default: the only one present)");
+    CLI::Option* cur =
+        cmd.add_option("--currency", currency,
+                       "Stored data: the currency to follow (default: the only one present); "
+                       "with --rates or --rate, the one every cost is converted into");
+    rates.add_to(cmd, nullptr);
+    cmd.get_option("--rates")->needs(cur);
+    cmd.get_option("--rate")->needs(cur);
     if (with_group_by) {
       cmd.add_option("--group-by", group_by,
                      "Stored data: one series per group (provider, model, project, tag:KEY, ...)")
@@ -100,6 +107,7 @@ struct SeriesSource {
     note(!filters.empty(), "--filter");
     note(!tz.empty(), "--tz");
     note(!currency.empty(), "--currency");
+    note(rates.has_rates(), "--rates, --rate");
     note(!group_by.empty(), "--group-by");
     note(!db->empty(), "--db");
     if (given.empty()) return Status::ok();
@@ -161,8 +169,18 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
     if (!q.to || *q.to > cut) q.to = cut;
   }
   q.group_by.push_back(GroupKey{GroupKey::Kind::kDay, {}});
-  auto rows = (*store)->aggregate(q);
-  if (!rows) return rows.status();
+  // With rates, every day's cost converted into the currency followed.
+  engine::CurrencyConverter* converter = nullptr;
+  if (s.rates.has_rates()) {
+    auto c = s.rates.converter(s.currency);
+    if (!c) return c.status();
+    converter = *c;
+  }
+  auto rows =
+      converter != nullptr
+          ? converter->aggregate([&](const AggregateQuery& a) { return (*store)->aggregate(a); }, q)
+          : (*store)->aggregate(q);
+  if (!rows) return with_rates_hint(rows.status(), converter);
 
   const std::set<std::string> currencies = currencies_of(*rows);
   std::string currency = s.currency;
@@ -376,6 +394,7 @@ int for_each_series(const SeriesSource& source, const std::string& format,
     report(all.status());
     return kExitFailure;
   }
+  source.rates.note_stale();
   json groups = json::array();
   for (const auto& ns : *all) {
     auto j = one(ns);
@@ -1297,6 +1316,7 @@ struct BudgetCmd {
   double level = 95;
   std::optional<double> fail_at;  // percent of the amount
   bool with_change = true;        // what moved over the last week (report --budgets: no)
+  CurrencyOptions money;          // --rates, --rate: spend converted into each budget's currency
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -1497,6 +1517,7 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
     SeriesSource src;
     src.db = o.db;
     src.currency = b.currency;
+    src.rates = o.money;
     src.tz = o.tz;
     for (const auto& f : b.scope) src.filters.push_back(f.text());
     return src;
@@ -1773,6 +1794,7 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
 int run_budget_status(const BudgetCmd& o) {
   BudgetResults res;
   if (int rc = budget_statuses(o, &res); rc != kExitOk) return rc;
+  o.money.note_stale();
   const std::vector<json>& out = res.out;
   const std::string& over = res.over;
   if (o.format == "json") {
@@ -1845,6 +1867,7 @@ Examples:
   cost-ops budget status --fail-at 100
   cost-ops budget status --amount 500 --filter project=search --fail-at 80
   cost-ops budget status search --drivers-by project,model --format json
+  cost-ops budget status --rates eurofxref-hist.csv   # spend in each budget's currency
   cost-ops budget status --series spend.csv --amount 12000 --period 2025-04 --as-of 2025-04-16 --format json
   cost-ops budget status --format prometheus > budgets.prom  # gauges for alert rules)");
   CLI::Option* name =
@@ -1881,6 +1904,9 @@ Examples:
                 "Exit with status 4 when a budget's spend or projected total reaches this percent "
                 "of its amount (for CI)");
   s->add_option("--drivers-by", st->drivers_by, kDriversByHelp)->excludes(series);
+  st->money.add_to(*s, nullptr, "each budget's currency");
+  s->get_option("--rates")->excludes(series);
+  s->get_option("--rate")->excludes(series);
   s->add_option("--format", st->format,
                 "table, json, csv (a row per budget), or prometheus (gauges in Prometheus' text "
                 "format, labelled by budget and currency)")
@@ -1892,9 +1918,11 @@ Examples:
 }  // namespace
 
 int stored_budget_lines(const std::shared_ptr<std::string>& db, const std::string& tz,
-                        const std::string& as_of, std::vector<report::BudgetLine>* lines) {
+                        const std::string& as_of, const CurrencyOptions& money,
+                        std::vector<report::BudgetLine>* lines) {
   BudgetCmd o;
   o.db = db;
+  o.money = money;
   o.tz = tz;
   o.as_of = as_of;
   o.with_change = false;

@@ -22,6 +22,7 @@ struct ReconcileCmd {
   double tolerance = 1;
   bool fail_on_diff = false;
   CatalogOptions catalog;
+  CurrencyOptions money;  // --rates, --rate: stored spend converted into the bill's currency
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -206,12 +207,23 @@ int run_reconcile(ReconcileCmd& o) {
   options.by = *by;
   options.filters = filtered.filters;
   options.tolerance_percent = *tolerance;
-  auto rec = engine::reconcile(
-      bill, [&](const AggregateQuery& q) { return store->aggregate(q); }, *catalog, options);
+  AggregateFn stored = [&](const AggregateQuery& q) { return store->aggregate(q); };
+  engine::CurrencyConverter* converter = nullptr;
+  if (o.money.has_rates() && !bill.lines.empty()) {
+    auto c = o.money.converter(bill.lines.front().currency);
+    if (!c) {
+      report(c.status());
+      return kExitFailure;
+    }
+    converter = *c;
+    stored = converter->wrap(stored);
+  }
+  auto rec = engine::reconcile(bill, stored, *catalog, options);
   if (!rec) {
-    report(rec.status());
+    report(with_rates_hint(rec.status(), converter));
     return kExitFailure;
   }
+  o.money.note_stale();
   json about = {{"bill",
                  {{"files", o.files},
                   {"buckets", bill.buckets.size()},
@@ -267,6 +279,7 @@ Examples:
   cost-ops reconcile openai-costs.json anthropic-costs.json --by model
   cost-ops reconcile costs.json --by day,model --format csv > reconcile.csv
   cost-ops reconcile costs.json --tolerance 2 --fail-on-diff  # in CI: exit 6 when off
+  cost-ops reconcile azure-eur.json --rates eurofxref-hist.csv  # a bill in euros
   cost-ops reconcile costs.json --format markdown >> "$GITHUB_STEP_SUMMARY")");
   cmd->add_option("files", o->files, "Cost report pages (JSON), or - for stdin")->required();
   cmd->add_option("--by", o->by,
@@ -283,6 +296,7 @@ Examples:
   cmd->add_option("--format", o->format, "table, json, csv or markdown")
       ->check(CLI::IsMember({"table", "json", "csv", "markdown"}));
   o->catalog.add_to(*cmd);
+  o->money.add_to(*cmd, nullptr, "the bill's currency");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_reconcile(*o); });
 }

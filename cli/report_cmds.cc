@@ -159,6 +159,7 @@ struct ReportCmd {
   bool no_anomalies = false, hourly = false, no_users = false, budgets = false;
   std::vector<std::string> tags;  // --tags: focus's tag keys ("" for none: given, never empty)
   size_t top = kDefaultTop;
+  CurrencyOptions money;  // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -175,6 +176,12 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
     report(
         invalid_argument("--format focus: FOCUS charge periods are UTC days and hours; "
                          "leave out --tz"));
+    return kExitUsage;
+  }
+  if (!o.money.currency.empty()) {
+    report(invalid_argument(
+        "--format focus bills each charge in the currency it was priced in (BillingCurrency); "
+        "leave out --currency"));
     return kExitUsage;
   }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
@@ -320,16 +327,30 @@ int run_report(ReportCmd o) {
   selection.to = ro.to;
   selection.time_zone = ro.time_zone;
   if (focus) return run_focus(o, selection, codec);
+  auto converter = o.money.converter();
+  if (!converter) {
+    report(converter.status());
+    return kExitFailure;
+  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;
   }
   storage::Store* s = store->get();
-  report::ReportGenerator gen([s](const AggregateQuery& q) { return s->aggregate(q); });
+  AggregateFn spend = [s](const AggregateQuery& q) { return s->aggregate(q); };
+  if (*converter) spend = (*converter)->wrap(spend);
+  report::ReportGenerator gen(spend);
   auto r = gen.build(ro);
   if (!r) {
-    report(r.status());
+    report(with_rates_hint(r.status(), *converter));
+    if (*converter && r.status().code() == StatusCode::kNotFound && !o.no_anomalies) {
+      std::fprintf(stderr,
+                   "note: a report's unusual days and forecast read up to %d days of spend "
+                   "before its end, and its comparison the period before: the rates must reach "
+                   "back as far (--no-anomalies leaves the unusual days out)\n",
+                   report::kForecastHistoryDays);
+    }
     return kExitFailure;
   }
   if (o.budgets) {
@@ -339,7 +360,8 @@ int run_report(ReportCmd o) {
       const forecasting::Date last = zone->local_day(*ro.to - std::chrono::microseconds(1));
       if (last < today(*zone)) as_of = forecasting::format_date(last);
     }
-    if (int rc = stored_budget_lines(o.db, o.tz, as_of, &r->budgets); rc != kExitOk) return rc;
+    if (int rc = stored_budget_lines(o.db, o.tz, as_of, o.money, &r->budgets); rc != kExitOk)
+      return rc;
   }
   if (auto st = write_output(o.output, report::ReportGenerator::render(*r, *format), codec);
       !st.is_ok()) {
@@ -352,6 +374,7 @@ int run_report(ReportCmd o) {
   for (const auto& b : r->breakdowns) {
     if (b.spread_by) note_spread(b.spread, b.key.name(), *b.spread_by);
   }
+  o.money.note_stale();
   if (r->total.records == 0) note_why_empty(*s, selection, "--period all takes them all");
   note_written(o.output, std::string(report::format_name(*format)), codec);
   return kExitOk;
@@ -384,6 +407,7 @@ Examples:
   cost-ops report --period 2026-10 --format html --forecast 14 --output october.html
   cost-ops report --period 2026-10 --by tag:team,user     # spend by team and by user too
   cost-ops report --period 2026-10 --allocate tag:team    # by team, untagged spend spread
+  cost-ops report --period 2026-10 --currency EUR --rates eurofxref-hist.csv
   cost-ops report --period month-to-date --budgets --format html --output budgets.html
   cost-ops report --period 2026-10 --format focus --output october-focus.csv
   cost-ops report --from 2026-09-01 --to 2026-10-01 --filter project=search --format csv --output sep.csv.gz)");
@@ -434,6 +458,7 @@ Examples:
           ->check(complete_from("breakdowns"));
   add_allocate_by(*cmd, o->allocate_by, allocate);
   cmd->add_option("--title", o->title, "Report title");
+  o->money.add_to(*cmd, kCurrencyHelp);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_report(*o); });
 }

@@ -2342,7 +2342,7 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   // when its status (or a forecast in that currency) is asked for.
   const std::string eur_note =
       "no stored spend in EUR here: it is in USD (spend is counted in the currency it was priced "
-      "in; cost-ops converts none)";
+      "in; --rates FILE or --rate USD/EUR=RATE converts it)";
   expect_note("budget add euro --db " + db + " --amount 1 --currency EUR", eur_note);
   expect_note("budget status euro --db " + db, eur_note);
   expect_note("forecast --db " + db + " --currency eur --horizon 2", eur_note);
@@ -2940,6 +2940,102 @@ TEST(CliTest, ReportsAndCompressedFiles) {
 
 // query --allocate: the cost of records without a team spread over the teams of the same month,
 // in proportion to their cost or evenly; exact, each format; a month without a team keeps it.
+// Stored spend in dollars and euros shown in one currency, each day's at that day's rate (the
+// ECB's table: Sunday at Friday's rate), exactly; by query, summary, report, budget status and
+// forecast; and what is said when a rate is missing or stale.
+TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_currency_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string db = (dir / "c.db").string(), ecb = (dir / "ecb.csv").string(),
+                    old = (dir / "old.csv").string(), eur = (dir / "eur.json").string();
+  std::ofstream(ecb) << "Date,USD,JPY,GBP,\n2026-11-06,1.0500,162.8,0.8500,\n"
+                        "2026-11-05,1.0400,161.0,0.8400,\n";
+  std::ofstream(old) << "date,from,to,rate\n2026-10-01,USD,EUR,0.9\n";
+  std::ofstream(eur)
+      << R"({"format": "cost-ops-catalog", "version": 1, "currency": "EUR", "providers": [
+{"id": "acme", "models": [{"id": "large", "prices": {"input_mtok": "1"}}]}]})";
+  // gpt-4o input at 2.5 USD per million: 2.5 on Thursday, 10 on Friday, 2.1 on Sunday; 1 EUR.
+  ASSERT_EQ(
+      run("ingest --db " + db + " -",
+          R"({"id":"u1","timestamp":"2026-11-05T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000000}}
+{"id":"u2","timestamp":"2026-11-06T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":4000000}}
+{"id":"u3","timestamp":"2026-11-08T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":840000}}
+)")
+          .rc,
+      0);
+  ASSERT_EQ(
+      run("ingest --db " + db + " --catalog " + eur + " -",
+          R"({"id":"e1","timestamp":"2026-11-06T11:00:00Z","provider":"acme","model":"large","usage":{"input_tokens":1000000}})")
+          .rc,
+      0);
+  CliRun r = run("query --db " + db + " --group-by provider --currency EUR --rates " + ecb +
+                 " --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "provider,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
+            "cache_read_tokens,cache_write_tokens,reasoning_tokens\n"
+            "\"acme\",EUR,1,1,0,1000000,0,1,0,0,0\n"
+            "\"openai\",EUR,13.927655677655677655677656,3,0,5840000,0,3,0,0,0\n");
+  EXPECT_EQ(r.err, "");
+  // Into pounds: dollars through the euro, euros at the pound's rate.
+  r = run("query --db " + db + " --currency gbp --rates " + ecb + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][0]["cost"],
+            nlohmann::json::parse(R"({"GBP": "12.664468864468864468864469"})"));
+  // Rates for every day on the command line; the total in euros by summary and report.
+  r = run("summary --db " + db + " --period 2026-11 --currency EUR --rate USD=0.9 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total_cost"]["EUR"], "14.14");
+  r = run("report --db " + db + " --period 2026-11 --currency EUR --rates " + ecb +
+          " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["cost"]["EUR"], "14.927655677655677655677656")
+      << r.out;
+  // A budget in euros counts the dollars converted; so does a forecast in euros.
+  r = run("budget status --db " + db +
+          " --amount 20 --currency EUR --period 2026-11 --as-of "
+          "2026-11-08 --rates " +
+          ecb + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["spent"], 14.93) << r.out;
+  EXPECT_EQ(r.err.find("no stored spend in EUR"), std::string::npos) << r.err;
+  r = run("forecast --db " + db + " --currency EUR --rates " + ecb +
+          " --to 2026-11-09 --horizon 1 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err.find("no stored spend in EUR"), std::string::npos) << r.err;
+  // A currency without a rate is an error naming the day and what gives one.
+  r = run("query --db " + db + " --currency EUR");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err,
+            "error: no rate from USD to EUR on or before 2026-11-05 (it has no USD rate): --rates "
+            "FILE or --rate USD/EUR=RATE gives one\n");
+  r = run("query --db " + db + " --currency GBP --rates " + old);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, "error: no rate from USD to GBP on or before 2026-11-05 in " + old +
+                       " (it has USD rates with EUR only)\n");
+  // Rates that end before the spend: converted at the last, and said.
+  r = run("query --db " + db + " --currency EUR --rates " + old + " --filter provider=openai");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(" 13.140000 EUR\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err,
+            "note: spend in USD up to 2026-11-08 converted into EUR at the rate of "
+            "2026-10-01, 38 days older: the rates of " +
+                old + " end before the spend does\n");
+  // Refusals: rates without a currency to show, --logged (USD by nature), a FOCUS dataset.
+  for (const auto& [args, message] :
+       {std::pair{"query --rates " + ecb, "--rates requires --currency"},
+        std::pair{std::string("query --currency EUR --rate USD=-1"), "a rate must be positive"},
+        std::pair{std::string("query --currency EUR --logged"), "it takes no --currency"},
+        std::pair{std::string("report --currency EUR --format focus"), "leave out --currency"}}) {
+    r = run(args + " --db " + db);
+    EXPECT_EQ(r.rc, 2) << args;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, AllocateSharedCost) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_allocate_" + std::to_string(::getpid()) + ".db"))

@@ -2,7 +2,9 @@
 
 #include <cstdio>
 
+#include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
+#include "costops/engine/exchange.h"
 #include "costops/engine/normalizer.h"
 #include "costops/engine/reconcile.h"
 #include "costops/engine/whatif.h"
@@ -1180,7 +1182,7 @@ struct FakeSpend {
   };
   std::vector<Row> rows;
   std::vector<AggregateQuery> asked;
-  StoredSpendFn fn() {
+  AggregateFn fn() {
     return [this](const AggregateQuery& q) -> Result<std::vector<AggregateRow>> {
       asked.push_back(q);
       std::map<std::vector<std::string>, AggregateRow> out;
@@ -1491,3 +1493,216 @@ TEST(BillReaderTest, EveryRowIsALineOrRejected) {
 
 }  // namespace
 }  // namespace costops::ingest
+
+namespace costops::engine {
+namespace {
+
+using std::chrono::sys_days;
+
+sys_days ymd(int y, unsigned m, unsigned d) {
+  return sys_days(std::chrono::year_month_day{std::chrono::year(y), std::chrono::month(m),
+                                              std::chrono::day(d)});
+}
+Currency cur(const char* code) { return *Currency::parse(code); }
+Decimal num(const char* s) { return *Decimal::parse(s); }
+
+// The ECB's file as it publishes it: newest first, a column per currency (units per euro), N/A
+// where a currency has no rate, a comma after the last column.
+constexpr std::string_view kEcb =
+    "Date,USD,JPY,GBP,CYP,\n"
+    "2026-11-06,1.0500,162.8,0.8500,N/A,\n"
+    "2026-11-05,1.0400,161.0,0.8400,N/A,\n";
+
+TEST(ExchangeTest, ReadsTheEcbsTableAndConvertsAtTheDaysRateExactly) {
+  auto r = ExchangeRates::parse_csv(kEcb, "eurofxref-hist.csv");
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  // 10 USD on Friday 6 November at 1.05 per euro: divided, rounded half-even at 24 places.
+  auto c = r->convert(num("10"), cur("USD"), cur("EUR"), ymd(2026, 11, 6));
+  ASSERT_TRUE(c.has_value()) << c.status().to_string();
+  EXPECT_EQ(c->amount.to_string(), "9.52380952380952380952381");
+  EXPECT_EQ(c->rate_day, ymd(2026, 11, 6));
+  // Sunday takes Friday's rate; the day before takes Thursday's.
+  c = r->convert(num("3"), cur("USD"), cur("EUR"), ymd(2026, 11, 8));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "2.857142857142857142857143");
+  EXPECT_EQ(c->rate_day, ymd(2026, 11, 6));
+  c = r->convert(num("3"), cur("USD"), cur("EUR"), ymd(2026, 11, 5));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "2.884615384615384615384615");
+  // Euros into yen multiply; dollars into pounds go through the euro.
+  c = r->convert(num("0.5"), cur("EUR"), cur("JPY"), ymd(2026, 11, 6));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "81.4");
+  c = r->convert(num("10"), cur("USD"), cur("GBP"), ymd(2026, 11, 6));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "8.095238095238095238095238");
+  // A day before the table, a currency it has no rate of (N/A everywhere), named.
+  c = r->convert(num("1"), cur("USD"), cur("EUR"), ymd(2026, 11, 4));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.status().message(),
+            "no rate from USD to EUR on or before 2026-11-04 in eurofxref-hist.csv (its USD "
+            "rates begin on 2026-11-05)");
+  c = r->convert(num("1"), cur("CYP"), cur("EUR"), ymd(2026, 11, 6));
+  ASSERT_FALSE(c.has_value());
+  EXPECT_EQ(c.status().message(),
+            "no rate from CYP to EUR on or before 2026-11-06 in eurofxref-hist.csv (it has no "
+            "CYP rate)");
+  // The ECB's file of one day: spaces after the commas, the date written out.
+  r = ExchangeRates::parse_csv("Date, USD, JPY, \n06 November 2026, 1.0500, 162.80, \n",
+                               "eurofxref.csv");
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  c = r->convert(num("2.1"), cur("USD"), cur("EUR"), ymd(2026, 11, 9));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "2");
+}
+
+TEST(ExchangeTest, ReadsARateARowWithOrWithoutDays) {
+  auto r = ExchangeRates::parse_csv(
+      "date;from;to;rate\n2026-11-01;USD;EUR;0.92\n2026-11-15;usd;eur;0.9\n", "rates.csv");
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  auto c = r->convert(num("1.25"), cur("USD"), cur("EUR"), ymd(2026, 11, 14));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "1.15");
+  c = r->convert(num("1.25"), cur("USD"), cur("EUR"), ymd(2026, 11, 15));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "1.125");
+  // The other way round divides.
+  c = r->convert(num("0.9"), cur("EUR"), cur("USD"), ymd(2026, 12, 1));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "1");
+  // 16 days after the last rate, the table's two rates 14 days apart: stale.
+  EXPECT_TRUE(c->stale);
+  // A table of a rate a month goes a month between rates: its last is stale only past that.
+  r = ExchangeRates::parse_csv(
+      "date,from,to,rate\n2026-10-01,USD,EUR,0.9\n2026-08-01,USD,EUR,0.92\n"
+      "2026-09-01,USD,EUR,0.91\n",
+      "monthly.csv");
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  EXPECT_FALSE(r->convert(num("1"), cur("USD"), cur("EUR"), ymd(2026, 9, 30))->stale);
+  EXPECT_FALSE(r->convert(num("1"), cur("USD"), cur("EUR"), ymd(2026, 11, 1))->stale);
+  EXPECT_TRUE(r->convert(num("1"), cur("USD"), cur("EUR"), ymd(2026, 11, 2))->stale);
+  // Without a date column, a rate holds on every day; rates added one by one too.
+  r = ExchangeRates::parse_csv("base,quote,rate\nUSD,GBP,0.79\n", "fixed.csv");
+  ASSERT_TRUE(r.has_value()) << r.status().to_string();
+  c = r->convert(num("100"), cur("USD"), cur("GBP"), ymd(1990, 1, 1));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->amount.to_string(), "79");
+  EXPECT_EQ(c->rate_day, ymd(1990, 1, 1));
+  ExchangeRates one;
+  ASSERT_TRUE(one.add(cur("USD"), cur("CHF"), num("0.8")).is_ok());
+  EXPECT_EQ(one.add(cur("USD"), cur("CHF"), num("0.81")).message(),
+            "a second rate from USD to CHF for every day");
+  EXPECT_EQ(one.add(cur("USD"), cur("USD"), num("1")).message(), "a rate from USD to itself");
+  EXPECT_EQ(one.add(cur("USD"), cur("SEK"), num("0")).message(),
+            "the rate from USD to SEK, 0, is not positive");
+}
+
+TEST(ExchangeTest, BadTablesNameTheFileLineAndField) {
+  auto err = [](std::string_view text) {
+    auto r = ExchangeRates::parse_csv(text, "r.csv");
+    return r.has_value() ? std::string("parsed") : r.status().message();
+  };
+  EXPECT_EQ(err(""),
+            "r.csv: empty file; expected a header of from, to and rate columns (and a "
+            "date column for rates that change by day), or the European Central Bank's "
+            "Date,USD,JPY,...");
+  EXPECT_EQ(err("day,value\n2026-01-01,1\n").substr(0, 29), "r.csv:1: expected a header of");
+  EXPECT_EQ(err("from,to,rate\nUSD,EUR,-0.9\n"),
+            "r.csv:2: field \"rate\": a rate must be positive, got \"-0.9\"");
+  EXPECT_EQ(err("from,to,rate\nUSD,EURO,0.9\n"),
+            "r.csv:2: field \"to\": currency code must have 3 letters, got \"EURO\"");
+  EXPECT_EQ(err("Date,USD\n2026-13-01,1.05\n"),
+            "r.csv:2: field \"Date\": expected a date YYYY-MM-DD, got \"2026-13-01\"");
+  EXPECT_EQ(err("Date,USD\n2026-11-02,1,05\n2026-11-02,1.1\n"),
+            "r.csv:3: a second rate from EUR to USD for 2026-11-02");
+  EXPECT_EQ(err("Date,USD\n2026-11-02,one\n").substr(0, 24), "r.csv:2: field \"USD\": ex");
+  EXPECT_EQ(err("Date,USD\n2026-11-02,N/A\n"), "r.csv: no rate in it");
+  // A table per dollar is not the ECB's: its euro column gives it away.
+  EXPECT_EQ(err("Date,EUR,GBP\n2026-11-02,0.92,0.79\n"),
+            "r.csv:2: field \"EUR\": a column per currency holds its units per euro (the ECB's "
+            "table), so the euro's own is 1, not \"0.92\"; rates against another currency go in "
+            "from,to,rate columns");
+  EXPECT_EQ(err("Date,EUR,USD\n2026-11-02,1,1.05\n"), "parsed");
+}
+
+// Records of three days in dollars and euros, read back in euros.
+TEST(ExchangeTest, ConvertsAggregatesDayByDayAndSumsThemBack) {
+  std::vector<PricedRecord> recs;
+  auto add = [&](const char* day, const char* model, const char* amount, const char* currency) {
+    PricedRecord r;
+    r.usage.model = model;
+    r.usage.provider = "openai";
+    r.usage.timestamp = *parse_timestamp(std::string(day) + "T12:00:00Z");
+    r.usage.has_timestamp = true;
+    CostRecord c;
+    c.total_cost = Money{num(amount), cur(currency)};
+    r.cost = c;
+    recs.push_back(r);
+  };
+  add("2026-11-05", "a", "3", "USD");
+  add("2026-11-06", "a", "10", "USD");
+  add("2026-11-06", "b", "1", "EUR");
+  add("2026-11-08", "b", "2.1", "USD");
+  PricedRecord unpriced = recs.back();
+  unpriced.cost.reset();
+  recs.push_back(unpriced);
+  auto rates = ExchangeRates::parse_csv(kEcb, "ecb.csv");
+  ASSERT_TRUE(rates.has_value());
+  CurrencyConverter conv(std::make_shared<ExchangeRates>(*rates), cur("EUR"));
+  const AggregateFn source = [&](const AggregateQuery& q) { return Aggregator::run(q, recs); };
+  const AggregateFn in_euros = conv.wrap(source);
+  AggregateQuery q;
+  q.group_by = {*GroupKey::parse("model")};
+  auto rows = in_euros(q);
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  ASSERT_EQ(rows->size(), 2u);
+  // a: 3 / 1.04 + 10 / 1.05; b: 1 EUR + 2.1 / 1.05 (Sunday at Friday's rate), one unpriced.
+  EXPECT_EQ(rows->at(0).keys, std::vector<std::string>{"a"});
+  EXPECT_EQ(money(rows->at(0).cost), "12.408424908424908424908425 EUR");
+  EXPECT_EQ(rows->at(0).records, 2u);
+  EXPECT_EQ(money(rows->at(1).cost), "3 EUR");
+  EXPECT_EQ(rows->at(1).records, 3u);
+  EXPECT_EQ(rows->at(1).unpriced, 1u);
+  // A query by day is converted as it is; the total likewise; nothing stale within a week.
+  q.group_by = {*GroupKey::parse("day")};
+  rows = in_euros(q);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ(money(rows->at(1).cost), "10.52380952380952380952381 EUR");
+  q.group_by.clear();
+  rows = in_euros(q);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(money(rows->at(0).cost), "15.408424908424908424908425 EUR");
+  EXPECT_EQ(rows->at(0).records, 5u);
+  EXPECT_TRUE(conv.stale().empty());
+  // Nothing selected gives what the source gives.
+  q.from = *parse_timestamp("2027-01-01");
+  EXPECT_EQ(in_euros(q).value().size(), source(q).value().size());
+  // In dollars, at the same rates: the dollar rows as they were, the euro multiplied.
+  CurrencyConverter dollars(std::make_shared<ExchangeRates>(*rates), cur("USD"));
+  q = {};
+  q.group_by = {*GroupKey::parse("model"), *GroupKey::parse("month")};
+  rows = dollars.aggregate(source, q);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(money(rows->at(0).cost), "13 USD");
+  EXPECT_EQ(money(rows->at(1).cost), "3.15 USD");
+  // Spend two weeks after the table's last rate is converted at it, and said to be stale.
+  add("2026-11-20", "a", "1.05", "USD");
+  rows = in_euros(q);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(money(rows->at(0).cost), "13.408424908424908424908425 EUR");
+  ASSERT_EQ(conv.stale().size(), 1u);
+  EXPECT_EQ(conv.stale()[0].from, cur("USD"));
+  EXPECT_EQ(conv.stale()[0].day, ymd(2026, 11, 20));
+  EXPECT_EQ(conv.stale()[0].rate_day, ymd(2026, 11, 6));
+  // A currency without a rate is an error naming it.
+  add("2026-11-06", "a", "1", "CHF");
+  rows = in_euros(q);
+  ASSERT_FALSE(rows.has_value());
+  EXPECT_EQ(rows.status().message(),
+            "no rate from CHF to EUR on or before 2026-11-06 in ecb.csv (it has no CHF rate)");
+}
+
+}  // namespace
+}  // namespace costops::engine

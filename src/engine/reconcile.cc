@@ -120,7 +120,7 @@ std::string_view reconcile_key_name(ReconcileKey k) {
   return "";
 }
 
-Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
+Result<Reconciliation> reconcile(const Bill& bill, const AggregateFn& stored,
                                  const pricing::Catalog& catalog, const ReconcileOptions& options) {
   Reconciliation out;
   const auto has = [&](ReconcileKey k) {
@@ -328,7 +328,8 @@ Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
       out.notes.push_back(count_text(other_currency, "stored record", "stored records") + " of " +
                           provider + " on the bill's days " +
                           (other_currency == 1 ? "has costs" : "have costs") +
-                          " in a currency other than " + out.currency + ", which are left out");
+                          " in a currency other than " + out.currency +
+                          ", which are left out (reconcile --rates or --rate converts them)");
     }
   }
 

@@ -41,22 +41,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The fields of one CSV line (RFC 4180 quoting: "1,000" is one field) split at `separator`, each
-// trimmed of spaces; nullopt when a quote does not close.
-std::optional<std::vector<std::string>> split_csv(std::string_view line, char separator) {
-  util::CsvSplitter csv;
-  csv.set_separator(separator);
-  csv.start(line);
-  if (csv.open()) return std::nullopt;
-  std::vector<std::string> cells = std::move(csv.fields());
-  for (auto& c : cells) {
-    const size_t first = c.find_first_not_of(" \t\r");
-    c.erase(0, first == std::string::npos ? c.size() : first);
-    c.erase(c.find_last_not_of(" \t\r") + 1);
-  }
-  return cells;
-}
-
 // Months between two dates when both fall on the same day of month (or both on month ends).
 std::optional<int> month_steps(Date a, Date b) {
   const year_month_day ya{a};
@@ -373,7 +357,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   std::string_view line;
   if (!next_line(line)) return invalid_argument(src + ": empty file; expected a header date,value");
   const char separator = util::csv_separator(line);
-  const auto header_cells = split_csv(line, separator);
+  const auto header_cells = util::split_csv_line(line, separator);
   if (!header_cells) {
     return invalid_argument(src + ":" + std::to_string(line_no) +
                             ": unterminated quote in the header");
@@ -419,7 +403,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
   bool one_style = true;
   SeriesOrigin origin{src, {}, date_name, value_name};
   while (next_line(line)) {
-    const auto split = split_csv(line, separator);
+    const auto split = util::split_csv_line(line, separator);
     const auto where = src + ":" + std::to_string(line_no) + ": ";
     if (!split) return invalid_argument(where + "unterminated quoted field");
     const std::vector<std::string>& cells = *split;

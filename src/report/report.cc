@@ -20,7 +20,6 @@ namespace {
 using json = nlohmann::json;
 
 // Days of daily spend a report's forecast is fitted to, at most.
-constexpr int kForecastHistoryDays = 180;
 
 // A report's groupings: by provider and model, and by project.
 std::vector<GroupKey> by_model() {
@@ -1376,7 +1375,7 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
 
   if (o.compare_to) {
     auto c = compare_with(source_, q, *o.compare_to, r.total, r.models, r.projects, cur, o.top);
-    if (!c) return c.status();
+    if (!c) return c.status().with_context("the period before");
     r.comparison = std::move(*c);
   }
   r.currency = cur;
@@ -1413,7 +1412,10 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     if (last == running) last -= std::chrono::days(1);
     const auto first = last - std::chrono::days(kForecastHistoryDays - 1);
     auto history = daily_spend(source_, o, cur, first, {});
-    if (!history) return history.status();
+    if (!history) {
+      return history.status().with_context(
+          "the daily spend before the report's end, for its forecast and unusual days");
+    }
     const forecasting::Series spend = forecasting::zero_filled_daily(history->at({}), last);
     if (o.forecast_days > 0) {
       forecasting::AutoOptions ao;
@@ -1439,7 +1441,7 @@ Result<Report> ReportGenerator::build(const ReportOptions& o) const {
     if (o.anomalies) {
       auto found =
           unusual_days(source_, o, cur, spend, *forecasting::parse_date(r.days.front().date));
-      if (!found) return found.status();
+      if (!found) return found.status().with_context("the period's unusual days");
       r.anomalies = std::move(*found);
       r.anomaly_currency = cur;
     }

@@ -1,6 +1,7 @@
 // CSV fields (RFC 4180), shared by ingest and series files. Private to the library.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,23 @@ inline char csv_separator(std::string_view header) {
     semicolon |= c == ';';
   }
   return tab ? '\t' : semicolon ? ';' : ',';
+}
+
+// The fields of one CSV line (RFC 4180 quoting: "1,000" is one field) split at `separator`, each
+// trimmed of spaces; nullopt when a quote does not close.
+inline std::optional<std::vector<std::string>> split_csv_line(std::string_view line,
+                                                              char separator) {
+  CsvSplitter csv;
+  csv.set_separator(separator);
+  csv.start(line);
+  if (csv.open()) return std::nullopt;
+  std::vector<std::string> cells = std::move(csv.fields());
+  for (auto& c : cells) {
+    const size_t first = c.find_first_not_of(" \t\r");
+    c.erase(0, first == std::string::npos ? c.size() : first);
+    c.erase(c.find_last_not_of(" \t\r") + 1);
+  }
+  return cells;
 }
 
 }  // namespace costops::util

@@ -1,14 +1,17 @@
 // Fuzz target: any bytes as a date,value CSV, read as `cost-ops forecast --series`, `anomalies
 // --series` and `budget status --series` read it, then forecast (automatic selection and each
 // model), searched for anomalies (each method) and evaluated as a budget. The first byte picks
-// the season (0..13) and whether the values are cleaned. Checks: no crash, no sanitizer report,
-// and no forecast, bound or score that is NaN or infinite.
+// the season (0..13) and whether the values are cleaned. The same bytes as a CSV of exchange
+// rates (--rates), through which amounts are converted between the currencies it names.
+// Checks: no crash, no sanitizer report, and no forecast, bound or score that is NaN or
+// infinite.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "costops/domain/decimal.h"
+#include "costops/engine/exchange.h"
 #include "costops/forecasting/anomalies.h"
 #include "costops/forecasting/budget.h"
 #include "costops/forecasting/forecast.h"
@@ -41,6 +44,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int season = data[0] % 14;
   const bool clean = (data[0] / 14) % 2 == 1;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (auto rates = engine::ExchangeRates::parse_csv(text, "rates.csv")) {
+    const char* codes[] = {"EUR", "USD", "GBP", "JPY"};
+    const auto day = std::chrono::sys_days(std::chrono::days(20'000 + data[0] * 40));
+    for (const char* from : codes) {
+      for (const char* to : codes) {
+        (void)rates->convert(*Decimal::parse("123456.789"), *Currency::parse(from),
+                             *Currency::parse(to), day);
+      }
+    }
+  }
   auto series = parse_series_csv(text, "fuzz.csv");
   if (!series) return 0;
   const auto& y = series->values;

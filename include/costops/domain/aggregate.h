@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -111,6 +112,10 @@ struct AggregateRow {
 
   bool operator==(const AggregateRow&) const = default;
 };
+
+/// Where aggregate rows come from: a Store's aggregate(), engine::Aggregator::run over records
+/// in memory, or either converted into one currency (engine::CurrencyConverter::wrap).
+using AggregateFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
 
 /// How to order aggregate rows: by their keys (as stores return them), or by a measure, largest
 /// first (ties by keys). Cost compares the rows' cost in one currency (a row without it: 0), its

@@ -96,9 +96,6 @@ struct Reconciliation {
   uint64_t off = 0;                  // rows off
 };
 
-/// The stored spend a reconciliation compares with: the stores' aggregate (Store::aggregate).
-using StoredSpendFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
-
 /// Compares `bill` with the spend `stored` returns for the same providers and days. Each bucket of
 /// the bill must be one UTC day (the reports' only width); stored records count on the days the
 /// bill has a bucket for (with lines or without), and of their costs those in the bill's currency.
@@ -111,7 +108,7 @@ using StoredSpendFn = std::function<Result<std::vector<AggregateRow>>(const Aggr
 /// first's, a bucket that is not one UTC day (naming the line), a key the bill is not grouped by
 /// (`model` without models: fetch the report grouped by line item or description), and the store's
 /// errors.
-Result<Reconciliation> reconcile(const Bill& bill, const StoredSpendFn& stored,
+Result<Reconciliation> reconcile(const Bill& bill, const AggregateFn& stored,
                                  const pricing::Catalog& catalog,
                                  const ReconcileOptions& options = {});
 

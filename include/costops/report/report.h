@@ -44,10 +44,6 @@ std::string csv_field(std::string_view s);
 /// or emphasis backslash-escaped, `<` and `>` as entities (no HTML), line breaks as spaces.
 std::string md_escape(std::string_view s);
 
-/// Where reports get their numbers: a Store's aggregate(), or engine::Aggregator::run over
-/// records in memory.
-using AggregateFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
-
 /// `q` aggregated by each of `ways` (`q`'s own group keys are ignored) from one query of
 /// `source` grouped by all their keys: each way's rows are summed from those, in key order, as
 /// a query grouped by it returns them. Summaries and reports take a period's total, models and
@@ -257,6 +253,9 @@ struct Report {
 };
 
 /// Builds reports from an aggregation source. Thread-compatible.
+/// The days of daily spend a report's forecast and unusual days read, ending with its last day.
+inline constexpr int kForecastHistoryDays = 180;
+
 class ReportGenerator {
  public:
   explicit ReportGenerator(AggregateFn source) : source_(std::move(source)) {}
