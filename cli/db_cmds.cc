@@ -1745,12 +1745,145 @@ Examples:
   cmd->callback([o, &rc] { rc = run_delete(*o); });
 }
 
+// ---- copy ----------------------------------------------------------------------------------
+
+struct CopyCmd {
+  RecordSelection selection;
+  std::string into, output = "text";
+  bool unpriced = false, records_only = false;
+  std::shared_ptr<std::string> db = std::make_shared<std::string>();
+};
+
+// Whether two database names are one database: the same SQLite file (by any path), or the same
+// PostgreSQL URL.
+bool same_database(const std::string& a, const std::string& b) {
+  auto file = [](const std::string& url) -> std::optional<std::string> {
+    if (url.starts_with("postgres")) return std::nullopt;
+    return url.starts_with("sqlite:") ? url.substr(7) : url;
+  };
+  const auto fa = file(a), fb = file(b);
+  if (!fa || !fb) return a == b;
+  std::error_code ec;
+  return std::filesystem::equivalent(*fa, *fb, ec) || *fa == *fb;
+}
+
+int run_copy(CopyCmd& o) {
+  AggregateQuery q;
+  if (Status st = o.selection.build(&q); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  q.unpriced_only = o.unpriced;
+  const std::string from_url = o.db->empty() ? storage::Store::default_url() : *o.db;
+  if (same_database(from_url, o.into)) {
+    report(invalid_argument("--into names the database copied from (" + o.into + ")"));
+    return kExitUsage;
+  }
+  auto from = open_db(*o.db, storage::OpenMode::kExisting);
+  if (!from) {
+    report(from.status());
+    return kExitFailure;
+  }
+  auto to = open_db(o.into, storage::OpenMode::kCreate);
+  if (!to) {
+    report(to.status().with_context("--into"));
+    return kExitFailure;
+  }
+  storage::CopyStats stats;
+  Status st = storage::copy_records(**from, **to, q, &stats);
+  if (st.is_ok() && !o.records_only) st = storage::copy_settings(**from, **to, &stats);
+  if (!st.is_ok()) {
+    report(st);
+    if (stats.written.stored + stats.written.duplicates > 0) {
+      std::fprintf(stderr,
+                   "note: the batches written before the error copied %llu records (%llu there "
+                   "already); running the copy again completes it\n",
+                   static_cast<unsigned long long>(stats.written.stored),
+                   static_cast<unsigned long long>(stats.written.duplicates));
+    }
+    return kExitFailure;
+  }
+  const std::string into = (*to)->url();
+  if (o.output == "json") {
+    json out = {{"into", into},
+                {"records",
+                 {{"selected", stats.selected},
+                  {"copied", stats.written.stored},
+                  {"there_already", stats.written.duplicates},
+                  {"unpriced", stats.written.unpriced}}}};
+    if (!o.records_only) {
+      out["budgets"] = {{"copied", stats.budgets},
+                        {"there_already", stats.budgets_present},
+                        {"kept_there", stats.budgets_kept}};
+      out["custom_prices"] = {{"copied", stats.prices},
+                              {"there_already", stats.prices_present},
+                              {"kept_there", stats.prices_kept}};
+    }
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("copied %llu of %llu record%s into %s (%llu unpriced); %llu there already\n",
+                static_cast<unsigned long long>(stats.written.stored),
+                static_cast<unsigned long long>(stats.selected), stats.selected == 1 ? "" : "s",
+                into.c_str(), static_cast<unsigned long long>(stats.written.unpriced),
+                static_cast<unsigned long long>(stats.written.duplicates));
+    if (!o.records_only) {
+      std::printf(
+          "budgets: %llu copied, %llu there already; custom prices: %llu copied, %llu "
+          "there already\n",
+          static_cast<unsigned long long>(stats.budgets),
+          static_cast<unsigned long long>(stats.budgets_present),
+          static_cast<unsigned long long>(stats.prices),
+          static_cast<unsigned long long>(stats.prices_present));
+    }
+  }
+  for (const auto& [what, kept] :
+       {std::pair{"budget", &stats.budgets_kept}, std::pair{"custom price", &stats.prices_kept}}) {
+    for (const std::string& name : *kept) {
+      std::fprintf(stderr,
+                   "note: %s %s is defined otherwise in %s: kept as it is there, not copied\n",
+                   what, name.c_str(), into.c_str());
+    }
+  }
+  if (stats.selected == 0) note_why_empty(**from, q, "without them every record is copied");
+  return kExitOk;
+}
+
+void add_copy(CLI::App& app, int& rc) {
+  auto o = std::make_shared<CopyCmd>();
+  CLI::App* cmd = app.add_subcommand(
+      "copy",
+      "Copy stored records, as priced, with the budgets and custom prices, into another database "
+      "(a SQLite file into a team's PostgreSQL)");
+  cmd->footer(R"(
+Records are copied as stored (their prices, logged costs, tags and inputs), oldest first, 10,000
+to a transaction of the database copied into; those it has already (the same record ingested
+into both, or copied before) are left as they are, so a copy cut short and run again completes
+it, and several databases copy into one. Budgets and custom prices it has not are copied too;
+one it has otherwise is kept as it is there, with a note. --into is created when it does not
+exist. Selections as delete's: --source, --from/--to or --period, --filter, --unpriced.
+Examples:
+  cost-ops copy --into postgresql://costops@db.internal/costops       # everything, into a team's database
+  cost-ops copy --db laptop.db --into shared.db --period 2026-11
+  cost-ops copy --into archive.db --to 2026-01-01 --records-only      # then: cost-ops delete --to 2026-01-01 --yes)");
+  cmd->add_option("--into", o->into,
+                  "The database to copy into (a SQLite path or postgresql://...)")
+      ->required()
+      ->type_name("DB");
+  o->selection.add_to(*cmd);
+  cmd->add_flag("--unpriced", o->unpriced, "Only records stored without a price");
+  cmd->add_flag("--records-only", o->records_only, "Leave the budgets and custom prices out");
+  cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  add_db_to(*cmd, o->db);
+  cmd->callback([o, &rc] { rc = run_copy(*o); });
+}
+
 }  // namespace
 
 void add_db_commands(CLI::App& app, int& rc) {
   add_reprice(app, rc);
   add_whatif(app, rc);
   add_delete(app, rc);
+  add_copy(app, rc);
   add_init(app, rc);
   add_ingest(app, rc);
   add_query(app, rc);

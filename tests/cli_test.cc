@@ -3036,6 +3036,41 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
   std::filesystem::remove_all(dir);
 }
 
+// copy: the records as stored into another database (created), then nothing more when run
+// again; a budget defined otherwise there is kept and said; the database itself is refused.
+TEST(CliTest, CopiesStoredRecordsIntoAnotherDatabase) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("costops_copy_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string from = (dir / "from.db").string(), into = (dir / "into.db").string();
+  ASSERT_EQ(run("ingest --db " + from + " " + testing::source_path("data/samples/usage.jsonl")).rc,
+            0);
+  ASSERT_EQ(run("budget add team --db " + from + " --amount 40").rc, 0);
+  CliRun r = run("copy --db " + from + " --into " + into + " --period 2026-09 --output json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["records"]["selected"], 1522);
+  EXPECT_EQ(j["records"]["copied"], 1522);
+  EXPECT_EQ(j["budgets"]["copied"], 1);
+  r = run("copy --db " + from + " --into " + into);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "copied 2002 of 3524 records into " + into +
+                       " (0 unpriced); 1522 there already\nbudgets: 0 copied, 1 there already; "
+                       "custom prices: 0 copied, 0 there already\n");
+  const std::string by = " --group-by provider,model,day,project --format csv";
+  EXPECT_EQ(run("query --db " + into + by).out, run("query --db " + from + by).out);
+  ASSERT_EQ(run("budget add team --db " + from + " --amount 45").rc, 0);
+  r = run("copy --db " + from + " --into " + into + " --filter provider=deepseek");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "note: budget team is defined otherwise in " + into +
+                       ": kept as it is there, not copied\n");
+  r = run("copy --db " + from + " --into " + (dir / "." / "from.db").string());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--into names the database copied from"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, AllocateSharedCost) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_allocate_" + std::to_string(::getpid()) + ".db"))

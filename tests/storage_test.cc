@@ -1821,6 +1821,107 @@ TEST_P(StoreTest, LoggedCostsAreStoredWithTheirRecords) {
   EXPECT_EQ((*store->aggregate(q))[0], (*plain)[0]);
 }
 
+// A record as a store keeps it, in one line: its key, time, attribution, usage, cost and what
+// else it carries.
+std::string stored_text(const PricedRecord& r) {
+  std::string s = storage::record_key(r.usage) + " " + format_timestamp(r.usage.timestamp) +
+                  (r.usage.has_timestamp ? "" : " (no time)") + " " + r.usage.provider + "/" +
+                  r.usage.model + " " + r.usage.service_tier + (r.usage.batch ? " batch" : "") +
+                  " " + r.usage.organization_id + "|" + r.usage.project_id + "|" + r.usage.user_id +
+                  " " + r.usage.source + " " + r.usage.metadata_json;
+  for (const auto& [k, v] : r.usage.tags) s += " " + k + "=" + v;
+  for (UnitId u = 0; u < kUnitCount; ++u) {
+    if (r.usage.usage.has(u))
+      s += " " + std::to_string(u) + ":" + std::to_string(r.usage.usage.get(u));
+  }
+  if (r.usage.logged_cost) s += " logged " + r.usage.logged_cost->to_string();
+  if (r.cost) {
+    s += " cost " + r.cost->total_cost.to_string() + " in " + r.cost->input_cost.to_string() +
+         " out " + r.cost->output_cost.to_string() + " " + r.cost->catalog_entry + " " +
+         r.cost->price_version;
+    for (const auto& b : r.cost->breakdown)
+      s += " " + std::to_string(b.unit) + "=" + b.cost.to_string();
+    for (const auto& w : r.cost->warnings) s += " warning: " + w;
+  } else {
+    s += " unpriced: " + r.unpriced_reason;
+  }
+  return s;
+}
+
+// Records copied from one store into another (SQLite into this one, this one into SQLite again)
+// are stored as they were: every field, the same sums by any key; copying again adds nothing,
+// and the budgets and custom prices come along unless the destination has its own.
+TEST_P(StoreTest, CopiedRecordsAreStoredAsTheyWere) {
+  COSTOPS_OPEN_STORE(store, "copy");
+  const std::string first = temp_db("copy_from"), last = temp_db("copy_back");
+  auto from = storage::Store::open(first);
+  ASSERT_TRUE(from.has_value());
+  const std::string text =
+      R"({"id":"c1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","project_id":"search","user":"ana","tags":{"team":"core"},"usage":{"input_tokens":1000,"cache_read_tokens":200,"output_tokens":100},"cost_usd":0.0035}
+{"timestamp":"2026-09-01T11:00:00Z","provider":"anthropic","model":"claude-sonnet-4-5","batch":true,"usage":{"input_tokens":100,"cache_read_input_tokens":1000,"cache_creation_input_tokens":300,"output_tokens":50}}
+{"id":"c3","timestamp":"2026-09-02T10:00:00Z","provider":"openai","model":"o3","service_tier":"flex","metadata":{"trace":"t1"},"usage":{"input_tokens":5000,"output_tokens":3000,"output_reasoning_tokens":2500}}
+{"id":"c4","timestamp":"2026-09-03T10:00:00Z","provider":"acme","model":"secret","usage":{"input_tokens":10}}
+{"provider":"openai","model":"gpt-4o-mini","usage":{"input_tokens":77}}
+)";
+  EXPECT_EQ(counts(ingest_text(**from, text, "mixed.jsonl")),
+            "read 5, stored 5, duplicates 0, rejected 0");
+  Budget b;
+  b.name = "team";
+  b.amount = *Decimal::parse("12.5");
+  b.scope = {*Filter::parse("tag:team=core")};
+  ASSERT_TRUE((*from)->put_budget(b).is_ok());
+  const storage::CustomPrice price{
+      "acme", "secret", R"({"id":"secret","prices":{"input_mtok":"1"}})", {}};
+  ASSERT_TRUE((*from)->put_custom_prices({&price, 1}).is_ok());
+
+  storage::CopyStats into;
+  ASSERT_TRUE(storage::copy_records(**from, *store, {}, &into, 2).is_ok());  // 3 transactions
+  ASSERT_TRUE(storage::copy_settings(**from, *store, &into).is_ok());
+  EXPECT_EQ(into.selected, 5u);
+  EXPECT_EQ(into.written.stored, 5u);
+  EXPECT_EQ(into.written.unpriced, 1u);
+  EXPECT_EQ(into.budgets, 1u);
+  EXPECT_EQ(into.prices, 1u);
+  auto back = storage::Store::open(last);
+  ASSERT_TRUE(back.has_value());
+  storage::CopyStats out;
+  ASSERT_TRUE(storage::copy_records(*store, **back, {}, &out).is_ok());
+  EXPECT_EQ(out.written.stored, 5u);
+
+  std::vector<std::string> want;
+  for (const auto& r : scan_all(**from)) want.push_back(stored_text(r));
+  for (storage::Store* s : {store.get(), back->get()}) {
+    std::vector<std::string> got;
+    for (const auto& r : scan_all(*s)) got.push_back(stored_text(r));
+    EXPECT_EQ(got, want) << s->url();
+    for (const char* keys : {"provider,model", "day,tag:team", "tier,user", "project,hour"}) {
+      auto q = AggregateQuery();
+      for (const auto& k : {std::string(keys).substr(0, std::string(keys).find(',')),
+                            std::string(keys).substr(std::string(keys).find(',') + 1)})
+        q.group_by.push_back(*GroupKey::parse(k));
+      EXPECT_EQ(*s->aggregate(q), *(*from)->aggregate(q)) << s->url() << " " << keys;
+    }
+  }
+  // Again: all there; a budget defined otherwise there is kept, and said.
+  b.amount = *Decimal::parse("99");
+  ASSERT_TRUE((*from)->put_budget(b).is_ok());
+  storage::CopyStats again;
+  AggregateQuery sept2;
+  sept2.from = *parse_timestamp("2026-09-02T00:00:00Z");
+  ASSERT_TRUE(storage::copy_records(**from, *store, sept2, &again).is_ok());
+  ASSERT_TRUE(storage::copy_settings(**from, *store, &again).is_ok());
+  EXPECT_EQ(again.selected, 3u);  // with the record dated at its ingest, 2026-10-01
+  EXPECT_EQ(again.written.stored, 0u);
+  EXPECT_EQ(again.written.duplicates, 3u);
+  EXPECT_EQ(again.budgets_kept, std::vector<std::string>{"team"});
+  EXPECT_EQ(again.prices_present, 1u);
+  EXPECT_EQ((*store->budgets())[0].amount.to_string(), "12.5");
+  from->reset();
+  back->reset();
+  remove_db(first);
+  remove_db(last);
+}
+
 // Each record's cache reads, cache writes and reasoning tokens are summed as its input and output
 // are, in the daily totals and from the records: a whole's count when given, else its parts'
 // (5-minute and 1-hour cache writes, of a record stored unpriced); repricing keeps them, deleting

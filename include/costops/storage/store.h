@@ -158,6 +158,30 @@ class PipelinedWriter {
 /// database grows.
 std::string record_key(const UsageRecord& r);
 
+/// What copy_records and copy_settings did. Of the records selected, each is copied or found in
+/// the destination already (by its key: a record ingested into both, or copied before).
+struct CopyStats {
+  uint64_t selected = 0;  // records read from the source
+  WriteStats written;     // stored in the destination, or there already (duplicates)
+  uint64_t budgets = 0, budgets_present = 0;  // copied; there already, the same
+  uint64_t prices = 0, prices_present = 0;    // custom prices: copied; there already, the same
+  /// Budgets and custom prices ("provider/model") the destination has otherwise: kept as they
+  /// are there.
+  std::vector<std::string> budgets_kept, prices_kept;
+};
+
+/// Copies the records of `from` that `query` selects (its period, filters, source and
+/// unpriced_only; group keys aside) into `to`, as stored: with their prices, logged costs,
+/// tags and sources, oldest first, in batches of `batch_size` records, each one transaction of
+/// `to` (records and daily totals). Records `to` has under their key already are left as they
+/// are there, so a copy cut short and run again completes it. `stats` counts what was done, up to
+/// an error too. REQUIRES: `from` and `to` are different databases.
+Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopyStats* stats,
+                    size_t batch_size = 10'000);
+/// Copies the budgets and custom prices of `from` that `to` has not (by name; by provider and
+/// model); those `to` has otherwise stay as they are there (CopyStats' kept lists).
+Status copy_settings(Store& from, Store& to, CopyStats* stats);
+
 /// The newest schema version this build knows.
 inline constexpr int kSchemaVersion = 6;
 

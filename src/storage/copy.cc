@@ -1,0 +1,84 @@
+// Copying stored records, budgets and custom prices from one store into another (a SQLite file
+// into a team's PostgreSQL database, or several into one).
+#include <algorithm>
+#include <map>
+
+#include "costops/storage/store.h"
+
+namespace costops::storage {
+namespace {
+
+// A budget as one comparable text: every field that defines it.
+std::string budget_text(const Budget& b) {
+  std::string text =
+      b.period + "|" + b.amount.to_string() + "|" + b.currency + "|" + filters_text(b.scope) + "|";
+  for (double t : b.thresholds) text += std::to_string(t) + ",";
+  return text;
+}
+
+}  // namespace
+
+Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopyStats* stats,
+                    size_t batch_size) {
+  std::vector<PricedRecord> batch;
+  batch.reserve(std::min<size_t>(batch_size, 10'000));
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::ok();
+    auto w = to.write(std::span<const PricedRecord>(batch));
+    if (!w) return w.status();
+    stats->written.stored += w->stored;
+    stats->written.duplicates += w->duplicates;
+    stats->written.unpriced += w->unpriced;
+    batch.clear();
+    return Status::ok();
+  };
+  COSTOPS_RETURN_IF_ERROR(from.scan(query, [&](const PricedRecord& r) {
+    ++stats->selected;
+    batch.push_back(r);
+    return batch.size() >= batch_size ? flush() : Status::ok();
+  }));
+  return flush();
+}
+
+Status copy_settings(Store& from, Store& to, CopyStats* stats) {
+  auto budgets = from.budgets();
+  if (!budgets) return budgets.status();
+  auto there = to.budgets();
+  if (!there) return there.status();
+  std::map<std::string, std::string> held;  // name -> budget_text
+  for (const Budget& b : *there) held.emplace(b.name, budget_text(b));
+  for (const Budget& b : *budgets) {
+    const auto it = held.find(b.name);
+    if (it == held.end()) {
+      COSTOPS_RETURN_IF_ERROR(to.put_budget(b));
+      ++stats->budgets;
+    } else if (it->second == budget_text(b)) {
+      ++stats->budgets_present;
+    } else {
+      stats->budgets_kept.push_back(b.name);
+    }
+  }
+  auto prices = from.custom_prices();
+  if (!prices) return prices.status();
+  auto held_prices = to.custom_prices();
+  if (!held_prices) return held_prices.status();
+  std::map<std::pair<std::string, std::string>, std::string> by_model;
+  for (const CustomPrice& p : *held_prices)
+    by_model.emplace(std::pair{p.provider, p.model_id}, p.entry_json);
+  std::vector<CustomPrice> added;
+  for (const CustomPrice& p : *prices) {
+    const auto it = by_model.find({p.provider, p.model_id});
+    if (it == by_model.end()) {
+      added.push_back(p);
+    } else if (it->second == p.entry_json) {
+      ++stats->prices_present;
+    } else {
+      stats->prices_kept.push_back(p.provider + "/" + p.model_id);
+    }
+  }
+  if (!added.empty()) COSTOPS_RETURN_IF_ERROR(to.put_custom_prices(added));
+  stats->prices += added.size();
+  return Status::ok();
+}
+
+}  // namespace costops::storage
