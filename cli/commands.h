@@ -25,6 +25,8 @@ void add_db_commands(CLI::App& app, int& rc);
 void add_forecast_commands(CLI::App& app, int& rc);
 /// reconcile: a provider's bill against stored spend.
 void add_reconcile_command(CLI::App& app, int& rc);
+/// records: the stored records themselves.
+void add_records_command(CLI::App& app, int& rc);
 /// report, compress, decompress.
 void add_report_commands(CLI::App& app, int& rc);
 /// completion: a shell completion script for the whole command tree `app` (added last).

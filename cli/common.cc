@@ -780,6 +780,25 @@ Status build_query(const std::string& group_by, const std::vector<std::string>& 
   return Status::ok();
 }
 
+Status build_selection(const std::string& group_by, const std::vector<std::string>& filters,
+                       const std::string& tz, const TimeSelection& time, const std::string& source,
+                       AggregateQuery* q) {
+  COSTOPS_RETURN_IF_ERROR(build_query(group_by, filters, q));
+  auto zone = parse_tz(tz);
+  if (!zone) return zone.status();
+  q->time_zone = *zone;
+  COSTOPS_RETURN_IF_ERROR(time.resolve(q->time_zone, &q->from, &q->to));
+  q->source = source;
+  return Status::ok();
+}
+
+void RecordSelection::add_to(CLI::App& cmd) {
+  cmd.add_option("--source", source, kSourceHelp)->type_name("FILE");
+  time.add_to(cmd, kSelectionPeriodHelp, false);
+  add_filter(cmd, filters);
+  cmd.add_option("--tz", tz, "Time zone of --from, --to and --period days (default UTC)");
+}
+
 size_t display_width(std::string_view text) {
   size_t width = 0;
   for (size_t i = 0; i < text.size();) {

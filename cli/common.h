@@ -325,6 +325,28 @@ CLI::Validator positive_number();
 /// the option.
 Status build_query(const std::string& group_by, const std::vector<std::string>& filters,
                    AggregateQuery* q);
+/// The records a command selects, into `q`: its group keys and filters, --tz, the time and
+/// --source. Errors name the option or value.
+Status build_selection(const std::string& group_by, const std::vector<std::string>& filters,
+                       const std::string& tz, const TimeSelection& time, const std::string& source,
+                       AggregateQuery* q);
+
+/// --source's help.
+inline constexpr const char* kSourceHelp =
+    "Only the records read from this input, named as ingest was given it (its rejects' FILE)";
+
+/// The stored records a command acts on (delete, reprice, whatif, copy, records): --source,
+/// --from/--to or --period, --filter, --tz.
+struct RecordSelection {
+  TimeSelection time;
+  std::string tz, source;
+  std::vector<std::string> filters;
+
+  void add_to(CLI::App& cmd);
+  Status build(AggregateQuery* q) const {
+    return build_selection("", filters, tz, time, source, q);
+  }
+};
 
 /// The columns UTF-8 `text` takes in a terminal: one per character, two for the wide ones (East
 /// Asian ideographs and syllables, full-width forms, emoji), none for combining marks; so that

@@ -475,41 +475,6 @@ Examples:
 
 // ---- query ---------------------------------------------------------------------------------
 
-// The records a command selects, into `q`: its group keys and filters, --tz, the time and
-// --source. Errors name the option or value.
-Status build_selection(const std::string& group_by, const std::vector<std::string>& filters,
-                       const std::string& tz, const TimeSelection& time, const std::string& source,
-                       AggregateQuery* q) {
-  COSTOPS_RETURN_IF_ERROR(build_query(group_by, filters, q));
-  auto zone = parse_tz(tz);
-  if (!zone) return zone.status();
-  q->time_zone = *zone;
-  COSTOPS_RETURN_IF_ERROR(time.resolve(q->time_zone, &q->from, &q->to));
-  q->source = source;
-  return Status::ok();
-}
-
-constexpr const char* kSourceHelp =
-    "Only the records read from this input, named as ingest was given it (its rejects' FILE)";
-
-// The stored records a command acts on (delete, reprice, whatif): --source, --from/--to or
-// --period, --filter, --tz.
-struct RecordSelection {
-  TimeSelection time;
-  std::string tz, source;
-  std::vector<std::string> filters;
-
-  void add_to(CLI::App& cmd) {
-    cmd.add_option("--source", source, kSourceHelp)->type_name("FILE");
-    time.add_to(cmd, kSelectionPeriodHelp, false);
-    add_filter(cmd, filters);
-    cmd.add_option("--tz", tz, "Time zone of --from, --to and --period days (default UTC)");
-  }
-  Status build(AggregateQuery* q) const {
-    return build_selection("", filters, tz, time, source, q);
-  }
-};
-
 struct QueryCmd {
   TimeSelection time;
   std::string group_by, format = "table", tz, sort = "keys", source;

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_price_command(app, rc);
   add_catalog_command(app, rc);
   add_db_commands(app, rc);
+  add_records_command(app, rc);
   add_pricing_command(app, rc);
   add_forecast_commands(app, rc);
   add_reconcile_command(app, rc);

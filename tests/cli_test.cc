@@ -3071,6 +3071,63 @@ TEST(CliTest, CopiesStoredRecordsIntoAnotherDatabase) {
   std::filesystem::remove_all(dir);
 }
 
+// records: the stored records one a line, the dearest first (unpriced last), the latest first,
+// the first ones; every field in CSV and JSON Lines; how many the selection holds.
+TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_records_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  ASSERT_EQ(
+      run("ingest --db " + db + " -",
+          R"({"id":"r1","timestamp":"2026-11-02T09:00:00Z","provider":"openai","model":"gpt-4o","project_id":"search","user":"ana","tags":{"team":"core"},"usage":{"input_tokens":1000000,"cache_read_tokens":200000,"output_tokens":10},"spend":2.3}
+{"id":"r2","timestamp":"2026-11-02T10:00:00Z","provider":"openai","model":"gpt-4o-mini","usage":{"input_tokens":1000,"output_tokens":10}}
+{"id":"r3","timestamp":"2026-11-02T11:00:00Z","provider":"acme","model":"secret","usage":{"input_tokens":5}}
+{"id":"r4","timestamp":"2026-11-03T08:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":400000,"output_tokens":1000}}
+)")
+          .rc,
+      0);
+  CliRun r = run("records --db " + db + " --sort cost --limit 3 --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(
+      r.out,
+      "timestamp,provider,model,organization,project,user,tier,id,source,requests,"
+      "input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,"
+      "cost,currency,logged_cost,tags\n"
+      "2026-11-02T09:00:00Z,openai,gpt-4o,,search,ana,standard,r1,stdin:1,1,1000000,10,200000,"
+      "0,0,2.2501,USD,2.3,team=core\n"
+      "2026-11-03T08:00:00Z,openai,gpt-4o,,,,standard,r4,stdin:4,1,400000,1000,0,0,0,1.01,USD,,\n"
+      "2026-11-02T10:00:00Z,openai,gpt-4o-mini,,,,standard,r2,stdin:2,1,1000,10,0,0,0,0.000156,"
+      "USD,,\n");
+  // The unpriced one last by cost; first among the latest of its day.
+  r = run("records --db " + db + " --sort cost --format jsonl --limit 0");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(occurrences(r.out, "\n"), 4u);
+  const auto last = nlohmann::json::parse(r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1));
+  EXPECT_EQ(last["id"], "r3");
+  EXPECT_EQ(last["cost"], nullptr);
+  EXPECT_EQ(last["unpriced_reason"], "unknown provider \"acme\" in catalog built-in");
+  r = run("records --db " + db + " --sort latest --limit 2 --period 2026-11-02 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["selected"], 3);
+  ASSERT_EQ(j["records"].size(), 2u);
+  EXPECT_EQ(j["records"][0]["id"], "r3");
+  EXPECT_EQ(j["records"][1]["id"], "r2");
+  // A table says how many it shows of how many.
+  r = run("records --db " + db + " --limit 1 --tz Europe/Paris");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("time (Europe/Paris)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2026-11-02 10:00:00"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(1 of 4 records, the oldest; --limit 0 shows them all)"), std::string::npos)
+      << r.out;
+  r = run("records --db " + db + " --filter user=bob");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("no stored record has user=bob"), std::string::npos) << r.err;
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, AllocateSharedCost) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_allocate_" + std::to_string(::getpid()) + ".db"))
