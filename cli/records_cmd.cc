@@ -20,6 +20,7 @@ struct RecordsCmd {
   std::string sort = "time", format = "table";
   size_t limit = 20;
   bool unpriced = false;
+  CurrencyOptions money;  // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -115,6 +116,11 @@ int run_records(const RecordsCmd& o) {
     return kExitUsage;
   }
   q.unpriced_only = o.unpriced;
+  auto converter = o.money.converter();
+  if (!converter) {
+    report(converter.status());
+    return kExitFailure;
+  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
@@ -127,8 +133,13 @@ int run_records(const RecordsCmd& o) {
   std::vector<Line> all;
   uint64_t seq = 0;
   const Status kEnough(StatusCode::kOutOfRange, "enough");  // stops the scan; not an error
-  Status st = (*store)->scan(q, [&](const PricedRecord& r) {
+  Status st = (*store)->scan(q, [&](const PricedRecord& r) -> Status {
     Line l = line_of(r, seq++);
+    if (*converter != nullptr && l.cost) {  // at the rate of the record's day, in --tz
+      auto c = (*converter)->convert(*l.cost, q.time_zone.local_day(l.time));
+      if (!c) return c.status();
+      l.cost = *c;
+    }
     if (o.limit == 0) {
       all.push_back(std::move(l));
       return Status::ok();
@@ -143,7 +154,7 @@ int run_records(const RecordsCmd& o) {
     return Status::ok();
   });
   if (!st.is_ok() && !(st.code() == kEnough.code() && st.message() == kEnough.message())) {
-    report(st);
+    report(with_rates_hint(st, *converter));
     return kExitFailure;
   }
   while (!best.empty()) {
@@ -210,6 +221,7 @@ int run_records(const RecordsCmd& o) {
                                        : ", with the most tokens");
     }
   }
+  o.money.note_stale();
   if (total == 0) note_why_empty(**store, q, "without them every record is listed");
   return kExitOk;
 }
@@ -238,6 +250,7 @@ Examples:
   cmd->add_flag("--unpriced", o->unpriced, "Only records stored without a price");
   cmd->add_option("--format", o->format, "table, csv, json or jsonl")
       ->check(CLI::IsMember({"table", "csv", "json", "jsonl"}));
+  o->money.add_to(*cmd, kCurrencyHelp);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_records(*o); });
 }

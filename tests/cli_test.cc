@@ -3005,6 +3005,12 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
           " --to 2026-11-09 --horizon 1 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err.find("no stored spend in EUR"), std::string::npos) << r.err;
+  // Each record at its own day's rate: the dearest, in euros.
+  r = run("records --db " + db + " --sort cost --limit 1 --currency EUR --rates " + ecb +
+          " --format jsonl");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cost"], "9.52380952380952380952381");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["id"], "u2");
   // A currency without a rate is an error naming the day and what gives one.
   r = run("query --db " + db + " --currency EUR");
   EXPECT_EQ(r.rc, 1);

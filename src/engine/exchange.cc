@@ -324,6 +324,16 @@ Result<ExchangeRates::Converted> ExchangeRates::convert(Decimal amount, Currency
 CurrencyConverter::CurrencyConverter(std::shared_ptr<const ExchangeRates> rates, Currency target)
     : rates_(std::move(rates)), target_(target) {}
 
+Result<Money> CurrencyConverter::convert(const Money& m, sys_days day) const {
+  auto c = rates_->convert(m.amount, m.currency, target_, day);
+  if (!c) return c.status();
+  if (c->stale) {
+    Stale& s = stale_.try_emplace(m.currency, Stale{m.currency, day, c->rate_day}).first->second;
+    if (day > s.day) s = Stale{m.currency, day, c->rate_day};
+  }
+  return Money{c->amount, target_};
+}
+
 Status CurrencyConverter::convert(AggregateRow& row, sys_days day) const {
   auto in_target = [&](std::map<std::string, Decimal>& costs) -> Status {
     if (costs.empty() || (costs.size() == 1 && costs.begin()->first == target_.code())) {
@@ -333,12 +343,8 @@ Status CurrencyConverter::convert(AggregateRow& row, sys_days day) const {
     for (const auto& [code, amount] : costs) {
       auto from = Currency::parse(code);
       if (!from) return from.status();
-      auto c = rates_->convert(amount, *from, target_, day);
+      auto c = convert(Money{amount, *from}, day);
       if (!c) return c.status();
-      if (c->stale) {
-        Stale& s = stale_.try_emplace(*from, Stale{*from, day, c->rate_day}).first->second;
-        if (day > s.day) s = Stale{*from, day, c->rate_day};
-      }
       if (!Decimal::add_checked(sum, c->amount, &sum)) {
         return out_of_range("a day's cost in " + code_of(target_) + " overflows");
       }

@@ -101,6 +101,9 @@ class CurrencyConverter {
   Currency target() const { return target_; }
   const ExchangeRates& rates() const { return *rates_; }
 
+  /// `m` in the target currency at `day`'s rates (ExchangeRates::convert), its stale rate
+  /// noted (stale()).
+  Result<Money> convert(const Money& m, std::chrono::sys_days day) const;
   /// Each cost of `row` (cost and shared) in the target currency, at `day`'s rates; a currency
   /// without a rate is an error naming it (the row is then left as it was).
   Status convert(AggregateRow& row, std::chrono::sys_days day) const;
