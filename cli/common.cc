@@ -960,6 +960,23 @@ Result<engine::CurrencyConverter*> CurrencyOptions::converter(std::string target
   return out;
 }
 
+bool open_spend(const std::string& db, const CurrencyOptions& money,
+                std::unique_ptr<storage::Store>* store, engine::CurrencyConverter** converter) {
+  auto c = money.converter();
+  if (!c) {
+    report(c.status());
+    return false;
+  }
+  auto s = open_db(db, storage::OpenMode::kExisting);
+  if (!s) {
+    report(s.status());
+    return false;
+  }
+  *store = std::move(*s);
+  *converter = *c;
+  return true;
+}
+
 void CurrencyOptions::note_stale() const {
   for (const auto& [code, converter] : made_->by_target) {
     for (const auto& s : converter->stale()) {

@@ -167,6 +167,10 @@ struct CurrencyOptions {
   };
   std::shared_ptr<Made> made_ = std::make_shared<Made>();
 };
+/// Opens the database a command reads spend from (OpenMode::kExisting) and `money`'s converter
+/// (null without --currency). Reports errors; false on failure.
+bool open_spend(const std::string& db, const CurrencyOptions& money,
+                std::unique_ptr<storage::Store>* store, engine::CurrencyConverter** converter);
 /// Whether `st` is a conversion's missing rate; if so, notes "`what`: MESSAGE" (a figure left
 /// out, such as the previous period's, whose days the rates do not reach).
 bool note_if_rate_missing(const Status& st, std::string_view what);

@@ -836,35 +836,27 @@ int run_query(QueryCmd& o) {
                          "priced; it takes no --currency"));
     return kExitUsage;
   }
-  auto converter = o.money.converter();
-  if (!converter) {
-    report(converter.status());
-    return kExitFailure;
-  }
-  auto store = open_db(*o.db, storage::OpenMode::kExisting);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
+  std::unique_ptr<storage::Store> store;
+  engine::CurrencyConverter* converter = nullptr;
+  if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
   // --logged: the records are read (the logged costs are in each one's detail, not in the daily
   // totals) and summed here, as the stores sum them.
   Result<std::vector<AggregateRow>> rows = std::vector<AggregateRow>();
   if (o.logged) {
     engine::Aggregator sums(q, true);
-    Status st = (*store)->scan(q, [&](const PricedRecord& r) { return sums.add(r); });
+    Status st = store->scan(q, [&](const PricedRecord& r) { return sums.add(r); });
     if (st.is_ok()) {
       rows = sums.rows();
     } else {
       rows = st;
     }
-  } else if (*converter) {
-    rows =
-        (*converter)->aggregate([&](const AggregateQuery& a) { return (*store)->aggregate(a); }, q);
+  } else if (converter) {
+    rows = converter->aggregate([&](const AggregateQuery& a) { return store->aggregate(a); }, q);
   } else {
-    rows = (*store)->aggregate(q);
+    rows = store->aggregate(q);
   }
   if (!rows) {
-    report(with_rates_hint(rows.status(), *converter));
+    report(with_rates_hint(rows.status(), converter));
     return kExitFailure;
   }
   o.money.note_stale();
@@ -884,8 +876,8 @@ int run_query(QueryCmd& o) {
     print_rows(q, *rows, o.format, extras);
   }
   if (o.logged) note_logged_rows(*rows);
-  if (rows->empty()) note_why_empty(**store, q, o.time.advice());
-  note_absent_tags(**store, q, *rows);
+  if (rows->empty()) note_why_empty(*store, q, o.time.advice());
+  note_absent_tags(*store, q, *rows);
   return kExitOk;
 }
 
@@ -984,19 +976,12 @@ int run_summary(SummaryCmd& o) {
     report(st);
     return kExitUsage;
   }
-  auto converter = o.money.converter();
-  if (!converter) {
-    report(converter.status());
-    return kExitFailure;
-  }
-  auto store = open_db(*o.db, storage::OpenMode::kExisting);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
+  std::unique_ptr<storage::Store> store;
+  engine::CurrencyConverter* converter = nullptr;
+  if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
   // Every figure's spend: the store's, or (--currency) converted day by day.
-  AggregateFn spend = [&](const AggregateQuery& q) { return (*store)->aggregate(q); };
-  if (*converter) spend = (*converter)->wrap(spend);
+  AggregateFn spend = [&](const AggregateQuery& q) { return store->aggregate(q); };
+  if (converter) spend = converter->wrap(spend);
   AggregateQuery in_period = scope;
   in_period.from = period->from;
   in_period.to = period->to;
@@ -1005,7 +990,7 @@ int run_summary(SummaryCmd& o) {
                                       {*GroupKey::parse("provider"), *GroupKey::parse("model")},
                                       {*GroupKey::parse("project")}});
   if (!ways) {
-    report(with_rates_hint(ways.status(), *converter));
+    report(with_rates_hint(ways.status(), converter));
     return kExitFailure;
   }
   auto totals = &(*ways)[0], models = &(*ways)[1], projects = &(*ways)[2];
@@ -1015,7 +1000,7 @@ int run_summary(SummaryCmd& o) {
     q.from = period->from;
     q.to = period->to;
     q.time_zone = *zone;
-    note_why_empty(**store, q, "--period all takes them all");
+    note_why_empty(*store, q, "--period all takes them all");
   }
   const std::string currency = main_currency(*totals);
   // The period before: its total, and the models and projects whose spend changed most since.

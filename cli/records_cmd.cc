@@ -116,16 +116,9 @@ int run_records(const RecordsCmd& o) {
     return kExitUsage;
   }
   q.unpriced_only = o.unpriced;
-  auto converter = o.money.converter();
-  if (!converter) {
-    report(converter.status());
-    return kExitFailure;
-  }
-  auto store = open_db(*o.db, storage::OpenMode::kExisting);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
+  std::unique_ptr<storage::Store> store;
+  engine::CurrencyConverter* converter = nullptr;
+  if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
   // The lines shown: with a --limit, the best so far in a heap whose top is the worst of them
   // (time: the first ones, and the scan stops there).
   const auto worse_first = [&](const Line& a, const Line& b) { return before(a, b, o.sort); };
@@ -133,10 +126,10 @@ int run_records(const RecordsCmd& o) {
   std::vector<Line> all;
   uint64_t seq = 0;
   const Status kEnough(StatusCode::kOutOfRange, "enough");  // stops the scan; not an error
-  Status st = (*store)->scan(q, [&](const PricedRecord& r) -> Status {
+  Status st = store->scan(q, [&](const PricedRecord& r) -> Status {
     Line l = line_of(r, seq++);
-    if (*converter != nullptr && l.cost) {  // at the rate of the record's day, in --tz
-      auto c = (*converter)->convert(*l.cost, q.time_zone.local_day(l.time));
+    if (converter != nullptr && l.cost) {  // at the rate of the record's day, in --tz
+      auto c = converter->convert(*l.cost, q.time_zone.local_day(l.time));
       if (!c) return c.status();
       l.cost = *c;
     }
@@ -154,7 +147,7 @@ int run_records(const RecordsCmd& o) {
     return Status::ok();
   });
   if (!st.is_ok() && !(st.code() == kEnough.code() && st.message() == kEnough.message())) {
-    report(with_rates_hint(st, *converter));
+    report(with_rates_hint(st, converter));
     return kExitFailure;
   }
   while (!best.empty()) {
@@ -164,7 +157,7 @@ int run_records(const RecordsCmd& o) {
   std::sort(all.begin(), all.end(),
             [&](const Line& a, const Line& b) { return before(a, b, o.sort); });
   // How many the selection holds (a --limit shows some of them).
-  auto selected = (*store)->aggregate(q);
+  auto selected = store->aggregate(q);
   if (!selected) {
     report(selected.status());
     return kExitFailure;
@@ -222,7 +215,7 @@ int run_records(const RecordsCmd& o) {
     }
   }
   o.money.note_stale();
-  if (total == 0) note_why_empty(**store, q, "without them every record is listed");
+  if (total == 0) note_why_empty(*store, q, "without them every record is listed");
   return kExitOk;
 }
 

@@ -327,24 +327,17 @@ int run_report(ReportCmd o) {
   selection.to = ro.to;
   selection.time_zone = ro.time_zone;
   if (focus) return run_focus(o, selection, codec);
-  auto converter = o.money.converter();
-  if (!converter) {
-    report(converter.status());
-    return kExitFailure;
-  }
-  auto store = open_db(*o.db, storage::OpenMode::kExisting);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
-  storage::Store* s = store->get();
+  std::unique_ptr<storage::Store> store;
+  engine::CurrencyConverter* converter = nullptr;
+  if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
+  storage::Store* s = store.get();
   AggregateFn spend = [s](const AggregateQuery& q) { return s->aggregate(q); };
-  if (*converter) spend = (*converter)->wrap(spend);
+  if (converter) spend = converter->wrap(spend);
   report::ReportGenerator gen(spend);
   auto r = gen.build(ro);
   if (!r) {
-    report(with_rates_hint(r.status(), *converter));
-    if (*converter && r.status().code() == StatusCode::kNotFound && !o.no_anomalies) {
+    report(with_rates_hint(r.status(), converter));
+    if (converter && r.status().code() == StatusCode::kNotFound && !o.no_anomalies) {
       std::fprintf(stderr,
                    "note: a report's unusual days and forecast read up to %d days of spend "
                    "before its end, and its comparison the period before: the rates must reach "

@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "costops/domain/json_text.h"
 #include "costops/domain/time.h"
@@ -232,15 +229,9 @@ Result<ExchangeRates> ExchangeRates::parse_csv(std::string_view text, std::strin
 }
 
 Result<ExchangeRates> ExchangeRates::load_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return io_error(path + ": is a directory; expected a CSV file of exchange rates");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_csv(ss.str(), path);
+  auto text = util::read_whole_file(path, "a CSV file of exchange rates");
+  if (!text) return text.status();
+  return parse_csv(*text, path);
 }
 
 std::optional<ExchangeRates::Found> ExchangeRates::find(Currency from, Currency to,

@@ -3,11 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <optional>
-#include <sstream>
 
 #include "costops/domain/json_text.h"
 #include "forecasting/stats.h"
@@ -449,15 +446,9 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
 }
 
 Result<Series> read_series_csv(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return io_error(path + ": is a directory; expected a date,value CSV file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path + ": cannot open for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_series_csv(ss.str(), path);
+  auto text = util::read_whole_file(path, "a date,value CSV file");
+  if (!text) return text.status();
+  return parse_series_csv(*text, path);
 }
 
 }  // namespace costops::forecasting

@@ -1,9 +1,7 @@
 // Catalog loaders: genai-prices v2 data.json, LiteLLM's model_prices_and_context_window.json, and
 // cost-ops' own format (genai-prices' provider schema plus currency and price variants).
 #include <charconv>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <type_traits>
 
 #include "costops/pricing/catalog.h"
@@ -688,16 +686,9 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
 }
 
 Result<std::string> Catalog::read_file_text(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    return io_error(path.string() + ": is a directory; expected a catalog file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error(path.string() + ": cannot open catalog file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return io_error(path.string() + ": read error");
-  std::string raw = std::move(ss).str(), decoded;
+  auto read = util::read_whole_file(path.string(), "a catalog file", "catalog file");
+  if (!read) return read.status();
+  std::string raw = std::move(*read), decoded;
   std::string_view text = raw;
   COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, path.string()));
   return text.data() == raw.data() ? std::move(raw) : std::move(decoded);

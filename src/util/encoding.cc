@@ -1,5 +1,9 @@
 #include "util/encoding.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 namespace costops::util {
 namespace {
 
@@ -131,6 +135,20 @@ Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
   }
   return open_transformed(std::move(*again), std::make_unique<Utf16Decoder>(order),
                           std::move(error));
+}
+
+Result<std::string> read_whole_file(const std::string& path, std::string_view expected,
+                                    std::string_view what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return io_error(path + ": is a directory; expected " + std::string(expected));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return io_error(path + ": cannot open " + std::string(what));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return io_error(path + ": read error");
+  return std::move(ss).str();
 }
 
 }  // namespace costops::util

@@ -58,4 +58,10 @@ Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_v
 Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
                           TextEncoding encoding = TextEncoding::kAuto);
 
+// The whole of the file at `path` (its bytes as they are), for the inputs read whole (catalogs,
+// series, exchange rates). Errors (kIoError) name it: a directory ("PATH: is a directory;
+// expected EXPECTED"), a file that cannot be opened ("PATH: cannot open WHAT"), a read error.
+Result<std::string> read_whole_file(const std::string& path, std::string_view expected,
+                                    std::string_view what = "for reading");
+
 }  // namespace costops::util
