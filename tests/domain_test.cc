@@ -81,6 +81,23 @@ TEST(DecimalTest, ArithmeticIsExactAndNeverDrifts) {
   for (int i = 0; i < 1000; ++i) sum += D("0.000001");
   EXPECT_EQ(sum.to_string(), "0.001");
   EXPECT_EQ(D("2.5").mul(D("0.4"))->to_string(), "1");
+  // Products past 170 (1000 USD at 0.92 a dollar), exact to the 24th place, rounded half-even
+  // beyond it, either sign; past the range an error.
+  EXPECT_EQ(D("1000").mul(D("0.92"))->to_string(), "920");
+  EXPECT_EQ(
+      D("98765.432109876543210987654321").mul(D("1234.000000000000000000000001"))->to_string(),
+      "121876543.223587654322358765530879");
+  EXPECT_EQ(D("-1000.5").mul(D("0.333333333333333333333333"))->to_string(),
+            "-333.499999999999999999999666");
+  EXPECT_EQ(D("0.000000000000000000000001").mul(D("0.5"))->to_string(), "0");
+  EXPECT_EQ(D("0.000000000000000000000003").mul(D("-0.5"))->to_string(),
+            "-0.000000000000000000000002");
+  EXPECT_EQ(D("0.000000000000000000000003").mul(D("0.5"), RoundingMode::kFloor)->to_string(),
+            "0.000000000000000000000001");
+  EXPECT_EQ(D("-0.000000000000000000000003").mul(D("0.5"), RoundingMode::kFloor)->to_string(),
+            "-0.000000000000000000000002");
+  EXPECT_EQ(D("100000000000000").mul(D("1.5"))->to_string(), "150000000000000");
+  EXPECT_EQ(D("100000000000000").mul(D("2")).status().code(), StatusCode::kOutOfRange);
   EXPECT_EQ(D("3").mul_div(1, 3)->to_string(), "1");
   EXPECT_EQ(D("1").mul_div(1, 3)->to_string(), "0.333333333333333333333333");
   EXPECT_EQ(D("2").mul_div(1, 3)->to_string(), "0.666666666666666666666667");
@@ -579,6 +596,13 @@ TEST(AggregateTest, SpreadSharedCosts) {
   EXPECT_EQ(shared(thirds[1], "USD"), "0.333333333333333333333334");
   EXPECT_EQ(shared(thirds[2], "USD"), "0.333333333333333333333333");
   EXPECT_EQ(shared(thirds[3], "USD"), "0.333333333333333333333333");
+  // Amounts of a large team's month (a shared 1,000,000 over 400,000 and 200,000): the shares
+  // were an overflow error past a product of 170 (Decimal::mul).
+  std::vector<AggregateRow> large{row("", "m", "1000000"), row("a", "m", "400000"),
+                                  row("b", "m", "200000")};
+  ASSERT_TRUE(spread_shared(large, 0, SpreadBy::kCost).is_ok());
+  EXPECT_EQ(shared(large[1], "USD"), "666666.666666666666666667");
+  EXPECT_EQ(shared(large[2], "USD"), "333333.333333333333333333");
   // Spread by the second key: the rows of a team, over its months.
   r = rows;
   ASSERT_TRUE(spread_shared(r, 1, SpreadBy::kCost).is_ok());

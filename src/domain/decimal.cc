@@ -260,21 +260,43 @@ Result<Decimal> Decimal::mul_div(int64_t num, int64_t den, RoundingMode mode) co
 }
 
 Result<Decimal> Decimal::mul(Decimal o, RoundingMode mode) const {
-  // (a * b) / 10^24 where a, b are raw. Split b = bh * 10^12 + bl to limit intermediate size.
-  const int128 k12 = 1'000'000'000'000;
-  int128 bh = o.raw_ / k12, bl = o.raw_ % k12;
-  int128 t1, t2;
-  if (mul_overflows(raw_, bh, &t1) || mul_overflows(raw_, bl, &t2))
-    return out_of_range("decimal multiplication overflows");
-  // result = t1 / 10^12 + t2 / 10^24
-  int128 r1q = t1 / k12, r1r = t1 % k12;
-  int128 lowpart;
-  if (mul_overflows(r1r, k12, &lowpart)) return out_of_range("decimal multiplication overflows");
-  int128 low = div_round(lowpart + t2, kScale, mode);
-  int128 res;
-  if (__builtin_add_overflow(r1q, low, &res))
-    return out_of_range("decimal multiplication overflows");
-  return Decimal(res);
+  // (a * b) / 10^24 where a, b are raw: the 256-bit product of their magnitudes in four 64-bit
+  // limbs (least significant first), divided by 10^12 twice. (Splitting b at 10^12 instead
+  // overflowed 128 bits once a * b passed about 170: 1000 USD times 0.92.)
+  using u128 = unsigned __int128;
+  const bool neg = (raw_ < 0) != (o.raw_ < 0);
+  const u128 a = raw_ < 0 ? -static_cast<u128>(raw_) : static_cast<u128>(raw_);
+  const u128 b = o.raw_ < 0 ? -static_cast<u128>(o.raw_) : static_cast<u128>(o.raw_);
+  const uint64_t a0 = static_cast<uint64_t>(a), a1 = static_cast<uint64_t>(a >> 64);
+  const uint64_t b0 = static_cast<uint64_t>(b), b1 = static_cast<uint64_t>(b >> 64);
+  const u128 p00 = static_cast<u128>(a0) * b0, p01 = static_cast<u128>(a0) * b1;
+  const u128 p10 = static_cast<u128>(a1) * b0, p11 = static_cast<u128>(a1) * b1;
+  uint64_t limb[4];
+  limb[0] = static_cast<uint64_t>(p00);
+  const u128 mid = (p00 >> 64) + static_cast<uint64_t>(p01) + static_cast<uint64_t>(p10);
+  limb[1] = static_cast<uint64_t>(mid);
+  const u128 high = (mid >> 64) + (p01 >> 64) + (p10 >> 64) + static_cast<uint64_t>(p11);
+  limb[2] = static_cast<uint64_t>(high);
+  limb[3] = static_cast<uint64_t>((high >> 64) + (p11 >> 64));
+  // Divides the limbs by d (< 2^64) in place; returns the remainder.
+  auto divide = [&limb](uint64_t d) {
+    u128 r = 0;
+    for (int i = 3; i >= 0; --i) {
+      const u128 cur = (r << 64) | limb[i];  // r < d < 2^40 here: no overflow
+      limb[i] = static_cast<uint64_t>(cur / d);
+      r = cur % d;
+    }
+    return static_cast<uint64_t>(r);
+  };
+  constexpr uint64_t k12 = 1'000'000'000'000;
+  const uint64_t r1 = divide(k12), r2 = divide(k12);
+  if (limb[3] != 0 || limb[2] != 0) return out_of_range("decimal multiplication overflows");
+  u128 q = (static_cast<u128>(limb[1]) << 64) | limb[0];
+  const u128 rem = static_cast<u128>(r2) * k12 + r1;  // < 10^24
+  const u128 twice = rem * 2, scale = static_cast<u128>(kScale);
+  if (rem != 0 && rounds_away(mode, twice > scale, twice == scale, q % 2 != 0, neg)) ++q;
+  if (q > static_cast<u128>(kMax)) return out_of_range("decimal multiplication overflows");
+  return Decimal(neg ? -static_cast<int128>(q) : static_cast<int128>(q));
 }
 
 Result<Decimal> Decimal::div(Decimal o, int places, RoundingMode mode) const {

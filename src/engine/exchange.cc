@@ -285,7 +285,12 @@ Result<ExchangeRates::Converted> ExchangeRates::convert(Decimal amount, Currency
                                                         sys_days day) const {
   if (from == to) return Converted{amount, day};
   auto step = [&](Decimal a, const Found& f) -> Result<Decimal> {
-    return f.inverse ? a.div(f.rate, Decimal::kScaleDigits) : a.mul(f.rate);
+    auto out = f.inverse ? a.div(f.rate, Decimal::kScaleDigits) : a.mul(f.rate);
+    if (!out) {
+      return out.status().with_context(a.to_string() + " " + code_of(from) + " into " +
+                                       code_of(to) + " on " + day_text(day));
+    }
+    return out;
   };
   if (auto f = find(from, to, day)) {
     auto a = step(amount, *f);
