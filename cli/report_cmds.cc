@@ -178,20 +178,22 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
                          "leave out --tz"));
     return kExitUsage;
   }
-  if (!o.money.currency.empty()) {
-    report(invalid_argument(
-        "--format focus bills each charge in the currency it was priced in (BillingCurrency); "
-        "leave out --currency"));
-    return kExitUsage;
-  }
   auto store = open_db(*o.db, storage::OpenMode::kExisting);
   if (!store) {
     report(store.status());
     return kExitFailure;
   }
+  auto converter = o.money.converter();
+  if (!converter) {
+    report(converter.status());
+    return kExitFailure;
+  }
   report::FocusOptions fo;
   fo.hourly = o.hourly;
   fo.users = !o.no_users;
+  if (engine::CurrencyConverter* c = *converter) {  // billed in --currency, at each UTC day's rate
+    fo.convert = [c](const Money& m, std::chrono::sys_days day) { return c->convert(m, day); };
+  }
   if (!o.tags.empty()) {
     fo.tag_keys.emplace();
     for (const auto& t : o.tags) {
@@ -213,9 +215,10 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
   if (st.is_ok()) st = data.finish();
   if (st.is_ok()) st = (*out)->commit();
   if (!st.is_ok()) {
-    report(st);
+    report(with_rates_hint(st, *converter));
     return kExitFailure;
   }
+  o.money.note_stale();
   if (data.unpriced() != 0) {
     std::fprintf(stderr,
                  "note: %llu unpriced record(s) left out: they have no cost to bill (cost-ops "

@@ -3005,6 +3005,19 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
           " --to 2026-11-09 --horizon 1 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err.find("no stored spend in EUR"), std::string::npos) << r.err;
+  // A FOCUS dataset billed in euros: each charge's cost converted at its UTC day's rate, its
+  // PricingCurrency and PricingCurrencyEffectiveCost what it was priced at.
+  r = run("report --db " + db + " --period 2026-11 --format focus --currency EUR --rates " + ecb);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(",PricingCategory,PricingCurrency,PricingCurrencyEffectiveCost,"
+                       "PricingQuantity,"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\n9.52380952380952380952381,openai,openai,EUR,"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(",Standard,USD,10,4000000,Tokens,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n1,acme,acme,EUR,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(",Standard,EUR,1,1000000,Tokens,"), std::string::npos) << r.out;
   // Each record at its own day's rate: the dearest, in euros.
   r = run("records --db " + db + " --sort cost --limit 1 --currency EUR --rates " + ecb +
           " --format jsonl");
@@ -3033,8 +3046,7 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
   for (const auto& [args, message] :
        {std::pair{"query --rates " + ecb, "--rates requires --currency"},
         std::pair{std::string("query --currency EUR --rate USD=-1"), "a rate must be positive"},
-        std::pair{std::string("query --currency EUR --logged"), "it takes no --currency"},
-        std::pair{std::string("report --currency EUR --format focus"), "leave out --currency"}}) {
+        std::pair{std::string("query --currency EUR --logged"), "it takes no --currency"}}) {
     r = run(args + " --db " + db);
     EXPECT_EQ(r.rc, 2) << args;
     EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;

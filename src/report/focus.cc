@@ -101,6 +101,22 @@ Status FocusDataset::add(const PricedRecord& pr) {
     COSTOPS_RETURN_IF_ERROR(flush());
   }
   period_ = start;
+  // The three parts billed, and priced: the other cost (requests, searches) is what the total has
+  // beyond input and output; converted part by part, so that the parts still make the total.
+  const Currency priced_in = c.total_cost.currency;
+  const Decimal priced[3] = {c.input_cost.amount, c.output_cost.amount,
+                             c.total_cost.amount - c.input_cost.amount - c.output_cost.amount};
+  Decimal billed[3] = {priced[0], priced[1], priced[2]};
+  Currency billed_in = priced_in;
+  if (options_.convert) {
+    const auto day = floor<days>(r.timestamp);
+    for (int i = 0; i < 3; ++i) {
+      auto m = options_.convert(Money{priced[i], priced_in}, day);
+      if (!m) return m.status().with_context(r.source);
+      billed[i] = m->amount;
+      billed_in = m->currency;
+    }
+  }
   Key key{c.provider,
           c.model,
           r.model,
@@ -109,12 +125,16 @@ Status FocusDataset::add(const PricedRecord& pr) {
           options_.users ? r.user_id : std::string(),
           tier_of(r),
           tags_json(r, options_.tag_keys),
-          std::string(c.total_cost.currency.code())};
+          std::string(billed_in.code()),
+          std::string(priced_in.code())};
   Sums& s = groups_[std::move(key)];
   Sums next = s;
-  const bool ok = Decimal::add_checked(next.input_cost, c.input_cost.amount, &next.input_cost) &&
-                  Decimal::add_checked(next.output_cost, c.output_cost.amount, &next.output_cost) &&
-                  Decimal::add_checked(next.total_cost, c.total_cost.amount, &next.total_cost) &&
+  const bool ok = Decimal::add_checked(next.input_cost, billed[0], &next.input_cost) &&
+                  Decimal::add_checked(next.output_cost, billed[1], &next.output_cost) &&
+                  Decimal::add_checked(next.other_cost, billed[2], &next.other_cost) &&
+                  Decimal::add_checked(next.priced_input, priced[0], &next.priced_input) &&
+                  Decimal::add_checked(next.priced_output, priced[1], &next.priced_output) &&
+                  Decimal::add_checked(next.priced_other, priced[2], &next.priced_other) &&
                   !__builtin_add_overflow(next.input_tokens, r.usage.get(units::kInputTokens),
                                           &next.input_tokens) &&
                   !__builtin_add_overflow(next.output_tokens, r.usage.get(units::kOutputTokens),
@@ -133,16 +153,16 @@ Status FocusDataset::add(const PricedRecord& pr) {
 std::vector<FocusDataset::Charge> FocusDataset::charges(const Sums& s) {
   std::vector<Charge> out;
   auto add = [&](const char* what, int64_t quantity, const char* unit, const char* sku,
-                 Decimal cost) {
-    if (quantity != 0 || !cost.is_zero()) out.push_back({what, quantity, unit, sku, cost});
+                 Decimal cost, Decimal priced) {
+    if (quantity != 0 || !cost.is_zero()) out.push_back({what, quantity, unit, sku, cost, priced});
   };
   add("input tokens (cache reads and writes included)", s.input_tokens, "Tokens", "input",
-      s.input_cost);
-  add("output tokens (reasoning included)", s.output_tokens, "Tokens", "output", s.output_cost);
-  const Decimal other = s.total_cost - s.input_cost - s.output_cost;
-  if (!other.is_zero()) {
+      s.input_cost, s.priced_input);
+  add("output tokens (reasoning included)", s.output_tokens, "Tokens", "output", s.output_cost,
+      s.priced_output);
+  if (!s.priced_other.is_zero()) {
     add("requests and tools (per-request fees and searches)", static_cast<int64_t>(s.requests),
-        "Requests", "other", other);
+        "Requests", "other", s.other_cost, s.priced_other);
   }
   return out;
 }
@@ -151,10 +171,16 @@ Status FocusDataset::finish() { return flush(); }
 
 Status FocusDataset::flush() {
   std::string out;
+  // Billed in another currency: PricingCurrency and PricingCurrencyEffectiveCost after
+  // PricingCategory, in the columns' order.
+  const bool converted = static_cast<bool>(options_.convert);
+  constexpr size_t kPricingAt = 19;  // after PricingCategory
+  static_assert(std::string_view(kColumns[kPricingAt - 1]) == "PricingCategory");
   if (!header_written_) {
-    for (const char* c : kColumns) {
-      if (!out.empty()) out += ',';
-      out += c;
+    for (size_t i = 0; i < std::size(kColumns); ++i) {
+      if (converted && i == kPricingAt) out += ",PricingCurrency,PricingCurrencyEffectiveCost";
+      if (i != 0) out += ',';
+      out += kColumns[i];
     }
     out += '\n';
     header_written_ = true;
@@ -164,8 +190,8 @@ Status FocusDataset::flush() {
       options_.hourly ? start + std::chrono::hours(1) : start + std::chrono::days(1);
   const auto [period_start, period_end] = month_of(start);
   for (const auto& [key, s] : groups_) {
-    const auto& [provider, model, stored_model, organization, project, user, tier, tags, currency] =
-        key;
+    const auto& [provider, model, stored_model, organization, project, user, tier, tags, currency,
+                 pricing_currency] = key;
     std::string name = provider_name_ ? provider_name_(provider) : std::string();
     if (name.empty()) name = provider;
     const std::string& account = organization.empty() ? provider : organization;
@@ -208,11 +234,12 @@ Status FocusDataset::flush() {
                                     tier,
                                     user};
       static_assert(std::size(fields) == std::size(kColumns));
-      bool first = true;
-      for (const std::string& f : fields) {
-        if (!first) out += ',';
-        first = false;
-        out += csv_field(f);
+      for (size_t i = 0; i < std::size(fields); ++i) {
+        if (converted && i == kPricingAt) {
+          out += ',' + csv_field(pricing_currency) + ',' + ch.priced.to_string();
+        }
+        if (i != 0) out += ',';
+        out += csv_field(fields[i]);
       }
       out += '\n';
       ++rows_;

@@ -2,6 +2,7 @@
 // version 1.2): the CSV that FinOps tools load beside the clouds' own FOCUS exports.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,6 +29,12 @@ struct FocusOptions {
   /// record sets per request (a trace id) keeps the rows per group rather than per record.
   std::optional<std::vector<std::string>> tag_keys;
   bool users = true;  // group by user (x_User); false sums the users of a group
+  /// Bills in another currency than the prices': each record's input, output and other cost
+  /// converted at its UTC day's rate (engine::CurrencyConverter::convert, say). The costs are
+  /// then in the converted currency (BillingCurrency), and PricingCurrency and
+  /// PricingCurrencyEffectiveCost (FOCUS 1.2's columns for a charge priced in another currency)
+  /// give the currency priced in and the cost in it. Unset: billed as priced, without them.
+  std::function<Result<Money>(const Money&, std::chrono::sys_days)> convert;
 };
 
 class FocusDataset {
@@ -58,21 +65,23 @@ class FocusDataset {
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string, std::string,
-                         std::string, std::string, std::string, std::string>;
+                         std::string, std::string, std::string, std::string, std::string>;
   // provider, catalog model, model as stored, organization, project, user, tier, tags JSON,
-  // currency (the charge period is period_)
+  // billing currency, pricing currency (the charge period is period_)
   struct Sums {
     uint64_t records = 0, requests = 0;
     int64_t input_tokens = 0, output_tokens = 0;
-    Decimal input_cost, output_cost, total_cost;
+    Decimal input_cost, output_cost, other_cost;        // billed
+    Decimal priced_input, priced_output, priced_other;  // in the pricing currency
   };
-  // One row of a group: its description, quantity, unit, SKU part and cost.
+  // One row of a group: its description, quantity, unit, SKU part and cost (billed, and in the
+  // pricing currency).
   struct Charge {
     const char* what;
     int64_t quantity;
     const char* unit;
     const char* sku;
-    Decimal cost;
+    Decimal cost, priced;
   };
   // A group's rows: input and output tokens (each when it has tokens or cost), and the rest of
   // its cost (requests, searches) when there is any.

@@ -252,10 +252,10 @@ struct Report {
   std::vector<BudgetLine> budgets;
 };
 
-/// Builds reports from an aggregation source. Thread-compatible.
 /// The days of daily spend a report's forecast and unusual days read, ending with its last day.
 inline constexpr int kForecastHistoryDays = 180;
 
+/// Builds reports from an aggregation source. Thread-compatible.
 class ReportGenerator {
  public:
   explicit ReportGenerator(AggregateFn source) : source_(std::move(source)) {}
