@@ -341,6 +341,26 @@ void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency cu
                logged.uncompared == 1 ? "" : "s", std::string(currency.code()).c_str());
 }
 
+void note_logged_rows(const std::vector<AggregateRow>& rows) {
+  LoggedCosts all;
+  for (const auto& r : rows) {
+    if (!all.add(r.logged)) break;  // the counts are what the notes need
+  }
+  if (all.uncompared > 0) {
+    std::fprintf(stderr,
+                 "note: %llu record%s logged a cost (in USD, as gateways log) but %s priced in "
+                 "another currency: not compared\n",
+                 static_cast<unsigned long long>(all.uncompared), all.uncompared == 1 ? "" : "s",
+                 all.uncompared == 1 ? "is" : "are");
+  }
+  if (all.records == 0 && all.uncompared == 0 && !rows.empty()) {
+    std::fprintf(stderr,
+                 "note: none of the selected records logged a cost of its own (ingest keeps "
+                 "the cost a gateway or tracer logged; an earlier cost-ops did not: to add it to "
+                 "records it stored, cost-ops delete --source FILE, then ingest FILE again)\n");
+  }
+}
+
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice) {
   if (const std::string hint = filter_hint(store, query.filters); !hint.empty()) {
     std::fprintf(stderr, "note: %s\n", hint.c_str());

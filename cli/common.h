@@ -220,6 +220,11 @@ std::optional<std::string> unmatched_value_hint(std::span<const Filter> filters,
 std::string filter_hint(storage::Store& store, const std::vector<Filter>& filters,
                         bool rollup_keys_only = false);
 
+/// --logged's notes (query, report): records whose logged cost could not be compared (priced in
+/// another currency than USD), and what to do when none of the selected records `rows` sum has
+/// one.
+void note_logged_rows(const std::vector<AggregateRow>& rows);
+
 /// Says on stderr why `query` matched nothing, when it can tell: a filter value no stored record
 /// has (filter_hint), or a period no stored record falls in although the store holds some:
 /// "note: no stored record falls in the period; the N stored records' days run from D1 to D2

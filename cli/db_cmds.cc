@@ -579,28 +579,6 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
   std::fputs(p.str().c_str(), stdout);
 }
 
-// --logged's notes: records whose logged cost could not be compared (priced in another currency
-// than USD), and what to do when none of the selected records has one.
-void note_logged_rows(const std::vector<AggregateRow>& rows) {
-  LoggedCosts all;
-  for (const auto& r : rows) {
-    if (!all.add(r.logged)) break;  // the counts are what the notes need
-  }
-  if (all.uncompared > 0) {
-    std::fprintf(stderr,
-                 "note: %llu record%s logged a cost (in USD, as gateways log) but %s priced in "
-                 "another currency: not compared\n",
-                 static_cast<unsigned long long>(all.uncompared), all.uncompared == 1 ? "" : "s",
-                 all.uncompared == 1 ? "is" : "are");
-  }
-  if (all.records == 0 && all.uncompared == 0 && !rows.empty()) {
-    std::fprintf(stderr,
-                 "note: none of the selected records logged a cost of its own (ingest keeps "
-                 "the cost a gateway or tracer logged; an earlier cost-ops did not: to add it to "
-                 "records it stored, cost-ops delete --source FILE, then ingest FILE again)\n");
-  }
-}
-
 // A unit cost's text: exact, or `none` when it has none (unit_costs).
 std::string unit_text(const std::optional<Decimal>& d, const char* none) {
   return d ? d->to_string() : none;

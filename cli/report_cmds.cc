@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "common.h"
 #include "costops/compression/codec.h"
+#include "costops/engine/aggregator.h"
 #include "costops/report/focus.h"
 #include "costops/report/report.h"
 #include "costops/storage/store.h"
@@ -156,7 +157,7 @@ struct ReportCmd {
   std::string allocate, allocate_by = "cost";  // --allocate KEY: the --by table spread_shared
   std::vector<std::string> filters, by;
   int forecast = 0;
-  bool no_anomalies = false, hourly = false, no_users = false, budgets = false;
+  bool no_anomalies = false, hourly = false, no_users = false, budgets = false, logged = false;
   std::vector<std::string> tags;  // --tags: focus's tag keys ("" for none: given, never empty)
   size_t top = kDefaultTop;
   CurrencyOptions money;  // --currency, --rates, --rate
@@ -166,10 +167,10 @@ struct ReportCmd {
 // --format focus: the selected records as a FOCUS dataset, written as the report would be.
 int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::Codec codec) {
   if (o.forecast != 0 || !o.by.empty() || !o.allocate.empty() || o.no_anomalies ||
-      o.top != kDefaultTop || !o.title.empty() || o.budgets) {
+      o.top != kDefaultTop || !o.title.empty() || o.budgets || o.logged) {
     report(invalid_argument(
         "--format focus writes the records' charges: --forecast, --by, --allocate, "
-        "--no-anomalies, --top, --title and --budgets are the report's"));
+        "--no-anomalies, --top, --title, --budgets and --logged are the report's"));
     return kExitUsage;
   }
   if (!selection.time_zone.is_utc()) {
@@ -330,6 +331,12 @@ int run_report(ReportCmd o) {
   selection.to = ro.to;
   selection.time_zone = ro.time_zone;
   if (focus) return run_focus(o, selection, codec);
+  if (o.logged && !o.money.currency.empty()) {
+    report(
+        invalid_argument("--logged compares logged costs in USD with the exact prices as "
+                         "priced; it takes no --currency"));
+    return kExitUsage;
+  }
   std::unique_ptr<storage::Store> store;
   engine::CurrencyConverter* converter = nullptr;
   if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
@@ -348,6 +355,25 @@ int run_report(ReportCmd o) {
                    report::kForecastHistoryDays);
     }
     return kExitFailure;
+  }
+  if (o.logged) {
+    // The logged costs are in each record's detail, not in the daily totals: the period's
+    // records are read and summed by model.
+    AggregateQuery by_model = selection;
+    by_model.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
+    engine::Aggregator sums(by_model, true);
+    if (Status st = store->scan(by_model, [&](const PricedRecord& rec) { return sums.add(rec); });
+        !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+    std::vector<AggregateRow> rows = sums.rows();
+    std::stable_sort(rows.begin(), rows.end(), [](const AggregateRow& a, const AggregateRow& b) {
+      return a.logged.logged > b.logged.logged;
+    });
+    note_logged_rows(rows);
+    std::erase_if(rows, [](const AggregateRow& row) { return row.logged.records == 0; });
+    r->logged = std::move(rows);
   }
   if (o.budgets) {
     // As of the report's last day; today (still running) when the report reaches it.
@@ -430,6 +456,10 @@ Examples:
   cmd->add_option("--forecast", o->forecast, "Days of forecast to add (default 0)")
       ->check(number_in(0, 1000000));
   cmd->add_flag("--no-anomalies", o->no_anomalies, "Leave out the period's unusual days");
+  cmd->add_flag("--logged", o->logged,
+                "Add the costs the records logged themselves (a gateway's or tracer's price, as "
+                "ingest stores it) against their exact prices, by model (reads the period's "
+                "records)");
   cmd->add_flag("--budgets", o->budgets,
                 "Add each stored budget's status as of the report's last day (as budget status "
                 "gives it: spent, projected with its interval, probability of going over, the "

@@ -3146,6 +3146,68 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
   std::filesystem::remove(db);
 }
 
+// report --logged: the period's logged costs against the exact prices by model, in every format;
+// a note when none logged one; refused beside --currency and in a FOCUS dataset.
+TEST(CliTest, ReportComparesTheCostsTheRecordsLogged) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_report_logged_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  ASSERT_EQ(
+      run("ingest --db " + db + " -",
+          R"({"id":"l1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":100},"cost_usd":0.0035}
+{"id":"l2","timestamp":"2026-09-01T11:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":100},"spend":"0.003"}
+{"id":"l3","timestamp":"2026-09-02T10:00:00Z","provider":"openai","model":"gpt-4o-mini","usage":{"input_tokens":1000,"output_tokens":100},"spend":0.00021}
+{"id":"l4","timestamp":"2026-09-02T10:00:00Z","provider":"anthropic","model":"claude-sonnet-4-5","usage":{"input_tokens":1000,"output_tokens":100}}
+)")
+          .rc,
+      0);
+  const std::string report = "report --db " + db + " --period 2026-09 --no-anomalies --logged";
+  CliRun r = run(report + " --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("logged,openai/gpt-4o,USD,0.0065,2,,,,\n"
+                       "logged_exact,openai/gpt-4o,USD,0.007,2,,,,\n"
+                       "logged_off,openai/gpt-4o,USD,,1,,,,\n"
+                       "logged,openai/gpt-4o-mini,USD,0.00021,1,,,,\n"
+                       "logged_exact,openai/gpt-4o-mini,USD,0.00021,1,,,,\n"
+                       "logged_off,openai/gpt-4o-mini,USD,,0,,,,\n"
+                       "logged,,USD,0.00671,3,,,,\n"
+                       "logged_exact,,USD,0.00721,3,,,,\n"
+                       "logged_off,,USD,,1,,,,\n"),
+            std::string::npos)
+      << r.out;
+  r = run(report + " --format markdown");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("| openai/gpt-4o | 2 | 0.006500 | 0.007000 | -0.000500 | -7.14 | 1 |\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("| Total | 3 | 0.006710 | 0.007210 | -0.000500 | -6.93 | 1 |\n"),
+            std::string::npos)
+      << r.out;
+  r = run(report + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out)["logged"];
+  EXPECT_EQ(j["total"]["logged_cost"], "0.00671");
+  EXPECT_EQ(j["models"][0]["model"], "gpt-4o");
+  EXPECT_EQ(j["models"].size(), 2u);
+  r = run(report + " --format html");
+  EXPECT_NE(r.out.find("<h2>Costs the records logged (USD)</h2>"), std::string::npos);
+  r = run(report + " --format jsonl");
+  EXPECT_EQ(occurrences(r.out, "\"section\":\"logged\""), 2u) << r.out;
+  EXPECT_EQ(occurrences(r.out, "\"section\":\"logged_total\""), 1u) << r.out;
+  // None logged in the period: a note, and no section.
+  r = run("report --db " + db +
+          " --period 2026-09 --no-anomalies --logged --format markdown "
+          "--filter provider=anthropic");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.find("Costs the records logged"), std::string::npos);
+  EXPECT_NE(r.err.find("note: none of the selected records logged a cost"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(run(report + " --currency EUR --rate USD=0.9").rc, 2);
+  EXPECT_EQ(run(report + " --format focus").rc, 2);
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, AllocateSharedCost) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_allocate_" + std::to_string(::getpid()) + ".db"))

@@ -76,6 +76,37 @@ std::string row_name(const AggregateRow& row, bool model, const char* none = "(n
   return key_name(row.keys, model, none);
 }
 
+// The logged costs' total over `r.logged` (the counts are what a failed sum leaves).
+LoggedCosts logged_total(const Report& r) {
+  LoggedCosts all;
+  for (const auto& row : r.logged) {
+    if (!all.add(row.logged)) break;
+  }
+  return all;
+}
+
+// The logged costs' table: a row per model, then the total: name, records, logged, exact,
+// difference, difference in percent, records off by more than 1%.
+std::vector<std::array<std::string, 7>> logged_cells(const Report& r) {
+  std::vector<std::array<std::string, 7>> out;
+  auto cells = [&](const std::string& name, const LoggedCosts& l) {
+    const Decimal diff = l.logged - l.exact;
+    out.push_back({name, std::to_string(l.records), l.logged.to_string_fixed(6),
+                   l.exact.to_string_fixed(6), diff.to_string_fixed(6),
+                   percent_text(diff, l.exact, 2, true).value_or("-"), std::to_string(l.off)});
+  };
+  for (const auto& row : r.logged) {
+    if (row.logged.records > 0) cells(row_name(row, true), row.logged);
+  }
+  cells("Total", logged_total(r));
+  return out;
+}
+constexpr const char* kLoggedHeads[] = {"Model",      "Records", "Logged",    "Exact",
+                                        "Difference", "Diff %",  "Off by >1%"};
+constexpr const char* kLoggedAbout =
+    "What the records' gateway or tracer priced them at itself (LiteLLM's spend, Langfuse's "
+    "costDetails, ...), against their exact prices; off: more than 1% and 0.000001 away.";
+
 // The name of a row summing `n` groups a table leaves out: "1 other", "3 others".
 std::string others_label(size_t n) { return std::to_string(n) + (n == 1 ? " other" : " others"); }
 
@@ -492,6 +523,18 @@ json to_json(const Report& r) {
     for (const auto& b : r.budgets) budgets.push_back(budget_json(b));
     j["budgets"] = budgets;
   }
+  if (!r.logged.empty()) {
+    json by_model = json::array();
+    for (const auto& row : r.logged) {
+      if (row.logged.records == 0) continue;
+      json o = logged_costs_json(row.logged);
+      o["provider"] = row.keys[0];
+      o["model"] = row.keys[1];
+      by_model.push_back(o);
+    }
+    j["logged"] = {
+        {"currency", "USD"}, {"models", by_model}, {"total", logged_costs_json(logged_total(r))}};
+  }
   return j;
 }
 
@@ -590,6 +633,21 @@ std::string to_jsonl(const Report& r) {
           {"lower_95", f.lower_95},
           {"upper_95", f.upper_95}});
   }
+  if (!r.logged.empty()) {
+    for (const auto& row : r.logged) {
+      if (row.logged.records == 0) continue;
+      json o = logged_costs_json(row.logged);
+      o["section"] = "logged";
+      o["provider"] = row.keys[0];
+      o["model"] = row.keys[1];
+      o["currency"] = "USD";
+      line(o);
+    }
+    json all = logged_costs_json(logged_total(r));
+    all["section"] = "logged_total";
+    all["currency"] = "USD";
+    line(all);
+  }
   return out;
 }
 
@@ -684,6 +742,21 @@ std::string to_csv(const Report& r) {
     s << "anomaly_expected," << u.date << "," << r.anomaly_currency << "," << num(u.expected, 4)
       << ",,,,,\n";
   }
+  if (!r.logged.empty()) {
+    // The logged costs per model (keyed provider/model; the total keyed ""): the logged and
+    // exact costs with the records compared, and the records off in the records column.
+    auto logged = [&](const std::string& key, const LoggedCosts& l) {
+      s << "logged," << csv_field(key) << ",USD," << l.logged.to_string() << "," << l.records
+        << ",,,,\n";
+      s << "logged_exact," << csv_field(key) << ",USD," << l.exact.to_string() << "," << l.records
+        << ",,,,\n";
+      s << "logged_off," << csv_field(key) << ",USD,," << l.off << ",,,,\n";
+    };
+    for (const auto& row : r.logged) {
+      if (row.logged.records > 0) logged(row_name(row, true, ""), row.logged);
+    }
+    logged("", logged_total(r));
+  }
   for (const auto& f : r.forecast) {
     s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,,\n";
   }
@@ -773,6 +846,16 @@ std::string to_markdown(const Report& r) {
     const std::string name = b.key.name();
     table(("Top by " + md_escape(name)).c_str(), md_escape(name).c_str(), b.rows, b.others, false,
           &b);
+  }
+  if (!r.logged.empty()) {
+    s << "\n## Costs the records logged (USD)\n\n" << md_escape(kLoggedAbout) << "\n\n|";
+    for (const char* h : kLoggedHeads) s << " " << h << " |";
+    s << "\n|---|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& row : logged_cells(r)) {
+      s << "|";
+      for (const auto& cell : row) s << " " << md_escape(cell) << " |";
+      s << "\n";
+    }
   }
   if (!r.forecast.empty()) {
     s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
@@ -1008,6 +1091,22 @@ std::string to_html(const Report& r) {
   for (const auto& b : r.breakdowns) {
     const std::string name = html_escape(b.key.name());
     table(("Top by " + name).c_str(), name.c_str(), b.rows, b.others, false, &b);
+  }
+  if (!r.logged.empty()) {
+    s << "<h2>Costs the records logged (USD)</h2>\n<p>" << html_escape(kLoggedAbout)
+      << "</p>\n<table><tr>";
+    for (size_t i = 0; i < std::size(kLoggedHeads); ++i) {
+      s << (i == 0 ? "<th>" : "<th class=\"n\">") << kLoggedHeads[i] << "</th>";
+    }
+    s << "</tr>\n";
+    for (const auto& row : logged_cells(r)) {
+      s << "<tr>";
+      for (size_t i = 0; i < row.size(); ++i) {
+        s << (i == 0 ? "<td>" : "<td class=\"n\">") << html_escape(row[i]) << "</td>";
+      }
+      s << "</tr>\n";
+    }
+    s << "</table>\n";
   }
   if (r.comparison && r.comparison->total.records > 0) {
     s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)

@@ -250,6 +250,10 @@ struct Report {
   std::string anomaly_currency;
   /// Set by the caller, which has the budgets (ReportGenerator::build leaves it empty).
   std::vector<BudgetLine> budgets;
+  /// By provider and model (keys), the costs the period's records logged themselves against
+  /// their exact prices (AggregateRow::logged), the largest logged first: set by the caller, which
+  /// reads the records (report --logged; build leaves it empty). Rendered when not empty.
+  std::vector<AggregateRow> logged;
 };
 
 /// The days of daily spend a report's forecast and unusual days read, ending with its last day.
