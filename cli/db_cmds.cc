@@ -808,12 +808,6 @@ int run_query(QueryCmd& o) {
     }
     labels = std::move(*l);
   }
-  if (o.logged && !o.money.currency.empty()) {
-    report(
-        invalid_argument("--logged compares logged costs in USD with the exact prices as "
-                         "priced; it takes no --currency"));
-    return kExitUsage;
-  }
   std::unique_ptr<storage::Store> store;
   engine::CurrencyConverter* converter = nullptr;
   if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
@@ -919,6 +913,7 @@ Examples:
                 "ingest stores it) against their exact prices: logged, exact, the difference in "
                 "percent and the records more than 1% off (reads every selected record)");
   o->money.add_to(*cmd, kCurrencyHelp);
+  cmd->get_option("--logged")->excludes("--currency");  // logged costs are USD, as priced
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_query(*o); });

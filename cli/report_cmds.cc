@@ -331,12 +331,6 @@ int run_report(ReportCmd o) {
   selection.to = ro.to;
   selection.time_zone = ro.time_zone;
   if (focus) return run_focus(o, selection, codec);
-  if (o.logged && !o.money.currency.empty()) {
-    report(
-        invalid_argument("--logged compares logged costs in USD with the exact prices as "
-                         "priced; it takes no --currency"));
-    return kExitUsage;
-  }
   std::unique_ptr<storage::Store> store;
   engine::CurrencyConverter* converter = nullptr;
   if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
@@ -485,6 +479,7 @@ Examples:
   add_allocate_by(*cmd, o->allocate_by, allocate);
   cmd->add_option("--title", o->title, "Report title");
   o->money.add_to(*cmd, kCurrencyHelp);
+  cmd->get_option("--logged")->excludes("--currency");  // logged costs are USD, as priced
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_report(*o); });
 }

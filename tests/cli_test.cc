@@ -3046,7 +3046,7 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
   for (const auto& [args, message] :
        {std::pair{"query --rates " + ecb, "--rates requires --currency"},
         std::pair{std::string("query --currency EUR --rate USD=-1"), "a rate must be positive"},
-        std::pair{std::string("query --currency EUR --logged"), "it takes no --currency"}}) {
+        std::pair{std::string("query --currency EUR --logged"), "--logged excludes --currency"}}) {
     r = run(args + " --db " + db);
     EXPECT_EQ(r.rc, 2) << args;
     EXPECT_NE(r.err.find(message), std::string::npos) << args << ": " << r.err;
