@@ -342,10 +342,7 @@ void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency cu
 }
 
 void note_logged_rows(const std::vector<AggregateRow>& rows) {
-  LoggedCosts all;
-  for (const auto& r : rows) {
-    if (!all.add(r.logged)) break;  // the counts are what the notes need
-  }
+  const LoggedCosts all = logged_sum(rows);  // the counts are what the notes need
   if (all.uncompared > 0) {
     std::fprintf(stderr,
                  "note: %llu record%s logged a cost (in USD, as gateways log) but %s priced in "

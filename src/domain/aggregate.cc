@@ -184,6 +184,14 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
   return sum.logged.add(row.logged);
 }
 
+LoggedCosts logged_sum(const std::vector<AggregateRow>& rows) {
+  LoggedCosts all;
+  for (const auto& r : rows) {
+    if (!all.add(r.logged)) break;
+  }
+  return all;
+}
+
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency) {
   // Each row's measure, computed once: money in Decimal's raw units, counts as they are; none
   // (below every value) by keys, or where a row has no unit cost in `currency`.

@@ -76,15 +76,6 @@ std::string row_name(const AggregateRow& row, bool model, const char* none = "(n
   return key_name(row.keys, model, none);
 }
 
-// The logged costs' total over `r.logged` (the counts are what a failed sum leaves).
-LoggedCosts logged_total(const Report& r) {
-  LoggedCosts all;
-  for (const auto& row : r.logged) {
-    if (!all.add(row.logged)) break;
-  }
-  return all;
-}
-
 // The logged costs' table: a row per model, then the total: name, records, logged, exact,
 // difference, difference in percent, records off by more than 1%.
 std::vector<std::array<std::string, 7>> logged_cells(const Report& r) {
@@ -98,7 +89,7 @@ std::vector<std::array<std::string, 7>> logged_cells(const Report& r) {
   for (const auto& row : r.logged) {
     if (row.logged.records > 0) cells(row_name(row, true), row.logged);
   }
-  cells("Total", logged_total(r));
+  cells("Total", logged_sum(r.logged));
   return out;
 }
 constexpr const char* kLoggedHeads[] = {"Model",      "Records", "Logged",    "Exact",
@@ -532,8 +523,9 @@ json to_json(const Report& r) {
       o["model"] = row.keys[1];
       by_model.push_back(o);
     }
-    j["logged"] = {
-        {"currency", "USD"}, {"models", by_model}, {"total", logged_costs_json(logged_total(r))}};
+    j["logged"] = {{"currency", "USD"},
+                   {"models", by_model},
+                   {"total", logged_costs_json(logged_sum(r.logged))}};
   }
   return j;
 }
@@ -643,7 +635,7 @@ std::string to_jsonl(const Report& r) {
       o["currency"] = "USD";
       line(o);
     }
-    json all = logged_costs_json(logged_total(r));
+    json all = logged_costs_json(logged_sum(r.logged));
     all["section"] = "logged_total";
     all["currency"] = "USD";
     line(all);
@@ -755,7 +747,7 @@ std::string to_csv(const Report& r) {
     for (const auto& row : r.logged) {
       if (row.logged.records > 0) logged(row_name(row, true, ""), row.logged);
     }
-    logged("", logged_total(r));
+    logged("", logged_sum(r.logged));
   }
   for (const auto& f : r.forecast) {
     s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,,\n";

@@ -172,6 +172,9 @@ Decimal cost_in(const std::map<std::string, Decimal>& cost, const std::string& c
 /// Adds `row`'s counts, tokens and costs to `sum`'s (not its keys). False when a cost leaves
 /// Decimal's range.
 [[nodiscard]] bool add_row(AggregateRow& sum, const AggregateRow& row);
+/// The logged costs of `rows` summed (AggregateRow::logged); a sum that would leave Decimal's
+/// range stops it, the counts so far kept.
+LoggedCosts logged_sum(const std::vector<AggregateRow>& rows);
 /// Orders `rows` (stably) by `order`; cost in `currency`.
 void order_rows(std::vector<AggregateRow>& rows, RowOrder order, const std::string& currency);
 
