@@ -1312,6 +1312,7 @@ struct WhatIfCmd {
   std::string as_of, group_by = "provider,model", sort = "keys", format = "table";
   bool without_cache = false, standard_tier = false;
   CatalogOptions catalog;
+  CurrencyOptions money;  // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -1471,8 +1472,16 @@ int run_whatif(WhatIfCmd& o) {
   }
   options.without_cache = o.without_cache;
   options.standard_tier = o.standard_tier;
-  json about = {
-      {"as_of", nullptr}, {"without_cache", o.without_cache}, {"standard_tier", o.standard_tier}};
+  auto converter = o.money.converter();
+  if (!converter) {
+    report(converter.status());
+    return kExitFailure;
+  }
+  options.currency = *converter;
+  json about = {{"as_of", nullptr},
+                {"without_cache", o.without_cache},
+                {"standard_tier", o.standard_tier},
+                {"currency", o.money.currency.empty() ? json(nullptr) : json(o.money.currency)}};
   if (options.as_of) about["as_of"] = format_timestamp(*options.as_of).substr(0, 10);
   std::unique_ptr<storage::Store> store;
   const pricing::Catalog* catalog = nullptr;
@@ -1491,7 +1500,7 @@ int run_whatif(WhatIfCmd& o) {
     return Status::ok();
   });
   if (!st.is_ok()) {
-    report(st);
+    report(with_rates_hint(st, *converter));
     return kExitFailure;
   }
   std::vector<engine::WhatIfRow> rows = w->rows();
@@ -1524,6 +1533,7 @@ int run_whatif(WhatIfCmd& o) {
                  t.unpriced == 1 ? "is" : "are");
   }
   note_unpriced_models(std::move(unpriced), "the what-if has no price", false);
+  o.money.note_stale();
   if (t.records == 0) note_why_empty(*store, q, "");
   return kExitOk;
 }
@@ -1553,13 +1563,16 @@ day's, each at its own time of day (for prices that change with it: DeepSeek's o
 API and the service tiers saved (or cost).
 change is the what-if less the stored cost, over the records priced both ways (records stored
 without a price are counted in the what-if only; records the what-if cannot price are noted).
+--currency shows both costs in one currency, each record's at the rate of its day (in --tz): a
+catalog in euros against spend stored in dollars is then compared too.
 Examples:
   cost-ops whatif --swap gpt-4o=gpt-4o-mini --from 2026-11-01
   cost-ops whatif --swap 'claude-3-opus*=claude-opus-4-1' --group-by project --sort change
   cost-ops whatif --catalog model_prices_and_context_window.json --group-by provider
   cost-ops whatif --prices our-contract-prices.json --as-of now --format json
   cost-ops whatif --no-cache --group-by project              # what prompt caching saved
-  cost-ops whatif --standard-tier --group-by tier            # what batch and flex saved)");
+  cost-ops whatif --standard-tier --group-by tier            # what batch and flex saved
+  cost-ops whatif --swap gpt-4o=gpt-4o-mini --currency EUR --rates eurofxref-hist.csv)");
   o->catalog.add_to(*cmd);
   o->selection.add_to(*cmd);
   cmd->add_option("--swap", o->swaps, "FROM=TO: price FROM's calls as TO's (repeatable)");
@@ -1579,6 +1592,7 @@ Examples:
       ->check(CLI::IsMember({"keys", "cost", "change"}));
   cmd->add_option("--format", o->format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
+  o->money.add_to(*cmd, kCurrencyHelp);
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_whatif(*o); });
 }

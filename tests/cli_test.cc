@@ -3024,6 +3024,15 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["cost"], "9.52380952380952380952381");
   EXPECT_EQ(nlohmann::json::parse(r.out)["id"], "u2");
+  // A what-if in euros: both costs of each record at its day's rate (gpt-4o-mini's input at
+  // 0.15 USD per million).
+  r = run("whatif --db " + db + " --filter provider=openai --swap gpt-4o=gpt-4o-mini --currency " +
+          "EUR --rates " + ecb + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["cost"]["EUR"], "13.927655677655677655677656");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["whatif_cost"]["EUR"],
+            "0.83565934065934065934066");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["change"]["EUR"], "-13.091996336996336996336996");
   // A currency without a rate is an error naming the day and what gives one.
   r = run("query --db " + db + " --currency EUR");
   EXPECT_EQ(r.rc, 1);

@@ -119,6 +119,19 @@ Status WhatIf::add(const PricedRecord& stored, std::string* unpriced_reason) {
   }
   if (!priced.is_ok() && unpriced_reason) *unpriced_reason = priced.message();
 
+  std::optional<Money> cost, whatif_cost;
+  if (stored.cost) cost = stored.cost->total_cost;
+  if (priced.is_ok()) whatif_cost = priced_.total_cost;
+  if (options_.currency != nullptr) {
+    const auto day = grouping_.time_zone.local_day(stored.usage.timestamp);
+    for (std::optional<Money>* m : {&cost, &whatif_cost}) {
+      if (!*m) continue;
+      auto converted = options_.currency->convert(**m, day);
+      if (!converted) return converted.status();
+      **m = *converted;
+    }
+  }
+
   std::vector<std::string> keys = group_values(stored, grouping_);
   WhatIfRow& row = groups_[keys];
   if (row.keys.empty()) row.keys = std::move(keys);
@@ -128,14 +141,13 @@ Status WhatIf::add(const PricedRecord& stored, std::string* unpriced_reason) {
     if (swap >= 0) ++r->swapped;
     if (!stored.cost) ++r->unpriced;
     if (!priced.is_ok()) ++r->unpriced_whatif;
-    if (stored.cost) ok &= add_cost(r->cost, stored.cost->total_cost);
-    if (priced.is_ok()) ok &= add_cost(r->whatif_cost, priced_.total_cost);
-    if (stored.cost && priced.is_ok() &&
-        stored.cost->total_cost.currency == priced_.total_cost.currency) {
+    if (cost) ok &= add_cost(r->cost, *cost);
+    if (whatif_cost) ok &= add_cost(r->whatif_cost, *whatif_cost);
+    if (cost && whatif_cost && cost->currency == whatif_cost->currency) {
       ++r->compared;
-      ok &= add_cost(r->compared_cost, stored.cost->total_cost);
-      Money diff = priced_.total_cost;
-      ok &= Decimal::add_checked(diff.amount, -stored.cost->total_cost.amount, &diff.amount);
+      ok &= add_cost(r->compared_cost, *cost);
+      Money diff = *whatif_cost;
+      ok &= Decimal::add_checked(diff.amount, -cost->amount, &diff.amount);
       ok &= add_cost(r->change, diff);
     }
   }

@@ -13,6 +13,7 @@
 #include "costops/domain/aggregate.h"
 #include "costops/domain/records.h"
 #include "costops/domain/status.h"
+#include "costops/engine/exchange.h"
 #include "costops/pricing/catalog.h"
 
 namespace costops::engine {
@@ -46,6 +47,10 @@ struct WhatIfOptions {
   // Price batch calls and calls of a service tier (flex, priority) at the standard prices (what
   // the batch API and the tiers saved, or cost).
   bool standard_tier = false;
+  // Both costs of every record in this converter's currency, at the rates of the record's day in
+  // the grouping's time zone (null: each in the currency it is priced in). Must outlive the
+  // WhatIf.
+  const CurrencyConverter* currency = nullptr;
 };
 
 /// One group: what its records cost as stored and in the what-if.
@@ -80,7 +85,8 @@ class WhatIf {
                              WhatIfOptions options);
 
   /// Adds a stored record. When the what-if cannot price it, `*unpriced_reason` (when given) is
-  /// set to why (and cleared otherwise). Errors only on a money overflow.
+  /// set to why (and cleared otherwise). Errors on a money overflow, and with a converter on a
+  /// missing rate (ExchangeRates::convert's error).
   Status add(const PricedRecord& stored, std::string* unpriced_reason = nullptr);
 
   /// The groups, by their keys; and all of them summed (keys empty).
