@@ -923,8 +923,8 @@ void CurrencyOptions::add_to(CLI::App& cmd, const char* currency_help, const cha
       cmd.add_option("--rates", rates_file,
                      "Exchange rates that convert costs into " + std::string(into) +
                          ", each day's at that day's rate: a CSV of from,to,rate (with a date "
-                         "column for daily rates), or the ECB's euro reference rates "
-                         "(eurofxref-hist.csv) as published")
+                         "column for daily rates), or the ECB's euro reference rates as "
+                         "published (eurofxref-hist.csv, or the XML: eurofxref-daily.xml)")
           ->type_name("FILE");
   CLI::Option* rate =
       cmd.add_option("--rate", rates,

@@ -1625,6 +1625,84 @@ TEST(ExchangeTest, BadTablesNameTheFileLineAndField) {
   EXPECT_EQ(err("Date,EUR,USD\n2026-11-02,1,1.05\n"), "parsed");
 }
 
+// The ECB's XML (eurofxref-daily.xml, eurofxref-hist.xml): a Cube per day, newest first, in it a
+// Cube per currency; told from a CSV by its '<'. Bad cubes name the line and attribute.
+TEST(ExchangeTest, ReadsTheEcbsXml) {
+  constexpr std::string_view kXml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<gesmes:Envelope xmlns:gesmes=\"http://www.gesmes.org/xml/2002-08-01\" "
+      "xmlns=\"http://www.ecb.int/vocabulary/2002-08-01/eurofxref\">\n"
+      "\t<gesmes:subject>Reference rates</gesmes:subject>\n"
+      "\t<gesmes:Sender>\n\t\t<gesmes:name>European Central Bank</gesmes:name>\n"
+      "\t</gesmes:Sender>\n"
+      "\t<Cube>\n"
+      "\t\t<Cube time='2026-11-06'>\n"
+      "\t\t\t<Cube currency='USD' rate='1.0500'/>\n"
+      "\t\t\t<Cube currency='JPY' rate='162.8'/>\n"
+      "\t\t\t<Cube currency='GBP' rate='0.8500'/>\n"
+      "\t\t</Cube>\n"
+      "\t\t<Cube time=\"2026-11-05\">\n"
+      "\t\t\t<Cube currency=\"USD\" rate=\"1.0400\"/>\n"
+      "\t\t\t<Cube currency='JPY' rate='161.0'/>\n"
+      "\t\t\t<Cube currency='GBP' rate='0.8400' />\n"
+      "\t\t</Cube>\n"
+      "\t</Cube>\n"
+      "</gesmes:Envelope>\n";
+  auto xml = ExchangeRates::parse(kXml, "eurofxref-hist.xml");
+  ASSERT_TRUE(xml.has_value()) << xml.status().to_string();
+  // The same rates as the CSV table's (ReadsTheEcbsTableAndConvertsAtTheDaysRateExactly), on
+  // every day from before the first to after the last, every way round.
+  auto csv = ExchangeRates::parse_csv(kEcb, "eurofxref-hist.xml");
+  ASSERT_TRUE(csv.has_value());
+  for (unsigned day = 4; day <= 9; ++day) {
+    for (const auto& [from, to] : {std::pair{"USD", "EUR"}, std::pair{"EUR", "JPY"},
+                                   std::pair{"USD", "GBP"}, std::pair{"GBP", "USD"}}) {
+      auto x = xml->convert(num("10"), cur(from), cur(to), ymd(2026, 11, day));
+      auto c = csv->convert(num("10"), cur(from), cur(to), ymd(2026, 11, day));
+      ASSERT_EQ(x.has_value(), c.has_value()) << from << to << day;
+      if (!x) {
+        EXPECT_EQ(x.status().message(), c.status().message());
+        continue;
+      }
+      EXPECT_EQ(x->amount, c->amount) << from << to << day;
+      EXPECT_EQ(x->rate_day, c->rate_day) << from << to << day;
+    }
+  }
+
+  auto err = [](std::string_view text) {
+    auto parsed = ExchangeRates::parse(text, "r.xml");
+    return parsed.has_value() ? std::string("parsed") : parsed.status().message();
+  };
+  EXPECT_EQ(err("<Cube>\n<Cube time='2026-11-06'>\n<Cube currency='USD' rate='1,05'/>"),
+            "r.xml:3: attribute \"rate\": expected a decimal number, got \"1,05\"");
+  EXPECT_EQ(err("<Cube time='2026-11-06'>\n\n<Cube currency='USD' rate='0'/>"),
+            "r.xml:3: attribute \"rate\": a rate must be positive, got \"0\"");
+  EXPECT_EQ(err("<Cube time='2026-11-31'><Cube currency='USD' rate='1'/></Cube>"),
+            "r.xml:1: attribute \"time\": expected a date YYYY-MM-DD, got \"2026-11-31\"");
+  EXPECT_EQ(err("<Cube time='2026-11-06'><Cube currency='US' rate='1'/></Cube>"),
+            "r.xml:1: attribute \"currency\": currency code must have 3 letters, got \"US\"");
+  EXPECT_EQ(err("<Cube time='2026-11-06'>\n<Cube currency='USD'/></Cube>"),
+            "r.xml:2: a Cube with a currency but no rate attribute");
+  EXPECT_EQ(err("<Cube time='2026-11-06'></Cube>\n<Cube currency='USD' rate='1.05'/>"),
+            "r.xml:2: a rate outside a day's <Cube time='YYYY-MM-DD'>");
+  EXPECT_EQ(err("<Cube time='2026-11-06'><Cube currency='EUR' rate='1.05'/>"),
+            "r.xml:1: attribute \"rate\": the euro's own rate per euro is 1, not \"1.05\"");
+  EXPECT_EQ(err("<Cube time='2026-11-06'><Cube currency='USD' rate='1.05'/></Cube>"
+                "\n<Cube time='2026-11-06'><Cube currency='USD' rate='1.06'/></Cube>"),
+            "r.xml:2: a second rate from EUR to USD for 2026-11-06");
+  EXPECT_EQ(err("<Cube time='2026-11-06'><Cube currency='USD rate='1.05'/>"),
+            "r.xml:1: a Cube tag's attribute is not name='value': \"Cube currency='USD "
+            "rate='1.05'/\"");
+  EXPECT_EQ(err("<Cube time='2026-11-06'"), "r.xml:1: a tag without its '>'");
+  EXPECT_EQ(err("<Cube><Cube time='2026-11-06'/></Cube>"), "r.xml: no rate in it");
+  EXPECT_EQ(err("<html>maintenance</html>"),
+            "r.xml: expected the European Central Bank's XML of euro reference rates (<Cube "
+            "time='YYYY-MM-DD'> days of <Cube currency='USD' rate='...'/>), or a CSV file of "
+            "rates");
+  // A CSV is still a CSV.
+  EXPECT_EQ(err("\xef\xbb\xbf from,to,rate\nUSD,EUR,0.9\n"), "parsed");
+}
+
 // Records of three days in dollars and euros, read back in euros.
 TEST(ExchangeTest, ConvertsAggregatesDayByDayAndSumsThemBack) {
   std::vector<PricedRecord> recs;

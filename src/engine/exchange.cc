@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <map>
 
 #include "costops/domain/json_text.h"
 #include "costops/domain/time.h"
@@ -51,6 +53,16 @@ std::optional<sys_days> parse_day(std::string_view text) {
     if (ymd.ok()) return sys_days(ymd);
   }
   return std::nullopt;
+}
+
+// A rate as a file gives it: a positive decimal. Errors begin with `where` ('field "rate"').
+Result<Decimal> positive_rate(const std::string& text, const std::string& where) {
+  auto r = Decimal::parse(text);
+  if (!r) return invalid_argument(where + ": " + r.status().message());
+  if (*r <= Decimal()) {
+    return invalid_argument(where + ": a rate must be positive, got " + quoted_excerpt(text));
+  }
+  return *r;
 }
 
 bool is_currency_code(std::string_view s) {
@@ -140,13 +152,7 @@ Result<ExchangeRates> ExchangeRates::parse_csv(std::string_view text, std::strin
   }
   const bool one_per_row = from_col >= 0 && to_col >= 0 && rate_col >= 0;
   if (!one_per_row && (date_col != 0 || per_euro.empty())) return fail(std::string(kExpected));
-  // The rates by pair as read (a table newest first, as the ECB's, would insert each at the
-  // front), each with its line, sorted once at the end.
-  struct Staged {
-    Dated dated;
-    size_t line;
-  };
-  std::map<Pair, std::vector<Staged>> staged;
+  StagedRates staged;
   auto stage = [&](Currency from, Currency to, Decimal rate,
                    std::optional<sys_days> day) -> Status {
     if (from == to) return fail("a rate from " + code_of(from) + " to itself");
@@ -155,11 +161,8 @@ Result<ExchangeRates> ExchangeRates::parse_csv(std::string_view text, std::strin
   };
   const Currency euro = *Currency::parse("EUR");
   auto rate_of = [&](const std::string& cell, const std::string& field) -> Result<Decimal> {
-    auto r = Decimal::parse(cell);
-    if (!r) return fail("field \"" + field + "\": " + r.status().message());
-    if (*r <= Decimal()) {
-      return fail("field \"" + field + "\": a rate must be positive, got " + quoted_excerpt(cell));
-    }
+    auto r = positive_rate(cell, "field \"" + field + "\"");
+    if (!r) return fail(r.status().message());
     return *r;
   };
   while (next_line()) {
@@ -205,6 +208,10 @@ Result<ExchangeRates> ExchangeRates::parse_csv(std::string_view text, std::strin
       COSTOPS_RETURN_IF_ERROR(stage(euro, code, *r, day));
     }
   }
+  return from_staged(std::move(staged), src);
+}
+
+Result<ExchangeRates> ExchangeRates::from_staged(StagedRates staged, const std::string& src) {
   if (staged.empty()) return invalid_argument(src + ": no rate in it");
   ExchangeRates rates;
   rates.source_ = src;
@@ -228,10 +235,108 @@ Result<ExchangeRates> ExchangeRates::parse_csv(std::string_view text, std::strin
   return rates;
 }
 
+Result<ExchangeRates> ExchangeRates::parse_ecb_xml(std::string_view text, std::string_view source) {
+  const std::string src(source);
+  std::string decoded;  // UTF-16 text, as UTF-8
+  COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, source));
+  const Currency euro = *Currency::parse("EUR");
+  StagedRates staged;
+  size_t line_no = 1, counted = 0;  // the line of text[counted]
+  auto line_at = [&](size_t pos) {
+    line_no += static_cast<size_t>(std::count(text.begin() + static_cast<ptrdiff_t>(counted),
+                                              text.begin() + static_cast<ptrdiff_t>(pos), '\n'));
+    counted = pos;
+    return line_no;
+  };
+  auto fail = [&](size_t pos, const std::string& what) {
+    return invalid_argument(src + ":" + std::to_string(line_at(pos)) + ": " + what);
+  };
+  std::optional<sys_days> day;  // the enclosing <Cube time=...>'s
+  size_t cubes = 0;
+  for (size_t pos = text.find('<'); pos != std::string_view::npos; pos = text.find('<', pos)) {
+    const size_t end = text.find('>', pos);
+    if (end == std::string_view::npos) return fail(pos, "a tag without its '>'");
+    const std::string_view tag = text.substr(pos + 1, end - pos - 1);
+    const size_t at = pos;
+    pos = end + 1;
+    if (tag.starts_with("/Cube")) {
+      // The end of a day's Cube (or of the outer one): its rates are done.
+      if (tag.find_first_not_of(" \t\r\n", 5) == std::string_view::npos) day.reset();
+      continue;
+    }
+    if (!tag.starts_with("Cube") ||
+        (tag.size() > 4 && !std::isspace(static_cast<unsigned char>(tag[4])) && tag[4] != '/'))
+      continue;  // <?xml ...?>, <gesmes:...>, comments: not rates
+    ++cubes;
+    // Its attributes: name='value' or name="value".
+    std::map<std::string, std::string, std::less<>> attrs;
+    for (size_t i = 4; i < tag.size();) {
+      i = tag.find_first_not_of(" \t\r\n/", i);
+      if (i == std::string_view::npos) break;
+      const size_t eq = tag.find('=', i);
+      if (eq == std::string_view::npos || eq + 1 >= tag.size() ||
+          (tag[eq + 1] != '\'' && tag[eq + 1] != '"')) {
+        return fail(at, "a Cube tag's attribute is not name='value': " + quoted_excerpt(tag));
+      }
+      const size_t close = tag.find(tag[eq + 1], eq + 2);
+      if (close == std::string_view::npos) {
+        return fail(at, "a Cube tag's attribute value is not closed: " + quoted_excerpt(tag));
+      }
+      std::string_view name = tag.substr(i, eq - i);
+      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back())))
+        name.remove_suffix(1);
+      attrs[std::string(name)] = std::string(tag.substr(eq + 2, close - eq - 2));
+      i = close + 1;
+    }
+    if (auto t = attrs.find("time"); t != attrs.end()) {
+      day = parse_day(t->second);
+      if (!day) {
+        return fail(
+            at, "attribute \"time\": expected a date YYYY-MM-DD, got " + quoted_excerpt(t->second));
+      }
+      if (tag.ends_with("/")) day.reset();  // a day without rates
+      continue;
+    }
+    const auto cur = attrs.find("currency"), rate = attrs.find("rate");
+    if (cur == attrs.end() && rate == attrs.end()) continue;  // the outer Cube
+    if (cur == attrs.end() || rate == attrs.end()) {
+      return fail(at, std::string("a Cube with a ") + (cur == attrs.end() ? "rate" : "currency") +
+                          " but no " + (cur == attrs.end() ? "currency" : "rate") + " attribute");
+    }
+    if (!day) return fail(at, "a rate outside a day's <Cube time='YYYY-MM-DD'>");
+    auto code = Currency::parse(cur->second);
+    if (!code) return fail(at, "attribute \"currency\": " + code.status().message());
+    auto r = positive_rate(rate->second, "attribute \"rate\"");
+    if (!r) return fail(at, r.status().message());
+    if (*code == euro) {
+      if (*r == Decimal::from_int(1)) continue;
+      return fail(at, "attribute \"rate\": the euro's own rate per euro is 1, not " +
+                          quoted_excerpt(rate->second));
+    }
+    staged[{euro, *code}].push_back({Dated{*day, *r}, line_at(at)});
+  }
+  if (cubes == 0) {
+    return invalid_argument(src +
+                            ": expected the European Central Bank's XML of euro reference rates "
+                            "(<Cube time='YYYY-MM-DD'> days of <Cube currency='USD' rate='...'/>), "
+                            "or a CSV file of rates");
+  }
+  return from_staged(std::move(staged), src);
+}
+
+Result<ExchangeRates> ExchangeRates::parse(std::string_view text, std::string_view source) {
+  std::string decoded;  // UTF-16 text, as UTF-8
+  COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, source));
+  const std::string_view body = text.substr(util::utf8_bom_length(text));
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && body[first] == '<') return parse_ecb_xml(text, source);
+  return parse_csv(text, source);
+}
+
 Result<ExchangeRates> ExchangeRates::load_file(const std::string& path) {
-  auto text = util::read_whole_file(path, "a CSV file of exchange rates");
+  auto text = util::read_whole_file(path, "a CSV or XML file of exchange rates");
   if (!text) return text.status();
-  return parse_csv(*text, path);
+  return parse(*text, path);
 }
 
 std::optional<ExchangeRates::Found> ExchangeRates::find(Currency from, Currency to,

@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int season = data[0] % 14;
   const bool clean = (data[0] / 14) % 2 == 1;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (auto rates = engine::ExchangeRates::parse_csv(text, "rates.csv")) {
+  if (auto rates = engine::ExchangeRates::parse(text, "rates.csv")) {
     const char* codes[] = {"EUR", "USD", "GBP", "JPY"};
     const auto day = std::chrono::sys_days(std::chrono::days(20'000 + data[0] * 40));
     for (const char* from : codes) {

@@ -33,7 +33,15 @@ class ExchangeRates {
   /// Dates are YYYY-MM-DD (or "4 December 2026", as the ECB's file of one day writes them). A
   /// rate is a positive decimal. A header, separators and quoting as series files have them.
   static Result<ExchangeRates> parse_csv(std::string_view text, std::string_view source);
-  /// parse_csv of the file at `path` (UTF-8, or UTF-16 with a byte order mark).
+  /// Reads the European Central Bank's euro reference rates in the XML it publishes
+  /// (eurofxref-daily.xml, eurofxref-hist-90d.xml, eurofxref-hist.xml): a
+  /// <Cube time='YYYY-MM-DD'> per day, in it a <Cube currency='USD' rate='1.0543'/> per currency,
+  /// the units of that currency one euro buys. Errors name the line and attribute.
+  static Result<ExchangeRates> parse_ecb_xml(std::string_view text, std::string_view source);
+  /// parse_ecb_xml when the text begins with '<' (after a byte order mark and blanks), else
+  /// parse_csv.
+  static Result<ExchangeRates> parse(std::string_view text, std::string_view source);
+  /// parse() of the file at `path` (UTF-8, or UTF-16 with a byte order mark).
   static Result<ExchangeRates> load_file(const std::string& path);
 
   /// Adds a rate: 1 `from` is `rate` `to`, from `day` on (on every day without one). Errors
@@ -85,6 +93,16 @@ class ExchangeRates {
     bool stale = false;
   };
   std::optional<Found> find(Currency from, Currency to, std::chrono::sys_days day) const;
+  // A file's rates by pair as read (a table newest first, as the ECB's, would insert each at the
+  // front), each with its line, to be sorted once by from_staged.
+  struct Staged {
+    Dated dated;
+    size_t line;
+  };
+  using StagedRates = std::map<Pair, std::vector<Staged>>;
+  // The rates of a file, `source`, from what it staged: errors on none, and on two rates of a
+  // pair for one day (naming the second's line).
+  static Result<ExchangeRates> from_staged(StagedRates staged, const std::string& source);
   static int longest_gap(const std::vector<Dated>& by_day);
   Status missing(Currency from, Currency to, std::chrono::sys_days day) const;
 
