@@ -296,6 +296,14 @@ void note_absent_tags(storage::Store& store, const AggregateQuery& query,
   }
 }
 
+void note_warnings(const ingest::IngestStats& stats, const char* where) {
+  if (stats.warned == 0) return;
+  std::fprintf(stderr, "note: %llu record%s priced with a warning (%s)%s\n",
+               static_cast<unsigned long long>(stats.warned), stats.warned == 1 ? "" : "s", where,
+               stats.warnings.size() > 1 ? ", such as:" : ":");
+  for (const auto& w : stats.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
+}
+
 void note_unread_columns(const std::string& source, const std::vector<std::string>& columns) {
   if (columns.empty()) return;
   std::string names;

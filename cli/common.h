@@ -21,6 +21,10 @@
 #include "costops/pricing/catalog.h"
 #include "costops/storage/store.h"
 
+namespace costops::ingest {
+struct IngestStats;
+}  // namespace costops::ingest
+
 namespace costops::cli {
 
 /// Documented exit codes.
@@ -238,6 +242,10 @@ void note_uncompared_logged_costs(const engine::LoggedCosts& logged, Currency cu
 /// Says on stderr which of `source`'s CSV columns hold counts no key reads
 /// (IngestStats::unread_columns), when any.
 void note_unread_columns(const std::string& source, const std::vector<std::string>& columns);
+/// The records priced with a warning (a cache read billed at the input rate, a tier without
+/// prices, a logged cost not read), and the first warnings: a note of ingest, reprice and price
+/// --summary; `where` says where each record's warnings are ("kept in the stored record's detail").
+void note_warnings(const ingest::IngestStats& stats, const char* where);
 
 /// --allocate-by, which needs --allocate (query's and report's): cost (the default) or even.
 void add_allocate_by(CLI::App& cmd, std::string& by, CLI::Option* allocate);

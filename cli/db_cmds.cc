@@ -97,16 +97,7 @@ std::string default_rejects_path() {
   return base + "/rejects/ingest-" + stamp + ".jsonl";
 }
 
-// The records priced with a warning (a cache read billed at the input rate, a tier without
-// prices), and the first warnings: ingest's and reprice's note.
-void note_warnings(const ingest::IngestStats& stats) {
-  if (stats.warned == 0) return;
-  std::fprintf(stderr,
-               "note: %llu record%s priced with a warning (kept in the stored record's detail)%s\n",
-               static_cast<unsigned long long>(stats.warned), stats.warned == 1 ? "" : "s",
-               stats.warnings.size() > 1 ? ", such as:" : ":");
-  for (const auto& w : stats.warnings) std::fprintf(stderr, "  %s\n", w.c_str());
-}
+constexpr const char* kWarningsKept = "kept in the stored record's detail";
 
 // The note on the costs the records logged (a gateway's or tracer's own) against the exact ones.
 void note_logged(const ingest::IngestStats& stats, Currency currency) {
@@ -342,7 +333,7 @@ int run_ingest(IngestCmd& o) {
         static_cast<unsigned long long>(total.untimed), total.untimed == 1 ? " has" : "s have",
         format_timestamp(*now).c_str());
   }
-  note_warnings(total);
+  note_warnings(total, kWarningsKept);
   note_logged(total, catalog->currency());
   if (total.without_usage + total.merged > 0) {
     std::fprintf(stderr,
@@ -1271,7 +1262,7 @@ int run_reprice(RepriceCmd& o) {
         static_cast<unsigned long long>(selected - updated - kept - still_unpriced),
         static_cast<unsigned long long>(kept), static_cast<unsigned long long>(still_unpriced));
   }
-  note_warnings(warned);
+  note_warnings(warned, kWarningsKept);
   note_unpriced_models(std::move(still));
   if (selected == 0) note_why_empty(*store, q, "");
   return kExitOk;

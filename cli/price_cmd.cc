@@ -106,7 +106,8 @@ using SummaryRows = std::map<std::pair<std::string, std::string>, ModelTotals>;
 // --summary --output json: one object, costs as exact decimal strings.
 void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currency cur,
                         const ingest::PriceStreamStats& stats,
-                        const std::vector<std::string>& failures) {
+                        const std::vector<std::string>& failures,
+                        const ingest::IngestStats& warned) {
   auto totals = [](const ModelTotals& t) {
     return nlohmann::json{{"records", t.records},
                           {"input_tokens", t.input_tokens},
@@ -135,6 +136,8 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
                               {"failed", stats.failed},
                               {"duplicates", stats.duplicates},
                               {"first_failures", failures},
+                              {"warned", warned.warned},
+                              {"first_warnings", warned.warnings},
                               {"models", models},
                               {"total", with_logged(totals(all), all.logged)}};
   std::printf("%s\n", out.dump(2).c_str());
@@ -253,11 +256,15 @@ int run_price(PriceOptions& o) {
   // The summary has no line per record: the first failures are shown on stderr instead.
   constexpr size_t kShownFailures = 3;
   std::vector<std::string> failures;
-  std::string source;  // the input being read
+  std::string source;          // the input being read
+  ingest::IngestStats warned;  // the summary's records priced with a warning
   if (o.summary) {
     opt.on_failed = [&](uint64_t line, const Status& st, const UsageRecord*) {
       if (failures.size() == kShownFailures) return;
       failures.push_back(source + ":" + std::to_string(line) + ": " + st.message());
+    };
+    opt.on_warnings = [&](uint64_t line, const std::vector<std::string>& w) {
+      warned.note_warnings(source + ":" + std::to_string(line), w);
     };
   }
   ingest::PriceStreamStats stats;  // of every input
@@ -297,10 +304,11 @@ int run_price(PriceOptions& o) {
     return kExitFailure;
   }
   if (o.summary && o.output == "json") {
-    print_summary_json(rows, all, (*cat)->currency(), stats, failures);
+    print_summary_json(rows, all, (*cat)->currency(), stats, failures, warned);
   } else if (o.summary) {
     print_summary(rows, all, (*cat)->currency(), stats);
     note_uncompared_logged_costs(all.logged, (*cat)->currency());
+    note_warnings(warned, "without --summary, each record's line has its warnings");
     for (const auto& f : failures) std::fprintf(stderr, "failed: %s\n", f.c_str());
     if (stats.failed > failures.size()) {
       std::fprintf(stderr, "failed: %llu more (without --summary, each record's error is output)\n",

@@ -380,6 +380,31 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
   EXPECT_NE(r.out.find(R"("total_price":"0.00475","logged_cost":"0.006","logged_off":true})"),
             std::string::npos)
       << r.out;
+  // A spreadsheet's export separated by ';' writes a decimal comma; a logged cost that is no
+  // number is a warning of its record, which --summary says on stderr and in JSON.
+  const std::string semicolons =
+      "model;prompt_tokens;completion_tokens;spend\n"
+      "gpt-4o;1000;120;0,0034\n"
+      "gpt-4o;1000;120;$0.0037\n";
+  r = run("price --format csv -", semicolons);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(R"("total_price":"0.0037","logged_cost":"0.0034","logged_off":true})"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(R"("warnings":["the logged cost \"$0.0037\" not read: not a decimal )"
+                       R"(number; not compared with the price"]})"),
+            std::string::npos)
+      << r.out;
+  r = run("price --summary --format csv -", semicolons);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("note: 1 record priced with a warning (without --summary, each record's "
+                       "line has its warnings):\n  stdin:3: the logged cost \"$0.0037\" not "
+                       "read: not a decimal number; not compared with the price\n"),
+            std::string::npos)
+      << r.err;
+  r = run("price --summary --output json --format csv -", semicolons);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["warned"], 1) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["logged"]["records"], 1) << r.out;
   // ingest says so too, and --output json has it.
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_logged_" + std::to_string(::getpid()) + ".db"))

@@ -1557,8 +1557,9 @@ TEST(ExchangeTest, ReadsTheEcbsTableAndConvertsAtTheDaysRateExactly) {
 }
 
 TEST(ExchangeTest, ReadsARateARowWithOrWithoutDays) {
+  // (A ';'-separated file may write its decimal mark as a comma.)
   auto r = ExchangeRates::parse_csv(
-      "date;from;to;rate\n2026-11-01;USD;EUR;0.92\n2026-11-15;usd;eur;0.9\n", "rates.csv");
+      "date;from;to;rate\n2026-11-01;USD;EUR;0,92\n2026-11-15;usd;eur;0.9\n", "rates.csv");
   ASSERT_TRUE(r.has_value()) << r.status().to_string();
   auto c = r->convert(num("1.25"), cur("USD"), cur("EUR"), ymd(2026, 11, 14));
   ASSERT_TRUE(c.has_value());

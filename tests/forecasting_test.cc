@@ -243,13 +243,25 @@ TEST(SeriesTest, ErrorsNameFileLineAndField) {
       parse_series_csv(testing::utf16("date,value\n2025-01-01,5\n2025-01-02,6.5\n"), "w.csv");
   ASSERT_TRUE(wide_ok.has_value()) << wide_ok.status().to_string();
   EXPECT_EQ(wide_ok->values, (std::vector<double>{5, 6.5}));
-  // A ';' or tab separator is read from the header (a decimal comma is still not a number).
-  auto semi = parse_series_csv("Datum;Kosten\n2025-01-01;5\n2025-01-02;6\n", "s.csv");
+  // A ';' or tab separator is read from the header; with one, a decimal comma is a decimal mark
+  // (a spreadsheet's export in such a locale), exactly; in a ','-separated file it is not, nor
+  // beside thousands separators.
+  auto semi = parse_series_csv("Datum;Kosten\n2025-01-01;5\n2025-01-02;6,25\n", "s.csv");
   ASSERT_TRUE(semi.has_value()) << semi.status().to_string();
-  EXPECT_EQ(semi->values, (std::vector<double>{5, 6}));
-  auto tab = parse_series_csv("date\tvalue\n2025-01-01\t5\n2025-01-02\t6,5\n", "t.tsv");
-  ASSERT_FALSE(tab.has_value());
-  EXPECT_EQ(tab.status().message(), "t.tsv:3: field \"value\": expected a number, got \"6,5\"");
+  EXPECT_EQ(semi->values, (std::vector<double>{5, 6.25}));
+  ASSERT_EQ(semi->exact.size(), 2u);
+  EXPECT_EQ(semi->exact[1].to_string(), "6.25");
+  auto tab = parse_series_csv("date\tvalue\n2025-01-01\t-5,5\n2025-01-02\t6,5\n", "t.tsv");
+  ASSERT_TRUE(tab.has_value()) << tab.status().to_string();
+  EXPECT_EQ(tab->values, (std::vector<double>{-5.5, 6.5}));
+  for (const auto& [text, cell] : {std::pair{"date,value\n2025-01-01,\"6,5\"\n", "6,5"},
+                                   std::pair{"date;value\n2025-01-01;1.234,5\n", "1.234,5"},
+                                   std::pair{"date;value\n2025-01-01;6,\n", "6,"}}) {
+    auto refused = parse_series_csv(text, "b.csv");
+    ASSERT_FALSE(refused.has_value()) << text;
+    EXPECT_EQ(refused.status().message(),
+              std::string("b.csv:2: field \"value\": expected a number, got \"") + cell + "\"");
+  }
   auto quoted = parse_series_csv("\"date\",\"value\"\n2025-01-01,\"5\"\n2025-01-02, 6 \n", "q.csv");
   ASSERT_TRUE(quoted.has_value()) << quoted.status().to_string();
   EXPECT_EQ(quoted->values, (std::vector<double>{5, 6}));

@@ -112,6 +112,9 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
                 " not read: no usage key (input_tokens, cache_read_tokens, cache_write_tokens, "
                 "output_reasoning_tokens, ...; prompt_tokens, completion_tokens); its tokens are "
                 "not priced");
+  if (!rec.unread_logged_cost.empty())
+    w.push_back("the logged cost " + rec.unread_logged_cost +
+                " not read: not a decimal number; not compared with the price");
   // A count of requests is what the usage sums, not something to bill, when no fee is priced.
   uint64_t rest = usage.present & ~ps.priced_mask() & ~(uint64_t{1} << units::kRequests);
   while (rest != 0) {

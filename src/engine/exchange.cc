@@ -161,7 +161,7 @@ Result<ExchangeRates> ExchangeRates::parse_csv(std::string_view text, std::strin
   };
   const Currency euro = *Currency::parse("EUR");
   auto rate_of = [&](const std::string& cell, const std::string& field) -> Result<Decimal> {
-    auto r = positive_rate(cell, "field \"" + field + "\"");
+    auto r = positive_rate(util::decimal_point(cell, separator), "field \"" + field + "\"");
     if (!r) return fail(r.status().message());
     return *r;
   };

@@ -413,7 +413,7 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
     if (!d) return invalid_argument(where + "field \"" + date_name + "\": " + d.status().message());
     one_style = one_style && (!style || *style == written);
     style = written;
-    const std::string_view v = cells[value_col];
+    const std::string v = util::decimal_point(cells[value_col], separator);
     double x = 0;
     if (!parse_value(v, x)) {
       return invalid_argument(where + "field \"" + value_name + "\": expected a number, got " +

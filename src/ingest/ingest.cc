@@ -966,7 +966,10 @@ class Pipeline {
       csv_text_.push_back('\n');
       csv_text_.append(line);
     } else {
-      if (header_.empty()) csv_.set_separator(util::csv_separator(line));
+      if (header_.empty()) {
+        csv_separator_ = util::csv_separator(line);
+        csv_.set_separator(csv_separator_);
+      }
       csv_.start(line);
       csv_text_.assign(line);
       csv_first_ = line_no;
@@ -1199,6 +1202,10 @@ class Pipeline {
       } else if (k == "batch") {
         field(j, k);
         j += (v == "true" || v == "1" || v == "TRUE" || v == "True") ? "true" : "false";
+      } else if (csv_separator_ != ',' && logged_cost_key(k)) {
+        // A cost with a decimal comma, as a spreadsheet in such a locale writes it beside ';'.
+        field(j, k);
+        append_json_string(j, util::decimal_point(v, csv_separator_));
       } else if (usage_column(k) || k == "tier_input_tokens") {
         // Beside the other fields, as a gateway's JSON line counts (LiteLLM's spend logs, whose
         // metadata.usage_object is then read as it is there).
@@ -1452,6 +1459,7 @@ class Pipeline {
       reject_context_;  // where in its input the record being read is, when a line holds many
   std::optional<size_t> element_index_;  // of the list element being read (ListElements)
   util::CsvSplitter csv_;
+  char csv_separator_ = ',';
   std::string csv_text_;        // the record being read, as read (its lines joined by \n)
   uint64_t csv_first_ = 0;      // its first line
   bool csv_rereading_ = false;  // re-reading an unterminated record's lines: each is one record

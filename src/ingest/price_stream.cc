@@ -163,16 +163,19 @@ class Worker {
     }
     ++stats_.priced;
     if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_);
-    if (!opt.write_lines) return;  // (--summary)
+    if (!opt.write_lines && !opt.on_warnings) return;  // (--summary)
+    std::vector<std::string> warnings;
+    if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
+        !rec->service_tier.empty() || !rec->unread_counts.empty() ||
+        !rec->unread_logged_cost.empty())
+      warnings = engine::record_warnings(sel, *rec, ref->model->id);
+    if (opt.on_warnings && !warnings.empty()) opt.on_warnings(line_no_, warnings);
+    if (!opt.write_lines) return;
     std::string version;
     if (opt.detail) {
       version = sel.constraint->describe();
       if (!sel.variant.empty()) version = std::string(sel.variant) + ", " + version;
     }
-    std::vector<std::string> warnings;
-    if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
-        !rec->service_tier.empty() || !rec->unread_counts.empty())
-      warnings = engine::record_warnings(sel, *rec, ref->model->id);
     append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
                   opt.detail ? &version : nullptr, warnings, rec->logged_cost);
   }
@@ -219,7 +222,7 @@ Result<PriceStreamStats> price_lines(std::FILE* in, std::FILE* out, const PriceS
   size_t threads = opt.threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
   threads = std::min(threads, kMaxPriceThreads);  // each holds its own buffers and parser
-  if (opt.on_priced || opt.on_failed) threads = 1;
+  if (opt.on_priced || opt.on_failed || opt.on_warnings) threads = 1;
   std::vector<std::unique_ptr<Worker>> workers;
   for (size_t i = 0; i < threads; ++i) workers.push_back(std::make_unique<Worker>(opt));
 
@@ -347,6 +350,7 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
       pr.lines[pr.n_lines++] = {u.unit, u.quantity, u.rate, u.cost};
     }
     if (opt.on_priced) opt.on_priced(r.usage, c.provider, c.model, pr);
+    if (opt.on_warnings && !c.warnings.empty()) opt.on_warnings(line, c.warnings);
     if (!opt.write_lines) return;
     append_priced(line_text, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
                   opt.detail ? &c.price_version : nullptr, c.warnings, r.usage.logged_cost);

@@ -589,7 +589,12 @@ void take_reported_tier(std::optional<element> body, std::optional<element> usag
 void take_logged_cost(element v, UsageRecord* r) {
   if (r->logged_cost) return;
   if (v.is_string()) {
-    if (auto d = Decimal::parse(v.get_string().value_unsafe())) r->logged_cost = *d;
+    const std::string_view text = v.get_string().value_unsafe();
+    if (auto d = Decimal::parse(text)) {
+      r->logged_cost = *d;
+    } else if (!text.empty() && r->unread_logged_cost.empty()) {
+      r->unread_logged_cost = quoted_excerpt(text, 40);
+    }
     return;
   }
   if (v.is_int64()) {
@@ -1179,6 +1184,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
 bool is_timestamp_alias(std::string_view key) { return key_of(key) == Key::kOtherTime; }
 
 bool reads_record_key(std::string_view key) { return key_of(key) != Key::kNone; }
+
+bool logged_cost_key(std::string_view key) { return key_of(key) == Key::kLoggedCost; }
 
 bool one_line_record_key(std::string_view key) {
   if (is_timestamp_alias(key)) return true;

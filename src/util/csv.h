@@ -103,4 +103,24 @@ inline std::optional<std::vector<std::string>> split_csv_line(std::string_view l
   return cells;
 }
 
+// A number written with a decimal comma ("0,92", "-1234,5"), as spreadsheets in locales whose
+// decimal mark is a comma write into a ';'- or tab-separated file, with its comma made a point;
+// anything else as it is (in a ','-separated file a comma is never a decimal mark).
+inline std::string decimal_point(std::string_view cell, char separator) {
+  std::string out(cell);
+  if (separator == ',') return out;
+  const size_t comma = out.find(',');
+  if (comma == std::string::npos) return out;
+  const size_t digits = out[0] == '-' || out[0] == '+' ? 1 : 0;
+  auto all_digits = [&](size_t from, size_t to) {
+    if (from >= to) return false;
+    for (size_t i = from; i < to; ++i) {
+      if (out[i] < '0' || out[i] > '9') return false;
+    }
+    return true;
+  };
+  if (all_digits(digits, comma) && all_digits(comma + 1, out.size())) out[comma] = '.';
+  return out;
+}
+
 }  // namespace costops::util

@@ -41,11 +41,15 @@ struct UsageRecord {
   // spend, Langfuse's costDetails.total, OpenRouter's usage.cost), in USD: compared with the exact
   // price, never priced by.
   std::optional<Decimal> logged_cost;
+  // A logged cost the input wrote but not as a number ("n/a", "$0.12"): said in the price's
+  // warnings, never taken for nothing.
+  std::string unread_logged_cost;
 
   /// Resets every field, keeping string capacity (for reuse in loops).
   void clear() {
-    for (std::string* s : {&id, &provider, &model, &api_flavor, &service_tier, &organization_id,
-                           &project_id, &user_id, &metadata_json, &source, &unread_counts})
+    for (std::string* s :
+         {&id, &provider, &model, &api_flavor, &service_tier, &organization_id, &project_id,
+          &user_id, &metadata_json, &source, &unread_counts, &unread_logged_cost})
       s->clear();
     timestamp = {};
     has_timestamp = false;

@@ -46,6 +46,11 @@ struct PriceStreamOptions {
   /// Called for each line that fails, with its number, the error and the record (null when the
   /// line did not parse). Optional; with it set, one thread runs too.
   std::function<void(uint64_t line, const Status& error, const UsageRecord* record)> on_failed;
+  /// Called for each priced record with warnings (engine::record_warnings: usage the model has
+  /// no price for, a tier or batch price it lacks, counts or a logged cost not read), with its
+  /// line: without write_lines too, where no line carries them. Optional; with it set, one
+  /// thread runs.
+  std::function<void(uint64_t line, const std::vector<std::string>& warnings)> on_warnings;
   /// Optional: the ids of the coding agents' calls priced so far (Claude Code's, Codex's, Gemini
   /// CLI's and Qwen Code's records), for the inputs of one run to share: a resumed or continued
   /// session's file begins with copies of its earlier calls, each priced once (as ingest stores it

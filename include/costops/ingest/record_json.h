@@ -55,6 +55,10 @@ bool one_line_record_key(std::string_view key);
 /// ...); CSV columns are fields of their row's record.
 bool reads_record_key(std::string_view key);
 
+/// Whether the parser reads `key` as the cost the input logged for the call (spend,
+/// response_cost, cost_usd, ...).
+bool logged_cost_key(std::string_view key);
+
 /// Another name for a record's field.
 struct FieldAlias {
   std::string_view name;  // the other name
