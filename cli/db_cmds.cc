@@ -1718,7 +1718,26 @@ int run_copy(CopyCmd& o) {
     return kExitFailure;
   }
   storage::CopyStats stats;
-  Status st = storage::copy_records(**from, **to, q, &stats);
+  // Progress on a terminal: records copied of those selected, and the rate; cleared at the end.
+  std::function<void(const storage::CopyStats&)> progress;
+  uint64_t selected = 0;
+  bool shown = false;
+  const auto started = std::chrono::steady_clock::now();
+  if (isatty(STDERR_FILENO) != 0) {
+    if (auto counted = (*from)->aggregate(q); counted && !counted->empty())
+      selected = counted->front().records;
+    progress = [&](const storage::CopyStats& s) {
+      shown = true;
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::fprintf(stderr, "\r  %llu of %llu records  %.0f records/s   ",
+                   static_cast<unsigned long long>(s.selected),
+                   static_cast<unsigned long long>(std::max(selected, s.selected)),
+                   secs > 0 ? static_cast<double>(s.selected) / secs : 0.0);
+    };
+  }
+  Status st = storage::copy_records(**from, **to, q, &stats, 10'000, progress);
+  if (shown) std::fprintf(stderr, "\r%60s\r", "");
   if (st.is_ok() && !o.records_only) st = storage::copy_settings(**from, **to, &stats);
   if (!st.is_ok()) {
     report(st);

@@ -19,7 +19,7 @@ std::string budget_text(const Budget& b) {
 }  // namespace
 
 Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopyStats* stats,
-                    size_t batch_size) {
+                    size_t batch_size, const std::function<void(const CopyStats&)>& on_batch) {
   std::vector<PricedRecord> batch;
   batch.reserve(std::min<size_t>(batch_size, 10'000));
   auto flush = [&]() -> Status {
@@ -30,6 +30,7 @@ Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopySta
     stats->written.duplicates += w->duplicates;
     stats->written.unpriced += w->unpriced;
     batch.clear();
+    if (on_batch) on_batch(*stats);
     return Status::ok();
   };
   COSTOPS_RETURN_IF_ERROR(from.scan(query, [&](const PricedRecord& r) {

@@ -175,9 +175,11 @@ struct CopyStats {
 /// tags and sources, oldest first, in batches of `batch_size` records, each one transaction of
 /// `to` (records and daily totals). Records `to` has under their key already are left as they
 /// are there, so a copy cut short and run again completes it. `stats` counts what was done, up to
-/// an error too. REQUIRES: `from` and `to` are different databases.
+/// an error too; `on_batch`, when given, is called with it after each batch is written (a
+/// terminal's progress). REQUIRES: `from` and `to` are different databases.
 Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopyStats* stats,
-                    size_t batch_size = 10'000);
+                    size_t batch_size = 10'000,
+                    const std::function<void(const CopyStats&)>& on_batch = {});
 /// Copies the budgets and custom prices of `from` that `to` has not (by name; by provider and
 /// model); those `to` has otherwise stay as they are there (CopyStats' kept lists).
 Status copy_settings(Store& from, Store& to, CopyStats* stats);
