@@ -35,9 +35,11 @@ void add_completion_command(CLI::App& app, int& rc);
 /// report --budgets: every stored budget's status as of `as_of` (YYYY-MM-DD; empty: today,
 /// still running), days in `tz`, as `budget status` computes it (without what moved), spend
 /// converted into each budget's currency with `money`'s rates when it has any; its notes (stale
-/// spend) on stderr. Errors are reported (none stored is one); returns the exit status.
+/// spend) on stderr. With `within` (the report's --filter), only the budgets whose scope lies
+/// within it (scope_within), the others named in a note. Errors are reported (none stored is one);
+/// returns the exit status.
 int stored_budget_lines(const std::shared_ptr<std::string>& db, const std::string& tz,
                         const std::string& as_of, const CurrencyOptions& money,
-                        std::vector<report::BudgetLine>* lines);
+                        const std::vector<Filter>& within, std::vector<report::BudgetLine>* lines);
 
 }  // namespace costops::cli

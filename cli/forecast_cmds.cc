@@ -1316,7 +1316,9 @@ struct BudgetCmd {
   double level = 95;
   std::optional<double> fail_at;  // percent of the amount
   bool with_change = true;        // what moved over the last week (report --budgets: no)
-  CurrencyOptions money;          // --rates, --rate: spend converted into each budget's currency
+  // report --budgets with --filter: only the stored budgets whose scope is within these filters.
+  std::optional<std::vector<Filter>> within;
+  CurrencyOptions money;  // --rates, --rate: spend converted into each budget's currency
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -1476,6 +1478,7 @@ int run_budget_remove(const BudgetCmd& o) {
 struct BudgetResults {
   std::vector<json> out;
   std::vector<report::BudgetLine> lines;
+  std::vector<std::string> outside;  // stored budgets not within BudgetCmd::within: their names
   std::string over;
   bool stored = false, ad_hoc = false;
 };
@@ -1592,6 +1595,13 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
       list->push_back(std::move(*b));
     } else {
       list = stored_budgets(o);
+      if (list && o.within) {
+        std::erase_if(*list, [&](const Budget& b) {
+          if (scope_within(b.scope, *o.within)) return false;
+          res->outside.push_back(b.name);
+          return true;
+        });
+      }
     }
     if (!list) {
       report(list.status());
@@ -1659,6 +1669,13 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
       }
       auto& named = (*series)[0];
       work.push_back({std::move(b), std::move(named.series), named.last_record, *range});
+    }
+    if (work.empty() && !res->outside.empty()) {
+      report(not_found("no stored budget's scope is within --filter's (" + filters_text(*o.within) +
+                       "): --budgets shows those whose spend the " + "report covers, and " +
+                       std::to_string(res->outside.size()) + " budget" +
+                       (res->outside.size() == 1 ? " is" : "s are") + " not"));
+      return kExitFailure;
     }
     if (work.empty()) {
       report(o.name.empty()
@@ -1919,15 +1936,25 @@ Examples:
 
 int stored_budget_lines(const std::shared_ptr<std::string>& db, const std::string& tz,
                         const std::string& as_of, const CurrencyOptions& money,
-                        std::vector<report::BudgetLine>* lines) {
+                        const std::vector<Filter>& within, std::vector<report::BudgetLine>* lines) {
   BudgetCmd o;
   o.db = db;
   o.money = money;
   o.tz = tz;
   o.as_of = as_of;
   o.with_change = false;
+  if (!within.empty()) o.within = within;
   BudgetResults res;
   if (int rc = budget_statuses(o, &res); rc != kExitOk) return rc;
+  if (!res.outside.empty()) {
+    std::string names;
+    for (const auto& n : res.outside) names += (names.empty() ? "" : ", ") + n;
+    std::fprintf(stderr,
+                 "note: --budgets leaves out %zu budget%s whose scope is not within "
+                 "--filter's (%s): %s\n",
+                 res.outside.size(), res.outside.size() == 1 ? "" : "s",
+                 filters_text(within).c_str(), names.c_str());
+  }
   for (size_t i = 0; i < res.out.size(); ++i) {
     for (const auto& n : res.out[i]["notes"]) {
       std::fprintf(stderr, "note: budget %s: %s\n", res.lines[i].name.c_str(),

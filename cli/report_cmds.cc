@@ -376,7 +376,8 @@ int run_report(ReportCmd o) {
       const forecasting::Date last = zone->local_day(*ro.to - std::chrono::microseconds(1));
       if (last < today(*zone)) as_of = forecasting::format_date(last);
     }
-    if (int rc = stored_budget_lines(o.db, o.tz, as_of, o.money, &r->budgets); rc != kExitOk)
+    if (int rc = stored_budget_lines(o.db, o.tz, as_of, o.money, ro.filters, &r->budgets);
+        rc != kExitOk)
       return rc;
   }
   if (auto st = write_output(o.output, report::ReportGenerator::render(*r, *format), codec);
@@ -457,7 +458,8 @@ Examples:
   cmd->add_flag("--budgets", o->budgets,
                 "Add each stored budget's status as of the report's last day (as budget status "
                 "gives it: spent, projected with its interval, probability of going over, the "
-                "day it runs out, thresholds crossed)");
+                "day it runs out, thresholds crossed); with --filter, of the budgets whose "
+                "scope lies within it");
   cmd->add_option(
          "--top", o->top,
          "Rows in the model and project tables, and in their tables of changes, the others "

@@ -2800,6 +2800,19 @@ TEST(CliTest, ReportsAndCompressedFiles) {
   EXPECT_NE(r.out.find(" | 50% (actual, 2026-09-15), 80% (forecast, "), std::string::npos) << r.out;
   r = run(budgets + " --format csv");
   EXPECT_NE(r.out.find("\nbudget_spent,eng,USD,3.56216035,,,,,\n"), std::string::npos) << r.out;
+  // A report of OpenAI's spend shows the budgets of spend it covers, and names the others.
+  r = run(budgets + " --filter provider=openai --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  ASSERT_EQ(nlohmann::json::parse(r.out)["budgets"].size(), 1u) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["budgets"][0]["name"], "eng");
+  EXPECT_EQ(r.err,
+            "note: --budgets leaves out 1 budget whose scope is not within --filter's "
+            "(provider=openai): all\n");
+  r = run(budgets + " --filter provider=google");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err,
+            "error: no stored budget's scope is within --filter's (provider=google): --budgets "
+            "shows those whose spend the report covers, and 2 budgets are not\n");
   r = run("report --db " + db + " --period 2026-09 --budgets --format focus");
   EXPECT_EQ(r.rc, 2);
   // A truncated file is an error naming it and what the decompressor found.

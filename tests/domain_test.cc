@@ -251,6 +251,33 @@ TEST(FilterTest, FiltersCombineByKey) {
   EXPECT_EQ(groups[1].key.name(), "tag:x");
 }
 
+// A budget's scope within a report's selection: every record it keeps, the selection keeps.
+TEST(FilterTest, ScopeWithinASelection) {
+  auto within = [](std::vector<const char*> scope, std::vector<const char*> selection) {
+    std::vector<Filter> a, b;
+    for (const char* t : scope) a.push_back(*Filter::parse(t));
+    for (const char* t : selection) b.push_back(*Filter::parse(t));
+    return scope_within(a, b);
+  };
+  EXPECT_TRUE(within({}, {}));
+  EXPECT_TRUE(within({"project=search"}, {}));
+  EXPECT_FALSE(within({}, {"project=search"}));  // all spend is more than the project's
+  EXPECT_TRUE(within({"project=search"}, {"project=search"}));
+  EXPECT_TRUE(within({"project=search", "provider=openai"}, {"project=search"}));
+  EXPECT_FALSE(within({"project=ads"}, {"project=search"}));
+  EXPECT_FALSE(within({"project=search", "project=ads"}, {"project=search"}));
+  EXPECT_TRUE(within({"project=search", "project=ads"}, {"project=search", "project=ads"}));
+  EXPECT_TRUE(within({"project=search-eu"}, {"project=search-*"}));
+  EXPECT_FALSE(within({"project=search-eu"}, {"project=search-*", "project!=*-eu"}));
+  EXPECT_TRUE(within({"project=search-*"}, {"project=search-*"}));
+  EXPECT_FALSE(within({"project=search-*"}, {"project=search-eu"}));
+  EXPECT_FALSE(within({"project=search-*"}, {"project=*"}));  // (patterns: the same one only)
+  EXPECT_TRUE(within({"project!=ads"}, {"project!=ads"}));
+  EXPECT_TRUE(within({"project!=ads", "project!=test"}, {"project!=ads"}));
+  EXPECT_FALSE(within({"project!=ads"}, {"project!=ads", "project!=test"}));
+  EXPECT_FALSE(within({"provider=openai"}, {"provider=openai", "project=search"}));
+}
+
 // JSON text is valid UTF-8 whatever the input was: a rejected line's text may hold any bytes, and
 // a message cut to a length must not cut a character in two.
 TEST(JsonTextTest, StringsAreValidUtf8) {

@@ -324,6 +324,42 @@ std::vector<FilterGroup> group_filters(const std::vector<Filter>& filters) {
   return groups;
 }
 
+bool scope_within(const std::vector<Filter>& scope, const std::vector<Filter>& selection) {
+  const std::vector<FilterGroup> mine = group_filters(scope);
+  for (const FilterGroup& g : group_filters(selection)) {
+    const auto own = std::find_if(mine.begin(), mine.end(),
+                                  [&](const FilterGroup& m) { return m.key == g.key; });
+    if (own == mine.end() || own->any_of.empty()) {
+      // Every value of the key but those the scope leaves out: within only when the selection
+      // leaves out no more.
+      if (!g.any_of.empty()) return false;
+      for (const Filter& out : g.none_of) {
+        const bool also =
+            own != mine.end() && std::any_of(own->none_of.begin(), own->none_of.end(),
+                                             [&](const Filter& f) { return f.value == out.value; });
+        if (!also) return false;
+      }
+      continue;
+    }
+    // Each value the scope keeps must pass the selection's filters of the key.
+    for (const Filter& kept : own->any_of) {
+      if (kept.is_pattern()) {
+        const bool same = std::any_of(g.any_of.begin(), g.any_of.end(),
+                                      [&](const Filter& f) { return f.value == kept.value; });
+        if (!same || !g.none_of.empty()) return false;
+        continue;
+      }
+      const bool in =
+          g.any_of.empty() || std::any_of(g.any_of.begin(), g.any_of.end(),
+                                          [&](const Filter& f) { return f.matches(kept.value); });
+      const bool out = std::any_of(g.none_of.begin(), g.none_of.end(),
+                                   [&](const Filter& f) { return f.matches(kept.value); });
+      if (!in || out) return false;
+    }
+  }
+  return true;
+}
+
 std::string filters_text(const std::vector<Filter>& filters) {
   std::string s;
   for (const auto& g : group_filters(filters)) {

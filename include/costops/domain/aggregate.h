@@ -80,6 +80,13 @@ struct FilterGroup {
 /// `filters` grouped by key, in the order each key first appears.
 std::vector<FilterGroup> group_filters(const std::vector<Filter>& filters);
 
+/// Whether every record `scope` accepts is one `selection` accepts too, as far as the filters
+/// alone tell (a budget's scope within a report's --filter): for each key `selection` filters,
+/// `scope` keeps only some of its values, each of which (or an identical pattern) passes
+/// `selection`'s filters of the key; or `selection` only leaves out values of the key that `scope`
+/// leaves out as well. A pattern of `scope` is within the identical pattern only.
+bool scope_within(const std::vector<Filter>& scope, const std::vector<Filter>& selection);
+
 struct AggregateQuery {
   std::vector<GroupKey> group_by;
   std::vector<Filter> filters;    // combined by key (FilterGroup)
