@@ -2799,7 +2799,7 @@ TEST(CliTest, ReportsAndCompressedFiles) {
       << r.out;
   EXPECT_NE(r.out.find(" | 50% (actual, 2026-09-15), 80% (forecast, "), std::string::npos) << r.out;
   r = run(budgets + " --format csv");
-  EXPECT_NE(r.out.find("\nbudget_spent,eng,USD,3.56216035,,,,,\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nbudget_spent,eng,USD,3.56216035,,,,,,,\n"), std::string::npos) << r.out;
   // A report of OpenAI's spend shows the budgets of spend it covers, and names the others.
   r = run(budgets + " --filter provider=openai --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -3212,15 +3212,15 @@ TEST(CliTest, ReportComparesTheCostsTheRecordsLogged) {
   const std::string report = "report --db " + db + " --period 2026-09 --no-anomalies --logged";
   CliRun r = run(report + " --format csv");
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("logged,openai/gpt-4o,USD,0.0065,2,,,,\n"
-                       "logged_exact,openai/gpt-4o,USD,0.007,2,,,,\n"
-                       "logged_off,openai/gpt-4o,USD,,1,,,,\n"
-                       "logged,openai/gpt-4o-mini,USD,0.00021,1,,,,\n"
-                       "logged_exact,openai/gpt-4o-mini,USD,0.00021,1,,,,\n"
-                       "logged_off,openai/gpt-4o-mini,USD,,0,,,,\n"
-                       "logged,,USD,0.00671,3,,,,\n"
-                       "logged_exact,,USD,0.00721,3,,,,\n"
-                       "logged_off,,USD,,1,,,,\n"),
+  EXPECT_NE(r.out.find("logged,openai/gpt-4o,USD,0.0065,2,,,,,,\n"
+                       "logged_exact,openai/gpt-4o,USD,0.007,2,,,,,,\n"
+                       "logged_off,openai/gpt-4o,USD,,1,,,,,,\n"
+                       "logged,openai/gpt-4o-mini,USD,0.00021,1,,,,,,\n"
+                       "logged_exact,openai/gpt-4o-mini,USD,0.00021,1,,,,,,\n"
+                       "logged_off,openai/gpt-4o-mini,USD,,0,,,,,,\n"
+                       "logged,,USD,0.00671,3,,,,,,\n"
+                       "logged_exact,,USD,0.00721,3,,,,,,\n"
+                       "logged_off,,USD,,1,,,,,,\n"),
             std::string::npos)
       << r.out;
   r = run(report + " --format markdown");
@@ -3322,9 +3322,10 @@ TEST(CliTest, AllocateSharedCost) {
   // The report spreads its --by table of the key (added to --by when not there), and says so.
   r = run("report --db " + db + " --period all --no-anomalies --allocate tag:team --format csv");
   ASSERT_EQ(r.rc, 0) << r.err;
-  EXPECT_NE(r.out.find("\nby:tag:team,ads,USD,8.5,2,0,3400000,0,2\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\nshared:tag:team,ads,USD,1.545454545454545454545454,,,,,\n"
-                       "allocated:tag:team,ads,USD,10.045454545454545454545454,,,,,\n"),
+  EXPECT_NE(r.out.find("\nby:tag:team,ads,USD,8.5,2,0,3400000,0,2,4.25,2.5\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nshared:tag:team,ads,USD,1.545454545454545454545454,,,,,,,\n"
+                       "allocated:tag:team,ads,USD,10.045454545454545454545454,,,,,,,\n"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.err.find("note: spread 2.000000 USD of records without tag:team over 2 rows in "

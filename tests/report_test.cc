@@ -95,7 +95,7 @@ TEST(ReportTest, EveryFormatRendersTheSameNumbers) {
   EXPECT_EQ(j["total"]["cost"]["USD"], "0.300000000000000001");
   EXPECT_EQ(j["days"].size(), 3u);
   const std::string csv = ReportGenerator::render(r, Format::kCsv);
-  EXPECT_NE(csv.find("total,,USD,0.300000000000000001,4,0,400,0,4\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("total,,USD,0.300000000000000001,4,0,400,0,4,,\n"), std::string::npos) << csv;
   const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
   size_t lines = 0;
   for (char c : jsonl) lines += c == '\n';
@@ -174,8 +174,8 @@ TEST(ReportTest, TopTablesSumTheOthersAndShowShares) {
   EXPECT_EQ(j["models"][0]["cost_per_mtok"], "1500");  // 0.3 for 200 tokens
   EXPECT_TRUE(j["other_models"]["cost_per_request"].is_null());
   const std::string csv = ReportGenerator::render(r, Format::kCsv);
-  EXPECT_NE(csv.find("\nproject,1 other,EUR,1.5,3,0,300,0,3\n"
-                     "project,1 other,USD,0.100000000000000001,3,0,300,0,3\n"),
+  EXPECT_NE(csv.find("\nproject,1 other,EUR,1.5,3,0,300,0,3,,\n"
+                     "project,1 other,USD,0.100000000000000001,3,0,300,0,3,,\n"),
             std::string::npos)
       << csv;
   const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
@@ -233,7 +233,8 @@ TEST(ReportTest, BreakdownsByOtherKeys) {
   EXPECT_EQ(j["breakdowns"][0]["rows"][0]["value"], "web|ui");
   EXPECT_EQ(j["breakdowns"][0]["others"]["count"], 2);
   const std::string csv = ReportGenerator::render(*r, Format::kCsv);
-  EXPECT_NE(csv.find("\nby:tag:team,web|ui,USD,0.2,1,0,100,0,1\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nby:tag:team,web|ui,USD,0.2,1,0,100,0,1,0.2,2000\n"), std::string::npos)
+      << csv;
   EXPECT_NE(csv.find("\nby:tag:team,2 others,EUR,1.5,"), std::string::npos) << csv;
   const std::string jsonl = ReportGenerator::render(*r, Format::kJsonl);
   EXPECT_NE(jsonl.find(R"("by":"tag:team",)"), std::string::npos) << jsonl;
@@ -304,10 +305,11 @@ TEST(ReportTest, AllocatedBreakdown) {
   EXPECT_EQ(jb["rows"][2]["allocated_cost"]["EUR"], "0");
   EXPECT_FALSE(j["models"][0].contains("shared_cost"));  // only the allocated table has them
   const std::string csv = ReportGenerator::render(*r, Format::kCsv);
-  EXPECT_NE(csv.find("\nshared:tag:team,web,EUR,0.75,,,,,\nallocated:tag:team,web,EUR,0.75,,,,,\n"
-                     "shared:tag:team,web,USD,0.000000000000000000666667,,,,,\n"
-                     "allocated:tag:team,web,USD,0.200000000000000000666667,,,,,\n"),
-            std::string::npos)
+  EXPECT_NE(
+      csv.find("\nshared:tag:team,web,EUR,0.75,,,,,,,\nallocated:tag:team,web,EUR,0.75,,,,,,,\n"
+               "shared:tag:team,web,USD,0.000000000000000000666667,,,,,,,\n"
+               "allocated:tag:team,web,USD,0.200000000000000000666667,,,,,,,\n"),
+      std::string::npos)
       << csv;
   const std::string jsonl = ReportGenerator::render(*r, Format::kJsonl);
   EXPECT_NE(jsonl.find(R"({"by":"tag:team","section":"allocation","spread":{"EUR":"1.5","USD":)"
@@ -356,7 +358,7 @@ TEST(ReportTest, ToDateReportsProjectTheirPeriodsTotal) {
   EXPECT_EQ(j["projection"]["projected_total"], p.status.projected_total.to_string());
   EXPECT_EQ(j["projection"]["run_rate_total"], "42");
   EXPECT_NE(ReportGenerator::render(r, Format::kCsv)
-                .find("\nrun_rate,2026-09-01..2026-09-30,EUR,42,,,,,\n"),
+                .find("\nrun_rate,2026-09-01..2026-09-30,EUR,42,,,,,,,\n"),
             std::string::npos);
   EXPECT_NE(ReportGenerator::render(r, Format::kMarkdown)
                 .find("Projected month total (2026-09-01 to 2026-09-30): **"),
@@ -400,11 +402,13 @@ TEST(ReportTest, ComparisonNamesTheLargestChanges) {
   EXPECT_EQ(j["previous"]["models"]["largest"][0]["previous"], "0.3");
   EXPECT_EQ(j["previous"]["models"]["others"]["parts"], 1);
   const std::string csv = ReportGenerator::render(r, Format::kCsv);
-  EXPECT_NE(csv.find("\nprevious,2026-09-01T00:00:00Z..2026-09-03T00:00:00Z,USD,0.3,2,0,200,0,2\n"
-                     "change,,USD,-0.299999999999999999,,,,,\n"
-                     "model_change,openai/gpt-4o,USD,-0.3,,,,,\n"
-                     "model_change,1 other,USD,0.000000000000000001,,,,,\n"),
-            std::string::npos)
+  EXPECT_NE(
+      csv.find(
+          "\nprevious,2026-09-01T00:00:00Z..2026-09-03T00:00:00Z,USD,0.3,2,0,200,0,2,0.15,1500\n"
+          "change,,USD,-0.299999999999999999,,,,,,,\n"
+          "model_change,openai/gpt-4o,USD,-0.3,,,,,,,\n"
+          "model_change,1 other,USD,0.000000000000000001,,,,,,,\n"),
+      std::string::npos)
       << csv;
   const std::string md = ReportGenerator::render(r, Format::kMarkdown);
   EXPECT_NE(md.find("Previous period (2026-09-01T00:00:00Z to 2026-09-03T00:00:00Z, end "
@@ -554,7 +558,8 @@ TEST(ReportTest, BudgetsInEveryFormat) {
   EXPECT_EQ(j["budgets"][0]["exhaustion_date"], nullptr);
   EXPECT_EQ(j["budgets"][0]["thresholds_crossed"][1]["basis"], "forecast");
   const std::string csv = ReportGenerator::render(r, Format::kCsv);
-  EXPECT_NE(csv.find("\nbudget_projected,<ops> & co,USD,95.125,,,,,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nbudget_projected,<ops> & co,USD,95.125,,,,,,,\n"), std::string::npos)
+      << csv;
   const std::string jsonl = ReportGenerator::render(r, Format::kJsonl);
   EXPECT_NE(jsonl.find(R"("section":"budget")"), std::string::npos) << jsonl;
 }

@@ -645,14 +645,19 @@ std::string to_jsonl(const Report& r) {
 
 std::string to_csv(const Report& r) {
   std::ostringstream s;
-  s << "section,key,currency,cost,records,unpriced,input_tokens,output_tokens,requests\n";
+  s << "section,key,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
+       "cost_per_request,cost_per_mtok\n";
+  // A row of records: its counts, and its unit costs when it has them (unit_costs: priced in
+  // one currency). The other sections leave those columns empty.
   auto rows = [&](const std::string& section, const std::string& key, const AggregateRow& row) {
     std::map<std::string, Decimal> cost = row.cost;
     if (cost.empty()) cost[""] = Decimal();
+    const UnitCosts u = unit_costs(row);
     for (const auto& [c, v] : cost) {
       s << section << "," << csv_field(key) << "," << c << "," << v.to_string() << ","
         << row.records << "," << row.unpriced << "," << row.input_tokens << "," << row.output_tokens
-        << "," << row.requests << "\n";
+        << "," << row.requests << "," << (u.per_request ? u.per_request->to_string() : "") << ","
+        << (u.per_mtok ? u.per_mtok->to_string() : "") << "\n";
     }
   };
   rows("total", "", r.total);
@@ -667,7 +672,7 @@ std::string to_csv(const Report& r) {
           {"projection_upper_95", p.status.projected_upper},
           {"run_rate", std::optional<Decimal>(p.status.run_rate_total)}}) {
       if (value)
-        s << section << "," << key << "," << p.currency << "," << value->to_string() << ",,,,,\n";
+        s << section << "," << key << "," << p.currency << "," << value->to_string() << ",,,,,,,\n";
     }
   }
   for (const auto& b : r.budgets) {
@@ -682,7 +687,7 @@ std::string to_csv(const Report& r) {
           {"budget_run_rate", std::optional<Decimal>(st.run_rate_total)}}) {
       if (value) {
         s << section << "," << csv_field(b.name) << "," << b.currency << "," << value->to_string()
-          << ",,,,,\n";
+          << ",,,,,,,\n";
       }
     }
   }
@@ -691,11 +696,12 @@ std::string to_csv(const Report& r) {
     // others keyed "N others").
     const Comparison& c = *r.comparison;
     rows("previous", format_timestamp(c.from) + ".." + format_timestamp(c.to), c.total);
-    s << "change,," << c.currency << "," << c.change.to_string() << ",,,,,\n";
+    s << "change,," << c.currency << "," << c.change.to_string() << ",,,,,,,\n";
     for (const auto& [section, d] :
          {std::pair{"model_change", &c.models}, {"project_change", &c.projects}}) {
       for (const auto& row : change_rows(*d, false)) {
-        s << section << "," << csv_field(row[0]) << "," << c.currency << "," << row[3] << ",,,,,\n";
+        s << section << "," << csv_field(row[0]) << "," << c.currency << "," << row[3]
+          << ",,,,,,,\n";
       }
     }
   }
@@ -703,7 +709,7 @@ std::string to_csv(const Report& r) {
     std::map<std::string, Decimal> cost = d.cost;
     if (cost.empty()) cost[""] = Decimal();
     for (const auto& [c, v] : cost) {
-      s << "day," << d.date << "," << c << "," << v.to_string() << "," << d.records << ",,,,\n";
+      s << "day," << d.date << "," << c << "," << v.to_string() << "," << d.records << ",,,,,,\n";
     }
   }
   for (const auto& m : r.models) rows("model", row_name(m, true, ""), m);
@@ -721,28 +727,28 @@ std::string to_csv(const Report& r) {
     auto spread = [&](const std::string& key, const AggregateRow& row) {
       for (const auto& [c, v] : allocated_cost(row)) {
         s << csv_field("shared:" + b.key.name()) << "," << csv_field(key) << "," << c << ","
-          << cost_in(row.shared, c).to_string() << ",,,,,\n";
+          << cost_in(row.shared, c).to_string() << ",,,,,,,\n";
         s << csv_field("allocated:" + b.key.name()) << "," << csv_field(key) << "," << c << ","
-          << v.to_string() << ",,,,,\n";
+          << v.to_string() << ",,,,,,,\n";
       }
     };
     for (const auto& row : b.rows) spread(row.keys[0], row);
     if (b.others.count > 0) spread(others_name(b.others), b.others.row);
   }
   for (const auto& u : r.anomalies) {
-    s << "anomaly," << u.date << "," << r.anomaly_currency << "," << num(u.value, 4) << ",,,,,\n";
+    s << "anomaly," << u.date << "," << r.anomaly_currency << "," << num(u.value, 4) << ",,,,,,,\n";
     s << "anomaly_expected," << u.date << "," << r.anomaly_currency << "," << num(u.expected, 4)
-      << ",,,,,\n";
+      << ",,,,,,,\n";
   }
   if (!r.logged.empty()) {
     // The logged costs per model (keyed provider/model; the total keyed ""): the logged and
     // exact costs with the records compared, and the records off in the records column.
     auto logged = [&](const std::string& key, const LoggedCosts& l) {
       s << "logged," << csv_field(key) << ",USD," << l.logged.to_string() << "," << l.records
-        << ",,,,\n";
+        << ",,,,,,\n";
       s << "logged_exact," << csv_field(key) << ",USD," << l.exact.to_string() << "," << l.records
-        << ",,,,\n";
-      s << "logged_off," << csv_field(key) << ",USD,," << l.off << ",,,,\n";
+        << ",,,,,,\n";
+      s << "logged_off," << csv_field(key) << ",USD,," << l.off << ",,,,,,\n";
     };
     for (const auto& row : r.logged) {
       if (row.logged.records > 0) logged(row_name(row, true, ""), row.logged);
@@ -750,7 +756,8 @@ std::string to_csv(const Report& r) {
     logged("", logged_sum(r.logged));
   }
   for (const auto& f : r.forecast) {
-    s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2) << ",,,,,\n";
+    s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2)
+      << ",,,,,,,\n";
   }
   return s.str();
 }
