@@ -1672,7 +1672,7 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
     }
     if (work.empty() && !res->outside.empty()) {
       report(not_found("no stored budget's scope is within --filter's (" + filters_text(*o.within) +
-                       "): --budgets shows those whose spend the " + "report covers, and " +
+                       "): --budgets shows those whose spend the report covers, and " +
                        std::to_string(res->outside.size()) + " budget" +
                        (res->outside.size() == 1 ? " is" : "s are") + " not"));
       return kExitFailure;
