@@ -248,7 +248,7 @@ int run_diff(const pricing::Catalog& c, const CatalogCmdOptions& o, Timestamp at
     }
     return kExitOk;
   }
-  std::printf("%s against %s: standard prices in %s in effect at %s, per 1M tokens (1K requests)\n",
+  std::printf("%s against %s: prices in %s in effect at %s, per 1M tokens (1K requests)\n",
               c.source().c_str(), other->source().c_str(), std::string(c.currency().code()).c_str(),
               when.c_str());
   size_t pw = 8, mw = 5, kw = 5;
@@ -420,9 +420,10 @@ catalog, a provider or a model) as a cost-ops catalog file, which --catalog, --p
 contract prices. --format csv writes a row per model selected (every model of the catalog
 without a selection) with the standard prices in effect, exact, per 1M tokens: a price sheet.
 --diff FILE compares the catalog (or PROVIDER's models) with another catalog file, of any
-format: each model is looked up in FILE as usage of it would be, and each standard price in
-effect (--as-of) that differs is a row, with the models FILE does not resolve (removed) and
-those no model resolves to (added).
+format: each model is looked up in FILE as usage of it would be, and each price in effect
+(--as-of) that differs is a row (batch and service-tier prices as batch:input_mtok,
+priority:output_mtok), with the models FILE does not resolve (removed) and those no model
+resolves to (added).
 
 Examples:
   cost-ops catalog                                  # providers and their model counts
@@ -452,7 +453,7 @@ Examples:
                   "The time whose prices a provider's model list shows (RFC 3339 or YYYY-MM-DD, "
                   "UTC; default now)");
   cmd->add_option("--diff", opts->diff,
-                  "Another catalog file (any format) to compare the catalog's standard prices "
+                  "Another catalog file (any format) to compare the catalog's prices "
                   "with: the prices that differ, the models removed and added")
       ->type_name("FILE");
   cmd->add_option("--format", opts->format,

@@ -570,6 +570,23 @@ TEST(CatalogDiffTest, PricesThatDifferModelsRemovedAndAdded) {
   EXPECT_EQ(rows(d), (std::vector<std::string>{
                          "changed p same output_mtok 10 -", "removed p cheaper", "removed p tiered",
                          "changed p alias->alias-2027 input_mtok 1 2", "removed p gone"}));
+  // Batch and service-tier prices: a model's own, and those its provider's price factors derive,
+  // compared where both have them; one a catalog has of its own and the other lacks is a row; one
+  // only derived on one side (for all of the provider's models, most offering no such tier) is
+  // not.
+  const Catalog tiers = own(R"([{"id": "p", "price_factors": {"batch": "0.5"}, "models": [
+      {"id": "a", "prices": {"input_mtok": 2, "cache_read_mtok": 1}},
+      {"id": "b", "prices": {"input_mtok": 2},
+       "variants": [{"service_tier": "priority", "prices": {"input_mtok": "3.4"}}]}]}])");
+  const Catalog other = own(R"([{"id": "p", "price_factors": {"flex": "0.5"}, "models": [
+      {"id": "a", "prices": {"input_mtok": 2, "cache_read_mtok": 1},
+       "variants": [{"batch": true, "prices": {"input_mtok": 1, "cache_read_mtok": 1}}]},
+      {"id": "b", "prices": {"input_mtok": 2}}]}])");
+  d = diff_catalogs(tiers, other, T("2026-08-21T12:00:00Z"));
+  EXPECT_EQ(rows(d), (std::vector<std::string>{"changed p a batch:cache_read_mtok 0.5 1",
+                                               "changed p b priority:input_mtok 3.4 -"}));
+  EXPECT_EQ(d.changed, 2u);
+  EXPECT_EQ(diff_catalogs(tiers, tiers, T("2026-08-21T12:00:00Z")).same, 2u);
 }
 
 TEST(PricingTest, TimeOfDayPricesIncludingWrapPastMidnight) {

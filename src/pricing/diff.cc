@@ -13,9 +13,8 @@ namespace {
 // price), in registry order.
 using FlatPrices = std::map<std::pair<UnitId, int64_t>, Decimal>;
 
-FlatPrices flat_prices(const Model& m, Timestamp at) {
+FlatPrices flat(const PriceSet* ps) {
   FlatPrices out;
-  const PriceSet* ps = Catalog::select(m, at, "", false).prices;
   if (ps == nullptr) return out;
   for (const auto& up : ps->prices()) {
     out.emplace(std::pair{up.unit, int64_t{-1}}, up.base);
@@ -24,8 +23,27 @@ FlatPrices flat_prices(const Model& m, Timestamp at) {
   return out;
 }
 
-std::string price_name(const std::pair<UnitId, int64_t>& key) {
-  std::string name(kUnits[key.first].price_key);
+// A model's prices in effect at `at`: the standard ones (""), and those of each of its variants
+// ("batch", "flex", "priority"; its own or derived by its provider's price factors) by name.
+struct VariantPrices {
+  FlatPrices prices;
+  bool derived = false;  // by a price factor of the provider's
+};
+std::map<std::string, VariantPrices> model_prices(const Model& m, Timestamp at) {
+  std::map<std::string, VariantPrices> out;
+  out[""] = {flat(Catalog::select(m, at, "", false).prices), false};
+  for (const PriceVariant& v : m.variants) {
+    const std::string name = v.batch ? "batch" : v.service_tier;
+    const SelectedPrice sel = Catalog::select(m, at, v.batch ? "" : v.service_tier, v.batch);
+    if (name.empty() || sel.variant != name || out.count(name)) continue;
+    out[name] = {flat(sel.prices), v.derived_factor.has_value()};
+  }
+  return out;
+}
+
+std::string price_name(const std::string& variant, const std::pair<UnitId, int64_t>& key) {
+  std::string name = variant.empty() ? "" : variant + ":";
+  name += kUnits[key.first].price_key;
   if (key.second >= 0) name += ">" + std::to_string(key.second);
   return name;
 }
@@ -76,22 +94,35 @@ CatalogDifferences diff_catalogs(const Catalog& from, const Catalog& to, Timesta
         continue;
       }
       reached.insert(ref->model);
-      const FlatPrices a = flat_prices(m, at), b = flat_prices(*ref->model, at);
-      std::set<std::pair<UnitId, int64_t>> keys;
-      for (const auto& [k, v] : a) keys.insert(k);
-      for (const auto& [k, v] : b) keys.insert(k);
+      const auto a = model_prices(m, at), b = model_prices(*ref->model, at);
+      std::set<std::string> variants;
+      for (const auto& [name, prices] : a) variants.insert(name);
+      for (const auto& [name, prices] : b) variants.insert(name);
       bool differs = false;
-      for (const auto& k : keys) {
-        std::optional<Decimal> x = find(a, k), y = find(b, k);
-        if (x == y) continue;
-        differs = true;
-        d.rows.push_back({.kind = Kind::kChanged,
-                          .provider = p.id,
-                          .model = m.id,
-                          .to_model = ref->model->id == m.id ? "" : ref->model->id,
-                          .price = price_name(k),
-                          .from_price = x,
-                          .to_price = y});
+      for (const std::string& variant : variants) {  // the standard prices ("") first
+        static const VariantPrices kNone;
+        const auto ia = a.find(variant), ib = b.find(variant);
+        // A variant one catalog derives for all of a provider's models (a price factor) and the
+        // other has not is not compared: most of those models offer no such tier at all.
+        if ((ia == a.end() && ib->second.derived) || (ib == b.end() && ia->second.derived))
+          continue;
+        const FlatPrices& pa = (ia == a.end() ? kNone : ia->second).prices;
+        const FlatPrices& pb = (ib == b.end() ? kNone : ib->second).prices;
+        std::set<std::pair<UnitId, int64_t>> keys;
+        for (const auto& [k, v] : pa) keys.insert(k);
+        for (const auto& [k, v] : pb) keys.insert(k);
+        for (const auto& k : keys) {
+          std::optional<Decimal> x = find(pa, k), y = find(pb, k);
+          if (x == y) continue;
+          differs = true;
+          d.rows.push_back({.kind = Kind::kChanged,
+                            .provider = p.id,
+                            .model = m.id,
+                            .to_model = ref->model->id == m.id ? "" : ref->model->id,
+                            .price = price_name(variant, k),
+                            .from_price = x,
+                            .to_price = y});
+        }
       }
       ++(differs ? d.changed : d.same);
     }

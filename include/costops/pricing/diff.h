@@ -12,8 +12,8 @@
 
 namespace costops::pricing {
 
-/// One difference. Prices are the standard tier's in effect at the time compared, in the
-/// catalogs' currency per kUnits[unit].per units (1M tokens, 1K requests).
+/// One difference. Prices are those in effect at the time compared, in the catalogs' currency per
+/// kUnits[unit].per units (1M tokens, 1K requests).
 struct PriceDifference {
   enum class Kind : uint8_t {
     kChanged,  // a price of a model both catalogs price: one row per price that differs
@@ -26,7 +26,8 @@ struct PriceDifference {
   /// kChanged: the id of the model `to` resolves `model` to, when it is another.
   std::string to_model;
   /// kChanged: the price's registry key ("input_mtok"), or a long-context tier's, with its
-  /// threshold ("input_mtok>200000").
+  /// threshold ("input_mtok>200000"); a variant's prefixed by its name ("batch:input_mtok",
+  /// "flex:output_mtok").
   std::string price;
   /// kChanged: each catalog's price, nullopt where that catalog has none.
   std::optional<Decimal> from_price, to_price;
@@ -44,9 +45,11 @@ struct CatalogDifferences {
   size_t added = 0;     // models of `to` no model of `from` resolves to
 };
 
-/// Compares the standard prices in effect at `at` of every model of `from` (of `only`, a provider
-/// of `from`, when given) with those of the model `to` resolves its provider and id to, as it
-/// would resolve usage of it (Catalog::resolve). Batch and service-tier prices are not compared.
+/// Compares the prices in effect at `at` of every model of `from` (of `only`, a provider of
+/// `from`, when given) with those of the model `to` resolves its provider and id to, as it would
+/// resolve usage of it (Catalog::resolve): the standard prices, and the batch and service-tier
+/// prices both models have (their own, or derived by their providers' price factors) or one has
+/// of its own (the other then bills such calls at its standard prices: its prices are missing).
 /// REQUIRES: `from` and `to` price in the same currency; `only` is null or one of `from`'s.
 CatalogDifferences diff_catalogs(const Catalog& from, const Catalog& to, Timestamp at,
                                  const Provider* only = nullptr);
