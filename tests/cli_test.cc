@@ -873,7 +873,7 @@ TEST(CliTest, CatalogDiffComparesTwoCatalogs) {
   CliRun r = run("catalog --catalog " + from + " --diff " + to + " --as-of 2026-12-01");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out, from + " against " + to +
-                       ": standard prices in USD in effect at 2026-12-01T00:00:00Z, per 1M tokens "
+                       ": prices in USD in effect at 2026-12-01T00:00:00Z, per 1M tokens "
                        "(1K requests)\n"
                        "provider model price                     from             to  change\n"
                        "acme     large input_mtok                   3            2.4  -20.00%\n"
