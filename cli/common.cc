@@ -65,6 +65,21 @@ CLI::Validator complete_from(std::string_view source) {
                         std::string(kCompleteFromPrefix) + std::string(source));
 }
 
+void add_prometheus_labels(CLI::App& cmd, std::vector<std::string>& labels) {
+  cmd.add_option("--label", labels,
+                 "With --format prometheus: NAME=VALUE, a label every sample has (repeatable): "
+                 "period=month-to-date tells this file's gauges from another period's")
+      ->type_name("NAME=VALUE");
+}
+
+Result<report::PrometheusLabels> constant_labels(const std::vector<std::string>& given,
+                                                 const std::string& format,
+                                                 std::span<const std::string> taken) {
+  if (!given.empty() && format != "prometheus")
+    return invalid_argument("--label labels the samples of --format prometheus");
+  return report::parse_prometheus_labels(given, taken);
+}
+
 CLI::Option* add_filter(CLI::App& cmd, std::vector<std::string>& filters, const std::string& help) {
   return cmd.add_option("--filter", filters, help)->check(complete_from("filters"));
 }

@@ -19,6 +19,7 @@
 #include "costops/engine/exchange.h"
 #include "costops/forecasting/budget.h"
 #include "costops/pricing/catalog.h"
+#include "costops/report/prometheus.h"
 #include "costops/storage/store.h"
 
 namespace costops::ingest {
@@ -207,6 +208,14 @@ inline constexpr const char* kFilterHelp =
 /// values.
 CLI::Option* add_filter(CLI::App& cmd, std::vector<std::string>& filters,
                         const std::string& help = kFilterHelp);
+
+/// --label NAME=VALUE (repeatable), of --format prometheus: a label every sample has.
+void add_prometheus_labels(CLI::App& cmd, std::vector<std::string>& labels);
+/// The --label labels (report::parse_prometheus_labels, none of `taken`, the labels the samples
+/// have); an error when some are given and `format` is not prometheus.
+Result<report::PrometheusLabels> constant_labels(const std::vector<std::string>& given,
+                                                 const std::string& format,
+                                                 std::span<const std::string> taken);
 
 /// Why none of `values` (the values a key has) passes one of `filters` (KEY=VALUE filters of that
 /// key): nullopt when one does; else " (did you mean V?)" for a value that differs from a filter's

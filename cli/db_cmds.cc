@@ -473,7 +473,8 @@ struct QueryCmd {
   bool unit_costs = false, logged = false;
   std::string allocate, allocate_by = "cost";  // --allocate KEY: spread_shared
   std::vector<std::string> filters;
-  CurrencyOptions money;  // --currency, --rates, --rate
+  std::vector<std::string> labels;  // --label NAME=VALUE (prometheus)
+  CurrencyOptions money;            // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -502,8 +503,8 @@ LoggedTexts logged_texts(const LoggedCosts& l) {
 // the group keys: `labels` are their label names (report::prometheus_label_names). Without group
 // keys, a selection without records is zero records (and no cost: its currency is unknown).
 void print_prometheus(const std::vector<std::string>& labels, const std::vector<AggregateRow>& rows,
-                      const RowExtras& x) {
-  report::PrometheusText p;
+                      const RowExtras& x, report::PrometheusLabels constant) {
+  report::PrometheusText p(std::move(constant));
   const std::vector<AggregateRow> none(labels.empty() && rows.empty() ? 1 : 0);
   for (const auto& r : rows.empty() ? none : rows) {
     report::PrometheusLabels l;
@@ -788,6 +789,7 @@ int run_query(QueryCmd& o) {
     }
   }
   std::vector<std::string> labels;
+  report::PrometheusLabels constant;  // --label's
   if (o.format == "prometheus") {
     std::vector<std::string> names;
     for (const auto& k : q.group_by) names.push_back(k.name());
@@ -798,6 +800,14 @@ int run_query(QueryCmd& o) {
       return kExitUsage;
     }
     labels = std::move(*l);
+  }
+  std::vector<std::string> taken = labels;  // by the samples: the keys', and their currency
+  taken.push_back("currency");
+  if (auto c = constant_labels(o.labels, o.format, taken); c) {
+    constant = std::move(*c);
+  } else {
+    report(c.status());
+    return kExitUsage;
   }
   std::unique_ptr<storage::Store> store;
   engine::CurrencyConverter* converter = nullptr;
@@ -834,7 +844,7 @@ int run_query(QueryCmd& o) {
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
   const RowExtras extras{o.unit_costs, allocate.has_value(), o.logged};
   if (o.format == "prometheus") {
-    print_prometheus(labels, *rows, extras);
+    print_prometheus(labels, *rows, extras, std::move(constant));
   } else {
     print_rows(q, *rows, o.format, extras);
   }
@@ -879,6 +889,7 @@ Examples:
                   "table, json, csv, markdown, or prometheus (gauges in Prometheus' text format, "
                   "labelled by the group keys)")
       ->check(CLI::IsMember({"table", "json", "csv", "markdown", "prometheus"}));
+  add_prometheus_labels(*cmd, o->labels);
   cmd->add_option("--sort", o->sort,
                   "Row order: keys (default), or largest first: cost (in the currency most is "
                   "spent in), records, requests, tokens, or the unit costs per-request or "

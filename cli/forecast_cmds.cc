@@ -1199,8 +1199,9 @@ std::string probability_text(double p, const char* format = nullptr) {
 // `costops_budget_probability_over > 0.5`. Amounts are exact decimal text. A figure without a
 // value (no interval, no exhaustion expected) has no sample; a threshold crossed has one of
 // value 1.
-void print_status_prometheus(const std::vector<report::BudgetLine>& lines, bool with_currency) {
-  report::PrometheusText p;
+void print_status_prometheus(const std::vector<report::BudgetLine>& lines, bool with_currency,
+                             report::PrometheusLabels constant) {
+  report::PrometheusText p(std::move(constant));
   for (const auto& b : lines) {
     const forecasting::BudgetStatus& st = b.status;
     report::PrometheusLabels l;
@@ -1318,7 +1319,8 @@ struct BudgetCmd {
   bool with_change = true;        // what moved over the last week (report --budgets: no)
   // report --budgets with --filter: only the stored budgets whose scope is within these filters.
   std::optional<std::vector<Filter>> within;
-  CurrencyOptions money;  // --rates, --rate: spend converted into each budget's currency
+  std::vector<std::string> labels;  // --label NAME=VALUE (prometheus)
+  CurrencyOptions money;            // --rates, --rate: spend converted into each budget's currency
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
@@ -1809,6 +1811,12 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
 }
 
 int run_budget_status(const BudgetCmd& o) {
+  const std::string taken[] = {"budget", "currency", "level", "threshold", "basis"};
+  auto constant = constant_labels(o.labels, o.format, taken);
+  if (!constant) {
+    report(constant.status());
+    return kExitUsage;
+  }
   BudgetResults res;
   if (int rc = budget_statuses(o, &res); rc != kExitOk) return rc;
   o.money.note_stale();
@@ -1818,7 +1826,7 @@ int run_budget_status(const BudgetCmd& o) {
     std::printf("%s\n",
                 (res.stored && !res.ad_hoc ? json{{"budgets", out}} : out[0]).dump(2).c_str());
   } else if (o.format == "prometheus") {
-    print_status_prometheus(res.lines, res.stored);
+    print_status_prometheus(res.lines, res.stored, std::move(*constant));
   } else if (o.format == "csv") {
     print_status_csv(res.lines, res.stored);
   } else {
@@ -1928,6 +1936,7 @@ Examples:
                 "table, json, csv (a row per budget), or prometheus (gauges in Prometheus' text "
                 "format, labelled by budget and currency)")
       ->check(CLI::IsMember({"table", "json", "csv", "prometheus"}));
+  add_prometheus_labels(*s, st->labels);
   add_db_to(*s, st->db);
   s->callback([st, &rc] { rc = run_budget_status(*st); });
 }

@@ -526,6 +526,26 @@ TEST(CliTest, PrometheusGauges) {
                        "1000\n"),
             std::string::npos)
       << r.out;
+  // --label: a label every sample has, first (two files of the same gauges told apart); one the
+  // samples have already, or without --format prometheus, is refused.
+  r = run("query --db " + db + " --group-by provider --format prometheus --label period=2026-11");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\ncostops_records{period=\"2026-11\",provider=\"openai\"} 1\n"),
+            std::string::npos)
+      << r.out;
+  r = run("budget status --db " + db +
+          " --amount 1 --period 2026-11 --as-of 2026-11-03 --format prometheus --label env=prod");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\ncostops_budget_amount{env=\"prod\",budget=\"\",currency=\"USD\"} 1\n"),
+            std::string::npos)
+      << r.out;
+  for (const std::string& args :
+       {std::string("query --group-by provider --format prometheus --label provider=x"),
+        std::string("query --label period=all"),
+        std::string("budget status --format prometheus --label budget=x")}) {
+    r = run(args + " --db " + db);
+    EXPECT_EQ(r.rc, 2) << args << ": " << r.err;
+  }
   // Without group keys: one sample each, and zero records for a period without any.
   r = run("query --db " + db + " --format prometheus --period 2020-01");
   ASSERT_EQ(r.rc, 0) << r.err;

@@ -583,6 +583,43 @@ TEST(PrometheusTest, GroupsSamplesByFamilyAndEscapes) {
             "costops_records 3\n");
 }
 
+// --label's labels: first on every sample; names checked, not converted.
+TEST(PrometheusTest, ConstantLabelsComeFirstOnEverySample) {
+  const std::string taken[] = {"provider", "currency"};
+  const std::vector<std::string> given = {"period=month-to-date", "env=a\"b", "empty="};
+  auto labels = parse_prometheus_labels(given, taken);
+  ASSERT_TRUE(labels.has_value()) << labels.status().to_string();
+  PrometheusText p(*labels);
+  p.gauge("costops_records", "Records", {{"provider", "openai"}}, "3");
+  p.gauge("costops_requests", "Requests", {}, "4");
+  EXPECT_EQ(p.str(),
+            "# HELP costops_records Records\n# TYPE costops_records gauge\n"
+            "costops_records{period=\"month-to-date\",env=\"a\\\"b\",empty=\"\",provider="
+            "\"openai\"} 3\n"
+            "# HELP costops_requests Requests\n# TYPE costops_requests gauge\n"
+            "costops_requests{period=\"month-to-date\",env=\"a\\\"b\",empty=\"\"} 4\n");
+  for (const auto& [text, message] :
+       {std::pair{"period", "--label \"period\": expected NAME=VALUE, such as period=today"},
+        std::pair{"=x", "--label \"=x\": expected NAME=VALUE, such as period=today"},
+        std::pair{"tag:team=a",
+                  "--label \"tag:team=a\": a label name is letters, digits and underscores, not "
+                  "beginning with a digit or with __"},
+        std::pair{"__name__=a",
+                  "--label \"__name__=a\": a label name is letters, digits and underscores, not "
+                  "beginning with a digit or with __"},
+        std::pair{"currency=EUR",
+                  "--label \"currency=EUR\": the samples have a label currency "
+                  "already"}}) {
+    const std::vector<std::string> one = {text};
+    auto bad = parse_prometheus_labels(one, taken);
+    ASSERT_FALSE(bad.has_value()) << text;
+    EXPECT_EQ(bad.status().message(), message);
+  }
+  const std::vector<std::string> twice = {"a=1", "a=2"};
+  EXPECT_EQ(parse_prometheus_labels(twice, taken).status().message(),
+            "--label \"a=2\": the samples have a label a already (given twice)");
+}
+
 TEST(PrometheusTest, LabelNamesFromGroupKeys) {
   struct Case {
     const char* in;

@@ -1,6 +1,7 @@
 #include "costops/report/prometheus.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <map>
 
@@ -12,7 +13,7 @@ bool name_char(char c, bool first) {
          (!first && c >= '0' && c <= '9');
 }
 
-[[maybe_unused]] bool valid_label_name(std::string_view s) {
+bool valid_label_name(std::string_view s) {
   if (s.empty() || s.starts_with("__")) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     if (!name_char(s[i], i == 0)) return false;
@@ -68,6 +69,31 @@ Result<std::vector<std::string>> prometheus_label_names(std::span<const std::str
   return out;
 }
 
+Result<PrometheusLabels> parse_prometheus_labels(std::span<const std::string> texts,
+                                                 std::span<const std::string> taken) {
+  PrometheusLabels out;
+  for (const std::string& t : texts) {
+    const size_t eq = t.find('=');
+    const std::string name = t.substr(0, eq);
+    if (eq == std::string::npos || name.empty()) {
+      return invalid_argument("--label \"" + t + "\": expected NAME=VALUE, such as period=today");
+    }
+    if (!valid_label_name(name)) {
+      return invalid_argument("--label \"" + t +
+                              "\": a label name is letters, digits and underscores, not beginning "
+                              "with a digit or with __");
+    }
+    const bool repeated =
+        std::any_of(out.begin(), out.end(), [&](const auto& l) { return l.first == name; });
+    if (repeated || std::find(taken.begin(), taken.end(), name) != taken.end()) {
+      return invalid_argument("--label \"" + t + "\": the samples have a label " + name +
+                              (repeated ? " already (given twice)" : " already"));
+    }
+    out.emplace_back(name, t.substr(eq + 1));
+  }
+  return out;
+}
+
 void PrometheusText::gauge(std::string_view name, std::string_view help,
                            const PrometheusLabels& labels, std::string_view value) {
   auto it = std::find_if(families_.begin(), families_.end(),
@@ -79,12 +105,17 @@ void PrometheusText::gauge(std::string_view name, std::string_view help,
   assert(it->help == help);
   std::string& s = it->samples;
   s += name;
-  if (!labels.empty()) {
+  if (!labels.empty() || !constant_.empty()) {
     s += '{';
-    for (size_t i = 0; i < labels.size(); ++i) {
-      assert(valid_label_name(labels[i].first));
-      if (i) s += ',';
-      s += labels[i].first + "=\"" + escaped(labels[i].second, true) + '"';
+    bool first = true;
+    for (const PrometheusLabels* set :
+         std::array<const PrometheusLabels*, 2>{&constant_, &labels}) {
+      for (const auto& [label, text] : *set) {
+        assert(valid_label_name(label));
+        if (!first) s += ',';
+        first = false;
+        s += label + "=\"" + escaped(text, true) + '"';
+      }
     }
     s += '}';
   }

@@ -27,11 +27,20 @@ std::string prometheus_label_name(std::string_view s);
 Result<std::vector<std::string>> prometheus_label_names(std::span<const std::string> names,
                                                         std::span<const std::string> reserved);
 
+/// Labels given as NAME=VALUE (a command line's --label): each NAME a valid label name as it is
+/// ([a-zA-Z_][a-zA-Z0-9_]*, not beginning with `__`), given once, and none of `taken` (the labels
+/// the samples have already). Errors (kInvalidArgument) quote the text at fault.
+Result<PrometheusLabels> parse_prometheus_labels(std::span<const std::string> texts,
+                                                 std::span<const std::string> taken);
+
 /// Gauges gathered by metric family and written in the text exposition format: each family's
 /// `# HELP` and `# TYPE` lines once, then its samples, families in the order first added and
 /// samples in the order added. Label values and help texts are escaped as the format requires.
 class PrometheusText {
  public:
+  /// `constant`: labels every sample has, first (a file's period=month-to-date, so that two files
+  /// of the same gauges are told apart).
+  explicit PrometheusText(PrometheusLabels constant = {}) : constant_(std::move(constant)) {}
   /// Adds a sample of the gauge `name` (REQUIRES: a valid metric name, [a-zA-Z_:][a-zA-Z0-9_:]*,
   /// and label names as prometheus_label_name gives; the same `help` each time for a name).
   /// `value` is the sample's number as text, written as given: an exact decimal stays exact.
@@ -44,6 +53,7 @@ class PrometheusText {
   struct Family {
     std::string name, help, samples;
   };
+  PrometheusLabels constant_;
   std::vector<Family> families_;
 };
 
