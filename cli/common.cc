@@ -16,6 +16,7 @@
 #include <map>
 
 #include "costops/domain/json_text.h"
+#include "costops/engine/aggregator.h"
 #include "costops/forecasting/budget.h"
 #include "costops/ingest/ingest.h"
 #include "costops/report/report.h"
@@ -379,6 +380,12 @@ void note_logged_rows(const std::vector<AggregateRow>& rows) {
                  "the cost a gateway or tracer logged; an earlier cost-ops did not: to add it to "
                  "records it stored, cost-ops delete --source FILE, then ingest FILE again)\n");
   }
+}
+
+Result<std::vector<AggregateRow>> logged_rows(storage::Store& store, const AggregateQuery& query) {
+  engine::Aggregator sums(query, true);
+  COSTOPS_RETURN_IF_ERROR(store.scan(query, [&](const PricedRecord& r) { return sums.add(r); }));
+  return sums.rows();
 }
 
 void note_why_empty(storage::Store& store, const AggregateQuery& query, std::string_view advice) {

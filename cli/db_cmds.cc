@@ -19,7 +19,6 @@
 #include "common.h"
 #include "costops/compression/codec.h"
 #include "costops/domain/json_text.h"
-#include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/whatif.h"
 #include "costops/forecasting/budget.h"
@@ -812,17 +811,9 @@ int run_query(QueryCmd& o) {
   std::unique_ptr<storage::Store> store;
   engine::CurrencyConverter* converter = nullptr;
   if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
-  // --logged: the records are read (the logged costs are in each one's detail, not in the daily
-  // totals) and summed here, as the stores sum them.
   Result<std::vector<AggregateRow>> rows = std::vector<AggregateRow>();
   if (o.logged) {
-    engine::Aggregator sums(q, true);
-    Status st = store->scan(q, [&](const PricedRecord& r) { return sums.add(r); });
-    if (st.is_ok()) {
-      rows = sums.rows();
-    } else {
-      rows = st;
-    }
+    rows = logged_rows(*store, q);
   } else if (converter) {
     rows = converter->aggregate([&](const AggregateQuery& a) { return store->aggregate(a); }, q);
   } else {

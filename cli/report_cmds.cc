@@ -15,7 +15,6 @@
 #include "commands.h"
 #include "common.h"
 #include "costops/compression/codec.h"
-#include "costops/engine/aggregator.h"
 #include "costops/report/focus.h"
 #include "costops/report/report.h"
 #include "costops/storage/store.h"
@@ -179,20 +178,13 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
                          "leave out --tz"));
     return kExitUsage;
   }
-  auto store = open_db(*o.db, storage::OpenMode::kExisting);
-  if (!store) {
-    report(store.status());
-    return kExitFailure;
-  }
-  auto converter = o.money.converter();
-  if (!converter) {
-    report(converter.status());
-    return kExitFailure;
-  }
+  std::unique_ptr<storage::Store> store;
+  engine::CurrencyConverter* converter = nullptr;
+  if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
   report::FocusOptions fo;
   fo.hourly = o.hourly;
   fo.users = !o.no_users;
-  if (engine::CurrencyConverter* c = *converter) {  // billed in --currency, at each UTC day's rate
+  if (engine::CurrencyConverter* c = converter) {  // billed in --currency, at each UTC day's rate
     fo.convert = [c](const Money& m, std::chrono::sys_days day) { return c->convert(m, day); };
   }
   if (!o.tags.empty()) {
@@ -212,11 +204,11 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
         return p != nullptr ? p->name : std::string();
       },
       [&](std::string_view text) { return (*out)->write(text); }, fo);
-  Status st = (*store)->scan(selection, [&](const PricedRecord& r) { return data.add(r); });
+  Status st = store->scan(selection, [&](const PricedRecord& r) { return data.add(r); });
   if (st.is_ok()) st = data.finish();
   if (st.is_ok()) st = (*out)->commit();
   if (!st.is_ok()) {
-    report(with_rates_hint(st, *converter));
+    report(with_rates_hint(st, converter));
     return kExitFailure;
   }
   o.money.note_stale();
@@ -227,7 +219,7 @@ int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::
                  static_cast<unsigned long long>(data.unpriced()));
   }
   if (data.records() + data.unpriced() == 0) {
-    note_why_empty(**store, selection, "--period all takes them all");
+    note_why_empty(*store, selection, "--period all takes them all");
   }
   note_written(
       o.output, "focus", codec,
@@ -351,17 +343,14 @@ int run_report(ReportCmd o) {
     return kExitFailure;
   }
   if (o.logged) {
-    // The logged costs are in each record's detail, not in the daily totals: the period's
-    // records are read and summed by model.
     AggregateQuery by_model = selection;
     by_model.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
-    engine::Aggregator sums(by_model, true);
-    if (Status st = store->scan(by_model, [&](const PricedRecord& rec) { return sums.add(rec); });
-        !st.is_ok()) {
-      report(st);
+    auto read = logged_rows(*store, by_model);
+    if (!read) {
+      report(read.status());
       return kExitFailure;
     }
-    std::vector<AggregateRow> rows = sums.rows();
+    std::vector<AggregateRow> rows = std::move(*read);
     std::stable_sort(rows.begin(), rows.end(), [](const AggregateRow& a, const AggregateRow& b) {
       return a.logged.logged > b.logged.logged;
     });

@@ -92,6 +92,14 @@ std::vector<std::array<std::string, 7>> logged_cells(const Report& r) {
   cells("Total", logged_sum(r.logged));
   return out;
 }
+// A model's row of Report::logged as JSON: its logged costs (logged_costs_json), provider and
+// model.
+json logged_model_json(const AggregateRow& row) {
+  json o = logged_costs_json(row.logged);
+  o["provider"] = row.keys[0];
+  o["model"] = row.keys[1];
+  return o;
+}
 constexpr const char* kLoggedHeads[] = {"Model",      "Records", "Logged",    "Exact",
                                         "Difference", "Diff %",  "Off by >1%"};
 constexpr const char* kLoggedAbout =
@@ -517,11 +525,7 @@ json to_json(const Report& r) {
   if (!r.logged.empty()) {
     json by_model = json::array();
     for (const auto& row : r.logged) {
-      if (row.logged.records == 0) continue;
-      json o = logged_costs_json(row.logged);
-      o["provider"] = row.keys[0];
-      o["model"] = row.keys[1];
-      by_model.push_back(o);
+      if (row.logged.records > 0) by_model.push_back(logged_model_json(row));
     }
     j["logged"] = {{"currency", "USD"},
                    {"models", by_model},
@@ -628,10 +632,8 @@ std::string to_jsonl(const Report& r) {
   if (!r.logged.empty()) {
     for (const auto& row : r.logged) {
       if (row.logged.records == 0) continue;
-      json o = logged_costs_json(row.logged);
+      json o = logged_model_json(row);
       o["section"] = "logged";
-      o["provider"] = row.keys[0];
-      o["model"] = row.keys[1];
       o["currency"] = "USD";
       line(o);
     }
