@@ -498,6 +498,39 @@ LoggedTexts logged_texts(const LoggedCosts& l) {
   return t;
 }
 
+// A gauge of an amount per currency, labelled by it.
+void amount_gauges(report::PrometheusText& p, const char* name, const char* help,
+                   const report::PrometheusLabels& l, const std::map<std::string, Decimal>& cost) {
+  for (const auto& [cur, d] : cost) {
+    report::PrometheusLabels lc = l;
+    lc.emplace_back("currency", cur);
+    p.gauge(name, help, lc, d.to_string());
+  }
+}
+
+// A row's cost (per currency) and counts as gauges with the labels `l`: query's samples of a
+// row, summary's of its total.
+void row_gauges(report::PrometheusText& p, const report::PrometheusLabels& l,
+                const AggregateRow& r) {
+  amount_gauges(p, "costops_cost",
+                "Exact cost of the selected stored records, in the currency the label names", l,
+                r.cost);
+  auto count = [&](const char* name, const char* help, long long v) {
+    p.gauge(name, help, l, std::to_string(v));
+  };
+  count("costops_records", "Selected stored records", static_cast<long long>(r.records));
+  count("costops_unpriced_records",
+        "Selected records stored without a price (their cost counts as nothing)",
+        static_cast<long long>(r.unpriced));
+  count("costops_requests", "Requests the selected records stand for", r.requests);
+  count("costops_input_tokens", "Input tokens, cache reads and writes included", r.input_tokens);
+  count("costops_output_tokens", "Output tokens, reasoning included", r.output_tokens);
+  count("costops_cache_read_tokens", "Input tokens read from a prompt cache", r.cache_read_tokens);
+  count("costops_cache_write_tokens", "Input tokens written to a prompt cache",
+        r.cache_write_tokens);
+  count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
+}
+
 // The rows as Prometheus gauges, a sample per row (and per currency for the cost), labelled by
 // the group keys: `labels` are their label names (report::prometheus_label_names). Without group
 // keys, a selection without records is zero records (and no cost: its currency is unknown).
@@ -509,37 +542,13 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
     report::PrometheusLabels l;
     for (size_t i = 0; i < labels.size() && i < r.keys.size(); ++i)
       l.emplace_back(labels[i], r.keys[i]);
-    // A gauge of an amount per currency, labelled by it.
-    auto amounts = [&](const char* name, const char* help,
-                       const std::map<std::string, Decimal>& by_currency) {
-      for (const auto& [cur, d] : by_currency) {
-        report::PrometheusLabels lc = l;
-        lc.emplace_back("currency", cur);
-        p.gauge(name, help, lc, d.to_string());
-      }
-    };
-    amounts("costops_cost",
-            "Exact cost of the selected stored records, in the currency the label names", r.cost);
-    auto count = [&](const char* name, const char* help, long long v) {
-      p.gauge(name, help, l, std::to_string(v));
-    };
-    count("costops_records", "Selected stored records", static_cast<long long>(r.records));
-    count("costops_unpriced_records",
-          "Selected records stored without a price (their cost counts as nothing)",
-          static_cast<long long>(r.unpriced));
-    count("costops_requests", "Requests the selected records stand for", r.requests);
-    count("costops_input_tokens", "Input tokens, cache reads and writes included", r.input_tokens);
-    count("costops_output_tokens", "Output tokens, reasoning included", r.output_tokens);
-    count("costops_cache_read_tokens", "Input tokens read from a prompt cache",
-          r.cache_read_tokens);
-    count("costops_cache_write_tokens", "Input tokens written to a prompt cache",
-          r.cache_write_tokens);
-    count("costops_reasoning_tokens", "Output tokens spent on reasoning", r.reasoning_tokens);
+    row_gauges(p, l, r);
     if (x.allocated) {
-      amounts("costops_shared_cost",
-              "Shared cost spread onto the row (negative: spread off it), by --allocate", r.shared);
-      amounts("costops_allocated_cost", "Cost plus shared cost of the selected records",
-              allocated_cost(r));
+      amount_gauges(p, "costops_shared_cost",
+                    "Shared cost spread onto the row (negative: spread off it), by --allocate", l,
+                    r.shared);
+      amount_gauges(p, "costops_allocated_cost", "Cost plus shared cost of the selected records", l,
+                    allocated_cost(r));
     }
     if (x.logged && r.logged.records > 0) {
       report::PrometheusLabels lc = l;
@@ -549,9 +558,9 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
               lc, r.logged.logged.to_string());
       p.gauge("costops_logged_exact_cost", "Exact cost of the selected records that logged a cost",
               lc, r.logged.exact.to_string());
-      count("costops_logged_off_records",
-            "Selected records whose logged cost is more than 1% off the exact one",
-            static_cast<long long>(r.logged.off));
+      p.gauge("costops_logged_off_records",
+              "Selected records whose logged cost is more than 1% off the exact one", l,
+              std::to_string(r.logged.off));
     }
     if (const UnitCosts u = x.units ? unit_costs(r) : UnitCosts(); !u.currency.empty()) {
       report::PrometheusLabels lc = l;
@@ -917,9 +926,49 @@ Examples:
 struct SummaryCmd {
   std::string period = "last-30-days", format = "table", as_of, tz;
   std::vector<std::string> filters;
-  CurrencyOptions money;  // --currency, --rates, --rate
+  std::vector<std::string> labels;  // --label NAME=VALUE (prometheus)
+  CurrencyOptions money;            // --currency, --rates, --rate
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
+
+// A summary as Prometheus gauges: the period's total as query's (no labels but the currency),
+// the period before's cost and records, and a to-date period's projection to its end, for alert
+// rules such as `costops_projected_cost > 1000`. The top models and projects are left to query
+// (--group-by provider,model), whose rows are one sample each.
+void print_summary_prometheus(const AggregateRow& total, const std::optional<AggregateRow>& prev,
+                              const std::optional<report::Projection>& projection,
+                              report::PrometheusLabels constant) {
+  report::PrometheusText p(std::move(constant));
+  row_gauges(p, {}, total);
+  if (prev) {
+    amount_gauges(p, "costops_previous_cost",
+                  "Exact cost of the same selection in the period before", {}, prev->cost);
+    p.gauge("costops_previous_records", "Selected stored records of the period before", {},
+            std::to_string(prev->records));
+  }
+  if (projection) {
+    const forecasting::BudgetStatus& st = projection->status;
+    const report::PrometheusLabels l = {{"currency", projection->currency}};
+    p.gauge("costops_projected_cost", "Projected cost by the end of the to-date period", l,
+            st.projected_total.to_string());
+    report::PrometheusLabels ll = l;
+    ll.emplace_back("level", "95");
+    if (st.projected_lower && st.projected_upper) {
+      p.gauge("costops_projected_cost_lower",
+              "Lower bound of the projection's interval at the level the label gives", ll,
+              st.projected_lower->to_string());
+      p.gauge("costops_projected_cost_upper",
+              "Upper bound of the projection's interval at the level the label gives", ll,
+              st.projected_upper->to_string());
+    }
+    p.gauge("costops_run_rate_projected_cost",
+            "Cost by the end of the to-date period at its average daily cost so far", l,
+            st.run_rate_total.to_string());
+    p.gauge("costops_projection_days_remaining", "Days of the to-date period after the as-of day",
+            {}, std::to_string(st.days_remaining));
+  }
+  std::fputs(p.str().c_str(), stdout);
+}
 
 int run_summary(SummaryCmd& o) {
   auto zone = parse_tz(o.tz);
@@ -940,6 +989,12 @@ int run_summary(SummaryCmd& o) {
   AggregateQuery scope;  // the filters every figure is of
   if (Status st = build_query("", o.filters, &scope); !st.is_ok()) {
     report(st);
+    return kExitUsage;
+  }
+  const std::string taken[] = {"currency", "level"};  // the samples' own labels
+  auto constant = constant_labels(o.labels, o.format, taken);
+  if (!constant) {
+    report(constant.status());
     return kExitUsage;
   }
   std::unique_ptr<storage::Store> store;
@@ -1001,6 +1056,10 @@ int run_summary(SummaryCmd& o) {
     }
   }
   o.money.note_stale();
+  if (o.format == "prometheus") {
+    print_summary_prometheus(total, prev, *projection, std::move(*constant));
+    return kExitOk;
+  }
   // The top five of each, the others summed.
   constexpr size_t kTop = 5;
   auto other_models = report::keep_top(*models, currency, kTop);
@@ -1152,9 +1211,15 @@ calendar month, quarter or year with its 95% interval and the run rate, from up 
 daily spend (as budget status projects a budget's period).
 Examples:
   cost-ops summary --period month-to-date
-  cost-ops summary --period 2026-09 --filter project=search --format json)");
+  cost-ops summary --period 2026-09 --filter project=search --format json
+  cost-ops summary --period month-to-date --format prometheus --label period=month-to-date \
+    > /var/lib/prometheus/node-exporter/cost-ops-month.prom  # node_exporter's textfile collector)");
   cmd->add_option("--period", o->period, kPeriodHelp)->check(named_periods());
-  cmd->add_option("--format", o->format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("--format", o->format,
+                  "table, json, or prometheus (gauges in Prometheus' text format: the total, the "
+                  "period before's, a to-date period's projection)")
+      ->check(CLI::IsMember({"table", "json", "prometheus"}));
+  add_prometheus_labels(*cmd, o->labels);
   cmd->add_option("--as-of", o->as_of, "Reference time for relative periods (default: now)");
   cmd->add_option("--tz", o->tz, "Time zone of the periods' days (default UTC)");
   add_filter(*cmd, o->filters, std::string(kFilterHelp) + ": the summary of those records");

@@ -539,9 +539,32 @@ TEST(CliTest, PrometheusGauges) {
   EXPECT_NE(r.out.find("\ncostops_budget_amount{env=\"prod\",budget=\"\",currency=\"USD\"} 1\n"),
             std::string::npos)
       << r.out;
+  // summary: the period's total as query's without group keys, the period before's, and a
+  // to-date period's projection (run rate: 0.0083 over 2 days, times 30).
+  r = run("summary --db " + db +
+          " --period month-to-date --as-of 2026-11-02T23:00:00Z --format prometheus --label "
+          "env=prod");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* sample :
+       {"\ncostops_cost{env=\"prod\",currency=\"USD\"} 0.0083\n",
+        "\ncostops_records{env=\"prod\"} 2\n", "\ncostops_cache_read_tokens{env=\"prod\"} 1000\n",
+        "\ncostops_previous_records{env=\"prod\"} 0\n",
+        "\ncostops_run_rate_projected_cost{env=\"prod\",currency=\"USD\"} 0.1245\n",
+        "\ncostops_projection_days_remaining{env=\"prod\"} 28\n",
+        "\n# TYPE costops_projected_cost "
+        "gauge\ncostops_projected_cost{env=\"prod\",currency=\"USD\"} ",
+        "\ncostops_projected_cost_upper{env=\"prod\",currency=\"USD\",level=\"95\"} "}) {
+    EXPECT_NE(r.out.find(sample), std::string::npos) << sample << " in\n" << r.out;
+  }
+  r = run("summary --db " + db + " --period 2026-11 --format prometheus");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\ncostops_cost{currency=\"USD\"} 0.0083\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("costops_projected_cost"), std::string::npos) << r.out;  // not to date
   for (const std::string& args :
        {std::string("query --group-by provider --format prometheus --label provider=x"),
         std::string("query --label period=all"),
+        std::string("summary --format prometheus --label level=x"),
+        std::string("summary --label env=prod"),
         std::string("budget status --format prometheus --label budget=x")}) {
     r = run(args + " --db " + db);
     EXPECT_EQ(r.rc, 2) << args << ": " << r.err;
