@@ -1805,7 +1805,7 @@ int run_copy(CopyCmd& o) {
   }
   Status st = storage::copy_records(**from, **to, q, &stats, 10'000, progress);
   if (shown) std::fprintf(stderr, "\r%60s\r", "");
-  if (st.is_ok() && !o.records_only) st = storage::copy_settings(**from, **to, &stats);
+  if (st.is_ok() && !o.records_only) st = storage::copy_settings(**from, **to, q.filters, &stats);
   if (!st.is_ok()) {
     report(st);
     if (stats.written.stored + stats.written.duplicates > 0) {
@@ -1828,10 +1828,12 @@ int run_copy(CopyCmd& o) {
     if (!o.records_only) {
       out["budgets"] = {{"copied", stats.budgets},
                         {"there_already", stats.budgets_present},
-                        {"kept_there", stats.budgets_kept}};
+                        {"kept_there", stats.budgets_kept},
+                        {"outside_selection", stats.budgets_outside}};
       out["custom_prices"] = {{"copied", stats.prices},
                               {"there_already", stats.prices_present},
-                              {"kept_there", stats.prices_kept}};
+                              {"kept_there", stats.prices_kept},
+                              {"outside_selection", stats.prices_outside}};
     }
     std::printf("%s\n", out.dump().c_str());
   } else {
@@ -1849,6 +1851,20 @@ int run_copy(CopyCmd& o) {
           static_cast<unsigned long long>(stats.prices),
           static_cast<unsigned long long>(stats.prices_present));
     }
+  }
+  if (!stats.budgets_outside.empty()) {
+    std::string names;
+    for (const std::string& name : stats.budgets_outside)
+      names += (names.empty() ? "" : ", ") + name;
+    std::fprintf(stderr,
+                 "note: not copied, their scope not within --filter's selection: budget%s %s\n",
+                 stats.budgets_outside.size() == 1 ? "" : "s", names.c_str());
+  }
+  if (!stats.prices_outside.empty()) {
+    std::fprintf(stderr,
+                 "note: not copied, of providers or models --filter leaves out: %zu custom "
+                 "price%s\n",
+                 stats.prices_outside.size(), stats.prices_outside.size() == 1 ? "" : "s");
   }
   for (const auto& [what, kept] :
        {std::pair{"budget", &stats.budgets_kept}, std::pair{"custom price", &stats.prices_kept}}) {
@@ -1873,8 +1889,11 @@ Records are copied as stored (their prices, logged costs, tags and inputs), olde
 to a transaction of the database copied into; those it has already (the same record ingested
 into both, or copied before) are left as they are, so a copy cut short and run again completes
 it, and several databases copy into one. Budgets and custom prices it has not are copied too;
-one it has otherwise is kept as it is there, with a note. --into is created when it does not
-exist. Selections as delete's: --source, --from/--to or --period, --filter, --unpriced.
+one it has otherwise is kept as it is there, with a note. With --filter, only the budgets whose
+scope lies within it (provider=openai's budget with --filter provider=openai, not the budget of
+all spend) and the custom prices of the providers and models it keeps. --into is created when
+it does not exist. Selections as delete's: --source, --from/--to or --period, --filter,
+--unpriced.
 Examples:
   cost-ops copy --into postgresql://costops@db.internal/costops       # everything, into a team's database
   cost-ops copy --db laptop.db --into shared.db --period 2026-11

@@ -3145,7 +3145,8 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
 }
 
 // copy: the records as stored into another database (created), then nothing more when run
-// again; a budget defined otherwise there is kept and said; the database itself is refused.
+// again; with --filter, the budgets within it; a budget defined otherwise there is kept and said;
+// the database itself is refused.
 TEST(CliTest, CopiesStoredRecordsIntoAnotherDatabase) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("costops_copy_" + std::to_string(::getpid()));
@@ -3169,7 +3170,13 @@ TEST(CliTest, CopiesStoredRecordsIntoAnotherDatabase) {
   const std::string by = " --group-by provider,model,day,project --format csv";
   EXPECT_EQ(run("query --db " + into + by).out, run("query --db " + from + by).out);
   ASSERT_EQ(run("budget add team --db " + from + " --amount 45").rc, 0);
+  ASSERT_EQ(run("budget add ds --db " + from + " --amount 5 --filter provider=deepseek").rc, 0);
   r = run("copy --db " + from + " --into " + into + " --filter provider=deepseek");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\nbudgets: 1 copied, 0 there already;"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err,  // the budget of all spend is outside the selection
+            "note: not copied, their scope not within --filter's selection: budget team\n");
+  r = run("copy --db " + from + " --into " + into);
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err, "note: budget team is defined otherwise in " + into +
                        ": kept as it is there, not copied\n");

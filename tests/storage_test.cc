@@ -1876,7 +1876,7 @@ TEST_P(StoreTest, CopiedRecordsAreStoredAsTheyWere) {
 
   storage::CopyStats into;
   ASSERT_TRUE(storage::copy_records(**from, *store, {}, &into, 2).is_ok());  // 3 transactions
-  ASSERT_TRUE(storage::copy_settings(**from, *store, &into).is_ok());
+  ASSERT_TRUE(storage::copy_settings(**from, *store, {}, &into).is_ok());
   EXPECT_EQ(into.selected, 5u);
   EXPECT_EQ(into.written.stored, 5u);
   EXPECT_EQ(into.written.unpriced, 1u);
@@ -1909,13 +1909,44 @@ TEST_P(StoreTest, CopiedRecordsAreStoredAsTheyWere) {
   AggregateQuery sept2;
   sept2.from = *parse_timestamp("2026-09-02T00:00:00Z");
   ASSERT_TRUE(storage::copy_records(**from, *store, sept2, &again).is_ok());
-  ASSERT_TRUE(storage::copy_settings(**from, *store, &again).is_ok());
+  ASSERT_TRUE(storage::copy_settings(**from, *store, {}, &again).is_ok());
   EXPECT_EQ(again.selected, 3u);  // with the record dated at its ingest, 2026-10-01
   EXPECT_EQ(again.written.stored, 0u);
   EXPECT_EQ(again.written.duplicates, 3u);
   EXPECT_EQ(again.budgets_kept, std::vector<std::string>{"team"});
   EXPECT_EQ(again.prices_present, 1u);
   EXPECT_EQ((*store->budgets())[0].amount.to_string(), "12.5");
+  // A selection copies the budgets whose scope lies within it and the custom prices of the
+  // providers and models it keeps; the others are counted as outside it.
+  Budget all_spend;
+  all_spend.name = "all";
+  all_spend.amount = *Decimal::parse("100");
+  ASSERT_TRUE((*from)->put_budget(all_spend).is_ok());
+  storage::CopyStats some;
+  ASSERT_TRUE(storage::copy_settings(**from, **back,
+                                     {*Filter::parse("tag:team=core"), *Filter::parse("project=x")},
+                                     &some)
+                  .is_ok());
+  EXPECT_EQ(some.budgets, 0u);  // "team" keeps every project, not only x
+  EXPECT_EQ(some.budgets_outside, (std::vector<std::string>{"all", "team"}));
+  EXPECT_EQ(some.prices, 1u);  // prices are not of a project
+  storage::CopyStats core;
+  ASSERT_TRUE(storage::copy_settings(
+                  **from, **back,
+                  {*Filter::parse("tag:team=core"), *Filter::parse("provider!=acme")}, &core)
+                  .is_ok());
+  EXPECT_EQ(core.budgets_outside.size(), 2u);  // team keeps acme's spend too
+  EXPECT_EQ(core.prices_outside, std::vector<std::string>{"acme/secret"});
+  storage::CopyStats team;
+  ASSERT_TRUE(
+      storage::copy_settings(**from, **back, {*Filter::parse("tag:team=c*")}, &team).is_ok());
+  EXPECT_EQ(team.budgets, 1u);
+  EXPECT_EQ(team.budgets_outside, std::vector<std::string>{"all"});
+  EXPECT_EQ(team.prices_present, 1u);
+  auto copied = (*back)->budgets();
+  ASSERT_TRUE(copied.has_value());
+  ASSERT_EQ(copied->size(), 1u);
+  EXPECT_EQ((*copied)[0].name, "team");
   from->reset();
   back->reset();
   remove_db(first);

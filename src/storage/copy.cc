@@ -41,7 +41,15 @@ Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopySta
   return flush();
 }
 
-Status copy_settings(Store& from, Store& to, CopyStats* stats) {
+Status copy_settings(Store& from, Store& to, const std::vector<Filter>& selection,
+                     CopyStats* stats) {
+  // A custom price is within the selection when its provider and model pass the selection's
+  // filters of those two keys.
+  std::vector<Filter> of_models;
+  for (const Filter& f : selection) {
+    if (f.key.kind == GroupKey::Kind::kProvider || f.key.kind == GroupKey::Kind::kModel)
+      of_models.push_back(f);
+  }
   auto budgets = from.budgets();
   if (!budgets) return budgets.status();
   auto there = to.budgets();
@@ -49,6 +57,10 @@ Status copy_settings(Store& from, Store& to, CopyStats* stats) {
   std::map<std::string, std::string> held;  // name -> budget_text
   for (const Budget& b : *there) held.emplace(b.name, budget_text(b));
   for (const Budget& b : *budgets) {
+    if (!scope_within(b.scope, selection)) {
+      stats->budgets_outside.push_back(b.name);
+      continue;
+    }
     const auto it = held.find(b.name);
     if (it == held.end()) {
       COSTOPS_RETURN_IF_ERROR(to.put_budget(b));
@@ -68,6 +80,15 @@ Status copy_settings(Store& from, Store& to, CopyStats* stats) {
     by_model.emplace(std::pair{p.provider, p.model_id}, p.entry_json);
   std::vector<CustomPrice> added;
   for (const CustomPrice& p : *prices) {
+    Filter provider, model;
+    provider.key.kind = GroupKey::Kind::kProvider;
+    provider.value = p.provider;
+    model.key.kind = GroupKey::Kind::kModel;
+    model.value = p.model_id;
+    if (!scope_within({provider, model}, of_models)) {
+      stats->prices_outside.push_back(p.provider + "/" + p.model_id);
+      continue;
+    }
     const auto it = by_model.find({p.provider, p.model_id});
     if (it == by_model.end()) {
       added.push_back(p);

@@ -165,6 +165,8 @@ struct CopyStats {
   WriteStats written;     // stored in the destination, or there already (duplicates)
   uint64_t budgets = 0, budgets_present = 0;  // copied; there already, the same
   uint64_t prices = 0, prices_present = 0;    // custom prices: copied; there already, the same
+  /// Left out as outside the selection's filters (copy_settings), as the kept lists name them.
+  std::vector<std::string> budgets_outside, prices_outside;
   /// Budgets and custom prices ("provider/model") the destination has otherwise: kept as they
   /// are there.
   std::vector<std::string> budgets_kept, prices_kept;
@@ -181,8 +183,13 @@ Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopySta
                     size_t batch_size = 10'000,
                     const std::function<void(const CopyStats&)>& on_batch = {});
 /// Copies the budgets and custom prices of `from` that `to` has not (by name; by provider and
-/// model); those `to` has otherwise stay as they are there (CopyStats' kept lists).
-Status copy_settings(Store& from, Store& to, CopyStats* stats);
+/// model); those `to` has otherwise stay as they are there (CopyStats' kept lists). With
+/// `selection` (the records' filters), only the budgets whose scope lies within it
+/// (scope_within: a budget of OpenAI's spend with --filter provider=openai, not the budget of all
+/// spend) and the custom prices of the providers and models it keeps (its other keys, such as
+/// project, do not select prices) are copied; the others are counted as outside.
+Status copy_settings(Store& from, Store& to, const std::vector<Filter>& selection,
+                     CopyStats* stats);
 
 /// The newest schema version this build knows.
 inline constexpr int kSchemaVersion = 6;
