@@ -92,7 +92,7 @@ CLI::Validator named_periods() {
 
 CLI::Validator input_formats() {
   return suggest({"auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
-                  "gemini-cli", "qwen-code", "opencode"});
+                  "gemini-cli", "qwen-code", "opencode", "sse"});
 }
 
 CLI::Validator text_encodings() {

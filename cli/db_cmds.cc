@@ -271,6 +271,7 @@ int run_ingest(IngestCmd& o) {
     total.base_rate_rows += s->base_rate_rows;
     total.replaced += s->replaced;
     total.without_usage += s->without_usage;
+    total.stream_events += s->stream_events;
     total.merged += s->merged;
     total.streaming += s->streaming;
     total.warned += s->warned;
@@ -306,6 +307,7 @@ int run_ingest(IngestCmd& o) {
               {"without_usage", total.without_usage},
               {"merged", total.merged},
               {"streaming", total.streaming},
+              {"stream_events", total.stream_events},
               {"warned", total.warned},
               {"database", store->url()}};
     if (in_file) j["rejects_file"] = rejects_path;
@@ -345,6 +347,14 @@ int run_ingest(IngestCmd& o) {
                  total.without_usage == 1 ? " is" : "s are",
                  static_cast<unsigned long long>(total.merged),
                  total.merged == 1 ? " repeats" : "s repeat");
+  }
+  if (total.stream_events > 0) {
+    std::fprintf(stderr,
+                 "note: streamed responses: %llu server-sent event%s no response's final usage "
+                 "(text deltas, pings, ends, usage a later event of the response completed): read "
+                 "past\n",
+                 static_cast<unsigned long long>(total.stream_events),
+                 total.stream_events == 1 ? " holds" : "s hold");
   }
   if (total.streaming > 0) {
     std::fprintf(stderr,
@@ -414,7 +424,10 @@ record of summed requests, dated at its bucket's start, priced at the long-conte
 request (OpenAI) or of its context_window (Anthropic; base rates when the report is not grouped by
 context_window); a bucket stored from a fetch grouped otherwise, or overlapping a stored bucket of
 another width, rejects its rows, which would count its usage twice; a bucket fetched again with
-revised figures replaces the stored one), or CSV with a header row whose columns map by name in any
+revised figures replaces the stored one), streamed responses' server-sent events, as a proxy or
+client captured them (text/event-stream: Anthropic's, OpenAI's Chat Completions with
+include_usage and Responses, Gemini's, and the APIs that stream as OpenAI's; each response is a
+record, its usage the final counts its events give), or CSV with a header row whose columns map by name in any
 case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of

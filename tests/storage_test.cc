@@ -1595,6 +1595,56 @@ TEST_P(StoreTest, GeminiCliSessionsCountEachReplyOnce) {
   EXPECT_EQ(rejects[0].reason, "field \"tokens.input\": expected a whole number of tokens, got -1");
 }
 
+// Streamed responses' server-sent events: each response is a record of the final usage its events
+// give (Anthropic's message_start and message_delta, OpenAI's usage chunk and Responses'
+// response.completed, Gemini's last usageMetadata, Groq's x_groq.usage); the other events are read
+// past; an event that cannot be read is rejected with its line, and the counts add up.
+TEST_P(StoreTest, StreamedResponsesAreARecordEach) {
+  COSTOPS_OPEN_STORE(store, "sse");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/streamed_responses.sse"));
+  EXPECT_EQ(ingest::detect_input_format("capture.txt", text), ingest::InputFormat::kSse);
+  EXPECT_EQ(ingest::detect_input_format("-", ": hi\nid: 1\ndata: {}\n"), ingest::InputFormat::kSse);
+  EXPECT_NE(ingest::detect_input_format("-", "{\"data\": 1}\n"), ingest::InputFormat::kSse);
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "capture.sse", &rejects);
+  EXPECT_EQ(counts(s), "read 8, stored 5, duplicates 0, rejected 3");
+  // Anthropic: 6 of its 7 events; OpenAI's chat: 2 chunks and [DONE]; Responses: created;
+  // Gemini: the first chunk (superseded); Groq: [DONE].
+  EXPECT_EQ(s.stream_events, 6u + 3u + 1u + 1u + 1u);
+  ASSERT_EQ(rejects.size(), 3u);
+  EXPECT_EQ(rejects[0].line, 48u);
+  EXPECT_NE(rejects[0].reason.find("message_delta without its message_start"), std::string::npos);
+  EXPECT_EQ(rejects[1].line, 50u);
+  EXPECT_EQ(rejects[1].reason, "an event's data is not JSON");
+  EXPECT_EQ(rejects[2].line, 52u);
+  std::map<std::string, std::string> got;  // id -> model, line, time, counts, cost
+  for (const PricedRecord& r : scan_all(*store)) {
+    const UsageRecord& u = r.usage;
+    got[u.id] = u.provider + "/" + u.model + " " + u.source + " " +
+                (u.has_timestamp ? format_timestamp(u.timestamp) : "-") + " " +
+                std::to_string(u.usage.get(units::kInputTokens)) + "/" +
+                std::to_string(u.usage.get(units::kCacheReadTokens)) + "/" +
+                std::to_string(u.usage.get(units::kOutputTokens)) + " " +
+                (r.cost ? r.cost->total_cost.amount.to_string() : "unpriced");
+  }
+  // 2000 * $3/M + 1000 * $0.30/M (cache reads) + 100 * $15/M; the message_delta's counts replace
+  // the message_start's (output 1 while it streamed).
+  EXPECT_EQ(got["msg_01ABC"],
+            "anthropic/claude-sonnet-4-5-20250929 capture.sse:2 - 3000/1000/100 0.0078");
+  EXPECT_EQ(got["chatcmpl-1"],
+            "openai/gpt-4o-2024-08-06 capture.sse:26 2025-11-24T16:00:00Z 1000/0/100 0.0035");
+  EXPECT_EQ(got["resp_1"],
+            "openai/gpt-4.1-2025-04-14 capture.sse:34 2025-11-24T16:01:40Z 1000/0/100 0.0028");
+  EXPECT_EQ(got["g1"], "google/gemini-2.5-flash capture.sse:36 - 1000/0/100 0.00055");
+  EXPECT_EQ(got["chatcmpl-g"],
+            "groq/llama-3.3-70b-versatile capture.sse:40 2025-11-24T16:03:20Z 1000/0/100 0.000669");
+  EXPECT_EQ(got.size(), 5u);
+  // Read again: the same responses, stored once.
+  EXPECT_EQ(counts(ingest_text(*store, text, "capture.sse")),
+            "read 8, stored 0, duplicates 5, rejected 3");
+}
+
 // Qwen Code's sessions: an assistant record with usageMetadata is one call, its reasoning inside
 // the output or apart from it as the total says; a /branch copy in another session is a duplicate.
 TEST_P(StoreTest, QwenCodeSessionsCountEachAssistantRecordOnce) {

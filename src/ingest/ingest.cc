@@ -22,6 +22,7 @@
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
 #include "ingest/agent_logs.h"
+#include "ingest/sse.h"
 #include "ingest/usage_report.h"
 #include "util/csv.h"
 #include "util/encoding.h"
@@ -54,9 +55,10 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "gemini-cli") return InputFormat::kGeminiCli;
   if (n == "qwen-code") return InputFormat::kQwenCode;
   if (n == "opencode") return InputFormat::kOpenCode;
+  if (n == "sse") return InputFormat::kSse;
   return invalid_argument("unknown input format \"" + std::string(n) +
                           "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code, codex, "
-                          "gemini-cli, qwen-code or opencode");
+                          "gemini-cli, qwen-code, opencode or sse");
 }
 
 bool is_agent_log(InputFormat f) {
@@ -929,6 +931,7 @@ class Pipeline {
     if (format == InputFormat::kCodex) codex_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kQwenCode) qwen_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kOpenCode) opencode_.line(text, line, agent_emit_, agent_bad_);
+    if (format == InputFormat::kSse) sse_.line(text, line, agent_emit_, agent_bad_);
   }
   // A line of a Gemini CLI session, or a whole session document (an older version's file).
   void gemini_document(std::string_view text, uint64_t line) {
@@ -956,6 +959,10 @@ class Pipeline {
     if (format == InputFormat::kGeminiCli) counts(gemini_);
     if (format == InputFormat::kQwenCode) counts(qwen_);
     if (format == InputFormat::kOpenCode) counts(opencode_);
+    if (format == InputFormat::kSse) {
+      sse_.end(agent_emit_);
+      stats_.stream_events += sse_.read_past();
+    }
   }
 
   // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).
@@ -1473,6 +1480,7 @@ class Pipeline {
   detail::CodexReader codex_;
   detail::GeminiCliReader gemini_;
   detail::QwenCodeReader qwen_;
+  detail::SseReader sse_;
   detail::OpenCodeReader opencode_;
   // The agents' logs' records and bad lines.
   const detail::TranscriptReader::Emit agent_emit_ = [this](const std::string& record,
@@ -1504,6 +1512,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   if (detail::looks_like_gemini_cli(head)) return InputFormat::kGeminiCli;
   if (detail::looks_like_opencode(head)) return InputFormat::kOpenCode;
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
+  if (detail::looks_like_sse(head)) return InputFormat::kSse;
   const std::string_view start = head.substr(0, 4096);
   if (start.find("\"resourceSpans\"") != std::string_view::npos ||
       start.find("\"resourceLogs\"") != std::string_view::npos ||
@@ -1667,7 +1676,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
-      } else if (is_agent_log(format)) {  // (Gemini CLI's, read as a document, is above)
+      } else if (is_agent_log(format) || format == InputFormat::kSse) {
+        // (Gemini CLI's, read as a document, is above.)
         p.agent_line(format, line, line_no);
       } else {
         p.json_record(line, line_no, true);

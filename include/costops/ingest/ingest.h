@@ -53,10 +53,11 @@ enum class InputFormat {
   kCodex,
   kGeminiCli,
   kQwenCode,
-  kOpenCode
+  kOpenCode,
+  kSse  // a streamed response's server-sent events
 };
 /// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
-/// "gemini-cli", "qwen-code", "opencode".
+/// "gemini-cli", "qwen-code", "opencode", "sse".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// Whether `format` is a coding agent's log: Claude Code's, Codex's, Gemini CLI's, Qwen Code's or
 /// OpenCode's (whose calls a resumed or forked session's file may hold again).
@@ -65,7 +66,8 @@ bool is_agent_log(InputFormat format);
 /// suffix aside) that begins with `head` (its first block): Qwen Code sessions, Claude Code
 /// transcripts, Codex rollouts, Gemini CLI sessions, OpenCode's messages (as
 /// open_opencode_database writes them), usage reports and OpenTelemetry exports by
-/// their content, then .csv, .jsonl or .ndjson, then a JSON document ('[', an object over
+/// their content, server-sent events (a data: or event: line first), then .csv, .jsonl or
+/// .ndjson, then a JSON document ('[', an object over
 /// several lines, or {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
@@ -191,6 +193,9 @@ struct IngestStats {
   uint64_t without_usage = 0;
   uint64_t merged = 0;
   uint64_t streaming = 0;
+  // Streamed responses' server-sent events that are no response's final usage (text deltas,
+  // pings, ends; usage a later event of the same response supersedes), not counted in `read`.
+  uint64_t stream_events = 0;
   // Usage report rows taken at the base rates of a model with long-context prices, for want of
   // the context window of their requests (see src/ingest/usage_report.h).
   uint64_t base_rate_rows = 0;
