@@ -10,6 +10,7 @@
 #include "costops/domain/decimal.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/ingest/record_json.h"
+#include "costops/ingest/streamed_response.h"
 #include "test_util.h"
 
 namespace costops {
@@ -200,6 +201,82 @@ TEST(ResponsesTest, BodiesWithoutAProviderAreReadByTheProviderOfTheirModel) {
   // the 809.
   EXPECT_EQ(read, 671);
   EXPECT_EQ(checked, 662);
+}
+
+// Each real response streamed as its provider streams it (Anthropic's message_start with the
+// input counts and message_delta with the final usage; Chat Completions' chunks, the usage in the
+// last with include_usage; Responses' response.completed; Gemini's chunks, each with the usage
+// so far) reads, through StreamedResponse, as the unstreamed body does: the same usage, the same
+// provider and model.
+TEST(ResponsesTest, StreamedResponsesReadAsTheirBodies) {
+  COSTOPS_REQUIRE_SHARED_DATA();
+  DevSet dev;
+  ASSERT_TRUE(dev.catalog.has_value()) << dev.catalog.status_or_ok().to_string();
+  std::map<std::string, int> streamed;  // by how
+  for (const auto& x : dev.data) {
+    const nlohmann::json& body = x["body"];
+    auto whole = dev.parser->parse(nlohmann::json{{"body", body}}.dump());
+    if (!whole.has_value()) continue;
+    std::vector<nlohmann::json> events;
+    std::string how;
+    if (body.contains("usageMetadata")) {
+      how = "gemini";
+      nlohmann::json first = body;
+      first["usageMetadata"] = {{"promptTokenCount", 1}, {"candidatesTokenCount", 1}};
+      first["responseId"] = "r1";
+      nlohmann::json last = body;
+      last["responseId"] = "r1";
+      events = {first, last};
+    } else if (!body.contains("usage") || !body["usage"].is_object()) {
+      continue;
+    } else if (body["usage"].contains("prompt_tokens")) {
+      how = "chat";
+      nlohmann::json chunk = {{"id", "c1"},
+                              {"object", "chat.completion.chunk"},
+                              {"model", body["model"]},
+                              {"usage", nullptr}};
+      nlohmann::json last = body;
+      last["id"] = "c1";
+      last["object"] = "chat.completion.chunk";
+      events = {chunk, last, "[DONE]"};
+    } else if (body["usage"].contains("input_tokens_details")) {
+      how = "responses";
+      nlohmann::json created = body;
+      created.erase("usage");
+      events = {{{"type", "response.created"}, {"response", created}},
+                {{"type", "response.completed"}, {"response", body}}};
+    } else if (body["usage"].contains("input_tokens") ||
+               body["usage"].contains("cache_read_input_tokens")) {
+      how = "anthropic";
+      nlohmann::json start = body;
+      start["usage"]["output_tokens"] = 1;
+      events = {{{"type", "message_start"}, {"message", start}},
+                {{"type", "ping"}},
+                {{"type", "message_delta"}, {"usage", body["usage"]}},
+                {{"type", "message_stop"}}};
+    } else {
+      continue;
+    }
+    ingest::StreamedResponse stream;
+    for (const auto& e : events) {
+      auto step = stream.add(e.is_string() ? e.get<std::string>() : e.dump());
+      ASSERT_TRUE(step.has_value()) << step.status().to_string();
+      ASSERT_NE(*step, ingest::StreamedResponse::Step::kNext);
+    }
+    auto streamed_body = stream.body();
+    ASSERT_TRUE(streamed_body.has_value()) << how;
+    auto rec = dev.parser->parse(R"({"body":)" + *streamed_body + "}");
+    ASSERT_TRUE(rec.has_value()) << how << ": " << rec.status().to_string();
+    EXPECT_EQ(rec->provider, whole->provider) << how;
+    EXPECT_EQ(rec->model, whole->model) << how;
+    for (int i = 0; i < kUnitCount; ++i) {
+      EXPECT_EQ(rec->usage.get(static_cast<UnitId>(i)), whole->usage.get(static_cast<UnitId>(i)))
+          << how << " " << body.value("file", "?") << " unit " << i;
+    }
+    ++streamed[how];
+  }
+  EXPECT_EQ(streamed, (std::map<std::string, int>{
+                          {"anthropic", 125}, {"chat", 206}, {"gemini", 212}, {"responses", 128}}));
 }
 
 }  // namespace

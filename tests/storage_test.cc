@@ -1608,16 +1608,26 @@ TEST_P(StoreTest, StreamedResponsesAreARecordEach) {
   EXPECT_NE(ingest::detect_input_format("-", "{\"data\": 1}\n"), ingest::InputFormat::kSse);
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "capture.sse", &rejects);
-  EXPECT_EQ(counts(s), "read 8, stored 5, duplicates 0, rejected 3");
+  EXPECT_EQ(counts(s), "read 10, stored 5, duplicates 0, rejected 5");
   // Anthropic: 6 of its 7 events; OpenAI's chat: 2 chunks and [DONE]; Responses: created;
-  // Gemini: the first chunk (superseded); Groq: [DONE].
-  EXPECT_EQ(s.stream_events, 6u + 3u + 1u + 1u + 1u);
-  ASSERT_EQ(rejects.size(), 3u);
+  // Gemini: the first chunk (superseded); Groq: [DONE]; the stream without usage: a chunk and
+  // [DONE].
+  EXPECT_EQ(s.stream_events, 6u + 3u + 1u + 1u + 1u + 2u);
+  ASSERT_EQ(rejects.size(), 5u);
   EXPECT_EQ(rejects[0].line, 48u);
   EXPECT_NE(rejects[0].reason.find("message_delta without its message_start"), std::string::npos);
   EXPECT_EQ(rejects[1].line, 50u);
   EXPECT_EQ(rejects[1].reason, "an event's data is not JSON");
   EXPECT_EQ(rejects[2].line, 52u);
+  EXPECT_EQ(rejects[3].line, 54u);  // its first event
+  EXPECT_NE(rejects[3].reason.find("a streamed response without usage (OpenAI's Chat Completions "
+                                   "stream it only with stream_options"),
+            std::string::npos)
+      << rejects[3].reason;
+  EXPECT_EQ(rejects[4].line, 59u);
+  EXPECT_EQ(rejects[4].reason,
+            "the stream ended in an error before any usage (overloaded_error: Overloaded): not "
+            "billed");
   std::map<std::string, std::string> got;  // id -> model, line, time, counts, cost
   for (const PricedRecord& r : scan_all(*store)) {
     const UsageRecord& u = r.usage;
@@ -1642,7 +1652,7 @@ TEST_P(StoreTest, StreamedResponsesAreARecordEach) {
   EXPECT_EQ(got.size(), 5u);
   // Read again: the same responses, stored once.
   EXPECT_EQ(counts(ingest_text(*store, text, "capture.sse")),
-            "read 8, stored 0, duplicates 5, rejected 3");
+            "read 10, stored 0, duplicates 5, rejected 5");
 }
 
 // Qwen Code's sessions: an assistant record with usageMetadata is one call, its reasoning inside

@@ -960,7 +960,7 @@ class Pipeline {
     if (format == InputFormat::kQwenCode) counts(qwen_);
     if (format == InputFormat::kOpenCode) counts(opencode_);
     if (format == InputFormat::kSse) {
-      sse_.end(agent_emit_);
+      sse_.end(agent_emit_, agent_bad_);
       stats_.stream_events += sse_.read_past();
     }
   }

@@ -1,9 +1,151 @@
-// Streamed responses' server-sent events as records (see sse.h).
+// Streamed responses' server-sent events as records (see sse.h and
+// costops/ingest/streamed_response.h).
 #include "sse.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 
-namespace costops::ingest::detail {
+namespace costops::ingest {
+namespace {
+
+// A non-empty object member `key` of `j`, or nullptr.
+const nlohmann::json* object_member(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_object() && !it->empty() ? &*it : nullptr;
+}
+
+std::string string_member(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// An error event's text: its error's type and message ("overloaded_error: Overloaded").
+std::string error_text(const nlohmann::json& event) {
+  const nlohmann::json* e = object_member(event, "error");
+  if (e == nullptr) return "an error";
+  std::string type = string_member(*e, "type"), message = string_member(*e, "message");
+  if (type.empty()) type = string_member(*e, "code");
+  return type.empty() ? message : message.empty() ? type : type + ": " + message;
+}
+
+}  // namespace
+
+struct StreamedResponse::State {
+  nlohmann::json body;  // null until usage is taken
+  std::string id, error;
+  bool anthropic = false, started = false;
+};
+
+StreamedResponse::StreamedResponse() : s_(std::make_unique<State>()) {}
+StreamedResponse::~StreamedResponse() = default;
+StreamedResponse::StreamedResponse(StreamedResponse&&) noexcept = default;
+StreamedResponse& StreamedResponse::operator=(StreamedResponse&&) noexcept = default;
+
+bool StreamedResponse::started() const { return s_->started; }
+bool StreamedResponse::has_usage() const { return !s_->body.is_null(); }
+const std::string& StreamedResponse::id() const { return s_->id; }
+
+Result<StreamedResponse::Step> StreamedResponse::add(std::string_view data) {
+  State& s = *s_;
+  if (data == "[DONE]") {  // Chat Completions' end
+    s.started = true;
+    return Step::kEnd;
+  }
+  const auto j = nlohmann::json::parse(data, nullptr, false);
+  if (j.is_discarded()) return invalid_argument("an event's data is not JSON");
+  if (!j.is_object()) {
+    s.started = true;
+    return Step::kReadPast;
+  }
+  const std::string type = string_member(j, "type");
+  if (type == "message_start") {  // Anthropic's
+    if (s.started) return Step::kNext;
+    s.started = true;
+    const nlohmann::json* message = object_member(j, "message");
+    if (message == nullptr || object_member(*message, "usage") == nullptr) return Step::kReadPast;
+    s.body = *message;
+    s.body.erase("content");
+    s.id = string_member(*message, "id");
+    s.anthropic = true;
+    return Step::kUsage;
+  }
+  if (type == "message_delta") {
+    const nlohmann::json* usage = object_member(j, "usage");
+    if (usage == nullptr) {
+      s.started = true;
+      return Step::kReadPast;
+    }
+    if (!s.anthropic) {
+      return invalid_argument(
+          "an Anthropic message_delta without its message_start: the message's model and input "
+          "counts are unknown");
+    }
+    for (const auto& [key, value] : usage->items()) s.body["usage"][key] = value;
+    return Step::kUsage;
+  }
+  if (type == "message_stop") {
+    s.started = true;
+    return Step::kEnd;
+  }
+  if (type == "error" || type == "response.error") {
+    s.started = true;
+    s.error = error_text(j);
+    return Step::kEnd;
+  }
+  if (type == "response.completed" || type == "response.incomplete" ||
+      type == "response.failed") {  // OpenAI's Responses: the whole response
+    const nlohmann::json* response = object_member(j, "response");
+    if (has_usage()) return Step::kNext;
+    s.started = true;
+    if (response == nullptr || object_member(*response, "usage") == nullptr) {
+      if (type == "response.failed" && response != nullptr) s.error = error_text(*response);
+      return Step::kEnd;
+    }
+    s.body = *response;
+    s.id = string_member(*response, "id");
+    return Step::kUsageEnd;
+  }
+  // A chunk with the usage so far: Chat Completions' (usage, or Groq's x_groq.usage), Gemini's
+  // (usageMetadata).
+  const nlohmann::json* usage = object_member(j, "usage");
+  if (usage == nullptr) {
+    if (const nlohmann::json* groq = object_member(j, "x_groq"))
+      usage = object_member(*groq, "usage");
+  }
+  const bool gemini = usage == nullptr && object_member(j, "usageMetadata") != nullptr;
+  if (usage == nullptr && !gemini) {
+    s.started = true;
+    return Step::kReadPast;
+  }
+  std::string id = string_member(j, gemini ? "responseId" : "id");
+  if (has_usage() && (s.anthropic || s.id != id)) return Step::kNext;
+  s.started = true;
+  s.body = j;
+  if (!j.contains("usage") && !gemini) s.body["usage"] = *usage;  // Groq's
+  s.id = std::move(id);
+  return Step::kUsage;
+}
+
+Result<std::string> StreamedResponse::body() const {
+  if (has_usage()) return s_->body.dump();
+  if (!s_->error.empty()) {
+    return not_found("the stream ended in an error before any usage (" + s_->error +
+                     "): not billed");
+  }
+  return not_found(
+      "a streamed response without usage (OpenAI's Chat Completions stream it only with "
+      "stream_options: {\"include_usage\": true}; a capture cut short has none)");
+}
+
+std::optional<int64_t> StreamedResponse::created() const {
+  for (const char* key : {"created", "created_at"}) {
+    const auto it = s_->body.find(key);
+    if (it != s_->body.end() && it->is_number_integer()) return it->get<int64_t>();
+  }
+  return std::nullopt;
+}
+
+namespace detail {
 namespace {
 
 // The value of the field `name` ("data", "event", ...) of an event line, or nullopt when the line
@@ -18,17 +160,6 @@ std::optional<std::string_view> field(std::string_view line, std::string_view na
 
 bool is_ignored_field(std::string_view line) {
   return line.front() == ':' || field(line, "event") || field(line, "id") || field(line, "retry");
-}
-
-// A non-empty object member `key` of `j`, or nullptr.
-const nlohmann::json* object_member(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_object() && !it->empty() ? &*it : nullptr;
-}
-
-std::string string_member(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -56,104 +187,41 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
     return bad(line_no, "not a server-sent event's line (data:, event:, id:, retry: or a comment)",
                text);
   }
-  if (*data == "[DONE]") {  // Chat Completions' end
+  auto step = open_.response.add(*data);
+  if (step && *step == StreamedResponse::Step::kNext) {
+    finish(emit, bad);
+    step = open_.response.add(*data);
+  }
+  if (!step) return bad(line_no, step.status().message(), text);
+  using enum StreamedResponse::Step;
+  // The record's line is the event that first gave usage; a response without any is rejected
+  // at its first event's line. Every other event is read past.
+  const bool usage = *step == kUsage || *step == kUsageEnd;
+  if (open_.usage_line || (!usage && open_.line != 0)) {
     ++read_past_;
-    return finish(emit);
-  }
-  const auto j = nlohmann::json::parse(*data, nullptr, false);
-  if (j.is_discarded()) return bad(line_no, "an event's data is not JSON", text);
-  if (!j.is_object()) {
-    ++read_past_;
-    return;
-  }
-  event(j, text, line_no, emit, bad);
-}
-
-void SseReader::event(const nlohmann::json& data, std::string_view text, uint64_t line_no,
-                      const Emit& emit, const Bad& bad) {
-  const std::string type = string_member(data, "type");
-  if (type == "message_start") {  // Anthropic's
-    finish(emit);
-    const nlohmann::json* message = object_member(data, "message");
-    if (message == nullptr || object_member(*message, "usage") == nullptr) {
-      return bad(line_no, "an Anthropic message_start without its message's usage", text);
-    }
-    Response r{*message, string_member(*message, "id"), line_no, std::string(text), true};
-    r.body.erase("content");
-    open_ = std::move(r);
-    return;
-  }
-  if (type == "message_delta") {
-    const nlohmann::json* usage = object_member(data, "usage");
-    if (usage == nullptr) {
-      ++read_past_;
-      return;
-    }
-    if (!open_ || !open_->anthropic) {
-      return bad(line_no,
-                 "an Anthropic message_delta without its message_start: the message's model and "
-                 "input counts are unknown",
-                 text);
-    }
-    for (const auto& [key, value] : usage->items()) open_->body["usage"][key] = value;
-    ++read_past_;
-    return;
-  }
-  if (type == "message_stop") {
-    ++read_past_;
-    return finish(emit);
-  }
-  if (type == "response.completed" || type == "response.incomplete" ||
-      type == "response.failed") {  // OpenAI's Responses: the whole response
-    const nlohmann::json* response = object_member(data, "response");
-    if (response == nullptr || object_member(*response, "usage") == nullptr) {
-      ++read_past_;
-      return;
-    }
-    finish(emit);
-    open_ = Response{*response, string_member(*response, "id"), line_no, std::string(text)};
-    return finish(emit);
-  }
-  // A chunk with the usage so far: Chat Completions' (usage, or Groq's x_groq.usage), Gemini's
-  // (usageMetadata).
-  const nlohmann::json* usage = object_member(data, "usage");
-  if (usage == nullptr) {
-    if (const nlohmann::json* groq = object_member(data, "x_groq"))
-      usage = object_member(*groq, "usage");
-  }
-  const bool gemini = usage == nullptr && object_member(data, "usageMetadata") != nullptr;
-  if (usage == nullptr && !gemini) {
-    ++read_past_;
-    return;
-  }
-  std::string id = string_member(data, gemini ? "responseId" : "id");
-  if (open_ && (open_->anthropic || open_->id != id)) finish(emit);
-  if (open_) {
-    ++read_past_;  // the same response's usage so far: this chunk's supersedes it
-    open_->body = data;
   } else {
-    open_ = Response{data, std::move(id), line_no, std::string(text)};
+    if (open_.line != 0) ++read_past_;  // the first event, held till now
+    open_.line = line_no;
+    open_.text.assign(text);
+    open_.usage_line = usage;
   }
-  if (usage != nullptr && !data.contains("usage")) open_->body["usage"] = *usage;  // Groq's
+  if (*step == kEnd || *step == kUsageEnd) finish(emit, bad);
 }
 
-void SseReader::finish(const Emit& emit) {
-  if (!open_) return;
-  Response r = std::move(*open_);
-  open_.reset();
-  nlohmann::json record = {{"body", std::move(r.body)}};
-  if (!r.id.empty()) record["id"] = r.id;
-  // Its time, when the response has one (seconds since the epoch).
-  for (const char* key : {"created", "created_at"}) {
-    const auto it = record["body"].find(key);
-    if (it != record["body"].end() && it->is_number_integer()) {
-      record["created"] = *it;
-      break;
-    }
-  }
-  emit(record.dump(), r.line, r.text);
+void SseReader::finish(const Emit& emit, const Bad& bad) {
+  Open done = std::move(open_);
+  open_ = Open();
+  if (!done.response.started()) return;
+  auto body = done.response.body();
+  if (!body) return bad(done.line, body.status().message(), done.text);
+  std::string record = "{\"body\":" + *body;
+  if (!done.response.id().empty()) record += ",\"id\":" + nlohmann::json(done.response.id()).dump();
+  if (const auto t = done.response.created()) record += ",\"created\":" + std::to_string(*t);
+  record += "}";
+  emit(record, done.line, done.text);
 }
 
-void SseReader::end(const Emit& emit) { finish(emit); }
+void SseReader::end(const Emit& emit, const Bad& bad) { finish(emit, bad); }
 
-}  // namespace costops::ingest::detail
+}  // namespace detail
+}  // namespace costops::ingest
