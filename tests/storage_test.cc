@@ -1611,8 +1611,8 @@ TEST_P(StoreTest, StreamedResponsesAreARecordEach) {
   EXPECT_EQ(counts(s), "read 10, stored 5, duplicates 0, rejected 5");
   // Anthropic: 6 of its 7 events; OpenAI's chat: 2 chunks and [DONE]; Responses: created;
   // Gemini: the first chunk (superseded); Groq: [DONE]; the stream without usage: a chunk and
-  // [DONE].
-  EXPECT_EQ(s.stream_events, 6u + 3u + 1u + 1u + 1u + 2u);
+  // [DONE]; a ping and [DONE] of no response at the end.
+  EXPECT_EQ(s.stream_events, 6u + 3u + 1u + 1u + 1u + 2u + 2u);
   ASSERT_EQ(rejects.size(), 5u);
   EXPECT_EQ(rejects[0].line, 48u);
   EXPECT_NE(rejects[0].reason.find("message_delta without its message_start"), std::string::npos);

@@ -28,6 +28,19 @@ std::string error_text(const nlohmann::json& event) {
   return type.empty() ? message : message.empty() ? type : type + ": " + message;
 }
 
+// Whether an event is a part of a response (its chunks, its message's or its response's events,
+// an error), not a ping or another event between responses.
+bool of_a_response(const nlohmann::json& event, const std::string& type) {
+  if (type.starts_with("message") || type.starts_with("content_block") ||
+      type.starts_with("response.") || type == "error")
+    return true;
+  for (const char* key :
+       {"id", "responseId", "choices", "candidates", "usage", "usageMetadata", "x_groq"}) {
+    if (type.empty() && event.contains(key)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct StreamedResponse::State {
@@ -47,17 +60,12 @@ const std::string& StreamedResponse::id() const { return s_->id; }
 
 Result<StreamedResponse::Step> StreamedResponse::add(std::string_view data) {
   State& s = *s_;
-  if (data == "[DONE]") {  // Chat Completions' end
-    s.started = true;
-    return Step::kEnd;
-  }
+  if (data == "[DONE]") return Step::kEnd;  // Chat Completions' end
   const auto j = nlohmann::json::parse(data, nullptr, false);
   if (j.is_discarded()) return invalid_argument("an event's data is not JSON");
-  if (!j.is_object()) {
-    s.started = true;
-    return Step::kReadPast;
-  }
+  if (!j.is_object()) return Step::kReadPast;
   const std::string type = string_member(j, "type");
+  if (!of_a_response(j, type)) return Step::kReadPast;
   if (type == "message_start") {  // Anthropic's
     if (s.started) return Step::kNext;
     s.started = true;
@@ -83,10 +91,7 @@ Result<StreamedResponse::Step> StreamedResponse::add(std::string_view data) {
     for (const auto& [key, value] : usage->items()) s.body["usage"][key] = value;
     return Step::kUsage;
   }
-  if (type == "message_stop") {
-    s.started = true;
-    return Step::kEnd;
-  }
+  if (type == "message_stop") return Step::kEnd;
   if (type == "error" || type == "response.error") {
     s.started = true;
     s.error = error_text(j);
@@ -211,7 +216,10 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
 void SseReader::finish(const Emit& emit, const Bad& bad) {
   Open done = std::move(open_);
   open_ = Open();
-  if (!done.response.started()) return;
+  if (!done.response.started()) {  // pings, ends: no response
+    if (done.line != 0) ++read_past_;
+    return;
+  }
   auto body = done.response.body();
   if (!body) return bad(done.line, body.status().message(), done.text);
   std::string record = "{\"body\":" + *body;

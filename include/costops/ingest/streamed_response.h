@@ -52,7 +52,8 @@ class StreamedResponse {
   /// message_delta without its message_start (the message's model and input counts are unknown).
   Result<Step> add(std::string_view data);
 
-  /// Whether an event of this response was taken (add() said other than kNext).
+  /// Whether an event of a response was taken: a chunk, a message's or a response's event, an
+  /// error (not a ping, nor an end alone).
   bool started() const;
   /// Whether usage was taken.
   bool has_usage() const;
