@@ -67,8 +67,8 @@ bool is_agent_log(InputFormat format);
 /// transcripts, Codex rollouts, Gemini CLI sessions, OpenCode's messages (as
 /// open_opencode_database writes them), usage reports and OpenTelemetry exports by
 /// their content, server-sent events (a data: or event: line first), then .csv, .jsonl or
-/// .ndjson, then a JSON document ('[', an object over
-/// several lines, or {"records": [...]} in a .json file), JSON Lines ('{'), else CSV.
+/// .ndjson, then a JSON document ('[', an object over several lines, or {"records": [...]} in a
+/// .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// Whether the file at `path` is a SQLite database (by its first 16 bytes).
