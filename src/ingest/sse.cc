@@ -5,18 +5,17 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ingest/usage_report.h"
+
 namespace costops::ingest {
 namespace {
 
+using detail::string_member;
+
 // A non-empty object member `key` of `j`, or nullptr.
 const nlohmann::json* object_member(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_object() && !it->empty() ? &*it : nullptr;
-}
-
-std::string string_member(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  const nlohmann::json& v = detail::member(j, key);
+  return v.is_object() && !v.empty() ? &v : nullptr;
 }
 
 // An error event's text: its error's type and message ("overloaded_error: Overloaded").
@@ -176,8 +175,7 @@ bool looks_like_sse(std::string_view head) {
     std::string_view line = head.substr(at, nl == std::string_view::npos ? head.npos : nl - at);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (field(line, "data") || field(line, "event")) return true;
-    if (!line.empty() && line.find_first_not_of(" \t") != std::string_view::npos &&
-        line.front() != ':' && !field(line, "id") && !field(line, "retry"))
+    if (line.find_first_not_of(" \t") != std::string_view::npos && !is_ignored_field(line))
       return false;
     if (nl == std::string_view::npos) break;
     at = nl + 1;
@@ -192,23 +190,24 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
     return bad(line_no, "not a server-sent event's line (data:, event:, id:, retry: or a comment)",
                text);
   }
+  bool had_usage = open_.response.has_usage();
   auto step = open_.response.add(*data);
   if (step && *step == StreamedResponse::Step::kNext) {
     finish(emit, bad);
+    had_usage = false;
     step = open_.response.add(*data);
   }
   if (!step) return bad(line_no, step.status().message(), text);
   using enum StreamedResponse::Step;
   // The record's line is the event that first gave usage; a response without any is rejected
   // at its first event's line. Every other event is read past.
-  const bool usage = *step == kUsage || *step == kUsageEnd;
-  if (open_.usage_line || (!usage && open_.line != 0)) {
-    ++read_past_;
-  } else {
+  const bool first_usage = (*step == kUsage || *step == kUsageEnd) && !had_usage;
+  if (first_usage || open_.line == 0) {
     if (open_.line != 0) ++read_past_;  // the first event, held till now
     open_.line = line_no;
     open_.text.assign(text);
-    open_.usage_line = usage;
+  } else {
+    ++read_past_;
   }
   if (*step == kEnd || *step == kUsageEnd) finish(emit, bad);
 }

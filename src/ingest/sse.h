@@ -42,9 +42,8 @@ class SseReader {
  private:
   struct Open {
     StreamedResponse response;
-    uint64_t line = 0;        // the record's: its first event's, then its first with usage
-    std::string text;         // that line
-    bool usage_line = false;  // `line` is the first event with usage
+    uint64_t line = 0;  // the record's: its first event's, then its first with usage
+    std::string text;   // that line
   };
   void finish(const Emit& emit, const Bad& bad);
 
