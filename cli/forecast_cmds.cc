@@ -122,6 +122,7 @@ struct NamedSeries {
   std::string label;  // the group as KEY=VALUE, ... in --group-by order (an empty value as "-")
   Series series;
   std::optional<Date> last_record;  // stored data: the last day with a record
+  std::string currency;             // stored data: the currency followed
 };
 
 // Daily spend from the store: one series per group, from its first day with a record to its last
@@ -251,6 +252,7 @@ Result<std::vector<NamedSeries>> stored_series(const SeriesSource& s,
             "): the series ends there (the days since are not counted as zero spend)");
       }
       ns.last_record = days.rbegin()->first;
+      ns.currency = currency;
       out.push_back(std::move(ns));
     }
     return out;
@@ -376,15 +378,27 @@ struct CsvRows {
 // A number as CSV text: its shortest round-trip digits; empty when unknown (null).
 std::string csv_number(const json& v) { return v.is_number() ? v.dump() : std::string(); }
 
+// A command's result as Prometheus gauges: `add` adds a group's samples, given its result and
+// its labels (its --group-by values, and the currency of stored spend); `labels` are those keys'
+// label names (prometheus_label_names) and `text` gathers every group's samples, which are written
+// after the last.
+struct PrometheusGauges {
+  std::vector<std::string> labels;
+  report::PrometheusText text;
+  std::function<void(const json&, const report::PrometheusLabels&, report::PrometheusText&)> add;
+};
+
 // Runs `one` on every series `source` names and prints the results: as JSON one object (or
 // {"groups": [...]} with --group-by), as a table each group under a "== KEY=VALUE, ..." line, as
-// CSV one header and every group's rows, led by the --group-by columns.
+// CSV one header and every group's rows, led by the --group-by columns, as Prometheus gauges
+// through `gauges` (format "prometheus": the command has them).
 // With `parts`, stored spend's parts by `parts_by` too (load_series), before `one` runs.
 int for_each_series(const SeriesSource& source, const std::string& format,
                     const std::function<Result<json>(const NamedSeries&)>& one,
                     const std::function<void(const json&)>& print_table,
                     const std::function<CsvRows(const json&)>& to_csv,
-                    const std::string& parts_by = "", std::vector<NamedSeries>* parts = nullptr) {
+                    PrometheusGauges* gauges = nullptr, const std::string& parts_by = "",
+                    std::vector<NamedSeries>* parts = nullptr) {
   if (Status st = source.check(); !st.is_ok()) {
     report(st);
     return kExitUsage;
@@ -408,6 +422,29 @@ int for_each_series(const SeriesSource& source, const std::string& format,
   if (format == "json") {
     const bool grouped = !source.group_by.empty();
     std::printf("%s\n", (grouped ? json{{"groups", groups}} : groups[0]).dump(2).c_str());
+    return kExitOk;
+  }
+  if (format == "prometheus") {
+    auto keys = group_key_names(source.group_by);
+    if (!keys) {
+      report(keys.status());
+      return kExitUsage;
+    }
+    for (size_t i = 0; i < groups.size(); ++i) {
+      report::PrometheusLabels l;
+      for (size_t k = 0; k < keys->size(); ++k)
+        l.emplace_back(gauges->labels[k], (*all)[i].group.at((*keys)[k]));
+      if (!(*all)[i].currency.empty()) l.emplace_back("currency", (*all)[i].currency);
+      gauges->add(groups[i], l, gauges->text);
+    }
+    std::fputs(gauges->text.str().c_str(), stdout);
+    std::vector<std::string> notes;  // on stderr, each once
+    for (const auto& g : groups) {
+      for (const auto& n : g["notes"]) {
+        if (std::find(notes.begin(), notes.end(), n) == notes.end()) notes.push_back(n);
+      }
+    }
+    for (const auto& n : notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     return kExitOk;
   }
   if (format == "csv") {
@@ -845,6 +882,7 @@ struct AnomaliesCmd {
   int season = -1;
   std::optional<double> threshold;
   double min_cost = 0, max_anomalies = 0.1;
+  std::vector<std::string> labels;  // --label NAME=VALUE (prometheus)
 };
 
 int run_anomalies(const AnomaliesCmd& o) {
@@ -905,6 +943,52 @@ int run_anomalies(const AnomaliesCmd& o) {
         extra += (extra.empty() ? "" : ",") + k;
     }
   }
+  // --format prometheus: labelled by the --group-by keys, and each anomaly by its day.
+  // (--group-by's own errors are the data's checks'.)
+  PrometheusGauges gauges;
+  const std::string reserved[] = {"currency", "severity", "date"};
+  std::vector<std::string> taken(std::begin(reserved), std::end(reserved));
+  if (auto names = group_key_names(o.source.group_by); names && o.format == "prometheus") {
+    auto labels = report::prometheus_label_names(*names, reserved);
+    if (!labels) {
+      report(labels.status().with_context("--format prometheus"));
+      return kExitUsage;
+    }
+    gauges.labels = std::move(*labels);
+    taken.insert(taken.end(), gauges.labels.begin(), gauges.labels.end());
+  }
+  if (auto constant = constant_labels(o.labels, o.format, taken); constant) {
+    gauges.text = report::PrometheusText(std::move(*constant));
+  } else {
+    report(constant.status());
+    return kExitUsage;
+  }
+  gauges.add = [](const json& g, const report::PrometheusLabels& l, report::PrometheusText& p) {
+    for (const char* severity : {"low", "medium", "high"}) {
+      report::PrometheusLabels ls = l;
+      ls.emplace_back("severity", severity);
+      const auto n = std::count_if(g["anomalies"].begin(), g["anomalies"].end(),
+                                   [&](const json& a) { return a["severity"] == severity; });
+      p.gauge("costops_anomalies",
+              "Anomalous days reported (on or after --since), by severity; 0 when none", ls,
+              std::to_string(n));
+    }
+    for (const auto& a : g["anomalies"]) {
+      report::PrometheusLabels la = l;
+      la.emplace_back("date", a["date"].get<std::string>());
+      la.emplace_back("severity", a["severity"].get<std::string>());
+      const std::tuple<const char*, const char*, const char*> figures[] = {
+          {"costops_anomaly_value", "value", "An anomalous day's value (its spend)"},
+          {"costops_anomaly_expected", "expected",
+           "What an anomalous day's value was expected to be"},
+          {"costops_anomaly_score", "score",
+           "An anomalous day's score in its method's unit: z (zscore), robust z (mad, and "
+           "seasonal's remainder), interquartile ranges beyond the fence (iqr)"}};
+      for (const auto& [name, key, help] : figures) {
+        if (a[key].is_number()) p.gauge(name, help, la, a[key].dump());
+      }
+    }
+  };
   auto one = [&](const NamedSeries& ns) -> Result<json> {
     const Series& s = ns.series;
     std::vector<SpendPart> mine;  // this group's parts
@@ -988,8 +1072,8 @@ int run_anomalies(const AnomaliesCmd& o) {
     }
     return out;
   };
-  const int rc =
-      for_each_series(o.source, o.format, one, table, csv, extra, extra.empty() ? nullptr : &parts);
+  const int rc = for_each_series(o.source, o.format, one, table, csv, &gauges, extra,
+                                 extra.empty() ? nullptr : &parts);
   if (rc != kExitOk || failing == 0) return rc;
   std::fprintf(stderr, "anomalies: %zu at or above %s%s\n", failing, o.fail_on.c_str(),
                since ? (" since " + format_date(*since)).c_str() : "");
@@ -1012,12 +1096,17 @@ median is zero expects zero; spend on fewer than half the days has its days with
 against their median, and a day without spend is ordinary), zscore (default 3), mad (robust z,
 default 3.5), iqr (fence multiplier, default 1.5).
 A daily job that alerts on yesterday's spend: --since yesterday --fail-on medium --direction up
-exits with status 5 (after printing them) when such an anomaly is found, else 0.
+exits with status 5 (after printing them) when such an anomaly is found, else 0. With --format
+prometheus the same job writes gauges for an alert rule instead: costops_anomalies (a sample per
+severity, 0 when none) and each anomaly's costops_anomaly_value, _expected and _score, labelled
+by its date and severity (and by the --group-by keys).
 Examples:
   cost-ops anomalies --series spend.csv
   cost-ops anomalies --since yesterday --fail-on medium --direction up --min-cost 20
   cost-ops anomalies --method mad --min-cost 50 --filter project=search --format table
-  cost-ops anomalies --drivers-by project --format table)");
+  cost-ops anomalies --drivers-by project --format table
+  cost-ops anomalies --group-by provider --since yesterday --direction up --format prometheus \
+    > /var/lib/prometheus/node-exporter/cost-ops-anomalies.prom  # node_exporter's textfile collector)");
   o->source.add_to(*cmd, true);
   cmd->add_option("--method", o->method, "seasonal, zscore, mad or iqr")
       ->check(suggest({"seasonal", "zscore", "mad", "iqr"}));
@@ -1041,8 +1130,11 @@ Examples:
                   "Exit with status 5 when a reported anomaly is at least this severe (low, "
                   "medium or high): a scheduled job's alert")
       ->check(CLI::IsMember({"low", "medium", "high"}));
-  cmd->add_option("--format", o->format, "json, table or csv")
-      ->check(CLI::IsMember({"json", "table", "csv"}));
+  cmd->add_option("--format", o->format,
+                  "json, table, csv, or prometheus (gauges in Prometheus' text format: the "
+                  "anomalies by severity, and each one's value, expected value and score)")
+      ->check(CLI::IsMember({"json", "table", "csv", "prometheus"}));
+  add_prometheus_labels(*cmd, o->labels);
   cmd->callback([o, &rc] { rc = run_anomalies(*o); });
 }
 
@@ -1667,7 +1759,7 @@ int budget_statuses(const BudgetCmd& o, BudgetResults* res) {
         // No spend in the window read: zeros over that window (as the note says), whose
         // forecast is zero with no spread; one zero alone would give no interval at all.
         series = std::vector<NamedSeries>{
-            {{}, {}, forecasting::zero_filled_daily({{from, Decimal()}}, as_of), std::nullopt}};
+            {{}, {}, forecasting::zero_filled_daily({{from, Decimal()}}, as_of), std::nullopt, {}}};
       }
       auto& named = (*series)[0];
       work.push_back({std::move(b), std::move(named.series), named.last_record, *range});

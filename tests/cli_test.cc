@@ -2178,6 +2178,22 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "date,value,expected,score,severity,drivers");
   EXPECT_EQ(r.out.find("\n2025-01-21,970.78,"), r.out.find('\n')) << r.out;
+  // Prometheus: the count per severity (zeros too, so that an alert resolves), and each anomaly's
+  // figures labelled by its date; --since keeps the later ones.
+  r = run("anomalies --series " + series + " --since 2025-02-01 --format prometheus --label env=x");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* line :
+       {"\ncostops_anomalies{env=\"x\",severity=\"low\"} 0\n",
+        "\ncostops_anomalies{env=\"x\",severity=\"high\"} 2\n",
+        "\ncostops_anomaly_value{env=\"x\",date=\"2025-02-23\",severity=\"high\"} 539.09\n",
+        "\ncostops_anomaly_value{env=\"x\",date=\"2025-04-02\",severity=\"high\"} 1051.76\n",
+        "\n# TYPE costops_anomaly_expected gauge\n"
+        "costops_anomaly_expected{env=\"x\",date=\"2025-02-23\",severity=\"high\"} ",
+        "\n# TYPE costops_anomaly_score gauge\n"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << r.out;
+  }
+  EXPECT_EQ(r.out.find("2025-01-21"), std::string::npos) << r.out;
+  EXPECT_EQ(run("anomalies --series " + series + " --format prometheus --label severity=x").rc, 2);
   // A season the series cannot hold twice is not removed, and the output says so.
   r = run("anomalies --series " + series + " --season 400 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -2312,6 +2328,14 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
   const std::string last_day_note = "note: the last day with stored spend is 2026-10-14";
   EXPECT_EQ(occurrences(r.out, last_day_note), 1u) << r.out;
   EXPECT_NE(r.out.find("== every group\n" + last_day_note), std::string::npos) << r.out;
+  // As gauges: labelled by the group keys and the currency followed; the note once, on stderr.
+  r = run("anomalies --db " + db + " --group-by provider --since 2026-09-01 --format prometheus");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\ncostops_anomalies{provider=\"google\",currency=\"USD\",severity="
+                       "\"high\"} 0\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(occurrences(r.err, last_day_note), 1u) << r.err;
   // The groups and their drivers' parts come from one query: a tag no record has is noted once.
   r = run("anomalies --db " + db + " --group-by tag:nope --format table");
   ASSERT_EQ(r.rc, 0) << r.err;
