@@ -73,6 +73,13 @@ void add_prometheus_labels(CLI::App& cmd, std::vector<std::string>& labels) {
       ->type_name("NAME=VALUE");
 }
 
+void one_value_per_option(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    if (o->nonpositional() && o->get_items_expected_max() > 1) o->allow_extra_args(false);
+  }
+  for (CLI::App* sub : app.get_subcommands({})) one_value_per_option(*sub);
+}
+
 Result<report::PrometheusLabels> constant_labels(const std::vector<std::string>& given,
                                                  const std::string& format,
                                                  std::span<const std::string> taken) {

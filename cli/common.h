@@ -211,6 +211,11 @@ CLI::Option* add_filter(CLI::App& cmd, std::vector<std::string>& filters,
 
 /// --label NAME=VALUE (repeatable), of --format prometheus: a label every sample has.
 void add_prometheus_labels(CLI::App& cmd, std::vector<std::string>& labels);
+
+/// Makes every repeatable option of `app` and its commands take one value each time it is given
+/// (--filter a=b --filter c=d), so that a positional argument after one (an input file, a
+/// budget's name) is not taken for another of its values. Called once the commands are added.
+void one_value_per_option(CLI::App& app);
 /// The --label labels (report::parse_prometheus_labels, none of `taken`, the labels the samples
 /// have); an error when some are given and `format` is not prometheus.
 Result<report::PrometheusLabels> constant_labels(const std::vector<std::string>& given,

@@ -80,6 +80,7 @@ struct IngestCmd {
   bool agents = false;  // and the coding agents' logs on this machine
   std::string format = "auto", encoding = "auto";
   std::string provider;
+  std::vector<std::string> defaults;  // --default KEY=VALUE
   std::string rejects;
   std::string as_of;
   std::string output = "text";
@@ -156,6 +157,13 @@ int run_ingest(IngestCmd& o) {
     report(encoding.status().with_context("--encoding"));
     return kExitUsage;
   }
+  ingest::RecordDefaults defaults;
+  for (const auto& d : o.defaults) {
+    if (Status st = defaults.add(d); !st.is_ok()) {
+      report(st.with_context("--default"));
+      return kExitUsage;
+    }
+  }
   // A misspelled second file stores nothing (nor creates the database), rather than failing
   // after the first is stored without its summary.
   if (Status st = expand_and_check_inputs(&o.files, o.agents); !st.is_ok()) {
@@ -171,6 +179,7 @@ int run_ingest(IngestCmd& o) {
   opt.format = *fmt;
   opt.encoding = *encoding;
   opt.default_provider = o.provider;
+  opt.defaults = std::move(defaults);
   opt.default_time = *now;
   const std::string rejects_path = o.rejects.empty() ? default_rejects_path() : o.rejects;
   std::unique_ptr<std::ofstream> rejects;
@@ -462,6 +471,10 @@ Examples:
   cmd->add_option("--format", o->format, kInputFormatHelp)->check(input_formats());
   cmd->add_option("--encoding", o->encoding, kEncodingHelp)->check(text_encodings());
   cmd->add_option("--provider", o->provider, "Provider for records that name none");
+  cmd->add_option("--default", o->defaults,
+                  "KEY=VALUE: organization, project, user or tag:KEY for the records that have "
+                  "none (repeatable): --default user=alice --default tag:env=prod")
+      ->type_name("KEY=VALUE");
   cmd->add_option(
          "--rejects", o->rejects,
          "Where to write rejected records, replacing the file when there are any (default: a "

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add_run_command(app, rc);
   add_bench_command(app, rc);
   add_completion_command(app, rc);
+  one_value_per_option(app);
 
   // A word that names no command: CLI11 would say only that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {

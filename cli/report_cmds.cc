@@ -429,8 +429,7 @@ Examples:
   cmd->add_option("--tags", o->tags,
                   "focus: the tag keys written in Tags and grouped by (comma-separated; default "
                   "every key; \"\" none): leave out one set per request, such as a trace id")
-      ->delimiter(',')
-      ->allow_extra_args(false);
+      ->delimiter(',');
   cmd->add_flag("--no-users", o->no_users,
                 "focus: sum the users of a row rather than a row per user (x_User empty)");
   cmd->add_option("--output", o->output, "File to write (default stdout)")->type_name("FILE");

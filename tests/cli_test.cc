@@ -1372,6 +1372,67 @@ TEST(CliTest, AgentsFlagReadsEachAgentsLogs) {
   std::filesystem::remove_all(home);
 }
 
+// ingest --default: the organization, project, user and tags that records lack (a developer's
+// agent logs collected into a team's database, a gateway's logs without their environment); a
+// record keeps its own. A repeatable option takes one value each time, so the input file after
+// it is read as the input.
+TEST(CliTest, IngestGivesRecordsTheDefaultsTheyLack) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_defaults_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  const std::string input = db + ".jsonl";
+  std::filesystem::remove(db);
+  {
+    std::ofstream f(input);
+    f << R"({"provider":"openai","model":"gpt-4o","timestamp":"2026-11-01T10:00:00Z","project_id":"own","tags":{"env":"dev"},"usage":{"input_tokens":1000,"output_tokens":100}})"
+      << "\n"
+      << R"({"provider":"openai","model":"gpt-4o","timestamp":"2026-11-01T11:00:00Z","usage":{"input_tokens":2000,"output_tokens":100}})"
+      << "\n";
+  }
+  const std::string defaults =
+      " --default project=search --default user=alice --default organization=acme --default "
+      "tag:env=prod --default tag:team=core ";
+  CliRun r = run("ingest --db " + db + defaults + input);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 2, stored 2"), std::string::npos) << r.out;
+  r = run("query --db " + db +
+          " --group-by organization,project,user,tag:env,tag:team --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "organization,project,user,tag:env,tag:team,currency,cost,records,unpriced,"
+            "input_tokens,output_tokens,requests,cache_read_tokens,cache_write_tokens,"
+            "reasoning_tokens\n"
+            "\"acme\",\"own\",\"alice\",\"dev\",\"core\",USD,0.0035,1,0,1000,100,1,0,0,0\n"
+            "\"acme\",\"search\",\"alice\",\"prod\",\"core\",USD,0.006,1,0,2000,100,1,0,0,0\n");
+  // Read again with the same defaults: the same records, stored once.
+  r = run("ingest --db " + db + defaults + input);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 2, stored 0 (0 unpriced), duplicates 2"), std::string::npos) << r.out;
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {"model=x",
+            "error: --default: \"model=x\": KEY is organization, project, user or "
+            "tag:KEY\n"},
+           {"provider=openai", "(--provider gives the provider)"},
+           {"tag:env=", "expected KEY=VALUE with a value"},
+           {"user=a --default user=b", "\"user=b\": user is given twice"}}) {
+    r = run("ingest --db " + db + " --default " + bad + " " + input);
+    EXPECT_EQ(r.rc, 2) << bad;
+    EXPECT_NE(r.err.find(why), std::string::npos) << bad << ": " << r.err;
+  }
+  // A budget's name after a repeatable option is the name, not one more of its values.
+  ASSERT_EQ(run("budget add core --db " + db + " --amount 10 --period month").rc, 0);
+  r = run("budget status --db " + db +
+          " --as-of 2026-11-02 --label env=prod core --format "
+          "prometheus");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(
+      r.out.find("costops_budget_spent{env=\"prod\",budget=\"core\",currency=\"USD\"} 0.0095\n"),
+      std::string::npos)
+      << r.out;
+  std::filesystem::remove(db);
+  std::filesystem::remove(input);
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "costops/domain/aggregate.h"
 #include "costops/domain/json_text.h"
 #include "costops/domain/text_encoding.h"
 #include "costops/engine/cost_calculator.h"
@@ -40,6 +41,62 @@ void count_unpriced(std::vector<UnpricedModel>& models, std::string_view provide
   }
   if (models.size() < IngestStats::kMaxUnpricedModels) {
     models.push_back({std::string(provider), std::string(model), std::string(reason), records});
+  }
+}
+
+Status RecordDefaults::add(std::string_view text) {
+  const auto quoted = [&] { return "\"" + std::string(text) + "\""; };
+  const auto eq = text.find('=');
+  if (eq == std::string_view::npos || eq + 1 == text.size()) {
+    return invalid_argument(quoted() +
+                            ": expected KEY=VALUE with a value, such as project=search "
+                            "or tag:env=prod");
+  }
+  auto key = GroupKey::parse(text.substr(0, eq));
+  const std::string value(text.substr(eq + 1));
+  std::string* field = nullptr;
+  if (key) {
+    switch (key->kind) {
+      case GroupKey::Kind::kOrganization:
+        field = &organization;
+        break;
+      case GroupKey::Kind::kProject:
+        field = &project;
+        break;
+      case GroupKey::Kind::kUser:
+        field = &user;
+        break;
+      case GroupKey::Kind::kTag:
+        for (const auto& [k, v] : tags) {
+          if (k == key->tag) return invalid_argument(quoted() + ": tag:" + k + " is given twice");
+        }
+        tags.emplace_back(key->tag, value);
+        return Status::ok();
+      default:
+        break;
+    }
+  }
+  if (field == nullptr) {
+    return invalid_argument(quoted() + ": KEY is organization, project, user or tag:KEY" +
+                            (key && key->kind == GroupKey::Kind::kProvider
+                                 ? std::string(" (--provider gives the provider)")
+                                 : std::string()));
+  }
+  if (!field->empty()) return invalid_argument(quoted() + ": " + key->name() + " is given twice");
+  *field = value;
+  return Status::ok();
+}
+
+void RecordDefaults::apply(UsageRecord& r) const {
+  for (const auto& [mine, given] :
+       {std::pair{&r.organization_id, &organization}, std::pair{&r.project_id, &project},
+        std::pair{&r.user_id, &user}}) {
+    if (mine->empty()) *mine = *given;
+  }
+  for (const auto& [k, v] : tags) {
+    const bool has =
+        std::any_of(r.tags.begin(), r.tags.end(), [&](const auto& t) { return t.first == k; });
+    if (!has) r.tags.emplace_back(k, v);
   }
 }
 
@@ -1414,6 +1471,7 @@ class Pipeline {
   void finish(PricedRecord& pr, uint64_t line, std::string_view text) {
     UsageRecord& r = pr.usage;
     if (r.provider.empty()) r.provider = opt_.default_provider;
+    opt_.defaults.apply(r);
     // Stored at the default time, but still without a timestamp of its own: that keeps its
     // storage key independent of when it was ingested (see storage::record_key).
     if (!r.has_timestamp) r.timestamp = opt_.default_time;

@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "costops/domain/records.h"
@@ -93,6 +94,24 @@ struct Reject {
   std::string text;  // the original line or row
 };
 
+/// Values for the records of an input that have none of their own (a command line's
+/// `--default KEY=VALUE`): the organization, project and user, and tags (a record keeps its own
+/// tag of a key). They become part of what a record without an id is (storage::record_key), as
+/// the provider given does: an input ingested again with the same ones stores nothing new.
+struct RecordDefaults {
+  std::string organization, project, user;
+  std::vector<std::pair<std::string, std::string>> tags;  // in the order given, keys unique
+
+  /// Takes "KEY=VALUE": KEY organization, project, user or tag:KEY, VALUE not empty, a key given
+  /// once. Errors (kInvalidArgument) quote the text.
+  Status add(std::string_view text);
+  /// Gives `r` the values it has none of.
+  void apply(UsageRecord& r) const;
+  bool empty() const {
+    return organization.empty() && project.empty() && user.empty() && tags.empty();
+  }
+};
+
 struct IngestOptions {
   /// REQUIRES: non-null; outlives the call.
   const pricing::Catalog* catalog = nullptr;
@@ -101,6 +120,8 @@ struct IngestOptions {
   TextEncoding encoding = TextEncoding::kAuto;
   /// Provider for records that name none.
   std::string default_provider;
+  /// Organization, project, user and tags for records that have none.
+  RecordDefaults defaults;
   /// Time for records without a timestamp.
   Timestamp default_time{};
   /// Take a Claude Code message still streaming at the end of its transcript with its counts so
