@@ -198,7 +198,8 @@ inline constexpr const char* kAgentsHelp =
     "$KILO_DB)";
 /// The --encoding option's help, as price and ingest take it.
 inline constexpr const char* kEncodingHelp =
-    "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark), utf-8, utf-16le, "
+    "Input text encoding: auto (UTF-8, or UTF-16 by its byte order mark or its first "
+    "characters), utf-8, utf-16le, "
     "utf-16be, windows-1252 (Excel's plain CSV; also cp1252, latin1, iso-8859-1)";
 /// The --filter option's help, as query, summary, report and forecast take it.
 inline constexpr const char* kFilterHelp =

@@ -183,6 +183,29 @@ TEST(CliTest, IngestReadsTheEncodingNamed) {
     }));
   }
   EXPECT_EQ(widths.size(), 1u) << r.out;
+  // UTF-16 without a byte order mark is read as UTF-16; binary data is refused as such.
+  const std::string u16 = dir + "/u16.jsonl", bin = dir + "/model.bin";
+  std::ofstream(u16, std::ios::binary)
+      << testing::utf16(
+             R"({"id":"u1","provider":"openai","model":"gpt-4o","timestamp":"2026-09-02T10:00:00Z","usage":{"input_tokens":1000}})"
+             "\n")
+             .substr(2);
+  r = run("ingest --db " + db + " " + u16);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("read 1, stored 1"), std::string::npos) << r.out;
+  std::ofstream(bin, std::ios::binary) << std::string(
+      "\x7F"
+      "ELF\x02\x01\x01\0\0\0model,x\n",
+      18);
+  for (const std::string& command : {"ingest --db " + db, std::string("price")}) {
+    r = run(command + " " + bin);
+    EXPECT_EQ(r.rc, 1) << command;
+    EXPECT_EQ(r.err, "error: " + bin +
+                         ": binary data, not text (gzip, zstd and zlib files are read as what they "
+                         "hold; UTF-16 text without a byte order mark needs --encoding utf-16le "
+                         "or utf-16be)\n")
+        << command;
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -8,6 +8,7 @@
 #include "costops/compression/codec.h"
 #include "test_util.h"
 #include "util/encoding.h"
+#include "util/text.h"
 
 namespace costops::compression {
 namespace {
@@ -194,6 +195,52 @@ TEST(TextEncodingTest, OpenUtf8ReadsUtf16StreamsAndFailsAfterTheTextBeforeAnErro
   EXPECT_EQ(*error, "line 3: invalid UTF-16: a low surrogate without its high one");
   text->reset();
   std::fclose(f);
+}
+
+// UTF-16 without a byte order mark (as some Windows tools write it) is told by its first
+// characters' NUL bytes, and read as with one; UTF-8 text and binary data are not UTF-16.
+TEST(TextEncodingTest, Utf16WithoutAByteOrderMarkIsToldByItsFirstCharacters) {
+  for (const bool little : {true, false}) {
+    const std::string bytes = testing::utf16(kText, little).substr(2);
+    EXPECT_EQ(util::utf16_without_bom(bytes),
+              little ? util::Utf16::kLittleEndian : util::Utf16::kBigEndian);
+    std::string_view whole = bytes;  // a file read whole (a catalog, a series)
+    std::string storage;
+    ASSERT_TRUE(util::utf16_to_utf8(whole, storage, "t.csv").is_ok());
+    EXPECT_EQ(whole, kText);
+    std::FILE* f = std::tmpfile();
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::rewind(f);
+    auto error = std::make_shared<std::string>();
+    auto text = util::open_utf8(f, error);
+    ASSERT_TRUE(text.has_value());
+    EXPECT_EQ(read_all(text->get()), std::pair(std::string(kText), false)) << little;
+    text->reset();
+    std::fclose(f);
+  }
+  for (const std::string& other : {std::string(kText), std::string("{\0", 2),
+                                   std::string("\0\0\0\0", 4), std::string("a\0\0b", 4),
+                                   std::string("\x7F"
+                                               "ELF\x02\x01\x01\0\0\0",
+                                               10)}) {
+    EXPECT_EQ(util::utf16_without_bom(other), util::Utf16::kNone) << other;
+  }
+}
+
+// Binary data (an executable, an image) is told from text, so that an input of it is refused as
+// such rather than read as a CSV header of odd characters.
+TEST(TextEncodingTest, BinaryDataIsToldFromText) {
+  EXPECT_FALSE(util::looks_binary(kText));
+  EXPECT_FALSE(util::looks_binary(""));
+  EXPECT_FALSE(util::looks_binary("a\tb\r\nc\f"));
+  EXPECT_FALSE(util::looks_binary("caf\xEF\xBF\xBD and some more text that is long enough"));
+  EXPECT_TRUE(util::looks_binary(std::string("model\0", 6)));
+  EXPECT_TRUE(util::looks_binary("\x1F\x8B\x08 \xEF\xBF\xBD\xEF\xBF\xBD"));
+  std::string noisy(100, 'a');
+  for (size_t i = 0; i < 7; ++i) noisy[i * 10] = '\x01';
+  EXPECT_TRUE(util::looks_binary(noisy));  // 7 of 100: more than 1 in 16
+  noisy[60] = 'a';
+  EXPECT_FALSE(util::looks_binary(noisy));  // 6 of 100
 }
 
 TEST(TextEncodingTest, NamedEncodingsReadAsUtf8) {

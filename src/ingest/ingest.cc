@@ -1673,6 +1673,12 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
                               "compressed); give the database file's path instead (OpenCode's "
                               "opencode.db is read from its file)");
     }
+    if (consumed == 0 && util::looks_binary(std::string_view(buf.data(), have))) {
+      return invalid_argument(std::string(source) +
+                              ": binary data, not text (gzip, zstd and zlib files are read as "
+                              "what they hold; UTF-16 text without a byte order mark needs "
+                              "--encoding utf-16le or utf-16be)");
+    }
     if (format == InputFormat::kAuto)
       format = detect_input_format(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {

@@ -1,5 +1,6 @@
 #include "util/encoding.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,6 +32,20 @@ void append_utf8(uint32_t cp, std::string& out) {
 Utf16 utf16_bom(std::string_view text) {
   if (text.starts_with("\xFF\xFE")) return Utf16::kLittleEndian;
   if (text.starts_with("\xFE\xFF")) return Utf16::kBigEndian;
+  return Utf16::kNone;
+}
+
+Utf16 utf16_without_bom(std::string_view head) {
+  const size_t chars = std::min<size_t>(head.size() / 2, 32);
+  size_t little = 0, big = 0;  // characters whose high byte is NUL, in either order
+  for (size_t i = 0; i < chars; ++i) {
+    const char a = head[2 * i], b = head[2 * i + 1];
+    if (a == 0 && b == 0) return Utf16::kNone;  // text has no NUL character
+    little += a != 0 && b == 0;
+    big += a == 0 && b != 0;
+  }
+  if (little >= 2 && little > big && 2 * little >= chars) return Utf16::kLittleEndian;
+  if (big >= 2 && big > little && 2 * big >= chars) return Utf16::kBigEndian;
   return Utf16::kNone;
 }
 
@@ -102,11 +117,12 @@ Status Windows1252Decoder::write(std::string_view in, std::string& out) {
 }
 
 Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_view source) {
-  const Utf16 order = utf16_bom(text);
+  const Utf16 mark = utf16_bom(text);
+  const Utf16 order = mark != Utf16::kNone ? mark : utf16_without_bom(text);
   if (order == Utf16::kNone) return Status::ok();
   Utf16Decoder d(order);
   storage.clear();
-  Status st = d.write(text.substr(2), storage);
+  Status st = d.write(text.substr(mark != Utf16::kNone ? 2 : 0), storage);
   if (st.is_ok()) st = d.finish(storage);
   if (!st.is_ok()) return st.with_context(std::string(source));
   text = storage;
@@ -120,14 +136,16 @@ Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
     return open_transformed(borrowed(in), std::make_unique<Windows1252Decoder>(), std::move(error));
   }
   std::string head;
-  auto again = peek(in, 2, &head);
+  auto again = peek(in, 64, &head);
   // A read error before the first byte is left to the reader, which says it as its others.
   if (!again) return borrowed(in);
-  // The byte order named, else the one the mark tells (auto); none: UTF-8, as it is.
+  // The byte order named, else the one the mark tells (auto), else the one the first characters
+  // tell; none: UTF-8, as it is.
   const Utf16 mark = utf16_bom(head);
   const Utf16 order = encoding == TextEncoding::kUtf16Le   ? Utf16::kLittleEndian
                       : encoding == TextEncoding::kUtf16Be ? Utf16::kBigEndian
-                                                           : mark;
+                      : mark != Utf16::kNone               ? mark
+                                                           : utf16_without_bom(head);
   if (order == Utf16::kNone) return again;
   if (mark == order) {  // a mark of the text's order is no character of it
     char skipped[2];

@@ -21,6 +21,12 @@ enum class Utf16 { kNone, kLittleEndian, kBigEndian };
 /// The UTF-16 byte order mark `text` begins with: FF FE little-endian, FE FF big-endian.
 Utf16 utf16_bom(std::string_view text);
 
+/// The byte order of UTF-16 text without a byte order mark (as some Windows tools write it), told
+/// by its first characters (up to 32): at least two and half of them Latin-1 ones, a NUL byte
+/// beside another, most on the same side ("{\0\"\0" is little-endian), and no NUL character.
+/// kNone for anything else (UTF-8 text has no NUL byte).
+Utf16 utf16_without_bom(std::string_view head);
+
 /// Decodes UTF-16 (after its byte order mark) to UTF-8, piece by piece. Errors ("line N: invalid
 /// UTF-16: ...", lines counted from 1 at the start of the text) say what is wrong: a surrogate
 /// without its pair, or an odd number of bytes.
@@ -48,13 +54,13 @@ class Windows1252Decoder : public Transform {
   Status finish(std::string&) override { return Status::ok(); }
 };
 
-/// When `text` is UTF-16 (see utf16_bom), decodes it into *storage and points `text` there;
-/// otherwise leaves both. Errors are Utf16Decoder's, prefixed with "SOURCE: ".
+/// When `text` is UTF-16 (see utf16_bom and utf16_without_bom), decodes it into *storage and points
+/// `text` there; otherwise leaves both. Errors are Utf16Decoder's, prefixed with "SOURCE: ".
 Status utf16_to_utf8(std::string_view& text, std::string& storage, std::string_view source);
 
 /// A stream that reads `in` from its start as UTF-8: decoded from `encoding` (kAuto: when it is
-/// UTF-16, see utf16_bom), else `in` as it is (see peek). A decoding error fails reading with its
-/// message in *error; a read error of `in` is the reader's to meet.
+/// UTF-16, see utf16_bom and utf16_without_bom), else `in` as it is (see peek). A decoding error
+/// fails reading with its message in *error; a read error of `in` is the reader's to meet.
 Result<FilePtr> open_utf8(std::FILE* in, std::shared_ptr<std::string> error,
                           TextEncoding encoding = TextEncoding::kAuto);
 
