@@ -197,6 +197,19 @@ TEST(CliTest, IngestReadsTheEncodingNamed) {
       "\x7F"
       "ELF\x02\x01\x01\0\0\0model,x\n",
       18);
+  // An AWS event stream (Bedrock's streamed responses, binary) is named as such.
+  const std::string aws = dir + "/bedrock.stream";
+  std::ofstream(aws, std::ios::binary) << std::string(
+      "\0\0\x01\x14\0\0\0\x4b\xda\x10\xa5\x96\x0b:event-type\x07\0\x05"
+      "chunk",
+      32);
+  r = run("ingest --db " + db + " " + aws);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("bedrock.stream: an AWS event stream (Amazon Bedrock's "
+                       "InvokeModelWithResponseStream or ConverseStream response, binary), which "
+                       "is not read"),
+            std::string::npos)
+      << r.err;
   for (const std::string& command : {"ingest --db " + db, std::string("price")}) {
     r = run(command + " " + bin);
     EXPECT_EQ(r.rc, 1) << command;

@@ -1674,6 +1674,13 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
                               "opencode.db is read from its file)");
     }
     if (consumed == 0 && util::looks_binary(std::string_view(buf.data(), have))) {
+      if (detail::looks_like_aws_event_stream(std::string_view(buf.data(), have))) {
+        return invalid_argument(
+            std::string(source) +
+            ": an AWS event stream (Amazon Bedrock's InvokeModelWithResponseStream or "
+            "ConverseStream response, binary), which is not read; Bedrock's model invocation "
+            "logs are, with each call's usage");
+      }
       return invalid_argument(std::string(source) +
                               ": binary data, not text (gzip, zstd and zlib files are read as "
                               "what they hold; UTF-16 text without a byte order mark needs "

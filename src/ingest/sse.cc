@@ -2,6 +2,8 @@
 // costops/ingest/streamed_response.h).
 #include "sse.h"
 
+#include <zlib.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -229,6 +231,22 @@ void SseReader::finish(const Emit& emit, const Bad& bad) {
 }
 
 void SseReader::end(const Emit& emit, const Bad& bad) { finish(emit, bad); }
+
+bool looks_like_aws_event_stream(std::string_view head) {
+  // Prelude: total length, headers length (big-endian 32-bit), the CRC-32 of those 8 bytes; then
+  // the headers, each a name length byte and the name (":event-type", ":content-type", ...).
+  if (head.size() < 14) return false;
+  auto u32 = [&](size_t at) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4; ++i) v = v << 8 | static_cast<unsigned char>(head[at + i]);
+    return v;
+  };
+  const uint32_t total = u32(0), headers = u32(4);
+  const auto name_length = static_cast<unsigned char>(head[12]);
+  const uLong crc = crc32(crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(head.data()), 8);
+  return total >= 16 && headers > 0 && headers <= total - 16 && u32(8) == crc && name_length >= 2 &&
+         name_length < headers && head[13] == ':';
+}
 
 }  // namespace detail
 }  // namespace costops::ingest

@@ -24,6 +24,12 @@ namespace costops::ingest::detail {
 /// event: line, after any comment, id: or retry: lines.
 bool looks_like_sse(std::string_view head);
 
+/// Whether `head` begins with a message of the AWS event stream encoding (Amazon Bedrock's
+/// InvokeModelWithResponseStream and ConverseStream responses, binary, not server-sent events):
+/// a prelude of total and headers lengths that fit each other and their CRC-32, then a header
+/// named ":...".
+bool looks_like_aws_event_stream(std::string_view head);
+
 /// Streamed responses' records, in the JSON form (see above).
 class SseReader {
  public:
