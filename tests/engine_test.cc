@@ -916,6 +916,67 @@ TEST(RecordParserTest, CloudflareAiGatewayLogs) {
   EXPECT_EQ(bad.status().message(), "field \"metadata\": expected an object, got a string");
 }
 
+// OpenRouter's generations (GET /api/v1/generation): the native counts, as the call was billed,
+// under "data" or as the object itself; total_cost logged (a BYOK call's upstream cost).
+TEST(RecordParserTest, OpenRouterGenerations) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  auto r = p.parse(
+      R"({"data": {"id": "gen-1", "upstream_id": "chatcmpl-1", "total_cost": 0.00294,
+      "cache_discount": 0.0006, "created_at": "2026-11-15T23:33:19.433273+00:00",
+      "model": "openai/gpt-4.1", "app_id": 12, "streamed": true, "cancelled": false,
+      "provider_name": "OpenAI", "latency": 1250, "generation_time": 1200, "finish_reason": "stop",
+      "tokens_prompt": 1010, "tokens_completion": 110, "native_tokens_prompt": 1000,
+      "native_tokens_completion": 120, "native_tokens_completion_images": null,
+      "native_tokens_reasoning": 20, "native_tokens_cached": 400, "num_media_prompt": null,
+      "num_search_results": null, "origin": "https://openrouter.ai/", "usage": 0.00294,
+      "is_byok": false, "external_user": "user-123", "api_type": "completions"}})");
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->id, "gen-1");
+  EXPECT_EQ(r->provider, "openrouter");
+  EXPECT_EQ(r->model, "openai/gpt-4.1");
+  EXPECT_EQ(r->user_id, "user-123");
+  EXPECT_EQ(format_timestamp(r->timestamp), "2026-11-15T23:33:19.433273Z");
+  EXPECT_EQ(r->usage.get(units::kInputTokens), 1000);
+  EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 400);
+  EXPECT_EQ(r->usage.get(units::kOutputTokens), 120);
+  EXPECT_EQ(r->usage.get(units::kOutputReasoningTokens), 20);
+  EXPECT_EQ(r->tags, (std::vector<std::pair<std::string, std::string>>{{"upstream", "OpenAI"}}));
+  EXPECT_EQ(r->logged_cost->to_string(), "0.00294");
+  EXPECT_EQ(r->unread_counts, "");
+  auto c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *r, r->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  // 600 * $2/M + 400 * $0.50/M + 120 * $8/M
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.00236");
+  // The object itself, a call billed to the caller's own key: its upstream cost is the call's.
+  auto byok = p.parse(
+      R"({"id": "gen-2", "model": "openai/gpt-4.1", "native_tokens_prompt": 10,
+      "native_tokens_completion": 1, "native_tokens_cached": null, "total_cost": 0.000001,
+      "usage": 0.000001, "is_byok": true, "upstream_inference_cost": 0.000028})");
+  ASSERT_TRUE(byok.has_value()) << byok.status_or_ok().to_string();
+  EXPECT_EQ(byok->logged_cost->to_string(), "0.000028");
+  EXPECT_EQ(byok->tags, (std::vector<std::pair<std::string, std::string>>{{"byok", "true"}}));
+  EXPECT_EQ(byok->usage.get(units::kCacheReadTokens), 0);
+  // Without the native counts, or with a part above its whole: an error naming the field.
+  auto none = p.parse(R"({"data": {"model": "openai/gpt-4.1", "native_tokens_prompt": null,
+      "tokens_prompt": 5}})");
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.status().message(),
+            "data: field \"native_tokens_prompt\": missing (an OpenRouter generation without the "
+            "counts it was billed by)");
+  auto over = p.parse(R"({"model": "openai/gpt-4.1", "native_tokens_prompt": 1,
+      "native_tokens_completion": 2, "native_tokens_reasoning": 3})");
+  ASSERT_FALSE(over.has_value());
+  EXPECT_EQ(over.status().message(),
+            "field \"native_tokens_reasoning\": 3 is more than native_tokens_completion, 2, of "
+            "which it is a part");
+  // A record under "data" is read as the record; a page's list under it is not one.
+  auto plain = p.parse(R"({"data": {"provider": "openai", "model": "gpt-4o",
+      "usage": {"prompt_tokens": 3, "completion_tokens": 1}}})");
+  ASSERT_TRUE(plain.has_value()) << plain.status_or_ok().to_string();
+  EXPECT_EQ(plain->usage.get(units::kInputTokens), 3);
+}
+
 TEST(CostCalculatorTest, PriceRecordDescribesWhatWasUsed) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);

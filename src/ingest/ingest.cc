@@ -93,10 +93,10 @@ void RecordDefaults::apply(UsageRecord& r) const {
         std::pair{&r.user_id, &user}}) {
     if (mine->empty()) *mine = *given;
   }
-  for (const auto& [k, v] : tags) {
-    const bool has =
-        std::any_of(r.tags.begin(), r.tags.end(), [&](const auto& t) { return t.first == k; });
-    if (!has) r.tags.emplace_back(k, v);
+  for (const auto& tag : tags) {  // (a lambda captures no structured binding before C++20's fix)
+    const bool has = std::any_of(r.tags.begin(), r.tags.end(),
+                                 [&](const auto& t) { return t.first == tag.first; });
+    if (!has) r.tags.push_back(tag);
   }
 }
 

@@ -716,6 +716,67 @@ Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
   return Status::ok();
 }
 
+// A generation as OpenRouter's API gives it (GET /api/v1/generation?id=...: {"data": {...}},
+// parse_doc reading the object under "data"): {"id", "created_at", "model", "provider_name",
+// "total_cost", "upstream_inference_cost", "usage" (the cost again, a number), "tokens_prompt" and
+// "tokens_completion" (counted by one tokenizer for every model, for display),
+// "native_tokens_prompt", "native_tokens_completion", "native_tokens_reasoning",
+// "native_tokens_cached" (counted by the model's own tokenizer, as the call was billed),
+// "external_user", "is_byok", "cancelled", ...}. The record is OpenRouter's call (its provider
+// openrouter, unless the record names one), its usage the native counts: the prompt with its
+// cached part, the completion with its reasoning part (OpenRouter bills reasoning as completion).
+// The logged cost is total_cost, or for a call billed to the caller's own provider key (is_byok)
+// upstream_inference_cost, as take_usage_cost reads a response's; the user is external_user; the
+// tags are upstream (provider_name, who served it) and byok. The record's own fields win.
+Status openrouter_generation(element doc, UsageRecord* r) {
+  if (r->provider.empty()) r->provider = "openrouter";
+  if (r->user_id.empty()) {
+    const auto user = member(doc, "external_user");
+    if (user && !user->is_null())
+      COSTOPS_RETURN_IF_ERROR(get_scalar_text(*user, "external_user", &r->user_id));
+  }
+  const bool byok = flag_is(doc, "is_byok", true);
+  if (const auto cost = member(doc, byok ? "upstream_inference_cost" : "total_cost"))
+    take_logged_cost(*cost, r);
+  auto tag = [&](const char* k, std::string v) {
+    const bool has =
+        std::any_of(r->tags.begin(), r->tags.end(), [&](const auto& t) { return t.first == k; });
+    if (!has && !v.empty()) r->tags.emplace_back(k, std::move(v));
+  };
+  if (const auto up = member(doc, "provider_name"); up && up->is_string())
+    tag("upstream", std::string(up->get_string().value_unsafe()));
+  if (byok) tag("byok", "true");
+  int64_t counts[4] = {};  // prompt, cached, completion, reasoning
+  static constexpr const char* kKeys[] = {"native_tokens_prompt", "native_tokens_cached",
+                                          "native_tokens_completion", "native_tokens_reasoning"};
+  for (size_t i = 0; i < 4; ++i) {
+    const auto v = member(doc, kKeys[i]);
+    if (!v || v->is_null()) {
+      if (i == 0) {
+        return invalid_argument(
+            "field \"native_tokens_prompt\": missing (an OpenRouter generation without the "
+            "counts it was billed by)");
+      }
+      continue;
+    }
+    auto count = engine::detail::token_count(*v, kKeys[i]);
+    if (!count) return count.status();
+    counts[i] = *count;
+  }
+  for (const auto& [part, whole] : {std::pair{1, 0}, std::pair{3, 2}}) {
+    if (counts[part] > counts[whole]) {
+      return invalid_argument(std::string("field \"") + kKeys[part] + "\": " +
+                              std::to_string(counts[part]) + " is more than " + kKeys[whole] +
+                              ", " + std::to_string(counts[whole]) + ", of which it is a part");
+    }
+  }
+  r->usage.set(units::kInputTokens, counts[0]);
+  if (counts[1] > 0) r->usage.set(units::kCacheReadTokens, counts[1]);
+  r->usage.set(units::kOutputTokens, counts[2]);
+  if (counts[3] > 0) r->usage.set(units::kOutputReasoningTokens, counts[3]);
+  return Status::ok();
+}
+
 // The keys of a record that parse_doc reads.
 enum class Key : uint8_t {
   kNone,
@@ -744,11 +805,12 @@ enum class Key : uint8_t {
   kHeliconeUser,
   kRequestCreatedAt,
   kHeliconeCacheCount,
-  kCacheHit,     // LiteLLM's: served from its response cache
-  kTokensInOut,  // Cloudflare AI Gateway's tokens_in, tokens_out
-  kGateway,      // kGatewayFields
-  kDimension,    // kDimensionFields
-  kWholeLine,    // a key of a provider's line that is read whole
+  kCacheHit,      // LiteLLM's: served from its response cache
+  kTokensInOut,   // Cloudflare AI Gateway's tokens_in, tokens_out
+  kNativeCounts,  // an OpenRouter generation's native_tokens_prompt
+  kGateway,       // kGatewayFields
+  kDimension,     // kDimensionFields
+  kWholeLine,     // a key of a provider's line that is read whole
 };
 
 struct KeyName {
@@ -807,6 +869,7 @@ constexpr auto kKeysByLength = [] {
       {"cache_hit", Key::kCacheHit},
       {"tokens_in", Key::kTokensInOut},
       {"tokens_out", Key::kTokensInOut},
+      {"native_tokens_prompt", Key::kNativeCounts},
       {kGatewayFields[0].name, Key::kGateway},
       {kGatewayFields[1].name, Key::kGateway},
       {kDimensionFields[0].name, Key::kDimension},
@@ -930,8 +993,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   std::string_view details_key;  // a Langfuse observation's usageDetails (read with its tags)
   // A Helicone request: its helicone_user, or its cache counts beside its request_created_at.
   bool helicone_user = false, helicone_counts = false, request_created = false;
-  bool cache_hit = false;       // a gateway's line of a response it served from its own cache
-  bool tokens_in_out = false;   // a Cloudflare AI Gateway log's counts
+  bool cache_hit = false;      // a gateway's line of a response it served from its own cache
+  bool tokens_in_out = false;  // a Cloudflare AI Gateway log's counts
+  bool native_counts = false;  // an OpenRouter generation's
+  element data;                // an object under "data": the record, as an API wraps it
+  bool has_data_object = false;
   bool other_metadata = false;  // "metadata" that is no object
   bool whole_line = false;      // has a key of a provider's line that is read whole
   std::string_view other_time_key, request_id_key;
@@ -1036,6 +1102,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
         break;
       case Key::kData:
         has_data_list = f.value.is_array();  // a usage report page's buckets, when no usage
+        has_data_object = f.value.is_object();
+        data = f.value;
         break;
       case Key::kHeliconeUser:
         helicone_user = true;
@@ -1048,6 +1116,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
         break;
       case Key::kTokensInOut:
         tokens_in_out = true;
+        break;
+      case Key::kNativeCounts:
+        native_counts = true;
         break;
       case Key::kCacheHit:
         // true, or as LiteLLM's spend logs write it, "True" (a CSV export's cell too)
@@ -1072,6 +1143,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     }
     if (!st.is_ok()) return st;
   }
+  // An API's response of one record under "data" (OpenRouter's generation): the record.
+  if (has_data_object && r.model.empty() && !has_usage && !has_body) {
+    Status st = parse_doc(n, data, out);
+    return st.is_ok() ? st : st.with_context("data");
+  }
   if (other_metadata && !tokens_in_out) return type_error("metadata", "an object", metadata);
   // A gateway's request id keys the record when it has no id (else records alike in content
   // and second would be taken for one).
@@ -1089,6 +1165,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     COSTOPS_RETURN_IF_ERROR(langfuse_observation(doc, details, details_key, dated, &r));
     has_log = true;
     has_usage = has_body = false;
+  } else if (native_counts && !has_body && (!has_usage || usage.is_number())) {
+    COSTOPS_RETURN_IF_ERROR(openrouter_generation(doc, &r));  // its "usage" is its cost
+    has_log = true;
+    has_usage = false;
   } else if (!has_usage && !has_body && (helicone_user || (helicone_counts && request_created))) {
     COSTOPS_RETURN_IF_ERROR(helicone_request(n, doc, &r));
     has_log = true;
