@@ -410,7 +410,8 @@ with their counts among their fields included: LiteLLM's spend logs; OpenAI's, A
 and Vertex AI's batch result files, priced as batch calls; Amazon Bedrock's model invocation logs;
 Langfuse's observations, by their usageDetails; Helicone's requests, by their helicone_user;
 Cloudflare AI Gateway's logs, by their tokens_in and tokens_out; OpenRouter's generations, by
-their native_tokens_prompt, under "data" or not), a JSON document (a list of
+their native_tokens_prompt, under "data" or not, and its activity rows, by their
+byok_usage_inference), a JSON document (a list of
 records, {"records": [...]}, an API's page {"data": [...]} such as Langfuse's and Helicone's or
 {"result": [...]} as Cloudflare's, or one record, or CloudWatch Logs' {"events": [...]} whose
 messages are such lines), OpenTelemetry GenAI spans and log records, Claude Code's api_request

@@ -917,8 +917,9 @@ TEST(RecordParserTest, CloudflareAiGatewayLogs) {
 }
 
 // OpenRouter's generations (GET /api/v1/generation): the native counts, as the call was billed,
-// under "data" or as the object itself; total_cost logged (a BYOK call's upstream cost).
-TEST(RecordParserTest, OpenRouterGenerations) {
+// under "data" or as the object itself; total_cost logged (a BYOK call's upstream cost). Its
+// activity rows: a day's summed requests of an endpoint.
+TEST(RecordParserTest, OpenRouterGenerationsAndActivity) {
   Normalizer n(pricing::Catalog::builtin());
   ingest::RecordParser p(n);
   auto r = p.parse(
@@ -970,6 +971,29 @@ TEST(RecordParserTest, OpenRouterGenerations) {
   EXPECT_EQ(over.status().message(),
             "field \"native_tokens_reasoning\": 3 is more than native_tokens_completion, 2, of "
             "which it is a part");
+  // An activity row (GET /api/v1/activity): a day's summed requests of one endpoint, its id from
+  // them, its logged cost the credits and the provider keys' bill.
+  auto day = p.parse(
+      R"({"date": "2026-11-14", "model": "openai/gpt-4.1", "model_permaslug":
+      "openai/gpt-4.1-2025-04-14", "endpoint_id": "550e8400", "provider_name": "OpenAI",
+      "usage": 0.0032, "byok_usage_inference": 0.0004, "requests": 4, "prompt_tokens": 1000,
+      "completion_tokens": 200, "reasoning_tokens": 50})");
+  ASSERT_TRUE(day.has_value()) << day.status_or_ok().to_string();
+  EXPECT_EQ(day->id,
+            "openrouter-activity:2026-11-14:550e8400:openai/gpt-4.1-2025-04-14:openai/gpt-4.1");
+  EXPECT_EQ(day->provider, "openrouter");
+  EXPECT_EQ(format_timestamp(day->timestamp), "2026-11-14T00:00:00Z");
+  EXPECT_EQ(day->usage.requests(), 4);
+  EXPECT_EQ(day->usage.get(units::kOutputReasoningTokens), 50);
+  EXPECT_EQ(day->logged_cost->to_string(), "0.0036");
+  c = engine::CostCalculator::price_record(pricing::Catalog::builtin(), *day, day->timestamp);
+  ASSERT_TRUE(c.has_value()) << c.status_or_ok().to_string();
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.0036");  // 1000 * $2/M + 200 * $8/M
+  auto no_requests = p.parse(R"({"date": "2026-11-14", "model": "openai/gpt-4.1", "usage": 0,
+      "byok_usage_inference": 0, "prompt_tokens": 1})");
+  ASSERT_FALSE(no_requests.has_value());
+  EXPECT_EQ(no_requests.status().message(),
+            "field \"requests\": missing (an OpenRouter activity row)");
   // A record under "data" is read as the record; a page's list under it is not one.
   auto plain = p.parse(R"({"data": {"provider": "openai", "model": "gpt-4o",
       "usage": {"prompt_tokens": 3, "completion_tokens": 1}}})");

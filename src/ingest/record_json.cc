@@ -777,6 +777,71 @@ Status openrouter_generation(element doc, UsageRecord* r) {
   return Status::ok();
 }
 
+// A row of OpenRouter's activity (GET /api/v1/activity, with a management key: {"data": [...]},
+// the last 30 completed UTC days by day and endpoint): {"date", "model", "model_permaslug",
+// "endpoint_id", "provider_name", "usage" (USD of credits spent), "byok_usage_inference" (USD of
+// calls billed to the caller's own provider keys), "requests", "prompt_tokens",
+// "completion_tokens", "reasoning_tokens"}. A record of the day's summed requests, as a provider's
+// usage report row is (priced at the long-context tier of its mean request): provider openrouter
+// (unless named), time the date's start, id from the date, endpoint and model (so that a fetch
+// read again stores nothing new), input prompt_tokens, output completion_tokens with its
+// reasoning part (left out where the row counts more reasoning than completion), tag upstream
+// (provider_name); the logged cost is usage plus byok_usage_inference. The row counts no cached
+// tokens: all of the input is priced at the input rate.
+Status openrouter_activity(element doc, UsageRecord* r) {
+  if (r->provider.empty()) r->provider = "openrouter";
+  if (!r->has_timestamp) {
+    const auto date = member(doc, "date");
+    if (!date)
+      return invalid_argument("field \"date\": missing (an OpenRouter activity row's day)");
+    COSTOPS_RETURN_IF_ERROR(get_timestamp(*date, "date", r));
+  }
+  if (r->id.empty()) {
+    r->id = "openrouter-activity";
+    for (const char* key : {"date", "endpoint_id", "model_permaslug", "model"}) {
+      std::string part;
+      if (const auto v = member(doc, key); v && !v->is_null())
+        COSTOPS_RETURN_IF_ERROR(get_scalar_text(*v, key, &part));
+      r->id.append(1, ':').append(part);
+    }
+  }
+  const bool has_upstream = std::any_of(r->tags.begin(), r->tags.end(),
+                                        [](const auto& t) { return t.first == "upstream"; });
+  if (const auto up = member(doc, "provider_name"); up && up->is_string() && !has_upstream)
+    r->tags.emplace_back("upstream", std::string(up->get_string().value_unsafe()));
+  int64_t counts[4] = {};  // prompt, completion, reasoning, requests
+  static constexpr const char* kKeys[] = {"prompt_tokens", "completion_tokens", "reasoning_tokens",
+                                          "requests"};
+  for (size_t i = 0; i < 4; ++i) {
+    const auto v = member(doc, kKeys[i]);
+    if (!v || v->is_null()) {
+      if (i == 3) {
+        return invalid_argument("field \"requests\": missing (an OpenRouter activity row)");
+      }
+      continue;
+    }
+    auto count = engine::detail::token_count(*v, kKeys[i]);
+    if (!count) return count.status();
+    counts[i] = *count;
+  }
+  r->usage.set(units::kInputTokens, counts[0]);
+  r->usage.set(units::kOutputTokens, counts[1]);
+  if (counts[2] > 0 && counts[2] <= counts[1])
+    r->usage.set(units::kOutputReasoningTokens, counts[2]);
+  r->usage.set(units::kRequests, counts[3]);
+  // The logged cost: the credits spent and what the provider keys were billed.
+  if (r->logged_cost) return Status::ok();
+  for (const char* key : {"usage", "byok_usage_inference"}) {
+    UsageRecord part;
+    if (const auto v = member(doc, key)) take_logged_cost(*v, &part);
+    if (!part.logged_cost) continue;
+    if (!r->logged_cost) r->logged_cost = Decimal();
+    if (!Decimal::add_checked(*r->logged_cost, *part.logged_cost, &*r->logged_cost))
+      return invalid_argument(std::string("field \"") + key + "\": the costs overflow");
+  }
+  return Status::ok();
+}
+
 // The keys of a record that parse_doc reads.
 enum class Key : uint8_t {
   kNone,
@@ -808,6 +873,7 @@ enum class Key : uint8_t {
   kCacheHit,      // LiteLLM's: served from its response cache
   kTokensInOut,   // Cloudflare AI Gateway's tokens_in, tokens_out
   kNativeCounts,  // an OpenRouter generation's native_tokens_prompt
+  kByokUsage,     // an OpenRouter activity row's byok_usage_inference
   kGateway,       // kGatewayFields
   kDimension,     // kDimensionFields
   kWholeLine,     // a key of a provider's line that is read whole
@@ -870,6 +936,7 @@ constexpr auto kKeysByLength = [] {
       {"tokens_in", Key::kTokensInOut},
       {"tokens_out", Key::kTokensInOut},
       {"native_tokens_prompt", Key::kNativeCounts},
+      {"byok_usage_inference", Key::kByokUsage},
       {kGatewayFields[0].name, Key::kGateway},
       {kGatewayFields[1].name, Key::kGateway},
       {kDimensionFields[0].name, Key::kDimension},
@@ -996,6 +1063,7 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
   bool cache_hit = false;      // a gateway's line of a response it served from its own cache
   bool tokens_in_out = false;  // a Cloudflare AI Gateway log's counts
   bool native_counts = false;  // an OpenRouter generation's
+  bool byok_usage = false;     // an OpenRouter activity row's
   element data;                // an object under "data": the record, as an API wraps it
   bool has_data_object = false;
   bool other_metadata = false;  // "metadata" that is no object
@@ -1120,6 +1188,9 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
       case Key::kNativeCounts:
         native_counts = true;
         break;
+      case Key::kByokUsage:
+        byok_usage = true;
+        break;
       case Key::kCacheHit:
         // true, or as LiteLLM's spend logs write it, "True" (a CSV export's cell too)
         cache_hit =
@@ -1167,6 +1238,10 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     has_usage = has_body = false;
   } else if (native_counts && !has_body && (!has_usage || usage.is_number())) {
     COSTOPS_RETURN_IF_ERROR(openrouter_generation(doc, &r));  // its "usage" is its cost
+    has_log = true;
+    has_usage = false;
+  } else if (byok_usage && !has_body && (!has_usage || usage.is_number())) {
+    COSTOPS_RETURN_IF_ERROR(openrouter_activity(doc, &r));  // its "usage" is its cost too
     has_log = true;
     has_usage = false;
   } else if (!has_usage && !has_body && (helicone_user || (helicone_counts && request_created))) {
