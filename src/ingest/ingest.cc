@@ -93,11 +93,7 @@ void RecordDefaults::apply(UsageRecord& r) const {
         std::pair{&r.user_id, &user}}) {
     if (mine->empty()) *mine = *given;
   }
-  for (const auto& tag : tags) {  // (a lambda captures no structured binding before C++20's fix)
-    const bool has = std::any_of(r.tags.begin(), r.tags.end(),
-                                 [&](const auto& t) { return t.first == tag.first; });
-    if (!has) r.tags.push_back(tag);
-  }
+  for (const auto& [k, v] : tags) r.tag_if_absent(k, v);
 }
 
 Result<InputFormat> parse_input_format(std::string_view n) {

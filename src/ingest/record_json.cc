@@ -392,12 +392,9 @@ Status langfuse_observation(element doc, element details, std::string_view detai
   for (const auto& [field, tag] : kTags) {
     const auto v = member(doc, field);
     if (!v || v->is_null()) continue;
-    const std::string_view name = tag;  // (clang 14 captures no structured binding)
-    if (std::any_of(r->tags.begin(), r->tags.end(), [&](const auto& t) { return t.first == name; }))
-      continue;
     std::string value;
     COSTOPS_RETURN_IF_ERROR(get_scalar_text(*v, field, &value));
-    if (!value.empty()) r->tags.emplace_back(std::string(tag), std::move(value));
+    if (!value.empty()) r->tag_if_absent(tag, value);
   }
   std::string type;
   if (const auto t = member(doc, "type"); t && t->is_string())
@@ -716,6 +713,13 @@ Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
   return Status::ok();
 }
 
+// OpenRouter's provider_name, who served the call, as the tag "upstream".
+void tag_upstream(element doc, UsageRecord* r) {
+  const auto up = member(doc, "provider_name");
+  if (up && up->is_string() && !up->get_string().value_unsafe().empty())
+    r->tag_if_absent("upstream", up->get_string().value_unsafe());
+}
+
 // A generation as OpenRouter's API gives it (GET /api/v1/generation?id=...: {"data": {...}},
 // parse_doc reading the object under "data"): {"id", "created_at", "model", "provider_name",
 // "total_cost", "upstream_inference_cost", "usage" (the cost again, a number), "tokens_prompt" and
@@ -738,14 +742,8 @@ Status openrouter_generation(element doc, UsageRecord* r) {
   const bool byok = flag_is(doc, "is_byok", true);
   if (const auto cost = member(doc, byok ? "upstream_inference_cost" : "total_cost"))
     take_logged_cost(*cost, r);
-  auto tag = [&](const char* k, std::string v) {
-    const bool has =
-        std::any_of(r->tags.begin(), r->tags.end(), [&](const auto& t) { return t.first == k; });
-    if (!has && !v.empty()) r->tags.emplace_back(k, std::move(v));
-  };
-  if (const auto up = member(doc, "provider_name"); up && up->is_string())
-    tag("upstream", std::string(up->get_string().value_unsafe()));
-  if (byok) tag("byok", "true");
+  tag_upstream(doc, r);
+  if (byok) r->tag_if_absent("byok", "true");
   int64_t counts[4] = {};  // prompt, cached, completion, reasoning
   static constexpr const char* kKeys[] = {"native_tokens_prompt", "native_tokens_cached",
                                           "native_tokens_completion", "native_tokens_reasoning"};
@@ -805,10 +803,7 @@ Status openrouter_activity(element doc, UsageRecord* r) {
       r->id.append(1, ':').append(part);
     }
   }
-  const bool has_upstream = std::any_of(r->tags.begin(), r->tags.end(),
-                                        [](const auto& t) { return t.first == "upstream"; });
-  if (const auto up = member(doc, "provider_name"); up && up->is_string() && !has_upstream)
-    r->tags.emplace_back("upstream", std::string(up->get_string().value_unsafe()));
+  tag_upstream(doc, r);
   int64_t counts[4] = {};  // prompt, completion, reasoning, requests
   static constexpr const char* kKeys[] = {"prompt_tokens", "completion_tokens", "reasoning_tokens",
                                           "requests"};

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,6 +45,13 @@ struct UsageRecord {
   // A logged cost the input wrote but not as a number ("n/a", "$0.12"): said in the price's
   // warnings, never taken for nothing.
   std::string unread_logged_cost;
+
+  /// Adds the tag `key`=`value` unless the record has a tag `key` (its own value wins).
+  void tag_if_absent(std::string_view key, std::string_view value) {
+    for (const auto& t : tags)
+      if (t.first == key) return;
+    tags.emplace_back(key, value);
+  }
 
   /// Resets every field, keeping string capacity (for reuse in loops).
   void clear() {
