@@ -1653,6 +1653,35 @@ TEST_P(StoreTest, StreamedResponsesAreARecordEach) {
   // Read again: the same responses, stored once.
   EXPECT_EQ(counts(ingest_text(*store, text, "capture.sse")),
             "read 10, stored 0, duplicates 5, rejected 5");
+
+  // A payload over consecutive data lines is their values joined by line breaks, as the standard
+  // joins an event's data lines; a line no JSON alone or with those after it is rejected, each.
+  const std::string lines =
+      "event: message_start\n"
+      "data: {\"type\":\"message_start\",\n"
+      "data:  \"message\":{\"id\":\"msg_lines\",\"model\":\"claude-sonnet-4-5\",\n"
+      "data:   \"usage\":{\"input_tokens\":1000,\"output_tokens\":1}}}\n\n"
+      "data: not json\n"
+      "data: {\"type\":\"ping\"}\n\n"
+      "data: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":100}}\n\n"
+      "data: {broken\n"
+      "event: message_stop\n"
+      "data: {\"type\":\"message_stop\"}\n\n"
+      "data: {\"unterminated\":\n";
+  rejects.clear();
+  s = ingest_text(*store, lines, "lines.sse", &rejects);
+  EXPECT_EQ(counts(s), "read 4, stored 1, duplicates 0, rejected 3");
+  ASSERT_EQ(rejects.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rejects[i].line, (std::array<uint64_t, 3>{6, 11, 15}[i]));
+    EXPECT_EQ(rejects[i].reason, "an event's data is not JSON");
+  }
+  got.clear();
+  for (const PricedRecord& r : scan_all(*store)) {
+    if (r.usage.id == "msg_lines")
+      got[r.usage.id] = r.usage.source + " " + r.cost->total_cost.amount.to_string();
+  }
+  EXPECT_EQ(got["msg_lines"], "lines.sse:2 0.0045");  // 1000 * $3/M + 100 * $15/M
 }
 
 // Qwen Code's sessions: an assistant record with usageMetadata is one call, its reasoning inside

@@ -188,16 +188,52 @@ bool looks_like_sse(std::string_view head) {
 void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, const Bad& bad) {
   const auto data = field(text, "data");
   if (!data) {
+    reject_pending(bad);
     if (is_ignored_field(text)) return;
     return bad(line_no, "not a server-sent event's line (data:, event:, id:, retry: or a comment)",
                text);
   }
+  if (!pending_.lines.empty()) {
+    // The data lines before were no JSON: with this one, joined by line breaks as the standard
+    // joins an event's data lines, they may be. Else this line alone may be (the next event's:
+    // the lines between events are not seen), or may continue them.
+    const size_t held = pending_.data.size();
+    pending_.data.append(1, '\n').append(*data);
+    if (nlohmann::json::accept(pending_.data)) {
+      Pending p = std::move(pending_);
+      pending_ = Pending();
+      return event(p.data, p.lines.front().first, p.lines.front().second, emit, bad);
+    }
+    if (pending_.lines.size() < kMaxPendingLines && !nlohmann::json::accept(*data)) {
+      pending_.lines.emplace_back(line_no, std::string(text));
+      return;
+    }
+    pending_.data.resize(held);
+    reject_pending(bad);
+  }
+  event(*data, line_no, text, emit, bad);
+}
+
+void SseReader::reject_pending(const Bad& bad) {
+  for (const auto& [line_no, text] : pending_.lines)
+    bad(line_no, "an event's data is not JSON", text);
+  pending_ = Pending();
+}
+
+void SseReader::event(std::string_view data, uint64_t line_no, std::string_view text,
+                      const Emit& emit, const Bad& bad) {
   bool had_usage = open_.response.has_usage();
-  auto step = open_.response.add(*data);
+  auto step = open_.response.add(data);
   if (step && *step == StreamedResponse::Step::kNext) {
     finish(emit, bad);
     had_usage = false;
-    step = open_.response.add(*data);
+    step = open_.response.add(data);
+  }
+  if (!step && !nlohmann::json::accept(data)) {
+    // Held: the next data lines may carry the rest of it.
+    pending_.lines.emplace_back(line_no, std::string(text));
+    pending_.data.assign(data);
+    return;
   }
   if (!step) return bad(line_no, step.status().message(), text);
   using enum StreamedResponse::Step;
@@ -230,7 +266,10 @@ void SseReader::finish(const Emit& emit, const Bad& bad) {
   emit(record, done.line, done.text);
 }
 
-void SseReader::end(const Emit& emit, const Bad& bad) { finish(emit, bad); }
+void SseReader::end(const Emit& emit, const Bad& bad) {
+  reject_pending(bad);
+  finish(emit, bad);
+}
 
 bool looks_like_aws_event_stream(std::string_view head) {
   // Prelude: total length, headers length (big-endian 32-bit), the CRC-32 of those 8 bytes; then
