@@ -184,7 +184,7 @@ TEST(CliTest, IngestReadsTheEncodingNamed) {
   }
   EXPECT_EQ(widths.size(), 1u) << r.out;
   // UTF-16 without a byte order mark is read as UTF-16; binary data is refused as such.
-  const std::string u16 = dir + "/u16.jsonl", bin = dir + "/model.bin";
+  const std::string u16 = dir + "/u16.jsonl", bin = dir + "/model.jsonl";
   std::ofstream(u16, std::ios::binary)
       << testing::utf16(
              R"({"id":"u1","provider":"openai","model":"gpt-4o","timestamp":"2026-09-02T10:00:00Z","usage":{"input_tokens":1000}})"

@@ -1598,6 +1598,26 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   return InputFormat::kCsv;
 }
 
+Status check_text_input(std::string_view source, std::string_view head) {
+  if (head.starts_with({"SQLite format 3", 16})) {
+    return invalid_argument(std::string(source) +
+                            ": a SQLite database read as a stream (from stdin, or compressed); "
+                            "give the database file's path instead (OpenCode's opencode.db is "
+                            "read from its file)");
+  }
+  if (!util::looks_binary(head)) return Status::ok();
+  if (detail::looks_like_aws_event_stream(head)) {
+    return invalid_argument(std::string(source) +
+                            ": an AWS event stream (Amazon Bedrock's InvokeModelWithResponseStream "
+                            "or ConverseStream response, binary), which is not read; Bedrock's "
+                            "model invocation logs are, with each call's usage");
+  }
+  return invalid_argument(std::string(source) +
+                          ": binary data, not text (gzip, zstd and zlib files are read as what "
+                          "they hold; UTF-16 text without a byte order mark needs --encoding "
+                          "utf-16le or utf-16be)");
+}
+
 void IngestStats::note_warnings(std::string_view source, const std::vector<std::string>& given) {
   ++warned;
   for (const auto& w : given) {
@@ -1663,25 +1683,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
     have += n;
     consumed += util::drop_leading_bom(buf.data(), &have, eof, &at_start);
     std::memset(buf.data() + have, ' ', pad);
-    if (consumed == 0 && std::string_view(buf.data(), have).starts_with({"SQLite format 3", 16})) {
-      return invalid_argument(std::string(source) +
-                              ": a SQLite database read as a stream (from stdin, or "
-                              "compressed); give the database file's path instead (OpenCode's "
-                              "opencode.db is read from its file)");
-    }
-    if (consumed == 0 && util::looks_binary(std::string_view(buf.data(), have))) {
-      if (detail::looks_like_aws_event_stream(std::string_view(buf.data(), have))) {
-        return invalid_argument(
-            std::string(source) +
-            ": an AWS event stream (Amazon Bedrock's InvokeModelWithResponseStream or "
-            "ConverseStream response, binary), which is not read; Bedrock's model invocation "
-            "logs are, with each call's usage");
-      }
-      return invalid_argument(std::string(source) +
-                              ": binary data, not text (gzip, zstd and zlib files are read as "
-                              "what they hold; UTF-16 text without a byte order mark needs "
-                              "--encoding utf-16le or utf-16be)");
-    }
+    if (consumed == 0)
+      COSTOPS_RETURN_IF_ERROR(check_text_input(source, std::string_view(buf.data(), have)));
     if (format == InputFormat::kAuto)
       format = detect_input_format(source, std::string_view(buf.data(), have));
     if (format == InputFormat::kJson) {

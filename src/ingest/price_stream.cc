@@ -403,6 +403,7 @@ Result<PriceStreamStats> price_input(std::FILE* in, std::string_view source, Inp
     }
     std::string_view first = head;
     first.remove_prefix(util::utf8_bom_length(first));
+    COSTOPS_RETURN_IF_ERROR(check_text_input(source, first));
     format = detect_input_format(source, first);
     again = std::move(*peeked);
     in = again->get();

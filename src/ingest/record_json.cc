@@ -1045,7 +1045,8 @@ Status helicone_request(engine::Normalizer& n, element doc, UsageRecord* r) {
   return Status::ok();
 }
 
-Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
+// `unwrapped`: `doc` is the object an API's response held under "data" (read once, not again).
+Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out, bool unwrapped = false) {
   if (!doc.is_object()) return type_error("(record)", "a JSON object", doc);
   out->clear();
   UsageRecord& r = *out;
@@ -1210,8 +1211,8 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out) {
     if (!st.is_ok()) return st;
   }
   // An API's response of one record under "data" (OpenRouter's generation): the record.
-  if (has_data_object && r.model.empty() && !has_usage && !has_body) {
-    Status st = parse_doc(n, data, out);
+  if (has_data_object && r.model.empty() && !has_usage && !has_body && !unwrapped) {
+    Status st = parse_doc(n, data, out, true);
     return st.is_ok() ? st : st.with_context("data");
   }
   if (other_metadata && !tokens_in_out) return type_error("metadata", "an object", metadata);

@@ -50,15 +50,14 @@ inline size_t drop_leading_bom(char* buf, size_t* have, bool eof, bool* at_start
 
 // Whether `head` (an input's first bytes, decoded to UTF-8) is binary data rather than text (an
 // executable, an image, an archive of a kind not read): it holds a NUL, or more than one in 16 of
-// its first 4096 bytes are other control characters or bytes that were not text (U+FFFD).
+// its first 4096 bytes are other control characters (text in another encoding has none).
 inline bool looks_binary(std::string_view head) {
   head = head.substr(0, 4096);
   size_t odd = 0;
   for (size_t i = 0; i < head.size(); ++i) {
     const auto c = static_cast<unsigned char>(head[i]);
     if (c == 0) return true;
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') || c == 0x7f ||
-        head.substr(i, 3) == "\xEF\xBF\xBD")
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') || c == 0x7f)
       ++odd;
   }
   return odd * 16 > head.size();

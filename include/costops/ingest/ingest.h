@@ -72,6 +72,12 @@ bool is_agent_log(InputFormat format);
 /// .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
+/// An error naming `source` when `head`, its first block (decoded to UTF-8), is binary data rather
+/// than text (an executable, an image, an archive of a kind not read; an AWS event stream, such as
+/// Amazon Bedrock's streamed responses, and a SQLite database read as a stream are named as
+/// such); ok otherwise.
+Status check_text_input(std::string_view source, std::string_view head);
+
 /// Whether the file at `path` is a SQLite database (by its first 16 bytes).
 bool is_sqlite_database(const std::string& path);
 /// OpenCode's database (~/.local/share/opencode/opencode.db, or a channel's opencode-*.db; since
@@ -107,9 +113,6 @@ struct RecordDefaults {
   Status add(std::string_view text);
   /// Gives `r` the values it has none of.
   void apply(UsageRecord& r) const;
-  bool empty() const {
-    return organization.empty() && project.empty() && user.empty() && tags.empty();
-  }
 };
 
 struct IngestOptions {
