@@ -1469,6 +1469,21 @@ TEST(CliTest, IngestGivesRecordsTheDefaultsTheyLack) {
   std::filesystem::remove(input);
 }
 
+// OpenRouter's activity export (the dashboard's CSV, a row per generation) is refused at its
+// header, saying what to fetch instead.
+TEST(CliTest, OpenRouterActivityExportIsRefusedSayingWhatToFetch) {
+  const CliRun r = run("price -",
+                       "generation_id,created_at,cost_total,byok_usage_inference,tokens_prompt,"
+                       "tokens_completion,model_permaslug,provider_name\n"
+                       "gen-1,2026-11-14 10:00:00,0.01,0,10,2,openai/gpt-4.1-2025-04-14,OpenAI\n");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err,
+            "error: stdin:1: OpenRouter's activity export (the dashboard's CSV, a row per "
+            "generation by generation_id) is not read; fetch the generations (GET "
+            "/api/v1/generation?id=...) or the activity by day (GET /api/v1/activity), whose "
+            "counts are those the calls were billed by\n");
+}
+
 TEST(CliTest, IngestThenSummaryAndQuery) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_cli_" + std::to_string(::getpid()) + ".db"))

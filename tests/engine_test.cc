@@ -994,6 +994,14 @@ TEST(RecordParserTest, OpenRouterGenerationsAndActivity) {
   ASSERT_FALSE(no_requests.has_value());
   EXPECT_EQ(no_requests.status().message(),
             "field \"requests\": missing (an OpenRouter activity row)");
+  // The dashboard's export, a row per generation, is refused saying what to read instead.
+  auto exported = p.parse(R"({"generation_id": "gen-9", "created_at": "2026-11-14 10:00:00",
+      "cost_total": 0.01, "byok_usage_inference": 0, "tokens_prompt": 10, "tokens_completion": 2,
+      "model_permaslug": "openai/gpt-4.1-2025-04-14", "provider_name": "OpenAI"})");
+  ASSERT_FALSE(exported.has_value());
+  EXPECT_NE(exported.status().message().find("fetch the generations (GET /api/v1/generation"),
+            std::string::npos)
+      << exported.status().message();
   // A record under "data" is read as the record; a page's list under it is not one.
   auto plain = p.parse(R"({"data": {"provider": "openai", "model": "gpt-4o",
       "usage": {"prompt_tokens": 3, "completion_tokens": 1}}})");

@@ -1177,9 +1177,14 @@ class Pipeline {
         unread_candidates_.push_back(i);
       }
     }
-    if (std::find_if(header_.begin(), header_.end(), [&](const std::string& c) {
-          return c == "model" || c == "body" || (c == "provided_model_name" && observations_);
-        }) == header_.end()) {
+    const auto has = [&](std::string_view c) {
+      return std::find(header_.begin(), header_.end(), c) != header_.end();
+    };
+    if (has("generation_id") && has("byok_usage_inference") && !has("requests")) {
+      return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) + ": " +
+                              std::string(kOpenRouterExportNotRead));
+    }
+    if (!has("model") && !has("body") && !(observations_ && has("provided_model_name"))) {
       return invalid_argument(std::string(source_) + ":" + std::to_string(line_no) +
                               ": the CSV header has no \"model\" (or \"body\") column, got " +
                               quoted_excerpt(text) +

@@ -787,6 +787,10 @@ Status openrouter_generation(element doc, UsageRecord* r) {
 // (provider_name); the logged cost is usage plus byok_usage_inference. The row counts no cached
 // tokens: all of the input is priced at the input rate.
 Status openrouter_activity(element doc, UsageRecord* r) {
+  // The dashboard's export of the activity has a row per generation, with byok_usage_inference
+  // too, and no requests; which tokenizer counted its tokens is not documented.
+  if (member(doc, "generation_id") && !member(doc, "requests"))
+    return invalid_argument(std::string(kOpenRouterExportNotRead));
   if (r->provider.empty()) r->provider = "openrouter";
   if (!r->has_timestamp) {
     const auto date = member(doc, "date");

@@ -59,6 +59,13 @@ bool reads_record_key(std::string_view key);
 /// response_cost, cost_usd, ...).
 bool logged_cost_key(std::string_view key);
 
+/// Why a row of OpenRouter's activity export (the dashboard's CSV, a row per generation, told by
+/// generation_id beside byok_usage_inference) is not read, and what to fetch instead.
+inline constexpr std::string_view kOpenRouterExportNotRead =
+    "OpenRouter's activity export (the dashboard's CSV, a row per generation by generation_id) is "
+    "not read; fetch the generations (GET /api/v1/generation?id=...) or the activity by day (GET "
+    "/api/v1/activity), whose counts are those the calls were billed by";
+
 /// Another name for a record's field.
 struct FieldAlias {
   std::string_view name;  // the other name
