@@ -583,31 +583,42 @@ void take_reported_tier(std::optional<element> body, std::optional<element> usag
 // Sets the record's logged cost from `v`, a number or numeric text, unless it has one. Null and
 // other shapes are not read: the logged cost is only compared, and the record is priced without
 // it. A float's digits past 24 decimal places (a value below 10^-12 in exponent form) are rounded.
-void take_logged_cost(element v, UsageRecord* r) {
-  if (r->logged_cost) return;
+// `v` as a logged cost (see take_logged_cost), or nullopt; text that is no number is quoted in
+// *unread.
+std::optional<Decimal> logged_cost_of(element v, std::string* unread) {
   if (v.is_string()) {
     const std::string_view text = v.get_string().value_unsafe();
-    if (auto d = Decimal::parse(text)) {
-      r->logged_cost = *d;
-    } else if (!text.empty() && r->unread_logged_cost.empty()) {
-      r->unread_logged_cost = quoted_excerpt(text, 40);
-    }
-    return;
+    if (auto d = Decimal::parse(text)) return *d;
+    if (!text.empty()) *unread = quoted_excerpt(text, 40);
+    return std::nullopt;
   }
-  if (v.is_int64()) {
-    r->logged_cost = Decimal::from_int(v.get_int64().value_unsafe());
-  } else if (v.is_double()) {
-    // The float's shortest text, which reads back as the same float: what the gateway wrote.
-    const double d = v.get_double().value_unsafe();
-    char buf[32];
-    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-    if (ec != std::errc()) return;
-    if (auto e = Decimal::parse(std::string_view(buf, static_cast<size_t>(end - buf)))) {
-      r->logged_cost = *e;
-    } else if (auto f = Decimal::from_double(d)) {
-      r->logged_cost = *f;
-    }
-  }
+  if (v.is_int64()) return Decimal::from_int(v.get_int64().value_unsafe());
+  if (!v.is_double()) return std::nullopt;
+  // The float's shortest text, which reads back as the same float: what the gateway wrote.
+  const double d = v.get_double().value_unsafe();
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  if (ec != std::errc()) return std::nullopt;
+  if (auto e = Decimal::parse(std::string_view(buf, static_cast<size_t>(end - buf)))) return *e;
+  if (auto f = Decimal::from_double(d)) return *f;
+  return std::nullopt;
+}
+
+void take_logged_cost(element v, UsageRecord* r) {
+  if (r->logged_cost) return;
+  std::string unread;
+  r->logged_cost = logged_cost_of(v, &unread);
+  if (!unread.empty() && r->unread_logged_cost.empty()) r->unread_logged_cost = std::move(unread);
+}
+
+// Member `key` of `doc` as a token count (read as usage counts are): nullopt when it is absent or
+// null; an error names the field.
+Result<std::optional<int64_t>> count_member(element doc, const char* key) {
+  const auto v = member(doc, key);
+  if (!v || v->is_null()) return std::optional<int64_t>();
+  auto count = engine::detail::token_count(*v, key);
+  if (!count) return count.status();
+  return std::optional<int64_t>(*count);
 }
 
 // Whether `v` is a string that is `word` in any case ("USD", "True").
@@ -697,11 +708,10 @@ Status cloudflare_log(engine::Normalizer& n, element doc, UsageRecord* r) {
   bool any = false;
   for (const auto& [key, unit] : {std::pair{"tokens_in", units::kInputTokens},
                                   std::pair{"tokens_out", units::kOutputTokens}}) {
-    const auto v = member(doc, key);
-    if (!v || v->is_null()) continue;
-    auto count = engine::detail::token_count(*v, key);
+    auto count = count_member(doc, key);
     if (!count) return count.status();
-    r->usage.set(unit, *count);
+    if (!*count) continue;
+    r->usage.set(unit, **count);
     any = true;
   }
   if ((!any ||
@@ -748,18 +758,14 @@ Status openrouter_generation(element doc, UsageRecord* r) {
   static constexpr const char* kKeys[] = {"native_tokens_prompt", "native_tokens_cached",
                                           "native_tokens_completion", "native_tokens_reasoning"};
   for (size_t i = 0; i < 4; ++i) {
-    const auto v = member(doc, kKeys[i]);
-    if (!v || v->is_null()) {
-      if (i == 0) {
-        return invalid_argument(
-            "field \"native_tokens_prompt\": missing (an OpenRouter generation without the "
-            "counts it was billed by)");
-      }
-      continue;
-    }
-    auto count = engine::detail::token_count(*v, kKeys[i]);
+    auto count = count_member(doc, kKeys[i]);
     if (!count) return count.status();
-    counts[i] = *count;
+    if (!*count && i == 0) {
+      return invalid_argument(
+          "field \"native_tokens_prompt\": missing (an OpenRouter generation without the counts "
+          "it was billed by)");
+    }
+    counts[i] = count->value_or(0);
   }
   for (const auto& [part, whole] : {std::pair{1, 0}, std::pair{3, 2}}) {
     if (counts[part] > counts[whole]) {
@@ -812,16 +818,11 @@ Status openrouter_activity(element doc, UsageRecord* r) {
   static constexpr const char* kKeys[] = {"prompt_tokens", "completion_tokens", "reasoning_tokens",
                                           "requests"};
   for (size_t i = 0; i < 4; ++i) {
-    const auto v = member(doc, kKeys[i]);
-    if (!v || v->is_null()) {
-      if (i == 3) {
-        return invalid_argument("field \"requests\": missing (an OpenRouter activity row)");
-      }
-      continue;
-    }
-    auto count = engine::detail::token_count(*v, kKeys[i]);
+    auto count = count_member(doc, kKeys[i]);
     if (!count) return count.status();
-    counts[i] = *count;
+    if (!*count && i == 3)
+      return invalid_argument("field \"requests\": missing (an OpenRouter activity row)");
+    counts[i] = count->value_or(0);
   }
   r->usage.set(units::kInputTokens, counts[0]);
   r->usage.set(units::kOutputTokens, counts[1]);
@@ -831,11 +832,12 @@ Status openrouter_activity(element doc, UsageRecord* r) {
   // The logged cost: the credits spent and what the provider keys were billed.
   if (r->logged_cost) return Status::ok();
   for (const char* key : {"usage", "byok_usage_inference"}) {
-    UsageRecord part;
-    if (const auto v = member(doc, key)) take_logged_cost(*v, &part);
-    if (!part.logged_cost) continue;
+    const auto v = member(doc, key);
+    std::string unread;  // (not said: a part of the cost)
+    const auto cost = v ? logged_cost_of(*v, &unread) : std::nullopt;
+    if (!cost) continue;
     if (!r->logged_cost) r->logged_cost = Decimal();
-    if (!Decimal::add_checked(*r->logged_cost, *part.logged_cost, &*r->logged_cost))
+    if (!Decimal::add_checked(*r->logged_cost, *cost, &*r->logged_cost))
       return invalid_argument(std::string("field \"") + key + "\": the costs overflow");
   }
   return Status::ok();
@@ -1020,15 +1022,14 @@ Status helicone_request(engine::Normalizer& n, element doc, UsageRecord* r) {
   bool any = false;
   for (size_t i = 0; i < std::size(kParts); ++i) {
     const auto& [key, unit] = kParts[i];
-    const auto v = member(doc, key);
-    if (!v || v->is_null()) continue;
-    auto count = engine::detail::token_count(*v, key);
+    auto count = count_member(doc, key);
     if (!count) return count.status();
+    if (!*count) continue;
     any = true;
-    if (unit != units::kInputTokens && unit != units::kOutputTokens) r->usage.set(unit, *count);
+    if (unit != units::kInputTokens && unit != units::kOutputTokens) r->usage.set(unit, **count);
     if (unit == units::kOutputReasoningTokens) continue;  // within completion_tokens
     int64_t& whole = i < 4 ? input : output;
-    if (__builtin_add_overflow(whole, *count, &whole))
+    if (__builtin_add_overflow(whole, **count, &whole))
       return invalid_argument(std::string("field \"") + key + "\": the counts overflow");
   }
   if (!any) {

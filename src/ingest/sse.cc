@@ -197,7 +197,6 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
     // The data lines before were no JSON: with this one, joined by line breaks as the standard
     // joins an event's data lines, they may be. Else this line alone may be (the next event's:
     // the lines between events are not seen), or may continue them.
-    const size_t held = pending_.data.size();
     pending_.data.append(1, '\n').append(*data);
     if (nlohmann::json::accept(pending_.data)) {
       Pending p = std::move(pending_);
@@ -208,7 +207,6 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
       pending_.lines.emplace_back(line_no, std::string(text));
       return;
     }
-    pending_.data.resize(held);
     reject_pending(bad);
   }
   event(*data, line_no, text, emit, bad);
