@@ -99,7 +99,7 @@ CLI::Validator named_periods() {
 
 CLI::Validator input_formats() {
   return suggest({"auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
-                  "gemini-cli", "qwen-code", "opencode", "sse"});
+                  "gemini-cli", "qwen-code", "opencode", "sse", "realtime"});
 }
 
 CLI::Validator text_encodings() {

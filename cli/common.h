@@ -187,7 +187,8 @@ inline constexpr const char* kInputFormatHelp =
     "Input format: auto (by extension and content), jsonl, json, csv, otel, usage-report, "
     "claude-code (Claude Code's session transcripts), codex (Codex's session rollouts), "
     "gemini-cli (Gemini CLI's sessions), qwen-code (Qwen Code's sessions), opencode (OpenCode's "
-    "database), sse (streamed responses' server-sent events)";
+    "database), sse (streamed responses' server-sent events), realtime (an OpenAI Realtime "
+    "session's events, a JSON object per line)";
 /// The --agents flag's help, as price and ingest take it.
 inline constexpr const char* kAgentsHelp =
     "Also read the coding agents' logs on this machine, where each keeps them: Claude Code's "

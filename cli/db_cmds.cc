@@ -359,9 +359,9 @@ int run_ingest(IngestCmd& o) {
   }
   if (total.stream_events > 0) {
     std::fprintf(stderr,
-                 "note: streamed responses: %llu server-sent event%s no response's final usage "
-                 "(text deltas, pings, ends, usage a later event of the response completed): read "
-                 "past\n",
+                 "note: streamed responses and Realtime sessions: %llu event%s no call's final "
+                 "usage (text and audio deltas, pings, ends, session and conversation events, "
+                 "usage a later event of the response completed): read past\n",
                  static_cast<unsigned long long>(total.stream_events),
                  total.stream_events == 1 ? " holds" : "s hold");
   }
@@ -438,7 +438,9 @@ another width, rejects its rows, which would count its usage twice; a bucket fet
 revised figures replaces the stored one), streamed responses' server-sent events, as a proxy or
 client captured them (text/event-stream: Anthropic's, OpenAI's Chat Completions with
 include_usage and Responses, Gemini's, and the APIs that stream as OpenAI's; each response is a
-record, its usage the final counts its events give), or CSV with a header row whose columns map by name in any
+record, its usage the final counts its events give), an OpenAI Realtime session's events as an app
+logged them (a JSON object per line: each response.done is a record of the session's model, and
+each input audio transcription with usage one of its transcription model), or CSV with a header row whose columns map by name in any
 case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of

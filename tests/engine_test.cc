@@ -1068,6 +1068,25 @@ TEST(CostCalculatorTest, WarnsWhereACostClassHasNoPriceOfItsOwn) {
   EXPECT_EQ(c->warnings[0],
             "output_reasoning_tokens=400 exceeds output_tokens=100, which includes it; "
             "output_tokens billed as given");
+  // Text at the rate of its class without a modality is at its own rate (a unit without one
+  // prices text): no warning; audio at the text's rate is warned of.
+  auto cached = pricing::Catalog::parse(
+      R"({"format": "cost-ops-catalog", "providers": [{"id": "p", "models": [{"id": "m", "prices": {"input_mtok": 1, "cache_read_mtok": 0.5, "output_mtok": 2}}]}]})",
+      "t");
+  ASSERT_TRUE(cached.has_value());
+  r.usage = {};
+  r.usage.set(units::kInputTokens, 1000);
+  r.usage.set(units::kCacheReadTokens, 600);
+  r.usage.set(*unit_by_usage_key("cache_text_read_tokens"), 400);
+  r.usage.set(units::kCacheAudioReadTokens, 200);
+  r.usage.set(units::kInputTextTokens, 800);
+  c = CostCalculator::price_record(*cached, r, Timestamp{});
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->total_cost.amount.to_string(), "0.0007");  // 400 * $1/M + 600 * $0.5/M
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_EQ(c->warnings[0],
+            "cache_audio_read_tokens has no price of its own for m; billed at the "
+            "cache_read_tokens rate");
 }
 
 // Stored records as ingest prices them (the built-in catalog, at their own time).

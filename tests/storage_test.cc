@@ -1684,6 +1684,104 @@ TEST_P(StoreTest, StreamedResponsesAreARecordEach) {
   EXPECT_EQ(got["msg_lines"], "lines.sse:2 0.0045");  // 1000 * $3/M + 100 * $15/M
 }
 
+TEST_P(StoreTest, RealtimeSessionsAreARecordPerCall) {
+  COSTOPS_OPEN_STORE(store, "realtime");
+  const std::string text =
+      testing::read_file(testing::source_path("tests/testdata/realtime_session.jsonl"));
+  EXPECT_EQ(ingest::detect_input_format("session.jsonl", text), ingest::InputFormat::kRealtime);
+  EXPECT_EQ(ingest::detect_input_format("-", "{\"type\":\"response.done\",\"response\":{}}\n"),
+            ingest::InputFormat::kRealtime);
+  // The Responses API's stream events, one per line, are records of their own (JSON Lines), and
+  // an event_id beside another type is no Realtime event.
+  EXPECT_EQ(ingest::detect_input_format(
+                "-", "{\"type\":\"response.completed\",\"sequence_number\":9,\"response\":{}}\n"),
+            ingest::InputFormat::kJsonl);
+  EXPECT_EQ(ingest::detect_input_format("-", "{\"type\":\"track\",\"event_id\":\"e1\"}\n"),
+            ingest::InputFormat::kJsonl);
+  std::vector<ingest::Reject> rejects;
+  auto s = ingest_text(*store, text, "realtime.jsonl", &rejects);
+  EXPECT_EQ(counts(s), "read 9, stored 5, duplicates 0, rejected 4");
+  // Sessions' and client events, deltas, items, rate limits, an error, a failed response without
+  // usage.
+  EXPECT_EQ(s.stream_events, 14u);
+  ASSERT_EQ(rejects.size(), 4u);
+  EXPECT_EQ(rejects[0].line, 18u);
+  EXPECT_EQ(rejects[0].reason, "not a JSON object (expected an OpenAI Realtime API event)");
+  EXPECT_EQ(rejects[1].line, 20u);
+  EXPECT_EQ(rejects[1].reason,
+            "field \"usage\": billed by the duration of its audio "
+            "({\"type\":\"duration\",\"seconds\":2.5}), not by tokens: not read");
+  EXPECT_EQ(rejects[2].line, 21u);
+  EXPECT_NE(rejects[2].reason.find("field \"usage\": missing (a transcription without usage"),
+            std::string::npos);
+  EXPECT_EQ(rejects[3].line, 23u);
+  EXPECT_EQ(rejects[3].reason,
+            "field \"response.usage\": missing (a response completed without usage)");
+  std::map<std::string, std::string> got;  // id -> model, line, time, session, counts, cost
+  for (const PricedRecord& r : scan_all(*store)) {
+    const UsageRecord& u = r.usage;
+    std::string session;
+    for (const auto& [k, v] : u.tags) session += k + "=" + v;
+    got[u.id] = u.provider + "/" + u.model + " " + u.source + " " + format_timestamp(u.timestamp) +
+                " " + session + " " + std::to_string(u.usage.get(units::kInputTokens)) + "/" +
+                std::to_string(u.usage.get(units::kInputAudioTokens)) + "/" +
+                std::to_string(u.usage.get(units::kCacheReadTokens)) + "/" +
+                std::to_string(u.usage.get(units::kOutputTokens)) + "/" +
+                std::to_string(u.usage.get(units::kOutputAudioTokens)) + " " +
+                (r.cost ? r.cost->total_cost.amount.to_string() : "unpriced") + " " +
+                u.metadata_json;
+  }
+  const std::string at = " 2026-10-01T00:00:00Z session=";
+  // gpt-4o-transcribe: 20 text tokens at $2.5/M, 100 audio at $6/M, 30 output at $10/M.
+  EXPECT_EQ(got["item_A1:transcription:0"],
+            "openai/gpt-4o-transcribe realtime.jsonl:8" + at + "sess_A 120/100/0/30/0 0.00095 ");
+  // gpt-realtime: 55 text at $4/M, 64 cached text at $0.40/M, 13 audio at $32/M; 30 text out at
+  // $16/M, 91 audio out at $64/M. The cached text is billed at the cache reads' rate, no warning.
+  EXPECT_EQ(got["resp_A1"], "openai/gpt-realtime realtime.jsonl:13" + at +
+                                "sess_A 132/13/64/121/91 0.0069656 {\"topic\":\"billing\"}");
+  // Cancelled, with the usage it had: billed.
+  EXPECT_EQ(got["resp_A2"],
+            "openai/gpt-realtime realtime.jsonl:14" + at + "sess_A 50/40/0/10/8 0.001864 ");
+  // The time the logger put on the line; 100 text at $4/M, 300 cached at $0.40/M, 100 audio at
+  // $32/M, 500 cached audio at $0.40/M; 20 text out at $16/M, 80 audio out at $64/M.
+  EXPECT_EQ(got["resp_A4"],
+            "openai/gpt-realtime realtime.jsonl:17 2026-11-20T10:00:00Z "
+            "session=sess_A 1000/600/800/100/80 0.00936 ");
+  // The beta's session: its dated model.
+  EXPECT_EQ(got["resp_B1"], "openai/gpt-4o-realtime-preview-2024-12-17 realtime.jsonl:22" + at +
+                                "sess_B 200/150/100/100/75 0.0097 ");
+  EXPECT_EQ(got.size(), 5u);
+  // Read again: the same calls, stored once.
+  EXPECT_EQ(counts(ingest_text(*store, text, "realtime.jsonl")),
+            "read 9, stored 0, duplicates 5, rejected 4");
+
+  // A response whose session's model no event named is rejected, unless its line names one.
+  const std::string alone =
+      "{\"type\":\"response.done\",\"event_id\":\"e1\",\"response\":{\"id\":\"resp_C1\","
+      "\"usage\":{\"input_tokens\":1000,\"output_tokens\":100}}}\n"
+      "{\"type\":\"response.done\",\"event_id\":\"e2\",\"model\":\"gpt-realtime-mini\","
+      "\"response\":{\"id\":\"resp_C2\",\"usage\":{\"input_tokens\":1000,\"output_tokens\":100}}}\n"
+      "{\"id\":\"r3\",\"model\":\"gpt-4.1\",\"usage\":{\"input_tokens\":10}}\n"
+      "{\"type\":\"track\",\"event_id\":\"e4\"}\n";
+  rejects.clear();
+  EXPECT_EQ(counts(ingest_text(*store, alone, "alone.jsonl", &rejects)),
+            "read 4, stored 1, duplicates 0, rejected 3");
+  ASSERT_EQ(rejects.size(), 3u);
+  // Lines that are no Realtime event are rejected, not read past.
+  EXPECT_EQ(rejects[1].reason, "field \"type\": missing (expected an OpenAI Realtime API event)");
+  EXPECT_EQ(rejects[2].reason,
+            "an event of type \"track\", which is no OpenAI Realtime API event's");
+  EXPECT_EQ(rejects[0].reason,
+            "the session's model is unknown: no session.created or session.updated event before "
+            "this one names it (log the session's events from its start, or put \"model\" on the "
+            "event's line)");
+  for (const PricedRecord& r : scan_all(*store)) {
+    if (r.usage.id != "resp_C2") continue;
+    EXPECT_EQ(r.usage.model, "gpt-realtime-mini");
+    EXPECT_EQ(r.cost->total_cost.amount.to_string(), "0.00084");  // 1000 * $0.60/M + 100 * $2.40/M
+  }
+}
+
 // Qwen Code's sessions: an assistant record with usageMetadata is one call, its reasoning inside
 // the output or apart from it as the total says; a /branch copy in another session is a duplicate.
 TEST_P(StoreTest, QwenCodeSessionsCountEachAssistantRecordOnce) {

@@ -152,6 +152,13 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
         if (is_descendant_or_self(p.unit, static_cast<UnitId>(u)) &&
             (best < 0 || kUnits[p.unit].depth() > kUnits[best].depth()))
           best = p.unit;
+      // Text billed at the rate of the same class without a modality (cache_text_read_tokens at
+      // cache_read_tokens') is billed at its own: a unit without a modality prices text.
+      const int modality = static_cast<int>(Dimension::kModality);
+      bool text_at_own_rate = mod == "text" && kUnits[best].dims[modality].empty();
+      for (int i = 0; i < kDimensionCount && text_at_own_rate; ++i)
+        text_at_own_rate = i == modality || kUnits[best].dims[i] == def.dims[i];
+      if (text_at_own_rate) continue;
       w.push_back(std::string(def.usage_key) + " has no price of its own for " +
                   std::string(model) + "; billed at the " + std::string(kUnits[best].usage_key) +
                   " rate");

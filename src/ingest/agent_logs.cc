@@ -10,34 +10,13 @@
 #include <vector>
 
 #include "costops/domain/json_text.h"
+#include "ingest/dom_value.h"
 
 namespace costops::ingest::detail {
 namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
-
-// A value, or none (simdjson's default element is no value to ask anything of).
-using Value = std::optional<element>;
-
-// Member `key` of `o`, or none when `o` is no object or has no such member.
-Value at(const Value& o, std::string_view key) {
-  element v;
-  if (o && o->is_object() && !(*o)[key].get(v)) return v;
-  return std::nullopt;
-}
-
-bool is_object(const Value& v) { return v && v->is_object(); }
-
-// Member `key` of `o` when it is a string, else "".
-std::string text_at(const Value& o, std::string_view key) {
-  const Value v = at(o, key);
-  std::string_view text;
-  if (!v || v->get_string().get(text)) return {};
-  return std::string(text);
-}
-
-bool has(const Value& o, std::string_view key) { return at(o, key).has_value(); }
 
 // Whether member `key` of `o` is true.
 bool true_at(const Value& o, std::string_view key) {
@@ -135,22 +114,6 @@ class RecordText {
   std::string fields_, tags_, usage_;
 };
 
-// Calls `is(line)` on the first few complete lines of `head`, parsed, until one says yes.
-bool any_first_line(std::string_view head, bool (*is)(const Value&)) {
-  simdjson::dom::parser parser;
-  size_t start = 0;
-  for (int i = 0; i < 5 && start < head.size(); ++i) {
-    const size_t nl = head.find('\n', start);
-    if (nl == std::string_view::npos) break;
-    const std::string_view line = head.substr(start, nl - start);
-    start = nl + 1;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    element doc;
-    if (!parser.parse(line.data(), line.size()).get(doc) && is(Value(doc))) return true;
-  }
-  return false;
-}
-
 bool codex_shape(const Value& o) {
   const std::string type = text_at(o, "type");
   return (type == "session_meta" || type == "turn_context" || type == "event_msg" ||
@@ -214,6 +177,21 @@ std::string catalog_provider(const std::string& id) {
 }
 
 }  // namespace
+
+bool any_first_line(std::string_view head, bool (*is)(const Value&)) {
+  simdjson::dom::parser parser;
+  size_t start = 0;
+  for (int i = 0; i < 5 && start < head.size(); ++i) {
+    const size_t nl = head.find('\n', start);
+    if (nl == std::string_view::npos) break;
+    const std::string_view line = head.substr(start, nl - start);
+    start = nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    element doc;
+    if (!parser.parse(line.data(), line.size()).get(doc) && is(Value(doc))) return true;
+  }
+  return false;
+}
 
 bool looks_like_codex(std::string_view head) { return any_first_line(head, codex_shape); }
 

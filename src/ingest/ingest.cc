@@ -23,6 +23,7 @@
 #include "costops/engine/normalizer.h"
 #include "costops/ingest/record_json.h"
 #include "ingest/agent_logs.h"
+#include "ingest/realtime.h"
 #include "ingest/sse.h"
 #include "ingest/usage_report.h"
 #include "util/csv.h"
@@ -109,9 +110,10 @@ Result<InputFormat> parse_input_format(std::string_view n) {
   if (n == "qwen-code") return InputFormat::kQwenCode;
   if (n == "opencode") return InputFormat::kOpenCode;
   if (n == "sse") return InputFormat::kSse;
+  if (n == "realtime") return InputFormat::kRealtime;
   return invalid_argument("unknown input format \"" + std::string(n) +
                           "\"; use auto, jsonl, json, csv, otel, usage-report, claude-code, codex, "
-                          "gemini-cli, qwen-code, opencode or sse");
+                          "gemini-cli, qwen-code, opencode, sse or realtime");
 }
 
 bool is_agent_log(InputFormat f) {
@@ -978,13 +980,14 @@ class Pipeline {
 
   // A line of a coding agent's log read line by line (Claude Code's transcript, whose messages'
   // records come at their final lines or at agent_end; Codex's rollout; Qwen Code's session;
-  // OpenCode's messages).
+  // OpenCode's messages), or of streamed responses' events or a Realtime session's.
   void agent_line(InputFormat format, std::string_view text, uint64_t line) {
     if (format == InputFormat::kClaudeCode) transcript_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kCodex) codex_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kQwenCode) qwen_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kOpenCode) opencode_.line(text, line, agent_emit_, agent_bad_);
     if (format == InputFormat::kSse) sse_.line(text, line, agent_emit_, agent_bad_);
+    if (format == InputFormat::kRealtime) realtime_.line(text, line, agent_emit_, agent_bad_);
   }
   // A line of a Gemini CLI session, or a whole session document (an older version's file).
   void gemini_document(std::string_view text, uint64_t line) {
@@ -1016,6 +1019,7 @@ class Pipeline {
       sse_.end(agent_emit_, agent_bad_);
       stats_.stream_events += sse_.read_past();
     }
+    if (format == InputFormat::kRealtime) stats_.stream_events += realtime_.read_past();
   }
 
   // A CSV line: the header's, or all or part of a record's (a quoted field may span lines).
@@ -1540,6 +1544,7 @@ class Pipeline {
   detail::GeminiCliReader gemini_;
   detail::QwenCodeReader qwen_;
   detail::SseReader sse_;
+  detail::RealtimeReader realtime_;
   detail::OpenCodeReader opencode_;
   // The agents' logs' records and bad lines.
   const detail::TranscriptReader::Emit agent_emit_ = [this](const std::string& record,
@@ -1570,6 +1575,7 @@ InputFormat detect_input_format(std::string_view source, std::string_view head) 
   if (detail::looks_like_codex(head)) return InputFormat::kCodex;
   if (detail::looks_like_gemini_cli(head)) return InputFormat::kGeminiCli;
   if (detail::looks_like_opencode(head)) return InputFormat::kOpenCode;
+  if (detail::looks_like_realtime(head)) return InputFormat::kRealtime;
   if (detail::looks_like_usage_report(head)) return InputFormat::kUsageReport;
   if (detail::looks_like_sse(head)) return InputFormat::kSse;
   const std::string_view start = head.substr(0, 4096);
@@ -1751,7 +1757,8 @@ Result<IngestStats> ingest_stream(std::FILE* in, std::string_view source, const 
         whole.push_back('\n');
       } else if (format == InputFormat::kCsv) {
         COSTOPS_RETURN_IF_ERROR(p.csv_line(line, line_no));
-      } else if (is_agent_log(format) || format == InputFormat::kSse) {
+      } else if (is_agent_log(format) || format == InputFormat::kSse ||
+                 format == InputFormat::kRealtime) {
         // (Gemini CLI's, read as a document, is above.)
         p.agent_line(format, line, line_no);
       } else {

@@ -55,10 +55,11 @@ enum class InputFormat {
   kGeminiCli,
   kQwenCode,
   kOpenCode,
-  kSse  // a streamed response's server-sent events
+  kSse,      // a streamed response's server-sent events
+  kRealtime  // an OpenAI Realtime API session's events, a JSON object per line
 };
 /// Parses "auto", "jsonl", "json", "csv", "otel", "usage-report", "claude-code", "codex",
-/// "gemini-cli", "qwen-code", "opencode", "sse".
+/// "gemini-cli", "qwen-code", "opencode", "sse", "realtime".
 Result<InputFormat> parse_input_format(std::string_view name);
 /// Whether `format` is a coding agent's log: Claude Code's, Codex's, Gemini CLI's, Qwen Code's or
 /// OpenCode's (whose calls a resumed or forked session's file may hold again).
@@ -66,10 +67,10 @@ bool is_agent_log(InputFormat format);
 /// The format of an input named `source` (a file name: its extension counts, a compression
 /// suffix aside) that begins with `head` (its first block): Qwen Code sessions, Claude Code
 /// transcripts, Codex rollouts, Gemini CLI sessions, OpenCode's messages (as
-/// open_opencode_database writes them), usage reports and OpenTelemetry exports by
-/// their content, server-sent events (a data: or event: line first), then .csv, .jsonl or
-/// .ndjson, then a JSON document ('[', an object over several lines, or {"records": [...]} in a
-/// .json file), JSON Lines ('{'), else CSV.
+/// open_opencode_database writes them), OpenAI Realtime sessions' events, usage reports and
+/// OpenTelemetry exports by their content, server-sent events (a data: or event: line first), then
+/// .csv, .jsonl or .ndjson, then a JSON document ('[', an object over several lines, or {"records":
+/// [...]} in a .json file), JSON Lines ('{'), else CSV.
 InputFormat detect_input_format(std::string_view source, std::string_view head);
 
 /// An error naming `source` when `head`, its first block (decoded to UTF-8), is binary data rather

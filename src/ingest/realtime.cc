@@ -1,0 +1,151 @@
+#include "ingest/realtime.h"
+
+#include <cstdint>
+
+#include "costops/domain/json_text.h"
+#include "ingest/dom_value.h"
+
+namespace costops::ingest::detail {
+namespace {
+
+using simdjson::dom::element;
+
+// Whether `type` is a Realtime event's: a server's or a client's.
+bool realtime_type(std::string_view type) {
+  for (const std::string_view p :
+       {"session.", "transcription_session.", "input_audio_buffer.", "output_audio_buffer.",
+        "conversation.", "response.", "rate_limits."})
+    if (type.starts_with(p)) return true;
+  return type == "error";
+}
+
+bool realtime_shape(const Value& o) {
+  const std::string type = text_at(o, "type");
+  if (type.starts_with("response.") || type == "error") {
+    // (The Responses API's stream events are response.* too, with a sequence_number.)
+    return type == "response.done" || (has(o, "event_id") && !has(o, "sequence_number"));
+  }
+  return realtime_type(type);
+}
+
+// A record in the JSON form, member by member.
+class Record {
+ public:
+  void text(std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    append_json_string(next(key), value);
+  }
+  void json(std::string_view key, const Value& value) {
+    if (value) next(key) += simdjson::minify(*value);
+  }
+  // A member whose value is the object {inner: value}.
+  void object(std::string_view key, std::string_view inner, const std::string& value) {
+    if (value.empty()) return;
+    std::string& out = next(key) += '{';
+    append_json_string(out, inner);
+    out += ':';
+    append_json_string(out, value);
+    out += '}';
+  }
+  std::string done() { return std::move(out_) + "}"; }
+
+ private:
+  std::string& next(std::string_view key) {
+    out_ += out_.size() > 1 ? "," : "";
+    append_json_string(out_, key);
+    out_ += ':';
+    return out_;
+  }
+  std::string out_ = "{";
+};
+
+}  // namespace
+
+bool looks_like_realtime(std::string_view head) { return any_first_line(head, realtime_shape); }
+
+RealtimeReader::RealtimeReader() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+RealtimeReader::~RealtimeReader() = default;
+
+void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& emit,
+                          const Bad& bad) {
+  element parsed;
+  if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object())
+    return bad(line_no, "not a JSON object (expected an OpenAI Realtime API event)", text);
+  const Value event = parsed;
+  const std::string type = text_at(event, "type");
+  const bool response = type == "response.done";
+  const bool transcription = type == "conversation.item.input_audio_transcription.completed";
+  if (!response && !transcription) {
+    if ((type.starts_with("session.") || type.starts_with("transcription_session.")) &&
+        (type.ends_with(".created") || type.ends_with(".updated"))) {
+      const Value s = at(event, "session");
+      if (std::string id = text_at(s, "id"); !id.empty()) session_ = std::move(id);
+      if (std::string m = text_at(s, "model"); !m.empty()) model_ = std::move(m);
+      std::string t = text_at(at(at(at(s, "audio"), "input"), "transcription"), "model");
+      if (t.empty()) t = text_at(at(s, "input_audio_transcription"), "model");
+      if (!t.empty()) transcription_model_ = std::move(t);
+    }
+    if (!realtime_type(type)) {
+      return bad(line_no,
+                 type.empty()
+                     ? "field \"type\": missing (expected an OpenAI Realtime API event)"
+                     : "an event of type \"" + type + "\", which is no OpenAI Realtime API event's",
+                 text);
+    }
+    ++read_past_;  // client events, deltas, items, rate limits, errors
+    return;
+  }
+  const Value from = response ? at(event, "response") : event;
+  const Value usage = at(from, "usage");
+  const std::string where = response ? "response.usage" : "usage";
+  if (!is_object(usage)) {
+    const std::string status = text_at(from, "status");
+    if (response && (status == "failed" || status == "cancelled")) {
+      ++read_past_;  // nothing billed
+      return;
+    }
+    return bad(
+        line_no,
+        "field \"" + where + "\": missing (" +
+            (response ? "a response " + (status.empty() ? "" : status + " ") + "without usage"
+                      : "a transcription without usage, logged by an API version that "
+                        "did not report it: its tokens are unknown") +
+            ")",
+        text);
+  }
+  if (text_at(usage, "type") == "duration") {
+    return bad(line_no,
+               "field \"usage\": billed by the duration of its audio (" + simdjson::minify(*usage) +
+                   "), not by tokens: not read",
+               text);
+  }
+  std::string model = response ? text_at(event, "model") : std::string();
+  if (model.empty() && response) model = text_at(from, "model");
+  if (model.empty()) model = response ? model_ : transcription_model_;
+  if (model.empty()) {
+    return bad(line_no,
+               std::string("the session's ") + (response ? "model" : "transcription model") +
+                   " is unknown: no session.created or session.updated event before this one "
+                   "names it (log the session's events from its start" +
+                   (response ? ", or put \"model\" on the event's line)" : ")"),
+               text);
+  }
+  Record r;
+  if (response) {
+    r.text("id", text_at(from, "id"));
+  } else if (std::string item = text_at(event, "item_id"); !item.empty()) {
+    int64_t index = 0;
+    const Value i = at(event, "content_index");
+    r.text("id", item + ":transcription" +
+                     (i && !i->get_int64().get(index) ? ":" + std::to_string(index) : ""));
+  }
+  r.text("model", model);
+  for (const std::string_view key : {"timestamp", "created_at", "start_time", "created"})
+    r.json(key, at(event, key));
+  r.object("tags", "session", session_);
+  r.json("usage", usage);
+  if (response && is_object(at(from, "metadata"))) r.json("metadata", at(from, "metadata"));
+  emit(r.done(), line_no, text);
+}
+
+}  // namespace costops::ingest::detail
