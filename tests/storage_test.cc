@@ -1710,7 +1710,7 @@ TEST_P(StoreTest, RealtimeSessionsAreARecordPerCall) {
   EXPECT_EQ(rejects[1].line, 20u);
   EXPECT_EQ(rejects[1].reason,
             "field \"usage\": billed by the duration of its audio "
-            "({\"type\":\"duration\",\"seconds\":2.5}), not by tokens: not read");
+            "({\"type\":\"duration\",\"seconds\":2.5}), not by tokens: not priced");
   EXPECT_EQ(rejects[2].line, 21u);
   EXPECT_NE(rejects[2].reason.find("field \"usage\": missing (a transcription without usage"),
             std::string::npos);

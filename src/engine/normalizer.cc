@@ -157,6 +157,14 @@ std::string with_dot(std::string_view where) {
 
 Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
                              std::string_view where) {
+  // OpenAI's transcriptions billed by the second (whisper-1's) count no tokens.
+  std::string_view type;
+  if (usage_obj.is_object() && usage_obj["type"].get(type) == simdjson::SUCCESS &&
+      type == "duration") {
+    return invalid_argument("field \"" + std::string(where) +
+                            "\": billed by the duration of its audio (" +
+                            simdjson::minify(usage_obj) + "), not by tokens: not priced");
+  }
   Usage u;
   const std::string prefix = with_dot(where);
   bool any = false;

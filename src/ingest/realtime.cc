@@ -113,12 +113,6 @@ void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& e
             ")",
         text);
   }
-  if (text_at(usage, "type") == "duration") {
-    return bad(line_no,
-               "field \"usage\": billed by the duration of its audio (" + simdjson::minify(*usage) +
-                   "), not by tokens: not read",
-               text);
-  }
   std::string model = response ? text_at(event, "model") : std::string();
   if (model.empty() && response) model = text_at(from, "model");
   if (model.empty()) model = response ? model_ : transcription_model_;
