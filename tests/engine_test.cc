@@ -260,6 +260,35 @@ TEST(RecordParserTest, ReadsTheUsageRecordJsonForm) {
       });
 }
 
+// A Realtime response (response.done's "response") as a body: read in OpenAI's realtime format,
+// whose root is the event's response.usage, with each modality's tokens (the Responses format
+// also reads its input_tokens and output_tokens, and would price the audio as text); the record's
+// model names the provider when the record does not.
+TEST(RecordParserTest, RealtimeResponseAsABodyIsReadWithItsAudioTokens) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  const std::string body =
+      R"("body": {"object": "realtime.response", "id": "resp_1", "status": "completed",
+      "usage": {"total_tokens": 253, "input_tokens": 132, "output_tokens": 121,
+      "input_token_details": {"text_tokens": 119, "audio_tokens": 13, "cached_tokens": 64,
+      "cached_tokens_details": {"text_tokens": 64, "audio_tokens": 0}},
+      "output_token_details": {"text_tokens": 30, "audio_tokens": 91}}}})";
+  for (const std::string provider : {R"("provider": "openai", )", ""}) {
+    auto r = p.parse("{" + provider + R"("model": "gpt-realtime", )" + body);
+    ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+    EXPECT_EQ(r->usage.get(units::kInputAudioTokens), 13);
+    EXPECT_EQ(r->usage.get(units::kOutputAudioTokens), 91);
+    EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 64);
+    r->provider = "openai";
+    auto c = CostCalculator::price_record(pricing::Catalog::builtin(), *r, Timestamp{});
+    ASSERT_TRUE(c.has_value());
+    // 55 text at $4/M, 64 cached at $0.40/M, 13 audio at $32/M; 30 text out at $16/M, 91 audio
+    // out at $64/M.
+    EXPECT_EQ(c->total_cost.amount.to_string(), "0.0069656");
+    EXPECT_TRUE(c->warnings.empty());
+  }
+}
+
 // A gateway's log line with its counts beside its other fields, as LiteLLM's spend logs have
 // them: the counts are read as CSV columns are, and custom_llm_provider, user and team_id name
 // the provider, user and project when the record does not.

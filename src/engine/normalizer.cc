@@ -92,9 +92,9 @@ std::string_view type_name(element v) {
   return "value";
 }
 
-std::string path_text(const pricing::Path& p, size_t upto) {
+std::string path_text(const pricing::Path& p, size_t upto, size_t from = 0) {
   std::string s;
-  for (size_t i = 0; i < upto && i < p.size(); ++i) {
+  for (size_t i = from; i < upto && i < p.size(); ++i) {
     if (!s.empty()) s += '.';
     if (p[i].array_match) {
       s += "[" + p[i].field + " matching]";
@@ -149,6 +149,22 @@ Walk walk(element v, const pricing::Path& path, std::string_view where, element*
   if (v.is_null()) return Walk::kMissing;
   *out = v;
   return Walk::kFound;
+}
+
+// Follows `ex`'s root in a response body into *root. Where a root of several steps is missing, a
+// tail of it may be there: the body is then the object inside the envelope the root goes through
+// (a Realtime response.done event's response, its usage under "usage", not "response.usage").
+// *skipped: the root's steps not followed.
+Walk walk_root(element body, const pricing::Extractor& ex, element* root, std::string* err,
+               size_t* skipped) {
+  Walk w = walk(body, ex.root, "body.", root, err);
+  *skipped = 0;
+  for (size_t k = 1; w == Walk::kMissing && k < ex.root.size(); ++k) {
+    w = walk(body, pricing::Path(ex.root.begin() + static_cast<std::ptrdiff_t>(k), ex.root.end()),
+             "body.", root, err);
+    if (w != Walk::kMissing) *skipped = k;
+  }
+  return w;
 }
 
 std::string with_dot(std::string_view where) {
@@ -567,7 +583,8 @@ Result<const pricing::Extractor*> body_extractor(Normalizer& n, element body,
   if (p != nullptr && p->extractors.size() > 1) {
     const pricing::Extractor* best = best_fit(*p, [&](const pricing::Extractor& e, element* root) {
       std::string err;
-      return walk(body, e.root, "", root, &err) == Walk::kFound && root->is_object();
+      size_t skipped = 0;
+      return walk_root(body, e, root, &err, &skipped) == Walk::kFound && root->is_object();
     });
     if (best != nullptr) return best;
     // No flavor's usage is in the body: that is what is wrong, not a missing api_flavor (asked
@@ -622,9 +639,10 @@ Result<Extracted> detail::body_from_element(Normalizer& n, element body, std::st
     out.model = std::string(m.get_string().value_unsafe());
   }
   element root;
-  const Walk w = walk(body, ex.root, "body.", &root, &err);
+  size_t skipped = 0;
+  const Walk w = walk_root(body, ex, &root, &err, &skipped);
   if (w == Walk::kError) return invalid_argument(err);
-  const std::string where = "body." + path_text(ex.root, ex.root.size());
+  const std::string where = "body." + path_text(ex.root, ex.root.size(), skipped);
   if (w == Walk::kMissing)
     return invalid_argument("field \"" + where + "\": no usage in the response body");
   if (!root.is_object())

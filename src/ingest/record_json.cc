@@ -1278,7 +1278,11 @@ Status parse_doc(engine::Normalizer& n, element doc, UsageRecord* out, bool unwr
     take_reported_tier(std::nullopt, usage, &r);
     take_usage_cost(usage, &r);
   } else if (has_body) {
-    auto e = engine::detail::body_from_element(n, body, r.provider, r.api_flavor, !r.model.empty());
+    // So is a body's, when the record names its model (the body may not).
+    const std::string_view provider = r.provider.empty() && !r.model.empty()
+                                          ? engine::detail::provider_of_model(n, r.model)
+                                          : std::string_view(r.provider);
+    auto e = engine::detail::body_from_element(n, body, provider, r.api_flavor, !r.model.empty());
     if (!e) return e.status();
     const auto body_usage = member(body, "usage");
     take_reported_tier(body, body_usage, &r);
