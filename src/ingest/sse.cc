@@ -42,6 +42,8 @@ bool of_a_response(const nlohmann::json& event, const std::string& type) {
   return false;
 }
 
+constexpr const char* kDataNotJson = "an event's data is not JSON";
+
 }  // namespace
 
 struct StreamedResponse::State {
@@ -63,7 +65,7 @@ Result<StreamedResponse::Step> StreamedResponse::add(std::string_view data) {
   State& s = *s_;
   if (data == "[DONE]") return Step::kEnd;  // Chat Completions' end
   const auto j = nlohmann::json::parse(data, nullptr, false);
-  if (j.is_discarded()) return invalid_argument("an event's data is not JSON");
+  if (j.is_discarded()) return invalid_argument(kDataNotJson);
   if (!j.is_object()) return Step::kReadPast;
   const std::string type = string_member(j, "type");
   if (!of_a_response(j, type)) return Step::kReadPast;
@@ -214,7 +216,7 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
 
 void SseReader::reject_pending(const Bad& bad) {
   for (const auto& [line_no, text] : pending_.lines)
-    bad(line_no, "an event's data is not JSON", text);
+    bad(line_no, kDataNotJson, text);
   pending_ = Pending();
 }
 
