@@ -468,12 +468,15 @@ std::vector<std::string> complete_words(CLI::App& app, const std::string& source
         for (const auto& b : *budgets) out.insert(b.name);
       }
     }
-  } else if (source == "filters") {
+  } else if (source == "filters" || source == "defaults") {
     // KEY=VALUE for the values stored (KEY!=VALUE when the word has a "!"): the dimensions'
-    // over every record, the tags' of the latest records (latest_tags).
-    const std::string op = cur.find('!') != std::string::npos ? "!=" : "=";
+    // over every record, the tags' of the latest records (latest_tags). ingest --default's keys
+    // are the organization, project, user and tags.
+    const bool defaults = source == "defaults";
+    const std::string op = !defaults && cur.find('!') != std::string::npos ? "!=" : "=";
     if (auto store = line_store(line)) {
       for (std::string_view name : kGroupKeys) {
+        if (defaults && name != "organization" && name != "project" && name != "user") continue;
         AggregateQuery q;
         q.group_by = {*GroupKey::parse(name)};
         if (q.group_by[0].kind >= GroupKey::Kind::kHour) continue;  // a time bucket

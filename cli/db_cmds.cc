@@ -474,11 +474,13 @@ Examples:
   cmd->add_flag("--agents", o->agents, kAgentsHelp);
   cmd->add_option("--format", o->format, kInputFormatHelp)->check(input_formats());
   cmd->add_option("--encoding", o->encoding, kEncodingHelp)->check(text_encodings());
-  cmd->add_option("--provider", o->provider, "Provider for records that name none");
+  cmd->add_option("--provider", o->provider, "Provider for records that name none")
+      ->check(complete_from("providers"));
   cmd->add_option("--default", o->defaults,
                   "KEY=VALUE: organization, project, user or tag:KEY for the records that have "
                   "none (repeatable): --default user=alice --default tag:env=prod")
-      ->type_name("KEY=VALUE");
+      ->type_name("KEY=VALUE")
+      ->check(complete_from("defaults"));
   cmd->add_option(
          "--rejects", o->rejects,
          "Where to write rejected records, replacing the file when there are any (default: a "

@@ -337,7 +337,8 @@ void add_price_command(CLI::App& app, int& rc) {
   cmd->add_flag("--agents", opts->agents, kAgentsHelp);
   cmd->add_option("--format", opts->format, kInputFormatHelp)->check(input_formats());
   cmd->add_option("--encoding", opts->encoding, kEncodingHelp)->check(text_encodings());
-  cmd->add_option("--provider", opts->provider, "Provider for records that name none");
+  cmd->add_option("--provider", opts->provider, "Provider for records that name none")
+      ->check(complete_from("providers"));
   opts->catalog.add_to(*cmd);
   cmd->add_option("--as-of", opts->as_of,
                   "Time (RFC 3339) for lines without a timestamp (default: now)");

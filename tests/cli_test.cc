@@ -3640,6 +3640,9 @@ TEST(CliTest, CompletionScripts) {
   ASSERT_EQ(run("budget add --db " + db + " --amount 5 all-spend").rc, 0);
   r = run("__complete filters -- tag:team! query --db=" + db);
   EXPECT_EQ(r.out, "model!=gpt-4o\nprovider!=openai\ntag:team!=ads\ntier!=standard\n") << r.err;
+  // ingest --default's: the organization, project, user and tags stored.
+  r = run("__complete defaults -- '' ingest --db=" + db);
+  EXPECT_EQ(r.out, "tag:team=ads\n") << r.err;
   EXPECT_EQ(run("__complete budgets -- '' budget remove --db /no/such.db").out, "");
   EXPECT_EQ(run("--help").out.find("__complete"), std::string::npos);
   const std::string bin = std::string(COSTOPS_CLI) + " ";

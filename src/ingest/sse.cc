@@ -215,8 +215,7 @@ void SseReader::line(std::string_view text, uint64_t line_no, const Emit& emit, 
 }
 
 void SseReader::reject_pending(const Bad& bad) {
-  for (const auto& [line_no, text] : pending_.lines)
-    bad(line_no, kDataNotJson, text);
+  for (const auto& [line_no, text] : pending_.lines) bad(line_no, kDataNotJson, text);
   pending_ = Pending();
 }
 
