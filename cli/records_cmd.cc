@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "costops/domain/json_text.h"
 #include "costops/report/report.h"
 
 namespace costops::cli {
@@ -33,10 +34,11 @@ struct Line {
   int64_t requests = 0, input = 0, output = 0, cache_read = 0, cache_write = 0, reasoning = 0;
   std::optional<Money> cost;
   std::optional<Decimal> logged;
-  uint64_t seq = 0;  // the scan's order (oldest first), for ties
+  std::string usage;  // (JSON formats) every count stored, as JSON: audio and image tokens too
+  uint64_t seq = 0;   // the scan's order (oldest first), for ties
 };
 
-Line line_of(const PricedRecord& r, uint64_t seq) {
+Line line_of(const PricedRecord& r, uint64_t seq, bool with_usage) {
   Line l;
   l.time = r.usage.timestamp;
   l.timed = r.usage.has_timestamp;
@@ -60,6 +62,7 @@ Line line_of(const PricedRecord& r, uint64_t seq) {
   l.reasoning = parts.reasoning;
   if (r.cost) l.cost = r.cost->total_cost;
   l.logged = r.usage.logged_cost;
+  if (with_usage) append_usage_json(l.usage, u);
   l.seq = seq;
   return l;
 }
@@ -106,6 +109,7 @@ json line_json(const Line& l) {
   j["tags"] = tags;
   if (l.logged) j["logged_cost"] = l.logged->to_string();
   if (!l.cost) j["unpriced_reason"] = l.unpriced;
+  if (!l.usage.empty()) j["usage"] = json::parse(l.usage);
   return j;
 }
 
@@ -127,7 +131,7 @@ int run_records(const RecordsCmd& o) {
   uint64_t seq = 0;
   const Status kEnough(StatusCode::kOutOfRange, "enough");  // stops the scan; not an error
   Status st = store->scan(q, [&](const PricedRecord& r) -> Status {
-    Line l = line_of(r, seq++);
+    Line l = line_of(r, seq++, o.format == "json" || o.format == "jsonl");
     if (converter != nullptr && l.cost) {  // at the rate of the record's day, in --tz
       auto c = converter->convert(*l.cost, q.time_zone.local_day(l.time));
       if (!c) return c.status();
@@ -228,7 +232,8 @@ void add_records_command(CLI::App& app, int& rc) {
   cmd->footer(R"(
 A line per record: its time (in --tz), provider, model, project, user, tokens, exact cost and id;
 csv, json and jsonl add its organization, tier, input file (source), requests, cache and
-reasoning tokens, logged cost and tags. --sort time (the oldest first, the default), latest, cost
+reasoning tokens, logged cost and tags; json and jsonl every count stored too, under usage (audio
+and image tokens among them). --sort time (the oldest first, the default), latest, cost
 (the dearest first; unpriced records last) or tokens (input plus output); --limit N of them
 (default 20; 0: all, which cost and tokens hold in memory to sort). Selections as delete's.
 Examples:

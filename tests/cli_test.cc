@@ -3358,6 +3358,10 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
   EXPECT_EQ(last["id"], "r3");
   EXPECT_EQ(last["cost"], nullptr);
   EXPECT_EQ(last["unpriced_reason"], "unknown provider \"acme\" in catalog built-in");
+  // Every count stored, under usage: the first one's cache reads among them.
+  const auto first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(first["usage"].dump(),
+            R"({"cache_read_tokens":200000,"input_tokens":1000000,"output_tokens":10})");
   r = run("records --db " + db + " --sort latest --limit 2 --period 2026-11-02 --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);

@@ -344,14 +344,14 @@ Result<const pricing::Extractor*> Normalizer::extractor(std::string_view provide
 }
 
 Result<int64_t> detail::token_count(element v, std::string_view field) {
-  auto bad = [&](std::string got) {
+  auto bad = [&](const std::string& got) {
     return invalid_argument("field \"" + std::string(field) +
                             "\": expected a non-negative integer, got " + got);
   };
   // A count no call or usage report row comes near (a quadrillion tokens): sums of many stay
   // far from overflowing.
   constexpr int64_t kMax = 1'000'000'000'000'000;
-  auto too_large = [&](std::string got) {
+  auto too_large = [&](const std::string& got) {
     return invalid_argument("field \"" + std::string(field) + "\": " + got +
                             " is more than a usage count can be (at most 10^15)");
   };
