@@ -1762,15 +1762,22 @@ TEST_P(StoreTest, RealtimeSessionsAreARecordPerCall) {
       "{\"type\":\"response.done\",\"event_id\":\"e2\",\"model\":\"gpt-realtime-mini\","
       "\"response\":{\"id\":\"resp_C2\",\"usage\":{\"input_tokens\":1000,\"output_tokens\":100}}}\n"
       "{\"id\":\"r3\",\"model\":\"gpt-4.1\",\"usage\":{\"input_tokens\":10}}\n"
-      "{\"type\":\"track\",\"event_id\":\"e4\"}\n";
+      "{\"type\":\"track\",\"event_id\":\"e4\"}\n"
+      "{\"type\":42}\n"
+      "{\"type\":\"response.done\",\"event_id\":\"e6\",\"response\":\"done\"}\n"
+      "{\"type\":\"response.done\",\"event_id\":\"e7\",\"response\":{\"usage\":[1]}}\n";
   rejects.clear();
   EXPECT_EQ(counts(ingest_text(*store, alone, "alone.jsonl", &rejects)),
-            "read 4, stored 1, duplicates 0, rejected 3");
-  ASSERT_EQ(rejects.size(), 3u);
-  // Lines that are no Realtime event are rejected, not read past.
+            "read 7, stored 1, duplicates 0, rejected 6");
+  ASSERT_EQ(rejects.size(), 6u);
+  // Lines that are no Realtime event are rejected, not read past, and so are malformed ones.
   EXPECT_EQ(rejects[1].reason, "field \"type\": missing (expected an OpenAI Realtime API event)");
   EXPECT_EQ(rejects[2].reason,
             "an event of type \"track\", which is no OpenAI Realtime API event's");
+  EXPECT_EQ(rejects[3].reason,
+            "field \"type\": expected a string (an OpenAI Realtime API event's)");
+  EXPECT_EQ(rejects[4].reason, "field \"response\": expected an object");
+  EXPECT_EQ(rejects[5].reason, "field \"response.usage\": expected an object");
   EXPECT_EQ(rejects[0].reason,
             "the session's model is unknown: no session.created or session.updated event before "
             "this one names it (log the session's events from its start, or put \"model\" on the "

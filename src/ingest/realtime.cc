@@ -72,6 +72,8 @@ void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   if (parser_->parse(text.data(), text.size()).get(parsed) || !parsed.is_object())
     return bad(line_no, "not a JSON object (expected an OpenAI Realtime API event)", text);
   const Value event = parsed;
+  if (const Value t = at(event, "type"); t && !t->is_string())
+    return bad(line_no, "field \"type\": expected a string (an OpenAI Realtime API event's)", text);
   const std::string type = text_at(event, "type");
   const bool response = type == "response.done";
   const bool transcription = type == "conversation.item.input_audio_transcription.completed";
@@ -98,6 +100,13 @@ void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   const Value from = response ? at(event, "response") : event;
   const Value usage = at(from, "usage");
   const std::string where = response ? "response.usage" : "usage";
+  if (!is_object(from)) {
+    return bad(line_no,
+               from ? "field \"response\": expected an object" : "field \"response\": missing",
+               text);
+  }
+  if (usage && !usage->is_null() && !usage->is_object())
+    return bad(line_no, "field \"" + where + "\": expected an object", text);
   if (!is_object(usage)) {
     const std::string status = text_at(from, "status");
     if (response && (status == "failed" || status == "cancelled")) {
