@@ -80,12 +80,18 @@ void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& e
   if (!response && !transcription) {
     if ((type.starts_with("session.") || type.starts_with("transcription_session.")) &&
         (type.ends_with(".created") || type.ends_with(".updated"))) {
+      // A session created begins anew (another session of the log); one updated keeps what its
+      // update does not name.
+      const bool created = type.ends_with(".created");
       const Value s = at(event, "session");
-      if (std::string id = text_at(s, "id"); !id.empty()) session_ = std::move(id);
-      if (std::string m = text_at(s, "model"); !m.empty()) model_ = std::move(m);
+      const auto take = [created](std::string value, std::string* to) {
+        if (created || !value.empty()) *to = std::move(value);
+      };
+      take(text_at(s, "id"), &session_);
+      take(text_at(s, "model"), &model_);
       std::string t = text_at(at(at(at(s, "audio"), "input"), "transcription"), "model");
       if (t.empty()) t = text_at(at(s, "input_audio_transcription"), "model");
-      if (!t.empty()) transcription_model_ = std::move(t);
+      take(std::move(t), &transcription_model_);
     }
     if (!realtime_type(type)) {
       return bad(line_no,

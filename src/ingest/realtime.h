@@ -4,7 +4,8 @@
 // The session's server events session.created and session.updated name its model
 // (session.model) and the model that transcribes its input audio
 // (session.audio.input.transcription.model; the beta's session.input_audio_transcription.model);
-// a transcription session's events (transcription_session.*) the latter. Each response.done
+// a transcription session's events (transcription_session.*) the latter; a session created
+// begins anew, so a log may hold sessions one after another. Each response.done
 // event is one model call: its response's usage (input tokens, their text, audio and image parts
 // and the cached part of each; output tokens, text and audio) with the session's model. Each
 // conversation.item.input_audio_transcription.completed event with usage is one call of the
