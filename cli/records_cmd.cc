@@ -87,6 +87,7 @@ std::string tags_text(const Line& l) {
 }
 
 json line_json(const Line& l) {
+  // A record without a time of its own: dated (and priced) at its ingest's time or --as-of.
   json j = {{"timestamp", l.timed ? json(format_timestamp(l.time)) : json(nullptr)},
             {"provider", l.provider},
             {"model", l.model},
@@ -110,6 +111,7 @@ json line_json(const Line& l) {
   if (l.logged) j["logged_cost"] = l.logged->to_string();
   if (!l.cost) j["unpriced_reason"] = l.unpriced;
   if (!l.usage.empty()) j["usage"] = json::parse(l.usage);
+  if (!l.timed) j["dated"] = format_timestamp(l.time);
   return j;
 }
 
@@ -177,7 +179,7 @@ int run_records(const RecordsCmd& o) {
     std::printf(
         "timestamp,provider,model,organization,project,user,tier,id,source,requests,input_tokens,"
         "output_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,cost,currency,"
-        "logged_cost,tags\n");
+        "logged_cost,tags,dated\n");
     for (const Line& l : all) {
       std::string row = l.timed ? format_timestamp(l.time) : "";
       for (const std::string* f : {&l.provider, &l.model, &l.organization, &l.project, &l.user,
@@ -190,16 +192,19 @@ int run_records(const RecordsCmd& o) {
       row += "," + (l.cost ? l.cost->amount.to_string() : std::string()) + "," +
              (l.cost ? std::string(l.cost->currency.code()) : std::string()) + "," +
              (l.logged ? l.logged->to_string() : std::string()) + "," +
-             report::csv_field(tags_text(l));
+             report::csv_field(tags_text(l)) + "," + (l.timed ? "" : format_timestamp(l.time));
       std::printf("%s\n", row.c_str());
     }
   } else {
     std::vector<std::vector<std::string>> rows = {
         {"time (" + (q.time_zone.is_utc() ? std::string("UTC") : q.time_zone.name()) + ")",
          "provider", "model", "project", "user", "input", "output", "cost", "id"}};
+    bool untimed = false;
     for (const Line& l : all) {
       const std::string local = format_timestamp(q.time_zone.to_local(l.time));
-      const std::string time = l.timed ? local.substr(0, 10) + " " + local.substr(11, 8) : "-";
+      const std::string time =
+          local.substr(0, 10) + " " + local.substr(11, 8) + (l.timed ? "" : "*");
+      untimed = untimed || !l.timed;
       rows.push_back(
           {time, l.provider.empty() ? "-" : l.provider, l.model,
            l.project.empty() ? "-" : l.project, l.user.empty() ? "-" : l.user,
@@ -209,6 +214,10 @@ int run_records(const RecordsCmd& o) {
            l.id.empty() ? "-" : l.id});
     }
     if (!all.empty()) print_table(rows, 5);
+    if (untimed) {
+      std::printf(
+          "* no time of its own in its input: dated at its ingest (or the ingest's --as-of)\n");
+    }
     if (all.size() < total) {
       std::printf("(%zu of %llu records%s; --limit 0 shows them all)\n", all.size(),
                   static_cast<unsigned long long>(total),
@@ -233,7 +242,9 @@ void add_records_command(CLI::App& app, int& rc) {
 A line per record: its time (in --tz), provider, model, project, user, tokens, exact cost and id;
 csv, json and jsonl add its organization, tier, input file (source), requests, cache and
 reasoning tokens, logged cost and tags; json and jsonl every count stored too, under usage (audio
-and image tokens among them). --sort time (the oldest first, the default), latest, cost
+and image tokens among them). A record whose input gave it no time shows the time it was dated
+at (its ingest's, or the ingest's --as-of), marked * in the table, as "dated" in the others (its
+timestamp empty). --sort time (the oldest first, the default), latest, cost
 (the dearest first; unpriced records last) or tokens (input plus output); --limit N of them
 (default 20; 0: all, which cost and tokens hold in memory to sort). Selections as delete's.
 Examples:

@@ -3344,12 +3344,12 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
       r.out,
       "timestamp,provider,model,organization,project,user,tier,id,source,requests,"
       "input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,"
-      "cost,currency,logged_cost,tags\n"
+      "cost,currency,logged_cost,tags,dated\n"
       "2026-11-02T09:00:00Z,openai,gpt-4o,,search,ana,standard,r1,stdin:1,1,1000000,10,200000,"
-      "0,0,2.2501,USD,2.3,team=core\n"
-      "2026-11-03T08:00:00Z,openai,gpt-4o,,,,standard,r4,stdin:4,1,400000,1000,0,0,0,1.01,USD,,\n"
+      "0,0,2.2501,USD,2.3,team=core,\n"
+      "2026-11-03T08:00:00Z,openai,gpt-4o,,,,standard,r4,stdin:4,1,400000,1000,0,0,0,1.01,USD,,,\n"
       "2026-11-02T10:00:00Z,openai,gpt-4o-mini,,,,standard,r2,stdin:2,1,1000,10,0,0,0,0.000156,"
-      "USD,,\n");
+      "USD,,,\n");
   // The unpriced one last by cost; first among the latest of its day.
   r = run("records --db " + db + " --sort cost --format jsonl --limit 0");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -3380,6 +3380,21 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("no stored record has user=bob"), std::string::npos) << r.err;
+  // A record whose input gave it no time: the time it was dated at, marked so.
+  ASSERT_EQ(run("ingest --db " + db + " --as-of 2026-11-05T12:00:00Z -",
+                R"({"id":"u1","provider":"openai","model":"gpt-4o","usage":{"input_tokens":10}})"
+                "\n")
+                .rc,
+            0);
+  r = run("records --db " + db + " --period 2026-11-05 --format jsonl");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto untimed = nlohmann::json::parse(r.out);
+  EXPECT_EQ(untimed["timestamp"], nullptr);
+  EXPECT_EQ(untimed["dated"], "2026-11-05T12:00:00Z");
+  r = run("records --db " + db + " --period 2026-11-05");
+  EXPECT_NE(r.out.find("2026-11-05 12:00:00*  openai"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("* no time of its own in its input: dated at its ingest"), std::string::npos)
+      << r.out;
   std::filesystem::remove(db);
 }
 
