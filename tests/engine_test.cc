@@ -289,6 +289,33 @@ TEST(RecordParserTest, RealtimeResponseAsABodyIsReadWithItsAudioTokens) {
   }
 }
 
+// Gemini's Live API reports a turn's output as responseTokenCount and responseTokensDetails (not
+// candidates...): read as the output, as a usage object and in a body, where it read as none.
+TEST(RecordParserTest, GeminiLiveApiUsageHasItsOutput) {
+  Normalizer n(pricing::Catalog::builtin());
+  ingest::RecordParser p(n);
+  const std::string usage =
+      R"({"promptTokenCount": 1000, "responseTokenCount": 200, "totalTokenCount": 1200,
+      "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 400},
+                              {"modality": "AUDIO", "tokenCount": 600}],
+      "responseTokensDetails": [{"modality": "AUDIO", "tokenCount": 200}]})";
+  for (
+      const std::string& record :
+      {R"({"provider": "google", "model": "gemini-live-2.5-flash", "usage": )" + usage + "}",
+       R"({"provider": "google", "model": "gemini-live-2.5-flash", "body": {"serverContent": {"turnComplete": true}, "usageMetadata": )" +
+           usage + "}}"}) {
+    auto r = p.parse(record);
+    ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+    EXPECT_EQ(r->usage.get(units::kOutputTokens), 200);
+    EXPECT_EQ(r->usage.get(units::kOutputAudioTokens), 200);
+    auto c = CostCalculator::price_record(pricing::Catalog::builtin(), *r, Timestamp{});
+    ASSERT_TRUE(c.has_value());
+    // 400 text at $0.50/M, 600 audio at $3/M; 200 audio out at $12/M.
+    EXPECT_EQ(c->input_cost.amount.to_string(), "0.002");
+    EXPECT_EQ(c->output_cost.amount.to_string(), "0.0024");
+  }
+}
+
 // A gateway's log line with its counts beside its other fields, as LiteLLM's spend logs have
 // them: the counts are read as CSV columns are, and custom_llm_provider, user and team_id name
 // the provider, user and project when the record does not.

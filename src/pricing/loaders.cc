@@ -1,5 +1,6 @@
 // Catalog loaders: genai-prices v2 data.json, LiteLLM's model_prices_and_context_window.json, and
 // cost-ops' own format (genai-prices' provider schema plus currency and price variants).
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <type_traits>
@@ -124,6 +125,32 @@ Result<Path> parse_path(const json& j, const std::string& where) {
   return path;
 }
 
+// Gemini's Live API reports a turn's output as responseTokenCount and responseTokensDetails,
+// where generateContent reports candidatesTokenCount and candidatesTokensDetails; genai-prices'
+// extractors read the latter alone, so a Live API turn's output (audio at $12/M on
+// gemini-live-2.5-flash) would be read as none. Each mapping from a candidates field gets a twin
+// from the response field (a usage object has one or the other), unless one reads it already.
+void add_live_api_twins(Extractor* e) {
+  auto reads = [&](std::string_view key) {
+    return std::any_of(e->mappings.begin(), e->mappings.end(), [&](const ExtractorMapping& m) {
+      return !m.path.empty() && !m.path[0].array_match && m.path[0].key == key;
+    });
+  };
+  if (reads("responseTokenCount") || reads("responseTokensDetails")) return;
+  std::vector<ExtractorMapping> twins;
+  for (const ExtractorMapping& m : e->mappings) {
+    if (m.path.empty() || m.path[0].array_match) continue;
+    const std::string& key = m.path[0].key;
+    if (key != "candidatesTokenCount" && key != "candidatesTokensDetails") continue;
+    ExtractorMapping twin = m;
+    twin.path[0].key =
+        key == "candidatesTokenCount" ? "responseTokenCount" : "responseTokensDetails";
+    twin.required = false;
+    twins.push_back(std::move(twin));
+  }
+  e->mappings.insert(e->mappings.end(), twins.begin(), twins.end());
+}
+
 Result<Extractor> parse_extractor(const json& j, const std::string& where) {
   if (!j.is_object()) return invalid_argument(where + ": an extractor is an object");
   Extractor e;
@@ -156,6 +183,7 @@ Result<Extractor> parse_extractor(const json& j, const std::string& where) {
     em.required = *required;
     e.mappings.push_back(std::move(em));
   }
+  add_live_api_twins(&e);
   return e;
 }
 
