@@ -11,6 +11,7 @@
 
 #include "costops/domain/json_text.h"
 #include "ingest/dom_value.h"
+#include "ingest/record_text.h"
 
 namespace costops::ingest::detail {
 namespace {
@@ -77,42 +78,6 @@ void read_counts(const Value& from, std::string_view place,
   for (const auto& [key, out] : fields)
     if (error->empty()) *error = read_count(at(from, key), std::string(place) + key, out);
 }
-
-// A record in the JSON form, built field by field (empty texts and zero counts left out).
-class RecordText {
- public:
-  void field(std::string_view key, const std::string& value) { add(fields_, key, value); }
-  // A member whose value is JSON text already (a logged cost's number).
-  void json(std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    if (!fields_.empty()) fields_ += ',';
-    append_json_string(fields_, key);
-    fields_ += ':' + value;
-  }
-  void tag(std::string_view key, const std::string& value) { add(tags_, key, value); }
-  // A usage count; `always` writes a zero too.
-  void count(std::string_view key, uint64_t n, bool always = false) {
-    if (n == 0 && !always) return;
-    if (!usage_.empty()) usage_ += ',';
-    append_json_string(usage_, key);
-    usage_ += ':' + std::to_string(n);
-  }
-  std::string text() const {
-    std::string r = "{" + fields_;
-    if (!tags_.empty()) r += (r.size() > 1 ? ",\"tags\":{" : "\"tags\":{") + tags_ + "}";
-    return r + (r.size() > 1 ? ",\"usage\":{" : "\"usage\":{") + usage_ + "}}";
-  }
-
- private:
-  static void add(std::string& to, std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    if (!to.empty()) to += ',';
-    append_json_string(to, key);
-    to += ':';
-    append_json_string(to, value);
-  }
-  std::string fields_, tags_, usage_;
-};
 
 bool codex_shape(const Value& o) {
   const std::string type = text_at(o, "type");

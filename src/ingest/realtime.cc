@@ -2,13 +2,18 @@
 
 #include <cstdint>
 
-#include "costops/domain/json_text.h"
 #include "ingest/dom_value.h"
+#include "ingest/record_text.h"
 
 namespace costops::ingest::detail {
 namespace {
 
 using simdjson::dom::element;
+
+// A value's JSON text, "" for none.
+std::string json_of(const Value& v) {
+  return v ? std::string(simdjson::minify(*v)) : std::string();
+}
 
 // Whether `type` is a Realtime event's: a server's or a client's.
 bool realtime_type(std::string_view type) {
@@ -27,37 +32,6 @@ bool realtime_shape(const Value& o) {
   }
   return realtime_type(type);
 }
-
-// A record in the JSON form, member by member.
-class Record {
- public:
-  void text(std::string_view key, const std::string& value) {
-    if (value.empty()) return;
-    append_json_string(next(key), value);
-  }
-  void json(std::string_view key, const Value& value) {
-    if (value) next(key) += simdjson::minify(*value);
-  }
-  // A member whose value is the object {inner: value}.
-  void object(std::string_view key, std::string_view inner, const std::string& value) {
-    if (value.empty()) return;
-    std::string& out = next(key) += '{';
-    append_json_string(out, inner);
-    out += ':';
-    append_json_string(out, value);
-    out += '}';
-  }
-  std::string done() { return std::move(out_) + "}"; }
-
- private:
-  std::string& next(std::string_view key) {
-    out_ += out_.size() > 1 ? "," : "";
-    append_json_string(out_, key);
-    out_ += ':';
-    return out_;
-  }
-  std::string out_ = "{";
-};
 
 }  // namespace
 
@@ -139,22 +113,23 @@ void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& e
                    (response ? ", or put \"model\" on the event's line)" : ")"),
                text);
   }
-  Record r;
+  RecordText r;
   if (response) {
-    r.text("id", text_at(from, "id"));
+    r.field("id", text_at(from, "id"));
   } else if (std::string item = text_at(event, "item_id"); !item.empty()) {
     int64_t index = 0;
     const Value i = at(event, "content_index");
-    r.text("id", item + ":transcription" +
-                     (i && !i->get_int64().get(index) ? ":" + std::to_string(index) : ""));
+    r.field("id", item + ":transcription" +
+                      (i && !i->get_int64().get(index) ? ":" + std::to_string(index) : ""));
   }
-  r.text("model", model);
+  r.field("model", model);
   for (const std::string_view key : {"timestamp", "created_at", "start_time", "created"})
-    r.json(key, at(event, key));
-  r.object("tags", "session", session_);
-  r.json("usage", usage);
-  if (response && is_object(at(from, "metadata"))) r.json("metadata", at(from, "metadata"));
-  emit(r.done(), line_no, text);
+    r.json(key, json_of(at(event, key)));
+  r.tag("session", session_);
+  r.json("usage", json_of(usage));
+  if (response && is_object(at(from, "metadata")))
+    r.json("metadata", json_of(at(from, "metadata")));
+  emit(r.text(), line_no, text);
 }
 
 }  // namespace costops::ingest::detail
