@@ -580,11 +580,10 @@ void take_reported_tier(std::optional<element> body, std::optional<element> usag
   }
 }
 
-// Sets the record's logged cost from `v`, a number or numeric text, unless it has one. Null and
-// other shapes are not read: the logged cost is only compared, and the record is priced without
-// it. A float's digits past 24 decimal places (a value below 10^-12 in exponent form) are rounded.
-// `v` as a logged cost (see take_logged_cost), or nullopt; text that is no number is quoted in
-// *unread.
+// `v` as a logged cost: a number or numeric text, else nullopt (text that is no number is quoted
+// in *unread). Null and other shapes are not read: the logged cost is only compared, and the
+// record is priced without it. A float's digits past 24 decimal places (a value below 10^-12 in
+// exponent form) are rounded.
 std::optional<Decimal> logged_cost_of(element v, std::string* unread) {
   if (v.is_string()) {
     const std::string_view text = v.get_string().value_unsafe();
@@ -604,6 +603,8 @@ std::optional<Decimal> logged_cost_of(element v, std::string* unread) {
   return std::nullopt;
 }
 
+// Sets the record's logged cost from `v` (see logged_cost_of), unless it has one; text that is no
+// number is kept in unread_logged_cost, to be said in the price's warnings.
 void take_logged_cost(element v, UsageRecord* r) {
   if (r->logged_cost) return;
   std::string unread;
