@@ -107,16 +107,16 @@ std::string path_text(const pricing::Path& p, size_t upto, size_t from = 0) {
 
 enum class Walk { kFound, kMissing, kError };
 
-// Follows `path` from `v`. Null or absent values are missing; a non-container on the way is an
-// error (reported in *err).
+// Follows `path` from `v`, from its step `from` on. Null or absent values are missing; a
+// non-container on the way is an error (reported in *err).
 Walk walk(element v, const pricing::Path& path, std::string_view where, element* out,
-          std::string* err) {
-  for (size_t i = 0; i < path.size(); ++i) {
+          std::string* err, size_t from = 0) {
+  for (size_t i = from; i < path.size(); ++i) {
     const auto& step = path[i];
     if (v.is_null()) return Walk::kMissing;
     if (step.array_match) {
       if (!v.is_array()) {
-        *err = "field \"" + std::string(where) + path_text(path, i) +
+        *err = "field \"" + std::string(where) + path_text(path, i, from) +
                "\": expected an array, got " + std::string(type_name(v));
         return Walk::kError;
       }
@@ -136,7 +136,7 @@ Walk walk(element v, const pricing::Path& path, std::string_view where, element*
       if (!found) return Walk::kMissing;
     } else {
       if (!v.is_object()) {
-        *err = "field \"" + std::string(where) + path_text(path, i) +
+        *err = "field \"" + std::string(where) + path_text(path, i, from) +
                "\": expected an object, got " + std::string(type_name(v));
         return Walk::kError;
       }
@@ -160,8 +160,7 @@ Walk walk_root(element body, const pricing::Extractor& ex, element* root, std::s
   Walk w = walk(body, ex.root, "body.", root, err);
   *skipped = 0;
   for (size_t k = 1; w == Walk::kMissing && k < ex.root.size(); ++k) {
-    w = walk(body, pricing::Path(ex.root.begin() + static_cast<std::ptrdiff_t>(k), ex.root.end()),
-             "body.", root, err);
+    w = walk(body, ex.root, "body.", root, err, k);
     if (w != Walk::kMissing) *skipped = k;
   }
   return w;
