@@ -440,8 +440,8 @@ client captured them (text/event-stream: Anthropic's, OpenAI's Chat Completions 
 include_usage and Responses, Gemini's, and the APIs that stream as OpenAI's; each response is a
 record, its usage the final counts its events give), an OpenAI Realtime session's events as an app
 logged them (a JSON object per line: each response.done is a record of the session's model, and
-each input audio transcription with usage one of its transcription model), or CSV with a header row whose columns map by name in any
-case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
+each input audio transcription with usage one of its transcription model), or CSV with a header
+row whose columns map by name in any case, spaces or hyphens for underscores, or camel case (id, timestamp, provider, model,
 organization_id, project_id, user_id, api_flavor, service_tier, batch, tier_input_tokens, any usage
 key such as input_tokens or prompt_tokens, tag:KEY columns or a "tags" column of
 key=value;key=value, usage, body or metadata as a JSON object; LiteLLM's custom_llm_provider, user
