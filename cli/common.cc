@@ -389,8 +389,9 @@ void note_logged_rows(const std::vector<AggregateRow>& rows) {
   }
 }
 
-Result<std::vector<AggregateRow>> logged_rows(storage::Store& store, const AggregateQuery& query) {
-  engine::Aggregator sums(query, true);
+Result<std::vector<AggregateRow>> scanned_rows(storage::Store& store, const AggregateQuery& query,
+                                               engine::AggregateExtras extras) {
+  engine::Aggregator sums(query, extras);
   COSTOPS_RETURN_IF_ERROR(store.scan(query, [&](const PricedRecord& r) { return sums.add(r); }));
   return sums.rows();
 }

@@ -15,6 +15,7 @@
 #include "costops/compression/codec.h"
 #include "costops/domain/aggregate.h"
 #include "costops/domain/status.h"
+#include "costops/engine/aggregator.h"
 #include "costops/engine/cost_calculator.h"
 #include "costops/engine/exchange.h"
 #include "costops/forecasting/budget.h"
@@ -244,10 +245,12 @@ std::string filter_hint(storage::Store& store, const std::vector<Filter>& filter
 /// another currency than USD), and what to do when none of the selected records `rows` sum has
 /// one.
 void note_logged_rows(const std::vector<AggregateRow>& rows);
-/// `query`'s rows with the costs the records logged (AggregateRow::logged), for query --logged and
-/// report --logged: the logged costs are in each record's detail, not in the daily totals, so the
-/// records are read and summed here, as the stores sum them.
-Result<std::vector<AggregateRow>> logged_rows(storage::Store& store, const AggregateQuery& query);
+/// `query`'s rows with the sums `extras` asks for: the costs the records logged
+/// (AggregateRow::logged; query --logged and report --logged), the cost's parts (query
+/// --cost-split). They are in each record's detail, not in the daily totals, so the records are
+/// read and summed here, as the stores sum them.
+Result<std::vector<AggregateRow>> scanned_rows(storage::Store& store, const AggregateQuery& query,
+                                               engine::AggregateExtras extras);
 
 /// Says on stderr why `query` matched nothing, when it can tell: a filter value no stored record
 /// has (filter_hint), or a period no stored record falls in although the store holds some:

@@ -501,7 +501,7 @@ struct QueryCmd {
   TimeSelection time;
   std::string group_by, format = "table", tz, sort = "keys", source;
   size_t limit = 0;
-  bool unit_costs = false, logged = false;
+  bool unit_costs = false, logged = false, cost_split = false;
   std::string allocate, allocate_by = "cost";  // --allocate KEY: spread_shared
   std::vector<std::string> filters;
   std::vector<std::string> labels;  // --label NAME=VALUE (prometheus)
@@ -510,10 +510,17 @@ struct QueryCmd {
 };
 
 // The figures query adds to its rows' counts and cost: unit costs (--unit-costs), shared and
-// allocated cost (--allocate), the logged costs against the exact ones (--logged).
+// allocated cost (--allocate), the logged costs against the exact ones (--logged), the cost's
+// input, output and other parts (--cost-split).
 struct RowExtras {
-  bool units = false, allocated = false, logged = false;
+  bool units = false, allocated = false, logged = false, split = false;
 };
+
+// The cost's parts as --cost-split shows them, in its columns' order.
+constexpr std::pair<const char*, std::map<std::string, Decimal> AggregateRow::*> kCostParts[] = {
+    {"input_cost", &AggregateRow::input_cost},
+    {"output_cost", &AggregateRow::output_cost},
+    {"other_cost", &AggregateRow::other_cost}};
 
 // A row's logged costs in tables: the logged and exact cost (6 decimals), the difference in
 // percent of the exact cost, and the records more than 1% off; "-" each without any.
@@ -582,6 +589,17 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
       amount_gauges(p, "costops_allocated_cost", "Cost plus shared cost of the selected records", l,
                     allocated_cost(r));
     }
+    if (x.split) {
+      amount_gauges(p, "costops_input_cost",
+                    "Cost of the selected records' input (cache reads and writes included)", l,
+                    r.input_cost);
+      amount_gauges(p, "costops_output_cost",
+                    "Cost of the selected records' output (reasoning included)", l, r.output_cost);
+      amount_gauges(p, "costops_other_cost",
+                    "Cost of the selected records' units of neither input nor output (per-request "
+                    "fees, web searches)",
+                    l, r.other_cost);
+    }
     if (x.logged && r.logged.records > 0) {
       report::PrometheusLabels lc = l;
       lc.emplace_back("currency", "USD");
@@ -618,7 +636,7 @@ std::string unit_text(const std::optional<Decimal>& d, const char* none) {
 
 void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
                 const std::string& format, const RowExtras& x) {
-  const bool units = x.units, allocated = x.allocated, logged = x.logged;
+  const bool units = x.units, allocated = x.allocated, logged = x.logged, split = x.split;
   if (format == "json") {
     json arr = json::array();
     for (const auto& r : rows) {
@@ -633,6 +651,9 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       o["cache_write_tokens"] = r.cache_write_tokens;
       o["reasoning_tokens"] = r.reasoning_tokens;
       o["cost"] = money_json(r.cost);
+      if (split) {
+        for (const auto& [name, part] : kCostParts) o[name] = money_json(r.*part);
+      }
       if (allocated) {
         o["shared_cost"] = money_json(r.shared);
         o["allocated_cost"] = money_json(allocated_cost(r));
@@ -654,7 +675,8 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     for (const auto& k : q.group_by) std::printf("%s,", k.name().c_str());
     std::printf(
         "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
-        "cache_write_tokens,reasoning_tokens%s%s%s\n",
+        "cache_write_tokens,reasoning_tokens%s%s%s%s\n",
+        split ? ",input_cost,output_cost,other_cost" : "",
         units ? ",cost_per_request,cost_per_mtok" : "",
         allocated ? ",shared_cost,allocated_cost" : "",
         logged ? ",logged_records,logged_cost,logged_exact_cost,logged_records_off" : "");
@@ -676,6 +698,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
                     static_cast<long long>(r.requests), static_cast<long long>(r.cache_read_tokens),
                     static_cast<long long>(r.cache_write_tokens),
                     static_cast<long long>(r.reasoning_tokens));
+        if (split) {
+          for (const auto& [name, part] : kCostParts)
+            std::printf(",%s", cost_in(r.*part, cur).to_string().c_str());
+        }
         if (units) {
           std::printf(",%s,%s", unit_text(u.per_request, "").c_str(),
                       unit_text(u.per_mtok, "").c_str());
@@ -700,6 +726,11 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   bool parts = false;
   for (const auto& r : rows)
     parts = parts || r.cache_read_tokens || r.cache_write_tokens || r.reasoning_tokens;
+  // With --cost-split, the other cost only when some row has any.
+  bool other = false;
+  for (const auto& r : rows)
+    for (const auto& [cur, d] : r.other_cost) other = other || !d.is_zero();
+  const size_t split_parts = split ? (other ? 3 : 2) : 0;
   if (format == "markdown") {  // for a pull request's comment or a wiki page
     std::string head = "|", rule = "|";
     for (const auto& k : q.group_by)
@@ -708,8 +739,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     if (parts) head += " cache_read | cache_write | reasoning |";
     if (units) head += " per_request | per_mtok |";
     if (logged) head += " logged | logged_exact | logged_diff_% | logged_off |";
+    for (size_t i = 0; i < split_parts; ++i) head += std::string(" ") + kCostParts[i].first + " |";
     head += allocated ? " cost | shared | allocated |" : " cost |";
-    for (int i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0) + (logged ? 4 : 0);
+    for (size_t i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0) +
+                               (logged ? 4 : 0) + split_parts;
          ++i)
       rule += "---:|";
     std::printf("%s\n%s\n", head.c_str(), rule.c_str());
@@ -733,6 +766,8 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
         const LoggedTexts t = logged_texts(r.logged);
         line += " " + t.logged + " | " + t.exact + " | " + t.percent + " | " + t.off + " |";
       }
+      for (size_t i = 0; i < split_parts; ++i)
+        line += " " + money_text(r.*kCostParts[i].second) + " |";
       line += " " + money_text(r.cost) + " |";
       if (allocated) {
         line += " " + money_text(r.shared) + " | " + money_text(allocated_cost(r)) + " |";
@@ -755,6 +790,14 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   if (parts) std::printf("%12s %12s %12s ", "cache_read", "cache_write", "reasoning");
   if (units) std::printf("%13s %13s ", "per_request", "per_mtok");
   if (logged) std::printf("%14s %14s %9s %6s ", "logged", "logged_exact", "diff_%", "off");
+  // The cost's parts each as wide as its longest text.
+  size_t split_w[3] = {};
+  for (size_t i = 0; i < split_parts; ++i) {
+    split_w[i] = std::strlen(kCostParts[i].first);
+    for (const auto& r : rows)
+      split_w[i] = std::max(split_w[i], money_text(r.*kCostParts[i].second).size());
+    std::printf("%*s ", static_cast<int>(split_w[i]), kCostParts[i].first);
+  }
   // With shared costs: cost and shared as wide as their longest text, the allocated cost last.
   size_t cost_w = 4, shared_w = 6;
   if (allocated) {
@@ -787,6 +830,10 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       const LoggedTexts t = logged_texts(r.logged);
       std::printf("%14s %14s %9s %6s ", t.logged.c_str(), t.exact.c_str(), t.percent.c_str(),
                   t.off.c_str());
+    }
+    for (size_t i = 0; i < split_parts; ++i) {
+      std::printf("%*s ", static_cast<int>(split_w[i]),
+                  money_text(r.*kCostParts[i].second).c_str());
     }
     if (allocated) {
       std::printf("%*s %*s %s\n", static_cast<int>(cost_w), money_text(r.cost).c_str(),
@@ -853,8 +900,11 @@ int run_query(QueryCmd& o) {
   engine::CurrencyConverter* converter = nullptr;
   if (!open_spend(*o.db, o.money, &store, &converter)) return kExitFailure;
   Result<std::vector<AggregateRow>> rows = std::vector<AggregateRow>();
-  if (o.logged) {
-    rows = logged_rows(*store, q);
+  if (o.logged || o.cost_split) {
+    // Their sums are in the records' detail: the selected records are read.
+    const engine::AggregateExtras sums{.logged = o.logged, .split = o.cost_split};
+    auto scan = [&](const AggregateQuery& a) { return scanned_rows(*store, a, sums); };
+    rows = converter ? converter->aggregate(scan, q) : scan(q);
   } else if (converter) {
     rows = converter->aggregate([&](const AggregateQuery& a) { return store->aggregate(a); }, q);
   } else {
@@ -874,7 +924,7 @@ int run_query(QueryCmd& o) {
   }
   order_rows(*rows, *order, main_currency(*rows));
   if (o.limit > 0 && rows->size() > o.limit) rows->resize(o.limit);
-  const RowExtras extras{o.unit_costs, allocate.has_value(), o.logged};
+  const RowExtras extras{o.unit_costs, allocate.has_value(), o.logged, o.cost_split};
   if (o.format == "prometheus") {
     print_prometheus(labels, *rows, extras, std::move(constant));
   } else {
@@ -906,6 +956,7 @@ Examples:
   cost-ops query --group-by day --tz America/Los_Angeles
   cost-ops query --group-by tag:team,month --allocate tag:team   # untagged spend spread over teams
   cost-ops query --group-by model,day --logged     # the gateway's logged costs against exact ones
+  cost-ops query --group-by model --cost-split     # what input, output (and fees) each cost
   cost-ops query --group-by project --currency EUR --rates eurofxref-hist.csv  # in euros, daily rates
   cost-ops query --group-by provider,model,tag:team --period month-to-date --format prometheus \
     > /var/lib/prometheus/node-exporter/cost-ops.prom        # node_exporter's textfile collector)");
@@ -946,6 +997,10 @@ Examples:
                 "Add the costs the records logged themselves (a gateway's or tracer's price, as "
                 "ingest stores it) against their exact prices: logged, exact, the difference in "
                 "percent and the records more than 1% off (reads every selected record)");
+  cmd->add_flag("--cost-split", o->cost_split,
+                "Add the cost's parts: input_cost (cache reads and writes included), output_cost "
+                "(reasoning included), and other_cost (per-request fees, web searches; in tables "
+                "only when a row has any), which add up to the cost (reads every selected record)");
   o->money.add_to(*cmd, kCurrencyHelp);
   cmd->get_option("--logged")->excludes("--currency");  // logged costs are USD, as priced
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");

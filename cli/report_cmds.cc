@@ -345,7 +345,7 @@ int run_report(ReportCmd o) {
   if (o.logged) {
     AggregateQuery by_model = selection;
     by_model.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
-    auto read = logged_rows(*store, by_model);
+    auto read = scanned_rows(*store, by_model, {.logged = true});
     if (!read) {
       report(read.status());
       return kExitFailure;

@@ -3460,6 +3460,68 @@ TEST(CliTest, ReportComparesTheCostsTheRecordsLogged) {
   std::filesystem::remove(db);
 }
 
+TEST(CliTest, CostSplitIntoInputOutputAndOther) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_split_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  // gpt-4o: 2.5 per million in, 1.25 cached, 10 out. Perplexity's sonar: 1 in, 1 out, and 12
+  // per thousand requests, a cost of neither direction. One record unpriced.
+  const std::string usage =
+      R"({"id":"s1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"cache_read_tokens":400,"output_tokens":300}}
+{"id":"s2","timestamp":"2026-09-02T10:00:00Z","provider":"perplexity","model":"sonar","usage":{"input_tokens":1000,"output_tokens":500}}
+{"id":"s3","timestamp":"2026-09-02T11:00:00Z","provider":"perplexity","model":"sonar","usage":{"input_tokens":2000,"output_tokens":0}}
+{"id":"s4","timestamp":"2026-09-02T12:00:00Z","provider":"openai","model":"no-such-model","usage":{"input_tokens":5}}
+)";
+  ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  // gpt-4o: 600 * 2.5 + 400 * 1.25 = 0.002 in, 0.003 out. sonar: 0.003 in, 0.0005 out, 0.024
+  // for two requests.
+  CliRun r = run("query --db " + db + " --group-by provider --cost-split --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "provider,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
+            "cache_read_tokens,cache_write_tokens,reasoning_tokens,input_cost,output_cost,"
+            "other_cost\n"
+            "\"openai\",USD,0.005,2,1,1005,300,2,400,0,0,0.002,0.003,0\n"
+            "\"perplexity\",USD,0.0275,2,0,3000,500,2,0,0,0,0.003,0.0005,0.024\n");
+  r = run("query --db " + db + " --cost-split --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)["rows"][0];
+  EXPECT_EQ(j["cost"]["USD"], "0.0325");
+  EXPECT_EQ(j["input_cost"]["USD"], "0.005");
+  EXPECT_EQ(j["output_cost"]["USD"], "0.0035");
+  EXPECT_EQ(j["other_cost"]["USD"], "0.024");
+  // A table shows other_cost only when a row has any; the parts each as wide as their text.
+  r = run("query --db " + db + " --group-by model --cost-split --filter provider=openai");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("   input_cost  output_cost cost\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 0.002000 USD 0.003000 USD 0.005000 USD\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("other_cost"), std::string::npos) << r.out;
+  r = run("query --db " + db + " --cost-split --format markdown");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(" input_cost | output_cost | other_cost | cost |\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(" 0.005000 USD | 0.003500 USD | 0.024000 USD | 0.032500 USD |\n"),
+            std::string::npos)
+      << r.out;
+  r = run("query --db " + db + " --cost-split --format prometheus");
+  EXPECT_NE(r.out.find("costops_other_cost{currency=\"USD\"} 0.024\n"), std::string::npos) << r.out;
+  // Converted as the cost is (here at 0.8 EUR a dollar); the 2nd has all of the other cost.
+  r = run("query --db " + db +
+          " --cost-split --currency EUR --rate USD/EUR=0.8 --format json --group-by day");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["rows"];
+  EXPECT_EQ(j[1]["cost"]["EUR"], "0.022");
+  EXPECT_EQ(j[1]["input_cost"]["EUR"], "0.0024");
+  EXPECT_EQ(j[1]["output_cost"]["EUR"], "0.0004");
+  EXPECT_EQ(j[1]["other_cost"]["EUR"], "0.0192");
+  // With --logged, both from one reading of the records.
+  r = run("query --db " + db + " --cost-split --logged --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][0]["other_cost"]["USD"], "0.024");
+  std::filesystem::remove(db);
+}
+
 TEST(CliTest, AllocateSharedCost) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("costops_allocate_" + std::to_string(::getpid()) + ".db"))

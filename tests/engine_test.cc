@@ -1872,6 +1872,53 @@ TEST(ExchangeTest, ReadsTheEcbsXml) {
   EXPECT_EQ(err("\xef\xbb\xbf from,to,rate\nUSD,EUR,0.9\n"), "parsed");
 }
 
+// An Aggregator made to sums each cost's input, output and other parts; converted into one
+// currency, the parts are converted as the cost is.
+TEST(ExchangeTest, AnAggregatorSumsTheCostsPartsWhenMadeToAndTheyAreConverted) {
+  std::vector<PricedRecord> recs;
+  auto add = [&](const char* day, const char* in, const char* out, const char* total,
+                 const char* currency) {
+    PricedRecord r;
+    r.usage.model = "a";
+    r.usage.timestamp = *parse_timestamp(std::string(day) + "T12:00:00Z");
+    r.usage.has_timestamp = true;
+    CostRecord c;
+    c.input_cost = Money{num(in), cur(currency)};
+    c.output_cost = Money{num(out), cur(currency)};
+    c.total_cost = Money{num(total), cur(currency)};
+    r.cost = c;
+    recs.push_back(r);
+  };
+  add("2026-11-05", "1.04", "2.08", "3.12", "USD");
+  add("2026-11-06", "0.5", "0.25", "0.775", "EUR");  // 0.025 of neither direction
+  add("2026-11-06", "0.000000000000000000000001", "0", "0.000000000000000000000001", "EUR");
+  AggregateQuery q;
+  Aggregator plain(q);
+  for (const auto& r : recs) ASSERT_TRUE(plain.add(r).is_ok());
+  EXPECT_TRUE(plain.rows().at(0).input_cost.empty());
+  const AggregateFn split = [&](const AggregateQuery& query) -> Result<std::vector<AggregateRow>> {
+    Aggregator a(query, {.split = true});
+    for (const auto& r : recs) COSTOPS_RETURN_IF_ERROR(a.add(r));
+    return a.rows();
+  };
+  auto rows = split(q);
+  ASSERT_TRUE(rows.has_value());
+  const AggregateRow& row = rows->at(0);
+  EXPECT_EQ(money(row.input_cost), "0.500000000000000000000001 EUR 1.04 USD");
+  EXPECT_EQ(money(row.output_cost), "0.25 EUR 2.08 USD");
+  EXPECT_EQ(money(row.other_cost), "0.025 EUR 0 USD");
+  // In euros (1.04 dollars a euro on the 5th): the parts still add up to the cost.
+  auto rates = ExchangeRates::parse_csv(kEcb, "ecb.csv");
+  ASSERT_TRUE(rates.has_value());
+  CurrencyConverter conv(std::make_shared<ExchangeRates>(*rates), cur("EUR"));
+  rows = conv.aggregate(split, q);
+  ASSERT_TRUE(rows.has_value()) << rows.status().to_string();
+  EXPECT_EQ(money(rows->at(0).cost), "3.775000000000000000000001 EUR");
+  EXPECT_EQ(money(rows->at(0).input_cost), "1.500000000000000000000001 EUR");
+  EXPECT_EQ(money(rows->at(0).output_cost), "2.25 EUR");
+  EXPECT_EQ(money(rows->at(0).other_cost), "0.025 EUR");
+}
+
 // Records of three days in dollars and euros, read back in euros.
 TEST(ExchangeTest, ConvertsAggregatesDayByDayAndSumsThemBack) {
   std::vector<PricedRecord> recs;

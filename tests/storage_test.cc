@@ -2000,7 +2000,7 @@ TEST_P(StoreTest, LoggedCostsAreStoredWithTheirRecords) {
 
   AggregateQuery q;
   q.group_by = {*GroupKey::parse("model")};
-  engine::Aggregator sums(q, true);
+  engine::Aggregator sums(q, {.logged = true});
   for (const auto& r : all) ASSERT_TRUE(sums.add(r).is_ok());
   const auto rows = sums.rows();
   ASSERT_EQ(rows.size(), 2u);

@@ -177,9 +177,12 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
     Decimal& total = sum.cost[currency];
     if (!Decimal::add_checked(total, amount, &total)) return false;
   }
-  for (const auto& [currency, amount] : row.shared) {
-    Decimal& total = sum.shared[currency];
-    if (!Decimal::add_checked(total, amount, &total)) return false;
+  for (auto part : {&AggregateRow::shared, &AggregateRow::input_cost, &AggregateRow::output_cost,
+                    &AggregateRow::other_cost}) {
+    for (const auto& [currency, amount] : row.*part) {
+      Decimal& total = (sum.*part)[currency];
+      if (!Decimal::add_checked(total, amount, &total)) return false;
+    }
   }
   return sum.logged.add(row.logged);
 }

@@ -2,8 +2,8 @@
 
 namespace costops::engine {
 
-Aggregator::Aggregator(AggregateQuery query, bool logged)
-    : query_(std::move(query)), logged_(logged) {}
+Aggregator::Aggregator(AggregateQuery query, AggregateExtras extras)
+    : query_(std::move(query)), extras_(extras) {}
 
 Status Aggregator::add(const PricedRecord& r) {
   if (!matches(r, query_) || (query_.unpriced_only && r.cost)) return Status::ok();
@@ -22,8 +22,18 @@ Status Aggregator::add(const PricedRecord& r) {
     ++row.unpriced;
     return Status::ok();
   }
-  if (!add_cost(row.cost, r.cost->total_cost)) return out_of_range("aggregate cost overflows");
-  if (logged_ && r.usage.logged_cost &&
+  const CostRecord& c = *r.cost;
+  if (!add_cost(row.cost, c.total_cost)) return out_of_range("aggregate cost overflows");
+  if (extras_.split) {
+    // What has neither direction is the rest of the total (CostRecord::total_cost).
+    const Money other{c.total_cost.amount - c.input_cost.amount - c.output_cost.amount,
+                      c.total_cost.currency};
+    if (!add_cost(row.input_cost, c.input_cost) || !add_cost(row.output_cost, c.output_cost) ||
+        !add_cost(row.other_cost, other)) {
+      return out_of_range("aggregate cost overflows");
+    }
+  }
+  if (extras_.logged && r.usage.logged_cost &&
       !row.logged.add(*r.usage.logged_cost, r.cost->total_cost.amount,
                       r.cost->total_cost.currency)) {
     return out_of_range("aggregate logged cost overflows");

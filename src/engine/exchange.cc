@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <map>
+#include <vector>
 
 #include "costops/domain/json_text.h"
 #include "costops/domain/time.h"
@@ -454,11 +455,16 @@ Status CurrencyConverter::convert(AggregateRow& row, sys_days day) const {
     costs.emplace(code_of(target_), sum);
     return Status::ok();
   };
-  std::map<std::string, Decimal> cost = row.cost, shared = row.shared;
-  COSTOPS_RETURN_IF_ERROR(in_target(cost));
-  COSTOPS_RETURN_IF_ERROR(in_target(shared));
-  row.cost = std::move(cost);
-  row.shared = std::move(shared);
+  // Each converted before any is replaced: a row converts whole or not at all.
+  auto parts = {&AggregateRow::cost, &AggregateRow::shared, &AggregateRow::input_cost,
+                &AggregateRow::output_cost, &AggregateRow::other_cost};
+  std::vector<std::map<std::string, Decimal>> converted;
+  for (auto part : parts) {
+    converted.push_back(row.*part);
+    COSTOPS_RETURN_IF_ERROR(in_target(converted.back()));
+  }
+  size_t i = 0;
+  for (auto part : parts) row.*part = std::move(converted[i++]);
   return Status::ok();
 }
 

@@ -116,6 +116,11 @@ struct AggregateRow {
   /// against their exact prices: summed by an engine::Aggregator made to (`query --logged`);
   /// the stores' aggregates leave it empty.
   LoggedCosts logged;
+  /// The cost's parts, per currency: input (cache reads and writes included), output (reasoning
+  /// included) and other (what has neither direction: per-request fees, web searches), which
+  /// sum to cost. Summed by an engine::Aggregator made to (`query --cost-split`); the stores'
+  /// aggregates leave them empty.
+  std::map<std::string, Decimal> input_cost, output_cost, other_cost;
 
   bool operator==(const AggregateRow&) const = default;
 };

@@ -10,12 +10,18 @@
 
 namespace costops::engine {
 
+/// What an Aggregator's rows sum beside their counts and cost, which the stores' aggregates leave
+/// out.
+struct AggregateExtras {
+  bool logged = false;  // the priced records' logged costs (AggregateRow::logged)
+  bool split = false;   // the cost's parts (AggregateRow::input_cost, ...)
+};
+
 /// Accumulates priced records into groups. Money per currency, exact; unpriced records counted,
 /// never as $0. Not thread-safe.
 class Aggregator {
  public:
-  /// With `logged`, each row also sums its priced records' logged costs (AggregateRow::logged).
-  explicit Aggregator(AggregateQuery query, bool logged = false);
+  explicit Aggregator(AggregateQuery query, AggregateExtras extras = {});
   /// Adds a record if it passes the query's filters and period. Errors on a money overflow.
   Status add(const PricedRecord& record);
   /// Rows sorted by their keys.
@@ -27,7 +33,7 @@ class Aggregator {
 
  private:
   AggregateQuery query_;
-  bool logged_ = false;
+  AggregateExtras extras_;
   std::map<std::vector<std::string>, AggregateRow> groups_;
 };
 
