@@ -32,7 +32,7 @@ struct Line {
   std::string provider, model, organization, project, user, tier, id, source, unpriced;
   std::vector<std::pair<std::string, std::string>> tags;
   int64_t requests = 0, input = 0, output = 0, cache_read = 0, cache_write = 0, reasoning = 0;
-  std::optional<Money> cost;
+  std::optional<Money> cost, input_cost, output_cost;  // the latter two parts of cost
   std::optional<Decimal> logged;
   std::string usage;  // (JSON formats) every count stored, as JSON: audio and image tokens too
   uint64_t seq = 0;   // the scan's order (oldest first), for ties
@@ -60,7 +60,11 @@ Line line_of(const PricedRecord& r, uint64_t seq, bool with_usage) {
   l.cache_read = parts.cache_read;
   l.cache_write = parts.cache_write;
   l.reasoning = parts.reasoning;
-  if (r.cost) l.cost = r.cost->total_cost;
+  if (r.cost) {
+    l.cost = r.cost->total_cost;
+    l.input_cost = r.cost->input_cost;
+    l.output_cost = r.cost->output_cost;
+  }
   l.logged = r.usage.logged_cost;
   if (with_usage) append_usage_json(l.usage, u);
   l.seq = seq;
@@ -88,23 +92,26 @@ std::string tags_text(const Line& l) {
 
 json line_json(const Line& l) {
   // A record without a time of its own: dated (and priced) at its ingest's time or --as-of.
-  json j = {{"timestamp", l.timed ? json(format_timestamp(l.time)) : json(nullptr)},
-            {"provider", l.provider},
-            {"model", l.model},
-            {"organization", l.organization},
-            {"project", l.project},
-            {"user", l.user},
-            {"tier", l.tier},
-            {"id", l.id},
-            {"source", l.source},
-            {"requests", l.requests},
-            {"input_tokens", l.input},
-            {"output_tokens", l.output},
-            {"cache_read_tokens", l.cache_read},
-            {"cache_write_tokens", l.cache_write},
-            {"reasoning_tokens", l.reasoning},
-            {"cost", l.cost ? json(l.cost->amount.to_string()) : json(nullptr)},
-            {"currency", l.cost ? json(std::string(l.cost->currency.code())) : json(nullptr)}};
+  json j = {
+      {"timestamp", l.timed ? json(format_timestamp(l.time)) : json(nullptr)},
+      {"provider", l.provider},
+      {"model", l.model},
+      {"organization", l.organization},
+      {"project", l.project},
+      {"user", l.user},
+      {"tier", l.tier},
+      {"id", l.id},
+      {"source", l.source},
+      {"requests", l.requests},
+      {"input_tokens", l.input},
+      {"output_tokens", l.output},
+      {"cache_read_tokens", l.cache_read},
+      {"cache_write_tokens", l.cache_write},
+      {"reasoning_tokens", l.reasoning},
+      {"cost", l.cost ? json(l.cost->amount.to_string()) : json(nullptr)},
+      {"input_cost", l.input_cost ? json(l.input_cost->amount.to_string()) : json(nullptr)},
+      {"output_cost", l.output_cost ? json(l.output_cost->amount.to_string()) : json(nullptr)},
+      {"currency", l.cost ? json(std::string(l.cost->currency.code())) : json(nullptr)}};
   json tags = json::object();
   for (const auto& [k, v] : l.tags) tags[k] = v;
   j["tags"] = tags;
@@ -135,9 +142,11 @@ int run_records(const RecordsCmd& o) {
   Status st = store->scan(q, [&](const PricedRecord& r) -> Status {
     Line l = line_of(r, seq++, o.format == "json" || o.format == "jsonl");
     if (converter != nullptr && l.cost) {  // at the rate of the record's day, in --tz
-      auto c = converter->convert(*l.cost, q.time_zone.local_day(l.time));
-      if (!c) return c.status();
-      l.cost = *c;
+      for (std::optional<Money>* m : {&l.cost, &l.input_cost, &l.output_cost}) {
+        auto c = converter->convert(**m, q.time_zone.local_day(l.time));
+        if (!c) return c.status();
+        *m = *c;
+      }
     }
     if (o.limit == 0) {
       all.push_back(std::move(l));
@@ -179,7 +188,7 @@ int run_records(const RecordsCmd& o) {
     std::printf(
         "timestamp,provider,model,organization,project,user,tier,id,source,requests,input_tokens,"
         "output_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,cost,currency,"
-        "logged_cost,tags,dated\n");
+        "logged_cost,tags,dated,input_cost,output_cost\n");
     for (const Line& l : all) {
       std::string row = l.timed ? format_timestamp(l.time) : "";
       for (const std::string* f : {&l.provider, &l.model, &l.organization, &l.project, &l.user,
@@ -193,6 +202,8 @@ int run_records(const RecordsCmd& o) {
              (l.cost ? std::string(l.cost->currency.code()) : std::string()) + "," +
              (l.logged ? l.logged->to_string() : std::string()) + "," +
              report::csv_field(tags_text(l)) + "," + (l.timed ? "" : format_timestamp(l.time));
+      for (const std::optional<Money>* m : {&l.input_cost, &l.output_cost})
+        row += "," + (*m ? (*m)->amount.to_string() : std::string());
       std::printf("%s\n", row.c_str());
     }
   } else {
@@ -241,8 +252,9 @@ void add_records_command(CLI::App& app, int& rc) {
   cmd->footer(R"(
 A line per record: its time (in --tz), provider, model, project, user, tokens, exact cost and id;
 csv, json and jsonl add its organization, tier, input file (source), requests, cache and
-reasoning tokens, logged cost and tags; json and jsonl every count stored too, under usage (audio
-and image tokens among them). A record whose input gave it no time shows the time it was dated
+reasoning tokens, logged cost, tags, and the parts of its cost that are its input's and its
+output's (input_cost, output_cost; the rest is per-request fees and web searches); json and jsonl
+every count stored too, under usage (audio and image tokens among them). A record whose input gave it no time shows the time it was dated
 at (its ingest's, or the ingest's --as-of), marked * in the table, as "dated" in the others (its
 timestamp empty). --sort time (the oldest first, the default), latest, cost
 (the dearest first; unpriced records last) or tokens (input plus output); --limit N of them

@@ -3240,6 +3240,8 @@ TEST(CliTest, ConvertsStoredSpendIntoOneCurrencyAtEachDaysRate) {
           " --format jsonl");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["cost"], "9.52380952380952380952381");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["input_cost"], "9.52380952380952380952381");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["output_cost"], "0");
   EXPECT_EQ(nlohmann::json::parse(r.out)["id"], "u2");
   // A what-if in euros: both costs of each record at its day's rate (gpt-4o-mini's input at
   // 0.15 USD per million).
@@ -3344,12 +3346,13 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
       r.out,
       "timestamp,provider,model,organization,project,user,tier,id,source,requests,"
       "input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,reasoning_tokens,"
-      "cost,currency,logged_cost,tags,dated\n"
+      "cost,currency,logged_cost,tags,dated,input_cost,output_cost\n"
       "2026-11-02T09:00:00Z,openai,gpt-4o,,search,ana,standard,r1,stdin:1,1,1000000,10,200000,"
-      "0,0,2.2501,USD,2.3,team=core,\n"
-      "2026-11-03T08:00:00Z,openai,gpt-4o,,,,standard,r4,stdin:4,1,400000,1000,0,0,0,1.01,USD,,,\n"
+      "0,0,2.2501,USD,2.3,team=core,,2.25,0.0001\n"
+      "2026-11-03T08:00:00Z,openai,gpt-4o,,,,standard,r4,stdin:4,1,400000,1000,0,0,0,1.01,USD,,,,"
+      "1,0.01\n"
       "2026-11-02T10:00:00Z,openai,gpt-4o-mini,,,,standard,r2,stdin:2,1,1000,10,0,0,0,0.000156,"
-      "USD,,,\n");
+      "USD,,,,0.00015,0.000006\n");
   // The unpriced one last by cost; first among the latest of its day.
   r = run("records --db " + db + " --sort cost --format jsonl --limit 0");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -3357,6 +3360,7 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
   const auto last = nlohmann::json::parse(r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1));
   EXPECT_EQ(last["id"], "r3");
   EXPECT_EQ(last["cost"], nullptr);
+  EXPECT_EQ(last["input_cost"], nullptr);
   EXPECT_EQ(last["unpriced_reason"], "unknown provider \"acme\" in catalog built-in");
   // Every count stored, under usage: the first one's cache reads among them.
   const auto first = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
