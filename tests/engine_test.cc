@@ -316,6 +316,50 @@ TEST(RecordParserTest, GeminiLiveApiUsageHasItsOutput) {
   }
 }
 
+// DeepSeek's API reports its context cache's hits as prompt_cache_hit_tokens, not as OpenAI's
+// prompt_tokens_details.cached_tokens: read as cache reads, in a body with or without a provider
+// and in a native usage object; where a gateway wrote both, counted once. Written as a cost-ops
+// catalog and read back, the fallback stays one.
+TEST(RecordParserTest, DeepSeekCacheHitsAreCacheReads) {
+  const auto& builtin = pricing::Catalog::builtin();
+  auto written = pricing::Catalog::parse(
+      pricing::write_cost_ops_catalog(builtin.providers(), builtin.currency(), -1), "written");
+  ASSERT_TRUE(written.has_value()) << written.status_or_ok().to_string();
+  const std::string usage =
+      R"({"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110,
+          "prompt_cache_hit_tokens": 64, "prompt_cache_miss_tokens": 36)";
+  const std::string at = R"("timestamp": "2026-08-21T12:00:00Z", )";
+  for (const pricing::Catalog* catalog :
+       {&builtin, static_cast<const pricing::Catalog*>(&*written)}) {
+    Normalizer n(*catalog);
+    ingest::RecordParser p(n);
+    for (const std::string& record :
+         {"{" + at + R"("provider": "deepseek", "body": {"model": "deepseek-chat", "usage": )" +
+              usage + "}}}",
+          "{" + at + R"("body": {"model": "deepseek-chat", "usage": )" + usage + "}}}",
+          "{" + at + R"("provider": "deepseek", "model": "deepseek-chat", "usage": )" + usage +
+              "}}",
+          "{" + at + R"("provider": "deepseek", "model": "deepseek-chat", "usage": )" + usage +
+              R"(, "prompt_tokens_details": {"cached_tokens": 64}}})"}) {
+      auto r = p.parse(record);
+      ASSERT_TRUE(r.has_value()) << record << ": " << r.status_or_ok().to_string();
+      EXPECT_EQ(r->usage.get(units::kInputTokens), 100) << record;
+      EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 64) << record;
+      auto c = CostCalculator::price_record(*catalog, *r, Timestamp{});
+      ASSERT_TRUE(c.has_value());
+      // At 12:00 UTC, deepseek-chat's daytime prices: 36 misses at $0.27/M, 64 hits at $0.07/M.
+      EXPECT_EQ(c->input_cost.amount.to_string(), "0.0000142") << record;
+    }
+  }
+  // An OpenAI body has no such field, and reads as before.
+  Normalizer n(builtin);
+  ingest::RecordParser p(n);
+  auto r = p.parse(
+      R"({"provider": "openai", "body": {"model": "gpt-4o", "usage": {"prompt_tokens": 100, "completion_tokens": 10, "prompt_tokens_details": {"cached_tokens": 0}}}})");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 0);
+}
+
 // A gateway's log line with its counts beside its other fields, as LiteLLM's spend logs have
 // them: the counts are read as CSV columns are, and custom_llm_provider, user and team_id name
 // the provider, user and project when the record does not.

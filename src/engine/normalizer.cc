@@ -183,7 +183,8 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
   Usage u;
   const std::string prefix = with_dot(where);
   bool any = false;
-  for (const auto& m : ex.mappings) {
+  // Reads one mapping's value into u, if the object has it.
+  auto read = [&](const pricing::ExtractorMapping& m) -> Status {
     element v;
     std::string err;
     switch (walk(usage_obj, m.path, prefix, &v, &err)) {
@@ -194,7 +195,7 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
           return invalid_argument("field \"" + prefix + path_text(m.path, m.path.size()) +
                                   "\": required by the " + ex.api_flavor +
                                   " usage format, missing");
-        continue;
+        return Status::ok();
       case Walk::kFound:
         break;
     }
@@ -204,6 +205,16 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
       return out_of_range("field \"" + prefix + path_text(m.path, m.path.size()) +
                           "\": sum overflows");
     any = true;
+    return Status::ok();
+  };
+  bool fallbacks = false;
+  for (const auto& m : ex.mappings) {
+    fallbacks |= m.fallback;
+    if (!m.fallback) COSTOPS_RETURN_IF_ERROR(read(m));
+  }
+  // Then the fallbacks, each where the others found no value for its dest.
+  for (const auto& m : ex.mappings) {
+    if (fallbacks && m.fallback && !u.has(m.dest)) COSTOPS_RETURN_IF_ERROR(read(m));
   }
   if (!any)
     return invalid_argument("no usage found in \"" + std::string(where) + "\" for the " +

@@ -151,6 +151,28 @@ void add_live_api_twins(Extractor* e) {
   e->mappings.insert(e->mappings.end(), twins.begin(), twins.end());
 }
 
+// DeepSeek's API reports the input its context cache served as prompt_cache_hit_tokens (of
+// prompt_tokens, beside prompt_cache_miss_tokens), with no prompt_tokens_details, where
+// genai-prices' chat extractors read OpenAI's prompt_tokens_details.cached_tokens alone: a cache
+// hit, a tenth of the price of a miss, would be priced as a miss. Each extractor that reads
+// cached_tokens there gets a fallback from the top-level field, so that a usage object with
+// both (a gateway's, which adds OpenAI's shape) counts its cache reads once.
+void add_deepseek_cache_twin(Extractor* e) {
+  const auto cached = std::find_if(e->mappings.begin(), e->mappings.end(), [](const auto& m) {
+    return m.path.size() == 2 && !m.path[0].array_match && !m.path[1].array_match &&
+           m.path[0].key == "prompt_tokens_details" && m.path[1].key == "cached_tokens";
+  });
+  const bool reads_hits = std::any_of(e->mappings.begin(), e->mappings.end(), [](const auto& m) {
+    return !m.path.empty() && !m.path[0].array_match && m.path[0].key == "prompt_cache_hit_tokens";
+  });
+  if (cached == e->mappings.end() || reads_hits) return;
+  ExtractorMapping twin;
+  twin.path.emplace_back().key = "prompt_cache_hit_tokens";
+  twin.dest = cached->dest;
+  twin.fallback = true;
+  e->mappings.push_back(std::move(twin));
+}
+
 Result<Extractor> parse_extractor(const json& j, const std::string& where) {
   if (!j.is_object()) return invalid_argument(where + ": an extractor is an object");
   Extractor e;
@@ -181,9 +203,13 @@ Result<Extractor> parse_extractor(const json& j, const std::string& where) {
     auto required = optional_member(m, "required", true, w);
     if (!required) return required.status();
     em.required = *required;
+    auto fallback = optional_member(m, "fallback", false, w);
+    if (!fallback) return fallback.status();
+    em.fallback = *fallback;
     e.mappings.push_back(std::move(em));
   }
   add_live_api_twins(&e);
+  add_deepseek_cache_twin(&e);
   return e;
 }
 

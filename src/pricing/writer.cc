@@ -50,10 +50,13 @@ json path_json(const Path& path) {
 
 json extractor_json(const Extractor& e) {
   json mappings = json::array();
-  for (const auto& m : e.mappings)
-    mappings.push_back({{"path", path_json(m.path)},
-                        {"dest", std::string(kUnits[m.dest].usage_key)},
-                        {"required", m.required}});
+  for (const auto& m : e.mappings) {
+    json o = {{"path", path_json(m.path)},
+              {"dest", std::string(kUnits[m.dest].usage_key)},
+              {"required", m.required}};
+    if (m.fallback) o["fallback"] = true;
+    mappings.push_back(std::move(o));
+  }
   return {{"api_flavor", e.api_flavor},
           {"root", path_json(e.root)},
           {"model_path", path_json(e.model_path)},

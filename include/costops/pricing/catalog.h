@@ -175,6 +175,9 @@ struct ExtractorMapping {
   Path path;
   UnitId dest = 0;
   bool required = false;
+  /// Read only where no mapping to the same dest that is not one found a value (another API's
+  /// name for a count the others read; see loaders.cc).
+  bool fallback = false;
 };
 
 /// How to read usage out of one API flavor's response body (data-driven, from the catalog).
@@ -182,7 +185,7 @@ struct Extractor {
   std::string api_flavor;
   Path root;                               // where the usage object sits, usually ["usage"]
   Path model_path;                         // where the model name sits, usually ["model"]
-  std::vector<ExtractorMapping> mappings;  // values with the same dest are summed
+  std::vector<ExtractorMapping> mappings;  // values with the same dest are summed (but fallbacks)
 };
 
 struct Provider {
