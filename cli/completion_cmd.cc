@@ -281,7 +281,7 @@ std::string fish_quote(std::string_view text) {
 
 // The first line of a description (fish shows one line beside each candidate).
 std::string first_line(std::string_view d) {
-  const auto cut = d.find_first_of("\n");
+  const auto cut = d.find('\n');
   return std::string(d.substr(0, cut));
 }
 

@@ -316,11 +316,11 @@ TEST(RecordParserTest, GeminiLiveApiUsageHasItsOutput) {
   }
 }
 
-// DeepSeek's API reports its context cache's hits as prompt_cache_hit_tokens, not as OpenAI's
-// prompt_tokens_details.cached_tokens: read as cache reads, in a body with or without a provider
-// and in a native usage object; where a gateway wrote both, counted once. Written as a cost-ops
-// catalog and read back, the fallback stays one.
-TEST(RecordParserTest, DeepSeekCacheHitsAreCacheReads) {
+// DeepSeek's API reports its context cache's hits as prompt_cache_hit_tokens, and Moonshot's as
+// cached_tokens, not as OpenAI's prompt_tokens_details.cached_tokens: read as cache reads, in a
+// body with or without a provider and in a native usage object; where a gateway wrote both,
+// counted once. Written as a cost-ops catalog and read back, the fallbacks stay ones.
+TEST(RecordParserTest, CacheHitsAtTheTopOfTheUsageAreCacheReads) {
   const auto& builtin = pricing::Catalog::builtin();
   auto written = pricing::Catalog::parse(
       pricing::write_cost_ops_catalog(builtin.providers(), builtin.currency(), -1), "written");
@@ -351,10 +351,27 @@ TEST(RecordParserTest, DeepSeekCacheHitsAreCacheReads) {
       EXPECT_EQ(c->input_cost.amount.to_string(), "0.0000142") << record;
     }
   }
-  // An OpenAI body has no such field, and reads as before.
+  // Kimi's: 200 misses at $0.60/M, 800 hits at $0.10/M, with and without the nested count.
   Normalizer n(builtin);
   ingest::RecordParser p(n);
+  for (const char* nested : {"", R"(, "prompt_tokens_details": {"cached_tokens": 800})"}) {
+    auto r = p.parse(
+        std::string(
+            R"({"provider": "moonshotai", "body": {"model": "kimi-k2.5", "usage": {"prompt_tokens": 1000, "completion_tokens": 10, "total_tokens": 1010, "cached_tokens": 800)") +
+        nested + "}}}");
+    ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+    EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 800);
+    auto c = CostCalculator::price_record(builtin, *r, Timestamp{});
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->input_cost.amount.to_string(), "0.0002");
+  }
+  // A top-level cached_tokens of another provider is not read (Hugging Face's router reports
+  // one, which genai-prices does not price); an OpenAI body reads as before.
   auto r = p.parse(
+      R"({"provider": "huggingface_novita", "body": {"model": "deepseek-ai/DeepSeek-V3", "usage": {"prompt_tokens": 1000, "completion_tokens": 10, "cached_tokens": 800}}})");
+  ASSERT_TRUE(r.has_value()) << r.status_or_ok().to_string();
+  EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 0);
+  r = p.parse(
       R"({"provider": "openai", "body": {"model": "gpt-4o", "usage": {"prompt_tokens": 100, "completion_tokens": 10, "prompt_tokens_details": {"cached_tokens": 0}}}})");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->usage.get(units::kCacheReadTokens), 0);

@@ -390,8 +390,8 @@ Result<Series> parse_series_csv(std::string_view text, std::string_view source) 
                             "(value); got " +
                             quoted_excerpt(trim(line)));
   }
-  const std::string date_name(header[static_cast<size_t>(date_col)]);
-  const std::string value_name(header[static_cast<size_t>(value_col)]);
+  const std::string& date_name = header[static_cast<size_t>(date_col)];
+  const std::string& value_name = header[static_cast<size_t>(value_col)];
   std::vector<Date> dates;
   std::vector<double> values;
   std::vector<Decimal> exact;  // cleared at the first value that does not fit a Decimal

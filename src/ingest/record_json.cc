@@ -307,7 +307,7 @@ Result<std::optional<Usage>> litellm_usage_object(element metadata) {
     if (*n != 0 || c.unit == units::kInputTokens || c.unit == units::kOutputTokens)
       u.set(c.unit, *n);
   }
-  return std::optional<Usage>(std::move(u));
+  return std::optional<Usage>(u);
 }
 
 // The unit a Langfuse usage type counts, told by the words of its name: Langfuse names its types

@@ -151,23 +151,24 @@ void add_live_api_twins(Extractor* e) {
   e->mappings.insert(e->mappings.end(), twins.begin(), twins.end());
 }
 
-// DeepSeek's API reports the input its context cache served as prompt_cache_hit_tokens (of
-// prompt_tokens, beside prompt_cache_miss_tokens), with no prompt_tokens_details, where
-// genai-prices' chat extractors read OpenAI's prompt_tokens_details.cached_tokens alone: a cache
-// hit, a tenth of the price of a miss, would be priced as a miss. Each extractor that reads
-// cached_tokens there gets a fallback from the top-level field, so that a usage object with
-// both (a gateway's, which adds OpenAI's shape) counts its cache reads once.
-void add_deepseek_cache_twin(Extractor* e) {
+// Some OpenAI-compatible APIs report the input their context cache served at the top of their
+// usage, not as OpenAI's prompt_tokens_details.cached_tokens, which genai-prices' chat extractors
+// read alone, so that a cache hit would be priced as a miss (a tenth of its price, or a sixth):
+// DeepSeek's as prompt_cache_hit_tokens (of prompt_tokens, beside prompt_cache_miss_tokens),
+// Moonshot's (Kimi's) as cached_tokens. An extractor that reads the nested count gets a fallback
+// from `key` (unless it reads `key` already), so that a usage object with both (a gateway's,
+// which adds OpenAI's shape) counts its cache reads once.
+void add_cache_hit_fallback(Extractor* e, std::string_view key) {
   const auto cached = std::find_if(e->mappings.begin(), e->mappings.end(), [](const auto& m) {
     return m.path.size() == 2 && !m.path[0].array_match && !m.path[1].array_match &&
            m.path[0].key == "prompt_tokens_details" && m.path[1].key == "cached_tokens";
   });
-  const bool reads_hits = std::any_of(e->mappings.begin(), e->mappings.end(), [](const auto& m) {
-    return !m.path.empty() && !m.path[0].array_match && m.path[0].key == "prompt_cache_hit_tokens";
+  const bool reads_key = std::any_of(e->mappings.begin(), e->mappings.end(), [&](const auto& m) {
+    return !m.path.empty() && !m.path[0].array_match && m.path[0].key == key;
   });
-  if (cached == e->mappings.end() || reads_hits) return;
+  if (cached == e->mappings.end() || reads_key) return;
   ExtractorMapping twin;
-  twin.path.emplace_back().key = "prompt_cache_hit_tokens";
+  twin.path.emplace_back().key = key;
   twin.dest = cached->dest;
   twin.fallback = true;
   e->mappings.push_back(std::move(twin));
@@ -209,7 +210,7 @@ Result<Extractor> parse_extractor(const json& j, const std::string& where) {
     e.mappings.push_back(std::move(em));
   }
   add_live_api_twins(&e);
-  add_deepseek_cache_twin(&e);
+  add_cache_hit_fallback(&e, "prompt_cache_hit_tokens");  // no other API names a count so
   return e;
 }
 
@@ -388,6 +389,9 @@ Result<Provider> parse_provider(const json& j, const std::string& where) {
     for (size_t i = 0; i < j["extractors"].size(); ++i) {
       auto e = parse_extractor(j["extractors"][i], w + ".extractors[" + std::to_string(i) + "]");
       if (!e) return e.status();
+      // A top-level cached_tokens is Moonshot's cache hits; elsewhere it may be another count
+      // (Hugging Face's router reports one that genai-prices does not price).
+      if (p.id == "moonshotai") add_cache_hit_fallback(&*e, "cached_tokens");
       p.extractors.push_back(std::move(*e));
     }
   }
