@@ -156,7 +156,8 @@ struct ReportCmd {
   std::string allocate, allocate_by = "cost";  // --allocate KEY: the --by table spread_shared
   std::vector<std::string> filters, by;
   int forecast = 0;
-  bool no_anomalies = false, hourly = false, no_users = false, budgets = false, logged = false;
+  bool no_anomalies = false, hourly = false, no_users = false, budgets = false, logged = false,
+       cost_split = false;
   std::vector<std::string> tags;  // --tags: focus's tag keys ("" for none: given, never empty)
   size_t top = kDefaultTop;
   CurrencyOptions money;  // --currency, --rates, --rate
@@ -166,10 +167,11 @@ struct ReportCmd {
 // --format focus: the selected records as a FOCUS dataset, written as the report would be.
 int run_focus(const ReportCmd& o, const AggregateQuery& selection, compression::Codec codec) {
   if (o.forecast != 0 || !o.by.empty() || !o.allocate.empty() || o.no_anomalies ||
-      o.top != kDefaultTop || !o.title.empty() || o.budgets || o.logged) {
+      o.top != kDefaultTop || !o.title.empty() || o.budgets || o.logged || o.cost_split) {
     report(invalid_argument(
         "--format focus writes the records' charges: --forecast, --by, --allocate, "
-        "--no-anomalies, --top, --title, --budgets and --logged are the report's"));
+        "--no-anomalies, --top, --title, --budgets, --logged and --cost-split are the "
+        "report's"));
     return kExitUsage;
   }
   if (!selection.time_zone.is_utc()) {
@@ -358,6 +360,20 @@ int run_report(ReportCmd o) {
     std::erase_if(rows, [](const AggregateRow& row) { return row.logged.records == 0; });
     r->logged = std::move(rows);
   }
+  if (o.cost_split) {
+    AggregateQuery by_model = selection;
+    by_model.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
+    auto scan = [&](const AggregateQuery& q) { return scanned_rows(*store, q, {.split = true}); };
+    auto read = converter ? converter->aggregate(scan, by_model) : scan(by_model);
+    if (!read) {
+      report(with_rates_hint(read.status(), converter));
+      return kExitFailure;
+    }
+    std::vector<AggregateRow> rows = std::move(*read);
+    std::erase_if(rows, [](const AggregateRow& row) { return row.cost.empty(); });  // unpriced
+    order_rows(rows, RowOrder::kCost, main_currency(rows));
+    r->split = std::move(rows);
+  }
   if (o.budgets) {
     // As of the report's last day; today (still running) when the report reaches it.
     std::string as_of;
@@ -443,6 +459,10 @@ Examples:
                 "Add the costs the records logged themselves (a gateway's or tracer's price, as "
                 "ingest stores it) against their exact prices, by model (reads the period's "
                 "records)");
+  cmd->add_flag("--cost-split", o->cost_split,
+                "Add each model's cost in its parts: input (cache reads and writes included), "
+                "output (reasoning included) and other (per-request fees, web searches), and "
+                "the output's share (reads the period's records)");
   cmd->add_flag("--budgets", o->budgets,
                 "Add each stored budget's status as of the report's last day (as budget status "
                 "gives it: spent, projected with its interval, probability of going over, the "

@@ -3523,6 +3523,38 @@ TEST(CliTest, CostSplitIntoInputOutputAndOther) {
   r = run("query --db " + db + " --cost-split --logged --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][0]["other_cost"]["USD"], "0.024");
+  // report --cost-split: a table by model, the dearest first, with the output's share; the
+  // unpriced model left out.
+  const std::string report = "report --db " + db + " --period 2026-09 --no-anomalies --cost-split";
+  r = run(report + " --format markdown");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(
+      r.out.find("| Model | Records | Input | Output | Other | Cost | Output % |\n"
+                 "|---|---:|---:|---:|---:|---:|---:|\n"
+                 "| perplexity/sonar | 2 | 0.0030 USD | 0.0005 USD | 0.0240 USD | 0.0275 USD "
+                 "| 1.8 |\n"
+                 "| openai/gpt-4o | 1 | 0.0020 USD | 0.0030 USD | 0.0000 USD | 0.0050 USD | "
+                 "60.0 |\n"
+                 "| Total | 3 | 0.0050 USD | 0.0035 USD | 0.0240 USD | 0.0325 USD | 10.8 |\n"),
+      std::string::npos)
+      << r.out;
+  r = run(report + " --format csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("other_cost,perplexity/sonar,USD,0.024,2,,,,,,\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("output_cost,,USD,0.0035,3,,,,,,\n"), std::string::npos) << r.out;
+  r = run(report + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["cost_split"];
+  EXPECT_EQ(j["models"][1]["model"], "gpt-4o");
+  EXPECT_EQ(j["models"][1]["input_cost"]["USD"], "0.002");
+  EXPECT_EQ(j["total"]["other_cost"]["USD"], "0.024");
+  r = run(report + " --format html");
+  EXPECT_NE(r.out.find("<h2>Input and output cost</h2>"), std::string::npos);
+  r = run(report + " --currency EUR --rate USD/EUR=0.8 --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cost_split"]["total"]["other_cost"]["EUR"], "0.0192");
+  EXPECT_EQ(run(report + " --format focus").rc, 2);
   std::filesystem::remove(db);
 }
 

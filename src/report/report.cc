@@ -106,6 +106,84 @@ constexpr const char* kLoggedAbout =
     "What the records' gateway or tracer priced them at itself (LiteLLM's spend, Langfuse's "
     "costDetails, ...), against their exact prices; off: more than 1% and 0.000001 away.";
 
+// The cost split's table: a row per model, then the total: name, records, input, output, other,
+// cost (money_text: 4 decimals, per currency), and the output's share of the cost ("-" in several
+// currencies or none).
+std::vector<std::array<std::string, 7>> split_cells(const Report& r) {
+  std::vector<std::array<std::string, 7>> out;
+  AggregateRow total;
+  auto cells = [&](const std::string& name, const AggregateRow& row) {
+    std::string share = "-";
+    if (row.cost.size() == 1 && row.output_cost.size() == 1) {
+      const auto& [currency, cost] = *row.cost.begin();
+      share = percent_text(cost_in(row.output_cost, currency), cost, 1).value_or("-");
+    }
+    out.push_back({name, std::to_string(row.records), money_text(row.input_cost),
+                   money_text(row.output_cost), money_text(row.other_cost), money_text(row.cost),
+                   share});
+  };
+  for (const auto& row : r.split) {
+    cells(row_name(row, true), row);
+    if (!add_row(total, row)) return {};  // the stores' sums fit; so do the models'
+  }
+  cells("Total", total);
+  return out;
+}
+// A model's row of Report::split as JSON (provider and model; total: neither).
+json split_json(const AggregateRow& row) {
+  json o = {{"records", row.records},
+            {"cost", money_json(row.cost)},
+            {"input_cost", money_json(row.input_cost)},
+            {"output_cost", money_json(row.output_cost)},
+            {"other_cost", money_json(row.other_cost)}};
+  if (row.keys.size() == 2) {
+    o["provider"] = row.keys[0];
+    o["model"] = row.keys[1];
+  }
+  return o;
+}
+AggregateRow split_total(const Report& r) {
+  AggregateRow total;
+  for (const auto& row : r.split) {
+    if (!add_row(total, row)) break;
+  }
+  return total;
+}
+constexpr const char* kSplitHeads[] = {"Model", "Records", "Input",   "Output",
+                                       "Other", "Cost",    "Output %"};
+constexpr const char* kSplitAbout =
+    "Each model's cost in its parts: its input's (cache reads and writes included), its "
+    "output's (reasoning included), and the rest (per-request fees, web searches).";
+
+// A section of a table of cells by model (logged_cells, split_cells), the first column a name and
+// the others numbers, under its title and what it is about: in Markdown, and in HTML.
+using ModelCells = std::vector<std::array<std::string, 7>>;
+void md_cells(std::ostream& s, const char* title, const char* about, const char* const (&heads)[7],
+              const ModelCells& rows) {
+  s << "\n## " << title << "\n\n" << md_escape(about) << "\n\n|";
+  for (const char* h : heads) s << " " << h << " |";
+  s << "\n|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& row : rows) {
+    s << "|";
+    for (const auto& cell : row) s << " " << md_escape(cell) << " |";
+    s << "\n";
+  }
+}
+void html_cells(std::ostream& s, const char* title, const char* about,
+                const char* const (&heads)[7], const ModelCells& rows) {
+  s << "<h2>" << html_escape(title) << "</h2>\n<p>" << html_escape(about) << "</p>\n<table><tr>";
+  for (size_t i = 0; i < std::size(heads); ++i)
+    s << (i == 0 ? "<th>" : "<th class=\"n\">") << heads[i] << "</th>";
+  s << "</tr>\n";
+  for (const auto& row : rows) {
+    s << "<tr>";
+    for (size_t i = 0; i < row.size(); ++i)
+      s << (i == 0 ? "<td>" : "<td class=\"n\">") << html_escape(row[i]) << "</td>";
+    s << "</tr>\n";
+  }
+  s << "</table>\n";
+}
+
 // The name of a row summing `n` groups a table leaves out: "1 other", "3 others".
 std::string others_label(size_t n) { return std::to_string(n) + (n == 1 ? " other" : " others"); }
 
@@ -531,6 +609,11 @@ json to_json(const Report& r) {
                    {"models", by_model},
                    {"total", logged_costs_json(logged_sum(r.logged))}};
   }
+  if (!r.split.empty()) {
+    json by_model = json::array();
+    for (const auto& row : r.split) by_model.push_back(split_json(row));
+    j["cost_split"] = {{"models", by_model}, {"total", split_json(split_total(r))}};
+  }
   return j;
 }
 
@@ -640,6 +723,16 @@ std::string to_jsonl(const Report& r) {
     json all = logged_costs_json(logged_sum(r.logged));
     all["section"] = "logged_total";
     all["currency"] = "USD";
+    line(all);
+  }
+  if (!r.split.empty()) {
+    for (const auto& row : r.split) {
+      json o = split_json(row);
+      o["section"] = "cost_split";
+      line(o);
+    }
+    json all = split_json(split_total(r));
+    all["section"] = "cost_split_total";
     line(all);
   }
   return out;
@@ -757,6 +850,22 @@ std::string to_csv(const Report& r) {
     }
     logged("", logged_sum(r.logged));
   }
+  if (!r.split.empty()) {
+    // Each model's cost parts (keyed provider/model; the total keyed ""), a row per part and
+    // currency: the amount, and the model's records.
+    auto parts = [&](const std::string& key, const AggregateRow& row) {
+      for (const auto& [section, part] : {std::pair{"input_cost", &AggregateRow::input_cost},
+                                          {"output_cost", &AggregateRow::output_cost},
+                                          {"other_cost", &AggregateRow::other_cost}}) {
+        for (const auto& [c, v] : row.*part) {
+          s << section << "," << csv_field(key) << "," << c << "," << v.to_string() << ","
+            << row.records << ",,,,,,\n";
+        }
+      }
+    };
+    for (const auto& row : r.split) parts(row_name(row, true, ""), row);
+    parts("", split_total(r));
+  }
   for (const auto& f : r.forecast) {
     s << "forecast," << f.date << "," << r.forecast_currency << "," << num(f.value, 2)
       << ",,,,,,,\n";
@@ -848,16 +957,10 @@ std::string to_markdown(const Report& r) {
     table(("Top by " + md_escape(name)).c_str(), md_escape(name).c_str(), b.rows, b.others, false,
           &b);
   }
-  if (!r.logged.empty()) {
-    s << "\n## Costs the records logged (USD)\n\n" << md_escape(kLoggedAbout) << "\n\n|";
-    for (const char* h : kLoggedHeads) s << " " << h << " |";
-    s << "\n|---|---:|---:|---:|---:|---:|---:|\n";
-    for (const auto& row : logged_cells(r)) {
-      s << "|";
-      for (const auto& cell : row) s << " " << md_escape(cell) << " |";
-      s << "\n";
-    }
-  }
+  if (!r.logged.empty())
+    md_cells(s, "Costs the records logged (USD)", kLoggedAbout, kLoggedHeads, logged_cells(r));
+  if (!r.split.empty())
+    md_cells(s, "Input and output cost", kSplitAbout, kSplitHeads, split_cells(r));
   if (!r.forecast.empty()) {
     s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
       << ", 95% interval)\n\n| Date | Forecast | Lower | Upper |\n|---|---:|---:|---:|\n";
@@ -1093,22 +1196,10 @@ std::string to_html(const Report& r) {
     const std::string name = html_escape(b.key.name());
     table(("Top by " + name).c_str(), name.c_str(), b.rows, b.others, false, &b);
   }
-  if (!r.logged.empty()) {
-    s << "<h2>Costs the records logged (USD)</h2>\n<p>" << html_escape(kLoggedAbout)
-      << "</p>\n<table><tr>";
-    for (size_t i = 0; i < std::size(kLoggedHeads); ++i) {
-      s << (i == 0 ? "<th>" : "<th class=\"n\">") << kLoggedHeads[i] << "</th>";
-    }
-    s << "</tr>\n";
-    for (const auto& row : logged_cells(r)) {
-      s << "<tr>";
-      for (size_t i = 0; i < row.size(); ++i) {
-        s << (i == 0 ? "<td>" : "<td class=\"n\">") << html_escape(row[i]) << "</td>";
-      }
-      s << "</tr>\n";
-    }
-    s << "</table>\n";
-  }
+  if (!r.logged.empty())
+    html_cells(s, "Costs the records logged (USD)", kLoggedAbout, kLoggedHeads, logged_cells(r));
+  if (!r.split.empty())
+    html_cells(s, "Input and output cost", kSplitAbout, kSplitHeads, split_cells(r));
   if (r.comparison && r.comparison->total.records > 0) {
     s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)
       << ")</h2>\n";

@@ -254,6 +254,10 @@ struct Report {
   /// their exact prices (AggregateRow::logged), the largest logged first: set by the caller, which
   /// reads the records (report --logged; build leaves it empty). Rendered when not empty.
   std::vector<AggregateRow> logged;
+  /// By provider and model (keys), each cost's input, output and other parts
+  /// (AggregateRow::input_cost, ...), the dearest first: set by the caller, which reads the
+  /// records (report --cost-split; build leaves it empty). Rendered when not empty.
+  std::vector<AggregateRow> split;
 };
 
 /// The days of daily spend a report's forecast and unusual days read, ending with its last day.
