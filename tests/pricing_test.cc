@@ -144,6 +144,30 @@ TEST(CatalogTest, BlanksAndCompactDatesInANameAreReadAsGenaiPricesDoes) {
   EXPECT_EQ(blank->model->id, "gpt-4o");
 }
 
+// Google's resource names, as the Gemini API's and Vertex AI's SDKs and batch jobs name models:
+// the model's id after the last "models/" segment, with or without a provider.
+TEST(CatalogTest, GoogleResourceNamesAreTheirModels) {
+  const Catalog& c = Catalog::builtin();
+  for (const auto& [provider, name] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"", "models/gemini-2.5-flash"},
+           {"google", "models/gemini-2.5-flash"},
+           {"", "publishers/google/models/gemini-2.5-flash"},
+           {"google",
+            "projects/my-project/locations/us-central1/publishers/google/models/"
+            "gemini-2.5-flash"},
+           {"google", " models/gemini-2.5-flash\t"}}) {
+    auto m = c.resolve(provider, name);
+    ASSERT_TRUE(m.has_value()) << name << ": " << m.status().to_string();
+    EXPECT_EQ(m->provider->id, "google") << name;
+    EXPECT_EQ(m->model->id, "gemini-2.5-flash") << name;
+  }
+  // An unknown id is the name's own error; "models/" must begin a segment.
+  auto bad = c.resolve("", "models/gemini-9");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.status().message().find("unknown model \"models/gemini-9\""), std::string::npos);
+  EXPECT_FALSE(c.resolve("google", "othermodels/gemini-2.5-flash").has_value());
+}
+
 TEST(CatalogTest, ProviderPrefixedNamesAreTheirProvidersModels) {
   // LiteLLM's (and many gateways') "provider/model" names: a name no model has as its id, whose
   // prefix names a provider, is that provider's model.

@@ -193,13 +193,13 @@ TEST(ResponsesTest, BodiesWithoutAProviderAreReadByTheProviderOfTheirModel) {
         << x["body"].value("file", "?") << " " << ref->provider->id;
     ++checked;
   }
-  // Of the 675 bodies whose model dev.json names, 671 read (4 name Gemini models as
-  // "models/...", which no provider's models match; an OpenRouter Responses body naming a model
-  // OpenRouter's list lacks, "openai/gpt-5.6-sol", reads as OpenAI's, the provider its prefix
-  // names, at the cost OpenRouter reports in it); 662 name a model of a provider that prices one
-  // of their interpretations. Before, with every body read as OpenAI chat, `price` priced 198 of
-  // the 809.
-  EXPECT_EQ(read, 671);
+  // Of the 675 bodies whose model dev.json names, all read (4 name Gemini models by their
+  // resource names, "models/gemini-2.5-pro", which genai-prices prices none of, and read as
+  // Google's model; an OpenRouter Responses body naming a model OpenRouter's list lacks,
+  // "openai/gpt-5.6-sol", reads as OpenAI's, the provider its prefix names, at the cost OpenRouter
+  // reports in it); 662 name a model of a provider that prices one of their interpretations.
+  // Before, with every body read as OpenAI chat, `price` priced 198 of the 809.
+  EXPECT_EQ(read, 675);
   EXPECT_EQ(checked, 662);
 }
 
@@ -276,7 +276,7 @@ TEST(ResponsesTest, StreamedResponsesReadAsTheirBodies) {
     ++streamed[how];
   }
   EXPECT_EQ(streamed, (std::map<std::string, int>{
-                          {"anthropic", 125}, {"chat", 206}, {"gemini", 212}, {"responses", 128}}));
+                          {"anthropic", 125}, {"chat", 206}, {"gemini", 216}, {"responses", 128}}));
 }
 
 }  // namespace

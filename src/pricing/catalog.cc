@@ -525,6 +525,16 @@ Result<ModelRef> Catalog::resolve_uncached(std::string_view provider,
   const std::string expanded = expand_compact_dates(trimmed);
   if (expanded != trimmed)
     if (auto again = resolve_name(provider, expanded)) return again;
+  // A Google resource name: the Gemini API's "models/gemini-2.5-flash", Vertex AI's
+  // "publishers/google/models/gemini-2.5-pro" or "projects/P/locations/L/publishers/google/
+  // models/gemini-2.5-pro" (as its SDKs and batch jobs name models): the model's id after the
+  // last "models/" segment.
+  if (const size_t at = trimmed.rfind("models/");
+      at != std::string_view::npos && (at == 0 || trimmed[at - 1] == '/')) {
+    const std::string_view id = trimmed.substr(at + 7);
+    if (!id.empty() && id.find('/') == std::string_view::npos)
+      if (auto again = resolve_uncached(provider, id)) return again;
+  }
   return ref;
 }
 
