@@ -213,8 +213,9 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
     if (!m.fallback) COSTOPS_RETURN_IF_ERROR(read(m));
   }
   // Then the fallbacks, each where the others found no value for its dest.
-  for (const auto& m : ex.mappings) {
-    if (fallbacks && m.fallback && !u.has(m.dest)) COSTOPS_RETURN_IF_ERROR(read(m));
+  for (size_t i = 0; fallbacks && i < ex.mappings.size(); ++i) {
+    const auto& m = ex.mappings[i];
+    if (m.fallback && !u.has(m.dest)) COSTOPS_RETURN_IF_ERROR(read(m));
   }
   if (!any)
     return invalid_argument("no usage found in \"" + std::string(where) + "\" for the " +

@@ -76,10 +76,13 @@ std::string row_name(const AggregateRow& row, bool model, const char* none = "(n
   return key_name(row.keys, model, none);
 }
 
-// The logged costs' table: a row per model, then the total: name, records, logged, exact,
-// difference, difference in percent, records off by more than 1%.
-std::vector<std::array<std::string, 7>> logged_cells(const Report& r) {
-  std::vector<std::array<std::string, 7>> out;
+// A table by model (a row per model, then the total), as text cells.
+using ModelCells = std::vector<std::array<std::string, 7>>;
+
+// The logged costs' table: name, records, logged, exact, difference, difference in percent,
+// records off by more than 1%.
+ModelCells logged_cells(const Report& r) {
+  ModelCells out;
   auto cells = [&](const std::string& name, const LoggedCosts& l) {
     const Decimal diff = l.logged - l.exact;
     out.push_back({name, std::to_string(l.records), l.logged.to_string_fixed(6),
@@ -106,12 +109,18 @@ constexpr const char* kLoggedAbout =
     "What the records' gateway or tracer priced them at itself (LiteLLM's spend, Langfuse's "
     "costDetails, ...), against their exact prices; off: more than 1% and 0.000001 away.";
 
-// The cost split's table: a row per model, then the total: name, records, input, output, other,
-// cost (money_text: 4 decimals, per currency), and the output's share of the cost ("-" in several
-// currencies or none).
-std::vector<std::array<std::string, 7>> split_cells(const Report& r) {
-  std::vector<std::array<std::string, 7>> out;
+// The sum of Report::split's rows (the stores' sums fit, so do the models').
+AggregateRow split_total(const Report& r) {
   AggregateRow total;
+  for (const auto& row : r.split) {
+    if (!add_row(total, row)) break;
+  }
+  return total;
+}
+// The cost split's table: name, records, input, output, other, cost (money_text: 4 decimals, per
+// currency), and the output's share of the cost ("-" in several currencies or none).
+ModelCells split_cells(const Report& r) {
+  ModelCells out;
   auto cells = [&](const std::string& name, const AggregateRow& row) {
     std::string share = "-";
     if (row.cost.size() == 1 && row.output_cost.size() == 1) {
@@ -122,11 +131,8 @@ std::vector<std::array<std::string, 7>> split_cells(const Report& r) {
                    money_text(row.output_cost), money_text(row.other_cost), money_text(row.cost),
                    share});
   };
-  for (const auto& row : r.split) {
-    cells(row_name(row, true), row);
-    if (!add_row(total, row)) return {};  // the stores' sums fit; so do the models'
-  }
-  cells("Total", total);
+  for (const auto& row : r.split) cells(row_name(row, true), row);
+  cells("Total", split_total(r));
   return out;
 }
 // A model's row of Report::split as JSON (provider and model; total: neither).
@@ -142,13 +148,6 @@ json split_json(const AggregateRow& row) {
   }
   return o;
 }
-AggregateRow split_total(const Report& r) {
-  AggregateRow total;
-  for (const auto& row : r.split) {
-    if (!add_row(total, row)) break;
-  }
-  return total;
-}
 constexpr const char* kSplitHeads[] = {"Model", "Records", "Input",   "Output",
                                        "Other", "Cost",    "Output %"};
 constexpr const char* kSplitAbout =
@@ -157,7 +156,6 @@ constexpr const char* kSplitAbout =
 
 // A section of a table of cells by model (logged_cells, split_cells), the first column a name and
 // the others numbers, under its title and what it is about: in Markdown, and in HTML.
-using ModelCells = std::vector<std::array<std::string, 7>>;
 void md_cells(std::ostream& s, const char* title, const char* about, const char* const (&heads)[7],
               const ModelCells& rows) {
   s << "\n## " << title << "\n\n" << md_escape(about) << "\n\n|";

@@ -175,8 +175,8 @@ struct ExtractorMapping {
   Path path;
   UnitId dest = 0;
   bool required = false;
-  /// Read only where no mapping to the same dest that is not one found a value (another API's
-  /// name for a count the others read; see loaders.cc).
+  /// Read only where the mappings to the same dest that are not fallbacks found no value:
+  /// another API's name for a count they read (see loaders.cc).
   bool fallback = false;
 };
 
