@@ -95,13 +95,18 @@ ModelCells logged_cells(const Report& r) {
   cells("Total", logged_sum(r.logged));
   return out;
 }
+// `o` with the provider and model of `row`, a row by provider and model (a total has neither).
+json with_model(json o, const AggregateRow& row) {
+  if (row.keys.size() == 2) {
+    o["provider"] = row.keys[0];
+    o["model"] = row.keys[1];
+  }
+  return o;
+}
 // A model's row of Report::logged as JSON: its logged costs (logged_costs_json), provider and
 // model.
 json logged_model_json(const AggregateRow& row) {
-  json o = logged_costs_json(row.logged);
-  o["provider"] = row.keys[0];
-  o["model"] = row.keys[1];
-  return o;
+  return with_model(logged_costs_json(row.logged), row);
 }
 constexpr const char* kLoggedHeads[] = {"Model",      "Records", "Logged",    "Exact",
                                         "Difference", "Diff %",  "Off by >1%"};
@@ -137,16 +142,12 @@ ModelCells split_cells(const Report& r) {
 }
 // A model's row of Report::split as JSON (provider and model; total: neither).
 json split_json(const AggregateRow& row) {
-  json o = {{"records", row.records},
-            {"cost", money_json(row.cost)},
-            {"input_cost", money_json(row.input_cost)},
-            {"output_cost", money_json(row.output_cost)},
-            {"other_cost", money_json(row.other_cost)}};
-  if (row.keys.size() == 2) {
-    o["provider"] = row.keys[0];
-    o["model"] = row.keys[1];
-  }
-  return o;
+  return with_model({{"records", row.records},
+                     {"cost", money_json(row.cost)},
+                     {"input_cost", money_json(row.input_cost)},
+                     {"output_cost", money_json(row.output_cost)},
+                     {"other_cost", money_json(row.other_cost)}},
+                    row);
 }
 constexpr const char* kSplitHeads[] = {"Model", "Records", "Input",   "Output",
                                        "Other", "Cost",    "Output %"};
