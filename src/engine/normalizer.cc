@@ -230,15 +230,12 @@ Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
 std::string_view typo_of(const pricing::Extractor& ex, std::string_view k) {
   const auto& keys = canonical_keys();
   if (keys.find(k) != kUnknownKey) return {};
-  auto read_key = [](const pricing::ExtractorMapping& m) -> std::string_view {
-    return m.path.empty() || m.path.front().array_match ? std::string_view() : m.path.front().key;
-  };
   for (const auto& m : ex.mappings)
-    if (read_key(m) == k) return {};
+    if (m.top_key() == k) return {};
   if (const std::string_view near = keys.nearest(k); !near.empty()) return near;
   return util::nearest_name(k, util::typo_edits(k), [&](auto&& visit) {
     for (const auto& m : ex.mappings)
-      if (const std::string_view name = read_key(m); !name.empty()) visit(name);
+      if (const std::string_view name = m.top_key(); !name.empty()) visit(name);
   });
 }
 

@@ -233,7 +233,7 @@ void TranscriptReader::line(std::string_view text, uint64_t line_no, const Emit&
   m.sidechain = true_at(doc, "isSidechain");
   // Transcripts before Claude Code 1.0.9 logged each call's cost.
   if (const Value cost = at(doc, "costUSD"); cost && cost->is_number())
-    m.logged_cost = simdjson::minify(*cost);
+    m.logged_cost = json_of(cost);
   const Value stop = at(message, "stop_reason");
   const bool final = stop && !stop->is_null();
   saw_final_ = saw_final_ || final;
@@ -740,14 +740,13 @@ void OpenCodeReader::line(std::string_view text, uint64_t line_no, const Emit& e
     r.field("id", key);
     // (The record form reads an epoch number's unit by its size, and bounds it.)
     if (double ms = -1; created && !created->get_double().get(ms) && ms >= 0)
-      r.json("timestamp", std::string(simdjson::minify(*created)));
+      r.json("timestamp", json_of(created));
     r.field("provider", catalog_provider(provider_id));
     r.field("model", model);
     r.field("project_id", cwd);
     const Value cost = at(calls[n], "cost");
     double logged = 0;
-    if (cost && !cost->get_double().get(logged) && logged > 0)
-      r.json("cost_usd", std::string(simdjson::minify(*cost)));
+    if (cost && !cost->get_double().get(logged) && logged > 0) r.json("cost_usd", json_of(cost));
     r.tag("service", app);
     r.tag("session", text_at(o, "session"));
     r.tag("agent", text_at(o, "parent").empty() ? "" : "subagent");

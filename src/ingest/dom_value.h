@@ -32,6 +32,11 @@ inline std::string text_at(const Value& o, std::string_view key) {
 
 inline bool has(const Value& o, std::string_view key) { return at(o, key).has_value(); }
 
+// A value's JSON text, "" for none.
+inline std::string json_of(const Value& v) {
+  return v ? std::string(simdjson::minify(*v)) : std::string();
+}
+
 // Calls `is(line)` on the first few complete lines of `head`, parsed, until one says yes.
 bool any_first_line(std::string_view head, bool (*is)(const Value&));
 

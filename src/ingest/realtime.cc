@@ -10,11 +10,6 @@ namespace {
 
 using simdjson::dom::element;
 
-// A value's JSON text, "" for none.
-std::string json_of(const Value& v) {
-  return v ? std::string(simdjson::minify(*v)) : std::string();
-}
-
 // Whether `type` is a Realtime event's: a server's or a client's.
 bool realtime_type(std::string_view type) {
   for (const std::string_view p :

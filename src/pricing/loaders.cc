@@ -125,22 +125,22 @@ Result<Path> parse_path(const json& j, const std::string& where) {
   return path;
 }
 
+// Whether a mapping of `e` reads `key` at the top of the usage object.
+bool reads_top_key(const Extractor& e, std::string_view key) {
+  return std::any_of(e.mappings.begin(), e.mappings.end(),
+                     [&](const ExtractorMapping& m) { return m.top_key() == key; });
+}
+
 // Gemini's Live API reports a turn's output as responseTokenCount and responseTokensDetails,
 // where generateContent reports candidatesTokenCount and candidatesTokensDetails; genai-prices'
 // extractors read the latter alone, so a Live API turn's output (audio at $12/M on
 // gemini-live-2.5-flash) would be read as none. Each mapping from a candidates field gets a twin
 // from the response field (a usage object has one or the other), unless one reads it already.
 void add_live_api_twins(Extractor* e) {
-  auto reads = [&](std::string_view key) {
-    return std::any_of(e->mappings.begin(), e->mappings.end(), [&](const ExtractorMapping& m) {
-      return !m.path.empty() && !m.path[0].array_match && m.path[0].key == key;
-    });
-  };
-  if (reads("responseTokenCount") || reads("responseTokensDetails")) return;
+  if (reads_top_key(*e, "responseTokenCount") || reads_top_key(*e, "responseTokensDetails")) return;
   std::vector<ExtractorMapping> twins;
   for (const ExtractorMapping& m : e->mappings) {
-    if (m.path.empty() || m.path[0].array_match) continue;
-    const std::string& key = m.path[0].key;
+    const std::string_view key = m.top_key();
     if (key != "candidatesTokenCount" && key != "candidatesTokensDetails") continue;
     ExtractorMapping twin = m;
     twin.path[0].key =
@@ -163,10 +163,7 @@ void add_cache_hit_fallback(Extractor* e, std::string_view key) {
     return m.path.size() == 2 && !m.path[0].array_match && !m.path[1].array_match &&
            m.path[0].key == "prompt_tokens_details" && m.path[1].key == "cached_tokens";
   });
-  const bool reads_key = std::any_of(e->mappings.begin(), e->mappings.end(), [&](const auto& m) {
-    return !m.path.empty() && !m.path[0].array_match && m.path[0].key == key;
-  });
-  if (cached == e->mappings.end() || reads_key) return;
+  if (cached == e->mappings.end() || reads_top_key(*e, key)) return;
   ExtractorMapping twin;
   twin.path.emplace_back().key = key;
   twin.dest = cached->dest;

@@ -178,6 +178,12 @@ struct ExtractorMapping {
   /// Read only where the mappings to the same dest that are not fallbacks found no value:
   /// another API's name for a count they read (see loaders.cc).
   bool fallback = false;
+
+  /// The key the path begins with at the top of the usage object ("" when it begins with an
+  /// array match, or is empty).
+  std::string_view top_key() const {
+    return path.empty() || path.front().array_match ? std::string_view() : path.front().key;
+  }
 };
 
 /// How to read usage out of one API flavor's response body (data-driven, from the catalog).
