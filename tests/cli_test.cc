@@ -53,6 +53,16 @@ size_t occurrences(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// A database path of a test's own, costops_NAME_PID.db in the temporary directory, without a
+// database there yet.
+std::string fresh_db(const std::string& name) {
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("costops_" + name + "_" + std::to_string(::getpid()) + ".db"))
+                             .string();
+  std::filesystem::remove(db);
+  return db;
+}
+
 // Runs a command that succeeds and says `note` on stderr ("note: " + note).
 void expect_note(const std::string& args, const std::string& note) {
   const CliRun r = run(args);
@@ -442,10 +452,7 @@ TEST(CliTest, PriceAndIngestCompareTheCostsTheInputLogged) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["warned"], 1) << r.out;
   EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["logged"]["records"], 1) << r.out;
   // ingest says so too, and --output json has it.
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_logged_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("logged");
   // A catalog in euros is not compared with costs logged in USD, and says so.
   const std::string eur = db + ".eur.json";
   std::ofstream(eur) << R"({"format": "cost-ops-catalog", "currency": "EUR", "providers": [
@@ -518,10 +525,7 @@ TEST(CliTest, CsvColumnsOfCountsNotReadAreSaid) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(R"("total_price":"0.0025")"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, note);
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_unread_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("unread");
   r = run("ingest --format csv --db " + db + " -", csv);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.err.find(note), std::string::npos) << r.err;
@@ -536,10 +540,7 @@ TEST(CliTest, CsvColumnsOfCountsNotReadAreSaid) {
 // Pushgateway; a group key that is no label name is made one, and two that make one are refused.
 // Budget status as CSV too: a row per budget.
 TEST(CliTest, PrometheusGauges) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_prometheus_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("prometheus");
   const std::string usage =
       R"({"id":"p1","provider":"openai","model":"gpt-4o","timestamp":"2026-11-01T10:00:00Z","tags":{"cost-center":"search \"core\""},"usage":{"input_tokens":1000,"output_tokens":100}}
 {"id":"p2","provider":"anthropic","model":"claude-sonnet-4-5","timestamp":"2026-11-02T10:00:00Z","tags":{"cost-center":"ads"},"usage":{"input_tokens":2000,"cache_read_tokens":1000,"output_tokens":100}}
@@ -683,10 +684,7 @@ TEST(CliTest, PrometheusGauges) {
 }
 
 TEST(CliTest, ReconcileComparesProvidersBillsWithTheStoredSpend) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_reconcile_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("reconcile");
   // The responses name models as the API answered; the bills as the providers bill them.
   const std::string usage =
       R"({"id":"a1","provider":"openai","model":"gpt-4o-2024-08-06","timestamp":"2026-11-01T10:00:00Z","usage":{"input_tokens":100000,"output_tokens":50000}}
@@ -1100,10 +1098,7 @@ TEST(CliTest, ClaudeCodeTranscripts) {
     // 0.015192 + 0.018103 + 0.0015 and msg_01Nt's 3 output tokens so far: 0.00501
     EXPECT_EQ(j["total"]["total_cost"], "0.039805");
   }
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_cli_cc_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("cli_cc");
   r = run("ingest --db " + db + " --output json " + session);
   EXPECT_EQ(r.rc, 0) << r.err;
   {
@@ -1899,10 +1894,7 @@ TEST(CliTest, DeleteSaysWhatItWouldDeleteThenDeletesIt) {
 }
 
 TEST(CliTest, CustomPricesInTheDatabaseLayerOverTheCatalog) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_pricing_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("pricing");
   const std::string file = db + ".catalog.json";
   std::ofstream(file) << R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [
       {"id": "acme-1", "prices": {"input_mtok": "0.5", "output_mtok": "1.5"}},
@@ -2399,10 +2391,7 @@ TEST(CliTest, ForecastAnomaliesAndBudgetsOnASeriesAndOnStoredSpend) {
       << j["reason"];
 
   // Stored spend: the bundled sample, a budget in the database.
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_fc_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("fc");
   r = run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl"));
   ASSERT_EQ(r.rc, 0) << r.err;
   r = run("forecast --db " + db + " --horizon 7 --group-by provider --format json");
@@ -2849,10 +2838,7 @@ TEST(CliTest, TodayIsStillRunning) {
 // With --tz, a day is that zone's: --from/--to days, periods, and a budget's as-of day start and
 // end at its local midnight (they were UTC midnights, so the first and last local days were cut).
 TEST(CliTest, DaysAreTheTimeZonesDays) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_tz_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("tz");
   CliRun r = run("ingest --db " + db + " " + testing::source_path("data/samples/usage.jsonl"));
   ASSERT_EQ(r.rc, 0) << r.err;
   const std::string la = " --tz America/Los_Angeles";
@@ -3327,10 +3313,7 @@ TEST(CliTest, CopiesStoredRecordsIntoAnotherDatabase) {
 // records: the stored records one a line, the dearest first (unpriced last), the latest first,
 // the first ones; every field in CSV and JSON Lines; how many the selection holds.
 TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_records_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("records");
   ASSERT_EQ(
       run("ingest --db " + db + " -",
           R"({"id":"r1","timestamp":"2026-11-02T09:00:00Z","provider":"openai","model":"gpt-4o","project_id":"search","user":"ana","tags":{"team":"core"},"usage":{"input_tokens":1000000,"cache_read_tokens":200000,"output_tokens":10},"spend":2.3}
@@ -3405,10 +3388,7 @@ TEST(CliTest, ListsStoredRecordsDearestOrLatestFirst) {
 // report --logged: the period's logged costs against the exact prices by model, in every format;
 // a note when none logged one; refused beside --currency and in a FOCUS dataset.
 TEST(CliTest, ReportComparesTheCostsTheRecordsLogged) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_report_logged_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("report_logged");
   ASSERT_EQ(
       run("ingest --db " + db + " -",
           R"({"id":"l1","timestamp":"2026-09-01T10:00:00Z","provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,"output_tokens":100},"cost_usd":0.0035}
@@ -3465,10 +3445,7 @@ TEST(CliTest, ReportComparesTheCostsTheRecordsLogged) {
 }
 
 TEST(CliTest, CostSplitIntoInputOutputAndOther) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_split_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("split");
   // gpt-4o: 2.5 per million in, 1.25 cached, 10 out. Perplexity's sonar: 1 in, 1 out, and 12
   // per thousand requests, a cost of neither direction. One record unpriced.
   const std::string usage =
@@ -3559,10 +3536,7 @@ TEST(CliTest, CostSplitIntoInputOutputAndOther) {
 }
 
 TEST(CliTest, AllocateSharedCost) {
-  const std::string db = (std::filesystem::temp_directory_path() /
-                          ("costops_allocate_" + std::to_string(::getpid()) + ".db"))
-                             .string();
-  std::filesystem::remove(db);
+  const std::string db = fresh_db("allocate");
   // gpt-4o input at 2.5 per million: search 2.5 and ads 7.5 in September with 1 shared; 1
   // shared in October, where no team spent; ads 1 in November.
   const std::string usage =
