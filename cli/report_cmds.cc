@@ -344,35 +344,32 @@ int run_report(ReportCmd o) {
     }
     return kExitFailure;
   }
-  if (o.logged) {
+  if (o.logged || o.cost_split) {
+    // Their sums are in the period's records, read once for both, by provider and model.
     AggregateQuery by_model = selection;
     by_model.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
-    auto read = scanned_rows(*store, by_model, {.logged = true});
-    if (!read) {
-      report(read.status());
-      return kExitFailure;
-    }
-    std::vector<AggregateRow> rows = std::move(*read);
-    std::stable_sort(rows.begin(), rows.end(), [](const AggregateRow& a, const AggregateRow& b) {
-      return a.logged.logged > b.logged.logged;
-    });
-    note_logged_rows(rows);
-    std::erase_if(rows, [](const AggregateRow& row) { return row.logged.records == 0; });
-    r->logged = std::move(rows);
-  }
-  if (o.cost_split) {
-    AggregateQuery by_model = selection;
-    by_model.group_by = {*GroupKey::parse("provider"), *GroupKey::parse("model")};
-    auto scan = [&](const AggregateQuery& q) { return scanned_rows(*store, q, {.split = true}); };
+    const engine::AggregateExtras sums{.logged = o.logged, .split = o.cost_split};
+    auto scan = [&](const AggregateQuery& q) { return scanned_rows(*store, q, sums); };
     auto read = converter ? converter->aggregate(scan, by_model) : scan(by_model);
     if (!read) {
       report(with_rates_hint(read.status(), converter));
       return kExitFailure;
     }
-    std::vector<AggregateRow> rows = std::move(*read);
-    std::erase_if(rows, [](const AggregateRow& row) { return row.cost.empty(); });  // unpriced
-    order_rows(rows, RowOrder::kCost, main_currency(rows));
-    r->split = std::move(rows);
+    if (o.logged) {
+      std::vector<AggregateRow> rows = *read;
+      std::stable_sort(rows.begin(), rows.end(), [](const AggregateRow& a, const AggregateRow& b) {
+        return a.logged.logged > b.logged.logged;
+      });
+      note_logged_rows(rows);
+      std::erase_if(rows, [](const AggregateRow& row) { return row.logged.records == 0; });
+      r->logged = std::move(rows);
+    }
+    if (o.cost_split) {
+      std::vector<AggregateRow> rows = std::move(*read);
+      std::erase_if(rows, [](const AggregateRow& row) { return row.cost.empty(); });  // unpriced
+      order_rows(rows, RowOrder::kCost, main_currency(rows));
+      r->split = std::move(rows);
+    }
   }
   if (o.budgets) {
     // As of the report's last day; today (still running) when the report reaches it.
