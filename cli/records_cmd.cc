@@ -90,28 +90,32 @@ std::string tags_text(const Line& l) {
   return out;
 }
 
+// An amount's exact text in JSON, null for none (an unpriced record's).
+json amount_json(const std::optional<Money>& m) {
+  return m ? json(m->amount.to_string()) : json(nullptr);
+}
+
 json line_json(const Line& l) {
   // A record without a time of its own: dated (and priced) at its ingest's time or --as-of.
-  json j = {
-      {"timestamp", l.timed ? json(format_timestamp(l.time)) : json(nullptr)},
-      {"provider", l.provider},
-      {"model", l.model},
-      {"organization", l.organization},
-      {"project", l.project},
-      {"user", l.user},
-      {"tier", l.tier},
-      {"id", l.id},
-      {"source", l.source},
-      {"requests", l.requests},
-      {"input_tokens", l.input},
-      {"output_tokens", l.output},
-      {"cache_read_tokens", l.cache_read},
-      {"cache_write_tokens", l.cache_write},
-      {"reasoning_tokens", l.reasoning},
-      {"cost", l.cost ? json(l.cost->amount.to_string()) : json(nullptr)},
-      {"input_cost", l.input_cost ? json(l.input_cost->amount.to_string()) : json(nullptr)},
-      {"output_cost", l.output_cost ? json(l.output_cost->amount.to_string()) : json(nullptr)},
-      {"currency", l.cost ? json(std::string(l.cost->currency.code())) : json(nullptr)}};
+  json j = {{"timestamp", l.timed ? json(format_timestamp(l.time)) : json(nullptr)},
+            {"provider", l.provider},
+            {"model", l.model},
+            {"organization", l.organization},
+            {"project", l.project},
+            {"user", l.user},
+            {"tier", l.tier},
+            {"id", l.id},
+            {"source", l.source},
+            {"requests", l.requests},
+            {"input_tokens", l.input},
+            {"output_tokens", l.output},
+            {"cache_read_tokens", l.cache_read},
+            {"cache_write_tokens", l.cache_write},
+            {"reasoning_tokens", l.reasoning},
+            {"cost", amount_json(l.cost)},
+            {"input_cost", amount_json(l.input_cost)},
+            {"output_cost", amount_json(l.output_cost)},
+            {"currency", l.cost ? json(std::string(l.cost->currency.code())) : json(nullptr)}};
   json tags = json::object();
   for (const auto& [k, v] : l.tags) tags[k] = v;
   j["tags"] = tags;
@@ -254,11 +258,12 @@ A line per record: its time (in --tz), provider, model, project, user, tokens, e
 csv, json and jsonl add its organization, tier, input file (source), requests, cache and
 reasoning tokens, logged cost, tags, and the parts of its cost that are its input's and its
 output's (input_cost, output_cost; the rest is per-request fees and web searches); json and jsonl
-every count stored too, under usage (audio and image tokens among them). A record whose input gave it no time shows the time it was dated
-at (its ingest's, or the ingest's --as-of), marked * in the table, as "dated" in the others (its
-timestamp empty). --sort time (the oldest first, the default), latest, cost
-(the dearest first; unpriced records last) or tokens (input plus output); --limit N of them
-(default 20; 0: all, which cost and tokens hold in memory to sort). Selections as delete's.
+every count stored too, under usage (audio and image tokens among them). A record whose input
+gave it no time shows the time it was dated at (its ingest's, or the ingest's --as-of), marked *
+in the table, as "dated" in the others (its timestamp empty). --sort time (the oldest first, the
+default), latest, cost (the dearest first; unpriced records last) or tokens (input plus output);
+--limit N of them (default 20; 0: all, which cost and tokens hold in memory to sort). Selections
+as delete's.
 Examples:
   cost-ops records --period yesterday --sort cost            # the dearest calls of a spike
   cost-ops records --sort latest --limit 5
