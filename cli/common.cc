@@ -135,7 +135,8 @@ Result<std::optional<pricing::Catalog>> stored_prices(storage::Store& store) {
 
 }  // namespace
 
-Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store) {
+Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
+                                                     const Discount* adding) {
   const pricing::Catalog* base = &pricing::Catalog::builtin();
   if (!catalog_file.empty()) {
     auto f = pricing::parse_catalog_format(format);
@@ -164,6 +165,24 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store) {
     }
     owned_->overlay(std::move(layer));
     base = &*owned_;
+  }
+  if (store != nullptr) {
+    auto stored = store->discounts();
+    if (!stored) return stored.status();
+    if (adding != nullptr) {
+      std::erase_if(*stored, [&](const Discount& d) { return d.name == adding->name; });
+      stored->push_back(*adding);
+    }
+    if (!stored->empty()) {
+      if (!owned_) {
+        auto b = pricing::Catalog::builtin_copy();
+        if (!b) return b.status();
+        owned_ = std::move(*b);
+      }
+      const Status st = owned_->set_discounts(std::move(*stored));
+      if (!st.is_ok()) return st.with_context(store->url());
+      base = &*owned_;
+    }
   }
   return base;
 }

@@ -52,8 +52,10 @@ struct CatalogOptions {
   std::string custom_prices;
   void add_to(CLI::App& app);
   /// Loads the chosen catalog (the built-in one by default), then the custom prices stored in
-  /// `store` (when given), then the --prices file on top.
-  Result<const pricing::Catalog*> load(storage::Store* store = nullptr);
+  /// `store` (when given), then the --prices file on top, then the discounts stored in `store`,
+  /// with `adding` in place of the one of its name (pricing discount add's check).
+  Result<const pricing::Catalog*> load(storage::Store* store = nullptr,
+                                       const Discount* adding = nullptr);
 
  private:
   std::optional<pricing::Catalog> owned_;
@@ -69,8 +71,8 @@ inline constexpr std::string_view kSuggestPrefix = "suggest:";
 /// on the catalog: the scripts of `cost-ops completion` ask `cost-ops __complete SOURCE` for
 /// them as they complete, with the words of the line (its --db, --catalog, ...). As suggest(),
 /// it checks nothing and adds nothing to the help. SOURCE is the validator's name after
-/// kCompleteFromPrefix: budgets, filters, group-by, breakdowns, providers, models or catalog
-/// (catalog's PROVIDER, then MODEL).
+/// kCompleteFromPrefix: budgets, discounts, filters, group-by, breakdowns, providers, models or
+/// catalog (catalog's PROVIDER, then MODEL).
 CLI::Validator complete_from(std::string_view source);
 inline constexpr std::string_view kCompleteFromPrefix = "complete:";
 /// The periods --period takes by name (YYYY-MM and the like are its other forms).

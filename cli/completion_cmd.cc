@@ -468,6 +468,12 @@ std::vector<std::string> complete_words(CLI::App& app, const std::string& source
         for (const auto& b : *budgets) out.insert(b.name);
       }
     }
+  } else if (source == "discounts") {
+    if (auto store = line_store(line)) {
+      if (auto discounts = store->discounts()) {
+        for (const auto& d : *discounts) out.insert(d.name);
+      }
+    }
   } else if (source == "filters" || source == "defaults") {
     // KEY=VALUE for the values stored (KEY!=VALUE when the word has a "!"): the dimensions'
     // over every record, the tags' of the latest records (latest_tags). ingest --default's keys

@@ -1921,6 +1921,10 @@ int run_copy(CopyCmd& o) {
                               {"there_already", stats.prices_present},
                               {"kept_there", stats.prices_kept},
                               {"outside_selection", stats.prices_outside}};
+      out["discounts"] = {{"copied", stats.discounts},
+                          {"there_already", stats.discounts_present},
+                          {"kept_there", stats.discounts_kept},
+                          {"outside_selection", stats.discounts_outside}};
     }
     std::printf("%s\n", out.dump().c_str());
   } else {
@@ -1937,6 +1941,12 @@ int run_copy(CopyCmd& o) {
           static_cast<unsigned long long>(stats.budgets_present),
           static_cast<unsigned long long>(stats.prices),
           static_cast<unsigned long long>(stats.prices_present));
+      if (stats.discounts + stats.discounts_present + stats.discounts_kept.size() +
+              stats.discounts_outside.size() >
+          0)
+        std::printf("discounts: %llu copied, %llu there already\n",
+                    static_cast<unsigned long long>(stats.discounts),
+                    static_cast<unsigned long long>(stats.discounts_present));
     }
   }
   if (!stats.budgets_outside.empty()) {
@@ -1947,6 +1957,13 @@ int run_copy(CopyCmd& o) {
                  "note: not copied, their scope not within --filter's selection: budget%s %s\n",
                  stats.budgets_outside.size() == 1 ? "" : "s", names.c_str());
   }
+  if (!stats.discounts_outside.empty()) {
+    std::string names;
+    for (const std::string& name : stats.discounts_outside)
+      names += (names.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "note: not copied, of providers --filter leaves out: discount%s %s\n",
+                 stats.discounts_outside.size() == 1 ? "" : "s", names.c_str());
+  }
   if (!stats.prices_outside.empty()) {
     std::fprintf(stderr,
                  "note: not copied, of providers or models --filter leaves out: %zu custom "
@@ -1954,7 +1971,8 @@ int run_copy(CopyCmd& o) {
                  stats.prices_outside.size(), stats.prices_outside.size() == 1 ? "" : "s");
   }
   for (const auto& [what, kept] :
-       {std::pair{"budget", &stats.budgets_kept}, std::pair{"custom price", &stats.prices_kept}}) {
+       {std::pair{"budget", &stats.budgets_kept}, std::pair{"custom price", &stats.prices_kept},
+        std::pair{"discount", &stats.discounts_kept}}) {
     for (const std::string& name : *kept) {
       std::fprintf(stderr,
                    "note: %s %s is defined otherwise in %s: kept as it is there, not copied\n",
@@ -1969,17 +1987,17 @@ void add_copy(CLI::App& app, int& rc) {
   auto o = std::make_shared<CopyCmd>();
   CLI::App* cmd = app.add_subcommand(
       "copy",
-      "Copy stored records, as priced, with the budgets and custom prices, into another database "
-      "(a SQLite file into a team's PostgreSQL)");
+      "Copy stored records, as priced, with the budgets, custom prices and discounts, into "
+      "another database (a SQLite file into a team's PostgreSQL)");
   cmd->footer(R"(
 Records are copied as stored (their prices, logged costs, tags and inputs), oldest first, 10,000
 to a transaction of the database copied into; those it has already (the same record ingested
 into both, or copied before) are left as they are, so a copy cut short and run again completes
-it, and several databases copy into one. Budgets and custom prices it has not are copied too;
-one it has otherwise is kept as it is there, with a note. With --filter, only the budgets whose
-scope lies within it (provider=openai's budget with --filter provider=openai, not the budget of
-all spend) and the custom prices of the providers and models it keeps. --into is created when
-it does not exist. Selections as delete's: --source, --from/--to or --period, --filter,
+it, and several databases copy into one. Budgets, custom prices and discounts it has not are
+copied too; one it has otherwise is kept as it is there, with a note. With --filter, only the
+budgets whose scope lies within it (provider=openai's budget with --filter provider=openai, not
+the budget of all spend), the custom prices of the providers and models it keeps, and the
+discounts of the providers it keeps. --into is created when it does not exist. Selections as delete's: --source, --from/--to or --period, --filter,
 --unpriced.
 Examples:
   cost-ops copy --into postgresql://costops@db.internal/costops       # everything, into a team's database
@@ -1991,7 +2009,8 @@ Examples:
       ->type_name("DB");
   o->selection.add_to(*cmd);
   cmd->add_flag("--unpriced", o->unpriced, "Only records stored without a price");
-  cmd->add_flag("--records-only", o->records_only, "Leave the budgets and custom prices out");
+  cmd->add_flag("--records-only", o->records_only,
+                "Leave the budgets, custom prices and discounts out");
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   add_db_to(*cmd, o->db);
   cmd->callback([o, &rc] { rc = run_copy(*o); });

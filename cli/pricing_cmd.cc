@@ -22,6 +22,9 @@ struct PricingCmd {
   std::string provider, model, match_prefix, file, at, format = "table";
   std::vector<std::string> prices;  // KEY=VALUE
   std::string input, output, cache_read, cache_write;
+  // pricing discount
+  std::string name, percent, from, to;
+  std::vector<std::string> models;
   CatalogOptions catalog;
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
@@ -233,6 +236,111 @@ int run_remove(PricingCmd& o) {
   return kExitOk;
 }
 
+// A YYYY-MM-DD day of --from or --to (`option`).
+Result<std::optional<std::chrono::sys_days>> day_option(const std::string& text,
+                                                        const char* option) {
+  if (text.empty()) return std::optional<std::chrono::sys_days>();
+  auto t = parse_timestamp(text);
+  if (!t || text.size() != 10)
+    return invalid_argument(std::string(option) + " takes a day, YYYY-MM-DD, not \"" + text + "\"");
+  return std::optional(std::chrono::floor<std::chrono::days>(*t));
+}
+
+json discount_json(const Discount& d) {
+  auto day = [](const std::optional<std::chrono::sys_days>& x) {
+    return x ? json(format_timestamp(Timestamp(*x)).substr(0, 10)) : json(nullptr);
+  };
+  return {{"name", d.name},      {"provider", d.provider},
+          {"models", d.models},  {"percent", d.percent.to_string()},
+          {"from", day(d.from)}, {"to", day(d.to)}};
+}
+
+int run_discount_add(PricingCmd& o) {
+  Discount d;
+  d.name = o.name;
+  d.provider = provider_key(o.provider);
+  d.models = o.models;
+  auto percent = Decimal::parse(o.percent);
+  auto from = day_option(o.from, "--from");
+  auto to = day_option(o.to, "--to");
+  for (const Status& st :
+       {percent.status_or_ok().with_context("--percent"), from.status_or_ok(), to.status_or_ok()}) {
+    if (!st.is_ok()) {
+      report(st);
+      return kExitUsage;
+    }
+  }
+  d.percent = *percent;
+  d.from = *from;
+  d.to = *to;
+  if (Status st = d.check(); !st.is_ok()) {
+    report(st);
+    return kExitUsage;
+  }
+  auto store = open_db(*o.db, storage::OpenMode::kCreate);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  // Checked as the commands that price will apply it: with the catalog, the stored custom prices
+  // and the other stored discounts (two of one reach must not share a day).
+  if (auto cat = o.catalog.load(store->get(), &d); !cat) {
+    report(cat.status());
+    return kExitFailure;
+  }
+  if (Status st = (*store)->put_discount(d); !st.is_ok()) {
+    report(st);
+    return kExitFailure;
+  }
+  std::printf("discount %s: %s\n", d.name.c_str(), d.describe().c_str());
+  std::printf(
+      "note: records priced from now on (ingest) have it; to price the stored ones with it: "
+      "cost-ops reprice --all --filter provider=%s%s%s\n",
+      d.provider.c_str(), o.from.empty() ? "" : " --from ", o.from.c_str());
+  return kExitOk;
+}
+
+int run_discount_list(PricingCmd& o) {
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto discounts = (*store)->discounts();
+  if (!discounts) {
+    report(discounts.status());
+    return kExitFailure;
+  }
+  if (o.format == "json") {
+    json arr = json::array();
+    for (const auto& d : *discounts) arr.push_back(discount_json(d));
+    std::printf("%s\n", arr.dump(2).c_str());
+    return kExitOk;
+  }
+  if (discounts->empty()) std::printf("no discounts in %s\n", (*store)->url().c_str());
+  for (const auto& d : *discounts) std::printf("%-20s %s\n", d.name.c_str(), d.describe().c_str());
+  return kExitOk;
+}
+
+int run_discount_remove(PricingCmd& o) {
+  auto store = open_db(*o.db, storage::OpenMode::kExisting);
+  if (!store) {
+    report(store.status());
+    return kExitFailure;
+  }
+  auto removed = (*store)->remove_discount(o.name);
+  if (!removed) {
+    report(removed.status());
+    return kExitFailure;
+  }
+  if (!*removed) {
+    report(not_found("no discount named \"" + o.name + "\" in " + (*store)->url()));
+    return kExitFailure;
+  }
+  std::printf("removed discount %s\n", o.name.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_pricing_command(CLI::App& app, int& rc) {
@@ -242,7 +350,7 @@ void add_pricing_command(CLI::App& app, int& rc) {
   cmd->require_subcommand(1);
   cmd->footer(R"(
 Custom prices apply to every command that prices with that database (ingest, reprice) on top of
-the catalog; --prices FILE goes on top of both. Prices are per the unit registry: *_mtok per
+the catalog; --prices FILE goes on top of both. Contract discounts: pricing discount --help. Prices are per the unit registry: *_mtok per
 million tokens, *_kcount per thousand.
 Examples:
   cost-ops pricing add --provider openai --model gpt-4o --input 2.0 --output 8 --cache-read 1.0
@@ -285,6 +393,51 @@ Examples:
   rm->add_option("--model", o->model, "Model id")->required();
   common(rm);
   rm->callback([o, &rc] { rc = run_remove(*o); });
+
+  CLI::App* disc = cmd->add_subcommand(
+      "discount", "Contract discounts: a percentage off a provider's list prices, for some days");
+  disc->require_subcommand(1);
+  disc->footer(R"(
+A discount takes its percentage off the list price of every call it covers: all the provider's
+models, or those --model names (a name the catalog resolves, or an id pattern with '*'), from
+--from to --to (UTC days, inclusive; open where not given). Input, output, cache, reasoning and
+per-request costs alike, exactly. A model's own discount comes before its provider's for all
+models; two discounts of the same reach may not share a day. Discounts apply where the database's
+custom prices do (ingest, reprice, whatif). A record keeps its list cost beside the net one: the
+FOCUS dataset (report --format focus) gives both, as ListCost and the billed costs. Records
+stored before a discount was added keep their price until `cost-ops reprice --all` prices them
+again.
+Examples:
+  cost-ops pricing discount add azure-ea --provider azure --percent 12 --from 2026-01-01
+  cost-ops pricing discount add opus-deal --provider anthropic --model 'claude-opus-*' --percent 20 --from 2026-07-01 --to 2027-06-30
+  cost-ops reprice --all --filter provider=azure --from 2026-01-01
+  cost-ops pricing discount list
+  cost-ops pricing discount remove azure-ea)");
+  CLI::App* dadd = disc->add_subcommand("add", "Add or replace (by name) a discount");
+  dadd->add_option("name", o->name, "The discount's name")->required();
+  dadd->add_option("--provider", o->provider, "Provider id")->required();
+  dadd->add_option("--model", o->models,
+                   "A model it covers (repeatable): a name, or an id pattern ('claude-*'); "
+                   "default: all the provider's")
+      ->check(complete_from("models"));
+  dadd->add_option("--percent", o->percent, "The percentage off the list prices: (0, 100]")
+      ->required();
+  dadd->add_option("--from", o->from, "First day (YYYY-MM-DD, UTC) it applies (default: open)");
+  dadd->add_option("--to", o->to, "Last day (YYYY-MM-DD, UTC, inclusive; default: open)");
+  o->catalog.add_to(*dadd);
+  common(dadd);
+  dadd->callback([o, &rc] { rc = run_discount_add(*o); });
+  CLI::App* dlist = disc->add_subcommand("list", "List the discounts");
+  dlist->add_option("--format", o->format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
+  common(dlist);
+  dlist->callback([o, &rc] { rc = run_discount_list(*o); });
+  CLI::App* drm = disc->add_subcommand("remove", "Remove a discount");
+  drm->add_option("name", o->name, "The discount's name")
+      ->required()
+      ->check(complete_from("discounts"));
+  common(drm);
+  drm->callback([o, &rc] { rc = run_discount_remove(*o); });
 }
 
 }  // namespace costops::cli

@@ -33,6 +33,9 @@ struct Line {
   std::vector<std::pair<std::string, std::string>> tags;
   int64_t requests = 0, input = 0, output = 0, cache_read = 0, cache_write = 0, reasoning = 0;
   std::optional<Money> cost, input_cost, output_cost;  // the latter two parts of cost
+  std::optional<Money> list_cost;                      // before a discount (then named)
+  std::string discount;
+  Decimal discount_percent;
   std::optional<Decimal> logged;
   std::string usage;  // (JSON formats) every count stored, as JSON: audio and image tokens too
   uint64_t seq = 0;   // the scan's order (oldest first), for ties
@@ -64,6 +67,11 @@ Line line_of(const PricedRecord& r, uint64_t seq, bool with_usage) {
     l.cost = r.cost->total_cost;
     l.input_cost = r.cost->input_cost;
     l.output_cost = r.cost->output_cost;
+    if (const auto& d = r.cost->discount) {
+      l.list_cost = d->list_total;
+      l.discount = d->name;
+      l.discount_percent = d->percent;
+    }
   }
   l.logged = r.usage.logged_cost;
   if (with_usage) append_usage_json(l.usage, u);
@@ -120,6 +128,11 @@ json line_json(const Line& l) {
   for (const auto& [k, v] : l.tags) tags[k] = v;
   j["tags"] = tags;
   if (l.logged) j["logged_cost"] = l.logged->to_string();
+  if (l.list_cost) {
+    j["discount"] = {{"name", l.discount},
+                     {"percent", l.discount_percent.to_string()},
+                     {"list_cost", amount_json(l.list_cost)}};
+  }
   if (!l.cost) j["unpriced_reason"] = l.unpriced;
   if (!l.usage.empty()) j["usage"] = json::parse(l.usage);
   if (!l.timed) j["dated"] = format_timestamp(l.time);
@@ -146,7 +159,8 @@ int run_records(const RecordsCmd& o) {
   Status st = store->scan(q, [&](const PricedRecord& r) -> Status {
     Line l = line_of(r, seq++, o.format == "json" || o.format == "jsonl");
     if (converter != nullptr && l.cost) {  // at the rate of the record's day, in --tz
-      for (std::optional<Money>* m : {&l.cost, &l.input_cost, &l.output_cost}) {
+      for (std::optional<Money>* m : {&l.cost, &l.input_cost, &l.output_cost, &l.list_cost}) {
+        if (!*m) continue;
         auto c = converter->convert(**m, q.time_zone.local_day(l.time));
         if (!c) return c.status();
         *m = *c;
@@ -258,7 +272,8 @@ A line per record: its time (in --tz), provider, model, project, user, tokens, e
 csv, json and jsonl add its organization, tier, input file (source), requests, cache and
 reasoning tokens, logged cost, tags, and the parts of its cost that are its input's and its
 output's (input_cost, output_cost; the rest is per-request fees and web searches); json and jsonl
-every count stored too, under usage (audio and image tokens among them). A record whose input
+every count stored too, under usage (audio and image tokens among them), and a record priced
+with a contract discount its name, percentage and list cost (pricing discount). A record whose input
 gave it no time shows the time it was dated at (its ingest's, or the ingest's --as-of), marked *
 in the table, as "dated" in the others (its timestamp empty). --sort time (the oldest first, the
 default), latest, cost (the dearest first; unpriced records last) or tokens (input plus output);

@@ -22,6 +22,7 @@
 
 #include "costops/forecasting/series.h"
 #include "test_util.h"
+#include "util/csv.h"
 
 namespace costops {
 namespace {
@@ -3442,6 +3443,109 @@ TEST(CliTest, ReportComparesTheCostsTheRecordsLogged) {
   EXPECT_EQ(run(report + " --currency EUR --rate USD=0.9").rc, 2);
   EXPECT_EQ(run(report + " --format focus").rc, 2);
   std::filesystem::remove(db);
+}
+
+// Contract discounts from the command line: stored, applied as records are priced (ingest and
+// reprice), kept with each record's list cost (records, FOCUS's ListCost), copied with the
+// database, and refused with the reason when they are wrong or ambiguous.
+TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
+  const std::string db = fresh_db("discounts");
+  CliRun r =
+      run("pricing discount add azure-ea --provider Azure --percent 12 --from 2026-01-01 "
+          "--db " +
+          db);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "discount azure-ea: 12% off azure all models from 2026-01-01");
+  ASSERT_EQ(run("pricing discount add opus --provider anthropic --model 'claude-opus-4-1' "
+                "--percent 20 --db " +
+                db)
+                .rc,
+            0);
+  // Refusals: a second discount of the same reach on a shared day, an unknown model, a bad day.
+  r =
+      run("pricing discount add more --provider anthropic --model 'claude-opus-*' --percent 5 "
+          "--db " +
+          db);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find("discounts \"opus\" and \"more\" both cover anthropic claude-opus-4-1"),
+            std::string::npos)
+      << r.err;
+  r = run("pricing discount add more --provider anthropic --model claude-opux --percent 5 --db " +
+          db);
+  EXPECT_NE(r.err.find("unknown model \"claude-opux\""), std::string::npos) << r.err;
+  r = run("pricing discount add more --provider anthropic --percent 5 --to 2026-02-30 --db " + db);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--to takes a day, YYYY-MM-DD"), std::string::npos) << r.err;
+  r = run("pricing discount list --format json --db " + db);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out).size(), 2u);
+
+  // gpt-4o through Azure: 2.25 in (1.25 of it cached at half), 1 out: 3.25 at list, 2.86 net on
+  // and after 2026-01-01, 3.25 before. Opus 4.1: 0.015 + 0.075 at list, 0.072 net.
+  const std::string usage =
+      R"({"id":"d1","timestamp":"2026-02-03T10:00:00Z","provider":"azure","model":"gpt-4o","usage":{"input_tokens":1000000,"cache_read_tokens":200000,"output_tokens":100000}}
+{"id":"d2","timestamp":"2025-12-31T10:00:00Z","provider":"azure","model":"gpt-4o","usage":{"input_tokens":1000000,"cache_read_tokens":200000,"output_tokens":100000}}
+{"id":"d3","timestamp":"2026-02-03T10:00:00Z","provider":"anthropic","model":"claude-opus-4-1","usage":{"input_tokens":1000,"output_tokens":1000}}
+)";
+  ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  r = run("query --db " + db + " --group-by provider,day --format csv --cost-split");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"anthropic\",\"2026-02-03\",USD,0.072,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"azure\",\"2025-12-31\",USD,3.25,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"azure\",\"2026-02-03\",USD,2.86,"), std::string::npos) << r.out;
+  r = run("records --db " + db + " --format jsonl --filter provider=azure --sort cost");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::vector<std::string> lines;
+  for (std::istringstream in(r.out); std::getline(in, lines.emplace_back());) {
+  }
+  lines.pop_back();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_FALSE(nlohmann::json::parse(lines[0]).contains("discount"));
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["discount"],
+            nlohmann::json({{"name", "azure-ea"}, {"percent", "12"}, {"list_cost", "3.25"}}));
+  // FOCUS: ListCost at list prices, the billed costs net.
+  r = run("report --db " + db + " --period all --format focus");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\n1.98,"), std::string::npos) << r.out;  // 2.25 * 0.88
+  std::istringstream focus(r.out);
+  std::string line;
+  std::getline(focus, line);
+  const auto header = *util::split_csv_line(line, ',');
+  const size_t billed = 0,
+               list = std::find(header.begin(), header.end(), "ListCost") - header.begin();
+  size_t discounted_rows = 0;
+  while (std::getline(focus, line)) {
+    const auto f = *util::split_csv_line(line, ',');
+    if (f[billed] != f[list]) {
+      ++discounted_rows;
+      EXPECT_TRUE((f[billed] == "1.98" && f[list] == "2.25") ||
+                  (f[billed] == "0.88" && f[list] == "1") ||
+                  (f[billed] == "0.012" && f[list] == "0.015") ||
+                  (f[billed] == "0.06" && f[list] == "0.075"))
+          << line;
+    }
+  }
+  EXPECT_EQ(discounted_rows, 4u);
+
+  // Copied with the database; removed, and the stored records priced again at list.
+  const std::string other = fresh_db("discounts-copy");
+  r = run("copy --db " + db + " --into " + other + " --output json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["discounts"]["copied"], 2);
+  r = run("pricing discount list --db " + other);
+  EXPECT_EQ(r.out,
+            "azure-ea             12% off azure all models from 2026-01-01\n"
+            "opus                 20% off anthropic claude-opus-4-1, always\n");
+  ASSERT_EQ(run("pricing discount remove azure-ea --db " + db).rc, 0);
+  EXPECT_EQ(run("pricing discount remove azure-ea --db " + db).rc, 1);
+  r = run("reprice --all --db " + db + " --output json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["repriced"], 1);
+  r = run("query --db " + db + " --filter provider=azure --format csv");
+  EXPECT_NE(r.out.find("\nUSD,6.5,2,"), std::string::npos) << r.out;
+  EXPECT_EQ(run("__complete discounts -- '' pricing discount remove --db=" + other).out,
+            "azure-ea\nopus\n");
 }
 
 TEST(CliTest, CostSplitIntoInputOutputAndOther) {

@@ -146,6 +146,98 @@ TEST(CatalogTest, BlanksAndCompactDatesInANameAreReadAsGenaiPricesDoes) {
 
 // Google's resource names, as the Gemini API's and Vertex AI's SDKs and batch jobs name models:
 // the model's id after the last "models/" segment, with or without a provider.
+// Contract discounts: a percentage off the list cost of the calls they cover, exactly, part by
+// part, and only on their days; a model's own before its provider's; refused when ambiguous.
+TEST(DiscountTest, TakeTheirPercentageOffTheCallsTheyCoverOnTheirDays) {
+  auto day = [](const char* d) { return std::chrono::floor<std::chrono::days>(T(d)); };
+  Catalog c = own(R"([{"id": "acme", "models": [
+      {"id": "big-1", "prices": {"input_mtok": 2, "output_mtok": 8, "cache_read_mtok": "0.5",
+                                 "requests_kcount": 10}},
+      {"id": "big-2", "prices": {"input_mtok": 3, "output_mtok": 9}},
+      {"id": "small", "match": {"starts_with": "small"}, "prices": {"input_mtok": "0.1"}}]},
+    {"id": "acme-cloud", "fallback_model_providers": ["acme"], "models": []}])");
+  Discount all{"contract", "acme", {}, *Decimal::parse("12.5"), day("2026-01-01"), std::nullopt};
+  Discount big{"big-deal",   "acme",           {"big-*"}, *Decimal::parse("20"),
+               std::nullopt, day("2026-03-31")};
+  Discount cloud{"cloud",      "acme-cloud", {"small-2026-01"}, *Decimal::parse("100"),
+                 std::nullopt, std::nullopt};
+  ASSERT_TRUE(c.set_discounts({all, big, cloud}).is_ok());
+  auto priced = [&](const char* provider, const char* model, const char* at) {
+    UsageRecord r;
+    r.provider = provider;
+    r.model = model;
+    r.timestamp = T(at);
+    r.has_timestamp = true;
+    r.usage = usage({{units::kInputTokens, 1'000'000},
+                     {units::kCacheReadTokens, 200'000},
+                     {units::kOutputTokens, 100'000}});
+    auto cr = engine::CostCalculator::price_record(c, r, Timestamp{});
+    EXPECT_TRUE(cr.has_value()) << cr.status_or_ok().to_string();
+    return cr ? *cr : CostRecord{};
+  };
+  // big-1 on 2026-02-03: its own 20% (not the provider's 12.5%). List: input 1.6 + 0.1 cache,
+  // output 0.8, a request 0.01: 2.51.
+  CostRecord r = priced("acme", "big-1", "2026-02-03T10:00:00Z");
+  ASSERT_TRUE(r.discount.has_value());
+  EXPECT_EQ(r.discount->name, "big-deal");
+  EXPECT_EQ(r.discount->list_total.amount.to_string(), "2.51");
+  EXPECT_EQ(r.discount->list_input.amount.to_string(), "1.7");
+  EXPECT_EQ(r.discount->list_output.amount.to_string(), "0.8");
+  EXPECT_EQ(r.input_cost.amount.to_string(), "1.36");
+  EXPECT_EQ(r.output_cost.amount.to_string(), "0.64");
+  EXPECT_EQ(r.total_cost.amount.to_string(), "2.008");  // the request's 0.01 is 0.008 now
+  Decimal lines;
+  for (const UnitCost& u : r.breakdown) lines += u.cost;
+  EXPECT_EQ(lines.to_string(), "2.008");
+  // After big-deal's last day, the provider's 12.5%: 2.51 * 0.875.
+  r = priced("acme", "big-1", "2026-04-01T00:00:00Z");
+  EXPECT_EQ(r.discount->name, "contract");
+  EXPECT_EQ(r.total_cost.amount.to_string(), "2.19625");
+  // Before the provider's first day, and big-deal's open start: big-2 has big-deal only.
+  r = priced("acme", "small", "2025-12-31T23:59:59Z");
+  EXPECT_FALSE(r.discount.has_value());
+  EXPECT_EQ(r.total_cost.amount.to_string(), "0.1");
+  EXPECT_EQ(priced("acme", "big-2", "2025-06-01T00:00:00Z").discount->name, "big-deal");
+  // A provider's discount is its calls' only: acme-cloud's small (acme's model) is free through
+  // acme-cloud, whatever name resolves to it, and acme's discount does not reach acme-cloud.
+  r = priced("acme-cloud", "small-2026-05", "2026-02-03T10:00:00Z");
+  EXPECT_EQ(r.discount->name, "cloud");
+  EXPECT_EQ(r.total_cost.amount.to_string(), "0");
+  EXPECT_EQ(r.discount->list_total.amount.to_string(), "0.1");
+  EXPECT_FALSE(priced("acme-cloud", "big-1", "2026-02-03T10:00:00Z").discount.has_value());
+
+  // Refusals, each naming the discount.
+  auto refused = [&](std::vector<Discount> ds, const std::string& want) {
+    Status st = c.set_discounts(std::move(ds));
+    EXPECT_NE(st.message().find(want), std::string::npos) << st.to_string();
+  };
+  Discount again = all;
+  again.name = "again";
+  again.from = day("2026-06-01");
+  refused({all, again}, "discounts \"contract\" and \"again\" both cover all models of acme");
+  again.from = std::nullopt;
+  again.to = day("2025-12-31");  // the day before: no shared day
+  EXPECT_TRUE(c.set_discounts({all, again}).is_ok());
+  Discount overlap = big;
+  overlap.name = "overlap";
+  overlap.models = {"big-1"};
+  refused({big, overlap}, "both cover acme big-1");
+  refused({{"x", "acme", {"huge-*"}, Decimal::from_int(5), {}, {}}},
+          "discount \"x\": \"huge-*\" matches no model id of acme");
+  refused({{"x", "acme", {"bigg-1"}, Decimal::from_int(5), {}, {}}},
+          "discount \"x\": unknown model \"bigg-1\" for provider \"acme\"");
+  refused({{"x", "acmee", {}, Decimal::from_int(5), {}, {}}}, "discount \"x\": unknown provider");
+  refused({{"x", "acme", {}, Decimal::from_int(0), {}, {}}}, "more than 0 and at most 100, not 0");
+  refused({{"x", "acme", {}, Decimal::from_int(5), day("2026-02-01"), day("2026-01-31")}},
+          "its first day 2026-02-01 is after its last 2026-01-31");
+  EXPECT_TRUE(c.discounts().empty());  // a refused set leaves none
+  // Overlays drop them (the providers they point into may move).
+  ASSERT_TRUE(c.set_discounts({all}).is_ok());
+  c.overlay(own(R"([{"id": "other", "models": [{"id": "m", "prices": {"input_mtok": 1}}]}])"));
+  EXPECT_TRUE(c.discounts().empty());
+  EXPECT_FALSE(priced("acme", "big-1", "2026-02-03T10:00:00Z").discount.has_value());
+}
+
 TEST(CatalogTest, GoogleResourceNamesAreTheirModels) {
   const Catalog& c = Catalog::builtin();
   for (const auto& [provider, name] : std::initializer_list<std::pair<const char*, const char*>>{

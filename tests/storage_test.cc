@@ -29,10 +29,11 @@ void PrintTo(const AggregateRow& r, std::ostream* os) {
 
 namespace {
 
-// Schema 6's columns dropped (statements both databases run), for a database turned back into an
-// older schema's shape.
+// Schema 7's table and schema 6's columns dropped (statements both databases run), for a database
+// turned back into an older schema's shape.
 constexpr const char* kDropTokenParts =
-    "ALTER TABLE usage_records DROP COLUMN cache_read_tokens; ALTER TABLE usage_records DROP "
+    "DROP TABLE discounts; ALTER TABLE usage_records DROP COLUMN cache_read_tokens; ALTER TABLE "
+    "usage_records DROP "
     "COLUMN cache_write_tokens; ALTER TABLE usage_records DROP COLUMN reasoning_tokens; ALTER "
     "TABLE daily_totals DROP COLUMN cache_read_tokens; ALTER TABLE daily_totals DROP COLUMN "
     "cache_write_tokens; ALTER TABLE daily_totals DROP COLUMN reasoning_tokens; ";
@@ -2884,7 +2885,8 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
         "usage_records; CREATE UNIQUE INDEX v1_key ON usage_records (key_hi, key_lo); "
         "ALTER TABLE daily_totals DROP COLUMN requests; ALTER TABLE daily_totals DROP COLUMN "
         "cache_read_tokens; ALTER TABLE daily_totals DROP COLUMN cache_write_tokens; ALTER TABLE "
-        "daily_totals DROP COLUMN reasoning_tokens; PRAGMA user_version = 1;";
+        "daily_totals DROP COLUMN reasoning_tokens; DROP TABLE discounts; PRAGMA user_version = "
+        "1;";
     ASSERT_EQ(sqlite3_exec(db, down, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   } else {
@@ -2896,8 +2898,8 @@ TEST_P(StoreTest, MigratesSchemaOneDataAndKeepsIngestIdempotent) {
                          "DROP COLUMN cache_read_tokens, DROP COLUMN cache_write_tokens, DROP "
                          "COLUMN reasoning_tokens; DROP INDEX "
                          "usage_records_key; CREATE INDEX usage_records_ts ON usage_records (ts); "
-                         "ALTER TABLE usage_records ADD PRIMARY KEY (key_hi, key_lo); UPDATE "
-                         "costops_schema SET version = 1");
+                         "ALTER TABLE usage_records ADD PRIMARY KEY (key_hi, key_lo); DROP TABLE "
+                         "discounts; UPDATE costops_schema SET version = 1");
     ASSERT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQresultErrorMessage(r);
     PQclear(r);
     PQfinish(c);
@@ -3024,6 +3026,66 @@ TEST_P(StoreTest, BudgetsRoundTripAndReplaceByName) {
   EXPECT_TRUE(*store->remove_budget("all"));
   EXPECT_FALSE(*store->remove_budget("all"));
   EXPECT_EQ(store->budgets()->size(), 1u);
+}
+
+TEST_P(StoreTest, DiscountsRoundTripAndReplaceByNameAndPricedRecordsKeepTheirListCost) {
+  COSTOPS_OPEN_STORE(store, "discounts");
+  auto day = [](const char* d) {
+    return std::chrono::floor<std::chrono::days>(*parse_timestamp(d));
+  };
+  Discount ea{"azure-ea", "azure", {}, *Decimal::parse("12.5"), day("2026-01-01"), std::nullopt};
+  Discount opus{
+      "opus",       "anthropic",      {"claude-opus-*", "claude-3-opus"}, Decimal::from_int(20),
+      std::nullopt, day("2026-06-30")};
+  ASSERT_TRUE(store->put_discount(ea).is_ok());
+  ASSERT_TRUE(store->put_discount(opus).is_ok());
+  ea.percent = Decimal::from_int(15);  // replaces by name
+  ASSERT_TRUE(store->put_discount(ea).is_ok());
+  auto list = store->discounts();
+  ASSERT_TRUE(list.has_value()) << list.status().to_string();
+  EXPECT_EQ(*list, (std::vector<Discount>{ea, opus}));
+  Discount bad = ea;
+  bad.percent = Decimal::from_int(101);
+  EXPECT_FALSE(store->put_discount(bad).is_ok());
+  bad = ea;
+  bad.name = " spaced";
+  EXPECT_FALSE(store->put_discount(bad).is_ok());
+  EXPECT_TRUE(*store->remove_discount("opus"));
+  EXPECT_FALSE(*store->remove_discount("opus"));
+  EXPECT_EQ(store->discounts()->size(), 1u);
+
+  // A record priced with a discount keeps its list costs through a write and a scan.
+  auto cat = pricing::Catalog::builtin_copy();
+  ASSERT_TRUE(cat.has_value());
+  ASSERT_TRUE(cat->set_discounts(*store->discounts()).is_ok());
+  UsageRecord r;
+  r.id = "d1";
+  r.timestamp = *parse_timestamp("2026-02-03T10:00:00Z");
+  r.has_timestamp = true;
+  r.provider = "azure";
+  r.model = "gpt-4o";
+  r.source = "d.jsonl:1";
+  r.usage.set(units::kInputTokens, 1'000'000);
+  r.usage.set(units::kOutputTokens, 100'000);
+  PricedRecord pr{r, std::nullopt, ""};
+  auto c = engine::CostCalculator::price_record(*cat, r, Timestamp{});
+  ASSERT_TRUE(c.has_value()) << c.status().to_string();
+  pr.cost = *c;
+  ASSERT_TRUE(store->write(std::span(&pr, 1)).has_value());
+  std::vector<PricedRecord> got;
+  ASSERT_TRUE(store
+                  ->scan(AggregateQuery{},
+                         [&](const PricedRecord& x) {
+                           got.push_back(x);
+                           return Status::ok();
+                         })
+                  .is_ok());
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_TRUE(got[0].cost && got[0].cost->discount);
+  EXPECT_EQ(*got[0].cost->discount, *c->discount);
+  EXPECT_EQ(got[0].cost->discount->list_total.amount.to_string(), "3.5");
+  EXPECT_EQ(got[0].cost->total_cost.amount.to_string(), "2.975");
+  EXPECT_EQ(got[0].cost->discount->list_total.currency, Currency::usd());
 }
 
 // Connections sharing a database (processes ingesting at once, a service beside the CLI): a

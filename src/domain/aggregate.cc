@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "costops/domain/records.h"
+#include "util/text.h"
 
 namespace costops {
 
@@ -297,24 +298,7 @@ std::string GroupKey::name() const {
   return "";
 }
 
-bool Filter::matches(std::string_view v) const {
-  if (!is_pattern()) return v == value;
-  // '*' matches any run: the parts between stars appear in order, the first at the start and the
-  // last at the end (greedy leftmost matching is exact for this pattern language).
-  std::string_view p = value;
-  size_t star = p.find('*');
-  if (!v.starts_with(p.substr(0, star))) return false;
-  v.remove_prefix(star);
-  p.remove_prefix(star + 1);
-  while ((star = p.find('*')) != std::string_view::npos) {
-    const std::string_view part = p.substr(0, star);
-    const size_t at = v.find(part);
-    if (at == std::string_view::npos) return false;
-    v.remove_prefix(at + part.size());
-    p.remove_prefix(star + 1);
-  }
-  return v.size() >= p.size() && v.ends_with(p);
-}
+bool Filter::matches(std::string_view v) const { return util::star_match(value, v); }
 
 std::vector<FilterGroup> group_filters(const std::vector<Filter>& filters) {
   std::vector<FilterGroup> groups;

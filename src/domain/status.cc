@@ -40,4 +40,16 @@ Status Status::with_context(std::string_view context) const {
   return {code_, std::move(m)};
 }
 
+Status check_stored_name(std::string_view what, std::string_view name) {
+  const std::string w(what);
+  if (name.empty()) return invalid_argument("a " + w + " needs a name");
+  for (const unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f)
+      return invalid_argument("a " + w + " name has no control characters (line breaks, tabs)");
+  }
+  if (name.front() == ' ' || name.back() == ' ')
+    return invalid_argument(w + " name \"" + std::string(name) + "\": begins or ends with a space");
+  return Status::ok();
+}
+
 }  // namespace costops

@@ -167,6 +167,39 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
   return w;
 }
 
+namespace {
+
+// Takes `d`'s percentage off every line, rate and part of `pr`, keeping its list costs in
+// `applied`.
+Status apply_discount(const Discount& d, Currency currency, PriceResult* pr,
+                      std::optional<AppliedDiscount>* applied) {
+  const Decimal hundred = Decimal::from_int(100);
+  auto factor = (hundred - d.percent).div(hundred, Decimal::kScaleDigits);
+  if (!factor) return factor.status();
+  Decimal parts[3] = {pr->input, pr->output, pr->total - pr->input - pr->output};
+  for (Decimal& part : parts) {
+    auto net = part.mul(*factor);
+    if (!net) return net.status();
+    part = *net;
+  }
+  for (int i = 0; i < pr->n_lines; ++i) {
+    auto& line = pr->lines[i];
+    auto cost = line.cost.mul(*factor);
+    auto rate = line.rate.mul(*factor);
+    if (!cost || !rate) return (cost ? rate.status() : cost.status());
+    line.cost = *cost;
+    line.rate = *rate;
+  }
+  applied->emplace(AppliedDiscount{
+      d.name, d.percent, {pr->input, currency}, {pr->output, currency}, {pr->total, currency}});
+  pr->input = parts[0];
+  pr->output = parts[1];
+  pr->total = parts[0] + parts[1] + parts[2];
+  return Status::ok();
+}
+
+}  // namespace
+
 Status CostCalculator::price_record_into(const pricing::Catalog& catalog, const UsageRecord& rec,
                                          Timestamp default_time, CostRecord* out) {
   auto ref = catalog.resolve(rec.provider, rec.model);
@@ -177,6 +210,9 @@ Status CostCalculator::price_record_into(const pricing::Catalog& catalog, const 
   PriceResult pr;
   COSTOPS_RETURN_IF_ERROR(price(*sel.prices, rec.usage, rec.tier_input_tokens, &pr));
   CostRecord& c = *out;
+  c.discount.reset();
+  if (const Discount* d = catalog.discount(*ref, at))
+    COSTOPS_RETURN_IF_ERROR(apply_discount(*d, catalog.currency(), &pr, &c.discount));
   c.usage_id = rec.id;
   c.provider = ref->provider->id;
   c.model = ref->model->id;

@@ -767,6 +767,9 @@ void Catalog::overlay(Catalog custom) {
     }
     target->derive_variant_prices();
   }
+  // The discounts point into the providers, which may have moved: they are set after overlays.
+  discounts_.clear();
+  discounted_.clear();
   clear_cache();
 }
 

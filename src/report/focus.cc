@@ -107,6 +107,13 @@ Status FocusDataset::add(const PricedRecord& pr) {
   const Decimal priced[3] = {c.input_cost.amount, c.output_cost.amount,
                              c.total_cost.amount - c.input_cost.amount - c.output_cost.amount};
   Decimal billed[3] = {priced[0], priced[1], priced[2]};
+  // At list prices: before a contract discount, where the record had one.
+  Decimal list[3] = {priced[0], priced[1], priced[2]};
+  if (const auto& d = c.discount) {
+    list[0] = d->list_input.amount;
+    list[1] = d->list_output.amount;
+    list[2] = d->list_total.amount - list[0] - list[1];
+  }
   Currency billed_in = priced_in;
   if (options_.convert) {
     const auto day = floor<days>(r.timestamp);
@@ -115,6 +122,9 @@ Status FocusDataset::add(const PricedRecord& pr) {
       if (!m) return m.status().with_context(r.source);
       billed[i] = m->amount;
       billed_in = m->currency;
+      auto l = options_.convert(Money{list[i], priced_in}, day);
+      if (!l) return l.status().with_context(r.source);
+      list[i] = l->amount;
     }
   }
   Key key{c.provider,
@@ -135,6 +145,9 @@ Status FocusDataset::add(const PricedRecord& pr) {
                   Decimal::add_checked(next.priced_input, priced[0], &next.priced_input) &&
                   Decimal::add_checked(next.priced_output, priced[1], &next.priced_output) &&
                   Decimal::add_checked(next.priced_other, priced[2], &next.priced_other) &&
+                  Decimal::add_checked(next.list_input, list[0], &next.list_input) &&
+                  Decimal::add_checked(next.list_output, list[1], &next.list_output) &&
+                  Decimal::add_checked(next.list_other, list[2], &next.list_other) &&
                   !__builtin_add_overflow(next.input_tokens, r.usage.get(units::kInputTokens),
                                           &next.input_tokens) &&
                   !__builtin_add_overflow(next.output_tokens, r.usage.get(units::kOutputTokens),
@@ -153,16 +166,17 @@ Status FocusDataset::add(const PricedRecord& pr) {
 std::vector<FocusDataset::Charge> FocusDataset::charges(const Sums& s) {
   std::vector<Charge> out;
   auto add = [&](const char* what, int64_t quantity, const char* unit, const char* sku,
-                 Decimal cost, Decimal priced) {
-    if (quantity != 0 || !cost.is_zero()) out.push_back({what, quantity, unit, sku, cost, priced});
+                 Decimal cost, Decimal priced, Decimal list) {
+    if (quantity != 0 || !cost.is_zero())
+      out.push_back({what, quantity, unit, sku, cost, priced, list});
   };
   add("input tokens (cache reads and writes included)", s.input_tokens, "Tokens", "input",
-      s.input_cost, s.priced_input);
+      s.input_cost, s.priced_input, s.list_input);
   add("output tokens (reasoning included)", s.output_tokens, "Tokens", "output", s.output_cost,
-      s.priced_output);
-  if (!s.priced_other.is_zero()) {
+      s.priced_output, s.list_output);
+  if (!s.list_other.is_zero()) {
     add("requests and tools (per-request fees and searches)", static_cast<int64_t>(s.requests),
-        "Requests", "other", s.other_cost, s.priced_other);
+        "Requests", "other", s.other_cost, s.priced_other, s.list_other);
   }
   return out;
 }
@@ -215,7 +229,7 @@ Status FocusDataset::flush() {
                                     cost,
                                     cost,
                                     name,
-                                    cost,
+                                    ch.list.to_string(),
                                     "Standard",
                                     quantity,
                                     ch.unit,

@@ -100,6 +100,33 @@ Status copy_settings(Store& from, Store& to, const std::vector<Filter>& selectio
   }
   if (!added.empty()) COSTOPS_RETURN_IF_ERROR(to.put_custom_prices(added));
   stats->prices += added.size();
+  // Discounts: by name, within the selection when their provider passes its provider filters.
+  std::vector<Filter> of_providers;
+  for (const Filter& f : of_models)
+    if (f.key.kind == GroupKey::Kind::kProvider) of_providers.push_back(f);
+  auto discounts = from.discounts();
+  if (!discounts) return discounts.status();
+  auto held_discounts = to.discounts();
+  if (!held_discounts) return held_discounts.status();
+  for (const Discount& d : *discounts) {
+    Filter provider;
+    provider.key.kind = GroupKey::Kind::kProvider;
+    provider.value = d.provider;
+    if (!scope_within({provider}, of_providers)) {
+      stats->discounts_outside.push_back(d.name);
+      continue;
+    }
+    const auto it = std::find_if(held_discounts->begin(), held_discounts->end(),
+                                 [&](const Discount& h) { return h.name == d.name; });
+    if (it == held_discounts->end()) {
+      COSTOPS_RETURN_IF_ERROR(to.put_discount(d));
+      ++stats->discounts;
+    } else if (*it == d) {
+      ++stats->discounts_present;
+    } else {
+      stats->discounts_kept.push_back(d.name);
+    }
+  }
   return Status::ok();
 }
 

@@ -223,6 +223,22 @@ class PostgresStore final : public Store {
     return to_i64(PQcmdTuples(res->get())) > 0;
   }
 
+  Status put_discount(const Discount& discount) override {
+    return upsert_discount(Dialect{true}, runner(), discount);
+  }
+
+  Result<std::vector<Discount>> discounts() override {
+    auto list = list_discounts(runner());
+    if (!list) return list.status().with_context(url());
+    return list;
+  }
+
+  Result<bool> remove_discount(const std::string& name) override {
+    auto res = query(remove_discount_sql(Dialect{true}), {SqlParam(name)});
+    if (!res) return res.status();
+    return to_i64(PQcmdTuples(res->get())) > 0;
+  }
+
  private:
   // run() as a RunSql, for the code both stores share.
   RunSql runner() {

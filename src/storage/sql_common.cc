@@ -104,6 +104,22 @@ void detail_json(const PricedRecord& pr, std::string& d) {
     }
     d += ",\"catalog_entry\":";
     append_json_string(d, c.catalog_entry);
+    if (c.discount) {
+      const AppliedDiscount& a = *c.discount;
+      d += ",\"discount\":{\"name\":";
+      append_json_string(d, a.name);
+      for (const auto& [key, amount] : {std::pair{"percent", &a.percent},
+                                        {"list_input", &a.list_input.amount},
+                                        {"list_output", &a.list_output.amount},
+                                        {"list_total", &a.list_total.amount}}) {
+        d += ",\"";
+        d += key;
+        d += "\":\"";
+        amount->append_to(d);
+        d += '"';
+      }
+      d += '}';
+    }
     if (!c.warnings.empty()) {
       d += ",\"warnings\":[";
       for (size_t i = 0; i < c.warnings.size(); ++i) {
@@ -292,6 +308,19 @@ std::string migration(int version, const Dialect& d) {
   for (const char* c : {"day", "provider", "model", "organization", "project", "currency"})
     same_group +=
         std::string(same_group.empty() ? "" : " AND ") + "daily_totals." + c + " = x." + c;
+  if (version == 6) {
+    // Schema 7: contract discounts (a percentage off a provider's list prices, for some days).
+    return R"sql(
+CREATE TABLE discounts (
+  name TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  models TEXT NOT NULL,              -- JSON list of names and patterns, [] for all
+  percent TEXT NOT NULL,             -- exact decimal
+  first_day TEXT NOT NULL,           -- YYYY-MM-DD, '' when open
+  last_day TEXT NOT NULL
+);
+)sql";
+  }
   if (version == 5) {
     // Schema 6: each record's cache reads, cache writes and reasoning tokens (token_parts) as
     // columns, summed in the daily totals, so that queries of any period and grouping have them.
@@ -845,6 +874,67 @@ Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run) {
   return out;
 }
 
+namespace {
+
+std::string day_text(const std::optional<std::chrono::sys_days>& d) {
+  return d ? format_timestamp(Timestamp(*d)).substr(0, 10) : std::string();
+}
+
+}  // namespace
+
+Status upsert_discount(const Dialect& d, const RunSql& run, const Discount& discount) {
+  COSTOPS_RETURN_IF_ERROR(discount.check());
+  const std::string sql =
+      "INSERT INTO discounts (name, provider, models, percent, first_day, last_day) VALUES (" +
+      d.param(1) + ", " + d.param(2) + ", " + d.param(3) + ", " + d.param(4) + ", " + d.param(5) +
+      ", " + d.param(6) +
+      ") ON CONFLICT (name) DO UPDATE SET provider = EXCLUDED.provider, models = EXCLUDED.models, "
+      "percent = EXCLUDED.percent, first_day = EXCLUDED.first_day, last_day = EXCLUDED.last_day";
+  return run(
+      sql,
+      {SqlParam(discount.name), SqlParam(discount.provider),
+       SqlParam(nlohmann::json(discount.models).dump()), SqlParam(discount.percent.to_string()),
+       SqlParam(day_text(discount.from)), SqlParam(day_text(discount.to))},
+      [](const ResultRow&) {});
+}
+
+Result<std::vector<Discount>> list_discounts(const RunSql& run) {
+  std::vector<Discount> out;
+  Status bad;
+  COSTOPS_RETURN_IF_ERROR(
+      run("SELECT name, provider, models, percent, first_day, last_day FROM discounts ORDER BY "
+          "name",
+          {}, [&](const ResultRow& r) {
+            if (!bad.is_ok()) return;
+            Discount d;
+            d.name = r.text(0);
+            d.provider = r.text(1);
+            const auto models = nlohmann::json::parse(r.text(2), nullptr, false);
+            auto percent = Decimal::parse(r.text(3));
+            bool ok = models.is_array() && percent;
+            for (const auto& m : ok ? models : nlohmann::json::array()) {
+              ok = ok && m.is_string();
+              if (ok) d.models.push_back(m.get<std::string>());
+            }
+            if (ok) d.percent = *percent;
+            for (auto [column, day] : {std::pair{4, &d.from}, {5, &d.to}}) {
+              const std::string text = r.text(column);
+              if (!ok || text.empty()) continue;
+              auto t = parse_timestamp(text);
+              ok = t.has_value() && text.size() == 10;
+              if (ok) *day = std::chrono::floor<std::chrono::days>(*t);
+            }
+            if (!ok) bad = invalid_argument("discount \"" + d.name + "\": stored row is corrupt");
+            out.push_back(std::move(d));
+          }));
+  if (!bad.is_ok()) return bad;
+  return out;
+}
+
+std::string remove_discount_sql(const Dialect& d) {
+  return "DELETE FROM discounts WHERE name = " + d.param(1);
+}
+
 Status upsert_custom_prices(const Dialect& d, const RunSql& run,
                             std::span<const CustomPrice> prices) {
   const CustomPriceSql sql = custom_price_sql(d);
@@ -1227,6 +1317,31 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
       price_version = text;
     } else if (k == "catalog_entry" && is_text) {
       c.catalog_entry = text;
+    } else if (k == "discount") {
+      simdjson::dom::object o;
+      if (v.get(o) != simdjson::SUCCESS) return corrupt();
+      AppliedDiscount a;
+      int amounts = 0;
+      for (const auto f : o) {
+        std::string_view t;
+        if (f.value.get(t) != simdjson::SUCCESS) return corrupt();
+        if (f.key == "name") {
+          a.name = t;
+          continue;
+        }
+        Decimal* to = f.key == "percent"       ? &a.percent
+                      : f.key == "list_input"  ? &a.list_input.amount
+                      : f.key == "list_output" ? &a.list_output.amount
+                      : f.key == "list_total"  ? &a.list_total.amount
+                                               : nullptr;
+        if (to == nullptr) continue;
+        auto amount = Decimal::parse(t);
+        if (!amount) return amount.status().with_context("stored record " + r.id);
+        *to = *amount;
+        ++amounts;
+      }
+      if (amounts != 4) return corrupt();
+      c.discount = std::move(a);
     } else if (k == "warnings") {
       simdjson::dom::array warnings;
       if (v.get(warnings) != simdjson::SUCCESS) return corrupt();
@@ -1251,6 +1366,9 @@ Status read_scanned(const ResultRow& row, const DimValue& dim_value, PricedRecor
   c.usage_id = r.id;
   c.provider = r.provider;
   c.input_cost.currency = c.output_cost.currency = *cur;
+  if (c.discount)
+    c.discount->list_input.currency = c.discount->list_output.currency =
+        c.discount->list_total.currency = *cur;
   c.total_cost = Money{join_money(row.i64(11), row.i64(12), row.i64(13)), *cur};
   c.price_version = price_version;
   c.timestamp = r.timestamp;

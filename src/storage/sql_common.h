@@ -268,6 +268,12 @@ BudgetSql budget_sql(const Dialect& d);
 std::vector<SqlParam> budget_params(const Budget& b);
 /// All budgets, by name, read with a store's `run`. Errors name a budget whose row is corrupt.
 Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run);
+/// Adds or replaces (by name) a discount with a store's `run`, after Discount::check.
+Status upsert_discount(const Dialect& d, const RunSql& run, const Discount& discount);
+/// All discounts, by name, read with a store's `run`. Errors name a discount whose row is corrupt.
+Result<std::vector<Discount>> list_discounts(const RunSql& run);
+/// The statement that removes the discount named by its one parameter.
+std::string remove_discount_sql(const Dialect& d);
 /// Adds or replaces `prices` with a store's `run`. REQUIRES: inside the store's transaction.
 Status upsert_custom_prices(const Dialect& d, const RunSql& run,
                             std::span<const CustomPrice> prices);

@@ -213,6 +213,22 @@ class SqliteStore final : public Store {
     return sqlite3_changes(db_.get()) > 0;
   }
 
+  Status put_discount(const Discount& discount) override {
+    return upsert_discount(Dialect{}, runner(), discount);
+  }
+
+  Result<std::vector<Discount>> discounts() override {
+    auto list = list_discounts(runner());
+    if (!list) return list.status().with_context(url_);
+    return list;
+  }
+
+  Result<bool> remove_discount(const std::string& name) override {
+    COSTOPS_RETURN_IF_ERROR(
+        run(remove_discount_sql(Dialect{}), {SqlParam(name)}, [](const ResultRow&) {}));
+    return sqlite3_changes(db_.get()) > 0;
+  }
+
  private:
   // run() as a RunSql, for the code both stores share.
   RunSql runner() {

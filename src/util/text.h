@@ -64,6 +64,26 @@ inline bool looks_binary(std::string_view head) {
 }
 
 // ASCII lower case, without std::tolower's locale (a call per character).
+// Whether `pattern` matches `v` whole, each '*' in it matching any run of characters and the
+// rest as written (case-sensitive): "claude-*", "*mini*".
+inline bool star_match(std::string_view pattern, std::string_view v) {
+  // The parts between stars appear in order, the first at the start and the last at the end
+  // (greedy leftmost matching is exact for this pattern language).
+  size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return v == pattern;
+  if (!v.starts_with(pattern.substr(0, star))) return false;
+  v.remove_prefix(star);
+  pattern.remove_prefix(star + 1);
+  while ((star = pattern.find('*')) != std::string_view::npos) {
+    const std::string_view part = pattern.substr(0, star);
+    const size_t at = v.find(part);
+    if (at == std::string_view::npos) return false;
+    v.remove_prefix(at + part.size());
+    pattern.remove_prefix(star + 1);
+  }
+  return v.size() >= pattern.size() && v.ends_with(pattern);
+}
+
 inline char ascii_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }

@@ -23,20 +23,7 @@ struct Budget {
   std::vector<double> thresholds{50, 80, 100};  // percent of amount
 };
 
-/// A budget's name is how list, status and remove find it: not empty, no control characters
-/// (a line break would split the list's row), no space at either end. The stores refuse others.
-inline Status check_budget_name(std::string_view name) {
-  if (name.empty()) return invalid_argument("a budget needs a name");
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) {
-      return invalid_argument("a budget name has no control characters (line breaks, tabs)");
-    }
-  }
-  if (name.front() == ' ' || name.back() == ' ') {
-    return invalid_argument("budget name \"" + std::string(name) +
-                            "\": begins or ends with a space");
-  }
-  return Status::ok();
-}
+/// A budget's name: check_stored_name's rules.
+inline Status check_budget_name(std::string_view name) { return check_stored_name("budget", name); }
 
 }  // namespace costops

@@ -77,6 +77,15 @@ struct UnitCost {
   Decimal cost;
 };
 
+/// A contract discount a record's price has had (pricing::Discount): its name and percentage, and
+/// the costs at list prices it was taken off.
+struct AppliedDiscount {
+  std::string name;
+  Decimal percent;
+  Money list_input, list_output, list_total;
+  bool operator==(const AppliedDiscount&) const = default;
+};
+
 /// The price of one UsageRecord.
 struct CostRecord {
   std::string usage_id;
@@ -91,6 +100,8 @@ struct CostRecord {
       price_version;  // which conditional price/variant applied: "from 2026-03-13", "flex, always"
   Timestamp timestamp{};  // the usage's timestamp, not the time of calculation
   std::vector<std::string> warnings;
+  /// The contract discount the costs above are net of (their rates too); unset when none.
+  std::optional<AppliedDiscount> discount;
 };
 
 /// A usage record with its price, or the reason it has none (it is then "unpriced", never $0).

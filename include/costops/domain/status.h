@@ -79,6 +79,11 @@ class [[nodiscard]] Result {
   std::variant<T, Status> v_;
 };
 
+/// The name a stored budget or discount (`what`) is found by in list, status and remove: not
+/// empty, no control characters (a line break would split the list's row), no space at either
+/// end. The stores refuse others.
+Status check_stored_name(std::string_view what, std::string_view name);
+
 }  // namespace costops
 
 /// Propagates a non-ok Status from an expression returning Status.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "costops/domain/decimal.h"
+#include "costops/domain/discount.h"
 #include "costops/domain/money.h"
 #include "costops/domain/status.h"
 #include "costops/domain/time.h"
@@ -278,6 +280,22 @@ class Catalog {
   /// its custom ones replace. New providers are added.
   void overlay(Catalog custom);
 
+  /// Sets the contract discounts (replacing those set before), each resolved to the provider's
+  /// models it covers: a named model (as resolve finds it: "gpt-4o-2024-08-06" is gpt-4o) or the
+  /// ids of the provider's models (and those it falls back on: Azure's gpt-4o is OpenAI's) that a
+  /// pattern matches, '*' matching any run. Errors (kInvalidArgument, kNotFound), naming the
+  /// discount: an unknown provider or model (with the closest names), a pattern that matches no
+  /// model, a percentage outside (0, 100], a first day after the last, and two discounts of the
+  /// same reach (both for all models, or both for one) on a day they share; none is set then.
+  /// overlay() drops the discounts: set them after the overlays.
+  Status set_discounts(std::vector<Discount> discounts);
+  const std::vector<Discount>& discounts() const { return discounts_; }
+  /// The discount that applies to a call of `ref`'s model through `ref`'s provider at `at`;
+  /// nullptr when none (at once when the catalog has none).
+  const Discount* discount(const ModelRef& ref, Timestamp at) const {
+    return discounted_.empty() ? nullptr : find_discount(ref, at);
+  }
+
   /// Provider by id (case-insensitive), then by provider_match rules, then by the other name of a
   /// provider LiteLLM and genai-prices name differently (fireworks_ai for fireworks, google for
   /// gemini: either finds the other). nullptr when none.
@@ -326,7 +344,13 @@ class Catalog {
   /// The model of `p` that `model` names, else of its fallback providers'. nullptr when none.
   const Model* match_with_fallbacks(const Provider& p, std::string_view model) const;
 
+  const Discount* find_discount(const ModelRef& ref, Timestamp at) const;
+
   std::vector<Provider> providers_;
+  std::vector<Discount> discounts_;
+  // The discounts of each provider and model they cover (indexes into discounts_); a model of
+  // nullptr for those of all its models.
+  std::map<std::pair<const Provider*, const Model*>, std::vector<size_t>> discounted_;
   CatalogFormat format_ = CatalogFormat::kCostOps;
   std::string source_;
   Currency currency_;

@@ -21,7 +21,8 @@ namespace costops::report {
 /// Sums priced records into FOCUS rows, one per UTC day (or hour), provider, catalog model,
 /// model name as stored, organization, project, user, billing tier, tag set and currency, and
 /// charge: input tokens, output tokens, and the other units billed (requests, searches) when
-/// they cost anything. Every cost column is the record's cost as priced, summed exactly.
+/// they cost anything. Every cost column is the record's cost as priced, summed exactly, but
+/// ListCost, its cost before a contract discount (CostRecord::discount) where it had one.
 /// Unpriced records have no cost to bill: they are counted, not exported.
 struct FocusOptions {
   bool hourly = false;  // a charge period per hour rather than per day
@@ -73,6 +74,7 @@ class FocusDataset {
     int64_t input_tokens = 0, output_tokens = 0;
     Decimal input_cost, output_cost, other_cost;        // billed
     Decimal priced_input, priced_output, priced_other;  // in the pricing currency
+    Decimal list_input, list_output, list_other;        // billed, before contract discounts
   };
   // One row of a group: its description, quantity, unit, SKU part and cost (billed, and in the
   // pricing currency).
@@ -81,7 +83,7 @@ class FocusDataset {
     int64_t quantity;
     const char* unit;
     const char* sku;
-    Decimal cost, priced;
+    Decimal cost, priced, list;
   };
   // A group's rows: input and output tokens (each when it has tokens or cost), and the rest of
   // its cost (requests, searches) when there is any.

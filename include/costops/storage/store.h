@@ -13,6 +13,7 @@
 
 #include "costops/domain/aggregate.h"
 #include "costops/domain/budget.h"
+#include "costops/domain/discount.h"
 #include "costops/domain/records.h"
 #include "costops/domain/status.h"
 
@@ -127,6 +128,13 @@ class Store {
   virtual Result<std::vector<Budget>> budgets() = 0;
   /// Removes one; false when there was none.
   virtual Result<bool> remove_budget(const std::string& name) = 0;
+
+  /// Adds or replaces (by name) a contract discount. Errors: Discount::check's.
+  virtual Status put_discount(const Discount& discount) = 0;
+  /// All contract discounts, by name.
+  virtual Result<std::vector<Discount>> discounts() = 0;
+  /// Removes one; false when there was none.
+  virtual Result<bool> remove_discount(const std::string& name) = 0;
 };
 
 /// Encodes batches on one thread and writes them, in the same order, on another: a pipeline
@@ -163,13 +171,15 @@ std::string record_key(const UsageRecord& r);
 struct CopyStats {
   uint64_t selected = 0;  // records read from the source
   WriteStats written;     // stored in the destination, or there already (duplicates)
-  uint64_t budgets = 0, budgets_present = 0;  // copied; there already, the same
-  uint64_t prices = 0, prices_present = 0;    // custom prices: copied; there already, the same
+  uint64_t budgets = 0, budgets_present = 0;      // copied; there already, the same
+  uint64_t prices = 0, prices_present = 0;        // custom prices: copied; there already, the same
+  uint64_t discounts = 0, discounts_present = 0;  // copied; there already, the same
   /// Left out as outside the selection's filters (copy_settings), as the kept lists name them.
   std::vector<std::string> budgets_outside, prices_outside;
-  /// Budgets and custom prices ("provider/model") the destination has otherwise: kept as they
-  /// are there.
-  std::vector<std::string> budgets_kept, prices_kept;
+  std::vector<std::string> discounts_outside;
+  /// Budgets, custom prices ("provider/model") and discounts the destination has otherwise: kept
+  /// as they are there.
+  std::vector<std::string> budgets_kept, prices_kept, discounts_kept;
 };
 
 /// Copies the records of `from` that `query` selects (its period, filters, source and
@@ -182,16 +192,17 @@ struct CopyStats {
 Status copy_records(Store& from, Store& to, const AggregateQuery& query, CopyStats* stats,
                     size_t batch_size = 10'000,
                     const std::function<void(const CopyStats&)>& on_batch = {});
-/// Copies the budgets and custom prices of `from` that `to` has not (by name; by provider and
-/// model); those `to` has otherwise stay as they are there (CopyStats' kept lists). With
-/// `selection` (the records' filters), only the budgets whose scope lies within it
+/// Copies the budgets, custom prices and discounts of `from` that `to` has not (by name; by
+/// provider and model; by name); those `to` has otherwise stay as they are there (CopyStats' kept
+/// lists). With `selection` (the records' filters), only the budgets whose scope lies within it
 /// (scope_within: a budget of OpenAI's spend with --filter provider=openai, not the budget of all
-/// spend) and the custom prices of the providers and models it keeps (its other keys, such as
-/// project, do not select prices) are copied; the others are counted as outside.
+/// spend), and the custom prices and discounts of the providers (and models, for prices) it keeps
+/// (its other keys, such as project, do not select them) are copied; the others are counted as
+/// outside.
 Status copy_settings(Store& from, Store& to, const std::vector<Filter>& selection,
                      CopyStats* stats);
 
 /// The newest schema version this build knows.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 }  // namespace costops::storage
