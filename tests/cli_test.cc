@@ -3489,6 +3489,12 @@ TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
 {"id":"d3","timestamp":"2026-02-03T10:00:00Z","provider":"anthropic","model":"claude-opus-4-1","usage":{"input_tokens":1000,"output_tokens":1000}}
 )";
   ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  r = run("pricing get --provider azure --model gpt-4o --at 2026-02-03 --db " + db);
+  EXPECT_NE(r.out.find("\nless discount azure-ea: 12% off azure all models from 2026-01-01\n"),
+            std::string::npos)
+      << r.out;
+  r = run("pricing get --provider azure --model gpt-4o --at 2025-12-31 --db " + db);
+  EXPECT_EQ(r.out.find("discount"), std::string::npos) << r.out;
   r = run("query --db " + db + " --group-by provider,day --format csv --cost-split");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("\"anthropic\",\"2026-02-03\",USD,0.072,"), std::string::npos) << r.out;
