@@ -516,11 +516,13 @@ struct RowExtras {
   bool units = false, allocated = false, logged = false, split = false;
 };
 
-// The cost's parts as --cost-split shows them, in its columns' order.
+// The cost's parts as --cost-split shows them, in its columns' order, and what contract discounts
+// took off the list cost.
 constexpr std::pair<const char*, std::map<std::string, Decimal> AggregateRow::*> kCostParts[] = {
     {"input_cost", &AggregateRow::input_cost},
     {"output_cost", &AggregateRow::output_cost},
-    {"other_cost", &AggregateRow::other_cost}};
+    {"other_cost", &AggregateRow::other_cost},
+    {"discount", &AggregateRow::discount}};
 
 // A row's logged costs in tables: the logged and exact cost (6 decimals), the difference in
 // percent of the exact cost, and the records more than 1% off; "-" each without any.
@@ -599,6 +601,9 @@ void print_prometheus(const std::vector<std::string>& labels, const std::vector<
                     "Cost of the selected records' units of neither input nor output (per-request "
                     "fees, web searches)",
                     l, r.other_cost);
+      amount_gauges(p, "costops_discount",
+                    "What contract discounts took off the selected records' cost at list prices", l,
+                    r.discount);
     }
     if (x.logged && r.logged.records > 0) {
       report::PrometheusLabels lc = l;
@@ -676,7 +681,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     std::printf(
         "currency,cost,records,unpriced,input_tokens,output_tokens,requests,cache_read_tokens,"
         "cache_write_tokens,reasoning_tokens%s%s%s%s\n",
-        split ? ",input_cost,output_cost,other_cost" : "",
+        split ? ",input_cost,output_cost,other_cost,discount" : "",
         units ? ",cost_per_request,cost_per_mtok" : "",
         allocated ? ",shared_cost,allocated_cost" : "",
         logged ? ",logged_records,logged_cost,logged_exact_cost,logged_records_off" : "");
@@ -726,11 +731,15 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   bool parts = false;
   for (const auto& r : rows)
     parts = parts || r.cache_read_tokens || r.cache_write_tokens || r.reasoning_tokens;
-  // With --cost-split, the other cost only when some row has any.
-  bool other = false;
-  for (const auto& r : rows)
-    for (const auto& [cur, d] : r.other_cost) other = other || !d.is_zero();
-  const size_t split_parts = split ? (other ? 3 : 2) : 0;
+  // With --cost-split, the other cost and the discount only when some row has any.
+  std::vector<size_t> shown;  // of kCostParts
+  for (size_t i = 0; split && i < std::size(kCostParts); ++i) {
+    bool any = i < 2;
+    for (const auto& r : rows)
+      for (const auto& [cur, d] : r.*kCostParts[i].second) any = any || !d.is_zero();
+    if (any) shown.push_back(i);
+  }
+  const size_t split_parts = shown.size();
   if (format == "markdown") {  // for a pull request's comment or a wiki page
     std::string head = "|", rule = "|";
     for (const auto& k : q.group_by)
@@ -739,7 +748,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     if (parts) head += " cache_read | cache_write | reasoning |";
     if (units) head += " per_request | per_mtok |";
     if (logged) head += " logged | logged_exact | logged_diff_% | logged_off |";
-    for (size_t i = 0; i < split_parts; ++i) head += std::string(" ") + kCostParts[i].first + " |";
+    for (const size_t i : shown) head += std::string(" ") + kCostParts[i].first + " |";
     head += allocated ? " cost | shared | allocated |" : " cost |";
     for (size_t i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0) +
                                (logged ? 4 : 0) + split_parts;
@@ -766,8 +775,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
         const LoggedTexts t = logged_texts(r.logged);
         line += " " + t.logged + " | " + t.exact + " | " + t.percent + " | " + t.off + " |";
       }
-      for (size_t i = 0; i < split_parts; ++i)
-        line += " " + money_text(r.*kCostParts[i].second) + " |";
+      for (const size_t i : shown) line += " " + money_text(r.*kCostParts[i].second) + " |";
       line += " " + money_text(r.cost) + " |";
       if (allocated) {
         line += " " + money_text(r.shared) + " | " + money_text(allocated_cost(r)) + " |";
@@ -791,8 +799,8 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   if (units) std::printf("%13s %13s ", "per_request", "per_mtok");
   if (logged) std::printf("%14s %14s %9s %6s ", "logged", "logged_exact", "diff_%", "off");
   // The cost's parts each as wide as its longest text.
-  size_t split_w[3] = {};
-  for (size_t i = 0; i < split_parts; ++i) {
+  size_t split_w[std::size(kCostParts)] = {};
+  for (const size_t i : shown) {
     split_w[i] = std::strlen(kCostParts[i].first);
     for (const auto& r : rows)
       split_w[i] = std::max(split_w[i], money_text(r.*kCostParts[i].second).size());
@@ -831,7 +839,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       std::printf("%14s %14s %9s %6s ", t.logged.c_str(), t.exact.c_str(), t.percent.c_str(),
                   t.off.c_str());
     }
-    for (size_t i = 0; i < split_parts; ++i) {
+    for (const size_t i : shown) {
       std::printf("%*s ", static_cast<int>(split_w[i]),
                   money_text(r.*kCostParts[i].second).c_str());
     }
@@ -1000,7 +1008,9 @@ Examples:
   cmd->add_flag("--cost-split", o->cost_split,
                 "Add the cost's parts: input_cost (cache reads and writes included), output_cost "
                 "(reasoning included), and other_cost (per-request fees, web searches; in tables "
-                "only when a row has any), which add up to the cost (reads every selected record)");
+                "only when a row has any), which add up to the cost; and discount, what contract "
+                "discounts took off the list cost (in tables only when a row has any; reads every "
+                "selected record)");
   o->money.add_to(*cmd, kCurrencyHelp);
   cmd->get_option("--logged")->excludes("--currency");  // logged costs are USD, as priced
   cmd->add_option("--source", o->source, kSourceHelp)->type_name("FILE");

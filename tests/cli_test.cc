@@ -3500,6 +3500,26 @@ TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
   EXPECT_NE(r.out.find("\"anthropic\",\"2026-02-03\",USD,0.072,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"azure\",\"2025-12-31\",USD,3.25,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"azure\",\"2026-02-03\",USD,2.86,"), std::string::npos) << r.out;
+  // What the discounts took off: 3.25 - 2.86 for Azure, 0.09 - 0.072 for Opus.
+  r = run("query --db " + db + " --group-by provider --cost-split --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto rows = nlohmann::json::parse(r.out)["rows"];
+  EXPECT_EQ(rows[0]["discount"]["USD"], "0.018");
+  EXPECT_EQ(rows[1]["discount"]["USD"], "0.39");
+  r = run("query --db " + db +
+          " --group-by provider --cost-split --format json --currency EUR --rate USD/EUR=0.5");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][1]["discount"]["EUR"], "0.195");
+  r = run("query --db " + db + " --group-by provider --cost-split");
+  EXPECT_NE(r.out.find("discount cost\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0.390000 USD 6.110000 USD\n"), std::string::npos) << r.out;
+  r = run("report --db " + db + " --period all --cost-split --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["cost_split"]["total"]["discount"]["USD"], "0.408");
+  r = run("report --db " + db + " --period all --cost-split --format markdown");
+  EXPECT_NE(r.out.find("Contract discounts took 0.4080 USD off them: 6.5900 USD at list prices."),
+            std::string::npos)
+      << r.out;
   r = run("records --db " + db + " --format jsonl --filter provider=azure --sort cost");
   ASSERT_EQ(r.rc, 0) << r.err;
   std::vector<std::string> lines;
@@ -3572,9 +3592,9 @@ TEST(CliTest, CostSplitIntoInputOutputAndOther) {
   EXPECT_EQ(r.out,
             "provider,currency,cost,records,unpriced,input_tokens,output_tokens,requests,"
             "cache_read_tokens,cache_write_tokens,reasoning_tokens,input_cost,output_cost,"
-            "other_cost\n"
-            "\"openai\",USD,0.005,2,1,1005,300,2,400,0,0,0.002,0.003,0\n"
-            "\"perplexity\",USD,0.0275,2,0,3000,500,2,0,0,0,0.003,0.0005,0.024\n");
+            "other_cost,discount\n"
+            "\"openai\",USD,0.005,2,1,1005,300,2,400,0,0,0.002,0.003,0,0\n"
+            "\"perplexity\",USD,0.0275,2,0,3000,500,2,0,0,0,0.003,0.0005,0.024,0\n");
   r = run("query --db " + db + " --cost-split --format json");
   ASSERT_EQ(r.rc, 0) << r.err;
   auto j = nlohmann::json::parse(r.out)["rows"][0];

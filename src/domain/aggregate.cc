@@ -179,7 +179,7 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
     if (!Decimal::add_checked(total, amount, &total)) return false;
   }
   for (auto part : {&AggregateRow::shared, &AggregateRow::input_cost, &AggregateRow::output_cost,
-                    &AggregateRow::other_cost}) {
+                    &AggregateRow::other_cost, &AggregateRow::discount}) {
     for (const auto& [currency, amount] : row.*part) {
       Decimal& total = (sum.*part)[currency];
       if (!Decimal::add_checked(total, amount, &total)) return false;

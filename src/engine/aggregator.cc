@@ -28,8 +28,10 @@ Status Aggregator::add(const PricedRecord& r) {
     // What has neither direction is the rest of the total (CostRecord::total_cost).
     const Money other{c.total_cost.amount - c.input_cost.amount - c.output_cost.amount,
                       c.total_cost.currency};
+    const Money off{c.discount ? c.discount->list_total.amount - c.total_cost.amount : Decimal(),
+                    c.total_cost.currency};
     if (!add_cost(row.input_cost, c.input_cost) || !add_cost(row.output_cost, c.output_cost) ||
-        !add_cost(row.other_cost, other)) {
+        !add_cost(row.other_cost, other) || !add_cost(row.discount, off)) {
       return out_of_range("aggregate cost overflows");
     }
   }

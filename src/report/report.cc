@@ -146,7 +146,8 @@ json split_json(const AggregateRow& row) {
                      {"cost", money_json(row.cost)},
                      {"input_cost", money_json(row.input_cost)},
                      {"output_cost", money_json(row.output_cost)},
-                     {"other_cost", money_json(row.other_cost)}},
+                     {"other_cost", money_json(row.other_cost)},
+                     {"discount", money_json(row.discount)}},
                     row);
 }
 constexpr const char* kSplitHeads[] = {"Model", "Records", "Input",   "Output",
@@ -154,6 +155,19 @@ constexpr const char* kSplitHeads[] = {"Model", "Records", "Input",   "Output",
 constexpr const char* kSplitAbout =
     "Each model's cost in its parts: its input's (cache reads and writes included), its "
     "output's (reasoning included), and the rest (per-request fees, web searches).";
+// kSplitAbout, and what contract discounts took off the costs when they took anything.
+std::string split_about(const Report& r) {
+  const AggregateRow total = split_total(r);
+  std::map<std::string, Decimal> list = total.cost;
+  bool any = false;
+  for (const auto& [currency, off] : total.discount) {
+    any = any || !off.is_zero();
+    list[currency] += off;
+  }
+  if (!any) return kSplitAbout;
+  return std::string(kSplitAbout) + " Contract discounts took " + money_text(total.discount) +
+         " off them: " + money_text(list) + " at list prices.";
+}
 
 // A section of a table of cells by model (logged_cells, split_cells), the first column a name and
 // the others numbers, under its title and what it is about: in Markdown, and in HTML.
@@ -855,8 +869,10 @@ std::string to_csv(const Report& r) {
     auto parts = [&](const std::string& key, const AggregateRow& row) {
       for (const auto& [section, part] : {std::pair{"input_cost", &AggregateRow::input_cost},
                                           {"output_cost", &AggregateRow::output_cost},
-                                          {"other_cost", &AggregateRow::other_cost}}) {
+                                          {"other_cost", &AggregateRow::other_cost},
+                                          {"discount", &AggregateRow::discount}}) {
         for (const auto& [c, v] : row.*part) {
+          if (part == &AggregateRow::discount && v.is_zero()) continue;  // with discounts only
           s << section << "," << csv_field(key) << "," << c << "," << v.to_string() << ","
             << row.records << ",,,,,,\n";
         }
@@ -959,7 +975,7 @@ std::string to_markdown(const Report& r) {
   if (!r.logged.empty())
     md_cells(s, "Costs the records logged (USD)", kLoggedAbout, kLoggedHeads, logged_cells(r));
   if (!r.split.empty())
-    md_cells(s, "Input and output cost", kSplitAbout, kSplitHeads, split_cells(r));
+    md_cells(s, "Input and output cost", split_about(r).c_str(), kSplitHeads, split_cells(r));
   if (!r.forecast.empty()) {
     s << "\n## Forecast (" << r.forecast_currency << ", " << r.forecast_model
       << ", 95% interval)\n\n| Date | Forecast | Lower | Upper |\n|---|---:|---:|---:|\n";
@@ -1198,7 +1214,7 @@ std::string to_html(const Report& r) {
   if (!r.logged.empty())
     html_cells(s, "Costs the records logged (USD)", kLoggedAbout, kLoggedHeads, logged_cells(r));
   if (!r.split.empty())
-    html_cells(s, "Input and output cost", kSplitAbout, kSplitHeads, split_cells(r));
+    html_cells(s, "Input and output cost", split_about(r).c_str(), kSplitHeads, split_cells(r));
   if (r.comparison && r.comparison->total.records > 0) {
     s << "<h2>Largest changes from the previous period (" << html_escape(r.comparison->currency)
       << ")</h2>\n";

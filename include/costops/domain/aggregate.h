@@ -121,6 +121,9 @@ struct AggregateRow {
   /// sum to cost. Summed by an engine::Aggregator made to (`query --cost-split`); the stores'
   /// aggregates leave them empty.
   std::map<std::string, Decimal> input_cost, output_cost, other_cost;
+  /// Beside them, what contract discounts took off the list cost (CostRecord::discount): the
+  /// cost at list prices is cost plus discount. Summed with them.
+  std::map<std::string, Decimal> discount;
 
   bool operator==(const AggregateRow&) const = default;
 };

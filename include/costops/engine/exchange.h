@@ -122,9 +122,9 @@ class CurrencyConverter {
   /// `m` in the target currency at `day`'s rates (ExchangeRates::convert), its stale rate
   /// noted (stale()).
   Result<Money> convert(const Money& m, std::chrono::sys_days day) const;
-  /// Each cost of `row` (cost, shared, and the parts input_cost, output_cost and other_cost) in
-  /// the target currency, at `day`'s rates; a currency without a rate is an error naming it (the
-  /// row is then left as it was).
+  /// Each cost of `row` (cost, shared, and the parts input_cost, output_cost and other_cost, and
+  /// discount) in the target currency, at `day`'s rates; a currency without a rate is an error
+  /// naming it (the row is then left as it was).
   Status convert(AggregateRow& row, std::chrono::sys_days day) const;
   /// `source`'s rows for `query` with their costs in the target currency: queried by day as
   /// well (unless the query has a day or hour key already), each day's costs converted at its
