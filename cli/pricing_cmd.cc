@@ -1,4 +1,5 @@
 // cost-ops pricing: custom model prices stored in the database, layered over the catalog.
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -262,7 +263,9 @@ int run_discount_add(PricingCmd& o) {
   d.name = o.name;
   d.provider = provider_key(o.provider);
   d.models = o.models;
-  auto percent = Decimal::parse(o.percent);
+  std::string_view percent_text = o.percent;  // "12" or "12%"
+  if (percent_text.ends_with('%')) percent_text.remove_suffix(1);
+  auto percent = Decimal::parse(percent_text);
   auto from = day_option(o.from, "--from");
   auto to = day_option(o.to, "--to");
   for (const Status& st :
@@ -320,7 +323,10 @@ int run_discount_list(PricingCmd& o) {
     return kExitOk;
   }
   if (discounts->empty()) std::printf("no discounts in %s\n", (*store)->url().c_str());
-  for (const auto& d : *discounts) std::printf("%-20s %s\n", d.name.c_str(), d.describe().c_str());
+  size_t width = 4;  // the names' column, as wide as the longest
+  for (const auto& d : *discounts) width = std::max(width, d.name.size());
+  for (const auto& d : *discounts)
+    std::printf("%s  %s\n", pad_right(d.name, width).c_str(), d.describe().c_str());
   return kExitOk;
 }
 
@@ -422,7 +428,8 @@ Examples:
                    "A model it covers (repeatable): a name, or an id pattern ('claude-*'); "
                    "default: all the provider's")
       ->check(complete_from("models"));
-  dadd->add_option("--percent", o->percent, "The percentage off the list prices: (0, 100]")
+  dadd->add_option("--percent", o->percent,
+                   "The percentage off the list prices: (0, 100], as 12 or 12%")
       ->required();
   dadd->add_option("--from", o->from, "First day (YYYY-MM-DD, UTC) it applies (default: open)");
   dadd->add_option("--to", o->to, "Last day (YYYY-MM-DD, UTC, inclusive; default: open)");

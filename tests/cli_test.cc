@@ -3458,7 +3458,7 @@ TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
             "discount azure-ea: 12% off azure all models from 2026-01-01");
   ASSERT_EQ(run("pricing discount add opus --provider anthropic --model 'claude-opus-4-1' "
-                "--percent 20 --db " +
+                "--percent 20% --db " +
                 db)
                 .rc,
             0);
@@ -3561,8 +3561,8 @@ TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["discounts"]["copied"], 2);
   r = run("pricing discount list --db " + other);
   EXPECT_EQ(r.out,
-            "azure-ea             12% off azure all models from 2026-01-01\n"
-            "opus                 20% off anthropic claude-opus-4-1, always\n");
+            "azure-ea  12% off azure all models from 2026-01-01\n"
+            "opus      20% off anthropic claude-opus-4-1, always\n");
   ASSERT_EQ(run("pricing discount remove azure-ea --db " + db).rc, 0);
   EXPECT_EQ(run("pricing discount remove azure-ea --db " + db).rc, 1);
   r = run("reprice --all --db " + db + " --output json");
