@@ -358,8 +358,9 @@ void add_pricing_command(CLI::App& app, int& rc) {
   cmd->require_subcommand(1);
   cmd->footer(R"(
 Custom prices apply to every command that prices with that database (ingest, reprice) on top of
-the catalog; --prices FILE goes on top of both. Contract discounts: pricing discount --help. Prices are per the unit registry: *_mtok per
-million tokens, *_kcount per thousand.
+the catalog; --prices FILE goes on top of both. Prices are per the unit registry: *_mtok per
+million tokens, *_kcount per thousand. Contract discounts (a percentage off a provider's list
+prices): pricing discount --help.
 Examples:
   cost-ops pricing add --provider openai --model gpt-4o --input 2.0 --output 8 --cache-read 1.0
   cost-ops pricing add --provider acme --model acme-large --match-prefix acme-large --price input_mtok=0.9 --price requests_kcount=1

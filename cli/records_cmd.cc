@@ -273,12 +273,12 @@ csv, json and jsonl add its organization, tier, input file (source), requests, c
 reasoning tokens, logged cost, tags, and the parts of its cost that are its input's and its
 output's (input_cost, output_cost; the rest is per-request fees and web searches); json and jsonl
 every count stored too, under usage (audio and image tokens among them), and a record priced
-with a contract discount its name, percentage and list cost (pricing discount). A record whose input
-gave it no time shows the time it was dated at (its ingest's, or the ingest's --as-of), marked *
-in the table, as "dated" in the others (its timestamp empty). --sort time (the oldest first, the
-default), latest, cost (the dearest first; unpriced records last) or tokens (input plus output);
---limit N of them (default 20; 0: all, which cost and tokens hold in memory to sort). Selections
-as delete's.
+with a contract discount its name, percentage and list cost (pricing discount). A record whose
+input gave it no time shows the time it was dated at (its ingest's, or the ingest's --as-of),
+marked * in the table, as "dated" in the others (its timestamp empty). --sort time (the oldest
+first, the default), latest, cost (the dearest first; unpriced records last) or tokens (input
+plus output); --limit N of them (default 20; 0: all, which cost and tokens hold in memory to
+sort). Selections as delete's.
 Examples:
   cost-ops records --period yesterday --sort cost            # the dearest calls of a spike
   cost-ops records --sort latest --limit 5
