@@ -2007,8 +2007,8 @@ it, and several databases copy into one. Budgets, custom prices and discounts it
 copied too; one it has otherwise is kept as it is there, with a note. With --filter, only the
 budgets whose scope lies within it (provider=openai's budget with --filter provider=openai, not
 the budget of all spend), the custom prices of the providers and models it keeps, and the
-discounts of the providers it keeps. --into is created when it does not exist. Selections as delete's: --source, --from/--to or --period, --filter,
---unpriced.
+discounts of the providers it keeps. --into is created when it does not exist. Selections as
+delete's: --source, --from/--to or --period, --filter, --unpriced.
 Examples:
   cost-ops copy --into postgresql://costops@db.internal/costops       # everything, into a team's database
   cost-ops copy --db laptop.db --into shared.db --period 2026-11
