@@ -251,7 +251,7 @@ Result<std::optional<std::chrono::sys_days>> day_option(const std::string& text,
 
 json discount_json(const Discount& d) {
   auto day = [](const std::optional<std::chrono::sys_days>& x) {
-    return x ? json(format_timestamp(Timestamp(*x)).substr(0, 10)) : json(nullptr);
+    return x ? json(Discount::day_text(x)) : json(nullptr);
   };
   return {{"name", d.name},      {"provider", d.provider},
           {"models", d.models},  {"percent", d.percent.to_string()},

@@ -3,13 +3,10 @@
 #include <string>
 
 namespace costops {
-namespace {
 
-std::string day_text(std::chrono::sys_days d) {
-  return format_timestamp(Timestamp(d)).substr(0, 10);
+std::string Discount::day_text(const std::optional<std::chrono::sys_days>& day) {
+  return day ? format_timestamp(Timestamp(*day)).substr(0, 10) : std::string();
 }
-
-}  // namespace
 
 bool Discount::active(Timestamp at) const {
   const auto day = std::chrono::floor<std::chrono::days>(at);

@@ -874,14 +874,6 @@ Result<std::vector<Budget>> list_budgets(const Dialect& d, const RunSql& run) {
   return out;
 }
 
-namespace {
-
-std::string day_text(const std::optional<std::chrono::sys_days>& d) {
-  return d ? format_timestamp(Timestamp(*d)).substr(0, 10) : std::string();
-}
-
-}  // namespace
-
 Status upsert_discount(const Dialect& d, const RunSql& run, const Discount& discount) {
   COSTOPS_RETURN_IF_ERROR(discount.check());
   const std::string sql =
@@ -894,7 +886,7 @@ Status upsert_discount(const Dialect& d, const RunSql& run, const Discount& disc
       sql,
       {SqlParam(discount.name), SqlParam(discount.provider),
        SqlParam(nlohmann::json(discount.models).dump()), SqlParam(discount.percent.to_string()),
-       SqlParam(day_text(discount.from)), SqlParam(day_text(discount.to))},
+       SqlParam(Discount::day_text(discount.from)), SqlParam(Discount::day_text(discount.to))},
       [](const ResultRow&) {});
 }
 

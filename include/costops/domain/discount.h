@@ -28,6 +28,8 @@ struct Discount {
   std::optional<std::chrono::sys_days> from, to;  // first and last day (UTC); unset: open
   bool operator==(const Discount&) const = default;
 
+  /// A first or last day as the stores and the CLI write it: "2026-01-01", "" when open.
+  static std::string day_text(const std::optional<std::chrono::sys_days>& day);
   /// Whether the discount's days hold `at`.
   bool active(Timestamp at) const;
   /// "15% off azure gpt-4o, gpt-4o-mini from 2026-01-01 to 2026-12-31" (or "all models",
