@@ -516,14 +516,6 @@ struct RowExtras {
   bool units = false, allocated = false, logged = false, split = false;
 };
 
-// The cost's parts as --cost-split shows them, in its columns' order, and what contract discounts
-// took off the list cost.
-constexpr std::pair<const char*, std::map<std::string, Decimal> AggregateRow::*> kCostParts[] = {
-    {"input_cost", &AggregateRow::input_cost},
-    {"output_cost", &AggregateRow::output_cost},
-    {"other_cost", &AggregateRow::other_cost},
-    {"discount", &AggregateRow::discount}};
-
 // A row's logged costs in tables: the logged and exact cost (6 decimals), the difference in
 // percent of the exact cost, and the records more than 1% off; "-" each without any.
 struct LoggedTexts {
@@ -657,7 +649,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
       o["reasoning_tokens"] = r.reasoning_tokens;
       o["cost"] = money_json(r.cost);
       if (split) {
-        for (const auto& [name, part] : kCostParts) o[name] = money_json(r.*part);
+        for (const auto& [name, part] : kCostSplit) o[name] = money_json(r.*part);
       }
       if (allocated) {
         o["shared_cost"] = money_json(r.shared);
@@ -704,7 +696,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
                     static_cast<long long>(r.cache_write_tokens),
                     static_cast<long long>(r.reasoning_tokens));
         if (split) {
-          for (const auto& [name, part] : kCostParts)
+          for (const auto& [name, part] : kCostSplit)
             std::printf(",%s", cost_in(r.*part, cur).to_string().c_str());
         }
         if (units) {
@@ -732,11 +724,11 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   for (const auto& r : rows)
     parts = parts || r.cache_read_tokens || r.cache_write_tokens || r.reasoning_tokens;
   // With --cost-split, the other cost and the discount only when some row has any.
-  std::vector<size_t> shown;  // of kCostParts
-  for (size_t i = 0; split && i < std::size(kCostParts); ++i) {
+  std::vector<size_t> shown;  // of kCostSplit
+  for (size_t i = 0; split && i < std::size(kCostSplit); ++i) {
     bool any = i < 2;
     for (const auto& r : rows)
-      for (const auto& [cur, d] : r.*kCostParts[i].second) any = any || !d.is_zero();
+      for (const auto& [cur, d] : r.*kCostSplit[i].second) any = any || !d.is_zero();
     if (any) shown.push_back(i);
   }
   const size_t split_parts = shown.size();
@@ -748,7 +740,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     if (parts) head += " cache_read | cache_write | reasoning |";
     if (units) head += " per_request | per_mtok |";
     if (logged) head += " logged | logged_exact | logged_diff_% | logged_off |";
-    for (const size_t i : shown) head += std::string(" ") + kCostParts[i].first + " |";
+    for (const size_t i : shown) head += std::string(" ") + kCostSplit[i].first + " |";
     head += allocated ? " cost | shared | allocated |" : " cost |";
     for (size_t i = 0; i < (parts ? 9 : 6) + (units ? 2 : 0) + (allocated ? 2 : 0) +
                                (logged ? 4 : 0) + split_parts;
@@ -775,7 +767,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
         const LoggedTexts t = logged_texts(r.logged);
         line += " " + t.logged + " | " + t.exact + " | " + t.percent + " | " + t.off + " |";
       }
-      for (const size_t i : shown) line += " " + money_text(r.*kCostParts[i].second) + " |";
+      for (const size_t i : shown) line += " " + money_text(r.*kCostSplit[i].second) + " |";
       line += " " + money_text(r.cost) + " |";
       if (allocated) {
         line += " " + money_text(r.shared) + " | " + money_text(allocated_cost(r)) + " |";
@@ -799,12 +791,12 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
   if (units) std::printf("%13s %13s ", "per_request", "per_mtok");
   if (logged) std::printf("%14s %14s %9s %6s ", "logged", "logged_exact", "diff_%", "off");
   // The cost's parts each as wide as its longest text.
-  size_t split_w[std::size(kCostParts)] = {};
+  size_t split_w[std::size(kCostSplit)] = {};
   for (const size_t i : shown) {
-    split_w[i] = std::strlen(kCostParts[i].first);
+    split_w[i] = std::strlen(kCostSplit[i].first);
     for (const auto& r : rows)
-      split_w[i] = std::max(split_w[i], money_text(r.*kCostParts[i].second).size());
-    std::printf("%*s ", static_cast<int>(split_w[i]), kCostParts[i].first);
+      split_w[i] = std::max(split_w[i], money_text(r.*kCostSplit[i].second).size());
+    std::printf("%*s ", static_cast<int>(split_w[i]), kCostSplit[i].first);
   }
   // With shared costs: cost and shared as wide as their longest text, the allocated cost last.
   size_t cost_w = 4, shared_w = 6;
@@ -841,7 +833,7 @@ void print_rows(const AggregateQuery& q, const std::vector<AggregateRow>& rows,
     }
     for (const size_t i : shown) {
       std::printf("%*s ", static_cast<int>(split_w[i]),
-                  money_text(r.*kCostParts[i].second).c_str());
+                  money_text(r.*kCostSplit[i].second).c_str());
     }
     if (allocated) {
       std::printf("%*s %*s %s\n", static_cast<int>(cost_w), money_text(r.cost).c_str(),

@@ -178,13 +178,16 @@ bool add_row(AggregateRow& sum, const AggregateRow& row) {
     Decimal& total = sum.cost[currency];
     if (!Decimal::add_checked(total, amount, &total)) return false;
   }
-  for (auto part : {&AggregateRow::shared, &AggregateRow::input_cost, &AggregateRow::output_cost,
-                    &AggregateRow::other_cost, &AggregateRow::discount}) {
+  auto add = [&](std::map<std::string, Decimal> AggregateRow::*part) {
     for (const auto& [currency, amount] : row.*part) {
       Decimal& total = (sum.*part)[currency];
       if (!Decimal::add_checked(total, amount, &total)) return false;
     }
-  }
+    return true;
+  };
+  if (!add(&AggregateRow::shared)) return false;
+  for (const auto& [name, part] : kCostSplit)
+    if (!add(part)) return false;
   return sum.logged.add(row.logged);
 }
 

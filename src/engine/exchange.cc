@@ -456,8 +456,9 @@ Status CurrencyConverter::convert(AggregateRow& row, sys_days day) const {
     return Status::ok();
   };
   // Each converted before any is replaced: a row converts whole or not at all.
-  auto parts = {&AggregateRow::cost,        &AggregateRow::shared,     &AggregateRow::input_cost,
-                &AggregateRow::output_cost, &AggregateRow::other_cost, &AggregateRow::discount};
+  std::vector<std::map<std::string, Decimal> AggregateRow::*> parts = {&AggregateRow::cost,
+                                                                       &AggregateRow::shared};
+  for (const auto& [name, part] : kCostSplit) parts.push_back(part);
   std::vector<std::map<std::string, Decimal>> converted;
   for (auto part : parts) {
     converted.push_back(row.*part);

@@ -142,13 +142,9 @@ ModelCells split_cells(const Report& r) {
 }
 // A model's row of Report::split as JSON (provider and model; total: neither).
 json split_json(const AggregateRow& row) {
-  return with_model({{"records", row.records},
-                     {"cost", money_json(row.cost)},
-                     {"input_cost", money_json(row.input_cost)},
-                     {"output_cost", money_json(row.output_cost)},
-                     {"other_cost", money_json(row.other_cost)},
-                     {"discount", money_json(row.discount)}},
-                    row);
+  json o = {{"records", row.records}, {"cost", money_json(row.cost)}};
+  for (const auto& [name, part] : kCostSplit) o[name] = money_json(row.*part);
+  return with_model(std::move(o), row);
 }
 constexpr const char* kSplitHeads[] = {"Model", "Records", "Input",   "Output",
                                        "Other", "Cost",    "Output %"};
@@ -867,10 +863,7 @@ std::string to_csv(const Report& r) {
     // Each model's cost parts (keyed provider/model; the total keyed ""), a row per part and
     // currency: the amount, and the model's records.
     auto parts = [&](const std::string& key, const AggregateRow& row) {
-      for (const auto& [section, part] : {std::pair{"input_cost", &AggregateRow::input_cost},
-                                          {"output_cost", &AggregateRow::output_cost},
-                                          {"other_cost", &AggregateRow::other_cost},
-                                          {"discount", &AggregateRow::discount}}) {
+      for (const auto& [section, part] : kCostSplit) {
         for (const auto& [c, v] : row.*part) {
           if (part == &AggregateRow::discount && v.is_zero()) continue;  // with discounts only
           s << section << "," << csv_field(key) << "," << c << "," << v.to_string() << ","

@@ -128,6 +128,14 @@ struct AggregateRow {
   bool operator==(const AggregateRow&) const = default;
 };
 
+/// The cost split of AggregateRow (input_cost, output_cost, other_cost, then discount) with the
+/// names `query --cost-split` and the report give them, in their columns' order.
+inline constexpr std::pair<const char*, std::map<std::string, Decimal> AggregateRow::*>
+    kCostSplit[] = {{"input_cost", &AggregateRow::input_cost},
+                    {"output_cost", &AggregateRow::output_cost},
+                    {"other_cost", &AggregateRow::other_cost},
+                    {"discount", &AggregateRow::discount}};
+
 /// Where aggregate rows come from: a Store's aggregate(), engine::Aggregator::run over records
 /// in memory, or either converted into one currency (engine::CurrencyConverter::wrap).
 using AggregateFn = std::function<Result<std::vector<AggregateRow>>(const AggregateQuery&)>;
