@@ -1951,20 +1951,15 @@ int run_copy(CopyCmd& o) {
                     static_cast<unsigned long long>(stats.discounts_present));
     }
   }
-  if (!stats.budgets_outside.empty()) {
-    std::string names;
-    for (const std::string& name : stats.budgets_outside)
-      names += (names.empty() ? "" : ", ") + name;
-    std::fprintf(stderr,
-                 "note: not copied, their scope not within --filter's selection: budget%s %s\n",
-                 stats.budgets_outside.size() == 1 ? "" : "s", names.c_str());
-  }
-  if (!stats.discounts_outside.empty()) {
-    std::string names;
-    for (const std::string& name : stats.discounts_outside)
-      names += (names.empty() ? "" : ", ") + name;
-    std::fprintf(stderr, "note: not copied, of providers --filter leaves out: discount%s %s\n",
-                 stats.discounts_outside.size() == 1 ? "" : "s", names.c_str());
+  // The budgets and discounts left out, by name.
+  for (const auto& [what, why, names] :
+       {std::tuple{"budget", "their scope not within --filter's selection", &stats.budgets_outside},
+        std::tuple{"discount", "of providers --filter leaves out", &stats.discounts_outside}}) {
+    if (names->empty()) continue;
+    std::string list;
+    for (const std::string& name : *names) list += (list.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "note: not copied, %s: %s%s %s\n", why, what,
+                 names->size() == 1 ? "" : "s", list.c_str());
   }
   if (!stats.prices_outside.empty()) {
     std::fprintf(stderr,
