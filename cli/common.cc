@@ -137,15 +137,22 @@ Result<std::optional<pricing::Catalog>> stored_prices(storage::Store& store) {
 
 Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
                                                      const Discount* adding) {
-  const pricing::Catalog* base = &pricing::Catalog::builtin();
+  owned_.reset();
   if (!catalog_file.empty()) {
     auto f = pricing::parse_catalog_format(format);
     if (!f) return f.status();
     auto c = pricing::Catalog::load_file(catalog_file, *f);
     if (!c) return c.status();
     owned_ = std::move(*c);
-    base = &*owned_;
   }
+  // The built-in catalog is shared: overlays and discounts go on a private copy of it.
+  auto own = [&]() -> Status {
+    if (owned_) return Status::ok();
+    auto b = pricing::Catalog::builtin_copy();
+    if (!b) return b.status();
+    owned_ = std::move(*b);
+    return Status::ok();
+  };
   std::vector<pricing::Catalog> layers;
   if (store != nullptr) {
     auto c = stored_prices(*store);
@@ -158,13 +165,8 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
     layers.push_back(std::move(*c));
   }
   for (auto& layer : layers) {
-    if (!owned_) {  // the built-in catalog is shared: overlay a private copy of it
-      auto b = pricing::Catalog::builtin_copy();
-      if (!b) return b.status();
-      owned_ = std::move(*b);
-    }
+    COSTOPS_RETURN_IF_ERROR(own());
     owned_->overlay(std::move(layer));
-    base = &*owned_;
   }
   if (store != nullptr) {
     auto stored = store->discounts();
@@ -174,17 +176,12 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
       stored->push_back(*adding);
     }
     if (!stored->empty()) {
-      if (!owned_) {
-        auto b = pricing::Catalog::builtin_copy();
-        if (!b) return b.status();
-        owned_ = std::move(*b);
-      }
+      COSTOPS_RETURN_IF_ERROR(own());
       const Status st = owned_->set_discounts(std::move(*stored));
       if (!st.is_ok()) return st.with_context(store->url());
-      base = &*owned_;
     }
   }
-  return base;
+  return owned_ ? &*owned_ : &pricing::Catalog::builtin();
 }
 
 Result<std::unique_ptr<storage::Store>> open_db(const std::string& db, storage::OpenMode mode) {
