@@ -239,16 +239,6 @@ int run_remove(PricingCmd& o) {
   return kExitOk;
 }
 
-// A YYYY-MM-DD day of --from or --to (`option`).
-Result<std::optional<std::chrono::sys_days>> day_option(const std::string& text,
-                                                        const char* option) {
-  if (text.empty()) return std::optional<std::chrono::sys_days>();
-  auto t = parse_timestamp(text);
-  if (!t || text.size() != 10)
-    return invalid_argument(std::string(option) + " takes a day, YYYY-MM-DD, not \"" + text + "\"");
-  return std::optional(std::chrono::floor<std::chrono::days>(*t));
-}
-
 json discount_json(const Discount& d) {
   auto day = [](const std::optional<std::chrono::sys_days>& x) {
     return x ? json(Discount::day_text(x)) : json(nullptr);
@@ -266,8 +256,16 @@ int run_discount_add(PricingCmd& o) {
   std::string_view percent_text = o.percent;  // "12" or "12%"
   if (percent_text.ends_with('%')) percent_text.remove_suffix(1);
   auto percent = Decimal::parse(percent_text);
-  auto from = day_option(o.from, "--from");
-  auto to = day_option(o.to, "--to");
+  auto day = [](const std::string& text,
+                const char* option) -> Result<std::optional<std::chrono::sys_days>> {
+    auto parsed = Discount::parse_day(text);
+    if (!parsed)
+      return invalid_argument(std::string(option) + " takes a day, YYYY-MM-DD, not \"" + text +
+                              "\"");
+    return parsed;
+  };
+  auto from = day(o.from, "--from");
+  auto to = day(o.to, "--to");
   for (const Status& st :
        {percent.status_or_ok().with_context("--percent"), from.status_or_ok(), to.status_or_ok()}) {
     if (!st.is_ok()) {

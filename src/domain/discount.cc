@@ -8,6 +8,14 @@ std::string Discount::day_text(const std::optional<std::chrono::sys_days>& day) 
   return day ? format_timestamp(Timestamp(*day)).substr(0, 10) : std::string();
 }
 
+Result<std::optional<std::chrono::sys_days>> Discount::parse_day(std::string_view text) {
+  if (text.empty()) return std::optional<std::chrono::sys_days>();
+  auto t = parse_timestamp(text);
+  if (!t || text.size() != 10)
+    return invalid_argument("a day is YYYY-MM-DD, not \"" + std::string(text) + "\"");
+  return std::optional(std::chrono::floor<std::chrono::days>(*t));
+}
+
 bool Discount::active(Timestamp at) const {
   const auto day = std::chrono::floor<std::chrono::days>(at);
   return (!from || *from <= day) && (!to || day <= *to);

@@ -910,11 +910,9 @@ Result<std::vector<Discount>> list_discounts(const RunSql& run) {
             }
             if (ok) d.percent = *percent;
             for (auto [column, day] : {std::pair{4, &d.from}, {5, &d.to}}) {
-              const std::string text = r.text(column);
-              if (!ok || text.empty()) continue;
-              auto t = parse_timestamp(text);
-              ok = t.has_value() && text.size() == 10;
-              if (ok) *day = std::chrono::floor<std::chrono::days>(*t);
+              auto parsed = Discount::parse_day(r.text(column));
+              ok = ok && parsed.has_value();
+              if (ok) *day = *parsed;
             }
             if (!ok) bad = invalid_argument("discount \"" + d.name + "\": stored row is corrupt");
             out.push_back(std::move(d));

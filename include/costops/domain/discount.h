@@ -30,6 +30,9 @@ struct Discount {
 
   /// A first or last day as the stores and the CLI write it: "2026-01-01", "" when open.
   static std::string day_text(const std::optional<std::chrono::sys_days>& day);
+  /// day_text's inverse: "" is open; else a day YYYY-MM-DD. Errors (kInvalidArgument) quote
+  /// the text.
+  static Result<std::optional<std::chrono::sys_days>> parse_day(std::string_view text);
   /// Whether the discount's days hold `at`.
   bool active(Timestamp at) const;
   /// "15% off azure gpt-4o, gpt-4o-mini from 2026-01-01 to 2026-12-31" (or "all models",
