@@ -170,7 +170,7 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
 namespace {
 
 // Takes `d`'s percentage off every line, rate and part of `pr`, keeping its list costs in
-// `applied`.
+// `applied` (whose name's capacity a loop pricing record after record reuses).
 Status apply_discount(const Discount& d, Currency currency, PriceResult* pr,
                       std::optional<AppliedDiscount>* applied) {
   const Decimal hundred = Decimal::from_int(100);
@@ -190,8 +190,13 @@ Status apply_discount(const Discount& d, Currency currency, PriceResult* pr,
     line.cost = *cost;
     line.rate = *rate;
   }
-  applied->emplace(AppliedDiscount{
-      d.name, d.percent, {pr->input, currency}, {pr->output, currency}, {pr->total, currency}});
+  if (!*applied) applied->emplace();
+  AppliedDiscount& a = **applied;
+  a.name.assign(d.name);
+  a.percent = d.percent;
+  a.list_input = {pr->input, currency};
+  a.list_output = {pr->output, currency};
+  a.list_total = {pr->total, currency};
   pr->input = parts[0];
   pr->output = parts[1];
   pr->total = parts[0] + parts[1] + parts[2];
@@ -210,9 +215,11 @@ Status CostCalculator::price_record_into(const pricing::Catalog& catalog, const 
   PriceResult pr;
   COSTOPS_RETURN_IF_ERROR(price(*sel.prices, rec.usage, rec.tier_input_tokens, &pr));
   CostRecord& c = *out;
-  c.discount.reset();
-  if (const Discount* d = catalog.discount(*ref, at))
+  if (const Discount* d = catalog.discount(*ref, at)) {
     COSTOPS_RETURN_IF_ERROR(apply_discount(*d, catalog.currency(), &pr, &c.discount));
+  } else {
+    c.discount.reset();
+  }
   c.usage_id = rec.id;
   c.provider = ref->provider->id;
   c.model = ref->model->id;
