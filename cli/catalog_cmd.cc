@@ -150,6 +150,13 @@ void print_flavors(const pricing::Provider& p, const char* before) {
   std::printf("\n");
 }
 
+// The catalog's contract discounts (those of the files given), of `only` when given.
+void print_discounts(const pricing::Catalog& c, const pricing::Provider* only) {
+  for (const Discount& d : c.discounts())
+    if (only == nullptr || c.find_provider(d.provider) == only)
+      std::printf("less discount %s: %s\n", d.name.c_str(), d.describe().c_str());
+}
+
 void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
   const auto& m = *ref.model;
   std::printf("provider: %s\nmodel: %s (%s)%s\n", ref.provider->id.c_str(), m.id.c_str(),
@@ -169,6 +176,8 @@ void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
       std::printf("  [%s] %s: %s\n", name.c_str(), cp.constraint.describe().c_str(),
                   price_text(cp.prices).c_str());
   }
+  for (const Discount* d : c.discounts_of(ref))
+    std::printf("less discount %s: %s\n", d->name.c_str(), d->describe().c_str());
 }
 
 // "-20.00%": the change from `from` to `to` in percent; "new" or "dropped" without one of them,
@@ -378,7 +387,8 @@ int run_catalog(CatalogCmdOptions& o) {
     std::printf("%s\n", pricing::write_cost_ops_catalog(selected, c.currency()).c_str());
   } else if (json) {
     std::printf("%s\n", (only ? pricing::write_cost_ops_catalog({only, 1}, c.currency())
-                              : pricing::write_cost_ops_catalog(c.providers(), c.currency()))
+                              : pricing::write_cost_ops_catalog(c.providers(), c.currency(), 2,
+                                                                c.discounts()))
                             .c_str());
   } else if (!o.search.empty() && models.empty()) {
     std::printf("no model of %s has \"%s\" in its id or name\n",
@@ -391,6 +401,7 @@ int run_catalog(CatalogCmdOptions& o) {
                 only->models.size());
     print_flavors(*only, ", ");
     print_models(models, false, *at, c.currency().code());
+    print_discounts(c, only);
   } else {
     std::printf("catalog: %s (%s), %zu providers, %zu models, currency %s\n", c.source().c_str(),
                 std::string(catalog_format_name(c.format())).c_str(), c.providers().size(),
@@ -399,6 +410,7 @@ int run_catalog(CatalogCmdOptions& o) {
       std::printf("%-28s %5zu models", p.id.c_str(), p.models.size());
       print_flavors(p, "  ");
     }
+    print_discounts(c, nullptr);
   }
   return kExitOk;
 }
@@ -414,8 +426,9 @@ void add_catalog_command(CLI::App& app, int& rc) {
 PROVIDER lists the provider's models with the prices in effect now (--as-of another time), and
 --search those of every provider (or of PROVIDER) that it finds;
 MODEL (with or without its PROVIDER) shows every price of the model: its price changes over time,
-long-context tiers, batch and service-tier prices. --format json writes the selection (the whole
-catalog, a provider or a model) as a cost-ops catalog file, which --catalog, --prices and
+long-context tiers, batch and service-tier prices, and the contract discounts of a --catalog or
+--prices file that cover it. --format json writes the selection (the whole catalog with those
+discounts, a provider or a model) as a cost-ops catalog file, which --catalog, --prices and
 `pricing import` read: a catalog in another format converted, or a model's prices to edit into
 contract prices. --format csv writes a row per model selected (every model of the catalog
 without a selection) with the standard prices in effect, exact, per 1M tokens: a price sheet.

@@ -39,7 +39,7 @@ void setup_logging(bool verbose) {
 
 void report(const Status& st) { spdlog::error("{}", st.message()); }
 
-void CatalogOptions::add_to(CLI::App& app) {
+void CatalogOptions::add_to(CLI::App& app, bool with_prices) {
   app.add_option(
          "--catalog", catalog_file,
          "Pricing catalog file replacing the built-in one: genai-prices data.json, LiteLLM's "
@@ -48,9 +48,10 @@ void CatalogOptions::add_to(CLI::App& app) {
   app.add_option("--catalog-format", format,
                  "Catalog format: auto (detect), genai-prices, litellm, cost-ops")
       ->check(CLI::IsMember({"auto", "genai-prices", "litellm", "cost-ops"}));
+  if (!with_prices) return;
   app.add_option("--prices", custom_prices,
                  "Custom prices (a cost-ops catalog file) that add or override models on top of "
-                 "the catalog")
+                 "the catalog, with the file's contract discounts")
       ->type_name("FILE");
 }
 
@@ -136,7 +137,7 @@ Result<std::optional<pricing::Catalog>> stored_prices(storage::Store& store) {
 }  // namespace
 
 Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
-                                                     const Discount* adding) {
+                                                     std::span<const Discount> adding) {
   owned_.reset();
   if (!catalog_file.empty()) {
     auto f = pricing::parse_catalog_format(format);
@@ -160,28 +161,43 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
     if (*c) layers.push_back(std::move(**c));
   }
   if (!custom_prices.empty()) {
-    auto c = pricing::Catalog::load_file(custom_prices);
+    auto c =
+        pricing::Catalog::load_file(custom_prices, std::nullopt, pricing::Catalog::Role::kOverlay);
     if (!c) return c.status();
     layers.push_back(std::move(*c));
   }
   for (auto& layer : layers) {
     COSTOPS_RETURN_IF_ERROR(own());
-    owned_->overlay(std::move(layer));
+    COSTOPS_RETURN_IF_ERROR(owned_->overlay(std::move(layer)));
   }
+  // The stored discounts, but for those a file gives a discount of the same name in place of;
+  // then `adding`, in place of any of their names.
+  std::vector<Discount> stored;
   if (store != nullptr) {
-    auto stored = store->discounts();
-    if (!stored) return stored.status();
-    if (adding != nullptr) {
-      std::erase_if(*stored, [&](const Discount& d) { return d.name == adding->name; });
-      stored->push_back(*adding);
-    }
-    if (!stored->empty()) {
-      COSTOPS_RETURN_IF_ERROR(own());
-      const Status st = owned_->set_discounts(std::move(*stored));
-      if (!st.is_ok()) return st.with_context(store->url());
-    }
+    auto s = store->discounts();
+    if (!s) return s.status();
+    stored = std::move(*s);
   }
-  return owned_ ? &*owned_ : &pricing::Catalog::builtin();
+  if (stored.empty() && adding.empty()) return owned_ ? &*owned_ : &pricing::Catalog::builtin();
+  COSTOPS_RETURN_IF_ERROR(own());
+  std::vector<Discount> all = owned_->discounts();
+  const bool files_give_some = !all.empty();
+  auto named = [](const std::vector<Discount>& list, const std::string& name) {
+    return std::any_of(list.begin(), list.end(), [&](const Discount& d) { return d.name == name; });
+  };
+  for (Discount& d : stored)
+    if (!named(all, d.name)) all.push_back(std::move(d));
+  for (const Discount& d : adding) {
+    std::erase_if(all, [&](const Discount& x) { return x.name == d.name; });
+    all.push_back(d);
+  }
+  Status st = owned_->set_discounts(std::move(all));
+  if (st.is_ok()) return &*owned_;
+  if (files_give_some && !stored.empty())
+    st = Status(st.code(), st.message() +
+                               " (a discount of a --catalog or --prices file replaces "
+                               "the stored one of its name)");
+  return store != nullptr ? st.with_context(store->url()) : st;
 }
 
 Result<std::unique_ptr<storage::Store>> open_db(const std::string& db, storage::OpenMode mode) {

@@ -50,12 +50,15 @@ struct CatalogOptions {
   std::string catalog_file;
   std::string format = "auto";
   std::string custom_prices;
-  void add_to(CLI::App& app);
+  /// Adds --catalog and --catalog-format, and --prices unless `with_prices` is false.
+  void add_to(CLI::App& app, bool with_prices = true);
   /// Loads the chosen catalog (the built-in one by default), then the custom prices stored in
-  /// `store` (when given), then the --prices file on top, then the discounts stored in `store`,
-  /// with `adding` in place of the one of its name (pricing discount add's check).
+  /// `store` (when given), then the --prices file on top, then the contract discounts: the
+  /// files' (--prices' in place of --catalog's of the same name), those stored in `store` that no
+  /// file names, and `adding` in place of any of their names (pricing discount add's and pricing
+  /// import's check).
   Result<const pricing::Catalog*> load(storage::Store* store = nullptr,
-                                       const Discount* adding = nullptr);
+                                       std::span<const Discount> adding = {});
 
  private:
   std::optional<pricing::Catalog> owned_;

@@ -138,27 +138,55 @@ int run_import(PricingCmd& o) {
         o.file + " PROVIDER MODEL --format json`, or use it whole with --catalog"));
     return kExitUsage;
   }
-  auto check = pricing::Catalog::parse(*text, o.file, pricing::CatalogFormat::kCostOps);
+  auto check = pricing::Catalog::parse(*text, o.file, pricing::CatalogFormat::kCostOps,
+                                       pricing::Catalog::Role::kOverlay);
   if (!check) {
     report(check.status());
     return kExitFailure;
   }
-  // `check` read it as a cost-ops catalog: an object whose "providers" list their "models".
+  // `check` read it as a cost-ops catalog: an object whose "providers" (if any) list their
+  // "models", and its "discounts".
   const json doc = json::parse(*text);
   std::vector<storage::CustomPrice> entries;
-  for (const auto& p : doc["providers"])
+  for (const auto& p : doc.value("providers", json::array()))
     for (const auto& m : p["models"])
       entries.push_back({p["id"].get<std::string>(), m["id"].get<std::string>(), m.dump(), now()});
+  std::vector<Discount> discounts = check->discounts();
+  for (Discount& d : discounts) d.provider = provider_key(d.provider);
   auto store = open_db(*o.db, storage::OpenMode::kCreate);
   if (!store) {
     report(store.status());
     return kExitFailure;
   }
+  // The discounts are checked before anything is stored, as the commands that price will apply
+  // them: over the catalog, the stored prices and the file's, with the other stored discounts.
+  if (!discounts.empty()) {
+    o.catalog.custom_prices = o.file;
+    if (auto cat = o.catalog.load(store->get(), discounts); !cat) {
+      report(cat.status());
+      return kExitFailure;
+    }
+  }
   if (Status st = store_entries(**store, entries); !st.is_ok()) {
     report(st);
     return kExitFailure;
   }
-  std::printf("imported %zu model prices from %s\n", entries.size(), o.file.c_str());
+  for (const Discount& d : discounts) {
+    if (Status st = (*store)->put_discount(d); !st.is_ok()) {
+      report(st);
+      return kExitFailure;
+    }
+  }
+  std::printf("imported %zu model prices%s from %s\n", entries.size(),
+              discounts.empty() ? ""
+                                : (" and " + std::to_string(discounts.size()) + " discount" +
+                                   (discounts.size() == 1 ? "" : "s"))
+                                      .c_str(),
+              o.file.c_str());
+  if (!discounts.empty())
+    std::printf(
+        "note: records priced from now on (ingest) have the discounts; the stored ones keep "
+        "their price until cost-ops reprice --all prices them again\n");
   return kExitOk;
 }
 
@@ -239,15 +267,6 @@ int run_remove(PricingCmd& o) {
   return kExitOk;
 }
 
-json discount_json(const Discount& d) {
-  auto day = [](const std::optional<std::chrono::sys_days>& x) {
-    return x ? json(Discount::day_text(x)) : json(nullptr);
-  };
-  return {{"name", d.name},      {"provider", d.provider},
-          {"models", d.models},  {"percent", d.percent.to_string()},
-          {"from", day(d.from)}, {"to", day(d.to)}};
-}
-
 int run_discount_add(PricingCmd& o) {
   Discount d;
   d.name = o.name;
@@ -287,7 +306,7 @@ int run_discount_add(PricingCmd& o) {
   }
   // Checked as the commands that price will apply it: with the catalog, the stored custom prices
   // and the other stored discounts (two of one reach must not share a day).
-  if (auto cat = o.catalog.load(store->get(), &d); !cat) {
+  if (auto cat = o.catalog.load(store->get(), {&d, 1}); !cat) {
     report(cat.status());
     return kExitFailure;
   }
@@ -315,9 +334,7 @@ int run_discount_list(PricingCmd& o) {
     return kExitFailure;
   }
   if (o.format == "json") {
-    json arr = json::array();
-    for (const auto& d : *discounts) arr.push_back(discount_json(d));
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", pricing::write_discounts(*discounts).c_str());
     return kExitOk;
   }
   if (discounts->empty()) std::printf("no discounts in %s\n", (*store)->url().c_str());
@@ -357,8 +374,9 @@ void add_pricing_command(CLI::App& app, int& rc) {
   cmd->footer(R"(
 Custom prices apply to every command that prices with that database (ingest, reprice) on top of
 the catalog; --prices FILE goes on top of both. Prices are per the unit registry: *_mtok per
-million tokens, *_kcount per thousand. Contract discounts (a percentage off a provider's list
-prices): pricing discount --help.
+million tokens, *_kcount per thousand. import stores a cost-ops catalog file's models and its
+"discounts". Contract discounts (a percentage off a provider's list prices): pricing discount
+--help.
 Examples:
   cost-ops pricing add --provider openai --model gpt-4o --input 2.0 --output 8 --cache-read 1.0
   cost-ops pricing add --provider acme --model acme-large --match-prefix acme-large --price input_mtok=0.9 --price requests_kcount=1
@@ -379,8 +397,10 @@ Examples:
                   "Any price key of the unit registry: KEY=DECIMAL (repeatable)");
   common(add);
   add->callback([o, &rc] { rc = run_add(*o); });
-  CLI::App* imp = cmd->add_subcommand("import", "Import the models of a cost-ops catalog file");
+  CLI::App* imp = cmd->add_subcommand(
+      "import", "Import the models and contract discounts of a cost-ops catalog file");
   imp->add_option("file", o->file, "A cost-ops catalog file")->required();
+  o->catalog.add_to(*imp, false);
   common(imp);
   imp->callback([o, &rc] { rc = run_import(*o); });
   CLI::App* list = cmd->add_subcommand("list", "List the custom prices");
@@ -413,7 +433,9 @@ models; two discounts of the same reach may not share a day. Discounts apply whe
 custom prices do (ingest, reprice, whatif). A record keeps its list cost beside the net one: the
 FOCUS dataset (report --format focus) gives both, as ListCost and the billed costs. Records
 stored before a discount was added keep their price until `cost-ops reprice --all` prices them
-again.
+again. A cost-ops catalog file's "discounts" (the fields of add, as list --format json writes
+them) apply with --prices FILE, in place of stored ones of their names (whatif --prices deal.json:
+what a deal would have saved); pricing import FILE stores them.
 Examples:
   cost-ops pricing discount add azure-ea --provider azure --percent 12 --from 2026-01-01
   cost-ops pricing discount add opus-deal --provider anthropic --model 'claude-opus-*' --percent 20 --from 2026-07-01 --to 2027-06-30

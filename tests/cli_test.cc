@@ -3574,6 +3574,101 @@ TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
             "azure-ea\nopus\n");
 }
 
+// Contract discounts in a cost-ops catalog file: --prices applies them over the catalog (whatif's
+// "what would this deal save"), a file's in place of a stored one of its name; pricing import
+// stores them; catalog shows and writes them back.
+TEST(CliTest, CatalogFilesCarryContractDiscounts) {
+  const std::string db = fresh_db("file-discounts");
+  const std::string deal = db + ".deal.json", other = db + ".other.json", bad = db + ".bad.json";
+  std::ofstream(deal) << R"({"format": "cost-ops-catalog", "discounts": [
+      {"name": "anthropic-ea", "provider": "anthropic", "percent": "15%", "from": "2026-02-01"},
+      {"name": "mini-deal", "provider": "openai", "models": ["gpt-4o-mini"], "percent": 30}]})";
+  std::ofstream(other) << R"({"format": "cost-ops-catalog", "discounts": [
+      {"name": "ant-5", "provider": "anthropic", "percent": 5}]})";
+  std::ofstream(bad) << R"({"format": "cost-ops-catalog", "discounts": [
+      {"name": "x", "provider": "anthropic", "percent": 5, "model": "claude-opus-4-1"}]})";
+  // Opus 4.1: 0.015 + 0.075 = 0.09 at list; gpt-4o-mini 0.15 + 0.6 = 0.75.
+  const std::string usage =
+      R"({"id":"f1","timestamp":"2026-02-03T10:00:00Z","provider":"anthropic","model":"claude-opus-4-1","usage":{"input_tokens":1000,"output_tokens":1000}}
+{"id":"f2","timestamp":"2026-01-31T10:00:00Z","provider":"anthropic","model":"claude-opus-4-1","usage":{"input_tokens":1000,"output_tokens":1000}}
+{"id":"f3","timestamp":"2026-02-03T10:00:00Z","provider":"openai","model":"gpt-4o-mini","usage":{"input_tokens":1000000,"output_tokens":1000000}}
+)";
+  ASSERT_EQ(run("ingest --db " + db + " -", usage).rc, 0);
+  // What the deal would have saved: 15% of one Opus call, 30% of the mini's.
+  CliRun r = run("whatif --db " + db + " --prices " + deal + " --group-by provider --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rows"][0]["whatif_cost"]["USD"], "0.1665") << r.out;  // 0.09 * 0.85 + 0.09
+  EXPECT_EQ(j["rows"][1]["whatif_cost"]["USD"], "0.525") << r.out;
+  // price applies them, line by line, in JSON Lines and in the formats ingest reads alike.
+  for (const char* format : {"jsonl", "otel"}) {
+    if (std::string(format) == "otel") {
+      r = run(
+          "price --prices " + deal + " --format otel -",
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"chat","startTimeUnixNano":"1770112800000000000","attributes":[
+                {"key":"gen_ai.system","value":{"stringValue":"anthropic"}},
+                {"key":"gen_ai.request.model","value":{"stringValue":"claude-opus-4-1"}},
+                {"key":"gen_ai.usage.input_tokens","value":{"intValue":"1000"}},
+                {"key":"gen_ai.usage.output_tokens","value":{"intValue":"1000"}}]}]}]}]})");
+    } else {
+      r = run("price --prices " + deal + " -", usage);
+    }
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(
+        r.out.find(
+            R"("total_price":"0.0765","discount":{"name":"anthropic-ea","percent":"15","list_price":"0.09"})"),
+        std::string::npos)
+        << format << ": " << r.out;
+  }
+  r = run("catalog --prices " + deal + " anthropic claude-opus-4-1");
+  EXPECT_NE(r.out.find("\nless discount anthropic-ea: 15% off anthropic all models from "
+                       "2026-02-01\n"),
+            std::string::npos)
+      << r.out;
+  // Written back with the catalog, and read back as a whole catalog.
+  const std::string written = db + ".written.json";
+  r = run("catalog --prices " + deal + " --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::ofstream(written) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["discounts"].size(), 2u);
+  r = run("catalog --catalog " + written);
+  EXPECT_NE(r.out.find("\nless discount mini-deal: 30% off openai gpt-4o-mini, always\n"),
+            std::string::npos)
+      << r.out;
+
+  // Imported: stored as pricing discount add stores them, and listed as the file gives them.
+  r = run("pricing import --db " + db + " " + deal);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "imported 0 model prices and 2 discounts from " + deal);
+  r = run("pricing discount list --format json --db " + db);
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0],
+            nlohmann::json::parse(R"({"name": "anthropic-ea", "provider": "anthropic",
+                                      "models": [], "percent": "15", "from": "2026-02-01",
+                                      "to": null})"));
+  // A file's discount of a stored one's name replaces it; of another name it may not share a day
+  // with a stored one of the same reach.
+  r = run("whatif --db " + db + " --prices " + other + " --format json");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(": discounts \"ant-5\" and \"anthropic-ea\" both cover all models of "
+                       "anthropic on a day they share: give them days apart (a discount of a "
+                       "--catalog or --prices file replaces the stored one of its name)"),
+            std::string::npos)
+      << r.err;
+  r = run("pricing import --db " + db + " " + other);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(run("pricing discount list --db " + db).out,
+            "anthropic-ea  15% off anthropic all models from 2026-02-01\n"
+            "mini-deal     30% off openai gpt-4o-mini, always\n");  // nothing stored
+  // A field of no discount is refused with the file and the field, before anything is read.
+  r = run("whatif --db " + db + " --prices " + bad);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(bad + ": discounts[0].model: a discount has name, provider, models, "
+                             "percent, from and to"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(CliTest, CostSplitIntoInputOutputAndOther) {
   const std::string db = fresh_db("split");
   // gpt-4o: 2.5 per million in, 1.25 cached, 10 out. Perplexity's sonar: 1 in, 1 out, and 12

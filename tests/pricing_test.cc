@@ -28,7 +28,7 @@ Catalog builtin_copy_with(Catalog custom) {
   auto c = Catalog::builtin_copy();
   EXPECT_TRUE(c.has_value());
   if (!c) return Catalog();
-  c->overlay(std::move(custom));
+  EXPECT_TRUE(c->overlay(std::move(custom)).is_ok());
   return std::move(*c);
 }
 
@@ -231,11 +231,115 @@ TEST(DiscountTest, TakeTheirPercentageOffTheCallsTheyCoverOnTheirDays) {
   refused({{"x", "acme", {}, Decimal::from_int(5), day("2026-02-01"), day("2026-01-31")}},
           "its first day 2026-02-01 is after its last 2026-01-31");
   EXPECT_TRUE(c.discounts().empty());  // a refused set leaves none
-  // Overlays drop them (the providers they point into may move).
+  // Overlays keep them, resolved again over the providers they move (big-1 replaced in place).
   ASSERT_TRUE(c.set_discounts({all}).is_ok());
-  c.overlay(own(R"([{"id": "other", "models": [{"id": "m", "prices": {"input_mtok": 1}}]}])"));
-  EXPECT_TRUE(c.discounts().empty());
-  EXPECT_FALSE(priced("acme", "big-1", "2026-02-03T10:00:00Z").discount.has_value());
+  ASSERT_TRUE(
+      c.overlay(own(R"([{"id": "other", "models": [{"id": "m", "prices": {"input_mtok": 1}}]},
+                                {"id": "acme", "models": [{"id": "big-1", "prices": {"input_mtok": 4}}]}])"))
+          .is_ok());
+  ASSERT_EQ(c.discounts().size(), 1u);
+  r = priced("acme", "big-1", "2026-02-03T10:00:00Z");
+  EXPECT_EQ(r.discount->name, "contract");
+  EXPECT_EQ(r.total_cost.amount.to_string(), "3.5");  // 4 * 1,000,000 / 1M, less 12.5%
+}
+
+// A cost-ops catalog file's "discounts": set on the catalog it is (Role::kWhole), or kept as
+// given and resolved by overlay() over the catalog below (Role::kOverlay, as --prices files
+// are), one of its replacing the catalog's of the same name; written back by
+// write_cost_ops_catalog; each field checked, naming the file and the field.
+TEST(DiscountTest, CatalogFilesCarryThemToTheCatalogTheyMakeOrLieOver) {
+  const std::string acme =
+      R"("providers": [{"id": "acme", "models": [{"id": "big-1", "prices": {"input_mtok": 2}},
+                                                  {"id": "big-2", "prices": {"input_mtok": 3}}]}])";
+  auto whole = Catalog::parse(R"({"format": "cost-ops-catalog", )" + acme + R"(, "discounts": [
+      {"name": "contract", "provider": "acme", "percent": "12.5%", "from": "2026-01-01"},
+      {"name": "big-2-deal", "provider": "acme", "models": ["big-2"], "percent": 40, "to": null}]})",
+                              "whole.json");
+  ASSERT_TRUE(whole.has_value()) << whole.status_or_ok().to_string();
+  ASSERT_EQ(whole->discounts().size(), 2u);
+  UsageRecord r;
+  r.provider = "acme";
+  r.model = "big-1";
+  r.timestamp = T("2026-02-03T10:00:00Z");
+  r.has_timestamp = true;
+  r.usage = usage({{units::kInputTokens, 1'000'000}});
+  auto cost = [&](const Catalog& c, const char* model) {
+    r.model = model;
+    auto cr = engine::CostCalculator::price_record(c, r, Timestamp{});
+    EXPECT_TRUE(cr.has_value()) << cr.status_or_ok().to_string();
+    return cr ? cr->total_cost.amount.to_string() + (cr->discount ? " " + cr->discount->name : "")
+              : "";
+  };
+  EXPECT_EQ(cost(*whole, "big-1"), "1.75 contract");
+  EXPECT_EQ(cost(*whole, "big-2"), "1.8 big-2-deal");
+  // Written back with its discounts, and read back to the same.
+  const std::string written =
+      write_cost_ops_catalog(whole->providers(), whole->currency(), -1, whole->discounts());
+  EXPECT_NE(
+      written.find(
+          R"("discounts":[{"name":"contract","provider":"acme","models":[],"percent":"12.5","from":"2026-01-01","to":null})"),
+      std::string::npos)
+      << written;
+  auto back = Catalog::parse(written, "written");
+  ASSERT_TRUE(back.has_value()) << back.status_or_ok().to_string();
+  EXPECT_EQ(back->discounts(), whole->discounts());
+
+  // Discounts alone, for a catalog below: kept as given until overlay() resolves them there.
+  const std::string deal = R"({"format": "cost-ops-catalog", "discounts": [
+      {"name": "contract", "provider": "acme", "percent": 10},
+      {"name": "big-1-deal", "provider": "acme", "models": ["big-*"], "percent": 25, "from": "2026-02-01"}]})";
+  auto layer = Catalog::parse(deal, "deal.json", std::nullopt, Catalog::Role::kOverlay);
+  ASSERT_TRUE(layer.has_value()) << layer.status_or_ok().to_string();
+  EXPECT_EQ(layer->discounts().size(), 2u);
+  // Over the whole catalog, the file's big-1-deal (big-*) shares days with the catalog's
+  // big-2-deal on big-2: refused, naming the file, and no discount is set.
+  Catalog below = std::move(*whole);
+  const Status st = below.overlay(std::move(*layer));
+  EXPECT_EQ(st.message(),
+            "deal.json: discounts \"big-2-deal\" and \"big-1-deal\" both cover acme big-2 on a "
+            "day they share: give them days apart");
+  EXPECT_TRUE(below.discounts().empty());
+  // Over the same catalog without discounts: the file's apply, a model's own first.
+  auto again = Catalog::parse(R"({"format": "cost-ops-catalog", )" + acme + "}", "acme.json");
+  ASSERT_TRUE(again.has_value());
+  layer = Catalog::parse(deal, "deal.json", std::nullopt, Catalog::Role::kOverlay);
+  ASSERT_TRUE(layer.has_value());
+  ASSERT_TRUE(again->overlay(std::move(*layer)).is_ok());
+  EXPECT_EQ(cost(*again, "big-1"), "1.5 big-1-deal");
+  r.timestamp = T("2026-01-31T23:00:00Z");
+  EXPECT_EQ(cost(*again, "big-1"), "1.8 contract");
+  // As a whole catalog, the file's discounts must resolve against it.
+  auto alone = Catalog::parse(deal, "deal.json");
+  ASSERT_FALSE(alone.has_value());
+  EXPECT_EQ(alone.status().message().substr(0, 48),
+            "deal.json: discount \"contract\": unknown provider");
+
+  // Each field checked, naming the file, the discount and the field.
+  auto refused = [&](const std::string& discounts, const std::string& want) {
+    auto c = Catalog::parse(R"({"format": "cost-ops-catalog", "discounts": [)" + discounts + "]}",
+                            "f.json", std::nullopt, Catalog::Role::kOverlay);
+    ASSERT_FALSE(c.has_value()) << discounts;
+    EXPECT_EQ(c.status().message(), want);
+  };
+  refused(R"({"name": "x", "provider": "acme", "model": ["big-1"], "percent": 5})",
+          "f.json: discounts[0].model: a discount has name, provider, models, percent, from and "
+          "to");
+  refused(R"({"provider": "acme", "percent": 5})", "f.json: discounts[0]: a discount needs a name");
+  refused(R"({"name": "x", "provider": "acme"})",
+          "f.json: discounts[0]: a discount needs a percent (off the list prices)");
+  refused(R"({"name": "x", "provider": "acme", "percent": 0})",
+          "f.json: discounts[0]: discount \"x\": the percentage off must be more than 0 and at "
+          "most 100, not 0");
+  refused(R"({"name": "x", "provider": "acme", "percent": 5, "from": "2026-13-01"})",
+          "f.json: discounts[0].from: a day is YYYY-MM-DD, not \"2026-13-01\"");
+  refused(R"({"name": "x", "provider": "acme", "percent": 5, "models": "big-1"})",
+          "f.json: discounts[0].models: expected a list");
+  refused(R"({"name": "x", "provider": "acme", "percent": 5},
+             {"name": "x", "provider": "acme", "percent": 6})",
+          "f.json: discounts[1]: the name \"x\" is given twice");
+  refused(R"({"name": "x", "provider": "acme", "percent": "5 %"})",
+          "f.json: discounts[0].percent: expected a percentage (12, \"12\" or \"12%\"), got "
+          "\"5 %\"");
 }
 
 TEST(CatalogTest, GoogleResourceNamesAreTheirModels) {
@@ -811,9 +915,12 @@ TEST(LiteLLMTest, LoadsRealEntries) {
 TEST(CatalogTest, CustomPricesOverrideAndAdd) {
   auto base = Catalog::builtin_copy();
   ASSERT_TRUE(base.has_value());
-  base->overlay(own(
-      R"([{"id": "openai", "models": [{"id": "gpt-4o", "match": {"starts_with": "gpt-4o"}, "prices": {"input_mtok": 1, "output_mtok": 2}}]},
-                        {"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}])"));
+  ASSERT_TRUE(
+      base
+          ->overlay(own(
+              R"([{"id": "openai", "models": [{"id": "gpt-4o", "match": {"starts_with": "gpt-4o"}, "prices": {"input_mtok": 1, "output_mtok": 2}}]},
+                        {"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}])"))
+          .is_ok());
   using namespace units;
   const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
   EXPECT_EQ(price(*base, "openai", "gpt-4o-2024-08-06", u), "1/2/3");
@@ -826,9 +933,12 @@ TEST(CatalogTest, CustomPricesOverrideAndAdd) {
 TEST(CatalogTest, CustomPricesWithoutAMatchKeepTheNamesOfTheModelTheyReplace) {
   auto base = Catalog::builtin_copy();
   ASSERT_TRUE(base.has_value());
-  base->overlay(own(
-      R"([{"id": "openai", "models": [{"id": "gpt-4o", "prices": {"input_mtok": 1, "output_mtok": 2}},
-                                      {"id": "gpt-4.1", "match": {"equals": "our-4.1"}, "prices": {"input_mtok": 5}}]}])"));
+  ASSERT_TRUE(
+      base
+          ->overlay(own(
+              R"([{"id": "openai", "models": [{"id": "gpt-4o", "prices": {"input_mtok": 1, "output_mtok": 2}},
+                                      {"id": "gpt-4.1", "match": {"equals": "our-4.1"}, "prices": {"input_mtok": 5}}]}])"))
+          .is_ok());
   using namespace units;
   const Usage u = usage({{kInputTokens, 1000000}, {kOutputTokens, 1000000}});
   EXPECT_EQ(price(*base, "openai", "gpt-4o-2024-08-06", u), "1/2/3");
@@ -877,9 +987,12 @@ TEST(CatalogTest, CustomPricesForEveryModelResolveEveryNameAsTheCatalogDid) {
 TEST(CatalogTest, CustomProvidersIdsIgnoreCase) {
   auto base = Catalog::builtin_copy();
   ASSERT_TRUE(base.has_value());
-  base->overlay(own(
-      R"([{"id": "OpenAI", "models": [{"id": "gpt-4o", "prices": {"input_mtok": 1}}]},
-          {"id": "Acme", "models": [{"id": "big", "prices": {"input_mtok": 7}}]}])"));
+  ASSERT_TRUE(
+      base
+          ->overlay(own(
+              R"([{"id": "OpenAI", "models": [{"id": "gpt-4o", "prices": {"input_mtok": 1}}]},
+          {"id": "Acme", "models": [{"id": "big", "prices": {"input_mtok": 7}}]}])"))
+          .is_ok());
   using namespace units;
   const Usage u = usage({{kInputTokens, 1000000}});
   EXPECT_EQ(price(*base, "openai", "gpt-4o", u), "1/0/1");
@@ -964,8 +1077,10 @@ TEST(CatalogTest, VariantPricesFromTheProvidersPriceFactors) {
   // error naming it.
   auto base = Catalog::builtin_copy();
   ASSERT_TRUE(base.has_value());
-  base->overlay(
-      own(R"([{"id": "openai", "models": [{"id": "ours", "prices": {"input_mtok": 4}}]}])"));
+  ASSERT_TRUE(
+      base->overlay(
+              own(R"([{"id": "openai", "models": [{"id": "ours", "prices": {"input_mtok": 4}}]}])"))
+          .is_ok());
   EXPECT_EQ(price(*base, "openai", "ours", usage({{kInputTokens, 1000000}}), at, "", true),
             "2/0/2");
   auto bad = Catalog::parse(

@@ -151,7 +151,7 @@ pricing::Catalog catalog_with_acme() {
       R"({"format": "cost-ops-catalog", "providers": [{"id": "acme", "models": [{"id": "acme-1", "prices": {"input_mtok": "0.5"}}]}]})",
       "custom");
   EXPECT_TRUE(custom.has_value());
-  cat->overlay(std::move(*custom));
+  EXPECT_TRUE(cat->overlay(std::move(*custom)).is_ok());
   return std::move(*cat);
 }
 

@@ -167,12 +167,8 @@ std::vector<std::string> record_warnings(const pricing::SelectedPrice& sel, cons
   return w;
 }
 
-namespace {
-
-// Takes `d`'s percentage off every line, rate and part of `pr`, keeping its list costs in
-// `applied` (whose name's capacity a loop pricing record after record reuses).
-Status apply_discount(const Discount& d, Currency currency, PriceResult* pr,
-                      std::optional<AppliedDiscount>* applied) {
+Status CostCalculator::apply_discount(const Discount& d, Currency currency, PriceResult* pr,
+                                      std::optional<AppliedDiscount>* applied) {
   const Decimal hundred = Decimal::from_int(100);
   auto factor = (hundred - d.percent).div(hundred, Decimal::kScaleDigits);
   if (!factor) return factor.status();
@@ -202,8 +198,6 @@ Status apply_discount(const Discount& d, Currency currency, PriceResult* pr,
   pr->total = parts[0] + parts[1] + parts[2];
   return Status::ok();
 }
-
-}  // namespace
 
 Status CostCalculator::price_record_into(const pricing::Catalog& catalog, const UsageRecord& rec,
                                          Timestamp default_time, CostRecord* out) {

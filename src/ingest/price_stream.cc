@@ -46,7 +46,7 @@ void append_error(std::string& out, std::string_view source, uint64_t line, cons
 void append_priced(std::string& o, std::string_view provider, std::string_view model,
                    const Usage& usage, const engine::PriceResult& pr, Currency currency,
                    const std::string* price_version, const std::vector<std::string>& warnings,
-                   const std::optional<Decimal>& logged_cost) {
+                   const std::optional<Decimal>& logged_cost, const AppliedDiscount* discount) {
   o += "{\"provider\":"sv;
   append_json_string(o, provider);
   o += ",\"model\":"sv;
@@ -60,6 +60,15 @@ void append_priced(std::string& o, std::string_view provider, std::string_view m
   o += "\",\"total_price\":\""sv;
   pr.total.append_to(o);
   o += '"';
+  if (discount != nullptr) {
+    o += ",\"discount\":{\"name\":"sv;
+    append_json_string(o, discount->name);
+    o += ",\"percent\":\""sv;
+    discount->percent.append_to(o);
+    o += "\",\"list_price\":\""sv;
+    discount->list_total.amount.append_to(o);
+    o += "\"}"sv;
+  }
   if (currency != Currency::usd()) {
     o += ",\"currency\":\""sv;
     o += currency.code();
@@ -161,6 +170,13 @@ class Worker {
         !st.is_ok()) {
       return fail(st, rec);
     }
+    const Discount* const d = catalog.discount(*ref, at);
+    if (d != nullptr) {
+      if (Status st =
+              engine::CostCalculator::apply_discount(*d, catalog.currency(), &pr_, &discount_);
+          !st.is_ok())
+        return fail(st, rec);
+    }
     ++stats_.priced;
     if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_);
     if (!opt.write_lines && !opt.on_warnings) return;  // (--summary)
@@ -177,7 +193,8 @@ class Worker {
       if (!sel.variant.empty()) version = std::string(sel.variant) + ", " + version;
     }
     append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
-                  opt.detail ? &version : nullptr, warnings, rec->logged_cost);
+                  opt.detail ? &version : nullptr, warnings, rec->logged_cost,
+                  d != nullptr ? &*discount_ : nullptr);
   }
 
   const PriceStreamOptions& opt_;
@@ -186,6 +203,7 @@ class Worker {
   RecordParser parser_;
   UsageRecord record_;
   engine::PriceResult pr_;
+  std::optional<AppliedDiscount> discount_;  // the current line's, when it has one
   uint64_t line_no_ = 0;
 };
 
@@ -353,7 +371,8 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
     if (opt.on_warnings && !c.warnings.empty()) opt.on_warnings(line, c.warnings);
     if (!opt.write_lines) return;
     append_priced(line_text, c.provider, c.model, r.usage.usage, pr, catalog.currency(),
-                  opt.detail ? &c.price_version : nullptr, c.warnings, r.usage.logged_cost);
+                  opt.detail ? &c.price_version : nullptr, c.warnings, r.usage.logged_cost,
+                  c.discount ? &*c.discount : nullptr);
     emit(line);
   };
   auto stored = ingest_stream(

@@ -702,7 +702,7 @@ std::vector<std::string> Catalog::suggest_model(std::string_view provider,
   });
 }
 
-void Catalog::overlay(Catalog custom) {
+Status Catalog::overlay(Catalog custom) {
   for (auto& cp : custom.providers_) {
     // By id, ignoring case as find_provider does ("OpenAI" is openai).
     Provider* target = nullptr;
@@ -767,10 +767,18 @@ void Catalog::overlay(Catalog custom) {
     }
     target->derive_variant_prices();
   }
-  // The discounts point into the providers, which may have moved: they are set after overlays.
+  // The discounts point into the providers, which may have moved: resolved again, with
+  // `custom`'s, one of its replacing this catalog's of its name.
+  std::vector<Discount> discounts = std::move(discounts_);
+  for (Discount& d : custom.discounts_) {
+    std::erase_if(discounts, [&](const Discount& x) { return x.name == d.name; });
+    discounts.push_back(std::move(d));
+  }
   discounts_.clear();
   discounted_.clear();
   clear_cache();
+  if (discounts.empty()) return Status::ok();
+  return set_discounts(std::move(discounts)).with_context(custom.source_);
 }
 
 }  // namespace costops::pricing

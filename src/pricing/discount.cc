@@ -71,6 +71,14 @@ Status Catalog::set_discounts(std::vector<Discount> discounts) {
   return Status::ok();
 }
 
+std::vector<const Discount*> Catalog::discounts_of(const ModelRef& ref) const {
+  std::vector<const Discount*> out;
+  for (const Model* m : {ref.model, static_cast<const Model*>(nullptr)})
+    if (const auto it = discounted_.find({ref.provider, m}); it != discounted_.end())
+      for (const size_t i : it->second) out.push_back(&discounts_[i]);
+  return out;
+}
+
 const Discount* Catalog::find_discount(const ModelRef& ref, Timestamp at) const {
   // The model's own discounts first, then the provider's for all its models.
   for (const Model* m : {ref.model, static_cast<const Model*>(nullptr)}) {

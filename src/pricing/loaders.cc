@@ -430,6 +430,72 @@ Result<std::vector<Provider>> parse_providers(const json& arr, const std::string
   return out;
 }
 
+// A cost-ops catalog's contract discount: the fields of `pricing discount add` (as `pricing
+// discount list --format json` writes them), checked as the stores check one. A field of another
+// name is an error: a misspelt "models" would otherwise widen the discount to every model.
+Result<Discount> parse_discount(const json& j, const std::string& where) {
+  static constexpr std::string_view kFields[] = {"name",    "provider", "models",
+                                                 "percent", "from",     "to"};
+  if (!j.is_object())
+    return invalid_argument(where +
+                            ": expected an object {\"name\", \"provider\", \"percent\"...}");
+  for (const auto& [key, value] : j.items())
+    if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields))
+      return invalid_argument(where + "." + key +
+                              ": a discount has name, provider, models, percent, from and to");
+  Discount d;
+  for (auto [field, out] : {std::pair{"name", &d.name}, {"provider", &d.provider}}) {
+    auto text = optional_member<std::string>(j, field, "", where);
+    if (!text) return text.status();
+    if (text->empty()) return invalid_argument(where + ": a discount needs a " + field);
+    *out = std::move(*text);
+  }
+  auto models = optional_list(j, "models", where);
+  if (!models) return models.status();
+  for (const json& m : **models) {
+    if (!m.is_string() || m.get<std::string>().empty())
+      return invalid_argument(where + ".models: expected model names or id patterns, got " +
+                              m.dump());
+    d.models.push_back(m.get<std::string>());
+  }
+  if (!j.contains("percent") || j["percent"].is_null())
+    return invalid_argument(where + ": a discount needs a percent (off the list prices)");
+  json percent = j["percent"];  // 12, "12" or "12%"
+  if (percent.is_string() && percent.get<std::string>().ends_with('%'))
+    percent = percent.get<std::string>().substr(0, percent.get<std::string>().size() - 1);
+  auto p = detail::json_decimal(percent);
+  if (!p)
+    return invalid_argument(where +
+                            ".percent: expected a percentage (12, \"12\" or \"12%\"), got " +
+                            j["percent"].dump());
+  d.percent = *p;
+  for (auto [field, out] : {std::pair{"from", &d.from}, {"to", &d.to}}) {
+    auto text = optional_member<std::string>(j, field, "", where);
+    if (!text) return text.status();
+    auto day = Discount::parse_day(*text);
+    if (!day) return field_error(where + "." + field, day.status());
+    *out = *day;
+  }
+  COSTOPS_RETURN_IF_ERROR(field_error(where, d.check()));
+  return d;
+}
+
+// A cost-ops catalog's "discounts": each as parse_discount reads it, their names unique.
+Result<std::vector<Discount>> parse_discounts(const json& doc, const std::string& source) {
+  auto list = optional_list(doc, "discounts", source);
+  if (!list) return list.status();
+  std::vector<Discount> out;
+  for (size_t i = 0; i < (*list)->size(); ++i) {
+    const std::string where = source + ": discounts[" + std::to_string(i) + "]";
+    auto d = parse_discount((**list)[i], where);
+    if (!d) return d.status();
+    if (std::any_of(out.begin(), out.end(), [&](const Discount& x) { return x.name == d->name; }))
+      return invalid_argument(where + ": the name \"" + d->name + "\" is given twice");
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // LiteLLM
 
@@ -678,7 +744,7 @@ constexpr DocumentedFactor kDocumentedPriceFactors[] = {
 }  // namespace
 
 Result<Catalog> Catalog::parse(std::string_view text, std::string source,
-                               std::optional<CatalogFormat> format) {
+                               std::optional<CatalogFormat> format, Role role) {
   std::string decoded;  // UTF-16 text, as UTF-8
   COSTOPS_RETURN_IF_ERROR(util::utf16_to_utf8(text, decoded, source));
   auto j = detail::parse_json_exact(text, source);
@@ -693,6 +759,7 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
   }
   Currency currency;
   Result<std::vector<Provider>> providers = std::vector<Provider>{};
+  std::vector<Discount> discounts;  // a cost-ops catalog's
   switch (f) {
     case CatalogFormat::kGenaiPrices:
       if (!j->is_array())
@@ -705,7 +772,11 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
       providers = parse_litellm(*j, source);
       break;
     case CatalogFormat::kCostOps: {
-      if (!j->is_object() || !j->contains("providers") || !(*j)["providers"].is_array())
+      // Its providers, or contract discounts alone (for the providers of a catalog below).
+      const bool discounts_only =
+          j->is_object() && !j->contains("providers") && j->contains("discounts");
+      if (!j->is_object() ||
+          (!discounts_only && (!j->contains("providers") || !(*j)["providers"].is_array())))
         return invalid_argument(source + ": a cost-ops catalog needs \"providers\": [...]");
       if (j->contains("version") && (*j)["version"] != 1)
         return invalid_argument(source + ": unsupported cost-ops catalog version " +
@@ -716,7 +787,10 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
         if (!c) return c.status().with_context(source + ": currency");
         currency = *c;
       }
-      providers = parse_providers((*j)["providers"], source + ": providers");
+      if (!discounts_only) providers = parse_providers((*j)["providers"], source + ": providers");
+      auto d = parse_discounts(*j, source);
+      if (!d) return d.status();
+      discounts = std::move(*d);
       break;
     }
   }
@@ -737,7 +811,13 @@ Result<Catalog> Catalog::parse(std::string_view text, std::string source,
     }
   }
   for (auto& p : *providers) p.derive_variant_prices();
-  return CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
+  Catalog cat = CatalogBuilder::make(std::move(*providers), f, std::move(source), currency);
+  if (role == Role::kOverlay) {
+    cat.discounts_ = std::move(discounts);
+  } else if (!discounts.empty()) {
+    COSTOPS_RETURN_IF_ERROR(cat.set_discounts(std::move(discounts)).with_context(cat.source_));
+  }
+  return cat;
 }
 
 Result<std::string> Catalog::read_file_text(const std::filesystem::path& path) {
@@ -750,10 +830,10 @@ Result<std::string> Catalog::read_file_text(const std::filesystem::path& path) {
 }
 
 Result<Catalog> Catalog::load_file(const std::filesystem::path& path,
-                                   std::optional<CatalogFormat> format) {
+                                   std::optional<CatalogFormat> format, Role role) {
   auto text = read_file_text(path);
   if (!text) return text.status();
-  return parse(*text, path.string(), format);
+  return parse(*text, path.string(), format, role);
 }
 
 Result<Catalog> Catalog::builtin_copy() {

@@ -156,17 +156,38 @@ json provider_json(const Provider& p) {
   return j;
 }
 
+json discount_list_json(std::span<const Discount> discounts) {
+  json list = json::array();
+  for (const Discount& d : discounts) {
+    auto day = [](const std::optional<std::chrono::sys_days>& x) {
+      return x ? json(Discount::day_text(x)) : json(nullptr);
+    };
+    list.push_back({{"name", d.name},
+                    {"provider", d.provider},
+                    {"models", d.models},
+                    {"percent", d.percent.to_string()},
+                    {"from", day(d.from)},
+                    {"to", day(d.to)}});
+  }
+  return list;
+}
+
 }  // namespace
 
 std::string write_cost_ops_catalog(std::span<const Provider> providers, Currency currency,
-                                   int indent) {
+                                   int indent, std::span<const Discount> discounts) {
   json list = json::array();
   for (const auto& p : providers) list.push_back(provider_json(p));
-  const json doc = {{"format", "cost-ops-catalog"},
-                    {"version", 1},
-                    {"currency", std::string(currency.code())},
-                    {"providers", std::move(list)}};
+  json doc = {{"format", "cost-ops-catalog"},
+              {"version", 1},
+              {"currency", std::string(currency.code())},
+              {"providers", std::move(list)}};
+  if (!discounts.empty()) doc["discounts"] = discount_list_json(discounts);
   return doc.dump(indent);
+}
+
+std::string write_discounts(std::span<const Discount> discounts, int indent) {
+  return discount_list_json(discounts).dump(indent);
 }
 
 }  // namespace costops::pricing

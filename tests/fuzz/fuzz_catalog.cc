@@ -51,11 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto stats = ingest::price_jsonl(in.get(), out.get(), o);
   if (!stats) std::abort();
 
-  // Written out as a cost-ops catalog, it loads again.
-  const std::string written =
-      pricing::write_cost_ops_catalog(catalog->providers(), catalog->currency());
+  // Written out as a cost-ops catalog, it loads again, with the same contract discounts.
+  const std::string written = pricing::write_cost_ops_catalog(
+      catalog->providers(), catalog->currency(), 2, catalog->discounts());
   auto again = pricing::Catalog::parse(written, "written.json", pricing::CatalogFormat::kCostOps);
-  if (!again) std::abort();
+  if (!again || again->discounts() != catalog->discounts()) std::abort();
 
   // Compared with itself and with what it was written as (`catalog --diff`), the counts add up.
   const auto at = *parse_timestamp("2026-08-21T12:00:00Z");

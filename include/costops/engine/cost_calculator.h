@@ -42,6 +42,12 @@ class CostCalculator {
   /// UsageRecord::tier_input_tokens).
   static Status price(const pricing::PriceSet& prices, const Usage& usage,
                       int64_t tier_input_tokens, PriceResult* out);
+  /// Takes contract discount `d`'s percentage off every line, rate and part of `*pr` (priced in
+  /// `currency`), keeping the list costs in `*applied` (whose name's capacity a loop pricing
+  /// record after record reuses): what price_record does with the discount the catalog has for
+  /// the call.
+  static Status apply_discount(const Discount& d, Currency currency, PriceResult* pr,
+                               std::optional<AppliedDiscount>* applied);
 
   /// The whole job for one record: resolve provider and model in `catalog` (record timestamp,
   /// or `default_time` when it has none), select conditional/variant prices, price, and describe.

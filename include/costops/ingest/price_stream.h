@@ -69,8 +69,10 @@ struct PriceStreamStats {
 
 /// Reads JSON Lines from `in` in constant memory and writes one JSON line per non-blank input
 /// line to `out`, in order: {"provider","model","usage","input_price","output_price",
-/// "total_price"[,"currency" when not USD][,"warnings"]} or {"line": N, "error": {"code",
-/// "message"}}. Prices are exact decimal strings. A bad line never stops the others.
+/// "total_price"[,"discount": {"name","percent","list_price"} when the catalog's contract
+/// discount applies: the prices are net of it][,"currency" when not USD][,"warnings"]} or
+/// {"line": N, "error": {"code", "message"}}. Prices are exact decimal strings. A bad line never
+/// stops the others.
 /// Errors only for I/O failures. UTF-16 input (told by its byte order mark) is read as UTF-8.
 Result<PriceStreamStats> price_jsonl(std::FILE* in, std::FILE* out,
                                      const PriceStreamOptions& options);

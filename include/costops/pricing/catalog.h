@@ -230,10 +230,13 @@ Result<std::optional<CatalogFormat>> parse_catalog_format(std::string_view name)
 
 /// `providers` (a catalog's, or some of them) as a cost-ops catalog document in `currency`: JSON
 /// text (`indent` spaces per level; -1 one line) that Catalog::parse reads back to the same
-/// prices, match rules, extractors and price factors. Prices a provider's price factors derive are
-/// left to the factors.
+/// prices, match rules, extractors, price factors and `discounts` (written as "discounts" when
+/// there are any). Prices a provider's price factors derive are left to the factors.
 std::string write_cost_ops_catalog(std::span<const Provider> providers, Currency currency,
-                                   int indent = 2);
+                                   int indent = 2, std::span<const Discount> discounts = {});
+/// `discounts` as a cost-ops catalog's "discounts" list: [{"name", "provider", "models",
+/// "percent" (a decimal string), "from", "to" (YYYY-MM-DD or null)}].
+std::string write_discounts(std::span<const Discount> discounts, int indent = 2);
 
 /// A matched provider and model. Pointers stay valid while the Catalog lives and is not changed.
 struct ModelRef {
@@ -257,13 +260,20 @@ class Catalog {
   Catalog& operator=(Catalog&&) noexcept;
   ~Catalog();
 
+  /// What a cost-ops catalog's "discounts" are to the catalog parsed: set on it (kWhole: each
+  /// must resolve against its own providers, as set_discounts resolves them), or kept as given
+  /// for the catalog it will be laid over (kOverlay: each is checked alone, as Discount::check
+  /// does, and overlay() resolves it), as --prices files are.
+  enum class Role { kWhole, kOverlay };
   /// Parses catalog text: UTF-8, or UTF-16 with its byte order mark. `format` nullopt detects
   /// it. `source` names it in errors.
   static Result<Catalog> parse(std::string_view text, std::string source,
-                               std::optional<CatalogFormat> format = std::nullopt);
+                               std::optional<CatalogFormat> format = std::nullopt,
+                               Role role = Role::kWhole);
   /// Reads and parses a file. Errors name the file and what is wrong in it.
   static Result<Catalog> load_file(const std::filesystem::path& path,
-                                   std::optional<CatalogFormat> format = std::nullopt);
+                                   std::optional<CatalogFormat> format = std::nullopt,
+                                   Role role = Role::kWhole);
   /// A catalog file's text as load_file reads it: UTF-8 (decoded when the file is UTF-16).
   /// Errors name the file.
   static Result<std::string> read_file_text(const std::filesystem::path& path);
@@ -277,8 +287,11 @@ class Catalog {
   /// its id (as one without "match" does) that replaces a catalog model: it takes that model's
   /// place and the names it answers to, and its name and context window when it gives none.
   /// Providers whose lookups fall back on a provider (azure on openai) keep the catalog models
-  /// its custom ones replace. New providers are added.
-  void overlay(Catalog custom);
+  /// its custom ones replace. New providers are added. The discounts are this catalog's and
+  /// `custom`'s (one of `custom` replacing this catalog's of its name), resolved again against
+  /// the providers overlaid; an error of theirs (as set_discounts', in the context of `custom`'s
+  /// source) leaves the models overlaid and no discount set.
+  Status overlay(Catalog custom);
 
   /// Sets the contract discounts (replacing those set before), each resolved to the provider's
   /// models it covers: a named model (as resolve finds it: "gpt-4o-2024-08-06" is gpt-4o) or the
@@ -287,14 +300,17 @@ class Catalog {
   /// discount: an unknown provider or model (with the closest names), a pattern that matches no
   /// model, a percentage outside (0, 100], a first day after the last, and two discounts of the
   /// same reach (both for all models, or both for one) on a day they share; none is set then.
-  /// overlay() drops the discounts: set them after the overlays.
   Status set_discounts(std::vector<Discount> discounts);
+  /// The discounts set; a Role::kOverlay catalog's as its file gave them, not resolved.
   const std::vector<Discount>& discounts() const { return discounts_; }
   /// The discount that applies to a call of `ref`'s model through `ref`'s provider at `at`;
   /// nullptr when none (at once when the catalog has none).
   const Discount* discount(const ModelRef& ref, Timestamp at) const {
     return discounted_.empty() ? nullptr : find_discount(ref, at);
   }
+  /// The discounts that cover `ref`'s model through `ref`'s provider on some day: the model's
+  /// own, then its provider's for all models (the order they apply in on a day they share).
+  std::vector<const Discount*> discounts_of(const ModelRef& ref) const;
 
   /// Provider by id (case-insensitive), then by provider_match rules, then by the other name of a
   /// provider LiteLLM and genai-prices name differently (fireworks_ai for fireworks, google for
