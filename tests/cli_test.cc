@@ -3669,6 +3669,63 @@ TEST(CliTest, CatalogFilesCarryContractDiscounts) {
       << r.err;
 }
 
+// A transcription billed by the duration of its audio (OpenAI's whisper-1: {"type": "duration",
+// "seconds": N}) is input audio seconds, priced by a model's input_audio_hours: a custom price, or
+// LiteLLM's per-second price. Stored unpriced where the catalog has no such model, and priced again
+// once it has.
+TEST(CliTest, TranscriptionsBilledByDurationArePricedByTheHourOfAudio) {
+  const std::string db = fresh_db("duration");
+  const std::string session =
+      R"({"type":"session.created","session":{"id":"sess_W","model":"gpt-realtime","audio":{"input":{"transcription":{"model":"whisper-1"}}}}}
+{"type":"conversation.item.input_audio_transcription.completed","timestamp":"2026-10-01T10:00:00Z","item_id":"item_W1","content_index":0,"transcript":"Hi.","usage":{"type":"duration","seconds":89.6}}
+)";
+  CliRun r = run("ingest --db " + db + " --format realtime -", session);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("stored 1 (1 unpriced)"), std::string::npos) << r.out;
+  ASSERT_EQ(run("pricing add --db " + db +
+                " --provider openai --model whisper-1 --price input_audio_hours=0.36")
+                .rc,
+            0);
+  r = run("reprice --db " + db + " --output json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["repriced"], 1) << r.out;
+  // 89.6 s to the nearest second, 90: a fortieth of an hour at 0.36.
+  r = run("records --db " + db + " --format jsonl");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["provider"], "openai");
+  EXPECT_EQ(j["usage"]["input_audio_seconds"], 90);
+  EXPECT_EQ(j["cost"], "0.009");
+  // The same from a response body's usage, and with LiteLLM's catalog; errors name the field.
+  r = run("price -",
+          R"({"provider":"openai","model":"whisper-1","usage":{"type":"duration","seconds":-1}}
+{"provider":"openai","model":"whisper-1","usage":{"type":"duration"}}
+)");
+  EXPECT_NE(
+      r.out.find(
+          R"("message":"field \"usage.seconds\": expected the audio's duration in seconds, got -1")"),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(
+      r.out.find(
+          R"(field \"usage.seconds\": a usage billed by duration ({\"type\":\"duration\"}) needs its seconds)"),
+      std::string::npos)
+      << r.out;
+  if (std::filesystem::exists(
+          testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json"))) {
+    r = run(
+        "price --catalog " +
+            testing::shared_path("data/pricing/litellm/model_prices_and_context_window.json") +
+            " -",
+        R"({"provider":"openai","model":"whisper-1","usage":{"type":"duration","seconds":90}})");
+    EXPECT_NE(
+        r.out.find(
+            R"("usage":{"input_audio_seconds":90},"input_price":"0.009","output_price":"0","total_price":"0.009")"),
+        std::string::npos)
+        << r.out;
+  }
+}
+
 TEST(CliTest, CostSplitIntoInputOutputAndOther) {
   const std::string db = fresh_db("split");
   // gpt-4o: 2.5 per million in, 1.25 cached, 10 out. Perplexity's sonar: 1 in, 1 out, and 12

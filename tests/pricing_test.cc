@@ -864,6 +864,11 @@ TEST(LiteLLMTest, LoadsRealEntries) {
   EXPECT_EQ(price(*c, "openai", "gpt-4o", u, "2026-08-21T12:00:00Z", "priority"),
             "3.825/17/20.825");
   EXPECT_EQ(price(*c, "openai", "gpt-4o", u, "2026-08-21T12:00:00Z", "", true), "1.25/5/6.25");
+  // Transcriptions priced by the second of audio: an hour of whisper-1 at 0.0001 a second;
+  // Groq's whisper-large-v3 at its input price (LiteLLM's output price of 0 would make it free).
+  EXPECT_EQ(price(*c, "openai", "whisper-1", usage({{kInputAudioSeconds, 3600}})), "0.36/0/0.36");
+  EXPECT_EQ(price(*c, "groq", "whisper-large-v3", usage({{kInputAudioSeconds, 90}})),
+            "0.0027747/0/0.0027747");
   // Keys with a provider prefix resolve by the bare name too.
   auto g = c->resolve("gemini", "gemini-2.5-pro");
   ASSERT_TRUE(g.has_value());

@@ -1701,22 +1701,18 @@ TEST_P(StoreTest, RealtimeSessionsAreARecordPerCall) {
             ingest::InputFormat::kJsonl);
   std::vector<ingest::Reject> rejects;
   auto s = ingest_text(*store, text, "realtime.jsonl", &rejects);
-  EXPECT_EQ(counts(s), "read 9, stored 5, duplicates 0, rejected 4");
+  EXPECT_EQ(counts(s), "read 9, stored 6, duplicates 0, rejected 3");
   // Sessions' and client events, deltas, items, rate limits, an error, a failed response without
   // usage.
   EXPECT_EQ(s.stream_events, 14u);
-  ASSERT_EQ(rejects.size(), 4u);
+  ASSERT_EQ(rejects.size(), 3u);
   EXPECT_EQ(rejects[0].line, 18u);
   EXPECT_EQ(rejects[0].reason, "not a JSON object (expected an OpenAI Realtime API event)");
-  EXPECT_EQ(rejects[1].line, 20u);
-  EXPECT_EQ(rejects[1].reason,
-            "field \"usage\": billed by the duration of its audio "
-            "({\"type\":\"duration\",\"seconds\":2.5}), not by tokens: not priced");
-  EXPECT_EQ(rejects[2].line, 21u);
-  EXPECT_NE(rejects[2].reason.find("field \"usage\": missing (a transcription without usage"),
+  EXPECT_EQ(rejects[1].line, 21u);
+  EXPECT_NE(rejects[1].reason.find("field \"usage\": missing (a transcription without usage"),
             std::string::npos);
-  EXPECT_EQ(rejects[3].line, 23u);
-  EXPECT_EQ(rejects[3].reason,
+  EXPECT_EQ(rejects[2].line, 23u);
+  EXPECT_EQ(rejects[2].reason,
             "field \"response.usage\": missing (a response completed without usage)");
   std::map<std::string, std::string> got;  // id -> model, line, time, session, counts, cost
   for (const PricedRecord& r : scan_all(*store)) {
@@ -1751,10 +1747,20 @@ TEST_P(StoreTest, RealtimeSessionsAreARecordPerCall) {
   // The beta's session: its dated model.
   EXPECT_EQ(got["resp_B1"], "openai/gpt-4o-realtime-preview-2024-12-17 realtime.jsonl:22" + at +
                                 "sess_B 200/150/100/100/75 0.0097 ");
-  EXPECT_EQ(got.size(), 5u);
+  // whisper-1's transcription, billed by the duration of its audio (2.5 s, to the nearest
+  // second as OpenAI bills it): the built-in catalog (genai-prices) has no price for whisper-1,
+  // so it is stored unpriced, to be priced when one is given (pricing add, or LiteLLM's catalog).
+  EXPECT_EQ(got["item_B1:transcription:0"],
+            "openai/whisper-1 realtime.jsonl:20" + at + "sess_B 0/0/0/0/0 unpriced ");
+  for (const PricedRecord& r : scan_all(*store)) {
+    if (r.usage.id == "item_B1:transcription:0") {
+      EXPECT_EQ(r.usage.usage.get(units::kInputAudioSeconds), 3);
+    }
+  }
+  EXPECT_EQ(got.size(), 6u);
   // Read again: the same calls, stored once.
   EXPECT_EQ(counts(ingest_text(*store, text, "realtime.jsonl")),
-            "read 9, stored 0, duplicates 5, rejected 4");
+            "read 9, stored 0, duplicates 6, rejected 3");
 
   // A response whose session's model no event named is rejected, unless its line names one.
   const std::string alone =

@@ -170,18 +170,41 @@ std::string with_dot(std::string_view where) {
   return where.empty() ? std::string() : std::string(where) + ".";
 }
 
-Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
-                             std::string_view where) {
-  // OpenAI's transcriptions billed by the second (whisper-1's) count no tokens.
-  std::string_view type;
-  if (usage_obj.is_object() && usage_obj["type"].get(type) == simdjson::SUCCESS &&
-      type == "duration") {
-    return invalid_argument("field \"" + std::string(where) +
-                            "\": billed by the duration of its audio (" +
-                            simdjson::minify(usage_obj) + "), not by tokens: not priced");
+// A transcription's usage billed by the duration of its audio (OpenAI's whisper-1: {"type":
+// "duration", "seconds": 2.5}): its seconds, to the nearest whole one as OpenAI bills them (half
+// up), as input_audio_seconds, which a model priced by the hour of audio (input_audio_hours)
+// bills. No tokens.
+Result<Usage> duration_usage(element usage_obj, const std::string& prefix) {
+  const std::string field = prefix + "seconds";
+  element v;
+  if (usage_obj["seconds"].get(v) != simdjson::SUCCESS)
+    return invalid_argument("field \"" + field + "\": a usage billed by duration (" +
+                            simdjson::minify(usage_obj) + ") needs its seconds");
+  double d = 0;
+  if (v.is_number() && v.get(d) == simdjson::SUCCESS && d < 0)
+    return invalid_argument("field \"" + field +
+                            "\": expected the audio's duration in seconds, got " +
+                            simdjson::minify(v));
+  Result<int64_t> seconds = int64_t{0};
+  if (v.type() == element_type::DOUBLE && d < 1e15 && std::floor(d) != d) {
+    seconds = static_cast<int64_t>(std::floor(d + 0.5));
+  } else {
+    seconds = detail::token_count(v, field);
+    if (!seconds) return seconds.status();
   }
   Usage u;
+  u.set(units::kInputAudioSeconds, *seconds);
+  return u;
+}
+
+Result<Usage> apply_mappings(const pricing::Extractor& ex, element usage_obj,
+                             std::string_view where) {
   const std::string prefix = with_dot(where);
+  std::string_view type;
+  if (usage_obj.is_object() && usage_obj["type"].get(type) == simdjson::SUCCESS &&
+      type == "duration")
+    return duration_usage(usage_obj, prefix);
+  Usage u;
   bool any = false;
   // Reads one mapping's value into u, if the object has it.
   auto read = [&](const pricing::ExtractorMapping& m) -> Status {

@@ -9,8 +9,8 @@
 // event is one model call: its response's usage (input tokens, their text, audio and image parts
 // and the cached part of each; output tokens, text and audio) with the session's model. Each
 // conversation.item.input_audio_transcription.completed event with usage is one call of the
-// transcription model, by tokens (gpt-4o-transcribe and its kind); one billed by duration
-// (whisper-1: usage {"type": "duration", "seconds": N}) has no tokens to price and is rejected.
+// transcription model, by tokens (gpt-4o-transcribe and its kind) or by the duration of its audio
+// (whisper-1: usage {"type": "duration", "seconds": N}, read as input_audio_seconds).
 //
 // The record's id is the response's id, or "<item id>:transcription:<content index>"; its tag
 // session is the session's id; its metadata the response's (what response.create gave). Events

@@ -610,6 +610,23 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
       up.tiers.push_back({parsed->above, *price});
     }
   }
+  // A transcription model priced by the second of audio (whisper-1, Deepgram's, AssemblyAI's):
+  // the audio is its input, priced per hour as the unit registry prices durations. LiteLLM bills
+  // a transcription's duration at output_cost_per_second when the model has one, though it is
+  // 0 where the providers price the audio in (Deepgram's, Groq's whisper-large-v3): input's, else
+  // output's.
+  if (v.value("mode", "") == "audio_transcription") {
+    for (const char* k : {"input_cost_per_second", "output_cost_per_second"}) {
+      const auto it = v.find(k);
+      if (it == v.end() || it->is_null()) continue;
+      auto price = litellm_price(*it, kUnits[units::kInputAudioSeconds].per, where + "." + k);
+      if (!price) return price.status();
+      UnitPrice& up = sets[""][units::kInputAudioSeconds];
+      up.unit = units::kInputAudioSeconds;
+      up.base = *price;
+      break;
+    }
+  }
   // tiered_pricing: [{input_cost_per_token, output_cost_per_token, ..., range: [lo, hi]}]; the
   // range containing the request's total input tokens prices all of them (lo < n <= hi).
   if (v.contains("tiered_pricing") && v["tiered_pricing"].is_array()) {
