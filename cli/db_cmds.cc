@@ -1717,6 +1717,7 @@ Examples:
   cost-ops whatif --swap 'claude-3-opus*=claude-opus-4-1' --group-by project --sort change
   cost-ops whatif --catalog model_prices_and_context_window.json --group-by provider
   cost-ops whatif --prices our-contract-prices.json --as-of now --format json
+  cost-ops whatif --prices deal.json --group-by provider   # what a deal's discounts would save
   cost-ops whatif --no-cache --group-by project              # what prompt caching saved
   cost-ops whatif --standard-tier --group-by tier            # what batch and flex saved
   cost-ops whatif --swap gpt-4o=gpt-4o-mini --currency EUR --rates eurofxref-hist.csv)");

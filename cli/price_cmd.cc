@@ -50,12 +50,15 @@ Fields:
                 usage sums several (default: input_tokens, divided by usage "requests" when
                 that counts more than one)
 Output: one JSON line per record (input line), in order:
-  {"provider","model","usage","input_price","output_price","total_price"[,"logged_cost"]
-  [,"warnings"]} with prices as exact decimal strings in USD; "logged_cost" is the cost the input
+  {"provider","model","usage","input_price","output_price","total_price"[,"discount"]
+  [,"logged_cost"][,"warnings"]} with prices as exact decimal strings in USD ("discount": the
+  contract discount of a --prices or --catalog file the prices are net of, {"name", "percent",
+  "list_price"}); "logged_cost" is the cost the input
   itself logged, as its gateway or tracer priced the call (LiteLLM's spend or response_cost,
   Langfuse's costDetails.total or calculatedTotalCost, OpenRouter's usage.cost, Helicone's costUSD,
   Cloudflare's cost, OpenLIT's gen_ai.usage.cost, cost_usd), with "logged_off": true when it is more
-  than 1% (and 0.000001) away from total_price (jq 'select(.logged_off)' lists them); --summary
+  than 1% (and 0.000001) away from total_price (list_price when discounted: gateways log list
+  prices) (jq 'select(.logged_off)' lists them); --summary
   compares them with the exact prices per model. Or {"line": N, "error": {"code", "message"}} (an
   unknown provider or model with the closest names the catalog has); with several files, each file's
   lines in turn, and an error names its file first: {"source": FILE, "line": N, ...}.
@@ -219,7 +222,7 @@ int run_price(PriceOptions& o) {
   if (o.summary) {
     opt.write_lines = false;
     opt.on_priced = [&](const UsageRecord& r, std::string_view provider, std::string_view model,
-                        const engine::PriceResult& pr) {
+                        const engine::PriceResult& pr, const AppliedDiscount* discount) {
       ModelTotals one{1,
                       r.usage.get(units::kInputTokens),
                       r.usage.get(units::kOutputTokens),
@@ -228,7 +231,11 @@ int run_price(PriceOptions& o) {
                       pr.total,
                       token_parts(r.usage),
                       {}};
-      if (r.logged_cost) (void)one.logged.add(*r.logged_cost, pr.total, (*cat)->currency());
+      // A gateway logs list prices: its cost is compared with the cost before discounts.
+      if (r.logged_cost)
+        (void)one.logged.add(*r.logged_cost,
+                             discount != nullptr ? discount->list_total.amount : pr.total,
+                             (*cat)->currency());
       // Records of one model come in runs: its row is looked up again only when the model changes.
       if (row == nullptr || row_key->first != provider || row_key->second != model) {
         const auto it = rows.try_emplace({std::string(provider), std::string(model)}).first;

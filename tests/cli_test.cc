@@ -3620,6 +3620,27 @@ TEST(CliTest, CatalogFilesCarryContractDiscounts) {
         std::string::npos)
         << format << ": " << r.out;
   }
+  // A gateway's logged cost is at list prices: compared with the list price, it is not off.
+  const std::string logged =
+      R"({"id":"g1","timestamp":"2026-02-03T10:00:00Z","provider":"anthropic","model":"claude-opus-4-1","usage":{"input_tokens":1000,"output_tokens":1000},"response_cost":0.09}
+{"id":"g2","timestamp":"2026-02-03T10:00:00Z","provider":"anthropic","model":"claude-opus-4-1","usage":{"input_tokens":1000,"output_tokens":1000},"response_cost":0.0765}
+)";
+  r = run("price --prices " + deal + " -", logged);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(occurrences(r.out, "\"logged_off\":true"), 1u) << r.out;  // the second: net, not list
+  r = run("price --summary --output json --prices " + deal + " -", logged);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["logged"]["records_off"], 1) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["logged"]["exact_cost"], "0.18") << r.out;
+  const std::string logged_db = fresh_db("file-discounts-logged");
+  r = run("ingest --db " + logged_db + " --prices " + deal + " -", logged);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run("query --db " + logged_db + " --logged --format json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  j = nlohmann::json::parse(r.out)["rows"][0];
+  EXPECT_EQ(j["cost"]["USD"], "0.153") << r.out;  // net
+  EXPECT_EQ(j["logged"]["exact_cost"], "0.18") << r.out;
+  EXPECT_EQ(j["logged"]["records_off"], 1) << r.out;
   r = run("catalog --prices " + deal + " anthropic claude-opus-4-1");
   EXPECT_NE(r.out.find("\nless discount anthropic-ea: 15% off anthropic all models from "
                        "2026-02-01\n"),

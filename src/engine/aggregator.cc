@@ -28,16 +28,15 @@ Status Aggregator::add(const PricedRecord& r) {
     // What has neither direction is the rest of the total (CostRecord::total_cost).
     const Money other{c.total_cost.amount - c.input_cost.amount - c.output_cost.amount,
                       c.total_cost.currency};
-    const Money off{c.discount ? c.discount->list_total.amount - c.total_cost.amount : Decimal(),
-                    c.total_cost.currency};
+    const Money off{c.list_cost().amount - c.total_cost.amount, c.total_cost.currency};
     if (!add_cost(row.input_cost, c.input_cost) || !add_cost(row.output_cost, c.output_cost) ||
         !add_cost(row.other_cost, other) || !add_cost(row.discount, off)) {
       return out_of_range("aggregate cost overflows");
     }
   }
+  // A logged cost is a gateway's, at list prices: compared with the cost before discounts.
   if (extras_.logged && r.usage.logged_cost &&
-      !row.logged.add(*r.usage.logged_cost, r.cost->total_cost.amount,
-                      r.cost->total_cost.currency)) {
+      !row.logged.add(*r.usage.logged_cost, c.list_cost().amount, c.total_cost.currency)) {
     return out_of_range("aggregate logged cost overflows");
   }
   return Status::ok();

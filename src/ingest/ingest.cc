@@ -1492,8 +1492,8 @@ class Pipeline {
       pr.unpriced_reason.clear();
       if (!pr.cost->warnings.empty()) note_warnings(r.source, pr.cost->warnings);
       if (r.logged_cost && stats_.logged_fits) {
-        stats_.logged_fits =
-            stats_.logged.add(*r.logged_cost, pr.cost->total_cost.amount, opt_.catalog->currency());
+        stats_.logged_fits = stats_.logged.add(*r.logged_cost, pr.cost->list_cost().amount,
+                                               opt_.catalog->currency());
       }
     } else if (st.code() == StatusCode::kNotFound) {
       pr.cost.reset();

@@ -79,7 +79,8 @@ void append_priced(std::string& o, std::string_view provider, std::string_view m
     logged_cost->append_to(o);
     o += '"';
     if (engine::LoggedCosts::comparable(currency) &&
-        engine::LoggedCosts::is_off(*logged_cost, pr.total))
+        engine::LoggedCosts::is_off(*logged_cost,
+                                    discount != nullptr ? discount->list_total.amount : pr.total))
       o += ",\"logged_off\":true"sv;
   }
   if (price_version != nullptr) {
@@ -178,7 +179,9 @@ class Worker {
         return fail(st, rec);
     }
     ++stats_.priced;
-    if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_);
+    if (opt.on_priced)
+      opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_,
+                    d != nullptr ? &*discount_ : nullptr);
     if (!opt.write_lines && !opt.on_warnings) return;  // (--summary)
     std::vector<std::string> warnings;
     if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
@@ -367,7 +370,8 @@ Result<PriceStreamStats> price_read_records(std::FILE* in, std::string_view sour
       if (pr.n_lines == engine::PriceResult::kMaxLines) break;
       pr.lines[pr.n_lines++] = {u.unit, u.quantity, u.rate, u.cost};
     }
-    if (opt.on_priced) opt.on_priced(r.usage, c.provider, c.model, pr);
+    if (opt.on_priced)
+      opt.on_priced(r.usage, c.provider, c.model, pr, c.discount ? &*c.discount : nullptr);
     if (opt.on_warnings && !c.warnings.empty()) opt.on_warnings(line, c.warnings);
     if (!opt.write_lines) return;
     append_priced(line_text, c.provider, c.model, r.usage.usage, pr, catalog.currency(),

@@ -102,6 +102,10 @@ struct CostRecord {
   std::vector<std::string> warnings;
   /// The contract discount the costs above are net of (their rates too); unset when none.
   std::optional<AppliedDiscount> discount;
+
+  /// The cost at list prices: before the contract discount, when one priced the call (what a
+  /// gateway that logs costs logs), else the total cost.
+  const Money& list_cost() const { return discount ? discount->list_total : total_cost; }
 };
 
 /// A usage record with its price, or the reason it has none (it is then "unpriced", never $0).

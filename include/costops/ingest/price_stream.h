@@ -39,9 +39,10 @@ struct PriceStreamOptions {
   /// output that several inputs share).
   std::string error_source;
   /// Called for each priced record (e.g. to build a summary) with the catalog provider and model
-  /// ids its line names. Optional.
+  /// ids its line names, its prices and the contract discount they are net of (null when none).
+  /// Optional.
   std::function<void(const UsageRecord&, std::string_view provider, std::string_view model,
-                     const engine::PriceResult&)>
+                     const engine::PriceResult&, const AppliedDiscount*)>
       on_priced;
   /// Called for each line that fails, with its number, the error and the record (null when the
   /// line did not parse). Optional; with it set, one thread runs too.
