@@ -1327,10 +1327,12 @@ struct RepriceCmd {
   std::shared_ptr<std::string> db = std::make_shared<std::string>();
 };
 
-// Whether `c` prices as `old` does: the same costs, in the same currency, under the same provider.
+// Whether `c` prices as `old` does: the same costs, in the same currency, under the same provider,
+// net of the same contract discount (its name, percentage and list costs: one renamed is updated).
 bool same_price(const std::optional<CostRecord>& old, const CostRecord& c) {
   return old && old->provider == c.provider && old->input_cost == c.input_cost &&
-         old->output_cost == c.output_cost && old->total_cost == c.total_cost;
+         old->output_cost == c.output_cost && old->total_cost == c.total_cost &&
+         old->discount == c.discount;
 }
 
 int run_reprice(RepriceCmd& o) {
@@ -1434,9 +1436,10 @@ void add_reprice(CLI::App& app, int& rc) {
 Each record is priced at its own timestamp with the catalog (and --prices and the database's
 custom prices). Without --all, the unpriced records are priced; those still unknown stay unpriced.
 With --all, every record selected (--source, --from/--to or --period, --filter) is priced again
-and those whose cost changes are updated: after a catalog's correction, or with your contract's
-prices. A priced record the catalog no longer prices keeps its price. The daily totals follow
-(10,000 records a transaction); summaries and queries include the new costs at once.
+and those whose cost (or contract discount) changes are updated: after a catalog's correction,
+or with your contract's prices. A priced record the catalog no longer prices keeps its price.
+The daily totals follow (10,000 records a transaction); summaries and queries include the new
+costs at once.
 `cost-ops whatif` with the same options shows the change per group first, writing nothing.
 Examples:
   cost-ops reprice --prices our-models.json

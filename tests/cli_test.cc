@@ -3572,6 +3572,21 @@ TEST(CliTest, ContractDiscountsPriceCallsNetOfThemAndKeepTheirListCost) {
   EXPECT_NE(r.out.find("\nUSD,6.5,2,"), std::string::npos) << r.out;
   EXPECT_EQ(run("__complete discounts -- '' pricing discount remove --db=" + other).out,
             "azure-ea\nopus\n");
+  // A discount renamed at the same percentage: its records take the new name (their costs are
+  // the same), and a second reprice finds nothing to change.
+  ASSERT_EQ(run("pricing discount remove opus --db " + other).rc, 0);
+  ASSERT_EQ(run("pricing discount add opus-deal --provider anthropic --model claude-opus-4-1 "
+                "--percent 20 --db " +
+                other)
+                .rc,
+            0);
+  r = run("reprice --all --db " + other + " --output json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["repriced"], 1) << r.out;
+  r = run("records --db " + other + " --format jsonl --filter provider=anthropic");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["discount"]["name"], "opus-deal") << r.out;
+  r = run("reprice --all --db " + other + " --output json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["repriced"], 0) << r.out;
 }
 
 // Contract discounts in a cost-ops catalog file: --prices applies them over the catalog (whatif's
