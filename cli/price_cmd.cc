@@ -89,6 +89,7 @@ struct ModelTotals {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   Decimal input, output, total;
+  Decimal discount;  // what contract discounts took off the list cost (total is net of it)
   TokenParts parts;  // of the input and output tokens
   engine::LoggedCosts logged;
   /// Adds `o`'s counts and costs; false when a sum leaves the range (absurd counts).
@@ -101,7 +102,8 @@ struct ModelTotals {
            !__builtin_add_overflow(parts.reasoning, o.parts.reasoning, &parts.reasoning) &&
            Decimal::add_checked(input, o.input, &input) &&
            Decimal::add_checked(output, o.output, &output) &&
-           Decimal::add_checked(total, o.total, &total) && logged.add(o.logged);
+           Decimal::add_checked(total, o.total, &total) &&
+           Decimal::add_checked(discount, o.discount, &discount) && logged.add(o.logged);
   }
 };
 using SummaryRows = std::map<std::pair<std::string, std::string>, ModelTotals>;
@@ -111,16 +113,19 @@ void print_summary_json(const SummaryRows& rows, const ModelTotals& all, Currenc
                         const ingest::PriceStreamStats& stats,
                         const std::vector<std::string>& failures,
                         const ingest::IngestStats& warned) {
-  auto totals = [](const ModelTotals& t) {
-    return nlohmann::json{{"records", t.records},
-                          {"input_tokens", t.input_tokens},
-                          {"output_tokens", t.output_tokens},
-                          {"cache_read_tokens", t.parts.cache_read},
-                          {"cache_write_tokens", t.parts.cache_write},
-                          {"reasoning_tokens", t.parts.reasoning},
-                          {"input_cost", t.input.to_string()},
-                          {"output_cost", t.output.to_string()},
-                          {"total_cost", t.total.to_string()}};
+  // "discount" where contract discounts took something off (the costs are net of it).
+  auto totals = [&all](const ModelTotals& t) {
+    nlohmann::json j{{"records", t.records},
+                     {"input_tokens", t.input_tokens},
+                     {"output_tokens", t.output_tokens},
+                     {"cache_read_tokens", t.parts.cache_read},
+                     {"cache_write_tokens", t.parts.cache_write},
+                     {"reasoning_tokens", t.parts.reasoning},
+                     {"input_cost", t.input.to_string()},
+                     {"output_cost", t.output.to_string()},
+                     {"total_cost", t.total.to_string()}};
+    if (!all.discount.is_zero()) j["discount"] = t.discount.to_string();
+    return j;
   };
   // With the totals of the records that logged a cost, when any did.
   auto with_logged = [](nlohmann::json j, const engine::LoggedCosts& l) {
@@ -167,6 +172,11 @@ void print_summary(const SummaryRows& rows, const ModelTotals& all, Currency cur
   std::printf(
       "%llu records, %llu priced, %llu failed\n", static_cast<unsigned long long>(stats.lines),
       static_cast<unsigned long long>(stats.priced), static_cast<unsigned long long>(stats.failed));
+  if (!all.discount.is_zero())
+    std::printf("contract discounts took %s %s off the list cost of %s %s\n",
+                all.discount.to_string_fixed(6).c_str(), std::string(cur.code()).c_str(),
+                (all.total + all.discount).to_string_fixed(6).c_str(),
+                std::string(cur.code()).c_str());
   if (all.logged.records == 0) return;
   // The logged costs against the exact prices, per model.
   std::printf(
@@ -229,6 +239,7 @@ int run_price(PriceOptions& o) {
                       pr.input,
                       pr.output,
                       pr.total,
+                      discount != nullptr ? discount->list_total.amount - pr.total : Decimal(),
                       token_parts(r.usage),
                       {}};
       // A gateway logs list prices: its cost is compared with the cost before discounts.

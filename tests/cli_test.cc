@@ -3647,6 +3647,12 @@ TEST(CliTest, CatalogFilesCarryContractDiscounts) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["logged"]["records_off"], 1) << r.out;
   EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["logged"]["exact_cost"], "0.18") << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["total"]["discount"], "0.027") << r.out;
+  r = run("price --summary --prices " + deal + " -", logged);
+  EXPECT_NE(
+      r.out.find("\ncontract discounts took 0.027000 USD off the list cost of 0.180000 USD\n"),
+      std::string::npos)
+      << r.out;
   const std::string logged_db = fresh_db("file-discounts-logged");
   r = run("ingest --db " + logged_db + " --prices " + deal + " -", logged);
   ASSERT_EQ(r.rc, 0) << r.err;
