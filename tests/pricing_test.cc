@@ -411,7 +411,8 @@ TEST(LiteLLMTest, ProvidersByGenaiPricesIdsAndFamilies) {
           "anthropic.claude-x-v1:0": {"litellm_provider": "bedrock", "input_cost_per_token": 3e-6},
           "amazon.nova-x-v1:0": {"litellm_provider": "bedrock_converse", "input_cost_per_token": 6e-8},
           "xai/grok-x": {"litellm_provider": "xai", "input_cost_per_token": 3e-6},
-          "llama-x": {"litellm_provider": "groq", "input_cost_per_token": 1e-6}})",
+          "llama-x": {"litellm_provider": "groq", "input_cost_per_token": 1e-6, "mode": null,
+                      "input_cost_per_second": 1}})",
       "litellm.json");
   ASSERT_TRUE(c.has_value()) << c.status().to_string();
   const std::pair<const char*, const char*> found[][2] = {

@@ -615,7 +615,7 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
   // a transcription's duration at output_cost_per_second when the model has one, though it is
   // 0 where the providers price the audio in (Deepgram's, Groq's whisper-large-v3): input's, else
   // output's.
-  if (v.value("mode", "") == "audio_transcription") {
+  if (const auto mode = v.find("mode"); mode != v.end() && *mode == "audio_transcription") {
     for (const char* k : {"input_cost_per_second", "output_cost_per_second"}) {
       const auto it = v.find(k);
       if (it == v.end() || it->is_null()) continue;
