@@ -3721,7 +3721,7 @@ TEST(CliTest, TranscriptionsBilledByDurationArePricedByTheHourOfAudio) {
       R"({"type":"session.created","session":{"id":"sess_W","model":"gpt-realtime","audio":{"input":{"transcription":{"model":"whisper-1"}}}}}
 {"type":"conversation.item.input_audio_transcription.completed","timestamp":"2026-10-01T10:00:00Z","item_id":"item_W1","content_index":0,"transcript":"Hi.","usage":{"type":"duration","seconds":89.6}}
 )";
-  CliRun r = run("ingest --db " + db + " --format realtime -", session);
+  CliRun r = run("ingest --db " + db + " --format realtime --provider openai -", session);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("stored 1 (1 unpriced)"), std::string::npos) << r.out;
   ASSERT_EQ(run("pricing add --db " + db +

@@ -1750,8 +1750,10 @@ TEST_P(StoreTest, RealtimeSessionsAreARecordPerCall) {
   // whisper-1's transcription, billed by the duration of its audio (2.5 s, to the nearest
   // second as OpenAI bills it): the built-in catalog (genai-prices) has no price for whisper-1,
   // so it is stored unpriced, to be priced when one is given (pricing add, or LiteLLM's catalog).
+  // Its provider is the catalog's, as the other records' (none here: ingest --provider names one,
+  // openai, or azure for Azure OpenAI's Realtime API).
   EXPECT_EQ(got["item_B1:transcription:0"],
-            "openai/whisper-1 realtime.jsonl:20" + at + "sess_B 0/0/0/0/0 unpriced ");
+            "/whisper-1 realtime.jsonl:20" + at + "sess_B 0/0/0/0/0 unpriced ");
   for (const PricedRecord& r : scan_all(*store)) {
     if (r.usage.id == "item_B1:transcription:0") {
       EXPECT_EQ(r.usage.usage.get(units::kInputAudioSeconds), 3);

@@ -117,7 +117,6 @@ void RealtimeReader::line(std::string_view text, uint64_t line_no, const Emit& e
     r.field("id", item + ":transcription" +
                       (i && !i->get_int64().get(index) ? ":" + std::to_string(index) : ""));
   }
-  r.field("provider", "openai");  // the Realtime API's: a model the catalog lacks is OpenAI's too
   r.field("model", model);
   for (const std::string_view key : {"timestamp", "created_at", "start_time", "created"})
     r.json(key, json_of(at(event, key)));
