@@ -177,7 +177,8 @@ int run_import(PricingCmd& o) {
       return kExitFailure;
     }
   }
-  std::printf("imported %zu model prices%s from %s\n", entries.size(),
+  std::printf("imported %zu model price%s%s from %s\n", entries.size(),
+              entries.size() == 1 ? "" : "s",
               discounts.empty() ? ""
                                 : (" and " + std::to_string(discounts.size()) + " discount" +
                                    (discounts.size() == 1 ? "" : "s"))

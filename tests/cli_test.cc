@@ -3699,6 +3699,7 @@ TEST(CliTest, CatalogFilesCarryContractDiscounts) {
       << r.err;
   r = run("pricing import --db " + db + " " + other);
   EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.out, "");  // nothing imported
   EXPECT_EQ(run("pricing discount list --db " + db).out,
             "anthropic-ea  15% off anthropic all models from 2026-02-01\n"
             "mini-deal     30% off openai gpt-4o-mini, always\n");  // nothing stored
