@@ -239,14 +239,12 @@ int run_price(PriceOptions& o) {
                       pr.input,
                       pr.output,
                       pr.total,
-                      discount != nullptr ? discount->list_total.amount - pr.total : Decimal(),
+                      engine::list_total(pr, discount) - pr.total,
                       token_parts(r.usage),
                       {}};
       // A gateway logs list prices: its cost is compared with the cost before discounts.
       if (r.logged_cost)
-        (void)one.logged.add(*r.logged_cost,
-                             discount != nullptr ? discount->list_total.amount : pr.total,
-                             (*cat)->currency());
+        (void)one.logged.add(*r.logged_cost, engine::list_total(pr, discount), (*cat)->currency());
       // Records of one model come in runs: its row is looked up again only when the model changes.
       if (row == nullptr || row_key->first != provider || row_key->second != model) {
         const auto it = rows.try_emplace({std::string(provider), std::string(model)}).first;

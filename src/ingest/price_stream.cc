@@ -79,8 +79,7 @@ void append_priced(std::string& o, std::string_view provider, std::string_view m
     logged_cost->append_to(o);
     o += '"';
     if (engine::LoggedCosts::comparable(currency) &&
-        engine::LoggedCosts::is_off(*logged_cost,
-                                    discount != nullptr ? discount->list_total.amount : pr.total))
+        engine::LoggedCosts::is_off(*logged_cost, engine::list_total(pr, discount)))
       o += ",\"logged_off\":true"sv;
   }
   if (price_version != nullptr) {
@@ -171,17 +170,16 @@ class Worker {
         !st.is_ok()) {
       return fail(st, rec);
     }
-    const Discount* const d = catalog.discount(*ref, at);
-    if (d != nullptr) {
+    const AppliedDiscount* applied = nullptr;  // the line's, in discount_
+    if (const Discount* d = catalog.discount(*ref, at)) {
       if (Status st =
               engine::CostCalculator::apply_discount(*d, catalog.currency(), &pr_, &discount_);
           !st.is_ok())
         return fail(st, rec);
+      applied = &*discount_;
     }
     ++stats_.priced;
-    if (opt.on_priced)
-      opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_,
-                    d != nullptr ? &*discount_ : nullptr);
+    if (opt.on_priced) opt.on_priced(*rec, ref->provider->id, ref->model->id, pr_, applied);
     if (!opt.write_lines && !opt.on_warnings) return;  // (--summary)
     std::vector<std::string> warnings;
     if ((rec->usage.present & ~sel.prices->priced_mask()) != 0 || rec->batch ||
@@ -196,8 +194,7 @@ class Worker {
       if (!sel.variant.empty()) version = std::string(sel.variant) + ", " + version;
     }
     append_priced(o, ref->provider->id, ref->model->id, rec->usage, pr_, catalog.currency(),
-                  opt.detail ? &version : nullptr, warnings, rec->logged_cost,
-                  d != nullptr ? &*discount_ : nullptr);
+                  opt.detail ? &version : nullptr, warnings, rec->logged_cost, applied);
   }
 
   const PriceStreamOptions& opt_;

@@ -61,6 +61,12 @@ class CostCalculator {
                                   Timestamp default_time, CostRecord* out);
 };
 
+/// The list cost of a call priced as `pr`, net of `applied` (nullptr: none): before the discount,
+/// as a gateway logs it. CostRecord::list_cost() is the same for a priced record.
+inline const Decimal& list_total(const PriceResult& pr, const AppliedDiscount* applied) {
+  return applied != nullptr ? applied->list_total.amount : pr.total;
+}
+
 /// Warnings for pricing `record` with `selected` prices of `model`: units billed at an
 /// ancestor's rate or not at all, and a requested service tier or batch price that the model
 /// does not have. Empty in the common case; allocates only when there is something to say.
