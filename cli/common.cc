@@ -187,10 +187,7 @@ Result<const pricing::Catalog*> CatalogOptions::load(storage::Store* store,
   };
   for (Discount& d : stored)
     if (!named(all, d.name)) all.push_back(std::move(d));
-  for (const Discount& d : adding) {
-    std::erase_if(all, [&](const Discount& x) { return x.name == d.name; });
-    all.push_back(d);
-  }
+  for (const Discount& d : adding) Discount::put_by_name(all, d);
   Status st = owned_->set_discounts(std::move(all));
   if (st.is_ok()) return &*owned_;
   if (files_give_some && !stored.empty())

@@ -1,6 +1,8 @@
 #include "costops/domain/discount.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace costops {
 
@@ -14,6 +16,11 @@ Result<std::optional<std::chrono::sys_days>> Discount::parse_day(std::string_vie
   if (!t || text.size() != 10)
     return invalid_argument("a day is YYYY-MM-DD, not \"" + std::string(text) + "\"");
   return std::optional(std::chrono::floor<std::chrono::days>(*t));
+}
+
+void Discount::put_by_name(std::vector<Discount>& list, Discount d) {
+  std::erase_if(list, [&](const Discount& x) { return x.name == d.name; });
+  list.push_back(std::move(d));
 }
 
 bool Discount::active(Timestamp at) const {

@@ -770,10 +770,7 @@ Status Catalog::overlay(Catalog custom) {
   // The discounts point into the providers, which may have moved: resolved again, with
   // `custom`'s, one of its replacing this catalog's of its name.
   std::vector<Discount> discounts = std::move(discounts_);
-  for (Discount& d : custom.discounts_) {
-    std::erase_if(discounts, [&](const Discount& x) { return x.name == d.name; });
-    discounts.push_back(std::move(d));
-  }
+  for (Discount& d : custom.discounts_) Discount::put_by_name(discounts, std::move(d));
   discounts_.clear();
   discounted_.clear();
   clear_cache();

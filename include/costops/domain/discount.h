@@ -41,6 +41,9 @@ struct Discount {
   /// What the stores check before keeping one (the catalog checks the rest): a name as
   /// check_stored_name asks, a provider, a percentage in (0, 100], days in order.
   Status check() const;
+  /// Puts `d` at the end of `list`, in place of the discount of its name there: a discount
+  /// given later (a --prices file's, one being added) replaces one of its name.
+  static void put_by_name(std::vector<Discount>& list, Discount d);
 };
 
 }  // namespace costops
