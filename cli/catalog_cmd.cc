@@ -153,8 +153,7 @@ void print_flavors(const pricing::Provider& p, const char* before) {
 // The catalog's contract discounts (those of the files given), of `only` when given.
 void print_discounts(const pricing::Catalog& c, const pricing::Provider* only) {
   for (const Discount& d : c.discounts())
-    if (only == nullptr || c.find_provider(d.provider) == only)
-      std::printf("less discount %s: %s\n", d.name.c_str(), d.describe().c_str());
+    if (only == nullptr || c.find_provider(d.provider) == only) print_discount(d);
 }
 
 void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
@@ -176,8 +175,7 @@ void print_model(const pricing::Catalog& c, const pricing::ModelRef& ref) {
       std::printf("  [%s] %s: %s\n", name.c_str(), cp.constraint.describe().c_str(),
                   price_text(cp.prices).c_str());
   }
-  for (const Discount* d : c.discounts_of(ref))
-    std::printf("less discount %s: %s\n", d->name.c_str(), d->describe().c_str());
+  for (const Discount* d : c.discounts_of(ref)) print_discount(*d);
 }
 
 // "-20.00%": the change from `from` to `to` in percent; "new" or "dropped" without one of them,

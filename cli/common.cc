@@ -225,6 +225,10 @@ void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db) {
       ->type_name("DB");
 }
 
+void print_discount(const Discount& d) {
+  std::printf("less discount %s: %s\n", d.name.c_str(), d.describe().c_str());
+}
+
 std::string price_text(const pricing::PriceSet& ps) {
   std::string s;
   for (const auto& p : ps.prices()) {

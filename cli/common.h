@@ -99,6 +99,8 @@ void add_db_to(CLI::App& cmd, const std::shared_ptr<std::string>& db);
 
 /// "input_mtok=2.5, output_mtok=10 (>200000: 15)" for a price set.
 std::string price_text(const pricing::PriceSet& ps);
+/// Prints "less discount NAME: 12% off azure all models from 2026-01-01", below a model's prices.
+void print_discount(const Discount& d);
 
 /// A reporting period and the one before it (same length), [from, to) in UTC.
 struct Period {

@@ -244,8 +244,7 @@ int run_get(PricingCmd& o) {
   std::printf("%s/%s (%s): %s [%s]\n", ref->provider->id.c_str(), ref->model->id.c_str(),
               is_custom ? "custom price from the database" : "catalog",
               price_text(*sel.prices).c_str(), sel.constraint->describe().c_str());
-  if (const Discount* d = cat->discount(*ref, *at))
-    std::printf("less discount %s: %s\n", d->name.c_str(), d->describe().c_str());
+  if (const Discount* d = cat->discount(*ref, *at)) print_discount(*d);
   return kExitOk;
 }
 
