@@ -593,6 +593,17 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
 
   // variant name -> unit -> price
   std::map<std::string_view, std::map<UnitId, UnitPrice>> sets;
+  // A price of `unit` in `variant`: its base price, or that of its tier from `tier_start` tokens.
+  auto put = [&](std::string_view variant, UnitId unit, std::optional<int64_t> tier_start,
+                 const Decimal& price) {
+    UnitPrice& up = sets[variant][unit];
+    up.unit = unit;
+    if (tier_start) {
+      up.tiers.push_back({*tier_start, price});
+    } else {
+      up.base = price;
+    }
+  };
   bool cache_read_explicit = false;
   for (const auto& [k, val] : v.items()) {
     if (val.is_null() || val.is_boolean() || val.is_object() || val.is_array()) continue;
@@ -602,13 +613,8 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
     if (k.starts_with("input_cost_per_token_cache_hit") && cache_read_explicit) continue;
     auto price = litellm_price(val, parsed->key.scale, where + "." + k);
     if (!price) return price.status();
-    UnitPrice& up = sets[parsed->variant][parsed->key.unit];
-    up.unit = parsed->key.unit;
-    if (parsed->above < 0) {
-      up.base = *price;
-    } else {
-      up.tiers.push_back({parsed->above, *price});
-    }
+    put(parsed->variant, parsed->key.unit,
+        parsed->above < 0 ? std::nullopt : std::optional(parsed->above), *price);
   }
   // A transcription model priced by the second of audio (whisper-1, Deepgram's, AssemblyAI's):
   // the audio is its input, priced per hour as the unit registry prices durations. LiteLLM bills
@@ -621,9 +627,7 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
       if (it == v.end() || it->is_null()) continue;
       auto price = litellm_price(*it, kUnits[units::kInputAudioSeconds].per, where + "." + k);
       if (!price) return price.status();
-      UnitPrice& up = sets[""][units::kInputAudioSeconds];
-      up.unit = units::kInputAudioSeconds;
-      up.base = *price;
+      put("", units::kInputAudioSeconds, std::nullopt, *price);
       break;
     }
   }
@@ -646,13 +650,8 @@ Result<Model> parse_litellm_model(const std::string& key, const std::string& pro
         if (!parsed || parsed->above >= 0) continue;
         auto price = litellm_price(val, parsed->key.scale, w + "." + k);
         if (!price) return price.status();
-        UnitPrice& up = sets[parsed->variant][parsed->key.unit];
-        up.unit = parsed->key.unit;
-        if (start == 0) {
-          up.base = *price;
-        } else {
-          up.tiers.push_back({start, *price});
-        }
+        put(parsed->variant, parsed->key.unit, start == 0 ? std::nullopt : std::optional(start),
+            *price);
       }
     }
   }
